@@ -1,0 +1,28 @@
+// Adapter (DynamoDB): the single-table layout, shared by the store, the CDK table and
+// the local engine's bootstrap so all three always agree.
+//
+// Items:
+//   grant          pk GRANT#<grantId>   sk GRANT    (+ due index and agent index attributes)
+//   expiry marker  pk GRANT#<grantId>   sk EXPIRY   ttl = the grant's expiry (TTL-delete stream backstop)
+//   agent          pk AGENT#<agentId>   sk AGENT    (suspension)
+//   refused event  pk REJECTED#<day>    sk <at>#<eventId>
+export const GRANT_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds. On grants: when the record may go (retention); on expiry markers: the expiry. */
+  ttlAttribute: 'ttl',
+} as const;
+
+/** Grants whose credential should be dead or whose state is overdue; sparse, write-sharded. */
+export const DUE_INDEX = { name: 'due', partitionKey: 'dueShard', sortKey: 'dueAt' } as const;
+/** Every grant of an agent, newest first. */
+export const AGENT_INDEX = { name: 'byAgent', partitionKey: 'agentId', sortKey: 'createdAt' } as const;
+/** Grant by issued access key id (for leak reports); sparse, keys only. */
+export const CREDENTIAL_INDEX = { name: 'byCredential', partitionKey: 'credentialId' } as const;
+
+/** Shards of the due index: spreads thousands of writes per second over many partitions. */
+export const DUE_SHARDS = 16;
+
+export const grantKey = (grantId: string) => ({ pk: `GRANT#${grantId}`, sk: 'GRANT' });
+export const expiryMarkerKey = (grantId: string) => ({ pk: `GRANT#${grantId}`, sk: 'EXPIRY' });
+export const agentKey = (agentId: string) => ({ pk: `AGENT#${agentId}`, sk: 'AGENT' });

@@ -1,0 +1,41 @@
+// Domain: approval decisions with separation of duties (CONTRACT §4). The owner and the
+// requester never approve, each approver counts once, and a late decision is refused.
+import type { Grant } from './grant';
+
+export interface GrantDecisionInput {
+  readonly decision: 'approve' | 'deny';
+  readonly approver: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+export type DecisionOutcome =
+  | { readonly outcome: 'refused'; readonly reason: string }
+  | { readonly outcome: 'expired'; readonly reason: string }
+  | { readonly outcome: 'counted'; readonly remaining: number }
+  | { readonly outcome: 'approved' }
+  | { readonly outcome: 'denied'; readonly reason: string };
+
+export function decideApproval(grant: Grant, input: GrantDecisionInput): DecisionOutcome {
+  if (grant.state !== 'pending_approval') {
+    return { outcome: 'refused', reason: `grant is ${grant.state}, not pending approval` };
+  }
+  if (grant.approvalDeadline !== undefined && input.at > grant.approvalDeadline) {
+    return { outcome: 'expired', reason: `approval window closed at ${grant.approvalDeadline}` };
+  }
+  if (input.approver === grant.owner) {
+    return { outcome: 'refused', reason: `${input.approver} owns agent "${grant.agentId}" and may not decide its grants` };
+  }
+  if (input.approver === grant.requestedBy) {
+    return { outcome: 'refused', reason: `${input.approver} requested this task and may not decide it` };
+  }
+  if (!grant.eligibleApprovers.includes(input.approver)) {
+    return { outcome: 'refused', reason: `${input.approver} is not in the approver group for this grant` };
+  }
+  if (input.decision === 'deny') return { outcome: 'denied', reason: `denied by ${input.approver}: ${input.reason}` };
+  if (grant.approvals.some((approval) => approval.approver === input.approver)) {
+    return { outcome: 'refused', reason: `${input.approver} has already approved; one approver counts once` };
+  }
+  const remaining = grant.requiredApprovals - grant.approvals.length - 1;
+  return remaining > 0 ? { outcome: 'counted', remaining } : { outcome: 'approved' };
+}

@@ -1,0 +1,119 @@
+// Domain: deciding a task's request against the policy. Pure: the caller supplies what
+// the store knows (suspension, live grants); the answer is a value, never an exception.
+import {
+  ACTION_CLASSES,
+  TIER_ALLOWS,
+  type ActionClass,
+  type Agent,
+  type CredentialKind,
+  type Policy,
+  type PolicyStatement,
+} from './policy';
+import type { BrokeredSecret } from './grant';
+
+export interface TaskRequest {
+  readonly agentId: string;
+  readonly taskId: string;
+  readonly purpose: string;
+  readonly requestedBy: string;
+  readonly scopes: readonly string[];
+  readonly ttlSeconds?: number;
+}
+
+export interface AgentStanding {
+  readonly suspended: boolean;
+  readonly liveGrants: number;
+}
+
+export interface Entitlement {
+  readonly agent: Agent;
+  readonly actionClasses: readonly ActionClass[];
+  readonly credentialKind: CredentialKind;
+  readonly ttlSeconds: number;
+  readonly statements: readonly PolicyStatement[];
+  readonly brokeredSecrets: readonly BrokeredSecret[];
+  readonly requiredApprovals: number;
+  readonly eligibleApprovers: readonly string[];
+}
+
+export type RequestDecision =
+  | { readonly outcome: 'denied'; readonly reason: string; readonly agent?: Agent }
+  | ({ readonly outcome: 'auto-approved' | 'needs-approval' } & Entitlement);
+
+const deny = (reason: string, agent?: Agent): RequestDecision => ({ outcome: 'denied', reason, ...(agent ? { agent } : {}) });
+
+/** Decides a `Task Started` request: who may have what, for how long, approved by whom. */
+export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standing: AgentStanding): RequestDecision {
+  const agent = policy.agents[request.agentId];
+  if (!agent) return deny(`agent "${request.agentId}" is not registered in policy ${policy.policyVersion}`);
+  if (standing.suspended) return deny(`agent "${request.agentId}" is suspended`, agent);
+
+  const actionClasses = new Set<ActionClass>();
+  const kinds = new Set<CredentialKind>();
+  const statements: PolicyStatement[] = [];
+  const secrets = new Map<string, BrokeredSecret>();
+  for (const scopeName of new Set(request.scopes)) {
+    const scope = policy.scopes[scopeName];
+    if (!scope) return deny(`scope "${scopeName}" is not defined`, agent);
+    if (!TIER_ALLOWS[agent.riskTier].includes(scope.action)) {
+      return deny(`scope "${scopeName}" is a ${scope.action} scope, above agent risk tier ${agent.riskTier}`, agent);
+    }
+    if (!agent.scopes.includes(scopeName)) return deny(`scope "${scopeName}" is not allowed for agent "${request.agentId}"`, agent);
+    actionClasses.add(scope.action);
+    kinds.add(scope.credential);
+    statements.push(...scope.statements);
+    for (const secret of scope.secrets) {
+      const known = secrets.get(secret.arn);
+      secrets.set(secret.arn, { arn: secret.arn, rotateAfterUse: secret.rotateAfterUse || (known?.rotateAfterUse ?? false) });
+    }
+  }
+  if (kinds.size > 1) {
+    return deny(`scopes ${request.scopes.join(', ')} need different credential kinds (${[...kinds].join(', ')}); request them in separate tasks`, agent);
+  }
+
+  const ttlSeconds = request.ttlSeconds ?? agent.defaultTtlSeconds;
+  if (ttlSeconds < 60) return deny(`ttlSeconds ${ttlSeconds} is below the minimum of 60`, agent);
+  if (ttlSeconds > agent.maxTtlSeconds) {
+    return deny(`ttlSeconds ${ttlSeconds} is above agent "${request.agentId}" maximum of ${agent.maxTtlSeconds}`, agent);
+  }
+  if (standing.liveGrants >= agent.maxConcurrentGrants) {
+    return deny(`agent "${request.agentId}" already holds ${standing.liveGrants} live grants (maximum ${agent.maxConcurrentGrants})`, agent);
+  }
+
+  const approval = approvalNeeded(policy, [...actionClasses], [agent.owner, request.requestedBy]);
+  if (approval.required > 0 && approval.eligible.length < approval.required) {
+    return deny(
+      `needs ${approval.required} approvals but only ${approval.eligible.length} approvers remain after excluding the owner and the requester`,
+      agent,
+    );
+  }
+  const ordered = ACTION_CLASSES.filter((action) => actionClasses.has(action));
+  return {
+    outcome: approval.required > 0 ? 'needs-approval' : 'auto-approved',
+    agent,
+    actionClasses: ordered,
+    credentialKind: [...kinds][0] ?? 'aws-sts-session',
+    ttlSeconds,
+    statements,
+    brokeredSecrets: [...secrets.values()],
+    requiredApprovals: approval.required,
+    eligibleApprovers: approval.eligible,
+  };
+}
+
+/**
+ * Every manual action class in the request must be satisfied, so the approvers needed are
+ * the most any class asks for, drawn from people in every manual class's group, never
+ * the agent's owner or the task's requester (separation of duties).
+ */
+function approvalNeeded(policy: Policy, classes: readonly ActionClass[], excluded: readonly string[]) {
+  let required = 0;
+  let eligible: string[] | undefined;
+  for (const action of classes) {
+    const rule = policy.approvals[action];
+    if (rule.mode !== 'manual') continue;
+    required = Math.max(required, rule.approvers);
+    eligible = eligible ? eligible.filter((person) => rule.approverGroup.includes(person)) : [...new Set(rule.approverGroup)];
+  }
+  return { required, eligible: (eligible ?? []).filter((person) => !excluded.includes(person)) };
+}

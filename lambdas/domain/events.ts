@@ -1,0 +1,126 @@
+// Domain: the event contract (CONTRACT §1-§2). Inbound schemas validate every field;
+// outbound events carry identifiers and reasons, never secret material.
+import { z } from 'zod';
+import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, TASK_ID_PATTERN } from './ids';
+import type { GrantState, RevocationTrigger } from './grant';
+
+const taskId = z.string().regex(TASK_ID_PATTERN, 'taskId is 1-128 of A-Za-z0-9._:-');
+const agentId = z.string().min(1).max(64).regex(AGENT_ID_PATTERN, 'agentId is lower-case letters, digits and dashes');
+const principal = z.string().trim().min(1).max(256);
+const reason = z.string().trim().min(1).max(1024);
+const MAX_CONTEXT_BYTES = 4096;
+
+export const taskStartedSchema = z.strictObject({
+  taskId,
+  agentId,
+  purpose: z.string().trim().min(1).max(1024),
+  requestedBy: principal,
+  scopes: z.array(z.string().min(1).max(64)).min(1).max(10),
+  ttlSeconds: z.int().min(60).max(43_200).optional(),
+  context: z
+    .record(z.string(), z.unknown())
+    .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_CONTEXT_BYTES, 'context must be at most 4 KB')
+    .optional(),
+});
+export type TaskStarted = z.infer<typeof taskStartedSchema>;
+
+export const taskEndedSchema = z.strictObject({
+  taskId,
+  agentId,
+  outcome: z.enum(['succeeded', 'failed', 'cancelled']),
+  systemsTouched: z.array(z.string().min(1).max(512)).max(100).optional(),
+});
+export type TaskEnded = z.infer<typeof taskEndedSchema>;
+
+export const grantDecisionSchema = z
+  .strictObject({
+    grantId: z.string().regex(GRANT_ID_PATTERN, 'grantId looks like g-<26 letters or digits>').optional(),
+    agentId: agentId.optional(),
+    taskId: taskId.optional(),
+    decision: z.enum(['approve', 'deny']),
+    approver: principal,
+    reason,
+  })
+  .refine((value) => value.grantId !== undefined || (value.agentId !== undefined && value.taskId !== undefined), {
+    message: 'name the grant: grantId, or agentId and taskId',
+  });
+export type GrantDecision = z.infer<typeof grantDecisionSchema>;
+
+export const credentialLeakedSchema = z.strictObject({
+  credentialId: z.string().trim().min(1).max(2048),
+  reportedBy: principal,
+  evidence: z.string().max(4096).optional(),
+});
+export type CredentialLeaked = z.infer<typeof credentialLeakedSchema>;
+
+/** The AWS Health event AWS sends when it finds an access key exposed in public. */
+export const healthExposureSchema = z.looseObject({
+  eventTypeCode: z.literal('AWS_RISK_CREDENTIALS_EXPOSED'),
+  affectedEntities: z.array(z.looseObject({ entityValue: z.string().min(1).max(128) })).min(1),
+});
+
+export const agentStatusSchema = z.strictObject({ agentId, by: principal, reason });
+export type AgentStatusChange = z.infer<typeof agentStatusSchema>;
+
+export const manualRevokeSchema = z.strictObject({
+  grantId: z.string().regex(GRANT_ID_PATTERN),
+  by: principal,
+  reason,
+});
+export type ManualRevoke = z.infer<typeof manualRevokeSchema>;
+
+/** Inbound detail-types the engine consumes (CONTRACT §1, plus the CLI's own requests). */
+export const INBOUND = {
+  taskStarted: 'Task Started',
+  taskEnded: 'Task Ended',
+  grantDecision: 'Grant Decision',
+  credentialLeaked: 'Credential Leaked',
+  agentSuspended: 'Agent Suspended',
+  agentResumed: 'Agent Resumed',
+  revokeRequested: 'Grant Revocation Requested',
+  sweepRequested: 'Sweep Requested',
+  healthEvent: 'AWS Health Event',
+} as const;
+
+export const OUTBOUND_TYPES = [
+  'Grant Requested',
+  'Grant Pending Approval',
+  'Grant Issued',
+  'Grant Denied',
+  'Grant Revoked',
+  'Revocation Verified',
+  'Revocation Failed',
+  'Credential Still Valid',
+  'Orphan Credential Found',
+] as const;
+export type OutboundType = (typeof OUTBOUND_TYPES)[number];
+
+/** What every outbound event says. Identifiers and reasons only: no secret ever. */
+export interface OutboundDetail {
+  readonly grantId: string;
+  readonly taskId: string;
+  readonly agentId: string;
+  readonly at: string;
+  readonly state?: GrantState;
+  readonly reason?: string;
+  readonly trigger?: RevocationTrigger;
+  readonly scopes?: readonly string[];
+  readonly owner?: string;
+  readonly requestedBy?: string;
+  readonly purpose?: string;
+  readonly credentialKind?: string;
+  /** An access key id or session principal: an identifier, not a secret. */
+  readonly credentialId?: string;
+  readonly expiresAt?: string;
+  readonly ttlSeconds?: number;
+  readonly requiredApprovals?: number;
+  readonly approvers?: readonly string[];
+  /** For `Credential Still Valid`: how long it kept working after the notice to revoke. */
+  readonly stillValidAfterNoticeMs?: number;
+  readonly [extra: string]: unknown;
+}
+
+export interface OutboundEvent {
+  readonly detailType: OutboundType;
+  readonly detail: OutboundDetail;
+}

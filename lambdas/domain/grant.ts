@@ -1,0 +1,145 @@
+// Domain: the grant and its state machine (CONTRACT §3). Every change goes through
+// `transition`, which checks the move is allowed and appends to the hash-linked audit chain.
+import { nextAuditEntry, type AuditEntry } from './audit';
+import { IllegalTransitionError } from './errors';
+import type { ActionClass, CredentialKind } from './policy';
+
+export const GRANT_STATES = [
+  'requested',
+  'pending_approval',
+  'issuing',
+  'active',
+  'revoking',
+  'revoked',
+  'verified',
+  'denied',
+  'failed',
+] as const;
+export type GrantState = (typeof GRANT_STATES)[number];
+
+export const REVOCATION_TRIGGERS = ['task_ended', 'expired', 'leaked', 'suspended', 'manual'] as const;
+export type RevocationTrigger = (typeof REVOCATION_TRIGGERS)[number];
+
+/** States in which a credential may exist and must eventually be revoked. */
+export const LIVE_STATES: readonly GrantState[] = ['requested', 'pending_approval', 'issuing', 'active', 'revoking'];
+/** States that end the story: nothing left to do but keep the record. */
+export const FINAL_STATES: readonly GrantState[] = ['verified', 'denied', 'failed'];
+
+const ALLOWED: Readonly<Record<GrantState, readonly GrantState[]>> = {
+  requested: ['pending_approval', 'issuing', 'denied'],
+  pending_approval: ['issuing', 'denied'],
+  issuing: ['active', 'revoking', 'failed'],
+  active: ['revoking'],
+  // A revocation that did not take effect goes back to revoking (the sweep re-revokes).
+  revoking: ['revoked', 'failed'],
+  revoked: ['verified', 'revoking'],
+  verified: [],
+  denied: [],
+  failed: [],
+};
+
+export function canTransition(from: GrantState, to: GrantState): boolean {
+  return ALLOWED[from].includes(to);
+}
+
+export interface Approval {
+  readonly approver: string;
+  readonly at: string;
+  readonly reason: string;
+}
+
+/** Identifies the credential without carrying any secret: safe in logs, events and alerts. */
+export interface CredentialRef {
+  readonly kind: CredentialKind;
+  readonly accessKeyId: string;
+  readonly principalArn: string;
+  readonly expiresAt: string;
+}
+
+export interface BrokeredSecret {
+  readonly arn: string;
+  readonly rotateAfterUse: boolean;
+}
+
+export interface Revocation {
+  readonly trigger: RevocationTrigger;
+  /** When the engine was told the credential must die: the clock for "still valid after notice". */
+  readonly noticeAt: string;
+  readonly by: string;
+  readonly reason: string;
+}
+
+export interface Grant {
+  readonly grantId: string;
+  readonly taskId: string;
+  readonly agentId: string;
+  readonly state: GrantState;
+  /** Incremented on every write: the store's conditions compare it. */
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly policyVersion: string;
+  readonly requestedBy?: string;
+  readonly purpose?: string;
+  readonly owner?: string;
+  readonly scopes: readonly string[];
+  readonly actionClasses: readonly ActionClass[];
+  readonly credentialKind?: CredentialKind;
+  readonly ttlSeconds?: number;
+  readonly context?: Readonly<Record<string, unknown>>;
+  /** Approvals still needed, and who may give them (empty for auto-approved grants). */
+  readonly requiredApprovals: number;
+  readonly eligibleApprovers: readonly string[];
+  readonly approvals: readonly Approval[];
+  readonly approvalDeadline?: string;
+  readonly brokeredSecrets: readonly BrokeredSecret[];
+  readonly deliverySecret?: string;
+  readonly credential?: CredentialRef;
+  readonly expiresAt?: string;
+  readonly revocation?: Revocation;
+  readonly revokedAt?: string;
+  readonly verifiedAt?: string;
+  readonly reason?: string;
+  readonly systemsTouched?: readonly string[];
+  /** True when a `Task Ended` arrived before its `Task Started`: the task may never issue. */
+  readonly endedBeforeStart?: boolean;
+  readonly audit: readonly AuditEntry[];
+}
+
+export interface TransitionInput {
+  readonly to: GrantState;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly reason?: string;
+  readonly detail?: Readonly<Record<string, unknown>>;
+  readonly changes?: Partial<Omit<Grant, 'grantId' | 'taskId' | 'agentId' | 'state' | 'version' | 'audit'>>;
+}
+
+/** Moves a grant to a new state, recording who, what, when and why in its audit chain. */
+export function transition(grant: Grant, input: TransitionInput): Grant {
+  if (!canTransition(grant.state, input.to)) {
+    throw new IllegalTransitionError(`grant ${grant.grantId} cannot go from ${grant.state} to ${input.to}`);
+  }
+  return record({ ...grant, ...input.changes, state: input.to }, grant, input);
+}
+
+/** Records an event that changes no state (a refused decision, a duplicate, an approval). */
+export function note(grant: Grant, input: Omit<TransitionInput, 'to'>): Grant {
+  return record({ ...grant, ...input.changes }, grant, { ...input, to: grant.state });
+}
+
+function record(next: Grant, previous: Grant, input: TransitionInput): Grant {
+  const entry = nextAuditEntry(previous.grantId, previous.audit.at(-1), {
+    at: input.at,
+    actor: input.actor,
+    action: input.action,
+    ...(previous.state !== input.to ? { from: previous.state, to: input.to } : {}),
+    ...(input.reason !== undefined ? { reason: input.reason } : {}),
+    policyVersion: next.policyVersion,
+    ...(input.detail !== undefined ? { detail: input.detail } : {}),
+  });
+  return { ...next, version: previous.version + 1, updatedAt: input.at, audit: [...previous.audit, entry] };
+}
+
+export const ENGINE_ACTOR = 'taskbound';

@@ -1,0 +1,138 @@
+// Domain: the policy file (CONTRACT §4), validated on load. Every error names the file,
+// the path inside it and what is wrong; the policy's version is the hash of its text.
+import { createHash } from 'node:crypto';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { PolicyError } from './errors';
+import { AGENT_ID_PATTERN } from './ids';
+
+export const ACTION_CLASSES = ['read', 'write', 'deploy', 'transact'] as const;
+export type ActionClass = (typeof ACTION_CLASSES)[number];
+export const CREDENTIAL_KINDS = ['aws-sts-session', 'aws-iam-access-key'] as const;
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+export const RISK_TIERS = ['low', 'medium', 'high'] as const;
+export type RiskTier = (typeof RISK_TIERS)[number];
+
+/** The action classes each risk tier may hold. */
+export const TIER_ALLOWS: Readonly<Record<RiskTier, readonly ActionClass[]>> = {
+  low: ['read'],
+  medium: ['read', 'write'],
+  high: ['read', 'write', 'deploy', 'transact'],
+};
+
+const SCOPE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const PRINCIPAL = z.string().min(3).max(256);
+const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/;
+const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+const statementSchema = z.strictObject({
+  Sid: z.string().regex(/^[A-Za-z0-9]*$/).optional(),
+  Effect: z.enum(['Allow', 'Deny']),
+  Action: stringOrList,
+  Resource: stringOrList,
+  Condition: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+});
+export type PolicyStatement = z.infer<typeof statementSchema>;
+
+const approvalRuleSchema = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('auto') }),
+  z
+    .strictObject({
+      mode: z.literal('manual'),
+      approvers: z.int().min(1).max(5),
+      approverGroup: z.array(PRINCIPAL).min(1).max(100),
+    })
+    .refine((rule) => new Set(rule.approverGroup).size >= rule.approvers, {
+      message: 'approverGroup must name at least `approvers` different people',
+    }),
+]);
+export type ApprovalRule = z.infer<typeof approvalRuleSchema>;
+
+const scopeSchema = z.strictObject({
+  action: z.enum(ACTION_CLASSES),
+  credential: z.enum(CREDENTIAL_KINDS),
+  statements: z.array(statementSchema).max(20),
+  secrets: z
+    .array(z.strictObject({ arn: z.string().regex(ARN, 'must be a Secrets Manager ARN'), rotateAfterUse: z.boolean().default(false) }))
+    .max(10)
+    .default([]),
+});
+export type Scope = z.infer<typeof scopeSchema>;
+
+const agentSchema = z
+  .strictObject({
+    owner: PRINCIPAL,
+    purpose: z.string().min(1).max(1024),
+    riskTier: z.enum(RISK_TIERS),
+    runtimePrincipal: z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, 'must be an IAM role or user ARN'),
+    scopes: z.array(z.string().regex(SCOPE_NAME)).min(1).max(50),
+    maxTtlSeconds: z.int().min(60).max(43_200),
+    defaultTtlSeconds: z.int().min(60).max(43_200),
+    maxConcurrentGrants: z.int().min(1).max(1000),
+  })
+  .refine((agent) => agent.defaultTtlSeconds <= agent.maxTtlSeconds, {
+    message: 'defaultTtlSeconds must not exceed maxTtlSeconds',
+    path: ['defaultTtlSeconds'],
+  });
+export type Agent = z.infer<typeof agentSchema>;
+
+const policySchema = z
+  .strictObject({
+    version: z.literal(1),
+    /** How long a request may wait for approval before it is denied. */
+    approvalTimeoutSeconds: z.int().min(60).max(7 * 86_400).default(3600),
+    approvals: z.strictObject({
+      read: approvalRuleSchema,
+      write: approvalRuleSchema,
+      deploy: approvalRuleSchema,
+      transact: approvalRuleSchema,
+    }),
+    scopes: z.record(z.string().regex(SCOPE_NAME, 'scope names are lower-case letters, digits and dashes'), scopeSchema),
+    agents: z.record(z.string().regex(AGENT_ID_PATTERN, 'agent ids are lower-case letters, digits and dashes'), agentSchema),
+  })
+  .superRefine((policy, ctx) => {
+    for (const [agentId, agent] of Object.entries(policy.agents)) {
+      for (const [index, scopeName] of agent.scopes.entries()) {
+        const scope = policy.scopes[scopeName];
+        const path = ['agents', agentId, 'scopes', index];
+        if (!scope) {
+          ctx.addIssue({ code: 'custom', path, message: `scope "${scopeName}" is not defined under scopes` });
+        } else if (!TIER_ALLOWS[agent.riskTier].includes(scope.action)) {
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `scope "${scopeName}" is a ${scope.action} scope, above risk tier ${agent.riskTier} (allows ${TIER_ALLOWS[agent.riskTier].join(', ')})`,
+          });
+        }
+      }
+    }
+  });
+
+export type PolicyDocument = z.infer<typeof policySchema>;
+
+/** A validated policy and the version (hash) every grant records. */
+export interface Policy extends PolicyDocument {
+  readonly policyVersion: string;
+  readonly source: string;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(top level)' : path.map(String).join('.');
+}
+
+/** Parses and validates a policy file's text. Throws PolicyError naming file, path and problem. */
+export function parsePolicy(text: string, file: string): Policy {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new PolicyError(file, document.errors.map((error) => `YAML: ${error.message.split('\n')[0]}`));
+  }
+  const result = policySchema.safeParse(document.toJS());
+  if (!result.success) {
+    throw new PolicyError(
+      file,
+      result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`),
+    );
+  }
+  const policyVersion = `sha256:${createHash('sha256').update(text).digest('hex')}`;
+  return { ...result.data, policyVersion, source: file };
+}

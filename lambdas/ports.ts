@@ -1,0 +1,162 @@
+// Ports: what the use cases need from the outside world, in the domain's words.
+// One adapter per port per platform (aws/, local/, slack/); tests pass in-memory fakes.
+import type { AuditEntry } from './domain/audit';
+import type { Grant, GrantState } from './domain/grant';
+import type { CredentialKind, PolicyStatement } from './domain/policy';
+import type { OutboundEvent } from './domain/events';
+
+/** The time, as a parameter: the domain never reads a clock. */
+export interface Clock {
+  now(): Date;
+}
+
+/** Outcome of a conditional write: expected races are values, not exceptions. */
+export type WriteOutcome = { readonly ok: true; readonly grant: Grant } | { readonly ok: false; readonly current?: Grant };
+
+export interface AgentRecord {
+  readonly agentId: string;
+  readonly suspended: boolean;
+  readonly by?: string;
+  readonly reason?: string;
+  readonly at?: string;
+}
+
+export interface DueGrantsPage {
+  readonly grants: readonly Grant[];
+  /** Items the store read to find them: the sweep's cost. */
+  readonly itemsRead: number;
+}
+
+/** Grants, agents and refused events, with every change a conditional write. */
+export interface GrantStore {
+  get(grantId: string): Promise<Grant | undefined>;
+  /** Creates the grant unless one with its id exists; then returns the existing one. */
+  create(grant: Grant): Promise<{ readonly created: true; readonly grant: Grant } | { readonly created: false; readonly existing: Grant }>;
+  /** Replaces `previous` with `next` only if the stored grant is still at `previous.version`. */
+  update(previous: Grant, next: Grant): Promise<WriteOutcome>;
+  /** Grants whose credential should be dead, or whose state is overdue, as of `now`. */
+  dueGrants(now: Date, limit?: number): Promise<DueGrantsPage>;
+  /** Grants of an agent, newest first; `liveOnly` keeps those that may hold a credential. */
+  grantsOfAgent(agentId: string, options?: { readonly liveOnly?: boolean }): Promise<readonly Grant[]>;
+  /** All grants, optionally in one state, newest first (CLI listing and reports). */
+  listGrants(options?: { readonly state?: GrantState; readonly since?: Date; readonly limit?: number }): Promise<readonly Grant[]>;
+  findByCredentialId(credentialId: string): Promise<Grant | undefined>;
+  countLiveGrants(agentId: string): Promise<number>;
+  getAgent(agentId: string): Promise<AgentRecord>;
+  putAgent(agent: AgentRecord): Promise<void>;
+  /** Keeps an event that named no agent and task: the dead-letter entry of CONTRACT §1. */
+  recordRejectedEvent(entry: RejectedEvent): Promise<void>;
+}
+
+export interface RejectedEvent {
+  readonly at: string;
+  readonly detailType: string;
+  readonly source: string;
+  readonly reason: string;
+  readonly eventId?: string;
+  /** The event as received, truncated; inbound events never carry credentials. */
+  readonly excerpt: string;
+}
+
+/** Secret material. It exists only between issuer and vault, and in the probe. */
+export interface CredentialMaterial {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+export interface IssueRequest {
+  readonly grantId: string;
+  readonly taskId: string;
+  readonly agentId: string;
+  readonly kind: CredentialKind;
+  readonly statements: readonly PolicyStatement[];
+  readonly brokeredSecretArns: readonly string[];
+  readonly ttlSeconds: number;
+  readonly expiresAt: Date;
+}
+
+export interface IssuedCredential extends CredentialMaterial {
+  readonly kind: CredentialKind;
+  readonly principalArn: string;
+  readonly expiresAt: Date;
+}
+
+/** What to revoke: everything is derivable from the grant, even if issuance crashed midway. */
+export interface RevokeTarget {
+  readonly grantId: string;
+  readonly agentId: string;
+  readonly taskId: string;
+  readonly kind: CredentialKind;
+  readonly accessKeyId?: string;
+  readonly expiresAt?: Date;
+}
+
+export type RevokeOutcome = 'revoked' | 'already-revoked';
+
+export type ProbeVerdict =
+  | { readonly verdict: 'rejected'; readonly code: string }
+  | { readonly verdict: 'accepted' }
+  | { readonly verdict: 'unknown'; readonly why: string };
+
+/** Issues, revokes and checks one kind of credential. */
+export interface CredentialIssuer {
+  issue(request: IssueRequest): Promise<IssuedCredential>;
+  revoke(target: RevokeTarget): Promise<RevokeOutcome>;
+  /** Probes whether the credential still works; `material` is the delivered credential when still at hand. */
+  verify(target: RevokeTarget, material: CredentialMaterial | undefined): Promise<ProbeVerdict>;
+}
+
+export type Issuers = Readonly<Record<CredentialKind, CredentialIssuer>>;
+
+/** The JSON a runtime reads from its delivery secret (CONTRACT §5). */
+export interface DeliveryPayload {
+  readonly status: 'pending_approval' | 'issued' | 'denied';
+  readonly grantId: string;
+  readonly reason?: string;
+  readonly kind?: CredentialKind;
+  readonly accessKeyId?: string;
+  readonly secretAccessKey?: string;
+  readonly sessionToken?: string;
+  readonly expiration?: string;
+  readonly scopes: readonly string[];
+}
+
+export interface Delivery {
+  readonly name: string;
+  readonly grantId: string;
+  readonly agentId: string;
+  readonly taskId: string;
+  /** Only this principal may read the secret. */
+  readonly readerArn: string;
+  readonly expiresAt?: string;
+  readonly payload: DeliveryPayload;
+}
+
+/** Delivers a task's status and credential to its runtime, readable by it alone. */
+export interface DeliveryVault {
+  /** Creates or overwrites the delivery secret. */
+  deliver(delivery: Delivery): Promise<void>;
+  read(name: string): Promise<DeliveryPayload | undefined>;
+  /** Deletes without recovery; absent already counts as done. */
+  destroy(name: string): Promise<void>;
+  /** Delivery secrets that exist, for orphan reconciliation. */
+  listDeliveries(): AsyncIterable<{ readonly name: string; readonly grantId?: string }>;
+}
+
+/** Rotates brokered secrets a task could read, once the task is over. */
+export interface SecretRotator {
+  rotate(secretArn: string): Promise<'rotated' | 'already-rotating'>;
+}
+
+export interface EventPublisher {
+  publish(events: readonly OutboundEvent[]): Promise<void>;
+}
+
+/** Fires a grant's expiry at its expiry time. */
+export interface ExpiryScheduler {
+  scheduleExpiry(grantId: string, at: Date): Promise<void>;
+  cancelExpiry(grantId: string): Promise<void>;
+}
+
+export type AuditTrail = readonly AuditEntry[];
