@@ -23,3 +23,6 @@ export class PolicyError extends TaskboundError {
 
 /** A conditional write lost a race: the record changed under us. Callers re-read and decide. */
 export class ConcurrentUpdateError extends TaskboundError {}
+
+/** A request the credential platform cannot express (e.g. a session policy over STS's size limit). */
+export class UnissuableRequestError extends TaskboundError {}

@@ -1,0 +1,42 @@
+// Domain: when a grant next needs the engine's attention. The store indexes this time so
+// the sweep reads only grants that are due, never the whole table.
+import type { Grant } from './grant';
+
+export interface DueTiming {
+  /** A grant still `requested`/`issuing` this long after its last change is stuck. */
+  readonly stuckAfterMs: number;
+  /** How long after a failed revocation or an inconclusive probe to try again. */
+  readonly retryAfterMs: number;
+  /** How long a denied request's delivery secret stays readable (CONTRACT §5: an hour). */
+  readonly deniedRetentionMs: number;
+}
+
+export const DEFAULT_DUE_TIMING: DueTiming = {
+  stuckAfterMs: 5 * 60_000,
+  retryAfterMs: 60_000,
+  deniedRetentionMs: 60 * 60_000,
+};
+
+const plus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+
+/** The moment the grant is next due for the sweep, or undefined when nothing is left to do. */
+export function dueAtOf(grant: Grant, timing: DueTiming = DEFAULT_DUE_TIMING): string | undefined {
+  switch (grant.state) {
+    case 'requested':
+    case 'issuing':
+      return plus(grant.updatedAt, timing.stuckAfterMs);
+    case 'pending_approval':
+      return grant.approvalDeadline ?? plus(grant.updatedAt, timing.stuckAfterMs);
+    case 'active':
+      return grant.expiresAt ?? grant.updatedAt;
+    case 'revoking':
+    case 'revoked':
+      return plus(grant.updatedAt, timing.retryAfterMs);
+    case 'denied':
+      return grant.deliverySecret ? plus(grant.updatedAt, timing.deniedRetentionMs) : undefined;
+    case 'failed':
+      return grant.deliverySecret ? grant.updatedAt : undefined;
+    case 'verified':
+      return undefined;
+  }
+}

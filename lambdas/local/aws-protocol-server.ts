@@ -1,0 +1,103 @@
+// Local engine: one loopback HTTP server that speaks the AWS protocols an agent runtime
+// uses. It parses each request once and hands it to the first service that claims it.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { jsonError, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
+
+export interface AwsProtocolServerOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly services: readonly AwsService[];
+  /** What `GET /healthz` reports; undefined means not ready yet (503). */
+  readonly health?: () => Record<string, unknown> | undefined;
+  /** Largest request body accepted (EventBridge's 256 KB entries, batched, fit easily). */
+  readonly maxBodyBytes?: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const CREDENTIAL_SCOPE = /Credential=([^/,\s]+)\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/;
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function toAwsRequest(req: IncomingMessage, body: Buffer): AwsRequest {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const scope = CREDENTIAL_SCOPE.exec(headers.authorization ?? '');
+  return {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    headers,
+    body,
+    ...(headers['x-amz-target'] ? { target: headers['x-amz-target'] } : {}),
+    ...(scope ? { accessKeyId: scope[1], signingService: scope[2] } : {}),
+  };
+}
+
+function send(res: ServerResponse, response: AwsResponse): void {
+  res.writeHead(response.status, { 'x-amzn-requestid': crypto.randomUUID(), ...response.headers });
+  res.end(response.body);
+}
+
+async function answer(req: IncomingMessage, options: AwsProtocolServerOptions): Promise<AwsResponse> {
+  if (req.method === 'GET' && req.url === '/healthz') {
+    const health = options.health?.();
+    return health
+      ? { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(health) }
+      : { status: 503, headers: { 'content-type': 'application/json' }, body: '{"ready":false}' };
+  }
+  const body = await readBody(req, options.maxBodyBytes ?? 2 * 1024 * 1024);
+  if (!body) return jsonError(413, 'RequestEntityTooLarge', 'request body too large');
+  const request = toAwsRequest(req, body);
+  if (!request.headers.authorization?.startsWith('AWS4-HMAC-SHA256 ') || !request.accessKeyId) {
+    return jsonError(403, 'MissingAuthenticationTokenException', 'Request is missing a SigV4 Authorization header.');
+  }
+  const service = options.services.find((candidate) => candidate.matches(request));
+  if (!service) return jsonError(400, 'UnknownOperationException', `No local service handles ${request.target ?? request.path}.`);
+  return service.handle(request);
+}
+
+/** Starts the server; resolves once it listens. Port 0 picks a free port. */
+export function startAwsProtocolServer(options: AwsProtocolServerOptions): Promise<RunningServer> {
+  const server: Server = createServer((req, res) => {
+    answer(req, options).then(
+      (response) => send(res, response),
+      () => send(res, jsonError(500, 'InternalFailure', 'The local engine failed to process the request.')),
+    );
+  });
+  server.keepAliveTimeout = 30_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      const { port, address } = server.address() as AddressInfo;
+      resolve({
+        url: `http://${address}:${port}`,
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
