@@ -1,0 +1,46 @@
+// Wiring: which inbound events reach which handler. The CDK rules and the local engine's
+// bus are both built from this one table, so the two can never disagree.
+import { INBOUND, OUTBOUND_TYPES } from './domain/events';
+
+/** An EventBridge event pattern: exact-match value lists, nested for `detail`. */
+export interface EventPattern {
+  readonly source?: readonly string[];
+  readonly 'detail-type'?: readonly string[];
+  readonly detail?: Readonly<Record<string, readonly string[]>>;
+}
+
+export const HANDLERS = [
+  'task-started',
+  'task-ended',
+  'grant-decision',
+  'credential-leaked',
+  'agent-status',
+  'revoke-requested',
+  'expire-grant',
+  'sweep',
+  'alerts',
+] as const;
+export type HandlerName = (typeof HANDLERS)[number];
+
+export interface Route {
+  /** Rule name suffix, unique. */
+  readonly name: string;
+  readonly handler: HandlerName;
+  readonly pattern: EventPattern;
+}
+
+export const ROUTES: readonly Route[] = [
+  { name: 'task-started', handler: 'task-started', pattern: { 'detail-type': [INBOUND.taskStarted] } },
+  { name: 'task-ended', handler: 'task-ended', pattern: { 'detail-type': [INBOUND.taskEnded] } },
+  { name: 'grant-decision', handler: 'grant-decision', pattern: { 'detail-type': [INBOUND.grantDecision] } },
+  { name: 'credential-leaked', handler: 'credential-leaked', pattern: { 'detail-type': [INBOUND.credentialLeaked] } },
+  {
+    name: 'aws-health-exposure',
+    handler: 'credential-leaked',
+    pattern: { source: ['aws.health'], 'detail-type': [INBOUND.healthEvent], detail: { eventTypeCode: ['AWS_RISK_CREDENTIALS_EXPOSED'] } },
+  },
+  { name: 'agent-status', handler: 'agent-status', pattern: { 'detail-type': [INBOUND.agentSuspended, INBOUND.agentResumed] } },
+  { name: 'revoke-requested', handler: 'revoke-requested', pattern: { 'detail-type': [INBOUND.revokeRequested] } },
+  { name: 'sweep-requested', handler: 'sweep', pattern: { 'detail-type': [INBOUND.sweepRequested] } },
+  { name: 'alerts', handler: 'alerts', pattern: { source: ['taskbound'], 'detail-type': [...OUTBOUND_TYPES, INBOUND.agentSuspended] } },
+];
