@@ -42,5 +42,6 @@ export const ROUTES: readonly Route[] = [
   { name: 'agent-status', handler: 'agent-status', pattern: { 'detail-type': [INBOUND.agentSuspended, INBOUND.agentResumed] } },
   { name: 'revoke-requested', handler: 'revoke-requested', pattern: { 'detail-type': [INBOUND.revokeRequested] } },
   { name: 'sweep-requested', handler: 'sweep', pattern: { 'detail-type': [INBOUND.sweepRequested] } },
-  { name: 'alerts', handler: 'alerts', pattern: { source: ['taskbound'], 'detail-type': [...OUTBOUND_TYPES, INBOUND.agentSuspended] } },
+  { name: 'alerts', handler: 'alerts', pattern: { source: ['taskbound'], 'detail-type': [...OUTBOUND_TYPES] } },
+  { name: 'alerts-agent-suspended', handler: 'alerts', pattern: { 'detail-type': [INBOUND.agentSuspended] } },
 ];
