@@ -92,6 +92,8 @@ export const OUTBOUND_TYPES = [
   'Revocation Failed',
   'Credential Still Valid',
   'Orphan Credential Found',
+  // Beyond CONTRACT §2: a Grant Decision that was refused (separation of duties, not eligible, late).
+  'Grant Decision Refused',
 ] as const;
 export type OutboundType = (typeof OUTBOUND_TYPES)[number];
 

@@ -143,3 +143,53 @@ function record(next: Grant, previous: Grant, input: TransitionInput): Grant {
 }
 
 export const ENGINE_ACTOR = 'taskbound';
+
+export interface GrantOpening {
+  readonly grantId: string;
+  readonly taskId: string;
+  readonly agentId: string;
+  readonly at: string;
+  readonly actor: string;
+  readonly policyVersion: string;
+  readonly scopes: readonly string[];
+  readonly purpose?: string;
+  readonly requestedBy?: string;
+  readonly owner?: string;
+  readonly ttlSeconds?: number;
+  readonly context?: Readonly<Record<string, unknown>>;
+  readonly action?: string;
+  readonly reason?: string;
+}
+
+/** A new grant in `requested`, its audit chain opened with who asked and for what. */
+export function openGrant(opening: GrantOpening): Grant {
+  const blank: Grant = {
+    grantId: opening.grantId,
+    taskId: opening.taskId,
+    agentId: opening.agentId,
+    state: 'requested',
+    version: 0,
+    createdAt: opening.at,
+    updatedAt: opening.at,
+    policyVersion: opening.policyVersion,
+    scopes: opening.scopes,
+    actionClasses: [],
+    requiredApprovals: 0,
+    eligibleApprovers: [],
+    approvals: [],
+    brokeredSecrets: [],
+    audit: [],
+    ...(opening.purpose !== undefined ? { purpose: opening.purpose } : {}),
+    ...(opening.requestedBy !== undefined ? { requestedBy: opening.requestedBy } : {}),
+    ...(opening.owner !== undefined ? { owner: opening.owner } : {}),
+    ...(opening.ttlSeconds !== undefined ? { ttlSeconds: opening.ttlSeconds } : {}),
+    ...(opening.context !== undefined ? { context: opening.context } : {}),
+  };
+  return note(blank, {
+    at: opening.at,
+    actor: opening.actor,
+    action: opening.action ?? 'requested',
+    ...(opening.reason !== undefined ? { reason: opening.reason } : {}),
+    detail: { scopes: opening.scopes, ...(opening.purpose ? { purpose: opening.purpose } : {}), ...(opening.ttlSeconds ? { ttlSeconds: opening.ttlSeconds } : {}) },
+  });
+}

@@ -1,0 +1,102 @@
+// Use case: `Grant Decision` → apply separation of duties, count approvals, and issue once
+// enough distinct eligible people have approved (or deny on the first eligible deny).
+import { decideApproval } from '../domain/approval';
+import { ENGINE_ACTOR, note, transition, type Grant } from '../domain/grant';
+import { grantIdFor } from '../domain/ids';
+import { evaluateTaskRequest } from '../domain/evaluate';
+import type { GrantDecision } from '../domain/events';
+import type { EngineDeps } from './engine-deps';
+import { outbound } from './outbound';
+import { deliverStatus } from './deliver-status';
+import { issueGrant } from './issue-grant';
+
+export type DecideResult =
+  | { readonly outcome: 'not-found'; readonly grantId: string }
+  | { readonly outcome: 'refused'; readonly reason: string; readonly grant: Grant }
+  | { readonly outcome: 'counted'; readonly remaining: number; readonly grant: Grant }
+  | { readonly outcome: 'issued' | 'denied' | 'failed' | 'revoked-during-issue'; readonly grant: Grant };
+
+const MAX_RACES = 5;
+
+export async function decideGrant(deps: EngineDeps, decision: GrantDecision): Promise<DecideResult> {
+  const grantId = decision.grantId ?? grantIdFor(decision.agentId ?? '', decision.taskId ?? '');
+  for (let attempt = 0; attempt < MAX_RACES; attempt++) {
+    const grant = await deps.store.get(grantId);
+    if (!grant) return { outcome: 'not-found', grantId };
+    const result = await applyDecision(deps, grant, decision);
+    if (result !== 'lost-race') return result;
+  }
+  throw new Error(`grant ${grantId} kept changing while deciding`);
+}
+
+async function applyDecision(deps: EngineDeps, grant: Grant, decision: GrantDecision): Promise<DecideResult | 'lost-race'> {
+  const now = deps.clock.now().toISOString();
+  const verdict = decideApproval(grant, { decision: decision.decision, approver: decision.approver, reason: decision.reason, at: now });
+  const actor = decision.approver;
+  switch (verdict.outcome) {
+    case 'refused': {
+      // Recorded in the audit unless the grant is settled (then a replay must not grow it).
+      if (grant.state === 'pending_approval') {
+        const written = await deps.store.update(grant, note(grant, { at: now, actor, action: 'decision-refused', reason: verdict.reason }));
+        if (!written.ok) return 'lost-race';
+      }
+      await deps.events.publish([outbound('Grant Decision Refused', grant, now, { reason: verdict.reason, approver: actor, decision: decision.decision })]);
+      return { outcome: 'refused', reason: verdict.reason, grant };
+    }
+    case 'expired':
+    case 'denied':
+      return deny(deps, grant, verdict.reason, actor, now);
+    case 'counted': {
+      const counted = note(grant, {
+        at: now,
+        actor,
+        action: 'approved',
+        reason: decision.reason,
+        detail: { remaining: verdict.remaining },
+        changes: { approvals: [...grant.approvals, { approver: actor, at: now, reason: decision.reason }] },
+      });
+      const written = await deps.store.update(grant, counted);
+      if (!written.ok) return 'lost-race';
+      await deps.events.publish([outbound('Grant Pending Approval', written.grant, now, { requiredApprovals: grant.requiredApprovals, remaining: verdict.remaining, approver: actor })]);
+      return { outcome: 'counted', remaining: verdict.remaining, grant: written.grant };
+    }
+    case 'approved':
+      return approve(deps, grant, decision, now);
+  }
+}
+
+async function approve(deps: EngineDeps, grant: Grant, decision: GrantDecision, now: string): Promise<DecideResult | 'lost-race'> {
+  // Re-check against today's policy and standing: the agent may have been suspended or
+  // its scopes withdrawn while the request waited.
+  const standing = await deps.store.getAgent(grant.agentId);
+  const entitlement = evaluateTaskRequest(
+    deps.policy,
+    { agentId: grant.agentId, taskId: grant.taskId, purpose: grant.purpose ?? '', requestedBy: grant.requestedBy ?? '', scopes: grant.scopes, ...(grant.ttlSeconds ? { ttlSeconds: grant.ttlSeconds } : {}) },
+    { suspended: standing.suspended, liveGrants: 0 },
+  );
+  if (entitlement.outcome === 'denied') return deny(deps, grant, `no longer allowed: ${entitlement.reason}`, ENGINE_ACTOR, now);
+  const approvals = [...grant.approvals, { approver: decision.approver, at: now, reason: decision.reason }];
+  const issuing = transition(grant, {
+    to: 'issuing',
+    at: now,
+    actor: decision.approver,
+    action: 'approved',
+    reason: decision.reason,
+    detail: { approvers: approvals.map((approval) => approval.approver) },
+    changes: { approvals, policyVersion: deps.policy.policyVersion },
+  });
+  const written = await deps.store.update(grant, issuing);
+  if (!written.ok) return 'lost-race';
+  const issued = await issueGrant(deps, written.grant, { ...entitlement, ttlSeconds: grant.ttlSeconds ?? entitlement.ttlSeconds });
+  return { outcome: issued.outcome, grant: issued.grant };
+}
+
+async function deny(deps: EngineDeps, grant: Grant, reason: string, actor: string, now: string): Promise<DecideResult | 'lost-race'> {
+  const denied = transition(grant, { to: 'denied', at: now, actor, action: 'denied', reason, changes: { reason } });
+  const written = await deps.store.update(grant, denied);
+  if (!written.ok) return 'lost-race';
+  const agent = deps.policy.agents[grant.agentId];
+  if (agent) await deliverStatus(deps, written.grant, agent.runtimePrincipal, { status: 'denied', reason });
+  await deps.events.publish([outbound('Grant Denied', written.grant, now, { reason })]);
+  return { outcome: 'denied', grant: written.grant };
+}

@@ -1,0 +1,40 @@
+// Use cases: everything a use case may touch, passed in as one argument so tests hand
+// over fakes and the handlers and the local engine hand over real adapters.
+import type { Policy } from '../domain/policy';
+import type { DueTiming } from '../domain/due';
+import type {
+  Clock,
+  DeliveryVault,
+  EventPublisher,
+  ExpiryScheduler,
+  GrantStore,
+  Issuers,
+  SecretRotator,
+} from '../ports';
+
+export interface EngineLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface EngineDeps {
+  readonly policy: Policy;
+  readonly store: GrantStore;
+  readonly issuers: Issuers;
+  readonly vault: DeliveryVault;
+  readonly events: EventPublisher;
+  readonly expiry: ExpiryScheduler;
+  readonly clock: Clock;
+  readonly rotator?: SecretRotator;
+  readonly logger?: EngineLogger;
+  readonly dueTiming?: DueTiming;
+}
+
+export const silentLogger: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Error name only: SDK messages can quote request fields, so they never leave the engine. */
+export function errorCode(error: unknown): string {
+  if (error instanceof Error) return error.name === 'Error' ? 'Error' : error.name;
+  return 'UnknownError';
+}

@@ -1,0 +1,95 @@
+// Use case step: issue an approved grant's credential, deliver it, schedule its expiry.
+// Shared by start-task (auto-approved) and decide-grant (approved by people).
+import { ENGINE_ACTOR, transition, type Grant } from '../domain/grant';
+import { UnissuableRequestError } from '../domain/errors';
+import type { Entitlement } from '../domain/evaluate';
+import type { IssuedCredential } from '../ports';
+import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
+import { outbound } from './outbound';
+import { revokeGrant } from './revoke-grant';
+import { deliverStatus } from './deliver-status';
+
+export type IssueResult =
+  | { readonly outcome: 'issued'; readonly grant: Grant }
+  | { readonly outcome: 'failed'; readonly grant: Grant; readonly reason: string }
+  | { readonly outcome: 'revoked-during-issue'; readonly grant: Grant };
+
+/** `grant` must be in `issuing`; the credential exists only after this returns `issued`. */
+export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: Entitlement): Promise<IssueResult> {
+  const logger = deps.logger ?? silentLogger;
+  const issuer = deps.issuers[entitlement.credentialKind];
+  const issuedAt = deps.clock.now();
+  const expiresAt = new Date(issuedAt.getTime() + entitlement.ttlSeconds * 1000);
+  let credential: IssuedCredential;
+  try {
+    credential = await issuer.issue({
+      grantId: grant.grantId,
+      taskId: grant.taskId,
+      agentId: grant.agentId,
+      kind: entitlement.credentialKind,
+      statements: entitlement.statements,
+      brokeredSecretArns: entitlement.brokeredSecrets.map((secret) => secret.arn),
+      ttlSeconds: entitlement.ttlSeconds,
+      expiresAt,
+    });
+  } catch (error) {
+    const reason =
+      error instanceof UnissuableRequestError ? error.message : `credential issuance failed (${errorCode(error)})`;
+    logger.error('credential issuance failed', { grantId: grant.grantId, error: errorCode(error) });
+    return failIssue(deps, grant, entitlement, reason);
+  }
+
+  await deliverStatus(deps, grant, entitlement.agent.runtimePrincipal, {
+    status: 'issued',
+    kind: credential.kind,
+    accessKeyId: credential.accessKeyId,
+    secretAccessKey: credential.secretAccessKey,
+    ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
+    expiration: credential.expiresAt.toISOString(),
+  }, credential.expiresAt.toISOString());
+
+  const now = deps.clock.now().toISOString();
+  const active = transition(grant, {
+    to: 'active',
+    at: now,
+    actor: ENGINE_ACTOR,
+    action: 'issued',
+    detail: { credentialId: credential.accessKeyId, principalArn: credential.principalArn, expiresAt: credential.expiresAt.toISOString() },
+    changes: {
+      credential: {
+        kind: credential.kind,
+        accessKeyId: credential.accessKeyId,
+        principalArn: credential.principalArn,
+        expiresAt: credential.expiresAt.toISOString(),
+      },
+      expiresAt: credential.expiresAt.toISOString(),
+    },
+  });
+  const written = await deps.store.update(grant, active);
+  if (!written.ok) {
+    // The task ended (or the agent was suspended) while we were issuing: the grant is now
+    // revoking and the revoker may have run before our credential existed. Finish the job.
+    const revoked = await revokeGrant(deps, grant.grantId, { trigger: 'task_ended', by: ENGINE_ACTOR, reason: 'revoked while issuing', noticeAt: now });
+    return { outcome: 'revoked-during-issue', grant: revoked.grant ?? grant };
+  }
+  await deps.expiry.scheduleExpiry(grant.grantId, credential.expiresAt);
+  await deps.events.publish([outbound('Grant Issued', written.grant, now, { ttlSeconds: entitlement.ttlSeconds })]);
+  return { outcome: 'issued', grant: written.grant };
+}
+
+async function failIssue(deps: EngineDeps, grant: Grant, entitlement: Entitlement, reason: string): Promise<IssueResult> {
+  // Issuance may have half-happened (a user without a key, a key without a delivery): clean up first.
+  await deps.issuers[entitlement.credentialKind].revoke({
+    grantId: grant.grantId,
+    agentId: grant.agentId,
+    taskId: grant.taskId,
+    kind: entitlement.credentialKind,
+  });
+  const now = deps.clock.now().toISOString();
+  const failed = transition(grant, { to: 'failed', at: now, actor: ENGINE_ACTOR, action: 'issue-failed', reason, changes: { reason } });
+  const written = await deps.store.update(grant, failed);
+  const current = written.ok ? written.grant : (written.current ?? failed);
+  await deliverStatus(deps, current, entitlement.agent.runtimePrincipal, { status: 'denied', reason });
+  await deps.events.publish([outbound('Grant Denied', current, now, { reason })]);
+  return { outcome: 'failed', grant: current, reason };
+}

@@ -1,0 +1,175 @@
+// Use case: revoke a grant's credential for any trigger, then prove it dead. Every step
+// is a conditional write on the grant's current state, so duplicates and races are harmless.
+import { ENGINE_ACTOR, transition, type Grant, type RevocationTrigger } from '../domain/grant';
+import type { RevokeTarget } from '../ports';
+import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
+import { outbound } from './outbound';
+import { deliverStatus } from './deliver-status';
+
+export interface RevocationCause {
+  readonly trigger: RevocationTrigger;
+  readonly by: string;
+  readonly reason: string;
+  /** When the engine learnt the credential must die (the clock for "still valid after notice"). */
+  readonly noticeAt: string;
+  readonly systemsTouched?: readonly string[];
+}
+
+export type RevokeResult =
+  | { readonly outcome: 'not-found'; readonly grant?: undefined }
+  | { readonly outcome: 'already-revoked' | 'denied-before-issue' | 'verified' | 'revocation-failed'; readonly grant: Grant }
+  | { readonly outcome: 'revoked-unverified'; readonly grant: Grant; readonly probe: 'accepted' | 'unknown' };
+
+const MAX_RACES = 5;
+
+export function revokeTargetOf(grant: Grant): RevokeTarget {
+  return {
+    grantId: grant.grantId,
+    agentId: grant.agentId,
+    taskId: grant.taskId,
+    kind: grant.credentialKind ?? grant.credential?.kind ?? 'aws-sts-session',
+    ...(grant.credential ? { accessKeyId: grant.credential.accessKeyId } : {}),
+    ...(grant.expiresAt ? { expiresAt: new Date(grant.expiresAt) } : {}),
+  };
+}
+
+/** Revokes the grant's credential (if any), rotates what it touched, and verifies it dead. */
+export async function revokeGrant(deps: EngineDeps, grantId: string, cause: RevocationCause): Promise<RevokeResult> {
+  for (let attempt = 0; attempt < MAX_RACES; attempt++) {
+    const grant = await deps.store.get(grantId);
+    if (!grant) return { outcome: 'not-found' };
+    const claimed = await claim(deps, grant, cause);
+    if (claimed === 'lost-race') continue;
+    if ('outcome' in claimed) return claimed;
+    return claimed.state === 'revoked' ? verifyRevocation(deps, claimed) : finishRevocation(deps, claimed);
+  }
+  throw new Error(`grant ${grantId} kept changing under revocation`);
+}
+
+type Claim = Grant | RevokeResult | 'lost-race';
+
+/** Moves the grant into `revoking` (or `denied` if nothing was ever issued). */
+async function claim(deps: EngineDeps, grant: Grant, cause: RevocationCause): Promise<Claim> {
+  const now = deps.clock.now().toISOString();
+  switch (grant.state) {
+    case 'verified':
+    case 'denied':
+    case 'failed':
+      return { outcome: 'already-revoked', grant };
+    case 'revoking':
+    case 'revoked':
+      return grant;
+    case 'requested':
+    case 'pending_approval': {
+      const reason = `${cause.trigger.replace('_', ' ')} before a credential was issued: ${cause.reason}`;
+      const denied = transition(grant, { to: 'denied', at: now, actor: cause.by, action: 'denied', reason, changes: { reason } });
+      const written = await deps.store.update(grant, denied);
+      if (!written.ok) return 'lost-race';
+      const agent = deps.policy.agents[grant.agentId];
+      if (agent && grant.deliverySecret) await deliverStatus(deps, written.grant, agent.runtimePrincipal, { status: 'denied', reason });
+      await deps.events.publish([outbound('Grant Denied', written.grant, now, { reason })]);
+      return { outcome: 'denied-before-issue', grant: written.grant };
+    }
+    case 'issuing':
+    case 'active': {
+      const revoking = transition(grant, {
+        to: 'revoking',
+        at: now,
+        actor: cause.by,
+        action: `revoke:${cause.trigger}`,
+        reason: cause.reason,
+        ...(cause.systemsTouched ? { detail: { systemsTouched: cause.systemsTouched } } : {}),
+        changes: {
+          revocation: { trigger: cause.trigger, noticeAt: cause.noticeAt, by: cause.by, reason: cause.reason },
+          ...(cause.systemsTouched ? { systemsTouched: cause.systemsTouched } : {}),
+        },
+      });
+      const written = await deps.store.update(grant, revoking);
+      return written.ok ? written.grant : 'lost-race';
+    }
+  }
+}
+
+/** Revokes the credential; on failure records `Revocation Failed` and leaves it to the sweep. */
+async function finishRevocation(deps: EngineDeps, grant: Grant): Promise<RevokeResult> {
+  const logger = deps.logger ?? silentLogger;
+  const target = revokeTargetOf(grant);
+  try {
+    await deps.issuers[target.kind].revoke(target);
+  } catch (error) {
+    const code = errorCode(error);
+    logger.error('revocation failed; the sweep will retry', { grantId: grant.grantId, error: code });
+    const now = deps.clock.now().toISOString();
+    await deps.events.publish([outbound('Revocation Failed', grant, now, { reason: `revocation failed (${code}); the sweep retries` })]);
+    return { outcome: 'revocation-failed', grant };
+  }
+  await Promise.all([cancelExpiry(deps, grant), rotateTouchedSecrets(deps, grant)]);
+  const now = deps.clock.now().toISOString();
+  const revoked = transition(grant, { to: 'revoked', at: now, actor: ENGINE_ACTOR, action: 'revoked', changes: { revokedAt: now } });
+  return verifyRevocation(deps, revoked, grant);
+}
+
+/**
+ * Probes the credential. Rejected: the delivery secret is deleted and the grant is
+ * `verified`. Still accepted (IAM takes seconds to forget a key): the grant stays
+ * `revoked` and the sweep probes again.
+ */
+export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored: Grant = revoked): Promise<RevokeResult> {
+  const target = revokeTargetOf(revoked);
+  const material = revoked.deliverySecret ? await deps.vault.read(revoked.deliverySecret) : undefined;
+  const usable = material?.status === 'issued' && material.accessKeyId && material.secretAccessKey
+    ? { accessKeyId: material.accessKeyId, secretAccessKey: material.secretAccessKey, ...(material.sessionToken ? { sessionToken: material.sessionToken } : {}) }
+    : undefined;
+  const verdict = await deps.issuers[target.kind].verify(target, usable);
+  const now = deps.clock.now().toISOString();
+  const events = stored.state === 'revoked' ? [] : [outbound('Grant Revoked', revoked, now)];
+  if (verdict.verdict !== 'rejected') {
+    const written = await deps.store.update(stored, revoked === stored ? touch(revoked, now, verdict.verdict) : revoked);
+    if (!written.ok) return { outcome: 'already-revoked', grant: written.current ?? revoked };
+    await deps.events.publish(events);
+    return { outcome: 'revoked-unverified', grant: written.grant, probe: verdict.verdict };
+  }
+  if (revoked.deliverySecret) await deps.vault.destroy(revoked.deliverySecret);
+  const verified = transition(revoked, {
+    to: 'verified',
+    at: now,
+    actor: ENGINE_ACTOR,
+    action: 'verified',
+    reason: `probe rejected the credential (${verdict.code})`,
+    changes: { verifiedAt: now, deliverySecret: undefined },
+  });
+  const written = await deps.store.update(stored, verified);
+  if (!written.ok) return { outcome: 'already-revoked', grant: written.current ?? verified };
+  await deps.events.publish([...events, outbound('Revocation Verified', written.grant, now, { reason: verdict.code })]);
+  return { outcome: 'verified', grant: written.grant };
+}
+
+/** Bumps the grant's version so its due time moves on after an inconclusive probe. */
+function touch(grant: Grant, now: string, verdict: string): Grant {
+  return { ...grant, version: grant.version + 1, updatedAt: now, reason: `verification pending (probe: ${verdict})` };
+}
+
+async function cancelExpiry(deps: EngineDeps, grant: Grant): Promise<void> {
+  try {
+    await deps.expiry.cancelExpiry(grant.grantId);
+  } catch (error) {
+    // A schedule left behind fires into a revoked grant, which is a no-op: log, don't fail.
+    (deps.logger ?? silentLogger).warn('could not cancel expiry schedule', { grantId: grant.grantId, error: errorCode(error) });
+  }
+}
+
+async function rotateTouchedSecrets(deps: EngineDeps, grant: Grant): Promise<void> {
+  const toRotate = grant.brokeredSecrets.filter((secret) => secret.rotateAfterUse);
+  if (toRotate.length === 0 || !deps.rotator) return;
+  const rotator = deps.rotator;
+  await Promise.all(
+    toRotate.map(async (secret) => {
+      try {
+        await rotator.rotate(secret.arn);
+      } catch (error) {
+        const now = deps.clock.now().toISOString();
+        await deps.events.publish([outbound('Revocation Failed', grant, now, { reason: `rotation of a brokered secret failed (${errorCode(error)})`, secretArn: secret.arn })]);
+      }
+    }),
+  );
+}

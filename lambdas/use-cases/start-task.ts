@@ -1,0 +1,120 @@
+// Use case: `Task Started` → decide against the policy → issue, hold for approval, or deny.
+// The grant record is written before any credential exists, so none can exist unrecorded.
+import { ENGINE_ACTOR, note, openGrant, transition, type Grant } from '../domain/grant';
+import { deliverySecretName, grantIdFor } from '../domain/ids';
+import { evaluateTaskRequest, type RequestDecision } from '../domain/evaluate';
+import type { TaskStarted } from '../domain/events';
+import type { EngineDeps } from './engine-deps';
+import { outbound } from './outbound';
+import { deliverStatus } from './deliver-status';
+import { issueGrant } from './issue-grant';
+
+export type StartTaskResult =
+  | { readonly outcome: 'issued' | 'pending-approval' | 'denied' | 'failed' | 'revoked-during-issue'; readonly grant: Grant; readonly reason?: string }
+  | { readonly outcome: 'duplicate'; readonly grant: Grant };
+
+export async function startTask(deps: EngineDeps, request: TaskStarted): Promise<StartTaskResult> {
+  const grantId = grantIdFor(request.agentId, request.taskId);
+  const registered = deps.policy.agents[request.agentId];
+  const [standing, liveGrants] = registered
+    ? await Promise.all([deps.store.getAgent(request.agentId), deps.store.countLiveGrants(request.agentId)])
+    : [undefined, 0];
+  const decision = evaluateTaskRequest(deps.policy, request, { suspended: standing?.suspended ?? false, liveGrants });
+  const now = deps.clock.now().toISOString();
+  const opened = openGrant({
+    grantId,
+    taskId: request.taskId,
+    agentId: request.agentId,
+    at: now,
+    actor: request.requestedBy,
+    policyVersion: deps.policy.policyVersion,
+    scopes: request.scopes,
+    purpose: request.purpose,
+    requestedBy: request.requestedBy,
+    ...(registered ? { owner: registered.owner } : {}),
+    ...(request.ttlSeconds !== undefined ? { ttlSeconds: request.ttlSeconds } : {}),
+    ...(request.context !== undefined ? { context: request.context } : {}),
+  });
+  const decided = applyDecision(opened, decision, now, deps.policy.approvalTimeoutSeconds);
+  const created = await deps.store.create(decided);
+  if (!created.created) return handleExisting(deps, created.existing, request, now);
+
+  const requested = outbound('Grant Requested', { ...created.grant, state: 'requested' }, now);
+  if (decision.outcome === 'denied') {
+    if (decision.agent) await deliverStatus(deps, created.grant, decision.agent.runtimePrincipal, { status: 'denied', reason: decision.reason });
+    await deps.events.publish([requested, outbound('Grant Denied', created.grant, now)]);
+    return { outcome: 'denied', grant: created.grant, reason: decision.reason };
+  }
+  if (decision.outcome === 'needs-approval') {
+    await deliverStatus(deps, created.grant, decision.agent.runtimePrincipal, { status: 'pending_approval' });
+    await deps.events.publish([
+      requested,
+      outbound('Grant Pending Approval', created.grant, now, {
+        requiredApprovals: decision.requiredApprovals,
+        approvers: decision.eligibleApprovers,
+        ttlSeconds: decision.ttlSeconds,
+        riskTier: decision.agent.riskTier,
+        approvalDeadline: created.grant.approvalDeadline,
+      }),
+    ]);
+    return { outcome: 'pending-approval', grant: created.grant };
+  }
+  await deps.events.publish([requested]);
+  const issued = await issueGrant(deps, created.grant, decision);
+  return issued.outcome === 'failed' ? { ...issued, reason: issued.reason } : issued;
+}
+
+/** Records the policy's decision on the freshly opened grant: one write for both. */
+function applyDecision(grant: Grant, decision: RequestDecision, now: string, approvalTimeoutSeconds: number): Grant {
+  if (decision.outcome === 'denied') {
+    return transition(grant, {
+      to: 'denied',
+      at: now,
+      actor: ENGINE_ACTOR,
+      action: 'denied',
+      reason: decision.reason,
+      changes: { reason: decision.reason, ...(decision.agent ? { deliverySecret: deliverySecretName(grant.agentId, grant.taskId) } : {}) },
+    });
+  }
+  const changes = {
+    actionClasses: decision.actionClasses,
+    credentialKind: decision.credentialKind,
+    ttlSeconds: decision.ttlSeconds,
+    requiredApprovals: decision.requiredApprovals,
+    eligibleApprovers: decision.eligibleApprovers,
+    brokeredSecrets: decision.brokeredSecrets,
+    deliverySecret: deliverySecretName(grant.agentId, grant.taskId),
+  };
+  if (decision.outcome === 'needs-approval') {
+    return transition(grant, {
+      to: 'pending_approval',
+      at: now,
+      actor: ENGINE_ACTOR,
+      action: 'held-for-approval',
+      reason: `${decision.actionClasses.join(', ')} needs ${decision.requiredApprovals} approval(s)`,
+      detail: { eligibleApprovers: decision.eligibleApprovers },
+      changes: { ...changes, approvalDeadline: new Date(Date.parse(now) + approvalTimeoutSeconds * 1000).toISOString() },
+    });
+  }
+  return transition(grant, { to: 'issuing', at: now, actor: ENGINE_ACTOR, action: 'auto-approved', reason: `policy approves ${decision.actionClasses.join(', ')} automatically`, changes });
+}
+
+/** A second `Task Started` for the same task: a duplicate, or one that arrived after its `Task Ended`. */
+async function handleExisting(deps: EngineDeps, existing: Grant, request: TaskStarted, now: string): Promise<StartTaskResult> {
+  if (!existing.endedBeforeStart || existing.purpose !== undefined) return { outcome: 'duplicate', grant: existing };
+  const reason = 'Task Started arrived after its Task Ended: nothing is issued for a finished task';
+  const agent = deps.policy.agents[request.agentId];
+  const recorded = {
+    ...existing,
+    purpose: request.purpose,
+    requestedBy: request.requestedBy,
+    scopes: request.scopes,
+    ...(agent ? { owner: agent.owner, deliverySecret: deliverySecretName(request.agentId, request.taskId) } : {}),
+  };
+  const next = note(recorded, { at: now, actor: request.requestedBy, action: 'refused', reason, changes: { reason } });
+  const written = await deps.store.update(existing, next);
+  if (!written.ok) return { outcome: 'duplicate', grant: written.current ?? existing };
+  if (agent) await deliverStatus(deps, written.grant, agent.runtimePrincipal, { status: 'denied', reason });
+  await deps.events.publish([outbound('Grant Denied', written.grant, now, { reason })]);
+  return { outcome: 'denied', grant: written.grant, reason };
+}

@@ -1,0 +1,131 @@
+// Use case: the sweep. Reads only grants that are due, and for each one makes the record
+// true: expired credentials revoked, revocations retried, dead credentials proved dead,
+// still-working ones re-revoked and reported, stuck requests closed.
+import { decideApproval } from '../domain/approval';
+import { ENGINE_ACTOR, transition, type Grant } from '../domain/grant';
+import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
+import { outbound } from './outbound';
+import { revokeGrant, revokeTargetOf, verifyRevocation } from './revoke-grant';
+import { deliverStatus } from './deliver-status';
+
+export interface SweepReport {
+  readonly dueGrants: number;
+  readonly itemsRead: number;
+  readonly expired: number;
+  readonly verified: number;
+  readonly stillValid: number;
+  readonly retried: number;
+  readonly closed: number;
+  readonly errors: number;
+}
+
+type Action = 'expired' | 'verified' | 'stillValid' | 'retried' | 'closed' | 'none';
+
+const PARALLEL = 8;
+
+export async function sweepDueGrants(deps: EngineDeps, limit = 1000): Promise<SweepReport> {
+  const now = deps.clock.now();
+  const page = await deps.store.dueGrants(now, limit);
+  const counts = { expired: 0, verified: 0, stillValid: 0, retried: 0, closed: 0, none: 0, errors: 0 };
+  for (let index = 0; index < page.grants.length; index += PARALLEL) {
+    const batch = page.grants.slice(index, index + PARALLEL);
+    const actions = await Promise.all(batch.map((grant) => sweepOne(deps, grant)));
+    for (const action of actions) counts[action === 'error' ? 'errors' : action]++;
+  }
+  return { dueGrants: page.grants.length, itemsRead: page.itemsRead, ...counts };
+}
+
+async function sweepOne(deps: EngineDeps, grant: Grant): Promise<Action | 'error'> {
+  try {
+    return await settle(deps, grant);
+  } catch (error) {
+    // One bad grant must not stop the sweep; it stays due and is tried again next time.
+    (deps.logger ?? silentLogger).error('sweep could not settle a grant', { grantId: grant.grantId, state: grant.state, error: errorCode(error) });
+    return 'error';
+  }
+}
+
+async function settle(deps: EngineDeps, grant: Grant): Promise<Action> {
+  const now = deps.clock.now().toISOString();
+  switch (grant.state) {
+    case 'active': {
+      await revokeGrant(deps, grant.grantId, { trigger: 'expired', by: ENGINE_ACTOR, reason: 'expired (found by the sweep)', noticeAt: grant.expiresAt ?? now });
+      return 'expired';
+    }
+    case 'revoking': {
+      await revokeGrant(deps, grant.grantId, revocationCauseOf(grant, now));
+      return 'retried';
+    }
+    case 'revoked':
+      return probeRevoked(deps, grant, now);
+    case 'pending_approval': {
+      const verdict = decideApproval(grant, { decision: 'deny', approver: ENGINE_ACTOR, reason: 'sweep', at: now });
+      if (verdict.outcome !== 'expired') return 'none';
+      await revokeGrant(deps, grant.grantId, { trigger: 'expired', by: ENGINE_ACTOR, reason: verdict.reason, noticeAt: now });
+      return 'closed';
+    }
+    case 'requested':
+    case 'issuing':
+      return closeStuck(deps, grant, now);
+    case 'denied':
+    case 'failed':
+      return clearDelivery(deps, grant, now);
+    case 'verified':
+      return 'none';
+  }
+}
+
+function revocationCauseOf(grant: Grant, now: string) {
+  return grant.revocation ?? { trigger: 'manual' as const, noticeAt: now, by: ENGINE_ACTOR, reason: 'revocation retried by the sweep' };
+}
+
+/** A revoked credential is probed again; if it still works it is reported and revoked again. */
+async function probeRevoked(deps: EngineDeps, grant: Grant, now: string): Promise<Action> {
+  const result = await verifyRevocation(deps, grant);
+  if (result.outcome === 'verified') return 'verified';
+  if (result.outcome !== 'revoked-unverified' || result.probe !== 'accepted') return 'none';
+  const target = revokeTargetOf(grant);
+  const noticeAt = grant.revocation?.noticeAt ?? grant.revokedAt ?? now;
+  const stillValidAfterNoticeMs = Date.parse(now) - Date.parse(noticeAt);
+  const current = result.grant;
+  const again = transition(current, {
+    to: 'revoking',
+    at: now,
+    actor: ENGINE_ACTOR,
+    action: 'still-valid',
+    reason: `credential still accepted ${Math.round(stillValidAfterNoticeMs / 1000)} s after notice; revoking again`,
+  });
+  const written = await deps.store.update(current, again);
+  if (!written.ok) return 'none';
+  await deps.events.publish([
+    outbound('Credential Still Valid', written.grant, now, { stillValidAfterNoticeMs, reason: 'the probe was accepted after revocation', credentialId: target.accessKeyId }),
+  ]);
+  await revokeGrant(deps, grant.grantId, revocationCauseOf(grant, now));
+  return 'stillValid';
+}
+
+/** Issuance that never finished: whatever may exist is revoked and the grant closed as failed. */
+async function closeStuck(deps: EngineDeps, grant: Grant, now: string): Promise<Action> {
+  const reason = `stuck in ${grant.state} since ${grant.updatedAt}`;
+  if (grant.state === 'requested') {
+    await revokeGrant(deps, grant.grantId, { trigger: 'manual', by: ENGINE_ACTOR, reason, noticeAt: now });
+    return 'closed';
+  }
+  await deps.issuers[revokeTargetOf(grant).kind].revoke(revokeTargetOf(grant));
+  const failed = transition(grant, { to: 'failed', at: now, actor: ENGINE_ACTOR, action: 'issue-failed', reason, changes: { reason } });
+  const written = await deps.store.update(grant, failed);
+  if (!written.ok) return 'none';
+  const agent = deps.policy.agents[grant.agentId];
+  if (agent && grant.deliverySecret) await deliverStatus(deps, written.grant, agent.runtimePrincipal, { status: 'denied', reason });
+  await deps.events.publish([outbound('Grant Denied', written.grant, now, { reason })]);
+  return 'closed';
+}
+
+/** A denial's delivery secret has been readable for its hour (CONTRACT §5): delete it. */
+async function clearDelivery(deps: EngineDeps, grant: Grant, now: string): Promise<Action> {
+  if (!grant.deliverySecret) return 'none';
+  await deps.vault.destroy(grant.deliverySecret);
+  const cleared = { ...grant, deliverySecret: undefined, version: grant.version + 1, updatedAt: now };
+  const written = await deps.store.update(grant, cleared);
+  return written.ok ? 'closed' : 'none';
+}

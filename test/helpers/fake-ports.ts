@@ -1,0 +1,145 @@
+// Test helpers: in-memory fakes of the engine's non-store ports. They keep state and
+// behave like the real thing where the use cases depend on it (revoked means rejected).
+import type {
+  Clock,
+  CredentialIssuer,
+  CredentialMaterial,
+  Delivery,
+  DeliveryPayload,
+  DeliveryVault,
+  EventPublisher,
+  ExpiryScheduler,
+  IssueRequest,
+  IssuedCredential,
+  ProbeVerdict,
+  RevokeOutcome,
+  RevokeTarget,
+  SecretRotator,
+} from '../../lambdas/ports';
+import type { OutboundEvent, OutboundType } from '../../lambdas/domain/events';
+import type { CredentialKind } from '../../lambdas/domain/policy';
+
+export class FakeClock implements Clock {
+  constructor(private current = new Date('2026-11-28T12:00:00.000Z')) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+interface IssuedRecord {
+  readonly request: IssueRequest;
+  readonly credential: IssuedCredential;
+  revokedAt?: Date;
+}
+
+/** Issues credentials in memory; `stillValidFor` makes a revoked credential keep working (IAM lag). */
+export class FakeIssuer implements CredentialIssuer {
+  readonly issued = new Map<string, IssuedRecord>();
+  failNextIssue?: Error;
+  failRevocations = 0;
+  stillValidForProbes = 0;
+  private sequence = 0;
+
+  constructor(
+    private readonly kind: CredentialKind,
+    private readonly clock: Clock,
+  ) {}
+
+  async issue(request: IssueRequest): Promise<IssuedCredential> {
+    if (this.failNextIssue) {
+      const error = this.failNextIssue;
+      this.failNextIssue = undefined;
+      throw error;
+    }
+    const id = String(++this.sequence).padStart(12, '0');
+    const credential: IssuedCredential = {
+      kind: this.kind,
+      accessKeyId: `${this.kind === 'aws-sts-session' ? 'ASIA' : 'AKIA'}FAKE${id}`,
+      secretAccessKey: `fake-secret-${id}-do-not-log`,
+      ...(this.kind === 'aws-sts-session' ? { sessionToken: `fake-token-${id}-do-not-log` } : {}),
+      principalArn: `arn:aws:sts::000000000000:assumed-role/agent/${request.grantId}`,
+      expiresAt: request.expiresAt,
+    };
+    this.issued.set(request.grantId, { request, credential });
+    return credential;
+  }
+
+  async revoke(target: RevokeTarget): Promise<RevokeOutcome> {
+    if (this.failRevocations > 0) {
+      this.failRevocations--;
+      throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    }
+    const record = this.issued.get(target.grantId);
+    if (!record || record.revokedAt) return 'already-revoked';
+    record.revokedAt = this.clock.now();
+    return 'revoked';
+  }
+
+  async verify(target: RevokeTarget, _material: CredentialMaterial | undefined): Promise<ProbeVerdict> {
+    const record = this.issued.get(target.grantId);
+    if (!record) return { verdict: 'rejected', code: 'InvalidClientTokenId' };
+    if (!record.revokedAt && record.credential.expiresAt > this.clock.now()) return { verdict: 'accepted' };
+    if (this.stillValidForProbes > 0) {
+      this.stillValidForProbes--;
+      return { verdict: 'accepted' };
+    }
+    return { verdict: 'rejected', code: record.revokedAt ? 'InvalidClientTokenId' : 'ExpiredToken' };
+  }
+
+  isLive(grantId: string): boolean {
+    const record = this.issued.get(grantId);
+    return record !== undefined && !record.revokedAt;
+  }
+}
+
+export class FakeVault implements DeliveryVault {
+  readonly secrets = new Map<string, Delivery>();
+  readonly destroyed: string[] = [];
+
+  async deliver(delivery: Delivery): Promise<void> {
+    this.secrets.set(delivery.name, delivery);
+  }
+  async read(name: string): Promise<DeliveryPayload | undefined> {
+    return this.secrets.get(name)?.payload;
+  }
+  async destroy(name: string): Promise<void> {
+    if (this.secrets.delete(name)) this.destroyed.push(name);
+  }
+  async *listDeliveries() {
+    for (const delivery of this.secrets.values()) yield { name: delivery.name, grantId: delivery.grantId };
+  }
+}
+
+export class FakeEvents implements EventPublisher {
+  readonly published: OutboundEvent[] = [];
+  async publish(events: readonly OutboundEvent[]): Promise<void> {
+    this.published.push(...events);
+  }
+  types(): OutboundType[] {
+    return this.published.map((event) => event.detailType);
+  }
+  of(type: OutboundType): OutboundEvent[] {
+    return this.published.filter((event) => event.detailType === type);
+  }
+}
+
+export class FakeExpiry implements ExpiryScheduler {
+  readonly scheduled = new Map<string, Date>();
+  async scheduleExpiry(grantId: string, at: Date): Promise<void> {
+    this.scheduled.set(grantId, at);
+  }
+  async cancelExpiry(grantId: string): Promise<void> {
+    this.scheduled.delete(grantId);
+  }
+}
+
+export class FakeRotator implements SecretRotator {
+  readonly rotated: string[] = [];
+  async rotate(secretArn: string): Promise<'rotated'> {
+    this.rotated.push(secretArn);
+    return 'rotated';
+  }
+}

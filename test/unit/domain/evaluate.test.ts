@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateTaskRequest, type TaskRequest } from '../../../lambdas/domain/evaluate';
+import { testPolicy } from '../../helpers/test-policy';
+
+const policy = testPolicy();
+const request = (overrides: Partial<TaskRequest> = {}): TaskRequest => ({
+  agentId: 'release-bot',
+  taskId: 't-1',
+  purpose: 'bump lodash',
+  requestedBy: 'dev@example.com',
+  scopes: ['repo-read'],
+  ...overrides,
+});
+const standing = { suspended: false, liveGrants: 0 };
+
+describe('evaluateTaskRequest', () => {
+  it('auto-approves read scopes with the agent default TTL', () => {
+    const decision = evaluateTaskRequest(policy, request(), standing);
+    expect(decision).toMatchObject({ outcome: 'auto-approved', ttlSeconds: 900, credentialKind: 'aws-sts-session', actionClasses: ['read'] });
+  });
+
+  it.each([
+    [{ agentId: 'ghost-bot' }, standing, /not registered/],
+    [{ scopes: ['nope'] }, standing, /scope "nope" is not defined/],
+    [{ scopes: ['deploy-web'] }, standing, /above agent risk tier medium/],
+    [{ scopes: ['bucket-read-key'] }, standing, /not allowed for agent/],
+    [{ ttlSeconds: 1801 }, standing, /above agent "release-bot" maximum of 1800/],
+    [{}, { suspended: true, liveGrants: 0 }, /suspended/],
+    [{}, { suspended: false, liveGrants: 2 }, /already holds 2 live grants \(maximum 2\)/],
+  ])('denies %j with a reason', (overrides, agentStanding, reason) => {
+    const decision = evaluateTaskRequest(policy, request(overrides), agentStanding);
+    expect(decision.outcome).toBe('denied');
+    expect(decision.outcome === 'denied' && decision.reason).toMatch(reason);
+  });
+
+  it('denies mixing credential kinds in one task', () => {
+    const decision = evaluateTaskRequest(policy, request({ agentId: 'deploy-bot', scopes: ['repo-read', 'refund'] }), standing);
+    expect(decision).toMatchObject({ outcome: 'denied', reason: expect.stringMatching(/different credential kinds/) });
+  });
+
+  it('holds deploy scopes for one approver, excluding the owner', () => {
+    const decision = evaluateTaskRequest(policy, request({ agentId: 'deploy-bot', scopes: ['deploy-web'] }), standing);
+    expect(decision).toMatchObject({ outcome: 'needs-approval', requiredApprovals: 1, eligibleApprovers: ['lead@example.com'] });
+  });
+
+  it('holds transact scopes for two approvers, excluding owner and requester', () => {
+    const decision = evaluateTaskRequest(policy, request({ agentId: 'deploy-bot', scopes: ['refund'], requestedBy: 'cfo@example.com' }), standing);
+    // Owner sre@ and requester cfo@ are out: only lead@ remains, fewer than the two needed.
+    expect(decision).toMatchObject({ outcome: 'denied', reason: expect.stringMatching(/needs 2 approvals but only 1/) });
+  });
+
+  it('collects brokered secrets of the requested scopes', () => {
+    const decision = evaluateTaskRequest(policy, request({ agentId: 'deploy-bot', scopes: ['refund'] }), standing);
+    expect(decision).toMatchObject({
+      outcome: 'needs-approval',
+      credentialKind: 'aws-iam-access-key',
+      brokeredSecrets: [{ arn: expect.stringContaining('stripe-key'), rotateAfterUse: true }],
+      eligibleApprovers: ['cfo@example.com', 'lead@example.com'],
+    });
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { canTransition, GRANT_STATES, openGrant, transition, type GrantState } from '../../../lambdas/domain/grant';
+import { verifyChain } from '../../../lambdas/domain/audit';
+import { IllegalTransitionError } from '../../../lambdas/domain/errors';
+import { dueAtOf } from '../../../lambdas/domain/due';
+import { grantIdFor } from '../../../lambdas/domain/ids';
+
+const opened = () =>
+  openGrant({ grantId: 'g-1', taskId: 't', agentId: 'a', at: '2026-01-01T00:00:00.000Z', actor: 'dev', policyVersion: 'v1', scopes: ['repo-read'] });
+
+describe('grant state machine', () => {
+  it('walks the happy path with a verifiable audit chain', () => {
+    let grant = opened();
+    for (const to of ['issuing', 'active', 'revoking', 'revoked', 'verified'] as const) {
+      grant = transition(grant, { to, at: '2026-01-01T00:00:01.000Z', actor: 'taskbound', action: to });
+    }
+    expect(grant.state).toBe('verified');
+    expect(grant.audit.map((entry) => entry.to)).toEqual([undefined, 'issuing', 'active', 'revoking', 'revoked', 'verified']);
+    expect(verifyChain(grant.grantId, grant.audit)).toEqual({ ok: true });
+    expect(grant.version).toBe(6);
+  });
+
+  it('refuses moves the machine does not allow', () => {
+    expect(() => transition(opened(), { to: 'active', at: 'x', actor: 'y', action: 'z' })).toThrow(IllegalTransitionError);
+  });
+
+  it('never leaves a final state, whatever is tried', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...GRANT_STATES), (to: GrantState) => {
+        for (const final of ['verified', 'denied', 'failed'] as const) expect(canTransition(final, to)).toBe(false);
+      }),
+    );
+  });
+});
+
+describe('dueAtOf', () => {
+  it('is the expiry for active grants and nothing once verified', () => {
+    const issuing = transition(opened(), { to: 'issuing', at: '2026-01-01T00:00:00.000Z', actor: 't', action: 'a' });
+    const active = transition(issuing, { to: 'active', at: '2026-01-01T00:00:00.000Z', actor: 't', action: 'a', changes: { expiresAt: '2026-01-01T00:15:00.000Z' } });
+    expect(dueAtOf(active)).toBe('2026-01-01T00:15:00.000Z');
+    const revoking = transition(active, { to: 'revoking', at: '2026-01-01T00:05:00.000Z', actor: 't', action: 'a' });
+    const revoked = transition(revoking, { to: 'revoked', at: '2026-01-01T00:05:00.000Z', actor: 't', action: 'a' });
+    expect(dueAtOf(revoked)).toBe('2026-01-01T00:06:00.000Z');
+    expect(dueAtOf(transition(revoked, { to: 'verified', at: 'x', actor: 't', action: 'a' }))).toBeUndefined();
+  });
+});
+
+describe('grantIdFor', () => {
+  it('is stable per agent and task and differs otherwise', () => {
+    expect(grantIdFor('a', 't')).toBe(grantIdFor('a', 't'));
+    expect(grantIdFor('a', 't')).not.toBe(grantIdFor('a', 't2'));
+    expect(grantIdFor('a', 't')).toMatch(/^g-[a-z2-7]{26}$/);
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { parsePolicy } from '../../../lambdas/domain/policy';
+import { PolicyError } from '../../../lambdas/domain/errors';
+import { TEST_POLICY_YAML } from '../../helpers/test-policy';
+
+function policyErrorOf(text: string): PolicyError {
+  try {
+    parsePolicy(text, 'bad.policy.yaml');
+  } catch (error) {
+    if (error instanceof PolicyError) return error;
+    throw error;
+  }
+  throw new Error('expected a PolicyError');
+}
+
+describe('parsePolicy', () => {
+  it('loads a valid policy and versions it by the hash of its text', () => {
+    const policy = parsePolicy(TEST_POLICY_YAML, 'test.policy.yaml');
+    expect(policy.agents['release-bot']?.scopes).toEqual(['repo-read', 'repo-write']);
+    expect(policy.policyVersion).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(parsePolicy(`${TEST_POLICY_YAML}\n# edited\n`, 'x').policyVersion).not.toBe(policy.policyVersion);
+  });
+
+  it('names the file, the path and the problem', () => {
+    const error = policyErrorOf(TEST_POLICY_YAML.replace('maxTtlSeconds: 1800', 'maxTtlSeconds: 10'));
+    expect(error.message).toContain('bad.policy.yaml');
+    expect(error.issues.join('\n')).toMatch(/agents\.release-bot\.maxTtlSeconds: .*60/);
+  });
+
+  it('refuses an agent scope that is not defined', () => {
+    const error = policyErrorOf(TEST_POLICY_YAML.replace('scopes: [repo-read, repo-write]', 'scopes: [repo-read, nope]'));
+    expect(error.issues).toContain('agents.release-bot.scopes.1: scope "nope" is not defined under scopes');
+  });
+
+  it('refuses a scope above the agent risk tier', () => {
+    const error = policyErrorOf(TEST_POLICY_YAML.replace('scopes: [repo-read, repo-write]', 'scopes: [repo-read, deploy-web]'));
+    expect(error.issues.join('\n')).toMatch(/deploy scope, above risk tier medium/);
+  });
+
+  it('refuses a manual rule with fewer people than approvers', () => {
+    const error = policyErrorOf(TEST_POLICY_YAML.replace('approvers: 2, approverGroup: [cfo@example.com, sre@example.com, lead@example.com]', 'approvers: 2, approverGroup: [cfo@example.com, cfo@example.com]'));
+    expect(error.issues.join('\n')).toMatch(/approvals\.transact/);
+  });
+
+  it('refuses unknown keys and YAML syntax errors', () => {
+    expect(policyErrorOf(`${TEST_POLICY_YAML}\nsurprise: true\n`).issues.join()).toMatch(/surprise/);
+    expect(policyErrorOf('version: 1\napprovals: [\n').issues.join()).toMatch(/^YAML/);
+  });
+
+  it('refuses defaultTtlSeconds above maxTtlSeconds', () => {
+    const error = policyErrorOf(TEST_POLICY_YAML.replace('defaultTtlSeconds: 900', 'defaultTtlSeconds: 2000'));
+    expect(error.issues.join()).toMatch(/agents\.release-bot\.defaultTtlSeconds/);
+  });
+});
