@@ -15,8 +15,12 @@ export const GRANT_TABLE = {
 
 /** Grants whose credential should be dead or whose state is overdue; sparse, write-sharded. */
 export const DUE_INDEX = { name: 'due', partitionKey: 'dueShard', sortKey: 'dueAt' } as const;
-/** Every grant of an agent, newest first. */
-export const AGENT_INDEX = { name: 'byAgent', partitionKey: 'agentId', sortKey: 'createdAt' } as const;
+/**
+ * The live grants of an agent (those that may hold a credential), newest first. Sparse:
+ * `liveAgentId` is set only while a grant is live, so counting an agent's live grants on
+ * every task start and revoking them all on suspension read only live grants, never history.
+ */
+export const AGENT_INDEX = { name: 'liveByAgent', partitionKey: 'liveAgentId', sortKey: 'createdAt' } as const;
 /** Grant by issued access key id (for leak reports); sparse, keys only. */
 export const CREDENTIAL_INDEX = { name: 'byCredential', partitionKey: 'credentialId' } as const;
 

@@ -1,0 +1,52 @@
+// Entry point of `npm start`: runs the Taskbound engine on this machine, no AWS account needed.
+import { Command, InvalidArgumentError } from 'commander';
+import { resolve } from 'node:path';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Handlers log JSON through Powertools; locally only warnings and errors are worth a line.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new InvalidArgumentError('a port is 0-65535');
+  return parsed;
+}
+
+const program = new Command('taskbound-local')
+  .description('Run the Taskbound engine locally: EventBridge, Secrets Manager, STS and DynamoDB on one loopback port.')
+  .option('--data-dir <dir>', 'where state is kept (survives restarts, even kill -9)', '.taskbound')
+  .option('--policy <file>', 'the policy file', 'examples/taskbound.policy.yaml')
+  .option('--port <port>', 'listen port (or PORT)', port, port(process.env.PORT ?? '4010'))
+  .option('--sweep-interval <seconds>', 'seconds between sweeps', (value) => Number(value) * 1000, 30_000)
+  .option('--iam-lag <ms>', 'emulate IAM eventual consistency: a deleted access key keeps working this long', Number, 0)
+  .showHelpAfterError();
+
+async function main(): Promise<void> {
+  program.parse();
+  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number }>();
+  const { startLocalEngine } = await import('../lambdas/local/engine');
+  const engine = await startLocalEngine({
+    dataDir: resolve(options.dataDir),
+    policyFile: resolve(options.policy),
+    port: options.port,
+    sweepIntervalMs: options.sweepInterval,
+    accessKeyRevocationLagMs: options.iamLag,
+    ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
+  });
+  console.log(`Taskbound local engine ready on ${engine.url}`);
+  console.log(`  policy ${options.policy} (${engine.policy.policyVersion.slice(0, 19)}…), agents: ${Object.keys(engine.policy.agents).join(', ')}`);
+  console.log(`  state in ${resolve(options.dataDir)}`);
+  console.log(`  point an agent runtime at it: AWS_ENDPOINT_URL=${engine.url}`);
+  const stop = async (signal: string) => {
+    console.log(`\n${signal}: stopping (state is kept; outstanding grants are revoked on time after a restart)`);
+    await engine.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(error instanceof Error && error.name === 'PolicyError' ? 2 : 1);
+});

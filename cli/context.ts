@@ -1,0 +1,45 @@
+// CLI: what every command needs, passed in as one argument so tests hand over in-memory
+// fakes and program.ts hands over real SDK-backed adapters.
+import type { Clock, GrantStore } from '../lambdas/ports';
+
+/** Exit codes of CONTRACT §7: 0 ok, 1 failure, 2 bad usage or input. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** One event the CLI puts on the bus; the sink adds the source and the bus name. */
+export interface BusEvent {
+  readonly detailType: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/** What PutEvents answered: an id per accepted event, or the first rejected entry's error. */
+export type PutOutcome =
+  | { readonly ok: true; readonly eventIds: readonly string[] }
+  | { readonly ok: false; readonly errorCode: string; readonly errorMessage?: string };
+
+export interface EventSink {
+  put(events: readonly BusEvent[]): Promise<PutOutcome>;
+}
+
+/** Where a command writes: `out` for results (stdout), `err` for diagnostics (stderr). */
+export interface CliIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+export interface CliDeps extends CliIo {
+  /** Reads only: the CLI changes nothing directly, it asks the engine through events. */
+  readonly store: GrantStore;
+  readonly events: EventSink;
+  /** Who is calling (an ARN, or a local name), for `by`/`requestedBy` when `--as` is absent. */
+  readonly identity: () => Promise<string>;
+  readonly clock: Clock;
+}
+
+/** Bad usage or input, found before anything was sent: exit 2 with `message`. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

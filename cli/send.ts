@@ -1,0 +1,20 @@
+// CLI: every action is one event put on the bus; the engine does the work and records it.
+import { EXIT, UsageError, type BusEvent, type CliDeps, type ExitCode } from './context';
+
+/** Puts one event and reports it; a rejected entry is a failure (exit 1) naming AWS's error code. */
+export async function send(deps: Pick<CliDeps, 'events' | 'out' | 'err'>, event: BusEvent, summary: string): Promise<ExitCode> {
+  const outcome = await deps.events.put([event]);
+  if (!outcome.ok) {
+    deps.err(`taskbound: ${event.detailType} was not accepted: ${outcome.errorCode}${outcome.errorMessage ? ` (${outcome.errorMessage})` : ''}`);
+    return EXIT.failure;
+  }
+  deps.out(`${summary} (event ${outcome.eventIds[0] ?? 'accepted'})`);
+  return EXIT.ok;
+}
+
+/** `--as` when given, else the caller's own identity. */
+export async function actor(deps: Pick<CliDeps, 'identity'>, as: string | undefined): Promise<string> {
+  if (as === undefined) return deps.identity();
+  if (as.trim() === '') throw new UsageError('--as: must name someone');
+  return as;
+}

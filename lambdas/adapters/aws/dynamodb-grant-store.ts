@@ -1,0 +1,312 @@
+// Adapter (AWS DynamoDB): the GrantStore over the single table of grant-table.ts. It only
+// translates to SDK commands: every change is a conditional write, and the index attributes
+// are derived from the grant on each write (when it is due is the domain's `dueAtOf`).
+import { randomUUID } from 'node:crypto';
+import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  paginateQuery,
+  paginateScan,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+  type NativeAttributeValue,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { dueAtOf, DEFAULT_DUE_TIMING, type DueTiming } from '../../domain/due';
+import { ConcurrentUpdateError } from '../../domain/errors';
+import { FINAL_STATES, LIVE_STATES, type Grant, type GrantState } from '../../domain/grant';
+import { shardOf } from '../../domain/ids';
+import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, WriteOutcome } from '../../ports';
+import { AGENT_INDEX, agentKey, CREDENTIAL_INDEX, DUE_INDEX, DUE_SHARDS, GRANT_TABLE, grantKey } from './grant-table';
+
+type Item = Record<string, NativeAttributeValue>;
+
+export interface DynamoDbGrantStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Shards of the due index; every writer and reader of one table must agree. */
+  readonly dueShards?: number;
+  /** How long a finished grant is kept after its last change (default 400 days). */
+  readonly retentionDays?: number;
+  readonly dueTiming?: DueTiming;
+}
+
+const DAY_SECONDS = 86_400;
+const DEFAULT_RETENTION_DAYS = 400;
+/** Denied requests and refused events hold little worth keeping past a month. */
+const SHORT_RETENTION_DAYS = 30;
+const DEFAULT_DUE_LIMIT = 100;
+const GRANT_SORT_KEY = grantKey('').sk;
+
+/** Attributes the store adds to a grant's fields; stripped again on read. */
+const STORE_ATTRIBUTES = [
+  GRANT_TABLE.partitionKey,
+  GRANT_TABLE.sortKey,
+  GRANT_TABLE.ttlAttribute,
+  DUE_INDEX.partitionKey,
+  DUE_INDEX.sortKey,
+  CREDENTIAL_INDEX.partitionKey,
+  AGENT_INDEX.partitionKey,
+];
+
+const dueShardOf = (shard: number) => `DUE#${shard}`;
+const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/** Grants and records are plain JSON data; the round trip drops undefined fields, which the marshaller refuses. */
+const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+function withoutStoreAttributes(item: Item): Item {
+  const fields = { ...item };
+  for (const name of STORE_ATTRIBUTES) delete fields[name];
+  return fields;
+}
+
+const isConditionalCheckFailed = (error: unknown): error is ConditionalCheckFailedException =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/** The grant store on DynamoDB (and on the local engine's dynalite, which speaks the same API). */
+export class DynamoDbGrantStore implements GrantStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly dueShards: number;
+  private readonly retentionSeconds: number;
+  private readonly dueTiming: DueTiming;
+
+  constructor(options: DynamoDbGrantStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.dueShards = options.dueShards ?? DUE_SHARDS;
+    this.retentionSeconds = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_SECONDS;
+    this.dueTiming = options.dueTiming ?? DEFAULT_DUE_TIMING;
+  }
+
+  /** One strongly consistent GetItem: a stale read would only cost a failed conditional write later. */
+  async get(grantId: string): Promise<Grant | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: grantKey(grantId), ConsistentRead: true }));
+    return Item && (withoutStoreAttributes(Item) as Grant);
+  }
+
+  /** One PutItem; a duplicate gets the stored grant back from the failed condition itself. */
+  async create(grant: Grant): Promise<{ readonly created: true; readonly grant: Grant } | { readonly created: false; readonly existing: Grant }> {
+    const item = this.grantItem(grant);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { created: true, grant: withoutStoreAttributes(item) as Grant };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = await this.storedAfterConflict(error, grant.grantId);
+      // Only a retention TTL delete between the write and the read can get here.
+      if (!existing) throw new ConcurrentUpdateError(`grant ${grant.grantId} vanished while being created`);
+      return { created: false, existing };
+    }
+  }
+
+  /** One PutItem of the whole grant, so index attributes it no longer has are removed with it. */
+  async update(previous: Grant, next: Grant): Promise<WriteOutcome> {
+    if (next.grantId !== previous.grantId) throw new Error(`update must not change the grant id (${previous.grantId} → ${next.grantId})`);
+    const item = this.grantItem(next);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': previous.version },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ok: true, grant: withoutStoreAttributes(item) as Grant };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const current = await this.storedAfterConflict(error, previous.grantId);
+      return current ? { ok: false, current } : { ok: false };
+    }
+  }
+
+  /**
+   * One Query per shard of the sparse due index, all in parallel: `dueShards` round trips
+   * however large the table, each reading only items already due (at most `limit` per shard).
+   * Index reads are eventually consistent: a grant just moved on may show its previous state,
+   * which the sweep's version-conditioned write then refuses.
+   */
+  async dueGrants(now: Date, limit = DEFAULT_DUE_LIMIT): Promise<DueGrantsPage> {
+    const shards = Array.from({ length: this.dueShards }, (_, shard) => shard);
+    const pages = await Promise.all(
+      shards.map((shard) =>
+        this.query(
+          {
+            IndexName: DUE_INDEX.name,
+            KeyConditionExpression: '#shard = :shard AND #dueAt <= :now',
+            ExpressionAttributeNames: { '#shard': DUE_INDEX.partitionKey, '#dueAt': DUE_INDEX.sortKey },
+            ExpressionAttributeValues: { ':shard': dueShardOf(shard), ':now': now.toISOString() },
+          },
+          limit,
+        ),
+      ),
+    );
+    const earliestFirst = pages
+      .flatMap((page) => page.items)
+      .sort((a, b) => (a[DUE_INDEX.sortKey] < b[DUE_INDEX.sortKey] ? -1 : a[DUE_INDEX.sortKey] > b[DUE_INDEX.sortKey] ? 1 : 0));
+    return {
+      grants: earliestFirst.slice(0, limit).map((item) => withoutStoreAttributes(item) as Grant),
+      itemsRead: pages.reduce((sum, page) => sum + page.scanned, 0),
+    };
+  }
+
+  /**
+   * Live grants: one Query of the sparse live-agent index. All grants: a filtered Scan,
+   * for the CLI only (an agent's history is not on any engine path).
+   */
+  async grantsOfAgent(agentId: string, options: { readonly liveOnly?: boolean } = {}): Promise<readonly Grant[]> {
+    if (!options.liveOnly) return (await this.scanGrants({ agentId })).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    const { items } = await this.query({ ...this.agentQuery(agentId), ScanIndexForward: false });
+    return items.map((item) => withoutStoreAttributes(item) as Grant);
+  }
+
+  /** One COUNT Query of the sparse live-agent index: reads only the agent's live grants. */
+  async countLiveGrants(agentId: string): Promise<number> {
+    const { count } = await this.query({ ...this.agentQuery(agentId), Select: 'COUNT' });
+    return count;
+  }
+
+  /**
+   * A filtered Scan of the whole table: for the CLI and reports, never on the engine's path.
+   * A Scan's Limit counts items before the filter, so the limit is applied after sorting.
+   */
+  async listGrants(options: { readonly state?: GrantState; readonly since?: Date; readonly limit?: number } = {}): Promise<readonly Grant[]> {
+    const grants = await this.scanGrants(options);
+    grants.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+    return options.limit === undefined ? grants : grants.slice(0, options.limit);
+  }
+
+  private async scanGrants(filters: { readonly state?: GrantState; readonly since?: Date; readonly agentId?: string }): Promise<Grant[]> {
+    const conditions = ['#sk = :grantSk'];
+    const names: Record<string, string> = { '#sk': GRANT_TABLE.sortKey };
+    const values: Item = { ':grantSk': GRANT_SORT_KEY };
+    const filter = (attribute: string, operator: string, value: string) => {
+      conditions.push(`#${attribute} ${operator} :${attribute}`);
+      names[`#${attribute}`] = attribute;
+      values[`:${attribute}`] = value;
+    };
+    if (filters.state) filter('state', '=', filters.state);
+    if (filters.since) filter('createdAt', '>=', filters.since.toISOString());
+    if (filters.agentId) filter('agentId', '=', filters.agentId);
+    const grants: Grant[] = [];
+    const input = { TableName: this.tableName, FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+    for await (const page of paginateScan({ client: this.client }, input)) {
+      for (const item of page.Items ?? []) grants.push(withoutStoreAttributes(item) as Grant);
+    }
+    return grants;
+  }
+
+
+  /** Two round trips: the keys-only credential index, then the grant itself. */
+  async findByCredentialId(credentialId: string): Promise<Grant | undefined> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: CREDENTIAL_INDEX.name,
+        KeyConditionExpression: '#credentialId = :credentialId',
+        ExpressionAttributeNames: { '#credentialId': CREDENTIAL_INDEX.partitionKey },
+        ExpressionAttributeValues: { ':credentialId': credentialId },
+        Limit: 1,
+      }),
+    );
+    const keys = Items?.[0];
+    if (!keys) return undefined;
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { [GRANT_TABLE.partitionKey]: keys[GRANT_TABLE.partitionKey], [GRANT_TABLE.sortKey]: keys[GRANT_TABLE.sortKey] }, ConsistentRead: true }),
+    );
+    return Item && (withoutStoreAttributes(Item) as Grant);
+  }
+
+  /** Strongly consistent: a suspension just written must stop the very next issue. */
+  async getAgent(agentId: string): Promise<AgentRecord> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(agentId), ConsistentRead: true }));
+    return Item ? (withoutStoreAttributes(Item) as AgentRecord) : { agentId, suspended: false };
+  }
+
+  async putAgent(agent: AgentRecord): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...plain(agent), ...agentKey(agent.agentId) } }));
+  }
+
+  /** Unconditional: a redelivered event with the same id overwrites its own entry. */
+  async recordRejectedEvent(entry: RejectedEvent): Promise<void> {
+    const item: Item = {
+      ...plain(entry),
+      [GRANT_TABLE.partitionKey]: `REJECTED#${entry.at.slice(0, 10)}`,
+      [GRANT_TABLE.sortKey]: `${entry.at}#${entry.eventId ?? randomUUID()}`,
+      [GRANT_TABLE.ttlAttribute]: epochSeconds(entry.at) + SHORT_RETENTION_DAYS * DAY_SECONDS,
+    };
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+
+  /** The grant's fields as attributes, plus its keys and the index attributes derived from it. */
+  private grantItem(grant: Grant): Item {
+    const dueAt = dueAtOf(grant, this.dueTiming);
+    const ttl = this.expiryOf(grant);
+    return {
+      ...plain(grant),
+      ...grantKey(grant.grantId),
+      // Absent when nothing is left to do, so the due index holds only grants that will be due.
+      ...(dueAt !== undefined ? { [DUE_INDEX.partitionKey]: dueShardOf(shardOf(grant.grantId, this.dueShards)), [DUE_INDEX.sortKey]: dueAt } : {}),
+      ...(grant.credential ? { [CREDENTIAL_INDEX.partitionKey]: grant.credential.accessKeyId } : {}),
+      // Only live grants are in the agent index: what suspension revokes and the concurrency cap counts.
+      ...(LIVE_STATES.includes(grant.state) ? { [AGENT_INDEX.partitionKey]: grant.agentId } : {}),
+      ...(ttl !== undefined ? { [GRANT_TABLE.ttlAttribute]: ttl } : {}),
+    };
+  }
+
+  /**
+   * Retention applies to finished grants only: a live grant is the one record of a credential
+   * that must still be revoked, so TTL must never delete it however long it waits.
+   */
+  private expiryOf(grant: Grant): number | undefined {
+    if (!FINAL_STATES.includes(grant.state)) return undefined;
+    const retention = grant.state === 'denied' ? SHORT_RETENTION_DAYS * DAY_SECONDS : this.retentionSeconds;
+    return epochSeconds(grant.updatedAt) + retention;
+  }
+
+  /**
+   * The stored grant a failed condition ran into. DynamoDB returns it with the failure
+   * (ALL_OLD), so no second call; engines that do not (dynalite) cost one GetItem more.
+   */
+  private async storedAfterConflict(error: ConditionalCheckFailedException, grantId: string): Promise<Grant | undefined> {
+    return error.Item ? (withoutStoreAttributes(unmarshall(error.Item)) as Grant) : this.get(grantId);
+  }
+
+  private agentQuery(agentId: string): Omit<QueryCommandInput, 'TableName'> {
+    return {
+      IndexName: AGENT_INDEX.name,
+      KeyConditionExpression: '#agentId = :agentId',
+      ExpressionAttributeNames: { '#agentId': AGENT_INDEX.partitionKey },
+      ExpressionAttributeValues: { ':agentId': agentId },
+    };
+  }
+
+  /** Pages through a Query until done or `max` items are in hand. */
+  private async query(input: Omit<QueryCommandInput, 'TableName'>, max = Number.POSITIVE_INFINITY) {
+    const items: Item[] = [];
+    let count = 0;
+    let scanned = 0;
+    const pageSize = Number.isFinite(max) ? max : undefined;
+    for await (const page of paginateQuery({ client: this.client, ...(pageSize ? { pageSize } : {}) }, { ...input, TableName: this.tableName })) {
+      items.push(...(page.Items ?? []));
+      count += page.Count ?? 0;
+      scanned += page.ScannedCount ?? 0;
+      if (items.length >= max) break;
+    }
+    return { items, count, scanned };
+  }
+}

@@ -1,0 +1,152 @@
+// Adapter (Amazon EventBridge): publishes the engine's outbound events (CONTRACT §2) to the
+// bus, retrying entries EventBridge failed, and refusing any event that looks like it holds a secret.
+import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import { TaskboundError } from '../../domain/errors';
+import type { OutboundEvent } from '../../domain/events';
+import type { EventPublisher } from '../../ports';
+
+export const EVENT_SOURCE = 'taskbound';
+/** PutEvents takes at most 10 entries per call. */
+const MAX_ENTRIES_PER_CALL = 10;
+/** Our code for an entry the response did not answer for: treated as a transient failure. */
+const MISSING_RESULT = 'MissingResultEntry';
+/** Entry error codes EventBridge documents as worth retrying; others will fail again. */
+const RETRYABLE_ENTRY_CODES: ReadonlySet<string> = new Set(['ThrottlingException', 'InternalFailure', 'InternalException', MISSING_RESULT]);
+/** Field names that hold secret material, compared lower-cased with separators removed. */
+const SECRET_FIELD_MARKERS = ['secretaccesskey', 'sessiontoken', 'secretstring', 'secretbinary', 'signingsecret', 'webhookurl', 'password'];
+
+export interface EntryRetry {
+  /** Attempts per entry, the first included. */
+  readonly attempts: number;
+  /** Wait before the second attempt; doubled before each later one. */
+  readonly delayMs: number;
+}
+
+export interface EventBridgePublisherOptions {
+  readonly eventBusName: string;
+  readonly retry?: EntryRetry;
+  /** Injected so tests do not wait for real. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface FailedEvent {
+  readonly detailType: string;
+  readonly grantId: string;
+  /** EventBridge's error code (never its message, which may quote the entry). */
+  readonly code: string;
+}
+
+/** Some events did not reach the bus after the retries. Names them; carries no detail. */
+export class EventPublishError extends TaskboundError {
+  constructor(
+    readonly failed: readonly FailedEvent[],
+    total: number,
+    options?: ErrorOptions,
+  ) {
+    super(`${failed.length} of ${total} events were not published: ${failed.map((event) => `${event.detailType} (${event.code})`).join(', ')}`, options);
+  }
+}
+
+/** An event's detail has a field named like secret material: a bug, stopped before the bus. */
+export class SecretInEventError extends TaskboundError {}
+
+const DEFAULT_RETRY: EntryRetry = { attempts: 3, delayMs: 200 };
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The path of the first field under `value` whose name marks secret material. */
+function secretFieldPath(value: unknown, path: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const normalized = key.toLowerCase().replace(/[^a-z]/g, '');
+    const childPath = Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`;
+    if (SECRET_FIELD_MARKERS.some((marker) => normalized.includes(marker))) return childPath;
+    const nested = secretFieldPath(child, childPath);
+    if (nested) return nested;
+  }
+  return undefined;
+}
+
+/** An entry's error code; undefined when EventBridge accepted it. */
+function entryErrorCode(result: PutEventsResultEntry | undefined): string | undefined {
+  if (result === undefined) return MISSING_RESULT;
+  if (result.ErrorCode) return result.ErrorCode;
+  return result.EventId ? undefined : MISSING_RESULT;
+}
+
+interface PendingEntry {
+  readonly event: OutboundEvent;
+  readonly entry: PutEventsRequestEntry;
+}
+
+export class EventBridgePublisher implements EventPublisher {
+  private readonly retry: EntryRetry;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly client: EventBridgeClient,
+    private readonly options: EventBridgePublisherOptions,
+  ) {
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.sleep = options.sleep ?? realSleep;
+    if (!Number.isInteger(this.retry.attempts) || this.retry.attempts < 1) throw new RangeError('retry attempts must be a positive integer');
+  }
+
+  /**
+   * SDK calls: one PutEvents per 10 events, plus one per retry of failed entries. Every event
+   * is checked before any is sent; every batch is tried even if an earlier one failed; then
+   * any event still unpublished is reported by throwing.
+   */
+  async publish(events: readonly OutboundEvent[]): Promise<void> {
+    for (const event of events) {
+      const field = secretFieldPath(event.detail, 'detail');
+      if (field) throw new SecretInEventError(`refusing to publish ${event.detailType}: ${field} is named like secret material`);
+    }
+    const failed: FailedEvent[] = [];
+    let firstError: unknown;
+    for (let start = 0; start < events.length; start += MAX_ENTRIES_PER_CALL) {
+      const outcome = await this.putBatch(events.slice(start, start + MAX_ENTRIES_PER_CALL).map((event) => this.pending(event)));
+      failed.push(...outcome.failed);
+      firstError ??= outcome.error;
+    }
+    if (failed.length > 0) throw new EventPublishError(failed, events.length, firstError === undefined ? undefined : { cause: firstError });
+  }
+
+  private pending(event: OutboundEvent): PendingEntry {
+    return {
+      event,
+      entry: { Source: EVENT_SOURCE, DetailType: event.detailType, Detail: JSON.stringify(event.detail), EventBusName: this.options.eventBusName },
+    };
+  }
+
+  /**
+   * Sends one batch, resending the entries that failed with a retryable code. A failed call
+   * as a whole (already retried by the SDK's own retry strategy) fails the batch's entries.
+   */
+  private async putBatch(batch: readonly PendingEntry[]): Promise<{ readonly failed: FailedEvent[]; readonly error?: unknown }> {
+    const failed: FailedEvent[] = [];
+    let pending = batch;
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      if (attempt > 1) await this.sleep(this.retry.delayMs * 2 ** (attempt - 2));
+      let results;
+      try {
+        results = (await this.client.send(new PutEventsCommand({ Entries: pending.map((item) => item.entry) }))).Entries ?? [];
+      } catch (error) {
+        const code = error instanceof Error ? error.name : 'UnknownError';
+        return { failed: [...failed, ...pending.map((item) => this.failure(item, code))], error };
+      }
+      const refused = pending.flatMap((item, index) => {
+        const code = entryErrorCode(results[index]);
+        return code === undefined ? [] : [{ item, code }];
+      });
+      const lastAttempt = attempt >= this.retry.attempts;
+      const retryable = lastAttempt ? [] : refused.filter(({ code }) => RETRYABLE_ENTRY_CODES.has(code));
+      failed.push(...refused.filter((entry) => !retryable.includes(entry)).map(({ item, code }) => this.failure(item, code)));
+      pending = retryable.map(({ item }) => item);
+    }
+    return { failed };
+  }
+
+  private failure(item: PendingEntry, code: string): FailedEvent {
+    return { detailType: item.event.detailType, grantId: item.event.detail.grantId, code };
+  }
+}

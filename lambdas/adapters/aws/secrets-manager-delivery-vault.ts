@@ -1,0 +1,234 @@
+// Adapter (AWS Secrets Manager): the delivery vault of CONTRACT §5. Each task's status and
+// credential sit in `taskbound/<agentId>/<taskId>`, readable by the agent's runtime alone.
+// Works against AWS and the local engine's Secrets Manager alike: documented behaviour only.
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  InvalidRequestException,
+  ListSecretsCommand,
+  PutResourcePolicyCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  RestoreSecretCommand,
+  TagResourceCommand,
+  type SecretsManagerClient,
+  type Tag,
+} from '@aws-sdk/client-secrets-manager';
+import { TaskboundError } from '../../domain/errors';
+import type { Delivery, DeliveryPayload, DeliveryVault } from '../../ports';
+
+/** Every delivery secret's name starts with this (CONTRACT §5). */
+export const DELIVERY_PREFIX = 'taskbound/';
+
+/** Tags on every delivery secret: orphan reconciliation reads the grant id back from them. */
+export const DELIVERY_TAGS = {
+  grantId: 'taskbound:grant-id',
+  agentId: 'taskbound:agent-id',
+  taskId: 'taskbound:task-id',
+  expiresAt: 'taskbound:expires-at',
+} as const;
+
+/** What the runtime may do with its delivery secret: read it, nothing else. */
+const READ_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+/** What would change the value or who may read it: only the engine may. */
+const CHANGE_ACTIONS = [
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecret',
+  'secretsmanager:UpdateSecretVersionStage',
+  'secretsmanager:PutResourcePolicy',
+  'secretsmanager:DeleteResourcePolicy',
+  'secretsmanager:RestoreSecret',
+];
+const LIST_PAGE_SIZE = 100;
+/** How AWS words an operation refused because the secret is scheduled for deletion. */
+const MARKED_FOR_DELETION = /marked for deletion|scheduled for deletion|marked deleted/i;
+const PAYLOAD_STATUSES: ReadonlySet<string> = new Set(['pending_approval', 'issued', 'denied']);
+
+export interface SecretsManagerDeliveryVaultOptions {
+  /** The stack's KMS key (ARN); Secrets Manager's AWS managed key when absent. */
+  readonly kmsKeyArn?: string;
+  /**
+   * The engine's own principals (role ARNs, `*` wildcards allowed, as `aws:PrincipalArn`
+   * sees them): besides the runtime, the only principals the resource policy lets read a
+   * delivery, and the only ones that may change it.
+   */
+  readonly enginePrincipalArns: readonly string[];
+}
+
+/** A delivery secret that cannot be written or read as the contract requires. Never carries its value. */
+export class DeliveryVaultError extends TaskboundError {}
+
+/** The resource policy of a delivery: `readerArn` reads; nobody else but the engine reads or changes it. */
+export function deliveryResourcePolicy(readerArn: string, enginePrincipalArns: readonly string[]): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'RuntimeReadsItsDelivery', Effect: 'Allow', Principal: { AWS: readerArn }, Action: READ_ACTIONS, Resource: '*' },
+      {
+        Sid: 'NobodyElseReads',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: READ_ACTIONS,
+        Resource: '*',
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': [readerArn, ...enginePrincipalArns] } },
+      },
+      {
+        Sid: 'OnlyTheEngineChangesIt',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: CHANGE_ACTIONS,
+        Resource: '*',
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': [...enginePrincipalArns] } },
+      },
+    ],
+  });
+}
+
+function tagsOf(delivery: Delivery): Tag[] {
+  return [
+    { Key: DELIVERY_TAGS.grantId, Value: delivery.grantId },
+    { Key: DELIVERY_TAGS.agentId, Value: delivery.agentId },
+    { Key: DELIVERY_TAGS.taskId, Value: delivery.taskId },
+    ...(delivery.expiresAt ? [{ Key: DELIVERY_TAGS.expiresAt, Value: delivery.expiresAt }] : []),
+  ];
+}
+
+function isPayload(value: unknown): value is DeliveryPayload {
+  if (typeof value !== 'object' || value === null) return false;
+  const { status, grantId, scopes } = value as Record<string, unknown>;
+  return (
+    typeof status === 'string' &&
+    PAYLOAD_STATUSES.has(status) &&
+    typeof grantId === 'string' &&
+    Array.isArray(scopes) &&
+    scopes.every((scope) => typeof scope === 'string')
+  );
+}
+
+/** Parses a delivery; a parse error would quote the secret's text, so only the name is reported. */
+function parsePayload(name: string, text: string | undefined): DeliveryPayload {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? '');
+  } catch {
+    throw new DeliveryVaultError(`delivery secret ${name} does not hold JSON`);
+  }
+  if (!isPayload(value)) throw new DeliveryVaultError(`delivery secret ${name} does not hold a delivery payload`);
+  return value;
+}
+
+const markedForDeletion = (error: unknown) => error instanceof InvalidRequestException && MARKED_FOR_DELETION.test(error.message);
+
+/** Delivers through Secrets Manager; the client is injected (AWS, or the local engine's endpoint). */
+export class SecretsManagerDeliveryVault implements DeliveryVault {
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly options: SecretsManagerDeliveryVaultOptions,
+  ) {
+    if (options.enginePrincipalArns.length === 0) throw new RangeError('enginePrincipalArns needs at least the engine role');
+  }
+
+  /**
+   * Creates the secret empty, locks it to the runtime, then writes the value, so a credential
+   * never sits in a secret without its resource policy, not even between two calls.
+   * SDK calls: 3 for a new delivery (CreateSecret, PutResourcePolicy, PutSecretValue);
+   * 4 when the secret exists, e.g. a pending request that got approved (+ TagResource).
+   * Every step is idempotent, so a retry after a crash anywhere completes the delivery.
+   */
+  async deliver(delivery: Delivery): Promise<void> {
+    if (!delivery.name.startsWith(DELIVERY_PREFIX)) throw new DeliveryVaultError(`delivery secret ${delivery.name} is not under ${DELIVERY_PREFIX}`);
+    const tags = tagsOf(delivery);
+    try {
+      await this.client.send(
+        new CreateSecretCommand({
+          Name: delivery.name,
+          Description: `Taskbound delivery of grant ${delivery.grantId}`,
+          ...(this.options.kmsKeyArn ? { KmsKeyId: this.options.kmsKeyArn } : {}),
+          Tags: tags,
+        }),
+      );
+    } catch (error) {
+      if (markedForDeletion(error)) {
+        throw new DeliveryVaultError(`delivery secret ${delivery.name} is scheduled for deletion; it cannot be delivered to until it is gone`, { cause: error });
+      }
+      if (!(error instanceof ResourceExistsException)) throw error;
+      // Tags were set at creation; the expiry is known only once the credential is issued.
+      await this.client.send(new TagResourceCommand({ SecretId: delivery.name, Tags: tags }));
+    }
+    await this.client.send(
+      new PutResourcePolicyCommand({
+        SecretId: delivery.name,
+        ResourcePolicy: deliveryResourcePolicy(delivery.readerArn, this.options.enginePrincipalArns),
+        BlockPublicPolicy: true,
+      }),
+    );
+    await this.client.send(new PutSecretValueCommand({ SecretId: delivery.name, SecretString: JSON.stringify(delivery.payload) }));
+  }
+
+  /** SDK calls: 1. Absent, empty or scheduled for deletion reads as undefined. */
+  async read(name: string): Promise<DeliveryPayload | undefined> {
+    try {
+      const secret = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
+      return parsePayload(name, secret.SecretString);
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException || markedForDeletion(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * SDK calls: 1. AWS documents that a forced delete of a secret already deleted or absent
+   * does not fail with ResourceNotFoundException, and a forced delete of a secret scheduled
+   * for deletion deletes it now. Should an endpoint refuse the latter as "marked deleted"
+   * instead, the secret is restored and deleted at once (3 calls): waiting out a recovery
+   * window would leave a readable credential behind for days.
+   */
+  async destroy(name: string): Promise<void> {
+    try {
+      await this.forceDelete(name);
+    } catch (error) {
+      if (!markedForDeletion(error)) throw error;
+      try {
+        await this.client.send(new RestoreSecretCommand({ SecretId: name }));
+      } catch (restoreError) {
+        if (restoreError instanceof ResourceNotFoundException) return;
+        throw restoreError;
+      }
+      await this.forceDelete(name);
+    }
+  }
+
+  /**
+   * SDK calls: 1 per 100 secrets. The `name` filter is a case-insensitive prefix match, so
+   * names are checked again here; secrets scheduled for deletion are not listed (they are dead).
+   */
+  async *listDeliveries(): AsyncIterable<{ readonly name: string; readonly grantId?: string }> {
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListSecretsCommand({
+          Filters: [{ Key: 'name', Values: [DELIVERY_PREFIX] }],
+          MaxResults: LIST_PAGE_SIZE,
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        }),
+      );
+      for (const secret of page.SecretList ?? []) {
+        if (!secret.Name?.startsWith(DELIVERY_PREFIX)) continue;
+        const grantId = secret.Tags?.find((tag) => tag.Key === DELIVERY_TAGS.grantId)?.Value;
+        yield { name: secret.Name, ...(grantId ? { grantId } : {}) };
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+  }
+
+  private async forceDelete(name: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+// Adapter (AWS STS): proves whether a credential still works by calling GetCallerIdentity
+// with exactly that credential, against AWS or the local engine's STS endpoint.
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { CredentialMaterial, ProbeVerdict } from '../../ports';
+
+/** Error codes by which AWS says the credential itself is no good. */
+const REJECTION_CODES = new Set([
+  'InvalidClientTokenId',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'SignatureDoesNotMatch',
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidAccessKeyId',
+  'AuthFailure',
+]);
+
+/** A SignatureDoesNotMatch about the clock says nothing about the credential. */
+const CLOCK_SKEW = /Signature (expired|not yet current)/;
+
+export interface StsCredentialProbeOptions {
+  readonly region: string;
+  /** The local engine's URL, or a VPC endpoint; AWS's regional endpoint when absent. */
+  readonly endpoint?: string;
+  /** SDK attempts per probe (throttling and network errors are retried within one probe). */
+  readonly maxAttempts?: number;
+  /** Waits between probes; injected so tests do not wait for real. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ProbeSchedule {
+  /** Probes at most this many times. */
+  readonly attempts: number;
+  /** Wait before the second probe; doubled before each later one. */
+  readonly delayMs: number;
+}
+
+interface SdkErrorShape {
+  readonly name?: unknown;
+  readonly message?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+}
+
+/** Maps a GetCallerIdentity failure to a verdict; names only the code, never the message body. */
+function verdictOf(error: unknown): ProbeVerdict {
+  const { name, message, $metadata } = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
+  const code = typeof name === 'string' ? name : 'UnknownError';
+  const status = $metadata?.httpStatusCode;
+  if (status === undefined) return { verdict: 'unknown', why: `no response from STS (${code})` };
+  if (code === 'SignatureDoesNotMatch' && typeof message === 'string' && CLOCK_SKEW.test(message)) {
+    return { verdict: 'unknown', why: 'STS refused the request time (clock skew)' };
+  }
+  if (REJECTION_CODES.has(code)) return { verdict: 'rejected', code };
+  return { verdict: 'unknown', why: `STS answered ${status} ${code}` };
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Probes a credential with STS GetCallerIdentity, signed by that credential alone. */
+export class StsCredentialProbe {
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: StsCredentialProbeOptions) {
+    this.sleep = options.sleep ?? realSleep;
+  }
+
+  /** One probe: `accepted`, `rejected` with AWS's code, or `unknown` when STS gave no answer about it. */
+  async probe(material: CredentialMaterial): Promise<ProbeVerdict> {
+    const client = new STSClient({
+      region: this.options.region,
+      ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+      ...(this.options.maxAttempts ? { maxAttempts: this.options.maxAttempts } : {}),
+      credentials: {
+        accessKeyId: material.accessKeyId,
+        secretAccessKey: material.secretAccessKey,
+        ...(material.sessionToken ? { sessionToken: material.sessionToken } : {}),
+      },
+    });
+    try {
+      await client.send(new GetCallerIdentityCommand({}));
+      return { verdict: 'accepted' };
+    } catch (error) {
+      return verdictOf(error);
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /**
+   * Probes until the credential is rejected or the attempts run out, backing off between
+   * probes: IAM keeps a deleted access key usable for a few seconds. Returns the last verdict.
+   */
+  async probeUntilRejected(material: CredentialMaterial, schedule: ProbeSchedule): Promise<ProbeVerdict> {
+    if (!Number.isInteger(schedule.attempts) || schedule.attempts < 1) throw new RangeError('attempts must be a positive integer');
+    let verdict = await this.probe(material);
+    for (let attempt = 1; attempt < schedule.attempts && verdict.verdict !== 'rejected'; attempt += 1) {
+      await this.sleep(schedule.delayMs * 2 ** (attempt - 1));
+      verdict = await this.probe(material);
+    }
+    return verdict;
+  }
+}

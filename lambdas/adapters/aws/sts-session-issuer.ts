@@ -1,0 +1,183 @@
+// Adapter (AWS STS + IAM): issues a task's credential as an STS session of its agent's role,
+// narrowed by a session policy; revokes one session by naming it in a deny on the role.
+import { GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, MalformedPolicyDocumentException, PackedPolicyTooLargeException, type STSClient } from '@aws-sdk/client-sts';
+import { TaskboundError, UnissuableRequestError } from '../../domain/errors';
+import type { Clock, CredentialIssuer, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
+import {
+  CLOCK_SKEW_MARGIN_SECONDS,
+  REVOKED_SESSIONS_POLICY_NAME,
+  isRevoked,
+  parseRevokedSessions,
+  renderRevokedSessions,
+  withRevoked,
+  withoutExpired,
+  type RevokedSessions,
+} from './revoked-sessions-policy';
+import { compileTaskPolicy } from './session-policy';
+
+/** STS's floor for AssumeRole `DurationSeconds`. */
+export const STS_MIN_SESSION_SECONDS = 900;
+/** IAM's limit on the aggregate size of a role's inline policies. */
+export const ROLE_INLINE_POLICY_MAX_CHARS = 10_240;
+
+const WRITE_ATTEMPTS = 5;
+
+export interface StsSessionIssuerOptions {
+  readonly sts: STSClient;
+  readonly iam: IAMClient;
+  readonly clock: Clock;
+  /** The account holding the agent roles. */
+  readonly accountId: string;
+  /** Agent `a` assumes `arn:<partition>:iam::<accountId>:role/<rolePrefix>a`. */
+  readonly rolePrefix: string;
+  /** The agent roles' MaxSessionDuration (IAM's default is 3,600 s). */
+  readonly roleMaxSessionSeconds: number;
+  readonly partition?: string;
+  /**
+   * Characters the revocation deny may use: IAM's 10,240 per role, less any other inline
+   * policy the role carries (give agent roles managed policies and this stays whole).
+   */
+  readonly revocationPolicyMaxChars?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Issues, revokes and checks `aws-sts-session` credentials. */
+export class StsSessionIssuer implements CredentialIssuer {
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly policyBudget: number;
+
+  constructor(private readonly options: StsSessionIssuerOptions) {
+    if (options.roleMaxSessionSeconds < STS_MIN_SESSION_SECONDS || options.roleMaxSessionSeconds > 43_200) {
+      throw new RangeError('roleMaxSessionSeconds must be within 900..43200, as IAM allows for MaxSessionDuration');
+    }
+    this.sleep = options.sleep ?? realSleep;
+    this.policyBudget = options.revocationPolicyMaxChars ?? ROLE_INLINE_POLICY_MAX_CHARS;
+  }
+
+  roleArnOf(agentId: string): string {
+    return `arn:${this.options.partition ?? 'aws'}:iam::${this.options.accountId}:role/${this.roleNameOf(agentId)}`;
+  }
+
+  /**
+   * AssumeRole with the task's session policy, tagged with the grant and with the grant id
+   * as SourceIdentity and session name. A TTL under STS's 900 s floor still gets a 900 s
+   * session; the credential reports the task's expiry, and the engine revokes it then.
+   */
+  async issue(request: IssueRequest): Promise<IssuedCredential> {
+    if (request.kind !== 'aws-sts-session') throw new TaskboundError(`the aws-sts-session issuer was asked for a ${request.kind} credential`);
+    const policy = compileTaskPolicy(request, 'aws-sts-session');
+    const durationSeconds = Math.min(Math.max(request.ttlSeconds, STS_MIN_SESSION_SECONDS), this.options.roleMaxSessionSeconds);
+    let response;
+    try {
+      response = await this.options.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: this.roleArnOf(request.agentId),
+          RoleSessionName: request.grantId,
+          SourceIdentity: request.grantId,
+          Policy: policy.document,
+          DurationSeconds: durationSeconds,
+          Tags: [
+            { Key: 'taskbound:grant-id', Value: request.grantId },
+            { Key: 'taskbound:task-id', Value: request.taskId },
+            { Key: 'taskbound:agent-id', Value: request.agentId },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof PackedPolicyTooLargeException) {
+        throw new UnissuableRequestError(`STS refused the session: its policy and tags exceed the packed size limit (${error.message}); nothing was cut: request fewer scopes`);
+      }
+      if (error instanceof MalformedPolicyDocumentException) {
+        throw new UnissuableRequestError(`STS refused the compiled session policy as malformed (${error.message})`);
+      }
+      throw error;
+    }
+    const credentials = response.Credentials;
+    const principalArn = response.AssumedRoleUser?.Arn;
+    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration || !principalArn) {
+      throw new TaskboundError('STS AssumeRole answered without credentials');
+    }
+    return {
+      kind: 'aws-sts-session',
+      accessKeyId: credentials.AccessKeyId,
+      secretAccessKey: credentials.SecretAccessKey,
+      sessionToken: credentials.SessionToken,
+      principalArn,
+      expiresAt: new Date(Math.min(request.expiresAt.getTime(), credentials.Expiration.getTime())),
+    };
+  }
+
+  /**
+   * Names the grant in the role's deny, leaving the agent's other sessions alone. Read,
+   * modify, write, then read again: a concurrent revocation that wrote from a stale read
+   * drops our id, so we write again until we see it. A writer that drops it after our
+   * last read is caught by `verify`, which then reports the session still accepted and
+   * the sweep revokes it again.
+   */
+  async revoke(target: RevokeTarget): Promise<RevokeOutcome> {
+    const now = this.options.clock.now();
+    const sessionEndsBy = this.sessionEndsBy(target);
+    if (sessionEndsBy.getTime() < now.getTime()) return 'already-revoked';
+    const roleName = this.roleNameOf(target.agentId);
+    let sessions = await this.readRevoked(roleName);
+    if (isRevoked(sessions, target.grantId)) return 'already-revoked';
+    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+      await this.writeRevoked(roleName, withRevoked(withoutExpired(sessions, now), target.grantId, sessionEndsBy));
+      sessions = await this.readRevoked(roleName);
+      if (isRevoked(sessions, target.grantId)) return 'revoked';
+      await this.sleep(50 * attempt + Math.floor(Math.random() * 100));
+    }
+    throw new TaskboundError(`concurrent revocations on role ${roleName} kept overwriting the deny for ${target.grantId}`);
+  }
+
+  /**
+   * A session is dead once its grant is in the role's deny or it has expired. The delivered
+   * credential is not probed: STS GetCallerIdentity answers even under an explicit deny
+   * of everything, so it cannot tell a revoked session from a live one.
+   */
+  async verify(target: RevokeTarget): Promise<ProbeVerdict> {
+    if (this.sessionEndsBy(target).getTime() < this.options.clock.now().getTime()) return { verdict: 'rejected', code: 'ExpiredToken' };
+    const sessions = await this.readRevoked(this.roleNameOf(target.agentId));
+    return isRevoked(sessions, target.grantId) ? { verdict: 'rejected', code: 'ExplicitDeny' } : { verdict: 'accepted' };
+  }
+
+  private roleNameOf(agentId: string): string {
+    return `${this.options.rolePrefix}${agentId}`;
+  }
+
+  /**
+   * The latest the grant's session can end. A TTL under 900 s still got a 900 s session,
+   * so the grant's expiry understates it by up to 900 s; without an expiry (issuance
+   * crashed before recording one) a session begun by now lasts at most the role's maximum.
+   */
+  private sessionEndsBy(target: RevokeTarget): Date {
+    const margin = CLOCK_SKEW_MARGIN_SECONDS * 1000;
+    if (target.expiresAt) return new Date(target.expiresAt.getTime() + STS_MIN_SESSION_SECONDS * 1000 + margin);
+    return new Date(this.options.clock.now().getTime() + this.options.roleMaxSessionSeconds * 1000 + margin);
+  }
+
+  private async readRevoked(roleName: string): Promise<RevokedSessions> {
+    try {
+      const response = await this.options.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_SESSIONS_POLICY_NAME }));
+      return parseRevokedSessions(response.PolicyDocument);
+    } catch (error) {
+      // No deny yet (or no role, whose sessions then cannot exist): nothing is revoked.
+      if (error instanceof NoSuchEntityException) return parseRevokedSessions(undefined);
+      throw error;
+    }
+  }
+
+  private async writeRevoked(roleName: string, sessions: RevokedSessions): Promise<void> {
+    const document = renderRevokedSessions(sessions);
+    if (document.length > this.policyBudget) {
+      // Failing loudly keeps the grant in `revoking`: the sweep retries as older entries expire.
+      throw new TaskboundError(
+        `the revoked-sessions deny on role ${roleName} would need ${document.length} characters, over its ${this.policyBudget}: too many revoked sessions of this agent are still unexpired`,
+      );
+    }
+    await this.options.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_SESSIONS_POLICY_NAME, PolicyDocument: document }));
+  }
+}

@@ -1,0 +1,42 @@
+// Adapter (local engine): the CredentialIssuer of one credential kind, backed by the local
+// credential authority; verification probes the local STS endpoint like AWS's.
+import { TaskboundError } from '../../domain/errors';
+import type { CredentialKind } from '../../domain/policy';
+import type { LocalCredentialAuthority } from '../../local/credential-authority';
+import type { CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
+import type { ProbeSchedule, StsCredentialProbe } from '../aws/sts-credential-probe';
+
+export interface LocalCredentialIssuerOptions {
+  readonly kind: CredentialKind;
+  readonly authority: LocalCredentialAuthority;
+  /** Points at the local engine's STS endpoint. */
+  readonly probe: StsCredentialProbe;
+  /** How long to keep probing a revoked credential that still works (the emulated IAM lag). Default: once. */
+  readonly probeSchedule?: ProbeSchedule;
+}
+
+/** Issues, revokes and verifies local credentials of one kind. */
+export class LocalCredentialIssuer implements CredentialIssuer {
+  private readonly schedule: ProbeSchedule;
+
+  constructor(private readonly options: LocalCredentialIssuerOptions) {
+    this.schedule = options.probeSchedule ?? { attempts: 1, delayMs: 0 };
+  }
+
+  async issue(request: IssueRequest): Promise<IssuedCredential> {
+    if (request.kind !== this.options.kind) {
+      throw new TaskboundError(`the ${this.options.kind} issuer was asked for a ${request.kind} credential`);
+    }
+    return this.options.authority.issue(request);
+  }
+
+  revoke(target: RevokeTarget): Promise<RevokeOutcome> {
+    return this.options.authority.revokeGrant(target.grantId);
+  }
+
+  /** With the credential at hand, proves it over the wire; without it, asks the authority about the whole grant. */
+  async verify(target: RevokeTarget, material: CredentialMaterial | undefined): Promise<ProbeVerdict> {
+    if (material) return this.options.probe.probeUntilRejected(material, this.schedule);
+    return this.options.authority.grantStatus(target.grantId);
+  }
+}

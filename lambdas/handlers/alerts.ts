@@ -1,0 +1,35 @@
+// Handler: the `alerts` rule → Slack. Parses the envelope, routes and posts; an alert that
+// cannot be delivered throws, so EventBridge retries it and the rule's DLQ finally keeps it.
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import type { Context } from 'aws-lambda';
+import { parseAlertEvent } from '../adapters/slack/alert-event';
+import { awsAlertDeps } from '../adapters/slack/aws-slack-deps';
+import { sendAlert, type AlertDeps, type AlertOutcome } from '../use-cases/send-alert';
+import { logger } from './logger';
+
+/** Thrown so the event is retried and, at last, dead-lettered: never dropped. */
+export class AlertNotDeliveredError extends Error {
+  override readonly name = 'AlertNotDeliveredError';
+}
+
+export const makeAlertsHandler = (getDeps: () => Promise<AlertDeps>) =>
+  middy()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event: unknown): Promise<AlertOutcome | { outcome: 'rejected'; reason: string }> => {
+      const envelope = EventBridgeSchema.parse(event);
+      const parsed = parseAlertEvent(envelope['detail-type'], envelope.detail, String(envelope.time));
+      if (!parsed.ok) {
+        logger.error('alert event rejected', { eventId: envelope.id, detailType: envelope['detail-type'], reason: parsed.reason });
+        return { outcome: 'rejected', reason: parsed.reason };
+      }
+      const result = await sendAlert(await getDeps(), parsed.event);
+      logger.info('alert handled', { eventId: envelope.id, detailType: envelope['detail-type'], ...result });
+      if (result.outcome === 'failed') throw new AlertNotDeliveredError(`alert ${envelope.id} not delivered: ${result.error}`);
+      return result;
+    });
+
+let built: ReturnType<typeof makeAlertsHandler> | undefined;
+/** Built on first use, so importing the factory (tests) needs no environment. */
+export const handler = (event: unknown, context: Context) => (built ??= makeAlertsHandler(awsAlertDeps(process.env)))(event, context);

@@ -1,0 +1,107 @@
+// Handlers: the composition root in AWS. Configuration is read and validated once, on the
+// first invocation (fail fast, with the variable's name), and the adapters are built once
+// per container. The policy text is bundled at build time (esbuild `define`).
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { parsePolicy } from '../domain/policy';
+import type { EngineDeps } from '../use-cases/engine-deps';
+import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
+import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
+import { StsSessionIssuer } from '../adapters/aws/sts-session-issuer';
+import { IamAccessKeyIssuer } from '../adapters/aws/iam-access-key-issuer';
+import { StsCredentialProbe } from '../adapters/aws/sts-credential-probe';
+import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
+import { SecretsManagerRotator } from '../adapters/aws/secrets-manager-rotator';
+import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
+import { EventBridgeSchedulerExpiry } from '../adapters/aws/scheduler-expiry';
+import { TtlMarkerExpiry } from '../adapters/aws/ttl-marker-expiry';
+import { CompositeExpiry } from '../adapters/aws/composite-expiry';
+import { systemClock } from '../adapters/local/system-clock';
+import { logger } from './logger';
+
+const environmentSchema = z.object({
+  AWS_REGION: z.string().min(1),
+  TABLE_NAME: z.string().min(3),
+  EVENT_BUS_NAME: z.string().min(1),
+  ACCOUNT_ID: z.string().regex(/^\d{12}$/),
+  AGENT_ROLE_PREFIX: z.string().min(1).default('taskbound-agent-'),
+  AGENT_ROLE_MAX_SESSION_SECONDS: z.coerce.number().int().min(900).max(43_200).default(3600),
+  PERMISSIONS_BOUNDARY_ARN: z.string().startsWith('arn:'),
+  DELIVERY_KMS_KEY_ARN: z.string().startsWith('arn:').optional(),
+  ENGINE_ROLE_ARN_PATTERN: z.string().startsWith('arn:'),
+  SCHEDULER_GROUP: z.string().min(1),
+  SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
+  EXPIRE_FUNCTION_ARN: z.string().startsWith('arn:'),
+  SCHEDULER_DLQ_ARN: z.string().startsWith('arn:'),
+});
+
+/** The policy text, substituted at bundle time; never read from the environment at run time. */
+function bundledPolicyText(): string {
+  const text = process.env.TASKBOUND_POLICY_YAML;
+  if (!text) throw new Error('the policy was not bundled: build with lib/bundling.ts');
+  return text;
+}
+
+function buildEngine(): EngineDeps {
+  const parsed = environmentSchema.safeParse(process.env);
+  if (!parsed.success) {
+    throw new Error(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  const env = parsed.data;
+  const region = env.AWS_REGION;
+  const clock = systemClock;
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } });
+  const iam = createIamClient({ region });
+  const probe = new StsCredentialProbe({ region });
+  const secrets = new SecretsManagerClient({ region });
+  const engineLogger = {
+    info: (message: string, extra?: Record<string, unknown>) => logger.info(message, extra ?? {}),
+    warn: (message: string, extra?: Record<string, unknown>) => logger.warn(message, extra ?? {}),
+    error: (message: string, extra?: Record<string, unknown>) => logger.error(message, extra ?? {}),
+  };
+  return {
+    policy: parsePolicy(bundledPolicyText(), 'taskbound.policy.yaml'),
+    clock,
+    logger: engineLogger,
+    store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
+    issuers: {
+      'aws-sts-session': new StsSessionIssuer({
+        sts: createStsClient({ region }),
+        iam,
+        clock,
+        accountId: env.ACCOUNT_ID,
+        rolePrefix: env.AGENT_ROLE_PREFIX,
+        roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
+      }),
+      'aws-iam-access-key': new IamAccessKeyIssuer({ iam, clock, permissionsBoundaryArn: env.PERMISSIONS_BOUNDARY_ARN, probe }),
+    },
+    vault: new SecretsManagerDeliveryVault(secrets, {
+      enginePrincipalArns: [env.ENGINE_ROLE_ARN_PATTERN],
+      ...(env.DELIVERY_KMS_KEY_ARN ? { kmsKeyArn: env.DELIVERY_KMS_KEY_ARN } : {}),
+    }),
+    rotator: new SecretsManagerRotator(secrets),
+    events: new EventBridgePublisher(new EventBridgeClient({ region }), { eventBusName: env.EVENT_BUS_NAME }),
+    expiry: new CompositeExpiry({
+      schedule: new EventBridgeSchedulerExpiry(new SchedulerClient({ region }), {
+        groupName: env.SCHEDULER_GROUP,
+        expireFunctionArn: env.EXPIRE_FUNCTION_ARN,
+        schedulerRoleArn: env.SCHEDULER_ROLE_ARN,
+        deadLetterQueueArn: env.SCHEDULER_DLQ_ARN,
+        clock,
+      }),
+      ttlMarker: new TtlMarkerExpiry(documents, { tableName: env.TABLE_NAME }),
+    }),
+  };
+}
+
+let engine: EngineDeps | undefined;
+
+/** Built on first use, so importing a handler (tests, the local engine) has no side effect. */
+export async function awsEngine(): Promise<EngineDeps> {
+  engine ??= buildEngine();
+  return engine;
+}

@@ -1,0 +1,22 @@
+// Handler: `Credential Leaked`, and AWS Health's AWS_RISK_CREDENTIALS_EXPOSED (one leak per
+// exposed key) → report-leak use case.
+import { z } from 'zod';
+import { credentialLeakedSchema, healthExposureSchema } from '../domain/events';
+import { reportLeak } from '../use-cases/report-leak';
+import { awsEngine } from './aws-engine';
+import { eventHandler, type DepsProvider } from './event-handler';
+
+const leakOrExposure = z.union([credentialLeakedSchema, healthExposureSchema]);
+
+export const makeCredentialLeakedHandler = (getDeps: DepsProvider) =>
+  eventHandler('credential-leaked', leakOrExposure, getDeps, async (deps, event) => {
+    const detail = event.detail;
+    if (!('eventTypeCode' in detail)) return reportLeak(deps, detail);
+    const results = [];
+    for (const entity of detail.affectedEntities) {
+      results.push(await reportLeak(deps, { credentialId: entity.entityValue, reportedBy: 'aws.health', evidence: 'AWS_RISK_CREDENTIALS_EXPOSED' }));
+    }
+    return { outcome: results.map((result) => result.outcome).join(',') };
+  });
+
+export const handler = makeCredentialLeakedHandler(awsEngine);

@@ -1,0 +1,10 @@
+// Handler: `Task Ended` → end-task use case (revoke, rotate, verify).
+import { taskEndedSchema } from '../domain/events';
+import { endTask } from '../use-cases/end-task';
+import { awsEngine } from './aws-engine';
+import { eventHandler, type DepsProvider } from './event-handler';
+
+export const makeTaskEndedHandler = (getDeps: DepsProvider) =>
+  eventHandler('task-ended', taskEndedSchema, getDeps, (deps, event) => endTask(deps, event.detail));
+
+export const handler = makeTaskEndedHandler(awsEngine);

@@ -1,0 +1,189 @@
+// Local engine: the composition root for `npm start`. The same handlers, use cases and AWS
+// adapters as in AWS, wired to an embedded store and to this process's own AWS-protocol
+// endpoints; only what has no local AWS (credential authority, timers) is local-only.
+import { readFile } from 'node:fs/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parsePolicy, type Policy } from '../domain/policy';
+import { DEFAULT_DUE_TIMING, type DueTiming } from '../domain/due';
+import { ROUTES, type HandlerName } from '../routes';
+import type { EngineDeps, EngineLogger } from '../use-cases/engine-deps';
+import type { Clock } from '../ports';
+import { sweepDueGrants, type SweepReport } from '../use-cases/sweep';
+import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
+import { ensureGrantTable } from '../adapters/aws/grant-table-definition';
+import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
+import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
+import { StsCredentialProbe, type ProbeSchedule } from '../adapters/aws/sts-credential-probe';
+import { LocalCredentialIssuer } from '../adapters/local/local-credential-issuer';
+import { TimerExpiryScheduler } from '../adapters/local/timer-expiry';
+import { systemClock } from '../adapters/local/system-clock';
+import { LocalCredentialAuthority } from './credential-authority';
+import { startEmbeddedStore } from './embedded-store';
+import { openEventBus, type EventBus, type EventEnvelope } from './event-bus';
+import { createEventBridgeService } from './eventbridge-service';
+import { createSecretsManagerService } from './secrets-manager-service';
+import { createStsService } from './sts-service';
+import { createDynamoDbProxyService } from './dynamodb-proxy-service';
+import { startAwsProtocolServer } from './aws-protocol-server';
+import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './sdk-clients';
+import { localLambdaContext } from './lambda-context';
+import { buildLocalHandlers, type LocalHandler } from './local-handlers';
+import { LocalBrokeredSecretRotator } from '../adapters/local/local-brokered-secret-rotator';
+
+export const LOCAL_TABLE = 'taskbound-grants';
+export const LOCAL_BUS = 'taskbound';
+const CREDENTIALS_TABLE = 'taskbound-local-credentials';
+/** The engine's own identity in delivery secrets' resource policies (stored, not enforced, locally). */
+const LOCAL_ENGINE_ROLE = 'arn:aws:iam::000000000000:role/taskbound-local-engine';
+
+export interface LocalEngineOptions {
+  /** State directory; in memory when absent (tests, benchmarks). */
+  readonly dataDir?: string;
+  readonly policyFile: string;
+  readonly host?: string;
+  readonly port?: number;
+  /** How often the sweep runs; 30 s by default. 0 turns the timer off (tests drive it). */
+  readonly sweepIntervalMs?: number;
+  /** Emulates IAM's eventual consistency: a deleted access key keeps working this long. */
+  readonly accessKeyRevocationLagMs?: number;
+  /** How long a revocation keeps probing a credential that still works before leaving it to the sweep. */
+  readonly probeSchedule?: ProbeSchedule;
+  readonly dueTiming?: Partial<DueTiming>;
+  readonly slackWebhookUrl?: string;
+  readonly logger?: EngineLogger;
+  /** The engine's clock; tests move it to reach expiries without waiting. */
+  readonly clock?: Clock;
+  /** Where readable alerts go when no Slack webhook is set. */
+  readonly print?: (line: string) => void;
+}
+
+export interface LocalEngine {
+  readonly url: string;
+  readonly port: number;
+  readonly policy: Policy;
+  readonly deps: EngineDeps;
+  readonly bus: EventBus;
+  readonly sdkCalls: SdkCallCounter;
+  sweep(): Promise<SweepReport>;
+  stop(): Promise<void>;
+}
+
+/** Local defaults: retry a revocation or a probe after 2 s rather than AWS's minute. */
+const LOCAL_DUE_TIMING: DueTiming = { ...DEFAULT_DUE_TIMING, retryAfterMs: 2_000 };
+
+export async function startLocalEngine(options: LocalEngineOptions): Promise<LocalEngine> {
+  const policy = parsePolicy(await readFile(options.policyFile, 'utf8'), options.policyFile);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? consoleLogger();
+  const counter = new SdkCallCounter();
+  const dueTiming = { ...LOCAL_DUE_TIMING, ...options.dueTiming };
+
+  const store = await startEmbeddedStore(options.dataDir ? { dataDir: options.dataDir } : {});
+  const dynamo = counter.track(new DynamoDBClient(localClientConfig(store.endpoint)));
+  const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+  await ensureGrantTable(dynamo, LOCAL_TABLE);
+  const authority = new LocalCredentialAuthority({
+    client: documents,
+    tableName: CREDENTIALS_TABLE,
+    clock,
+    accessKeyRevocationLagMs: options.accessKeyRevocationLagMs ?? 0,
+  });
+  await authority.start();
+  const secrets = await createSecretsManagerService({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    region: LOCAL_REGION,
+    onRotate: () => `rotated-${crypto.randomUUID()}`,
+  });
+  const bus = await openEventBus({
+    name: LOCAL_BUS,
+    region: LOCAL_REGION,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    onDeadLetter: (letter) => logger.error('event dead-lettered', { rule: letter.rule, eventId: letter.envelope.id, error: letter.error }),
+  });
+
+  let ready = false;
+  const server = await startAwsProtocolServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 4010,
+    services: [createStsService({ authority, clock }), secrets, createEventBridgeService(bus), createDynamoDbProxyService(store.endpoint)],
+    health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE } : undefined),
+  });
+
+  const engineClients = localClientConfig(server.url);
+  const secretsClient = counter.track(new SecretsManagerClient(engineClients));
+  const probe = new StsCredentialProbe({ region: LOCAL_REGION, endpoint: server.url });
+  const probeSchedule = options.probeSchedule ?? { attempts: 3, delayMs: 200 };
+  const expiry = new TimerExpiryScheduler(clock, (grantId, error) => logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }));
+  const deps: EngineDeps = {
+    policy,
+    clock,
+    logger,
+    dueTiming,
+    store: new DynamoDbGrantStore({ client: documents, tableName: LOCAL_TABLE, dueTiming }),
+    issuers: {
+      'aws-sts-session': new LocalCredentialIssuer({ kind: 'aws-sts-session', authority, probe, probeSchedule }),
+      'aws-iam-access-key': new LocalCredentialIssuer({ kind: 'aws-iam-access-key', authority, probe, probeSchedule }),
+    },
+    vault: new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
+    events: new EventBridgePublisher(counter.track(new EventBridgeClient(engineClients)), { eventBusName: LOCAL_BUS }),
+    rotator: new LocalBrokeredSecretRotator(secretsClient, policy),
+    expiry,
+  };
+
+  const handlers = buildLocalHandlers(deps, { ...(options.slackWebhookUrl ? { slackWebhookUrl: options.slackWebhookUrl } : {}), print: options.print ?? console.log });
+  for (const route of ROUTES) bus.addRule(route.name, route.pattern, (envelope) => invoke(handlers, route.handler, envelope));
+  expiry.connect(async (grantId) => {
+    await handlers['expire-grant']({ grantId }, localLambdaContext('expire-grant'), { signal: new AbortController().signal });
+  });
+  await bus.start();
+  await rearmExpiries(deps, expiry);
+  const sweep = () => sweepDueGrants(deps);
+  await sweep();
+  const sweepEvery = options.sweepIntervalMs ?? 30_000;
+  const sweepTimer = sweepEvery > 0 ? setInterval(() => void sweep().catch((error) => logger.error('sweep failed', { error: String(error) })), sweepEvery) : undefined;
+  sweepTimer?.unref();
+  ready = true;
+
+  return {
+    url: server.url,
+    port: server.port,
+    policy,
+    deps,
+    bus,
+    sdkCalls: counter,
+    sweep,
+    async stop() {
+      ready = false;
+      if (sweepTimer) clearInterval(sweepTimer);
+      expiry.stop();
+      await server.close();
+      await bus.idle();
+      await bus.close();
+      await secrets.close();
+      await store.close();
+      dynamo.destroy();
+    },
+  };
+}
+
+async function invoke(handlers: Readonly<Record<HandlerName, LocalHandler>>, name: HandlerName, envelope: EventEnvelope): Promise<void> {
+  await handlers[name](envelope, localLambdaContext(name), { signal: new AbortController().signal });
+}
+
+/** Timers die with the process: re-arm every active grant's expiry from the store. */
+async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler): Promise<void> {
+  const horizon = new Date(deps.clock.now().getTime() + 24 * 3600_000);
+  const due = await deps.store.dueGrants(horizon, 100_000);
+  for (const grant of due.grants) {
+    if (grant.state === 'active' && grant.expiresAt) await expiry.scheduleExpiry(grant.grantId, new Date(grant.expiresAt));
+  }
+}
+
+function consoleLogger(): EngineLogger {
+  const line = (level: string) => (message: string, extra?: Record<string, unknown>) =>
+    console.error(`[taskbound ${level}] ${message}${extra ? ` ${JSON.stringify(extra)}` : ''}`);
+  return { info: () => undefined, warn: line('warn'), error: line('error') };
+}

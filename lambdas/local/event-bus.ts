@@ -1,0 +1,339 @@
+// Local engine: the local event bus. Accepted events are journaled before PutEvents answers,
+// then delivered at least once to every rule whose pattern matches, with retries and a
+// dead letter, like EventBridge; events not yet delivered when the process died are
+// delivered again at the next start.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { EventPattern } from '../routes';
+import { openJournal, type Journal } from './journal';
+
+export const LOCAL_ACCOUNT = '000000000000';
+
+/** An event as a publisher puts it (already validated). */
+export interface BusEvent {
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+  readonly resources?: readonly string[];
+  readonly time?: Date;
+}
+
+/** What EventBridge hands a rule's target. */
+export interface EventEnvelope {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': string;
+  readonly source: string;
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: readonly string[];
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export type RuleTarget = (envelope: EventEnvelope) => Promise<void>;
+
+export interface RetryPolicy {
+  /** Attempts per rule, the first included, before the event is dead-lettered. */
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export interface DeadLetter {
+  readonly rule: string;
+  readonly envelope: EventEnvelope;
+  readonly attempts: number;
+  /** The last failure's name and message, truncated. */
+  readonly error: string;
+}
+
+export interface EventBusOptions {
+  /** The bus PutEvents accepts; `taskbound` by default. */
+  readonly name?: string;
+  readonly region?: string;
+  /** Journal directory (`<dataDir>/event-bus.jsonl`); in memory when absent. */
+  readonly dataDir?: string;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
+  /** For the backoff's jitter; tests pin it. */
+  readonly random?: () => number;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 30_000 };
+const COMPACT_AFTER_RECORDS = 2000;
+
+type JournalRecord =
+  | { readonly accepted: EventEnvelope }
+  | { readonly delivered: { readonly id: string; readonly rule: string } }
+  | { readonly deadLettered: DeadLetter }
+  | { readonly completed: string };
+
+interface Rule {
+  readonly name: string;
+  readonly pattern: EventPattern;
+  readonly target: RuleTarget;
+}
+
+interface PendingEvent {
+  readonly envelope: EventEnvelope;
+  /** Rules that have the event, or gave up on it. */
+  readonly done: Set<string>;
+}
+
+/** Whether an event matches a pattern: every pattern field lists the values it accepts (exact match), nested for `detail`. */
+export function matchesPattern(pattern: EventPattern, envelope: EventEnvelope): boolean {
+  return matchesFields(pattern, envelope);
+}
+
+function matchesFields(pattern: object, value: unknown): boolean {
+  return Object.entries(pattern).every(([key, expected]) => {
+    const actual = isRecord(value) ? value[key] : undefined;
+    if (Array.isArray(expected)) return (Array.isArray(actual) ? actual : [actual]).some((candidate) => expected.includes(candidate));
+    return isRecord(expected) && matchesFields(expected, actual);
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** EventBridge's time format: ISO 8601 to the second. */
+function eventTime(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function describeFailure(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : 'non-error thrown';
+  return text.slice(0, 512);
+}
+
+/** Opens the bus and replays its journal. Add rules, then `start()` to deliver what was left over. */
+export async function openEventBus(options: EventBusOptions = {}): Promise<EventBus> {
+  const file = options.dataDir === undefined ? undefined : join(options.dataDir, 'event-bus.jsonl');
+  const { journal, records } = await openJournal<JournalRecord>(file);
+  const pending = new Map<string, PendingEvent>();
+  const deadLetters: DeadLetter[] = [];
+  for (const record of records) {
+    if ('accepted' in record) pending.set(record.accepted.id, { envelope: record.accepted, done: new Set() });
+    else if ('delivered' in record) pending.get(record.delivered.id)?.done.add(record.delivered.rule);
+    else if ('deadLettered' in record) {
+      deadLetters.push(record.deadLettered);
+      pending.get(record.deadLettered.envelope.id)?.done.add(record.deadLettered.rule);
+    } else pending.delete(record.completed);
+  }
+  return new EventBus(journal, pending, deadLetters, options);
+}
+
+export class EventBus {
+  readonly name: string;
+  readonly region: string;
+  readonly arn: string;
+  private readonly retry: RetryPolicy;
+  private readonly random: () => number;
+  private readonly rules = new Map<string, Rule>();
+  private readonly listeners = new Set<(envelope: EventEnvelope) => void>();
+  private readonly sleeping = new Map<NodeJS.Timeout, () => void>();
+  private idleWaiters: Array<() => void> = [];
+  private inFlight = 0;
+  private started = false;
+  private compacting = false;
+  private closed = false;
+
+  constructor(
+    private readonly journal: Journal<JournalRecord>,
+    private readonly pending: Map<string, PendingEvent>,
+    private readonly deadLetterList: DeadLetter[],
+    private readonly options: EventBusOptions,
+  ) {
+    this.name = options.name ?? 'taskbound';
+    this.region = options.region ?? 'us-east-1';
+    this.arn = `arn:aws:events:${this.region}:${LOCAL_ACCOUNT}:event-bus/${this.name}`;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Registers a rule; its target gets every matching event accepted from now on, and any left over. */
+  addRule(name: string, pattern: EventPattern, target: RuleTarget): void {
+    if (this.rules.has(name)) throw new Error(`rule ${name} already exists`);
+    this.rules.set(name, { name, pattern, target });
+  }
+
+  /** Calls `listener` with every event accepted from now on; returns the unsubscribe function. */
+  subscribe(listener: (envelope: EventEnvelope) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts delivering: first the events a previous run accepted and did not finish delivering. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const event of [...this.pending.values()]) this.dispatch(event);
+  }
+
+  /** Accepts events: resolves with their envelopes once they are journaled; delivery follows. */
+  async put(events: readonly BusEvent[]): Promise<EventEnvelope[]> {
+    if (this.closed) throw new Error('event bus is closed');
+    const envelopes = events.map((event) => this.envelope(event));
+    const accepted = envelopes.map((envelope) => ({ envelope, done: new Set<string>() }));
+    for (const event of accepted) this.pending.set(event.envelope.id, event);
+    this.inFlight += 1;
+    try {
+      await Promise.all(envelopes.map((envelope) => this.journal.append({ accepted: envelope })));
+    } catch (error) {
+      for (const envelope of envelopes) this.pending.delete(envelope.id);
+      throw error;
+    } finally {
+      this.settle();
+    }
+    for (const envelope of envelopes) this.notify(envelope);
+    if (this.started) for (const event of accepted) this.dispatch(event);
+    return envelopes;
+  }
+
+  /** Resolves when no event is being journaled or delivered and no retry is waiting. */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Dead letters recorded so far, this run and before (they survive compaction). */
+  deadLetters(): readonly DeadLetter[] {
+    return [...this.deadLetterList];
+  }
+
+  /** Stops retrying (unfinished deliveries resume at the next start) and closes the journal. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const [timer, wake] of this.sleeping) {
+      clearTimeout(timer);
+      wake();
+    }
+    this.sleeping.clear();
+    await this.journal.close();
+  }
+
+  private envelope(event: BusEvent): EventEnvelope {
+    return {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': event.detailType,
+      source: event.source,
+      account: LOCAL_ACCOUNT,
+      time: eventTime(event.time ?? new Date()),
+      region: this.region,
+      resources: [...(event.resources ?? [])],
+      detail: event.detail,
+    };
+  }
+
+  private notify(envelope: EventEnvelope): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(envelope);
+      } catch {
+        // A watcher's failure must not fail the publisher.
+      }
+    }
+  }
+
+  private dispatch(event: PendingEvent): void {
+    const rules = [...this.rules.values()].filter((rule) => !event.done.has(rule.name) && matchesPattern(rule.pattern, event.envelope));
+    if (rules.length === 0) {
+      this.inFlight += 1;
+      void this.complete(event).finally(() => this.settle());
+      return;
+    }
+    for (const rule of rules) void this.deliver(event, rule);
+  }
+
+  private async deliver(event: PendingEvent, rule: Rule): Promise<void> {
+    this.inFlight += 1;
+    try {
+      for (let attempt = 1; !this.closed; attempt += 1) {
+        try {
+          await rule.target(event.envelope);
+          event.done.add(rule.name);
+          await this.journal.append({ delivered: { id: event.envelope.id, rule: rule.name } });
+          break;
+        } catch (error) {
+          if (event.done.has(rule.name)) return;
+          if (attempt >= this.retry.maxAttempts) {
+            await this.deadLetter(event, rule, attempt, error);
+            break;
+          }
+          await this.sleep(this.backoff(attempt));
+        }
+      }
+      if (!this.closed && this.isFinished(event)) await this.complete(event);
+    } catch {
+      // The journal closed under us: the event stays pending and is delivered again next start.
+    } finally {
+      this.settle();
+    }
+  }
+
+  private async deadLetter(event: PendingEvent, rule: Rule, attempts: number, error: unknown): Promise<void> {
+    const deadLetter: DeadLetter = { rule: rule.name, envelope: event.envelope, attempts, error: describeFailure(error) };
+    event.done.add(rule.name);
+    this.deadLetterList.push(deadLetter);
+    await this.journal.append({ deadLettered: deadLetter });
+    this.options.onDeadLetter?.(deadLetter);
+  }
+
+  private isFinished(event: PendingEvent): boolean {
+    return [...this.rules.values()].every((rule) => event.done.has(rule.name) || !matchesPattern(rule.pattern, event.envelope));
+  }
+
+  private async complete(event: PendingEvent): Promise<void> {
+    if (!this.pending.delete(event.envelope.id)) return;
+    try {
+      await this.journal.append({ completed: event.envelope.id });
+      await this.compactIfWorthIt();
+    } catch {
+      // Closed while completing: at worst the event is delivered again (at least once).
+    }
+  }
+
+  private async compactIfWorthIt(): Promise<void> {
+    if (this.compacting || this.journal.recordCount < COMPACT_AFTER_RECORDS) return;
+    const live: JournalRecord[] = this.deadLetterList.map((deadLetter) => ({ deadLettered: deadLetter }));
+    for (const event of this.pending.values()) {
+      live.push({ accepted: event.envelope });
+      for (const rule of event.done) live.push({ delivered: { id: event.envelope.id, rule } });
+    }
+    if (this.journal.recordCount < 4 * live.length) return;
+    this.compacting = true;
+    try {
+      await this.journal.compact(live);
+    } finally {
+      this.compacting = false;
+    }
+  }
+
+  /** Exponential backoff with full jitter. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(this.random() * ceiling);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.sleeping.delete(timer);
+        resolve();
+      }, ms);
+      this.sleeping.set(timer, resolve);
+    });
+  }
+
+  private settle(): void {
+    this.inFlight -= 1;
+    if (this.inFlight > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}

@@ -1,0 +1,25 @@
+// Local engine: alerts go to SLACK_WEBHOOK_URL when set, else to the console, readably.
+import { parseAlertEvent } from '../adapters/slack/alert-event';
+import { DEFAULT_ROUTING } from '../adapters/slack/alert-routing';
+import { ConsoleNotifier } from '../adapters/slack/console-notifier';
+import { inMemoryApprovalMessages } from '../adapters/slack/notifier';
+import { WebhookNotifier } from '../adapters/slack/webhook-notifier';
+import { sendAlert, type AlertDeps } from '../use-cases/send-alert';
+import type { EventEnvelope } from './event-bus';
+import type { LocalAlertOptions, LocalHandler } from './local-handlers';
+
+export function makeLocalAlertsHandler(options: LocalAlertOptions): LocalHandler {
+  const deps: AlertDeps = {
+    notifier: options.slackWebhookUrl ? new WebhookNotifier(options.slackWebhookUrl) : new ConsoleNotifier(options.print),
+    routing: DEFAULT_ROUTING,
+    approvals: inMemoryApprovalMessages(),
+  };
+  return async (envelope: EventEnvelope) => {
+    const parsed = parseAlertEvent(envelope['detail-type'], envelope.detail, envelope.time);
+    if (!parsed.ok) return { outcome: 'rejected', reason: parsed.reason };
+    const result = await sendAlert(deps, parsed.event);
+    // Thrown, so the bus retries and finally dead-letters it: an alert is never dropped silently.
+    if (result.outcome === 'failed') throw new Error(result.error);
+    return result;
+  };
+}

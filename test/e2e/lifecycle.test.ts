@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyChain } from '../../lambdas/domain/audit';
+import { startHarness, type Harness } from './local-engine';
+
+describe('local engine: a task lifecycle over the AWS protocols', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  it('issues a working credential, then kills it when the task ends and proves it dead', async () => {
+    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'bump-lodash', purpose: 'bump lodash', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    const delivery = await h.runtime.waitForDelivery('release-bot', 'bump-lodash', ['issued', 'denied']);
+    expect(delivery).toMatchObject({ status: 'issued', kind: 'aws-sts-session', scopes: ['repo-read'] });
+    expect(await h.runtime.whoAmI(delivery)).toMatchObject({ ok: true, arn: expect.stringContaining(delivery.grantId) });
+
+    await h.runtime.endTask({ agentId: 'release-bot', taskId: 'bump-lodash', outcome: 'succeeded', systemsTouched: ['codecommit:web'] });
+    expect(await h.runtime.waitUntilRejected(delivery)).toBe('InvalidClientTokenId');
+
+    const grant = await h.waitForGrant('release-bot', 'bump-lodash', ['verified']);
+    expect(grant.revocation).toMatchObject({ trigger: 'task_ended' });
+    expect(grant.systemsTouched).toEqual(['codecommit:web']);
+    expect(grant.audit.map((entry) => entry.action)).toEqual(['requested', 'auto-approved', 'issued', 'revoke:task_ended', 'revoked', 'verified']);
+    expect(verifyChain(grant.grantId, grant.audit)).toEqual({ ok: true });
+    // The delivery secret is deleted once the credential is proven dead.
+    expect(await h.runtime.readDelivery('release-bot', 'bump-lodash')).toBeUndefined();
+  });
+
+  it('issues once for a duplicated Task Started', async () => {
+    const task = { agentId: 'release-bot', taskId: 'dup-1', purpose: 'twice', requestedBy: 'dev@example.com', scopes: ['repo-read'] };
+    await Promise.all([h.runtime.startTask(task), h.runtime.startTask(task), h.runtime.startTask(task)]);
+    const first = await h.runtime.waitForDelivery('release-bot', 'dup-1', ['issued']);
+    await h.engine.bus.idle();
+    const again = await h.runtime.readDelivery('release-bot', 'dup-1');
+    expect(again?.accessKeyId).toBe(first.accessKeyId);
+    const grant = await h.waitForGrant('release-bot', 'dup-1', ['active']);
+    expect(grant.audit.filter((entry) => entry.action === 'issued')).toHaveLength(1);
+  });
+
+  it('leaves no live credential when Task Ended arrives before Task Started', async () => {
+    await h.runtime.endTask({ agentId: 'release-bot', taskId: 'early-end', outcome: 'cancelled' });
+    await h.waitForGrant('release-bot', 'early-end', ['denied']);
+    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'early-end', purpose: 'late start', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    const delivery = await h.runtime.waitForDelivery('release-bot', 'early-end', ['denied', 'issued']);
+    expect(delivery).toMatchObject({ status: 'denied', reason: expect.stringMatching(/after its Task Ended/) });
+    expect(delivery.accessKeyId).toBeUndefined();
+  });
+
+  it('denies a request outside the policy with a reason the runtime can read', async () => {
+    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'too-long', purpose: 'x', requestedBy: 'dev@example.com', scopes: ['repo-read'], ttlSeconds: 7200 });
+    const delivery = await h.runtime.waitForDelivery('release-bot', 'too-long', ['denied', 'issued']);
+    expect(delivery).toMatchObject({ status: 'denied', reason: expect.stringMatching(/maximum of 1800/) });
+  });
+
+  it('holds a deploy for approval, refuses the owner, and issues on an eligible approval', async () => {
+    await h.runtime.startTask({ agentId: 'deploy-bot', taskId: 'ship-42', purpose: 'release 42', requestedBy: 'dev@example.com', scopes: ['deploy-web'] });
+    const pending = await h.runtime.waitForDelivery('deploy-bot', 'ship-42', ['pending_approval']);
+    await h.runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'sre@example.com', reason: 'mine' });
+    await h.engine.bus.idle();
+    const held = await h.waitForGrant('deploy-bot', 'ship-42', ['pending_approval']);
+    expect(held.audit.at(-1)).toMatchObject({ action: 'decision-refused', reason: expect.stringMatching(/owns agent/) });
+
+    await h.runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'lead@example.com', reason: 'release train' });
+    const issued = await h.runtime.waitForDelivery('deploy-bot', 'ship-42', ['issued']);
+    expect(await h.runtime.whoAmI(issued)).toMatchObject({ ok: true });
+    const grant = await h.waitForGrant('deploy-bot', 'ship-42', ['active']);
+    expect(grant.approvals.map((approval) => approval.approver)).toEqual(['lead@example.com']);
+  });
+
+  it('records a malformed event and issues nothing', async () => {
+    await h.runtime.emit('Task Started', { agentId: 'release-bot', taskId: 'bad task id!', purpose: 'x', requestedBy: 'dev', scopes: ['repo-read'] });
+    await h.engine.bus.idle();
+    expect(await h.runtime.readDelivery('release-bot', 'bad task id!')).toBeUndefined();
+  });
+});

@@ -1,0 +1,96 @@
+// Test helpers: an in-memory GrantStore that behaves like the DynamoDB adapter where callers
+// depend on it: conditional create and version-checked update, due grants by `dueAtOf`,
+// newest-first listings, and copies in and out so no caller can mutate what is stored.
+import { dueAtOf, DEFAULT_DUE_TIMING, type DueTiming } from '../../lambdas/domain/due';
+import { LIVE_STATES, type Grant, type GrantState } from '../../lambdas/domain/grant';
+import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, WriteOutcome } from '../../lambdas/ports';
+
+const copy = <T>(value: T): T => structuredClone(value);
+const newestFirst = (a: Grant, b: Grant) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
+
+export class InMemoryGrantStore implements GrantStore {
+  private readonly grants = new Map<string, Grant>();
+  private readonly agents = new Map<string, AgentRecord>();
+  readonly rejected: RejectedEvent[] = [];
+
+  constructor(private readonly timing: DueTiming = DEFAULT_DUE_TIMING) {}
+
+  /** Stores grants as they are, bypassing conditions: for arranging a test (even a tampered record). */
+  seed(...grants: readonly Grant[]): this {
+    for (const grant of grants) this.grants.set(grant.grantId, copy(grant));
+    return this;
+  }
+
+  /** Every stored grant, for assertions. */
+  all(): Grant[] {
+    return [...this.grants.values()].map(copy);
+  }
+
+  async get(grantId: string): Promise<Grant | undefined> {
+    const grant = this.grants.get(grantId);
+    return grant && copy(grant);
+  }
+
+  async create(grant: Grant): Promise<{ readonly created: true; readonly grant: Grant } | { readonly created: false; readonly existing: Grant }> {
+    const existing = this.grants.get(grant.grantId);
+    if (existing) return { created: false, existing: copy(existing) };
+    this.grants.set(grant.grantId, copy(grant));
+    return { created: true, grant: copy(grant) };
+  }
+
+  async update(previous: Grant, next: Grant): Promise<WriteOutcome> {
+    if (next.grantId !== previous.grantId) throw new Error(`update must not change the grant id (${previous.grantId} → ${next.grantId})`);
+    const stored = this.grants.get(previous.grantId);
+    if (!stored || stored.version !== previous.version) return stored ? { ok: false, current: copy(stored) } : { ok: false };
+    this.grants.set(next.grantId, copy(next));
+    return { ok: true, grant: copy(next) };
+  }
+
+  async dueGrants(now: Date, limit = 100): Promise<DueGrantsPage> {
+    const cutoff = now.toISOString();
+    const due = [...this.grants.values()]
+      .map((grant) => ({ grant, dueAt: dueAtOf(grant, this.timing) }))
+      .filter((item): item is { grant: Grant; dueAt: string } => item.dueAt !== undefined && item.dueAt <= cutoff)
+      .sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0))
+      .slice(0, limit);
+    // Like the sparse due index: only due items are read.
+    return { grants: due.map((item) => copy(item.grant)), itemsRead: due.length };
+  }
+
+  async grantsOfAgent(agentId: string, options: { readonly liveOnly?: boolean } = {}): Promise<readonly Grant[]> {
+    return [...this.grants.values()]
+      .filter((grant) => grant.agentId === agentId && (!options.liveOnly || LIVE_STATES.includes(grant.state)))
+      .sort(newestFirst)
+      .map(copy);
+  }
+
+  async listGrants(options: { readonly state?: GrantState; readonly since?: Date; readonly limit?: number } = {}): Promise<readonly Grant[]> {
+    const since = options.since?.toISOString();
+    const matching = [...this.grants.values()]
+      .filter((grant) => (!options.state || grant.state === options.state) && (!since || grant.createdAt >= since))
+      .sort(newestFirst);
+    return (options.limit === undefined ? matching : matching.slice(0, options.limit)).map(copy);
+  }
+
+  async findByCredentialId(credentialId: string): Promise<Grant | undefined> {
+    const grant = [...this.grants.values()].find((candidate) => candidate.credential?.accessKeyId === credentialId);
+    return grant && copy(grant);
+  }
+
+  async countLiveGrants(agentId: string): Promise<number> {
+    return [...this.grants.values()].filter((grant) => grant.agentId === agentId && LIVE_STATES.includes(grant.state)).length;
+  }
+
+  async getAgent(agentId: string): Promise<AgentRecord> {
+    const agent = this.agents.get(agentId);
+    return agent ? copy(agent) : { agentId, suspended: false };
+  }
+
+  async putAgent(agent: AgentRecord): Promise<void> {
+    this.agents.set(agent.agentId, copy(agent));
+  }
+
+  async recordRejectedEvent(entry: RejectedEvent): Promise<void> {
+    this.rejected.push(copy(entry));
+  }
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { grantIdFor } from '../../../lambdas/domain/ids';
+import { CALLER, harness } from './cli-harness';
+
+const GRANT = grantIdFor('release-bot', 't-1');
+
+describe('taskbound revoke', () => {
+  it('asks for a manual revocation in the name of the caller', async () => {
+    const cli = harness();
+
+    const { code, out } = await cli.run('revoke', GRANT, '--reason', 'suspicious activity');
+
+    expect(code).toBe(0);
+    expect(out).toContain(`revocation of ${GRANT} requested (event event-0)`);
+    expect(cli.events.sent).toEqual([{ detailType: 'Grant Revocation Requested', detail: { grantId: GRANT, by: CALLER, reason: 'suspicious activity' } }]);
+  });
+
+  it('names someone else with --as', async () => {
+    const cli = harness();
+    await cli.run('revoke', GRANT, '--reason', 'r', '--as', 'oncall@example.com');
+    expect(cli.events.sent[0]?.detail).toMatchObject({ by: 'oncall@example.com' });
+  });
+
+  it('requires --reason (exit 2) and sends nothing', async () => {
+    const cli = harness();
+    const { code, err } = await cli.run('revoke', GRANT);
+    expect(code).toBe(2);
+    expect(err).toContain("required option '--reason <reason>' not specified");
+    expect(cli.events.sent).toEqual([]);
+  });
+
+  it('refuses a blank reason (exit 2)', async () => {
+    const cli = harness();
+    const { code, err } = await cli.run('revoke', GRANT, '--reason', '  ');
+    expect(code).toBe(2);
+    expect(err).toContain('--reason:');
+    expect(cli.events.sent).toEqual([]);
+  });
+
+  it('fails with exit 1 and the error code when PutEvents rejects the entry', async () => {
+    const cli = harness();
+    cli.events.reject = { errorCode: 'AccessDeniedException', errorMessage: 'not authorized' };
+
+    const { code, err } = await cli.run('revoke', GRANT, '--reason', 'r');
+
+    expect(code).toBe(1);
+    expect(err).toContain('Grant Revocation Requested was not accepted: AccessDeniedException (not authorized)');
+  });
+
+  it('refuses an empty --as (exit 2)', async () => {
+    const cli = harness();
+    const { code, err } = await cli.run('revoke', GRANT, '--reason', 'r', '--as', '');
+    expect(code).toBe(2);
+    expect(err).toContain('--as:');
+  });
+
+  it('fails with exit 1 when the caller cannot be identified, and sends nothing', async () => {
+    const cli = harness(async () => {
+      throw Object.assign(new Error('The security token included in the request is invalid.'), { name: 'InvalidClientTokenId' });
+    });
+    const { code, err } = await cli.run('revoke', GRANT, '--reason', 'r');
+    expect(code).toBe(1);
+    expect(err).toContain('InvalidClientTokenId');
+    expect(cli.events.sent).toEqual([]);
+  });
+});
+
+describe('taskbound suspend and resume', () => {
+  it('sends Agent Suspended with the reason', async () => {
+    const cli = harness();
+    expect((await cli.run('suspend', 'release-bot', '--reason', 'prompt injection')).code).toBe(0);
+    expect(cli.events.sent).toEqual([{ detailType: 'Agent Suspended', detail: { agentId: 'release-bot', by: CALLER, reason: 'prompt injection' } }]);
+  });
+
+  it('sends Agent Resumed with a default reason', async () => {
+    const cli = harness();
+    expect((await cli.run('resume', 'release-bot')).code).toBe(0);
+    expect(cli.events.sent).toEqual([{ detailType: 'Agent Resumed', detail: { agentId: 'release-bot', by: CALLER, reason: `resumed by ${CALLER}` } }]);
+  });
+
+  it('refuses a malformed agent id (exit 2)', async () => {
+    const cli = harness();
+    const { code, err } = await cli.run('suspend', 'Release_Bot', '--reason', 'r');
+    expect(code).toBe(2);
+    expect(err).toContain('AGENT: agentId is lower-case letters, digits and dashes');
+  });
+});
+
+describe('taskbound approve and deny', () => {
+  it('sends a Grant Decision for each', async () => {
+    const cli = harness();
+    await cli.run('approve', GRANT, '--as', 'lead@example.com', '--reason', 'reviewed the diff');
+    await cli.run('deny', GRANT, '--as', 'sre@example.com', '--reason', 'not during the freeze');
+    expect(cli.events.sent).toEqual([
+      { detailType: 'Grant Decision', detail: { grantId: GRANT, decision: 'approve', approver: 'lead@example.com', reason: 'reviewed the diff' } },
+      { detailType: 'Grant Decision', detail: { grantId: GRANT, decision: 'deny', approver: 'sre@example.com', reason: 'not during the freeze' } },
+    ]);
+  });
+
+  it('requires --as (exit 2)', async () => {
+    const { code, err } = await harness().run('approve', GRANT, '--reason', 'ok');
+    expect(code).toBe(2);
+    expect(err).toContain("required option '--as <who>' not specified");
+  });
+});
+
+describe('taskbound sweep', () => {
+  it('sends Sweep Requested naming the caller', async () => {
+    const cli = harness();
+    expect((await cli.run('sweep')).code).toBe(0);
+    expect(cli.events.sent).toEqual([{ detailType: 'Sweep Requested', detail: { requestedBy: CALLER } }]);
+  });
+
+  it('refuses a blank --as (exit 2)', async () => {
+    const cli = harness();
+    expect((await cli.run('sweep', '--as', ' ')).code).toBe(2);
+    expect(cli.events.sent).toEqual([]);
+  });
+});
+
+describe('taskbound usage', () => {
+  it('exits 2 on an unknown command', async () => {
+    const { code, err } = await harness().run('revokee', GRANT);
+    expect(code).toBe(2);
+    expect(err).toContain("unknown command 'revokee'");
+  });
+
+  it('exits 2 with no command at all', async () => {
+    expect((await harness().run()).code).toBe(2);
+  });
+
+  it('exits 0 on --help', async () => {
+    const { code, out } = await harness().run('--help');
+    expect(code).toBe(0);
+    expect(out).toContain('Usage: taskbound');
+  });
+
+  it('exits 1 when the store cannot be read', async () => {
+    const cli = harness();
+    cli.store.listGrants = async () => {
+      throw Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' });
+    };
+    const { code, err } = await cli.run('grants', 'list');
+    expect(code).toBe(1);
+    expect(err).toBe('taskbound: ResourceNotFoundException: Requested resource not found');
+  });
+});

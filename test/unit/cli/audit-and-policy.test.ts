@@ -1,0 +1,73 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_POLICY_YAML } from '../../helpers/test-policy';
+import { activeGrant, harness, requestedGrant } from './cli-harness';
+
+describe('taskbound audit verify', () => {
+  it('passes when every chain verifies', async () => {
+    const cli = harness();
+    cli.store.seed(activeGrant('release-bot', 't-1'), requestedGrant('deploy-bot', 't-2'));
+
+    const { code, out } = await cli.run('audit', 'verify');
+
+    expect(code).toBe(0);
+    expect(out).toBe('2 audit chains verify');
+  });
+
+  it('fails with exit 1 naming each grant whose chain was tampered with', async () => {
+    const cli = harness();
+    const honest = activeGrant('release-bot', 't-1');
+    const tampered = activeGrant('deploy-bot', 't-2');
+    cli.store.seed(honest, { ...tampered, audit: tampered.audit.filter((entry) => entry.action !== 'auto-approved') });
+
+    const { code, err } = await cli.run('audit', 'verify');
+
+    expect(code).toBe(1);
+    expect(err).toContain(`BROKEN ${tampered.grantId} (deploy-bot/t-2): entry 1 has seq 2`);
+    expect(err).not.toContain(honest.grantId);
+    expect(err).toContain('1 of 2 audit chains do not verify');
+  });
+});
+
+describe('taskbound policy check', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'taskbound-cli-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the version hash and the agents of a valid policy', async () => {
+    const file = join(dir, 'valid.yaml');
+    await writeFile(file, TEST_POLICY_YAML);
+
+    const { code, out } = await harness().run('policy', 'check', file);
+
+    expect(code).toBe(0);
+    expect(out).toContain(`${file}: valid`);
+    expect(out).toMatch(/version: sha256:[0-9a-f]{64}/);
+    expect(out).toMatch(/release-bot\s+lead@example.com\s+medium\s+900\/1800\s+repo-read,repo-write/);
+    expect(out).toMatch(/deploy-bot\s+sre@example.com\s+high/);
+  });
+
+  it('names the file, the path and the problem of an invalid policy (exit 2)', async () => {
+    const file = join(dir, 'invalid.yaml');
+    await writeFile(file, TEST_POLICY_YAML.replace('riskTier: medium', 'riskTier: low'));
+
+    const { code, err } = await harness().run('policy', 'check', file);
+
+    expect(code).toBe(2);
+    expect(err).toContain(`${file}: invalid policy`);
+    expect(err).toContain('agents.release-bot.scopes.1: scope "repo-write" is a write scope, above risk tier low');
+  });
+
+  it('reports a file it cannot read (exit 2)', async () => {
+    const file = join(dir, 'missing.yaml');
+    const { code, err } = await harness().run('policy', 'check', file);
+    expect(code).toBe(2);
+    expect(err).toContain(`${file}: cannot read the policy file (ENOENT)`);
+  });
+});

@@ -1,0 +1,66 @@
+import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
+import { createDynamoDbProxyService } from '../../../lambdas/local/dynamodb-proxy-service';
+import { startEmbeddedStore, type EmbeddedStore } from '../../../lambdas/local/embedded-store';
+
+describe('dynamodb proxy service', () => {
+  let store: EmbeddedStore;
+  let server: RunningServer;
+  let client: DynamoDBClient;
+
+  beforeEach(async () => {
+    store = await startEmbeddedStore();
+    server = await startAwsProtocolServer({ services: [createDynamoDbProxyService(store.endpoint)] });
+    client = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+  });
+  afterEach(async () => {
+    client.destroy();
+    await server.close();
+    await store.close();
+  });
+
+  it('creates a table, writes and reads an item through the one local endpoint', async () => {
+    await client.send(
+      new CreateTableCommand({
+        TableName: 'grants',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await client.send(new PutItemCommand({ TableName: 'grants', Item: { pk: { S: 'GRANT#g-1' }, sk: { S: 'GRANT' }, state: { S: 'active' }, version: { N: '3' } } }));
+
+    const { Item } = await client.send(new GetItemCommand({ TableName: 'grants', Key: { pk: { S: 'GRANT#g-1' }, sk: { S: 'GRANT' } } }));
+    expect(Item).toEqual({ pk: { S: 'GRANT#g-1' }, sk: { S: 'GRANT' }, state: { S: 'active' }, version: { N: '3' } });
+  });
+
+  it('relays the store errors the SDK maps, such as a failed condition', async () => {
+    await client.send(
+      new CreateTableCommand({
+        TableName: 'grants',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const put = () => client.send(new PutItemCommand({ TableName: 'grants', Item: { pk: { S: 'a' } }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await put();
+    await expect(put()).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    await expect(client.send(new GetItemCommand({ TableName: 'missing', Key: { pk: { S: 'a' } } }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('answers InternalServerError when the store is gone', async () => {
+    await store.close();
+    store = { endpoint: store.endpoint, close: async () => undefined };
+    const offline = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+    await expect(offline.send(new GetItemCommand({ TableName: 'grants', Key: { pk: { S: 'a' } } }))).rejects.toMatchObject({ name: 'InternalServerError' });
+    offline.destroy();
+  });
+});

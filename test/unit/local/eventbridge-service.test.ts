@@ -1,0 +1,125 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
+import { openEventBus, type EventBus, type EventEnvelope } from '../../../lambdas/local/event-bus';
+import { createEventBridgeService } from '../../../lambdas/local/eventbridge-service';
+
+const valid = (overrides: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry => ({
+  EventBusName: 'taskbound',
+  Source: 'agent.runtime',
+  DetailType: 'Task Started',
+  Detail: JSON.stringify({ taskId: 't1', agentId: 'release-bot' }),
+  ...overrides,
+});
+
+describe('eventbridge service', () => {
+  let dataDir: string;
+  let bus: EventBus;
+  let server: RunningServer;
+  let client: EventBridgeClient;
+  let received: EventEnvelope[];
+
+  async function serve(target: EventBus): Promise<void> {
+    server = await startAwsProtocolServer({ services: [createEventBridgeService(target)] });
+    client = new EventBridgeClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+  }
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-events-'));
+    received = [];
+    bus = await openEventBus({ dataDir });
+    bus.addRule('task-started', { 'detail-type': ['Task Started'] }, async (envelope) => {
+      received.push(envelope);
+    });
+    bus.start();
+    await serve(bus);
+  });
+  afterEach(async () => {
+    client.destroy();
+    await server.close();
+    await bus.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('accepts valid entries, answers their event ids and delivers them to matching rules', async () => {
+    const result = await client.send(new PutEventsCommand({ Entries: [valid(), valid({ Time: new Date('2030-01-01T00:00:00Z') })] }));
+    await bus.idle();
+
+    expect(result.FailedEntryCount).toBe(0);
+    expect(received.map((envelope) => envelope.id)).toEqual(result.Entries?.map((entry) => entry.EventId));
+    expect(received[0]?.detail).toEqual({ taskId: 't1', agentId: 'release-bot' });
+    expect(received[1]?.time).toBe('2030-01-01T00:00:00Z');
+  });
+
+  it('accepts the bus by its ARN', async () => {
+    const result = await client.send(new PutEventsCommand({ Entries: [valid({ EventBusName: 'arn:aws:events:us-east-1:000000000000:event-bus/taskbound' })] }));
+    expect(result.FailedEntryCount).toBe(0);
+  });
+
+  it('answers each invalid entry with its own error and still accepts the valid ones', async () => {
+    const result = await client.send(
+      new PutEventsCommand({
+        Entries: [
+          valid({ Source: undefined }),
+          valid({ DetailType: undefined }),
+          valid({ Detail: undefined }),
+          valid({ Detail: '{not json' }),
+          valid({ Detail: '["an array"]' }),
+          valid({ EventBusName: undefined }),
+          valid({ EventBusName: 'default' }),
+          valid(),
+        ],
+      }),
+    );
+    await bus.idle();
+
+    expect(result.FailedEntryCount).toBe(7);
+    expect(result.Entries?.slice(0, 5)).toEqual([
+      { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.' },
+      { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.' },
+      { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Detail is not valid. Reason: Detail is a required argument.' },
+      { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
+      { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
+    ]);
+    expect(result.Entries?.[5]).toMatchObject({ ErrorCode: 'InvalidArgument', ErrorMessage: expect.stringContaining('Event bus default does not exist locally') });
+    expect(result.Entries?.[6]).toMatchObject({ ErrorCode: 'InvalidArgument' });
+    expect(result.Entries?.[7]).toEqual({ EventId: received[0]?.id });
+    expect(received).toHaveLength(1);
+  });
+
+  it('refuses a request of no entries or more than ten: ValidationException', async () => {
+    await expect(client.send(new PutEventsCommand({ Entries: [] }))).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+    await expect(client.send(new PutEventsCommand({ Entries: Array.from({ length: 11 }, () => valid()) }))).rejects.toMatchObject({ name: 'ValidationException' });
+    expect(received).toHaveLength(0);
+  });
+
+  it('refuses entries over 256 KB in total: ValidationException', async () => {
+    const big = JSON.stringify({ padding: 'x'.repeat(256 * 1024) });
+    await expect(client.send(new PutEventsCommand({ Entries: [valid({ Detail: big })] }))).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: 'Total size of the entries in the request is over the limit.',
+    });
+  });
+
+  it('journals accepted entries before answering, so a crash right after still delivers them', async () => {
+    const unstarted = await openEventBus({ dataDir: join(dataDir, 'crashing') });
+    client.destroy();
+    await server.close();
+    await serve(unstarted);
+    const result = await client.send(new PutEventsCommand({ Entries: [valid()] }));
+
+    const restarted = await openEventBus({ dataDir: join(dataDir, 'crashing') });
+    const redelivered: string[] = [];
+    restarted.addRule('task-started', { 'detail-type': ['Task Started'] }, async (envelope) => {
+      redelivered.push(envelope.id);
+    });
+    restarted.start();
+    await restarted.idle();
+    await Promise.all([restarted.close(), unstarted.close()]);
+
+    expect(redelivered).toEqual([result.Entries?.[0]?.EventId]);
+  });
+});
