@@ -27,14 +27,20 @@ export interface Outcome {
   readonly reason?: string;
 }
 
-/** Readable reasons from zod issues: paths and messages only, never the offending values. */
+type Issue = { readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> };
+
+/** Readable reasons from schema issues: paths and messages only, never the offending values. */
 export function describeIssues(error: unknown): string {
+  // Powertools Parser puts the Standard Schema issues in the ParseError's cause.
   const cause = (error as { cause?: unknown })?.cause ?? error;
-  const issues = (cause as { issues?: { path: PropertyKey[]; message: string }[] })?.issues;
-  if (!issues) return 'malformed event';
+  const issues = (Array.isArray(cause) ? cause : (cause as { issues?: unknown })?.issues) as Issue[] | undefined;
+  if (!issues?.length) return 'malformed event';
   return issues
     .slice(0, 5)
-    .map((issue) => `${issue.path.map(String).join('.') || '(event)'}: ${issue.message}`)
+    .map((issue) => {
+      const path = (issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part)).join('.');
+      return `${path || '(event)'}: ${issue.message}`;
+    })
     .join('; ');
 }
 

@@ -1,6 +1,6 @@
 // Adapter (AWS SDK): the IAM and STS clients the credential issuers are handed, built once
 // with the retry behaviour revocation depends on.
-import { IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 
 /**
@@ -22,6 +22,8 @@ export interface AwsClientOptions {
   /** A VPC endpoint or a test server; AWS's public endpoint when absent. */
   readonly endpoint?: string;
   readonly maxAttempts?: number;
+  /** The SDK's default provider chain (the Lambda role) when absent. */
+  readonly credentials?: IAMClientConfig['credentials'];
 }
 
 function clientConfig(options: AwsClientOptions) {
@@ -30,6 +32,7 @@ function clientConfig(options: AwsClientOptions) {
     retryMode: 'standard',
     maxAttempts: options.maxAttempts ?? CONTROL_PLANE_MAX_ATTEMPTS,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   } as const;
 }
 

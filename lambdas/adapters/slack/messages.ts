@@ -2,6 +2,7 @@
 // Each says who (agent, owner, requester), what (scopes, credential id: never a secret), why,
 // when, and what to do next. Every piece of text goes through block-kit.ts, so it fits.
 import type { RevocationTrigger } from '../../domain/grant';
+import { GRANT_ID_PATTERN } from '../../domain/ids';
 import type { AgentSuspendedDetail, AlertEvent, GrantAlertDetail } from './alert-event';
 import { severityOf, type Severity } from './alert-routing';
 import { BLOCK_KIT_LIMITS as L, code, context, cutBuilt, divider, fields, header, mrkdwnText, plainText, section } from './block-kit';
@@ -123,7 +124,8 @@ export function approvalRequestMessage(d: GrantAlertDetail, progress: ApprovalPr
   const blocks: Block[] = [header(title), section(summary), fields(facts)];
   blocks.push(section(outcomeText(progress, required)));
   if (progress.kind === 'waiting') {
-    blocks.push(approvalButtons(d.grantId));
+    // Only a well-formed grant id goes into a button: the click hands it back verbatim.
+    if (GRANT_ID_PATTERN.test(d.grantId)) blocks.push(approvalButtons(d.grantId));
     blocks.push(context([`The owner and the requester may not approve; each approver counts once. From a terminal: \`taskbound approve ${mrkdwnText(d.grantId, 40)} --as you@example.com --reason …\``]));
   }
   const plainOutcome = progress.kind === 'waiting' ? `needs ${required} approval(s)` : progress.kind === 'issued' ? 'approved, credential issued' : `denied: ${progress.reason}`;
@@ -145,8 +147,7 @@ function outcomeText(progress: ApprovalProgress, required: number): string {
   }
 }
 
-function approvalButtons(grantId: string): Block {
-  const value = plainText(grantId, L.buttonValue);
+function approvalButtons(value: string): Block {
   return {
     type: 'actions',
     block_id: 'taskbound.approval',

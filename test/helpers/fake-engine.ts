@@ -1,0 +1,43 @@
+// Test helpers: an engine whose every port is an in-memory fake, for use-case and handler tests.
+import type { EngineDeps } from '../../lambdas/use-cases/engine-deps';
+import { InMemoryGrantStore } from './in-memory-grant-store';
+import { FakeClock, FakeEvents, FakeExpiry, FakeIssuer, FakeRotator, FakeVault } from './fake-ports';
+import { testPolicy } from './test-policy';
+
+export interface FakeEngine extends EngineDeps {
+  readonly store: InMemoryGrantStore;
+  readonly clock: FakeClock;
+  readonly vault: FakeVault;
+  readonly events: FakeEvents;
+  readonly expiry: FakeExpiry;
+  readonly rotator: FakeRotator;
+  readonly sessions: FakeIssuer;
+  readonly keys: FakeIssuer;
+}
+
+export function fakeEngine(): FakeEngine {
+  const clock = new FakeClock();
+  const sessions = new FakeIssuer('aws-sts-session', clock);
+  const keys = new FakeIssuer('aws-iam-access-key', clock);
+  return {
+    policy: testPolicy(),
+    store: new InMemoryGrantStore(),
+    clock,
+    vault: new FakeVault(),
+    events: new FakeEvents(),
+    expiry: new FakeExpiry(),
+    rotator: new FakeRotator(),
+    sessions,
+    keys,
+    issuers: { 'aws-sts-session': sessions, 'aws-iam-access-key': keys },
+  };
+}
+
+export const taskStarted = (overrides: Record<string, unknown> = {}) => ({
+  agentId: 'release-bot',
+  taskId: 'task-1',
+  purpose: 'bump lodash',
+  requestedBy: 'dev@example.com',
+  scopes: ['repo-read'],
+  ...overrides,
+});

@@ -1,0 +1,147 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ALERT_TYPES, type AlertEvent, type GrantAlertDetail } from '../../../../lambdas/adapters/slack/alert-event';
+import { cutBuilt, mrkdwnText, redactSecrets } from '../../../../lambdas/adapters/slack/block-kit';
+import { alertMessage, APPROVE_ACTION, approvalRequestMessage, DENY_ACTION, humanDuration } from '../../../../lambdas/adapters/slack/messages';
+import { REVOCATION_TRIGGERS } from '../../../../lambdas/domain/grant';
+import { blockKitViolations } from './block-kit-limits';
+
+const GRANT_ID = 'g-abcdefghijklmnopqrstuvwxyz';
+const base: GrantAlertDetail = {
+  grantId: GRANT_ID,
+  taskId: 'task-42',
+  agentId: 'release-bot',
+  at: '2025-03-01T12:00:00.000Z',
+  owner: 'lead@example.com',
+  requestedBy: 'dev@example.com',
+  purpose: 'Bump lodash in web',
+  scopes: ['repo-read', 'repo-write'],
+  credentialKind: 'aws-iam-access-key',
+  credentialId: 'AKIAEXAMPLEKEYID0001',
+};
+
+const eventOf = (detailType: AlertEvent['detailType'], detail: Record<string, unknown>): AlertEvent =>
+  (detailType === 'Agent Suspended' ? { detailType, detail } : { detailType, detail: { ...base, ...detail } }) as AlertEvent;
+
+const allText = (value: unknown) => JSON.stringify(value);
+
+describe('Slack alert messages', () => {
+  it('say who, what, why, when and what to do next for a leaked credential revocation', () => {
+    const message = alertMessage(eventOf('Grant Revoked', { trigger: 'leaked', reason: 'found on a public gist' }));
+    const text = allText(message);
+    for (const expected of ['Leaked credential revoked', 'release-bot', 'lead@example.com', 'dev@example.com', 'repo-read', 'AKIAEXAMPLEKEYID0001', 'found on a public gist', 'Next:', '<!date^1740830400^']) {
+      expect(text).toContain(expected);
+    }
+    expect(message.text).toContain('Leaked credential revoked');
+  });
+
+  it('has a distinct title for every revocation trigger', () => {
+    const titles = REVOCATION_TRIGGERS.map((trigger) => (alertMessage(eventOf('Grant Revoked', { trigger })).blocks[0] as { text: { text: string } }).text.text);
+    expect(new Set(titles).size).toBe(REVOCATION_TRIGGERS.length);
+  });
+
+  it('tells how long a credential stayed valid after the notice, in words', () => {
+    const message = alertMessage(eventOf('Credential Still Valid', { stillValidAfterNoticeMs: 185_000 }));
+    expect(allText(message)).toContain('3 min 5 s');
+    expect(message.text).toContain('Credential still valid 3 min 5 s after revocation');
+  });
+
+  it('describes an agent suspension from its inbound detail', () => {
+    const message = alertMessage(eventOf('Agent Suspended', { agentId: 'release-bot', by: 'sec@example.com', reason: 'odd API calls', at: base.at }));
+    expect(allText(message)).toContain('sec@example.com');
+    expect(allText(message)).toContain('odd API calls');
+    expect(allText(message)).toContain('taskbound resume release-bot');
+  });
+
+  it('builds an approval request with Approve and a confirmed Deny that carry only the grant id', () => {
+    const message = approvalRequestMessage({ ...base, ttlSeconds: 900, riskTier: 'high', requiredApprovals: 2, approvers: ['cfo@example.com', 'sre@example.com'] });
+    const actions = message.blocks.find((block) => block.type === 'actions') as { elements: { action_id: string; value: string; confirm?: unknown }[] };
+    expect(actions.elements.map((button) => [button.action_id, button.value])).toEqual([
+      [APPROVE_ACTION, GRANT_ID],
+      [DENY_ACTION, GRANT_ID],
+    ]);
+    expect(actions.elements[1]?.confirm).toBeDefined();
+    for (const expected of ['15 min', 'high', '2 of cfo@example.com, sre@example.com', 'Bump lodash in web']) expect(allText(message)).toContain(expected);
+  });
+
+  it('shows the outcome in the updated request, without buttons once settled', () => {
+    const issued = approvalRequestMessage(base, { kind: 'issued', approvedBy: ['sre@example.com', 'cfo@example.com'] });
+    expect(issued.blocks.some((block) => block.type === 'actions')).toBe(false);
+    expect(allText(issued)).toContain('approved by sre@example.com, cfo@example.com');
+    const waiting = approvalRequestMessage({ ...base, requiredApprovals: 2 }, { kind: 'waiting', approvedBy: ['sre@example.com'] });
+    expect(allText(waiting)).toContain('1 of 2 approvals');
+    expect(waiting.blocks.some((block) => block.type === 'actions')).toBe(true);
+    const denied = approvalRequestMessage(base, { kind: 'denied', reason: 'approval window closed' });
+    expect(denied.text).toContain('denied: approval window closed');
+  });
+
+  it('escapes user text so it cannot ping a channel or hide a link', () => {
+    const message = alertMessage(eventOf('Grant Denied', { reason: '<!channel> see <https://evil.example|docs> & more' }));
+    expect(allText(message)).not.toContain('<!channel>');
+    expect(allText(message)).toContain('&lt;!channel&gt;');
+  });
+
+  it('never carries secret material, even when an event holds some', () => {
+    const secrets = {
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      sessionToken: `FwoGZXIvYXdzE${'A'.repeat(300)}`,
+      webhookUrl: 'https://hooks.slack.com/services/T000/B000/abcdef',
+      botToken: 'xoxb-123-456-abcdef',
+    };
+    for (const detailType of ALERT_TYPES) {
+      const leakyReason = `failed: secretAccessKey=${secrets.secretAccessKey} via ${secrets.webhookUrl} token ${secrets.botToken} ${secrets.sessionToken}`;
+      const detail = detailType === 'Agent Suspended' ? { agentId: 'release-bot', by: 'x', reason: leakyReason, at: base.at, ...secrets } : { ...secrets, reason: leakyReason, purpose: leakyReason };
+      const text = allText(detailType === 'Grant Pending Approval' ? approvalRequestMessage({ ...base, ...detail } as GrantAlertDetail) : alertMessage(eventOf(detailType, detail)));
+      for (const secret of Object.values(secrets)) expect(text, detailType).not.toContain(secret);
+      expect(text).not.toContain('FwoGZXIvYXdzE');
+    }
+  });
+
+  it('stays within Block Kit limits for any input, however long', () => {
+    const anyText = fc.string({ unit: 'grapheme', maxLength: 6000, size: 'large' });
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ALERT_TYPES),
+        fc.record({ grantId: anyText, taskId: anyText, agentId: anyText, owner: anyText, requestedBy: anyText, purpose: anyText, reason: anyText, credentialId: anyText, riskTier: anyText, approver: anyText }),
+        fc.array(anyText, { maxLength: 150 }),
+        fc.constantFrom(...REVOCATION_TRIGGERS),
+        (detailType, strings, list, trigger) => {
+          const detail = { ...base, ...strings, scopes: list, approvers: list, trigger, stillValidAfterNoticeMs: 9e9, ttlSeconds: 43_200, requiredApprovals: 5 };
+          const event = detailType === 'Agent Suspended' ? eventOf(detailType, { agentId: strings.agentId || 'a', by: strings.owner || 'b', reason: strings.reason || 'c', at: 'not a date' }) : eventOf(detailType, detail);
+          for (const message of [alertMessage(event), approvalRequestMessage(detail, { kind: 'waiting', approvedBy: list }), approvalRequestMessage(detail, { kind: 'denied', reason: strings.reason })]) {
+            expect(blockKitViolations(message)).toEqual([]);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('Block Kit text helpers', () => {
+  it('cut escaped text without splitting an escape or a surrogate pair', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), fc.integer({ min: 2, max: 200 }), (text, max) => {
+        const cut = mrkdwnText(text, max);
+        expect(cut.length).toBeLessThanOrEqual(max);
+        expect(cut).not.toMatch(/&(a|am|amp|l|lt|g|gt)?…$/);
+        expect(cut).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+      }),
+    );
+  });
+
+  it('back off before a date token or entity when cutting built text', () => {
+    expect(cutBuilt('when <!date^1^{date}|x> &amp; more', 12)).toBe('when …');
+    expect(cutBuilt('a &amp; b', 5)).toBe('a …');
+  });
+
+  it('redact secret-looking strings but keep ordinary identifiers', () => {
+    expect(redactSecrets('key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY end')).toBe('key [redacted] end');
+    expect(redactSecrets('"sessionToken": "abc"')).toBe('"sessionToken": "[redacted]"');
+    expect(redactSecrets('AKIAEXAMPLEKEYID0001 and 0123456789abcdef0123456789abcdef01234567')).toBe('AKIAEXAMPLEKEYID0001 and 0123456789abcdef0123456789abcdef01234567');
+  });
+
+  it('write durations the way people say them', () => {
+    expect([850, 42_000, 185_000, 7_800_000, 277_200_000].map(humanDuration)).toEqual(['850 ms', '42 s', '3 min 5 s', '2 h 10 min', '3 d 5 h']);
+  });
+});
