@@ -21,7 +21,7 @@ import { EventBridgeSchedulerExpiry } from '../adapters/aws/scheduler-expiry';
 import { TtlMarkerExpiry } from '../adapters/aws/ttl-marker-expiry';
 import { CompositeExpiry } from '../adapters/aws/composite-expiry';
 import { systemClock } from '../adapters/local/system-clock';
-import { logger } from './logger';
+import { engineLogger } from './logger';
 
 const environmentSchema = z.object({
   AWS_REGION: z.string().min(1),
@@ -58,11 +58,6 @@ function buildEngine(): EngineDeps {
   const iam = createIamClient({ region });
   const probe = new StsCredentialProbe({ region });
   const secrets = new SecretsManagerClient({ region });
-  const engineLogger = {
-    info: (message: string, extra?: Record<string, unknown>) => logger.info(message, extra ?? {}),
-    warn: (message: string, extra?: Record<string, unknown>) => logger.warn(message, extra ?? {}),
-    error: (message: string, extra?: Record<string, unknown>) => logger.error(message, extra ?? {}),
-  };
   return {
     policy: parsePolicy(bundledPolicyText(), 'taskbound.policy.yaml'),
     clock,
