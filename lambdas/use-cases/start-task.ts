@@ -39,7 +39,7 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
   const created = await deps.store.create(decided);
   if (!created.created) return handleExisting(deps, created.existing, request, now);
 
-  const requested = outbound('Grant Requested', { ...created.grant, state: 'requested' }, now);
+  const requested = outbound('Grant Requested', { ...created.grant, state: 'requested', reason: undefined }, now);
   if (decision.outcome === 'denied') {
     if (decision.agent) await deliverStatus(deps, created.grant, decision.agent.runtimePrincipal, { status: 'denied', reason: decision.reason });
     await deps.events.publish([requested, outbound('Grant Denied', created.grant, now)]);
