@@ -105,6 +105,12 @@ export interface CredentialIssuer {
   revoke(target: RevokeTarget): Promise<RevokeOutcome>;
   /** Probes whether the credential still works; `material` is the delivered credential when still at hand. */
   verify(target: RevokeTarget, material: CredentialMaterial | undefined): Promise<ProbeVerdict>;
+  /**
+   * Grants that have a credential on the platform right now, for orphan reconciliation.
+   * Absent where credentials cannot be listed (STS sessions): there the grant is written
+   * before the credential exists, so none can exist unrecorded.
+   */
+  listIssued?(): AsyncIterable<{ readonly grantId: string; readonly credentialId?: string }>;
 }
 
 export type Issuers = Readonly<Record<CredentialKind, CredentialIssuer>>;

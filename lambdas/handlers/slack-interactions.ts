@@ -2,18 +2,18 @@
 // Answers 401 to anything Slack did not sign; the engine's rules decide what a click counts for.
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 as UrlResponse, Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { awsInteractionDeps, type SlackInteractionsDeps } from '../adapters/slack/aws-slack-deps';
 import { verifySlackSignature } from '../adapters/slack/signature';
 import { handleSlackInteraction } from '../use-cases/handle-slack-interaction';
 import { logger } from './logger';
 
-const reply = (statusCode: number, text: string): LambdaFunctionURLResult => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }) });
+const reply = (statusCode: number, text: string): UrlResponse => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }) });
 
 export const makeSlackInteractionsHandler = (deps: SlackInteractionsDeps) =>
-  middy<LambdaFunctionURLEvent, LambdaFunctionURLResult>()
+  middy<LambdaFunctionURLEvent, UrlResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> => {
+    .handler(async (event: LambdaFunctionURLEvent): Promise<UrlResponse> => {
       const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
       const signed = { timestamp: event.headers['x-slack-request-timestamp'], signature: event.headers['x-slack-signature'], rawBody };
       const verdict = verifySlackSignature(signed, await deps.signingSecret(), deps.clock.now(), deps.replay);

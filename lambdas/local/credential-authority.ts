@@ -182,6 +182,13 @@ export class LocalCredentialAuthority {
     return revokedAny ? 'revoked' : 'already-revoked';
   }
 
+  /** Credentials that would still be accepted, for orphan reconciliation. */
+  *usable(kind: CredentialKind): Iterable<{ readonly grantId: string; readonly credentialId: string }> {
+    for (const credential of this.byAccessKey.values()) {
+      if (credential.kind === kind && this.rejectionOf(credential) === undefined) yield { grantId: credential.grantId, credentialId: credential.accessKeyId };
+    }
+  }
+
   /** Whether a presented access key (and session token, for sessions) works right now. */
   authenticate(accessKeyId: string, sessionToken: string | undefined): CredentialCheck {
     const credential = this.byAccessKey.get(accessKeyId);

@@ -12,6 +12,7 @@ import { ROUTES, type HandlerName } from '../routes';
 import type { EngineDeps, EngineLogger } from '../use-cases/engine-deps';
 import type { Clock } from '../ports';
 import { sweepDueGrants, type SweepReport } from '../use-cases/sweep';
+import { reconcileOrphans } from '../use-cases/reconcile-orphans';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { ensureGrantTable } from '../adapters/aws/grant-table-definition';
 import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
@@ -142,8 +143,15 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   await rearmExpiries(deps, expiry);
   const sweep = () => sweepDueGrants(deps);
   await sweep();
+  await reconcileOrphans(deps);
   const sweepEvery = options.sweepIntervalMs ?? 30_000;
-  const sweepTimer = sweepEvery > 0 ? setInterval(() => void sweep().catch((error) => logger.error('sweep failed', { error: String(error) })), sweepEvery) : undefined;
+  let sweeps = 0;
+  const periodicSweep = async () => {
+    await sweep();
+    // Reconciliation lists every delivery and credential, so it runs every tenth sweep.
+    if (++sweeps % 10 === 0) await reconcileOrphans(deps);
+  };
+  const sweepTimer = sweepEvery > 0 ? setInterval(() => void periodicSweep().catch((error) => logger.error('sweep failed', { error: String(error) })), sweepEvery) : undefined;
   sweepTimer?.unref();
   ready = true;
 

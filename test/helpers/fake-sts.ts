@@ -80,12 +80,19 @@ function statementsOf(document: string): Statement[] {
 export class FakeSts {
   readonly mock = mockClient(STSClient);
   readonly sessions = new Map<string, FakeSession>();
+  private throttledAssumeRoles = 0;
 
   constructor(private readonly options: FakeStsOptions) {
     this.mock.callsFake(() => {
       throw new Error('FakeSts: command not supported');
     });
-    this.mock.on(AssumeRoleCommand).callsFake(async (input: CommandInput<typeof AssumeRoleCommand>) => this.assumeRole(input));
+    this.mock.on(AssumeRoleCommand).callsFake(async (input: CommandInput<typeof AssumeRoleCommand>) => {
+      if (this.throttledAssumeRoles > 0) {
+        this.throttledAssumeRoles -= 1;
+        throw stsError('Throttling', 400, 'Rate exceeded');
+      }
+      return this.assumeRole(input);
+    });
     this.mock.on(GetCallerIdentityCommand).callsFake(async (_input: unknown, getClient: () => STSClient) => {
       const credentials = await getClient().config.credentials();
       return this.callerIdentity(credentials);
@@ -94,6 +101,11 @@ export class FakeSts {
 
   restore(): void {
     this.mock.restore();
+  }
+
+  /** The next `times` AssumeRole calls are throttled. */
+  throttleAssumeRole(times = 1): void {
+    this.throttledAssumeRoles += times;
   }
 
   /** Inputs of every AssumeRole call, in order. */

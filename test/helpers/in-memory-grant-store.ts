@@ -22,6 +22,11 @@ export class InMemoryGrantStore implements GrantStore {
   }
 
   /** Every stored grant, for assertions. */
+  /** Loses a record, as a restore from an old backup would. */
+  forget(grantId: string): void {
+    this.grants.delete(grantId);
+  }
+
   all(): Grant[] {
     return [...this.grants.values()].map(copy);
   }

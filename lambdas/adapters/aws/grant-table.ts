@@ -4,6 +4,7 @@
 // Items:
 //   grant          pk GRANT#<grantId>   sk GRANT    (+ due index and agent index attributes)
 //   expiry marker  pk GRANT#<grantId>   sk EXPIRY   ttl = the grant's expiry (TTL-delete stream backstop)
+//   slack approval pk GRANT#<grantId>   sk SLACK#APPROVAL  (where its approval request was posted; 7-day ttl)
 //   agent          pk AGENT#<agentId>   sk AGENT    (suspension)
 //   refused event  pk REJECTED#<day>    sk <at>#<eventId>
 export const GRANT_TABLE = {

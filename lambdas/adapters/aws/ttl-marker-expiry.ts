@@ -1,7 +1,7 @@
 // Adapter (DynamoDB): the expiry backstop. A marker item whose TTL is the grant's expiry;
 // when DynamoDB's TTL deletes it, the stream record (by `dynamodb.amazonaws.com`) expires the
 // grant (handlers/ttl-expiry-stream.ts), even if the grant's schedule was lost.
-import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ExpiryScheduler } from '../../ports';
 import { expiryMarkerKey, GRANT_TABLE } from './grant-table';
 
@@ -33,8 +33,12 @@ export class TtlMarkerExpiry implements ExpiryScheduler {
     );
   }
 
-  /** SDK calls: 1. Deleting an absent marker succeeds; a delete we make is not a TTL delete, so expires nothing. */
-  async cancelExpiry(grantId: string): Promise<void> {
-    await this.documents.send(new DeleteCommand({ TableName: this.options.tableName, Key: expiryMarkerKey(grantId) }));
+  /**
+   * SDK calls: 0. The marker is left for TTL to remove: when its delete fires the expiry of
+   * a grant already revoked, expire-grant finds nothing to do. This keeps the engine's
+   * roles free of `dynamodb:DeleteItem` (nothing in the table is ever deleted by hand).
+   */
+  async cancelExpiry(_grantId: string): Promise<void> {
+    return undefined;
   }
 }

@@ -39,4 +39,8 @@ export class LocalCredentialIssuer implements CredentialIssuer {
     if (material) return this.options.probe.probeUntilRejected(material, this.schedule);
     return this.options.authority.grantStatus(target.grantId);
   }
+
+  async *listIssued(): AsyncIterable<{ readonly grantId: string; readonly credentialId: string }> {
+    yield* this.options.authority.usable(this.options.kind);
+  }
 }

@@ -2,7 +2,7 @@
 // `chat.update` by channel and ts so an approval request shows its outcome in place.
 // The token travels only in the Authorization header and appears in no error.
 import type { DeliveryResult, MessageRef, Notifier, SlackMessage } from './notifier';
-import { postWithRetry, slackErrorCode, transport, type HttpTransport, type Verdict } from './slack-http';
+import { postWithRetry, slackErrorCode, transport, type HttpTransport, type TransportOverrides, type Verdict } from './slack-http';
 
 export const SLACK_API = 'https://slack.com/api';
 
@@ -15,7 +15,7 @@ export class BotNotifier implements Notifier {
 
   constructor(
     private readonly botToken: string,
-    options: Partial<HttpTransport> & { readonly apiBase?: string } = {},
+    options: TransportOverrides & { readonly apiBase?: string } = {},
   ) {
     this.http = transport(options);
     this.apiBase = options.apiBase ?? SLACK_API;

@@ -16,8 +16,7 @@ export class DynamoDbApprovalMessages implements ApprovalMessageStore {
 
   async get(grantId: string): Promise<ApprovalThread | undefined> {
     const answer = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(grantId), ConsistentRead: true }));
-    const thread = answer.Item?.thread as ApprovalThread | undefined;
-    return thread;
+    return answer.Item?.thread as ApprovalThread | undefined;
   }
 
   async put(grantId: string, thread: ApprovalThread): Promise<void> {

@@ -20,12 +20,13 @@ export function inMemoryReplayStore(maxEntries = 10_000): ReplayStore {
   const seen = new Map<string, number>();
   return {
     remember(key, expiresAtMs, nowMs) {
-      for (const [oldKey, expiry] of seen) {
-        if (expiry > nowMs && seen.size < maxEntries) break;
-        seen.delete(oldKey);
-      }
       const expiry = seen.get(key);
       if (expiry !== undefined && expiry > nowMs) return false;
+      seen.delete(key);
+      for (const [oldKey, oldExpiry] of seen) {
+        if (oldExpiry > nowMs && seen.size < maxEntries) break;
+        seen.delete(oldKey);
+      }
       seen.set(key, expiresAtMs);
       return true;
     },

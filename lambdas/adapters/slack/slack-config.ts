@@ -5,8 +5,9 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { z } from 'zod';
 import { routingConfigSchema, DEFAULT_ROUTING, type RoutingConfig } from './alert-routing';
 import { BotNotifier } from './bot-notifier';
+import { ConsoleNotifier } from './console-notifier';
 import type { Notifier } from './notifier';
-import type { HttpTransport } from './slack-http';
+import type { TransportOverrides } from './slack-http';
 import { WebhookNotifier } from './webhook-notifier';
 
 /** Thrown on bad configuration; the message names the setting and the rule, never the value. */
@@ -81,10 +82,18 @@ export function parseJson<S extends z.ZodType>(name: string, text: string, schem
 }
 
 /** The notifier the secret asks for. The bot posts to channels, so routing must name one. */
-export function notifierFor(secret: SlackSecret, routing: RoutingConfig, http: Partial<HttpTransport> & { apiBase?: string } = {}): Notifier {
+export function notifierFor(secret: SlackSecret, routing: RoutingConfig, http: TransportOverrides & { apiBase?: string } = {}): Notifier {
   if (secret.webhookUrl) return new WebhookNotifier(secret.webhookUrl, http);
   if (!routing.defaultChannel) throw new SlackConfigError('SLACK_ROUTING.defaultChannel is required with a bot token');
   return new BotNotifier(secret.botToken ?? '', http);
+}
+
+/** The local engine's notifier: SLACK_WEBHOOK_URL when set, otherwise readable console output. */
+export function localNotifier(env: Readonly<Record<string, string | undefined>>, write?: (line: string) => void): Notifier {
+  const url = env.SLACK_WEBHOOK_URL;
+  if (!url) return new ConsoleNotifier(write);
+  if (!webhookUrl.safeParse(url).success) throw new SlackConfigError('SLACK_WEBHOOK_URL must be an https URL (http only on loopback)');
+  return new WebhookNotifier(url);
 }
 
 /** Reads the Slack secret once per container; a failed read is retried on the next call. */

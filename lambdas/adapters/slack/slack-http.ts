@@ -26,8 +26,15 @@ export interface HttpTransport {
 
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What a caller may override: tests pass a recording sleep and fewer attempts. */
+export interface TransportOverrides {
+  readonly fetch?: Fetch;
+  readonly sleep?: Sleep;
+  readonly retry?: Partial<RetryOptions>;
+}
+
 /** Builds a transport from optional overrides: real fetch, real sleep, default retries. */
-export function transport(overrides: { fetch?: Fetch; sleep?: Sleep; retry?: Partial<RetryOptions> } = {}): HttpTransport {
+export function transport(overrides: TransportOverrides = {}): HttpTransport {
   return { fetch: overrides.fetch ?? fetch, sleep: overrides.sleep ?? realSleep, retry: { ...DEFAULT_RETRY, ...overrides.retry } };
 }
 

@@ -1,7 +1,7 @@
 // Adapter (Slack incoming webhook): the simplest delivery. One URL, one channel (chosen when
 // the webhook was created), no edits. The URL is a secret: it appears in no error.
 import type { DeliveryResult, Notifier, SlackMessage } from './notifier';
-import { postWithRetry, transport, type HttpTransport, type Verdict } from './slack-http';
+import { postWithRetry, transport, type HttpTransport, type TransportOverrides, type Verdict } from './slack-http';
 
 /** Posts alerts to an incoming webhook; routing channels are ignored (the webhook owns one). */
 export class WebhookNotifier implements Notifier {
@@ -9,7 +9,7 @@ export class WebhookNotifier implements Notifier {
 
   constructor(
     private readonly webhookUrl: string,
-    http: Partial<HttpTransport> = {},
+    http: TransportOverrides = {},
   ) {
     this.http = transport(http);
   }

@@ -292,4 +292,37 @@ describe('StsSessionIssuer', () => {
     expect(await sessions.revoke(targetOf(issued, req))).toBe('revoked');
     expect(iam.mock.commandCalls(GetRolePolicyCommand).length).toBeGreaterThan(0);
   });
+
+  it('runs sessions through their whole life, fault by fault', async () => {
+    const sessions = issuer();
+    const req = request('t-life', { ttlSeconds: 600 });
+    const other = request('t-other', { ttlSeconds: 3600 });
+
+    // Issue: STS throttled past the SDK's retries fails the issue; the next attempt issues.
+    sts.throttleAssumeRole();
+    await expect(sessions.issue(req)).rejects.toMatchObject({ name: 'Throttling' });
+    const issued = await sessions.issue(req);
+    const otherIssued = await sessions.issue(other);
+    expect(await sessions.verify(targetOf(issued, req))).toEqual({ verdict: 'accepted' });
+
+    // Revoke: IAM throttled (Revocation Failed; the sweep retries), then a stale writer races the retry.
+    iam.throttle('GetRolePolicy');
+    await expect(sessions.revoke(targetOf(issued, req))).rejects.toMatchObject({ name: 'Throttling' });
+    const staleWrite = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'RevokedUntil1', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:SourceIdentity': 'g-other' } } }] });
+    iam.intercept('GetRolePolicy', () => undefined);
+    iam.intercept('GetRolePolicy', () => {
+      iam.roles.get(ROLE)?.policies.set(REVOKED_SESSIONS_POLICY_NAME, staleWrite);
+    });
+    expect(await sessions.revoke(targetOf(issued, req))).toBe('revoked');
+    expect(sts.authorize(issued, 'codecommit:GitPull')).toBe('ExplicitDeny');
+    expect(await sessions.verify(targetOf(issued, req))).toEqual({ verdict: 'rejected', code: 'ExplicitDeny' });
+    expect(sts.authorize(otherIssued, 'codecommit:GitPull')).toBe('Allowed');
+
+    // Later the other task ends; the first session has long expired and its entry is pruned.
+    clock.advance(45 * 60_000);
+    expect(await sessions.revoke(targetOf(otherIssued, other))).toBe('revoked');
+    expect(deniedIds()).toEqual([other.grantId]);
+    expect(await sessions.verify(targetOf(issued, req))).toEqual({ verdict: 'rejected', code: 'ExpiredToken' });
+    expect(sts.authorize(otherIssued, 'codecommit:GitPull')).toBe('ExplicitDeny');
+  });
 });

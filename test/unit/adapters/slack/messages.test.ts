@@ -113,7 +113,7 @@ describe('Slack alert messages', () => {
           }
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 60 },
     );
   });
 });

@@ -1,0 +1,133 @@
+// Bench: full task lifecycles against the local engine over loopback HTTP, N at a time:
+// Task Started → poll the delivery → use the credential → Task Ended → probe until refused.
+import type { LocalEngine } from '../lambdas/local/engine';
+import { BenchDriver, SESSION_SCOPE } from './driver';
+import { callsBetween, totalCalls, type HttpCallCounter, type HttpCallCounts } from './http-calls';
+
+export interface LifecycleRunOptions {
+  readonly concurrency: number;
+  readonly warmupLifecycles: number;
+  readonly lifecycles: number;
+  /** Stops starting new lifecycles after this long, whatever the count. */
+  readonly maxDurationMs: number;
+}
+
+export interface LifecycleRun {
+  readonly lifecycles: number;
+  readonly failures: number;
+  readonly durationMs: number;
+  readonly lifecyclesPerSecond: number;
+  /** Every SDK call of the process (engine and driver) in the measured run, by service. */
+  readonly http: HttpCallCounts;
+  readonly sdkCalls: number;
+  /** Calls seen by the engine's own counter, and by the driver's. */
+  readonly engineTrackedCalls: number;
+  readonly driverCalls: number;
+  readonly deliveryPolls: number;
+  readonly rejectionProbes: number;
+  /** ms from PutEvents(Task Ended) answering to the first refused GetCallerIdentity answering. */
+  readonly revocationLatenciesMs: readonly number[];
+  readonly rejectionCodes: Readonly<Record<string, number>>;
+  /** Medians of each step, ms. */
+  readonly phaseSamplesMs: Readonly<Record<Phase, readonly number[]>>;
+}
+
+type Phase = 'startTask' | 'untilIssued' | 'use' | 'endTask' | 'untilRejected';
+
+interface OneLifecycle {
+  readonly revocationMs: number;
+  readonly code: string;
+  readonly polls: number;
+  readonly probes: number;
+  readonly phases: Readonly<Record<Phase, number>>;
+}
+
+async function runOne(driver: BenchDriver, taskId: string): Promise<OneLifecycle> {
+  const t0 = performance.now();
+  await driver.startTask(taskId, SESSION_SCOPE);
+  const t1 = performance.now();
+  const pollsBefore = driver.calls.calls;
+  const delivery = await driver.waitForIssued(taskId);
+  const polls = driver.calls.calls - pollsBefore;
+  const t2 = performance.now();
+  const sts = driver.clientFor(delivery);
+  try {
+    const use = await driver.probe(sts);
+    if (!use.ok) throw new Error(`a fresh credential was refused (${use.code})`);
+    const t3 = performance.now();
+    await driver.endTask(taskId);
+    const t4 = performance.now();
+    const rejected = await driver.waitUntilRejected(sts);
+    const t5 = performance.now();
+    return {
+      revocationMs: t5 - t4,
+      code: rejected.code,
+      polls,
+      probes: rejected.probes,
+      phases: { startTask: t1 - t0, untilIssued: t2 - t1, use: t3 - t2, endTask: t4 - t3, untilRejected: t5 - t4 },
+    };
+  } finally {
+    sts.destroy();
+  }
+}
+
+/** Runs `count` lifecycles on `concurrency` workers; a failed lifecycle is counted, not retried. */
+async function runBatch(driver: BenchDriver, prefix: string, options: { concurrency: number; count: number; maxDurationMs: number }) {
+  const results: OneLifecycle[] = [];
+  const errors: string[] = [];
+  const deadline = Date.now() + options.maxDurationMs;
+  let next = 0;
+  const worker = async () => {
+    while (next < options.count && Date.now() < deadline) {
+      const taskId = `${prefix}-${next++}`;
+      try {
+        results.push(await runOne(driver, taskId));
+      } catch (error) {
+        errors.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  return { results, errors, durationMs: performance.now() - started };
+}
+
+export async function runLifecycles(engine: LocalEngine, http: HttpCallCounter, options: LifecycleRunOptions): Promise<LifecycleRun> {
+  const driver = new BenchDriver(engine.url);
+  const run = `${Date.now().toString(36)}`;
+  try {
+    await runBatch(driver, `warm-${run}`, { concurrency: options.concurrency, count: options.warmupLifecycles, maxDurationMs: options.maxDurationMs });
+    await engine.bus.idle();
+
+    const httpBefore = http.snapshot();
+    const engineBefore = engine.sdkCalls.calls;
+    const driverBefore = driver.calls.calls;
+    const batch = await runBatch(driver, `life-${run}`, { concurrency: options.concurrency, count: options.lifecycles, maxDurationMs: options.maxDurationMs });
+    // Verification finishes after the runtime saw the refusal: its calls belong to these lifecycles.
+    await engine.bus.idle();
+    const calls = callsBetween(httpBefore, http.snapshot());
+
+    for (const message of new Set(batch.errors)) console.error(`  lifecycle failed: ${message}`);
+    const lifecycles = batch.results.length;
+    const rejectionCodes: Record<string, number> = {};
+    for (const result of batch.results) rejectionCodes[result.code] = (rejectionCodes[result.code] ?? 0) + 1;
+    const phase = (name: Phase) => batch.results.map((result) => result.phases[name]);
+    return {
+      lifecycles,
+      failures: batch.errors.length,
+      durationMs: batch.durationMs,
+      lifecyclesPerSecond: lifecycles / (batch.durationMs / 1000),
+      http: calls,
+      sdkCalls: totalCalls(calls),
+      engineTrackedCalls: engine.sdkCalls.calls - engineBefore,
+      driverCalls: driver.calls.calls - driverBefore,
+      deliveryPolls: batch.results.reduce((sum, result) => sum + result.polls, 0),
+      rejectionProbes: batch.results.reduce((sum, result) => sum + result.probes, 0),
+      revocationLatenciesMs: batch.results.map((result) => result.revocationMs),
+      rejectionCodes,
+      phaseSamplesMs: { startTask: phase('startTask'), untilIssued: phase('untilIssued'), use: phase('use'), endTask: phase('endTask'), untilRejected: phase('untilRejected') },
+    };
+  } finally {
+    driver.close();
+  }
+}

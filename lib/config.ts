@@ -1,0 +1,93 @@
+// CDK config: every stack setting in one typed, validated place. Read once from the CDK
+// context (`taskbound` object in cdk.json, or `-c taskbound:<key>=<value>`); fails fast with
+// the key that is wrong.
+import { z } from 'zod';
+
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const concurrencySchema = z.strictObject({
+  /** Functions that create IAM users and assume roles (task-started, grant-decision). */
+  issuing: z.int().min(1).max(1000),
+  /** Functions that delete keys, users and secrets (task-ended, expire-grant, ...). */
+  revoking: z.int().min(1).max(1000),
+});
+
+const configSchema = z
+  .strictObject({
+    /** Prefix of stack names, role paths and resource names; lets two engines share an account. */
+    instanceName: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'lower-case letters, digits and dashes, at most 20').default('taskbound'),
+    busName: z.string().regex(/^[A-Za-z0-9._-]{1,256}$/, 'an EventBridge bus name').default('taskbound'),
+    /** The policy file (CONTRACT §4), relative to the project root. */
+    policyFile: z.string().min(1).default('examples/taskbound.policy.yaml'),
+    sweepRateMinutes: z.int().min(1).max(60).default(5),
+    logRetentionDays: z.union(RETENTION_DAYS.map((days) => z.literal(days))).default(30),
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    serviceName: z.string().min(1).max(64).default('taskbound'),
+    metricsNamespace: z.string().regex(/^[A-Za-z0-9._/#:-]{1,255}$/).default('Taskbound'),
+    /** `retain` keeps the table, key and secrets when the stack is deleted. */
+    removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+    /** Per-agent roles are named `<agentRolePrefix><agentId>`. */
+    agentRolePrefix: z.string().regex(/^[A-Za-z0-9+=,.@_-]{1,30}$/, 'an IAM role name prefix').default('taskbound-agent-'),
+    /** The Slack webhook URL or bot token; outside `taskbound/`, so no issuing function can read it. */
+    slackSecretName: z
+      .string()
+      .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/)
+      .refine((name) => !name.startsWith('taskbound/'), 'must not start with taskbound/ (that prefix holds delivery secrets)')
+      .default('taskbound-engine/slack'),
+    /** Who receives alarm notifications by e-mail, besides Slack. */
+    alarmEmail: z.email().optional(),
+    /** Which alerts go to which Slack channel (SLACK_ROUTING; the handler validates its shape). */
+    slackRouting: z.record(z.string(), z.unknown()).optional(),
+    /** Slack user id → approver identity, for approvals by button (SLACK_APPROVERS). */
+    slackApprovers: z.record(z.string().regex(/^[UW][A-Z0-9]{2,30}$/, 'keys are Slack user ids like U0123ABCD'), z.string().min(1).max(256)).default({}),
+    /** Only interactions from this Slack workspace are accepted (SLACK_TEAM_ID). */
+    slackTeamId: z.string().regex(/^T[A-Z0-9]{2,30}$/, 'a Slack team id like T0123ABCD').optional(),
+    /** Accounts whose agent runtimes may put events on the bus (the bus's own account always may). */
+    producerAccounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit account id')).max(50).default([]),
+    /** Reserved concurrency, so a burst cannot exhaust IAM's API rate; `false` on low-quota accounts. */
+    reservedConcurrency: z.union([concurrencySchema, z.literal(false)]).default({ issuing: 10, revoking: 20 }),
+    eventRetryAttempts: z.int().min(0).max(185).default(8),
+    eventMaxAgeHours: z.int().min(1).max(24).default(2),
+    archiveRetentionDays: z.int().min(0).max(3650).default(90),
+  })
+  .superRefine((config, ctx) => {
+    if (config.producerAccounts.length !== new Set(config.producerAccounts).size) {
+      ctx.addIssue({ code: 'custom', path: ['producerAccounts'], message: 'lists an account twice' });
+    }
+  });
+
+export type TaskboundConfig = z.infer<typeof configSchema>;
+
+/** Raised when the CDK context holds an invalid setting; names each key and what is wrong. */
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid taskbound config (CDK context "taskbound")\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `-c taskbound:key=value` arrives as a string; JSON-shaped values become numbers, booleans, objects. */
+function contextValue(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Merges the `taskbound` context object with `taskbound:<key>` overrides and validates them. */
+export function loadConfig(context: Readonly<Record<string, unknown>>): TaskboundConfig {
+  const base = context.taskbound ?? {};
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) {
+    throw new ConfigError(['(top level): the "taskbound" context value must be an object']);
+  }
+  const overrides = Object.entries(context)
+    .filter(([key]) => key.startsWith('taskbound:'))
+    .map(([key, value]) => [key.slice('taskbound:'.length), contextValue(value)] as const);
+  const result = configSchema.safeParse({ ...base, ...Object.fromEntries(overrides) });
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`));
+  }
+  return result.data;
+}

@@ -1,0 +1,241 @@
+// CDK permissions: each capability an engine function may hold, as the narrowest IAM
+// statements that allow it. Functions are granted capabilities, never raw actions, so the
+// whole least-privilege surface is readable in this one file.
+import { Aws, type Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { grantTableCreateInput } from '../../lambdas/adapters/aws/grant-table-definition';
+import type { Policy } from '../../lambdas/domain/policy';
+import type { TaskboundConfig } from '../config';
+import {
+  agentRoleArnPattern,
+  deliverySecretArnPattern,
+  ENGINE_SOURCE,
+  issuedUserArnPattern,
+} from '../naming';
+
+/** The session tags the issuer sets (issue 3): nothing else may be tagged onto a session. */
+export const SESSION_TAG_KEYS = ['taskbound:grant-id', 'taskbound:task-id', 'taskbound:agent-id'];
+/** Tags on issued users and delivery secrets all live under this prefix. */
+const TAG_KEY_PATTERN = 'taskbound:*';
+/** The tag that marks a per-agent role as Taskbound's to assume. */
+export const MANAGED_ROLE_TAG = { key: 'taskbound:managed', value: 'true' } as const;
+
+export interface PermissionContext {
+  readonly scope: Stack;
+  readonly config: TaskboundConfig;
+  readonly policy: Policy;
+  readonly table: dynamodb.ITableV2;
+  readonly bus: events.IEventBus;
+  readonly deliveryKey: kms.IKey;
+  readonly boundaryArn: string;
+  readonly slackSecret: secretsmanager.ISecret;
+  readonly schedulerGroupName: string;
+  readonly schedulerRoleArn: string;
+}
+
+const statement = (props: iam.PolicyStatementProps) => new iam.PolicyStatement(props);
+const scheduleArns = (ctx: PermissionContext) => [`arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${ctx.schedulerGroupName}/*`];
+const boundaryCondition = (ctx: PermissionContext) => ({ StringEquals: { 'iam:PermissionsBoundary': ctx.boundaryArn } });
+
+/** Grants: items of the table and each named index, no scans, no deletes (TTL removes items). */
+export function grantStoreAccess(ctx: PermissionContext): iam.PolicyStatement[] {
+  const indexes = (grantTableCreateInput('grants').GlobalSecondaryIndexes ?? []).map((index) => `${ctx.table.tableArn}/index/${index.IndexName}`);
+  return [
+    statement({
+      sid: 'GrantTable',
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      resources: [ctx.table.tableArn, ...indexes],
+    }),
+  ];
+}
+
+/** Slack thread ids of approval messages, kept as items of the grant table. */
+export function approvalThreads(ctx: PermissionContext): iam.PolicyStatement[] {
+  return [statement({ sid: 'ApprovalMessageThreads', actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [ctx.table.tableArn] })];
+}
+
+/** Outbound grant events, only as `source: taskbound`. */
+export function publishGrantEvents(ctx: PermissionContext): iam.PolicyStatement[] {
+  return [
+    statement({
+      sid: 'PublishGrantEvents',
+      actions: ['events:PutEvents'],
+      resources: [ctx.bus.eventBusArn],
+      conditions: { StringEquals: { 'events:source': ENGINE_SOURCE } },
+    }),
+  ];
+}
+
+/** `aws-sts-session`: assume only Taskbound-tagged agent roles, with exactly the grant's session tags. */
+export function issueSessions(ctx: PermissionContext): iam.PolicyStatement[] {
+  const roles = [agentRoleArnPattern(ctx.config)];
+  const managed = { StringEquals: { [`aws:ResourceTag/${MANAGED_ROLE_TAG.key}`]: MANAGED_ROLE_TAG.value } };
+  return [
+    statement({ sid: 'AssumeAgentRoles', actions: ['sts:AssumeRole'], resources: roles, conditions: managed }),
+    statement({
+      sid: 'TagAgentSessions',
+      actions: ['sts:TagSession'],
+      resources: roles,
+      conditions: { ...managed, 'ForAllValues:StringEquals': { 'aws:TagKeys': SESSION_TAG_KEYS } },
+    }),
+    statement({
+      sid: 'SetGrantSourceIdentity',
+      actions: ['sts:SetSourceIdentity'],
+      resources: roles,
+      conditions: { ...managed, StringLike: { 'sts:SourceIdentity': 'g-*' } },
+    }),
+  ];
+}
+
+/** `aws-iam-access-key`: users only under /taskbound/, created and given policies only with the boundary. */
+export function issueUsers(ctx: PermissionContext): iam.PolicyStatement[] {
+  const users = [issuedUserArnPattern()];
+  return [
+    statement({ sid: 'CreateBoundedUsers', actions: ['iam:CreateUser', 'iam:PutUserPolicy'], resources: users, conditions: boundaryCondition(ctx) }),
+    statement({
+      sid: 'TagIssuedUsers',
+      actions: ['iam:TagUser'],
+      resources: users,
+      conditions: { 'ForAllValues:StringLike': { 'aws:TagKeys': [TAG_KEY_PATTERN] } },
+    }),
+    // CreateAccessKey has no boundary condition key; the user it applies to could only be created bounded.
+    statement({ sid: 'CreateIssuedUserKeys', actions: ['iam:CreateAccessKey'], resources: users }),
+  ];
+}
+
+/** Delivery secrets `taskbound/*`, written only encrypted with the delivery key. */
+export function writeDeliveries(ctx: PermissionContext): iam.PolicyStatement[] {
+  const secrets = [deliverySecretArnPattern(ctx.scope)];
+  return [
+    statement({
+      sid: 'CreateDeliverySecrets',
+      actions: ['secretsmanager:CreateSecret'],
+      resources: secrets,
+      conditions: { StringEquals: { 'secretsmanager:KmsKeyArn': ctx.deliveryKey.keyArn } },
+    }),
+    statement({
+      sid: 'WriteDeliverySecrets',
+      actions: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
+      resources: secrets,
+    }),
+    // Secrets Manager refuses a policy that would make the secret public only when asked to check.
+    statement({
+      sid: 'RestrictDeliveryReaders',
+      actions: ['secretsmanager:PutResourcePolicy'],
+      resources: secrets,
+      conditions: { Bool: { 'secretsmanager:BlockPublicPolicy': 'true' } },
+    }),
+    statement({
+      sid: 'TagDeliverySecrets',
+      actions: ['secretsmanager:TagResource'],
+      resources: secrets,
+      conditions: { 'ForAllValues:StringLike': { 'aws:TagKeys': [TAG_KEY_PATTERN] } },
+    }),
+    ...useDeliveryKey(ctx),
+  ];
+}
+
+/** The delivery key, only as Secrets Manager uses it on the function's behalf. */
+export function useDeliveryKey(ctx: PermissionContext): iam.PolicyStatement[] {
+  return [
+    statement({
+      sid: 'DeliveryKeyViaSecretsManager',
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt'],
+      resources: [ctx.deliveryKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+    }),
+  ];
+}
+
+/** Per-grant expiry: one-time schedules in the engine's group, passing only the scheduler role. */
+export function scheduleExpiry(ctx: PermissionContext): iam.PolicyStatement[] {
+  return [
+    statement({ sid: 'ManageExpirySchedules', actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], resources: scheduleArns(ctx) }),
+    statement({
+      sid: 'PassSchedulerRole',
+      actions: ['iam:PassRole'],
+      resources: [ctx.schedulerRoleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    }),
+  ];
+}
+
+/** Ending a task deletes its schedule; nothing else. */
+export function cancelExpiry(ctx: PermissionContext): iam.PolicyStatement[] {
+  return [statement({ sid: 'DeleteExpirySchedules', actions: ['scheduler:DeleteSchedule'], resources: scheduleArns(ctx) })];
+}
+
+/** Revoking `aws-iam-access-key`: delete keys, policies and users under /taskbound/, list them for orphans. */
+export function revokeUsers(): iam.PolicyStatement[] {
+  return [
+    statement({
+      sid: 'RevokeIssuedUsers',
+      actions: [
+        'iam:ListAccessKeys',
+        'iam:DeleteAccessKey',
+        'iam:ListUserPolicies',
+        'iam:DeleteUserPolicy',
+        'iam:DeleteUser',
+        'iam:GetAccessKeyLastUsed',
+      ],
+      resources: [issuedUserArnPattern()],
+    }),
+    // ListUsers is authorized against the path being listed: only /taskbound/.
+    statement({ sid: 'ListIssuedUsers', actions: ['iam:ListUsers'], resources: [issuedUserArnPattern()] }),
+  ];
+}
+
+/** Revoking `aws-sts-session`: only the revoked-sessions deny on bounded agent roles. */
+export function denyRevokedSessions(ctx: PermissionContext): iam.PolicyStatement[] {
+  const roles = [agentRoleArnPattern(ctx.config)];
+  return [
+    statement({ sid: 'ReadRevokedSessionsDeny', actions: ['iam:GetRolePolicy'], resources: roles }),
+    // IAM has no condition key for the inline policy's name; the boundary condition keeps a
+    // compromised revoker from widening an unbounded role (docs/deploy.md makes it a prerequisite).
+    statement({ sid: 'WriteRevokedSessionsDeny', actions: ['iam:PutRolePolicy'], resources: roles, conditions: boundaryCondition(ctx) }),
+  ];
+}
+
+/** Revoking deliveries: read, delete and list `taskbound/*`; rotate brokered secrets marked rotateAfterUse. */
+export function revokeDeliveries(ctx: PermissionContext): iam.PolicyStatement[] {
+  const secrets = [deliverySecretArnPattern(ctx.scope)];
+  const rotated = [...new Set(Object.values(ctx.policy.scopes).flatMap((scope) => scope.secrets.filter((s) => s.rotateAfterUse).map((s) => s.arn)))].sort();
+  return [
+    statement({
+      sid: 'RevokeDeliverySecrets',
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:RotateSecret'],
+      resources: secrets,
+    }),
+    // ListSecrets has no resource-level permission; the sweep filters by the taskbound/ prefix.
+    statement({ sid: 'ListSecretsForOrphans', actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
+    ...(rotated.length > 0
+      ? [statement({ sid: 'RotateBrokeredSecrets', actions: ['secretsmanager:RotateSecret', 'secretsmanager:DescribeSecret'], resources: rotated.flatMap(withSuffixWildcard) })]
+      : []),
+  ];
+}
+
+/** The policy file may name a secret with or without its random 6-character suffix; match both. */
+function withSuffixWildcard(arn: string): string[] {
+  return [arn, `${arn}-??????`];
+}
+
+/** The Slack webhook or bot token: alerts and interactions only. */
+export function readSlackSecret(ctx: PermissionContext): iam.PolicyStatement[] {
+  return [statement({ sid: 'ReadSlackSecret', actions: ['secretsmanager:GetSecretValue'], resources: [ctx.slackSecret.secretArn] })];
+}
+
+/** Slack approvals become `Grant Decision` events, only as `source: taskbound.slack`. */
+export function publishSlackDecisions(ctx: PermissionContext, source: string): iam.PolicyStatement[] {
+  return [
+    statement({
+      sid: 'PublishSlackDecisions',
+      actions: ['events:PutEvents'],
+      resources: [ctx.bus.eventBusArn],
+      conditions: { StringEquals: { 'events:source': source } },
+    }),
+  ];
+}

@@ -1,0 +1,93 @@
+// CDK stack (stateful): what outlives a redeploy of the functions: the grants table, the
+// bus and its archive, the delivery key, the Slack secret and the issued-credential boundary.
+import { Aws, CfnOutput, RemovalPolicy, SecretValue, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { Policy } from '../../lambdas/domain/policy';
+import type { TaskboundConfig } from '../config';
+import { EngineBus } from '../constructs/engine-bus';
+import { GrantTable } from '../constructs/grant-table';
+import { IssuedCredentialBoundary } from '../constructs/issued-credential-boundary';
+import { deliverySecretArnPattern } from '../naming';
+
+export interface StatefulStackProps extends StackProps {
+  readonly config: TaskboundConfig;
+  readonly policy: Policy;
+}
+
+/** What the stateless engine stack receives: typed handles, not names to look up. */
+export interface EngineState {
+  readonly table: dynamodb.ITableV2;
+  readonly bus: events.IEventBus;
+  readonly deliveryKey: kms.IKey;
+  readonly slackSecret: secretsmanager.ISecret;
+  readonly boundary: iam.IManagedPolicy;
+}
+
+/** Empty until the user fills it in (docs/deploy.md): `{ webhookUrl }` or `{ botToken, signingSecret }`. */
+export const SLACK_SECRET_TEMPLATE = {};
+
+export const removalPolicyOf = (config: TaskboundConfig) => (config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
+
+export class StatefulStack extends Stack {
+  readonly state: EngineState;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const { config, policy } = props;
+    const removalPolicy = removalPolicyOf(config);
+
+    const { table } = new GrantTable(this, 'Grants', { removalPolicy });
+    const { bus } = new EngineBus(this, 'Events', { config });
+    const deliveryKey = this.deliveryKey(policy, removalPolicy);
+    const slackSecret = new secretsmanager.Secret(this, 'SlackSecret', {
+      secretName: config.slackSecretName,
+      description: 'Taskbound alerts: Slack webhook URL or bot token, and the app signing secret (fill in after deploy)',
+      secretStringValue: SecretValue.unsafePlainText(JSON.stringify(SLACK_SECRET_TEMPLATE)),
+      removalPolicy,
+    });
+    Validations.of(slackSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Slack issues the webhook URL, bot token and signing secret; no rotation Lambda can mint new ones. The user rotates them in Slack and updates the secret.',
+    });
+    const { policy: boundary } = new IssuedCredentialBoundary(this, 'IssuedCredentials', { policy });
+
+    this.state = { table, bus, deliveryKey, slackSecret, boundary };
+
+    new CfnOutput(this, 'DeliveryKeyArn', { value: deliveryKey.keyArn });
+    new CfnOutput(this, 'PermissionsBoundaryArn', { value: boundary.managedPolicyArn, description: 'Attach to every per-agent role' });
+    new CfnOutput(this, 'SlackSecretArn', { value: slackSecret.secretArn });
+  }
+
+  /** Encrypts delivery secrets; each agent runtime may decrypt only through Secrets Manager, only taskbound/ secrets. */
+  private deliveryKey(policy: Policy, removalPolicy: RemovalPolicy): kms.Key {
+    const key = new kms.Key(this, 'DeliveryKey', {
+      description: 'Taskbound: encrypts the delivery secrets taskbound/<agentId>/<taskId>',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    const runtimes = [...new Set(Object.values(policy.agents).map((agent) => agent.runtimePrincipal))].sort();
+    if (runtimes.length > 0) {
+      // Principal * plus aws:PrincipalArn: a key policy naming a principal that does not exist
+      // yet fails to deploy, and runtimes are often created after the engine.
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AgentRuntimesDecryptTheirDeliveries',
+          principals: [new iam.AnyPrincipal()],
+          actions: ['kms:Decrypt'],
+          resources: ['*'],
+          conditions: {
+            ArnLike: { 'aws:PrincipalArn': runtimes },
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
+            StringLike: { 'kms:EncryptionContext:SecretARN': deliverySecretArnPattern(this) },
+          },
+        }),
+      );
+    }
+    return key;
+  }
+}

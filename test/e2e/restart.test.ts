@@ -1,0 +1,146 @@
+// Tests (e2e, local engine as a child process): CONTRACT §6's durability promise. After a
+// `kill -9` and a restart on the same data directory, what was issued still works until its
+// task ends, what expires is revoked on time, and an event PutEvents accepted is not lost.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentRuntime, type Delivery } from '../../examples/agent-runtime';
+import { startLocalEngine } from '../../lambdas/local/engine';
+import { silentLogger } from '../../lambdas/use-cases/engine-deps';
+import { freeLoopbackPort, startEngineProcess, type EngineProcess } from './engine-process';
+import { readGrantTable, type GrantTableReader } from './grant-table-reader';
+import { EXAMPLE_POLICY } from './local-engine';
+
+/** How late after its expiry a re-armed timer may revoke: a correctness bound, not a benchmark. */
+const EXPIRY_BOUND_MS = 5_000;
+const TTL_SECONDS = 60;
+
+// A is an IAM access key: it has no expiry of its own, so only the engine's re-armed timer
+// can end it. (A session would be refused as ExpiredToken by STS itself, timer or not.)
+const A = { agentId: 'ops-bot', taskId: 'nightly-report', scopes: ['reports-upload-key'], ttlSeconds: TTL_SECONDS };
+const B = { agentId: 'release-bot', taskId: 'bump-lodash', scopes: ['repo-read'] };
+const C = { agentId: 'release-bot', taskId: 'bump-react', scopes: ['repo-read'] };
+
+describe('local engine: durability across kill -9 and restart', () => {
+  let dataDir: string;
+  let port: number;
+  let engine: EngineProcess | undefined;
+  let runtime: AgentRuntime | undefined;
+  let grants: GrantTableReader | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-restart-'));
+    port = await freeLoopbackPort();
+  });
+
+  afterAll(async () => {
+    runtime?.close();
+    grants?.close();
+    await engine?.kill();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const start = (task: { agentId: string; taskId: string; scopes: string[]; ttlSeconds?: number }) =>
+    runtime!.startTask({ ...task, purpose: `restart test: ${task.taskId}`, requestedBy: 'dev@example.com' });
+
+  const issued = async (task: { agentId: string; taskId: string }): Promise<Delivery> => {
+    const delivery = await runtime!.waitForDelivery(task.agentId, task.taskId, ['issued', 'denied']);
+    expect(delivery, `${task.agentId}/${task.taskId} was ${delivery.status}: ${delivery.reason ?? ''}`).toMatchObject({ status: 'issued' });
+    // The expiry is armed only once the grant is active; a kill before that is another story.
+    await grants!.waitFor(task.agentId, task.taskId, ['active']);
+    return delivery;
+  };
+
+  it(
+    'still revokes what it issued, on time, after a kill -9',
+    async () => {
+      engine = await startEngineProcess({ dataDir, port });
+      runtime = new AgentRuntime({ endpoint: engine.url });
+      grants = readGrantTable(engine.url);
+
+      await Promise.all([start(A), start(B), start(C)]);
+      const [a, b, c] = await Promise.all([issued(A), issued(B), issued(C)]);
+      for (const delivery of [a, b, c]) expect(await runtime.whoAmI(delivery)).toMatchObject({ ok: true });
+
+      // C's Task Ended is accepted (journaled) and the engine dies before it can act on it.
+      await runtime.endTask({ agentId: C.agentId, taskId: C.taskId, outcome: 'succeeded' });
+      await engine.kill();
+
+      engine = await startEngineProcess({ dataDir, port });
+
+      expect(await runtime.whoAmI(a), engine.output()).toMatchObject({ ok: true });
+      expect(await runtime.whoAmI(b), engine.output()).toMatchObject({ ok: true });
+
+      expect(await runtime.waitUntilRejected(c)).toBe('InvalidClientTokenId');
+      expect(await grants.waitFor(C.agentId, C.taskId, ['verified'])).toMatchObject({ revocation: { trigger: 'task_ended' } });
+
+      await runtime.endTask({ agentId: B.agentId, taskId: B.taskId, outcome: 'succeeded' });
+      expect(await runtime.waitUntilRejected(b)).toBe('InvalidClientTokenId');
+      expect(await grants.waitFor(B.agentId, B.taskId, ['verified'])).toMatchObject({ revocation: { trigger: 'task_ended' } });
+
+      // A: nobody says anything more; the timer re-armed at start must end it.
+      const expiration = Date.parse(a.expiration ?? '');
+      expect(Number.isNaN(expiration)).toBe(false);
+      const waitMs = expiration + EXPIRY_BOUND_MS - Date.now();
+      const code = await runtime.waitUntilRejected(a, waitMs, 200);
+      const rejectedAt = Date.now();
+      expect(code).toBe('InvalidClientTokenId');
+      expect(rejectedAt).toBeLessThanOrEqual(expiration + EXPIRY_BOUND_MS);
+
+      const expired = await grants.waitFor(A.agentId, A.taskId, ['verified']);
+      expect(expired.revocation).toMatchObject({ trigger: 'expired' });
+      const revokedAt = expired.audit.find((entry) => entry.action === 'revoke:expired')?.at;
+      // Not early either: the engine revoked at or after the expiry it promised the runtime.
+      expect(Date.parse(revokedAt ?? '')).toBeGreaterThanOrEqual(expiration);
+      expect(await runtime.readDelivery(A.agentId, A.taskId)).toBeUndefined();
+    },
+    TTL_SECONDS * 1000 + 60_000,
+  );
+});
+
+// Known gap, kept as an expected failure until it is fixed (then turn `it.fails` into `it`):
+// issue-grant delivers the credential before it records the grant `active` and arms the timer.
+// An engine that dies in between restarts with an `issuing` grant that rearmExpiries skips and
+// the sweep only closes as stuck 5 minutes later, so a delivered access key outlives its TTL.
+// A kill -9 cannot hit that window on purpose, so the death is staged in process.
+describe('local engine: a restart after a credential was delivered but not yet recorded active', () => {
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-restart-issuing-'));
+  });
+
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it.fails('revokes the delivered credential once its TTL has passed', async () => {
+    const options = { dataDir, policyFile: EXAMPLE_POLICY, port: 0, sweepIntervalMs: 0, logger: silentLogger, print: () => undefined };
+    const first = await startLocalEngine(options);
+    const store = first.deps.store;
+    const update = store.update.bind(store);
+    store.update = async (current, next) => {
+      if (next.state === 'active') throw new Error('the engine died here');
+      return update(current, next);
+    };
+    const before = new AgentRuntime({ endpoint: first.url });
+    await before.startTask({ ...A, purpose: 'restart test: died while issuing', requestedBy: 'dev@example.com' });
+    const a = await before.waitForDelivery(A.agentId, A.taskId, ['issued']);
+    await first.bus.idle();
+    before.close();
+    await first.stop();
+
+    // The restarted engine's clock is past A's expiry: a re-armed timer would fire at once.
+    const expiration = Date.parse(a.expiration ?? '');
+    const shiftMs = expiration + 1_000 - Date.now();
+    const second = await startLocalEngine({ ...options, clock: { now: () => new Date(Date.now() + shiftMs) } });
+    const after = new AgentRuntime({ endpoint: second.url });
+    try {
+      expect(await after.waitUntilRejected(a, EXPIRY_BOUND_MS, 100)).toBe('InvalidClientTokenId');
+    } finally {
+      after.close();
+      await second.stop();
+    }
+  });
+});

@@ -1,0 +1,66 @@
+// Tests: stack settings and the policy file fail fast at synth, naming what is wrong.
+import { describe, expect, it } from 'vitest';
+import { PolicyError } from '../../lambdas/domain/errors';
+import { parsePolicy } from '../../lambdas/domain/policy';
+import { PROJECT_ROOT } from '../../lib/bundling';
+import { ConfigError, loadConfig } from '../../lib/config';
+import { assertBoundaryFits, boundaryStatements } from '../../lib/constructs/issued-credential-boundary';
+import { contractSchemas } from '../../lib/constructs/event-schemas';
+import { loadPolicyFile } from '../../lib/taskbound-app';
+import { TEST_POLICY_YAML } from '../helpers/test-policy';
+
+describe('loadConfig', () => {
+  it('fills in the defaults', () => {
+    expect(loadConfig({})).toMatchObject({ busName: 'taskbound', sweepRateMinutes: 5, logRetentionDays: 30, removalPolicy: 'retain', agentRolePrefix: 'taskbound-agent-' });
+  });
+
+  it('takes -c taskbound:<key> overrides over the taskbound object', () => {
+    expect(loadConfig({ taskbound: { sweepRateMinutes: 10 }, 'taskbound:sweepRateMinutes': '15', 'taskbound:reservedConcurrency': 'false' })).toMatchObject({
+      sweepRateMinutes: 15,
+      reservedConcurrency: false,
+    });
+  });
+
+  it('names each invalid key', () => {
+    const attempt = () => loadConfig({ taskbound: { logRetentionDays: 31, slackSecretName: 'taskbound/slack', bogus: 1 } });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/logRetentionDays/);
+    expect(attempt).toThrow(/slackSecretName: must not start with taskbound\//);
+    expect(attempt).toThrow(/bogus/);
+  });
+});
+
+describe('loadPolicyFile', () => {
+  it('accepts the example policy', () => {
+    expect(Object.keys(loadPolicyFile('examples/taskbound.policy.yaml', PROJECT_ROOT).policy.agents)).toEqual(['release-bot', 'deploy-bot', 'ops-bot', 'finance-bot']);
+  });
+
+  it('names the file when it cannot be read', () => {
+    expect(() => loadPolicyFile('missing.policy.yaml', PROJECT_ROOT)).toThrow(/^missing\.policy\.yaml: cannot read the policy file \(ENOENT\)/);
+  });
+});
+
+describe('issued-credential boundary', () => {
+  const policy = parsePolicy(TEST_POLICY_YAML, 'test.yaml');
+
+  it('is the union of every scope\'s Allow statements plus the brokered secrets', () => {
+    const statements = boundaryStatements(policy);
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['codecommit:GitPull'], Resource: 'arn:aws:codecommit:us-east-1:111122223333:web' });
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: ['arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf'] });
+  });
+
+  it('refuses, naming the policy file, a union too large for one managed policy', () => {
+    const huge = Array.from({ length: 200 }, (_, index) => ({ Effect: 'Allow' as const, Action: `s3:GetObject`, Resource: `arn:aws:s3:::bucket-number-${index}/*` }));
+    expect(() => assertBoundaryFits(policy, huge)).toThrow(PolicyError);
+    expect(() => assertBoundaryFits(policy, huge)).toThrow(/^test\.yaml: invalid policy\n {2}- scopes: the union/);
+  });
+});
+
+describe('contract event schemas', () => {
+  it('describes Task Started from the zod schema the handler validates with', () => {
+    const schema = contractSchemas()['taskbound@TaskStarted'] as { $schema: string; properties: { detail: { required: string[]; properties: Record<string, unknown> } } };
+    expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
+    expect(schema.properties.detail.required).toEqual(expect.arrayContaining(['taskId', 'agentId', 'purpose', 'requestedBy', 'scopes']));
+    expect(schema.properties.detail.properties.scopes).toMatchObject({ type: 'array', minItems: 1, maxItems: 10 });
+  });
+});
