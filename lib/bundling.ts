@@ -2,6 +2,8 @@
 // same options, so the bundle measured is the bundle deployed.
 import path from 'node:path';
 import type { BuildOptions } from 'esbuild';
+import { parse as parseYaml } from 'yaml';
+import { parsePolicy } from '../lambdas/domain/policy-file';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 
 /** Every Lambda entry point under lambdas/handlers/, one bundle each. */
@@ -34,8 +36,18 @@ export const NODE_TARGET = 'node24';
 /** ESM bundles still meet CommonJS dependencies (some of the SDK's) that call `require`. */
 export const ESM_REQUIRE_BANNER = "import { createRequire as __tbCreateRequire } from 'node:module'; const require = __tbCreateRequire(import.meta.url);";
 
-/** The policy file is compiled into each bundle, so a Lambda reads no file at run time. */
-export const POLICY_DEFINE_KEY = 'process.env.TASKBOUND_POLICY_YAML';
+/**
+ * The policy is compiled into each bundle as its parsed document, version and file name, so a
+ * Lambda reads no file at run time and carries no YAML parser (it validates the document again
+ * with the same schema at cold start).
+ */
+export const POLICY_DEFINE_KEY = 'process.env.TASKBOUND_POLICY';
+
+/** What the bundle holds in place of the policy file. */
+export function compiledPolicy(policyYaml: string, file = 'taskbound.policy.yaml'): string {
+  const policy = parsePolicy(policyYaml, file);
+  return JSON.stringify({ file: path.basename(file), policyVersion: policy.policyVersion, document: parseYaml(policyYaml) });
+}
 
 const MAIN_FIELDS = ['module', 'main'];
 
@@ -55,7 +67,7 @@ export function esbuildOptions(policyYaml: string): BuildOptions {
     charset: 'utf8',
     // Nothing external: the SDK v3 clients are bundled and tree-shaken rather than taken from the runtime.
     external: [],
-    define: { [POLICY_DEFINE_KEY]: JSON.stringify(policyYaml) },
+    define: { [POLICY_DEFINE_KEY]: JSON.stringify(compiledPolicy(policyYaml)) },
   };
 }
 

@@ -2,7 +2,8 @@
 // so a policy change can be checked in CI before it is deployed.
 import { readFile } from 'node:fs/promises';
 import { PolicyError } from '../../lambdas/domain/errors';
-import { parsePolicy, type Policy } from '../../lambdas/domain/policy';
+import { parsePolicy } from '../../lambdas/domain/policy-file';
+import type { Policy } from '../../lambdas/domain/policy';
 import { EXIT, UsageError, type CliIo, type ExitCode } from '../context';
 import { table } from '../output';
 

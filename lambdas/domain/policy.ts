@@ -1,7 +1,6 @@
 // Domain: the policy file (CONTRACT §4), validated on load. Every error names the file,
 // the path inside it and what is wrong; the policy's version is the hash of its text.
 import { createHash } from 'node:crypto';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { PolicyError } from './errors';
 import { AGENT_ID_PATTERN } from './ids';
@@ -120,19 +119,22 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(top level)' : path.map(String).join('.');
 }
 
-/** Parses and validates a policy file's text. Throws PolicyError naming file, path and problem. */
-export function parsePolicy(text: string, file: string): Policy {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new PolicyError(file, document.errors.map((error) => `YAML: ${error.message.split('\n')[0]}`));
-  }
-  const result = policySchema.safeParse(document.toJS());
+/** The version every grant records: the SHA-256 of the policy file's exact text. */
+export function policyVersionOf(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+}
+
+/**
+ * Validates an already parsed policy document. Throws PolicyError naming file, path and
+ * problem. Lambdas use this on the document compiled in at bundle time (no YAML parser).
+ */
+export function policyFromDocument(document: unknown, file: string, policyVersion: string): Policy {
+  const result = policySchema.safeParse(document);
   if (!result.success) {
     throw new PolicyError(
       file,
       result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`),
     );
   }
-  const policyVersion = `sha256:${createHash('sha256').update(text).digest('hex')}`;
   return { ...result.data, policyVersion, source: file };
 }

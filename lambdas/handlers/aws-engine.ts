@@ -7,7 +7,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { parsePolicy } from '../domain/policy';
+import { policyFromDocument, type Policy } from '../domain/policy';
 import type { EngineDeps } from '../use-cases/engine-deps';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
@@ -39,11 +39,12 @@ const environmentSchema = z.object({
   SCHEDULER_DLQ_ARN: z.string().startsWith('arn:'),
 });
 
-/** The policy text, substituted at bundle time; never read from the environment at run time. */
-function bundledPolicyText(): string {
-  const text = process.env.TASKBOUND_POLICY_YAML;
-  if (!text) throw new Error('the policy was not bundled: build with lib/bundling.ts');
-  return text;
+/** The policy document, substituted at bundle time (lib/bundling.ts), validated again here. */
+function bundledPolicy(): Policy {
+  const compiled = process.env.TASKBOUND_POLICY;
+  if (!compiled) throw new Error('the policy was not bundled: build with lib/bundling.ts');
+  const { file, policyVersion, document } = JSON.parse(compiled) as { file: string; policyVersion: string; document: unknown };
+  return policyFromDocument(document, file, policyVersion);
 }
 
 function buildEngine(): EngineDeps {
@@ -59,7 +60,7 @@ function buildEngine(): EngineDeps {
   const probe = new StsCredentialProbe({ region });
   const secrets = new SecretsManagerClient({ region });
   return {
-    policy: parsePolicy(bundledPolicyText(), 'taskbound.policy.yaml'),
+    policy: bundledPolicy(),
     clock,
     logger: engineLogger,
     store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),

@@ -1,6 +1,7 @@
 // Test helpers: a policy exercising every action class, both credential kinds, approvals
 // with one and two approvers, and a brokered secret rotated after use.
-import { parsePolicy, type Policy } from '../../lambdas/domain/policy';
+import { parsePolicy } from '../../lambdas/domain/policy-file';
+import type { Policy } from '../../lambdas/domain/policy';
 
 export const TEST_POLICY_YAML = `
 version: 1

@@ -19,6 +19,6 @@ describe('handler bundles', () => {
     const [bundle] = result.outputFiles;
     expect(bundle?.contents.byteLength).toBeLessThan(BUNDLE_BUDGET_BYTES);
     expect(bundle?.text.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
-    expect(bundle?.text).not.toContain('process.env.TASKBOUND_POLICY_YAML');
+    expect(bundle?.text).not.toContain('process.env.TASKBOUND_POLICY');
   });
 });

@@ -1,7 +1,7 @@
 // Tests: stack settings and the policy file fail fast at synth, naming what is wrong.
 import { describe, expect, it } from 'vitest';
 import { PolicyError } from '../../lambdas/domain/errors';
-import { parsePolicy } from '../../lambdas/domain/policy';
+import { parsePolicy } from '../../lambdas/domain/policy-file';
 import { PROJECT_ROOT } from '../../lib/bundling';
 import { ConfigError, loadConfig } from '../../lib/config';
 import { assertBoundaryFits, boundaryStatements } from '../../lib/constructs/issued-credential-boundary';

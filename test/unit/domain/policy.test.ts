@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../../lambdas/domain/policy';
+import { parsePolicy } from '../../../lambdas/domain/policy-file';
 import { PolicyError } from '../../../lambdas/domain/errors';
 import { TEST_POLICY_YAML } from '../../helpers/test-policy';
 
