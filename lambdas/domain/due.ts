@@ -23,8 +23,14 @@ const plus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOSt
 export function dueAtOf(grant: Grant, timing: DueTiming = DEFAULT_DUE_TIMING): string | undefined {
   switch (grant.state) {
     case 'requested':
-    case 'issuing':
       return plus(grant.updatedAt, timing.stuckAfterMs);
+    case 'issuing': {
+      // If issuance died after the credential was delivered but before it was recorded, the
+      // credential must still die on time: due at the earlier of "stuck" and the TTL's end.
+      const stuck = plus(grant.updatedAt, timing.stuckAfterMs);
+      const ttlEnd = grant.ttlSeconds !== undefined ? plus(grant.updatedAt, grant.ttlSeconds * 1000) : stuck;
+      return ttlEnd < stuck ? ttlEnd : stuck;
+    }
     case 'pending_approval':
       return grant.approvalDeadline ?? plus(grant.updatedAt, timing.stuckAfterMs);
     case 'active':

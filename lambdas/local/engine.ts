@@ -140,8 +140,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   expiry.connect(async (grantId) => {
     await handlers['expire-grant']({ grantId }, localLambdaContext('expire-grant'), { signal: new AbortController().signal });
   });
-  await bus.start();
+  // Re-arm before the bus replays anything, so a replayed event's own schedule wins.
   await rearmExpiries(deps, expiry);
+  await bus.start();
   const sweep = () => sweepDueGrants(deps);
   await sweep();
   await reconcileOrphans(deps);
@@ -188,6 +189,10 @@ async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler): Pr
   const due = await deps.store.dueGrants(horizon, 100_000);
   for (const grant of due.grants) {
     if (grant.state === 'active' && grant.expiresAt) await expiry.scheduleExpiry(grant.grantId, new Date(grant.expiresAt));
+    // Issuance that died after delivering: the credential may exist, so it dies when its TTL would end.
+    if (grant.state === 'issuing' && grant.ttlSeconds !== undefined) {
+      await expiry.scheduleExpiry(grant.grantId, new Date(Date.parse(grant.updatedAt) + grant.ttlSeconds * 1000));
+    }
   }
 }
 

@@ -9,6 +9,8 @@ export async function expireGrant(deps: EngineDeps, grantId: string): Promise<Ex
   const grant = await deps.store.get(grantId);
   if (!grant) return { outcome: 'not-found' };
   if (grant.state === 'active' && grant.expiresAt && Date.parse(grant.expiresAt) > deps.clock.now().getTime()) {
+    // Fired early (a re-armed estimate, a clock step): arm it again rather than lose the expiry.
+    await deps.expiry.scheduleExpiry(grantId, new Date(grant.expiresAt));
     return { outcome: 'not-due', expiresAt: grant.expiresAt };
   }
   return revokeGrant(deps, grantId, {

@@ -1,6 +1,6 @@
 // Test helpers (e2e): the local engine as a real child process (`bin/local-engine.ts`), so a
 // test can `kill -9` it and start it again on the same data directory and port.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -23,15 +23,9 @@ export interface EngineProcess {
   readonly pid: number;
   /** The tail of what the engine printed, for failure messages. */
   output(): string;
-  /** `kill -9`: no shutdown hook runs. Resolves once the process is gone. */
+  /** `kill -9`: no shutdown hook runs. Resolves once the process is gone. Call it in afterAll. */
   kill(): Promise<void>;
 }
-
-/** Engines still running, killed if the test process exits without cleaning up. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 /** A loopback port nobody listens on right now. */
 export async function freeLoopbackPort(): Promise<number> {
@@ -66,7 +60,6 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
     ],
     { cwd: REPO_ROOT, env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  running.add(child);
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEPT_CHARS);
@@ -74,7 +67,6 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  void exited.then(() => running.delete(child));
 
   const engine: EngineProcess = {
     url: `http://127.0.0.1:${options.port}`,

@@ -53,3 +53,12 @@ describe('grantIdFor', () => {
     expect(grantIdFor('a', 't')).toMatch(/^g-[a-z2-7]{26}$/);
   });
 });
+
+describe('dueAtOf an issuance that never finished', () => {
+  it('is due when its TTL would have ended, if that comes before the stuck timeout', () => {
+    const issuing = transition(opened(), { to: 'issuing', at: '2026-01-01T00:00:00.000Z', actor: 't', action: 'a', changes: { ttlSeconds: 60 } });
+    expect(dueAtOf(issuing)).toBe('2026-01-01T00:01:00.000Z');
+    const long = transition(opened(), { to: 'issuing', at: '2026-01-01T00:00:00.000Z', actor: 't', action: 'a', changes: { ttlSeconds: 3600 } });
+    expect(dueAtOf(long)).toBe('2026-01-01T00:05:00.000Z');
+  });
+});
