@@ -10,6 +10,8 @@ import type { Context } from 'aws-lambda';
 import type { EngineDeps } from '../use-cases/engine-deps';
 import { rejectEvent, type RawEvent } from '../use-cases/reject-event';
 import { logger } from './logger';
+import { recordRevocationLatency } from './metrics';
+import type { Grant } from '../domain/grant';
 
 export type DepsProvider = () => Promise<EngineDeps>;
 
@@ -23,7 +25,14 @@ export interface EventEnvelope<T> {
 
 export interface Outcome {
   readonly outcome: string;
-  readonly grant?: { readonly grantId: string; readonly state: string } | undefined;
+  readonly grant?: Grant | undefined;
+  readonly reason?: string;
+}
+
+/** What a handler returns: identifiers and outcome only (the grant itself stays inside). */
+export interface HandlerResult {
+  readonly outcome: string;
+  readonly grant?: { readonly grantId: string; readonly state: string };
   readonly reason?: string;
 }
 
@@ -54,7 +63,7 @@ export function eventHandler<S extends z.ZodType>(
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(parser({ schema, safeParse: true }))
-    .handler(async (parsed: { success: boolean; data?: unknown; error?: unknown; originalEvent?: unknown }, _context: Context): Promise<Outcome> => {
+    .handler(async (parsed: { success: boolean; data?: unknown; error?: unknown; originalEvent?: unknown }, _context: Context): Promise<HandlerResult> => {
       const deps = await getDeps();
       if (!parsed.success) {
         const reason = describeIssues(parsed.error);
@@ -63,6 +72,7 @@ export function eventHandler<S extends z.ZodType>(
       }
       const event = parsed.data as EventEnvelope<z.infer<S>>;
       const result = await run(deps, event);
+      recordRevocationLatency(result.grant);
       logger.info('event handled', {
         handler: name,
         eventId: event.id,
