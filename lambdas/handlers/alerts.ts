@@ -6,7 +6,7 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import type { Context } from 'aws-lambda';
 import { parseAlertEvent } from '../adapters/slack/alert-event';
 import { awsAlertDeps } from '../adapters/slack/aws-slack-deps';
-import { sendAlert, type AlertDeps, type AlertOutcome } from '../use-cases/send-alert';
+import { sendAlert, type AlertDeps, type AlertOutcome } from '../adapters/slack/send-alert';
 import { logger } from './logger';
 
 /** Thrown so the event is retried and, at last, dead-lettered: never dropped. */

@@ -5,7 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyStructuredResultV2 as UrlResponse, Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { awsInteractionDeps, type SlackInteractionsDeps } from '../adapters/slack/aws-slack-deps';
 import { verifySlackSignature } from '../adapters/slack/signature';
-import { handleSlackInteraction } from '../use-cases/handle-slack-interaction';
+import { handleSlackInteraction } from '../adapters/slack/handle-interaction';
 import { logger } from './logger';
 
 const reply = (statusCode: number, text: string): UrlResponse => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }) });

@@ -2,6 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 
+/** A handler as the local engine invokes it: the deployed Lambda handler itself. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler parses its own event
+export type LocalHandler = (event: any, context: Context, options: { signal: AbortSignal }) => Promise<unknown>;
+
 export function localLambdaContext(functionName: string): Context {
   const deadline = Date.now() + 30_000;
   return {

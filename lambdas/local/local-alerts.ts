@@ -4,9 +4,14 @@ import { DEFAULT_ROUTING } from '../adapters/slack/alert-routing';
 import { ConsoleNotifier } from '../adapters/slack/console-notifier';
 import { inMemoryApprovalMessages } from '../adapters/slack/notifier';
 import { WebhookNotifier } from '../adapters/slack/webhook-notifier';
-import { sendAlert, type AlertDeps } from '../use-cases/send-alert';
+import { sendAlert, type AlertDeps } from '../adapters/slack/send-alert';
 import type { EventEnvelope } from './event-bus';
-import type { LocalAlertOptions, LocalHandler } from './local-handlers';
+import type { LocalHandler } from './lambda-context';
+
+export interface LocalAlertOptions {
+  readonly slackWebhookUrl?: string;
+  readonly print: (line: string) => void;
+}
 
 export function makeLocalAlertsHandler(options: LocalAlertOptions): LocalHandler {
   const deps: AlertDeps = {

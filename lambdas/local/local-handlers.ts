@@ -1,6 +1,5 @@
 // Local engine: the Lambda handlers, built over the local engine's dependencies instead
 // of the AWS composition root. The handler code is the one deployed to Lambda.
-import type { Context } from 'aws-lambda';
 import type { HandlerName } from '../routes';
 import type { EngineDeps } from '../use-cases/engine-deps';
 import { makeTaskStartedHandler } from '../handlers/task-started';
@@ -11,15 +10,10 @@ import { makeAgentStatusHandler } from '../handlers/agent-status';
 import { makeRevokeRequestedHandler } from '../handlers/revoke-requested';
 import { makeExpireGrantHandler } from '../handlers/expire-grant';
 import { makeSweepHandler } from '../handlers/sweep';
-import { makeLocalAlertsHandler } from './local-alerts';
+import { makeLocalAlertsHandler, type LocalAlertOptions } from './local-alerts';
+import type { LocalHandler } from './lambda-context';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler parses its own event
-export type LocalHandler = (event: any, context: Context, options: { signal: AbortSignal }) => Promise<unknown>;
-
-export interface LocalAlertOptions {
-  readonly slackWebhookUrl?: string;
-  readonly print: (line: string) => void;
-}
+export type { LocalHandler } from './lambda-context';
 
 export function buildLocalHandlers(deps: EngineDeps, alerts: LocalAlertOptions): Readonly<Record<HandlerName, LocalHandler>> {
   const getDeps = () => Promise.resolve(deps);

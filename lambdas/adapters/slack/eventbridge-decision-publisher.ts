@@ -1,7 +1,7 @@
 // Adapter (EventBridge): puts the interaction endpoint's `Grant Decision` on the bus.
 // PutEvents answers 200 even when an entry failed, so the entry's own result is checked.
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { InboundEvent } from '../../use-cases/handle-slack-interaction';
+import type { InboundEvent } from '../../adapters/slack/handle-interaction';
 
 export function eventBridgeDecisionPublisher(client: EventBridgeClient, eventBusName: string): (event: InboundEvent) => Promise<void> {
   return async (event) => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { APPROVE_ACTION } from '../../../lambdas/adapters/slack/messages';
 import { inMemoryReplayStore } from '../../../lambdas/adapters/slack/signature';
 import { makeSlackInteractionsHandler } from '../../../lambdas/handlers/slack-interactions';
-import type { InboundEvent } from '../../../lambdas/use-cases/handle-slack-interaction';
+import type { InboundEvent } from '../../../lambdas/adapters/slack/handle-interaction';
 
 const SECRET = 'abcdef0123456789abcdef0123456789';
 const NOW = new Date('2025-03-01T12:00:00Z');

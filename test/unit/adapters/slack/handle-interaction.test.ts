@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { APPROVE_ACTION, DENY_ACTION } from '../../../lambdas/adapters/slack/messages';
-import { grantDecisionSchema } from '../../../lambdas/domain/events';
-import { handleSlackInteraction, SLACK_SOURCE, type InboundEvent } from '../../../lambdas/use-cases/handle-slack-interaction';
+import { APPROVE_ACTION, DENY_ACTION } from '../../../../lambdas/adapters/slack/messages';
+import { grantDecisionSchema } from '../../../../lambdas/domain/events';
+import { handleSlackInteraction, SLACK_SOURCE, type InboundEvent } from '../../../../lambdas/adapters/slack/handle-interaction';
 
 const GRANT_ID = 'g-abcdefghijklmnopqrstuvwxyz';
 const approvers = { U0SRE: 'sre@example.com', U0CFO: 'cfo@example.com' };

@@ -1,12 +1,12 @@
-// Use case: a verified Slack button click → the `Grant Decision` event the engine decides on.
+// Adapter (Slack): a verified Slack button click → the `Grant Decision` event the engine decides on.
 // It maps the Slack user to an approver identity and nothing more: separation of duties and
 // dual control are the engine's (domain/approval.ts), applied when the event arrives.
 import { z } from 'zod';
-import { grantDecisionSchema, INBOUND, type GrantDecision } from '../domain/events';
-import { GRANT_ID_PATTERN } from '../domain/ids';
-import { APPROVE_ACTION, DENY_ACTION } from '../adapters/slack/messages';
-import type { ApproverMap } from '../adapters/slack/slack-config';
-import type { Clock } from '../ports';
+import { grantDecisionSchema, INBOUND, type GrantDecision } from '../../domain/events';
+import { GRANT_ID_PATTERN } from '../../domain/ids';
+import { APPROVE_ACTION, DENY_ACTION } from './messages';
+import type { ApproverMap } from './slack-config';
+import type { Clock } from '../../ports';
 
 /** The source every decision from Slack carries on the bus. */
 export const SLACK_SOURCE = 'taskbound.slack';

@@ -1,10 +1,10 @@
-// Use case: an engine event → the Slack message people act on. Routes and mutes by config,
+// Adapter (Slack): an engine event → the Slack message people act on. Routes and mutes by config,
 // posts approval requests and then edits them in place as approvals count and the grant is
 // issued or denied. An alert that cannot be delivered is a failed outcome, never dropped.
-import { grantAlertDetailSchema, type AlertEvent, type GrantAlertDetail } from '../adapters/slack/alert-event';
-import { routeAlert, type RoutingConfig } from '../adapters/slack/alert-routing';
-import { alertMessage, approvalRequestMessage, type ApprovalProgress } from '../adapters/slack/messages';
-import type { ApprovalMessageStore, ApprovalThread, DeliveryResult, Notifier, SlackMessage } from '../adapters/slack/notifier';
+import { grantAlertDetailSchema, type AlertEvent, type GrantAlertDetail } from './alert-event';
+import { routeAlert, type RoutingConfig } from './alert-routing';
+import { alertMessage, approvalRequestMessage, type ApprovalProgress } from './messages';
+import type { ApprovalMessageStore, ApprovalThread, DeliveryResult, Notifier, SlackMessage } from './notifier';
 
 export interface AlertDeps {
   readonly notifier: Notifier;

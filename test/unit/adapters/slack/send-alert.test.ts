@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertEvent } from '../../../lambdas/adapters/slack/alert-event';
-import { routingConfigSchema } from '../../../lambdas/adapters/slack/alert-routing';
-import { BotNotifier } from '../../../lambdas/adapters/slack/bot-notifier';
-import { inMemoryApprovalMessages } from '../../../lambdas/adapters/slack/notifier';
-import { WebhookNotifier } from '../../../lambdas/adapters/slack/webhook-notifier';
-import { sendAlert, type AlertDeps } from '../../../lambdas/use-cases/send-alert';
-import { recordingSleep, startFakeSlack, type FakeSlack } from '../adapters/slack/fake-slack';
+import type { AlertEvent } from '../../../../lambdas/adapters/slack/alert-event';
+import { routingConfigSchema } from '../../../../lambdas/adapters/slack/alert-routing';
+import { BotNotifier } from '../../../../lambdas/adapters/slack/bot-notifier';
+import { inMemoryApprovalMessages } from '../../../../lambdas/adapters/slack/notifier';
+import { WebhookNotifier } from '../../../../lambdas/adapters/slack/webhook-notifier';
+import { sendAlert, type AlertDeps } from '../../../../lambdas/adapters/slack/send-alert';
+import { recordingSleep, startFakeSlack, type FakeSlack } from './fake-slack';
 
 const GRANT_ID = 'g-abcdefghijklmnopqrstuvwxyz';
 const base = { grantId: GRANT_ID, taskId: 'refund-7', agentId: 'refund-bot', at: '2025-03-01T12:00:00Z', owner: 'lead@example.com', requestedBy: 'dev@example.com', scopes: ['refund'] };
