@@ -3,6 +3,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { Agent } from 'node:http';
 import { localClientConfig, LOCAL_REGION, SdkCallCounter } from '../lambdas/local/sdk-clients';
 import { LOCAL_BUS } from '../lambdas/local/engine';
 
@@ -33,6 +34,13 @@ export class BenchDriver {
   readonly calls = new SdkCallCounter();
   private readonly events: EventBridgeClient;
   private readonly secrets: SecretsManagerClient;
+  /**
+   * One connection pool for every credential's STS client, as a runtime holding many
+   * credentials would keep: a fresh connection per credential waits for the engine's
+   * saturated event loop to accept it (seconds at 100 concurrent tasks), which would
+   * measure the accept queue rather than the engine.
+   */
+  private readonly stsConnections = new Agent({ keepAlive: true, maxSockets: 100 });
 
   constructor(private readonly endpoint: string) {
     this.events = this.calls.track(new EventBridgeClient(localClientConfig(endpoint)));
@@ -55,24 +63,25 @@ export class BenchDriver {
   }
 
   /** Polls `taskbound/<agent>/<task>` until the credential is there; throws on a denial or timeout. */
-  async waitForIssued(taskId: string, timeoutMs = 30_000): Promise<IssuedDelivery> {
+  async waitForIssued(taskId: string, timeoutMs = 30_000): Promise<{ delivery: IssuedDelivery; polls: number }> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    for (let polls = 1; ; polls++) {
       const delivery = await this.readDelivery(taskId);
       if (delivery?.status === 'denied') throw new Error(`task ${taskId} was denied: ${String(delivery.reason)}`);
-      if (delivery?.status === 'issued') return issuedOf(delivery);
+      if (delivery?.status === 'issued') return { delivery: issuedOf(delivery), polls };
       if (Date.now() > deadline) throw new Error(`no credential for task ${taskId} within ${timeoutMs} ms`);
       await sleep(DELIVERY_POLL_MS);
     }
   }
 
-  /** One STS client per credential, counted, reused for every call made with it. */
+  /** One STS client per credential, counted, reused for every call made with it; not destroyed (that would close the shared pool). */
   clientFor(delivery: IssuedDelivery): STSClient {
     return this.calls.track(
       new STSClient({
         endpoint: this.endpoint,
         region: LOCAL_REGION,
         maxAttempts: 1,
+        requestHandler: { httpAgent: this.stsConnections },
         credentials: {
           accessKeyId: delivery.accessKeyId,
           secretAccessKey: delivery.secretAccessKey,
@@ -106,6 +115,7 @@ export class BenchDriver {
   close(): void {
     this.events.destroy();
     this.secrets.destroy();
+    this.stsConnections.destroy();
   }
 
   private async put(detailType: string, detail: Record<string, unknown>): Promise<void> {

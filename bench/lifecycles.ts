@@ -46,29 +46,23 @@ async function runOne(driver: BenchDriver, taskId: string): Promise<OneLifecycle
   const t0 = performance.now();
   await driver.startTask(taskId, SESSION_SCOPE);
   const t1 = performance.now();
-  const pollsBefore = driver.calls.calls;
-  const delivery = await driver.waitForIssued(taskId);
-  const polls = driver.calls.calls - pollsBefore;
+  const { delivery, polls } = await driver.waitForIssued(taskId);
   const t2 = performance.now();
   const sts = driver.clientFor(delivery);
-  try {
-    const use = await driver.probe(sts);
-    if (!use.ok) throw new Error(`a fresh credential was refused (${use.code})`);
-    const t3 = performance.now();
-    await driver.endTask(taskId);
-    const t4 = performance.now();
-    const rejected = await driver.waitUntilRejected(sts);
-    const t5 = performance.now();
-    return {
-      revocationMs: t5 - t4,
-      code: rejected.code,
-      polls,
-      probes: rejected.probes,
-      phases: { startTask: t1 - t0, untilIssued: t2 - t1, use: t3 - t2, endTask: t4 - t3, untilRejected: t5 - t4 },
-    };
-  } finally {
-    sts.destroy();
-  }
+  const use = await driver.probe(sts);
+  if (!use.ok) throw new Error(`a fresh credential was refused (${use.code})`);
+  const t3 = performance.now();
+  await driver.endTask(taskId);
+  const t4 = performance.now();
+  const rejected = await driver.waitUntilRejected(sts);
+  const t5 = performance.now();
+  return {
+    revocationMs: t5 - t4,
+    code: rejected.code,
+    polls,
+    probes: rejected.probes,
+    phases: { startTask: t1 - t0, untilIssued: t2 - t1, use: t3 - t2, endTask: t4 - t3, untilRejected: t5 - t4 },
+  };
 }
 
 /** Runs `count` lifecycles on `concurrency` workers; a failed lifecycle is counted, not retried. */
@@ -127,6 +121,50 @@ export async function runLifecycles(engine: LocalEngine, http: HttpCallCounter, 
       rejectionCodes,
       phaseSamplesMs: { startTask: phase('startTask'), untilIssued: phase('untilIssued'), use: phase('use'), endTask: phase('endTask'), untilRejected: phase('untilRejected') },
     };
+  } finally {
+    driver.close();
+  }
+}
+
+export interface PacedRevocationOptions {
+  /** Tasks holding a credential at once. */
+  readonly openTasks: number;
+  /** One Task Ended every this many ms, so the process is not saturated by the runtime itself. */
+  readonly endEveryMs: number;
+}
+
+/**
+ * Revocation latency with `openTasks` tasks open but Task Ended arriving at a steady pace:
+ * the engine's own latency, rather than the queue a saturated closed loop builds.
+ */
+export async function measurePacedRevocation(engine: LocalEngine, options: PacedRevocationOptions): Promise<readonly number[]> {
+  const driver = new BenchDriver(engine.url);
+  const run = `paced-${Date.now().toString(36)}`;
+  try {
+    const open: { taskId: string; sts: ReturnType<BenchDriver['clientFor']> }[] = [];
+    let next = 0;
+    const opener = async () => {
+      while (next < options.openTasks) {
+        const taskId = `${run}-${next++}`;
+        await driver.startTask(taskId, SESSION_SCOPE);
+        const { delivery } = await driver.waitForIssued(taskId);
+        const sts = driver.clientFor(delivery);
+        if (!(await driver.probe(sts)).ok) throw new Error('a fresh credential was refused');
+        open.push({ taskId, sts });
+      }
+    };
+    await Promise.all(Array.from({ length: 20 }, opener));
+    await engine.bus.idle();
+    const latencies = open.map(async (task, index) => {
+      await new Promise((resolve) => setTimeout(resolve, index * options.endEveryMs));
+      await driver.endTask(task.taskId);
+      const ended = performance.now();
+      await driver.waitUntilRejected(task.sts);
+      return performance.now() - ended;
+    });
+    const samples = await Promise.all(latencies);
+    await engine.bus.idle();
+    return samples;
   } finally {
     driver.close();
   }

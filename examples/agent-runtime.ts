@@ -1,5 +1,7 @@
 // Example: an agent runtime that uses Taskbound through the AWS SDK alone. Point it at a
 // deployed stack (AWS's endpoints) or at the local engine (`AWS_ENDPOINT_URL`).
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -34,6 +36,8 @@ const LOCAL_RUNTIME_CREDENTIALS = { accessKeyId: 'AKIAEXAMPLERUNTIME00', secretA
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class AgentRuntime {
+  /** One keep-alive pool for the per-credential STS clients (a connection per call is slow). */
+  private readonly agents = { httpAgent: new HttpAgent({ keepAlive: true }), httpsAgent: new HttpsAgent({ keepAlive: true }) };
   private readonly events: EventBridgeClient;
   private readonly secrets: SecretsManagerClient;
   private readonly config: { endpoint?: string; region: string };
@@ -94,6 +98,7 @@ export class AgentRuntime {
     if (!delivery.accessKeyId || !delivery.secretAccessKey) return { ok: false, code: 'NoCredential' };
     const sts = new STSClient({
       ...this.config,
+      requestHandler: this.agents,
       maxAttempts: 1,
       credentials: { accessKeyId: delivery.accessKeyId, secretAccessKey: delivery.secretAccessKey, ...(delivery.sessionToken ? { sessionToken: delivery.sessionToken } : {}) },
     });
@@ -102,8 +107,6 @@ export class AgentRuntime {
       return { ok: true, arn: answer.Arn ?? '' };
     } catch (error) {
       return { ok: false, code: error instanceof Error ? error.name : 'UnknownError' };
-    } finally {
-      sts.destroy();
     }
   }
 
@@ -121,5 +124,7 @@ export class AgentRuntime {
   close(): void {
     this.events.destroy();
     this.secrets.destroy();
+    this.agents.httpAgent.destroy();
+    this.agents.httpsAgent.destroy();
   }
 }

@@ -116,7 +116,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
 
   const engineClients = localClientConfig(server.url);
   const secretsClient = counter.track(new SecretsManagerClient(engineClients));
-  const probe = new StsCredentialProbe({ region: LOCAL_REGION, endpoint: server.url });
+  const probe = new StsCredentialProbe({ region: LOCAL_REGION, endpoint: server.url, track: (client) => void counter.track(client) });
   const probeSchedule = options.probeSchedule ?? { attempts: 3, delayMs: 200 };
   const expiry = new TimerExpiryScheduler(clock, (grantId, error) => logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }));
   const deps: EngineDeps = {
@@ -169,8 +169,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       ready = false;
       if (sweepTimer) clearInterval(sweepTimer);
       expiry.stop();
-      await server.close();
+      // Handlers in flight still call the engine's own endpoints: let them finish first.
       await bus.idle();
+      await server.close();
       await bus.close();
       await secrets.close();
       await store.close();

@@ -4,6 +4,7 @@ import { ENGINE_ACTOR, transition, type Grant } from '../domain/grant';
 import { UnissuableRequestError } from '../domain/errors';
 import type { Entitlement } from '../domain/evaluate';
 import type { IssuedCredential } from '../ports';
+import type { OutboundEvent } from '../domain/events';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { revokeGrant } from './revoke-grant';
@@ -15,7 +16,8 @@ export type IssueResult =
   | { readonly outcome: 'revoked-during-issue'; readonly grant: Grant };
 
 /** `grant` must be in `issuing`; the credential exists only after this returns `issued`. */
-export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: Entitlement): Promise<IssueResult> {
+/** `earlier` are events still to publish (e.g. `Grant Requested`); they go out with this step's own. */
+export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: Entitlement, earlier: readonly OutboundEvent[] = []): Promise<IssueResult> {
   const logger = deps.logger ?? silentLogger;
   const issuer = deps.issuers[entitlement.credentialKind];
   const issuedAt = deps.clock.now();
@@ -36,7 +38,7 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
     const reason =
       error instanceof UnissuableRequestError ? error.message : `credential issuance failed (${errorCode(error)})`;
     logger.error('credential issuance failed', { grantId: grant.grantId, error: errorCode(error) });
-    return failIssue(deps, grant, entitlement, reason);
+    return failIssue(deps, grant, entitlement, reason, earlier);
   }
 
   await deliverStatus(deps, grant, entitlement.agent.runtimePrincipal, {
@@ -69,15 +71,16 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
   if (!written.ok) {
     // The task ended (or the agent was suspended) while we were issuing: the grant is now
     // revoking and the revoker may have run before our credential existed. Finish the job.
+    if (earlier.length > 0) await deps.events.publish(earlier);
     const revoked = await revokeGrant(deps, grant.grantId, { trigger: 'task_ended', by: ENGINE_ACTOR, reason: 'revoked while issuing', noticeAt: now });
     return { outcome: 'revoked-during-issue', grant: revoked.grant ?? grant };
   }
   await deps.expiry.scheduleExpiry(grant.grantId, credential.expiresAt);
-  await deps.events.publish([outbound('Grant Issued', written.grant, now, { ttlSeconds: entitlement.ttlSeconds })]);
+  await deps.events.publish([...earlier, outbound('Grant Issued', written.grant, now, { ttlSeconds: entitlement.ttlSeconds })]);
   return { outcome: 'issued', grant: written.grant };
 }
 
-async function failIssue(deps: EngineDeps, grant: Grant, entitlement: Entitlement, reason: string): Promise<IssueResult> {
+async function failIssue(deps: EngineDeps, grant: Grant, entitlement: Entitlement, reason: string, earlier: readonly OutboundEvent[]): Promise<IssueResult> {
   // Issuance may have half-happened (a user without a key, a key without a delivery): clean up first.
   await deps.issuers[entitlement.credentialKind].revoke({
     grantId: grant.grantId,
@@ -90,6 +93,6 @@ async function failIssue(deps: EngineDeps, grant: Grant, entitlement: Entitlemen
   const written = await deps.store.update(grant, failed);
   const current = written.ok ? written.grant : (written.current ?? failed);
   await deliverStatus(deps, current, entitlement.agent.runtimePrincipal, { status: 'denied', reason });
-  await deps.events.publish([outbound('Grant Denied', current, now, { reason })]);
+  await deps.events.publish([...earlier, outbound('Grant Denied', current, now, { reason })]);
   return { outcome: 'failed', grant: current, reason };
 }

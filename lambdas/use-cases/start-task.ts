@@ -59,8 +59,8 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
     ]);
     return { outcome: 'pending-approval', grant: created.grant };
   }
-  await deps.events.publish([requested]);
-  const issued = await issueGrant(deps, created.grant, decision);
+  // `Grant Requested` goes out with the issue's own event: one PutEvents instead of two.
+  const issued = await issueGrant(deps, created.grant, decision, [requested]);
   return issued.outcome === 'failed' ? { ...issued, reason: issued.reason } : issued;
 }
 

@@ -1,5 +1,7 @@
 // Adapter (AWS STS): proves whether a credential still works by calling GetCallerIdentity
 // with exactly that credential, against AWS or the local engine's STS endpoint.
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { CredentialMaterial, ProbeVerdict } from '../../ports';
 
@@ -27,6 +29,8 @@ export interface StsCredentialProbeOptions {
   readonly maxAttempts?: number;
   /** Waits between probes; injected so tests do not wait for real. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Sees each probe's client (the local engine counts SDK calls with it). */
+  readonly track?: (client: STSClient) => void;
 }
 
 export interface ProbeSchedule {
@@ -60,6 +64,12 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 /** Probes a credential with STS GetCallerIdentity, signed by that credential alone. */
 export class StsCredentialProbe {
   private readonly sleep: (ms: number) => Promise<void>;
+  /**
+   * One keep-alive connection pool for every probe. Each probe needs its own client (the
+   * credential is the client's), but a new TCP (and TLS) connection per probe costs more
+   * than the probe itself under load.
+   */
+  private readonly agents = { httpAgent: new HttpAgent({ keepAlive: true }), httpsAgent: new HttpsAgent({ keepAlive: true }) };
 
   constructor(private readonly options: StsCredentialProbeOptions) {
     this.sleep = options.sleep ?? realSleep;
@@ -69,6 +79,7 @@ export class StsCredentialProbe {
   async probe(material: CredentialMaterial): Promise<ProbeVerdict> {
     const client = new STSClient({
       region: this.options.region,
+      requestHandler: this.agents,
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
       ...(this.options.maxAttempts ? { maxAttempts: this.options.maxAttempts } : {}),
       credentials: {
@@ -77,13 +88,13 @@ export class StsCredentialProbe {
         ...(material.sessionToken ? { sessionToken: material.sessionToken } : {}),
       },
     });
+    this.options.track?.(client);
+    // The client is not destroyed: that would close the shared connection pool.
     try {
       await client.send(new GetCallerIdentityCommand({}));
       return { verdict: 'accepted' };
     } catch (error) {
       return verdictOf(error);
-    } finally {
-      client.destroy();
     }
   }
 

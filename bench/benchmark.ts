@@ -1,0 +1,128 @@
+// Bench: the whole run, phase by phase, in one process. The 60 s expiry wait is filled with
+// the sweep and the first ceiling, which end before the first expiry; the lifecycle run and
+// the bundles (child processes) run alone afterwards.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalEngine, type LocalEngine } from '../lambdas/local/engine';
+import { measureBundles } from './bundles';
+import { measureCeiling, type CeilingRun } from './ceiling';
+import { BenchDriver } from './driver';
+import { awaitSettled, issueExpiringGrants, measureExpiryLateness } from './expiry';
+import { HttpCallCounter } from './http-calls';
+import { measurePacedRevocation, runLifecycles } from './lifecycles';
+import { buildResult, describeMachine, formatTable } from './report';
+import { measureSweep } from './sweep';
+
+const BENCH_DIR = import.meta.dirname;
+const BENCH_POLICY = join(BENCH_DIR, 'bench.policy.yaml');
+/** Bundles are built with the policy a default deployment compiles in. */
+const DEPLOYED_POLICY = resolve(BENCH_DIR, '../examples/taskbound.policy.yaml');
+const RESULT_FILE = join(BENCH_DIR, 'results', 'latest.json');
+/** Ten Task Ended a second: well under what the process can serve. */
+const PACED_END_EVERY_MS = 100;
+
+const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+async function withEngine<T>(use: (engine: LocalEngine) => Promise<T>): Promise<T> {
+  const engine = await startLocalEngine({ policyFile: BENCH_POLICY, port: 0, sweepIntervalMs: 0, print: () => undefined });
+  try {
+    return await use(engine);
+  } finally {
+    // Let in-flight handlers finish before the endpoints they call go away.
+    await engine.bus.idle();
+    await engine.stop();
+  }
+}
+
+function options(argv: readonly string[]) {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      concurrency: { type: 'string', default: '100' },
+      lifecycles: { type: 'string', default: '2000' },
+      'max-seconds': { type: 'string', default: '45' },
+      'expiring-grants': { type: 'string', default: '200' },
+      'sweep-grants': { type: 'string', default: '10000' },
+      'sweep-due': { type: 'string', default: '100' },
+    },
+  });
+  const number = (name: keyof typeof values) => {
+    const value = Number(values[name]);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+    return value;
+  };
+  return {
+    concurrency: number('concurrency'),
+    lifecycles: number('lifecycles'),
+    maxSeconds: number('max-seconds'),
+    expiringGrants: number('expiring-grants'),
+    sweepGrants: number('sweep-grants'),
+    sweepDue: number('sweep-due'),
+  };
+}
+
+export async function runBenchmark(argv: readonly string[]): Promise<void> {
+  const settings = options(argv);
+  const started = performance.now();
+  const machine = describeMachine();
+  const http = new HttpCallCounter().start();
+
+  const ceilingSettings = { concurrency: settings.concurrency, warmupMs: 1000, durationMs: 5000 };
+  const ceilings: CeilingRun[] = [];
+
+  // The expiries run down for 60 s: the sweep and a first ceiling fill that time (the engine
+  // holding the expiring grants is idle meanwhile) and must be over before the first expiry.
+  const { expiry, overlap, sweep } = await withEngine(async (engine) => {
+    const driver = new BenchDriver(engine.url);
+    try {
+      log(`issuing ${settings.expiringGrants} grants with a 60 s TTL`);
+      const expiring = await issueExpiringGrants(driver, settings.expiringGrants);
+      const firstExpiry = Math.min(...expiring.map((credential) => credential.delivery.expiresAtMs));
+      log(`while they run down: seeding ${settings.sweepGrants} active grants (${settings.sweepDue} due) and sweeping`);
+      const sweep = await withEngine((sweepEngine) => measureSweep(sweepEngine, http, { activeGrants: settings.sweepGrants, dueGrants: settings.sweepDue, seedConcurrency: 50 }));
+      log('ceiling: raw SDK calls against the embedded store');
+      ceilings.push(await measureCeiling(ceilingSettings));
+      const overlap = firstExpiry - Date.now();
+      log(`waiting for the expiries (${Math.round(overlap / 1000)} s to the first)`);
+      const expiry = await measureExpiryLateness(driver, expiring);
+      await awaitSettled(engine, expiring);
+      return { expiry, overlap, sweep };
+    } finally {
+      driver.close();
+    }
+  });
+
+  log('bundling the Lambda handlers and timing their import');
+  const bundles = await measureBundles(DEPLOYED_POLICY);
+  log(`lifecycles: ${settings.concurrency} concurrent, up to ${settings.lifecycles} or ${settings.maxSeconds} s; then ${settings.concurrency} open tasks ended at a steady pace`);
+  const { lifecycles, pacedRevocationMs } = await withEngine(async (engine) => ({
+    lifecycles: await runLifecycles(engine, http, {
+      concurrency: settings.concurrency,
+      warmupLifecycles: settings.concurrency,
+      lifecycles: settings.lifecycles,
+      maxDurationMs: settings.maxSeconds * 1000,
+    }),
+    pacedRevocationMs: await measurePacedRevocation(engine, { openTasks: settings.concurrency, endEveryMs: PACED_END_EVERY_MS }),
+  }));
+  log('ceiling again');
+  ceilings.push(await measureCeiling(ceilingSettings));
+  http.stop();
+
+  const result = buildResult({
+    machine,
+    ceilings,
+    lifecycles,
+    pacedRevocation: { latenciesMs: pacedRevocationMs, endEveryMs: PACED_END_EVERY_MS },
+    concurrency: settings.concurrency,
+    expiry,
+    overlapFinishedBeforeFirstExpiryMs: overlap,
+    sweep,
+    bundles,
+    totalSeconds: (performance.now() - started) / 1000,
+  });
+  await mkdir(join(BENCH_DIR, 'results'), { recursive: true });
+  await writeFile(RESULT_FILE, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(formatTable(result));
+  console.log(`\nwrote ${RESULT_FILE}`);
+}

@@ -1,0 +1,165 @@
+// Bench: the result in CONTRACT §8's shape (plus detail), the targets of issue 2 item 8
+// checked against it, and the table printed for people.
+import { cpus, loadavg, totalmem } from 'node:os';
+import type { CeilingRun } from './ceiling';
+import type { ExpiryRun } from './expiry';
+import type { LifecycleRun } from './lifecycles';
+import type { SweepRun } from './sweep';
+import type { BundleFigure } from './bundles';
+import { ascending, median, nearestRank, round2 } from './percentiles';
+
+export interface Machine {
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly node: string;
+  readonly platform: string;
+  readonly loadAverage1mAtStart: number;
+}
+
+export function describeMachine(): Machine {
+  return {
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: round2(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadAverage1mAtStart: round2(loadavg()[0] ?? 0),
+  };
+}
+
+export interface Measurements {
+  readonly machine: Machine;
+  readonly ceilings: readonly CeilingRun[];
+  readonly lifecycles: LifecycleRun;
+  readonly pacedRevocation: { readonly latenciesMs: readonly number[]; readonly endEveryMs: number };
+  readonly concurrency: number;
+  readonly expiry: ExpiryRun;
+  /** ms between the overlapping phases (bundles, sweep) finishing and the first expiry; negative if they ran into it. */
+  readonly overlapFinishedBeforeFirstExpiryMs: number;
+  readonly sweep: SweepRun;
+  readonly bundles: Readonly<Record<string, BundleFigure>>;
+  readonly totalSeconds: number;
+}
+
+const at = (samples: readonly number[], p: number) => round2(nearestRank(ascending(samples), p));
+const maxOf = (samples: readonly number[]) => round2(samples.reduce((max, value) => Math.max(max, value), Number.NEGATIVE_INFINITY));
+const latenessOf = (samples: readonly number[]) => ({ p50: at(samples, 50), p99: at(samples, 99), max: maxOf(samples) });
+const perLifecycle = (count: number, lifecycles: number) => round2(count / Math.max(1, lifecycles));
+
+export function buildResult(m: Measurements) {
+  const { lifecycles: life, sweep, expiry } = m;
+  const ceiling = Math.max(...m.ceilings.map((run) => run.sdkCallsPerSecond));
+  const sdkCallsPerLifecycle = perLifecycle(life.sdkCalls, life.lifecycles);
+  const efficiency = (life.lifecyclesPerSecond * sdkCallsPerLifecycle) / ceiling;
+  const revocationSamples = life.revocationLatenciesMs;
+  const revocation = { p50: at(revocationSamples, 50), p95: at(revocationSamples, 95), p99: at(revocationSamples, 99) };
+  const lateness = latenessOf(expiry.latenessMs);
+  const paced = m.pacedRevocation.latenciesMs;
+  const pacedRevocation = { p50: at(paced, 50), p95: at(paced, 95), p99: at(paced, 99), openTasks: paced.length, taskEndedEveryMs: m.pacedRevocation.endEveryMs };
+  const itemsPerDue = sweep.report.dueGrants > 0 ? sweep.report.itemsRead / sweep.report.dueGrants : 0;
+  const runtimeFixed = 3 * life.lifecycles; // two PutEvents and the first use of the credential
+  return {
+    lifecyclesPerSecond: round2(life.lifecyclesPerSecond),
+    concurrency: m.concurrency,
+    sdkCallsPerLifecycle,
+    ceilingSdkCallsPerSecond: round2(ceiling),
+    revocationLatencyMs: revocation,
+    expiryLatenessMs: lateness,
+    sweep: { activeGrants: sweep.activeGrants, dueGrants: sweep.report.dueGrants, itemsRead: sweep.report.itemsRead, ms: round2(sweep.ms) },
+    bundles: Object.fromEntries(Object.entries(m.bundles).map(([name, figure]) => [name, { bytes: figure.bytes, initMs: round2(figure.initMs) }])),
+    efficiency: round2(efficiency),
+    percentileMethod: 'nearest-rank',
+    machine: m.machine,
+    totalSeconds: round2(m.totalSeconds),
+    detail: {
+      ceiling: { runsSdkCallsPerSecond: m.ceilings.map((run) => round2(run.sdkCallsPerSecond)), taken: 'the higher run', calls: 'alternating GetItem (consistent) / PutItem of ~200-byte items, same client settings as the engine' },
+      lifecycles: {
+        measured: life.lifecycles,
+        failures: life.failures,
+        durationMs: round2(life.durationMs),
+        sdkCallsByService: life.http.calls,
+        retries: life.http.retries,
+        perLifecycle: {
+          engine: perLifecycle(life.sdkCalls - life.driverCalls, life.lifecycles),
+          engineCountedByItsOwnCounter: perLifecycle(life.engineTrackedCalls, life.lifecycles),
+          runtimeFixed: perLifecycle(runtimeFixed, life.lifecycles),
+          runtimeDeliveryPolls: perLifecycle(life.deliveryPolls, life.lifecycles),
+          runtimeRejectionProbes: perLifecycle(life.rejectionProbes, life.lifecycles),
+        },
+        efficiencyEngineCallsOnly: round2((life.lifecyclesPerSecond * perLifecycle(life.sdkCalls - life.driverCalls, life.lifecycles)) / ceiling),
+        phaseMediansMs: Object.fromEntries(Object.entries(life.phaseSamplesMs).map(([phase, samples]) => [phase, round2(median(samples))])),
+        rejectionCodes: life.rejectionCodes,
+      },
+      revocationLatencyPacedMs: pacedRevocation,
+      expiry: {
+        grants: expiry.grants,
+        aliveBeforeExpiry: expiry.aliveBeforeExpiry,
+        byKind: Object.fromEntries(Object.entries(expiry.byKind).map(([kind, samples]) => [kind, latenessOf(samples)])),
+        rejectionCodes: expiry.rejectionCodes,
+        overlapFinishedBeforeFirstExpiryMs: round2(m.overlapFinishedBeforeFirstExpiryMs),
+      },
+      sweep: {
+        itemsReadPerDueGrant: round2(itemsPerDue),
+        sdkCalls: sweep.sdkCalls,
+        sdkCallsByService: sweep.http.calls,
+        report: sweep.report,
+        seedMs: round2(sweep.seedMs),
+        nothingDue: { itemsRead: sweep.idle.report.itemsRead, dueGrants: sweep.idle.report.dueGrants, ms: round2(sweep.idle.ms) },
+      },
+      bundleInitRunsMs: Object.fromEntries(Object.entries(m.bundles).map(([name, figure]) => [name, figure.initRunsMs.map(round2)])),
+    },
+    targets: [
+      { target: 'efficiency ≥ 0.60', measured: round2(efficiency), met: efficiency >= 0.6 },
+      { target: 'revocation latency p99 < 100 ms at 100 concurrent tasks', measured: revocation.p99, met: revocation.p99 < 100 },
+      { target: 'expiry lateness p99 < 1000 ms', measured: lateness.p99, met: lateness.p99 < 1000 },
+      { target: 'sweep reads ≤ 2 items per due grant (10,000 active)', measured: round2(itemsPerDue), met: itemsPerDue <= 2 },
+    ],
+  };
+}
+
+export type BenchResult = ReturnType<typeof buildResult>;
+
+const row = (label: string, value: string | number) => `  ${label.padEnd(58)} ${value}`;
+
+/** The table a person reads after `npm run bench`. */
+export function formatTable(result: BenchResult): string {
+  const { machine, detail } = result;
+  const life = detail.lifecycles;
+  const lines = [
+    `Taskbound bench · ${machine.cpuModel} · ${machine.cores} cores · ${machine.memoryGiB} GiB · Node ${machine.node} · load ${machine.loadAverage1mAtStart} at start`,
+    `Percentiles: ${result.percentileMethod}`,
+    '',
+    'Throughput (local engine, loopback HTTP, AWS SDK)',
+    row('ceiling: SDK calls/s, embedded store only', `${result.ceilingSdkCallsPerSecond} (runs: ${detail.ceiling.runsSdkCallsPerSecond.join(', ')})`),
+    row(`lifecycles/s at concurrency ${result.concurrency}`, `${result.lifecyclesPerSecond} (${life.measured} lifecycles, ${life.failures} failed)`),
+    row('SDK calls per lifecycle (engine + runtime)', result.sdkCallsPerLifecycle),
+    row('  engine', life.perLifecycle.engine),
+    row('  runtime: PutEvents ×2 + first use', life.perLifecycle.runtimeFixed),
+    row('  runtime: delivery polls (every 25 ms)', life.perLifecycle.runtimeDeliveryPolls),
+    row('  runtime: probes until refused (every 10 ms)', life.perLifecycle.runtimeRejectionProbes),
+    row('efficiency (lifecycles/s × calls / ceiling)', `${result.efficiency} (engine calls only: ${life.efficiencyEngineCallsOnly})`),
+    row('phase medians, ms', Object.entries(life.phaseMediansMs).map(([phase, ms]) => `${phase} ${ms}`).join(' · ')),
+    '',
+    'Latency, ms',
+    row(`revocation (Task Ended accepted → refused), closed loop of ${result.concurrency}`, `p50 ${result.revocationLatencyMs.p50} · p95 ${result.revocationLatencyMs.p95} · p99 ${result.revocationLatencyMs.p99}`),
+    row(`  paced: ${detail.revocationLatencyPacedMs.openTasks} open, one ended every ${detail.revocationLatencyPacedMs.taskEndedEveryMs} ms`, `p50 ${detail.revocationLatencyPacedMs.p50} · p95 ${detail.revocationLatencyPacedMs.p95} · p99 ${detail.revocationLatencyPacedMs.p99}`),
+    row('expiry lateness (expiry → refused), all', `p50 ${result.expiryLatenessMs.p50} · p99 ${result.expiryLatenessMs.p99} · max ${result.expiryLatenessMs.max}`),
+    ...Object.entries(detail.expiry.byKind).map(([kind, figures]) => row(`  ${kind}`, `p50 ${figures.p50} · p99 ${figures.p99} · max ${figures.max}`)),
+    row('  sweep and ceiling ended before the first expiry by', `${detail.expiry.overlapFinishedBeforeFirstExpiryMs} ms`),
+    '',
+    'Sweep',
+    row('active grants / due / items read', `${result.sweep.activeGrants} / ${result.sweep.dueGrants} / ${result.sweep.itemsRead} (${detail.sweep.itemsReadPerDueGrant} per due grant)`),
+    row('one sweep', `${result.sweep.ms} ms, ${detail.sweep.sdkCalls} SDK calls`),
+    row('a sweep with nothing due', `${detail.sweep.nothingDue.ms} ms, ${detail.sweep.nothingDue.itemsRead} items read`),
+    '',
+    'Lambda bundles (esbuild as deployed; init = import in a fresh node, median of 5, excludes the Lambda runtime)',
+    ...Object.entries(result.bundles).map(([name, figure]) => row(`  ${name}`, `${(figure.bytes / 1024).toFixed(0)} KiB · init ${figure.initMs} ms`)),
+    '',
+    'Targets (issue 2 item 8)',
+    ...result.targets.map((target) => row(`  ${target.met ? 'met   ' : 'MISSED'} ${target.target}`, target.measured)),
+    '',
+    `Total ${result.totalSeconds} s`,
+  ];
+  return lines.join('\n');
+}
