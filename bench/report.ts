@@ -64,7 +64,9 @@ export function buildResult(m: Measurements) {
     concurrency: m.concurrency,
     sdkCallsPerLifecycle,
     ceilingSdkCallsPerSecond: round2(ceiling),
-    revocationLatencyMs: revocation,
+    // Headline: 100 tasks open, Task Ended arriving below saturation (what a revocation costs).
+    // The closed loop measures queueing at 100% CPU instead; it is kept in detail.
+    revocationLatencyMs: { p50: pacedRevocation.p50, p95: pacedRevocation.p95, p99: pacedRevocation.p99 },
     expiryLatenessMs: lateness,
     sweep: { activeGrants: sweep.activeGrants, dueGrants: sweep.report.dueGrants, itemsRead: sweep.report.itemsRead, ms: round2(sweep.ms) },
     bundles: Object.fromEntries(Object.entries(m.bundles).map(([name, figure]) => [name, { bytes: figure.bytes, initMs: round2(figure.initMs) }])),
@@ -92,6 +94,7 @@ export function buildResult(m: Measurements) {
         rejectionCodes: life.rejectionCodes,
       },
       revocationLatencyPacedMs: pacedRevocation,
+      revocationLatencyUnderSaturationMs: { ...revocation, closedLoopWorkers: m.concurrency },
       expiry: {
         grants: expiry.grants,
         aliveBeforeExpiry: expiry.aliveBeforeExpiry,
@@ -111,7 +114,8 @@ export function buildResult(m: Measurements) {
     },
     targets: [
       { target: 'efficiency ≥ 0.60', measured: round2(efficiency), met: efficiency >= 0.6 },
-      { target: 'revocation latency p99 < 100 ms at 100 concurrent tasks', measured: revocation.p99, met: revocation.p99 < 100 },
+      { target: 'revocation latency p99 < 100 ms at 100 concurrent tasks (open, ended below saturation)', measured: pacedRevocation.p99, met: pacedRevocation.p99 < 100 },
+      { target: 'revocation latency p99 < 100 ms in a closed loop of 100 workers at 100% CPU', measured: revocation.p99, met: revocation.p99 < 100 },
       { target: 'expiry lateness p99 < 1000 ms', measured: lateness.p99, met: lateness.p99 < 1000 },
       { target: 'sweep reads ≤ 2 items per due grant (10,000 active)', measured: round2(itemsPerDue), met: itemsPerDue <= 2 },
     ],
@@ -142,8 +146,8 @@ export function formatTable(result: BenchResult): string {
     row('phase medians, ms', Object.entries(life.phaseMediansMs).map(([phase, ms]) => `${phase} ${ms}`).join(' · ')),
     '',
     'Latency, ms',
-    row(`revocation (Task Ended accepted → refused), closed loop of ${result.concurrency}`, `p50 ${result.revocationLatencyMs.p50} · p95 ${result.revocationLatencyMs.p95} · p99 ${result.revocationLatencyMs.p99}`),
-    row(`  paced: ${detail.revocationLatencyPacedMs.openTasks} open, one ended every ${detail.revocationLatencyPacedMs.taskEndedEveryMs} ms`, `p50 ${detail.revocationLatencyPacedMs.p50} · p95 ${detail.revocationLatencyPacedMs.p95} · p99 ${detail.revocationLatencyPacedMs.p99}`),
+    row(`revocation (Task Ended accepted → refused): ${detail.revocationLatencyPacedMs.openTasks} tasks open, one ended every ${detail.revocationLatencyPacedMs.taskEndedEveryMs} ms`, `p50 ${result.revocationLatencyMs.p50} · p95 ${result.revocationLatencyMs.p95} · p99 ${result.revocationLatencyMs.p99}`),
+    row(`  under saturation: closed loop of ${result.concurrency} workers`, `p50 ${detail.revocationLatencyUnderSaturationMs.p50} · p95 ${detail.revocationLatencyUnderSaturationMs.p95} · p99 ${detail.revocationLatencyUnderSaturationMs.p99}`),
     row('expiry lateness (expiry → refused), all', `p50 ${result.expiryLatenessMs.p50} · p99 ${result.expiryLatenessMs.p99} · max ${result.expiryLatenessMs.max}`),
     ...Object.entries(detail.expiry.byKind).map(([kind, figures]) => row(`  ${kind}`, `p50 ${figures.p50} · p99 ${figures.p99} · max ${figures.max}`)),
     row('  sweep and ceiling ended before the first expiry by', `${detail.expiry.overlapFinishedBeforeFirstExpiryMs} ms`),
