@@ -22,6 +22,12 @@ export const HANDLERS = [
 ] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
+/**
+ * Every Lambda entry point under lambdas/handlers/: the routed handlers plus those that no bus
+ * route reaches (the grant table's TTL stream and Slack's interactivity URL).
+ */
+export const ENTRY_POINTS = [...HANDLERS, 'ttl-expiry-stream', 'slack-interactions'] as const;
+
 export interface Route {
   /** Rule name suffix, unique. */
   readonly name: string;

@@ -35,10 +35,11 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
       expiresAt,
     });
   } catch (error) {
-    const reason =
-      error instanceof UnissuableRequestError ? error.message : `credential issuance failed (${errorCode(error)})`;
+    const refused = error instanceof UnissuableRequestError;
+    const reason = refused ? error.message : `credential issuance failed (${errorCode(error)})`;
     logger.error('credential issuance failed', { grantId: grant.grantId, error: errorCode(error) });
-    return failIssue(deps, grant, entitlement, reason, earlier);
+    // A request the platform refused left nothing behind; anything else may have half-issued.
+    return failIssue(deps, grant, entitlement, reason, earlier, !refused);
   }
 
   await deliverStatus(deps, grant, entitlement.agent.runtimePrincipal, {
@@ -80,9 +81,18 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
   return { outcome: 'issued', grant: written.grant };
 }
 
-async function failIssue(deps: EngineDeps, grant: Grant, entitlement: Entitlement, reason: string, earlier: readonly OutboundEvent[]): Promise<IssueResult> {
+async function failIssue(
+  deps: EngineDeps,
+  grant: Grant,
+  entitlement: Entitlement,
+  reason: string,
+  earlier: readonly OutboundEvent[],
+  mayHaveIssued: boolean,
+): Promise<IssueResult> {
   // Issuance may have half-happened (a user without a key, a key without a delivery): clean up first.
-  await deps.issuers[entitlement.credentialKind].revoke({
+  // Not for a refused request: revoking a session that never existed would still spend the
+  // agent role's deny budget on it.
+  if (mayHaveIssued) await deps.issuers[entitlement.credentialKind].revoke({
     grantId: grant.grantId,
     agentId: grant.agentId,
     taskId: grant.taskId,

@@ -53,6 +53,9 @@ async function claim(deps: EngineDeps, grant: Grant, cause: RevocationCause): Pr
   const now = deps.clock.now().toISOString();
   switch (grant.state) {
     case 'verified':
+      // Said again for a redelivered trigger, in case the first run died before publishing.
+      await deps.events.publish([outbound('Grant Revoked', grant, now), outbound('Revocation Verified', grant, now)]);
+      return { outcome: 'already-revoked', grant };
     case 'denied':
     case 'failed':
       return { outcome: 'already-revoked', grant };

@@ -3,7 +3,7 @@
 import { ENGINE_ACTOR, note, openGrant, transition, type Grant } from '../domain/grant';
 import { deliverySecretName, grantIdFor } from '../domain/ids';
 import { evaluateTaskRequest, type RequestDecision } from '../domain/evaluate';
-import type { TaskStarted } from '../domain/events';
+import type { OutboundEvent, TaskStarted } from '../domain/events';
 import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { deliverStatus } from './deliver-status';
@@ -101,7 +101,12 @@ function applyDecision(grant: Grant, decision: RequestDecision, now: string, app
 
 /** A second `Task Started` for the same task: a duplicate, or one that arrived after its `Task Ended`. */
 async function handleExisting(deps: EngineDeps, existing: Grant, request: TaskStarted, now: string): Promise<StartTaskResult> {
-  if (!existing.endedBeforeStart || existing.purpose !== undefined) return { outcome: 'duplicate', grant: existing };
+  if (!existing.endedBeforeStart || existing.purpose !== undefined) {
+    // A redelivery may be Lambda retrying a run that wrote the state but failed to publish it:
+    // publish the current state again (consumers tolerate duplicates; a lost event is worse).
+    await deps.events.publish(currentStateEvents(existing, now));
+    return { outcome: 'duplicate', grant: existing };
+  }
   const reason = 'Task Started arrived after its Task Ended: nothing is issued for a finished task';
   const agent = deps.policy.agents[request.agentId];
   const recorded = {
@@ -117,4 +122,18 @@ async function handleExisting(deps: EngineDeps, existing: Grant, request: TaskSt
   if (agent) await deliverStatus(deps, written.grant, agent.runtimePrincipal, { status: 'denied', reason });
   await deps.events.publish([outbound('Grant Denied', written.grant, now, { reason })]);
   return { outcome: 'denied', grant: written.grant, reason };
+}
+
+function currentStateEvents(grant: Grant, now: string): OutboundEvent[] {
+  switch (grant.state) {
+    case 'active':
+      return [outbound('Grant Issued', grant, now)];
+    case 'pending_approval':
+      return [outbound('Grant Pending Approval', grant, now, { requiredApprovals: grant.requiredApprovals, approvers: grant.eligibleApprovers, approvalDeadline: grant.approvalDeadline })];
+    case 'denied':
+    case 'failed':
+      return [outbound('Grant Denied', grant, now)];
+    default:
+      return [];
+  }
 }

@@ -9,7 +9,7 @@ import {
   type PutEventsRequestEntry,
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 
 const MAX_ENTRIES = 10;
 const metadata = { httpStatusCode: 400 };
@@ -33,16 +33,25 @@ export function throttling(): ThrottlingException {
   return new ThrottlingException({ message: 'Rate exceeded', $metadata: metadata });
 }
 
+export interface FakeEventBridgeOptions {
+  /** Answer every EventBridgeClient in the process (clients a composition root builds), not only `client`. */
+  readonly everyClient?: boolean;
+}
+
 export class FakeEventBridge {
   readonly client = new EventBridgeClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' } });
-  readonly mock = mockClient(this.client);
+  readonly mock: AwsClientStub<EventBridgeClient>;
   readonly accepted: AcceptedEvent[] = [];
   private readonly entryFaults: EntryFault[] = [];
   private readonly callFaults: Error[] = [];
   private nextId = 1;
 
   /** `busNames`: the buses that exist (by name). */
-  constructor(private readonly busNames: readonly string[] = ['taskbound']) {
+  constructor(
+    private readonly busNames: readonly string[] = ['taskbound'],
+    options: FakeEventBridgeOptions = {},
+  ) {
+    this.mock = mockClient(options.everyClient ? EventBridgeClient : this.client);
     this.mock.on(PutEventsCommand).callsFake(async (input: PutEventsCommandInput) => this.putEvents(input));
   }
 

@@ -220,6 +220,12 @@ export class FakeIam {
     this.interceptors.set(command, queue);
   }
 
+  /** IAM's propagation catches up: every deleted access key stops authenticating now. */
+  propagateDeletions(): void {
+    const now = this.now().getTime();
+    for (const [accessKeyId, key] of this.deletedKeys) this.deletedKeys.set(accessKeyId, { ...key, usableUntil: Math.min(key.usableUntil, now) });
+  }
+
   /** The next `times` calls of `command` are throttled. */
   throttle(command: string, times = 1): void {
     this.intercept(command, () => throttling(), times);

@@ -13,7 +13,7 @@ import {
   type DeleteScheduleCommandInput,
   type GetScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 
 const metadata = { httpStatusCode: 400 };
 /** Scheduler's modelled errors carry their message twice: `message`, and `Message` as on the wire. */
@@ -28,15 +28,24 @@ export function throttling(): ThrottlingException {
 
 const validation = (message: string) => new ValidationException(fields(message));
 
+export interface FakeSchedulerOptions {
+  /** Answer every SchedulerClient in the process (clients a composition root builds), not only `client`. */
+  readonly everyClient?: boolean;
+}
+
 export class FakeScheduler {
   readonly client = new SchedulerClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' } });
-  readonly mock = mockClient(this.client);
+  readonly mock: AwsClientStub<SchedulerClient>;
   /** Schedules by `<group>/<name>`, as created. */
   readonly schedules = new Map<string, CreateScheduleCommandInput>();
   private readonly faults: Array<{ readonly command: string; readonly error: Error }> = [];
 
   /** `groups`: the schedule groups that exist (`default` always does). */
-  constructor(private readonly groups: readonly string[] = []) {
+  constructor(
+    private readonly groups: readonly string[] = [],
+    options: FakeSchedulerOptions = {},
+  ) {
+    this.mock = mockClient(options.everyClient ? SchedulerClient : this.client);
     this.mock.on(CreateScheduleCommand).callsFake(async (input: CreateScheduleCommandInput) => this.run('CreateSchedule', () => this.create(input)));
     this.mock.on(DeleteScheduleCommand).callsFake(async (input: DeleteScheduleCommandInput) => this.run('DeleteSchedule', () => this.delete(input)));
     this.mock.on(GetScheduleCommand).callsFake(async (input: GetScheduleCommandInput) => this.run('GetSchedule', () => this.get(input)));

@@ -32,7 +32,7 @@ import {
   type Tag,
   type TagResourceCommandInput,
 } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 
 const CURRENT = 'AWSCURRENT';
 const PENDING = 'AWSPENDING';
@@ -75,15 +75,21 @@ const notFound = () => new ResourceNotFoundException({ message: "Secrets Manager
 const markedForDeletion = () =>
   new InvalidRequestException({ message: "You can't perform this operation on the secret because it was marked for deletion.", $metadata: metadata });
 
+export interface FakeSecretsManagerOptions {
+  /** Answer every SecretsManagerClient in the process (clients a composition root builds), not only `client`. */
+  readonly everyClient?: boolean;
+}
+
 export class FakeSecretsManager {
-  /** Pass this client to the adapter under test; only it is mocked. */
+  /** Pass this client to the adapter under test; unless `everyClient`, only it is mocked. */
   readonly client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' } });
-  readonly mock = mockClient(this.client);
+  readonly mock: AwsClientStub<SecretsManagerClient>;
   readonly secrets = new Map<string, FakeSecret>();
   private readonly faults: Array<{ readonly command: string; readonly error: Error }> = [];
   private readonly rotations = new Map<string, RotationSetup | undefined>();
 
-  constructor() {
+  constructor(options: FakeSecretsManagerOptions = {}) {
+    this.mock = mockClient(options.everyClient ? SecretsManagerClient : this.client);
     this.on(CreateSecretCommand, (input) => this.createSecret(input));
     this.on(PutSecretValueCommand, (input) => this.putSecretValue(input));
     this.on(GetSecretValueCommand, (input) => this.getSecretValue(input));
@@ -101,11 +107,16 @@ export class FakeSecretsManager {
     this.faults.push({ command, error });
   }
 
-  /** Adds a secret as if created elsewhere, e.g. a brokered secret with a rotation function. */
-  seed(name: string, secretString: string, rotation?: RotationSetup): FakeSecret {
+  /**
+   * Adds a secret as if created elsewhere, e.g. a brokered secret with a rotation function.
+   * Given a full ARN (`...:secret:<name>-<6 characters>`, as a policy names it), keeps that ARN.
+   */
+  seed(nameOrArn: string, secretString: string, rotation?: RotationSetup): FakeSecret {
+    const nameInArn = /^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:(.+)-[A-Za-z0-9]{6}$/.exec(nameOrArn)?.[1];
+    const name = nameInArn ?? nameOrArn;
     const secret: FakeSecret = {
       name,
-      arn: this.arnFor(name),
+      arn: nameInArn ? nameOrArn : this.arnFor(name),
       tags: [],
       versions: [{ versionId: randomUUID(), secretString, stages: [CURRENT] }],
       ...(rotation ? { rotationLambdaArn: rotation.lambdaArn, rotationEnabled: true } : {}),

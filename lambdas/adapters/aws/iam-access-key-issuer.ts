@@ -89,8 +89,9 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
       if (!key?.AccessKeyId || !key.SecretAccessKey) throw new TaskboundError('IAM CreateAccessKey answered without a key');
       return { kind: 'aws-iam-access-key', accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey, principalArn, expiresAt: request.expiresAt };
     } catch (error) {
-      // The user must not outlive a failed issue; if this teardown fails too, orphan reconciliation finds the user.
-      await this.teardown(userName).catch(() => undefined);
+      // The user must not outlive a failed issue (revoke waits out a user IAM cannot see yet);
+      // if this fails too, orphan reconciliation finds the user.
+      await this.revoke({ grantId: request.grantId, agentId: request.agentId, taskId: request.taskId, kind: request.kind }).catch(() => undefined);
       throw asUnissuable(error);
     }
   }
