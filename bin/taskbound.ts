@@ -1,7 +1,10 @@
 #!/usr/bin/env -S npx tsx
 // CLI entry: `taskbound` (CONTRACT §7). Builds the program over real AWS clients and exits with its code.
-import { connect } from '../cli/clients';
-import { runCli } from '../cli/program';
+// The SDK's Node-version notice would print on every command; it is silenced before the SDK loads.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const { connect } = await import('../cli/clients');
+const { runCli } = await import('../cli/program');
 
 const io = {
   out: (line: string) => process.stdout.write(`${line}\n`),
