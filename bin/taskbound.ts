@@ -1,6 +1,8 @@
 #!/usr/bin/env -S npx tsx
 // CLI entry: `taskbound` (CONTRACT §7). Builds the program over real AWS clients and exits with its code.
 // The SDK's Node-version notice would print on every command; it is silenced before the SDK loads.
+export {};
+
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const { connect } = await import('../cli/clients');
