@@ -87,3 +87,17 @@ describe('handlers under malformed input', () => {
     expect((await invoke(handlers, 'task-started', envelope('Task Started', taskStarted()))).outcome).toBe('issued');
   });
 });
+
+describe('events naming a grant that does not exist', () => {
+  it('are refused, recorded and said on the bus, and change nothing', async () => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+    const ghost = 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa';
+    const decided = await invoke(handlers, 'grant-decision', envelope('Grant Decision', { grantId: ghost, decision: 'approve', approver: 'lead@example.com', reason: 'ok' }));
+    const revoked = await invoke(handlers, 'revoke-requested', envelope('Grant Revocation Requested', { grantId: ghost, by: 'secops@example.com', reason: 'cleanup' }));
+    expect([decided.outcome, revoked.outcome]).toEqual(['not-found', 'not-found']);
+    expect(engine.store.rejected.map((entry) => entry.detailType)).toEqual(['Grant Decision', 'Grant Revocation Requested']);
+    expect(engine.events.of('Grant Decision Refused').map((event) => event.detail.grantId)).toEqual([ghost, ghost]);
+    expect(engine.store.all()).toEqual([]);
+  });
+});
