@@ -4,22 +4,11 @@ import path from 'node:path';
 import type { BuildOptions } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
 import { parsePolicy } from '../lambdas/domain/policy-file';
+import { ENTRY_POINTS } from '../lambdas/routes';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 
 /** Every Lambda entry point under lambdas/handlers/, one bundle each. */
-export const ENGINE_HANDLERS = [
-  'task-started',
-  'task-ended',
-  'grant-decision',
-  'credential-leaked',
-  'agent-status',
-  'revoke-requested',
-  'expire-grant',
-  'ttl-expiry-stream',
-  'sweep',
-  'alerts',
-  'slack-interactions',
-] as const;
+export const ENGINE_HANDLERS = ENTRY_POINTS;
 export type EngineHandler = (typeof ENGINE_HANDLERS)[number];
 
 /** The repository root (this file lives in lib/). */

@@ -42,8 +42,8 @@ const SIGNATURE_MISMATCH =
 const incomplete = (message: string): SigV4Failure => ({ ok: false, code: 'IncompleteSignature', message });
 const mismatch = (message = SIGNATURE_MISMATCH): SigV4Failure => ({ ok: false, code: 'SignatureDoesNotMatch', message });
 
-/** Node's hash and HMAC in the shape the smithy signer expects. */
-class NodeSha256 {
+/** Node's hash and HMAC in the shape the smithy signer expects (tests sign with it too). */
+export class NodeSha256 {
   private readonly hash: Hash | Hmac;
 
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {

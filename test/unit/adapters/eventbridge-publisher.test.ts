@@ -6,6 +6,7 @@ import { grantIdFor } from '../../../lambdas/domain/ids';
 import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
 import { openEventBus, type EventBus, type EventEnvelope } from '../../../lambdas/local/event-bus';
 import { createEventBridgeService } from '../../../lambdas/local/eventbridge-service';
+import { localClientConfig } from '../../../lambdas/local/sdk-clients';
 import { FakeEventBridge, throttling } from '../../helpers/fake-eventbridge';
 
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -136,7 +137,7 @@ describe('EventBridgePublisher against the local engine', () => {
     received = [];
     bus.subscribe((envelope) => received.push(envelope));
     server = await startAwsProtocolServer({ services: [createEventBridgeService(bus)] });
-    client = new EventBridgeClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+    client = new EventBridgeClient(localClientConfig(server.url));
   });
   afterEach(async () => {
     client.destroy();

@@ -1,69 +1,21 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StsCredentialProbe } from '../../../lambdas/adapters/aws/sts-credential-probe';
 import { LocalCredentialIssuer } from '../../../lambdas/adapters/local/local-credential-issuer';
 import type { CredentialKind } from '../../../lambdas/domain/policy';
-import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
-import { LocalCredentialAuthority } from '../../../lambdas/local/credential-authority';
-import { startEmbeddedStore, type EmbeddedStore } from '../../../lambdas/local/embedded-store';
-import { createStsService } from '../../../lambdas/local/sts-service';
-import type { IssueRequest, RevokeTarget } from '../../../lambdas/ports';
+import type { RevokeTarget } from '../../../lambdas/ports';
+import { useEmbeddedStore } from '../../helpers/embedded-store-fixture';
+import { issueRequest, LOCAL_STS_GRANT as GRANT, startLocalSts } from '../../helpers/local-sts';
+import { SteppingClock } from '../../helpers/stepping-clock';
 
-class SteppingClock {
-  private offsetMs = 0;
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-  advance(ms: number): void {
-    this.offsetMs += ms;
-  }
-}
-
-const GRANT = 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa';
-
-let store: EmbeddedStore;
-let documents: DynamoDBDocumentClient;
-let tables = 0;
-const servers: RunningServer[] = [];
-
-beforeAll(async () => {
-  store = await startEmbeddedStore();
-  documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: store.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  );
-});
-
-afterAll(async () => {
-  await Promise.all(servers.map((server) => server.close()));
-  documents.destroy();
-  await store.close();
-});
+const store = useEmbeddedStore();
 
 async function issuerFor(kind: CredentialKind, options: { lagMs?: number; attempts?: number } = {}) {
   const clock = new SteppingClock();
-  const authority = new LocalCredentialAuthority({
-    client: documents,
-    tableName: `issuer-credentials-${++tables}`,
-    clock,
-    accessKeyRevocationLagMs: options.lagMs ?? 0,
-  });
-  await authority.start();
-  const server = await startAwsProtocolServer({ services: [createStsService({ authority, clock })] });
-  servers.push(server);
+  const { authority, server } = await startLocalSts(store, { clock, accessKeyRevocationLagMs: options.lagMs ?? 0 });
   const probe = new StsCredentialProbe({ region: 'us-east-1', endpoint: server.url, maxAttempts: 1, sleep: async (ms) => clock.advance(ms) });
   const issuer = new LocalCredentialIssuer({ kind, authority, probe, probeSchedule: { attempts: options.attempts ?? 1, delayMs: 1000 } });
-  const request = (ttlSeconds = 900): IssueRequest => ({
-    grantId: GRANT,
-    taskId: 't-1',
-    agentId: 'release-bot',
-    kind,
-    statements: [],
-    brokeredSecretArns: [],
-    ttlSeconds,
-    expiresAt: new Date(clock.now().getTime() + ttlSeconds * 1000),
-  });
-  const target: RevokeTarget = { grantId: GRANT, agentId: 'release-bot', taskId: 't-1', kind };
+  const request = (ttlSeconds = 900) => issueRequest(kind, clock, { ttlSeconds });
+  const target: RevokeTarget = { grantId: GRANT, agentId: 'release-bot', taskId: 'task-1', kind };
   return { clock, issuer, request, target };
 }
 

@@ -19,6 +19,7 @@ import {
 } from '../../../lambdas/adapters/aws/secrets-manager-delivery-vault';
 import { deliverySecretName, grantIdFor } from '../../../lambdas/domain/ids';
 import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
+import { localClientConfig } from '../../../lambdas/local/sdk-clients';
 import { createSecretsManagerService, type SecretsManagerService } from '../../../lambdas/local/secrets-manager-service';
 import type { Delivery, DeliveryPayload } from '../../../lambdas/ports';
 import { FakeSecretsManager, throttling } from '../../helpers/fake-secrets-manager';
@@ -302,7 +303,7 @@ describe('SecretsManagerDeliveryVault against the local engine', () => {
   beforeEach(async () => {
     service = await createSecretsManagerService();
     server = await startAwsProtocolServer({ services: [service] });
-    client = new SecretsManagerClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+    client = new SecretsManagerClient(localClientConfig(server.url));
     vault = new SecretsManagerDeliveryVault(client, OPTIONS);
   });
   afterEach(async () => {

@@ -6,6 +6,7 @@ import {
   SecretsManagerRotator,
 } from '../../../lambdas/adapters/aws/secrets-manager-rotator';
 import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
+import { localClientConfig } from '../../../lambdas/local/sdk-clients';
 import { createSecretsManagerService, type SecretsManagerService } from '../../../lambdas/local/secrets-manager-service';
 import { FakeSecretsManager, throttling } from '../../helpers/fake-secrets-manager';
 
@@ -94,7 +95,7 @@ describe('SecretsManagerRotator against the local engine', () => {
   async function start(onRotate?: () => string): Promise<SecretsManagerRotator> {
     service = await createSecretsManagerService(onRotate ? { onRotate } : {});
     server = await startAwsProtocolServer({ services: [service] });
-    client = new SecretsManagerClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+    client = new SecretsManagerClient(localClientConfig(server.url));
     return new SecretsManagerRotator(client, { confirmation: CONFIRMATION, sleep: async () => undefined });
   }
 

@@ -1,23 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StsCredentialProbe } from '../../../lambdas/adapters/aws/sts-credential-probe';
 import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
-import { LocalCredentialAuthority } from '../../../lambdas/local/credential-authority';
-import { startEmbeddedStore, type EmbeddedStore } from '../../../lambdas/local/embedded-store';
 import type { AwsResponse, AwsService } from '../../../lambdas/local/protocol';
-import { createStsService, stsError } from '../../../lambdas/local/sts-service';
+import { stsError } from '../../../lambdas/local/sts-service';
 import type { IssueRequest } from '../../../lambdas/ports';
-
-class SteppingClock {
-  private offsetMs = 0;
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-  advance(ms: number): void {
-    this.offsetMs += ms;
-  }
-}
+import { useEmbeddedStore } from '../../helpers/embedded-store-fixture';
+import { issueRequest, LOCAL_STS_GRANT as GRANT, startLocalSts } from '../../helpers/local-sts';
+import { SteppingClock } from '../../helpers/stepping-clock';
 
 /** An STS that answers every request with the next scripted response. */
 function scriptedSts(responses: AwsResponse[]): AwsService {
@@ -29,49 +18,19 @@ function scriptedSts(responses: AwsResponse[]): AwsService {
 }
 
 const SOME_KEY = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
-const GRANT = 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa';
 
-let store: EmbeddedStore;
-let documents: DynamoDBDocumentClient;
-let tables = 0;
-const servers: RunningServer[] = [];
-
-beforeAll(async () => {
-  store = await startEmbeddedStore();
-  documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: store.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  );
-});
-
-afterAll(async () => {
-  await Promise.all(servers.map((server) => server.close()));
-  documents.destroy();
-  await store.close();
-});
+const store = useEmbeddedStore();
 
 async function localEngine(accessKeyRevocationLagMs = 0) {
   const clock = new SteppingClock();
-  const authority = new LocalCredentialAuthority({ client: documents, tableName: `probe-credentials-${++tables}`, clock, accessKeyRevocationLagMs });
-  await authority.start();
-  const server = await startAwsProtocolServer({ services: [createStsService({ authority, clock })] });
-  servers.push(server);
-  const issue = (kind: IssueRequest['kind'], ttlSeconds = 900) =>
-    authority.issue({
-      grantId: GRANT,
-      taskId: 't-1',
-      agentId: 'release-bot',
-      kind,
-      statements: [],
-      brokeredSecretArns: [],
-      ttlSeconds,
-      expiresAt: new Date(clock.now().getTime() + ttlSeconds * 1000),
-    });
+  const { authority, server } = await startLocalSts(store, { clock, accessKeyRevocationLagMs });
+  const issue = (kind: IssueRequest['kind'], ttlSeconds = 900) => authority.issue(issueRequest(kind, clock, { ttlSeconds }));
   return { clock, authority, server, issue };
 }
 
 async function scriptedServer(responses: AwsResponse[]): Promise<RunningServer> {
   const server = await startAwsProtocolServer({ services: [scriptedSts(responses)] });
-  servers.push(server);
+  store.servers.push(server);
   return server;
 }
 

@@ -1,46 +1,20 @@
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { expiryMarkerKey, grantKey, GRANT_TABLE } from '../../../lambdas/adapters/aws/grant-table';
+import { grantTableCreateInput } from '../../../lambdas/adapters/aws/grant-table-definition';
 import { TtlMarkerExpiry } from '../../../lambdas/adapters/aws/ttl-marker-expiry';
 import { grantIdFor } from '../../../lambdas/domain/ids';
-import { startEmbeddedStore, type EmbeddedStore } from '../../../lambdas/local/embedded-store';
+import { useEmbeddedStore } from '../../helpers/embedded-store-fixture';
 
 const GRANT = grantIdFor('release-bot', 'task-1');
 
-let store: EmbeddedStore;
-let client: DynamoDBClient;
-let documents: DynamoDBDocumentClient;
-let tables = 0;
+const store = useEmbeddedStore();
 
-beforeAll(async () => {
-  store = await startEmbeddedStore();
-  client = new DynamoDBClient({ endpoint: store.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  documents = DynamoDBDocumentClient.from(client);
-});
-
-afterAll(async () => {
-  client.destroy();
-  await store.close();
-});
-
-/** A table with the grant table's keys: all the marker needs. */
+/** A fresh grant table: the marker lives in it beside the grant. */
 async function createGrantTable(): Promise<string> {
-  const tableName = `grants-${++tables}`;
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: GRANT_TABLE.partitionKey, AttributeType: 'S' },
-        { AttributeName: GRANT_TABLE.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: GRANT_TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: GRANT_TABLE.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  const tableName = store.freshTableName();
+  await store.client.send(new CreateTableCommand(grantTableCreateInput(tableName)));
   return tableName;
 }
 
@@ -50,15 +24,15 @@ describe('TtlMarkerExpiry', () => {
 
   beforeEach(async () => {
     tableName = await createGrantTable();
-    expiry = new TtlMarkerExpiry(documents, { tableName });
+    expiry = new TtlMarkerExpiry(store.documents, { tableName });
   });
 
-  const marker = async () => (await documents.send(new GetCommand({ TableName: tableName, Key: expiryMarkerKey(GRANT) }))).Item;
+  const marker = async () => (await store.documents.send(new GetCommand({ TableName: tableName, Key: expiryMarkerKey(GRANT) }))).Item;
 
   it('writes the marker the TTL stream handler recognises, expiring at the grant’s expiry rounded up to the second', async () => {
     await expiry.scheduleExpiry(GRANT, new Date('2030-01-01T00:15:00.250Z'));
 
-    const raw = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: `GRANT#${GRANT}` }, sk: { S: 'EXPIRY' } } }));
+    const raw = await store.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: `GRANT#${GRANT}` }, sk: { S: 'EXPIRY' } } }));
     expect(raw.Item).toEqual({
       pk: { S: `GRANT#${GRANT}` },
       sk: { S: 'EXPIRY' },
@@ -76,18 +50,18 @@ describe('TtlMarkerExpiry', () => {
   });
 
   it('cancels by leaving the marker to TTL (its late firing is a no-op) and touches nothing else', async () => {
-    await documents.send(new PutCommand({ TableName: tableName, Item: { ...grantKey(GRANT), grantId: GRANT, state: 'active' } }));
+    await store.documents.send(new PutCommand({ TableName: tableName, Item: { ...grantKey(GRANT), grantId: GRANT, state: 'active' } }));
     await expiry.scheduleExpiry(GRANT, new Date('2030-01-01T00:15:00Z'));
 
     await expiry.cancelExpiry(GRANT);
     await expiry.cancelExpiry(GRANT);
 
     expect((await marker())?.[GRANT_TABLE.ttlAttribute]).toBe(Date.parse('2030-01-01T00:15:00Z') / 1000);
-    expect((await documents.send(new GetCommand({ TableName: tableName, Key: grantKey(GRANT) }))).Item).toMatchObject({ state: 'active' });
+    expect((await store.documents.send(new GetCommand({ TableName: tableName, Key: grantKey(GRANT) }))).Item).toMatchObject({ state: 'active' });
   });
 
   it('surfaces a write that failed', async () => {
-    const nowhere = new TtlMarkerExpiry(documents, { tableName: 'no-such-table' });
+    const nowhere = new TtlMarkerExpiry(store.documents, { tableName: 'no-such-table' });
     await expect(nowhere.scheduleExpiry(GRANT, new Date('2030-01-01T00:15:00Z'))).rejects.toThrow(/not found|ResourceNotFound/i);
   });
 });

@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
 import { createDynamoDbProxyService } from '../../../lambdas/local/dynamodb-proxy-service';
 import { startEmbeddedStore, type EmbeddedStore } from '../../../lambdas/local/embedded-store';
+import { localClientConfig } from '../../../lambdas/local/sdk-clients';
+import { createPkTable } from '../../helpers/pk-table';
 
 describe('dynamodb proxy service', () => {
   let store: EmbeddedStore;
@@ -12,7 +14,7 @@ describe('dynamodb proxy service', () => {
   beforeEach(async () => {
     store = await startEmbeddedStore();
     server = await startAwsProtocolServer({ services: [createDynamoDbProxyService(store.endpoint)] });
-    client = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+    client = new DynamoDBClient(localClientConfig(server.url));
   });
   afterEach(async () => {
     client.destroy();
@@ -42,14 +44,7 @@ describe('dynamodb proxy service', () => {
   });
 
   it('relays the store errors the SDK maps, such as a failed condition', async () => {
-    await client.send(
-      new CreateTableCommand({
-        TableName: 'grants',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createPkTable(client, 'grants');
     const put = () => client.send(new PutItemCommand({ TableName: 'grants', Item: { pk: { S: 'a' } }, ConditionExpression: 'attribute_not_exists(pk)' }));
     await put();
     await expect(put()).rejects.toBeInstanceOf(ConditionalCheckFailedException);
@@ -59,7 +54,7 @@ describe('dynamodb proxy service', () => {
   it('answers InternalServerError when the store is gone', async () => {
     await store.close();
     store = { endpoint: store.endpoint, close: async () => undefined };
-    const offline = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+    const offline = new DynamoDBClient({ ...localClientConfig(server.url), maxAttempts: 1 });
     await expect(offline.send(new GetItemCommand({ TableName: 'grants', Key: { pk: { S: 'a' } } }))).rejects.toMatchObject({ name: 'InternalServerError' });
     offline.destroy();
   });

@@ -2,24 +2,14 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../../lambdas/local/embedded-store';
 import { openJournal } from '../../../lambdas/local/journal';
+import { localClientConfig } from '../../../lambdas/local/sdk-clients';
+import { createPkTable } from '../../helpers/pk-table';
 
-const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' };
-const clientFor = (endpoint: string) => new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
-
-async function createTable(client: DynamoDBClient, name: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-}
+const clientFor = (endpoint: string) => new DynamoDBClient(localClientConfig(endpoint));
 
 /** Runs the fixture until it reports its writes, then kills it with SIGKILL. */
 function writeThenKill(dataDir: string): Promise<void> {
@@ -47,7 +37,7 @@ describe('embedded store', () => {
   it('keeps tables and items across close and reopen over the same data directory', async () => {
     const first = await startEmbeddedStore({ dataDir });
     const writer = clientFor(first.endpoint);
-    await createTable(writer, 'grants');
+    await createPkTable(writer, 'grants');
     await writer.send(new PutItemCommand({ TableName: 'grants', Item: { pk: { S: 'GRANT#1' }, state: { S: 'active' } } }));
     writer.destroy();
     await first.close();
@@ -64,7 +54,7 @@ describe('embedded store', () => {
   it('keeps nothing when it has no data directory', async () => {
     const first = await startEmbeddedStore();
     const writer = clientFor(first.endpoint);
-    await createTable(writer, 'grants');
+    await createPkTable(writer, 'grants');
     writer.destroy();
     await first.close();
 

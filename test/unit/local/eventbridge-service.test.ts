@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
 import { openEventBus, type EventBus, type EventEnvelope } from '../../../lambdas/local/event-bus';
 import { createEventBridgeService } from '../../../lambdas/local/eventbridge-service';
+import { localClientConfig } from '../../../lambdas/local/sdk-clients';
 
 const valid = (overrides: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry => ({
   EventBusName: 'taskbound',
@@ -24,7 +25,7 @@ describe('eventbridge service', () => {
 
   async function serve(target: EventBus): Promise<void> {
     server = await startAwsProtocolServer({ services: [createEventBridgeService(target)] });
-    client = new EventBridgeClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+    client = new EventBridgeClient(localClientConfig(server.url));
   }
 
   beforeEach(async () => {

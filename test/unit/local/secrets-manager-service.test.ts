@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
+import { localClientConfig } from '../../../lambdas/local/sdk-clients';
 import { createSecretsManagerService, type SecretsManagerServiceOptions, type SecretsManagerService } from '../../../lambdas/local/secrets-manager-service';
 
 const DAY_MS = 86_400_000;
@@ -33,7 +34,7 @@ describe('secrets manager service', () => {
   async function start(options: Omit<SecretsManagerServiceOptions, 'dataDir' | 'now'> = {}): Promise<void> {
     service = await createSecretsManagerService({ dataDir, now: () => clock, ...options });
     server = await startAwsProtocolServer({ services: [service] });
-    client = new SecretsManagerClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+    client = new SecretsManagerClient(localClientConfig(server.url));
   }
 
   async function stop(): Promise<void> {

@@ -1,31 +1,12 @@
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AwsRequest } from '../../../lambdas/local/protocol';
-import { verifySigV4 } from '../../../lambdas/local/sigv4';
+import { NodeSha256, verifySigV4 } from '../../../lambdas/local/sigv4';
 
 const SUITE = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 const SUITE_TIME = new Date('2015-08-30T12:36:00Z');
 const secretFor = (accessKeyId: string) => (accessKeyId === SUITE.accessKeyId ? SUITE.secretAccessKey : undefined);
-
-class TestSha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
-function toBytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data);
-  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-}
 
 /** A request exactly as the AWS SigV4 test suite writes it: signed headers only, no body hash header. */
 function suiteRequest(method: string, authorization: string, query = ''): AwsRequest {
@@ -58,7 +39,7 @@ async function signed(request: Unsigned, options: { signingDate?: Date; sessionT
     },
     region: 'us-east-1',
     service: 'sts',
-    sha256: TestSha256,
+    sha256: NodeSha256,
     applyChecksum: options.declarePayloadHash ?? true,
   });
   const body = request.body ?? '';
@@ -207,7 +188,7 @@ describe('verifySigV4', () => {
 
   describe('presigned URLs', () => {
     async function presigned(expiresIn: number): Promise<AwsRequest> {
-      const signer = new SignatureV4({ credentials: SUITE, region: 'us-east-1', service: 'sts', sha256: TestSha256 });
+      const signer = new SignatureV4({ credentials: SUITE, region: 'us-east-1', service: 'sts', sha256: NodeSha256 });
       const result = await signer.presign(
         {
           method: 'GET',

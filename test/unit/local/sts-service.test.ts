@@ -1,72 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CredentialKind } from '../../../lambdas/domain/policy';
-import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
-import { LocalCredentialAuthority } from '../../../lambdas/local/credential-authority';
-import { startEmbeddedStore, type EmbeddedStore } from '../../../lambdas/local/embedded-store';
-import { createStsService } from '../../../lambdas/local/sts-service';
-import type { CredentialMaterial, IssueRequest } from '../../../lambdas/ports';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../../lambdas/local/aws-protocol-server';
+import type { CredentialMaterial } from '../../../lambdas/ports';
+import { useEmbeddedStore } from '../../helpers/embedded-store-fixture';
+import { issueRequest, startLocalSts } from '../../helpers/local-sts';
+import { SteppingClock } from '../../helpers/stepping-clock';
 
-/** Real time plus an offset the test moves: the SDK signs with the real clock. */
-class SteppingClock {
-  private offsetMs = 0;
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-  advance(ms: number): void {
-    this.offsetMs += ms;
-  }
-}
-
-let store: EmbeddedStore;
-let documents: DynamoDBDocumentClient;
-let tableCount = 0;
-
-beforeAll(async () => {
-  store = await startEmbeddedStore();
-  documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: store.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  );
-});
-
-afterAll(async () => {
-  documents.destroy();
-  await store.close();
-});
-
-interface Engine {
-  readonly authority: LocalCredentialAuthority;
-  readonly server: RunningServer;
-}
-
-const running: RunningServer[] = [];
-
-async function startEngine(tableName: string, clock: SteppingClock, accessKeyRevocationLagMs = 0): Promise<Engine> {
-  const authority = new LocalCredentialAuthority({ client: documents, tableName, clock, accessKeyRevocationLagMs });
-  await authority.start();
-  const server = await startAwsProtocolServer({ services: [createStsService({ authority, clock })] });
-  running.push(server);
-  return { authority, server };
-}
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((server) => server.close()));
-});
-
-function request(kind: CredentialKind, clock: SteppingClock, grantId = 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa', ttlSeconds = 900): IssueRequest {
-  return {
-    grantId,
-    taskId: 'task-1',
-    agentId: 'release-bot',
-    kind,
-    statements: [],
-    brokeredSecretArns: [],
-    ttlSeconds,
-    expiresAt: new Date(clock.now().getTime() + ttlSeconds * 1000),
-  };
-}
+const store = useEmbeddedStore();
 
 async function callerIdentity(server: RunningServer, credentials: CredentialMaterial) {
   const client = new STSClient({ region: 'us-east-1', endpoint: server.url, credentials, maxAttempts: 1 });
@@ -93,12 +34,14 @@ describe('the local STS endpoint', () => {
 
   beforeEach(() => {
     clock = new SteppingClock();
-    tableName = `taskbound-local-credentials-${++tableCount}`;
+    tableName = store.freshTableName();
   });
 
+  const startEngine = (accessKeyRevocationLagMs = 0) => startLocalSts(store, { clock, tableName, accessKeyRevocationLagMs });
+
   it('answers GetCallerIdentity for an issued session with its assumed-role identity', async () => {
-    const { authority, server } = await startEngine(tableName, clock);
-    const issued = await authority.issue(request('aws-sts-session', clock));
+    const { authority, server } = await startEngine();
+    const issued = await authority.issue(issueRequest('aws-sts-session', clock));
 
     const identity = await callerIdentity(server, issued);
 
@@ -113,8 +56,8 @@ describe('the local STS endpoint', () => {
   });
 
   it('answers GetCallerIdentity for an issued access key with its IAM user', async () => {
-    const { authority, server } = await startEngine(tableName, clock);
-    const issued = await authority.issue(request('aws-iam-access-key', clock));
+    const { authority, server } = await startEngine();
+    const issued = await authority.issue(issueRequest('aws-iam-access-key', clock));
 
     const identity = await callerIdentity(server, issued);
 
@@ -128,8 +71,8 @@ describe('the local STS endpoint', () => {
   });
 
   it('rejects a revoked session as an invalid client token', async () => {
-    const { authority, server } = await startEngine(tableName, clock);
-    const issued = await authority.issue(request('aws-sts-session', clock));
+    const { authority, server } = await startEngine();
+    const issued = await authority.issue(issueRequest('aws-sts-session', clock));
 
     expect(await authority.revokeGrant('g-aaaaaaaaaaaaaaaaaaaaaaaaaa')).toBe('revoked');
 
@@ -141,8 +84,8 @@ describe('the local STS endpoint', () => {
   });
 
   it('rejects an expired session as an expired token', async () => {
-    const { authority, server } = await startEngine(tableName, clock);
-    const issued = await authority.issue(request('aws-sts-session', clock, 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa', 60));
+    const { authority, server } = await startEngine();
+    const issued = await authority.issue(issueRequest('aws-sts-session', clock, { ttlSeconds: 60 }));
 
     clock.advance(61_000);
 
@@ -154,8 +97,8 @@ describe('the local STS endpoint', () => {
   });
 
   it('rejects a request signed with the wrong secret key', async () => {
-    const { authority, server } = await startEngine(tableName, clock);
-    const issued = await authority.issue(request('aws-iam-access-key', clock));
+    const { authority, server } = await startEngine();
+    const issued = await authority.issue(issueRequest('aws-iam-access-key', clock));
 
     const failure = await failureOf(server, { accessKeyId: issued.accessKeyId, secretAccessKey: `${issued.secretAccessKey.slice(0, 39)}x` });
 
@@ -164,7 +107,7 @@ describe('the local STS endpoint', () => {
   });
 
   it('rejects an access key it never issued', async () => {
-    const { server } = await startEngine(tableName, clock);
+    const { server } = await startEngine();
 
     const failure = await failureOf(server, { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
 
@@ -172,8 +115,8 @@ describe('the local STS endpoint', () => {
   });
 
   it('rejects a session used without its token, or with another token', async () => {
-    const { authority, server } = await startEngine(tableName, clock);
-    const issued = await authority.issue(request('aws-sts-session', clock));
+    const { authority, server } = await startEngine();
+    const issued = await authority.issue(issueRequest('aws-sts-session', clock));
     const { sessionToken: _token, ...withoutToken } = issued;
 
     expect(await failureOf(server, withoutToken)).toMatchObject({ name: 'InvalidClientTokenId' });
@@ -181,15 +124,15 @@ describe('the local STS endpoint', () => {
   });
 
   it('rejects an access key presented with a session token', async () => {
-    const { authority, server } = await startEngine(tableName, clock);
-    const issued = await authority.issue(request('aws-iam-access-key', clock));
+    const { authority, server } = await startEngine();
+    const issued = await authority.issue(issueRequest('aws-iam-access-key', clock));
 
     expect(await failureOf(server, { ...issued, sessionToken: 'AQoDYXdzEJr-made-up' })).toMatchObject({ name: 'InvalidClientTokenId' });
   });
 
   it('keeps a revoked access key working for the revocation lag, then rejects it', async () => {
-    const { authority, server } = await startEngine(tableName, clock, 5000);
-    const issued = await authority.issue(request('aws-iam-access-key', clock));
+    const { authority, server } = await startEngine(5000);
+    const issued = await authority.issue(issueRequest('aws-iam-access-key', clock));
 
     await authority.revokeGrant('g-aaaaaaaaaaaaaaaaaaaaaaaaaa');
     clock.advance(4000);
@@ -201,8 +144,8 @@ describe('the local STS endpoint', () => {
   });
 
   it('kills a revoked session at once, whatever the access key lag', async () => {
-    const { authority, server } = await startEngine(tableName, clock, 5000);
-    const issued = await authority.issue(request('aws-sts-session', clock));
+    const { authority, server } = await startEngine(5000);
+    const issued = await authority.issue(issueRequest('aws-sts-session', clock));
 
     await authority.revokeGrant('g-aaaaaaaaaaaaaaaaaaaaaaaaaa');
 
@@ -210,13 +153,13 @@ describe('the local STS endpoint', () => {
   });
 
   it('still knows issued and revoked credentials after a restart on the same table', async () => {
-    const first = await startEngine(tableName, clock);
-    const kept = await first.authority.issue(request('aws-iam-access-key', clock, 'g-bbbbbbbbbbbbbbbbbbbbbbbbbb'));
-    const revoked = await first.authority.issue(request('aws-sts-session', clock, 'g-cccccccccccccccccccccccccc'));
+    const first = await startEngine();
+    const kept = await first.authority.issue(issueRequest('aws-iam-access-key', clock, { grantId: 'g-bbbbbbbbbbbbbbbbbbbbbbbbbb' }));
+    const revoked = await first.authority.issue(issueRequest('aws-sts-session', clock, { grantId: 'g-cccccccccccccccccccccccccc' }));
     await first.authority.revokeGrant('g-cccccccccccccccccccccccccc');
     await first.server.close();
 
-    const second = await startEngine(tableName, clock);
+    const second = await startEngine();
 
     expect((await callerIdentity(second.server, kept)).Arn).toBe('arn:aws:iam::000000000000:user/taskbound/taskbound-g-bbbbbbbbbbbbbbbbbbbbbbbbbb');
     expect(await failureOf(second.server, revoked)).toMatchObject({ name: 'InvalidClientTokenId' });
@@ -226,19 +169,19 @@ describe('the local STS endpoint', () => {
   });
 
   it('keeps only a hash of a session token in its table', async () => {
-    const { authority } = await startEngine(tableName, clock);
-    const issued = await authority.issue(request('aws-sts-session', clock));
+    const { authority } = await startEngine();
+    const issued = await authority.issue(issueRequest('aws-sts-session', clock));
 
-    const { Items } = await documents.send(new ScanCommand({ TableName: tableName }));
+    const { Items } = await store.documents.send(new ScanCommand({ TableName: tableName }));
 
     expect(Items).toHaveLength(1);
     expect(JSON.stringify(Items)).not.toContain(issued.sessionToken);
   });
 
   it('revokes every credential a grant was issued, and says so once', async () => {
-    const { authority, server } = await startEngine(tableName, clock);
-    const firstTry = await authority.issue(request('aws-sts-session', clock));
-    const secondTry = await authority.issue(request('aws-sts-session', clock));
+    const { authority, server } = await startEngine();
+    const firstTry = await authority.issue(issueRequest('aws-sts-session', clock));
+    const secondTry = await authority.issue(issueRequest('aws-sts-session', clock));
 
     expect(await authority.revokeGrant('g-aaaaaaaaaaaaaaaaaaaaaaaaaa')).toBe('revoked');
     expect(await authority.revokeGrant('g-aaaaaaaaaaaaaaaaaaaaaaaaaa')).toBe('already-revoked');
@@ -247,8 +190,8 @@ describe('the local STS endpoint', () => {
   });
 
   it('answers another action with the error for an unknown operation', async () => {
-    const { authority, server } = await startEngine(tableName, clock);
-    const issued = await authority.issue(request('aws-sts-session', clock));
+    const { authority, server } = await startEngine();
+    const issued = await authority.issue(issueRequest('aws-sts-session', clock));
     const client = new STSClient({ region: 'us-east-1', endpoint: server.url, credentials: issued, maxAttempts: 1 });
 
     const failure = await client.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::000000000000:role/x', RoleSessionName: 's' })).catch((error: Error) => error);

@@ -1,0 +1,15 @@
+// Test helpers: the simplest DynamoDB table (one string partition key, `pk`), for tests of the
+// embedded store and its proxy that need a table but not the grant table's shape.
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/** Creates an on-demand table keyed by the string attribute `pk`. */
+export async function createPkTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}
