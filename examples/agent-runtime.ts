@@ -52,10 +52,10 @@ export class AgentRuntime {
   }
 
   /** Puts one event on the Taskbound bus; returns its event id, throws on a refused entry. */
-  async emit(detailType: string, detail: Record<string, unknown>): Promise<string> {
+  async emit(detailType: string, detail: Record<string, unknown>, source = this.options.source ?? 'example.agent-runtime'): Promise<string> {
     const answer = await this.events.send(
       new PutEventsCommand({
-        Entries: [{ EventBusName: this.options.busName ?? 'taskbound', Source: this.options.source ?? 'example.agent-runtime', DetailType: detailType, Detail: JSON.stringify(detail) }],
+        Entries: [{ EventBusName: this.options.busName ?? 'taskbound', Source: source, DetailType: detailType, Detail: JSON.stringify(detail) }],
       }),
     );
     const entry = answer.Entries?.[0];

@@ -84,10 +84,10 @@ try {
   await task('deploy-bot', 'ship-1.4.2', ['deploy-web']);
   const pending = await runtime.waitForDelivery('deploy-bot', 'ship-1.4.2', ['pending_approval', 'issued', 'denied']);
   check('held for approval', pending.status === 'pending_approval', 'the runtime reads status pending_approval');
-  await runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'sre@example.com', reason: 'looks fine' });
+  await runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'sre@example.com', reason: 'looks fine' }, 'taskbound.cli');
   await until('the owner’s approval to be refused', async () => sawEvent('Grant Decision Refused', 'deploy-bot', 'ship-1.4.2'));
   check('the agent’s owner may not approve (separation of duties)', true, 'sre@example.com owns deploy-bot');
-  await runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'lead@example.com', reason: 'release train 1.4' });
+  await runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'lead@example.com', reason: 'release train 1.4' }, 'taskbound.cli');
   const deployed = await runtime.waitForDelivery('deploy-bot', 'ship-1.4.2', ['issued', 'denied']);
   check('approved by lead@example.com, then issued', deployed.status === 'issued' && (await runtime.whoAmI(deployed)).ok, '');
 
@@ -122,7 +122,7 @@ try {
   await task('deploy-bot', 'ship-1.4.3', ['repo-read']);
   const refused = await runtime.waitForDelivery('deploy-bot', 'ship-1.4.3', ['denied', 'issued']);
   check('a new task is denied while suspended', refused.status === 'denied', refused.reason ?? '');
-  await runtime.emit('Agent Resumed', { agentId: 'deploy-bot', by: 'secops@example.com', reason: 'false alarm' });
+  await runtime.emit('Agent Resumed', { agentId: 'deploy-bot', by: 'secops@example.com', reason: 'false alarm' }, 'taskbound.cli');
   await engine.bus.idle();
 
   say('\n7. The expiry of step 1');

@@ -26,6 +26,8 @@ export const deliverySecretArnPattern = (scope: Stack) =>
 /** Sources only the engine itself may put on the bus. */
 export const ENGINE_SOURCE = 'taskbound';
 export const SLACK_SOURCE = 'taskbound.slack';
+/** The CLI's source: its approvals and resumes are trusted, so the bus says who may use it. */
+export const CLI_SOURCE = 'taskbound.cli';
 
 export const schedulerGroupName = (config: TaskboundConfig) => `${config.instanceName}-expiry`;
 export const expireFunctionName = (config: TaskboundConfig) => `${config.instanceName}-expire-grant`;

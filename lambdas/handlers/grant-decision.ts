@@ -2,11 +2,14 @@
 import { grantDecisionSchema } from '../domain/events';
 import { decideGrant } from '../use-cases/decide-grant';
 import { refuseUnknownGrant } from '../use-cases/refuse-unknown-grant';
+import { isTrustedDecisionSource, refuseUntrustedSource } from './trusted-sources';
 import { awsEngine } from './aws-engine';
 import { eventHandler, type DepsProvider } from './event-handler';
 
 export const makeGrantDecisionHandler = (getDeps: DepsProvider) =>
   eventHandler('grant-decision', grantDecisionSchema, getDeps, async (deps, event) => {
+    // The rule already filters on source; checked again so a misrouted event cannot approve.
+    if (!isTrustedDecisionSource(event.source)) return refuseUntrustedSource(deps, event, event.detail.approver);
     const result = await decideGrant(deps, event.detail);
     if (result.outcome !== 'not-found') return result;
     const { agentId, taskId, approver } = event.detail;

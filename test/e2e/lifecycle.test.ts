@@ -58,12 +58,12 @@ describe('local engine: a task lifecycle over the AWS protocols', () => {
   it('holds a deploy for approval, refuses the owner, and issues on an eligible approval', async () => {
     await h.runtime.startTask({ agentId: 'deploy-bot', taskId: 'ship-42', purpose: 'release 42', requestedBy: 'dev@example.com', scopes: ['deploy-web'] });
     const pending = await h.runtime.waitForDelivery('deploy-bot', 'ship-42', ['pending_approval']);
-    await h.runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'sre@example.com', reason: 'mine' });
+    await h.runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'sre@example.com', reason: 'mine' }, 'taskbound.cli');
     await h.engine.bus.idle();
     const held = await h.waitForGrant('deploy-bot', 'ship-42', ['pending_approval']);
     expect(held.audit.at(-1)).toMatchObject({ action: 'decision-refused', reason: expect.stringMatching(/owns agent/) });
 
-    await h.runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'lead@example.com', reason: 'release train' });
+    await h.runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'lead@example.com', reason: 'release train' }, 'taskbound.cli');
     const issued = await h.runtime.waitForDelivery('deploy-bot', 'ship-42', ['issued']);
     expect(await h.runtime.whoAmI(issued)).toMatchObject({ ok: true });
     const grant = await h.waitForGrant('deploy-bot', 'ship-42', ['active']);

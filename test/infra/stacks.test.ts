@@ -72,6 +72,19 @@ describe('event bus', () => {
     });
   });
 
+  it('lets only the configured operators send as the CLI, whose approvals and resumes are trusted', () => {
+    synth.stateTemplate.hasResourceProperties('AWS::Events::EventBusPolicy', {
+      Statement: Match.objectLike({
+        Effect: 'Deny',
+        Action: 'events:PutEvents',
+        Condition: {
+          StringEquals: { 'events:source': ['taskbound.cli'] },
+          ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::111122223333:role/security-operators'] },
+        },
+      }),
+    });
+  });
+
   it('archives every event for replay', () => {
     synth.stateTemplate.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 90, EventPattern: Match.absent() });
   });

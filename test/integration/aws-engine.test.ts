@@ -53,7 +53,7 @@ const endTask = (world: World, agentId: string, taskId: string) =>
   world.invoke('task-ended', eventBridgeEvent('Task Ended', { taskId, agentId, outcome: 'succeeded', systemsTouched: ['codecommit:web'] }));
 
 const decide = (world: World, agentId: string, taskId: string, approver: string) =>
-  world.invoke('grant-decision', eventBridgeEvent('Grant Decision', { agentId, taskId, decision: 'approve', approver, reason: 'reviewed the change' }));
+  world.invoke('grant-decision', eventBridgeEvent('Grant Decision', { agentId, taskId, decision: 'approve', approver, reason: 'reviewed the change' }, 'taskbound.cli'));
 
 const sweep = (world: World) => world.invoke('sweep', eventBridgeEvent('Scheduled Event', {}, 'aws.events'));
 
@@ -244,7 +244,7 @@ describe('the engine on AWS: other revocation triggers', () => {
     await startTask(world, 'deploy-bot', 'live-key', ['bucket-read-key']);
     await startTask(world, 'deploy-bot', 'live-session', ['repo-read']);
     await startTask(world, 'release-bot', 'bystander', ['repo-read']);
-    const status = (detailType: string) => world.invoke('agent-status', eventBridgeEvent(detailType, { agentId: 'deploy-bot', by: 'sre@example.com', reason: 'incident 42' }));
+    const status = (detailType: string) => world.invoke('agent-status', eventBridgeEvent(detailType, { agentId: 'deploy-bot', by: 'sre@example.com', reason: 'incident 42' }, 'taskbound.cli'));
 
     const suspended = await status('Agent Suspended');
     const during = await startTask(world, 'deploy-bot', 'while-suspended', ['repo-read']);

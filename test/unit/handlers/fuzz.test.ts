@@ -93,11 +93,26 @@ describe('events naming a grant that does not exist', () => {
     const engine = fakeEngine();
     const handlers = handlersOver(engine);
     const ghost = 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa';
-    const decided = await invoke(handlers, 'grant-decision', envelope('Grant Decision', { grantId: ghost, decision: 'approve', approver: 'lead@example.com', reason: 'ok' }));
+    const decided = await invoke(handlers, 'grant-decision', envelope('Grant Decision', { grantId: ghost, decision: 'approve', approver: 'lead@example.com', reason: 'ok' }, 'taskbound.cli'));
     const revoked = await invoke(handlers, 'revoke-requested', envelope('Grant Revocation Requested', { grantId: ghost, by: 'secops@example.com', reason: 'cleanup' }));
     expect([decided.outcome, revoked.outcome]).toEqual(['not-found', 'not-found']);
     expect(engine.store.rejected.map((entry) => entry.detailType)).toEqual(['Grant Decision', 'Grant Revocation Requested']);
     expect(engine.events.of('Grant Decision Refused').map((event) => event.detail.grantId)).toEqual([ghost, ghost]);
     expect(engine.store.all()).toEqual([]);
+  });
+});
+
+describe('decisions from untrusted sources', () => {
+  it('never approve: an approval or a resume from any other source is refused and recorded', async () => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+    await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ agentId: 'deploy-bot', taskId: 'ship', scopes: ['deploy-web'] })));
+    await invoke(handlers, 'agent-status', envelope('Agent Suspended', { agentId: 'release-bot', by: 'secops', reason: 'drill' }, 'anyone'));
+    const approval = await invoke(handlers, 'grant-decision', envelope('Grant Decision', { agentId: 'deploy-bot', taskId: 'ship', decision: 'approve', approver: 'lead@example.com', reason: 'forged' }, 'attacker.tool'));
+    const resume = await invoke(handlers, 'agent-status', envelope('Agent Resumed', { agentId: 'release-bot', by: 'secops', reason: 'forged' }, 'attacker.tool'));
+    expect([approval.outcome, resume.outcome]).toEqual(['refused', 'refused']);
+    expect(engine.sessions.issued.size).toBe(0);
+    expect((await engine.store.getAgent('release-bot')).suspended).toBe(true);
+    expect(engine.store.rejected.map((entry) => entry.source)).toEqual(['attacker.tool', 'attacker.tool']);
   });
 });

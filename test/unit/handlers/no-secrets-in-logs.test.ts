@@ -32,7 +32,7 @@ describe('logs and alerts never carry secret material', () => {
     const engine = { ...fakeEngine(), logger: engineLogger };
     const alerts: string[] = [];
     const handlers = handlersOver(engine, (line) => alerts.push(line));
-    const run = (name: Parameters<typeof invoke>[1], type: string, detail: unknown) => invoke(handlers, name, envelope(type, detail));
+    const run = (name: Parameters<typeof invoke>[1], type: string, detail: unknown) => invoke(handlers, name, envelope(type, detail, 'taskbound.cli'));
 
     await run('task-started', 'Task Started', taskStarted());
     await run('task-started', 'Task Started', taskStarted({ agentId: 'deploy-bot', taskId: 'key', scopes: ['bucket-read-key'] }));

@@ -1,0 +1,25 @@
+// Handlers: approvals and resumes loosen control, so they count only from trusted sources
+// (lambdas/routes.ts). Anything else is refused, recorded and said on the bus.
+import { TRUSTED_DECISION_SOURCES } from '../routes';
+import type { EngineDeps } from '../use-cases/engine-deps';
+
+export function isTrustedDecisionSource(source: string): boolean {
+  return (TRUSTED_DECISION_SOURCES as readonly string[]).includes(source);
+}
+
+export async function refuseUntrustedSource(
+  deps: EngineDeps,
+  event: { readonly id: string; readonly source: string; readonly 'detail-type': string },
+  by: string,
+): Promise<{ readonly outcome: 'refused'; readonly reason: string }> {
+  const reason = `${event['detail-type']} from source "${event.source.slice(0, 64)}" is not trusted (only ${TRUSTED_DECISION_SOURCES.join(', ')})`;
+  await deps.store.recordRejectedEvent({
+    at: deps.clock.now().toISOString(),
+    detailType: event['detail-type'],
+    source: event.source.slice(0, 256),
+    reason,
+    eventId: event.id,
+    excerpt: JSON.stringify({ by }).slice(0, 512),
+  });
+  return { outcome: 'refused', reason };
+}
