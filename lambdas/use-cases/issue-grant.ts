@@ -42,15 +42,6 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
     return failIssue(deps, grant, entitlement, reason, earlier, !refused);
   }
 
-  await deliverStatus(deps, grant, entitlement.agent.runtimePrincipal, {
-    status: 'issued',
-    kind: credential.kind,
-    accessKeyId: credential.accessKeyId,
-    secretAccessKey: credential.secretAccessKey,
-    ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
-    expiration: credential.expiresAt.toISOString(),
-  }, credential.expiresAt.toISOString());
-
   const now = deps.clock.now().toISOString();
   const active = transition(grant, {
     to: 'active',
@@ -68,6 +59,8 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
       expiresAt: credential.expiresAt.toISOString(),
     },
   });
+  // Recorded before it is delivered: whatever the runtime can hold, the store knows of (a leak
+  // report by its key id finds it; a crash from here on still expires it on time).
   const written = await deps.store.update(grant, active);
   if (!written.ok) {
     // The task ended (or the agent was suspended) while we were issuing: the grant is now
@@ -77,6 +70,23 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
     return { outcome: 'revoked-during-issue', grant: revoked.grant ?? grant };
   }
   await deps.expiry.scheduleExpiry(grant.grantId, credential.expiresAt);
+  try {
+    await deliverStatus(deps, written.grant, entitlement.agent.runtimePrincipal, {
+      status: 'issued',
+      kind: credential.kind,
+      accessKeyId: credential.accessKeyId,
+      secretAccessKey: credential.secretAccessKey,
+      ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
+      expiration: credential.expiresAt.toISOString(),
+    }, credential.expiresAt.toISOString());
+  } catch (error) {
+    // A credential its runtime cannot receive serves no one: revoke it now rather than at its TTL.
+    const reason = `delivery failed (${errorCode(error)})`;
+    logger.error('delivery failed; revoking the credential', { grantId: grant.grantId, error: errorCode(error) });
+    if (earlier.length > 0) await deps.events.publish(earlier);
+    const revoked = await revokeGrant(deps, grant.grantId, { trigger: 'manual', by: ENGINE_ACTOR, reason, noticeAt: deps.clock.now().toISOString() });
+    return { outcome: 'failed', grant: revoked.grant ?? written.grant, reason };
+  }
   await deps.events.publish([...earlier, outbound('Grant Issued', written.grant, now, { ttlSeconds: entitlement.ttlSeconds })]);
   return { outcome: 'issued', grant: written.grant };
 }

@@ -27,7 +27,17 @@ async function findGrant(deps: EngineDeps, credentialId: string): Promise<Grant 
 
 export async function reportLeak(deps: EngineDeps, report: CredentialLeaked): Promise<LeakResult> {
   const grant = await findGrant(deps, report.credentialId.trim());
-  if (!grant) return { outcome: 'unknown-credential', credentialId: report.credentialId };
+  if (!grant) {
+    // Not ours (or not any more): kept as a refused event so someone looks at it.
+    await deps.store.recordRejectedEvent({
+      at: deps.clock.now().toISOString(),
+      detailType: 'Credential Leaked',
+      source: report.reportedBy.slice(0, 256),
+      reason: 'the reported credential was not issued by Taskbound (no grant holds it)',
+      excerpt: JSON.stringify({ credentialId: report.credentialId.slice(0, 128), reportedBy: report.reportedBy }),
+    });
+    return { outcome: 'unknown-credential', credentialId: report.credentialId };
+  }
   const now = deps.clock.now().toISOString();
   return revokeGrant(deps, grant.grantId, {
     trigger: 'leaked',
