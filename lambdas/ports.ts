@@ -111,6 +111,11 @@ export interface CredentialIssuer {
    * before the credential exists, so none can exist unrecorded.
    */
   listIssued?(): AsyncIterable<{ readonly grantId: string; readonly credentialId?: string }>;
+  /**
+   * When the platform records use after the fact (IAM access keys' last-used date, hours
+   * late): the last use if it came after `since`, i.e. after revocation (possible misuse).
+   */
+  usedAfter?(target: RevokeTarget, since: Date): Promise<Date | undefined>;
 }
 
 export type Issuers = Readonly<Record<CredentialKind, CredentialIssuer>>;

@@ -43,6 +43,6 @@ export function dueAtOf(grant: Grant, timing: DueTiming = DEFAULT_DUE_TIMING): s
     case 'failed':
       return grant.deliverySecret ? grant.updatedAt : undefined;
     case 'verified':
-      return undefined;
+      return grant.misuseCheckAt;
   }
 }

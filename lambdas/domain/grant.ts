@@ -99,6 +99,8 @@ export interface Grant {
   readonly revocation?: Revocation;
   readonly revokedAt?: string;
   readonly verifiedAt?: string;
+  /** When to look for use after revocation, where the platform records use late (IAM keys). */
+  readonly misuseCheckAt?: string;
   readonly reason?: string;
   readonly systemsTouched?: readonly string[];
   /** True when a `Task Ended` arrived before its `Task Started`: the task may never issue. */

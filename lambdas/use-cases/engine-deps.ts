@@ -29,7 +29,11 @@ export interface EngineDeps {
   readonly rotator?: SecretRotator;
   readonly logger?: EngineLogger;
   readonly dueTiming?: DueTiming;
+  /** How long after verification to read a key's last use (IAM's data lags by hours). Default 4 h. */
+  readonly misuseCheckDelayMs?: number;
 }
+
+export const DEFAULT_MISUSE_CHECK_DELAY_MS = 4 * 3600_000;
 
 export const silentLogger: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 

@@ -2,7 +2,7 @@
 // is a conditional write on the grant's current state, so duplicates and races are harmless.
 import { ENGINE_ACTOR, transition, type Grant, type RevocationTrigger } from '../domain/grant';
 import type { RevokeTarget } from '../ports';
-import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
+import { DEFAULT_MISUSE_CHECK_DELAY_MS, errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { deliverStatus } from './deliver-status';
 
@@ -133,13 +133,16 @@ export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored:
     return { outcome: 'revoked-unverified', grant: written.grant, probe: verdict.verdict };
   }
   if (revoked.deliverySecret) await deps.vault.destroy(revoked.deliverySecret);
+  const misuseCheck = deps.issuers[target.kind].usedAfter
+    ? { misuseCheckAt: new Date(Date.parse(now) + (deps.misuseCheckDelayMs ?? DEFAULT_MISUSE_CHECK_DELAY_MS)).toISOString() }
+    : {};
   const verified = transition(revoked, {
     to: 'verified',
     at: now,
     actor: ENGINE_ACTOR,
     action: 'verified',
     reason: `probe rejected the credential (${verdict.code})`,
-    changes: { verifiedAt: now, deliverySecret: undefined },
+    changes: { verifiedAt: now, deliverySecret: undefined, ...misuseCheck },
   });
   const written = await deps.store.update(stored, verified);
   if (!written.ok) return { outcome: 'already-revoked', grant: written.current ?? verified };

@@ -2,7 +2,7 @@
 // true: expired credentials revoked, revocations retried, dead credentials proved dead,
 // still-working ones re-revoked and reported, stuck requests closed.
 import { decideApproval } from '../domain/approval';
-import { ENGINE_ACTOR, transition, type Grant } from '../domain/grant';
+import { ENGINE_ACTOR, note, transition, type Grant } from '../domain/grant';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { revokeGrant, revokeTargetOf, verifyRevocation } from './revoke-grant';
@@ -71,8 +71,42 @@ async function settle(deps: EngineDeps, grant: Grant): Promise<Action> {
     case 'failed':
       return clearDelivery(deps, grant, now);
     case 'verified':
-      return 'none';
+      return checkUseAfterRevocation(deps, grant, now);
   }
+}
+
+/**
+ * Hours after verification, when the platform's record of use has caught up: a use after
+ * the engine proved the credential dead means someone used it while IAM still honoured it.
+ * Counted from verification, not revocation: the engine's own probes until then succeed
+ * and would count as use (they are reported already, as `Credential Still Valid`). Reported
+ * as `Credential Still Valid` with the evidence; checked once.
+ */
+async function checkUseAfterRevocation(deps: EngineDeps, grant: Grant, now: string): Promise<Action> {
+  const target = revokeTargetOf(grant);
+  const since = grant.verifiedAt ?? grant.revokedAt;
+  const issuer = deps.issuers[target.kind];
+  const lastUsed = since && issuer.usedAfter ? await issuer.usedAfter(target, new Date(since)) : undefined;
+  const checked = note(grant, {
+    at: now,
+    actor: ENGINE_ACTOR,
+    action: 'misuse-check',
+    reason: lastUsed ? `used at ${lastUsed.toISOString()}, after it was verified dead at ${since}` : 'no use recorded after it was verified dead',
+    changes: { misuseCheckAt: undefined },
+  });
+  const written = await deps.store.update(grant, checked);
+  if (!written.ok || !lastUsed) return 'none';
+  const stillValidAfterNoticeMs = lastUsed.getTime() - Date.parse(grant.revocation?.noticeAt ?? since ?? now);
+  await deps.events.publish([
+    outbound('Credential Still Valid', written.grant, now, {
+      stillValidAfterNoticeMs,
+      lastUsedAt: lastUsed.toISOString(),
+      possibleMisuse: true,
+      reason: `the key was used at ${lastUsed.toISOString()}, after it was verified dead (possible misuse)`,
+      credentialId: target.accessKeyId,
+    }),
+  ]);
+  return 'stillValid';
 }
 
 function revocationCauseOf(grant: Grant, now: string) {

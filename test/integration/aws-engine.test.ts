@@ -69,8 +69,9 @@ function issuedDelivery(world: World, agentId: string, taskId: string) {
   return { ...payload, accessKeyId: payload.accessKeyId, secretAccessKey: payload.secretAccessKey };
 }
 
-function eventOf(world: World, grantId: string, detailType: string) {
-  return world.bus.accepted.find((event) => event.detail.grantId === grantId && event.detailType === detailType);
+/** The grant's first event of that type, or the last with `which = -1`. */
+function eventOf(world: World, grantId: string, detailType: string, which: 0 | -1 = 0) {
+  return world.bus.accepted.filter((event) => event.detail.grantId === grantId && event.detailType === detailType).at(which);
 }
 
 function revokedSessions(world: World, agentId: string): string[] {
@@ -219,6 +220,37 @@ describe('the engine on AWS: an IAM access key, leaked', () => {
     expect(world.eventsOf(grantId).slice(-1)).toEqual(['Revocation Verified']);
     expect(world.secrets.secrets.has('taskbound/deploy-bot/key-2')).toBe(false);
     expectNoSecretOnTheBus(world, credential.secretAccessKey);
+
+    // Hours later IAM's last-used record has caught up. The engine's own accepted probes came
+    // before verification and do not count; a use after it does, as possible misuse.
+    const verifiedAt = Date.now();
+    world.iam.lastUsed.set(credential.accessKeyId, { at: new Date(verifiedAt + 5_000), service: 's3', userName: `taskbound-${grantId}` });
+    world.advance(4 * 60 * MINUTE + 1000);
+    const later = await sweep(world);
+
+    expect(later).toMatchObject({ stillValid: 1, errors: 0 });
+    expect(world.eventsOf(grantId).slice(-1)).toEqual(['Credential Still Valid']);
+    expect(eventOf(world, grantId, 'Credential Still Valid', -1)?.detail).toMatchObject({ possibleMisuse: true, credentialId: credential.accessKeyId });
+  });
+
+  it('a key whose only uses after revocation were the engine\'s own probes is not reported as misuse', async () => {
+    const world = await openWorld({ iam: { deletedKeyUsableMs: 60 * MINUTE } });
+    const grantId = grantIdFor('deploy-bot', 'key-3');
+    await startTask(world, 'deploy-bot', 'key-3', ['bucket-read-key']);
+    const credential = issuedDelivery(world, 'deploy-bot', 'key-3');
+    await world.invoke('credential-leaked', eventBridgeEvent('Credential Leaked', { credentialId: credential.accessKeyId, reportedBy: 'scanner@example.com' }));
+    world.advance(UNTIL_DUE_AGAIN);
+    await sweep(world);
+    world.iam.propagateDeletions();
+    world.advance(UNTIL_DUE_AGAIN);
+    await sweep(world);
+    const findings = world.eventsOf(grantId).filter((type) => type === 'Credential Still Valid').length;
+
+    world.advance(4 * 60 * MINUTE + 1000);
+    const later = await sweep(world);
+
+    expect(later).toMatchObject({ dueGrants: 1, stillValid: 0, errors: 0 });
+    expect(world.eventsOf(grantId).filter((type) => type === 'Credential Still Valid')).toHaveLength(findings);
   });
 });
 

@@ -138,6 +138,11 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
    * IAM updates last-used data within hours, so the sweep asks again later; a key IAM no
    * longer knows answers `undefined`.
    */
+  /** The port's view of lastUsedAfter: IAM answers for a deleted key's id too. */
+  async usedAfter(target: RevokeTarget, since: Date): Promise<Date | undefined> {
+    return target.accessKeyId ? this.lastUsedAfter(target.accessKeyId, since) : undefined;
+  }
+
   async lastUsedAfter(accessKeyId: string, since: Date): Promise<Date | undefined> {
     try {
       const response = await this.options.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
