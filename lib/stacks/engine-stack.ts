@@ -178,6 +178,19 @@ export class EngineStack extends Stack {
       schedule: events.Schedule.rate(Duration.minutes(config.sweepRateMinutes)),
       targets: [new targets.LambdaFunction(functions.sweep, { deadLetterQueue: deadLetterQueues.sweep, retryAttempts: 2, maxEventAge: Duration.minutes(config.sweepRateMinutes) })],
     });
+    // Orphan reconciliation lists every /taskbound/ user and delivery secret: hourly, not every sweep.
+    new events.Rule(this, 'OrphanReconciliationSchedule', {
+      description: 'Taskbound: sweep with orphan reconciliation every hour',
+      schedule: events.Schedule.rate(Duration.hours(1)),
+      targets: [
+        new targets.LambdaFunction(functions.sweep, {
+          event: events.RuleTargetInput.fromObject({ reconcileOrphans: true }),
+          deadLetterQueue: deadLetterQueues.sweep,
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
     functions['ttl-expiry-stream'].addEventSource(
       new DynamoEventSource(state.table, {
         startingPosition: lambda.StartingPosition.LATEST,

@@ -114,6 +114,13 @@ describe('event bus', () => {
   it('runs the sweep every 5 minutes', () => {
     synth.engineTemplate.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
   });
+
+  it('reconciles orphans hourly through the sweep, with its own payload', () => {
+    synth.engineTemplate.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [Match.objectLike({ Input: JSON.stringify({ reconcileOrphans: true }), DeadLetterConfig: Match.anyValue() })],
+    });
+  });
 });
 
 describe('functions', () => {
