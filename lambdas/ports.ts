@@ -90,6 +90,8 @@ export interface RevokeTarget {
   readonly kind: CredentialKind;
   readonly accessKeyId?: string;
   readonly expiresAt?: Date;
+  /** When the credential was recorded issued, if it was (eventually consistent platforms care). */
+  readonly issuedAt?: Date;
 }
 
 export type RevokeOutcome = 'revoked' | 'already-revoked';

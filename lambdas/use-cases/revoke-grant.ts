@@ -23,6 +23,7 @@ export type RevokeResult =
 const MAX_RACES = 5;
 
 export function revokeTargetOf(grant: Grant): RevokeTarget {
+  const issuedAt = grant.audit.find((entry) => entry.action === 'issued')?.at;
   return {
     grantId: grant.grantId,
     agentId: grant.agentId,
@@ -30,6 +31,7 @@ export function revokeTargetOf(grant: Grant): RevokeTarget {
     kind: grant.credentialKind ?? grant.credential?.kind ?? 'aws-sts-session',
     ...(grant.credential ? { accessKeyId: grant.credential.accessKeyId } : {}),
     ...(grant.expiresAt ? { expiresAt: new Date(grant.expiresAt) } : {}),
+    ...(issuedAt ? { issuedAt: new Date(issuedAt) } : {}),
   };
 }
 

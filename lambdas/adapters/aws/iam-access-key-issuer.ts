@@ -251,6 +251,7 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
    * whose expiry is that far behind us is certainly old. Without an expiry, assume young.
    */
   private mayBeYoung(target: RevokeTarget): boolean {
+    if (target.issuedAt) return this.options.clock.now().getTime() < target.issuedAt.getTime() + this.consistencyWindowMs;
     if (!target.expiresAt) return true;
     const issuedNoLaterThan = target.expiresAt.getTime() - MIN_TTL_MS;
     return this.options.clock.now().getTime() < issuedNoLaterThan + this.consistencyWindowMs;

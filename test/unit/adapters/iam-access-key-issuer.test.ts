@@ -204,6 +204,14 @@ describe('IamAccessKeyIssuer', () => {
     expect(iam.inputs(ListAccessKeysCommand)).toHaveLength(1);
   });
 
+  it('knows a grant issued long ago is not young from its issue time, and needs no retries', async () => {
+    const req = request('t-old');
+    clock.advance(60_000);
+    expect(await issuer().revoke({ ...targetOf(req), issuedAt: new Date(clock.now().getTime() - 60_000) })).toBe('already-revoked');
+
+    expect(iam.inputs(ListAccessKeysCommand)).toHaveLength(1);
+  });
+
   it('concludes already-revoked for a young grant only after the consistency retries', async () => {
     expect(await issuer().revoke(targetOf(request('t-never-issued')))).toBe('already-revoked');
 
