@@ -154,12 +154,12 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
     }
   }
 
-  /** Users under /taskbound/ named for a grant, for the sweep to match against live grants. */
   /** The CredentialIssuer view of the users under /taskbound/: one grant each. */
   async *listIssued(): AsyncIterable<{ readonly grantId: string }> {
     for await (const candidate of this.listOrphanCandidates()) yield { grantId: candidate.grantId };
   }
 
+  /** Users under /taskbound/ named for a grant, for the sweep to match against live grants. */
   async *listOrphanCandidates(): AsyncIterable<OrphanCandidate> {
     for await (const page of paginateListUsers({ client: this.options.iam }, { PathPrefix: USER_PATH })) {
       for (const user of page.Users ?? []) {
