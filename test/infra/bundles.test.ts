@@ -22,3 +22,28 @@ describe('handler bundles', () => {
     expect(bundle?.text).not.toContain('process.env.TASKBOUND_POLICY');
   });
 });
+
+describe('a bundled handler', () => {
+  it('loads as ESM in a fresh node and fails fast, naming the configuration it lacks', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { execFile } = await import('node:child_process');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'taskbound-bundle-'));
+    try {
+      const result = await build({ ...esbuildOptions(policyYaml), entryPoints: [handlerEntry('task-started')], write: false, logLevel: 'silent' });
+      await writeFile(join(dir, 'index.mjs'), result.outputFiles[0]!.contents);
+      const invoke = `const { handler } = await import('./index.mjs');
+        try { await handler({ version: '0', id: '1', 'detail-type': 'Task Started', source: 's', account: '1', time: '2026-01-01T00:00:00Z', region: 'us-east-1', resources: [], detail: {} }, { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 }); console.log('no error'); }
+        catch (error) { console.log(error.message); }`;
+      const output = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['--input-type=module', '-e', invoke], { cwd: dir, env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' } }, (error, stdout) =>
+          error ? reject(error) : resolve(stdout),
+        ),
+      );
+      expect(output).toMatch(/^invalid configuration: TABLE_NAME: .*EVENT_BUS_NAME/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
