@@ -187,6 +187,8 @@ export async function openWorlds(): Promise<void> {
     EXPIRE_FUNCTION_ARN,
     SCHEDULER_DLQ_ARN,
     TASKBOUND_POLICY: compiledPolicy(TEST_POLICY_YAML, 'test.policy.yaml'),
+    // The faults staged here log errors on purpose; the assertions are on AWS state and events.
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
   };
   for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
   countDynamoCalls();
