@@ -32,7 +32,8 @@ export const ENTRY_POINTS = [...HANDLERS, 'ttl-expiry-stream', 'slack-interactio
  * Sources whose events may approve a grant or lift a suspension. Any source may start, end,
  * report or suspend (CONTRACT §1); these two decisions loosen control, so on AWS the bus
  * policy decides who may send them (`taskbound.slack`: the engine's Slack function only;
- * `taskbound.cli`: the configured operators), and events from other sources match no rule.
+ * `taskbound.cli`: the configured operators). Events from other sources still reach the
+ * handlers, which refuse and record them: a forged approval is worth seeing.
  */
 export const TRUSTED_DECISION_SOURCES = ['taskbound.cli', 'taskbound.slack'] as const;
 
@@ -46,15 +47,14 @@ export interface Route {
 export const ROUTES: readonly Route[] = [
   { name: 'task-started', handler: 'task-started', pattern: { 'detail-type': [INBOUND.taskStarted] } },
   { name: 'task-ended', handler: 'task-ended', pattern: { 'detail-type': [INBOUND.taskEnded] } },
-  { name: 'grant-decision', handler: 'grant-decision', pattern: { source: TRUSTED_DECISION_SOURCES, 'detail-type': [INBOUND.grantDecision] } },
+  { name: 'grant-decision', handler: 'grant-decision', pattern: { 'detail-type': [INBOUND.grantDecision] } },
   { name: 'credential-leaked', handler: 'credential-leaked', pattern: { 'detail-type': [INBOUND.credentialLeaked] } },
   {
     name: 'aws-health-exposure',
     handler: 'credential-leaked',
     pattern: { source: ['aws.health'], 'detail-type': [INBOUND.healthEvent], detail: { eventTypeCode: ['AWS_RISK_CREDENTIALS_EXPOSED'] } },
   },
-  { name: 'agent-suspended', handler: 'agent-status', pattern: { 'detail-type': [INBOUND.agentSuspended] } },
-  { name: 'agent-resumed', handler: 'agent-status', pattern: { source: TRUSTED_DECISION_SOURCES, 'detail-type': [INBOUND.agentResumed] } },
+  { name: 'agent-status', handler: 'agent-status', pattern: { 'detail-type': [INBOUND.agentSuspended, INBOUND.agentResumed] } },
   { name: 'revoke-requested', handler: 'revoke-requested', pattern: { 'detail-type': [INBOUND.revokeRequested] } },
   { name: 'sweep-requested', handler: 'sweep', pattern: { 'detail-type': [INBOUND.sweepRequested] } },
   { name: 'alerts', handler: 'alerts', pattern: { source: ['taskbound'], 'detail-type': [...OUTBOUND_TYPES] } },

@@ -12,7 +12,7 @@ export const makeAgentStatusHandler = (getDeps: DepsProvider) =>
       return resumeAgent(deps, event.detail);
     }
     const result = await suspendAgent(deps, event.detail);
-    return { outcome: result.outcome, reason: `${result.revoked.length} live grant(s) revoked` };
+    return { outcome: result.outcome, reason: result.outcome === 'unknown-agent' ? result.reason : `${result.revoked.length} live grant(s) revoked` };
   });
 
 export const handler = makeAgentStatusHandler(awsEngine);

@@ -8,8 +8,11 @@ import { eventHandler, type DepsProvider } from './event-handler';
 
 export const makeGrantDecisionHandler = (getDeps: DepsProvider) =>
   eventHandler('grant-decision', grantDecisionSchema, getDeps, async (deps, event) => {
-    // The rule already filters on source; checked again so a misrouted event cannot approve.
-    if (!isTrustedDecisionSource(event.source)) return refuseUntrustedSource(deps, event, event.detail.approver);
+    // Only trusted sources decide; anyone else's decision is refused, recorded and said on the bus.
+    if (!isTrustedDecisionSource(event.source)) {
+      const { grantId, agentId, taskId } = event.detail;
+      return refuseUntrustedSource(deps, event, event.detail.approver, { ...(grantId ? { grantId } : {}), ...(agentId ? { agentId } : {}), ...(taskId ? { taskId } : {}) });
+    }
     const result = await decideGrant(deps, event.detail);
     if (result.outcome !== 'not-found') return result;
     const { agentId, taskId, approver } = event.detail;

@@ -1,6 +1,6 @@
 // Use case step: an event that names a grant the engine never recorded (a decision or a
 // manual revocation for a typo'd id, or a forged one). Nothing changes; the refusal is
-// recorded with its reason and said on the bus, as every refusal is.
+// recorded with its reason, and a refused decision is said on the bus.
 import type { EngineDeps } from './engine-deps';
 
 export async function refuseUnknownGrant(
@@ -17,11 +17,15 @@ export async function refuseUnknownGrant(
     ...(refusal.eventId ? { eventId: refusal.eventId } : {}),
     excerpt: JSON.stringify({ grantId: refusal.grantId, by: refusal.by }),
   });
-  await deps.events.publish([
-    {
-      detailType: 'Grant Decision Refused',
-      detail: { grantId: refusal.grantId, agentId: refusal.agentId ?? 'unknown', taskId: refusal.taskId ?? 'unknown', at, reason, refusedEvent: refusal.detailType },
-    },
-  ]);
+  // A decision is answered on the bus (its approver is waiting for it); a revocation of
+  // nothing has nothing to say beyond the record.
+  if (refusal.detailType === 'Grant Decision') {
+    await deps.events.publish([
+      {
+        detailType: 'Grant Decision Refused',
+        detail: { grantId: refusal.grantId, agentId: refusal.agentId ?? 'unknown', taskId: refusal.taskId ?? 'unknown', at, reason, refusedEvent: refusal.detailType },
+      },
+    ]);
+  }
   return { outcome: 'not-found', reason };
 }

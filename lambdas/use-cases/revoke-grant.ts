@@ -55,8 +55,11 @@ async function claim(deps: EngineDeps, grant: Grant, cause: RevocationCause): Pr
   const now = deps.clock.now().toISOString();
   switch (grant.state) {
     case 'verified':
-      // Said again for a redelivered trigger, in case the first run died before publishing.
-      await deps.events.publish([outbound('Grant Revoked', grant, now), outbound('Revocation Verified', grant, now)]);
+      // Said again only for a redelivery of the trigger that revoked it (the first run may
+      // have died before publishing); another trigger on a dead credential is news to no one.
+      if (grant.revocation?.trigger === cause.trigger) {
+        await deps.events.publish([outbound('Grant Revoked', grant, now), outbound('Revocation Verified', grant, now)]);
+      }
       return { outcome: 'already-revoked', grant };
     case 'denied':
     case 'failed':

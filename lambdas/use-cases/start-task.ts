@@ -28,7 +28,7 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
     at: now,
     actor: request.requestedBy,
     policyVersion: deps.policy.policyVersion,
-    scopes: request.scopes,
+    scopes: [...new Set(request.scopes)],
     purpose: request.purpose,
     requestedBy: request.requestedBy,
     ...(registered ? { owner: registered.owner } : {}),

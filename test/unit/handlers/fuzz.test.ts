@@ -97,7 +97,8 @@ describe('events naming a grant that does not exist', () => {
     const revoked = await invoke(handlers, 'revoke-requested', envelope('Grant Revocation Requested', { grantId: ghost, by: 'secops@example.com', reason: 'cleanup' }));
     expect([decided.outcome, revoked.outcome]).toEqual(['not-found', 'not-found']);
     expect(engine.store.rejected.map((entry) => entry.detailType)).toEqual(['Grant Decision', 'Grant Revocation Requested']);
-    expect(engine.events.of('Grant Decision Refused').map((event) => event.detail.grantId)).toEqual([ghost, ghost]);
+    // The unknown decision is answered on the bus; the revocation of nothing is only recorded.
+    expect(engine.events.of('Grant Decision Refused').map((event) => event.detail.grantId)).toEqual([ghost]);
     expect(engine.store.all()).toEqual([]);
   });
 });
@@ -114,5 +115,9 @@ describe('decisions from untrusted sources', () => {
     expect(engine.sessions.issued.size).toBe(0);
     expect((await engine.store.getAgent('release-bot')).suspended).toBe(true);
     expect(engine.store.rejected.map((entry) => entry.source)).toEqual(['attacker.tool', 'attacker.tool']);
+    // The forged approval is said on the bus against its grant, for the people watching.
+    expect(engine.events.of('Grant Decision Refused').map((event) => event.detail)).toEqual([
+      expect.objectContaining({ agentId: 'deploy-bot', taskId: 'ship', approver: 'lead@example.com', untrustedSource: 'attacker.tool' }),
+    ]);
   });
 });

@@ -233,3 +233,33 @@ describe('use after revocation', () => {
     expect(grant?.audit.at(-1)).toMatchObject({ action: 'misuse-check', reason: expect.stringMatching(/after it was verified dead/) });
   });
 });
+
+describe('requests that would do nothing', () => {
+  it('a suspension of an unregistered agent with no grants is refused and recorded, not applied', async () => {
+    const engine = fakeEngine();
+    const result = await suspendAgent(engine, { agentId: 'nobody-bot', by: 'secops@example.com', reason: 'typo' });
+    expect(result).toMatchObject({ outcome: 'unknown-agent', reason: expect.stringMatching(/not registered/) });
+    expect((await engine.store.getAgent('nobody-bot')).suspended).toBe(false);
+    expect(engine.store.rejected).toHaveLength(1);
+  });
+
+  it('revoking an already verified grant by another trigger changes nothing and says nothing', async () => {
+    const engine = fakeEngine();
+    await startTask(engine, taskStarted());
+    await endTask(engine, ended());
+    const published = engine.events.published.length;
+    const { revokeGrant } = await import('../../../lambdas/use-cases/revoke-grant');
+    const again = await revokeGrant(engine, grantIdFor('release-bot', 'task-1'), { trigger: 'manual', by: 'secops', reason: 'again', noticeAt: engine.clock.now().toISOString() });
+    expect(again.outcome).toBe('already-revoked');
+    expect(engine.events.published).toHaveLength(published);
+    // A redelivered Task Ended, though, says the outcome again (its first run may not have).
+    await endTask(engine, ended());
+    expect(engine.events.types().slice(published)).toEqual(['Grant Revoked', 'Revocation Verified']);
+  });
+
+  it('stores a repeated scope once', async () => {
+    const engine = fakeEngine();
+    const started = await startTask(engine, taskStarted({ scopes: ['repo-read', 'repo-read'] }));
+    expect(started.grant.scopes).toEqual(['repo-read']);
+  });
+});
