@@ -7,9 +7,9 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbGrantStore } from '../lambdas/adapters/aws/dynamodb-grant-store';
 import type { BusEvent, CliDeps, CliIo, EventSink, PutOutcome } from './context';
+import { CLI_SOURCE } from '../lambdas/routes';
 
 /** The source of every event the CLI sends. */
-export const CLI_SOURCE = 'taskbound.cli';
 export const DEFAULT_TABLE = 'taskbound-grants';
 export const DEFAULT_BUS = 'taskbound';
 const LOCAL_REGION = 'us-east-1';

@@ -16,8 +16,6 @@ const { grantIdFor } = await import('../lambdas/domain/ids');
 const { verifyChain } = await import('../lambdas/domain/audit');
 const { AgentRuntime } = await import('./agent-runtime');
 
-type Delivery = Awaited<ReturnType<InstanceType<typeof AgentRuntime>['waitForDelivery']>>;
-
 const IAM_LAG_MS = 6_000;
 const steps: { name: string; ok: boolean; detail: string }[] = [];
 const seen: { type: string; grantId: string; at: number; detail: Record<string, unknown> }[] = [];

@@ -35,7 +35,9 @@ export const ENTRY_POINTS = [...HANDLERS, 'ttl-expiry-stream', 'slack-interactio
  * `taskbound.cli`: the configured operators). Events from other sources still reach the
  * handlers, which refuse and record them: a forged approval is worth seeing.
  */
-export const TRUSTED_DECISION_SOURCES = ['taskbound.cli', 'taskbound.slack'] as const;
+export const CLI_SOURCE = 'taskbound.cli';
+export const SLACK_SOURCE = 'taskbound.slack';
+export const TRUSTED_DECISION_SOURCES = [CLI_SOURCE, SLACK_SOURCE] as const;
 
 export interface Route {
   /** Rule name suffix, unique. */

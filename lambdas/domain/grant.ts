@@ -131,6 +131,14 @@ export function note(grant: Grant, input: Omit<TransitionInput, 'to'>): Grant {
   return record({ ...grant, ...input.changes }, grant, { ...input, to: grant.state });
 }
 
+/**
+ * A bookkeeping write that is no event in the grant's life (a due time moved on, a cleared
+ * delivery): the version moves so the store's condition holds, the audit chain does not.
+ */
+export function bump(grant: Grant, at: string, changes: TransitionInput['changes'] = {}): Grant {
+  return { ...grant, ...changes, version: grant.version + 1, updatedAt: at };
+}
+
 function record(next: Grant, previous: Grant, input: TransitionInput): Grant {
   const entry = nextAuditEntry(previous.grantId, previous.audit.at(-1), {
     at: input.at,

@@ -20,7 +20,7 @@ import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
 import { EventBridgeSchedulerExpiry } from '../adapters/aws/scheduler-expiry';
 import { TtlMarkerExpiry } from '../adapters/aws/ttl-marker-expiry';
 import { CompositeExpiry } from '../adapters/aws/composite-expiry';
-import { systemClock } from '../adapters/local/system-clock';
+import { systemClock } from '../adapters/system-clock';
 import { engineLogger } from './logger';
 
 const environmentSchema = z.object({

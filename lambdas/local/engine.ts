@@ -21,7 +21,7 @@ import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
 import { StsCredentialProbe, type ProbeSchedule } from '../adapters/aws/sts-credential-probe';
 import { LocalCredentialIssuer } from '../adapters/local/local-credential-issuer';
 import { TimerExpiryScheduler } from '../adapters/local/timer-expiry';
-import { systemClock } from '../adapters/local/system-clock';
+import { systemClock } from '../adapters/system-clock';
 import { LocalCredentialAuthority } from './credential-authority';
 import { startEmbeddedStore } from './embedded-store';
 import { openEventBus, type EventBus, type EventEnvelope } from './event-bus';
@@ -116,6 +116,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
 
   const engineClients = localClientConfig(server.url);
   const secretsClient = counter.track(new SecretsManagerClient(engineClients));
+  const rotator = new LocalBrokeredSecretRotator(secretsClient, policy);
+  await rotator.ensureSecrets();
   const probe = new StsCredentialProbe({ region: LOCAL_REGION, endpoint: server.url, track: (client) => void counter.track(client) });
   const probeSchedule = options.probeSchedule ?? { attempts: 3, delayMs: 200 };
   const expiry = new TimerExpiryScheduler(clock, (grantId, error) => logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }));
@@ -131,18 +133,16 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     },
     vault: new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
     events: new EventBridgePublisher(counter.track(new EventBridgeClient(engineClients)), { eventBusName: LOCAL_BUS }),
-    rotator: new LocalBrokeredSecretRotator(secretsClient, policy),
+    rotator,
     expiry,
   };
 
   const handlers = buildLocalHandlers(deps, { ...(options.slackWebhookUrl ? { slackWebhookUrl: options.slackWebhookUrl } : {}), print: options.print ?? console.log });
   for (const route of ROUTES) bus.addRule(route.name, route.pattern, (envelope) => invoke(handlers, route.handler, envelope));
-  expiry.connect(async (grantId) => {
-    await handlers['expire-grant']({ grantId }, localLambdaContext('expire-grant'), { signal: new AbortController().signal });
-  });
+  expiry.connect((grantId) => invoke(handlers, 'expire-grant', { grantId }));
   // Re-arm before the bus replays anything, so a replayed event's own schedule wins.
   await rearmExpiries(deps, expiry);
-  await bus.start();
+  bus.start();
   const sweep = () => sweepDueGrants(deps);
   await sweep();
   await reconcileOrphans(deps);
@@ -180,8 +180,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   };
 }
 
-async function invoke(handlers: Readonly<Record<HandlerName, LocalHandler>>, name: HandlerName, envelope: EventEnvelope): Promise<void> {
-  await handlers[name](envelope, localLambdaContext(name), { signal: new AbortController().signal });
+/** Calls a handler as Lambda would: with its event (an EventBridge envelope, or a schedule's payload). */
+async function invoke(handlers: Readonly<Record<HandlerName, LocalHandler>>, name: HandlerName, event: EventEnvelope | { readonly grantId: string }): Promise<void> {
+  await handlers[name](event, localLambdaContext(name), { signal: new AbortController().signal });
 }
 
 /** Timers die with the process: re-arm every active grant's expiry from the store. */

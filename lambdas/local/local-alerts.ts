@@ -1,9 +1,8 @@
 // Local engine: alerts go to SLACK_WEBHOOK_URL when set, else to the console, readably.
 import { parseAlertEvent } from '../adapters/slack/alert-event';
 import { DEFAULT_ROUTING } from '../adapters/slack/alert-routing';
-import { ConsoleNotifier } from '../adapters/slack/console-notifier';
 import { inMemoryApprovalMessages } from '../adapters/slack/notifier';
-import { WebhookNotifier } from '../adapters/slack/webhook-notifier';
+import { localNotifier } from '../adapters/slack/slack-config';
 import { sendAlert, type AlertDeps } from '../adapters/slack/send-alert';
 import type { EventEnvelope } from './event-bus';
 import type { LocalHandler } from './lambda-context';
@@ -15,7 +14,7 @@ export interface LocalAlertOptions {
 
 export function makeLocalAlertsHandler(options: LocalAlertOptions): LocalHandler {
   const deps: AlertDeps = {
-    notifier: options.slackWebhookUrl ? new WebhookNotifier(options.slackWebhookUrl) : new ConsoleNotifier(options.print),
+    notifier: localNotifier({ SLACK_WEBHOOK_URL: options.slackWebhookUrl }, options.print),
     routing: DEFAULT_ROUTING,
     approvals: inMemoryApprovalMessages(),
   };

@@ -7,7 +7,7 @@ import { evaluateTaskRequest } from '../domain/evaluate';
 import type { GrantDecision } from '../domain/events';
 import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
-import { deliverStatus } from './deliver-status';
+import { announceDenial } from './deliver-status';
 import { issueGrant } from './issue-grant';
 
 export type DecideResult =
@@ -95,8 +95,6 @@ async function deny(deps: EngineDeps, grant: Grant, reason: string, actor: strin
   const denied = transition(grant, { to: 'denied', at: now, actor, action: 'denied', reason, changes: { reason } });
   const written = await deps.store.update(grant, denied);
   if (!written.ok) return 'lost-race';
-  const agent = deps.policy.agents[grant.agentId];
-  if (agent) await deliverStatus(deps, written.grant, agent.runtimePrincipal, { status: 'denied', reason });
-  await deps.events.publish([outbound('Grant Denied', written.grant, now, { reason })]);
+  await announceDenial(deps, written.grant, reason, now);
   return { outcome: 'denied', grant: written.grant };
 }

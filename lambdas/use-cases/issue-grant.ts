@@ -7,21 +7,22 @@ import type { IssuedCredential } from '../ports';
 import type { OutboundEvent } from '../domain/events';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
-import { revokeGrant } from './revoke-grant';
-import { deliverStatus } from './deliver-status';
+import { revokeGrant, revokeTargetOf, type RevocationCause } from './revoke-grant';
+import { announceDenial, deliverStatus } from './deliver-status';
 
 export type IssueResult =
   | { readonly outcome: 'issued'; readonly grant: Grant }
   | { readonly outcome: 'failed'; readonly grant: Grant; readonly reason: string }
   | { readonly outcome: 'revoked-during-issue'; readonly grant: Grant };
 
-/** `grant` must be in `issuing`; the credential exists only after this returns `issued`. */
-/** `earlier` are events still to publish (e.g. `Grant Requested`); they go out with this step's own. */
+/**
+ * `grant` must be in `issuing`; the credential exists only after this returns `issued`.
+ * `earlier` are events still to publish (e.g. `Grant Requested`); they go out with this step's own.
+ */
 export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: Entitlement, earlier: readonly OutboundEvent[] = []): Promise<IssueResult> {
   const logger = deps.logger ?? silentLogger;
   const issuer = deps.issuers[entitlement.credentialKind];
-  const issuedAt = deps.clock.now();
-  const expiresAt = new Date(issuedAt.getTime() + entitlement.ttlSeconds * 1000);
+  const expiresAt = new Date(deps.clock.now().getTime() + entitlement.ttlSeconds * 1000);
   let credential: IssuedCredential;
   try {
     credential = await issuer.issue({
@@ -39,7 +40,7 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
     const reason = refused ? error.message : `credential issuance failed (${errorCode(error)})`;
     logger.error('credential issuance failed', { grantId: grant.grantId, error: errorCode(error) });
     // A request the platform refused left nothing behind; anything else may have half-issued.
-    return failIssue(deps, grant, entitlement, reason, earlier, !refused);
+    return failIssue(deps, grant, reason, earlier, !refused);
   }
 
   const now = deps.clock.now().toISOString();
@@ -65,9 +66,8 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
   if (!written.ok) {
     // The task ended (or the agent was suspended) while we were issuing: the grant is now
     // revoking and the revoker may have run before our credential existed. Finish the job.
-    if (earlier.length > 0) await deps.events.publish(earlier);
-    const revoked = await revokeGrant(deps, grant.grantId, { trigger: 'task_ended', by: ENGINE_ACTOR, reason: 'revoked while issuing', noticeAt: now });
-    return { outcome: 'revoked-during-issue', grant: revoked.grant ?? grant };
+    const revoked = await revokeAfterIssue(deps, grant, earlier, { trigger: 'task_ended', reason: 'revoked while issuing', noticeAt: now });
+    return { outcome: 'revoked-during-issue', grant: revoked ?? grant };
   }
   await deps.expiry.scheduleExpiry(grant.grantId, credential.expiresAt);
   try {
@@ -83,18 +83,27 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
     // A credential its runtime cannot receive serves no one: revoke it now rather than at its TTL.
     const reason = `delivery failed (${errorCode(error)})`;
     logger.error('delivery failed; revoking the credential', { grantId: grant.grantId, error: errorCode(error) });
-    if (earlier.length > 0) await deps.events.publish(earlier);
-    const revoked = await revokeGrant(deps, grant.grantId, { trigger: 'manual', by: ENGINE_ACTOR, reason, noticeAt: deps.clock.now().toISOString() });
-    return { outcome: 'failed', grant: revoked.grant ?? written.grant, reason };
+    const revoked = await revokeAfterIssue(deps, grant, earlier, { trigger: 'manual', reason, noticeAt: deps.clock.now().toISOString() });
+    return { outcome: 'failed', grant: revoked ?? written.grant, reason };
   }
   await deps.events.publish([...earlier, outbound('Grant Issued', written.grant, now, { ttlSeconds: entitlement.ttlSeconds })]);
   return { outcome: 'issued', grant: written.grant };
 }
 
+/** Issued, but not to be used: the pending events go out first, then the revocation's own. */
+async function revokeAfterIssue(
+  deps: EngineDeps,
+  grant: Grant,
+  earlier: readonly OutboundEvent[],
+  cause: Pick<RevocationCause, 'trigger' | 'reason' | 'noticeAt'>,
+): Promise<Grant | undefined> {
+  if (earlier.length > 0) await deps.events.publish(earlier);
+  return (await revokeGrant(deps, grant.grantId, { ...cause, by: ENGINE_ACTOR })).grant;
+}
+
 async function failIssue(
   deps: EngineDeps,
   grant: Grant,
-  entitlement: Entitlement,
   reason: string,
   earlier: readonly OutboundEvent[],
   mayHaveIssued: boolean,
@@ -102,17 +111,21 @@ async function failIssue(
   // Issuance may have half-happened (a user without a key, a key without a delivery): clean up first.
   // Not for a refused request: revoking a session that never existed would still spend the
   // agent role's deny budget on it.
-  if (mayHaveIssued) await deps.issuers[entitlement.credentialKind].revoke({
-    grantId: grant.grantId,
-    agentId: grant.agentId,
-    taskId: grant.taskId,
-    kind: entitlement.credentialKind,
-  });
+  if (mayHaveIssued) await deps.issuers[revokeTargetOf(grant).kind].revoke(revokeTargetOf(grant));
+  const closed = await closeAsFailed(deps, grant, reason, earlier);
+  return { outcome: 'failed', grant: closed ?? grant, reason };
+}
+
+/**
+ * An issuance that did not complete, its credential (if any) already revoked: the grant ends
+ * `failed` and the runtime is told why. Undefined when the grant changed under us (a task
+ * end or a suspension took it over, and says so itself).
+ */
+export async function closeAsFailed(deps: EngineDeps, grant: Grant, reason: string, earlier: readonly OutboundEvent[] = []): Promise<Grant | undefined> {
   const now = deps.clock.now().toISOString();
   const failed = transition(grant, { to: 'failed', at: now, actor: ENGINE_ACTOR, action: 'issue-failed', reason, changes: { reason } });
   const written = await deps.store.update(grant, failed);
-  const current = written.ok ? written.grant : (written.current ?? failed);
-  await deliverStatus(deps, current, entitlement.agent.runtimePrincipal, { status: 'denied', reason });
-  await deps.events.publish([...earlier, outbound('Grant Denied', current, now, { reason })]);
-  return { outcome: 'failed', grant: current, reason };
+  if (!written.ok) return undefined;
+  await announceDenial(deps, written.grant, reason, now, earlier);
+  return written.grant;
 }

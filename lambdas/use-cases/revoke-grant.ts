@@ -1,10 +1,10 @@
 // Use case: revoke a grant's credential for any trigger, then prove it dead. Every step
 // is a conditional write on the grant's current state, so duplicates and races are harmless.
-import { ENGINE_ACTOR, transition, type Grant, type RevocationTrigger } from '../domain/grant';
+import { bump, ENGINE_ACTOR, transition, type Grant, type RevocationTrigger } from '../domain/grant';
 import type { RevokeTarget } from '../ports';
 import { DEFAULT_MISUSE_CHECK_DELAY_MS, errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
-import { deliverStatus } from './deliver-status';
+import { announceDenial } from './deliver-status';
 
 export interface RevocationCause {
   readonly trigger: RevocationTrigger;
@@ -73,9 +73,7 @@ async function claim(deps: EngineDeps, grant: Grant, cause: RevocationCause): Pr
       const denied = transition(grant, { to: 'denied', at: now, actor: cause.by, action: 'denied', reason, changes: { reason } });
       const written = await deps.store.update(grant, denied);
       if (!written.ok) return 'lost-race';
-      const agent = deps.policy.agents[grant.agentId];
-      if (agent && grant.deliverySecret) await deliverStatus(deps, written.grant, agent.runtimePrincipal, { status: 'denied', reason });
-      await deps.events.publish([outbound('Grant Denied', written.grant, now, { reason })]);
+      await announceDenial(deps, written.grant, reason, now);
       return { outcome: 'denied-before-issue', grant: written.grant };
     }
     case 'issuing':
@@ -132,7 +130,9 @@ export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored:
   const now = deps.clock.now().toISOString();
   const events = stored.state === 'revoked' ? [] : [outbound('Grant Revoked', revoked, now)];
   if (verdict.verdict !== 'rejected') {
-    const written = await deps.store.update(stored, revoked === stored ? touch(revoked, now, verdict.verdict) : revoked);
+    // Already `revoked` (the sweep probing again): only the due time moves on.
+    const next = revoked === stored ? bump(revoked, now, { reason: `verification pending (probe: ${verdict.verdict})` }) : revoked;
+    const written = await deps.store.update(stored, next);
     if (!written.ok) return { outcome: 'already-revoked', grant: written.current ?? revoked };
     await deps.events.publish(events);
     return { outcome: 'revoked-unverified', grant: written.grant, probe: verdict.verdict };
@@ -153,11 +153,6 @@ export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored:
   if (!written.ok) return { outcome: 'already-revoked', grant: written.current ?? verified };
   await deps.events.publish([...events, outbound('Revocation Verified', written.grant, now, { reason: verdict.code })]);
   return { outcome: 'verified', grant: written.grant };
-}
-
-/** Bumps the grant's version so its due time moves on after an inconclusive probe. */
-function touch(grant: Grant, now: string, verdict: string): Grant {
-  return { ...grant, version: grant.version + 1, updatedAt: now, reason: `verification pending (probe: ${verdict})` };
 }
 
 async function cancelExpiry(deps: EngineDeps, grant: Grant): Promise<void> {

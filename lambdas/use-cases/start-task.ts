@@ -6,7 +6,7 @@ import { evaluateTaskRequest, type RequestDecision } from '../domain/evaluate';
 import type { OutboundEvent, TaskStarted } from '../domain/events';
 import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
-import { deliverStatus } from './deliver-status';
+import { announceDenial, deliverStatus } from './deliver-status';
 import { issueGrant } from './issue-grant';
 
 export type StartTaskResult =
@@ -41,8 +41,7 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
 
   const requested = outbound('Grant Requested', { ...created.grant, state: 'requested', reason: undefined }, now);
   if (decision.outcome === 'denied') {
-    if (decision.agent) await deliverStatus(deps, created.grant, decision.agent.runtimePrincipal, { status: 'denied', reason: decision.reason });
-    await deps.events.publish([requested, outbound('Grant Denied', created.grant, now)]);
+    await announceDenial(deps, created.grant, decision.reason, now, [requested]);
     return { outcome: 'denied', grant: created.grant, reason: decision.reason };
   }
   if (decision.outcome === 'needs-approval') {
@@ -113,14 +112,13 @@ async function handleExisting(deps: EngineDeps, existing: Grant, request: TaskSt
     ...existing,
     purpose: request.purpose,
     requestedBy: request.requestedBy,
-    scopes: request.scopes,
+    scopes: [...new Set(request.scopes)],
     ...(agent ? { owner: agent.owner, deliverySecret: deliverySecretName(request.agentId, request.taskId) } : {}),
   };
   const next = note(recorded, { at: now, actor: request.requestedBy, action: 'refused', reason, changes: { reason } });
   const written = await deps.store.update(existing, next);
   if (!written.ok) return { outcome: 'duplicate', grant: written.current ?? existing };
-  if (agent) await deliverStatus(deps, written.grant, agent.runtimePrincipal, { status: 'denied', reason });
-  await deps.events.publish([outbound('Grant Denied', written.grant, now, { reason })]);
+  await announceDenial(deps, written.grant, reason, now);
   return { outcome: 'denied', grant: written.grant, reason };
 }
 

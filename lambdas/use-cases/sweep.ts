@@ -1,12 +1,11 @@
 // Use case: the sweep. Reads only grants that are due, and for each one makes the record
 // true: expired credentials revoked, revocations retried, dead credentials proved dead,
 // still-working ones re-revoked and reported, stuck requests closed.
-import { decideApproval } from '../domain/approval';
-import { ENGINE_ACTOR, note, transition, type Grant } from '../domain/grant';
+import { bump, ENGINE_ACTOR, note, transition, type Grant } from '../domain/grant';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { revokeGrant, revokeTargetOf, verifyRevocation } from './revoke-grant';
-import { deliverStatus } from './deliver-status';
+import { closeAsFailed } from './issue-grant';
 
 export interface SweepReport {
   readonly dueGrants: number;
@@ -59,9 +58,8 @@ async function settle(deps: EngineDeps, grant: Grant): Promise<Action> {
     case 'revoked':
       return probeRevoked(deps, grant, now);
     case 'pending_approval': {
-      const verdict = decideApproval(grant, { decision: 'deny', approver: ENGINE_ACTOR, reason: 'sweep', at: now });
-      if (verdict.outcome !== 'expired') return 'none';
-      await revokeGrant(deps, grant.grantId, { trigger: 'expired', by: ENGINE_ACTOR, reason: verdict.reason, noticeAt: now });
+      if (!grant.approvalDeadline || now <= grant.approvalDeadline) return 'none';
+      await revokeGrant(deps, grant.grantId, { trigger: 'expired', by: ENGINE_ACTOR, reason: `approval window closed at ${grant.approvalDeadline}`, noticeAt: now });
       return 'closed';
     }
     case 'requested':
@@ -145,21 +143,15 @@ async function closeStuck(deps: EngineDeps, grant: Grant, now: string): Promise<
     await revokeGrant(deps, grant.grantId, { trigger: 'manual', by: ENGINE_ACTOR, reason, noticeAt: now });
     return 'closed';
   }
-  await deps.issuers[revokeTargetOf(grant).kind].revoke(revokeTargetOf(grant));
-  const failed = transition(grant, { to: 'failed', at: now, actor: ENGINE_ACTOR, action: 'issue-failed', reason, changes: { reason } });
-  const written = await deps.store.update(grant, failed);
-  if (!written.ok) return 'none';
-  const agent = deps.policy.agents[grant.agentId];
-  if (agent && grant.deliverySecret) await deliverStatus(deps, written.grant, agent.runtimePrincipal, { status: 'denied', reason });
-  await deps.events.publish([outbound('Grant Denied', written.grant, now, { reason })]);
-  return 'closed';
+  const target = revokeTargetOf(grant);
+  await deps.issuers[target.kind].revoke(target);
+  return (await closeAsFailed(deps, grant, reason)) ? 'closed' : 'none';
 }
 
 /** A denial's delivery secret has been readable for its hour (CONTRACT §5): delete it. */
 async function clearDelivery(deps: EngineDeps, grant: Grant, now: string): Promise<Action> {
   if (!grant.deliverySecret) return 'none';
   await deps.vault.destroy(grant.deliverySecret);
-  const cleared = { ...grant, deliverySecret: undefined, version: grant.version + 1, updatedAt: now };
-  const written = await deps.store.update(grant, cleared);
+  const written = await deps.store.update(grant, bump(grant, now, { deliverySecret: undefined }));
   return written.ok ? 'closed' : 'none';
 }

@@ -70,9 +70,16 @@ describe('local engine: a task lifecycle over the AWS protocols', () => {
     expect(grant.approvals.map((approval) => approval.approver)).toEqual(['lead@example.com']);
   });
 
-  it('records a malformed event and issues nothing', async () => {
-    await h.runtime.emit('Task Started', { agentId: 'release-bot', taskId: 'bad task id!', purpose: 'x', requestedBy: 'dev', scopes: ['repo-read'] });
+  it('answers a malformed event with the reason, and issues nothing', async () => {
+    const seen: { type: string; detail: Record<string, unknown> }[] = [];
+    const unsubscribe = h.engine.bus.subscribe((event) => void seen.push({ type: event['detail-type'], detail: event.detail as Record<string, unknown> }));
+    await h.runtime.emit('Task Started', { agentId: 'release-bot', taskId: 'bad-purpose', purpose: '', requestedBy: 'dev', scopes: ['repo-read'] });
     await h.engine.bus.idle();
-    expect(await h.runtime.readDelivery('release-bot', 'bad task id!')).toBeUndefined();
+    unsubscribe();
+    expect(seen.filter((event) => event.detail.taskId === 'bad-purpose').map((event) => [event.type, event.detail.reason])).toEqual([
+      ['Task Started', undefined],
+      ['Grant Denied', expect.stringMatching(/^invalid Task Started event: detail\.purpose: /)],
+    ]);
+    expect(await h.runtime.readDelivery('release-bot', 'bad-purpose')).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry, t
 import { TaskboundError } from '../../domain/errors';
 import type { OutboundEvent } from '../../domain/events';
 import type { EventPublisher } from '../../ports';
+import { realSleep } from '../sleep';
 
 export const EVENT_SOURCE = 'taskbound';
 /** PutEvents takes at most 10 entries per call. */
@@ -51,7 +52,6 @@ export class EventPublishError extends TaskboundError {
 export class SecretInEventError extends TaskboundError {}
 
 const DEFAULT_RETRY: EntryRetry = { attempts: 3, delayMs: 200 };
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The path of the first field under `value` whose name marks secret material. */
 function secretFieldPath(value: unknown, path: string): string | undefined {

@@ -22,6 +22,7 @@ import { TaskboundError, UnissuableRequestError } from '../../domain/errors';
 import type { Clock, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
 import { compileTaskPolicy } from './session-policy';
 import type { ProbeSchedule, StsCredentialProbe } from './sts-credential-probe';
+import { realSleep } from '../sleep';
 
 /** Every grant's user lives here, and nothing else does: orphan reconciliation lists it. */
 export const USER_PATH = '/taskbound/';
@@ -53,7 +54,6 @@ export interface OrphanCandidate {
   readonly createdAt?: Date;
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function userNameOf(grantId: string): string {
   return `taskbound-${grantId}`;
@@ -133,16 +133,16 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
     return live ? { verdict: 'accepted' } : { verdict: 'unknown', why: 'the access key is deleted but its user still exists' };
   }
 
-  /**
-   * When the key was used after `since`, if it was: possible misuse after revocation.
-   * IAM updates last-used data within hours, so the sweep asks again later; a key IAM no
-   * longer knows answers `undefined`.
-   */
-  /** The port's view of lastUsedAfter: IAM answers for a deleted key's id too. */
+  /** The port's view of lastUsedAfter: the grant's key, if it had one. */
   async usedAfter(target: RevokeTarget, since: Date): Promise<Date | undefined> {
     return target.accessKeyId ? this.lastUsedAfter(target.accessKeyId, since) : undefined;
   }
 
+  /**
+   * When the key was used after `since`, if it was: possible misuse after revocation.
+   * IAM updates last-used data within hours, so the sweep asks hours later; a key IAM no
+   * longer knows answers `undefined`.
+   */
   async lastUsedAfter(accessKeyId: string, since: Date): Promise<Date | undefined> {
     try {
       const response = await this.options.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { TaskboundError } from '../../domain/errors';
 import type { SecretRotator } from '../../ports';
+import { realSleep } from '../sleep';
 
 const CURRENT = 'AWSCURRENT';
 /** How AWS words a RotateSecret refused because the previous rotation has not finished. */
@@ -31,7 +32,6 @@ export interface SecretsManagerRotatorOptions {
 }
 
 const DEFAULT_CONFIRMATION: RotationConfirmation = { attempts: 8, delayMs: 500, maxDelayMs: 8000 };
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The secret has no rotation function (nor managed rotation): it cannot be rotated after use. */
 export class RotationNotConfiguredError extends TaskboundError {}

@@ -4,6 +4,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { CredentialMaterial, ProbeVerdict } from '../../ports';
+import { realSleep } from '../sleep';
 
 /** Error codes by which AWS says the credential itself is no good. */
 const REJECTION_CODES = new Set([
@@ -59,7 +60,6 @@ function verdictOf(error: unknown): ProbeVerdict {
   return { verdict: 'unknown', why: `STS answered ${status} ${code}` };
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Probes a credential with STS GetCallerIdentity, signed by that credential alone. */
 export class StsCredentialProbe {

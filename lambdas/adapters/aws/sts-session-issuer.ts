@@ -15,6 +15,7 @@ import {
   type RevokedSessions,
 } from './revoked-sessions-policy';
 import { compileTaskPolicy } from './session-policy';
+import { realSleep } from '../sleep';
 
 /** STS's floor for AssumeRole `DurationSeconds`. */
 export const STS_MIN_SESSION_SECONDS = 900;
@@ -42,7 +43,6 @@ export interface StsSessionIssuerOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Issues, revokes and checks `aws-sts-session` credentials. */
 export class StsSessionIssuer implements CredentialIssuer {

@@ -6,7 +6,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SlackInteractionConfig, SlackInteractionDeps } from '../../adapters/slack/handle-interaction';
 import type { AlertDeps } from '../../adapters/slack/send-alert';
-import { systemClock } from '../local/system-clock';
+import { systemClock } from '../system-clock';
 import { DynamoDbApprovalMessages } from './dynamodb-approval-messages';
 import { eventBridgeDecisionPublisher } from './eventbridge-decision-publisher';
 import { inMemoryApprovalMessages } from './notifier';

@@ -7,9 +7,9 @@ import { GRANT_ID_PATTERN } from '../../domain/ids';
 import { APPROVE_ACTION, DENY_ACTION } from './messages';
 import type { ApproverMap } from './slack-config';
 import type { Clock } from '../../ports';
+import { SLACK_SOURCE } from '../../routes';
 
 /** The source every decision from Slack carries on the bus. */
-export const SLACK_SOURCE = 'taskbound.slack';
 
 export interface InboundEvent {
   readonly source: string;

@@ -18,9 +18,10 @@ export type AlertOutcome =
 
 export async function sendAlert(deps: AlertDeps, event: AlertEvent): Promise<AlertOutcome> {
   if (event.detailType === 'Agent Suspended') return post(deps, event, alertMessage(event));
-  const thread = await deps.approvals.get(event.detail.grantId);
-  if (event.detailType === 'Grant Pending Approval') return pendingApproval(deps, event, thread);
+  if (event.detailType === 'Grant Pending Approval') return pendingApproval(deps, event, await deps.approvals.get(event.detail.grantId));
   const settled = settledProgress(event);
+  // Only an issue or a denial can close an approval request: other alerts need no lookup.
+  const thread = settled ? await deps.approvals.get(event.detail.grantId) : undefined;
   if (thread && settled) return showOutcome(deps, event, thread, settled);
   return post(deps, event, alertMessage(event));
 }

@@ -1,10 +1,11 @@
 // Adapter (Slack): one POST to Slack with bounded retries. Rate limits (429, honouring
 // Retry-After) and server errors are retried with backoff; what still fails is returned,
 // described without the URL or token, which are secrets.
+import { realSleep, type Sleep } from '../sleep';
 
 /** The fetch this adapter needs; tests and the local engine may pass their own. */
 export type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<Response>;
-export type Sleep = (ms: number) => Promise<void>;
+export type { Sleep };
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -24,7 +25,7 @@ export interface HttpTransport {
   readonly retry: RetryOptions;
 }
 
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export { realSleep } from '../sleep';
 
 /** What a caller may override: tests pass a recording sleep and fewer attempts. */
 export interface TransportOverrides {

@@ -19,11 +19,16 @@ describe('revocation latency metric', () => {
     const handlers = handlersOver(engine);
     await invoke(handlers, 'task-started', envelope('Task Started', taskStarted()));
     expect(lines.filter((line) => line.includes('RevocationLatency'))).toEqual([]);
-    engine.clock.advance(250);
+    // The probe takes 250 ms: notice (Task Ended) to verification is then exactly that.
+    const verify = engine.sessions.verify.bind(engine.sessions);
+    engine.sessions.verify = async (target, material) => {
+      engine.clock.advance(250);
+      return verify(target, material);
+    };
     await invoke(handlers, 'task-ended', envelope('Task Ended', { agentId: 'release-bot', taskId: 'task-1', outcome: 'succeeded' }));
     spy.mockRestore();
     const emf = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => 'RevocationLatency' in entry);
-    expect(emf).toMatchObject({ RevocationLatency: 0, service: 'taskbound' });
+    expect(emf).toMatchObject({ RevocationLatency: 250, service: 'taskbound' });
     expect(JSON.stringify(emf)).toContain('"Unit":"Milliseconds"');
   });
 });

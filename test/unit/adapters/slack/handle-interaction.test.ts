@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { APPROVE_ACTION, DENY_ACTION } from '../../../../lambdas/adapters/slack/messages';
 import { grantDecisionSchema } from '../../../../lambdas/domain/events';
-import { handleSlackInteraction, SLACK_SOURCE, type InboundEvent } from '../../../../lambdas/adapters/slack/handle-interaction';
+import { handleSlackInteraction, type InboundEvent } from '../../../../lambdas/adapters/slack/handle-interaction';
+import { SLACK_SOURCE } from '../../../../lambdas/routes';
 
 const GRANT_ID = 'g-abcdefghijklmnopqrstuvwxyz';
 const approvers = { U0SRE: 'sre@example.com', U0CFO: 'cfo@example.com' };
@@ -47,7 +48,7 @@ describe('handleSlackInteraction', () => {
     expect(published).toEqual([]);
   });
 
-  it('emits the same decision for a double click; the engine counts an approver once', async () => {
+  it('emits the same decision twice for a double click (the engine counts an approver once; tested in use-cases)', async () => {
     // decideApproval refuses a second approval by the same person, and the grant store's
     // conditional writes make a redelivered event a no-op: the duplicate is harmless.
     const { deps, published } = harness();

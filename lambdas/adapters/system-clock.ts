@@ -1,4 +1,4 @@
 // Adapter: the real clock. Only adapters and the composition roots read the time.
-import type { Clock } from '../../ports';
+import type { Clock } from '../ports';
 
 export const systemClock: Clock = { now: () => new Date() };
