@@ -130,7 +130,7 @@ describe('functions', () => {
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({ Architectures: ['arm64'], Runtime: 'nodejs24.x', TracingConfig: { Mode: 'Active' } });
       expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
-        expect.arrayContaining(['TABLE_NAME', 'EVENT_BUS_NAME', 'PERMISSIONS_BOUNDARY_ARN', 'DELIVERY_KMS_KEY_ARN', 'ENGINE_ROLE_ARN_PATTERN', 'SCHEDULER_ROLE_ARN', 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN', 'POWERTOOLS_LOG_LEVEL']),
+        expect.arrayContaining(['TABLE_NAME', 'EVENT_BUS_NAME', 'PERMISSIONS_BOUNDARY_ARN', 'DELIVERY_KMS_KEY_ARN', 'ENGINE_ROLE_ARNS', 'SCHEDULER_ROLE_ARN', 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN', 'POWERTOOLS_LOG_LEVEL']),
       );
     }
   });

@@ -39,14 +39,23 @@ function normalize(statement: PolicyStatement): PolicyStatement {
   return {
     ...(statement.Sid ? { Sid: statement.Sid } : {}),
     Effect: statement.Effect,
-    Action: statement.Action,
-    Resource: statement.Resource,
+    ...(statement.Action !== undefined ? { Action: statement.Action } : { NotAction: statement.NotAction }),
+    ...(statement.Resource !== undefined ? { Resource: statement.Resource } : { NotResource: statement.NotResource }),
     ...(statement.Condition ? { Condition: statement.Condition } : {}),
   };
 }
 
+/**
+ * A secret's ARN ends in a random `-XXXXXX` that the policy file may leave out: both forms
+ * are written, so the ARN as written and the real secret's full ARN both match (the AWS
+ * documented `-??????` pattern), and nothing longer does.
+ */
+export function secretArnPatterns(arn: string): string[] {
+  return [arn, `${arn}-??????`];
+}
+
 function secretsStatement(arns: readonly string[]): PolicyStatement | undefined {
-  const unique = [...new Set(arns)];
+  const unique = [...new Set(arns.flatMap(secretArnPatterns))];
   if (unique.length === 0) return undefined;
   return { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: unique.length === 1 ? unique[0]! : unique };
 }
