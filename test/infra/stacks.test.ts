@@ -65,7 +65,7 @@ describe('event bus', () => {
   it('reserves the engine\'s source for the engine\'s exact roles, with the multivalued-key operator', () => {
     synth.stateTemplate.hasResourceProperties('AWS::Events::EventBusPolicy', {
       Statement: Match.objectLike({
-        Sid: 'OnlyTheEngineSpeaksAsTheEngine',
+        Sid: 'cdk-OnlyTheEngineSpeaksAsTheEngine',
         Effect: 'Deny',
         Action: 'events:PutEvents',
         Condition: { 'ForAnyValue:StringEquals': { 'events:source': ['taskbound'] }, ArnNotEquals: { 'aws:PrincipalArn': Match.anyValue() } },
