@@ -38,6 +38,13 @@ module.exports = {
       to: { path: '^lambdas/local/' },
     },
     {
+      name: 'no-policy-lint-in-lambdas',
+      comment: 'The scope lint carries the Service Authorization Reference (MBs): the local engine, synth and the CLI run it, never a Lambda bundle.',
+      severity: 'error',
+      from: { path: '^lambdas/(domain|use-cases|adapters|handlers)/' },
+      to: { path: ['^lambdas/policy-lint/', '@cloud-copilot'] },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},
