@@ -48,7 +48,7 @@ export const deliverySecretArnPattern = (scope: Stack) =>
 
 /** The source only the engine itself may put on the bus. */
 export const ENGINE_SOURCE = 'taskbound';
-export { SLACK_SOURCE } from '../lambdas/routes';
+export { CLI_SOURCE, SLACK_SOURCE } from '../lambdas/routes';
 
 export const schedulerGroupName = (config: TaskboundConfig) => `${config.instanceName}-expiry`;
 export const expireFunctionName = (config: TaskboundConfig) => `${config.instanceName}-expire-grant`;

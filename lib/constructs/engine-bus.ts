@@ -5,7 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { TaskboundConfig } from '../config';
-import { ENGINE_SOURCE, engineRoleArn, engineRoleArns, SLACK_SOURCE } from '../naming';
+import { CLI_SOURCE, ENGINE_SOURCE, engineRoleArn, engineRoleArns, SLACK_SOURCE } from '../naming';
 
 export interface EngineBusProps {
   readonly config: TaskboundConfig;
@@ -37,6 +37,19 @@ export class EngineBus extends Construct {
       );
     reserve('OnlyTheEngineSpeaksAsTheEngine', ENGINE_SOURCE, engineRoleArns(config));
     reserve('OnlyTheSlackFunctionSpeaksAsSlack', SLACK_SOURCE, [engineRoleArn(config, 'slack-interactions')]);
+    if (config.operatorPrincipalArns.length > 0) {
+      // While bus decisions from the CLI source are still believed, only the named operators may send them.
+      this.bus.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'OnlyOperatorsSpeakAsTheCli',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['events:PutEvents'],
+          resources: [this.bus.eventBusArn],
+          conditions: { 'ForAnyValue:StringEquals': { 'events:source': [CLI_SOURCE] }, ArnNotLike: { 'aws:PrincipalArn': config.operatorPrincipalArns } },
+        }),
+      );
+    }
     if (config.producerAccounts.length > 0) {
       this.bus.addToResourcePolicy(
         new iam.PolicyStatement({

@@ -18,7 +18,8 @@ import { synthesizedPolicies } from './synthesized-policies';
 
 const PRODUCER = '444455556666';
 const defaults = synthesizedPolicies({});
-const configured = synthesizedPolicies({ instanceName: 'tbprod', agentRolePrefix: 'prod-agent-', producerAccounts: [PRODUCER] });
+const OPERATORS = `arn:aws:iam::${ACCOUNT}:role/security-operators`;
+const configured = synthesizedPolicies({ instanceName: 'tbprod', agentRolePrefix: 'prod-agent-', producerAccounts: [PRODUCER], operatorPrincipalArns: [OPERATORS] });
 
 const GRANT = `g-${'a'.repeat(26)}`;
 const AGENT_ROLE = `arn:aws:iam::${ACCOUNT}:role/taskbound-agent-release-bot`;
@@ -118,6 +119,16 @@ describe('event bus (synthesized policy and engine permissions)', () => {
     const slack = defaults.roleArnOf('slack-interactions');
     expect(await put(defaults, sessionOf(slack), ['taskbound.slack'], defaults.identityOf('slack-interactions'), slack)).toBe('Allowed');
     expect(await put(defaults, sessionOf(`arn:aws:iam::${ACCOUNT}:role/admin`), ['taskbound.slack'])).toBe('ExplicitlyDenied');
+  });
+
+  it('with operatorPrincipalArns configured, lets only those operators speak as taskbound.cli', async () => {
+    expect(await put(configured, sessionOf(OPERATORS), ['taskbound.cli'], [ALLOW_EVERYTHING], OPERATORS)).toBe('Allowed');
+    expect(await put(configured, sessionOf(`arn:aws:iam::${ACCOUNT}:role/admin`), ['taskbound.cli'])).toBe('ExplicitlyDenied');
+    expect(await put(configured, sessionOf(`arn:aws:iam::${PRODUCER}:role/agent-runtime`), ['my.runtime', 'taskbound.cli'])).toBe('ExplicitlyDenied');
+  });
+
+  it('with default settings, leaves taskbound.cli to any principal of the account (decisions must not trust it)', async () => {
+    expect(await put(defaults, sessionOf(`arn:aws:iam::${ACCOUNT}:role/admin`), ['taskbound.cli'])).toBe('Allowed');
   });
 
   it('with default settings, admits no other account at all', async () => {
