@@ -14,8 +14,12 @@ export const MANAGED_POLICY_MAX_CHARS = 6144;
 
 type BoundaryStatement = PolicyStatement;
 
-/** Every action that turns a credential into another role's session. */
-export const ROLE_CHAINING_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:AssumeRoleWithWebIdentity', 'sts:AssumeRoot'];
+/**
+ * Every action that turns a credential into another session: a role's (which answers to that
+ * role's policies, not to the revocation deny), or a federated user's (whose token has its own
+ * lifetime; denied too, so what the engine deletes is all there is).
+ */
+export const CHAINED_SESSION_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:AssumeRoleWithWebIdentity', 'sts:AssumeRoot', 'sts:GetFederationToken'];
 
 /**
  * The two denies every issued credential carries, whatever the scopes say:
@@ -29,7 +33,7 @@ export const ROLE_CHAINING_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAML'
  */
 export function boundaryDenies(agentRoleArnPattern: string): BoundaryStatement[] {
   return [
-    { Sid: 'NoRoleChaining', Effect: 'Deny', Action: ROLE_CHAINING_ACTIONS, Resource: '*' },
+    { Sid: 'NoChainedSessions', Effect: 'Deny', Action: CHAINED_SESSION_ACTIONS, Resource: '*' },
     {
       Sid: 'NoAgentSessionWithoutGrant',
       Effect: 'Deny',

@@ -112,6 +112,13 @@ describe('sessions that revocation could not reach', () => {
     expect(await chain(target, 'sts:AssumeRole')).toBe('ExplicitlyDenied');
     expect(await chain(roleOf(agentId), 'sts:AssumeRole')).toBe('ExplicitlyDenied');
   });
+
+  it('denies an issued user a chained role or federated session, even if its own policy allowed everything', async () => {
+    const user = `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${grantIdFor('ops-bot', 'chain')}`;
+    const call = (action: string, resource: string) => decide({ principal: user, action, resource }, { identity: [ALLOW_EVERYTHING], boundary: [boundary] });
+    expect(await call('sts:AssumeRole', `arn:aws:iam::${ACCOUNT}:role/other-team`)).toBe('ExplicitlyDenied');
+    expect(await call('sts:GetFederationToken', `arn:aws:sts::${ACCOUNT}:federated-user/escape`)).toBe('ExplicitlyDenied');
+  });
 });
 
 describe('issued IAM users (their inline policy under the shared boundary)', () => {
