@@ -16,7 +16,43 @@ export interface LintFinding {
   readonly message: string;
 }
 
-export type LintRule = 'unknown-service' | 'unknown-action' | 'class-access-level' | 'permissions-management' | 'role-chaining-denied' | 'unassigned-scope';
+export type LintRule =
+  | 'unknown-service'
+  | 'unknown-action'
+  | 'class-access-level'
+  | 'permissions-management'
+  | 'identity-takeover'
+  | 'role-chaining-denied'
+  | 'unassigned-scope';
+
+/**
+ * Writes the SAR does not call permissions management but that hand a credential someone
+ * else's identity: every IAM and IAM Identity Center write (an access key or password for
+ * another user, a new role, group membership), and running code under another role's
+ * permissions. The boundary cannot stop these: what they produce is not bounded.
+ */
+const TAKEOVER_SERVICES = new Set(['iam', 'sso', 'identitystore', 'sso-directory']);
+export const RUNS_AS_ANOTHER_ROLE = [
+  'lambda:UpdateFunctionCode',
+  'lambda:UpdateFunctionConfiguration',
+  'lambda:CreateFunction',
+  'ssm:SendCommand',
+  'ssm:StartSession',
+  'ssm:StartAutomationExecution',
+  'ec2-instance-connect:SendSSHPublicKey',
+  'ec2:RunInstances',
+  'ecs:RunTask',
+  'ecs:ExecuteCommand',
+  'codebuild:StartBuild',
+  'codebuild:UpdateProject',
+  'glue:UpdateDevEndpoint',
+  'cloudformation:CreateStack',
+  'cloudformation:UpdateStack',
+  'cloudformation:ExecuteChangeSet',
+  'states:StartExecution',
+  'datapipeline:ActivatePipeline',
+  'sagemaker:CreateNotebookInstance',
+].map((action) => action.toLowerCase());
 
 /**
  * The SAR access levels each action class may hold. `deploy` and `transact` name business
@@ -72,6 +108,19 @@ async function lintStatement(
         'error',
         'permissions-management',
         `"${pattern}" allows permissions management (${some(management)}); a scope that grants privilege must say \`privileged: true\` (and then always needs manual approval)`,
+      );
+    }
+    const takeover = expansion.actions.filter(
+      (action) =>
+        !action.accessLevels.includes('Permissions management') &&
+        ((TAKEOVER_SERVICES.has(action.name.slice(0, action.name.indexOf(':')).toLowerCase()) && action.accessLevels.some((level) => level !== 'Read' && level !== 'List')) ||
+          RUNS_AS_ANOTHER_ROLE.includes(action.name.toLowerCase())),
+    );
+    if (takeover.length > 0 && !scope.privileged) {
+      finding(
+        'error',
+        'identity-takeover',
+        `"${pattern}" allows acting as another identity (${some(takeover)}); a scope that grants privilege must say \`privileged: true\` (and then always needs manual approval)`,
       );
     }
     const outside = expansion.actions.filter((action) => action.accessLevels.some((level) => level !== 'Permissions management' && !allowed.includes(level)));

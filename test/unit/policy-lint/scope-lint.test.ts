@@ -46,6 +46,19 @@ describe('lintPolicy', () => {
     expect(findings[0]?.message).toMatch(/allows permissions management \(s3:Put\w+Policy, .* and \d+ more\)/);
   });
 
+  it.each([['iam:CreateAccessKey'], ['iam:AddUserToGroup'], ['lambda:UpdateFunctionCode'], ['ssm:SendCommand']])(
+    'refuses %s, which acts as another identity, unless the scope is privileged',
+    async (action) => {
+      const findings = await lint(TEST_POLICY_YAML.replace('Action: [codecommit:GitPush]', `Action: [${action}]`));
+      expect(findings).toEqual([expect.objectContaining({ rule: 'identity-takeover', severity: 'error', path: ['scopes', 'repo-write', 'statements', 0, 'Action', 0] })]);
+      const privileged = TEST_POLICY_YAML.replace('  repo-write:\n    action: write\n', '  repo-write:\n    action: deploy\n    privileged: true\n').replace(
+        'Action: [codecommit:GitPush]',
+        `Action: [${action}]`,
+      );
+      expect((await lint(privileged.replace('scopes: [repo-read, repo-write]', 'scopes: [repo-read]'))).filter((finding) => finding.severity === 'error')).toEqual([]);
+    },
+  );
+
   it('lets a privileged scope hold permissions management, warning that role chaining stays denied', async () => {
     const yaml = TEST_POLICY_YAML.replace('  deploy-web:\n    action: deploy\n', '  deploy-web:\n    action: deploy\n    privileged: true\n').replace(
       'Action: [codedeploy:CreateDeployment]',
