@@ -161,8 +161,20 @@ describe('delivery secret resource policy', () => {
     expect(await as(roleArn, 'secretsmanager:PutResourcePolicy')).toBe('ExplicitlyDenied');
   });
 
-  it('lets the runtime read but never change who reads it', async () => {
-    for (const action of ['secretsmanager:PutSecretValue', 'secretsmanager:PutResourcePolicy', 'secretsmanager:DeleteResourcePolicy', 'secretsmanager:RestoreSecret']) {
+  it('lets the runtime, or whoever created the secret first, read but never change, copy, retag or delete it', async () => {
+    const changes = [
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:UpdateSecret',
+      'secretsmanager:PutResourcePolicy',
+      'secretsmanager:DeleteResourcePolicy',
+      'secretsmanager:RestoreSecret',
+      'secretsmanager:DeleteSecret',
+      'secretsmanager:ReplicateSecretToRegions',
+      'secretsmanager:TagResource',
+      'secretsmanager:UntagResource',
+    ];
+    for (const action of changes) expect(await as(`arn:aws:iam::${ACCOUNT}:role/admin`, action), action).toBe('ExplicitlyDenied');
+    for (const action of changes) {
       expect(await as(runtime, action), action).toBe('ExplicitlyDenied');
     }
   });
