@@ -86,6 +86,24 @@ describe('engine roles (synthesized)', () => {
     );
   });
 
+  it('gives the scheduler\'s role nothing but invoking expire-grant and its dead-letter queue: every escalation attempt fails', async () => {
+    const scheduler = defaults.roleNamed(`taskbound-scheduler-${REGION}`);
+    const attempts = escalationAttempts({ ...targets, ownRoleArn: scheduler.arn });
+    const as = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+      decide({ principal: sessionOf(scheduler.arn), action, resource, context }, { identity: scheduler.identity }, scheduler.arn);
+    for (const attempt of attempts) expect(await as(attempt.action, attempt.resource, attempt.context), attempt.name).not.toBe('Allowed');
+    expect(await as('lambda:InvokeFunction', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:taskbound-expire-grant`)).toBe('Allowed');
+    expect(await as('lambda:InvokeFunction', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:taskbound-task-started`)).toBe('ImplicitlyDenied');
+  });
+
+  it.each(ENGINE_HANDLERS)('lets only Lambda assume the %s role', async (handler) => {
+    const role = defaults.roleNamed(`taskbound-${handler}-${REGION}`);
+    const assume = (principal: string, identity = [ALLOW_EVERYTHING]) => decide({ principal, action: 'sts:AssumeRole', resource: role.arn }, { identity, resource: role.trust });
+    expect(await assume('lambda.amazonaws.com', [])).toBe('Allowed');
+    expect(await assume(sessionOf(`arn:aws:iam::${ACCOUNT}:role/admin`))).not.toBe('Allowed');
+    expect(await assume(sessionOf(AGENT_ROLE))).not.toBe('Allowed');
+  });
+
   it('lets alerts read the Slack secret', async () => {
     expect(await asEngine(defaults, 'alerts', { action: 'secretsmanager:GetSecretValue', resource: defaults.slackSecretArn })).toBe('Allowed');
   });

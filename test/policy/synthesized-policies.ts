@@ -13,6 +13,8 @@ export interface SynthesizedPolicies {
   readonly roleArnOf: (handler: EngineHandler) => string;
   /** Every identity policy attached to the handler's role. */
   readonly identityOf: (handler: EngineHandler) => Document[];
+  /** Every identity policy, and the trust policy, of the role with this exact name (scheduler role included). */
+  readonly roleNamed: (roleName: string) => { readonly arn: string; readonly identity: Document[]; readonly trust: Document };
   readonly busPolicy: Document;
   readonly busArn: string;
   readonly keyPolicy: Document;
@@ -41,18 +43,17 @@ export function synthesizedPolicies(context: Record<string, unknown>): Synthesiz
     return found[0]!;
   };
 
-  const roleIdOf = (handler: EngineHandler) => {
-    const name = `${built.config.instanceName}-${handler}-${REGION}`;
+  const roleIdNamed = (name: string) => {
     const found = Object.entries(engine.Resources).find(([, resource]) => resource.Type === 'AWS::IAM::Role' && resolver.resolve(engine, resource.Properties?.RoleName) === name);
     if (!found) throw new Error(`no engine role named ${name}`);
     return found[0];
   };
-  const identityOf = (handler: EngineHandler) => {
-    const roleId = roleIdOf(handler);
-    return Object.values(engine.Resources)
+  const roleIdOf = (handler: EngineHandler) => roleIdNamed(`${built.config.instanceName}-${handler}-${REGION}`);
+  const identityOfRole = (roleId: string) =>
+    Object.values(engine.Resources)
       .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]))
       .map((resource) => resolver.resolve(engine, resource.Properties?.PolicyDocument) as Document);
-  };
+  const identityOf = (handler: EngineHandler) => identityOfRole(roleIdOf(handler));
   const busStatements = Object.values(state.Resources)
     .filter((resource) => resource.Type === 'AWS::Events::EventBusPolicy')
     .map((resource) => resolver.resolve(state, resource.Properties?.Statement));
@@ -64,6 +65,14 @@ export function synthesizedPolicies(context: Record<string, unknown>): Synthesiz
   const policies: SynthesizedPolicies = {
     roleArnOf: (handler) => resolver.resolve(engine, { 'Fn::GetAtt': [roleIdOf(handler), 'Arn'] }) as string,
     identityOf,
+    roleNamed: (roleName) => {
+      const roleId = roleIdNamed(roleName);
+      return {
+        arn: resolver.resolve(engine, { 'Fn::GetAtt': [roleId, 'Arn'] }) as string,
+        identity: identityOfRole(roleId),
+        trust: resolver.resolve(engine, engine.Resources[roleId]!.Properties?.AssumeRolePolicyDocument) as Document,
+      };
+    },
     busPolicy: { Version: '2012-10-17', Statement: busStatements },
     busArn: resolver.resolve(state, { 'Fn::GetAtt': [busId, 'Arn'] }) as string,
     keyPolicy: resolver.resolve(state, key.Properties?.KeyPolicy) as Document,
