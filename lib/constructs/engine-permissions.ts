@@ -130,6 +130,9 @@ export function writeDeliveries(ctx: PermissionContext): iam.PolicyStatement[] {
       actions: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
       resources: secrets,
     }),
+    // A delivery already scheduled for deletion is restored only to be force-deleted at once
+    // (secrets-manager-delivery-vault.ts): a recovery window would keep a credential readable.
+    statement({ sid: 'RestoreDeliveryToDeleteIt', actions: ['secretsmanager:RestoreSecret'], resources: secrets }),
     // Secrets Manager refuses a policy that would make the secret public only when asked to check.
     statement({
       sid: 'RestrictDeliveryReaders',
@@ -235,9 +238,6 @@ export function revokeDeliveries(ctx: PermissionContext): iam.PolicyStatement[] 
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:RotateSecret'],
       resources: secrets,
     }),
-    // A delivery already scheduled for deletion is restored only to be force-deleted at once
-    // (secrets-manager-delivery-vault.ts): a recovery window would keep a credential readable.
-    statement({ sid: 'RestoreDeliveryToDeleteIt', actions: ['secretsmanager:RestoreSecret'], resources: secrets }),
     // ListSecrets has no resource-level permission; the sweep filters by the taskbound/ prefix.
     statement({ sid: 'ListSecretsForOrphans', actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
     ...(rotated.length > 0

@@ -65,6 +65,7 @@ describe('engine roles (synthesized)', () => {
     expect(await asEngine(defaults, handler, { action: 'iam:DeleteAccessKey', resource: `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${GRANT}` })).toBe('Allowed');
     expect(await asEngine(defaults, handler, { action: 'iam:DeleteUser', resource: `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${GRANT}` })).toBe('Allowed');
     expect(await asEngine(defaults, handler, { action: 'iam:PutRolePolicy', resource: AGENT_ROLE, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } })).toBe('Allowed');
+    expect(await asEngine(defaults, handler, { action: 'secretsmanager:RestoreSecret', resource: delivery('release-bot/t-1') })).toBe('Allowed');
     expect(await asEngine(defaults, handler, { action: 'iam:ListUsers', resource: '*' })).toBe('ImplicitlyDenied');
     expect(await asEngine(defaults, handler, { action: 'iam:DeleteUser', resource: `arn:aws:iam::${ACCOUNT}:user/alice` })).toBe('ImplicitlyDenied');
   });
@@ -115,6 +116,12 @@ describe('event bus (synthesized policy and engine permissions)', () => {
 
   it.each([...ISSUING, ...REVOKING])('lets %s publish as the engine: its PutEvents allow grants something', async (handler) => {
     expect(await put(defaults, sessionOf(defaults.roleArnOf(handler)), ['taskbound'], defaults.identityOf(handler), defaults.roleArnOf(handler))).toBe('Allowed');
+  });
+
+  it('would grant nothing with a plain StringEquals on the multivalued events:source (why the engine uses ForAllValues)', async () => {
+    const role = defaults.roleArnOf('task-ended');
+    const plain = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: defaults.busArn, Condition: { StringEquals: { 'events:source': 'taskbound' } } }] };
+    expect(await put(defaults, sessionOf(role), ['taskbound'], [plain], role)).toBe('ImplicitlyDenied');
   });
 
   it('gives an engine role no other source, not even mixed into a batch', async () => {
