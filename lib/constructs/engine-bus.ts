@@ -1,6 +1,7 @@
 // CDK construct: the `taskbound` event bus, its resource policy and its archive. Anyone in
 // the account (and the listed producer accounts) may send inbound events; only the engine's
 // own roles, named exactly, may speak as the engine.
+import { Aws } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -51,6 +52,17 @@ export class EngineBus extends Construct {
       );
     }
     if (config.producerAccounts.length > 0) {
+      // Producer accounts send task events, never as a source some handler trusts.
+      this.bus.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'TrustedSourcesOnlyFromThisAccount',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['events:PutEvents'],
+          resources: [this.bus.eventBusArn],
+          conditions: { 'ForAnyValue:StringEquals': { 'events:source': [ENGINE_SOURCE, SLACK_SOURCE, CLI_SOURCE] }, StringNotEquals: { 'aws:PrincipalAccount': Aws.ACCOUNT_ID } },
+        }),
+      );
       this.bus.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: 'ProducerAccountsSendTaskEvents',

@@ -19,7 +19,8 @@ import { synthesizedPolicies } from './synthesized-policies';
 const PRODUCER = '444455556666';
 const defaults = synthesizedPolicies({});
 const OPERATORS = `arn:aws:iam::${ACCOUNT}:role/security-operators`;
-const configured = synthesizedPolicies({ instanceName: 'tbprod', agentRolePrefix: 'prod-agent-', producerAccounts: [PRODUCER], operatorPrincipalArns: [OPERATORS] });
+const configured = synthesizedPolicies({ instanceName: 'tbprod', agentRolePrefix: 'prod-agent-', producerAccounts: [PRODUCER] });
+const withOperators = synthesizedPolicies({ operatorPrincipalArns: [OPERATORS] });
 
 const GRANT = `g-${'a'.repeat(26)}`;
 const AGENT_ROLE = `arn:aws:iam::${ACCOUNT}:role/taskbound-agent-release-bot`;
@@ -147,9 +148,9 @@ describe('event bus (synthesized policy and engine permissions)', () => {
   });
 
   it('with operatorPrincipalArns configured, lets only those operators speak as taskbound.cli', async () => {
-    expect(await put(configured, sessionOf(OPERATORS), ['taskbound.cli'], [ALLOW_EVERYTHING], OPERATORS)).toBe('Allowed');
-    expect(await put(configured, sessionOf(`arn:aws:iam::${ACCOUNT}:role/admin`), ['taskbound.cli'])).toBe('ExplicitlyDenied');
-    expect(await put(configured, sessionOf(`arn:aws:iam::${PRODUCER}:role/agent-runtime`), ['my.runtime', 'taskbound.cli'])).toBe('ExplicitlyDenied');
+    expect(await put(withOperators, sessionOf(OPERATORS), ['taskbound.cli'], [ALLOW_EVERYTHING], OPERATORS)).toBe('Allowed');
+    expect(await put(withOperators, sessionOf(`arn:aws:iam::${ACCOUNT}:role/admin`), ['taskbound.cli'])).toBe('ExplicitlyDenied');
+    expect(await put(withOperators, sessionOf(`arn:aws:iam::${ACCOUNT}:role/admin`), ['my.runtime', 'taskbound.cli'])).toBe('ExplicitlyDenied');
   });
 
   it('with default settings, leaves taskbound.cli to any principal of the account (decisions must not trust it)', async () => {
@@ -166,6 +167,10 @@ describe('event bus (synthesized policy and engine permissions)', () => {
     expect(await put(configured, sessionOf(producer), ['my.runtime'])).toBe('Allowed');
     expect(await put(configured, sessionOf(producer), ['taskbound'])).toBe('ExplicitlyDenied');
     expect(await put(configured, sessionOf(producer), ['my.runtime', 'taskbound'])).toBe('ExplicitlyDenied');
+    // No operators configured: taskbound.cli is open inside the account, but never to another account.
+    expect(await put(configured, sessionOf(producer), ['taskbound.cli'])).toBe('ExplicitlyDenied');
+    expect(await put(configured, sessionOf(producer), ['my.runtime', 'taskbound.cli'])).toBe('ExplicitlyDenied');
+    expect(await put(configured, sessionOf(producer), ['taskbound.slack'])).toBe('ExplicitlyDenied');
     expect(await put(configured, sessionOf(`arn:aws:iam::999988887777:role/x`), ['my.runtime'])).toBe('ImplicitlyDenied');
     const engineRole = configured.roleArnOf('task-ended');
     expect(engineRole).toBe(`arn:aws:iam::${ACCOUNT}:role/tbprod-engine/tbprod-task-ended-${REGION}`);
