@@ -1,6 +1,5 @@
 // Ports: what the use cases need from the outside world, in the domain's words.
 // One adapter per port per platform (aws/, local/, slack/); tests pass in-memory fakes.
-import type { AuditEntry } from './domain/audit';
 import type { Grant, GrantState } from './domain/grant';
 import type { CredentialKind, PolicyStatement } from './domain/policy';
 import type { OutboundEvent } from './domain/events';
@@ -172,4 +171,3 @@ export interface ExpiryScheduler {
   cancelExpiry(grantId: string): Promise<void>;
 }
 
-export type AuditTrail = readonly AuditEntry[];

@@ -36,7 +36,7 @@ export function loadPolicyFile(file: string, root: string): { readonly text: str
   try {
     text = readFileSync(absolute, 'utf8');
   } catch (error) {
-    throw new Error(`${file}: cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new Error(`${file}: cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
   return { text, policy: parsePolicy(text, file) };
 }

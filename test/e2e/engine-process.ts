@@ -81,7 +81,7 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
     await waitUntilHealthy(engine.url, exited, options.readyTimeoutMs ?? 45_000);
   } catch (error) {
     await engine.kill();
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- engine output ---\n${output}`);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- engine output ---\n${output}`, { cause: error });
   }
   return engine;
 }

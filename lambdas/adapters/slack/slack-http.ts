@@ -25,7 +25,6 @@ export interface HttpTransport {
   readonly retry: RetryOptions;
 }
 
-export { realSleep } from '../sleep';
 
 /** What a caller may override: tests pass a recording sleep and fewer attempts. */
 export interface TransportOverrides {
