@@ -34,12 +34,13 @@ import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './sdk-clients';
 import { localLambdaContext } from './lambda-context';
 import { buildLocalHandlers, type LocalHandler } from './local-handlers';
 import { LocalBrokeredSecretRotator } from '../adapters/local/local-brokered-secret-rotator';
+import { LOCAL_ACCOUNT_ID } from '../constants';
 
 export const LOCAL_TABLE = 'taskbound-grants';
 export const LOCAL_BUS = 'taskbound';
 const CREDENTIALS_TABLE = 'taskbound-local-credentials';
 /** The engine's own identity in delivery secrets' resource policies (stored, not enforced, locally). */
-const LOCAL_ENGINE_ROLE = 'arn:aws:iam::000000000000:role/taskbound-local-engine';
+const LOCAL_ENGINE_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/taskbound-local-engine`;
 
 export interface LocalEngineOptions {
   /** State directory; in memory when absent (tests, benchmarks). */

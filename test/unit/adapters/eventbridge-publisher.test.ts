@@ -8,6 +8,7 @@ import { openEventBus, type EventBus, type EventEnvelope } from '../../../lambda
 import { createEventBridgeService } from '../../../lambdas/local/eventbridge-service';
 import { localClientConfig } from '../../../lambdas/local/sdk-clients';
 import { FakeEventBridge, throttling } from '../../helpers/fake-eventbridge';
+import { expectJitteredWaits } from '../../helpers/backoff';
 
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
@@ -63,7 +64,7 @@ describe('EventBridgePublisher', () => {
       ['Grant Revoked'],
       ['Grant Revoked'],
     ]);
-    expect(waits).toEqual([50, 100]);
+    expectJitteredWaits(waits, [50, 100]);
     expect(fake.accepted.map((accepted) => accepted.detailType).sort()).toEqual(['Grant Issued', 'Grant Issued', 'Grant Revoked']);
   });
 

@@ -9,6 +9,7 @@ import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/loc
 import { localClientConfig } from '../../../lambdas/local/sdk-clients';
 import { createSecretsManagerService, type SecretsManagerService } from '../../../lambdas/local/secrets-manager-service';
 import { FakeSecretsManager, throttling } from '../../helpers/fake-secrets-manager';
+import { expectJitteredWaits } from '../../helpers/backoff';
 
 const STRIPE_KEY = 'sk_live_EXAMPLEEXAMPLEEXAMPLE';
 const ROTATION_FUNCTION = 'arn:aws:lambda:us-east-1:111122223333:function:rotate-stripe-key';
@@ -39,7 +40,7 @@ describe('SecretsManagerRotator', () => {
     expect(current.versionId).toBe(rotate.ClientRequestToken);
     expect(fake.currentValue('stripe-key')).not.toBe(STRIPE_KEY);
     expect(fake.mock.commandCalls(DescribeSecretCommand)).toHaveLength(3);
-    expect(waits).toEqual([100, 200]);
+    expectJitteredWaits(waits, [100, 200]);
   });
 
   it('backs off up to the cap and says so when the new version never becomes current', async () => {
@@ -50,7 +51,7 @@ describe('SecretsManagerRotator', () => {
     expect(error).toBeInstanceOf(RotationUnconfirmedError);
     expect(error.message).toContain(secret.arn);
     expect(error.message).not.toContain(STRIPE_KEY);
-    expect(waits).toEqual([100, 200, 400, 400]);
+    expectJitteredWaits(waits, [100, 200, 400, 400]);
     expect(fake.mock.commandCalls(DescribeSecretCommand)).toHaveLength(5);
   });
 

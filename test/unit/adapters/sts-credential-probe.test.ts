@@ -7,6 +7,7 @@ import type { IssueRequest } from '../../../lambdas/ports';
 import { useEmbeddedStore } from '../../helpers/embedded-store-fixture';
 import { issueRequest, LOCAL_STS_GRANT as GRANT, startLocalSts } from '../../helpers/local-sts';
 import { SteppingClock } from '../../helpers/stepping-clock';
+import { expectJitteredWaits } from '../../helpers/backoff';
 
 /** An STS that answers every request with the next scripted response. */
 function scriptedSts(responses: AwsResponse[]): AwsService {
@@ -126,7 +127,11 @@ describe('StsCredentialProbe', () => {
       const verdict = await probe.probeUntilRejected(issued, { attempts: 5, delayMs: 1000 });
 
       expect(verdict).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId' });
-      expect(waits).toEqual([1000, 2000, 4000]);
+      // Jittered waits: the probe stops at the first one that outlasts the 5 s lag.
+      const total = (ms: readonly number[]) => ms.reduce((sum, wait) => sum + wait, 0);
+      expectJitteredWaits(waits, [1000, 2000, 4000, 8000].slice(0, waits.length));
+      expect(total(waits)).toBeGreaterThanOrEqual(5000);
+      expect(total(waits.slice(0, -1))).toBeLessThan(5000);
     });
 
     it('returns the last verdict when the credential outlives every attempt', async () => {
@@ -137,7 +142,7 @@ describe('StsCredentialProbe', () => {
       const verdict = await probe.probeUntilRejected(await issue('aws-iam-access-key'), { attempts: 3, delayMs: 10 });
 
       expect(verdict).toEqual({ verdict: 'accepted' });
-      expect(waits).toEqual([10, 20]);
+      expectJitteredWaits(waits, [10, 20]);
     });
 
     it('retries past an unknown answer', async () => {
