@@ -3,10 +3,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import type { Context } from 'aws-lambda';
-import { parseAlertEvent } from '../adapters/slack/alert-event';
-import { awsAlertDeps } from '../adapters/slack/aws-slack-deps';
-import { sendAlert, type AlertDeps, type AlertOutcome } from '../adapters/slack/send-alert';
+import { parseAlertEvent } from '../domain/alert-event';
+import { sendAlert, type AlertDeps, type AlertOutcome } from '../use-cases/send-alert';
+import { awsAlerts } from './aws-engine';
 import { logger } from './logger';
 
 /** Thrown so the event is retried and, at last, dead-lettered: never dropped. */
@@ -30,6 +29,4 @@ export const makeAlertsHandler = (getDeps: () => Promise<AlertDeps>) =>
       return result;
     });
 
-let built: ReturnType<typeof makeAlertsHandler> | undefined;
-/** Built on first use, so importing the factory (tests) needs no environment. */
-export const handler = (event: unknown, context: Context) => (built ??= makeAlertsHandler(awsAlertDeps(process.env)))(event, context);
+export const handler = makeAlertsHandler(awsAlerts);

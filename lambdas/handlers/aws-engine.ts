@@ -1,6 +1,7 @@
-// Handlers: the composition root in AWS. Configuration is read and validated once, on the
-// first invocation (fail fast, with the variable's name), and the adapters are built once
-// per container. The policy text is bundled at build time (esbuild `define`).
+// Handlers: the composition root in AWS, for every function: the engine's, the alerts' and
+// Slack's interactions. Each part's configuration is read and validated whole on the first
+// invocation (fail fast, naming the variable; no silent defaults), and its adapters are built
+// once per container. The policy text is bundled at build time (esbuild `define`).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -21,6 +22,13 @@ import { EventBridgeSchedulerExpiry } from '../adapters/aws/scheduler-expiry';
 import { TtlMarkerExpiry } from '../adapters/aws/ttl-marker-expiry';
 import { CompositeExpiry } from '../adapters/aws/composite-expiry';
 import { systemClock } from '../adapters/system-clock';
+import { DynamoDbApprovalMessages } from '../adapters/slack/dynamodb-approval-messages';
+import { eventBridgeDecisionPublisher } from '../adapters/slack/eventbridge-decision-publisher';
+import type { SlackInteractionConfig, SlackInteractionDeps } from '../adapters/slack/handle-interaction';
+import { inMemoryReplayStore, type ReplayStore } from '../adapters/slack/signature';
+import { cachedSlackSecret, loadSlackSettings, notifierFor, SlackConfigError, type SlackSettings } from '../adapters/slack/slack-config';
+import { SlackNotifier } from '../adapters/slack/slack-notifier';
+import type { AlertDeps } from '../use-cases/send-alert';
 import { engineLogger } from './logger';
 
 const environmentSchema = z.object({
@@ -39,6 +47,21 @@ const environmentSchema = z.object({
   SCHEDULER_DLQ_ARN: z.string().startsWith('arn:'),
 });
 
+/** What the alerts function needs beyond the Slack settings: the grant table keeps approval threads. */
+const alertsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3) });
+
+/** What the interaction endpoint needs beyond the Slack settings: the bus its decisions go to. */
+const interactionsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), EVENT_BUS_NAME: z.string().min(1) });
+
+/** Validates the whole of one function's configuration, naming every variable that is wrong. */
+function configuration<S extends z.ZodType>(schema: S): z.infer<S> {
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    throw new Error(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
 /** The policy document, substituted at bundle time (lib/bundling.ts), validated again here. */
 function bundledPolicy(): Policy {
   const compiled = process.env.TASKBOUND_POLICY;
@@ -48,11 +71,7 @@ function bundledPolicy(): Policy {
 }
 
 function buildEngine(): EngineDeps {
-  const parsed = environmentSchema.safeParse(process.env);
-  if (!parsed.success) {
-    throw new Error(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-  }
-  const env = parsed.data;
+  const env = configuration(environmentSchema);
   const region = env.AWS_REGION;
   const clock = systemClock;
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } });
@@ -100,4 +119,56 @@ let engine: EngineDeps | undefined;
 export async function awsEngine(): Promise<EngineDeps> {
   engine ??= buildEngine();
   return engine;
+}
+
+/** What the interaction endpoint needs beyond the use case: the secret and replay memory. */
+export interface SlackInteractionsDeps extends SlackInteractionDeps {
+  readonly config: SlackInteractionConfig;
+  readonly signingSecret: () => Promise<string>;
+  readonly replay: ReplayStore;
+}
+
+/** SLACK_SECRET_ARN, SLACK_ROUTING and TABLE_NAME; the Slack secret is read on first use and cached. */
+function buildAlerts(): () => Promise<AlertDeps> {
+  const env = configuration(alertsEnvironmentSchema);
+  const settings: SlackSettings = loadSlackSettings(process.env);
+  const secret = cachedSlackSecret(new SecretsManagerClient({ region: env.AWS_REGION }), settings.secretArn);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION }));
+  const approvals = new DynamoDbApprovalMessages(documents, env.TABLE_NAME);
+  let deps: AlertDeps | undefined;
+  return async () => (deps ??= { notifier: new SlackNotifier(notifierFor(await secret(), settings.routing)), routing: settings.routing, approvals });
+}
+
+/** SLACK_SECRET_ARN, SLACK_APPROVERS, SLACK_TEAM_ID and EVENT_BUS_NAME. */
+function buildSlackInteractions(): SlackInteractionsDeps {
+  const env = configuration(interactionsEnvironmentSchema);
+  const settings = loadSlackSettings(process.env);
+  const secret = cachedSlackSecret(new SecretsManagerClient({ region: env.AWS_REGION }), settings.secretArn);
+  return {
+    config: settings,
+    signingSecret: async () => {
+      const { signingSecret } = await secret();
+      if (!signingSecret) throw new SlackConfigError('the Slack secret has no signingSecret: approvals need the app’s signing secret');
+      return signingSecret;
+    },
+    replay: inMemoryReplayStore(),
+    publish: eventBridgeDecisionPublisher(new EventBridgeClient({ region: env.AWS_REGION }), env.EVENT_BUS_NAME),
+    clock: systemClock,
+  };
+}
+
+let alerts: (() => Promise<AlertDeps>) | undefined;
+
+/** The alerts function's dependencies, built (and its configuration validated) on first use. */
+export async function awsAlerts(): Promise<AlertDeps> {
+  alerts ??= buildAlerts();
+  return alerts();
+}
+
+let interactions: SlackInteractionsDeps | undefined;
+
+/** The Slack interaction endpoint's dependencies, built (and its configuration validated) on first use. */
+export function awsSlackInteractions(): SlackInteractionsDeps {
+  interactions ??= buildSlackInteractions();
+  return interactions;
 }

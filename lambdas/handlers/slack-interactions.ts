@@ -3,7 +3,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyStructuredResultV2 as UrlResponse, Context, LambdaFunctionURLEvent } from 'aws-lambda';
-import { awsInteractionDeps, type SlackInteractionsDeps } from '../adapters/slack/aws-slack-deps';
+import { awsSlackInteractions, type SlackInteractionsDeps } from './aws-engine';
 import { verifySlackSignature } from '../adapters/slack/signature';
 import { handleSlackInteraction } from '../adapters/slack/handle-interaction';
 import { logger } from './logger';
@@ -28,4 +28,4 @@ export const makeSlackInteractionsHandler = (deps: SlackInteractionsDeps) =>
 
 let built: ReturnType<typeof makeSlackInteractionsHandler> | undefined;
 /** Built on first use, so importing the factory (tests) needs no environment. */
-export const handler = (event: LambdaFunctionURLEvent, context: Context) => (built ??= makeSlackInteractionsHandler(awsInteractionDeps(process.env)))(event, context);
+export const handler = (event: LambdaFunctionURLEvent, context: Context) => (built ??= makeSlackInteractionsHandler(awsSlackInteractions()))(event, context);

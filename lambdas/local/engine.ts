@@ -34,6 +34,11 @@ import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './sdk-clients';
 import { localLambdaContext } from './lambda-context';
 import { buildLocalHandlers, type LocalHandler } from './local-handlers';
 import { LocalBrokeredSecretRotator } from '../adapters/local/local-brokered-secret-rotator';
+import { DEFAULT_ROUTING } from '../domain/alert-routing';
+import type { AlertDeps } from '../use-cases/send-alert';
+import { inMemoryApprovalMessages } from '../adapters/slack/in-memory-approval-messages';
+import { localNotifier } from '../adapters/slack/slack-config';
+import { SlackNotifier } from '../adapters/slack/slack-notifier';
 import { LOCAL_ACCOUNT_ID } from '../constants';
 
 export const LOCAL_TABLE = 'taskbound-grants';
@@ -138,7 +143,13 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     expiry,
   };
 
-  const handlers = buildLocalHandlers(deps, { ...(options.slackWebhookUrl ? { slackWebhookUrl: options.slackWebhookUrl } : {}), print: options.print ?? console.log });
+  // Alerts go to the Slack webhook when one is set, else to the console, readably.
+  const alerts: AlertDeps = {
+    notifier: new SlackNotifier(localNotifier({ SLACK_WEBHOOK_URL: options.slackWebhookUrl }, options.print ?? console.log)),
+    routing: DEFAULT_ROUTING,
+    approvals: inMemoryApprovalMessages(),
+  };
+  const handlers = buildLocalHandlers(deps, alerts);
   for (const route of ROUTES) bus.addRule(route.name, route.pattern, (envelope) => invoke(handlers, route.handler, envelope));
   expiry.connect((grantId) => invoke(handlers, 'expire-grant', { grantId }));
   // Re-arm before the bus replays anything, so a replayed event's own schedule wins.

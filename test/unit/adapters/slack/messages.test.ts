@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ALERT_TYPES, type AlertEvent, type GrantAlertDetail } from '../../../../lambdas/adapters/slack/alert-event';
+import { ALERT_TYPES, type AlertEvent, type GrantAlertDetail } from '../../../../lambdas/domain/alert-event';
 import { cutBuilt, mrkdwnText, redactSecrets } from '../../../../lambdas/adapters/slack/block-kit';
 import { alertMessage, APPROVE_ACTION, approvalRequestMessage, DENY_ACTION, humanDuration } from '../../../../lambdas/adapters/slack/messages';
 import { REVOCATION_TRIGGERS } from '../../../../lambdas/domain/grant';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertEvent } from '../../../../lambdas/adapters/slack/alert-event';
-import { DEFAULT_ROUTING, routeAlert, routingConfigSchema, severityOf } from '../../../../lambdas/adapters/slack/alert-routing';
+import type { AlertEvent } from '../../../lambdas/domain/alert-event';
+import { DEFAULT_ROUTING, routeAlert, routingConfigSchema, severityOf } from '../../../lambdas/domain/alert-routing';
 
 const detail = { grantId: 'g-abcdefghijklmnopqrstuvwxyz', taskId: 't1', agentId: 'release-bot', at: '2025-03-01T12:00:00Z', owner: 'lead@example.com' };
 const event = (detailType: AlertEvent['detailType'], extra: Record<string, unknown> = {}) => ({ detailType, detail: { ...detail, ...extra } }) as AlertEvent;

@@ -1,15 +1,14 @@
-// Adapter (Slack): an engine event → the Slack message people act on. Routes and mutes by config,
-// posts approval requests and then edits them in place as approvals count and the grant is
-// issued or denied. An alert that cannot be delivered is a failed outcome, never dropped.
-import { grantAlertDetailSchema, type AlertEvent, type GrantAlertDetail } from './alert-event';
-import { routeAlert, type RoutingConfig } from './alert-routing';
-import { alertMessage, approvalRequestMessage, type ApprovalProgress } from './messages';
-import type { ApprovalMessageStore, ApprovalThread, DeliveryResult, Notifier, SlackMessage } from './notifier';
+// Use case: an engine event → the alert people act on. Routes and mutes by config, posts
+// approval requests and then edits them in place as approvals count and the grant is issued
+// or denied. An alert that cannot be delivered is a failed outcome, never dropped.
+import { grantAlertDetailSchema, type AlertEvent, type GrantAlertDetail } from '../domain/alert-event';
+import { routeAlert, type RoutingConfig } from '../domain/alert-routing';
+import type { AlertMessage, ApprovalMessages, ApprovalProgress, ApprovalThread, DeliveryResult, Notifier } from '../ports';
 
 export interface AlertDeps {
   readonly notifier: Notifier;
   readonly routing: RoutingConfig;
-  readonly approvals: ApprovalMessageStore;
+  readonly approvals: ApprovalMessages;
 }
 
 export type AlertOutcome =
@@ -17,13 +16,13 @@ export type AlertOutcome =
   | { readonly outcome: 'failed'; readonly error: string };
 
 export async function sendAlert(deps: AlertDeps, event: AlertEvent): Promise<AlertOutcome> {
-  if (event.detailType === 'Agent Suspended') return post(deps, event, alertMessage(event));
+  if (event.detailType === 'Agent Suspended') return post(deps, event, { kind: 'alert', event });
   if (event.detailType === 'Grant Pending Approval') return pendingApproval(deps, event, await deps.approvals.get(event.detail.grantId));
   const settled = settledProgress(event);
   // Only an issue or a denial can close an approval request: other alerts need no lookup.
   const thread = settled ? await deps.approvals.get(event.detail.grantId) : undefined;
   if (thread && settled) return showOutcome(deps, event, thread, settled);
-  return post(deps, event, alertMessage(event));
+  return post(deps, event, { kind: 'alert', event });
 }
 
 /** The first `Grant Pending Approval` opens the request; later ones carry one more approval. */
@@ -33,7 +32,7 @@ async function pendingApproval(deps: AlertDeps, event: AlertEvent & { detail: Gr
     const approvedBy = approver ? [approver] : [];
     const route = routeAlert(deps.routing, event);
     if (route.muted) return { outcome: 'muted' };
-    const delivered = await deps.notifier.notify(approvalRequestMessage(event.detail, { kind: 'waiting', approvedBy }), route.channels);
+    const delivered = await deps.notifier.notify({ kind: 'approval-request', request: event.detail, progress: { kind: 'waiting', approvedBy } }, route.channels);
     if (!delivered.ok) return failed(delivered);
     await deps.approvals.put(event.detail.grantId, { refs: delivered.refs, request: event.detail, approvedBy });
     return { outcome: 'posted' };
@@ -53,7 +52,7 @@ function settledProgress(event: AlertEvent & { detail: GrantAlertDetail }): Appr
 async function showOutcome(deps: AlertDeps, event: AlertEvent & { detail: GrantAlertDetail }, thread: ApprovalThread, progress: ApprovalProgress): Promise<AlertOutcome> {
   const request = grantAlertDetailSchema.parse(thread.request);
   const shown = progress.kind === 'issued' ? { ...progress, approvedBy: thread.approvedBy } : progress;
-  const message = approvalRequestMessage(request, shown);
+  const message: AlertMessage = { kind: 'approval-request', request, progress: shown };
   const edit = thread.refs.length > 0 ? deps.notifier.update?.bind(deps.notifier) : undefined;
   const delivered = edit ? await edit(thread.refs, message) : await deps.notifier.notify(message, channelsFor(deps, event));
   if (!delivered.ok) return failed(delivered);
@@ -68,7 +67,7 @@ function channelsFor(deps: AlertDeps, event: AlertEvent): readonly string[] {
   return route.muted ? [] : route.channels;
 }
 
-async function post(deps: AlertDeps, event: AlertEvent, message: SlackMessage): Promise<AlertOutcome> {
+async function post(deps: AlertDeps, event: AlertEvent, message: AlertMessage): Promise<AlertOutcome> {
   const route = routeAlert(deps.routing, event);
   if (route.muted) return { outcome: 'muted' };
   const delivered = await deps.notifier.notify(message, route.channels);

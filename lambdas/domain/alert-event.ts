@@ -1,9 +1,9 @@
-// Adapter (Slack): what the alerts handler accepts. Outbound engine events and the inbound
-// kill switch, parsed field by field: unknown fields are dropped here, so nothing the
-// builders never asked for (a secret included) can reach a message.
+// Domain: what an alert is about. Outbound engine events and the inbound kill switch, parsed
+// field by field: unknown fields are dropped here, so nothing the message builders never
+// asked for (a secret included) can reach a message.
 import { z } from 'zod';
-import { agentStatusSchema, INBOUND, OUTBOUND_TYPES, type AgentStatusChange, type OutboundType } from '../../domain/events';
-import { REVOCATION_TRIGGERS } from '../../domain/grant';
+import { agentStatusSchema, INBOUND, OUTBOUND_TYPES, type AgentStatusChange, type OutboundType } from './events';
+import { REVOCATION_TRIGGERS } from './grant';
 
 export const ALERT_TYPES = [...OUTBOUND_TYPES, INBOUND.agentSuspended] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertEvent } from '../../../../lambdas/adapters/slack/alert-event';
-import { routingConfigSchema } from '../../../../lambdas/adapters/slack/alert-routing';
-import { BotNotifier } from '../../../../lambdas/adapters/slack/bot-notifier';
-import { inMemoryApprovalMessages } from '../../../../lambdas/adapters/slack/notifier';
-import { WebhookNotifier } from '../../../../lambdas/adapters/slack/webhook-notifier';
-import { sendAlert, type AlertDeps } from '../../../../lambdas/adapters/slack/send-alert';
-import { recordingSleep, startFakeSlack, type FakeSlack } from './fake-slack';
+import type { AlertEvent } from '../../../lambdas/domain/alert-event';
+import { routingConfigSchema } from '../../../lambdas/domain/alert-routing';
+import { BotNotifier } from '../../../lambdas/adapters/slack/bot-notifier';
+import { inMemoryApprovalMessages } from '../../../lambdas/adapters/slack/in-memory-approval-messages';
+import { SlackNotifier } from '../../../lambdas/adapters/slack/slack-notifier';
+import { WebhookNotifier } from '../../../lambdas/adapters/slack/webhook-notifier';
+import { sendAlert, type AlertDeps } from '../../../lambdas/use-cases/send-alert';
+import { recordingSleep, startFakeSlack, type FakeSlack } from '../adapters/slack/fake-slack';
 
 const GRANT_ID = 'g-abcdefghijklmnopqrstuvwxyz';
 const base = { grantId: GRANT_ID, taskId: 'refund-7', agentId: 'refund-bot', at: '2025-03-01T12:00:00Z', owner: 'lead@example.com', requestedBy: 'dev@example.com', scopes: ['refund'] };
@@ -26,7 +27,7 @@ describe('sendAlert', () => {
     slack.posts.length = 0;
   });
 
-  const botDeps = (): AlertDeps => ({ notifier: new BotNotifier('xoxb-test', { apiBase: slack.url, sleep: recordingSleep().sleep }), routing, approvals: inMemoryApprovalMessages() });
+  const botDeps = (): AlertDeps => ({ notifier: new SlackNotifier(new BotNotifier('xoxb-test', { apiBase: slack.url, sleep: recordingSleep().sleep })), routing, approvals: inMemoryApprovalMessages() });
   const postsTo = (path: string) => slack.posts.filter((post) => post.path === path).map((post) => JSON.parse(post.body) as { channel: string; ts?: string; text: string; blocks: unknown[] });
 
   it('posts an approval request, then edits it in place as approvals count and the grant is issued', async () => {
@@ -52,7 +53,7 @@ describe('sendAlert', () => {
   });
 
   it('posts the outcome as a new message over a webhook, which cannot edit, even when its type is muted', async () => {
-    const deps: AlertDeps = { notifier: new WebhookNotifier(`${slack.url}/hook`, { sleep: recordingSleep().sleep }), routing, approvals: inMemoryApprovalMessages() };
+    const deps: AlertDeps = { notifier: new SlackNotifier(new WebhookNotifier(`${slack.url}/hook`, { sleep: recordingSleep().sleep })), routing, approvals: inMemoryApprovalMessages() };
     await sendAlert(deps, event('Grant Pending Approval'));
     expect(await sendAlert(deps, event('Grant Issued'))).toEqual({ outcome: 'posted' });
     expect(slack.posts).toHaveLength(2);
