@@ -49,14 +49,27 @@ module.exports = {
       to: { path: ['^lambdas/local/credential-authority\\.ts$', '^lambdas/adapters/aws/'] },
     },
     {
-      comment: 'Handlers are entry points and the AWS composition root: use cases, adapters, domain, Powertools, middy.',
+      comment: 'Handlers are entry points only: parse, call a use case, log. Their adapters come from the composition root.',
       from: { path: '^lambdas/handlers/' },
       to: {
         path: [
-          '^lambdas/(domain|use-cases|adapters|handlers)/',
+          '^lambdas/(domain|use-cases|composition|handlers)/',
+          // Slack's interaction endpoint verifies signatures before any use case runs.
+          '^lambdas/adapters/slack/',
           PORTS,
           CONSTANTS,
-          '^lambdas/routes\\.ts$',
+          npm('zod', '@aws-lambda-powertools/parser', '@types/aws-lambda'),
+        ],
+      },
+    },
+    {
+      comment: 'The AWS composition root and the one middy chain: builds adapters from validated configuration; never the local engine.',
+      from: { path: '^lambdas/composition/' },
+      to: {
+        path: [
+          '^lambdas/(domain|use-cases|adapters|composition)/',
+          PORTS,
+          CONSTANTS,
           AWS_SDK,
           npm('zod', '@middy/core', '@aws-lambda-powertools/[^/]+', '@types/aws-lambda'),
         ],

@@ -1,12 +1,11 @@
 // Handler: the `alerts` rule → Slack. Parses the envelope, routes and posts; an alert that
 // cannot be delivered throws, so EventBridge retries it and the rule's DLQ finally keeps it.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { parseAlertEvent } from '../domain/alert-event';
 import { sendAlert, type AlertDeps, type AlertOutcome } from '../use-cases/send-alert';
-import { awsAlerts } from './aws-engine';
-import { logger } from './logger';
+import { awsAlerts } from '../composition/aws-engine';
+import { logger } from '../composition/logger';
+import { handlerChain } from '../composition/handler-chain';
 
 /** Thrown so the event is retried and, at last, dead-lettered: never dropped. */
 export class AlertNotDeliveredError extends Error {
@@ -14,8 +13,7 @@ export class AlertNotDeliveredError extends Error {
 }
 
 export const makeAlertsHandler = (getDeps: () => Promise<AlertDeps>) =>
-  middy()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+  handlerChain()
     .handler(async (event: unknown): Promise<AlertOutcome | { outcome: 'rejected'; reason: string }> => {
       const envelope = EventBridgeSchema.parse(event);
       const parsed = parseAlertEvent(envelope['detail-type'], envelope.detail, String(envelope.time));

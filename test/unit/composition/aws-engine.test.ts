@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 const SLACK_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:taskbound/slack-AbCdEf';
 
 /** A fresh module each time: the root memoizes what it built. */
-const compositionRoot = () => import('../../../lambdas/handlers/aws-engine');
+const compositionRoot = () => import('../../../lambdas/composition/aws-engine');
 
 describe('the AWS composition root', () => {
   beforeEach(() => {

@@ -1,14 +1,13 @@
-// Handlers: the one shape every EventBridge-triggered handler shares. Parse the envelope and
+// Composition: the one shape every EventBridge-triggered handler shares. Parse the envelope and
 // detail with zod (Powertools Parser), reject what fails with a recorded reason, run the
 // use case, log the outcome. Secrets never reach a log line: only ids and outcomes are logged.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { z } from 'zod';
 import type { Context } from 'aws-lambda';
 import type { EngineDeps } from '../use-cases/engine-deps';
 import { rejectEvent, type RawEvent } from '../use-cases/reject-event';
+import { handlerChain } from './handler-chain';
 import { logger } from './logger';
 import { recordRevocationLatency } from './metrics';
 import type { Grant } from '../domain/grant';
@@ -60,8 +59,7 @@ export function eventHandler<S extends z.ZodType>(
   run: (deps: EngineDeps, event: EventEnvelope<z.infer<S>>) => Promise<Outcome>,
 ) {
   const schema = EventBridgeSchema.extend({ detail: detailSchema });
-  return middy()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+  return handlerChain()
     .use(parser({ schema, safeParse: true }))
     .handler(async (parsed: { success: boolean; data?: unknown; error?: unknown; originalEvent?: unknown }, _context: Context): Promise<HandlerResult> => {
       const deps = await getDeps();

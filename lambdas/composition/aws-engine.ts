@@ -1,4 +1,4 @@
-// Handlers: the composition root in AWS, for every function: the engine's, the alerts' and
+// Composition (AWS): the composition root for every Lambda function: the engine's, the alerts' and
 // Slack's interactions. Each part's configuration is read and validated whole on the first
 // invocation (fail fast, naming the variable; no silent defaults), and its adapters are built
 // once per container. The policy text is bundled at build time (esbuild `define`).

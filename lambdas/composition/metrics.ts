@@ -1,5 +1,6 @@
-// Handlers: Powertools Metrics (CloudWatch EMF). The engine's counts come from its events;
-// what only a handler knows, how long a revocation took to be proven, is emitted here.
+// Composition: Powertools Metrics (CloudWatch EMF). The engine's counts come from its events;
+// what only a handler knows, how long a revocation took to be proven, is recorded here and
+// published by the handler chain when the invocation ends.
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Grant } from '../domain/grant';
 
@@ -17,6 +18,4 @@ export function recordRevocationLatency(grant: Grant | undefined): void {
   const latencyMs = Date.parse(grant.verifiedAt) - Date.parse(grant.revocation.noticeAt);
   if (!Number.isFinite(latencyMs) || latencyMs < 0) return;
   metrics.addMetric('RevocationLatency', MetricUnit.Milliseconds, latencyMs);
-  // Published here, not by middleware: most invocations have no figure to publish.
-  metrics.publishStoredMetrics();
 }
