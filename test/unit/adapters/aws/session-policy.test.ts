@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UnissuableRequestError } from '../../../lambdas/domain/errors';
-import type { PolicyStatement } from '../../../lambdas/domain/policy';
-import { compileTaskPolicy, DENY_EVERYTHING } from '../../../lambdas/adapters/aws/session-policy';
+import { UnissuableRequestError } from '../../../../lambdas/domain/errors';
+import type { PolicyStatement } from '../../../../lambdas/domain/policy';
+import { compileTaskPolicy, DENY_EVERYTHING } from '../../../../lambdas/adapters/aws/session-policy';
 
 const PULL: PolicyStatement = { Effect: 'Allow', Action: ['codecommit:GitPull'], Resource: 'arn:aws:codecommit:us-east-1:111122223333:web' };
 const STRIPE = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key';

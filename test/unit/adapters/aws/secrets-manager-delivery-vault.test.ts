@@ -16,13 +16,13 @@ import {
   DeliveryVaultError,
   SecretsManagerDeliveryVault,
   type SecretsManagerDeliveryVaultOptions,
-} from '../../../lambdas/adapters/aws/secrets-manager-delivery-vault';
-import { deliverySecretName, grantIdFor } from '../../../lambdas/domain/ids';
-import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
-import { localClientConfig } from '../../../lambdas/local/sdk-clients';
-import { createSecretsManagerService, type SecretsManagerService } from '../../../lambdas/local/secrets-manager-service';
-import type { Delivery, DeliveryPayload } from '../../../lambdas/ports';
-import { FakeSecretsManager, throttling } from '../../helpers/fake-secrets-manager';
+} from '../../../../lambdas/adapters/aws/secrets-manager-delivery-vault';
+import { deliverySecretName, grantIdFor } from '../../../../lambdas/domain/ids';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/aws-protocol-server';
+import { localClientConfig } from '../../../../lambdas/local/sdk-clients';
+import { createSecretsManagerService, type SecretsManagerService } from '../../../../lambdas/local/secrets-manager-service';
+import type { Delivery, DeliveryPayload } from '../../../../lambdas/ports';
+import { FakeSecretsManager, throttling } from '../../../helpers/fake-secrets-manager';
 
 const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const READER = 'arn:aws:iam::111122223333:role/agent-runtime';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { StsCredentialProbe } from '../../../lambdas/adapters/aws/sts-credential-probe';
-import { LocalCredentialIssuer } from '../../../lambdas/adapters/local/local-credential-issuer';
-import type { CredentialKind } from '../../../lambdas/domain/policy';
-import type { RevokeTarget } from '../../../lambdas/ports';
-import { useEmbeddedStore } from '../../helpers/embedded-store-fixture';
-import { issueRequest, LOCAL_STS_GRANT as GRANT, startLocalSts } from '../../helpers/local-sts';
-import { SteppingClock } from '../../helpers/stepping-clock';
+import { StsCredentialProbe } from '../../../../lambdas/adapters/aws/sts-credential-probe';
+import { LocalCredentialIssuer } from '../../../../lambdas/adapters/local/local-credential-issuer';
+import type { CredentialKind } from '../../../../lambdas/domain/policy';
+import type { RevokeTarget } from '../../../../lambdas/ports';
+import { useEmbeddedStore } from '../../../helpers/embedded-store-fixture';
+import { issueRequest, LOCAL_STS_GRANT as GRANT, startLocalSts } from '../../../helpers/local-sts';
+import { SteppingClock } from '../../../helpers/stepping-clock';
 
 const store = useEmbeddedStore();
 

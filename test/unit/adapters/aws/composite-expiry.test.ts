@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CompositeExpiry, ExpirySchedulingError } from '../../../lambdas/adapters/aws/composite-expiry';
-import type { ExpiryScheduler } from '../../../lambdas/ports';
+import { CompositeExpiry, ExpirySchedulingError } from '../../../../lambdas/adapters/aws/composite-expiry';
+import type { ExpiryScheduler } from '../../../../lambdas/ports';
 
 class RecordingExpiry implements ExpiryScheduler {
   readonly scheduled = new Map<string, Date>();

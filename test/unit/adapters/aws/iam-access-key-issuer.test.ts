@@ -8,15 +8,15 @@ import {
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IamAccessKeyIssuer, type IamAccessKeyIssuerOptions } from '../../../lambdas/adapters/aws/iam-access-key-issuer';
-import { StsCredentialProbe } from '../../../lambdas/adapters/aws/sts-credential-probe';
-import { UnissuableRequestError } from '../../../lambdas/domain/errors';
-import { grantIdFor } from '../../../lambdas/domain/ids';
-import type { PolicyStatement } from '../../../lambdas/domain/policy';
-import type { IssueRequest, IssuedCredential, RevokeTarget } from '../../../lambdas/ports';
-import { awsError, FakeIam, type FakeIamOptions } from '../../helpers/fake-iam';
-import { FakeClock } from '../../helpers/fake-ports';
-import { FakeSts } from '../../helpers/fake-sts';
+import { IamAccessKeyIssuer, type IamAccessKeyIssuerOptions } from '../../../../lambdas/adapters/aws/iam-access-key-issuer';
+import { StsCredentialProbe } from '../../../../lambdas/adapters/aws/sts-credential-probe';
+import { UnissuableRequestError } from '../../../../lambdas/domain/errors';
+import { grantIdFor } from '../../../../lambdas/domain/ids';
+import type { PolicyStatement } from '../../../../lambdas/domain/policy';
+import type { IssueRequest, IssuedCredential, RevokeTarget } from '../../../../lambdas/ports';
+import { awsError, FakeIam, type FakeIamOptions } from '../../../helpers/fake-iam';
+import { FakeClock } from '../../../helpers/fake-ports';
+import { FakeSts } from '../../../helpers/fake-sts';
 
 const AGENT = 'refund-bot';
 const BOUNDARY = 'arn:aws:iam::111122223333:policy/taskbound-boundary';

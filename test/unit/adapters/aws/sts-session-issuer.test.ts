@@ -1,16 +1,16 @@
 import { GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StsCredentialProbe } from '../../../lambdas/adapters/aws/sts-credential-probe';
-import { StsSessionIssuer, type StsSessionIssuerOptions } from '../../../lambdas/adapters/aws/sts-session-issuer';
-import { REVOKED_SESSIONS_POLICY_NAME } from '../../../lambdas/adapters/aws/revoked-sessions-policy';
-import { TaskboundError, UnissuableRequestError } from '../../../lambdas/domain/errors';
-import { grantIdFor } from '../../../lambdas/domain/ids';
-import type { PolicyStatement } from '../../../lambdas/domain/policy';
-import type { IssueRequest, IssuedCredential, RevokeTarget } from '../../../lambdas/ports';
-import { FakeIam } from '../../helpers/fake-iam';
-import { FakeClock } from '../../helpers/fake-ports';
-import { FakeSts } from '../../helpers/fake-sts';
+import { StsCredentialProbe } from '../../../../lambdas/adapters/aws/sts-credential-probe';
+import { StsSessionIssuer, type StsSessionIssuerOptions } from '../../../../lambdas/adapters/aws/sts-session-issuer';
+import { REVOKED_SESSIONS_POLICY_NAME } from '../../../../lambdas/adapters/aws/revoked-sessions-policy';
+import { TaskboundError, UnissuableRequestError } from '../../../../lambdas/domain/errors';
+import { grantIdFor } from '../../../../lambdas/domain/ids';
+import type { PolicyStatement } from '../../../../lambdas/domain/policy';
+import type { IssueRequest, IssuedCredential, RevokeTarget } from '../../../../lambdas/ports';
+import { FakeIam } from '../../../helpers/fake-iam';
+import { FakeClock } from '../../../helpers/fake-ports';
+import { FakeSts } from '../../../helpers/fake-sts';
 
 const AGENT = 'release-bot';
 const ROLE = `taskbound-agent-${AGENT}`;

@@ -1,14 +1,14 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventBridgePublisher, EventPublishError, SecretInEventError } from '../../../lambdas/adapters/aws/eventbridge-publisher';
-import type { OutboundEvent, OutboundType } from '../../../lambdas/domain/events';
-import { grantIdFor } from '../../../lambdas/domain/ids';
-import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
-import { openEventBus, type EventBus, type EventEnvelope } from '../../../lambdas/local/event-bus';
-import { createEventBridgeService } from '../../../lambdas/local/eventbridge-service';
-import { localClientConfig } from '../../../lambdas/local/sdk-clients';
-import { FakeEventBridge, throttling } from '../../helpers/fake-eventbridge';
-import { expectJitteredWaits } from '../../helpers/backoff';
+import { EventBridgePublisher, EventPublishError, SecretInEventError } from '../../../../lambdas/adapters/aws/eventbridge-publisher';
+import type { OutboundEvent, OutboundType } from '../../../../lambdas/domain/events';
+import { grantIdFor } from '../../../../lambdas/domain/ids';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/aws-protocol-server';
+import { openEventBus, type EventBus, type EventEnvelope } from '../../../../lambdas/local/event-bus';
+import { createEventBridgeService } from '../../../../lambdas/local/eventbridge-service';
+import { localClientConfig } from '../../../../lambdas/local/sdk-clients';
+import { FakeEventBridge, throttling } from '../../../helpers/fake-eventbridge';
+import { expectJitteredWaits } from '../../../helpers/backoff';
 
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 

@@ -6,9 +6,9 @@ import {
   EventBridgeSchedulerExpiry,
   expiryScheduleName,
   type EventBridgeSchedulerExpiryOptions,
-} from '../../../lambdas/adapters/aws/scheduler-expiry';
-import { grantIdFor } from '../../../lambdas/domain/ids';
-import { FakeScheduler, throttling } from '../../helpers/fake-scheduler';
+} from '../../../../lambdas/adapters/aws/scheduler-expiry';
+import { grantIdFor } from '../../../../lambdas/domain/ids';
+import { FakeScheduler, throttling } from '../../../helpers/fake-scheduler';
 
 const GRANT = grantIdFor('release-bot', 'task-1');
 const NOW = new Date('2030-01-01T00:00:00.000Z');

@@ -1,7 +1,7 @@
 // Tests (adapter, local engine): in-process expiry timers, the local stand-in for EventBridge Scheduler.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TimerExpiryScheduler } from '../../../lambdas/adapters/local/timer-expiry';
-import type { Clock } from '../../../lambdas/ports';
+import { TimerExpiryScheduler } from '../../../../lambdas/adapters/local/timer-expiry';
+import type { Clock } from '../../../../lambdas/ports';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms);

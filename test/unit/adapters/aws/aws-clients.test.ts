@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { ListUsersCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONTROL_PLANE_MAX_ATTEMPTS, createIamClient, createStsClient } from '../../../lambdas/adapters/aws/aws-clients';
+import { CONTROL_PLANE_MAX_ATTEMPTS, createIamClient, createStsClient } from '../../../../lambdas/adapters/aws/aws-clients';
 
 const CREDENTIALS = { accessKeyId: 'AKIAENGINEEXAMPLE000', secretAccessKey: 'engine-secret' };
 

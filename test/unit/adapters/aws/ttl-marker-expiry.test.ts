@@ -1,11 +1,11 @@
 import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { expiryMarkerKey, grantKey, GRANT_TABLE } from '../../../lambdas/adapters/aws/grant-table';
-import { grantTableCreateInput } from '../../../lambdas/adapters/aws/grant-table-definition';
-import { TtlMarkerExpiry } from '../../../lambdas/adapters/aws/ttl-marker-expiry';
-import { grantIdFor } from '../../../lambdas/domain/ids';
-import { useEmbeddedStore } from '../../helpers/embedded-store-fixture';
+import { expiryMarkerKey, grantKey, GRANT_TABLE } from '../../../../lambdas/adapters/aws/grant-table';
+import { grantTableCreateInput } from '../../../../lambdas/adapters/aws/grant-table-definition';
+import { TtlMarkerExpiry } from '../../../../lambdas/adapters/aws/ttl-marker-expiry';
+import { grantIdFor } from '../../../../lambdas/domain/ids';
+import { useEmbeddedStore } from '../../../helpers/embedded-store-fixture';
 
 const GRANT = grantIdFor('release-bot', 'task-1');
 

@@ -4,12 +4,12 @@ import {
   RotationNotConfiguredError,
   RotationUnconfirmedError,
   SecretsManagerRotator,
-} from '../../../lambdas/adapters/aws/secrets-manager-rotator';
-import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
-import { localClientConfig } from '../../../lambdas/local/sdk-clients';
-import { createSecretsManagerService, type SecretsManagerService } from '../../../lambdas/local/secrets-manager-service';
-import { FakeSecretsManager, throttling } from '../../helpers/fake-secrets-manager';
-import { expectJitteredWaits } from '../../helpers/backoff';
+} from '../../../../lambdas/adapters/aws/secrets-manager-rotator';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/aws-protocol-server';
+import { localClientConfig } from '../../../../lambdas/local/sdk-clients';
+import { createSecretsManagerService, type SecretsManagerService } from '../../../../lambdas/local/secrets-manager-service';
+import { FakeSecretsManager, throttling } from '../../../helpers/fake-secrets-manager';
+import { expectJitteredWaits } from '../../../helpers/backoff';
 
 const STRIPE_KEY = 'sk_live_EXAMPLEEXAMPLEEXAMPLE';
 const ROTATION_FUNCTION = 'arn:aws:lambda:us-east-1:111122223333:function:rotate-stripe-key';

@@ -7,14 +7,14 @@ import dynalite from 'dynalite';
 import fc from 'fast-check';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbGrantStore } from '../../../lambdas/adapters/aws/dynamodb-grant-store';
-import { DUE_INDEX, DUE_SHARDS, grantKey } from '../../../lambdas/adapters/aws/grant-table';
-import { ensureGrantTable } from '../../../lambdas/adapters/aws/grant-table-definition';
-import { verifyChain } from '../../../lambdas/domain/audit';
-import { dueAtOf } from '../../../lambdas/domain/due';
-import { note, type Grant } from '../../../lambdas/domain/grant';
-import { shardOf } from '../../../lambdas/domain/ids';
-import { activeGrant, advance, after, deniedGrant, FIXTURE_TIME, requestedGrant, verifiedGrant } from '../../helpers/grants';
+import { DynamoDbGrantStore } from '../../../../lambdas/adapters/aws/dynamodb-grant-store';
+import { DUE_INDEX, DUE_SHARDS, grantKey } from '../../../../lambdas/adapters/aws/grant-table';
+import { ensureGrantTable } from '../../../../lambdas/adapters/aws/grant-table-definition';
+import { verifyChain } from '../../../../lambdas/domain/audit';
+import { dueAtOf } from '../../../../lambdas/domain/due';
+import { note, type Grant } from '../../../../lambdas/domain/grant';
+import { shardOf } from '../../../../lambdas/domain/ids';
+import { activeGrant, advance, after, deniedGrant, FIXTURE_TIME, requestedGrant, verifiedGrant } from '../../../helpers/grants';
 
 const DAY = 86_400;
 

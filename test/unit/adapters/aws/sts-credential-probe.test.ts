@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { StsCredentialProbe } from '../../../lambdas/adapters/aws/sts-credential-probe';
-import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/aws-protocol-server';
-import type { AwsResponse, AwsService } from '../../../lambdas/local/protocol';
-import { stsError } from '../../../lambdas/local/sts-service';
-import type { IssueRequest } from '../../../lambdas/ports';
-import { useEmbeddedStore } from '../../helpers/embedded-store-fixture';
-import { issueRequest, LOCAL_STS_GRANT as GRANT, startLocalSts } from '../../helpers/local-sts';
-import { SteppingClock } from '../../helpers/stepping-clock';
-import { expectJitteredWaits } from '../../helpers/backoff';
+import { StsCredentialProbe } from '../../../../lambdas/adapters/aws/sts-credential-probe';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/aws-protocol-server';
+import type { AwsResponse, AwsService } from '../../../../lambdas/local/protocol';
+import { stsError } from '../../../../lambdas/local/sts-service';
+import type { IssueRequest } from '../../../../lambdas/ports';
+import { useEmbeddedStore } from '../../../helpers/embedded-store-fixture';
+import { issueRequest, LOCAL_STS_GRANT as GRANT, startLocalSts } from '../../../helpers/local-sts';
+import { SteppingClock } from '../../../helpers/stepping-clock';
+import { expectJitteredWaits } from '../../../helpers/backoff';
 
 /** An STS that answers every request with the next scripted response. */
 function scriptedSts(responses: AwsResponse[]): AwsService {
