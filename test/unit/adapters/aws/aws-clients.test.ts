@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { ListUsersCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONTROL_PLANE_MAX_ATTEMPTS, createIamClient, createStsClient } from '../../../../lambdas/adapters/aws/aws-clients';
+import { createIamClient, createStsClient } from '../../../../lambdas/adapters/aws/aws-clients';
 
 const CREDENTIALS = { accessKeyId: 'AKIAENGINEEXAMPLE000', secretAccessKey: 'engine-secret' };
 
@@ -77,9 +77,9 @@ describe('createIamClient', () => {
     const iam = createIamClient({ region: 'us-east-1' });
     const sts = createStsClient({ region: 'eu-west-1' });
 
-    expect(await iam.config.maxAttempts()).toBe(CONTROL_PLANE_MAX_ATTEMPTS);
+    expect(await iam.config.maxAttempts()).toBe(5);
     expect(await iam.config.retryStrategy()).toMatchObject({ mode: 'standard' });
-    expect(await sts.config.maxAttempts()).toBe(CONTROL_PLANE_MAX_ATTEMPTS);
+    expect(await sts.config.maxAttempts()).toBe(5);
     expect(await sts.config.region()).toBe('eu-west-1');
   });
 
