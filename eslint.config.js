@@ -13,7 +13,16 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        URL: 'readonly',
+      },
+    },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
@@ -27,19 +36,34 @@ export default tseslint.config(
     rules: {
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'The core never reads the environment: the composition root passes configuration in.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'The core never reads the environment: the composition root passes configuration in.',
+        },
         { object: 'Date', property: 'now', message: 'The core never reads the clock: take `now` as a parameter or use the Clock port.' },
       ],
-      'no-restricted-globals': ['error', { name: 'process', message: 'The core never touches the process: configuration and time come in through ports.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'The core never touches the process: configuration and time come in through ports.' },
+      ],
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'The core never reads the clock: `new Date()` needs an argument (use the Clock port).' },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'The core never reads the clock: `new Date()` needs an argument (use the Clock port).',
+        },
       ],
       'no-restricted-imports': [
         'error',
         {
           paths: IO_MODULES.map((name) => ({ name, message: 'The core does no I/O: go through a port.' })),
-          patterns: [{ group: ['@aws-sdk/*', '@smithy/*', '@middy/*', '@aws-lambda-powertools/*'], message: 'The core knows no SDK: go through a port.' }],
+          patterns: [
+            {
+              group: ['@aws-sdk/*', '@smithy/*', '@middy/*', '@aws-lambda-powertools/*'],
+              message: 'The core knows no SDK: go through a port.',
+            },
+          ],
         },
       ],
     },

@@ -30,7 +30,11 @@ export interface Waiting {
 /** One attempt's answer: settled (stop, with this value) or not yet (with what to report if it never is). */
 export type Attempt<T, L> =
   | { readonly settled: true; readonly value: T }
-  | { readonly settled: false; readonly last: L; /** Overrides the backoff for this wait (a server's Retry-After). */ readonly waitMs?: number };
+  | {
+      readonly settled: false;
+      readonly last: L;
+      /** Overrides the backoff for this wait (a server's Retry-After). */ readonly waitMs?: number;
+    };
 
 /** An attempt that settled: stop and answer `value`. */
 export const settled = <T>(value: T) => ({ settled: true, value }) as const;

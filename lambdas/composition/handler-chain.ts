@@ -16,4 +16,6 @@ const publishRecordedMetrics = (): middy.MiddlewareObj => {
 
 /** A middy handler with the shared logging and metrics middleware; add parsing and the handler. */
 export const handlerChain = <TEvent = unknown, TResult = unknown>() =>
-  middy<TEvent, TResult>().use(injectLambdaContext(logger, { resetKeys: true })).use(publishRecordedMetrics());
+  middy<TEvent, TResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishRecordedMetrics());

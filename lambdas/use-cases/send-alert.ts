@@ -12,8 +12,7 @@ export interface AlertDeps {
 }
 
 export type AlertOutcome =
-  | { readonly outcome: 'muted' | 'duplicate' | 'posted' | 'updated' }
-  | { readonly outcome: 'failed'; readonly error: string };
+  { readonly outcome: 'muted' | 'duplicate' | 'posted' | 'updated' } | { readonly outcome: 'failed'; readonly error: string };
 
 export async function sendAlert(deps: AlertDeps, event: AlertEvent): Promise<AlertOutcome> {
   if (event.detailType === 'Agent Suspended') return post(deps, event, { kind: 'alert', event });
@@ -26,13 +25,20 @@ export async function sendAlert(deps: AlertDeps, event: AlertEvent): Promise<Ale
 }
 
 /** The first `Grant Pending Approval` opens the request; later ones carry one more approval. */
-async function pendingApproval(deps: AlertDeps, event: AlertEvent & { detail: GrantAlertDetail }, thread: ApprovalThread | undefined): Promise<AlertOutcome> {
+async function pendingApproval(
+  deps: AlertDeps,
+  event: AlertEvent & { detail: GrantAlertDetail },
+  thread: ApprovalThread | undefined,
+): Promise<AlertOutcome> {
   const approver = event.detail.approver;
   if (!thread) {
     const approvedBy = approver ? [approver] : [];
     const route = routeAlert(deps.routing, event);
     if (route.muted) return { outcome: 'muted' };
-    const delivered = await deps.notifier.notify({ kind: 'approval-request', request: event.detail, progress: { kind: 'waiting', approvedBy } }, route.channels);
+    const delivered = await deps.notifier.notify(
+      { kind: 'approval-request', request: event.detail, progress: { kind: 'waiting', approvedBy } },
+      route.channels,
+    );
     if (!delivered.ok) return failed(delivered);
     await deps.approvals.put(event.detail.grantId, { refs: delivered.refs, request: event.detail, approvedBy });
     return { outcome: 'posted' };
@@ -44,12 +50,18 @@ async function pendingApproval(deps: AlertDeps, event: AlertEvent & { detail: Gr
 
 function settledProgress(event: AlertEvent & { detail: GrantAlertDetail }): ApprovalProgress | undefined {
   if (event.detailType === 'Grant Denied') return { kind: 'denied', reason: event.detail.reason ?? 'no reason recorded' };
-  if (event.detailType === 'Grant Issued') return { kind: 'issued', approvedBy: [], ...(event.detail.expiresAt ? { expiresAt: event.detail.expiresAt } : {}) };
+  if (event.detailType === 'Grant Issued')
+    return { kind: 'issued', approvedBy: [], ...(event.detail.expiresAt ? { expiresAt: event.detail.expiresAt } : {}) };
   return undefined;
 }
 
 /** Edits the request in place when the transport can; otherwise posts its new form. */
-async function showOutcome(deps: AlertDeps, event: AlertEvent & { detail: GrantAlertDetail }, thread: ApprovalThread, progress: ApprovalProgress): Promise<AlertOutcome> {
+async function showOutcome(
+  deps: AlertDeps,
+  event: AlertEvent & { detail: GrantAlertDetail },
+  thread: ApprovalThread,
+  progress: ApprovalProgress,
+): Promise<AlertOutcome> {
   const request = grantAlertDetailSchema.parse(thread.request);
   const shown = progress.kind === 'issued' ? { ...progress, approvedBy: thread.approvedBy } : progress;
   const message: AlertMessage = { kind: 'approval-request', request, progress: shown };

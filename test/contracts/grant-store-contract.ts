@@ -58,7 +58,10 @@ export function grantStoreContract(name: string, makeStore: () => Promise<GrantS
       await store.create(requestedGrant({ taskId: 'contract-new', at: '2026-11-28T11:00:00.000Z' }));
       expect((await store.listGrants()).map((grant) => grant.taskId)).toEqual(['contract-new', 'contract-denied', 'contract-old']);
       expect((await store.listGrants({ state: 'denied' })).map((grant) => grant.taskId)).toEqual(['contract-denied']);
-      expect((await store.listGrants({ since: new Date('2026-11-28T09:30:00.000Z') })).map((grant) => grant.taskId)).toEqual(['contract-new', 'contract-denied']);
+      expect((await store.listGrants({ since: new Date('2026-11-28T09:30:00.000Z') })).map((grant) => grant.taskId)).toEqual([
+        'contract-new',
+        'contract-denied',
+      ]);
       expect((await store.listGrants({ limit: 1 })).map((grant) => grant.taskId)).toEqual(['contract-new']);
     });
 
@@ -80,10 +83,22 @@ export function grantStoreContract(name: string, makeStore: () => Promise<GrantS
 
     it('remembers a suspension; an agent never seen is not suspended', async () => {
       expect(await store.getAgent('deploy-bot')).toEqual({ agentId: 'deploy-bot', suspended: false });
-      const suspended = { agentId: 'deploy-bot', suspended: true, by: 'secops@example.com', reason: 'odd calls', at: '2026-11-28T12:00:00.000Z' };
+      const suspended = {
+        agentId: 'deploy-bot',
+        suspended: true,
+        by: 'secops@example.com',
+        reason: 'odd calls',
+        at: '2026-11-28T12:00:00.000Z',
+      };
       await store.putAgent(suspended);
       expect(await store.getAgent('deploy-bot')).toEqual(suspended);
-      await store.putAgent({ agentId: 'deploy-bot', suspended: false, by: 'secops@example.com', reason: 'fixed', at: '2026-11-28T13:00:00.000Z' });
+      await store.putAgent({
+        agentId: 'deploy-bot',
+        suspended: false,
+        by: 'secops@example.com',
+        reason: 'fixed',
+        at: '2026-11-28T13:00:00.000Z',
+      });
       expect((await store.getAgent('deploy-bot')).suspended).toBe(false);
     });
 
@@ -97,7 +112,13 @@ export function grantStoreContract(name: string, makeStore: () => Promise<GrantS
 
     it('records a refused event without failing', async () => {
       await expect(
-        store.recordRejectedEvent({ at: '2026-11-28T12:00:00.000Z', detailType: 'Task Started', source: 'test', reason: 'agentId: required', excerpt: '{}' }),
+        store.recordRejectedEvent({
+          at: '2026-11-28T12:00:00.000Z',
+          detailType: 'Task Started',
+          source: 'test',
+          reason: 'agentId: required',
+          excerpt: '{}',
+        }),
       ).resolves.toBeUndefined();
     });
   });

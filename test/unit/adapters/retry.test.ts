@@ -9,7 +9,11 @@ const recorder = () => {
 describe('retry', () => {
   it('stops at the first settled attempt, without waiting after it', async () => {
     const clock = recorder();
-    const answer = await retry({ attempts: 5, baseDelayMs: 100 }, async (attempt) => (attempt === 3 ? settled('done') : notYet(attempt)), clock);
+    const answer = await retry(
+      { attempts: 5, baseDelayMs: 100 },
+      async (attempt) => (attempt === 3 ? settled('done') : notYet(attempt)),
+      clock,
+    );
     expect(answer).toEqual({ settled: true, value: 'done', attempts: 3 });
     expect(clock.waits).toHaveLength(2);
   });
@@ -52,7 +56,9 @@ describe('retry', () => {
 
   it('lets an attempt that throws end the retry with its error', async () => {
     const clock = recorder();
-    await expect(retry({ attempts: 3, baseDelayMs: 1 }, async () => Promise.reject(new Error('not retryable')), clock)).rejects.toThrow('not retryable');
+    await expect(retry({ attempts: 3, baseDelayMs: 1 }, async () => Promise.reject(new Error('not retryable')), clock)).rejects.toThrow(
+      'not retryable',
+    );
     expect(clock.waits).toEqual([]);
   });
 

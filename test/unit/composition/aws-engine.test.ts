@@ -8,7 +8,8 @@ const compositionRoot = () => import('../../../lambdas/composition/aws-engine');
 describe('the AWS composition root', () => {
   beforeEach(() => {
     vi.resetModules();
-    for (const name of ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLACK_SECRET_ARN', 'SLACK_ROUTING', 'SLACK_APPROVERS', 'SLACK_TEAM_ID']) vi.stubEnv(name, undefined);
+    for (const name of ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLACK_SECRET_ARN', 'SLACK_ROUTING', 'SLACK_APPROVERS', 'SLACK_TEAM_ID'])
+      vi.stubEnv(name, undefined);
     vi.stubEnv('AWS_REGION', 'us-east-1');
   });
   afterEach(() => vi.unstubAllEnvs());

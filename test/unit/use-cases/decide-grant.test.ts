@@ -6,7 +6,12 @@ import { grantIdFor } from '../../../lambdas/domain/ids';
 import { fakeEngine, taskStarted } from '../../helpers/fake-engine';
 
 const transact = { agentId: 'deploy-bot', taskId: 'refund-1', scopes: ['refund'], requestedBy: 'dev@example.com' };
-const decision = (approver: string, decision: 'approve' | 'deny' = 'approve') => ({ grantId: grantIdFor('deploy-bot', 'refund-1'), decision, approver, reason: 'checked' });
+const decision = (approver: string, decision: 'approve' | 'deny' = 'approve') => ({
+  grantId: grantIdFor('deploy-bot', 'refund-1'),
+  decision,
+  approver,
+  reason: 'checked',
+});
 
 describe('decideGrant', () => {
   it('needs two different eligible approvers; the owner and a repeat do not count', async () => {

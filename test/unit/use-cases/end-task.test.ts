@@ -6,9 +6,19 @@ import { grantIdFor } from '../../../lambdas/domain/ids';
 import { verifyChain } from '../../../lambdas/domain/audit';
 import { fakeEngine, taskStarted } from '../../helpers/fake-engine';
 
-const ended = (overrides: Record<string, unknown> = {}) => ({ agentId: 'release-bot', taskId: 'task-1', outcome: 'succeeded' as const, ...overrides });
+const ended = (overrides: Record<string, unknown> = {}) => ({
+  agentId: 'release-bot',
+  taskId: 'task-1',
+  outcome: 'succeeded' as const,
+  ...overrides,
+});
 const transact = { agentId: 'deploy-bot', taskId: 'refund-1', scopes: ['refund'], requestedBy: 'dev@example.com' };
-const decision = (approver: string, decision: 'approve' | 'deny' = 'approve') => ({ grantId: grantIdFor('deploy-bot', 'refund-1'), decision, approver, reason: 'checked' });
+const decision = (approver: string, decision: 'approve' | 'deny' = 'approve') => ({
+  grantId: grantIdFor('deploy-bot', 'refund-1'),
+  decision,
+  approver,
+  reason: 'checked',
+});
 
 describe('endTask', () => {
   it('issues, delivers, schedules expiry, then revokes, verifies and deletes the delivery', async () => {

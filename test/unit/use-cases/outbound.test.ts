@@ -4,7 +4,13 @@ import { activeGrant } from '../../helpers/grants';
 
 describe('outbound', () => {
   it('copies identifiers, state and the credential id of a grant, never its secret', () => {
-    const grant = activeGrant({ agentId: 'release-bot', taskId: 'bump-lodash', at: '2026-11-28T12:00:00.000Z', ttlSeconds: 900, accessKeyId: 'ASIAOUTBOUND00000001' });
+    const grant = activeGrant({
+      agentId: 'release-bot',
+      taskId: 'bump-lodash',
+      at: '2026-11-28T12:00:00.000Z',
+      ttlSeconds: 900,
+      accessKeyId: 'ASIAOUTBOUND00000001',
+    });
     const event = outbound('Grant Issued', { ...grant, secretAccessKey: 'do-not-copy' } as typeof grant, '2026-11-28T12:00:01.000Z');
 
     expect(event).toEqual({
@@ -27,6 +33,8 @@ describe('outbound', () => {
 
   it('adds what the caller says, such as a reason', () => {
     const grant = activeGrant({ taskId: 'with-reason' });
-    expect(outbound('Grant Denied', grant, '2026-11-28T12:00:00.000Z', { reason: 'scope not allowed' }).detail.reason).toBe('scope not allowed');
+    expect(outbound('Grant Denied', grant, '2026-11-28T12:00:00.000Z', { reason: 'scope not allowed' }).detail.reason).toBe(
+      'scope not allowed',
+    );
   });
 });

@@ -5,7 +5,12 @@ import { fakeEngine } from '../../helpers/fake-engine';
 describe('rejectEvent', () => {
   it('records an invalid event with its reason and answers Grant Denied when it names an agent and a task', async () => {
     const engine = fakeEngine();
-    const raw = { id: 'evt-1', source: 'agent.runtime', 'detail-type': 'Task Started', detail: { agentId: 'release-bot', taskId: 'task-9', scopes: 'not-a-list' } };
+    const raw = {
+      id: 'evt-1',
+      source: 'agent.runtime',
+      'detail-type': 'Task Started',
+      detail: { agentId: 'release-bot', taskId: 'task-9', scopes: 'not-a-list' },
+    };
 
     const result = await rejectEvent(engine, raw, 'scopes: expected array');
 
@@ -32,7 +37,11 @@ describe('rejectEvent', () => {
   it('records an event naming no valid agent and task, and says nothing on the bus', async () => {
     const engine = fakeEngine();
     await rejectEvent(engine, { detail: { agentId: '../etc', taskId: 7 } }, 'agentId: invalid');
-    expect(engine.store.rejected[0]).toMatchObject({ detailType: '(missing detail-type)', source: '(missing source)', reason: 'agentId: invalid' });
+    expect(engine.store.rejected[0]).toMatchObject({
+      detailType: '(missing detail-type)',
+      source: '(missing source)',
+      reason: 'agentId: invalid',
+    });
     expect(engine.events.published).toEqual([]);
   });
 });

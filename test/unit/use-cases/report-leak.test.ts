@@ -22,6 +22,8 @@ describe('reportLeak', () => {
   });
 
   it('says so when a leaked credential is not one of ours', async () => {
-    expect((await reportLeak(fakeEngine(), { credentialId: 'AKIAUNKNOWN000000000', reportedBy: 'scanner' })).outcome).toBe('unknown-credential');
+    expect((await reportLeak(fakeEngine(), { credentialId: 'AKIAUNKNOWN000000000', reportedBy: 'scanner' })).outcome).toBe(
+      'unknown-credential',
+    );
   });
 });

@@ -5,7 +5,12 @@ import { sweepDueGrants } from '../../../lambdas/use-cases/sweep';
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import { fakeEngine, taskStarted } from '../../helpers/fake-engine';
 
-const ended = (overrides: Record<string, unknown> = {}) => ({ agentId: 'release-bot', taskId: 'task-1', outcome: 'succeeded' as const, ...overrides });
+const ended = (overrides: Record<string, unknown> = {}) => ({
+  agentId: 'release-bot',
+  taskId: 'task-1',
+  outcome: 'succeeded' as const,
+  ...overrides,
+});
 
 describe('revokeGrant', () => {
   it('reports Revocation Failed and leaves the grant for the sweep, which finishes it', async () => {
@@ -40,7 +45,12 @@ describe('revokeGrant', () => {
     await endTask(engine, ended());
     const published = engine.events.published.length;
     const { revokeGrant } = await import('../../../lambdas/use-cases/revoke-grant');
-    const again = await revokeGrant(engine, grantIdFor('release-bot', 'task-1'), { trigger: 'manual', by: 'secops', reason: 'again', noticeAt: engine.clock.now().toISOString() });
+    const again = await revokeGrant(engine, grantIdFor('release-bot', 'task-1'), {
+      trigger: 'manual',
+      by: 'secops',
+      reason: 'again',
+      noticeAt: engine.clock.now().toISOString(),
+    });
     expect(again.outcome).toBe('already-revoked');
     expect(engine.events.published).toHaveLength(published);
     // A redelivered Task Ended, though, says the outcome again (its first run may not have).

@@ -13,7 +13,7 @@ describe('sweepDueGrants', () => {
     expect(await sweepDueGrants(engine)).toMatchObject({ expired: 1 });
   });
 
-  it('hours later, reads the key\'s last use and reports a use after its revocation, once', async () => {
+  it("hours later, reads the key's last use and reports a use after its revocation, once", async () => {
     const engine = fakeEngine();
     let lastUse: Date | undefined;
     Object.assign(engine.keys, { usedAfter: async (_target: unknown, since: Date) => (lastUse && lastUse > since ? lastUse : undefined) });
@@ -28,7 +28,12 @@ describe('sweepDueGrants', () => {
     engine.clock.advance(3 * 60 * 60_000 + 1);
     expect(await sweepDueGrants(engine)).toMatchObject({ dueGrants: 1, stillValid: 1 });
     const [finding] = engine.events.of('Credential Still Valid');
-    expect(finding?.detail).toMatchObject({ possibleMisuse: true, lastUsedAt: lastUse.toISOString(), stillValidAfterNoticeMs: 2_000, credentialId: keyId });
+    expect(finding?.detail).toMatchObject({
+      possibleMisuse: true,
+      lastUsedAt: lastUse.toISOString(),
+      stillValidAfterNoticeMs: 2_000,
+      credentialId: keyId,
+    });
     expect((await sweepDueGrants(engine)).dueGrants).toBe(0);
     const grant = await engine.store.get(grantIdFor('deploy-bot', 'task-1'));
     expect(grant?.audit.at(-1)).toMatchObject({ action: 'misuse-check', reason: expect.stringMatching(/after it was verified dead/) });

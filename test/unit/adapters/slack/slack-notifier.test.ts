@@ -4,7 +4,14 @@ import type { SlackMessage, SlackTransport } from '../../../../lambdas/adapters/
 import type { AlertEvent } from '../../../../lambdas/domain/alert-event';
 import type { MessageRef } from '../../../../lambdas/ports';
 
-const detail = { grantId: 'g-abcdefghijklmnopqrstuvwxyz', taskId: 'refund-7', agentId: 'refund-bot', at: '2025-03-01T12:00:00Z', requestedBy: 'dev@example.com', purpose: 'refund order 7' };
+const detail = {
+  grantId: 'g-abcdefghijklmnopqrstuvwxyz',
+  taskId: 'refund-7',
+  agentId: 'refund-bot',
+  at: '2025-03-01T12:00:00Z',
+  requestedBy: 'dev@example.com',
+  purpose: 'refund order 7',
+};
 
 function recordingTransport(canEdit: boolean) {
   const posted: { message: SlackMessage; channels: readonly string[] }[] = [];
@@ -14,7 +21,14 @@ function recordingTransport(canEdit: boolean) {
       posted.push({ message, channels });
       return { ok: true, refs: [{ channel: 'C0SECUR1TY', ts: '17000.1' }] };
     },
-    ...(canEdit ? { update: async (refs: readonly MessageRef[], message: SlackMessage) => (edited.push({ refs, message }), { ok: true as const, refs }) } : {}),
+    ...(canEdit
+      ? {
+          update: async (refs: readonly MessageRef[], message: SlackMessage) => (
+            edited.push({ refs, message }),
+            { ok: true as const, refs }
+          ),
+        }
+      : {}),
   };
   return { transport, posted, edited };
 }
@@ -33,7 +47,11 @@ describe('SlackNotifier', () => {
   it('edits an approval request in place only when its transport can', async () => {
     const editing = recordingTransport(true);
     const notifier = new SlackNotifier(editing.transport);
-    await notifier.update?.([{ channel: 'C0SECUR1TY', ts: '17000.1' }], { kind: 'approval-request', request: detail, progress: { kind: 'denied', reason: 'too risky' } });
+    await notifier.update?.([{ channel: 'C0SECUR1TY', ts: '17000.1' }], {
+      kind: 'approval-request',
+      request: detail,
+      progress: { kind: 'denied', reason: 'too risky' },
+    });
     expect(editing.edited[0]?.message.text).toContain('too risky');
     expect(new SlackNotifier(recordingTransport(false).transport).update).toBeUndefined();
   });
