@@ -2,6 +2,7 @@
 // adapters as in AWS, wired to an embedded store and to this process's own AWS-protocol
 // endpoints; only what has no local AWS (credential authority, timers) is local-only.
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -82,7 +83,21 @@ export interface LocalEngine {
 /** Local defaults: retry a revocation or a probe after 2 s rather than AWS's minute. */
 const LOCAL_DUE_TIMING: DueTiming = { ...DEFAULT_DUE_TIMING, retryAfterMs: 2_000 };
 
+/** The settings a typo could break, checked before anything starts (fail fast, naming the setting). */
+const localSettingsSchema = z.object({
+  policyFile: z.string().min(1),
+  port: z.number().int().min(0).max(65_535).optional(),
+  sweepIntervalMs: z.number().int().min(0).optional(),
+  accessKeyRevocationLagMs: z.number().int().min(0).optional(),
+  probeSchedule: z.object({ attempts: z.number().int().min(1), delayMs: z.number().min(0) }).optional(),
+  slackWebhookUrl: z.string().min(1).optional(),
+});
+
 export async function startLocalEngine(options: LocalEngineOptions): Promise<LocalEngine> {
+  const settings = localSettingsSchema.safeParse(options);
+  if (!settings.success) {
+    throw new Error(`invalid local engine settings: ${settings.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
   const policy = parsePolicy(await readFile(options.policyFile, 'utf8'), options.policyFile);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? consoleLogger();
