@@ -64,7 +64,6 @@ const approvalRuleSchema = z.discriminatedUnion('mode', [
       message: 'approverGroup must name at least `approvers` different people',
     }),
 ]);
-export type ApprovalRule = z.infer<typeof approvalRuleSchema>;
 
 const scopeSchema = z
   .strictObject({

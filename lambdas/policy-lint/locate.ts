@@ -8,7 +8,8 @@ export function lineLocator(text: string): (path: readonly (string | number)[] |
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter });
   return (path) => {
-    const segments = typeof path === 'string' ? path.split('.').map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment)) : path;
+    const segments =
+      typeof path === 'string' ? path.split('.').map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment)) : path;
     for (let length = segments.length; length > 0; length -= 1) {
       const node: unknown = document.getIn(segments.slice(0, length), true);
       if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;

@@ -68,7 +68,10 @@ export const CLASS_ACCESS_LEVELS: Readonly<Record<ActionClass, readonly AccessLe
 
 const EXAMPLES = 3;
 const some = (actions: readonly CatalogAction[]) =>
-  `${actions.slice(0, EXAMPLES).map((action) => action.name).join(', ')}${actions.length > EXAMPLES ? ` and ${actions.length - EXAMPLES} more` : ''}`;
+  `${actions
+    .slice(0, EXAMPLES)
+    .map((action) => action.name)
+    .join(', ')}${actions.length > EXAMPLES ? ` and ${actions.length - EXAMPLES} more` : ''}`;
 const chaining = new Set(PRIVILEGED_ACTIONS.filter((action) => action.startsWith('sts:')).map((action) => action.toLowerCase()));
 
 async function lintStatement(
@@ -82,20 +85,30 @@ async function lintStatement(
   const patterns = listOf(value);
   for (const [index, pattern] of patterns.entries()) {
     const path = [...at, field, ...(typeof value === 'string' ? [] : [index])];
-    const finding = (severity: LintFinding['severity'], rule: LintRule, message: string) => findings.push({ severity, rule, path, message });
+    const finding = (severity: LintFinding['severity'], rule: LintRule, message: string) =>
+      findings.push({ severity, rule, path, message });
     const expansion = await expandAction(pattern);
     if (expansion.kind === 'unknown-service') {
-      finding('error', 'unknown-service', `"${pattern}": no AWS service has the prefix "${expansion.service}" in the Service Authorization Reference`);
+      finding(
+        'error',
+        'unknown-service',
+        `"${pattern}": no AWS service has the prefix "${expansion.service}" in the Service Authorization Reference`,
+      );
       continue;
     }
     const allowed = CLASS_ACCESS_LEVELS[scope.action];
     // What the statement grants is only known for an Allow of named actions; a Deny narrows.
     if (statement.Effect !== 'Allow' || field === 'NotAction') {
-      if (expansion.kind === 'actions' && expansion.actions.length === 0) finding('error', 'unknown-action', `"${pattern}" matches no action in the Service Authorization Reference`);
+      if (expansion.kind === 'actions' && expansion.actions.length === 0)
+        finding('error', 'unknown-action', `"${pattern}" matches no action in the Service Authorization Reference`);
       continue;
     }
     if (expansion.kind === 'every-action') {
-      finding('error', 'class-access-level', `"*" includes every access level; a ${scope.action} scope may hold only ${allowed.join(', ')}`);
+      finding(
+        'error',
+        'class-access-level',
+        `"*" includes every access level; a ${scope.action} scope may hold only ${allowed.join(', ')}`,
+      );
       continue;
     }
     if (expansion.actions.length === 0) {
@@ -113,7 +126,8 @@ async function lintStatement(
     const takeover = expansion.actions.filter(
       (action) =>
         !action.accessLevels.includes('Permissions management') &&
-        ((TAKEOVER_SERVICES.has(action.name.slice(0, action.name.indexOf(':')).toLowerCase()) && action.accessLevels.some((level) => level !== 'Read' && level !== 'List')) ||
+        ((TAKEOVER_SERVICES.has(action.name.slice(0, action.name.indexOf(':')).toLowerCase()) &&
+          action.accessLevels.some((level) => level !== 'Read' && level !== 'List')) ||
           RUNS_AS_ANOTHER_ROLE.includes(action.name.toLowerCase())),
     );
     if (takeover.length > 0 && !scope.privileged) {
@@ -123,15 +137,25 @@ async function lintStatement(
         `"${pattern}" allows acting as another identity (${some(takeover)}); a scope that grants privilege must say \`privileged: true\` (and then always needs manual approval)`,
       );
     }
-    const outside = expansion.actions.filter((action) => action.accessLevels.some((level) => level !== 'Permissions management' && !allowed.includes(level)));
+    const outside = expansion.actions.filter((action) =>
+      action.accessLevels.some((level) => level !== 'Permissions management' && !allowed.includes(level)),
+    );
     if (outside.length > 0 || (scope.action === 'read' && management.length > 0)) {
       const offending = outside.length > 0 ? outside : management;
       const levels = [...new Set(offending.flatMap((action) => action.accessLevels))].join(', ');
-      finding('error', 'class-access-level', `"${pattern}" allows ${levels} actions (${some(offending)}); a ${scope.action} scope may hold only ${allowed.join(', ')}`);
+      finding(
+        'error',
+        'class-access-level',
+        `"${pattern}" allows ${levels} actions (${some(offending)}); a ${scope.action} scope may hold only ${allowed.join(', ')}`,
+      );
     }
     const chained = expansion.actions.filter((action) => chaining.has(action.name.toLowerCase()));
     if (chained.length > 0) {
-      finding('warning', 'role-chaining-denied', `"${pattern}" includes ${some(chained)}, which the permissions boundary denies to every issued credential: a chained session would outlive revocation`);
+      finding(
+        'warning',
+        'role-chaining-denied',
+        `"${pattern}" includes ${some(chained)}, which the permissions boundary denies to every issued credential: a chained session would outlive revocation`,
+      );
     }
   }
   return findings;
@@ -161,6 +185,10 @@ export async function lintPolicy(policy: Policy): Promise<LintFinding[]> {
 export async function assertPolicyLints(policy: Policy): Promise<LintFinding[]> {
   const findings = await lintPolicy(policy);
   const errors = findings.filter((finding) => finding.severity === 'error');
-  if (errors.length > 0) throw new PolicyError(policy.source, errors.map((error) => `${error.path.join('.')}: ${error.message} [${error.rule}]`));
+  if (errors.length > 0)
+    throw new PolicyError(
+      policy.source,
+      errors.map((error) => `${error.path.join('.')}: ${error.message} [${error.rule}]`),
+    );
   return findings;
 }

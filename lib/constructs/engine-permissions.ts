@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { grantTableCreateInput } from '../../lambdas/adapters/aws/grant-table-definition';
-import { secretArnPatterns } from '../../lambdas/adapters/aws/session-policy';
+import { secretArnPatterns } from '../../lambdas/domain/privilege';
 import type { Policy } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
 import {

@@ -4,7 +4,7 @@
 // says, and two denies no scope can lift: no role chaining, no agent session without a grant.
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { secretArnPatterns } from '../../lambdas/adapters/aws/session-policy';
+import { secretArnPatterns } from '../../lambdas/domain/privilege';
 import { PolicyError } from '../../lambdas/domain/errors';
 import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
 import { GRANT_SOURCE_IDENTITY_PATTERN } from '../naming';

@@ -29,6 +29,7 @@ import {
   ISSUING,
   issuingRoleArns,
   REVOKING,
+  pascal,
   schedulerGroupName,
   schedulerRoleName,
   SLACK_SOURCE,
@@ -238,4 +239,3 @@ export class EngineStack extends Stack {
   }
 }
 
-const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());

@@ -21,7 +21,10 @@ const roleOf = (agentId: string) => `arn:aws:iam::${ACCOUNT}:role/taskbound-agen
 const sessionOf = (agentId: string, grantId: string) => `arn:aws:sts::${ACCOUNT}:assumed-role/taskbound-agent-${agentId}/${grantId}`;
 const holderOf = (scopeName: string) => Object.entries(policy.agents).find(([, agent]) => agent.scopes.includes(scopeName))![0];
 const compiled = (scope: Scope) =>
-  JSON.parse(compileTaskPolicy({ statements: scope.statements, brokeredSecretArns: scope.secrets.map((secret) => secret.arn) }, scope.credential).document) as Record<string, unknown>;
+  JSON.parse(
+    compileTaskPolicy({ statements: scope.statements, brokeredSecretArns: scope.secrets.map((secret) => secret.arn) }, scope.credential)
+      .document,
+  ) as Record<string, unknown>;
 const list = (value: string | readonly string[] | undefined) => (value === undefined ? [] : typeof value === 'string' ? [value] : value);
 /** One concrete resource each pattern names, as a caller would touch it. */
 const concrete = (resource: string) => resource.replaceAll('*', 'example');
@@ -34,20 +37,36 @@ const OUT_OF_SCOPE = [
   { action: 'secretsmanager:GetSecretValue', resource: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/db-AbCdEf` },
 ];
 const scopeRequests = (scope: Scope) => [
-  ...scope.statements.filter((statement: PolicyStatement) => statement.Effect === 'Allow').flatMap((statement) =>
-    list(statement.Action).flatMap((action) => list(statement.Resource).map((resource) => ({ action, resource: concrete(resource) }))),
-  ),
+  ...scope.statements
+    .filter((statement: PolicyStatement) => statement.Effect === 'Allow')
+    .flatMap((statement) =>
+      list(statement.Action).flatMap((action) => list(statement.Resource).map((resource) => ({ action, resource: concrete(resource) }))),
+    ),
   ...(scope.secrets.length > 0 ? [{ action: 'secretsmanager:GetSecretValue', resource: STRIPE }] : []),
 ];
 const sessionScopes = Object.entries(policy.scopes).filter(([, scope]) => scope.credential === 'aws-sts-session');
 const userScopes = Object.entries(policy.scopes).filter(([, scope]) => scope.credential === 'aws-iam-access-key');
 
 /** A request by an agent-role session, under the role's worst-case identity policy, the boundary, and the revocation deny. */
-function asSession(agentId: string, sourceIdentity: string | undefined, session: Record<string, unknown> | undefined, revokedDeny?: string) {
+function asSession(
+  agentId: string,
+  sourceIdentity: string | undefined,
+  session: Record<string, unknown> | undefined,
+  revokedDeny?: string,
+) {
   return (action: string, resource: string) =>
     decide(
-      { principal: sessionOf(agentId, sourceIdentity ?? 'no-grant'), action, resource, context: sourceIdentity === undefined ? {} : { 'aws:SourceIdentity': sourceIdentity } },
-      { identity: [ALLOW_EVERYTHING, ...(revokedDeny ? [JSON.parse(revokedDeny) as Record<string, unknown>] : [])], boundary: [boundary], ...(session ? { session } : {}) },
+      {
+        principal: sessionOf(agentId, sourceIdentity ?? 'no-grant'),
+        action,
+        resource,
+        context: sourceIdentity === undefined ? {} : { 'aws:SourceIdentity': sourceIdentity },
+      },
+      {
+        identity: [ALLOW_EVERYTHING, ...(revokedDeny ? [JSON.parse(revokedDeny) as Record<string, unknown>] : [])],
+        boundary: [boundary],
+        ...(session ? { session } : {}),
+      },
       roleOf(agentId),
     );
 }
@@ -56,9 +75,13 @@ describe('session policies of the example scopes (under the boundary)', () => {
   it.each(sessionScopes)('a %s session may do exactly its scope', async (scopeName, scope) => {
     const agentId = holderOf(scopeName);
     const call = asSession(agentId, grantIdFor(agentId, `task-${scopeName}`), compiled(scope));
-    for (const request of scopeRequests(scope)) expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).toBe('Allowed');
-    const others = Object.entries(policy.scopes).filter(([name]) => name !== scopeName).flatMap(([, other]) => scopeRequests(other));
-    for (const request of [...others, ...OUT_OF_SCOPE]) expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).not.toBe('Allowed');
+    for (const request of scopeRequests(scope))
+      expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).toBe('Allowed');
+    const others = Object.entries(policy.scopes)
+      .filter(([name]) => name !== scopeName)
+      .flatMap(([, other]) => scopeRequests(other));
+    for (const request of [...others, ...OUT_OF_SCOPE])
+      expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).not.toBe('Allowed');
   });
 });
 
@@ -67,11 +90,18 @@ describe('revocation deny', () => {
   const revoked = grantIdFor(agentId, 'revoked-task');
   const sibling = grantIdFor(agentId, 'sibling-task');
   const deny = renderRevokedSessions(withRevoked(parseRevokedSessions(undefined), revoked, new Date('2026-11-30T12:00:00Z')));
-  const readWrite = { Version: '2012-10-17', Statement: [...policy.scopes['repo-read']!.statements, ...policy.scopes['repo-write']!.statements] };
+  const readWrite = {
+    Version: '2012-10-17',
+    Statement: [...policy.scopes['repo-read']!.statements, ...policy.scopes['repo-write']!.statements],
+  };
 
   it('denies the revoked session everything: its own scope and anything else', async () => {
     const call = asSession(agentId, revoked, readWrite, deny);
-    for (const request of [...scopeRequests(policy.scopes['repo-read']!), ...scopeRequests(policy.scopes['repo-write']!), ...OUT_OF_SCOPE]) {
+    for (const request of [
+      ...scopeRequests(policy.scopes['repo-read']!),
+      ...scopeRequests(policy.scopes['repo-write']!),
+      ...OUT_OF_SCOPE,
+    ]) {
       expect(await call(request.action, request.resource), `${request.action}`).toBe('ExplicitlyDenied');
     }
   });
@@ -79,7 +109,8 @@ describe('revocation deny', () => {
   it('leaves a sibling session of the same role exactly its scope', async () => {
     const call = asSession(agentId, sibling, compiled(policy.scopes['repo-read']!), deny);
     for (const request of scopeRequests(policy.scopes['repo-read']!)) expect(await call(request.action, request.resource)).toBe('Allowed');
-    for (const request of [...scopeRequests(policy.scopes['repo-write']!), ...OUT_OF_SCOPE]) expect(await call(request.action, request.resource)).not.toBe('Allowed');
+    for (const request of [...scopeRequests(policy.scopes['repo-write']!), ...OUT_OF_SCOPE])
+      expect(await call(request.action, request.resource)).not.toBe('Allowed');
   });
 });
 
@@ -102,7 +133,10 @@ describe('sessions that revocation could not reach', () => {
     const grant = grantIdFor(agentId, 'chain');
     const privilegedSession = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:*', Resource: '*' }] };
     const target = `arn:aws:iam::${ACCOUNT}:role/other-team`;
-    const trustsAgent = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: roleOf(agentId) }, Action: 'sts:AssumeRole', Resource: target }] };
+    const trustsAgent = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: roleOf(agentId) }, Action: 'sts:AssumeRole', Resource: target }],
+    };
     const chain = (resource: string, action: string) =>
       decide(
         { principal: sessionOf(agentId, grant), action, resource, context: { 'aws:SourceIdentity': grant } },
@@ -115,7 +149,8 @@ describe('sessions that revocation could not reach', () => {
 
   it('denies an issued user a chained role or federated session, even if its own policy allowed everything', async () => {
     const user = `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${grantIdFor('ops-bot', 'chain')}`;
-    const call = (action: string, resource: string) => decide({ principal: user, action, resource }, { identity: [ALLOW_EVERYTHING], boundary: [boundary] });
+    const call = (action: string, resource: string) =>
+      decide({ principal: user, action, resource }, { identity: [ALLOW_EVERYTHING], boundary: [boundary] });
     expect(await call('sts:AssumeRole', `arn:aws:iam::${ACCOUNT}:role/other-team`)).toBe('ExplicitlyDenied');
     expect(await call('sts:GetFederationToken', `arn:aws:sts::${ACCOUNT}:federated-user/escape`)).toBe('ExplicitlyDenied');
   });
@@ -124,16 +159,25 @@ describe('sessions that revocation could not reach', () => {
 describe('issued IAM users (their inline policy under the shared boundary)', () => {
   it.each(userScopes)('a %s user may do exactly its scope, with no source identity', async (scopeName, scope) => {
     const user = `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${grantIdFor(holderOf(scopeName), `task-${scopeName}`)}`;
-    const call = (action: string, resource: string) => decide({ principal: user, action, resource }, { identity: [compiled(scope)], boundary: [boundary] });
-    for (const request of scopeRequests(scope)) expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).toBe('Allowed');
-    const others = Object.entries(policy.scopes).filter(([name]) => name !== scopeName).flatMap(([, other]) => scopeRequests(other));
-    for (const request of [...others, ...OUT_OF_SCOPE]) expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).not.toBe('Allowed');
+    const call = (action: string, resource: string) =>
+      decide({ principal: user, action, resource }, { identity: [compiled(scope)], boundary: [boundary] });
+    for (const request of scopeRequests(scope))
+      expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).toBe('Allowed');
+    const others = Object.entries(policy.scopes)
+      .filter(([name]) => name !== scopeName)
+      .flatMap(([, other]) => scopeRequests(other));
+    for (const request of [...others, ...OUT_OF_SCOPE])
+      expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).not.toBe('Allowed');
     expect(await call('sts:AssumeRole', `arn:aws:iam::${ACCOUNT}:role/other-team`)).not.toBe('Allowed');
   });
 
   it('reads a brokered secret only by its real ARN (the -?????? suffix), not a longer name', async () => {
     const user = `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${grantIdFor('finance-bot', 'refund-1')}`;
-    const read = (resource: string) => decide({ principal: user, action: 'secretsmanager:GetSecretValue', resource }, { identity: [compiled(policy.scopes.refund!)], boundary: [boundary] });
+    const read = (resource: string) =>
+      decide(
+        { principal: user, action: 'secretsmanager:GetSecretValue', resource },
+        { identity: [compiled(policy.scopes.refund!)], boundary: [boundary] },
+      );
     expect(await read(STRIPE)).toBe('Allowed');
     expect(await read(`arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:stripe-key-live-Xy12Z9`)).toBe('ImplicitlyDenied');
   });
@@ -141,21 +185,28 @@ describe('issued IAM users (their inline policy under the shared boundary)', () 
 
 describe('delivery secret resource policy', () => {
   const runtime = `arn:aws:iam::${ACCOUNT}:role/agent-runtime`;
-  const engine = [`arn:aws:iam::${ACCOUNT}:role/taskbound-engine/taskbound-task-started-${REGION}`, `arn:aws:iam::${ACCOUNT}:role/taskbound-engine/taskbound-sweep-${REGION}`];
+  const engine = [
+    `arn:aws:iam::${ACCOUNT}:role/taskbound-engine/taskbound-task-started-${REGION}`,
+    `arn:aws:iam::${ACCOUNT}:role/taskbound-engine/taskbound-sweep-${REGION}`,
+  ];
   const resource = JSON.parse(deliveryResourcePolicy(runtime, engine)) as Record<string, unknown>;
   const secret = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:taskbound/release-bot/t-1-AbCdEf`;
   const as = (roleArn: string, action: string, identity = [ALLOW_EVERYTHING]) =>
-    decide({ principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleArn.split('/').at(-1)}/s`, action, resource: secret }, { identity, resource }, roleArn);
+    decide(
+      { principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleArn.split('/').at(-1)}/s`, action, resource: secret },
+      { identity, resource },
+      roleArn,
+    );
 
-  it('lets the agent\'s runtime read its delivery on the resource policy alone', async () => {
+  it("lets the agent's runtime read its delivery on the resource policy alone", async () => {
     expect(await as(runtime, 'secretsmanager:GetSecretValue', [])).toBe('Allowed');
     expect(await as(runtime, 'secretsmanager:DescribeSecret', [])).toBe('Allowed');
   });
 
   it.each([
-    ['another agent\'s runtime', `arn:aws:iam::${ACCOUNT}:role/deploy-runtime`],
+    ["another agent's runtime", `arn:aws:iam::${ACCOUNT}:role/deploy-runtime`],
     ['an administrator', `arn:aws:iam::${ACCOUNT}:role/admin`],
-    ['a role under the engine\'s path that is not an engine role', `arn:aws:iam::${ACCOUNT}:role/taskbound-engine/impostor`],
+    ["a role under the engine's path that is not an engine role", `arn:aws:iam::${ACCOUNT}:role/taskbound-engine/impostor`],
   ])('denies %s, whatever its own permissions', async (_who, roleArn) => {
     expect(await as(roleArn, 'secretsmanager:GetSecretValue')).toBe('ExplicitlyDenied');
     expect(await as(roleArn, 'secretsmanager:PutResourcePolicy')).toBe('ExplicitlyDenied');

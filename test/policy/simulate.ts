@@ -47,7 +47,9 @@ export async function decide(request: Request, policies: Policies, roleArnForSes
     identityPolicies: (policies.identity ?? []).map((policy, index) => ({ name: `identity-${index}`, policy })),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
-    ...(policies.boundary ? { permissionBoundaryPolicies: policies.boundary.map((policy, index) => ({ name: `boundary-${index}`, policy })) } : {}),
+    ...(policies.boundary
+      ? { permissionBoundaryPolicies: policies.boundary.map((policy, index) => ({ name: `boundary-${index}`, policy })) }
+      : {}),
     ...(policies.session ? { sessionPolicy: policies.session } : {}),
     ...(policies.resource ? { resourcePolicy: policies.resource } : {}),
   };
@@ -55,7 +57,8 @@ export async function decide(request: Request, policies: Policies, roleArnForSes
   if (result.resultType === 'error') throw new Error(`the evaluator refused the simulation: ${JSON.stringify(result.errors)}`);
   // A context key the evaluator dropped would make a condition on it fail silently: a test
   // would pass for the wrong reason, so that is an error too.
-  const ignored = result.resultType === 'single' ? result.result.ignoredContextKeys : result.results.flatMap((one) => one.ignoredContextKeys ?? []);
+  const ignored =
+    result.resultType === 'single' ? result.result.ignoredContextKeys : result.results.flatMap((one) => one.ignoredContextKeys ?? []);
   if (ignored && ignored.length > 0) throw new Error(`the evaluator ignored context keys ${ignored.join(', ')} for ${request.action}`);
   return result.overallResult;
 }

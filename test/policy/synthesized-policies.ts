@@ -32,7 +32,10 @@ export function synthesizedPolicies(context: Record<string, unknown>): Synthesiz
   const cacheKey = JSON.stringify(context);
   const cached = synthesized.get(cacheKey);
   if (cached) return cached;
-  const built = buildTaskboundApp({ app: new App({ context: { taskbound: context } }), codeFor: () => lambda.Code.fromInline('export const handler = async () => ({});') });
+  const built = buildTaskboundApp({
+    app: new App({ context: { taskbound: context } }),
+    codeFor: () => lambda.Code.fromInline('export const handler = async () => ({});'),
+  });
   const assembly = built.app.synth();
   const state = assembly.getStackByName(built.stateful.stackName).template as CfnTemplate;
   const engine = assembly.getStackByName(built.engine.stackName).template as CfnTemplate;
@@ -44,14 +47,19 @@ export function synthesizedPolicies(context: Record<string, unknown>): Synthesiz
   };
 
   const roleIdNamed = (name: string) => {
-    const found = Object.entries(engine.Resources).find(([, resource]) => resource.Type === 'AWS::IAM::Role' && resolver.resolve(engine, resource.Properties?.RoleName) === name);
+    const found = Object.entries(engine.Resources).find(
+      ([, resource]) => resource.Type === 'AWS::IAM::Role' && resolver.resolve(engine, resource.Properties?.RoleName) === name,
+    );
     if (!found) throw new Error(`no engine role named ${name}`);
     return found[0];
   };
   const roleIdOf = (handler: EngineHandler) => roleIdNamed(`${built.config.instanceName}-${handler}-${REGION}`);
   const identityOfRole = (roleId: string) =>
     Object.values(engine.Resources)
-      .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .filter(
+        (resource) =>
+          resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]),
+      )
       .map((resource) => resolver.resolve(engine, resource.Properties?.PolicyDocument) as Document);
   const identityOf = (handler: EngineHandler) => identityOfRole(roleIdOf(handler));
   const busStatements = Object.values(state.Resources)

@@ -2,6 +2,7 @@
 // carries, refusing (never truncating) a scope set that AWS could not hold.
 import { UnissuableRequestError } from '../../domain/errors';
 import type { CredentialKind, PolicyStatement } from '../../domain/policy';
+import { secretArnPatterns } from '../../domain/privilege';
 
 /**
  * Where the compiled policy goes and how many characters AWS lets it have:
@@ -43,15 +44,6 @@ function normalize(statement: PolicyStatement): PolicyStatement {
     ...(statement.Resource !== undefined ? { Resource: statement.Resource } : { NotResource: statement.NotResource }),
     ...(statement.Condition ? { Condition: statement.Condition } : {}),
   };
-}
-
-/**
- * A secret's ARN ends in a random `-XXXXXX` that the policy file may leave out: both forms
- * are written, so the ARN as written and the real secret's full ARN both match (the AWS
- * documented `-??????` pattern), and nothing longer does.
- */
-export function secretArnPatterns(arn: string): string[] {
-  return [arn, `${arn}-??????`];
 }
 
 function secretsStatement(arns: readonly string[]): PolicyStatement | undefined {

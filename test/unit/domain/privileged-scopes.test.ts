@@ -11,7 +11,10 @@ describe('evaluateTaskRequest with privileged scopes', () => {
   it('never auto-approves a privileged scope: in a class without a manual rule nobody is eligible, so it is denied', () => {
     const loaded = testPolicy();
     // The loader refuses this combination; a policy built by hand must still not slip through.
-    const handBuilt: Policy = { ...loaded, scopes: { ...loaded.scopes, 'repo-write': { ...loaded.scopes['repo-write']!, privileged: true } } };
+    const handBuilt: Policy = {
+      ...loaded,
+      scopes: { ...loaded.scopes, 'repo-write': { ...loaded.scopes['repo-write']!, privileged: true } },
+    };
 
     expect(evaluateTaskRequest(loaded, request, standing).outcome).toBe('auto-approved');
     expect(evaluateTaskRequest(handBuilt, request, standing)).toMatchObject({
@@ -22,7 +25,10 @@ describe('evaluateTaskRequest with privileged scopes', () => {
 
   it('keeps the class rule of a privileged scope in a manual class', () => {
     const loaded = testPolicy();
-    const privileged: Policy = { ...loaded, scopes: { ...loaded.scopes, 'deploy-web': { ...loaded.scopes['deploy-web']!, privileged: true } } };
+    const privileged: Policy = {
+      ...loaded,
+      scopes: { ...loaded.scopes, 'deploy-web': { ...loaded.scopes['deploy-web']!, privileged: true } },
+    };
     const decision = evaluateTaskRequest(privileged, { ...request, agentId: 'deploy-bot', scopes: ['deploy-web'] }, standing);
     expect(decision).toMatchObject({ outcome: 'needs-approval', requiredApprovals: 1, eligibleApprovers: ['lead@example.com'] });
   });

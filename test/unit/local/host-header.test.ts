@@ -26,7 +26,7 @@ describe('local engine Host header check', () => {
     await server.close();
   });
 
-  it.each(['127.0.0.1', 'localhost', 'LOCALHOST', '127.0.0.2', '[::1]'])('answers a request to %s with the engine\'s port', async (name) => {
+  it.each(['127.0.0.1', 'localhost', 'LOCALHOST', '127.0.0.2', '[::1]'])("answers a request to %s with the engine's port", async (name) => {
     const response = await get(server.port, `${name}:${server.port}`);
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ ready: true });
@@ -34,7 +34,7 @@ describe('local engine Host header check', () => {
 
   it.each([
     ['a rebound domain name', 'evil.example'],
-    ['a domain under localhost\'s name', 'localhost.evil.example'],
+    ["a domain under localhost's name", 'localhost.evil.example'],
     ['a private address', '192.168.1.10'],
   ])('refuses %s with 403, before any service sees it', async (_what, name) => {
     const response = await get(server.port, `${name}:${server.port}`);

@@ -24,7 +24,9 @@ describe('lintPolicy', () => {
   });
 
   it('refuses an action the Service Authorization Reference does not list, and a wildcard that matches none', async () => {
-    const findings = await lint(withRepoRead('{ Effect: Allow, Action: [codecommit:GitPul, "codecommit:Zz*", nosuch:GetThing], Resource: "*" }'));
+    const findings = await lint(
+      withRepoRead('{ Effect: Allow, Action: [codecommit:GitPul, "codecommit:Zz*", nosuch:GetThing], Resource: "*" }'),
+    );
     expect(findings).toEqual([
       expect.objectContaining({ rule: 'unknown-action', severity: 'error', path: ['scopes', 'repo-read', 'statements', 0, 'Action', 0] }),
       expect.objectContaining({ rule: 'unknown-action', path: ['scopes', 'repo-read', 'statements', 0, 'Action', 1] }),
@@ -34,7 +36,9 @@ describe('lintPolicy', () => {
 
   it('refuses a read scope that holds a write, and accepts Read and List wildcards', async () => {
     const write = await lint(withRepoRead('{ Effect: Allow, Action: codecommit:GitPush, Resource: "*" }'));
-    expect(write).toEqual([expect.objectContaining({ rule: 'class-access-level', path: ['scopes', 'repo-read', 'statements', 0, 'Action'] })]);
+    expect(write).toEqual([
+      expect.objectContaining({ rule: 'class-access-level', path: ['scopes', 'repo-read', 'statements', 0, 'Action'] }),
+    ]);
     expect(write[0]?.message).toMatch(/allows Write actions \(codecommit:GitPush\); a read scope may hold only Read, List/);
     expect(await lint(withRepoRead('{ Effect: Allow, Action: ["ec2:Describe*", "s3:List*"], Resource: "*" }'))).toEqual([]);
   });
@@ -42,7 +46,9 @@ describe('lintPolicy', () => {
   it('refuses permissions management in any class unless the scope is privileged', async () => {
     const writeScope = TEST_POLICY_YAML.replace('Action: [codecommit:GitPush]', 'Action: ["s3:Put*"]');
     const findings = await lint(writeScope);
-    expect(findings).toEqual([expect.objectContaining({ rule: 'permissions-management', path: ['scopes', 'repo-write', 'statements', 0, 'Action', 0] })]);
+    expect(findings).toEqual([
+      expect.objectContaining({ rule: 'permissions-management', path: ['scopes', 'repo-write', 'statements', 0, 'Action', 0] }),
+    ]);
     expect(findings[0]?.message).toMatch(/allows permissions management \(s3:Put\w+Policy, .* and \d+ more\)/);
   });
 
@@ -50,34 +56,57 @@ describe('lintPolicy', () => {
     'refuses %s, which acts as another identity, unless the scope is privileged',
     async (action) => {
       const findings = await lint(TEST_POLICY_YAML.replace('Action: [codecommit:GitPush]', `Action: [${action}]`));
-      expect(findings).toEqual([expect.objectContaining({ rule: 'identity-takeover', severity: 'error', path: ['scopes', 'repo-write', 'statements', 0, 'Action', 0] })]);
-      const privileged = TEST_POLICY_YAML.replace('  repo-write:\n    action: write\n', '  repo-write:\n    action: deploy\n    privileged: true\n').replace(
-        'Action: [codecommit:GitPush]',
-        `Action: [${action}]`,
-      );
-      expect((await lint(privileged.replace('scopes: [repo-read, repo-write]', 'scopes: [repo-read]'))).filter((finding) => finding.severity === 'error')).toEqual([]);
+      expect(findings).toEqual([
+        expect.objectContaining({
+          rule: 'identity-takeover',
+          severity: 'error',
+          path: ['scopes', 'repo-write', 'statements', 0, 'Action', 0],
+        }),
+      ]);
+      const privileged = TEST_POLICY_YAML.replace(
+        '  repo-write:\n    action: write\n',
+        '  repo-write:\n    action: deploy\n    privileged: true\n',
+      ).replace('Action: [codecommit:GitPush]', `Action: [${action}]`);
+      expect(
+        (await lint(privileged.replace('scopes: [repo-read, repo-write]', 'scopes: [repo-read]'))).filter(
+          (finding) => finding.severity === 'error',
+        ),
+      ).toEqual([]);
     },
   );
 
   it('lets a privileged scope hold permissions management, warning that role chaining stays denied', async () => {
-    const yaml = TEST_POLICY_YAML.replace('  deploy-web:\n    action: deploy\n', '  deploy-web:\n    action: deploy\n    privileged: true\n').replace(
-      'Action: [codedeploy:CreateDeployment]',
-      'Action: ["iam:*", "sts:AssumeRole"]',
-    );
+    const yaml = TEST_POLICY_YAML.replace(
+      '  deploy-web:\n    action: deploy\n',
+      '  deploy-web:\n    action: deploy\n    privileged: true\n',
+    ).replace('Action: [codedeploy:CreateDeployment]', 'Action: ["iam:*", "sts:AssumeRole"]');
     const findings = await lint(yaml);
     expect(findings.filter((finding) => finding.severity === 'error')).toEqual([]);
-    expect(findings).toContainEqual(expect.objectContaining({ severity: 'warning', rule: 'role-chaining-denied', path: ['scopes', 'deploy-web', 'statements', 0, 'Action', 1] }));
+    expect(findings).toContainEqual(
+      expect.objectContaining({
+        severity: 'warning',
+        rule: 'role-chaining-denied',
+        path: ['scopes', 'deploy-web', 'statements', 0, 'Action', 1],
+      }),
+    );
   });
 
   it('warns about a scope no agent holds (it is left out of the boundary)', async () => {
-    const yaml = TEST_POLICY_YAML.replace('scopes: [repo-read, deploy-web, refund, bucket-read-key]', 'scopes: [repo-read, deploy-web, refund]');
-    expect(await lint(yaml)).toEqual([expect.objectContaining({ severity: 'warning', rule: 'unassigned-scope', path: ['scopes', 'bucket-read-key'] })]);
+    const yaml = TEST_POLICY_YAML.replace(
+      'scopes: [repo-read, deploy-web, refund, bucket-read-key]',
+      'scopes: [repo-read, deploy-web, refund]',
+    );
+    expect(await lint(yaml)).toEqual([
+      expect.objectContaining({ severity: 'warning', rule: 'unassigned-scope', path: ['scopes', 'bucket-read-key'] }),
+    ]);
   });
 
   it('throws a PolicyError naming file, path, problem and rule when any finding is an error', async () => {
     const policy = parsePolicy(withRepoRead('{ Effect: Allow, Action: codecommit:GitPush, Resource: "*" }'), 'test.yaml');
     await expect(assertPolicyLints(policy)).rejects.toThrow(PolicyError);
-    await expect(assertPolicyLints(policy)).rejects.toThrow(/^test\.yaml: invalid policy\n {2}- scopes\.repo-read\.statements\.0\.Action: .*\[class-access-level\]$/);
+    await expect(assertPolicyLints(policy)).rejects.toThrow(
+      /^test\.yaml: invalid policy\n {2}- scopes\.repo-read\.statements\.0\.Action: .*\[class-access-level\]$/,
+    );
   });
 });
 
@@ -110,12 +139,18 @@ describe('privilege rules at load (no Service Authorization Reference needed)', 
 
   it('refuses a privileged scope in a class that is approved automatically', () => {
     const issues = refused(withRepoRead('{ Effect: Allow, Action: [iam:PassRole], Resource: "*" }', '    privileged: true\n'));
-    expect(issues).toEqual([expect.stringMatching(/^scopes\.repo-read\.privileged: a privileged scope always needs manual approval, but approvals\.read is auto/)]);
+    expect(issues).toEqual([
+      expect.stringMatching(/^scopes\.repo-read\.privileged: a privileged scope always needs manual approval, but approvals\.read is auto/),
+    ]);
   });
 
   it('refuses an sts assumed-role ARN or a wildcard as runtimePrincipal', () => {
-    const sts = refused(TEST_POLICY_YAML.replace('arn:aws:iam::111122223333:role/agent-runtime', 'arn:aws:sts::111122223333:assumed-role/agent-runtime/s1'));
-    expect(sts).toEqual([expect.stringMatching(/^agents\.release-bot\.runtimePrincipal: must be an IAM role or user ARN without wildcards/)]);
+    const sts = refused(
+      TEST_POLICY_YAML.replace('arn:aws:iam::111122223333:role/agent-runtime', 'arn:aws:sts::111122223333:assumed-role/agent-runtime/s1'),
+    );
+    expect(sts).toEqual([
+      expect.stringMatching(/^agents\.release-bot\.runtimePrincipal: must be an IAM role or user ARN without wildcards/),
+    ]);
     expect(refused(TEST_POLICY_YAML.replace('role/agent-runtime', 'role/agent-*'))).toHaveLength(1);
   });
 });
@@ -137,7 +172,11 @@ describe('taskbound policy check', () => {
 
     expect(code).toBe(2);
     expect(err).toContain(`${file}: invalid policy`);
-    expect(err).toMatch(new RegExp(`${file}:14: scopes\\.repo-read\\.statements\\.0\\.Action\\.1: "codecommit:DeleteRepository" allows Write actions .*\\[class-access-level\\]`));
+    expect(err).toMatch(
+      new RegExp(
+        `${file}:14: scopes\\.repo-read\\.statements\\.0\\.Action\\.1: "codecommit:DeleteRepository" allows Write actions .*\\[class-access-level\\]`,
+      ),
+    );
   });
 
   it('prints a schema error with its line too', async () => {
