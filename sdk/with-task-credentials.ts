@@ -65,7 +65,8 @@ export async function runWithTaskCredentials<T>(
     return end('cancelled');
   });
 
-  let outcome: TaskOutcome = 'failed';
+  // Until the work runs, a failure (denied, timed out) means the runtime gave up: `cancelled`.
+  let outcome: TaskOutcome = 'cancelled';
   let workError: unknown;
   let startSent = false;
   try {
@@ -78,6 +79,7 @@ export async function runWithTaskCredentials<T>(
       cancelled,
     ]);
     provider = taskbound.credentialProvider(task, issued, options.provider);
+    outcome = 'failed';
     const running = work({
       credentials: provider,
       ...task,
