@@ -1,0 +1,124 @@
+// The runtime commands of the CLI against the local engine: `credentials` (credential_process)
+// and `serve-credentials` (the container credentials endpoint), run as the CLI runs them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { connect } from '../../cli/clients';
+import { runCli } from '../../cli/program';
+import { approve } from './approve';
+import { startSdkHarness, type SdkHarness } from './sdk-harness';
+
+const REPO = resolve(__dirname, '../..');
+const START = { purpose: 'cli runtime test', requestedBy: 'dev@example.com' };
+
+async function cli(h: SdkHarness, ...argv: string[]) {
+  return cliHearing(h, () => undefined, ...argv);
+}
+
+/** Runs the CLI in process; `onErr` hears each stderr line as it is written. */
+async function cliHearing(h: SdkHarness, onErr: (line: string) => void, ...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (line: string) => out.push(line), err: (line: string) => (err.push(line), onErr(line)) };
+  const code = await runCli(['--endpoint', h.engine.url, ...argv], { io, connect });
+  return { code, out, err };
+}
+
+describe('taskbound credentials and serve-credentials against the local engine', () => {
+  let h: SdkHarness;
+  let stateDir: string;
+  beforeAll(async () => {
+    h = await startSdkHarness();
+    stateDir = await mkdtemp(join(tmpdir(), 'taskbound-cli-state-'));
+    process.env.TASKBOUND_STATE_DIR = stateDir;
+  });
+  afterAll(async () => {
+    delete process.env.TASKBOUND_STATE_DIR;
+    await h.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('prints the credential_process JSON of an issued task, and after Task Ended refuses at once', async () => {
+    const taskbound = h.client();
+    await taskbound.startTask({ ...START, agentId: 'release-bot', taskId: 'cli-issued', scopes: ['repo-read'] });
+
+    const issued = await cli(h, 'credentials', '--agent', 'release-bot', '--task', 'cli-issued');
+
+    expect(issued.code).toBe(0);
+    expect(issued.err).toEqual([]);
+    const json = JSON.parse(issued.out.join('\n'));
+    expect(json).toEqual({ Version: 1, AccessKeyId: expect.any(String), SecretAccessKey: expect.any(String), SessionToken: expect.any(String), Expiration: expect.any(String) });
+    expect(await h.whoAmI({ accessKeyId: json.AccessKeyId, secretAccessKey: json.SecretAccessKey, sessionToken: json.SessionToken })).toContain('arn:');
+
+    await taskbound.endTask({ agentId: 'release-bot', taskId: 'cli-issued', outcome: 'succeeded' });
+    await h.waitForGrant('release-bot', 'cli-issued', ['verified']);
+    const started = Date.now();
+    const after = await cli(h, 'credentials', '--agent', 'release-bot', '--task', 'cli-issued');
+
+    expect(after.code).toBe(1);
+    expect(after.out).toEqual([]);
+    expect(after.err).toEqual([expect.stringMatching(/^taskbound: revoked: /)]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('exits 1 with the denial’s reason on one line, printing nothing on stdout', async () => {
+    await h.client().startTask({ ...START, agentId: 'release-bot', taskId: 'cli-denied', scopes: ['deploy-web'] });
+
+    const denied = await cli(h, 'credentials', '--agent', 'release-bot', '--task', 'cli-denied');
+
+    expect(denied).toMatchObject({ code: 1, out: [] });
+    expect(denied.err).toEqual([expect.stringMatching(/^taskbound: denied: .*deploy-web/)]);
+  });
+
+  it('waits while the grant is pending, saying so on stderr, and prints the credential once approved', async () => {
+    await h.client().startTask({ ...START, agentId: 'deploy-bot', taskId: 'cli-pending', scopes: ['deploy-web'] });
+    const grant = await h.waitForGrant('deploy-bot', 'cli-pending', ['pending_approval']);
+
+    let approved: Promise<void> | undefined;
+    const result = await cliHearing(h, () => (approved ??= approve(h.engine, grant.grantId, 'lead@example.com')), 'credentials', '--agent', 'deploy-bot', '--task', 'cli-pending');
+    await approved;
+
+    expect(result.err).toEqual([`taskbound: deploy-bot/cli-pending is waiting for approval (grant ${grant.grantId})`]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out.join(''))).toMatchObject({ Version: 1 });
+    await h.client().endTask({ agentId: 'deploy-bot', taskId: 'cli-pending', outcome: 'succeeded' });
+  });
+
+  it('times out on a grant nobody approves, with exit 1 and the reason', async () => {
+    await h.client().startTask({ ...START, agentId: 'deploy-bot', taskId: 'cli-unanswered', scopes: ['deploy-web'] });
+
+    const result = await cli(h, 'credentials', '--agent', 'deploy-bot', '--task', 'cli-unanswered', '--timeout', '1');
+
+    expect(result).toMatchObject({ code: 1, out: [] });
+    expect(result.err.at(-1)).toMatch(/^taskbound: timed out: .*waiting for approval/);
+    await h.client().endTask({ agentId: 'deploy-bot', taskId: 'cli-unanswered', outcome: 'cancelled' });
+  });
+
+  it('serves the credential to a command’s AWS SDK through the container endpoint, only with the token', async () => {
+    await h.client().startTask({ ...START, agentId: 'release-bot', taskId: 'cli-served', scopes: ['repo-read'] });
+    const outFile = join(stateDir, 'served.json');
+    const script = [
+      "import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';",
+      "import { writeFileSync } from 'node:fs';",
+      'const url = process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI;',
+      'const anonymous = (await fetch(url)).status;',
+      "const wrongToken = (await fetch(url, { headers: { authorization: 'guess' } })).status;",
+      "const sts = new STSClient({ region: 'us-east-1', endpoint: process.env.ENGINE_URL });",
+      'const { Arn } = await sts.send(new GetCallerIdentityCommand({}));',
+      'writeFileSync(process.env.OUT_FILE, JSON.stringify({ anonymous, wrongToken, arn: Arn, url }));',
+    ].join('\n');
+    process.env.OUT_FILE = outFile;
+    process.env.ENGINE_URL = h.engine.url;
+
+    const served = await cli(h, 'serve-credentials', '--agent', 'release-bot', '--task', 'cli-served', '--', process.execPath, '--input-type=module', '-e', script);
+
+    delete process.env.OUT_FILE;
+    delete process.env.ENGINE_URL;
+    expect(served.code).toBe(0);
+    const seen = JSON.parse(await readFile(outFile, 'utf8'));
+    const grant = await h.waitForGrant('release-bot', 'cli-served', ['active']);
+    expect(seen).toMatchObject({ anonymous: 401, wrongToken: 401, arn: expect.stringContaining(grant.grantId), url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/credentials$/) });
+    await h.client().endTask({ agentId: 'release-bot', taskId: 'cli-served', outcome: 'succeeded' });
+  }, 20_000);
+});
