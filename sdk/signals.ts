@@ -7,6 +7,8 @@ const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 /** How long a signal waits for the tasks' `Task Ended` before the process goes anyway. */
 const END_GRACE_MS = 5_000;
 const running = new Set<OnSignal>();
+/** The signal being handled: a task cancelled by it settles only after the signal was raised again. */
+let handling: Promise<void> | undefined;
 
 async function handle(signal: NodeJS.Signals): Promise<void> {
   const endings = [...running].map((onSignal) => onSignal(signal));
@@ -22,7 +24,7 @@ const listeners = new Map<NodeJS.Signals, () => void>();
 
 function install(): void {
   for (const signal of SIGNALS) {
-    const listener = () => void handle(signal);
+    const listener = () => void (handling = handle(signal));
     listeners.set(signal, listener);
     process.once(signal, listener);
   }
@@ -31,6 +33,11 @@ function install(): void {
 function uninstall(): void {
   for (const [signal, listener] of listeners) process.removeListener(signal, listener);
   listeners.clear();
+}
+
+/** Resolves once a signal's handling is over (when the process survives it: others listen to it). */
+export function signalHandled(): Promise<void> {
+  return handling ?? Promise.resolve();
 }
 
 /** Calls `onSignal` on SIGINT/SIGTERM while registered; returns the unregister function. */

@@ -5,7 +5,7 @@ import { TaskCancelledError, TaskEndFailedError } from './errors';
 import type { ProviderOptions, TaskCredentialProvider } from './provider';
 import type { IssuedCredential, TaskOutcome, TaskStartedDetail } from './types';
 import type { WaitOptions } from './wait';
-import { onTerminationSignal } from './signals';
+import { onTerminationSignal, signalHandled } from './signals';
 import { parseTaskStarted } from './validate';
 
 /** What the work receives. */
@@ -60,7 +60,9 @@ export async function runWithTaskCredentials<T>(
     else cancel.signal.addEventListener('abort', onAbort, { once: true });
   });
   cancelled.catch(() => undefined);
+  let bySignal = false;
   const stopListening = options.handleSignals === false ? () => undefined : onTerminationSignal((signal) => {
+    bySignal = true;
     cancel.abort(signal);
     return end('cancelled');
   });
@@ -110,5 +112,7 @@ export async function runWithTaskCredentials<T>(
       // eslint-disable-next-line no-unsafe-finally
       throw new TaskEndFailedError(task.agentId, task.taskId, endError, workError);
     }
+    // The process is about to die of the signal: settling now would race it with an unhandled rejection.
+    if (bySignal) await signalHandled();
   }
 }
