@@ -10,7 +10,7 @@ export interface WaitStrategy {
   readonly deliveryTimeoutMs: number;
   /** Give up altogether, approvals included. Default 15 minutes. */
   readonly timeoutMs: number;
-  /** Backoff while the engine decides: the first read comes after `minDelayMs`. Defaults 200 ms to 2 s. */
+  /** Backoff while the engine decides: the first read comes after `minDelayMs`. Defaults 300 ms to 4 s. */
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   /** Backoff while the grant waits for people. Defaults 1 s to 10 s. */
@@ -21,8 +21,8 @@ export interface WaitStrategy {
 export const DEFAULT_WAIT_STRATEGY: WaitStrategy = {
   deliveryTimeoutMs: 60_000,
   timeoutMs: 15 * 60_000,
-  minDelayMs: 200,
-  maxDelayMs: 2_000,
+  minDelayMs: 300,
+  maxDelayMs: 4_000,
   pendingMinDelayMs: 1_000,
   pendingMaxDelayMs: 10_000,
 };
