@@ -3,7 +3,7 @@
 // and the task ends (succeeded, failed, or cancelled on Ctrl-C), so the credential dies with it.
 //
 //   npm start                                     # a local engine (or deploy the stack to AWS)
-//   AWS_ENDPOINT_URL=http://127.0.0.1:4010 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local npx tsx examples/coding-agent.ts
+//   AWS_ENDPOINT_URL=http://127.0.0.1:4010 AWS_REGION=us-east-1 npx tsx examples/coding-agent.ts
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { withTaskCredentials } from '../sdk'; // in your project: from 'taskbound/sdk'
 

@@ -2,7 +2,7 @@
 // two approvers (never the agent's owner nor the requester); the agent says so and waits, then
 // reads the payment provider's key it was brokered, and ends the task, which rotates that key.
 //
-//   AWS_ENDPOINT_URL=http://127.0.0.1:4010 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local npx tsx examples/refund-agent.ts
+//   AWS_ENDPOINT_URL=http://127.0.0.1:4010 AWS_REGION=us-east-1 npx tsx examples/refund-agent.ts
 //   # then approve twice:  taskbound approve <grantId> ...  (see docs/cli.md)
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Taskbound } from '../sdk'; // in your project: from 'taskbound/sdk'

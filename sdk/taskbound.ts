@@ -20,7 +20,10 @@ export interface TaskboundConfig {
   readonly region?: string;
   /** One endpoint for every call, e.g. the local engine; the AWS SDK also honours AWS_ENDPOINT_URL. */
   readonly endpoint?: string;
-  /** The runtime's own identity (on AWS: its runtime principal); the AWS SDK's default chain when absent. */
+  /**
+   * The runtime's own identity (on AWS: its runtime principal); the AWS SDK's default chain when
+   * absent, or a placeholder against a loopback endpoint when the environment names no credentials.
+   */
   readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** Event bus name (else TASKBOUND_BUS, else `taskbound`). */
   readonly busName?: string;
@@ -38,6 +41,24 @@ const LOCAL_DEFAULT_REGION = 'us-east-1';
 /** Secrets Manager's answers for a secret that does not exist, or is being deleted. */
 const ABSENT_ERRORS = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
 
+/** The local engine checks SigV4 framing, not who signed: any fixed pair will do. */
+const LOCAL_ENGINE_CREDENTIALS = { accessKeyId: 'AKIALOCALRUNTIME0000', secretAccessKey: 'taskbound-local-engine' };
+
+function isLoopback(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** Against the local engine, a laptop without AWS credentials of its own still signs its requests. */
+function defaultCredentials(endpoint: string | undefined, env: NodeJS.ProcessEnv) {
+  const local = isLoopback(endpoint ?? env.AWS_ENDPOINT_URL);
+  return local && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE ? LOCAL_ENGINE_CREDENTIALS : undefined;
+}
+
 function defaultRegion(env: NodeJS.ProcessEnv): string | undefined {
   // A runtime pointed at the local engine by AWS_ENDPOINT_URL alone should not fail on "Region is missing".
   return env.AWS_ENDPOINT_URL && !env.AWS_REGION && !env.AWS_DEFAULT_REGION && !env.AWS_PROFILE ? LOCAL_DEFAULT_REGION : undefined;
@@ -54,10 +75,11 @@ export class Taskbound {
 
   constructor(private readonly config: TaskboundConfig = {}) {
     const region = config.region ?? defaultRegion(process.env);
+    const credentials = config.credentials ?? defaultCredentials(config.endpoint, process.env);
     const shared = {
       ...(region ? { region } : {}),
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-      ...(config.credentials ? { credentials: config.credentials } : {}),
+      ...(credentials ? { credentials } : {}),
     };
     this.eventBridge = config.eventBridge ?? this.own(new EventBridgeClient(shared));
     this.secretsManager = config.secretsManager ?? this.own(new SecretsManagerClient(shared));
