@@ -86,6 +86,7 @@ export function addCredentialsCommand(program: Command, io: CliIo, run: (command
     .option('--agent <agentId>', 'the agent (env TASKBOUND_AGENT_ID)')
     .option('--task <taskId>', 'the task (env TASKBOUND_TASK_ID)')
     .option('--timeout <seconds>', 'give up after this long (default 900)')
+    .option('--json', 'accepted for symmetry: the output is always JSON')
     .action((options: CredentialsOptions) =>
       run(() => printCredentials({ ...io, taskbound: runtimeClient(program.opts<ConnectionFlags>()), marks: issuedMarks() }, options)),
     );

@@ -17,6 +17,7 @@ import { credentialForTask, reasonOf, type CredentialsDeps } from './credentials
 export interface ServeOptions extends TaskFlags {
   readonly port?: string;
   readonly timeout?: string;
+  readonly json?: boolean;
 }
 
 export interface ServeDeps extends CredentialsDeps {
@@ -120,7 +121,7 @@ export async function serveCredentials(deps: ServeDeps, options: ServeOptions, c
     await credentialForTask(deps, task, timeoutMs);
     const url = await listen(server, port);
     if (command.length === 0) {
-      deps.out(`AWS_CONTAINER_CREDENTIALS_FULL_URI=${url}`);
+      deps.out(options.json ? JSON.stringify({ AWS_CONTAINER_CREDENTIALS_FULL_URI: url }) : `AWS_CONTAINER_CREDENTIALS_FULL_URI=${url}`);
       deps.err(`taskbound: serving ${task.agentId}/${task.taskId} until stopped`);
       await untilStopped(deps.stop);
       return EXIT.ok;
@@ -150,6 +151,7 @@ export function addServeCredentialsCommand(program: Command, io: CliIo, run: (co
     .option('--task <taskId>', 'the task (env TASKBOUND_TASK_ID)')
     .option('--port <port>', 'port on 127.0.0.1 (default: any free one)')
     .option('--timeout <seconds>', 'give up waiting for the credential after this long (default 900)')
+    .option('--json', 'without a command: print the endpoint as JSON')
     .action((command: string[], options: ServeOptions) =>
       run(() => serveCredentials({ ...io, taskbound: runtimeClient(program.opts<ConnectionFlags>()), marks: issuedMarks() }, options, command)),
     );

@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect } from '../../cli/clients';
 import { runCli } from '../../cli/program';
+import { serveCredentials } from '../../cli/commands/serve-credentials';
+import { issuedMarks } from '../../cli/issued-marks';
+import { runtimeClient } from '../../cli/runtime-connection';
 import { approve } from './approve';
 import { startSdkHarness, type SdkHarness } from './sdk-harness';
 
@@ -115,10 +118,36 @@ describe('taskbound credentials and serve-credentials against the local engine',
 
     delete process.env.OUT_FILE;
     delete process.env.ENGINE_URL;
-    expect(served.code).toBe(0);
+    expect(served).toMatchObject({ code: 0, out: [], err: [] });
     const seen = JSON.parse(await readFile(outFile, 'utf8'));
     const grant = await h.waitForGrant('release-bot', 'cli-served', ['active']);
     expect(seen).toMatchObject({ anonymous: 401, wrongToken: 401, arn: expect.stringContaining(grant.grantId), url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/credentials$/) });
     await h.client().endTask({ agentId: 'release-bot', taskId: 'cli-served', outcome: 'succeeded' });
   }, 20_000);
+
+  it('serves until stopped with the caller’s token, and refuses once the engine has revoked the credential', async () => {
+    await h.client().startTask({ ...START, agentId: 'release-bot', taskId: 'cli-standalone', scopes: ['repo-read'] });
+    const out: string[] = [];
+    const stop = new AbortController();
+    const deps = { out: (line: string) => out.push(line), err: () => undefined, taskbound: runtimeClient({ endpoint: h.engine.url }), marks: issuedMarks(), stop: stop.signal };
+    const env = { ...process.env, AWS_CONTAINER_AUTHORIZATION_TOKEN: 'a-token-the-caller-chose' };
+    const serving = serveCredentials(deps, { agent: 'release-bot', task: 'cli-standalone', json: true }, [], env);
+    await expect.poll(() => out.length, { timeout: 5_000 }).toBe(1);
+    const url = JSON.parse(out[0]!).AWS_CONTAINER_CREDENTIALS_FULL_URI as string;
+    const ask = () => fetch(url, { headers: { authorization: 'a-token-the-caller-chose' } });
+
+    const live = await ask();
+    const body = (await live.json()) as Record<string, string>;
+    await h.client().endTask({ agentId: 'release-bot', taskId: 'cli-standalone', outcome: 'succeeded' });
+    await h.waitForGrant('release-bot', 'cli-standalone', ['verified']);
+    await new Promise((done) => setTimeout(done, 1_100));
+    const dead = await ask();
+    stop.abort();
+
+    expect(live.status).toBe(200);
+    expect(Object.keys(body).sort()).toEqual(['AccessKeyId', 'Expiration', 'SecretAccessKey', 'Token']);
+    expect(dead.status).toBe(403);
+    expect(await dead.json()).toMatchObject({ code: 'CredentialRevoked' });
+    expect(await serving).toBe(0);
+  });
 });
