@@ -1,4 +1,4 @@
-// The package as a separate project gets it: `npm run build`, `npm pack`, the tarball unpacked into
+// The package as a separate project gets it: `npm pack` (which builds first), the tarball unpacked into
 // a fresh project's node_modules, then used from plain Node (ESM, no tsx) and type-checked with
 // TypeScript's `nodenext` resolution. The dependencies come from this repository's node_modules
 // (no registry needed), and every package the built code imports must be a declared dependency,
@@ -58,12 +58,11 @@ describe('the packed package, installed into a separate project', () => {
   let root: string;
   let app: string;
   beforeAll(async () => {
-    const built = await run('npm', ['run', 'build']);
-    if (built.code !== 0) throw new Error(`npm run build failed:\n${built.stdout}\n${built.stderr}`);
     root = await mkdtemp(join(tmpdir(), 'taskbound-packed-'));
     const packed = await run('npm', ['pack', '--json', '--pack-destination', root]);
     if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.stderr}`);
-    const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
+    // `prepack` prints the build's lines before npm's JSON.
+    const [{ filename }] = JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[/m))) as [{ filename: string }];
     app = join(root, 'app');
     await mkdir(join(app, 'node_modules'), { recursive: true });
     const untar = await run('tar', ['-xzf', join(root, filename), '-C', join(app, 'node_modules')]);
