@@ -1,7 +1,7 @@
 // SDK: a task's whole life around the runtime's work. Start, wait for the credential, run the
 // work with a credential provider, and always end the task, whatever happens to the work.
 import type { Taskbound } from './taskbound';
-import { TaskCancelledError, TaskEndFailedError } from './errors';
+import { GrantDeniedError, TaskCancelledError, TaskEndFailedError } from './errors';
 import type { ProviderOptions, TaskCredentialProvider } from './provider';
 import type { IssuedCredential, TaskOutcome, TaskStartedDetail } from './types';
 import type { WaitOptions } from './wait';
@@ -105,8 +105,9 @@ export async function runWithTaskCredentials<T>(
     stopListening();
     options.signal?.removeEventListener('abort', forwardAbort);
     // Ended even when PutEvents for the start failed: it may have been accepted all the same.
+    // A denial is final already: nothing to end.
     try {
-      if (startSent) await end(outcome);
+      if (startSent && !(workError instanceof GrantDeniedError)) await end(outcome);
     } catch (endError) {
       // Thrown from `finally`, this replaces the work's own error, which it carries.
       // eslint-disable-next-line no-unsafe-finally
