@@ -92,7 +92,7 @@ export async function runWithTaskCredentials<T>(
       signal: cancel.signal,
       systemsTouched,
     });
-    // The work may ignore the signal; the task ends on abort all the same, and its late end is not lost.
+    // Work that ignores the signal runs on after an abort: its result is dropped, its rejection handled here.
     running.catch(() => undefined);
     const result = await Promise.race([running, cancelled]);
     outcome = 'succeeded';
