@@ -6,6 +6,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Agent } from 'node:http';
 import { localClientConfig, LOCAL_REGION, SdkCallCounter } from '../lambdas/local/sdk-clients';
 import { LOCAL_BUS } from '../lambdas/local/engine';
+import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import { Taskbound, type TaskRef } from '../sdk';
 
 export const BENCH_AGENT = 'bench-bot';
@@ -25,7 +26,6 @@ export interface IssuedDelivery {
 
 export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly code: string };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The probe loop's interval (a measuring instrument, not a runtime's behaviour). */
 export const REJECTION_POLL_MS = 10;
