@@ -1,9 +1,8 @@
 // SDK: a task's whole life around the runtime's work. Start, wait for the credential, run the
 // work with a credential provider, and always end the task, whatever happens to the work.
-import type { Taskbound } from './taskbound';
 import { GrantDeniedError, TaskCancelledError, TaskEndFailedError } from './errors';
 import type { ProviderOptions, TaskCredentialProvider } from './provider';
-import type { IssuedCredential, TaskOutcome, TaskStartedDetail } from './types';
+import type { IssuedCredential, TaskEndedDetail, TaskOutcome, TaskRef, TaskStartedDetail } from './types';
 import type { WaitOptions } from './wait';
 import { onTerminationSignal, signalHandled } from './signals';
 import { parseTaskStarted } from './validate';
@@ -26,6 +25,14 @@ export interface TaskContext {
 
 export type TaskWork<T> = (context: TaskContext) => Promise<T>;
 
+/** What a task's life needs of the Taskbound client. */
+export interface TaskLifecycle {
+  startTask(detail: TaskStartedDetail): Promise<string>;
+  endTask(detail: TaskEndedDetail): Promise<string>;
+  waitForCredentials(task: TaskRef, options?: WaitOptions): Promise<IssuedCredential>;
+  credentialProvider(task: TaskRef, issued: IssuedCredential, options?: ProviderOptions): TaskCredentialProvider;
+}
+
 export interface WithTaskOptions extends Pick<WaitOptions, 'onPending' | 'strategy'> {
   /** Cancels the task: `Task Ended` (`cancelled`) is sent at once and the call rejects with `TaskCancelledError`. */
   readonly signal?: AbortSignal;
@@ -35,7 +42,7 @@ export interface WithTaskOptions extends Pick<WaitOptions, 'onPending' | 'strate
 }
 
 export async function runWithTaskCredentials<T>(
-  taskbound: Taskbound,
+  taskbound: TaskLifecycle,
   request: TaskStartedDetail,
   work: TaskWork<T>,
   options: WithTaskOptions,

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { connect } from '../../cli/clients';
 import { runCli } from '../../cli/program';
 import { serveCredentials } from '../../cli/commands/serve-credentials';
@@ -12,7 +12,6 @@ import { runtimeClient } from '../../cli/runtime-connection';
 import { approve } from './approve';
 import { startSdkHarness, type SdkHarness } from './sdk-harness';
 
-const REPO = resolve(__dirname, '../..');
 const START = { purpose: 'cli runtime test', requestedBy: 'dev@example.com' };
 
 async function cli(h: SdkHarness, ...argv: string[]) {
