@@ -21,6 +21,10 @@ export function issuedMarks(env: NodeJS.ProcessEnv = process.env): IssuedMarks {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeFile(file(task), '', { mode: 0o600 });
     },
-    has: (task) => stat(file(task)).then(() => true, () => false),
+    has: (task) =>
+      stat(file(task)).then(
+        () => true,
+        () => false,
+      ),
   };
 }

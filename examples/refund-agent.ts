@@ -11,7 +11,13 @@ const STRIPE_KEY = process.env.STRIPE_KEY_SECRET ?? 'arn:aws:secretsmanager:us-e
 const taskbound = new Taskbound({ wait: { timeoutMs: 60 * 60_000 } }); // approvals may take a while
 
 const refunded = await taskbound.withTaskCredentials(
-  { agentId: 'finance-bot', purpose: 'refund order 1042 (duplicate charge)', requestedBy: 'support@example.com', scopes: ['refund'], context: { order: 1042, amountCents: 4999 } },
+  {
+    agentId: 'finance-bot',
+    purpose: 'refund order 1042 (duplicate charge)',
+    requestedBy: 'support@example.com',
+    scopes: ['refund'],
+    context: { order: 1042, amountCents: 4999 },
+  },
   async ({ credentials, grantId }) => {
     const secrets = new SecretsManagerClient({ credentials });
     const key = await secrets.send(new GetSecretValueCommand({ SecretId: STRIPE_KEY }));

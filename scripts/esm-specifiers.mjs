@@ -8,7 +8,10 @@ const root = resolve(process.argv[2] ?? 'dist');
 const SPECIFIER = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]+)\2/g;
 
 async function exists(path) {
-  return stat(path).then((found) => found.isFile(), () => false);
+  return stat(path).then(
+    (found) => found.isFile(),
+    () => false,
+  );
 }
 
 async function resolved(fromFile, specifier) {
@@ -32,7 +35,8 @@ for await (const file of files(root)) {
   const text = await readFile(file, 'utf8');
   const found = [...text.matchAll(SPECIFIER)];
   let next = text;
-  for (const [whole, lead, quote, specifier] of found) next = next.replace(whole, `${lead}${quote}${await resolved(file, specifier)}${quote}`);
+  for (const [whole, lead, quote, specifier] of found)
+    next = next.replace(whole, `${lead}${quote}${await resolved(file, specifier)}${quote}`);
   // The CLI's source runs through tsx; built, it runs on Node itself.
   if (file.endsWith(join('bin', 'taskbound.js'))) next = next.replace(/^#!.*\n/, '#!/usr/bin/env node\n');
   if (next !== text) {

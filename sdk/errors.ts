@@ -88,7 +88,9 @@ export class TaskCancelledError extends TaskboundError {
     readonly taskId: string,
     readonly abortReason: unknown,
   ) {
-    super(`the task ${agentId}/${taskId} was cancelled${abortReason instanceof Error ? `: ${abortReason.message}` : typeof abortReason === 'string' ? `: ${abortReason}` : ''}`);
+    super(
+      `the task ${agentId}/${taskId} was cancelled${abortReason instanceof Error ? `: ${abortReason.message}` : typeof abortReason === 'string' ? `: ${abortReason}` : ''}`,
+    );
   }
 }
 

@@ -27,7 +27,8 @@ export const endTask = (detail: TaskEndedDetail): Promise<string> => client().en
  * `GrantDeniedError` (with the reason), `WaitTimeoutError`, or `TaskCancelledError`;
  * `onPending` hears when the grant is held for approval while the wait goes on.
  */
-export const waitForCredentials = (task: TaskRef, options?: WaitOptions): Promise<IssuedCredential> => client().waitForCredentials(task, options);
+export const waitForCredentials = (task: TaskRef, options?: WaitOptions): Promise<IssuedCredential> =>
+  client().waitForCredentials(task, options);
 
 /**
  * Runs `work` under the task's credential and always ends the task:

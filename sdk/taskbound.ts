@@ -115,13 +115,19 @@ export class Taskbound {
     }
     const parsed = deliveryPayloadSchema.safeParse(value);
     // The issues name fields, never values: a malformed delivery may still hold a secret.
-    if (!parsed.success) throw new TaskboundError(`the delivery for ${task.agentId}/${task.taskId} is malformed at ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+    if (!parsed.success)
+      throw new TaskboundError(
+        `the delivery for ${task.agentId}/${task.taskId} is malformed at ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+      );
     return parsed.data;
   }
 
   /** Waits (backoff with jitter) until the task's credential is issued. See `waitForDelivery` for how it ends. */
   waitForCredentials(task: TaskRef, options: WaitOptions = {}): Promise<IssuedCredential> {
-    return waitForDelivery((ref) => this.readDelivery(ref), this.secretsManager, task, { ...options, strategy: { ...this.config.wait, ...options.strategy } });
+    return waitForDelivery((ref) => this.readDelivery(ref), this.secretsManager, task, {
+      ...options,
+      strategy: { ...this.config.wait, ...options.strategy },
+    });
   }
 
   /** An AWS credential provider over an issued credential: refreshes from the delivery, refuses once revoked. */
@@ -149,7 +155,9 @@ export class Taskbound {
 
   private async put(detailType: string, detail: object): Promise<string> {
     const answer = await this.eventBridge.send(
-      new PutEventsCommand({ Entries: [{ EventBusName: this.busName, Source: this.source, DetailType: detailType, Detail: JSON.stringify(detail) }] }),
+      new PutEventsCommand({
+        Entries: [{ EventBusName: this.busName, Source: this.source, DetailType: detailType, Detail: JSON.stringify(detail) }],
+      }),
     );
     const entry = answer.Entries?.[0];
     if (!entry?.EventId) throw new EventRejectedError(detailType, entry?.ErrorCode ?? 'NoEntry', entry?.ErrorMessage);

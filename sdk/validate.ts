@@ -9,7 +9,10 @@ function parse<S extends z.ZodType>(schema: S, detailType: string, detail: unkno
   const parsed = schema.safeParse(detail);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((issue) => ({ path: issue.path, message: issue.message }));
-  throw new InvalidTaskRequestError(`${detailType} is invalid: ${issues.map((i) => `${i.path.join('.') || '(detail)'}: ${i.message}`).join('; ')}`, issues);
+  throw new InvalidTaskRequestError(
+    `${detailType} is invalid: ${issues.map((i) => `${i.path.join('.') || '(detail)'}: ${i.message}`).join('; ')}`,
+    issues,
+  );
 }
 
 export const parseTaskStarted = (detail: TaskStartedDetail) => parse(taskStartedSchema, 'Task Started', detail);

@@ -37,7 +37,8 @@ export interface WaitOptions {
 }
 
 type Reader = (task: TaskRef) => Promise<DeliveryReading>;
-type Phase = { readonly done: true; readonly delivery: DeliveryPayload } | { readonly done: false; readonly last: 'absent' | 'pending_approval' };
+type Phase =
+  { readonly done: true; readonly delivery: DeliveryPayload } | { readonly done: false; readonly last: 'absent' | 'pending_approval' };
 
 /**
  * Waits for the task's delivery to say `issued` and returns the credential. Throws
@@ -54,7 +55,13 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
     let last: DeliveryReading = seen ?? { status: 'absent' };
     if (until(last)) return last.status === 'absent' ? { done: false, last: 'absent' } : { done: true, delivery: last };
     const result = await createWaiter(
-      { client, minDelay: minMs / 1000, maxDelay: Math.max(minMs, maxMs) / 1000, maxWaitTime: Math.max(budgetMs, minMs + 1) / 1000, ...(options.signal ? { abortSignal: options.signal } : {}) },
+      {
+        client,
+        minDelay: minMs / 1000,
+        maxDelay: Math.max(minMs, maxMs) / 1000,
+        maxWaitTime: Math.max(budgetMs, minMs + 1) / 1000,
+        ...(options.signal ? { abortSignal: options.signal } : {}),
+      },
       task,
       async () => {
         if (options.signal?.aborted) return { state: WaiterState.ABORTED };
@@ -76,21 +83,32 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
   const remaining = () => strategy.timeoutMs - (Date.now() - started);
 
   // Phase 1: until the engine has said anything at all.
-  const first = await poll((reading) => reading.status !== 'absent', strategy.minDelayMs, strategy.maxDelayMs, Math.min(strategy.deliveryTimeoutMs, strategy.timeoutMs));
+  const first = await poll(
+    (reading) => reading.status !== 'absent',
+    strategy.minDelayMs,
+    strategy.maxDelayMs,
+    Math.min(strategy.deliveryTimeoutMs, strategy.timeoutMs),
+  );
   if (!first.done) throw new WaitTimeoutError(task.agentId, task.taskId, Date.now() - started, 'absent');
   let delivery = first.delivery;
   if (delivery.status === 'pending_approval') {
     options.onPending?.({ grantId: delivery.grantId, agentId: task.agentId, taskId: task.taskId });
     // Phase 2: people decide; the delivery leaves `pending_approval` (or vanishes: the task ended meanwhile).
     skipNextRead = true;
-    const second = await poll((reading) => reading.status !== 'pending_approval', strategy.pendingMinDelayMs, strategy.pendingMaxDelayMs, remaining());
+    const second = await poll(
+      (reading) => reading.status !== 'pending_approval',
+      strategy.pendingMinDelayMs,
+      strategy.pendingMaxDelayMs,
+      remaining(),
+    );
     if (!second.done) {
       if (second.last === 'absent') throw new CredentialRevokedError(task.agentId, task.taskId, 'revoked');
       throw new WaitTimeoutError(task.agentId, task.taskId, Date.now() - started, 'pending_approval');
     }
     delivery = second.delivery;
   }
-  if (delivery.status === 'denied') throw new GrantDeniedError(task.agentId, task.taskId, delivery.grantId, delivery.reason ?? 'no reason given');
+  if (delivery.status === 'denied')
+    throw new GrantDeniedError(task.agentId, task.taskId, delivery.grantId, delivery.reason ?? 'no reason given');
   return issuedCredentialOf(task, delivery);
 }
 

@@ -58,7 +58,11 @@ export async function runWithTaskCredentials<T>(
   /** Ends the task once, whichever of the work, the abort or a signal gets there first. */
   const end = (outcome: TaskOutcome) => {
     provider?.close();
-    ending ??= taskbound.endTask({ ...task, outcome, ...(systemsTouched.length > 0 ? { systemsTouched: [...new Set(systemsTouched)] } : {}) });
+    ending ??= taskbound.endTask({
+      ...task,
+      outcome,
+      ...(systemsTouched.length > 0 ? { systemsTouched: [...new Set(systemsTouched)] } : {}),
+    });
     return ending;
   };
   const cancelled = new Promise<never>((_, reject) => {
@@ -68,11 +72,14 @@ export async function runWithTaskCredentials<T>(
   });
   cancelled.catch(() => undefined);
   let bySignal = false;
-  const stopListening = options.handleSignals === false ? () => undefined : onTerminationSignal((signal) => {
-    bySignal = true;
-    cancel.abort(signal);
-    return end('cancelled');
-  });
+  const stopListening =
+    options.handleSignals === false
+      ? () => undefined
+      : onTerminationSignal((signal) => {
+          bySignal = true;
+          cancel.abort(signal);
+          return end('cancelled');
+        });
 
   // Until the work runs, a failure (denied, timed out) means the runtime gave up: `cancelled`.
   let outcome: TaskOutcome = 'cancelled';
@@ -84,7 +91,11 @@ export async function runWithTaskCredentials<T>(
     startSent = true;
     await taskbound.startTask(detail);
     const issued = await Promise.race([
-      taskbound.waitForCredentials(task, { ...(options.onPending ? { onPending: options.onPending } : {}), ...(options.strategy ? { strategy: options.strategy } : {}), signal: cancel.signal }),
+      taskbound.waitForCredentials(task, {
+        ...(options.onPending ? { onPending: options.onPending } : {}),
+        ...(options.strategy ? { strategy: options.strategy } : {}),
+        signal: cancel.signal,
+      }),
       cancelled,
     ]);
     provider = taskbound.credentialProvider(task, issued, options.provider);

@@ -2,7 +2,15 @@
 // task's credential as the JSON every AWS SDK reads from it; waits with backoff while the grant is
 // pending; exits 1 with a one-line reason on stderr when it is denied, revoked or does not come.
 import type { Command } from 'commander';
-import { CredentialRevokedError, GrantDeniedError, TaskboundError, WaitTimeoutError, type IssuedCredential, type Taskbound, type TaskRef } from '../../sdk';
+import {
+  CredentialRevokedError,
+  GrantDeniedError,
+  TaskboundError,
+  WaitTimeoutError,
+  type IssuedCredential,
+  type Taskbound,
+  type TaskRef,
+} from '../../sdk';
 import type { ConnectionFlags } from '../clients';
 import { EXIT, type CliIo, type ExitCode } from '../context';
 import { issuedCredentialOf } from '../../sdk/wait';
@@ -49,20 +57,30 @@ export async function credentialForTask(deps: CredentialsDeps, task: TaskRef, ti
   const now = await deps.taskbound.readDelivery(task);
   if (now.status === 'absent' && (await deps.marks.has(task))) throw new CredentialRevokedError(task.agentId, task.taskId, 'revoked');
   if (now.status === 'denied') throw new GrantDeniedError(task.agentId, task.taskId, now.grantId, now.reason ?? 'no reason given');
-  const credential = now.status === 'issued' ? issuedCredentialOf(task, now) : await deps.taskbound.waitForCredentials(task, {
-    onPending: ({ grantId }) => deps.err(`taskbound: ${task.agentId}/${task.taskId} is waiting for approval (grant ${grantId})`),
-    ...(timeoutMs ? { strategy: { timeoutMs, deliveryTimeoutMs: Math.min(timeoutMs, 60_000) } } : {}),
-  });
-  if (credential.expiration && credential.expiration.getTime() <= Date.now()) throw new CredentialRevokedError(task.agentId, task.taskId, 'expired');
+  const credential =
+    now.status === 'issued'
+      ? issuedCredentialOf(task, now)
+      : await deps.taskbound.waitForCredentials(task, {
+          onPending: ({ grantId }) => deps.err(`taskbound: ${task.agentId}/${task.taskId} is waiting for approval (grant ${grantId})`),
+          ...(timeoutMs ? { strategy: { timeoutMs, deliveryTimeoutMs: Math.min(timeoutMs, 60_000) } } : {}),
+        });
+  if (credential.expiration && credential.expiration.getTime() <= Date.now())
+    throw new CredentialRevokedError(task.agentId, task.taskId, 'expired');
   await deps.marks.mark(task);
   return credential;
 }
 
-export async function printCredentials(deps: CredentialsDeps, options: CredentialsOptions, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
+export async function printCredentials(
+  deps: CredentialsDeps,
+  options: CredentialsOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ExitCode> {
   const task = taskOf(options, env);
   const timeoutMs = timeoutMsOf(options.timeout);
   if (env[GUARD]) {
-    deps.err('taskbound: credentials called itself: give it the runtime’s own AWS identity (another profile or environment variables), not the task profile');
+    deps.err(
+      'taskbound: credentials called itself: give it the runtime’s own AWS identity (another profile or environment variables), not the task profile',
+    );
     return EXIT.failure;
   }
   env[GUARD] = '1';

@@ -29,7 +29,16 @@ const PATH = '/credentials';
 /** Two SDK clients asking at once cost one read. */
 const READ_REUSE_MS = 1_000;
 /** Whose credentials would win over the endpoint in the SDKs' default chains: taken from the command's environment. */
-const SHADOWING_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'];
+const SHADOWING_VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_DEFAULT_PROFILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_ROLE_ARN',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+];
 
 /** The container credentials endpoint's answer (what ECS and EKS Pod Identity serve). */
 function containerJson(credential: IssuedCredential): string {
@@ -55,18 +64,27 @@ function credentialHandler(deps: ServeDeps, task: TaskRef, token: string) {
     const delivery = await deps.taskbound.readDelivery(task);
     const credential = delivery.status === 'issued' ? issuedCredentialOf(task, delivery) : undefined;
     const fresh = !credential
-      ? { status: 403, body: JSON.stringify({ code: 'CredentialRevoked', message: `the credential for ${task.agentId}/${task.taskId} was revoked` }) }
+      ? {
+          status: 403,
+          body: JSON.stringify({ code: 'CredentialRevoked', message: `the credential for ${task.agentId}/${task.taskId} was revoked` }),
+        }
       : credential.expiration && credential.expiration.getTime() <= Date.now()
-        ? { status: 403, body: JSON.stringify({ code: 'CredentialExpired', message: `the credential for ${task.agentId}/${task.taskId} has expired` }) }
+        ? {
+            status: 403,
+            body: JSON.stringify({ code: 'CredentialExpired', message: `the credential for ${task.agentId}/${task.taskId} has expired` }),
+          }
         : { status: 200, body: containerJson(credential) };
     last = { at: Date.now(), answer: fresh };
     return fresh;
   };
   return (request: IncomingMessage, response: ServerResponse) => {
-    const reply = (status: number, body: string) => response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
+    const reply = (status: number, body: string) =>
+      response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
     if (request.method !== 'GET') return reply(405, JSON.stringify({ code: 'MethodNotAllowed', message: 'GET only' }));
-    if (new URL(request.url ?? '/', 'http://127.0.0.1').pathname !== PATH) return reply(404, JSON.stringify({ code: 'NotFound', message: `ask ${PATH}` }));
-    if (!sameToken(request.headers.authorization, token)) return reply(401, JSON.stringify({ code: 'Unauthorized', message: 'missing or wrong authorization token' }));
+    if (new URL(request.url ?? '/', 'http://127.0.0.1').pathname !== PATH)
+      return reply(404, JSON.stringify({ code: 'NotFound', message: `ask ${PATH}` }));
+    if (!sameToken(request.headers.authorization, token))
+      return reply(401, JSON.stringify({ code: 'Unauthorized', message: 'missing or wrong authorization token' }));
     answer().then(
       ({ status, body }) => reply(status, body),
       (error: unknown) => {
@@ -108,13 +126,21 @@ function untilStopped(stop: AbortSignal | undefined): Promise<void> {
  * AWS_CONTAINER_CREDENTIALS_FULL_URI and a fresh AWS_CONTAINER_AUTHORIZATION_TOKEN and stops when
  * it exits; without, serves until stopped, with the token the caller put in the environment.
  */
-export async function serveCredentials(deps: ServeDeps, options: ServeOptions, command: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
+export async function serveCredentials(
+  deps: ServeDeps,
+  options: ServeOptions,
+  command: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ExitCode> {
   const task = taskOf(options, env);
   const timeoutMs = timeoutMsOf(options.timeout);
   const port = options.port === undefined ? 0 : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port: "${options.port}" is not a port number`);
   const token = command.length > 0 ? randomBytes(32).toString('base64url') : env.AWS_CONTAINER_AUTHORIZATION_TOKEN;
-  if (!token) throw new UsageError('set AWS_CONTAINER_AUTHORIZATION_TOKEN for the server and its clients, or give a command to run: serve-credentials -- CMD');
+  if (!token)
+    throw new UsageError(
+      'set AWS_CONTAINER_AUTHORIZATION_TOKEN for the server and its clients, or give a command to run: serve-credentials -- CMD',
+    );
 
   const server = createServer(credentialHandler(deps, task, token));
   try {
@@ -126,7 +152,12 @@ export async function serveCredentials(deps: ServeDeps, options: ServeOptions, c
       await untilStopped(deps.stop);
       return EXIT.ok;
     }
-    const childEnv: NodeJS.ProcessEnv = { ...env, AWS_CONTAINER_CREDENTIALS_FULL_URI: url, AWS_CONTAINER_AUTHORIZATION_TOKEN: token, AWS_SHARED_CREDENTIALS_FILE: devNull };
+    const childEnv: NodeJS.ProcessEnv = {
+      ...env,
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: url,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
+      AWS_SHARED_CREDENTIALS_FILE: devNull,
+    };
     for (const name of SHADOWING_VARIABLES) delete childEnv[name];
     const code = await runCommand(command, childEnv);
     if (code !== 0) deps.err(`taskbound: ${command[0]} exited with ${code}`);
@@ -153,6 +184,8 @@ export function addServeCredentialsCommand(program: Command, io: CliIo, run: (co
     .option('--timeout <seconds>', 'give up waiting for the credential after this long (default 900)')
     .option('--json', 'without a command: print the endpoint as JSON')
     .action((command: string[], options: ServeOptions) =>
-      run(() => serveCredentials({ ...io, taskbound: runtimeClient(program.opts<ConnectionFlags>()), marks: issuedMarks() }, options, command)),
+      run(() =>
+        serveCredentials({ ...io, taskbound: runtimeClient(program.opts<ConnectionFlags>()), marks: issuedMarks() }, options, command),
+      ),
     );
 }

@@ -49,10 +49,16 @@ export class AgentRuntime {
   }
 
   /** Puts any event on the Taskbound bus (a forged decision, a leak report…); returns its event id. */
-  async emit(detailType: string, detail: Record<string, unknown>, source = this.options.source ?? 'example.agent-runtime'): Promise<string> {
+  async emit(
+    detailType: string,
+    detail: Record<string, unknown>,
+    source = this.options.source ?? 'example.agent-runtime',
+  ): Promise<string> {
     const answer = await this.events.send(
       new PutEventsCommand({
-        Entries: [{ EventBusName: this.options.busName ?? 'taskbound', Source: source, DetailType: detailType, Detail: JSON.stringify(detail) }],
+        Entries: [
+          { EventBusName: this.options.busName ?? 'taskbound', Source: source, DetailType: detailType, Detail: JSON.stringify(detail) },
+        ],
       }),
     );
     const entry = answer.Entries?.[0];
@@ -75,12 +81,21 @@ export class AgentRuntime {
   }
 
   /** Reads the delivery until its status is one of `statuses` (any of them, unlike the SDK's wait for `issued`). */
-  async waitForDelivery(agentId: string, taskId: string, statuses: readonly Delivery['status'][], timeoutMs = 10_000, everyMs = 25): Promise<Delivery> {
+  async waitForDelivery(
+    agentId: string,
+    taskId: string,
+    statuses: readonly Delivery['status'][],
+    timeoutMs = 10_000,
+    everyMs = 25,
+  ): Promise<Delivery> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const delivery = await this.readDelivery(agentId, taskId);
       if (delivery && statuses.includes(delivery.status)) return delivery;
-      if (Date.now() > deadline) throw new Error(`no ${statuses.join('/')} delivery for ${agentId}/${taskId} within ${timeoutMs} ms (last: ${delivery?.status ?? 'none'})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no ${statuses.join('/')} delivery for ${agentId}/${taskId} within ${timeoutMs} ms (last: ${delivery?.status ?? 'none'})`,
+        );
       await sleep(everyMs);
     }
   }
@@ -92,7 +107,11 @@ export class AgentRuntime {
       ...this.config,
       requestHandler: this.agents,
       maxAttempts: 1,
-      credentials: { accessKeyId: delivery.accessKeyId, secretAccessKey: delivery.secretAccessKey, ...(delivery.sessionToken ? { sessionToken: delivery.sessionToken } : {}) },
+      credentials: {
+        accessKeyId: delivery.accessKeyId,
+        secretAccessKey: delivery.secretAccessKey,
+        ...(delivery.sessionToken ? { sessionToken: delivery.sessionToken } : {}),
+      },
     });
     try {
       const answer = await sts.send(new GetCallerIdentityCommand({}));
@@ -103,7 +122,11 @@ export class AgentRuntime {
   }
 
   /** Probes with the credential until STS rejects it; returns the rejection code. */
-  async waitUntilRejected(delivery: Pick<Delivery, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>, timeoutMs = 10_000, everyMs = 10): Promise<string> {
+  async waitUntilRejected(
+    delivery: Pick<Delivery, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>,
+    timeoutMs = 10_000,
+    everyMs = 10,
+  ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const identity = await this.whoAmI(delivery);

@@ -15,8 +15,15 @@ describe('boto3 through credential_process', () => {
     h = await startHarness();
     dir = await mkdtemp(join(tmpdir(), 'taskbound-boto3-'));
     const config = join(dir, 'config');
-    await writeFile(config, `[profile taskbound-task]\ncredential_process = ${taskboundCommand(h.engine.url)} credentials --agent release-bot\n`);
-    env = runtimeEnv(h.engine.url, { AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: devNull, TASKBOUND_STATE_DIR: join(dir, 'state') });
+    await writeFile(
+      config,
+      `[profile taskbound-task]\ncredential_process = ${taskboundCommand(h.engine.url)} credentials --agent release-bot\n`,
+    );
+    env = runtimeEnv(h.engine.url, {
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: devNull,
+      TASKBOUND_STATE_DIR: join(dir, 'state'),
+    });
   });
   afterAll(async () => {
     await h.stop();

@@ -40,9 +40,14 @@ export async function work(): Promise<number> {
 `;
 
 function barePackages(source: string): string[] {
-  const statements = /^(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]|^import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
-  const specifiers = [...source.matchAll(statements)].map((match) => (match[1] ?? match[2] ?? match[3])!).filter((name) => !name.startsWith('.'));
-  return specifiers.filter((name) => !name.startsWith('node:')).map((name) => (name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]!));
+  const statements =
+    /^(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]|^import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
+  const specifiers = [...source.matchAll(statements)]
+    .map((match) => (match[1] ?? match[2] ?? match[3])!)
+    .filter((name) => !name.startsWith('.'));
+  return specifiers
+    .filter((name) => !name.startsWith('node:'))
+    .map((name) => (name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]!));
 }
 
 async function* jsFiles(dir: string): AsyncGenerator<string> {
@@ -79,18 +84,34 @@ describe('the packed package, installed into a separate project', () => {
   });
 
   it('holds the built SDK and CLI, and no TypeScript sources or tests', async () => {
-    const listing = await run('tar', ['-tzf', join(root, (await readdir(root)).find((name) => name.endsWith('.tgz'))!)]);
+    const listing = await run('tar', [
+      '-tzf',
+      join(
+        root,
+        (await readdir(root)).find((name) => name.endsWith('.tgz'))!,
+      ),
+    ]);
     const files = listing.stdout.trim().split('\n');
 
-    expect(files).toEqual(expect.arrayContaining(['package/package.json', 'package/dist/sdk/index.js', 'package/dist/sdk/index.d.ts', 'package/dist/bin/taskbound.js']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package/package.json',
+        'package/dist/sdk/index.js',
+        'package/dist/sdk/index.d.ts',
+        'package/dist/bin/taskbound.js',
+      ]),
+    );
     expect(files.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((file) => file.includes('/test/'))).toEqual([]);
   });
 
   it('declares every package its built code imports', async () => {
-    const manifest = JSON.parse(await readFile(join(app, 'node_modules/taskbound/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse(await readFile(join(app, 'node_modules/taskbound/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     const imported = new Set<string>();
-    for await (const file of jsFiles(join(app, 'node_modules/taskbound/dist'))) for (const name of barePackages(await readFile(file, 'utf8'))) imported.add(name);
+    for await (const file of jsFiles(join(app, 'node_modules/taskbound/dist')))
+      for (const name of barePackages(await readFile(file, 'utf8'))) imported.add(name);
 
     expect(imported).toContain('@aws-sdk/client-eventbridge');
     expect([...imported].filter((name) => !(name in manifest.dependencies))).toEqual([]);
@@ -108,7 +129,21 @@ describe('the packed package, installed into a separate project', () => {
 
   it('type-checks a TypeScript consumer with nodenext resolution against the shipped declarations', async () => {
     await writeFile(join(app, 'consumer.ts'), CONSUMER_TS);
-    await writeFile(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, files: ['consumer.ts'] }));
+    await writeFile(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
 
     const checked = await run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app });
 

@@ -30,7 +30,9 @@ export function taskboundCommand(engineUrl: string): string {
 
 /** The environment of a runtime on a laptop pointed at the local engine, with none of this machine's AWS settings. */
 export function runtimeEnv(engineUrl: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && !name.startsWith('TASKBOUND_')));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && !name.startsWith('TASKBOUND_')),
+  );
   return {
     ...clean,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

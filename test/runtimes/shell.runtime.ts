@@ -15,12 +15,16 @@ describe('a shell runtime through serve-credentials', () => {
   });
 
   it('runs the AWS CLI as the task and ends the task on exit', async () => {
-    const example = await run(resolve(REPO, 'examples/shell-runtime/runtime.sh'), [], { env: runtimeEnv(h.engine.url, { TASKBOUND: taskboundCommand(h.engine.url) }) });
+    const example = await run(resolve(REPO, 'examples/shell-runtime/runtime.sh'), [], {
+      env: runtimeEnv(h.engine.url, { TASKBOUND: taskboundCommand(h.engine.url) }),
+    });
 
     expect(example.stderr).toBe('');
     expect(example.code).toBe(0);
     const [, taskId] = /task (sh-[0-9-]+) ended \(succeeded\)/.exec(example.stdout) ?? [];
     const grant = await h.waitForGrant('release-bot', taskId ?? 'missing', ['verified']);
-    expect(example.stdout).toMatch(new RegExp(`task working as arn:aws:sts::\\d+:assumed-role/\\S+/${grant.grantId}|task working with access key ASIA`));
+    expect(example.stdout).toMatch(
+      new RegExp(`task working as arn:aws:sts::\\d+:assumed-role/\\S+/${grant.grantId}|task working with access key ASIA`),
+    );
   });
 });

@@ -50,8 +50,16 @@ describe('taskbound credentials and serve-credentials against the local engine',
     expect(issued.code).toBe(0);
     expect(issued.err).toEqual([]);
     const json = JSON.parse(issued.out.join('\n'));
-    expect(json).toEqual({ Version: 1, AccessKeyId: expect.any(String), SecretAccessKey: expect.any(String), SessionToken: expect.any(String), Expiration: expect.any(String) });
-    expect(await h.whoAmI({ accessKeyId: json.AccessKeyId, secretAccessKey: json.SecretAccessKey, sessionToken: json.SessionToken })).toContain('arn:');
+    expect(json).toEqual({
+      Version: 1,
+      AccessKeyId: expect.any(String),
+      SecretAccessKey: expect.any(String),
+      SessionToken: expect.any(String),
+      Expiration: expect.any(String),
+    });
+    expect(
+      await h.whoAmI({ accessKeyId: json.AccessKeyId, secretAccessKey: json.SecretAccessKey, sessionToken: json.SessionToken }),
+    ).toContain('arn:');
 
     await taskbound.endTask({ agentId: 'release-bot', taskId: 'cli-issued', outcome: 'succeeded' });
     await h.waitForGrant('release-bot', 'cli-issued', ['verified']);
@@ -78,7 +86,15 @@ describe('taskbound credentials and serve-credentials against the local engine',
     const grant = await h.waitForGrant('deploy-bot', 'cli-pending', ['pending_approval']);
 
     let approved: Promise<void> | undefined;
-    const result = await cliHearing(h, () => (approved ??= approve(h.engine, grant.grantId, 'lead@example.com')), 'credentials', '--agent', 'deploy-bot', '--task', 'cli-pending');
+    const result = await cliHearing(
+      h,
+      () => (approved ??= approve(h.engine, grant.grantId, 'lead@example.com')),
+      'credentials',
+      '--agent',
+      'deploy-bot',
+      '--task',
+      'cli-pending',
+    );
     await approved;
 
     expect(result.err).toEqual([`taskbound: deploy-bot/cli-pending is waiting for approval (grant ${grant.grantId})`]);
@@ -113,14 +129,31 @@ describe('taskbound credentials and serve-credentials against the local engine',
     process.env.OUT_FILE = outFile;
     process.env.ENGINE_URL = h.engine.url;
 
-    const served = await cli(h, 'serve-credentials', '--agent', 'release-bot', '--task', 'cli-served', '--', process.execPath, '--input-type=module', '-e', script);
+    const served = await cli(
+      h,
+      'serve-credentials',
+      '--agent',
+      'release-bot',
+      '--task',
+      'cli-served',
+      '--',
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      script,
+    );
 
     delete process.env.OUT_FILE;
     delete process.env.ENGINE_URL;
     expect(served).toMatchObject({ code: 0, out: [], err: [] });
     const seen = JSON.parse(await readFile(outFile, 'utf8'));
     const grant = await h.waitForGrant('release-bot', 'cli-served', ['active']);
-    expect(seen).toMatchObject({ anonymous: 401, wrongToken: 401, arn: expect.stringContaining(grant.grantId), url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/credentials$/) });
+    expect(seen).toMatchObject({
+      anonymous: 401,
+      wrongToken: 401,
+      arn: expect.stringContaining(grant.grantId),
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/credentials$/),
+    });
     await h.client().endTask({ agentId: 'release-bot', taskId: 'cli-served', outcome: 'succeeded' });
   }, 20_000);
 
@@ -128,7 +161,13 @@ describe('taskbound credentials and serve-credentials against the local engine',
     await h.client().startTask({ ...START, agentId: 'release-bot', taskId: 'cli-standalone', scopes: ['repo-read'] });
     const out: string[] = [];
     const stop = new AbortController();
-    const deps = { out: (line: string) => out.push(line), err: () => undefined, taskbound: runtimeClient({ endpoint: h.engine.url }), marks: issuedMarks(), stop: stop.signal };
+    const deps = {
+      out: (line: string) => out.push(line),
+      err: () => undefined,
+      taskbound: runtimeClient({ endpoint: h.engine.url }),
+      marks: issuedMarks(),
+      stop: stop.signal,
+    };
     const env = { ...process.env, AWS_CONTAINER_AUTHORIZATION_TOKEN: 'a-token-the-caller-chose' };
     const serving = serveCredentials(deps, { agent: 'release-bot', task: 'cli-standalone', json: true }, [], env);
     await expect.poll(() => out.length, { timeout: 5_000 }).toBe(1);

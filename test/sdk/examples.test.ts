@@ -18,7 +18,14 @@ function runExample(h: SdkHarness, file: string, onLine: (line: string) => void 
   const { AWS_PROFILE: _profile, ...env } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(REPO, file)], {
     cwd: REPO,
-    env: { ...env, AWS_ENDPOINT_URL: h.engine.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIALOCALEXAMPLE0000', AWS_SECRET_ACCESS_KEY: 'local', STRIPE_KEY_SECRET: 'stripe-key' },
+    env: {
+      ...env,
+      AWS_ENDPOINT_URL: h.engine.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIALOCALEXAMPLE0000',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      STRIPE_KEY_SECRET: 'stripe-key',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -28,7 +28,11 @@ describe('the task credential provider', () => {
     const credential = await issued('provider-recheck');
     const start = Date.now();
     let clock = start;
-    const provider = taskbound.credentialProvider({ agentId: 'release-bot', taskId: 'provider-recheck' }, credential, { recheckMs: 10_000, refreshBeforeExpiryMs: 0, now: () => clock });
+    const provider = taskbound.credentialProvider({ agentId: 'release-bot', taskId: 'provider-recheck' }, credential, {
+      recheckMs: 10_000,
+      refreshBeforeExpiryMs: 0,
+      now: () => clock,
+    });
     const before = h.calls.calls;
 
     const first = await provider();
@@ -45,11 +49,25 @@ describe('the task credential provider', () => {
   it('picks up a refreshed session from the delivery when the one it holds nears its expiry', async () => {
     const credential = await issued('provider-refresh');
     const secrets = new SecretsManagerClient(localClientConfig(h.engine.url));
-    const refreshed = { status: 'issued', grantId: credential.grantId, kind: credential.kind, accessKeyId: 'ASIAREFRESHEDSESSION', secretAccessKey: 'refreshed', sessionToken: 'refreshed-token', expiration: new Date(Date.now() + 3_600_000).toISOString(), scopes: credential.scopes };
-    await secrets.send(new PutSecretValueCommand({ SecretId: 'taskbound/release-bot/provider-refresh', SecretString: JSON.stringify(refreshed) }));
+    const refreshed = {
+      status: 'issued',
+      grantId: credential.grantId,
+      kind: credential.kind,
+      accessKeyId: 'ASIAREFRESHEDSESSION',
+      secretAccessKey: 'refreshed',
+      sessionToken: 'refreshed-token',
+      expiration: new Date(Date.now() + 3_600_000).toISOString(),
+      scopes: credential.scopes,
+    };
+    await secrets.send(
+      new PutSecretValueCommand({ SecretId: 'taskbound/release-bot/provider-refresh', SecretString: JSON.stringify(refreshed) }),
+    );
     secrets.destroy();
     const nearExpiry = credential.expiration!.getTime() - 60_000;
-    const provider = taskbound.credentialProvider({ agentId: 'release-bot', taskId: 'provider-refresh' }, credential, { recheckMs: 3_600_000, now: () => nearExpiry });
+    const provider = taskbound.credentialProvider({ agentId: 'release-bot', taskId: 'provider-refresh' }, credential, {
+      recheckMs: 3_600_000,
+      now: () => nearExpiry,
+    });
 
     const identity = await provider();
 
@@ -58,7 +76,9 @@ describe('the task credential provider', () => {
 
   it('refuses a credential past its expiry with CredentialRevokedError (expired)', async () => {
     const credential = await issued('provider-expired');
-    const provider = taskbound.credentialProvider({ agentId: 'release-bot', taskId: 'provider-expired' }, credential, { now: () => credential.expiration!.getTime() + 1 });
+    const provider = taskbound.credentialProvider({ agentId: 'release-bot', taskId: 'provider-expired' }, credential, {
+      now: () => credential.expiration!.getTime() + 1,
+    });
 
     await expect(provider()).rejects.toBeInstanceOf(CredentialRevokedError);
     await expect(provider()).rejects.toMatchObject({ revocation: 'expired' });

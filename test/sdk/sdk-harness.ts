@@ -9,7 +9,14 @@ import { localClientConfig, LOCAL_REGION, SdkCallCounter } from '../../lambdas/l
 import { Taskbound, type WaitStrategy } from '../../sdk';
 
 /** Short waits, so a test of a timeout takes a second, not fifteen minutes. */
-export const FAST_WAIT: Partial<WaitStrategy> = { minDelayMs: 50, maxDelayMs: 200, pendingMinDelayMs: 50, pendingMaxDelayMs: 200, deliveryTimeoutMs: 5_000, timeoutMs: 10_000 };
+export const FAST_WAIT: Partial<WaitStrategy> = {
+  minDelayMs: 50,
+  maxDelayMs: 200,
+  pendingMinDelayMs: 50,
+  pendingMaxDelayMs: 200,
+  deliveryTimeoutMs: 5_000,
+  timeoutMs: 10_000,
+};
 
 export interface SdkHarness extends Harness {
   readonly calls: SdkCallCounter;

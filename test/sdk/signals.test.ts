@@ -7,10 +7,21 @@ import { startSdkHarness, type SdkHarness } from './sdk-harness';
 
 const REPO = resolve(__dirname, '../..');
 
-function interrupt(h: SdkHarness, taskId: string, signal: NodeJS.Signals): Promise<{ signal: NodeJS.Signals | null; code: number | null; stderr: string }> {
+function interrupt(
+  h: SdkHarness,
+  taskId: string,
+  signal: NodeJS.Signals,
+): Promise<{ signal: NodeJS.Signals | null; code: number | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'fixtures/interrupted-agent.ts')], {
     cwd: REPO,
-    env: { ...process.env, TASK_ID: taskId, AWS_ENDPOINT_URL: h.engine.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIALOCALSIGNAL00000', AWS_SECRET_ACCESS_KEY: 'local' },
+    env: {
+      ...process.env,
+      TASK_ID: taskId,
+      AWS_ENDPOINT_URL: h.engine.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIALOCALSIGNAL00000',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -23,11 +23,14 @@ describe('withTaskCredentials against the local engine', () => {
     const started = Date.now();
     let seen: { arn: string; grantId: string } | undefined;
 
-    const result = await taskbound.withTaskCredentials({ ...REQUEST, taskId: 'sdk-happy' }, async ({ credentials, grantId, systemsTouched }) => {
-      seen = { arn: await h.whoAmI(credentials), grantId };
-      systemsTouched.push('codecommit:web');
-      return 'done';
-    });
+    const result = await taskbound.withTaskCredentials(
+      { ...REQUEST, taskId: 'sdk-happy' },
+      async ({ credentials, grantId, systemsTouched }) => {
+        seen = { arn: await h.whoAmI(credentials), grantId };
+        systemsTouched.push('codecommit:web');
+        return 'done';
+      },
+    );
 
     expect(result).toBe('done');
     expect(seen?.arn).toContain(seen?.grantId);
@@ -53,21 +56,25 @@ describe('withTaskCredentials against the local engine', () => {
 
   it('reports a grant held for approval, keeps waiting, and runs the work once it is approved', async () => {
     const pending: string[] = [];
-    const arn = await h.client().withTaskCredentials(
-      { agentId: 'deploy-bot', taskId: 'sdk-approved', purpose: 'ship 1.4', requestedBy: 'dev@example.com', scopes: ['deploy-web'] },
-      async ({ credentials }) => h.whoAmI(credentials),
-      { onPending: ({ grantId }) => void (pending.push(grantId), approve(h.engine, grantId, 'lead@example.com')) },
-    );
+    const arn = await h
+      .client()
+      .withTaskCredentials(
+        { agentId: 'deploy-bot', taskId: 'sdk-approved', purpose: 'ship 1.4', requestedBy: 'dev@example.com', scopes: ['deploy-web'] },
+        async ({ credentials }) => h.whoAmI(credentials),
+        { onPending: ({ grantId }) => void (pending.push(grantId), approve(h.engine, grantId, 'lead@example.com')) },
+      );
 
     expect(pending).toHaveLength(1);
     expect(arn).toContain(pending[0]);
   });
 
   it('times out while the approval is pending, and ends the task so a late approval issues nothing', async () => {
-    const waiting = h.client({ wait: { pendingMinDelayMs: 50, pendingMaxDelayMs: 100, timeoutMs: 1_000 } }).withTaskCredentials(
-      { agentId: 'deploy-bot', taskId: 'sdk-unanswered', purpose: 'ship 1.5', requestedBy: 'dev@example.com', scopes: ['deploy-web'] },
-      async () => 'never',
-    );
+    const waiting = h
+      .client({ wait: { pendingMinDelayMs: 50, pendingMaxDelayMs: 100, timeoutMs: 1_000 } })
+      .withTaskCredentials(
+        { agentId: 'deploy-bot', taskId: 'sdk-unanswered', purpose: 'ship 1.5', requestedBy: 'dev@example.com', scopes: ['deploy-web'] },
+        async () => 'never',
+      );
 
     await expect(waiting).rejects.toBeInstanceOf(WaitTimeoutError);
     await expect(waiting).rejects.toMatchObject({ lastStatus: 'pending_approval' });
@@ -113,7 +120,18 @@ describe('withTaskCredentials against the local engine', () => {
       async ({ credentials, grantId }) => {
         const identity = await credentials();
         expect(await h.whoAmI(credentials)).toContain(grantId);
-        await events.send(new PutEventsCommand({ Entries: [{ EventBusName: 'taskbound', Source: 'test.scanner', DetailType: 'Credential Leaked', Detail: JSON.stringify({ credentialId: identity.accessKeyId, reportedBy: 'scanner' }) }] }));
+        await events.send(
+          new PutEventsCommand({
+            Entries: [
+              {
+                EventBusName: 'taskbound',
+                Source: 'test.scanner',
+                DetailType: 'Credential Leaked',
+                Detail: JSON.stringify({ credentialId: identity.accessKeyId, reportedBy: 'scanner' }),
+              },
+            ],
+          }),
+        );
         await h.waitForGrant('release-bot', 'sdk-leaked', ['verified']);
         return credentials();
       },
