@@ -81,6 +81,7 @@ export async function printCredentials(
     deps.err(
       'taskbound: credentials called itself: give it the runtime’s own AWS identity (another profile or environment variables), not the task profile',
     );
+    deps.taskbound.destroy();
     return EXIT.failure;
   }
   env[GUARD] = '1';

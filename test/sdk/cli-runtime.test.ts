@@ -188,4 +188,16 @@ describe('taskbound credentials and serve-credentials against the local engine',
     expect(await dead.json()).toMatchObject({ code: 'CredentialRevoked' });
     expect(await serving).toBe(0);
   });
+
+  it('refuses to run as its own credential source instead of calling itself forever', async () => {
+    process.env.TASKBOUND_IN_CREDENTIAL_PROCESS = '1';
+    try {
+      const nested = await cli(h, 'credentials', '--agent', 'release-bot', '--task', 'cli-nested');
+
+      expect(nested).toMatchObject({ code: 1, out: [] });
+      expect(nested.err).toEqual([expect.stringMatching(/^taskbound: credentials called itself/)]);
+    } finally {
+      delete process.env.TASKBOUND_IN_CREDENTIAL_PROCESS;
+    }
+  });
 });

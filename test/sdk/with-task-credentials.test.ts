@@ -2,7 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { localClientConfig } from '../../lambdas/local/sdk-clients';
-import { CredentialRevokedError, GrantDeniedError, TaskCancelledError, WaitTimeoutError, type TaskContext } from '../../sdk';
+import {
+  CredentialRevokedError,
+  GrantDeniedError,
+  InvalidTaskRequestError,
+  TaskCancelledError,
+  WaitTimeoutError,
+  type TaskContext,
+} from '../../sdk';
 import { approve } from './approve';
 import { startSdkHarness, type SdkHarness } from './sdk-harness';
 
@@ -154,5 +161,15 @@ describe('withTaskCredentials against the local engine', () => {
     expect(second.accessKeyId).toBe(first.accessKeyId);
     const grant = await h.waitForGrant('release-bot', 'sdk-twice', ['verified']);
     expect(grant.audit.filter((entry) => entry.action === 'issued')).toHaveLength(1);
+  });
+
+  it('refuses a malformed request field by field before sending anything', async () => {
+    const before = h.calls.calls;
+
+    const invalid = h.client().withTaskCredentials({ ...REQUEST, taskId: 'has spaces', scopes: [] }, async () => 'never');
+
+    await expect(invalid).rejects.toBeInstanceOf(InvalidTaskRequestError);
+    await expect(invalid).rejects.toMatchObject({ issues: [{ path: ['taskId'] }, { path: ['scopes'] }] });
+    expect(h.calls.calls).toBe(before);
   });
 });
