@@ -1,8 +1,6 @@
 // Fault test: the gate every external call of the engine passes through. It numbers the calls,
 // and at the numbers a schedule names it crashes the process (before or after the call took
 // effect) or answers as AWS does when it throttles or fails.
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 export const FAULT_KINDS = ['crash-before', 'crash-after', 'throttle', 'server-error'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -12,7 +10,10 @@ export interface Fault {
   readonly kind: FaultKind;
 }
 
-/** The process died: nothing after it in the same invocation runs, and nothing catches it for real. */
+/**
+ * The process died: nothing that was running in it goes on (every invocation in flight fails
+ * from here), and nothing catches it for real. It comes back for the next deliveries.
+ */
 export class Crash extends Error {
   constructor(readonly call: string) {
     super(`crashed at ${call}`);
@@ -29,13 +30,11 @@ export function awsError(name: string, httpStatusCode: number): Error {
   });
 }
 
-interface Invocation {
-  crashed: boolean;
-}
-
 export class FaultGate {
   private readonly faults = new Map<number, FaultKind>();
-  private readonly invocation = new AsyncLocalStorage<Invocation>();
+  /** Set by a crash until every invocation that was in flight has ended. */
+  private dead = false;
+  private inFlight = 0;
   calls = 0;
   /** Off while the world settles: faults then only come from persistent outages. */
   enabled = true;
@@ -45,33 +44,34 @@ export class FaultGate {
     for (const fault of faults) if (!this.faults.has(fault.at)) this.faults.set(fault.at, fault.kind);
   }
 
-  /** Runs one invocation (a Lambda run, a sweep); resolves to whether it crashed. */
-  async run(body: () => Promise<unknown>): Promise<'ok' | 'crashed' | 'threw'> {
-    const context: Invocation = { crashed: false };
+  /** Runs one invocation (a Lambda run, a sweep); resolves to how it ended. */
+  async run(body: () => Promise<unknown>): Promise<{ readonly status: 'ok' | 'crashed' | 'threw'; readonly error?: unknown }> {
+    this.inFlight++;
     try {
-      await this.invocation.run(context, body);
-      return context.crashed ? 'crashed' : 'ok';
-    } catch {
-      return context.crashed ? 'crashed' : 'threw';
+      await body();
+      return { status: this.dead ? 'crashed' : 'ok' };
+    } catch (error) {
+      return { status: this.dead ? 'crashed' : 'threw', error };
+    } finally {
+      if (--this.inFlight === 0) this.dead = false;
     }
   }
 
   async call<T>(name: string, effect: () => Promise<T>): Promise<T> {
-    const context = this.invocation.getStore();
-    if (context?.crashed) throw new Crash(name);
+    if (this.dead) throw new Crash(name);
     const index = this.calls++;
     const kind = this.enabled ? this.faults.get(index) : undefined;
     if (kind) this.injected.push({ at: index, kind, call: name });
     if (kind === 'throttle') throw awsError('ThrottlingException', 400);
     if (kind === 'server-error') throw awsError('InternalFailure', 500);
-    if (kind === 'crash-before') return this.crash(context, name);
+    if (kind === 'crash-before') return this.crash(name);
     const result = await effect();
-    if (kind === 'crash-after') return this.crash(context, name);
+    if (this.dead || kind === 'crash-after') return this.crash(name);
     return result;
   }
 
-  private crash(context: Invocation | undefined, name: string): never {
-    if (context) context.crashed = true;
+  private crash(name: string): never {
+    this.dead = true;
     throw new Crash(name);
   }
 }

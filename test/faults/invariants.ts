@@ -7,10 +7,10 @@ import type { PlatformCredential } from './platform';
 import { FAULT_TIMING, REDELIVERY_MS, SWEEP_INTERVAL_MS, type World } from './world';
 
 /** How late past its deadline a credential may die: a sweep interval and a retry, once more for each fault. */
-export function latenessBound(world: World): number {
+export function latenessBound(world: World, credential: PlatformCredential): number {
   const { keyLagMs, invisibleMs } = world.platform.consistency;
   const round = SWEEP_INTERVAL_MS + FAULT_TIMING.retryAfterMs + REDELIVERY_MS;
-  return round + keyLagMs + invisibleMs + world.gate.injected.length * round;
+  return round + keyLagMs + invisibleMs + world.gate.injected.length * round + (world.platform.outageMs[credential.kind] ?? 0);
 }
 
 /** The moment the credential had to be dead: its expiry, or the first notice that it must die. */
@@ -35,7 +35,6 @@ export interface Settled {
 export function brokenInvariants(world: World, settled: Settled): string[] {
   const broken = [...world.violations];
   const grants = new Map(settled.grants.map((grant) => [grant.grantId, grant]));
-  let worstLateness = 0;
   for (const credential of world.platform.credentials) {
     const name = `${credential.kind} ${credential.accessKeyId} of ${credential.grantId}`;
     if (world.platform.works(credential)) broken.push(`${name} still works after the world settled`);
@@ -43,8 +42,7 @@ export function brokenInvariants(world: World, settled: Settled): string[] {
     if (!grant) broken.push(`${name} exists but no grant records it`);
     else if (!FINAL_STATES.includes(grant.state)) broken.push(`${name}: its grant is still ${grant.state}`);
     const lateness = world.platform.deadAt(credential) - deadlineOf(world, credential);
-    worstLateness = Math.max(worstLateness, lateness);
-    if (lateness > latenessBound(world)) broken.push(`${name} outlived its deadline by ${lateness} ms (bound ${latenessBound(world)} ms)`);
+    if (lateness > latenessBound(world, credential)) broken.push(`${name} outlived its deadline by ${lateness} ms (bound ${latenessBound(world, credential)} ms)`);
   }
   for (const grant of settled.grants) {
     if (!FINAL_STATES.includes(grant.state)) broken.push(`grant ${grant.grantId} is still ${grant.state} (due ${dueAtOf(grant, FAULT_TIMING) ?? 'never'})`);

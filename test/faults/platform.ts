@@ -29,6 +29,8 @@ export class Platform {
   readonly credentials: PlatformCredential[] = [];
   /** Kinds whose revocations fail while the outage lasts (an IAM outage, not one throttled call). */
   readonly outages = new Set<CredentialKind>();
+  /** How long each kind's outage lasted: no revocation could land in it, so it adds to the lateness bound. */
+  readonly outageMs: Partial<Record<CredentialKind, number>> = {};
   private sequence = 0;
 
   constructor(

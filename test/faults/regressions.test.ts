@@ -21,4 +21,12 @@ describe('fault schedules that once broke a promise', () => {
 
     expect(await brokenBy(schedule)).toEqual([]);
   });
+
+  it('a key issued by a run that crashed before recording it is reported as Revocation Failed while IAM cannot delete it', async () => {
+    // The grant stayed `issuing`; the sweep's clean-up of a stuck issuance failed against the
+    // outage and said so only in a log line: no event, no alert.
+    const schedule: Schedule = { ...calm, steps: [{ op: 'start', agent: 1, task: 0, scopes: 3, ttl: 60, delay: 0 }], faults: [{ at: 5, kind: 'crash-before' }], outage: 'aws-iam-access-key' };
+
+    expect(await brokenBy(schedule)).toEqual([]);
+  });
 });

@@ -15,7 +15,11 @@ export const FAULT_POLICY = parsePolicy(TEST_POLICY_YAML.replace('approvalTimeou
 
 export const AGENTS = ['release-bot', 'deploy-bot'] as const;
 export const PEOPLE = ['lead@example.com', 'sre@example.com', 'cfo@example.com', 'dev@example.com'] as const;
-const SCOPE_SETS = [['repo-read'], ['repo-write', 'repo-read'], ['deploy-web'], ['refund'], ['bucket-read-key'], ['deploy-web', 'repo-read'], ['refund', 'bucket-read-key'], ['nope']];
+/** Per agent, the scope sets its runtimes ask for: mostly entitled, the last one not. */
+const SCOPE_SETS: readonly (readonly string[])[][] = [
+  [['repo-read'], ['repo-write', 'repo-read'], ['repo-read'], ['repo-write'], ['deploy-web']],
+  [['repo-read'], ['deploy-web'], ['refund'], ['bucket-read-key'], ['deploy-web', 'repo-read'], ['refund', 'bucket-read-key'], ['nope']],
+];
 
 export type Step =
   | { readonly op: 'start'; readonly agent: number; readonly task: number; readonly scopes: number; readonly ttl: number; readonly delay: number }
@@ -41,8 +45,8 @@ const task = fc.integer({ min: 0, max: 3 });
 const delay = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 45_000 }));
 
 export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('start' as const), agent, task, scopes: fc.integer({ min: 0, max: SCOPE_SETS.length - 1 }), ttl: fc.integer({ min: 60, max: 400 }), delay }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('end' as const), agent, task, delay }) },
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('start' as const), agent, task, scopes: fc.nat({ max: 6 }), ttl: fc.integer({ min: 60, max: 400 }), delay }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('end' as const), agent, task, delay }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('approve' as const, 'deny' as const), agent, task, person: fc.integer({ min: 0, max: PEOPLE.length - 1 }), delay }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('leak' as const), agent, task, by: fc.constantFrom('key' as const, 'secret' as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('suspend' as const, 'resume' as const), agent }) },
@@ -62,6 +66,14 @@ export const scheduleArbitrary: fc.Arbitrary<Schedule> = fc.record(
   { requiredKeys: ['steps', 'faults', 'keyLagMs', 'invisibleMs', 'slackDownForMs'] },
 );
 
+/** How long an outage goes on past the schedule's last step before it heals. */
+const OUTAGE_MS = 10 * 60_000;
+
+const scopeSet = (agentIndex: number, index: number) => {
+  const sets = SCOPE_SETS[agentIndex]!;
+  return sets[index % sets.length]!;
+};
+
 const taskIdOf = (task: number) => `t-${task}`;
 
 function play(world: World, step: Step, sent: { inbound: Parameters<World['send']>[0] }[]): Promise<void> | void {
@@ -73,14 +85,14 @@ function play(world: World, step: Step, sent: { inbound: Parameters<World['send'
   };
   switch (step.op) {
     case 'start':
-      return send({ type: 'start', detail: { agentId, taskId, purpose: 'fault drill', requestedBy: 'dev@example.com', scopes: SCOPE_SETS[step.scopes]!, ttlSeconds: step.ttl } }, step.delay);
+      return send({ type: 'start', detail: { agentId, taskId, purpose: 'fault drill', requestedBy: 'dev@example.com', scopes: [...scopeSet(step.agent, step.scopes)], ttlSeconds: step.ttl } }, step.delay);
     case 'end':
       return send({ type: 'end', detail: { agentId, taskId, outcome: 'succeeded' } }, step.delay);
     case 'approve':
     case 'deny':
       return world.decide(agentId, taskId, PEOPLE[step.person]!, step.op, step.delay);
     case 'leak':
-      return send({ type: 'leak', agentId, taskId, by: step.by });
+      return send(world.leak(agentId, taskId, step.by));
     case 'suspend':
     case 'resume':
       return send({ type: step.op, agentId });
@@ -110,12 +122,15 @@ export async function runSchedule(schedule: Schedule, store: GrantStore, readAll
     consistency: { keyLagMs: schedule.keyLagMs, invisibleMs: schedule.invisibleMs },
     slackDownForMs: schedule.slackDownForMs,
   });
+  const startedAt = world.now;
   if (schedule.outage) world.platform.outages.add(schedule.outage);
   const sent: { inbound: Parameters<World['send']>[0] }[] = [];
   for (const step of schedule.steps) await play(world, step, sent);
   const broken: string[] = [];
   if (schedule.outage) {
-    await world.advance(10 * 60_000);
+    await world.advance(OUTAGE_MS);
+    // The outage ran from the first step: no revocation of its kind could land before now.
+    world.platform.outageMs[schedule.outage] = world.now - startedAt;
     broken.push(...unsurfacedDuringOutage(world, (await readAll()).grants).map((why) => `during the outage: ${why}`));
     world.platform.outages.clear();
   }

@@ -33,7 +33,7 @@ export type Inbound =
   | { readonly type: 'start'; readonly detail: TaskStarted }
   | { readonly type: 'end'; readonly detail: TaskEnded }
   | { readonly type: 'decide'; readonly detail: GrantDecision & { readonly grantId: string } }
-  | { readonly type: 'leak'; readonly agentId: string; readonly taskId: string; readonly by: 'key' | 'secret' }
+  | { readonly type: 'leak'; readonly report: CredentialLeaked; readonly grantId?: string }
   | { readonly type: 'suspend'; readonly agentId: string }
   | { readonly type: 'resume'; readonly agentId: string }
   | { readonly type: 'expire'; readonly grantId: string };
@@ -151,15 +151,7 @@ export class World {
     item.firstAt ??= this.now;
     item.attempts++;
     this.noteDelivery(item);
-    let failure: unknown;
-    const status = await this.gate.run(async () => {
-      try {
-        await this.handle(item.inbound);
-      } catch (error) {
-        failure = error;
-        throw error;
-      }
-    });
+    const { status, error: failure } = await this.gate.run(() => this.handle(item.inbound));
     if (status === 'ok') {
       if (item.inbound.type === 'resume') this.endSuspension(item.inbound.agentId);
       return;
@@ -176,7 +168,7 @@ export class World {
     if (item.attempts !== 1) return;
     const inbound = item.inbound;
     if (inbound.type === 'end') this.notices.push({ grantId: grantIdFor(inbound.detail.agentId, inbound.detail.taskId), at: this.now });
-    if (inbound.type === 'leak') this.notices.push({ grantId: grantIdFor(inbound.agentId, inbound.taskId), at: this.now });
+    if (inbound.type === 'leak' && inbound.grantId) this.notices.push({ grantId: inbound.grantId, at: this.now });
     if (inbound.type === 'suspend' && !this.suspensions.some((period) => period.agentId === inbound.agentId && period.to === undefined)) {
       this.suspensions.push({ agentId: inbound.agentId, from: this.now });
     }
@@ -195,7 +187,7 @@ export class World {
       case 'decide':
         return decideGrant(this.deps, inbound.detail);
       case 'leak':
-        return reportLeak(this.deps, this.leakReport(inbound));
+        return reportLeak(this.deps, inbound.report);
       case 'suspend':
         return suspendAgent(this.deps, { agentId: inbound.agentId, by: 'secops@example.com', reason: 'drill' });
       case 'resume':
@@ -205,12 +197,17 @@ export class World {
     }
   }
 
-  /** A leak names what the reporter saw: the newest access key of the grant, or its delivery secret. */
-  private leakReport(inbound: Extract<Inbound, { type: 'leak' }>): CredentialLeaked {
-    const grantId = grantIdFor(inbound.agentId, inbound.taskId);
+  /**
+   * A scanner reports what it found: the newest access key of the task's grant, or its delivery
+   * secret. Only something that exists when it is reported puts the engine on notice.
+   */
+  leak(agentId: string, taskId: string, by: 'key' | 'secret'): Inbound {
+    const grantId = grantIdFor(agentId, taskId);
     const key = this.platform.credentials.filter((credential) => credential.grantId === grantId).at(-1);
-    const credentialId = inbound.by === 'key' && key ? key.accessKeyId : deliverySecretName(inbound.agentId, inbound.taskId);
-    return { credentialId, reportedBy: 'secret-scanner', evidence: 'public gist' };
+    const name = deliverySecretName(agentId, taskId);
+    const credentialId = by === 'key' && key ? key.accessKeyId : name;
+    const exists = by === 'key' ? key !== undefined : this.vaultItems.get(name)?.payload.status === 'issued';
+    return { type: 'leak', report: { credentialId, reportedBy: 'secret-scanner', evidence: 'public gist' }, ...(exists ? { grantId } : {}) };
   }
 
   /** The independent check at the moment a credential is about to exist: recorded first, entitled, approved. */
