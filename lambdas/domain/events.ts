@@ -6,20 +6,34 @@ import type { GrantState, RevocationTrigger } from './grant';
 
 const taskId = z.string().regex(TASK_ID_PATTERN, 'taskId is 1-128 of A-Za-z0-9._:-');
 const agentId = z.string().min(1).max(64).regex(AGENT_ID_PATTERN, 'agentId is lower-case letters, digits and dashes');
-const principal = z.string().trim().min(1).max(256);
-const reason = z.string().trim().min(1).max(1024);
+/** Control characters (NUL among them) hide text, and a lone surrogate cannot be stored or shown faithfully. */
+const UNSAFE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** In a person's name, also what hides or reorders characters: `lead\u200b@` would pose as `lead@`. */
+const DECEPTIVE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+const safeText = <S extends z.ZodString>(schema: S) => schema.refine((value) => !UNSAFE_TEXT.test(value), 'must not contain control characters or unpaired surrogates');
+const principal = safeText(z.string().trim().min(1).max(256)).refine((value) => !DECEPTIVE.test(value), 'must not contain invisible or direction-changing characters');
+const reason = safeText(z.string().trim().min(1).max(1024));
 const MAX_CONTEXT_BYTES = 4096;
+
+/** The JSON size of a value, or Infinity when it cannot be serialised (nested deeper than the stack). */
+function jsonBytes(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value));
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
 
 export const taskStartedSchema = z.strictObject({
   taskId,
   agentId,
-  purpose: z.string().trim().min(1).max(1024),
+  purpose: safeText(z.string().trim().min(1).max(1024)),
   requestedBy: principal,
   scopes: z.array(z.string().min(1).max(64)).min(1).max(10),
   ttlSeconds: z.int().min(60).max(43_200).optional(),
   context: z
     .record(z.string(), z.unknown())
-    .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_CONTEXT_BYTES, 'context must be at most 4 KB')
+    .refine((value) => jsonBytes(value) <= MAX_CONTEXT_BYTES, 'context must be at most 4 KB of JSON')
     .optional(),
 });
 export type TaskStarted = z.infer<typeof taskStartedSchema>;
@@ -49,7 +63,7 @@ export type GrantDecision = z.infer<typeof grantDecisionSchema>;
 export const credentialLeakedSchema = z.strictObject({
   credentialId: z.string().trim().min(1).max(2048),
   reportedBy: principal,
-  evidence: z.string().max(4096).optional(),
+  evidence: safeText(z.string().max(4096)).optional(),
 });
 export type CredentialLeaked = z.infer<typeof credentialLeakedSchema>;
 

@@ -4,9 +4,9 @@
 // settles, no credential is left alive, none outlived its deadline by more than the bound,
 // none was issued without its scopes and approvals, no secret leaked and every chain verifies.
 //
-// Runs: FAULTS_RUNS schedules on the in-memory store (default 1500 here, 10000 in CI's
+// Runs: FAULTS_RUNS schedules on the in-memory store (default 2000 here, 10000 in CI's
 // `npm run test:faults`), FAULTS_DYNALITE_RUNS on the DynamoDB store over dynalite, whose
-// conditional writes are the real ones (default 40). FAULTS_SEED replays a reported failure.
+// conditional writes are the real ones (default 30). FAULTS_SEED replays a reported failure.
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -37,7 +37,7 @@ describe('the engine under generated fault schedules, on the in-memory store', (
         credentials += run.credentials;
         expect(run.broken).toEqual([]);
       }),
-      { numRuns: runs('FAULTS_RUNS', 1500), ...seed },
+      { numRuns: runs('FAULTS_RUNS', 2000), ...seed },
     );
     console.info(`fault model (in-memory): ${schedules} schedules, ${credentials} credentials, ${Date.now() - started} ms`);
   });
@@ -61,7 +61,7 @@ describe('the engine under generated fault schedules, on the DynamoDB store over
         schedules++;
         expect(run.broken).toEqual([]);
       }),
-      { numRuns: runs('FAULTS_DYNALITE_RUNS', 40), ...seed },
+      { numRuns: runs('FAULTS_DYNALITE_RUNS', 30), ...seed },
     );
     console.info(`fault model (dynalite): ${schedules} schedules, ${Date.now() - started} ms`);
   });
