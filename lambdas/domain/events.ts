@@ -2,14 +2,11 @@
 // outbound events carry identifiers and reasons, never secret material.
 import { z } from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, TASK_ID_PATTERN } from './ids';
+import { DECEPTIVE, UNSAFE_TEXT } from './text';
 import type { GrantState, RevocationTrigger } from './grant';
 
 const taskId = z.string().regex(TASK_ID_PATTERN, 'taskId is 1-128 of A-Za-z0-9._:-');
 const agentId = z.string().min(1).max(64).regex(AGENT_ID_PATTERN, 'agentId is lower-case letters, digits and dashes');
-/** Control characters (NUL among them) hide text, and a lone surrogate cannot be stored or shown faithfully. */
-const UNSAFE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-/** In a person's name, also what hides or reorders characters: `lead\u200b@` would pose as `lead@`. */
-const DECEPTIVE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
 const safeText = <S extends z.ZodString>(schema: S) => schema.refine((value) => !UNSAFE_TEXT.test(value), 'must not contain control characters or unpaired surrogates');
 const principal = safeText(z.string().trim().min(1).max(256)).refine((value) => !DECEPTIVE.test(value), 'must not contain invisible or direction-changing characters');
 const reason = safeText(z.string().trim().min(1).max(1024));
