@@ -6,7 +6,7 @@
 //
 // Runs: FAULTS_RUNS schedules on the in-memory store (default 2000 here, 10000 in CI's
 // `npm run test:faults`), FAULTS_DYNALITE_RUNS on the DynamoDB store over dynalite, whose
-// conditional writes are the real ones (default 30). FAULTS_SEED replays a reported failure.
+// conditional writes are the real ones (default 15). FAULTS_SEED replays a reported failure.
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -61,7 +61,7 @@ describe('the engine under generated fault schedules, on the DynamoDB store over
         schedules++;
         expect(run.broken).toEqual([]);
       }),
-      { numRuns: runs('FAULTS_DYNALITE_RUNS', 30), ...seed },
+      { numRuns: runs('FAULTS_DYNALITE_RUNS', 15), ...seed },
     );
     console.info(`fault model (dynalite): ${schedules} schedules, ${Date.now() - started} ms`);
   });
