@@ -217,6 +217,7 @@ export class World {
     const say = (what: string) => void this.violations.push(`issue for ${request.grantId}: ${what}`);
     if (!grant) return say('no grant recorded before the credential');
     if (grant.state !== 'issuing') say(`grant is ${grant.state}, not issuing`);
+    if (this.platform.credentials.some((credential) => credential.grantId === request.grantId)) say('a second credential for one grant');
     const agent = policy.agents[grant.agentId];
     if (!agent) return say(`agent ${grant.agentId} is not registered`);
     for (const scopeName of grant.scopes) {
