@@ -2,6 +2,7 @@
 // Task Started → poll the delivery → use the credential → Task Ended → probe until refused.
 import { BenchDriver, SESSION_SCOPE } from './driver';
 import { usageBetween, type EngineProcess } from './engine-process';
+import { realSleep } from '../lambdas/adapters/sleep';
 
 export interface LifecycleRunOptions {
   readonly concurrency: number;
@@ -157,7 +158,7 @@ export async function measurePacedRevocation(engine: EngineProcess, options: Pac
     await Promise.all(Array.from({ length: 20 }, opener));
     await engine.settled();
     const latencies = open.map(async (task, index) => {
-      await new Promise((resolve) => setTimeout(resolve, index * options.endEveryMs));
+      await realSleep(index * options.endEveryMs);
       await driver.endTask(task.taskId);
       const ended = performance.now();
       await driver.waitUntilRejected(task.sts);

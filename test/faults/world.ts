@@ -2,16 +2,18 @@
 // modelled platform, every external call through the fault gate. Inbound events are delivered
 // at least once (a crashed or failed run is delivered again later), expiries fire from their
 // schedules, the sweep runs every minute and alerts go to a Slack that may be down.
-import type { AlertEvent } from '../../lambdas/adapters/slack/alert-event';
-import { routingConfigSchema } from '../../lambdas/adapters/slack/alert-routing';
-import { inMemoryApprovalMessages, type SlackMessage } from '../../lambdas/adapters/slack/notifier';
-import { sendAlert } from '../../lambdas/adapters/slack/send-alert';
+import { inMemoryApprovalMessages } from '../../lambdas/adapters/slack/in-memory-approval-messages';
+import type { SlackMessage } from '../../lambdas/adapters/slack/slack-message';
+import { SlackNotifier } from '../../lambdas/adapters/slack/slack-notifier';
+import type { AlertEvent } from '../../lambdas/domain/alert-event';
+import { routingConfigSchema } from '../../lambdas/domain/alert-routing';
 import type { DueTiming } from '../../lambdas/domain/due';
 import type { CredentialLeaked, GrantDecision, OutboundEvent, TaskEnded, TaskStarted } from '../../lambdas/domain/events';
 import { deliverySecretName, grantIdFor } from '../../lambdas/domain/ids';
 import type { Policy } from '../../lambdas/domain/policy';
 import type { Delivery, DeliveryVault, EventPublisher, ExpiryScheduler, GrantStore, IssueRequest, SecretRotator } from '../../lambdas/ports';
 import { resumeAgent, suspendAgent } from '../../lambdas/use-cases/change-agent-status';
+import { sendAlert } from '../../lambdas/use-cases/send-alert';
 import { decideGrant } from '../../lambdas/use-cases/decide-grant';
 import { endTask } from '../../lambdas/use-cases/end-task';
 import type { EngineDeps, EngineLogger } from '../../lambdas/use-cases/engine-deps';
@@ -284,13 +286,14 @@ export class World {
     const due = this.alertQueue.filter((item) => item.due <= this.now);
     for (const item of due) this.alertQueue.splice(this.alertQueue.indexOf(item), 1);
     const slackDown = this.now < START + this.options.slackDownForMs;
-    const notifier = {
+    // The real wording (SlackNotifier) over a transport that is down, or keeps what Slack would show.
+    const notifier = new SlackNotifier({
       notify: async (message: SlackMessage) => {
         if (slackDown) return { ok: false as const, error: 'Slack answered 503', attempts: 3 };
         this.alerts.push(message);
         return { ok: true as const, refs: [] };
       },
-    };
+    });
     for (const item of due) {
       const outcome = await sendAlert({ notifier, ...this.slack }, item.event as AlertEvent);
       if (outcome.outcome === 'failed') this.alertQueue.push({ event: item.event, due: this.now + REDELIVERY_MS });
