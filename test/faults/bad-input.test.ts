@@ -83,7 +83,7 @@ describe('the CLI under hostile arguments', () => {
     expect(cli.events.sent).toEqual([]);
   });
 
-  it.each(HOSTILE.filter((value) => /[\u0000\ud800\u200b]|x{1000}/.test(value)).map((value) => [JSON.stringify(value.slice(0, 24)), value] as const))(
+  it.each(HOSTILE.filter((value) => ['\u0000', '\ud800', '\u200b', 'x'.repeat(1000)].some((bad) => value.includes(bad))).map((value) => [JSON.stringify(value.slice(0, 24)), value] as const))(
     'refuses --requested-by %s with exit 2, naming the flag',
     async (_shown, value) => {
       const cli = harness();
