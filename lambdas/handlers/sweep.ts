@@ -2,6 +2,8 @@
 // `reconcileOrphans: true` (the hourly schedule's payload, or in the event's detail) it
 // also runs orphan reconciliation, which lists the platform and so runs less often.
 import middy from '@middy/core';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { CloudTrailUseLog } from '../adapters/aws/cloudtrail-use-log';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { sweepDueGrants } from '../use-cases/sweep';
 import { reconcileOrphans } from '../use-cases/reconcile-orphans';
@@ -28,4 +30,12 @@ export const makeSweepHandler = (getDeps: DepsProvider) =>
       return { ...report, ...(orphans ? { orphans } : {}) };
     });
 
-export const handler = makeSweepHandler(awsEngine);
+/** Only the sweep reads CloudTrail (use after revocation), so only its bundle carries the client. */
+let useLog: CloudTrailUseLog | undefined;
+const withUseLog: DepsProvider = async () => {
+  const deps = await awsEngine();
+  useLog ??= new CloudTrailUseLog({ cloudTrail: new CloudTrailClient({ region: process.env.AWS_REGION }) });
+  return { ...deps, useLog };
+};
+
+export const handler = makeSweepHandler(withUseLog);
