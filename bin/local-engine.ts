@@ -19,11 +19,12 @@ const program = new Command('taskbound-local')
   .option('--port <port>', 'listen port (or PORT)', port, port(process.env.PORT ?? '4010'))
   .option('--sweep-interval <seconds>', 'seconds between sweeps', (value) => Number(value) * 1000, 30_000)
   .option('--iam-lag <ms>', 'emulate IAM eventual consistency: a deleted access key keeps working this long', Number, 0)
+  .option('--deny-lag <ms>', "emulate IAM's deny propagation: a revoked session keeps working this long", Number, 0)
   .showHelpAfterError();
 
 async function main(): Promise<void> {
   program.parse();
-  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number }>();
+  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number }>();
   const { startLocalEngine } = await import('../lambdas/local/engine');
   const engine = await startLocalEngine({
     dataDir: resolve(options.dataDir),
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     port: options.port,
     sweepIntervalMs: options.sweepInterval,
     accessKeyRevocationLagMs: options.iamLag,
+    sessionDenyLagMs: options.denyLag,
     ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
   });
   console.log(`Taskbound local engine ready on ${engine.url}`);

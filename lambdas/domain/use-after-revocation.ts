@@ -20,6 +20,11 @@ export const ENGINE_PROBE_CALLS: readonly { readonly eventSource: string; readon
 export const CLOCK_SKEW_MS = 5_000;
 /** STS's floor for a session: a TTL under it still got a session this long. */
 const SESSION_FLOOR_MS = 900_000;
+/**
+ * How long other endpoints may still honour a deleted key after the probe saw it refused:
+ * IAM is eventually consistent and AWS states no bound; seconds are typical.
+ */
+const KEY_PROPAGATION_MARGIN_MS = 5 * 60_000;
 
 /** One call the platform recorded for a credential. Names, time and origin: no request parameters. */
 export interface RecordedCall {
@@ -94,22 +99,28 @@ export function callsAfterRevocation(grant: Grant, calls: readonly RecordedCall[
 
 /**
  * Until when a revoked credential could still have been used: a session until it expires
- * (its expiry, plus STS's 900 s floor for short TTLs), an access key until it was proven
- * dead; never beyond the longest session any role allows.
+ * (its expiry, plus STS's 900 s floor for short TTLs), an access key until a few minutes
+ * after it was proven dead; never beyond the longest session any role allows.
  */
 export function usableUntil(grant: Grant, timing: UseCheckTiming): number | undefined {
   const revokedAt = ms(grant.revokedAt);
   if (revokedAt === undefined) return undefined;
   const longest = revokedAt + timing.longestSessionMs;
   const expiresAt = ms(grant.expiresAt ?? grant.credential?.expiresAt);
-  const own = grant.credential?.kind === 'aws-iam-access-key' ? (ms(grant.verifiedAt) ?? longest) : expiresAt !== undefined ? expiresAt + SESSION_FLOOR_MS : longest;
+  const own = grant.credential?.kind === 'aws-iam-access-key' ? (ms(grant.verifiedAt) ?? revokedAt) + KEY_PROPAGATION_MARGIN_MS : expiresAt !== undefined ? expiresAt + SESSION_FLOOR_MS : longest;
   return Math.max(revokedAt, Math.min(longest, own));
 }
 
-/** The first read: once the calls right after revocation can have reached the record. */
+/**
+ * The first read: once the record holds the first interval after revocation (or the whole
+ * time the credential was usable, when shorter: a deleted key, a short session), so a read
+ * is never spent on a window that cannot have been delivered yet.
+ */
 export function firstUseCheckAt(grant: Grant, timing: UseCheckTiming): string | undefined {
   const revokedAt = ms(grant.revokedAt);
-  return revokedAt === undefined ? undefined : new Date(revokedAt + timing.deliveryLagMs).toISOString();
+  const until = usableUntil(grant, timing);
+  if (revokedAt === undefined || until === undefined) return undefined;
+  return new Date(Math.min(until, revokedAt + timing.intervalMs) + timing.deliveryLagMs).toISOString();
 }
 
 /**

@@ -140,7 +140,7 @@ export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored:
     return { outcome: 'revoked-unverified', grant: written.grant, probe: verdict.verdict };
   }
   if (revoked.deliverySecret) await deps.vault.destroy(revoked.deliverySecret);
-  const useCheck = deps.useCheckTiming && revoked.credential ? { misuseCheckAt: firstUseCheckAt(revoked, deps.useCheckTiming) } : {};
+  const useCheck = deps.useCheckTiming && revoked.credential ? { misuseCheckAt: firstUseCheckAt({ ...revoked, verifiedAt: now }, deps.useCheckTiming) } : {};
   // Seen, not inferred: the time from the revocation's write to the first refused call.
   const propagationMs = verdict.observed && revoked.revokedAt ? Math.max(0, Date.parse(now) - Date.parse(revoked.revokedAt)) : undefined;
   const verified = transition(revoked, {

@@ -4,6 +4,7 @@
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CredentialMaterial, ProbeVerdict } from '../../ports';
 import type { PolicyStatement } from '../../domain/policy';
+import { TaskboundError } from '../../domain/errors';
 import { realSleep } from '../sleep';
 import { keptAliveAgents, probeClientConfig, repeatUntilRejected, verdictOf, type ProbeSchedule, type StsCredentialProbeOptions } from './sts-credential-probe';
 
@@ -30,6 +31,18 @@ export interface CanaryProbeOptions extends Omit<StsCredentialProbeOptions, 'tra
 export function canaryStatement(canarySecretArnPattern: string): PolicyStatement {
   return { Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: canarySecretArnPattern };
 }
+
+/** A fresh session refused the canary: no later refusal could then prove anything. */
+export class CanaryMisconfiguredError extends TaskboundError {
+  constructor(code: string) {
+    super(
+      `a fresh session was refused the canary (${code}): the agent role or the permissions boundary does not allow ` +
+        'secretsmanager:DescribeSecret on the canary secret (docs/deploy.md); the session is revoked',
+    );
+    this.name = 'CanaryMisconfiguredError';
+  }
+}
+
 
 /** Probes a session with DescribeSecret on the canary, signed by that session alone. */
 export class SecretsManagerCanaryProbe {

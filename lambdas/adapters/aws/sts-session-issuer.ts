@@ -4,7 +4,7 @@ import { GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand, type
 import { AssumeRoleCommand, MalformedPolicyDocumentException, PackedPolicyTooLargeException, type STSClient } from '@aws-sdk/client-sts';
 import { TaskboundError, UnissuableRequestError } from '../../domain/errors';
 import type { Clock, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
-import { canaryStatement, DEFAULT_CANARY_SCHEDULE, type SecretsManagerCanaryProbe } from './canary-probe';
+import { CanaryMisconfiguredError, canaryStatement, DEFAULT_CANARY_SCHEDULE, type SecretsManagerCanaryProbe } from './canary-probe';
 import type { ProbeSchedule } from './sts-credential-probe';
 import {
   CLOCK_SKEW_MARGIN_SECONDS,
@@ -57,18 +57,6 @@ export interface SessionCanary {
   /** How long to wait for IAM to enforce the deny before leaving it to the sweep. */
   readonly schedule?: ProbeSchedule;
 }
-
-/** A fresh session refused the canary: no later refusal could then prove anything. */
-export class CanaryMisconfiguredError extends TaskboundError {
-  constructor(code: string) {
-    super(
-      `a fresh session was refused the canary (${code}): the agent role or the permissions boundary does not allow ` +
-        'secretsmanager:DescribeSecret on the canary secret (docs/deploy.md); the session is revoked',
-    );
-    this.name = 'CanaryMisconfiguredError';
-  }
-}
-
 
 /** Issues, revokes and checks `aws-sts-session` credentials. */
 export class StsSessionIssuer implements CredentialIssuer {

@@ -134,7 +134,7 @@ describe('IamAccessKeyIssuer', () => {
     const issued = await keys.issue(req);
     await keys.revoke(targetOf(req, issued));
 
-    expect(await keys.verify(targetOf(req, issued), issued)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId' });
+    expect(await keys.verify(targetOf(req, issued), issued)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
   });
 
   it('reports a key still accepted when IAM keeps honouring it past the probe schedule', async () => {
@@ -262,7 +262,7 @@ describe('IamAccessKeyIssuer', () => {
 
     const user = iam.users.get(`taskbound-${req.grantId}`);
     expect([...(user?.keys.keys() ?? [])]).toEqual([issued.accessKeyId]);
-    expect(await new StsCredentialProbe({ region: 'us-east-1' }).probe(leftover)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId' });
+    expect(await new StsCredentialProbe({ region: 'us-east-1' }).probe(leftover)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
   });
 
   it('lets throttling out once the SDK gave up, and the next attempt revokes', async () => {
@@ -316,7 +316,7 @@ describe('IamAccessKeyIssuer', () => {
 
     // The deleted key still works for a few seconds: someone uses it, the probe waits it out.
     expect(await probe.probe(issued)).toEqual({ verdict: 'accepted' });
-    expect(await keys.verify(targetOf(req, issued), issued)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId' });
+    expect(await keys.verify(targetOf(req, issued), issued)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
     expect(await keys.verify(targetOf(req, issued), undefined)).toEqual({ verdict: 'rejected', code: 'NoSuchEntity' });
 
     // A duplicate revocation finds nothing, and nothing is left for orphan reconciliation.
