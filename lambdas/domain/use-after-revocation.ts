@@ -56,6 +56,14 @@ export interface UseCheckTiming {
 export const DEFAULT_USE_CHECK_TIMING: UseCheckTiming = { deliveryLagMs: 15 * 60_000, intervalMs: 60 * 60_000, longestSessionMs: 3600_000 };
 
 const ms = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : Date.parse(iso));
+
+/**
+ * When the credential was first revoked. A credential still accepted after its revocation
+ * is revoked again (and `revokedAt` moves on), but misuse and propagation count from the first.
+ */
+export function firstRevokedAt(grant: Grant): string | undefined {
+  return grant.audit.find((entry) => entry.action === 'revoked')?.at ?? grant.revokedAt;
+}
 /** CloudTrail records event times in whole seconds: a call 300 ms after revocation shows the second before. */
 const wholeSecond = (time: number): number => Math.floor(time / 1000) * 1000;
 
@@ -65,7 +73,7 @@ const wholeSecond = (time: number): number => Math.floor(time / 1000) * 1000;
  * clock skew. Undefined when nothing was revoked.
  */
 export function probeWindow(grant: Grant): { readonly from: number; readonly to: number } | undefined {
-  const revokedAt = ms(grant.revokedAt);
+  const revokedAt = ms(firstRevokedAt(grant));
   if (revokedAt === undefined) return undefined;
   return { from: revokedAt - CLOCK_SKEW_MS, to: (ms(grant.verifiedAt) ?? revokedAt) + CLOCK_SKEW_MS };
 }
@@ -89,7 +97,7 @@ export function isEngineProbe(call: RecordedCall, window: { readonly from: numbe
  * too; CloudTrail's whole-second times cannot tell them apart, and a false alarm is cheaper.
  */
 export function callsAfterRevocation(grant: Grant, calls: readonly RecordedCall[]): RecordedCall[] {
-  const revokedAt = ms(grant.revokedAt);
+  const revokedAt = ms(firstRevokedAt(grant));
   if (revokedAt === undefined) return [];
   const window = probeWindow(grant);
   return calls
@@ -103,7 +111,7 @@ export function callsAfterRevocation(grant: Grant, calls: readonly RecordedCall[
  * after it was proven dead; never beyond the longest session any role allows.
  */
 export function usableUntil(grant: Grant, timing: UseCheckTiming): number | undefined {
-  const revokedAt = ms(grant.revokedAt);
+  const revokedAt = ms(firstRevokedAt(grant));
   if (revokedAt === undefined) return undefined;
   const longest = revokedAt + timing.longestSessionMs;
   const expiresAt = ms(grant.expiresAt ?? grant.credential?.expiresAt);
@@ -117,7 +125,7 @@ export function usableUntil(grant: Grant, timing: UseCheckTiming): number | unde
  * is never spent on a window that cannot have been delivered yet.
  */
 export function firstUseCheckAt(grant: Grant, timing: UseCheckTiming): string | undefined {
-  const revokedAt = ms(grant.revokedAt);
+  const revokedAt = ms(firstRevokedAt(grant));
   const until = usableUntil(grant, timing);
   if (revokedAt === undefined || until === undefined) return undefined;
   return new Date(Math.min(until, revokedAt + timing.intervalMs) + timing.deliveryLagMs).toISOString();
@@ -129,7 +137,7 @@ export function firstUseCheckAt(grant: Grant, timing: UseCheckTiming): string | 
  * the record is complete). Consecutive windows share no second, so no call is counted twice.
  */
 export function useCheckWindow(grant: Grant, now: Date, timing: UseCheckTiming): { readonly from: Date; readonly to: Date; readonly nextAt?: string } | undefined {
-  const revokedAt = ms(grant.revokedAt);
+  const revokedAt = ms(firstRevokedAt(grant));
   const until = usableUntil(grant, timing);
   if (revokedAt === undefined || until === undefined) return undefined;
   const from = ms(grant.useReadThrough) ?? wholeSecond(revokedAt);

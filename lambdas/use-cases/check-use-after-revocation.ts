@@ -1,7 +1,7 @@
 // Use case: reads the platform's record of a revoked credential's calls (CloudTrail, minutes
 // late) and reports any call after the revocation that was not the engine's own probe.
 import { bump, ENGINE_ACTOR, note, type Grant } from '../domain/grant';
-import { callsAfterRevocation, useCheckWindow, type RecordedCall } from '../domain/use-after-revocation';
+import { callsAfterRevocation, firstRevokedAt, useCheckWindow, type RecordedCall } from '../domain/use-after-revocation';
 import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 
@@ -29,13 +29,14 @@ export async function checkUseAfterRevocation(deps: EngineDeps, grant: Grant, no
   const suspicious = callsAfterRevocation(grant, inWindow);
   const changes = { misuseCheckAt: window.nextAt, useReadThrough: window.to.toISOString() };
   const span = `${window.from.toISOString()} to ${window.to.toISOString()}`;
+  const revokedAt = firstRevokedAt(grant);
   const next =
     suspicious.length > 0
       ? note(grant, {
           at,
           actor: ENGINE_ACTOR,
           action: 'used-after-revocation',
-          reason: `${suspicious.length} call(s) with the credential after its revocation at ${grant.revokedAt} (possible misuse)`,
+          reason: `${suspicious.length} call(s) with the credential after its revocation at ${revokedAt} (possible misuse)`,
           detail: { from: window.from.toISOString(), to: window.to.toISOString(), calls: suspicious.slice(0, LISTED_CALLS).map(describe) },
           changes,
         })
@@ -46,9 +47,9 @@ export async function checkUseAfterRevocation(deps: EngineDeps, grant: Grant, no
   if (!written.ok || suspicious.length === 0) return 'none';
   await deps.events.publish([
     outbound('Credential Used After Revocation', written.grant, at, {
-      reason: `the credential was used ${suspicious.length} time(s) after it was revoked at ${grant.revokedAt} (${span}): possible misuse`,
+      reason: `the credential was used ${suspicious.length} time(s) after it was revoked at ${revokedAt} (${span}): possible misuse`,
       possibleMisuse: true,
-      revokedAt: grant.revokedAt,
+      revokedAt,
       firstUseAt: suspicious[0]!.eventTime.toISOString(),
       callCount: suspicious.length,
       calls: suspicious.slice(0, LISTED_CALLS).map(describe),

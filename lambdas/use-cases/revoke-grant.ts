@@ -2,7 +2,7 @@
 // is a conditional write on the grant's current state, so duplicates and races are harmless.
 import { bump, ENGINE_ACTOR, transition, type Grant, type RevocationTrigger } from '../domain/grant';
 import type { RevokeTarget } from '../ports';
-import { firstUseCheckAt } from '../domain/use-after-revocation';
+import { firstRevokedAt, firstUseCheckAt } from '../domain/use-after-revocation';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { announceDenial } from './deliver-status';
@@ -142,7 +142,8 @@ export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored:
   if (revoked.deliverySecret) await deps.vault.destroy(revoked.deliverySecret);
   const useCheck = deps.useCheckTiming && revoked.credential ? { misuseCheckAt: firstUseCheckAt({ ...revoked, verifiedAt: now }, deps.useCheckTiming) } : {};
   // Seen, not inferred: the time from the revocation's write to the first refused call.
-  const propagationMs = verdict.observed && revoked.revokedAt ? Math.max(0, Date.parse(now) - Date.parse(revoked.revokedAt)) : undefined;
+  const revokedAt = firstRevokedAt(revoked);
+  const propagationMs = verdict.observed && revokedAt ? Math.max(0, Date.parse(now) - Date.parse(revokedAt)) : undefined;
   const verified = transition(revoked, {
     to: 'verified',
     at: now,
