@@ -46,12 +46,13 @@ describe('local engine: a revoked session is proven dead by a refused canary cal
 
     const endedAt = Date.now();
     await h.runtime.endTask({ agentId: 'release-bot', taskId: 'canary-1', outcome: 'succeeded' });
-    let answer = await describeCanaryAs(h.engine.url, delivery);
-    while (answer === 'ok' && Date.now() - endedAt < 5_000) answer = await describeCanaryAs(h.engine.url, delivery);
-    const deniedAfterMs = Date.now() - endedAt;
+    const answers: string[] = [];
+    do answers.push(await describeCanaryAs(h.engine.url, delivery));
+    while (answers.at(-1) === 'ok' && Date.now() - endedAt < 5_000);
 
-    expect(answer).toBe('AccessDeniedException');
-    expect(deniedAfterMs).toBeGreaterThanOrEqual(DENY_LAG_MS);
+    // The agent sees its session keep working while the deny propagates, then AccessDenied.
+    expect(answers.at(-1)).toBe('AccessDeniedException');
+    expect(answers.slice(0, -1).every((answer) => answer === 'ok')).toBe(true);
     const grant = await h.waitForGrant('release-bot', 'canary-1', ['verified']);
     const verified = grant.audit.at(-1)!;
     expect(verified).toMatchObject({ action: 'verified', detail: { probe: 'AccessDeniedException', observed: true } });
