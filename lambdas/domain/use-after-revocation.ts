@@ -115,7 +115,8 @@ export function usableUntil(grant: Grant, timing: UseCheckTiming): number | unde
   if (revokedAt === undefined) return undefined;
   const longest = revokedAt + timing.longestSessionMs;
   const expiresAt = ms(grant.expiresAt ?? grant.credential?.expiresAt);
-  const own = grant.credential?.kind === 'aws-iam-access-key' ? (ms(grant.verifiedAt) ?? revokedAt) + KEY_PROPAGATION_MARGIN_MS : expiresAt !== undefined ? expiresAt + SESSION_FLOOR_MS : longest;
+  const sessionEnd = expiresAt !== undefined ? expiresAt + SESSION_FLOOR_MS : longest;
+  const own = grant.credential?.kind === 'aws-iam-access-key' ? (ms(grant.verifiedAt) ?? revokedAt) + KEY_PROPAGATION_MARGIN_MS : sessionEnd;
   return Math.max(revokedAt, Math.min(longest, own));
 }
 
@@ -131,12 +132,19 @@ export function firstUseCheckAt(grant: Grant, timing: UseCheckTiming): string | 
   return new Date(Math.min(until, revokedAt + timing.intervalMs) + timing.deliveryLagMs).toISOString();
 }
 
+export interface UseCheckWindow {
+  readonly from: Date;
+  readonly to: Date;
+  /** When to read next; absent once the record is complete. */
+  readonly nextAt?: string;
+}
+
 /**
  * The window the check at `now` reads, `[from, to)` in whole seconds: from where the last
  * check stopped to what has surely been delivered by now; and when to read next (absent once
  * the record is complete). Consecutive windows share no second, so no call is counted twice.
  */
-export function useCheckWindow(grant: Grant, now: Date, timing: UseCheckTiming): { readonly from: Date; readonly to: Date; readonly nextAt?: string } | undefined {
+export function useCheckWindow(grant: Grant, now: Date, timing: UseCheckTiming): UseCheckWindow | undefined {
   const revokedAt = ms(firstRevokedAt(grant));
   const until = usableUntil(grant, timing);
   if (revokedAt === undefined || until === undefined) return undefined;

@@ -126,7 +126,12 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   await rotator.ensureSecrets();
   await ensureCanarySecret(secretsClient);
   const probe = new StsCredentialProbe({ region: LOCAL_REGION, endpoint: server.url, track: (client) => void counter.track(client) });
-  const canary = new SecretsManagerCanaryProbe({ region: LOCAL_REGION, endpoint: server.url, canarySecretId: LOCAL_CANARY_SECRET_NAME, track: (client) => void counter.track(client) });
+  const canary = new SecretsManagerCanaryProbe({
+    region: LOCAL_REGION,
+    endpoint: server.url,
+    canarySecretId: LOCAL_CANARY_SECRET_NAME,
+    track: (client) => void counter.track(client),
+  });
   const probeSchedule = options.probeSchedule ?? { attempts: 3, delayMs: 200 };
   const expiry = new TimerExpiryScheduler(clock, (grantId, error) => logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }));
   const deps: EngineDeps = {
@@ -191,7 +196,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
 /** The canary every session may describe (as the stack creates it on AWS); it holds nothing. */
 async function ensureCanarySecret(client: SecretsManagerClient): Promise<void> {
   try {
-    await client.send(new CreateSecretCommand({ Name: LOCAL_CANARY_SECRET_NAME, Description: 'Taskbound canary: sessions describe it to prove they still work', SecretString: 'canary' }));
+    const description = 'Taskbound canary: sessions describe it to prove they still work';
+    await client.send(new CreateSecretCommand({ Name: LOCAL_CANARY_SECRET_NAME, Description: description, SecretString: 'canary' }));
   } catch (error) {
     if (!(error instanceof ResourceExistsException)) throw error;
   }

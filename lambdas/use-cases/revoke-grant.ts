@@ -149,7 +149,9 @@ export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored:
     at: now,
     actor: ENGINE_ACTOR,
     action: 'verified',
-    reason: verdict.observed ? `a call with the credential was refused (${verdict.code})` : `the platform shows the credential dead (${verdict.code}); not probed`,
+    reason: verdict.observed
+      ? `a call with the credential was refused (${verdict.code})`
+      : `the platform shows the credential dead (${verdict.code}); not probed`,
     detail: { probe: verdict.code, observed: verdict.observed === true, ...(propagationMs !== undefined ? { propagationMs } : {}) },
     changes: { verifiedAt: now, deliverySecret: undefined, ...useCheck },
   });
@@ -157,7 +159,11 @@ export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored:
   if (!written.ok) return { outcome: 'already-revoked', grant: written.current ?? verified };
   await deps.events.publish([
     ...events,
-    outbound('Revocation Verified', written.grant, now, { reason: verdict.code, observed: verdict.observed === true, ...(propagationMs !== undefined ? { propagationMs } : {}) }),
+    outbound('Revocation Verified', written.grant, now, {
+      reason: verdict.code,
+      observed: verdict.observed === true,
+      ...(propagationMs !== undefined ? { propagationMs } : {}),
+    }),
   ]);
   return { outcome: 'verified', grant: written.grant };
 }

@@ -180,13 +180,20 @@ export function revokeUsers(): iam.PolicyStatement[] {
         'iam:ListUserPolicies',
         'iam:DeleteUserPolicy',
         'iam:DeleteUser',
-        'iam:GetAccessKeyLastUsed',
       ],
       resources: [issuedUserArnPattern()],
     }),
     // ListUsers is authorized against the path being listed: only /taskbound/.
     statement({ sid: 'ListIssuedUsers', actions: ['iam:ListUsers'], resources: [issuedUserArnPattern()] }),
   ];
+}
+
+/**
+ * Use after revocation: CloudTrail event history by access key id. LookupEvents supports no
+ * resource-level permissions or condition keys (Service Authorization Reference), so `*`.
+ */
+export function lookUpCredentialUse(): iam.PolicyStatement[] {
+  return [statement({ sid: 'LookUpCredentialUse', actions: ['cloudtrail:LookupEvents'], resources: ['*'] })];
 }
 
 /** Revoking `aws-sts-session`: only the revoked-sessions deny on bounded agent roles. */

@@ -11,8 +11,11 @@ export const MANAGED_POLICY_MAX_CHARS = 6144;
 
 type BoundaryStatement = Omit<PolicyStatement, 'Sid'>;
 
-/** The boundary's statements: every Allow of every scope, plus read access to each brokered secret. */
-export function boundaryStatements(policy: Policy): BoundaryStatement[] {
+/**
+ * The boundary's statements: every Allow of every scope, plus read access to each brokered
+ * secret, plus `extra` (the session canary, which every session may describe).
+ */
+export function boundaryStatements(policy: Policy, extra: readonly BoundaryStatement[] = []): BoundaryStatement[] {
   const statements: BoundaryStatement[] = [];
   const seen = new Set<string>();
   const add = (statement: BoundaryStatement) => {
@@ -29,6 +32,7 @@ export function boundaryStatements(policy: Policy): BoundaryStatement[] {
       add({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: scope.secrets.map((secret) => secret.arn) });
     }
   }
+  for (const statement of extra) add(statement);
   return statements.length > 0 ? statements : [{ Effect: 'Deny', Action: '*', Resource: '*' }];
 }
 
@@ -46,9 +50,12 @@ export function assertBoundaryFits(policy: Policy, statements: readonly Boundary
 export class IssuedCredentialBoundary extends Construct {
   readonly policy: iam.ManagedPolicy;
 
-  constructor(scope: Construct, id: string, props: { readonly policy: Policy }) {
+  constructor(scope: Construct, id: string, props: { readonly policy: Policy; readonly canarySecretArnPattern?: string }) {
     super(scope, id);
-    const statements = boundaryStatements(props.policy);
+    const canary = props.canarySecretArnPattern
+      ? [{ Effect: 'Allow' as const, Action: ['secretsmanager:DescribeSecret'], Resource: props.canarySecretArnPattern }]
+      : [];
+    const statements = boundaryStatements(props.policy, canary);
     assertBoundaryFits(props.policy, statements);
     this.policy = new iam.ManagedPolicy(this, 'Boundary', {
       path: '/taskbound/',

@@ -102,13 +102,16 @@ function grantStory(detailType: Exclude<AlertEvent['detailType'], 'Agent Suspend
 function usedAfterRevocationStory(d: GrantAlertDetail, credential: string, grant: string): Story {
   const calls = d.calls ?? [];
   const count = d.callCount ?? calls.length;
+  const refused = (errorCode: string | undefined) => (errorCode ? ` (refused: ${mrkdwnText(errorCode, 64)})` : '');
   const lines = calls
     .slice(0, 10)
-    .map((call) => `• ${code(call.eventName, 128)} at ${when(call.eventTime)} from ${code(call.sourceIp ?? 'unknown IP', 64)}${call.errorCode ? ` (refused: ${mrkdwnText(call.errorCode, 64)})` : ''}`);
+    .map((call) => `• ${code(call.eventName, 128)} at ${when(call.eventTime)} from ${code(call.sourceIp ?? 'unknown IP', 64)}${refused(call.errorCode)}`);
   const more = count > lines.length ? `\n…and ${count - lines.length} more (see \`taskbound grants show\`)` : '';
   return {
     title: `Credential used after revocation: ${d.agentId}`,
-    summary: `CloudTrail recorded ${count} call(s) with ${credential} of ${grant} after it was revoked${d.revokedAt ? ` at ${when(d.revokedAt)}` : ''}: possible misuse.\n${lines.join('\n')}${more}`,
+    summary:
+      `CloudTrail recorded ${count} call(s) with ${credential} of ${grant} after it was revoked${d.revokedAt ? ` at ${when(d.revokedAt)}` : ''}` +
+      `: possible misuse.\n${lines.join('\n')}${more}`,
     next: 'Find who holds the credential (the source IPs above), review what those calls reached, and treat the agent as compromised: `taskbound suspend`.',
     extraFields: [['Calls after revocation', String(count)]],
   };
