@@ -28,6 +28,8 @@ export interface LifecycleRun {
   /** ms from PutEvents(Task Ended) answering to the first refused GetCallerIdentity answering. */
   readonly revocationLatenciesMs: readonly number[];
   readonly rejectionCodes: Readonly<Record<string, number>>;
+  /** Per session: ms from the revocation's write to the engine's first refused canary call (the audit's `propagationMs`). */
+  readonly sessionDenyPropagationsMs: readonly number[];
   /** Medians of each step, ms. */
   readonly phaseSamplesMs: Readonly<Record<Phase, readonly number[]>>;
 }
@@ -100,6 +102,7 @@ export async function runLifecycles(engine: LocalEngine, http: HttpCallCounter, 
     // Verification finishes after the runtime saw the refusal: its calls belong to these lifecycles.
     await engine.bus.idle();
     const calls = callsBetween(httpBefore, http.snapshot());
+    const sessionDenyPropagationsMs = await propagationsOf(engine, `life-${run}`);
 
     for (const message of new Set(batch.errors)) console.error(`  lifecycle failed: ${message}`);
     const lifecycles = batch.results.length;
@@ -119,11 +122,21 @@ export async function runLifecycles(engine: LocalEngine, http: HttpCallCounter, 
       rejectionProbes: batch.results.reduce((sum, result) => sum + result.probes, 0),
       revocationLatenciesMs: batch.results.map((result) => result.revocationMs),
       rejectionCodes,
+      sessionDenyPropagationsMs,
       phaseSamplesMs: { startTask: phase('startTask'), untilIssued: phase('untilIssued'), use: phase('use'), endTask: phase('endTask'), untilRejected: phase('untilRejected') },
     };
   } finally {
     driver.close();
   }
+}
+
+/** The propagation times the engine recorded when it verified the run's sessions dead. */
+async function propagationsOf(engine: LocalEngine, taskPrefix: string): Promise<number[]> {
+  const verified = await engine.deps.store.listGrants({ state: 'verified', limit: 100_000 });
+  return verified
+    .filter((grant) => grant.taskId.startsWith(taskPrefix) && grant.credentialKind === 'aws-sts-session')
+    .flatMap((grant) => grant.audit.filter((entry) => entry.action === 'verified').map((entry) => entry.detail?.propagationMs))
+    .filter((value): value is number => typeof value === 'number');
 }
 
 export interface PacedRevocationOptions {
