@@ -7,6 +7,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { PROBE_USER_AGENT } from '../../domain/use-after-revocation';
 import type { CredentialMaterial, ProbeVerdict } from '../../ports';
 import { realSleep } from '../sleep';
+import { notYet, retry, settled } from '../retry';
 
 /** Error codes by which AWS says the credential itself is no good (or, for a session, denied). */
 export const REJECTION_CODES = new Set([
@@ -39,7 +40,7 @@ export interface StsCredentialProbeOptions {
 export interface ProbeSchedule {
   /** Probes at most this many times. */
   readonly attempts: number;
-  /** Wait before the second probe; doubled before each later one. */
+  /** Ceiling of the (jittered) wait before the second probe; doubled before each later one. */
   readonly delayMs: number;
 }
 
@@ -98,12 +99,11 @@ export async function repeatUntilRejected(
   sleep: (ms: number) => Promise<void>,
 ): Promise<ProbeVerdict> {
   if (!Number.isInteger(schedule.attempts) || schedule.attempts < 1) throw new RangeError('attempts must be a positive integer');
-  let verdict = await probe();
-  for (let attempt = 1; attempt < schedule.attempts && verdict.verdict !== 'rejected'; attempt += 1) {
-    await sleep(schedule.delayMs * 2 ** (attempt - 1));
-    verdict = await probe();
-  }
-  return verdict;
+  const answer = await retry({ attempts: schedule.attempts, baseDelayMs: schedule.delayMs }, async () => {
+    const verdict = await probe();
+    return verdict.verdict === 'rejected' ? settled(verdict) : notYet(verdict);
+  }, { sleep });
+  return answer.settled ? answer.value : answer.last;
 }
 
 

@@ -8,7 +8,7 @@ import { verifyChain } from '../../../lambdas/domain/audit';
 import { PROBE_USER_AGENT, type RecordedCall, type UseCheckTiming } from '../../../lambdas/domain/use-after-revocation';
 import type { CredentialUseLog } from '../../../lambdas/ports';
 import { alertMessage } from '../../../lambdas/adapters/slack/messages';
-import { parseAlertEvent } from '../../../lambdas/adapters/slack/alert-event';
+import { parseAlertEvent } from '../../../lambdas/domain/alert-event';
 import { fakeEngine, taskStarted, type FakeEngine } from '../../helpers/fake-engine';
 
 const MINUTE = 60_000;
