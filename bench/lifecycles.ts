@@ -4,8 +4,8 @@ import { BenchDriver, SESSION_SCOPE } from './driver';
 import { usageBetween, type EngineProcess } from './engine-process';
 import { realSleep } from '../lambdas/adapters/sleep';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbGrantStore } from '../lambdas/adapters/aws/dynamodb-grant-store';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import type { Grant } from '../lambdas/domain/grant';
 import { LOCAL_TABLE } from '../lambdas/local/engine';
 import { localClientConfig } from '../lambdas/local/sdk-clients';
 
@@ -137,15 +137,23 @@ export async function runLifecycles(engine: EngineProcess, options: LifecycleRun
   }
 }
 
-/** The propagation times the engine recorded when it verified the run's sessions dead. */
+/** The propagation times the engine recorded when it verified the run's sessions dead (read from its table, as the CLI does). */
 async function propagationsOf(engineUrl: string, taskPrefix: string): Promise<number[]> {
   const dynamo = new DynamoDBClient(localClientConfig(engineUrl));
-  const grants = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(dynamo), tableName: LOCAL_TABLE });
-  const verified = await grants.listGrants({ state: 'verified', limit: 100_000 }).finally(() => dynamo.destroy());
-  return verified
-    .filter((grant) => grant.taskId.startsWith(taskPrefix) && grant.credentialKind === 'aws-sts-session')
-    .flatMap((grant) => grant.audit.filter((entry) => entry.action === 'verified').map((entry) => entry.detail?.propagationMs))
-    .filter((value): value is number => typeof value === 'number');
+  const documents = DynamoDBDocumentClient.from(dynamo);
+  const found: number[] = [];
+  try {
+    for await (const page of paginateScan({ client: documents }, { TableName: LOCAL_TABLE })) {
+      for (const grant of (page.Items ?? []) as Partial<Grant>[]) {
+        if (grant.state !== 'verified' || grant.credentialKind !== 'aws-sts-session' || !grant.taskId?.startsWith(taskPrefix)) continue;
+        const propagationMs = grant.audit?.find((entry) => entry.action === 'verified')?.detail?.propagationMs;
+        if (typeof propagationMs === 'number') found.push(propagationMs);
+      }
+    }
+  } finally {
+    dynamo.destroy();
+  }
+  return found;
 }
 
 export interface PacedRevocationOptions {

@@ -1,11 +1,9 @@
 // Handler: the sweep, on its schedule or on `Sweep Requested` → sweep-due-grants; with
 // `reconcileOrphans: true` (the hourly schedule's payload, or in the event's detail) it
 // also runs orphan reconciliation, which lists the platform and so runs less often.
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { CloudTrailUseLog } from '../adapters/aws/cloudtrail-use-log';
 import { sweepDueGrants } from '../use-cases/sweep';
 import { reconcileOrphans } from '../use-cases/reconcile-orphans';
-import { awsEngine } from '../composition/aws-engine';
+import { awsSweepEngine } from '../composition/aws-sweep';
 import type { DepsProvider } from '../composition/event-handler';
 import { logger } from '../composition/logger';
 import { handlerChain } from '../composition/handler-chain';
@@ -28,12 +26,4 @@ export const makeSweepHandler = (getDeps: DepsProvider) =>
       return { ...report, ...(orphans ? { orphans } : {}) };
     });
 
-/** Only the sweep reads CloudTrail (use after revocation), so only its bundle carries the client. */
-let useLog: CloudTrailUseLog | undefined;
-const withUseLog: DepsProvider = async () => {
-  const deps = await awsEngine();
-  useLog ??= new CloudTrailUseLog({ cloudTrail: new CloudTrailClient({ region: process.env.AWS_REGION }) });
-  return { ...deps, useLog };
-};
-
-export const handler = makeSweepHandler(withUseLog);
+export const handler = makeSweepHandler(awsSweepEngine);
