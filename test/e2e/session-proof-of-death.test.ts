@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CANARY_SECRET_NAME } from '../../lambdas/adapters/aws/canary-probe';
 import type { EventEnvelope } from '../../lambdas/local/event-bus';
 import { verifyChain } from '../../lambdas/domain/audit';
-import type { Delivery } from '../../examples/agent-runtime';
+import type { Delivery } from '../helpers/agent-runtime';
 import { startHarness, type Harness } from './local-engine';
 
 /** The emulated time IAM takes to enforce a revoked session's deny. */
