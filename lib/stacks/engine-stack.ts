@@ -21,6 +21,7 @@ import { ExpiryScheduler } from '../constructs/expiry-scheduler';
 import { Observability } from '../constructs/observability';
 import { TaskboundFunction } from '../constructs/taskbound-function';
 import {
+  canarySecretName,
   DELIVERY_SECRET_PREFIX,
   engineRoleArns,
   engineRoleName,
@@ -77,6 +78,7 @@ export class EngineStack extends Stack {
       EVENT_BUS_NAME: state.bus.eventBusName,
       ACCOUNT_ID: Aws.ACCOUNT_ID,
       AGENT_ROLE_PREFIX: config.agentRolePrefix,
+      CANARY_SECRET_NAME: canarySecretName(config),
       PERMISSIONS_BOUNDARY_ARN: state.boundary.managedPolicyArn,
       DELIVERY_KMS_KEY_ARN: state.deliveryKey.keyArn,
       // Exact ARNs: only these roles may read or change a delivery besides its runtime.
@@ -167,6 +169,7 @@ export class EngineStack extends Stack {
         ...can.cancelExpiry(ctx),
       ]);
     }
+    allow('sweep', can.lookUpCredentialUse());
     allow('alerts', [...can.readSlackSecret(ctx), ...can.approvalThreads(ctx)]);
     allow('slack-interactions', [...can.readSlackSecret(ctx), ...can.publishSlackDecisions(ctx, SLACK_SOURCE)]);
 
