@@ -23,7 +23,7 @@ import { MANAGED_ROLE_TAG, SESSION_TAG_KEYS } from '../../lib/constructs/engine-
 import { schedulerGroupName } from '../../lib/naming';
 import { TEST_POLICY_YAML, testPolicy } from '../helpers/test-policy';
 import { MOTO_ACCOUNT_ID } from './moto-server';
-import { countCalls, injectFaults, sdkClientsOf, serviceOf, type ApiCall, type Fault } from './sdk-middleware';
+import { countCalls, failPutEventsEntries, injectFaults, recordAcceptedEvents, sdkClientsOf, serviceOf, type AcceptedEvent, type ApiCall, type Fault } from './sdk-middleware';
 
 export const ACCOUNT_ID = MOTO_ACCOUNT_ID;
 export const REGION = 'us-east-1';
@@ -38,8 +38,12 @@ export const SCHEDULER_DLQ_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${CONFIG.i
 export const TABLE_NAME = 'taskbound-grants';
 /** On AWS the engine is a set of Lambda roles; here one IAM user signs its calls. */
 const ENGINE_USER = `${CONFIG.instanceName}-engine`;
-/** Where the world's clock starts in every test. */
-export const START = new Date('2026-11-28T12:00:00.000Z');
+/**
+ * Where a world's clock starts: the real time, on the minute. Not a fixed date: the SDK
+ * corrects for a server clock more than 5 minutes off by retrying a failed call once, which
+ * would add calls that AWS would not see. The fake clock moves only when a test says so.
+ */
+const startOfThisMinute = () => new Date(Math.floor(Date.now() / 60_000) * 60_000);
 
 /** The Lambda timeouts of lib/stacks/engine-stack.ts. */
 const TIMEOUT_SECONDS = {
@@ -79,8 +83,23 @@ export interface MotoWorld {
   readonly engine: EngineDeps;
   readonly deliveryKeyArn: string;
   readonly boundaryArn: string;
+  /** The world's clock at its start plus `ms`, as an ISO string. */
+  at(ms: number): string;
   /** Every AWS API call the engine's clients sent, in order (each SDK attempt counts). */
   readonly calls: ApiCall[];
+  /** What the bus accepted from the engine, in order. */
+  readonly accepted: AcceptedEvent[];
+  /** The entries of each PutEvents the engine sent, by detail-type. */
+  readonly putEventsBatches: () => string[][];
+  /** Detail-types the bus accepted for a grant, in order. */
+  eventsOf(grantId: string): string[];
+  /** EventBridge answering matching entries with a per-entry error (partial failure). */
+  failEventEntries(detailType: string, errorCode: string, times?: number): void;
+  /**
+   * IAM's eventual consistency for deleted keys: while on, the engine's STS probes are
+   * answered as accepted (a deleted key keeps working for a while on AWS; moto refuses at once).
+   */
+  readonly deletedKeysStillWork: { on: boolean };
   invoke(handler: HandlerName, event: unknown): Promise<HandlerResult>;
   /** Runs engine work (a use case called in process) in fake time. */
   run<T>(work: () => Promise<T>): Promise<T>;
@@ -99,7 +118,8 @@ async function motoApi(path: string, body?: string): Promise<void> {
 const ENGINE_SERVICES = ['dynamodb', 'iam', 'sts', 'secretsmanager', 'events', 'scheduler', 'kms'];
 
 function operatorClients(credentials: { accessKeyId: string; secretAccessKey: string } | undefined): OperatorClients {
-  const config = { region: REGION, endpoint: endpoint(), credentials: credentials ?? { accessKeyId: 'AKIASETUP0000000000', secretAccessKey: 'setup' } };
+  // One attempt: outside an invocation the fake clock stands still, so an SDK backoff would never end.
+  const config = { region: REGION, endpoint: endpoint(), maxAttempts: 1, credentials: credentials ?? { accessKeyId: 'AKIASETUP0000000000', secretAccessKey: 'setup' } };
   return {
     iam: new IAMClient(config),
     sts: new STSClient(config),
@@ -242,15 +262,36 @@ async function inFakeTime<T>(work: Promise<T>, inFlight: { count: number }): Pro
   return work;
 }
 
-let current: { readonly restore: () => void } | undefined;
+export interface FreshMoto {
+  /** Signed by an operator user allowed everything. */
+  readonly aws: OperatorClients;
+  /** The engine's own key: an IAM user with the engine's services allowed. */
+  readonly engineKey: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly boundaryArn: string;
+  readonly deliveryKeyArn: string;
+  /** SDK client settings that reach moto as the engine. */
+  readonly engineConfig: { readonly region: string; readonly endpoint: string; readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } };
+}
 
-/** A fresh world: moto reset and provisioned, a freshly imported composition root, the clock at START. */
-export async function openWorld(): Promise<MotoWorld> {
-  closeWorld();
+/**
+ * Resets moto and creates what the stacks create, in moto's unauthenticated window
+ * (`/moto-api/reset-auth`, the run-time form of INITIAL_NO_AUTH_ACTION_COUNT), then closes
+ * it: every later call must be signed by a key moto's IAM knows and allowed by its policy.
+ */
+export async function freshMoto(): Promise<FreshMoto> {
   await motoApi('reset');
   await motoApi('reset-auth', '1000000000');
   const { engine: engineKey, operator, boundaryArn, deliveryKeyArn } = await provision();
   await motoApi('reset-auth', '0');
+  return { aws: operatorClients(operator), engineKey, boundaryArn, deliveryKeyArn, engineConfig: { region: REGION, endpoint: endpoint(), credentials: engineKey } };
+}
+
+let current: { readonly restore: () => void } | undefined;
+
+/** A fresh world: moto reset and provisioned, a freshly imported composition root, the clock at the start of this minute. */
+export async function openWorld(): Promise<MotoWorld> {
+  closeWorld();
+  const { aws, engineKey, boundaryArn, deliveryKeyArn } = await freshMoto();
 
   const environment: Record<string, string | undefined> = {
     AWS_REGION: REGION,
@@ -295,21 +336,45 @@ export async function openWorld(): Promise<MotoWorld> {
   const inFlight = { count: 0 };
   const clients = sdkClientsOf(engine);
   for (const client of clients) countCalls(client, calls, inFlight);
+  const accepted: AcceptedEvent[] = [];
+  const batches: Array<Array<{ DetailType?: string }>> = [];
+  const eventBridge = clients.filter((client) => serviceOf(client) === 'EventBridge');
+  for (const client of eventBridge) recordAcceptedEvents(client, accepted, batches);
+  const deletedKeysStillWork = { on: false };
+  const staleAccept: Fault = {
+    operation: 'GetCallerIdentity',
+    error: () => new Error('unused'),
+    answer: () => ({ output: { Account: ACCOUNT_ID, Arn: `arn:aws:iam::${ACCOUNT_ID}:user/deleted`, UserId: 'AIDADELETED', $metadata: { httpStatusCode: 200 } }, response: { statusCode: 200, headers: {} } }),
+    when: () => deletedKeysStillWork.on,
+  };
   // The credential probe builds a client per probed credential; it reports each one here.
   for (const issuer of Object.values(engine.issuers) as unknown as Array<{ options?: { probe?: { options?: { track?: unknown } } } }>) {
     const probeOptions = issuer.options?.probe?.options;
-    if (probeOptions) probeOptions.track = (client: Parameters<typeof countCalls>[0]) => countCalls(client, calls, inFlight);
+    if (probeOptions) {
+      probeOptions.track = (client: Parameters<typeof countCalls>[0]) => {
+        countCalls(client, calls, inFlight);
+        injectFaults(client, [staleAccept]);
+      };
+    }
   }
 
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: START });
-  const aws = operatorClients(operator);
+  const start = startOfThisMinute();
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: start });
   const world: MotoWorld = {
     endpoint: endpoint(),
     aws,
     engine,
     boundaryArn,
     deliveryKeyArn,
+    at: (ms) => new Date(start.getTime() + ms).toISOString(),
     calls,
+    accepted,
+    putEventsBatches: () => batches.map((entries) => entries.map((entry) => entry.DetailType ?? '')),
+    eventsOf: (grantId) => accepted.filter((event) => event.detail.grantId === grantId).map((event) => event.detailType),
+    failEventEntries: (detailType, errorCode, times) => {
+      for (const client of eventBridge) failPutEventsEntries(client, (entry) => entry.DetailType === detailType, errorCode, times);
+    },
+    deletedKeysStillWork,
     invoke: (name, event) => inFakeTime(handlers[name](event, lambdaContext(name)) as Promise<HandlerResult>, inFlight),
     run: (work) => inFakeTime(work(), inFlight),
     fault: (service, ...faults) => {

@@ -1,7 +1,10 @@
 // Test tier (AWS emulator): middleware on the engine's real SDK clients. A counter of the AWS
 // API calls each client sends, and faults (throttling, 5xx, IAM's eventual consistency)
 // injected in the SDK's own stack, so retries, error parsing and backoff stay the SDK's.
-import type { MiddlewareStack } from '@smithy/types';
+import type { InitializeMiddleware, MiddlewareStack } from '@smithy/types';
+
+type Middleware = Parameters<MiddlewareStack<object, object>['addRelativeTo']>[0];
+type InitializeStep = InitializeMiddleware<object, object>;
 
 interface SdkClient {
   readonly config: { readonly serviceId?: string };
@@ -48,15 +51,18 @@ export interface ApiCall {
 export function countCalls(client: SdkClient, calls: ApiCall[], inFlight: { count: number }): void {
   const service = serviceOf(client);
   client.middlewareStack.addRelativeTo(
-    (next: (args: object) => Promise<unknown>, context: { commandName?: string }) => async (args: object) => {
-      calls.push({ service, operation: (context.commandName ?? 'Unknown').replace(/Command$/, '') });
+    ((next: (args: object) => Promise<unknown>, context: { commandName?: string }) => async (args: object) => {
+      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      calls.push({ service, operation });
       inFlight.count += 1;
+      if (process.env.DEBUG_MOTO) console.log('→', service, operation);
       try {
         return await next(args);
       } finally {
         inFlight.count -= 1;
+        if (process.env.DEBUG_MOTO) console.log('←', service, operation);
       }
-    },
+    }) as unknown as Middleware,
     { name: 'taskboundCallCounter', relation: 'after', toMiddleware: 'retryMiddleware', override: true },
   );
 }
@@ -76,24 +82,98 @@ export interface Fault {
   readonly operation: string;
   readonly error: () => Error;
   times?: number;
+  /** Answer with this instead of failing (a stale read, an eventually consistent accept). */
+  readonly answer?: () => unknown;
+  /** Applies only while this holds. */
+  readonly when?: () => boolean;
 }
 
 /**
  * Answers matching calls with the fault's error instead of sending them. It sits after the
  * retry step, so the SDK's retry strategy sees each failed attempt as it would AWS's answer.
  */
+let faultLayers = 0;
+
 export function injectFaults(client: SdkClient, faults: Fault[]): void {
   client.middlewareStack.addRelativeTo(
-    (next: (args: object) => Promise<unknown>, context: { commandName?: string }) => async (args: object) => {
+    ((next: (args: object) => Promise<unknown>, context: { commandName?: string }) => async (args: object) => {
       const operation = (context.commandName ?? '').replace(/Command$/, '');
-      const fault = faults.find((candidate) => candidate.operation === operation && (candidate.times === undefined || candidate.times > 0));
+      const fault = faults.find(
+        (candidate) => candidate.operation === operation && (candidate.times === undefined || candidate.times > 0) && (candidate.when?.() ?? true),
+      );
       if (!fault) return next(args);
       if (fault.times !== undefined) fault.times -= 1;
+      if (fault.answer) return fault.answer();
       throw fault.error();
-    },
-    { name: 'taskboundFaults', relation: 'after', toMiddleware: 'taskboundCallCounter', override: true },
+    }) as unknown as Middleware,
+    { name: `taskboundFaults${++faultLayers}`, relation: 'after', toMiddleware: 'taskboundCallCounter' },
   );
 }
 
 export const throttling = () => awsServiceError('Throttling', 400, 'Rate exceeded');
 export const serviceUnavailable = () => awsServiceError('ServiceUnavailable', 503, 'Service is unavailable');
+
+/** An event PutEvents accepted (it came back with an EventId). */
+export interface AcceptedEvent {
+  readonly busName: string;
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: Record<string, unknown>;
+}
+
+interface PutEventsEntry {
+  readonly EventBusName?: string;
+  readonly Source?: string;
+  readonly DetailType?: string;
+  readonly Detail?: string;
+}
+interface PutEventsResult {
+  readonly FailedEntryCount?: number;
+  readonly Entries?: Array<{ readonly EventId?: string; readonly ErrorCode?: string; readonly ErrorMessage?: string }>;
+}
+type Initialize = (args: { input: { Entries?: PutEventsEntry[] } }) => Promise<{ output: PutEventsResult }>;
+
+/** Records what the bus accepted: each entry of a PutEvents whose result carries an EventId. */
+export function recordAcceptedEvents(client: SdkClient, accepted: AcceptedEvent[], sent: PutEventsEntry[][]): void {
+  client.middlewareStack.add(
+    ((next: Initialize, context: { commandName?: string }) => async (args: Parameters<Initialize>[0]) => {
+      const result = await next(args);
+      if (context.commandName !== 'PutEventsCommand') return result;
+      const entries = args.input.Entries ?? [];
+      sent.push(entries);
+      entries.forEach((entry, index) => {
+        if (!result.output.Entries?.[index]?.EventId) return;
+        accepted.push({
+          busName: entry.EventBusName ?? 'default',
+          source: entry.Source ?? '',
+          detailType: entry.DetailType ?? '',
+          detail: JSON.parse(entry.Detail ?? '{}') as Record<string, unknown>,
+        });
+      });
+      return result;
+    }) as unknown as InitializeStep,
+    { step: 'initialize', name: 'taskboundAcceptedEvents', priority: 'high', override: true },
+  );
+}
+
+/**
+ * EventBridge's partial failure: entries matching `fails` come back with `errorCode` and are
+ * not sent, the rest reach moto; the result is put together as AWS shapes it (the failed
+ * entries' results in place, FailedEntryCount). `times` bounds how many entries fail.
+ */
+export function failPutEventsEntries(client: SdkClient, fails: (entry: PutEventsEntry) => boolean, errorCode: string, times = Number.POSITIVE_INFINITY): void {
+  let remaining = times;
+  client.middlewareStack.add(
+    ((next: Initialize, context: { commandName?: string }) => async (args: Parameters<Initialize>[0]) => {
+      if (context.commandName !== 'PutEventsCommand') return next(args);
+      const entries = args.input.Entries ?? [];
+      const failing = entries.map((entry) => remaining > 0 && fails(entry) && remaining-- > 0);
+      const passing = entries.filter((_, index) => !failing[index]);
+      const sentResult = passing.length > 0 ? await next({ ...args, input: { ...args.input, Entries: passing } }) : { output: { FailedEntryCount: 0, Entries: [] } };
+      const passed = [...(sentResult.output.Entries ?? [])];
+      const results = failing.map((failed) => (failed ? { ErrorCode: errorCode, ErrorMessage: `${errorCode} (injected)` } : (passed.shift() ?? {})));
+      return { ...sentResult, output: { ...sentResult.output, Entries: results, FailedEntryCount: results.filter((entry) => entry.ErrorCode).length } };
+    }) as unknown as InitializeStep,
+    { step: 'initialize', name: 'taskboundFailedEntries', priority: 'low', override: true },
+  );
+}
