@@ -45,19 +45,38 @@ export const serviceOf = (client: SdkClient) => client.config.serviceId ?? 'unkn
 export interface ApiCall {
   readonly service: string;
   readonly operation: string;
+  /** DynamoDB: the item's sort key (`GRANT`, `SLOT#0`, `EXPIRY`, `AGENT`), which prices the call. */
+  readonly sortKey?: string;
+  /** DynamoDB: the bytes of the item written, as sent. */
+  readonly itemBytes?: number;
+}
+
+type AttributeValue = string | { readonly S?: string } | undefined;
+const stringOf = (value: AttributeValue) => (typeof value === 'string' ? value : value?.S);
+
+function dynamoDetail(input: { Item?: Record<string, AttributeValue>; Key?: Record<string, AttributeValue> } | undefined) {
+  const record = input?.Item ?? input?.Key;
+  const sortKey = stringOf(record?.sk);
+  return {
+    ...(sortKey ? { sortKey } : {}),
+    ...(input?.Item ? { itemBytes: Buffer.byteLength(JSON.stringify(input.Item)) } : {}),
+  };
 }
 
 /** Counts every attempt the client sends (after the SDK's retry step, before signing). */
 export function countCalls(client: SdkClient, calls: ApiCall[], inFlight: { count: number }): void {
   const service = serviceOf(client);
   client.middlewareStack.addRelativeTo(
-    ((next: (args: object) => Promise<unknown>, context: { commandName?: string }) => async (args: object) => {
+    ((next: (args: { input?: object }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: object }) => {
       const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-      calls.push({ service, operation });
+      calls.push({ service, operation, ...(service === 'DynamoDB' ? dynamoDetail(args.input as Parameters<typeof dynamoDetail>[0]) : {}) });
       inFlight.count += 1;
       if (process.env.DEBUG_MOTO) console.log('→', service, operation);
       try {
         return await next(args);
+      } catch (error) {
+        if (process.env.DEBUG_MOTO) console.log('✗', service, operation, (error as Error).name, JSON.stringify((error as { $metadata?: unknown }).$metadata), (error as Error).message);
+        throw error;
       } finally {
         inFlight.count -= 1;
         if (process.env.DEBUG_MOTO) console.log('←', service, operation);
