@@ -125,7 +125,12 @@ export function injectFaults(client: SdkClient, faults: Fault[]): void {
       if (fault.answer) return fault.answer();
       throw fault.error();
     }) as unknown as Middleware,
-    { name: `taskboundFaults${++faultLayers}`, relation: 'after', toMiddleware: 'taskboundCallCounter' },
+    {
+      name: `taskboundFaults${++faultLayers}`,
+      relation: 'after',
+      // Behind the counter when there is one, so a faulted attempt still counts as a call sent.
+      toMiddleware: client.middlewareStack.identify().some((entry) => entry.startsWith('taskboundCallCounter')) ? 'taskboundCallCounter' : 'retryMiddleware',
+    },
   );
 }
 
