@@ -11,8 +11,11 @@ import {
   DescribeSecretCommand,
   GetResourcePolicyCommand,
   GetSecretValueCommand,
+  InvalidRequestException,
+  PutSecretValueCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-secrets-manager';
+import { CREATE_AFTER_DELETE_BACKOFF_MS } from '../../lambdas/adapters/aws/secrets-manager-delivery-vault';
 import { CreateScheduleCommand, GetScheduleCommand } from '@aws-sdk/client-scheduler';
 import { GetCallerIdentityCommand, PackedPolicyTooLargeException, STSClient } from '@aws-sdk/client-sts';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -430,6 +433,24 @@ describe('the engine on moto, fault by fault', () => {
     expect(world.eventsOf(grantId)).toEqual(['Grant Requested', 'Grant Denied']);
   });
 
+  it('a delivery name still scheduled for deletion: CreateSecret is retried with backoff, then the undelivered session is revoked at once', async () => {
+    const world = await openWorld();
+    const grantId = grantIdFor('release-bot', 'reused');
+    // moto answers ResourceExistsException here; Secrets Manager answers as the fault does.
+    world.fault('Secrets Manager', {
+      operation: 'CreateSecret',
+      error: () => new InvalidRequestException({ message: "You can't create this secret because a secret with this name is already scheduled for deletion.", $metadata: { httpStatusCode: 400 } }),
+    });
+
+    const started = await startTask(world, 'release-bot', 'reused', ['repo-read']);
+
+    expect(started).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/delivery failed/) });
+    expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'CreateSecret').length).toBeGreaterThanOrEqual(CREATE_AFTER_DELETE_BACKOFF_MS.length + 1);
+    expect(callsOf(world, 'STS')).toEqual(['AssumeRole']);
+    expect(await revokedSessions(world, 'release-bot')).toEqual([grantId]);
+    expect(eventOf(world, grantId, 'Grant Revoked')?.detail).toMatchObject({ trigger: 'manual' });
+  });
+
   it('the expiry schedule fires: expire-grant revokes the session', async () => {
     const world = await openWorld();
     const grantId = grantIdFor('release-bot', 'scheduled');
@@ -511,5 +532,39 @@ describe('the engine on moto: orphan reconciliation', () => {
     expect(world.eventsOf(lost)).toEqual(['Orphan Credential Found', 'Orphan Credential Found']);
     expect(await userExists(world, `taskbound-${grantIdFor('deploy-bot', 'live')}`)).toBe(true);
     expect(await delivery(world, 'deploy-bot', 'live')).toMatchObject({ status: 'issued' });
+  });
+});
+
+describe('the engine on moto: a brokered secret', () => {
+  it('is readable by the task alone, and rotated after use until the new version is AWSCURRENT', async () => {
+    const world = await openWorld();
+    const grantId = grantIdFor('deploy-bot', 'refund-1');
+    // moto runs no rotation function; this does what one does: a new version, made AWSCURRENT.
+    world.fault('Secrets Manager', {
+      operation: 'RotateSecret',
+      error: () => new Error('unused'),
+      answer: async (input) => {
+        const token = String(input.ClientRequestToken);
+        await world.aws.secrets.send(new PutSecretValueCommand({ SecretId: String(input.SecretId), SecretString: 'sk_live_after', ClientRequestToken: token, VersionStages: ['AWSCURRENT'] }));
+        return { output: { ARN: world.brokeredSecretArn, Name: 'stripe-key', VersionId: token, $metadata: { httpStatusCode: 200 } }, response: { statusCode: 200, headers: {} } };
+      },
+    });
+    await startTask(world, 'deploy-bot', 'refund-1', ['refund']);
+    expect(await decide(world, { grantId, decision: 'approve', approver: 'cfo@example.com', reason: 'refund 42' })).toMatchObject({ outcome: 'counted' });
+    expect(await decide(world, { grantId, decision: 'approve', approver: 'lead@example.com', reason: 'refund 42' })).toMatchObject({ outcome: 'issued' });
+    const { PolicyDocument } = await world.aws.iam.send(new GetUserPolicyCommand({ UserName: `taskbound-${grantId}`, PolicyName: 'taskbound-grant' }));
+    expect(JSON.parse(decodeURIComponent(PolicyDocument ?? ''))).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: world.brokeredSecretArn }],
+    });
+
+    const ended = await endTask(world, 'deploy-bot', 'refund-1');
+
+    expect(ended).toMatchObject({ outcome: 'verified' });
+    expect(callsOf(world, 'Secrets Manager')).toContain('RotateSecret');
+    const { SecretString } = await world.aws.secrets.send(new GetSecretValueCommand({ SecretId: world.brokeredSecretArn }));
+    expect(SecretString).toBe('sk_live_after');
+    expect(world.eventsOf(grantId)).not.toContain('Revocation Failed');
+    expectNoSecretOnTheBus(world, 'sk_live_before', 'sk_live_after');
   });
 });

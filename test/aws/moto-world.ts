@@ -10,7 +10,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { AttachRolePolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { inject, vi } from 'vitest';
@@ -21,7 +21,8 @@ import { loadConfig } from '../../lib/config';
 import { boundaryStatements } from '../../lib/constructs/issued-credential-boundary';
 import { MANAGED_ROLE_TAG, SESSION_TAG_KEYS } from '../../lib/constructs/engine-permissions';
 import { schedulerGroupName } from '../../lib/naming';
-import { TEST_POLICY_YAML, testPolicy } from '../helpers/test-policy';
+import { parsePolicy } from '../../lambdas/domain/policy-file';
+import { TEST_POLICY_YAML } from '../helpers/test-policy';
 import { MOTO_ACCOUNT_ID } from './moto-server';
 import { countCalls, failPutEventsEntries, injectFaults, recordAcceptedEvents, sdkClientsOf, serviceOf, type AcceptedEvent, type ApiCall, type Fault } from './sdk-middleware';
 
@@ -83,6 +84,7 @@ export interface MotoWorld {
   readonly engine: EngineDeps;
   readonly deliveryKeyArn: string;
   readonly boundaryArn: string;
+  readonly brokeredSecretArn: string;
   /** The world's clock at its start plus `ms`, as an ISO string. */
   at(ms: number): string;
   /** Every AWS API call the engine's clients sent, in order (each SDK attempt counts). */
@@ -155,9 +157,15 @@ async function createDeliveryKey(): Promise<string> {
 }
 
 /** What the stateful stack and the deployer create, in moto's unauthenticated window. */
+/** The test policy's brokered secret; moto names its ARN itself, so the policy gets moto's. */
+const BROKERED_SECRET_ARN_IN_POLICY = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf';
+
 async function provision() {
   const setup = operatorClients(undefined);
-  const policy = testPolicy();
+  const brokered = await setup.secrets.send(new CreateSecretCommand({ Name: 'stripe-key', SecretString: 'sk_live_before' }));
+  const brokeredSecretArn = brokered.ARN ?? '';
+  const policyYaml = TEST_POLICY_YAML.replaceAll(BROKERED_SECRET_ARN_IN_POLICY, brokeredSecretArn);
+  const policy = parsePolicy(policyYaml, 'test.policy.yaml');
   await setup.dynamodb.send(new CreateTableCommand(grantTableCreateInput(TABLE_NAME)));
   await setup.events.send(new CreateEventBusCommand({ Name: BUS }));
   await setup.scheduler.send(new CreateScheduleGroupCommand({ Name: SCHEDULER_GROUP }));
@@ -203,7 +211,7 @@ async function provision() {
   });
   const operator = await userWithKey(setup.iam, 'operator', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
   for (const client of Object.values(setup)) client.destroy();
-  return { engine, operator, boundaryArn, deliveryKeyArn };
+  return { engine, operator, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml };
 }
 
 function lambdaContext(name: HandlerName): Context {
@@ -269,6 +277,10 @@ export interface FreshMoto {
   readonly engineKey: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly boundaryArn: string;
   readonly deliveryKeyArn: string;
+  /** The brokered secret `stripe-key` (scope `refund`), as moto named it. */
+  readonly brokeredSecretArn: string;
+  /** The test policy, naming moto's ARN for the brokered secret. */
+  readonly policyYaml: string;
   /** SDK client settings that reach moto as the engine. */
   readonly engineConfig: { readonly region: string; readonly endpoint: string; readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } };
 }
@@ -281,9 +293,9 @@ export interface FreshMoto {
 export async function freshMoto(): Promise<FreshMoto> {
   await motoApi('reset');
   await motoApi('reset-auth', '1000000000');
-  const { engine: engineKey, operator, boundaryArn, deliveryKeyArn } = await provision();
+  const { engine: engineKey, operator, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml } = await provision();
   await motoApi('reset-auth', '0');
-  return { aws: operatorClients(operator), engineKey, boundaryArn, deliveryKeyArn, engineConfig: { region: REGION, endpoint: endpoint(), credentials: engineKey } };
+  return { aws: operatorClients(operator), engineKey, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml, engineConfig: { region: REGION, endpoint: endpoint(), credentials: engineKey } };
 }
 
 let current: { readonly restore: () => void } | undefined;
@@ -291,7 +303,7 @@ let current: { readonly restore: () => void } | undefined;
 /** A fresh world: moto reset and provisioned, a freshly imported composition root, the clock at the start of this minute. */
 export async function openWorld(): Promise<MotoWorld> {
   closeWorld();
-  const { aws, engineKey, boundaryArn, deliveryKeyArn } = await freshMoto();
+  const { aws, engineKey, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml } = await freshMoto();
 
   const environment: Record<string, string | undefined> = {
     AWS_REGION: REGION,
@@ -314,7 +326,7 @@ export async function openWorld(): Promise<MotoWorld> {
     SCHEDULER_ROLE_ARN,
     EXPIRE_FUNCTION_ARN,
     SCHEDULER_DLQ_ARN,
-    TASKBOUND_POLICY: compiledPolicy(TEST_POLICY_YAML, 'test.policy.yaml'),
+    TASKBOUND_POLICY: compiledPolicy(policyYaml, 'test.policy.yaml'),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   };
   for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
@@ -377,6 +389,7 @@ export async function openWorld(): Promise<MotoWorld> {
     engine,
     boundaryArn,
     deliveryKeyArn,
+    brokeredSecretArn,
     at: (ms) => new Date(start.getTime() + ms).toISOString(),
     calls,
     accepted,

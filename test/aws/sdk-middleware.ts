@@ -101,8 +101,8 @@ export interface Fault {
   readonly operation: string;
   readonly error: () => Error;
   times?: number;
-  /** Answer with this instead of failing (a stale read, an eventually consistent accept). */
-  readonly answer?: () => unknown;
+  /** Answer with this instead of failing (a stale read, an eventually consistent accept); gets the command's input. */
+  readonly answer?: (input: Record<string, unknown>) => unknown;
   /** Applies only while this holds. */
   readonly when?: () => boolean;
 }
@@ -115,14 +115,14 @@ let faultLayers = 0;
 
 export function injectFaults(client: SdkClient, faults: Fault[]): void {
   client.middlewareStack.addRelativeTo(
-    ((next: (args: object) => Promise<unknown>, context: { commandName?: string }) => async (args: object) => {
+    ((next: (args: { input?: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: Record<string, unknown> }) => {
       const operation = (context.commandName ?? '').replace(/Command$/, '');
       const fault = faults.find(
         (candidate) => candidate.operation === operation && (candidate.times === undefined || candidate.times > 0) && (candidate.when?.() ?? true),
       );
       if (!fault) return next(args);
       if (fault.times !== undefined) fault.times -= 1;
-      if (fault.answer) return fault.answer();
+      if (fault.answer) return fault.answer(args.input ?? {});
       throw fault.error();
     }) as unknown as Middleware,
     {
