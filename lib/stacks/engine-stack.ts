@@ -25,6 +25,7 @@ import {
   engineRoleArnPattern,
   engineRolePath,
   expireFunctionName,
+  pascal,
   schedulerGroupName,
   schedulerRoleName,
   SLACK_SOURCE,
@@ -234,4 +235,3 @@ export class EngineStack extends Stack {
   }
 }
 
-const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());

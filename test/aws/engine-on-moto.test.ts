@@ -1,5 +1,5 @@
 // AWS emulator tier: whole grant lifecycles through the deployed Lambda handlers and their AWS
-// composition root (handlers/aws-engine.ts), against moto_server in authenticated mode. IAM,
+// composition root (composition/aws-engine.ts), against moto_server in authenticated mode. IAM,
 // STS, Secrets Manager, EventBridge, Scheduler and DynamoDB are moto's; faults moto cannot
 // stage (throttling, IAM's eventual consistency, partial PutEvents failures, STS's packed
 // size) are injected as SDK middleware on the engine's real clients. Assertions read AWS
@@ -15,7 +15,7 @@ import {
   PutSecretValueCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-secrets-manager';
-import { CREATE_AFTER_DELETE_BACKOFF_MS } from '../../lambdas/adapters/aws/secrets-manager-delivery-vault';
+import { CREATE_AFTER_DELETE_BACKOFF } from '../../lambdas/adapters/aws/secrets-manager-delivery-vault';
 import { CreateScheduleCommand, GetScheduleCommand } from '@aws-sdk/client-scheduler';
 import { GetCallerIdentityCommand, PackedPolicyTooLargeException, STSClient } from '@aws-sdk/client-sts';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -26,7 +26,7 @@ import { grantIdFor } from '../../lambdas/domain/ids';
 import type { DeliveryPayload } from '../../lambdas/ports';
 import { decide } from './approvals';
 import { ACCOUNT_ID, BUS, closeWorld, eventBridgeEvent, EXPIRE_FUNCTION_ARN, openWorld, SCHEDULER_DLQ_ARN, SCHEDULER_GROUP, SCHEDULER_ROLE_ARN, TABLE_NAME, type MotoWorld } from './moto-world';
-import { throttling } from './sdk-middleware';
+import { serviceUnavailable, throttling } from './sdk-middleware';
 
 const RELEASE_RUNTIME = `arn:aws:iam::${ACCOUNT_ID}:role/agent-runtime`;
 const MINUTE = 60_000;
@@ -363,6 +363,17 @@ describe('the engine on moto, fault by fault', () => {
     expect(world.eventsOf(grantId)).toEqual(['Grant Requested', 'Grant Issued', 'Revocation Failed', 'Grant Revoked', 'Revocation Verified']);
   });
 
+  it('Secrets Manager answering 503 twice: the SDK retries the write and the delivery completes', async () => {
+    const world = await openWorld();
+    world.fault('Secrets Manager', { operation: 'PutSecretValue', error: serviceUnavailable, times: 2 });
+
+    const started = await startTask(world, 'release-bot', 'flaky', ['repo-read']);
+
+    expect(started).toMatchObject({ outcome: 'issued' });
+    expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'PutSecretValue')).toHaveLength(3);
+    expect(await delivery(world, 'release-bot', 'flaky')).toMatchObject({ status: 'issued' });
+  });
+
   it('EventBridge failing an entry: the entry is sent again and reaches the bus once', async () => {
     const world = await openWorld();
     const grantId = grantIdFor('release-bot', 'bus-fault');
@@ -445,7 +456,7 @@ describe('the engine on moto, fault by fault', () => {
     const started = await startTask(world, 'release-bot', 'reused', ['repo-read']);
 
     expect(started).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/delivery failed/) });
-    expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'CreateSecret').length).toBeGreaterThanOrEqual(CREATE_AFTER_DELETE_BACKOFF_MS.length + 1);
+    expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'CreateSecret').length).toBeGreaterThanOrEqual(CREATE_AFTER_DELETE_BACKOFF.attempts);
     expect(callsOf(world, 'STS')).toEqual(['AssumeRole']);
     expect(await revokedSessions(world, 'release-bot')).toEqual([grantId]);
     expect(eventOf(world, grantId, 'Grant Revoked')?.detail).toMatchObject({ trigger: 'manual' });

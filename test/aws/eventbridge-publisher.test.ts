@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgePublisher, EventPublishError } from '../../lambdas/adapters/aws/eventbridge-publisher';
 import type { OutboundEvent, OutboundType } from '../../lambdas/domain/events';
 import { grantIdFor } from '../../lambdas/domain/ids';
+import { expectJitteredWaits } from '../helpers/backoff';
 import { BUS, freshMoto } from './moto-world';
 import { awsServiceError, failPutEventsEntries, injectFaults, recordAcceptedEvents, type AcceptedEvent } from './sdk-middleware';
 
@@ -61,7 +62,7 @@ describe('EventBridgePublisher on moto', () => {
     await publisher.publish([event('Grant Issued', 'task-1'), event('Grant Revoked', 'task-2'), event('Grant Issued', 'task-3')]);
 
     expect(types()).toEqual([['Grant Issued', 'Grant Revoked', 'Grant Issued'], ['Grant Revoked'], ['Grant Revoked']]);
-    expect(waits).toEqual([50, 100]);
+    expectJitteredWaits(waits, [50, 100]);
     expect(accepted.map((event) => event.detailType).sort()).toEqual(['Grant Issued', 'Grant Issued', 'Grant Revoked']);
   });
 

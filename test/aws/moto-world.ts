@@ -1,4 +1,4 @@
-// Test tier (AWS emulator): the engine's AWS composition root (handlers/aws-engine.ts) over
+// Test tier (AWS emulator): the engine's AWS composition root (composition/aws-engine.ts) over
 // moto_server. Each world resets moto, creates what the stacks create from the definitions
 // the CDK code uses (the table's create input, the bus and schedule group names of
 // lib/config.ts, the boundary of lib/constructs/issued-credential-boundary.ts, agent roles as
@@ -19,7 +19,7 @@ import type { EngineDeps } from '../../lambdas/use-cases/engine-deps';
 import { compiledPolicy } from '../../lib/bundling';
 import { loadConfig } from '../../lib/config';
 import { boundaryStatements } from '../../lib/constructs/issued-credential-boundary';
-import { MANAGED_ROLE_TAG, SESSION_TAG_KEYS } from '../../lib/constructs/engine-permissions';
+import { MANAGED_ROLE_TAG } from '../../lib/constructs/engine-permissions';
 import { schedulerGroupName } from '../../lib/naming';
 import { parsePolicy } from '../../lambdas/domain/policy-file';
 import { TEST_POLICY_YAML } from '../helpers/test-policy';
@@ -342,7 +342,7 @@ export async function openWorld(): Promise<MotoWorld> {
     'ttl-expiry-stream': (await import('../../lambdas/handlers/ttl-expiry-stream')).handler,
     sweep: (await import('../../lambdas/handlers/sweep')).handler,
   } as Record<HandlerName, Handler>;
-  const engine = await (await import('../../lambdas/handlers/aws-engine')).awsEngine();
+  const engine = await (await import('../../lambdas/composition/aws-engine')).awsEngine();
 
   const calls: ApiCall[] = [];
   const inFlight = { count: 0 };

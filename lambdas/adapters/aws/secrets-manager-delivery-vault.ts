@@ -18,7 +18,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { TaskboundError } from '../../domain/errors';
 import type { Delivery, DeliveryPayload, DeliveryVault } from '../../ports';
-import { realSleep, type Sleep } from '../sleep';
+import { notYet, retry, settled, type Backoff } from '../retry';
+import type { Sleep } from '../sleep';
 
 /** Every delivery secret's name starts with this (CONTRACT §5). */
 export const DELIVERY_PREFIX = 'taskbound/';
@@ -47,13 +48,13 @@ const LIST_PAGE_SIZE = 100;
 const MARKED_FOR_DELETION = /marked for deletion|scheduled for deletion|marked deleted/i;
 const PAYLOAD_STATUSES: ReadonlySet<string> = new Set(['pending_approval', 'issued', 'denied']);
 /**
- * Waits before CreateSecret is tried again on a name still scheduled for deletion. A forced
+ * CreateSecret on a name still scheduled for deletion is tried again with backoff. A forced
  * delete finishes in the background "after a short delay", and AWS asks callers that create
  * the same name again to "use appropriate back off and retry logic" (DeleteSecret,
- * ForceDeleteWithoutRecovery). About 8 s in all; a name an operator scheduled for deletion
- * with a recovery window stays refused, and the delivery fails.
+ * ForceDeleteWithoutRecovery). Six attempts, at most about 8 s of waiting; a name an operator
+ * scheduled for deletion with a recovery window stays refused, and the delivery fails.
  */
-export const CREATE_AFTER_DELETE_BACKOFF_MS = [250, 500, 1000, 2000, 4000] as const;
+export const CREATE_AFTER_DELETE_BACKOFF: Backoff = { attempts: 6, baseDelayMs: 250, maxDelayMs: 4000 };
 
 export interface SecretsManagerDeliveryVaultOptions {
   /** The stack's KMS key (ARN); Secrets Manager's AWS managed key when absent. */
@@ -224,7 +225,7 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
     } while (nextToken);
   }
 
-  /** CreateSecret, backing off while the name is still scheduled for deletion (see CREATE_AFTER_DELETE_BACKOFF_MS). */
+  /** CreateSecret, backing off while the name is still scheduled for deletion (see CREATE_AFTER_DELETE_BACKOFF). */
   private async createSecret(delivery: Delivery, tags: Tag[]): Promise<void> {
     const command = new CreateSecretCommand({
       Name: delivery.name,
@@ -232,17 +233,21 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
       ...(this.options.kmsKeyArn ? { KmsKeyId: this.options.kmsKeyArn } : {}),
       Tags: tags,
     });
-    for (const backoff of [...CREATE_AFTER_DELETE_BACKOFF_MS, undefined]) {
-      try {
-        await this.client.send(command);
-        return;
-      } catch (error) {
-        if (!markedForDeletion(error)) throw error;
-        if (backoff === undefined) {
-          throw new DeliveryVaultError(`delivery secret ${delivery.name} is scheduled for deletion; it cannot be delivered to until it is gone`, { cause: error });
+    const created = await retry(
+      CREATE_AFTER_DELETE_BACKOFF,
+      async () => {
+        try {
+          await this.client.send(command);
+          return settled(true);
+        } catch (error) {
+          if (!markedForDeletion(error)) throw error;
+          return notYet(error);
         }
-        await (this.options.sleep ?? realSleep)(backoff);
-      }
+      },
+      this.options.sleep ? { sleep: this.options.sleep } : {},
+    );
+    if (!created.settled) {
+      throw new DeliveryVaultError(`delivery secret ${delivery.name} is scheduled for deletion; it cannot be delivered to until it is gone`, { cause: created.last });
     }
   }
 
