@@ -301,6 +301,21 @@ describe('the engine on moto: other revocation triggers', () => {
   });
 });
 
+describe('the engine on moto: the concurrency cap', () => {
+  it('five simultaneous Task Started for an agent capped at two issue two credentials and deny three, saying why', async () => {
+    const world = await openWorld();
+    const tasks = ['a', 'b', 'c', 'd', 'e'].map((letter) => `race-${letter}`);
+
+    const results = await Promise.all(tasks.map((taskId) => startTask(world, 'release-bot', taskId, ['repo-read'])));
+
+    expect(results.filter((result) => result.outcome === 'issued')).toHaveLength(2);
+    const denied = results.filter((result) => result.outcome === 'denied');
+    expect(denied).toHaveLength(3);
+    for (const refusal of denied) expect(refusal.reason).toBe('agent "release-bot" already holds 2 live grants (maximum 2)');
+    expect(callsOf(world, 'STS').filter((name) => name === 'AssumeRole')).toHaveLength(2);
+  });
+});
+
 describe('the engine on moto: approvals', () => {
   it('a deploy grant waits for its approver; the pending delivery is found by CreateSecret (ResourceExistsException), re-tagged and written again', async () => {
     const world = await openWorld();
