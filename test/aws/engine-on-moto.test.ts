@@ -581,7 +581,7 @@ describe('the engine on moto: a brokered secret', () => {
     const { PolicyDocument } = await world.aws.iam.send(new GetUserPolicyCommand({ UserName: `taskbound-${grantId}`, PolicyName: 'taskbound-grant' }));
     expect(JSON.parse(decodeURIComponent(PolicyDocument ?? ''))).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: world.brokeredSecretArn }],
+      Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [world.brokeredSecretArn, `${world.brokeredSecretArn}-??????`] }],
     });
 
     const ended = await endTask(world, 'deploy-bot', 'refund-1');

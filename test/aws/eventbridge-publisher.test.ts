@@ -107,4 +107,17 @@ describe('EventBridgePublisher on moto', () => {
     await publisher.publish([event('Revocation Failed', 'task-1', { secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key' })]);
     expect(accepted).toHaveLength(1);
   });
+
+  it('publishes access key ids, grant ids, policy hashes and hex digests: identifiers, not secrets', async () => {
+    await publisher.publish([
+      event('Grant Issued', 'task-1', {
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+        sessionKeyId: 'ASIAIOSFODNN7EXAMPLE',
+        policyVersion: `sha256:${'0123456789abcdef'.repeat(4)}`,
+        commit: 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3',
+        reason: 'reported leaked by scanner (evidence given, 62 characters, not recorded)',
+      }),
+    ]);
+    expect(accepted).toHaveLength(1);
+  });
 });

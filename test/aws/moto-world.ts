@@ -32,7 +32,7 @@ const CONFIG = loadConfig({});
 export const BUS = CONFIG.busName;
 export const SCHEDULER_GROUP = schedulerGroupName(CONFIG);
 export const ROLE_PREFIX = CONFIG.agentRolePrefix;
-export const ENGINE_ROLE_PATTERN = `arn:aws:iam::${ACCOUNT_ID}:role/${CONFIG.instanceName}-engine/*`;
+export const ENGINE_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/${CONFIG.instanceName}-engine/${CONFIG.instanceName}-task-started-${REGION}`;
 export const EXPIRE_FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${CONFIG.instanceName}-expire-grant`;
 export const SCHEDULER_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/${CONFIG.instanceName}-scheduler-${REGION}`;
 export const SCHEDULER_DLQ_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${CONFIG.instanceName}-expiry-dlq`;
@@ -171,7 +171,7 @@ async function provision() {
   await setup.scheduler.send(new CreateScheduleGroupCommand({ Name: SCHEDULER_GROUP }));
   const deliveryKeyArn = await createDeliveryKey();
   const boundary = await setup.iam.send(
-    new CreatePolicyCommand({ PolicyName: `${CONFIG.instanceName}-issued-credentials`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: boundaryStatements(policy) }) }),
+    new CreatePolicyCommand({ PolicyName: `${CONFIG.instanceName}-issued-credentials`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: boundaryStatements(policy, `arn:aws:iam::${ACCOUNT_ID}:role/${ROLE_PREFIX}*`) }) }),
   );
   const boundaryArn = boundary.Policy?.Arn ?? '';
   // docs/deploy.md trusts the account root with a condition on the engine's role path; moto
@@ -321,7 +321,7 @@ export async function openWorld(): Promise<MotoWorld> {
     AGENT_ROLE_PREFIX: ROLE_PREFIX,
     PERMISSIONS_BOUNDARY_ARN: boundaryArn,
     DELIVERY_KMS_KEY_ARN: deliveryKeyArn,
-    ENGINE_ROLE_ARN_PATTERN: ENGINE_ROLE_PATTERN,
+    ENGINE_ROLE_ARNS: ENGINE_ROLE_ARN,
     SCHEDULER_GROUP,
     SCHEDULER_ROLE_ARN,
     EXPIRE_FUNCTION_ARN,

@@ -53,6 +53,28 @@ describe('EventBridgePublisher', () => {
     expect(sends).toBe(0);
   });
 
+  it.each([['botToken'], ['privateKey'], ['apiKey'], ['client_secret']])('refuses a field named %s too', async (field) => {
+    await expect(publisher.publish([event('Grant Issued', 'task-1', { [field]: 'x' })])).rejects.toThrow(`detail.${field} is named like secret material`);
+    expect(sends).toBe(0);
+  });
+
+  it.each([
+    ['an AWS secret access key', `the key is ${SECRET_ACCESS_KEY} here`],
+    ['a session token or other long encoded secret', `FwoGZXIvYXdzE${'A1b2C3d4'.repeat(20)}==`],
+    ['a private key', '-----BEGIN RSA PRIVATE KEY-----\nMIIEow...'],
+    ['a Slack token', 'token xoxb-1234567890-abcdefghij'],
+    ['a Slack webhook URL', 'https://hooks.slack.com/services/T000/B000/XXXX'],
+    ['a bearer token', 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload'],
+    ['a GitHub token', `ghp_${'a1B2'.repeat(9)}`],
+  ])('refuses a value that looks like %s, whatever its field is called, without quoting it', async (kind, value) => {
+    const error = (await publisher.publish([event('Grant Revoked', 'task-1', { reason: value })]).catch((caught: unknown) => caught)) as Error;
+
+    expect(error).toBeInstanceOf(SecretInEventError);
+    expect(error.message).toBe(`refusing to publish Grant Revoked: detail.reason holds what looks like ${kind}`);
+    expect(error.message).not.toContain(value);
+    expect(sends).toBe(0);
+  });
+
   it('finds a secret field inside a list', async () => {
     const leaky = event('Orphan Credential Found', 'task-1', { found: [{ sessionToken: 'x' }] });
     await expect(publisher.publish([leaky])).rejects.toThrow('detail.found[0].sessionToken');
