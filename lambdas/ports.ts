@@ -44,10 +44,29 @@ export interface GrantStore {
   listGrants(options?: { readonly state?: GrantState; readonly since?: Date; readonly limit?: number }): Promise<readonly Grant[]>;
   findByCredentialId(credentialId: string): Promise<Grant | undefined>;
   countLiveGrants(agentId: string): Promise<number>;
+  /**
+   * The concurrency cap, as a conditional write: takes one of the agent's `max` slots for
+   * the grant (or returns the one it holds already). Concurrent callers can never take more
+   * than `max` between them. A grant gives its slot back when `update` moves it out of the
+   * live states; the sweep frees slots whose holder is no longer live (`slotHolders`).
+   */
+  reserveSlot(agentId: string, grantId: string, max: number, at: string): Promise<SlotReservation>;
+  /** Frees the grant's slot, if it holds one; a slot taken over by another grant is left alone. */
+  releaseSlot(agentId: string, grantId: string, slot?: number): Promise<void>;
+  /** The agent's taken slots, for the sweep's reconciliation. */
+  slotHolders(agentId: string): Promise<readonly SlotHolder[]>;
   getAgent(agentId: string): Promise<AgentRecord>;
   putAgent(agent: AgentRecord): Promise<void>;
   /** Keeps an event that named no agent and task: the dead-letter entry of CONTRACT §1. */
   recordRejectedEvent(entry: RejectedEvent): Promise<void>;
+}
+
+export type SlotReservation = { readonly reserved: true; readonly slot: number } | { readonly reserved: false; readonly held: number };
+
+export interface SlotHolder {
+  readonly slot: number;
+  readonly grantId: string;
+  readonly reservedAt: string;
 }
 
 export interface RejectedEvent {

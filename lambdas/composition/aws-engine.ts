@@ -13,6 +13,8 @@ import type { EngineDeps } from '../use-cases/engine-deps';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
 import { StsSessionIssuer } from '../adapters/aws/sts-session-issuer';
+import { RoleInlinePolicyBudget } from '../adapters/aws/role-inline-policy-budget';
+import { REVOKED_SESSIONS_POLICY_NAME } from '../adapters/aws/revoked-sessions-policy';
 import { IamAccessKeyIssuer } from '../adapters/aws/iam-access-key-issuer';
 import { StsCredentialProbe } from '../adapters/aws/sts-credential-probe';
 import { SecretsManagerCanaryProbe } from '../adapters/aws/canary-probe';
@@ -40,6 +42,8 @@ const environmentSchema = z.object({
   ACCOUNT_ID: z.string().regex(/^\d{12}$/),
   AGENT_ROLE_PREFIX: z.string().min(1).default('taskbound-agent-'),
   AGENT_ROLE_MAX_SESSION_SECONDS: z.coerce.number().int().min(900).max(43_200).default(3600),
+  /** Characters the revoked-sessions deny may use per agent role; measured from each role's other inline policies when unset. */
+  AGENT_ROLE_DENY_BUDGET_CHARS: z.coerce.number().int().min(500).max(10_240).optional(),
   PERMISSIONS_BOUNDARY_ARN: z.string().startsWith('arn:'),
   DELIVERY_KMS_KEY_ARN: z.string().startsWith('arn:').optional(),
   /** The engine roles' exact ARNs, comma-separated: the only principals besides the runtime a delivery admits. */
@@ -91,6 +95,7 @@ function buildEngine(): EngineDeps {
   const canaryArnPattern = `arn:aws:secretsmanager:${region}:${env.ACCOUNT_ID}:secret:${env.CANARY_SECRET_NAME}-??????`;
   const canary = { secretArnPattern: canaryArnPattern, probe: new SecretsManagerCanaryProbe({ region, canarySecretId: env.CANARY_SECRET_NAME }) };
   const secrets = new SecretsManagerClient({ region });
+  const roleBudgets = new RoleInlinePolicyBudget(iam, clock, REVOKED_SESSIONS_POLICY_NAME);
   return {
     policy: bundledPolicy(),
     clock,
@@ -110,6 +115,7 @@ function buildEngine(): EngineDeps {
         rolePrefix: env.AGENT_ROLE_PREFIX,
         roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
         canary,
+        revocationPolicyMaxChars: env.AGENT_ROLE_DENY_BUDGET_CHARS ?? ((roleName) => roleBudgets.of(roleName)),
       }),
       'aws-iam-access-key': new IamAccessKeyIssuer({ iam, clock, permissionsBoundaryArn: env.PERMISSIONS_BOUNDARY_ARN, probe }),
     },

@@ -22,7 +22,11 @@ export interface TaskRequest {
 
 export interface AgentStanding {
   readonly suspended: boolean;
-  readonly liveGrants: number;
+  /**
+   * Live grants, when the caller counted them. Start-task does not: a count read before the
+   * write races with concurrent starts, so it takes a slot instead (GrantStore.reserveSlot).
+   */
+  readonly liveGrants?: number;
 }
 
 export interface Entitlement {
@@ -78,8 +82,8 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
   if (ttlSeconds > agent.maxTtlSeconds) {
     return deny(`ttlSeconds ${ttlSeconds} is above agent "${request.agentId}" maximum of ${agent.maxTtlSeconds}`, agent);
   }
-  if (standing.liveGrants >= agent.maxConcurrentGrants) {
-    return deny(`agent "${request.agentId}" already holds ${standing.liveGrants} live grants (maximum ${agent.maxConcurrentGrants})`, agent);
+  if (standing.liveGrants !== undefined && standing.liveGrants >= agent.maxConcurrentGrants) {
+    return deny(concurrencyCapReason(request.agentId, standing.liveGrants, agent.maxConcurrentGrants), agent);
   }
 
   const approval = approvalNeeded(policy, [...actionClasses], privilegedClasses, [agent.owner, request.requestedBy]);
@@ -126,4 +130,9 @@ function approvalNeeded(policy: Policy, classes: readonly ActionClass[], privile
     eligible = eligible ? eligible.filter((person) => rule.approverGroup.includes(person)) : [...new Set(rule.approverGroup)];
   }
   return { required, eligible: (eligible ?? []).filter((person) => !excluded.includes(person)) };
+}
+
+/** Why a request is refused when the agent's concurrency slots are all taken. */
+export function concurrencyCapReason(agentId: string, held: number, max: number): string {
+  return `agent "${agentId}" already holds ${held} live grants (maximum ${max})`;
 }

@@ -1,8 +1,8 @@
 // Use case: `Task Started` → decide against the policy → issue, hold for approval, or deny.
 // The grant record is written before any credential exists, so none can exist unrecorded.
-import { ENGINE_ACTOR, note, openGrant, transition, type Grant } from '../domain/grant';
+import { ENGINE_ACTOR, LIVE_STATES, note, openGrant, transition, type Grant } from '../domain/grant';
 import { deliverySecretName, grantIdFor } from '../domain/ids';
-import { evaluateTaskRequest, type RequestDecision } from '../domain/evaluate';
+import { concurrencyCapReason, evaluateTaskRequest, type RequestDecision } from '../domain/evaluate';
 import type { OutboundEvent, TaskStarted } from '../domain/events';
 import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
@@ -16,11 +16,9 @@ export type StartTaskResult =
 export async function startTask(deps: EngineDeps, request: TaskStarted): Promise<StartTaskResult> {
   const grantId = grantIdFor(request.agentId, request.taskId);
   const registered = deps.policy.agents[request.agentId];
-  const [standing, liveGrants] = registered
-    ? await Promise.all([deps.store.getAgent(request.agentId), deps.store.countLiveGrants(request.agentId)])
-    : [undefined, 0];
-  const decision = evaluateTaskRequest(deps.policy, request, { suspended: standing?.suspended ?? false, liveGrants });
+  const standing = registered ? await deps.store.getAgent(request.agentId) : undefined;
   const now = deps.clock.now().toISOString();
+  const decision = await holdConcurrencySlot(deps, request.agentId, grantId, evaluateTaskRequest(deps.policy, request, { suspended: standing?.suspended ?? false }), now);
   const opened = openGrant({
     grantId,
     taskId: request.taskId,
@@ -37,7 +35,11 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
   });
   const decided = applyDecision(opened, decision, now, deps.policy.approvalTimeoutSeconds);
   const created = await deps.store.create(decided);
-  if (!created.created) return handleExisting(deps, created.existing, request, now);
+  if (!created.created) {
+    // A duplicate of a finished grant took a fresh slot above: give it back.
+    if (decision.outcome !== 'denied' && !LIVE_STATES.includes(created.existing.state)) await deps.store.releaseSlot(request.agentId, grantId);
+    return handleExisting(deps, created.existing, request, now);
+  }
 
   const requested = outbound('Grant Requested', { ...created.grant, state: 'requested', reason: undefined }, now);
   if (decision.outcome === 'denied') {
@@ -70,8 +72,23 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
   return issued.outcome === 'failed' ? { ...issued, reason: issued.reason } : issued;
 }
 
+/**
+ * The concurrency cap: a request the policy allows takes one of the agent's slots by a
+ * conditional write before its grant is written, so simultaneous starts cannot all pass a
+ * count read a moment earlier. No free slot: denied, saying how many the agent holds.
+ */
+type HeldDecision = RequestDecision & { readonly concurrencySlot?: number };
+
+async function holdConcurrencySlot(deps: EngineDeps, agentId: string, grantId: string, decision: RequestDecision, now: string): Promise<HeldDecision> {
+  if (decision.outcome === 'denied') return decision;
+  const { agent } = decision;
+  const slot = await deps.store.reserveSlot(agentId, grantId, agent.maxConcurrentGrants, now);
+  if (!slot.reserved) return { outcome: 'denied', reason: concurrencyCapReason(agentId, slot.held, agent.maxConcurrentGrants), agent };
+  return { ...decision, concurrencySlot: slot.slot };
+}
+
 /** Records the policy's decision on the freshly opened grant: one write for both. */
-function applyDecision(grant: Grant, decision: RequestDecision, now: string, approvalTimeoutSeconds: number): Grant {
+function applyDecision(grant: Grant, decision: HeldDecision, now: string, approvalTimeoutSeconds: number): Grant {
   if (decision.outcome === 'denied') {
     return transition(grant, {
       to: 'denied',
@@ -90,6 +107,7 @@ function applyDecision(grant: Grant, decision: RequestDecision, now: string, app
     eligibleApprovers: decision.eligibleApprovers,
     brokeredSecrets: decision.brokeredSecrets,
     deliverySecret: deliverySecretName(grant.agentId, grant.taskId),
+    concurrencySlot: decision.concurrencySlot,
   };
   if (decision.outcome === 'needs-approval') {
     return transition(grant, {

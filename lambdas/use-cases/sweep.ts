@@ -7,6 +7,7 @@ import { outbound } from './outbound';
 import { revokeGrant, revokeTargetOf, verifyRevocation } from './revoke-grant';
 import { closeAsFailed } from './issue-grant';
 import { checkUseAfterRevocation } from './check-use-after-revocation';
+import { releaseStaleSlots } from './release-stale-slots';
 
 export interface SweepReport {
   readonly dueGrants: number;
@@ -18,6 +19,8 @@ export interface SweepReport {
   readonly usedAfterRevocation: number;
   readonly retried: number;
   readonly closed: number;
+  /** Concurrency slots freed because their holder was no longer live. */
+  readonly slotsReleased: number;
   readonly errors: number;
 }
 
@@ -34,7 +37,12 @@ export async function sweepDueGrants(deps: EngineDeps, limit = 1000): Promise<Sw
     const actions = await Promise.all(batch.map((grant) => sweepOne(deps, grant)));
     for (const action of actions) counts[action === 'error' ? 'errors' : action]++;
   }
-  return { dueGrants: page.grants.length, itemsRead: page.itemsRead, ...counts };
+  const slotsReleased = await releaseStaleSlots(deps).catch((error: unknown) => {
+    (deps.logger ?? silentLogger).error('sweep could not reconcile concurrency slots', { error: errorCode(error) });
+    counts.errors++;
+    return 0;
+  });
+  return { dueGrants: page.grants.length, itemsRead: page.itemsRead, ...counts, slotsReleased };
 }
 
 async function sweepOne(deps: EngineDeps, grant: Grant): Promise<Action | 'error'> {

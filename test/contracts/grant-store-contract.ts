@@ -110,6 +110,36 @@ export function grantStoreContract(name: string, makeStore: () => Promise<GrantS
       expect((await store.get(grant.grantId))?.scopes).toEqual(['repo-read']);
     });
 
+    it('gives at most `max` grants of an agent a concurrency slot, the same one again to a grant that holds one', async () => {
+      const at = '2026-11-28T12:00:00.000Z';
+      const first = await store.reserveSlot('release-bot', 'g-one', 2, at);
+      const again = await store.reserveSlot('release-bot', 'g-one', 2, at);
+      const second = await store.reserveSlot('release-bot', 'g-two', 2, at);
+      const third = await store.reserveSlot('release-bot', 'g-three', 2, at);
+      const elsewhere = await store.reserveSlot('deploy-bot', 'g-four', 2, at);
+
+      expect(first).toMatchObject({ reserved: true });
+      expect(again).toEqual(first);
+      expect(second).toMatchObject({ reserved: true });
+      expect(second).not.toEqual(first);
+      expect(third).toEqual({ reserved: false, held: 2 });
+      expect(elsewhere).toEqual({ reserved: true, slot: expect.any(Number) });
+      expect((await store.slotHolders('release-bot')).map((holder) => holder.grantId).sort()).toEqual(['g-one', 'g-two']);
+    });
+
+    it('frees a slot when its grant leaves the live states, and only its own grant\'s slot on release', async () => {
+      const requested = requestedGrant({ taskId: 'contract-slot' });
+      const slot = await store.reserveSlot(requested.agentId, requested.grantId, 1, requested.createdAt);
+      await store.create({ ...requested, concurrencySlot: slot.reserved ? slot.slot : undefined });
+      await store.releaseSlot(requested.agentId, 'g-someone-else');
+      expect(await store.slotHolders(requested.agentId)).toHaveLength(1);
+
+      const stored = await store.get(requested.grantId);
+      await store.update(stored!, advance(stored!, 'denied'));
+
+      expect(await store.slotHolders(requested.agentId)).toEqual([]);
+    });
+
     it('records a refused event without failing', async () => {
       await expect(
         store.recordRejectedEvent({

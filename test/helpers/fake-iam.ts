@@ -390,8 +390,12 @@ export class FakeIam {
     return {};
   }
 
+  /**
+   * Only for a key that exists. AWS documents nothing for a deleted key, and an independent
+   * emulator (moto) answers NoSuchEntity, so a deleted key's use is not answered here either.
+   */
   private accessKeyLastUsed(accessKeyId: string | undefined) {
-    const known = [...this.users.values()].some((user) => accessKeyId !== undefined && user.keys.has(accessKeyId)) || this.deletedKeys.has(accessKeyId ?? '');
+    const known = [...this.users.values()].some((user) => accessKeyId !== undefined && user.keys.has(accessKeyId));
     if (!known) throw awsError(NoSuchEntityException, 'NoSuchEntity', 404, `The Access Key with id ${accessKeyId} cannot be found.`);
     const used = this.lastUsed.get(accessKeyId ?? '');
     return {

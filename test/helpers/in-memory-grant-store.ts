@@ -3,7 +3,7 @@
 // newest-first listings, and copies in and out so no caller can mutate what is stored.
 import { dueAtOf, DEFAULT_DUE_TIMING, type DueTiming } from '../../lambdas/domain/due';
 import { LIVE_STATES, type Grant, type GrantState } from '../../lambdas/domain/grant';
-import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, WriteOutcome } from '../../lambdas/ports';
+import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, SlotHolder, SlotReservation, WriteOutcome } from '../../lambdas/ports';
 
 const copy = <T>(value: T): T => structuredClone(value);
 const newestFirst = (a: Grant, b: Grant) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
@@ -11,6 +11,8 @@ const newestFirst = (a: Grant, b: Grant) => (a.createdAt < b.createdAt ? 1 : a.c
 export class InMemoryGrantStore implements GrantStore {
   private readonly grants = new Map<string, Grant>();
   private readonly agents = new Map<string, AgentRecord>();
+  /** `<agentId>#<slot>` → its holder, as the DynamoDB adapter's slot items. */
+  private readonly slots = new Map<string, SlotHolder & { readonly agentId: string }>();
   readonly rejected: RejectedEvent[] = [];
 
   constructor(private readonly timing: DueTiming = DEFAULT_DUE_TIMING) {}
@@ -48,7 +50,29 @@ export class InMemoryGrantStore implements GrantStore {
     const stored = this.grants.get(previous.grantId);
     if (!stored || stored.version !== previous.version) return stored ? { ok: false, current: copy(stored) } : { ok: false };
     this.grants.set(next.grantId, copy(next));
+    if (LIVE_STATES.includes(previous.state) && !LIVE_STATES.includes(next.state)) await this.releaseSlot(next.agentId, next.grantId, next.concurrencySlot);
     return { ok: true, grant: copy(next) };
+  }
+
+  async reserveSlot(agentId: string, grantId: string, max: number, at: string): Promise<SlotReservation> {
+    const holders = await this.slotHolders(agentId);
+    const own = holders.find((holder) => holder.grantId === grantId);
+    if (own) return { reserved: true, slot: own.slot };
+    const taken = new Set(holders.map((holder) => holder.slot));
+    const slot = Array.from({ length: max }, (_, index) => index).find((index) => !taken.has(index));
+    if (slot === undefined) return { reserved: false, held: holders.length };
+    this.slots.set(`${agentId}#${slot}`, { agentId, slot, grantId, reservedAt: at });
+    return { reserved: true, slot };
+  }
+
+  async releaseSlot(agentId: string, grantId: string, slot?: number): Promise<void> {
+    for (const [key, holder] of this.slots) {
+      if (holder.agentId === agentId && holder.grantId === grantId && (slot === undefined || holder.slot === slot)) this.slots.delete(key);
+    }
+  }
+
+  async slotHolders(agentId: string): Promise<readonly SlotHolder[]> {
+    return [...this.slots.values()].filter((holder) => holder.agentId === agentId).map(({ slot, grantId, reservedAt }) => ({ slot, grantId, reservedAt }));
   }
 
   async dueGrants(now: Date, limit = 100): Promise<DueGrantsPage> {

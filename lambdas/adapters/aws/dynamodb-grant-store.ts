@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   GetCommand,
   paginateQuery,
   paginateScan,
@@ -18,8 +19,8 @@ import { dueAtOf, DEFAULT_DUE_TIMING, type DueTiming } from '../../domain/due';
 import { ConcurrentUpdateError } from '../../domain/errors';
 import { FINAL_STATES, LIVE_STATES, type Grant, type GrantState } from '../../domain/grant';
 import { shardOf } from '../../domain/ids';
-import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, WriteOutcome } from '../../ports';
-import { AGENT_INDEX, agentKey, CREDENTIAL_INDEX, DUE_INDEX, DUE_SHARDS, GRANT_TABLE, grantKey } from './grant-table';
+import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, SlotHolder, SlotReservation, WriteOutcome } from '../../ports';
+import { AGENT_INDEX, agentKey, CREDENTIAL_INDEX, DUE_INDEX, DUE_SHARDS, GRANT_TABLE, grantKey, SLOT_PREFIX, slotKey } from './grant-table';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -62,6 +63,12 @@ function withoutStoreAttributes(item: Item): Item {
   for (const name of STORE_ATTRIBUTES) delete fields[name];
   return fields;
 }
+
+/**
+ * Tries at reserving a slot. Each lost race means another grant took a slot, so with `max`
+ * slots at most `max` losses can happen before the slots are seen full; the rest is margin.
+ */
+const EXTRA_SLOT_ATTEMPTS = 3;
 
 const isConditionalCheckFailed = (error: unknown): error is ConditionalCheckFailedException =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
@@ -126,12 +133,83 @@ export class DynamoDbGrantStore implements GrantStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { ok: true, grant: withoutStoreAttributes(item) as Grant };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const current = await this.storedAfterConflict(error, previous.grantId);
       return current ? { ok: false, current } : { ok: false };
     }
+    // Leaving the live states gives the concurrency slot back. The grant's write is what
+    // counts: if the release fails (or the process dies here), the sweep frees the slot of a
+    // holder that is no longer live, so the failure is not passed to a caller whose write succeeded.
+    if (LIVE_STATES.includes(previous.state) && !LIVE_STATES.includes(next.state)) {
+      await this.releaseSlot(next.agentId, next.grantId, next.concurrencySlot).catch(() => undefined);
+    }
+    return { ok: true, grant: withoutStoreAttributes(item) as Grant };
+  }
+
+  /**
+   * One consistent Query of the agent's slot items, then one PutItem on a free slot number
+   * below `max`, conditioned on the slot not existing. Two callers that pick the same number
+   * cannot both win, so at most `max` grants hold slots; the loser looks again. No
+   * transaction is needed (dynalite, the local engine's store, has none).
+   */
+  async reserveSlot(agentId: string, grantId: string, max: number, at: string): Promise<SlotReservation> {
+    for (let attempt = 0; attempt < max + EXTRA_SLOT_ATTEMPTS; attempt++) {
+      const holders = await this.slotHolders(agentId);
+      const own = holders.find((holder) => holder.grantId === grantId);
+      if (own) return { reserved: true, slot: own.slot };
+      const taken = new Set(holders.map((holder) => holder.slot));
+      const free = Array.from({ length: max }, (_, slot) => slot).filter((slot) => !taken.has(slot));
+      if (free.length === 0) return { reserved: false, held: holders.length };
+      // A random free slot, so concurrent starts mostly pick different ones.
+      const slot = free[Math.floor(Math.random() * free.length)] as number;
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...slotKey(agentId, slot), holder: grantId, reservedAt: at },
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey },
+          }),
+        );
+        return { reserved: true, slot };
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+    }
+    throw new ConcurrentUpdateError(`agent ${agentId}: lost every race for a concurrency slot; the event is retried`);
+  }
+
+  /** One conditional DeleteItem when the slot is known, else a Query first. */
+  async releaseSlot(agentId: string, grantId: string, slot?: number): Promise<void> {
+    const slots = slot !== undefined ? [slot] : (await this.slotHolders(agentId)).filter((holder) => holder.grantId === grantId).map((holder) => holder.slot);
+    for (const number of slots) {
+      try {
+        await this.client.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: slotKey(agentId, number),
+            ConditionExpression: '#holder = :grantId',
+            ExpressionAttributeNames: { '#holder': 'holder' },
+            ExpressionAttributeValues: { ':grantId': grantId },
+          }),
+        );
+      } catch (error) {
+        // Freed already, or since taken by another grant: not ours to delete.
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+    }
+  }
+
+  /** One strongly consistent Query of the agent's slot items. */
+  async slotHolders(agentId: string): Promise<readonly SlotHolder[]> {
+    const { items } = await this.query({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :slot)',
+      ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey, '#sk': GRANT_TABLE.sortKey },
+      ExpressionAttributeValues: { ':pk': agentKey(agentId).pk, ':slot': SLOT_PREFIX },
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({ slot: Number(String(item[GRANT_TABLE.sortKey]).slice(SLOT_PREFIX.length)), grantId: String(item.holder), reservedAt: String(item.reservedAt) }));
   }
 
   /**

@@ -6,6 +6,7 @@
 //   expiry marker  pk GRANT#<grantId>   sk EXPIRY   ttl = the grant's expiry (TTL-delete stream backstop)
 //   slack approval pk GRANT#<grantId>   sk SLACK#APPROVAL  (where its approval request was posted; 7-day ttl)
 //   agent          pk AGENT#<agentId>   sk AGENT    (suspension)
+//   slot           pk AGENT#<agentId>   sk SLOT#<n> holder = the live grant holding it (the concurrency cap)
 //   refused event  pk REJECTED#<day>    sk <at>#<eventId>
 export const GRANT_TABLE = {
   partitionKey: 'pk',
@@ -31,3 +32,6 @@ export const DUE_SHARDS = 16;
 export const grantKey = (grantId: string) => ({ pk: `GRANT#${grantId}`, sk: 'GRANT' });
 export const expiryMarkerKey = (grantId: string) => ({ pk: `GRANT#${grantId}`, sk: 'EXPIRY' });
 export const agentKey = (agentId: string) => ({ pk: `AGENT#${agentId}`, sk: 'AGENT' });
+/** One of an agent's `maxConcurrentGrants` slots: a live grant holds one, taken by a conditional put. */
+export const slotKey = (agentId: string, slot: number) => ({ pk: `AGENT#${agentId}`, sk: `${SLOT_PREFIX}${slot}` });
+export const SLOT_PREFIX = 'SLOT#';

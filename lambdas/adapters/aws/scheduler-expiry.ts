@@ -14,6 +14,12 @@ const PRECISION_MS = 60_000;
 /** A one-time schedule must lie ahead of the request; an expiry already past fires this soon. */
 const MIN_LEAD_MS = 30_000;
 const SCHEDULE_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
+/**
+ * Scheduler answers ResourceNotFoundException both for a schedule that is gone and for a
+ * group that does not exist ("Schedule group <name> does not exist."). Only the first means
+ * the expiry is cancelled; a missing group is a broken deployment and must fail.
+ */
+const GROUP_MISSING = /schedule group/i;
 
 export interface EventBridgeSchedulerExpiryOptions {
   /** The schedule group holding every expiry schedule. */
@@ -92,12 +98,15 @@ export class EventBridgeSchedulerExpiry implements ExpiryScheduler {
     }
   }
 
-  /** SDK calls: 1. A schedule already gone (it ran, or never existed) counts as cancelled. */
+  /**
+   * SDK calls: 1. A schedule already gone (it ran, or never existed) counts as cancelled;
+   * a schedule group that does not exist is an error.
+   */
   async cancelExpiry(grantId: string): Promise<void> {
     try {
       await this.client.send(new DeleteScheduleCommand({ Name: expiryScheduleName(grantId), GroupName: this.options.groupName }));
     } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
+      if (!(error instanceof ResourceNotFoundException) || GROUP_MISSING.test(error.message)) throw error;
     }
   }
 }

@@ -18,6 +18,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { TaskboundError } from '../../domain/errors';
 import type { Delivery, DeliveryPayload, DeliveryVault } from '../../ports';
+import { notYet, retry, settled, type Backoff } from '../retry';
+import type { Sleep } from '../sleep';
 
 /** Every delivery secret's name starts with this (CONTRACT §5). */
 export const DELIVERY_PREFIX = 'taskbound/';
@@ -57,6 +59,14 @@ const LIST_PAGE_SIZE = 100;
 /** How AWS words an operation refused because the secret is scheduled for deletion. */
 const MARKED_FOR_DELETION = /marked for deletion|scheduled for deletion|marked deleted/i;
 const PAYLOAD_STATUSES: ReadonlySet<string> = new Set(['pending_approval', 'issued', 'denied']);
+/**
+ * CreateSecret on a name still scheduled for deletion is tried again with backoff. A forced
+ * delete finishes in the background "after a short delay", and AWS asks callers that create
+ * the same name again to "use appropriate back off and retry logic" (DeleteSecret,
+ * ForceDeleteWithoutRecovery). Six attempts, at most about 8 s of waiting; a name an operator
+ * scheduled for deletion with a recovery window stays refused, and the delivery fails.
+ */
+export const CREATE_AFTER_DELETE_BACKOFF: Backoff = { attempts: 6, baseDelayMs: 250, maxDelayMs: 4000 };
 
 export interface SecretsManagerDeliveryVaultOptions {
   /** The stack's KMS key (ARN); Secrets Manager's AWS managed key when absent. */
@@ -67,6 +77,8 @@ export interface SecretsManagerDeliveryVaultOptions {
    * delivery, and the only ones that may change it.
    */
   readonly enginePrincipalArns: readonly string[];
+  /** Waits between CreateSecret attempts on a name still being deleted (tests pass a fake). */
+  readonly sleep?: Sleep;
 }
 
 /** A delivery secret that cannot be written or read as the contract requires. Never carries its value. */
@@ -153,18 +165,8 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
     if (!delivery.name.startsWith(DELIVERY_PREFIX)) throw new DeliveryVaultError(`delivery secret ${delivery.name} is not under ${DELIVERY_PREFIX}`);
     const tags = tagsOf(delivery);
     try {
-      await this.client.send(
-        new CreateSecretCommand({
-          Name: delivery.name,
-          Description: `Taskbound delivery of grant ${delivery.grantId}`,
-          ...(this.options.kmsKeyArn ? { KmsKeyId: this.options.kmsKeyArn } : {}),
-          Tags: tags,
-        }),
-      );
+      await this.createSecret(delivery, tags);
     } catch (error) {
-      if (markedForDeletion(error)) {
-        throw new DeliveryVaultError(`delivery secret ${delivery.name} is scheduled for deletion; it cannot be delivered to until it is gone`, { cause: error });
-      }
       if (!(error instanceof ResourceExistsException)) throw error;
       // Tags were set at creation; the expiry is known only once the credential is issued.
       await this.client.send(new TagResourceCommand({ SecretId: delivery.name, Tags: tags }));
@@ -233,6 +235,32 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
       }
       nextToken = page.NextToken;
     } while (nextToken);
+  }
+
+  /** CreateSecret, backing off while the name is still scheduled for deletion (see CREATE_AFTER_DELETE_BACKOFF). */
+  private async createSecret(delivery: Delivery, tags: Tag[]): Promise<void> {
+    const command = new CreateSecretCommand({
+      Name: delivery.name,
+      Description: `Taskbound delivery of grant ${delivery.grantId}`,
+      ...(this.options.kmsKeyArn ? { KmsKeyId: this.options.kmsKeyArn } : {}),
+      Tags: tags,
+    });
+    const created = await retry(
+      CREATE_AFTER_DELETE_BACKOFF,
+      async () => {
+        try {
+          await this.client.send(command);
+          return settled(true);
+        } catch (error) {
+          if (!markedForDeletion(error)) throw error;
+          return notYet(error);
+        }
+      },
+      this.options.sleep ? { sleep: this.options.sleep } : {},
+    );
+    if (!created.settled) {
+      throw new DeliveryVaultError(`delivery secret ${delivery.name} is scheduled for deletion; it cannot be delivered to until it is gone`, { cause: created.last });
+    }
   }
 
   private async forceDelete(name: string): Promise<void> {

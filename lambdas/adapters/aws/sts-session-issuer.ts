@@ -40,9 +40,10 @@ export interface StsSessionIssuerOptions {
   readonly partition?: string;
   /**
    * Characters the revocation deny may use: IAM's 10,240 per role, less any other inline
-   * policy the role carries (give agent roles managed policies and this stays whole).
+   * policy the role carries (give agent roles managed policies and this stays whole). A
+   * number from configuration, or a function measuring the role (role-inline-policy-budget.ts).
    */
-  readonly revocationPolicyMaxChars?: number;
+  readonly revocationPolicyMaxChars?: number | ((roleName: string) => Promise<number>);
   /**
    * The canary: every session may DescribeSecret on it, so a refused call proves the deny took.
    * Without it a session counts as dead once its grant is in the deny (inferred, not observed).
@@ -62,14 +63,15 @@ export interface SessionCanary {
 /** Issues, revokes and checks `aws-sts-session` credentials. */
 export class StsSessionIssuer implements CredentialIssuer {
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly policyBudget: number;
+  private readonly policyBudget: (roleName: string) => Promise<number>;
 
   constructor(private readonly options: StsSessionIssuerOptions) {
     if (options.roleMaxSessionSeconds < STS_MIN_SESSION_SECONDS || options.roleMaxSessionSeconds > 43_200) {
       throw new RangeError('roleMaxSessionSeconds must be within 900..43200, as IAM allows for MaxSessionDuration');
     }
     this.sleep = options.sleep ?? realSleep;
-    this.policyBudget = options.revocationPolicyMaxChars ?? ROLE_INLINE_POLICY_MAX_CHARS;
+    const budget = options.revocationPolicyMaxChars ?? ROLE_INLINE_POLICY_MAX_CHARS;
+    this.policyBudget = typeof budget === 'number' ? async () => budget : budget;
   }
 
   roleArnOf(agentId: string): string {
@@ -207,10 +209,11 @@ export class StsSessionIssuer implements CredentialIssuer {
 
   private async writeRevoked(roleName: string, sessions: RevokedSessions): Promise<void> {
     const document = renderRevokedSessions(sessions);
-    if (document.length > this.policyBudget) {
+    const budget = await this.policyBudget(roleName);
+    if (document.length > budget) {
       // Failing loudly keeps the grant in `revoking`: the sweep retries as older entries expire.
       throw new TaskboundError(
-        `the revoked-sessions deny on role ${roleName} would need ${document.length} characters, over its ${this.policyBudget}: too many revoked sessions of this agent are still unexpired`,
+        `the revoked-sessions deny on role ${roleName} would need ${document.length} characters, over its ${budget}: too many revoked sessions of this agent are still unexpired`,
       );
     }
     await this.options.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_SESSIONS_POLICY_NAME, PolicyDocument: document }));

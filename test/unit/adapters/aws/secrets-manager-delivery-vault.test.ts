@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  CREATE_AFTER_DELETE_BACKOFF,
   DeliveryVaultError,
   SecretsManagerDeliveryVault,
   type SecretsManagerDeliveryVaultOptions,
@@ -21,6 +22,7 @@ import { deliverySecretName, grantIdFor } from '../../../../lambdas/domain/ids';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/aws-protocol-server';
 import { localClientConfig } from '../../../../lambdas/local/sdk-clients';
 import { createSecretsManagerService, type SecretsManagerService } from '../../../../lambdas/local/secrets-manager-service';
+import { expectJitteredWaits } from '../../../helpers/backoff';
 import type { Delivery, DeliveryPayload } from '../../../../lambdas/ports';
 import { FakeSecretsManager, throttling } from '../../../helpers/fake-secrets-manager';
 
@@ -152,16 +154,40 @@ describe('SecretsManagerDeliveryVault', () => {
       expect(JSON.parse(fake.currentValue('taskbound/release-bot/task-1') ?? '')).toEqual(issued('task-1').payload);
     });
 
-    it('refuses to deliver to a secret scheduled for deletion, naming it but not its value', async () => {
+    it('backs off while a name is still scheduled for deletion, as AWS asks, then refuses, naming the secret but not its value', async () => {
+      const waits: number[] = [];
+      vault = new SecretsManagerDeliveryVault(fake.client, { ...OPTIONS, sleep: async (ms) => void waits.push(ms) });
       await vault.deliver(delivery('task-1', { status: 'pending_approval' }));
       fake.scheduleDeletion('taskbound/release-bot/task-1');
 
       const error = await vault.deliver(issued('task-1')).catch((caught: unknown) => caught);
 
+      expectJitteredWaits(waits, [250, 500, 1000, 2000, 4000]);
+      expect(fake.mock.commandCalls(CreateSecretCommand)).toHaveLength(1 + CREATE_AFTER_DELETE_BACKOFF.attempts);
+      expect(fake.mock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
       expect(error).toBeInstanceOf(DeliveryVaultError);
       expect((error as Error).message).toContain('taskbound/release-bot/task-1 is scheduled for deletion');
       expect(JSON.stringify(error)).not.toContain(SECRET_ACCESS_KEY);
       expect((error as Error).message).not.toContain(SECRET_ACCESS_KEY);
+    });
+
+    it('delivers once a forced delete of the same name has finished in the background', async () => {
+      fake.seed('taskbound/release-bot/task-1', 'an earlier delivery');
+      fake.scheduleDeletion('taskbound/release-bot/task-1');
+      const waits: number[] = [];
+      vault = new SecretsManagerDeliveryVault(fake.client, {
+        ...OPTIONS,
+        sleep: async (ms) => {
+          waits.push(ms);
+          // The background deletion completes during the second wait.
+          if (waits.length === 2) fake.secrets.delete('taskbound/release-bot/task-1');
+        },
+      });
+
+      await vault.deliver(issued('task-1'));
+
+      expectJitteredWaits(waits, [250, 500]);
+      expect(JSON.parse(fake.currentValue('taskbound/release-bot/task-1') ?? '')).toEqual(issued('task-1').payload);
     });
 
     it('surfaces a failed write without quoting the credential', async () => {

@@ -1,0 +1,424 @@
+// Test tier (AWS emulator): the engine's AWS composition root (composition/aws-engine.ts) over
+// moto_server. Each world resets moto, creates what the stacks create from the definitions
+// the CDK code uses (the table's create input, the bus and schedule group names of
+// lib/config.ts, the boundary of lib/constructs/issued-credential-boundary.ts, agent roles as
+// docs/deploy.md describes them), then closes moto's unauthenticated window: from then on
+// every call is signed and checked against moto's IAM, so a deleted key is refused.
+// Time is fake: each wait the engine makes passes in fake time while no AWS call is in flight.
+import { randomUUID } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { AttachRolePolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { Context } from 'aws-lambda';
+import { inject, vi } from 'vitest';
+import { grantTableCreateInput } from '../../lambdas/adapters/aws/grant-table-definition';
+import type { EngineDeps } from '../../lambdas/use-cases/engine-deps';
+import { compiledPolicy } from '../../lib/bundling';
+import { loadConfig } from '../../lib/config';
+import { boundaryStatements } from '../../lib/constructs/issued-credential-boundary';
+import { MANAGED_ROLE_TAG } from '../../lib/constructs/engine-permissions';
+import { schedulerGroupName } from '../../lib/naming';
+import { parsePolicy } from '../../lambdas/domain/policy-file';
+import { TEST_POLICY_YAML } from '../helpers/test-policy';
+import { MOTO_ACCOUNT_ID } from './moto-server';
+import { countCalls, failPutEventsEntries, injectFaults, recordAcceptedEvents, sdkClientsOf, serviceOf, type AcceptedEvent, type ApiCall, type Fault } from './sdk-middleware';
+
+export const ACCOUNT_ID = MOTO_ACCOUNT_ID;
+export const REGION = 'us-east-1';
+const CONFIG = loadConfig({});
+export const BUS = CONFIG.busName;
+export const SCHEDULER_GROUP = schedulerGroupName(CONFIG);
+export const ROLE_PREFIX = CONFIG.agentRolePrefix;
+export const ENGINE_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/${CONFIG.instanceName}-engine/${CONFIG.instanceName}-task-started-${REGION}`;
+export const EXPIRE_FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${CONFIG.instanceName}-expire-grant`;
+export const SCHEDULER_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/${CONFIG.instanceName}-scheduler-${REGION}`;
+export const SCHEDULER_DLQ_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${CONFIG.instanceName}-expiry-dlq`;
+export const TABLE_NAME = 'taskbound-grants';
+/** On AWS the engine is a set of Lambda roles; here one IAM user signs its calls. */
+const ENGINE_USER = `${CONFIG.instanceName}-engine`;
+/**
+ * Where a world's clock starts: the real time, on the minute. Not a fixed date: the SDK
+ * corrects for a server clock more than 5 minutes off by retrying a failed call once, which
+ * would add calls that AWS would not see. The fake clock moves only when a test says so.
+ */
+const startOfThisMinute = () => new Date(Math.floor(Date.now() / 60_000) * 60_000);
+
+/** The Lambda timeouts of lib/stacks/engine-stack.ts. */
+const TIMEOUT_SECONDS = {
+  'task-started': 30,
+  'task-ended': 30,
+  'grant-decision': 30,
+  'credential-leaked': 30,
+  'agent-status': 120,
+  'expire-grant': 30,
+  'ttl-expiry-stream': 120,
+  sweep: 240,
+} as const;
+export type HandlerName = keyof typeof TIMEOUT_SECONDS;
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface HandlerResult {
+  readonly outcome?: string;
+  readonly reason?: string;
+  readonly grant?: { readonly grantId: string; readonly state: string };
+  readonly [key: string]: unknown;
+}
+
+/** Clients signed by the test's own operator user, for arranging and asserting. */
+export interface OperatorClients {
+  readonly iam: IAMClient;
+  readonly sts: STSClient;
+  readonly secrets: SecretsManagerClient;
+  readonly events: EventBridgeClient;
+  readonly scheduler: SchedulerClient;
+  readonly dynamodb: DynamoDBClient;
+}
+
+export interface MotoWorld {
+  readonly endpoint: string;
+  readonly aws: OperatorClients;
+  /** The composition root the handlers use (for `decideGrant` in process). */
+  readonly engine: EngineDeps;
+  readonly deliveryKeyArn: string;
+  readonly boundaryArn: string;
+  readonly brokeredSecretArn: string;
+  /** The world's clock at its start plus `ms`, as an ISO string. */
+  at(ms: number): string;
+  /** Every AWS API call the engine's clients sent, in order (each SDK attempt counts). */
+  readonly calls: ApiCall[];
+  /** What the bus accepted from the engine, in order. */
+  readonly accepted: AcceptedEvent[];
+  /** The entries of each PutEvents the engine sent, by detail-type. */
+  readonly putEventsBatches: () => string[][];
+  /** Detail-types the bus accepted for a grant, in order. */
+  eventsOf(grantId: string): string[];
+  /** EventBridge answering matching entries with a per-entry error (partial failure). */
+  failEventEntries(detailType: string, errorCode: string, times?: number): void;
+  /**
+   * IAM's eventual consistency for deleted keys: while on, the engine's STS probes are
+   * answered as accepted (a deleted key keeps working for a while on AWS; moto refuses at once).
+   */
+  readonly deletedKeysStillWork: { on: boolean };
+  invoke(handler: HandlerName, event: unknown): Promise<HandlerResult>;
+  /** Runs engine work (a use case called in process) in fake time. */
+  run<T>(work: () => Promise<T>): Promise<T>;
+  /** Faults answered by one service's client instead of moto (SDK middleware). */
+  fault(service: 'IAM' | 'STS' | 'Secrets Manager' | 'EventBridge' | 'Scheduler' | 'DynamoDB', ...faults: Fault[]): void;
+  advance(ms: number): void;
+}
+
+const endpoint = () => inject('motoEndpoint');
+
+async function motoApi(path: string, body?: string): Promise<void> {
+  const response = await fetch(`${endpoint()}/moto-api/${path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, ...(body !== undefined ? { body } : {}) });
+  if (!response.ok) throw new Error(`moto-api/${path} answered ${response.status}`);
+}
+
+const ENGINE_SERVICES = ['dynamodb', 'iam', 'sts', 'secretsmanager', 'events', 'scheduler', 'kms'];
+
+function operatorClients(credentials: { accessKeyId: string; secretAccessKey: string } | undefined): OperatorClients {
+  // One attempt: outside an invocation the fake clock stands still, so an SDK backoff would never end.
+  const config = { region: REGION, endpoint: endpoint(), maxAttempts: 1, credentials: credentials ?? { accessKeyId: 'AKIASETUP0000000000', secretAccessKey: 'setup' } };
+  return {
+    iam: new IAMClient(config),
+    sts: new STSClient(config),
+    secrets: new SecretsManagerClient(config),
+    events: new EventBridgeClient(config),
+    scheduler: new SchedulerClient(config),
+    dynamodb: new DynamoDBClient(config),
+  };
+}
+
+async function userWithKey(iam: IAMClient, userName: string, document: object) {
+  await iam.send(new CreateUserCommand({ UserName: userName }));
+  await iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: 'access', PolicyDocument: JSON.stringify(document) }));
+  const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+  if (!AccessKey?.AccessKeyId || !AccessKey.SecretAccessKey) throw new Error(`moto created no key for ${userName}`);
+  return { accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey };
+}
+
+/** The delivery key (KMS's JSON protocol by hand: the engine never calls KMS, so the SDK has no KMS client here). */
+async function createDeliveryKey(): Promise<string> {
+  const response = await fetch(endpoint(), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'TrentService.CreateKey',
+      authorization: `AWS4-HMAC-SHA256 Credential=AKIASETUP0000000000/20261128/${REGION}/kms/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify({ Description: 'Taskbound delivery key' }),
+  });
+  const { KeyMetadata } = (await response.json()) as { KeyMetadata?: { Arn?: string } };
+  if (!KeyMetadata?.Arn) throw new Error(`moto created no KMS key (${response.status})`);
+  return KeyMetadata.Arn;
+}
+
+/** What the stateful stack and the deployer create, in moto's unauthenticated window. */
+/** The test policy's brokered secret; moto names its ARN itself, so the policy gets moto's. */
+const BROKERED_SECRET_ARN_IN_POLICY = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf';
+
+async function provision() {
+  const setup = operatorClients(undefined);
+  const brokered = await setup.secrets.send(new CreateSecretCommand({ Name: 'stripe-key', SecretString: 'sk_live_before' }));
+  const brokeredSecretArn = brokered.ARN ?? '';
+  const policyYaml = TEST_POLICY_YAML.replaceAll(BROKERED_SECRET_ARN_IN_POLICY, brokeredSecretArn);
+  const policy = parsePolicy(policyYaml, 'test.policy.yaml');
+  await setup.dynamodb.send(new CreateTableCommand(grantTableCreateInput(TABLE_NAME)));
+  await setup.events.send(new CreateEventBusCommand({ Name: BUS }));
+  await setup.scheduler.send(new CreateScheduleGroupCommand({ Name: SCHEDULER_GROUP }));
+  const deliveryKeyArn = await createDeliveryKey();
+  const boundary = await setup.iam.send(
+    new CreatePolicyCommand({ PolicyName: `${CONFIG.instanceName}-issued-credentials`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: boundaryStatements(policy, `arn:aws:iam::${ACCOUNT_ID}:role/${ROLE_PREFIX}*`) }) }),
+  );
+  const boundaryArn = boundary.Policy?.Arn ?? '';
+  // docs/deploy.md trusts the account root with a condition on the engine's role path; moto
+  // matches principals literally (the root does not stand for the account), so it names the engine.
+  const trust = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:user/${ENGINE_USER}` }, Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'] }],
+  };
+  for (const [agentId, agent] of Object.entries(policy.agents)) {
+    const roleName = `${ROLE_PREFIX}${agentId}`;
+    await setup.iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify(trust),
+        PermissionsBoundary: boundaryArn,
+        MaxSessionDuration: Math.max(3600, agent.maxTtlSeconds),
+        Tags: [{ Key: MANAGED_ROLE_TAG.key, Value: MANAGED_ROLE_TAG.value }],
+      }),
+    );
+    const statements = agent.scopes.flatMap((scope) => policy.scopes[scope]?.statements ?? []);
+    if (statements.length > 0) {
+      await setup.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'scopes', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }) }));
+    }
+    const runtimeRole = agent.runtimePrincipal.split('/').at(-1) ?? '';
+    await setup.iam
+      .send(new CreateRoleCommand({ RoleName: runtimeRole, AssumeRolePolicyDocument: JSON.stringify(trust) }))
+      .catch((error: Error) => {
+        if (error.name !== 'EntityAlreadyExistsException' && error.name !== 'EntityAlreadyExists') throw error;
+      });
+    await setup.iam.send(new AttachRolePolicyCommand({ RoleName: runtimeRole, PolicyArn: boundaryArn }));
+  }
+  // moto matches actions but sees every resource as "*" and skips conditions: the engine's
+  // least privilege is proven by the IAM-evaluator tier (test/policy), not here.
+  const engine = await userWithKey(setup.iam, ENGINE_USER, {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ENGINE_SERVICES.map((service) => `${service}:*`), Resource: '*' }],
+  });
+  const operator = await userWithKey(setup.iam, 'operator', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
+  for (const client of Object.values(setup)) client.destroy();
+  return { engine, operator, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml };
+}
+
+function lambdaContext(name: HandlerName): Context {
+  const deadline = Date.now() + TIMEOUT_SECONDS[name] * 1000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `taskbound-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:taskbound-${name}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/taskbound-${name}`,
+    logStreamName: 'moto',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** An EventBridge event as a rule delivers it to the handler. */
+export function eventBridgeEvent(detailType: string, detail: unknown, source = 'agent.runtime') {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': detailType,
+    source,
+    account: ACCOUNT_ID,
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: REGION,
+    resources: [],
+    detail,
+  };
+}
+
+const realSetImmediate = globalThis.setImmediate;
+const nextTurn = () => new Promise<void>((resolve) => realSetImmediate(resolve));
+
+/** Runs `work`, firing the engine's timers in fake time whenever it waits on one and no AWS call is in flight. */
+async function inFakeTime<T>(work: Promise<T>, inFlight: { count: number }): Promise<T> {
+  let done = false;
+  work.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let idleTurns = 0; !done; ) {
+    await nextTurn();
+    if (done || inFlight.count > 0) continue;
+    if (vi.getTimerCount() > 0) {
+      idleTurns = 0;
+      await vi.advanceTimersToNextTimerAsync();
+    } else if (++idleTurns > 50_000) {
+      throw new Error('the invocation waits on neither AWS nor a timer');
+    }
+  }
+  return work;
+}
+
+export interface FreshMoto {
+  /** Signed by an operator user allowed everything. */
+  readonly aws: OperatorClients;
+  /** The engine's own key: an IAM user with the engine's services allowed. */
+  readonly engineKey: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly boundaryArn: string;
+  readonly deliveryKeyArn: string;
+  /** The brokered secret `stripe-key` (scope `refund`), as moto named it. */
+  readonly brokeredSecretArn: string;
+  /** The test policy, naming moto's ARN for the brokered secret. */
+  readonly policyYaml: string;
+  /** SDK client settings that reach moto as the engine. */
+  readonly engineConfig: { readonly region: string; readonly endpoint: string; readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } };
+}
+
+/**
+ * Resets moto and creates what the stacks create, in moto's unauthenticated window
+ * (`/moto-api/reset-auth`, the run-time form of INITIAL_NO_AUTH_ACTION_COUNT), then closes
+ * it: every later call must be signed by a key moto's IAM knows and allowed by its policy.
+ */
+export async function freshMoto(): Promise<FreshMoto> {
+  await motoApi('reset');
+  await motoApi('reset-auth', '1000000000');
+  const { engine: engineKey, operator, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml } = await provision();
+  await motoApi('reset-auth', '0');
+  return { aws: operatorClients(operator), engineKey, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml, engineConfig: { region: REGION, endpoint: endpoint(), credentials: engineKey } };
+}
+
+let current: { readonly restore: () => void } | undefined;
+
+/** A fresh world: moto reset and provisioned, a freshly imported composition root, the clock at the start of this minute. */
+export async function openWorld(): Promise<MotoWorld> {
+  closeWorld();
+  const { aws, engineKey, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml } = await freshMoto();
+
+  const environment: Record<string, string | undefined> = {
+    AWS_REGION: REGION,
+    AWS_ENDPOINT_URL: endpoint(),
+    AWS_ACCESS_KEY_ID: engineKey.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: engineKey.secretAccessKey,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+    AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: undefined,
+    AWS_CONFIG_FILE: '/nonexistent/aws/config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws/credentials',
+    TABLE_NAME,
+    EVENT_BUS_NAME: BUS,
+    ACCOUNT_ID,
+    AGENT_ROLE_PREFIX: ROLE_PREFIX,
+    PERMISSIONS_BOUNDARY_ARN: boundaryArn,
+    DELIVERY_KMS_KEY_ARN: deliveryKeyArn,
+    ENGINE_ROLE_ARNS: ENGINE_ROLE_ARN,
+    SCHEDULER_GROUP,
+    SCHEDULER_ROLE_ARN,
+    EXPIRE_FUNCTION_ARN,
+    SCHEDULER_DLQ_ARN,
+    TASKBOUND_POLICY: compiledPolicy(policyYaml, 'test.policy.yaml'),
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  };
+  for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
+
+  vi.resetModules();
+  const handlers: Record<HandlerName, Handler> = {
+    'task-started': (await import('../../lambdas/handlers/task-started')).handler,
+    'task-ended': (await import('../../lambdas/handlers/task-ended')).handler,
+    'grant-decision': (await import('../../lambdas/handlers/grant-decision')).handler,
+    'credential-leaked': (await import('../../lambdas/handlers/credential-leaked')).handler,
+    'agent-status': (await import('../../lambdas/handlers/agent-status')).handler,
+    'expire-grant': (await import('../../lambdas/handlers/expire-grant')).handler,
+    'ttl-expiry-stream': (await import('../../lambdas/handlers/ttl-expiry-stream')).handler,
+    sweep: (await import('../../lambdas/handlers/sweep')).handler,
+  } as Record<HandlerName, Handler>;
+  const engine = await (await import('../../lambdas/composition/aws-engine')).awsEngine();
+
+  const calls: ApiCall[] = [];
+  const inFlight = { count: 0 };
+  const clients = sdkClientsOf(engine);
+  /**
+   * The engine's clock is fake, moto's is real. The SDK takes a server clock 4 minutes or more
+   * away as skew and marks every failed call "clock skew corrected", which its retry strategy
+   * retries (5 attempts for a plain NoSuchEntity); AWS would not see those calls. moto does
+   * not check the signing time, so the correction is switched off on every engine client.
+   */
+  const withoutSkewCorrection = (client: unknown) => {
+    (client as { config: { disableClockSkewCorrection?: () => Promise<boolean> } }).config.disableClockSkewCorrection = async () => true;
+  };
+  for (const client of clients) withoutSkewCorrection(client);
+  for (const client of clients) countCalls(client, calls, inFlight);
+  const accepted: AcceptedEvent[] = [];
+  const batches: Array<Array<{ DetailType?: string }>> = [];
+  const eventBridge = clients.filter((client) => serviceOf(client) === 'EventBridge');
+  for (const client of eventBridge) recordAcceptedEvents(client, accepted, batches);
+  const deletedKeysStillWork = { on: false };
+  const staleAccept: Fault = {
+    operation: 'GetCallerIdentity',
+    error: () => new Error('unused'),
+    answer: () => ({ output: { Account: ACCOUNT_ID, Arn: `arn:aws:iam::${ACCOUNT_ID}:user/deleted`, UserId: 'AIDADELETED', $metadata: { httpStatusCode: 200 } }, response: { statusCode: 200, headers: {} } }),
+    when: () => deletedKeysStillWork.on,
+  };
+  // The credential probe builds a client per probed credential; it reports each one here.
+  for (const issuer of Object.values(engine.issuers) as unknown as Array<{ options?: { probe?: { options?: { track?: unknown } } } }>) {
+    const probeOptions = issuer.options?.probe?.options;
+    if (probeOptions) {
+      probeOptions.track = (client: Parameters<typeof countCalls>[0]) => {
+        withoutSkewCorrection(client);
+        countCalls(client, calls, inFlight);
+        injectFaults(client, [staleAccept]);
+      };
+    }
+  }
+
+  const start = startOfThisMinute();
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: start });
+  const world: MotoWorld = {
+    endpoint: endpoint(),
+    aws,
+    engine,
+    boundaryArn,
+    deliveryKeyArn,
+    brokeredSecretArn,
+    at: (ms) => new Date(start.getTime() + ms).toISOString(),
+    calls,
+    accepted,
+    putEventsBatches: () => batches.map((entries) => entries.map((entry) => entry.DetailType ?? '')),
+    eventsOf: (grantId) => accepted.filter((event) => event.detail.grantId === grantId).map((event) => event.detailType),
+    failEventEntries: (detailType, errorCode, times) => {
+      for (const client of eventBridge) failPutEventsEntries(client, (entry) => entry.DetailType === detailType, errorCode, times);
+    },
+    deletedKeysStillWork,
+    invoke: (name, event) => inFakeTime(handlers[name](event, lambdaContext(name)) as Promise<HandlerResult>, inFlight),
+    run: (work) => inFakeTime(work(), inFlight),
+    fault: (service, ...faults) => {
+      const matching = clients.filter((client) => serviceOf(client) === service);
+      if (matching.length === 0) throw new Error(`the engine has no ${service} client`);
+      for (const client of matching) injectFaults(client, faults);
+    },
+    advance: (ms) => vi.setSystemTime(Date.now() + ms),
+  };
+  current = {
+    restore: () => {
+      for (const client of Object.values(aws)) client.destroy();
+      vi.useRealTimers();
+      vi.unstubAllEnvs();
+    },
+  };
+  return world;
+}
+
+export function closeWorld(): void {
+  current?.restore();
+  current = undefined;
+}

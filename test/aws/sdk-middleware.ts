@@ -1,0 +1,208 @@
+// Test tier (AWS emulator): middleware on the engine's real SDK clients. A counter of the AWS
+// API calls each client sends, and faults (throttling, 5xx, IAM's eventual consistency)
+// injected in the SDK's own stack, so retries, error parsing and backoff stay the SDK's.
+/** The part of the SDK's middleware stack used here (the SDK's own types are a transitive dependency). */
+interface MiddlewareStack {
+  add(middleware: never, options: object): void;
+  addRelativeTo(middleware: never, options: object): void;
+  identify(): string[];
+}
+
+type Middleware = never;
+type InitializeStep = never;
+
+interface SdkClient {
+  readonly config: { readonly serviceId?: string };
+  readonly middlewareStack: MiddlewareStack;
+}
+
+const isSdkClient = (value: unknown): value is SdkClient =>
+  typeof value === 'object' && value !== null && 'middlewareStack' in value && 'send' in value && 'config' in value;
+
+/**
+ * Every SDK client reachable from `root` (the composition root's adapters hold them in
+ * private fields), once each: a document client shares its base client's stack.
+ */
+export function sdkClientsOf(root: unknown): SdkClient[] {
+  const clients: SdkClient[] = [];
+  const stacks = new Set<unknown>();
+  const seen = new Set<unknown>();
+  const visit = (value: unknown, depth: number) => {
+    if (typeof value !== 'object' || value === null || seen.has(value) || depth > 6) return;
+    seen.add(value);
+    if (isSdkClient(value)) {
+      if (!stacks.has(value.middlewareStack)) {
+        stacks.add(value.middlewareStack);
+        clients.push(value);
+      }
+      return;
+    }
+    for (const key of Object.keys(value)) visit((value as Record<string, unknown>)[key], depth + 1);
+  };
+  visit(root, 0);
+  return clients;
+}
+
+/** The service of a client, as the SDK names it (`IAM`, `STS`, `DynamoDB`, ...). */
+export const serviceOf = (client: SdkClient) => client.config.serviceId ?? 'unknown';
+
+/** One AWS API call, as sent: each attempt of the SDK's retries counts, as AWS bills and throttles it. */
+export interface ApiCall {
+  readonly service: string;
+  readonly operation: string;
+  /** DynamoDB: the item's sort key (`GRANT`, `SLOT#0`, `EXPIRY`, `AGENT`), which prices the call. */
+  readonly sortKey?: string;
+  /** DynamoDB: the bytes of the item written, as sent. */
+  readonly itemBytes?: number;
+}
+
+type AttributeValue = string | { readonly S?: string } | undefined;
+const stringOf = (value: AttributeValue) => (typeof value === 'string' ? value : value?.S);
+
+function dynamoDetail(input: { Item?: Record<string, AttributeValue>; Key?: Record<string, AttributeValue> } | undefined) {
+  const record = input?.Item ?? input?.Key;
+  const sortKey = stringOf(record?.sk);
+  return {
+    ...(sortKey ? { sortKey } : {}),
+    ...(input?.Item ? { itemBytes: Buffer.byteLength(JSON.stringify(input.Item)) } : {}),
+  };
+}
+
+/** Counts every attempt the client sends (after the SDK's retry step, before signing). */
+export function countCalls(client: SdkClient, calls: ApiCall[], inFlight: { count: number }): void {
+  const service = serviceOf(client);
+  client.middlewareStack.addRelativeTo(
+    ((next: (args: { input?: object }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: object }) => {
+      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      calls.push({ service, operation, ...(service === 'DynamoDB' ? dynamoDetail(args.input as Parameters<typeof dynamoDetail>[0]) : {}) });
+      inFlight.count += 1;
+      if (process.env.DEBUG_MOTO) console.log('→', service, operation);
+      try {
+        return await next(args);
+      } catch (error) {
+        if (process.env.DEBUG_MOTO) console.log('✗', service, operation, (error as Error).name, JSON.stringify((error as { $metadata?: unknown }).$metadata), (error as Error).message);
+        throw error;
+      } finally {
+        inFlight.count -= 1;
+        if (process.env.DEBUG_MOTO) console.log('←', service, operation);
+      }
+    }) as unknown as Middleware,
+    { name: 'taskboundCallCounter', relation: 'after', toMiddleware: 'retryMiddleware', override: true },
+  );
+}
+
+/** An error as the SDK's deserializer would raise it for an AWS error response. */
+export function awsServiceError(code: string, httpStatusCode: number, message: string): Error {
+  return Object.assign(new Error(message), {
+    name: code,
+    Code: code,
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode, attempts: 1, totalRetryDelay: 0 },
+  });
+}
+
+/** A fault: which call it hits, what it answers, and how many times (default: every time). */
+export interface Fault {
+  readonly operation: string;
+  readonly error: () => Error;
+  times?: number;
+  /** Answer with this instead of failing (a stale read, an eventually consistent accept); gets the command's input. */
+  readonly answer?: (input: Record<string, unknown>) => unknown;
+  /** Applies only while this holds. */
+  readonly when?: () => boolean;
+}
+
+/**
+ * Answers matching calls with the fault's error instead of sending them. It sits after the
+ * retry step, so the SDK's retry strategy sees each failed attempt as it would AWS's answer.
+ */
+let faultLayers = 0;
+
+export function injectFaults(client: SdkClient, faults: Fault[]): void {
+  client.middlewareStack.addRelativeTo(
+    ((next: (args: { input?: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: Record<string, unknown> }) => {
+      const operation = (context.commandName ?? '').replace(/Command$/, '');
+      const fault = faults.find(
+        (candidate) => candidate.operation === operation && (candidate.times === undefined || candidate.times > 0) && (candidate.when?.() ?? true),
+      );
+      if (!fault) return next(args);
+      if (fault.times !== undefined) fault.times -= 1;
+      if (fault.answer) return fault.answer(args.input ?? {});
+      throw fault.error();
+    }) as unknown as Middleware,
+    {
+      name: `taskboundFaults${++faultLayers}`,
+      relation: 'after',
+      // Behind the counter when there is one, so a faulted attempt still counts as a call sent.
+      toMiddleware: client.middlewareStack.identify().some((entry) => entry.startsWith('taskboundCallCounter')) ? 'taskboundCallCounter' : 'retryMiddleware',
+    },
+  );
+}
+
+export const throttling = () => awsServiceError('Throttling', 400, 'Rate exceeded');
+export const serviceUnavailable = () => awsServiceError('ServiceUnavailable', 503, 'Service is unavailable');
+
+/** An event PutEvents accepted (it came back with an EventId). */
+export interface AcceptedEvent {
+  readonly busName: string;
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: Record<string, unknown>;
+}
+
+interface PutEventsEntry {
+  readonly EventBusName?: string;
+  readonly Source?: string;
+  readonly DetailType?: string;
+  readonly Detail?: string;
+}
+interface PutEventsResult {
+  readonly FailedEntryCount?: number;
+  readonly Entries?: Array<{ readonly EventId?: string; readonly ErrorCode?: string; readonly ErrorMessage?: string }>;
+}
+type Initialize = (args: { input: { Entries?: PutEventsEntry[] } }) => Promise<{ output: PutEventsResult }>;
+
+/** Records what the bus accepted: each entry of a PutEvents whose result carries an EventId. */
+export function recordAcceptedEvents(client: SdkClient, accepted: AcceptedEvent[], sent: PutEventsEntry[][]): void {
+  client.middlewareStack.add(
+    ((next: Initialize, context: { commandName?: string }) => async (args: Parameters<Initialize>[0]) => {
+      const result = await next(args);
+      if (context.commandName !== 'PutEventsCommand') return result;
+      const entries = args.input.Entries ?? [];
+      sent.push(entries);
+      entries.forEach((entry, index) => {
+        if (!result.output.Entries?.[index]?.EventId) return;
+        accepted.push({
+          busName: entry.EventBusName ?? 'default',
+          source: entry.Source ?? '',
+          detailType: entry.DetailType ?? '',
+          detail: JSON.parse(entry.Detail ?? '{}') as Record<string, unknown>,
+        });
+      });
+      return result;
+    }) as unknown as InitializeStep,
+    { step: 'initialize', name: 'taskboundAcceptedEvents', priority: 'high', override: true },
+  );
+}
+
+/**
+ * EventBridge's partial failure: entries matching `fails` come back with `errorCode` and are
+ * not sent, the rest reach moto; the result is put together as AWS shapes it (the failed
+ * entries' results in place, FailedEntryCount). `times` bounds how many entries fail.
+ */
+export function failPutEventsEntries(client: SdkClient, fails: (entry: PutEventsEntry) => boolean, errorCode: string, times = Number.POSITIVE_INFINITY): void {
+  let remaining = times;
+  client.middlewareStack.add(
+    ((next: Initialize, context: { commandName?: string }) => async (args: Parameters<Initialize>[0]) => {
+      if (context.commandName !== 'PutEventsCommand') return next(args);
+      const entries = args.input.Entries ?? [];
+      const failing = entries.map((entry) => remaining > 0 && fails(entry) && remaining-- > 0);
+      const passing = entries.filter((_, index) => !failing[index]);
+      const sentResult = passing.length > 0 ? await next({ ...args, input: { ...args.input, Entries: passing } }) : { output: { FailedEntryCount: 0, Entries: [] } };
+      const passed = [...(sentResult.output.Entries ?? [])];
+      const results = failing.map((failed) => (failed ? { ErrorCode: errorCode, ErrorMessage: `${errorCode} (injected)` } : (passed.shift() ?? {})));
+      return { ...sentResult, output: { ...sentResult.output, Entries: results, FailedEntryCount: results.filter((entry) => entry.ErrorCode).length } };
+    }) as unknown as InitializeStep,
+    { step: 'initialize', name: 'taskboundFailedEntries', priority: 'low', override: true },
+  );
+}
