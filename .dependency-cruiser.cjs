@@ -36,7 +36,7 @@ module.exports = {
       from: { path: '^lambdas/adapters/' },
       to: { path: ['^lambdas/domain/', PORTS, CONSTANTS, ADAPTER_PRIMITIVES, AWS_SDK, npm('zod', 'p-retry', 'is-network-error')] },
     },
-    { from: { path: '^lambdas/adapters/' }, to: core('crypto', 'http', 'https') },
+    { from: { path: '^lambdas/adapters/' }, to: core('crypto', 'http', 'https', 'async_hooks') },
     { comment: 'Within one adapter family.', from: { path: '^lambdas/adapters/(aws|slack|local)/' }, to: { path: '^lambdas/adapters/$1/' } },
     {
       comment: 'Slack keeps its approval threads in the grant table, so it shares the table’s key layout.',

@@ -41,6 +41,8 @@ import { inMemoryApprovalMessages } from '../adapters/slack/in-memory-approval-m
 import { localNotifier } from '../adapters/slack/slack-config';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 import { LOCAL_ACCOUNT_ID } from '../constants';
+import { inRevocationLane, laneAwareRetryStrategy, QuotaThrottle, type QuotaTable } from '../adapters/aws/quota-throttle';
+import { throttledService, type ThrottleCounts } from './throttled-service';
 
 export const LOCAL_TABLE = 'taskbound-grants';
 export const LOCAL_BUS = 'taskbound';
@@ -67,6 +69,11 @@ export interface LocalEngineOptions {
   readonly clock?: Clock;
   /** Where readable alerts go when no Slack webhook is set. */
   readonly print?: (line: string) => void;
+  /**
+   * Throttle the emulated Secrets Manager and EventBridge at these quotas (as AWS does), and pace
+   * the engine's own clients to them with revocations first (the quota simulation, bench/quota.ts).
+   */
+  readonly quotas?: QuotaTable;
 }
 
 export interface LocalEngine {
@@ -76,6 +83,8 @@ export interface LocalEngine {
   readonly deps: EngineDeps;
   readonly bus: EventBus;
   readonly sdkCalls: SdkCallCounter;
+  /** Accepted and throttled requests per operation, when `quotas` is set. */
+  throttleCounts(): ThrottleCounts | undefined;
   sweep(): Promise<SweepReport>;
   stop(): Promise<void>;
 }
@@ -128,15 +137,21 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   });
 
   let ready = false;
+  const quotas = options.quotas;
+  const throttledSecrets = quotas ? throttledService(secrets, 'secretsmanager', quotas) : undefined;
+  const events = quotas ? throttledService(createEventBridgeService(bus), 'events', quotas) : createEventBridgeService(bus);
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 4010,
-    services: [createStsService({ authority, clock }), secrets, createEventBridgeService(bus), createDynamoDbProxyService(store.endpoint)],
+    services: [createStsService({ authority, clock }), throttledSecrets ?? secrets, events, createDynamoDbProxyService(store.endpoint)],
     health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE } : undefined),
   });
 
-  const engineClients = localClientConfig(server.url);
-  const secretsClient = counter.track(new SecretsManagerClient(engineClients));
+  // Under quotas: paced to them (revocations first), and the SDK's adaptive retry (issuance only) for what pacing misses.
+  const pacing = quotas ? new QuotaThrottle({ quotas, maxConcurrency: { secretsmanager: 64, events: 64 } }) : undefined;
+  const engineClients = { ...localClientConfig(server.url), ...(quotas ? { retryStrategy: laneAwareRetryStrategy(10) } : {}) };
+  const paced = <C>(client: C, service: string): C => (pacing ? pacing.attach(client, service) : client);
+  const secretsClient = paced(counter.track(new SecretsManagerClient(engineClients)), 'secretsmanager');
   const rotator = new LocalBrokeredSecretRotator(secretsClient, policy);
   await rotator.ensureSecrets();
   const probe = new StsCredentialProbe({ region: LOCAL_REGION, endpoint: server.url, track: (client) => void counter.track(client) });
@@ -153,7 +168,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       'aws-iam-access-key': new LocalCredentialIssuer({ kind: 'aws-iam-access-key', authority, probe, probeSchedule }),
     },
     vault: new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
-    events: new EventBridgePublisher(counter.track(new EventBridgeClient(engineClients)), { eventBusName: LOCAL_BUS }),
+    events: new EventBridgePublisher(paced(counter.track(new EventBridgeClient(engineClients)), 'events'), { eventBusName: LOCAL_BUS }),
     rotator,
     expiry,
   };
@@ -170,7 +185,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   // Re-arm before the bus replays anything, so a replayed event's own schedule wins.
   await rearmExpiries(deps, expiry);
   bus.start();
-  const sweep = () => sweepDueGrants(deps);
+  const sweep = () => inRevocationLane(() => sweepDueGrants(deps));
   await sweep();
   await reconcileOrphans(deps);
   const sweepEvery = options.sweepIntervalMs ?? 30_000;
@@ -191,6 +206,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     deps,
     bus,
     sdkCalls: counter,
+    throttleCounts: () => throttledSecrets?.counts(),
     sweep,
     async stop() {
       ready = false;
@@ -209,8 +225,15 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
 
 /** Calls a handler as Lambda would: with its event (an EventBridge envelope, or a schedule's payload). */
 async function invoke(handlers: Readonly<Record<HandlerName, LocalHandler>>, name: HandlerName, event: EventEnvelope | { readonly grantId: string }): Promise<void> {
-  await handlers[name](event, localLambdaContext(name), { signal: new AbortController().signal });
+  const run = () => handlers[name](event, localLambdaContext(name), { signal: new AbortController().signal });
+  // On AWS the revoking functions have reserved concurrency of their own; locally they share one
+  // process, so their SDK calls jump every queue issuance waits in (quota-throttle.ts).
+  if (REVOKING.has(name)) await inRevocationLane(run);
+  else await run();
 }
+
+/** Handlers that revoke (mirrors REVOKING in lib/stacks/engine-stack.ts, which lambdas/ may not import). */
+const REVOKING: ReadonlySet<HandlerName> = new Set(['task-ended', 'expire-grant', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep']);
 
 /** Timers die with the process: re-arm every active grant's expiry from the store. */
 async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler): Promise<void> {
