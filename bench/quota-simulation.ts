@@ -5,6 +5,7 @@
 // grants, time-to-credential against the deterministic-queue prediction, revocation latency with
 // and without the flood, what the emulated services throttled, and what was left alive.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -56,13 +57,15 @@ export interface QuotaSimulationResult {
   readonly acceptedByService: Readonly<Record<string, number>>;
   readonly leftAlive: { readonly grantsNotVerified: number; readonly deliverySecrets: number };
   readonly engineErrors: number;
+  /** How starved the process was: event-loop delay during the flood and CPU it got per wall second. */
+  readonly flood: { readonly eventLoopDelayP99Ms: number; readonly cpuShareOfOneCore: number };
 }
 
 const AGENT_PREFIX = 'flood-bot-';
-const GRANTS_PER_AGENT = 900;
+const GRANTS_PER_AGENT = 20;
 const SCOPE = 'flood-read';
 
-/** One agent per 900 grants (a policy allows at most 1,000 concurrent grants per agent). */
+/** One agent per 20 grants: many agents with a few tasks each, as a fleet looks (and each start counts only its agent's live grants). */
 function policyFor(agents: number): string {
   const agentBlocks = Array.from({ length: agents }, (_, index) =>
     [
@@ -103,7 +106,7 @@ function percentiles(samples: readonly number[]): Percentiles {
 
 /**
  * The deterministic-queue (D/D/1 in overload) prediction: arrivals every 1/λ, served evenly at μ
- * (the engine paces with a burst of one). Arrival k is served at k/μ, so it waits k/μ − k/λ, plus
+ * (the engine paces with a quarter-second burst, ignored here). Arrival k is served at k/μ, so it waits k/μ − k/λ, plus
  * `serviceMs`, the unloaded time-to-credential. M/D/1 has no steady state at ρ = 10; this does.
  */
 export function predictTimeToCredential(arrivals: number, lambda: number, mu: number, serviceMs: number): Percentiles {
@@ -190,6 +193,9 @@ export async function runQuotaSimulation(options: QuotaSimulationOptions, log: (
 
     // The flood, with kills spread over it and its drain.
     const floodStart = performance.now();
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const cpuAtStart = process.cpuUsage();
     const timeToCredential: Array<Promise<number>> = [];
     const flood = (async () => {
       for (let k = 0; k < starts; k++) {
@@ -213,6 +219,9 @@ export async function runQuotaSimulation(options: QuotaSimulationOptions, log: (
     await flood;
     const ttc = await Promise.all(timeToCredential);
     const drainSeconds = round2((performance.now() - floodStart) / 1000);
+    loopDelay.disable();
+    const cpu = process.cpuUsage(cpuAtStart);
+    const floodFigures = { eventLoopDelayP99Ms: round2(loopDelay.percentile(99) / 1e6), cpuShareOfOneCore: round2((cpu.user + cpu.system) / 1e6 / drainSeconds) };
     const underFloodMs = await Promise.all(underFlood);
     log(`flood drained in ${drainSeconds} s; revocation under flood p99 ${percentiles(underFloodMs).p99} ms`);
 
@@ -241,6 +250,7 @@ export async function runQuotaSimulation(options: QuotaSimulationOptions, log: (
       acceptedByService: counts?.accepted ?? {},
       leftAlive: { grantsNotVerified, deliverySecrets },
       engineErrors,
+      flood: floodFigures,
     };
   } finally {
     events.destroy();

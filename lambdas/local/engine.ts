@@ -114,7 +114,13 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const dueTiming = { ...LOCAL_DUE_TIMING, ...options.dueTiming };
 
   const store = await startEmbeddedStore(options.dataDir ? { dataDir: options.dataDir } : {});
-  const dynamo = counter.track(new DynamoDBClient(localClientConfig(store.endpoint)));
+  // Under quotas: paced to them (revocations first), and the SDK's adaptive retry (issuance only) for what pacing misses.
+  // Calls in flight stay under the SDK's 50 sockets, so waiting happens in the queue that serves revocations first.
+  const quotas = options.quotas;
+  const pacing = quotas ? new QuotaThrottle({ quotas, maxConcurrency: { secretsmanager: 16, events: 16, dynamodb: 8 } }) : undefined;
+  const paced = <C>(client: C, service: string): C => (pacing ? pacing.attach(client, service) : client);
+  const retries = quotas ? { retryStrategy: laneAwareRetryStrategy(10) } : {};
+  const dynamo = paced(counter.track(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries })), 'dynamodb');
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   await ensureGrantTable(dynamo, LOCAL_TABLE);
   const authority = new LocalCredentialAuthority({
@@ -137,7 +143,6 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   });
 
   let ready = false;
-  const quotas = options.quotas;
   const throttledSecrets = quotas ? throttledService(secrets, 'secretsmanager', quotas) : undefined;
   const events = quotas ? throttledService(createEventBridgeService(bus), 'events', quotas) : createEventBridgeService(bus);
   const server = await startAwsProtocolServer({
@@ -147,10 +152,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE } : undefined),
   });
 
-  // Under quotas: paced to them (revocations first), and the SDK's adaptive retry (issuance only) for what pacing misses.
-  const pacing = quotas ? new QuotaThrottle({ quotas, maxConcurrency: { secretsmanager: 64, events: 64 } }) : undefined;
-  const engineClients = { ...localClientConfig(server.url), ...(quotas ? { retryStrategy: laneAwareRetryStrategy(10) } : {}) };
-  const paced = <C>(client: C, service: string): C => (pacing ? pacing.attach(client, service) : client);
+  const engineClients = { ...localClientConfig(server.url), ...retries };
   const secretsClient = paced(counter.track(new SecretsManagerClient(engineClients)), 'secretsmanager');
   const rotator = new LocalBrokeredSecretRotator(secretsClient, policy);
   await rotator.ensureSecrets();

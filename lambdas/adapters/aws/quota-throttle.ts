@@ -159,8 +159,9 @@ export class QuotaThrottle {
   private readonly limits = new Map<string, ConcurrencyLimit>();
 
   constructor(private readonly options: QuotaThrottleOptions) {
-    // Paced evenly (a burst of one): the service's own one-second burst stays free to absorb jitter.
-    for (const [operation, rate] of Object.entries(options.quotas)) this.buckets.set(operation, new TokenBucket(rate, 1));
+    // Paced nearly evenly (a quarter second's burst, at least 2 so a late timer loses no tokens): the
+    // service's own one-second burst stays free to absorb network jitter.
+    for (const [operation, rate] of Object.entries(options.quotas)) this.buckets.set(operation, new TokenBucket(rate, Math.max(2, rate / 4)));
     for (const [service, limit] of Object.entries(options.maxConcurrency ?? {})) this.limits.set(service, new ConcurrencyLimit(limit));
   }
 
