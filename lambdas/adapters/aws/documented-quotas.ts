@@ -20,7 +20,7 @@ export const DOCUMENTED_QUOTAS: QuotaTable = {
   // EventBridge: adjustable.
   'events:PutEvents': 10_000,
   // EventBridge Scheduler: adjustable.
-  'scheduler:CreateSchedule': 1_000,
+  'scheduler:CreateSchedule': 5_000,
   'scheduler:DeleteSchedule': 1_000,
 };
 
