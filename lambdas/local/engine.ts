@@ -44,6 +44,8 @@ import { inMemoryApprovalMessages } from '../adapters/slack/in-memory-approval-m
 import { localNotifier } from '../adapters/slack/slack-config';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 import { LOCAL_ACCOUNT_ID } from '../constants';
+import { inRevocationLane, laneAwareRetryStrategy, QuotaThrottle, type QuotaTable } from '../adapters/aws/quota-throttle';
+import { throttledService, type ThrottleCounts } from './throttled-service';
 
 export const LOCAL_TABLE = 'taskbound-grants';
 export const LOCAL_BUS = 'taskbound';
@@ -72,6 +74,11 @@ export interface LocalEngineOptions {
   readonly clock?: Clock;
   /** Where readable alerts go when no Slack webhook is set. */
   readonly print?: (line: string) => void;
+  /**
+   * Throttle the emulated Secrets Manager and EventBridge at these quotas (as AWS does), and pace
+   * the engine's own clients to them with revocations first (the quota simulation, bench/quota.ts).
+   */
+  readonly quotas?: QuotaTable;
 }
 
 export interface LocalEngine {
@@ -81,6 +88,8 @@ export interface LocalEngine {
   readonly deps: EngineDeps;
   readonly bus: EventBus;
   readonly sdkCalls: SdkCallCounter;
+  /** Accepted and throttled requests per operation, when `quotas` is set. */
+  throttleCounts(): ThrottleCounts | undefined;
   sweep(): Promise<SweepReport>;
   stop(): Promise<void>;
 }
@@ -112,7 +121,13 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const dueTiming = { ...LOCAL_DUE_TIMING, ...options.dueTiming };
 
   const store = await startEmbeddedStore(options.dataDir ? { dataDir: options.dataDir } : {});
-  const dynamo = counter.track(new DynamoDBClient(localClientConfig(store.endpoint)));
+  // Under quotas: paced to them (revocations first), and the SDK's adaptive retry (issuance only) for what pacing misses.
+  // Calls in flight stay under the SDK's 50 sockets, so waiting happens in the queue that serves revocations first.
+  const quotas = options.quotas;
+  const pacing = quotas ? new QuotaThrottle({ quotas, maxConcurrency: { secretsmanager: 16, events: 16, dynamodb: 8 } }) : undefined;
+  const paced = <C>(client: C, service: string): C => (pacing ? pacing.attach(client, service) : client);
+  const retries = quotas ? { retryStrategy: laneAwareRetryStrategy(10) } : {};
+  const dynamo = paced(counter.track(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries })), 'dynamodb');
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   await ensureGrantTable(dynamo, LOCAL_TABLE);
   const authority = new LocalCredentialAuthority({
@@ -137,6 +152,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   });
 
   let ready = false;
+  const throttledSecrets = quotas ? throttledService(secrets, 'secretsmanager', quotas) : undefined;
+  const events = quotas ? throttledService(createEventBridgeService(bus), 'events', quotas) : createEventBridgeService(bus);
   // What the engine spends, for the benchmark that runs it as its own process: CPU and SDK calls.
   const usage = () => {
     const cpu = process.cpuUsage();
@@ -145,12 +162,12 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 4010,
-    services: [createStsService({ authority, clock }), secrets, createEventBridgeService(bus), createDynamoDbProxyService(store.endpoint)],
+    services: [createStsService({ authority, clock }), throttledSecrets ?? secrets, events, createDynamoDbProxyService(store.endpoint)],
     health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE, ...usage() } : undefined),
   });
 
-  const engineClients = localClientConfig(server.url);
-  const secretsClient = counter.track(new SecretsManagerClient(engineClients));
+  const engineClients = { ...localClientConfig(server.url), ...retries };
+  const secretsClient = paced(counter.track(new SecretsManagerClient(engineClients)), 'secretsmanager');
   const rotator = new LocalBrokeredSecretRotator(secretsClient, policy);
   await rotator.ensureSecrets();
   await ensureCanarySecret(secretsClient);
@@ -174,7 +191,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       'aws-iam-access-key': new LocalCredentialIssuer({ kind: 'aws-iam-access-key', authority, probe, probeSchedule }),
     },
     vault: new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
-    events: new EventBridgePublisher(counter.track(new EventBridgeClient(engineClients)), { eventBusName: LOCAL_BUS }),
+    events: new EventBridgePublisher(paced(counter.track(new EventBridgeClient(engineClients)), 'events'), { eventBusName: LOCAL_BUS }),
     rotator,
     expiry,
   };
@@ -191,7 +208,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   // Re-arm before the bus replays anything, so a replayed event's own schedule wins.
   await rearmExpiries(deps, expiry);
   bus.start();
-  const sweep = () => sweepDueGrants(deps);
+  const sweep = () => inRevocationLane(() => sweepDueGrants(deps));
   await sweep();
   await reconcileOrphans(deps);
   const sweepEvery = options.sweepIntervalMs ?? 30_000;
@@ -212,6 +229,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     deps,
     bus,
     sdkCalls: counter,
+    throttleCounts: () => throttledSecrets?.counts(),
     sweep,
     async stop() {
       ready = false;
@@ -240,8 +258,15 @@ async function ensureCanarySecret(client: SecretsManagerClient): Promise<void> {
 
 /** Calls a handler as Lambda would: with its event (an EventBridge envelope, or a schedule's payload). */
 async function invoke(handlers: Readonly<Record<HandlerName, LocalHandler>>, name: HandlerName, event: EventEnvelope | { readonly grantId: string }): Promise<void> {
-  await handlers[name](event, localLambdaContext(name), { signal: new AbortController().signal });
+  const run = () => handlers[name](event, localLambdaContext(name), { signal: new AbortController().signal });
+  // On AWS the revoking functions have reserved concurrency of their own; locally they share one
+  // process, so their SDK calls jump every queue issuance waits in (quota-throttle.ts).
+  if (REVOKING.has(name)) await inRevocationLane(run);
+  else await run();
 }
+
+/** Handlers that revoke (mirrors REVOKING in lib/stacks/engine-stack.ts, which lambdas/ may not import). */
+const REVOKING: ReadonlySet<HandlerName> = new Set(['task-ended', 'expire-grant', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep']);
 
 /** Timers die with the process: re-arm every active grant's expiry from the store. */
 async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler): Promise<void> {
