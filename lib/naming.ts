@@ -25,8 +25,8 @@ export const deliverySecretArnPattern = (scope: Stack) =>
 
 /** Sources only the engine itself may put on the bus. */
 export const ENGINE_SOURCE = 'taskbound';
-/** The Slack and CLI sources: their approvals and resumes are trusted, so the bus says who may use them. */
-export { CLI_SOURCE, SLACK_SOURCE } from '../lambdas/routes';
+/** Reserved on the bus for the engine's own functions, like the engine's source. */
+export { SLACK_SOURCE } from '../lambdas/routes';
 
 export const schedulerGroupName = (config: TaskboundConfig) => `${config.instanceName}-expiry`;
 export const expireFunctionName = (config: TaskboundConfig) => `${config.instanceName}-expire-grant`;

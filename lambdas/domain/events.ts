@@ -94,6 +94,8 @@ export const OUTBOUND_TYPES = [
   'Orphan Credential Found',
   // Beyond CONTRACT §2: a Grant Decision that was refused (separation of duties, not eligible, late).
   'Grant Decision Refused',
+  // Beyond CONTRACT §2: an `Agent Resumed` put on the bus, which never counts (grantId and taskId are empty).
+  'Agent Resume Refused',
 ] as const;
 export type OutboundType = (typeof OUTBOUND_TYPES)[number];
 

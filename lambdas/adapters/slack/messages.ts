@@ -88,6 +88,12 @@ function grantStory(detailType: Exclude<AlertEvent['detailType'], 'Agent Suspend
         summary: `${mrkdwnText(d.approver ?? 'someone', 256)}’s ${mrkdwnText(d.decision ?? 'decision', 16)} on ${grant} was not counted${reason}.`,
         next: 'Owners and requesters may not decide; each approver counts once. Ask another approver from the policy’s group.',
       };
+    case 'Agent Resume Refused':
+      return {
+        title: `Resume not counted: ${d.agentId}`,
+        summary: `An Agent Resumed event for ${code(d.agentId, 70)} was refused${reason}. The agent stays suspended.`,
+        next: `Resume through the operator endpoint: \`taskbound resume ${mrkdwnText(d.agentId, 64)} --reason …\`.`,
+      };
   }
 }
 
