@@ -34,6 +34,8 @@ import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './sdk-clients';
 import { localLambdaContext } from './lambda-context';
 import { buildLocalHandlers, type LocalHandler } from './local-handlers';
 import { LocalBrokeredSecretRotator } from '../adapters/local/local-brokered-secret-rotator';
+import { loadOperatorKeyring, recordEndpoint, type OperatorCredentials } from './operator-credentials';
+import { createOperatorService, OPERATOR_PATH } from './operator-service';
 
 export const LOCAL_TABLE = 'taskbound-grants';
 export const LOCAL_BUS = 'taskbound';
@@ -69,6 +71,12 @@ export interface LocalEngine {
   readonly deps: EngineDeps;
   readonly bus: EventBus;
   readonly sdkCalls: SdkCallCounter;
+  /** The operator endpoint (`POST <url>/operator`, SigV4 for service `lambda`). */
+  readonly operatorUrl: string;
+  /** The key pair the engine holds for each person of the policy, to sign operator requests with. */
+  readonly operatorCredentials: OperatorCredentials;
+  /** Where those are kept (mode 0600); undefined for an in-memory engine. */
+  readonly operatorCredentialsFile?: string;
   sweep(): Promise<SweepReport>;
   stop(): Promise<void>;
 }
@@ -107,10 +115,13 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   });
 
   let ready = false;
+  let operatorDeps: EngineDeps | undefined;
+  const keyring = await loadOperatorKeyring({ people: policy.people, region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
+  const operator = createOperatorService({ keyring, deps: () => (ready ? operatorDeps : undefined) });
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 4010,
-    services: [createStsService({ authority, clock }), secrets, createEventBridgeService(bus), createDynamoDbProxyService(store.endpoint)],
+    services: [operator, createStsService({ authority, clock }), secrets, createEventBridgeService(bus), createDynamoDbProxyService(store.endpoint)],
     health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE } : undefined),
   });
 
@@ -155,7 +166,10 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   };
   const sweepTimer = sweepEvery > 0 ? setInterval(() => void periodicSweep().catch((error) => logger.error('sweep failed', { error: String(error) })), sweepEvery) : undefined;
   sweepTimer?.unref();
+  operatorDeps = deps;
   ready = true;
+  // Written again with the address the engine really got (port 0 picks one), for the CLI's default.
+  const operatorCredentials = await recordEndpoint(keyring, server.url);
 
   return {
     url: server.url,
@@ -164,6 +178,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     deps,
     bus,
     sdkCalls: counter,
+    operatorUrl: `${server.url}${OPERATOR_PATH}`,
+    operatorCredentials,
+    ...(keyring.file ? { operatorCredentialsFile: keyring.file } : {}),
     sweep,
     async stop() {
       ready = false;

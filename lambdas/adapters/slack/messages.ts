@@ -132,7 +132,7 @@ export function approvalRequestMessage(d: GrantAlertDetail, progress: ApprovalPr
   if (progress.kind === 'waiting') {
     // Only a well-formed grant id goes into a button: the click hands it back verbatim.
     if (GRANT_ID_PATTERN.test(d.grantId)) blocks.push(approvalButtons(d.grantId));
-    blocks.push(context([`The owner and the requester may not approve; each approver counts once. From a terminal: \`taskbound approve ${mrkdwnText(d.grantId, 40)} --as you@example.com --reason …\``]));
+    blocks.push(context([`The owner and the requester may not approve; each approver counts once. From a terminal: \`taskbound approve ${mrkdwnText(d.grantId, 40)} --reason …\` (signed with your AWS credentials)`]));
   }
   const plainOutcome = progress.kind === 'waiting' ? `needs ${required} approval(s)` : progress.kind === 'issued' ? 'approved, credential issued' : `denied: ${progress.reason}`;
   return {
