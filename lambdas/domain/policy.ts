@@ -103,7 +103,7 @@ const policySchema = z
     scopes: z.record(z.string().regex(SCOPE_NAME, 'scope names are lower-case letters, digits and dashes'), scopeSchema),
     agents: z.record(z.string().regex(AGENT_ID_PATTERN, 'agent ids are lower-case letters, digits and dashes'), agentSchema),
     /** Who may decide, and how the engine recognises them (operator endpoint, Slack). */
-    people: z.record(z.string().regex(PERSON_ID_PATTERN, 'person ids look like e-mail addresses (name@example.com)'), personSchema).default({}),
+    people: z.record(z.string(), personSchema).default({}),
   })
   .superRefine((policy, ctx) => {
     checkPeople(policy, ctx);
@@ -138,6 +138,8 @@ function checkPeople(policy: Checked, ctx: z.RefinementCtx): void {
   }
   const owners = new Map<string, string>();
   for (const [personId, person] of Object.entries(policy.people)) {
+    // Checked here rather than as the record's key schema, whose message zod does not pass on.
+    if (!PERSON_ID_PATTERN.test(personId)) ctx.addIssue({ code: 'custom', path: ['people', personId], message: 'person ids look like e-mail addresses (name@example.com)' });
     const identities = [
       ...person.awsPrincipals.map((arn, index) => ({ key: `aws:${principalKey(arn) ?? arn}`, path: ['people', personId, 'awsPrincipals', index], shown: arn })),
       ...person.slackUserIds.map((id, index) => ({ key: `slack:${id}`, path: ['people', personId, 'slackUserIds', index], shown: id })),
