@@ -52,8 +52,26 @@ const startTask = (world: World, agentId: string, taskId: string, scopes: string
 const endTask = (world: World, agentId: string, taskId: string) =>
   world.invoke('task-ended', eventBridgeEvent('Task Ended', { taskId, agentId, outcome: 'succeeded', systemsTouched: ['codecommit:web'] }));
 
-const decide = (world: World, agentId: string, taskId: string, approver: string) =>
-  world.invoke('grant-decision', eventBridgeEvent('Grant Decision', { agentId, taskId, decision: 'approve', approver, reason: 'reviewed the change' }, 'taskbound.cli'));
+/** The IAM principal each test person calls the operator endpoint as (test/helpers/test-policy.ts). */
+const OPERATOR_SESSIONS: Readonly<Record<string, string>> = {
+  'lead@example.com': `arn:aws:sts::${ACCOUNT_ID}:assumed-role/lead/cli`,
+  'sre@example.com': `arn:aws:sts::${ACCOUNT_ID}:assumed-role/sre/cli`,
+  'cfo@example.com': `arn:aws:iam::${ACCOUNT_ID}:user/cfo`,
+};
+
+/** An approval through the operator endpoint (a function URL event with AWS_IAM auth); answers its JSON. */
+async function decide(world: World, agentId: string, taskId: string, person: string) {
+  const event = {
+    version: '2.0',
+    rawPath: '/',
+    headers: { 'content-type': 'application/json' },
+    isBase64Encoded: false,
+    body: JSON.stringify({ action: 'approve', grantId: grantIdFor(agentId, taskId), reason: 'reviewed the change' }),
+    requestContext: { http: { method: 'POST', path: '/' }, authorizer: { iam: { accountId: ACCOUNT_ID, userArn: OPERATOR_SESSIONS[person] } } },
+  };
+  const response = (await world.invoke('operator-api', event)) as unknown as { body: string };
+  return JSON.parse(response.body) as { outcome: string };
+}
 
 const sweep = (world: World) => world.invoke('sweep', eventBridgeEvent('Scheduled Event', {}, 'aws.events'));
 
@@ -271,7 +289,7 @@ describe('the engine on AWS: other revocation triggers', () => {
     expect(eventOf(world, grantId, 'Grant Revoked')?.detail).toMatchObject({ trigger: 'leaked' });
   });
 
-  it('Agent Suspended revokes every live grant of the agent, of both kinds, and denies new ones until Agent Resumed', async () => {
+  it('Agent Suspended revokes every live grant of the agent, of both kinds, and denies new ones until resumed through the operator endpoint (never the bus)', async () => {
     const world = await openWorld();
     await startTask(world, 'deploy-bot', 'live-key', ['bucket-read-key']);
     await startTask(world, 'deploy-bot', 'live-session', ['repo-read']);
@@ -280,7 +298,10 @@ describe('the engine on AWS: other revocation triggers', () => {
 
     const suspended = await status('Agent Suspended');
     const during = await startTask(world, 'deploy-bot', 'while-suspended', ['repo-read']);
-    await status('Agent Resumed');
+    const resumedOnTheBus = await status('Agent Resumed');
+    const stillSuspended = await startTask(world, 'deploy-bot', 'bus-resume', ['repo-read']);
+    const resumeEvent = { requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: OPERATOR_SESSIONS['lead@example.com'] } } }, body: JSON.stringify({ action: 'resume', agentId: 'deploy-bot', reason: 'incident closed' }) };
+    await world.invoke('operator-api', resumeEvent);
     const after = await startTask(world, 'deploy-bot', 'after-resume', ['repo-read']);
 
     expect(suspended).toMatchObject({ outcome: 'suspended', reason: '2 live grant(s) revoked' });
@@ -292,6 +313,8 @@ describe('the engine on AWS: other revocation triggers', () => {
       expect(eventOf(world, grantIdFor('deploy-bot', taskId), 'Revocation Verified')).toBeDefined();
     }
     expect(during).toMatchObject({ outcome: 'denied', reason: 'agent "deploy-bot" is suspended' });
+    expect(resumedOnTheBus).toMatchObject({ outcome: 'refused' });
+    expect(stillSuspended).toMatchObject({ outcome: 'denied' });
     expect(after).toMatchObject({ outcome: 'issued' });
   });
 });
@@ -386,7 +409,7 @@ describe('the engine on AWS, fault by fault', () => {
 
     const approved = await decide(world, 'deploy-bot', 'deploy-1', 'lead@example.com');
 
-    expect(approved).toMatchObject({ outcome: 'issued', grant: { state: 'active' } });
+    expect(approved).toMatchObject({ outcome: 'issued', person: 'lead@example.com' });
     expect(world.secrets.mock.commandCalls(CreateSecretCommand)).toHaveLength(2);
     expect(world.secrets.mock.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toContainEqual({
       Key: 'taskbound:expires-at',

@@ -41,6 +41,8 @@ const TIMEOUT_SECONDS = {
   'expire-grant': 30,
   'ttl-expiry-stream': 120,
   sweep: 240,
+  /** The operator endpoint's function URL handler: no bus route reaches it. */
+  'operator-api': 30,
 } as const;
 export type HandlerName = keyof typeof TIMEOUT_SECONDS;
 
@@ -220,6 +222,7 @@ export async function openWorld(options: WorldOptions = {}): Promise<World> {
     'expire-grant': (await import('../../lambdas/handlers/expire-grant')).handler,
     'ttl-expiry-stream': (await import('../../lambdas/handlers/ttl-expiry-stream')).handler,
     sweep: (await import('../../lambdas/handlers/sweep')).handler,
+    'operator-api': (await import('../../lambdas/handlers/operator-api')).handler,
   } as Record<HandlerName, Handler>;
 
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: START });
