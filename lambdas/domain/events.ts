@@ -32,6 +32,11 @@ export const taskEndedSchema = z.strictObject({
 });
 export type TaskEnded = z.infer<typeof taskEndedSchema>;
 
+/**
+ * A decision as decide-grant takes it. `approver` is the person the engine authenticated (the
+ * operator endpoint, Slack), never a field read from an event: a `Grant Decision` on the bus is
+ * refused whatever it holds (use-cases/refuse-bus-decision.ts).
+ */
 export const grantDecisionSchema = z
   .strictObject({
     grantId: z.string().regex(GRANT_ID_PATTERN, 'grantId looks like g-<26 letters or digits>').optional(),
