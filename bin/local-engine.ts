@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const people = Object.keys(engine.policy.people);
   if (people.length > 0) {
     console.log(`  operator endpoint ${engine.operatorUrl} (SigV4, service lambda); keys for ${people.join(', ')} in ${engine.operatorCredentialsFile}`);
-    console.log(`  decide as one of them: taskbound --endpoint ${engine.url} --data-dir ${options.dataDir} approve <grantId> --as ${people[0]} --reason …`);
+    console.log(`  decide as one of them: taskbound --endpoint ${engine.url} approve <grantId> --as ${people[0]} --data-dir ${options.dataDir} --reason …`);
   }
   const stop = async (signal: string) => {
     console.log(`\n${signal}: stopping (state is kept; outstanding grants are revoked on time after a restart)`);

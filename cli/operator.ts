@@ -58,7 +58,19 @@ async function resolveTarget(flags: OperatorFlags, env: Env): Promise<Target> {
   }
   const parsed = parseUrl(url);
   const region = flags.region ?? /\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(parsed.hostname)?.[1] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  return { url: parsed, region, credentials: defaultProvider() };
+  const chain = defaultProvider();
+  const credentials = async () => {
+    try {
+      return await chain();
+    } catch (error) {
+      // The SDK's message lists providers; what the operator needs is what to do.
+      throw new Error(
+        `no AWS credentials to sign the ${flags.endpoint ? 'request' : 'decision'} with (${error instanceof Error ? error.name : 'error'}): ` +
+          (flags.endpoint ? 'against the local engine pass --as PERSON (see docs/cli.md)' : 'set AWS_PROFILE or sign in (aws sso login); the endpoint authenticates you by your IAM principal'),
+      );
+    }
+  };
+  return { url: parsed, region, credentials };
 }
 
 /** The local engine's key for `--as PERSON`, from `<data dir>/operator-credentials.json`. */
