@@ -5,7 +5,7 @@ import { QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect } from '../../cli/clients';
 import { runCli } from '../../cli/program';
 import { GRANT_TABLE } from '../../lambdas/adapters/aws/grant-table';
@@ -104,6 +104,21 @@ describe('local engine: decisions count only from authenticated people', () => {
     expect((await h.waitForGrant('deploy-bot', 'sig-e2e', ['pending_approval'])).approvals).toEqual([]);
     expect((await rejectedToday('Operator Request')).length).toBeGreaterThanOrEqual(3);
     await h.runtime.endTask({ agentId: 'deploy-bot', taskId: 'sig-e2e', outcome: 'cancelled' });
+  });
+
+  it('signs with the AWS SDK default credential chain when --as is absent, as an operator on AWS does', async () => {
+    const grantId = await pending('deploy-bot', 'chain-e2e', ['deploy-web']);
+    const cfo = h.engine.operatorCredentials.people['cfo@example.com'];
+    vi.stubEnv('AWS_ACCESS_KEY_ID', cfo?.accessKeyId ?? '');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', cfo?.secretAccessKey ?? '');
+    try {
+      const answer = await cli('deny', grantId, '--reason', 'not in the approver group', '--json');
+      expect(answer.code).toBe(1);
+      expect(JSON.parse(answer.out)).toEqual({ outcome: 'refused', reason: 'cfo@example.com is not in the approver group for this grant', grantId, person: 'cfo@example.com' });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    await h.runtime.endTask({ agentId: 'deploy-bot', taskId: 'chain-e2e', outcome: 'cancelled' });
   });
 
   it('lifts a suspension only through the endpoint', async () => {
