@@ -98,6 +98,10 @@ describe('local engine: decisions count only from authenticated people', () => {
     expect(wrongSecret).toEqual({ status: 403, body: { outcome: 'refused', reason: expect.stringContaining('SignatureDoesNotMatch') } });
     const unknownKey = await signedPost({ accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'y'.repeat(40) }, { action: 'approve', grantId, reason: 'forged' });
     expect(unknownKey).toEqual({ status: 403, body: { outcome: 'refused', reason: expect.stringContaining('InvalidClientTokenId') } });
+    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'agent-decides', purpose: 'e2e', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    const agentKey = await h.runtime.waitForDelivery('release-bot', 'agent-decides', ['issued']);
+    const byAgent = await signedPost({ accessKeyId: agentKey.accessKeyId ?? '', secretAccessKey: agentKey.secretAccessKey ?? '' }, { action: 'approve', grantId, reason: 'an agent approving' });
+    expect(byAgent).toEqual({ status: 403, body: { outcome: 'refused', reason: expect.stringContaining('InvalidClientTokenId') } });
     const stsSigned = await signedPost(lead ?? { accessKeyId: '', secretAccessKey: '' }, { action: 'approve', grantId, reason: 'wrong service' }, 'sts');
     expect(stsSigned.body.reason).toMatch(/sign for service "lambda"/);
     expect(await cli('approve', grantId, ...asPerson('intern@example.com'), '--reason', 'x')).toMatchObject({ code: 2, err: expect.stringContaining('holds no key for this person') });
@@ -127,6 +131,7 @@ describe('local engine: decisions count only from authenticated people', () => {
     await h.runtime.emit('Agent Resumed', { agentId: 'ops-bot', by: 'secops@example.com', reason: 'forged' }, 'taskbound.cli');
     await h.engine.bus.idle();
     expect((await h.grants.getAgent('ops-bot')).suspended).toBe(true);
+    expect(h.alerts.join('\n')).toContain('Resume not counted: ops-bot');
     expect(await cli('resume', 'ops-bot', ...asPerson('cfo@example.com'), '--reason', 'drill over')).toMatchObject({ code: 0, out: 'agent ops-bot resumed as cfo@example.com' });
     expect(await h.grants.getAgent('ops-bot')).toMatchObject({ suspended: false, by: 'cfo@example.com' });
   });
