@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config';
 import { OPERATOR_ENDPOINT_CLOSED } from '../../lib/constructs/operator-endpoint';
 import { buildTaskboundApp } from '../../lib/taskbound-app';
 import { synthesizedApp, type SynthesizedApp } from './synthesized-app';
@@ -69,4 +70,14 @@ describe('operator endpoint, closed by default', () => {
     Annotations.fromStack(built.engine).hasWarning('*', Match.stringLikeRegexp('decisions are Slack-only|approvals, denials and resumes are Slack-only'));
     expect(OPERATOR_ENDPOINT_CLOSED).toContain('Slack-only');
   }, 120_000);
+});
+
+describe('operatorPrincipalArns', () => {
+  it('takes exact IAM role or user ARNs only: no wildcards, no session ARNs, and no longer slackApprovers', () => {
+    expect(loadConfig({ taskbound: { operatorPrincipalArns: ['arn:aws:iam::111122223333:role/ops/lead', 'arn:aws:iam::111122223333:user/cfo'] } }).operatorPrincipalArns).toHaveLength(2);
+    for (const arn of ['arn:aws:iam::111122223333:role/*', 'arn:aws:sts::111122223333:assumed-role/lead/s', 'arn:aws:iam::111122223333:root']) {
+      expect(() => loadConfig({ taskbound: { operatorPrincipalArns: [arn] } })).toThrow(/operatorPrincipalArns\.0: an exact IAM role or user ARN/);
+    }
+    expect(() => loadConfig({ taskbound: { slackApprovers: { U0ABC: 'a@example.com' } } })).toThrow(/slackApprovers/);
+  });
 });
