@@ -1,7 +1,7 @@
 // CLI: what every command needs, passed in as one argument so tests hand over in-memory
 // fakes and program.ts hands over real SDK-backed adapters.
 import type { Clock, GrantStore } from '../lambdas/ports';
-import type { OperatorGateway } from './operator';
+import type { OperatorAnswerBody, OperatorRequest } from '../lambdas/domain/operator-api';
 
 /** Exit codes of CONTRACT §7: 0 ok, 1 failure, 2 bad usage or input. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -45,4 +45,25 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/** Where a decision goes and who signs it, as typed on the command line. */
+export interface OperatorFlags {
+  /** Sign as this person with the local engine's key for them (local engine only). */
+  readonly as?: string;
+  readonly operatorUrl?: string;
+  readonly dataDir?: string;
+  /** The global `--endpoint` (the local engine) and `--region`. */
+  readonly endpoint?: string;
+  readonly region?: string;
+}
+
+/** The engine's answer, whatever came back: a non-JSON or unexpected reply becomes a refusal with its status. */
+export interface OperatorReply {
+  readonly status: number;
+  readonly body: OperatorAnswerBody;
+}
+
+export interface OperatorGateway {
+  send(request: OperatorRequest, flags: OperatorFlags): Promise<OperatorReply>;
 }

@@ -7,32 +7,16 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { NodeSha256 } from '../lambdas/local/sigv4';
-import { OPERATOR_CREDENTIALS_FILE, operatorCredentialsSchema } from '../lambdas/local/operator-credentials';
-import { OPERATOR_PATH, OPERATOR_SIGNING_SERVICE } from '../lambdas/local/operator-service';
-import { OPERATOR_OUTCOMES, type OperatorAnswerBody, type OperatorRequest } from '../lambdas/use-cases/operator-request';
-import { UsageError } from './context';
-
-/** Where a decision goes and who signs it, as typed on the command line. */
-export interface OperatorFlags {
-  /** Sign as this person with the local engine's key for them (local engine only). */
-  readonly as?: string;
-  readonly operatorUrl?: string;
-  readonly dataDir?: string;
-  /** The global `--endpoint` (the local engine) and `--region`. */
-  readonly endpoint?: string;
-  readonly region?: string;
-}
-
-/** The engine's answer, whatever came back: a non-JSON or unexpected reply becomes a refusal with its status. */
-export interface OperatorReply {
-  readonly status: number;
-  readonly body: OperatorAnswerBody;
-}
-
-export interface OperatorGateway {
-  send(request: OperatorRequest, flags: OperatorFlags): Promise<OperatorReply>;
-}
+import { NodeSha256 } from '../lambdas/adapters/aws/node-sha256';
+import {
+  OPERATOR_CREDENTIALS_FILE,
+  OPERATOR_OUTCOMES,
+  OPERATOR_PATH,
+  OPERATOR_SIGNING_SERVICE,
+  operatorCredentialsSchema,
+  type OperatorAnswerBody,
+} from '../lambdas/domain/operator-api';
+import { UsageError, type OperatorFlags, type OperatorGateway } from './context';
 
 type Env = Readonly<Record<string, string | undefined>>;
 interface AwsCredentialIdentity {

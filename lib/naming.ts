@@ -23,10 +23,13 @@ export const DELIVERY_SECRET_PREFIX = 'taskbound/';
 export const deliverySecretArnPattern = (scope: Stack) =>
   `arn:${Aws.PARTITION}:secretsmanager:${scope.region}:${scope.account}:secret:${DELIVERY_SECRET_PREFIX}*`;
 
-/** Sources only the engine itself may put on the bus. */
-export const ENGINE_SOURCE = 'taskbound';
-/** Reserved on the bus for the engine's own functions, like the engine's source. */
+/** The source only the engine itself may put on the bus. */
+export { ENGINE_SOURCE } from '../lambdas/constants';
+/** Reserved on the bus for the engine's own Slack function, like the engine's source. */
 export { SLACK_SOURCE } from '../lambdas/routes';
+
+/** `task-started` → `TaskStarted`: construct ids and CloudFormation-friendly prefixes. */
+export const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());
 
 export const schedulerGroupName = (config: TaskboundConfig) => `${config.instanceName}-expiry`;
 export const expireFunctionName = (config: TaskboundConfig) => `${config.instanceName}-expire-grant`;

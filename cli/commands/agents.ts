@@ -1,7 +1,7 @@
 // CLI commands: `suspend AGENT` and `resume AGENT`, the kill switch of CONTRACT §1. Anyone may
 // suspend (an event on the bus); resuming loosens control, so it goes to the operator endpoint.
 import { agentStatusSchema, INBOUND } from '../../lambdas/domain/events';
-import { operatorRequestSchema } from '../../lambdas/use-cases/operator-request';
+import { operatorRequestSchema } from '../../lambdas/domain/operator-api';
 import type { CliDeps, ExitCode } from '../context';
 import { actor, send } from '../send';
 import { validated } from '../validate';

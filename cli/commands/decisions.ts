@@ -1,10 +1,9 @@
 // CLI commands: `approve ID` and `deny ID` → the operator endpoint, signed with SigV4. The engine
 // authenticates the caller, maps them to a person of the policy and enforces who may decide; the
 // CLI prints its answer and exits 1 when the decision was refused.
-import type { OperatorAnswerBody, OperatorRequest } from '../../lambdas/use-cases/operator-request';
-import { operatorRequestSchema } from '../../lambdas/use-cases/operator-request';
-import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
-import type { OperatorFlags } from '../operator';
+import { operatorRequestSchema, type OperatorAnswerBody, type OperatorRequest } from '../../lambdas/domain/operator-api';
+import { EXIT, UsageError, type CliDeps, type ExitCode, type OperatorFlags } from '../context';
+
 import { validated } from '../validate';
 import { checkedGrantId } from './grants';
 

@@ -46,7 +46,6 @@ const approvalRuleSchema = z.discriminatedUnion('mode', [
       message: 'approverGroup must name at least `approvers` different people',
     }),
 ]);
-export type ApprovalRule = z.infer<typeof approvalRuleSchema>;
 
 const scopeSchema = z.strictObject({
   action: z.enum(ACTION_CLASSES),
@@ -57,7 +56,6 @@ const scopeSchema = z.strictObject({
     .max(10)
     .default([]),
 });
-export type Scope = z.infer<typeof scopeSchema>;
 
 /** A person who may decide: the AWS principals and Slack users the engine authenticates as them. */
 const personSchema = z

@@ -6,8 +6,8 @@ import { agentStatusSchema, INBOUND } from '../domain/events';
 import { suspendAgent } from '../use-cases/change-agent-status';
 import { refuseBusDecision } from '../use-cases/refuse-bus-decision';
 import { rejectEvent } from '../use-cases/reject-event';
-import { awsEngine } from './aws-engine';
-import { describeIssues, eventHandler, type DepsProvider } from './event-handler';
+import { awsEngine } from '../composition/aws-engine';
+import { describeIssues, eventHandler, type DepsProvider } from '../composition/event-handler';
 
 export const makeAgentStatusHandler = (getDeps: DepsProvider) =>
   eventHandler('agent-status', z.unknown(), getDeps, async (deps, event) => {

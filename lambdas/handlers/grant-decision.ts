@@ -3,8 +3,8 @@
 // (handlers/operator-api.ts) and signed Slack clicks (handlers/slack-interactions.ts).
 import { z } from 'zod';
 import { refuseBusDecision } from '../use-cases/refuse-bus-decision';
-import { awsEngine } from './aws-engine';
-import { eventHandler, type DepsProvider } from './event-handler';
+import { awsEngine } from '../composition/aws-engine';
+import { eventHandler, type DepsProvider } from '../composition/event-handler';
 
 /** Any detail at all: a malformed forgery is refused and recorded like a well-formed one. */
 const anyDetail = z.unknown();

@@ -1,14 +1,14 @@
 // Handler (Lambda function URL, AuthType AWS_IAM): the operator endpoint. Lambda has already
 // verified the caller's SigV4 signature and the URL's resource policy; this maps the caller's
 // principal to one person of the policy and runs approve/deny/resume as that person.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayProxyStructuredResultV2 as UrlResponse, Context, LambdaFunctionURLEvent } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 as UrlResponse, LambdaFunctionURLEvent } from 'aws-lambda';
 import { personForPrincipal } from '../domain/people';
-import { handleOperatorRequest, type OperatorAnswer } from '../use-cases/operator-request';
-import { awsEngine } from './aws-engine';
-import type { DepsProvider } from './event-handler';
-import { logger } from './logger';
+import type { OperatorAnswer } from '../domain/operator-api';
+import { handleOperatorRequest } from '../use-cases/operator-request';
+import { awsEngine } from '../composition/aws-engine';
+import type { DepsProvider } from '../composition/event-handler';
+import { handlerChain } from '../composition/handler-chain';
+import { logger } from '../composition/logger';
 
 const json = (answer: OperatorAnswer): UrlResponse => ({ statusCode: answer.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer.body) });
 
@@ -19,9 +19,7 @@ function callerArn(event: LambdaFunctionURLEvent): string | undefined {
 }
 
 export const makeOperatorApiHandler = (getDeps: DepsProvider) =>
-  middy<LambdaFunctionURLEvent, UrlResponse>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event: LambdaFunctionURLEvent): Promise<UrlResponse> => {
+  handlerChain<LambdaFunctionURLEvent, UrlResponse>().handler(async (event: LambdaFunctionURLEvent): Promise<UrlResponse> => {
       const deps = await getDeps();
       if (event.requestContext.http.method !== 'POST') {
         return { statusCode: 405, headers: { 'content-type': 'application/json', allow: 'POST' }, body: JSON.stringify({ outcome: 'refused', reason: 'use POST' }) };

@@ -1,20 +1,17 @@
 // Handler (Lambda Function URL): Slack button clicks → signature verified → decided at once as
 // the person the policy maps the Slack user to. Answers 401 to anything Slack did not sign.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyStructuredResultV2 as UrlResponse, Context, LambdaFunctionURLEvent } from 'aws-lambda';
-import { awsInteractionDeps, type SlackInteractionsDeps } from '../adapters/slack/aws-slack-deps';
+import { awsSlackInteractions, type SlackInteractionsDeps } from '../composition/aws-engine';
 import { parseSlackClick } from '../adapters/slack/interaction-payload';
 import { verifySlackSignature } from '../adapters/slack/signature';
 import { decideFromSlack } from '../use-cases/slack-decision';
-import { awsEngine } from './aws-engine';
-import { logger } from './logger';
+import { logger } from '../composition/logger';
+import { handlerChain } from '../composition/handler-chain';
 
 const reply = (statusCode: number, text: string): UrlResponse => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }) });
 
 export const makeSlackInteractionsHandler = (deps: SlackInteractionsDeps) =>
-  middy<LambdaFunctionURLEvent, UrlResponse>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+  handlerChain<LambdaFunctionURLEvent, UrlResponse>()
     .handler(async (event: LambdaFunctionURLEvent): Promise<UrlResponse> => {
       const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
       const signed = { timestamp: event.headers['x-slack-request-timestamp'], signature: event.headers['x-slack-signature'], rawBody };
@@ -30,4 +27,4 @@ export const makeSlackInteractionsHandler = (deps: SlackInteractionsDeps) =>
 
 let built: ReturnType<typeof makeSlackInteractionsHandler> | undefined;
 /** Built on first use, so importing the factory (tests) needs no environment. */
-export const handler = (event: LambdaFunctionURLEvent, context: Context) => (built ??= makeSlackInteractionsHandler(awsInteractionDeps(process.env, awsEngine)))(event, context);
+export const handler = (event: LambdaFunctionURLEvent, context: Context) => (built ??= makeSlackInteractionsHandler(awsSlackInteractions()))(event, context);

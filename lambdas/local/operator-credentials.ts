@@ -4,28 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import { OPERATOR_CREDENTIALS_FILE, operatorCredentialsSchema, type OperatorCredentials, type OperatorKeyPair } from '../domain/operator-api';
 import type { People } from '../domain/people';
 
-export const OPERATOR_CREDENTIALS_FILE = 'operator-credentials.json';
-
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-const keyPairSchema = z.strictObject({
-  accessKeyId: z.string().regex(/^AKIA[A-Z2-7]{16}$/),
-  secretAccessKey: z.string().regex(/^[A-Za-z0-9+/]{40}$/),
-});
-export type OperatorKeyPair = z.infer<typeof keyPairSchema>;
-
-/** The file's format: one key pair per person id of the policy's `people`. */
-export const operatorCredentialsSchema = z.strictObject({
-  version: z.literal(1),
-  /** The engine these keys sign for: the CLI's default operator URL is `<endpoint>/operator`. */
-  endpoint: z.string().optional(),
-  region: z.string(),
-  people: z.record(z.string(), keyPairSchema),
-});
-export type OperatorCredentials = z.infer<typeof operatorCredentialsSchema>;
 
 function newKeyPair(): OperatorKeyPair {
   return {

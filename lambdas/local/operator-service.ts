@@ -2,14 +2,11 @@
 // Lambda function URL with AWS_IAM auth is on AWS: the request must be SigV4-signed for service
 // `lambda` with a key the local engine holds for a person of the policy; then the same use case runs.
 import type { EngineDeps } from '../use-cases/engine-deps';
-import { handleOperatorRequest, OPERATOR_REQUEST, OPERATOR_SOURCE, type OperatorAnswer } from '../use-cases/operator-request';
+import { OPERATOR_PATH, OPERATOR_SIGNING_SERVICE, type OperatorAnswer } from '../domain/operator-api';
+import { handleOperatorRequest, OPERATOR_REQUEST, OPERATOR_SOURCE } from '../use-cases/operator-request';
 import type { OperatorKeyring } from './operator-credentials';
 import type { AwsRequest, AwsResponse, AwsService } from './protocol';
 import { parseSigV4, verifySigV4 } from './sigv4';
-
-export const OPERATOR_PATH = '/operator';
-/** Function URLs are signed for the `lambda` service; so is this route. */
-export const OPERATOR_SIGNING_SERVICE = 'lambda';
 
 const answer = (result: OperatorAnswer): AwsResponse => ({ status: result.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result.body) });
 

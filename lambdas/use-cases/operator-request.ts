@@ -2,44 +2,12 @@
 // local engine's SigV4-verified route). The caller arrives already authenticated and mapped to a
 // person; the body names one action. Every refusal says why and is recorded; nothing is issued
 // for a caller who is no one, and one caller is always exactly one person.
-import { z } from 'zod';
-import { AGENT_ID_PATTERN, GRANT_ID_PATTERN } from '../domain/ids';
+import { operatorRequestSchema, type OperatorAnswer, type OperatorRequest } from '../domain/operator-api';
 import type { Identification } from '../domain/people';
 import { resumeAgent } from './change-agent-status';
 import { decideGrant } from './decide-grant';
 import type { EngineDeps } from './engine-deps';
 import { refuseUnknownGrant } from './refuse-unknown-grant';
-
-const reason = z.string().trim().min(1, 'reason must not be empty').max(1024);
-const grantId = z.string().regex(GRANT_ID_PATTERN, 'grantId looks like g-<26 letters or digits>');
-const agentId = z.string().regex(AGENT_ID_PATTERN, 'agentId is lower-case letters, digits and dashes');
-
-/** The endpoint's request body: `{ action: approve|deny, grantId, reason }` or `{ action: resume, agentId, reason }`. */
-export const operatorRequestSchema = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('approve'), grantId, reason }),
-  z.strictObject({ action: z.literal('deny'), grantId, reason }),
-  z.strictObject({ action: z.literal('resume'), agentId, reason }),
-]);
-export type OperatorRequest = z.infer<typeof operatorRequestSchema>;
-
-export const OPERATOR_OUTCOMES = ['counted', 'refused', 'issued', 'denied', 'resumed', 'not-found', 'failed'] as const;
-export type OperatorOutcome = (typeof OPERATOR_OUTCOMES)[number];
-
-/** What the endpoint answers, as JSON. No secret ever: ids, outcomes and reasons. */
-export interface OperatorAnswerBody {
-  readonly outcome: OperatorOutcome;
-  readonly reason?: string;
-  readonly grantId?: string;
-  readonly agentId?: string;
-  readonly remaining?: number;
-  /** The person the caller was authenticated as. */
-  readonly person?: string;
-}
-
-export interface OperatorAnswer {
-  readonly status: number;
-  readonly body: OperatorAnswerBody;
-}
 
 /** An authenticated caller: who they are (or why they are no one) and how they were seen, for the record. */
 export interface OperatorCaller {

@@ -2,19 +2,10 @@
 // Slack user to (`people.<id>.slackUserIds`). Slack authenticated the user; the engine decides
 // at once (decide-grant), so nothing travels the bus and no event can speak for anyone.
 import { personForSlackUser } from '../domain/people';
+import type { ParsedClick } from '../domain/slack-click';
 import { decideGrant } from './decide-grant';
 import type { EngineDeps } from './engine-deps';
 import { refuseUnknownGrant } from './refuse-unknown-grant';
-
-/** A button click on a Taskbound approval message, as the Slack adapter read it. */
-export interface SlackClick {
-  readonly slackUserId: string;
-  readonly teamId?: string;
-  readonly decision: 'approve' | 'deny';
-  readonly grantId: string;
-}
-
-export type ParsedClick = { readonly ok: true; readonly click: SlackClick } | { readonly ok: false; readonly reason: string };
 
 export interface SlackDecisionConfig {
   /** When set, clicks from any other Slack workspace are refused. */

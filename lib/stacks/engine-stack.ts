@@ -26,6 +26,7 @@ import {
   engineRoleArnPattern,
   engineRolePath,
   expireFunctionName,
+  pascal,
   schedulerGroupName,
   schedulerRoleName,
 } from '../naming';
@@ -243,4 +244,3 @@ export class EngineStack extends Stack {
   }
 }
 
-const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());

@@ -3,7 +3,7 @@
 // case (use-cases/slack-decision.ts) decides what the click counts for.
 import { z } from 'zod';
 import { GRANT_ID_PATTERN } from '../../domain/ids';
-import type { ParsedClick } from '../../use-cases/slack-decision';
+import type { ParsedClick } from '../../domain/slack-click';
 import { APPROVE_ACTION, DENY_ACTION } from './messages';
 
 const blockActionsSchema = z.looseObject({

@@ -4,8 +4,8 @@ import { openGrant, transition, type Grant } from '../../../lambdas/domain/grant
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import type { BusEvent, CliDeps, EventSink, PutOutcome } from '../../../cli/context';
 import { runCli } from '../../../cli/program';
-import type { OperatorFlags, OperatorGateway, OperatorReply } from '../../../cli/operator';
-import type { OperatorRequest } from '../../../lambdas/use-cases/operator-request';
+import type { OperatorFlags, OperatorGateway, OperatorReply } from '../../../cli/context';
+import type { OperatorRequest } from '../../../lambdas/domain/operator-api';
 import { FakeClock } from '../../helpers/fake-ports';
 import { InMemoryGrantStore } from '../../helpers/in-memory-grant-store';
 

@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+const SLACK_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:taskbound/slack-AbCdEf';
+
+/** A fresh module each time: the root memoizes what it built. */
+const compositionRoot = () => import('../../../lambdas/composition/aws-engine');
+
+describe('the AWS composition root', () => {
+  beforeEach(() => {
+    vi.resetModules();
+    for (const name of ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLACK_SECRET_ARN', 'SLACK_ROUTING', 'SLACK_TEAM_ID'])
+      vi.stubEnv(name, undefined);
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+  });
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('refuses to build the alerts without the grant table, naming the variable', async () => {
+    vi.stubEnv('SLACK_SECRET_ARN', SLACK_SECRET_ARN);
+    const { awsAlerts } = await compositionRoot();
+    await expect(awsAlerts()).rejects.toThrow(/^invalid configuration: TABLE_NAME/);
+  });
+
+  it('refuses to build the alerts without the Slack secret', async () => {
+    vi.stubEnv('TABLE_NAME', 'taskbound-grants');
+    const { awsAlerts } = await compositionRoot();
+    await expect(awsAlerts()).rejects.toThrow('SLACK_SECRET_ARN is not set');
+  });
+
+  it('refuses a Slack routing that is not valid JSON before any alert is sent', async () => {
+    vi.stubEnv('TABLE_NAME', 'taskbound-grants');
+    vi.stubEnv('SLACK_SECRET_ARN', SLACK_SECRET_ARN);
+    vi.stubEnv('SLACK_ROUTING', '{not json');
+    const { awsAlerts } = await compositionRoot();
+    await expect(awsAlerts()).rejects.toThrow('SLACK_ROUTING is not valid JSON');
+  });
+
+  it('needs the engine’s whole configuration for Slack decisions (a click may issue): without it, it refuses to start', async () => {
+    vi.stubEnv('SLACK_SECRET_ARN', SLACK_SECRET_ARN);
+    const { awsSlackInteractions } = await compositionRoot();
+    expect(() => awsSlackInteractions()).toThrow(/^invalid configuration: TABLE_NAME/);
+  });
+
+  it('builds the Slack interaction endpoint once its configuration is whole, deciding with the engine', async () => {
+    const engineEnv = {
+      TABLE_NAME: 'taskbound-grants',
+      EVENT_BUS_NAME: 'taskbound',
+      ACCOUNT_ID: '111122223333',
+      PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
+      ENGINE_ROLE_ARN_PATTERN: 'arn:aws:iam::111122223333:role/taskbound-engine/*',
+      SCHEDULER_GROUP: 'taskbound-expiry',
+      SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
+      EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
+      SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
+      SLACK_SECRET_ARN,
+      SLACK_TEAM_ID: 'T0ACME',
+    };
+    for (const [name, value] of Object.entries(engineEnv)) vi.stubEnv(name, value);
+    const { awsSlackInteractions, awsEngine } = await compositionRoot();
+    const deps = awsSlackInteractions();
+    expect(deps.config).toEqual({ teamId: 'T0ACME' });
+    expect(deps.engine).toBe(awsEngine);
+    expect(awsSlackInteractions()).toBe(deps);
+  });
+});
