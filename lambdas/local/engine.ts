@@ -140,11 +140,16 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   let operatorDeps: EngineDeps | undefined;
   const keyring = await loadOperatorKeyring({ people: policy.people, region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
   const operator = createOperatorService({ keyring, deps: () => (ready ? operatorDeps : undefined) });
+  // What the engine spends, for the benchmark that runs it as its own process: CPU and SDK calls.
+  const usage = () => {
+    const cpu = process.cpuUsage();
+    return { cpuMs: (cpu.user + cpu.system) / 1000, sdkCalls: counter.calls, sdkCallsByOperation: Object.fromEntries(counter.byOperation) };
+  };
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 4010,
     services: [operator, createStsService({ authority, clock }), secrets, createEventBridgeService(bus), createDynamoDbProxyService(store.endpoint)],
-    health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE } : undefined),
+    health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE, ...usage() } : undefined),
   });
 
   const engineClients = localClientConfig(server.url);

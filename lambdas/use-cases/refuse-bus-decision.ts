@@ -27,6 +27,15 @@ const claimed = (detail: unknown, name: string): string | undefined => {
   return typeof value === 'string' ? value.slice(0, 256) : undefined;
 };
 
+/** The detail as received, cut short; one nested too deeply to serialise is named, not kept. */
+function excerptOf(detail: unknown): string {
+  try {
+    return JSON.stringify(detail ?? null).slice(0, MAX_EXCERPT);
+  } catch {
+    return '(not serialisable: nested too deeply)';
+  }
+}
+
 export async function refuseBusDecision(deps: EngineDeps, event: BusDecision): Promise<{ readonly outcome: 'refused'; readonly reason: string }> {
   const at = deps.clock.now().toISOString();
   const source = event.source.slice(0, 256);
@@ -37,7 +46,7 @@ export async function refuseBusDecision(deps: EngineDeps, event: BusDecision): P
     source,
     reason,
     eventId: event.id.slice(0, 128),
-    excerpt: JSON.stringify(event.detail ?? null).slice(0, MAX_EXCERPT),
+    excerpt: excerptOf(event.detail),
   });
   const answer = await answerFor(deps, event, at, reason, source);
   if (answer) await deps.events.publish([answer]);

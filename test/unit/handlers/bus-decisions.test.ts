@@ -43,6 +43,15 @@ describe('a Grant Decision on the bus', () => {
     expect((await invoke(handlers, 'task-started', envelope('Task Started', taskStarted()))).outcome).toBe('issued');
   });
 
+  it('is refused and recorded without throwing when its detail is nested too deep to serialise', async () => {
+    const engine = fakeEngine();
+    let deep: unknown = 'leaf';
+    for (let level = 0; level < 20_000; level++) deep = { a: deep };
+    const forged = { grantId: 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa', decision: 'approve', approver: 'lead@example.com', reason: 'x', deep };
+    expect((await invoke(handlersOver(engine), 'grant-decision', envelope('Grant Decision', forged, 'attacker.tool'))).outcome).toBe('refused');
+    expect(engine.store.rejected.map((entry) => entry.excerpt)).toEqual(['(not serialisable: nested too deeply)']);
+  });
+
   it('naming a grant that does not exist is answered against that id', async () => {
     const engine = fakeEngine();
     const ghost = 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa';
