@@ -51,6 +51,7 @@ async function resolveTarget(flags: OperatorFlags, env: Env): Promise<Target> {
       throw new Error(
         `no AWS credentials to sign the ${flags.endpoint ? 'request' : 'decision'} with (${error instanceof Error ? error.name : 'error'}): ` +
           (flags.endpoint ? 'against the local engine pass --as PERSON (see docs/cli.md)' : 'set AWS_PROFILE or sign in (aws sso login); the endpoint authenticates you by your IAM principal'),
+        { cause: error },
       );
     }
   };
