@@ -34,14 +34,22 @@ interface Target {
 /** `--operator-url`, then TASKBOUND_OPERATOR_URL, then `<--endpoint>/operator` for the local engine. */
 async function resolveTarget(flags: OperatorFlags, env: Env): Promise<Target> {
   if (flags.as !== undefined) return localTarget(flags, env);
-  const url = flags.operatorUrl ?? env.TASKBOUND_OPERATOR_URL ?? (flags.endpoint ? `${flags.endpoint.replace(/\/+$/, '')}${OPERATOR_PATH}` : undefined);
+  const url =
+    flags.operatorUrl ??
+    env.TASKBOUND_OPERATOR_URL ??
+    (flags.endpoint ? `${flags.endpoint.replace(/\/+$/, '')}${OPERATOR_PATH}` : undefined);
   if (!url) {
     throw new UsageError(
       'no operator endpoint: pass --operator-url URL or set TASKBOUND_OPERATOR_URL (the stack output OperatorUrl); locally, pass --endpoint and --as PERSON',
     );
   }
   const parsed = parseUrl(url);
-  const region = flags.region ?? /\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(parsed.hostname)?.[1] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const region =
+    flags.region ??
+    /\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(parsed.hostname)?.[1] ??
+    env.AWS_REGION ??
+    env.AWS_DEFAULT_REGION ??
+    'us-east-1';
   const chain = defaultProvider();
   const credentials = async () => {
     try {
@@ -50,7 +58,9 @@ async function resolveTarget(flags: OperatorFlags, env: Env): Promise<Target> {
       // The SDK's message lists providers; what the operator needs is what to do.
       throw new Error(
         `no AWS credentials to sign the ${flags.endpoint ? 'request' : 'decision'} with (${error instanceof Error ? error.name : 'error'}): ` +
-          (flags.endpoint ? 'against the local engine pass --as PERSON (see docs/cli.md)' : 'set AWS_PROFILE or sign in (aws sso login); the endpoint authenticates you by your IAM principal'),
+          (flags.endpoint
+            ? 'against the local engine pass --as PERSON (see docs/cli.md)'
+            : 'set AWS_PROFILE or sign in (aws sso login); the endpoint authenticates you by your IAM principal'),
         { cause: error },
       );
     }
@@ -67,7 +77,9 @@ async function localTarget(flags: OperatorFlags, env: Env): Promise<Target> {
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new UsageError(`--as ${person}: no ${file}; --as signs with the local engine's keys: pass its --data-dir (or TASKBOUND_DATA_DIR). On AWS, omit --as: you are who your AWS credentials say`);
+    throw new UsageError(
+      `--as ${person}: no ${file}; --as signs with the local engine's keys: pass its --data-dir (or TASKBOUND_DATA_DIR). On AWS, omit --as: you are who your AWS credentials say`,
+    );
   }
   let json: unknown;
   try {
@@ -78,8 +90,17 @@ async function localTarget(flags: OperatorFlags, env: Env): Promise<Target> {
   const parsed = operatorCredentialsSchema.safeParse(json);
   if (!parsed.success) throw new UsageError(`${file} is not an operator credentials file`);
   const pair = Object.hasOwn(parsed.data.people, person) ? parsed.data.people[person] : undefined;
-  if (!pair) throw new UsageError(`--as ${person}: the local engine holds no key for this person (people: ${Object.keys(parsed.data.people).join(', ') || 'none'})`);
-  const base = flags.operatorUrl ?? (flags.endpoint ? `${flags.endpoint.replace(/\/+$/, '')}${OPERATOR_PATH}` : parsed.data.endpoint ? `${parsed.data.endpoint}${OPERATOR_PATH}` : undefined);
+  if (!pair)
+    throw new UsageError(
+      `--as ${person}: the local engine holds no key for this person (people: ${Object.keys(parsed.data.people).join(', ') || 'none'})`,
+    );
+  const base =
+    flags.operatorUrl ??
+    (flags.endpoint
+      ? `${flags.endpoint.replace(/\/+$/, '')}${OPERATOR_PATH}`
+      : parsed.data.endpoint
+        ? `${parsed.data.endpoint}${OPERATOR_PATH}`
+        : undefined);
   if (!base) throw new UsageError('--as: pass --endpoint (the local engine)');
   return { url: parseUrl(base), region: parsed.data.region, credentials: async () => pair };
 }
@@ -101,7 +122,12 @@ export function operatorGateway(env: Env = process.env): OperatorGateway {
       const target = await resolveTarget(flags, env);
       const body = JSON.stringify(request);
       const host = target.url.host;
-      const signer = new SignatureV4({ credentials: target.credentials, region: target.region, service: OPERATOR_SIGNING_SERVICE, sha256: NodeSha256 });
+      const signer = new SignatureV4({
+        credentials: target.credentials,
+        region: target.region,
+        service: OPERATOR_SIGNING_SERVICE,
+        sha256: NodeSha256,
+      });
       const signed = await signer.sign({
         method: 'POST',
         protocol: target.url.protocol,
@@ -121,12 +147,16 @@ export function operatorGateway(env: Env = process.env): OperatorGateway {
 function post(url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((done, fail) => {
-    const req = send(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: 60_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => done({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', fail);
-    });
+    const req = send(
+      url,
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: 60_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', fail);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('the operator endpoint did not answer within 60 s')));
     req.on('error', fail);
     req.end(body);
@@ -142,7 +172,9 @@ function readAnswer(status: number, text: string): OperatorAnswerBody {
     return { outcome: 'refused', reason: `HTTP ${status}: ${text.slice(0, 200) || 'no body'}` };
   }
   const answer = json as Partial<OperatorAnswerBody> & { Message?: unknown; message?: unknown };
-  if (typeof answer.outcome === 'string' && (OPERATOR_OUTCOMES as readonly string[]).includes(answer.outcome)) return answer as OperatorAnswerBody;
-  const message = typeof answer.Message === 'string' ? answer.Message : typeof answer.message === 'string' ? answer.message : text.slice(0, 200);
+  if (typeof answer.outcome === 'string' && (OPERATOR_OUTCOMES as readonly string[]).includes(answer.outcome))
+    return answer as OperatorAnswerBody;
+  const message =
+    typeof answer.Message === 'string' ? answer.Message : typeof answer.message === 'string' ? answer.message : text.slice(0, 200);
   return { outcome: 'refused', reason: `HTTP ${status}: ${message}` };
 }

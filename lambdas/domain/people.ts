@@ -42,7 +42,13 @@ export function personForPrincipal(people: People, arn: string): Identification 
   const matches = Object.entries(people).filter(([, person]) => person.awsPrincipals.some((declared) => principalKey(declared) === key));
   // The policy refuses a principal declared for two people; this guard keeps it so at run time.
   if (matches.length !== 1) {
-    return { ok: false, reason: matches.length === 0 ? `caller ${arn.slice(0, 256)} is not mapped to a person under people in the policy` : `caller ${arn.slice(0, 256)} maps to more than one person` };
+    return {
+      ok: false,
+      reason:
+        matches.length === 0
+          ? `caller ${arn.slice(0, 256)} is not mapped to a person under people in the policy`
+          : `caller ${arn.slice(0, 256)} maps to more than one person`,
+    };
   }
   return { ok: true, person: (matches[0] as [string, Person])[0] };
 }
@@ -51,7 +57,13 @@ export function personForPrincipal(people: People, arn: string): Identification 
 export function personForSlackUser(people: People, slackUserId: string): Identification {
   const matches = Object.entries(people).filter(([, person]) => person.slackUserIds.includes(slackUserId));
   if (matches.length !== 1) {
-    return { ok: false, reason: matches.length === 0 ? `Slack user ${slackUserId.slice(0, 64)} is not mapped to a person under people in the policy` : `Slack user ${slackUserId.slice(0, 64)} maps to more than one person` };
+    return {
+      ok: false,
+      reason:
+        matches.length === 0
+          ? `Slack user ${slackUserId.slice(0, 64)} is not mapped to a person under people in the policy`
+          : `Slack user ${slackUserId.slice(0, 64)} maps to more than one person`,
+    };
   }
   return { ok: true, person: (matches[0] as [string, Person])[0] };
 }

@@ -10,7 +10,11 @@ import type { DepsProvider } from '../composition/event-handler';
 import { handlerChain } from '../composition/handler-chain';
 import { logger } from '../composition/logger';
 
-const json = (answer: OperatorAnswer): UrlResponse => ({ statusCode: answer.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer.body) });
+const json = (answer: OperatorAnswer): UrlResponse => ({
+  statusCode: answer.status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(answer.body),
+});
 
 /** The caller's ARN as Lambda reports it for AWS_IAM auth (an assumed-role session, a user). */
 function callerArn(event: LambdaFunctionURLEvent): string | undefined {
@@ -20,16 +24,22 @@ function callerArn(event: LambdaFunctionURLEvent): string | undefined {
 
 export const makeOperatorApiHandler = (getDeps: DepsProvider) =>
   handlerChain<LambdaFunctionURLEvent, UrlResponse>().handler(async (event: LambdaFunctionURLEvent): Promise<UrlResponse> => {
-      const deps = await getDeps();
-      if (event.requestContext.http.method !== 'POST') {
-        return { statusCode: 405, headers: { 'content-type': 'application/json', allow: 'POST' }, body: JSON.stringify({ outcome: 'refused', reason: 'use POST' }) };
-      }
-      const principal = callerArn(event);
-      const identification = principal ? personForPrincipal(deps.policy.people, principal) : { ok: false as const, reason: 'the request carries no IAM caller: the URL must use AuthType AWS_IAM' };
-      const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
-      const answer = await handleOperatorRequest(deps, { identification, principal: principal ?? '(none)' }, rawBody);
-      logger.info('operator request handled', { status: answer.status, ...answer.body, principal });
-      return json(answer);
-    });
+    const deps = await getDeps();
+    if (event.requestContext.http.method !== 'POST') {
+      return {
+        statusCode: 405,
+        headers: { 'content-type': 'application/json', allow: 'POST' },
+        body: JSON.stringify({ outcome: 'refused', reason: 'use POST' }),
+      };
+    }
+    const principal = callerArn(event);
+    const identification = principal
+      ? personForPrincipal(deps.policy.people, principal)
+      : { ok: false as const, reason: 'the request carries no IAM caller: the URL must use AuthType AWS_IAM' };
+    const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+    const answer = await handleOperatorRequest(deps, { identification, principal: principal ?? '(none)' }, rawBody);
+    logger.info('operator request handled', { status: answer.status, ...answer.body, principal });
+    return json(answer);
+  });
 
 export const handler = makeOperatorApiHandler(awsEngine);

@@ -4,7 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { OPERATOR_CREDENTIALS_FILE, operatorCredentialsSchema, type OperatorCredentials, type OperatorKeyPair } from '../domain/operator-api';
+import {
+  OPERATOR_CREDENTIALS_FILE,
+  operatorCredentialsSchema,
+  type OperatorCredentials,
+  type OperatorKeyPair,
+} from '../domain/operator-api';
 import type { People } from '../domain/people';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -28,14 +33,20 @@ export interface OperatorKeyring {
  * Keeps each person's existing keys (an operator's shell keeps working across restarts), makes
  * keys for people new to the policy and drops those of people no longer in it.
  */
-export async function loadOperatorKeyring(options: { readonly people: People; readonly region: string; readonly dataDir?: string }): Promise<OperatorKeyring> {
+export async function loadOperatorKeyring(options: {
+  readonly people: People;
+  readonly region: string;
+  readonly dataDir?: string;
+}): Promise<OperatorKeyring> {
   const file = options.dataDir ? join(options.dataDir, OPERATOR_CREDENTIALS_FILE) : undefined;
   const previous = file ? await readPrevious(file) : undefined;
   const people: Record<string, OperatorKeyPair> = {};
   for (const person of Object.keys(options.people)) people[person] = previous?.people[person] ?? newKeyPair();
   const credentials: OperatorCredentials = { version: 1, region: options.region, people };
   if (file) await save(file, credentials);
-  const byKey = new Map(Object.entries(people).map(([person, pair]) => [pair.accessKeyId, { person, secretAccessKey: pair.secretAccessKey }]));
+  const byKey = new Map(
+    Object.entries(people).map(([person, pair]) => [pair.accessKeyId, { person, secretAccessKey: pair.secretAccessKey }]),
+  );
   return { credentials, ...(file ? { file } : {}), personOf: (accessKeyId) => byKey.get(accessKeyId) };
 }
 

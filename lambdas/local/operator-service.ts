@@ -8,7 +8,11 @@ import type { OperatorKeyring } from './operator-credentials';
 import type { AwsRequest, AwsResponse, AwsService } from './protocol';
 import { parseSigV4, verifySigV4 } from './sigv4';
 
-const answer = (result: OperatorAnswer): AwsResponse => ({ status: result.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result.body) });
+const answer = (result: OperatorAnswer): AwsResponse => ({
+  status: result.status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(result.body),
+});
 
 export interface OperatorServiceOptions {
   readonly keyring: OperatorKeyring;
@@ -42,13 +46,21 @@ export function createOperatorService(options: OperatorServiceOptions): AwsServi
 }
 
 type Authenticated =
-  | { readonly ok: true; readonly accessKeyId: string; readonly identification: { readonly ok: true; readonly person: string } | { readonly ok: false; readonly reason: string } }
+  | {
+      readonly ok: true;
+      readonly accessKeyId: string;
+      readonly identification: { readonly ok: true; readonly person: string } | { readonly ok: false; readonly reason: string };
+    }
   | { readonly ok: false; readonly reason: string };
 
 async function authenticate(request: AwsRequest, keyring: OperatorKeyring, deps: EngineDeps): Promise<Authenticated> {
   const parsed = parseSigV4(request);
   if (!parsed.ok) return { ok: false, reason: `not authenticated: ${parsed.code}: ${parsed.message}` };
-  if (parsed.auth.service !== OPERATOR_SIGNING_SERVICE) return { ok: false, reason: `not authenticated: sign for service "${OPERATOR_SIGNING_SERVICE}", not "${parsed.auth.service.slice(0, 32)}"` };
+  if (parsed.auth.service !== OPERATOR_SIGNING_SERVICE)
+    return {
+      ok: false,
+      reason: `not authenticated: sign for service "${OPERATOR_SIGNING_SERVICE}", not "${parsed.auth.service.slice(0, 32)}"`,
+    };
   const holder = keyring.personOf(parsed.auth.accessKeyId);
   const verified = await verifySigV4(request, { now: deps.clock.now(), secretFor: () => holder?.secretAccessKey });
   if (!verified.ok) return { ok: false, reason: `not authenticated: ${verified.code}: ${verified.message}` };

@@ -33,7 +33,12 @@ export async function handleOperatorRequest(deps: EngineDeps, caller: OperatorCa
   const answer = { grantId: request.grantId, person };
   switch (result.outcome) {
     case 'not-found': {
-      const refused = await refuseUnknownGrant(deps, { detailType: 'Grant Decision', source: OPERATOR_SOURCE, grantId: request.grantId, by: person });
+      const refused = await refuseUnknownGrant(deps, {
+        detailType: 'Grant Decision',
+        source: OPERATOR_SOURCE,
+        grantId: request.grantId,
+        by: person,
+      });
       return { status: 404, body: { outcome: 'not-found', reason: refused.reason, ...answer } };
     }
     case 'refused':
@@ -46,11 +51,19 @@ export async function handleOperatorRequest(deps: EngineDeps, caller: OperatorCa
       return { status: 200, body: { outcome: 'denied', ...(result.grant.reason ? { reason: result.grant.reason } : {}), ...answer } };
     case 'failed':
     case 'revoked-during-issue':
-      return { status: 502, body: { outcome: 'failed', reason: result.grant.reason ?? `approved, but the grant ended ${result.grant.state}`, ...answer } };
+      return {
+        status: 502,
+        body: { outcome: 'failed', reason: result.grant.reason ?? `approved, but the grant ended ${result.grant.state}`, ...answer },
+      };
   }
 }
 
-async function resume(deps: EngineDeps, caller: OperatorCaller, person: string, request: Extract<OperatorRequest, { action: 'resume' }>): Promise<OperatorAnswer> {
+async function resume(
+  deps: EngineDeps,
+  caller: OperatorCaller,
+  person: string,
+  request: Extract<OperatorRequest, { action: 'resume' }>,
+): Promise<OperatorAnswer> {
   const { agentId: agent } = request;
   const standing = await deps.store.getAgent(agent);
   if (!Object.hasOwn(deps.policy.agents, agent) && !standing.suspended) {
@@ -58,7 +71,11 @@ async function resume(deps: EngineDeps, caller: OperatorCaller, person: string, 
     await record(deps, caller, JSON.stringify(request), reason);
     return { status: 404, body: { outcome: 'not-found', reason, agentId: agent, person } };
   }
-  if (!standing.suspended) return { status: 200, body: { outcome: 'resumed', reason: `agent "${agent}" was not suspended; nothing changed`, agentId: agent, person } };
+  if (!standing.suspended)
+    return {
+      status: 200,
+      body: { outcome: 'resumed', reason: `agent "${agent}" was not suspended; nothing changed`, agentId: agent, person },
+    };
   await resumeAgent(deps, { agentId: agent, by: person, reason: request.reason });
   return { status: 200, body: { outcome: 'resumed', agentId: agent, person } };
 }
@@ -80,7 +97,14 @@ function parseBody(rawBody: string): ParsedBody {
   return { ok: false, reason: `invalid request: ${issues.join('; ')}` };
 }
 
-async function refuse(deps: EngineDeps, caller: OperatorCaller, rawBody: string, status: number, reason: string, person?: string): Promise<OperatorAnswer> {
+async function refuse(
+  deps: EngineDeps,
+  caller: OperatorCaller,
+  rawBody: string,
+  status: number,
+  reason: string,
+  person?: string,
+): Promise<OperatorAnswer> {
   await record(deps, caller, rawBody, reason);
   return { status, body: { outcome: 'refused', reason, ...(person ? { person } : {}) } };
 }

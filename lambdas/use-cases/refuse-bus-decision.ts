@@ -7,7 +7,8 @@ import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 
 /** Where decisions are made instead: said in every refusal, so the sender learns the way. */
-export const AUTHENTICATED_PATHS = 'decisions and resumes count only through the operator endpoint (taskbound approve|deny|resume) or a signed Slack click';
+export const AUTHENTICATED_PATHS =
+  'decisions and resumes count only through the operator endpoint (taskbound approve|deny|resume) or a signed Slack click';
 
 export interface BusDecision {
   readonly id: string;
@@ -36,7 +37,10 @@ function excerptOf(detail: unknown): string {
   }
 }
 
-export async function refuseBusDecision(deps: EngineDeps, event: BusDecision): Promise<{ readonly outcome: 'refused'; readonly reason: string }> {
+export async function refuseBusDecision(
+  deps: EngineDeps,
+  event: BusDecision,
+): Promise<{ readonly outcome: 'refused'; readonly reason: string }> {
   const at = deps.clock.now().toISOString();
   const source = event.source.slice(0, 256);
   const reason = `${event['detail-type']} on the bus (source "${source.slice(0, 64)}") carries no authority: ${AUTHENTICATED_PATHS}`;
@@ -53,12 +57,21 @@ export async function refuseBusDecision(deps: EngineDeps, event: BusDecision): P
   return { outcome: 'refused', reason };
 }
 
-async function answerFor(deps: EngineDeps, event: BusDecision, at: string, reason: string, source: string): Promise<OutboundEvent | undefined> {
+async function answerFor(
+  deps: EngineDeps,
+  event: BusDecision,
+  at: string,
+  reason: string,
+  source: string,
+): Promise<OutboundEvent | undefined> {
   const agentId = field(event.detail, 'agentId', AGENT_ID_PATTERN);
   const refusedSource = { refusedSource: source };
   if (event['detail-type'] !== 'Grant Decision') {
     if (!agentId) return undefined;
-    return { detailType: 'Agent Resume Refused', detail: { grantId: '', taskId: '', agentId, at, reason, claimedBy: claimed(event.detail, 'by'), ...refusedSource } };
+    return {
+      detailType: 'Agent Resume Refused',
+      detail: { grantId: '', taskId: '', agentId, at, reason, claimedBy: claimed(event.detail, 'by'), ...refusedSource },
+    };
   }
   const taskId = field(event.detail, 'taskId', TASK_ID_PATTERN);
   const grantId = field(event.detail, 'grantId', GRANT_ID_PATTERN) ?? (agentId && taskId ? grantIdFor(agentId, taskId) : undefined);
@@ -67,5 +80,8 @@ async function answerFor(deps: EngineDeps, event: BusDecision, at: string, reaso
   // Said against the real grant when there is one, so its watchers see the attempt.
   const grant = await deps.store.get(grantId);
   if (grant) return outbound('Grant Decision Refused', grant, at, extra);
-  return { detailType: 'Grant Decision Refused', detail: { grantId, agentId: agentId ?? 'unknown', taskId: taskId ?? 'unknown', at, ...extra } };
+  return {
+    detailType: 'Grant Decision Refused',
+    detail: { grantId, agentId: agentId ?? 'unknown', taskId: taskId ?? 'unknown', at, ...extra },
+  };
 }

@@ -30,15 +30,30 @@ export async function decideFromSlack(deps: EngineDeps, config: SlackDecisionCon
   if (config.teamId !== undefined && click.teamId !== config.teamId) return refuse(deps, 'click from another Slack workspace', click);
   const who = personForSlackUser(deps.policy.people, click.slackUserId);
   if (!who.ok) {
-    return refuse(deps, who.reason, click, `You are not mapped to a Taskbound person: ask an admin to add your Slack user id (${click.slackUserId.slice(0, 64)}) under people in the policy.`);
+    return refuse(
+      deps,
+      who.reason,
+      click,
+      `You are not mapped to a Taskbound person: ask an admin to add your Slack user id (${click.slackUserId.slice(0, 64)}) under people in the policy.`,
+    );
   }
   const person = who.person;
   const verb = click.decision === 'approve' ? 'approved' : 'denied';
-  const result = await decideGrant(deps, { grantId: click.grantId, decision: click.decision, approver: person, reason: `${verb} in Slack by ${click.slackUserId}` });
+  const result = await decideGrant(deps, {
+    grantId: click.grantId,
+    decision: click.decision,
+    approver: person,
+    reason: `${verb} in Slack by ${click.slackUserId}`,
+  });
   const base = { person, grantId: click.grantId };
   switch (result.outcome) {
     case 'not-found': {
-      const refused = await refuseUnknownGrant(deps, { detailType: 'Grant Decision', source: SLACK_SOURCE_LABEL, grantId: click.grantId, by: person });
+      const refused = await refuseUnknownGrant(deps, {
+        detailType: 'Grant Decision',
+        source: SLACK_SOURCE_LABEL,
+        grantId: click.grantId,
+        by: person,
+      });
       return { outcome: 'not-found', reason: refused.reason, ...base, reply: `Taskbound has no grant ${click.grantId}.` };
     }
     case 'refused':
@@ -48,14 +63,29 @@ export async function decideFromSlack(deps: EngineDeps, config: SlackDecisionCon
     case 'issued':
       return { outcome: 'issued', ...base, reply: `Your approval as ${person} completed the request: the credential was issued.` };
     case 'denied':
-      return { outcome: 'denied', ...(result.grant.reason ? { reason: result.grant.reason } : {}), ...base, reply: `The request is denied${result.grant.reason ? `: ${result.grant.reason}` : ''}.` };
+      return {
+        outcome: 'denied',
+        ...(result.grant.reason ? { reason: result.grant.reason } : {}),
+        ...base,
+        reply: `The request is denied${result.grant.reason ? `: ${result.grant.reason}` : ''}.`,
+      };
     case 'failed':
     case 'revoked-during-issue':
-      return { outcome: 'failed', reason: result.grant.reason ?? result.grant.state, ...base, reply: `Approved, but issuing failed: ${result.grant.reason ?? result.grant.state}.` };
+      return {
+        outcome: 'failed',
+        reason: result.grant.reason ?? result.grant.state,
+        ...base,
+        reply: `Approved, but issuing failed: ${result.grant.reason ?? result.grant.state}.`,
+      };
   }
 }
 
-async function refuse(deps: EngineDeps, reason: string, click: { readonly slackUserId?: string; readonly grantId?: string }, reply = `Taskbound ignored this click: ${reason}.`): Promise<SlackDecisionResult> {
+async function refuse(
+  deps: EngineDeps,
+  reason: string,
+  click: { readonly slackUserId?: string; readonly grantId?: string },
+  reply = `Taskbound ignored this click: ${reason}.`,
+): Promise<SlackDecisionResult> {
   await deps.store.recordRejectedEvent({
     at: deps.clock.now().toISOString(),
     detailType: SLACK_INTERACTION,

@@ -38,10 +38,18 @@ export class OperatorEndpoint extends Construct {
     // Since October 2025 a new function URL needs both actions; InvokeFunction only through the URL.
     props.operatorPrincipalArns.forEach((arn, index) => {
       const principal = new iam.ArnPrincipal(arn);
-      fn.addPermission(`OperatorInvokeUrl${index}`, { principal, action: 'lambda:InvokeFunctionUrl', functionUrlAuthType: lambda.FunctionUrlAuthType.AWS_IAM });
+      fn.addPermission(`OperatorInvokeUrl${index}`, {
+        principal,
+        action: 'lambda:InvokeFunctionUrl',
+        functionUrlAuthType: lambda.FunctionUrlAuthType.AWS_IAM,
+      });
       fn.addPermission(`OperatorInvoke${index}`, { principal, action: 'lambda:InvokeFunction', invokedViaFunctionUrl: true });
     });
-    new CfnOutput(this, 'OperatorUrl', { key: 'OperatorUrl', value: url.url, description: 'The operator endpoint: taskbound approve|deny|resume --operator-url <this>' });
+    new CfnOutput(this, 'OperatorUrl', {
+      key: 'OperatorUrl',
+      value: url.url,
+      description: 'The operator endpoint: taskbound approve|deny|resume --operator-url <this>',
+    });
     this.function = fn;
     this.url = url;
   }

@@ -35,14 +35,22 @@ describe('local engine: decisions count only from authenticated people', () => {
     const out: string[] = [];
     const err: string[] = [];
     const io = { out: (line: string) => void out.push(line), err: (line: string) => void err.push(line) };
-    const code = await runCli(['--endpoint', h.engine.url, ...argv], { io, connect: (flags, cliIo) => connect(flags, cliIo, { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_PROFILE: '' }) });
+    const code = await runCli(['--endpoint', h.engine.url, ...argv], {
+      io,
+      connect: (flags, cliIo) => connect(flags, cliIo, { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_PROFILE: '' }),
+    });
     return { code, out: out.join('\n'), err: err.join('\n') };
   }
   const asPerson = (person: string) => ['--as', person, '--data-dir', dataDir];
 
   async function rejectedToday(detailType: string) {
     const answer = await rejected.send(
-      new QueryCommand({ TableName: LOCAL_TABLE, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey }, ExpressionAttributeValues: { ':pk': `REJECTED#${new Date().toISOString().slice(0, 10)}` } }),
+      new QueryCommand({
+        TableName: LOCAL_TABLE,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': `REJECTED#${new Date().toISOString().slice(0, 10)}` },
+      }),
     );
     return (answer.Items ?? []).filter((item) => item.detailType === detailType);
   }
@@ -85,26 +93,59 @@ describe('local engine: decisions count only from authenticated people', () => {
 
   it('does not let one operator satisfy dual control by signing twice', async () => {
     const grantId = await pending('finance-bot', 'refund-e2e', ['refund']);
-    expect(await cli('approve', grantId, ...asPerson('lead@example.com'), '--reason', 'first')).toMatchObject({ code: 0, out: expect.stringContaining('counted; 1 more') });
-    expect(await cli('approve', grantId, ...asPerson('lead@example.com'), '--reason', 'again')).toMatchObject({ code: 1, err: expect.stringContaining('one approver counts once') });
-    expect((await h.waitForGrant('finance-bot', 'refund-e2e', ['pending_approval'])).approvals.map((approval) => approval.approver)).toEqual(['lead@example.com']);
-    expect(await cli('approve', grantId, ...asPerson('sre@example.com'), '--reason', 'second person')).toMatchObject({ code: 0, out: expect.stringContaining('credential issued') });
+    expect(await cli('approve', grantId, ...asPerson('lead@example.com'), '--reason', 'first')).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('counted; 1 more'),
+    });
+    expect(await cli('approve', grantId, ...asPerson('lead@example.com'), '--reason', 'again')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('one approver counts once'),
+    });
+    expect(
+      (await h.waitForGrant('finance-bot', 'refund-e2e', ['pending_approval'])).approvals.map((approval) => approval.approver),
+    ).toEqual(['lead@example.com']);
+    expect(await cli('approve', grantId, ...asPerson('sre@example.com'), '--reason', 'second person')).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('credential issued'),
+    });
   });
 
   it('refuses a bad signature, an unknown key and a person the engine holds no key for', async () => {
     const grantId = await pending('deploy-bot', 'sig-e2e', ['deploy-web']);
     const lead = h.engine.operatorCredentials.people['lead@example.com'];
-    const wrongSecret = await signedPost({ accessKeyId: lead?.accessKeyId ?? '', secretAccessKey: 'x'.repeat(40) }, { action: 'approve', grantId, reason: 'forged' });
+    const wrongSecret = await signedPost(
+      { accessKeyId: lead?.accessKeyId ?? '', secretAccessKey: 'x'.repeat(40) },
+      { action: 'approve', grantId, reason: 'forged' },
+    );
     expect(wrongSecret).toEqual({ status: 403, body: { outcome: 'refused', reason: expect.stringContaining('SignatureDoesNotMatch') } });
-    const unknownKey = await signedPost({ accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'y'.repeat(40) }, { action: 'approve', grantId, reason: 'forged' });
+    const unknownKey = await signedPost(
+      { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'y'.repeat(40) },
+      { action: 'approve', grantId, reason: 'forged' },
+    );
     expect(unknownKey).toEqual({ status: 403, body: { outcome: 'refused', reason: expect.stringContaining('InvalidClientTokenId') } });
-    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'agent-decides', purpose: 'e2e', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    await h.runtime.startTask({
+      agentId: 'release-bot',
+      taskId: 'agent-decides',
+      purpose: 'e2e',
+      requestedBy: 'dev@example.com',
+      scopes: ['repo-read'],
+    });
     const agentKey = await h.runtime.waitForDelivery('release-bot', 'agent-decides', ['issued']);
-    const byAgent = await signedPost({ accessKeyId: agentKey.accessKeyId ?? '', secretAccessKey: agentKey.secretAccessKey ?? '' }, { action: 'approve', grantId, reason: 'an agent approving' });
+    const byAgent = await signedPost(
+      { accessKeyId: agentKey.accessKeyId ?? '', secretAccessKey: agentKey.secretAccessKey ?? '' },
+      { action: 'approve', grantId, reason: 'an agent approving' },
+    );
     expect(byAgent).toEqual({ status: 403, body: { outcome: 'refused', reason: expect.stringContaining('InvalidClientTokenId') } });
-    const stsSigned = await signedPost(lead ?? { accessKeyId: '', secretAccessKey: '' }, { action: 'approve', grantId, reason: 'wrong service' }, 'sts');
+    const stsSigned = await signedPost(
+      lead ?? { accessKeyId: '', secretAccessKey: '' },
+      { action: 'approve', grantId, reason: 'wrong service' },
+      'sts',
+    );
     expect(stsSigned.body.reason).toMatch(/sign for service "lambda"/);
-    expect(await cli('approve', grantId, ...asPerson('intern@example.com'), '--reason', 'x')).toMatchObject({ code: 2, err: expect.stringContaining('holds no key for this person') });
+    expect(await cli('approve', grantId, ...asPerson('intern@example.com'), '--reason', 'x')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('holds no key for this person'),
+    });
     expect((await h.waitForGrant('deploy-bot', 'sig-e2e', ['pending_approval'])).approvals).toEqual([]);
     expect((await rejectedToday('Operator Request')).length).toBeGreaterThanOrEqual(3);
     await h.runtime.endTask({ agentId: 'deploy-bot', taskId: 'sig-e2e', outcome: 'cancelled' });
@@ -118,7 +159,12 @@ describe('local engine: decisions count only from authenticated people', () => {
     try {
       const answer = await cli('deny', grantId, '--reason', 'not in the approver group', '--json');
       expect(answer.code).toBe(1);
-      expect(JSON.parse(answer.out)).toEqual({ outcome: 'refused', reason: 'cfo@example.com is not in the approver group for this grant', grantId, person: 'cfo@example.com' });
+      expect(JSON.parse(answer.out)).toEqual({
+        outcome: 'refused',
+        reason: 'cfo@example.com is not in the approver group for this grant',
+        grantId,
+        person: 'cfo@example.com',
+      });
     } finally {
       vi.unstubAllEnvs();
     }
@@ -132,7 +178,10 @@ describe('local engine: decisions count only from authenticated people', () => {
     await h.engine.bus.idle();
     expect((await h.grants.getAgent('ops-bot')).suspended).toBe(true);
     expect(h.alerts.join('\n')).toContain('Resume not counted: ops-bot');
-    expect(await cli('resume', 'ops-bot', ...asPerson('cfo@example.com'), '--reason', 'drill over')).toMatchObject({ code: 0, out: 'agent ops-bot resumed as cfo@example.com' });
+    expect(await cli('resume', 'ops-bot', ...asPerson('cfo@example.com'), '--reason', 'drill over')).toMatchObject({
+      code: 0,
+      out: 'agent ops-bot resumed as cfo@example.com',
+    });
     expect(await h.grants.getAgent('ops-bot')).toMatchObject({ suspended: false, by: 'cfo@example.com' });
   });
 
@@ -140,15 +189,24 @@ describe('local engine: decisions count only from authenticated people', () => {
     const grantId = await pending('deploy-bot', 'fuzz-e2e', ['deploy-web']);
     const lead = h.engine.operatorCredentials.people['lead@example.com'] ?? { accessKeyId: '', secretAccessKey: '' };
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string(), fc.jsonValue().map((value) => JSON.stringify(value))), async (body) => {
-        const answer = await signedPost(lead, body);
-        expect(answer.status).toBe(400);
-        expect(answer.body.reason).toMatch(/^(request body is not JSON|invalid request: .+)$/);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.jsonValue().map((value) => JSON.stringify(value)),
+        ),
+        async (body) => {
+          const answer = await signedPost(lead, body);
+          expect(answer.status).toBe(400);
+          expect(answer.body.reason).toMatch(/^(request body is not JSON|invalid request: .+)$/);
+        },
+      ),
       { numRuns: 60 },
     );
     expect((await fetch(`${h.engine.url}/healthz`)).status).toBe(200);
-    expect(await cli('deny', grantId, ...asPerson('lead@example.com'), '--reason', 'after the storm')).toMatchObject({ code: 0, out: expect.stringContaining('denied') });
+    expect(await cli('deny', grantId, ...asPerson('lead@example.com'), '--reason', 'after the storm')).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('denied'),
+    });
   });
 
   /** A POST to the operator route signed by hand, as any SigV4 client would sign it. */
@@ -156,7 +214,15 @@ describe('local engine: decisions count only from authenticated people', () => {
     const url = new URL(h.engine.operatorUrl);
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
     const signer = new SignatureV4({ credentials, region: 'us-east-1', service, sha256: NodeSha256 });
-    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, headers: { host: url.host, 'content-type': 'application/json' }, body });
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      headers: { host: url.host, 'content-type': 'application/json' },
+      body,
+    });
     const { host: _host, ...headers } = signed.headers;
     const response = await fetch(url, { method: 'POST', headers, body });
     return { status: response.status, body: (await response.json()) as { outcome: string; reason?: string } };

@@ -30,5 +30,13 @@ export function parseSlackClick(rawBody: string): ParsedClick {
   const decision = action?.action_id === APPROVE_ACTION ? 'approve' : action?.action_id === DENY_ACTION ? 'deny' : undefined;
   if (!action || action.type !== 'button' || !decision) return { ok: false, reason: 'unknown action' };
   if (!action.value || !GRANT_ID_PATTERN.test(action.value)) return { ok: false, reason: 'the button names no grant' };
-  return { ok: true, click: { slackUserId: interaction.user.id, ...(interaction.team?.id ? { teamId: interaction.team.id } : {}), decision, grantId: action.value } };
+  return {
+    ok: true,
+    click: {
+      slackUserId: interaction.user.id,
+      ...(interaction.team?.id ? { teamId: interaction.team.id } : {}),
+      decision,
+      grantId: action.value,
+    },
+  };
 }

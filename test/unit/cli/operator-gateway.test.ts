@@ -53,14 +53,21 @@ describe('operatorGateway', () => {
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', KEY.secretAccessKey);
     const server = await endpoint({ status: 403, body: '{"Message":"Forbidden"}' });
     try {
-      expect(await operatorGateway({}).send(REQUEST, { operatorUrl: server.url })).toEqual({ status: 403, body: { outcome: 'refused', reason: 'HTTP 403: Forbidden' } });
+      expect(await operatorGateway({}).send(REQUEST, { operatorUrl: server.url })).toEqual({
+        status: 403,
+        body: { outcome: 'refused', reason: 'HTTP 403: Forbidden' },
+      });
     } finally {
       await server.close();
     }
   });
 
   it('says where to find the endpoint when none is given, and refuses --as without the local engine’s keys', async () => {
-    await expect(operatorGateway({}).send(REQUEST, {})).rejects.toThrow(/--operator-url URL or set TASKBOUND_OPERATOR_URL \(the stack output OperatorUrl\)/);
-    await expect(operatorGateway({}).send(REQUEST, { as: 'lead@example.com', dataDir: '/nonexistent/taskbound' })).rejects.toBeInstanceOf(UsageError);
+    await expect(operatorGateway({}).send(REQUEST, {})).rejects.toThrow(
+      /--operator-url URL or set TASKBOUND_OPERATOR_URL \(the stack output OperatorUrl\)/,
+    );
+    await expect(operatorGateway({}).send(REQUEST, { as: 'lead@example.com', dataDir: '/nonexistent/taskbound' })).rejects.toBeInstanceOf(
+      UsageError,
+    );
   });
 });

@@ -16,12 +16,22 @@ function issuesOf(text: string): string[] {
 
 describe('people in the policy', () => {
   it('refuses an approverGroup member who is not a declared person, naming the path', () => {
-    const issues = issuesOf(TEST_POLICY_YAML.replace('approverGroup: [lead@example.com, sre@example.com]', 'approverGroup: [lead@example.com, ghost@example.com]'));
+    const issues = issuesOf(
+      TEST_POLICY_YAML.replace(
+        'approverGroup: [lead@example.com, sre@example.com]',
+        'approverGroup: [lead@example.com, ghost@example.com]',
+      ),
+    );
     expect(issues).toEqual(['approvals.deploy.approverGroup.1: "ghost@example.com" is not declared under people']);
   });
 
   it('refuses a principal declared for two people, even spelled with another path', () => {
-    const issues = issuesOf(TEST_POLICY_YAML.replace('awsPrincipals: ["arn:aws:iam::111122223333:user/cfo"]', 'awsPrincipals: ["arn:aws:iam::111122223333:role/team/lead"]'));
+    const issues = issuesOf(
+      TEST_POLICY_YAML.replace(
+        'awsPrincipals: ["arn:aws:iam::111122223333:user/cfo"]',
+        'awsPrincipals: ["arn:aws:iam::111122223333:role/team/lead"]',
+      ),
+    );
     expect(issues).toEqual([
       'people.cfo@example.com.awsPrincipals.0: arn:aws:iam::111122223333:role/team/lead is declared already for lead@example.com; a principal or Slack user stands for one person only',
     ]);
@@ -33,12 +43,20 @@ describe('people in the policy', () => {
   });
 
   it('refuses wildcards, session ARNs, malformed ids and a person with no identity', () => {
-    expect(issuesOf(TEST_POLICY_YAML.replace('user/cfo"]', 'user/*"]')).join()).toMatch(/people\.cfo@example\.com\.awsPrincipals\.0: must be an IAM role or user ARN/);
-    expect(issuesOf(TEST_POLICY_YAML.replace('arn:aws:iam::111122223333:user/cfo', 'arn:aws:sts::111122223333:assumed-role/cfo/s')).join()).toMatch(/awsPrincipals\.0/);
-    expect(issuesOf(TEST_POLICY_YAML.replace('slackUserIds: [U0CFO00001]', 'slackUserIds: [cfo]')).join()).toMatch(/slackUserIds\.0: must be a Slack user id/);
-    expect(issuesOf(TEST_POLICY_YAML.replace('{ awsPrincipals: ["arn:aws:iam::111122223333:user/cfo"], slackUserIds: [U0CFO00001] }', '{}')).join()).toMatch(
-      /people\.cfo@example\.com: declares no awsPrincipals and no slackUserIds/,
+    expect(issuesOf(TEST_POLICY_YAML.replace('user/cfo"]', 'user/*"]')).join()).toMatch(
+      /people\.cfo@example\.com\.awsPrincipals\.0: must be an IAM role or user ARN/,
     );
+    expect(
+      issuesOf(TEST_POLICY_YAML.replace('arn:aws:iam::111122223333:user/cfo', 'arn:aws:sts::111122223333:assumed-role/cfo/s')).join(),
+    ).toMatch(/awsPrincipals\.0/);
+    expect(issuesOf(TEST_POLICY_YAML.replace('slackUserIds: [U0CFO00001]', 'slackUserIds: [cfo]')).join()).toMatch(
+      /slackUserIds\.0: must be a Slack user id/,
+    );
+    expect(
+      issuesOf(
+        TEST_POLICY_YAML.replace('{ awsPrincipals: ["arn:aws:iam::111122223333:user/cfo"], slackUserIds: [U0CFO00001] }', '{}'),
+      ).join(),
+    ).toMatch(/people\.cfo@example\.com: declares no awsPrincipals and no slackUserIds/);
     expect(issuesOf(TEST_POLICY_YAML.replace('  cfo@example.com: {', '  cfo: {')).join()).toMatch(/person ids look like e-mail addresses/);
   });
 });
@@ -47,7 +65,10 @@ describe('personForPrincipal', () => {
   const people = testPolicy().people;
 
   it('maps a role session to the person declaring the role, whatever the role path', () => {
-    expect(personForPrincipal(people, 'arn:aws:sts::111122223333:assumed-role/sre/alice@example.com')).toEqual({ ok: true, person: 'sre@example.com' });
+    expect(personForPrincipal(people, 'arn:aws:sts::111122223333:assumed-role/sre/alice@example.com')).toEqual({
+      ok: true,
+      person: 'sre@example.com',
+    });
     expect(personForPrincipal(people, 'arn:aws:sts::111122223333:assumed-role/lead/cli')).toEqual({ ok: true, person: 'lead@example.com' });
     expect(personForPrincipal(people, 'arn:aws:iam::111122223333:user/cfo')).toEqual({ ok: true, person: 'cfo@example.com' });
   });

@@ -17,7 +17,11 @@ describe('local operator keyring', () => {
   });
 
   it('makes one key per person, in a file only its owner can read, and finds the person by key', async () => {
-    const keyring = await loadOperatorKeyring({ people: { 'a@example.com': person('U0AAA'), 'b@example.com': person('U0BBB') }, region: 'us-east-1', dataDir });
+    const keyring = await loadOperatorKeyring({
+      people: { 'a@example.com': person('U0AAA'), 'b@example.com': person('U0BBB') },
+      region: 'us-east-1',
+      dataDir,
+    });
     const file = join(dataDir, OPERATOR_CREDENTIALS_FILE);
     expect(keyring.file).toBe(file);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
@@ -29,9 +33,17 @@ describe('local operator keyring', () => {
   });
 
   it('keeps a person’s key across restarts, adds new people and drops removed ones', async () => {
-    const first = await loadOperatorKeyring({ people: { 'a@example.com': person('U0AAA'), 'b@example.com': person('U0BBB') }, region: 'us-east-1', dataDir });
+    const first = await loadOperatorKeyring({
+      people: { 'a@example.com': person('U0AAA'), 'b@example.com': person('U0BBB') },
+      region: 'us-east-1',
+      dataDir,
+    });
     await recordEndpoint(first, 'http://127.0.0.1:4010');
-    const second = await loadOperatorKeyring({ people: { 'a@example.com': person('U0AAA'), 'c@example.com': person('U0CCC') }, region: 'us-east-1', dataDir });
+    const second = await loadOperatorKeyring({
+      people: { 'a@example.com': person('U0AAA'), 'c@example.com': person('U0CCC') },
+      region: 'us-east-1',
+      dataDir,
+    });
     expect(second.credentials.people['a@example.com']).toEqual(first.credentials.people['a@example.com']);
     expect(Object.keys(second.credentials.people).sort()).toEqual(['a@example.com', 'c@example.com']);
     expect(second.personOf(first.credentials.people['b@example.com']?.accessKeyId ?? '')).toBeUndefined();
