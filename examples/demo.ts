@@ -14,7 +14,7 @@ const { DynamoDbGrantStore } = await import('../lambdas/adapters/aws/dynamodb-gr
 const { localClientConfig } = await import('../lambdas/local/sdk-clients');
 const { grantIdFor } = await import('../lambdas/domain/ids');
 const { verifyChain } = await import('../lambdas/domain/audit');
-const { AgentRuntime } = await import('./agent-runtime');
+const { AgentRuntime } = await import('../test/helpers/agent-runtime');
 const { runCli } = await import('../cli/program');
 const { connect } = await import('../cli/clients');
 
