@@ -11,10 +11,6 @@ approvals:
   write:    { mode: auto }
   deploy:   { mode: manual, approvers: 1, approverGroup: [lead@example.com, sre@example.com] }
   transact: { mode: manual, approvers: 2, approverGroup: [cfo@example.com, sre@example.com, lead@example.com] }
-people:
-  lead@example.com: { awsPrincipals: ["arn:aws:iam::111122223333:role/lead"], slackUserIds: [U0LEAD0001] }
-  sre@example.com: { awsPrincipals: ["arn:aws:iam::111122223333:role/ops/sre"], slackUserIds: [U0SRE00001] }
-  cfo@example.com: { awsPrincipals: ["arn:aws:iam::111122223333:user/cfo"], slackUserIds: [U0CFO00001] }
 scopes:
   repo-read:
     action: read
@@ -61,6 +57,10 @@ agents:
     maxTtlSeconds: 3600
     defaultTtlSeconds: 600
     maxConcurrentGrants: 5
+people:
+  lead@example.com: { awsPrincipals: ["arn:aws:iam::111122223333:role/lead"], slackUserIds: [U0LEAD0001] }
+  sre@example.com: { awsPrincipals: ["arn:aws:iam::111122223333:role/ops/sre"], slackUserIds: [U0SRE00001] }
+  cfo@example.com: { awsPrincipals: ["arn:aws:iam::111122223333:user/cfo"], slackUserIds: [U0CFO00001] }
 `;
 
 export const testPolicy = (): Policy => parsePolicy(TEST_POLICY_YAML, 'test.policy.yaml');

@@ -46,7 +46,7 @@ describe('the AWS composition root', () => {
       EVENT_BUS_NAME: 'taskbound',
       ACCOUNT_ID: '111122223333',
       PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
-      ENGINE_ROLE_ARN_PATTERN: 'arn:aws:iam::111122223333:role/taskbound-engine/*',
+      ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
       SCHEDULER_GROUP: 'taskbound-expiry',
       SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
       EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
