@@ -43,6 +43,11 @@ async function main(): Promise<void> {
   console.log(`  policy ${options.policy} (${engine.policy.policyVersion.slice(0, 19)}…), agents: ${Object.keys(engine.policy.agents).join(', ')}`);
   console.log(`  state in ${resolve(options.dataDir)}`);
   console.log(`  point an agent runtime at it: AWS_ENDPOINT_URL=${engine.url}`);
+  const people = Object.keys(engine.policy.people);
+  if (people.length > 0) {
+    console.log(`  operator endpoint ${engine.operatorUrl} (SigV4, service lambda); keys for ${people.join(', ')} in ${engine.operatorCredentialsFile}`);
+    console.log(`  decide as one of them: taskbound --endpoint ${engine.url} approve <grantId> --as ${people[0]} --data-dir ${options.dataDir} --reason …`);
+  }
   const stop = async (signal: string) => {
     console.log(`\n${signal}: stopping (state is kept; outstanding grants are revoked on time after a restart)`);
     await engine.stop();

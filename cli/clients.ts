@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbGrantStore } from '../lambdas/adapters/aws/dynamodb-grant-store';
 import type { BusEvent, CliDeps, CliIo, EventSink, PutOutcome } from './context';
 import { CLI_SOURCE } from '../lambdas/routes';
+import { operatorGateway } from './operator';
 
 /** The source of every event the CLI sends. */
 export const DEFAULT_TABLE = 'taskbound-grants';
@@ -110,6 +111,7 @@ export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEn
       tableName: connection.table,
     }),
     events: new EventBridgeSink(new EventBridgeClient(config), connection.bus),
+    operator: operatorGateway(env),
     identity: callerIdentity(connection, sts, env),
     clock: { now: () => new Date() },
   };

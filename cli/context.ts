@@ -1,6 +1,7 @@
 // CLI: what every command needs, passed in as one argument so tests hand over in-memory
 // fakes and program.ts hands over real SDK-backed adapters.
 import type { Clock, GrantStore } from '../lambdas/ports';
+import type { OperatorAnswerBody, OperatorRequest } from '../lambdas/domain/operator-api';
 
 /** Exit codes of CONTRACT §7: 0 ok, 1 failure, 2 bad usage or input. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -31,6 +32,8 @@ export interface CliDeps extends CliIo {
   /** Reads only: the CLI changes nothing directly, it asks the engine through events. */
   readonly store: GrantStore;
   readonly events: EventSink;
+  /** Approve, deny and resume: SigV4-signed calls to the operator endpoint. */
+  readonly operator: OperatorGateway;
   /** Who is calling (an ARN, or a local name), for `by`/`requestedBy` when `--as` is absent. */
   readonly identity: () => Promise<string>;
   readonly clock: Clock;
@@ -42,4 +45,25 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/** Where a decision goes and who signs it, as typed on the command line. */
+export interface OperatorFlags {
+  /** Sign as this person with the local engine's key for them (local engine only). */
+  readonly as?: string;
+  readonly operatorUrl?: string;
+  readonly dataDir?: string;
+  /** The global `--endpoint` (the local engine) and `--region`. */
+  readonly endpoint?: string;
+  readonly region?: string;
+}
+
+/** The engine's answer, whatever came back: a non-JSON or unexpected reply becomes a refusal with its status. */
+export interface OperatorReply {
+  readonly status: number;
+  readonly body: OperatorAnswerBody;
+}
+
+export interface OperatorGateway {
+  send(request: OperatorRequest, flags: OperatorFlags): Promise<OperatorReply>;
 }

@@ -67,19 +67,24 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .requiredOption('--reason <reason>', 'why, recorded and alerted')
     .option('--as <who>', 'who is suspending (default: your AWS identity)')
     .action((agentId: string, options) => run(() => suspend(deps(), agentId, options)));
-  program
-    .command('resume <agentId>')
-    .description('lift a suspension')
-    .option('--reason <reason>', 'why')
-    .option('--as <who>', 'who is resuming (default: your AWS identity)')
-    .action((agentId: string, options) => run(() => resume(deps(), agentId, options)));
-  for (const decision of ['approve', 'deny'] as const) {
-    program
-      .command(`${decision} <grantId>`)
-      .description(`${decision} a grant held for approval`)
-      .requiredOption('--as <who>', 'the approver, as named in the policy approverGroup')
+  const operatorOptions = (command: Command) =>
+    command
       .requiredOption('--reason <reason>', 'why, recorded in the audit chain')
-      .action((grantId: string, options) => run(() => decide(deps(), decision, grantId, options)));
+      .option('--as <person>', 'local engine only: sign as this person of the policy with the key the engine holds for them')
+      .option('--data-dir <dir>', "the local engine's data directory, for --as (env TASKBOUND_DATA_DIR, default .taskbound)")
+      .option('--operator-url <url>', 'the operator endpoint (env TASKBOUND_OPERATOR_URL; the stack output OperatorUrl)')
+      .option('--json', "print the engine's answer as JSON");
+  const withGlobals = <T extends object>(options: T) => {
+    const globals = program.opts<ConnectionFlags>();
+    return { ...options, ...(globals.endpoint ? { endpoint: globals.endpoint } : {}), ...(globals.region ? { region: globals.region } : {}) };
+  };
+  operatorOptions(program.command('resume <agentId>').description('lift a suspension (through the operator endpoint)')).action((agentId: string, options) =>
+    run(() => resume(deps(), agentId, withGlobals(options))),
+  );
+  for (const decision of ['approve', 'deny'] as const) {
+    operatorOptions(program.command(`${decision} <grantId>`).description(`${decision} a grant held for approval (through the operator endpoint)`)).action(
+      (grantId: string, options) => run(() => decide(deps(), decision, grantId, withGlobals(options))),
+    );
   }
   program
     .command('sweep')

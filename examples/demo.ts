@@ -15,6 +15,8 @@ const { localClientConfig } = await import('../lambdas/local/sdk-clients');
 const { grantIdFor } = await import('../lambdas/domain/ids');
 const { verifyChain } = await import('../lambdas/domain/audit');
 const { AgentRuntime } = await import('../test/helpers/agent-runtime');
+const { runCli } = await import('../cli/program');
+const { connect } = await import('../cli/clients');
 
 const IAM_LAG_MS = 6_000;
 const steps: { name: string; ok: boolean; detail: string }[] = [];
@@ -63,6 +65,16 @@ const sawEvent = (type: string, agentId: string, taskId: string) => seen.find((e
 const task = (agentId: string, taskId: string, scopes: string[], extra: Record<string, unknown> = {}) =>
   runtime.startTask({ agentId, taskId, purpose: `demo: ${taskId}`, requestedBy: 'dev@example.com', scopes, ...extra });
 
+/** `taskbound --endpoint <engine> ARGV` as an operator types it; decisions sign with the engine's key for `--as`. */
+async function taskbound(...argv: string[]): Promise<{ code: number; text: string }> {
+  const lines: string[] = [];
+  const io = { out: (line: string) => void lines.push(line), err: (line: string) => void lines.push(line) };
+  const code = await runCli(['--endpoint', engine.url, ...argv], { io, connect: (flags, cliIo) => connect(flags, cliIo) });
+  say(dim(`    $ taskbound ${argv.join(' ')}\n      ${lines.join('\n      ')}`));
+  return { code, text: lines.join('\n') };
+}
+const asPerson = (person: string) => ['--as', person, '--data-dir', dataDir];
+
 say(`Taskbound demo — local engine on ${engine.url} (state in ${dataDir})`);
 say(dim(`An agent runtime talks to it with the AWS SDK only: PutEvents, GetSecretValue, GetCallerIdentity.`));
 
@@ -82,10 +94,13 @@ try {
   await task('deploy-bot', 'ship-1.4.2', ['deploy-web']);
   const pending = await runtime.waitForDelivery('deploy-bot', 'ship-1.4.2', ['pending_approval', 'issued', 'denied']);
   check('held for approval', pending.status === 'pending_approval', 'the runtime reads status pending_approval');
-  await runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'sre@example.com', reason: 'looks fine' }, 'taskbound.cli');
-  await until('the owner’s approval to be refused', async () => sawEvent('Grant Decision Refused', 'deploy-bot', 'ship-1.4.2'));
-  check('the agent’s owner may not approve (separation of duties)', true, 'sre@example.com owns deploy-bot');
-  await runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'lead@example.com', reason: 'release train 1.4' }, 'taskbound.cli');
+  await runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'lead@example.com', reason: 'forged' }, 'taskbound.cli');
+  await until('the forged approval to be refused', async () => sawEvent('Grant Decision Refused', 'deploy-bot', 'ship-1.4.2'));
+  check('an approval put on the bus never counts, whoever it names', (await grantOf('deploy-bot', 'ship-1.4.2'))?.state === 'pending_approval', 'refused and recorded');
+  const owner = await taskbound('approve', pending.grantId, ...asPerson('sre@example.com'), '--reason', 'looks fine');
+  check('the agent’s owner may not approve (separation of duties)', owner.code === 1, 'sre@example.com owns deploy-bot: exit 1');
+  const lead = await taskbound('approve', pending.grantId, ...asPerson('lead@example.com'), '--reason', 'release train 1.4');
+  check('lead@example.com approves through the SigV4-authenticated operator endpoint', lead.code === 0, '');
   const deployed = await runtime.waitForDelivery('deploy-bot', 'ship-1.4.2', ['issued', 'denied']);
   check('approved by lead@example.com, then issued', deployed.status === 'issued' && (await runtime.whoAmI(deployed)).ok, '');
 
@@ -120,8 +135,8 @@ try {
   await task('deploy-bot', 'ship-1.4.3', ['repo-read']);
   const refused = await runtime.waitForDelivery('deploy-bot', 'ship-1.4.3', ['denied', 'issued']);
   check('a new task is denied while suspended', refused.status === 'denied', refused.reason ?? '');
-  await runtime.emit('Agent Resumed', { agentId: 'deploy-bot', by: 'secops@example.com', reason: 'false alarm' }, 'taskbound.cli');
-  await engine.bus.idle();
+  const resumed = await taskbound('resume', 'deploy-bot', ...asPerson('lead@example.com'), '--reason', 'false alarm');
+  check('resumed by an authenticated person', resumed.code === 0, '');
 
   say('\n7. The expiry of step 1');
   const wait = Date.parse(expiring.expiration!) - Date.now();

@@ -25,20 +25,18 @@ export type HandlerName = (typeof HANDLERS)[number];
 
 /**
  * Every Lambda entry point under lambdas/handlers/: the routed handlers plus those that no bus
- * route reaches (the grant table's TTL stream and Slack's interactivity URL).
+ * route reaches (the grant table's TTL stream, Slack's interactivity URL, the operator endpoint).
  */
-export const ENTRY_POINTS = [...HANDLERS, 'ttl-expiry-stream', 'slack-interactions'] as const;
+export const ENTRY_POINTS = [...HANDLERS, 'ttl-expiry-stream', 'slack-interactions', 'operator-api'] as const;
 
 /**
- * Sources whose events may approve a grant or lift a suspension. Any source may start, end,
- * report or suspend (CONTRACT §1); these two decisions loosen control, so on AWS the bus
- * policy decides who may send them (`taskbound.slack`: the engine's Slack function only;
- * `taskbound.cli`: the configured operators). Events from other sources still reach the
- * handlers, which refuse and record them: a forged approval is worth seeing.
+ * The source of the CLI's own requests (revoke, suspend, sweep, emit). No source carries
+ * authority: `Grant Decision` and `Agent Resumed` never count from the bus, whoever sends them;
+ * people decide through the operator endpoint or Slack, where the engine authenticates them.
  */
 export const CLI_SOURCE = 'taskbound.cli';
+/** Reserved for the engine's Slack function on the bus policy; Slack decisions no longer travel the bus. */
 export const SLACK_SOURCE = 'taskbound.slack';
-export const TRUSTED_DECISION_SOURCES = [CLI_SOURCE, SLACK_SOURCE] as const;
 
 export interface Route {
   /** Rule name suffix, unique. */

@@ -38,16 +38,19 @@ const configSchema = z
     alarmEmail: z.email().optional(),
     /** Which alerts go to which Slack channel (SLACK_ROUTING; the handler validates its shape). */
     slackRouting: z.record(z.string(), z.unknown()).optional(),
-    /** Slack user id → approver identity, for approvals by button (SLACK_APPROVERS). */
-    slackApprovers: z.record(z.string().regex(/^[UW][A-Z0-9]{2,30}$/, 'keys are Slack user ids like U0123ABCD'), z.string().min(1).max(256)).default({}),
     /** Only interactions from this Slack workspace are accepted (SLACK_TEAM_ID). */
     slackTeamId: z.string().regex(/^T[A-Z0-9]{2,30}$/, 'a Slack team id like T0123ABCD').optional(),
     /**
-     * Who may approve, deny and resume through the CLI (events with source `taskbound.cli`):
-     * IAM principal ARN patterns such as `arn:aws:iam::111122223333:role/security-operators`.
-     * Empty: any principal of the account allowed to PutEvents on the bus (set it in production).
+     * Who may call the operator endpoint (the IAM-authenticated function URL behind `taskbound
+     * approve|deny|resume`): exact IAM role or user ARNs such as
+     * `arn:aws:iam::111122223333:role/security-operators`. The endpoint then maps each caller to a
+     * person of the policy (`people.<id>.awsPrincipals`). Empty (the default): no endpoint is
+     * deployed and decisions are Slack-only.
      */
-    operatorPrincipalArns: z.array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, 'an IAM principal ARN (wildcards allowed)')).max(20).default([]),
+    operatorPrincipalArns: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/, 'an exact IAM role or user ARN (no wildcards, no sts session ARNs)'))
+      .max(20)
+      .default([]),
     /** Accounts whose agent runtimes may put events on the bus (the bus's own account always may). */
     producerAccounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit account id')).max(50).default([]),
     /** Reserved concurrency, so a burst cannot exhaust IAM's API rate; `false` on low-quota accounts. */

@@ -4,6 +4,7 @@ import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { Policy } from '../lambdas/domain/policy';
 import type { EngineHandler } from './bundling';
+import type { TaskboundFunction } from './constructs/taskbound-function';
 import type { TaskboundConfig } from './config';
 import { boundaryStatements } from './constructs/issued-credential-boundary';
 import { agentRoleArnPattern } from './naming';
@@ -56,7 +57,9 @@ export function applyNagSuppressions(props: {
   readonly engine: EngineStack;
 }): void {
   const wildcards = engineWildcards(props.config);
-  for (const [handler, fn] of Object.entries(props.engine.functions) as [EngineHandler, EngineStack['functions'][EngineHandler]][]) {
+  const operator = props.engine.operatorEndpoint.function;
+  const functions = { ...props.engine.functions, ...(operator ? { 'operator-api': operator } : {}) };
+  for (const [handler, fn] of Object.entries(functions) as [EngineHandler, TaskboundFunction][]) {
     const role = fn.engineRole;
     const anyResource = [ANY_RESOURCE_REASONS.tracing];
     if (isOneOf(ISSUING, handler) || isOneOf(REVOKING, handler)) {

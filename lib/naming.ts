@@ -7,8 +7,11 @@ import type { TaskboundConfig } from './config';
 /** IAM path of the engine's function roles (for reading IAM, never for trust: see engineRoleArn). */
 export const engineRolePath = (config: TaskboundConfig) => `/${config.instanceName}-engine/`;
 
-/** Functions that issue credentials. */
-export const ISSUING = ['task-started', 'grant-decision'] as const satisfies readonly EngineHandler[];
+/**
+ * Functions that issue credentials: an approval by an authenticated person issues at once, so
+ * the operator endpoint and Slack's interaction endpoint issue too (a bus decision never does).
+ */
+export const ISSUING = ['task-started', 'slack-interactions', 'operator-api'] as const satisfies readonly EngineHandler[];
 /** Functions that revoke credentials (and deliver `denied` for revoked pending grants). */
 export const REVOKING = ['task-ended', 'expire-grant', 'ttl-expiry-stream', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'] as const satisfies readonly EngineHandler[];
 
@@ -22,10 +25,18 @@ export const engineRoleName = (config: TaskboundConfig, handler: EngineHandler) 
 export const engineRoleArn = (config: TaskboundConfig, handler: EngineHandler) =>
   `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${engineRolePath(config)}${engineRoleName(config, handler)}`;
 
-/** The roles that may publish `source: taskbound` and write deliveries: the issuing and revoking functions. */
-export const engineRoleArns = (config: TaskboundConfig) => [...ISSUING, ...REVOKING].map((handler) => engineRoleArn(config, handler));
+/**
+ * The issuing functions this deployment has: the operator endpoint's exists only with operators
+ * configured, and a role named for a function that does not exist must be trusted by nothing
+ * (anyone allowed to create roles could create it).
+ */
+export const issuingHandlers = (config: TaskboundConfig): EngineHandler[] => ISSUING.filter((handler) => handler !== 'operator-api' || config.operatorPrincipalArns.length > 0);
+/** The roles that may write deliveries: the issuing and revoking functions. */
+export const engineRoleArns = (config: TaskboundConfig) => [...issuingHandlers(config), ...REVOKING].map((handler) => engineRoleArn(config, handler));
+/** The roles that may publish `source: taskbound`: those, and the function that answers refused bus decisions. */
+export const publisherRoleArns = (config: TaskboundConfig) => [...engineRoleArns(config), engineRoleArn(config, 'grant-decision')];
 /** The roles an agent role's trust policy names: only the functions that assume agent roles. */
-export const issuingRoleArns = (config: TaskboundConfig) => ISSUING.map((handler) => engineRoleArn(config, handler));
+export const issuingRoleArns = (config: TaskboundConfig) => issuingHandlers(config).map((handler) => engineRoleArn(config, handler));
 
 /**
  * A grant id (`g-` and 26 base-32 characters, lambdas/domain/ids.ts) as an IAM `StringLike`
@@ -57,7 +68,7 @@ export const canarySecretArnPattern = (scope: Stack, config: TaskboundConfig) =>
 
 /** The source only the engine itself may put on the bus. */
 export { ENGINE_SOURCE } from '../lambdas/constants';
-/** The Slack and CLI sources: while bus decisions are believed from them, the bus says who may use them. */
+/** The Slack and CLI sources: no bus event from them decides anything; the bus still keeps them to this account. */
 export { CLI_SOURCE, SLACK_SOURCE } from '../lambdas/routes';
 
 /** `task-started` → `TaskStarted`: construct ids and CloudFormation-friendly prefixes. */

@@ -1,5 +1,5 @@
-// Composition (AWS): the composition root for every Lambda function: the engine's, the alerts' and
-// Slack's interactions. Each part's configuration is read and validated whole on the first
+// Composition (AWS): the composition root for every Lambda function: the engine's (which the
+// operator endpoint shares), the alerts' and Slack's interactions. Each part's configuration is read and validated whole on the first
 // invocation (fail fast, naming the variable; no silent defaults), and its adapters are built
 // once per container. The policy text is bundled at build time (esbuild `define`).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -27,8 +27,8 @@ import { TtlMarkerExpiry } from '../adapters/aws/ttl-marker-expiry';
 import { CompositeExpiry } from '../adapters/aws/composite-expiry';
 import { systemClock } from '../adapters/system-clock';
 import { DynamoDbApprovalMessages } from '../adapters/slack/dynamodb-approval-messages';
-import { eventBridgeDecisionPublisher } from '../adapters/slack/eventbridge-decision-publisher';
-import type { SlackInteractionConfig, SlackInteractionDeps } from '../adapters/slack/handle-interaction';
+import type { Clock } from '../ports';
+import type { SlackDecisionConfig } from '../use-cases/slack-decision';
 import { inMemoryReplayStore, type ReplayStore } from '../adapters/slack/signature';
 import { cachedSlackSecret, loadSlackSettings, notifierFor, SlackConfigError, type SlackSettings } from '../adapters/slack/slack-config';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
@@ -65,8 +65,6 @@ const environmentSchema = z.object({
 /** What the alerts function needs beyond the Slack settings: the grant table keeps approval threads. */
 const alertsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3) });
 
-/** What the interaction endpoint needs beyond the Slack settings: the bus its decisions go to. */
-const interactionsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), EVENT_BUS_NAME: z.string().min(1) });
 
 /** Validates the whole of one function's configuration, naming every variable that is wrong. */
 function configuration<S extends z.ZodType>(schema: S): z.infer<S> {
@@ -146,11 +144,13 @@ export async function awsEngine(): Promise<EngineDeps> {
   return engine;
 }
 
-/** What the interaction endpoint needs beyond the use case: the secret and replay memory. */
-export interface SlackInteractionsDeps extends SlackInteractionDeps {
-  readonly config: SlackInteractionConfig;
+/** What the interaction endpoint needs: the engine it decides with, the signing secret and replay memory. */
+export interface SlackInteractionsDeps {
+  readonly engine: () => Promise<EngineDeps>;
+  readonly config: SlackDecisionConfig;
   readonly signingSecret: () => Promise<string>;
   readonly replay: ReplayStore;
+  readonly clock: Clock;
 }
 
 /** SLACK_SECRET_ARN, SLACK_ROUTING and TABLE_NAME; the Slack secret is read on first use and cached. */
@@ -164,20 +164,23 @@ function buildAlerts(): () => Promise<AlertDeps> {
   return async () => (deps ??= { notifier: new SlackNotifier(notifierFor(await secret(), settings.routing)), routing: settings.routing, approvals });
 }
 
-/** SLACK_SECRET_ARN, SLACK_APPROVERS, SLACK_TEAM_ID and EVENT_BUS_NAME. */
+/**
+ * SLACK_SECRET_ARN and SLACK_TEAM_ID, plus the engine's whole configuration: a click is decided
+ * here, as the person the policy maps the Slack user to, and may issue the credential.
+ */
 function buildSlackInteractions(): SlackInteractionsDeps {
-  const env = configuration(interactionsEnvironmentSchema);
+  const env = configuration(environmentSchema);
   const settings = loadSlackSettings(process.env);
   const secret = cachedSlackSecret(new SecretsManagerClient({ region: env.AWS_REGION }), settings.secretArn);
   return {
-    config: settings,
+    engine: awsEngine,
+    config: settings.teamId ? { teamId: settings.teamId } : {},
     signingSecret: async () => {
       const { signingSecret } = await secret();
       if (!signingSecret) throw new SlackConfigError('the Slack secret has no signingSecret: approvals need the app’s signing secret');
       return signingSecret;
     },
     replay: inMemoryReplayStore(),
-    publish: eventBridgeDecisionPublisher(new EventBridgeClient({ region: env.AWS_REGION }), env.EVENT_BUS_NAME),
     clock: systemClock,
   };
 }

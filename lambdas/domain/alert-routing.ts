@@ -21,6 +21,7 @@ const SEVERITY_OF: Readonly<Record<AlertType, Severity>> = {
   'Credential Used After Revocation': 'critical',
   'Orphan Credential Found': 'critical',
   'Grant Decision Refused': 'warning',
+  'Agent Resume Refused': 'warning',
   'Agent Suspended': 'warning',
 };
 

@@ -1,9 +1,11 @@
 // Domain: approval decisions with separation of duties (CONTRACT §4). The owner and the
 // requester never approve, each approver counts once, and a late decision is refused.
 import type { Grant } from './grant';
+import { designates, type People } from './people';
 
 export interface GrantDecisionInput {
   readonly decision: 'approve' | 'deny';
+  /** The authenticated person (a person id under `people`), never a name taken from an event. */
   readonly approver: string;
   readonly reason: string;
   readonly at: string;
@@ -16,17 +18,18 @@ export type DecisionOutcome =
   | { readonly outcome: 'approved' }
   | { readonly outcome: 'denied'; readonly reason: string };
 
-export function decideApproval(grant: Grant, input: GrantDecisionInput): DecisionOutcome {
+/** `people` lets an owner or requester be recognised however they were written (an ARN, a Slack id). */
+export function decideApproval(grant: Grant, input: GrantDecisionInput, people: People = {}): DecisionOutcome {
   if (grant.state !== 'pending_approval') {
     return { outcome: 'refused', reason: `grant is ${grant.state}, not pending approval` };
   }
   if (grant.approvalDeadline !== undefined && input.at > grant.approvalDeadline) {
     return { outcome: 'expired', reason: `approval window closed at ${grant.approvalDeadline}` };
   }
-  if (input.approver === grant.owner) {
+  if (designates(people, input.approver, grant.owner)) {
     return { outcome: 'refused', reason: `${input.approver} owns agent "${grant.agentId}" and may not decide its grants` };
   }
-  if (input.approver === grant.requestedBy) {
+  if (designates(people, input.approver, grant.requestedBy)) {
     return { outcome: 'refused', reason: `${input.approver} requested this task and may not decide it` };
   }
   if (!grant.eligibleApprovers.includes(input.approver)) {

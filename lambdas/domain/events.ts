@@ -43,6 +43,11 @@ export const taskEndedSchema = z.strictObject({
 });
 export type TaskEnded = z.infer<typeof taskEndedSchema>;
 
+/**
+ * A decision as decide-grant takes it. `approver` is the person the engine authenticated (the
+ * operator endpoint, Slack), never a field read from an event: a `Grant Decision` on the bus is
+ * refused whatever it holds (use-cases/refuse-bus-decision.ts).
+ */
 export const grantDecisionSchema = z
   .strictObject({
     grantId: z.string().regex(GRANT_ID_PATTERN, 'grantId looks like g-<26 letters or digits>').optional(),
@@ -105,6 +110,8 @@ export const OUTBOUND_TYPES = [
   'Orphan Credential Found',
   // Beyond CONTRACT §2: a Grant Decision that was refused (separation of duties, not eligible, late).
   'Grant Decision Refused',
+  // Beyond CONTRACT §2: an `Agent Resumed` put on the bus, which never counts (grantId and taskId are empty).
+  'Agent Resume Refused',
 ] as const;
 export type OutboundType = (typeof OUTBOUND_TYPES)[number];
 

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PolicyError } from './errors';
 import { AGENT_ID_PATTERN } from './ids';
+import { IAM_PRINCIPAL_PATTERN, PERSON_ID_PATTERN, principalKey, SLACK_USER_PATTERN } from './people';
 import { privilegeReasons } from './privilege';
 
 export const ACTION_CLASSES = ['read', 'write', 'deploy', 'transact'] as const;
@@ -95,6 +96,19 @@ const scopeSchema = z
   });
 export type Scope = z.infer<typeof scopeSchema>;
 
+/** A person who may decide: the AWS principals and Slack users the engine authenticates as them. */
+const personSchema = z
+  .strictObject({
+    awsPrincipals: z
+      .array(z.string().regex(IAM_PRINCIPAL_PATTERN, 'must be an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME), no wildcards'))
+      .max(20)
+      .default([]),
+    slackUserIds: z.array(z.string().regex(SLACK_USER_PATTERN, 'must be a Slack user id like U0123ABCD')).max(20).default([]),
+  })
+  .refine((person) => person.awsPrincipals.length + person.slackUserIds.length > 0, {
+    message: 'declares no awsPrincipals and no slackUserIds: this person could never be authenticated',
+  });
+
 const agentSchema = z
   .strictObject({
     owner: PRINCIPAL,
@@ -130,8 +144,11 @@ const policySchema = z
     }),
     scopes: z.record(z.string().regex(SCOPE_NAME, 'scope names are lower-case letters, digits and dashes'), scopeSchema),
     agents: z.record(z.string().regex(AGENT_ID_PATTERN, 'agent ids are lower-case letters, digits and dashes'), agentSchema),
+    /** Who may decide, and how the engine recognises them (operator endpoint, Slack). */
+    people: z.record(z.string(), personSchema).default({}),
   })
   .superRefine((policy, ctx) => {
+    checkPeople(policy, ctx);
     for (const [scopeName, scope] of Object.entries(policy.scopes)) {
       if (scope.privileged && policy.approvals[scope.action].mode !== 'manual') {
         ctx.addIssue({
@@ -157,6 +174,38 @@ const policySchema = z
       }
     }
   });
+
+type Checked = Pick<z.infer<typeof policySchema>, 'approvals' | 'people'>;
+
+/** Approvers must be declared people, and no principal or Slack user may stand for two people. */
+function checkPeople(policy: Checked, ctx: z.RefinementCtx): void {
+  for (const [actionClass, rule] of Object.entries(policy.approvals)) {
+    if (rule.mode !== 'manual') continue;
+    for (const [index, member] of rule.approverGroup.entries()) {
+      if (!Object.hasOwn(policy.people, member)) {
+        ctx.addIssue({ code: 'custom', path: ['approvals', actionClass, 'approverGroup', index], message: `"${member}" is not declared under people` });
+      }
+    }
+  }
+  const owners = new Map<string, string>();
+  for (const [personId, person] of Object.entries(policy.people)) {
+    // Checked here rather than as the record's key schema, whose message zod does not pass on.
+    if (!PERSON_ID_PATTERN.test(personId)) ctx.addIssue({ code: 'custom', path: ['people', personId], message: 'person ids look like e-mail addresses (name@example.com)' });
+    const identities = [
+      ...person.awsPrincipals.map((arn, index) => ({ key: `aws:${principalKey(arn) ?? arn}`, path: ['people', personId, 'awsPrincipals', index], shown: arn })),
+      ...person.slackUserIds.map((id, index) => ({ key: `slack:${id}`, path: ['people', personId, 'slackUserIds', index], shown: id })),
+    ];
+    for (const identity of identities) {
+      const owner = owners.get(identity.key);
+      if (owner !== undefined) {
+        const also = owner === personId ? 'twice for this person' : `already for ${owner}`;
+        ctx.addIssue({ code: 'custom', path: identity.path, message: `${identity.shown} is declared ${also}; a principal or Slack user stands for one person only` });
+      } else {
+        owners.set(identity.key, personId);
+      }
+    }
+  }
+}
 
 export type PolicyDocument = z.infer<typeof policySchema>;
 

@@ -1,9 +1,10 @@
-// Handler (Lambda Function URL): Slack button clicks → verified → `Grant Decision` on the bus.
-// Answers 401 to anything Slack did not sign; the engine's rules decide what a click counts for.
+// Handler (Lambda Function URL): Slack button clicks → signature verified → decided at once as
+// the person the policy maps the Slack user to. Answers 401 to anything Slack did not sign.
 import type { APIGatewayProxyStructuredResultV2 as UrlResponse, Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { awsSlackInteractions, type SlackInteractionsDeps } from '../composition/aws-engine';
+import { parseSlackClick } from '../adapters/slack/interaction-payload';
 import { verifySlackSignature } from '../adapters/slack/signature';
-import { handleSlackInteraction } from '../adapters/slack/handle-interaction';
+import { decideFromSlack } from '../use-cases/slack-decision';
 import { logger } from '../composition/logger';
 import { handlerChain } from '../composition/handler-chain';
 
@@ -19,8 +20,8 @@ export const makeSlackInteractionsHandler = (deps: SlackInteractionsDeps) =>
         logger.warn('slack request refused', { reason: verdict.reason });
         return reply(401, 'request signature not valid');
       }
-      const result = await handleSlackInteraction(deps, deps.config, rawBody);
-      logger.info('slack interaction handled', result.outcome === 'refused' ? { outcome: result.outcome, reason: result.reason } : { outcome: result.outcome, grantId: result.decision.grantId, decision: result.decision.decision, approver: result.decision.approver });
+      const result = await decideFromSlack(await deps.engine(), deps.config, parseSlackClick(rawBody));
+      logger.info('slack interaction handled', { outcome: result.outcome, grantId: result.grantId, person: result.person, reason: result.reason });
       return reply(200, result.reply);
     });
 

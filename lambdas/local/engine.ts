@@ -38,6 +38,9 @@ import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './sdk-clients';
 import { localLambdaContext } from './lambda-context';
 import { buildLocalHandlers, type LocalHandler } from './local-handlers';
 import { LocalBrokeredSecretRotator } from '../adapters/local/local-brokered-secret-rotator';
+import { loadOperatorKeyring, recordEndpoint } from './operator-credentials';
+import { createOperatorService } from './operator-service';
+import { OPERATOR_PATH, type OperatorCredentials } from '../domain/operator-api';
 import { DEFAULT_ROUTING } from '../domain/alert-routing';
 import type { AlertDeps } from '../use-cases/send-alert';
 import { inMemoryApprovalMessages } from '../adapters/slack/in-memory-approval-messages';
@@ -90,6 +93,12 @@ export interface LocalEngine {
   readonly sdkCalls: SdkCallCounter;
   /** Accepted and throttled requests per operation, when `quotas` is set. */
   throttleCounts(): ThrottleCounts | undefined;
+  /** The operator endpoint (`POST <url>/operator`, SigV4 for service `lambda`). */
+  readonly operatorUrl: string;
+  /** The key pair the engine holds for each person of the policy, to sign operator requests with. */
+  readonly operatorCredentials: OperatorCredentials;
+  /** Where those are kept (mode 0600); undefined for an in-memory engine. */
+  readonly operatorCredentialsFile?: string;
   sweep(): Promise<SweepReport>;
   stop(): Promise<void>;
 }
@@ -154,6 +163,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   let ready = false;
   const throttledSecrets = quotas ? throttledService(secrets, 'secretsmanager', quotas) : undefined;
   const events = quotas ? throttledService(createEventBridgeService(bus), 'events', quotas) : createEventBridgeService(bus);
+  let operatorDeps: EngineDeps | undefined;
+  const keyring = await loadOperatorKeyring({ people: policy.people, region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
+  const operator = createOperatorService({ keyring, deps: () => (ready ? operatorDeps : undefined) });
   // What the engine spends, for the benchmark that runs it as its own process: CPU and SDK calls.
   const usage = () => {
     const cpu = process.cpuUsage();
@@ -162,7 +174,13 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 4010,
-    services: [createStsService({ authority, clock }), throttledSecrets ?? secrets, events, createDynamoDbProxyService(store.endpoint)],
+    services: [
+      operator,
+      createStsService({ authority, clock }),
+      throttledSecrets ?? secrets,
+      events,
+      createDynamoDbProxyService(store.endpoint),
+    ],
     health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE, ...usage() } : undefined),
   });
 
@@ -220,7 +238,10 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   };
   const sweepTimer = sweepEvery > 0 ? setInterval(() => void periodicSweep().catch((error) => logger.error('sweep failed', { error: String(error) })), sweepEvery) : undefined;
   sweepTimer?.unref();
+  operatorDeps = deps;
   ready = true;
+  // Written again with the address the engine really got (port 0 picks one), for the CLI's default.
+  const operatorCredentials = await recordEndpoint(keyring, server.url);
 
   return {
     url: server.url,
@@ -230,6 +251,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     bus,
     sdkCalls: counter,
     throttleCounts: () => throttledSecrets?.counts(),
+    operatorUrl: `${server.url}${OPERATOR_PATH}`,
+    operatorCredentials,
+    ...(keyring.file ? { operatorCredentialsFile: keyring.file } : {}),
     sweep,
     async stop() {
       ready = false;

@@ -1,6 +1,7 @@
 // Local engine: verifies the SigV4 signature of an incoming request, the way AWS does,
 // so a credential the local engine issued is only as good as its secret key.
-import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { NodeSha256 } from '../adapters/aws/node-sha256';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsRequest } from './protocol';
 
@@ -42,28 +43,7 @@ const SIGNATURE_MISMATCH =
 const incomplete = (message: string): SigV4Failure => ({ ok: false, code: 'IncompleteSignature', message });
 const mismatch = (message = SIGNATURE_MISMATCH): SigV4Failure => ({ ok: false, code: 'SignatureDoesNotMatch', message });
 
-/** Node's hash and HMAC in the shape the smithy signer expects (tests sign with it too). */
-export class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
-  }
-
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBuffer(data));
-  }
-
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-}
-
-function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
+export { NodeSha256 } from '../adapters/aws/node-sha256';
 
 function parseAmzDate(value: string): Date | undefined {
   const parts = AMZ_DATE.exec(value);

@@ -1,5 +1,6 @@
-// Use case: `Grant Decision` → apply separation of duties, count approvals, and issue once
-// enough distinct eligible people have approved (or deny on the first eligible deny).
+// Use case: an authenticated person's decision (operator endpoint or Slack) → apply separation
+// of duties, count approvals, and issue once enough distinct eligible people have approved (or
+// deny on the first eligible deny). Callers pass the person they authenticated as `approver`.
 import { decideApproval } from '../domain/approval';
 import { ENGINE_ACTOR, note, transition, type Grant } from '../domain/grant';
 import { grantIdFor } from '../domain/ids';
@@ -31,7 +32,7 @@ export async function decideGrant(deps: EngineDeps, decision: GrantDecision): Pr
 
 async function applyDecision(deps: EngineDeps, grant: Grant, decision: GrantDecision): Promise<DecideResult | 'lost-race'> {
   const now = deps.clock.now().toISOString();
-  const verdict = decideApproval(grant, { decision: decision.decision, approver: decision.approver, reason: decision.reason, at: now });
+  const verdict = decideApproval(grant, { decision: decision.decision, approver: decision.approver, reason: decision.reason, at: now }, deps.policy.people);
   const actor = decision.approver;
   switch (verdict.outcome) {
     case 'refused': {

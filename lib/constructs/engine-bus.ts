@@ -6,7 +6,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { TaskboundConfig } from '../config';
-import { CLI_SOURCE, ENGINE_SOURCE, engineRoleArn, engineRoleArns, SLACK_SOURCE } from '../naming';
+import { CLI_SOURCE, ENGINE_SOURCE, engineRoleArn, publisherRoleArns, SLACK_SOURCE } from '../naming';
 
 export interface EngineBusProps {
   readonly config: TaskboundConfig;
@@ -21,8 +21,8 @@ export class EngineBus extends Construct {
     const { config } = props;
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: config.busName, description: 'Taskbound: task events in, grant events out' });
 
-    // A forged `Revocation Verified` or Slack approval would be believed downstream: only the
-    // engine's exact roles may send those sources, in any account. `events:source` is
+    // A forged `Revocation Verified` would be believed downstream: only the engine's exact roles
+    // may send its source, in any account (and `taskbound.slack` stays the Slack function's). `events:source` is
     // multivalued (one value per entry of a PutEvents batch): `ForAnyValue:` makes one
     // forged entry enough to refuse the whole call; a plain StringEquals would never match.
     const reserve = (sid: string, source: string, roleArns: string[]) =>
@@ -36,21 +36,8 @@ export class EngineBus extends Construct {
           conditions: { 'ForAnyValue:StringEquals': { 'events:source': [source] }, ArnNotEquals: { 'aws:PrincipalArn': roleArns } },
         }),
       );
-    reserve('OnlyTheEngineSpeaksAsTheEngine', ENGINE_SOURCE, engineRoleArns(config));
+    reserve('OnlyTheEngineSpeaksAsTheEngine', ENGINE_SOURCE, publisherRoleArns(config));
     reserve('OnlyTheSlackFunctionSpeaksAsSlack', SLACK_SOURCE, [engineRoleArn(config, 'slack-interactions')]);
-    if (config.operatorPrincipalArns.length > 0) {
-      // While bus decisions from the CLI source are still believed, only the named operators may send them.
-      this.bus.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'OnlyOperatorsSpeakAsTheCli',
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: ['events:PutEvents'],
-          resources: [this.bus.eventBusArn],
-          conditions: { 'ForAnyValue:StringEquals': { 'events:source': [CLI_SOURCE] }, ArnNotLike: { 'aws:PrincipalArn': config.operatorPrincipalArns } },
-        }),
-      );
-    }
     if (config.producerAccounts.length > 0) {
       // Producer accounts send task events, never as a source some handler trusts.
       this.bus.addToResourcePolicy(

@@ -257,15 +257,3 @@ export function revokeDeliveries(ctx: PermissionContext): iam.PolicyStatement[] 
 export function readSlackSecret(ctx: PermissionContext): iam.PolicyStatement[] {
   return [statement({ sid: 'ReadSlackSecret', actions: ['secretsmanager:GetSecretValue'], resources: [ctx.slackSecret.secretArn] })];
 }
-
-/** Slack approvals become `Grant Decision` events, only as `source: taskbound.slack`. */
-export function publishSlackDecisions(ctx: PermissionContext, source: string): iam.PolicyStatement[] {
-  return [
-    statement({
-      sid: 'PublishSlackDecisions',
-      actions: ['events:PutEvents'],
-      resources: [ctx.bus.eventBusArn],
-      conditions: { 'ForAllValues:StringEquals': { 'events:source': [source] }, Null: { 'events:source': 'false' } },
-    }),
-  ];
-}

@@ -19,6 +19,7 @@ import { EventRoutes } from '../constructs/event-routes';
 import { EventSchemas } from '../constructs/event-schemas';
 import { ExpiryScheduler } from '../constructs/expiry-scheduler';
 import { Observability } from '../constructs/observability';
+import { OperatorEndpoint } from '../constructs/operator-endpoint';
 import { TaskboundFunction } from '../constructs/taskbound-function';
 import {
   canarySecretName,
@@ -33,7 +34,6 @@ import {
   pascal,
   schedulerGroupName,
   schedulerRoleName,
-  SLACK_SOURCE,
 } from '../naming';
 import { removalPolicyOf, type EngineState } from './stateful-stack';
 
@@ -50,11 +50,14 @@ export interface EngineStackProps extends StackProps {
 export { ISSUING, REVOKING };
 export const isOneOf = (handlers: readonly EngineHandler[], handler: EngineHandler) => handlers.includes(handler);
 /** Handlers invoked asynchronously (rules, schedules, streams) own a dead-letter queue. */
-const ASYNC = [...ISSUING, ...REVOKING, 'alerts'] as const satisfies readonly EngineHandler[];
+const ASYNC = ['task-started', 'grant-decision', ...REVOKING, 'alerts'] as const satisfies readonly EngineHandler[];
+/** The operator endpoint's function exists only when operators are configured (lib/constructs/operator-endpoint.ts). */
+type StackFunction = Exclude<EngineHandler, 'operator-api'>;
 type AsyncHandler = (typeof ASYNC)[number];
 
 export class EngineStack extends Stack {
-  readonly functions: Readonly<Record<EngineHandler, TaskboundFunction>>;
+  readonly functions: Readonly<Record<StackFunction, TaskboundFunction>>;
+  readonly operatorEndpoint: OperatorEndpoint;
   readonly deadLetterQueues: Readonly<Record<AsyncHandler, sqs.Queue>>;
 
   constructor(scope: Construct, id: string, props: EngineStackProps) {
@@ -88,7 +91,6 @@ export class EngineStack extends Stack {
       EXPIRE_FUNCTION_ARN: expireFunctionArn,
       SCHEDULER_DLQ_ARN: expireDlq.queueArn,
       SLACK_SECRET_ARN: state.slackSecret.secretArn,
-      SLACK_APPROVERS: JSON.stringify(config.slackApprovers),
       ...(config.slackRouting ? { SLACK_ROUTING: JSON.stringify(config.slackRouting) } : {}),
       ...(config.slackTeamId ? { SLACK_TEAM_ID: config.slackTeamId } : {}),
       POWERTOOLS_SERVICE_NAME: config.serviceName,
@@ -127,8 +129,9 @@ export class EngineStack extends Stack {
       'ttl-expiry-stream': make('ttl-expiry-stream', { timeout: Duration.minutes(2) }),
       sweep: make('sweep', { timeout: Duration.minutes(4), memorySize: 1024 }),
       alerts: make('alerts'),
-      'slack-interactions': make('slack-interactions', { timeout: Duration.seconds(10) }),
-    } satisfies Record<EngineHandler, TaskboundFunction>;
+      // Deciding may issue the credential there and then: as long as any issuing function.
+      'slack-interactions': make('slack-interactions'),
+    } satisfies Record<StackFunction, TaskboundFunction>;
     this.functions = functions;
 
     const ctx: can.PermissionContext = {
@@ -143,20 +146,21 @@ export class EngineStack extends Stack {
       schedulerGroupName: expiry.group.scheduleGroupName,
       schedulerRoleArn: expiry.roleArn,
     };
-    const allow = (handler: EngineHandler, statements: readonly iam.PolicyStatement[]) => {
+    const allow = (handler: StackFunction, statements: readonly iam.PolicyStatement[]) => {
       for (const statement of statements) functions[handler].engineRole.addToPrincipalPolicy(statement);
     };
-    for (const handler of ISSUING) {
-      allow(handler, [
-        ...can.grantStoreAccess(ctx),
-        ...can.publishGrantEvents(ctx),
-        ...can.issueSessions(ctx),
-        ...can.issueUsers(ctx),
-        ...can.writeDeliveries(ctx),
-        ...can.scheduleExpiry(ctx),
-        ...can.killIssuedCredentials(ctx),
-      ]);
-    }
+    const issuing = () => [
+      ...can.grantStoreAccess(ctx),
+      ...can.publishGrantEvents(ctx),
+      ...can.issueSessions(ctx),
+      ...can.issueUsers(ctx),
+      ...can.writeDeliveries(ctx),
+      ...can.scheduleExpiry(ctx),
+      ...can.killIssuedCredentials(ctx),
+    ];
+    for (const handler of ISSUING) if (handler !== 'operator-api') allow(handler, issuing());
+    // A bus decision is only refused: it reads the grant it names, records and answers.
+    allow('grant-decision', [...can.grantStoreAccess(ctx), ...can.publishGrantEvents(ctx)]);
     for (const handler of REVOKING) {
       allow(handler, [
         ...can.grantStoreAccess(ctx),
@@ -171,7 +175,12 @@ export class EngineStack extends Stack {
     }
     allow('sweep', can.lookUpCredentialUse());
     allow('alerts', [...can.readSlackSecret(ctx), ...can.approvalThreads(ctx)]);
-    allow('slack-interactions', [...can.readSlackSecret(ctx), ...can.publishSlackDecisions(ctx, SLACK_SOURCE)]);
+    allow('slack-interactions', can.readSlackSecret(ctx));
+    this.operatorEndpoint = new OperatorEndpoint(this, 'OperatorEndpoint', {
+      operatorPrincipalArns: config.operatorPrincipalArns,
+      makeFunction: () => make('operator-api', { timeout: Duration.seconds(30) }),
+      statements: issuing(),
+    });
 
     const routed = functions satisfies Record<HandlerName, lambda.IFunction>;
     new EventRoutes(this, 'Routes', {
@@ -226,7 +235,7 @@ export class EngineStack extends Stack {
       serviceName: config.serviceName,
       deadLetterQueues,
       sweep: functions.sweep,
-      functions: Object.values(functions),
+      functions: [...Object.values(functions), ...(this.operatorEndpoint.function ? [this.operatorEndpoint.function] : [])],
       logRetention: config.logRetentionDays,
       removalPolicy,
       alarmEmail: config.alarmEmail,

@@ -58,12 +58,11 @@ describe('local engine: a task lifecycle over the AWS protocols', () => {
   it('holds a deploy for approval, refuses the owner, and issues on an eligible approval', async () => {
     await h.runtime.startTask({ agentId: 'deploy-bot', taskId: 'ship-42', purpose: 'release 42', requestedBy: 'dev@example.com', scopes: ['deploy-web'] });
     const pending = await h.runtime.waitForDelivery('deploy-bot', 'ship-42', ['pending_approval']);
-    await h.runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'sre@example.com', reason: 'mine' }, 'taskbound.cli');
-    await h.engine.bus.idle();
+    expect(await h.operator('sre@example.com', { action: 'approve', grantId: pending.grantId, reason: 'mine' })).toMatchObject({ status: 403, body: { outcome: 'refused' } });
     const held = await h.waitForGrant('deploy-bot', 'ship-42', ['pending_approval']);
     expect(held.audit.at(-1)).toMatchObject({ action: 'decision-refused', reason: expect.stringMatching(/owns agent/) });
 
-    await h.runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'lead@example.com', reason: 'release train' }, 'taskbound.cli');
+    expect(await h.operator('lead@example.com', { action: 'approve', grantId: pending.grantId, reason: 'release train' })).toMatchObject({ status: 200, body: { outcome: 'issued' } });
     const issued = await h.runtime.waitForDelivery('deploy-bot', 'ship-42', ['issued']);
     expect(await h.runtime.whoAmI(issued)).toMatchObject({ ok: true });
     const grant = await h.waitForGrant('deploy-bot', 'ship-42', ['active']);

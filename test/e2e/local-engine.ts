@@ -9,6 +9,8 @@ import { grantIdFor } from '../../lambdas/domain/ids';
 import type { Grant, GrantState } from '../../lambdas/domain/grant';
 import { localClientConfig } from '../../lambdas/local/sdk-clients';
 import { AgentRuntime } from '../helpers/agent-runtime';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../../lambdas/local/sigv4';
 
 export const EXAMPLE_POLICY = resolve(__dirname, '../../examples/taskbound.policy.yaml');
 
@@ -19,6 +21,8 @@ export interface Harness {
   readonly grants: DynamoDbGrantStore;
   readonly alerts: string[];
   waitForGrant(agentId: string, taskId: string, states: readonly GrantState[], timeoutMs?: number): Promise<Grant>;
+  /** POSTs `body` to the operator endpoint, SigV4-signed with the key the engine holds for `person`. */
+  operator(person: string, body: unknown): Promise<{ readonly status: number; readonly body: { readonly outcome: string; readonly reason?: string; readonly remaining?: number } }>;
   stop(): Promise<void>;
 }
 
@@ -41,6 +45,17 @@ export async function startHarness(options: Partial<LocalEngineOptions> = {}): P
         if (Date.now() > deadline) throw new Error(`grant of ${agentId}/${taskId} is ${grant?.state ?? 'absent'}, not ${states.join('/')}`);
         await new Promise((done) => setTimeout(done, 20));
       }
+    },
+    async operator(person, body) {
+      const credentials = engine.operatorCredentials.people[person];
+      if (!credentials) throw new Error(`the engine holds no operator key for ${person}`);
+      const url = new URL(engine.operatorUrl);
+      const text = JSON.stringify(body);
+      const signer = new SignatureV4({ credentials, region: engine.operatorCredentials.region, service: 'lambda', sha256: NodeSha256 });
+      const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, headers: { host: url.host, 'content-type': 'application/json' }, body: text });
+      const { host: _host, ...headers } = signed.headers;
+      const response = await fetch(url, { method: 'POST', headers, body: text });
+      return { status: response.status, body: (await response.json()) as { outcome: string; reason?: string; remaining?: number } };
     },
     async stop() {
       runtime.close();

@@ -57,6 +57,10 @@ agents:
     maxTtlSeconds: 3600
     defaultTtlSeconds: 600
     maxConcurrentGrants: 5
+people:
+  lead@example.com: { awsPrincipals: ["arn:aws:iam::111122223333:role/lead"], slackUserIds: [U0LEAD0001] }
+  sre@example.com: { awsPrincipals: ["arn:aws:iam::111122223333:role/ops/sre"], slackUserIds: [U0SRE00001] }
+  cfo@example.com: { awsPrincipals: ["arn:aws:iam::111122223333:user/cfo"], slackUserIds: [U0CFO00001] }
 `;
 
 export const testPolicy = (): Policy => parsePolicy(TEST_POLICY_YAML, 'test.policy.yaml');

@@ -29,6 +29,9 @@ const delivery = (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:
 const sessionOf = (roleArn: string, session = 'fn') =>
   roleArn.replace(/^arn:aws:iam::(\d+):role\/(?:.*\/)?([^/]+)$/, `arn:aws:sts::$1:assumed-role/$2/${session}`);
 
+/** The operator endpoint's function exists only with operators configured; every other function in the defaults. */
+const appFor = (handler: EngineHandler) => (handler === 'operator-api' ? withOperators : defaults);
+
 /** A request by the handler's own Lambda session, judged by its role's policies (and a resource policy). */
 const asEngine = (app: typeof defaults, handler: EngineHandler, request: Omit<Request, 'principal'>, resource?: Record<string, unknown>) =>
   decide(
@@ -47,12 +50,12 @@ describe('engine roles (synthesized)', () => {
   };
 
   it.each(ENGINE_HANDLERS)('%s fails every escalation attempt', async (handler) => {
-    const attempts = escalationAttempts({ ...targets, ownRoleArn: defaults.roleArnOf(handler) }).filter(
+    const attempts = escalationAttempts({ ...targets, ownRoleArn: appFor(handler).roleArnOf(handler) }).filter(
       (attempt) => !attempt.except?.includes(handler),
     );
     const allowed: string[] = [];
     for (const attempt of attempts) {
-      const decision = await asEngine(defaults, handler, {
+      const decision = await asEngine(appFor(handler), handler, {
         action: attempt.action,
         resource: attempt.resource,
         context: attempt.context ?? {},
@@ -69,24 +72,24 @@ describe('engine roles (synthesized)', () => {
     '%s assumes a tagged agent role with a grant as source identity, and creates bounded /taskbound/ users',
     async (handler) => {
       expect(
-        await asEngine(defaults, handler, {
+        await asEngine(appFor(handler), handler, {
           action: 'sts:AssumeRole',
           resource: AGENT_ROLE,
           context: { 'sts:SourceIdentity': GRANT, ...MANAGED },
         }),
       ).toBe('Allowed');
       expect(
-        await asEngine(defaults, handler, {
+        await asEngine(appFor(handler), handler, {
           action: 'sts:SetSourceIdentity',
           resource: AGENT_ROLE,
           context: { 'sts:SourceIdentity': GRANT, ...MANAGED },
         }),
       ).toBe('Allowed');
       expect(
-        await asEngine(defaults, handler, {
+        await asEngine(appFor(handler), handler, {
           action: 'iam:CreateUser',
           resource: `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${GRANT}`,
-          context: { 'iam:PermissionsBoundary': defaults.boundaryArn },
+          context: { 'iam:PermissionsBoundary': appFor(handler).boundaryArn },
         }),
       ).toBe('Allowed');
     },
@@ -94,29 +97,29 @@ describe('engine roles (synthesized)', () => {
 
   it.each(ISSUING)('%s can kill what it just issued: delete the user, deny the session, and nothing wider', async (handler) => {
     expect(
-      await asEngine(defaults, handler, {
+      await asEngine(appFor(handler), handler, {
         action: 'iam:DeleteAccessKey',
         resource: `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${GRANT}`,
       }),
     ).toBe('Allowed');
     expect(
-      await asEngine(defaults, handler, {
+      await asEngine(appFor(handler), handler, {
         action: 'iam:DeleteUser',
         resource: `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${GRANT}`,
       }),
     ).toBe('Allowed');
     expect(
-      await asEngine(defaults, handler, {
+      await asEngine(appFor(handler), handler, {
         action: 'iam:PutRolePolicy',
         resource: AGENT_ROLE,
-        context: { 'iam:PermissionsBoundary': defaults.boundaryArn },
+        context: { 'iam:PermissionsBoundary': appFor(handler).boundaryArn },
       }),
     ).toBe('Allowed');
-    expect(await asEngine(defaults, handler, { action: 'secretsmanager:RestoreSecret', resource: delivery('release-bot/t-1') })).toBe(
-      'Allowed',
-    );
-    expect(await asEngine(defaults, handler, { action: 'iam:ListUsers', resource: '*' })).toBe('ImplicitlyDenied');
-    expect(await asEngine(defaults, handler, { action: 'iam:DeleteUser', resource: `arn:aws:iam::${ACCOUNT}:user/alice` })).toBe(
+    expect(
+      await asEngine(appFor(handler), handler, { action: 'secretsmanager:RestoreSecret', resource: delivery('release-bot/t-1') }),
+    ).toBe('Allowed');
+    expect(await asEngine(appFor(handler), handler, { action: 'iam:ListUsers', resource: '*' })).toBe('ImplicitlyDenied');
+    expect(await asEngine(appFor(handler), handler, { action: 'iam:DeleteUser', resource: `arn:aws:iam::${ACCOUNT}:user/alice` })).toBe(
       'ImplicitlyDenied',
     );
   });
@@ -178,7 +181,7 @@ describe('engine roles (synthesized)', () => {
   });
 
   it.each(ENGINE_HANDLERS)('lets only Lambda assume the %s role', async (handler) => {
-    const role = defaults.roleNamed(`taskbound-${handler}-${REGION}`);
+    const role = appFor(handler).roleNamed(`taskbound-${handler}-${REGION}`);
     const assume = (principal: string, identity = [ALLOW_EVERYTHING]) =>
       decide({ principal, action: 'sts:AssumeRole', resource: role.arn }, { identity, resource: role.trust });
     expect(await assume('lambda.amazonaws.com', [])).toBe('Allowed');
@@ -201,11 +204,15 @@ describe('event bus (synthesized policy and engine permissions)', () => {
       roleArn,
     );
 
-  it.each([...ISSUING, ...REVOKING])('lets %s publish as the engine: its PutEvents allow grants something', async (handler) => {
-    expect(
-      await put(defaults, sessionOf(defaults.roleArnOf(handler)), ['taskbound'], defaults.identityOf(handler), defaults.roleArnOf(handler)),
-    ).toBe('Allowed');
-  });
+  it.each([...ISSUING, ...REVOKING, 'grant-decision' as const])(
+    'lets %s publish as the engine: its PutEvents allow grants something',
+    async (handler) => {
+      const app = appFor(handler);
+      expect(await put(app, sessionOf(app.roleArnOf(handler)), ['taskbound'], app.identityOf(handler), app.roleArnOf(handler))).toBe(
+        'Allowed',
+      );
+    },
+  );
 
   it('would grant nothing with a plain StringEquals on the multivalued events:source (why the engine uses ForAllValues)', async () => {
     const role = defaults.roleArnOf('task-ended');
@@ -239,18 +246,16 @@ describe('event bus (synthesized policy and engine permissions)', () => {
     expect(await put(defaults, sessionOf(roleArn), ['my.runtime'], [ALLOW_EVERYTHING], roleArn)).toBe('Allowed');
   });
 
-  it('lets only the Slack function speak as taskbound.slack', async () => {
+  it('keeps taskbound.slack from everyone but the Slack function, which no longer needs it (it decides, it does not publish decisions)', async () => {
     const slack = defaults.roleArnOf('slack-interactions');
-    expect(await put(defaults, sessionOf(slack), ['taskbound.slack'], defaults.identityOf('slack-interactions'), slack)).toBe('Allowed');
+    expect(await put(defaults, sessionOf(slack), ['taskbound.slack'], defaults.identityOf('slack-interactions'), slack)).toBe(
+      'ImplicitlyDenied',
+    );
     expect(await put(defaults, sessionOf(`arn:aws:iam::${ACCOUNT}:role/admin`), ['taskbound.slack'])).toBe('ExplicitlyDenied');
   });
 
-  it('with operatorPrincipalArns configured, lets only those operators speak as taskbound.cli', async () => {
-    expect(await put(withOperators, sessionOf(OPERATORS), ['taskbound.cli'], [ALLOW_EVERYTHING], OPERATORS)).toBe('Allowed');
-    expect(await put(withOperators, sessionOf(`arn:aws:iam::${ACCOUNT}:role/admin`), ['taskbound.cli'])).toBe('ExplicitlyDenied');
-    expect(await put(withOperators, sessionOf(`arn:aws:iam::${ACCOUNT}:role/admin`), ['my.runtime', 'taskbound.cli'])).toBe(
-      'ExplicitlyDenied',
-    );
+  it('with operatorPrincipalArns configured, still reserves no CLI source: operators decide at the operator endpoint, not on the bus', async () => {
+    expect(await put(withOperators, sessionOf(`arn:aws:iam::${ACCOUNT}:role/admin`), ['taskbound.cli'])).toBe('Allowed');
   });
 
   it('with default settings, leaves taskbound.cli to any principal of the account (decisions must not trust it)', async () => {
@@ -371,13 +376,18 @@ describe('agent-role trust policy (docs/deploy.md)', () => {
     expect(documented).toBeDefined();
   });
 
-  it.each(ISSUING)('admits %s with a grant as source identity and the three session tags', async (handler) => {
-    expect(await assume(handler, 'sts:AssumeRole', { 'sts:SourceIdentity': GRANT })).toBe('Allowed');
-    expect(await assume(handler, 'sts:SetSourceIdentity', { 'sts:SourceIdentity': GRANT })).toBe('Allowed');
-    expect(
-      await assume(handler, 'sts:TagSession', { 'aws:TagKeys': ['taskbound:grant-id', 'taskbound:task-id', 'taskbound:agent-id'] }),
-    ).toBe('Allowed');
-  });
+  // The documented policy names the issuers of the default stack; the operator endpoint's role is
+  // added by whoever configures operators (the IssuingRoleArns output lists exactly what to trust).
+  it.each(ISSUING.filter((handler) => handler !== 'operator-api'))(
+    'admits %s with a grant as source identity and the three session tags',
+    async (handler) => {
+      expect(await assume(handler, 'sts:AssumeRole', { 'sts:SourceIdentity': GRANT })).toBe('Allowed');
+      expect(await assume(handler, 'sts:SetSourceIdentity', { 'sts:SourceIdentity': GRANT })).toBe('Allowed');
+      expect(
+        await assume(handler, 'sts:TagSession', { 'aws:TagKeys': ['taskbound:grant-id', 'taskbound:task-id', 'taskbound:agent-id'] }),
+      ).toBe('Allowed');
+    },
+  );
 
   it('refuses a session without a grant-shaped source identity, even to the issuers', async () => {
     expect(await assume('task-started', 'sts:AssumeRole', {})).not.toBe('Allowed');
@@ -387,6 +397,11 @@ describe('agent-role trust policy (docs/deploy.md)', () => {
 
   it.each([
     ['a revoking function', `arn:aws:iam::${ACCOUNT}:role/taskbound-engine/taskbound-task-ended-${REGION}`],
+    ['the function that refuses bus decisions', `arn:aws:iam::${ACCOUNT}:role/taskbound-engine/taskbound-grant-decision-${REGION}`],
+    [
+      'the operator endpoint of a stack without operators',
+      `arn:aws:iam::${ACCOUNT}:role/taskbound-engine/taskbound-operator-api-${REGION}`,
+    ],
     ['an administrator', `arn:aws:iam::${ACCOUNT}:role/admin`],
     ["a role under the engine's path", `arn:aws:iam::${ACCOUNT}:role/taskbound-engine/impostor`],
   ])('refuses %s, whatever its own permissions', async (_who, roleArn) => {

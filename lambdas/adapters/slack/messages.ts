@@ -96,6 +96,12 @@ function grantStory(detailType: Exclude<AlertEvent['detailType'], 'Agent Suspend
         summary: `${mrkdwnText(d.approver ?? 'someone', 256)}’s ${mrkdwnText(d.decision ?? 'decision', 16)} on ${grant} was not counted${reason}.`,
         next: 'Owners and requesters may not decide; each approver counts once. Ask another approver from the policy’s group.',
       };
+    case 'Agent Resume Refused':
+      return {
+        title: `Resume not counted: ${d.agentId}`,
+        summary: `An Agent Resumed event for ${code(d.agentId, 70)} was refused${reason}. The agent stays suspended.`,
+        next: `Resume through the operator endpoint: \`taskbound resume ${mrkdwnText(d.agentId, 64)} --reason …\`.`,
+      };
   }
 }
 
@@ -148,7 +154,7 @@ export function approvalRequestMessage(d: GrantAlertDetail, progress: ApprovalPr
   if (progress.kind === 'waiting') {
     // Only a well-formed grant id goes into a button: the click hands it back verbatim.
     if (GRANT_ID_PATTERN.test(d.grantId)) blocks.push(approvalButtons(d.grantId));
-    blocks.push(context([`The owner and the requester may not approve; each approver counts once. From a terminal: \`taskbound approve ${mrkdwnText(d.grantId, 40)} --as you@example.com --reason …\``]));
+    blocks.push(context([`The owner and the requester may not approve; each approver counts once. From a terminal: \`taskbound approve ${mrkdwnText(d.grantId, 40)} --reason …\` (signed with your AWS credentials)`]));
   }
   const plainOutcome = progress.kind === 'waiting' ? `needs ${required} approval(s)` : progress.kind === 'issued' ? 'approved, credential issued' : `denied: ${progress.reason}`;
   return {

@@ -1,6 +1,6 @@
 // Adapter (Slack): configuration, validated once at start so a typo fails the deploy's first
-// invocation loudly. Secrets come from Secrets Manager (SLACK_SECRET_ARN); routing and the
-// approver map are plain JSON in the environment. No error message ever quotes a value.
+// invocation loudly. Secrets come from Secrets Manager (SLACK_SECRET_ARN); routing is plain JSON
+// in the environment; who a Slack user is comes from the policy's `people`. No error quotes a value.
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { routingConfigSchema, DEFAULT_ROUTING, type RoutingConfig } from '../../domain/alert-routing';
@@ -35,19 +35,14 @@ export const slackSecretSchema = z
   .refine((secret) => (secret.webhookUrl === undefined) !== (secret.botToken === undefined), 'set exactly one of webhookUrl and botToken');
 export type SlackSecret = z.infer<typeof slackSecretSchema>;
 
-/** Slack user id → approver identity as the policy names it (`approverGroup`). */
-export const approverMapSchema = z.record(z.string().regex(/^[UW][A-Z0-9]{2,30}$/, 'keys are Slack user ids like U0123ABCD'), z.string().trim().min(1).max(256));
-export type ApproverMap = z.infer<typeof approverMapSchema>;
-
 export interface SlackSettings {
   readonly secretArn: string;
   readonly routing: RoutingConfig;
-  readonly approvers: ApproverMap;
   /** When set, clicks from any other Slack workspace are refused. */
   readonly teamId?: string;
 }
 
-/** Reads SLACK_SECRET_ARN, SLACK_ROUTING, SLACK_APPROVERS and SLACK_TEAM_ID. */
+/** Reads SLACK_SECRET_ARN, SLACK_ROUTING and SLACK_TEAM_ID. */
 export function loadSlackSettings(env: Readonly<Record<string, string | undefined>>): SlackSettings {
   const secretArn = env.SLACK_SECRET_ARN;
   if (!secretArn) throw new SlackConfigError('SLACK_SECRET_ARN is not set');
@@ -56,7 +51,6 @@ export function loadSlackSettings(env: Readonly<Record<string, string | undefine
   return {
     secretArn,
     routing: env.SLACK_ROUTING ? parseJson('SLACK_ROUTING', env.SLACK_ROUTING, routingConfigSchema) : DEFAULT_ROUTING,
-    approvers: env.SLACK_APPROVERS ? parseJson('SLACK_APPROVERS', env.SLACK_APPROVERS, approverMapSchema) : {},
     ...(teamId ? { teamId } : {}),
   };
 }

@@ -72,10 +72,20 @@ describe('taskbound suspend and resume', () => {
     expect(cli.events.sent).toEqual([{ detailType: 'Agent Suspended', detail: { agentId: 'release-bot', by: CALLER, reason: 'prompt injection' } }]);
   });
 
-  it('sends Agent Resumed with a default reason', async () => {
+  it('resumes through the operator endpoint, never the bus, and prints the answer', async () => {
     const cli = harness();
-    expect((await cli.run('resume', 'release-bot')).code).toBe(0);
-    expect(cli.events.sent).toEqual([{ detailType: 'Agent Resumed', detail: { agentId: 'release-bot', by: CALLER, reason: `resumed by ${CALLER}` } }]);
+    cli.operator.answer = { status: 200, body: { outcome: 'resumed', agentId: 'release-bot', person: 'sre@example.com' } };
+    const { code, out } = await cli.run('resume', 'release-bot', '--reason', 'false alarm');
+    expect(code).toBe(0);
+    expect(out).toBe('agent release-bot resumed as sre@example.com');
+    expect(cli.operator.sent.map((call) => call.request)).toEqual([{ action: 'resume', agentId: 'release-bot', reason: 'false alarm' }]);
+    expect(cli.events.sent).toEqual([]);
+  });
+
+  it('requires a reason to resume (exit 2)', async () => {
+    const { code, err } = await harness().run('resume', 'release-bot');
+    expect(code).toBe(2);
+    expect(err).toContain("required option '--reason <reason>' not specified");
   });
 
   it('refuses a malformed agent id (exit 2)', async () => {
@@ -87,20 +97,47 @@ describe('taskbound suspend and resume', () => {
 });
 
 describe('taskbound approve and deny', () => {
-  it('sends a Grant Decision for each', async () => {
+  it('sends each decision to the operator endpoint, never the bus, with the flags that choose who signs', async () => {
     const cli = harness();
-    await cli.run('approve', GRANT, '--as', 'lead@example.com', '--reason', 'reviewed the diff');
-    await cli.run('deny', GRANT, '--as', 'sre@example.com', '--reason', 'not during the freeze');
-    expect(cli.events.sent).toEqual([
-      { detailType: 'Grant Decision', detail: { grantId: GRANT, decision: 'approve', approver: 'lead@example.com', reason: 'reviewed the diff' } },
-      { detailType: 'Grant Decision', detail: { grantId: GRANT, decision: 'deny', approver: 'sre@example.com', reason: 'not during the freeze' } },
+    await cli.run('--endpoint', 'http://127.0.0.1:4010', 'approve', GRANT, '--as', 'lead@example.com', '--reason', 'reviewed the diff', '--data-dir', '/tmp/tb');
+    await cli.run('deny', GRANT, '--reason', 'not during the freeze', '--operator-url', 'https://x.lambda-url.eu-west-1.on.aws/');
+    expect(cli.operator.sent).toEqual([
+      {
+        request: { action: 'approve', grantId: GRANT, reason: 'reviewed the diff' },
+        flags: expect.objectContaining({ as: 'lead@example.com', dataDir: '/tmp/tb', endpoint: 'http://127.0.0.1:4010' }),
+      },
+      { request: { action: 'deny', grantId: GRANT, reason: 'not during the freeze' }, flags: expect.objectContaining({ operatorUrl: 'https://x.lambda-url.eu-west-1.on.aws/' }) },
     ]);
+    expect(cli.events.sent).toEqual([]);
   });
 
-  it('requires --as (exit 2)', async () => {
-    const { code, err } = await harness().run('approve', GRANT, '--reason', 'ok');
-    expect(code).toBe(2);
-    expect(err).toContain("required option '--as <who>' not specified");
+  it('prints a counted approval with how many remain, and exits 0', async () => {
+    const { code, out } = await harness().run('approve', GRANT, '--reason', 'ok');
+    expect(code).toBe(0);
+    expect(out).toBe(`approval of grant ${GRANT} as lead@example.com counted; 1 more approval(s) needed`);
+  });
+
+  it('prints a refusal with the engine’s reason and exits 1', async () => {
+    const cli = harness();
+    cli.operator.answer = { status: 403, body: { outcome: 'refused', reason: 'sre@example.com owns agent "deploy-bot" and may not decide its grants', grantId: GRANT } };
+    const { code, err } = await cli.run('approve', GRANT, '--reason', 'ok');
+    expect(code).toBe(1);
+    expect(err).toBe(`taskbound: approve of grant ${GRANT} refused: sre@example.com owns agent "deploy-bot" and may not decide its grants`);
+  });
+
+  it('prints the answer as JSON with --json', async () => {
+    const cli = harness();
+    cli.operator.answer = { status: 200, body: { outcome: 'issued', grantId: GRANT, person: 'lead@example.com' } };
+    const { code, out } = await cli.run('approve', GRANT, '--reason', 'ok', '--json');
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual({ outcome: 'issued', grantId: GRANT, person: 'lead@example.com' });
+  });
+
+  it('refuses a missing reason or a malformed grant id before sending anything (exit 2)', async () => {
+    const cli = harness();
+    expect((await cli.run('approve', GRANT)).code).toBe(2);
+    expect((await cli.run('deny', 'not-a-grant', '--reason', 'x')).code).toBe(2);
+    expect(cli.operator.sent).toEqual([]);
   });
 });
 

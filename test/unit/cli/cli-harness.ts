@@ -4,6 +4,8 @@ import { openGrant, transition, type Grant } from '../../../lambdas/domain/grant
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import type { BusEvent, CliDeps, EventSink, PutOutcome } from '../../../cli/context';
 import { runCli } from '../../../cli/program';
+import type { OperatorFlags, OperatorGateway, OperatorReply } from '../../../cli/context';
+import type { OperatorRequest } from '../../../lambdas/domain/operator-api';
 import { FakeClock } from '../../helpers/fake-ports';
 import { InMemoryGrantStore } from '../../helpers/in-memory-grant-store';
 
@@ -84,8 +86,20 @@ export interface Harness {
   readonly store: InMemoryGrantStore;
   readonly events: RecordingSink;
   readonly clock: FakeClock;
+  readonly operator: RecordingOperator;
   /** Runs `taskbound <argv>`; returns the exit code and what it printed. */
   run(...argv: string[]): Promise<{ code: number; out: string; err: string }>;
+}
+
+/** Records operator requests and answers with `answer` (counted, by default). */
+export class RecordingOperator implements OperatorGateway {
+  readonly sent: { readonly request: OperatorRequest; readonly flags: OperatorFlags }[] = [];
+  answer: OperatorReply = { status: 200, body: { outcome: 'counted', remaining: 1, person: 'lead@example.com' } };
+
+  async send(request: OperatorRequest, flags: OperatorFlags): Promise<OperatorReply> {
+    this.sent.push({ request, flags });
+    return this.answer;
+  }
 }
 
 export const CALLER = 'arn:aws:iam::111122223333:user/alice';
@@ -95,15 +109,17 @@ export function harness(identity: () => Promise<string> = async () => CALLER): H
   const store = new InMemoryGrantStore();
   const events = new RecordingSink();
   const clock = new FakeClock(new Date('2026-11-28T12:00:00.000Z'));
+  const operator = new RecordingOperator();
   return {
     store,
     events,
     clock,
+    operator,
     async run(...argv) {
       const out: string[] = [];
       const err: string[] = [];
       const io = { out: (line: string) => out.push(line), err: (line: string) => err.push(line) };
-      const deps = (): CliDeps => ({ ...io, store, events, clock, identity });
+      const deps = (): CliDeps => ({ ...io, store, events, clock, identity, operator });
       const code = await runCli(argv, { io, connect: deps });
       return { code, out: out.join('\n'), err: err.join('\n') };
     },

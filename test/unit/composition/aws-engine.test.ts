@@ -8,7 +8,7 @@ const compositionRoot = () => import('../../../lambdas/composition/aws-engine');
 describe('the AWS composition root', () => {
   beforeEach(() => {
     vi.resetModules();
-    for (const name of ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLACK_SECRET_ARN', 'SLACK_ROUTING', 'SLACK_APPROVERS', 'SLACK_TEAM_ID'])
+    for (const name of ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLACK_SECRET_ARN', 'SLACK_ROUTING', 'SLACK_TEAM_ID'])
       vi.stubEnv(name, undefined);
     vi.stubEnv('AWS_REGION', 'us-east-1');
   });
@@ -34,19 +34,31 @@ describe('the AWS composition root', () => {
     await expect(awsAlerts()).rejects.toThrow('SLACK_ROUTING is not valid JSON');
   });
 
-  it('has no default bus for Slack decisions: without EVENT_BUS_NAME it refuses to start', async () => {
+  it('needs the engine’s whole configuration for Slack decisions (a click may issue): without it, it refuses to start', async () => {
     vi.stubEnv('SLACK_SECRET_ARN', SLACK_SECRET_ARN);
     const { awsSlackInteractions } = await compositionRoot();
-    expect(() => awsSlackInteractions()).toThrow(/^invalid configuration: EVENT_BUS_NAME/);
+    expect(() => awsSlackInteractions()).toThrow(/^invalid configuration: TABLE_NAME/);
   });
 
-  it('builds the Slack interaction endpoint once its configuration is whole', async () => {
-    vi.stubEnv('SLACK_SECRET_ARN', SLACK_SECRET_ARN);
-    vi.stubEnv('EVENT_BUS_NAME', 'taskbound');
-    vi.stubEnv('SLACK_APPROVERS', '{"U0SRE1":"sre@example.com"}');
-    const { awsSlackInteractions } = await compositionRoot();
+  it('builds the Slack interaction endpoint once its configuration is whole, deciding with the engine', async () => {
+    const engineEnv = {
+      TABLE_NAME: 'taskbound-grants',
+      EVENT_BUS_NAME: 'taskbound',
+      ACCOUNT_ID: '111122223333',
+      PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
+      ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
+      SCHEDULER_GROUP: 'taskbound-expiry',
+      SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
+      EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
+      SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
+      SLACK_SECRET_ARN,
+      SLACK_TEAM_ID: 'T0ACME',
+    };
+    for (const [name, value] of Object.entries(engineEnv)) vi.stubEnv(name, value);
+    const { awsSlackInteractions, awsEngine } = await compositionRoot();
     const deps = awsSlackInteractions();
-    expect(deps.config.approvers).toEqual({ U0SRE1: 'sre@example.com' });
+    expect(deps.config).toEqual({ teamId: 'T0ACME' });
+    expect(deps.engine).toBe(awsEngine);
     expect(awsSlackInteractions()).toBe(deps);
   });
 });

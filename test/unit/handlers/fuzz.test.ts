@@ -4,10 +4,10 @@ import { fakeEngine, taskStarted } from '../../helpers/fake-engine';
 import { envelope, handlersOver, invoke } from './handler-harness';
 import type { HandlerName } from '../../../lambdas/routes';
 
+/** Bus decisions are refused whatever they hold (test/unit/handlers/bus-decisions.test.ts). */
 const EVENT_HANDLERS: ReadonlyArray<readonly [HandlerName, string]> = [
   ['task-started', 'Task Started'],
   ['task-ended', 'Task Ended'],
-  ['grant-decision', 'Grant Decision'],
   ['credential-leaked', 'Credential Leaked'],
   ['agent-status', 'Agent Suspended'],
   ['revoke-requested', 'Grant Revocation Requested'],
@@ -85,36 +85,14 @@ describe('handlers under malformed input', () => {
 });
 
 describe('events naming a grant that does not exist', () => {
-  it('are refused, recorded and said on the bus, and change nothing', async () => {
+  it('are refused, recorded and change nothing', async () => {
     const engine = fakeEngine();
     const handlers = handlersOver(engine);
     const ghost = 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa';
-    const decided = await invoke(handlers, 'grant-decision', envelope('Grant Decision', { grantId: ghost, decision: 'approve', approver: 'lead@example.com', reason: 'ok' }, 'taskbound.cli'));
     const revoked = await invoke(handlers, 'revoke-requested', envelope('Grant Revocation Requested', { grantId: ghost, by: 'secops@example.com', reason: 'cleanup' }));
-    expect([decided.outcome, revoked.outcome]).toEqual(['not-found', 'not-found']);
-    expect(engine.store.rejected.map((entry) => entry.detailType)).toEqual(['Grant Decision', 'Grant Revocation Requested']);
-    // The unknown decision is answered on the bus; the revocation of nothing is only recorded.
-    expect(engine.events.of('Grant Decision Refused').map((event) => event.detail.grantId)).toEqual([ghost]);
+    expect(revoked.outcome).toBe('not-found');
+    expect(engine.store.rejected.map((entry) => entry.detailType)).toEqual(['Grant Revocation Requested']);
     expect(engine.store.all()).toEqual([]);
-  });
-});
-
-describe('decisions from untrusted sources', () => {
-  it('never approve: an approval or a resume from any other source is refused and recorded', async () => {
-    const engine = fakeEngine();
-    const handlers = handlersOver(engine);
-    await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ agentId: 'deploy-bot', taskId: 'ship', scopes: ['deploy-web'] })));
-    await invoke(handlers, 'agent-status', envelope('Agent Suspended', { agentId: 'release-bot', by: 'secops', reason: 'drill' }, 'anyone'));
-    const approval = await invoke(handlers, 'grant-decision', envelope('Grant Decision', { agentId: 'deploy-bot', taskId: 'ship', decision: 'approve', approver: 'lead@example.com', reason: 'forged' }, 'attacker.tool'));
-    const resume = await invoke(handlers, 'agent-status', envelope('Agent Resumed', { agentId: 'release-bot', by: 'secops', reason: 'forged' }, 'attacker.tool'));
-    expect([approval.outcome, resume.outcome]).toEqual(['refused', 'refused']);
-    expect(engine.sessions.issued.size).toBe(0);
-    expect((await engine.store.getAgent('release-bot')).suspended).toBe(true);
-    expect(engine.store.rejected.map((entry) => entry.source)).toEqual(['attacker.tool', 'attacker.tool']);
-    // The forged approval is said on the bus against its grant, for the people watching.
-    expect(engine.events.of('Grant Decision Refused').map((event) => event.detail)).toEqual([
-      expect.objectContaining({ agentId: 'deploy-bot', taskId: 'ship', approver: 'lead@example.com', untrustedSource: 'attacker.tool' }),
-    ]);
   });
 });
 
@@ -127,7 +105,6 @@ const HOSTILE_PRINCIPALS = [...HOSTILE_TEXT, 'lead\u200b@example.com', 'dev\u202
 const VALID: ReadonlyArray<{ readonly handler: HandlerName; readonly detailType: string; readonly source?: string; readonly detail: Record<string, unknown> }> = [
   { handler: 'task-started', detailType: 'Task Started', detail: taskStarted({ taskId: 'hostile' }) },
   { handler: 'task-ended', detailType: 'Task Ended', detail: { agentId: 'release-bot', taskId: 'hostile', outcome: 'succeeded', systemsTouched: ['codecommit:web'] } },
-  { handler: 'grant-decision', detailType: 'Grant Decision', source: 'taskbound.cli', detail: { agentId: 'deploy-bot', taskId: 'hostile', decision: 'approve', approver: 'lead@example.com', reason: 'ok' } },
   { handler: 'credential-leaked', detailType: 'Credential Leaked', detail: { credentialId: 'AKIAEXAMPLE000000001', reportedBy: 'scanner', evidence: 'gist' } },
   { handler: 'agent-status', detailType: 'Agent Suspended', detail: { agentId: 'release-bot', by: 'secops@example.com', reason: 'drill' } },
   { handler: 'revoke-requested', detailType: 'Grant Revocation Requested', detail: { grantId: 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa', by: 'secops@example.com', reason: 'cleanup' } },

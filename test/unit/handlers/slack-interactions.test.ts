@@ -1,20 +1,22 @@
 import { createHmac } from 'node:crypto';
 import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { APPROVE_ACTION } from '../../../lambdas/adapters/slack/messages';
+import { APPROVE_ACTION, DENY_ACTION } from '../../../lambdas/adapters/slack/messages';
 import { inMemoryReplayStore } from '../../../lambdas/adapters/slack/signature';
 import { makeSlackInteractionsHandler } from '../../../lambdas/handlers/slack-interactions';
-import type { InboundEvent } from '../../../lambdas/adapters/slack/handle-interaction';
+import { startTask } from '../../../lambdas/use-cases/start-task';
+import { fakeEngine, type FakeEngine } from '../../helpers/fake-engine';
 
 const SECRET = 'abcdef0123456789abcdef0123456789';
-const NOW = new Date('2025-03-01T12:00:00Z');
 const context = { functionName: 'slack-interactions', awsRequestId: 'req-1' } as Context;
-const body = new URLSearchParams({
-  payload: JSON.stringify({ type: 'block_actions', user: { id: 'U0SRE' }, actions: [{ type: 'button', action_id: APPROVE_ACTION, value: 'g-abcdefghijklmnopqrstuvwxyz' }] }),
-}).toString();
 
-function request(rawBody: string, options: { secret?: string; base64?: boolean } = {}): LambdaFunctionURLEvent {
-  const timestamp = String(NOW.getTime() / 1000);
+function click(user: string, grantId: string, actionId = APPROVE_ACTION, team = 'T0ACME'): string {
+  const payload = { type: 'block_actions', user: { id: user }, team: { id: team }, actions: [{ type: 'button', action_id: actionId, value: grantId }] };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+function request(engine: FakeEngine, rawBody: string, options: { secret?: string; base64?: boolean } = {}): LambdaFunctionURLEvent {
+  const timestamp = String(Math.floor(engine.clock.now().getTime() / 1000));
   const signature = `v0=${createHmac('sha256', options.secret ?? SECRET).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`;
   return {
     headers: { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature, 'content-type': 'application/x-www-form-urlencoded' },
@@ -23,39 +25,74 @@ function request(rawBody: string, options: { secret?: string; base64?: boolean }
   } as unknown as LambdaFunctionURLEvent;
 }
 
-function handler() {
-  const published: InboundEvent[] = [];
+/** A deploy held for approval (owner sre@, requested by dev@) and the handler over the same engine. */
+async function pendingDeploy(teamId?: string) {
+  const engine = fakeEngine();
+  const started = await startTask(engine, { agentId: 'deploy-bot', taskId: 'ship-1', purpose: 'release', requestedBy: 'dev@example.com', scopes: ['deploy-web'] });
+  const grantId = started.grant.grantId;
   const handle = makeSlackInteractionsHandler({
-    config: { approvers: { U0SRE: 'sre@example.com' } },
+    engine: async () => engine,
+    config: teamId ? { teamId } : {},
     signingSecret: async () => SECRET,
     replay: inMemoryReplayStore(),
-    publish: async (event) => void published.push(event),
-    clock: { now: () => NOW },
+    clock: engine.clock,
   });
-  return { published, handle };
+  const text = async (event: LambdaFunctionURLEvent) => {
+    const response = await handle(event, context);
+    return { status: response.statusCode, text: JSON.parse(String(response.body)).text as string };
+  };
+  return { engine, grantId, handle, text };
 }
 
 describe('slack-interactions handler', () => {
-  it('verifies a base64 body from the function URL and answers with an ephemeral text', async () => {
-    const { handle, published } = handler();
-    const response = await handle(request(body, { base64: true }), context);
-    expect(response.statusCode).toBe(200);
-    expect(JSON.parse(String(response.body))).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('sre@example.com') });
-    expect(published[0]?.detail).toMatchObject({ decision: 'approve', approver: 'sre@example.com' });
+  it('counts a mapped Slack user as their person and issues at once, from a base64 body', async () => {
+    const { engine, grantId, text } = await pendingDeploy();
+    const answer = await text(request(engine, click('U0LEAD0001', grantId), { base64: true }));
+    expect(answer).toEqual({ status: 200, text: expect.stringContaining('as lead@example.com completed the request') });
+    const grant = await engine.store.get(grantId);
+    expect(grant?.state).toBe('active');
+    expect(grant?.approvals.map((approval) => approval.approver)).toEqual(['lead@example.com']);
+    expect(engine.events.of('Grant Issued')).toHaveLength(1);
   });
 
-  it('answers 401 to a request signed with another secret and emits nothing', async () => {
-    const { handle, published } = handler();
-    const response = await handle(request(body, { secret: 'ffffffffffffffffffffffffffffffff' }), context);
-    expect(response.statusCode).toBe(401);
-    expect(published).toEqual([]);
+  it('refuses and records a Slack user the policy does not map, and the grant stays pending', async () => {
+    const { engine, grantId, text } = await pendingDeploy();
+    const answer = await text(request(engine, click('U0STRANGER', grantId)));
+    expect(answer.text).toContain('not mapped to a Taskbound person');
+    expect((await engine.store.get(grantId))?.state).toBe('pending_approval');
+    expect(engine.store.rejected).toEqual([expect.objectContaining({ detailType: 'Slack Interaction', reason: 'Slack user U0STRANGER is not mapped to a person under people in the policy' })]);
+  });
+
+  it('refuses the agent’s owner clicking in Slack (separation of duties)', async () => {
+    const { engine, grantId, text } = await pendingDeploy();
+    const answer = await text(request(engine, click('U0SRE00001', grantId)));
+    expect(answer.text).toMatch(/not counted: sre@example.com owns agent "deploy-bot"/);
+    expect((await engine.store.get(grantId))?.state).toBe('pending_approval');
+    expect(engine.events.of('Grant Decision Refused')).toHaveLength(1);
+  });
+
+  it('denies on an eligible Deny click', async () => {
+    const { engine, grantId, text } = await pendingDeploy();
+    expect((await text(request(engine, click('U0LEAD0001', grantId, DENY_ACTION)))).text).toMatch(/denied/);
+    expect((await engine.store.get(grantId))?.state).toBe('denied');
+  });
+
+  it('refuses a click from another workspace when a team is configured', async () => {
+    const { engine, grantId, text } = await pendingDeploy('T0ACME');
+    expect((await text(request(engine, click('U0LEAD0001', grantId, APPROVE_ACTION, 'T0OTHER')))).text).toContain('another Slack workspace');
+    expect((await engine.store.get(grantId))?.state).toBe('pending_approval');
+  });
+
+  it('answers 401 to a request signed with another secret and decides nothing', async () => {
+    const { engine, grantId, text } = await pendingDeploy();
+    expect((await text(request(engine, click('U0LEAD0001', grantId), { secret: 'ffffffffffffffffffffffffffffffff' }))).status).toBe(401);
+    expect((await engine.store.get(grantId))?.state).toBe('pending_approval');
   });
 
   it('answers 401 to a replay of a request it already took', async () => {
-    const { handle, published } = handler();
-    const signed = request(body);
+    const { engine, grantId, handle } = await pendingDeploy();
+    const signed = request(engine, click('U0CFO00001', grantId, DENY_ACTION));
     expect((await handle(signed, context)).statusCode).toBe(200);
     expect((await handle(signed, context)).statusCode).toBe(401);
-    expect(published).toHaveLength(1);
   });
 });

@@ -35,11 +35,10 @@ describe('Slack config', () => {
     expect(() => notifierFor(secret, routingConfigSchema.parse({}))).toThrow('defaultChannel is required');
   });
 
-  it('reads routing and the approver map from the environment, failing fast on a bad one', () => {
-    const settings = loadSlackSettings({ SLACK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack', SLACK_APPROVERS: '{"U0SRE1":"sre@example.com"}', SLACK_ROUTING: '{"defaultChannel":"#taskbound"}' });
-    expect(settings.approvers).toEqual({ U0SRE1: 'sre@example.com' });
+  it('reads routing from the environment, failing fast on a bad one', () => {
+    const settings = loadSlackSettings({ SLACK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack', SLACK_ROUTING: '{"defaultChannel":"#taskbound"}' });
     expect(settings.routing.defaultChannel).toBe('#taskbound');
-    expect(() => loadSlackSettings({ SLACK_SECRET_ARN: 'arn', SLACK_APPROVERS: '{"sre":"x"}' })).toThrow('SLACK_APPROVERS is invalid');
+    expect(() => loadSlackSettings({ SLACK_SECRET_ARN: 'arn', SLACK_ROUTING: '{"defaultChannel":7}' })).toThrow('SLACK_ROUTING is invalid');
     expect(() => loadSlackSettings({})).toThrow('SLACK_SECRET_ARN is not set');
   });
 

@@ -1,0 +1,120 @@
+// Use case: one request to the operator endpoint (a Lambda function URL with AWS_IAM auth, or the
+// local engine's SigV4-verified route). The caller arrives already authenticated and mapped to a
+// person; the body names one action. Every refusal says why and is recorded; nothing is issued
+// for a caller who is no one, and one caller is always exactly one person.
+import { operatorRequestSchema, type OperatorAnswer, type OperatorRequest } from '../domain/operator-api';
+import type { Identification } from '../domain/people';
+import { resumeAgent } from './change-agent-status';
+import { decideGrant } from './decide-grant';
+import type { EngineDeps } from './engine-deps';
+import { refuseUnknownGrant } from './refuse-unknown-grant';
+
+/** An authenticated caller: who they are (or why they are no one) and how they were seen, for the record. */
+export interface OperatorCaller {
+  readonly identification: Identification;
+  /** The principal ARN or local access key id the request was signed with. */
+  readonly principal: string;
+}
+
+/** The detail-type and source refusals are recorded under (REJECTED#<day> items). */
+export const OPERATOR_REQUEST = 'Operator Request';
+export const OPERATOR_SOURCE = 'operator-endpoint';
+const MAX_BODY_CHARS = 8192;
+
+export async function handleOperatorRequest(deps: EngineDeps, caller: OperatorCaller, rawBody: string): Promise<OperatorAnswer> {
+  if (!caller.identification.ok) return refuse(deps, caller, rawBody, 403, caller.identification.reason);
+  const person = caller.identification.person;
+  const parsed = parseBody(rawBody);
+  if (!parsed.ok) return refuse(deps, caller, rawBody, 400, parsed.reason, person);
+  const request = parsed.request;
+  if (request.action === 'resume') return resume(deps, caller, person, request);
+
+  const result = await decideGrant(deps, { grantId: request.grantId, decision: request.action, approver: person, reason: request.reason });
+  const answer = { grantId: request.grantId, person };
+  switch (result.outcome) {
+    case 'not-found': {
+      const refused = await refuseUnknownGrant(deps, {
+        detailType: 'Grant Decision',
+        source: OPERATOR_SOURCE,
+        grantId: request.grantId,
+        by: person,
+      });
+      return { status: 404, body: { outcome: 'not-found', reason: refused.reason, ...answer } };
+    }
+    case 'refused':
+      return { status: 403, body: { outcome: 'refused', reason: result.reason, ...answer } };
+    case 'counted':
+      return { status: 200, body: { outcome: 'counted', remaining: result.remaining, ...answer } };
+    case 'issued':
+      return { status: 200, body: { outcome: 'issued', ...answer } };
+    case 'denied':
+      return { status: 200, body: { outcome: 'denied', ...(result.grant.reason ? { reason: result.grant.reason } : {}), ...answer } };
+    case 'failed':
+    case 'revoked-during-issue':
+      return {
+        status: 502,
+        body: { outcome: 'failed', reason: result.grant.reason ?? `approved, but the grant ended ${result.grant.state}`, ...answer },
+      };
+  }
+}
+
+async function resume(
+  deps: EngineDeps,
+  caller: OperatorCaller,
+  person: string,
+  request: Extract<OperatorRequest, { action: 'resume' }>,
+): Promise<OperatorAnswer> {
+  const { agentId: agent } = request;
+  const standing = await deps.store.getAgent(agent);
+  if (!Object.hasOwn(deps.policy.agents, agent) && !standing.suspended) {
+    const reason = `agent "${agent}" is not registered in the policy and is not suspended`;
+    await record(deps, caller, JSON.stringify(request), reason);
+    return { status: 404, body: { outcome: 'not-found', reason, agentId: agent, person } };
+  }
+  if (!standing.suspended)
+    return {
+      status: 200,
+      body: { outcome: 'resumed', reason: `agent "${agent}" was not suspended; nothing changed`, agentId: agent, person },
+    };
+  await resumeAgent(deps, { agentId: agent, by: person, reason: request.reason });
+  return { status: 200, body: { outcome: 'resumed', agentId: agent, person } };
+}
+
+type ParsedBody = { readonly ok: true; readonly request: OperatorRequest } | { readonly ok: false; readonly reason: string };
+
+function parseBody(rawBody: string): ParsedBody {
+  if (rawBody.length > MAX_BODY_CHARS) return { ok: false, reason: `request body is over ${MAX_BODY_CHARS} characters` };
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    return { ok: false, reason: 'request body is not JSON' };
+  }
+  const parsed = operatorRequestSchema.safeParse(json);
+  if (parsed.success) return { ok: true, request: parsed.data };
+  // Paths and messages only, never the offending values.
+  const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
+  return { ok: false, reason: `invalid request: ${issues.join('; ')}` };
+}
+
+async function refuse(
+  deps: EngineDeps,
+  caller: OperatorCaller,
+  rawBody: string,
+  status: number,
+  reason: string,
+  person?: string,
+): Promise<OperatorAnswer> {
+  await record(deps, caller, rawBody, reason);
+  return { status, body: { outcome: 'refused', reason, ...(person ? { person } : {}) } };
+}
+
+function record(deps: EngineDeps, caller: OperatorCaller, rawBody: string, reason: string): Promise<void> {
+  return deps.store.recordRejectedEvent({
+    at: deps.clock.now().toISOString(),
+    detailType: OPERATOR_REQUEST,
+    source: OPERATOR_SOURCE,
+    reason,
+    excerpt: JSON.stringify({ principal: caller.principal.slice(0, 256), body: rawBody.slice(0, 512) }),
+  });
+}
