@@ -8,6 +8,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbGrantStore } from '../lambdas/adapters/aws/dynamodb-grant-store';
 import type { BusEvent, CliDeps, CliIo, EventSink, PutOutcome } from './context';
 import { CLI_SOURCE } from '../lambdas/routes';
+import { realSleep } from '../lambdas/adapters/sleep';
+import type { Policy } from '../lambdas/domain/policy';
+import { loadPolicyFile, policyFileOf } from './policy-source';
+import { stderrProgress } from './progress';
 
 /** The source of every event the CLI sends. */
 export const DEFAULT_TABLE = 'taskbound-grants';
@@ -22,6 +26,7 @@ export interface ConnectionFlags {
   readonly region?: string;
   readonly table?: string;
   readonly bus?: string;
+  readonly policy?: string;
 }
 
 export interface Connection {
@@ -103,6 +108,7 @@ export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEn
     ...(connection.localCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
   };
   const sts = new STSClient(config);
+  let policy: Promise<Policy> | undefined;
   return {
     ...io,
     store: new DynamoDbGrantStore({
@@ -112,5 +118,8 @@ export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEn
     events: new EventBridgeSink(new EventBridgeClient(config), connection.bus),
     identity: callerIdentity(connection, sts, env),
     clock: { now: () => new Date() },
+    policy: () => (policy ??= loadPolicyFile(policyFileOf(flags.policy, env))),
+    progress: stderrProgress,
+    sleep: realSleep,
   };
 }

@@ -1,5 +1,6 @@
 // CLI: what every command needs, passed in as one argument so tests hand over in-memory
 // fakes and program.ts hands over real SDK-backed adapters.
+import type { Policy } from '../lambdas/domain/policy';
 import type { Clock, GrantStore } from '../lambdas/ports';
 
 /** Exit codes of CONTRACT §7: 0 ok, 1 failure, 2 bad usage or input. */
@@ -34,6 +35,19 @@ export interface CliDeps extends CliIo {
   /** Who is calling (an ARN, or a local name), for `by`/`requestedBy` when `--as` is absent. */
   readonly identity: () => Promise<string>;
   readonly clock: Clock;
+  /** The policy file the inventory is read from (`--policy`, see cli/policy-source.ts); read on first use. */
+  readonly policy: () => Promise<Policy>;
+  /** A progress indicator on stderr for anything that takes a while. */
+  readonly progress: (text: string) => Progress;
+  /** Waits between polls of the store; tests pass one that does not wait. */
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** A running progress indicator: a spinner on a terminal, plain lines otherwise. */
+export interface Progress {
+  update(text: string): void;
+  succeed(text: string): void;
+  fail(text: string): void;
 }
 
 /** Bad usage or input, found before anything was sent: exit 2 with `message`. */

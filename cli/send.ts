@@ -12,6 +12,15 @@ export async function send(deps: Pick<CliDeps, 'events' | 'out' | 'err'>, event:
   return EXIT.ok;
 }
 
+/** Puts one event; a rejected entry is printed (naming AWS's error code) and returns undefined. */
+export async function dispatch(deps: Pick<CliDeps, 'events' | 'err'>, event: BusEvent): Promise<string | undefined> {
+  const outcome = await deps.events.put([event]);
+  if (outcome.ok) return outcome.eventIds[0] ?? 'accepted';
+  deps.err(`taskbound: ${event.detailType} was not accepted: ${outcome.errorCode}${outcome.errorMessage ? ` (${outcome.errorMessage})` : ''}`);
+  deps.err('check the bus name (--bus) and that your credentials may put events on it (events:PutEvents)');
+  return undefined;
+}
+
 /** `--as` when given, else the caller's own identity. */
 export async function actor(deps: Pick<CliDeps, 'identity'>, as: string | undefined): Promise<string> {
   if (as === undefined) return deps.identity();

@@ -1,4 +1,4 @@
-// CLI commands: `suspend AGENT` and `resume AGENT`, the kill switch of CONTRACT §1.
+// CLI command: `resume AGENT`, lifting the kill switch of CONTRACT §1 (`suspend` is in suspend.ts).
 import { agentStatusSchema, INBOUND } from '../../lambdas/domain/events';
 import type { CliDeps, ExitCode } from '../context';
 import { actor, send } from '../send';
@@ -10,12 +10,6 @@ export interface AgentStatusOptions {
 }
 
 const FLAGS = { agentId: 'AGENT', by: '--as', reason: '--reason' };
-
-/** Suspends an agent: the engine revokes all its live grants and denies new ones. */
-export async function suspend(deps: CliDeps, agentId: string, options: AgentStatusOptions & { readonly reason: string }): Promise<ExitCode> {
-  const detail = validated(agentStatusSchema, { agentId, by: await actor(deps, options.as), reason: options.reason }, 'suspension', FLAGS);
-  return send(deps, { detailType: INBOUND.agentSuspended, detail }, `suspension of ${agentId} requested`);
-}
 
 /** Lifts a suspension; the reason is optional because ending an emergency needs no essay. */
 export async function resume(deps: CliDeps, agentId: string, options: AgentStatusOptions): Promise<ExitCode> {

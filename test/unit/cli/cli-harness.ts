@@ -4,6 +4,8 @@ import { openGrant, transition, type Grant } from '../../../lambdas/domain/grant
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import type { BusEvent, CliDeps, EventSink, PutOutcome } from '../../../cli/context';
 import { runCli } from '../../../cli/program';
+import { EXAMPLE_POLICY_FILE, loadPolicyFile } from '../../../cli/policy-source';
+import { silentProgress } from '../../../cli/progress';
 import { FakeClock } from '../../helpers/fake-ports';
 import { InMemoryGrantStore } from '../../helpers/in-memory-grant-store';
 
@@ -103,7 +105,7 @@ export function harness(identity: () => Promise<string> = async () => CALLER): H
       const out: string[] = [];
       const err: string[] = [];
       const io = { out: (line: string) => out.push(line), err: (line: string) => err.push(line) };
-      const deps = (): CliDeps => ({ ...io, store, events, clock, identity });
+      const deps = (): CliDeps => ({ ...io, store, events, clock, identity, policy: () => loadPolicyFile(EXAMPLE_POLICY_FILE), progress: silentProgress, sleep: async () => undefined });
       const code = await runCli(argv, { io, connect: deps });
       return { code, out: out.join('\n'), err: err.join('\n') };
     },
