@@ -1,17 +1,12 @@
-// CLI: the progress indicator. A nanospinner spinner on an interactive stderr; plain lines
-// (start and outcome only) when stderr is a pipe or a file, so logs stay readable.
+// CLI: the progress indicator. A nanospinner spinner on an interactive stderr; when stderr is
+// a pipe or a file only a failure is written (the command's own output says the rest).
 import { createSpinner } from 'nanospinner';
 import type { Progress } from './context';
 
 /** A progress indicator writing to stderr. */
 export function stderrProgress(text: string): Progress {
   if (!process.stderr.isTTY) {
-    process.stderr.write(`… ${text}\n`);
-    return {
-      update: () => undefined,
-      succeed: (done) => process.stderr.write(`✔ ${done}\n`),
-      fail: (why) => process.stderr.write(`✖ ${why}\n`),
-    };
+    return { update: () => undefined, succeed: () => undefined, fail: (why) => void process.stderr.write(`✖ ${why}\n`) };
   }
   const spinner = createSpinner(text, { stream: process.stderr }).start();
   return {

@@ -83,6 +83,7 @@ const CHARTS_SCRIPT = `
 (() => {
   const report = JSON.parse(document.getElementById('report-data').textContent);
   Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
   const seconds = (ms) => ms === undefined ? null : ms / 1000;
   const lifetimes = report.samples.lifetimes.slice(-60);
   new Chart(document.getElementById('chart-lifetimes'), {
@@ -133,7 +134,7 @@ h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem;bor
 .period{color:#4a5568}.cards{display:flex;flex-wrap:wrap;gap:.6rem}.card{border:1px solid #e2e8f0;border-radius:6px;padding:.6rem .9rem;min-width:8rem}
 .card .value{font-size:1.5rem;font-weight:600}.card .label{color:#4a5568;font-size:.85rem}.card.alarm{border-color:#e53e3e;background:#fff5f5}
 table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.25rem .7rem;text-align:right;border-bottom:1px solid #edf2f7}th:first-child{text-align:left}
-.charts{display:grid;grid-template-columns:1fr 1fr;gap:1.5rem}.charts figure{margin:0}.charts figure.wide{grid-column:1/3}figcaption{font-weight:600;margin-bottom:.3rem}
+.charts{display:grid;grid-template-columns:1fr 1fr;gap:1.5rem}.charts figure{margin:0}.charts figure.wide{grid-column:1/3}figcaption{font-weight:600;margin-bottom:.3rem}.chart{position:relative;height:280px}
 .bad{color:#c53030;font-weight:600}.good{color:#2f855a}.findings li{margin:.2rem 0}footer{margin-top:2rem;color:#718096;font-size:.8rem}
 </style></head>
 <body>
@@ -142,9 +143,9 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.25rem .7rem;text-al
 <div class="cards">${summary(f)}</div>
 <h2>Charts</h2>
 <div class="charts">
-<figure class="wide"><figcaption>Credential lifetime against task duration</figcaption><canvas id="chart-lifetimes" height="110"></canvas></figure>
-<figure><figcaption>Revocation latency over time</figcaption><canvas id="chart-latency"></canvas></figure>
-<figure><figcaption>Grants by state</figcaption><canvas id="chart-states"></canvas></figure>
+<figure class="wide"><figcaption>Credential lifetime against task duration</figcaption><div class="chart"><canvas id="chart-lifetimes"></canvas></div></figure>
+<figure><figcaption>Revocation latency over time</figcaption><div class="chart"><canvas id="chart-latency"></canvas></div></figure>
+<figure><figcaption>Grants by state</figcaption><div class="chart"><canvas id="chart-states"></canvas></div></figure>
 </div>
 <h2>Durations</h2>${durations(f)}
 <h2>Per agent</h2>${perAgent(report)}

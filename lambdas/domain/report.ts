@@ -157,10 +157,11 @@ function decisionOf(grant: Grant) {
   if (!held) return undefined;
   const decided = grant.audit.find((entry) => entry.at >= held && entry.from === 'pending_approval');
   if (!decided) return undefined;
-  const byEngine = decided.actor === ENGINE_ACTOR;
   // A late answer is denied with the same reason as the sweep's timeout: both are unanswered in time.
   const expired = /approval window closed/.test(decided.reason ?? '');
-  const kind = decided.to === 'issuing' ? 'approved' : expired ? 'expired' : byEngine ? 'closed' : 'denied';
+  // Revoked while it waited (task ended, agent suspended, manual): closed, not decided.
+  const closed = decided.actor === ENGINE_ACTOR || /before a credential was issued/.test(decided.reason ?? '');
+  const kind = decided.to === 'issuing' ? 'approved' : expired ? 'expired' : closed ? 'closed' : 'denied';
   return { kind, at: decided.at, heldAt: held } as const;
 }
 
