@@ -9,7 +9,6 @@ import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
 import { json, relative, stateLabel, table } from '../output';
 import { actor, dispatch } from '../send';
 import { validated } from '../validate';
-import { checkedAgentId } from './grants';
 import { revocationOutcome } from './revoke';
 
 export interface SuspendOptions {
@@ -39,7 +38,7 @@ async function knownAgent(deps: CliDeps, agentId: string, grants: readonly Grant
 /** Suspends an agent and waits for the engine to revoke every live grant. */
 export async function suspend(deps: CliDeps, agentId: string, options: SuspendOptions): Promise<ExitCode> {
   const seconds = waitSeconds(options.wait);
-  const detail = validated(agentStatusSchema, { agentId: checkedAgentId(agentId), by: await actor(deps, options.as), reason: options.reason }, 'suspension', FLAGS);
+  const detail = validated(agentStatusSchema, { agentId, by: await actor(deps, options.as), reason: options.reason }, 'suspension', FLAGS);
   const before = await deps.store.getAgent(agentId);
   const grants = await deps.store.grantsOfAgent(agentId);
   await knownAgent(deps, agentId, grants);

@@ -74,10 +74,13 @@ export function revokedGrant(grant: Grant, timing: RevocationTiming): Grant {
 export class RecordingSink implements EventSink {
   readonly sent: BusEvent[] = [];
   reject?: { errorCode: string; errorMessage?: string };
+  /** Plays the engine: called with each accepted event, e.g. to write the outcome to the store. */
+  engine?: (event: BusEvent) => void;
 
   async put(events: readonly BusEvent[]): Promise<PutOutcome> {
     if (this.reject) return { ok: false, ...this.reject };
     this.sent.push(...events);
+    for (const event of events) this.engine?.(event);
     return { ok: true, eventIds: events.map((_, index) => `event-${this.sent.length - events.length + index}`) };
   }
 }
