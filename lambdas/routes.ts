@@ -24,9 +24,10 @@ export type HandlerName = (typeof HANDLERS)[number];
 
 /**
  * Every Lambda entry point under lambdas/handlers/: the routed handlers plus those that no bus
- * route reaches (the grant table's TTL stream and Slack's interactivity URL).
+ * route reaches (the grant table's TTL stream, Slack's interactivity URL, the alarm topic's
+ * Slack relay and the digest schedule).
  */
-export const ENTRY_POINTS = [...HANDLERS, 'ttl-expiry-stream', 'slack-interactions'] as const;
+export const ENTRY_POINTS = [...HANDLERS, 'ttl-expiry-stream', 'slack-interactions', 'alarm-to-slack', 'digest'] as const;
 
 /**
  * Sources whose events may approve a grant or lift a suspension. Any source may start, end,

@@ -19,6 +19,7 @@ import { EventRoutes } from '../constructs/event-routes';
 import { EventSchemas } from '../constructs/event-schemas';
 import { ExpiryScheduler } from '../constructs/expiry-scheduler';
 import { Observability } from '../constructs/observability';
+import { SlackHealth } from '../constructs/slack-health';
 import { TaskboundFunction } from '../constructs/taskbound-function';
 import {
   DELIVERY_SECRET_PREFIX,
@@ -47,7 +48,7 @@ export const ISSUING = ['task-started', 'grant-decision'] as const satisfies rea
 export const REVOKING = ['task-ended', 'expire-grant', 'ttl-expiry-stream', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'] as const satisfies readonly EngineHandler[];
 export const isOneOf = (handlers: readonly EngineHandler[], handler: EngineHandler) => handlers.includes(handler);
 /** Handlers invoked asynchronously (rules, schedules, streams) own a dead-letter queue. */
-const ASYNC = [...ISSUING, ...REVOKING, 'alerts'] as const satisfies readonly EngineHandler[];
+const ASYNC = [...ISSUING, ...REVOKING, 'alerts', 'alarm-to-slack', 'digest'] as const satisfies readonly EngineHandler[];
 type AsyncHandler = (typeof ASYNC)[number];
 
 export class EngineStack extends Stack {
@@ -122,6 +123,8 @@ export class EngineStack extends Stack {
       sweep: make('sweep', { timeout: Duration.minutes(4), memorySize: 1024 }),
       alerts: make('alerts'),
       'slack-interactions': make('slack-interactions', { timeout: Duration.seconds(10) }),
+      'alarm-to-slack': make('alarm-to-slack'),
+      digest: make('digest', { timeout: Duration.minutes(2), environment: { ...environment, DIGEST_HOURS: String(config.digestHours) } }),
     } satisfies Record<EngineHandler, TaskboundFunction>;
     this.functions = functions;
 
@@ -163,6 +166,8 @@ export class EngineStack extends Stack {
       ]);
     }
     allow('alerts', [...can.readSlackSecret(ctx), ...can.approvalThreads(ctx)]);
+    allow('alarm-to-slack', can.readSlackSecret(ctx));
+    allow('digest', can.readSlackSecret(ctx));
     allow('slack-interactions', [...can.readSlackSecret(ctx), ...can.publishSlackDecisions(ctx, SLACK_SOURCE)]);
 
     const routed = functions satisfies Record<HandlerName, lambda.IFunction>;
@@ -211,7 +216,7 @@ export class EngineStack extends Stack {
     // Slack calls this URL directly; the handler verifies Slack's request signature itself.
     const interactions = functions['slack-interactions'].addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
 
-    new Observability(this, 'Observability', {
+    const observability = new Observability(this, 'Observability', {
       instanceName: config.instanceName,
       bus: state.bus,
       namespace: config.metricsNamespace,
@@ -222,6 +227,14 @@ export class EngineStack extends Stack {
       logRetention: config.logRetentionDays,
       removalPolicy,
       alarmEmail: config.alarmEmail,
+    });
+    new SlackHealth(this, 'SlackHealth', {
+      alarmTopic: observability.topic,
+      alarmFunction: functions['alarm-to-slack'],
+      digestFunction: functions.digest,
+      digestDeadLetterQueue: deadLetterQueues.digest,
+      table: state.table,
+      digestHours: config.digestHours,
     });
     new EventSchemas(this, 'Schemas', { registryName: `${config.instanceName}-events` });
 
