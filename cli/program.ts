@@ -144,6 +144,7 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .requiredOption('--scopes <a,b>', 'scope names, comma separated')
     .option('--ttl <seconds>', 'credential lifetime (default: the agent default)')
     .option('--context <json>', 'a JSON object recorded with the grant (at most 4 KB)')
+    .option('--json', 'print JSON')
     .action((options) => run(() => emitTaskStarted(deps(), options)));
   emit
     .command('task-ended')
@@ -152,6 +153,7 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .requiredOption('--task <taskId>', 'the task that ended')
     .requiredOption('--outcome <outcome>', 'succeeded, failed or cancelled')
     .option('--systems-touched <x,y>', 'systems the task touched, comma separated')
+    .option('--json', 'print JSON')
     .action((options) => run(() => emitTaskEnded(deps(), options)));
   return program;
 }
