@@ -6,7 +6,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbGrantStore } from '../lambdas/adapters/aws/dynamodb-grant-store';
-import type { BusEvent, CliDeps, CliIo, EventSink, PutOutcome } from './context';
+import type { BusEvent, CliDeps, CliIo, CredentialCall, CredentialCalls, EventSink, PutOutcome } from './context';
 import { CLI_SOURCE } from '../lambdas/routes';
 import { realSleep } from '../lambdas/adapters/sleep';
 import type { Policy } from '../lambdas/domain/policy';
@@ -99,6 +99,21 @@ function callerIdentity(connection: Connection, sts: STSClient, env: NodeJS.Proc
   };
 }
 
+const CLOUDTRAIL_PENDING = 'on AWS the calls come from CloudTrail by access key id, which this version does not read yet';
+
+/** The local engine's record of a credential's calls (GET /credential-calls/ID on loopback). */
+async function credentialCallsFrom(endpoint: string | undefined, accessKeyId: string): Promise<CredentialCalls> {
+  if (!endpoint) return { source: 'unavailable', why: CLOUDTRAIL_PENDING };
+  try {
+    const answer = await fetch(`${endpoint.replace(/\/$/, '')}/credential-calls/${encodeURIComponent(accessKeyId)}`, { signal: AbortSignal.timeout(5_000) });
+    if (!answer.ok) return { source: 'unavailable', why: `the engine at ${endpoint} does not record calls (HTTP ${answer.status})` };
+    const body = (await answer.json()) as { calls?: CredentialCall[] };
+    return { source: 'local-engine', calls: body.calls ?? [] };
+  } catch (error) {
+    return { source: 'unavailable', why: `could not ask ${endpoint} (${error instanceof Error ? error.name : 'error'})` };
+  }
+}
+
 /** Builds the commands' dependencies over real SDK clients. Creating clients makes no calls. */
 export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEnv = process.env): CliDeps {
   const connection = resolveConnection(flags, env);
@@ -121,5 +136,6 @@ export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEn
     policy: () => (policy ??= loadPolicyFile(policyFileOf(flags.policy, env))),
     progress: stderrProgress,
     sleep: realSleep,
+    credentialCalls: (accessKeyId) => credentialCallsFrom(connection.endpoint, accessKeyId),
   };
 }

@@ -41,7 +41,22 @@ export interface CliDeps extends CliIo {
   readonly progress: (text: string) => Progress;
   /** Waits between polls of the store; tests pass one that does not wait. */
   readonly sleep: (ms: number) => Promise<void>;
+  /** What a credential did: the local engine's record of its calls; on AWS not yet (CloudTrail). */
+  readonly credentialCalls: (accessKeyId: string) => Promise<CredentialCalls>;
 }
+
+/** One API call made with a credential. */
+export interface CredentialCall {
+  readonly at: string;
+  readonly service: string;
+  readonly operation: string;
+  readonly status: number;
+  readonly errorCode?: string;
+}
+
+export type CredentialCalls =
+  | { readonly source: 'local-engine'; readonly calls: readonly CredentialCall[] }
+  | { readonly source: 'unavailable'; readonly why: string };
 
 /** A running progress indicator: a spinner on a terminal, plain lines otherwise. */
 export interface Progress {

@@ -30,6 +30,7 @@ import { createSecretsManagerService } from './secrets-manager-service';
 import { createStsService } from './sts-service';
 import { createDynamoDbProxyService } from './dynamodb-proxy-service';
 import { startAwsProtocolServer } from './aws-protocol-server';
+import { CredentialCallLog } from './credential-calls';
 import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './sdk-clients';
 import { localLambdaContext } from './lambda-context';
 import { buildLocalHandlers, type LocalHandler } from './local-handlers';
@@ -107,10 +108,13 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   });
 
   let ready = false;
+  const calls = new CredentialCallLog((accessKeyId) => authority.issued(accessKeyId), () => clock.now());
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 4010,
     services: [createStsService({ authority, clock }), secrets, createEventBridgeService(bus), createDynamoDbProxyService(store.endpoint)],
+    onCall: (request, response) => calls.record(request, response),
+    localRead: (path) => calls.answer(path),
     health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE } : undefined),
   });
 

@@ -2,6 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantKey } from '../../lambdas/adapters/aws/grant-table';
@@ -63,6 +65,21 @@ describe('the taskbound CLI against the local engine, each command its own proce
     expect(text.stdout).toMatch(new RegExp(`${RELEASE}\\s+cli-1\\s+active\\s+\\d+s ago\\s+expires in 1[45]m`));
     expect(agent.limits).toEqual({ defaultTtlSeconds: 900, maxTtlSeconds: 1800, maxConcurrentGrants: 5 });
     expect(Date.parse(agent.liveGrants[0].expiresAt) - Date.now()).toBeGreaterThan(13 * 60_000);
+  });
+
+  it('lists in `grants show` the calls the runtime made with the grant\'s credential', async () => {
+    const secrets = new SecretsManagerClient(localClientConfig(engine.url));
+    const delivery = JSON.parse((await secrets.send(new GetSecretValueCommand({ SecretId: 'taskbound/release-bot/cli-1' }))).SecretString ?? '{}');
+    secrets.destroy();
+    const credentials = { accessKeyId: delivery.accessKeyId, secretAccessKey: delivery.secretAccessKey, sessionToken: delivery.sessionToken };
+    const sts = new STSClient({ ...localClientConfig(engine.url), credentials });
+    await sts.send(new GetCallerIdentityCommand({}));
+    sts.destroy();
+
+    const [shown, text] = await Promise.all([json('grants', 'show', RELEASE), taskbound('grants', 'show', RELEASE)]);
+
+    expect(shown.calls).toEqual({ source: 'local-engine', calls: [expect.objectContaining({ service: 'sts', operation: 'GetCallerIdentity', status: 200 })] });
+    expect(text.stdout).toMatch(/1 calls made with the credential[\s\S]*sts\s+GetCallerIdentity\s+allowed/);
   });
 
   it('revokes a grant and prints the engine\'s outcome once the credential is proven dead', async () => {
