@@ -5,7 +5,7 @@ import type { CliDeps } from './context';
 import { UsageError } from './context';
 
 /** How long commands wait for the engine unless told (`--wait SECONDS`). */
-export const DEFAULT_WAIT_SECONDS = 30;
+const DEFAULT_WAIT_SECONDS = 30;
 const POLL_MS = 250;
 
 export type Waited<T> = { readonly done: true; readonly value: T } | { readonly done: false; readonly last: T | undefined };

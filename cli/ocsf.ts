@@ -13,7 +13,7 @@ export const OCSF_VERSION = '1.8.0';
 const IAM_CATEGORY = 3;
 const PRODUCT = { name: 'Taskbound', vendor_name: 'Taskbound', uid: 'taskbound' };
 
-export const OCSF_CLASSES = {
+const OCSF_CLASSES = {
   accountChange: { uid: 3001, name: 'Account Change' },
   entityManagement: { uid: 3004, name: 'Entity Management' },
   userAccessManagement: { uid: 3005, name: 'User Access Management' },
@@ -50,7 +50,7 @@ const entityUpdate = (severity: number = SEVERITY.informational, status: number 
 });
 
 /** The class, activity, severity and status of one audit action. */
-export function mappingOf(action: string, reason: string | undefined): Mapping {
+function mappingOf(action: string, reason: string | undefined): Mapping {
   if (action === 'requested' || action === 'ended-before-start') return { ...entityUpdate(), activityId: 1, activityName: 'Create' };
   if (action === 'issued') return { class: OCSF_CLASSES.userAccessManagement, activityId: 1, activityName: 'Assign Privileges', severity: SEVERITY.informational, status: STATUS.success };
   if (action === 'revoked') return { class: OCSF_CLASSES.userAccessManagement, activityId: 2, activityName: 'Revoke Privileges', severity: SEVERITY.informational, status: STATUS.success };

@@ -64,7 +64,7 @@ function checkedFormat(format: string | undefined): (typeof FORMATS)[number] {
 }
 
 /** Every audit entry of every grant, from `since`, oldest first. */
-export function auditRecords(grants: readonly Grant[], since: string): AuditRecord[] {
+function auditRecords(grants: readonly Grant[], since: string): AuditRecord[] {
   const records = grants.flatMap((grant) =>
     grant.audit
       .filter((entry) => entry.at >= since)

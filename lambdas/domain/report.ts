@@ -130,11 +130,11 @@ export interface ReportInput {
 }
 
 /** The nearest-rank percentile of sorted samples. */
-export function percentile(sorted: readonly number[], p: number): number | undefined {
+function percentile(sorted: readonly number[], p: number): number | undefined {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-export function stats(samples: readonly number[]): Stats {
+function stats(samples: readonly number[]): Stats {
   const sorted = [...samples].sort((a, b) => a - b);
   if (sorted.length === 0) return { count: 0 };
   return { count: sorted.length, median: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) };
@@ -206,7 +206,7 @@ function useAfterRevocationFindings(grant: Grant): Finding[] {
   });
 }
 
-export function lifetimeSample(grant: Grant): LifetimeSample | undefined {
+function lifetimeSample(grant: Grant): LifetimeSample | undefined {
   const issuedAt = issuedAtOf(grant);
   const lifetimeMs = ms(issuedAt, revokedAtOf(grant));
   if (issuedAt === undefined || lifetimeMs === undefined) return undefined;
@@ -214,7 +214,7 @@ export function lifetimeSample(grant: Grant): LifetimeSample | undefined {
   return { grantId: grant.grantId, agentId: grant.agentId, issuedAt, lifetimeMs, ...(taskMs !== undefined ? { taskMs } : {}) };
 }
 
-export function revocationSample(grant: Grant): RevocationSample | undefined {
+function revocationSample(grant: Grant): RevocationSample | undefined {
   const noticeAt = noticeOf(grant);
   if (!noticeAt || !grant.revocation) return undefined;
   const revokedAt = revokedAtOf(grant);
@@ -251,7 +251,7 @@ function approvalFigures(grants: readonly Grant[]) {
 }
 
 /** The figures of `inPeriod` (grants created in the period); `all` for what holds regardless of period. */
-export function figuresOf(inPeriod: readonly Grant[], all: readonly Grant[], agents: readonly AgentStanding[], until: Date): Figures {
+function figuresOf(inPeriod: readonly Grant[], all: readonly Grant[], agents: readonly AgentStanding[], until: Date): Figures {
   const lifetimes = defined(inPeriod.map(lifetimeSample));
   const revocations = defined(inPeriod.map(revocationSample));
   const stillValid = inPeriod.flatMap(stillValidFindings);

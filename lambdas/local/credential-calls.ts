@@ -15,7 +15,7 @@ export interface CredentialCall {
   readonly errorCode?: string;
 }
 
-export const CREDENTIAL_CALLS_PATH = '/credential-calls/';
+const CREDENTIAL_CALLS_PATH = '/credential-calls/';
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
 
 function operationOf(request: AwsRequest): string {

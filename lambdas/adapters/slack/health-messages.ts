@@ -7,7 +7,7 @@ import { code, context, fields, header, mrkdwnText, section } from './block-kit'
 import type { SlackMessage } from './notifier';
 
 /** The JSON CloudWatch publishes to an SNS topic when an alarm changes state. Unknown keys are kept out. */
-export const cloudWatchAlarmSchema = z.object({
+const cloudWatchAlarmSchema = z.object({
   AlarmName: z.string().min(1).max(255),
   AlarmDescription: z.string().max(1024).nullish(),
   NewStateValue: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
