@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import type { ConnectionFlags } from './clients';
 import { EXIT, UsageError, type CliDeps, type CliIo, type ExitCode } from './context';
+import { nextStepFor } from './next-step';
 import { resume } from './commands/agents';
 import { exportAudit, verifyAudit } from './commands/audit';
 import { listAgents, showAgent } from './commands/inventory';
@@ -182,6 +183,8 @@ export async function runCli(argv: readonly string[], options: ProgramOptions): 
       return EXIT.usage;
     }
     options.io.err(`taskbound: ${describeError(error)}`);
+    const hint = nextStepFor(error);
+    if (hint) options.io.err(`  ${hint}`);
     return EXIT.failure;
   }
 }
