@@ -19,17 +19,20 @@ export interface RevokeOptions {
 
 const isSettled = (grant: Grant) => FINAL_STATES.includes(grant.state);
 
-/** What became of the credential, in one line. */
-export function revocationOutcome(grant: Grant): string {
+/** What became of the credential, without naming the grant (for tables that already do). */
+export function outcomeOf(grant: Grant): string {
   if (grant.state === 'verified') {
     const notice = grant.revocation?.noticeAt;
     const took = notice && grant.verifiedAt ? ` ${formatMs(Date.parse(grant.verifiedAt) - Date.parse(notice))} after notice` : '';
-    return `${grant.grantId} revoked and verified dead${took} (${grant.revocation?.trigger ?? 'revoked'})`;
+    return `revoked and verified dead${took} (${grant.revocation?.trigger ?? 'revoked'})`;
   }
-  if (grant.state === 'denied') return `${grant.grantId} was denied before any credential was issued: ${grant.reason ?? ''}`.trimEnd();
-  if (grant.state === 'failed') return `${grant.grantId} failed: ${grant.reason ?? 'see grants show'}`;
-  return `${grant.grantId} is ${grant.state}`;
+  if (grant.state === 'denied') return `denied before any credential was issued: ${grant.reason ?? ''}`.trimEnd();
+  if (grant.state === 'failed') return `failed: ${grant.reason ?? 'see grants show'}`;
+  return `is ${grant.state}`;
 }
+
+/** What became of the credential, in one line. */
+export const revocationOutcome = (grant: Grant) => `${grant.grantId} ${outcomeOf(grant)}`;
 
 /** Asks the engine to revoke one grant's credential now and waits for the outcome. */
 export async function revoke(deps: CliDeps, grantId: string, options: RevokeOptions): Promise<ExitCode> {

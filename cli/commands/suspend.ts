@@ -9,7 +9,7 @@ import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
 import { json, relative, stateLabel, table } from '../output';
 import { actor, dispatch } from '../send';
 import { validated } from '../validate';
-import { revocationOutcome } from './revoke';
+import { outcomeOf } from './revoke';
 
 export interface SuspendOptions {
   readonly reason: string;
@@ -71,7 +71,7 @@ export async function suspend(deps: CliDeps, agentId: string, options: SuspendOp
     const agent = result.agent;
     deps.out(agent.suspended ? `${agentId} suspended by ${agent.by ?? '?'} ${agent.at ? relative(agent.at, deps.clock.now()) : ''}: ${agent.reason ?? ''}` : `${agentId} not suspended yet`);
     if (result.grants.length === 0) deps.out('it held no live grants');
-    else for (const line of table(['GRANT', 'TASK', 'STATE', 'OUTCOME'], result.grants.map((g) => [g.grantId, g.taskId, stateLabel(g.state), revocationOutcome(g)]))) deps.out(line);
+    else for (const line of table(['GRANT', 'TASK', 'STATE', 'OUTCOME'], result.grants.map((g) => [g.grantId, g.taskId, stateLabel(g.state), outcomeOf(g)]))) deps.out(line);
   }
   if (!waited.done) {
     deps.err(`taskbound: the engine had not finished suspending ${agentId} after ${seconds}s.`);

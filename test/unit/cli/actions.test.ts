@@ -117,7 +117,7 @@ describe('taskbound suspend and resume', () => {
     expect(code).toBe(0);
     expect(cli.events.sent).toEqual([{ detailType: 'Agent Suspended', detail: { agentId: 'release-bot', by: CALLER, reason: 'prompt injection' } }]);
     expect(out).toContain(`release-bot suspended by ${CALLER}`);
-    expect(out).toContain(`${GRANT} revoked and verified dead`);
+    expect(out).toMatch(new RegExp(`${GRANT}\\s+t-1\\s+verified\\s+revoked and verified dead 100 ms after notice \\(suspended\\)`));
   });
 
   it('refuses an agent neither the policy nor the store knows (exit 2), sending nothing', async () => {
@@ -212,6 +212,6 @@ describe('taskbound usage', () => {
     };
     const { code, err } = await cli.run('grants', 'list');
     expect(code).toBe(1);
-    expect(err).toBe('taskbound: ResourceNotFoundException: Requested resource not found');
+    expect(err.split('\n')[0]).toBe('taskbound: ResourceNotFoundException: Requested resource not found');
   });
 });
