@@ -6,6 +6,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Agent } from 'node:http';
 import { localClientConfig, LOCAL_REGION, SdkCallCounter } from '../lambdas/local/sdk-clients';
 import { LOCAL_BUS } from '../lambdas/local/engine';
+import { realSleep as sleep } from '../lambdas/adapters/sleep';
 
 export const BENCH_AGENT = 'bench-bot';
 export const SESSION_SCOPE = 'bench-read';
@@ -24,7 +25,6 @@ export interface IssuedDelivery {
 
 export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly code: string };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Mirrors the example runtime's poll intervals, so the calls it makes are a runtime's. */
 export const DELIVERY_POLL_MS = 25;

@@ -4,6 +4,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import { FINAL_STATES } from '../lambdas/domain/grant';
 import type { LocalEngine } from '../lambdas/local/engine';
 import { ACCESS_KEY_SCOPE, SESSION_SCOPE, type BenchDriver, type IssuedDelivery } from './driver';
+import { realSleep as sleep } from '../lambdas/adapters/sleep';
 
 export const MIN_TTL_SECONDS = 60;
 /** Probing starts this long before the expiry, so the first probe shows the credential still alive. */
@@ -26,7 +27,6 @@ export interface ExpiryRun {
   readonly aliveBeforeExpiry: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Issues `count` grants of TTL 60 s, half sessions and half access keys, `concurrency` at a time. */
 export async function issueExpiringGrants(driver: BenchDriver, count: number, concurrency = 20): Promise<ExpiringCredential[]> {

@@ -2,10 +2,9 @@
 // SDK clients the engine's own counter does not see (the STS probe builds one per probe).
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
+import { CREDENTIAL_SCOPE } from '../lambdas/constants';
 
 const CHANNEL = 'http.client.request.start';
-/** The SigV4 credential scope names the service: Credential=AKID/20250101/us-east-1/<service>/aws4_request. */
-const SERVICE_OF_SCOPE = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/;
 /** The SDK marks each attempt: `amz-sdk-request: attempt=2; max=3` is a retry, not a new call. */
 const RETRY = /attempt=([2-9]|\d{2,})/;
 
@@ -25,7 +24,7 @@ export class HttpCallCounter {
       this.retries++;
       return;
     }
-    const service = SERVICE_OF_SCOPE.exec(String(request.getHeader('authorization') ?? ''))?.[1] ?? 'unsigned';
+    const service = CREDENTIAL_SCOPE.exec(String(request.getHeader('authorization') ?? ''))?.[2] ?? 'unsigned';
     this.calls.set(service, (this.calls.get(service) ?? 0) + 1);
   };
 

@@ -3,6 +3,7 @@
 import type { LocalEngine } from '../lambdas/local/engine';
 import { BenchDriver, SESSION_SCOPE } from './driver';
 import { callsBetween, totalCalls, type HttpCallCounter, type HttpCallCounts } from './http-calls';
+import { realSleep } from '../lambdas/adapters/sleep';
 
 export interface LifecycleRunOptions {
   readonly concurrency: number;
@@ -156,7 +157,7 @@ export async function measurePacedRevocation(engine: LocalEngine, options: Paced
     await Promise.all(Array.from({ length: 20 }, opener));
     await engine.bus.idle();
     const latencies = open.map(async (task, index) => {
-      await new Promise((resolve) => setTimeout(resolve, index * options.endEveryMs));
+      await realSleep(index * options.endEveryMs);
       await driver.endTask(task.taskId);
       const ended = performance.now();
       await driver.waitUntilRejected(task.sts);

@@ -1,5 +1,5 @@
 // Entry point of `npm start`: runs the Taskbound engine on this machine, no AWS account needed.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -19,11 +19,14 @@ const program = new Command('taskbound-local')
   .option('--port <port>', 'listen port (or PORT)', port, port(process.env.PORT ?? '4010'))
   .option('--sweep-interval <seconds>', 'seconds between sweeps', (value) => Number(value) * 1000, 30_000)
   .option('--iam-lag <ms>', 'emulate IAM eventual consistency: a deleted access key keeps working this long', Number, 0)
+  // Tests only (hidden from --help): runs the engine's clock this far ahead, so a test reaches an
+  // expiry without waiting for it in real time. Never set it for real use.
+  .addOption(new Option('--test-clock-offset-ms <ms>', 'TESTS ONLY: shift the engine clock').argParser(Number).default(0).hideHelp())
   .showHelpAfterError();
 
 async function main(): Promise<void> {
   program.parse();
-  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number }>();
+  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; testClockOffsetMs: number }>();
   const { startLocalEngine } = await import('../lambdas/local/engine');
   const engine = await startLocalEngine({
     dataDir: resolve(options.dataDir),
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
     port: options.port,
     sweepIntervalMs: options.sweepInterval,
     accessKeyRevocationLagMs: options.iamLag,
+    ...(options.testClockOffsetMs ? { clock: { now: () => new Date(Date.now() + options.testClockOffsetMs) } } : {}),
     ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
   });
   console.log(`Taskbound local engine ready on ${engine.url}`);

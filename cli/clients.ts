@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbGrantStore } from '../lambdas/adapters/aws/dynamodb-grant-store';
 import type { BusEvent, CliDeps, CliIo, CredentialCall, CredentialCalls, EventSink, PutOutcome } from './context';
 import { CLI_SOURCE } from '../lambdas/routes';
-import { realSleep } from '../lambdas/adapters/sleep';
+import { setTimeout as wait } from 'node:timers/promises';
 import type { Policy } from '../lambdas/domain/policy';
 import { loadPolicyFile, policyFileOf } from './policy-source';
 import { stderrProgress } from './progress';
@@ -135,7 +135,7 @@ export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEn
     clock: { now: () => new Date() },
     policy: () => (policy ??= loadPolicyFile(policyFileOf(flags.policy, env))),
     progress: stderrProgress,
-    sleep: realSleep,
+    sleep: async (ms) => void (await wait(ms)),
     credentialCalls: (accessKeyId) => credentialCallsFrom(connection.endpoint, accessKeyId),
   };
 }

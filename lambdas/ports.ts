@@ -1,9 +1,11 @@
 // Ports: what the use cases need from the outside world, in the domain's words.
 // One adapter per port per platform (aws/, local/, slack/); tests pass in-memory fakes.
-import type { AuditEntry } from './domain/audit';
 import type { Grant, GrantState } from './domain/grant';
 import type { CredentialKind, PolicyStatement } from './domain/policy';
 import type { OutboundEvent } from './domain/events';
+import type { AlertEvent, GrantAlertDetail } from './domain/alert-event';
+import type { EngineAlarm } from './domain/engine-alarm';
+import type { GovernanceReport } from './domain/report';
 
 /** The time, as a parameter: the domain never reads a clock. */
 export interface Clock {
@@ -172,4 +174,53 @@ export interface ExpiryScheduler {
   cancelExpiry(grantId: string): Promise<void>;
 }
 
-export type AuditTrail = readonly AuditEntry[];
+
+// Alerts: what people are told, and where the approval requests they act on live.
+
+/** Where a posted message lives, so it can be edited to show an outcome. */
+export interface MessageRef {
+  readonly channel: string;
+  readonly ts: string;
+}
+
+/** A delivery is a value: the caller decides what an undelivered alert means (it throws). */
+export type DeliveryResult =
+  | { readonly ok: true; readonly refs: readonly MessageRef[] }
+  | { readonly ok: false; readonly error: string; readonly attempts: number };
+
+/** How far an approval request has got. */
+export type ApprovalProgress =
+  | { readonly kind: 'waiting'; readonly approvedBy: readonly string[] }
+  | { readonly kind: 'issued'; readonly approvedBy: readonly string[]; readonly expiresAt?: string }
+  | { readonly kind: 'denied'; readonly reason: string };
+
+/** What to tell people: an alert, or an approval request in its current state. The notifier words it. */
+export type AlertMessage =
+  | { readonly kind: 'alert'; readonly event: AlertEvent }
+  | { readonly kind: 'approval-request'; readonly request: GrantAlertDetail; readonly progress: ApprovalProgress }
+  /** The engine's own health: a CloudWatch alarm changed state. */
+  | { readonly kind: 'engine-alarm'; readonly alarm: EngineAlarm }
+  /** Routine events summarised: the governance report of the last `hours`. */
+  | { readonly kind: 'digest'; readonly report: GovernanceReport; readonly hours: number };
+
+/** Tells people (Slack, or the console locally). Never given a secret: alerts carry identifiers only. */
+export interface Notifier {
+  /** Posts to each channel; a webhook posts once, to the channel it was created for. */
+  notify(message: AlertMessage, channels: readonly string[]): Promise<DeliveryResult>;
+  /** Replaces earlier messages in place; absent when the transport cannot edit. */
+  update?(refs: readonly MessageRef[], message: AlertMessage): Promise<DeliveryResult>;
+}
+
+/** An approval request as posted: where it is, what it asked, who has approved so far. */
+export interface ApprovalThread {
+  readonly refs: readonly MessageRef[];
+  /** The `Grant Pending Approval` detail that opened it: identifiers and text, no secret. */
+  readonly request: Readonly<Record<string, unknown>>;
+  readonly approvedBy: readonly string[];
+}
+
+/** Remembers each grant's approval request, so its outcome can replace it in place. */
+export interface ApprovalMessages {
+  get(grantId: string): Promise<ApprovalThread | undefined>;
+  put(grantId: string, thread: ApprovalThread): Promise<void>;
+}

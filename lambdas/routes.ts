@@ -1,6 +1,7 @@
 // Wiring: which inbound events reach which handler. The CDK rules and the local engine's
 // bus are both built from this one table, so the two can never disagree.
 import { INBOUND, OUTBOUND_TYPES } from './domain/events';
+import { ENGINE_SOURCE } from './constants';
 
 /** An EventBridge event pattern: exact-match value lists, nested for `detail`. */
 export interface EventPattern {
@@ -60,6 +61,6 @@ export const ROUTES: readonly Route[] = [
   { name: 'agent-status', handler: 'agent-status', pattern: { 'detail-type': [INBOUND.agentSuspended, INBOUND.agentResumed] } },
   { name: 'revoke-requested', handler: 'revoke-requested', pattern: { 'detail-type': [INBOUND.revokeRequested] } },
   { name: 'sweep-requested', handler: 'sweep', pattern: { 'detail-type': [INBOUND.sweepRequested] } },
-  { name: 'alerts', handler: 'alerts', pattern: { source: ['taskbound'], 'detail-type': [...OUTBOUND_TYPES] } },
+  { name: 'alerts', handler: 'alerts', pattern: { source: [ENGINE_SOURCE], 'detail-type': [...OUTBOUND_TYPES] } },
   { name: 'alerts-agent-suspended', handler: 'alerts', pattern: { 'detail-type': [INBOUND.agentSuspended] } },
 ];

@@ -30,7 +30,7 @@ export const ESM_REQUIRE_BANNER = "import { createRequire as __tbCreateRequire }
  * Lambda reads no file at run time and carries no YAML parser (it validates the document again
  * with the same schema at cold start).
  */
-export const POLICY_DEFINE_KEY = 'process.env.TASKBOUND_POLICY';
+const POLICY_DEFINE_KEY = 'process.env.TASKBOUND_POLICY';
 
 /** What the bundle holds in place of the policy file. */
 export function compiledPolicy(policyYaml: string, file = 'taskbound.policy.yaml'): string {

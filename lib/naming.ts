@@ -23,10 +23,13 @@ export const DELIVERY_SECRET_PREFIX = 'taskbound/';
 export const deliverySecretArnPattern = (scope: Stack) =>
   `arn:${Aws.PARTITION}:secretsmanager:${scope.region}:${scope.account}:secret:${DELIVERY_SECRET_PREFIX}*`;
 
-/** Sources only the engine itself may put on the bus. */
-export const ENGINE_SOURCE = 'taskbound';
+/** The source only the engine itself may put on the bus. */
+export { ENGINE_SOURCE } from '../lambdas/constants';
 /** The Slack and CLI sources: their approvals and resumes are trusted, so the bus says who may use them. */
 export { CLI_SOURCE, SLACK_SOURCE } from '../lambdas/routes';
+
+/** `task-started` → `TaskStarted`: construct ids and CloudFormation-friendly prefixes. */
+export const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());
 
 export const schedulerGroupName = (config: TaskboundConfig) => `${config.instanceName}-expiry`;
 export const expireFunctionName = (config: TaskboundConfig) => `${config.instanceName}-expire-grant`;

@@ -10,6 +10,7 @@ import type { Policy } from '../lambdas/domain/policy';
 import { PROJECT_ROOT, type EngineHandler } from './bundling';
 import { loadConfig, type TaskboundConfig } from './config';
 import { applyNagSuppressions } from './nag-suppressions';
+import { pascal } from './naming';
 import { EngineStack } from './stacks/engine-stack';
 import { StatefulStack } from './stacks/stateful-stack';
 
@@ -36,7 +37,7 @@ export function loadPolicyFile(file: string, root: string): { readonly text: str
   try {
     text = readFileSync(absolute, 'utf8');
   } catch (error) {
-    throw new Error(`${file}: cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new Error(`${file}: cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
   return { text, policy: parsePolicy(text, file) };
 }
@@ -46,7 +47,7 @@ export function buildTaskboundApp(options: TaskboundAppOptions = {}): TaskboundA
   const app = options.app ?? new App();
   const config = loadConfig(app.node.getAllContext());
   const { text, policy } = loadPolicyFile(config.policyFile, options.root ?? PROJECT_ROOT);
-  const prefix = config.instanceName.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());
+  const prefix = pascal(config.instanceName);
 
   const stateful = new StatefulStack(app, `${prefix}State`, {
     config,

@@ -3,7 +3,7 @@
 // it is suspended, and which credentials it holds right now. The policy file says what an agent
 // may do; the store says what it holds and whether the kill switch is thrown.
 import type { Grant } from '../../lambdas/domain/grant';
-import type { ApprovalRule, Policy } from '../../lambdas/domain/policy';
+import type { Policy } from '../../lambdas/domain/policy';
 import type { AgentRecord } from '../../lambdas/ports';
 import { EXIT, type CliDeps, type ExitCode } from '../context';
 import { bad, dim, good, json, NONE, relative, stateLabel, table } from '../output';
@@ -49,7 +49,7 @@ export interface AgentInventory {
   readonly liveGrants: readonly LiveGrant[];
 }
 
-function approvalOf(rule: ApprovalRule | undefined): string {
+function approvalOf(rule: Policy['approvals'][keyof Policy['approvals']] | undefined): string {
   if (!rule) return NONE;
   return rule.mode === 'auto' ? 'auto' : `manual: ${rule.approvers} of ${rule.approverGroup.join(', ')}`;
 }

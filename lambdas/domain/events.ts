@@ -67,7 +67,6 @@ export const manualRevokeSchema = z.strictObject({
   by: principal,
   reason,
 });
-export type ManualRevoke = z.infer<typeof manualRevokeSchema>;
 
 /** Inbound detail-types the engine consumes (CONTRACT §1, plus the CLI's own requests). */
 export const INBOUND = {

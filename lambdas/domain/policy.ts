@@ -45,7 +45,6 @@ const approvalRuleSchema = z.discriminatedUnion('mode', [
       message: 'approverGroup must name at least `approvers` different people',
     }),
 ]);
-export type ApprovalRule = z.infer<typeof approvalRuleSchema>;
 
 const scopeSchema = z.strictObject({
   action: z.enum(ACTION_CLASSES),
@@ -56,7 +55,6 @@ const scopeSchema = z.strictObject({
     .max(10)
     .default([]),
 });
-export type Scope = z.infer<typeof scopeSchema>;
 
 const agentSchema = z
   .strictObject({

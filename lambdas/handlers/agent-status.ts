@@ -1,8 +1,8 @@
 // Handler: `Agent Suspended` / `Agent Resumed` → the kill switch.
 import { agentStatusSchema, INBOUND } from '../domain/events';
 import { resumeAgent, suspendAgent } from '../use-cases/change-agent-status';
-import { awsEngine } from './aws-engine';
-import { eventHandler, type DepsProvider } from './event-handler';
+import { awsEngine } from '../composition/aws-engine';
+import { eventHandler, type DepsProvider } from '../composition/event-handler';
 import { isTrustedDecisionSource, refuseUntrustedSource } from './trusted-sources';
 
 export const makeAgentStatusHandler = (getDeps: DepsProvider) =>

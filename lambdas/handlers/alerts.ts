@@ -1,13 +1,11 @@
 // Handler: the `alerts` rule → Slack. Parses the envelope, routes and posts; an alert that
 // cannot be delivered throws, so EventBridge retries it and the rule's DLQ finally keeps it.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import type { Context } from 'aws-lambda';
-import { parseAlertEvent } from '../adapters/slack/alert-event';
-import { awsAlertDeps } from '../adapters/slack/aws-slack-deps';
-import { sendAlert, type AlertDeps, type AlertOutcome } from '../adapters/slack/send-alert';
-import { logger } from './logger';
+import { parseAlertEvent } from '../domain/alert-event';
+import { sendAlert, type AlertDeps, type AlertOutcome } from '../use-cases/send-alert';
+import { awsAlerts } from '../composition/aws-engine';
+import { logger } from '../composition/logger';
+import { handlerChain } from '../composition/handler-chain';
 
 /** Thrown so the event is retried and, at last, dead-lettered: never dropped. */
 export class AlertNotDeliveredError extends Error {
@@ -15,8 +13,7 @@ export class AlertNotDeliveredError extends Error {
 }
 
 export const makeAlertsHandler = (getDeps: () => Promise<AlertDeps>) =>
-  middy()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+  handlerChain()
     .handler(async (event: unknown): Promise<AlertOutcome | { outcome: 'rejected'; reason: string }> => {
       const envelope = EventBridgeSchema.parse(event);
       const parsed = parseAlertEvent(envelope['detail-type'], envelope.detail, String(envelope.time));
@@ -30,6 +27,4 @@ export const makeAlertsHandler = (getDeps: () => Promise<AlertDeps>) =>
       return result;
     });
 
-let built: ReturnType<typeof makeAlertsHandler> | undefined;
-/** Built on first use, so importing the factory (tests) needs no environment. */
-export const handler = (event: unknown, context: Context) => (built ??= makeAlertsHandler(awsAlertDeps(process.env)))(event, context);
+export const handler = makeAlertsHandler(awsAlerts);

@@ -3,8 +3,8 @@
 import { z } from 'zod';
 import { credentialLeakedSchema, healthExposureSchema } from '../domain/events';
 import { reportLeak } from '../use-cases/report-leak';
-import { awsEngine } from './aws-engine';
-import { eventHandler, type DepsProvider } from './event-handler';
+import { awsEngine } from '../composition/aws-engine';
+import { eventHandler, type DepsProvider } from '../composition/event-handler';
 
 const leakOrExposure = z.union([credentialLeakedSchema, healthExposureSchema]);
 

@@ -3,8 +3,8 @@ import { grantDecisionSchema } from '../domain/events';
 import { decideGrant } from '../use-cases/decide-grant';
 import { refuseUnknownGrant } from '../use-cases/refuse-unknown-grant';
 import { isTrustedDecisionSource, refuseUntrustedSource } from './trusted-sources';
-import { awsEngine } from './aws-engine';
-import { eventHandler, type DepsProvider } from './event-handler';
+import { awsEngine } from '../composition/aws-engine';
+import { eventHandler, type DepsProvider } from '../composition/event-handler';
 
 export const makeGrantDecisionHandler = (getDeps: DepsProvider) =>
   eventHandler('grant-decision', grantDecisionSchema, getDeps, async (deps, event) => {

@@ -2,8 +2,8 @@
 import { manualRevokeSchema } from '../domain/events';
 import { revokeGrant } from '../use-cases/revoke-grant';
 import { refuseUnknownGrant } from '../use-cases/refuse-unknown-grant';
-import { awsEngine } from './aws-engine';
-import { eventHandler, type DepsProvider } from './event-handler';
+import { awsEngine } from '../composition/aws-engine';
+import { eventHandler, type DepsProvider } from '../composition/event-handler';
 
 export const makeRevokeRequestedHandler = (getDeps: DepsProvider) =>
   eventHandler('revoke-requested', manualRevokeSchema, getDeps, async (deps, event) => {

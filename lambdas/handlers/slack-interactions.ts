@@ -1,18 +1,16 @@
 // Handler (Lambda Function URL): Slack button clicks → verified → `Grant Decision` on the bus.
 // Answers 401 to anything Slack did not sign; the engine's rules decide what a click counts for.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyStructuredResultV2 as UrlResponse, Context, LambdaFunctionURLEvent } from 'aws-lambda';
-import { awsInteractionDeps, type SlackInteractionsDeps } from '../adapters/slack/aws-slack-deps';
+import { awsSlackInteractions, type SlackInteractionsDeps } from '../composition/aws-engine';
 import { verifySlackSignature } from '../adapters/slack/signature';
 import { handleSlackInteraction } from '../adapters/slack/handle-interaction';
-import { logger } from './logger';
+import { logger } from '../composition/logger';
+import { handlerChain } from '../composition/handler-chain';
 
 const reply = (statusCode: number, text: string): UrlResponse => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }) });
 
 export const makeSlackInteractionsHandler = (deps: SlackInteractionsDeps) =>
-  middy<LambdaFunctionURLEvent, UrlResponse>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+  handlerChain<LambdaFunctionURLEvent, UrlResponse>()
     .handler(async (event: LambdaFunctionURLEvent): Promise<UrlResponse> => {
       const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
       const signed = { timestamp: event.headers['x-slack-request-timestamp'], signature: event.headers['x-slack-signature'], rawBody };
@@ -28,4 +26,4 @@ export const makeSlackInteractionsHandler = (deps: SlackInteractionsDeps) =>
 
 let built: ReturnType<typeof makeSlackInteractionsHandler> | undefined;
 /** Built on first use, so importing the factory (tests) needs no environment. */
-export const handler = (event: LambdaFunctionURLEvent, context: Context) => (built ??= makeSlackInteractionsHandler(awsInteractionDeps(process.env)))(event, context);
+export const handler = (event: LambdaFunctionURLEvent, context: Context) => (built ??= makeSlackInteractionsHandler(awsSlackInteractions()))(event, context);

@@ -1,13 +1,12 @@
 // Handler: the sweep, on its schedule or on `Sweep Requested` → sweep-due-grants; with
 // `reconcileOrphans: true` (the hourly schedule's payload, or in the event's detail) it
 // also runs orphan reconciliation, which lists the platform and so runs less often.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { sweepDueGrants } from '../use-cases/sweep';
 import { reconcileOrphans } from '../use-cases/reconcile-orphans';
-import { awsEngine } from './aws-engine';
-import type { DepsProvider } from './event-handler';
-import { logger } from './logger';
+import { awsEngine } from '../composition/aws-engine';
+import type { DepsProvider } from '../composition/event-handler';
+import { logger } from '../composition/logger';
+import { handlerChain } from '../composition/handler-chain';
 
 function asksForReconciliation(event: unknown): boolean {
   const payload = (event ?? {}) as { reconcileOrphans?: unknown; detail?: { reconcileOrphans?: unknown } };
@@ -15,8 +14,7 @@ function asksForReconciliation(event: unknown): boolean {
 }
 
 export const makeSweepHandler = (getDeps: DepsProvider) =>
-  middy()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+  handlerChain()
     .handler(async (event: unknown) => {
       const deps = await getDeps();
       const report = await sweepDueGrants(deps);

@@ -1,8 +1,8 @@
 // Handler: `Task Ended` → end-task use case (revoke, rotate, verify).
 import { taskEndedSchema } from '../domain/events';
 import { endTask } from '../use-cases/end-task';
-import { awsEngine } from './aws-engine';
-import { eventHandler, type DepsProvider } from './event-handler';
+import { awsEngine } from '../composition/aws-engine';
+import { eventHandler, type DepsProvider } from '../composition/event-handler';
 
 export const makeTaskEndedHandler = (getDeps: DepsProvider) =>
   eventHandler('task-ended', taskEndedSchema, getDeps, (deps, event) => endTask(deps, event.detail));

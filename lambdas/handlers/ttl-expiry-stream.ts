@@ -1,12 +1,11 @@
 // Handler: the backstop for expiry. DynamoDB's TTL deletes a grant's expiry marker at (or
 // after) its expiry; the stream record, filtered to TTL deletes, expires the grant.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { z } from 'zod';
 import { expireGrant } from '../use-cases/expire-grant';
-import { awsEngine } from './aws-engine';
-import type { DepsProvider } from './event-handler';
-import { logger } from './logger';
+import { awsEngine } from '../composition/aws-engine';
+import type { DepsProvider } from '../composition/event-handler';
+import { logger } from '../composition/logger';
+import { handlerChain } from '../composition/handler-chain';
 
 const ttlDelete = z.looseObject({
   eventName: z.literal('REMOVE'),
@@ -16,8 +15,7 @@ const ttlDelete = z.looseObject({
 const streamEvent = z.object({ Records: z.array(z.unknown()) });
 
 export const makeTtlExpiryStreamHandler = (getDeps: DepsProvider) =>
-  middy()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+  handlerChain()
     .handler(async (event: unknown) => {
       const deps = await getDeps();
       let expired = 0;

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jsonError, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
+import { CREDENTIAL_SCOPE } from '../constants';
 
 export interface AwsProtocolServerOptions {
   readonly host?: string;
@@ -23,8 +24,6 @@ export interface RunningServer {
   readonly port: number;
   close(): Promise<void>;
 }
-
-const CREDENTIAL_SCOPE = /Credential=([^/,\s]+)\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/;
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {

@@ -11,9 +11,9 @@ import {
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CredentialKind } from '../domain/policy';
 import type { Clock, IssueRequest, IssuedCredential, RevokeOutcome } from '../ports';
+import { LOCAL_ACCOUNT_ID } from '../constants';
+import { realSleep } from '../adapters/sleep';
 
-/** The account every local principal lives in. */
-export const LOCAL_ACCOUNT_ID = '000000000000';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const TABLE_READY_POLLS = 200;
@@ -280,7 +280,7 @@ export class LocalCredentialAuthority {
       } catch (error) {
         if (!(error instanceof ResourceNotFoundException)) throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, TABLE_READY_POLL_MS));
+      await realSleep(TABLE_READY_POLL_MS);
     }
     throw new Error(`table ${tableName} did not become ACTIVE`);
   }

@@ -2,6 +2,7 @@
 // adapters as in AWS, wired to an embedded store and to this process's own AWS-protocol
 // endpoints; only what has no local AWS (credential authority, timers) is local-only.
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -35,12 +36,18 @@ import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './sdk-clients';
 import { localLambdaContext } from './lambda-context';
 import { buildLocalHandlers, type LocalHandler } from './local-handlers';
 import { LocalBrokeredSecretRotator } from '../adapters/local/local-brokered-secret-rotator';
+import { DEFAULT_ROUTING } from '../domain/alert-routing';
+import type { AlertDeps } from '../use-cases/send-alert';
+import { inMemoryApprovalMessages } from '../adapters/slack/in-memory-approval-messages';
+import { localNotifier } from '../adapters/slack/slack-config';
+import { SlackNotifier } from '../adapters/slack/slack-notifier';
+import { LOCAL_ACCOUNT_ID } from '../constants';
 
 export const LOCAL_TABLE = 'taskbound-grants';
 export const LOCAL_BUS = 'taskbound';
 const CREDENTIALS_TABLE = 'taskbound-local-credentials';
 /** The engine's own identity in delivery secrets' resource policies (stored, not enforced, locally). */
-const LOCAL_ENGINE_ROLE = 'arn:aws:iam::000000000000:role/taskbound-local-engine';
+const LOCAL_ENGINE_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/taskbound-local-engine`;
 
 export interface LocalEngineOptions {
   /** State directory; in memory when absent (tests, benchmarks). */
@@ -77,7 +84,21 @@ export interface LocalEngine {
 /** Local defaults: retry a revocation or a probe after 2 s rather than AWS's minute. */
 const LOCAL_DUE_TIMING: DueTiming = { ...DEFAULT_DUE_TIMING, retryAfterMs: 2_000 };
 
+/** The settings a typo could break, checked before anything starts (fail fast, naming the setting). */
+const localSettingsSchema = z.object({
+  policyFile: z.string().min(1),
+  port: z.number().int().min(0).max(65_535).optional(),
+  sweepIntervalMs: z.number().int().min(0).optional(),
+  accessKeyRevocationLagMs: z.number().int().min(0).optional(),
+  probeSchedule: z.object({ attempts: z.number().int().min(1), delayMs: z.number().min(0) }).optional(),
+  slackWebhookUrl: z.string().min(1).optional(),
+});
+
 export async function startLocalEngine(options: LocalEngineOptions): Promise<LocalEngine> {
+  const settings = localSettingsSchema.safeParse(options);
+  if (!settings.success) {
+    throw new Error(`invalid local engine settings: ${settings.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
   const policy = parsePolicy(await readFile(options.policyFile, 'utf8'), options.policyFile);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? consoleLogger();
@@ -141,7 +162,13 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     expiry,
   };
 
-  const handlers = buildLocalHandlers(deps, { ...(options.slackWebhookUrl ? { slackWebhookUrl: options.slackWebhookUrl } : {}), print: options.print ?? console.log });
+  // Alerts go to the Slack webhook when one is set, else to the console, readably.
+  const alerts: AlertDeps = {
+    notifier: new SlackNotifier(localNotifier({ SLACK_WEBHOOK_URL: options.slackWebhookUrl }, options.print ?? console.log)),
+    routing: DEFAULT_ROUTING,
+    approvals: inMemoryApprovalMessages(),
+  };
+  const handlers = buildLocalHandlers(deps, alerts);
   for (const route of ROUTES) bus.addRule(route.name, route.pattern, (envelope) => invoke(handlers, route.handler, envelope));
   expiry.connect((grantId) => invoke(handlers, 'expire-grant', { grantId }));
   // Re-arm before the bus replays anything, so a replayed event's own schedule wins.

@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { EventPattern } from '../routes';
+import { LOCAL_ACCOUNT_ID } from '../constants';
+import { notYet, retry, settled } from '../adapters/retry';
 import { openJournal, type Journal } from './journal';
-
-export const LOCAL_ACCOUNT = '000000000000';
 
 /** An event as a publisher puts it (already validated). */
 export interface BusEvent {
@@ -148,7 +148,7 @@ export class EventBus {
   ) {
     this.name = options.name ?? 'taskbound';
     this.region = options.region ?? 'us-east-1';
-    this.arn = `arn:aws:events:${this.region}:${LOCAL_ACCOUNT}:event-bus/${this.name}`;
+    this.arn = `arn:aws:events:${this.region}:${LOCAL_ACCOUNT_ID}:event-bus/${this.name}`;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.random = options.random ?? Math.random;
   }
@@ -220,7 +220,7 @@ export class EventBus {
       id: randomUUID(),
       'detail-type': event.detailType,
       source: event.source,
-      account: LOCAL_ACCOUNT,
+      account: LOCAL_ACCOUNT_ID,
       time: eventTime(event.time ?? new Date()),
       region: this.region,
       resources: [...(event.resources ?? [])],
@@ -251,21 +251,22 @@ export class EventBus {
   private async deliver(event: PendingEvent, rule: Rule): Promise<void> {
     this.inFlight += 1;
     try {
-      for (let attempt = 1; !this.closed; attempt += 1) {
+      const { maxAttempts, baseDelayMs, maxDelayMs } = this.retry;
+      const delivery = await retry({ attempts: maxAttempts, baseDelayMs, maxDelayMs, jitter: 'full' }, async () => {
+        if (this.closed) return settled('closed');
         try {
           await rule.target(event.envelope);
           event.done.add(rule.name);
           await this.journal.append({ delivered: { id: event.envelope.id, rule: rule.name } });
-          break;
+          return settled('delivered');
         } catch (error) {
-          if (event.done.has(rule.name)) return;
-          if (attempt >= this.retry.maxAttempts) {
-            await this.deadLetter(event, rule, attempt, error);
-            break;
-          }
-          await this.sleep(this.backoff(attempt));
+          // Delivered, but the journal closed under us: nothing left to do here.
+          if (event.done.has(rule.name)) return settled('journal-closed');
+          return notYet(error);
         }
-      }
+      }, { sleep: (ms) => this.sleep(ms), random: this.random });
+      if (delivery.settled && delivery.value === 'journal-closed') return;
+      if (!delivery.settled) await this.deadLetter(event, rule, delivery.attempts, delivery.last);
       if (!this.closed && this.isFinished(event)) await this.complete(event);
     } catch {
       // The journal closed under us: the event stays pending and is delivered again next start.
@@ -310,12 +311,6 @@ export class EventBus {
     } finally {
       this.compacting = false;
     }
-  }
-
-  /** Exponential backoff with full jitter. */
-  private backoff(attempt: number): number {
-    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(this.random() * ceiling);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,6 +1,7 @@
 // Local engine: the Lambda context a handler sees when the local engine invokes it.
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { LOCAL_ACCOUNT_ID } from '../constants';
 
 /** A handler as the local engine invokes it: the deployed Lambda handler itself. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler parses its own event
@@ -12,7 +13,7 @@ export function localLambdaContext(functionName: string): Context {
     callbackWaitsForEmptyEventLoop: false,
     functionName: `taskbound-local-${functionName}`,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:taskbound-local-${functionName}`,
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT_ID}:function:taskbound-local-${functionName}`,
     memoryLimitInMB: '256',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/taskbound-local-${functionName}`,

@@ -10,12 +10,13 @@ import { makeAgentStatusHandler } from '../handlers/agent-status';
 import { makeRevokeRequestedHandler } from '../handlers/revoke-requested';
 import { makeExpireGrantHandler } from '../handlers/expire-grant';
 import { makeSweepHandler } from '../handlers/sweep';
-import { makeLocalAlertsHandler, type LocalAlertOptions } from './local-alerts';
+import { makeAlertsHandler } from '../handlers/alerts';
+import type { AlertDeps } from '../use-cases/send-alert';
 import type { LocalHandler } from './lambda-context';
 
 export type { LocalHandler } from './lambda-context';
 
-export function buildLocalHandlers(deps: EngineDeps, alerts: LocalAlertOptions): Readonly<Record<HandlerName, LocalHandler>> {
+export function buildLocalHandlers(deps: EngineDeps, alerts: AlertDeps): Readonly<Record<HandlerName, LocalHandler>> {
   const getDeps = () => Promise.resolve(deps);
   return {
     'task-started': makeTaskStartedHandler(getDeps),
@@ -26,6 +27,6 @@ export function buildLocalHandlers(deps: EngineDeps, alerts: LocalAlertOptions):
     'revoke-requested': makeRevokeRequestedHandler(getDeps),
     'expire-grant': makeExpireGrantHandler(getDeps),
     sweep: makeSweepHandler(getDeps),
-    alerts: makeLocalAlertsHandler(alerts),
+    alerts: makeAlertsHandler(() => Promise.resolve(alerts)),
   };
 }

@@ -1,6 +1,7 @@
 // Local engine: the records behind the local Secrets Manager (secrets, versions, staging
 // labels) and the rules AWS applies to them, kept apart from the wire protocol.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { LOCAL_ACCOUNT_ID } from '../constants';
 
 export const CURRENT = 'AWSCURRENT';
 export const PREVIOUS = 'AWSPREVIOUS';
@@ -64,7 +65,7 @@ const ARN_SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 /** `arn:aws:secretsmanager:<region>:000000000000:secret:<name>-<6 random characters>`, as AWS mints them. */
 export function newSecretArn(region: string, name: string): string {
   const suffix = [...randomBytes(6)].map((byte) => ARN_SUFFIX_ALPHABET[byte % ARN_SUFFIX_ALPHABET.length]).join('');
-  return `arn:aws:secretsmanager:${region}:000000000000:secret:${name}-${suffix}`;
+  return `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT_ID}:secret:${name}-${suffix}`;
 }
 
 /** Finds a secret by name, full ARN, or partial ARN (without the random suffix). */

@@ -2,7 +2,8 @@
 // GetCallerIdentity answers only a correctly signed request with a live local credential.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../ports';
-import { LOCAL_ACCOUNT_ID, type LocalCredentialAuthority } from './credential-authority';
+import type { LocalCredentialAuthority } from './credential-authority';
+import { LOCAL_ACCOUNT_ID } from '../constants';
 import type { AwsRequest, AwsResponse, AwsService } from './protocol';
 import { parseSigV4, verifySigV4 } from './sigv4';
 

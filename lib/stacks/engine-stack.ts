@@ -26,6 +26,7 @@ import {
   engineRoleArnPattern,
   engineRolePath,
   expireFunctionName,
+  pascal,
   schedulerGroupName,
   schedulerRoleName,
   SLACK_SOURCE,
@@ -247,4 +248,3 @@ export class EngineStack extends Stack {
   }
 }
 
-const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());

@@ -16,6 +16,8 @@ export interface EngineProcessOptions {
   /** Seconds between sweeps; long by default, so only the engine's timers revoke on time. */
   readonly sweepIntervalSeconds?: number;
   readonly readyTimeoutMs?: number;
+  /** Runs the engine's clock this far ahead of real time (the engine's test-only flag). */
+  readonly clockOffsetMs?: number;
 }
 
 export interface EngineProcess {
@@ -57,6 +59,7 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
       ...['--port', String(options.port)],
       ...['--policy', options.policyFile ?? EXAMPLE_POLICY],
       ...['--sweep-interval', String(options.sweepIntervalSeconds ?? 3600)],
+      ...(options.clockOffsetMs ? ['--test-clock-offset-ms', String(options.clockOffsetMs)] : []),
     ],
     { cwd: REPO_ROOT, env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -81,7 +84,7 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
     await waitUntilHealthy(engine.url, exited, options.readyTimeoutMs ?? 45_000);
   } catch (error) {
     await engine.kill();
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- engine output ---\n${output}`);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- engine output ---\n${output}`, { cause: error });
   }
   return engine;
 }

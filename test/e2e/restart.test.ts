@@ -16,6 +16,12 @@ import { grantIdFor } from '../../lambdas/domain/ids';
 /** How late after its expiry a re-armed timer may revoke: a correctness bound, not a benchmark. */
 const EXPIRY_BOUND_MS = 5_000;
 const TTL_SECONDS = 60;
+/**
+ * The restarted engine's clock runs ahead so that A's expiry is this close, instead of waiting
+ * out the TTL in real time: long enough to check A still works after the restart, short enough
+ * to keep the test quick.
+ */
+const EXPIRY_AFTER_RESTART_MS = 10_000;
 
 // A is an IAM access key: it has no expiry of its own, so only the engine's re-armed timer
 // can end it. (A session would be refused as ExpiredToken by STS itself, timer or not.)
@@ -68,7 +74,12 @@ describe('local engine: durability across kill -9 and restart', () => {
       await runtime.endTask({ agentId: C.agentId, taskId: C.taskId, outcome: 'succeeded' });
       await engine.kill();
 
-      engine = await startEngineProcess({ dataDir, port });
+      // The restarted engine lives EXPIRY_AFTER_RESTART_MS before A's expiry, whatever the real time.
+      const expiration = Date.parse(a.expiration ?? '');
+      expect(Number.isNaN(expiration)).toBe(false);
+      const clockOffsetMs = Math.max(0, expiration - EXPIRY_AFTER_RESTART_MS - Date.now());
+      const engineNow = () => Date.now() + clockOffsetMs;
+      engine = await startEngineProcess({ dataDir, port, clockOffsetMs });
 
       expect(await runtime.whoAmI(a), engine.output()).toMatchObject({ ok: true });
       expect(await runtime.whoAmI(b), engine.output()).toMatchObject({ ok: true });
@@ -81,11 +92,9 @@ describe('local engine: durability across kill -9 and restart', () => {
       expect(await grants.waitFor(B.agentId, B.taskId, ['verified'])).toMatchObject({ revocation: { trigger: 'task_ended' } });
 
       // A: nobody says anything more; the timer re-armed at start must end it.
-      const expiration = Date.parse(a.expiration ?? '');
-      expect(Number.isNaN(expiration)).toBe(false);
-      const waitMs = expiration + EXPIRY_BOUND_MS - Date.now();
+      const waitMs = expiration + EXPIRY_BOUND_MS - engineNow();
       const code = await runtime.waitUntilRejected(a, waitMs, 200);
-      const rejectedAt = Date.now();
+      const rejectedAt = engineNow();
       expect(code).toBe('InvalidClientTokenId');
       expect(rejectedAt).toBeLessThanOrEqual(expiration + EXPIRY_BOUND_MS);
 
@@ -96,7 +105,7 @@ describe('local engine: durability across kill -9 and restart', () => {
       expect(Date.parse(revokedAt ?? '')).toBeGreaterThanOrEqual(expiration);
       expect(await runtime.readDelivery(A.agentId, A.taskId)).toBeUndefined();
     },
-    TTL_SECONDS * 1000 + 60_000,
+    EXPIRY_AFTER_RESTART_MS + 60_000,
   );
 });
 

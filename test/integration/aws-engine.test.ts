@@ -1,5 +1,5 @@
 // Integration: whole grant lifecycles through the deployed Lambda handlers and their AWS
-// composition root (handlers/aws-engine.ts), fault by fault. DynamoDB is real (dynalite);
+// composition root (composition/aws-engine.ts), fault by fault. DynamoDB is real (dynalite);
 // IAM, STS, Secrets Manager, EventBridge and Scheduler are stateful fakes. Assertions read
 // only what AWS would hold and what reached the bus.
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';

@@ -1,4 +1,4 @@
-// Test helpers (integration): the engine's AWS composition root (handlers/aws-engine.ts) over
+// Test helpers (integration): the engine's AWS composition root (composition/aws-engine.ts) over
 // a world without an account. DynamoDB is an in-process dynalite reached through
 // AWS_ENDPOINT_URL_DYNAMODB; IAM, STS, Secrets Manager, EventBridge and Scheduler are the
 // stateful fakes, mocking every client of their class. Time is fake: each wait the engine

@@ -5,8 +5,9 @@ import { TaskboundError } from '../../domain/errors';
 import type { OutboundEvent } from '../../domain/events';
 import type { EventPublisher } from '../../ports';
 import { realSleep } from '../sleep';
+import { notYet, retry, settled } from '../retry';
+import { ENGINE_SOURCE } from '../../constants';
 
-export const EVENT_SOURCE = 'taskbound';
 /** PutEvents takes at most 10 entries per call. */
 const MAX_ENTRIES_PER_CALL = 10;
 /** Our code for an entry the response did not answer for: treated as a transient failure. */
@@ -19,7 +20,7 @@ const SECRET_FIELD_MARKERS = ['secretaccesskey', 'sessiontoken', 'secretstring',
 export interface EntryRetry {
   /** Attempts per entry, the first included. */
   readonly attempts: number;
-  /** Wait before the second attempt; doubled before each later one. */
+  /** Ceiling of the (jittered) wait before the second attempt; doubled before each later one. */
   readonly delayMs: number;
 }
 
@@ -114,7 +115,7 @@ export class EventBridgePublisher implements EventPublisher {
   private pending(event: OutboundEvent): PendingEntry {
     return {
       event,
-      entry: { Source: EVENT_SOURCE, DetailType: event.detailType, Detail: JSON.stringify(event.detail), EventBusName: this.options.eventBusName },
+      entry: { Source: ENGINE_SOURCE, DetailType: event.detailType, Detail: JSON.stringify(event.detail), EventBusName: this.options.eventBusName },
     };
   }
 
@@ -125,14 +126,13 @@ export class EventBridgePublisher implements EventPublisher {
   private async putBatch(batch: readonly PendingEntry[]): Promise<{ readonly failed: FailedEvent[]; readonly error?: unknown }> {
     const failed: FailedEvent[] = [];
     let pending = batch;
-    for (let attempt = 1; pending.length > 0; attempt += 1) {
-      if (attempt > 1) await this.sleep(this.retry.delayMs * 2 ** (attempt - 2));
+    const sent = await retry({ attempts: this.retry.attempts, baseDelayMs: this.retry.delayMs }, async (attempt) => {
       let results;
       try {
         results = (await this.client.send(new PutEventsCommand({ Entries: pending.map((item) => item.entry) }))).Entries ?? [];
       } catch (error) {
         const code = error instanceof Error ? error.name : 'UnknownError';
-        return { failed: [...failed, ...pending.map((item) => this.failure(item, code))], error };
+        return settled({ failed: [...failed, ...pending.map((item) => this.failure(item, code))], error });
       }
       const refused = pending.flatMap((item, index) => {
         const code = entryErrorCode(results[index]);
@@ -142,8 +142,9 @@ export class EventBridgePublisher implements EventPublisher {
       const retryable = lastAttempt ? [] : refused.filter(({ code }) => RETRYABLE_ENTRY_CODES.has(code));
       failed.push(...refused.filter((entry) => !retryable.includes(entry)).map(({ item, code }) => this.failure(item, code)));
       pending = retryable.map(({ item }) => item);
-    }
-    return { failed };
+      return pending.length === 0 ? settled({ failed }) : notYet(undefined);
+    }, { sleep: this.sleep });
+    return sent.settled ? sent.value : { failed };
   }
 
   private failure(item: PendingEntry, code: string): FailedEvent {

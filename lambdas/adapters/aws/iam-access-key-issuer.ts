@@ -23,6 +23,7 @@ import type { Clock, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedC
 import { compileTaskPolicy } from './session-policy';
 import type { ProbeSchedule, StsCredentialProbe } from './sts-credential-probe';
 import { realSleep } from '../sleep';
+import { notYet, retry, settled, type Backoff } from '../retry';
 
 /** Every grant's user lives here, and nothing else does: orphan reconciliation lists it. */
 export const USER_PATH = '/taskbound/';
@@ -30,8 +31,8 @@ export const USER_POLICY_NAME = 'taskbound-grant';
 const USER_NAME = /^taskbound-(g-[a-z2-7]{26})$/;
 /** The shortest TTL a grant can have (CONTRACT §1): its expiry is at least this long after issue. */
 const MIN_TTL_MS = 60_000;
-/** Backoff before each retry while IAM may still be catching up (about 7.5 s in all). */
-const CONSISTENCY_BACKOFF_MS = [250, 500, 1000, 2000, 4000] as const;
+/** Retries while IAM may still be catching up: six tries, waits of up to 0.25, 0.5, 1, 2, 4 s (about 7.5 s in all). */
+const CONSISTENCY_RETRY: Backoff = { attempts: 6, baseDelayMs: 250, maxDelayMs: 4000 };
 
 export interface IamAccessKeyIssuerOptions {
   readonly iam: IAMClient;
@@ -106,19 +107,17 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
     const userName = userNameOf(target.grantId);
     const mayBeYoung = this.mayBeYoung(target);
     let sawUser = false;
-    for (let attempt = 0; ; attempt++) {
+    const torn = await retry(CONSISTENCY_RETRY, async () => {
       const outcome = await this.teardown(userName);
-      if (outcome === 'deleted') return 'revoked';
+      if (outcome === 'deleted') return settled<RevokeOutcome>('revoked');
       sawUser ||= outcome === 'conflict';
       // Absent after we saw it: a concurrent revocation finished the job.
-      if (outcome === 'absent' && (sawUser || !mayBeYoung)) return sawUser ? 'revoked' : 'already-revoked';
-      const backoff = CONSISTENCY_BACKOFF_MS[attempt];
-      if (backoff === undefined) {
-        if (outcome === 'absent') return 'already-revoked';
-        throw new TaskboundError(`IAM kept refusing to delete user ${userName} (DeleteConflict)`);
-      }
-      await this.sleep(backoff);
-    }
+      if (outcome === 'absent' && (sawUser || !mayBeYoung)) return settled<RevokeOutcome>(sawUser ? 'revoked' : 'already-revoked');
+      return notYet(outcome);
+    }, { sleep: this.sleep });
+    if (torn.settled) return torn.value;
+    if (torn.last === 'absent') return 'already-revoked';
+    throw new TaskboundError(`IAM kept refusing to delete user ${userName} (DeleteConflict)`);
   }
 
   /**
@@ -182,18 +181,19 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
         { Key: 'taskbound:expires-at', Value: request.expiresAt.toISOString() },
       ],
     });
-    for (const backoff of [0, ...CONSISTENCY_BACKOFF_MS]) {
-      if (backoff > 0) await this.sleep(backoff);
+    const created = await retry(CONSISTENCY_RETRY, async () => {
       try {
         const { User: user } = await this.options.iam.send(command);
         if (!user?.Arn) throw new TaskboundError('IAM CreateUser answered without a user');
-        return user.Arn;
+        return settled(user.Arn);
       } catch (error) {
         if (!(error instanceof EntityAlreadyExistsException)) throw error;
         // Left by an earlier attempt whose outcome we never learnt: its key may be lost, so start clean.
         await this.teardown(userName);
+        return notYet(undefined);
       }
-    }
+    }, { sleep: this.sleep });
+    if (created.settled) return created.value;
     throw new TaskboundError(`user ${userName} kept existing after being torn down`);
   }
 
@@ -234,15 +234,17 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
 
   /** Retries a call on a user we just created while IAM may not show it yet. */
   private async whileInvisible<T>(call: () => Promise<T>): Promise<T> {
-    for (const backoff of CONSISTENCY_BACKOFF_MS) {
+    const answer = await retry(CONSISTENCY_RETRY, async (attempt) => {
       try {
-        return await call();
+        return settled(await call());
       } catch (error) {
-        if (!(error instanceof NoSuchEntityException)) throw error;
-        await this.sleep(backoff);
+        // The last try's error is the caller's.
+        if (!(error instanceof NoSuchEntityException) || attempt >= CONSISTENCY_RETRY.attempts) throw error;
+        return notYet(error);
       }
-    }
-    return call();
+    }, { sleep: this.sleep });
+    if (answer.settled) return answer.value;
+    throw answer.last;
   }
 
   /**

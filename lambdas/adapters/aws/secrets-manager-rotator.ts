@@ -11,6 +11,7 @@ import {
 import { TaskboundError } from '../../domain/errors';
 import type { SecretRotator } from '../../ports';
 import { realSleep } from '../sleep';
+import { notYet, retry, settled } from '../retry';
 
 const CURRENT = 'AWSCURRENT';
 /** How AWS words a RotateSecret refused because the previous rotation has not finished. */
@@ -19,7 +20,7 @@ const ROTATION_IN_PROGRESS = /previous rotation isn.t complete|rotation is alrea
 export interface RotationConfirmation {
   /** DescribeSecret checks at most this many times. */
   readonly attempts: number;
-  /** Wait before the second check; doubled before each later one, up to `maxDelayMs`. */
+  /** Ceiling of the wait before the second check (jittered); doubled before each later one, up to `maxDelayMs`. */
   readonly delayMs: number;
   readonly maxDelayMs: number;
 }
@@ -90,11 +91,11 @@ export class SecretsManagerRotator implements SecretRotator {
 
   private async confirmCurrent(secretArn: string, versionId: string): Promise<void> {
     const { attempts, delayMs, maxDelayMs } = this.confirmation;
-    for (let attempt = 0; attempt < attempts; attempt += 1) {
-      if (attempt > 0) await this.sleep(Math.min(delayMs * 2 ** (attempt - 1), maxDelayMs));
+    const confirmed = await retry({ attempts, baseDelayMs: delayMs, maxDelayMs }, async () => {
       const secret = await this.client.send(new DescribeSecretCommand({ SecretId: secretArn }));
-      if (secret.VersionIdsToStages?.[versionId]?.includes(CURRENT)) return;
-    }
+      return secret.VersionIdsToStages?.[versionId]?.includes(CURRENT) ? settled(true) : notYet(false);
+    }, { sleep: this.sleep });
+    if (confirmed.settled) return;
     throw new RotationUnconfirmedError(`rotation of ${secretArn} started (version ${versionId}) but that version was not ${CURRENT} after ${attempts} checks`);
   }
 }

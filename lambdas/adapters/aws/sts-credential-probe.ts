@@ -5,6 +5,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { CredentialMaterial, ProbeVerdict } from '../../ports';
 import { realSleep } from '../sleep';
+import { notYet, retry, settled } from '../retry';
 
 /** Error codes by which AWS says the credential itself is no good. */
 const REJECTION_CODES = new Set([
@@ -37,7 +38,7 @@ export interface StsCredentialProbeOptions {
 export interface ProbeSchedule {
   /** Probes at most this many times. */
   readonly attempts: number;
-  /** Wait before the second probe; doubled before each later one. */
+  /** Ceiling of the (jittered) wait before the second probe; doubled before each later one. */
   readonly delayMs: number;
 }
 
@@ -104,11 +105,10 @@ export class StsCredentialProbe {
    */
   async probeUntilRejected(material: CredentialMaterial, schedule: ProbeSchedule): Promise<ProbeVerdict> {
     if (!Number.isInteger(schedule.attempts) || schedule.attempts < 1) throw new RangeError('attempts must be a positive integer');
-    let verdict = await this.probe(material);
-    for (let attempt = 1; attempt < schedule.attempts && verdict.verdict !== 'rejected'; attempt += 1) {
-      await this.sleep(schedule.delayMs * 2 ** (attempt - 1));
-      verdict = await this.probe(material);
-    }
-    return verdict;
+    const answer = await retry({ attempts: schedule.attempts, baseDelayMs: schedule.delayMs }, async () => {
+      const verdict = await this.probe(material);
+      return verdict.verdict === 'rejected' ? settled(verdict) : notYet(verdict);
+    }, { sleep: this.sleep });
+    return answer.settled ? answer.value : answer.last;
   }
 }

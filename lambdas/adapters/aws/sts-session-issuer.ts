@@ -16,13 +16,14 @@ import {
 } from './revoked-sessions-policy';
 import { compileTaskPolicy } from './session-policy';
 import { realSleep } from '../sleep';
+import { notYet, retry, settled } from '../retry';
 
 /** STS's floor for AssumeRole `DurationSeconds`. */
 export const STS_MIN_SESSION_SECONDS = 900;
 /** IAM's limit on the aggregate size of a role's inline policies. */
 export const ROLE_INLINE_POLICY_MAX_CHARS = 10_240;
 
-const WRITE_ATTEMPTS = 5;
+const WRITE_RETRY = { attempts: 5, baseDelayMs: 150 };
 
 export interface StsSessionIssuerOptions {
   readonly sts: STSClient;
@@ -124,12 +125,12 @@ export class StsSessionIssuer implements CredentialIssuer {
     const roleName = this.roleNameOf(target.agentId);
     let sessions = await this.readRevoked(roleName);
     if (isRevoked(sessions, target.grantId)) return 'already-revoked';
-    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+    const written = await retry(WRITE_RETRY, async () => {
       await this.writeRevoked(roleName, withRevoked(withoutExpired(sessions, now), target.grantId, sessionEndsBy));
       sessions = await this.readRevoked(roleName);
-      if (isRevoked(sessions, target.grantId)) return 'revoked';
-      await this.sleep(50 * attempt + Math.floor(Math.random() * 100));
-    }
+      return isRevoked(sessions, target.grantId) ? settled('revoked' as const) : notYet(undefined);
+    }, { sleep: this.sleep });
+    if (written.settled) return written.value;
     throw new TaskboundError(`concurrent revocations on role ${roleName} kept overwriting the deny for ${target.grantId}`);
   }
 

@@ -1,7 +1,7 @@
 // Adapter (Slack): Block Kit's limits and the text helpers that keep every message inside
 // them. User text is escaped (no `<!channel>` or disguised links), scrubbed of anything that
 // looks like a secret, and cut on a character boundary, never inside an escape.
-import type { Block } from './notifier';
+import type { Block } from './slack-message';
 
 /** Slack's documented Block Kit limits that our messages can reach. */
 export const BLOCK_KIT_LIMITS = {

@@ -1,7 +1,8 @@
 // Adapter (Slack Web API, bot token): `chat.postMessage` to each routed channel, and
 // `chat.update` by channel and ts so an approval request shows its outcome in place.
 // The token travels only in the Authorization header and appears in no error.
-import type { DeliveryResult, MessageRef, Notifier, SlackMessage } from './notifier';
+import type { DeliveryResult, MessageRef } from '../../ports';
+import type { SlackMessage, SlackTransport } from './slack-message';
 import { postWithRetry, slackErrorCode, transport, type HttpTransport, type TransportOverrides, type Verdict } from './slack-http';
 
 export const SLACK_API = 'https://slack.com/api';
@@ -9,7 +10,7 @@ export const SLACK_API = 'https://slack.com/api';
 /** Web API errors worth another attempt: Slack's side, not ours. */
 const TRANSIENT_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
 
-export class BotNotifier implements Notifier {
+export class BotNotifier implements SlackTransport {
   private readonly http: HttpTransport;
   private readonly apiBase: string;
 

@@ -1,10 +1,11 @@
 // Adapter (console): the local engine's Slack when no SLACK_WEBHOOK_URL is set. Prints each
 // alert as readable text (header, facts, what to do next) instead of Block Kit JSON.
-import type { Block, DeliveryResult, MessageRef, Notifier, SlackMessage } from './notifier';
+import type { DeliveryResult, MessageRef } from '../../ports';
+import type { Block, SlackMessage, SlackTransport } from './slack-message';
 
 type Write = (line: string) => void;
 
-export class ConsoleNotifier implements Notifier {
+export class ConsoleNotifier implements SlackTransport {
   private posted = 0;
 
   constructor(private readonly write: Write = (line) => process.stdout.write(`${line}\n`)) {}

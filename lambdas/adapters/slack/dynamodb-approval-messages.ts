@@ -2,12 +2,12 @@
 // grant table (pk GRANT#<grantId>, sk SLACK#APPROVAL) so any Lambda can edit it later.
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GRANT_TABLE, grantKey } from '../aws/grant-table';
-import type { ApprovalMessageStore, ApprovalThread } from './notifier';
+import type { ApprovalMessages, ApprovalThread } from '../../ports';
 
 /** Long after any approval window: the item only serves to edit the message. */
 const KEEP_SECONDS = 7 * 24 * 3600;
 
-export class DynamoDbApprovalMessages implements ApprovalMessageStore {
+export class DynamoDbApprovalMessages implements ApprovalMessages {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,

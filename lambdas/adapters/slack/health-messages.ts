@@ -1,35 +1,10 @@
 // Adapter (Slack): the engine's own health, in Slack. A CloudWatch alarm (dead letters, failed
 // revocations, sweep errors, credentials still valid) as SNS delivers it → a message people act
 // on; and the periodic digest: routine events summarised instead of posted one by one.
-import { z } from 'zod';
+import type { EngineAlarm } from '../../domain/engine-alarm';
 import type { GovernanceReport, Stats } from '../../domain/report';
 import { code, context, fields, header, mrkdwnText, section } from './block-kit';
-import type { SlackMessage } from './notifier';
-
-/** The JSON CloudWatch publishes to an SNS topic when an alarm changes state. Unknown keys are kept out. */
-const cloudWatchAlarmSchema = z.object({
-  AlarmName: z.string().min(1).max(255),
-  AlarmDescription: z.string().max(1024).nullish(),
-  NewStateValue: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
-  OldStateValue: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']).optional(),
-  NewStateReason: z.string().max(2048),
-  StateChangeTime: z.string().max(64),
-  Region: z.string().max(64).optional(),
-  AWSAccountId: z.string().max(16).optional(),
-});
-export type CloudWatchAlarm = z.infer<typeof cloudWatchAlarmSchema>;
-
-/** Parses an SNS message body as a CloudWatch alarm; anything else is a value, not a throw. */
-export function parseAlarm(message: string): { readonly ok: true; readonly alarm: CloudWatchAlarm } | { readonly ok: false; readonly reason: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(message);
-  } catch {
-    return { ok: false, reason: 'the SNS message is not JSON' };
-  }
-  const parsed = cloudWatchAlarmSchema.safeParse(value);
-  return parsed.success ? { ok: true, alarm: parsed.data } : { ok: false, reason: `not a CloudWatch alarm: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
-}
+import type { SlackMessage } from './slack-message';
 
 /** What the operator should do first, by what the alarm watches (names come from lib/constructs/observability.ts). */
 function nextStep(alarmName: string): string {
@@ -42,7 +17,7 @@ function nextStep(alarmName: string): string {
 }
 
 /** The Slack message for an alarm's change of state; an alarm back to OK says so briefly. */
-export function alarmMessage(alarm: CloudWatchAlarm): SlackMessage {
+export function alarmMessage(alarm: EngineAlarm): SlackMessage {
   const firing = alarm.NewStateValue === 'ALARM';
   const title = `${firing ? '🚨 Alarm' : alarm.NewStateValue === 'OK' ? '✅ Resolved' : '❔ No data'}: ${alarm.AlarmName}`;
   const what = alarm.AlarmDescription ? mrkdwnText(alarm.AlarmDescription, 1000) : 'Taskbound engine alarm';

@@ -3,10 +3,11 @@
 // when, and what to do next. Every piece of text goes through block-kit.ts, so it fits.
 import type { RevocationTrigger } from '../../domain/grant';
 import { GRANT_ID_PATTERN } from '../../domain/ids';
-import type { AgentSuspendedDetail, AlertEvent, GrantAlertDetail } from './alert-event';
-import { severityOf, type Severity } from './alert-routing';
+import type { AgentSuspendedDetail, AlertEvent, GrantAlertDetail } from '../../domain/alert-event';
+import { severityOf, type Severity } from '../../domain/alert-routing';
+import type { ApprovalProgress } from '../../ports';
 import { BLOCK_KIT_LIMITS as L, code, context, cutBuilt, divider, fields, header, mrkdwnText, plainText, section } from './block-kit';
-import type { Block, SlackMessage } from './notifier';
+import type { Block, SlackMessage } from './slack-message';
 
 /** `action_id`s of the approval buttons; the interaction endpoint maps them back. */
 export const APPROVE_ACTION = 'taskbound.approve';
@@ -99,11 +100,6 @@ function suspendedMessage(d: AgentSuspendedDetail): SlackMessage {
 }
 
 /** Where an approval stands, for the request's updated form. */
-export type ApprovalProgress =
-  | { readonly kind: 'waiting'; readonly approvedBy: readonly string[] }
-  | { readonly kind: 'issued'; readonly approvedBy: readonly string[]; readonly expiresAt?: string }
-  | { readonly kind: 'denied'; readonly reason: string };
-
 /** The approval request, with Approve and Deny buttons while a decision is still possible. */
 export function approvalRequestMessage(d: GrantAlertDetail, progress: ApprovalProgress = { kind: 'waiting', approvedBy: [] }): SlackMessage {
   const required = d.requiredApprovals ?? 1;

@@ -3,10 +3,10 @@
 // approver map are plain JSON in the environment. No error message ever quotes a value.
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { routingConfigSchema, DEFAULT_ROUTING, type RoutingConfig } from './alert-routing';
+import { routingConfigSchema, DEFAULT_ROUTING, type RoutingConfig } from '../../domain/alert-routing';
 import { BotNotifier } from './bot-notifier';
 import { ConsoleNotifier } from './console-notifier';
-import type { Notifier } from './notifier';
+import type { SlackTransport } from './slack-message';
 import type { TransportOverrides } from './slack-http';
 import { WebhookNotifier } from './webhook-notifier';
 
@@ -82,14 +82,14 @@ export function parseJson<S extends z.ZodType>(name: string, text: string, schem
 }
 
 /** The notifier the secret asks for. The bot posts to channels, so routing must name one. */
-export function notifierFor(secret: SlackSecret, routing: RoutingConfig, http: TransportOverrides & { apiBase?: string } = {}): Notifier {
+export function notifierFor(secret: SlackSecret, routing: RoutingConfig, http: TransportOverrides & { apiBase?: string } = {}): SlackTransport {
   if (secret.webhookUrl) return new WebhookNotifier(secret.webhookUrl, http);
   if (!routing.defaultChannel) throw new SlackConfigError('SLACK_ROUTING.defaultChannel is required with a bot token');
   return new BotNotifier(secret.botToken ?? '', http);
 }
 
 /** The local engine's notifier: SLACK_WEBHOOK_URL when set, otherwise readable console output. */
-export function localNotifier(env: Readonly<Record<string, string | undefined>>, write?: (line: string) => void): Notifier {
+export function localNotifier(env: Readonly<Record<string, string | undefined>>, write?: (line: string) => void): SlackTransport {
   const url = env.SLACK_WEBHOOK_URL;
   if (!url) return new ConsoleNotifier(write);
   if (!webhookUrl.safeParse(url).success) throw new SlackConfigError('SLACK_WEBHOOK_URL must be an https URL (http only on loopback)');

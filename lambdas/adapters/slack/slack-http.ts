@@ -2,6 +2,7 @@
 // Retry-After) and server errors are retried with backoff; what still fails is returned,
 // described without the URL or token, which are secrets.
 import { realSleep, type Sleep } from '../sleep';
+import { notYet, retry, settled } from '../retry';
 
 /** The fetch this adapter needs; tests and the local engine may pass their own. */
 export type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<Response>;
@@ -25,7 +26,6 @@ export interface HttpTransport {
   readonly retry: RetryOptions;
 }
 
-export { realSleep } from '../sleep';
 
 /** What a caller may override: tests pass a recording sleep and fewer attempts. */
 export interface TransportOverrides {
@@ -54,20 +54,16 @@ export interface SlackRequest {
 
 export async function postWithRetry(http: HttpTransport, request: SlackRequest, judge: (status: number, body: string) => Verdict): Promise<PostOutcome> {
   const { maxAttempts, baseDelayMs, maxDelayMs, maxRetryAfterMs } = http.retry;
-  let lastReason = 'not attempted';
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+  const posted = await retry({ attempts: maxAttempts, baseDelayMs, maxDelayMs }, async (attempt) => {
     const answer = await attemptOnce(http, request, judge);
-    if (answer.kind === 'done') return { ok: true, body: answer.body, attempts: attempt };
-    lastReason = answer.reason;
-    if (answer.kind === 'fail') return { ok: false, error: answer.reason, attempts: attempt };
-    if (attempt === maxAttempts) break;
-    const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    if (answer.retryAfterMs !== undefined && answer.retryAfterMs > maxRetryAfterMs) {
-      return { ok: false, error: `${answer.reason}; Slack asked to wait ${answer.retryAfterMs / 1000} s, longer than this attempt may`, attempts: attempt };
+    if (answer.kind === 'done') return settled<PostOutcome>({ ok: true, body: answer.body, attempts: attempt });
+    if (answer.kind === 'fail') return settled<PostOutcome>({ ok: false, error: answer.reason, attempts: attempt });
+    if (attempt < maxAttempts && answer.retryAfterMs !== undefined && answer.retryAfterMs > maxRetryAfterMs) {
+      return settled<PostOutcome>({ ok: false, error: `${answer.reason}; Slack asked to wait ${answer.retryAfterMs / 1000} s, longer than this attempt may`, attempts: attempt });
     }
-    await http.sleep(answer.retryAfterMs ?? backoff);
-  }
-  return { ok: false, error: `${lastReason} (gave up after ${maxAttempts} attempts)`, attempts: maxAttempts };
+    return notYet(answer.reason, answer.retryAfterMs);
+  }, { sleep: http.sleep });
+  return posted.settled ? posted.value : { ok: false, error: `${posted.last} (gave up after ${maxAttempts} attempts)`, attempts: maxAttempts };
 }
 
 type Attempt =

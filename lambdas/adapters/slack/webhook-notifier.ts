@@ -1,10 +1,11 @@
 // Adapter (Slack incoming webhook): the simplest delivery. One URL, one channel (chosen when
 // the webhook was created), no edits. The URL is a secret: it appears in no error.
-import type { DeliveryResult, Notifier, SlackMessage } from './notifier';
+import type { DeliveryResult } from '../../ports';
+import type { SlackMessage, SlackTransport } from './slack-message';
 import { postWithRetry, transport, type HttpTransport, type TransportOverrides, type Verdict } from './slack-http';
 
 /** Posts alerts to an incoming webhook; routing channels are ignored (the webhook owns one). */
-export class WebhookNotifier implements Notifier {
+export class WebhookNotifier implements SlackTransport {
   private readonly http: HttpTransport;
 
   constructor(

@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routingConfigSchema } from '../../../lambdas/adapters/slack/alert-routing';
-import { inMemoryApprovalMessages } from '../../../lambdas/adapters/slack/notifier';
+import { routingConfigSchema } from '../../../lambdas/domain/alert-routing';
+import { inMemoryApprovalMessages } from '../../../lambdas/adapters/slack/in-memory-approval-messages';
+import { SlackNotifier } from '../../../lambdas/adapters/slack/slack-notifier';
 import { WebhookNotifier } from '../../../lambdas/adapters/slack/webhook-notifier';
 import { AlertNotDeliveredError, makeAlertsHandler } from '../../../lambdas/handlers/alerts';
 import { recordingSleep, startFakeSlack, type FakeSlack } from '../adapters/slack/fake-slack';
@@ -28,7 +29,7 @@ describe('alerts handler', () => {
   afterAll(() => slack.close());
 
   const handler = () =>
-    makeAlertsHandler(async () => ({ notifier: new WebhookNotifier(`${slack.url}/hook`, { sleep: recordingSleep().sleep, retry: { maxAttempts: 2 } }), routing: routingConfigSchema.parse({}), approvals: inMemoryApprovalMessages() }));
+    makeAlertsHandler(async () => ({ notifier: new SlackNotifier(new WebhookNotifier(`${slack.url}/hook`, { sleep: recordingSleep().sleep, retry: { maxAttempts: 2 } })), routing: routingConfigSchema.parse({}), approvals: inMemoryApprovalMessages() }));
 
   it('posts an alert for an engine event, dropping fields it does not know', async () => {
     const result = await handler()(envelope('Grant Revoked', revoked), context);

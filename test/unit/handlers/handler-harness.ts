@@ -3,9 +3,13 @@ import type { EngineDeps } from '../../../lambdas/use-cases/engine-deps';
 import { buildLocalHandlers, type LocalHandler } from '../../../lambdas/local/local-handlers';
 import { localLambdaContext } from '../../../lambdas/local/lambda-context';
 import type { HandlerName } from '../../../lambdas/routes';
+import { DEFAULT_ROUTING } from '../../../lambdas/domain/alert-routing';
+import { ConsoleNotifier } from '../../../lambdas/adapters/slack/console-notifier';
+import { inMemoryApprovalMessages } from '../../../lambdas/adapters/slack/in-memory-approval-messages';
+import { SlackNotifier } from '../../../lambdas/adapters/slack/slack-notifier';
 
 export function handlersOver(deps: EngineDeps, print: (line: string) => void = () => undefined) {
-  return buildLocalHandlers(deps, { print });
+  return buildLocalHandlers(deps, { notifier: new SlackNotifier(new ConsoleNotifier(print)), routing: DEFAULT_ROUTING, approvals: inMemoryApprovalMessages() });
 }
 
 export function invoke(handlers: Readonly<Record<HandlerName, LocalHandler>>, name: HandlerName, event: unknown) {

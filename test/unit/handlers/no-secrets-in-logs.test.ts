@@ -7,7 +7,7 @@ vi.hoisted(() => {
 
 import { fakeEngine, taskStarted } from '../../helpers/fake-engine';
 import { envelope, handlersOver, invoke } from './handler-harness';
-import { engineLogger } from '../../../lambdas/handlers/logger';
+import { engineLogger } from '../../../lambdas/composition/logger';
 
 describe('logs and alerts never carry secret material', () => {
   const written: string[] = [];

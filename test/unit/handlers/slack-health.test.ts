@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routingConfigSchema } from '../../../lambdas/adapters/slack/alert-routing';
-import { inMemoryApprovalMessages } from '../../../lambdas/adapters/slack/notifier';
+import { routingConfigSchema } from '../../../lambdas/domain/alert-routing';
+import { SlackNotifier } from '../../../lambdas/adapters/slack/slack-notifier';
 import { WebhookNotifier } from '../../../lambdas/adapters/slack/webhook-notifier';
 import { makeAlarmToSlackHandler } from '../../../lambdas/handlers/alarm-to-slack';
 import { AlertNotDeliveredError } from '../../../lambdas/handlers/alerts';
@@ -58,10 +58,9 @@ describe('Slack health: alarms and the digest', () => {
   });
   afterAll(() => slack.close());
 
-  const alertDeps = (path = '/hook') => ({
-    notifier: new WebhookNotifier(`${slack.url}${path}`, { sleep: recordingSleep().sleep, retry: { maxAttempts: 2 } }),
+  const alertDeps = () => ({
+    notifier: new SlackNotifier(new WebhookNotifier(`${slack.url}/hook`, { sleep: recordingSleep().sleep, retry: { maxAttempts: 2 } })),
     routing: routingConfigSchema.parse({}),
-    approvals: inMemoryApprovalMessages(),
   });
 
   it('posts a CloudWatch alarm on dead letters with what to do next', async () => {
@@ -97,9 +96,9 @@ describe('Slack health: alarms and the digest', () => {
       revokedGrant(activeGrant('release-bot', 't-1', '2026-11-28T09:00:00.000Z'), { noticeAt: '2026-11-28T09:10:00.000Z', revokedAfterMs: 100, verifiedAfterMs: 200 }),
       revokedGrant(activeGrant('release-bot', 't-2', '2026-11-28T10:00:00.000Z'), { noticeAt: '2026-11-28T10:10:00.000Z', revokedAfterMs: 100 }),
     );
-    const deps = { store, clock: new FakeClock(new Date('2026-11-28T12:00:00.000Z')), alerts: alertDeps() };
+    const deps = { ...alertDeps(), store, clock: new FakeClock(new Date('2026-11-28T12:00:00.000Z')), hours: 24 };
 
-    const result = await makeDigestHandler(async () => deps, 24)({}, context);
+    const result = await makeDigestHandler(async () => deps)({}, context);
 
     expect(result).toEqual({ posted: true, grants: 2 });
     const body = slack.posts.at(-1)?.body ?? '';

@@ -1,6 +1,6 @@
 // Test helper: checks a message against Block Kit's documented limits.
 import { BLOCK_KIT_LIMITS as L } from '../../../../lambdas/adapters/slack/block-kit';
-import type { SlackMessage } from '../../../../lambdas/adapters/slack/notifier';
+import type { SlackMessage } from '../../../../lambdas/adapters/slack/slack-message';
 
 type Any = Record<string, any>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routingConfigSchema } from '../../../../lambdas/adapters/slack/alert-routing';
+import { routingConfigSchema } from '../../../../lambdas/domain/alert-routing';
 import { BotNotifier } from '../../../../lambdas/adapters/slack/bot-notifier';
 import { ConsoleNotifier } from '../../../../lambdas/adapters/slack/console-notifier';
 import { loadSlackSettings, localNotifier, notifierFor, parseSlackSecret, SlackConfigError } from '../../../../lambdas/adapters/slack/slack-config';

@@ -1,0 +1,192 @@
+// Composition (AWS): the composition root for every Lambda function: the engine's, the alerts' and
+// Slack's interactions. Each part's configuration is read and validated whole on the first
+// invocation (fail fast, naming the variable; no silent defaults), and its adapters are built
+// once per container. The policy text is bundled at build time (esbuild `define`).
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { policyFromDocument, type Policy } from '../domain/policy';
+import type { EngineDeps } from '../use-cases/engine-deps';
+import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
+import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
+import { StsSessionIssuer } from '../adapters/aws/sts-session-issuer';
+import { IamAccessKeyIssuer } from '../adapters/aws/iam-access-key-issuer';
+import { StsCredentialProbe } from '../adapters/aws/sts-credential-probe';
+import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
+import { SecretsManagerRotator } from '../adapters/aws/secrets-manager-rotator';
+import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
+import { EventBridgeSchedulerExpiry } from '../adapters/aws/scheduler-expiry';
+import { TtlMarkerExpiry } from '../adapters/aws/ttl-marker-expiry';
+import { CompositeExpiry } from '../adapters/aws/composite-expiry';
+import { systemClock } from '../adapters/system-clock';
+import { DynamoDbApprovalMessages } from '../adapters/slack/dynamodb-approval-messages';
+import { eventBridgeDecisionPublisher } from '../adapters/slack/eventbridge-decision-publisher';
+import type { SlackInteractionConfig, SlackInteractionDeps } from '../adapters/slack/handle-interaction';
+import { inMemoryReplayStore, type ReplayStore } from '../adapters/slack/signature';
+import { cachedSlackSecret, loadSlackSettings, notifierFor, SlackConfigError, type SlackSettings } from '../adapters/slack/slack-config';
+import { SlackNotifier } from '../adapters/slack/slack-notifier';
+import type { AlertDeps } from '../use-cases/send-alert';
+import type { DigestDeps } from '../use-cases/build-digest';
+import type { HealthDeps } from '../use-cases/post-health';
+import { engineLogger } from './logger';
+
+const environmentSchema = z.object({
+  AWS_REGION: z.string().min(1),
+  TABLE_NAME: z.string().min(3),
+  EVENT_BUS_NAME: z.string().min(1),
+  ACCOUNT_ID: z.string().regex(/^\d{12}$/),
+  AGENT_ROLE_PREFIX: z.string().min(1).default('taskbound-agent-'),
+  AGENT_ROLE_MAX_SESSION_SECONDS: z.coerce.number().int().min(900).max(43_200).default(3600),
+  PERMISSIONS_BOUNDARY_ARN: z.string().startsWith('arn:'),
+  DELIVERY_KMS_KEY_ARN: z.string().startsWith('arn:').optional(),
+  ENGINE_ROLE_ARN_PATTERN: z.string().startsWith('arn:'),
+  SCHEDULER_GROUP: z.string().min(1),
+  SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
+  EXPIRE_FUNCTION_ARN: z.string().startsWith('arn:'),
+  SCHEDULER_DLQ_ARN: z.string().startsWith('arn:'),
+});
+
+/** What the alerts function needs beyond the Slack settings: the grant table keeps approval threads. */
+const alertsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3) });
+
+/** The digest reads the grant table and posts as the alerts do; DIGEST_HOURS is set by the stack. */
+const digestEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), DIGEST_HOURS: z.coerce.number().int().min(1).max(168) });
+
+/** What the interaction endpoint needs beyond the Slack settings: the bus its decisions go to. */
+const interactionsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), EVENT_BUS_NAME: z.string().min(1) });
+
+/** Validates the whole of one function's configuration, naming every variable that is wrong. */
+function configuration<S extends z.ZodType>(schema: S): z.infer<S> {
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    throw new Error(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** The policy document, substituted at bundle time (lib/bundling.ts), validated again here. */
+function bundledPolicy(): Policy {
+  const compiled = process.env.TASKBOUND_POLICY;
+  if (!compiled) throw new Error('the policy was not bundled: build with lib/bundling.ts');
+  const { file, policyVersion, document } = JSON.parse(compiled) as { file: string; policyVersion: string; document: unknown };
+  return policyFromDocument(document, file, policyVersion);
+}
+
+function buildEngine(): EngineDeps {
+  const env = configuration(environmentSchema);
+  const region = env.AWS_REGION;
+  const clock = systemClock;
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } });
+  const iam = createIamClient({ region });
+  const probe = new StsCredentialProbe({ region });
+  const secrets = new SecretsManagerClient({ region });
+  return {
+    policy: bundledPolicy(),
+    clock,
+    logger: engineLogger,
+    store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
+    issuers: {
+      'aws-sts-session': new StsSessionIssuer({
+        sts: createStsClient({ region }),
+        iam,
+        clock,
+        accountId: env.ACCOUNT_ID,
+        rolePrefix: env.AGENT_ROLE_PREFIX,
+        roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
+      }),
+      'aws-iam-access-key': new IamAccessKeyIssuer({ iam, clock, permissionsBoundaryArn: env.PERMISSIONS_BOUNDARY_ARN, probe }),
+    },
+    vault: new SecretsManagerDeliveryVault(secrets, {
+      enginePrincipalArns: [env.ENGINE_ROLE_ARN_PATTERN],
+      ...(env.DELIVERY_KMS_KEY_ARN ? { kmsKeyArn: env.DELIVERY_KMS_KEY_ARN } : {}),
+    }),
+    rotator: new SecretsManagerRotator(secrets),
+    events: new EventBridgePublisher(new EventBridgeClient({ region }), { eventBusName: env.EVENT_BUS_NAME }),
+    expiry: new CompositeExpiry({
+      schedule: new EventBridgeSchedulerExpiry(new SchedulerClient({ region }), {
+        groupName: env.SCHEDULER_GROUP,
+        expireFunctionArn: env.EXPIRE_FUNCTION_ARN,
+        schedulerRoleArn: env.SCHEDULER_ROLE_ARN,
+        deadLetterQueueArn: env.SCHEDULER_DLQ_ARN,
+        clock,
+      }),
+      ttlMarker: new TtlMarkerExpiry(documents, { tableName: env.TABLE_NAME }),
+    }),
+  };
+}
+
+let engine: EngineDeps | undefined;
+
+/** Built on first use, so importing a handler (tests, the local engine) has no side effect. */
+export async function awsEngine(): Promise<EngineDeps> {
+  engine ??= buildEngine();
+  return engine;
+}
+
+/** What the interaction endpoint needs beyond the use case: the secret and replay memory. */
+export interface SlackInteractionsDeps extends SlackInteractionDeps {
+  readonly config: SlackInteractionConfig;
+  readonly signingSecret: () => Promise<string>;
+  readonly replay: ReplayStore;
+}
+
+/** SLACK_SECRET_ARN, SLACK_ROUTING and TABLE_NAME; the Slack secret is read on first use and cached. */
+function buildAlerts(): () => Promise<AlertDeps> {
+  const env = configuration(alertsEnvironmentSchema);
+  const settings: SlackSettings = loadSlackSettings(process.env);
+  const secret = cachedSlackSecret(new SecretsManagerClient({ region: env.AWS_REGION }), settings.secretArn);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION }));
+  const approvals = new DynamoDbApprovalMessages(documents, env.TABLE_NAME);
+  let deps: AlertDeps | undefined;
+  return async () => (deps ??= { notifier: new SlackNotifier(notifierFor(await secret(), settings.routing)), routing: settings.routing, approvals });
+}
+
+/** SLACK_SECRET_ARN, SLACK_APPROVERS, SLACK_TEAM_ID and EVENT_BUS_NAME. */
+function buildSlackInteractions(): SlackInteractionsDeps {
+  const env = configuration(interactionsEnvironmentSchema);
+  const settings = loadSlackSettings(process.env);
+  const secret = cachedSlackSecret(new SecretsManagerClient({ region: env.AWS_REGION }), settings.secretArn);
+  return {
+    config: settings,
+    signingSecret: async () => {
+      const { signingSecret } = await secret();
+      if (!signingSecret) throw new SlackConfigError('the Slack secret has no signingSecret: approvals need the app’s signing secret');
+      return signingSecret;
+    },
+    replay: inMemoryReplayStore(),
+    publish: eventBridgeDecisionPublisher(new EventBridgeClient({ region: env.AWS_REGION }), env.EVENT_BUS_NAME),
+    clock: systemClock,
+  };
+}
+
+let alerts: (() => Promise<AlertDeps>) | undefined;
+
+/** The alerts function's dependencies, built (and its configuration validated) on first use. */
+export async function awsAlerts(): Promise<AlertDeps> {
+  alerts ??= buildAlerts();
+  return alerts();
+}
+
+let digest: Promise<HealthDeps & DigestDeps & { readonly hours: number }> | undefined;
+
+/** The digest function's dependencies: the alerts' notifier and routing, the grant table, the period. */
+export async function awsDigest(): Promise<HealthDeps & DigestDeps & { readonly hours: number }> {
+  digest ??= (async () => {
+    const env = configuration(digestEnvironmentSchema);
+    const { notifier, routing } = await awsAlerts();
+    const store = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION })), tableName: env.TABLE_NAME });
+    return { notifier, routing, store, clock: systemClock, hours: env.DIGEST_HOURS };
+  })();
+  return digest;
+}
+
+let interactions: SlackInteractionsDeps | undefined;
+
+/** The Slack interaction endpoint's dependencies, built (and its configuration validated) on first use. */
+export function awsSlackInteractions(): SlackInteractionsDeps {
+  interactions ??= buildSlackInteractions();
+  return interactions;
+}

@@ -1,0 +1,84 @@
+// Composition: the one shape every EventBridge-triggered handler shares. Parse the envelope and
+// detail with zod (Powertools Parser), reject what fails with a recorded reason, run the
+// use case, log the outcome. Secrets never reach a log line: only ids and outcomes are logged.
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import type { z } from 'zod';
+import type { Context } from 'aws-lambda';
+import type { EngineDeps } from '../use-cases/engine-deps';
+import { rejectEvent, type RawEvent } from '../use-cases/reject-event';
+import { handlerChain } from './handler-chain';
+import { logger } from './logger';
+import { recordRevocationLatency } from './metrics';
+import type { Grant } from '../domain/grant';
+
+export type DepsProvider = () => Promise<EngineDeps>;
+
+export interface EventEnvelope<T> {
+  readonly id: string;
+  readonly source: string;
+  readonly 'detail-type': string;
+  readonly time: Date;
+  readonly detail: T;
+}
+
+export interface Outcome {
+  readonly outcome: string;
+  readonly grant?: Grant | undefined;
+  readonly reason?: string;
+}
+
+/** What a handler returns: identifiers and outcome only (the grant itself stays inside). */
+export interface HandlerResult {
+  readonly outcome: string;
+  readonly grant?: { readonly grantId: string; readonly state: string };
+  readonly reason?: string;
+}
+
+type Issue = { readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> };
+
+/** Readable reasons from schema issues: paths and messages only, never the offending values. */
+export function describeIssues(error: unknown): string {
+  // Powertools Parser puts the Standard Schema issues in the ParseError's cause.
+  const cause = (error as { cause?: unknown })?.cause ?? error;
+  const issues = (Array.isArray(cause) ? cause : (cause as { issues?: unknown })?.issues) as Issue[] | undefined;
+  if (!issues?.length) return 'malformed event';
+  return issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = (issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part)).join('.');
+      return `${path || '(event)'}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+export function eventHandler<S extends z.ZodType>(
+  name: string,
+  detailSchema: S,
+  getDeps: DepsProvider,
+  run: (deps: EngineDeps, event: EventEnvelope<z.infer<S>>) => Promise<Outcome>,
+) {
+  const schema = EventBridgeSchema.extend({ detail: detailSchema });
+  return handlerChain()
+    .use(parser({ schema, safeParse: true }))
+    .handler(async (parsed: { success: boolean; data?: unknown; error?: unknown; originalEvent?: unknown }, _context: Context): Promise<HandlerResult> => {
+      const deps = await getDeps();
+      if (!parsed.success) {
+        const reason = describeIssues(parsed.error);
+        logger.warn('event rejected', { handler: name, reason });
+        return rejectEvent(deps, (parsed.originalEvent ?? {}) as RawEvent, reason);
+      }
+      const event = parsed.data as EventEnvelope<z.infer<S>>;
+      const result = await run(deps, event);
+      recordRevocationLatency(result.grant);
+      logger.info('event handled', {
+        handler: name,
+        eventId: event.id,
+        detailType: event['detail-type'],
+        outcome: result.outcome,
+        ...(result.grant ? { grantId: result.grant.grantId, state: result.grant.state } : {}),
+        ...(result.reason ? { reason: result.reason } : {}),
+      });
+      return { outcome: result.outcome, ...(result.grant ? { grant: { grantId: result.grant.grantId, state: result.grant.state } } : {}), ...(result.reason ? { reason: result.reason } : {}) };
+    });
+}

@@ -1,0 +1,125 @@
+// Test contract: what every GrantStore must do, whatever keeps the grants. One suite, run
+// against each store (grant-store.test.ts), so the fakes the use-case tests stand on cannot
+// drift from the DynamoDB adapter. Expected values are written out, not computed by the code.
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { GrantStore } from '../../lambdas/ports';
+import { activeGrant, advance, deniedGrant, requestedGrant, verifiedGrant } from '../helpers/grants';
+
+/** Registers the contract's tests; `makeStore` gives each test an empty store. */
+export function grantStoreContract(name: string, makeStore: () => Promise<GrantStore>): void {
+  describe(`${name} keeps the GrantStore contract`, () => {
+    let store: GrantStore;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    it('knows nothing of a grant never created', async () => {
+      expect(await store.get('g-aaaaaaaaaaaaaaaaaaaaaaaaaa')).toBeUndefined();
+    });
+
+    it('creates a grant once; a second create returns the first and changes nothing', async () => {
+      const grant = requestedGrant({ taskId: 'contract-create' });
+      expect(await store.create(grant)).toEqual({ created: true, grant });
+      expect(await store.create({ ...grant, purpose: 'something else' })).toEqual({ created: false, existing: grant });
+      expect((await store.get(grant.grantId))?.purpose).toBe('Dependency updates');
+    });
+
+    it('updates only from the stored version, and hands back the current grant on a lost race', async () => {
+      const requested = requestedGrant({ taskId: 'contract-race' });
+      await store.create(requested);
+      const issuing = advance(requested, 'issuing');
+      const denied = advance(requested, 'denied');
+      expect(await store.update(requested, issuing)).toEqual({ ok: true, grant: issuing });
+      expect(await store.update(requested, denied)).toEqual({ ok: false, current: issuing });
+      expect((await store.get(requested.grantId))?.state).toBe('issuing');
+      expect((await store.get(requested.grantId))?.version).toBe(2);
+    });
+
+    it('refuses an update of a grant that was never created', async () => {
+      const grant = requestedGrant({ taskId: 'contract-ghost' });
+      const outcome = await store.update(grant, advance(grant, 'issuing'));
+      expect(outcome.ok).toBe(false);
+      expect(await store.get(grant.grantId)).toBeUndefined();
+    });
+
+    it('finds an active grant due once its credential expires, not before, and never a settled one', async () => {
+      // Issued at 12:00 for 900 s: due at 12:15.
+      const active = activeGrant({ taskId: 'contract-due', at: '2026-11-28T12:00:00.000Z', ttlSeconds: 900 });
+      await store.create(active);
+      await store.create(verifiedGrant({ taskId: 'contract-settled', at: '2026-11-28T11:00:00.000Z' }));
+      expect((await store.dueGrants(new Date('2026-11-28T12:14:59.999Z'))).grants).toEqual([]);
+      const due = await store.dueGrants(new Date('2026-11-28T12:15:00.000Z'));
+      expect(due.grants.map((grant) => grant.taskId)).toEqual(['contract-due']);
+    });
+
+    it('lists grants newest first, by state, since a time, and up to a limit', async () => {
+      await store.create(requestedGrant({ taskId: 'contract-old', at: '2026-11-28T09:00:00.000Z' }));
+      await store.create(deniedGrant({ taskId: 'contract-denied', at: '2026-11-28T10:00:00.000Z' }));
+      await store.create(requestedGrant({ taskId: 'contract-new', at: '2026-11-28T11:00:00.000Z' }));
+      expect((await store.listGrants()).map((grant) => grant.taskId)).toEqual(['contract-new', 'contract-denied', 'contract-old']);
+      expect((await store.listGrants({ state: 'denied' })).map((grant) => grant.taskId)).toEqual(['contract-denied']);
+      expect((await store.listGrants({ since: new Date('2026-11-28T09:30:00.000Z') })).map((grant) => grant.taskId)).toEqual([
+        'contract-new',
+        'contract-denied',
+      ]);
+      expect((await store.listGrants({ limit: 1 })).map((grant) => grant.taskId)).toEqual(['contract-new']);
+    });
+
+    it("lists an agent's grants newest first, and counts only those that may hold a credential", async () => {
+      await store.create(activeGrant({ agentId: 'deploy-bot', taskId: 'contract-live', at: '2026-11-28T10:00:00.000Z' }));
+      await store.create(verifiedGrant({ agentId: 'deploy-bot', taskId: 'contract-dead', at: '2026-11-28T11:00:00.000Z' }));
+      await store.create(activeGrant({ agentId: 'release-bot', taskId: 'contract-other' }));
+      expect((await store.grantsOfAgent('deploy-bot')).map((grant) => grant.taskId)).toEqual(['contract-dead', 'contract-live']);
+      expect((await store.grantsOfAgent('deploy-bot', { liveOnly: true })).map((grant) => grant.taskId)).toEqual(['contract-live']);
+      expect(await store.countLiveGrants('deploy-bot')).toBe(1);
+      expect(await store.countLiveGrants('nobody-bot')).toBe(0);
+    });
+
+    it('finds a grant by the access key id it issued', async () => {
+      await store.create(activeGrant({ taskId: 'contract-key', accessKeyId: 'ASIACONTRACT00000001' }));
+      expect((await store.findByCredentialId('ASIACONTRACT00000001'))?.taskId).toBe('contract-key');
+      expect(await store.findByCredentialId('ASIACONTRACT00000002')).toBeUndefined();
+    });
+
+    it('remembers a suspension; an agent never seen is not suspended', async () => {
+      expect(await store.getAgent('deploy-bot')).toEqual({ agentId: 'deploy-bot', suspended: false });
+      const suspended = {
+        agentId: 'deploy-bot',
+        suspended: true,
+        by: 'secops@example.com',
+        reason: 'odd calls',
+        at: '2026-11-28T12:00:00.000Z',
+      };
+      await store.putAgent(suspended);
+      expect(await store.getAgent('deploy-bot')).toEqual(suspended);
+      await store.putAgent({
+        agentId: 'deploy-bot',
+        suspended: false,
+        by: 'secops@example.com',
+        reason: 'fixed',
+        at: '2026-11-28T13:00:00.000Z',
+      });
+      expect((await store.getAgent('deploy-bot')).suspended).toBe(false);
+    });
+
+    it('hands out copies: changing a grant it returned does not change what it keeps', async () => {
+      const grant = requestedGrant({ taskId: 'contract-copy' });
+      await store.create(grant);
+      const read = await store.get(grant.grantId);
+      (read!.scopes as string[]).push('everything');
+      expect((await store.get(grant.grantId))?.scopes).toEqual(['repo-read']);
+    });
+
+    it('records a refused event without failing', async () => {
+      await expect(
+        store.recordRejectedEvent({
+          at: '2026-11-28T12:00:00.000Z',
+          detailType: 'Task Started',
+          source: 'test',
+          reason: 'agentId: required',
+          excerpt: '{}',
+        }),
+      ).resolves.toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,373 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { ConditionalCheckFailedException, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import dynalite from 'dynalite';
+import fc from 'fast-check';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbGrantStore } from '../../../../lambdas/adapters/aws/dynamodb-grant-store';
+import { DUE_INDEX, DUE_SHARDS, grantKey } from '../../../../lambdas/adapters/aws/grant-table';
+import { ensureGrantTable } from '../../../../lambdas/adapters/aws/grant-table-definition';
+import { verifyChain } from '../../../../lambdas/domain/audit';
+import { dueAtOf } from '../../../../lambdas/domain/due';
+import { note, type Grant } from '../../../../lambdas/domain/grant';
+import { shardOf } from '../../../../lambdas/domain/ids';
+import { activeGrant, advance, after, deniedGrant, FIXTURE_TIME, requestedGrant, verifiedGrant } from '../../../helpers/grants';
+
+const DAY = 86_400;
+
+let server: Server;
+let base: DynamoDBClient;
+let documents: DynamoDBDocumentClient;
+let tableName: string;
+let store: DynamoDbGrantStore;
+let tables = 0;
+/** Every command the clients sent, by name, since the test began. */
+let sent: string[] = [];
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  base = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'test' },
+  });
+  documents = DynamoDBDocumentClient.from(base);
+  documents.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push(context.commandName ?? 'unknown');
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordSentCommands' },
+  );
+});
+
+afterAll(async () => {
+  documents.destroy();
+  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+});
+
+beforeEach(async () => {
+  tableName = `grants-${++tables}`;
+  await ensureGrantTable(base, tableName);
+  store = new DynamoDbGrantStore({ client: documents, tableName });
+  sent = [];
+});
+
+const rawItem = async (grantId: string) => (await documents.send(new GetCommand({ TableName: tableName, Key: grantKey(grantId) }))).Item;
+const dueIndexItems = async () => (await documents.send(new ScanCommand({ TableName: tableName, IndexName: DUE_INDEX.name }))).Items ?? [];
+
+async function createAll(grants: readonly Grant[]): Promise<void> {
+  for (let start = 0; start < grants.length; start += 50) {
+    await Promise.all(grants.slice(start, start + 50).map((grant) => store.create(grant)));
+  }
+}
+
+describe('DynamoDbGrantStore.create', () => {
+  it('stores a new grant and reads it back as it was', async () => {
+    const grant = requestedGrant();
+    expect(await store.create(grant)).toEqual({ created: true, grant });
+    expect(await store.get(grant.grantId)).toEqual(grant);
+  });
+
+  it('returns the existing grant for a duplicate and writes nothing', async () => {
+    const original = requestedGrant({ taskId: 'dup' });
+    await store.create(original);
+    const duplicate = { ...requestedGrant({ taskId: 'dup' }), purpose: 'something else' };
+
+    const outcome = await store.create(duplicate);
+
+    expect(outcome).toEqual({ created: false, existing: original });
+    expect(await store.get(original.grantId)).toEqual(original);
+  });
+
+  it('takes the existing grant from the failed condition when DynamoDB returns it, without a second read', async () => {
+    const existing = requestedGrant();
+    const mocked = mockClient(DynamoDBDocumentClient);
+    mocked.on(PutCommand).rejects(
+      new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall({ ...existing, ...grantKey(existing.grantId) }) }),
+    );
+    try {
+      const mockedStore = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'grants' });
+      expect(await mockedStore.create({ ...existing, purpose: 'other' })).toEqual({ created: false, existing });
+      expect(mocked.commandCalls(GetCommand)).toHaveLength(0);
+      expect(mocked.commandCalls(PutCommand)[0]?.args[0].input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+    } finally {
+      mocked.restore();
+    }
+  });
+
+  it('rethrows errors other than a failed condition', async () => {
+    const missingTable = new DynamoDbGrantStore({ client: documents, tableName: 'no-such-table' });
+    await expect(missingTable.create(requestedGrant())).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+});
+
+describe('DynamoDbGrantStore.update', () => {
+  it('replaces the grant when it is still at the previous version', async () => {
+    const grant = requestedGrant();
+    await store.create(grant);
+    const issuing = advance(grant, 'issuing');
+
+    expect(await store.update(grant, issuing)).toEqual({ ok: true, grant: issuing });
+    expect(await store.get(grant.grantId)).toEqual(issuing);
+  });
+
+  it('refuses a stale update and returns the current grant', async () => {
+    const grant = requestedGrant();
+    await store.create(grant);
+    const issuing = advance(grant, 'issuing');
+    await store.update(grant, issuing);
+
+    const outcome = await store.update(grant, advance(grant, 'denied'));
+
+    expect(outcome).toEqual({ ok: false, current: issuing });
+    expect(await store.get(grant.grantId)).toEqual(issuing);
+  });
+
+  it('refuses an update of a grant that was never created', async () => {
+    const grant = requestedGrant();
+    expect(await store.update(grant, advance(grant, 'issuing'))).toEqual({ ok: false });
+  });
+
+  it('lets exactly one of two concurrent updates from the same version win', async () => {
+    const grant = requestedGrant();
+    await store.create(grant);
+    const contenders = [advance(grant, 'issuing'), advance(grant, 'denied')];
+
+    const outcomes = await Promise.all(contenders.map((next) => store.update(grant, next)));
+
+    const winners = outcomes.filter((outcome) => outcome.ok);
+    expect(winners).toHaveLength(1);
+    const stored = await store.get(grant.grantId);
+    expect(winners[0]).toEqual({ ok: true, grant: stored });
+    expect(outcomes.find((outcome) => !outcome.ok)).toEqual({ ok: false, current: stored });
+  });
+
+  it('refuses to move a record to another grant id', async () => {
+    const grant = requestedGrant();
+    await expect(store.update(grant, requestedGrant())).rejects.toThrow(/grant id/);
+  });
+});
+
+describe('DynamoDbGrantStore due index', () => {
+  it('holds only grants that will be due, and a grant leaves it once verified', async () => {
+    const requested = requestedGrant();
+    const verified = verifiedGrant();
+    await createAll([requested, verified]);
+    expect((await dueIndexItems()).map((item) => item.grantId)).toEqual([requested.grantId]);
+
+    const denied = advance(requested, 'denied');
+    await store.update(requested, denied);
+
+    expect(await dueIndexItems()).toEqual([]);
+    expect(await rawItem(requested.grantId)).not.toHaveProperty(DUE_INDEX.sortKey);
+    expect(await rawItem(requested.grantId)).not.toHaveProperty(DUE_INDEX.partitionKey);
+  });
+
+  it('indexes a grant at its shard and its due time', async () => {
+    const grant = activeGrant();
+    await store.create(grant);
+    expect(await rawItem(grant.grantId)).toMatchObject({
+      dueShard: `DUE#${shardOf(grant.grantId, DUE_SHARDS)}`,
+      dueAt: dueAtOf(grant),
+    });
+  });
+
+  it('spreads grants over every shard', async () => {
+    await createAll(Array.from({ length: 96 }, () => activeGrant()));
+    const perShard = new Map<string, number>();
+    for (const item of await dueIndexItems()) perShard.set(item.dueShard, (perShard.get(item.dueShard) ?? 0) + 1);
+    expect([...perShard.keys()].sort()).toEqual(Array.from({ length: 16 }, (_, shard) => `DUE#${shard}`).sort());
+    expect(Math.max(...perShard.values())).toBeLessThanOrEqual(16);
+  });
+
+  it('finds the due grants among many that are not, reading little more than the due ones', async () => {
+    const due = Array.from({ length: 10 }, (_, index) => activeGrant({ at: after(FIXTURE_TIME, index), ttlSeconds: 60 }));
+    const notYetDue = Array.from({ length: 250 }, () => activeGrant({ ttlSeconds: 7200 }));
+    const finished = Array.from({ length: 250 }, () => verifiedGrant());
+    await createAll([...notYetDue, ...due, ...finished]);
+
+    const page = await store.dueGrants(new Date(after(FIXTURE_TIME, 3600)));
+
+    expect(page.grants.map((grant) => grant.grantId)).toEqual(due.map((grant) => grant.grantId));
+    expect(page.grants[0]).toEqual(due[0]);
+    expect(page.itemsRead).toBeLessThanOrEqual(2 * due.length);
+    expect(sent.filter((name) => name === 'QueryCommand')).toHaveLength(16);
+  });
+
+  it('returns at most the limit, earliest due first', async () => {
+    const due = Array.from({ length: 6 }, (_, index) => activeGrant({ at: after(FIXTURE_TIME, 10 - index), ttlSeconds: 60 }));
+    await createAll(due);
+
+    const page = await store.dueGrants(new Date(after(FIXTURE_TIME, 3600)), 3);
+
+    const earliest = [...due].sort((a, b) => (a.expiresAt! < b.expiresAt! ? -1 : 1)).slice(0, 3);
+    expect(page.grants.map((grant) => grant.grantId)).toEqual(earliest.map((grant) => grant.grantId));
+  });
+
+  it('uses the configured timing to decide when a grant is due', async () => {
+    const patient = new DynamoDbGrantStore({ client: documents, tableName, dueTiming: { stuckAfterMs: 3_600_000, retryAfterMs: 60_000, deniedRetentionMs: 0 } });
+    await patient.create(requestedGrant());
+    expect((await patient.dueGrants(new Date(after(FIXTURE_TIME, 600)))).grants).toEqual([]);
+    expect((await patient.dueGrants(new Date(after(FIXTURE_TIME, 3600)))).grants).toHaveLength(1);
+  });
+});
+
+describe('DynamoDbGrantStore agent index', () => {
+  it('lists an agent’s grants newest first, live ones only when asked, and counts the live ones', async () => {
+    const oldest = requestedGrant({ agentId: 'bot-a', at: FIXTURE_TIME });
+    const middle = activeGrant({ agentId: 'bot-a', at: after(FIXTURE_TIME, 60) });
+    const newest = verifiedGrant({ agentId: 'bot-a', at: after(FIXTURE_TIME, 120) });
+    const otherAgent = activeGrant({ agentId: 'bot-b' });
+    await createAll([middle, otherAgent, newest, oldest]);
+
+    expect((await store.grantsOfAgent('bot-a')).map((grant) => grant.grantId)).toEqual([newest, middle, oldest].map((grant) => grant.grantId));
+    expect(await store.grantsOfAgent('bot-a', { liveOnly: true })).toEqual([middle, oldest]);
+    expect(await store.countLiveGrants('bot-a')).toBe(2);
+    expect(await store.countLiveGrants('bot-c')).toBe(0);
+  });
+
+  it('does not count agent records or refused events as grants', async () => {
+    await store.putAgent({ agentId: 'bot-a', suspended: true, by: 'sre@example.com', reason: 'incident', at: FIXTURE_TIME });
+    expect(await store.grantsOfAgent('bot-a')).toEqual([]);
+  });
+});
+
+describe('DynamoDbGrantStore.findByCredentialId', () => {
+  it('finds the grant holding an access key, and nothing for an unknown key', async () => {
+    const grant = activeGrant({ accessKeyId: 'ASIAEXAMPLEKEY000001' });
+    await createAll([grant, requestedGrant(), activeGrant()]);
+
+    expect(await store.findByCredentialId('ASIAEXAMPLEKEY000001')).toEqual(grant);
+    expect(await store.findByCredentialId('ASIAUNKNOWNKEY000000')).toBeUndefined();
+  });
+});
+
+describe('DynamoDbGrantStore.listGrants', () => {
+  it('lists grants newest first, by state and since a time, up to a limit, and nothing else', async () => {
+    const old = verifiedGrant({ at: FIXTURE_TIME });
+    const recent = activeGrant({ at: after(FIXTURE_TIME, 600) });
+    const latest = activeGrant({ at: after(FIXTURE_TIME, 1200) });
+    await createAll([old, recent, latest]);
+    await store.putAgent({ agentId: 'release-bot', suspended: false });
+    await store.recordRejectedEvent({ at: FIXTURE_TIME, detailType: 'Task Started', source: 'x', reason: 'bad', excerpt: '{}' });
+
+    expect(await store.listGrants()).toEqual([latest, recent, old]);
+    expect(await store.listGrants({ state: 'verified' })).toEqual([old]);
+    expect(await store.listGrants({ since: new Date(after(FIXTURE_TIME, 300)) })).toEqual([latest, recent]);
+    expect(await store.listGrants({ limit: 1 })).toEqual([latest]);
+  });
+});
+
+describe('DynamoDbGrantStore agents', () => {
+  it('reads an unknown agent as not suspended, then round-trips suspension and resumption', async () => {
+    expect(await store.getAgent('bot-a')).toEqual({ agentId: 'bot-a', suspended: false });
+
+    const suspended = { agentId: 'bot-a', suspended: true, by: 'sre@example.com', reason: 'incident', at: FIXTURE_TIME };
+    await store.putAgent(suspended);
+    expect(await store.getAgent('bot-a')).toEqual(suspended);
+
+    await store.putAgent({ agentId: 'bot-a', suspended: false, by: 'sre@example.com', at: after(FIXTURE_TIME, 60) });
+    expect(await store.getAgent('bot-a')).toEqual({ agentId: 'bot-a', suspended: false, by: 'sre@example.com', at: after(FIXTURE_TIME, 60) });
+  });
+});
+
+describe('DynamoDbGrantStore.recordRejectedEvent', () => {
+  it('keeps each refused event for 30 days under its day', async () => {
+    const at = '2026-11-28T12:34:56.000Z';
+    await store.recordRejectedEvent({ at, detailType: 'Task Started', source: 'ci', reason: 'taskId: invalid', eventId: 'ev-1', excerpt: '{"taskId":""}' });
+    await store.recordRejectedEvent({ at, detailType: 'Task Ended', source: 'ci', reason: 'agentId: missing', excerpt: '{}' });
+    await store.recordRejectedEvent({ at, detailType: 'Task Ended', source: 'ci', reason: 'agentId: missing', excerpt: '{}' });
+
+    const { Items = [] } = await documents.send(
+      new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :day', ExpressionAttributeValues: { ':day': 'REJECTED#2026-11-28' } }),
+    );
+    expect(Items).toHaveLength(3);
+    expect(Items.find((item) => item.eventId === 'ev-1')).toEqual({
+      pk: 'REJECTED#2026-11-28',
+      sk: `${at}#ev-1`,
+      at,
+      detailType: 'Task Started',
+      source: 'ci',
+      reason: 'taskId: invalid',
+      eventId: 'ev-1',
+      excerpt: '{"taskId":""}',
+      ttl: Date.parse(at) / 1000 + 30 * DAY,
+    });
+  });
+});
+
+describe('DynamoDbGrantStore retention', () => {
+  it('sets a ttl on finished grants only: 400 days after the last change, 30 for denied requests', async () => {
+    const verified = verifiedGrant();
+    const denied = deniedGrant();
+    const active = activeGrant();
+    await createAll([verified, denied, active]);
+
+    expect((await rawItem(verified.grantId))?.ttl).toBe(Date.parse(verified.updatedAt) / 1000 + 400 * DAY);
+    expect((await rawItem(denied.grantId))?.ttl).toBe(Date.parse(denied.updatedAt) / 1000 + 30 * DAY);
+    expect(await rawItem(active.grantId)).not.toHaveProperty('ttl');
+  });
+
+  it('takes the retention from its options', async () => {
+    const shortLived = new DynamoDbGrantStore({ client: documents, tableName, retentionDays: 7 });
+    const verified = verifiedGrant();
+    await shortLived.create(verified);
+    expect((await rawItem(verified.grantId))?.ttl).toBe(Date.parse(verified.updatedAt) / 1000 + 7 * DAY);
+  });
+});
+
+describe('DynamoDbGrantStore under racing writers', () => {
+  type Step = { readonly kind: 'read'; readonly writer: number } | { readonly kind: 'write'; readonly writers: readonly number[] };
+  const WRITERS = 3;
+  const writerIndex = fc.integer({ min: 0, max: WRITERS - 1 });
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    writerIndex.map((writer) => ({ kind: 'read' as const, writer })),
+    fc.uniqueArray(writerIndex, { minLength: 1, maxLength: WRITERS }).map((writers) => ({ kind: 'write' as const, writers })),
+  );
+
+  it('never loses an acknowledged write, and versions only grow', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
+        const initial = requestedGrant();
+        await store.create(initial);
+        const snapshots: Grant[] = Array.from({ length: WRITERS }, () => initial);
+        const acknowledged: Grant[] = [];
+        let lastVersion = initial.version;
+        let writes = 0;
+
+        for (const current of steps) {
+          if (current.kind === 'read') {
+            snapshots[current.writer] = (await store.get(initial.grantId))!;
+          } else {
+            // Writers in one step race for real: their PutItems are in flight together.
+            await Promise.all(
+              current.writers.map(async (writer) => {
+                const previous = snapshots[writer]!;
+                const next = note(previous, { at: FIXTURE_TIME, actor: `writer-${writer}`, action: 'noted', detail: { write: ++writes } });
+                const outcome = await store.update(previous, next);
+                if (outcome.ok) acknowledged.push(next);
+                snapshots[writer] = outcome.ok ? next : outcome.current!;
+              }),
+            );
+          }
+          const stored = (await store.get(initial.grantId))!;
+          expect(stored.version).toBeGreaterThanOrEqual(lastVersion);
+          lastVersion = stored.version;
+        }
+
+        const final = (await store.get(initial.grantId))!;
+        expect(final.version).toBe(initial.version + acknowledged.length);
+        const finalHashes = new Set(final.audit.map((entry) => entry.hash));
+        for (const write of acknowledged) expect(finalHashes.has(write.audit.at(-1)!.hash)).toBe(true);
+        expect(verifyChain(final.grantId, final.audit)).toEqual({ ok: true });
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
