@@ -52,10 +52,31 @@ const entityUpdate = (severity: number = SEVERITY.informational, status: number 
 /** The class, activity, severity and status of one audit action. */
 function mappingOf(action: string, reason: string | undefined): Mapping {
   if (action === 'requested' || action === 'ended-before-start') return { ...entityUpdate(), activityId: 1, activityName: 'Create' };
-  if (action === 'issued') return { class: OCSF_CLASSES.userAccessManagement, activityId: 1, activityName: 'Assign Privileges', severity: SEVERITY.informational, status: STATUS.success };
-  if (action === 'revoked') return { class: OCSF_CLASSES.userAccessManagement, activityId: 2, activityName: 'Revoke Privileges', severity: SEVERITY.informational, status: STATUS.success };
+  if (action === 'issued')
+    return {
+      class: OCSF_CLASSES.userAccessManagement,
+      activityId: 1,
+      activityName: 'Assign Privileges',
+      severity: SEVERITY.informational,
+      status: STATUS.success,
+    };
+  if (action === 'revoked')
+    return {
+      class: OCSF_CLASSES.userAccessManagement,
+      activityId: 2,
+      activityName: 'Revoke Privileges',
+      severity: SEVERITY.informational,
+      status: STATUS.success,
+    };
   // The credential was still accepted after revocation: the revocation had not taken effect.
-  if (action === 'still-valid') return { class: OCSF_CLASSES.userAccessManagement, activityId: 2, activityName: 'Revoke Privileges', severity: SEVERITY.high, status: STATUS.failure };
+  if (action === 'still-valid')
+    return {
+      class: OCSF_CLASSES.userAccessManagement,
+      activityId: 2,
+      activityName: 'Revoke Privileges',
+      severity: SEVERITY.high,
+      status: STATUS.failure,
+    };
   if (action === 'denied' || action === 'refused' || action === 'issue-failed') return entityUpdate(SEVERITY.low, STATUS.failure);
   // A refused decision may be a forged or out-of-turn approval: worth a look.
   if (action === 'decision-refused') return entityUpdate(SEVERITY.medium, STATUS.failure);
@@ -93,7 +114,12 @@ export function auditRecordToOcsf(record: AuditRecord): Ocsf {
   const message = `${record.action} ${record.grantId} (${record.agentId}/${record.taskId})${record.reason ? `: ${record.reason}` : ''}`;
   const event: Ocsf = {
     ...base(mapping, record.at, message, `${record.grantId}#${record.seq}`),
-    actor: { user: record.actor === 'taskbound' ? { name: record.actor, uid: record.actor, type_id: 3, type: 'System' } : { name: record.actor, uid: record.actor, type_id: 1, type: 'User' } },
+    actor: {
+      user:
+        record.actor === 'taskbound'
+          ? { name: record.actor, uid: record.actor, type_id: 3, type: 'System' }
+          : { name: record.actor, uid: record.actor, type_id: 1, type: 'User' },
+    },
     ...(record.reason ? { status_detail: record.reason } : {}),
     // The chain link travels with the event, so the SIEM copy can be checked against the store.
     unmapped: {
@@ -111,7 +137,12 @@ export function auditRecordToOcsf(record: AuditRecord): Ocsf {
   if (mapping.class.uid === OCSF_CLASSES.userAccessManagement.uid) return { ...event, user: agent, privileges: [...record.scopes] };
   return {
     ...event,
-    entity: { name: `grant ${record.grantId}`, uid: record.grantId, type: 'Taskbound grant', data: { agent_id: record.agentId, task_id: record.taskId, scopes: record.scopes } },
+    entity: {
+      name: `grant ${record.grantId}`,
+      uid: record.grantId,
+      type: 'Taskbound grant',
+      data: { agent_id: record.agentId, task_id: record.taskId, scopes: record.scopes },
+    },
     ...(record.to ? { comment: `${record.from ?? '?'} -> ${record.to}` } : {}),
   };
 }
@@ -120,9 +151,20 @@ export function auditRecordToOcsf(record: AuditRecord): Ocsf {
 export function agentRecordToOcsf(agent: AgentRecord & { readonly at: string }): Ocsf {
   const mapping: Mapping = agent.suspended
     ? { class: OCSF_CLASSES.accountChange, activityId: 5, activityName: 'Disable', severity: SEVERITY.medium, status: STATUS.success }
-    : { class: OCSF_CLASSES.accountChange, activityId: 2, activityName: 'Enable', severity: SEVERITY.informational, status: STATUS.success };
+    : {
+        class: OCSF_CLASSES.accountChange,
+        activityId: 2,
+        activityName: 'Enable',
+        severity: SEVERITY.informational,
+        status: STATUS.success,
+      };
   return {
-    ...base(mapping, agent.at, `${agent.agentId} ${agent.suspended ? 'suspended' : 'resumed'} by ${agent.by ?? 'unknown'}${agent.reason ? `: ${agent.reason}` : ''}`, `agent:${agent.agentId}@${agent.at}`),
+    ...base(
+      mapping,
+      agent.at,
+      `${agent.agentId} ${agent.suspended ? 'suspended' : 'resumed'} by ${agent.by ?? 'unknown'}${agent.reason ? `: ${agent.reason}` : ''}`,
+      `agent:${agent.agentId}@${agent.at}`,
+    ),
     ...(agent.by ? { actor: { user: { name: agent.by, uid: agent.by, type_id: 1, type: 'User' } } } : {}),
     user: { name: agent.agentId, uid: agent.agentId, type_id: 99, type: 'AI agent' },
     ...(agent.reason ? { status_detail: agent.reason } : {}),

@@ -6,7 +6,16 @@ import pc from 'picocolors';
 
 /** Lines of a borderless table whose columns line up; headers are dimmed on a colour terminal. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const blank = { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '' };
+  const blank = {
+    top: '',
+    'top-mid': '',
+    'top-left': '',
+    'top-right': '',
+    bottom: '',
+    'bottom-mid': '',
+    'bottom-left': '',
+    'bottom-right': '',
+  };
   const sides = { left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' };
   const rendered = new Table({
     head: headers.map((header) => pc.bold(header)),

@@ -22,7 +22,9 @@ export async function loadPolicyFile(file: string): Promise<Policy> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new UsageError(`${file}: cannot read the policy file (${code}); pass the deployed policy with --policy FILE or TASKBOUND_POLICY_FILE`);
+    throw new UsageError(
+      `${file}: cannot read the policy file (${code}); pass the deployed policy with --policy FILE or TASKBOUND_POLICY_FILE`,
+    );
   }
   try {
     return parsePolicy(text, file);

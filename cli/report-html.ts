@@ -30,7 +30,8 @@ function card(label: string, value: string | number, alarming = false): string {
   return `<div class="card${alarming ? ' alarm' : ''}"><div class="value">${escapeHtml(String(value))}</div><div class="label">${escapeHtml(label)}</div></div>`;
 }
 
-const statsCells = (stats: Stats) => `<td>${stats.count}</td><td>${formatMs(stats.median)}</td><td>${formatMs(stats.p95)}</td><td>${formatMs(stats.max)}</td>`;
+const statsCells = (stats: Stats) =>
+  `<td>${stats.count}</td><td>${formatMs(stats.median)}</td><td>${formatMs(stats.p95)}</td><td>${formatMs(stats.max)}</td>`;
 
 function summary(f: Figures): string {
   return [
@@ -68,13 +69,18 @@ function perAgent(report: GovernanceReport): string {
 
 function findings(f: Figures): string {
   const items = [
-    ...f.standingPrivilege.credentials.map((c) => `standing privilege: ${c.grantId} (${c.agentId}/${c.taskId}) ${c.state} since ${c.since}`),
-    ...f.stillValidAfterNotice.findings.map((x) => `still valid after notice: ${x.grantId} (${x.agentId}/${x.taskId}) at ${x.at}: ${x.detail}`),
+    ...f.standingPrivilege.credentials.map(
+      (c) => `standing privilege: ${c.grantId} (${c.agentId}/${c.taskId}) ${c.state} since ${c.since}`,
+    ),
+    ...f.stillValidAfterNotice.findings.map(
+      (x) => `still valid after notice: ${x.grantId} (${x.agentId}/${x.taskId}) at ${x.at}: ${x.detail}`,
+    ),
     ...f.useAfterRevocation.findings.map((x) => `use after revocation: ${x.grantId} (${x.agentId}/${x.taskId}) at ${x.at}: ${x.detail}`),
     ...f.brokenChains.map((b) => `audit chain broken: ${b.grantId} (${b.agentId}/${b.taskId}) at link ${b.brokenAt}: ${b.why}`),
     ...f.suspensions.suspendedNow.map((a) => `suspended: ${a.agentId} by ${a.by ?? '?'} at ${a.at ?? '?'}: ${a.reason ?? ''}`),
   ];
-  if (items.length === 0) return '<p class="good">No findings: no standing privilege, no credential outlived its notice, every audit chain verifies.</p>';
+  if (items.length === 0)
+    return '<p class="good">No findings: no standing privilege, no credential outlived its notice, every audit chain verifies.</p>';
   return `<ul class="findings">${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>`;
 }
 

@@ -32,7 +32,8 @@ export async function verifyAudit(deps: CliDeps, options: VerifyOptions = {}): P
   for (const grant of grants) {
     links += grant.audit.length;
     const verdict = verifyChain(grant.grantId, grant.audit);
-    if (!verdict.ok) broken.push({ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, link: verdict.brokenAt, why: verdict.why });
+    if (!verdict.ok)
+      broken.push({ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, link: verdict.brokenAt, why: verdict.why });
   }
   if (broken.length > 0) progress.fail(`${broken.length} of ${grants.length} audit chains do not verify`);
   else progress.succeed(`${grants.length} audit chains verified`);
@@ -76,7 +77,9 @@ function auditRecords(grants: readonly Grant[], since: string): AuditRecord[] {
 /** The kill-switch state of every agent the policy or the store names, changed since `since`. */
 async function agentChanges(deps: CliDeps, grants: readonly Grant[], since: string): Promise<(AgentRecord & { at: string })[]> {
   const policy = await deps.policy().catch((error: unknown) => {
-    deps.err(`taskbound: agents' suspensions come from the agents the store knows only (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+    deps.err(
+      `taskbound: agents' suspensions come from the agents the store knows only (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+    );
     return undefined;
   });
   const agentIds = [...new Set([...Object.keys(policy?.agents ?? {}), ...grants.map((grant) => grant.agentId)])];
@@ -92,7 +95,8 @@ export async function exportAudit(deps: CliDeps, options: ExportOptions): Promis
   const grants = await deps.store.listGrants();
   const records = auditRecords(grants, since);
   const agents = await agentChanges(deps, grants, since);
-  for (const record of records) deps.out(JSON.stringify(format === 'ocsf' ? auditRecordToOcsf(record) : { kind: 'audit-entry', ...record }));
+  for (const record of records)
+    deps.out(JSON.stringify(format === 'ocsf' ? auditRecordToOcsf(record) : { kind: 'audit-entry', ...record }));
   for (const agent of agents) deps.out(JSON.stringify(format === 'ocsf' ? agentRecordToOcsf(agent) : { kind: 'agent-status', ...agent }));
   progress.succeed(`${records.length} audit entries and ${agents.length} agent status changes since ${since}`);
   return EXIT.ok;

@@ -74,7 +74,12 @@ function scopeEntries(policy: Policy, scopeNames: readonly string[]): ScopeEntry
 
 function statusOf(record: AgentRecord): AgentInventory['status'] {
   if (!record.suspended) return { state: 'active', ...(record.by ? { by: record.by, at: record.at, reason: record.reason } : {}) };
-  return { state: 'suspended', ...(record.by ? { by: record.by } : {}), ...(record.at ? { at: record.at } : {}), ...(record.reason ? { reason: record.reason } : {}) };
+  return {
+    state: 'suspended',
+    ...(record.by ? { by: record.by } : {}),
+    ...(record.at ? { at: record.at } : {}),
+    ...(record.reason ? { reason: record.reason } : {}),
+  };
 }
 
 /** Grants that may hold a credential: live, or revoked but not yet proven dead. */
@@ -103,7 +108,11 @@ async function inventoryOf(deps: CliDeps, policy: Policy, agentId: string): Prom
           purpose: agent.purpose,
           riskTier: agent.riskTier,
           runtimePrincipal: agent.runtimePrincipal,
-          limits: { defaultTtlSeconds: agent.defaultTtlSeconds, maxTtlSeconds: agent.maxTtlSeconds, maxConcurrentGrants: agent.maxConcurrentGrants },
+          limits: {
+            defaultTtlSeconds: agent.defaultTtlSeconds,
+            maxTtlSeconds: agent.maxTtlSeconds,
+            maxConcurrentGrants: agent.maxConcurrentGrants,
+          },
         }
       : {}),
     scopes: agent ? scopeEntries(policy, agent.scopes) : [],
@@ -113,7 +122,9 @@ async function inventoryOf(deps: CliDeps, policy: Policy, agentId: string): Prom
 }
 
 const statusText = (status: AgentInventory['status'], now: Date) =>
-  status.state === 'suspended' ? bad(`suspended${status.by ? ` by ${status.by}` : ''}${status.at ? ` ${relative(status.at, now)}` : ''}`) : good('active');
+  status.state === 'suspended'
+    ? bad(`suspended${status.by ? ` by ${status.by}` : ''}${status.at ? ` ${relative(status.at, now)}` : ''}`)
+    : good('active');
 
 /** Every agent in the policy, and any agent the store knows that the policy no longer names. */
 export async function listAgents(deps: CliDeps, options: InventoryOptions): Promise<ExitCode> {
@@ -145,7 +156,9 @@ export async function showAgent(deps: CliDeps, agentId: string, options: Invento
   const policy = await deps.policy();
   const agent = await inventoryOf(deps, policy, checkedAgentId(agentId));
   if (!agent.inPolicy && agent.liveGrants.length === 0 && agent.status.by === undefined) {
-    deps.err(`taskbound: no agent "${agentId}" in ${policy.source}, and the store knows none; \`taskbound agents list\` shows the agents (or pass the deployed policy with --policy FILE)`);
+    deps.err(
+      `taskbound: no agent "${agentId}" in ${policy.source}, and the store knows none; \`taskbound agents list\` shows the agents (or pass the deployed policy with --policy FILE)`,
+    );
     return EXIT.failure;
   }
   if (options.json) {
@@ -159,13 +172,24 @@ export async function showAgent(deps: CliDeps, agentId: string, options: Invento
     ['purpose', agent.purpose],
     ['risk tier', agent.riskTier],
     ['runtime', agent.runtimePrincipal],
-    ['limits', agent.limits ? `ttl ${agent.limits.defaultTtlSeconds}s default, ${agent.limits.maxTtlSeconds}s max; ${agent.limits.maxConcurrentGrants} grants at once` : undefined],
+    [
+      'limits',
+      agent.limits
+        ? `ttl ${agent.limits.defaultTtlSeconds}s default, ${agent.limits.maxTtlSeconds}s max; ${agent.limits.maxConcurrentGrants} grants at once`
+        : undefined,
+    ],
     ['status', statusText(agent.status, now) + (agent.status.reason ? `: ${agent.status.reason}` : '')],
     ['policy', agent.inPolicy ? `${policy.source}` : bad(`not in ${policy.source}`)],
   ];
   for (const [label, value] of facts) if (value) deps.out(`${`${label}:`.padEnd(11)}${value}`);
   deps.out('');
-  const scopeRows = agent.scopes.map((scope) => [scope.scope, scope.actionClass ?? bad('undefined'), scope.credential ?? NONE, scope.approval, [...scope.actions, ...scope.secrets].join(', ') || NONE]);
+  const scopeRows = agent.scopes.map((scope) => [
+    scope.scope,
+    scope.actionClass ?? bad('undefined'),
+    scope.credential ?? NONE,
+    scope.approval,
+    [...scope.actions, ...scope.secrets].join(', ') || NONE,
+  ]);
   for (const line of table(['SCOPE', 'CLASS', 'CREDENTIAL', 'APPROVAL', 'ALLOWS'], scopeRows)) deps.out(line);
   deps.out('');
   if (agent.liveGrants.length === 0) {
@@ -177,7 +201,11 @@ export async function showAgent(deps: CliDeps, agentId: string, options: Invento
     grant.taskId,
     stateLabel(grant.state),
     relative(grant.createdAt, now),
-    grant.expiresAt ? (grant.expiresAt > now.toISOString() ? `expires ${relative(grant.expiresAt, now)}` : bad(`expired ${relative(grant.expiresAt, now)}`)) : NONE,
+    grant.expiresAt
+      ? grant.expiresAt > now.toISOString()
+        ? `expires ${relative(grant.expiresAt, now)}`
+        : bad(`expired ${relative(grant.expiresAt, now)}`)
+      : NONE,
     grant.scopes.join(',') + (grant.otherPolicyVersion ? dim(' (other policy version)') : ''),
   ]);
   for (const line of table(['GRANT', 'TASK', 'STATE', 'CREATED', 'EXPIRES', 'SCOPES'], grantRows)) deps.out(line);

@@ -41,13 +41,16 @@ export async function collectReport(deps: CliDeps, periodMs: number): Promise<Go
 /** Prints the report for the period ending now; `--html FILE` also writes the self-contained page. */
 export async function report(deps: CliDeps, options: ReportOptions): Promise<ExitCode> {
   const periodMs = parsePeriod(options.since);
-  if (options.html !== undefined && options.html.trim() === '') throw new UsageError('--html: name the file to write, e.g. --html report.html');
+  if (options.html !== undefined && options.html.trim() === '')
+    throw new UsageError('--html: name the file to write, e.g. --html report.html');
   const result = await collectReport(deps, periodMs);
   if (options.html !== undefined) {
     try {
       await writeFile(options.html, reportHtml(result), 'utf8');
     } catch (error) {
-      deps.err(`taskbound: cannot write ${options.html} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the directory exists and is writable`);
+      deps.err(
+        `taskbound: cannot write ${options.html} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the directory exists and is writable`,
+      );
       return EXIT.failure;
     }
     deps.err(`report written to ${options.html} (open it in any browser; it needs no network)`);
@@ -58,15 +61,28 @@ export async function report(deps: CliDeps, options: ReportOptions): Promise<Exi
 }
 
 const duration = (value: number | undefined) => (value === undefined ? NONE : formatMs(value));
-const statsRow = (label: string, stats: Stats) => [label, String(stats.count), duration(stats.median), duration(stats.p95), duration(stats.max)];
+const statsRow = (label: string, stats: Stats) => [
+  label,
+  String(stats.count),
+  duration(stats.median),
+  duration(stats.p95),
+  duration(stats.max),
+];
 
 function printFigures(deps: CliDeps, figures: Figures, now: Date): void {
   const out = (lines: readonly string[]) => lines.forEach((line) => deps.out(line));
   const g = figures.grants;
-  deps.out(`grants: ${g.requested} requested, ${g.issued} issued, ${g.denied} denied (${g.expiredUnanswered} unanswered in time), ${g.pending} pending, ${g.failed} failed`);
+  deps.out(
+    `grants: ${g.requested} requested, ${g.issued} issued, ${g.denied} denied (${g.expiredUnanswered} unanswered in time), ${g.pending} pending, ${g.failed} failed`,
+  );
   const standing = figures.standingPrivilege;
-  deps.out(`standing privilege: ${standing.count === 0 ? good('0 credentials alive with no task') : bad(`${standing.count} credentials alive with no task`)}`);
-  for (const credential of standing.credentials) deps.out(`  ${credential.grantId} ${credential.agentId}/${credential.taskId} ${credential.state} since ${relative(credential.since, now)}`);
+  deps.out(
+    `standing privilege: ${standing.count === 0 ? good('0 credentials alive with no task') : bad(`${standing.count} credentials alive with no task`)}`,
+  );
+  for (const credential of standing.credentials)
+    deps.out(
+      `  ${credential.grantId} ${credential.agentId}/${credential.taskId} ${credential.state} since ${relative(credential.since, now)}`,
+    );
   out(
     table(
       ['DURATION', 'COUNT', 'MEDIAN', 'P95', 'MAX'],
@@ -81,17 +97,27 @@ function printFigures(deps: CliDeps, figures: Figures, now: Date): void {
     ),
   );
   const stillValid = figures.stillValidAfterNotice;
-  deps.out(`still valid after notice: ${stillValid.count === 0 ? good('0') : bad(`${stillValid.count}, longest ${duration(stillValid.longestMs)}`)}`);
+  deps.out(
+    `still valid after notice: ${stillValid.count === 0 ? good('0') : bad(`${stillValid.count}, longest ${duration(stillValid.longestMs)}`)}`,
+  );
   deps.out(`use after revocation: ${figures.useAfterRevocation.count === 0 ? good('0') : bad(String(figures.useAfterRevocation.count))}`);
-  for (const finding of [...stillValid.findings, ...figures.useAfterRevocation.findings]) deps.out(`  ${finding.grantId} ${finding.agentId}/${finding.taskId}: ${finding.detail}`);
+  for (const finding of [...stillValid.findings, ...figures.useAfterRevocation.findings])
+    deps.out(`  ${finding.grantId} ${finding.agentId}/${finding.taskId}: ${finding.detail}`);
   const classes = Object.entries(figures.approvals.byClass);
   if (classes.length > 0) {
-    out(table(['CLASS', 'AUTO', 'MANUAL', 'DENIED BY PEOPLE', 'UNANSWERED'], classes.map(([name, f]) => [name, String(f.auto), String(f.manual), String(f.deniedByPeople), String(f.expiredUnanswered)])));
+    out(
+      table(
+        ['CLASS', 'AUTO', 'MANUAL', 'DENIED BY PEOPLE', 'UNANSWERED'],
+        classes.map(([name, f]) => [name, String(f.auto), String(f.manual), String(f.deniedByPeople), String(f.expiredUnanswered)]),
+      ),
+    );
   }
   deps.out(`leaks reported: ${figures.leaks.count}; grants revoked by suspension: ${figures.suspensions.grantsRevoked}`);
-  for (const agent of figures.suspensions.suspendedNow) deps.out(`  ${agent.agentId} suspended by ${agent.by ?? '?'}${agent.at ? ` ${relative(agent.at, now)}` : ''}: ${agent.reason ?? ''}`);
+  for (const agent of figures.suspensions.suspendedNow)
+    deps.out(`  ${agent.agentId} suspended by ${agent.by ?? '?'}${agent.at ? ` ${relative(agent.at, now)}` : ''}: ${agent.reason ?? ''}`);
   deps.out(`audit chains that do not verify: ${figures.brokenChains.length === 0 ? good('0') : bad(String(figures.brokenChains.length))}`);
-  for (const broken of figures.brokenChains) deps.out(`  ${broken.grantId} ${broken.agentId}/${broken.taskId} at link ${broken.brokenAt}: ${broken.why}`);
+  for (const broken of figures.brokenChains)
+    deps.out(`  ${broken.grantId} ${broken.agentId}/${broken.taskId} at link ${broken.brokenAt}: ${broken.why}`);
 }
 
 function printReport(deps: CliDeps, result: GovernanceReport): void {
@@ -112,5 +138,6 @@ function printReport(deps: CliDeps, result: GovernanceReport): void {
   ]);
   deps.out('');
   deps.out('== per agent (`--json` has every figure per agent)');
-  for (const line of table(['AGENT', 'REQUESTED', 'ISSUED', 'DENIED', 'STANDING', 'REVOKE P95', 'STILL VALID', 'STATUS'], rows)) deps.out(line);
+  for (const line of table(['AGENT', 'REQUESTED', 'ISSUED', 'DENIED', 'STANDING', 'REVOKE P95', 'STILL VALID', 'STATUS'], rows))
+    deps.out(line);
 }

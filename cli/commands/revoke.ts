@@ -56,7 +56,9 @@ export async function revoke(deps: CliDeps, grantId: string, options: RevokeOpti
   const eventId = await dispatch(deps, { detailType: INBOUND.revokeRequested, detail });
   if (eventId === undefined) return EXIT.failure;
   if (seconds === 0) {
-    deps.out(options.json ? json({ grantId, sent: true, eventId, waited: false }) : `revocation of ${grantId} requested (event ${eventId})`);
+    deps.out(
+      options.json ? json({ grantId, sent: true, eventId, waited: false }) : `revocation of ${grantId} requested (event ${eventId})`,
+    );
     return EXIT.ok;
   }
   const waited = await awaitEngine(
@@ -72,7 +74,9 @@ export async function revoke(deps: CliDeps, grantId: string, options: RevokeOpti
   const grant = waited.done ? waited.value : waited.last;
   if (options.json) deps.out(json({ grantId, sent: true, eventId, waited: true, settled: waited.done, state: grant?.state, grant }));
   if (!waited.done) {
-    deps.err(`taskbound: ${grantId} is still ${grant?.state ?? 'unknown'} after ${seconds}s; the engine keeps working on it (the sweep retries).`);
+    deps.err(
+      `taskbound: ${grantId} is still ${grant?.state ?? 'unknown'} after ${seconds}s; the engine keeps working on it (the sweep retries).`,
+    );
     deps.err(`follow it with \`taskbound grants show ${grantId}\`, or wait longer with --wait SECONDS`);
     return EXIT.failure;
   }

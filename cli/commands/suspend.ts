@@ -31,7 +31,9 @@ async function knownAgent(deps: CliDeps, agentId: string, grants: readonly Grant
   // The kill switch must not depend on the CLI having the policy file: an unreadable one is no verdict.
   const policy = await deps.policy().catch(() => undefined);
   if (policy && !policy.agents[agentId]) {
-    throw new UsageError(`agent "${agentId}" is not in the policy (${policy.source}) and has no grants; \`taskbound agents list\` shows the agents`);
+    throw new UsageError(
+      `agent "${agentId}" is not in the policy (${policy.source}) and has no grants; \`taskbound agents list\` shows the agents`,
+    );
   }
 }
 
@@ -46,7 +48,9 @@ export async function suspend(deps: CliDeps, agentId: string, options: SuspendOp
   const eventId = await dispatch(deps, { detailType: INBOUND.agentSuspended, detail });
   if (eventId === undefined) return EXIT.failure;
   if (seconds === 0) {
-    deps.out(options.json ? json({ agentId, sent: true, eventId, waited: false }) : `suspension of ${agentId} requested (event ${eventId})`);
+    deps.out(
+      options.json ? json({ agentId, sent: true, eventId, waited: false }) : `suspension of ${agentId} requested (event ${eventId})`,
+    );
     return EXIT.ok;
   }
   const waited = await awaitEngine<Suspension>(
@@ -66,16 +70,37 @@ export async function suspend(deps: CliDeps, agentId: string, options: SuspendOp
   );
   const result = waited.done ? waited.value : waited.last;
   if (options.json) {
-    deps.out(json({ agentId, sent: true, eventId, waited: true, settled: waited.done, agent: result?.agent, grants: result?.grants.map((grant) => ({ grantId: grant.grantId, taskId: grant.taskId, state: grant.state })) }));
+    deps.out(
+      json({
+        agentId,
+        sent: true,
+        eventId,
+        waited: true,
+        settled: waited.done,
+        agent: result?.agent,
+        grants: result?.grants.map((grant) => ({ grantId: grant.grantId, taskId: grant.taskId, state: grant.state })),
+      }),
+    );
   } else if (result) {
     const agent = result.agent;
-    deps.out(agent.suspended ? `${agentId} suspended by ${agent.by ?? '?'} ${agent.at ? relative(agent.at, deps.clock.now()) : ''}: ${agent.reason ?? ''}` : `${agentId} not suspended yet`);
+    deps.out(
+      agent.suspended
+        ? `${agentId} suspended by ${agent.by ?? '?'} ${agent.at ? relative(agent.at, deps.clock.now()) : ''}: ${agent.reason ?? ''}`
+        : `${agentId} not suspended yet`,
+    );
     if (result.grants.length === 0) deps.out('it held no live grants');
-    else for (const line of table(['GRANT', 'TASK', 'STATE', 'OUTCOME'], result.grants.map((g) => [g.grantId, g.taskId, stateLabel(g.state), outcomeOf(g)]))) deps.out(line);
+    else
+      for (const line of table(
+        ['GRANT', 'TASK', 'STATE', 'OUTCOME'],
+        result.grants.map((g) => [g.grantId, g.taskId, stateLabel(g.state), outcomeOf(g)]),
+      ))
+        deps.out(line);
   }
   if (!waited.done) {
     deps.err(`taskbound: the engine had not finished suspending ${agentId} after ${seconds}s.`);
-    deps.err(`if the agent is not registered in the deployed policy the engine refuses the suspension; otherwise follow it with \`taskbound agents show ${agentId}\``);
+    deps.err(
+      `if the agent is not registered in the deployed policy the engine refuses the suspension; otherwise follow it with \`taskbound agents show ${agentId}\``,
+    );
     return EXIT.failure;
   }
   return EXIT.ok;

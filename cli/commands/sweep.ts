@@ -38,11 +38,24 @@ export async function sweep(deps: CliDeps, options: SweepOptions): Promise<ExitC
     (now) => `sweeping: ${due.filter((grant, index) => now && handled(grant, now[index])).length}/${due.length} due grants handled`,
   );
   const after = (waited.done ? waited.value : waited.last) ?? [];
-  const rows = due.map((grant, index) => ({ grantId: grant.grantId, agentId: grant.agentId, was: grant.state, now: after[index]?.state ?? grant.state, handled: handled(grant, after[index]) }));
+  const rows = due.map((grant, index) => ({
+    grantId: grant.grantId,
+    agentId: grant.agentId,
+    was: grant.state,
+    now: after[index]?.state ?? grant.state,
+    handled: handled(grant, after[index]),
+  }));
   if (options.json) deps.out(json({ sent: true, eventId, waited: true, settled: waited.done, due: due.length, grants: rows }));
-  else for (const line of table(['GRANT', 'AGENT', 'WAS', 'NOW'], rows.map((row) => [row.grantId, row.agentId, row.was, stateLabel(row.now)]))) deps.out(line);
+  else
+    for (const line of table(
+      ['GRANT', 'AGENT', 'WAS', 'NOW'],
+      rows.map((row) => [row.grantId, row.agentId, row.was, stateLabel(row.now)]),
+    ))
+      deps.out(line);
   if (!waited.done) {
-    deps.err(`taskbound: ${rows.filter((row) => !row.handled).length} due grants were not handled within ${seconds}s; is the engine running? (--wait SECONDS to wait longer)`);
+    deps.err(
+      `taskbound: ${rows.filter((row) => !row.handled).length} due grants were not handled within ${seconds}s; is the engine running? (--wait SECONDS to wait longer)`,
+    );
     return EXIT.failure;
   }
   return EXIT.ok;

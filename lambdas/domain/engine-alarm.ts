@@ -15,7 +15,9 @@ const engineAlarmSchema = z.object({
 export type EngineAlarm = z.infer<typeof engineAlarmSchema>;
 
 /** Parses an SNS message body as an alarm; anything else is a value, not a throw. */
-export function parseEngineAlarm(message: string): { readonly ok: true; readonly alarm: EngineAlarm } | { readonly ok: false; readonly reason: string } {
+export function parseEngineAlarm(
+  message: string,
+): { readonly ok: true; readonly alarm: EngineAlarm } | { readonly ok: false; readonly reason: string } {
   let value: unknown;
   try {
     value = JSON.parse(message);
@@ -23,5 +25,7 @@ export function parseEngineAlarm(message: string): { readonly ok: true; readonly
     return { ok: false, reason: 'the SNS message is not JSON' };
   }
   const parsed = engineAlarmSchema.safeParse(value);
-  return parsed.success ? { ok: true, alarm: parsed.data } : { ok: false, reason: `not a CloudWatch alarm: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+  return parsed.success
+    ? { ok: true, alarm: parsed.data }
+    : { ok: false, reason: `not a CloudWatch alarm: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
 }

@@ -140,8 +140,10 @@ function stats(samples: readonly number[]): Stats {
   return { count: sorted.length, median: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) };
 }
 
-const ms = (from: string | undefined, to: string | undefined) => (from === undefined || to === undefined ? undefined : Date.parse(to) - Date.parse(from));
-const firstAt = (grant: Grant, test: (action: string, to: string | undefined) => boolean) => grant.audit.find((entry) => test(entry.action, entry.to))?.at;
+const ms = (from: string | undefined, to: string | undefined) =>
+  from === undefined || to === undefined ? undefined : Date.parse(to) - Date.parse(from);
+const firstAt = (grant: Grant, test: (action: string, to: string | undefined) => boolean) =>
+  grant.audit.find((entry) => test(entry.action, entry.to))?.at;
 const defined = <T>(values: readonly (T | undefined)[]) => values.filter((value): value is T => value !== undefined);
 
 /** Notice: when the engine learnt the credential must die. */
@@ -171,7 +173,14 @@ function standing(grant: Grant, until: Date): StandingCredential | undefined {
   if (grant.state === 'revoking' || grant.state === 'revoked') since = noticeOf(grant) ?? grant.updatedAt;
   else if ((grant.state === 'active' || grant.state === 'issuing') && grant.expiresAt && grant.expiresAt <= now) since = grant.expiresAt;
   if (since === undefined) return undefined;
-  return { grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, state: grant.state, since, forMs: Math.max(0, Date.parse(now) - Date.parse(since)) };
+  return {
+    grantId: grant.grantId,
+    agentId: grant.agentId,
+    taskId: grant.taskId,
+    state: grant.state,
+    since,
+    forMs: Math.max(0, Date.parse(now) - Date.parse(since)),
+  };
 }
 
 function countBy(values: readonly string[]): Record<string, number> {
@@ -202,7 +211,16 @@ function useAfterRevocationFindings(grant: Grant): Finding[] {
   return grant.audit.flatMap((entry) => {
     const usedAt = entry.action === 'misuse-check' ? USED_AT.exec(entry.reason ?? '')?.[1] : undefined;
     if (!usedAt) return [];
-    return [{ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, at: usedAt, ...(notice ? { afterNoticeMs: ms(notice, usedAt) } : {}), detail: entry.reason ?? '' }];
+    return [
+      {
+        grantId: grant.grantId,
+        agentId: grant.agentId,
+        taskId: grant.taskId,
+        at: usedAt,
+        ...(notice ? { afterNoticeMs: ms(notice, usedAt) } : {}),
+        detail: entry.reason ?? '',
+      },
+    ];
   });
 }
 
@@ -236,7 +254,8 @@ function approvalFigures(grants: readonly Grant[]) {
   for (const grant of grants) {
     const auto = grant.audit.some((entry) => entry.action === 'auto-approved');
     const decision = decisionOf(grant);
-    if (decision && decision.kind !== 'expired' && decision.kind !== 'closed') decisionTimes.push(Date.parse(decision.at) - Date.parse(decision.heldAt));
+    if (decision && decision.kind !== 'expired' && decision.kind !== 'closed')
+      decisionTimes.push(Date.parse(decision.at) - Date.parse(decision.heldAt));
     for (const actionClass of grant.actionClasses) {
       const figures = (byClass[actionClass] ??= { auto: 0, manual: 0, deniedByPeople: 0, expiredUnanswered: 0 });
       byClass[actionClass] = {
@@ -260,7 +279,9 @@ function figuresOf(inPeriod: readonly Grant[], all: readonly Grant[], agents: re
   const leaked = inPeriod.filter((grant) => grant.revocation?.trigger === 'leaked');
   const brokenChains = all.flatMap((grant) => {
     const verdict = verifyChain(grant.grantId, grant.audit);
-    return verdict.ok ? [] : [{ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, brokenAt: verdict.brokenAt, why: verdict.why }];
+    return verdict.ok
+      ? []
+      : [{ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, brokenAt: verdict.brokenAt, why: verdict.why }];
   });
   const decisions = inPeriod.map(decisionOf);
   return {

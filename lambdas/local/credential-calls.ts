@@ -37,9 +37,18 @@ export class CredentialCallLog {
   record(request: AwsRequest, response: AwsResponse): void {
     const key = request.accessKeyId;
     if (!key || !this.isIssued(key)) return;
-    const errorCode = response.status >= 400 ? response.headers?.['x-amzn-errortype'] ?? /<Code>([^<]+)<\/Code>/.exec(String(response.body))?.[1] : undefined;
+    const errorCode =
+      response.status >= 400
+        ? (response.headers?.['x-amzn-errortype'] ?? /<Code>([^<]+)<\/Code>/.exec(String(response.body))?.[1])
+        : undefined;
     const calls = this.calls.get(key) ?? [];
-    calls.push({ at: this.now().toISOString(), service: request.signingService ?? 'unknown', operation: operationOf(request), status: response.status, ...(errorCode ? { errorCode } : {}) });
+    calls.push({
+      at: this.now().toISOString(),
+      service: request.signingService ?? 'unknown',
+      operation: operationOf(request),
+      status: response.status,
+      ...(errorCode ? { errorCode } : {}),
+    });
     if (calls.length > this.maxPerCredential) calls.shift();
     this.calls.set(key, calls);
   }
@@ -52,7 +61,12 @@ export class CredentialCallLog {
   answer(path: string): AwsResponse | undefined {
     if (!path.startsWith(CREDENTIAL_CALLS_PATH)) return undefined;
     const accessKeyId = decodeURIComponent(path.slice(CREDENTIAL_CALLS_PATH.length));
-    if (!ACCESS_KEY_ID.test(accessKeyId)) return { status: 400, headers: { 'content-type': 'application/json' }, body: '{"message":"not an access key id"}' };
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accessKeyId, calls: this.callsOf(accessKeyId) }) };
+    if (!ACCESS_KEY_ID.test(accessKeyId))
+      return { status: 400, headers: { 'content-type': 'application/json' }, body: '{"message":"not an access key id"}' };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ accessKeyId, calls: this.callsOf(accessKeyId) }),
+    };
   }
 }

@@ -34,7 +34,11 @@ export class SlackHealth extends Construct {
     // The digest reads every grant once per period (figures such as standing privilege need all of
     // them) and each agent's standing: a scan and item reads, nothing written.
     props.digestFunction.engineRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'DigestReadsGrants', actions: ['dynamodb:Scan', 'dynamodb:GetItem'], resources: [props.table.tableArn] }),
+      new iam.PolicyStatement({
+        sid: 'DigestReadsGrants',
+        actions: ['dynamodb:Scan', 'dynamodb:GetItem'],
+        resources: [props.table.tableArn],
+      }),
     );
   }
 }

@@ -23,10 +23,25 @@ function weekReport() {
       verifiedAfterMs: 100 + index * 40,
     });
   });
-  const leaked = revokedGrant(activeGrant('deploy-bot', 't-leak', '2026-11-27T10:00:00.000Z'), { trigger: 'leaked', noticeAt: '2026-11-27T10:05:00.000Z', revokedAfterMs: 900 });
-  const stillValid = transition(leaked, { to: 'revoking', at: '2026-11-27T10:06:00.000Z', actor: 'taskbound', action: 'still-valid', reason: 'still accepted' });
+  const leaked = revokedGrant(activeGrant('deploy-bot', 't-leak', '2026-11-27T10:00:00.000Z'), {
+    trigger: 'leaked',
+    noticeAt: '2026-11-27T10:05:00.000Z',
+    revokedAfterMs: 900,
+  });
+  const stillValid = transition(leaked, {
+    to: 'revoking',
+    at: '2026-11-27T10:06:00.000Z',
+    actor: 'taskbound',
+    action: 'still-valid',
+    reason: 'still accepted',
+  });
   return buildGovernanceReport({
-    grants: [...grants, stillValid, activeGrant('release-bot', 'live', '2026-11-28T11:50:00.000Z'), requestedGrant('deploy-bot', 'waiting', '2026-11-28T11:00:00.000Z')],
+    grants: [
+      ...grants,
+      stillValid,
+      activeGrant('release-bot', 'live', '2026-11-28T11:50:00.000Z'),
+      requestedGrant('deploy-bot', 'waiting', '2026-11-28T11:00:00.000Z'),
+    ],
     agents: [{ agentId: 'deploy-bot', suspended: true, by: 'secops@example.com', reason: 'drill', at: '2026-11-28T11:30:00.000Z' }],
     since: new Date('2026-11-21T12:00:00.000Z'),
     until: new Date('2026-11-28T12:00:00.000Z'),
@@ -39,7 +54,11 @@ describe('the HTML report in headless Chromium', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'taskbound-html-'));
-    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
   });
 
   afterAll(async () => {

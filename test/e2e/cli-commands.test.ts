@@ -34,8 +34,34 @@ describe('the taskbound CLI against the local engine, each command its own proce
     engine = await startEngineProcess({ dataDir: join(dir, 'data'), port: await freeLoopbackPort() });
     table = readGrantTable(engine.url);
     const started = await Promise.all([
-      taskbound('emit', 'task-started', '--agent', 'release-bot', '--task', 'cli-1', '--purpose', 'bump lodash', '--requested-by', 'dev@example.com', '--scopes', 'repo-read'),
-      taskbound('emit', 'task-started', '--agent', 'deploy-bot', '--task', 'cli-ship', '--purpose', 'release 7', '--requested-by', 'dev@example.com', '--scopes', 'deploy-web'),
+      taskbound(
+        'emit',
+        'task-started',
+        '--agent',
+        'release-bot',
+        '--task',
+        'cli-1',
+        '--purpose',
+        'bump lodash',
+        '--requested-by',
+        'dev@example.com',
+        '--scopes',
+        'repo-read',
+      ),
+      taskbound(
+        'emit',
+        'task-started',
+        '--agent',
+        'deploy-bot',
+        '--task',
+        'cli-ship',
+        '--purpose',
+        'release 7',
+        '--requested-by',
+        'dev@example.com',
+        '--scopes',
+        'deploy-web',
+      ),
     ]);
     for (const result of started) expect(result.code, result.stderr).toBe(0);
     await table.waitFor('release-bot', 'cli-1', ['active']);
@@ -53,8 +79,15 @@ describe('the taskbound CLI against the local engine, each command its own proce
 
     expect(policy.version).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(agents.map((agent: { agentId: string }) => agent.agentId)).toEqual(['release-bot', 'deploy-bot', 'ops-bot', 'finance-bot']);
-    expect(agents[0]).toMatchObject({ owner: 'lead@example.com', riskTier: 'medium', status: { state: 'active' }, liveGrants: [{ grantId: RELEASE, state: 'active' }] });
-    expect(agents[1].scopes).toContainEqual(expect.objectContaining({ scope: 'deploy-web', actionClass: 'deploy', approval: expect.stringMatching(/^manual: 1 of /) }));
+    expect(agents[0]).toMatchObject({
+      owner: 'lead@example.com',
+      riskTier: 'medium',
+      status: { state: 'active' },
+      liveGrants: [{ grantId: RELEASE, state: 'active' }],
+    });
+    expect(agents[1].scopes).toContainEqual(
+      expect.objectContaining({ scope: 'deploy-web', actionClass: 'deploy', approval: expect.stringMatching(/^manual: 1 of /) }),
+    );
   });
 
   it('shows one agent with when each live grant expires: relative for people, ISO under --json', async () => {
@@ -67,29 +100,48 @@ describe('the taskbound CLI against the local engine, each command its own proce
     expect(Date.parse(agent.liveGrants[0].expiresAt) - Date.now()).toBeGreaterThan(13 * 60_000);
   });
 
-  it('lists in `grants show` the calls the runtime made with the grant\'s credential', async () => {
+  it("lists in `grants show` the calls the runtime made with the grant's credential", async () => {
     const secrets = new SecretsManagerClient(localClientConfig(engine.url));
-    const delivery = JSON.parse((await secrets.send(new GetSecretValueCommand({ SecretId: 'taskbound/release-bot/cli-1' }))).SecretString ?? '{}');
+    const delivery = JSON.parse(
+      (await secrets.send(new GetSecretValueCommand({ SecretId: 'taskbound/release-bot/cli-1' }))).SecretString ?? '{}',
+    );
     secrets.destroy();
-    const credentials = { accessKeyId: delivery.accessKeyId, secretAccessKey: delivery.secretAccessKey, sessionToken: delivery.sessionToken };
+    const credentials = {
+      accessKeyId: delivery.accessKeyId,
+      secretAccessKey: delivery.secretAccessKey,
+      sessionToken: delivery.sessionToken,
+    };
     const sts = new STSClient({ ...localClientConfig(engine.url), credentials });
     await sts.send(new GetCallerIdentityCommand({}));
     sts.destroy();
 
     const [shown, text] = await Promise.all([json('grants', 'show', RELEASE), taskbound('grants', 'show', RELEASE)]);
 
-    expect(shown.calls).toEqual({ source: 'local-engine', calls: [expect.objectContaining({ service: 'sts', operation: 'GetCallerIdentity', status: 200 })] });
+    expect(shown.calls).toEqual({
+      source: 'local-engine',
+      calls: [expect.objectContaining({ service: 'sts', operation: 'GetCallerIdentity', status: 200 })],
+    });
     expect(text.stdout).toMatch(/1 calls made with the credential[\s\S]*sts\s+GetCallerIdentity\s+allowed/);
   });
 
-  it('revokes a grant and prints the engine\'s outcome once the credential is proven dead', async () => {
+  it("revokes a grant and prints the engine's outcome once the credential is proven dead", async () => {
     const result = await json('revoke', RELEASE, '--reason', 'e2e', '--as', 'oncall@example.com');
-    expect(result).toMatchObject({ grantId: RELEASE, settled: true, state: 'verified', grant: { revocation: { trigger: 'manual', by: 'oncall@example.com' } } });
+    expect(result).toMatchObject({
+      grantId: RELEASE,
+      settled: true,
+      state: 'verified',
+      grant: { revocation: { trigger: 'manual', by: 'oncall@example.com' } },
+    });
   });
 
   it('suspends an agent and waits until its pending grant is closed', async () => {
     const result = await json('suspend', 'deploy-bot', '--reason', 'drill', '--as', 'secops@example.com');
-    expect(result).toMatchObject({ agentId: 'deploy-bot', settled: true, agent: { suspended: true, by: 'secops@example.com' }, grants: [{ grantId: DEPLOY, state: 'denied' }] });
+    expect(result).toMatchObject({
+      agentId: 'deploy-bot',
+      settled: true,
+      agent: { suspended: true, by: 'secops@example.com' },
+      grants: [{ grantId: DEPLOY, state: 'denied' }],
+    });
     const shown = await json('agents', 'show', 'deploy-bot');
     expect(shown.agent.status).toMatchObject({ state: 'suspended', by: 'secops@example.com', reason: 'drill' });
   });
@@ -101,7 +153,11 @@ describe('the taskbound CLI against the local engine, each command its own proce
 
   it('reports the period in text, JSON and a self-contained HTML page', async () => {
     const file = join(dir, 'report.html');
-    const [text, report, html] = await Promise.all([taskbound('report', '--since', '1h'), json('report', '--since', '1h'), taskbound('report', '--html', file)]);
+    const [text, report, html] = await Promise.all([
+      taskbound('report', '--since', '1h'),
+      json('report', '--since', '1h'),
+      taskbound('report', '--html', file),
+    ]);
 
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('grants: 2 requested, 1 issued, 1 denied');
@@ -114,8 +170,14 @@ describe('the taskbound CLI against the local engine, each command its own proce
   });
 
   it('exports the audit trail as OCSF lines that the claimed classes accept', async () => {
-    const [plain, ocsf] = await Promise.all([taskbound('audit', 'export', '--since', '1h'), taskbound('audit', 'export', '--since', '1h', '--format', 'ocsf')]);
-    const lines = ocsf.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const [plain, ocsf] = await Promise.all([
+      taskbound('audit', 'export', '--since', '1h'),
+      taskbound('audit', 'export', '--since', '1h', '--format', 'ocsf'),
+    ]);
+    const lines = ocsf.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
 
     expect(ocsf.code).toBe(0);
     expect(lines.length).toBe(plain.stdout.trim().split('\n').length);
@@ -127,7 +189,12 @@ describe('the taskbound CLI against the local engine, each command its own proce
     expect(await json('audit', 'verify')).toMatchObject({ ok: true, grants: 2, broken: [] });
     const dynamo = new DynamoDBClient(localClientConfig(engine.url));
     await DynamoDBDocumentClient.from(dynamo).send(
-      new UpdateCommand({ TableName: LOCAL_TABLE, Key: grantKey(RELEASE), UpdateExpression: 'SET audit[1].actor = :who', ExpressionAttributeValues: { ':who': 'mallory' } }),
+      new UpdateCommand({
+        TableName: LOCAL_TABLE,
+        Key: grantKey(RELEASE),
+        UpdateExpression: 'SET audit[1].actor = :who',
+        ExpressionAttributeValues: { ':who': 'mallory' },
+      }),
     );
     dynamo.destroy();
 

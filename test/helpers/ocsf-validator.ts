@@ -34,7 +34,8 @@ export const OCSF_SCHEMA: Schema = JSON.parse(readFileSync(resolve(import.meta.d
 const INTEGER_TYPES = new Set(['integer_t', 'long_t', 'timestamp_t', 'port_t']);
 
 function typeProblem(path: string, type: string, value: unknown): string | undefined {
-  if (INTEGER_TYPES.has(type)) return Number.isInteger(value) ? undefined : `${path}: ${type} must be an integer, got ${JSON.stringify(value)}`;
+  if (INTEGER_TYPES.has(type))
+    return Number.isInteger(value) ? undefined : `${path}: ${type} must be an integer, got ${JSON.stringify(value)}`;
   if (type === 'float_t') return typeof value === 'number' ? undefined : `${path}: float_t must be a number`;
   if (type === 'boolean_t') return typeof value === 'boolean' ? undefined : `${path}: boolean_t must be a boolean`;
   if (type === 'json_t') return undefined;
@@ -52,7 +53,8 @@ function objectProblems(path: string, type: string, value: Record<string, unknow
     return nestedType.endsWith('_t') ? [] : objectProblems(`${path}.${name}`, nestedType, value[name] as Record<string, unknown>);
   });
   const atLeastOne = definition.constraints?.at_least_one;
-  if (atLeastOne && !atLeastOne.some((name) => value[name] !== undefined)) problems.push(`${path}: the ${type} object needs at least one of ${atLeastOne.join(', ')}`);
+  if (atLeastOne && !atLeastOne.some((name) => value[name] !== undefined))
+    problems.push(`${path}: the ${type} object needs at least one of ${atLeastOne.join(', ')}`);
   return problems;
 }
 
@@ -80,10 +82,12 @@ export function ocsfProblems(event: Record<string, unknown>): string[] {
       const problem = typeProblem(path, attribute.type, item);
       if (problem) problems.push(problem);
       else if (!attribute.type.endsWith('_t')) problems.push(...objectProblems(path, attribute.type, item as Record<string, unknown>));
-      if (attribute.enum && !attribute.enum.includes(String(item))) problems.push(`${path}: ${String(item)} is not one of ${attribute.enum.join(', ')}`);
+      if (attribute.enum && !attribute.enum.includes(String(item)))
+        problems.push(`${path}: ${String(item)} is not one of ${attribute.enum.join(', ')}`);
     }
   }
-  if (event.category_uid !== definition.category_uid) problems.push(`category_uid: ${definition.caption} is in category ${definition.category_uid}`);
+  if (event.category_uid !== definition.category_uid)
+    problems.push(`category_uid: ${definition.caption} is in category ${definition.category_uid}`);
   if (typeof event.activity_id === 'number' && event.type_uid !== definition.uid * 100 + event.activity_id) {
     problems.push(`type_uid: must be class_uid * 100 + activity_id = ${definition.uid * 100 + event.activity_id}`);
   }

@@ -26,8 +26,12 @@ describe('SlackHealth', () => {
       ScheduleExpression: 'rate(1 day)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [digest, 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
     });
-    const policies = Object.values(synth.engineTemplate.findResources('AWS::IAM::Policy')) as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] }; Roles: unknown[] } }[];
-    const scanning = policies.filter((policy) => policy.Properties.PolicyDocument.Statement.some((statement) => JSON.stringify(statement.Action).includes('dynamodb:Scan')));
+    const policies = Object.values(synth.engineTemplate.findResources('AWS::IAM::Policy')) as {
+      Properties: { PolicyDocument: { Statement: { Action: unknown }[] }; Roles: unknown[] };
+    }[];
+    const scanning = policies.filter((policy) =>
+      policy.Properties.PolicyDocument.Statement.some((statement) => JSON.stringify(statement.Action).includes('dynamodb:Scan')),
+    );
     expect(scanning).toHaveLength(1);
     expect(JSON.stringify(scanning[0]?.Properties.Roles)).toContain('Digest');
   });

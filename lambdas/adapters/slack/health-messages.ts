@@ -8,11 +8,15 @@ import type { SlackMessage } from './slack-message';
 
 /** What the operator should do first, by what the alarm watches (names come from lib/constructs/observability.ts). */
 function nextStep(alarmName: string): string {
-  if (/DeadLetters/i.test(alarmName)) return 'Events reached a dead-letter queue unprocessed: read the queue, fix the cause, redrive them. Grants they concern may still hold credentials (`taskbound report`).';
-  if (/RevocationFailed/i.test(alarmName)) return 'A credential may still work: the sweep retries; run `taskbound sweep` and check `taskbound report` for standing privilege.';
-  if (/StillValid/i.test(alarmName)) return 'A revoked credential kept working: `taskbound report` lists it; read its audit chain with `taskbound grants show`.';
+  if (/DeadLetters/i.test(alarmName))
+    return 'Events reached a dead-letter queue unprocessed: read the queue, fix the cause, redrive them. Grants they concern may still hold credentials (`taskbound report`).';
+  if (/RevocationFailed/i.test(alarmName))
+    return 'A credential may still work: the sweep retries; run `taskbound sweep` and check `taskbound report` for standing privilege.';
+  if (/StillValid/i.test(alarmName))
+    return 'A revoked credential kept working: `taskbound report` lists it; read its audit chain with `taskbound grants show`.';
   if (/Orphan/i.test(alarmName)) return 'A credential exists with no grant record: find who created it and delete it.';
-  if (/Sweep/i.test(alarmName)) return 'The sweep failed: read its logs; until it runs, overdue revocations wait. `taskbound sweep` asks for one now.';
+  if (/Sweep/i.test(alarmName))
+    return 'The sweep failed: read its logs; until it runs, overdue revocations wait. `taskbound sweep` asks for one now.';
   return 'Open the alarm in CloudWatch and the engine dashboard.';
 }
 
@@ -44,17 +48,26 @@ export function digestMessage(report: GovernanceReport, hours: number): SlackMes
     f.stillValidAfterNotice.count > 0 ? `• *${f.stillValidAfterNotice.count}* credentials still valid after notice` : undefined,
     f.useAfterRevocation.count > 0 ? `• *${f.useAfterRevocation.count}* uses after revocation` : undefined,
     f.brokenChains.length > 0 ? `• *${f.brokenChains.length}* audit chains do not verify` : undefined,
-    f.suspensions.suspendedNow.length > 0 ? `• suspended: ${f.suspensions.suspendedNow.map((agent) => code(agent.agentId, 70)).join(', ')}` : undefined,
+    f.suspensions.suspendedNow.length > 0
+      ? `• suspended: ${f.suspensions.suspendedNow.map((agent) => code(agent.agentId, 70)).join(', ')}`
+      : undefined,
   ].filter((line): line is string => line !== undefined);
   const g = f.grants;
   const title = `Taskbound digest: the last ${hours} h`;
   const blocks = [
     header(title),
-    section(findings.length > 0 ? `*Findings*\n${findings.join('\n')}` : 'No findings: no standing privilege, nothing outlived its notice, every audit chain verifies.'),
+    section(
+      findings.length > 0
+        ? `*Findings*\n${findings.join('\n')}`
+        : 'No findings: no standing privilege, nothing outlived its notice, every audit chain verifies.',
+    ),
     fields([
       ['Grants', `${g.requested} requested, ${g.issued} issued, ${g.denied} denied, ${g.pending} pending`],
       ['Approvals', `${g.expiredUnanswered} unanswered in time; decisions p95 ${seconds(f.approvals.timeToDecisionMs)}`],
-      ['Revocation p95', `notice→revoked ${seconds(f.revocation.noticeToRevokedMs)}, revoked→verified ${seconds(f.revocation.revokedToVerifiedMs)}`],
+      [
+        'Revocation p95',
+        `notice→revoked ${seconds(f.revocation.noticeToRevokedMs)}, revoked→verified ${seconds(f.revocation.revokedToVerifiedMs)}`,
+      ],
       ['Leaks', `${f.leaks.count} reported; time to kill p95 ${seconds(f.leaks.timeToKillMs)}`],
     ]),
     context([`${report.since} → ${report.until}. Details: \`taskbound report --since ${hours}h\``]),

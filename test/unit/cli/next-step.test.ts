@@ -19,6 +19,8 @@ describe('what an error says to do next', () => {
     };
     const { code, err } = await cli.run('audit', 'verify');
     expect(code).toBe(1);
-    expect(err).toBe('taskbound: ResourceNotFoundException: Requested resource not found\n  the grant table was not found: check --table (or TASKBOUND_TABLE) and --region');
+    expect(err).toBe(
+      'taskbound: ResourceNotFoundException: Requested resource not found\n  the grant table was not found: check --table (or TASKBOUND_TABLE) and --region',
+    );
   });
 });

@@ -50,13 +50,29 @@ describe('the OCSF export', () => {
     const classOf = (action: string) => auditRecordToOcsf(record(action, undefined)).class_uid;
     expect(['requested', 'approved', 'denied', 'verified', 'revoke:manual'].map(classOf)).toEqual([3004, 3004, 3004, 3004, 3004]);
     expect(['issued', 'revoked', 'still-valid'].map(classOf)).toEqual([3005, 3005, 3005]);
-    expect(auditRecordToOcsf(record('issued', undefined))).toMatchObject({ activity_id: 1, type_uid: 300501, user: { name: 'deploy-bot' }, privileges: ['deploy-web'] });
+    expect(auditRecordToOcsf(record('issued', undefined))).toMatchObject({
+      activity_id: 1,
+      type_uid: 300501,
+      user: { name: 'deploy-bot' },
+      privileges: ['deploy-web'],
+    });
     expect(auditRecordToOcsf(record('still-valid', 'x'))).toMatchObject({ activity_id: 2, status_id: 2, severity_id: 4 });
   });
 
   it('maps suspension and resumption to Account Change: Disable and Enable', () => {
-    const suspended = agentRecordToOcsf({ agentId: 'deploy-bot', suspended: true, by: 'secops@example.com', reason: 'drill', at: '2026-11-28T11:00:00.000Z' });
-    const resumed = agentRecordToOcsf({ agentId: 'deploy-bot', suspended: false, by: 'secops@example.com', at: '2026-11-28T12:00:00.000Z' });
+    const suspended = agentRecordToOcsf({
+      agentId: 'deploy-bot',
+      suspended: true,
+      by: 'secops@example.com',
+      reason: 'drill',
+      at: '2026-11-28T11:00:00.000Z',
+    });
+    const resumed = agentRecordToOcsf({
+      agentId: 'deploy-bot',
+      suspended: false,
+      by: 'secops@example.com',
+      at: '2026-11-28T12:00:00.000Z',
+    });
     expect(suspended).toMatchObject({ class_uid: 3001, activity_id: 5, type_uid: 300105 });
     expect(resumed).toMatchObject({ class_uid: 3001, activity_id: 2, type_uid: 300102 });
     expect([...ocsfProblems(suspended), ...ocsfProblems(resumed)]).toEqual([]);
@@ -64,7 +80,12 @@ describe('the OCSF export', () => {
 
   it('carries the chain link, so the SIEM copy can be checked against the store', () => {
     const source = record('issued', undefined);
-    expect(auditRecordToOcsf(source).unmapped).toMatchObject({ grant_id: source.grantId, seq: 0, hash: source.hash, prev_hash: source.prevHash });
+    expect(auditRecordToOcsf(source).unmapped).toMatchObject({
+      grant_id: source.grantId,
+      seq: 0,
+      hash: source.hash,
+      prev_hash: source.prevHash,
+    });
   });
 });
 
@@ -81,7 +102,11 @@ describe('the OCSF validator used here', () => {
 
   it('finds attributes the class does not have and objects missing what they require', () => {
     expect(ocsfProblems({ ...valid(), grant_id: 'g-x' })).toContain('grant_id: not an attribute of User Access Management');
-    expect(ocsfProblems({ ...valid(), metadata: { product: { name: 'Taskbound' } } })).toContain('metadata.version: required by the metadata object');
-    expect(ocsfProblems({ ...valid(), user: { type: 'AI agent' } })).toContain('user: the user object needs at least one of account, name, uid');
+    expect(ocsfProblems({ ...valid(), metadata: { product: { name: 'Taskbound' } } })).toContain(
+      'metadata.version: required by the metadata object',
+    );
+    expect(ocsfProblems({ ...valid(), user: { type: 'AI agent' } })).toContain(
+      'user: the user object needs at least one of account, name, uid',
+    );
   });
 });

@@ -11,14 +11,24 @@ const UNTIL = new Date(at('12:00:00.000'));
 const SINCE = new Date('2026-11-21T12:00:00.000Z');
 
 function requested(agentId: string, taskId: string, time: string, actionClasses: readonly ActionClass[]): Grant {
-  const opened = openGrant({ grantId: grantIdFor(agentId, taskId), taskId, agentId, at: at(time), actor: 'dev@example.com', policyVersion: 'sha256:p', scopes: ['s'], requestedBy: 'dev@example.com' });
+  const opened = openGrant({
+    grantId: grantIdFor(agentId, taskId),
+    taskId,
+    agentId,
+    at: at(time),
+    actor: 'dev@example.com',
+    policyVersion: 'sha256:p',
+    scopes: ['s'],
+    requestedBy: 'dev@example.com',
+  });
   return { ...opened, actionClasses };
 }
 
 function issued(grant: Grant, approvedAt: string, issuedAt: string, expiresAt = at('23:00:00.000')): Grant {
-  const approving = grant.state === 'pending_approval'
-    ? transition(grant, { to: 'issuing', at: at(approvedAt), actor: 'lead@example.com', action: 'approved', reason: 'ok' })
-    : transition(grant, { to: 'issuing', at: at(approvedAt), actor: 'taskbound', action: 'auto-approved' });
+  const approving =
+    grant.state === 'pending_approval'
+      ? transition(grant, { to: 'issuing', at: at(approvedAt), actor: 'lead@example.com', action: 'approved', reason: 'ok' })
+      : transition(grant, { to: 'issuing', at: at(approvedAt), actor: 'taskbound', action: 'auto-approved' });
   return transition(approving, { to: 'active', at: at(issuedAt), actor: 'taskbound', action: 'issued', changes: { expiresAt } });
 }
 
@@ -36,19 +46,54 @@ function revoking(grant: Grant, trigger: RevocationTrigger, noticeAt: string): G
   });
 }
 
-const revoked = (grant: Grant, time: string) => transition(grant, { to: 'revoked', at: at(time), actor: 'taskbound', action: 'revoked', changes: { revokedAt: at(time) } });
-const verified = (grant: Grant, time: string) => transition(grant, { to: 'verified', at: at(time), actor: 'taskbound', action: 'verified', changes: { verifiedAt: at(time) } });
+const revoked = (grant: Grant, time: string) =>
+  transition(grant, { to: 'revoked', at: at(time), actor: 'taskbound', action: 'revoked', changes: { revokedAt: at(time) } });
+const verified = (grant: Grant, time: string) =>
+  transition(grant, { to: 'verified', at: at(time), actor: 'taskbound', action: 'verified', changes: { verifiedAt: at(time) } });
 
 // A: task ended after 600 s; lifetime 10:00:01 → 10:10:00.2 = 599,200 ms; 200 ms to revoke, 800 ms to verify.
-const a = verified(revoked(revoking(issued(requested('release-bot', 'a', '10:00:00.000', ['read']), '10:00:00.500', '10:00:01.000'), 'task_ended', '10:10:00.000'), '10:10:00.200'), '10:10:01.000');
+const a = verified(
+  revoked(
+    revoking(issued(requested('release-bot', 'a', '10:00:00.000', ['read']), '10:00:00.500', '10:00:01.000'), 'task_ended', '10:10:00.000'),
+    '10:10:00.200',
+  ),
+  '10:10:01.000',
+);
 // B: task ended after 300 s; lifetime 299,400 ms; 400 ms to revoke, 1,600 ms to verify; then the platform saw a use 60 s after notice.
-const bVerified = verified(revoked(revoking(issued(requested('release-bot', 'b', '10:20:00.000', ['read']), '10:20:00.500', '10:20:01.000'), 'task_ended', '10:25:00.000'), '10:25:00.400'), '10:25:02.000');
-const b = note(bVerified, { at: at('11:55:00.000'), actor: 'taskbound', action: 'misuse-check', reason: `used at ${at('10:26:00.000')}, after it was verified dead at ${at('10:25:02.000')}` });
+const bVerified = verified(
+  revoked(
+    revoking(issued(requested('release-bot', 'b', '10:20:00.000', ['read']), '10:20:00.500', '10:20:01.000'), 'task_ended', '10:25:00.000'),
+    '10:25:00.400',
+  ),
+  '10:25:02.000',
+);
+const b = note(bVerified, {
+  at: at('11:55:00.000'),
+  actor: 'taskbound',
+  action: 'misuse-check',
+  reason: `used at ${at('10:26:00.000')}, after it was verified dead at ${at('10:25:02.000')}`,
+});
 // C: expired at 11:15:01, revoked 3 s later, never proven dead: standing privilege for 44 min 59 s.
-const c = revoked(revoking(issued(requested('release-bot', 'c', '11:00:00.000', ['read']), '11:00:00.500', '11:00:01.000'), 'expired', '11:15:01.000'), '11:15:04.000');
+const c = revoked(
+  revoking(issued(requested('release-bot', 'c', '11:00:00.000', ['read']), '11:00:00.500', '11:00:01.000'), 'expired', '11:15:01.000'),
+  '11:15:04.000',
+);
 // D: approved after 120 s; leaked, revoked 1 s after notice, still valid 60 s after notice, revoked again and proven dead.
-const dFirst = revoked(revoking(issued(held(requested('deploy-bot', 'd', '09:00:00.000', ['deploy']), '09:00:00.100'), '09:02:00.100', '09:02:01.000'), 'leaked', '09:30:00.000'), '09:30:01.000');
-const dAgain = transition(dFirst, { to: 'revoking', at: at('09:31:00.000'), actor: 'taskbound', action: 'still-valid', reason: 'credential still accepted 60 s after notice; revoking again' });
+const dFirst = revoked(
+  revoking(
+    issued(held(requested('deploy-bot', 'd', '09:00:00.000', ['deploy']), '09:00:00.100'), '09:02:00.100', '09:02:01.000'),
+    'leaked',
+    '09:30:00.000',
+  ),
+  '09:30:01.000',
+);
+const dAgain = transition(dFirst, {
+  to: 'revoking',
+  at: at('09:31:00.000'),
+  actor: 'taskbound',
+  action: 'still-valid',
+  reason: 'credential still accepted 60 s after notice; revoking again',
+});
 const d = verified(revoked(dAgain, '09:31:01.000'), '09:31:02.000');
 // E: still waiting for an approver.
 const e = held(requested('deploy-bot', 'e', '11:30:00.000', ['deploy']), '11:30:00.100');
@@ -72,14 +117,30 @@ const g = transition(held(requested('deploy-bot', 'g', '07:00:00.000', ['deploy'
 const iHonest = issued(requested('release-bot', 'i', '11:45:00.000', ['read']), '11:45:00.500', '11:45:01.000', at('12:30:00.000'));
 const i = { ...iHonest, audit: iHonest.audit.map((entry) => (entry.seq === 2 ? { ...entry, actor: 'mallory' } : entry)) };
 // K: revoked by a suspension: 50 ms to revoke, 50 ms to verify; lifetime 11:40:01 → 11:50:00.05 = 599,050 ms.
-const k = verified(revoked(revoking(issued(requested('ops-bot', 'k', '11:40:00.000', ['write']), '11:40:00.500', '11:40:01.000'), 'suspended', '11:50:00.000'), '11:50:00.050'), '11:50:00.100');
+const k = verified(
+  revoked(
+    revoking(issued(requested('ops-bot', 'k', '11:40:00.000', ['write']), '11:40:00.500', '11:40:01.000'), 'suspended', '11:50:00.000'),
+    '11:50:00.050',
+  ),
+  '11:50:00.100',
+);
 // H: before the period, but its credential is still active long after its expiry: standing privilege all the same.
-const h = issued(requested('release-bot', 'h', '2026-11-01T00:00:00.000Z', ['read']), '2026-11-01T00:00:00.500Z', '2026-11-01T00:00:01.000Z', '2026-11-01T00:15:00.000Z');
+const h = issued(
+  requested('release-bot', 'h', '2026-11-01T00:00:00.000Z', ['read']),
+  '2026-11-01T00:00:00.500Z',
+  '2026-11-01T00:00:01.000Z',
+  '2026-11-01T00:15:00.000Z',
+);
 
 const suspended = { agentId: 'deploy-bot', suspended: true, by: 'secops@example.com', reason: 'drill', at: at('11:58:00.000') };
 
 function scenario(): GovernanceReport {
-  return buildGovernanceReport({ grants: [a, b, c, d, e, f, g, i, k, h], agents: [suspended, { agentId: 'release-bot', suspended: false }], since: SINCE, until: UNTIL });
+  return buildGovernanceReport({
+    grants: [a, b, c, d, e, f, g, i, k, h],
+    agents: [suspended, { agentId: 'release-bot', suspended: false }],
+    since: SINCE,
+    until: UNTIL,
+  });
 }
 
 describe('the governance report', () => {
@@ -96,7 +157,14 @@ describe('the governance report', () => {
       count: 2,
       credentials: [
         { grantId: c.grantId, agentId: 'release-bot', taskId: 'c', state: 'revoked', since: at('11:15:01.000'), forMs: 2_699_000 },
-        { grantId: h.grantId, agentId: 'release-bot', taskId: 'h', state: 'active', since: '2026-11-01T00:15:00.000Z', forMs: Date.parse(at('12:00:00.000')) - Date.parse('2026-11-01T00:15:00.000Z') },
+        {
+          grantId: h.grantId,
+          agentId: 'release-bot',
+          taskId: 'h',
+          state: 'active',
+          since: '2026-11-01T00:15:00.000Z',
+          forMs: Date.parse(at('12:00:00.000')) - Date.parse('2026-11-01T00:15:00.000Z'),
+        },
       ],
     });
   });
@@ -117,8 +185,15 @@ describe('the governance report', () => {
 
   it('reports credentials still valid after notice and use after revocation', () => {
     const { overall } = scenario();
-    expect(overall.stillValidAfterNotice).toMatchObject({ count: 1, longestMs: 60_000, findings: [{ grantId: d.grantId, at: at('09:31:00.000'), afterNoticeMs: 60_000 }] });
-    expect(overall.useAfterRevocation).toMatchObject({ count: 1, findings: [{ grantId: b.grantId, at: at('10:26:00.000'), afterNoticeMs: 60_000 }] });
+    expect(overall.stillValidAfterNotice).toMatchObject({
+      count: 1,
+      longestMs: 60_000,
+      findings: [{ grantId: d.grantId, at: at('09:31:00.000'), afterNoticeMs: 60_000 }],
+    });
+    expect(overall.useAfterRevocation).toMatchObject({
+      count: 1,
+      findings: [{ grantId: b.grantId, at: at('10:26:00.000'), afterNoticeMs: 60_000 }],
+    });
   });
 
   it('splits approvals by action class, automatic against manual, and times the decisions people made', () => {
@@ -135,7 +210,9 @@ describe('the governance report', () => {
     const { overall } = scenario();
     expect(overall.leaks).toEqual({ count: 1, timeToKillMs: { count: 1, median: 1000, p95: 1000, max: 1000 } });
     expect(overall.suspensions).toEqual({ grantsRevoked: 1, suspendedNow: [suspended] });
-    expect(overall.brokenChains).toEqual([{ grantId: i.grantId, agentId: 'release-bot', taskId: 'i', brokenAt: 2, why: 'entry 2 was altered' }]);
+    expect(overall.brokenChains).toEqual([
+      { grantId: i.grantId, agentId: 'release-bot', taskId: 'i', brokenAt: 2, why: 'entry 2 was altered' },
+    ]);
   });
 
   it('gives the same figures per agent', () => {

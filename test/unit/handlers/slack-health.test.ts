@@ -73,7 +73,10 @@ describe('Slack health: alarms and the digest', () => {
   });
 
   it('says when an alarm is resolved, without a call to action', async () => {
-    await makeAlarmToSlackHandler(async () => alertDeps())(snsAlarm({ ...deadLetters, NewStateValue: 'OK', OldStateValue: 'ALARM' }), context);
+    await makeAlarmToSlackHandler(async () => alertDeps())(
+      snsAlarm({ ...deadLetters, NewStateValue: 'OK', OldStateValue: 'ALARM' }),
+      context,
+    );
     const body = slack.posts.at(-1)?.body ?? '';
     expect(body).toContain('Resolved: taskbound-engine-DeadLetters-task-ended');
     expect(body).not.toContain('redrive');
@@ -88,13 +91,22 @@ describe('Slack health: alarms and the digest', () => {
 
   it('throws when Slack does not take the alarm, so Lambda retries it', async () => {
     slack.script({ status: 500 }, { status: 500 });
-    await expect(makeAlarmToSlackHandler(async () => alertDeps())(snsAlarm(deadLetters), context)).rejects.toBeInstanceOf(AlertNotDeliveredError);
+    await expect(makeAlarmToSlackHandler(async () => alertDeps())(snsAlarm(deadLetters), context)).rejects.toBeInstanceOf(
+      AlertNotDeliveredError,
+    );
   });
 
   it('posts the digest of the period, findings first', async () => {
     const store = new InMemoryGrantStore().seed(
-      revokedGrant(activeGrant('release-bot', 't-1', '2026-11-28T09:00:00.000Z'), { noticeAt: '2026-11-28T09:10:00.000Z', revokedAfterMs: 100, verifiedAfterMs: 200 }),
-      revokedGrant(activeGrant('release-bot', 't-2', '2026-11-28T10:00:00.000Z'), { noticeAt: '2026-11-28T10:10:00.000Z', revokedAfterMs: 100 }),
+      revokedGrant(activeGrant('release-bot', 't-1', '2026-11-28T09:00:00.000Z'), {
+        noticeAt: '2026-11-28T09:10:00.000Z',
+        revokedAfterMs: 100,
+        verifiedAfterMs: 200,
+      }),
+      revokedGrant(activeGrant('release-bot', 't-2', '2026-11-28T10:00:00.000Z'), {
+        noticeAt: '2026-11-28T10:10:00.000Z',
+        revokedAfterMs: 100,
+      }),
     );
     const deps = { ...alertDeps(), store, clock: new FakeClock(new Date('2026-11-28T12:00:00.000Z')), hours: 24 };
 

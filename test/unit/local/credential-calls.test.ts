@@ -14,17 +14,35 @@ const request = (accessKeyId: string, extra: Partial<AwsRequest>): AwsRequest =>
 });
 
 describe('the local record of what each credential did', () => {
-  const log = () => new CredentialCallLog((key) => key === ISSUED, () => new Date('2026-11-28T12:00:00.000Z'), 2);
+  const log = () =>
+    new CredentialCallLog(
+      (key) => key === ISSUED,
+      () => new Date('2026-11-28T12:00:00.000Z'),
+      2,
+    );
 
   it('records calls made with issued credentials, by operation and outcome, and ignores other keys', () => {
     const calls = log();
-    calls.record(request(ISSUED, { signingService: 'sts', body: Buffer.from('Action=GetCallerIdentity&Version=2011-06-15') }), { status: 200, body: '' });
-    calls.record(request(ISSUED, { signingService: 'secretsmanager', target: 'secretsmanager.GetSecretValue' }), { status: 400, headers: { 'x-amzn-errortype': 'AccessDeniedException' }, body: '' });
+    calls.record(request(ISSUED, { signingService: 'sts', body: Buffer.from('Action=GetCallerIdentity&Version=2011-06-15') }), {
+      status: 200,
+      body: '',
+    });
+    calls.record(request(ISSUED, { signingService: 'secretsmanager', target: 'secretsmanager.GetSecretValue' }), {
+      status: 400,
+      headers: { 'x-amzn-errortype': 'AccessDeniedException' },
+      body: '',
+    });
     calls.record(request('AKIALOCALTASKBOUND00', { signingService: 'events', target: 'AWSEvents.PutEvents' }), { status: 200, body: '' });
 
     expect(calls.callsOf(ISSUED)).toEqual([
       { at: '2026-11-28T12:00:00.000Z', service: 'sts', operation: 'GetCallerIdentity', status: 200 },
-      { at: '2026-11-28T12:00:00.000Z', service: 'secretsmanager', operation: 'GetSecretValue', status: 400, errorCode: 'AccessDeniedException' },
+      {
+        at: '2026-11-28T12:00:00.000Z',
+        service: 'secretsmanager',
+        operation: 'GetSecretValue',
+        status: 400,
+        errorCode: 'AccessDeniedException',
+      },
     ]);
     expect(calls.callsOf('AKIALOCALTASKBOUND00')).toEqual([]);
   });
@@ -32,7 +50,10 @@ describe('the local record of what each credential did', () => {
   it('reads the error code of an XML (query protocol) refusal and keeps only the newest calls', () => {
     const calls = log();
     for (const code of ['A', 'B', 'InvalidClientTokenId']) {
-      calls.record(request(ISSUED, { signingService: 'sts', query: new URLSearchParams('Action=GetCallerIdentity') }), { status: 403, body: `<ErrorResponse><Error><Code>${code}</Code></Error></ErrorResponse>` });
+      calls.record(request(ISSUED, { signingService: 'sts', query: new URLSearchParams('Action=GetCallerIdentity') }), {
+        status: 403,
+        body: `<ErrorResponse><Error><Code>${code}</Code></Error></ErrorResponse>`,
+      });
     }
     expect(calls.callsOf(ISSUED).map((call) => call.errorCode)).toEqual(['B', 'InvalidClientTokenId']);
   });
