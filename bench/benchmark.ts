@@ -8,6 +8,7 @@ import { startLocalEngine, type LocalEngine } from '../lambdas/local/engine';
 import { measureBundles } from './bundles';
 import { measureCeiling, type CeilingRun } from './ceiling';
 import { BenchDriver } from './driver';
+import { startEngineProcess, type EngineProcess } from './engine-process';
 import { awaitSettled, issueExpiringGrants, measureExpiryLateness } from './expiry';
 import { HttpCallCounter } from './http-calls';
 import { measurePacedRevocation, runLifecycles } from './lifecycles';
@@ -21,6 +22,8 @@ const DEPLOYED_POLICY = resolve(BENCH_DIR, '../examples/taskbound.policy.yaml');
 const RESULT_FILE = join(BENCH_DIR, 'results', 'latest.json');
 /** Ten Task Ended a second: well under what the process can serve. */
 const PACED_END_EVERY_MS = 100;
+/** Runtimes at once for time-to-credential and time-to-dead (CONTRACT §8). */
+const LATENCY_CONCURRENCY = 20;
 
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -35,6 +38,15 @@ async function withEngine<T>(use: (engine: LocalEngine) => Promise<T>): Promise<
   }
 }
 
+async function withEngineProcess<T>(use: (engine: EngineProcess) => Promise<T>): Promise<T> {
+  const engine = await startEngineProcess(BENCH_POLICY);
+  try {
+    return await use(engine);
+  } finally {
+    await engine.stop();
+  }
+}
+
 function options(argv: readonly string[]) {
   const { values } = parseArgs({
     args: [...argv],
@@ -45,8 +57,13 @@ function options(argv: readonly string[]) {
       'expiring-grants': { type: 'string', default: '200' },
       'sweep-grants': { type: 'string', default: '10000' },
       'sweep-due': { type: 'string', default: '100' },
+      short: { type: 'boolean', default: false },
     },
   });
+  if (values.short) {
+    // A quick end-to-end check that every phase runs, not figures to publish.
+    Object.assign(values, { lifecycles: '200', 'max-seconds': '10', 'expiring-grants': '20', 'sweep-grants': '500', 'sweep-due': '20' });
+  }
   const number = (name: keyof typeof values) => {
     const value = Number(values[name]);
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
@@ -59,6 +76,7 @@ function options(argv: readonly string[]) {
     expiringGrants: number('expiring-grants'),
     sweepGrants: number('sweep-grants'),
     sweepDue: number('sweep-due'),
+    short: values.short === true,
   };
 }
 
@@ -68,7 +86,7 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
   const machine = describeMachine();
   const http = new HttpCallCounter().start();
 
-  const ceilingSettings = { concurrency: settings.concurrency, warmupMs: 1000, durationMs: 5000 };
+  const ceilingSettings = { concurrency: settings.concurrency, warmupMs: settings.short ? 300 : 1000, durationMs: settings.short ? 1500 : 5000 };
   const ceilings: CeilingRun[] = [];
 
   // The expiries run down for 60 s: the sweep and a first ceiling fill that time (the engine
@@ -95,14 +113,11 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
 
   log('bundling the Lambda handlers and timing their import');
   const bundles = await measureBundles(DEPLOYED_POLICY);
-  log(`lifecycles: ${settings.concurrency} concurrent, up to ${settings.lifecycles} or ${settings.maxSeconds} s; then ${settings.concurrency} open tasks ended at a steady pace`);
-  const { lifecycles, pacedRevocationMs } = await withEngine(async (engine) => ({
-    lifecycles: await runLifecycles(engine, http, {
-      concurrency: settings.concurrency,
-      warmupLifecycles: settings.concurrency,
-      lifecycles: settings.lifecycles,
-      maxDurationMs: settings.maxSeconds * 1000,
-    }),
+  const lifecycleSettings = (concurrency: number) => ({ concurrency, warmupLifecycles: concurrency, lifecycles: settings.lifecycles, maxDurationMs: settings.maxSeconds * 1000 });
+  log(`lifecycles against the engine as its own process: ${LATENCY_CONCURRENCY} runtimes (latencies), then ${settings.concurrency} (throughput)`);
+  const { latencyRun, lifecycles, pacedRevocationMs } = await withEngineProcess(async (engine) => ({
+    latencyRun: await runLifecycles(engine, lifecycleSettings(LATENCY_CONCURRENCY)),
+    lifecycles: await runLifecycles(engine, lifecycleSettings(settings.concurrency)),
     pacedRevocationMs: await measurePacedRevocation(engine, { openTasks: settings.concurrency, endEveryMs: PACED_END_EVERY_MS }),
   }));
   log('ceiling again');
@@ -113,6 +128,7 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
     machine,
     ceilings,
     lifecycles,
+    latencyRun,
     pacedRevocation: { latenciesMs: pacedRevocationMs, endEveryMs: PACED_END_EVERY_MS },
     concurrency: settings.concurrency,
     expiry,

@@ -1,8 +1,7 @@
 // Bench: full task lifecycles against the local engine over loopback HTTP, N at a time:
 // Task Started → poll the delivery → use the credential → Task Ended → probe until refused.
-import type { LocalEngine } from '../lambdas/local/engine';
 import { BenchDriver, SESSION_SCOPE } from './driver';
-import { callsBetween, totalCalls, type HttpCallCounter, type HttpCallCounts } from './http-calls';
+import { usageBetween, type EngineProcess } from './engine-process';
 import { realSleep } from '../lambdas/adapters/sleep';
 
 export interface LifecycleRunOptions {
@@ -18,12 +17,15 @@ export interface LifecycleRun {
   readonly failures: number;
   readonly durationMs: number;
   readonly lifecyclesPerSecond: number;
-  /** Every SDK call of the process (engine and driver) in the measured run, by service. */
-  readonly http: HttpCallCounts;
+  /** The engine's SDK calls in the measured run, by operation (read from its /healthz). */
+  readonly engineCallsByOperation: Readonly<Record<string, number>>;
+  /** Engine and runtime calls together. */
   readonly sdkCalls: number;
-  /** Calls seen by the engine's own counter, and by the driver's. */
+  /** Calls counted by the engine's own counter, and by the runtime's (the driver). */
   readonly engineTrackedCalls: number;
   readonly driverCalls: number;
+  /** CPU time the engine process spent on the measured run, ms. */
+  readonly engineCpuMs: number;
   readonly deliveryPolls: number;
   readonly rejectionProbes: number;
   /** ms from PutEvents(Task Ended) answering to the first refused GetCallerIdentity answering. */
@@ -87,20 +89,17 @@ async function runBatch(driver: BenchDriver, prefix: string, options: { concurre
   return { results, errors, durationMs: performance.now() - started };
 }
 
-export async function runLifecycles(engine: LocalEngine, http: HttpCallCounter, options: LifecycleRunOptions): Promise<LifecycleRun> {
+export async function runLifecycles(engine: EngineProcess, options: LifecycleRunOptions): Promise<LifecycleRun> {
   const driver = new BenchDriver(engine.url);
   const run = `${Date.now().toString(36)}`;
   try {
     await runBatch(driver, `warm-${run}`, { concurrency: options.concurrency, count: options.warmupLifecycles, maxDurationMs: options.maxDurationMs });
-    await engine.bus.idle();
-
-    const httpBefore = http.snapshot();
-    const engineBefore = engine.sdkCalls.calls;
+    const before = await engine.settled();
     const driverBefore = driver.calls.calls;
     const batch = await runBatch(driver, `life-${run}`, { concurrency: options.concurrency, count: options.lifecycles, maxDurationMs: options.maxDurationMs });
     // Verification finishes after the runtime saw the refusal: its calls belong to these lifecycles.
-    await engine.bus.idle();
-    const calls = callsBetween(httpBefore, http.snapshot());
+    const used = usageBetween(before, await engine.settled());
+    const driverCalls = driver.calls.calls - driverBefore;
 
     for (const message of new Set(batch.errors)) console.error(`  lifecycle failed: ${message}`);
     const lifecycles = batch.results.length;
@@ -112,10 +111,12 @@ export async function runLifecycles(engine: LocalEngine, http: HttpCallCounter, 
       failures: batch.errors.length,
       durationMs: batch.durationMs,
       lifecyclesPerSecond: lifecycles / (batch.durationMs / 1000),
-      http: calls,
-      sdkCalls: totalCalls(calls),
-      engineTrackedCalls: engine.sdkCalls.calls - engineBefore,
-      driverCalls: driver.calls.calls - driverBefore,
+      engineCallsByOperation: used.sdkCallsByOperation,
+      sdkCalls: used.sdkCalls + driverCalls,
+      engineTrackedCalls: used.sdkCalls,
+      driverCalls,
+      // The settling wait is idle time: the engine's CPU counts only what it did.
+      engineCpuMs: used.cpuMs,
       deliveryPolls: batch.results.reduce((sum, result) => sum + result.polls, 0),
       rejectionProbes: batch.results.reduce((sum, result) => sum + result.probes, 0),
       revocationLatenciesMs: batch.results.map((result) => result.revocationMs),
@@ -138,7 +139,7 @@ export interface PacedRevocationOptions {
  * Revocation latency with `openTasks` tasks open but Task Ended arriving at a steady pace:
  * the engine's own latency, rather than the queue a saturated closed loop builds.
  */
-export async function measurePacedRevocation(engine: LocalEngine, options: PacedRevocationOptions): Promise<readonly number[]> {
+export async function measurePacedRevocation(engine: EngineProcess, options: PacedRevocationOptions): Promise<readonly number[]> {
   const driver = new BenchDriver(engine.url);
   const run = `paced-${Date.now().toString(36)}`;
   try {
@@ -155,7 +156,7 @@ export async function measurePacedRevocation(engine: LocalEngine, options: Paced
       }
     };
     await Promise.all(Array.from({ length: 20 }, opener));
-    await engine.bus.idle();
+    await engine.settled();
     const latencies = open.map(async (task, index) => {
       await realSleep(index * options.endEveryMs);
       await driver.endTask(task.taskId);
@@ -164,7 +165,7 @@ export async function measurePacedRevocation(engine: LocalEngine, options: Paced
       return performance.now() - ended;
     });
     const samples = await Promise.all(latencies);
-    await engine.bus.idle();
+    await engine.settled();
     return samples;
   } finally {
     driver.close();

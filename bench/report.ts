@@ -32,6 +32,8 @@ export interface Measurements {
   readonly machine: Machine;
   readonly ceilings: readonly CeilingRun[];
   readonly lifecycles: LifecycleRun;
+  /** The same lifecycles with 20 runtimes: time-to-credential and time-to-dead. */
+  readonly latencyRun: LifecycleRun;
   readonly pacedRevocation: { readonly latenciesMs: readonly number[]; readonly endEveryMs: number };
   readonly concurrency: number;
   readonly expiry: ExpiryRun;
@@ -59,6 +61,11 @@ export function buildResult(m: Measurements) {
   const pacedRevocation = { p50: at(paced, 50), p95: at(paced, 95), p99: at(paced, 99), openTasks: paced.length, taskEndedEveryMs: m.pacedRevocation.endEveryMs };
   const itemsPerDue = sweep.report.dueGrants > 0 ? sweep.report.itemsRead / sweep.report.dueGrants : 0;
   const runtimeFixed = 3 * life.lifecycles; // two PutEvents and the first use of the credential
+  const engineCallsPerLifecycle = perLifecycle(life.engineTrackedCalls, life.lifecycles);
+  const runtimeCallsPerLifecycle = perLifecycle(life.driverCalls, life.lifecycles);
+  const usefulShareOfCeiling = (life.lifecyclesPerSecond * (engineCallsPerLifecycle + runtimeCallsPerLifecycle)) / ceiling;
+  const latency = m.latencyRun;
+  const timeToCredential = latency.phaseSamplesMs.untilIssued;
   return {
     lifecyclesPerSecond: round2(life.lifecyclesPerSecond),
     concurrency: m.concurrency,
@@ -70,6 +77,13 @@ export function buildResult(m: Measurements) {
     expiryLatenessMs: lateness,
     sweep: { activeGrants: sweep.activeGrants, dueGrants: sweep.report.dueGrants, itemsRead: sweep.report.itemsRead, ms: round2(sweep.ms) },
     bundles: Object.fromEntries(Object.entries(m.bundles).map(([name, figure]) => [name, { bytes: figure.bytes, initMs: round2(figure.initMs) }])),
+    engineCallsPerLifecycle,
+    runtimeCallsPerLifecycle,
+    engineCpuMsPerLifecycle: perLifecycle(latency.engineCpuMs, latency.lifecycles),
+    timeToCredentialMs: { p50: at(timeToCredential, 50), p99: at(timeToCredential, 99) },
+    timeToDeadMs: { p50: at(latency.revocationLatenciesMs, 50), p99: at(latency.revocationLatenciesMs, 99) },
+    usefulShareOfCeiling: round2(usefulShareOfCeiling),
+    engineProcess: 'bin/local-engine.ts in its own process (as npm start runs it) for the lifecycle, latency and paced revocation runs; the expiry and sweep phases still run the engine in the bench process',
     efficiency: round2(efficiency),
     percentileMethod: 'nearest-rank',
     machine: m.machine,
@@ -80,8 +94,9 @@ export function buildResult(m: Measurements) {
         measured: life.lifecycles,
         failures: life.failures,
         durationMs: round2(life.durationMs),
-        sdkCallsByService: life.http.calls,
-        retries: life.http.retries,
+        engineCallsByOperation: Object.fromEntries(Object.entries(life.engineCallsByOperation).map(([operation, count]) => [operation, perLifecycle(count, life.lifecycles)])),
+        engineCpuMsPerLifecycleAt100: perLifecycle(life.engineCpuMs, life.lifecycles),
+        latencyRun: { concurrency: 20, measured: latency.lifecycles, failures: latency.failures, lifecyclesPerSecond: round2(latency.lifecyclesPerSecond) },
         perLifecycle: {
           engine: perLifecycle(life.sdkCalls - life.driverCalls, life.lifecycles),
           engineCountedByItsOwnCounter: perLifecycle(life.engineTrackedCalls, life.lifecycles),

@@ -2,24 +2,35 @@
 // outbound events carry identifiers and reasons, never secret material.
 import { z } from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, TASK_ID_PATTERN } from './ids';
+import { DECEPTIVE, UNSAFE_TEXT } from './text';
 import type { GrantState, RevocationTrigger } from './grant';
 
 const taskId = z.string().regex(TASK_ID_PATTERN, 'taskId is 1-128 of A-Za-z0-9._:-');
 const agentId = z.string().min(1).max(64).regex(AGENT_ID_PATTERN, 'agentId is lower-case letters, digits and dashes');
-const principal = z.string().trim().min(1).max(256);
-const reason = z.string().trim().min(1).max(1024);
+const safeText = <S extends z.ZodString>(schema: S) => schema.refine((value) => !UNSAFE_TEXT.test(value), 'must not contain control characters or unpaired surrogates');
+const principal = safeText(z.string().trim().min(1).max(256)).refine((value) => !DECEPTIVE.test(value), 'must not contain invisible or direction-changing characters');
+const reason = safeText(z.string().trim().min(1).max(1024));
 const MAX_CONTEXT_BYTES = 4096;
+
+/** The JSON size of a value, or Infinity when it cannot be serialised (nested deeper than the stack). */
+function jsonBytes(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value));
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
 
 export const taskStartedSchema = z.strictObject({
   taskId,
   agentId,
-  purpose: z.string().trim().min(1).max(1024),
+  purpose: safeText(z.string().trim().min(1).max(1024)),
   requestedBy: principal,
   scopes: z.array(z.string().min(1).max(64)).min(1).max(10),
   ttlSeconds: z.int().min(60).max(43_200).optional(),
   context: z
     .record(z.string(), z.unknown())
-    .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_CONTEXT_BYTES, 'context must be at most 4 KB')
+    .refine((value) => jsonBytes(value) <= MAX_CONTEXT_BYTES, 'context must be at most 4 KB of JSON')
     .optional(),
 });
 export type TaskStarted = z.infer<typeof taskStartedSchema>;
@@ -49,7 +60,7 @@ export type GrantDecision = z.infer<typeof grantDecisionSchema>;
 export const credentialLeakedSchema = z.strictObject({
   credentialId: z.string().trim().min(1).max(2048),
   reportedBy: principal,
-  evidence: z.string().max(4096).optional(),
+  evidence: safeText(z.string().max(4096)).optional(),
 });
 export type CredentialLeaked = z.infer<typeof credentialLeakedSchema>;
 

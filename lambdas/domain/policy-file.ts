@@ -3,12 +3,62 @@
 import { parseDocument } from 'yaml';
 import { PolicyError } from './errors';
 import { policyFromDocument, policyVersionOf, type Policy } from './policy';
+import { DECEPTIVE, UNSAFE_TEXT } from './text';
+
+/** Far more than any real policy: a bigger file is a mistake or an attack on the parser. */
+const MAX_POLICY_BYTES = 1_000_000;
+/** A policy nests a handful of levels; the YAML parser's recursion is no place to find the limit. */
+const MAX_FLOW_DEPTH = 64;
+/** YAML aliases expand; a few suffice for any real policy, many are a "billion laughs". */
+const MAX_ALIASES = 100;
 
 /** Parses and validates a policy file's text. Throws PolicyError naming file, path and problem. */
 export function parsePolicy(text: string, file: string): Policy {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_POLICY_BYTES) throw new PolicyError(file, [`(file): ${bytes} bytes, more than the ${MAX_POLICY_BYTES} a policy may have`]);
+  const depth = flowDepth(text);
+  if (depth > MAX_FLOW_DEPTH) throw new PolicyError(file, [`(file): brackets nested ${depth} deep, more than the ${MAX_FLOW_DEPTH} a policy may have`]);
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new PolicyError(file, document.errors.map((error) => `YAML: ${error.message.split('\n')[0]}`));
   }
-  return policyFromDocument(document.toJS(), file, policyVersionOf(text));
+  let plain: unknown;
+  let tree: unknown;
+  try {
+    // As Maps too: a `__proto__` key survives there, where a plain object would swallow it.
+    tree = document.toJS({ mapAsMap: true, maxAliasCount: MAX_ALIASES });
+    plain = document.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (error) {
+    throw new PolicyError(file, [`YAML: ${error instanceof Error ? error.message : 'unreadable'}`]);
+  }
+  const unsafe = unsafeText(tree, []);
+  if (unsafe.length > 0) throw new PolicyError(file, unsafe.slice(0, 10));
+  return policyFromDocument(plain, file, policyVersionOf(text));
+}
+
+/** The deepest nesting of `[` and `{` (quotes not considered: a policy has no need for either in depth). */
+function flowDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (const char of text) {
+    if (char === '[' || char === '{') deepest = Math.max(deepest, ++depth);
+    else if ((char === ']' || char === '}') && depth > 0) depth--;
+  }
+  return deepest;
+}
+
+/** Keys and strings no policy needs: `__proto__`, control, invisible or direction-changing characters. */
+function unsafeText(node: unknown, path: readonly string[]): string[] {
+  const at = (parts: readonly string[]) => (parts.length === 0 ? '(top level)' : parts.join('.'));
+  if (typeof node === 'string') {
+    return UNSAFE_TEXT.test(node) || DECEPTIVE.test(node) ? [`${at(path)}: contains control, invisible or direction-changing characters`] : [];
+  }
+  if (Array.isArray(node)) return node.flatMap((item, index) => unsafeText(item, [...path, String(index)]));
+  if (!(node instanceof Map)) return [];
+  return [...node.entries()].flatMap(([key, value]) => {
+    const name = String(key);
+    if (name === '__proto__') return [`${at([...path, name])}: "__proto__" is not allowed as a key`];
+    const keyProblems = unsafeText(name, [...path, name]);
+    return keyProblems.length > 0 ? keyProblems : unsafeText(value, [...path, name]);
+  });
 }

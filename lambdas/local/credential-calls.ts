@@ -1,7 +1,7 @@
 // Local engine: what each issued credential did. Every request signed with a credential the
 // local authority issued is recorded (service, operation, outcome), so `taskbound grants show`
 // lists a grant's calls offline, as CloudTrail would on AWS. Kept in memory, since the engine
-// started, bounded per credential; read over loopback at GET /credential-calls/<accessKeyId>.
+// started, bounded per credential and in credentials; read over loopback at GET /credential-calls/<accessKeyId>.
 import type { AwsRequest, AwsResponse } from './protocol';
 
 export interface CredentialCall {
@@ -32,6 +32,8 @@ export class CredentialCallLog {
     private readonly isIssued: (accessKeyId: string) => boolean,
     private readonly now: () => Date,
     private readonly maxPerCredential = 500,
+    /** A long local run (the benchmark) issues thousands: the oldest credentials' records go first. */
+    private readonly maxCredentials = 5000,
   ) {}
 
   record(request: AwsRequest, response: AwsResponse): void {
@@ -51,6 +53,7 @@ export class CredentialCallLog {
     });
     if (calls.length > this.maxPerCredential) calls.shift();
     this.calls.set(key, calls);
+    if (this.calls.size > this.maxCredentials) this.calls.delete(this.calls.keys().next().value ?? key);
   }
 
   callsOf(accessKeyId: string): readonly CredentialCall[] {

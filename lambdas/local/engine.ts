@@ -130,13 +130,18 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
 
   let ready = false;
   const calls = new CredentialCallLog((accessKeyId) => authority.issued(accessKeyId), () => clock.now());
+  // What the engine spends, for the benchmark that runs it as its own process: CPU and SDK calls.
+  const usage = () => {
+    const cpu = process.cpuUsage();
+    return { cpuMs: (cpu.user + cpu.system) / 1000, sdkCalls: counter.calls, sdkCallsByOperation: Object.fromEntries(counter.byOperation) };
+  };
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 4010,
     services: [createStsService({ authority, clock }), secrets, createEventBridgeService(bus), createDynamoDbProxyService(store.endpoint)],
     onCall: (request, response) => calls.record(request, response),
     localRead: (path) => calls.answer(path),
-    health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE } : undefined),
+    health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE, ...usage() } : undefined),
   });
 
   const engineClients = localClientConfig(server.url);

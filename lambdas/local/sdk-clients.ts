@@ -3,7 +3,7 @@
 
 type Next = (args: unknown) => Promise<unknown>;
 interface WithMiddleware {
-  readonly middlewareStack: { add(middleware: (next: Next) => Next, options: { step: 'initialize'; name: string }): void };
+  readonly middlewareStack: { add(middleware: (next: Next, context: { readonly commandName?: string }) => Next, options: { step: 'initialize'; name: string }): void };
 }
 
 /** The local engine accepts any SigV4-signed request (there are no IAM principals locally). */
@@ -16,6 +16,8 @@ export function localClientConfig(endpoint: string) {
 
 export class SdkCallCounter {
   private count = 0;
+  /** The same calls by operation (`PutItemCommand`), to see where a lifecycle's calls go. */
+  readonly byOperation = new Map<string, number>();
 
   get calls(): number {
     return this.count;
@@ -24,8 +26,10 @@ export class SdkCallCounter {
   /** Counts each operation the client sends (once per call, not per retry). */
   track<C>(client: C): C {
     (client as unknown as WithMiddleware).middlewareStack.add(
-      (next: Next) => async (args: unknown) => {
+      (next: Next, context) => async (args: unknown) => {
         this.count++;
+        const operation = context.commandName ?? 'unknown';
+        this.byOperation.set(operation, (this.byOperation.get(operation) ?? 0) + 1);
         return next(args);
       },
       { step: 'initialize', name: 'taskboundSdkCallCounter' },

@@ -14,6 +14,15 @@ const MAX_EXCERPT = 2048;
 
 const text = (value: unknown, fallback: string) => (typeof value === 'string' && value.length <= 256 ? value : fallback);
 
+/** The detail as received, cut short; a detail nested too deeply to serialise is named, not kept. */
+function excerptOf(detail: unknown): string {
+  try {
+    return JSON.stringify(detail ?? null).slice(0, MAX_EXCERPT);
+  } catch {
+    return '(not serialisable: nested too deeply)';
+  }
+}
+
 export async function rejectEvent(deps: EngineDeps, raw: RawEvent, reason: string): Promise<{ readonly outcome: 'rejected'; readonly reason: string }> {
   const now = deps.clock.now().toISOString();
   const detail = (raw.detail && typeof raw.detail === 'object' ? raw.detail : {}) as Record<string, unknown>;
@@ -24,7 +33,7 @@ export async function rejectEvent(deps: EngineDeps, raw: RawEvent, reason: strin
     source: text(raw.source, '(missing source)'),
     reason,
     ...(typeof raw.id === 'string' ? { eventId: raw.id.slice(0, 128) } : {}),
-    excerpt: JSON.stringify(raw.detail ?? null).slice(0, MAX_EXCERPT),
+    excerpt: excerptOf(raw.detail),
   });
   const { agentId, taskId } = detail;
   if (typeof agentId === 'string' && typeof taskId === 'string' && AGENT_ID_PATTERN.test(agentId) && TASK_ID_PATTERN.test(taskId)) {

@@ -7,7 +7,7 @@ import type { OutboundEvent, TaskStarted } from '../domain/events';
 import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { announceDenial, deliverStatus } from './deliver-status';
-import { issueGrant } from './issue-grant';
+import { closeAsFailed, issueGrant } from './issue-grant';
 
 export type StartTaskResult =
   | { readonly outcome: 'issued' | 'pending-approval' | 'denied' | 'failed' | 'revoked-during-issue'; readonly grant: Grant; readonly reason?: string }
@@ -57,6 +57,13 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
       }),
     ]);
     return { outcome: 'pending-approval', grant: created.grant };
+  }
+  // The standing read above came before our grant existed, so a suspension written since may
+  // have listed the agent's grants without it: read again now that it exists (one of us sees the other).
+  if ((await deps.store.getAgent(request.agentId)).suspended) {
+    const reason = `agent "${request.agentId}" was suspended while the request was decided`;
+    const closed = await closeAsFailed(deps, created.grant, reason, [requested]);
+    return { outcome: 'failed', grant: closed ?? created.grant, reason };
   }
   // `Grant Requested` goes out with the issue's own event: one PutEvents instead of two.
   const issued = await issueGrant(deps, created.grant, decision, [requested]);

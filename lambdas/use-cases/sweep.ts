@@ -144,7 +144,15 @@ async function closeStuck(deps: EngineDeps, grant: Grant, now: string): Promise<
     return 'closed';
   }
   const target = revokeTargetOf(grant);
-  await deps.issuers[target.kind].revoke(target);
+  try {
+    await deps.issuers[target.kind].revoke(target);
+  } catch (error) {
+    // A credential may exist that no record names as issued: say so, as a failed revocation
+    // would. The grant stays `issuing` and due, so the next sweep tries again.
+    const why = `revocation of an unfinished issuance failed (${errorCode(error)}); the sweep retries`;
+    await deps.events.publish([outbound('Revocation Failed', grant, now, { reason: why })]);
+    return 'retried';
+  }
   return (await closeAsFailed(deps, grant, reason)) ? 'closed' : 'none';
 }
 

@@ -117,3 +117,92 @@ describe('decisions from untrusted sources', () => {
     ]);
   });
 });
+
+/** Values an attacker or a broken runtime sends, by the kind of field they land in. */
+const HOSTILE_IDS = ['../../etc/passwd', '*', 'a#b', 'GRANT#g-aaaaaaaaaaaaaaaaaaaaaaaaaa', '\u202eksat', 'task\u200b', 'task\u0000', '\ud800', 'x'.repeat(300_000)];
+const HOSTILE_TEXT = ['\u0000', 'ok\u0000hidden', 'half \ud800 pair', '\udc00 reversed', 'x'.repeat(300_000)];
+/** Principals also must not hide or reorder characters: `lead\u200b@` is not `lead@`, but looks it. */
+const HOSTILE_PRINCIPALS = [...HOSTILE_TEXT, 'lead\u200b@example.com', 'dev\u202e@example.com', 'sre\u2066@example.com'];
+
+const VALID: ReadonlyArray<{ readonly handler: HandlerName; readonly detailType: string; readonly source?: string; readonly detail: Record<string, unknown> }> = [
+  { handler: 'task-started', detailType: 'Task Started', detail: taskStarted({ taskId: 'hostile' }) },
+  { handler: 'task-ended', detailType: 'Task Ended', detail: { agentId: 'release-bot', taskId: 'hostile', outcome: 'succeeded', systemsTouched: ['codecommit:web'] } },
+  { handler: 'grant-decision', detailType: 'Grant Decision', source: 'taskbound.cli', detail: { agentId: 'deploy-bot', taskId: 'hostile', decision: 'approve', approver: 'lead@example.com', reason: 'ok' } },
+  { handler: 'credential-leaked', detailType: 'Credential Leaked', detail: { credentialId: 'AKIAEXAMPLE000000001', reportedBy: 'scanner', evidence: 'gist' } },
+  { handler: 'agent-status', detailType: 'Agent Suspended', detail: { agentId: 'release-bot', by: 'secops@example.com', reason: 'drill' } },
+  { handler: 'revoke-requested', detailType: 'Grant Revocation Requested', detail: { grantId: 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa', by: 'secops@example.com', reason: 'cleanup' } },
+];
+const FIELD_KIND: Readonly<Record<string, 'id' | 'text' | 'principal'>> = {
+  taskId: 'id', agentId: 'id', grantId: 'id',
+  purpose: 'text', reason: 'text', evidence: 'text',
+  requestedBy: 'principal', approver: 'principal', by: 'principal', reportedBy: 'principal',
+};
+const hostileFor = (kind: 'id' | 'text' | 'principal') => (kind === 'id' ? HOSTILE_IDS : kind === 'text' ? HOSTILE_TEXT : HOSTILE_PRINCIPALS);
+
+const CASES = VALID.flatMap((valid) =>
+  Object.keys(valid.detail)
+    .filter((field) => FIELD_KIND[field])
+    .flatMap((field) => hostileFor(FIELD_KIND[field]!).map((value) => ({ ...valid, field, value }))),
+);
+
+/** `n` levels of `{ a: … }` or `[…]`: deeper than any schema walks or stringifies without care. */
+function nested(depth: number, array = false): unknown {
+  let value: unknown = 'leaf';
+  for (let level = 0; level < depth; level++) value = array ? [value] : { a: value };
+  return value;
+}
+
+describe('handlers under hostile values', () => {
+  it.each(CASES.map((c) => [c.handler, c.field, JSON.stringify(c.value.slice(0, 24)), c] as const))(
+    '%s refuses %s = %s, naming the field, and issues nothing',
+    async (_handler, field, _shown, c) => {
+      const engine = fakeEngine();
+      const handlers = handlersOver(engine);
+
+      const result = await invoke(handlers, c.handler, envelope(c.detailType, { ...c.detail, [field]: c.value }, c.source));
+
+      expect(result.outcome).toBe('rejected');
+      expect(result.reason).toContain(field);
+      expect(engine.sessions.issued.size + engine.keys.issued.size).toBe(0);
+      expect(engine.store.rejected.at(-1)?.reason).toBe(result.reason);
+    },
+  );
+
+  it('refuse a detail nested 20,000 levels deep, and a context nested as deep, without throwing', async () => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+    const deepDetail = await invoke(handlers, 'task-started', envelope('Task Started', nested(20_000)));
+    const deepContext = await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ taskId: 'deep-ctx', context: { x: nested(20_000) } })));
+    const deepArray = await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ taskId: 'deep-arr', context: { x: nested(20_000, true) } })));
+    const deepEnd = await invoke(handlers, 'task-ended', envelope('Task Ended', { agentId: 'release-bot', taskId: 'x', outcome: 'succeeded', systemsTouched: nested(20_000, true) }));
+
+    expect([deepDetail.outcome, deepContext.outcome, deepArray.outcome, deepEnd.outcome]).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect(deepContext.reason).toContain('context');
+    expect(engine.store.rejected).toHaveLength(4);
+    expect(engine.sessions.issued.size).toBe(0);
+  });
+
+  it('refuse oversized lists, and still serve a valid request afterwards', async () => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+    const manyScopes = await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ taskId: 'many', scopes: Array.from({ length: 100_000 }, () => 'repo-read') })));
+    const manySystems = await invoke(handlers, 'task-ended', envelope('Task Ended', { agentId: 'release-bot', taskId: 'many', outcome: 'failed', systemsTouched: Array.from({ length: 100_000 }, (_, i) => `s${i}`) }));
+
+    expect([manyScopes.outcome, manySystems.outcome]).toEqual(['rejected', 'rejected']);
+    expect((await invoke(handlers, 'task-started', envelope('Task Started', taskStarted()))).outcome).toBe('issued');
+  });
+
+  it('treat ids shaped like injections in a leak report as unknown credentials: recorded, nothing revoked', async () => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+    await invoke(handlers, 'task-started', envelope('Task Started', taskStarted()));
+    const suspects = ['*', '../taskbound/release-bot/task-1', 'taskbound/release-bot/*', 'arn:aws:iam::111122223333:user/taskbound/*', 'AKIA#GRANT#x', 'GRANT#g-aaaaaaaaaaaaaaaaaaaaaaaaaa'];
+
+    const outcomes = [];
+    for (const credentialId of suspects) outcomes.push((await invoke(handlers, 'credential-leaked', envelope('Credential Leaked', { credentialId, reportedBy: 'scanner' }))).outcome);
+
+    expect(outcomes).toEqual(suspects.map(() => 'unknown-credential'));
+    expect(engine.sessions.isLive(engine.store.all()[0]!.grantId)).toBe(true);
+    expect(engine.store.rejected.map((entry) => entry.reason)).toEqual(suspects.map(() => expect.stringContaining('not issued by Taskbound')));
+  });
+});

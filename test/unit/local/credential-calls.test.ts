@@ -58,6 +58,20 @@ describe('the local record of what each credential did', () => {
     expect(calls.callsOf(ISSUED).map((call) => call.errorCode)).toEqual(['B', 'InvalidClientTokenId']);
   });
 
+  it('forgets the oldest credential first once it holds the most it keeps', () => {
+    const calls = new CredentialCallLog(
+      () => true,
+      () => new Date('2026-11-28T12:00:00.000Z'),
+      10,
+      2,
+    );
+    for (const key of ['ASIALOCALKEY00000001', 'ASIALOCALKEY00000002', 'ASIALOCALKEY00000003'])
+      calls.record(request(key, { signingService: 'sts', target: 'x.Op' }), { status: 200, body: '' });
+    expect(['ASIALOCALKEY00000001', 'ASIALOCALKEY00000002', 'ASIALOCALKEY00000003'].map((key) => calls.callsOf(key).length)).toEqual([
+      0, 1, 1,
+    ]);
+  });
+
   it('answers GET /credential-calls/ID, refuses what is not an access key id, and leaves other paths alone', () => {
     const calls = log();
     expect(JSON.parse(String(calls.answer(`/credential-calls/${ISSUED}`)?.body))).toEqual({ accessKeyId: ISSUED, calls: [] });
