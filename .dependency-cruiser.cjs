@@ -1,4 +1,4 @@
-// The layering, as an allow-list (run by `npm test` over lambdas, lib, cli, bin and bench):
+// The layering, as an allow-list (run by `npm test` over lambdas, lib, cli, bin, bench and sdk):
 // every import must match one of the `allowed` rules below, so a new folder or a misplaced
 // import fails until someone decides where it belongs. Read it as "X may import Y".
 const NODE_MODULES = '^node_modules/';
@@ -88,9 +88,15 @@ module.exports = {
     },
     { from: { path: '^lib/' }, to: { dependencyTypes: ['core'] } },
     {
-      comment: 'The CLI: its own modules, the domain, ports, routes, constants and the AWS adapters it reads the table through.',
+      comment: 'The runtime SDK (taskbound/sdk) ships to agent runtimes: the domain’s schemas, the AWS SDK, zod and Node; nothing of the engine.',
+      from: { path: '^sdk/' },
+      to: { path: ['^sdk/', '^lambdas/domain/', AWS_SDK, npm('zod')] },
+    },
+    { from: { path: '^sdk/' }, to: core('crypto') },
+    {
+      comment: 'The CLI: its own modules, the runtime SDK, the domain, ports, routes, constants and the AWS adapters it reads the table through.',
       from: { path: '^cli/' },
-      to: { path: ['^cli/', '^lambdas/domain/', PORTS, CONSTANTS, '^lambdas/routes\\.ts$', '^lambdas/adapters/aws/', NODE_MODULES] },
+      to: { path: ['^cli/', '^sdk/', '^lambdas/domain/', PORTS, CONSTANTS, '^lambdas/routes\\.ts$', '^lambdas/adapters/aws/', NODE_MODULES] },
     },
     { from: { path: '^cli/' }, to: { dependencyTypes: ['core'] } },
     {
@@ -100,9 +106,9 @@ module.exports = {
     },
     { from: { path: '^bin/' }, to: { dependencyTypes: ['core'] } },
     {
-      comment: 'The benchmark drives the local engine and reads the domain; it measures the bundles lib/ builds.',
+      comment: 'The benchmark drives the local engine with the runtime SDK and reads the domain; it measures the bundles lib/ builds.',
       from: { path: '^bench/' },
-      to: { path: ['^bench/', '^lambdas/(domain|local|use-cases)/', CONSTANTS, ADAPTER_PRIMITIVES, '^lib/', NODE_MODULES] },
+      to: { path: ['^bench/', '^sdk/', '^lambdas/(domain|local|use-cases)/', CONSTANTS, ADAPTER_PRIMITIVES, '^lib/', NODE_MODULES] },
     },
     { from: { path: '^bench/' }, to: { dependencyTypes: ['core'] } },
     { comment: 'Inside a package, any module may use its own files.', from: { path: '^node_modules/' }, to: {} },

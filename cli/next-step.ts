@@ -10,6 +10,7 @@ const HINTS: readonly [test: (error: Error & { code?: string }) => boolean, hint
     (e) => e.name === 'CredentialsProviderError',
     'no AWS credentials found: configure them (AWS_PROFILE, SSO, environment), or pass --endpoint URL for the local engine',
   ],
+  [(e) => /Region is missing/.test(e.message), 'no AWS region: set AWS_REGION or pass --region, or --endpoint URL for the local engine'],
   [(e) => e.name === 'ResourceNotFoundException', 'the grant table was not found: check --table (or TASKBOUND_TABLE) and --region'],
   [
     (e) => e.name === 'AccessDeniedException' || e.name === 'UnrecognizedClientException',
