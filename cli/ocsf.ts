@@ -50,7 +50,7 @@ const entityUpdate = (severity: number = SEVERITY.informational, status: number 
 });
 
 /** The class, activity, severity and status of one audit action. */
-function mappingOf(action: string, reason: string | undefined): Mapping {
+function mappingOf(action: string): Mapping {
   if (action === 'requested' || action === 'ended-before-start') return { ...entityUpdate(), activityId: 1, activityName: 'Create' };
   if (action === 'issued')
     return {
@@ -82,7 +82,8 @@ function mappingOf(action: string, reason: string | undefined): Mapping {
   if (action === 'decision-refused') return entityUpdate(SEVERITY.medium, STATUS.failure);
   if (action === 'revoke:leaked') return entityUpdate(SEVERITY.high);
   if (action === 'revoke:suspended') return entityUpdate(SEVERITY.medium);
-  if (action === 'misuse-check' && /^used at /.test(reason ?? '')) return entityUpdate(SEVERITY.critical, STATUS.failure);
+  // The platform recorded calls with the credential after it was revoked: possible misuse.
+  if (action === 'used-after-revocation') return entityUpdate(SEVERITY.critical, STATUS.failure);
   return entityUpdate();
 }
 
@@ -110,7 +111,7 @@ function base(mapping: Mapping, at: string, message: string, uid: string): Ocsf 
 
 /** An audit entry as an OCSF event of the class its action maps to. */
 export function auditRecordToOcsf(record: AuditRecord): Ocsf {
-  const mapping = mappingOf(record.action, record.reason);
+  const mapping = mappingOf(record.action);
   const message = `${record.action} ${record.grantId} (${record.agentId}/${record.taskId})${record.reason ? `: ${record.reason}` : ''}`;
   const event: Ocsf = {
     ...base(mapping, record.at, message, `${record.grantId}#${record.seq}`),

@@ -15,6 +15,8 @@ import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
 import { StsSessionIssuer } from '../adapters/aws/sts-session-issuer';
 import { IamAccessKeyIssuer } from '../adapters/aws/iam-access-key-issuer';
 import { StsCredentialProbe } from '../adapters/aws/sts-credential-probe';
+import { SecretsManagerCanaryProbe } from '../adapters/aws/canary-probe';
+import { DEFAULT_USE_CHECK_TIMING } from '../domain/use-after-revocation';
 import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
 import { SecretsManagerRotator } from '../adapters/aws/secrets-manager-rotator';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
@@ -51,6 +53,11 @@ const environmentSchema = z.object({
   SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
   EXPIRE_FUNCTION_ARN: z.string().startsWith('arn:'),
   SCHEDULER_DLQ_ARN: z.string().startsWith('arn:'),
+  /** The secret every session may describe: the probe that proves a revoked session dead. */
+  CANARY_SECRET_NAME: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/).default('taskbound-engine/canary'),
+  /** How late CloudTrail may deliver a call's record (AWS: "an average of about 5 minutes", not guaranteed). */
+  USE_CHECK_DELIVERY_LAG_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.deliveryLagMs / 60_000),
+  USE_CHECK_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.intervalMs / 60_000),
 });
 
 /** What the alerts function needs beyond the Slack settings: the grant table keeps approval threads. */
@@ -86,11 +93,18 @@ function buildEngine(): EngineDeps {
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } });
   const iam = createIamClient({ region });
   const probe = new StsCredentialProbe({ region });
+  const canaryArnPattern = `arn:aws:secretsmanager:${region}:${env.ACCOUNT_ID}:secret:${env.CANARY_SECRET_NAME}-??????`;
+  const canary = { secretArnPattern: canaryArnPattern, probe: new SecretsManagerCanaryProbe({ region, canarySecretId: env.CANARY_SECRET_NAME }) };
   const secrets = new SecretsManagerClient({ region });
   return {
     policy: bundledPolicy(),
     clock,
     logger: engineLogger,
+    useCheckTiming: {
+      deliveryLagMs: env.USE_CHECK_DELIVERY_LAG_MINUTES * 60_000,
+      intervalMs: env.USE_CHECK_INTERVAL_MINUTES * 60_000,
+      longestSessionMs: env.AGENT_ROLE_MAX_SESSION_SECONDS * 1000,
+    },
     store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
     issuers: {
       'aws-sts-session': new StsSessionIssuer({
@@ -100,6 +114,7 @@ function buildEngine(): EngineDeps {
         accountId: env.ACCOUNT_ID,
         rolePrefix: env.AGENT_ROLE_PREFIX,
         roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
+        canary,
       }),
       'aws-iam-access-key': new IamAccessKeyIssuer({ iam, clock, permissionsBoundaryArn: env.PERMISSIONS_BOUNDARY_ARN, probe }),
     },

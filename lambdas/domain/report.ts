@@ -189,9 +189,6 @@ function countBy(values: readonly string[]): Record<string, number> {
   return counts;
 }
 
-/** `misuse-check` entries record a use the platform saw after the credential was proven dead. */
-const USED_AT = /^used at (\S+?),/;
-
 function stillValidFindings(grant: Grant): Finding[] {
   const notice = noticeOf(grant);
   return grant.audit
@@ -206,18 +203,20 @@ function stillValidFindings(grant: Grant): Finding[] {
     }));
 }
 
+/** `used-after-revocation` entries: the platform's record (CloudTrail) showed calls after the revocation. */
 function useAfterRevocationFindings(grant: Grant): Finding[] {
   const notice = noticeOf(grant);
   return grant.audit.flatMap((entry) => {
-    const usedAt = entry.action === 'misuse-check' ? USED_AT.exec(entry.reason ?? '')?.[1] : undefined;
-    if (!usedAt) return [];
+    if (entry.action !== 'used-after-revocation') return [];
+    const calls = Array.isArray(entry.detail?.calls) ? (entry.detail.calls as readonly { readonly eventTime?: unknown }[]) : [];
+    const first = typeof calls[0]?.eventTime === 'string' ? calls[0].eventTime : entry.at;
     return [
       {
         grantId: grant.grantId,
         agentId: grant.agentId,
         taskId: grant.taskId,
-        at: usedAt,
-        ...(notice ? { afterNoticeMs: ms(notice, usedAt) } : {}),
+        at: first,
+        ...(notice ? { afterNoticeMs: ms(notice, first) } : {}),
         detail: entry.reason ?? '',
       },
     ];

@@ -22,6 +22,7 @@ import { Observability } from '../constructs/observability';
 import { SlackHealth } from '../constructs/slack-health';
 import { TaskboundFunction } from '../constructs/taskbound-function';
 import {
+  canarySecretName,
   DELIVERY_SECRET_PREFIX,
   engineRoleArns,
   engineRoleName,
@@ -78,6 +79,7 @@ export class EngineStack extends Stack {
       EVENT_BUS_NAME: state.bus.eventBusName,
       ACCOUNT_ID: Aws.ACCOUNT_ID,
       AGENT_ROLE_PREFIX: config.agentRolePrefix,
+      CANARY_SECRET_NAME: canarySecretName(config),
       PERMISSIONS_BOUNDARY_ARN: state.boundary.managedPolicyArn,
       DELIVERY_KMS_KEY_ARN: state.deliveryKey.keyArn,
       // Exact ARNs: only these roles may read or change a delivery besides its runtime.
@@ -170,6 +172,7 @@ export class EngineStack extends Stack {
         ...can.cancelExpiry(ctx),
       ]);
     }
+    allow('sweep', can.lookUpCredentialUse());
     allow('alerts', [...can.readSlackSecret(ctx), ...can.approvalThreads(ctx)]);
     allow('alarm-to-slack', can.readSlackSecret(ctx));
     allow('digest', can.readSlackSecret(ctx));

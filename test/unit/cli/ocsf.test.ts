@@ -21,8 +21,8 @@ const ACTIONS: readonly [string, string | undefined][] = [
   ['revoked', undefined],
   ['still-valid', 'credential still accepted 12 s after notice; revoking again'],
   ['verified', 'probe rejected the credential (InvalidClientTokenId)'],
-  ['misuse-check', 'used at 2026-11-28T10:26:00.000Z, after it was verified dead at 2026-11-28T10:25:02.000Z'],
-  ['misuse-check', 'no use recorded after it was verified dead'],
+  ['used-after-revocation', '1 call(s) with the credential after its revocation at 2026-11-28T10:25:00.400Z (possible misuse)'],
+  ['use-check', 'no call recorded after revocation'],
 ];
 
 function record(action: string, reason: string | undefined): AuditRecord {

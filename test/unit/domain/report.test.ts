@@ -70,8 +70,9 @@ const bVerified = verified(
 const b = note(bVerified, {
   at: at('11:55:00.000'),
   actor: 'taskbound',
-  action: 'misuse-check',
-  reason: `used at ${at('10:26:00.000')}, after it was verified dead at ${at('10:25:02.000')}`,
+  action: 'used-after-revocation',
+  reason: `1 call(s) with the credential after its revocation at ${at('10:25:00.400')} (possible misuse)`,
+  detail: { calls: [{ eventName: 'GetObject', eventSource: 's3.amazonaws.com', eventTime: at('10:26:00.000'), eventId: 'e-1' }] },
 });
 // C: expired at 11:15:01, revoked 3 s later, never proven dead: standing privilege for 44 min 59 s.
 const c = revoked(
