@@ -117,11 +117,12 @@ describe('the taskbound CLI against the local engine, each command its own proce
 
     const [shown, text] = await Promise.all([json('grants', 'show', RELEASE), taskbound('grants', 'show', RELEASE)]);
 
-    expect(shown.calls).toEqual({
+    // The engine's own probes with the credential (the session canary) are recorded too.
+    expect(shown.calls).toMatchObject({
       source: 'local-engine',
-      calls: [expect.objectContaining({ service: 'sts', operation: 'GetCallerIdentity', status: 200 })],
+      calls: expect.arrayContaining([expect.objectContaining({ service: 'sts', operation: 'GetCallerIdentity', status: 200 })]),
     });
-    expect(text.stdout).toMatch(/1 calls made with the credential[\s\S]*sts\s+GetCallerIdentity\s+allowed/);
+    expect(text.stdout).toMatch(/\d+ calls made with the credential[\s\S]*sts\s+GetCallerIdentity\s+allowed/);
   });
 
   it("revokes a grant and prints the engine's outcome once the credential is proven dead", async () => {
