@@ -33,6 +33,8 @@ import { inMemoryReplayStore, type ReplayStore } from '../adapters/slack/signatu
 import { cachedSlackSecret, loadSlackSettings, notifierFor, SlackConfigError, type SlackSettings } from '../adapters/slack/slack-config';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 import type { AlertDeps } from '../use-cases/send-alert';
+import type { DigestDeps } from '../use-cases/build-digest';
+import type { HealthDeps } from '../use-cases/post-health';
 import { engineLogger } from './logger';
 
 const environmentSchema = z.object({
@@ -65,6 +67,11 @@ const environmentSchema = z.object({
 /** What the alerts function needs beyond the Slack settings: the grant table keeps approval threads. */
 const alertsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3) });
 
+/** The digest reads the grant table and posts as the alerts do; DIGEST_HOURS is set by the stack. */
+const digestEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), DIGEST_HOURS: z.coerce.number().int().min(1).max(168) });
+
+/** What the interaction endpoint needs beyond the Slack settings: the bus its decisions go to. */
+const interactionsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), EVENT_BUS_NAME: z.string().min(1) });
 
 /** Validates the whole of one function's configuration, naming every variable that is wrong. */
 function configuration<S extends z.ZodType>(schema: S): z.infer<S> {
@@ -191,6 +198,19 @@ let alerts: (() => Promise<AlertDeps>) | undefined;
 export async function awsAlerts(): Promise<AlertDeps> {
   alerts ??= buildAlerts();
   return alerts();
+}
+
+let digest: Promise<HealthDeps & DigestDeps & { readonly hours: number }> | undefined;
+
+/** The digest function's dependencies: the alerts' notifier and routing, the grant table, the period. */
+export async function awsDigest(): Promise<HealthDeps & DigestDeps & { readonly hours: number }> {
+  digest ??= (async () => {
+    const env = configuration(digestEnvironmentSchema);
+    const { notifier, routing } = await awsAlerts();
+    const store = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION })), tableName: env.TABLE_NAME });
+    return { notifier, routing, store, clock: systemClock, hours: env.DIGEST_HOURS };
+  })();
+  return digest;
 }
 
 let interactions: SlackInteractionsDeps | undefined;

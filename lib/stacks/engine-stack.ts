@@ -20,6 +20,7 @@ import { EventSchemas } from '../constructs/event-schemas';
 import { ExpiryScheduler } from '../constructs/expiry-scheduler';
 import { Observability } from '../constructs/observability';
 import { OperatorEndpoint } from '../constructs/operator-endpoint';
+import { SlackHealth } from '../constructs/slack-health';
 import { TaskboundFunction } from '../constructs/taskbound-function';
 import {
   canarySecretName,
@@ -50,7 +51,7 @@ export interface EngineStackProps extends StackProps {
 export { ISSUING, REVOKING };
 export const isOneOf = (handlers: readonly EngineHandler[], handler: EngineHandler) => handlers.includes(handler);
 /** Handlers invoked asynchronously (rules, schedules, streams) own a dead-letter queue. */
-const ASYNC = ['task-started', 'grant-decision', ...REVOKING, 'alerts'] as const satisfies readonly EngineHandler[];
+const ASYNC = ['task-started', 'grant-decision', ...REVOKING, 'alerts', 'alarm-to-slack', 'digest'] as const satisfies readonly EngineHandler[];
 /** The operator endpoint's function exists only when operators are configured (lib/constructs/operator-endpoint.ts). */
 type StackFunction = Exclude<EngineHandler, 'operator-api'>;
 type AsyncHandler = (typeof ASYNC)[number];
@@ -131,6 +132,8 @@ export class EngineStack extends Stack {
       alerts: make('alerts'),
       // Deciding may issue the credential there and then: as long as any issuing function.
       'slack-interactions': make('slack-interactions'),
+      'alarm-to-slack': make('alarm-to-slack'),
+      digest: make('digest', { timeout: Duration.minutes(2), environment: { ...environment, DIGEST_HOURS: String(config.digestHours) } }),
     } satisfies Record<StackFunction, TaskboundFunction>;
     this.functions = functions;
 
@@ -181,6 +184,8 @@ export class EngineStack extends Stack {
       makeFunction: () => make('operator-api', { timeout: Duration.seconds(30) }),
       statements: issuing(),
     });
+    allow('alarm-to-slack', can.readSlackSecret(ctx));
+    allow('digest', can.readSlackSecret(ctx));
 
     const routed = functions satisfies Record<HandlerName, lambda.IFunction>;
     new EventRoutes(this, 'Routes', {
@@ -228,7 +233,7 @@ export class EngineStack extends Stack {
     // Slack calls this URL directly; the handler verifies Slack's request signature itself.
     const interactions = functions['slack-interactions'].addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
 
-    new Observability(this, 'Observability', {
+    const observability = new Observability(this, 'Observability', {
       instanceName: config.instanceName,
       bus: state.bus,
       namespace: config.metricsNamespace,
@@ -239,6 +244,14 @@ export class EngineStack extends Stack {
       logRetention: config.logRetentionDays,
       removalPolicy,
       alarmEmail: config.alarmEmail,
+    });
+    new SlackHealth(this, 'SlackHealth', {
+      alarmTopic: observability.topic,
+      alarmFunction: functions['alarm-to-slack'],
+      digestFunction: functions.digest,
+      digestDeadLetterQueue: deadLetterQueues.digest,
+      table: state.table,
+      digestHours: config.digestHours,
     });
     new EventSchemas(this, 'Schemas', { registryName: `${config.instanceName}-events` });
 
