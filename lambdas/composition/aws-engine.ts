@@ -70,9 +70,6 @@ const alertsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_
 /** The digest reads the grant table and posts as the alerts do; DIGEST_HOURS is set by the stack. */
 const digestEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), DIGEST_HOURS: z.coerce.number().int().min(1).max(168) });
 
-/** What the interaction endpoint needs beyond the Slack settings: the bus its decisions go to. */
-const interactionsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), EVENT_BUS_NAME: z.string().min(1) });
-
 /** Validates the whole of one function's configuration, naming every variable that is wrong. */
 function configuration<S extends z.ZodType>(schema: S): z.infer<S> {
   const parsed = schema.safeParse(process.env);
