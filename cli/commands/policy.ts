@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { PolicyError } from '../../lambdas/domain/errors';
 import { parsePolicy } from '../../lambdas/domain/policy-file';
 import type { Policy } from '../../lambdas/domain/policy';
+import { accountWarnings } from '../../lambdas/domain/accounts';
 import { EXIT, UsageError, type CliIo, type ExitCode } from '../context';
 import { table } from '../output';
 
@@ -43,5 +44,6 @@ export async function checkPolicy(io: CliIo, file: string): Promise<ExitCode> {
     agent.scopes.join(','),
   ]);
   for (const line of table(['AGENT', 'OWNER', 'RISK', 'TTL (DEFAULT/MAX s)', 'SCOPES'], rows)) io.out(line);
+  for (const warning of accountWarnings(policy)) io.err(`warning: ${warning}`);
   return EXIT.ok;
 }

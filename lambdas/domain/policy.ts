@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PolicyError } from './errors';
 import { AGENT_ID_PATTERN } from './ids';
+import { ACCOUNT_ID, refineAccounts } from './accounts';
 
 export const ACTION_CLASSES = ['read', 'write', 'deploy', 'transact'] as const;
 export type ActionClass = (typeof ACTION_CLASSES)[number];
@@ -22,6 +23,8 @@ export const TIER_ALLOWS: Readonly<Record<RiskTier, readonly ActionClass[]>> = {
 const SCOPE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const PRINCIPAL = z.string().min(3).max(256);
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/;
+/** The account a credential comes from (hub and spoke, lambdas/domain/accounts.ts); absent = the engine's own. */
+const account = z.string().regex(ACCOUNT_ID, 'an AWS account id is 12 digits').optional();
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 const statementSchema = z.strictObject({
@@ -49,6 +52,7 @@ const approvalRuleSchema = z.discriminatedUnion('mode', [
 const scopeSchema = z.strictObject({
   action: z.enum(ACTION_CLASSES),
   credential: z.enum(CREDENTIAL_KINDS),
+  account,
   statements: z.array(statementSchema).max(20),
   secrets: z
     .array(z.strictObject({ arn: z.string().regex(ARN, 'must be a Secrets Manager ARN'), rotateAfterUse: z.boolean().default(false) }))
@@ -61,6 +65,8 @@ const agentSchema = z
     owner: PRINCIPAL,
     purpose: z.string().min(1).max(1024),
     riskTier: z.enum(RISK_TIERS),
+    /** The default account of this agent's scopes. */
+    account,
     runtimePrincipal: z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, 'must be an IAM role or user ARN'),
     scopes: z.array(z.string().regex(SCOPE_NAME)).min(1).max(50),
     maxTtlSeconds: z.int().min(60).max(43_200),
@@ -103,7 +109,8 @@ const policySchema = z
         }
       }
     }
-  });
+  })
+  .superRefine(refineAccounts);
 
 export type PolicyDocument = z.infer<typeof policySchema>;
 
