@@ -15,6 +15,9 @@ import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
 import { StsSessionIssuer } from '../adapters/aws/sts-session-issuer';
 import { IamAccessKeyIssuer } from '../adapters/aws/iam-access-key-issuer';
 import { StsCredentialProbe } from '../adapters/aws/sts-credential-probe';
+import { spokeBoundaryArn, spokeCredentials, spokeEngineRoleArn } from '../adapters/aws/spoke-credentials';
+import { accountsNamed } from '../domain/accounts';
+import { accountIssuers } from './account-issuers';
 import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
 import { SecretsManagerRotator } from '../adapters/aws/secrets-manager-rotator';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
@@ -36,6 +39,8 @@ const environmentSchema = z.object({
   TABLE_NAME: z.string().min(3),
   EVENT_BUS_NAME: z.string().min(1),
   ACCOUNT_ID: z.string().regex(/^\d{12}$/),
+  /** Names the spoke roles and boundaries in every account the policy names (lib/stacks/spoke-stack.ts). */
+  INSTANCE_NAME: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
   AGENT_ROLE_PREFIX: z.string().min(1).default('taskbound-agent-'),
   AGENT_ROLE_MAX_SESSION_SECONDS: z.coerce.number().int().min(900).max(43_200).default(3600),
   PERMISSIONS_BOUNDARY_ARN: z.string().startsWith('arn:'),
@@ -70,30 +75,46 @@ function bundledPolicy(): Policy {
   return policyFromDocument(document, file, policyVersion);
 }
 
+/** Issuers in the engine's own account, or in a spoke through its engine role (cached session). */
+function issuersIn(env: z.infer<typeof environmentSchema>, account: string): EngineDeps['issuers'] {
+  const region = env.AWS_REGION;
+  const clock = systemClock;
+  const hub = account === env.ACCOUNT_ID;
+  const credentials = hub
+    ? {}
+    : { credentials: spokeCredentials({ sts: createStsClient({ region }), roleArn: spokeEngineRoleArn(account, env.INSTANCE_NAME), clock }) };
+  const iam = createIamClient({ region, ...credentials });
+  return {
+    'aws-sts-session': new StsSessionIssuer({
+      sts: createStsClient({ region, ...credentials }),
+      iam,
+      clock,
+      accountId: account,
+      rolePrefix: env.AGENT_ROLE_PREFIX,
+      roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
+    }),
+    'aws-iam-access-key': new IamAccessKeyIssuer({
+      iam,
+      clock,
+      permissionsBoundaryArn: hub ? env.PERMISSIONS_BOUNDARY_ARN : spokeBoundaryArn(account, env.INSTANCE_NAME),
+      probe: new StsCredentialProbe({ region }),
+    }),
+  };
+}
+
 function buildEngine(): EngineDeps {
   const env = configuration(environmentSchema);
   const region = env.AWS_REGION;
   const clock = systemClock;
+  const policy = bundledPolicy();
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } });
-  const iam = createIamClient({ region });
-  const probe = new StsCredentialProbe({ region });
   const secrets = new SecretsManagerClient({ region });
   return {
-    policy: bundledPolicy(),
+    policy,
     clock,
     logger: engineLogger,
     store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
-    issuers: {
-      'aws-sts-session': new StsSessionIssuer({
-        sts: createStsClient({ region }),
-        iam,
-        clock,
-        accountId: env.ACCOUNT_ID,
-        rolePrefix: env.AGENT_ROLE_PREFIX,
-        roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
-      }),
-      'aws-iam-access-key': new IamAccessKeyIssuer({ iam, clock, permissionsBoundaryArn: env.PERMISSIONS_BOUNDARY_ARN, probe }),
-    },
+    issuers: accountIssuers({ hubAccount: env.ACCOUNT_ID, spokeAccounts: accountsNamed(policy), issuersIn: (account) => issuersIn(env, account) }),
     vault: new SecretsManagerDeliveryVault(secrets, {
       enginePrincipalArns: [env.ENGINE_ROLE_ARN_PATTERN],
       ...(env.DELIVERY_KMS_KEY_ARN ? { kmsKeyArn: env.DELIVERY_KMS_KEY_ARN } : {}),

@@ -75,6 +75,7 @@ export class EngineStack extends Stack {
       TABLE_NAME: state.table.tableName,
       EVENT_BUS_NAME: state.bus.eventBusName,
       ACCOUNT_ID: Aws.ACCOUNT_ID,
+      INSTANCE_NAME: config.instanceName,
       AGENT_ROLE_PREFIX: config.agentRolePrefix,
       PERMISSIONS_BOUNDARY_ARN: state.boundary.managedPolicyArn,
       DELIVERY_KMS_KEY_ARN: state.deliveryKey.keyArn,
