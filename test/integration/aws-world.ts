@@ -178,6 +178,7 @@ export async function openWorlds(): Promise<void> {
     AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
     EVENT_BUS_NAME: BUS,
     ACCOUNT_ID,
+    INSTANCE_NAME: 'taskbound',
     AGENT_ROLE_PREFIX: ROLE_PREFIX,
     PERMISSIONS_BOUNDARY_ARN: BOUNDARY_ARN,
     DELIVERY_KMS_KEY_ARN: KMS_KEY_ARN,
