@@ -1,7 +1,7 @@
 // CDK stack (stateless): the engine's functions, their routes, schedules and stream, each
 // with exactly the permissions its handler calls, plus dashboards, alarms and event schemas.
 // Everything stateful arrives through typed props from the stateful stack.
-import { Aws, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,6 +20,7 @@ import { EventSchemas } from '../constructs/event-schemas';
 import { ExpiryScheduler } from '../constructs/expiry-scheduler';
 import { Observability } from '../constructs/observability';
 import { TaskboundFunction } from '../constructs/taskbound-function';
+import { assumeSpokeEngineRoles } from '../constructs/spoke-access';
 import {
   DELIVERY_SECRET_PREFIX,
   engineRoleArnPattern,
@@ -150,6 +151,7 @@ export class EngineStack extends Stack {
         ...can.issueUsers(ctx),
         ...can.writeDeliveries(ctx),
         ...can.scheduleExpiry(ctx),
+        ...assumeSpokeEngineRoles(config, props.policy),
       ]);
     }
     for (const handler of REVOKING) {
@@ -162,8 +164,14 @@ export class EngineStack extends Stack {
         // A pending grant that is revoked gets a `denied` delivery (CONTRACT §5).
         ...can.writeDeliveries(ctx),
         ...can.cancelExpiry(ctx),
+        ...assumeSpokeEngineRoles(config, props.policy),
       ]);
     }
+    // Spoke stacks trust these exact ARNs (docs/deploy.md, hub and spoke).
+    new CfnOutput(this, 'EngineRoleArns', {
+      description: 'The engine roles that issue and revoke: pass them to each spoke stack as hubEngineRoleArns',
+      value: Fn.join(',', [...new Set([...ISSUING, ...REVOKING])].map((handler) => functions[handler].engineRole.roleArn)),
+    });
     allow('alerts', [...can.readSlackSecret(ctx), ...can.approvalThreads(ctx)]);
     allow('slack-interactions', [...can.readSlackSecret(ctx), ...can.publishSlackDecisions(ctx, SLACK_SOURCE)]);
 
