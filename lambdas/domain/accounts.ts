@@ -1,7 +1,6 @@
 // Domain: which AWS account a scope's credential comes from (hub and spoke). Absent means the
 // engine's own account. One credential lives in one account, so a task never spans two.
 import type { z } from 'zod';
-import type { PolicyDocument } from './policy';
 
 /** An AWS account id: exactly 12 digits. */
 export const ACCOUNT_ID = /^\d{12}$/;
@@ -12,7 +11,24 @@ function accountOfArn(arn: string): string | undefined {
   return account && ACCOUNT_ID.test(account) ? account : undefined;
 }
 
-type AccountPolicy = Pick<PolicyDocument, 'scopes' | 'agents'>;
+/** What of the policy the account rules read (structural, so policy.ts can refine with them without a cycle). */
+interface AccountPolicy {
+  readonly scopes: Readonly<Record<string, { readonly account?: string; readonly credential: string; readonly statements: readonly { readonly Resource: string | readonly string[] }[] }>>;
+  readonly agents: Readonly<Record<string, { readonly account?: string; readonly scopes: readonly string[] }>>;
+}
+
+/** The SourceIdentity the engine's spoke sessions carry: spoke trust requires exactly this. */
+export const ENGINE_SOURCE_IDENTITY = 'taskbound-engine';
+
+/** The engine role every spoke stack creates: `arn:<partition>:iam::<account>:role/<instanceName>-spoke-engine`. */
+export function spokeEngineRoleArn(account: string, instanceName: string, partition = 'aws'): string {
+  return `arn:${partition}:iam::${account}:role/${instanceName}-spoke-engine`;
+}
+
+/** The spoke's permissions boundary for issued users: a fixed name, so the hub can name it in any account. */
+export function spokeBoundaryArn(account: string, instanceName: string, partition = 'aws'): string {
+  return `arn:${partition}:iam::${account}:policy/taskbound/${instanceName}-issued-credential-boundary`;
+}
 
 /** The account a scope's credential comes from for this agent: the scope's, else the agent's, else the engine's own (undefined). */
 export function accountOf(policy: AccountPolicy, scopeName: string, agentId: string): string | undefined {

@@ -3,8 +3,7 @@
 // in the policy cannot be reached, whatever roles exist there.
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ENGINE_SOURCE_IDENTITY, spokeEngineRoleArn } from '../../lambdas/adapters/aws/spoke-credentials';
-import { accountsNamed } from '../../lambdas/domain/accounts';
+import { accountsNamed, ENGINE_SOURCE_IDENTITY, spokeEngineRoleArn } from '../../lambdas/domain/accounts';
 import type { Policy } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
 

@@ -4,8 +4,7 @@
 import { Aws, CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { ENGINE_SOURCE_IDENTITY } from '../../lambdas/adapters/aws/spoke-credentials';
-import { accountOf } from '../../lambdas/domain/accounts';
+import { accountOf, ENGINE_SOURCE_IDENTITY } from '../../lambdas/domain/accounts';
 import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
 import { assertBoundaryFits, boundaryStatements } from '../constructs/issued-credential-boundary';

@@ -4,22 +4,11 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { Clock } from '../../ports';
+import { ENGINE_SOURCE_IDENTITY } from '../../domain/accounts';
 
-/** The SourceIdentity the engine's spoke sessions carry: spoke trust requires exactly this. */
-export const ENGINE_SOURCE_IDENTITY = 'taskbound-engine';
 /** Renew this long before the spoke session expires, so no call starts with a dying credential. */
 export const SPOKE_REFRESH_MARGIN_MS = 5 * 60_000;
 const SPOKE_SESSION_SECONDS = 3600;
-
-/** The engine role every spoke stack creates: `arn:<partition>:iam::<account>:role/<instanceName>-spoke-engine`. */
-export function spokeEngineRoleArn(account: string, instanceName: string, partition = 'aws'): string {
-  return `arn:${partition}:iam::${account}:role/${instanceName}-spoke-engine`;
-}
-
-/** The spoke's permissions boundary for issued users: a fixed name, so the hub can name it in any account. */
-export function spokeBoundaryArn(account: string, instanceName: string, partition = 'aws'): string {
-  return `arn:${partition}:iam::${account}:policy/taskbound/${instanceName}-issued-credential-boundary`;
-}
 
 export interface SpokeCredentialsOptions {
   /** An STS client with the hub engine function's own credentials. */

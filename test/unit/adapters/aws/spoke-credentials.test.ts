@@ -1,7 +1,8 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { ENGINE_SOURCE_IDENTITY, spokeCredentials, spokeEngineRoleArn } from '../../../../lambdas/adapters/aws/spoke-credentials';
+import { spokeCredentials } from '../../../../lambdas/adapters/aws/spoke-credentials';
+import { ENGINE_SOURCE_IDENTITY, spokeEngineRoleArn } from '../../../../lambdas/domain/accounts';
 
 const ROLE = spokeEngineRoleArn('444455556666', 'taskbound');
 
