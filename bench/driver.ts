@@ -1,12 +1,13 @@
-// Bench: a thin agent runtime over the AWS SDK (as examples/agent-runtime.ts, with every
-// client counted): start and end tasks, poll the delivery, use and probe the credential.
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+// Bench: a thin agent runtime over the AWS SDK, with every client counted: start and end tasks,
+// wait for the delivery with the Taskbound SDK's default wait strategy, use and probe the credential.
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Agent } from 'node:http';
 import { localClientConfig, LOCAL_REGION, SdkCallCounter } from '../lambdas/local/sdk-clients';
 import { LOCAL_BUS } from '../lambdas/local/engine';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
+import { Taskbound, type TaskRef } from '../sdk';
 
 export const BENCH_AGENT = 'bench-bot';
 export const SESSION_SCOPE = 'bench-read';
@@ -26,14 +27,24 @@ export interface IssuedDelivery {
 export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly code: string };
 
 
-/** Mirrors the example runtime's poll intervals, so the calls it makes are a runtime's. */
-export const DELIVERY_POLL_MS = 25;
+/** The probe loop's interval (a measuring instrument, not a runtime's behaviour). */
 export const REJECTION_POLL_MS = 10;
+
+/** The SDK client, counting the delivery reads each task's wait makes. */
+class CountingTaskbound extends Taskbound {
+  readonly reads = new Map<string, number>();
+
+  override readDelivery(task: TaskRef) {
+    this.reads.set(task.taskId, (this.reads.get(task.taskId) ?? 0) + 1);
+    return super.readDelivery(task);
+  }
+}
 
 export class BenchDriver {
   readonly calls = new SdkCallCounter();
   private readonly events: EventBridgeClient;
   private readonly secrets: SecretsManagerClient;
+  private readonly taskbound: CountingTaskbound;
   /**
    * One connection pool for every credential's STS client, as a runtime holding many
    * credentials would keep: a fresh connection per credential waits for the engine's
@@ -45,10 +56,11 @@ export class BenchDriver {
   constructor(private readonly endpoint: string) {
     this.events = this.calls.track(new EventBridgeClient(localClientConfig(endpoint)));
     this.secrets = this.calls.track(new SecretsManagerClient(localClientConfig(endpoint)));
+    this.taskbound = new CountingTaskbound({ eventBridge: this.events, secretsManager: this.secrets, busName: LOCAL_BUS });
   }
 
   async startTask(taskId: string, scope: string, ttlSeconds?: number): Promise<void> {
-    await this.put('Task Started', {
+    await this.taskbound.startTask({
       agentId: BENCH_AGENT,
       taskId,
       purpose: 'benchmark task',
@@ -59,19 +71,25 @@ export class BenchDriver {
   }
 
   async endTask(taskId: string): Promise<void> {
-    await this.put('Task Ended', { agentId: BENCH_AGENT, taskId, outcome: 'succeeded' });
+    await this.taskbound.endTask({ agentId: BENCH_AGENT, taskId, outcome: 'succeeded' });
   }
 
-  /** Polls `taskbound/<agent>/<task>` until the credential is there; throws on a denial or timeout. */
+  /** Waits for the task's credential with the SDK's default strategy; throws on a denial or timeout. */
   async waitForIssued(taskId: string, timeoutMs = 30_000): Promise<{ delivery: IssuedDelivery; polls: number }> {
-    const deadline = Date.now() + timeoutMs;
-    for (let polls = 1; ; polls++) {
-      const delivery = await this.readDelivery(taskId);
-      if (delivery?.status === 'denied') throw new Error(`task ${taskId} was denied: ${String(delivery.reason)}`);
-      if (delivery?.status === 'issued') return { delivery: issuedOf(delivery), polls };
-      if (Date.now() > deadline) throw new Error(`no credential for task ${taskId} within ${timeoutMs} ms`);
-      await sleep(DELIVERY_POLL_MS);
-    }
+    const issued = await this.taskbound.waitForCredentials({ agentId: BENCH_AGENT, taskId }, { strategy: { timeoutMs, deliveryTimeoutMs: timeoutMs } });
+    const polls = this.taskbound.reads.get(taskId) ?? 0;
+    this.taskbound.reads.delete(taskId);
+    return {
+      delivery: {
+        grantId: issued.grantId,
+        kind: issued.kind,
+        accessKeyId: issued.accessKeyId,
+        secretAccessKey: issued.secretAccessKey,
+        ...(issued.sessionToken ? { sessionToken: issued.sessionToken } : {}),
+        expiresAtMs: issued.expiration?.getTime() ?? Number.NaN,
+      },
+      polls,
+    };
   }
 
   /** One STS client per credential, counted, reused for every call made with it; not destroyed (that would close the shared pool). */
@@ -117,37 +135,4 @@ export class BenchDriver {
     this.secrets.destroy();
     this.stsConnections.destroy();
   }
-
-  private async put(detailType: string, detail: Record<string, unknown>): Promise<void> {
-    const answer = await this.events.send(
-      new PutEventsCommand({ Entries: [{ EventBusName: LOCAL_BUS, Source: 'bench.agent-runtime', DetailType: detailType, Detail: JSON.stringify(detail) }] }),
-    );
-    const entry = answer.Entries?.[0];
-    if (!entry?.EventId) throw new Error(`PutEvents refused ${detailType}: ${entry?.ErrorCode ?? 'no entry'}`);
-  }
-
-  private async readDelivery(taskId: string): Promise<Record<string, unknown> | undefined> {
-    try {
-      const answer = await this.secrets.send(new GetSecretValueCommand({ SecretId: `taskbound/${BENCH_AGENT}/${taskId}` }));
-      return answer.SecretString ? (JSON.parse(answer.SecretString) as Record<string, unknown>) : undefined;
-    } catch (error) {
-      if (error instanceof Error && (error.name === 'ResourceNotFoundException' || error.name === 'InvalidRequestException')) return undefined;
-      throw error;
-    }
-  }
-}
-
-function issuedOf(delivery: Record<string, unknown>): IssuedDelivery {
-  const { grantId, kind, accessKeyId, secretAccessKey, sessionToken, expiration } = delivery;
-  if (typeof grantId !== 'string' || typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string' || typeof expiration !== 'string') {
-    throw new Error('an issued delivery lacks its credential fields');
-  }
-  return {
-    grantId,
-    kind: String(kind),
-    accessKeyId,
-    secretAccessKey,
-    ...(typeof sessionToken === 'string' ? { sessionToken } : {}),
-    expiresAtMs: Date.parse(expiration),
-  };
 }

@@ -155,7 +155,7 @@ export function formatTable(result: BenchResult): string {
     row('SDK calls per lifecycle (engine + runtime)', result.sdkCallsPerLifecycle),
     row('  engine', life.perLifecycle.engine),
     row('  runtime: PutEvents ×2 + first use', life.perLifecycle.runtimeFixed),
-    row('  runtime: delivery polls (every 25 ms)', life.perLifecycle.runtimeDeliveryPolls),
+    row('  runtime: delivery reads (SDK default backoff)', life.perLifecycle.runtimeDeliveryPolls),
     row('  runtime: probes until refused (every 10 ms)', life.perLifecycle.runtimeRejectionProbes),
     row('efficiency (lifecycles/s × calls / ceiling)', `${result.efficiency} (engine calls only: ${life.efficiencyEngineCallsOnly})`),
     row('phase medians, ms', Object.entries(life.phaseMediansMs).map(([phase, ms]) => `${phase} ${ms}`).join(' · ')),

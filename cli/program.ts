@@ -12,6 +12,8 @@ import { checkPolicy } from './commands/policy';
 import { report } from './commands/report';
 import { revoke } from './commands/revoke';
 import { sweep } from './commands/sweep';
+import { addCredentialsCommand } from './commands/credentials';
+import { addServeCredentialsCommand } from './commands/serve-credentials';
 
 /** Builds the dependencies once the global flags are known; tests return fakes. */
 export type Connect = (flags: ConnectionFlags, io: CliIo) => CliDeps;
@@ -124,6 +126,8 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .requiredOption('--outcome <outcome>', 'succeeded, failed or cancelled')
     .option('--systems-touched <x,y>', 'systems the task touched, comma separated')
     .action((options) => run(() => emitTaskEnded(deps(), options)));
+  addCredentialsCommand(program, io, run);
+  addServeCredentialsCommand(program, io, run);
   return program;
 }
 

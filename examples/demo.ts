@@ -14,7 +14,7 @@ const { DynamoDbGrantStore } = await import('../lambdas/adapters/aws/dynamodb-gr
 const { localClientConfig } = await import('../lambdas/local/sdk-clients');
 const { grantIdFor } = await import('../lambdas/domain/ids');
 const { verifyChain } = await import('../lambdas/domain/audit');
-const { AgentRuntime } = await import('./agent-runtime');
+const { AgentRuntime } = await import('../test/helpers/agent-runtime');
 
 const IAM_LAG_MS = 6_000;
 const steps: { name: string; ok: boolean; detail: string }[] = [];

@@ -3,6 +3,7 @@
 import type { Grant, GrantState } from './domain/grant';
 import type { CredentialKind, PolicyStatement } from './domain/policy';
 import type { OutboundEvent } from './domain/events';
+import type { DeliveryPayload } from './domain/delivery';
 import type { AlertEvent, GrantAlertDetail } from './domain/alert-event';
 
 /** The time, as a parameter: the domain never reads a clock. */
@@ -127,17 +128,8 @@ export interface CredentialIssuer {
 export type Issuers = Readonly<Record<CredentialKind, CredentialIssuer>>;
 
 /** The JSON a runtime reads from its delivery secret (CONTRACT §5). */
-export interface DeliveryPayload {
-  readonly status: 'pending_approval' | 'issued' | 'denied';
-  readonly grantId: string;
-  readonly reason?: string;
-  readonly kind?: CredentialKind;
-  readonly accessKeyId?: string;
-  readonly secretAccessKey?: string;
-  readonly sessionToken?: string;
-  readonly expiration?: string;
-  readonly scopes: readonly string[];
-}
+/** What a runtime reads (CONTRACT §5): typed from the schema the runtime SDK parses it with. */
+export type { DeliveryPayload };
 
 export interface Delivery {
   readonly name: string;

@@ -6,6 +6,7 @@ import type { Policy } from '../lambdas/domain/policy';
 import type { EngineHandler } from './bundling';
 import type { TaskboundConfig } from './config';
 import { boundaryStatements } from './constructs/issued-credential-boundary';
+import { agentRoleArnPattern } from './naming';
 import { ISSUING, isOneOf, REVOKING, type EngineStack } from './stacks/engine-stack';
 import type { StatefulStack } from './stacks/stateful-stack';
 
@@ -67,8 +68,8 @@ export function applyNagSuppressions(props: {
 
   // The boundary's content is the policy file's: it is the ceiling for issued credentials, not a grant to the engine.
   const boundary = props.stateful.state.boundary;
-  for (const statement of boundaryStatements(props.policy)) {
-    const list = (value: string | readonly string[]) => (typeof value === 'string' ? [value] : value);
+  for (const statement of boundaryStatements(props.policy, agentRoleArnPattern(props.config))) {
+    const list = (value: string | readonly string[] | undefined) => (value === undefined ? [] : typeof value === 'string' ? [value] : value);
     for (const action of list(statement.Action).filter((value) => value.includes('*'))) {
       acknowledge(boundary, `Action::${action}`, `Copied from a scope in ${props.policy.source}: the boundary is the union of the scopes, the most an issued credential may do.`);
     }

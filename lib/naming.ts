@@ -1,14 +1,37 @@
 // CDK naming: the names and ARN patterns both stacks (and the handlers' environment) agree
 // on. Patterns are strings, not references, so trust can be written before its subject exists.
 import { Aws, Stack } from 'aws-cdk-lib';
+import type { EngineHandler } from './bundling';
 import type { TaskboundConfig } from './config';
 
-/** IAM path of the engine's function roles; delivery secrets and the bus trust this path only. */
+/** IAM path of the engine's function roles (for reading IAM, never for trust: see engineRoleArn). */
 export const engineRolePath = (config: TaskboundConfig) => `/${config.instanceName}-engine/`;
 
-/** Every engine function role, whatever CloudFormation names it. */
-export const engineRoleArnPattern = (config: TaskboundConfig) =>
-  `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${engineRolePath(config)}*`;
+/** Functions that issue credentials. */
+export const ISSUING = ['task-started', 'grant-decision'] as const satisfies readonly EngineHandler[];
+/** Functions that revoke credentials (and deliver `denied` for revoked pending grants). */
+export const REVOKING = ['task-ended', 'expire-grant', 'ttl-expiry-stream', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'] as const satisfies readonly EngineHandler[];
+
+/**
+ * Engine roles have fixed names, so the bus, the delivery secrets and the agent-role trust
+ * policy can name each one exactly, before it exists and without a cross-stack cycle: a path
+ * wildcard would trust any role anyone with iam:CreateRole puts under that path. Role names
+ * are global to the account; the region keeps two regional deployments apart (at most 54 of 64 characters).
+ */
+export const engineRoleName = (config: TaskboundConfig, handler: EngineHandler) => `${config.instanceName}-${handler}-${Aws.REGION}`;
+export const engineRoleArn = (config: TaskboundConfig, handler: EngineHandler) =>
+  `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${engineRolePath(config)}${engineRoleName(config, handler)}`;
+
+/** The roles that may publish `source: taskbound` and write deliveries: the issuing and revoking functions. */
+export const engineRoleArns = (config: TaskboundConfig) => [...ISSUING, ...REVOKING].map((handler) => engineRoleArn(config, handler));
+/** The roles an agent role's trust policy names: only the functions that assume agent roles. */
+export const issuingRoleArns = (config: TaskboundConfig) => ISSUING.map((handler) => engineRoleArn(config, handler));
+
+/**
+ * A grant id (`g-` and 26 base-32 characters, lambdas/domain/ids.ts) as an IAM `StringLike`
+ * pattern: `?` is exactly one character, so nothing shorter or longer matches.
+ */
+export const GRANT_SOURCE_IDENTITY_PATTERN = `g-${'?'.repeat(26)}`;
 
 /** The per-agent roles the issuer may assume and the revoker may put a deny on. */
 export const agentRoleArnPattern = (config: TaskboundConfig) =>
@@ -25,7 +48,7 @@ export const deliverySecretArnPattern = (scope: Stack) =>
 
 /** The source only the engine itself may put on the bus. */
 export { ENGINE_SOURCE } from '../lambdas/constants';
-/** The Slack and CLI sources: their approvals and resumes are trusted, so the bus says who may use them. */
+/** The Slack and CLI sources: while bus decisions are believed from them, the bus says who may use them. */
 export { CLI_SOURCE, SLACK_SOURCE } from '../lambdas/routes';
 
 /** `task-started` → `TaskStarted`: construct ids and CloudFormation-friendly prefixes. */

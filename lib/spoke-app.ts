@@ -8,7 +8,7 @@ import { PROJECT_ROOT } from './bundling';
 import { loadConfig, type TaskboundConfig } from './config';
 import { boundaryStatements } from './constructs/issued-credential-boundary';
 import type { Policy } from '../lambdas/domain/policy';
-import { pascal } from './naming';
+import { agentRoleArnPattern, pascal } from './naming';
 import { policyForAccount, SpokeStack } from './stacks/spoke-stack';
 import { loadPolicyFile } from './taskbound-app';
 
@@ -56,8 +56,8 @@ function acknowledgeSpokeWildcards(spoke: SpokeStack, config: TaskboundConfig, p
   // The boundary and the agents' scope policies copy the account's scopes: their wildcards are the policy file's.
   const copied = `Copied from a scope in ${policy.source}: the boundary and agent policies are the scopes of this account, the most an issued credential may do.`;
   const local = policyForAccount(policy, spoke.account);
-  for (const statement of boundaryStatements(local)) {
-    for (const action of [statement.Action].flat().filter((name) => name.includes('*'))) Validations.of(spoke).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: copied });
-    for (const resource of [statement.Resource].flat().filter((arn) => arn.includes('*'))) Validations.of(spoke).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason: copied });
+  for (const statement of boundaryStatements(local, agentRoleArnPattern(config))) {
+    for (const action of [statement.Action ?? []].flat().filter((name) => name.includes('*'))) Validations.of(spoke).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: copied });
+    for (const resource of [statement.Resource ?? []].flat().filter((arn) => arn.includes('*'))) Validations.of(spoke).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason: copied });
   }
 }

@@ -1,10 +1,13 @@
-// CLI command: `policy check FILE`: the same validation the engine and `cdk synth` run,
-// so a policy change can be checked in CI before it is deployed.
+// CLI command: `policy check FILE`: the same validation the engine and `cdk synth` run
+// (schema, then the scope lint against AWS's Service Authorization Reference), so a policy
+// change can be checked in CI before it is deployed. Each finding names its line and path.
 import { readFile } from 'node:fs/promises';
 import { PolicyError } from '../../lambdas/domain/errors';
 import { parsePolicy } from '../../lambdas/domain/policy-file';
 import type { Policy } from '../../lambdas/domain/policy';
 import { accountWarnings } from '../../lambdas/domain/accounts';
+import { lineLocator } from '../../lambdas/policy-lint/locate';
+import { lintPolicy } from '../../lambdas/policy-lint/scope-lint';
 import { EXIT, UsageError, type CliIo, type ExitCode } from '../context';
 import { table } from '../output';
 
@@ -26,13 +29,31 @@ function parsedOrError(text: string, file: string): Policy | PolicyError {
   }
 }
 
-/** Validates a policy file; prints its version hash and agents, or each problem (exit 2). */
+/**
+ * Validates a policy file. Prints each problem as `FILE:LINE: PATH: what is wrong` (exit 2
+ * on any error), each warning likewise, then the version hash and the agents.
+ */
 export async function checkPolicy(io: CliIo, file: string): Promise<ExitCode> {
-  const policy = parsedOrError(await readPolicyText(file), file);
+  const text = await readPolicyText(file);
+  const lineOf = lineLocator(text);
+  const at = (path: string) => {
+    const line = lineOf(path);
+    return line === undefined ? file : `${file}:${line}`;
+  };
+  const policy = parsedOrError(text, file);
   if (policy instanceof PolicyError) {
-    io.err(policy.message);
+    io.err(`${file}: invalid policy`);
+    for (const issue of policy.issues) io.err(`  - ${at(issue.slice(0, issue.indexOf(':')))}: ${issue}`);
     return EXIT.usage;
   }
+  const findings = await lintPolicy(policy);
+  const errors = findings.filter((finding) => finding.severity === 'error');
+  if (errors.length > 0) io.err(`${file}: invalid policy`);
+  for (const finding of [...errors, ...findings.filter((candidate) => candidate.severity === 'warning')]) {
+    const path = finding.path.join('.');
+    io.err(`  - ${at(path)}: ${finding.severity === 'warning' ? 'warning: ' : ''}${path}: ${finding.message} [${finding.rule}]`);
+  }
+  if (errors.length > 0) return EXIT.usage;
   io.out(`${file}: valid`);
   io.out(`version: ${policy.policyVersion}`);
   io.out('');

@@ -45,7 +45,11 @@ const environmentSchema = z.object({
   AGENT_ROLE_MAX_SESSION_SECONDS: z.coerce.number().int().min(900).max(43_200).default(3600),
   PERMISSIONS_BOUNDARY_ARN: z.string().startsWith('arn:'),
   DELIVERY_KMS_KEY_ARN: z.string().startsWith('arn:').optional(),
-  ENGINE_ROLE_ARN_PATTERN: z.string().startsWith('arn:'),
+  /** The engine roles' exact ARNs, comma-separated: the only principals besides the runtime a delivery admits. */
+  ENGINE_ROLE_ARNS: z
+    .string()
+    .transform((value) => value.split(','))
+    .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[^*?]+$/, 'an exact IAM role ARN')).min(1)),
   SCHEDULER_GROUP: z.string().min(1),
   SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
   EXPIRE_FUNCTION_ARN: z.string().startsWith('arn:'),
@@ -116,7 +120,7 @@ function buildEngine(): EngineDeps {
     store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
     issuers: accountIssuers({ hubAccount: env.ACCOUNT_ID, spokeAccounts: accountsNamed(policy), issuersIn: (account) => issuersIn(env, account) }),
     vault: new SecretsManagerDeliveryVault(secrets, {
-      enginePrincipalArns: [env.ENGINE_ROLE_ARN_PATTERN],
+      enginePrincipalArns: env.ENGINE_ROLE_ARNS,
       ...(env.DELIVERY_KMS_KEY_ARN ? { kmsKeyArn: env.DELIVERY_KMS_KEY_ARN } : {}),
     }),
     rotator: new SecretsManagerRotator(secrets),

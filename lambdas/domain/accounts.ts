@@ -13,7 +13,7 @@ function accountOfArn(arn: string): string | undefined {
 
 /** What of the policy the account rules read (structural, so policy.ts can refine with them without a cycle). */
 interface AccountPolicy {
-  readonly scopes: Readonly<Record<string, { readonly account?: string; readonly credential: string; readonly statements: readonly { readonly Resource: string | readonly string[] }[] }>>;
+  readonly scopes: Readonly<Record<string, { readonly account?: string; readonly credential: string; readonly statements: readonly { readonly Resource?: string | readonly string[] }[] }>>;
   readonly agents: Readonly<Record<string, { readonly account?: string; readonly scopes: readonly string[] }>>;
 }
 
@@ -54,7 +54,7 @@ export function refineAccounts(policy: AccountPolicy, ctx: z.RefinementCtx): voi
           .filter(([, agent]) => agent.account && agent.scopes.includes(scopeName))
           .map(([agentId, agent]) => ({ account: agent.account as string, by: `agent "${agentId}"` }));
     for (const [index, statement] of scope.statements.entries()) {
-      const resources = typeof statement.Resource === 'string' ? [statement.Resource] : statement.Resource;
+      const resources = [statement.Resource ?? []].flat();
       for (const resource of resources) {
         const named = accountOfArn(resource);
         const other = owners.find((owner) => named && owner.account !== named);

@@ -52,6 +52,7 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
   if (standing.suspended) return deny(`agent "${request.agentId}" is suspended`, agent);
 
   const actionClasses = new Set<ActionClass>();
+  const privilegedClasses = new Set<ActionClass>();
   const kinds = new Set<CredentialKind>();
   const statements: PolicyStatement[] = [];
   const secrets = new Map<string, BrokeredSecret>();
@@ -63,6 +64,7 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
     }
     if (!agent.scopes.includes(scopeName)) return deny(`scope "${scopeName}" is not allowed for agent "${request.agentId}"`, agent);
     actionClasses.add(scope.action);
+    if (scope.privileged) privilegedClasses.add(scope.action);
     kinds.add(scope.credential);
     statements.push(...scope.statements);
     for (const secret of scope.secrets) {
@@ -89,7 +91,7 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
     return deny(`agent "${request.agentId}" already holds ${standing.liveGrants} live grants (maximum ${agent.maxConcurrentGrants})`, agent);
   }
 
-  const approval = approvalNeeded(policy, [...actionClasses], [agent.owner, request.requestedBy]);
+  const approval = approvalNeeded(policy, [...actionClasses], privilegedClasses, [agent.owner, request.requestedBy]);
   if (approval.required > 0 && approval.eligible.length < approval.required) {
     return deny(
       `needs ${approval.required} approvals but only ${approval.eligible.length} approvers remain after excluding the owner and the requester`,
@@ -114,14 +116,22 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
 /**
  * Every manual action class in the request must be satisfied, so the approvers needed are
  * the most any class asks for, drawn from people in every manual class's group, never
- * the agent's owner or the task's requester (separation of duties).
+ * the agent's owner or the task's requester (separation of duties). A privileged scope
+ * always needs a person: in a class without a manual rule (the policy loader refuses that,
+ * but a hand-built policy could hold it) nobody is eligible, so the request is denied.
  */
-function approvalNeeded(policy: Policy, classes: readonly ActionClass[], excluded: readonly string[]) {
+function approvalNeeded(policy: Policy, classes: readonly ActionClass[], privileged: ReadonlySet<ActionClass>, excluded: readonly string[]) {
   let required = 0;
   let eligible: string[] | undefined;
   for (const action of classes) {
     const rule = policy.approvals[action];
-    if (rule.mode !== 'manual') continue;
+    if (rule.mode !== 'manual') {
+      if (privileged.has(action)) {
+        required = Math.max(required, 1);
+        eligible = [];
+      }
+      continue;
+    }
     required = Math.max(required, rule.approvers);
     eligible = eligible ? eligible.filter((person) => rule.approverGroup.includes(person)) : [...new Set(rule.approverGroup)];
   }

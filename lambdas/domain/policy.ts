@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PolicyError } from './errors';
 import { AGENT_ID_PATTERN } from './ids';
+import { privilegeReasons } from './privilege';
 import { ACCOUNT_ID, refineAccounts } from './accounts';
 
 export const ACTION_CLASSES = ['read', 'write', 'deploy', 'transact'] as const;
@@ -22,18 +23,36 @@ export const TIER_ALLOWS: Readonly<Record<RiskTier, readonly ActionClass[]>> = {
 
 const SCOPE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const PRINCIPAL = z.string().min(3).max(256);
-const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+/**
+ * The runtime's own IAM role or user, exactly: the delivery policy and the key policy match it
+ * against `aws:PrincipalArn`, which for a session is its role's ARN, never an `sts` ARN.
+ */
+const RUNTIME_PRINCIPAL = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[A-Za-z0-9+=,.@_/-]+$/;
 /** The account a credential comes from (hub and spoke, lambdas/domain/accounts.ts); absent = the engine's own. */
 const account = z.string().regex(ACCOUNT_ID, 'an AWS account id is 12 digits').optional();
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
-const statementSchema = z.strictObject({
-  Sid: z.string().regex(/^[A-Za-z0-9]*$/).optional(),
-  Effect: z.enum(['Allow', 'Deny']),
-  Action: stringOrList,
-  Resource: stringOrList,
-  Condition: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
-});
+const statementSchema = z
+  .strictObject({
+    Sid: z.string().regex(/^[A-Za-z0-9]*$/).optional(),
+    Effect: z.enum(['Allow', 'Deny']),
+    Action: stringOrList.optional(),
+    /** Only in a `privileged: true` scope. */
+    NotAction: stringOrList.optional(),
+    Resource: stringOrList.optional(),
+    /** Only in a `privileged: true` scope. */
+    NotResource: stringOrList.optional(),
+    Condition: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  })
+  .superRefine((statement, ctx) => {
+    if ((statement.Action === undefined) === (statement.NotAction === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['Action'], message: 'a statement needs exactly one of Action and NotAction' });
+    }
+    if ((statement.Resource === undefined) === (statement.NotResource === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['Resource'], message: 'a statement needs exactly one of Resource and NotResource' });
+    }
+  });
 export type PolicyStatement = z.infer<typeof statementSchema>;
 
 const approvalRuleSchema = z.discriminatedUnion('mode', [
@@ -49,16 +68,36 @@ const approvalRuleSchema = z.discriminatedUnion('mode', [
     }),
 ]);
 
-const scopeSchema = z.strictObject({
-  action: z.enum(ACTION_CLASSES),
-  credential: z.enum(CREDENTIAL_KINDS),
-  account,
-  statements: z.array(statementSchema).max(20),
-  secrets: z
-    .array(z.strictObject({ arn: z.string().regex(ARN, 'must be a Secrets Manager ARN'), rotateAfterUse: z.boolean().default(false) }))
-    .max(10)
-    .default([]),
-});
+const scopeSchema = z
+  .strictObject({
+    action: z.enum(ACTION_CLASSES),
+    credential: z.enum(CREDENTIAL_KINDS),
+    account,
+    /**
+     * Says that the scope grants privilege (`*`, IAM wildcards, iam:PassRole, sts:AssumeRole*,
+     * permissions management, NotAction/NotResource). Without it such a scope is refused at
+     * load; with it, every request for the scope needs a manual approval.
+     */
+    privileged: z.boolean().default(false),
+    statements: z.array(statementSchema).max(20),
+    secrets: z
+      .array(z.strictObject({ arn: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN'), rotateAfterUse: z.boolean().default(false) }))
+      .max(10)
+      .default([]),
+  })
+  .superRefine((scope, ctx) => {
+    if (scope.privileged) return;
+    for (const [index, statement] of scope.statements.entries()) {
+      for (const found of privilegeReasons(statement)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['statements', index, found.field, ...(found.index === undefined ? [] : [found.index])],
+          message: `${found.reason}; a scope that grants privilege must say \`privileged: true\` (and then always needs manual approval)`,
+        });
+      }
+    }
+  });
+export type Scope = z.infer<typeof scopeSchema>;
 
 const agentSchema = z
   .strictObject({
@@ -67,7 +106,12 @@ const agentSchema = z
     riskTier: z.enum(RISK_TIERS),
     /** The default account of this agent's scopes. */
     account,
-    runtimePrincipal: z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, 'must be an IAM role or user ARN'),
+    runtimePrincipal: z
+      .string()
+      .regex(
+        RUNTIME_PRINCIPAL,
+        'must be an IAM role or user ARN without wildcards (arn:aws:iam::<account>:role/<name>); an sts assumed-role ARN names one session, and aws:PrincipalArn never equals it',
+      ),
     scopes: z.array(z.string().regex(SCOPE_NAME)).min(1).max(50),
     maxTtlSeconds: z.int().min(60).max(43_200),
     defaultTtlSeconds: z.int().min(60).max(43_200),
@@ -94,6 +138,15 @@ const policySchema = z
     agents: z.record(z.string().regex(AGENT_ID_PATTERN, 'agent ids are lower-case letters, digits and dashes'), agentSchema),
   })
   .superRefine((policy, ctx) => {
+    for (const [scopeName, scope] of Object.entries(policy.scopes)) {
+      if (scope.privileged && policy.approvals[scope.action].mode !== 'manual') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scopes', scopeName, 'privileged'],
+          message: `a privileged scope always needs manual approval, but approvals.${scope.action} is auto; set approvals.${scope.action}.mode to manual or give the scope a class that has it`,
+        });
+      }
+    }
     for (const [agentId, agent] of Object.entries(policy.agents)) {
       for (const [index, scopeName] of agent.scopes.entries()) {
         const scope = policy.scopes[scopeName];

@@ -57,7 +57,23 @@ function send(res: ServerResponse, response: AwsResponse): void {
   res.end(response.body);
 }
 
-async function answer(req: IncomingMessage, options: AwsProtocolServerOptions): Promise<AwsResponse> {
+/** Loopback names and addresses: the only hosts a request to the local engine may name. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * DNS rebinding: a web page on `evil.example` whose name later resolves to 127.0.0.1 reaches this
+ * port from the developer's browser, but its requests still say `Host: evil.example`. Only a
+ * loopback name or address with this server's own port is answered.
+ */
+export function isLoopbackHost(host: string | undefined, port: number): boolean {
+  const match = /^(.+):(\d+)$/.exec(host ?? '');
+  return match !== null && Number(match[2]) === port && LOOPBACK_HOST.test(match[1]!);
+}
+
+async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, port: number): Promise<AwsResponse> {
+  if (!isLoopbackHost(req.headers.host, port)) {
+    return jsonError(403, 'AccessDeniedException', `The local engine answers only requests to a loopback address with its port (127.0.0.1:${port} or localhost:${port}).`);
+  }
   if (req.method === 'GET' && req.url === '/healthz') {
     const health = options.health?.();
     return health
@@ -78,7 +94,7 @@ async function answer(req: IncomingMessage, options: AwsProtocolServerOptions): 
 /** Starts the server; resolves once it listens. Port 0 picks a free port. */
 export function startAwsProtocolServer(options: AwsProtocolServerOptions): Promise<RunningServer> {
   const server: Server = createServer((req, res) => {
-    answer(req, options).then(
+    answer(req, options, (server.address() as AddressInfo).port).then(
       (response) => send(res, response),
       () => send(res, jsonError(500, 'InternalFailure', 'The local engine failed to process the request.')),
     );

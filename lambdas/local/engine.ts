@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parsePolicy } from '../domain/policy-file';
+import { assertPolicyLints } from '../policy-lint/scope-lint';
 import type { Policy } from '../domain/policy';
 import { DEFAULT_DUE_TIMING, type DueTiming } from '../domain/due';
 import { ROUTES, type HandlerName } from '../routes';
@@ -101,6 +102,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const policy = parsePolicy(await readFile(options.policyFile, 'utf8'), options.policyFile);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? consoleLogger();
+  // The scope lint (Service Authorization Reference) runs here, at synth and in `policy check`; Lambdas get a linted policy.
+  for (const warning of await assertPolicyLints(policy)) logger.warn('policy lint', { path: warning.path.join('.'), rule: warning.rule, message: warning.message });
   const counter = new SdkCallCounter();
   const dueTiming = { ...LOCAL_DUE_TIMING, ...options.dueTiming };
 

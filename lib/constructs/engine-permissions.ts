@@ -8,12 +8,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { grantTableCreateInput } from '../../lambdas/adapters/aws/grant-table-definition';
+import { secretArnPatterns } from '../../lambdas/domain/privilege';
 import type { Policy } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
 import {
   agentRoleArnPattern,
   deliverySecretArnPattern,
   ENGINE_SOURCE,
+  GRANT_SOURCE_IDENTITY_PATTERN,
   issuedUserArnPattern,
 } from '../naming';
 
@@ -65,17 +67,23 @@ export function publishGrantEvents(ctx: PermissionContext): iam.PolicyStatement[
       sid: 'PublishGrantEvents',
       actions: ['events:PutEvents'],
       resources: [ctx.bus.eventBusArn],
-      conditions: { StringEquals: { 'events:source': ENGINE_SOURCE } },
+      // `events:source` is multivalued: every entry of the batch must be the engine's source,
+      // and the Null check keeps a request without the key from matching vacuously.
+      conditions: { 'ForAllValues:StringEquals': { 'events:source': [ENGINE_SOURCE] }, Null: { 'events:source': 'false' } },
     }),
   ];
 }
 
-/** `aws-sts-session`: assume only Taskbound-tagged agent roles, with exactly the grant's session tags. */
+/**
+ * `aws-sts-session`: assume only Taskbound-tagged agent roles, with exactly the grant's session
+ * tags and always a grant-shaped source identity: a session without one could not be revoked.
+ */
 export function issueSessions(ctx: PermissionContext): iam.PolicyStatement[] {
   const roles = [agentRoleArnPattern(ctx.config)];
   const managed = { StringEquals: { [`aws:ResourceTag/${MANAGED_ROLE_TAG.key}`]: MANAGED_ROLE_TAG.value } };
+  const grantShaped = { StringLike: { 'sts:SourceIdentity': GRANT_SOURCE_IDENTITY_PATTERN } };
   return [
-    statement({ sid: 'AssumeAgentRoles', actions: ['sts:AssumeRole'], resources: roles, conditions: managed }),
+    statement({ sid: 'AssumeAgentRoles', actions: ['sts:AssumeRole'], resources: roles, conditions: { ...managed, ...grantShaped } }),
     statement({
       sid: 'TagAgentSessions',
       actions: ['sts:TagSession'],
@@ -86,7 +94,7 @@ export function issueSessions(ctx: PermissionContext): iam.PolicyStatement[] {
       sid: 'SetGrantSourceIdentity',
       actions: ['sts:SetSourceIdentity'],
       resources: roles,
-      conditions: { ...managed, StringLike: { 'sts:SourceIdentity': 'g-*' } },
+      conditions: { ...managed, ...grantShaped },
     }),
   ];
 }
@@ -122,6 +130,9 @@ export function writeDeliveries(ctx: PermissionContext): iam.PolicyStatement[] {
       actions: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
       resources: secrets,
     }),
+    // A delivery already scheduled for deletion is restored only to be force-deleted at once
+    // (secrets-manager-delivery-vault.ts): a recovery window would keep a credential readable.
+    statement({ sid: 'RestoreDeliveryToDeleteIt', actions: ['secretsmanager:RestoreSecret'], resources: secrets }),
     // Secrets Manager refuses a policy that would make the secret public only when asked to check.
     statement({
       sid: 'RestrictDeliveryReaders',
@@ -184,8 +195,25 @@ export function revokeUsers(): iam.PolicyStatement[] {
       ],
       resources: [issuedUserArnPattern()],
     }),
-    // ListUsers is authorized against the path being listed: only /taskbound/.
-    statement({ sid: 'ListIssuedUsers', actions: ['iam:ListUsers'], resources: [issuedUserArnPattern()] }),
+    // ListUsers takes no resource (the SAR lists none): `*` is its only form; the sweep lists /taskbound/ only.
+    statement({ sid: 'ListIssuedUsers', actions: ['iam:ListUsers'], resources: ['*'] }),
+  ];
+}
+
+/**
+ * An issuing function whose delivery fails, or whose grant was revoked while it issued, kills
+ * the credential it just made, at once, rather than leaving it alive until the sweep: exactly
+ * the calls that kill (delete the user's keys, policies and user; add the session to its
+ * role's deny), and nothing that lists or reads anything else.
+ */
+export function killIssuedCredentials(ctx: PermissionContext): iam.PolicyStatement[] {
+  return [
+    statement({
+      sid: 'KillIssuedUsers',
+      actions: ['iam:ListAccessKeys', 'iam:DeleteAccessKey', 'iam:ListUserPolicies', 'iam:DeleteUserPolicy', 'iam:DeleteUser'],
+      resources: [issuedUserArnPattern()],
+    }),
+    ...denyRevokedSessions(ctx),
   ];
 }
 
@@ -213,14 +241,9 @@ export function revokeDeliveries(ctx: PermissionContext): iam.PolicyStatement[] 
     // ListSecrets has no resource-level permission; the sweep filters by the taskbound/ prefix.
     statement({ sid: 'ListSecretsForOrphans', actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
     ...(rotated.length > 0
-      ? [statement({ sid: 'RotateBrokeredSecrets', actions: ['secretsmanager:RotateSecret', 'secretsmanager:DescribeSecret'], resources: rotated.flatMap(withSuffixWildcard) })]
+      ? [statement({ sid: 'RotateBrokeredSecrets', actions: ['secretsmanager:RotateSecret', 'secretsmanager:DescribeSecret'], resources: rotated.flatMap(secretArnPatterns) })]
       : []),
   ];
-}
-
-/** The policy file may name a secret with or without its random 6-character suffix; match both. */
-function withSuffixWildcard(arn: string): string[] {
-  return [arn, `${arn}-??????`];
 }
 
 /** The Slack webhook or bot token: alerts and interactions only. */
@@ -235,7 +258,7 @@ export function publishSlackDecisions(ctx: PermissionContext, source: string): i
       sid: 'PublishSlackDecisions',
       actions: ['events:PutEvents'],
       resources: [ctx.bus.eventBusArn],
-      conditions: { StringEquals: { 'events:source': source } },
+      conditions: { 'ForAllValues:StringEquals': { 'events:source': [source] }, Null: { 'events:source': 'false' } },
     }),
   ];
 }

@@ -1,7 +1,7 @@
 // CDK construct: one EventBridge rule per entry of ROUTES (lambdas/routes.ts), each aimed at
 // its handler with a retry policy and the handler's dead-letter queue. The local engine's bus
 // reads the same table, so local and AWS routing cannot drift apart.
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ROUTES, type EventPattern, type HandlerName } from '../../lambdas/routes';
 import { INBOUND } from '../../lambdas/domain/events';
+import { ENGINE_SOURCE } from '../naming';
 
 export interface EventRoutesProps {
   readonly bus: events.IEventBus;
@@ -18,10 +19,16 @@ export interface EventRoutesProps {
   readonly maxEventAge: Duration;
 }
 
-/** A route's pattern in CDK's shape. */
-export function toCdkPattern(pattern: EventPattern): events.EventPattern {
+/**
+ * A route's pattern in CDK's shape. A route that trusts the engine's own source also requires
+ * the engine's account: the bus admits producer accounts, and the bus policy alone should not
+ * be the only thing between them and an event the engine would believe.
+ */
+export function toCdkPattern(pattern: EventPattern, engineAccount?: string): events.EventPattern {
+  const trustsEngine = pattern.source?.includes(ENGINE_SOURCE) ?? false;
   return {
     ...(pattern.source ? { source: [...pattern.source] } : {}),
+    ...(trustsEngine && engineAccount ? { account: [engineAccount] } : {}),
     ...(pattern['detail-type'] ? { detailType: [...pattern['detail-type']] } : {}),
     ...(pattern.detail ? { detail: Object.fromEntries(Object.entries(pattern.detail).map(([key, values]) => [key, [...values]])) } : {}),
   };
@@ -38,7 +45,7 @@ export class EventRoutes extends Construct {
       rules[route.name] = new events.Rule(this, `Route-${route.name}`, {
         eventBus: props.bus,
         description: `Taskbound route ${route.name} -> ${route.handler}`,
-        eventPattern: toCdkPattern(route.pattern),
+        eventPattern: toCdkPattern(route.pattern, Aws.ACCOUNT_ID),
         targets: [
           new targets.LambdaFunction(props.functions[route.handler], {
             deadLetterQueue: props.deadLetterQueues[route.handler],

@@ -1,18 +1,55 @@
 // CDK construct: the permissions boundary of every issued credential (users under
-// /taskbound/ and the per-agent roles). It is the union of what the policy file's scopes
-// allow, so no credential can ever exceed the policy file, whatever a session policy says.
+// /taskbound/ and the per-agent roles). It is the union of what the scopes assigned to
+// agents allow, so no credential can ever exceed the policy file, whatever a session policy
+// says, and two denies no scope can lift: no role chaining, no agent session without a grant.
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { secretArnPatterns } from '../../lambdas/domain/privilege';
 import { PolicyError } from '../../lambdas/domain/errors';
 import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
+import { GRANT_SOURCE_IDENTITY_PATTERN } from '../naming';
 
 /** IAM's size limit for a managed policy, counted without whitespace. */
 export const MANAGED_POLICY_MAX_CHARS = 6144;
 
-type BoundaryStatement = Omit<PolicyStatement, 'Sid'>;
+type BoundaryStatement = PolicyStatement;
 
-/** The boundary's statements: every Allow of every scope, plus read access to each brokered secret. */
-export function boundaryStatements(policy: Policy): BoundaryStatement[] {
+/**
+ * Every action that turns a credential into another session: a role's (which answers to that
+ * role's policies, not to the revocation deny), or a federated user's (whose token has its own
+ * lifetime; denied too, so what the engine deletes is all there is).
+ */
+export const CHAINED_SESSION_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:AssumeRoleWithWebIdentity', 'sts:AssumeRoot', 'sts:GetFederationToken'];
+
+/**
+ * The two denies every issued credential carries, whatever the scopes say:
+ * - a chained session answers to the chained role's policies, not to the revocation deny on
+ *   the agent's role, so it would outlive its grant: no issued credential may assume a role;
+ * - the revocation deny finds a session by its `aws:SourceIdentity`; an agent-role session
+ *   without a grant-shaped one (minted by anyone else allowed to assume the role) could never
+ *   be revoked. A negated operator matches when the key is absent, so one condition covers both.
+ *   Issued IAM users share this boundary and have no source identity: the deny names the
+ *   agent roles (`aws:PrincipalArn` of a role session is its role's ARN), never users.
+ */
+export function boundaryDenies(agentRoleArnPattern: string): BoundaryStatement[] {
+  return [
+    { Sid: 'NoChainedSessions', Effect: 'Deny', Action: CHAINED_SESSION_ACTIONS, Resource: '*' },
+    {
+      Sid: 'NoAgentSessionWithoutGrant',
+      Effect: 'Deny',
+      Action: '*',
+      Resource: '*',
+      Condition: { StringNotLike: { 'aws:SourceIdentity': GRANT_SOURCE_IDENTITY_PATTERN }, ArnLike: { 'aws:PrincipalArn': agentRoleArnPattern } },
+    },
+  ];
+}
+
+/**
+ * The boundary's statements: every Allow of every scope some agent may hold, read access to
+ * each brokered secret of those scopes, and the fixed denies. A scope no agent names widens nothing.
+ */
+export function boundaryStatements(policy: Policy, agentRoleArnPattern: string): BoundaryStatement[] {
+  const assigned = new Set(Object.values(policy.agents).flatMap((agent) => agent.scopes));
   const statements: BoundaryStatement[] = [];
   const seen = new Set<string>();
   const add = (statement: BoundaryStatement) => {
@@ -21,15 +58,16 @@ export function boundaryStatements(policy: Policy): BoundaryStatement[] {
     seen.add(key);
     statements.push(statement);
   };
-  for (const scope of Object.values(policy.scopes)) {
+  for (const [name, scope] of Object.entries(policy.scopes)) {
+    if (!assigned.has(name)) continue;
     // Deny statements stay in the scope's own session or user policy: in a shared boundary
     // one scope's deny would wrongly narrow every other scope.
     for (const { Sid: _sid, ...statement } of scope.statements.filter((candidate) => candidate.Effect === 'Allow')) add(statement);
     if (scope.secrets.length > 0) {
-      add({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: scope.secrets.map((secret) => secret.arn) });
+      add({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: scope.secrets.flatMap((secret) => secretArnPatterns(secret.arn)) });
     }
   }
-  return statements.length > 0 ? statements : [{ Effect: 'Deny', Action: '*', Resource: '*' }];
+  return [...statements, ...boundaryDenies(agentRoleArnPattern)];
 }
 
 /** Fails synth, naming the policy file, when the union cannot fit in one managed policy. */
@@ -46,9 +84,9 @@ export function assertBoundaryFits(policy: Policy, statements: readonly Boundary
 export class IssuedCredentialBoundary extends Construct {
   readonly policy: iam.ManagedPolicy;
 
-  constructor(scope: Construct, id: string, props: { readonly policy: Policy }) {
+  constructor(scope: Construct, id: string, props: { readonly policy: Policy; readonly agentRoleArnPattern: string }) {
     super(scope, id);
-    const statements = boundaryStatements(props.policy);
+    const statements = boundaryStatements(props.policy, props.agentRoleArnPattern);
     assertBoundaryFits(props.policy, statements);
     this.policy = new iam.ManagedPolicy(this, 'Boundary', {
       path: '/taskbound/',

@@ -16,8 +16,9 @@ export interface TaskboundFunctionProps {
   /** Ready-made code instead of bundling `entry` (infrastructure tests, which only read the template). */
   readonly code?: lambda.Code;
   readonly policyYaml: string;
-  /** IAM path of the role; the bus and the delivery secrets trust roles under it. */
   readonly rolePath: string;
+  /** The role's fixed name (lib/naming.ts): the bus, the delivery secrets and agent roles trust it by exact ARN. */
+  readonly roleName: string;
   readonly environment: Readonly<Record<string, string>>;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -42,6 +43,7 @@ export class TaskboundFunction extends NodejsFunction {
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       path: props.rolePath,
+      roleName: props.roleName,
       description: `Taskbound ${props.handlerName} function`,
     });
     // Instead of AWSLambdaBasicExecutionRole (logs:* on every group): only this function's log group.

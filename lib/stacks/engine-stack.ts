@@ -23,9 +23,13 @@ import { TaskboundFunction } from '../constructs/taskbound-function';
 import { assumeSpokeEngineRoles } from '../constructs/spoke-access';
 import {
   DELIVERY_SECRET_PREFIX,
-  engineRoleArnPattern,
+  engineRoleArns,
+  engineRoleName,
   engineRolePath,
   expireFunctionName,
+  ISSUING,
+  issuingRoleArns,
+  REVOKING,
   pascal,
   schedulerGroupName,
   schedulerRoleName,
@@ -43,10 +47,7 @@ export interface EngineStackProps extends StackProps {
   readonly codeFor?: (handler: EngineHandler) => lambda.Code;
 }
 
-/** Functions that issue credentials. */
-export const ISSUING = ['task-started', 'grant-decision'] as const satisfies readonly EngineHandler[];
-/** Functions that revoke credentials (and deliver `denied` for revoked pending grants). */
-export const REVOKING = ['task-ended', 'expire-grant', 'ttl-expiry-stream', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'] as const satisfies readonly EngineHandler[];
+export { ISSUING, REVOKING };
 export const isOneOf = (handlers: readonly EngineHandler[], handler: EngineHandler) => handlers.includes(handler);
 /** Handlers invoked asynchronously (rules, schedules, streams) own a dead-letter queue. */
 const ASYNC = [...ISSUING, ...REVOKING, 'alerts'] as const satisfies readonly EngineHandler[];
@@ -80,7 +81,8 @@ export class EngineStack extends Stack {
       AGENT_ROLE_PREFIX: config.agentRolePrefix,
       PERMISSIONS_BOUNDARY_ARN: state.boundary.managedPolicyArn,
       DELIVERY_KMS_KEY_ARN: state.deliveryKey.keyArn,
-      ENGINE_ROLE_ARN_PATTERN: engineRoleArnPattern(config),
+      // Exact ARNs: only these roles may read or change a delivery besides its runtime.
+      ENGINE_ROLE_ARNS: engineRoleArns(config).join(','),
       SCHEDULER_GROUP: schedulerGroupName(config),
       SCHEDULER_ROLE_ARN: expiry.roleArn,
       EXPIRE_FUNCTION_ARN: expireFunctionArn,
@@ -106,6 +108,7 @@ export class EngineStack extends Stack {
         ...(props.codeFor ? { code: props.codeFor(handler) } : {}),
         policyYaml: props.policyYaml,
         rolePath: engineRolePath(config),
+        roleName: engineRoleName(config, handler),
         environment,
         logRetention: config.logRetentionDays,
         removalPolicy,
@@ -152,6 +155,7 @@ export class EngineStack extends Stack {
         ...can.writeDeliveries(ctx),
         ...can.scheduleExpiry(ctx),
         ...assumeSpokeEngineRoles(config, props.policy),
+        ...can.killIssuedCredentials(ctx),
       ]);
     }
     for (const handler of REVOKING) {
@@ -240,7 +244,7 @@ export class EngineStack extends Stack {
     new CfnOutput(this, 'GrantTableName', { value: state.table.tableName });
     new CfnOutput(this, 'DeliverySecretPrefix', { value: DELIVERY_SECRET_PREFIX, description: 'Runtimes poll taskbound/<agentId>/<taskId>' });
     new CfnOutput(this, 'SlackInteractionUrl', { value: interactions.url, description: 'Paste into the Slack app: Interactivity & Shortcuts → Request URL' });
-    new CfnOutput(this, 'EngineRoleArnPattern', { value: engineRoleArnPattern(config), description: 'Trust this in each per-agent role' });
+    new CfnOutput(this, 'IssuingRoleArns', { value: issuingRoleArns(config).join(','), description: 'Trust exactly these in each per-agent role (docs/deploy.md)' });
   }
 }
 

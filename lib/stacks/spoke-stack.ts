@@ -9,6 +9,7 @@ import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
 import { assertBoundaryFits, boundaryStatements } from '../constructs/issued-credential-boundary';
 import * as can from '../constructs/engine-permissions';
+import { agentRoleArnPattern } from '../naming';
 
 /** The policy as one spoke sees it: only the scopes whose credential comes from that account. */
 export function policyForAccount(policy: Policy, account: string): Policy {
@@ -50,7 +51,7 @@ export class SpokeStack extends Stack {
     if (props.hubEngineRoleArns.length === 0) throw new Error('hubEngineRoleArns: name the hub engine function roles (the hub stack’s EngineRoleArns output)');
     const local = policyForAccount(props.policy, props.spokeAccount);
 
-    const statements = boundaryStatements(local);
+    const statements = boundaryStatements(local, agentRoleArnPattern(config));
     assertBoundaryFits(local, statements);
     this.boundary = new iam.ManagedPolicy(this, 'IssuedCredentialBoundary', {
       managedPolicyName: `${config.instanceName}-issued-credential-boundary`,

@@ -12,7 +12,7 @@ import type { TaskboundConfig } from '../config';
 import { EngineBus } from '../constructs/engine-bus';
 import { GrantTable } from '../constructs/grant-table';
 import { IssuedCredentialBoundary } from '../constructs/issued-credential-boundary';
-import { deliverySecretArnPattern } from '../naming';
+import { agentRoleArnPattern, deliverySecretArnPattern } from '../naming';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: TaskboundConfig;
@@ -54,7 +54,7 @@ export class StatefulStack extends Stack {
       id: 'AwsSolutions-SMG4',
       reason: 'Slack issues the webhook URL, bot token and signing secret; no rotation Lambda can mint new ones. The user rotates them in Slack and updates the secret.',
     });
-    const { policy: boundary } = new IssuedCredentialBoundary(this, 'IssuedCredentials', { policy });
+    const { policy: boundary } = new IssuedCredentialBoundary(this, 'IssuedCredentials', { policy, agentRoleArnPattern: agentRoleArnPattern(config) });
 
     this.state = { table, bus, deliveryKey, slackSecret, boundary };
 

@@ -8,7 +8,7 @@ import { DynamoDbGrantStore } from '../../lambdas/adapters/aws/dynamodb-grant-st
 import { grantIdFor } from '../../lambdas/domain/ids';
 import type { Grant, GrantState } from '../../lambdas/domain/grant';
 import { localClientConfig } from '../../lambdas/local/sdk-clients';
-import { AgentRuntime } from '../../examples/agent-runtime';
+import { AgentRuntime } from '../helpers/agent-runtime';
 
 export const EXAMPLE_POLICY = resolve(__dirname, '../../examples/taskbound.policy.yaml');
 

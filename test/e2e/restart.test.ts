@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentRuntime, type Delivery } from '../../examples/agent-runtime';
+import { AgentRuntime, type Delivery } from '../helpers/agent-runtime';
 import { startLocalEngine, type LocalEngine } from '../../lambdas/local/engine';
 import { silentLogger } from '../../lambdas/use-cases/engine-deps';
 import { freeLoopbackPort, startEngineProcess, type EngineProcess } from './engine-process';

@@ -15,11 +15,14 @@ describe('handler bundles', () => {
   });
 
   it.each(ENGINE_HANDLERS.filter((handler) => existsSync(handlerEntry(handler))))('%s stays under 1 MiB with the policy compiled in', async (handler) => {
-    const result = await build({ ...esbuildOptions(policyYaml), entryPoints: [handlerEntry(handler)], write: false, logLevel: 'silent' });
+    const result = await build({ ...esbuildOptions(policyYaml), entryPoints: [handlerEntry(handler)], write: false, logLevel: 'silent', metafile: true });
     const [bundle] = result.outputFiles;
     expect(bundle?.contents.byteLength).toBeLessThan(BUNDLE_BUDGET_BYTES);
     expect(bundle?.text.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
     expect(bundle?.text).not.toContain('process.env.TASKBOUND_POLICY');
+    // The scope lint and the Service Authorization Reference belong to synth, the CLI and the local engine.
+    expect(Object.keys(result.metafile.inputs).filter((input) => /policy-lint|@cloud-copilot/.test(input))).toEqual([]);
+    expect(bundle?.text).not.toContain('Service Authorization Reference');
   });
 });
 

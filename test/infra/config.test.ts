@@ -43,10 +43,10 @@ describe('loadPolicyFile', () => {
 describe('issued-credential boundary', () => {
   const policy = parsePolicy(TEST_POLICY_YAML, 'test.yaml');
 
-  it('is the union of every scope\'s Allow statements plus the brokered secrets', () => {
-    const statements = boundaryStatements(policy);
+  it('is the union of the assigned scopes\' Allow statements plus the brokered secrets', () => {
+    const statements = boundaryStatements(policy, 'arn:aws:iam::111122223333:role/taskbound-agent-*');
     expect(statements).toContainEqual({ Effect: 'Allow', Action: ['codecommit:GitPull'], Resource: 'arn:aws:codecommit:us-east-1:111122223333:web' });
-    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: ['arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf'] });
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: ['arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf', 'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf-??????'] });
   });
 
   it('refuses, naming the policy file, a union too large for one managed policy', () => {

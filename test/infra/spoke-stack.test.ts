@@ -39,8 +39,10 @@ describe('spoke engine role', () => {
     });
   });
 
-  it('may act only on this account’s agent roles and /taskbound/ users', () => {
-    const resources = statementsOfType(prod, 'AWS::IAM::Policy').flatMap((statement) => [statement.Resource].flat());
+  it('may act only on this account’s agent roles and /taskbound/ users (listing users aside, which IAM authorizes on *)', () => {
+    const scoped = statementsOfType(prod, 'AWS::IAM::Policy').filter((statement) => statement.Action !== 'iam:ListUsers');
+    expect(statementsOfType(prod, 'AWS::IAM::Policy').filter((statement) => statement.Resource === '*').map((statement) => statement.Action)).toEqual(['iam:ListUsers']);
+    const resources = scoped.flatMap((statement) => [statement.Resource].flat());
     expect(resources.length).toBeGreaterThan(0);
     for (const resource of resources) {
       const text = JSON.stringify(resource);
@@ -78,7 +80,7 @@ describe('agent roles in a spoke', () => {
     const statements = statementsOfType(prod, 'AWS::IAM::ManagedPolicy');
     expect(statements).toContainEqual(expect.objectContaining({ Sid: 'NoRoleChaining', Effect: 'Deny', Action: expect.arrayContaining(['sts:AssumeRole']), Resource: '*' }));
     const allowed = JSON.stringify(statements.filter((statement) => statement.Effect === 'Allow'));
-    expect(allowed).toContain(`arn:aws:lambda:us-east-1:${PROD}:function:web`);
+    expect(allowed).toContain(`arn:aws:codedeploy:us-east-1:${PROD}:deploymentgroup:web/prod`);
     expect(allowed).not.toContain(LOGS);
     expect(allowed).not.toContain('hub-reports');
     expect(JSON.stringify(statementsOfType(logs, 'AWS::IAM::ManagedPolicy'))).not.toContain(PROD);

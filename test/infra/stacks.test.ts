@@ -62,25 +62,13 @@ describe('grants table', () => {
 });
 
 describe('event bus', () => {
-  it('reserves the engine\'s sources for the engine\'s roles', () => {
+  it('reserves the engine\'s source for the engine\'s exact roles, with the multivalued-key operator', () => {
     synth.stateTemplate.hasResourceProperties('AWS::Events::EventBusPolicy', {
       Statement: Match.objectLike({
+        Sid: 'cdk-OnlyTheEngineSpeaksAsTheEngine',
         Effect: 'Deny',
         Action: 'events:PutEvents',
-        Condition: { StringEquals: { 'events:source': ['taskbound', 'taskbound.slack'] }, ArnNotLike: { 'aws:PrincipalArn': Match.anyValue() } },
-      }),
-    });
-  });
-
-  it('lets only the configured operators send as the CLI, whose approvals and resumes are trusted', () => {
-    synth.stateTemplate.hasResourceProperties('AWS::Events::EventBusPolicy', {
-      Statement: Match.objectLike({
-        Effect: 'Deny',
-        Action: 'events:PutEvents',
-        Condition: {
-          StringEquals: { 'events:source': ['taskbound.cli'] },
-          ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::111122223333:role/security-operators'] },
-        },
+        Condition: { 'ForAnyValue:StringEquals': { 'events:source': ['taskbound'] }, ArnNotEquals: { 'aws:PrincipalArn': Match.anyValue() } },
       }),
     });
   });
@@ -95,7 +83,8 @@ describe('event bus', () => {
     for (const route of ROUTES) {
       const [rule] = Object.values(rules).filter((candidate) => candidate.Properties.Description === `Taskbound route ${route.name} -> ${route.handler}`);
       if (!rule) throw new Error(`no rule for route ${route.name}`);
-      expect(rule.Properties.EventPattern).toEqual(JSON.parse(JSON.stringify(route.pattern)));
+      const engineAccount = route.pattern.source?.includes('taskbound') ? { account: [{ Ref: 'AWS::AccountId' }] } : {};
+      expect(rule.Properties.EventPattern).toEqual({ ...JSON.parse(JSON.stringify(route.pattern)), ...engineAccount });
       const [target] = rule.Properties.Targets;
       expect(JSON.stringify(target.Arn)).toContain(route.handler.replace(/(^|-)([a-z])/g, (_m: string, _d: string, c: string) => c.toUpperCase()));
       expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 });
@@ -130,7 +119,7 @@ describe('functions', () => {
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({ Architectures: ['arm64'], Runtime: 'nodejs24.x', TracingConfig: { Mode: 'Active' } });
       expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
-        expect.arrayContaining(['TABLE_NAME', 'EVENT_BUS_NAME', 'PERMISSIONS_BOUNDARY_ARN', 'DELIVERY_KMS_KEY_ARN', 'ENGINE_ROLE_ARN_PATTERN', 'SCHEDULER_ROLE_ARN', 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN', 'POWERTOOLS_LOG_LEVEL']),
+        expect.arrayContaining(['TABLE_NAME', 'EVENT_BUS_NAME', 'PERMISSIONS_BOUNDARY_ARN', 'DELIVERY_KMS_KEY_ARN', 'ENGINE_ROLE_ARNS', 'SCHEDULER_ROLE_ARN', 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN', 'POWERTOOLS_LOG_LEVEL']),
       );
     }
   });
@@ -152,16 +141,21 @@ describe('least privilege', () => {
     const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
     expect(bySid.CreateBoundedUsers).toMatchObject({ Action: ['iam:CreateUser', 'iam:PutUserPolicy'], Condition: { StringEquals: { 'iam:PermissionsBoundary': expect.anything() } } });
     expect(JSON.stringify(bySid.CreateBoundedUsers?.Condition)).toContain('IssuedCredentialsBoundary');
-    expect(bySid.AssumeAgentRoles?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/taskbound:managed': 'true' } });
+    expect(bySid.AssumeAgentRoles?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/taskbound:managed': 'true' },
+      StringLike: { 'sts:SourceIdentity': 'g-??????????????????????????' },
+    });
     expect(bySid.PassSchedulerRole?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
-    expect(bySid.PublishGrantEvents?.Condition).toEqual({ StringEquals: { 'events:source': 'taskbound' } });
+    expect(bySid.PublishGrantEvents?.Condition).toEqual({ 'ForAllValues:StringEquals': { 'events:source': ['taskbound'] }, Null: { 'events:source': 'false' } });
     expect(bySid.RestrictDeliveryReaders?.Condition).toEqual({ Bool: { 'secretsmanager:BlockPublicPolicy': 'true' } });
     expect(bySid.CreateDeliverySecrets?.Condition).toEqual({ StringEquals: { 'secretsmanager:KmsKeyArn': expect.anything() } });
     expect(bySid.DeliveryKeyViaSecretsManager?.Condition).toEqual({ StringEquals: { 'kms:ViaService': expect.anything() } });
   });
 
-  it('gives issuers nothing that revokes and revokers nothing that issues', () => {
+  it('gives issuers only what kills their own credential, and revokers nothing that issues', () => {
     expect(sids('GrantDecision')).not.toContain('RevokeIssuedUsers');
+    expect(sids('GrantDecision')).not.toContain('ListIssuedUsers');
+    expect(sids('GrantDecision')).toEqual(expect.arrayContaining(['KillIssuedUsers', 'WriteRevokedSessionsDeny']));
     expect(sids('TaskEnded')).not.toEqual(expect.arrayContaining(['CreateBoundedUsers']));
     expect(sids('TaskEnded')).not.toContain('AssumeAgentRoles');
     expect(sids('TaskEnded')).toEqual(expect.arrayContaining(['RevokeIssuedUsers', 'WriteRevokedSessionsDeny', 'RevokeDeliverySecrets', 'DeleteExpirySchedules']));
@@ -175,7 +169,7 @@ describe('least privilege', () => {
   it('lets alerts read only the Slack secret, and slack-interactions publish only as taskbound.slack', () => {
     expect(sids('Alerts')).toEqual(['ApprovalMessageThreads', 'ReadSlackSecret', 'WriteOwnLogs']);
     const publish = statementsOf('SlackInteractions').find((statement) => statement.Sid === 'PublishSlackDecisions');
-    expect(publish?.Condition).toEqual({ StringEquals: { 'events:source': 'taskbound.slack' } });
+    expect(publish?.Condition).toEqual({ 'ForAllValues:StringEquals': { 'events:source': ['taskbound.slack'] }, Null: { 'events:source': 'false' } });
   });
 
   it('has no statement in either stack that is a path to privilege escalation', () => {

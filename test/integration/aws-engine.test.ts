@@ -522,7 +522,7 @@ describe('the engine on AWS: a brokered secret', () => {
     expect(await decide(world, 'deploy-bot', 'refund-1', 'lead@example.com')).toMatchObject({ outcome: 'issued' });
     expect(JSON.parse(world.iam.users.get(`taskbound-${grantId}`)?.policies.get('taskbound-grant') ?? '{}')).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: STRIPE_KEY_ARN }],
+      Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [STRIPE_KEY_ARN, `${STRIPE_KEY_ARN}-??????`] }],
     });
 
     const ended = await endTask(world, 'deploy-bot', 'refund-1');

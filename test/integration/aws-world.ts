@@ -24,7 +24,7 @@ export const SCHEDULER_GROUP = 'taskbound-expiry';
 export const ROLE_PREFIX = 'taskbound-agent-';
 export const BOUNDARY_ARN = `arn:aws:iam::${ACCOUNT_ID}:policy/taskbound-boundary`;
 export const KMS_KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
-export const ENGINE_ROLE_PATTERN = `arn:aws:iam::${ACCOUNT_ID}:role/taskbound/engine/*`;
+export const ENGINE_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/taskbound-engine/taskbound-task-started-us-east-1`;
 export const EXPIRE_FUNCTION_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:taskbound-expire-grant`;
 export const SCHEDULER_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/taskbound/engine/scheduler`;
 export const SCHEDULER_DLQ_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT_ID}:taskbound-expiry-dlq`;
@@ -182,7 +182,7 @@ export async function openWorlds(): Promise<void> {
     AGENT_ROLE_PREFIX: ROLE_PREFIX,
     PERMISSIONS_BOUNDARY_ARN: BOUNDARY_ARN,
     DELIVERY_KMS_KEY_ARN: KMS_KEY_ARN,
-    ENGINE_ROLE_ARN_PATTERN: ENGINE_ROLE_PATTERN,
+    ENGINE_ROLE_ARNS: ENGINE_ROLE_ARN,
     SCHEDULER_GROUP,
     SCHEDULER_ROLE_ARN,
     EXPIRE_FUNCTION_ARN,

@@ -15,7 +15,37 @@ const MISSING_RESULT = 'MissingResultEntry';
 /** Entry error codes EventBridge documents as worth retrying; others will fail again. */
 const RETRYABLE_ENTRY_CODES: ReadonlySet<string> = new Set(['ThrottlingException', 'InternalFailure', 'InternalException', MISSING_RESULT]);
 /** Field names that hold secret material, compared lower-cased with separators removed. */
-const SECRET_FIELD_MARKERS = ['secretaccesskey', 'sessiontoken', 'secretstring', 'secretbinary', 'signingsecret', 'webhookurl', 'password'];
+const SECRET_FIELD_MARKERS = [
+  'secretaccesskey',
+  'sessiontoken',
+  'secretstring',
+  'secretbinary',
+  'signingsecret',
+  'webhookurl',
+  'password',
+  'bottoken',
+  'privatekey',
+  'apikey',
+  'accesstoken',
+  'refreshtoken',
+  'clientsecret',
+  'authorization',
+];
+/**
+ * Values shaped like secret material, whatever the field is called. Access key ids (AKIA…,
+ * ASIA…) are identifiers and pass; what they unlock does not. Each is named, never quoted.
+ */
+const SECRET_VALUE_SHAPES: readonly { readonly name: string; readonly pattern: RegExp }[] = [
+  // An AWS secret access key: exactly 40 base64 characters, mixed case and digits (a hex digest has no capitals).
+  { name: 'an AWS secret access key', pattern: /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/ },
+  // Session tokens and other long encoded blobs.
+  { name: 'a session token or other long encoded secret', pattern: /[A-Za-z0-9/+_-]{100,}={0,2}/ },
+  { name: 'a private key', pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/ },
+  { name: 'a Slack token', pattern: /\bxox[a-z]-[A-Za-z0-9-]{8,}/ },
+  { name: 'a Slack webhook URL', pattern: /hooks\.slack\.com\/(services|workflows)\// },
+  { name: 'a bearer token', pattern: /\bbearer\s+[A-Za-z0-9._~+/=-]{16,}/i },
+  { name: 'a GitHub token', pattern: /\bgh[pousr]_[A-Za-z0-9]{30,}/ },
+];
 
 export interface EntryRetry {
   /** Attempts per entry, the first included. */
@@ -49,7 +79,7 @@ export class EventPublishError extends TaskboundError {
   }
 }
 
-/** An event's detail has a field named like secret material: a bug, stopped before the bus. */
+/** An event's detail has a field named like secret material, or a value shaped like it: a bug, stopped before the bus. */
 export class SecretInEventError extends TaskboundError {}
 
 const DEFAULT_RETRY: EntryRetry = { attempts: 3, delayMs: 200 };
@@ -63,6 +93,20 @@ function secretFieldPath(value: unknown, path: string): string | undefined {
     if (SECRET_FIELD_MARKERS.some((marker) => normalized.includes(marker))) return childPath;
     const nested = secretFieldPath(child, childPath);
     if (nested) return nested;
+  }
+  return undefined;
+}
+
+/** The path and kind of the first string under `value` shaped like secret material. */
+function secretValuePath(value: unknown, path: string): { readonly path: string; readonly kind: string } | undefined {
+  if (typeof value === 'string') {
+    const shape = SECRET_VALUE_SHAPES.find((candidate) => candidate.pattern.test(value));
+    return shape ? { path, kind: shape.name } : undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const found = secretValuePath(child, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`);
+    if (found) return found;
   }
   return undefined;
 }
@@ -101,6 +145,8 @@ export class EventBridgePublisher implements EventPublisher {
     for (const event of events) {
       const field = secretFieldPath(event.detail, 'detail');
       if (field) throw new SecretInEventError(`refusing to publish ${event.detailType}: ${field} is named like secret material`);
+      const shaped = secretValuePath(event.detail, 'detail');
+      if (shaped) throw new SecretInEventError(`refusing to publish ${event.detailType}: ${shaped.path} holds what looks like ${shaped.kind}`);
     }
     const failed: FailedEvent[] = [];
     let firstError: unknown;

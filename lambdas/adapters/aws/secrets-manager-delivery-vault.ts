@@ -32,7 +32,11 @@ export const DELIVERY_TAGS = {
 
 /** What the runtime may do with its delivery secret: read it, nothing else. */
 const READ_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
-/** What would change the value or who may read it: only the engine may. */
+/**
+ * What would change the value, who may read it, where copies live or what its tags claim
+ * (orphan reconciliation trusts the grant-id tag): only the engine may. Someone who created
+ * the secret first still cannot copy it to a region, retag it or delete it.
+ */
 const CHANGE_ACTIONS = [
   'secretsmanager:PutSecretValue',
   'secretsmanager:UpdateSecret',
@@ -40,6 +44,14 @@ const CHANGE_ACTIONS = [
   'secretsmanager:PutResourcePolicy',
   'secretsmanager:DeleteResourcePolicy',
   'secretsmanager:RestoreSecret',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:RotateSecret',
+  'secretsmanager:CancelRotateSecret',
+  'secretsmanager:ReplicateSecretToRegions',
+  'secretsmanager:RemoveRegionsFromReplication',
+  'secretsmanager:StopReplicationToReplica',
+  'secretsmanager:TagResource',
+  'secretsmanager:UntagResource',
 ];
 const LIST_PAGE_SIZE = 100;
 /** How AWS words an operation refused because the secret is scheduled for deletion. */

@@ -2,6 +2,7 @@
 // carries, refusing (never truncating) a scope set that AWS could not hold.
 import { UnissuableRequestError } from '../../domain/errors';
 import type { CredentialKind, PolicyStatement } from '../../domain/policy';
+import { secretArnPatterns } from '../../domain/privilege';
 
 /**
  * Where the compiled policy goes and how many characters AWS lets it have:
@@ -39,14 +40,14 @@ function normalize(statement: PolicyStatement): PolicyStatement {
   return {
     ...(statement.Sid ? { Sid: statement.Sid } : {}),
     Effect: statement.Effect,
-    Action: statement.Action,
-    Resource: statement.Resource,
+    ...(statement.Action !== undefined ? { Action: statement.Action } : { NotAction: statement.NotAction }),
+    ...(statement.Resource !== undefined ? { Resource: statement.Resource } : { NotResource: statement.NotResource }),
     ...(statement.Condition ? { Condition: statement.Condition } : {}),
   };
 }
 
 function secretsStatement(arns: readonly string[]): PolicyStatement | undefined {
-  const unique = [...new Set(arns)];
+  const unique = [...new Set(arns.flatMap(secretArnPatterns))];
   if (unique.length === 0) return undefined;
   return { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: unique.length === 1 ? unique[0]! : unique };
 }

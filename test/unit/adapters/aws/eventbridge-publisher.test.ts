@@ -116,6 +116,41 @@ describe('EventBridgePublisher', () => {
     expect(fake.calls).toEqual([]);
   });
 
+  it.each([['botToken'], ['privateKey'], ['apiKey'], ['client_secret']])('refuses a field named %s too', async (field) => {
+    await expect(publisher.publish([event('Grant Issued', 'task-1', { [field]: 'x' })])).rejects.toThrow(`detail.${field} is named like secret material`);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it.each([
+    ['an AWS secret access key', `the key is ${SECRET_ACCESS_KEY} here`],
+    ['a session token or other long encoded secret', `FwoGZXIvYXdzE${'A1b2C3d4'.repeat(20)}==`],
+    ['a private key', '-----BEGIN RSA PRIVATE KEY-----\nMIIEow...'],
+    ['a Slack token', 'token xoxb-1234567890-abcdefghij'],
+    ['a Slack webhook URL', 'https://hooks.slack.com/services/T000/B000/XXXX'],
+    ['a bearer token', 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload'],
+    ['a GitHub token', `ghp_${'a1B2'.repeat(9)}`],
+  ])('refuses a value that looks like %s, whatever its field is called, without quoting it', async (kind, value) => {
+    const error = (await publisher.publish([event('Grant Revoked', 'task-1', { reason: value })]).catch((caught: unknown) => caught)) as Error;
+
+    expect(error).toBeInstanceOf(SecretInEventError);
+    expect(error.message).toBe(`refusing to publish Grant Revoked: detail.reason holds what looks like ${kind}`);
+    expect(error.message).not.toContain(value);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('publishes access key ids, grant ids, policy hashes and hex digests: identifiers, not secrets', async () => {
+    await publisher.publish([
+      event('Grant Issued', 'task-1', {
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+        sessionKeyId: 'ASIAIOSFODNN7EXAMPLE',
+        policyVersion: `sha256:${'0123456789abcdef'.repeat(4)}`,
+        commit: 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3',
+        reason: 'reported leaked by scanner (evidence given, 62 characters, not recorded)',
+      }),
+    ]);
+    expect(fake.accepted).toHaveLength(1);
+  });
+
   it('finds a secret field inside a list', async () => {
     const leaky = event('Orphan Credential Found', 'task-1', { found: [{ sessionToken: 'x' }] });
     await expect(publisher.publish([leaky])).rejects.toThrow('detail.found[0].sessionToken');

@@ -18,7 +18,7 @@ describe('compileTaskPolicy', () => {
     expect(policy.document).toBe(
       '{"Version":"2012-10-17","Statement":[' +
         '{"Effect":"Allow","Action":["codecommit:GitPull"],"Resource":"arn:aws:codecommit:us-east-1:111122223333:web"},' +
-        `{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"${STRIPE}"}]}`,
+        `{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":["${STRIPE}","${STRIPE}-??????"]}]}`,
     );
     expect(policy.chars).toBe(policy.document.length);
   });
@@ -28,7 +28,7 @@ describe('compileTaskPolicy', () => {
 
     const statements = JSON.parse(policy.document).Statement;
     expect(statements).toHaveLength(2);
-    expect(statements[1]).toEqual({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [STRIPE, `${STRIPE}-2`] });
+    expect(statements[1]).toEqual({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [STRIPE, `${STRIPE}-??????`, `${STRIPE}-2`, `${STRIPE}-2-??????`] });
   });
 
   it('keeps conditions and Sids as the policy author wrote them', () => {

@@ -87,7 +87,7 @@ describe('StsSessionIssuer', () => {
         DurationSeconds: 1800,
         Policy:
           '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"codecommit:GitPull","Resource":"arn:aws:codecommit:us-east-1:111122223333:web"},' +
-          '{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key"}]}',
+          '{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":["arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key","arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-??????"]}]}',
         Tags: [
           { Key: 'taskbound:grant-id', Value: req.grantId },
           { Key: 'taskbound:task-id', Value: 't-1' },

@@ -1,11 +1,13 @@
-// Example: an agent runtime that uses Taskbound through the AWS SDK alone. Point it at a
-// deployed stack (AWS's endpoints) or at the local engine (`AWS_ENDPOINT_URL`).
+// Test helpers (and the demo's runtime): a scripted agent runtime over the Taskbound SDK, plus
+// what only a test or a demo needs: any event on the bus, a delivery in any state, and probes
+// that use a credential with STS. For a real runtime, use the SDK (`taskbound/sdk`) directly.
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import { Taskbound, type DeliveryPayload, type TaskEndedDetail, type TaskStartedDetail } from '../../sdk';
 
 export interface RuntimeOptions {
   /** The local engine's URL; AWS's endpoints when absent. */
@@ -18,17 +20,7 @@ export interface RuntimeOptions {
 }
 
 /** What the runtime reads from `taskbound/<agentId>/<taskId>` (CONTRACT §5). */
-export interface Delivery {
-  readonly status: 'pending_approval' | 'issued' | 'denied';
-  readonly grantId: string;
-  readonly reason?: string;
-  readonly kind?: string;
-  readonly accessKeyId?: string;
-  readonly secretAccessKey?: string;
-  readonly sessionToken?: string;
-  readonly expiration?: string;
-  readonly scopes: readonly string[];
-}
+export type Delivery = DeliveryPayload;
 
 export type Identity = { readonly ok: true; readonly arn: string } | { readonly ok: false; readonly code: string };
 
@@ -39,7 +31,7 @@ export class AgentRuntime {
   /** One keep-alive pool for the per-credential STS clients (a connection per call is slow). */
   private readonly agents = { httpAgent: new HttpAgent({ keepAlive: true }), httpsAgent: new HttpsAgent({ keepAlive: true }) };
   private readonly events: EventBridgeClient;
-  private readonly secrets: SecretsManagerClient;
+  private readonly taskbound: Taskbound;
   private readonly config: { endpoint?: string; region: string };
 
   constructor(private readonly options: RuntimeOptions = {}) {
@@ -48,14 +40,25 @@ export class AgentRuntime {
     this.config = { region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
     const shared = { ...this.config, ...(credentials ? { credentials } : {}) };
     this.events = new EventBridgeClient(shared);
-    this.secrets = new SecretsManagerClient(shared);
+    this.taskbound = new Taskbound({
+      eventBridge: this.events,
+      secretsManager: new SecretsManagerClient(shared),
+      ...(options.busName ? { busName: options.busName } : {}),
+      source: options.source ?? 'example.agent-runtime',
+    });
   }
 
-  /** Puts one event on the Taskbound bus; returns its event id, throws on a refused entry. */
-  async emit(detailType: string, detail: Record<string, unknown>, source = this.options.source ?? 'example.agent-runtime'): Promise<string> {
+  /** Puts any event on the Taskbound bus (a forged decision, a leak report…); returns its event id. */
+  async emit(
+    detailType: string,
+    detail: Record<string, unknown>,
+    source = this.options.source ?? 'example.agent-runtime',
+  ): Promise<string> {
     const answer = await this.events.send(
       new PutEventsCommand({
-        Entries: [{ EventBusName: this.options.busName ?? 'taskbound', Source: source, DetailType: detailType, Detail: JSON.stringify(detail) }],
+        Entries: [
+          { EventBusName: this.options.busName ?? 'taskbound', Source: source, DetailType: detailType, Detail: JSON.stringify(detail) },
+        ],
       }),
     );
     const entry = answer.Entries?.[0];
@@ -63,32 +66,36 @@ export class AgentRuntime {
     return entry.EventId;
   }
 
-  startTask(detail: { agentId: string; taskId: string; purpose: string; requestedBy: string; scopes: string[]; ttlSeconds?: number; context?: Record<string, unknown> }) {
-    return this.emit('Task Started', detail);
+  startTask(detail: TaskStartedDetail): Promise<string> {
+    return this.taskbound.startTask(detail);
   }
 
-  endTask(detail: { agentId: string; taskId: string; outcome: 'succeeded' | 'failed' | 'cancelled'; systemsTouched?: string[] }) {
-    return this.emit('Task Ended', detail);
+  endTask(detail: TaskEndedDetail): Promise<string> {
+    return this.taskbound.endTask(detail);
   }
 
   /** Reads the task's delivery secret once; undefined while it does not exist. */
   async readDelivery(agentId: string, taskId: string): Promise<Delivery | undefined> {
-    try {
-      const answer = await this.secrets.send(new GetSecretValueCommand({ SecretId: `taskbound/${agentId}/${taskId}` }));
-      return answer.SecretString ? (JSON.parse(answer.SecretString) as Delivery) : undefined;
-    } catch (error) {
-      if (error instanceof Error && (error.name === 'ResourceNotFoundException' || error.name === 'InvalidRequestException')) return undefined;
-      throw error;
-    }
+    const reading = await this.taskbound.readDelivery({ agentId, taskId });
+    return reading.status === 'absent' ? undefined : reading;
   }
 
-  /** Polls the delivery secret until its status is one of `statuses`. */
-  async waitForDelivery(agentId: string, taskId: string, statuses: readonly Delivery['status'][], timeoutMs = 10_000, everyMs = 25): Promise<Delivery> {
+  /** Reads the delivery until its status is one of `statuses` (any of them, unlike the SDK's wait for `issued`). */
+  async waitForDelivery(
+    agentId: string,
+    taskId: string,
+    statuses: readonly Delivery['status'][],
+    timeoutMs = 10_000,
+    everyMs = 25,
+  ): Promise<Delivery> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const delivery = await this.readDelivery(agentId, taskId);
       if (delivery && statuses.includes(delivery.status)) return delivery;
-      if (Date.now() > deadline) throw new Error(`no ${statuses.join('/')} delivery for ${agentId}/${taskId} within ${timeoutMs} ms (last: ${delivery?.status ?? 'none'})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no ${statuses.join('/')} delivery for ${agentId}/${taskId} within ${timeoutMs} ms (last: ${delivery?.status ?? 'none'})`,
+        );
       await sleep(everyMs);
     }
   }
@@ -100,7 +107,11 @@ export class AgentRuntime {
       ...this.config,
       requestHandler: this.agents,
       maxAttempts: 1,
-      credentials: { accessKeyId: delivery.accessKeyId, secretAccessKey: delivery.secretAccessKey, ...(delivery.sessionToken ? { sessionToken: delivery.sessionToken } : {}) },
+      credentials: {
+        accessKeyId: delivery.accessKeyId,
+        secretAccessKey: delivery.secretAccessKey,
+        ...(delivery.sessionToken ? { sessionToken: delivery.sessionToken } : {}),
+      },
     });
     try {
       const answer = await sts.send(new GetCallerIdentityCommand({}));
@@ -110,8 +121,12 @@ export class AgentRuntime {
     }
   }
 
-  /** Polls with the credential until STS rejects it; returns the rejection code. */
-  async waitUntilRejected(delivery: Pick<Delivery, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>, timeoutMs = 10_000, everyMs = 10): Promise<string> {
+  /** Probes with the credential until STS rejects it; returns the rejection code. */
+  async waitUntilRejected(
+    delivery: Pick<Delivery, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>,
+    timeoutMs = 10_000,
+    everyMs = 10,
+  ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const identity = await this.whoAmI(delivery);
@@ -123,7 +138,7 @@ export class AgentRuntime {
 
   close(): void {
     this.events.destroy();
-    this.secrets.destroy();
+    this.taskbound.secretsManager.destroy();
     this.agents.httpAgent.destroy();
     this.agents.httpsAgent.destroy();
   }

@@ -1,0 +1,49 @@
+"""Example: a Python agent runtime using boto3 through `credential_process`.
+
+The runtime announces its task with its own identity, then works through the profile
+`taskbound-task`, whose one line runs `taskbound credentials`; the task id travels in the
+environment, so one profile serves every task. When the work is done (or fails), it ends the
+task, and the engine revokes the credential.
+
+    # ~/.aws/config
+    [profile taskbound-task]
+    credential_process = taskbound credentials --agent release-bot
+
+    AWS_ENDPOINT_URL=http://127.0.0.1:4010 AWS_DEFAULT_REGION=us-east-1 python3 examples/python-runtime/runtime.py
+"""
+
+import json
+import os
+import uuid
+
+import boto3
+
+AGENT_ID = "release-bot"
+BUS = os.environ.get("TASKBOUND_BUS", "taskbound")
+
+
+def announce(events, detail_type: str, detail: dict) -> None:
+    answer = events.put_events(Entries=[{"EventBusName": BUS, "Source": "example.python-runtime", "DetailType": detail_type, "Detail": json.dumps(detail)}])
+    if answer.get("FailedEntryCount"):
+        raise RuntimeError(f"PutEvents refused {detail_type}: {answer['Entries'][0].get('ErrorCode')}")
+
+
+def main() -> None:
+    task_id = f"py-{uuid.uuid4()}"
+    events = boto3.client("events")  # the runtime's own identity
+    announce(events, "Task Started", {"agentId": AGENT_ID, "taskId": task_id, "purpose": "nightly dependency audit",
+                                      "requestedBy": "dev@example.com", "scopes": ["repo-read"]})
+    os.environ["TASKBOUND_TASK_ID"] = task_id  # read by `taskbound credentials` in the profile
+    outcome = "failed"
+    try:
+        task = boto3.Session(profile_name=os.environ.get("TASKBOUND_PROFILE", "taskbound-task"))
+        arn = task.client("sts").get_caller_identity()["Arn"]
+        print(f"task {task_id} working as {arn}", flush=True)
+        outcome = "succeeded"
+    finally:
+        announce(events, "Task Ended", {"agentId": AGENT_ID, "taskId": task_id, "outcome": outcome})
+        print(f"task {task_id} ended ({outcome})", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+// SDK: the Taskbound client a runtime holds. Sends `Task Started`/`Task Ended` with EventBridge
+// PutEvents and reads the delivery with Secrets Manager GetSecretValue: the same calls against
+// AWS and against the local engine (`AWS_ENDPOINT_URL`), nothing else.
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { randomUUID } from 'node:crypto';
+import { deliveryPayloadSchema } from '../lambdas/domain/delivery';
+import { deliverySecretName } from '../lambdas/domain/ids';
+import { EventRejectedError, TaskboundError } from './errors';
+import { parseTaskEnded, parseTaskStarted } from './validate';
+import { taskCredentialProvider, type TaskCredentialProvider, type ProviderOptions } from './provider';
+import type { DeliveryReading, IssuedCredential, TaskEndedDetail, TaskRef, TaskRequest, TaskStartedDetail } from './types';
+import { waitForDelivery, type WaitOptions, type WaitStrategy } from './wait';
+import { runWithTaskCredentials, type TaskWork, type WithTaskOptions } from './with-task-credentials';
+
+/** How to reach Taskbound; every field is optional, the AWS SDK's own resolution fills the rest. */
+export interface TaskboundConfig {
+  /** AWS region (else AWS_REGION or the profile's; us-east-1 when only AWS_ENDPOINT_URL is set). */
+  readonly region?: string;
+  /** One endpoint for every call, e.g. the local engine; the AWS SDK also honours AWS_ENDPOINT_URL. */
+  readonly endpoint?: string;
+  /**
+   * The runtime's own identity (on AWS: its runtime principal); the AWS SDK's default chain when
+   * absent, or a placeholder against a loopback endpoint when the environment names no credentials.
+   */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Event bus name (else TASKBOUND_BUS, else `taskbound`). */
+  readonly busName?: string;
+  /** `source` of the events sent (the engine matches on detail-type only). Default `taskbound.sdk`. */
+  readonly source?: string;
+  /** Bring your own clients (connection pools, middleware, call counting). */
+  readonly eventBridge?: EventBridgeClient;
+  readonly secretsManager?: SecretsManagerClient;
+  /** The default wait strategy of this client's waits. */
+  readonly wait?: Partial<WaitStrategy>;
+}
+
+const DEFAULT_SOURCE = 'taskbound.sdk';
+const LOCAL_DEFAULT_REGION = 'us-east-1';
+/** Secrets Manager's answers for a secret that does not exist, or is being deleted. */
+const ABSENT_ERRORS = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
+
+/** The local engine checks SigV4 framing, not who signed: any fixed pair will do. */
+const LOCAL_ENGINE_CREDENTIALS = { accessKeyId: 'AKIALOCALRUNTIME0000', secretAccessKey: 'taskbound-local-engine' };
+
+function isLoopback(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** Against the local engine, a laptop without AWS credentials of its own still signs its requests. */
+function defaultCredentials(endpoint: string | undefined, env: NodeJS.ProcessEnv) {
+  const local = isLoopback(endpoint ?? env.AWS_ENDPOINT_URL);
+  return local && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE ? LOCAL_ENGINE_CREDENTIALS : undefined;
+}
+
+function defaultRegion(env: NodeJS.ProcessEnv): string | undefined {
+  // A runtime pointed at the local engine by AWS_ENDPOINT_URL alone should not fail on "Region is missing".
+  return env.AWS_ENDPOINT_URL && !env.AWS_REGION && !env.AWS_DEFAULT_REGION && !env.AWS_PROFILE ? LOCAL_DEFAULT_REGION : undefined;
+}
+
+/** A Taskbound client: start and end tasks, wait for credentials, run work under them. */
+export class Taskbound {
+  readonly eventBridge: EventBridgeClient;
+  readonly secretsManager: SecretsManagerClient;
+  private readonly busName: string;
+  private readonly source: string;
+  /** The clients this instance created, and so closes. */
+  private readonly owned: { destroy(): void }[] = [];
+
+  constructor(private readonly config: TaskboundConfig = {}) {
+    const region = config.region ?? defaultRegion(process.env);
+    const credentials = config.credentials ?? defaultCredentials(config.endpoint, process.env);
+    const shared = {
+      ...(region ? { region } : {}),
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      ...(credentials ? { credentials } : {}),
+    };
+    this.eventBridge = config.eventBridge ?? this.own(new EventBridgeClient(shared));
+    this.secretsManager = config.secretsManager ?? this.own(new SecretsManagerClient(shared));
+    this.busName = config.busName ?? process.env.TASKBOUND_BUS ?? 'taskbound';
+    this.source = config.source ?? DEFAULT_SOURCE;
+  }
+
+  /** Sends `Task Started` once it validates; returns the event id. Throws `InvalidTaskRequestError`, `EventRejectedError`. */
+  async startTask(detail: TaskStartedDetail): Promise<string> {
+    return this.put('Task Started', parseTaskStarted(detail));
+  }
+
+  /** Sends `Task Ended`: the engine revokes the task's credential and proves it dead. */
+  async endTask(detail: TaskEndedDetail): Promise<string> {
+    return this.put('Task Ended', parseTaskEnded(detail));
+  }
+
+  /** Reads the task's delivery once (one GetSecretValue): absent, pending, issued or denied. */
+  async readDelivery(task: TaskRef): Promise<DeliveryReading> {
+    let text: string | undefined;
+    try {
+      const answer = await this.secretsManager.send(new GetSecretValueCommand({ SecretId: deliverySecretName(task.agentId, task.taskId) }));
+      text = answer.SecretString;
+    } catch (error) {
+      if (error instanceof Error && ABSENT_ERRORS.has(error.name)) return { status: 'absent' };
+      throw error;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text ?? '');
+    } catch {
+      throw new TaskboundError(`the delivery for ${task.agentId}/${task.taskId} is not JSON`);
+    }
+    const parsed = deliveryPayloadSchema.safeParse(value);
+    // The issues name fields, never values: a malformed delivery may still hold a secret.
+    if (!parsed.success)
+      throw new TaskboundError(
+        `the delivery for ${task.agentId}/${task.taskId} is malformed at ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+      );
+    return parsed.data;
+  }
+
+  /** Waits (backoff with jitter) until the task's credential is issued. See `waitForDelivery` for how it ends. */
+  waitForCredentials(task: TaskRef, options: WaitOptions = {}): Promise<IssuedCredential> {
+    return waitForDelivery((ref) => this.readDelivery(ref), this.secretsManager, task, {
+      ...options,
+      strategy: { ...this.config.wait, ...options.strategy },
+    });
+  }
+
+  /** An AWS credential provider over an issued credential: refreshes from the delivery, refuses once revoked. */
+  credentialProvider(task: TaskRef, issued: IssuedCredential, options: ProviderOptions = {}): TaskCredentialProvider {
+    return taskCredentialProvider((ref) => this.readDelivery(ref), task, issued, options);
+  }
+
+  /**
+   * Starts the task, waits for its credential, runs `work` with an AWS credential provider, and
+   * always ends the task: `succeeded`, `failed` when work throws, `cancelled` on abort or SIGINT/SIGTERM.
+   */
+  withTaskCredentials<T>(request: TaskRequest, work: TaskWork<T>, options: WithTaskOptions = {}): Promise<T> {
+    return runWithTaskCredentials(this, { ...request, taskId: request.taskId ?? randomUUID() }, work, options);
+  }
+
+  /** Closes the clients this instance created (not the ones handed in). */
+  destroy(): void {
+    for (const client of this.owned.splice(0)) client.destroy();
+  }
+
+  private own<C extends { destroy(): void }>(client: C): C {
+    this.owned.push(client);
+    return client;
+  }
+
+  private async put(detailType: string, detail: object): Promise<string> {
+    const answer = await this.eventBridge.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: this.busName, Source: this.source, DetailType: detailType, Detail: JSON.stringify(detail) }],
+      }),
+    );
+    const entry = answer.Entries?.[0];
+    if (!entry?.EventId) throw new EventRejectedError(detailType, entry?.ErrorCode ?? 'NoEntry', entry?.ErrorMessage);
+    return entry.EventId;
+  }
+}
