@@ -3,6 +3,11 @@
 import { BenchDriver, SESSION_SCOPE } from './driver';
 import { usageBetween, type EngineProcess } from './engine-process';
 import { realSleep } from '../lambdas/adapters/sleep';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import type { Grant } from '../lambdas/domain/grant';
+import { LOCAL_TABLE } from '../lambdas/local/engine';
+import { localClientConfig } from '../lambdas/local/sdk-clients';
 
 export interface LifecycleRunOptions {
   readonly concurrency: number;
@@ -31,6 +36,8 @@ export interface LifecycleRun {
   /** ms from PutEvents(Task Ended) answering to the first refused GetCallerIdentity answering. */
   readonly revocationLatenciesMs: readonly number[];
   readonly rejectionCodes: Readonly<Record<string, number>>;
+  /** Per session: ms from the revocation's write to the engine's first refused canary call (the audit's `propagationMs`). */
+  readonly sessionDenyPropagationsMs: readonly number[];
   /** Medians of each step, ms. */
   readonly phaseSamplesMs: Readonly<Record<Phase, readonly number[]>>;
 }
@@ -100,6 +107,7 @@ export async function runLifecycles(engine: EngineProcess, options: LifecycleRun
     // Verification finishes after the runtime saw the refusal: its calls belong to these lifecycles.
     const used = usageBetween(before, await engine.settled());
     const driverCalls = driver.calls.calls - driverBefore;
+    const sessionDenyPropagationsMs = await propagationsOf(engine.url, `life-${run}`);
 
     for (const message of new Set(batch.errors)) console.error(`  lifecycle failed: ${message}`);
     const lifecycles = batch.results.length;
@@ -121,11 +129,31 @@ export async function runLifecycles(engine: EngineProcess, options: LifecycleRun
       rejectionProbes: batch.results.reduce((sum, result) => sum + result.probes, 0),
       revocationLatenciesMs: batch.results.map((result) => result.revocationMs),
       rejectionCodes,
+      sessionDenyPropagationsMs,
       phaseSamplesMs: { startTask: phase('startTask'), untilIssued: phase('untilIssued'), use: phase('use'), endTask: phase('endTask'), untilRejected: phase('untilRejected') },
     };
   } finally {
     driver.close();
   }
+}
+
+/** The propagation times the engine recorded when it verified the run's sessions dead (read from its table, as the CLI does). */
+async function propagationsOf(engineUrl: string, taskPrefix: string): Promise<number[]> {
+  const dynamo = new DynamoDBClient(localClientConfig(engineUrl));
+  const documents = DynamoDBDocumentClient.from(dynamo);
+  const found: number[] = [];
+  try {
+    for await (const page of paginateScan({ client: documents }, { TableName: LOCAL_TABLE })) {
+      for (const grant of (page.Items ?? []) as Partial<Grant>[]) {
+        if (grant.state !== 'verified' || grant.credentialKind !== 'aws-sts-session' || !grant.taskId?.startsWith(taskPrefix)) continue;
+        const propagationMs = grant.audit?.find((entry) => entry.action === 'verified')?.detail?.propagationMs;
+        if (typeof propagationMs === 'number') found.push(propagationMs);
+      }
+    }
+  } finally {
+    dynamo.destroy();
+  }
+  return found;
 }
 
 export interface PacedRevocationOptions {

@@ -75,6 +75,8 @@ export function buildResult(m: Measurements) {
     // The closed loop measures queueing at 100% CPU instead; it is kept in detail.
     revocationLatencyMs: { p50: pacedRevocation.p50, p95: pacedRevocation.p95, p99: pacedRevocation.p99 },
     expiryLatenessMs: lateness,
+    // Revocation write → the engine's first refused canary call with the session (locally, no emulated deny lag).
+    sessionDenyPropagationMs: { p50: at(life.sessionDenyPropagationsMs, 50), p99: at(life.sessionDenyPropagationsMs, 99) },
     sweep: { activeGrants: sweep.activeGrants, dueGrants: sweep.report.dueGrants, itemsRead: sweep.report.itemsRead, ms: round2(sweep.ms) },
     bundles: Object.fromEntries(Object.entries(m.bundles).map(([name, figure]) => [name, { bytes: figure.bytes, initMs: round2(figure.initMs) }])),
     engineCallsPerLifecycle,
@@ -163,6 +165,7 @@ export function formatTable(result: BenchResult): string {
     'Latency, ms',
     row(`revocation (Task Ended accepted → refused): ${detail.revocationLatencyPacedMs.openTasks} tasks open, one ended every ${detail.revocationLatencyPacedMs.taskEndedEveryMs} ms`, `p50 ${result.revocationLatencyMs.p50} · p95 ${result.revocationLatencyMs.p95} · p99 ${result.revocationLatencyMs.p99}`),
     row(`  under saturation: closed loop of ${result.concurrency} workers`, `p50 ${detail.revocationLatencyUnderSaturationMs.p50} · p95 ${detail.revocationLatencyUnderSaturationMs.p95} · p99 ${detail.revocationLatencyUnderSaturationMs.p99}`),
+    row('session deny propagation (revocation write → canary refused)', `p50 ${result.sessionDenyPropagationMs.p50} · p99 ${result.sessionDenyPropagationMs.p99}`),
     row('expiry lateness (expiry → refused), all', `p50 ${result.expiryLatenessMs.p50} · p99 ${result.expiryLatenessMs.p99} · max ${result.expiryLatenessMs.max}`),
     ...Object.entries(detail.expiry.byKind).map(([kind, figures]) => row(`  ${kind}`, `p50 ${figures.p50} · p99 ${figures.p99} · max ${figures.max}`)),
     row('  sweep and ceiling ended before the first expiry by', `${detail.expiry.overlapFinishedBeforeFirstExpiryMs} ms`),

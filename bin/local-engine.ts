@@ -19,6 +19,7 @@ const program = new Command('taskbound-local')
   .option('--port <port>', 'listen port (or PORT)', port, port(process.env.PORT ?? '4010'))
   .option('--sweep-interval <seconds>', 'seconds between sweeps', (value) => Number(value) * 1000, 30_000)
   .option('--iam-lag <ms>', 'emulate IAM eventual consistency: a deleted access key keeps working this long', Number, 0)
+  .option('--deny-lag <ms>', "emulate IAM's deny propagation: a revoked session keeps working this long", Number, 0)
   // Tests only (hidden from --help): runs the engine's clock this far ahead, so a test reaches an
   // expiry without waiting for it in real time. Never set it for real use.
   .addOption(new Option('--test-clock-offset-ms <ms>', 'TESTS ONLY: shift the engine clock').argParser(Number).default(0).hideHelp())
@@ -26,7 +27,7 @@ const program = new Command('taskbound-local')
 
 async function main(): Promise<void> {
   program.parse();
-  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; testClockOffsetMs: number }>();
+  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number; testClockOffsetMs: number }>();
   const { startLocalEngine } = await import('../lambdas/local/engine');
   const engine = await startLocalEngine({
     dataDir: resolve(options.dataDir),
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     port: options.port,
     sweepIntervalMs: options.sweepInterval,
     accessKeyRevocationLagMs: options.iamLag,
+    sessionDenyLagMs: options.denyLag,
     ...(options.testClockOffsetMs ? { clock: { now: () => new Date(Date.now() + options.testClockOffsetMs) } } : {}),
     ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
   });

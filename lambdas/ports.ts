@@ -3,6 +3,7 @@
 import type { Grant, GrantState } from './domain/grant';
 import type { CredentialKind, PolicyStatement } from './domain/policy';
 import type { OutboundEvent } from './domain/events';
+import type { RecordedCall } from './domain/use-after-revocation';
 import type { DeliveryPayload } from './domain/delivery';
 import type { AlertEvent, GrantAlertDetail } from './domain/alert-event';
 
@@ -102,7 +103,8 @@ export interface RevokeTarget {
 export type RevokeOutcome = 'revoked' | 'already-revoked';
 
 export type ProbeVerdict =
-  | { readonly verdict: 'rejected'; readonly code: string }
+  /** `observed`: a call made with the credential was refused (not inferred from the platform's state). */
+  | { readonly verdict: 'rejected'; readonly code: string; readonly observed?: boolean }
   | { readonly verdict: 'accepted' }
   | { readonly verdict: 'unknown'; readonly why: string };
 
@@ -118,11 +120,15 @@ export interface CredentialIssuer {
    * before the credential exists, so none can exist unrecorded.
    */
   listIssued?(): AsyncIterable<{ readonly grantId: string; readonly credentialId?: string; readonly account?: string }>;
-  /**
-   * When the platform records use after the fact (IAM access keys' last-used date, hours
-   * late): the last use if it came after `since`, i.e. after revocation (possible misuse).
-   */
-  usedAfter?(target: RevokeTarget, since: Date): Promise<Date | undefined>;
+}
+
+/**
+ * The platform's record of the calls made with a credential (CloudTrail), which arrives
+ * minutes late: what was called, when and from where, for both access keys and sessions.
+ */
+export interface CredentialUseLog {
+  /** Calls made with this access key id between `from` and `to`, inclusive. */
+  callsWith(accessKeyId: string, from: Date, to: Date): Promise<readonly RecordedCall[]>;
 }
 
 export type Issuers = Readonly<Record<CredentialKind, CredentialIssuer>>;

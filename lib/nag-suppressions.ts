@@ -36,7 +36,8 @@ function engineWildcards(config: TaskboundConfig): Record<'secrets' | 'schedules
   };
 }
 
-const ANY_RESOURCE_REASONS: Readonly<Record<'tracing' | 'listSecrets' | 'listStreams', string>> = {
+const ANY_RESOURCE_REASONS: Readonly<Record<'tracing' | 'listSecrets' | 'listStreams' | 'lookupEvents', string>> = {
+  lookupEvents: 'cloudtrail:LookupEvents supports no resource-level permissions; the sweep looks up only the access key ids of revoked grants.',
   tracing: 'xray:PutTraceSegments and xray:PutTelemetryRecords (added by Lambda active tracing) support no resource-level permissions.',
   listSecrets: 'secretsmanager:ListSecrets supports no resource-level permissions; the sweep lists only the taskbound/ prefix to find orphaned deliveries.',
   listStreams: 'dynamodb:ListStreams (added by the DynamoDB event source) supports no resource-level permissions; reads are confined to the table\'s stream.',
@@ -63,6 +64,7 @@ export function applyNagSuppressions(props: {
     }
     if (isOneOf(REVOKING, handler)) anyResource.push(ANY_RESOURCE_REASONS.listSecrets);
     if (handler === 'ttl-expiry-stream') anyResource.push(ANY_RESOURCE_REASONS.listStreams);
+    if (handler === 'sweep') anyResource.push(ANY_RESOURCE_REASONS.lookupEvents);
     acknowledge(role, 'Resource::*', anyResource.join(' '));
   }
 

@@ -46,6 +46,15 @@ export const DELIVERY_SECRET_PREFIX = 'taskbound/';
 export const deliverySecretArnPattern = (scope: Stack) =>
   `arn:${Aws.PARTITION}:secretsmanager:${scope.region}:${scope.account}:secret:${DELIVERY_SECRET_PREFIX}*`;
 
+/**
+ * The canary every session may describe, so a refused call proves its revocation took. It
+ * holds nothing, and its name is outside the delivery prefix (never a delivery secret).
+ */
+export const canarySecretName = (config: TaskboundConfig) => `${config.instanceName}-engine/canary`;
+/** Secrets Manager appends `-` and six random characters to a secret's name in its ARN. */
+export const canarySecretArnPattern = (scope: Stack, config: TaskboundConfig) =>
+  `arn:${Aws.PARTITION}:secretsmanager:${scope.region}:${scope.account}:secret:${canarySecretName(config)}-??????`;
+
 /** The source only the engine itself may put on the bus. */
 export { ENGINE_SOURCE } from '../lambdas/constants';
 /** The Slack and CLI sources: while bus decisions are believed from them, the bus says who may use them. */

@@ -35,13 +35,11 @@ export function accountIssuers(options: AccountIssuersOptions): Issuers {
   const routed = (kind: CredentialKind): CredentialIssuer => {
     const inAccount = (account: string | undefined) => issuersOf(account)[kind];
     const listable = inAccount(options.hubAccount).listIssued !== undefined;
-    const usedLate = inAccount(options.hubAccount).usedAfter !== undefined;
     return {
       issue: async (request: IssueRequest) => inAccount(request.account).issue(request),
       revoke: async (target: RevokeTarget) => inAccount(target.account).revoke(target),
       verify: async (target: RevokeTarget, material: CredentialMaterial | undefined) => inAccount(target.account).verify(target, material),
       ...(listable ? { listIssued: () => listEverywhere(kind, [...known], issuersOf, options.hubAccount) } : {}),
-      ...(usedLate ? { usedAfter: async (target: RevokeTarget, since: Date) => inAccount(target.account).usedAfter?.(target, since) } : {}),
     };
   };
   return Object.fromEntries(CREDENTIAL_KINDS.map((kind) => [kind, routed(kind)])) as unknown as Issuers;

@@ -12,12 +12,14 @@ import { policyFromDocument, type Policy } from '../domain/policy';
 import type { EngineDeps } from '../use-cases/engine-deps';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
-import { StsSessionIssuer } from '../adapters/aws/sts-session-issuer';
+import { StsSessionIssuer, type SessionCanary } from '../adapters/aws/sts-session-issuer';
 import { IamAccessKeyIssuer } from '../adapters/aws/iam-access-key-issuer';
 import { StsCredentialProbe } from '../adapters/aws/sts-credential-probe';
 import { spokeCredentials } from '../adapters/aws/spoke-credentials';
 import { accountsNamed, spokeBoundaryArn, spokeEngineRoleArn } from '../domain/accounts';
 import { accountIssuers } from './account-issuers';
+import { SecretsManagerCanaryProbe } from '../adapters/aws/canary-probe';
+import { DEFAULT_USE_CHECK_TIMING } from '../domain/use-after-revocation';
 import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
 import { SecretsManagerRotator } from '../adapters/aws/secrets-manager-rotator';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
@@ -54,6 +56,11 @@ const environmentSchema = z.object({
   SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
   EXPIRE_FUNCTION_ARN: z.string().startsWith('arn:'),
   SCHEDULER_DLQ_ARN: z.string().startsWith('arn:'),
+  /** The secret every session may describe: the probe that proves a revoked session dead. */
+  CANARY_SECRET_NAME: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/).default('taskbound-engine/canary'),
+  /** How late CloudTrail may deliver a call's record (AWS: "an average of about 5 minutes", not guaranteed). */
+  USE_CHECK_DELIVERY_LAG_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.deliveryLagMs / 60_000),
+  USE_CHECK_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.intervalMs / 60_000),
 });
 
 /** What the alerts function needs beyond the Slack settings: the grant table keeps approval threads. */
@@ -80,7 +87,7 @@ function bundledPolicy(): Policy {
 }
 
 /** Issuers in the engine's own account, or in a spoke through its engine role (cached session). */
-function issuersIn(env: z.infer<typeof environmentSchema>, account: string): EngineDeps['issuers'] {
+function issuersIn(env: z.infer<typeof environmentSchema>, account: string, canary: SessionCanary): EngineDeps['issuers'] {
   const region = env.AWS_REGION;
   const clock = systemClock;
   const hub = account === env.ACCOUNT_ID;
@@ -96,6 +103,7 @@ function issuersIn(env: z.infer<typeof environmentSchema>, account: string): Eng
       accountId: account,
       rolePrefix: env.AGENT_ROLE_PREFIX,
       roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
+      ...(hub ? { canary } : {}),
     }),
     'aws-iam-access-key': new IamAccessKeyIssuer({
       iam,
@@ -112,13 +120,21 @@ function buildEngine(): EngineDeps {
   const clock = systemClock;
   const policy = bundledPolicy();
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } });
+  const canaryArnPattern = `arn:aws:secretsmanager:${region}:${env.ACCOUNT_ID}:secret:${env.CANARY_SECRET_NAME}-??????`;
+  const canary = { secretArnPattern: canaryArnPattern, probe: new SecretsManagerCanaryProbe({ region, canarySecretId: env.CANARY_SECRET_NAME }) };
   const secrets = new SecretsManagerClient({ region });
   return {
     policy,
     clock,
     logger: engineLogger,
+    useCheckTiming: {
+      deliveryLagMs: env.USE_CHECK_DELIVERY_LAG_MINUTES * 60_000,
+      intervalMs: env.USE_CHECK_INTERVAL_MINUTES * 60_000,
+      longestSessionMs: env.AGENT_ROLE_MAX_SESSION_SECONDS * 1000,
+    },
     store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
-    issuers: accountIssuers({ hubAccount: env.ACCOUNT_ID, spokeAccounts: accountsNamed(policy), issuersIn: (account) => issuersIn(env, account) }),
+    // The canary secret lives in the hub: only hub sessions carry it (spoke sessions are proven dead by the deny and expiry).
+    issuers: accountIssuers({ hubAccount: env.ACCOUNT_ID, spokeAccounts: accountsNamed(policy), issuersIn: (account) => issuersIn(env, account, canary) }),
     vault: new SecretsManagerDeliveryVault(secrets, {
       enginePrincipalArns: env.ENGINE_ROLE_ARNS,
       ...(env.DELIVERY_KMS_KEY_ARN ? { kmsKeyArn: env.DELIVERY_KMS_KEY_ARN } : {}),

@@ -40,6 +40,14 @@ export const grantAlertDetailSchema = z.object({
   decision: text.optional(),
   approvalDeadline: text.optional(),
   stillValidAfterNoticeMs: z.number().min(0).optional(),
+  propagationMs: z.number().min(0).optional(),
+  revokedAt: text.optional(),
+  callCount: count.optional(),
+  /** `Credential Used After Revocation`: each call's name, time and origin (no parameters are ever sent). */
+  calls: z
+    .array(z.object({ eventName: text, eventSource: text.optional(), eventTime: text, sourceIp: text.optional(), errorCode: text.optional() }))
+    .max(50)
+    .optional(),
 });
 export type GrantAlertDetail = z.infer<typeof grantAlertDetailSchema>;
 

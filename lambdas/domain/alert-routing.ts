@@ -18,6 +18,7 @@ const SEVERITY_OF: Readonly<Record<AlertType, Severity>> = {
   'Revocation Verified': 'info',
   'Revocation Failed': 'critical',
   'Credential Still Valid': 'critical',
+  'Credential Used After Revocation': 'critical',
   'Orphan Credential Found': 'critical',
   'Grant Decision Refused': 'warning',
   'Agent Suspended': 'warning',

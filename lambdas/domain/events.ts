@@ -101,6 +101,7 @@ export const OUTBOUND_TYPES = [
   'Revocation Verified',
   'Revocation Failed',
   'Credential Still Valid',
+  'Credential Used After Revocation',
   'Orphan Credential Found',
   // Beyond CONTRACT §2: a Grant Decision that was refused (separation of duties, not eligible, late).
   'Grant Decision Refused',

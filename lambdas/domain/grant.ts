@@ -101,8 +101,10 @@ export interface Grant {
   readonly revocation?: Revocation;
   readonly revokedAt?: string;
   readonly verifiedAt?: string;
-  /** When to look for use after revocation, where the platform records use late (IAM keys). */
+  /** When to read the platform's record of calls again for use after revocation (CloudTrail lags). */
   readonly misuseCheckAt?: string;
+  /** How far that record has been read: calls up to here were checked for use after revocation. */
+  readonly useReadThrough?: string;
   readonly reason?: string;
   readonly systemsTouched?: readonly string[];
   /** True when a `Task Ended` arrived before its `Task Started`: the task may never issue. */

@@ -3,7 +3,7 @@
 // also runs orphan reconciliation, which lists the platform and so runs less often.
 import { sweepDueGrants } from '../use-cases/sweep';
 import { reconcileOrphans } from '../use-cases/reconcile-orphans';
-import { awsEngine } from '../composition/aws-engine';
+import { awsSweepEngine } from '../composition/aws-sweep';
 import type { DepsProvider } from '../composition/event-handler';
 import { logger } from '../composition/logger';
 import { handlerChain } from '../composition/handler-chain';
@@ -26,4 +26,4 @@ export const makeSweepHandler = (getDeps: DepsProvider) =>
       return { ...report, ...(orphans ? { orphans } : {}) };
     });
 
-export const handler = makeSweepHandler(awsEngine);
+export const handler = makeSweepHandler(awsSweepEngine);

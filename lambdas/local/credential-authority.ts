@@ -43,6 +43,17 @@ export type CredentialCheck =
   | { readonly status: 'valid'; readonly credential: LocalCredential }
   | { readonly status: 'rejected'; readonly code: RejectionCode };
 
+/**
+ * Where a presented credential stands, for services other than STS. `unknown`: not a
+ * credential this authority issued (locally, anything else may call unauthenticated).
+ * `denied`: a session whose revocation (the role's deny) is in force.
+ */
+export type CredentialStanding =
+  | { readonly status: 'unknown' }
+  | { readonly status: 'valid'; readonly credential: LocalCredential }
+  | { readonly status: 'denied'; readonly credential: LocalCredential }
+  | { readonly status: 'rejected'; readonly code: RejectionCode };
+
 /** Whether any credential of a grant still works. */
 export type GrantCredentialStatus = { readonly verdict: 'accepted' } | { readonly verdict: 'rejected'; readonly code: RejectionCode };
 
@@ -52,9 +63,14 @@ export interface LocalCredentialAuthorityOptions {
   readonly clock: Clock;
   /**
    * How long a deleted access key keeps working, as IAM's eventual consistency allows
-   * (a few seconds in AWS). Sessions die at once. Default 0.
+   * (a few seconds in AWS). Default 0.
    */
   readonly accessKeyRevocationLagMs?: number;
+  /**
+   * How long a revoked session keeps working, as IAM takes seconds to enforce a new deny on
+   * a role everywhere. Default 0.
+   */
+  readonly sessionDenyLagMs?: number;
 }
 
 function randomBase32(length: number): string {
@@ -72,6 +88,12 @@ function sameHash(a: string, b: string): boolean {
   const left = Buffer.from(a, 'hex');
   const right = Buffer.from(b, 'hex');
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** A session needs its token, an access key must come without one. */
+function tokenMatches(credential: LocalCredential, sessionToken: string | undefined): boolean {
+  const expected = credential.sessionTokenSha256;
+  return expected === undefined ? sessionToken === undefined : sessionToken !== undefined && sameHash(expected, sha256Hex(sessionToken));
 }
 
 function principalFor(kind: CredentialKind, agentId: string, grantId: string): { principalArn: string; userId: string } {
@@ -119,11 +141,13 @@ function fromItem(item: Record<string, unknown>): LocalCredential {
 export class LocalCredentialAuthority {
   private readonly byAccessKey = new Map<string, LocalCredential>();
   private readonly byGrant = new Map<string, string[]>();
-  private readonly lagMs: number;
+  private readonly lagMs: Readonly<Record<CredentialKind, number>>;
 
   constructor(private readonly options: LocalCredentialAuthorityOptions) {
-    this.lagMs = options.accessKeyRevocationLagMs ?? 0;
-    if (!Number.isFinite(this.lagMs) || this.lagMs < 0) throw new RangeError('accessKeyRevocationLagMs must be a non-negative number');
+    this.lagMs = { 'aws-iam-access-key': options.accessKeyRevocationLagMs ?? 0, 'aws-sts-session': options.sessionDenyLagMs ?? 0 };
+    for (const [name, lag] of [['accessKeyRevocationLagMs', this.lagMs['aws-iam-access-key']], ['sessionDenyLagMs', this.lagMs['aws-sts-session']]] as const) {
+      if (!Number.isFinite(lag) || lag < 0) throw new RangeError(`${name} must be a non-negative number`);
+    }
   }
 
   /** Creates the table if it is missing and loads every credential it holds. */
@@ -193,12 +217,25 @@ export class LocalCredentialAuthority {
   authenticate(accessKeyId: string, sessionToken: string | undefined): CredentialCheck {
     const credential = this.byAccessKey.get(accessKeyId);
     if (!credential) return { status: 'rejected', code: 'InvalidClientTokenId' };
-    const expectedToken = credential.sessionTokenSha256;
-    const tokenMatches =
-      expectedToken === undefined ? sessionToken === undefined : sessionToken !== undefined && sameHash(expectedToken, sha256Hex(sessionToken));
-    if (!tokenMatches) return { status: 'rejected', code: 'InvalidClientTokenId' };
+    if (!tokenMatches(credential, sessionToken)) return { status: 'rejected', code: 'InvalidClientTokenId' };
     const rejection = this.rejectionOf(credential);
     return rejection ? { status: 'rejected', code: rejection } : { status: 'valid', credential };
+  }
+
+  /**
+   * As `authenticate`, but as a service behind IAM sees it: a revoked session still
+   * authenticates (its token is good) and is denied by the role's policy, as in AWS.
+   */
+  standing(accessKeyId: string, sessionToken: string | undefined): CredentialStanding {
+    const credential = this.byAccessKey.get(accessKeyId);
+    if (!credential) return { status: 'unknown' };
+    if (!tokenMatches(credential, sessionToken)) return { status: 'rejected', code: 'InvalidClientTokenId' };
+    const now = this.options.clock.now().getTime();
+    if (credential.kind === 'aws-sts-session' && now >= Date.parse(credential.expiresAt)) return { status: 'rejected', code: 'ExpiredToken' };
+    if (credential.revokedAt && now >= Date.parse(credential.revokedAt) + this.lagMs[credential.kind]) {
+      return credential.kind === 'aws-sts-session' ? { status: 'denied', credential } : { status: 'rejected', code: 'InvalidClientTokenId' };
+    }
+    return { status: 'valid', credential };
   }
 
   /** Whether any credential issued for the grant would still be accepted. */
@@ -211,10 +248,7 @@ export class LocalCredentialAuthority {
 
   private rejectionOf(credential: LocalCredential): RejectionCode | undefined {
     const now = this.options.clock.now().getTime();
-    if (credential.revokedAt) {
-      const lag = credential.kind === 'aws-iam-access-key' ? this.lagMs : 0;
-      if (now >= Date.parse(credential.revokedAt) + lag) return 'InvalidClientTokenId';
-    }
+    if (credential.revokedAt && now >= Date.parse(credential.revokedAt) + this.lagMs[credential.kind]) return 'InvalidClientTokenId';
     // IAM access keys do not expire by themselves: the engine must revoke them.
     if (credential.kind === 'aws-sts-session' && now >= Date.parse(credential.expiresAt)) return 'ExpiredToken';
     return undefined;

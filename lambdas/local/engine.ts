@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parsePolicy } from '../domain/policy-file';
 import { assertPolicyLints } from '../policy-lint/scope-lint';
 import type { Policy } from '../domain/policy';
@@ -21,6 +21,8 @@ import { ensureGrantTable } from '../adapters/aws/grant-table-definition';
 import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
 import { StsCredentialProbe, type ProbeSchedule } from '../adapters/aws/sts-credential-probe';
+import { LOCAL_CANARY_SECRET_NAME, SecretsManagerCanaryProbe } from '../adapters/aws/canary-probe';
+import { issuedCredentialGate } from './issued-credential-gate';
 import { LocalCredentialIssuer } from '../adapters/local/local-credential-issuer';
 import { TimerExpiryScheduler } from '../adapters/local/timer-expiry';
 import { systemClock } from '../adapters/system-clock';
@@ -59,6 +61,8 @@ export interface LocalEngineOptions {
   readonly sweepIntervalMs?: number;
   /** Emulates IAM's eventual consistency: a deleted access key keeps working this long. */
   readonly accessKeyRevocationLagMs?: number;
+  /** Emulates IAM's deny propagation: a revoked session keeps working this long. */
+  readonly sessionDenyLagMs?: number;
   /** How long a revocation keeps probing a credential that still works before leaving it to the sweep. */
   readonly probeSchedule?: ProbeSchedule;
   readonly dueTiming?: Partial<DueTiming>;
@@ -116,12 +120,14 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     tableName: CREDENTIALS_TABLE,
     clock,
     accessKeyRevocationLagMs: options.accessKeyRevocationLagMs ?? 0,
+    sessionDenyLagMs: options.sessionDenyLagMs ?? 0,
   });
   await authority.start();
   const secrets = await createSecretsManagerService({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     region: LOCAL_REGION,
     onRotate: () => `rotated-${crypto.randomUUID()}`,
+    gate: issuedCredentialGate(authority, clock),
   });
   const bus = await openEventBus({
     name: LOCAL_BUS,
@@ -147,7 +153,14 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const secretsClient = counter.track(new SecretsManagerClient(engineClients));
   const rotator = new LocalBrokeredSecretRotator(secretsClient, policy);
   await rotator.ensureSecrets();
+  await ensureCanarySecret(secretsClient);
   const probe = new StsCredentialProbe({ region: LOCAL_REGION, endpoint: server.url, track: (client) => void counter.track(client) });
+  const canary = new SecretsManagerCanaryProbe({
+    region: LOCAL_REGION,
+    endpoint: server.url,
+    canarySecretId: LOCAL_CANARY_SECRET_NAME,
+    track: (client) => void counter.track(client),
+  });
   const probeSchedule = options.probeSchedule ?? { attempts: 3, delayMs: 200 };
   const expiry = new TimerExpiryScheduler(clock, (grantId, error) => logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }));
   const deps: EngineDeps = {
@@ -157,7 +170,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     dueTiming,
     store: new DynamoDbGrantStore({ client: documents, tableName: LOCAL_TABLE, dueTiming }),
     issuers: {
-      'aws-sts-session': new LocalCredentialIssuer({ kind: 'aws-sts-session', authority, probe, probeSchedule }),
+      'aws-sts-session': new LocalCredentialIssuer({ kind: 'aws-sts-session', authority, probe, probeSchedule, canary }),
       'aws-iam-access-key': new LocalCredentialIssuer({ kind: 'aws-iam-access-key', authority, probe, probeSchedule }),
     },
     vault: new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
@@ -213,6 +226,16 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       dynamo.destroy();
     },
   };
+}
+
+/** The canary every session may describe (as the stack creates it on AWS); it holds nothing. */
+async function ensureCanarySecret(client: SecretsManagerClient): Promise<void> {
+  try {
+    const description = 'Taskbound canary: sessions describe it to prove they still work';
+    await client.send(new CreateSecretCommand({ Name: LOCAL_CANARY_SECRET_NAME, Description: description, SecretString: 'canary' }));
+  } catch (error) {
+    if (!(error instanceof ResourceExistsException)) throw error;
+  }
 }
 
 /** Calls a handler as Lambda would: with its event (an EventBridge envelope, or a schedule's payload). */

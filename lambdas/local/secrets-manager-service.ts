@@ -1,9 +1,11 @@
 // Local engine: a stateful Secrets Manager on the JSON protocol (`secretsmanager.*`), where the
 // engine's delivery vault writes credentials and agent runtimes read them. Durable through a
 // journal in the data directory. Resource policies are stored, not enforced: locally there are
-// no IAM principals. Secret values never reach a log, an error or an event.
+// no IAM principals; only the credentials the engine issued are judged (a revoked session is
+// denied). Secret values never reach a log, an error or an event.
 import { join } from 'node:path';
 import { openJournal, type Journal } from './journal';
+import type { RequestGate } from './issued-credential-gate';
 import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
 import {
   CURRENT,
@@ -36,6 +38,8 @@ export interface SecretsManagerServiceOptions {
   readonly region?: string;
   readonly now?: () => Date;
   readonly onRotate?: RotationHook;
+  /** Stands in for IAM: may refuse a request before it runs (issued-credential-gate.ts). */
+  readonly gate?: RequestGate;
 }
 
 export interface SecretsManagerService extends AwsService {
@@ -146,6 +150,8 @@ class LocalSecretsManager implements SecretsManagerService {
   async handle(request: AwsRequest): Promise<AwsResponse> {
     const operation = this.operations[(request.target ?? '').slice('secretsmanager.'.length)];
     if (!operation) return jsonError(400, 'UnknownOperationException', `The local Secrets Manager does not implement ${request.target}.`);
+    const refusal = await this.options.gate?.(request);
+    if (refusal) return refusal;
     let input: unknown;
     try {
       input = JSON.parse(request.body.toString('utf8') || '{}');

@@ -2,8 +2,10 @@
 // over fakes and the handlers and the local engine hand over real adapters.
 import type { Policy } from '../domain/policy';
 import type { DueTiming } from '../domain/due';
+import type { UseCheckTiming } from '../domain/use-after-revocation';
 import type {
   Clock,
+  CredentialUseLog,
   DeliveryVault,
   EventPublisher,
   ExpiryScheduler,
@@ -29,11 +31,14 @@ export interface EngineDeps {
   readonly rotator?: SecretRotator;
   readonly logger?: EngineLogger;
   readonly dueTiming?: DueTiming;
-  /** How long after verification to read a key's last use (IAM's data lags by hours). Default 4 h. */
-  readonly misuseCheckDelayMs?: number;
+  /**
+   * When to read a revoked credential's recorded calls (CloudTrail's lag, the longest session).
+   * Absent where the platform keeps no such record (the local engine): no read is scheduled.
+   */
+  readonly useCheckTiming?: UseCheckTiming;
+  /** The record itself; only the sweep reads it, so only the sweep's composition builds it. */
+  readonly useLog?: CredentialUseLog;
 }
-
-export const DEFAULT_MISUSE_CHECK_DELAY_MS = 4 * 3600_000;
 
 export const silentLogger: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 

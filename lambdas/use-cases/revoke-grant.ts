@@ -2,7 +2,8 @@
 // is a conditional write on the grant's current state, so duplicates and races are harmless.
 import { bump, ENGINE_ACTOR, transition, type Grant, type RevocationTrigger } from '../domain/grant';
 import type { RevokeTarget } from '../ports';
-import { DEFAULT_MISUSE_CHECK_DELAY_MS, errorCode, silentLogger, type EngineDeps } from './engine-deps';
+import { firstRevokedAt, firstUseCheckAt } from '../domain/use-after-revocation';
+import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { announceDenial } from './deliver-status';
 
@@ -118,8 +119,9 @@ async function finishRevocation(deps: EngineDeps, grant: Grant): Promise<RevokeR
 
 /**
  * Probes the credential. Rejected: the delivery secret is deleted and the grant is
- * `verified`. Still accepted (IAM takes seconds to forget a key): the grant stays
- * `revoked` and the sweep probes again.
+ * `verified`, with the propagation time when a call was seen refused. Still accepted (IAM
+ * takes seconds to forget a key or to enforce a session's deny): the grant stays `revoked`
+ * and the sweep probes again.
  */
 export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored: Grant = revoked): Promise<RevokeResult> {
   const target = revokeTargetOf(revoked);
@@ -139,20 +141,31 @@ export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored:
     return { outcome: 'revoked-unverified', grant: written.grant, probe: verdict.verdict };
   }
   if (revoked.deliverySecret) await deps.vault.destroy(revoked.deliverySecret);
-  const misuseCheck = deps.issuers[target.kind].usedAfter
-    ? { misuseCheckAt: new Date(Date.parse(now) + (deps.misuseCheckDelayMs ?? DEFAULT_MISUSE_CHECK_DELAY_MS)).toISOString() }
-    : {};
+  const useCheck = deps.useCheckTiming && revoked.credential ? { misuseCheckAt: firstUseCheckAt({ ...revoked, verifiedAt: now }, deps.useCheckTiming) } : {};
+  // Seen, not inferred: the time from the revocation's write to the first refused call.
+  const revokedAt = firstRevokedAt(revoked);
+  const propagationMs = verdict.observed && revokedAt ? Math.max(0, Date.parse(now) - Date.parse(revokedAt)) : undefined;
   const verified = transition(revoked, {
     to: 'verified',
     at: now,
     actor: ENGINE_ACTOR,
     action: 'verified',
-    reason: `probe rejected the credential (${verdict.code})`,
-    changes: { verifiedAt: now, deliverySecret: undefined, ...misuseCheck },
+    reason: verdict.observed
+      ? `a call with the credential was refused (${verdict.code})`
+      : `the platform shows the credential dead (${verdict.code}); not probed`,
+    detail: { probe: verdict.code, observed: verdict.observed === true, ...(propagationMs !== undefined ? { propagationMs } : {}) },
+    changes: { verifiedAt: now, deliverySecret: undefined, ...useCheck },
   });
   const written = await deps.store.update(stored, verified);
   if (!written.ok) return { outcome: 'already-revoked', grant: written.current ?? verified };
-  await deps.events.publish([...events, outbound('Revocation Verified', written.grant, now, { reason: verdict.code })]);
+  await deps.events.publish([
+    ...events,
+    outbound('Revocation Verified', written.grant, now, {
+      reason: verdict.code,
+      observed: verdict.observed === true,
+      ...(propagationMs !== undefined ? { propagationMs } : {}),
+    }),
+  ]);
   return { outcome: 'verified', grant: written.grant };
 }
 

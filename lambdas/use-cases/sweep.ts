@@ -1,11 +1,12 @@
 // Use case: the sweep. Reads only grants that are due, and for each one makes the record
 // true: expired credentials revoked, revocations retried, dead credentials proved dead,
-// still-working ones re-revoked and reported, stuck requests closed.
-import { bump, ENGINE_ACTOR, note, transition, type Grant } from '../domain/grant';
+// still-working ones re-revoked and reported, use after revocation read, stuck requests closed.
+import { bump, ENGINE_ACTOR, transition, type Grant } from '../domain/grant';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { revokeGrant, revokeTargetOf, verifyRevocation } from './revoke-grant';
 import { closeAsFailed } from './issue-grant';
+import { checkUseAfterRevocation } from './check-use-after-revocation';
 
 export interface SweepReport {
   readonly dueGrants: number;
@@ -13,19 +14,21 @@ export interface SweepReport {
   readonly expired: number;
   readonly verified: number;
   readonly stillValid: number;
+  /** Revoked credentials whose recorded calls (CloudTrail) showed use after revocation. */
+  readonly usedAfterRevocation: number;
   readonly retried: number;
   readonly closed: number;
   readonly errors: number;
 }
 
-type Action = 'expired' | 'verified' | 'stillValid' | 'retried' | 'closed' | 'none';
+type Action = 'expired' | 'verified' | 'stillValid' | 'usedAfterRevocation' | 'retried' | 'closed' | 'none';
 
 const PARALLEL = 8;
 
 export async function sweepDueGrants(deps: EngineDeps, limit = 1000): Promise<SweepReport> {
   const now = deps.clock.now();
   const page = await deps.store.dueGrants(now, limit);
-  const counts = { expired: 0, verified: 0, stillValid: 0, retried: 0, closed: 0, none: 0, errors: 0 };
+  const counts = { expired: 0, verified: 0, stillValid: 0, usedAfterRevocation: 0, retried: 0, closed: 0, none: 0, errors: 0 };
   for (let index = 0; index < page.grants.length; index += PARALLEL) {
     const batch = page.grants.slice(index, index + PARALLEL);
     const actions = await Promise.all(batch.map((grant) => sweepOne(deps, grant)));
@@ -69,42 +72,8 @@ async function settle(deps: EngineDeps, grant: Grant): Promise<Action> {
     case 'failed':
       return clearDelivery(deps, grant, now);
     case 'verified':
-      return checkUseAfterRevocation(deps, grant, now);
+      return (await checkUseAfterRevocation(deps, grant, new Date(now))) === 'used' ? 'usedAfterRevocation' : 'none';
   }
-}
-
-/**
- * Hours after verification, when the platform's record of use has caught up: a use after
- * the engine proved the credential dead means someone used it while IAM still honoured it.
- * Counted from verification, not revocation: the engine's own probes until then succeed
- * and would count as use (they are reported already, as `Credential Still Valid`). Reported
- * as `Credential Still Valid` with the evidence; checked once.
- */
-async function checkUseAfterRevocation(deps: EngineDeps, grant: Grant, now: string): Promise<Action> {
-  const target = revokeTargetOf(grant);
-  const since = grant.verifiedAt ?? grant.revokedAt;
-  const issuer = deps.issuers[target.kind];
-  const lastUsed = since && issuer.usedAfter ? await issuer.usedAfter(target, new Date(since)) : undefined;
-  const checked = note(grant, {
-    at: now,
-    actor: ENGINE_ACTOR,
-    action: 'misuse-check',
-    reason: lastUsed ? `used at ${lastUsed.toISOString()}, after it was verified dead at ${since}` : 'no use recorded after it was verified dead',
-    changes: { misuseCheckAt: undefined },
-  });
-  const written = await deps.store.update(grant, checked);
-  if (!written.ok || !lastUsed) return 'none';
-  const stillValidAfterNoticeMs = lastUsed.getTime() - Date.parse(grant.revocation?.noticeAt ?? since ?? now);
-  await deps.events.publish([
-    outbound('Credential Still Valid', written.grant, now, {
-      stillValidAfterNoticeMs,
-      lastUsedAt: lastUsed.toISOString(),
-      possibleMisuse: true,
-      reason: `the key was used at ${lastUsed.toISOString()}, after it was verified dead (possible misuse)`,
-      credentialId: target.accessKeyId,
-    }),
-  ]);
-  return 'stillValid';
 }
 
 function revocationCauseOf(grant: Grant, now: string) {

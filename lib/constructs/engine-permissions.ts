@@ -191,7 +191,6 @@ export function revokeUsers(): iam.PolicyStatement[] {
         'iam:ListUserPolicies',
         'iam:DeleteUserPolicy',
         'iam:DeleteUser',
-        'iam:GetAccessKeyLastUsed',
       ],
       resources: [issuedUserArnPattern()],
     }),
@@ -215,6 +214,14 @@ export function killIssuedCredentials(ctx: PermissionContext): iam.PolicyStateme
     }),
     ...denyRevokedSessions(ctx),
   ];
+}
+
+/**
+ * Use after revocation: CloudTrail event history by access key id. LookupEvents supports no
+ * resource-level permissions or condition keys (Service Authorization Reference), so `*`.
+ */
+export function lookUpCredentialUse(): iam.PolicyStatement[] {
+  return [statement({ sid: 'LookUpCredentialUse', actions: ['cloudtrail:LookupEvents'], resources: ['*'] })];
 }
 
 /** Revoking `aws-sts-session`: only the revoked-sessions deny on bounded agent roles. */

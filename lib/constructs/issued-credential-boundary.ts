@@ -46,9 +46,14 @@ export function boundaryDenies(agentRoleArnPattern: string): BoundaryStatement[]
 
 /**
  * The boundary's statements: every Allow of every scope some agent may hold, read access to
- * each brokered secret of those scopes, and the fixed denies. A scope no agent names widens nothing.
+ * each brokered secret of those scopes, `extra` (the session canary, which every session may
+ * describe), and the fixed denies. A scope no agent names widens nothing.
  */
-export function boundaryStatements(policy: Policy, agentRoleArnPattern: string): BoundaryStatement[] {
+export function boundaryStatements(
+  policy: Policy,
+  agentRoleArnPattern: string,
+  extra: readonly BoundaryStatement[] = [],
+): BoundaryStatement[] {
   const assigned = new Set(Object.values(policy.agents).flatMap((agent) => agent.scopes));
   const statements: BoundaryStatement[] = [];
   const seen = new Set<string>();
@@ -67,6 +72,7 @@ export function boundaryStatements(policy: Policy, agentRoleArnPattern: string):
       add({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: scope.secrets.flatMap((secret) => secretArnPatterns(secret.arn)) });
     }
   }
+  for (const statement of extra) add(statement);
   return [...statements, ...boundaryDenies(agentRoleArnPattern)];
 }
 
@@ -80,13 +86,25 @@ export function assertBoundaryFits(policy: Policy, statements: readonly Boundary
   }
 }
 
+/** The one call every session may make: describing the canary, so a refusal proves its revocation took. */
+export const canaryStatement = (canarySecretArnPattern: string): BoundaryStatement => ({
+  Effect: 'Allow',
+  Action: ['secretsmanager:DescribeSecret'],
+  Resource: canarySecretArnPattern,
+});
+
 /** The managed policy attached as permissions boundary to issued users and per-agent roles. */
 export class IssuedCredentialBoundary extends Construct {
   readonly policy: iam.ManagedPolicy;
 
-  constructor(scope: Construct, id: string, props: { readonly policy: Policy; readonly agentRoleArnPattern: string }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { readonly policy: Policy; readonly agentRoleArnPattern: string; readonly canarySecretArnPattern?: string },
+  ) {
     super(scope, id);
-    const statements = boundaryStatements(props.policy, props.agentRoleArnPattern);
+    const canary = props.canarySecretArnPattern ? [canaryStatement(props.canarySecretArnPattern)] : [];
+    const statements = boundaryStatements(props.policy, props.agentRoleArnPattern, canary);
     assertBoundaryFits(props.policy, statements);
     this.policy = new iam.ManagedPolicy(this, 'Boundary', {
       path: '/taskbound/',

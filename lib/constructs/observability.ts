@@ -18,7 +18,7 @@ import type { OutboundType } from '../../lambdas/domain/events';
 import { ENGINE_SOURCE } from '../naming';
 
 /** Outbound events counted as metrics; the first ones alarm on any occurrence. */
-export const ALARMED_SIGNALS = ['Revocation Failed', 'Credential Still Valid', 'Orphan Credential Found'] as const satisfies readonly OutboundType[];
+export const ALARMED_SIGNALS = ['Revocation Failed', 'Credential Still Valid', 'Credential Used After Revocation', 'Orphan Credential Found'] as const satisfies readonly OutboundType[];
 export const COUNTED_SIGNALS = ['Grant Issued', 'Grant Denied', 'Grant Revoked', 'Revocation Verified', ...ALARMED_SIGNALS] as const satisfies readonly OutboundType[];
 
 /** The metric name a signal is counted under, e.g. `Revocation Failed` → `RevocationFailedEvents`. */

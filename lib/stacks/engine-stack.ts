@@ -22,6 +22,7 @@ import { Observability } from '../constructs/observability';
 import { TaskboundFunction } from '../constructs/taskbound-function';
 import { assumeSpokeEngineRoles } from '../constructs/spoke-access';
 import {
+  canarySecretName,
   DELIVERY_SECRET_PREFIX,
   engineRoleArns,
   engineRoleName,
@@ -79,6 +80,7 @@ export class EngineStack extends Stack {
       ACCOUNT_ID: Aws.ACCOUNT_ID,
       INSTANCE_NAME: config.instanceName,
       AGENT_ROLE_PREFIX: config.agentRolePrefix,
+      CANARY_SECRET_NAME: canarySecretName(config),
       PERMISSIONS_BOUNDARY_ARN: state.boundary.managedPolicyArn,
       DELIVERY_KMS_KEY_ARN: state.deliveryKey.keyArn,
       // Exact ARNs: only these roles may read or change a delivery besides its runtime.
@@ -176,6 +178,7 @@ export class EngineStack extends Stack {
       description: 'The engine roles that issue and revoke: pass them to each spoke stack as hubEngineRoleArns',
       value: Fn.join(',', [...new Set([...ISSUING, ...REVOKING])].map((handler) => functions[handler].engineRole.roleArn)),
     });
+    allow('sweep', can.lookUpCredentialUse());
     allow('alerts', [...can.readSlackSecret(ctx), ...can.approvalThreads(ctx)]);
     allow('slack-interactions', [...can.readSlackSecret(ctx), ...can.publishSlackDecisions(ctx, SLACK_SOURCE)]);
 

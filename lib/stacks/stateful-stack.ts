@@ -12,7 +12,7 @@ import type { TaskboundConfig } from '../config';
 import { EngineBus } from '../constructs/engine-bus';
 import { GrantTable } from '../constructs/grant-table';
 import { IssuedCredentialBoundary } from '../constructs/issued-credential-boundary';
-import { agentRoleArnPattern, deliverySecretArnPattern } from '../naming';
+import { agentRoleArnPattern, canarySecretArnPattern, canarySecretName, deliverySecretArnPattern } from '../naming';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: TaskboundConfig;
@@ -54,7 +54,22 @@ export class StatefulStack extends Stack {
       id: 'AwsSolutions-SMG4',
       reason: 'Slack issues the webhook URL, bot token and signing secret; no rotation Lambda can mint new ones. The user rotates them in Slack and updates the secret.',
     });
-    const { policy: boundary } = new IssuedCredentialBoundary(this, 'IssuedCredentials', { policy, agentRoleArnPattern: agentRoleArnPattern(config) });
+    // Sessions describe it to prove they still work, until a refusal proves the revocation took.
+    const canary = new secretsmanager.Secret(this, 'SessionCanary', {
+      secretName: canarySecretName(config),
+      description: 'Taskbound canary: every session may DescribeSecret it; a refused call proves the session revoked. Holds nothing.',
+      secretStringValue: SecretValue.unsafePlainText('canary'),
+      removalPolicy,
+    });
+    Validations.of(canary).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The canary holds no secret: only its metadata is ever read (DescribeSecret), so there is nothing to rotate.',
+    });
+    const { policy: boundary } = new IssuedCredentialBoundary(this, 'IssuedCredentials', {
+      policy,
+      agentRoleArnPattern: agentRoleArnPattern(config),
+      canarySecretArnPattern: canarySecretArnPattern(this, config),
+    });
 
     this.state = { table, bus, deliveryKey, slackSecret, boundary };
 

@@ -6,7 +6,7 @@
 //
 // Runs: FAULTS_RUNS schedules on the in-memory store (default 2000 here, 10000 in CI's
 // `npm run test:faults`), FAULTS_DYNALITE_RUNS on the DynamoDB store over dynalite, whose
-// conditional writes are the real ones (default 15). FAULTS_SEED replays a reported failure.
+// conditional writes are the real ones (default 15). Which schedules: see `seedOf`.
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,26 @@ import { runSchedule, scheduleArbitrary } from './schedule';
 import { FAULT_TIMING } from './world';
 
 const runs = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const seed = process.env.FAULTS_SEED === undefined ? {} : { seed: Number(process.env.FAULTS_SEED) };
+
+/** The schedules `npm test` plays: always the same ones, so it fails only when a change breaks one of them. */
+const FIXED_SEED = 20261128;
+
+/**
+ * Unset (`npm test`): FIXED_SEED. `random` (`npm run test:faults`): a fresh seed, printed, so a
+ * failure found by the large run can be replayed and kept in regressions.test.ts. A number: that
+ * seed again; FAULTS_PATH (the `path` fast-check reports) goes straight to its shrunk schedule.
+ */
+function seedOf(value = process.env.FAULTS_SEED): number {
+  if (value === undefined || value === '') return FIXED_SEED;
+  if (value === 'random') return (Math.random() * 0x1_0000_0000) | 0;
+  const seed = Number(value);
+  if (!Number.isInteger(seed)) throw new Error(`FAULTS_SEED must be an integer or "random", not ${JSON.stringify(value)}`);
+  return seed;
+}
+
+const seed = seedOf();
+const replay = { seed, ...(process.env.FAULTS_PATH ? { path: process.env.FAULTS_PATH, endOnFailure: true } : {}) };
+console.info(`fault model seed ${seed} (replay: FAULTS_SEED=${seed} npx vitest run test/faults/model.test.ts)`);
 
 describe('the engine under generated fault schedules, on the in-memory store', () => {
   it('leaves no credential alive, late, unentitled or leaked, whatever the schedule', { timeout: 600_000 }, async () => {
@@ -37,7 +56,7 @@ describe('the engine under generated fault schedules, on the in-memory store', (
         credentials += run.credentials;
         expect(run.broken).toEqual([]);
       }),
-      { numRuns: runs('FAULTS_RUNS', 2000), ...seed },
+      { numRuns: runs('FAULTS_RUNS', 2000), ...replay },
     );
     console.info(`fault model (in-memory): ${schedules} schedules, ${credentials} credentials, ${Date.now() - started} ms`);
   });
@@ -61,7 +80,7 @@ describe('the engine under generated fault schedules, on the DynamoDB store over
         schedules++;
         expect(run.broken).toEqual([]);
       }),
-      { numRuns: runs('FAULTS_DYNALITE_RUNS', 15), ...seed },
+      { numRuns: runs('FAULTS_DYNALITE_RUNS', 15), ...replay },
     );
     console.info(`fault model (dynalite): ${schedules} schedules, ${Date.now() - started} ms`);
   });

@@ -29,4 +29,26 @@ describe('fault schedules that once broke a promise', () => {
 
     expect(await brokenBy(schedule)).toEqual([]);
   });
+
+  it('a resume whose write landed before its run crashed ends the suspension: a credential issued after it may live its TTL', async () => {
+    // Suspend and resume land at once; a decision in the same process crashes, taking the
+    // resume's run down after its write. The start a millisecond later rightly sees the agent
+    // resumed and issues; the model counted the suspension until the resume's redelivery.
+    const schedule: Schedule = {
+      ...calm,
+      steps: [
+        { op: 'end', agent: 0, task: 0, delay: 0 },
+        { op: 'start', agent: 1, task: 0, scopes: 0, ttl: 301, delay: 1 },
+        { op: 'suspend', agent: 1 },
+        { op: 'wait', ms: 0 },
+        { op: 'approve', agent: 0, task: 0, person: 0, delay: 0 },
+        { op: 'duplicate', of: 4, delay: 0 },
+        { op: 'resume', agent: 1 },
+      ],
+      faults: [{ at: 9, kind: 'crash-before' }],
+      outage: 'aws-iam-access-key',
+    };
+
+    expect(await brokenBy(schedule)).toEqual([]);
+  });
 });

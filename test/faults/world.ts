@@ -77,7 +77,7 @@ export class World {
   readonly approvalsGiven = new Set<string>();
   /** When the engine was first told a grant's credential must die (Task Ended, a leak). */
   readonly notices: Notice[] = [];
-  /** Per agent, the suspended periods: from the first delivery of the suspension to the resume that took effect. */
+  /** Per agent, the suspended periods: from the first delivery of the suspension to the resume whose write landed. */
   readonly suspensions: { agentId: string; from: number; to?: number }[] = [];
   readonly deps: EngineDeps;
   private readonly queue: Pending[] = [];
@@ -154,10 +154,8 @@ export class World {
     item.attempts++;
     this.noteDelivery(item);
     const { status, error: failure } = await this.gate.run(() => this.handle(item.inbound));
-    if (status === 'ok') {
-      if (item.inbound.type === 'resume') this.endSuspension(item.inbound.agentId);
-      return;
-    }
+    if (item.inbound.type === 'resume') await this.noteResume(item.inbound.agentId);
+    if (status === 'ok') return;
     // At least once: the run is delivered again. A run that fails with no fault left to blame is a bug.
     if (item.attempts > this.options.faults.length + 2) {
       this.violations.push(`${item.inbound.type} failed ${item.attempts} times: ${failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure)}`);
@@ -174,6 +172,15 @@ export class World {
     if (inbound.type === 'suspend' && !this.suspensions.some((period) => period.agentId === inbound.agentId && period.to === undefined)) {
       this.suspensions.push({ agentId: inbound.agentId, from: this.now });
     }
+  }
+
+  /**
+   * A resume ends the suspension when its write lands, not when its run ends well: a crash
+   * (its own, or another run's in the same process) can take the run down after the write,
+   * and a start that follows then rightly finds the agent resumed.
+   */
+  private async noteResume(agentId: string): Promise<void> {
+    if (!(await this.options.store.getAgent(agentId)).suspended) this.endSuspension(agentId);
   }
 
   private endSuspension(agentId: string): void {

@@ -78,7 +78,7 @@ export class FakeIssuer implements CredentialIssuer {
     return 'revoked';
   }
 
-  async verify(target: RevokeTarget, _material: CredentialMaterial | undefined): Promise<ProbeVerdict> {
+  async verify(target: RevokeTarget, material: CredentialMaterial | undefined): Promise<ProbeVerdict> {
     const record = this.issued.get(target.grantId);
     if (!record) return { verdict: 'rejected', code: 'InvalidClientTokenId' };
     if (!record.revokedAt && record.credential.expiresAt > this.clock.now()) return { verdict: 'accepted' };
@@ -86,7 +86,8 @@ export class FakeIssuer implements CredentialIssuer {
       this.stillValidForProbes--;
       return { verdict: 'accepted' };
     }
-    return { verdict: 'rejected', code: record.revokedAt ? 'InvalidClientTokenId' : 'ExpiredToken' };
+    // With the credential at hand the refusal is seen (a probe call), as the real adapters report it.
+    return { verdict: 'rejected', code: record.revokedAt ? 'InvalidClientTokenId' : 'ExpiredToken', ...(material ? { observed: true } : {}) };
   }
 
   isLive(grantId: string): boolean {

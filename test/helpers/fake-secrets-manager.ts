@@ -87,6 +87,8 @@ export class FakeSecretsManager {
   readonly secrets = new Map<string, FakeSecret>();
   private readonly faults: Array<{ readonly command: string; readonly error: Error }> = [];
   private readonly rotations = new Map<string, RotationSetup | undefined>();
+  /** Stands in for IAM: may refuse a call by the credentials that signed it (a revoked session's deny). */
+  gate?: (credentials: { readonly accessKeyId: string; readonly sessionToken?: string }, action: string) => Error | undefined;
 
   constructor(options: FakeSecretsManagerOptions = {}) {
     this.mock = mockClient(options.everyClient ? SecretsManagerClient : this.client);
@@ -143,7 +145,9 @@ export class FakeSecretsManager {
 
   private on<Input>(command: { readonly name: string; new (input: Input): unknown }, handler: (input: Input) => object): void {
     const name = command.name.replace(/Command$/, '');
-    this.mock.on(command as never).callsFake(async (input: Input) => {
+    this.mock.on(command as never).callsFake(async (input: Input, getClient: () => SecretsManagerClient) => {
+      const refusal = this.gate?.(await getClient().config.credentials(), `secretsmanager:${name}`);
+      if (refusal) throw refusal;
       const fault = this.faults.findIndex((candidate) => candidate.command === name);
       if (fault >= 0) throw this.faults.splice(fault, 1)[0]!.error;
       return { $metadata: { httpStatusCode: 200 }, ...handler(input) };

@@ -23,7 +23,14 @@ const FORBIDDEN = new Set(
   ].map((action) => action.toLowerCase()),
 );
 /** Read-only or resource-less actions AWS offers no narrower form of. */
-const ANY_RESOURCE_ALLOWED = new Set(['xray:puttracesegments', 'xray:puttelemetryrecords', 'secretsmanager:listsecrets', 'dynamodb:liststreams', 'iam:listusers']);
+const ANY_RESOURCE_ALLOWED = new Set([
+  'xray:puttracesegments',
+  'xray:puttelemetryrecords',
+  'secretsmanager:listsecrets',
+  'dynamodb:liststreams',
+  'iam:listusers',
+  'cloudtrail:lookupevents',
+]);
 
 const list = (value: Json): Json[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const condition = (statement: Statement, operator: string, key: string): Json => statement.Condition?.[operator]?.[key];

@@ -109,7 +109,11 @@ describe('the engine on AWS: an STS session, issued and revoked', () => {
     });
     expect(JSON.parse(assumed?.Policy ?? '')).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: ['codecommit:GitPull'], Resource: `arn:aws:codecommit:us-east-1:${ACCOUNT_ID}:web` }],
+      Statement: [
+        { Effect: 'Allow', Action: ['codecommit:GitPull'], Resource: `arn:aws:codecommit:us-east-1:${ACCOUNT_ID}:web` },
+        // The canary: a refused DescribeSecret on it is what proves the session dead after revocation.
+        { Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: `arn:aws:secretsmanager:us-east-1:${ACCOUNT_ID}:secret:taskbound-engine/canary-??????` },
+      ],
     });
     expect(assumed?.Tags).toEqual([
       { Key: 'taskbound:grant-id', Value: grantId },
@@ -221,16 +225,27 @@ describe('the engine on AWS: an IAM access key, leaked', () => {
     expect(world.secrets.secrets.has('taskbound/deploy-bot/key-2')).toBe(false);
     expectNoSecretOnTheBus(world, credential.secretAccessKey);
 
-    // Hours later IAM's last-used record has caught up. The engine's own accepted probes came
-    // before verification and do not count; a use after it does, as possible misuse.
-    const verifiedAt = Date.now();
-    world.iam.lastUsed.set(credential.accessKeyId, { at: new Date(verifiedAt + 5_000), service: 's3', userName: `taskbound-${grantId}` });
-    world.advance(4 * 60 * MINUTE + 1000);
+    // Minutes later CloudTrail has delivered the key's calls. The engine's own probes do not
+    // count; a thief's call after the revocation does, as possible misuse.
+    const revokedAt = Date.now() - 2 * UNTIL_DUE_AGAIN;
+    world.trail.push(
+      { EventId: 'probe', EventName: 'GetCallerIdentity', EventSource: 'sts.amazonaws.com', AccessKeyId: credential.accessKeyId, EventTime: new Date(revokedAt + 1000),
+        CloudTrailEvent: JSON.stringify({ sourceIPAddress: '10.0.0.9', userAgent: 'aws-sdk-js/3 taskbound-probe' }) },
+      { EventId: 'thief', EventName: 'ListBuckets', EventSource: 's3.amazonaws.com', AccessKeyId: credential.accessKeyId, EventTime: new Date(revokedAt + 5_000),
+        CloudTrailEvent: JSON.stringify({ sourceIPAddress: '203.0.113.7', userAgent: 'aws-cli/2.15', requestParameters: { secret: credential.secretAccessKey } }) },
+    );
+    world.advance(30 * MINUTE);
     const later = await sweep(world);
 
-    expect(later).toMatchObject({ stillValid: 1, errors: 0 });
-    expect(world.eventsOf(grantId).slice(-1)).toEqual(['Credential Still Valid']);
-    expect(eventOf(world, grantId, 'Credential Still Valid', -1)?.detail).toMatchObject({ possibleMisuse: true, credentialId: credential.accessKeyId });
+    expect(later).toMatchObject({ usedAfterRevocation: 1, errors: 0 });
+    expect(world.eventsOf(grantId).slice(-1)).toEqual(['Credential Used After Revocation']);
+    expect(eventOf(world, grantId, 'Credential Used After Revocation', -1)?.detail).toMatchObject({
+      possibleMisuse: true,
+      credentialId: credential.accessKeyId,
+      callCount: 1,
+      calls: [expect.objectContaining({ eventName: 'ListBuckets', sourceIp: '203.0.113.7' })],
+    });
+    expectNoSecretOnTheBus(world, credential.secretAccessKey);
   });
 
   it('a key whose only uses after revocation were the engine\'s own probes is not reported as misuse', async () => {
@@ -244,13 +259,18 @@ describe('the engine on AWS: an IAM access key, leaked', () => {
     world.iam.propagateDeletions();
     world.advance(UNTIL_DUE_AGAIN);
     await sweep(world);
-    const findings = world.eventsOf(grantId).filter((type) => type === 'Credential Still Valid').length;
+    for (const [index, at] of [Date.now() - 2 * UNTIL_DUE_AGAIN + 500, Date.now() - UNTIL_DUE_AGAIN + 500].entries()) {
+      world.trail.push({
+        EventId: `probe-${index}`, EventName: 'GetCallerIdentity', EventSource: 'sts.amazonaws.com', AccessKeyId: credential.accessKeyId, EventTime: new Date(at),
+        CloudTrailEvent: JSON.stringify({ sourceIPAddress: '10.0.0.9', userAgent: 'aws-sdk-js/3 taskbound-probe' }),
+      });
+    }
 
-    world.advance(4 * 60 * MINUTE + 1000);
+    world.advance(30 * MINUTE);
     const later = await sweep(world);
 
-    expect(later).toMatchObject({ dueGrants: 1, stillValid: 0, errors: 0 });
-    expect(world.eventsOf(grantId).filter((type) => type === 'Credential Still Valid')).toHaveLength(findings);
+    expect(later).toMatchObject({ dueGrants: 1, usedAfterRevocation: 0, errors: 0 });
+    expect(world.eventsOf(grantId)).not.toContain('Credential Used After Revocation');
   });
 });
 

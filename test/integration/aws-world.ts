@@ -8,6 +8,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
+import { CloudTrailClient, LookupEventsCommand, type Event as CloudTrailEvent } from '@aws-sdk/client-cloudtrail';
+import { SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { ensureGrantTable } from '../../lambdas/adapters/aws/grant-table-definition';
 import { startEmbeddedStore, type EmbeddedStore } from '../../lambdas/local/embedded-store';
 import { compiledPolicy } from '../../lib/bundling';
@@ -57,6 +60,8 @@ export interface World {
   readonly secrets: FakeSecretsManager;
   readonly bus: FakeEventBridge;
   readonly scheduler: FakeScheduler;
+  /** CloudTrail event history: what LookupEvents answers, filtered by access key id and time. */
+  readonly trail: CloudTrailEvent[];
   /** The table the engine writes, for what only DynamoDB itself does (TTL deletes). */
   readonly tableName: string;
   readonly dynamodb: DynamoDBClient;
@@ -232,6 +237,25 @@ export async function openWorld(options: WorldOptions = {}): Promise<World> {
   const secrets = new FakeSecretsManager({ everyClient: true });
   const bus = new FakeEventBridge([BUS], { everyClient: true });
   const scheduler = new FakeScheduler([SCHEDULER_GROUP], { everyClient: true });
+  // The session canary the stateful stack creates; a session's call is judged as IAM would (its deny).
+  secrets.seed('taskbound-engine/canary', 'canary');
+  secrets.gate = (credentials, action) => {
+    if (!sts.sessions.has(credentials.accessKeyId)) return undefined;
+    const decision = sts.authorize(credentials, action);
+    if (decision === 'Allowed') return undefined;
+    const code = decision === 'ExplicitDeny' || decision === 'ImplicitDeny' ? 'AccessDeniedException' : decision;
+    return new SecretsManagerServiceException({ name: code, $fault: 'client', $metadata: { httpStatusCode: 400 }, message: `not authorized to perform ${action} (${decision})` });
+  };
+  const trail: CloudTrailEvent[] = [];
+  const cloudTrail = mockClient(CloudTrailClient);
+  cloudTrail.on(LookupEventsCommand).callsFake(async (input: { LookupAttributes?: { AttributeValue?: string }[]; StartTime?: Date; EndTime?: Date }) => ({
+    Events: trail.filter(
+      (event) =>
+        event.AccessKeyId === input.LookupAttributes?.[0]?.AttributeValue &&
+        event.EventTime! >= (input.StartTime ?? new Date(0)) &&
+        event.EventTime! <= (input.EndTime ?? new Date()),
+    ),
+  }));
 
   const world: World = {
     iam,
@@ -239,6 +263,7 @@ export async function openWorld(options: WorldOptions = {}): Promise<World> {
     secrets,
     bus,
     scheduler,
+    trail,
     tableName,
     dynamodb,
     invoke: (name, event) => inFakeTime(handlers[name](event, lambdaContext(name)) as Promise<HandlerResult>),
@@ -249,6 +274,7 @@ export async function openWorld(options: WorldOptions = {}): Promise<World> {
     world,
     restore: () => {
       for (const fake of [scheduler, bus, secrets, sts, iam]) fake.restore();
+      cloudTrail.restore();
       dynamodb.destroy();
       vi.useRealTimers();
     },

@@ -4,6 +4,8 @@
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'us-east-1';
+/** The session canary of the default instance, as the stateful stack names it. */
+export const CANARY_ARN_PATTERN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:taskbound-engine/canary-??????`;
 
 type Json = unknown;
 interface Resource {

@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_HANDLERS, type EngineHandler } from '../../lib/bundling';
-import { boundaryStatements } from '../../lib/constructs/issued-credential-boundary';
+import { boundaryStatements, canaryStatement } from '../../lib/constructs/issued-credential-boundary';
 import { ISSUING, REVOKING } from '../../lib/naming';
 import { loadPolicyFile } from '../../lib/taskbound-app';
 import { PROJECT_ROOT } from '../../lib/bundling';
-import { ACCOUNT, REGION } from './cfn';
+import { ACCOUNT, CANARY_ARN_PATTERN, REGION } from './cfn';
 import { escalationAttempts } from './escalation-attempts';
 import { ALLOW_EVERYTHING, decide, type Policies, type Request } from './simulate';
 import { synthesizedPolicies } from './synthesized-policies';
@@ -338,7 +338,7 @@ describe('delivery key policy (synthesized)', () => {
 describe('issued-credential boundary (synthesized)', () => {
   it('is exactly the document the engine computes from the policy file (the generated-policy tests use it)', () => {
     const { policy } = loadPolicyFile('examples/taskbound.policy.yaml', PROJECT_ROOT);
-    const computed = boundaryStatements(policy, `arn:aws:iam::${ACCOUNT}:role/taskbound-agent-*`);
+    const computed = boundaryStatements(policy, `arn:aws:iam::${ACCOUNT}:role/taskbound-agent-*`, [canaryStatement(CANARY_ARN_PATTERN)]);
     // CloudFormation (and CDK) write a one-element list as its element; IAM reads both alike.
     const unwrap = (value: unknown): unknown =>
       Array.isArray(value)

@@ -10,13 +10,13 @@ import { deliveryResourcePolicy } from '../../lambdas/adapters/aws/secrets-manag
 import { grantIdFor } from '../../lambdas/domain/ids';
 import type { PolicyStatement, Scope } from '../../lambdas/domain/policy';
 import { PROJECT_ROOT } from '../../lib/bundling';
-import { boundaryStatements } from '../../lib/constructs/issued-credential-boundary';
+import { boundaryStatements, canaryStatement } from '../../lib/constructs/issued-credential-boundary';
 import { loadPolicyFile } from '../../lib/taskbound-app';
-import { ACCOUNT, REGION } from './cfn';
+import { ACCOUNT, CANARY_ARN_PATTERN, REGION } from './cfn';
 import { ALLOW_EVERYTHING, decide } from './simulate';
 
 const { policy } = loadPolicyFile('examples/taskbound.policy.yaml', PROJECT_ROOT);
-const boundary = { Version: '2012-10-17', Statement: boundaryStatements(policy, `arn:aws:iam::${ACCOUNT}:role/taskbound-agent-*`) };
+const boundary = { Version: '2012-10-17', Statement: boundaryStatements(policy, `arn:aws:iam::${ACCOUNT}:role/taskbound-agent-*`, [canaryStatement(CANARY_ARN_PATTERN)]) };
 const roleOf = (agentId: string) => `arn:aws:iam::${ACCOUNT}:role/taskbound-agent-${agentId}`;
 const sessionOf = (agentId: string, grantId: string) => `arn:aws:sts::${ACCOUNT}:assumed-role/taskbound-agent-${agentId}/${grantId}`;
 const holderOf = (scopeName: string) => Object.entries(policy.agents).find(([, agent]) => agent.scopes.includes(scopeName))![0];

@@ -68,7 +68,11 @@ export function synthesizedPolicies(context: Record<string, unknown>): Synthesiz
   const [busId] = only(state, 'AWS::Events::EventBus');
   const [keyId, key] = only(state, 'AWS::KMS::Key');
   const [boundaryId, boundary] = only(state, 'AWS::IAM::ManagedPolicy');
-  const [slackId] = only(state, 'AWS::SecretsManager::Secret');
+  const slackEntry = Object.entries(state.Resources).find(
+    ([, resource]) => resource.Type === 'AWS::SecretsManager::Secret' && resource.Properties?.Name === built.config.slackSecretName,
+  );
+  if (!slackEntry) throw new Error(`no Slack secret named ${built.config.slackSecretName}`);
+  const [slackId] = slackEntry;
   const [tableId] = only(state, 'AWS::DynamoDB::GlobalTable');
   const policies: SynthesizedPolicies = {
     roleArnOf: (handler) => resolver.resolve(engine, { 'Fn::GetAtt': [roleIdOf(handler), 'Arn'] }) as string,

@@ -8,7 +8,6 @@ import {
   DeleteUserCommand,
   DeleteUserPolicyCommand,
   EntityAlreadyExistsException,
-  GetAccessKeyLastUsedCommand,
   LimitExceededException,
   ListAccessKeysCommand,
   MalformedPolicyDocumentException,
@@ -130,27 +129,6 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
     if (keys === undefined) return { verdict: 'rejected', code: 'NoSuchEntity' };
     const live = target.accessKeyId ? keys.includes(target.accessKeyId) : keys.length > 0;
     return live ? { verdict: 'accepted' } : { verdict: 'unknown', why: 'the access key is deleted but its user still exists' };
-  }
-
-  /** The port's view of lastUsedAfter: the grant's key, if it had one. */
-  async usedAfter(target: RevokeTarget, since: Date): Promise<Date | undefined> {
-    return target.accessKeyId ? this.lastUsedAfter(target.accessKeyId, since) : undefined;
-  }
-
-  /**
-   * When the key was used after `since`, if it was: possible misuse after revocation.
-   * IAM updates last-used data within hours, so the sweep asks hours later; a key IAM no
-   * longer knows answers `undefined`.
-   */
-  async lastUsedAfter(accessKeyId: string, since: Date): Promise<Date | undefined> {
-    try {
-      const response = await this.options.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
-      const lastUsed = response.AccessKeyLastUsed?.LastUsedDate;
-      return lastUsed && lastUsed.getTime() > since.getTime() ? lastUsed : undefined;
-    } catch (error) {
-      if (error instanceof NoSuchEntityException) return undefined;
-      throw error;
-    }
   }
 
   /** The CredentialIssuer view of the users under /taskbound/: one grant each. */

@@ -1,14 +1,16 @@
-// Adapter (AWS STS): proves whether a credential still works by calling GetCallerIdentity
-// with exactly that credential, against AWS or the local engine's STS endpoint.
+// Adapter (AWS STS): proves whether an access key still works by calling GetCallerIdentity
+// with exactly that credential, against AWS or the local engine's STS endpoint. Sessions are
+// probed with the canary (canary-probe.ts): STS answers them even under a deny.
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { PROBE_USER_AGENT } from '../../domain/use-after-revocation';
 import type { CredentialMaterial, ProbeVerdict } from '../../ports';
 import { realSleep } from '../sleep';
 import { notYet, retry, settled } from '../retry';
 
-/** Error codes by which AWS says the credential itself is no good. */
-const REJECTION_CODES = new Set([
+/** Error codes by which AWS says the credential itself is no good (or, for a session, denied). */
+export const REJECTION_CODES = new Set([
   'InvalidClientTokenId',
   'ExpiredToken',
   'ExpiredTokenException',
@@ -48,29 +50,68 @@ interface SdkErrorShape {
   readonly $metadata?: { readonly httpStatusCode?: number };
 }
 
-/** Maps a GetCallerIdentity failure to a verdict; names only the code, never the message body. */
-function verdictOf(error: unknown): ProbeVerdict {
+/**
+ * Maps a probe call's failure to a verdict; names only the code, never the message body.
+ * A rejection is `observed`: AWS refused a call made with the credential.
+ */
+export function verdictOf(error: unknown, service = 'STS'): ProbeVerdict {
   const { name, message, $metadata } = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
   const code = typeof name === 'string' ? name : 'UnknownError';
   const status = $metadata?.httpStatusCode;
-  if (status === undefined) return { verdict: 'unknown', why: `no response from STS (${code})` };
-  if (code === 'SignatureDoesNotMatch' && typeof message === 'string' && CLOCK_SKEW.test(message)) {
-    return { verdict: 'unknown', why: 'STS refused the request time (clock skew)' };
-  }
-  if (REJECTION_CODES.has(code)) return { verdict: 'rejected', code };
-  return { verdict: 'unknown', why: `STS answered ${status} ${code}` };
+  if (status === undefined) return { verdict: 'unknown', why: `no response from ${service} (${code})` };
+  if (typeof message === 'string' && CLOCK_SKEW.test(message)) return { verdict: 'unknown', why: `${service} refused the request time (clock skew)` };
+  if (REJECTION_CODES.has(code)) return { verdict: 'rejected', code, observed: true };
+  return { verdict: 'unknown', why: `${service} answered ${status} ${code}` };
+}
+
+/** What every probe client shares: the credential alone, the probe's user agent, a kept-alive pool. */
+export function probeClientConfig(options: Omit<StsCredentialProbeOptions, 'sleep' | 'track'>, material: CredentialMaterial, agents: ProbeAgents) {
+  return {
+    region: options.region,
+    requestHandler: agents,
+    // CloudTrail records it: how the use-after-revocation check tells the engine's probes apart.
+    customUserAgent: PROBE_USER_AGENT,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    credentials: {
+      accessKeyId: material.accessKeyId,
+      secretAccessKey: material.secretAccessKey,
+      ...(material.sessionToken ? { sessionToken: material.sessionToken } : {}),
+    },
+  };
+}
+
+export interface ProbeAgents {
+  readonly httpAgent: HttpAgent;
+  readonly httpsAgent: HttpsAgent;
+}
+
+/** One keep-alive pool per probe: a new TCP (and TLS) connection per probe costs more than the probe. */
+export const keptAliveAgents = (): ProbeAgents => ({ httpAgent: new HttpAgent({ keepAlive: true }), httpsAgent: new HttpsAgent({ keepAlive: true }) });
+
+/**
+ * Probes until the credential is rejected or the attempts run out, backing off between
+ * probes (doubling from `delayMs`). Returns the last verdict.
+ */
+export async function repeatUntilRejected(
+  probe: () => Promise<ProbeVerdict>,
+  schedule: ProbeSchedule,
+  sleep: (ms: number) => Promise<void>,
+): Promise<ProbeVerdict> {
+  if (!Number.isInteger(schedule.attempts) || schedule.attempts < 1) throw new RangeError('attempts must be a positive integer');
+  const answer = await retry({ attempts: schedule.attempts, baseDelayMs: schedule.delayMs }, async () => {
+    const verdict = await probe();
+    return verdict.verdict === 'rejected' ? settled(verdict) : notYet(verdict);
+  }, { sleep });
+  return answer.settled ? answer.value : answer.last;
 }
 
 
 /** Probes a credential with STS GetCallerIdentity, signed by that credential alone. */
 export class StsCredentialProbe {
   private readonly sleep: (ms: number) => Promise<void>;
-  /**
-   * One keep-alive connection pool for every probe. Each probe needs its own client (the
-   * credential is the client's), but a new TCP (and TLS) connection per probe costs more
-   * than the probe itself under load.
-   */
-  private readonly agents = { httpAgent: new HttpAgent({ keepAlive: true }), httpsAgent: new HttpsAgent({ keepAlive: true }) };
+  /** One pool for every probe: each probe needs its own client (the credential is the client's), not its own connection. */
+  private readonly agents = keptAliveAgents();
 
   constructor(private readonly options: StsCredentialProbeOptions) {
     this.sleep = options.sleep ?? realSleep;
@@ -78,17 +119,7 @@ export class StsCredentialProbe {
 
   /** One probe: `accepted`, `rejected` with AWS's code, or `unknown` when STS gave no answer about it. */
   async probe(material: CredentialMaterial): Promise<ProbeVerdict> {
-    const client = new STSClient({
-      region: this.options.region,
-      requestHandler: this.agents,
-      ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
-      ...(this.options.maxAttempts ? { maxAttempts: this.options.maxAttempts } : {}),
-      credentials: {
-        accessKeyId: material.accessKeyId,
-        secretAccessKey: material.secretAccessKey,
-        ...(material.sessionToken ? { sessionToken: material.sessionToken } : {}),
-      },
-    });
+    const client = new STSClient(probeClientConfig(this.options, material, this.agents));
     this.options.track?.(client);
     // The client is not destroyed: that would close the shared connection pool.
     try {
@@ -103,12 +134,7 @@ export class StsCredentialProbe {
    * Probes until the credential is rejected or the attempts run out, backing off between
    * probes: IAM keeps a deleted access key usable for a few seconds. Returns the last verdict.
    */
-  async probeUntilRejected(material: CredentialMaterial, schedule: ProbeSchedule): Promise<ProbeVerdict> {
-    if (!Number.isInteger(schedule.attempts) || schedule.attempts < 1) throw new RangeError('attempts must be a positive integer');
-    const answer = await retry({ attempts: schedule.attempts, baseDelayMs: schedule.delayMs }, async () => {
-      const verdict = await this.probe(material);
-      return verdict.verdict === 'rejected' ? settled(verdict) : notYet(verdict);
-    }, { sleep: this.sleep });
-    return answer.settled ? answer.value : answer.last;
+  probeUntilRejected(material: CredentialMaterial, schedule: ProbeSchedule): Promise<ProbeVerdict> {
+    return repeatUntilRejected(() => this.probe(material), schedule, this.sleep);
   }
 }

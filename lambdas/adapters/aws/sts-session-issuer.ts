@@ -3,7 +3,9 @@
 import { GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, MalformedPolicyDocumentException, PackedPolicyTooLargeException, type STSClient } from '@aws-sdk/client-sts';
 import { TaskboundError, UnissuableRequestError } from '../../domain/errors';
-import type { Clock, CredentialIssuer, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
+import type { Clock, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
+import { CanaryMisconfiguredError, canaryStatement, DEFAULT_CANARY_SCHEDULE, type SecretsManagerCanaryProbe } from './canary-probe';
+import type { ProbeSchedule } from './sts-credential-probe';
 import {
   CLOCK_SKEW_MARGIN_SECONDS,
   REVOKED_SESSIONS_POLICY_NAME,
@@ -41,9 +43,21 @@ export interface StsSessionIssuerOptions {
    * policy the role carries (give agent roles managed policies and this stays whole).
    */
   readonly revocationPolicyMaxChars?: number;
+  /**
+   * The canary: every session may DescribeSecret on it, so a refused call proves the deny took.
+   * Without it a session counts as dead once its grant is in the deny (inferred, not observed).
+   */
+  readonly canary?: SessionCanary;
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+export interface SessionCanary {
+  /** The canary secret's ARN, with `-??????` for the suffix Secrets Manager adds. */
+  readonly secretArnPattern: string;
+  readonly probe: Pick<SecretsManagerCanaryProbe, 'probe' | 'probeUntilRejected'>;
+  /** How long to wait for IAM to enforce the deny before leaving it to the sweep. */
+  readonly schedule?: ProbeSchedule;
+}
 
 /** Issues, revokes and checks `aws-sts-session` credentials. */
 export class StsSessionIssuer implements CredentialIssuer {
@@ -69,7 +83,9 @@ export class StsSessionIssuer implements CredentialIssuer {
    */
   async issue(request: IssueRequest): Promise<IssuedCredential> {
     if (request.kind !== 'aws-sts-session') throw new TaskboundError(`the aws-sts-session issuer was asked for a ${request.kind} credential`);
-    const policy = compileTaskPolicy(request, 'aws-sts-session');
+    const canary = this.options.canary;
+    const statements = canary ? [...request.statements, canaryStatement(canary.secretArnPattern)] : request.statements;
+    const policy = compileTaskPolicy({ ...request, statements }, 'aws-sts-session');
     const durationSeconds = Math.min(Math.max(request.ttlSeconds, STS_MIN_SESSION_SECONDS), this.options.roleMaxSessionSeconds);
     let response;
     try {
@@ -101,7 +117,7 @@ export class StsSessionIssuer implements CredentialIssuer {
     if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration || !principalArn) {
       throw new TaskboundError('STS AssumeRole answered without credentials');
     }
-    return {
+    const issued: IssuedCredential = {
       kind: 'aws-sts-session',
       accessKeyId: credentials.AccessKeyId,
       secretAccessKey: credentials.SecretAccessKey,
@@ -109,6 +125,19 @@ export class StsSessionIssuer implements CredentialIssuer {
       principalArn,
       expiresAt: new Date(Math.min(request.expiresAt.getTime(), credentials.Expiration.getTime())),
     };
+    await this.assertCanaryAnswers(issued);
+    return issued;
+  }
+
+  /**
+   * One canary call with the new session: it must be allowed, or a refusal after revocation
+   * would prove nothing (the role or boundary would be missing the canary). No answer at
+   * all (throttling, network) does not stop the issue: verification then waits for a refusal.
+   */
+  private async assertCanaryAnswers(issued: IssuedCredential): Promise<void> {
+    if (!this.options.canary) return;
+    const verdict = await this.options.canary.probe.probe(issued);
+    if (verdict.verdict === 'rejected') throw new CanaryMisconfiguredError(verdict.code);
   }
 
   /**
@@ -135,14 +164,19 @@ export class StsSessionIssuer implements CredentialIssuer {
   }
 
   /**
-   * A session is dead once its grant is in the role's deny or it has expired. The delivered
-   * credential is not probed: STS GetCallerIdentity answers even under an explicit deny
-   * of everything, so it cannot tell a revoked session from a live one.
+   * A session is dead once it has expired, or once its grant is in the role's deny and a call
+   * with it is refused: the canary is called until AccessDenied (IAM enforces a new deny
+   * only after some seconds). STS GetCallerIdentity cannot be the probe: it answers even
+   * under an explicit deny of everything. Without the session at hand (or without a canary)
+   * the deny being in place is all there is to go on: a rejection, but not an observed one.
    */
-  async verify(target: RevokeTarget): Promise<ProbeVerdict> {
+  async verify(target: RevokeTarget, material?: CredentialMaterial): Promise<ProbeVerdict> {
     if (this.sessionEndsBy(target).getTime() < this.options.clock.now().getTime()) return { verdict: 'rejected', code: 'ExpiredToken' };
     const sessions = await this.readRevoked(this.roleNameOf(target.agentId));
-    return isRevoked(sessions, target.grantId) ? { verdict: 'rejected', code: 'ExplicitDeny' } : { verdict: 'accepted' };
+    if (!isRevoked(sessions, target.grantId)) return { verdict: 'accepted' };
+    const canary = this.options.canary;
+    if (!canary || !material?.sessionToken) return { verdict: 'rejected', code: 'ExplicitDeny' };
+    return canary.probe.probeUntilRejected(material, canary.schedule ?? DEFAULT_CANARY_SCHEDULE);
   }
 
   private roleNameOf(agentId: string): string {

@@ -5,6 +5,7 @@ import type { CredentialKind } from '../../domain/policy';
 import type { LocalCredentialAuthority } from '../../local/credential-authority';
 import type { CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
 import type { ProbeSchedule, StsCredentialProbe } from '../aws/sts-credential-probe';
+import { CanaryMisconfiguredError, type SecretsManagerCanaryProbe } from '../aws/canary-probe';
 
 export interface LocalCredentialIssuerOptions {
   readonly kind: CredentialKind;
@@ -13,6 +14,8 @@ export interface LocalCredentialIssuerOptions {
   readonly probe: StsCredentialProbe;
   /** How long to keep probing a revoked credential that still works (the emulated IAM lag). Default: once. */
   readonly probeSchedule?: ProbeSchedule;
+  /** Sessions are probed as on AWS: DescribeSecret on the canary until AccessDenied. */
+  readonly canary?: Pick<SecretsManagerCanaryProbe, 'probe' | 'probeUntilRejected'>;
 }
 
 /** Issues, revokes and verifies local credentials of one kind. */
@@ -27,17 +30,32 @@ export class LocalCredentialIssuer implements CredentialIssuer {
     if (request.kind !== this.options.kind) {
       throw new TaskboundError(`the ${this.options.kind} issuer was asked for a ${request.kind} credential`);
     }
-    return this.options.authority.issue(request);
+    const issued = await this.options.authority.issue(request);
+    const canary = this.sessionCanary();
+    const verdict = canary ? await canary.probe(issued) : undefined;
+    if (verdict?.verdict === 'rejected') {
+      await this.options.authority.revokeGrant(request.grantId);
+      throw new CanaryMisconfiguredError(verdict.code);
+    }
+    return issued;
   }
 
   revoke(target: RevokeTarget): Promise<RevokeOutcome> {
     return this.options.authority.revokeGrant(target.grantId);
   }
 
-  /** With the credential at hand, proves it over the wire; without it, asks the authority about the whole grant. */
+  /**
+   * With the credential at hand, proves it over the wire (a session with the canary, a key
+   * with STS); without it, asks the authority about the whole grant.
+   */
   async verify(target: RevokeTarget, material: CredentialMaterial | undefined): Promise<ProbeVerdict> {
-    if (material) return this.options.probe.probeUntilRejected(material, this.schedule);
-    return this.options.authority.grantStatus(target.grantId);
+    if (!material) return this.options.authority.grantStatus(target.grantId);
+    const canary = this.sessionCanary();
+    return canary ? canary.probeUntilRejected(material, this.schedule) : this.options.probe.probeUntilRejected(material, this.schedule);
+  }
+
+  private sessionCanary() {
+    return this.options.kind === 'aws-sts-session' ? this.options.canary : undefined;
   }
 
   async *listIssued(): AsyncIterable<{ readonly grantId: string; readonly credentialId: string }> {

@@ -60,7 +60,12 @@ function grantStory(detailType: Exclude<AlertEvent['detailType'], 'Agent Suspend
       return { title: cause.title, summary: `Taskbound revoked ${credential} of ${grant} because ${cause.why}${reason}.`, next: cause.next };
     }
     case 'Revocation Verified':
-      return { title: `Revocation verified: ${d.agentId}`, summary: `Taskbound probed ${credential} of ${grant} and AWS rejected it${reason}. It is dead.`, next: 'Nothing to do.' };
+      return {
+        title: `Revocation verified: ${d.agentId}`,
+        summary: `Taskbound probed ${credential} of ${grant} and AWS rejected it${reason}. It is dead.`,
+        next: 'Nothing to do.',
+        extraFields: d.propagationMs !== undefined ? [['Refused after', humanDuration(d.propagationMs)]] : [],
+      };
     case 'Revocation Failed':
       return {
         title: `Revocation failed: ${d.agentId}`,
@@ -77,6 +82,8 @@ function grantStory(detailType: Exclude<AlertEvent['detailType'], 'Agent Suspend
         extraFields: after ? [['Valid after notice', after]] : [],
       };
     }
+    case 'Credential Used After Revocation':
+      return usedAfterRevocationStory(d, credential, grant);
     case 'Orphan Credential Found':
       return {
         title: `Orphan credential found: ${d.agentId}`,
@@ -90,6 +97,25 @@ function grantStory(detailType: Exclude<AlertEvent['detailType'], 'Agent Suspend
         next: 'Owners and requesters may not decide; each approver counts once. Ask another approver from the policy’s group.',
       };
   }
+}
+
+/** Each call CloudTrail recorded after revocation: what, when, from where (never parameters). */
+function usedAfterRevocationStory(d: GrantAlertDetail, credential: string, grant: string): Story {
+  const calls = d.calls ?? [];
+  const count = d.callCount ?? calls.length;
+  const refused = (errorCode: string | undefined) => (errorCode ? ` (refused: ${mrkdwnText(errorCode, 64)})` : '');
+  const lines = calls
+    .slice(0, 10)
+    .map((call) => `• ${code(call.eventName, 128)} at ${when(call.eventTime)} from ${code(call.sourceIp ?? 'unknown IP', 64)}${refused(call.errorCode)}`);
+  const more = count > lines.length ? `\n…and ${count - lines.length} more (see \`taskbound grants show\`)` : '';
+  return {
+    title: `Credential used after revocation: ${d.agentId}`,
+    summary:
+      `CloudTrail recorded ${count} call(s) with ${credential} of ${grant} after it was revoked${d.revokedAt ? ` at ${when(d.revokedAt)}` : ''}` +
+      `: possible misuse.\n${lines.join('\n')}${more}`,
+    next: 'Find who holds the credential (the source IPs above), review what those calls reached, and treat the agent as compromised: `taskbound suspend`.',
+    extraFields: [['Calls after revocation', String(count)]],
+  };
 }
 
 function suspendedMessage(d: AgentSuspendedDetail): SlackMessage {

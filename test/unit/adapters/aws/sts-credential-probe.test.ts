@@ -50,7 +50,7 @@ describe('StsCredentialProbe', () => {
 
     await authority.revokeGrant(GRANT);
 
-    expect(await probe.probe(issued)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId' });
+    expect(await probe.probe(issued)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
   });
 
   it('reports an expired session as rejected with ExpiredToken', async () => {
@@ -60,7 +60,7 @@ describe('StsCredentialProbe', () => {
 
     clock.advance(60_000);
 
-    expect(await probe.probe(issued)).toEqual({ verdict: 'rejected', code: 'ExpiredToken' });
+    expect(await probe.probe(issued)).toEqual({ verdict: 'rejected', code: 'ExpiredToken', observed: true });
   });
 
   it('reports a wrong secret key as rejected with SignatureDoesNotMatch', async () => {
@@ -68,14 +68,14 @@ describe('StsCredentialProbe', () => {
     const probe = new StsCredentialProbe({ region: 'us-east-1', endpoint: server.url, maxAttempts: 1 });
     const issued = await issue('aws-iam-access-key');
 
-    expect(await probe.probe({ ...issued, secretAccessKey: SOME_KEY.secretAccessKey })).toEqual({ verdict: 'rejected', code: 'SignatureDoesNotMatch' });
+    expect(await probe.probe({ ...issued, secretAccessKey: SOME_KEY.secretAccessKey })).toEqual({ verdict: 'rejected', code: 'SignatureDoesNotMatch', observed: true });
   });
 
   it('reports AccessDenied as a rejection', async () => {
     const server = await scriptedServer([stsError('AccessDenied', 'User is not authorized')]);
     const probe = new StsCredentialProbe({ region: 'us-east-1', endpoint: server.url, maxAttempts: 1 });
 
-    expect(await probe.probe(SOME_KEY)).toEqual({ verdict: 'rejected', code: 'AccessDenied' });
+    expect(await probe.probe(SOME_KEY)).toEqual({ verdict: 'rejected', code: 'AccessDenied', observed: true });
   });
 
   it('does not count throttling as an answer about the credential', async () => {
@@ -126,7 +126,7 @@ describe('StsCredentialProbe', () => {
 
       const verdict = await probe.probeUntilRejected(issued, { attempts: 5, delayMs: 1000 });
 
-      expect(verdict).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId' });
+      expect(verdict).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
       // Jittered waits: the probe stops at the first one that outlasts the 5 s lag.
       const total = (ms: readonly number[]) => ms.reduce((sum, wait) => sum + wait, 0);
       expectJitteredWaits(waits, [1000, 2000, 4000, 8000].slice(0, waits.length));
@@ -149,7 +149,7 @@ describe('StsCredentialProbe', () => {
       const server = await scriptedServer([{ ...stsError('Throttling', 'Rate exceeded'), status: 400 }, stsError('InvalidClientTokenId', 'gone')]);
       const probe = new StsCredentialProbe({ region: 'us-east-1', endpoint: server.url, maxAttempts: 1, sleep: async () => undefined });
 
-      expect(await probe.probeUntilRejected(SOME_KEY, { attempts: 3, delayMs: 10 })).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId' });
+      expect(await probe.probeUntilRejected(SOME_KEY, { attempts: 3, delayMs: 10 })).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
     });
   });
 });

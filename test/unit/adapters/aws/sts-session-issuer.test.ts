@@ -7,7 +7,8 @@ import { REVOKED_SESSIONS_POLICY_NAME } from '../../../../lambdas/adapters/aws/r
 import { TaskboundError, UnissuableRequestError } from '../../../../lambdas/domain/errors';
 import { grantIdFor } from '../../../../lambdas/domain/ids';
 import type { PolicyStatement } from '../../../../lambdas/domain/policy';
-import type { IssueRequest, IssuedCredential, RevokeTarget } from '../../../../lambdas/ports';
+import type { CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeTarget } from '../../../../lambdas/ports';
+import { CanaryMisconfiguredError } from '../../../../lambdas/adapters/aws/canary-probe';
 import { FakeIam } from '../../../helpers/fake-iam';
 import { FakeClock } from '../../../helpers/fake-ports';
 import { FakeSts } from '../../../helpers/fake-sts';
@@ -324,5 +325,81 @@ describe('StsSessionIssuer', () => {
     expect(deniedIds()).toEqual([other.grantId]);
     expect(await sessions.verify(targetOf(issued, req))).toEqual({ verdict: 'rejected', code: 'ExpiredToken' });
     expect(sts.authorize(otherIssued, 'codecommit:GitPull')).toBe('ExplicitDeny');
+  });
+});
+
+describe('StsSessionIssuer with the canary', () => {
+  const CANARY = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:taskbound-engine/canary-??????';
+
+  /**
+   * DescribeSecret on the canary, judged as IAM would (the session policy and the role's deny,
+   * through FakeSts); IAM enforces a new deny only after `denyTakesProbes` more calls.
+   */
+  function canaryOverSts(denyTakesProbes = 0) {
+    const calls: string[] = [];
+    let pending = denyTakesProbes;
+    const probe = async (material: CredentialMaterial): Promise<ProbeVerdict> => {
+      calls.push(material.accessKeyId);
+      const decision = sts.authorize(material, 'secretsmanager:DescribeSecret');
+      if (decision === 'Allowed') return { verdict: 'accepted' };
+      if (decision === 'ExplicitDeny' && pending-- > 0) return { verdict: 'accepted' };
+      return { verdict: 'rejected', code: decision === 'ExplicitDeny' || decision === 'ImplicitDeny' ? 'AccessDeniedException' : decision, observed: true };
+    };
+    const probeUntilRejected = async (material: CredentialMaterial, schedule = { attempts: 1 }) => {
+      let verdict = await probe(material);
+      for (let attempt = 1; attempt < schedule.attempts && verdict.verdict !== 'rejected'; attempt++) verdict = await probe(material);
+      return verdict;
+    };
+    return { calls, canary: { secretArnPattern: CANARY, probe: { probe, probeUntilRejected }, schedule: { attempts: 5, delayMs: 250 } } };
+  }
+
+  it('gives every session the canary permission, and proves the fresh session may use it', async () => {
+    const { calls, canary } = canaryOverSts();
+    const req = request('t-1');
+
+    const issued = await issuer({ canary }).issue(req);
+
+    expect(JSON.parse(sts.assumeRoleInputs()[0]!.Policy!).Statement).toContainEqual({ Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: CANARY });
+    expect(calls).toEqual([issued.accessKeyId]);
+  });
+
+  it('refuses to issue a session the canary does not answer: a later AccessDenied would prove nothing', async () => {
+    const { canary } = canaryOverSts();
+    const refusing = { ...canary, probe: { ...canary.probe, probe: async (): Promise<ProbeVerdict> => ({ verdict: 'rejected', code: 'AccessDeniedException', observed: true }) } };
+
+    await expect(issuer({ canary: refusing }).issue(request('t-1'))).rejects.toBeInstanceOf(CanaryMisconfiguredError);
+  });
+
+  it('verifies a revoked session only when a canary call is refused, after the deny has propagated', async () => {
+    const { calls, canary } = canaryOverSts(2);
+    const sessions = issuer({ canary });
+    const req = request('t-1');
+    const issued = await sessions.issue(req);
+    await sessions.revoke(targetOf(issued, req));
+
+    expect(await sessions.verify(targetOf(issued, req), issued)).toEqual({ verdict: 'rejected', code: 'AccessDeniedException', observed: true });
+    expect(calls).toHaveLength(1 + 3);
+  });
+
+  it('reports a session still accepted when its deny never takes within the schedule', async () => {
+    const { canary } = canaryOverSts(100);
+    const sessions = issuer({ canary });
+    const req = request('t-1');
+    const issued = await sessions.issue(req);
+    await sessions.revoke(targetOf(issued, req));
+
+    expect(await sessions.verify(targetOf(issued, req), issued)).toEqual({ verdict: 'accepted' });
+  });
+
+  it('does not probe a session whose grant is not in the deny, and infers death without the session at hand', async () => {
+    const { calls, canary } = canaryOverSts();
+    const sessions = issuer({ canary });
+    const req = request('t-1');
+    const issued = await sessions.issue(req);
+
+    expect(await sessions.verify(targetOf(issued, req), issued)).toEqual({ verdict: 'accepted' });
+    expect(calls).toHaveLength(1);
+    await sessions.revoke(targetOf(issued, req));
+    expect(await sessions.verify(targetOf(issued, req), undefined)).toEqual({ verdict: 'rejected', code: 'ExplicitDeny' });
   });
 });

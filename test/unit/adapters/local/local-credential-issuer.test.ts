@@ -51,7 +51,7 @@ describe('LocalCredentialIssuer', () => {
     const after = await issuer.verify(target, issued);
 
     expect(before).toEqual({ verdict: 'accepted' });
-    expect(after).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId' });
+    expect(after).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
   });
 
   it('keeps probing through the access key revocation lag until the key is rejected', async () => {
@@ -59,7 +59,7 @@ describe('LocalCredentialIssuer', () => {
     const issued = await issuer.issue(request());
     await issuer.revoke(target);
 
-    expect(await issuer.verify(target, issued)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId' });
+    expect(await issuer.verify(target, issued)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
   });
 
   it('without the credential at hand, asks the authority about the whole grant', async () => {

@@ -1,0 +1,87 @@
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_CANARY_SECRET_NAME } from '../../lambdas/adapters/aws/canary-probe';
+import type { EventEnvelope } from '../../lambdas/local/event-bus';
+import { verifyChain } from '../../lambdas/domain/audit';
+import type { Delivery } from '../helpers/agent-runtime';
+import { startHarness, type Harness } from './local-engine';
+
+/** The emulated time IAM takes to enforce a revoked session's deny. */
+const DENY_LAG_MS = 400;
+
+/** DescribeSecret on the canary, as the agent holding the session would call it: `ok` or AWS's error name. */
+async function describeCanaryAs(engineUrl: string, delivery: Delivery): Promise<string> {
+  const client = new SecretsManagerClient({
+    region: 'us-east-1',
+    endpoint: engineUrl,
+    maxAttempts: 1,
+    credentials: { accessKeyId: delivery.accessKeyId!, secretAccessKey: delivery.secretAccessKey!, sessionToken: delivery.sessionToken! },
+  });
+  try {
+    await client.send(new DescribeSecretCommand({ SecretId: LOCAL_CANARY_SECRET_NAME }));
+    return 'ok';
+  } catch (error) {
+    return (error as Error).name;
+  } finally {
+    client.destroy();
+  }
+}
+
+describe('local engine: a revoked session is proven dead by a refused canary call', () => {
+  let h: Harness;
+  const published: EventEnvelope[] = [];
+  beforeAll(async () => {
+    h = await startHarness({ sessionDenyLagMs: DENY_LAG_MS, probeSchedule: { attempts: 6, delayMs: 100 } });
+    h.engine.bus.subscribe((envelope) => published.push(envelope));
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  it("lets a live session describe the canary, denies it once revoked, and verifies the grant with the deny's propagation time", async () => {
+    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'canary-1', purpose: 'prove it dead', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    const delivery = await h.runtime.waitForDelivery('release-bot', 'canary-1', ['issued']);
+    expect(delivery.kind).toBe('aws-sts-session');
+    expect(await describeCanaryAs(h.engine.url, delivery)).toBe('ok');
+
+    const endedAt = Date.now();
+    await h.runtime.endTask({ agentId: 'release-bot', taskId: 'canary-1', outcome: 'succeeded' });
+    const answers: string[] = [];
+    do answers.push(await describeCanaryAs(h.engine.url, delivery));
+    while (answers.at(-1) === 'ok' && Date.now() - endedAt < 5_000);
+
+    // The agent sees its session keep working while the deny propagates, then AccessDenied.
+    expect(answers.at(-1)).toBe('AccessDeniedException');
+    expect(answers.slice(0, -1).every((answer) => answer === 'ok')).toBe(true);
+    const grant = await h.waitForGrant('release-bot', 'canary-1', ['verified']);
+    const verified = grant.audit.at(-1)!;
+    expect(verified).toMatchObject({ action: 'verified', detail: { probe: 'AccessDeniedException', observed: true } });
+    const propagationMs = verified.detail!.propagationMs as number;
+    // Revocation write → the engine's first refused canary call: at least the emulated lag, bounded by the probe schedule.
+    expect(propagationMs).toBeGreaterThanOrEqual(DENY_LAG_MS);
+    expect(propagationMs).toBeLessThan(DENY_LAG_MS + 3_200);
+    expect(verifyChain(grant.grantId, grant.audit)).toEqual({ ok: true });
+    const event = published.find((envelope) => envelope['detail-type'] === 'Revocation Verified' && envelope.detail.grantId === grant.grantId);
+    expect(event?.detail).toMatchObject({ observed: true, propagationMs });
+  });
+
+  it('leaves a session whose deny outlasts the probe schedule revoked, and the sweep verifies it later', async () => {
+    await h.stop();
+    h = await startHarness({ sessionDenyLagMs: 1_500, probeSchedule: { attempts: 2, delayMs: 100 }, dueTiming: { retryAfterMs: 1_000 } });
+    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'canary-2', purpose: 'slow deny', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    const delivery = await h.runtime.waitForDelivery('release-bot', 'canary-2', ['issued']);
+
+    await h.runtime.endTask({ agentId: 'release-bot', taskId: 'canary-2', outcome: 'succeeded' });
+    const revoked = await h.waitForGrant('release-bot', 'canary-2', ['revoked']);
+    expect(revoked.verifiedAt).toBeUndefined();
+    expect(await describeCanaryAs(h.engine.url, delivery)).toBe('ok');
+
+    // Past the deny's lag and the retry delay: the sweep probes again and sees the refusal.
+    await new Promise((done) => setTimeout(done, 1_600));
+    expect(await h.engine.sweep()).toMatchObject({ verified: 1 });
+
+    const grant = await h.waitForGrant('release-bot', 'canary-2', ['verified']);
+    expect(grant.audit.at(-1)?.detail).toMatchObject({ observed: true, propagationMs: expect.any(Number) });
+    expect(grant.audit.at(-1)!.detail!.propagationMs as number).toBeGreaterThanOrEqual(1_500);
+  });
+});
