@@ -93,6 +93,8 @@ export interface IssueRequest {
   readonly taskId: string;
   readonly agentId: string;
   readonly kind: CredentialKind;
+  /** The account the credential comes from (a spoke); absent = the engine's own. */
+  readonly account?: string;
   readonly statements: readonly PolicyStatement[];
   readonly brokeredSecretArns: readonly string[];
   readonly ttlSeconds: number;
@@ -111,6 +113,8 @@ export interface RevokeTarget {
   readonly agentId: string;
   readonly taskId: string;
   readonly kind: CredentialKind;
+  /** The account the credential lives in; absent = the engine's own. */
+  readonly account?: string;
   readonly accessKeyId?: string;
   readonly expiresAt?: Date;
   /** When the credential was recorded issued, if it was (eventually consistent platforms care). */
@@ -136,7 +140,7 @@ export interface CredentialIssuer {
    * Absent where credentials cannot be listed (STS sessions): there the grant is written
    * before the credential exists, so none can exist unrecorded.
    */
-  listIssued?(): AsyncIterable<{ readonly grantId: string; readonly credentialId?: string }>;
+  listIssued?(): AsyncIterable<{ readonly grantId: string; readonly credentialId?: string; readonly account?: string }>;
 }
 
 /**

@@ -1,7 +1,7 @@
 // CDK stack (stateless): the engine's functions, their routes, schedules and stream, each
 // with exactly the permissions its handler calls, plus dashboards, alarms and event schemas.
 // Everything stateful arrives through typed props from the stateful stack.
-import { Aws, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -22,6 +22,7 @@ import { Observability } from '../constructs/observability';
 import { OperatorEndpoint } from '../constructs/operator-endpoint';
 import { SlackHealth } from '../constructs/slack-health';
 import { TaskboundFunction } from '../constructs/taskbound-function';
+import { assumeSpokeEngineRoles } from '../constructs/spoke-access';
 import {
   canarySecretName,
   DELIVERY_SECRET_PREFIX,
@@ -81,6 +82,7 @@ export class EngineStack extends Stack {
       TABLE_NAME: state.table.tableName,
       EVENT_BUS_NAME: state.bus.eventBusName,
       ACCOUNT_ID: Aws.ACCOUNT_ID,
+      INSTANCE_NAME: config.instanceName,
       AGENT_ROLE_PREFIX: config.agentRolePrefix,
       CANARY_SECRET_NAME: canarySecretName(config),
       PERMISSIONS_BOUNDARY_ARN: state.boundary.managedPolicyArn,
@@ -159,6 +161,7 @@ export class EngineStack extends Stack {
       ...can.issueUsers(ctx),
       ...can.writeDeliveries(ctx),
       ...can.scheduleExpiry(ctx),
+      ...assumeSpokeEngineRoles(config, props.policy),
       ...can.killIssuedCredentials(ctx),
     ];
     for (const handler of ISSUING) if (handler !== 'operator-api') allow(handler, issuing());
@@ -174,6 +177,7 @@ export class EngineStack extends Stack {
         // A pending grant that is revoked gets a `denied` delivery (CONTRACT §5).
         ...can.writeDeliveries(ctx),
         ...can.cancelExpiry(ctx),
+        ...assumeSpokeEngineRoles(config, props.policy),
       ]);
     }
     allow('sweep', can.lookUpCredentialUse());
@@ -183,6 +187,14 @@ export class EngineStack extends Stack {
       operatorPrincipalArns: config.operatorPrincipalArns,
       makeFunction: () => make('operator-api', { timeout: Duration.seconds(30) }),
       statements: issuing(),
+    });
+    // Spoke stacks trust these exact ARNs (docs/deploy.md, hub and spoke); the operator endpoint's role only when it exists.
+    const engineRoles = [...new Set([...ISSUING, ...REVOKING])].flatMap((handler) =>
+      handler === 'operator-api' ? (this.operatorEndpoint.function ? [this.operatorEndpoint.function] : []) : [functions[handler]],
+    );
+    new CfnOutput(this, 'EngineRoleArns', {
+      description: 'The engine roles that issue and revoke: pass them to each spoke stack as hubEngineRoleArns',
+      value: Fn.join(',', engineRoles.map((fn) => fn.engineRole.roleArn)),
     });
     allow('alarm-to-slack', can.readSlackSecret(ctx));
     allow('digest', can.readSlackSecret(ctx));
