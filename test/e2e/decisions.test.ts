@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect } from '../../cli/clients';
@@ -11,8 +10,8 @@ import { runCli } from '../../cli/program';
 import { GRANT_TABLE } from '../../lambdas/adapters/aws/grant-table';
 import { LOCAL_TABLE } from '../../lambdas/local/engine';
 import { localClientConfig } from '../../lambdas/local/sdk-clients';
-import { NodeSha256 } from '../../lambdas/local/sigv4';
 import { startHarness, type Harness } from './local-engine';
+import { signedOperatorPost } from '../helpers/signed-operator-post';
 
 describe('local engine: decisions count only from authenticated people', () => {
   let h: Harness;
@@ -210,21 +209,7 @@ describe('local engine: decisions count only from authenticated people', () => {
   });
 
   /** A POST to the operator route signed by hand, as any SigV4 client would sign it. */
-  async function signedPost(credentials: { accessKeyId: string; secretAccessKey: string }, payload: unknown, service = 'lambda') {
-    const url = new URL(h.engine.operatorUrl);
-    const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-    const signer = new SignatureV4({ credentials, region: 'us-east-1', service, sha256: NodeSha256 });
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: 'http:',
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: url.pathname,
-      headers: { host: url.host, 'content-type': 'application/json' },
-      body,
-    });
-    const { host: _host, ...headers } = signed.headers;
-    const response = await fetch(url, { method: 'POST', headers, body });
-    return { status: response.status, body: (await response.json()) as { outcome: string; reason?: string } };
+  function signedPost(credentials: { accessKeyId: string; secretAccessKey: string }, payload: unknown, service = 'lambda') {
+    return signedOperatorPost(h.engine.operatorUrl, credentials, payload, { service });
   }
 });

@@ -1,5 +1,5 @@
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOCAL_CANARY_SECRET_NAME } from '../../lambdas/adapters/aws/canary-probe';
 import type { EventEnvelope } from '../../lambdas/local/event-bus';
 import { verifyChain } from '../../lambdas/domain/audit';
@@ -61,8 +61,11 @@ describe('local engine: a revoked session is proven dead by a refused canary cal
     expect(propagationMs).toBeGreaterThanOrEqual(DENY_LAG_MS);
     expect(propagationMs).toBeLessThan(DENY_LAG_MS + 3_200);
     expect(verifyChain(grant.grantId, grant.audit)).toEqual({ ok: true });
-    const event = published.find((envelope) => envelope['detail-type'] === 'Revocation Verified' && envelope.detail.grantId === grant.grantId);
-    expect(event?.detail).toMatchObject({ observed: true, propagationMs });
+    // The event follows the grant's write, so it may land a moment after the grant reads verified.
+    await vi.waitFor(() => {
+      const event = published.find((envelope) => envelope['detail-type'] === 'Revocation Verified' && envelope.detail.grantId === grant.grantId);
+      expect(event?.detail).toMatchObject({ observed: true, propagationMs });
+    });
   });
 
   it('leaves a session whose deny outlasts the probe schedule revoked, and the sweep verifies it later', async () => {

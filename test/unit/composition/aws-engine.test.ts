@@ -45,6 +45,7 @@ describe('the AWS composition root', () => {
       TABLE_NAME: 'taskbound-grants',
       EVENT_BUS_NAME: 'taskbound',
       ACCOUNT_ID: '111122223333',
+      INSTANCE_NAME: 'taskbound',
       PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
       ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
       SCHEDULER_GROUP: 'taskbound-expiry',
