@@ -6,9 +6,13 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbGrantStore } from '../lambdas/adapters/aws/dynamodb-grant-store';
-import type { BusEvent, CliDeps, CliIo, EventSink, PutOutcome } from './context';
+import type { BusEvent, CliDeps, CliIo, CredentialCall, CredentialCalls, EventSink, PutOutcome } from './context';
 import { CLI_SOURCE } from '../lambdas/routes';
 import { operatorGateway } from './operator';
+import { setTimeout as wait } from 'node:timers/promises';
+import type { Policy } from '../lambdas/domain/policy';
+import { loadPolicyFile, policyFileOf } from './policy-source';
+import { stderrProgress } from './progress';
 
 /** The source of every event the CLI sends. */
 export const DEFAULT_TABLE = 'taskbound-grants';
@@ -23,6 +27,7 @@ export interface ConnectionFlags {
   readonly region?: string;
   readonly table?: string;
   readonly bus?: string;
+  readonly policy?: string;
 }
 
 export interface Connection {
@@ -95,6 +100,21 @@ function callerIdentity(connection: Connection, sts: STSClient, env: NodeJS.Proc
   };
 }
 
+const CLOUDTRAIL_PENDING = 'on AWS the calls come from CloudTrail by access key id, which this version does not read yet';
+
+/** The local engine's record of a credential's calls (GET /credential-calls/ID on loopback). */
+async function credentialCallsFrom(endpoint: string | undefined, accessKeyId: string): Promise<CredentialCalls> {
+  if (!endpoint) return { source: 'unavailable', why: CLOUDTRAIL_PENDING };
+  try {
+    const answer = await fetch(`${endpoint.replace(/\/$/, '')}/credential-calls/${encodeURIComponent(accessKeyId)}`, { signal: AbortSignal.timeout(5_000) });
+    if (!answer.ok) return { source: 'unavailable', why: `the engine at ${endpoint} does not record calls (HTTP ${answer.status})` };
+    const body = (await answer.json()) as { calls?: CredentialCall[] };
+    return { source: 'local-engine', calls: body.calls ?? [] };
+  } catch (error) {
+    return { source: 'unavailable', why: `could not ask ${endpoint} (${error instanceof Error ? error.name : 'error'})` };
+  }
+}
+
 /** Builds the commands' dependencies over real SDK clients. Creating clients makes no calls. */
 export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEnv = process.env): CliDeps {
   const connection = resolveConnection(flags, env);
@@ -104,6 +124,7 @@ export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEn
     ...(connection.localCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
   };
   const sts = new STSClient(config);
+  let policy: Promise<Policy> | undefined;
   return {
     ...io,
     store: new DynamoDbGrantStore({
@@ -114,5 +135,9 @@ export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEn
     operator: operatorGateway(env),
     identity: callerIdentity(connection, sts, env),
     clock: { now: () => new Date() },
+    policy: () => (policy ??= loadPolicyFile(policyFileOf(flags.policy, env))),
+    progress: stderrProgress,
+    sleep: async (ms) => void (await wait(ms)),
+    credentialCalls: (accessKeyId) => credentialCallsFrom(connection.endpoint, accessKeyId),
   };
 }

@@ -1,5 +1,6 @@
 // CLI: what every command needs, passed in as one argument so tests hand over in-memory
 // fakes and program.ts hands over real SDK-backed adapters.
+import type { Policy } from '../lambdas/domain/policy';
 import type { Clock, GrantStore } from '../lambdas/ports';
 import type { OperatorAnswerBody, OperatorRequest } from '../lambdas/domain/operator-api';
 
@@ -37,6 +38,34 @@ export interface CliDeps extends CliIo {
   /** Who is calling (an ARN, or a local name), for `by`/`requestedBy` when `--as` is absent. */
   readonly identity: () => Promise<string>;
   readonly clock: Clock;
+  /** The policy file the inventory is read from (`--policy`, see cli/policy-source.ts); read on first use. */
+  readonly policy: () => Promise<Policy>;
+  /** A progress indicator on stderr for anything that takes a while. */
+  readonly progress: (text: string) => Progress;
+  /** Waits between polls of the store; tests pass one that does not wait. */
+  readonly sleep: (ms: number) => Promise<void>;
+  /** What a credential did: the local engine's record of its calls; on AWS not yet (CloudTrail). */
+  readonly credentialCalls: (accessKeyId: string) => Promise<CredentialCalls>;
+}
+
+/** One API call made with a credential. */
+export interface CredentialCall {
+  readonly at: string;
+  readonly service: string;
+  readonly operation: string;
+  readonly status: number;
+  readonly errorCode?: string;
+}
+
+export type CredentialCalls =
+  | { readonly source: 'local-engine'; readonly calls: readonly CredentialCall[] }
+  | { readonly source: 'unavailable'; readonly why: string };
+
+/** A running progress indicator: a spinner on a terminal, plain lines otherwise. */
+export interface Progress {
+  update(text: string): void;
+  succeed(text: string): void;
+  fail(text: string): void;
 }
 
 /** Bad usage or input, found before anything was sent: exit 2 with `message`. */

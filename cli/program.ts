@@ -3,8 +3,11 @@
 import { Command, CommanderError } from 'commander';
 import type { ConnectionFlags } from './clients';
 import { EXIT, UsageError, type CliDeps, type CliIo, type ExitCode } from './context';
-import { suspend, resume } from './commands/agents';
-import { verifyAudit } from './commands/audit';
+import { nextStepFor } from './next-step';
+import { resume } from './commands/agents';
+import { exportAudit, verifyAudit } from './commands/audit';
+import { listAgents, showAgent } from './commands/inventory';
+import { suspend } from './commands/suspend';
 import { decide } from './commands/decisions';
 import { emitTaskEnded, emitTaskStarted } from './commands/emit';
 import { listGrants, showGrant } from './commands/grants';
@@ -35,10 +38,23 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .option('--endpoint <url>', 'the local engine (e.g. http://127.0.0.1:4010) instead of AWS')
     .option('--region <region>', 'AWS region (us-east-1 with --endpoint)')
     .option('--table <name>', 'grant table (env TASKBOUND_TABLE, default taskbound-grants)')
-    .option('--bus <name>', 'event bus (env TASKBOUND_BUS, default taskbound)');
+    .option('--bus <name>', 'event bus (env TASKBOUND_BUS, default taskbound)')
+    .option('--policy <file>', 'policy file for the inventory (env TASKBOUND_POLICY_FILE, default examples/taskbound.policy.yaml)');
 
   const deps = () => connect(program.opts<ConnectionFlags>(), io);
   const run = async (command: () => Promise<ExitCode>) => onExit(await command());
+
+  const agents = program.command('agents').description('the inventory of AI identities: policy and standing');
+  agents
+    .command('list')
+    .description('every agent: owner, risk tier, status, live grants, scopes and their classes')
+    .option('--json', 'print JSON (times as ISO 8601)')
+    .action((options) => run(() => listAgents(deps(), options)));
+  agents
+    .command('show <agentId>')
+    .description('one agent: owner, purpose, scopes, limits, status, live grants and when each expires')
+    .option('--json', 'print JSON (times as ISO 8601)')
+    .action((agentId: string, options) => run(() => showAgent(deps(), agentId, options)));
 
   const grants = program.command('grants').description('read grants from the store');
   grants
@@ -57,15 +73,19 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
 
   program
     .command('revoke <grantId>')
-    .description('revoke a grant now (trigger manual)')
+    .description('revoke a grant now (trigger manual) and wait until it is proven dead')
     .requiredOption('--reason <reason>', 'why, recorded in the audit chain')
     .option('--as <who>', 'who is revoking (default: your AWS identity)')
+    .option('--wait <seconds>', 'how long to wait for the engine (0: send and return)', '30')
+    .option('--json', 'print JSON')
     .action((grantId: string, options) => run(() => revoke(deps(), grantId, options)));
   program
     .command('suspend <agentId>')
-    .description('kill switch: revoke every live grant of the agent and refuse new ones')
+    .description('kill switch: revoke every live grant of the agent and refuse new ones; waits for the outcome')
     .requiredOption('--reason <reason>', 'why, recorded and alerted')
     .option('--as <who>', 'who is suspending (default: your AWS identity)')
+    .option('--wait <seconds>', 'how long to wait for the engine (0: send and return)', '30')
+    .option('--json', 'print JSON')
     .action((agentId: string, options) => run(() => suspend(deps(), agentId, options)));
   const operatorOptions = (command: Command) =>
     command
@@ -88,22 +108,32 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
   }
   program
     .command('sweep')
-    .description('ask the engine to settle every due grant now')
+    .description('ask the engine to settle every due grant now, and wait until it has')
     .option('--as <who>', 'who is asking (default: your AWS identity)')
+    .option('--wait <seconds>', 'how long to wait for the engine (0: send and return)', '30')
+    .option('--json', 'print JSON')
     .action((options) => run(() => sweep(deps(), options)));
   program
     .command('report')
-    .description('grants by state and trigger, revocation latency, still-valid findings')
+    .description('governance figures per agent and overall: grants, standing privilege, lifetimes, revocation, approvals, leaks')
     .option('--since <period>', 'period to cover: 30m, 12h, 7d, 2w', '7d')
     .option('--json', 'print JSON')
+    .option('--html <file>', 'also write a self-contained HTML page with charts, readable offline')
     .action((options) => run(() => report(deps(), options)));
 
-  program
-    .command('audit')
-    .description('the grant audit chains')
+  const audit = program.command('audit').description('the grant audit chains');
+  audit
     .command('verify')
-    .description('verify the audit chain of every grant (exit 1 naming any broken one)')
-    .action(() => run(() => verifyAudit(deps())));
+    .description('verify the audit chain of every grant (exit 1 naming each broken grant and link)')
+    .option('--json', 'print JSON')
+    .action((options) => run(() => verifyAudit(deps(), options)));
+  audit
+    .command('export')
+    .description('one JSON line per audit entry, for a SIEM; --format ocsf maps them to OCSF 1.8 classes')
+    .option('--since <period>', 'period to cover: 30m, 12h, 7d, 2w', '7d')
+    .option('--format <format>', 'json (as recorded) or ocsf', 'json')
+    .option('--json', 'accepted for symmetry: the export is always JSON lines')
+    .action((options) => run(() => exportAudit(deps(), options)));
   program
     .command('policy')
     .description('the policy file')
@@ -122,6 +152,7 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .requiredOption('--scopes <a,b>', 'scope names, comma separated')
     .option('--ttl <seconds>', 'credential lifetime (default: the agent default)')
     .option('--context <json>', 'a JSON object recorded with the grant (at most 4 KB)')
+    .option('--json', 'print JSON')
     .action((options) => run(() => emitTaskStarted(deps(), options)));
   emit
     .command('task-ended')
@@ -130,6 +161,7 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .requiredOption('--task <taskId>', 'the task that ended')
     .requiredOption('--outcome <outcome>', 'succeeded, failed or cancelled')
     .option('--systems-touched <x,y>', 'systems the task touched, comma separated')
+    .option('--json', 'print JSON')
     .action((options) => run(() => emitTaskEnded(deps(), options)));
   addCredentialsCommand(program, io, run);
   addServeCredentialsCommand(program, io, run);
@@ -160,6 +192,8 @@ export async function runCli(argv: readonly string[], options: ProgramOptions): 
       return EXIT.usage;
     }
     options.io.err(`taskbound: ${describeError(error)}`);
+    const hint = nextStepFor(error);
+    if (hint) options.io.err(`  ${hint}`);
     return EXIT.failure;
   }
 }

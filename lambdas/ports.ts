@@ -6,6 +6,8 @@ import type { OutboundEvent } from './domain/events';
 import type { RecordedCall } from './domain/use-after-revocation';
 import type { DeliveryPayload } from './domain/delivery';
 import type { AlertEvent, GrantAlertDetail } from './domain/alert-event';
+import type { EngineAlarm } from './domain/engine-alarm';
+import type { GovernanceReport } from './domain/report';
 
 /** The time, as a parameter: the domain never reads a clock. */
 export interface Clock {
@@ -91,6 +93,8 @@ export interface IssueRequest {
   readonly taskId: string;
   readonly agentId: string;
   readonly kind: CredentialKind;
+  /** The account the credential comes from (a spoke); absent = the engine's own. */
+  readonly account?: string;
   readonly statements: readonly PolicyStatement[];
   readonly brokeredSecretArns: readonly string[];
   readonly ttlSeconds: number;
@@ -109,6 +113,8 @@ export interface RevokeTarget {
   readonly agentId: string;
   readonly taskId: string;
   readonly kind: CredentialKind;
+  /** The account the credential lives in; absent = the engine's own. */
+  readonly account?: string;
   readonly accessKeyId?: string;
   readonly expiresAt?: Date;
   /** When the credential was recorded issued, if it was (eventually consistent platforms care). */
@@ -134,7 +140,7 @@ export interface CredentialIssuer {
    * Absent where credentials cannot be listed (STS sessions): there the grant is written
    * before the credential exists, so none can exist unrecorded.
    */
-  listIssued?(): AsyncIterable<{ readonly grantId: string; readonly credentialId?: string }>;
+  listIssued?(): AsyncIterable<{ readonly grantId: string; readonly credentialId?: string; readonly account?: string }>;
 }
 
 /**
@@ -212,7 +218,11 @@ export type ApprovalProgress =
 /** What to tell people: an alert, or an approval request in its current state. The notifier words it. */
 export type AlertMessage =
   | { readonly kind: 'alert'; readonly event: AlertEvent }
-  | { readonly kind: 'approval-request'; readonly request: GrantAlertDetail; readonly progress: ApprovalProgress };
+  | { readonly kind: 'approval-request'; readonly request: GrantAlertDetail; readonly progress: ApprovalProgress }
+  /** The engine's own health: a CloudWatch alarm changed state. */
+  | { readonly kind: 'engine-alarm'; readonly alarm: EngineAlarm }
+  /** Routine events summarised: the governance report of the last `hours`. */
+  | { readonly kind: 'digest'; readonly report: GovernanceReport; readonly hours: number };
 
 /** Tells people (Slack, or the console locally). Never given a secret: alerts carry identifiers only. */
 export interface Notifier {

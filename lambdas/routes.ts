@@ -25,9 +25,10 @@ export type HandlerName = (typeof HANDLERS)[number];
 
 /**
  * Every Lambda entry point under lambdas/handlers/: the routed handlers plus those that no bus
- * route reaches (the grant table's TTL stream, Slack's interactivity URL, the operator endpoint).
+ * route reaches (the grant table's TTL stream, Slack's interactivity URL, the operator endpoint,
+ * the alarm topic's Slack relay and the digest schedule).
  */
-export const ENTRY_POINTS = [...HANDLERS, 'ttl-expiry-stream', 'slack-interactions', 'operator-api'] as const;
+export const ENTRY_POINTS = [...HANDLERS, 'ttl-expiry-stream', 'slack-interactions', 'operator-api', 'alarm-to-slack', 'digest'] as const;
 
 /**
  * The source of the CLI's own requests (revoke, suspend, sweep, emit). No source carries

@@ -36,6 +36,8 @@ const configSchema = z
       .default('taskbound-engine/slack'),
     /** Who receives alarm notifications by e-mail, besides Slack. */
     alarmEmail: z.email().optional(),
+    /** Hours between Slack digests (routine events summarised), and the period each covers. */
+    digestHours: z.int().min(1).max(168).default(24),
     /** Which alerts go to which Slack channel (SLACK_ROUTING; the handler validates its shape). */
     slackRouting: z.record(z.string(), z.unknown()).optional(),
     /** Only interactions from this Slack workspace are accepted (SLACK_TEAM_ID). */

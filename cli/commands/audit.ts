@@ -1,22 +1,103 @@
-// CLI command: `audit verify`: recomputes every grant's hash-linked audit chain, so an
-// edited, dropped or reordered entry anywhere in the table is found and named.
+// CLI commands: `audit verify` recomputes every grant's hash-linked audit chain and names the
+// grant and the link of any break; `audit export` writes the trail as JSON lines for a SIEM,
+// as recorded or mapped to OCSF classes (cli/ocsf.ts).
 import { verifyChain } from '../../lambdas/domain/audit';
-import { EXIT, type CliDeps, type ExitCode } from '../context';
+import type { Grant } from '../../lambdas/domain/grant';
+import type { AgentRecord } from '../../lambdas/ports';
+import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
+import { agentRecordToOcsf, auditRecordToOcsf, type AuditRecord } from '../ocsf';
+import { bad, good, json } from '../output';
+import { parsePeriod } from './report';
 
-/** Verifies all chains; exit 1 naming each grant whose chain is broken. */
-export async function verifyAudit(deps: CliDeps): Promise<ExitCode> {
+export interface VerifyOptions {
+  readonly json?: boolean;
+}
+
+export interface BrokenLink {
+  readonly grantId: string;
+  readonly agentId: string;
+  readonly taskId: string;
+  /** The index (seq) of the first link that does not verify. */
+  readonly link: number;
+  readonly why: string;
+}
+
+/** Verifies all chains; exit 1 naming each grant whose chain is broken, and the link. */
+export async function verifyAudit(deps: CliDeps, options: VerifyOptions = {}): Promise<ExitCode> {
+  const progress = deps.progress('reading every grant');
   const grants = await deps.store.listGrants();
-  let broken = 0;
+  progress.update(`verifying ${grants.length} audit chains`);
+  const broken: BrokenLink[] = [];
+  let links = 0;
   for (const grant of grants) {
+    links += grant.audit.length;
     const verdict = verifyChain(grant.grantId, grant.audit);
-    if (verdict.ok) continue;
-    broken++;
-    deps.err(`BROKEN ${grant.grantId} (${grant.agentId}/${grant.taskId}): ${verdict.why}`);
+    if (!verdict.ok)
+      broken.push({ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, link: verdict.brokenAt, why: verdict.why });
   }
-  if (broken > 0) {
-    deps.err(`${broken} of ${grants.length} audit chains do not verify`);
+  if (broken.length > 0) progress.fail(`${broken.length} of ${grants.length} audit chains do not verify`);
+  else progress.succeed(`${grants.length} audit chains verified`);
+  if (options.json) {
+    deps.out(json({ ok: broken.length === 0, grants: grants.length, links, broken }));
+    return broken.length > 0 ? EXIT.failure : EXIT.ok;
+  }
+  for (const link of broken) deps.out(bad(`BROKEN ${link.grantId} (${link.agentId}/${link.taskId}) at link ${link.link}: ${link.why}`));
+  if (broken.length > 0) {
+    deps.out(`${broken.length} of ${grants.length} audit chains do not verify; \`taskbound grants show ID\` shows a chain entry by entry`);
     return EXIT.failure;
   }
-  deps.out(`${grants.length} audit chains verify`);
+  deps.out(good(`${grants.length} audit chains verify (${links} links)`));
+  return EXIT.ok;
+}
+
+export interface ExportOptions {
+  readonly since: string;
+  readonly format?: string;
+  readonly json?: boolean;
+}
+
+const FORMATS = ['json', 'ocsf'] as const;
+
+function checkedFormat(format: string | undefined): (typeof FORMATS)[number] {
+  if (format === undefined) return 'json';
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: "${format}" is not one of ${FORMATS.join(', ')}`);
+  return format as (typeof FORMATS)[number];
+}
+
+/** Every audit entry of every grant, from `since`, oldest first. */
+function auditRecords(grants: readonly Grant[], since: string): AuditRecord[] {
+  const records = grants.flatMap((grant) =>
+    grant.audit
+      .filter((entry) => entry.at >= since)
+      .map((entry) => ({ ...entry, grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, scopes: grant.scopes })),
+  );
+  return records.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.seq - b.seq));
+}
+
+/** The kill-switch state of every agent the policy or the store names, changed since `since`. */
+async function agentChanges(deps: CliDeps, grants: readonly Grant[], since: string): Promise<(AgentRecord & { at: string })[]> {
+  const policy = await deps.policy().catch((error: unknown) => {
+    deps.err(
+      `taskbound: agents' suspensions come from the agents the store knows only (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+    );
+    return undefined;
+  });
+  const agentIds = [...new Set([...Object.keys(policy?.agents ?? {}), ...grants.map((grant) => grant.agentId)])];
+  const records = await Promise.all(agentIds.map((agentId) => deps.store.getAgent(agentId)));
+  return records.filter((record): record is AgentRecord & { at: string } => record.at !== undefined && record.at >= since);
+}
+
+/** Writes one JSON line per audit entry (and per agent suspension or resumption) since the period's start. */
+export async function exportAudit(deps: CliDeps, options: ExportOptions): Promise<ExitCode> {
+  const format = checkedFormat(options.format);
+  const since = new Date(deps.clock.now().getTime() - parsePeriod(options.since)).toISOString();
+  const progress = deps.progress('reading the audit trail');
+  const grants = await deps.store.listGrants();
+  const records = auditRecords(grants, since);
+  const agents = await agentChanges(deps, grants, since);
+  for (const record of records)
+    deps.out(JSON.stringify(format === 'ocsf' ? auditRecordToOcsf(record) : { kind: 'audit-entry', ...record }));
+  for (const agent of agents) deps.out(JSON.stringify(format === 'ocsf' ? agentRecordToOcsf(agent) : { kind: 'agent-status', ...agent }));
+  progress.succeed(`${records.length} audit entries and ${agents.length} agent status changes since ${since}`);
   return EXIT.ok;
 }

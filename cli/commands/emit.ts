@@ -13,6 +13,7 @@ export interface TaskStartedOptions {
   readonly scopes: string;
   readonly ttl?: string;
   readonly context?: string;
+  readonly json?: boolean;
 }
 
 export interface TaskEndedOptions {
@@ -20,6 +21,7 @@ export interface TaskEndedOptions {
   readonly task: string;
   readonly outcome: string;
   readonly systemsTouched?: string;
+  readonly json?: boolean;
 }
 
 const FLAGS = {
@@ -66,7 +68,7 @@ export async function emitTaskStarted(deps: CliDeps, options: TaskStartedOptions
     'Task Started',
     FLAGS,
   );
-  return send(deps, { detailType: INBOUND.taskStarted, detail }, `Task Started sent for ${detail.agentId}/${detail.taskId}`);
+  return send(deps, { detailType: INBOUND.taskStarted, detail }, `Task Started sent for ${detail.agentId}/${detail.taskId}`, options.json);
 }
 
 /** Sends `Task Ended`: the engine revokes the task's credential. */
@@ -82,5 +84,5 @@ export async function emitTaskEnded(deps: CliDeps, options: TaskEndedOptions): P
     'Task Ended',
     FLAGS,
   );
-  return send(deps, { detailType: INBOUND.taskEnded, detail }, `Task Ended sent for ${detail.agentId}/${detail.taskId}`);
+  return send(deps, { detailType: INBOUND.taskEnded, detail }, `Task Ended sent for ${detail.agentId}/${detail.taskId}`, options.json);
 }

@@ -2,8 +2,8 @@
 import { verifyChain, type ChainVerdict } from '../../lambdas/domain/audit';
 import { GRANT_STATES, type Grant, type GrantState } from '../../lambdas/domain/grant';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN } from '../../lambdas/domain/ids';
-import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
-import { json, NONE, table } from '../output';
+import { EXIT, UsageError, type CliDeps, type CredentialCalls, type ExitCode } from '../context';
+import { json, NONE, relative, stateLabel, table } from '../output';
 
 export interface ListOptions {
   readonly agent?: string;
@@ -79,7 +79,9 @@ export async function listGrants(deps: CliDeps, options: ListOptions): Promise<E
     deps.out('no grants');
     return EXIT.ok;
   }
-  const rows = grants.map((g) => [g.grantId, g.agentId, g.taskId, g.state, g.createdAt, g.expiresAt ?? NONE, g.scopes.join(',')]);
+  // Relative times for people (`12s ago`, `expires in 4m`); `--json` keeps the ISO times.
+  const now = deps.clock.now();
+  const rows = grants.map((g) => [g.grantId, g.agentId, g.taskId, stateLabel(g.state), relative(g.createdAt, now), g.expiresAt ? relative(g.expiresAt, now) : NONE, g.scopes.join(',')]);
   for (const line of table(['GRANT', 'AGENT', 'TASK', 'STATE', 'CREATED', 'EXPIRES', 'SCOPES'], rows)) deps.out(line);
   if (grants.length === limit) deps.err(`(showing the newest ${limit}; --limit N for more)`);
   return EXIT.ok;
@@ -97,9 +99,26 @@ export async function showGrant(deps: CliDeps, grantId: string, options: ShowOpt
     return EXIT.failure;
   }
   const chain = verifyChain(grant.grantId, grant.audit);
-  if (options.json) deps.out(json({ grant, chain }));
-  else printGrant(deps, grant, chain);
+  const calls = grant.credential ? await deps.credentialCalls(grant.credential.accessKeyId) : undefined;
+  if (options.json) deps.out(json({ grant, chain, ...(calls ? { calls } : {}) }));
+  else {
+    printGrant(deps, grant, chain);
+    if (calls) printCalls(deps, calls);
+  }
   return chain.ok ? EXIT.ok : EXIT.failure;
+}
+
+/** What the credential did: each call, relative to now, and whether it was let through. */
+function printCalls(deps: CliDeps, calls: CredentialCalls): void {
+  deps.out('');
+  if (calls.source === 'unavailable') {
+    deps.out(`calls made with the credential: not available (${calls.why})`);
+    return;
+  }
+  deps.out(`${calls.calls.length} calls made with the credential (recorded by the local engine since it started):`);
+  const now = deps.clock.now();
+  const rows = calls.calls.map((call) => [relative(call.at, now), call.service, call.operation, call.status < 400 ? 'allowed' : `refused ${call.errorCode ?? call.status}`]);
+  if (rows.length > 0) for (const line of table(['WHEN', 'SERVICE', 'OPERATION', 'OUTCOME'], rows)) deps.out(line);
 }
 
 function printGrant(deps: CliDeps, grant: Grant, chain: ChainVerdict): void {
@@ -107,13 +126,13 @@ function printGrant(deps: CliDeps, grant: Grant, chain: ChainVerdict): void {
     ['grant', grant.grantId],
     ['agent', grant.agentId],
     ['task', grant.taskId],
-    ['state', grant.state],
+    ['state', stateLabel(grant.state)],
     ['purpose', grant.purpose],
     ['requested by', grant.requestedBy],
     ['scopes', grant.scopes.join(', ')],
     ['credential', grant.credential ? `${grant.credential.kind} ${grant.credential.accessKeyId}` : undefined],
-    ['created', grant.createdAt],
-    ['expires', grant.expiresAt],
+    ['created', `${grant.createdAt} (${relative(grant.createdAt, deps.clock.now())})`],
+    ['expires', grant.expiresAt ? `${grant.expiresAt} (${relative(grant.expiresAt, deps.clock.now())})` : undefined],
     ['revocation', grant.revocation ? `${grant.revocation.trigger} by ${grant.revocation.by}: ${grant.revocation.reason}` : undefined],
     ['revoked', grant.revokedAt],
     ['verified', grant.verifiedAt],

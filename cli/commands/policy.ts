@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { PolicyError } from '../../lambdas/domain/errors';
 import { parsePolicy } from '../../lambdas/domain/policy-file';
 import type { Policy } from '../../lambdas/domain/policy';
+import { accountWarnings } from '../../lambdas/domain/accounts';
 import { lineLocator } from '../../lambdas/policy-lint/locate';
 import { lintPolicy } from '../../lambdas/policy-lint/scope-lint';
 import { EXIT, UsageError, type CliIo, type ExitCode } from '../context';
@@ -64,5 +65,6 @@ export async function checkPolicy(io: CliIo, file: string): Promise<ExitCode> {
     agent.scopes.join(','),
   ]);
   for (const line of table(['AGENT', 'OWNER', 'RISK', 'TTL (DEFAULT/MAX s)', 'SCOPES'], rows)) io.out(line);
+  for (const warning of accountWarnings(policy)) io.err(`warning: ${warning}`);
   return EXIT.ok;
 }

@@ -1,9 +1,10 @@
-// CLI command: `report`: what the engine did over a period, from the grants' own records.
-// Latencies come from audit timestamps, so the report needs nothing but the store.
-import type { AuditEntry } from '../../lambdas/domain/audit';
-import type { Grant } from '../../lambdas/domain/grant';
+// CLI command: `report [--since 7d] [--json] [--html FILE]`: the governance report of issue 11,
+// computed by the pure lambdas/domain/report.ts from the store's grants and agents' standing.
+import { writeFile } from 'node:fs/promises';
+import { buildGovernanceReport, type Figures, type GovernanceReport, type Stats } from '../../lambdas/domain/report';
 import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
-import { formatMs, json, NONE, table } from '../output';
+import { bad, formatMs, good, json, NONE, relative, table } from '../output';
+import { reportHtml } from '../report-html';
 
 const UNIT_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -17,126 +18,126 @@ export function parsePeriod(period: string): number {
   return Number(match[1]) * unit;
 }
 
-export interface LatencyFigures {
-  readonly count: number;
-  readonly p50?: number;
-  readonly p95?: number;
-  readonly max?: number;
-}
-
-export interface StillValidFinding {
-  readonly grantId: string;
-  readonly agentId: string;
-  readonly taskId: string;
-  readonly at: string;
-  readonly reason?: string;
-}
-
-/** What `report --json` prints. */
-export interface Report {
-  readonly since: string;
-  readonly until: string;
-  /** Grants created in the period. */
-  readonly grants: number;
-  readonly byState: Readonly<Record<string, number>>;
-  readonly byTrigger: Readonly<Record<string, number>>;
-  readonly revocationLatencyMs: {
-    readonly noticeToRevoked: LatencyFigures;
-    readonly revokedToVerified: LatencyFigures;
-    readonly noticeToVerified: LatencyFigures;
-  };
-  /** Credentials that kept working after revocation, as the sweep's probes found. */
-  readonly stillValid: readonly StillValidFinding[];
-}
-
-function percentile(sorted: readonly number[], p: number): number | undefined {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function figures(samples: readonly number[]): LatencyFigures {
-  const sorted = [...samples].sort((a, b) => a - b);
-  if (sorted.length === 0) return { count: 0 };
-  return { count: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) };
-}
-
-const firstEntry = (audit: readonly AuditEntry[], test: (entry: AuditEntry) => boolean) => audit.find(test)?.at;
-const between = (from: string | undefined, to: string | undefined) =>
-  from === undefined || to === undefined ? undefined : Date.parse(to) - Date.parse(from);
-
-/** Notice → revoked → verified of one grant; notice is when the engine learnt the credential must die. */
-function revocationTimes(grant: Grant) {
-  const notice = grant.revocation?.noticeAt ?? firstEntry(grant.audit, (entry) => entry.action.startsWith('revoke:'));
-  const revoked = firstEntry(grant.audit, (entry) => entry.to === 'revoked');
-  const verified = firstEntry(grant.audit, (entry) => entry.to === 'verified');
-  return { noticeToRevoked: between(notice, revoked), revokedToVerified: between(revoked, verified), noticeToVerified: between(notice, verified) };
-}
-
-function countBy(values: readonly string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
-  return counts;
-}
-
-const defined = (values: readonly (number | undefined)[]) => values.filter((value): value is number => value !== undefined);
-
-/** Builds the report of grants created since `since`. */
-export function buildReport(grants: readonly Grant[], since: Date, until: Date): Report {
-  const times = grants.map(revocationTimes);
-  return {
-    since: since.toISOString(),
-    until: until.toISOString(),
-    grants: grants.length,
-    byState: countBy(grants.map((grant) => grant.state)),
-    byTrigger: countBy(grants.flatMap((grant) => (grant.revocation ? [grant.revocation.trigger] : []))),
-    revocationLatencyMs: {
-      noticeToRevoked: figures(defined(times.map((time) => time.noticeToRevoked))),
-      revokedToVerified: figures(defined(times.map((time) => time.revokedToVerified))),
-      noticeToVerified: figures(defined(times.map((time) => time.noticeToVerified))),
-    },
-    stillValid: grants.flatMap((grant) =>
-      grant.audit
-        .filter((entry) => entry.action === 'still-valid')
-        .map((entry) => ({ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, at: entry.at, ...(entry.reason ? { reason: entry.reason } : {}) })),
-    ),
-  };
-}
-
 export interface ReportOptions {
   readonly since: string;
   readonly json?: boolean;
+  readonly html?: string;
 }
 
-/** Prints the report for the period ending now. */
-export async function report(deps: CliDeps, options: ReportOptions): Promise<ExitCode> {
+/** Reads every grant and every known agent's standing, then builds the report for the period ending now. */
+export async function collectReport(deps: CliDeps, periodMs: number): Promise<GovernanceReport> {
   const until = deps.clock.now();
-  const since = new Date(until.getTime() - parsePeriod(options.since));
-  const result = buildReport(await deps.store.listGrants({ since }), since, until);
+  const since = new Date(until.getTime() - periodMs);
+  const progress = deps.progress('reading grants');
+  const grants = await deps.store.listGrants();
+  progress.update(`reading the standing of agents (${grants.length} grants read)`);
+  const policy = await deps.policy().catch(() => undefined);
+  const agentIds = [...new Set([...Object.keys(policy?.agents ?? {}), ...grants.map((grant) => grant.agentId)])];
+  const agents = await Promise.all(agentIds.map((agentId) => deps.store.getAgent(agentId)));
+  progress.succeed(`${grants.length} grants and ${agents.length} agents read`);
+  return buildGovernanceReport({ grants, agents, since, until });
+}
+
+/** Prints the report for the period ending now; `--html FILE` also writes the self-contained page. */
+export async function report(deps: CliDeps, options: ReportOptions): Promise<ExitCode> {
+  const periodMs = parsePeriod(options.since);
+  if (options.html !== undefined && options.html.trim() === '')
+    throw new UsageError('--html: name the file to write, e.g. --html report.html');
+  const result = await collectReport(deps, periodMs);
+  if (options.html !== undefined) {
+    try {
+      await writeFile(options.html, reportHtml(result), 'utf8');
+    } catch (error) {
+      deps.err(
+        `taskbound: cannot write ${options.html} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the directory exists and is writable`,
+      );
+      return EXIT.failure;
+    }
+    deps.err(`report written to ${options.html} (open it in any browser; it needs no network)`);
+  }
   if (options.json) deps.out(json(result));
   else printReport(deps, result);
   return EXIT.ok;
 }
 
-const ms = (value: number | undefined) => (value === undefined ? NONE : formatMs(value));
+const duration = (value: number | undefined) => (value === undefined ? NONE : formatMs(value));
+const statsRow = (label: string, stats: Stats) => [
+  label,
+  String(stats.count),
+  duration(stats.median),
+  duration(stats.p95),
+  duration(stats.max),
+];
 
-function printReport(deps: CliDeps, result: Report): void {
+function printFigures(deps: CliDeps, figures: Figures, now: Date): void {
   const out = (lines: readonly string[]) => lines.forEach((line) => deps.out(line));
-  deps.out(`${result.grants} grants created from ${result.since} to ${result.until}`);
-  deps.out('');
-  out(table(['STATE', 'COUNT'], Object.entries(result.byState).map(([state, count]) => [state, String(count)])));
-  deps.out('');
-  out(table(['TRIGGER', 'COUNT'], Object.entries(result.byTrigger).map(([trigger, count]) => [trigger, String(count)])));
-  deps.out('');
-  const latency = result.revocationLatencyMs;
-  const row = (label: string, f: LatencyFigures) => [label, String(f.count), ms(f.p50), ms(f.p95), ms(f.max)];
+  const g = figures.grants;
+  deps.out(
+    `grants: ${g.requested} requested, ${g.issued} issued, ${g.denied} denied (${g.expiredUnanswered} unanswered in time), ${g.pending} pending, ${g.failed} failed`,
+  );
+  const standing = figures.standingPrivilege;
+  deps.out(
+    `standing privilege: ${standing.count === 0 ? good('0 credentials alive with no task') : bad(`${standing.count} credentials alive with no task`)}`,
+  );
+  for (const credential of standing.credentials)
+    deps.out(
+      `  ${credential.grantId} ${credential.agentId}/${credential.taskId} ${credential.state} since ${relative(credential.since, now)}`,
+    );
   out(
     table(
-      ['REVOCATION', 'COUNT', 'P50', 'P95', 'MAX'],
-      [row('notice -> revoked', latency.noticeToRevoked), row('revoked -> verified', latency.revokedToVerified), row('notice -> verified', latency.noticeToVerified)],
+      ['DURATION', 'COUNT', 'MEDIAN', 'P95', 'MAX'],
+      [
+        statsRow('credential lifetime', figures.credentialLifetimeMs),
+        statsRow('task duration', figures.taskDurationMs),
+        statsRow('notice -> revoked', figures.revocation.noticeToRevokedMs),
+        statsRow('revoked -> verified', figures.revocation.revokedToVerifiedMs),
+        statsRow('leak -> killed', figures.leaks.timeToKillMs),
+        statsRow('time to decision', figures.approvals.timeToDecisionMs),
+      ],
     ),
   );
-  deps.out('');
-  deps.out(`${result.stillValid.length} credentials still valid after revocation`);
-  if (result.stillValid.length > 0) {
-    out(table(['GRANT', 'AGENT', 'TASK', 'AT', 'FINDING'], result.stillValid.map((f) => [f.grantId, f.agentId, f.taskId, f.at, f.reason ?? ''])));
+  const stillValid = figures.stillValidAfterNotice;
+  deps.out(
+    `still valid after notice: ${stillValid.count === 0 ? good('0') : bad(`${stillValid.count}, longest ${duration(stillValid.longestMs)}`)}`,
+  );
+  deps.out(`use after revocation: ${figures.useAfterRevocation.count === 0 ? good('0') : bad(String(figures.useAfterRevocation.count))}`);
+  for (const finding of [...stillValid.findings, ...figures.useAfterRevocation.findings])
+    deps.out(`  ${finding.grantId} ${finding.agentId}/${finding.taskId}: ${finding.detail}`);
+  const classes = Object.entries(figures.approvals.byClass);
+  if (classes.length > 0) {
+    out(
+      table(
+        ['CLASS', 'AUTO', 'MANUAL', 'DENIED BY PEOPLE', 'UNANSWERED'],
+        classes.map(([name, f]) => [name, String(f.auto), String(f.manual), String(f.deniedByPeople), String(f.expiredUnanswered)]),
+      ),
+    );
   }
+  deps.out(`leaks reported: ${figures.leaks.count}; grants revoked by suspension: ${figures.suspensions.grantsRevoked}`);
+  for (const agent of figures.suspensions.suspendedNow)
+    deps.out(`  ${agent.agentId} suspended by ${agent.by ?? '?'}${agent.at ? ` ${relative(agent.at, now)}` : ''}: ${agent.reason ?? ''}`);
+  deps.out(`audit chains that do not verify: ${figures.brokenChains.length === 0 ? good('0') : bad(String(figures.brokenChains.length))}`);
+  for (const broken of figures.brokenChains)
+    deps.out(`  ${broken.grantId} ${broken.agentId}/${broken.taskId} at link ${broken.brokenAt}: ${broken.why}`);
+}
+
+function printReport(deps: CliDeps, result: GovernanceReport): void {
+  const now = new Date(result.until);
+  deps.out(`Taskbound report, ${result.since} to ${result.until}`);
+  deps.out('');
+  deps.out('== all agents');
+  printFigures(deps, result.overall, now);
+  const rows = Object.entries(result.agents).map(([agentId, f]) => [
+    agentId,
+    String(f.grants.requested),
+    String(f.grants.issued),
+    String(f.grants.denied),
+    String(f.standingPrivilege.count),
+    duration(f.revocation.noticeToRevokedMs.p95),
+    String(f.stillValidAfterNotice.count),
+    f.suspensions.suspendedNow.length > 0 ? bad('suspended') : 'active',
+  ]);
+  deps.out('');
+  deps.out('== per agent (`--json` has every figure per agent)');
+  for (const line of table(['AGENT', 'REQUESTED', 'ISSUED', 'DENIED', 'STANDING', 'REVOKE P95', 'STILL VALID', 'STATUS'], rows))
+    deps.out(line);
 }

@@ -12,11 +12,14 @@ import { policyFromDocument, type Policy } from '../domain/policy';
 import type { EngineDeps } from '../use-cases/engine-deps';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
-import { StsSessionIssuer } from '../adapters/aws/sts-session-issuer';
+import { StsSessionIssuer, type SessionCanary } from '../adapters/aws/sts-session-issuer';
 import { RoleInlinePolicyBudget } from '../adapters/aws/role-inline-policy-budget';
 import { REVOKED_SESSIONS_POLICY_NAME } from '../adapters/aws/revoked-sessions-policy';
 import { IamAccessKeyIssuer } from '../adapters/aws/iam-access-key-issuer';
 import { StsCredentialProbe } from '../adapters/aws/sts-credential-probe';
+import { spokeCredentials } from '../adapters/aws/spoke-credentials';
+import { accountsNamed, spokeBoundaryArn, spokeEngineRoleArn } from '../domain/accounts';
+import { accountIssuers } from './account-issuers';
 import { SecretsManagerCanaryProbe } from '../adapters/aws/canary-probe';
 import { DEFAULT_USE_CHECK_TIMING } from '../domain/use-after-revocation';
 import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
@@ -33,6 +36,8 @@ import { inMemoryReplayStore, type ReplayStore } from '../adapters/slack/signatu
 import { cachedSlackSecret, loadSlackSettings, notifierFor, SlackConfigError, type SlackSettings } from '../adapters/slack/slack-config';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 import type { AlertDeps } from '../use-cases/send-alert';
+import type { DigestDeps } from '../use-cases/build-digest';
+import type { HealthDeps } from '../use-cases/post-health';
 import { engineLogger } from './logger';
 
 const environmentSchema = z.object({
@@ -40,6 +45,8 @@ const environmentSchema = z.object({
   TABLE_NAME: z.string().min(3),
   EVENT_BUS_NAME: z.string().min(1),
   ACCOUNT_ID: z.string().regex(/^\d{12}$/),
+  /** Names the spoke roles and boundaries in every account the policy names (lib/stacks/spoke-stack.ts). */
+  INSTANCE_NAME: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
   AGENT_ROLE_PREFIX: z.string().min(1).default('taskbound-agent-'),
   AGENT_ROLE_MAX_SESSION_SECONDS: z.coerce.number().int().min(900).max(43_200).default(3600),
   /** Characters the revoked-sessions deny may use per agent role; measured from each role's other inline policies when unset. */
@@ -65,6 +72,8 @@ const environmentSchema = z.object({
 /** What the alerts function needs beyond the Slack settings: the grant table keeps approval threads. */
 const alertsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3) });
 
+/** The digest reads the grant table and posts as the alerts do; DIGEST_HOURS is set by the stack. */
+const digestEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), DIGEST_HOURS: z.coerce.number().int().min(1).max(168) });
 
 /** Validates the whole of one function's configuration, naming every variable that is wrong. */
 function configuration<S extends z.ZodType>(schema: S): z.infer<S> {
@@ -83,19 +92,48 @@ function bundledPolicy(): Policy {
   return policyFromDocument(document, file, policyVersion);
 }
 
+/** Issuers in the engine's own account, or in a spoke through its engine role (cached session). */
+function issuersIn(env: z.infer<typeof environmentSchema>, account: string, canary: SessionCanary): EngineDeps['issuers'] {
+  const region = env.AWS_REGION;
+  const clock = systemClock;
+  const hub = account === env.ACCOUNT_ID;
+  const credentials = hub
+    ? {}
+    : { credentials: spokeCredentials({ sts: createStsClient({ region }), roleArn: spokeEngineRoleArn(account, env.INSTANCE_NAME), clock }) };
+  const iam = createIamClient({ region, ...credentials });
+  // Each account's roles have their own inline-policy budget for the revoked-sessions deny.
+  const roleBudgets = new RoleInlinePolicyBudget(iam, clock, REVOKED_SESSIONS_POLICY_NAME);
+  return {
+    'aws-sts-session': new StsSessionIssuer({
+      sts: createStsClient({ region, ...credentials }),
+      iam,
+      clock,
+      accountId: account,
+      rolePrefix: env.AGENT_ROLE_PREFIX,
+      roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
+      ...(hub ? { canary } : {}),
+      revocationPolicyMaxChars: env.AGENT_ROLE_DENY_BUDGET_CHARS ?? ((roleName) => roleBudgets.of(roleName)),
+    }),
+    'aws-iam-access-key': new IamAccessKeyIssuer({
+      iam,
+      clock,
+      permissionsBoundaryArn: hub ? env.PERMISSIONS_BOUNDARY_ARN : spokeBoundaryArn(account, env.INSTANCE_NAME),
+      probe: new StsCredentialProbe({ region }),
+    }),
+  };
+}
+
 function buildEngine(): EngineDeps {
   const env = configuration(environmentSchema);
   const region = env.AWS_REGION;
   const clock = systemClock;
+  const policy = bundledPolicy();
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } });
-  const iam = createIamClient({ region });
-  const probe = new StsCredentialProbe({ region });
   const canaryArnPattern = `arn:aws:secretsmanager:${region}:${env.ACCOUNT_ID}:secret:${env.CANARY_SECRET_NAME}-??????`;
   const canary = { secretArnPattern: canaryArnPattern, probe: new SecretsManagerCanaryProbe({ region, canarySecretId: env.CANARY_SECRET_NAME }) };
   const secrets = new SecretsManagerClient({ region });
-  const roleBudgets = new RoleInlinePolicyBudget(iam, clock, REVOKED_SESSIONS_POLICY_NAME);
   return {
-    policy: bundledPolicy(),
+    policy,
     clock,
     logger: engineLogger,
     useCheckTiming: {
@@ -104,19 +142,8 @@ function buildEngine(): EngineDeps {
       longestSessionMs: env.AGENT_ROLE_MAX_SESSION_SECONDS * 1000,
     },
     store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
-    issuers: {
-      'aws-sts-session': new StsSessionIssuer({
-        sts: createStsClient({ region }),
-        iam,
-        clock,
-        accountId: env.ACCOUNT_ID,
-        rolePrefix: env.AGENT_ROLE_PREFIX,
-        roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
-        canary,
-        revocationPolicyMaxChars: env.AGENT_ROLE_DENY_BUDGET_CHARS ?? ((roleName) => roleBudgets.of(roleName)),
-      }),
-      'aws-iam-access-key': new IamAccessKeyIssuer({ iam, clock, permissionsBoundaryArn: env.PERMISSIONS_BOUNDARY_ARN, probe }),
-    },
+    // The canary secret lives in the hub: only hub sessions carry it (spoke sessions are proven dead by the deny and expiry).
+    issuers: accountIssuers({ hubAccount: env.ACCOUNT_ID, spokeAccounts: accountsNamed(policy), issuersIn: (account) => issuersIn(env, account, canary) }),
     vault: new SecretsManagerDeliveryVault(secrets, {
       enginePrincipalArns: env.ENGINE_ROLE_ARNS,
       ...(env.DELIVERY_KMS_KEY_ARN ? { kmsKeyArn: env.DELIVERY_KMS_KEY_ARN } : {}),
@@ -191,6 +218,19 @@ let alerts: (() => Promise<AlertDeps>) | undefined;
 export async function awsAlerts(): Promise<AlertDeps> {
   alerts ??= buildAlerts();
   return alerts();
+}
+
+let digest: Promise<HealthDeps & DigestDeps & { readonly hours: number }> | undefined;
+
+/** The digest function's dependencies: the alerts' notifier and routing, the grant table, the period. */
+export async function awsDigest(): Promise<HealthDeps & DigestDeps & { readonly hours: number }> {
+  digest ??= (async () => {
+    const env = configuration(digestEnvironmentSchema);
+    const { notifier, routing } = await awsAlerts();
+    const store = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION })), tableName: env.TABLE_NAME });
+    return { notifier, routing, store, clock: systemClock, hours: env.DIGEST_HOURS };
+  })();
+  return digest;
 }
 
 let interactions: SlackInteractionsDeps | undefined;

@@ -26,6 +26,8 @@ export const grantAlertDetailSchema = z.object({
   requestedBy: text.optional(),
   purpose: text.optional(),
   credentialKind: text.optional(),
+  /** The account the credential lives in (hub and spoke); absent = the engine's own. */
+  account: z.string().regex(/^\d{12}$/).optional(),
   credentialId: text.optional(),
   secretArn: text.optional(),
   expiresAt: text.optional(),

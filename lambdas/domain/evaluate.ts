@@ -10,6 +10,7 @@ import {
   type PolicyStatement,
 } from './policy';
 import type { BrokeredSecret } from './grant';
+import { accountOf } from './accounts';
 
 export interface TaskRequest {
   readonly agentId: string;
@@ -33,6 +34,8 @@ export interface Entitlement {
   readonly agent: Agent;
   readonly actionClasses: readonly ActionClass[];
   readonly credentialKind: CredentialKind;
+  /** The account the credential comes from; absent = the engine's own. */
+  readonly account?: string;
   readonly ttlSeconds: number;
   readonly statements: readonly PolicyStatement[];
   readonly brokeredSecrets: readonly BrokeredSecret[];
@@ -76,6 +79,12 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
   if (kinds.size > 1) {
     return deny(`scopes ${request.scopes.join(', ')} need different credential kinds (${[...kinds].join(', ')}); request them in separate tasks`, agent);
   }
+  const accounts = new Set([...new Set(request.scopes)].map((scopeName) => accountOf(policy, scopeName, request.agentId)));
+  if (accounts.size > 1) {
+    const named = [...accounts].map((account) => account ?? "the engine's own account").join(', ');
+    return deny(`scopes ${request.scopes.join(', ')} come from different accounts (${named}); one credential is one account: request them in separate tasks`, agent);
+  }
+  const [account] = accounts;
 
   const ttlSeconds = request.ttlSeconds ?? agent.defaultTtlSeconds;
   if (ttlSeconds < 60) return deny(`ttlSeconds ${ttlSeconds} is below the minimum of 60`, agent);
@@ -99,6 +108,7 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
     agent,
     actionClasses: ordered,
     credentialKind: [...kinds][0] ?? 'aws-sts-session',
+    ...(account ? { account } : {}),
     ttlSeconds,
     statements,
     brokeredSecrets: [...secrets.values()],

@@ -129,6 +129,8 @@ export interface OutboundDetail {
   readonly requestedBy?: string;
   readonly purpose?: string;
   readonly credentialKind?: string;
+  /** The account the credential lives in (hub and spoke); absent = the engine's own. */
+  readonly account?: string;
   /** An access key id or session principal: an identifier, not a secret. */
   readonly credentialId?: string;
   readonly expiresAt?: string;

@@ -85,6 +85,8 @@ export interface Grant {
   readonly scopes: readonly string[];
   readonly actionClasses: readonly ActionClass[];
   readonly credentialKind?: CredentialKind;
+  /** The account the credential comes from (the scope's, else the agent's); absent = the engine's own. */
+  readonly account?: string;
   readonly ttlSeconds?: number;
   readonly context?: Readonly<Record<string, unknown>>;
   /** Approvals still needed, and who may give them (empty for auto-approved grants). */

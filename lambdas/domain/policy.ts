@@ -6,6 +6,7 @@ import { PolicyError } from './errors';
 import { AGENT_ID_PATTERN } from './ids';
 import { IAM_PRINCIPAL_PATTERN, PERSON_ID_PATTERN, principalKey, SLACK_USER_PATTERN } from './people';
 import { privilegeReasons } from './privilege';
+import { ACCOUNT_ID, refineAccounts } from './accounts';
 
 export const ACTION_CLASSES = ['read', 'write', 'deploy', 'transact'] as const;
 export type ActionClass = (typeof ACTION_CLASSES)[number];
@@ -29,6 +30,8 @@ const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Z
  * against `aws:PrincipalArn`, which for a session is its role's ARN, never an `sts` ARN.
  */
 const RUNTIME_PRINCIPAL = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[A-Za-z0-9+=,.@_/-]+$/;
+/** The account a credential comes from (hub and spoke, lambdas/domain/accounts.ts); absent = the engine's own. */
+const account = z.string().regex(ACCOUNT_ID, 'an AWS account id is 12 digits').optional();
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 const statementSchema = z
@@ -70,6 +73,7 @@ const scopeSchema = z
   .strictObject({
     action: z.enum(ACTION_CLASSES),
     credential: z.enum(CREDENTIAL_KINDS),
+    account,
     /**
      * Says that the scope grants privilege (`*`, IAM wildcards, iam:PassRole, sts:AssumeRole*,
      * permissions management, NotAction/NotResource). Without it such a scope is refused at
@@ -114,6 +118,8 @@ const agentSchema = z
     owner: PRINCIPAL,
     purpose: z.string().min(1).max(1024),
     riskTier: z.enum(RISK_TIERS),
+    /** The default account of this agent's scopes. */
+    account,
     runtimePrincipal: z
       .string()
       .regex(
@@ -173,7 +179,8 @@ const policySchema = z
         }
       }
     }
-  });
+  })
+  .superRefine(refineAccounts);
 
 type Checked = Pick<z.infer<typeof policySchema>, 'approvals' | 'people'>;
 

@@ -13,6 +13,10 @@ export interface AwsProtocolServerOptions {
   readonly health?: () => Record<string, unknown> | undefined;
   /** Largest request body accepted (EventBridge's 256 KB entries, batched, fit easily). */
   readonly maxBodyBytes?: number;
+  /** Told of every signed request and its answer (the record of what each credential did). */
+  readonly onCall?: (request: AwsRequest, response: AwsResponse) => void;
+  /** Unsigned loopback reads besides /healthz; answers undefined for a path it does not serve. */
+  readonly localRead?: (path: string) => AwsResponse | undefined;
 }
 
 export interface RunningServer {
@@ -80,6 +84,8 @@ async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, p
       ? { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(health) }
       : { status: 503, headers: { 'content-type': 'application/json' }, body: '{"ready":false}' };
   }
+  const local = req.method === 'GET' ? options.localRead?.(new URL(req.url ?? '/', 'http://localhost').pathname) : undefined;
+  if (local) return local;
   const body = await readBody(req, options.maxBodyBytes ?? 2 * 1024 * 1024);
   if (!body) return jsonError(413, 'RequestEntityTooLarge', 'request body too large');
   const request = toAwsRequest(req, body);
@@ -88,7 +94,9 @@ async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, p
   }
   const service = options.services.find((candidate) => candidate.matches(request));
   if (!service) return jsonError(400, 'UnknownOperationException', `No local service handles ${request.target ?? request.path}.`);
-  return service.handle(request);
+  const response = await service.handle(request);
+  options.onCall?.(request, response);
+  return response;
 }
 
 /** Starts the server; resolves once it listens. Port 0 picks a free port. */

@@ -213,6 +213,11 @@ export class LocalCredentialAuthority {
     }
   }
 
+  /** Whether this authority ever issued the access key (revoked or not). */
+  issued(accessKeyId: string): boolean {
+    return this.byAccessKey.has(accessKeyId);
+  }
+
   /** Whether a presented access key (and session token, for sessions) works right now. */
   authenticate(accessKeyId: string, sessionToken: string | undefined): CredentialCheck {
     const credential = this.byAccessKey.get(accessKeyId);

@@ -34,6 +34,7 @@ import { createSecretsManagerService } from './secrets-manager-service';
 import { createStsService } from './sts-service';
 import { createDynamoDbProxyService } from './dynamodb-proxy-service';
 import { startAwsProtocolServer } from './aws-protocol-server';
+import { CredentialCallLog } from './credential-calls';
 import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './sdk-clients';
 import { localLambdaContext } from './lambda-context';
 import { buildLocalHandlers, type LocalHandler } from './local-handlers';
@@ -166,6 +167,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   let operatorDeps: EngineDeps | undefined;
   const keyring = await loadOperatorKeyring({ people: policy.people, region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
   const operator = createOperatorService({ keyring, deps: () => (ready ? operatorDeps : undefined) });
+  const calls = new CredentialCallLog((accessKeyId) => authority.issued(accessKeyId), () => clock.now());
   // What the engine spends, for the benchmark that runs it as its own process: CPU and SDK calls.
   const usage = () => {
     const cpu = process.cpuUsage();
@@ -181,6 +183,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       events,
       createDynamoDbProxyService(store.endpoint),
     ],
+    onCall: (request, response) => calls.record(request, response),
+    localRead: (path) => calls.answer(path),
     health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE, ...usage() } : undefined),
   });
 

@@ -30,6 +30,7 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
       taskId: grant.taskId,
       agentId: grant.agentId,
       kind: entitlement.credentialKind,
+      ...(grant.account ? { account: grant.account } : {}),
       statements: entitlement.statements,
       brokeredSecretArns: entitlement.brokeredSecrets.map((secret) => secret.arn),
       ttlSeconds: entitlement.ttlSeconds,

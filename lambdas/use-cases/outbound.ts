@@ -15,6 +15,7 @@ export function outbound(detailType: OutboundType, grant: Grant, at: string, ext
     ...(grant.requestedBy ? { requestedBy: grant.requestedBy } : {}),
     ...(grant.purpose ? { purpose: grant.purpose } : {}),
     ...(grant.credentialKind ? { credentialKind: grant.credentialKind } : {}),
+    ...(grant.account ? { account: grant.account } : {}),
     ...(grant.credential ? { credentialId: grant.credential.accessKeyId } : {}),
     ...(grant.expiresAt ? { expiresAt: grant.expiresAt } : {}),
     ...(grant.revocation ? { trigger: grant.revocation.trigger } : {}),

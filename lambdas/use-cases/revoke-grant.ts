@@ -30,6 +30,7 @@ export function revokeTargetOf(grant: Grant): RevokeTarget {
     agentId: grant.agentId,
     taskId: grant.taskId,
     kind: grant.credentialKind ?? grant.credential?.kind ?? 'aws-sts-session',
+    ...(grant.account ? { account: grant.account } : {}),
     ...(grant.credential ? { accessKeyId: grant.credential.accessKeyId } : {}),
     ...(grant.expiresAt ? { expiresAt: new Date(grant.expiresAt) } : {}),
     ...(issuedAt ? { issuedAt: new Date(issuedAt) } : {}),
@@ -107,7 +108,7 @@ async function finishRevocation(deps: EngineDeps, grant: Grant): Promise<RevokeR
     const code = errorCode(error);
     logger.error('revocation failed; the sweep will retry', { grantId: grant.grantId, error: code });
     const now = deps.clock.now().toISOString();
-    await deps.events.publish([outbound('Revocation Failed', grant, now, { reason: `revocation failed (${code}); the sweep retries` })]);
+    await deps.events.publish([outbound('Revocation Failed', grant, now, { reason: `revocation failed${grant.account ? ` in account ${grant.account}` : ''} (${code}); the sweep retries` })]);
     return { outcome: 'revocation-failed', grant };
   }
   await Promise.all([cancelExpiry(deps, grant), rotateTouchedSecrets(deps, grant)]);

@@ -102,6 +102,7 @@ function applyDecision(grant: Grant, decision: HeldDecision, now: string, approv
   const changes = {
     actionClasses: decision.actionClasses,
     credentialKind: decision.credentialKind,
+    ...(decision.account ? { account: decision.account } : {}),
     ttlSeconds: decision.ttlSeconds,
     requiredApprovals: decision.requiredApprovals,
     eligibleApprovers: decision.eligibleApprovers,
@@ -109,6 +110,7 @@ function applyDecision(grant: Grant, decision: HeldDecision, now: string, approv
     deliverySecret: deliverySecretName(grant.agentId, grant.taskId),
     concurrencySlot: decision.concurrencySlot,
   };
+  const accountDetail = decision.account ? { account: decision.account } : {};
   if (decision.outcome === 'needs-approval') {
     return transition(grant, {
       to: 'pending_approval',
@@ -116,11 +118,11 @@ function applyDecision(grant: Grant, decision: HeldDecision, now: string, approv
       actor: ENGINE_ACTOR,
       action: 'held-for-approval',
       reason: `${decision.actionClasses.join(', ')} needs ${decision.requiredApprovals} approval(s)`,
-      detail: { eligibleApprovers: decision.eligibleApprovers },
+      detail: { eligibleApprovers: decision.eligibleApprovers, ...accountDetail },
       changes: { ...changes, approvalDeadline: new Date(Date.parse(now) + approvalTimeoutSeconds * 1000).toISOString() },
     });
   }
-  return transition(grant, { to: 'issuing', at: now, actor: ENGINE_ACTOR, action: 'auto-approved', reason: `policy approves ${decision.actionClasses.join(', ')} automatically`, changes });
+  return transition(grant, { to: 'issuing', at: now, actor: ENGINE_ACTOR, action: 'auto-approved', reason: `policy approves ${decision.actionClasses.join(', ')} automatically`, ...(decision.account ? { detail: accountDetail } : {}), changes });
 }
 
 /** A second `Task Started` for the same task: a duplicate, or one that arrived after its `Task Ended`. */

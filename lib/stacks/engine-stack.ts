@@ -1,7 +1,7 @@
 // CDK stack (stateless): the engine's functions, their routes, schedules and stream, each
 // with exactly the permissions its handler calls, plus dashboards, alarms and event schemas.
 // Everything stateful arrives through typed props from the stateful stack.
-import { Aws, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,7 +20,9 @@ import { EventSchemas } from '../constructs/event-schemas';
 import { ExpiryScheduler } from '../constructs/expiry-scheduler';
 import { Observability } from '../constructs/observability';
 import { OperatorEndpoint } from '../constructs/operator-endpoint';
+import { SlackHealth } from '../constructs/slack-health';
 import { TaskboundFunction } from '../constructs/taskbound-function';
+import { assumeSpokeEngineRoles } from '../constructs/spoke-access';
 import {
   canarySecretName,
   DELIVERY_SECRET_PREFIX,
@@ -50,7 +52,7 @@ export interface EngineStackProps extends StackProps {
 export { ISSUING, REVOKING };
 export const isOneOf = (handlers: readonly EngineHandler[], handler: EngineHandler) => handlers.includes(handler);
 /** Handlers invoked asynchronously (rules, schedules, streams) own a dead-letter queue. */
-const ASYNC = ['task-started', 'grant-decision', ...REVOKING, 'alerts'] as const satisfies readonly EngineHandler[];
+const ASYNC = ['task-started', 'grant-decision', ...REVOKING, 'alerts', 'alarm-to-slack', 'digest'] as const satisfies readonly EngineHandler[];
 /** The operator endpoint's function exists only when operators are configured (lib/constructs/operator-endpoint.ts). */
 type StackFunction = Exclude<EngineHandler, 'operator-api'>;
 type AsyncHandler = (typeof ASYNC)[number];
@@ -80,6 +82,7 @@ export class EngineStack extends Stack {
       TABLE_NAME: state.table.tableName,
       EVENT_BUS_NAME: state.bus.eventBusName,
       ACCOUNT_ID: Aws.ACCOUNT_ID,
+      INSTANCE_NAME: config.instanceName,
       AGENT_ROLE_PREFIX: config.agentRolePrefix,
       CANARY_SECRET_NAME: canarySecretName(config),
       PERMISSIONS_BOUNDARY_ARN: state.boundary.managedPolicyArn,
@@ -131,6 +134,8 @@ export class EngineStack extends Stack {
       alerts: make('alerts'),
       // Deciding may issue the credential there and then: as long as any issuing function.
       'slack-interactions': make('slack-interactions'),
+      'alarm-to-slack': make('alarm-to-slack'),
+      digest: make('digest', { timeout: Duration.minutes(2), environment: { ...environment, DIGEST_HOURS: String(config.digestHours) } }),
     } satisfies Record<StackFunction, TaskboundFunction>;
     this.functions = functions;
 
@@ -156,6 +161,7 @@ export class EngineStack extends Stack {
       ...can.issueUsers(ctx),
       ...can.writeDeliveries(ctx),
       ...can.scheduleExpiry(ctx),
+      ...assumeSpokeEngineRoles(config, props.policy),
       ...can.killIssuedCredentials(ctx),
     ];
     for (const handler of ISSUING) if (handler !== 'operator-api') allow(handler, issuing());
@@ -171,6 +177,7 @@ export class EngineStack extends Stack {
         // A pending grant that is revoked gets a `denied` delivery (CONTRACT §5).
         ...can.writeDeliveries(ctx),
         ...can.cancelExpiry(ctx),
+        ...assumeSpokeEngineRoles(config, props.policy),
       ]);
     }
     allow('sweep', can.lookUpCredentialUse());
@@ -181,6 +188,16 @@ export class EngineStack extends Stack {
       makeFunction: () => make('operator-api', { timeout: Duration.seconds(30) }),
       statements: issuing(),
     });
+    // Spoke stacks trust these exact ARNs (docs/deploy.md, hub and spoke); the operator endpoint's role only when it exists.
+    const engineRoles = [...new Set([...ISSUING, ...REVOKING])].flatMap((handler) =>
+      handler === 'operator-api' ? (this.operatorEndpoint.function ? [this.operatorEndpoint.function] : []) : [functions[handler]],
+    );
+    new CfnOutput(this, 'EngineRoleArns', {
+      description: 'The engine roles that issue and revoke: pass them to each spoke stack as hubEngineRoleArns',
+      value: Fn.join(',', engineRoles.map((fn) => fn.engineRole.roleArn)),
+    });
+    allow('alarm-to-slack', can.readSlackSecret(ctx));
+    allow('digest', can.readSlackSecret(ctx));
 
     const routed = functions satisfies Record<HandlerName, lambda.IFunction>;
     new EventRoutes(this, 'Routes', {
@@ -228,7 +245,7 @@ export class EngineStack extends Stack {
     // Slack calls this URL directly; the handler verifies Slack's request signature itself.
     const interactions = functions['slack-interactions'].addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
 
-    new Observability(this, 'Observability', {
+    const observability = new Observability(this, 'Observability', {
       instanceName: config.instanceName,
       bus: state.bus,
       namespace: config.metricsNamespace,
@@ -239,6 +256,14 @@ export class EngineStack extends Stack {
       logRetention: config.logRetentionDays,
       removalPolicy,
       alarmEmail: config.alarmEmail,
+    });
+    new SlackHealth(this, 'SlackHealth', {
+      alarmTopic: observability.topic,
+      alarmFunction: functions['alarm-to-slack'],
+      digestFunction: functions.digest,
+      digestDeadLetterQueue: deadLetterQueues.digest,
+      table: state.table,
+      digestHours: config.digestHours,
     });
     new EventSchemas(this, 'Schemas', { registryName: `${config.instanceName}-events` });
 

@@ -188,7 +188,7 @@ export function escalationAttempts(targets: AttemptTargets): Attempt[] {
       name: 'read the Slack secret',
       action: 'secretsmanager:GetSecretValue',
       resource: targets.slackSecretArn,
-      except: ['alerts', 'slack-interactions'],
+      except: ['alerts', 'slack-interactions', 'alarm-to-slack', 'digest'],
     },
     {
       name: 'open a delivery to the public',
@@ -204,7 +204,8 @@ export function escalationAttempts(targets: AttemptTargets): Attempt[] {
     },
     { name: 'change a secret outside taskbound/', action: 'secretsmanager:PutSecretValue', resource: secret('prod/db-AbCdEf') },
     { name: 'delete the grant table', action: 'dynamodb:DeleteTable', resource: targets.tableArn },
-    { name: 'scan the grant table', action: 'dynamodb:Scan', resource: targets.tableArn },
+    // The digest reads every grant once a period (standing privilege needs all of them): its job, no one else's.
+    { name: 'scan the grant table', action: 'dynamodb:Scan', resource: targets.tableArn, except: ['digest'] },
     { name: 'route bus events elsewhere', action: 'events:PutTargets', resource: `arn:aws:events:${REGION}:${ACCOUNT}:rule/taskbound/any` },
     {
       name: "schedule outside the engine's group",

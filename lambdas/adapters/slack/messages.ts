@@ -142,7 +142,7 @@ export function approvalRequestMessage(d: GrantAlertDetail, progress: ApprovalPr
     ['Owner', mrkdwnText(d.owner ?? 'unknown', 256)],
     ['Requested by', mrkdwnText(d.requestedBy ?? 'unknown', 256)],
     ['Task', code(d.taskId, 140)],
-    ['Scopes', scopesText(d.scopes)],
+    ['Scopes', scopesInAccount(d)],
     ['TTL', d.ttlSeconds !== undefined ? humanDuration(d.ttlSeconds * 1000) : 'agent default'],
     ['Risk tier', mrkdwnText(d.riskTier ?? 'unknown', 32)],
     ['Approvals needed', `${required} of ${d.approvers?.length ? d.approvers.map((a) => mrkdwnText(a, 128)).join(', ') : 'the approver group'}`],
@@ -204,13 +204,18 @@ function compose(severity: Severity, story: Story, d: GrantAlertDetail): SlackMe
     ['Agent', code(d.agentId, 70)],
     ['Owner', mrkdwnText(d.owner ?? 'unknown', 256)],
     ['Requested by', mrkdwnText(d.requestedBy ?? 'unknown', 256)],
-    ['Scopes', scopesText(d.scopes)],
+    ['Scopes', scopesInAccount(d)],
     ['Credential', d.credentialId ? `${code(d.credentialId, 300)}${d.credentialKind ? ` (${mrkdwnText(d.credentialKind, 32)})` : ''}` : 'none'],
     ['When', when(d.at)],
     ...(story.extraFields ?? []),
   ];
   const blocks: Block[] = [header(`${ICON[severity]} ${story.title}`), section(story.summary), fields(facts), divider, context([`*Next:* ${story.next}`])];
   return { text: fallback(story.title, stripMarkup(story.summary), stripMarkup(story.next)), blocks };
+}
+
+/** The scopes, and the account their credential lives in when it is not the engine's own. */
+function scopesInAccount(d: GrantAlertDetail): string {
+  return d.account ? `${scopesText(d.scopes)} in account ${code(d.account, 16)}` : scopesText(d.scopes);
 }
 
 function scopesText(scopes: readonly string[] | undefined): string {

@@ -1,22 +1,67 @@
 import { describe, expect, it } from 'vitest';
 import { grantIdFor } from '../../../lambdas/domain/ids';
-import { CALLER, harness } from './cli-harness';
+import { activeGrant, CALLER, harness, revokedGrant } from './cli-harness';
 
 const GRANT = grantIdFor('release-bot', 't-1');
+const NOTICE = '2026-11-28T12:00:00.000Z';
+
+/** A harness holding one active grant of release-bot; `engineActs` makes the "engine" revoke it when asked. */
+function withActiveGrant(engineActs = true) {
+  const cli = harness();
+  cli.store.seed(activeGrant('release-bot', 't-1'));
+  if (engineActs) {
+    cli.events.engine = (event) => {
+      if (event.detailType === 'Grant Revocation Requested' || event.detailType === 'Agent Suspended') {
+        const trigger = event.detailType === 'Agent Suspended' ? 'suspended' : 'manual';
+        cli.store.seed(revokedGrant(activeGrant('release-bot', 't-1'), { trigger, noticeAt: NOTICE, revokedAfterMs: 40, verifiedAfterMs: 60 }));
+      }
+      if (event.detailType === 'Agent Suspended') void cli.store.putAgent({ agentId: 'release-bot', suspended: true, by: CALLER, reason: 'prompt injection', at: NOTICE });
+    };
+  }
+  return cli;
+}
 
 describe('taskbound revoke', () => {
-  it('asks for a manual revocation in the name of the caller', async () => {
-    const cli = harness();
+  it('asks for a manual revocation in the name of the caller and prints what the engine did', async () => {
+    const cli = withActiveGrant();
 
     const { code, out } = await cli.run('revoke', GRANT, '--reason', 'suspicious activity');
 
     expect(code).toBe(0);
-    expect(out).toContain(`revocation of ${GRANT} requested (event event-0)`);
+    expect(out).toBe(`${GRANT} revoked and verified dead 100 ms after notice (manual)`);
     expect(cli.events.sent).toEqual([{ detailType: 'Grant Revocation Requested', detail: { grantId: GRANT, by: CALLER, reason: 'suspicious activity' } }]);
   });
 
-  it('names someone else with --as', async () => {
+  it('prints the outcome as JSON with --json', async () => {
+    const { code, out } = await withActiveGrant().run('revoke', GRANT, '--reason', 'r', '--json');
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ grantId: GRANT, sent: true, waited: true, settled: true, state: 'verified', grant: { verifiedAt: '2026-11-28T12:00:00.100Z' } });
+  });
+
+  it('fails (exit 1) saying what to do when the engine does not act within --wait', async () => {
+    const cli = withActiveGrant(false);
+    const { code, err } = await cli.run('revoke', GRANT, '--reason', 'r', '--wait', '2');
+    expect(code).toBe(1);
+    expect(err).toContain(`${GRANT} is still active after 2s`);
+    expect(err).toContain(`taskbound grants show ${GRANT}`);
+  });
+
+  it('sends and returns at once with --wait 0', async () => {
+    const { code, out } = await withActiveGrant(false).run('revoke', GRANT, '--reason', 'r', '--wait', '0');
+    expect(code).toBe(0);
+    expect(out).toBe(`revocation of ${GRANT} requested (event event-0)`);
+  });
+
+  it('sends nothing for a grant it cannot find (exit 1)', async () => {
     const cli = harness();
+    const { code, err } = await cli.run('revoke', GRANT, '--reason', 'r');
+    expect(code).toBe(1);
+    expect(err).toContain(`no grant ${GRANT}`);
+    expect(cli.events.sent).toEqual([]);
+  });
+
+  it('names someone else with --as', async () => {
+    const cli = withActiveGrant();
     await cli.run('revoke', GRANT, '--reason', 'r', '--as', 'oncall@example.com');
     expect(cli.events.sent[0]?.detail).toMatchObject({ by: 'oncall@example.com' });
   });
@@ -38,7 +83,7 @@ describe('taskbound revoke', () => {
   });
 
   it('fails with exit 1 and the error code when PutEvents rejects the entry', async () => {
-    const cli = harness();
+    const cli = withActiveGrant();
     cli.events.reject = { errorCode: 'AccessDeniedException', errorMessage: 'not authorized' };
 
     const { code, err } = await cli.run('revoke', GRANT, '--reason', 'r');
@@ -66,10 +111,21 @@ describe('taskbound revoke', () => {
 });
 
 describe('taskbound suspend and resume', () => {
-  it('sends Agent Suspended with the reason', async () => {
-    const cli = harness();
-    expect((await cli.run('suspend', 'release-bot', '--reason', 'prompt injection')).code).toBe(0);
+  it('sends Agent Suspended with the reason and waits until every live grant is dead', async () => {
+    const cli = withActiveGrant();
+    const { code, out } = await cli.run('suspend', 'release-bot', '--reason', 'prompt injection');
+    expect(code).toBe(0);
     expect(cli.events.sent).toEqual([{ detailType: 'Agent Suspended', detail: { agentId: 'release-bot', by: CALLER, reason: 'prompt injection' } }]);
+    expect(out).toContain(`release-bot suspended by ${CALLER}`);
+    expect(out).toMatch(new RegExp(`${GRANT}\\s+t-1\\s+verified\\s+revoked and verified dead 100 ms after notice \\(suspended\\)`));
+  });
+
+  it('refuses an agent neither the policy nor the store knows (exit 2), sending nothing', async () => {
+    const cli = harness();
+    const { code, err } = await cli.run('suspend', 'no-such-bot', '--reason', 'r');
+    expect(code).toBe(2);
+    expect(err).toContain('agent "no-such-bot" is not in the policy');
+    expect(cli.events.sent).toEqual([]);
   });
 
   it('resumes through the operator endpoint, never the bus, and prints the answer', async () => {
@@ -142,10 +198,24 @@ describe('taskbound approve and deny', () => {
 });
 
 describe('taskbound sweep', () => {
-  it('sends Sweep Requested naming the caller', async () => {
+  it('sends Sweep Requested naming the caller, and says when nothing was due', async () => {
     const cli = harness();
-    expect((await cli.run('sweep')).code).toBe(0);
+    const { code, out } = await cli.run('sweep');
+    expect(code).toBe(0);
+    expect(out).toBe('sweep requested; no grant was due');
     expect(cli.events.sent).toEqual([{ detailType: 'Sweep Requested', detail: { requestedBy: CALLER } }]);
+  });
+
+  it('waits until each due grant was handled and prints what became of it', async () => {
+    const cli = harness();
+    const due = revokedGrant(activeGrant('release-bot', 't-1'), { noticeAt: '2026-11-28T11:00:00.000Z', revokedAfterMs: 10 });
+    cli.store.seed(due);
+    cli.events.engine = () => cli.store.seed(revokedGrant(activeGrant('release-bot', 't-1'), { noticeAt: '2026-11-28T11:00:00.000Z', revokedAfterMs: 10, verifiedAfterMs: 5 }));
+
+    const { code, out } = await cli.run('sweep', '--json');
+
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ sent: true, settled: true, due: 1, grants: [{ grantId: GRANT, was: 'revoked', now: 'verified', handled: true }] });
   });
 
   it('refuses a blank --as (exit 2)', async () => {
@@ -179,6 +249,6 @@ describe('taskbound usage', () => {
     };
     const { code, err } = await cli.run('grants', 'list');
     expect(code).toBe(1);
-    expect(err).toBe('taskbound: ResourceNotFoundException: Requested resource not found');
+    expect(err.split('\n')[0]).toBe('taskbound: ResourceNotFoundException: Requested resource not found');
   });
 });

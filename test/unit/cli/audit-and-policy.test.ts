@@ -13,7 +13,7 @@ describe('taskbound audit verify', () => {
     const { code, out } = await cli.run('audit', 'verify');
 
     expect(code).toBe(0);
-    expect(out).toBe('2 audit chains verify');
+    expect(out).toBe('2 audit chains verify (4 links)');
   });
 
   it('fails with exit 1 naming each grant whose chain was tampered with', async () => {
@@ -22,12 +22,28 @@ describe('taskbound audit verify', () => {
     const tampered = activeGrant('deploy-bot', 't-2');
     cli.store.seed(honest, { ...tampered, audit: tampered.audit.filter((entry) => entry.action !== 'auto-approved') });
 
-    const { code, err } = await cli.run('audit', 'verify');
+    const { code, out } = await cli.run('audit', 'verify');
 
     expect(code).toBe(1);
-    expect(err).toContain(`BROKEN ${tampered.grantId} (deploy-bot/t-2): entry 1 has seq 2`);
-    expect(err).not.toContain(honest.grantId);
-    expect(err).toContain('1 of 2 audit chains do not verify');
+    expect(out).toContain(`BROKEN ${tampered.grantId} (deploy-bot/t-2) at link 1: entry 1 has seq 2`);
+    expect(out).not.toContain(honest.grantId);
+    expect(out).toContain('1 of 2 audit chains do not verify');
+  });
+
+  it('names the grant and the link of an edited entry under --json', async () => {
+    const cli = harness();
+    const grant = activeGrant('release-bot', 't-1');
+    cli.store.seed({ ...grant, audit: grant.audit.map((entry) => (entry.seq === 2 ? { ...entry, actor: 'mallory' } : entry)) });
+
+    const { code, out } = await cli.run('audit', 'verify', '--json');
+
+    expect(code).toBe(1);
+    expect(JSON.parse(out)).toEqual({
+      ok: false,
+      grants: 1,
+      links: 3,
+      broken: [{ grantId: grant.grantId, agentId: 'release-bot', taskId: 't-1', link: 2, why: 'entry 2 was altered' }],
+    });
   });
 });
 

@@ -6,6 +6,8 @@ import type { BusEvent, CliDeps, EventSink, PutOutcome } from '../../../cli/cont
 import { runCli } from '../../../cli/program';
 import type { OperatorFlags, OperatorGateway, OperatorReply } from '../../../cli/context';
 import type { OperatorRequest } from '../../../lambdas/domain/operator-api';
+import { EXAMPLE_POLICY_FILE, loadPolicyFile } from '../../../cli/policy-source';
+import { silentProgress } from '../../../cli/progress';
 import { FakeClock } from '../../helpers/fake-ports';
 import { InMemoryGrantStore } from '../../helpers/in-memory-grant-store';
 
@@ -74,10 +76,13 @@ export function revokedGrant(grant: Grant, timing: RevocationTiming): Grant {
 export class RecordingSink implements EventSink {
   readonly sent: BusEvent[] = [];
   reject?: { errorCode: string; errorMessage?: string };
+  /** Plays the engine: called with each accepted event, e.g. to write the outcome to the store. */
+  engine?: (event: BusEvent) => void;
 
   async put(events: readonly BusEvent[]): Promise<PutOutcome> {
     if (this.reject) return { ok: false, ...this.reject };
     this.sent.push(...events);
+    for (const event of events) this.engine?.(event);
     return { ok: true, eventIds: events.map((_, index) => `event-${this.sent.length - events.length + index}`) };
   }
 }
@@ -119,7 +124,7 @@ export function harness(identity: () => Promise<string> = async () => CALLER): H
       const out: string[] = [];
       const err: string[] = [];
       const io = { out: (line: string) => out.push(line), err: (line: string) => err.push(line) };
-      const deps = (): CliDeps => ({ ...io, store, events, clock, identity, operator });
+      const deps = (): CliDeps => ({ ...io, store, events, clock, identity, operator, policy: () => loadPolicyFile(EXAMPLE_POLICY_FILE), progress: silentProgress, sleep: async () => undefined, credentialCalls: async () => ({ source: 'unavailable', why: 'not recorded in tests' }) });
       const code = await runCli(argv, { io, connect: deps });
       return { code, out: out.join('\n'), err: err.join('\n') };
     },

@@ -94,3 +94,12 @@ describe('taskbound emit task-ended', () => {
     expect(cli.events.sent).toEqual([]);
   });
 });
+
+describe('taskbound emit --json', () => {
+  it('prints what was sent and the event id as JSON', async () => {
+    const cli = harness();
+    const { code, out } = await cli.run('emit', 'task-ended', '--agent', 'release-bot', '--task', 't-1', '--outcome', 'succeeded', '--json');
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual({ sent: true, detailType: 'Task Ended', eventId: 'event-0', detail: { taskId: 't-1', agentId: 'release-bot', outcome: 'succeeded' } });
+  });
+});

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transition } from '../../../lambdas/domain/grant';
 import { activeGrant, harness, requestedGrant, revokedGrant } from './cli-harness';
 
@@ -15,64 +18,75 @@ function seeded() {
   cli.store.seed(
     revokedGrant(activeGrant('release-bot', 't-1'), { noticeAt: '2026-11-28T10:05:00.000Z', revokedAfterMs: 200, verifiedAfterMs: 800 }),
     revokedGrant(activeGrant('release-bot', 't-2'), { noticeAt: '2026-11-28T10:06:00.000Z', revokedAfterMs: 400, verifiedAfterMs: 1600 }),
-    revokedGrant(activeGrant('release-bot', 't-3'), { trigger: 'expired', noticeAt: '2026-11-28T10:15:00.000Z', revokedAfterMs: 3000 }),
     stillValidGrant(),
-    activeGrant('deploy-bot', 't-4'),
+    activeGrant('deploy-bot', 't-4', '2026-11-28T11:50:00.000Z'),
     requestedGrant('deploy-bot', 'old', '2026-11-01T00:00:00.000Z'),
   );
   return cli;
 }
 
 describe('taskbound report', () => {
-  it('counts grants by state and trigger and computes revocation latency from the audit chain', async () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'taskbound-report-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the figures overall and per agent as JSON, the period ending now', async () => {
     const { code, out } = await seeded().run('report', '--json');
 
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toEqual({
-      since: '2026-11-21T12:00:00.000Z',
-      until: '2026-11-28T12:00:00.000Z',
-      grants: 5,
-      byState: { verified: 3, revoked: 1, active: 1 },
-      byTrigger: { task_ended: 2, expired: 1, leaked: 1 },
-      revocationLatencyMs: {
-        noticeToRevoked: { count: 4, p50: 400, p95: 3000, max: 3000 },
-        // From the first revocation: the still-valid grant took 61 s to be proven dead.
-        revokedToVerified: { count: 3, p50: 1600, p95: 61_000, max: 61_000 },
-        noticeToVerified: { count: 3, p50: 2000, p95: 62_000, max: 62_000 },
-      },
-      stillValid: [
-        {
-          grantId: stillValidGrant().grantId,
-          agentId: 'deploy-bot',
-          taskId: 't-leaky',
-          at: '2026-11-28T10:11:00.000Z',
-          reason: 'credential still accepted 60 s after notice; revoking again',
-        },
-      ],
-    });
+    const report = JSON.parse(out);
+    expect(report).toMatchObject({ since: '2026-11-21T12:00:00.000Z', until: '2026-11-28T12:00:00.000Z' });
+    expect(report.overall.grants).toEqual({ requested: 4, issued: 4, denied: 0, pending: 0, expiredUnanswered: 0, failed: 0 });
+    expect(report.overall.revocation.noticeToRevokedMs).toEqual({ count: 3, median: 400, p95: 1000, max: 1000 });
+    expect(report.overall.stillValidAfterNotice).toMatchObject({ count: 1, longestMs: 60_000 });
+    expect(report.overall.leaks.count).toBe(1);
+    expect(Object.keys(report.agents)).toEqual(['deploy-bot', 'finance-bot', 'ops-bot', 'release-bot']);
+    expect(report.agents['release-bot'].grants.requested).toBe(2);
   });
 
   it('covers only grants created within --since', async () => {
-    const { out } = await seeded().run('report', '--since', '30d', '--json');
-    expect(JSON.parse(out)).toMatchObject({ grants: 6, byState: { requested: 1 } });
+    const { out } = await seeded().run('report', '--since', '30m', '--json');
+    expect(JSON.parse(out).overall.grants.requested).toBe(1);
   });
 
-  it('prints tables for people', async () => {
+  it('prints text for people', async () => {
     const { code, out } = await seeded().run('report');
     expect(code).toBe(0);
-    expect(out).toContain('5 grants created from 2026-11-21T12:00:00.000Z to 2026-11-28T12:00:00.000Z');
-    expect(out).toMatch(/notice -> revoked\s+4\s+400 ms\s+3\.0 s\s+3\.0 s/);
-    expect(out).toContain('1 credentials still valid after revocation');
+    expect(out).toContain('grants: 4 requested, 4 issued, 0 denied (0 unanswered in time), 0 pending, 0 failed');
+    expect(out).toContain('standing privilege: 0 credentials alive with no task');
+    expect(out).toMatch(/notice -> revoked\s+3\s+400 ms\s+1\.0 s\s+1\.0 s/);
+    expect(out).toContain('still valid after notice: 1, longest 1.0 min');
   });
 
-  it('reports an empty period without latency figures', async () => {
-    const { out } = await harness().run('report', '--json');
-    expect(JSON.parse(out)).toMatchObject({ grants: 0, revocationLatencyMs: { noticeToRevoked: { count: 0 } }, stillValid: [] });
+  it('writes a self-contained HTML page with the charts and the figures', async () => {
+    const file = join(dir, 'report.html');
+    const { code, err } = await seeded().run('report', '--html', file);
+
+    expect(code).toBe(0);
+    expect(err).toContain(`report written to ${file}`);
+    const html = await readFile(file, 'utf8');
+    expect(html).toContain("default-src 'none'");
+    // Nothing loads from elsewhere (the browser test also watches the page's requests).
+    expect(html).not.toMatch(/<script[^>]+src=|<link[\s>]|<img[^>]+src=["']?http|@import/);
+    expect(html).toMatch(/Chart\.js v4\.\d+\.\d+/);
+    for (const id of ['chart-lifetimes', 'chart-latency', 'chart-states']) expect(html).toContain(`id="${id}"`);
+    const embedded = /<script id="report-data" type="application\/json">(.*?)<\/script>/s.exec(html)?.[1];
+    expect(JSON.parse(embedded ?? 'null').overall.grants.requested).toBe(4);
   });
 
-  it('refuses a period it cannot read (exit 2)', async () => {
-    const { code, err } = await harness().run('report', '--since', 'last week');
+  it('says how to fix an unwritable --html path (exit 1)', async () => {
+    const { code, err } = await seeded().run('report', '--html', join(dir, 'missing', 'report.html'));
+    expect(code).toBe(1);
+    expect(err).toContain('cannot write');
+  });
+
+  it('refuses a malformed --since (exit 2)', async () => {
+    const { code, err } = await harness().run('report', '--since', 'a week');
     expect(code).toBe(2);
-    expect(err).toContain('--since: "last week" is not a period');
+    expect(err).toContain('--since: "a week" is not a period like 30m, 12h, 7d or 2w');
   });
 });

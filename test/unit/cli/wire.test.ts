@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { connect } from '../../../cli/clients';
 import { runCli } from '../../../cli/program';
 import { grantIdFor } from '../../../lambdas/domain/ids';
@@ -21,6 +22,7 @@ interface Recorded {
 }
 
 const GRANT = grantIdFor('release-bot', 't-1');
+const storedGrant = activeGrant('release-bot', 't-1');
 const CALLER_ARN = 'arn:aws:iam::111122223333:user/alice';
 const STS_REPLY =
   '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>' +
@@ -40,7 +42,13 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       requests.push({ path: req.url ?? '/', headers: req.headers, body });
-      if (req.headers['x-amz-target'] === 'AWSEvents.PutEvents') {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (target.startsWith('DynamoDB_20120810.')) {
+        // The grant table: the grant under test exists; no agent record, nothing due, no other grant.
+        const isGrantLookup = target.endsWith('.GetItem') && body.includes(`GRANT#${GRANT}`);
+        const reply = target.endsWith('.GetItem') ? (isGrantLookup ? { Item: marshall(storedGrant, { removeUndefinedValues: true }) } : {}) : { Items: [], Count: 0, ScannedCount: 0 };
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(reply));
+      } else if (target === 'AWSEvents.PutEvents') {
         const reply = failPutEvents
           ? { FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] }
           : { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] };
@@ -81,12 +89,13 @@ const putEventsBody = () => JSON.parse(requests.find((r) => r.headers['x-amz-tar
 
 describe('taskbound over the wire', () => {
   it('puts a revocation request on the bus as a SigV4-signed PutEvents', async () => {
-    const { code } = await taskbound({}, 'revoke', GRANT, '--reason', 'compromised host', '--as', 'oncall@example.com');
+    const { code } = await taskbound({}, 'revoke', GRANT, '--reason', 'compromised host', '--as', 'oncall@example.com', '--wait', '0');
+    const putEvents = requests.filter((r) => r.headers['x-amz-target'] === 'AWSEvents.PutEvents');
 
     expect(code).toBe(0);
-    expect(requests).toHaveLength(1);
-    expect(requests[0]?.headers['content-type']).toBe('application/x-amz-json-1.1');
-    expect(requests[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=\w+\/\d{8}\/us-east-1\/events\/aws4_request,/);
+    expect(putEvents).toHaveLength(1);
+    expect(putEvents[0]?.headers['content-type']).toBe('application/x-amz-json-1.1');
+    expect(putEvents[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=\w+\/\d{8}\/us-east-1\/events\/aws4_request,/);
     expect(putEventsBody()).toEqual({
       Entries: [
         {
@@ -112,17 +121,17 @@ describe('taskbound over the wire', () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAEXAMPLE000000001');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'example-secret');
 
-    const { code, err } = await taskbound(process.env, 'suspend', 'release-bot', '--reason', 'prompt injection');
+    const { code, err } = await taskbound(process.env, 'suspend', 'release-bot', '--reason', 'prompt injection', '--wait', '0');
 
     expect(err).toBe('');
     expect(code).toBe(0);
-    expect(requests[0]?.body).toContain('Action=GetCallerIdentity');
+    expect(requests.some((r) => r.body.includes('Action=GetCallerIdentity'))).toBe(true);
     expect(JSON.parse(putEventsBody().Entries[0].Detail)).toEqual({ agentId: 'release-bot', by: CALLER_ARN, reason: 'prompt injection' });
   });
 
   it('does not ask STS who local dummy credentials are', async () => {
     await taskbound({}, 'sweep');
-    expect(requests).toHaveLength(1);
+    expect(requests.filter((r) => r.body.includes('GetCallerIdentity'))).toHaveLength(0);
     expect(JSON.parse(putEventsBody().Entries[0].Detail).requestedBy).toMatch(/^local:/);
   });
 
@@ -138,7 +147,7 @@ describe('taskbound over the wire', () => {
     const env = { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
     const [{ stdout }, usage] = await Promise.all([
-      promisify(execFile)(process.execPath, ['--import', 'tsx', bin, '--endpoint', endpoint, 'revoke', GRANT, '--reason', 'r', '--as', 'x@example.com'], { env }),
+      promisify(execFile)(process.execPath, ['--import', 'tsx', bin, '--endpoint', endpoint, 'revoke', GRANT, '--reason', 'r', '--as', 'x@example.com', '--wait', '0'], { env }),
       promisify(execFile)(process.execPath, ['--import', 'tsx', bin, 'revoke', GRANT], { env }).catch((error: { code: number; stderr: string }) => error),
     ]);
 
@@ -170,6 +179,6 @@ describe('taskbound reading the grant table', () => {
     const code = await runCli(argv, { io, connect: (flags, cliIo) => connect(flags, cliIo, {}) });
 
     expect(code).toBe(0);
-    expect(JSON.parse(out.join('\n'))).toEqual({ grant, chain: { ok: true } });
+    expect(JSON.parse(out.join('\n'))).toEqual({ grant, chain: { ok: true }, calls: { source: 'unavailable', why: expect.stringContaining(dynamodb.endpoint) } });
   });
 });

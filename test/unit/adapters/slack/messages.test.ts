@@ -145,3 +145,17 @@ describe('Block Kit text helpers', () => {
     expect([850, 42_000, 185_000, 7_800_000, 277_200_000].map(humanDuration)).toEqual(['850 ms', '42 s', '3 min 5 s', '2 h 10 min', '3 d 5 h']);
   });
 });
+
+describe('Slack alert messages across accounts', () => {
+  it('name the account of a revocation that failed in a spoke, and of an approval request there', () => {
+    const failed = alertMessage(eventOf('Revocation Failed', { account: '444455556666', reason: 'revocation failed in account 444455556666 (AccessDenied); the sweep retries' }));
+    expect(allText(failed.blocks)).toContain('in account `444455556666`');
+    expect(blockKitViolations(failed)).toEqual([]);
+    const approval = approvalRequestMessage({ ...base, account: '444455556666', requiredApprovals: 1 });
+    expect(allText(approval.blocks)).toContain('in account `444455556666`');
+  });
+
+  it('say nothing about an account for a credential in the engine’s own', () => {
+    expect(allText(alertMessage(eventOf('Revocation Failed', { reason: 'x' })).blocks)).not.toContain('in account');
+  });
+});

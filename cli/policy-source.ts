@@ -1,0 +1,43 @@
+// CLI: where the inventory's policy comes from. The store knows grants and agents' standing,
+// not owners, purposes or limits: those live in the policy file, which the CLI reads itself.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { PolicyError } from '../lambdas/domain/errors';
+import { parsePolicy } from '../lambdas/domain/policy-file';
+import type { Policy } from '../lambdas/domain/policy';
+import { UsageError } from './context';
+
+/**
+ * The example policy the local engine loads by default (`npm start`), relative to the repository:
+ * from cli/ when run from source, from dist/cli/ when built. The installed package ships none.
+ */
+export const EXAMPLE_POLICY_FILE =
+  [
+    resolve(import.meta.dirname, '..', 'examples', 'taskbound.policy.yaml'),
+    resolve(import.meta.dirname, '..', '..', 'examples', 'taskbound.policy.yaml'),
+  ].find((file) => existsSync(file)) ?? resolve(import.meta.dirname, '..', 'examples', 'taskbound.policy.yaml');
+
+/** `--policy FILE`, else `TASKBOUND_POLICY_FILE`, else the example policy `npm start` loads. */
+export function policyFileOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return flag ?? env.TASKBOUND_POLICY_FILE ?? EXAMPLE_POLICY_FILE;
+}
+
+/** Reads and validates the policy file; a problem is a usage error that says what to pass. */
+export async function loadPolicyFile(file: string): Promise<Policy> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new UsageError(
+      `${file}: cannot read the policy file (${code}); pass the deployed policy with --policy FILE or TASKBOUND_POLICY_FILE`,
+    );
+  }
+  try {
+    return parsePolicy(text, file);
+  } catch (error) {
+    if (error instanceof PolicyError) throw new UsageError(`${error.message}\n(run \`taskbound policy check ${file}\` for details)`);
+    throw error;
+  }
+}

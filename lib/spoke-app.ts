@@ -1,0 +1,63 @@
+// CDK app assembly (member accounts): one spoke stack per account the policy names, each pinned
+// to its account, with cdk-nag's AwsSolutions checks. The hub's EngineRoleArns output is its input.
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { z } from 'zod';
+import { accountsNamed } from '../lambdas/domain/accounts';
+import { PROJECT_ROOT } from './bundling';
+import { loadConfig, type TaskboundConfig } from './config';
+import { boundaryStatements } from './constructs/issued-credential-boundary';
+import type { Policy } from '../lambdas/domain/policy';
+import { agentRoleArnPattern, pascal } from './naming';
+import { policyForAccount, SpokeStack } from './stacks/spoke-stack';
+import { loadPolicyFile } from './taskbound-app';
+
+/** `-c taskboundSpoke='{"hubEngineRoleArns":[...],"accounts":[...]}'` or the `taskboundSpoke` key in cdk.json. */
+const spokeContextSchema = z.strictObject({
+  hubEngineRoleArns: z.union([z.array(z.string().min(1)).min(1), z.string().min(1).transform((list) => list.split(','))]),
+  /** Only these accounts (default: every account the policy names). */
+  accounts: z.array(z.string().regex(/^\d{12}$/)).optional(),
+});
+
+/** Builds a spoke stack for each account the policy names; `cdk deploy <Stack>` with that account's credentials. */
+export function buildSpokeApp(options: { readonly app?: App; readonly root?: string } = {}): { readonly app: App; readonly spokes: readonly SpokeStack[] } {
+  const app = options.app ?? new App();
+  const config = loadConfig(app.node.getAllContext());
+  const raw: unknown = app.node.tryGetContext('taskboundSpoke');
+  const parsed = spokeContextSchema.safeParse(typeof raw === 'string' ? JSON.parse(raw) : raw);
+  if (!parsed.success) throw new Error(`taskboundSpoke: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  const { policy } = loadPolicyFile(config.policyFile, options.root ?? PROJECT_ROOT);
+  const named = accountsNamed(policy);
+  const unknown = (parsed.data.accounts ?? []).filter((account) => !named.includes(account));
+  if (unknown.length > 0) throw new Error(`taskboundSpoke.accounts: ${unknown.join(', ')} not named by the policy; a spoke there would never be used`);
+  const spokes = (parsed.data.accounts ?? named).map(
+    (account) =>
+      new SpokeStack(app, `${pascal(config.instanceName)}Spoke${account}`, {
+        env: { account },
+        config,
+        policy,
+        spokeAccount: account,
+        hubEngineRoleArns: parsed.data.hubEngineRoleArns,
+        description: `Taskbound spoke for account ${account}: agent roles, issued-credential boundary, the engine role the hub assumes`,
+      }),
+  );
+  for (const spoke of spokes) acknowledgeSpokeWildcards(spoke, config, policy);
+  Tags.of(app).add('taskbound:component', 'spoke');
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, spokes };
+}
+
+/** Each wildcard a spoke holds, and why it is as narrow as IAM allows. Anything else fails synth. */
+function acknowledgeSpokeWildcards(spoke: SpokeStack, config: TaskboundConfig, policy: Policy): void {
+  const engine = (resource: string, reason: string) =>
+    Validations.of(spoke.engineRole).acknowledge({ id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:${resource}]`, reason });
+  engine(`role/${config.agentRolePrefix}*`, 'Agent roles are named <agentRolePrefix><agentId>; assuming them also requires the taskbound:managed tag, and the revoked-sessions deny may go only on roles carrying the spoke boundary.');
+  engine('user/taskbound/*', 'One IAM user per access-key grant, named at issue time; confined to path /taskbound/, and creation requires the spoke permissions boundary.');
+  // The boundary and the agents' scope policies copy the account's scopes: their wildcards are the policy file's.
+  const copied = `Copied from a scope in ${policy.source}: the boundary and agent policies are the scopes of this account, the most an issued credential may do.`;
+  const local = policyForAccount(policy, spoke.account);
+  for (const statement of boundaryStatements(local, agentRoleArnPattern(config))) {
+    for (const action of [statement.Action ?? []].flat().filter((name) => name.includes('*'))) Validations.of(spoke).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: copied });
+    for (const resource of [statement.Resource ?? []].flat().filter((arn) => arn.includes('*'))) Validations.of(spoke).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason: copied });
+  }
+}

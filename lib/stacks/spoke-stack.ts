@@ -1,0 +1,138 @@
+// CDK stack (member account): what one spoke account holds so the hub engine can issue, revoke,
+// probe and reconcile there: the agent roles, the boundary of issued users, and the spoke engine
+// role the hub assumes. Deploy with `cdk deploy` per account or export the template for a StackSet.
+import { Aws, CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { accountOf, ENGINE_SOURCE_IDENTITY } from '../../lambdas/domain/accounts';
+import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
+import type { TaskboundConfig } from '../config';
+import { assertBoundaryFits, boundaryStatements } from '../constructs/issued-credential-boundary';
+import * as can from '../constructs/engine-permissions';
+import { agentRoleArnPattern } from '../naming';
+
+/** The policy as one spoke sees it: only the scopes whose credential comes from that account. */
+export function policyForAccount(policy: Policy, account: string): Policy {
+  const agents = Object.fromEntries(
+    Object.entries(policy.agents)
+      .map(([agentId, agent]) => [agentId, { ...agent, scopes: agent.scopes.filter((scopeName) => accountOf(policy, scopeName, agentId) === account) }] as const)
+      .filter(([, agent]) => agent.scopes.length > 0),
+  );
+  const used = new Set(Object.values(agents).flatMap((agent) => agent.scopes));
+  const scopes = Object.fromEntries(Object.entries(policy.scopes).filter(([scopeName]) => used.has(scopeName)));
+  return { ...policy, scopes, agents };
+}
+
+export interface SpokeStackProps extends StackProps {
+  readonly config: TaskboundConfig;
+  readonly policy: Policy;
+  /** The spoke account this stack is for: its scopes and agents are chosen by it. */
+  readonly spokeAccount: string;
+  /** The hub engine's function roles (the hub stack's `EngineRoleArns` output): the only principals trusted. */
+  readonly hubEngineRoleArns: readonly string[];
+}
+
+const HUB_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+/** What an agent session may never do: become someone else (chaining) or mint longer-lived credentials. */
+const CHAINING_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:AssumeRoleWithWebIdentity', 'sts:GetFederationToken', 'sts:GetSessionToken'];
+
+/** The spoke: agent roles, issued-user boundary and the engine role, in one member account. */
+export class SpokeStack extends Stack {
+  readonly engineRole: iam.Role;
+  readonly boundary: iam.ManagedPolicy;
+  readonly agentRoles: Readonly<Record<string, iam.Role>>;
+
+  constructor(scope: Construct, id: string, props: SpokeStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    for (const arn of props.hubEngineRoleArns) {
+      if (!HUB_ROLE_ARN.test(arn)) throw new Error(`hubEngineRoleArns: ${arn} is not an IAM role ARN (use the hub stack's EngineRoleArns output)`);
+    }
+    if (props.hubEngineRoleArns.length === 0) throw new Error('hubEngineRoleArns: name the hub engine function roles (the hub stack’s EngineRoleArns output)');
+    const local = policyForAccount(props.policy, props.spokeAccount);
+
+    const statements = boundaryStatements(local, agentRoleArnPattern(config));
+    assertBoundaryFits(local, statements);
+    this.boundary = new iam.ManagedPolicy(this, 'IssuedCredentialBoundary', {
+      managedPolicyName: `${config.instanceName}-issued-credential-boundary`,
+      path: '/taskbound/',
+      description: 'Taskbound spoke: the most any credential issued in this account may do (the union of its scopes)',
+      document: iam.PolicyDocument.fromJson({ Version: '2012-10-17', Statement: statements }),
+    });
+
+    this.engineRole = new iam.Role(this, 'SpokeEngineRole', {
+      roleName: `${config.instanceName}-spoke-engine`,
+      description: 'Taskbound spoke: the hub engine issues and revokes here, only under the Taskbound paths',
+      assumedBy: new iam.AccountRootPrincipal(),
+    });
+    // Exact role ARNs, not the hub account: only the engine's own functions, with their SourceIdentity.
+    (this.engineRole.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: [...props.hubEngineRoleArns] },
+          Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+          Condition: { StringEquals: { 'sts:SourceIdentity': ENGINE_SOURCE_IDENTITY } },
+        },
+      ],
+    };
+    const ctx = { config, boundaryArn: this.boundary.managedPolicyArn } as can.PermissionContext;
+    for (const statement of [...can.issueSessions(ctx), ...can.issueUsers(ctx), ...can.revokeUsers(), ...can.denyRevokedSessions(ctx)]) {
+      this.engineRole.addToPrincipalPolicy(statement);
+    }
+
+    const roles: Record<string, iam.Role> = {};
+    for (const [agentId, agent] of Object.entries(local.agents)) {
+      const sessionScopes = agent.scopes.filter((scopeName) => local.scopes[scopeName]?.credential === 'aws-sts-session');
+      if (sessionScopes.length === 0) continue;
+      roles[agentId] = this.agentRole(props, agentId, sessionScopes.flatMap((scopeName) => local.scopes[scopeName]!.statements));
+    }
+    this.agentRoles = roles;
+
+    new CfnOutput(this, 'SpokeEngineRoleArn', { value: this.engineRole.roleArn, description: 'The role the hub engine assumes in this account' });
+    new CfnOutput(this, 'SpokeBoundaryArn', { value: this.boundary.managedPolicyArn, description: 'Permissions boundary of every credential issued here' });
+  }
+
+  /** `<prefix><agentId>`: assumable by the spoke engine role only, as a grant, never chained onward. */
+  private agentRole(props: SpokeStackProps, agentId: string, statements: readonly PolicyStatement[]): iam.Role {
+    const { config } = props;
+    const maxTtl = props.policy.agents[agentId]!.maxTtlSeconds;
+    const role = new iam.Role(this, `AgentRole-${agentId}`, {
+      roleName: `${config.agentRolePrefix}${agentId}`,
+      description: `Taskbound agent ${agentId}: one session per grant, issued by the spoke engine role`,
+      assumedBy: new iam.AccountRootPrincipal(),
+      permissionsBoundary: this.boundary,
+      // Managed, not inline: the role's whole inline budget (10,240 characters) stays for the revoked-sessions deny.
+      managedPolicies: [
+        new iam.ManagedPolicy(this, `AgentScopes-${agentId}`, {
+          path: '/taskbound/',
+          description: `Taskbound agent ${agentId}: its session scopes in this account (each session policy narrows it to the task)`,
+          document: iam.PolicyDocument.fromJson({
+            Version: '2012-10-17',
+            Statement: [
+              ...statements.map(({ Sid: _sid, ...statement }) => statement),
+              { Sid: 'NoRoleChaining', Effect: 'Deny', Action: CHAINING_ACTIONS, Resource: '*' },
+            ],
+          }),
+        }),
+      ],
+    });
+    Tags.of(role).add(can.MANAGED_ROLE_TAG.key, can.MANAGED_ROLE_TAG.value);
+    (role.node.defaultChild as iam.CfnRole).maxSessionDuration = Math.max(3600, Math.min(43_200, maxTtl));
+    (role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${config.instanceName}-spoke-engine` },
+          Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
+          // The session must be a grant's: its source identity is the grant id, which then sticks to every call.
+          Condition: { StringLike: { 'sts:SourceIdentity': 'g-*' } },
+        },
+      ],
+    };
+    role.node.addDependency(this.engineRole);
+    return role;
+  }
+}

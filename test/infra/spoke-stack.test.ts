@@ -1,0 +1,118 @@
+// Tests: the hub and spoke templates for a policy naming two member accounts (cdk-nag runs at synth).
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildSpokeApp } from '../../lib/spoke-app';
+import { buildTaskboundApp } from '../../lib/taskbound-app';
+
+const PROD = '444455556666';
+const LOGS = '777788889999';
+const HUB_ROLES = ['arn:aws:iam::111122223333:role/taskbound-engine/TaskStarted', 'arn:aws:iam::111122223333:role/taskbound-engine/Sweep'];
+const context = { taskbound: { policyFile: 'test/infra/fixtures/orgs.policy.yaml', alarmEmail: 'oncall@example.com' } };
+
+let prod: Template;
+let logs: Template;
+let hub: Template;
+beforeAll(() => {
+  const spokes = buildSpokeApp({ app: new App({ context: { ...context, taskboundSpoke: { hubEngineRoleArns: HUB_ROLES } } }) });
+  // Synthesis runs cdk-nag: an unacknowledged finding throws here.
+  spokes.app.synth();
+  [prod, logs] = spokes.spokes.map((spoke) => Template.fromStack(spoke)) as [Template, Template];
+  const hubApp = buildTaskboundApp({ app: new App({ context }), codeFor: () => lambda.Code.fromInline('export const handler = async () => ({});') });
+  hubApp.app.synth();
+  hub = Template.fromStack(hubApp.engine);
+}, 180_000);
+
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+const statementsOfType = (template: Template, type: string): Statement[] =>
+  Object.values(template.findResources(type)).flatMap((resource) => (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+
+describe('spoke engine role', () => {
+  it('is named <instanceName>-spoke-engine and trusts only the hub engine role ARNs, with the engine’s SourceIdentity', () => {
+    prod.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'taskbound-spoke-engine',
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { AWS: HUB_ROLES }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], Condition: { StringEquals: { 'sts:SourceIdentity': 'taskbound-engine' } } }],
+      },
+    });
+  });
+
+  it('may act only on this account’s agent roles and /taskbound/ users (listing users aside, which IAM authorizes on *)', () => {
+    const scoped = statementsOfType(prod, 'AWS::IAM::Policy').filter((statement) => statement.Action !== 'iam:ListUsers');
+    expect(statementsOfType(prod, 'AWS::IAM::Policy').filter((statement) => statement.Resource === '*').map((statement) => statement.Action)).toEqual(['iam:ListUsers']);
+    const resources = scoped.flatMap((statement) => [statement.Resource].flat());
+    expect(resources.length).toBeGreaterThan(0);
+    for (const resource of resources) {
+      const text = JSON.stringify(resource);
+      expect(text).toContain('{"Ref":"AWS::AccountId"}');
+      expect(text).toMatch(/:role\/taskbound-agent-\*|:user\/taskbound\/\*/);
+    }
+  });
+
+  it('refuses a spoke without the hub engine role ARNs', () => {
+    expect(() => buildSpokeApp({ app: new App({ context: { ...context, taskboundSpoke: { hubEngineRoleArns: ['not-an-arn'] } } }) })).toThrow(/not an IAM role ARN/);
+  });
+});
+
+describe('agent roles in a spoke', () => {
+  it('trust only the spoke engine role, for a grant-shaped SourceIdentity, under the boundary, tagged managed', () => {
+    prod.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'taskbound-agent-ops-bot',
+      PermissionsBoundary: Match.anyValue(),
+      Tags: Match.arrayWith([{ Key: 'taskbound:managed', Value: 'true' }]),
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/taskbound-spoke-engine']] } },
+            Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
+            Condition: { StringLike: { 'sts:SourceIdentity': 'g-*' } },
+          },
+        ],
+      },
+    });
+  });
+
+  it('hold only this account’s session scopes, and deny chaining to any other role', () => {
+    const statements = statementsOfType(prod, 'AWS::IAM::ManagedPolicy');
+    expect(statements).toContainEqual(expect.objectContaining({ Sid: 'NoRoleChaining', Effect: 'Deny', Action: expect.arrayContaining(['sts:AssumeRole']), Resource: '*' }));
+    const allowed = JSON.stringify(statements.filter((statement) => statement.Effect === 'Allow'));
+    expect(allowed).toContain(`arn:aws:codedeploy:us-east-1:${PROD}:deploymentgroup:web/prod`);
+    expect(allowed).not.toContain(LOGS);
+    expect(allowed).not.toContain('hub-reports');
+    expect(JSON.stringify(statementsOfType(logs, 'AWS::IAM::ManagedPolicy'))).not.toContain(PROD);
+  });
+
+  it('keep the inline budget whole for the revoked-sessions deny (no inline policies)', () => {
+    for (const role of Object.values(prod.findResources('AWS::IAM::Role', { Properties: { RoleName: 'taskbound-agent-ops-bot' } }))) {
+      expect(role.Properties.Policies).toBeUndefined();
+    }
+  });
+});
+
+describe('issued-user boundary in a spoke', () => {
+  it('has the fixed name the hub computes, under /taskbound/', () => {
+    prod.hasResourceProperties('AWS::IAM::ManagedPolicy', { ManagedPolicyName: 'taskbound-issued-credential-boundary', Path: '/taskbound/' });
+  });
+});
+
+describe('hub engine', () => {
+  it('may assume exactly the spoke engine roles of the accounts the policy names, with its SourceIdentity', () => {
+    const assume = statementsOfType(hub, 'AWS::IAM::Policy').filter((statement) => statement.Sid === 'AssumeSpokeEngineRoles');
+    expect(assume.length).toBeGreaterThan(0);
+    for (const statement of assume) {
+      const resources = JSON.stringify(statement.Resource);
+      expect(resources).toContain(`:iam::${PROD}:role/taskbound-spoke-engine`);
+      expect(resources).toContain(`:iam::${LOGS}:role/taskbound-spoke-engine`);
+      expect([statement.Resource].flat()).toHaveLength(2);
+      expect(statement.Condition).toEqual({ StringEquals: { 'sts:SourceIdentity': 'taskbound-engine' } });
+    }
+  });
+
+  it('outputs the engine role ARNs the spokes trust', () => {
+    hub.hasOutput('EngineRoleArns', { Value: Match.anyValue() });
+  });
+});

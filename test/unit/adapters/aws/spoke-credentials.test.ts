@@ -1,0 +1,50 @@
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import { spokeCredentials } from '../../../../lambdas/adapters/aws/spoke-credentials';
+import { ENGINE_SOURCE_IDENTITY, spokeEngineRoleArn } from '../../../../lambdas/domain/accounts';
+
+const ROLE = spokeEngineRoleArn('444455556666', 'taskbound');
+
+function harness() {
+  let now = Date.parse('2026-11-30T02:00:00Z');
+  const sts = new STSClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIAHUB', secretAccessKey: 'hub' } });
+  const mock = mockClient(sts);
+  let issued = 0;
+  const refusals = { left: 0 };
+  mock.on(AssumeRoleCommand).callsFake(async () => {
+    if (refusals.left-- > 0) throw Object.assign(new Error('not authorized'), { name: 'AccessDenied' });
+    issued++;
+    return { Credentials: { AccessKeyId: `ASIASPOKE${issued}`, SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(now + 3600_000) } };
+  });
+  const provider = spokeCredentials({ sts, roleArn: ROLE, clock: { now: () => new Date(now) } });
+  return { provider, mock, refusals, advance: (ms: number) => (now += ms) };
+}
+
+describe('spokeCredentials', () => {
+  it('assumes the spoke engine role with the engine’s own SourceIdentity', async () => {
+    const { provider, mock } = harness();
+    const credentials = await provider();
+    expect(credentials.accessKeyId).toBe('ASIASPOKE1');
+    expect(ROLE).toBe('arn:aws:iam::444455556666:role/taskbound-spoke-engine');
+    expect(mock.commandCalls(AssumeRoleCommand)[0]!.args[0].input).toMatchObject({ RoleArn: ROLE, SourceIdentity: ENGINE_SOURCE_IDENTITY });
+  });
+
+  it('reuses the session, concurrent callers included, until five minutes before it expires', async () => {
+    const { provider, mock, advance } = harness();
+    await Promise.all([provider(), provider(), provider()]);
+    advance(54 * 60_000);
+    expect((await provider()).accessKeyId).toBe('ASIASPOKE1');
+    expect(mock.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    advance(2 * 60_000);
+    expect((await provider()).accessKeyId).toBe('ASIASPOKE2');
+    expect(mock.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
+  it('surfaces a refused AssumeRole and tries again on the next call', async () => {
+    const { provider, refusals } = harness();
+    refusals.left = 1;
+    await expect(provider()).rejects.toThrow(/not authorized/);
+    await expect(provider()).resolves.toMatchObject({ accessKeyId: expect.stringMatching(/^ASIASPOKE/) });
+  });
+});

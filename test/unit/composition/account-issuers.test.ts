@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { accountIssuers, UnknownAccountError } from '../../../lambdas/composition/account-issuers';
+import { parsePolicy } from '../../../lambdas/domain/policy-file';
+import type { Issuers, RevokeTarget } from '../../../lambdas/ports';
+import { endTask } from '../../../lambdas/use-cases/end-task';
+import { reconcileOrphans } from '../../../lambdas/use-cases/reconcile-orphans';
+import { startTask } from '../../../lambdas/use-cases/start-task';
+import { fakeEngine } from '../../helpers/fake-engine';
+import { FakeIssuer, type FakeClock } from '../../helpers/fake-ports';
+
+const HUB = '111122223333';
+const SPOKE = '444455556666';
+
+const POLICY = `
+version: 1
+approvals: { read: { mode: auto }, write: { mode: auto }, deploy: { mode: auto }, transact: { mode: auto } }
+scopes:
+  hub-read:
+    action: read
+    credential: aws-sts-session
+    statements: [{ Effect: Allow, Action: [s3:GetObject], Resource: "arn:aws:s3:::hub/*" }]
+  prod-deploy:
+    action: deploy
+    credential: aws-sts-session
+    account: "${SPOKE}"
+    statements: [{ Effect: Allow, Action: [lambda:UpdateFunctionCode], Resource: "arn:aws:lambda:us-east-1:${SPOKE}:function:web" }]
+agents:
+  ops-bot:
+    owner: lead@example.com
+    purpose: Deploys the web app
+    riskTier: high
+    runtimePrincipal: arn:aws:iam::${HUB}:role/ops-runtime
+    scopes: [hub-read, prod-deploy]
+    maxTtlSeconds: 3600
+    defaultTtlSeconds: 600
+    maxConcurrentGrants: 5
+`;
+
+/** A session issuer that can also list what it holds, like IAM users can be listed. */
+class ListingIssuer extends FakeIssuer {
+  readonly extra: { grantId: string }[] = [];
+  async *listIssued() {
+    for (const grantId of this.issued.keys()) yield { grantId };
+    yield* this.extra;
+  }
+}
+
+function twoAccountEngine() {
+  const engine = fakeEngine();
+  const perAccount = new Map<string, { sessions: ListingIssuer; keys: FakeIssuer }>();
+  const built: string[] = [];
+  const issuersIn = (account: string): Issuers => {
+    built.push(account);
+    const issuers = { sessions: new ListingIssuer('aws-sts-session', engine.clock as FakeClock), keys: new FakeIssuer('aws-iam-access-key', engine.clock) };
+    perAccount.set(account, issuers);
+    return { 'aws-sts-session': issuers.sessions, 'aws-iam-access-key': issuers.keys };
+  };
+  const issuers = accountIssuers({ hubAccount: HUB, spokeAccounts: [SPOKE], issuersIn });
+  const deps = { ...engine, policy: parsePolicy(POLICY, 'orgs.policy.yaml'), issuers };
+  const inAccount = (account: string) => perAccount.get(account)!;
+  return { deps, engine, inAccount, built };
+}
+
+const started = (taskId: string, scopes: string[]) => ({ agentId: 'ops-bot', taskId, purpose: 'ship', requestedBy: 'dev@example.com', scopes });
+
+describe('accountIssuers (hub and spoke)', () => {
+  it('issues and revokes a spoke scope’s credential in the spoke, and names the account in the grant, its audit and events', async () => {
+    const { deps, engine, inAccount } = twoAccountEngine();
+
+    const result = await startTask(deps, started('t-spoke', ['prod-deploy']));
+    expect(result.grant).toMatchObject({ state: 'active', account: SPOKE });
+    expect(inAccount(SPOKE).sessions.issued.get(result.grant!.grantId)?.request.account).toBe(SPOKE);
+    expect(inAccount(HUB)?.sessions.issued.size ?? 0).toBe(0);
+    expect(result.grant!.audit.find((entry) => entry.action === 'auto-approved')?.detail).toEqual({ account: SPOKE });
+    expect(engine.events.of('Grant Issued')[0]!.detail.account).toBe(SPOKE);
+
+    await endTask(deps, { agentId: 'ops-bot', taskId: 't-spoke', outcome: 'succeeded' });
+    expect(inAccount(SPOKE).sessions.isLive(result.grant!.grantId)).toBe(false);
+    expect(engine.events.of('Revocation Verified')[0]!.detail.account).toBe(SPOKE);
+  });
+
+  it('keeps a scope without an account in the hub, and its events without an account', async () => {
+    const { deps, engine, inAccount } = twoAccountEngine();
+    const result = await startTask(deps, started('t-hub', ['hub-read']));
+    expect(result.grant).not.toHaveProperty('account');
+    expect(inAccount(HUB).sessions.issued.has(result.grant!.grantId)).toBe(true);
+    expect(engine.events.of('Grant Issued')[0]!.detail).not.toHaveProperty('account');
+  });
+
+  it('reports a revocation that fails in a spoke with the account named', async () => {
+    const { deps, engine, inAccount } = twoAccountEngine();
+    const result = await startTask(deps, started('t-fail', ['prod-deploy']));
+    inAccount(SPOKE).sessions.failRevocations = 1;
+    await endTask(deps, { agentId: 'ops-bot', taskId: 't-fail', outcome: 'succeeded' });
+    const [failed] = engine.events.of('Revocation Failed');
+    expect(failed!.detail).toMatchObject({ grantId: result.grant!.grantId, account: SPOKE, reason: expect.stringContaining(`in account ${SPOKE}`) });
+  });
+
+  it('finds an orphan in the spoke and revokes it there, naming the account', async () => {
+    const { deps, engine, inAccount } = twoAccountEngine();
+    await startTask(deps, started('t-known', ['prod-deploy']));
+    const orphanId = 'g-abcdefghijklmnopqrstuvwxyz';
+    inAccount(SPOKE).sessions.extra.push({ grantId: orphanId });
+    const revoked: RevokeTarget[] = [];
+    const spokeRevoke = inAccount(SPOKE).sessions.revoke.bind(inAccount(SPOKE).sessions);
+    inAccount(SPOKE).sessions.revoke = async (target) => (revoked.push(target), spokeRevoke(target));
+
+    const report = await reconcileOrphans(deps);
+
+    expect(report).toMatchObject({ orphans: 1, errors: 0 });
+    expect(revoked).toEqual([expect.objectContaining({ grantId: orphanId, account: SPOKE })]);
+    expect(engine.events.of('Orphan Credential Found')[0]!.detail).toMatchObject({ grantId: orphanId, account: SPOKE, reason: expect.stringContaining(`in account ${SPOKE}`) });
+  });
+
+  it('refuses to act in an account the policy does not name', async () => {
+    const { deps, built } = twoAccountEngine();
+    const target = { grantId: 'g-abcdefghijklmnopqrstuvwxyz', agentId: 'ops-bot', taskId: 't', kind: 'aws-sts-session' as const, account: '999988887777' };
+    await expect(deps.issuers['aws-sts-session'].revoke(target)).rejects.toThrow(UnknownAccountError);
+    expect(built).not.toContain('999988887777');
+  });
+});
