@@ -16,6 +16,8 @@ import type { Context } from 'aws-lambda';
 import { inject, vi } from 'vitest';
 import { grantTableCreateInput } from '../../lambdas/adapters/aws/grant-table-definition';
 import type { EngineDeps } from '../../lambdas/use-cases/engine-deps';
+import type { AccountIssuersOptions } from '../../lambdas/composition/account-issuers';
+import type { Issuers } from '../../lambdas/ports';
 import { compiledPolicy } from '../../lib/bundling';
 import { loadConfig } from '../../lib/config';
 import { boundaryStatements, canaryStatement } from '../../lib/constructs/issued-credential-boundary';
@@ -333,6 +335,7 @@ export async function openWorld(): Promise<MotoWorld> {
     AWS_CONFIG_FILE: '/nonexistent/aws/config',
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws/credentials',
     TABLE_NAME,
+    INSTANCE_NAME: CONFIG.instanceName,
     EVENT_BUS_NAME: BUS,
     ACCOUNT_ID,
     AGENT_ROLE_PREFIX: ROLE_PREFIX,
@@ -350,6 +353,25 @@ export async function openWorld(): Promise<MotoWorld> {
   for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
 
   vi.resetModules();
+  // The engine routes each kind to the issuers of the grant's account (composition/account-issuers.ts),
+  // held in a closure: this records each account's issuers as they are built, unchanged, so the
+  // world can count and fault their SDK clients. The hub's are built with the engine.
+  const issuersByAccount = new Map<string, Issuers>();
+  vi.doMock('../../lambdas/composition/account-issuers', async (importOriginal) => {
+    const actual = await importOriginal<typeof import('../../lambdas/composition/account-issuers')>();
+    return {
+      ...actual,
+      accountIssuers: (options: AccountIssuersOptions) =>
+        actual.accountIssuers({
+          ...options,
+          issuersIn: (account) => {
+            const issuers = options.issuersIn(account);
+            issuersByAccount.set(account, issuers);
+            return issuers;
+          },
+        }),
+    };
+  });
   const handlers: Record<HandlerName, Handler> = {
     'task-started': (await import('../../lambdas/handlers/task-started')).handler,
     'task-ended': (await import('../../lambdas/handlers/task-ended')).handler,
@@ -367,7 +389,9 @@ export async function openWorld(): Promise<MotoWorld> {
 
   const calls: ApiCall[] = [];
   const inFlight = { count: 0 };
-  const clients = [...sdkClientsOf(engine), ...sdkClientsOf(sweepEngine.useLog)];
+  const hubIssuers = issuersByAccount.get(ACCOUNT_ID);
+  if (!hubIssuers) throw new Error('the engine built no issuers for its own account');
+  const clients = [...sdkClientsOf(engine), ...sdkClientsOf(hubIssuers), ...sdkClientsOf(sweepEngine.useLog)];
   /**
    * The engine's clock is fake, moto's is real. The SDK takes a server clock 4 minutes or more
    * away as skew and marks every failed call "clock skew corrected", which its retry strategy
@@ -393,7 +417,7 @@ export async function openWorld(): Promise<MotoWorld> {
   // The probes build a client per probed credential (STS for keys, the session canary for
   // sessions); each reports its client here.
   type Tracked = { options?: { track?: unknown } };
-  for (const issuer of Object.values(engine.issuers) as unknown as Array<{ options?: { probe?: Tracked; canary?: { probe?: Tracked } } }>) {
+  for (const issuer of Object.values(hubIssuers) as unknown as Array<{ options?: { probe?: Tracked; canary?: { probe?: Tracked } } }>) {
     const keyProbe = issuer.options?.probe?.options;
     if (keyProbe) {
       keyProbe.track = (client: Parameters<typeof countCalls>[0]) => {
@@ -444,6 +468,7 @@ export async function openWorld(): Promise<MotoWorld> {
       for (const client of Object.values(aws)) client.destroy();
       vi.useRealTimers();
       vi.unstubAllEnvs();
+      vi.doUnmock('../../lambdas/composition/account-issuers');
     },
   };
   return world;
