@@ -75,6 +75,13 @@ async function measure(world: MotoWorld, lifecycle: Lifecycle): Promise<Measured
   const engine = [...world.calls];
   const engineEvents = world.putEventsBatches().slice(batchesBefore).flat().length;
 
+  // The misuse check reads CloudTrail event history; moto 5.2.1 implements no LookupEvents, so
+  // it is answered as CloudTrail answers for a credential nobody used after revocation.
+  world.fault('CloudTrail', {
+    operation: 'LookupEvents',
+    error: () => new Error('unused'),
+    answer: () => ({ output: { Events: [], $metadata: { httpStatusCode: 200 } }, response: { statusCode: 200, headers: {} } }),
+  });
   world.advance(5 * 60 * MINUTE);
   const sweepWithGrant = world.calls.length;
   await world.invoke('sweep', eventBridgeEvent('Scheduled Event', {}, 'aws.events'));
@@ -139,6 +146,8 @@ afterAll(() => {
       'Lambda duration is the wall time measured against moto on a shared 2-core machine (an overestimate for AWS)',
       'the periodic sweep and orphan reconciliation are fixed costs per run, not per lifecycle, and are not included',
       'the delivery secret lives one billed hour; no Scheduler invocation (the schedule is deleted before it fires)',
+      'the session canary calls (DescribeSecret, signed by the session) are Secrets Manager API calls and priced as such',
+      'CloudTrail LookupEvents (event history, management events) is free; moto does not implement it, so its answer is AWS’s empty one',
     ],
     kinds: results,
   };
@@ -174,6 +183,11 @@ describe('AWS calls per lifecycle, on moto', () => {
       expect(engineCalls).toBeGreaterThan(10);
       expect(measured.engine.filter((call) => call.service === 'STS' && call.operation === 'AssumeRole')).toHaveLength(lifecycle.kind === 'aws-sts-session' ? 1 : 0);
       expect(measured.engine.filter((call) => call.operation === 'CreateAccessKey')).toHaveLength(lifecycle.kind === 'aws-iam-access-key' ? 1 : 0);
+      // The session canary: one DescribeSecret at issue, one after revocation (moto enforces the
+      // deny at once; on AWS the probe repeats, up to 7 times, while the deny propagates).
+      expect(measured.engine.filter((call) => call.operation === 'DescribeSecret')).toHaveLength(lifecycle.kind === 'aws-sts-session' ? 2 : 0);
+      // Use after revocation, hours later: one CloudTrail lookup by access key id, for both kinds.
+      expect(byOperation(measured.deferred)).toEqual({ 'CloudTrail:LookupEvents': 1, 'DynamoDB:PutItem': 1 });
     });
   }
 });

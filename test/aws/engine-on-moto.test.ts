@@ -4,6 +4,7 @@
 // stage (throttling, IAM's eventual consistency, partial PutEvents failures, STS's packed
 // size) are injected as SDK middleware on the engine's real clients. Assertions read AWS
 // state through moto's own API and what the bus accepted.
+import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateAccessKeyCommand, CreateUserCommand, GetRolePolicyCommand, GetUserCommand, GetUserPolicyCommand, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import {
@@ -14,6 +15,7 @@ import {
   InvalidRequestException,
   PutSecretValueCommand,
   ResourceNotFoundException,
+  SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CREATE_AFTER_DELETE_BACKOFF } from '../../lambdas/adapters/aws/secrets-manager-delivery-vault';
 import { CreateScheduleCommand, GetScheduleCommand } from '@aws-sdk/client-scheduler';
@@ -24,8 +26,8 @@ import { expiryMarkerKey } from '../../lambdas/adapters/aws/grant-table';
 import { REVOKED_SESSIONS_POLICY_NAME } from '../../lambdas/adapters/aws/revoked-sessions-policy';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import type { DeliveryPayload } from '../../lambdas/ports';
-import { decide } from './approvals';
-import { ACCOUNT_ID, BUS, closeWorld, eventBridgeEvent, EXPIRE_FUNCTION_ARN, openWorld, SCHEDULER_DLQ_ARN, SCHEDULER_GROUP, SCHEDULER_ROLE_ARN, TABLE_NAME, type MotoWorld } from './moto-world';
+import { decide, resume } from './approvals';
+import { ACCOUNT_ID, BUS, CANARY_SECRET, closeWorld, eventBridgeEvent, EXPIRE_FUNCTION_ARN, openWorld, SCHEDULER_DLQ_ARN, SCHEDULER_GROUP, SCHEDULER_ROLE_ARN, TABLE_NAME, type MotoWorld } from './moto-world';
 import { serviceUnavailable, throttling } from './sdk-middleware';
 
 const RELEASE_RUNTIME = `arn:aws:iam::${ACCOUNT_ID}:role/agent-runtime`;
@@ -114,6 +116,24 @@ async function authenticates(world: MotoWorld, credential: { accessKeyId: string
   }
 }
 
+/**
+ * The HTTP status moto answers the session canary with (DescribeSecret, signed by the credential
+ * alone): 200 while allowed, 403 once a deny covers it. The status, not the error's name: moto
+ * writes its IAM denial as XML, which the JSON-protocol client cannot parse.
+ */
+async function canaryStatus(world: MotoWorld, credential: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }): Promise<number> {
+  const { accessKeyId, secretAccessKey, sessionToken } = credential;
+  const secrets = new SecretsManagerClient({ region: 'us-east-1', endpoint: world.endpoint, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }, maxAttempts: 1 });
+  try {
+    await secrets.send(new DescribeSecretCommand({ SecretId: CANARY_SECRET }));
+    return 200;
+  } catch (error) {
+    return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+  } finally {
+    secrets.destroy();
+  }
+}
+
 function eventOf(world: MotoWorld, grantId: string, detailType: string, which: 0 | -1 = 0) {
   return world.accepted.filter((event) => event.detail.grantId === grantId && event.detailType === detailType).at(which);
 }
@@ -165,12 +185,19 @@ describe('the engine on moto: an STS session, issued and revoked', () => {
     await startTask(world, 'release-bot', 'sts-2', ['repo-read']);
     await startTask(world, 'release-bot', 'sts-3', ['repo-read']);
     const credential = await issuedDelivery(world, 'release-bot', 'sts-2');
+    expect(await canaryStatus(world, credential)).toBe(200);
     world.advance(2 * MINUTE);
+    const canaryCallsBefore = callsOf(world, 'Secrets Manager').filter((name) => name === 'DescribeSecret').length;
 
     const ended = await endTask(world, 'release-bot', 'sts-2');
 
     expect(ended).toMatchObject({ outcome: 'verified', grant: { grantId, state: 'verified' } });
     expect(await revokedSessions(world, 'release-bot')).toEqual([grantId]);
+    // Verified means the canary, signed by the session, was refused: moto denied it after the deny was written.
+    expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'DescribeSecret').length).toBeGreaterThan(canaryCallsBefore);
+    expect(await canaryStatus(world, credential)).toBe(403);
+    // "Alone" is the deny's content above: moto skips the aws:SourceIdentity condition, so there
+    // the deny refuses the sibling session too (AWS refuses only the named one).
     expect(await secretExists(world, 'taskbound/release-bot/sts-2')).toBe(false);
     expect(await secretExists(world, 'taskbound/release-bot/sts-3')).toBe(true);
     await expect(world.aws.scheduler.send(new GetScheduleCommand({ GroupName: SCHEDULER_GROUP, Name: `expire-${grantId}` }))).rejects.toThrow(/does not exist/);
@@ -242,17 +269,47 @@ describe('the engine on moto: an IAM access key, leaked', () => {
     expectNoSecretOnTheBus(world, credential.secretAccessKey);
   });
 
-  it('asks IAM about use after revocation hours later; IAM no longer knows a deleted key, so nothing is reported', async () => {
+  it('reads CloudTrail for use after revocation hours later, reporting a call made with the deleted key and not the engine’s own probe', async () => {
     const world = await openWorld();
     const grantId = grantIdFor('deploy-bot', 'key-3');
     await startTask(world, 'deploy-bot', 'key-3', ['bucket-read-key']);
+    const credential = await issuedDelivery(world, 'deploy-bot', 'key-3');
     await endTask(world, 'deploy-bot', 'key-3');
+    const revokedAt = new Date(String(eventOf(world, grantId, 'Grant Revoked')?.detail.at));
+    const seconds = (offset: number) => new Date(Math.floor(revokedAt.getTime() / 1000) * 1000 + offset * 1000);
+    // moto 5.2.1 implements no CloudTrail LookupEvents, so the tier answers as CloudTrail does:
+    // management events in its record shape, looked up by access key id.
+    const lookups: Array<Record<string, unknown>> = [];
+    const recorded = (eventName: string, eventSource: string, at: Date, userAgent: string) => ({
+      EventId: randomUUID(),
+      EventName: eventName,
+      EventSource: eventSource,
+      EventTime: at,
+      AccessKeyId: credential.accessKeyId,
+      CloudTrailEvent: JSON.stringify({ eventName, eventSource, sourceIPAddress: '198.51.100.7', userAgent, userIdentity: { accessKeyId: credential.accessKeyId } }),
+    });
+    world.fault('CloudTrail', {
+      operation: 'LookupEvents',
+      error: () => new Error('unused'),
+      answer: (input) => {
+        lookups.push(input);
+        const events = [recorded('GetCallerIdentity', 'sts.amazonaws.com', seconds(0), 'taskbound-probe'), recorded('ListBuckets', 's3.amazonaws.com', seconds(30), 'aws-cli/2.15')];
+        return { output: { Events: events, $metadata: { httpStatusCode: 200 } }, response: { statusCode: 200, headers: {} } };
+      },
+    });
     world.advance(4 * 60 * MINUTE + 1000);
 
     const later = await sweep(world);
 
     expect(later).toMatchObject({ stillValid: 0, errors: 0 });
-    expect(callsOf(world, 'IAM')).toContain('GetAccessKeyLastUsed');
+    expect(callsOf(world, 'CloudTrail')).toEqual(['LookupEvents']);
+    expect(callsOf(world, 'IAM')).not.toContain('GetAccessKeyLastUsed');
+    expect(lookups[0]).toMatchObject({ LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: credential.accessKeyId }] });
+    expect(eventOf(world, grantId, 'Credential Used After Revocation')?.detail).toMatchObject({
+      possibleMisuse: true,
+      callCount: 1,
+      calls: [expect.objectContaining({ eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', sourceIp: '198.51.100.7' })],
+    });
     expect(world.eventsOf(grantId)).not.toContain('Credential Still Valid');
   });
 });
@@ -274,7 +331,7 @@ describe('the engine on moto: other revocation triggers', () => {
     expect(eventOf(world, grantId, 'Grant Revoked')?.detail).toMatchObject({ trigger: 'leaked' });
   });
 
-  it('Agent Suspended revokes every live grant of the agent, of both kinds, and denies new ones until Agent Resumed', async () => {
+  it('Agent Suspended revokes every live grant of the agent, of both kinds, and denies new ones until a person resumes it; a bus Agent Resumed is refused', async () => {
     const world = await openWorld();
     await startTask(world, 'deploy-bot', 'live-key', ['bucket-read-key']);
     await startTask(world, 'deploy-bot', 'live-session', ['repo-read']);
@@ -284,8 +341,13 @@ describe('the engine on moto: other revocation triggers', () => {
 
     const suspended = await status('Agent Suspended');
     const during = await startTask(world, 'deploy-bot', 'while-suspended', ['repo-read']);
-    await status('Agent Resumed');
-    const after = await startTask(world, 'deploy-bot', 'after-resume', ['repo-read']);
+    const busResume = await status('Agent Resumed');
+    const afterBusResume = await startTask(world, 'deploy-bot', 'after-bus-resume', ['bucket-read-key']);
+    const resumed = await resume(world, 'deploy-bot', 'lead@example.com', 'incident 42 closed');
+    // A key, not a session: on moto the role's deny (kept until live-session would have expired)
+    // refuses every session of the role, so a new session's canary check at issue would fail
+    // there; on AWS its aws:SourceIdentity condition names live-session alone.
+    const after = await startTask(world, 'deploy-bot', 'after-resume', ['bucket-read-key']);
 
     expect(suspended).toMatchObject({ outcome: 'suspended', reason: '2 live grant(s) revoked' });
     expect(await userExists(world, `taskbound-${grantIdFor('deploy-bot', 'live-key')}`)).toBe(false);
@@ -297,7 +359,14 @@ describe('the engine on moto: other revocation triggers', () => {
       expect(eventOf(world, grantIdFor('deploy-bot', taskId), 'Revocation Verified')).toBeDefined();
     }
     expect(during).toMatchObject({ outcome: 'denied', reason: 'agent "deploy-bot" is suspended' });
+    expect(busResume).toMatchObject({ outcome: 'refused' });
+    expect(world.accepted.filter((event) => event.detailType === 'Agent Resume Refused').map((event) => event.detail)).toEqual([
+      expect.objectContaining({ agentId: 'deploy-bot', claimedBy: 'sre@example.com' }),
+    ]);
+    expect(afterBusResume).toMatchObject({ outcome: 'denied', reason: 'agent "deploy-bot" is suspended' });
+    expect(resumed).toEqual({ status: 200, outcome: 'resumed', agentId: 'deploy-bot', person: 'lead@example.com' });
     expect(after).toMatchObject({ outcome: 'issued' });
+    expect(await authenticates(world, await issuedDelivery(world, 'deploy-bot', 'after-resume'))).toBe(true);
   });
 });
 
@@ -329,7 +398,7 @@ describe('the engine on moto: approvals', () => {
 
     const approved = await decide(world, { grantId, decision: 'approve', approver: 'lead@example.com', reason: 'reviewed the change' });
 
-    expect(approved).toMatchObject({ outcome: 'issued', grant: { state: 'active' } });
+    expect(approved).toMatchObject({ status: 200, outcome: 'issued', person: 'lead@example.com' });
     expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'CreateSecret')).toHaveLength(2);
     expect(callsOf(world, 'Secrets Manager')).toContain('TagResource');
     const { Tags } = await world.aws.secrets.send(new DescribeSecretCommand({ SecretId: 'taskbound/deploy-bot/deploy-1' }));
@@ -346,8 +415,8 @@ describe('the engine on moto: approvals', () => {
     const byOwner = await decide(world, { grantId, decision: 'approve', approver: 'sre@example.com', reason: 'mine' });
     const denied = await decide(world, { grantId, decision: 'deny', approver: 'lead@example.com', reason: 'not today' });
 
-    expect(byOwner.outcome).not.toBe('issued');
-    expect(denied).toMatchObject({ grant: { state: 'denied' } });
+    expect(byOwner).toMatchObject({ status: 403, outcome: 'refused', person: 'sre@example.com' });
+    expect(denied).toMatchObject({ status: 200, outcome: 'denied', person: 'lead@example.com' });
     expect(await delivery(world, 'deploy-bot', 'deploy-2')).toMatchObject({ status: 'denied', grantId });
     expect(callsOf(world, 'STS')).toEqual([]);
   });

@@ -16,15 +16,17 @@ import type { Context } from 'aws-lambda';
 import { inject, vi } from 'vitest';
 import { grantTableCreateInput } from '../../lambdas/adapters/aws/grant-table-definition';
 import type { EngineDeps } from '../../lambdas/use-cases/engine-deps';
+import type { AccountIssuersOptions } from '../../lambdas/composition/account-issuers';
+import type { Issuers } from '../../lambdas/ports';
 import { compiledPolicy } from '../../lib/bundling';
 import { loadConfig } from '../../lib/config';
-import { boundaryStatements } from '../../lib/constructs/issued-credential-boundary';
+import { boundaryStatements, canaryStatement } from '../../lib/constructs/issued-credential-boundary';
 import { MANAGED_ROLE_TAG } from '../../lib/constructs/engine-permissions';
-import { schedulerGroupName } from '../../lib/naming';
+import { canarySecretName, schedulerGroupName } from '../../lib/naming';
 import { parsePolicy } from '../../lambdas/domain/policy-file';
 import { TEST_POLICY_YAML } from '../helpers/test-policy';
 import { MOTO_ACCOUNT_ID } from './moto-server';
-import { countCalls, failPutEventsEntries, injectFaults, recordAcceptedEvents, sdkClientsOf, serviceOf, type AcceptedEvent, type ApiCall, type Fault } from './sdk-middleware';
+import { countCalls, failPutEventsEntries, injectFaults, jsonAccessDenied, recordAcceptedEvents, sdkClientsOf, serviceOf, type AcceptedEvent, type ApiCall, type Fault } from './sdk-middleware';
 
 export const ACCOUNT_ID = MOTO_ACCOUNT_ID;
 export const REGION = 'us-east-1';
@@ -37,6 +39,9 @@ export const EXPIRE_FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:funct
 export const SCHEDULER_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/${CONFIG.instanceName}-scheduler-${REGION}`;
 export const SCHEDULER_DLQ_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${CONFIG.instanceName}-expiry-dlq`;
 export const TABLE_NAME = 'taskbound-grants';
+/** The session canary the stateful stack creates (lib/naming.ts): every session may describe it. */
+export const CANARY_SECRET = canarySecretName(CONFIG);
+const CANARY_ARN_PATTERN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:${CANARY_SECRET}-??????`;
 /** On AWS the engine is a set of Lambda roles; here one IAM user signs its calls. */
 const ENGINE_USER = `${CONFIG.instanceName}-engine`;
 /**
@@ -51,6 +56,7 @@ const TIMEOUT_SECONDS = {
   'task-started': 30,
   'task-ended': 30,
   'grant-decision': 30,
+  'operator-api': 30,
   'credential-leaked': 30,
   'agent-status': 120,
   'expire-grant': 30,
@@ -106,7 +112,7 @@ export interface MotoWorld {
   /** Runs engine work (a use case called in process) in fake time. */
   run<T>(work: () => Promise<T>): Promise<T>;
   /** Faults answered by one service's client instead of moto (SDK middleware). */
-  fault(service: 'IAM' | 'STS' | 'Secrets Manager' | 'EventBridge' | 'Scheduler' | 'DynamoDB', ...faults: Fault[]): void;
+  fault(service: 'IAM' | 'STS' | 'Secrets Manager' | 'EventBridge' | 'Scheduler' | 'DynamoDB' | 'CloudTrail', ...faults: Fault[]): void;
   advance(ms: number): void;
 }
 
@@ -117,7 +123,7 @@ async function motoApi(path: string, body?: string): Promise<void> {
   if (!response.ok) throw new Error(`moto-api/${path} answered ${response.status}`);
 }
 
-const ENGINE_SERVICES = ['dynamodb', 'iam', 'sts', 'secretsmanager', 'events', 'scheduler', 'kms'];
+const ENGINE_SERVICES = ['dynamodb', 'iam', 'sts', 'secretsmanager', 'events', 'scheduler', 'kms', 'cloudtrail'];
 
 function operatorClients(credentials: { accessKeyId: string; secretAccessKey: string } | undefined): OperatorClients {
   // One attempt: outside an invocation the fake clock stands still, so an SDK backoff would never end.
@@ -170,10 +176,22 @@ async function provision() {
   await setup.events.send(new CreateEventBusCommand({ Name: BUS }));
   await setup.scheduler.send(new CreateScheduleGroupCommand({ Name: SCHEDULER_GROUP }));
   const deliveryKeyArn = await createDeliveryKey();
+  await setup.secrets.send(new CreateSecretCommand({ Name: CANARY_SECRET, SecretString: 'canary' }));
+  const canary = [canaryStatement(CANARY_ARN_PATTERN)];
   const boundary = await setup.iam.send(
-    new CreatePolicyCommand({ PolicyName: `${CONFIG.instanceName}-issued-credentials`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: boundaryStatements(policy, `arn:aws:iam::${ACCOUNT_ID}:role/${ROLE_PREFIX}*`) }) }),
+    new CreatePolicyCommand({
+      PolicyName: `${CONFIG.instanceName}-issued-credentials`,
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: boundaryStatements(policy, `arn:aws:iam::${ACCOUNT_ID}:role/${ROLE_PREFIX}*`, canary) }),
+    }),
   );
   const boundaryArn = boundary.Policy?.Arn ?? '';
+  // docs/deploy.md: each agent role allows describing the canary in one of its managed policies.
+  // moto checks every call against the resource `*`, and its matcher leaves `?` a regular
+  // expression quantifier (the canary's `-??????` fails inside moto with HTTP 500), so the
+  // role's copy names `*`; the boundary (which moto does not evaluate) and the session
+  // policies (which it ignores) keep the exact pattern, proven by the IAM-evaluator tier.
+  const motoCanary = [canaryStatement('*')];
+  const canaryPolicy = await setup.iam.send(new CreatePolicyCommand({ PolicyName: `${CONFIG.instanceName}-session-canary`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: motoCanary }) }));
   // docs/deploy.md trusts the account root with a condition on the engine's role path; moto
   // matches principals literally (the root does not stand for the account), so it names the engine.
   const trust = {
@@ -191,6 +209,7 @@ async function provision() {
         Tags: [{ Key: MANAGED_ROLE_TAG.key, Value: MANAGED_ROLE_TAG.value }],
       }),
     );
+    await setup.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: canaryPolicy.Policy?.Arn ?? '' }));
     const statements = agent.scopes.flatMap((scope) => policy.scopes[scope]?.statements ?? []);
     if (statements.length > 0) {
       await setup.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'scopes', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }) }));
@@ -316,6 +335,7 @@ export async function openWorld(): Promise<MotoWorld> {
     AWS_CONFIG_FILE: '/nonexistent/aws/config',
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws/credentials',
     TABLE_NAME,
+    INSTANCE_NAME: CONFIG.instanceName,
     EVENT_BUS_NAME: BUS,
     ACCOUNT_ID,
     AGENT_ROLE_PREFIX: ROLE_PREFIX,
@@ -326,16 +346,37 @@ export async function openWorld(): Promise<MotoWorld> {
     SCHEDULER_ROLE_ARN,
     EXPIRE_FUNCTION_ARN,
     SCHEDULER_DLQ_ARN,
+    CANARY_SECRET_NAME: CANARY_SECRET,
     TASKBOUND_POLICY: compiledPolicy(policyYaml, 'test.policy.yaml'),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   };
   for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
 
   vi.resetModules();
+  // The engine routes each kind to the issuers of the grant's account (composition/account-issuers.ts),
+  // held in a closure: this records each account's issuers as they are built, unchanged, so the
+  // world can count and fault their SDK clients. The hub's are built with the engine.
+  const issuersByAccount = new Map<string, Issuers>();
+  vi.doMock('../../lambdas/composition/account-issuers', async (importOriginal) => {
+    const actual = await importOriginal<typeof import('../../lambdas/composition/account-issuers')>();
+    return {
+      ...actual,
+      accountIssuers: (options: AccountIssuersOptions) =>
+        actual.accountIssuers({
+          ...options,
+          issuersIn: (account) => {
+            const issuers = options.issuersIn(account);
+            issuersByAccount.set(account, issuers);
+            return issuers;
+          },
+        }),
+    };
+  });
   const handlers: Record<HandlerName, Handler> = {
     'task-started': (await import('../../lambdas/handlers/task-started')).handler,
     'task-ended': (await import('../../lambdas/handlers/task-ended')).handler,
     'grant-decision': (await import('../../lambdas/handlers/grant-decision')).handler,
+    'operator-api': (await import('../../lambdas/handlers/operator-api')).handler,
     'credential-leaked': (await import('../../lambdas/handlers/credential-leaked')).handler,
     'agent-status': (await import('../../lambdas/handlers/agent-status')).handler,
     'expire-grant': (await import('../../lambdas/handlers/expire-grant')).handler,
@@ -343,10 +384,14 @@ export async function openWorld(): Promise<MotoWorld> {
     sweep: (await import('../../lambdas/handlers/sweep')).handler,
   } as Record<HandlerName, Handler>;
   const engine = await (await import('../../lambdas/composition/aws-engine')).awsEngine();
+  // The sweep's own composition adds the CloudTrail use log (the same module instance its handler imports).
+  const sweepEngine = await (await import('../../lambdas/composition/aws-sweep')).awsSweepEngine();
 
   const calls: ApiCall[] = [];
   const inFlight = { count: 0 };
-  const clients = sdkClientsOf(engine);
+  const hubIssuers = issuersByAccount.get(ACCOUNT_ID);
+  if (!hubIssuers) throw new Error('the engine built no issuers for its own account');
+  const clients = [...sdkClientsOf(engine), ...sdkClientsOf(hubIssuers), ...sdkClientsOf(sweepEngine.useLog)];
   /**
    * The engine's clock is fake, moto's is real. The SDK takes a server clock 4 minutes or more
    * away as skew and marks every failed call "clock skew corrected", which its retry strategy
@@ -369,14 +414,24 @@ export async function openWorld(): Promise<MotoWorld> {
     answer: () => ({ output: { Account: ACCOUNT_ID, Arn: `arn:aws:iam::${ACCOUNT_ID}:user/deleted`, UserId: 'AIDADELETED', $metadata: { httpStatusCode: 200 } }, response: { statusCode: 200, headers: {} } }),
     when: () => deletedKeysStillWork.on,
   };
-  // The credential probe builds a client per probed credential; it reports each one here.
-  for (const issuer of Object.values(engine.issuers) as unknown as Array<{ options?: { probe?: { options?: { track?: unknown } } } }>) {
-    const probeOptions = issuer.options?.probe?.options;
-    if (probeOptions) {
-      probeOptions.track = (client: Parameters<typeof countCalls>[0]) => {
+  // The probes build a client per probed credential (STS for keys, the session canary for
+  // sessions); each reports its client here.
+  type Tracked = { options?: { track?: unknown } };
+  for (const issuer of Object.values(hubIssuers) as unknown as Array<{ options?: { probe?: Tracked; canary?: { probe?: Tracked } } }>) {
+    const keyProbe = issuer.options?.probe?.options;
+    if (keyProbe) {
+      keyProbe.track = (client: Parameters<typeof countCalls>[0]) => {
         withoutSkewCorrection(client);
         countCalls(client, calls, inFlight);
         injectFaults(client, [staleAccept]);
+      };
+    }
+    const canaryProbe = issuer.options?.canary?.probe?.options;
+    if (canaryProbe) {
+      canaryProbe.track = (client: Parameters<typeof countCalls>[0]) => {
+        withoutSkewCorrection(client);
+        countCalls(client, calls, inFlight);
+        jsonAccessDenied(client);
       };
     }
   }
@@ -413,6 +468,7 @@ export async function openWorld(): Promise<MotoWorld> {
       for (const client of Object.values(aws)) client.destroy();
       vi.useRealTimers();
       vi.unstubAllEnvs();
+      vi.doUnmock('../../lambdas/composition/account-issuers');
     },
   };
   return world;

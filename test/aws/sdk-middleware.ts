@@ -206,3 +206,35 @@ export function failPutEventsEntries(client: SdkClient, fails: (entry: PutEvents
     { step: 'initialize', name: 'taskboundFailedEntries', priority: 'low', override: true },
   );
 }
+
+interface RawResponse {
+  statusCode?: number;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+type Deserialize = (args: unknown) => Promise<{ response: RawResponse; output?: unknown }>;
+
+/**
+ * moto answers an IAM denial of a JSON-protocol call (Secrets Manager) with its XML error
+ * document, which the SDK cannot parse (a SyntaxError, not AccessDeniedException). This
+ * rewrites exactly that answer, a 403 whose XML code is AccessDenied, into AWS's JSON form
+ * (`AccessDeniedException`, as Secrets Manager answers); every other answer passes untouched.
+ */
+export function jsonAccessDenied(client: SdkClient): void {
+  client.middlewareStack.add(
+    ((next: Deserialize) => async (args: unknown) => {
+      const result = await next(args);
+      const { response } = result;
+      if (response.statusCode !== 403 || !response.body || typeof (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function') return result;
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) chunks.push(chunk);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? 'Access denied';
+      const body = /<Code>AccessDenied<\/Code>/.test(text) ? JSON.stringify({ __type: 'AccessDeniedException', message }) : text;
+      response.body = new Uint8Array(Buffer.from(body));
+      if (body !== text) response.headers = { ...response.headers, 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'AccessDeniedException' };
+      return result;
+    }) as unknown as Middleware,
+    { step: 'deserialize', name: 'taskboundJsonAccessDenied', priority: 'low', override: true },
+  );
+}
