@@ -2,7 +2,13 @@
 // (ms) for people; JSON with absolute ISO times for scripts. CLI-only: no Lambda imports this.
 import Table from 'cli-table3';
 import formatDuration from 'ms';
-import pc from 'picocolors';
+import { createColors } from 'picocolors';
+
+/**
+ * Colour only on a terminal (or with FORCE_COLOR), never with NO_COLOR. picocolors alone also
+ * colours whenever `CI` is set, which would put escape codes into a CI job's piped output.
+ */
+const pc = createColors(!('NO_COLOR' in process.env) && ('FORCE_COLOR' in process.env || process.stdout.isTTY === true));
 
 /** Lines of a borderless table whose columns line up; headers are dimmed on a colour terminal. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string[] {
