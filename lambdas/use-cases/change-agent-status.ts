@@ -13,8 +13,10 @@ const PARALLEL_REVOCATIONS = 8;
 
 export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange): Promise<SuspendResult> {
   const now = deps.clock.now().toISOString();
-  const live = await deps.store.grantsOfAgent(change.agentId, { liveOnly: true });
-  if (!deps.policy.agents[change.agentId] && live.length === 0) {
+  const registered = deps.policy.agents[change.agentId] !== undefined;
+  // An unregistered agent cannot start a grant, so its live grants can be listed before the write.
+  const listedFirst = registered ? undefined : await deps.store.grantsOfAgent(change.agentId, { liveOnly: true });
+  if (listedFirst?.length === 0) {
     // Most likely a typo: say so rather than pretend a kill switch was thrown. (An agent
     // dropped from the policy while it still holds grants is suspended and revoked as usual.)
     const reason = `agent "${change.agentId}" is not registered and holds no live grants: nothing to suspend`;
@@ -22,18 +24,21 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
     return { outcome: 'unknown-agent', revoked: [], reason };
   }
   await deps.store.putAgent({ agentId: change.agentId, suspended: true, by: change.by, reason: change.reason, at: now });
+  // Listed only now: a start re-reads the agent after writing its grant, so either it sees this
+  // suspension or its grant is found here. The live index is eventually consistent; the slots
+  // (read consistently) name the grants it may not show yet.
+  const [live, slots] = await Promise.all([listedFirst ?? deps.store.grantsOfAgent(change.agentId, { liveOnly: true }), deps.store.slotHolders(change.agentId)]);
+  const listed = new Set(live.map((grant) => grant.grantId));
+  const unlisted = [...new Set(slots.map((slot) => slot.grantId))].filter((grantId) => !listed.has(grantId));
+  const cause = { trigger: 'suspended' as const, by: change.by, reason: `agent suspended: ${change.reason}`, noticeAt: now };
+  const grantIds = [...listed, ...unlisted];
   const revoked: RevokeResult[] = [];
-  for (let index = 0; index < live.length; index += PARALLEL_REVOCATIONS) {
-    const batch = live.slice(index, index + PARALLEL_REVOCATIONS);
-    revoked.push(
-      ...(await Promise.all(
-        batch.map((grant) =>
-          revokeGrant(deps, grant.grantId, { trigger: 'suspended', by: change.by, reason: `agent suspended: ${change.reason}`, noticeAt: now }),
-        ),
-      )),
-    );
+  for (let index = 0; index < grantIds.length; index += PARALLEL_REVOCATIONS) {
+    revoked.push(...(await Promise.all(grantIds.slice(index, index + PARALLEL_REVOCATIONS).map((grantId) => revokeGrant(deps, grantId, cause)))));
   }
-  return { outcome: 'suspended', revoked };
+  // A slot whose grant is not written yet (its start will see the suspension) or no longer live revoked nothing.
+  const revokedSomething = (result: RevokeResult, index: number) => index < listed.size || (result.outcome !== 'not-found' && result.outcome !== 'already-revoked');
+  return { outcome: 'suspended', revoked: revoked.filter(revokedSomething) };
 }
 
 export async function resumeAgent(deps: EngineDeps, change: AgentStatusChange): Promise<{ readonly outcome: 'resumed' }> {
