@@ -1,5 +1,6 @@
 // Test helpers: an engine whose every port is an in-memory fake, for use-case and handler tests.
 import type { EngineDeps } from '../../lambdas/use-cases/engine-deps';
+import { grantIdFor } from '../../lambdas/domain/ids';
 import { InMemoryGrantStore } from './in-memory-grant-store';
 import { FakeClock, FakeEvents, FakeExpiry, FakeIssuer, FakeRotator, FakeVault } from './fake-ports';
 import { testPolicy } from './test-policy';
@@ -40,4 +41,15 @@ export const taskStarted = (overrides: Record<string, unknown> = {}) => ({
   requestedBy: 'dev@example.com',
   scopes: ['repo-read'],
   ...overrides,
+});
+
+/** A request of the test policy that needs two approvals (deploy-bot's `refund`). */
+export const refundStarted = { agentId: 'deploy-bot', taskId: 'refund-1', scopes: ['refund'], requestedBy: 'dev@example.com' };
+
+/** A person's decision on `refundStarted`'s grant. */
+export const refundDecision = (approver: string, decision: 'approve' | 'deny' = 'approve') => ({
+  grantId: grantIdFor('deploy-bot', 'refund-1'),
+  decision,
+  approver,
+  reason: 'checked',
 });

@@ -50,22 +50,19 @@ const revoked = (grant: Grant, time: string) =>
   transition(grant, { to: 'revoked', at: at(time), actor: 'taskbound', action: 'revoked', changes: { revokedAt: at(time) } });
 const verified = (grant: Grant, time: string) =>
   transition(grant, { to: 'verified', at: at(time), actor: 'taskbound', action: 'verified', changes: { verifiedAt: at(time) } });
+/** An issued grant's revocation for `trigger`: notice, revoked, proven dead. */
+const revokedThenVerified = (grant: Grant, trigger: RevocationTrigger, noticeAt: string, revokedAt: string, verifiedAt: string) =>
+  verified(revoked(revoking(grant, trigger, noticeAt), revokedAt), verifiedAt);
 
 // A: task ended after 600 s; lifetime 10:00:01 → 10:10:00.2 = 599,200 ms; 200 ms to revoke, 800 ms to verify.
-const a = verified(
-  revoked(
-    revoking(issued(requested('release-bot', 'a', '10:00:00.000', ['read']), '10:00:00.500', '10:00:01.000'), 'task_ended', '10:10:00.000'),
-    '10:10:00.200',
-  ),
-  '10:10:01.000',
+const a = revokedThenVerified(
+  issued(requested('release-bot', 'a', '10:00:00.000', ['read']), '10:00:00.500', '10:00:01.000'),
+  'task_ended', '10:10:00.000', '10:10:00.200', '10:10:01.000',
 );
 // B: task ended after 300 s; lifetime 299,400 ms; 400 ms to revoke, 1,600 ms to verify; then the platform saw a use 60 s after notice.
-const bVerified = verified(
-  revoked(
-    revoking(issued(requested('release-bot', 'b', '10:20:00.000', ['read']), '10:20:00.500', '10:20:01.000'), 'task_ended', '10:25:00.000'),
-    '10:25:00.400',
-  ),
-  '10:25:02.000',
+const bVerified = revokedThenVerified(
+  issued(requested('release-bot', 'b', '10:20:00.000', ['read']), '10:20:00.500', '10:20:01.000'),
+  'task_ended', '10:25:00.000', '10:25:00.400', '10:25:02.000',
 );
 const b = note(bVerified, {
   at: at('11:55:00.000'),
@@ -118,12 +115,9 @@ const g = transition(held(requested('deploy-bot', 'g', '07:00:00.000', ['deploy'
 const iHonest = issued(requested('release-bot', 'i', '11:45:00.000', ['read']), '11:45:00.500', '11:45:01.000', at('12:30:00.000'));
 const i = { ...iHonest, audit: iHonest.audit.map((entry) => (entry.seq === 2 ? { ...entry, actor: 'mallory' } : entry)) };
 // K: revoked by a suspension: 50 ms to revoke, 50 ms to verify; lifetime 11:40:01 → 11:50:00.05 = 599,050 ms.
-const k = verified(
-  revoked(
-    revoking(issued(requested('ops-bot', 'k', '11:40:00.000', ['write']), '11:40:00.500', '11:40:01.000'), 'suspended', '11:50:00.000'),
-    '11:50:00.050',
-  ),
-  '11:50:00.100',
+const k = revokedThenVerified(
+  issued(requested('ops-bot', 'k', '11:40:00.000', ['write']), '11:40:00.500', '11:40:01.000'),
+  'suspended', '11:50:00.000', '11:50:00.050', '11:50:00.100',
 );
 // H: before the period, but its credential is still active long after its expiry: standing privilege all the same.
 const h = issued(

@@ -3,15 +3,8 @@ import { startTask } from '../../../lambdas/use-cases/start-task';
 import { decideGrant } from '../../../lambdas/use-cases/decide-grant';
 import { sweepDueGrants } from '../../../lambdas/use-cases/sweep';
 import { grantIdFor } from '../../../lambdas/domain/ids';
-import { fakeEngine, taskStarted } from '../../helpers/fake-engine';
+import { fakeEngine, refundDecision as decision, refundStarted as transact, taskStarted } from '../../helpers/fake-engine';
 
-const transact = { agentId: 'deploy-bot', taskId: 'refund-1', scopes: ['refund'], requestedBy: 'dev@example.com' };
-const decision = (approver: string, decision: 'approve' | 'deny' = 'approve') => ({
-  grantId: grantIdFor('deploy-bot', 'refund-1'),
-  decision,
-  approver,
-  reason: 'checked',
-});
 
 describe('decideGrant', () => {
   it('needs two different eligible approvers; the owner and a repeat do not count', async () => {

@@ -4,20 +4,13 @@ import { endTask } from '../../../lambdas/use-cases/end-task';
 import { decideGrant } from '../../../lambdas/use-cases/decide-grant';
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import { verifyChain } from '../../../lambdas/domain/audit';
-import { fakeEngine, taskStarted } from '../../helpers/fake-engine';
+import { fakeEngine, refundDecision as decision, refundStarted as transact, taskStarted } from '../../helpers/fake-engine';
 
 const ended = (overrides: Record<string, unknown> = {}) => ({
   agentId: 'release-bot',
   taskId: 'task-1',
   outcome: 'succeeded' as const,
   ...overrides,
-});
-const transact = { agentId: 'deploy-bot', taskId: 'refund-1', scopes: ['refund'], requestedBy: 'dev@example.com' };
-const decision = (approver: string, decision: 'approve' | 'deny' = 'approve') => ({
-  grantId: grantIdFor('deploy-bot', 'refund-1'),
-  decision,
-  approver,
-  reason: 'checked',
 });
 
 describe('endTask', () => {
