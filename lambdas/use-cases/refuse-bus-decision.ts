@@ -5,6 +5,7 @@ import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, TASK_ID_PATTERN, grantIdFor } from 
 import type { OutboundEvent } from '../domain/events';
 import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
+import { excerptOf } from './reject-event';
 
 /** Where decisions are made instead: said in every refusal, so the sender learns the way. */
 export const AUTHENTICATED_PATHS =
@@ -19,23 +20,17 @@ export interface BusDecision {
 }
 
 const MAX_EXCERPT = 1024;
+const stringAt = (detail: unknown, name: string): string | undefined => {
+  const value = detail && typeof detail === 'object' ? (detail as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value : undefined;
+};
+/** A field that names something (an id): kept only if well-formed. */
 const field = (detail: unknown, name: string, pattern: RegExp): string | undefined => {
-  const value = detail && typeof detail === 'object' ? (detail as Record<string, unknown>)[name] : undefined;
-  return typeof value === 'string' && pattern.test(value) ? value : undefined;
+  const value = stringAt(detail, name);
+  return value !== undefined && pattern.test(value) ? value : undefined;
 };
-const claimed = (detail: unknown, name: string): string | undefined => {
-  const value = detail && typeof detail === 'object' ? (detail as Record<string, unknown>)[name] : undefined;
-  return typeof value === 'string' ? value.slice(0, 256) : undefined;
-};
-
-/** The detail as received, cut short; one nested too deeply to serialise is named, not kept. */
-function excerptOf(detail: unknown): string {
-  try {
-    return JSON.stringify(detail ?? null).slice(0, MAX_EXCERPT);
-  } catch {
-    return '(not serialisable: nested too deeply)';
-  }
-}
+/** A field that only claims something (who, what): kept as said, cut short. */
+const claimed = (detail: unknown, name: string): string | undefined => stringAt(detail, name)?.slice(0, 256);
 
 export async function refuseBusDecision(
   deps: EngineDeps,
@@ -50,7 +45,7 @@ export async function refuseBusDecision(
     source,
     reason,
     eventId: event.id.slice(0, 128),
-    excerpt: excerptOf(event.detail),
+    excerpt: excerptOf(event.detail, MAX_EXCERPT),
   });
   const answer = await answerFor(deps, event, at, reason, source);
   if (answer) await deps.events.publish([answer]);

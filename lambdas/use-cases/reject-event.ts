@@ -15,9 +15,9 @@ const MAX_EXCERPT = 2048;
 const text = (value: unknown, fallback: string) => (typeof value === 'string' && value.length <= 256 ? value : fallback);
 
 /** The detail as received, cut short; a detail nested too deeply to serialise is named, not kept. */
-function excerptOf(detail: unknown): string {
+export function excerptOf(detail: unknown, maxChars = MAX_EXCERPT): string {
   try {
-    return JSON.stringify(detail ?? null).slice(0, MAX_EXCERPT);
+    return JSON.stringify(detail ?? null).slice(0, maxChars);
   } catch {
     return '(not serialisable: nested too deeply)';
   }
