@@ -3,6 +3,7 @@
 import type { AgentStatusChange } from '../domain/events';
 import type { EngineDeps } from './engine-deps';
 import { revokeGrant, type RevokeResult } from './revoke-grant';
+import { inBatches } from './in-batches';
 
 export type SuspendResult =
   | { readonly outcome: 'suspended'; readonly revoked: readonly RevokeResult[] }
@@ -32,10 +33,7 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
   const unlisted = [...new Set(slots.map((slot) => slot.grantId))].filter((grantId) => !listed.has(grantId));
   const cause = { trigger: 'suspended' as const, by: change.by, reason: `agent suspended: ${change.reason}`, noticeAt: now };
   const grantIds = [...listed, ...unlisted];
-  const revoked: RevokeResult[] = [];
-  for (let index = 0; index < grantIds.length; index += PARALLEL_REVOCATIONS) {
-    revoked.push(...(await Promise.all(grantIds.slice(index, index + PARALLEL_REVOCATIONS).map((grantId) => revokeGrant(deps, grantId, cause)))));
-  }
+  const revoked = await inBatches(grantIds, PARALLEL_REVOCATIONS, (grantId) => revokeGrant(deps, grantId, cause));
   // A slot whose grant is not written yet (its start will see the suspension) or no longer live revoked nothing.
   const revokedSomething = (result: RevokeResult, index: number) => index < listed.size || (result.outcome !== 'not-found' && result.outcome !== 'already-revoked');
   return { outcome: 'suspended', revoked: revoked.filter(revokedSomething) };

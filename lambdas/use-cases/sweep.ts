@@ -8,6 +8,7 @@ import { revokeGrant, revokeTargetOf, verifyRevocation } from './revoke-grant';
 import { closeAsFailed } from './issue-grant';
 import { checkUseAfterRevocation } from './check-use-after-revocation';
 import { releaseStaleSlots } from './release-stale-slots';
+import { inBatches } from './in-batches';
 
 export interface SweepReport {
   readonly dueGrants: number;
@@ -32,11 +33,7 @@ export async function sweepDueGrants(deps: EngineDeps, limit = 1000): Promise<Sw
   const now = deps.clock.now();
   const page = await deps.store.dueGrants(now, limit);
   const counts = { expired: 0, verified: 0, stillValid: 0, usedAfterRevocation: 0, retried: 0, closed: 0, none: 0, errors: 0 };
-  for (let index = 0; index < page.grants.length; index += PARALLEL) {
-    const batch = page.grants.slice(index, index + PARALLEL);
-    const actions = await Promise.all(batch.map((grant) => sweepOne(deps, grant)));
-    for (const action of actions) counts[action === 'error' ? 'errors' : action]++;
-  }
+  for (const action of await inBatches(page.grants, PARALLEL, (grant) => sweepOne(deps, grant))) counts[action === 'error' ? 'errors' : action]++;
   const slotsReleased = await releaseStaleSlots(deps).catch((error: unknown) => {
     (deps.logger ?? silentLogger).error('sweep could not reconcile concurrency slots', { error: errorCode(error) });
     counts.errors++;
