@@ -96,23 +96,19 @@ async function lintStatement(
       );
       continue;
     }
-    const allowed = CLASS_ACCESS_LEVELS[scope.action];
-    // What the statement grants is only known for an Allow of named actions; a Deny narrows.
-    if (statement.Effect !== 'Allow' || field === 'NotAction') {
-      if (expansion.kind === 'actions' && expansion.actions.length === 0)
-        finding('error', 'unknown-action', `"${pattern}" matches no action in the Service Authorization Reference`);
+    if (expansion.kind === 'actions' && expansion.actions.length === 0) {
+      finding('error', 'unknown-action', `"${pattern}" matches no action in the Service Authorization Reference`);
       continue;
     }
+    // What the statement grants is only known for an Allow of named actions; a Deny narrows.
+    if (statement.Effect !== 'Allow' || field === 'NotAction') continue;
+    const allowed = CLASS_ACCESS_LEVELS[scope.action];
     if (expansion.kind === 'every-action') {
       finding(
         'error',
         'class-access-level',
         `"*" includes every access level; a ${scope.action} scope may hold only ${allowed.join(', ')}`,
       );
-      continue;
-    }
-    if (expansion.actions.length === 0) {
-      finding('error', 'unknown-action', `"${pattern}" matches no action in the Service Authorization Reference`);
       continue;
     }
     const management = expansion.actions.filter((action) => action.accessLevels.includes('Permissions management'));
