@@ -191,13 +191,17 @@ export interface SlackInteractionsDeps {
   readonly clock: Clock;
 }
 
+let alertsTable: DynamoDBDocumentClient | undefined;
+
+/** The grant table's client for the alerts' approval threads and, in the digest function, its store: one per container. */
+const alertsTableClient = (region: string) => (alertsTable ??= DynamoDBDocumentClient.from(new DynamoDBClient({ region })));
+
 /** SLACK_SECRET_ARN, SLACK_ROUTING and TABLE_NAME; the Slack secret is read on first use and cached. */
 function buildAlerts(): () => Promise<AlertDeps> {
   const env = configuration(alertsEnvironmentSchema);
   const settings: SlackSettings = loadSlackSettings(process.env);
   const secret = cachedSlackSecret(new SecretsManagerClient({ region: env.AWS_REGION }), settings.secretArn);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION }));
-  const approvals = new DynamoDbApprovalMessages(documents, env.TABLE_NAME);
+  const approvals = new DynamoDbApprovalMessages(alertsTableClient(env.AWS_REGION), env.TABLE_NAME);
   let deps: AlertDeps | undefined;
   return async () => (deps ??= { notifier: new SlackNotifier(notifierFor(await secret(), settings.routing)), routing: settings.routing, approvals });
 }
@@ -238,7 +242,7 @@ export async function awsDigest(): Promise<HealthDeps & DigestDeps & { readonly 
   digest ??= (async () => {
     const env = configuration(digestEnvironmentSchema);
     const { notifier, routing } = await awsAlerts();
-    const store = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION })), tableName: env.TABLE_NAME });
+    const store = new DynamoDbGrantStore({ client: alertsTableClient(env.AWS_REGION), tableName: env.TABLE_NAME });
     return { notifier, routing, store, clock: systemClock, hours: env.DIGEST_HOURS };
   })();
   return digest;
