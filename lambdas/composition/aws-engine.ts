@@ -12,6 +12,7 @@ import { policyFromDocument, type Policy } from '../domain/policy';
 import type { EngineDeps } from '../use-cases/engine-deps';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { StsSessionIssuer, type SessionCanary } from '../adapters/aws/sts-session-issuer';
 import { RoleInlinePolicyBudget } from '../adapters/aws/role-inline-policy-budget';
 import { REVOKED_SESSIONS_POLICY_NAME } from '../adapters/aws/revoked-sessions-policy';
@@ -92,33 +93,38 @@ function bundledPolicy(): Policy {
   return policyFromDocument(document, file, policyVersion);
 }
 
+/** What every account's issuers share: the hub's own STS client (it assumes the spoke roles too), the probes. */
+interface SharedByAccounts {
+  readonly hubSts: STSClient;
+  readonly probe: StsCredentialProbe;
+  readonly canary: SessionCanary;
+}
+
 /** Issuers in the engine's own account, or in a spoke through its engine role (cached session). */
-function issuersIn(env: z.infer<typeof environmentSchema>, account: string, canary: SessionCanary): EngineDeps['issuers'] {
+function issuersIn(env: z.infer<typeof environmentSchema>, account: string, shared: SharedByAccounts): EngineDeps['issuers'] {
   const region = env.AWS_REGION;
   const clock = systemClock;
   const hub = account === env.ACCOUNT_ID;
-  const credentials = hub
-    ? {}
-    : { credentials: spokeCredentials({ sts: createStsClient({ region }), roleArn: spokeEngineRoleArn(account, env.INSTANCE_NAME), clock }) };
+  const credentials = hub ? {} : { credentials: spokeCredentials({ sts: shared.hubSts, roleArn: spokeEngineRoleArn(account, env.INSTANCE_NAME), clock }) };
   const iam = createIamClient({ region, ...credentials });
   // Each account's roles have their own inline-policy budget for the revoked-sessions deny.
   const roleBudgets = new RoleInlinePolicyBudget(iam, clock, REVOKED_SESSIONS_POLICY_NAME);
   return {
     'aws-sts-session': new StsSessionIssuer({
-      sts: createStsClient({ region, ...credentials }),
+      sts: hub ? shared.hubSts : createStsClient({ region, ...credentials }),
       iam,
       clock,
       accountId: account,
       rolePrefix: env.AGENT_ROLE_PREFIX,
       roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
-      ...(hub ? { canary } : {}),
+      ...(hub ? { canary: shared.canary } : {}),
       revocationPolicyMaxChars: env.AGENT_ROLE_DENY_BUDGET_CHARS ?? ((roleName) => roleBudgets.of(roleName)),
     }),
     'aws-iam-access-key': new IamAccessKeyIssuer({
       iam,
       clock,
       permissionsBoundaryArn: hub ? env.PERMISSIONS_BOUNDARY_ARN : spokeBoundaryArn(account, env.INSTANCE_NAME),
-      probe: new StsCredentialProbe({ region }),
+      probe: shared.probe,
     }),
   };
 }
@@ -130,7 +136,12 @@ function buildEngine(): EngineDeps {
   const policy = bundledPolicy();
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } });
   const canaryArnPattern = `arn:aws:secretsmanager:${region}:${env.ACCOUNT_ID}:secret:${env.CANARY_SECRET_NAME}-??????`;
-  const canary = { secretArnPattern: canaryArnPattern, probe: new SecretsManagerCanaryProbe({ region, canarySecretId: env.CANARY_SECRET_NAME }) };
+  const shared: SharedByAccounts = {
+    hubSts: createStsClient({ region }),
+    // A probe signs with the credential it probes, whatever its account: one (and one connection pool) serves them all.
+    probe: new StsCredentialProbe({ region }),
+    canary: { secretArnPattern: canaryArnPattern, probe: new SecretsManagerCanaryProbe({ region, canarySecretId: env.CANARY_SECRET_NAME }) },
+  };
   const secrets = new SecretsManagerClient({ region });
   return {
     policy,
@@ -143,7 +154,7 @@ function buildEngine(): EngineDeps {
     },
     store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
     // The canary secret lives in the hub: only hub sessions carry it (spoke sessions are proven dead by the deny and expiry).
-    issuers: accountIssuers({ hubAccount: env.ACCOUNT_ID, spokeAccounts: accountsNamed(policy), issuersIn: (account) => issuersIn(env, account, canary) }),
+    issuers: accountIssuers({ hubAccount: env.ACCOUNT_ID, spokeAccounts: accountsNamed(policy), issuersIn: (account) => issuersIn(env, account, shared) }),
     vault: new SecretsManagerDeliveryVault(secrets, {
       enginePrincipalArns: env.ENGINE_ROLE_ARNS,
       ...(env.DELIVERY_KMS_KEY_ARN ? { kmsKeyArn: env.DELIVERY_KMS_KEY_ARN } : {}),
@@ -180,13 +191,17 @@ export interface SlackInteractionsDeps {
   readonly clock: Clock;
 }
 
+let alertsTable: DynamoDBDocumentClient | undefined;
+
+/** The grant table's client for the alerts' approval threads and, in the digest function, its store: one per container. */
+const alertsTableClient = (region: string) => (alertsTable ??= DynamoDBDocumentClient.from(new DynamoDBClient({ region })));
+
 /** SLACK_SECRET_ARN, SLACK_ROUTING and TABLE_NAME; the Slack secret is read on first use and cached. */
 function buildAlerts(): () => Promise<AlertDeps> {
   const env = configuration(alertsEnvironmentSchema);
   const settings: SlackSettings = loadSlackSettings(process.env);
   const secret = cachedSlackSecret(new SecretsManagerClient({ region: env.AWS_REGION }), settings.secretArn);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION }));
-  const approvals = new DynamoDbApprovalMessages(documents, env.TABLE_NAME);
+  const approvals = new DynamoDbApprovalMessages(alertsTableClient(env.AWS_REGION), env.TABLE_NAME);
   let deps: AlertDeps | undefined;
   return async () => (deps ??= { notifier: new SlackNotifier(notifierFor(await secret(), settings.routing)), routing: settings.routing, approvals });
 }
@@ -227,7 +242,7 @@ export async function awsDigest(): Promise<HealthDeps & DigestDeps & { readonly 
   digest ??= (async () => {
     const env = configuration(digestEnvironmentSchema);
     const { notifier, routing } = await awsAlerts();
-    const store = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION })), tableName: env.TABLE_NAME });
+    const store = new DynamoDbGrantStore({ client: alertsTableClient(env.AWS_REGION), tableName: env.TABLE_NAME });
     return { notifier, routing, store, clock: systemClock, hours: env.DIGEST_HOURS };
   })();
   return digest;

@@ -14,7 +14,6 @@ import type { Clock, IssueRequest, IssuedCredential, RevokeOutcome } from '../po
 import { LOCAL_ACCOUNT_ID } from '../constants';
 import { realSleep } from '../adapters/sleep';
 
-
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const TABLE_READY_POLLS = 200;
 const TABLE_READY_POLL_MS = 50;
@@ -75,6 +74,11 @@ export interface LocalCredentialAuthorityOptions {
 
 function randomBase32(length: number): string {
   return Array.from(randomBytes(length), (byte) => BASE32[byte & 31]).join('');
+}
+
+/** A new key pair shaped like AWS's: `AKIA…` (long-term) or `ASIA…` (session) and a 40-character secret. */
+export function newAccessKeyPair(prefix: 'AKIA' | 'ASIA'): { readonly accessKeyId: string; readonly secretAccessKey: string } {
+  return { accessKeyId: `${prefix}${randomBase32(16)}`, secretAccessKey: randomBytes(30).toString('base64') };
 }
 
 /** A stable 16-character id, like IAM's unique ids (AROA..., AIDA...). */
@@ -166,8 +170,7 @@ export class LocalCredentialAuthority {
   /** Issues a new credential of the request's kind for its grant. */
   async issue(request: IssueRequest): Promise<IssuedCredential> {
     const session = request.kind === 'aws-sts-session';
-    const accessKeyId = `${session ? 'ASIA' : 'AKIA'}${randomBase32(16)}`;
-    const secretAccessKey = randomBytes(30).toString('base64');
+    const { accessKeyId, secretAccessKey } = newAccessKeyPair(session ? 'ASIA' : 'AKIA');
     const sessionToken = session ? randomBytes(96).toString('base64') : undefined;
     const credential: LocalCredential = {
       accessKeyId,
@@ -236,8 +239,8 @@ export class LocalCredentialAuthority {
     if (!credential) return { status: 'unknown' };
     if (!tokenMatches(credential, sessionToken)) return { status: 'rejected', code: 'InvalidClientTokenId' };
     const now = this.options.clock.now().getTime();
-    if (credential.kind === 'aws-sts-session' && now >= Date.parse(credential.expiresAt)) return { status: 'rejected', code: 'ExpiredToken' };
-    if (credential.revokedAt && now >= Date.parse(credential.revokedAt) + this.lagMs[credential.kind]) {
+    if (this.sessionExpired(credential, now)) return { status: 'rejected', code: 'ExpiredToken' };
+    if (this.revocationInForce(credential, now)) {
       return credential.kind === 'aws-sts-session' ? { status: 'denied', credential } : { status: 'rejected', code: 'InvalidClientTokenId' };
     }
     return { status: 'valid', credential };
@@ -253,10 +256,19 @@ export class LocalCredentialAuthority {
 
   private rejectionOf(credential: LocalCredential): RejectionCode | undefined {
     const now = this.options.clock.now().getTime();
-    if (credential.revokedAt && now >= Date.parse(credential.revokedAt) + this.lagMs[credential.kind]) return 'InvalidClientTokenId';
-    // IAM access keys do not expire by themselves: the engine must revoke them.
-    if (credential.kind === 'aws-sts-session' && now >= Date.parse(credential.expiresAt)) return 'ExpiredToken';
+    if (this.revocationInForce(credential, now)) return 'InvalidClientTokenId';
+    if (this.sessionExpired(credential, now)) return 'ExpiredToken';
     return undefined;
+  }
+
+  /** Revoked, and the emulated IAM lag of its kind has passed. */
+  private revocationInForce(credential: LocalCredential, now: number): boolean {
+    return credential.revokedAt !== undefined && now >= Date.parse(credential.revokedAt) + this.lagMs[credential.kind];
+  }
+
+  /** IAM access keys do not expire by themselves (the engine must revoke them); sessions do. */
+  private sessionExpired(credential: LocalCredential, now: number): boolean {
+    return credential.kind === 'aws-sts-session' && now >= Date.parse(credential.expiresAt);
   }
 
   /** Writes the revocation first, so memory never claims what a restart would forget. */

@@ -4,7 +4,7 @@
 import type { Clock } from '../ports';
 import type { LocalCredentialAuthority } from './credential-authority';
 import { jsonError, type AwsRequest, type AwsResponse } from './protocol';
-import { parseSigV4, verifySigV4 } from './sigv4';
+import { parseSigV4, verifyParsedSigV4 } from './sigv4';
 
 /** Decides a request before the service runs it: a refusal, or undefined to let it through. */
 export type RequestGate = (request: AwsRequest) => Promise<AwsResponse | undefined>;
@@ -25,7 +25,7 @@ export function issuedCredentialGate(authority: LocalCredentialAuthority, clock:
         ? jsonError(400, 'ExpiredTokenException', 'The security token included in the request is expired')
         : jsonError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
     }
-    const verified = await verifySigV4(request, { now: clock.now(), secretFor: () => standing.credential.secretAccessKey });
+    const verified = await verifyParsedSigV4(request, parsed.auth, { now: clock.now(), secretFor: () => standing.credential.secretAccessKey });
     if (!verified.ok) return jsonError(400, 'InvalidSignatureException', verified.message);
     if (standing.status === 'denied') {
       const action = `secretsmanager:${(request.target ?? '').replace(/^secretsmanager\./, '')}`;

@@ -1,7 +1,6 @@
 // Local engine: the SigV4 credentials the local engine holds for each person in the policy, so
 // `taskbound approve|deny|resume --as PERSON` is authenticated locally the way IAM authenticates
 // it on AWS. Kept in `<data dir>/operator-credentials.json` (mode 0600) across restarts.
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
@@ -11,15 +10,9 @@ import {
   type OperatorKeyPair,
 } from '../domain/operator-api';
 import type { People } from '../domain/people';
+import { newAccessKeyPair } from './credential-authority';
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-function newKeyPair(): OperatorKeyPair {
-  return {
-    accessKeyId: `AKIA${Array.from(randomBytes(16), (byte) => BASE32[byte & 31]).join('')}`,
-    secretAccessKey: randomBytes(30).toString('base64'),
-  };
-}
+const newKeyPair = (): OperatorKeyPair => newAccessKeyPair('AKIA');
 
 /** Looks a presented access key id up: whose it is and its secret. */
 export interface OperatorKeyring {

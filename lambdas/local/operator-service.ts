@@ -6,7 +6,7 @@ import { OPERATOR_PATH, OPERATOR_SIGNING_SERVICE, type OperatorAnswer } from '..
 import { handleOperatorRequest, OPERATOR_REQUEST, OPERATOR_SOURCE } from '../use-cases/operator-request';
 import type { OperatorKeyring } from './operator-credentials';
 import type { AwsRequest, AwsResponse, AwsService } from './protocol';
-import { parseSigV4, verifySigV4 } from './sigv4';
+import { parseSigV4, verifyParsedSigV4 } from './sigv4';
 
 const answer = (result: OperatorAnswer): AwsResponse => ({
   status: result.status,
@@ -62,7 +62,7 @@ async function authenticate(request: AwsRequest, keyring: OperatorKeyring, deps:
       reason: `not authenticated: sign for service "${OPERATOR_SIGNING_SERVICE}", not "${parsed.auth.service.slice(0, 32)}"`,
     };
   const holder = keyring.personOf(parsed.auth.accessKeyId);
-  const verified = await verifySigV4(request, { now: deps.clock.now(), secretFor: () => holder?.secretAccessKey });
+  const verified = await verifyParsedSigV4(request, parsed.auth, { now: deps.clock.now(), secretFor: () => holder?.secretAccessKey });
   if (!verified.ok) return { ok: false, reason: `not authenticated: ${verified.code}: ${verified.message}` };
   const person = (holder as { person: string }).person;
   // A key made for someone the policy has since dropped counts for no one.

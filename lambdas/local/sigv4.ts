@@ -202,8 +202,11 @@ function sameSignature(expected: string, provided: string): boolean {
  */
 export async function verifySigV4(request: AwsRequest, options: SigV4VerifyOptions): Promise<SigV4Result> {
   const parsed = parseSigV4(request);
-  if (!parsed.ok) return parsed;
-  const { auth } = parsed;
+  return parsed.ok ? verifyParsedSigV4(request, parsed.auth, options) : parsed;
+}
+
+/** As `verifySigV4`, for a caller that already read the request's authentication with `parseSigV4` (to look its key up). */
+export async function verifyParsedSigV4(request: AwsRequest, auth: SigV4Auth, options: SigV4VerifyOptions): Promise<SigV4Result> {
   const signedAt = parseAmzDate(auth.amzDate) as Date;
   const late = timeFailure(auth, signedAt, options.now);
   if (late) return late;

@@ -5,7 +5,7 @@ import type { Clock } from '../ports';
 import type { LocalCredentialAuthority } from './credential-authority';
 import { LOCAL_ACCOUNT_ID } from '../constants';
 import type { AwsRequest, AwsResponse, AwsService } from './protocol';
-import { parseSigV4, verifySigV4 } from './sigv4';
+import { parseSigV4, verifyParsedSigV4 } from './sigv4';
 
 const XML_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const API_VERSION = '2011-06-15';
@@ -75,7 +75,7 @@ export function createStsService(options: StsServiceOptions): AwsService {
       if (!parsed.ok) return stsError(parsed.code, parsed.message);
       const check = authority.authenticate(parsed.auth.accessKeyId, parsed.auth.sessionToken);
       if (check.status === 'rejected') return stsError(check.code, REJECTION_MESSAGES[check.code]);
-      const verified = await verifySigV4(request, { now: clock.now(), secretFor: () => check.credential.secretAccessKey });
+      const verified = await verifyParsedSigV4(request, parsed.auth, { now: clock.now(), secretFor: () => check.credential.secretAccessKey });
       if (!verified.ok) return stsError(verified.code, verified.message);
       const action = actionOf(request);
       if (!action) return stsError('MissingAction', 'Missing Action');

@@ -9,8 +9,7 @@ import { grantIdFor } from '../../lambdas/domain/ids';
 import type { Grant, GrantState } from '../../lambdas/domain/grant';
 import { localClientConfig } from '../../lambdas/local/sdk-clients';
 import { AgentRuntime } from '../helpers/agent-runtime';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { NodeSha256 } from '../../lambdas/local/sigv4';
+import { signedOperatorPost, type OperatorAnswer } from '../helpers/signed-operator-post';
 
 export const EXAMPLE_POLICY = resolve(__dirname, '../../examples/taskbound.policy.yaml');
 
@@ -22,7 +21,7 @@ export interface Harness {
   readonly alerts: string[];
   waitForGrant(agentId: string, taskId: string, states: readonly GrantState[], timeoutMs?: number): Promise<Grant>;
   /** POSTs `body` to the operator endpoint, SigV4-signed with the key the engine holds for `person`. */
-  operator(person: string, body: unknown): Promise<{ readonly status: number; readonly body: { readonly outcome: string; readonly reason?: string; readonly remaining?: number } }>;
+  operator(person: string, body: unknown): Promise<OperatorAnswer>;
   stop(): Promise<void>;
 }
 
@@ -49,13 +48,7 @@ export async function startHarness(options: Partial<LocalEngineOptions> = {}): P
     async operator(person, body) {
       const credentials = engine.operatorCredentials.people[person];
       if (!credentials) throw new Error(`the engine holds no operator key for ${person}`);
-      const url = new URL(engine.operatorUrl);
-      const text = JSON.stringify(body);
-      const signer = new SignatureV4({ credentials, region: engine.operatorCredentials.region, service: 'lambda', sha256: NodeSha256 });
-      const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, headers: { host: url.host, 'content-type': 'application/json' }, body: text });
-      const { host: _host, ...headers } = signed.headers;
-      const response = await fetch(url, { method: 'POST', headers, body: text });
-      return { status: response.status, body: (await response.json()) as { outcome: string; reason?: string; remaining?: number } };
+      return signedOperatorPost(engine.operatorUrl, credentials, body, { region: engine.operatorCredentials.region });
     },
     async stop() {
       runtime.close();

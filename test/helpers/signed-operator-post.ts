@@ -5,7 +5,7 @@ import { NodeSha256 } from '../../lambdas/adapters/aws/node-sha256';
 
 export interface OperatorAnswer {
   readonly status: number;
-  readonly body: { readonly outcome: string; readonly reason?: string };
+  readonly body: { readonly outcome: string; readonly reason?: string; readonly remaining?: number };
 }
 
 export async function signedOperatorPost(

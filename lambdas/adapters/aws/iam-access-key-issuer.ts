@@ -212,16 +212,16 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
 
   /** Retries a call on a user we just created while IAM may not show it yet. */
   private async whileInvisible<T>(call: () => Promise<T>): Promise<T> {
-    const answer = await retry(CONSISTENCY_RETRY, async (attempt) => {
+    const answer = await retry(CONSISTENCY_RETRY, async () => {
       try {
         return settled(await call());
       } catch (error) {
-        // The last try's error is the caller's.
-        if (!(error instanceof NoSuchEntityException) || attempt >= CONSISTENCY_RETRY.attempts) throw error;
+        if (!(error instanceof NoSuchEntityException)) throw error;
         return notYet(error);
       }
     }, { sleep: this.sleep });
     if (answer.settled) return answer.value;
+    // The last try's error is the caller's.
     throw answer.last;
   }
 

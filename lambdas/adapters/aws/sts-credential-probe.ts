@@ -98,7 +98,7 @@ export async function repeatUntilRejected(
   schedule: ProbeSchedule,
   sleep: (ms: number) => Promise<void>,
 ): Promise<ProbeVerdict> {
-  if (!Number.isInteger(schedule.attempts) || schedule.attempts < 1) throw new RangeError('attempts must be a positive integer');
+  // retry() refuses a schedule without a positive whole number of attempts.
   const answer = await retry({ attempts: schedule.attempts, baseDelayMs: schedule.delayMs }, async () => {
     const verdict = await probe();
     return verdict.verdict === 'rejected' ? settled(verdict) : notYet(verdict);

@@ -166,6 +166,14 @@ describe('IamAccessKeyIssuer', () => {
     expect(iam.inputs(PutUserPolicyCommand).length).toBeGreaterThan(1);
   });
 
+  it("gives up on a just-created user IAM never shows, with IAM's own NoSuchEntity, after the consistency retries", async () => {
+    world({ newUserInvisibleMs: 60_000 });
+
+    await expect(issuer().issue(request('t-1'))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+
+    expect(iam.inputs(PutUserPolicyCommand)).toHaveLength(6);
+  });
+
   it('retries NoSuchEntity on a young grant until the just-created user shows, then revokes it', async () => {
     world({ newUserInvisibleMs: 2000 });
     const req = request('t-1');
