@@ -4,6 +4,7 @@
 // says, and two denies no scope can lift: no role chaining, no agent session without a grant.
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { canaryStatement } from '../../lambdas/domain/canary';
 import { secretArnPatterns } from '../../lambdas/domain/privilege';
 import { PolicyError } from '../../lambdas/domain/errors';
 import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
@@ -85,13 +86,6 @@ export function assertBoundaryFits(policy: Policy, statements: readonly Boundary
     ]);
   }
 }
-
-/** The one call every session may make: describing the canary, so a refusal proves its revocation took. */
-export const canaryStatement = (canarySecretArnPattern: string): BoundaryStatement => ({
-  Effect: 'Allow',
-  Action: ['secretsmanager:DescribeSecret'],
-  Resource: canarySecretArnPattern,
-});
 
 /** The managed policy attached as permissions boundary to issued users and per-agent roles. */
 export class IssuedCredentialBoundary extends Construct {
