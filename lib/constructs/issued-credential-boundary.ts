@@ -90,6 +90,8 @@ export function assertBoundaryFits(policy: Policy, statements: readonly Boundary
 /** The managed policy attached as permissions boundary to issued users and per-agent roles. */
 export class IssuedCredentialBoundary extends Construct {
   readonly policy: iam.ManagedPolicy;
+  /** What the policy says, as written (cdk-nag's acknowledgements read its wildcards from here). */
+  readonly statements: readonly BoundaryStatement[];
 
   constructor(
     scope: Construct,
@@ -100,6 +102,7 @@ export class IssuedCredentialBoundary extends Construct {
     const canary = props.canarySecretArnPattern ? [canaryStatement(props.canarySecretArnPattern)] : [];
     const statements = boundaryStatements(props.policy, props.agentRoleArnPattern, canary);
     assertBoundaryFits(props.policy, statements);
+    this.statements = statements;
     this.policy = new iam.ManagedPolicy(this, 'Boundary', {
       path: '/taskbound/',
       description: 'Taskbound: the most any issued credential may do (the union of the policy file scopes)',
