@@ -2,12 +2,11 @@
 // reviewer would need. Anything not acknowledged here fails `cdk synth` and the nag test.
 import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { Policy } from '../lambdas/domain/policy';
+import { listOf } from '../lambdas/domain/privilege';
+import type { Policy, PolicyStatement } from '../lambdas/domain/policy';
 import type { EngineHandler } from './bundling';
 import type { TaskboundFunction } from './constructs/taskbound-function';
 import type { TaskboundConfig } from './config';
-import { boundaryStatements } from './constructs/issued-credential-boundary';
-import { agentRoleArnPattern } from './naming';
 import { ISSUING, isOneOf, REVOKING, type EngineStack } from './stacks/engine-stack';
 import type { StatefulStack } from './stacks/stateful-stack';
 
@@ -37,10 +36,12 @@ function engineWildcards(config: TaskboundConfig): Record<'secrets' | 'schedules
   };
 }
 
-const ANY_RESOURCE_REASONS: Readonly<Record<'tracing' | 'listSecrets' | 'listStreams' | 'lookupEvents', string>> = {
+/** Why each action that takes no resource holds `*` (the spoke engine role lists users too). */
+export const ANY_RESOURCE_REASONS: Readonly<Record<'tracing' | 'listSecrets' | 'listStreams' | 'lookupEvents' | 'listUsers', string>> = {
   lookupEvents: 'cloudtrail:LookupEvents supports no resource-level permissions; the sweep looks up only the access key ids of revoked grants.',
   tracing: 'xray:PutTraceSegments and xray:PutTelemetryRecords (added by Lambda active tracing) support no resource-level permissions.',
   listSecrets: 'secretsmanager:ListSecrets supports no resource-level permissions; the sweep lists only the taskbound/ prefix to find orphaned deliveries.',
+  listUsers: 'iam:ListUsers takes no resource (the Service Authorization Reference lists none); the sweep lists only the /taskbound/ path.',
   listStreams: 'dynamodb:ListStreams (added by the DynamoDB event source) supports no resource-level permissions; reads are confined to the table\'s stream.',
 };
 
@@ -65,21 +66,24 @@ export function applyNagSuppressions(props: {
     if (isOneOf(ISSUING, handler) || isOneOf(REVOKING, handler)) {
       for (const key of ['secrets', 'schedules', 'users', 'roles'] as const) acknowledge(role, `Resource::${wildcards[key].resource}`, wildcards[key].reason);
     }
-    if (isOneOf(REVOKING, handler)) anyResource.push(ANY_RESOURCE_REASONS.listSecrets);
+    if (isOneOf(REVOKING, handler)) anyResource.push(ANY_RESOURCE_REASONS.listSecrets, ANY_RESOURCE_REASONS.listUsers);
     if (handler === 'ttl-expiry-stream') anyResource.push(ANY_RESOURCE_REASONS.listStreams);
     if (handler === 'sweep') anyResource.push(ANY_RESOURCE_REASONS.lookupEvents);
     acknowledge(role, 'Resource::*', anyResource.join(' '));
   }
 
   // The boundary's content is the policy file's: it is the ceiling for issued credentials, not a grant to the engine.
-  const boundary = props.stateful.state.boundary;
-  for (const statement of boundaryStatements(props.policy, agentRoleArnPattern(props.config))) {
-    const list = (value: string | readonly string[] | undefined) => (value === undefined ? [] : typeof value === 'string' ? [value] : value);
-    for (const action of list(statement.Action).filter((value) => value.includes('*'))) {
-      acknowledge(boundary, `Action::${action}`, `Copied from a scope in ${props.policy.source}: the boundary is the union of the scopes, the most an issued credential may do.`);
-    }
-    for (const resource of list(statement.Resource).filter((value) => value.includes('*'))) {
-      acknowledge(boundary, `Resource::${resource}`, `Copied from a scope in ${props.policy.source}: the boundary is the union of the scopes, the most an issued credential may do.`);
-    }
+  const { policy: boundary, statements } = props.stateful.boundary;
+  acknowledgeCopiedWildcards(boundary, statements, `Copied from a scope in ${props.policy.source}: the boundary is the union of the scopes, the most an issued credential may do.`);
+}
+
+/**
+ * Acknowledges each wildcard action and resource of `statements`' Allows (the only ones IAM5
+ * reads) on `scope`: statements copied from the policy file, whose wildcards are the file's.
+ */
+export function acknowledgeCopiedWildcards(scope: IConstruct, statements: readonly PolicyStatement[], reason: string): void {
+  for (const statement of statements.filter((candidate) => candidate.Effect === 'Allow')) {
+    for (const action of listOf(statement.Action).filter((value) => value.includes('*'))) acknowledge(scope, `Action::${action}`, reason);
+    for (const resource of listOf(statement.Resource).filter((value) => value.includes('*'))) acknowledge(scope, `Resource::${resource}`, reason);
   }
 }

@@ -6,10 +6,9 @@ import { z } from 'zod';
 import { accountsNamed } from '../lambdas/domain/accounts';
 import { PROJECT_ROOT } from './bundling';
 import { loadConfig, type TaskboundConfig } from './config';
-import { boundaryStatements } from './constructs/issued-credential-boundary';
-import type { Policy } from '../lambdas/domain/policy';
-import { agentRoleArnPattern, pascal } from './naming';
-import { policyForAccount, SpokeStack } from './stacks/spoke-stack';
+import { pascal } from './naming';
+import { acknowledgeCopiedWildcards, ANY_RESOURCE_REASONS } from './nag-suppressions';
+import { SpokeStack } from './stacks/spoke-stack';
 import { loadPolicyFile } from './taskbound-app';
 
 /** `-c taskboundSpoke='{"hubEngineRoleArns":[...],"accounts":[...]}'` or the `taskboundSpoke` key in cdk.json. */
@@ -41,23 +40,20 @@ export function buildSpokeApp(options: { readonly app?: App; readonly root?: str
         description: `Taskbound spoke for account ${account}: agent roles, issued-credential boundary, the engine role the hub assumes`,
       }),
   );
-  for (const spoke of spokes) acknowledgeSpokeWildcards(spoke, config, policy);
+  for (const spoke of spokes) acknowledgeSpokeWildcards(spoke, config, policy.source);
   Tags.of(app).add('taskbound:component', 'spoke');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, spokes };
 }
 
 /** Each wildcard a spoke holds, and why it is as narrow as IAM allows. Anything else fails synth. */
-function acknowledgeSpokeWildcards(spoke: SpokeStack, config: TaskboundConfig, policy: Policy): void {
+function acknowledgeSpokeWildcards(spoke: SpokeStack, config: TaskboundConfig, policySource: string): void {
   const engine = (resource: string, reason: string) =>
     Validations.of(spoke.engineRole).acknowledge({ id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:${resource}]`, reason });
   engine(`role/${config.agentRolePrefix}*`, 'Agent roles are named <agentRolePrefix><agentId>; assuming them also requires the taskbound:managed tag, and the revoked-sessions deny may go only on roles carrying the spoke boundary.');
   engine('user/taskbound/*', 'One IAM user per access-key grant, named at issue time; confined to path /taskbound/, and creation requires the spoke permissions boundary.');
+  Validations.of(spoke.engineRole).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: ANY_RESOURCE_REASONS.listUsers });
   // The boundary and the agents' scope policies copy the account's scopes: their wildcards are the policy file's.
-  const copied = `Copied from a scope in ${policy.source}: the boundary and agent policies are the scopes of this account, the most an issued credential may do.`;
-  const local = policyForAccount(policy, spoke.account);
-  for (const statement of boundaryStatements(local, agentRoleArnPattern(config))) {
-    for (const action of [statement.Action ?? []].flat().filter((name) => name.includes('*'))) Validations.of(spoke).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: copied });
-    for (const resource of [statement.Resource ?? []].flat().filter((arn) => arn.includes('*'))) Validations.of(spoke).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason: copied });
-  }
+  const copied = `Copied from a scope in ${policySource}: the boundary and agent policies are the scopes of this account, the most an issued credential may do.`;
+  acknowledgeCopiedWildcards(spoke, spoke.boundaryStatements, copied);
 }

@@ -4,6 +4,7 @@
 // says, and two denies no scope can lift: no role chaining, no agent session without a grant.
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { canaryStatement } from '../../lambdas/domain/canary';
 import { secretArnPatterns } from '../../lambdas/domain/privilege';
 import { PolicyError } from '../../lambdas/domain/errors';
 import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
@@ -86,16 +87,11 @@ export function assertBoundaryFits(policy: Policy, statements: readonly Boundary
   }
 }
 
-/** The one call every session may make: describing the canary, so a refusal proves its revocation took. */
-export const canaryStatement = (canarySecretArnPattern: string): BoundaryStatement => ({
-  Effect: 'Allow',
-  Action: ['secretsmanager:DescribeSecret'],
-  Resource: canarySecretArnPattern,
-});
-
 /** The managed policy attached as permissions boundary to issued users and per-agent roles. */
 export class IssuedCredentialBoundary extends Construct {
   readonly policy: iam.ManagedPolicy;
+  /** What the policy says, as written (cdk-nag's acknowledgements read its wildcards from here). */
+  readonly statements: readonly BoundaryStatement[];
 
   constructor(
     scope: Construct,
@@ -106,6 +102,7 @@ export class IssuedCredentialBoundary extends Construct {
     const canary = props.canarySecretArnPattern ? [canaryStatement(props.canarySecretArnPattern)] : [];
     const statements = boundaryStatements(props.policy, props.agentRoleArnPattern, canary);
     assertBoundaryFits(props.policy, statements);
+    this.statements = statements;
     this.policy = new iam.ManagedPolicy(this, 'Boundary', {
       path: '/taskbound/',
       description: 'Taskbound: the most any issued credential may do (the union of the policy file scopes)',

@@ -1,7 +1,7 @@
 // CDK stack (stateless): the engine's functions, their routes, schedules and stream, each
 // with exactly the permissions its handler calls, plus dashboards, alarms and event schemas.
 // Everything stateful arrives through typed props from the stateful stack.
-import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -188,13 +188,11 @@ export class EngineStack extends Stack {
       makeFunction: () => make('operator-api', { timeout: Duration.seconds(30) }),
       statements: issuing(),
     });
-    // Spoke stacks trust these exact ARNs (docs/deploy.md, hub and spoke); the operator endpoint's role only when it exists.
-    const engineRoles = [...new Set([...ISSUING, ...REVOKING])].flatMap((handler) =>
-      handler === 'operator-api' ? (this.operatorEndpoint.function ? [this.operatorEndpoint.function] : []) : [functions[handler]],
-    );
+    // Spoke stacks trust these exact ARNs (docs/deploy.md, hub and spoke): the roles have fixed names, so
+    // naming's list (the operator endpoint's role only when it exists) is the roles' ARNs.
     new CfnOutput(this, 'EngineRoleArns', {
       description: 'The engine roles that issue and revoke: pass them to each spoke stack as hubEngineRoleArns',
-      value: Fn.join(',', engineRoles.map((fn) => fn.engineRole.roleArn)),
+      value: engineRoleArns(config).join(','),
     });
     allow('alarm-to-slack', can.readSlackSecret(ctx));
     allow('digest', can.readSlackSecret(ctx));

@@ -40,6 +40,8 @@ const CHAINING_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:Assum
 export class SpokeStack extends Stack {
   readonly engineRole: iam.Role;
   readonly boundary: iam.ManagedPolicy;
+  /** The boundary's statements: this account's scopes (their Allows also hold every agent role's). */
+  readonly boundaryStatements: readonly PolicyStatement[];
   readonly agentRoles: Readonly<Record<string, iam.Role>>;
 
   constructor(scope: Construct, id: string, props: SpokeStackProps) {
@@ -53,6 +55,7 @@ export class SpokeStack extends Stack {
 
     const statements = boundaryStatements(local, agentRoleArnPattern(config));
     assertBoundaryFits(local, statements);
+    this.boundaryStatements = statements;
     this.boundary = new iam.ManagedPolicy(this, 'IssuedCredentialBoundary', {
       managedPolicyName: `${config.instanceName}-issued-credential-boundary`,
       path: '/taskbound/',

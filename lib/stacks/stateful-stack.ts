@@ -35,6 +35,8 @@ export const removalPolicyOf = (config: TaskboundConfig) => (config.removalPolic
 
 export class StatefulStack extends Stack {
   readonly state: EngineState;
+  /** The issued-credential boundary and the statements it holds. */
+  readonly boundary: IssuedCredentialBoundary;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -65,11 +67,12 @@ export class StatefulStack extends Stack {
       id: 'AwsSolutions-SMG4',
       reason: 'The canary holds no secret: only its metadata is ever read (DescribeSecret), so there is nothing to rotate.',
     });
-    const { policy: boundary } = new IssuedCredentialBoundary(this, 'IssuedCredentials', {
+    this.boundary = new IssuedCredentialBoundary(this, 'IssuedCredentials', {
       policy,
       agentRoleArnPattern: agentRoleArnPattern(config),
       canarySecretArnPattern: canarySecretArnPattern(this, config),
     });
+    const boundary = this.boundary.policy;
 
     this.state = { table, bus, deliveryKey, slackSecret, boundary };
 

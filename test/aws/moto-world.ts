@@ -20,7 +20,8 @@ import type { AccountIssuersOptions } from '../../lambdas/composition/account-is
 import type { Issuers } from '../../lambdas/ports';
 import { compiledPolicy } from '../../lib/bundling';
 import { loadConfig } from '../../lib/config';
-import { boundaryStatements, canaryStatement } from '../../lib/constructs/issued-credential-boundary';
+import { canaryStatement } from '../../lambdas/domain/canary';
+import { boundaryStatements } from '../../lib/constructs/issued-credential-boundary';
 import { MANAGED_ROLE_TAG } from '../../lib/constructs/engine-permissions';
 import { canarySecretName, schedulerGroupName } from '../../lib/naming';
 import { parsePolicy } from '../../lambdas/domain/policy-file';

@@ -4,6 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildSpokeApp } from '../../lib/spoke-app';
+import { REVOKING } from '../../lib/naming';
 import { buildTaskboundApp } from '../../lib/taskbound-app';
 
 const PROD = '444455556666';
@@ -114,5 +115,9 @@ describe('hub engine', () => {
 
   it('outputs the engine role ARNs the spokes trust', () => {
     hub.hasOutput('EngineRoleArns', { Value: Match.anyValue() });
+    const value = JSON.stringify(hub.findOutputs('EngineRoleArns').EngineRoleArns!.Value);
+    for (const handler of ['task-started', 'slack-interactions', ...REVOKING]) expect(value).toContain(`:role/taskbound-engine/taskbound-${handler}-`);
+    // No operators are configured: the operator endpoint's role does not exist, so no spoke may trust its name.
+    for (const handler of ['operator-api', 'grant-decision', 'alerts', 'digest']) expect(value).not.toContain(`taskbound-${handler}-`);
   });
 });

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_HANDLERS, type EngineHandler } from '../../lib/bundling';
-import { boundaryStatements, canaryStatement } from '../../lib/constructs/issued-credential-boundary';
+import { canaryStatement } from '../../lambdas/domain/canary';
+import { boundaryStatements } from '../../lib/constructs/issued-credential-boundary';
 import { ISSUING, REVOKING } from '../../lib/naming';
 import { loadPolicyFile } from '../../lib/taskbound-app';
 import { PROJECT_ROOT } from '../../lib/bundling';

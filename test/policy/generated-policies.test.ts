@@ -10,7 +10,8 @@ import { deliveryResourcePolicy } from '../../lambdas/adapters/aws/secrets-manag
 import { grantIdFor } from '../../lambdas/domain/ids';
 import type { PolicyStatement, Scope } from '../../lambdas/domain/policy';
 import { PROJECT_ROOT } from '../../lib/bundling';
-import { boundaryStatements, canaryStatement } from '../../lib/constructs/issued-credential-boundary';
+import { canaryStatement } from '../../lambdas/domain/canary';
+import { boundaryStatements } from '../../lib/constructs/issued-credential-boundary';
 import { loadPolicyFile } from '../../lib/taskbound-app';
 import { ACCOUNT, CANARY_ARN_PATTERN, REGION } from './cfn';
 import { ALLOW_EVERYTHING, decide } from './simulate';

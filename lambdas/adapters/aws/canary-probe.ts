@@ -3,7 +3,6 @@
 // exactly that session. A revoked session's deny on the role makes it AccessDenied.
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CredentialMaterial, ProbeVerdict } from '../../ports';
-import type { PolicyStatement } from '../../domain/policy';
 import { TaskboundError } from '../../domain/errors';
 import { realSleep } from '../sleep';
 import { keptAliveAgents, probeClientConfig, repeatUntilRejected, verdictOf, type ProbeSchedule, type StsCredentialProbeOptions } from './sts-credential-probe';
@@ -24,13 +23,8 @@ export interface CanaryProbeOptions extends Omit<StsCredentialProbeOptions, 'tra
   readonly canarySecretId: string;
 }
 
-/**
- * The canary permission every session policy carries (and the agent roles and the boundary
- * allow). Secrets Manager ARNs end in `-` and six random characters, so the name is matched.
- */
-export function canaryStatement(canarySecretArnPattern: string): PolicyStatement {
-  return { Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: canarySecretArnPattern };
-}
+/** The canary permission every session policy carries: one definition, in the domain. */
+export { canaryStatement } from '../../domain/canary';
 
 /** A fresh session refused the canary: no later refusal could then prove anything. */
 export class CanaryMisconfiguredError extends TaskboundError {
