@@ -6,7 +6,8 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbGrantStore } from '../lambdas/adapters/aws/dynamodb-grant-store';
-import type { BusEvent, CliDeps, CliIo, CredentialCall, CredentialCalls, EventSink, PutOutcome } from './context';
+import type { BusEvent, CliDeps, CliIo, CredentialCalls, EventSink, PutOutcome } from './context';
+import { credentialCallsAnswerSchema } from '../lambdas/domain/credential-call';
 import { CLI_SOURCE } from '../lambdas/routes';
 import { operatorGateway } from './operator';
 import { setTimeout as wait } from 'node:timers/promises';
@@ -108,8 +109,9 @@ async function credentialCallsFrom(endpoint: string | undefined, accessKeyId: st
   try {
     const answer = await fetch(`${endpoint.replace(/\/$/, '')}/credential-calls/${encodeURIComponent(accessKeyId)}`, { signal: AbortSignal.timeout(5_000) });
     if (!answer.ok) return { source: 'unavailable', why: `the engine at ${endpoint} does not record calls (HTTP ${answer.status})` };
-    const body = (await answer.json()) as { calls?: CredentialCall[] };
-    return { source: 'local-engine', calls: body.calls ?? [] };
+    const body = credentialCallsAnswerSchema.safeParse(await answer.json());
+    if (!body.success) return { source: 'unavailable', why: `the engine at ${endpoint} answered calls in an unexpected shape` };
+    return { source: 'local-engine', calls: body.data.calls };
   } catch (error) {
     return { source: 'unavailable', why: `could not ask ${endpoint} (${error instanceof Error ? error.name : 'error'})` };
   }

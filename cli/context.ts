@@ -3,6 +3,7 @@
 import type { Policy } from '../lambdas/domain/policy';
 import type { Clock, GrantStore } from '../lambdas/ports';
 import type { OperatorAnswerBody, OperatorRequest } from '../lambdas/domain/operator-api';
+import type { CredentialCall } from '../lambdas/domain/credential-call';
 
 /** Exit codes of CONTRACT §7: 0 ok, 1 failure, 2 bad usage or input. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -46,15 +47,6 @@ export interface CliDeps extends CliIo {
   readonly sleep: (ms: number) => Promise<void>;
   /** What a credential did: the local engine's record of its calls; on AWS not yet (CloudTrail). */
   readonly credentialCalls: (accessKeyId: string) => Promise<CredentialCalls>;
-}
-
-/** One API call made with a credential. */
-export interface CredentialCall {
-  readonly at: string;
-  readonly service: string;
-  readonly operation: string;
-  readonly status: number;
-  readonly errorCode?: string;
 }
 
 export type CredentialCalls =

@@ -41,42 +41,25 @@ interface Mapping {
   readonly status: number;
 }
 
-const entityUpdate = (severity: number = SEVERITY.informational, status: number = STATUS.success): Mapping => ({
-  class: OCSF_CLASSES.entityManagement,
-  activityId: 3,
-  activityName: 'Update',
-  severity,
-  status,
-});
+/** One class and activity; its severity and status vary with what the entry says. */
+const activity =
+  (cls: Mapping['class'], activityId: number, activityName: string) =>
+  (severity: number = SEVERITY.informational, status: number = STATUS.success): Mapping => ({ class: cls, activityId, activityName, severity, status });
+
+const entityCreate = activity(OCSF_CLASSES.entityManagement, 1, 'Create');
+const entityUpdate = activity(OCSF_CLASSES.entityManagement, 3, 'Update');
+const assignPrivileges = activity(OCSF_CLASSES.userAccessManagement, 1, 'Assign Privileges');
+const revokePrivileges = activity(OCSF_CLASSES.userAccessManagement, 2, 'Revoke Privileges');
+const enableAccount = activity(OCSF_CLASSES.accountChange, 2, 'Enable');
+const disableAccount = activity(OCSF_CLASSES.accountChange, 5, 'Disable');
 
 /** The class, activity, severity and status of one audit action. */
 function mappingOf(action: string): Mapping {
-  if (action === 'requested' || action === 'ended-before-start') return { ...entityUpdate(), activityId: 1, activityName: 'Create' };
-  if (action === 'issued')
-    return {
-      class: OCSF_CLASSES.userAccessManagement,
-      activityId: 1,
-      activityName: 'Assign Privileges',
-      severity: SEVERITY.informational,
-      status: STATUS.success,
-    };
-  if (action === 'revoked')
-    return {
-      class: OCSF_CLASSES.userAccessManagement,
-      activityId: 2,
-      activityName: 'Revoke Privileges',
-      severity: SEVERITY.informational,
-      status: STATUS.success,
-    };
+  if (action === 'requested' || action === 'ended-before-start') return entityCreate();
+  if (action === 'issued') return assignPrivileges();
+  if (action === 'revoked') return revokePrivileges();
   // The credential was still accepted after revocation: the revocation had not taken effect.
-  if (action === 'still-valid')
-    return {
-      class: OCSF_CLASSES.userAccessManagement,
-      activityId: 2,
-      activityName: 'Revoke Privileges',
-      severity: SEVERITY.high,
-      status: STATUS.failure,
-    };
+  if (action === 'still-valid') return revokePrivileges(SEVERITY.high, STATUS.failure);
   if (action === 'denied' || action === 'refused' || action === 'issue-failed') return entityUpdate(SEVERITY.low, STATUS.failure);
   // A refused decision may be a forged or out-of-turn approval: worth a look.
   if (action === 'decision-refused') return entityUpdate(SEVERITY.medium, STATUS.failure);
@@ -86,6 +69,10 @@ function mappingOf(action: string): Mapping {
   if (action === 'used-after-revocation') return entityUpdate(SEVERITY.critical, STATUS.failure);
   return entityUpdate();
 }
+
+/** OCSF users: a person (or the engine itself), and the agent, which OCSF has no type for (99, Other). */
+const person = (name: string) => ({ name, uid: name, type_id: 1, type: 'User' });
+const aiAgent = (agentId: string) => ({ name: agentId, uid: agentId, type_id: 99, type: 'AI agent' });
 
 const epochMs = (iso: string) => Date.parse(iso);
 
@@ -116,10 +103,7 @@ export function auditRecordToOcsf(record: AuditRecord): Ocsf {
   const event: Ocsf = {
     ...base(mapping, record.at, message, `${record.grantId}#${record.seq}`),
     actor: {
-      user:
-        record.actor === 'taskbound'
-          ? { name: record.actor, uid: record.actor, type_id: 3, type: 'System' }
-          : { name: record.actor, uid: record.actor, type_id: 1, type: 'User' },
+      user: record.actor === 'taskbound' ? { name: record.actor, uid: record.actor, type_id: 3, type: 'System' } : person(record.actor),
     },
     ...(record.reason ? { status_detail: record.reason } : {}),
     // The chain link travels with the event, so the SIEM copy can be checked against the store.
@@ -134,8 +118,7 @@ export function auditRecordToOcsf(record: AuditRecord): Ocsf {
       ...(record.to ? { to_state: record.to } : {}),
     },
   };
-  const agent = { name: record.agentId, uid: record.agentId, type_id: 99, type: 'AI agent' };
-  if (mapping.class.uid === OCSF_CLASSES.userAccessManagement.uid) return { ...event, user: agent, privileges: [...record.scopes] };
+  if (mapping.class.uid === OCSF_CLASSES.userAccessManagement.uid) return { ...event, user: aiAgent(record.agentId), privileges: [...record.scopes] };
   return {
     ...event,
     entity: {
@@ -150,15 +133,7 @@ export function auditRecordToOcsf(record: AuditRecord): Ocsf {
 
 /** An agent's kill-switch state as Account Change: Disable when suspended, Enable when resumed. */
 export function agentRecordToOcsf(agent: AgentRecord & { readonly at: string }): Ocsf {
-  const mapping: Mapping = agent.suspended
-    ? { class: OCSF_CLASSES.accountChange, activityId: 5, activityName: 'Disable', severity: SEVERITY.medium, status: STATUS.success }
-    : {
-        class: OCSF_CLASSES.accountChange,
-        activityId: 2,
-        activityName: 'Enable',
-        severity: SEVERITY.informational,
-        status: STATUS.success,
-      };
+  const mapping = agent.suspended ? disableAccount(SEVERITY.medium) : enableAccount();
   return {
     ...base(
       mapping,
@@ -166,8 +141,8 @@ export function agentRecordToOcsf(agent: AgentRecord & { readonly at: string }):
       `${agent.agentId} ${agent.suspended ? 'suspended' : 'resumed'} by ${agent.by ?? 'unknown'}${agent.reason ? `: ${agent.reason}` : ''}`,
       `agent:${agent.agentId}@${agent.at}`,
     ),
-    ...(agent.by ? { actor: { user: { name: agent.by, uid: agent.by, type_id: 1, type: 'User' } } } : {}),
-    user: { name: agent.agentId, uid: agent.agentId, type_id: 99, type: 'AI agent' },
+    ...(agent.by ? { actor: { user: person(agent.by) } } : {}),
+    user: aiAgent(agent.agentId),
     ...(agent.reason ? { status_detail: agent.reason } : {}),
   };
 }

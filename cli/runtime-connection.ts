@@ -3,19 +3,17 @@
 import { z } from 'zod';
 import { AGENT_ID_PATTERN, TASK_ID_PATTERN } from '../lambdas/domain/ids';
 import { Taskbound } from '../sdk';
+import { LOCAL_ENGINE_CREDENTIALS } from '../sdk/taskbound';
 import { resolveConnection, type ConnectionFlags } from './clients';
 import { UsageError } from './context';
 import { validated } from './validate';
-
-/** The local engine checks SigV4 framing, not who signed: any fixed pair will do. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'AKIALOCALRUNTIME0000', secretAccessKey: 'taskbound-local-engine' };
 
 export function runtimeClient(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Taskbound {
   const connection = resolveConnection(flags, env);
   return new Taskbound({
     ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
     ...(connection.region ? { region: connection.region } : {}),
-    ...(connection.localCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
+    ...(connection.localCredentials ? { credentials: LOCAL_ENGINE_CREDENTIALS } : {}),
     busName: connection.bus,
     source: 'taskbound.cli.runtime',
   });

@@ -42,7 +42,7 @@ const LOCAL_DEFAULT_REGION = 'us-east-1';
 const ABSENT_ERRORS = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
 
 /** The local engine checks SigV4 framing, not who signed: any fixed pair will do. */
-const LOCAL_ENGINE_CREDENTIALS = { accessKeyId: 'AKIALOCALRUNTIME0000', secretAccessKey: 'taskbound-local-engine' };
+export const LOCAL_ENGINE_CREDENTIALS = { accessKeyId: 'AKIALOCALRUNTIME0000', secretAccessKey: 'taskbound-local-engine' };
 
 function isLoopback(url: string | undefined): boolean {
   if (!url) return false;

@@ -60,7 +60,8 @@ export async function suspend(deps: CliDeps, agentId: string, options: SuspendOp
     async () => {
       const agent = await deps.store.getAgent(agentId);
       const recorded = agent.suspended && agent.at !== undefined && agent.at !== before.at;
-      const now = (await deps.store.grantsOfAgent(agentId)).filter((grant) => live.includes(grant.grantId));
+      // One consistent GetItem per live grant, not a Scan of the whole table every poll.
+      const now = (await Promise.all(live.map((grantId) => deps.store.get(grantId)))).filter((grant) => grant !== undefined);
       return { done: recorded && now.every((grant) => FINAL_STATES.includes(grant.state)), value: { agent, grants: now } };
     },
     (value) => {

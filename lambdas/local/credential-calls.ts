@@ -3,17 +3,7 @@
 // lists a grant's calls offline, as CloudTrail would on AWS. Kept in memory, since the engine
 // started, bounded per credential and in credentials; read over loopback at GET /credential-calls/<accessKeyId>.
 import type { AwsRequest, AwsResponse } from './protocol';
-
-export interface CredentialCall {
-  readonly at: string;
-  /** The SigV4 signing service, e.g. `sts`, `secretsmanager`, `events`. */
-  readonly service: string;
-  /** `GetCallerIdentity`, `GetSecretValue`…: the Action parameter or the X-Amz-Target operation. */
-  readonly operation: string;
-  readonly status: number;
-  /** The AWS error code, when the call was refused. */
-  readonly errorCode?: string;
-}
+import type { CredentialCall } from '../domain/credential-call';
 
 const CREDENTIAL_CALLS_PATH = '/credential-calls/';
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;

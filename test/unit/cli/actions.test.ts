@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import { activeGrant, CALLER, harness, revokedGrant } from './cli-harness';
 
@@ -118,6 +118,27 @@ describe('taskbound suspend and resume', () => {
     expect(cli.events.sent).toEqual([{ detailType: 'Agent Suspended', detail: { agentId: 'release-bot', by: CALLER, reason: 'prompt injection' } }]);
     expect(out).toContain(`release-bot suspended by ${CALLER}`);
     expect(out).toMatch(new RegExp(`${GRANT}\\s+t-1\\s+verified\\s+revoked and verified dead 100 ms after notice \\(suspended\\)`));
+  });
+
+  it('while it waits, reads each live grant by id instead of listing the agent\'s grants every poll', async () => {
+    const cli = withActiveGrant(false);
+    cli.events.engine = (event) => {
+      if (event.detailType === 'Agent Suspended') void cli.store.putAgent({ agentId: 'release-bot', suspended: true, by: CALLER, reason: 'r', at: NOTICE });
+    };
+    const listings = vi.spyOn(cli.store, 'grantsOfAgent');
+    const read = cli.store.get.bind(cli.store);
+    // The "engine" revokes the grant only after the CLI has polled three times.
+    const reads = vi.spyOn(cli.store, 'get').mockImplementation(async (grantId: string) => {
+      if (reads.mock.calls.length === 3)
+        cli.store.seed(revokedGrant(activeGrant('release-bot', 't-1'), { trigger: 'suspended', noticeAt: NOTICE, revokedAfterMs: 40, verifiedAfterMs: 60 }));
+      return read(grantId);
+    });
+
+    const { code } = await cli.run('suspend', 'release-bot', '--reason', 'r');
+
+    expect(code).toBe(0);
+    expect(listings).toHaveBeenCalledTimes(1);
+    expect(reads.mock.calls.length).toBeGreaterThanOrEqual(3);
   });
 
   it('refuses an agent neither the policy nor the store knows (exit 2), sending nothing', async () => {
