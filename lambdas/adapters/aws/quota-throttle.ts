@@ -150,9 +150,10 @@ export interface QuotaThrottleOptions {
 }
 
 /**
- * One set of buckets per account and region, shared by every client attached to it. On Lambda each
- * container has its own, so give it quota ÷ the function's reserved concurrency (see docs/scale.md);
- * the SDK's adaptive retry mode absorbs what pacing misses.
+ * One set of buckets per account and region, shared by every client attached to it. Only the local
+ * engine attaches it (the quota simulation); aws-engine.ts does not yet. On Lambda each container would
+ * have its own, so it would get quota ÷ the function's reserved concurrency (see docs/scale.md); the
+ * SDK's adaptive retry mode absorbs what pacing misses.
  */
 export class QuotaThrottle {
   private readonly buckets = new Map<string, TokenBucket>();

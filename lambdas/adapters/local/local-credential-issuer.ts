@@ -33,10 +33,8 @@ export class LocalCredentialIssuer implements CredentialIssuer {
     const issued = await this.options.authority.issue(request);
     const canary = this.sessionCanary();
     const verdict = canary ? await canary.probe(issued) : undefined;
-    if (verdict?.verdict === 'rejected') {
-      await this.options.authority.revokeGrant(request.grantId);
-      throw new CanaryMisconfiguredError(verdict.code);
-    }
+    // As on AWS (sts-session-issuer.ts): the issue use case revokes what a failed issue may have left.
+    if (verdict?.verdict === 'rejected') throw new CanaryMisconfiguredError(verdict.code);
     return issued;
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StsCredentialProbe } from '../../../../lambdas/adapters/aws/sts-credential-probe';
 import { LocalCredentialIssuer } from '../../../../lambdas/adapters/local/local-credential-issuer';
+import { CanaryMisconfiguredError } from '../../../../lambdas/adapters/aws/canary-probe';
 import type { CredentialKind } from '../../../../lambdas/domain/policy';
 import type { RevokeTarget } from '../../../../lambdas/ports';
 import { useEmbeddedStore } from '../../../helpers/embedded-store-fixture';
@@ -16,7 +17,7 @@ async function issuerFor(kind: CredentialKind, options: { lagMs?: number; attemp
   const issuer = new LocalCredentialIssuer({ kind, authority, probe, probeSchedule: { attempts: options.attempts ?? 1, delayMs: 1000 } });
   const request = (ttlSeconds = 900) => issueRequest(kind, clock, { ttlSeconds });
   const target: RevokeTarget = { grantId: GRANT, agentId: 'release-bot', taskId: 'task-1', kind };
-  return { clock, issuer, request, target };
+  return { clock, authority, probe, issuer, request, target };
 }
 
 describe('LocalCredentialIssuer', () => {
@@ -26,6 +27,14 @@ describe('LocalCredentialIssuer', () => {
     const issued = await issuer.issue(request());
 
     expect(issued).toMatchObject({ kind: 'aws-iam-access-key', principalArn: `arn:aws:iam::000000000000:user/taskbound/taskbound-${GRANT}` });
+  });
+
+  it('refuses to hand out a session the canary refuses at once: the role could not prove a revocation', async () => {
+    const { authority, probe, request } = await issuerFor('aws-sts-session');
+    const refusing = { probe: async () => ({ verdict: 'rejected' as const, code: 'AccessDeniedException' }), probeUntilRejected: async () => ({ verdict: 'accepted' as const }) };
+    const issuer = new LocalCredentialIssuer({ kind: 'aws-sts-session', authority, probe, canary: refusing });
+
+    await expect(issuer.issue(request())).rejects.toBeInstanceOf(CanaryMisconfiguredError);
   });
 
   it('refuses to issue another kind', async () => {
