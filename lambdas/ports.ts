@@ -7,7 +7,7 @@ import type { RecordedCall } from './domain/use-after-revocation';
 import type { DeliveryPayload } from './domain/delivery';
 import type { AlertEvent, GrantAlertDetail } from './domain/alert-event';
 import type { EngineAlarm } from './domain/engine-alarm';
-import type { GovernanceReport } from './domain/report';
+import type { AgentStanding, GovernanceReport } from './domain/report';
 
 /** The time, as a parameter: the domain never reads a clock. */
 export interface Clock {
@@ -17,13 +17,8 @@ export interface Clock {
 /** Outcome of a conditional write: expected races are values, not exceptions. */
 export type WriteOutcome = { readonly ok: true; readonly grant: Grant } | { readonly ok: false; readonly current?: Grant };
 
-export interface AgentRecord {
-  readonly agentId: string;
-  readonly suspended: boolean;
-  readonly by?: string;
-  readonly reason?: string;
-  readonly at?: string;
-}
+/** An agent's standing as the store keeps it (the kill switch): the report's `AgentStanding`, one shape for both. */
+export type AgentRecord = AgentStanding;
 
 export interface DueGrantsPage {
   readonly grants: readonly Grant[];

@@ -12,6 +12,20 @@ export const PRIVILEGED_ACTIONS = [
   'sts:AssumeRoot',
 ] as const;
 
+/**
+ * Every action that turns a credential into another session: a role's (which answers to that
+ * role's policies, not to the revocation deny), or a federated user's (whose token has its own
+ * lifetime). The permissions boundary denies them to every issued credential; the scope lint
+ * warns of them. (lib/constructs/issued-credential-boundary.ts keeps the same list.)
+ */
+export const CHAINED_SESSION_ACTIONS = [
+  'sts:AssumeRole',
+  'sts:AssumeRoleWithSAML',
+  'sts:AssumeRoleWithWebIdentity',
+  'sts:AssumeRoot',
+  'sts:GetFederationToken',
+] as const;
+
 /** The statement fields this module reads. */
 export interface StatementShape {
   readonly Effect: 'Allow' | 'Deny';

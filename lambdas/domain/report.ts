@@ -268,20 +268,33 @@ function approvalFigures(grants: readonly Grant[]) {
   return { byClass, timeToDecisionMs: stats(decisionTimes) };
 }
 
-/** The figures of `inPeriod` (grants created in the period); `all` for what holds regardless of period. */
-function figuresOf(inPeriod: readonly Grant[], all: readonly Grant[], agents: readonly AgentStanding[], until: Date): Figures {
+/** Every grant whose audit chain does not verify: hashed once per report, then shared out per agent. */
+function brokenChainsOf(grants: readonly Grant[]): BrokenChain[] {
+  return grants.flatMap((grant) => {
+    const verdict = verifyChain(grant.grantId, grant.audit);
+    return verdict.ok
+      ? []
+      : [{ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, brokenAt: verdict.brokenAt, why: verdict.why }];
+  });
+}
+
+/**
+ * The figures of `inPeriod` (grants created in the period); `all` for what holds regardless of
+ * period, and the broken chains among `all`.
+ */
+function figuresOf(
+  inPeriod: readonly Grant[],
+  all: readonly Grant[],
+  agents: readonly AgentStanding[],
+  until: Date,
+  brokenChains: readonly BrokenChain[],
+): Figures {
   const lifetimes = defined(inPeriod.map(lifetimeSample));
   const revocations = defined(inPeriod.map(revocationSample));
   const stillValid = inPeriod.flatMap(stillValidFindings);
   const longest = stillValid.reduce<number | undefined>((max, finding) => Math.max(max ?? 0, finding.afterNoticeMs ?? 0), undefined);
   const standingCredentials = defined(all.map((grant) => standing(grant, until)));
   const leaked = inPeriod.filter((grant) => grant.revocation?.trigger === 'leaked');
-  const brokenChains = all.flatMap((grant) => {
-    const verdict = verifyChain(grant.grantId, grant.audit);
-    return verdict.ok
-      ? []
-      : [{ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, brokenAt: verdict.brokenAt, why: verdict.why }];
-  });
   const decisions = inPeriod.map(decisionOf);
   return {
     grants: {
@@ -321,23 +334,23 @@ export function buildGovernanceReport(input: ReportInput): GovernanceReport {
   const since = input.since.toISOString();
   const until = input.until.toISOString();
   const inPeriod = input.grants.filter((grant) => grant.createdAt >= since && grant.createdAt <= until);
+  const brokenChains = brokenChainsOf(input.grants);
   const agentIds = [...new Set([...input.grants.map((grant) => grant.agentId), ...input.agents.map((agent) => agent.agentId)])].sort();
+  const ofAgent =
+    (agentId: string) =>
+    <T extends { readonly agentId: string }>(items: readonly T[]) =>
+      items.filter((item) => item.agentId === agentId);
   const agents = Object.fromEntries(
-    agentIds.map((agentId) => [
-      agentId,
-      figuresOf(
-        inPeriod.filter((grant) => grant.agentId === agentId),
-        input.grants.filter((grant) => grant.agentId === agentId),
-        input.agents.filter((agent) => agent.agentId === agentId),
-        input.until,
-      ),
-    ]),
+    agentIds.map((agentId) => {
+      const own = ofAgent(agentId);
+      return [agentId, figuresOf(own(inPeriod), own(input.grants), own(input.agents), input.until, own(brokenChains))];
+    }),
   );
   const byNotice = (a: RevocationSample, b: RevocationSample) => (a.noticeAt < b.noticeAt ? -1 : a.noticeAt > b.noticeAt ? 1 : 0);
   return {
     since,
     until,
-    overall: figuresOf(inPeriod, input.grants, input.agents, input.until),
+    overall: figuresOf(inPeriod, input.grants, input.agents, input.until, brokenChains),
     agents,
     samples: { lifetimes: defined(inPeriod.map(lifetimeSample)), revocations: defined(inPeriod.map(revocationSample)).sort(byNotice) },
   };

@@ -3,7 +3,7 @@
 // `taskbound policy check`); the rules that need no SAR already ran in the schema
 // (lambdas/domain/privilege.ts), so Lambdas refuse those too.
 import { PolicyError } from '../domain/errors';
-import { listOf, PRIVILEGED_ACTIONS } from '../domain/privilege';
+import { CHAINED_SESSION_ACTIONS, listOf } from '../domain/privilege';
 import type { ActionClass, Policy, PolicyStatement } from '../domain/policy';
 import { expandAction, type AccessLevel, type CatalogAction } from './action-catalog';
 
@@ -72,7 +72,7 @@ const some = (actions: readonly CatalogAction[]) =>
     .slice(0, EXAMPLES)
     .map((action) => action.name)
     .join(', ')}${actions.length > EXAMPLES ? ` and ${actions.length - EXAMPLES} more` : ''}`;
-const chaining = new Set(PRIVILEGED_ACTIONS.filter((action) => action.startsWith('sts:')).map((action) => action.toLowerCase()));
+const chaining = new Set(CHAINED_SESSION_ACTIONS.map((action) => action.toLowerCase()));
 
 async function lintStatement(
   scope: Policy['scopes'][string],

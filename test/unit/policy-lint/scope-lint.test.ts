@@ -91,6 +91,16 @@ describe('lintPolicy', () => {
     );
   });
 
+  it('warns of every session-minting action the boundary denies, federation tokens included', async () => {
+    const yaml = TEST_POLICY_YAML.replace(
+      '  deploy-web:\n    action: deploy\n',
+      '  deploy-web:\n    action: deploy\n    privileged: true\n',
+    ).replace('Action: [codedeploy:CreateDeployment]', 'Action: ["sts:GetFederationToken"]');
+    expect(await lint(yaml)).toContainEqual(
+      expect.objectContaining({ severity: 'warning', rule: 'role-chaining-denied', path: ['scopes', 'deploy-web', 'statements', 0, 'Action', 0] }),
+    );
+  });
+
   it('warns about a scope no agent holds (it is left out of the boundary)', async () => {
     const yaml = TEST_POLICY_YAML.replace(
       'scopes: [repo-read, deploy-web, refund, bucket-read-key]',

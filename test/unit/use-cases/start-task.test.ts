@@ -26,4 +26,18 @@ describe('startTask', () => {
     const started = await startTask(engine, taskStarted({ scopes: ['repo-read', 'repo-read'] }));
     expect(started.grant.scopes).toEqual(['repo-read']);
   });
+
+  it('issues nothing when a suspension lands between its first read of the agent and its grant', async () => {
+    const engine = fakeEngine();
+    // The suspension listed the agent's grants before this one existed, so only the start can stop it.
+    const create = engine.store.create.bind(engine.store);
+    engine.store.create = async (grant) => {
+      await engine.store.putAgent({ agentId: 'release-bot', suspended: true, by: 'secops@example.com', reason: 'odd behaviour', at: grant.createdAt });
+      return create(grant);
+    };
+    const result = await startTask(engine, taskStarted());
+    expect(result).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/suspended while the request was decided/) });
+    expect(engine.sessions.issued.size).toBe(0);
+    expect(engine.vault.secrets.get('taskbound/release-bot/task-1')?.payload).toMatchObject({ status: 'denied' });
+  });
 });
