@@ -1,8 +1,6 @@
 // CLI: calls to the operator endpoint (approve, deny, resume), signed with AWS SigV4 for service
 // `lambda`. On AWS the key is the operator's own (the default provider chain) and IAM says who
 // they are; locally `--as PERSON` signs with the key the local engine holds for that person.
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
@@ -144,23 +142,13 @@ export function operatorGateway(env: Env = process.env): OperatorGateway {
   };
 }
 
-function post(url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((done, fail) => {
-    const req = send(
-      url,
-      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: 60_000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => done({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', fail);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('the operator endpoint did not answer within 60 s')));
-    req.on('error', fail);
-    req.end(body);
+/** POSTs the signed request; fetch sets `host` itself (from the URL that was signed). */
+async function post(url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+  const { host: _host, ...rest } = headers;
+  const answer = await fetch(url, { method: 'POST', headers: rest, body, signal: AbortSignal.timeout(60_000) }).catch((error: unknown) => {
+    throw error instanceof Error && error.name === 'TimeoutError' ? new Error('the operator endpoint did not answer within 60 s') : error;
   });
+  return { status: answer.status, text: await answer.text() };
 }
 
 /** AWS's own refusals (IAM: `{"Message":"Forbidden"}`) are not the engine's shape; keep their words. */

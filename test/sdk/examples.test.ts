@@ -1,10 +1,10 @@
 // The TypeScript examples run as a user runs them (their own Node process, only
 // AWS_ENDPOINT_URL pointing at the local engine), and what they did is checked in the engine.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { approve } from './approve';
-import { startSdkHarness, type SdkHarness } from './sdk-harness';
+import { harnessPerFile, startSdkHarness, type SdkHarness } from './sdk-harness';
 
 const REPO = resolve(__dirname, '../..');
 
@@ -46,38 +46,32 @@ async function settled(h: SdkHarness, grantId: string | undefined) {
 }
 
 describe('the TypeScript examples against the local engine', () => {
-  let h: SdkHarness;
-  beforeAll(async () => {
-    h = await startSdkHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
+  const h = harnessPerFile(startSdkHarness);
 
   it('coding-agent.ts works under a task credential and its task ends with it', async () => {
-    const run = await runExample(h, 'examples/coding-agent.ts');
+    const run = await runExample(h(), 'examples/coding-agent.ts');
 
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const grantId = /grant (g-[a-z2-7]{26})/.exec(run.stdout)?.[1];
     expect(run.stdout).toContain(`working as arn:aws:sts::`);
-    const grant = await settled(h, grantId);
+    const grant = await settled(h(), grantId);
     expect(grant.revocation).toMatchObject({ trigger: 'task_ended', reason: 'task succeeded' });
     expect(grant.systemsTouched).toEqual(['codecommit:web']);
   }, 20_000);
 
   it('refund-agent.ts waits for two approvals, reads its brokered key, and ends the task', async () => {
     let approvals: Promise<void> | undefined;
-    const run = await runExample(h, 'examples/refund-agent.ts', (line) => {
+    const run = await runExample(h(), 'examples/refund-agent.ts', (line) => {
       const grantId = /waiting for two approvals of grant (g-[a-z2-7]{26})/.exec(line)?.[1];
-      if (grantId) approvals = approve(h.engine, grantId, 'sre@example.com').then(() => approve(h.engine, grantId, 'lead@example.com'));
+      if (grantId) approvals = approve(h().engine, grantId, 'sre@example.com').then(() => approve(h().engine, grantId, 'lead@example.com'));
     });
     await approvals;
 
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const grantId = /refund done under grant (g-[a-z2-7]{26})/.exec(run.stdout)?.[1];
-    const grant = await settled(h, grantId);
+    const grant = await settled(h(), grantId);
     expect(grant.audit.map((entry) => entry.action)).toEqual(expect.arrayContaining(['held-for-approval', 'issued', 'revoke:task_ended']));
     expect(grant.approvals.map((approval) => approval.approver).sort()).toEqual(['lead@example.com', 'sre@example.com']);
   }, 30_000);

@@ -1,5 +1,6 @@
 // Test helpers (sdk): a local engine in process and an SDK client pointed at its AWS endpoints,
 // with every SDK call the runtime makes counted, and a way to try a credential with STS.
+import { afterAll, beforeAll } from 'vitest';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -52,5 +53,23 @@ export async function startSdkHarness(): Promise<SdkHarness> {
       for (const client of clients) client.destroy();
       await harness.stop();
     },
+  };
+}
+
+/**
+ * One harness for a file's tests (`startSdkHarness`, or the plain `startHarness`): started before
+ * the first, stopped after the last. Returns a getter, since the harness exists only once started.
+ */
+export function harnessPerFile<H extends { stop(): Promise<void> }>(start: () => Promise<H>): () => H {
+  let started: H | undefined;
+  beforeAll(async () => {
+    started = await start();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return () => {
+    if (!started) throw new Error('the harness has not started (use it inside a test)');
+    return started;
   };
 }

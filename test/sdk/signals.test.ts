@@ -1,9 +1,9 @@
 // SIGINT and SIGTERM: a runtime stopped by a signal still ends its task (as `cancelled`), and then
 // dies of that signal as it would have without the SDK.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { startSdkHarness, type SdkHarness } from './sdk-harness';
+import { harnessPerFile, startSdkHarness, type SdkHarness } from './sdk-harness';
 
 const REPO = resolve(__dirname, '../..');
 
@@ -33,20 +33,14 @@ function interrupt(
 }
 
 describe('withTaskCredentials on SIGINT and SIGTERM', () => {
-  let h: SdkHarness;
-  beforeAll(async () => {
-    h = await startSdkHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
+  const h = harnessPerFile(startSdkHarness);
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`ends the task as cancelled on ${signal}, then the process dies of ${signal}`, async () => {
-      const exit = await interrupt(h, `sdk-${signal.toLowerCase()}`, signal);
+      const exit = await interrupt(h(), `sdk-${signal.toLowerCase()}`, signal);
 
       expect(exit).toMatchObject({ signal, code: null });
-      const grant = await h.waitForGrant('release-bot', `sdk-${signal.toLowerCase()}`, ['verified']);
+      const grant = await h().waitForGrant('release-bot', `sdk-${signal.toLowerCase()}`, ['verified']);
       expect(grant.revocation).toMatchObject({ trigger: 'task_ended', reason: 'task cancelled' });
     }, 20_000);
   }

@@ -1,5 +1,5 @@
 // The SDK against the local engine, through its AWS endpoints only: a task's whole life.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { localClientConfig } from '../../lambdas/local/sdk-clients';
 import {
@@ -11,29 +11,23 @@ import {
   type TaskContext,
 } from '../../sdk';
 import { approve } from './approve';
-import { startSdkHarness, type SdkHarness } from './sdk-harness';
+import { harnessPerFile, startSdkHarness } from './sdk-harness';
 
 const REQUEST = { agentId: 'release-bot', purpose: 'bump lodash', requestedBy: 'dev@example.com', scopes: ['repo-read'] };
 
 describe('withTaskCredentials against the local engine', () => {
-  let h: SdkHarness;
-  beforeAll(async () => {
-    h = await startSdkHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
+  const h = harnessPerFile(startSdkHarness);
 
   it('runs the work with a working credential, then ends the task and the credential is dead', async () => {
-    const taskbound = h.client({ wait: {} });
-    const callsBefore = h.calls.calls;
+    const taskbound = h().client({ wait: {} });
+    const callsBefore = h().calls.calls;
     const started = Date.now();
     let seen: { arn: string; grantId: string } | undefined;
 
     const result = await taskbound.withTaskCredentials(
       { ...REQUEST, taskId: 'sdk-happy' },
       async ({ credentials, grantId, systemsTouched }) => {
-        seen = { arn: await h.whoAmI(credentials), grantId };
+        seen = { arn: await h().whoAmI(credentials), grantId };
         systemsTouched.push('codecommit:web');
         return 'done';
       },
@@ -41,18 +35,18 @@ describe('withTaskCredentials against the local engine', () => {
 
     expect(result).toBe('done');
     expect(seen?.arn).toContain(seen?.grantId);
-    const grant = await h.waitForGrant('release-bot', 'sdk-happy', ['verified']);
+    const grant = await h().waitForGrant('release-bot', 'sdk-happy', ['verified']);
     expect(grant.revocation).toMatchObject({ trigger: 'task_ended', reason: 'task succeeded' });
     expect(grant.systemsTouched).toEqual(['codecommit:web']);
     // Start, a few reads with backoff (the default strategy), end: no fixed poll.
-    const calls = h.calls.calls - callsBefore;
+    const calls = h().calls.calls - callsBefore;
     expect(calls).toBeGreaterThanOrEqual(3);
     expect(calls).toBeLessThanOrEqual(4 + (Date.now() - started) / 1_000);
   });
 
   it('rejects with GrantDeniedError carrying the reason, and never runs the work', async () => {
     let ran = false;
-    const denied = h.client().withTaskCredentials({ ...REQUEST, taskId: 'sdk-denied', scopes: ['deploy-web'] }, async () => {
+    const denied = h().client().withTaskCredentials({ ...REQUEST, taskId: 'sdk-denied', scopes: ['deploy-web'] }, async () => {
       ran = true;
     });
 
@@ -63,12 +57,12 @@ describe('withTaskCredentials against the local engine', () => {
 
   it('reports a grant held for approval, keeps waiting, and runs the work once it is approved', async () => {
     const pending: string[] = [];
-    const arn = await h
+    const arn = await h()
       .client()
       .withTaskCredentials(
         { agentId: 'deploy-bot', taskId: 'sdk-approved', purpose: 'ship 1.4', requestedBy: 'dev@example.com', scopes: ['deploy-web'] },
-        async ({ credentials }) => h.whoAmI(credentials),
-        { onPending: ({ grantId }) => void (pending.push(grantId), approve(h.engine, grantId, 'lead@example.com')) },
+        async ({ credentials }) => h().whoAmI(credentials),
+        { onPending: ({ grantId }) => void (pending.push(grantId), approve(h().engine, grantId, 'lead@example.com')) },
       );
 
     expect(pending).toHaveLength(1);
@@ -76,7 +70,7 @@ describe('withTaskCredentials against the local engine', () => {
   });
 
   it('times out while the approval is pending, and ends the task so a late approval issues nothing', async () => {
-    const waiting = h
+    const waiting = h()
       .client({ wait: { pendingMinDelayMs: 50, pendingMaxDelayMs: 100, timeoutMs: 1_000 } })
       .withTaskCredentials(
         { agentId: 'deploy-bot', taskId: 'sdk-unanswered', purpose: 'ship 1.5', requestedBy: 'dev@example.com', scopes: ['deploy-web'] },
@@ -85,25 +79,25 @@ describe('withTaskCredentials against the local engine', () => {
 
     await expect(waiting).rejects.toBeInstanceOf(WaitTimeoutError);
     await expect(waiting).rejects.toMatchObject({ lastStatus: 'pending_approval' });
-    const grant = await h.waitForGrant('deploy-bot', 'sdk-unanswered', ['denied']);
+    const grant = await h().waitForGrant('deploy-bot', 'sdk-unanswered', ['denied']);
     expect(grant.reason).toContain('task cancelled');
   });
 
   it('ends the task as failed when the work throws, and rethrows the work’s own error', async () => {
     const boom = new Error('the build broke');
-    const failing = h.client().withTaskCredentials({ ...REQUEST, taskId: 'sdk-throws' }, async () => {
+    const failing = h().client().withTaskCredentials({ ...REQUEST, taskId: 'sdk-throws' }, async () => {
       throw boom;
     });
 
     await expect(failing).rejects.toBe(boom);
-    const grant = await h.waitForGrant('release-bot', 'sdk-throws', ['verified']);
+    const grant = await h().waitForGrant('release-bot', 'sdk-throws', ['verified']);
     expect(grant.revocation).toMatchObject({ trigger: 'task_ended', reason: 'task failed' });
   });
 
   it('ends the task as cancelled as soon as the signal aborts, even if the work ignores it', async () => {
     const controller = new AbortController();
     let context: TaskContext | undefined;
-    const running = h.client().withTaskCredentials(
+    const running = h().client().withTaskCredentials(
       { ...REQUEST, taskId: 'sdk-aborted' },
       async (given) => {
         context = given;
@@ -116,17 +110,17 @@ describe('withTaskCredentials against the local engine', () => {
     await expect(running).rejects.toBeInstanceOf(TaskCancelledError);
     expect(context?.signal.aborted).toBe(true);
     await expect(context!.credentials()).rejects.toMatchObject({ revocation: 'task-ended' });
-    const grant = await h.waitForGrant('release-bot', 'sdk-aborted', ['verified']);
+    const grant = await h().waitForGrant('release-bot', 'sdk-aborted', ['verified']);
     expect(grant.revocation).toMatchObject({ reason: 'task cancelled' });
   });
 
   it('stops handing out the credential once the engine revokes it while the work runs', async () => {
-    const events = new EventBridgeClient(localClientConfig(h.engine.url));
-    const running = h.client().withTaskCredentials(
+    const events = new EventBridgeClient(localClientConfig(h().engine.url));
+    const running = h().client().withTaskCredentials(
       { ...REQUEST, taskId: 'sdk-leaked' },
       async ({ credentials, grantId }) => {
         const identity = await credentials();
-        expect(await h.whoAmI(credentials)).toContain(grantId);
+        expect(await h().whoAmI(credentials)).toContain(grantId);
         await events.send(
           new PutEventsCommand({
             Entries: [
@@ -139,7 +133,7 @@ describe('withTaskCredentials against the local engine', () => {
             ],
           }),
         );
-        await h.waitForGrant('release-bot', 'sdk-leaked', ['verified']);
+        await h().waitForGrant('release-bot', 'sdk-leaked', ['verified']);
         return credentials();
       },
       { provider: { recheckMs: 0 } },
@@ -151,7 +145,7 @@ describe('withTaskCredentials against the local engine', () => {
   });
 
   it('treats a duplicate start of the same task as one grant with one credential', async () => {
-    const taskbound = h.client();
+    const taskbound = h().client();
     const task = { agentId: 'release-bot', taskId: 'sdk-twice' };
     await Promise.all([taskbound.startTask({ ...REQUEST, ...task }), taskbound.startTask({ ...REQUEST, ...task })]);
 
@@ -159,17 +153,17 @@ describe('withTaskCredentials against the local engine', () => {
     await taskbound.endTask({ ...task, outcome: 'succeeded' });
 
     expect(second.accessKeyId).toBe(first.accessKeyId);
-    const grant = await h.waitForGrant('release-bot', 'sdk-twice', ['verified']);
+    const grant = await h().waitForGrant('release-bot', 'sdk-twice', ['verified']);
     expect(grant.audit.filter((entry) => entry.action === 'issued')).toHaveLength(1);
   });
 
   it('refuses a malformed request field by field before sending anything', async () => {
-    const before = h.calls.calls;
+    const before = h().calls.calls;
 
-    const invalid = h.client().withTaskCredentials({ ...REQUEST, taskId: 'has spaces', scopes: [] }, async () => 'never');
+    const invalid = h().client().withTaskCredentials({ ...REQUEST, taskId: 'has spaces', scopes: [] }, async () => 'never');
 
     await expect(invalid).rejects.toBeInstanceOf(InvalidTaskRequestError);
     await expect(invalid).rejects.toMatchObject({ issues: [{ path: ['taskId'] }, { path: ['scopes'] }] });
-    expect(h.calls.calls).toBe(before);
+    expect(h().calls.calls).toBe(before);
   });
 });
