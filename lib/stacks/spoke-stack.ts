@@ -7,9 +7,9 @@ import type { Construct } from 'constructs';
 import { accountOf, ENGINE_SOURCE_IDENTITY } from '../../lambdas/domain/accounts';
 import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
-import { assertBoundaryFits, boundaryStatements } from '../constructs/issued-credential-boundary';
+import { assertBoundaryFits, boundaryStatements, CHAINED_SESSION_ACTIONS } from '../constructs/issued-credential-boundary';
 import * as can from '../constructs/engine-permissions';
-import { agentRoleArnPattern } from '../naming';
+import { agentRoleArnPattern, GRANT_SOURCE_IDENTITY_PATTERN } from '../naming';
 
 /** The policy as one spoke sees it: only the scopes whose credential comes from that account. */
 export function policyForAccount(policy: Policy, account: string): Policy {
@@ -33,8 +33,8 @@ export interface SpokeStackProps extends StackProps {
 }
 
 const HUB_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
-/** What an agent session may never do: become someone else (chaining) or mint longer-lived credentials. */
-const CHAINING_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:AssumeRoleWithWebIdentity', 'sts:GetFederationToken', 'sts:GetSessionToken'];
+/** What an agent session may never do: become someone else (the boundary's chained sessions) or mint longer-lived credentials. */
+const CHAINING_ACTIONS = [...CHAINED_SESSION_ACTIONS, 'sts:GetSessionToken'];
 
 /** The spoke: agent roles, issued-user boundary and the engine role, in one member account. */
 export class SpokeStack extends Stack {
@@ -131,7 +131,7 @@ export class SpokeStack extends Stack {
           Principal: { AWS: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${config.instanceName}-spoke-engine` },
           Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
           // The session must be a grant's: its source identity is the grant id, which then sticks to every call.
-          Condition: { StringLike: { 'sts:SourceIdentity': 'g-*' } },
+          Condition: { StringLike: { 'sts:SourceIdentity': GRANT_SOURCE_IDENTITY_PATTERN } },
         },
       ],
     };

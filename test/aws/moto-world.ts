@@ -193,7 +193,7 @@ async function provision() {
   // policies (which it ignores) keep the exact pattern, proven by the IAM-evaluator tier.
   const motoCanary = [canaryStatement('*')];
   const canaryPolicy = await setup.iam.send(new CreatePolicyCommand({ PolicyName: `${CONFIG.instanceName}-session-canary`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: motoCanary }) }));
-  // docs/deploy.md trusts the account root with a condition on the engine's role path; moto
+  // docs/deploy.md trusts the account root with a condition naming the issuing roles' ARNs; moto
   // matches principals literally (the root does not stand for the account), so it names the engine.
   const trust = {
     Version: '2012-10-17',

@@ -70,7 +70,7 @@ describe('agent roles in a spoke', () => {
             Effect: 'Allow',
             Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/taskbound-spoke-engine']] } },
             Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
-            Condition: { StringLike: { 'sts:SourceIdentity': 'g-*' } },
+            Condition: { StringLike: { 'sts:SourceIdentity': `g-${'?'.repeat(26)}` } },
           },
         ],
       },

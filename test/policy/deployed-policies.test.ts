@@ -14,7 +14,7 @@ import { loadPolicyFile } from '../../lib/taskbound-app';
 import { PROJECT_ROOT } from '../../lib/bundling';
 import { ACCOUNT, CANARY_ARN_PATTERN, REGION } from './cfn';
 import { escalationAttempts } from './escalation-attempts';
-import { ALLOW_EVERYTHING, decide, type Policies, type Request } from './simulate';
+import { ALLOW_EVERYTHING, decide, type Decision, type Policies, type Request } from './simulate';
 import { synthesizedPolicies } from './synthesized-policies';
 
 const PRODUCER = '444455556666';
@@ -26,6 +26,7 @@ const withOperators = synthesizedPolicies({ operatorPrincipalArns: [OPERATORS] }
 const GRANT = `g-${'a'.repeat(26)}`;
 const AGENT_ROLE = `arn:aws:iam::${ACCOUNT}:role/taskbound-agent-release-bot`;
 const MANAGED = { 'aws:ResourceTag/taskbound:managed': 'true' };
+const ISSUED_USER = `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${GRANT}`;
 const delivery = (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:taskbound/${name}-AbCdEf`;
 const sessionOf = (roleArn: string, session = 'fn') =>
   roleArn.replace(/^arn:aws:iam::(\d+):role\/(?:.*\/)?([^/]+)$/, `arn:aws:sts::$1:assumed-role/$2/${session}`);
@@ -40,6 +41,11 @@ const asEngine = (app: typeof defaults, handler: EngineHandler, request: Omit<Re
     { identity: app.identityOf(handler), ...(resource ? { resource } : {}) },
     app.roleArnOf(handler),
   );
+
+/** Each request by the handler's session gets exactly its decision; a failure names the request. */
+async function expectDecisions(app: typeof defaults, handler: EngineHandler, expected: readonly (readonly [Omit<Request, 'principal'>, Decision])[]) {
+  for (const [request, decision] of expected) expect(await asEngine(app, handler, request), `${request.action} on ${request.resource}`).toBe(decision);
+}
 
 describe('engine roles (synthesized)', () => {
   const targets = {
@@ -72,89 +78,36 @@ describe('engine roles (synthesized)', () => {
   it.each(ISSUING)(
     '%s assumes a tagged agent role with a grant as source identity, and creates bounded /taskbound/ users',
     async (handler) => {
-      expect(
-        await asEngine(appFor(handler), handler, {
-          action: 'sts:AssumeRole',
-          resource: AGENT_ROLE,
-          context: { 'sts:SourceIdentity': GRANT, ...MANAGED },
-        }),
-      ).toBe('Allowed');
-      expect(
-        await asEngine(appFor(handler), handler, {
-          action: 'sts:SetSourceIdentity',
-          resource: AGENT_ROLE,
-          context: { 'sts:SourceIdentity': GRANT, ...MANAGED },
-        }),
-      ).toBe('Allowed');
-      expect(
-        await asEngine(appFor(handler), handler, {
-          action: 'iam:CreateUser',
-          resource: `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${GRANT}`,
-          context: { 'iam:PermissionsBoundary': appFor(handler).boundaryArn },
-        }),
-      ).toBe('Allowed');
+      await expectDecisions(appFor(handler), handler, [
+        [{ action: 'sts:AssumeRole', resource: AGENT_ROLE, context: { 'sts:SourceIdentity': GRANT, ...MANAGED } }, 'Allowed'],
+        [{ action: 'sts:SetSourceIdentity', resource: AGENT_ROLE, context: { 'sts:SourceIdentity': GRANT, ...MANAGED } }, 'Allowed'],
+        [{ action: 'iam:CreateUser', resource: ISSUED_USER, context: { 'iam:PermissionsBoundary': appFor(handler).boundaryArn } }, 'Allowed'],
+      ]);
     },
   );
 
   it.each(ISSUING)('%s can kill what it just issued: delete the user, deny the session, and nothing wider', async (handler) => {
-    expect(
-      await asEngine(appFor(handler), handler, {
-        action: 'iam:DeleteAccessKey',
-        resource: `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${GRANT}`,
-      }),
-    ).toBe('Allowed');
-    expect(
-      await asEngine(appFor(handler), handler, {
-        action: 'iam:DeleteUser',
-        resource: `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${GRANT}`,
-      }),
-    ).toBe('Allowed');
-    expect(
-      await asEngine(appFor(handler), handler, {
-        action: 'iam:PutRolePolicy',
-        resource: AGENT_ROLE,
-        context: { 'iam:PermissionsBoundary': appFor(handler).boundaryArn },
-      }),
-    ).toBe('Allowed');
-    expect(
-      await asEngine(appFor(handler), handler, { action: 'secretsmanager:RestoreSecret', resource: delivery('release-bot/t-1') }),
-    ).toBe('Allowed');
-    expect(await asEngine(appFor(handler), handler, { action: 'iam:ListUsers', resource: '*' })).toBe('ImplicitlyDenied');
-    expect(await asEngine(appFor(handler), handler, { action: 'iam:DeleteUser', resource: `arn:aws:iam::${ACCOUNT}:user/alice` })).toBe(
-      'ImplicitlyDenied',
-    );
+    await expectDecisions(appFor(handler), handler, [
+      [{ action: 'iam:DeleteAccessKey', resource: ISSUED_USER }, 'Allowed'],
+      [{ action: 'iam:DeleteUser', resource: ISSUED_USER }, 'Allowed'],
+      [{ action: 'iam:PutRolePolicy', resource: AGENT_ROLE, context: { 'iam:PermissionsBoundary': appFor(handler).boundaryArn } }, 'Allowed'],
+      [{ action: 'secretsmanager:RestoreSecret', resource: delivery('release-bot/t-1') }, 'Allowed'],
+      [{ action: 'iam:ListUsers', resource: '*' }, 'ImplicitlyDenied'],
+      [{ action: 'iam:DeleteUser', resource: `arn:aws:iam::${ACCOUNT}:user/alice` }, 'ImplicitlyDenied'],
+    ]);
   });
 
   it.each(REVOKING)(
     '%s revokes: /taskbound/ users, the session deny on bounded agent roles, deliveries (restoring one only to delete it)',
     async (handler) => {
-      expect(
-        await asEngine(defaults, handler, {
-          action: 'iam:DeleteUser',
-          resource: `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${GRANT}`,
-        }),
-      ).toBe('Allowed');
-      expect(await asEngine(defaults, handler, { action: 'iam:ListUsers', resource: '*' })).toBe('Allowed');
-      expect(
-        await asEngine(defaults, handler, {
-          action: 'iam:PutRolePolicy',
-          resource: AGENT_ROLE,
-          context: { 'iam:PermissionsBoundary': defaults.boundaryArn },
-        }),
-      ).toBe('Allowed');
-      expect(await asEngine(defaults, handler, { action: 'secretsmanager:RestoreSecret', resource: delivery('release-bot/t-1') })).toBe(
-        'Allowed',
-      );
-      expect(await asEngine(defaults, handler, { action: 'secretsmanager:DeleteSecret', resource: delivery('release-bot/t-1') })).toBe(
-        'Allowed',
-      );
-      expect(
-        await asEngine(defaults, handler, {
-          action: 'sts:AssumeRole',
-          resource: AGENT_ROLE,
-          context: { 'sts:SourceIdentity': GRANT, ...MANAGED },
-        }),
-      ).toBe('ImplicitlyDenied');
+      await expectDecisions(defaults, handler, [
+        [{ action: 'iam:DeleteUser', resource: ISSUED_USER }, 'Allowed'],
+        [{ action: 'iam:ListUsers', resource: '*' }, 'Allowed'],
+        [{ action: 'iam:PutRolePolicy', resource: AGENT_ROLE, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } }, 'Allowed'],
+        [{ action: 'secretsmanager:RestoreSecret', resource: delivery('release-bot/t-1') }, 'Allowed'],
+        [{ action: 'secretsmanager:DeleteSecret', resource: delivery('release-bot/t-1') }, 'Allowed'],
+        [{ action: 'sts:AssumeRole', resource: AGENT_ROLE, context: { 'sts:SourceIdentity': GRANT, ...MANAGED } }, 'ImplicitlyDenied'],
+      ]);
     },
   );
 

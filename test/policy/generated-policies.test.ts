@@ -8,13 +8,14 @@ import { compileTaskPolicy } from '../../lambdas/adapters/aws/session-policy';
 import { parseRevokedSessions, renderRevokedSessions, withRevoked } from '../../lambdas/adapters/aws/revoked-sessions-policy';
 import { deliveryResourcePolicy } from '../../lambdas/adapters/aws/secrets-manager-delivery-vault';
 import { grantIdFor } from '../../lambdas/domain/ids';
+import { listOf } from '../../lambdas/domain/privilege';
 import type { PolicyStatement, Scope } from '../../lambdas/domain/policy';
 import { PROJECT_ROOT } from '../../lib/bundling';
 import { canaryStatement } from '../../lambdas/domain/canary';
 import { boundaryStatements } from '../../lib/constructs/issued-credential-boundary';
 import { loadPolicyFile } from '../../lib/taskbound-app';
 import { ACCOUNT, CANARY_ARN_PATTERN, REGION } from './cfn';
-import { ALLOW_EVERYTHING, decide } from './simulate';
+import { ALLOW_EVERYTHING, decide, type Decision } from './simulate';
 
 const { policy } = loadPolicyFile('examples/taskbound.policy.yaml', PROJECT_ROOT);
 const boundary = { Version: '2012-10-17', Statement: boundaryStatements(policy, `arn:aws:iam::${ACCOUNT}:role/taskbound-agent-*`, [canaryStatement(CANARY_ARN_PATTERN)]) };
@@ -26,7 +27,6 @@ const compiled = (scope: Scope) =>
     compileTaskPolicy({ statements: scope.statements, brokeredSecretArns: scope.secrets.map((secret) => secret.arn) }, scope.credential)
       .document,
   ) as Record<string, unknown>;
-const list = (value: string | readonly string[] | undefined) => (value === undefined ? [] : typeof value === 'string' ? [value] : value);
 /** One concrete resource each pattern names, as a caller would touch it. */
 const concrete = (resource: string) => resource.replaceAll('*', 'example');
 /** The brokered secret as Secrets Manager really names it: with its random suffix. */
@@ -41,10 +41,20 @@ const scopeRequests = (scope: Scope) => [
   ...scope.statements
     .filter((statement: PolicyStatement) => statement.Effect === 'Allow')
     .flatMap((statement) =>
-      list(statement.Action).flatMap((action) => list(statement.Resource).map((resource) => ({ action, resource: concrete(resource) }))),
+      listOf(statement.Action).flatMap((action) => listOf(statement.Resource).map((resource) => ({ action, resource: concrete(resource) }))),
     ),
   ...(scope.secrets.length > 0 ? [{ action: 'secretsmanager:GetSecretValue', resource: STRIPE }] : []),
 ];
+/** The caller may make every request of its scope, and none of any other scope's or of OUT_OF_SCOPE. */
+async function expectExactlyItsScope(call: (action: string, resource: string) => Promise<Decision>, scopeName: string, scope: Scope) {
+  for (const request of scopeRequests(scope))
+    expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).toBe('Allowed');
+  const others = Object.entries(policy.scopes)
+    .filter(([name]) => name !== scopeName)
+    .flatMap(([, other]) => scopeRequests(other));
+  for (const request of [...others, ...OUT_OF_SCOPE])
+    expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).not.toBe('Allowed');
+}
 const sessionScopes = Object.entries(policy.scopes).filter(([, scope]) => scope.credential === 'aws-sts-session');
 const userScopes = Object.entries(policy.scopes).filter(([, scope]) => scope.credential === 'aws-iam-access-key');
 
@@ -75,14 +85,7 @@ function asSession(
 describe('session policies of the example scopes (under the boundary)', () => {
   it.each(sessionScopes)('a %s session may do exactly its scope', async (scopeName, scope) => {
     const agentId = holderOf(scopeName);
-    const call = asSession(agentId, grantIdFor(agentId, `task-${scopeName}`), compiled(scope));
-    for (const request of scopeRequests(scope))
-      expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).toBe('Allowed');
-    const others = Object.entries(policy.scopes)
-      .filter(([name]) => name !== scopeName)
-      .flatMap(([, other]) => scopeRequests(other));
-    for (const request of [...others, ...OUT_OF_SCOPE])
-      expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).not.toBe('Allowed');
+    await expectExactlyItsScope(asSession(agentId, grantIdFor(agentId, `task-${scopeName}`), compiled(scope)), scopeName, scope);
   });
 });
 
@@ -162,13 +165,7 @@ describe('issued IAM users (their inline policy under the shared boundary)', () 
     const user = `arn:aws:iam::${ACCOUNT}:user/taskbound/taskbound-${grantIdFor(holderOf(scopeName), `task-${scopeName}`)}`;
     const call = (action: string, resource: string) =>
       decide({ principal: user, action, resource }, { identity: [compiled(scope)], boundary: [boundary] });
-    for (const request of scopeRequests(scope))
-      expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).toBe('Allowed');
-    const others = Object.entries(policy.scopes)
-      .filter(([name]) => name !== scopeName)
-      .flatMap(([, other]) => scopeRequests(other));
-    for (const request of [...others, ...OUT_OF_SCOPE])
-      expect(await call(request.action, request.resource), `${request.action} on ${request.resource}`).not.toBe('Allowed');
+    await expectExactlyItsScope(call, scopeName, scope);
     expect(await call('sts:AssumeRole', `arn:aws:iam::${ACCOUNT}:role/other-team`)).not.toBe('Allowed');
   });
 
