@@ -29,6 +29,26 @@ export type HandlerName = (typeof HANDLERS)[number];
  * the alarm topic's Slack relay and the digest schedule).
  */
 export const ENTRY_POINTS = [...HANDLERS, 'ttl-expiry-stream', 'slack-interactions', 'operator-api', 'alarm-to-slack', 'digest'] as const;
+export type EntryPoint = (typeof ENTRY_POINTS)[number];
+
+/**
+ * Entry points that issue credentials: an approval by an authenticated person issues at once, so
+ * the operator endpoint and Slack's interaction endpoint issue too (a bus decision never does).
+ */
+export const ISSUING = ['task-started', 'slack-interactions', 'operator-api'] as const satisfies readonly EntryPoint[];
+/**
+ * Entry points that revoke credentials (and deliver `denied` for revoked pending grants). On AWS
+ * they have reserved concurrency of their own; locally they run in the revocation lane.
+ */
+export const REVOKING = [
+  'task-ended',
+  'expire-grant',
+  'ttl-expiry-stream',
+  'credential-leaked',
+  'agent-status',
+  'revoke-requested',
+  'sweep',
+] as const satisfies readonly EntryPoint[];
 
 /**
  * The source of the CLI's own requests (revoke, suspend, sweep, emit). No source carries

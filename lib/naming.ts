@@ -1,19 +1,15 @@
 // CDK naming: the names and ARN patterns both stacks (and the handlers' environment) agree
 // on. Patterns are strings, not references, so trust can be written before its subject exists.
 import { Aws, Stack } from 'aws-cdk-lib';
+import { ISSUING, REVOKING } from '../lambdas/routes';
 import type { EngineHandler } from './bundling';
 import type { TaskboundConfig } from './config';
 
 /** IAM path of the engine's function roles (for reading IAM, never for trust: see engineRoleArn). */
 export const engineRolePath = (config: TaskboundConfig) => `/${config.instanceName}-engine/`;
 
-/**
- * Functions that issue credentials: an approval by an authenticated person issues at once, so
- * the operator endpoint and Slack's interaction endpoint issue too (a bus decision never does).
- */
-export const ISSUING = ['task-started', 'slack-interactions', 'operator-api'] as const satisfies readonly EngineHandler[];
-/** Functions that revoke credentials (and deliver `denied` for revoked pending grants). */
-export const REVOKING = ['task-ended', 'expire-grant', 'ttl-expiry-stream', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'] as const satisfies readonly EngineHandler[];
+/** Which functions issue and which revoke: one list, in the routes table lambdas/ and lib/ share. */
+export { ISSUING, REVOKING };
 
 /**
  * Engine roles have fixed names, so the bus, the delivery secrets and the agent-role trust

@@ -16,7 +16,7 @@ export const PRIVILEGED_ACTIONS = [
  * Every action that turns a credential into another session: a role's (which answers to that
  * role's policies, not to the revocation deny), or a federated user's (whose token has its own
  * lifetime). The permissions boundary denies them to every issued credential; the scope lint
- * warns of them. (lib/constructs/issued-credential-boundary.ts keeps the same list.)
+ * warns of them.
  */
 export const CHAINED_SESSION_ACTIONS = [
   'sts:AssumeRole',

@@ -11,7 +11,7 @@ import { parsePolicy } from '../domain/policy-file';
 import { assertPolicyLints } from '../policy-lint/scope-lint';
 import type { Policy } from '../domain/policy';
 import { DEFAULT_DUE_TIMING, type DueTiming } from '../domain/due';
-import { ROUTES, type HandlerName } from '../routes';
+import { REVOKING, ROUTES, type HandlerName } from '../routes';
 import type { EngineDeps, EngineLogger } from '../use-cases/engine-deps';
 import type { Clock } from '../ports';
 import { sweepDueGrants, type SweepReport } from '../use-cases/sweep';
@@ -289,12 +289,12 @@ async function invoke(handlers: Readonly<Record<HandlerName, LocalHandler>>, nam
   const run = () => handlers[name](event, localLambdaContext(name), { signal: new AbortController().signal });
   // On AWS the revoking functions have reserved concurrency of their own; locally they share one
   // process, so their SDK calls jump every queue issuance waits in (quota-throttle.ts).
-  if (REVOKING.has(name)) await inRevocationLane(run);
+  if (REVOKING_HANDLERS.has(name)) await inRevocationLane(run);
   else await run();
 }
 
-/** Handlers that revoke (mirrors REVOKING in lib/stacks/engine-stack.ts, which lambdas/ may not import). */
-const REVOKING: ReadonlySet<HandlerName> = new Set(['task-ended', 'expire-grant', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep']);
+/** Handlers that revoke: the routes table's list (the same one the CDK stack reserves concurrency for). */
+const REVOKING_HANDLERS: ReadonlySet<string> = new Set(REVOKING);
 
 /** Timers die with the process: re-arm every active grant's expiry from the store. */
 async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler): Promise<void> {

@@ -5,7 +5,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { canaryStatement } from '../../lambdas/domain/canary';
-import { secretArnPatterns } from '../../lambdas/domain/privilege';
+import { CHAINED_SESSION_ACTIONS, secretArnPatterns } from '../../lambdas/domain/privilege';
 import { PolicyError } from '../../lambdas/domain/errors';
 import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
 import { GRANT_SOURCE_IDENTITY_PATTERN } from '../naming';
@@ -15,12 +15,8 @@ export const MANAGED_POLICY_MAX_CHARS = 6144;
 
 type BoundaryStatement = PolicyStatement;
 
-/**
- * Every action that turns a credential into another session: a role's (which answers to that
- * role's policies, not to the revocation deny), or a federated user's (whose token has its own
- * lifetime; denied too, so what the engine deletes is all there is).
- */
-export const CHAINED_SESSION_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:AssumeRoleWithWebIdentity', 'sts:AssumeRoot', 'sts:GetFederationToken'];
+/** The domain's list of actions that start another session: the boundary denies them all. */
+export { CHAINED_SESSION_ACTIONS };
 
 /**
  * The two denies every issued credential carries, whatever the scopes say:
@@ -34,7 +30,7 @@ export const CHAINED_SESSION_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAM
  */
 export function boundaryDenies(agentRoleArnPattern: string): BoundaryStatement[] {
   return [
-    { Sid: 'NoChainedSessions', Effect: 'Deny', Action: CHAINED_SESSION_ACTIONS, Resource: '*' },
+    { Sid: 'NoChainedSessions', Effect: 'Deny', Action: [...CHAINED_SESSION_ACTIONS], Resource: '*' },
     {
       Sid: 'NoAgentSessionWithoutGrant',
       Effect: 'Deny',

@@ -24,7 +24,6 @@ export interface CanaryProbeOptions extends Omit<StsCredentialProbeOptions, 'tra
 }
 
 /** The canary permission every session policy carries: one definition, in the domain. */
-export { canaryStatement } from '../../domain/canary';
 
 /** A fresh session refused the canary: no later refusal could then prove anything. */
 export class CanaryMisconfiguredError extends TaskboundError {

@@ -4,7 +4,8 @@ import { GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand, type
 import { AssumeRoleCommand, MalformedPolicyDocumentException, PackedPolicyTooLargeException, type STSClient } from '@aws-sdk/client-sts';
 import { TaskboundError, UnissuableRequestError } from '../../domain/errors';
 import type { Clock, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
-import { CanaryMisconfiguredError, canaryStatement, DEFAULT_CANARY_SCHEDULE, type SecretsManagerCanaryProbe } from './canary-probe';
+import { canaryStatement } from '../../domain/canary';
+import { CanaryMisconfiguredError, DEFAULT_CANARY_SCHEDULE, type SecretsManagerCanaryProbe } from './canary-probe';
 import type { ProbeSchedule } from './sts-credential-probe';
 import {
   CLOCK_SKEW_MARGIN_SECONDS,

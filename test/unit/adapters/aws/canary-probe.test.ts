@@ -1,7 +1,8 @@
 import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { canaryStatement, LOCAL_CANARY_SECRET_NAME, SecretsManagerCanaryProbe } from '../../../../lambdas/adapters/aws/canary-probe';
+import { LOCAL_CANARY_SECRET_NAME, SecretsManagerCanaryProbe } from '../../../../lambdas/adapters/aws/canary-probe';
+import { canaryStatement } from '../../../../lambdas/domain/canary';
 import { PROBE_USER_AGENT } from '../../../../lambdas/domain/use-after-revocation';
 import { startAwsProtocolServer } from '../../../../lambdas/local/aws-protocol-server';
 import { LocalCredentialAuthority } from '../../../../lambdas/local/credential-authority';
