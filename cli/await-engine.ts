@@ -11,11 +11,12 @@ const POLL_MS = 250;
 export type Waited<T> = { readonly done: true; readonly value: T } | { readonly done: false; readonly last: T | undefined };
 
 /**
- * Polls `check` until it returns `{ done: true }` or `seconds` have passed (counted in polls,
- * so a test's sleep that does not wait still ends). `describe` keeps the indicator current.
+ * Polls `check` until it returns `{ done: true }` or `seconds` have passed: by the clock (slow
+ * reads count), and by the number of polls (so a test's sleep that does not wait still ends).
+ * `describe` keeps the indicator current.
  */
 export async function awaitEngine<T>(
-  deps: Pick<CliDeps, 'progress' | 'sleep'>,
+  deps: Pick<CliDeps, 'progress' | 'sleep' | 'clock'>,
   what: string,
   seconds: number,
   check: () => Promise<{ readonly done: boolean; readonly value: T | undefined }>,
@@ -23,8 +24,9 @@ export async function awaitEngine<T>(
 ): Promise<Waited<T>> {
   const progress = deps.progress(what);
   const polls = Math.max(1, Math.ceil((seconds * 1000) / POLL_MS));
+  const deadline = deps.clock.now().getTime() + seconds * 1000;
   let last: T | undefined;
-  for (let poll = 0; poll < polls; poll++) {
+  for (let poll = 0; poll < polls && (poll === 0 || deps.clock.now().getTime() < deadline); poll++) {
     const result = await check();
     last = result.value;
     if (result.done && result.value !== undefined) {
