@@ -124,7 +124,7 @@ export function harness(identity: () => Promise<string> = async () => CALLER): H
       const out: string[] = [];
       const err: string[] = [];
       const io = { out: (line: string) => out.push(line), err: (line: string) => err.push(line) };
-      const deps = (): CliDeps => ({ ...io, store, events, clock, identity, operator, policy: () => loadPolicyFile(EXAMPLE_POLICY_FILE), progress: silentProgress, sleep: async () => undefined, credentialCalls: async () => ({ source: 'unavailable', why: 'not recorded in tests' }) });
+      const deps = (): CliDeps => ({ ...io, store, events, clock, identity, operator, policy: () => loadPolicyFile(EXAMPLE_POLICY_FILE), progress: silentProgress, sleep: async () => undefined, credentialCalls: async () => ({ source: 'unavailable', why: 'not recorded in tests' }), callRecord: 'local-engine' });
       const code = await runCli(argv, { io, connect: deps });
       return { code, out: out.join('\n'), err: err.join('\n') };
     },
