@@ -28,7 +28,8 @@ const LIMITS: Readonly<Record<'local-engine' | 'cloudtrail', string>> = {
     'CloudTrail event history: management events of this region only (data events such as S3 object reads need a trail), ' +
     'the last 90 days, and calls of the last ~15 minutes may not be delivered yet',
 };
-const NAMING_NOTE = 'an operation is matched to the IAM action of the same name; the few authorized by another action (s3:ListBucket for ListObjectsV2) may show unused';
+const NAMING_NOTE =
+  'an operation is matched to the IAM action of the same name; the few authorized by another action (s3:ListBucket for ListObjectsV2) may show unused';
 
 async function readUse(deps: CliDeps, grant: Grant, until: Date): Promise<GrantUse> {
   const base = { grantId: grant.grantId, agentId: grant.agentId, scopes: grant.scopes };

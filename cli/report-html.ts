@@ -99,14 +99,18 @@ function unusedPermissions(section: UsageSection | undefined): string {
       `<td class="actions${s.unused.length > 0 ? ' bad' : ''}">${s.grantsRead === 0 ? 'unknown' : actionsCell(s.unused)}</td></tr>`,
   );
   const agentRows = Object.entries(usage.agents).flatMap(([agentId, scopes]) =>
-    scopes.filter((s) => s.unused.length > 0).map((s) => `<tr><th>${escapeHtml(agentId)}</th><td>${escapeHtml(s.scope)}</td><td class="actions">${actionsCell(s.unused)}</td></tr>`),
+    scopes
+      .filter((s) => s.unused.length > 0)
+      .map((s) => `<tr><th>${escapeHtml(agentId)}</th><td>${escapeHtml(s.scope)}</td><td class="actions">${actionsCell(s.unused)}</td></tr>`),
   );
   const notes = [
     ...(usage.grantsUnread > 0 ? [`${usage.grantsUnread} credentials' calls could not be read: their use is unknown.`] : []),
     ...section.notes,
   ];
-  return `<table id="unused-permissions"><thead><tr><th>scope</th><th>credentials read</th><th>granted</th><th>used</th><th>unused: candidates to narrow</th></tr></thead><tbody>${rows.join('')}</tbody></table>
-${agentRows.length > 0 ? `<table id="unused-by-agent"><thead><tr><th>agent</th><th>scope</th><th>unused by this agent</th></tr></thead><tbody>${agentRows.join('')}</tbody></table>` : ''}
+  const head = '<thead><tr><th>scope</th><th>credentials read</th><th>granted</th><th>used</th><th>unused: candidates to narrow</th></tr></thead>';
+  const byAgent = '<thead><tr><th>agent</th><th>scope</th><th>unused by this agent</th></tr></thead>';
+  return `<table id="unused-permissions">${head}<tbody>${rows.join('')}</tbody></table>
+${agentRows.length > 0 ? `<table id="unused-by-agent">${byAgent}<tbody>${agentRows.join('')}</tbody></table>` : ''}
 <ul class="notes">${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`;
 }
 

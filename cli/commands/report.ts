@@ -132,7 +132,9 @@ function printFigures(deps: CliDeps, figures: Figures, now: Date): void {
 /** At most this many unused actions per row in text; --json and --html list them all. */
 const UNUSED_SHOWN = 6;
 const actionList = (actions: readonly string[]) =>
-  actions.length === 0 ? NONE : actions.length <= UNUSED_SHOWN ? actions.join(', ') : `${actions.slice(0, UNUSED_SHOWN).join(', ')} +${actions.length - UNUSED_SHOWN} more`;
+  actions.length <= UNUSED_SHOWN
+    ? actions.join(', ') || NONE
+    : `${actions.slice(0, UNUSED_SHOWN).join(', ')} +${actions.length - UNUSED_SHOWN} more`;
 
 function printUsage(deps: CliDeps, section: UsageSection): void {
   deps.out('');
@@ -146,8 +148,13 @@ function printUsage(deps: CliDeps, section: UsageSection): void {
     deps.out('no credential was issued in the period');
     return;
   }
-  const unreadScopes = (scopes: readonly { grantsRead: number }[]) => scopes.some((scope) => scope.grantsRead === 0);
-  const rows = usage.scopes.map((s) => [s.scope, `${s.grantsRead}/${s.grants}`, String(s.granted.length), String(s.used.length), s.grantsRead === 0 ? 'unknown' : actionList(s.unused)]);
+  const rows = usage.scopes.map((s) => [
+    s.scope,
+    `${s.grantsRead}/${s.grants}`,
+    String(s.granted.length),
+    String(s.used.length),
+    s.grantsRead === 0 ? 'unknown' : actionList(s.unused),
+  ]);
   for (const line of table(['SCOPE', 'READ/GRANTS', 'GRANTED', 'USED', 'UNUSED'], rows)) deps.out(line);
   const agentRows = Object.entries(usage.agents).flatMap(([agentId, scopes]) =>
     scopes.filter((s) => s.unused.length > 0).map((s) => [agentId, s.scope, actionList(s.unused)]),
@@ -156,7 +163,7 @@ function printUsage(deps: CliDeps, section: UsageSection): void {
     deps.out('');
     for (const line of table(['AGENT', 'SCOPE', 'UNUSED BY THIS AGENT'], agentRows)) deps.out(line);
   }
-  if (usage.grantsUnread > 0 || unreadScopes(usage.scopes)) deps.out(bad(`${usage.grantsUnread} credentials' calls could not be read: their use is unknown`));
+  if (usage.grantsUnread > 0) deps.out(bad(`${usage.grantsUnread} credentials' calls could not be read: their use is unknown`));
   for (const note of section.notes) deps.out(`note: ${note}`);
 }
 
