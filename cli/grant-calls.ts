@@ -64,10 +64,10 @@ export function printGrantCalls(deps: CliDeps, view: GrantCallsView): void {
   }
   const where =
     view.source === 'local-engine'
-      ? 'recorded by the local engine since it started'
-      : `CloudTrail event history in ${view.region ?? 'this region'}, by access key id; ` +
-        'management events only (data events such as S3 object reads need a trail)';
-  deps.out(`${view.calls.length}${view.truncated ? '+' : ''} calls made with the credential (${where}):`);
+      ? '(recorded by the local engine since it started)'
+      : `from CloudTrail event history in ${view.region ?? 'this region'} by access key id ` +
+        '(management events only: data events such as S3 object reads need a trail)';
+  deps.out(`${view.calls.length}${view.truncated ? '+' : ''} calls made with the credential ${where}:`);
   const now = deps.clock.now();
   const rows = view.calls.map((call) => [
     relative(call.at, now),
