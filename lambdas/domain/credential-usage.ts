@@ -23,7 +23,7 @@ export interface ObservedCall {
   readonly sourceIdentity?: string;
 }
 
-/** Where a call falls: the task's use, or after revocation (the engine's own probe, or possible misuse). */
+/** Where a call falls: the task's use, the engine's own probe (at issue or after revocation), or possible misuse. */
 export type CallPhase = 'before-revocation' | 'engine-probe' | 'after-revocation';
 /**
  * What ties the call to the grant: the session's SourceIdentity (the engine assumes agent roles with
@@ -71,20 +71,38 @@ export interface PlaceOptions {
   readonly userAgents: boolean;
 }
 
-function isProbe(grant: Grant, call: ObservedCall, options: PlaceOptions): boolean {
-  const window = probeWindow(grant);
+interface Window {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * While the engine issued the credential: it probes a fresh session once (the canary must answer,
+ * or the session is refused) between the approval and the grant turning active.
+ */
+function issueWindow(grant: Grant): Window | undefined {
+  const issuing = grant.audit.find((entry) => entry.to === 'issuing')?.at;
+  const issued = grant.audit.find((entry) => entry.to === 'active')?.at;
+  if (issuing === undefined || issued === undefined) return undefined;
+  return { from: Date.parse(issuing) - CLOCK_SKEW_MS, to: Date.parse(issued) + CLOCK_SKEW_MS };
+}
+
+/** A probe call (see ENGINE_PROBE_CALLS) inside `window`, with the probe's user agent where the record keeps one. */
+function isProbe(window: Window | undefined, call: ObservedCall, options: PlaceOptions): boolean {
   if (!window) return false;
   const time = Date.parse(call.at);
   const eventSource = `${iamServiceOf(call.service)}.amazonaws.com`;
   const probeShaped = ENGINE_PROBE_CALLS.some((probe) => probe.eventSource === eventSource && probe.eventName === call.operation);
   const agentOk = !options.userAgents || (call.userAgent?.includes(PROBE_USER_AGENT) ?? false);
-  return probeShaped && agentOk && time >= window.from && time <= window.to;
+  return probeShaped && agentOk && time >= wholeSecond(window.from) && time <= window.to;
 }
 
 function phaseOf(grant: Grant, call: ObservedCall, options: PlaceOptions): CallPhase {
   const revokedAt = firstRevokedAt(grant);
-  if (revokedAt === undefined || Date.parse(call.at) < wholeSecond(Date.parse(revokedAt))) return 'before-revocation';
-  return isProbe(grant, call, options) ? 'engine-probe' : 'after-revocation';
+  if (revokedAt === undefined || Date.parse(call.at) < wholeSecond(Date.parse(revokedAt))) {
+    return isProbe(issueWindow(grant), call, options) ? 'engine-probe' : 'before-revocation';
+  }
+  return isProbe(probeWindow(grant), call, options) ? 'engine-probe' : 'after-revocation';
 }
 
 function tieOf(grant: Grant, call: ObservedCall): CallTie {

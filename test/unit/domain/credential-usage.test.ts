@@ -56,6 +56,18 @@ describe('placeCalls', () => {
     expect([withAgent?.phase, forged?.phase, local?.phase]).toEqual(['engine-probe', 'after-revocation', 'engine-probe']);
   });
 
+  it("counts the canary probe of a fresh session, at issue, as the engine's and not the task's", () => {
+    const grant = activeGrant();
+    const issuedAt = Date.parse(grant.audit.find((entry) => entry.to === 'active')?.at ?? '');
+    const at = (ms: number) => new Date(issuedAt + ms).toISOString();
+    const canary = { service: 'secretsmanager', operation: 'DescribeSecret', userAgent: 'aws-sdk-js/3 taskbound-probe' };
+
+    const placed = placeCalls(grant, [{ ...canary, at: at(0) }, { ...canary, at: at(60_000) }], { userAgents: true });
+
+    expect(placed.map((p) => p.phase)).toEqual(['engine-probe', 'before-revocation']);
+    expect(actionsUsed(placed)).toEqual(['secretsmanager:DescribeSecret']);
+  });
+
   it("ties a session's call to the grant by its SourceIdentity, and flags one naming another grant", () => {
     const grant = activeGrant();
 
