@@ -24,6 +24,8 @@ export type GrantCallsView =
       readonly truncated?: boolean;
       /** CloudTrail only, while the credential was usable in the last 15 minutes: its latest calls may be missing yet. */
       readonly deliveryLag?: string;
+      /** CloudTrail only, for a credential of another account (a spoke): event history is per account. */
+      readonly account?: string;
     }
   | { readonly source: 'unavailable'; readonly why: string };
 
@@ -45,6 +47,7 @@ export async function grantCalls(deps: CliDeps, grant: Grant): Promise<GrantCall
     region: answer.region,
     calls,
     truncated: answer.truncated,
+    ...(grant.account ? { account: grant.account } : {}),
     ...(recentForDelivery(until, now, lagMs)
       ? { deliveryLag: `${DELIVERY_LAG_NOTE}; this credential was usable in the last ${formatMs(lagMs)}, so its latest calls may not be listed yet` }
       : {}),
@@ -83,4 +86,5 @@ export function printGrantCalls(deps: CliDeps, view: GrantCallsView): void {
   if (after > 0) deps.out(bad(`${after} calls after revocation that were not the engine's probes: possible misuse`));
   if (view.truncated) deps.out(`(the listing stops at the newest calls CloudTrail returned; --json has the same calls with ISO times)`);
   if (view.deliveryLag) deps.out(`note: ${view.deliveryLag}.`);
+  if (view.account) deps.out(`note: the credential is from account ${view.account}; event history was read in the account of your AWS credentials`);
 }
