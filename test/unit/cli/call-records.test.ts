@@ -23,7 +23,7 @@ interface Seen {
 }
 
 /** CloudTrail's JSON protocol on loopback: the SDK's real serialization both ways, answers from `answer`. */
-async function cloudTrail(answer: (seen: Seen, index: number) => { status: number; body: unknown }) {
+async function cloudTrail(answer: (seen: Seen, index: number) => { status: number; body: unknown }, maxAttempts = 1) {
   const seen: Seen[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -37,7 +37,7 @@ async function cloudTrail(answer: (seen: Seen, index: number) => { status: numbe
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
-  const client = new CloudTrailClient({ region: 'eu-west-1', endpoint: `http://127.0.0.1:${port}`, credentials: CREDENTIALS, maxAttempts: 1 });
+  const client = new CloudTrailClient({ region: 'eu-west-1', endpoint: `http://127.0.0.1:${port}`, credentials: CREDENTIALS, maxAttempts });
   return { seen, client, close: () => new Promise<void>((done) => server.close(() => done())) };
 }
 
@@ -93,15 +93,18 @@ describe('cloudTrailCalls', () => {
     expect(answer).toEqual({ source: 'unavailable', why: 'CloudTrail LookupEvents failed (AccessDeniedException: the caller needs cloudtrail:LookupEvents)' });
   });
 
-  it('spaces its lookups under the limit of 2 a second when paced', async () => {
-    const trail = await cloudTrail((_, index) => ({ status: 200, body: FIXTURE.pages[index] }));
+  it('waits for the pacer before every request it sends, retries included', async () => {
+    const order: string[] = [];
+    const throttled = { status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } };
+    const answer = (index: number) => (index === 0 ? throttled : { status: 200, body: FIXTURE.pages[index - 1] });
+    const trail = await cloudTrail((_, index) => (order.push('request'), answer(index)), 2);
     close = trail.close;
-    paceRequests(trail.client, pacer(300, (ms) => new Promise((done) => setTimeout(done, ms))));
+    paceRequests(trail.client, async () => void order.push('pace'));
 
-    await cloudTrailCalls(trail.client)(FIXTURE.accessKeyId, FROM, TO);
+    const calls = await cloudTrailCalls(trail.client)(FIXTURE.accessKeyId, FROM, TO);
 
-    const [first, second] = trail.seen.map((s) => s.at);
-    expect((second ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(290);
+    expect(calls).toMatchObject({ source: 'cloudtrail', calls: [expect.anything(), expect.anything()] });
+    expect(order).toEqual(['pace', 'request', 'pace', 'request', 'pace', 'request']);
   });
 });
 
