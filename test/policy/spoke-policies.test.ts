@@ -52,6 +52,11 @@ describe('spoke engine role (evaluated)', () => {
     expect(await asSpokeEngine('iam:DeleteAccessKey', `arn:aws:iam::${PROD}:user/taskbound/taskbound-${GRANT}`, PROD)).toBe('Allowed');
   });
 
+  it('may measure an agent role’s inline policies there, the revoked-sessions deny’s budget', async () => {
+    expect(await asSpokeEngine('iam:ListRolePolicies', `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`, PROD)).toBe('Allowed');
+    expect(await asSpokeEngine('iam:ListRolePolicies', `arn:aws:iam::${PROD}:role/OrganizationAccountAccessRole`, PROD)).not.toBe('Allowed');
+  });
+
   it.each([
     ['iam:DeleteAccessKey', `arn:aws:iam::${LOGS}:user/taskbound/taskbound-${GRANT}`, LOGS],
     ['iam:DeleteUser', `arn:aws:iam::${PROD}:user/admins/alice`, PROD],
