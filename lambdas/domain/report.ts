@@ -117,7 +117,7 @@ export interface Figures {
 }
 
 /** The key of the engine's own account in `GovernanceReport.accounts`: grants that name no account live there. */
-export const HUB_ACCOUNT_KEY = 'hub';
+const HUB_ACCOUNT_KEY = 'hub';
 
 /** What `report --json` prints. */
 export interface GovernanceReport {
@@ -141,7 +141,7 @@ export interface ReportInput {
 }
 
 /** The account a grant's credential comes from, as the report keys it. */
-export const accountKeyOf = (grant: Pick<Grant, 'account'>) => grant.account ?? HUB_ACCOUNT_KEY;
+const accountKeyOf = (grant: Pick<Grant, 'account'>) => grant.account ?? HUB_ACCOUNT_KEY;
 
 /** The nearest-rank percentile of sorted samples. */
 function percentile(sorted: readonly number[], p: number): number | undefined {

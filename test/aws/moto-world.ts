@@ -137,7 +137,7 @@ const MOTO_ACCOUNT_HEADER = 'x-moto-account-id';
 type BuildStack = { add(middleware: (next: (args: { request: unknown }) => unknown) => (args: { request: unknown }) => unknown, options: object): void };
 
 /** Clients signed by `credentials`, or (without them) setup clients acting in `account` during the unauthenticated window. */
-export function operatorClients(credentials: { accessKeyId: string; secretAccessKey: string } | undefined, account = ACCOUNT_ID): OperatorClients {
+function operatorClients(credentials: { accessKeyId: string; secretAccessKey: string } | undefined, account = ACCOUNT_ID): OperatorClients {
   // One attempt: outside an invocation the fake clock stands still, so an SDK backoff would never end.
   const config = { region: REGION, endpoint: endpoint(), maxAttempts: 1, credentials: credentials ?? { accessKeyId: 'AKIASETUP0000000000', secretAccessKey: 'setup' } };
   const clients: OperatorClients = {
@@ -161,7 +161,7 @@ export function operatorClients(credentials: { accessKeyId: string; secretAccess
   return clients;
 }
 
-export async function userWithKey(iam: IAMClient, userName: string, document: object) {
+async function userWithKey(iam: IAMClient, userName: string, document: object) {
   await iam.send(new CreateUserCommand({ UserName: userName }));
   await iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: 'access', PolicyDocument: JSON.stringify(document) }));
   const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
@@ -191,7 +191,7 @@ async function createDeliveryKey(): Promise<string> {
 const BROKERED_SECRET_ARN_IN_POLICY = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf';
 
 /** A member account's setup, run in moto's unauthenticated window with clients acting in that account. */
-export type SpokeSetup = (setup: OperatorClients, hub: { readonly engineUserArn: string }) => Promise<void>;
+export type SpokeSetup = (setup: OperatorClients) => Promise<void>;
 
 export interface WorldOptions {
   /** The policy the engine runs (default: the test policy); its brokered secret ARN becomes moto's. */
@@ -199,9 +199,6 @@ export interface WorldOptions {
   /** Member accounts by id: each is set up, and gets an operator user of its own (`awsIn`). */
   readonly spokes?: Readonly<Record<string, SpokeSetup>>;
 }
-
-/** The hub engine's IAM user, which stands for its function roles here (spokes trust it). */
-export const ENGINE_USER_ARN = `arn:aws:iam::${ACCOUNT_ID}:user/${ENGINE_USER}`;
 
 async function provision(options: WorldOptions) {
   const setup = operatorClients(undefined);
@@ -268,7 +265,7 @@ async function provision(options: WorldOptions) {
   const spokeOperators: Record<string, { accessKeyId: string; secretAccessKey: string }> = {};
   for (const [account, setUp] of Object.entries(options.spokes ?? {})) {
     const spoke = operatorClients(undefined, account);
-    await setUp(spoke, { engineUserArn: ENGINE_USER_ARN });
+    await setUp(spoke);
     spokeOperators[account] = await userWithKey(spoke.iam, 'operator', allowAll);
     for (const client of Object.values(spoke)) client.destroy();
   }
