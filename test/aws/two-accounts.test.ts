@@ -4,7 +4,7 @@
 // whose scopes name account B is issued, revoked, proven dead and swept in B, an orphan in B is
 // found there, and account A holds nothing of it but its delivery (deliveries live in the hub).
 import { randomUUID } from 'node:crypto';
-import { CreateAccessKeyCommand, CreateUserCommand, GetPolicyCommand, GetRolePolicyCommand, GetUserCommand, NoSuchEntityException, type IAMClient } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateUserCommand, GetPolicyCommand, GetRolePolicyCommand, GetUserCommand, ListUsersCommand, NoSuchEntityException, type IAMClient } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -180,6 +180,7 @@ describe('two accounts on moto: an access key in the spoke', () => {
     // moto keeps no boundary on users; what it can show is that the boundary the hub names in the spoke is the one the spoke stack made.
     await expect(spokeIam.send(new GetPolicyCommand({ PolicyArn: spokeBoundaryArn(SPOKE, 'taskbound') }))).resolves.toMatchObject({ Policy: { Path: '/taskbound/' } });
     expect(await userExists(world.aws.iam, `taskbound-${grantId}`)).toBe(false);
+    expect((await world.aws.iam.send(new ListUsersCommand({ PathPrefix: '/taskbound/' }))).Users).toEqual([]);
 
     const ended = await endTask(world, 'key-1');
 
