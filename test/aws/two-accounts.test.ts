@@ -16,7 +16,7 @@ import { parsePolicy } from '../../lambdas/domain/policy-file';
 import type { DeliveryPayload } from '../../lambdas/ports';
 import { TEST_POLICY_YAML } from '../helpers/test-policy';
 import { ACCOUNT_ID, CANARY_SECRET, closeWorld, eventBridgeEvent, openWorld, type MotoWorld } from './moto-world';
-import { injectFaults, sdkClientsOf } from './sdk-middleware';
+import { injectFaults, sdkClientsOf, throttling } from './sdk-middleware';
 import { spokeFromStack } from './two-accounts-spoke';
 
 const SPOKE = '444455556666';
@@ -203,6 +203,31 @@ describe('two accounts on moto: an access key in the spoke', () => {
     expect(await userExists(world.awsIn(SPOKE).iam, `taskbound-${grantId}`)).toBe(false);
     expect(await callerOf(world, credential)).toBeUndefined();
     expect(eventOf(world, grantId, 'Grant Revoked')?.detail).toMatchObject({ account: SPOKE, trigger: 'expired' });
+  });
+});
+
+describe('two accounts on moto: a revocation failing in the spoke', () => {
+  it('is reported naming the spoke account, and the next sweep finishes it there', async () => {
+    const world = await twoAccounts();
+    const grantId = grantIdFor('ops-bot', 'throttled');
+    await startTask(world, 'throttled', ['prod-key']);
+    const credential = await issuedDelivery(world, 'throttled');
+    // The spoke's IAM client exists once the spoke's first grant was issued: every attempt of one invocation is throttled.
+    world.fault('IAM', { operation: 'DeleteAccessKey', error: throttling, times: 5 });
+
+    const ended = await endTask(world, 'throttled');
+
+    expect(ended).toMatchObject({ outcome: 'revocation-failed', grant: { state: 'revoking' } });
+    expect(eventOf(world, grantId, 'Revocation Failed')?.detail).toMatchObject({ account: SPOKE, reason: expect.stringContaining(`in account ${SPOKE}`) });
+    expect(await callerOf(world, credential)).toMatchObject({ account: SPOKE });
+
+    world.advance(MINUTE + 1000);
+    const swept = await sweep(world);
+
+    expect(swept).toMatchObject({ retried: 1, errors: 0 });
+    expect(await userExists(world.awsIn(SPOKE).iam, `taskbound-${grantId}`)).toBe(false);
+    expect(await callerOf(world, credential)).toBeUndefined();
+    expect(world.eventsOf(grantId)).toEqual(['Grant Requested', 'Grant Issued', 'Revocation Failed', 'Grant Revoked', 'Revocation Verified']);
   });
 });
 
