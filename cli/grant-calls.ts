@@ -33,15 +33,20 @@ export type GrantCallsView =
 export async function grantCalls(deps: CliDeps, grant: Grant): Promise<GrantCallsView | undefined> {
   if (!grant.credential) return undefined;
   const now = deps.clock.now();
-  const progress = deps.callRecord === 'cloudtrail' ? deps.progress('reading CloudTrail event history (LookupEvents, under 2 requests a second)') : undefined;
+  const progress =
+    deps.callRecord === 'cloudtrail' ? deps.progress('reading CloudTrail event history (LookupEvents, under 2 requests a second)') : undefined;
   const answer = await deps.credentialCalls(grant.credential.accessKeyId, new Date(Date.parse(grant.createdAt) - CLOCK_SKEW_MS), now);
-  if (answer.source === 'unavailable') progress?.fail('CloudTrail could not be read');
-  else progress?.succeed(`${answer.calls.length} events read`);
-  if (answer.source === 'unavailable') return answer;
+  if (answer.source === 'unavailable') {
+    progress?.fail('CloudTrail could not be read');
+    return answer;
+  }
+  progress?.succeed(`${answer.calls.length} events read`);
   const calls = placeCalls(grant, answer.calls, { userAgents: answer.source === 'cloudtrail' });
   if (answer.source === 'local-engine') return { source: answer.source, calls };
   const lagMs = DEFAULT_USE_CHECK_TIMING.deliveryLagMs;
-  const until = firstRevokedAt(grant) === undefined ? undefined : usableUntil(grant, DEFAULT_USE_CHECK_TIMING);
+  // Until when it could be used: revoked, as the use-after-revocation check reckons it; else its expiry.
+  const expiry = grant.expiresAt === undefined ? undefined : Date.parse(grant.expiresAt);
+  const until = firstRevokedAt(grant) === undefined ? expiry : usableUntil(grant, DEFAULT_USE_CHECK_TIMING);
   return {
     source: answer.source,
     region: answer.region,

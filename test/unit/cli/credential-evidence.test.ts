@@ -91,6 +91,17 @@ describe('taskbound grants show: what the credential did, from CloudTrail', () =
     expect(out).toContain('its latest calls may not be listed yet');
   });
 
+  it('leaves the note out for a credential that expired long ago, even if never revoked', async () => {
+    const lapsed = issued('deploy-bot', 'ship-5', ['deploy-web'], 'ASIADEPLOYEXAMPLE003', '2026-11-20T09:00:00.000Z');
+    const cli = aws({ ASIADEPLOYEXAMPLE003: { source: 'cloudtrail', region: 'eu-west-1', truncated: false, calls: [] } });
+    cli.store.seed(lapsed);
+
+    const { out } = await cli.run('grants', 'show', lapsed.grantId);
+
+    expect(out).toContain('0 calls made with the credential from CloudTrail');
+    expect(out).not.toContain('note: CloudTrail delivers');
+  });
+
   it('prints ISO times, phases and ties under --json', async () => {
     const { out } = await aws(trail).run('grants', 'show', old.grantId, '--json');
 
