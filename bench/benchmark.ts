@@ -120,12 +120,19 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
 
   log('bundling the Lambda handlers and timing their import');
   const bundles = await measureBundles(DEPLOYED_POLICY);
-  const lifecycleSettings = (concurrency: number, taskMs = 0) => ({ concurrency, warmupLifecycles: concurrency, lifecycles: settings.lifecycles, maxDurationMs: settings.maxSeconds * 1000, taskMs });
+  const lifecycleSettings = (concurrency: number, taskMs = 0, probeBackoff = false) => ({
+    concurrency,
+    warmupLifecycles: concurrency,
+    lifecycles: settings.lifecycles,
+    maxDurationMs: settings.maxSeconds * 1000,
+    taskMs,
+    probeBackoff,
+  });
   log(`lifecycles against the engine as its own process: ${LATENCY_CONCURRENCY} runtimes (latencies), then ${settings.concurrency} (throughput)`);
   const { latencyRun, latencyClosedLoop, lifecycles, pacedRevocationMs } = await withEngineProcess(async (engine) => ({
     latencyRun: await runLifecycles(engine, lifecycleSettings(LATENCY_CONCURRENCY, LATENCY_TASK_MS)),
     latencyClosedLoop: await runLifecycles(engine, lifecycleSettings(LATENCY_CONCURRENCY)),
-    lifecycles: await runLifecycles(engine, lifecycleSettings(settings.concurrency)),
+    lifecycles: await runLifecycles(engine, lifecycleSettings(settings.concurrency, 0, true)),
     pacedRevocationMs: await measurePacedRevocation(engine, { openTasks: settings.concurrency, endEveryMs: PACED_END_EVERY_MS }),
   }));
   log('ceiling again');
