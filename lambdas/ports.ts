@@ -46,7 +46,6 @@ export interface GrantStore {
    * the grant (or returns the one it holds already). Concurrent callers can never take more
    * than `max` between them. A grant gives its slot back when `update` moves it out of the
    * live states; the sweep frees slots whose holder is no longer live (`slotHolders`).
-   * It also says whether the agent is suspended, read with the slots (one call for both).
    */
   reserveSlot(agentId: string, grantId: string, max: number, at: string): Promise<SlotReservation>;
   /** Frees the grant's slot, if it holds one; a slot taken over by another grant is left alone. */
@@ -54,15 +53,12 @@ export interface GrantStore {
   /** The agent's taken slots, for the sweep's reconciliation. */
   slotHolders(agentId: string): Promise<readonly SlotHolder[]>;
   getAgent(agentId: string): Promise<AgentRecord>;
-  /** The agent's standing and the grant, both strongly consistent, in one round trip. */
-  getAgentAndGrant(agentId: string, grantId: string): Promise<{ readonly agent: AgentRecord; readonly grant?: Grant }>;
   putAgent(agent: AgentRecord): Promise<void>;
   /** Keeps an event that named no agent and task: the dead-letter entry of CONTRACT §1. */
   recordRejectedEvent(entry: RejectedEvent): Promise<void>;
 }
 
-/** `suspended`: the agent's standing, as read together with its slots. */
-export type SlotReservation = ({ readonly reserved: true; readonly slot: number } | { readonly reserved: false; readonly held: number }) & { readonly suspended: boolean };
+export type SlotReservation = { readonly reserved: true; readonly slot: number } | { readonly reserved: false; readonly held: number };
 
 export interface SlotHolder {
   readonly slot: number;

@@ -16,8 +16,9 @@ export type StartTaskResult =
 export async function startTask(deps: EngineDeps, request: TaskStarted): Promise<StartTaskResult> {
   const grantId = grantIdFor(request.agentId, request.taskId);
   const registered = deps.policy.agents[request.agentId];
+  const standing = registered ? await deps.store.getAgent(request.agentId) : undefined;
   const now = deps.clock.now().toISOString();
-  const decision = await holdConcurrencySlot(deps, request, grantId, now);
+  const decision = await holdConcurrencySlot(deps, request.agentId, grantId, evaluateTaskRequest(deps.policy, request, { suspended: standing?.suspended ?? false }), now);
   const opened = openGrant({
     grantId,
     taskId: request.taskId,
@@ -60,19 +61,11 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
     return { outcome: 'pending-approval', grant: created.grant };
   }
   // The standing read above came before our grant existed, so a suspension written since may
-  // have listed the agent's grants without it: read again now that it exists (one of us sees
-  // the other). The grant comes in the same call: a suspension (or Task Ended) that did see it
-  // has claimed it, and a resume since must not let us issue for a grant that is being revoked.
-  const latest = await deps.store.getAgentAndGrant(request.agentId, grantId);
-  if (latest.agent.suspended) {
+  // have listed the agent's grants without it: read again now that it exists (one of us sees the other).
+  if ((await deps.store.getAgent(request.agentId)).suspended) {
     const reason = `agent "${request.agentId}" was suspended while the request was decided`;
     const closed = await closeAsFailed(deps, created.grant, reason, [requested]);
     return { outcome: 'failed', grant: closed ?? created.grant, reason };
-  }
-  if (latest.grant?.version !== created.grant.version) {
-    // Claimed before anything was issued: the claimant finishes it and says so.
-    await deps.events.publish([requested]);
-    return { outcome: 'revoked-during-issue', grant: latest.grant ?? created.grant };
   }
   // `Grant Requested` goes out with the issue's own event: one PutEvents instead of two.
   const issued = await issueGrant(deps, created.grant, decision, [requested]);
@@ -83,21 +76,14 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
  * The concurrency cap: a request the policy allows takes one of the agent's slots by a
  * conditional write before its grant is written, so simultaneous starts cannot all pass a
  * count read a moment earlier. No free slot: denied, saying how many the agent holds.
- * The agent's standing is read with its slots (one call): a suspended agent gives the slot
- * back and is denied as such. A request the policy denies anyway reads nothing.
  */
 type HeldDecision = RequestDecision & { readonly concurrencySlot?: number };
 
-async function holdConcurrencySlot(deps: EngineDeps, request: TaskStarted, grantId: string, now: string): Promise<HeldDecision> {
-  const decision = evaluateTaskRequest(deps.policy, request, { suspended: false });
+async function holdConcurrencySlot(deps: EngineDeps, agentId: string, grantId: string, decision: RequestDecision, now: string): Promise<HeldDecision> {
   if (decision.outcome === 'denied') return decision;
   const { agent } = decision;
-  const slot = await deps.store.reserveSlot(request.agentId, grantId, agent.maxConcurrentGrants, now);
-  if (slot.suspended) {
-    if (slot.reserved) await deps.store.releaseSlot(request.agentId, grantId, slot.slot);
-    return evaluateTaskRequest(deps.policy, request, { suspended: true });
-  }
-  if (!slot.reserved) return { outcome: 'denied', reason: concurrencyCapReason(request.agentId, slot.held, agent.maxConcurrentGrants), agent };
+  const slot = await deps.store.reserveSlot(agentId, grantId, agent.maxConcurrentGrants, now);
+  if (!slot.reserved) return { outcome: 'denied', reason: concurrencyCapReason(agentId, slot.held, agent.maxConcurrentGrants), agent };
   return { ...decision, concurrencySlot: slot.slot };
 }
 

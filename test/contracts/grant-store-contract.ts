@@ -122,26 +122,9 @@ export function grantStoreContract(name: string, makeStore: () => Promise<GrantS
       expect(again).toEqual(first);
       expect(second).toMatchObject({ reserved: true });
       expect(second).not.toEqual(first);
-      expect(third).toEqual({ reserved: false, held: 2, suspended: false });
-      expect(elsewhere).toEqual({ reserved: true, slot: expect.any(Number), suspended: false });
+      expect(third).toEqual({ reserved: false, held: 2 });
+      expect(elsewhere).toEqual({ reserved: true, slot: expect.any(Number) });
       expect((await store.slotHolders('release-bot')).map((holder) => holder.grantId).sort()).toEqual(['g-one', 'g-two']);
-    });
-
-    it('says with the slot whether the agent is suspended, read in the same call', async () => {
-      const at = '2026-11-28T12:00:00.000Z';
-      await store.putAgent({ agentId: 'paused-bot', suspended: true, by: 'secops@example.com', reason: 'odd behaviour', at });
-      expect(await store.reserveSlot('paused-bot', 'g-paused', 2, at)).toMatchObject({ reserved: true, suspended: true });
-      expect(await store.reserveSlot('other-bot', 'g-other', 2, at)).toMatchObject({ reserved: true, suspended: false });
-    });
-
-    it('reads an agent\'s standing and a grant in one call, a missing agent as not suspended and a missing grant as absent', async () => {
-      const grant = requestedGrant({ taskId: 'contract-both' });
-      await store.create(grant);
-      await store.putAgent({ agentId: grant.agentId, suspended: true, by: 'secops@example.com', reason: 'odd behaviour', at: grant.createdAt });
-      const both = await store.getAgentAndGrant(grant.agentId, grant.grantId);
-      expect(both.agent.suspended).toBe(true);
-      expect(both.grant).toEqual(await store.get(grant.grantId));
-      expect(await store.getAgentAndGrant('nobody-bot', 'g-none')).toEqual({ agent: { agentId: 'nobody-bot', suspended: false } });
     });
 
     it('frees a slot when its grant leaves the live states, and only its own grant\'s slot on release', async () => {

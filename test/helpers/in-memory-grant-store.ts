@@ -56,14 +56,13 @@ export class InMemoryGrantStore implements GrantStore {
 
   async reserveSlot(agentId: string, grantId: string, max: number, at: string): Promise<SlotReservation> {
     const holders = await this.slotHolders(agentId);
-    const suspended = this.agents.get(agentId)?.suspended ?? false;
     const own = holders.find((holder) => holder.grantId === grantId);
-    if (own) return { reserved: true, slot: own.slot, suspended };
+    if (own) return { reserved: true, slot: own.slot };
     const taken = new Set(holders.map((holder) => holder.slot));
     const slot = Array.from({ length: max }, (_, index) => index).find((index) => !taken.has(index));
-    if (slot === undefined) return { reserved: false, held: holders.length, suspended };
+    if (slot === undefined) return { reserved: false, held: holders.length };
     this.slots.set(`${agentId}#${slot}`, { agentId, slot, grantId, reservedAt: at });
-    return { reserved: true, slot, suspended };
+    return { reserved: true, slot };
   }
 
   async releaseSlot(agentId: string, grantId: string, slot?: number): Promise<void> {
@@ -109,13 +108,6 @@ export class InMemoryGrantStore implements GrantStore {
 
   async countLiveGrants(agentId: string): Promise<number> {
     return [...this.grants.values()].filter((grant) => grant.agentId === agentId && LIVE_STATES.includes(grant.state)).length;
-  }
-
-  async getAgentAndGrant(agentId: string, grantId: string) {
-    // The standing first: a claim that lands after it is still seen in the grant.
-    const agent = await this.getAgent(agentId);
-    const grant = await this.get(grantId);
-    return { agent, ...(grant ? { grant } : {}) };
   }
 
   async getAgent(agentId: string): Promise<AgentRecord> {

@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   DeleteCommand,
   GetCommand,
   paginateQuery,
@@ -59,12 +58,6 @@ const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 /** Grants and records are plain JSON data; the round trip drops undefined fields, which the marshaller refuses. */
 const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
-const slotHolderOf = (item: Item): SlotHolder => ({
-  slot: Number(String(item[GRANT_TABLE.sortKey]).slice(SLOT_PREFIX.length)),
-  grantId: String(item.holder),
-  reservedAt: String(item.reservedAt),
-});
-
 function withoutStoreAttributes(item: Item): Item {
   const fields = { ...item };
   for (const name of STORE_ATTRIBUTES) delete fields[name];
@@ -76,8 +69,6 @@ function withoutStoreAttributes(item: Item): Item {
  * slots at most `max` losses can happen before the slots are seen full; the rest is margin.
  */
 const EXTRA_SLOT_ATTEMPTS = 3;
-/** Rounds of a BatchGetItem whose keys came back unprocessed before giving up (the event is then retried). */
-const BATCH_GET_ATTEMPTS = 4;
 
 const isConditionalCheckFailed = (error: unknown): error is ConditionalCheckFailedException =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
@@ -157,20 +148,19 @@ export class DynamoDbGrantStore implements GrantStore {
   }
 
   /**
-   * One consistent Query of the agent's partition (its record and its slot items: the
-   * standing comes with the slots, no GetItem of its own), then one PutItem on a free slot
-   * number below `max`, conditioned on the slot not existing. Two callers that pick the same
-   * number cannot both win, so at most `max` grants hold slots; the loser looks again. No
+   * One consistent Query of the agent's slot items, then one PutItem on a free slot number
+   * below `max`, conditioned on the slot not existing. Two callers that pick the same number
+   * cannot both win, so at most `max` grants hold slots; the loser looks again. No
    * transaction is needed (dynalite, the local engine's store, has none).
    */
   async reserveSlot(agentId: string, grantId: string, max: number, at: string): Promise<SlotReservation> {
     for (let attempt = 0; attempt < max + EXTRA_SLOT_ATTEMPTS; attempt++) {
-      const { holders, suspended } = await this.agentPartition(agentId);
+      const holders = await this.slotHolders(agentId);
       const own = holders.find((holder) => holder.grantId === grantId);
-      if (own) return { reserved: true, slot: own.slot, suspended };
+      if (own) return { reserved: true, slot: own.slot };
       const taken = new Set(holders.map((holder) => holder.slot));
       const free = Array.from({ length: max }, (_, slot) => slot).filter((slot) => !taken.has(slot));
-      if (free.length === 0) return { reserved: false, held: holders.length, suspended };
+      if (free.length === 0) return { reserved: false, held: holders.length };
       // A random free slot, so concurrent starts mostly pick different ones.
       const slot = free[Math.floor(Math.random() * free.length)] as number;
       try {
@@ -182,7 +172,7 @@ export class DynamoDbGrantStore implements GrantStore {
             ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey },
           }),
         );
-        return { reserved: true, slot, suspended };
+        return { reserved: true, slot };
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
       }
@@ -219,20 +209,7 @@ export class DynamoDbGrantStore implements GrantStore {
       ExpressionAttributeValues: { ':pk': agentKey(agentId).pk, ':slot': SLOT_PREFIX },
       ConsistentRead: true,
     });
-    return items.map(slotHolderOf);
-  }
-
-  /** One strongly consistent Query of the whole agent partition: its record (standing) and its slots. */
-  private async agentPartition(agentId: string): Promise<{ readonly holders: readonly SlotHolder[]; readonly suspended: boolean }> {
-    const { items } = await this.query({
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey },
-      ExpressionAttributeValues: { ':pk': agentKey(agentId).pk },
-      ConsistentRead: true,
-    });
-    const record = items.find((item) => item[GRANT_TABLE.sortKey] === agentKey(agentId).sk);
-    const slots = items.filter((item) => String(item[GRANT_TABLE.sortKey]).startsWith(SLOT_PREFIX));
-    return { holders: slots.map(slotHolderOf), suspended: record?.suspended === true };
+    return items.map((item) => ({ slot: Number(String(item[GRANT_TABLE.sortKey]).slice(SLOT_PREFIX.length)), grantId: String(item.holder), reservedAt: String(item.reservedAt) }));
   }
 
   /**
@@ -336,27 +313,6 @@ export class DynamoDbGrantStore implements GrantStore {
   async getAgent(agentId: string): Promise<AgentRecord> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(agentId), ConsistentRead: true }));
     return Item ? (withoutStoreAttributes(Item) as AgentRecord) : { agentId, suspended: false };
-  }
-
-  /**
-   * One consistent BatchGetItem of both items (a key the service left unprocessed, under
-   * throttling, is asked for again, a few times at most).
-   */
-  async getAgentAndGrant(agentId: string, grantId: string): Promise<{ readonly agent: AgentRecord; readonly grant?: Grant }> {
-    const found: Item[] = [];
-    let keys: Item[] = [agentKey(agentId), grantKey(grantId)];
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt === BATCH_GET_ATTEMPTS) throw new ConcurrentUpdateError(`the store left the agent ${agentId} and grant ${grantId} unread; the event is retried`);
-      const answer = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
-      found.push(...(answer.Responses?.[this.tableName] ?? []));
-      keys = answer.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-    }
-    const agentItem = found.find((item) => item[GRANT_TABLE.partitionKey] === agentKey(agentId).pk);
-    const grantItem = found.find((item) => item[GRANT_TABLE.partitionKey] === grantKey(grantId).pk);
-    return {
-      agent: agentItem ? (withoutStoreAttributes(agentItem) as AgentRecord) : { agentId, suspended: false },
-      ...(grantItem ? { grant: withoutStoreAttributes(grantItem) as Grant } : {}),
-    };
   }
 
   async putAgent(agent: AgentRecord): Promise<void> {

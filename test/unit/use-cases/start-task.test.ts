@@ -27,38 +27,6 @@ describe('startTask', () => {
     expect(started.grant.scopes).toEqual(['repo-read']);
   });
 
-  it('denies a suspended agent, read with its slots, and gives the slot back', async () => {
-    const engine = fakeEngine();
-    await engine.store.putAgent({ agentId: 'release-bot', suspended: true, by: 'secops@example.com', reason: 'odd behaviour', at: engine.clock.now().toISOString() });
-    const getAgent = engine.store.getAgent.bind(engine.store);
-    let standingReads = 0;
-    engine.store.getAgent = async (agentId) => {
-      standingReads += 1;
-      return getAgent(agentId);
-    };
-    const result = await startTask(engine, taskStarted());
-    expect(result).toMatchObject({ outcome: 'denied', reason: 'agent "release-bot" is suspended' });
-    expect(standingReads).toBe(0);
-    expect(await engine.store.slotHolders('release-bot')).toEqual([]);
-    expect(engine.sessions.issued.size).toBe(0);
-  });
-
-  it('issues nothing for a grant claimed by a revocation before its credential existed, even after a resume', async () => {
-    const engine = fakeEngine();
-    const { endTask } = await import('../../../lambdas/use-cases/end-task');
-    // Task Ended claims the issuing grant between its creation and the start's second read.
-    const create = engine.store.create.bind(engine.store);
-    engine.store.create = async (grant) => {
-      const created = await create(grant);
-      await endTask(engine, { agentId: 'release-bot', taskId: 'task-1', outcome: 'succeeded' });
-      return created;
-    };
-    const result = await startTask(engine, taskStarted());
-    expect(result.outcome).toBe('revoked-during-issue');
-    expect(engine.sessions.issued.size).toBe(0);
-    expect(engine.events.types()).toContain('Grant Requested');
-  });
-
   it('issues nothing when a suspension lands between its first read of the agent and its grant', async () => {
     const engine = fakeEngine();
     // The suspension listed the agent's grants before this one existed, so only the start can stop it.
