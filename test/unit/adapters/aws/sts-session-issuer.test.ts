@@ -391,6 +391,22 @@ describe('StsSessionIssuer with the canary', () => {
     expect(await sessions.verify(targetOf(issued, req), issued)).toEqual({ verdict: 'accepted' });
   });
 
+  it('verifies right after its own revoke without reading the role\'s policy again, the canary deciding', async () => {
+    const { calls, canary } = canaryOverSts();
+    const sessions = issuer({ canary });
+    const req = request('t-1');
+    const issued = await sessions.issue(req);
+    await sessions.revoke(targetOf(issued, req));
+    const readsAfterRevoke = iam.mock.commandCalls(GetRolePolicyCommand).length;
+
+    expect(await sessions.verify(targetOf(issued, req), issued)).toMatchObject({ verdict: 'rejected', observed: true });
+    expect(iam.mock.commandCalls(GetRolePolicyCommand)).toHaveLength(readsAfterRevoke);
+    expect(calls).toHaveLength(2);
+    // A second verify (the sweep's, later) reads the policy as before.
+    await sessions.verify(targetOf(issued, req), issued);
+    expect(iam.mock.commandCalls(GetRolePolicyCommand)).toHaveLength(readsAfterRevoke + 1);
+  });
+
   it('does not probe a session whose grant is not in the deny, and infers death without the session at hand', async () => {
     const { calls, canary } = canaryOverSts();
     const sessions = issuer({ canary });
