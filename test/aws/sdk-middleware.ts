@@ -245,7 +245,8 @@ export function jsonAccessDenied(client: SdkClient): void {
 type Attempt = (args: { input?: Record<string, unknown> }) => Promise<{ output?: Record<string, unknown> } & Record<string, unknown>>;
 
 let layers = 0;
-function afterRetry(client: SdkClient, middleware: (next: Attempt, operation: string) => Attempt): void {
+/** A middleware on each attempt after the SDK's retry step: it may answer, fail, or pass the attempt on to moto. */
+export function afterRetry(client: SdkClient, middleware: (next: Attempt, operation: string) => Attempt): void {
   client.middlewareStack.addRelativeTo(
     ((next: Attempt, context: { commandName?: string }) => middleware(next, (context.commandName ?? '').replace(/Command$/, ''))) as unknown as Middleware,
     {
