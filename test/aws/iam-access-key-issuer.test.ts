@@ -22,7 +22,7 @@ import type { PolicyStatement } from '../../lambdas/domain/policy';
 import type { IssueRequest, IssuedCredential, RevokeTarget } from '../../lambdas/ports';
 import { FakeClock } from '../helpers/fake-ports';
 import { ACCOUNT_ID, freshMoto, REGION, type FreshMoto } from './moto-world';
-import { beforeCall, countCalls, deletedKeysStillAccepted, injectFaults, listUsersInPages, newUsersInvisible, throttling, type ApiCall } from './sdk-middleware';
+import { awsServiceError, beforeCall, countCalls, deletedKeysStillAccepted, injectFaults, listUsersInPages, newUsersInvisible, throttling, type ApiCall } from './sdk-middleware';
 
 const AGENT = 'refund-bot';
 const REFUND: PolicyStatement = { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:us-east-1:111122223333:function:refund' };
@@ -299,6 +299,19 @@ describe('IamAccessKeyIssuer on moto', () => {
 
     expect(sent('CreateUser')).toHaveLength(2);
     expect(await probeOf().probe(issued)).toEqual({ verdict: 'accepted' });
+  });
+
+  it('rides out an IAM 5xx inside the SDK, and surfaces one that persists without leaving a user', async () => {
+    const serviceFailure = () => awsServiceError('ServiceFailure', 500, 'The request processing has failed because of an unknown error, exception or failure.');
+    injectFaults(engineIam as never, [{ operation: 'PutUserPolicy', error: serviceFailure, times: 1 }]);
+
+    const issued = await issuer().issue(request('t-1'));
+
+    expect(sent('PutUserPolicy')).toHaveLength(2);
+    expect(await probeOf().probe(issued)).toEqual({ verdict: 'accepted' });
+    injectFaults(engineIam as never, [{ operation: 'CreateAccessKey', error: serviceFailure, times: 2 }]);
+    await expect(issuer().issue(request('t-2'))).rejects.toMatchObject({ name: 'ServiceFailure', $metadata: { httpStatusCode: 500 } });
+    expect(await grantUsers()).toEqual([`taskbound-${grantIdFor(AGENT, 't-1')}`]);
   });
 
   it('lists every grant user under /taskbound/ across pages, and nothing else', async () => {

@@ -17,7 +17,7 @@ import type { IssueRequest, IssuedCredential, RevokeTarget } from '../../lambdas
 import { FakeClock } from '../helpers/fake-ports';
 import { ALLOW_EVERYTHING, decide, type Decision } from '../policy/simulate';
 import { ACCOUNT_ID, CANARY_SECRET, freshMoto, REGION, ROLE_PREFIX, type FreshMoto } from './moto-world';
-import { beforeCall, countCalls, injectFaults, jsonAccessDenied, throttling, type ApiCall } from './sdk-middleware';
+import { awsServiceError, beforeCall, countCalls, injectFaults, jsonAccessDenied, throttling, type ApiCall } from './sdk-middleware';
 
 const AGENT = 'release-bot';
 const ROLE = `${ROLE_PREFIX}${AGENT}`;
@@ -300,6 +300,15 @@ describe('StsSessionIssuer on moto', () => {
 
     await expect(attempt).rejects.toMatchObject({ name: 'AccessDenied' });
     await expect(attempt).rejects.not.toBeInstanceOf(UnissuableRequestError);
+  });
+
+  it('rides out an STS 5xx inside the SDK', async () => {
+    injectFaults(engineSts as never, [{ operation: 'AssumeRole', error: () => awsServiceError('ServiceUnavailable', 503, 'Service is unavailable'), times: 1 }]);
+
+    await issuer().issue(request('t-1'));
+
+    expect(sent('AssumeRole')).toHaveLength(2);
+    expect(await judge(grantIdFor(AGENT, 't-1'))).toBe('Allowed');
   });
 
   it('lets throttling out once the SDK gave up, and the next attempt revokes', async () => {
