@@ -115,6 +115,18 @@ export interface MotoWorld {
   /** Faults answered by one service's client instead of moto (SDK middleware). */
   fault(service: 'IAM' | 'STS' | 'Secrets Manager' | 'EventBridge' | 'Scheduler' | 'DynamoDB' | 'CloudTrail', ...faults: Fault[]): void;
   advance(ms: number): void;
+  /** The engine's own SDK clients of one service (probe clients, made per probe, are not among them). */
+  engineClients(service: string): ReturnType<typeof sdkClientsOf>;
+}
+
+export interface WorldOptions {
+  /**
+   * Real time instead of fake: the engine's waits (retry backoff, pacing) pass as they would on
+   * AWS. For the quota flood, whose token buckets read the monotonic clock, which fake time leaves still.
+   */
+  readonly realTime?: boolean;
+  /** Changes the policy the engine runs with (the agents' caps, say); the stacks' resources stay the test policy's. */
+  readonly policy?: (yaml: string) => string;
 }
 
 const endpoint = () => inject('motoEndpoint');
@@ -321,7 +333,7 @@ export async function freshMoto(): Promise<FreshMoto> {
 let current: { readonly restore: () => void } | undefined;
 
 /** A fresh world: moto reset and provisioned, a freshly imported composition root, the clock at the start of this minute. */
-export async function openWorld(): Promise<MotoWorld> {
+export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> {
   closeWorld();
   const { aws, engineKey, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml } = await freshMoto();
 
@@ -348,7 +360,7 @@ export async function openWorld(): Promise<MotoWorld> {
     EXPIRE_FUNCTION_ARN,
     SCHEDULER_DLQ_ARN,
     CANARY_SECRET_NAME: CANARY_SECRET,
-    TASKBOUND_POLICY: compiledPolicy(policyYaml, 'test.policy.yaml'),
+    TASKBOUND_POLICY: compiledPolicy(options.policy ? options.policy(policyYaml) : policyYaml, 'test.policy.yaml'),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   };
   for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
@@ -438,7 +450,8 @@ export async function openWorld(): Promise<MotoWorld> {
   }
 
   const start = startOfThisMinute();
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: start });
+  if (!options.realTime) vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: start });
+  const inTime = <T>(work: Promise<T>) => (options.realTime ? work : inFakeTime(work, inFlight));
   const world: MotoWorld = {
     endpoint: endpoint(),
     aws,
@@ -455,14 +468,18 @@ export async function openWorld(): Promise<MotoWorld> {
       for (const client of eventBridge) failPutEventsEntries(client, (entry) => entry.DetailType === detailType, errorCode, times);
     },
     deletedKeysStillWork,
-    invoke: (name, event) => inFakeTime(handlers[name](event, lambdaContext(name)) as Promise<HandlerResult>, inFlight),
-    run: (work) => inFakeTime(work(), inFlight),
+    invoke: (name, event) => inTime(handlers[name](event, lambdaContext(name)) as Promise<HandlerResult>),
+    run: (work) => inTime(work()),
     fault: (service, ...faults) => {
       const matching = clients.filter((client) => serviceOf(client) === service);
       if (matching.length === 0) throw new Error(`the engine has no ${service} client`);
       for (const client of matching) injectFaults(client, faults);
     },
-    advance: (ms) => vi.setSystemTime(Date.now() + ms),
+    advance: (ms) => {
+      if (options.realTime) throw new Error('a real-time world cannot advance its clock');
+      vi.setSystemTime(Date.now() + ms);
+    },
+    engineClients: (service) => clients.filter((client) => serviceOf(client) === service),
   };
   current = {
     restore: () => {

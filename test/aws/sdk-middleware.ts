@@ -350,3 +350,33 @@ export function beforeCall(client: SdkClient, operation: string, before: (input:
     return next(args);
   });
 }
+
+/**
+ * AWS's side of its request quotas: one token bucket per `service:Operation` at the quota, shared
+ * by every client attached (quotas are per account and region). An attempt finding its bucket
+ * empty is answered `ThrottlingException` (HTTP 400), as Secrets Manager and EventBridge answer
+ * past their quotas, and the SDK retries it as throttling. Counts what was let through and refused.
+ */
+export class ServiceQuotas {
+  readonly accepted: Record<string, number> = {};
+  readonly throttled: Record<string, number> = {};
+  private readonly buckets = new Map<string, { tryTake(): boolean }>();
+
+  constructor(quotas: Readonly<Record<string, number>>, bucket: (ratePerSecond: number) => { tryTake(): boolean }) {
+    for (const [operation, rate] of Object.entries(quotas)) this.buckets.set(operation, bucket(rate));
+  }
+
+  /** `service` as IAM names it in actions (`secretsmanager`, `events`, `scheduler`). */
+  attach(client: SdkClient, service: string): void {
+    afterRetry(client, (next, operation) => async (args) => {
+      const key = `${service}:${operation}`;
+      const bucket = this.buckets.get(key);
+      if (bucket && !bucket.tryTake()) {
+        this.throttled[key] = (this.throttled[key] ?? 0) + 1;
+        throw awsServiceError('ThrottlingException', 400, 'Rate exceeded');
+      }
+      this.accepted[key] = (this.accepted[key] ?? 0) + 1;
+      return next(args);
+    });
+  }
+}
