@@ -352,8 +352,9 @@ describe('StsSessionIssuer on moto', () => {
     expect(await sessions.verify(targetOf(req))).toEqual({ verdict: 'rejected', code: 'ExplicitDeny' });
     expect(await judge(other.grantId)).toBe('Allowed');
 
-    // Later the other task ends; the first session has long expired and its entry is pruned.
-    clock.advance(45 * 60_000);
+    // An hour later the other task ends; the first session has long expired and its entry is pruned
+    // (its 15-minute window, plus the skew margin, ended at most 50 minutes after the start).
+    clock.advance(60 * 60_000);
     expect(await sessions.revoke(targetOf(other))).toBe('revoked');
     expect(await deniedIds()).toEqual([other.grantId]);
     expect(await sessions.verify(targetOf(req))).toEqual({ verdict: 'rejected', code: 'ExpiredToken' });
