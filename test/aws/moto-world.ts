@@ -124,16 +124,6 @@ export interface MotoWorld {
   engineClients(service: string): ReturnType<typeof sdkClientsOf>;
 }
 
-export interface WorldOptions {
-  /**
-   * Real time instead of fake: the engine's waits (retry backoff, pacing) pass as they would on
-   * AWS. For the quota flood, whose token buckets read the monotonic clock, which fake time leaves still.
-   */
-  readonly realTime?: boolean;
-  /** Changes the policy the engine runs with (the agents' caps, say); the stacks' resources stay the test policy's. */
-  readonly policy?: (yaml: string) => string;
-}
-
 const endpoint = () => inject('motoEndpoint');
 
 async function motoApi(path: string, body?: string): Promise<void> {
@@ -210,6 +200,11 @@ export interface WorldOptions {
   readonly policyYaml?: string;
   /** Member accounts by id: each is set up, and gets an operator user of its own (`awsIn`). */
   readonly spokes?: Readonly<Record<string, SpokeSetup>>;
+  /**
+   * Real time instead of fake: the engine's waits (retry backoff, pacing) pass as they would on
+   * AWS. For the quota flood, whose token buckets read the monotonic clock, which fake time leaves still.
+   */
+  readonly realTime?: boolean;
 }
 
 async function provision(options: WorldOptions) {
@@ -423,7 +418,7 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
     EXPIRE_FUNCTION_ARN,
     SCHEDULER_DLQ_ARN,
     CANARY_SECRET_NAME: CANARY_SECRET,
-    TASKBOUND_POLICY: compiledPolicy(options.policy ? options.policy(policyYaml) : policyYaml, 'test.policy.yaml'),
+    TASKBOUND_POLICY: compiledPolicy(policyYaml, 'test.policy.yaml'),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   };
   for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { inRevocationLane, QuotaThrottle, TokenBucket } from '../../lambdas/adapters/aws/quota-throttle';
 import { DOCUMENTED_QUOTAS, scaledQuotas } from '../../lambdas/adapters/aws/documented-quotas';
 import { grantIdFor } from '../../lambdas/domain/ids';
+import { TEST_POLICY_YAML } from '../helpers/test-policy';
 import { closeWorld, eventBridgeEvent, openWorld, type HandlerResult, type MotoWorld } from './moto-world';
 import { ServiceQuotas } from './sdk-middleware';
 
@@ -58,7 +59,7 @@ const end = (world: MotoWorld, taskId: string) => deliver(world, 'task-ended', {
 
 describe('the engine on moto under a flood of Task Started at ten times the issuing quota', () => {
   it('loses no grant, issues every credential in quota order, keeps revocation moving, and leaves nothing alive', async () => {
-    const world = await openWorld({ realTime: true, policy: (yaml) => yaml.replace('maxConcurrentGrants: 5', 'maxConcurrentGrants: 100') });
+    const world = await openWorld({ realTime: true, policyYaml: TEST_POLICY_YAML.replace('maxConcurrentGrants: 5', 'maxConcurrentGrants: 100') });
     const quotas = scaledQuotas(SCALE);
     const service = new ServiceQuotas(quotas, (rate) => new TokenBucket(rate));
     const pacing = new QuotaThrottle({ quotas });
