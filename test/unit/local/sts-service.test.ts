@@ -1,7 +1,7 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../../lambdas/local/aws-protocol-server';
+import type { RunningServer } from '../../../lambdas/local/emulated-aws/aws-protocol-server';
 import type { CredentialMaterial } from '../../../lambdas/ports';
 import { useEmbeddedStore } from '../../helpers/embedded-store-fixture';
 import { issueRequest, startLocalSts } from '../../helpers/local-sts';

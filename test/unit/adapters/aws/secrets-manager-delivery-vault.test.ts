@@ -19,9 +19,9 @@ import {
   type SecretsManagerDeliveryVaultOptions,
 } from '../../../../lambdas/adapters/aws/secrets-manager-delivery-vault';
 import { deliverySecretName, grantIdFor } from '../../../../lambdas/domain/ids';
-import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/aws-protocol-server';
-import { localClientConfig } from '../../../../lambdas/local/sdk-clients';
-import { createSecretsManagerService, type SecretsManagerService } from '../../../../lambdas/local/secrets-manager-service';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
+import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { createSecretsManagerService, type SecretsManagerService } from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
 import { expectJitteredWaits } from '../../../helpers/backoff';
 import type { Delivery, DeliveryPayload } from '../../../../lambdas/ports';
 import { FakeSecretsManager, throttling } from '../../../helpers/fake-secrets-manager';

@@ -1,9 +1,9 @@
 // Local engine: the STS endpoint (awsQuery protocol, as @aws-sdk/client-sts speaks it).
 // GetCallerIdentity answers only a correctly signed request with a live local credential.
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../ports';
+import type { Clock } from '../../ports';
 import type { LocalCredentialAuthority } from './credential-authority';
-import { LOCAL_ACCOUNT_ID } from '../constants';
+import { LOCAL_ACCOUNT_ID } from '../../constants';
 import type { AwsRequest, AwsResponse, AwsService } from './protocol';
 import { parseSigV4, verifyParsedSigV4 } from './sigv4';
 

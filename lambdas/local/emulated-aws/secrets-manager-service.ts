@@ -4,7 +4,7 @@
 // no IAM principals; only the credentials the engine issued are judged (a revoked session is
 // denied). Secret values never reach a log, an error or an event.
 import { join } from 'node:path';
-import { openJournal, type Journal } from './journal';
+import { openJournal, type Journal } from '../journal';
 import type { RequestGate } from './issued-credential-gate';
 import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
 import {

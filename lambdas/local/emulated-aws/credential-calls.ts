@@ -3,7 +3,7 @@
 // lists a grant's calls offline, as CloudTrail would on AWS. Kept in memory, since the engine
 // started, bounded per credential and in credentials; read over loopback at GET /credential-calls/<accessKeyId>.
 import type { AwsRequest, AwsResponse } from './protocol';
-import type { CredentialCall } from '../domain/credential-call';
+import type { CredentialCall } from '../../domain/credential-call';
 
 const CREDENTIAL_CALLS_PATH = '/credential-calls/';
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;

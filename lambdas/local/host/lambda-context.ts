@@ -1,7 +1,7 @@
 // Local engine: the Lambda context a handler sees when the local engine invokes it.
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { LOCAL_ACCOUNT_ID } from '../constants';
+import { LOCAL_ACCOUNT_ID } from '../../constants';
 
 /** A handler as the local engine invokes it: the deployed Lambda handler itself. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler parses its own event

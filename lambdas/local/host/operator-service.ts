@@ -1,12 +1,12 @@
 // Local engine: the operator endpoint on the local protocol server (`POST /operator`), as the
 // Lambda function URL with AWS_IAM auth is on AWS: the request must be SigV4-signed for service
 // `lambda` with a key the local engine holds for a person of the policy; then the same use case runs.
-import type { EngineDeps } from '../use-cases/engine-deps';
-import { OPERATOR_PATH, OPERATOR_SIGNING_SERVICE, type OperatorAnswer } from '../domain/operator-api';
-import { handleOperatorRequest, OPERATOR_REQUEST, OPERATOR_SOURCE } from '../use-cases/operator-request';
+import type { EngineDeps } from '../../use-cases/engine-deps';
+import { OPERATOR_PATH, OPERATOR_SIGNING_SERVICE, type OperatorAnswer } from '../../domain/operator-api';
+import { handleOperatorRequest, OPERATOR_REQUEST, OPERATOR_SOURCE } from '../../use-cases/operator-request';
 import type { OperatorKeyring } from './operator-credentials';
-import type { AwsRequest, AwsResponse, AwsService } from './protocol';
-import { parseSigV4, verifyParsedSigV4 } from './sigv4';
+import type { AwsRequest, AwsResponse, AwsService } from '../emulated-aws/protocol';
+import { parseSigV4, verifyParsedSigV4 } from '../emulated-aws/sigv4';
 
 const answer = (result: OperatorAnswer): AwsResponse => ({
   status: result.status,

@@ -1,7 +1,7 @@
 // Local engine: what stands in for IAM in front of the local Secrets Manager, for the
 // credentials Taskbound issued. A revoked session is denied (AccessDeniedException, as the
 // role's deny makes it in AWS), a dead key or expired session refused; others pass as before.
-import type { Clock } from '../ports';
+import type { Clock } from '../../ports';
 import type { LocalCredentialAuthority } from './credential-authority';
 import { jsonError, type AwsRequest, type AwsResponse } from './protocol';
 import { parseSigV4, verifyParsedSigV4 } from './sigv4';

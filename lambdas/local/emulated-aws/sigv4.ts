@@ -1,7 +1,7 @@
 // Local engine: verifies the SigV4 signature of an incoming request, the way AWS does,
 // so a credential the local engine issued is only as good as its secret key.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { NodeSha256 } from '../adapters/aws/node-sha256';
+import { NodeSha256 } from '../../adapters/aws/node-sha256';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsRequest } from './protocol';
 
@@ -43,7 +43,7 @@ const SIGNATURE_MISMATCH =
 const incomplete = (message: string): SigV4Failure => ({ ok: false, code: 'IncompleteSignature', message });
 const mismatch = (message = SIGNATURE_MISMATCH): SigV4Failure => ({ ok: false, code: 'SignatureDoesNotMatch', message });
 
-export { NodeSha256 } from '../adapters/aws/node-sha256';
+export { NodeSha256 } from '../../adapters/aws/node-sha256';
 
 function parseAmzDate(value: string): Date | undefined {
   const parts = AMZ_DATE.exec(value);

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jsonError, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
-import { CREDENTIAL_SCOPE } from '../constants';
+import { CREDENTIAL_SCOPE } from '../../constants';
 
 export interface AwsProtocolServerOptions {
   readonly host?: string;

@@ -1,7 +1,7 @@
 // Local engine: the records behind the local Secrets Manager (secrets, versions, staging
 // labels) and the rules AWS applies to them, kept apart from the wire protocol.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { LOCAL_ACCOUNT_ID } from '../constants';
+import { LOCAL_ACCOUNT_ID } from '../../constants';
 
 export const CURRENT = 'AWSCURRENT';
 export const PREVIOUS = 'AWSPREVIOUS';

@@ -8,9 +8,9 @@ import {
   operatorCredentialsSchema,
   type OperatorCredentials,
   type OperatorKeyPair,
-} from '../domain/operator-api';
-import type { People } from '../domain/people';
-import { newAccessKeyPair } from './credential-authority';
+} from '../../domain/operator-api';
+import type { People } from '../../domain/people';
+import { newAccessKeyPair } from '../emulated-aws/credential-authority';
 
 const newKeyPair = (): OperatorKeyPair => newAccessKeyPair('AKIA');
 

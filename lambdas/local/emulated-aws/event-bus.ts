@@ -4,10 +4,10 @@
 // delivered again at the next start.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { EventPattern } from '../routes';
-import { LOCAL_ACCOUNT_ID } from '../constants';
-import { notYet, retry, settled } from '../adapters/retry';
-import { openJournal, type Journal } from './journal';
+import type { EventPattern } from '../../routes';
+import { LOCAL_ACCOUNT_ID } from '../../constants';
+import { notYet, retry, settled } from '../../adapters/retry';
+import { openJournal, type Journal } from '../journal';
 
 /** An event as a publisher puts it (already validated). */
 export interface BusEvent {

@@ -9,10 +9,10 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CredentialKind } from '../domain/policy';
-import type { Clock, IssueRequest, IssuedCredential, RevokeOutcome } from '../ports';
-import { LOCAL_ACCOUNT_ID } from '../constants';
-import { realSleep } from '../adapters/sleep';
+import type { CredentialKind } from '../../domain/policy';
+import type { Clock, IssueRequest, IssuedCredential, RevokeOutcome } from '../../ports';
+import { LOCAL_ACCOUNT_ID } from '../../constants';
+import { realSleep } from '../../adapters/sleep';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const TABLE_READY_POLLS = 200;

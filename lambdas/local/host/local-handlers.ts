@@ -1,17 +1,17 @@
 // Local engine: the Lambda handlers, built over the local engine's dependencies instead
 // of the AWS composition root. The handler code is the one deployed to Lambda.
-import type { HandlerName } from '../routes';
-import type { EngineDeps } from '../use-cases/engine-deps';
-import { makeTaskStartedHandler } from '../handlers/task-started';
-import { makeTaskEndedHandler } from '../handlers/task-ended';
-import { makeGrantDecisionHandler } from '../handlers/grant-decision';
-import { makeCredentialLeakedHandler } from '../handlers/credential-leaked';
-import { makeAgentStatusHandler } from '../handlers/agent-status';
-import { makeRevokeRequestedHandler } from '../handlers/revoke-requested';
-import { makeExpireGrantHandler } from '../handlers/expire-grant';
-import { makeSweepHandler } from '../handlers/sweep';
-import { makeAlertsHandler } from '../handlers/alerts';
-import type { AlertDeps } from '../use-cases/send-alert';
+import type { HandlerName } from '../../routes';
+import type { EngineDeps } from '../../use-cases/engine-deps';
+import { makeTaskStartedHandler } from '../../handlers/task-started';
+import { makeTaskEndedHandler } from '../../handlers/task-ended';
+import { makeGrantDecisionHandler } from '../../handlers/grant-decision';
+import { makeCredentialLeakedHandler } from '../../handlers/credential-leaked';
+import { makeAgentStatusHandler } from '../../handlers/agent-status';
+import { makeRevokeRequestedHandler } from '../../handlers/revoke-requested';
+import { makeExpireGrantHandler } from '../../handlers/expire-grant';
+import { makeSweepHandler } from '../../handlers/sweep';
+import { makeAlertsHandler } from '../../handlers/alerts';
+import type { AlertDeps } from '../../use-cases/send-alert';
 import type { LocalHandler } from './lambda-context';
 
 export type { LocalHandler } from './lambda-context';
