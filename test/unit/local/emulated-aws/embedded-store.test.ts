@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmbeddedStore } from '../../../lambdas/local/emulated-aws/embedded-store';
-import { openJournal } from '../../../lambdas/local/journal';
-import { localClientConfig } from '../../../lambdas/local/host/sdk-clients';
-import { createPkTable } from '../../helpers/pk-table';
+import { startEmbeddedStore } from '../../../../lambdas/local/emulated-aws/embedded-store';
+import { openJournal } from '../../../../lambdas/local/journal';
+import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { createPkTable } from '../../../helpers/pk-table';
 
 const clientFor = (endpoint: string) => new DynamoDBClient(localClientConfig(endpoint));
 

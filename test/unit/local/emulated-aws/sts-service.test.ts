@@ -1,11 +1,11 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../../lambdas/local/emulated-aws/aws-protocol-server';
-import type { CredentialMaterial } from '../../../lambdas/ports';
-import { useEmbeddedStore } from '../../helpers/embedded-store-fixture';
-import { issueRequest, startLocalSts } from '../../helpers/local-sts';
-import { SteppingClock } from '../../helpers/stepping-clock';
+import type { RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
+import type { CredentialMaterial } from '../../../../lambdas/ports';
+import { useEmbeddedStore } from '../../../helpers/embedded-store-fixture';
+import { issueRequest, startLocalSts } from '../../../helpers/local-sts';
+import { SteppingClock } from '../../../helpers/stepping-clock';
 
 const store = useEmbeddedStore();
 

@@ -18,9 +18,9 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/emulated-aws/aws-protocol-server';
-import { localClientConfig } from '../../../lambdas/local/host/sdk-clients';
-import { createSecretsManagerService, type SecretsManagerServiceOptions, type SecretsManagerService } from '../../../lambdas/local/emulated-aws/secrets-manager-service';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
+import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { createSecretsManagerService, type SecretsManagerServiceOptions, type SecretsManagerService } from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
 
 const DAY_MS = 86_400_000;
 

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openEventBus, type DeadLetter, type EventBus, type EventEnvelope } from '../../../lambdas/local/emulated-aws/event-bus';
-import { ROUTES } from '../../../lambdas/routes';
+import { openEventBus, type DeadLetter, type EventBus, type EventEnvelope } from '../../../../lambdas/local/emulated-aws/event-bus';
+import { ROUTES } from '../../../../lambdas/routes';
 
 const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
 const never = () => new Promise<void>(() => undefined);

@@ -2,7 +2,7 @@
 // DNS-rebinding web page in the developer's browser cannot read deliveries.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLoopbackHost, startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/emulated-aws/aws-protocol-server';
+import { isLoopbackHost, startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 
 /** A raw GET with the given Host header, over a real loopback socket. */
 function get(port: number, host: string, path = '/healthz'): Promise<{ status: number; body: string }> {

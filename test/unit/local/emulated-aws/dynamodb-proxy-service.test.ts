@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/emulated-aws/aws-protocol-server';
-import { createDynamoDbProxyService } from '../../../lambdas/local/emulated-aws/dynamodb-proxy-service';
-import { startEmbeddedStore, type EmbeddedStore } from '../../../lambdas/local/emulated-aws/embedded-store';
-import { localClientConfig } from '../../../lambdas/local/host/sdk-clients';
-import { createPkTable } from '../../helpers/pk-table';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
+import { createDynamoDbProxyService } from '../../../../lambdas/local/emulated-aws/dynamodb-proxy-service';
+import { startEmbeddedStore, type EmbeddedStore } from '../../../../lambdas/local/emulated-aws/embedded-store';
+import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { createPkTable } from '../../../helpers/pk-table';
 
 describe('dynamodb proxy service', () => {
   let store: EmbeddedStore;

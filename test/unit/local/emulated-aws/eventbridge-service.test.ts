@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAwsProtocolServer, type RunningServer } from '../../../lambdas/local/emulated-aws/aws-protocol-server';
-import { openEventBus, type EventBus, type EventEnvelope } from '../../../lambdas/local/emulated-aws/event-bus';
-import { createEventBridgeService } from '../../../lambdas/local/emulated-aws/eventbridge-service';
-import { localClientConfig } from '../../../lambdas/local/host/sdk-clients';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
+import { openEventBus, type EventBus, type EventEnvelope } from '../../../../lambdas/local/emulated-aws/event-bus';
+import { createEventBridgeService } from '../../../../lambdas/local/emulated-aws/eventbridge-service';
+import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
 
 const valid = (overrides: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry => ({
   EventBusName: 'taskbound',

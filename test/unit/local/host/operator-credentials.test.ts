@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OPERATOR_CREDENTIALS_FILE } from '../../../lambdas/domain/operator-api';
-import { loadOperatorKeyring, recordEndpoint } from '../../../lambdas/local/host/operator-credentials';
+import { OPERATOR_CREDENTIALS_FILE } from '../../../../lambdas/domain/operator-api';
+import { loadOperatorKeyring, recordEndpoint } from '../../../../lambdas/local/host/operator-credentials';
 
 const person = (slack: string) => ({ awsPrincipals: [], slackUserIds: [slack] });
 

@@ -1,8 +1,8 @@
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AwsRequest } from '../../../lambdas/local/emulated-aws/protocol';
-import { NodeSha256, verifySigV4 } from '../../../lambdas/local/emulated-aws/sigv4';
+import type { AwsRequest } from '../../../../lambdas/local/emulated-aws/protocol';
+import { NodeSha256, verifySigV4 } from '../../../../lambdas/local/emulated-aws/sigv4';
 
 const SUITE = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 const SUITE_TIME = new Date('2015-08-30T12:36:00Z');

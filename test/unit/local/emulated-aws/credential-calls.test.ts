@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CredentialCallLog } from '../../../lambdas/local/emulated-aws/credential-calls';
-import type { AwsRequest } from '../../../lambdas/local/emulated-aws/protocol';
+import { CredentialCallLog } from '../../../../lambdas/local/emulated-aws/credential-calls';
+import type { AwsRequest } from '../../../../lambdas/local/emulated-aws/protocol';
 
 const ISSUED = 'ASIALOCALISSUED00001';
 const request = (accessKeyId: string, extra: Partial<AwsRequest>): AwsRequest => ({
