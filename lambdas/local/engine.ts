@@ -28,6 +28,7 @@ import { TimerExpiryScheduler } from '../adapters/local/timer-expiry';
 import { systemClock } from '../adapters/system-clock';
 import { LocalCredentialAuthority } from './emulated-aws/credential-authority';
 import { startEmbeddedStore } from './emulated-aws/embedded-store';
+import { openStateTables } from './emulated-aws/state-tables';
 import { openEventBus, type EventBus, type EventEnvelope } from './emulated-aws/event-bus';
 import { createEventBridgeService } from './emulated-aws/eventbridge-service';
 import { createSecretsManagerService } from './emulated-aws/secrets-manager-service';
@@ -53,7 +54,6 @@ import { throttledService, type ThrottleCounts } from './emulated-aws/throttled-
 
 export const LOCAL_TABLE = 'taskbound-grants';
 export const LOCAL_BUS = 'taskbound';
-const CREDENTIALS_TABLE = 'taskbound-local-credentials';
 /** The engine's own identity in delivery secrets' resource policies (stored, not enforced, locally). */
 const LOCAL_ENGINE_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/taskbound-local-engine`;
 
@@ -140,16 +140,17 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const dynamo = paced(counter.track(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries })), 'dynamodb');
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   await ensureGrantTable(dynamo, LOCAL_TABLE);
+  // The emulated services keep their state in the same store, in tables of their own, through a client of their own.
+  const state = await openStateTables(store.endpoint);
   const authority = new LocalCredentialAuthority({
-    client: documents,
-    tableName: CREDENTIALS_TABLE,
+    ...state.table('credentials'),
     clock,
     accessKeyRevocationLagMs: options.accessKeyRevocationLagMs ?? 0,
     sessionDenyLagMs: options.sessionDenyLagMs ?? 0,
   });
   await authority.start();
   const secrets = await createSecretsManagerService({
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    table: state.table('secrets'),
     region: LOCAL_REGION,
     onRotate: () => `rotated-${crypto.randomUUID()}`,
     gate: issuedCredentialGate(authority, clock),
@@ -157,7 +158,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const bus = await openEventBus({
     name: LOCAL_BUS,
     region: LOCAL_REGION,
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    tables: { events: state.table('events'), deadLetters: state.table('deadLetters') },
     onDeadLetter: (letter) => logger.error('event dead-lettered', { rule: letter.rule, eventId: letter.envelope.id, error: letter.error }),
   });
 
@@ -268,6 +269,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       await server.close();
       await bus.close();
       await secrets.close();
+      state.close();
       await store.close();
       dynamo.destroy();
     },

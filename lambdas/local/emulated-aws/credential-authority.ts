@@ -1,22 +1,14 @@
 // Local engine: the credential authority that stands in for IAM and STS. It issues real,
 // SigV4-usable credentials per grant, keeps them durably, and says whether one still works.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import {
-  ConditionalCheckFailedException,
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceInUseException,
-  ResourceNotFoundException,
-} from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CredentialKind } from '../../domain/policy';
 import type { Clock, IssueRequest, IssuedCredential, RevokeOutcome } from '../../ports';
 import { LOCAL_ACCOUNT_ID } from '../../constants';
-import { realSleep } from '../../adapters/sleep';
+import { ensureStateTable, scanAll, STATE_TABLES } from './state-tables';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-const TABLE_READY_POLLS = 200;
-const TABLE_READY_POLL_MS = 50;
 
 /** A credential as the authority keeps it. The session token is kept only as its hash. */
 export interface LocalCredential {
@@ -156,15 +148,8 @@ export class LocalCredentialAuthority {
 
   /** Creates the table if it is missing and loads every credential it holds. */
   async start(): Promise<void> {
-    await this.ensureTable();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.options.client.send(
-        new ScanCommand({ TableName: this.options.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
-      );
-      for (const item of page.Items ?? []) this.remember(fromItem(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    await ensureStateTable(this.options, STATE_TABLES.credentials.key);
+    for (const item of await scanAll(this.options)) this.remember(fromItem(item));
   }
 
   /** Issues a new credential of the request's kind for its grant. */
@@ -303,31 +288,5 @@ export class LocalCredentialAuthority {
     const keys = this.byGrant.get(credential.grantId) ?? [];
     keys.push(credential.accessKeyId);
     this.byGrant.set(credential.grantId, keys);
-  }
-
-  private async ensureTable(): Promise<void> {
-    const { client, tableName } = this.options;
-    try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          AttributeDefinitions: [{ AttributeName: 'accessKeyId', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'accessKeyId', KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
-    }
-    for (let poll = 0; poll < TABLE_READY_POLLS; poll += 1) {
-      try {
-        const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-        if (Table?.TableStatus === 'ACTIVE') return;
-      } catch (error) {
-        if (!(error instanceof ResourceNotFoundException)) throw error;
-      }
-      await realSleep(TABLE_READY_POLL_MS);
-    }
-    throw new Error(`table ${tableName} did not become ACTIVE`);
   }
 }

@@ -1,13 +1,14 @@
-// Local engine: the local event bus. Accepted events are journaled before PutEvents answers,
-// then delivered at least once to every rule whose pattern matches, with retries and a
-// dead letter, like EventBridge; events not yet delivered when the process died are
-// delivered again at the next start.
+// Local engine, emulated AWS: the event bus. Accepted events are written to the embedded store
+// (`taskbound-local-events`) before PutEvents answers, then delivered at least once to every rule
+// whose pattern matches, with retries and a dead letter (`taskbound-local-dead-letters`), like
+// EventBridge; events not yet delivered when the process died are delivered again at the next start.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventPattern } from '../../routes';
 import { LOCAL_ACCOUNT_ID } from '../../constants';
 import { notYet, retry, settled } from '../../adapters/retry';
-import { openJournal, type Journal } from '../journal';
+import { scanAll, type StateTable } from './state-tables';
 
 /** An event as a publisher puts it (already validated). */
 export interface BusEvent {
@@ -52,8 +53,8 @@ export interface EventBusOptions {
   /** The bus PutEvents accepts; `taskbound` by default. */
   readonly name?: string;
   readonly region?: string;
-  /** Journal directory (`<dataDir>/event-bus.jsonl`); in memory when absent. */
-  readonly dataDir?: string;
+  /** Where accepted events and dead letters are kept (state-tables.ts); in memory when absent. */
+  readonly tables?: { readonly events: StateTable; readonly deadLetters: StateTable };
   readonly retry?: Partial<RetryPolicy>;
   readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
   /** For the backoff's jitter; tests pin it. */
@@ -61,13 +62,74 @@ export interface EventBusOptions {
 }
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 30_000 };
-const COMPACT_AFTER_RECORDS = 2000;
 
-type JournalRecord =
-  | { readonly accepted: EventEnvelope }
-  | { readonly delivered: { readonly id: string; readonly rule: string } }
-  | { readonly deadLettered: DeadLetter }
-  | { readonly completed: string };
+/**
+ * Where the bus's state lives: an event's item (its envelope, and the rules done with it) from
+ * acceptance until every matching rule has it or gave up; a dead letter for good.
+ */
+class BusTables {
+  constructor(private readonly tables: { readonly events: StateTable; readonly deadLetters: StateTable }) {}
+
+  async accepted(envelope: EventEnvelope): Promise<void> {
+    const { client, tableName } = this.tables.events;
+    await client.send(new PutCommand({ TableName: tableName, Item: { id: envelope.id, envelope: JSON.stringify(envelope) } }));
+  }
+
+  /** The rule is done with the event; a no-op once the event completed (its item is gone). */
+  async done(id: string, rule: string): Promise<void> {
+    const { client, tableName } = this.tables.events;
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { id },
+          UpdateExpression: 'ADD done :rule',
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeValues: { ':rule': new Set([rule]) },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async deadLettered(deadLetter: DeadLetter): Promise<void> {
+    const { client, tableName } = this.tables.deadLetters;
+    const id = `${deadLetter.envelope.id}/${deadLetter.rule}`;
+    await client.send(new PutCommand({ TableName: tableName, Item: { id, deadLetter: JSON.stringify(deadLetter) } }));
+    await this.done(deadLetter.envelope.id, deadLetter.rule);
+  }
+
+  async completed(id: string): Promise<void> {
+    const { client, tableName } = this.tables.events;
+    await client.send(new DeleteCommand({ TableName: tableName, Key: { id } }));
+  }
+
+  async load(): Promise<{ pending: Map<string, PendingEvent>; deadLetters: DeadLetter[] }> {
+    const pending = new Map<string, PendingEvent>();
+    for (const item of await scanAll(this.tables.events)) {
+      // A rule's `done` that landed after its event completed left an item without an envelope.
+      if (typeof item.envelope !== 'string') continue;
+      const envelope = JSON.parse(item.envelope) as EventEnvelope;
+      const done = item.done instanceof Set ? [...(item.done as Set<string>)] : [];
+      pending.set(envelope.id, { envelope, done: new Set(done) });
+    }
+    const deadLetters = (await scanAll(this.tables.deadLetters))
+      .flatMap((item) => (typeof item.deadLetter === 'string' ? [JSON.parse(item.deadLetter) as DeadLetter] : []))
+      .sort((a, b) => a.envelope.time.localeCompare(b.envelope.time));
+    return { pending, deadLetters };
+  }
+}
+
+/** The bus in memory only (tests): nothing survives the process. */
+const NOT_KEPT = {
+  accepted: async () => undefined,
+  done: async () => undefined,
+  deadLettered: async () => undefined,
+  completed: async () => undefined,
+};
+
+type BusState = Pick<BusTables, 'accepted' | 'done' | 'deadLettered' | 'completed'>;
 
 interface Rule {
   readonly name: string;
@@ -108,21 +170,12 @@ function describeFailure(error: unknown): string {
   return text.slice(0, 512);
 }
 
-/** Opens the bus and replays its journal. Add rules, then `start()` to deliver what was left over. */
+/** Opens the bus and loads what a previous run left. Add rules, then `start()` to deliver what was left over. */
 export async function openEventBus(options: EventBusOptions = {}): Promise<EventBus> {
-  const file = options.dataDir === undefined ? undefined : join(options.dataDir, 'event-bus.jsonl');
-  const { journal, records } = await openJournal<JournalRecord>(file);
-  const pending = new Map<string, PendingEvent>();
-  const deadLetters: DeadLetter[] = [];
-  for (const record of records) {
-    if ('accepted' in record) pending.set(record.accepted.id, { envelope: record.accepted, done: new Set() });
-    else if ('delivered' in record) pending.get(record.delivered.id)?.done.add(record.delivered.rule);
-    else if ('deadLettered' in record) {
-      deadLetters.push(record.deadLettered);
-      pending.get(record.deadLettered.envelope.id)?.done.add(record.deadLettered.rule);
-    } else pending.delete(record.completed);
-  }
-  return new EventBus(journal, pending, deadLetters, options);
+  if (!options.tables) return new EventBus(NOT_KEPT, new Map(), [], options);
+  const tables = new BusTables(options.tables);
+  const { pending, deadLetters } = await tables.load();
+  return new EventBus(tables, pending, deadLetters, options);
 }
 
 export class EventBus {
@@ -137,11 +190,10 @@ export class EventBus {
   private idleWaiters: Array<() => void> = [];
   private inFlight = 0;
   private started = false;
-  private compacting = false;
   private closed = false;
 
   constructor(
-    private readonly journal: Journal<JournalRecord>,
+    private readonly state: BusState,
     private readonly pending: Map<string, PendingEvent>,
     private readonly deadLetterList: DeadLetter[],
     private readonly options: EventBusOptions,
@@ -172,7 +224,7 @@ export class EventBus {
     for (const event of [...this.pending.values()]) this.dispatch(event);
   }
 
-  /** Accepts events: resolves with their envelopes once they are journaled; delivery follows. */
+  /** Accepts events: resolves with their envelopes once they are stored; delivery follows. */
   async put(events: readonly BusEvent[]): Promise<EventEnvelope[]> {
     if (this.closed) throw new Error('event bus is closed');
     const envelopes = events.map((event) => this.envelope(event));
@@ -180,7 +232,7 @@ export class EventBus {
     for (const event of accepted) this.pending.set(event.envelope.id, event);
     this.inFlight += 1;
     try {
-      await Promise.all(envelopes.map((envelope) => this.journal.append({ accepted: envelope })));
+      await Promise.all(envelopes.map((envelope) => this.state.accepted(envelope)));
     } catch (error) {
       for (const envelope of envelopes) this.pending.delete(envelope.id);
       throw error;
@@ -192,26 +244,26 @@ export class EventBus {
     return envelopes;
   }
 
-  /** Resolves when no event is being journaled or delivered and no retry is waiting. */
+  /** Resolves when no event is being stored or delivered and no retry is waiting. */
   idle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Dead letters recorded so far, this run and before (they survive compaction). */
+  /** Dead letters recorded so far, this run and before. */
   deadLetters(): readonly DeadLetter[] {
     return [...this.deadLetterList];
   }
 
-  /** Stops retrying (unfinished deliveries resume at the next start) and closes the journal. */
-  async close(): Promise<void> {
+  /** Stops retrying: unfinished deliveries resume at the next start (call `idle()` first to let them finish). */
+  close(): Promise<void> {
     this.closed = true;
     for (const [timer, wake] of this.sleeping) {
       clearTimeout(timer);
       wake();
     }
     this.sleeping.clear();
-    await this.journal.close();
+    return Promise.resolve();
   }
 
   private envelope(event: BusEvent): EventEnvelope {
@@ -256,20 +308,17 @@ export class EventBus {
         if (this.closed) return settled('closed');
         try {
           await rule.target(event.envelope);
-          event.done.add(rule.name);
-          await this.journal.append({ delivered: { id: event.envelope.id, rule: rule.name } });
-          return settled('delivered');
         } catch (error) {
-          // Delivered, but the journal closed under us: nothing left to do here.
-          if (event.done.has(rule.name)) return settled('journal-closed');
           return notYet(error);
         }
+        event.done.add(rule.name);
+        return settled('delivered');
       }, { sleep: (ms) => this.sleep(ms), random: this.random });
-      if (delivery.settled && delivery.value === 'journal-closed') return;
+      if (delivery.settled && delivery.value === 'delivered') await this.state.done(event.envelope.id, rule.name);
       if (!delivery.settled) await this.deadLetter(event, rule, delivery.attempts, delivery.last);
       if (!this.closed && this.isFinished(event)) await this.complete(event);
     } catch {
-      // The journal closed under us: the event stays pending and is delivered again next start.
+      // The store failed under us (or closed): the event stays pending and is delivered again next start.
     } finally {
       this.settle();
     }
@@ -279,7 +328,7 @@ export class EventBus {
     const deadLetter: DeadLetter = { rule: rule.name, envelope: event.envelope, attempts, error: describeFailure(error) };
     event.done.add(rule.name);
     this.deadLetterList.push(deadLetter);
-    await this.journal.append({ deadLettered: deadLetter });
+    await this.state.deadLettered(deadLetter);
     this.options.onDeadLetter?.(deadLetter);
   }
 
@@ -290,26 +339,9 @@ export class EventBus {
   private async complete(event: PendingEvent): Promise<void> {
     if (!this.pending.delete(event.envelope.id)) return;
     try {
-      await this.journal.append({ completed: event.envelope.id });
-      await this.compactIfWorthIt();
+      await this.state.completed(event.envelope.id);
     } catch {
-      // Closed while completing: at worst the event is delivered again (at least once).
-    }
-  }
-
-  private async compactIfWorthIt(): Promise<void> {
-    if (this.compacting || this.journal.recordCount < COMPACT_AFTER_RECORDS) return;
-    const live: JournalRecord[] = this.deadLetterList.map((deadLetter) => ({ deadLettered: deadLetter }));
-    for (const event of this.pending.values()) {
-      live.push({ accepted: event.envelope });
-      for (const rule of event.done) live.push({ delivered: { id: event.envelope.id, rule } });
-    }
-    if (this.journal.recordCount < 4 * live.length) return;
-    this.compacting = true;
-    try {
-      await this.journal.compact(live);
-    } finally {
-      this.compacting = false;
+      // The store failed while completing: at worst the event is delivered again (at least once).
     }
   }
 

@@ -1,10 +1,12 @@
-// Local engine: a stateful Secrets Manager on the JSON protocol (`secretsmanager.*`), where the
-// engine's delivery vault writes credentials and agent runtimes read them. Durable through a
-// journal in the data directory. Resource policies are stored, not enforced: locally there are
-// no IAM principals; only the credentials the engine issued are judged (a revoked session is
-// denied). Secret values never reach a log, an error or an event.
-import { join } from 'node:path';
-import { openJournal, type Journal } from '../journal';
+// Local engine, emulated AWS: a stateful Secrets Manager on the JSON protocol (`secretsmanager.*`),
+// where the engine's delivery vault writes credentials and agent runtimes read them. Each secret is
+// one item of the `taskbound-local-secrets` table in the embedded store (state-tables.ts), written
+// before the call answers. Every input is checked against the API's constraints (zod). Resource
+// policies are stored, not enforced: locally there are no IAM principals; only the credentials the
+// engine issued are judged (a revoked session is denied). Secret values never reach a log, an error
+// or an event.
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import type { RequestGate } from './issued-credential-gate';
 import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
 import {
@@ -22,8 +24,9 @@ import {
   versionsToStages,
   type SecretRecord,
   type SecretValue,
-  type Tag,
 } from './secret-records';
+import { scanAll, type StateTable } from './state-tables';
+import { checkInput } from './validation';
 
 /**
  * Rotation locally: there is no rotation Lambda to invoke, so RotateSecret answers
@@ -33,8 +36,8 @@ import {
 export type RotationHook = (secret: { readonly arn: string; readonly name: string }) => Promise<string> | string;
 
 export interface SecretsManagerServiceOptions {
-  /** Journal directory (`<dataDir>/secrets-manager.jsonl`); in memory when absent. */
-  readonly dataDir?: string;
+  /** The secrets table in the embedded store; in memory when absent (tests). */
+  readonly table?: StateTable;
   readonly region?: string;
   readonly now?: () => Date;
   readonly onRotate?: RotationHook;
@@ -43,16 +46,14 @@ export interface SecretsManagerServiceOptions {
 }
 
 export interface SecretsManagerService extends AwsService {
+  /** Resolves once every write already accepted has reached the table. */
   close(): Promise<void>;
 }
 
-type JournalRecord = { readonly put: SecretRecord } | { readonly purge: { readonly name: string; readonly arn: string } };
-type Input = Record<string, unknown>;
-type Operation = (input: Input) => Promise<object>;
-
 const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const DAY_MS = 86_400_000;
-const COMPACT_AFTER_RECORDS = 1000;
+/** DynamoDB's 400 KB item limit, less room for the item's keys: older unlabelled versions go first beyond it. */
+const MAX_RECORD_CHARS = 380_000;
 
 const seconds = (ms: number) => ms / 1000;
 
@@ -64,51 +65,104 @@ function invalidRequest(message: string): SecretsManagerError {
   return new SecretsManagerError('InvalidRequestException', message);
 }
 
-function optional<T>(input: Input, key: string, type: 'string' | 'number' | 'boolean' | 'object'): T | undefined {
-  const value = input[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== type) throw invalidParameter(`${key} has the wrong type.`);
-  return value as T;
-}
+// The API's own constraints (Secrets Manager API reference), checked before any operation runs.
+const secretId = z.string().min(1).max(2048);
+const token = z.string().min(1).max(64);
+const secretString = z.string().max(65_536);
+/** The SDK sends blobs base64-encoded: at most 65,536 bytes once decoded. */
+const secretBinary = z.base64().max(87_384);
+const tag = z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256) });
+const tags = z.array(tag).max(50);
 
-function required<T>(input: Input, key: string, type: 'string' | 'object'): T {
-  const value = optional<T>(input, key, type);
-  if (value === undefined) {
-    const member = key.charAt(0).toLowerCase() + key.slice(1);
-    throw new SecretsManagerError('ValidationException', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
-  }
-  return value;
-}
+const schemas = {
+  CreateSecret: z.object({
+    Name: z.string().min(1).max(512),
+    ClientRequestToken: token.optional(),
+    Description: z.string().max(2048).optional(),
+    KmsKeyId: z.string().max(2048).optional(),
+    SecretString: secretString.optional(),
+    SecretBinary: secretBinary.optional(),
+    Tags: tags.optional(),
+  }),
+  PutSecretValue: z.object({
+    SecretId: secretId,
+    ClientRequestToken: token.optional(),
+    SecretString: secretString.optional(),
+    SecretBinary: secretBinary.optional(),
+    VersionStages: z.array(z.string().min(1).max(256)).min(1).max(20).optional(),
+  }),
+  GetSecretValue: z.object({ SecretId: secretId, VersionId: token.optional(), VersionStage: z.string().min(1).max(256).optional() }),
+  DescribeSecret: z.object({ SecretId: secretId }),
+  DeleteSecret: z.object({ SecretId: secretId, RecoveryWindowInDays: z.number().int().optional(), ForceDeleteWithoutRecovery: z.boolean().optional() }),
+  RestoreSecret: z.object({ SecretId: secretId }),
+  ListSecrets: z.object({
+    MaxResults: z.number().int().min(1).max(100).optional(),
+    NextToken: z.string().min(1).max(4096).optional(),
+    IncludePlannedDeletion: z.boolean().optional(),
+    SortOrder: z.enum(['asc', 'desc']).optional(),
+    Filters: z
+      .array(
+        z.object({
+          Key: z.enum(['description', 'name', 'tag-key', 'tag-value', 'primary-region', 'owning-service', 'all']),
+          Values: z.array(z.string().min(1).max(512)).min(1).max(10),
+        }),
+      )
+      .max(10)
+      .optional(),
+  }),
+  PutResourcePolicy: z.object({ SecretId: secretId, ResourcePolicy: z.string().min(1).max(20_480), BlockPublicPolicy: z.boolean().optional() }),
+  GetResourcePolicy: z.object({ SecretId: secretId }),
+  DeleteResourcePolicy: z.object({ SecretId: secretId }),
+  TagResource: z.object({ SecretId: secretId, Tags: tags }),
+  UntagResource: z.object({ SecretId: secretId, TagKeys: z.array(z.string().min(1).max(128)).max(50) }),
+  RotateSecret: z.object({
+    SecretId: secretId,
+    ClientRequestToken: token.optional(),
+    RotationLambdaARN: z.string().max(2048).optional(),
+    RotationRules: z
+      .object({
+        AutomaticallyAfterDays: z.number().int().min(1).max(1000).optional(),
+        Duration: z.string().min(2).max(3).optional(),
+        ScheduleExpression: z.string().min(1).max(256).optional(),
+      })
+      .optional(),
+    RotateImmediately: z.boolean().optional(),
+  }),
+} as const;
 
-function readValue(input: Input): SecretValue {
-  const secretString = optional<string>(input, 'SecretString', 'string');
-  const secretBinary = optional<string>(input, 'SecretBinary', 'string');
+type OperationName = keyof typeof schemas;
+type InputOf<N extends OperationName> = z.output<(typeof schemas)[N]>;
+type Operations = { readonly [N in OperationName]: (input: InputOf<N>) => Promise<object> };
+
+function readValue(input: { readonly SecretString?: string | undefined; readonly SecretBinary?: string | undefined }): SecretValue {
+  const { SecretString: secretString, SecretBinary: secretBinary } = input;
   if (secretString !== undefined && secretBinary !== undefined) {
     throw invalidParameter("You can't specify both a binary secret value and a string secret value in the same secret.");
   }
   return { ...(secretString !== undefined ? { secretString } : {}), ...(secretBinary !== undefined ? { secretBinary } : {}) };
 }
 
-function readTags(input: Input, key: string): Tag[] {
-  const tags = input[key] ?? [];
-  if (!Array.isArray(tags) || !tags.every((tag) => typeof tag?.Key === 'string' && typeof tag?.Value === 'string')) {
-    throw invalidParameter(`${key} must be a list of {Key, Value} strings.`);
-  }
-  return tags as Tag[];
+/** The stored form: the secret's name and ARN as attributes, the record as one JSON string. */
+interface SecretItem {
+  readonly name: string;
+  readonly arn: string;
+  readonly record: string;
 }
 
-/** Opens the journal, replays it, and returns the service. */
+function isSecretItem(item: Record<string, unknown>): item is Record<string, unknown> & SecretItem {
+  return typeof item.name === 'string' && typeof item.arn === 'string' && typeof item.record === 'string';
+}
+
+/** Loads every secret from the table (none in memory), and returns the service. */
 export async function createSecretsManagerService(options: SecretsManagerServiceOptions = {}): Promise<SecretsManagerService> {
-  const file = options.dataDir === undefined ? undefined : join(options.dataDir, 'secrets-manager.jsonl');
-  const { journal, records } = await openJournal<JournalRecord>(file);
   const secrets = new Map<string, SecretRecord>();
-  for (const record of records) {
-    if ('put' in record) secrets.set(record.put.name, record.put);
-    else if (secrets.get(record.purge.name)?.arn === record.purge.arn) secrets.delete(record.purge.name);
+  if (options.table) {
+    for (const item of await scanAll(options.table)) {
+      if (!isSecretItem(item)) throw new Error(`the local secrets table holds an item that is not a secret (${String(item.name)})`);
+      secrets.set(item.name, JSON.parse(item.record) as SecretRecord);
+    }
   }
-  const service = new LocalSecretsManager(journal, secrets, options);
-  await service.compactIfWorthIt();
-  return service;
+  return new LocalSecretsManager(secrets, options);
 }
 
 class LocalSecretsManager implements SecretsManagerService {
@@ -116,11 +170,11 @@ class LocalSecretsManager implements SecretsManagerService {
   private readonly region: string;
   private readonly now: () => Date;
   private readonly rotating = new Set<string>();
-  private compacting = false;
-  private readonly operations: Readonly<Record<string, Operation>>;
+  /** Writes per secret name, in call order: a later write never lands before an earlier one. */
+  private readonly writes = new Map<string, Promise<void>>();
+  private readonly operations: Operations;
 
   constructor(
-    private readonly journal: Journal<JournalRecord>,
     private readonly secrets: Map<string, SecretRecord>,
     private readonly options: SecretsManagerServiceOptions,
   ) {
@@ -148,50 +202,63 @@ class LocalSecretsManager implements SecretsManagerService {
   }
 
   async handle(request: AwsRequest): Promise<AwsResponse> {
-    const operation = this.operations[(request.target ?? '').slice('secretsmanager.'.length)];
-    if (!operation) return jsonError(400, 'UnknownOperationException', `The local Secrets Manager does not implement ${request.target}.`);
+    const name = (request.target ?? '').slice('secretsmanager.'.length);
+    if (!Object.hasOwn(schemas, name)) return jsonError(400, 'UnknownOperationException', `The local Secrets Manager does not implement ${request.target}.`);
     const refusal = await this.options.gate?.(request);
     if (refusal) return refusal;
-    let input: unknown;
+    let body: unknown;
     try {
-      input = JSON.parse(request.body.toString('utf8') || '{}');
+      body = JSON.parse(request.body.toString('utf8') || '{}');
     } catch {
       return jsonError(400, 'SerializationException', 'The request body is not valid JSON.');
     }
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return jsonError(400, 'SerializationException', 'The request body must be a JSON object.');
     }
+    const operation = name as OperationName;
+    const checked = checkInput(schemas[operation], body);
+    if (!checked.ok) return jsonError(400, 'ValidationException', checked.message);
     try {
-      return jsonOk(await operation(input as Input));
+      return jsonOk(await (this.operations[operation] as (input: unknown) => Promise<object>)(checked.input));
     } catch (error) {
       if (error instanceof SecretsManagerError) return jsonError(400, error.code, error.message);
       throw error;
     }
   }
 
-  close(): Promise<void> {
-    return this.journal.close();
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.writes.values()]);
   }
 
-  async compactIfWorthIt(): Promise<void> {
-    if (this.compacting || this.journal.recordCount < COMPACT_AFTER_RECORDS || this.journal.recordCount < 4 * this.secrets.size) return;
-    this.compacting = true;
-    try {
-      await this.journal.compact([...this.secrets.values()].map((secret) => ({ put: secret })));
-    } finally {
-      this.compacting = false;
-    }
+  /** Runs `write` after every earlier write of the same secret name. */
+  private inOrder(name: string, write: () => Promise<void>): Promise<void> {
+    const next = (this.writes.get(name) ?? Promise.resolve()).catch(() => undefined).then(write);
+    this.writes.set(name, next);
+    const forget = () => {
+      if (this.writes.get(name) === next) this.writes.delete(name);
+    };
+    next.then(forget, forget);
+    return next;
   }
 
-  private async save(secret: SecretRecord): Promise<void> {
-    await this.journal.append({ put: secret });
-    await this.compactIfWorthIt();
+  /** Writes the secret as it is now (serialised at call time). */
+  private save(secret: SecretRecord): Promise<void> {
+    fitItem(secret);
+    const table = this.options.table;
+    if (!table) return Promise.resolve();
+    const item: SecretItem = { name: secret.name, arn: secret.arn, record: JSON.stringify(secret) };
+    return this.inOrder(secret.name, async () => {
+      await table.client.send(new PutCommand({ TableName: table.tableName, Item: item }));
+    });
   }
 
-  private async purge(secret: SecretRecord): Promise<void> {
+  private purge(secret: SecretRecord): Promise<void> {
     this.secrets.delete(secret.name);
-    await this.journal.append({ purge: { name: secret.name, arn: secret.arn } });
-    await this.compactIfWorthIt();
+    const table = this.options.table;
+    if (!table) return Promise.resolve();
+    return this.inOrder(secret.name, async () => {
+      await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: { name: secret.name } }));
+    });
   }
 
   /** The secret, purged first if its recovery window has ended. */
@@ -204,20 +271,20 @@ class LocalSecretsManager implements SecretsManagerService {
     return secret;
   }
 
-  private async existing(input: Input, options: { readonly allowDeleted?: boolean } = {}): Promise<SecretRecord> {
-    const secret = await this.lookup(required<string>(input, 'SecretId', 'string'));
+  private async existing(secretId: string, options: { readonly allowDeleted?: boolean } = {}): Promise<SecretRecord> {
+    const secret = await this.lookup(secretId);
     if (!secret) throw notFound();
     if (secret.deletedMs !== undefined && !options.allowDeleted) throw markedForDeletion();
     return secret;
   }
 
-  private async createSecret(input: Input): Promise<object> {
-    const name = required<string>(input, 'Name', 'string');
+  private async createSecret(input: InputOf<'CreateSecret'>): Promise<object> {
+    const name = input.Name;
     if (!NAME_PATTERN.test(name)) {
       throw invalidParameter('Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
     }
     const value = readValue(input);
-    const token = optional<string>(input, 'ClientRequestToken', 'string');
+    const token = input.ClientRequestToken;
     const found = await this.lookup(name);
     if (found?.deletedMs !== undefined) {
       throw invalidRequest("You can't create this secret because a secret with this name is already scheduled for deletion.");
@@ -231,15 +298,13 @@ class LocalSecretsManager implements SecretsManagerService {
     const secret: SecretRecord = {
       arn: newSecretArn(this.region, name),
       name,
-      tags: readTags(input, 'Tags'),
+      tags: (input.Tags ?? []).map(({ Key, Value }) => ({ Key, Value })),
       versions: [],
       createdMs: nowMs,
       lastChangedMs: nowMs,
+      ...(input.Description !== undefined ? { description: input.Description } : {}),
+      ...(input.KmsKeyId !== undefined ? { kmsKeyId: input.KmsKeyId } : {}),
     };
-    const description = optional<string>(input, 'Description', 'string');
-    const kmsKeyId = optional<string>(input, 'KmsKeyId', 'string');
-    if (description !== undefined) secret.description = description;
-    if (kmsKeyId !== undefined) secret.kmsKeyId = kmsKeyId;
     const hasValue = value.secretString !== undefined || value.secretBinary !== undefined;
     const version = hasValue ? addVersion(secret, value, token, [CURRENT], nowMs) : undefined;
     this.secrets.set(name, secret);
@@ -247,31 +312,26 @@ class LocalSecretsManager implements SecretsManagerService {
     return { ARN: secret.arn, Name: secret.name, ...(version ? { VersionId: version.versionId } : {}) };
   }
 
-  private async putSecretValue(input: Input): Promise<object> {
-    const secret = await this.existing(input);
+  private async putSecretValue(input: InputOf<'PutSecretValue'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
     const value = readValue(input);
     if (value.secretString === undefined && value.secretBinary === undefined) {
       throw invalidRequest('You must provide either SecretString or SecretBinary.');
     }
-    const token = optional<string>(input, 'ClientRequestToken', 'string');
+    const token = input.ClientRequestToken;
     const retried = token === undefined ? undefined : secret.versions.find((version) => version.versionId === token);
     if (retried) {
       if (!sameValue(retried, value)) throw new SecretsManagerError('ResourceExistsException', "You can't modify an existing version, you can only create a new version.");
       return { ARN: secret.arn, Name: secret.name, VersionId: retried.versionId, VersionStages: [...retried.stages] };
     }
-    const stages = input.VersionStages ?? [CURRENT];
-    if (!Array.isArray(stages) || stages.length === 0 || !stages.every((stage) => typeof stage === 'string')) {
-      throw invalidParameter('VersionStages must be a non-empty list of strings.');
-    }
-    const version = addVersion(secret, value, token, stages, this.now().getTime());
+    const version = addVersion(secret, value, token, input.VersionStages ?? [CURRENT], this.now().getTime());
     await this.save(secret);
     return { ARN: secret.arn, Name: secret.name, VersionId: version.versionId, VersionStages: [...version.stages] };
   }
 
-  private async getSecretValue(input: Input): Promise<object> {
-    const secret = await this.existing(input);
-    const versionId = optional<string>(input, 'VersionId', 'string');
-    const stage = optional<string>(input, 'VersionStage', 'string');
+  private async getSecretValue(input: InputOf<'GetSecretValue'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
+    const { VersionId: versionId, VersionStage: stage } = input;
     const version = versionId !== undefined ? secret.versions.find((candidate) => candidate.versionId === versionId) : versionWithStage(secret, stage ?? CURRENT);
     if (!version || (stage !== undefined && !version.stages.includes(stage))) {
       const what = versionId !== undefined ? `VersionId: ${versionId}` : `staging label: ${stage ?? CURRENT}`;
@@ -288,8 +348,8 @@ class LocalSecretsManager implements SecretsManagerService {
     };
   }
 
-  private async describeSecret(input: Input): Promise<object> {
-    const secret = await this.existing(input, { allowDeleted: true });
+  private async describeSecret(input: InputOf<'DescribeSecret'>): Promise<object> {
+    const secret = await this.existing(input.SecretId, { allowDeleted: true });
     return {
       ...this.summary(secret),
       VersionIdsToStages: versionsToStages(secret),
@@ -314,14 +374,14 @@ class LocalSecretsManager implements SecretsManagerService {
     };
   }
 
-  private async deleteSecret(input: Input): Promise<object> {
-    const force = optional<boolean>(input, 'ForceDeleteWithoutRecovery', 'boolean') ?? false;
-    const window = optional<number>(input, 'RecoveryWindowInDays', 'number');
+  private async deleteSecret(input: InputOf<'DeleteSecret'>): Promise<object> {
+    const force = input.ForceDeleteWithoutRecovery ?? false;
+    const window = input.RecoveryWindowInDays;
     if (force && window !== undefined) throw invalidParameter("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
-    if (window !== undefined && !(Number.isInteger(window) && window >= 7 && window <= 30)) {
+    if (window !== undefined && !(window >= 7 && window <= 30)) {
       throw invalidParameter('The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
     }
-    const secret = await this.existing(input, { allowDeleted: true });
+    const secret = await this.existing(input.SecretId, { allowDeleted: true });
     const nowMs = this.now().getTime();
     if (force) {
       await this.purge(secret);
@@ -334,8 +394,8 @@ class LocalSecretsManager implements SecretsManagerService {
     return { ARN: secret.arn, Name: secret.name, DeletionDate: seconds(secret.deletionMs) };
   }
 
-  private async restoreSecret(input: Input): Promise<object> {
-    const secret = await this.existing(input, { allowDeleted: true });
+  private async restoreSecret(input: InputOf<'RestoreSecret'>): Promise<object> {
+    const secret = await this.existing(input.SecretId, { allowDeleted: true });
     if (secret.deletedMs !== undefined) {
       delete secret.deletedMs;
       delete secret.deletionMs;
@@ -345,25 +405,19 @@ class LocalSecretsManager implements SecretsManagerService {
     return { ARN: secret.arn, Name: secret.name };
   }
 
-  private async listSecrets(input: Input): Promise<object> {
-    const maxResults = optional<number>(input, 'MaxResults', 'number') ?? 100;
-    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100) throw invalidParameter('MaxResults must be between 1 and 100.');
-    const includeDeleted = optional<boolean>(input, 'IncludePlannedDeletion', 'boolean') ?? false;
-    const filters = ((input.Filters as Array<{ Key?: string; Values?: string[] }> | undefined) ?? []).map((filter) => ({
-      key: filter.Key ?? '',
-      values: filter.Values ?? [],
-    }));
+  private async listSecrets(input: InputOf<'ListSecrets'>): Promise<object> {
+    const maxResults = input.MaxResults ?? 100;
+    const filters = (input.Filters ?? []).map((filter) => ({ key: filter.Key, values: filter.Values }));
     const nowMs = this.now().getTime();
     for (const secret of [...this.secrets.values()]) {
       if (secret.deletionMs !== undefined && secret.deletionMs <= nowMs) await this.purge(secret);
     }
-    const descending = input.SortOrder === 'desc';
     const ordered = [...this.secrets.values()]
-      .filter((secret) => includeDeleted || secret.deletedMs === undefined)
+      .filter((secret) => input.IncludePlannedDeletion === true || secret.deletedMs === undefined)
       .filter((secret) => matchesFilters(secret, filters))
       .sort((a, b) => a.createdMs - b.createdMs || a.name.localeCompare(b.name));
-    if (descending) ordered.reverse();
-    const start = this.pageStart(optional<string>(input, 'NextToken', 'string'), ordered.length);
+    if (input.SortOrder === 'desc') ordered.reverse();
+    const start = this.pageStart(input.NextToken, ordered.length);
     const page = ordered.slice(start, start + maxResults);
     const next = start + page.length;
     return {
@@ -383,26 +437,25 @@ class LocalSecretsManager implements SecretsManagerService {
     throw new SecretsManagerError('InvalidNextTokenException', 'The NextToken value is invalid.');
   }
 
-  private async putResourcePolicy(input: Input): Promise<object> {
-    const secret = await this.existing(input);
-    const policy = required<string>(input, 'ResourcePolicy', 'string');
+  private async putResourcePolicy(input: InputOf<'PutResourcePolicy'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
     try {
-      JSON.parse(policy);
+      JSON.parse(input.ResourcePolicy);
     } catch {
       throw new SecretsManagerError('MalformedPolicyDocumentException', 'The resource policy is not valid JSON.');
     }
-    secret.resourcePolicy = policy;
+    secret.resourcePolicy = input.ResourcePolicy;
     await this.save(secret);
     return { ARN: secret.arn, Name: secret.name };
   }
 
-  private async getResourcePolicy(input: Input): Promise<object> {
-    const secret = await this.existing(input, { allowDeleted: true });
+  private async getResourcePolicy(input: InputOf<'GetResourcePolicy'>): Promise<object> {
+    const secret = await this.existing(input.SecretId, { allowDeleted: true });
     return { ARN: secret.arn, Name: secret.name, ...(secret.resourcePolicy !== undefined ? { ResourcePolicy: secret.resourcePolicy } : {}) };
   }
 
-  private async deleteResourcePolicy(input: Input): Promise<object> {
-    const secret = await this.existing(input);
+  private async deleteResourcePolicy(input: InputOf<'DeleteResourcePolicy'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
     if (secret.resourcePolicy !== undefined) {
       delete secret.resourcePolicy;
       await this.save(secret);
@@ -410,27 +463,25 @@ class LocalSecretsManager implements SecretsManagerService {
     return { ARN: secret.arn, Name: secret.name };
   }
 
-  private async tagResource(input: Input): Promise<object> {
-    const secret = await this.existing(input);
-    secret.tags = mergeTags(secret.tags, readTags(input, 'Tags'));
+  private async tagResource(input: InputOf<'TagResource'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
+    secret.tags = mergeTags(secret.tags, input.Tags);
     await this.save(secret);
     return {};
   }
 
-  private async untagResource(input: Input): Promise<object> {
-    const secret = await this.existing(input);
-    const keys = input.TagKeys;
-    if (!Array.isArray(keys)) throw invalidParameter('TagKeys must be a list of strings.');
-    secret.tags = secret.tags.filter((tag) => !keys.includes(tag.Key));
+  private async untagResource(input: InputOf<'UntagResource'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
+    secret.tags = secret.tags.filter((tag) => !input.TagKeys.includes(tag.Key));
     await this.save(secret);
     return {};
   }
 
-  private async rotateSecret(input: Input): Promise<object> {
-    const secret = await this.existing(input);
+  private async rotateSecret(input: InputOf<'RotateSecret'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
     const hook = this.options.onRotate;
     if (!hook) throw invalidRequest('Rotation is not available locally: the local engine has no rotation hook registered.');
-    const token = optional<string>(input, 'ClientRequestToken', 'string');
+    const token = input.ClientRequestToken;
     const retried = token === undefined ? undefined : secret.versions.find((version) => version.versionId === token);
     if (retried) return { ARN: secret.arn, Name: secret.name, VersionId: retried.versionId };
     if (this.rotating.has(secret.arn)) throw invalidRequest("A previous rotation isn't complete. That rotation will be reattempted.");
@@ -449,14 +500,24 @@ class LocalSecretsManager implements SecretsManagerService {
       const version = addVersion(secret, { secretString }, token, [CURRENT], nowMs);
       secret.rotationEnabled = true;
       secret.lastRotatedMs = nowMs;
-      const lambdaArn = optional<string>(input, 'RotationLambdaARN', 'string');
-      const rules = optional<Record<string, unknown>>(input, 'RotationRules', 'object');
-      if (lambdaArn !== undefined) secret.rotationLambdaArn = lambdaArn;
-      if (rules !== undefined) secret.rotationRules = rules;
+      if (input.RotationLambdaARN !== undefined) secret.rotationLambdaArn = input.RotationLambdaARN;
+      if (input.RotationRules !== undefined) secret.rotationRules = input.RotationRules;
       await this.save(secret);
       return { ARN: secret.arn, Name: secret.name, VersionId: version.versionId };
     } finally {
       this.rotating.delete(secret.arn);
     }
+  }
+}
+
+/**
+ * Keeps a secret within one DynamoDB item: beyond the limit the oldest unlabelled versions go
+ * first, as AWS drops deprecated versions beyond 100. Labelled versions are never dropped.
+ */
+function fitItem(secret: SecretRecord): void {
+  while (JSON.stringify(secret).length > MAX_RECORD_CHARS) {
+    const oldestUnlabelled = secret.versions.findIndex((version) => version.stages.length === 0);
+    if (oldestUnlabelled < 0) throw new SecretsManagerError('LimitExceededException', 'The secret’s labelled versions exceed what the local Secrets Manager can keep.');
+    secret.versions.splice(oldestUnlabelled, 1);
   }
 }

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmbeddedStore } from '../../../../lambdas/local/emulated-aws/embedded-store';
-import { openJournal } from '../../../../lambdas/local/journal';
+import { createSecretsManagerService } from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
+import { openStateTables } from '../../../../lambdas/local/emulated-aws/state-tables';
 import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
 import { createPkTable } from '../../../helpers/pk-table';
 
@@ -65,18 +66,33 @@ describe('embedded store', () => {
     await second.close();
   });
 
-  it('keeps acknowledged store writes and journal appends when the process is killed with SIGKILL', async () => {
+  it('keeps acknowledged writes, the emulated services’ included, when the process is killed with SIGKILL', async () => {
     await writeThenKill(dataDir);
 
     const store = await startEmbeddedStore({ dataDir });
     const reader = clientFor(store.endpoint);
     const { Item } = await reader.send(new GetItemCommand({ TableName: 'crash', Key: { pk: { S: 'survivor' } } }));
     reader.destroy();
+    const state = await openStateTables(store.endpoint);
+    const secrets = await createSecretsManagerService({ table: state.table('secrets') });
+    const described = await secrets.handle({
+      method: 'POST',
+      path: '/',
+      query: new URLSearchParams(),
+      headers: {},
+      target: 'secretsmanager.GetSecretValue',
+      body: Buffer.from(JSON.stringify({ SecretId: 'survivor' })),
+    });
+    state.close();
     await store.close();
-    const { journal, records } = await openJournal<{ n: number }>(join(dataDir, 'crash.jsonl'));
-    await journal.close();
 
     expect(Item).toEqual({ pk: { S: 'survivor' } });
-    expect(records).toEqual([{ n: 1 }]);
+    expect(JSON.parse(String(described.body))).toMatchObject({ Name: 'survivor', SecretString: 'kept' });
+  });
+
+  it('keeps its files readable only by their owner', async () => {
+    const store = await startEmbeddedStore({ dataDir });
+    await store.close();
+    expect((await stat(join(dataDir, 'dynamodb'))).mode & 0o077).toBe(0);
   });
 });

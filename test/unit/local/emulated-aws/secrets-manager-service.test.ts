@@ -1,6 +1,3 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   CreateSecretCommand,
   DeleteResourcePolicyCommand,
@@ -20,19 +17,20 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { startStateStore, type StateStore } from './state-store';
 import { createSecretsManagerService, type SecretsManagerServiceOptions, type SecretsManagerService } from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
 
 const DAY_MS = 86_400_000;
 
 describe('secrets manager service', () => {
-  let dataDir: string;
+  let state: StateStore;
   let clock: Date;
   let service: SecretsManagerService;
   let server: RunningServer;
   let client: SecretsManagerClient;
 
-  async function start(options: Omit<SecretsManagerServiceOptions, 'dataDir' | 'now'> = {}): Promise<void> {
-    service = await createSecretsManagerService({ dataDir, now: () => clock, ...options });
+  async function start(options: Omit<SecretsManagerServiceOptions, 'table' | 'now'> = {}): Promise<void> {
+    service = await createSecretsManagerService({ table: state.table('secrets'), now: () => clock, ...options });
     server = await startAwsProtocolServer({ services: [service] });
     client = new SecretsManagerClient(localClientConfig(server.url));
   }
@@ -44,13 +42,13 @@ describe('secrets manager service', () => {
   }
 
   beforeEach(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-secrets-'));
+    state = await startStateStore();
     clock = new Date('2030-01-01T00:00:00Z');
     await start();
   });
   afterEach(async () => {
     await stop();
-    await rm(dataDir, { recursive: true, force: true });
+    state.close();
   });
 
   describe('CreateSecret and GetSecretValue', () => {
@@ -299,6 +297,36 @@ describe('secrets manager service', () => {
     });
   });
 
+  describe('input validation', () => {
+    it('refuses a request without a required member: ValidationException naming it', async () => {
+      await expect(client.send(new GetSecretValueCommand({} as never))).rejects.toMatchObject({
+        name: 'ValidationException',
+        message: "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null",
+      });
+    });
+
+    it('refuses a value over the API limit of 65,536 characters and stores nothing', async () => {
+      await expect(client.send(new CreateSecretCommand({ Name: 'huge', SecretString: 'x'.repeat(65_537) }))).rejects.toMatchObject({
+        name: 'ValidationException',
+        message: expect.stringContaining("at 'secretString'"),
+      });
+      await expect(client.send(new DescribeSecretCommand({ SecretId: 'huge' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    });
+
+    it('refuses a ListSecrets filter key the API does not define and a page size out of range', async () => {
+      await expect(client.send(new ListSecretsCommand({ Filters: [{ Key: 'colour' as never, Values: ['red'] }] }))).rejects.toMatchObject({
+        name: 'ValidationException',
+        message: expect.stringContaining("at 'filters.1.member.key'"),
+      });
+      await expect(client.send(new ListSecretsCommand({ MaxResults: 101 }))).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining("at 'maxResults'") });
+    });
+
+    it('refuses tags with an empty key', async () => {
+      await client.send(new CreateSecretCommand({ Name: 'tagged', SecretString: 'v' }));
+      await expect(client.send(new TagResourceCommand({ SecretId: 'tagged', Tags: [{ Key: '', Value: 'v' }] }))).rejects.toMatchObject({ name: 'ValidationException' });
+    });
+  });
+
   describe('durability', () => {
     it('restores secrets, versions, deletions and policies after a restart over the same data directory', async () => {
       const kept = await client.send(new CreateSecretCommand({ Name: 'kept', SecretString: 'one', Tags: [{ Key: 'k', Value: 'v' }] }));
@@ -320,10 +348,10 @@ describe('secrets manager service', () => {
       expect((await client.send(new DescribeSecretCommand({ SecretId: 'scheduled' }))).DeletedDate).toEqual(clock);
     });
 
-    it('keeps its journal readable only by its owner', async () => {
-      await client.send(new CreateSecretCommand({ Name: 'private', SecretString: 'v' }));
-      expect((await stat(join(dataDir, 'secrets-manager.jsonl'))).mode & 0o077).toBe(0);
-      expect(await readFile(join(dataDir, 'secrets-manager.jsonl'), 'utf8')).toContain('"name":"private"');
+    it('keeps each secret as one item of its own table in the embedded store', async () => {
+      const created = await client.send(new CreateSecretCommand({ Name: 'stored', SecretString: 'v' }));
+      const items = await state.items('secrets');
+      expect(items).toEqual([{ name: 'stored', arn: created.ARN, record: expect.stringContaining('"secretString":"v"') }]);
     });
   });
 });
