@@ -1,29 +1,28 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openEventBus, type DeadLetter, type EventBus, type EventEnvelope } from '../../../../lambdas/local/emulated-aws/event-bus';
 import { ROUTES } from '../../../../lambdas/routes';
+import { startStateStore, type StateStore } from './state-store';
 
 const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
 const never = () => new Promise<void>(() => undefined);
 
 describe('event bus', () => {
-  let dataDir: string;
+  let state: StateStore;
   const opened: EventBus[] = [];
 
   async function open(options: Parameters<typeof openEventBus>[0] = {}): Promise<EventBus> {
-    const bus = await openEventBus({ dataDir, retry: FAST_RETRY, ...options });
+    const tables = { events: state.table('events'), deadLetters: state.table('deadLetters') };
+    const bus = await openEventBus({ tables, retry: FAST_RETRY, ...options });
     opened.push(bus);
     return bus;
   }
 
   beforeEach(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-bus-'));
+    state = await startStateStore();
   });
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((bus) => bus.close()));
-    await rm(dataDir, { recursive: true, force: true });
+    state.close();
   });
 
   it('hands targets an EventBridge envelope', async () => {
@@ -140,7 +139,7 @@ describe('event bus', () => {
     crashed.addRule('stuck', { source: ['s'] }, never);
     crashed.start();
     const [envelope] = await crashed.put([{ source: 's', detailType: 'Task Ended', detail: { taskId: 't1' } }]);
-    await expect.poll(async () => (await readFile(join(dataDir, 'event-bus.jsonl'), 'utf8')).includes('"delivered"')).toBe(true);
+    await expect.poll(async () => (await state.items('events'))[0]?.done).toEqual(new Set(['fast']));
 
     const restarted = await open();
     const received: Array<[string, string]> = [];
@@ -176,26 +175,19 @@ describe('event bus', () => {
     expect(received).toEqual(['Early']);
   });
 
-  it('compacts its journal down to what is still owed', async () => {
+  it('keeps an event only until every matching rule has it, and a dead letter for good', async () => {
     const bus = await open();
     bus.addRule('sink', { source: ['s'] }, async () => undefined);
-    bus.start();
-    for (let batch = 0; batch < 70; batch += 1) {
-      await bus.put(Array.from({ length: 10 }, (_, n) => ({ source: 's', detailType: 'Bulk', detail: { n } })));
-    }
-    await bus.idle();
-    // Uncompacted, 700 delivered events would take 2100 lines (accepted, delivered, completed).
-    const lines = (await readFile(join(dataDir, 'event-bus.jsonl'), 'utf8')).trim().split('\n');
-    expect(lines.length).toBeLessThan(500);
-    await bus.close();
-
-    const reopened = await open();
-    let redelivered = 0;
-    reopened.addRule('sink', { source: ['s'] }, async () => {
-      redelivered += 1;
+    bus.addRule('broken', { source: ['broken'] }, async () => {
+      throw new Error('no');
     });
-    reopened.start();
-    await reopened.idle();
-    expect(redelivered).toBe(0);
+    bus.start();
+    const accepted = await bus.put(Array.from({ length: 10 }, (_, n) => ({ source: 's', detailType: 'Bulk', detail: { n } })));
+    const [failed] = await bus.put([{ source: 'broken', detailType: 'Bulk', detail: {} }]);
+    await bus.idle();
+
+    expect(accepted).toHaveLength(10);
+    expect(await state.items('events')).toEqual([]);
+    expect(await state.items('deadLetters')).toEqual([{ id: `${failed?.id}/broken`, deadLetter: expect.stringContaining('"rule":"broken"') }]);
   });
 });

@@ -1,12 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import { openEventBus, type EventBus, type EventEnvelope } from '../../../../lambdas/local/emulated-aws/event-bus';
 import { createEventBridgeService } from '../../../../lambdas/local/emulated-aws/eventbridge-service';
 import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { startStateStore, type StateStore } from './state-store';
 
 const valid = (overrides: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry => ({
   EventBusName: 'taskbound',
@@ -17,11 +15,13 @@ const valid = (overrides: Partial<PutEventsRequestEntry> = {}): PutEventsRequest
 });
 
 describe('eventbridge service', () => {
-  let dataDir: string;
+  let state: StateStore;
   let bus: EventBus;
   let server: RunningServer;
   let client: EventBridgeClient;
   let received: EventEnvelope[];
+
+  const tables = () => ({ events: state.table('events'), deadLetters: state.table('deadLetters') });
 
   async function serve(target: EventBus): Promise<void> {
     server = await startAwsProtocolServer({ services: [createEventBridgeService(target)] });
@@ -29,9 +29,9 @@ describe('eventbridge service', () => {
   }
 
   beforeEach(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-events-'));
+    state = await startStateStore();
     received = [];
-    bus = await openEventBus({ dataDir });
+    bus = await openEventBus({ tables: tables() });
     bus.addRule('task-started', { 'detail-type': ['Task Started'] }, async (envelope) => {
       received.push(envelope);
     });
@@ -42,7 +42,7 @@ describe('eventbridge service', () => {
     client.destroy();
     await server.close();
     await bus.close();
-    await rm(dataDir, { recursive: true, force: true });
+    state.close();
   });
 
   it('accepts valid entries, answers their event ids and delivers them to matching rules', async () => {
@@ -105,14 +105,15 @@ describe('eventbridge service', () => {
     });
   });
 
-  it('journals accepted entries before answering, so a crash right after still delivers them', async () => {
-    const unstarted = await openEventBus({ dataDir: join(dataDir, 'crashing') });
+  it('stores accepted entries before answering, so a crash right after still delivers them', async () => {
+    await bus.close();
+    const unstarted = await openEventBus({ tables: tables() });
     client.destroy();
     await server.close();
     await serve(unstarted);
     const result = await client.send(new PutEventsCommand({ Entries: [valid()] }));
 
-    const restarted = await openEventBus({ dataDir: join(dataDir, 'crashing') });
+    const restarted = await openEventBus({ tables: tables() });
     const redelivered: string[] = [];
     restarted.addRule('task-started', { 'detail-type': ['Task Started'] }, async (envelope) => {
       redelivered.push(envelope.id);
