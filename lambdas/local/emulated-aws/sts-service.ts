@@ -1,6 +1,9 @@
-// Local engine: the STS endpoint (awsQuery protocol, as @aws-sdk/client-sts speaks it).
-// GetCallerIdentity answers only a correctly signed request with a live local credential.
+// Local engine, emulated AWS: the STS endpoint (awsQuery protocol, as @aws-sdk/client-sts speaks it),
+// with GetCallerIdentity, the one action anything calls. It answers only a correctly signed request
+// with a live local credential. Responses are built with the SDK's own XML builder.
 import { randomUUID } from 'node:crypto';
+import { XmlNode } from '@aws-sdk/xml-builder';
+import { z } from 'zod';
 import type { Clock } from '../../ports';
 import type { LocalCredentialAuthority } from './credential-authority';
 import { LOCAL_ACCOUNT_ID } from '../../constants';
@@ -21,38 +24,32 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   MissingAction: 400,
 };
 
-function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (char) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[char]};`);
+/** An XML document with AWS's STS namespace on its root element. */
+function xmlDocument(status: number, root: string, children: readonly XmlNode[]): AwsResponse {
+  return { status, headers: { 'content-type': 'text/xml' }, body: new XmlNode(root, [...children]).addAttribute('xmlns', XML_NAMESPACE).toString() };
 }
 
 /** AWS's query-protocol ErrorResponse, which the SDK parses into a named exception. */
 export function stsError(code: string, message: string): AwsResponse {
-  return {
-    status: STATUS_BY_CODE[code] ?? 403,
-    headers: { 'content-type': 'text/xml' },
-    body:
-      `<ErrorResponse xmlns="${XML_NAMESPACE}"><Error><Type>Sender</Type><Code>${escapeXml(code)}</Code>` +
-      `<Message>${escapeXml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
-  };
+  const error = new XmlNode('Error', [XmlNode.of('Type', 'Sender'), XmlNode.of('Code', code), XmlNode.of('Message', message)]);
+  return xmlDocument(STATUS_BY_CODE[code] ?? 403, 'ErrorResponse', [error, XmlNode.of('RequestId', randomUUID())]);
 }
 
 function callerIdentity(arn: string, userId: string): AwsResponse {
-  return {
-    status: 200,
-    headers: { 'content-type': 'text/xml' },
-    body:
-      `<GetCallerIdentityResponse xmlns="${XML_NAMESPACE}"><GetCallerIdentityResult>` +
-      `<Arn>${escapeXml(arn)}</Arn><UserId>${escapeXml(userId)}</UserId><Account>${LOCAL_ACCOUNT_ID}</Account>` +
-      `</GetCallerIdentityResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
-  };
+  const result = new XmlNode('GetCallerIdentityResult', [XmlNode.of('Arn', arn), XmlNode.of('UserId', userId), XmlNode.of('Account', LOCAL_ACCOUNT_ID)]);
+  const metadata = new XmlNode('ResponseMetadata', [XmlNode.of('RequestId', randomUUID())]);
+  return xmlDocument(200, 'GetCallerIdentityResponse', [result, metadata]);
 }
 
+/** The query protocol's envelope: the action and the API version (GetCallerIdentity takes no parameters). */
+const queryInput = z.object({ Action: z.string().min(1).max(128), Version: z.string().max(32).optional() });
+
 /** Query parameters and form-encoded body parameters, as STS reads them. */
-function actionOf(request: AwsRequest): string | undefined {
+function parametersOf(request: AwsRequest): Record<string, string> {
   const form = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')
     ? new URLSearchParams(request.body.toString('utf8'))
     : new URLSearchParams();
-  return form.get('Action') ?? request.query.get('Action') ?? undefined;
+  return { ...Object.fromEntries(request.query), ...Object.fromEntries(form) };
 }
 
 export interface StsServiceOptions {
@@ -77,9 +74,10 @@ export function createStsService(options: StsServiceOptions): AwsService {
       if (check.status === 'rejected') return stsError(check.code, REJECTION_MESSAGES[check.code]);
       const verified = await verifyParsedSigV4(request, parsed.auth, { now: clock.now(), secretFor: () => check.credential.secretAccessKey });
       if (!verified.ok) return stsError(verified.code, verified.message);
-      const action = actionOf(request);
-      if (!action) return stsError('MissingAction', 'Missing Action');
-      if (action !== 'GetCallerIdentity') return stsError('InvalidAction', `Could not find operation ${action} for version ${API_VERSION}`);
+      const input = queryInput.safeParse(parametersOf(request));
+      if (!input.success) return stsError('MissingAction', 'Missing Action');
+      const { Action: action, Version: version = API_VERSION } = input.data;
+      if (action !== 'GetCallerIdentity' || version !== API_VERSION) return stsError('InvalidAction', `Could not find operation ${action} for version ${version}`);
       return callerIdentity(check.credential.principalArn, check.credential.userId);
     },
   };

@@ -1,6 +1,8 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { NodeSha256 } from '../../../../lambdas/adapters/aws/node-sha256';
 import type { RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import type { CredentialMaterial } from '../../../../lambdas/ports';
 import { useEmbeddedStore } from '../../../helpers/embedded-store-fixture';
@@ -200,5 +202,25 @@ describe('the local STS endpoint', () => {
     client.destroy();
 
     expect(failure).toMatchObject({ name: 'InvalidAction', message: 'Could not find operation AssumeRole for version 2011-06-15' });
+  });
+
+  it('escapes what the caller sent when it quotes it back in XML, and refuses another API version', async () => {
+    const { authority, server } = await startEngine();
+    const issued = await authority.issue(issueRequest('aws-sts-session', clock));
+    const post = async (form: string) => {
+      const url = new URL(server.url);
+      const signer = new SignatureV4({ credentials: issued, region: 'us-east-1', service: 'sts', sha256: NodeSha256 });
+      const headers = { host: url.host, 'content-type': 'application/x-www-form-urlencoded' };
+      const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', headers, body: form }, { signingDate: clock.now() });
+      const response = await fetch(server.url, { method: 'POST', headers: signed.headers, body: form });
+      return { status: response.status, body: await response.text() };
+    };
+
+    const odd = await post(new URLSearchParams({ Action: '<Get&"Caller>', Version: '2011-06-15' }).toString());
+    const older = await post(new URLSearchParams({ Action: 'GetCallerIdentity', Version: '2010-01-01' }).toString());
+
+    expect(odd.status).toBe(400);
+    expect(odd.body).toContain('<Message>Could not find operation &lt;Get&amp;&quot;Caller&gt; for version 2011-06-15</Message>');
+    expect(older.body).toContain('<Code>InvalidAction</Code><Message>Could not find operation GetCallerIdentity for version 2010-01-01</Message>');
   });
 });
