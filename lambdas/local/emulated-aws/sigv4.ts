@@ -1,5 +1,7 @@
-// Local engine: verifies the SigV4 signature of an incoming request, the way AWS does,
-// so a credential the local engine issued is only as good as its secret key.
+// Local engine, emulated AWS: verifies the SigV4 signature of an incoming request, the way AWS
+// does, so a credential the local engine issued is only as good as its secret key. Only header
+// authentication: the protocol server answers nothing without an Authorization header, and no
+// caller of the local engine presigns URLs.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { NodeSha256 } from '../../adapters/aws/node-sha256';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -21,12 +23,10 @@ export interface SigV4Auth {
   readonly signedHeaders: readonly string[];
   readonly signature: string;
   readonly sessionToken?: string;
-  /** Query (presigned URL) auth: its lifetime in seconds. */
-  readonly presignedExpiresSeconds?: number;
 }
 
 export type SigV4Failure = { readonly ok: false; readonly code: SigV4ErrorCode; readonly message: string };
-export type SigV4ErrorCode = 'IncompleteSignature' | 'SignatureDoesNotMatch' | 'InvalidClientTokenId' | 'AccessDenied';
+export type SigV4ErrorCode = 'IncompleteSignature' | 'SignatureDoesNotMatch' | 'InvalidClientTokenId';
 
 /** A request's authentication, read (by `parseSigV4`) or verified (by `verifySigV4`). */
 export type SigV4Result = { readonly ok: true; readonly auth: SigV4Auth } | SigV4Failure;
@@ -72,27 +72,9 @@ function headerAuthFields(authorization: string): AuthFields {
   return { ok: true, fields };
 }
 
-function queryAuthFields(query: URLSearchParams): AuthFields {
-  if (query.get('X-Amz-Algorithm') !== ALGORITHM) return incomplete(`Unsupported AWS 'algorithm': '${query.get('X-Amz-Algorithm') ?? ''}'.`);
-  const fields: Record<string, string> = {};
-  for (const [name, param] of [
-    ['Credential', 'X-Amz-Credential'],
-    ['SignedHeaders', 'X-Amz-SignedHeaders'],
-    ['Signature', 'X-Amz-Signature'],
-    ['Date', 'X-Amz-Date'],
-    ['Expires', 'X-Amz-Expires'],
-  ] as const) {
-    const value = query.get(param);
-    if (!value) return incomplete(`AWS query-string parameters must include '${param}'. Re-examine the query-string parameters.`);
-    fields[name] = value;
-  }
-  return { ok: true, fields };
-}
-
-/** Reads the SigV4 authentication of a request (Authorization header, else presigned query). */
+/** Reads the SigV4 authentication of a request's Authorization header. */
 export function parseSigV4(request: AwsRequest): SigV4Result {
-  const presigned = request.headers.authorization === undefined && request.query.has('X-Amz-Signature');
-  const read = presigned ? queryAuthFields(request.query) : headerAuthFields(request.headers.authorization ?? '');
+  const read = headerAuthFields(request.headers.authorization ?? '');
   if (!read.ok) return read;
   const { fields } = read;
   const credential = CREDENTIAL.exec(fields.Credential ?? '');
@@ -102,14 +84,10 @@ export function parseSigV4(request: AwsRequest): SigV4Result {
   if (!signedHeaders.includes('host')) return incomplete(`'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.`);
   const signature = fields.Signature ?? '';
   if (!SIGNATURE.test(signature)) return mismatch();
-  const amzDate = presigned ? fields.Date : request.headers['x-amz-date'];
+  const amzDate = request.headers['x-amz-date'];
   if (!amzDate) return incomplete(`Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.`);
   if (!parseAmzDate(amzDate)) return incomplete(`Date must be in ISO-8601 'basic format'. Got '${amzDate}'.`);
-  const sessionToken = presigned ? request.query.get('X-Amz-Security-Token') : request.headers['x-amz-security-token'];
-  const expires = presigned ? Number(fields.Expires) : undefined;
-  if (expires !== undefined && !(Number.isInteger(expires) && expires > 0 && expires <= 604_800)) {
-    return incomplete('X-Amz-Expires must be a positive number of seconds, at most 604800.');
-  }
+  const sessionToken = request.headers['x-amz-security-token'];
   return {
     ok: true,
     auth: {
@@ -120,21 +98,16 @@ export function parseSigV4(request: AwsRequest): SigV4Result {
       signedHeaders,
       signature,
       ...(sessionToken ? { sessionToken } : {}),
-      ...(expires !== undefined ? { presignedExpiresSeconds: expires } : {}),
     },
   };
 }
 
-/** AWS's clock rules: 15 minutes either way for header auth; the URL's own lifetime for presigned auth. */
+/** AWS's clock rule: a signature is good 15 minutes either way of the service's clock. */
 function timeFailure(auth: SigV4Auth, signedAt: Date, now: Date): SigV4Failure | undefined {
   const aheadMs = signedAt.getTime() - now.getTime();
   if (aheadMs > MAX_SKEW_MS) {
     const latest = formatAmzDate(new Date(now.getTime() + MAX_SKEW_MS));
     return mismatch(`Signature not yet current: ${auth.amzDate} is still later than ${latest} (${formatAmzDate(now)} + 15 min.)`);
-  }
-  if (auth.presignedExpiresSeconds !== undefined) {
-    const expired = -aheadMs > auth.presignedExpiresSeconds * 1000;
-    return expired ? { ok: false, code: 'AccessDenied', message: 'Request has expired' } : undefined;
   }
   if (-aheadMs > MAX_SKEW_MS) {
     const earliest = formatAmzDate(new Date(now.getTime() - MAX_SKEW_MS));
@@ -152,10 +125,9 @@ function signedHeaderValues(request: AwsRequest, auth: SigV4Auth): Record<string
   return headers;
 }
 
-function queryWithoutSignature(query: URLSearchParams): Record<string, string | string[]> {
+function queryParameters(query: URLSearchParams): Record<string, string | string[]> {
   const params: Record<string, string | string[]> = {};
   for (const key of new Set(query.keys())) {
-    if (key === 'X-Amz-Signature') continue;
     const values = query.getAll(key);
     params[key] = values.length === 1 ? (values[0] as string) : values;
   }
@@ -176,15 +148,11 @@ async function expectedSignature(request: AwsRequest, auth: SigV4Auth, secretAcc
     protocol: 'http:',
     hostname: headers.host ?? '',
     path: request.path,
-    query: queryWithoutSignature(request.query),
+    query: queryParameters(request.query),
     headers,
     body: request.body,
   };
   const options = { signingDate: signedAt, signingRegion: auth.region, signingService: auth.service, signableHeaders: new Set(auth.signedHeaders) };
-  if (auth.presignedExpiresSeconds !== undefined) {
-    const presigned = await signer.presign(toSign, { ...options, expiresIn: auth.presignedExpiresSeconds });
-    return String(presigned.query?.['X-Amz-Signature'] ?? '');
-  }
   const signed = await signer.sign(toSign, options);
   return /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization ?? '')?.[1] ?? '';
 }

@@ -186,42 +186,11 @@ describe('verifySigV4', () => {
     expect(await verifySigV4({ ...request, headers }, { secretFor, now: SUITE_TIME })).toMatchObject({ ok: false, code: 'IncompleteSignature' });
   });
 
-  describe('presigned URLs', () => {
-    async function presigned(expiresIn: number): Promise<AwsRequest> {
-      const signer = new SignatureV4({ credentials: SUITE, region: 'us-east-1', service: 'sts', sha256: NodeSha256 });
-      const result = await signer.presign(
-        {
-          method: 'GET',
-          protocol: 'http:',
-          hostname: '127.0.0.1',
-          path: '/',
-          query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
-          headers: { host: '127.0.0.1:4010' },
-        },
-        { signingDate: SUITE_TIME, expiresIn },
-      );
-      return toAwsRequest(result.headers, '/', result.query as Record<string, string>, '', 'GET');
-    }
-
-    it('accepts a presigned URL within its lifetime', async () => {
-      const request = await presigned(900);
-      expect(await verifySigV4(request, { secretFor, now: new Date(SUITE_TIME.getTime() + 60_000) })).toMatchObject({ ok: true });
-    });
-
-    it('refuses a presigned URL whose query was changed', async () => {
-      const request = await presigned(900);
-      const query = new URLSearchParams(request.query);
-      query.set('Action', 'AssumeRole');
-      expect(await verifySigV4({ ...request, query }, { secretFor, now: SUITE_TIME })).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
-    });
-
-    it('refuses a presigned URL after it expired', async () => {
-      const request = await presigned(60);
-      expect(await verifySigV4(request, { secretFor, now: new Date(SUITE_TIME.getTime() + 61_000) })).toEqual({
-        ok: false,
-        code: 'AccessDenied',
-        message: 'Request has expired',
-      });
-    });
+  it('does not take a presigned URL (nothing local presigns): no Authorization header is an incomplete signature', async () => {
+    const signer = new SignatureV4({ credentials: SUITE, region: 'us-east-1', service: 'sts', sha256: NodeSha256 });
+    const url = { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: { Action: 'GetCallerIdentity' }, headers: { host: '127.0.0.1:4010' } };
+    const result = await signer.presign(url, { signingDate: SUITE_TIME, expiresIn: 900 });
+    const request = toAwsRequest(result.headers, '/', result.query as Record<string, string>, '', 'GET');
+    expect(await verifySigV4(request, { secretFor, now: SUITE_TIME })).toMatchObject({ ok: false, code: 'IncompleteSignature' });
   });
 });
