@@ -1,4 +1,4 @@
-// Local engine: one loopback HTTP server that speaks the AWS protocols an agent runtime
+// Local engine, emulated AWS: one loopback HTTP server that speaks the AWS protocols an agent runtime
 // uses. It parses each request once and hands it to the first service that claims it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,4 +1,4 @@
-// Local engine: the credential authority that stands in for IAM and STS. It issues real,
+// Local engine, emulated AWS: the credential authority that stands in for IAM and STS. It issues real,
 // SigV4-usable credentials per grant, keeps them durably, and says whether one still works.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';

@@ -1,4 +1,4 @@
-// Local engine: what each issued credential did. Every request signed with a credential the
+// Local engine, emulated AWS: what each issued credential did. Every request signed with a credential the
 // local authority issued is recorded (service, operation, outcome), so `taskbound grants show`
 // lists a grant's calls offline, as CloudTrail would on AWS. Kept in memory, since the engine
 // started, bounded per credential and in credentials; read over loopback at GET /credential-calls/<accessKeyId>.

@@ -1,4 +1,4 @@
-// Local engine: the type of the dynalite package (it ships none), as far as the embedded store uses it.
+// Local engine, emulated AWS: the type of the dynalite package (it ships none), as far as the embedded store uses it.
 declare module 'dynalite' {
   import type { Server } from 'node:http';
 

@@ -1,4 +1,4 @@
-// Local engine: the embedded DynamoDB-compatible store (dynalite over LevelDB) that the
+// Local engine, emulated AWS: the embedded DynamoDB-compatible store (dynalite over LevelDB) that the
 // engine's real DynamoDB adapters talk to, in process, on a loopback port of its own.
 //
 // Durability: dynalite writes each item through LevelDB, whose write-ahead log is flushed

@@ -24,7 +24,10 @@ type Checked = { readonly event: BusEvent } | { readonly error: { readonly Error
 
 /** The request: 1 to 10 entries, each checked on its own below (a bad entry fails alone, as on AWS). */
 const requestSchema = z.object({
-  Entries: z.array(z.unknown()).min(1, 'Member must have length greater than or equal to 1').max(MAX_ENTRIES, `Member must have length less than or equal to ${MAX_ENTRIES}`),
+  Entries: z
+    .array(z.unknown())
+    .min(1, 'Member must have length greater than or equal to 1')
+    .max(MAX_ENTRIES, `Member must have length less than or equal to ${MAX_ENTRIES}`),
   EndpointId: z.string().max(50).optional(),
 });
 

@@ -1,4 +1,4 @@
-// Local engine: what stands in for IAM in front of the local Secrets Manager, for the
+// Local engine, emulated AWS: what stands in for IAM in front of the local Secrets Manager, for the
 // credentials Taskbound issued. A revoked session is denied (AccessDeniedException, as the
 // role's deny makes it in AWS), a dead key or expired session refused; others pass as before.
 import type { Clock } from '../../ports';

@@ -1,4 +1,4 @@
-// Local engine: the shape every AWS-protocol endpoint of the local engine implements.
+// Local engine, emulated AWS: the shape every AWS-protocol endpoint of the local engine implements.
 // The HTTP server parses a request once; the first service that matches answers it.
 
 export interface AwsRequest {

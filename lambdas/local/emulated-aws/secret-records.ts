@@ -1,4 +1,4 @@
-// Local engine: the records behind the local Secrets Manager (secrets, versions, staging
+// Local engine, emulated AWS: the records behind the local Secrets Manager (secrets, versions, staging
 // labels) and the rules AWS applies to them, kept apart from the wire protocol.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LOCAL_ACCOUNT_ID } from '../../constants';

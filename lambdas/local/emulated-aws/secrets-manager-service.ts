@@ -517,7 +517,9 @@ class LocalSecretsManager implements SecretsManagerService {
 function fitItem(secret: SecretRecord): void {
   while (JSON.stringify(secret).length > MAX_RECORD_CHARS) {
     const oldestUnlabelled = secret.versions.findIndex((version) => version.stages.length === 0);
-    if (oldestUnlabelled < 0) throw new SecretsManagerError('LimitExceededException', 'The secret’s labelled versions exceed what the local Secrets Manager can keep.');
+    if (oldestUnlabelled < 0) {
+      throw new SecretsManagerError('LimitExceededException', 'The secret’s labelled versions exceed what the local Secrets Manager can keep.');
+    }
     secret.versions.splice(oldestUnlabelled, 1);
   }
 }

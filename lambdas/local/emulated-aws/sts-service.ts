@@ -77,7 +77,9 @@ export function createStsService(options: StsServiceOptions): AwsService {
       const input = queryInput.safeParse(parametersOf(request));
       if (!input.success) return stsError('MissingAction', 'Missing Action');
       const { Action: action, Version: version = API_VERSION } = input.data;
-      if (action !== 'GetCallerIdentity' || version !== API_VERSION) return stsError('InvalidAction', `Could not find operation ${action} for version ${version}`);
+      if (action !== 'GetCallerIdentity' || version !== API_VERSION) {
+        return stsError('InvalidAction', `Could not find operation ${action} for version ${version}`);
+      }
       return callerIdentity(check.credential.principalArn, check.credential.userId);
     },
   };

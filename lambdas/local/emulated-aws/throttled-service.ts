@@ -1,4 +1,4 @@
-// Local engine: an emulated AWS service that throttles like AWS. Each operation has a token
+// Local engine, emulated AWS: an emulated AWS service that throttles like AWS. Each operation has a token
 // bucket at its quota; a request finding it empty is answered `ThrottlingException` (HTTP 400),
 // which the SDK classes as throttling and retries. Used by the quota simulation (bench/quota.ts).
 import { TokenBucket, type QuotaTable } from '../../adapters/aws/quota-throttle';

@@ -1,4 +1,4 @@
-// Local engine: the Lambda context a handler sees when the local engine invokes it.
+// Local engine, host: the Lambda context a handler sees when the local engine invokes it.
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { LOCAL_ACCOUNT_ID } from '../../constants';

@@ -1,4 +1,4 @@
-// Local engine: the Lambda handlers, built over the local engine's dependencies instead
+// Local engine, host: the Lambda handlers, built over the local engine's dependencies instead
 // of the AWS composition root. The handler code is the one deployed to Lambda.
 import type { HandlerName } from '../../routes';
 import type { EngineDeps } from '../../use-cases/engine-deps';

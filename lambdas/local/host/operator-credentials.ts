@@ -1,4 +1,4 @@
-// Local engine: the SigV4 credentials the local engine holds for each person in the policy, so
+// Local engine, host: the SigV4 credentials the local engine holds for each person in the policy, so
 // `taskbound approve|deny|resume --as PERSON` is authenticated locally the way IAM authenticates
 // it on AWS. Kept in `<data dir>/operator-credentials.json` (mode 0600) across restarts.
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';

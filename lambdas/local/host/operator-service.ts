@@ -1,4 +1,4 @@
-// Local engine: the operator endpoint on the local protocol server (`POST /operator`), as the
+// Local engine, host: the operator endpoint on the local protocol server (`POST /operator`), as the
 // Lambda function URL with AWS_IAM auth is on AWS: the request must be SigV4-signed for service
 // `lambda` with a key the local engine holds for a person of the policy; then the same use case runs.
 import type { EngineDeps } from '../../use-cases/engine-deps';

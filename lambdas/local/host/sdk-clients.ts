@@ -1,4 +1,4 @@
-// Local engine: SDK client settings for talking to the local endpoints, and a counter of
+// Local engine, host: SDK client settings for talking to the local endpoints, and a counter of
 // every SDK call made, so the benchmark can report calls per lifecycle honestly.
 
 type Next = (args: unknown) => Promise<unknown>;

@@ -188,7 +188,8 @@ describe('verifySigV4', () => {
 
   it('does not take a presigned URL (nothing local presigns): no Authorization header is an incomplete signature', async () => {
     const signer = new SignatureV4({ credentials: SUITE, region: 'us-east-1', service: 'sts', sha256: NodeSha256 });
-    const url = { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: { Action: 'GetCallerIdentity' }, headers: { host: '127.0.0.1:4010' } };
+    const query = { Action: 'GetCallerIdentity' };
+    const url = { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path: '/', query, headers: { host: '127.0.0.1:4010' } };
     const result = await signer.presign(url, { signingDate: SUITE_TIME, expiresIn: 900 });
     const request = toAwsRequest(result.headers, '/', result.query as Record<string, string>, '', 'GET');
     expect(await verifySigV4(request, { secretFor, now: SUITE_TIME })).toMatchObject({ ok: false, code: 'IncompleteSignature' });

@@ -211,7 +211,8 @@ describe('the local STS endpoint', () => {
       const url = new URL(server.url);
       const signer = new SignatureV4({ credentials: issued, region: 'us-east-1', service: 'sts', sha256: NodeSha256 });
       const headers = { host: url.host, 'content-type': 'application/x-www-form-urlencoded' };
-      const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', headers, body: form }, { signingDate: clock.now() });
+      const toSign = { method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', headers, body: form };
+      const signed = await signer.sign(toSign, { signingDate: clock.now() });
       const response = await fetch(server.url, { method: 'POST', headers: signed.headers, body: form });
       return { status: response.status, body: await response.text() };
     };
