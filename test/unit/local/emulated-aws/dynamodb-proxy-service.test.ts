@@ -1,8 +1,19 @@
-import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DynamoDBClient,
+  ExecuteStatementCommand,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import { createDynamoDbProxyService } from '../../../../lambdas/local/emulated-aws/dynamodb-proxy-service';
 import { startEmbeddedStore, type EmbeddedStore } from '../../../../lambdas/local/emulated-aws/embedded-store';
+import { openStateTables, STATE_TABLES } from '../../../../lambdas/local/emulated-aws/state-tables';
 import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
 import { createPkTable } from '../../../helpers/pk-table';
 
@@ -49,6 +60,23 @@ describe('dynamodb proxy service', () => {
     await put();
     await expect(put()).rejects.toBeInstanceOf(ConditionalCheckFailedException);
     await expect(client.send(new GetItemCommand({ TableName: 'missing', Key: { pk: { S: 'a' } } }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('hides the emulated services’ own tables: not listed, not found, not in a batch or a statement', async () => {
+    const state = await openStateTables(store.endpoint);
+    await createPkTable(client, 'grants');
+    const hidden = STATE_TABLES.secrets.name;
+
+    const { TableNames } = await client.send(new ListTablesCommand({}));
+    const scan = client.send(new ScanCommand({ TableName: hidden }));
+    const batch = client.send(new BatchGetItemCommand({ RequestItems: { [hidden]: { Keys: [{ name: { S: 'x' } }] } } }));
+    const statement = client.send(new ExecuteStatementCommand({ Statement: `SELECT * FROM "${hidden}"` }));
+    state.close();
+
+    expect(TableNames).toEqual(['grants']);
+    await expect(scan).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(batch).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(statement).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
   it('answers InternalServerError when the store is gone', async () => {
