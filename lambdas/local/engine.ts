@@ -142,8 +142,10 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   await ensureGrantTable(dynamo, LOCAL_TABLE);
   // The emulated services keep their state in the same store, in tables of their own, through a client of their own.
   const state = await openStateTables(store.endpoint);
+  // The authority stands in for IAM and STS calls the engine makes on AWS, so its writes count as the engine's SDK calls.
   const authority = new LocalCredentialAuthority({
-    ...state.table('credentials'),
+    client: documents,
+    tableName: state.table('credentials').tableName,
     clock,
     accessKeyRevocationLagMs: options.accessKeyRevocationLagMs ?? 0,
     sessionDenyLagMs: options.sessionDenyLagMs ?? 0,

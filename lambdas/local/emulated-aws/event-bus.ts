@@ -112,7 +112,7 @@ class BusTables {
       if (typeof item.envelope !== 'string') continue;
       const envelope = JSON.parse(item.envelope) as EventEnvelope;
       const done = item.done instanceof Set ? [...(item.done as Set<string>)] : [];
-      pending.set(envelope.id, { envelope, done: new Set(done) });
+      pending.set(envelope.id, { envelope, done: new Set(done), stored: true });
     }
     const deadLetters = (await scanAll(this.tables.deadLetters))
       .flatMap((item) => (typeof item.deadLetter === 'string' ? [JSON.parse(item.deadLetter) as DeadLetter] : []))
@@ -141,6 +141,8 @@ interface PendingEvent {
   readonly envelope: EventEnvelope;
   /** Rules that have the event, or gave up on it. */
   readonly done: Set<string>;
+  /** Whether it has an item in the store (an event no rule wants, once started, needs none). */
+  readonly stored: boolean;
 }
 
 /** Whether an event matches a pattern: every pattern field lists the values it accepts (exact match), nested for `detail`. */
@@ -228,11 +230,13 @@ export class EventBus {
   async put(events: readonly BusEvent[]): Promise<EventEnvelope[]> {
     if (this.closed) throw new Error('event bus is closed');
     const envelopes = events.map((event) => this.envelope(event));
-    const accepted = envelopes.map((envelope) => ({ envelope, done: new Set<string>() }));
+    // Once started, the rules are known: an event none of them matches is owed to no one and is not stored.
+    const wanted = (envelope: EventEnvelope) => !this.started || [...this.rules.values()].some((rule) => matchesPattern(rule.pattern, envelope));
+    const accepted: PendingEvent[] = envelopes.map((envelope) => ({ envelope, done: new Set<string>(), stored: wanted(envelope) }));
     for (const event of accepted) this.pending.set(event.envelope.id, event);
     this.inFlight += 1;
     try {
-      await Promise.all(envelopes.map((envelope) => this.state.accepted(envelope)));
+      await Promise.all(accepted.filter((event) => event.stored).map((event) => this.state.accepted(event.envelope)));
     } catch (error) {
       for (const envelope of envelopes) this.pending.delete(envelope.id);
       throw error;
@@ -314,7 +318,8 @@ export class EventBus {
         event.done.add(rule.name);
         return settled('delivered');
       }, { sleep: (ms) => this.sleep(ms), random: this.random });
-      if (delivery.settled && delivery.value === 'delivered') await this.state.done(event.envelope.id, rule.name);
+      // Only worth storing while another rule is still owed the event: the last one deletes it instead.
+      if (delivery.settled && delivery.value === 'delivered' && !this.isFinished(event)) await this.state.done(event.envelope.id, rule.name);
       if (!delivery.settled) await this.deadLetter(event, rule, delivery.attempts, delivery.last);
       if (!this.closed && this.isFinished(event)) await this.complete(event);
     } catch {
@@ -337,7 +342,7 @@ export class EventBus {
   }
 
   private async complete(event: PendingEvent): Promise<void> {
-    if (!this.pending.delete(event.envelope.id)) return;
+    if (!this.pending.delete(event.envelope.id) || !event.stored) return;
     try {
       await this.state.completed(event.envelope.id);
     } catch {

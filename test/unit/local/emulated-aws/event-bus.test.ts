@@ -175,6 +175,19 @@ describe('event bus', () => {
     expect(received).toEqual(['Early']);
   });
 
+  it('stores nothing for an event no rule wants once started, but still tells subscribers', async () => {
+    const bus = await open();
+    bus.addRule('sink', { source: ['s'] }, never);
+    bus.start();
+    const seen: string[] = [];
+    bus.subscribe((envelope) => seen.push(envelope.source));
+
+    await bus.put([{ source: 'nobody.listens', detailType: 'Ping', detail: {} }]);
+
+    expect(seen).toEqual(['nobody.listens']);
+    expect(await state.items('events')).toEqual([]);
+  });
+
   it('keeps an event only until every matching rule has it, and a dead letter for good', async () => {
     const bus = await open();
     bus.addRule('sink', { source: ['s'] }, async () => undefined);
