@@ -46,7 +46,7 @@ module.exports = {
     {
       comment: 'Local adapters wrap the local engine’s credential authority and reuse AWS adapters it speaks to.',
       from: { path: '^lambdas/adapters/local/' },
-      to: { path: ['^lambdas/local/credential-authority\\.ts$', '^lambdas/adapters/aws/'] },
+      to: { path: ['^lambdas/local/emulated-aws/credential-authority\\.ts$', '^lambdas/adapters/aws/'] },
     },
     {
       comment: 'Handlers are entry points only: parse, call a use case, log. Their adapters come from the composition root.',
@@ -76,11 +76,30 @@ module.exports = {
       },
     },
     {
-      comment: 'The local engine is the local composition root and the emulated AWS: anything in lambdas/, its SDKs and Node.',
-      from: { path: '^lambdas/local/' },
-      to: { path: ['^lambdas/', AWS_SDK, npm('zod', 'dynalite', '@types/aws-lambda')] },
+      comment: 'The local engine’s host (engine.ts, host/) is the local composition root: anything in lambdas/, its SDKs and Node.',
+      from: { path: '^lambdas/local/(engine\\.ts$|host/)' },
+      to: { path: ['^lambdas/', AWS_SDK, npm('zod', '@types/aws-lambda')] },
     },
-    { from: { path: '^lambdas/local/' }, to: core('crypto', 'fs', 'fs/promises', 'http', 'net', 'path', 'os', 'events', 'stream', 'url') },
+    { from: { path: '^lambdas/local/(engine\\.ts$|host/)' }, to: core('crypto', 'fs', 'fs/promises', 'path') },
+    {
+      comment:
+        'Emulated AWS is AWS, not Taskbound: itself, the domain’s words, the adapter primitives it shares (retry, sleep, hashing, the token bucket), ' +
+        'the embedded store, SDKs and Node. Never a use case, a handler or the host.',
+      from: { path: '^lambdas/local/emulated-aws/' },
+      to: {
+        path: [
+          '^lambdas/local/emulated-aws/',
+          '^lambdas/domain/',
+          PORTS,
+          CONSTANTS,
+          ADAPTER_PRIMITIVES,
+          '^lambdas/adapters/aws/(node-sha256|quota-throttle)\\.ts$',
+          AWS_SDK,
+          npm('zod', 'dynalite'),
+        ],
+      },
+    },
+    { from: { path: '^lambdas/local/emulated-aws/' }, to: core('crypto', 'fs', 'fs/promises', 'http', 'net', 'path') },
     {
       comment: 'The scope lint: the domain and the Service Authorization Reference (heavy: never in a Lambda bundle), YAML for line numbers.',
       from: { path: '^lambdas/policy-lint/' },

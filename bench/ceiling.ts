@@ -2,8 +2,8 @@
 // store with no engine logic at all: GetItem/PutItem through the same client settings.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { startEmbeddedStore } from '../lambdas/local/embedded-store';
-import { localClientConfig } from '../lambdas/local/sdk-clients';
+import { startEmbeddedStore } from '../lambdas/local/emulated-aws/embedded-store';
+import { localClientConfig } from '../lambdas/local/host/sdk-clients';
 
 export interface CeilingOptions {
   readonly concurrency: number;

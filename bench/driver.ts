@@ -4,7 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Agent } from 'node:http';
-import { localClientConfig, LOCAL_REGION, SdkCallCounter } from '../lambdas/local/sdk-clients';
+import { localClientConfig, LOCAL_REGION, SdkCallCounter } from '../lambdas/local/host/sdk-clients';
 import { LOCAL_BUS } from '../lambdas/local/engine';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import { Taskbound, type TaskRef } from '../sdk';

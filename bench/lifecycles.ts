@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { Grant } from '../lambdas/domain/grant';
 import { LOCAL_TABLE } from '../lambdas/local/engine';
-import { localClientConfig } from '../lambdas/local/sdk-clients';
+import { localClientConfig } from '../lambdas/local/host/sdk-clients';
 
 export interface LifecycleRunOptions {
   readonly concurrency: number;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { startLocalEngine, LOCAL_BUS, type LocalEngine } from '../lambdas/local/engine';
-import { localClientConfig } from '../lambdas/local/sdk-clients';
+import { localClientConfig } from '../lambdas/local/host/sdk-clients';
 import { scaledQuotas } from '../lambdas/adapters/aws/documented-quotas';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import type { EngineLogger } from '../lambdas/use-cases/engine-deps';

@@ -11,7 +11,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 
 const { startLocalEngine, LOCAL_TABLE } = await import('../lambdas/local/engine');
 const { DynamoDbGrantStore } = await import('../lambdas/adapters/aws/dynamodb-grant-store');
-const { localClientConfig } = await import('../lambdas/local/sdk-clients');
+const { localClientConfig } = await import('../lambdas/local/host/sdk-clients');
 const { grantIdFor } = await import('../lambdas/domain/ids');
 const { verifyChain } = await import('../lambdas/domain/audit');
 const { AgentRuntime } = await import('../test/helpers/agent-runtime');

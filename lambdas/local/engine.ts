@@ -22,25 +22,26 @@ import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-del
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
 import { StsCredentialProbe, type ProbeSchedule } from '../adapters/aws/sts-credential-probe';
 import { LOCAL_CANARY_SECRET_NAME, SecretsManagerCanaryProbe } from '../adapters/aws/canary-probe';
-import { issuedCredentialGate } from './issued-credential-gate';
+import { issuedCredentialGate } from './emulated-aws/issued-credential-gate';
 import { LocalCredentialIssuer } from '../adapters/local/local-credential-issuer';
 import { TimerExpiryScheduler } from '../adapters/local/timer-expiry';
 import { systemClock } from '../adapters/system-clock';
-import { LocalCredentialAuthority } from './credential-authority';
-import { startEmbeddedStore } from './embedded-store';
-import { openEventBus, type EventBus, type EventEnvelope } from './event-bus';
-import { createEventBridgeService } from './eventbridge-service';
-import { createSecretsManagerService } from './secrets-manager-service';
-import { createStsService } from './sts-service';
-import { createDynamoDbProxyService } from './dynamodb-proxy-service';
-import { startAwsProtocolServer } from './aws-protocol-server';
-import { CredentialCallLog } from './credential-calls';
-import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './sdk-clients';
-import { localLambdaContext } from './lambda-context';
-import { buildLocalHandlers, type LocalHandler } from './local-handlers';
+import { LocalCredentialAuthority } from './emulated-aws/credential-authority';
+import { startEmbeddedStore } from './emulated-aws/embedded-store';
+import { openStateTables } from './emulated-aws/state-tables';
+import { openEventBus, type EventBus, type EventEnvelope } from './emulated-aws/event-bus';
+import { createEventBridgeService } from './emulated-aws/eventbridge-service';
+import { createSecretsManagerService } from './emulated-aws/secrets-manager-service';
+import { createStsService } from './emulated-aws/sts-service';
+import { createDynamoDbProxyService } from './emulated-aws/dynamodb-proxy-service';
+import { startAwsProtocolServer } from './emulated-aws/aws-protocol-server';
+import { CredentialCallLog } from './emulated-aws/credential-calls';
+import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './host/sdk-clients';
+import { localLambdaContext } from './host/lambda-context';
+import { buildLocalHandlers, type LocalHandler } from './host/local-handlers';
 import { LocalBrokeredSecretRotator } from '../adapters/local/local-brokered-secret-rotator';
-import { loadOperatorKeyring, recordEndpoint } from './operator-credentials';
-import { createOperatorService } from './operator-service';
+import { loadOperatorKeyring, recordEndpoint } from './host/operator-credentials';
+import { createOperatorService } from './host/operator-service';
 import { OPERATOR_PATH, type OperatorCredentials } from '../domain/operator-api';
 import { DEFAULT_ROUTING } from '../domain/alert-routing';
 import type { AlertDeps } from '../use-cases/send-alert';
@@ -49,11 +50,10 @@ import { localNotifier } from '../adapters/slack/slack-config';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 import { LOCAL_ACCOUNT_ID } from '../constants';
 import { inRevocationLane, laneAwareRetryStrategy, QuotaThrottle, type QuotaTable } from '../adapters/aws/quota-throttle';
-import { throttledService, type ThrottleCounts } from './throttled-service';
+import { throttledService, type ThrottleCounts } from './emulated-aws/throttled-service';
 
 export const LOCAL_TABLE = 'taskbound-grants';
 export const LOCAL_BUS = 'taskbound';
-const CREDENTIALS_TABLE = 'taskbound-local-credentials';
 /** The engine's own identity in delivery secrets' resource policies (stored, not enforced, locally). */
 const LOCAL_ENGINE_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/taskbound-local-engine`;
 
@@ -140,16 +140,19 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const dynamo = paced(counter.track(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries })), 'dynamodb');
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   await ensureGrantTable(dynamo, LOCAL_TABLE);
+  // The emulated services keep their state in the same store, in tables of their own, through a client of their own.
+  const state = await openStateTables(store.endpoint);
+  // The authority stands in for IAM and STS calls the engine makes on AWS, so its writes count as the engine's SDK calls.
   const authority = new LocalCredentialAuthority({
     client: documents,
-    tableName: CREDENTIALS_TABLE,
+    tableName: state.table('credentials').tableName,
     clock,
     accessKeyRevocationLagMs: options.accessKeyRevocationLagMs ?? 0,
     sessionDenyLagMs: options.sessionDenyLagMs ?? 0,
   });
   await authority.start();
   const secrets = await createSecretsManagerService({
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    table: state.table('secrets'),
     region: LOCAL_REGION,
     onRotate: () => `rotated-${crypto.randomUUID()}`,
     gate: issuedCredentialGate(authority, clock),
@@ -157,7 +160,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const bus = await openEventBus({
     name: LOCAL_BUS,
     region: LOCAL_REGION,
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    tables: { events: state.table('events'), deadLetters: state.table('deadLetters') },
     onDeadLetter: (letter) => logger.error('event dead-lettered', { rule: letter.rule, eventId: letter.envelope.id, error: letter.error }),
   });
 
@@ -268,6 +271,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       await server.close();
       await bus.close();
       await secrets.close();
+      state.close();
       await store.close();
       dynamo.destroy();
     },

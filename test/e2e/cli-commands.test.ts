@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantKey } from '../../lambdas/adapters/aws/grant-table';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import { LOCAL_TABLE } from '../../lambdas/local/engine';
-import { localClientConfig } from '../../lambdas/local/sdk-clients';
+import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
 import { ocsfProblems } from '../helpers/ocsf-validator';
 import { taskboundProcess } from './cli-process';
 import { freeLoopbackPort, startEngineProcess, type EngineProcess } from './engine-process';

@@ -5,7 +5,7 @@ import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { grantIdFor } from '../../lambdas/domain/ids';
-import { localClientConfig } from '../../lambdas/local/sdk-clients';
+import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
 import { taskboundProcess } from './cli-process';
 import { freeLoopbackPort, startEngineProcess, type EngineProcess } from './engine-process';
 import { readGrantTable, type GrantTableReader } from './grant-table-reader';

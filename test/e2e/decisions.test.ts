@@ -9,7 +9,7 @@ import { connect } from '../../cli/clients';
 import { runCli } from '../../cli/program';
 import { GRANT_TABLE } from '../../lambdas/adapters/aws/grant-table';
 import { LOCAL_TABLE } from '../../lambdas/local/engine';
-import { localClientConfig } from '../../lambdas/local/sdk-clients';
+import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
 import { startHarness, type Harness } from './local-engine';
 import { signedOperatorPost } from '../helpers/signed-operator-post';
 

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbGrantStore } from '../../lambdas/adapters/aws/dynamodb-grant-store';
 import { LOCAL_TABLE } from '../../lambdas/local/engine';
-import { localClientConfig } from '../../lambdas/local/sdk-clients';
+import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import type { Grant, GrantState } from '../../lambdas/domain/grant';
 

@@ -7,7 +7,7 @@ import { startLocalEngine, LOCAL_TABLE, type LocalEngine, type LocalEngineOption
 import { DynamoDbGrantStore } from '../../lambdas/adapters/aws/dynamodb-grant-store';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import type { Grant, GrantState } from '../../lambdas/domain/grant';
-import { localClientConfig } from '../../lambdas/local/sdk-clients';
+import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
 import { AgentRuntime } from '../helpers/agent-runtime';
 import { signedOperatorPost, type OperatorAnswer } from '../helpers/signed-operator-post';
 

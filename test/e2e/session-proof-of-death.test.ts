@@ -1,7 +1,7 @@
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOCAL_CANARY_SECRET_NAME } from '../../lambdas/adapters/aws/canary-probe';
-import type { EventEnvelope } from '../../lambdas/local/event-bus';
+import type { EventEnvelope } from '../../lambdas/local/emulated-aws/event-bus';
 import { verifyChain } from '../../lambdas/domain/audit';
 import type { Delivery } from '../helpers/agent-runtime';
 import { startHarness, type Harness } from './local-engine';

@@ -3,8 +3,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
-import { startEmbeddedStore, type EmbeddedStore } from '../../lambdas/local/embedded-store';
-import { localClientConfig } from '../../lambdas/local/sdk-clients';
+import { startEmbeddedStore, type EmbeddedStore } from '../../lambdas/local/emulated-aws/embedded-store';
+import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
 
 interface Closable {
   close(): Promise<void>;

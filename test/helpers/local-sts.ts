@@ -1,9 +1,9 @@
 // Test helpers: the local credential authority and the local STS endpoint that answers for it,
 // on a table of an embedded store, so credentials can be checked with real SigV4 requests.
 import type { CredentialKind } from '../../lambdas/domain/policy';
-import { startAwsProtocolServer, type RunningServer } from '../../lambdas/local/aws-protocol-server';
-import { LocalCredentialAuthority } from '../../lambdas/local/credential-authority';
-import { createStsService } from '../../lambdas/local/sts-service';
+import { startAwsProtocolServer, type RunningServer } from '../../lambdas/local/emulated-aws/aws-protocol-server';
+import { LocalCredentialAuthority } from '../../lambdas/local/emulated-aws/credential-authority';
+import { createStsService } from '../../lambdas/local/emulated-aws/sts-service';
 import type { IssueRequest } from '../../lambdas/ports';
 import type { EmbeddedStoreFixture } from './embedded-store-fixture';
 import type { SteppingClock } from './stepping-clock';

@@ -8,7 +8,7 @@ import { DynamoDbGrantStore } from '../../lambdas/adapters/aws/dynamodb-grant-st
 import { ensureGrantTable } from '../../lambdas/adapters/aws/grant-table-definition';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import { parsePolicy } from '../../lambdas/domain/policy-file';
-import { localClientConfig } from '../../lambdas/local/sdk-clients';
+import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
 import { endTask } from '../../lambdas/use-cases/end-task';
 import { SLOT_GRACE_MS } from '../../lambdas/use-cases/release-stale-slots';
 import { startTask } from '../../lambdas/use-cases/start-task';

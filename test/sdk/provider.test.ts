@@ -2,7 +2,7 @@
 // a refreshed session picked up from the delivery near expiry, and an expired one refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { localClientConfig } from '../../lambdas/local/sdk-clients';
+import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
 import { CredentialRevokedError, type IssuedCredential, type Taskbound } from '../../sdk';
 import { startSdkHarness, type SdkHarness } from './sdk-harness';
 

@@ -6,7 +6,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startHarness, type Harness } from '../e2e/local-engine';
-import { localClientConfig, LOCAL_REGION, SdkCallCounter } from '../../lambdas/local/sdk-clients';
+import { localClientConfig, LOCAL_REGION, SdkCallCounter } from '../../lambdas/local/host/sdk-clients';
 import { Taskbound, type WaitStrategy } from '../../sdk';
 
 /** Short waits, so a test of a timeout takes a second, not fifteen minutes. */

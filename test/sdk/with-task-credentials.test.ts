@@ -1,7 +1,7 @@
 // The SDK against the local engine, through its AWS endpoints only: a task's whole life.
 import { describe, expect, it } from 'vitest';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { localClientConfig } from '../../lambdas/local/sdk-clients';
+import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
 import {
   CredentialRevokedError,
   GrantDeniedError,

@@ -2,7 +2,7 @@
 // credential authority; verification probes the local STS endpoint like AWS's.
 import { TaskboundError } from '../../domain/errors';
 import type { CredentialKind } from '../../domain/policy';
-import type { LocalCredentialAuthority } from '../../local/credential-authority';
+import type { LocalCredentialAuthority } from '../../local/emulated-aws/credential-authority';
 import type { CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
 import type { ProbeSchedule, StsCredentialProbe } from '../aws/sts-credential-probe';
 import { CanaryMisconfiguredError, type SecretsManagerCanaryProbe } from '../aws/canary-probe';

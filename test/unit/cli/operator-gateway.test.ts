@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { operatorGateway } from '../../../cli/operator';
 import { UsageError } from '../../../cli/context';
-import { verifySigV4 } from '../../../lambdas/local/sigv4';
+import { verifySigV4 } from '../../../lambdas/local/emulated-aws/sigv4';
 
 const KEY = { accessKeyId: 'AKIAOPERATORTEST0001', secretAccessKey: 'operator-test-secret-key-0000000000000000' };
 const REQUEST = { action: 'approve' as const, grantId: 'g-abcdefghijklmnopqrstuvwxyz', reason: 'ok' };

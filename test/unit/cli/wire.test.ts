@@ -12,7 +12,7 @@ import { runCli } from '../../../cli/program';
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import { DynamoDbGrantStore } from '../../../lambdas/adapters/aws/dynamodb-grant-store';
 import { ensureGrantTable } from '../../../lambdas/adapters/aws/grant-table-definition';
-import { startEmbeddedStore, type EmbeddedStore } from '../../../lambdas/local/embedded-store';
+import { startEmbeddedStore, type EmbeddedStore } from '../../../lambdas/local/emulated-aws/embedded-store';
 import { activeGrant } from './cli-harness';
 
 interface Recorded {

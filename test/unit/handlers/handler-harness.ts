@@ -1,7 +1,7 @@
 // Test helpers (handlers): every EventBridge handler built over a fake engine, and an envelope builder.
 import type { EngineDeps } from '../../../lambdas/use-cases/engine-deps';
-import { buildLocalHandlers, type LocalHandler } from '../../../lambdas/local/local-handlers';
-import { localLambdaContext } from '../../../lambdas/local/lambda-context';
+import { buildLocalHandlers, type LocalHandler } from '../../../lambdas/local/host/local-handlers';
+import { localLambdaContext } from '../../../lambdas/local/host/lambda-context';
 import type { HandlerName } from '../../../lambdas/routes';
 import { DEFAULT_ROUTING } from '../../../lambdas/domain/alert-routing';
 import { ConsoleNotifier } from '../../../lambdas/adapters/slack/console-notifier';

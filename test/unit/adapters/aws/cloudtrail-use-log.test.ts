@@ -2,8 +2,8 @@ import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrai
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudTrailUseLog } from '../../../../lambdas/adapters/aws/cloudtrail-use-log';
-import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/aws-protocol-server';
-import { jsonOk, type AwsRequest } from '../../../../lambdas/local/protocol';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
+import { jsonOk, type AwsRequest } from '../../../../lambdas/local/emulated-aws/protocol';
 
 const KEY = 'ASIAEXAMPLESESSION01';
 const FROM = new Date('2026-11-30T01:00:00.000Z');

@@ -3,10 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgePublisher, SecretInEventError } from '../../../../lambdas/adapters/aws/eventbridge-publisher';
 import type { OutboundEvent, OutboundType } from '../../../../lambdas/domain/events';
 import { grantIdFor } from '../../../../lambdas/domain/ids';
-import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/aws-protocol-server';
-import { openEventBus, type EventBus, type EventEnvelope } from '../../../../lambdas/local/event-bus';
-import { createEventBridgeService } from '../../../../lambdas/local/eventbridge-service';
-import { localClientConfig } from '../../../../lambdas/local/sdk-clients';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
+import { openEventBus, type EventBus, type EventEnvelope } from '../../../../lambdas/local/emulated-aws/event-bus';
+import { createEventBridgeService } from '../../../../lambdas/local/emulated-aws/eventbridge-service';
+import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
 
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 

@@ -1,9 +1,9 @@
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrencyLimit, inRevocationLane, laneAwareRetryStrategy, QuotaThrottle, TokenBucket } from '../../../../lambdas/adapters/aws/quota-throttle';
-import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/aws-protocol-server';
-import { jsonOk } from '../../../../lambdas/local/protocol';
-import { throttledService } from '../../../../lambdas/local/throttled-service';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
+import { jsonOk } from '../../../../lambdas/local/emulated-aws/protocol';
+import { throttledService } from '../../../../lambdas/local/emulated-aws/throttled-service';
 
 const CREDENTIALS = { accessKeyId: 'AKIAENGINEEXAMPLE000', secretAccessKey: 'engine-secret' };
 

@@ -4,9 +4,9 @@ import { DeleteSecretCommand, GetResourcePolicyCommand, ResourceNotFoundExceptio
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SecretsManagerDeliveryVault, type SecretsManagerDeliveryVaultOptions } from '../../../../lambdas/adapters/aws/secrets-manager-delivery-vault';
 import { deliverySecretName, grantIdFor } from '../../../../lambdas/domain/ids';
-import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/aws-protocol-server';
-import { localClientConfig } from '../../../../lambdas/local/sdk-clients';
-import { createSecretsManagerService, type SecretsManagerService } from '../../../../lambdas/local/secrets-manager-service';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
+import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { createSecretsManagerService, type SecretsManagerService } from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
 import type { Delivery, DeliveryPayload } from '../../../../lambdas/ports';
 
 const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';

@@ -7,9 +7,9 @@ import {
   RotationUnconfirmedError,
   SecretsManagerRotator,
 } from '../../../../lambdas/adapters/aws/secrets-manager-rotator';
-import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/aws-protocol-server';
-import { localClientConfig } from '../../../../lambdas/local/sdk-clients';
-import { createSecretsManagerService, type SecretsManagerService } from '../../../../lambdas/local/secrets-manager-service';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
+import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { createSecretsManagerService, type SecretsManagerService } from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
 import { FakeSecretsManager, throttling } from '../../../helpers/fake-secrets-manager';
 import { expectJitteredWaits } from '../../../helpers/backoff';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { StsCredentialProbe } from '../../../../lambdas/adapters/aws/sts-credential-probe';
-import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/aws-protocol-server';
-import type { AwsResponse, AwsService } from '../../../../lambdas/local/protocol';
-import { stsError } from '../../../../lambdas/local/sts-service';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
+import type { AwsResponse, AwsService } from '../../../../lambdas/local/emulated-aws/protocol';
+import { stsError } from '../../../../lambdas/local/emulated-aws/sts-service';
 import type { IssueRequest } from '../../../../lambdas/ports';
 import { useEmbeddedStore } from '../../../helpers/embedded-store-fixture';
 import { issueRequest, LOCAL_STS_GRANT as GRANT, startLocalSts } from '../../../helpers/local-sts';

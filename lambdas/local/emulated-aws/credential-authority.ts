@@ -1,0 +1,292 @@
+// Local engine, emulated AWS: the credential authority that stands in for IAM and STS. It issues real,
+// SigV4-usable credentials per grant, keeps them durably, and says whether one still works.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CredentialKind } from '../../domain/policy';
+import type { Clock, IssueRequest, IssuedCredential, RevokeOutcome } from '../../ports';
+import { LOCAL_ACCOUNT_ID } from '../../constants';
+import { ensureStateTable, scanAll, STATE_TABLES } from './state-tables';
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** A credential as the authority keeps it. The session token is kept only as its hash. */
+export interface LocalCredential {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionTokenSha256?: string;
+  readonly kind: CredentialKind;
+  readonly grantId: string;
+  readonly agentId: string;
+  readonly taskId: string;
+  readonly principalArn: string;
+  /** What GetCallerIdentity answers as UserId. */
+  readonly userId: string;
+  readonly issuedAt: string;
+  readonly expiresAt: string;
+  readonly revokedAt?: string;
+}
+
+export type RejectionCode = 'InvalidClientTokenId' | 'ExpiredToken';
+
+/** Whether a presented credential works right now. */
+export type CredentialCheck =
+  | { readonly status: 'valid'; readonly credential: LocalCredential }
+  | { readonly status: 'rejected'; readonly code: RejectionCode };
+
+/**
+ * Where a presented credential stands, for services other than STS. `unknown`: not a
+ * credential this authority issued (locally, anything else may call unauthenticated).
+ * `denied`: a session whose revocation (the role's deny) is in force.
+ */
+export type CredentialStanding =
+  | { readonly status: 'unknown' }
+  | { readonly status: 'valid'; readonly credential: LocalCredential }
+  | { readonly status: 'denied'; readonly credential: LocalCredential }
+  | { readonly status: 'rejected'; readonly code: RejectionCode };
+
+/** Whether any credential of a grant still works. */
+export type GrantCredentialStatus = { readonly verdict: 'accepted' } | { readonly verdict: 'rejected'; readonly code: RejectionCode };
+
+export interface LocalCredentialAuthorityOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly clock: Clock;
+  /**
+   * How long a deleted access key keeps working, as IAM's eventual consistency allows
+   * (a few seconds in AWS). Default 0.
+   */
+  readonly accessKeyRevocationLagMs?: number;
+  /**
+   * How long a revoked session keeps working, as IAM takes seconds to enforce a new deny on
+   * a role everywhere. Default 0.
+   */
+  readonly sessionDenyLagMs?: number;
+}
+
+function randomBase32(length: number): string {
+  return Array.from(randomBytes(length), (byte) => BASE32[byte & 31]).join('');
+}
+
+/** A new key pair shaped like AWS's: `AKIA…` (long-term) or `ASIA…` (session) and a 40-character secret. */
+export function newAccessKeyPair(prefix: 'AKIA' | 'ASIA'): { readonly accessKeyId: string; readonly secretAccessKey: string } {
+  return { accessKeyId: `${prefix}${randomBase32(16)}`, secretAccessKey: randomBytes(30).toString('base64') };
+}
+
+/** A stable 16-character id, like IAM's unique ids (AROA..., AIDA...). */
+function stableId(seed: string): string {
+  return Array.from(createHash('sha256').update(seed).digest().subarray(0, 16), (byte) => BASE32[byte & 31]).join('');
+}
+
+const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
+
+function sameHash(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** A session needs its token, an access key must come without one. */
+function tokenMatches(credential: LocalCredential, sessionToken: string | undefined): boolean {
+  const expected = credential.sessionTokenSha256;
+  return expected === undefined ? sessionToken === undefined : sessionToken !== undefined && sameHash(expected, sha256Hex(sessionToken));
+}
+
+function principalFor(kind: CredentialKind, agentId: string, grantId: string): { principalArn: string; userId: string } {
+  return kind === 'aws-sts-session'
+    ? {
+        principalArn: `arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/taskbound-agent-${agentId}/${grantId}`,
+        userId: `AROA${stableId(`role\0${agentId}`)}:${grantId}`,
+      }
+    : {
+        principalArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/taskbound/taskbound-${grantId}`,
+        userId: `AIDA${stableId(`user\0${grantId}`)}`,
+      };
+}
+
+function fromItem(item: Record<string, unknown>): LocalCredential {
+  const text = (name: string): string => {
+    const value = item[name];
+    if (typeof value !== 'string') throw new Error(`credential item lacks ${name}`);
+    return value;
+  };
+  const optional = (name: string): string | undefined => (typeof item[name] === 'string' ? (item[name] as string) : undefined);
+  const sessionTokenSha256 = optional('sessionTokenSha256');
+  const revokedAt = optional('revokedAt');
+  return {
+    accessKeyId: text('accessKeyId'),
+    secretAccessKey: text('secretAccessKey'),
+    kind: text('kind') as CredentialKind,
+    grantId: text('grantId'),
+    agentId: text('agentId'),
+    taskId: text('taskId'),
+    principalArn: text('principalArn'),
+    userId: text('userId'),
+    issuedAt: text('issuedAt'),
+    expiresAt: text('expiresAt'),
+    ...(sessionTokenSha256 ? { sessionTokenSha256 } : {}),
+    ...(revokedAt ? { revokedAt } : {}),
+  };
+}
+
+/**
+ * Issues and revokes the local engine's credentials. Every change is written through to
+ * DynamoDB before memory, so a restarted engine (even after `kill -9`) still knows what it
+ * issued and revoked. Secrets are never logged or put in an error.
+ */
+export class LocalCredentialAuthority {
+  private readonly byAccessKey = new Map<string, LocalCredential>();
+  private readonly byGrant = new Map<string, string[]>();
+  private readonly lagMs: Readonly<Record<CredentialKind, number>>;
+
+  constructor(private readonly options: LocalCredentialAuthorityOptions) {
+    this.lagMs = { 'aws-iam-access-key': options.accessKeyRevocationLagMs ?? 0, 'aws-sts-session': options.sessionDenyLagMs ?? 0 };
+    for (const [name, lag] of [['accessKeyRevocationLagMs', this.lagMs['aws-iam-access-key']], ['sessionDenyLagMs', this.lagMs['aws-sts-session']]] as const) {
+      if (!Number.isFinite(lag) || lag < 0) throw new RangeError(`${name} must be a non-negative number`);
+    }
+  }
+
+  /** Creates the table if it is missing and loads every credential it holds. */
+  async start(): Promise<void> {
+    await ensureStateTable(this.options, STATE_TABLES.credentials.key);
+    for (const item of await scanAll(this.options)) this.remember(fromItem(item));
+  }
+
+  /** Issues a new credential of the request's kind for its grant. */
+  async issue(request: IssueRequest): Promise<IssuedCredential> {
+    const session = request.kind === 'aws-sts-session';
+    const { accessKeyId, secretAccessKey } = newAccessKeyPair(session ? 'ASIA' : 'AKIA');
+    const sessionToken = session ? randomBytes(96).toString('base64') : undefined;
+    const credential: LocalCredential = {
+      accessKeyId,
+      secretAccessKey,
+      kind: request.kind,
+      grantId: request.grantId,
+      agentId: request.agentId,
+      taskId: request.taskId,
+      ...principalFor(request.kind, request.agentId, request.grantId),
+      issuedAt: this.options.clock.now().toISOString(),
+      expiresAt: request.expiresAt.toISOString(),
+      ...(sessionToken ? { sessionTokenSha256: sha256Hex(sessionToken) } : {}),
+    };
+    await this.options.client.send(
+      new PutCommand({ TableName: this.options.tableName, Item: credential, ConditionExpression: 'attribute_not_exists(accessKeyId)' }),
+    );
+    this.remember(credential);
+    return {
+      accessKeyId,
+      secretAccessKey,
+      ...(sessionToken ? { sessionToken } : {}),
+      kind: credential.kind,
+      principalArn: credential.principalArn,
+      expiresAt: request.expiresAt,
+    };
+  }
+
+  /** Revokes every credential of a grant; `already-revoked` when none was still live. */
+  async revokeGrant(grantId: string): Promise<RevokeOutcome> {
+    let revokedAny = false;
+    for (const accessKeyId of this.byGrant.get(grantId) ?? []) {
+      const credential = this.byAccessKey.get(accessKeyId);
+      if (!credential || credential.revokedAt) continue;
+      if (await this.persistRevocation(credential)) revokedAny = true;
+    }
+    return revokedAny ? 'revoked' : 'already-revoked';
+  }
+
+  /** Credentials that would still be accepted, for orphan reconciliation. */
+  *usable(kind: CredentialKind): Iterable<{ readonly grantId: string; readonly credentialId: string }> {
+    for (const credential of this.byAccessKey.values()) {
+      if (credential.kind === kind && this.rejectionOf(credential) === undefined) yield { grantId: credential.grantId, credentialId: credential.accessKeyId };
+    }
+  }
+
+  /** Whether this authority ever issued the access key (revoked or not). */
+  issued(accessKeyId: string): boolean {
+    return this.byAccessKey.has(accessKeyId);
+  }
+
+  /** Whether a presented access key (and session token, for sessions) works right now. */
+  authenticate(accessKeyId: string, sessionToken: string | undefined): CredentialCheck {
+    const credential = this.byAccessKey.get(accessKeyId);
+    if (!credential) return { status: 'rejected', code: 'InvalidClientTokenId' };
+    if (!tokenMatches(credential, sessionToken)) return { status: 'rejected', code: 'InvalidClientTokenId' };
+    const rejection = this.rejectionOf(credential);
+    return rejection ? { status: 'rejected', code: rejection } : { status: 'valid', credential };
+  }
+
+  /**
+   * As `authenticate`, but as a service behind IAM sees it: a revoked session still
+   * authenticates (its token is good) and is denied by the role's policy, as in AWS.
+   */
+  standing(accessKeyId: string, sessionToken: string | undefined): CredentialStanding {
+    const credential = this.byAccessKey.get(accessKeyId);
+    if (!credential) return { status: 'unknown' };
+    if (!tokenMatches(credential, sessionToken)) return { status: 'rejected', code: 'InvalidClientTokenId' };
+    const now = this.options.clock.now().getTime();
+    if (this.sessionExpired(credential, now)) return { status: 'rejected', code: 'ExpiredToken' };
+    if (this.revocationInForce(credential, now)) {
+      return credential.kind === 'aws-sts-session' ? { status: 'denied', credential } : { status: 'rejected', code: 'InvalidClientTokenId' };
+    }
+    return { status: 'valid', credential };
+  }
+
+  /** Whether any credential issued for the grant would still be accepted. */
+  grantStatus(grantId: string): GrantCredentialStatus {
+    const credentials = (this.byGrant.get(grantId) ?? []).flatMap((key) => this.byAccessKey.get(key) ?? []);
+    const rejections = credentials.map((credential) => this.rejectionOf(credential));
+    if (rejections.some((rejection) => rejection === undefined)) return { verdict: 'accepted' };
+    return { verdict: 'rejected', code: rejections.includes('ExpiredToken') ? 'ExpiredToken' : 'InvalidClientTokenId' };
+  }
+
+  private rejectionOf(credential: LocalCredential): RejectionCode | undefined {
+    const now = this.options.clock.now().getTime();
+    if (this.revocationInForce(credential, now)) return 'InvalidClientTokenId';
+    if (this.sessionExpired(credential, now)) return 'ExpiredToken';
+    return undefined;
+  }
+
+  /** Revoked, and the emulated IAM lag of its kind has passed. */
+  private revocationInForce(credential: LocalCredential, now: number): boolean {
+    return credential.revokedAt !== undefined && now >= Date.parse(credential.revokedAt) + this.lagMs[credential.kind];
+  }
+
+  /** IAM access keys do not expire by themselves (the engine must revoke them); sessions do. */
+  private sessionExpired(credential: LocalCredential, now: number): boolean {
+    return credential.kind === 'aws-sts-session' && now >= Date.parse(credential.expiresAt);
+  }
+
+  /** Writes the revocation first, so memory never claims what a restart would forget. */
+  private async persistRevocation(credential: LocalCredential): Promise<boolean> {
+    const revokedAt = this.options.clock.now().toISOString();
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { accessKeyId: credential.accessKeyId },
+          UpdateExpression: 'SET revokedAt = :revokedAt',
+          ConditionExpression: 'attribute_exists(accessKeyId) AND attribute_not_exists(revokedAt)',
+          ExpressionAttributeValues: { ':revokedAt': revokedAt },
+        }),
+      );
+      this.remember({ ...credential, revokedAt });
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const stored = await this.options.client.send(
+        new GetCommand({ TableName: this.options.tableName, Key: { accessKeyId: credential.accessKeyId }, ConsistentRead: true }),
+      );
+      if (stored.Item) this.remember(fromItem(stored.Item));
+      return false;
+    }
+  }
+
+  private remember(credential: LocalCredential): void {
+    const known = this.byAccessKey.has(credential.accessKeyId);
+    this.byAccessKey.set(credential.accessKeyId, credential);
+    if (known) return;
+    const keys = this.byGrant.get(credential.grantId) ?? [];
+    keys.push(credential.accessKeyId);
+    this.byGrant.set(credential.grantId, keys);
+  }
+}

@@ -1,0 +1,123 @@
+// Local engine, emulated AWS: EventBridge `PutEvents` (awsJson1.1, `AWSEvents.PutEvents`) in front
+// of the local bus, the one EventBridge operation anything calls. The request and each entry are
+// checked with zod against the API's constraints; each entry is answered on its own, and accepted
+// entries are stored by the bus before the response goes out.
+//
+// Bus names: only the local bus (`taskbound` unless configured), by name or ARN. An absent
+// EventBusName or `default` is refused per entry: on AWS such an event lands on the default
+// bus, where no Taskbound rule would ever see it, so silently accepting it here would hide a
+// bug that shows only once deployed. Sources under `aws.` are accepted locally (AWS reserves
+// them) so a developer can play an AWS Health exposure event.
+import { z } from 'zod';
+import type { EventBus, BusEvent } from './event-bus';
+import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
+import { checkInput } from './validation';
+
+const TARGET = 'AWSEvents.PutEvents';
+const MAX_ENTRIES = 10;
+/** The sum of the entries' sizes, computed as EventBridge documents it. */
+const MAX_REQUEST_ENTRY_BYTES = 256 * 1024;
+const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/(.+)$/;
+
+type ResultEntry = { readonly EventId: string } | { readonly ErrorCode: string; readonly ErrorMessage: string };
+type Checked = { readonly event: BusEvent } | { readonly error: { readonly ErrorCode: string; readonly ErrorMessage: string } };
+
+/** The request: 1 to 10 entries, each checked on its own below (a bad entry fails alone, as on AWS). */
+const requestSchema = z.object({
+  Entries: z
+    .array(z.unknown())
+    .min(1, 'Member must have length greater than or equal to 1')
+    .max(MAX_ENTRIES, `Member must have length less than or equal to ${MAX_ENTRIES}`),
+  EndpointId: z.string().max(50).optional(),
+});
+
+const required = (name: string) => z.string({ error: `${name} is a required argument.` }).min(1, `${name} is a required argument.`);
+
+/** One entry, as the PutEventsRequestEntry type constrains it. */
+const entrySchema = z.object({
+  EventBusName: z.string().min(1).max(1600).optional(),
+  Source: required('Source').max(256),
+  DetailType: required('DetailType').max(128),
+  Detail: required('Detail'),
+  Resources: z.array(z.string({ error: 'Resources must be a list of ARNs.' }).max(2048), { error: 'Resources must be a list of ARNs.' }).optional(),
+  Time: z.number({ error: 'Time must be a timestamp.' }).optional(),
+  TraceHeader: z.string().min(1).max(500).optional(),
+});
+
+function invalidArgument(parameter: string, reason: string): Checked {
+  return { error: { ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter ${parameter} is not valid. Reason: ${reason}` } };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An entry's size by EventBridge's rule: Time counts 14 bytes; Source, DetailType, Detail and Resources their UTF-8 bytes. */
+function entrySize(entry: Record<string, unknown>): number {
+  const bytes = (value: unknown) => (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+  const resources = Array.isArray(entry.Resources) ? entry.Resources.reduce((sum: number, arn) => sum + bytes(arn), 0) : 0;
+  return (entry.Time === undefined ? 0 : 14) + bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail) + resources;
+}
+
+/** Creates the service for `bus`. */
+export function createEventBridgeService(bus: EventBus): AwsService {
+  const isThisBus = (name: unknown) => name === bus.name || (typeof name === 'string' && EVENT_BUS_ARN.exec(name)?.[1] === bus.name);
+
+  function check(raw: unknown): Checked {
+    if (!isRecord(raw)) return invalidArgument('Entry', 'Each entry must be an object.');
+    const parsed = entrySchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return invalidArgument(String(issue?.path[0] ?? 'Entry'), issue?.message ?? 'invalid');
+    }
+    const entry = parsed.data;
+    if (!isThisBus(entry.EventBusName)) {
+      const name = entry.EventBusName ?? 'default';
+      return invalidArgument('EventBusName', `Event bus ${name} does not exist locally; the local engine serves only ${bus.name}.`);
+    }
+    let detail: unknown;
+    try {
+      detail = JSON.parse(entry.Detail);
+    } catch {
+      detail = undefined;
+    }
+    if (!isRecord(detail)) return { error: { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' } };
+    return {
+      event: {
+        source: entry.Source,
+        detailType: entry.DetailType,
+        detail,
+        resources: entry.Resources ?? [],
+        ...(entry.Time !== undefined ? { time: new Date(entry.Time * 1000) } : {}),
+      },
+    };
+  }
+
+  async function putEvents(entries: readonly unknown[]): Promise<AwsResponse> {
+    const checked = entries.map(check);
+    const accepted = checked.flatMap((result) => ('event' in result ? [result.event] : []));
+    const envelopes = await bus.put(accepted);
+    let next = 0;
+    const results: ResultEntry[] = checked.map((result) => ('event' in result ? { EventId: envelopes[next++]?.id ?? '' } : result.error));
+    return jsonOk({ FailedEntryCount: entries.length - accepted.length, Entries: results });
+  }
+
+  return {
+    name: 'events',
+    matches: (request: AwsRequest) => request.target === TARGET,
+    async handle(request: AwsRequest): Promise<AwsResponse> {
+      let input: unknown;
+      try {
+        input = JSON.parse(request.body.toString('utf8'));
+      } catch {
+        return jsonError(400, 'SerializationException', 'The request body is not valid JSON.');
+      }
+      const checked = checkInput(requestSchema, input);
+      if (!checked.ok) return jsonError(400, 'ValidationException', checked.message);
+      const entries = checked.input.Entries;
+      const size = entries.reduce((sum: number, entry) => sum + (isRecord(entry) ? entrySize(entry) : 0), 0);
+      if (size > MAX_REQUEST_ENTRY_BYTES) return jsonError(400, 'ValidationException', 'Total size of the entries in the request is over the limit.');
+      return putEvents(entries);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// Local engine, emulated AWS: the shape every AWS-protocol endpoint of the local engine implements.
+// The HTTP server parses a request once; the first service that matches answers it.
+
+export interface AwsRequest {
+  readonly method: string;
+  /** Path without the query string. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+  /** The `X-Amz-Target` header (JSON protocols), e.g. `secretsmanager.GetSecretValue`. */
+  readonly target?: string;
+  /** From the SigV4 credential scope of the Authorization header, e.g. `sts`, `events`. */
+  readonly signingService?: string;
+  readonly accessKeyId?: string;
+}
+
+export interface AwsResponse {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body: string | Buffer;
+}
+
+export interface AwsService {
+  readonly name: string;
+  matches(request: AwsRequest): boolean;
+  handle(request: AwsRequest): Promise<AwsResponse>;
+}
+
+/** A JSON-protocol (awsJson1.0/1.1) error, as the SDK parses it. */
+export function jsonError(status: number, code: string, message: string): AwsResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': code },
+    body: JSON.stringify({ __type: code, message }),
+  };
+}
+
+export function jsonOk(payload: unknown): AwsResponse {
+  return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(payload) };
+}

@@ -1,0 +1,525 @@
+// Local engine, emulated AWS: a stateful Secrets Manager on the JSON protocol (`secretsmanager.*`),
+// where the engine's delivery vault writes credentials and agent runtimes read them. Each secret is
+// one item of the `taskbound-local-secrets` table in the embedded store (state-tables.ts), written
+// before the call answers. Every input is checked against the API's constraints (zod). Resource
+// policies are stored, not enforced: locally there are no IAM principals; only the credentials the
+// engine issued are judged (a revoked session is denied). Secret values never reach a log, an error
+// or an event.
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { RequestGate } from './issued-credential-gate';
+import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
+import {
+  CURRENT,
+  addVersion,
+  findSecret,
+  markedForDeletion,
+  matchesFilters,
+  mergeTags,
+  newSecretArn,
+  notFound,
+  sameValue,
+  SecretsManagerError,
+  versionWithStage,
+  versionsToStages,
+  type SecretRecord,
+  type SecretValue,
+} from './secret-records';
+import { scanAll, type StateTable } from './state-tables';
+import { checkInput } from './validation';
+
+/**
+ * Rotation locally: there is no rotation Lambda to invoke, so RotateSecret answers
+ * InvalidRequestException unless a hook is registered. The hook returns the new SecretString,
+ * which becomes the AWSCURRENT version at once (the old one becomes AWSPREVIOUS).
+ */
+export type RotationHook = (secret: { readonly arn: string; readonly name: string }) => Promise<string> | string;
+
+export interface SecretsManagerServiceOptions {
+  /** The secrets table in the embedded store; in memory when absent (tests). */
+  readonly table?: StateTable;
+  readonly region?: string;
+  readonly now?: () => Date;
+  readonly onRotate?: RotationHook;
+  /** Stands in for IAM: may refuse a request before it runs (issued-credential-gate.ts). */
+  readonly gate?: RequestGate;
+}
+
+export interface SecretsManagerService extends AwsService {
+  /** Resolves once every write already accepted has reached the table. */
+  close(): Promise<void>;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const DAY_MS = 86_400_000;
+/** DynamoDB's 400 KB item limit, less room for the item's keys: older unlabelled versions go first beyond it. */
+const MAX_RECORD_CHARS = 380_000;
+
+const seconds = (ms: number) => ms / 1000;
+
+function invalidParameter(message: string): SecretsManagerError {
+  return new SecretsManagerError('InvalidParameterException', message);
+}
+
+function invalidRequest(message: string): SecretsManagerError {
+  return new SecretsManagerError('InvalidRequestException', message);
+}
+
+// The API's own constraints (Secrets Manager API reference), checked before any operation runs.
+const secretId = z.string().min(1).max(2048);
+const token = z.string().min(1).max(64);
+const secretString = z.string().max(65_536);
+/** The SDK sends blobs base64-encoded: at most 65,536 bytes once decoded. */
+const secretBinary = z.base64().max(87_384);
+const tag = z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256) });
+const tags = z.array(tag).max(50);
+
+const schemas = {
+  CreateSecret: z.object({
+    Name: z.string().min(1).max(512),
+    ClientRequestToken: token.optional(),
+    Description: z.string().max(2048).optional(),
+    KmsKeyId: z.string().max(2048).optional(),
+    SecretString: secretString.optional(),
+    SecretBinary: secretBinary.optional(),
+    Tags: tags.optional(),
+  }),
+  PutSecretValue: z.object({
+    SecretId: secretId,
+    ClientRequestToken: token.optional(),
+    SecretString: secretString.optional(),
+    SecretBinary: secretBinary.optional(),
+    VersionStages: z.array(z.string().min(1).max(256)).min(1).max(20).optional(),
+  }),
+  GetSecretValue: z.object({ SecretId: secretId, VersionId: token.optional(), VersionStage: z.string().min(1).max(256).optional() }),
+  DescribeSecret: z.object({ SecretId: secretId }),
+  DeleteSecret: z.object({ SecretId: secretId, RecoveryWindowInDays: z.number().int().optional(), ForceDeleteWithoutRecovery: z.boolean().optional() }),
+  RestoreSecret: z.object({ SecretId: secretId }),
+  ListSecrets: z.object({
+    MaxResults: z.number().int().min(1).max(100).optional(),
+    NextToken: z.string().min(1).max(4096).optional(),
+    IncludePlannedDeletion: z.boolean().optional(),
+    SortOrder: z.enum(['asc', 'desc']).optional(),
+    Filters: z
+      .array(
+        z.object({
+          Key: z.enum(['description', 'name', 'tag-key', 'tag-value', 'primary-region', 'owning-service', 'all']),
+          Values: z.array(z.string().min(1).max(512)).min(1).max(10),
+        }),
+      )
+      .max(10)
+      .optional(),
+  }),
+  PutResourcePolicy: z.object({ SecretId: secretId, ResourcePolicy: z.string().min(1).max(20_480), BlockPublicPolicy: z.boolean().optional() }),
+  GetResourcePolicy: z.object({ SecretId: secretId }),
+  DeleteResourcePolicy: z.object({ SecretId: secretId }),
+  TagResource: z.object({ SecretId: secretId, Tags: tags }),
+  UntagResource: z.object({ SecretId: secretId, TagKeys: z.array(z.string().min(1).max(128)).max(50) }),
+  RotateSecret: z.object({
+    SecretId: secretId,
+    ClientRequestToken: token.optional(),
+    RotationLambdaARN: z.string().max(2048).optional(),
+    RotationRules: z
+      .object({
+        AutomaticallyAfterDays: z.number().int().min(1).max(1000).optional(),
+        Duration: z.string().min(2).max(3).optional(),
+        ScheduleExpression: z.string().min(1).max(256).optional(),
+      })
+      .optional(),
+    RotateImmediately: z.boolean().optional(),
+  }),
+} as const;
+
+type OperationName = keyof typeof schemas;
+type InputOf<N extends OperationName> = z.output<(typeof schemas)[N]>;
+type Operations = { readonly [N in OperationName]: (input: InputOf<N>) => Promise<object> };
+
+function readValue(input: { readonly SecretString?: string | undefined; readonly SecretBinary?: string | undefined }): SecretValue {
+  const { SecretString: secretString, SecretBinary: secretBinary } = input;
+  if (secretString !== undefined && secretBinary !== undefined) {
+    throw invalidParameter("You can't specify both a binary secret value and a string secret value in the same secret.");
+  }
+  return { ...(secretString !== undefined ? { secretString } : {}), ...(secretBinary !== undefined ? { secretBinary } : {}) };
+}
+
+/** The stored form: the secret's name and ARN as attributes, the record as one JSON string. */
+interface SecretItem {
+  readonly name: string;
+  readonly arn: string;
+  readonly record: string;
+}
+
+function isSecretItem(item: Record<string, unknown>): item is Record<string, unknown> & SecretItem {
+  return typeof item.name === 'string' && typeof item.arn === 'string' && typeof item.record === 'string';
+}
+
+/** Loads every secret from the table (none in memory), and returns the service. */
+export async function createSecretsManagerService(options: SecretsManagerServiceOptions = {}): Promise<SecretsManagerService> {
+  const secrets = new Map<string, SecretRecord>();
+  if (options.table) {
+    for (const item of await scanAll(options.table)) {
+      if (!isSecretItem(item)) throw new Error(`the local secrets table holds an item that is not a secret (${String(item.name)})`);
+      secrets.set(item.name, JSON.parse(item.record) as SecretRecord);
+    }
+  }
+  return new LocalSecretsManager(secrets, options);
+}
+
+class LocalSecretsManager implements SecretsManagerService {
+  readonly name = 'secretsmanager';
+  private readonly region: string;
+  private readonly now: () => Date;
+  private readonly rotating = new Set<string>();
+  /** Writes per secret name, in call order: a later write never lands before an earlier one. */
+  private readonly writes = new Map<string, Promise<void>>();
+  private readonly operations: Operations;
+
+  constructor(
+    private readonly secrets: Map<string, SecretRecord>,
+    private readonly options: SecretsManagerServiceOptions,
+  ) {
+    this.region = options.region ?? 'us-east-1';
+    this.now = options.now ?? (() => new Date());
+    this.operations = {
+      CreateSecret: (input) => this.createSecret(input),
+      PutSecretValue: (input) => this.putSecretValue(input),
+      GetSecretValue: (input) => this.getSecretValue(input),
+      DescribeSecret: (input) => this.describeSecret(input),
+      DeleteSecret: (input) => this.deleteSecret(input),
+      RestoreSecret: (input) => this.restoreSecret(input),
+      ListSecrets: (input) => this.listSecrets(input),
+      PutResourcePolicy: (input) => this.putResourcePolicy(input),
+      GetResourcePolicy: (input) => this.getResourcePolicy(input),
+      DeleteResourcePolicy: (input) => this.deleteResourcePolicy(input),
+      TagResource: (input) => this.tagResource(input),
+      UntagResource: (input) => this.untagResource(input),
+      RotateSecret: (input) => this.rotateSecret(input),
+    };
+  }
+
+  matches(request: AwsRequest): boolean {
+    return request.target?.startsWith('secretsmanager.') ?? false;
+  }
+
+  async handle(request: AwsRequest): Promise<AwsResponse> {
+    const name = (request.target ?? '').slice('secretsmanager.'.length);
+    if (!Object.hasOwn(schemas, name)) return jsonError(400, 'UnknownOperationException', `The local Secrets Manager does not implement ${request.target}.`);
+    const refusal = await this.options.gate?.(request);
+    if (refusal) return refusal;
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body.toString('utf8') || '{}');
+    } catch {
+      return jsonError(400, 'SerializationException', 'The request body is not valid JSON.');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return jsonError(400, 'SerializationException', 'The request body must be a JSON object.');
+    }
+    const operation = name as OperationName;
+    const checked = checkInput(schemas[operation], body);
+    if (!checked.ok) return jsonError(400, 'ValidationException', checked.message);
+    try {
+      return jsonOk(await (this.operations[operation] as (input: unknown) => Promise<object>)(checked.input));
+    } catch (error) {
+      if (error instanceof SecretsManagerError) return jsonError(400, error.code, error.message);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.writes.values()]);
+  }
+
+  /** Runs `write` after every earlier write of the same secret name. */
+  private inOrder(name: string, write: () => Promise<void>): Promise<void> {
+    const next = (this.writes.get(name) ?? Promise.resolve()).catch(() => undefined).then(write);
+    this.writes.set(name, next);
+    const forget = () => {
+      if (this.writes.get(name) === next) this.writes.delete(name);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  /** Writes the secret as it is now (serialised at call time). */
+  private save(secret: SecretRecord): Promise<void> {
+    fitItem(secret);
+    const table = this.options.table;
+    if (!table) return Promise.resolve();
+    const item: SecretItem = { name: secret.name, arn: secret.arn, record: JSON.stringify(secret) };
+    return this.inOrder(secret.name, async () => {
+      await table.client.send(new PutCommand({ TableName: table.tableName, Item: item }));
+    });
+  }
+
+  private purge(secret: SecretRecord): Promise<void> {
+    this.secrets.delete(secret.name);
+    const table = this.options.table;
+    if (!table) return Promise.resolve();
+    return this.inOrder(secret.name, async () => {
+      await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: { name: secret.name } }));
+    });
+  }
+
+  /** The secret, purged first if its recovery window has ended. */
+  private async lookup(secretId: string): Promise<SecretRecord | undefined> {
+    const secret = findSecret(this.secrets, secretId);
+    if (secret?.deletionMs !== undefined && secret.deletionMs <= this.now().getTime()) {
+      await this.purge(secret);
+      return undefined;
+    }
+    return secret;
+  }
+
+  private async existing(secretId: string, options: { readonly allowDeleted?: boolean } = {}): Promise<SecretRecord> {
+    const secret = await this.lookup(secretId);
+    if (!secret) throw notFound();
+    if (secret.deletedMs !== undefined && !options.allowDeleted) throw markedForDeletion();
+    return secret;
+  }
+
+  private async createSecret(input: InputOf<'CreateSecret'>): Promise<object> {
+    const name = input.Name;
+    if (!NAME_PATTERN.test(name)) {
+      throw invalidParameter('Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
+    }
+    const value = readValue(input);
+    const token = input.ClientRequestToken;
+    const found = await this.lookup(name);
+    if (found?.deletedMs !== undefined) {
+      throw invalidRequest("You can't create this secret because a secret with this name is already scheduled for deletion.");
+    }
+    if (found) {
+      const retried = token === undefined ? undefined : found.versions.find((version) => version.versionId === token);
+      if (retried && sameValue(retried, value)) return { ARN: found.arn, Name: found.name, VersionId: retried.versionId };
+      throw new SecretsManagerError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+    }
+    const nowMs = this.now().getTime();
+    const secret: SecretRecord = {
+      arn: newSecretArn(this.region, name),
+      name,
+      tags: (input.Tags ?? []).map(({ Key, Value }) => ({ Key, Value })),
+      versions: [],
+      createdMs: nowMs,
+      lastChangedMs: nowMs,
+      ...(input.Description !== undefined ? { description: input.Description } : {}),
+      ...(input.KmsKeyId !== undefined ? { kmsKeyId: input.KmsKeyId } : {}),
+    };
+    const hasValue = value.secretString !== undefined || value.secretBinary !== undefined;
+    const version = hasValue ? addVersion(secret, value, token, [CURRENT], nowMs) : undefined;
+    this.secrets.set(name, secret);
+    await this.save(secret);
+    return { ARN: secret.arn, Name: secret.name, ...(version ? { VersionId: version.versionId } : {}) };
+  }
+
+  private async putSecretValue(input: InputOf<'PutSecretValue'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
+    const value = readValue(input);
+    if (value.secretString === undefined && value.secretBinary === undefined) {
+      throw invalidRequest('You must provide either SecretString or SecretBinary.');
+    }
+    const token = input.ClientRequestToken;
+    const retried = token === undefined ? undefined : secret.versions.find((version) => version.versionId === token);
+    if (retried) {
+      if (!sameValue(retried, value)) throw new SecretsManagerError('ResourceExistsException', "You can't modify an existing version, you can only create a new version.");
+      return { ARN: secret.arn, Name: secret.name, VersionId: retried.versionId, VersionStages: [...retried.stages] };
+    }
+    const version = addVersion(secret, value, token, input.VersionStages ?? [CURRENT], this.now().getTime());
+    await this.save(secret);
+    return { ARN: secret.arn, Name: secret.name, VersionId: version.versionId, VersionStages: [...version.stages] };
+  }
+
+  private async getSecretValue(input: InputOf<'GetSecretValue'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
+    const { VersionId: versionId, VersionStage: stage } = input;
+    const version = versionId !== undefined ? secret.versions.find((candidate) => candidate.versionId === versionId) : versionWithStage(secret, stage ?? CURRENT);
+    if (!version || (stage !== undefined && !version.stages.includes(stage))) {
+      const what = versionId !== undefined ? `VersionId: ${versionId}` : `staging label: ${stage ?? CURRENT}`;
+      throw new SecretsManagerError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for ${what}`);
+    }
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: version.versionId,
+      ...(version.secretString !== undefined ? { SecretString: version.secretString } : {}),
+      ...(version.secretBinary !== undefined ? { SecretBinary: version.secretBinary } : {}),
+      VersionStages: [...version.stages],
+      CreatedDate: seconds(version.createdMs),
+    };
+  }
+
+  private async describeSecret(input: InputOf<'DescribeSecret'>): Promise<object> {
+    const secret = await this.existing(input.SecretId, { allowDeleted: true });
+    return {
+      ...this.summary(secret),
+      VersionIdsToStages: versionsToStages(secret),
+      ...(secret.rotationLambdaArn !== undefined ? { RotationLambdaARN: secret.rotationLambdaArn } : {}),
+      ...(secret.rotationRules !== undefined ? { RotationRules: secret.rotationRules } : {}),
+      ...(secret.lastRotatedMs !== undefined ? { LastRotatedDate: seconds(secret.lastRotatedMs) } : {}),
+    };
+  }
+
+  /** The fields DescribeSecret and ListSecrets share. */
+  private summary(secret: SecretRecord): object {
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      ...(secret.description !== undefined ? { Description: secret.description } : {}),
+      ...(secret.kmsKeyId !== undefined ? { KmsKeyId: secret.kmsKeyId } : {}),
+      ...(secret.rotationEnabled !== undefined ? { RotationEnabled: secret.rotationEnabled } : {}),
+      LastChangedDate: seconds(secret.lastChangedMs),
+      ...(secret.deletedMs !== undefined ? { DeletedDate: seconds(secret.deletedMs) } : {}),
+      ...(secret.tags.length > 0 ? { Tags: secret.tags } : {}),
+      CreatedDate: seconds(secret.createdMs),
+    };
+  }
+
+  private async deleteSecret(input: InputOf<'DeleteSecret'>): Promise<object> {
+    const force = input.ForceDeleteWithoutRecovery ?? false;
+    const window = input.RecoveryWindowInDays;
+    if (force && window !== undefined) throw invalidParameter("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
+    if (window !== undefined && !(window >= 7 && window <= 30)) {
+      throw invalidParameter('The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
+    }
+    const secret = await this.existing(input.SecretId, { allowDeleted: true });
+    const nowMs = this.now().getTime();
+    if (force) {
+      await this.purge(secret);
+      return { ARN: secret.arn, Name: secret.name, DeletionDate: seconds(nowMs) };
+    }
+    if (secret.deletedMs !== undefined) throw invalidRequest("You tried to perform the operation on a secret that's currently marked deleted.");
+    secret.deletedMs = nowMs;
+    secret.deletionMs = nowMs + (window ?? 30) * DAY_MS;
+    await this.save(secret);
+    return { ARN: secret.arn, Name: secret.name, DeletionDate: seconds(secret.deletionMs) };
+  }
+
+  private async restoreSecret(input: InputOf<'RestoreSecret'>): Promise<object> {
+    const secret = await this.existing(input.SecretId, { allowDeleted: true });
+    if (secret.deletedMs !== undefined) {
+      delete secret.deletedMs;
+      delete secret.deletionMs;
+      secret.lastChangedMs = this.now().getTime();
+      await this.save(secret);
+    }
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  private async listSecrets(input: InputOf<'ListSecrets'>): Promise<object> {
+    const maxResults = input.MaxResults ?? 100;
+    const filters = (input.Filters ?? []).map((filter) => ({ key: filter.Key, values: filter.Values }));
+    const nowMs = this.now().getTime();
+    for (const secret of [...this.secrets.values()]) {
+      if (secret.deletionMs !== undefined && secret.deletionMs <= nowMs) await this.purge(secret);
+    }
+    const ordered = [...this.secrets.values()]
+      .filter((secret) => input.IncludePlannedDeletion === true || secret.deletedMs === undefined)
+      .filter((secret) => matchesFilters(secret, filters))
+      .sort((a, b) => a.createdMs - b.createdMs || a.name.localeCompare(b.name));
+    if (input.SortOrder === 'desc') ordered.reverse();
+    const start = this.pageStart(input.NextToken, ordered.length);
+    const page = ordered.slice(start, start + maxResults);
+    const next = start + page.length;
+    return {
+      SecretList: page.map((secret) => ({ ...this.summary(secret), SecretVersionsToStages: versionsToStages(secret) })),
+      ...(next < ordered.length ? { NextToken: Buffer.from(JSON.stringify({ offset: next })).toString('base64') } : {}),
+    };
+  }
+
+  private pageStart(token: string | undefined, total: number): number {
+    if (token === undefined) return 0;
+    try {
+      const { offset } = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { offset?: unknown };
+      if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0 && offset <= total) return offset;
+    } catch {
+      // Falls through to the error below, as a forged or stale token would.
+    }
+    throw new SecretsManagerError('InvalidNextTokenException', 'The NextToken value is invalid.');
+  }
+
+  private async putResourcePolicy(input: InputOf<'PutResourcePolicy'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
+    try {
+      JSON.parse(input.ResourcePolicy);
+    } catch {
+      throw new SecretsManagerError('MalformedPolicyDocumentException', 'The resource policy is not valid JSON.');
+    }
+    secret.resourcePolicy = input.ResourcePolicy;
+    await this.save(secret);
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  private async getResourcePolicy(input: InputOf<'GetResourcePolicy'>): Promise<object> {
+    const secret = await this.existing(input.SecretId, { allowDeleted: true });
+    return { ARN: secret.arn, Name: secret.name, ...(secret.resourcePolicy !== undefined ? { ResourcePolicy: secret.resourcePolicy } : {}) };
+  }
+
+  private async deleteResourcePolicy(input: InputOf<'DeleteResourcePolicy'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
+    if (secret.resourcePolicy !== undefined) {
+      delete secret.resourcePolicy;
+      await this.save(secret);
+    }
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  private async tagResource(input: InputOf<'TagResource'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
+    secret.tags = mergeTags(secret.tags, input.Tags);
+    await this.save(secret);
+    return {};
+  }
+
+  private async untagResource(input: InputOf<'UntagResource'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
+    secret.tags = secret.tags.filter((tag) => !input.TagKeys.includes(tag.Key));
+    await this.save(secret);
+    return {};
+  }
+
+  private async rotateSecret(input: InputOf<'RotateSecret'>): Promise<object> {
+    const secret = await this.existing(input.SecretId);
+    const hook = this.options.onRotate;
+    if (!hook) throw invalidRequest('Rotation is not available locally: the local engine has no rotation hook registered.');
+    const token = input.ClientRequestToken;
+    const retried = token === undefined ? undefined : secret.versions.find((version) => version.versionId === token);
+    if (retried) return { ARN: secret.arn, Name: secret.name, VersionId: retried.versionId };
+    if (this.rotating.has(secret.arn)) throw invalidRequest("A previous rotation isn't complete. That rotation will be reattempted.");
+    this.rotating.add(secret.arn);
+    try {
+      let secretString: string;
+      try {
+        secretString = await hook({ arn: secret.arn, name: secret.name });
+      } catch {
+        // The hook's error may quote the value it was minting: say only that it failed.
+        throw invalidRequest('The local rotation hook failed; the secret was not rotated.');
+      }
+      if (this.secrets.get(secret.name) !== secret) throw notFound();
+      if (secret.deletedMs !== undefined) throw markedForDeletion();
+      const nowMs = this.now().getTime();
+      const version = addVersion(secret, { secretString }, token, [CURRENT], nowMs);
+      secret.rotationEnabled = true;
+      secret.lastRotatedMs = nowMs;
+      if (input.RotationLambdaARN !== undefined) secret.rotationLambdaArn = input.RotationLambdaARN;
+      if (input.RotationRules !== undefined) secret.rotationRules = input.RotationRules;
+      await this.save(secret);
+      return { ARN: secret.arn, Name: secret.name, VersionId: version.versionId };
+    } finally {
+      this.rotating.delete(secret.arn);
+    }
+  }
+}
+
+/**
+ * Keeps a secret within one DynamoDB item: beyond the limit the oldest unlabelled versions go
+ * first, as AWS drops deprecated versions beyond 100. Labelled versions are never dropped.
+ */
+function fitItem(secret: SecretRecord): void {
+  while (JSON.stringify(secret).length > MAX_RECORD_CHARS) {
+    const oldestUnlabelled = secret.versions.findIndex((version) => version.stages.length === 0);
+    if (oldestUnlabelled < 0) {
+      throw new SecretsManagerError('LimitExceededException', 'The secret’s labelled versions exceed what the local Secrets Manager can keep.');
+    }
+    secret.versions.splice(oldestUnlabelled, 1);
+  }
+}

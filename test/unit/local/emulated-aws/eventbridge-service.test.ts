@@ -1,0 +1,137 @@
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
+import { openEventBus, type EventBus, type EventEnvelope } from '../../../../lambdas/local/emulated-aws/event-bus';
+import { createEventBridgeService } from '../../../../lambdas/local/emulated-aws/eventbridge-service';
+import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { startStateStore, type StateStore } from './state-store';
+
+const valid = (overrides: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry => ({
+  EventBusName: 'taskbound',
+  Source: 'agent.runtime',
+  DetailType: 'Task Started',
+  Detail: JSON.stringify({ taskId: 't1', agentId: 'release-bot' }),
+  ...overrides,
+});
+
+describe('eventbridge service', () => {
+  let state: StateStore;
+  let bus: EventBus;
+  let server: RunningServer;
+  let client: EventBridgeClient;
+  let received: EventEnvelope[];
+
+  const tables = () => ({ events: state.table('events'), deadLetters: state.table('deadLetters') });
+
+  async function serve(target: EventBus): Promise<void> {
+    server = await startAwsProtocolServer({ services: [createEventBridgeService(target)] });
+    client = new EventBridgeClient(localClientConfig(server.url));
+  }
+
+  beforeEach(async () => {
+    state = await startStateStore();
+    received = [];
+    bus = await openEventBus({ tables: tables() });
+    bus.addRule('task-started', { 'detail-type': ['Task Started'] }, async (envelope) => {
+      received.push(envelope);
+    });
+    bus.start();
+    await serve(bus);
+  });
+  afterEach(async () => {
+    client.destroy();
+    await server.close();
+    await bus.close();
+    state.close();
+  });
+
+  it('accepts valid entries, answers their event ids and delivers them to matching rules', async () => {
+    const result = await client.send(new PutEventsCommand({ Entries: [valid(), valid({ Time: new Date('2030-01-01T00:00:00Z') })] }));
+    await bus.idle();
+
+    expect(result.FailedEntryCount).toBe(0);
+    expect(received.map((envelope) => envelope.id)).toEqual(result.Entries?.map((entry) => entry.EventId));
+    expect(received[0]?.detail).toEqual({ taskId: 't1', agentId: 'release-bot' });
+    expect(received[1]?.time).toBe('2030-01-01T00:00:00Z');
+  });
+
+  it('accepts the bus by its ARN', async () => {
+    const result = await client.send(new PutEventsCommand({ Entries: [valid({ EventBusName: 'arn:aws:events:us-east-1:000000000000:event-bus/taskbound' })] }));
+    expect(result.FailedEntryCount).toBe(0);
+  });
+
+  it('answers each invalid entry with its own error and still accepts the valid ones', async () => {
+    const result = await client.send(
+      new PutEventsCommand({
+        Entries: [
+          valid({ Source: undefined }),
+          valid({ DetailType: undefined }),
+          valid({ Detail: undefined }),
+          valid({ Detail: '{not json' }),
+          valid({ Detail: '["an array"]' }),
+          valid({ EventBusName: undefined }),
+          valid({ EventBusName: 'default' }),
+          valid(),
+        ],
+      }),
+    );
+    await bus.idle();
+
+    expect(result.FailedEntryCount).toBe(7);
+    expect(result.Entries?.slice(0, 5)).toEqual([
+      { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.' },
+      { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.' },
+      { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Detail is not valid. Reason: Detail is a required argument.' },
+      { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
+      { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
+    ]);
+    expect(result.Entries?.[5]).toMatchObject({ ErrorCode: 'InvalidArgument', ErrorMessage: expect.stringContaining('Event bus default does not exist locally') });
+    expect(result.Entries?.[6]).toMatchObject({ ErrorCode: 'InvalidArgument' });
+    expect(result.Entries?.[7]).toEqual({ EventId: received[0]?.id });
+    expect(received).toHaveLength(1);
+  });
+
+  it('refuses an entry beyond the API constraints on its own: a Source over 256 characters, a DetailType over 128', async () => {
+    const result = await client.send(new PutEventsCommand({ Entries: [valid({ Source: 's'.repeat(257) }), valid({ DetailType: 'd'.repeat(129) }), valid()] }));
+    await bus.idle();
+
+    expect(result.FailedEntryCount).toBe(2);
+    expect(result.Entries?.[0]).toMatchObject({ ErrorCode: 'InvalidArgument', ErrorMessage: expect.stringMatching(/^Parameter Source is not valid/) });
+    expect(result.Entries?.[1]).toMatchObject({ ErrorCode: 'InvalidArgument', ErrorMessage: expect.stringMatching(/^Parameter DetailType is not valid/) });
+    expect(received).toHaveLength(1);
+  });
+
+  it('refuses a request of no entries or more than ten: ValidationException', async () => {
+    await expect(client.send(new PutEventsCommand({ Entries: [] }))).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+    await expect(client.send(new PutEventsCommand({ Entries: Array.from({ length: 11 }, () => valid()) }))).rejects.toMatchObject({ name: 'ValidationException' });
+    expect(received).toHaveLength(0);
+  });
+
+  it('refuses entries over 256 KB in total: ValidationException', async () => {
+    const big = JSON.stringify({ padding: 'x'.repeat(256 * 1024) });
+    await expect(client.send(new PutEventsCommand({ Entries: [valid({ Detail: big })] }))).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: 'Total size of the entries in the request is over the limit.',
+    });
+  });
+
+  it('stores accepted entries before answering, so a crash right after still delivers them', async () => {
+    await bus.close();
+    const unstarted = await openEventBus({ tables: tables() });
+    client.destroy();
+    await server.close();
+    await serve(unstarted);
+    const result = await client.send(new PutEventsCommand({ Entries: [valid()] }));
+
+    const restarted = await openEventBus({ tables: tables() });
+    const redelivered: string[] = [];
+    restarted.addRule('task-started', { 'detail-type': ['Task Started'] }, async (envelope) => {
+      redelivered.push(envelope.id);
+    });
+    restarted.start();
+    await restarted.idle();
+    await Promise.all([restarted.close(), unstarted.close()]);
+
+    expect(redelivered).toEqual([result.Entries?.[0]?.EventId]);
+  });
+});
