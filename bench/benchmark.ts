@@ -22,7 +22,7 @@ const DEPLOYED_POLICY = resolve(BENCH_DIR, '../examples/taskbound.policy.yaml');
 const RESULT_FILE = join(BENCH_DIR, 'results', 'latest.json');
 /** Ten Task Ended a second: well under what the process can serve. */
 const PACED_END_EVERY_MS = 100;
-/** Runtimes at once for time-to-credential and time-to-dead (CONTRACT §8). */
+/** Runtimes at once for time-to-credential and time-to-dead (docs/contract.md §8). */
 const LATENCY_CONCURRENCY = 20;
 /**
  * How long each of those tasks holds its credential before Task Ended. With no work at all,

@@ -13,7 +13,7 @@ export const BENCH_AGENT = 'bench-bot';
 export const SESSION_SCOPE = 'bench-read';
 export const ACCESS_KEY_SCOPE = 'bench-upload-key';
 
-/** The delivered credential (CONTRACT §5); its secret parts stay inside the bench. */
+/** The delivered credential (docs/contract.md §5); its secret parts stay inside the bench. */
 export interface IssuedDelivery {
   readonly grantId: string;
   readonly kind: string;

@@ -1,4 +1,4 @@
-// Bench: the result in CONTRACT §8's shape (plus detail), the targets of issue 2 item 8 and issue 12
+// Bench: the result in docs/contract.md §8's shape (plus detail), the targets of issue 2 item 8 and issue 12
 // checked against it, and the table printed for people.
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { CeilingRun } from './ceiling';

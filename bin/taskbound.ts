@@ -1,5 +1,5 @@
 #!/usr/bin/env -S npx tsx
-// CLI entry: `taskbound` (CONTRACT §7). Builds the program over real AWS clients and exits with its code.
+// CLI entry: `taskbound` (docs/contract.md §7). Builds the program over real AWS clients and exits with its code.
 // The SDK's Node-version notice would print on every command; it is silenced before the SDK loads.
 export {};
 

@@ -5,7 +5,7 @@ import type { Clock, GrantStore } from '../lambdas/ports';
 import type { OperatorAnswerBody, OperatorRequest } from '../lambdas/domain/operator-api';
 import type { ObservedCall } from '../lambdas/domain/credential-usage';
 
-/** Exit codes of CONTRACT §7: 0 ok, 1 failure, 2 bad usage or input. */
+/** Exit codes of docs/contract.md §7: 0 ok, 1 failure, 2 bad usage or input. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

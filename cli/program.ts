@@ -1,4 +1,4 @@
-// CLI: the `taskbound` program (CONTRACT §7). Commander parses; each command is a function
+// CLI: the `taskbound` program (docs/contract.md §7). Commander parses; each command is a function
 // of its dependencies; this file only wires the two and turns every outcome into an exit code.
 import { Command, CommanderError } from 'commander';
 import type { ConnectionFlags } from './clients';

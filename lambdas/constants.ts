@@ -1,7 +1,7 @@
 // Shared constants: the names every runtime (AWS, the local engine, the CDK app, the CLI, the
 // bench) must agree on, defined once. No imports: anything may import this module.
 
-/** The `source` of every event the engine publishes (CONTRACT §1); only the engine may use it. */
+/** The `source` of every event the engine publishes (docs/contract.md §1); only the engine may use it. */
 export const ENGINE_SOURCE = 'taskbound';
 
 /** The account id the local engine answers with in ARNs and GetCallerIdentity (as LocalStack and moto do). */

@@ -54,7 +54,7 @@ export interface GrantStore {
   slotHolders(agentId: string): Promise<readonly SlotHolder[]>;
   getAgent(agentId: string): Promise<AgentRecord>;
   putAgent(agent: AgentRecord): Promise<void>;
-  /** Keeps an event that named no agent and task: the dead-letter entry of CONTRACT §1. */
+  /** Keeps an event that named no agent and task: the dead-letter entry of docs/contract.md §1. */
   recordRejectedEvent(entry: RejectedEvent): Promise<void>;
 }
 
@@ -152,8 +152,8 @@ export interface CredentialUseLog {
 
 export type Issuers = Readonly<Record<CredentialKind, CredentialIssuer>>;
 
-/** The JSON a runtime reads from its delivery secret (CONTRACT §5). */
-/** What a runtime reads (CONTRACT §5): typed from the schema the runtime SDK parses it with. */
+/** The JSON a runtime reads from its delivery secret (docs/contract.md §5). */
+/** What a runtime reads (docs/contract.md §5): typed from the schema the runtime SDK parses it with. */
 export type { DeliveryPayload };
 
 export interface Delivery {

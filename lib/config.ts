@@ -17,7 +17,7 @@ const configSchema = z
     /** Prefix of stack names, role paths and resource names; lets two engines share an account. */
     instanceName: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'lower-case letters, digits and dashes, at most 20').default('taskbound'),
     busName: z.string().regex(/^[A-Za-z0-9._-]{1,256}$/, 'an EventBridge bus name').default('taskbound'),
-    /** The policy file (CONTRACT §4), relative to the project root. */
+    /** The policy file (docs/contract.md §4), relative to the project root. */
     policyFile: z.string().min(1).default('examples/taskbound.policy.yaml'),
     sweepRateMinutes: z.int().min(1).max(60).default(5),
     logRetentionDays: z.union(RETENTION_DAYS.map((days) => z.literal(days))).default(30),

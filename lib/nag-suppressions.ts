@@ -19,7 +19,8 @@ function engineWildcards(config: TaskboundConfig): Record<'secrets' | 'schedules
   return {
     secrets: {
       resource: arn('secretsmanager', 'secret:taskbound/*'),
-      reason: 'Delivery secrets are named taskbound/<agentId>/<taskId> per task (CONTRACT §5); their names are not known before the task starts.',
+      reason:
+        'Delivery secrets are named taskbound/<agentId>/<taskId> per task (docs/contract.md §5); their names are not known before the task starts.',
     },
     schedules: {
       resource: arn('scheduler', `schedule/${config.instanceName}-expiry/*`),

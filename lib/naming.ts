@@ -48,7 +48,7 @@ export const agentRoleArnPattern = (config: TaskboundConfig) =>
 export const ISSUED_USER_PATH = '/taskbound/';
 export const issuedUserArnPattern = () => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:user${ISSUED_USER_PATH}*`;
 
-/** Delivery secrets are `taskbound/<agentId>/<taskId>` (CONTRACT §5). */
+/** Delivery secrets are `taskbound/<agentId>/<taskId>` (docs/contract.md §5). */
 export const DELIVERY_SECRET_PREFIX = 'taskbound/';
 export const deliverySecretArnPattern = (scope: Stack) =>
   `arn:${Aws.PARTITION}:secretsmanager:${scope.region}:${scope.account}:secret:${DELIVERY_SECRET_PREFIX}*`;

@@ -29,7 +29,7 @@ export class EventRejectedError extends TaskboundError {
   }
 }
 
-/** The engine denied the task's credential; `reason` says why (CONTRACT §5). */
+/** The engine denied the task's credential; `reason` says why (docs/contract.md §5). */
 export class GrantDeniedError extends TaskboundError {
   constructor(
     readonly agentId: string,

@@ -16,7 +16,7 @@ export type { TaskContext, TaskWork, WithTaskOptions } from './with-task-credent
 let shared: Taskbound | undefined;
 const client = () => (shared ??= new Taskbound());
 
-/** Sends `Task Started` (CONTRACT §1) after checking it with the engine's schema; returns the event id. */
+/** Sends `Task Started` (docs/contract.md §1) after checking it with the engine's schema; returns the event id. */
 export const startTask = (detail: TaskStartedDetail): Promise<string> => client().startTask(detail);
 
 /** Sends `Task Ended`: the engine revokes the task's credential and proves it dead. */

@@ -6,9 +6,9 @@ import type { DeliveryPayload, DeliveryStatus } from '../lambdas/domain/delivery
 
 export type { DeliveryPayload, DeliveryStatus };
 
-/** `Task Started` (CONTRACT §1), exactly as the engine validates it. */
+/** `Task Started` (docs/contract.md §1), exactly as the engine validates it. */
 export type TaskStartedDetail = z.input<typeof taskStartedSchema>;
-/** `Task Ended` (CONTRACT §1), exactly as the engine validates it. */
+/** `Task Ended` (docs/contract.md §1), exactly as the engine validates it. */
 export type TaskEndedDetail = z.input<typeof taskEndedSchema>;
 export type TaskOutcome = TaskEndedDetail['outcome'];
 

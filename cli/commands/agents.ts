@@ -1,4 +1,4 @@
-// CLI command: `resume AGENT`, lifting the kill switch of CONTRACT §1 (`suspend` is in suspend.ts).
+// CLI command: `resume AGENT`, lifting the kill switch of docs/contract.md §1 (`suspend` is in suspend.ts).
 // Resuming loosens control, so it goes to the operator endpoint, as the person it authenticates.
 import { operatorRequestSchema } from '../../lambdas/domain/operator-api';
 import type { CliDeps, ExitCode } from '../context';

@@ -1,4 +1,4 @@
-// CLI command: `suspend AGENT --reason R`, the kill switch of CONTRACT §1: sends
+// CLI command: `suspend AGENT --reason R`, the kill switch of docs/contract.md §1: sends
 // `Agent Suspended`, then waits until the engine has recorded the suspension and every grant
 // that was live has been revoked and proven dead, and prints each outcome.
 import { agentStatusSchema, INBOUND } from '../../lambdas/domain/events';

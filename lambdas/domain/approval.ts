@@ -1,4 +1,4 @@
-// Domain: approval decisions with separation of duties (CONTRACT §4). The owner and the
+// Domain: approval decisions with separation of duties (docs/contract.md §4). The owner and the
 // requester never approve, each approver counts once, and a late decision is refused.
 import type { Grant } from './grant';
 import { designates, type People } from './people';

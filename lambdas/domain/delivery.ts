@@ -1,5 +1,5 @@
 // Domain: what a runtime reads from its delivery secret `taskbound/<agentId>/<taskId>`
-// (CONTRACT §5). The engine writes this shape and the runtime SDK parses it with this schema.
+// (docs/contract.md §5). The engine writes this shape and the runtime SDK parses it with this schema.
 import { z } from 'zod';
 import { CREDENTIAL_KINDS } from './policy';
 

@@ -7,7 +7,7 @@ export interface DueTiming {
   readonly stuckAfterMs: number;
   /** How long after a failed revocation or an inconclusive probe to try again. */
   readonly retryAfterMs: number;
-  /** How long a denied request's delivery secret stays readable (CONTRACT §5: an hour). */
+  /** How long a denied request's delivery secret stays readable (docs/contract.md §5: an hour). */
   readonly deniedRetentionMs: number;
 }
 

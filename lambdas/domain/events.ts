@@ -1,4 +1,4 @@
-// Domain: the event contract (CONTRACT §1-§2). Inbound schemas validate every field;
+// Domain: the event contract (docs/contract.md §1-§2). Inbound schemas validate every field;
 // outbound events carry identifiers and reasons, never secret material.
 import { z } from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, TASK_ID_PATTERN } from './ids';
@@ -84,7 +84,7 @@ export const manualRevokeSchema = z.strictObject({
   reason,
 });
 
-/** Inbound detail-types the engine consumes (CONTRACT §1, plus the CLI's own requests). */
+/** Inbound detail-types the engine consumes (docs/contract.md §1, plus the CLI's own requests). */
 export const INBOUND = {
   taskStarted: 'Task Started',
   taskEnded: 'Task Ended',
@@ -108,9 +108,9 @@ export const OUTBOUND_TYPES = [
   'Credential Still Valid',
   'Credential Used After Revocation',
   'Orphan Credential Found',
-  // Beyond CONTRACT §2: a Grant Decision that was refused (separation of duties, not eligible, late).
+  // Beyond docs/contract.md §2: a Grant Decision that was refused (separation of duties, not eligible, late).
   'Grant Decision Refused',
-  // Beyond CONTRACT §2: an `Agent Resumed` put on the bus, which never counts (grantId and taskId are empty).
+  // Beyond docs/contract.md §2: an `Agent Resumed` put on the bus, which never counts (grantId and taskId are empty).
   'Agent Resume Refused',
 ] as const;
 export type OutboundType = (typeof OUTBOUND_TYPES)[number];

@@ -1,4 +1,4 @@
-// Domain: the grant and its state machine (CONTRACT §3). Every change goes through
+// Domain: the grant and its state machine (docs/contract.md §3). Every change goes through
 // `transition`, which checks the move is allowed and appends to the hash-linked audit chain.
 import { nextAuditEntry, type AuditEntry } from './audit';
 import { IllegalTransitionError } from './errors';

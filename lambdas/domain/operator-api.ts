@@ -1,4 +1,4 @@
-// Domain: the operator endpoint's contract (CONTRACT §7): what `taskbound approve|deny|resume`
+// Domain: the operator endpoint's contract (docs/contract.md §7): what `taskbound approve|deny|resume`
 // sends, what the engine answers, how the call is signed, and the file in which the local engine
 // keeps each person's signing key. Shared by the engine, the local engine and the CLI.
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// Domain: the people the policy names (CONTRACT §4) and how an authenticated caller maps to
+// Domain: the people the policy names (docs/contract.md §4) and how an authenticated caller maps to
 // one of them. Decisions count only for a person the engine authenticated: an AWS principal
 // (the operator endpoint) or a Slack user (signed interactions), never a name in an event.
 

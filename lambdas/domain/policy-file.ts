@@ -1,4 +1,4 @@
-// Domain: reading the policy file (CONTRACT §4) from its YAML text. Kept apart from the
+// Domain: reading the policy file (docs/contract.md §4) from its YAML text. Kept apart from the
 // schema so Lambda bundles, which get the document compiled in, carry no YAML parser.
 import { parseDocument } from 'yaml';
 import { PolicyError } from './errors';

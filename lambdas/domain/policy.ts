@@ -1,4 +1,4 @@
-// Domain: the policy file (CONTRACT §4), validated on load. Every error names the file,
+// Domain: the policy file (docs/contract.md §4), validated on load. Every error names the file,
 // the path inside it and what is wrong; the policy's version is the hash of its text.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';

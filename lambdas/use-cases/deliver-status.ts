@@ -1,4 +1,4 @@
-// Use case step: writes what a runtime polls (CONTRACT §5) to the task's delivery secret.
+// Use case step: writes what a runtime polls (docs/contract.md §5) to the task's delivery secret.
 import { deliverySecretName } from '../domain/ids';
 import type { Grant } from '../domain/grant';
 import type { OutboundEvent } from '../domain/events';

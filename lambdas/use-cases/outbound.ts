@@ -1,4 +1,4 @@
-// Use cases: turns a grant into the outbound event of CONTRACT §2. Only identifiers,
+// Use cases: turns a grant into the outbound event of docs/contract.md §2. Only identifiers,
 // states and reasons are copied: the credential's secret never reaches an event.
 import type { Grant } from '../domain/grant';
 import type { OutboundDetail, OutboundEvent, OutboundType } from '../domain/events';

@@ -130,7 +130,7 @@ async function closeStuck(deps: EngineDeps, grant: Grant, now: string): Promise<
   return (await closeAsFailed(deps, grant, reason)) ? 'closed' : 'none';
 }
 
-/** A denial's delivery secret has been readable for its hour (CONTRACT §5): delete it. */
+/** A denial's delivery secret has been readable for its hour (docs/contract.md §5): delete it. */
 async function clearDelivery(deps: EngineDeps, grant: Grant, now: string): Promise<Action> {
   if (!grant.deliverySecret) return 'none';
   await deps.vault.destroy(grant.deliverySecret);

@@ -1,4 +1,4 @@
-// CDK construct: the contract's events (CONTRACT §1-§2) in an EventBridge Schema Registry,
+// CDK construct: the contract's events (docs/contract.md §1-§2) in an EventBridge Schema Registry,
 // as JSON Schema draft 4, so agent teams can generate bindings. Inbound schemas are generated
 // from the zod schemas the handlers validate with, so the published shape is the enforced one.
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';

@@ -174,7 +174,7 @@ export class EngineStack extends Stack {
         ...can.revokeUsers(),
         ...can.denyRevokedSessions(ctx),
         ...can.revokeDeliveries(ctx),
-        // A pending grant that is revoked gets a `denied` delivery (CONTRACT §5).
+        // A pending grant that is revoked gets a `denied` delivery (docs/contract.md §5).
         ...can.writeDeliveries(ctx),
         ...can.cancelExpiry(ctx),
         ...assumeSpokeEngineRoles(config, props.policy),

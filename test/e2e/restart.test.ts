@@ -1,4 +1,4 @@
-// Tests (e2e, local engine as a child process): CONTRACT §6's durability promise. After a
+// Tests (e2e, local engine as a child process): docs/contract.md §6's durability promise. After a
 // `kill -9` and a restart on the same data directory, what was issued still works until its
 // task ends, what expires is revoked on time, and an event PutEvents accepted is not lost.
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -19,7 +19,7 @@ export interface RuntimeOptions {
   readonly source?: string;
 }
 
-/** What the runtime reads from `taskbound/<agentId>/<taskId>` (CONTRACT §5). */
+/** What the runtime reads from `taskbound/<agentId>/<taskId>` (docs/contract.md §5). */
 export type Delivery = DeliveryPayload;
 
 export type Identity = { readonly ok: true; readonly arn: string } | { readonly ok: false; readonly code: string };

@@ -1,4 +1,4 @@
-// Adapter (Amazon EventBridge): publishes the engine's outbound events (CONTRACT §2) to the
+// Adapter (Amazon EventBridge): publishes the engine's outbound events (docs/contract.md §2) to the
 // bus, retrying entries EventBridge failed, and refusing any event that looks like it holds a secret.
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { TaskboundError } from '../../domain/errors';

@@ -28,7 +28,7 @@ import { notYet, retry, settled, type Backoff } from '../retry';
 export const USER_PATH = '/taskbound/';
 export const USER_POLICY_NAME = 'taskbound-grant';
 const USER_NAME = /^taskbound-(g-[a-z2-7]{26})$/;
-/** The shortest TTL a grant can have (CONTRACT §1): its expiry is at least this long after issue. */
+/** The shortest TTL a grant can have (docs/contract.md §1): its expiry is at least this long after issue. */
 const MIN_TTL_MS = 60_000;
 /** Retries while IAM may still be catching up: six tries, waits of up to 0.25, 0.5, 1, 2, 4 s (about 7.5 s in all). */
 const CONSISTENCY_RETRY: Backoff = { attempts: 6, baseDelayMs: 250, maxDelayMs: 4000 };

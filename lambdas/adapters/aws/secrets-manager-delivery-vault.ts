@@ -1,4 +1,4 @@
-// Adapter (AWS Secrets Manager): the delivery vault of CONTRACT §5. Each task's status and
+// Adapter (AWS Secrets Manager): the delivery vault of docs/contract.md §5. Each task's status and
 // credential sit in `taskbound/<agentId>/<taskId>`, readable by the agent's runtime alone.
 // Works against AWS and the local engine's Secrets Manager alike: documented behaviour only.
 import {
@@ -21,7 +21,7 @@ import type { Delivery, DeliveryPayload, DeliveryVault } from '../../ports';
 import { notYet, retry, settled, type Backoff } from '../retry';
 import type { Sleep } from '../sleep';
 
-/** Every delivery secret's name starts with this (CONTRACT §5). */
+/** Every delivery secret's name starts with this (docs/contract.md §5). */
 export const DELIVERY_PREFIX = 'taskbound/';
 
 /** Tags on every delivery secret: orphan reconciliation reads the grant id back from them. */
