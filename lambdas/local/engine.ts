@@ -17,6 +17,11 @@ import type { Clock } from '../ports';
 import { sweepDueGrants, type SweepReport } from '../use-cases/sweep';
 import { reconcileOrphans } from '../use-cases/reconcile-orphans';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDbKmsDeliveryVault } from '../adapters/aws/dynamodb-kms-delivery-vault';
+import { ensureDeliveryTable } from '../adapters/aws/delivery-table-definition';
+import { DELIVERY_MODES, type DeliveryMode } from '../domain/delivery-item';
+import { createKmsService, localKmsKeyArn } from './kms-service';
 import { ensureGrantTable } from '../adapters/aws/grant-table-definition';
 import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
@@ -53,6 +58,8 @@ import { throttledService, type ThrottleCounts } from './throttled-service';
 
 export const LOCAL_TABLE = 'taskbound-grants';
 export const LOCAL_BUS = 'taskbound';
+/** The `dynamodb-kms` mode's delivery table: what a runtime names in TASKBOUND_DELIVERY_TABLE. */
+export const LOCAL_DELIVERY_TABLE = 'taskbound-deliveries';
 const CREDENTIALS_TABLE = 'taskbound-local-credentials';
 /** The engine's own identity in delivery secrets' resource policies (stored, not enforced, locally). */
 const LOCAL_ENGINE_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/taskbound-local-engine`;
@@ -83,6 +90,11 @@ export interface LocalEngineOptions {
    * the engine's own clients to them with revocations first (the quota simulation, bench/quota.ts).
    */
   readonly quotas?: QuotaTable;
+  /**
+   * How deliveries are written: Secrets Manager secrets (the default) or KMS-encrypted items in
+   * the delivery table (`dynamodb-kms`, docs/scale.md §8), with the local KMS on the same port.
+   */
+  readonly delivery?: DeliveryMode;
 }
 
 export interface LocalEngine {
@@ -92,6 +104,9 @@ export interface LocalEngine {
   readonly deps: EngineDeps;
   readonly bus: EventBus;
   readonly sdkCalls: SdkCallCounter;
+  readonly delivery: DeliveryMode;
+  /** Set in the `dynamodb-kms` mode: runtimes read their delivery here (TASKBOUND_DELIVERY_TABLE). */
+  readonly deliveryTable?: string;
   /** Accepted and throttled requests per operation, when `quotas` is set. */
   throttleCounts(): ThrottleCounts | undefined;
   /** The operator endpoint (`POST <url>/operator`, SigV4 for service `lambda`). */
@@ -115,6 +130,7 @@ const localSettingsSchema = z.object({
   accessKeyRevocationLagMs: z.number().int().min(0).optional(),
   probeSchedule: z.object({ attempts: z.number().int().min(1), delayMs: z.number().min(0) }).optional(),
   slackWebhookUrl: z.string().min(1).optional(),
+  delivery: z.enum(DELIVERY_MODES).optional(),
 });
 
 export async function startLocalEngine(options: LocalEngineOptions): Promise<LocalEngine> {
@@ -140,6 +156,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const dynamo = paced(counter.track(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries })), 'dynamodb');
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   await ensureGrantTable(dynamo, LOCAL_TABLE);
+  const delivery = options.delivery ?? 'secrets-manager';
+  if (delivery === 'dynamodb-kms') await ensureDeliveryTable(dynamo, LOCAL_DELIVERY_TABLE);
   const authority = new LocalCredentialAuthority({
     client: documents,
     tableName: CREDENTIALS_TABLE,
@@ -182,10 +200,11 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       throttledSecrets ?? secrets,
       events,
       createDynamoDbProxyService(store.endpoint),
+      ...(delivery === 'dynamodb-kms' ? [await createKmsService({ region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) })] : []),
     ],
     onCall: (request, response) => calls.record(request, response),
     localRead: (path) => calls.answer(path),
-    health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE, ...usage() } : undefined),
+    health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE, delivery, ...(delivery === 'dynamodb-kms' ? { deliveryTable: LOCAL_DELIVERY_TABLE } : {}), ...usage() } : undefined),
   });
 
   const engineClients = { ...localClientConfig(server.url), ...retries };
@@ -212,7 +231,14 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       'aws-sts-session': new LocalCredentialIssuer({ kind: 'aws-sts-session', authority, probe, probeSchedule, canary }),
       'aws-iam-access-key': new LocalCredentialIssuer({ kind: 'aws-iam-access-key', authority, probe, probeSchedule }),
     },
-    vault: new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
+    vault:
+      delivery === 'dynamodb-kms'
+        ? new DynamoDbKmsDeliveryVault(documents, counter.track(new KMSClient(engineClients)), {
+            tableName: LOCAL_DELIVERY_TABLE,
+            keyId: localKmsKeyArn(LOCAL_REGION),
+            clock,
+          })
+        : new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
     events: new EventBridgePublisher(paced(counter.track(new EventBridgeClient(engineClients)), 'events'), { eventBusName: LOCAL_BUS }),
     rotator,
     expiry,
@@ -254,6 +280,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     deps,
     bus,
     sdkCalls: counter,
+    delivery,
+    ...(delivery === 'dynamodb-kms' ? { deliveryTable: LOCAL_DELIVERY_TABLE } : {}),
     throttleCounts: () => throttledSecrets?.counts(),
     operatorUrl: `${server.url}${OPERATOR_PATH}`,
     operatorCredentials,
