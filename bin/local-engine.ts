@@ -24,6 +24,12 @@ const program = new Command('taskbound-local')
       .choices(['secrets-manager', 'dynamodb-kms'])
       .default('secrets-manager'),
   )
+  .addOption(
+    new Option('--expiry <mode>', 'a timer per grant, or no per-grant timer: readers of the due index every --due-interval (docs/scale.md §8)')
+      .choices(['timer', 'due-index'])
+      .default('timer'),
+  )
+  .option('--due-interval <seconds>', 'with --expiry due-index: seconds between due-index reads (AWS: 60)', (value) => Number(value) * 1000, 60_000)
   .option('--deny-lag <ms>', "emulate IAM's deny propagation: a revoked session keeps working this long", Number, 0)
   // Tests only (hidden from --help): runs the engine's clock this far ahead, so a test reaches an
   // expiry without waiting for it in real time. Never set it for real use.
@@ -32,7 +38,7 @@ const program = new Command('taskbound-local')
 
 async function main(): Promise<void> {
   program.parse();
-  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number; delivery: 'secrets-manager' | 'dynamodb-kms'; testClockOffsetMs: number }>();
+  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number; delivery: 'secrets-manager' | 'dynamodb-kms'; expiry: 'timer' | 'due-index'; dueInterval: number; testClockOffsetMs: number }>();
   const { startLocalEngine } = await import('../lambdas/local/engine');
   const engine = await startLocalEngine({
     dataDir: resolve(options.dataDir),
@@ -42,6 +48,8 @@ async function main(): Promise<void> {
     accessKeyRevocationLagMs: options.iamLag,
     sessionDenyLagMs: options.denyLag,
     delivery: options.delivery,
+    expiry: options.expiry,
+    dueIndexIntervalMs: options.dueInterval,
     ...(options.testClockOffsetMs ? { clock: { now: () => new Date(Date.now() + options.testClockOffsetMs) } } : {}),
     ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
   });

@@ -13,7 +13,7 @@ import type { Policy } from '../domain/policy';
 import { DEFAULT_DUE_TIMING, type DueTiming } from '../domain/due';
 import { REVOKING, ROUTES, type HandlerName } from '../routes';
 import type { EngineDeps, EngineLogger } from '../use-cases/engine-deps';
-import type { Clock } from '../ports';
+import type { Clock, ExpiryScheduler } from '../ports';
 import { sweepDueGrants, type SweepReport } from '../use-cases/sweep';
 import { reconcileOrphans } from '../use-cases/reconcile-orphans';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
@@ -95,6 +95,14 @@ export interface LocalEngineOptions {
    * the delivery table (`dynamodb-kms`, docs/scale.md §8), with the local KMS on the same port.
    */
   readonly delivery?: DeliveryMode;
+  /**
+   * How grants expire: a timer per grant (the default, as Scheduler's one schedule per grant on
+   * AWS), or `due-index`: no per-grant timer; every `dueIndexIntervalMs` one reader per shard of
+   * the due index expires what is due (AWS: a rule every minute, docs/scale.md §8).
+   */
+  readonly expiry?: 'timer' | 'due-index';
+  /** The due-index readers' period; 60 s (the rule's rate on AWS) by default. */
+  readonly dueIndexIntervalMs?: number;
 }
 
 export interface LocalEngine {
@@ -131,6 +139,8 @@ const localSettingsSchema = z.object({
   probeSchedule: z.object({ attempts: z.number().int().min(1), delayMs: z.number().min(0) }).optional(),
   slackWebhookUrl: z.string().min(1).optional(),
   delivery: z.enum(DELIVERY_MODES).optional(),
+  expiry: z.enum(['timer', 'due-index']).optional(),
+  dueIndexIntervalMs: z.number().int().min(100).optional(),
 });
 
 export async function startLocalEngine(options: LocalEngineOptions): Promise<LocalEngine> {
@@ -219,14 +229,18 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     canarySecretId: LOCAL_CANARY_SECRET_NAME,
     track: (client) => void counter.track(client),
   });
+  const grantStore = new DynamoDbGrantStore({ client: documents, tableName: LOCAL_TABLE, dueTiming });
   const probeSchedule = options.probeSchedule ?? { attempts: 3, delayMs: 200 };
-  const expiry = new TimerExpiryScheduler(clock, (grantId, error) => logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }));
+  const timers = new TimerExpiryScheduler(clock, (grantId, error) => logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }));
+  const dueIndexExpiry = options.expiry === 'due-index';
+  // In the due-index mode nothing is armed per grant: the readers below find each expiry in the index.
+  const expiry: ExpiryScheduler = dueIndexExpiry ? { scheduleExpiry: async () => undefined, cancelExpiry: async () => undefined } : timers;
   const deps: EngineDeps = {
     policy,
     clock,
     logger,
     dueTiming,
-    store: new DynamoDbGrantStore({ client: documents, tableName: LOCAL_TABLE, dueTiming }),
+    store: grantStore,
     issuers: {
       'aws-sts-session': new LocalCredentialIssuer({ kind: 'aws-sts-session', authority, probe, probeSchedule, canary }),
       'aws-iam-access-key': new LocalCredentialIssuer({ kind: 'aws-iam-access-key', authority, probe, probeSchedule }),
@@ -252,9 +266,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   };
   const handlers = buildLocalHandlers(deps, alerts);
   for (const route of ROUTES) bus.addRule(route.name, route.pattern, (envelope) => invoke(handlers, route.handler, envelope));
-  expiry.connect((grantId) => invoke(handlers, 'expire-grant', { grantId }));
+  timers.connect((grantId) => invoke(handlers, 'expire-grant', { grantId }));
   // Re-arm before the bus replays anything, so a replayed event's own schedule wins.
-  await rearmExpiries(deps, expiry);
+  if (!dueIndexExpiry) await rearmExpiries(deps, timers);
   bus.start();
   const sweep = () => inRevocationLane(() => sweepDueGrants(deps));
   await sweep();
@@ -268,6 +282,13 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   };
   const sweepTimer = sweepEvery > 0 ? setInterval(() => void periodicSweep().catch((error) => logger.error('sweep failed', { error: String(error) })), sweepEvery) : undefined;
   sweepTimer?.unref();
+  // The fan-out, as the per-minute rule invokes it on AWS: one reader per shard, all at once, each through the handler.
+  const readDueShards = async () => {
+    const shards = Array.from({ length: grantStore.dueShards }, (_, shard) => shard);
+    await Promise.all(shards.map((dueShard) => invoke(handlers, 'expire-grant', { dueShard }).catch((error) => logger.error('due shard reader failed', { dueShard, error: String(error) }))));
+  };
+  const dueTimer = dueIndexExpiry ? setInterval(() => void readDueShards(), options.dueIndexIntervalMs ?? 60_000) : undefined;
+  dueTimer?.unref();
   operatorDeps = deps;
   ready = true;
   // Written again with the address the engine really got (port 0 picks one), for the CLI's default.
@@ -290,7 +311,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     async stop() {
       ready = false;
       if (sweepTimer) clearInterval(sweepTimer);
-      expiry.stop();
+      if (dueTimer) clearInterval(dueTimer);
+      timers.stop();
       // Handlers in flight still call the engine's own endpoints: let them finish first.
       await bus.idle();
       await server.close();
@@ -313,7 +335,11 @@ async function ensureCanarySecret(client: SecretsManagerClient): Promise<void> {
 }
 
 /** Calls a handler as Lambda would: with its event (an EventBridge envelope, or a schedule's payload). */
-async function invoke(handlers: Readonly<Record<HandlerName, LocalHandler>>, name: HandlerName, event: EventEnvelope | { readonly grantId: string }): Promise<void> {
+async function invoke(
+  handlers: Readonly<Record<HandlerName, LocalHandler>>,
+  name: HandlerName,
+  event: EventEnvelope | { readonly grantId: string } | { readonly dueShard: number },
+): Promise<void> {
   const run = () => handlers[name](event, localLambdaContext(name), { signal: new AbortController().signal });
   // On AWS the revoking functions have reserved concurrency of their own; locally they share one
   // process, so their SDK calls jump every queue issuance waits in (quota-throttle.ts).
