@@ -287,7 +287,13 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     const shards = Array.from({ length: grantStore.dueShards }, (_, shard) => shard);
     await Promise.all(shards.map((dueShard) => invoke(handlers, 'expire-grant', { dueShard }).catch((error) => logger.error('due shard reader failed', { dueShard, error: String(error) }))));
   };
-  const dueTimer = dueIndexExpiry ? setInterval(() => void readDueShards(), options.dueIndexIntervalMs ?? 60_000) : undefined;
+  let reading: Promise<void> | undefined;
+  const dueTimer = dueIndexExpiry
+    ? setInterval(() => {
+        // One read of the shards at a time; an overrunning read delays the next rather than overlapping it.
+        reading ??= readDueShards().finally(() => (reading = undefined));
+      }, options.dueIndexIntervalMs ?? 60_000)
+    : undefined;
   dueTimer?.unref();
   operatorDeps = deps;
   ready = true;
@@ -312,6 +318,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       ready = false;
       if (sweepTimer) clearInterval(sweepTimer);
       if (dueTimer) clearInterval(dueTimer);
+      await reading;
       timers.stop();
       // Handlers in flight still call the engine's own endpoints: let them finish first.
       await bus.idle();
