@@ -23,7 +23,7 @@ export const makeExpireGrantHandler = (getDeps: DepsProvider) =>
       if ('dueShard' in parsed) {
         const report = await expireDueShard(await getDeps(), parsed.dueShard);
         logger.info('due shard read', { ...report });
-        // Errors leave their grants due; failing the invocation makes them visible (DLQ, alarm).
+        // Errors leave their grants due; failing the invocation makes them visible (DLQ, alarm). Refused revocations are the sweep's.
         if (report.errors > 0) throw new Error(`expiry from due shard ${report.shard} failed for ${report.errors} grant(s)`);
         return report;
       }

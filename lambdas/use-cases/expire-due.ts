@@ -11,6 +11,9 @@ export interface DueShardReport {
   readonly shard: number;
   readonly itemsRead: number;
   readonly expired: number;
+  /** Revocations the issuer refused: said on the bus (`Revocation Failed`), and the sweep retries them. */
+  readonly failed: number;
+  /** Grants the reader could not settle (a store or bus error): they stay due for the next reader. */
   readonly errors: number;
   /** Pages read: a shard with more due than a page holds is read again until it is drained. */
   readonly pages: number;
@@ -26,31 +29,33 @@ const MAX_PAGES = 20;
 export async function expireDueShard(deps: EngineDeps, shard: number): Promise<DueShardReport> {
   let itemsRead = 0;
   let expired = 0;
+  let failed = 0;
   let errors = 0;
   let pages = 0;
-  const failed = new Set<string>();
+  const unsettled = new Set<string>();
   for (;;) {
     const now = deps.clock.now();
     const page = await deps.store.dueGrants(now, PAGE, { shard });
     pages++;
     itemsRead += page.itemsRead;
-    const expiring = page.grants.filter((grant) => grant.state === 'active' && grant.expiresAt !== undefined && Date.parse(grant.expiresAt) <= now.getTime() && !failed.has(grant.grantId));
+    const expiring = page.grants.filter((grant) => grant.state === 'active' && grant.expiresAt !== undefined && Date.parse(grant.expiresAt) <= now.getTime() && !unsettled.has(grant.grantId));
     const outcomes = await inBatches(expiring, PARALLEL, async (grant) => {
       try {
         const result = await revokeGrant(deps, grant.grantId, { trigger: 'expired', by: ENGINE_ACTOR, reason: `TTL of ${grant.ttlSeconds ?? '?'} s elapsed`, noticeAt: grant.expiresAt! });
         return result.outcome;
       } catch (error) {
-        failed.add(grant.grantId);
+        unsettled.add(grant.grantId);
         (deps.logger ?? silentLogger).error('expiry from the due index failed; the next reader retries', { grantId: grant.grantId, error: errorCode(error) });
         return 'error';
       }
     });
     for (const outcome of outcomes) {
       if (outcome === 'error') errors++;
+      else if (outcome === 'revocation-failed') failed++;
       else expired++;
     }
     // A full page may hide more expiries behind the ones just moved out of the index: read again.
     if (page.grants.length < PAGE || expiring.length === 0 || pages >= MAX_PAGES) break;
   }
-  return { shard, itemsRead, expired, errors, pages };
+  return { shard, itemsRead, expired, failed, errors, pages };
 }
