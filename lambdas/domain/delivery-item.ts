@@ -28,8 +28,12 @@ export function deliveryEncryptionContext(agentId: string, taskId: string, grant
   return { [DELIVERY_CONTEXT_KEYS.agentId]: agentId, [DELIVERY_CONTEXT_KEYS.taskId]: taskId, [DELIVERY_CONTEXT_KEYS.grantId]: grantId };
 }
 
-/** `taskbound/<agentId>/<taskId>` (the name every use case keeps on the grant) as the item's key, or undefined. */
+/**
+ * The delivery's name (`deliverySecretName`, kept on the grant) as the item's key, or undefined.
+ * The name writes a task id's `:` as `@` (Secrets Manager names may not hold `:`; task ids never
+ * hold `@`), so the item, keyed by the task id itself, turns it back.
+ */
 export function deliveryItemKey(name: string): { readonly agentId: string; readonly taskId: string } | undefined {
   const match = /^taskbound\/([^/]+)\/([^/]+)$/.exec(name);
-  return match ? { agentId: match[1]!, taskId: match[2]! } : undefined;
+  return match ? { agentId: match[1]!, taskId: match[2]!.replaceAll('@', ':') } : undefined;
 }

@@ -115,6 +115,14 @@ describe('the dynamodb-kms delivery mode against the local engine', () => {
     await expect(provider()).rejects.toBeInstanceOf(CredentialRevokedError);
   });
 
+  it('delivers to a task id with a colon (the item is keyed by the task id itself)', async () => {
+    const result = await taskbound().withTaskCredentials({ ...REQUEST, taskId: 'jira:OPS-12' }, async ({ grantId }) => grantId);
+    expect(result).toMatch(/^g-/);
+    const grant = await h.waitForGrant('release-bot', 'jira:OPS-12', ['verified']);
+    expect(grant.revocation?.trigger).toBe('task_ended');
+    expect((await item('release-bot', 'jira:OPS-12')).Item).toBeUndefined();
+  });
+
   it('says a task is denied through the item too', async () => {
     const denied = taskbound().withTaskCredentials({ ...REQUEST, taskId: 'kms-denied', scopes: ['deploy-web'] }, async () => 'ran');
     await expect(denied).rejects.toMatchObject({ name: 'GrantDeniedError', reason: expect.stringContaining('deploy-web') });

@@ -7,6 +7,7 @@ import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { deliveryPayloadSchema } from '../../domain/delivery';
 import { DELIVERY_ITEM, deliveryEncryptionContext, deliveryItemKey } from '../../domain/delivery-item';
+import { deliverySecretName } from '../../domain/ids';
 import type { Clock, Delivery, DeliveryPayload, DeliveryVault } from '../../ports';
 import { DeliveryVaultError } from './secrets-manager-delivery-vault';
 
@@ -104,7 +105,7 @@ export class DynamoDbKmsDeliveryVault implements DeliveryVault {
         const taskId = item[DELIVERY_ITEM.sortKey] as unknown;
         const grantId = item[DELIVERY_ITEM.grantId] as unknown;
         if (typeof agentId !== 'string' || typeof taskId !== 'string') continue;
-        yield { name: `taskbound/${agentId}/${taskId}`, ...(typeof grantId === 'string' ? { grantId } : {}) };
+        yield { name: deliverySecretName(agentId, taskId), ...(typeof grantId === 'string' ? { grantId } : {}) };
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
