@@ -19,6 +19,17 @@ const program = new Command('taskbound-local')
   .option('--port <port>', 'listen port (or PORT)', port, port(process.env.PORT ?? '4010'))
   .option('--sweep-interval <seconds>', 'seconds between sweeps', (value) => Number(value) * 1000, 30_000)
   .option('--iam-lag <ms>', 'emulate IAM eventual consistency: a deleted access key keeps working this long', Number, 0)
+  .addOption(
+    new Option('--delivery <mode>', 'how credentials are delivered: Secrets Manager secrets, or KMS-encrypted DynamoDB items (docs/scale.md §8)')
+      .choices(['secrets-manager', 'dynamodb-kms'])
+      .default('secrets-manager'),
+  )
+  .addOption(
+    new Option('--expiry <mode>', 'a timer per grant, or no per-grant timer: readers of the due index every --due-interval (docs/scale.md §8)')
+      .choices(['timer', 'due-index'])
+      .default('timer'),
+  )
+  .option('--due-interval <seconds>', 'with --expiry due-index: seconds between due-index reads (AWS: 60)', (value) => Number(value) * 1000, 60_000)
   .option('--deny-lag <ms>', "emulate IAM's deny propagation: a revoked session keeps working this long", Number, 0)
   // Tests only (hidden from --help): runs the engine's clock this far ahead, so a test reaches an
   // expiry without waiting for it in real time. Never set it for real use.
@@ -27,7 +38,7 @@ const program = new Command('taskbound-local')
 
 async function main(): Promise<void> {
   program.parse();
-  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number; testClockOffsetMs: number }>();
+  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number; delivery: 'secrets-manager' | 'dynamodb-kms'; expiry: 'timer' | 'due-index'; dueInterval: number; testClockOffsetMs: number }>();
   const { startLocalEngine } = await import('../lambdas/local/engine');
   const engine = await startLocalEngine({
     dataDir: resolve(options.dataDir),
@@ -36,6 +47,9 @@ async function main(): Promise<void> {
     sweepIntervalMs: options.sweepInterval,
     accessKeyRevocationLagMs: options.iamLag,
     sessionDenyLagMs: options.denyLag,
+    delivery: options.delivery,
+    expiry: options.expiry,
+    dueIndexIntervalMs: options.dueInterval,
     ...(options.testClockOffsetMs ? { clock: { now: () => new Date(Date.now() + options.testClockOffsetMs) } } : {}),
     ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
   });
@@ -43,6 +57,7 @@ async function main(): Promise<void> {
   console.log(`  policy ${options.policy} (${engine.policy.policyVersion.slice(0, 19)}…), agents: ${Object.keys(engine.policy.agents).join(', ')}`);
   console.log(`  state in ${resolve(options.dataDir)}`);
   console.log(`  point an agent runtime at it: AWS_ENDPOINT_URL=${engine.url}`);
+  if (engine.deliveryTable) console.log(`  deliveries are KMS-encrypted DynamoDB items: also set TASKBOUND_DELIVERY_TABLE=${engine.deliveryTable}`);
   const people = Object.keys(engine.policy.people);
   if (people.length > 0) {
     console.log(`  operator endpoint ${engine.operatorUrl} (SigV4, service lambda); keys for ${people.join(', ')} in ${engine.operatorCredentialsFile}`);

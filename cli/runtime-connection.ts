@@ -8,9 +8,11 @@ import { resolveConnection, type ConnectionFlags } from './clients';
 import { UsageError } from './context';
 import { validated } from './validate';
 
-export function runtimeClient(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Taskbound {
+/** `deliveryTable`: the `dynamodb-kms` mode's table (`--delivery-table`); else the SDK reads TASKBOUND_DELIVERY_TABLE. */
+export function runtimeClient(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env, deliveryTable?: string): Taskbound {
   const connection = resolveConnection(flags, env);
   return new Taskbound({
+    ...(deliveryTable ? { deliveryTable } : {}),
     ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
     ...(connection.region ? { region: connection.region } : {}),
     ...(connection.localCredentials ? { credentials: LOCAL_ENGINE_CREDENTIALS } : {}),
@@ -22,6 +24,8 @@ export function runtimeClient(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
 export interface TaskFlags {
   readonly agent?: string;
   readonly task?: string;
+  /** `--delivery-table`: the deployment's `dynamodb-kms` delivery table. */
+  readonly deliveryTable?: string;
 }
 
 const taskRefSchema = z.strictObject({

@@ -33,8 +33,13 @@ export interface GrantStore {
   create(grant: Grant): Promise<{ readonly created: true; readonly grant: Grant } | { readonly created: false; readonly existing: Grant }>;
   /** Replaces `previous` with `next` only if the stored grant is still at `previous.version`. */
   update(previous: Grant, next: Grant): Promise<WriteOutcome>;
-  /** Grants whose credential should be dead, or whose state is overdue, as of `now`. */
-  dueGrants(now: Date, limit?: number): Promise<DueGrantsPage>;
+  /**
+   * Grants whose credential should be dead, or whose state is overdue, as of `now`. With `shard`,
+   * only that shard of the due index (0 ≤ shard < `dueShards`): one reader of the expiry fan-out.
+   */
+  dueGrants(now: Date, limit?: number, options?: { readonly shard?: number }): Promise<DueGrantsPage>;
+  /** How many shards the due index has: the expiry fan-out runs one reader per shard. */
+  readonly dueShards?: number;
   /** Grants of an agent, newest first; `liveOnly` keeps those that may hold a credential. */
   grantsOfAgent(agentId: string, options?: { readonly liveOnly?: boolean }): Promise<readonly Grant[]>;
   /** All grants, optionally in one state, newest first (CLI listing and reports). */

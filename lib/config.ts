@@ -2,6 +2,7 @@
 // context (`taskbound` object in cdk.json, or `-c taskbound:<key>=<value>`); fails fast with
 // the key that is wrong.
 import { z } from 'zod';
+import { DELIVERY_MODES } from '../lambdas/domain/delivery-item';
 
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -60,6 +61,17 @@ const configSchema = z
     eventRetryAttempts: z.int().min(0).max(185).default(8),
     eventMaxAgeHours: z.int().min(1).max(24).default(2),
     archiveRetentionDays: z.int().min(0).max(3650).default(90),
+    /**
+     * How credentials reach runtimes (docs/scale.md §8): Secrets Manager secrets (the default), or
+     * KMS-encrypted items of a delivery table, past Secrets Manager's 50/s per-region write quotas.
+     * Runtimes then need TASKBOUND_DELIVERY_TABLE (the `DeliveryTableName` output).
+     */
+    deliveryMode: z.enum(DELIVERY_MODES).default('secrets-manager'),
+    /**
+     * How grants expire: one Scheduler schedule per grant (the default), or `due-index`: none; every
+     * minute one reader per shard of the due index expires what is due (docs/scale.md §8).
+     */
+    expiry: z.enum(['schedule', 'due-index']).default('schedule'),
   })
   .superRefine((config, ctx) => {
     if (config.producerAccounts.length !== new Set(config.producerAccounts).size) {

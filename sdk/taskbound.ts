@@ -1,13 +1,15 @@
 // SDK: the Taskbound client a runtime holds. Sends `Task Started`/`Task Ended` with EventBridge
-// PutEvents and reads the delivery with Secrets Manager GetSecretValue: the same calls against
+// PutEvents and reads the delivery with Secrets Manager GetSecretValue, or, in a `dynamodb-kms`
+// deployment (TASKBOUND_DELIVERY_TABLE), DynamoDB GetItem and KMS Decrypt: the same calls against
 // AWS and against the local engine (`AWS_ENDPOINT_URL`), nothing else.
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { randomUUID } from 'node:crypto';
-import { deliveryPayloadSchema } from '../lambdas/domain/delivery';
-import { deliverySecretName } from '../lambdas/domain/ids';
-import { EventRejectedError, TaskboundError } from './errors';
+import { EventRejectedError } from './errors';
+import { dynamoDbKmsReader, secretsManagerReader, type DeliveryReader } from './delivery-readers';
 import { parseTaskEnded, parseTaskStarted } from './validate';
 import { taskCredentialProvider, type TaskCredentialProvider, type ProviderOptions } from './provider';
 import type { DeliveryReading, IssuedCredential, TaskEndedDetail, TaskRef, TaskRequest, TaskStartedDetail } from './types';
@@ -32,14 +34,20 @@ export interface TaskboundConfig {
   /** Bring your own clients (connection pools, middleware, call counting). */
   readonly eventBridge?: EventBridgeClient;
   readonly secretsManager?: SecretsManagerClient;
+  /**
+   * The deployment's delivery table, in the `dynamodb-kms` delivery mode (else TASKBOUND_DELIVERY_TABLE;
+   * the stack's `DeliveryTableName` output). Absent: deliveries are Secrets Manager secrets.
+   */
+  readonly deliveryTable?: string;
+  readonly dynamoDb?: DynamoDBClient;
+  readonly kms?: KMSClient;
   /** The default wait strategy of this client's waits. */
   readonly wait?: Partial<WaitStrategy>;
 }
 
 const DEFAULT_SOURCE = 'taskbound.sdk';
 const LOCAL_DEFAULT_REGION = 'us-east-1';
-/** Secrets Manager's answers for a secret that does not exist, or is being deleted. */
-const ABSENT_ERRORS = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 /** The local engine checks SigV4 framing, not who signed: any fixed pair will do. */
 export const LOCAL_ENGINE_CREDENTIALS = { accessKeyId: 'AKIALOCALRUNTIME0000', secretAccessKey: 'taskbound-local-engine' };
@@ -69,6 +77,10 @@ export class Taskbound {
   readonly eventBridge: EventBridgeClient;
   readonly secretsManager: SecretsManagerClient;
   private readonly busName: string;
+  /** How this deployment delivers: read once, at construction. */
+  private readonly reader: DeliveryReader;
+  /** The client the waiter is given (the one that reads). */
+  private readonly readingClient: unknown;
   private readonly source: string;
   /** The clients this instance created, and so closes. */
   private readonly owned: { destroy(): void }[] = [];
@@ -83,6 +95,18 @@ export class Taskbound {
     };
     this.eventBridge = config.eventBridge ?? this.own(new EventBridgeClient(shared));
     this.secretsManager = config.secretsManager ?? this.own(new SecretsManagerClient(shared));
+    const deliveryTable = config.deliveryTable ?? (process.env.TASKBOUND_DELIVERY_TABLE || undefined);
+    if (deliveryTable !== undefined && !TABLE_NAME.test(deliveryTable)) {
+      throw new TypeError(`the delivery table "${deliveryTable}" is not a DynamoDB table name (deliveryTable or TASKBOUND_DELIVERY_TABLE)`);
+    }
+    if (deliveryTable) {
+      const dynamoDb = config.dynamoDb ?? this.own(new DynamoDBClient(shared));
+      this.reader = dynamoDbKmsReader(dynamoDb, config.kms ?? this.own(new KMSClient(shared)), deliveryTable);
+      this.readingClient = dynamoDb;
+    } else {
+      this.reader = secretsManagerReader(this.secretsManager);
+      this.readingClient = this.secretsManager;
+    }
     this.busName = config.busName ?? process.env.TASKBOUND_BUS ?? 'taskbound';
     this.source = config.source ?? DEFAULT_SOURCE;
   }
@@ -97,34 +121,14 @@ export class Taskbound {
     return this.put('Task Ended', parseTaskEnded(detail));
   }
 
-  /** Reads the task's delivery once (one GetSecretValue): absent, pending, issued or denied. */
+  /** Reads the task's delivery once (one GetSecretValue, or GetItem and Decrypt): absent, pending, issued or denied. */
   async readDelivery(task: TaskRef): Promise<DeliveryReading> {
-    let text: string | undefined;
-    try {
-      const answer = await this.secretsManager.send(new GetSecretValueCommand({ SecretId: deliverySecretName(task.agentId, task.taskId) }));
-      text = answer.SecretString;
-    } catch (error) {
-      if (error instanceof Error && ABSENT_ERRORS.has(error.name)) return { status: 'absent' };
-      throw error;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text ?? '');
-    } catch {
-      throw new TaskboundError(`the delivery for ${task.agentId}/${task.taskId} is not JSON`);
-    }
-    const parsed = deliveryPayloadSchema.safeParse(value);
-    // The issues name fields, never values: a malformed delivery may still hold a secret.
-    if (!parsed.success)
-      throw new TaskboundError(
-        `the delivery for ${task.agentId}/${task.taskId} is malformed at ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
-      );
-    return parsed.data;
+    return this.reader(task);
   }
 
   /** Waits (backoff with jitter) until the task's credential is issued. See `waitForDelivery` for how it ends. */
   waitForCredentials(task: TaskRef, options: WaitOptions = {}): Promise<IssuedCredential> {
-    return waitForDelivery((ref) => this.readDelivery(ref), this.secretsManager, task, {
+    return waitForDelivery((ref) => this.readDelivery(ref), this.readingClient, task, {
       ...options,
       strategy: { ...this.config.wait, ...options.strategy },
     });

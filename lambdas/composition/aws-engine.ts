@@ -25,6 +25,10 @@ import { accountIssuers } from './account-issuers';
 import { SecretsManagerCanaryProbe } from '../adapters/aws/canary-probe';
 import { DEFAULT_USE_CHECK_TIMING } from '../domain/use-after-revocation';
 import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDbKmsDeliveryVault } from '../adapters/aws/dynamodb-kms-delivery-vault';
+import { DELIVERY_MODES } from '../domain/delivery-item';
+import type { Clock, DeliveryVault } from '../ports';
 import { SecretsManagerRotator } from '../adapters/aws/secrets-manager-rotator';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
 import { EventBridgeSchedulerExpiry } from '../adapters/aws/scheduler-expiry';
@@ -32,7 +36,6 @@ import { TtlMarkerExpiry } from '../adapters/aws/ttl-marker-expiry';
 import { CompositeExpiry } from '../adapters/aws/composite-expiry';
 import { systemClock } from '../adapters/system-clock';
 import { DynamoDbApprovalMessages } from '../adapters/slack/dynamodb-approval-messages';
-import type { Clock } from '../ports';
 import type { SlackDecisionConfig } from '../use-cases/slack-decision';
 import { inMemoryReplayStore, type ReplayStore } from '../adapters/slack/signature';
 import { cachedSlackSecret, loadSlackSettings, notifierFor, SlackConfigError, type SlackSettings } from '../adapters/slack/slack-config';
@@ -60,16 +63,30 @@ const environmentSchema = z.object({
     .string()
     .transform((value) => value.split(','))
     .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[^*?]+$/, 'an exact IAM role ARN')).min(1)),
-  SCHEDULER_GROUP: z.string().min(1),
-  SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
-  EXPIRE_FUNCTION_ARN: z.string().startsWith('arn:'),
-  SCHEDULER_DLQ_ARN: z.string().startsWith('arn:'),
+  /** Secrets Manager secrets, or KMS-encrypted items of DELIVERY_TABLE_NAME under DELIVERY_KMS_KEY_ARN (docs/scale.md §8). */
+  DELIVERY_MODE: z.enum(DELIVERY_MODES).default('secrets-manager'),
+  DELIVERY_TABLE_NAME: z.string().min(3).optional(),
+  /** One Scheduler schedule per grant, or none: the per-minute due-index readers expire grants (docs/scale.md §8). */
+  EXPIRY_MODE: z.enum(['schedule', 'due-index']).default('schedule'),
+  SCHEDULER_GROUP: z.string().min(1).optional(),
+  SCHEDULER_ROLE_ARN: z.string().startsWith('arn:').optional(),
+  EXPIRE_FUNCTION_ARN: z.string().startsWith('arn:').optional(),
+  SCHEDULER_DLQ_ARN: z.string().startsWith('arn:').optional(),
   /** The secret every session may describe: the probe that proves a revoked session dead. */
   CANARY_SECRET_NAME: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/).default('taskbound-engine/canary'),
   /** How late CloudTrail may deliver a call's record (AWS: "an average of about 5 minutes", not guaranteed). */
   USE_CHECK_DELIVERY_LAG_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.deliveryLagMs / 60_000),
   USE_CHECK_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.intervalMs / 60_000),
+}).superRefine((env, ctx) => {
+  // Each mode's own settings, named when missing: no silent default.
+  const required = (names: readonly (keyof typeof env)[], mode: string) => {
+    for (const name of names) if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: `required with ${mode}` });
+  };
+  if (env.DELIVERY_MODE === 'dynamodb-kms') required(['DELIVERY_TABLE_NAME', 'DELIVERY_KMS_KEY_ARN'], 'DELIVERY_MODE=dynamodb-kms');
+  if (env.EXPIRY_MODE === 'schedule') required(['SCHEDULER_GROUP', 'SCHEDULER_ROLE_ARN', 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN'], 'EXPIRY_MODE=schedule');
 });
+
+type EngineEnvironment = z.infer<typeof environmentSchema>;
 
 /** What the alerts function needs beyond the Slack settings: the grant table keeps approval threads. */
 const alertsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3) });
@@ -131,7 +148,7 @@ export function spokeCredentialsFor(account: string): AwsCredentialIdentityProvi
 }
 
 /** Issuers in the engine's own account, or in a spoke through its engine role (cached session). */
-function issuersIn(env: z.infer<typeof environmentSchema>, account: string, shared: SharedByAccounts): EngineDeps['issuers'] {
+function issuersIn(env: EngineEnvironment, account: string, shared: SharedByAccounts): EngineDeps['issuers'] {
   const region = env.AWS_REGION;
   const clock = systemClock;
   const hub = account === env.ACCOUNT_ID;
@@ -184,23 +201,41 @@ function buildEngine(): EngineDeps {
     store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
     // Each account's sessions carry (and are proven dead by) that account's own canary secret.
     issuers: accountIssuers({ hubAccount: env.ACCOUNT_ID, spokeAccounts: accountsNamed(policy), issuersIn: (account) => issuersIn(env, account, shared) }),
-    vault: new SecretsManagerDeliveryVault(secrets, {
-      enginePrincipalArns: env.ENGINE_ROLE_ARNS,
-      ...(env.DELIVERY_KMS_KEY_ARN ? { kmsKeyArn: env.DELIVERY_KMS_KEY_ARN } : {}),
-    }),
+    vault: deliveryVault(env, documents, secrets),
     rotator: new SecretsManagerRotator(secrets),
     events: new EventBridgePublisher(new EventBridgeClient({ region }), { eventBusName: env.EVENT_BUS_NAME }),
     expiry: new CompositeExpiry({
-      schedule: new EventBridgeSchedulerExpiry(new SchedulerClient({ region }), {
-        groupName: env.SCHEDULER_GROUP,
-        expireFunctionArn: env.EXPIRE_FUNCTION_ARN,
-        schedulerRoleArn: env.SCHEDULER_ROLE_ARN,
-        deadLetterQueueArn: env.SCHEDULER_DLQ_ARN,
-        clock,
-      }),
+      ...(env.EXPIRY_MODE === 'schedule' ? { schedule: schedulerExpiry(env) } : {}),
+      // The backstop in either mode; in `due-index` mode the per-minute shard readers are the precise path.
       ttlMarker: new TtlMarkerExpiry(documents, { tableName: env.TABLE_NAME }),
     }),
   };
+}
+
+/** One Scheduler schedule per grant (EXPIRY_MODE=schedule; the refinement guarantees its settings). */
+function schedulerExpiry(env: EngineEnvironment): EventBridgeSchedulerExpiry {
+  return new EventBridgeSchedulerExpiry(new SchedulerClient({ region: env.AWS_REGION }), {
+    groupName: env.SCHEDULER_GROUP!,
+    expireFunctionArn: env.EXPIRE_FUNCTION_ARN!,
+    schedulerRoleArn: env.SCHEDULER_ROLE_ARN!,
+    deadLetterQueueArn: env.SCHEDULER_DLQ_ARN!,
+    clock: systemClock,
+  });
+}
+
+/** The deployment's delivery mode: Secrets Manager secrets, or KMS-encrypted items of the delivery table. */
+function deliveryVault(env: EngineEnvironment, documents: DynamoDBDocumentClient, secrets: SecretsManagerClient): DeliveryVault {
+  if (env.DELIVERY_MODE === 'dynamodb-kms') {
+    return new DynamoDbKmsDeliveryVault(documents, new KMSClient({ region: env.AWS_REGION }), {
+      tableName: env.DELIVERY_TABLE_NAME!,
+      keyId: env.DELIVERY_KMS_KEY_ARN!,
+      clock: systemClock,
+    });
+  }
+  return new SecretsManagerDeliveryVault(secrets, {
+    enginePrincipalArns: env.ENGINE_ROLE_ARNS,
+    ...(env.DELIVERY_KMS_KEY_ARN ? { kmsKeyArn: env.DELIVERY_KMS_KEY_ARN } : {}),
+  });
 }
 
 let engine: EngineDeps | undefined;

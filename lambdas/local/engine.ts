@@ -13,10 +13,15 @@ import type { Policy } from '../domain/policy';
 import { DEFAULT_DUE_TIMING, type DueTiming } from '../domain/due';
 import { REVOKING, ROUTES, type HandlerName } from '../routes';
 import type { EngineDeps, EngineLogger } from '../use-cases/engine-deps';
-import type { Clock } from '../ports';
+import type { Clock, ExpiryScheduler } from '../ports';
 import { sweepDueGrants, type SweepReport } from '../use-cases/sweep';
 import { reconcileOrphans } from '../use-cases/reconcile-orphans';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDbKmsDeliveryVault } from '../adapters/aws/dynamodb-kms-delivery-vault';
+import { ensureDeliveryTable } from '../adapters/aws/delivery-table-definition';
+import { DELIVERY_MODES, type DeliveryMode } from '../domain/delivery-item';
+import { createKmsService, localKmsKeyArn } from './emulated-aws/kms-service';
 import { ensureGrantTable } from '../adapters/aws/grant-table-definition';
 import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
@@ -54,6 +59,8 @@ import { throttledService, type ThrottleCounts } from './emulated-aws/throttled-
 
 export const LOCAL_TABLE = 'taskbound-grants';
 export const LOCAL_BUS = 'taskbound';
+/** The `dynamodb-kms` mode's delivery table: what a runtime names in TASKBOUND_DELIVERY_TABLE. */
+export const LOCAL_DELIVERY_TABLE = 'taskbound-deliveries';
 /** The engine's own identity in delivery secrets' resource policies (stored, not enforced, locally). */
 const LOCAL_ENGINE_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/taskbound-local-engine`;
 
@@ -83,6 +90,19 @@ export interface LocalEngineOptions {
    * the engine's own clients to them with revocations first (the quota simulation, bench/quota.ts).
    */
   readonly quotas?: QuotaTable;
+  /**
+   * How deliveries are written: Secrets Manager secrets (the default) or KMS-encrypted items in
+   * the delivery table (`dynamodb-kms`, docs/scale.md §8), with the local KMS on the same port.
+   */
+  readonly delivery?: DeliveryMode;
+  /**
+   * How grants expire: a timer per grant (the default, as Scheduler's one schedule per grant on
+   * AWS), or `due-index`: no per-grant timer; every `dueIndexIntervalMs` one reader per shard of
+   * the due index expires what is due (AWS: a rule every minute, docs/scale.md §8).
+   */
+  readonly expiry?: 'timer' | 'due-index';
+  /** The due-index readers' period; 60 s (the rule's rate on AWS) by default. */
+  readonly dueIndexIntervalMs?: number;
 }
 
 export interface LocalEngine {
@@ -92,6 +112,9 @@ export interface LocalEngine {
   readonly deps: EngineDeps;
   readonly bus: EventBus;
   readonly sdkCalls: SdkCallCounter;
+  readonly delivery: DeliveryMode;
+  /** Set in the `dynamodb-kms` mode: runtimes read their delivery here (TASKBOUND_DELIVERY_TABLE). */
+  readonly deliveryTable?: string;
   /** Accepted and throttled requests per operation, when `quotas` is set. */
   throttleCounts(): ThrottleCounts | undefined;
   /** The operator endpoint (`POST <url>/operator`, SigV4 for service `lambda`). */
@@ -115,6 +138,9 @@ const localSettingsSchema = z.object({
   accessKeyRevocationLagMs: z.number().int().min(0).optional(),
   probeSchedule: z.object({ attempts: z.number().int().min(1), delayMs: z.number().min(0) }).optional(),
   slackWebhookUrl: z.string().min(1).optional(),
+  delivery: z.enum(DELIVERY_MODES).optional(),
+  expiry: z.enum(['timer', 'due-index']).optional(),
+  dueIndexIntervalMs: z.number().int().min(100).optional(),
 });
 
 export async function startLocalEngine(options: LocalEngineOptions): Promise<LocalEngine> {
@@ -142,6 +168,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   await ensureGrantTable(dynamo, LOCAL_TABLE);
   // The emulated services keep their state in the same store, in tables of their own, through a client of their own.
   const state = await openStateTables(store.endpoint);
+  const delivery = options.delivery ?? 'secrets-manager';
+  if (delivery === 'dynamodb-kms') await ensureDeliveryTable(dynamo, LOCAL_DELIVERY_TABLE);
   // The authority stands in for IAM and STS calls the engine makes on AWS, so its writes count as the engine's SDK calls.
   const authority = new LocalCredentialAuthority({
     client: documents,
@@ -185,10 +213,11 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       throttledSecrets ?? secrets,
       events,
       createDynamoDbProxyService(store.endpoint),
+      ...(delivery === 'dynamodb-kms' ? [await createKmsService({ region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) })] : []),
     ],
     onCall: (request, response) => calls.record(request, response),
     localRead: (path) => calls.answer(path),
-    health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE, ...usage() } : undefined),
+    health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE, delivery, ...(delivery === 'dynamodb-kms' ? { deliveryTable: LOCAL_DELIVERY_TABLE } : {}), ...usage() } : undefined),
   });
 
   const engineClients = { ...localClientConfig(server.url), ...retries };
@@ -203,19 +232,30 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     canarySecretId: LOCAL_CANARY_SECRET_NAME,
     track: (client) => void counter.track(client),
   });
+  const grantStore = new DynamoDbGrantStore({ client: documents, tableName: LOCAL_TABLE, dueTiming });
   const probeSchedule = options.probeSchedule ?? { attempts: 3, delayMs: 200 };
-  const expiry = new TimerExpiryScheduler(clock, (grantId, error) => logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }));
+  const timers = new TimerExpiryScheduler(clock, (grantId, error) => logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }));
+  const dueIndexExpiry = options.expiry === 'due-index';
+  // In the due-index mode nothing is armed per grant: the readers below find each expiry in the index.
+  const expiry: ExpiryScheduler = dueIndexExpiry ? { scheduleExpiry: async () => undefined, cancelExpiry: async () => undefined } : timers;
   const deps: EngineDeps = {
     policy,
     clock,
     logger,
     dueTiming,
-    store: new DynamoDbGrantStore({ client: documents, tableName: LOCAL_TABLE, dueTiming }),
+    store: grantStore,
     issuers: {
       'aws-sts-session': new LocalCredentialIssuer({ kind: 'aws-sts-session', authority, probe, probeSchedule, canary }),
       'aws-iam-access-key': new LocalCredentialIssuer({ kind: 'aws-iam-access-key', authority, probe, probeSchedule }),
     },
-    vault: new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
+    vault:
+      delivery === 'dynamodb-kms'
+        ? new DynamoDbKmsDeliveryVault(documents, counter.track(new KMSClient(engineClients)), {
+            tableName: LOCAL_DELIVERY_TABLE,
+            keyId: localKmsKeyArn(LOCAL_REGION),
+            clock,
+          })
+        : new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
     events: new EventBridgePublisher(paced(counter.track(new EventBridgeClient(engineClients)), 'events'), { eventBusName: LOCAL_BUS }),
     rotator,
     expiry,
@@ -229,9 +269,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   };
   const handlers = buildLocalHandlers(deps, alerts);
   for (const route of ROUTES) bus.addRule(route.name, route.pattern, (envelope) => invoke(handlers, route.handler, envelope));
-  expiry.connect((grantId) => invoke(handlers, 'expire-grant', { grantId }));
+  timers.connect((grantId) => invoke(handlers, 'expire-grant', { grantId }));
   // Re-arm before the bus replays anything, so a replayed event's own schedule wins.
-  await rearmExpiries(deps, expiry);
+  if (!dueIndexExpiry) await rearmExpiries(deps, timers);
   bus.start();
   const sweep = () => inRevocationLane(() => sweepDueGrants(deps));
   await sweep();
@@ -245,6 +285,19 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   };
   const sweepTimer = sweepEvery > 0 ? setInterval(() => void periodicSweep().catch((error) => logger.error('sweep failed', { error: String(error) })), sweepEvery) : undefined;
   sweepTimer?.unref();
+  // The fan-out, as the per-minute rule invokes it on AWS: one reader per shard, all at once, each through the handler.
+  const readDueShards = async () => {
+    const shards = Array.from({ length: grantStore.dueShards }, (_, shard) => shard);
+    await Promise.all(shards.map((dueShard) => invoke(handlers, 'expire-grant', { dueShard }).catch((error) => logger.error('due shard reader failed', { dueShard, error: String(error) }))));
+  };
+  let reading: Promise<void> | undefined;
+  const dueTimer = dueIndexExpiry
+    ? setInterval(() => {
+        // One read of the shards at a time; an overrunning read delays the next rather than overlapping it.
+        reading ??= readDueShards().finally(() => (reading = undefined));
+      }, options.dueIndexIntervalMs ?? 60_000)
+    : undefined;
+  dueTimer?.unref();
   operatorDeps = deps;
   ready = true;
   // Written again with the address the engine really got (port 0 picks one), for the CLI's default.
@@ -257,6 +310,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     deps,
     bus,
     sdkCalls: counter,
+    delivery,
+    ...(delivery === 'dynamodb-kms' ? { deliveryTable: LOCAL_DELIVERY_TABLE } : {}),
     throttleCounts: () => throttledSecrets?.counts(),
     operatorUrl: `${server.url}${OPERATOR_PATH}`,
     operatorCredentials,
@@ -265,7 +320,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     async stop() {
       ready = false;
       if (sweepTimer) clearInterval(sweepTimer);
-      expiry.stop();
+      if (dueTimer) clearInterval(dueTimer);
+      await reading;
+      timers.stop();
       // Handlers in flight still call the engine's own endpoints: let them finish first.
       await bus.idle();
       await server.close();
@@ -289,7 +346,11 @@ async function ensureCanarySecret(client: SecretsManagerClient): Promise<void> {
 }
 
 /** Calls a handler as Lambda would: with its event (an EventBridge envelope, or a schedule's payload). */
-async function invoke(handlers: Readonly<Record<HandlerName, LocalHandler>>, name: HandlerName, event: EventEnvelope | { readonly grantId: string }): Promise<void> {
+async function invoke(
+  handlers: Readonly<Record<HandlerName, LocalHandler>>,
+  name: HandlerName,
+  event: EventEnvelope | { readonly grantId: string } | { readonly dueShard: number },
+): Promise<void> {
   const run = () => handlers[name](event, localLambdaContext(name), { signal: new AbortController().signal });
   // On AWS the revoking functions have reserved concurrency of their own; locally they share one
   // process, so their SDK calls jump every queue issuance waits in (quota-throttle.ts).

@@ -18,6 +18,9 @@ import * as can from '../constructs/engine-permissions';
 import { EventRoutes } from '../constructs/event-routes';
 import { EventSchemas } from '../constructs/event-schemas';
 import { ExpiryScheduler } from '../constructs/expiry-scheduler';
+import { DueExpiry } from '../constructs/due-expiry';
+import { revokeDeliveryItems, writeDeliveryItems } from '../constructs/delivery-table';
+import { DUE_SHARDS } from '../../lambdas/adapters/aws/grant-table';
 import { Observability } from '../constructs/observability';
 import { OperatorEndpoint } from '../constructs/operator-endpoint';
 import { SlackHealth } from '../constructs/slack-health';
@@ -87,6 +90,9 @@ export class EngineStack extends Stack {
       CANARY_SECRET_NAME: canarySecretName(config),
       PERMISSIONS_BOUNDARY_ARN: state.boundary.managedPolicyArn,
       DELIVERY_KMS_KEY_ARN: state.deliveryKey.keyArn,
+      DELIVERY_MODE: config.deliveryMode,
+      ...(state.deliveryTable ? { DELIVERY_TABLE_NAME: state.deliveryTable.tableName } : {}),
+      EXPIRY_MODE: config.expiry,
       // Exact ARNs: only these roles may read or change a delivery besides its runtime.
       ENGINE_ROLE_ARNS: engineRoleArns(config).join(','),
       SCHEDULER_GROUP: schedulerGroupName(config),
@@ -154,13 +160,17 @@ export class EngineStack extends Stack {
     const allow = (handler: StackFunction, statements: readonly iam.PolicyStatement[]) => {
       for (const statement of statements) functions[handler].engineRole.addToPrincipalPolicy(statement);
     };
+    // Each mode's own capabilities: delivery items or secrets, schedules or none.
+    const deliveryTable = state.deliveryTable;
+    const writeDeliveries = () => (deliveryTable ? writeDeliveryItems(deliveryTable, state.deliveryKey) : can.writeDeliveries(ctx));
+    const scheduled = (statements: () => iam.PolicyStatement[]) => (config.expiry === 'schedule' ? statements() : []);
     const issuing = () => [
       ...can.grantStoreAccess(ctx),
       ...can.publishGrantEvents(ctx),
       ...can.issueSessions(ctx),
       ...can.issueUsers(ctx),
-      ...can.writeDeliveries(ctx),
-      ...can.scheduleExpiry(ctx),
+      ...writeDeliveries(),
+      ...scheduled(() => can.scheduleExpiry(ctx)),
       ...assumeSpokeEngineRoles(config, props.policy),
       ...can.killIssuedCredentials(ctx),
     ];
@@ -173,10 +183,12 @@ export class EngineStack extends Stack {
         ...can.publishGrantEvents(ctx),
         ...can.revokeUsers(),
         ...can.denyRevokedSessions(ctx),
+        // Also in the dynamodb-kms mode: it rotates brokered secrets, and deletes deliveries written before a switch of mode.
         ...can.revokeDeliveries(ctx),
+        ...(deliveryTable ? revokeDeliveryItems(deliveryTable, state.deliveryKey) : []),
         // A pending grant that is revoked gets a `denied` delivery (docs/contract.md §5).
-        ...can.writeDeliveries(ctx),
-        ...can.cancelExpiry(ctx),
+        ...writeDeliveries(),
+        ...scheduled(() => can.cancelExpiry(ctx)),
         ...assumeSpokeEngineRoles(config, props.policy),
       ]);
     }
@@ -223,6 +235,9 @@ export class EngineStack extends Stack {
         }),
       ],
     });
+    if (config.expiry === 'due-index') {
+      new DueExpiry(this, 'DueExpiry', { expireFunction: functions['expire-grant'], deadLetterQueue: deadLetterQueues['expire-grant'], shards: DUE_SHARDS });
+    }
     functions['ttl-expiry-stream'].addEventSource(
       new DynamoEventSource(state.table, {
         startingPosition: lambda.StartingPosition.LATEST,

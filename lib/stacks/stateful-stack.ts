@@ -12,7 +12,8 @@ import type { TaskboundConfig } from '../config';
 import { EngineBus } from '../constructs/engine-bus';
 import { GrantTable } from '../constructs/grant-table';
 import { IssuedCredentialBoundary } from '../constructs/issued-credential-boundary';
-import { agentRoleArnPattern, canarySecretArnPattern, canarySecretName, deliverySecretArnPattern } from '../naming';
+import { DeliveryTable, runtimesDecryptTheirItems } from '../constructs/delivery-table';
+import { agentRoleArnPattern, canarySecretArnPattern, canarySecretName, deliverySecretArnPattern, engineRoleArns } from '../naming';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: TaskboundConfig;
@@ -26,6 +27,8 @@ export interface EngineState {
   readonly deliveryKey: kms.IKey;
   readonly slackSecret: secretsmanager.ISecret;
   readonly boundary: iam.IManagedPolicy;
+  /** The `dynamodb-kms` delivery mode's table; absent in the Secrets Manager mode. */
+  readonly deliveryTable?: dynamodb.ITable;
 }
 
 /** Empty until the user fills it in (docs/deploy.md): `{ webhookUrl }` or `{ botToken, signingSecret }`. */
@@ -74,9 +77,14 @@ export class StatefulStack extends Stack {
     });
     const boundary = this.boundary.policy;
 
-    this.state = { table, bus, deliveryKey, slackSecret, boundary };
+    const deliveryTable =
+      config.deliveryMode === 'dynamodb-kms' ? new DeliveryTable(this, 'Deliveries', { policy, removalPolicy, engineRoleArns: engineRoleArns(config) }).table : undefined;
+    if (deliveryTable) for (const statement of runtimesDecryptTheirItems(policy)) deliveryKey.addToResourcePolicy(statement);
+
+    this.state = { table, bus, deliveryKey, slackSecret, boundary, ...(deliveryTable ? { deliveryTable } : {}) };
 
     new CfnOutput(this, 'DeliveryKeyArn', { value: deliveryKey.keyArn });
+    if (deliveryTable) new CfnOutput(this, 'DeliveryTableName', { value: deliveryTable.tableName, description: 'Runtimes set TASKBOUND_DELIVERY_TABLE to this' });
     new CfnOutput(this, 'PermissionsBoundaryArn', { value: boundary.managedPolicyArn, description: 'Attach to every per-agent role' });
     new CfnOutput(this, 'SlackSecretArn', { value: slackSecret.secretArn });
   }

@@ -92,6 +92,7 @@ export class CfnResolver {
       'AWS::Events::EventBus': () => `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${named('Name')}`,
       'AWS::KMS::Key': () => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${logicalId}`,
       'AWS::DynamoDB::GlobalTable': () => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${named('TableName')}`,
+      'AWS::DynamoDB::Table': () => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${named('TableName')}`,
       'AWS::SQS::Queue': () => `arn:aws:sqs:${REGION}:${ACCOUNT}:${logicalId}`,
       'AWS::Logs::LogGroup': () => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${named('LogGroupName')}:*`,
       'AWS::Lambda::Function': () => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${named('FunctionName')}`,

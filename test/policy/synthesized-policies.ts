@@ -23,6 +23,8 @@ export interface SynthesizedPolicies {
   readonly boundaryArn: string;
   readonly slackSecretArn: string;
   readonly tableArn: string;
+  /** The `dynamodb-kms` delivery mode's table and its resource policy, when the context asks for that mode. */
+  readonly deliveryTable?: { readonly arn: string; readonly policy: Document };
 }
 
 const synthesized = new Map<string, SynthesizedPolicies>();
@@ -74,6 +76,9 @@ export function synthesizedPolicies(context: Record<string, unknown>): Synthesiz
   if (!slackEntry) throw new Error(`no Slack secret named ${built.config.slackSecretName}`);
   const [slackId] = slackEntry;
   const [tableId] = only(state, 'AWS::DynamoDB::GlobalTable');
+  const deliveryTables = Object.entries(state.Resources).filter(([, resource]) => resource.Type === 'AWS::DynamoDB::Table');
+  if (deliveryTables.length > 1) throw new Error(`expected at most one delivery table, found ${deliveryTables.length}`);
+  const [deliveryTableId, deliveryTable] = deliveryTables[0] ?? [];
   const policies: SynthesizedPolicies = {
     roleArnOf: (handler) => resolver.resolve(engine, { 'Fn::GetAtt': [roleIdOf(handler), 'Arn'] }) as string,
     identityOf,
@@ -93,6 +98,14 @@ export function synthesizedPolicies(context: Record<string, unknown>): Synthesiz
     boundaryArn: resolver.resolve(state, { Ref: boundaryId }) as string,
     slackSecretArn: resolver.resolve(state, { Ref: slackId }) as string,
     tableArn: resolver.resolve(state, { 'Fn::GetAtt': [tableId, 'Arn'] }) as string,
+    ...(deliveryTableId && deliveryTable
+      ? {
+          deliveryTable: {
+            arn: resolver.resolve(state, { 'Fn::GetAtt': [deliveryTableId, 'Arn'] }) as string,
+            policy: resolver.resolve(state, (deliveryTable.Properties?.ResourcePolicy as { PolicyDocument?: unknown } | undefined)?.PolicyDocument) as Document,
+          },
+        }
+      : {}),
   };
   synthesized.set(cacheKey, policies);
   return policies;

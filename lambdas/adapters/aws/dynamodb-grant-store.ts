@@ -77,7 +77,7 @@ const isConditionalCheckFailed = (error: unknown): error is ConditionalCheckFail
 export class DynamoDbGrantStore implements GrantStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
-  private readonly dueShards: number;
+  readonly dueShards: number;
   private readonly retentionSeconds: number;
   private readonly dueTiming: DueTiming;
 
@@ -218,8 +218,12 @@ export class DynamoDbGrantStore implements GrantStore {
    * Index reads are eventually consistent: a grant just moved on may show its previous state,
    * which the sweep's version-conditioned write then refuses.
    */
-  async dueGrants(now: Date, limit = DEFAULT_DUE_LIMIT): Promise<DueGrantsPage> {
-    const shards = Array.from({ length: this.dueShards }, (_, shard) => shard);
+  async dueGrants(now: Date, limit = DEFAULT_DUE_LIMIT, options: { readonly shard?: number } = {}): Promise<DueGrantsPage> {
+    const only = options.shard;
+    if (only !== undefined && (!Number.isInteger(only) || only < 0 || only >= this.dueShards)) {
+      throw new RangeError(`due shard ${only} is not one of the ${this.dueShards} shards`);
+    }
+    const shards = only !== undefined ? [only] : Array.from({ length: this.dueShards }, (_, shard) => shard);
     const pages = await Promise.all(
       shards.map((shard) =>
         this.query(

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { compiledPolicy } from '../../../lib/bundling';
+import { TEST_POLICY_YAML } from '../../helpers/test-policy';
 
 const SLACK_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:taskbound/slack-AbCdEf';
 
@@ -61,5 +63,44 @@ describe('the AWS composition root', () => {
     expect(deps.config).toEqual({ teamId: 'T0ACME' });
     expect(deps.engine).toBe(awsEngine);
     expect(awsSlackInteractions()).toBe(deps);
+  });
+
+  describe('the scale modes (docs/scale.md §8)', () => {
+    const ENGINE = {
+      TABLE_NAME: 'taskbound-grants',
+      EVENT_BUS_NAME: 'taskbound',
+      ACCOUNT_ID: '111122223333',
+      INSTANCE_NAME: 'taskbound',
+      PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
+      ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
+      DELIVERY_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:111122223333:key/1234',
+    };
+    const SCHEDULER = {
+      SCHEDULER_GROUP: 'taskbound-expiry',
+      SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
+      EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
+      SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
+    };
+    const POLICY = compiledPolicy(TEST_POLICY_YAML, 'test.policy.yaml');
+    const stub = (variables: Record<string, string>) => {
+      vi.stubEnv('TASKBOUND_POLICY', POLICY);
+      for (const [name, value] of Object.entries(variables)) vi.stubEnv(name, value);
+    };
+
+    it('refuses the dynamodb-kms mode without its table, naming it', async () => {
+      stub({ ...ENGINE, ...SCHEDULER, DELIVERY_MODE: 'dynamodb-kms' });
+      const { awsEngine } = await compositionRoot();
+      await expect(awsEngine()).rejects.toThrow(/DELIVERY_TABLE_NAME: required with DELIVERY_MODE=dynamodb-kms/);
+    });
+
+    it('refuses the schedule mode without the scheduler settings, and needs none of them in the due-index mode', async () => {
+      stub({ ...ENGINE });
+      await expect((await compositionRoot()).awsEngine()).rejects.toThrow(/SCHEDULER_GROUP: required with EXPIRY_MODE=schedule/);
+      vi.resetModules();
+      stub({ ...ENGINE, EXPIRY_MODE: 'due-index', DELIVERY_MODE: 'dynamodb-kms', DELIVERY_TABLE_NAME: 'taskbound-deliveries' });
+      const deps = await (await compositionRoot()).awsEngine();
+      const { DynamoDbKmsDeliveryVault } = await import('../../../lambdas/adapters/aws/dynamodb-kms-delivery-vault');
+      expect(deps.vault).toBeInstanceOf(DynamoDbKmsDeliveryVault);
+    });
   });
 });

@@ -1,0 +1,74 @@
+// SDK: reading a task's delivery in either mode the deployment chose (docs/scale.md §8):
+// a Secrets Manager secret `taskbound/<agentId>/<taskId>` (GetSecretValue), or, when the
+// runtime is given the delivery table, its agent's item there (GetItem) decrypted with KMS
+// under the context that names agent, task and grant (Decrypt). Both yield the same payload.
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DecryptCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { deliveryPayloadSchema } from '../lambdas/domain/delivery';
+import { DELIVERY_ITEM, deliveryEncryptionContext } from '../lambdas/domain/delivery-item';
+import { deliverySecretName } from '../lambdas/domain/ids';
+import { TaskboundError } from './errors';
+import type { DeliveryReading, TaskRef } from './types';
+
+export type DeliveryReader = (task: TaskRef) => Promise<DeliveryReading>;
+
+/** Secrets Manager's answers for a secret that does not exist, or is being deleted. */
+const ABSENT_ERRORS = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
+
+/** One GetSecretValue; absent or being deleted reads as absent. */
+export function secretsManagerReader(client: SecretsManagerClient): DeliveryReader {
+  return async (task) => {
+    try {
+      const answer = await client.send(new GetSecretValueCommand({ SecretId: deliverySecretName(task.agentId, task.taskId) }));
+      return parseDelivery(task, answer.SecretString);
+    } catch (error) {
+      if (error instanceof Error && ABSENT_ERRORS.has(error.name)) return { status: 'absent' };
+      throw error;
+    }
+  };
+}
+
+/**
+ * One strongly consistent GetItem of the agent's own partition, then one KMS Decrypt (none when
+ * absent). The context is rebuilt from the item's key and grant id: KMS refuses it for any other
+ * agent, task or grant, and an item whose grant id was altered fails to decrypt.
+ */
+export function dynamoDbKmsReader(dynamoDb: DynamoDBClient, kms: KMSClient, tableName: string): DeliveryReader {
+  return async (task) => {
+    const found = await dynamoDb.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { [DELIVERY_ITEM.partitionKey]: { S: task.agentId }, [DELIVERY_ITEM.sortKey]: { S: task.taskId } },
+        ConsistentRead: true,
+      }),
+    );
+    const item = found.Item;
+    if (!item) return { status: 'absent' };
+    const grantId = item[DELIVERY_ITEM.grantId]?.S;
+    const ciphertext = item[DELIVERY_ITEM.ciphertext]?.B;
+    if (!grantId || !ciphertext) throw new TaskboundError(`the delivery item for ${task.agentId}/${task.taskId} is malformed`);
+    const decrypted = await kms.send(
+      new DecryptCommand({ CiphertextBlob: ciphertext, EncryptionContext: deliveryEncryptionContext(task.agentId, task.taskId, grantId) }),
+    );
+    const reading = parseDelivery(task, Buffer.from(decrypted.Plaintext ?? new Uint8Array()).toString('utf8'));
+    if (reading.status !== 'absent' && reading.grantId !== grantId) {
+      throw new TaskboundError(`the delivery item for ${task.agentId}/${task.taskId} names another grant than it was encrypted for`);
+    }
+    return reading;
+  };
+}
+
+/** Parses a delivery's JSON; issues name fields, never values (a malformed delivery may still hold a secret). */
+function parseDelivery(task: TaskRef, text: string | undefined): DeliveryReading {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? '');
+  } catch {
+    throw new TaskboundError(`the delivery for ${task.agentId}/${task.taskId} is not JSON`);
+  }
+  const parsed = deliveryPayloadSchema.safeParse(value);
+  if (!parsed.success)
+    throw new TaskboundError(`the delivery for ${task.agentId}/${task.taskId} is malformed at ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  return parsed.data;
+}
