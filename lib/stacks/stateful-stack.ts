@@ -12,7 +12,7 @@ import type { TaskboundConfig } from '../config';
 import { EngineBus } from '../constructs/engine-bus';
 import { GrantTable } from '../constructs/grant-table';
 import { IssuedCredentialBoundary } from '../constructs/issued-credential-boundary';
-import { agentRoleArnPattern, canarySecretArnPattern, canarySecretName, deliverySecretArnPattern } from '../naming';
+import { agentRoleArnPattern, canarySecretName, deliverySecretArnPattern, redeployableName, secretArnPattern } from '../naming';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: TaskboundConfig;
@@ -25,6 +25,8 @@ export interface EngineState {
   readonly bus: events.IEventBus;
   readonly deliveryKey: kms.IKey;
   readonly slackSecret: secretsmanager.ISecret;
+  /** The session canary's generated name: the issuer puts it in session policies, the probe describes it. */
+  readonly canarySecretName: string;
   readonly boundary: iam.IManagedPolicy;
 }
 
@@ -47,7 +49,8 @@ export class StatefulStack extends Stack {
     const { bus } = new EngineBus(this, 'Events', { config });
     const deliveryKey = this.deliveryKey(policy, removalPolicy);
     const slackSecret = new secretsmanager.Secret(this, 'SlackSecret', {
-      secretName: config.slackSecretName,
+      // Retained on delete (removalPolicy retain): a name of its own per stack, so the next deploy is not blocked.
+      secretName: redeployableName(this, config.slackSecretName),
       description: 'Taskbound alerts: Slack webhook URL or bot token, and the app signing secret (fill in after deploy)',
       secretStringValue: SecretValue.unsafePlainText(JSON.stringify(SLACK_SECRET_TEMPLATE)),
       removalPolicy,
@@ -57,8 +60,9 @@ export class StatefulStack extends Stack {
       reason: 'Slack issues the webhook URL, bot token and signing secret; no rotation Lambda can mint new ones. The user rotates them in Slack and updates the secret.',
     });
     // Sessions describe it to prove they still work, until a refusal proves the revocation took.
+    const canaryName = redeployableName(this, canarySecretName(config));
     const canary = new secretsmanager.Secret(this, 'SessionCanary', {
-      secretName: canarySecretName(config),
+      secretName: canaryName,
       description: 'Taskbound canary: every session may DescribeSecret it; a refused call proves the session revoked. Holds nothing.',
       secretStringValue: SecretValue.unsafePlainText('canary'),
       removalPolicy,
@@ -70,15 +74,16 @@ export class StatefulStack extends Stack {
     this.boundary = new IssuedCredentialBoundary(this, 'IssuedCredentials', {
       policy,
       agentRoleArnPattern: agentRoleArnPattern(config),
-      canarySecretArnPattern: canarySecretArnPattern(this, config),
+      canarySecretArnPattern: secretArnPattern(this, canaryName),
     });
     const boundary = this.boundary.policy;
 
-    this.state = { table, bus, deliveryKey, slackSecret, boundary };
+    this.state = { table, bus, deliveryKey, slackSecret, canarySecretName: canaryName, boundary };
 
     new CfnOutput(this, 'DeliveryKeyArn', { value: deliveryKey.keyArn });
     new CfnOutput(this, 'PermissionsBoundaryArn', { value: boundary.managedPolicyArn, description: 'Attach to every per-agent role' });
     new CfnOutput(this, 'SlackSecretArn', { value: slackSecret.secretArn });
+    new CfnOutput(this, 'SlackSecretName', { value: slackSecret.secretName, description: 'Fill in after deploy (docs/deploy.md): its name ends in a suffix unique to this stack' });
   }
 
   /** Encrypts delivery secrets; each agent runtime may decrypt only through Secrets Manager, only taskbound/ secrets. */
