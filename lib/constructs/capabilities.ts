@@ -13,7 +13,7 @@ export interface CapabilityProps {
 }
 
 /** One named group of statements, added to the grantee's own (default) policy. */
-abstract class Capability extends Construct {
+export abstract class Capability extends Construct {
   protected constructor(scope: Construct, id: string, grantee: iam.IRole, statements: readonly iam.PolicyStatement[]) {
     super(scope, id);
     for (const statement of statements) grantee.addToPrincipalPolicy(statement);
