@@ -9,7 +9,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { policyFromDocument, type Policy } from '../domain/policy';
-import type { EngineDeps } from '../use-cases/engine-deps';
+import type { EngineDeps, RefusalDeps } from '../use-cases/engine-deps';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -63,12 +63,15 @@ const environmentSchema = z.object({
   SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
   EXPIRE_FUNCTION_ARN: z.string().startsWith('arn:'),
   SCHEDULER_DLQ_ARN: z.string().startsWith('arn:'),
-  /** The secret every session may describe: the probe that proves a revoked session dead. */
-  CANARY_SECRET_NAME: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/).default('taskbound-engine/canary'),
+  /** The secret every session may describe: the probe that proves a revoked session dead (its name is generated per stack). */
+  CANARY_SECRET_NAME: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/),
   /** How late CloudTrail may deliver a call's record (AWS: "an average of about 5 minutes", not guaranteed). */
   USE_CHECK_DELIVERY_LAG_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.deliveryLagMs / 60_000),
   USE_CHECK_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.intervalMs / 60_000),
 });
+
+/** What refusing a bus decision needs: the grant it names and the bus it answers on. */
+const refusalEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), EVENT_BUS_NAME: z.string().min(1) });
 
 /** What the alerts function needs beyond the Slack settings: the grant table keeps approval threads. */
 const alertsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3) });
@@ -180,6 +183,22 @@ let engine: EngineDeps | undefined;
 export async function awsEngine(): Promise<EngineDeps> {
   engine ??= buildEngine();
   return engine;
+}
+
+let refusals: RefusalDeps | undefined;
+
+/** The grant-decision function's dependencies: the grant table, the bus and the clock, nothing that issues or revokes. */
+export async function awsRefusals(): Promise<RefusalDeps> {
+  refusals ??= (() => {
+    const env = configuration(refusalEnvironmentSchema);
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION }), { marshallOptions: { removeUndefinedValues: true } });
+    return {
+      store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
+      events: new EventBridgePublisher(new EventBridgeClient({ region: env.AWS_REGION }), { eventBusName: env.EVENT_BUS_NAME }),
+      clock: systemClock,
+    };
+  })();
+  return refusals;
 }
 
 /** What the interaction endpoint needs: the engine it decides with, the signing secret and replay memory. */

@@ -56,9 +56,13 @@ const ENGINE = [
 const ALERTS = ['SLACK_SECRET_ARN', 'TABLE_NAME', ...POWERTOOLS].sort();
 
 describe('each function’s environment', () => {
-  it('is the engine’s configuration for the functions that issue, revoke or refuse, and no Slack setting', () => {
-    const engineFunctions: EngineHandler[] = ['task-started', 'operator-api', 'grant-decision', 'task-ended', 'expire-grant', 'ttl-expiry-stream', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'];
+  it('is the engine’s configuration for the functions that issue or revoke, and no Slack setting', () => {
+    const engineFunctions: EngineHandler[] = ['task-started', 'operator-api', 'task-ended', 'expire-grant', 'ttl-expiry-stream', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'];
     for (const handler of engineFunctions) expect(environmentOf(handler), handler).toEqual(ENGINE);
+  });
+
+  it('is only the table and the bus for the function that refuses bus decisions', () => {
+    expect(environmentOf('grant-decision')).toEqual(['EVENT_BUS_NAME', 'TABLE_NAME', ...POWERTOOLS].sort());
   });
 
   it('adds the Slack secret to the engine’s for Slack’s interaction endpoint', () => {

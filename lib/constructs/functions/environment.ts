@@ -33,6 +33,12 @@ export function engineEnvironment(wiring: EngineWiring): Environment {
   };
 }
 
+/** Refusing a bus decision (`awsRefusals`): the grant table and the bus it answers on, nothing that issues or revokes. */
+export function refusalEnvironment(wiring: EngineWiring): Environment {
+  const { state } = wiring;
+  return { TABLE_NAME: state.table.tableName, EVENT_BUS_NAME: state.bus.eventBusName, ...powertools(wiring) };
+}
+
 /** Slack's interaction endpoint (`awsSlackInteractions`): the engine's, plus the Slack secret and workspace. */
 export function slackInteractionsEnvironment(wiring: EngineWiring): Environment {
   const { config, state } = wiring;
