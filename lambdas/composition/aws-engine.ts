@@ -70,9 +70,6 @@ const environmentSchema = z.object({
   USE_CHECK_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.intervalMs / 60_000),
 });
 
-/** What refusing a bus decision needs: the grant it names and the bus it answers on. */
-const refusalEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), EVENT_BUS_NAME: z.string().min(1) });
-
 /** What the alerts function needs beyond the Slack settings: the grant table keeps approval threads. */
 const alertsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3) });
 
@@ -190,7 +187,9 @@ let refusals: RefusalDeps | undefined;
 /** The grant-decision function's dependencies: the grant table, the bus and the clock, nothing that issues or revokes. */
 export async function awsRefusals(): Promise<RefusalDeps> {
   refusals ??= (() => {
-    const env = configuration(refusalEnvironmentSchema);
+    // What refusing needs: the grant it names and the bus it answers on. Declared here, not at the
+    // top, so the other functions' bundles (which never refuse) leave it out.
+    const env = configuration(z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), EVENT_BUS_NAME: z.string().min(1) }));
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION }), { marshallOptions: { removeUndefinedValues: true } });
     return {
       store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
