@@ -60,8 +60,8 @@ export const deliverySecretArnPattern = (scope: Stack) =>
  */
 export const canarySecretName = (config: TaskboundConfig) => `${config.instanceName}-engine/canary`;
 /** Secrets Manager appends `-` and six random characters to a secret's name in its ARN. */
-export const secretArnPattern = (scope: Stack, secretName: string) =>
-  `arn:${Aws.PARTITION}:secretsmanager:${scope.region}:${scope.account}:secret:${secretName}-??????`;
+export const canarySecretArnPattern = (scope: Stack, config: TaskboundConfig) =>
+  `arn:${Aws.PARTITION}:secretsmanager:${scope.region}:${scope.account}:secret:${canarySecretName(config)}-??????`;
 
 /**
  * Eight hex characters of the stack's CloudFormation id (a UUID drawn when the stack is

@@ -12,7 +12,7 @@ import type { TaskboundConfig } from '../config';
 import { EngineBus } from '../constructs/engine-bus';
 import { GrantTable } from '../constructs/grant-table';
 import { IssuedCredentialBoundary } from '../constructs/issued-credential-boundary';
-import { agentRoleArnPattern, canarySecretName, deliverySecretArnPattern, redeployableName, secretArnPattern } from '../naming';
+import { agentRoleArnPattern, canarySecretArnPattern, canarySecretName, deliverySecretArnPattern, redeployableName } from '../naming';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: TaskboundConfig;
@@ -25,8 +25,6 @@ export interface EngineState {
   readonly bus: events.IEventBus;
   readonly deliveryKey: kms.IKey;
   readonly slackSecret: secretsmanager.ISecret;
-  /** The session canary's generated name: the issuer puts it in session policies, the probe describes it. */
-  readonly canarySecretName: string;
   readonly boundary: iam.IManagedPolicy;
 }
 
@@ -60,12 +58,13 @@ export class StatefulStack extends Stack {
       reason: 'Slack issues the webhook URL, bot token and signing secret; no rotation Lambda can mint new ones. The user rotates them in Slack and updates the secret.',
     });
     // Sessions describe it to prove they still work, until a refusal proves the revocation took.
-    const canaryName = redeployableName(this, canarySecretName(config));
     const canary = new secretsmanager.Secret(this, 'SessionCanary', {
-      secretName: canaryName,
+      // The same name in every account (spoke stacks make theirs), so the engine names each one
+      // from its account alone. It holds nothing: deleted with the stack, it never blocks a redeploy.
+      secretName: canarySecretName(config),
       description: 'Taskbound canary: every session may DescribeSecret it; a refused call proves the session revoked. Holds nothing.',
       secretStringValue: SecretValue.unsafePlainText('canary'),
-      removalPolicy,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     Validations.of(canary).acknowledge({
       id: 'AwsSolutions-SMG4',
@@ -74,11 +73,11 @@ export class StatefulStack extends Stack {
     this.boundary = new IssuedCredentialBoundary(this, 'IssuedCredentials', {
       policy,
       agentRoleArnPattern: agentRoleArnPattern(config),
-      canarySecretArnPattern: secretArnPattern(this, canaryName),
+      canarySecretArnPattern: canarySecretArnPattern(this, config),
     });
     const boundary = this.boundary.policy;
 
-    this.state = { table, bus, deliveryKey, slackSecret, canarySecretName: canaryName, boundary };
+    this.state = { table, bus, deliveryKey, slackSecret, boundary };
 
     new CfnOutput(this, 'DeliveryKeyArn', { value: deliveryKey.keyArn });
     new CfnOutput(this, 'PermissionsBoundaryArn', { value: boundary.managedPolicyArn, description: 'Attach to every per-agent role' });

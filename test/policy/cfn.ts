@@ -8,7 +8,7 @@ export const REGION = 'us-east-1';
 export const STACK_UUID = '5e1f00d2-7a3b-4c8d-9e0f-123456789abc';
 export const STACK_SUFFIX = STACK_UUID.split('-')[0]!;
 /** The session canary of the default instance, as the stateful stack names it. */
-export const CANARY_ARN_PATTERN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:taskbound-engine/canary-${STACK_SUFFIX}-??????`;
+export const CANARY_ARN_PATTERN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:taskbound-engine/canary-??????`;
 
 type Json = unknown;
 interface Resource {

@@ -1,7 +1,7 @@
 // CDK: each function's environment, exactly the variables its composition root reads
 // (lambdas/composition/aws-engine.ts validates them at cold start and names any that is missing).
 import { Aws } from 'aws-cdk-lib';
-import { engineRoleArns } from '../../naming';
+import { canarySecretName, engineRoleArns } from '../../naming';
 import type { EngineWiring } from './engine-function';
 
 type Environment = Record<string, string>;
@@ -20,7 +20,7 @@ export function engineEnvironment(wiring: EngineWiring): Environment {
     ACCOUNT_ID: Aws.ACCOUNT_ID,
     INSTANCE_NAME: config.instanceName,
     AGENT_ROLE_PREFIX: config.agentRolePrefix,
-    CANARY_SECRET_NAME: state.canarySecretName,
+    CANARY_SECRET_NAME: canarySecretName(config),
     PERMISSIONS_BOUNDARY_ARN: state.boundary.managedPolicyArn,
     DELIVERY_KMS_KEY_ARN: state.deliveryKey.keyArn,
     // Exact ARNs: only these roles may read or change a delivery besides its runtime.

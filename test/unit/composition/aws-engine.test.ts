@@ -47,7 +47,7 @@ describe('the AWS composition root', () => {
     expect(await awsRefusals()).toBe(deps);
   });
 
-  it('takes the session canary’s name from the stack, with no default that could name another stack’s canary', async () => {
+  it('takes the session canary’s name from the stack, with no default that could drift from it', async () => {
     for (const [name, value] of Object.entries({ TABLE_NAME: 'taskbound-grants', EVENT_BUS_NAME: 'taskbound', SLACK_SECRET_ARN })) vi.stubEnv(name, value);
     const { awsSlackInteractions } = await compositionRoot();
     expect(() => awsSlackInteractions()).toThrow(/CANARY_SECRET_NAME/);
@@ -71,7 +71,7 @@ describe('the AWS composition root', () => {
       SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
       EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
       SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
-      CANARY_SECRET_NAME: 'taskbound-engine/canary-5e1f00d2',
+      CANARY_SECRET_NAME: 'taskbound-engine/canary',
       SLACK_SECRET_ARN,
       SLACK_TEAM_ID: 'T0ACME',
     };
