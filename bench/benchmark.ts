@@ -24,6 +24,13 @@ const RESULT_FILE = join(BENCH_DIR, 'results', 'latest.json');
 const PACED_END_EVERY_MS = 100;
 /** Runtimes at once for time-to-credential and time-to-dead (CONTRACT §8). */
 const LATENCY_CONCURRENCY = 20;
+/**
+ * How long each of those tasks holds its credential before Task Ended. With no work at all,
+ * 20 runtimes are a closed loop that saturates the two cores, and the latencies measure the
+ * queue it builds (kept in detail as `latencyClosedLoop`); a task that does something for a
+ * second is what a user's runtime looks like.
+ */
+const LATENCY_TASK_MS = 1000;
 
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -113,11 +120,19 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
 
   log('bundling the Lambda handlers and timing their import');
   const bundles = await measureBundles(DEPLOYED_POLICY);
-  const lifecycleSettings = (concurrency: number) => ({ concurrency, warmupLifecycles: concurrency, lifecycles: settings.lifecycles, maxDurationMs: settings.maxSeconds * 1000 });
+  const lifecycleSettings = (concurrency: number, taskMs = 0, probeBackoff = false) => ({
+    concurrency,
+    warmupLifecycles: concurrency,
+    lifecycles: settings.lifecycles,
+    maxDurationMs: settings.maxSeconds * 1000,
+    taskMs,
+    probeBackoff,
+  });
   log(`lifecycles against the engine as its own process: ${LATENCY_CONCURRENCY} runtimes (latencies), then ${settings.concurrency} (throughput)`);
-  const { latencyRun, lifecycles, pacedRevocationMs } = await withEngineProcess(async (engine) => ({
-    latencyRun: await runLifecycles(engine, lifecycleSettings(LATENCY_CONCURRENCY)),
-    lifecycles: await runLifecycles(engine, lifecycleSettings(settings.concurrency)),
+  const { latencyRun, latencyClosedLoop, lifecycles, pacedRevocationMs } = await withEngineProcess(async (engine) => ({
+    latencyRun: await runLifecycles(engine, lifecycleSettings(LATENCY_CONCURRENCY, LATENCY_TASK_MS)),
+    latencyClosedLoop: await runLifecycles(engine, lifecycleSettings(LATENCY_CONCURRENCY)),
+    lifecycles: await runLifecycles(engine, lifecycleSettings(settings.concurrency, 0, true)),
     pacedRevocationMs: await measurePacedRevocation(engine, { openTasks: settings.concurrency, endEveryMs: PACED_END_EVERY_MS }),
   }));
   log('ceiling again');
@@ -129,6 +144,8 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
     ceilings,
     lifecycles,
     latencyRun,
+    latencyClosedLoop,
+    latencyTaskMs: LATENCY_TASK_MS,
     pacedRevocation: { latenciesMs: pacedRevocationMs, endEveryMs: PACED_END_EVERY_MS },
     concurrency: settings.concurrency,
     expiry,

@@ -119,14 +119,17 @@ export class BenchDriver {
     }
   }
 
-  /** Probes every REJECTION_POLL_MS until STS refuses; resolves with the refusal and when it arrived. */
-  async waitUntilRejected(sts: STSClient, timeoutMs = 30_000): Promise<{ code: string; atMs: number; probes: number }> {
+  /**
+   * Probes every REJECTION_POLL_MS until STS refuses (with `backoff`, the interval doubles each
+   * time, up to 16 × as long: fewer probes, coarser timing); resolves with the refusal and when it arrived.
+   */
+  async waitUntilRejected(sts: STSClient, timeoutMs = 30_000, backoff = false): Promise<{ code: string; atMs: number; probes: number }> {
     const deadline = Date.now() + timeoutMs;
     for (let probes = 1; ; probes++) {
       const result = await this.probe(sts);
       if (!result.ok) return { code: result.code, atMs: Date.now(), probes };
       if (Date.now() > deadline) throw new Error(`credential still accepted after ${timeoutMs} ms`);
-      await sleep(REJECTION_POLL_MS);
+      await sleep(backoff ? REJECTION_POLL_MS * 2 ** Math.min(probes - 1, 4) : REJECTION_POLL_MS);
     }
   }
 

@@ -15,6 +15,13 @@ export interface LifecycleRunOptions {
   readonly lifecycles: number;
   /** Stops starting new lifecycles after this long, whatever the count. */
   readonly maxDurationMs: number;
+  /** How long each task holds its credential (its work) before Task Ended; 0: a closed loop with no work. */
+  readonly taskMs?: number;
+  /**
+   * Probe a revoked credential with a doubling interval (10, 20, 40 … 160 ms) instead of every
+   * 10 ms: for the throughput run, where the probes are not the figure and would eat the capacity being measured.
+   */
+  readonly probeBackoff?: boolean;
 }
 
 export interface LifecycleRun {
@@ -52,7 +59,7 @@ interface OneLifecycle {
   readonly phases: Readonly<Record<Phase, number>>;
 }
 
-async function runOne(driver: BenchDriver, taskId: string): Promise<OneLifecycle> {
+async function runOne(driver: BenchDriver, taskId: string, taskMs: number, probeBackoff: boolean): Promise<OneLifecycle> {
   const t0 = performance.now();
   await driver.startTask(taskId, SESSION_SCOPE);
   const t1 = performance.now();
@@ -61,22 +68,23 @@ async function runOne(driver: BenchDriver, taskId: string): Promise<OneLifecycle
   const sts = driver.clientFor(delivery);
   const use = await driver.probe(sts);
   if (!use.ok) throw new Error(`a fresh credential was refused (${use.code})`);
+  if (taskMs > 0) await realSleep(taskMs);
   const t3 = performance.now();
   await driver.endTask(taskId);
   const t4 = performance.now();
-  const rejected = await driver.waitUntilRejected(sts);
+  const rejected = await driver.waitUntilRejected(sts, 30_000, probeBackoff);
   const t5 = performance.now();
   return {
     revocationMs: t5 - t4,
     code: rejected.code,
     polls,
     probes: rejected.probes,
-    phases: { startTask: t1 - t0, untilIssued: t2 - t1, use: t3 - t2, endTask: t4 - t3, untilRejected: t5 - t4 },
+    phases: { startTask: t1 - t0, untilIssued: t2 - t1, use: t3 - t2 - taskMs, endTask: t4 - t3, untilRejected: t5 - t4 },
   };
 }
 
 /** Runs `count` lifecycles on `concurrency` workers; a failed lifecycle is counted, not retried. */
-async function runBatch(driver: BenchDriver, prefix: string, options: { concurrency: number; count: number; maxDurationMs: number }) {
+async function runBatch(driver: BenchDriver, prefix: string, options: { concurrency: number; count: number; maxDurationMs: number; taskMs: number; probeBackoff: boolean }) {
   const results: OneLifecycle[] = [];
   const errors: string[] = [];
   const deadline = Date.now() + options.maxDurationMs;
@@ -85,7 +93,7 @@ async function runBatch(driver: BenchDriver, prefix: string, options: { concurre
     while (next < options.count && Date.now() < deadline) {
       const taskId = `${prefix}-${next++}`;
       try {
-        results.push(await runOne(driver, taskId));
+        results.push(await runOne(driver, taskId, options.taskMs, options.probeBackoff));
       } catch (error) {
         errors.push(error instanceof Error ? error.message : String(error));
       }
@@ -100,10 +108,12 @@ export async function runLifecycles(engine: EngineProcess, options: LifecycleRun
   const driver = new BenchDriver(engine.url);
   const run = `${Date.now().toString(36)}`;
   try {
-    await runBatch(driver, `warm-${run}`, { concurrency: options.concurrency, count: options.warmupLifecycles, maxDurationMs: options.maxDurationMs });
+    const taskMs = options.taskMs ?? 0;
+    const probeBackoff = options.probeBackoff ?? false;
+    await runBatch(driver, `warm-${run}`, { concurrency: options.concurrency, count: options.warmupLifecycles, maxDurationMs: options.maxDurationMs, taskMs, probeBackoff });
     const before = await engine.settled();
     const driverBefore = driver.calls.calls;
-    const batch = await runBatch(driver, `life-${run}`, { concurrency: options.concurrency, count: options.lifecycles, maxDurationMs: options.maxDurationMs });
+    const batch = await runBatch(driver, `life-${run}`, { concurrency: options.concurrency, count: options.lifecycles, maxDurationMs: options.maxDurationMs, taskMs, probeBackoff });
     // Verification finishes after the runtime saw the refusal: its calls belong to these lifecycles.
     const used = usageBetween(before, await engine.settled());
     const driverCalls = driver.calls.calls - driverBefore;

@@ -34,6 +34,9 @@ export interface Measurements {
   readonly lifecycles: LifecycleRun;
   /** The same lifecycles with 20 runtimes: time-to-credential and time-to-dead. */
   readonly latencyRun: LifecycleRun;
+  /** The same 20 runtimes with no work between use and Task Ended: a closed loop at 100% CPU. */
+  readonly latencyClosedLoop: LifecycleRun;
+  readonly latencyTaskMs: number;
   readonly pacedRevocation: { readonly latenciesMs: readonly number[]; readonly endEveryMs: number };
   readonly concurrency: number;
   readonly expiry: ExpiryRun;
@@ -48,6 +51,18 @@ const at = (samples: readonly number[], p: number) => round2(nearestRank(ascendi
 const maxOf = (samples: readonly number[]) => round2(samples.reduce((max, value) => Math.max(max, value), Number.NEGATIVE_INFINITY));
 const latenessOf = (samples: readonly number[]) => ({ p50: at(samples, 50), p99: at(samples, 99), max: maxOf(samples) });
 const perLifecycle = (count: number, lifecycles: number) => round2(count / Math.max(1, lifecycles));
+const p50p99 = (samples: readonly number[]) => ({ p50: at(samples, 50), p99: at(samples, 99) });
+const closedLoopFigures = (run: LifecycleRun) => ({
+  concurrency: 20,
+  taskMs: 0,
+  measured: run.lifecycles,
+  failures: run.failures,
+  lifecyclesPerSecond: round2(run.lifecyclesPerSecond),
+  engineCpuMsPerLifecycle: perLifecycle(run.engineCpuMs, run.lifecycles),
+  timeToCredentialMs: p50p99(run.phaseSamplesMs.untilIssued),
+  timeToDeadMs: p50p99(run.revocationLatenciesMs),
+  deliveryReadsPerLifecycle: perLifecycle(run.deliveryPolls, run.lifecycles),
+});
 
 export function buildResult(m: Measurements) {
   const { lifecycles: life, sweep, expiry } = m;
@@ -62,7 +77,8 @@ export function buildResult(m: Measurements) {
   const itemsPerDue = sweep.report.dueGrants > 0 ? sweep.report.itemsRead / sweep.report.dueGrants : 0;
   const runtimeFixed = 3 * life.lifecycles; // two PutEvents and the first use of the credential
   const engineCallsPerLifecycle = perLifecycle(life.engineTrackedCalls, life.lifecycles);
-  const runtimeCallsPerLifecycle = perLifecycle(life.driverCalls, life.lifecycles);
+  // A runtime's own calls: the bench's probes after Task Ended are its instrument (reported apart).
+  const runtimeCallsPerLifecycle = perLifecycle(life.driverCalls - life.rejectionProbes, life.lifecycles);
   const usefulShareOfCeiling = (life.lifecyclesPerSecond * (engineCallsPerLifecycle + runtimeCallsPerLifecycle)) / ceiling;
   const latency = m.latencyRun;
   const timeToCredential = latency.phaseSamplesMs.untilIssued;
@@ -98,7 +114,19 @@ export function buildResult(m: Measurements) {
         durationMs: round2(life.durationMs),
         engineCallsByOperation: Object.fromEntries(Object.entries(life.engineCallsByOperation).map(([operation, count]) => [operation, perLifecycle(count, life.lifecycles)])),
         engineCpuMsPerLifecycleAt100: perLifecycle(life.engineCpuMs, life.lifecycles),
-        latencyRun: { concurrency: 20, measured: latency.lifecycles, failures: latency.failures, lifecyclesPerSecond: round2(latency.lifecyclesPerSecond) },
+        latencyRun: {
+          concurrency: 20,
+          taskMs: m.latencyTaskMs,
+          measured: latency.lifecycles,
+          failures: latency.failures,
+          lifecyclesPerSecond: round2(latency.lifecyclesPerSecond),
+          engineCallsPerLifecycle: perLifecycle(latency.engineTrackedCalls, latency.lifecycles),
+          runtimeCallsPerLifecycle: perLifecycle(latency.driverCalls - latency.rejectionProbes, latency.lifecycles),
+          deliveryReadsPerLifecycle: perLifecycle(latency.deliveryPolls, latency.lifecycles),
+          rejectionProbesPerLifecycle: perLifecycle(latency.rejectionProbes, latency.lifecycles),
+        },
+        latencyClosedLoop: closedLoopFigures(m.latencyClosedLoop),
+        latencyUnderSaturationAt100: { timeToCredentialMs: p50p99(life.phaseSamplesMs.untilIssued), timeToDeadMs: p50p99(life.revocationLatenciesMs) },
         perLifecycle: {
           engine: perLifecycle(life.sdkCalls - life.driverCalls, life.lifecycles),
           engineCountedByItsOwnCounter: perLifecycle(life.engineTrackedCalls, life.lifecycles),
@@ -169,11 +197,15 @@ export function formatTable(result: BenchResult): string {
     row('  engine', life.perLifecycle.engine),
     row('  runtime: PutEvents ×2 + first use', life.perLifecycle.runtimeFixed),
     row('  runtime: delivery reads (SDK default backoff)', life.perLifecycle.runtimeDeliveryPolls),
-    row('  runtime: probes until refused (every 10 ms)', life.perLifecycle.runtimeRejectionProbes),
+    row('  the bench: probes until refused (every 10 ms; not a runtime cost)', life.perLifecycle.runtimeRejectionProbes),
     row('efficiency (lifecycles/s × calls / ceiling)', `${result.efficiency} (engine calls only: ${life.efficiencyEngineCallsOnly})`),
     row('phase medians, ms', Object.entries(life.phaseMediansMs).map(([phase, ms]) => `${phase} ${ms}`).join(' · ')),
     '',
     'Latency, ms',
+    row(`time to a credential, ${life.latencyRun.concurrency} runtimes, ${life.latencyRun.taskMs} ms tasks`, `p50 ${result.timeToCredentialMs.p50} · p99 ${result.timeToCredentialMs.p99}`),
+    row(`time to a dead credential, same run`, `p50 ${result.timeToDeadMs.p50} · p99 ${result.timeToDeadMs.p99}`),
+    row(`  closed loop of ${life.latencyClosedLoop.concurrency}, no task time: to a credential`, `p50 ${life.latencyClosedLoop.timeToCredentialMs.p50} · p99 ${life.latencyClosedLoop.timeToCredentialMs.p99}`),
+    row(`  closed loop of ${life.latencyClosedLoop.concurrency}: to a dead credential`, `p50 ${life.latencyClosedLoop.timeToDeadMs.p50} · p99 ${life.latencyClosedLoop.timeToDeadMs.p99}`),
     row(`revocation (Task Ended accepted → refused): ${detail.revocationLatencyPacedMs.openTasks} tasks open, one ended every ${detail.revocationLatencyPacedMs.taskEndedEveryMs} ms`, `p50 ${result.revocationLatencyMs.p50} · p95 ${result.revocationLatencyMs.p95} · p99 ${result.revocationLatencyMs.p99}`),
     row(`  under saturation: closed loop of ${result.concurrency} workers`, `p50 ${detail.revocationLatencyUnderSaturationMs.p50} · p95 ${detail.revocationLatencyUnderSaturationMs.p95} · p99 ${detail.revocationLatencyUnderSaturationMs.p99}`),
     row('session deny propagation (revocation write → canary refused)', `p50 ${result.sessionDenyPropagationMs.p50} · p99 ${result.sessionDenyPropagationMs.p99}`),

@@ -1,19 +1,20 @@
 // CLI: the real adapters behind the commands: the DynamoDB grant store for reads, EventBridge
-// for actions, STS for "who am I". One endpoint serves all three on the local engine.
+// for actions, STS for "who am I", CloudTrail for what a credential did. One endpoint serves all on the local engine.
 import { userInfo } from 'node:os';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbGrantStore } from '../lambdas/adapters/aws/dynamodb-grant-store';
-import type { BusEvent, CliDeps, CliIo, CredentialCalls, EventSink, PutOutcome } from './context';
-import { credentialCallsAnswerSchema } from '../lambdas/domain/credential-call';
+import type { BusEvent, CliDeps, CliIo, EventSink, PutOutcome } from './context';
 import { CLI_SOURCE } from '../lambdas/routes';
 import { operatorGateway } from './operator';
 import { setTimeout as wait } from 'node:timers/promises';
 import type { Policy } from '../lambdas/domain/policy';
 import { loadPolicyFile, policyFileOf } from './policy-source';
 import { stderrProgress } from './progress';
+import { cloudTrailCalls, localEngineCalls, LOOKUP_INTERVAL_MS, pacer, paceRequests } from './call-records';
 
 /** The source of every event the CLI sends. */
 export const DEFAULT_TABLE = 'taskbound-grants';
@@ -101,20 +102,11 @@ function callerIdentity(connection: Connection, sts: STSClient, env: NodeJS.Proc
   };
 }
 
-const CLOUDTRAIL_PENDING = 'on AWS the calls come from CloudTrail by access key id, which this version does not read yet';
-
-/** The local engine's record of a credential's calls (GET /credential-calls/ID on loopback). */
-async function credentialCallsFrom(endpoint: string | undefined, accessKeyId: string): Promise<CredentialCalls> {
-  if (!endpoint) return { source: 'unavailable', why: CLOUDTRAIL_PENDING };
-  try {
-    const answer = await fetch(`${endpoint.replace(/\/$/, '')}/credential-calls/${encodeURIComponent(accessKeyId)}`, { signal: AbortSignal.timeout(5_000) });
-    if (!answer.ok) return { source: 'unavailable', why: `the engine at ${endpoint} does not record calls (HTTP ${answer.status})` };
-    const body = credentialCallsAnswerSchema.safeParse(await answer.json());
-    if (!body.success) return { source: 'unavailable', why: `the engine at ${endpoint} answered calls in an unexpected shape` };
-    return { source: 'local-engine', calls: body.data.calls };
-  } catch (error) {
-    return { source: 'unavailable', why: `could not ask ${endpoint} (${error instanceof Error ? error.name : 'error'})` };
-  }
+/** CloudTrail, paced to stay under LookupEvents' limit; adaptive retries back off if the engine's own reads share it. */
+function cloudTrailReader(config: { readonly region?: string }, sleep: (ms: number) => Promise<void>) {
+  const client = new CloudTrailClient({ ...config, maxAttempts: 6, retryMode: 'adaptive' });
+  paceRequests(client, pacer(LOOKUP_INTERVAL_MS, sleep));
+  return cloudTrailCalls(client);
 }
 
 /** Builds the commands' dependencies over real SDK clients. Creating clients makes no calls. */
@@ -126,6 +118,7 @@ export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEn
     ...(connection.localCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
   };
   const sts = new STSClient(config);
+  const sleep = async (ms: number) => void (await wait(ms));
   let policy: Promise<Policy> | undefined;
   return {
     ...io,
@@ -139,7 +132,8 @@ export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEn
     clock: { now: () => new Date() },
     policy: () => (policy ??= loadPolicyFile(policyFileOf(flags.policy, env))),
     progress: stderrProgress,
-    sleep: async (ms) => void (await wait(ms)),
-    credentialCalls: (accessKeyId) => credentialCallsFrom(connection.endpoint, accessKeyId),
+    sleep,
+    credentialCalls: connection.endpoint ? localEngineCalls(connection.endpoint) : cloudTrailReader(config, sleep),
+    callRecord: connection.endpoint ? 'local-engine' : 'cloudtrail',
   };
 }

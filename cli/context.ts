@@ -3,7 +3,7 @@
 import type { Policy } from '../lambdas/domain/policy';
 import type { Clock, GrantStore } from '../lambdas/ports';
 import type { OperatorAnswerBody, OperatorRequest } from '../lambdas/domain/operator-api';
-import type { CredentialCall } from '../lambdas/domain/credential-call';
+import type { ObservedCall } from '../lambdas/domain/credential-usage';
 
 /** Exit codes of CONTRACT §7: 0 ok, 1 failure, 2 bad usage or input. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -45,12 +45,20 @@ export interface CliDeps extends CliIo {
   readonly progress: (text: string) => Progress;
   /** Waits between polls of the store; tests pass one that does not wait. */
   readonly sleep: (ms: number) => Promise<void>;
-  /** What a credential did: the local engine's record of its calls; on AWS not yet (CloudTrail). */
-  readonly credentialCalls: (accessKeyId: string) => Promise<CredentialCalls>;
+  /**
+   * What a credential did between `from` and `to`: the local engine's record of its calls, or
+   * CloudTrail event history on AWS (paced: slow for many credentials, see {@link CliDeps.callRecord}).
+   */
+  readonly credentialCalls: (accessKeyId: string, from: Date, to: Date) => Promise<CredentialCalls>;
+  /** Which record `credentialCalls` reads: the local engine's is cheap, CloudTrail's is 2 lookups a second. */
+  readonly callRecord: 'local-engine' | 'cloudtrail';
 }
 
 export type CredentialCalls =
-  | { readonly source: 'local-engine'; readonly calls: readonly CredentialCall[] }
+  /** The local engine's record: every call since it started, in memory. */
+  | { readonly source: 'local-engine'; readonly calls: readonly ObservedCall[] }
+  /** CloudTrail event history: management events of one region, minutes late; `truncated` when the cap was reached. */
+  | { readonly source: 'cloudtrail'; readonly region: string; readonly calls: readonly ObservedCall[]; readonly truncated: boolean }
   | { readonly source: 'unavailable'; readonly why: string };
 
 /** A running progress indicator: a spinner on a terminal, plain lines otherwise. */

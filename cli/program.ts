@@ -115,11 +115,12 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .action((options) => run(() => sweep(deps(), options)));
   program
     .command('report')
-    .description('governance figures per agent and overall: grants, standing privilege, lifetimes, revocation, approvals, leaks')
+    .description('governance figures per agent and overall: grants, standing privilege, lifetimes, revocation, approvals, leaks, unused permissions')
     .option('--since <period>', 'period to cover: 30m, 12h, 7d, 2w', '7d')
     .option('--json', 'print JSON')
     .option('--html <file>', 'also write a self-contained HTML page with charts, readable offline')
     .option('--by <what>', 'break the figures down by agent or by account (hub and spokes)', 'agent')
+    .option('--usage', 'on AWS, read every credential\'s calls from CloudTrail to find permissions no task used (slow: 2 lookups a second)')
     .action((options) => run(() => report(deps(), options)));
 
   const audit = program.command('audit').description('the grant audit chains');

@@ -10,7 +10,11 @@ export interface WaitStrategy {
   readonly deliveryTimeoutMs: number;
   /** Give up altogether, approvals included. Default 15 minutes. */
   readonly timeoutMs: number;
-  /** Backoff while the engine decides: the first read comes after `minDelayMs`. Defaults 300 ms to 4 s. */
+  /**
+   * Backoff while the engine decides: the first read comes after `minDelayMs`. Defaults 100 ms
+   * to 2 s: the local engine issues in well under 100 ms when not saturated, so the first read
+   * usually finds the credential; on AWS (about a second) it takes 4–5 reads.
+   */
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   /** Backoff while the grant waits for people. Defaults 1 s to 10 s. */
@@ -21,8 +25,8 @@ export interface WaitStrategy {
 export const DEFAULT_WAIT_STRATEGY: WaitStrategy = {
   deliveryTimeoutMs: 60_000,
   timeoutMs: 15 * 60_000,
-  minDelayMs: 300,
-  maxDelayMs: 4_000,
+  minDelayMs: 100,
+  maxDelayMs: 2_000,
   pendingMinDelayMs: 1_000,
   pendingMaxDelayMs: 10_000,
 };

@@ -1,8 +1,10 @@
-// CLI commands: `grants list` and `grants show`, read straight from the GrantStore port.
+// CLI commands: `grants list` and `grants show`, read straight from the GrantStore port (and, for
+// `show`, what the credential did: cli/grant-calls.ts).
 import { verifyChain, type ChainVerdict } from '../../lambdas/domain/audit';
 import { GRANT_STATES, type Grant, type GrantState } from '../../lambdas/domain/grant';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN } from '../../lambdas/domain/ids';
-import { EXIT, UsageError, type CliDeps, type CredentialCalls, type ExitCode } from '../context';
+import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
+import { grantCalls, printGrantCalls } from '../grant-calls';
 import { json, NONE, relative, stateLabel, table } from '../output';
 
 export interface ListOptions {
@@ -91,7 +93,7 @@ export interface ShowOptions {
   readonly json?: boolean;
 }
 
-/** Shows one grant and its audit chain; a chain that does not verify makes it a failure. */
+/** Shows one grant, its audit chain and its credential's calls; a chain that does not verify makes it a failure. */
 export async function showGrant(deps: CliDeps, grantId: string, options: ShowOptions): Promise<ExitCode> {
   const grant = await deps.store.get(checkedGrantId(grantId));
   if (!grant) {
@@ -99,26 +101,13 @@ export async function showGrant(deps: CliDeps, grantId: string, options: ShowOpt
     return EXIT.failure;
   }
   const chain = verifyChain(grant.grantId, grant.audit);
-  const calls = grant.credential ? await deps.credentialCalls(grant.credential.accessKeyId) : undefined;
+  const calls = await grantCalls(deps, grant);
   if (options.json) deps.out(json({ grant, chain, ...(calls ? { calls } : {}) }));
   else {
     printGrant(deps, grant, chain);
-    if (calls) printCalls(deps, calls);
+    if (calls) printGrantCalls(deps, calls);
   }
   return chain.ok ? EXIT.ok : EXIT.failure;
-}
-
-/** What the credential did: each call, relative to now, and whether it was let through. */
-function printCalls(deps: CliDeps, calls: CredentialCalls): void {
-  deps.out('');
-  if (calls.source === 'unavailable') {
-    deps.out(`calls made with the credential: not available (${calls.why})`);
-    return;
-  }
-  deps.out(`${calls.calls.length} calls made with the credential (recorded by the local engine since it started):`);
-  const now = deps.clock.now();
-  const rows = calls.calls.map((call) => [relative(call.at, now), call.service, call.operation, call.status < 400 ? 'allowed' : `refused ${call.errorCode ?? call.status}`]);
-  if (rows.length > 0) for (const line of table(['WHEN', 'SERVICE', 'OPERATION', 'OUTCOME'], rows)) deps.out(line);
 }
 
 function printGrant(deps: CliDeps, grant: Grant, chain: ChainVerdict): void {

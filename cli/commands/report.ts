@@ -1,10 +1,12 @@
 // CLI command: `report [--since 7d] [--json] [--html FILE]`: the governance report of issue 11,
-// computed by the pure lambdas/domain/report.ts from the store's grants and agents' standing.
+// computed by the pure lambdas/domain/report.ts from the store's grants and agents' standing, plus the
+// permissions granted but unused (cli/permission-usage.ts).
 import { writeFile } from 'node:fs/promises';
 import { buildGovernanceReport, type Figures, type GovernanceReport, type Stats } from '../../lambdas/domain/report';
 import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
 import { bad, formatMs, good, json, NONE, relative, table } from '../output';
 import { reportHtml } from '../report-html';
+import { collectUsage, type UsageSection } from '../permission-usage';
 
 const UNIT_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -22,6 +24,8 @@ export interface ReportOptions {
   readonly since: string;
   readonly json?: boolean;
   readonly html?: string;
+  /** On AWS, read each credential's calls from CloudTrail for the unused-permissions section (slow). */
+  readonly usage?: boolean;
   /** `agent` (default) or `account`: what the figures are broken down by besides the whole. */
   readonly by?: string;
 }
@@ -34,8 +38,11 @@ function parseBreakdown(by: string | undefined): (typeof BREAKDOWNS)[number] {
   return breakdown;
 }
 
+/** The governance figures and what the period's credentials did with their permissions. */
+export type FullReport = GovernanceReport & { readonly permissionUsage: UsageSection };
+
 /** Reads every grant and every known agent's standing, then builds the report for the period ending now. */
-export async function collectReport(deps: CliDeps, periodMs: number, byAccount = false): Promise<GovernanceReport> {
+export async function collectReport(deps: CliDeps, periodMs: number, byAccount = false, usage = false): Promise<FullReport> {
   const until = deps.clock.now();
   const since = new Date(until.getTime() - periodMs);
   const progress = deps.progress('reading grants');
@@ -45,7 +52,9 @@ export async function collectReport(deps: CliDeps, periodMs: number, byAccount =
   const agentIds = [...new Set([...Object.keys(policy?.agents ?? {}), ...grants.map((grant) => grant.agentId)])];
   const agents = await Promise.all(agentIds.map((agentId) => deps.store.getAgent(agentId)));
   progress.succeed(`${grants.length} grants and ${agents.length} agents read`);
-  return buildGovernanceReport({ grants, agents, since, until, byAccount });
+  const governance = buildGovernanceReport({ grants, agents, since, until, byAccount });
+  const inPeriod = grants.filter((grant) => grant.createdAt >= governance.since && grant.createdAt <= governance.until);
+  return { ...governance, permissionUsage: await collectUsage(deps, inPeriod, until, usage) };
 }
 
 /** Prints the report for the period ending now; `--html FILE` also writes the self-contained page. */
@@ -54,7 +63,7 @@ export async function report(deps: CliDeps, options: ReportOptions): Promise<Exi
   const byAccount = parseBreakdown(options.by) === 'account';
   if (options.html !== undefined && options.html.trim() === '')
     throw new UsageError('--html: name the file to write, e.g. --html report.html');
-  const result = await collectReport(deps, periodMs, byAccount);
+  const result = await collectReport(deps, periodMs, byAccount, options.usage ?? false);
   if (options.html !== undefined) {
     try {
       await writeFile(options.html, reportHtml(result), 'utf8');
@@ -134,7 +143,45 @@ function printFigures(deps: CliDeps, figures: Figures, now: Date): void {
     deps.out(`  ${broken.grantId} ${broken.agentId}/${broken.taskId} at link ${broken.brokenAt}: ${broken.why}`);
 }
 
-function printReport(deps: CliDeps, result: GovernanceReport): void {
+/** At most this many unused actions per row in text; --json and --html list them all. */
+const UNUSED_SHOWN = 6;
+const actionList = (actions: readonly string[]) =>
+  actions.length <= UNUSED_SHOWN
+    ? actions.join(', ') || NONE
+    : `${actions.slice(0, UNUSED_SHOWN).join(', ')} +${actions.length - UNUSED_SHOWN} more`;
+
+function printUsage(deps: CliDeps, section: UsageSection): void {
+  deps.out('');
+  deps.out('== permissions granted but unused (candidates to narrow)');
+  if (!section.read) {
+    deps.out(`not read: ${section.why}`);
+    return;
+  }
+  const { usage } = section;
+  if (usage.scopes.length === 0) {
+    deps.out('no credential was issued in the period');
+    return;
+  }
+  const rows = usage.scopes.map((s) => [
+    s.scope,
+    `${s.grantsRead}/${s.grants}`,
+    String(s.granted.length),
+    String(s.used.length),
+    s.grantsRead === 0 ? 'unknown' : actionList(s.unused),
+  ]);
+  for (const line of table(['SCOPE', 'READ/GRANTS', 'GRANTED', 'USED', 'UNUSED'], rows)) deps.out(line);
+  const agentRows = Object.entries(usage.agents).flatMap(([agentId, scopes]) =>
+    scopes.filter((s) => s.unused.length > 0).map((s) => [agentId, s.scope, actionList(s.unused)]),
+  );
+  if (agentRows.length > 0) {
+    deps.out('');
+    for (const line of table(['AGENT', 'SCOPE', 'UNUSED BY THIS AGENT'], agentRows)) deps.out(line);
+  }
+  if (usage.grantsUnread > 0) deps.out(bad(`${usage.grantsUnread} credentials' calls could not be read: their use is unknown`));
+  for (const note of section.notes) deps.out(`note: ${note}`);
+}
+
+function printReport(deps: CliDeps, result: FullReport): void {
   const now = new Date(result.until);
   deps.out(`Taskbound report, ${result.since} to ${result.until}`);
   deps.out('');
@@ -151,13 +198,13 @@ function printReport(deps: CliDeps, result: GovernanceReport): void {
     f.suspensions.suspendedNow.length > 0 ? bad('suspended') : 'active',
   ]);
   deps.out('');
-  if (result.accounts) {
-    printAccounts(deps, result.accounts);
-    return;
+  if (result.accounts) printAccounts(deps, result.accounts);
+  else {
+    deps.out('== per agent (`--json` has every figure per agent)');
+    for (const line of table(['AGENT', 'REQUESTED', 'ISSUED', 'DENIED', 'STANDING', 'REVOKE P95', 'STILL VALID', 'STATUS'], rows))
+      deps.out(line);
   }
-  deps.out('== per agent (`--json` has every figure per agent)');
-  for (const line of table(['AGENT', 'REQUESTED', 'ISSUED', 'DENIED', 'STANDING', 'REVOKE P95', 'STILL VALID', 'STATUS'], rows))
-    deps.out(line);
+  printUsage(deps, result.permissionUsage);
 }
 
 /** `--by account`: one row per account the grants came from (`hub`: the engine's own). */

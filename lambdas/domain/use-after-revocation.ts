@@ -36,6 +36,8 @@ export interface RecordedCall {
   readonly userAgent?: string;
   /** Set when AWS refused the call (e.g. `AccessDenied`): an attempt is still worth reporting. */
   readonly errorCode?: string;
+  /** A session's SourceIdentity (the engine sets the grant id): what ties the call to the grant. */
+  readonly sourceIdentity?: string;
 }
 
 export interface UseCheckTiming {

@@ -70,23 +70,27 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
     const revoked = await revokeAfterIssue(deps, grant, earlier, { trigger: 'task_ended', reason: 'revoked while issuing', noticeAt: now });
     return { outcome: 'revoked-during-issue', grant: revoked ?? grant };
   }
-  await deps.expiry.scheduleExpiry(grant.grantId, credential.expiresAt);
-  try {
-    await deliverStatus(deps, written.grant, entitlement.agent.runtimePrincipal, {
+  // The expiry and the delivery do not depend on each other: both at once (the runtime is waiting).
+  const [scheduled, delivered] = await Promise.allSettled([
+    deps.expiry.scheduleExpiry(grant.grantId, credential.expiresAt),
+    deliverStatus(deps, written.grant, entitlement.agent.runtimePrincipal, {
       status: 'issued',
       kind: credential.kind,
       accessKeyId: credential.accessKeyId,
       secretAccessKey: credential.secretAccessKey,
       ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
       expiration: credential.expiresAt.toISOString(),
-    }, credential.expiresAt.toISOString());
-  } catch (error) {
+    }, credential.expiresAt.toISOString()),
+  ]);
+  if (delivered.status === 'rejected') {
     // A credential its runtime cannot receive serves no one: revoke it now rather than at its TTL.
-    const reason = `delivery failed (${errorCode(error)})`;
-    logger.error('delivery failed; revoking the credential', { grantId: grant.grantId, error: errorCode(error) });
+    const reason = `delivery failed (${errorCode(delivered.reason)})`;
+    logger.error('delivery failed; revoking the credential', { grantId: grant.grantId, error: errorCode(delivered.reason) });
     const revoked = await revokeAfterIssue(deps, grant, earlier, { trigger: 'manual', reason, noticeAt: deps.clock.now().toISOString() });
     return { outcome: 'failed', grant: revoked ?? written.grant, reason };
   }
+  // Delivered but not scheduled: the run fails and is retried; the due index expires it meanwhile.
+  if (scheduled.status === 'rejected') throw scheduled.reason;
   await deps.events.publish([...earlier, outbound('Grant Issued', written.grant, now, { ttlSeconds: entitlement.ttlSeconds })]);
   return { outcome: 'issued', grant: written.grant };
 }

@@ -45,14 +45,21 @@ export async function revokeGrant(deps: EngineDeps, grantId: string, cause: Revo
     const claimed = await claim(deps, grant, cause);
     if (claimed === 'lost-race') continue;
     if ('outcome' in claimed) return claimed;
-    return claimed.state === 'revoked' ? verifyRevocation(deps, claimed) : finishRevocation(deps, claimed);
+    if (claimed.state === 'revoked') return verifyRevocation(deps, claimed);
+    // An active grant's claim is not written first: the credential exists and is recorded, so
+    // revoking at once is safe and the claim rides with the result (one write, and the
+    // credential dies one round trip sooner). A crash before that write leaves the grant
+    // `active`: the trigger's redelivery (or the expiry) revokes again, which is idempotent.
+    const written = claimed.state === 'revoking' && grant.state === 'active' ? grant : claimed;
+    const finished = await finishRevocation(deps, claimed, written);
+    if (finished !== 'lost-race') return finished;
   }
   throw new Error(`grant ${grantId} kept changing under revocation`);
 }
 
 type Claim = Grant | RevokeResult | 'lost-race';
 
-/** Moves the grant into `revoking` (or `denied` if nothing was ever issued). */
+/** Moves the grant into `revoking` (or `denied` if nothing was ever issued); an `active` grant's claim is returned unwritten. */
 async function claim(deps: EngineDeps, grant: Grant, cause: RevocationCause): Promise<Claim> {
   const now = deps.clock.now().toISOString();
   switch (grant.state) {
@@ -92,14 +99,21 @@ async function claim(deps: EngineDeps, grant: Grant, cause: RevocationCause): Pr
           ...(cause.systemsTouched ? { systemsTouched: cause.systemsTouched } : {}),
         },
       });
+      // `issuing`: the claim must be stored before anything is revoked, so the issuer's own
+      // write fails and it revokes what it made. `active`: written with the result (revokeGrant).
+      if (grant.state === 'active') return revoking;
       const written = await deps.store.update(grant, revoking);
       return written.ok ? written.grant : 'lost-race';
     }
   }
 }
 
-/** Revokes the credential; on failure records `Revocation Failed` and leaves it to the sweep. */
-async function finishRevocation(deps: EngineDeps, grant: Grant): Promise<RevokeResult> {
+/**
+ * Revokes the credential of `grant` (in `revoking`; `stored` is what the store holds, the same
+ * grant or its `active` version when the claim was not written yet). On failure the claim is
+ * written, `Revocation Failed` is said, and the sweep retries.
+ */
+async function finishRevocation(deps: EngineDeps, grant: Grant, stored: Grant): Promise<RevokeResult | 'lost-race'> {
   const logger = deps.logger ?? silentLogger;
   const target = revokeTargetOf(grant);
   try {
@@ -107,14 +121,21 @@ async function finishRevocation(deps: EngineDeps, grant: Grant): Promise<RevokeR
   } catch (error) {
     const code = errorCode(error);
     logger.error('revocation failed; the sweep will retry', { grantId: grant.grantId, error: code });
+    let claimed = grant;
+    if (stored !== grant) {
+      // The claim was to ride with the result: write it now, so the sweep finds the grant revoking.
+      const written = await deps.store.update(stored, grant);
+      if (!written.ok) return 'lost-race';
+      claimed = written.grant;
+    }
     const now = deps.clock.now().toISOString();
-    await deps.events.publish([outbound('Revocation Failed', grant, now, { reason: `revocation failed${grant.account ? ` in account ${grant.account}` : ''} (${code}); the sweep retries` })]);
-    return { outcome: 'revocation-failed', grant };
+    await deps.events.publish([outbound('Revocation Failed', claimed, now, { reason: `revocation failed${claimed.account ? ` in account ${claimed.account}` : ''} (${code}); the sweep retries` })]);
+    return { outcome: 'revocation-failed', grant: claimed };
   }
   await Promise.all([cancelExpiry(deps, grant), rotateTouchedSecrets(deps, grant)]);
   const now = deps.clock.now().toISOString();
   const revoked = transition(grant, { to: 'revoked', at: now, actor: ENGINE_ACTOR, action: 'revoked', changes: { revokedAt: now } });
-  return verifyRevocation(deps, revoked, grant);
+  return verifyRevocation(deps, revoked, stored);
 }
 
 /**

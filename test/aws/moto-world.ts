@@ -120,6 +120,8 @@ export interface MotoWorld {
   /** Faults answered by one service's client instead of moto (SDK middleware). */
   fault(service: 'IAM' | 'STS' | 'Secrets Manager' | 'EventBridge' | 'Scheduler' | 'DynamoDB' | 'CloudTrail', ...faults: Fault[]): void;
   advance(ms: number): void;
+  /** The engine's own SDK clients of one service (probe clients, made per probe, are not among them). */
+  engineClients(service: string): ReturnType<typeof sdkClientsOf>;
 }
 
 const endpoint = () => inject('motoEndpoint');
@@ -198,6 +200,11 @@ export interface WorldOptions {
   readonly policyYaml?: string;
   /** Member accounts by id: each is set up, and gets an operator user of its own (`awsIn`). */
   readonly spokes?: Readonly<Record<string, SpokeSetup>>;
+  /**
+   * Real time instead of fake: the engine's waits (retry backoff, pacing) pass as they would on
+   * AWS. For the quota flood, whose token buckets read the monotonic clock, which fake time leaves still.
+   */
+  readonly realTime?: boolean;
 }
 
 async function provision(options: WorldOptions) {
@@ -519,7 +526,8 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
   };
 
   const start = startOfThisMinute();
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: start });
+  if (!options.realTime) vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: start });
+  const inTime = <T>(work: Promise<T>) => (options.realTime ? work : inFakeTime(work, inFlight));
   const world: MotoWorld = {
     endpoint: endpoint(),
     aws,
@@ -542,14 +550,18 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
       for (const client of eventBridge) failPutEventsEntries(client, (entry) => entry.DetailType === detailType, errorCode, times);
     },
     deletedKeysStillWork,
-    invoke: (name, event) => inFakeTime(handlers[name](event, lambdaContext(name)) as Promise<HandlerResult>, inFlight),
-    run: (work) => inFakeTime(work(), inFlight),
+    invoke: (name, event) => inTime(handlers[name](event, lambdaContext(name)) as Promise<HandlerResult>),
+    run: (work) => inTime(work()),
     fault: (service, ...faults) => {
       const matching = clients.filter((client) => serviceOf(client) === service);
       if (matching.length === 0) throw new Error(`the engine has no ${service} client`);
       for (const client of matching) injectFaults(client, faults);
     },
-    advance: (ms) => vi.setSystemTime(Date.now() + ms),
+    advance: (ms) => {
+      if (options.realTime) throw new Error('a real-time world cannot advance its clock');
+      vi.setSystemTime(Date.now() + ms);
+    },
+    engineClients: (service) => clients.filter((client) => serviceOf(client) === service),
   };
   current = {
     restore: () => {

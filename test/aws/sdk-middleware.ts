@@ -1,6 +1,8 @@
 // Test tier (AWS emulator): middleware on the engine's real SDK clients. A counter of the AWS
 // API calls each client sends, and faults (throttling, 5xx, IAM's eventual consistency)
 // injected in the SDK's own stack, so retries, error parsing and backoff stay the SDK's.
+import { MOTO_ACCOUNT_ID } from './moto-server';
+
 /** The part of the SDK's middleware stack used here (the SDK's own types are a transitive dependency). */
 interface MiddlewareStack {
   add(middleware: never, options: object): void;
@@ -237,4 +239,144 @@ export function jsonAccessDenied(client: SdkClient): void {
     }) as unknown as Middleware,
     { step: 'deserialize', name: 'taskboundJsonAccessDenied', priority: 'low', override: true },
   );
+}
+
+/** The SDK's own step after retry: a middleware here sees each attempt and the deserialized answer. */
+type Attempt = (args: { input?: Record<string, unknown> }) => Promise<{ output?: Record<string, unknown> } & Record<string, unknown>>;
+
+let layers = 0;
+/** A middleware on each attempt after the SDK's retry step: it may answer, fail, or pass the attempt on to moto. */
+export function afterRetry(client: SdkClient, middleware: (next: Attempt, operation: string) => Attempt): void {
+  client.middlewareStack.addRelativeTo(
+    ((next: Attempt, context: { commandName?: string }) => middleware(next, (context.commandName ?? '').replace(/Command$/, ''))) as unknown as Middleware,
+    {
+      name: `taskboundAws${++layers}`,
+      relation: 'after',
+      // Behind the counter when there is one, so an attempt answered here still counts as a call sent.
+      toMiddleware: client.middlewareStack.identify().some((entry) => entry.startsWith('taskboundCallCounter')) ? 'taskboundCallCounter' : 'retryMiddleware',
+    },
+  );
+}
+
+/** An answer as the SDK returns it from moto: output plus the raw response. */
+const answered = (output: Record<string, unknown>) => ({ output: { ...output, $metadata: { httpStatusCode: 200 } }, response: { statusCode: 200, headers: {} } });
+
+/** A time source the fault reads (the test's fake clock). */
+export interface Now {
+  now(): Date;
+}
+
+/**
+ * IAM's eventual consistency for a new user: "a change you make is not immediately visible"
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+ * A user moto just created answers every call naming it with NoSuchEntity, and is left out of
+ * ListUsers, until `windowMs` has passed on `clock`. `error` builds IAM's modeled NoSuchEntityException.
+ */
+export function newUsersInvisible(client: SdkClient, options: { readonly clock: Now; readonly windowMs: number; readonly error: (userName: string) => Error }): void {
+  const createdAt = new Map<string, number>();
+  const invisible = (name: unknown) => typeof name === 'string' && (createdAt.get(name) ?? -Infinity) + options.windowMs > options.clock.now().getTime();
+  afterRetry(client, (next, operation) => async (args) => {
+    const userName = args.input?.UserName;
+    if (operation === 'CreateUser') {
+      const result = await next(args);
+      createdAt.set(String(userName), options.clock.now().getTime());
+      return result;
+    }
+    if (invisible(userName)) throw options.error(String(userName));
+    const result = await next(args);
+    if (operation === 'ListUsers' && Array.isArray(result.output?.Users)) {
+      result.output.Users = (result.output.Users as Array<{ UserName?: string }>).filter((user) => !invisible(user.UserName));
+    }
+    return result;
+  });
+}
+
+/**
+ * IAM's eventual consistency for a deleted access key: it keeps authenticating for a few
+ * seconds (same page as above). moto refuses it at once, so the probe client `track` sees
+ * answers GetCallerIdentity as STS would for a live key while the key's deletion, seen on the
+ * engine's IAM client `iam`, is younger than `windowMs` on `clock`.
+ */
+export function deletedKeysStillAccepted(iam: SdkClient, options: { readonly clock: Now; readonly windowMs: number }): { track(probeClient: unknown): void } {
+  const deleted = new Map<string, { readonly at: number; readonly userName: string }>();
+  afterRetry(iam, (next, operation) => async (args) => {
+    const result = await next(args);
+    if (operation === 'DeleteAccessKey') deleted.set(String(args.input?.AccessKeyId), { at: options.clock.now().getTime(), userName: String(args.input?.UserName) });
+    return result;
+  });
+  return {
+    track: (probeClient) => {
+      const client = probeClient as SdkClient & { config: { credentials(): Promise<{ accessKeyId: string }> } };
+      afterRetry(client, (next, operation) => async (args) => {
+        if (operation !== 'GetCallerIdentity') return next(args);
+        const { accessKeyId } = await client.config.credentials();
+        const key = deleted.get(accessKeyId);
+        if (!key || key.at + options.windowMs <= options.clock.now().getTime()) return next(args);
+        return answered({ Account: MOTO_ACCOUNT_ID, Arn: `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/taskbound/${key.userName}`, UserId: 'AIDADELETEDKEYSTILLOK' });
+      });
+    },
+  };
+}
+
+
+/**
+ * ListUsers in pages of `pageSize`: IAM "can return fewer results, even when there are more
+ * results available" (ListUsers, MaxItems: https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListUsers.html);
+ * moto returns every user at once. The marker is opaque, as IAM's.
+ */
+export function listUsersInPages(client: SdkClient, pageSize: number): void {
+  afterRetry(client, (next, operation) => async (args) => {
+    if (operation !== 'ListUsers') return next(args);
+    const { Marker: marker, ...input } = args.input ?? {};
+    const result = await next({ ...args, input });
+    const start = typeof marker === 'string' ? Number(Buffer.from(marker, 'base64').toString()) : 0;
+    const users = (result.output?.Users ?? []) as unknown[];
+    const end = start + pageSize;
+    const truncated = end < users.length;
+    result.output = { ...result.output, Users: users.slice(start, end), IsTruncated: truncated, ...(truncated ? { Marker: Buffer.from(String(end)).toString('base64') } : {}) };
+    if (!truncated) delete (result.output as { Marker?: unknown }).Marker;
+    return result;
+  });
+}
+
+/** Runs `before` ahead of the next `times` calls of `operation` (a racing writer, a key added meanwhile). */
+export function beforeCall(client: SdkClient, operation: string, before: (input: Record<string, unknown>) => Promise<void> | void, times = 1): void {
+  let remaining = times;
+  afterRetry(client, (next, called) => async (args) => {
+    if (called === operation && remaining > 0) {
+      remaining -= 1;
+      await before(args.input ?? {});
+    }
+    return next(args);
+  });
+}
+
+/**
+ * AWS's side of its request quotas: one token bucket per `service:Operation` at the quota, shared
+ * by every client attached (quotas are per account and region). An attempt finding its bucket
+ * empty is answered `ThrottlingException` (HTTP 400), as Secrets Manager and EventBridge answer
+ * past their quotas, and the SDK retries it as throttling. Counts what was let through and refused.
+ */
+export class ServiceQuotas {
+  readonly accepted: Record<string, number> = {};
+  readonly throttled: Record<string, number> = {};
+  private readonly buckets = new Map<string, { tryTake(): boolean }>();
+
+  constructor(quotas: Readonly<Record<string, number>>, bucket: (ratePerSecond: number) => { tryTake(): boolean }) {
+    for (const [operation, rate] of Object.entries(quotas)) this.buckets.set(operation, bucket(rate));
+  }
+
+  /** `service` as IAM names it in actions (`secretsmanager`, `events`, `scheduler`). */
+  attach(client: SdkClient, service: string): void {
+    afterRetry(client, (next, operation) => async (args) => {
+      const key = `${service}:${operation}`;
+      const bucket = this.buckets.get(key);
+      if (bucket && !bucket.tryTake()) {
+        this.throttled[key] = (this.throttled[key] ?? 0) + 1;
+        throw awsServiceError('ThrottlingException', 400, 'Rate exceeded');
+      }
+      this.accepted[key] = (this.accepted[key] ?? 0) + 1;
+      return next(args);
+    });
+  }
 }

@@ -6,6 +6,7 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportHtml } from '../../cli/report-html';
 import { transition } from '../../lambdas/domain/grant';
+import { permissionUsage } from '../../lambdas/domain/credential-usage';
 import { buildGovernanceReport } from '../../lambdas/domain/report';
 import { activeGrant, requestedGrant, revokedGrant } from '../unit/cli/cli-harness';
 
@@ -35,7 +36,7 @@ function weekReport() {
     action: 'still-valid',
     reason: 'still accepted',
   });
-  return buildGovernanceReport({
+  const governance = buildGovernanceReport({
     grants: [
       ...grants,
       stillValid,
@@ -46,6 +47,14 @@ function weekReport() {
     since: new Date('2026-11-21T12:00:00.000Z'),
     until: new Date('2026-11-28T12:00:00.000Z'),
   });
+  const usage = permissionUsage(
+    [
+      { grantId: 'g-1', agentId: 'deploy-bot', scopes: ['deploy-web'], used: ['codedeploy:CreateDeployment'] },
+      { grantId: 'g-2', agentId: 'release-bot', scopes: ['repo-read'], used: ['codecommit:GitPull'] },
+    ],
+    { 'deploy-web': ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentConfig'], 'repo-read': ['codecommit:GitPull'] },
+  );
+  return { ...governance, permissionUsage: { read: true as const, source: 'local-engine' as const, usage, notes: ['calls recorded by the local engine'] } };
 }
 
 describe('the HTML report in headless Chromium', () => {
@@ -66,7 +75,7 @@ describe('the HTML report in headless Chromium', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('draws its three charts offline, with no console error and no request beyond the file itself', async () => {
+  it('draws its three charts and the unused-permissions table offline, with no console error and no request beyond the file itself', async () => {
     const file = join(dir, 'report.html');
     await writeFile(file, reportHtml(weekReport()), 'utf8');
     const page = await browser.newPage();
@@ -101,5 +110,6 @@ describe('the HTML report in headless Chromium', () => {
       expect(chart.inked, chart.id).toBeGreaterThan(2000);
     }
     expect(await page.evaluate("document.querySelector('.cards').textContent")).toContain('still valid after notice');
+    expect(await page.evaluate("document.querySelector('#unused-permissions').innerText")).toMatch(/deploy-web\s+1\/1\s+3\s+1\s+codedeploy:GetDeployment/);
   });
 });

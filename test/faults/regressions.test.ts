@@ -22,6 +22,35 @@ describe('fault schedules that once broke a promise', () => {
     expect(await brokenBy(schedule)).toEqual([]);
   });
 
+  it('a suspension that claimed a start\'s grant, then a resume, leaves the start nothing to issue', async () => {
+    // The start's second read saw the agent resumed and went on to issue for a grant the
+    // suspension had already moved to revoking (found when the standing read joined the slot query).
+    const schedule: Schedule = {
+      ...calm,
+      steps: [
+        { op: 'suspend', agent: 1 },
+        { op: 'start', agent: 1, task: 0, scopes: 0, ttl: 60, delay: 0 },
+        { op: 'resume', agent: 1 },
+        { op: 'approve', agent: 0, task: 0, person: 0, delay: 0 },
+      ],
+    };
+
+    expect(await brokenBy(schedule)).toEqual([]);
+  });
+
+  it('a start whose second read races a suspension and its resume issues nothing for a grant being revoked', async () => {
+    const schedule: Schedule = {
+      ...calm,
+      steps: [
+        { op: 'start', agent: 0, task: 0, scopes: 0, ttl: 60, delay: 0 },
+        { op: 'suspend', agent: 0 },
+        { op: 'resume', agent: 0 },
+      ],
+    };
+
+    expect(await brokenBy(schedule)).toEqual([]);
+  });
+
   it('a key issued by a run that crashed before recording it is reported as Revocation Failed while IAM cannot delete it', async () => {
     // The grant stayed `issuing`; the sweep's clean-up of a stuck issuance failed against the
     // outage and said so only in a log line: no event, no alert.

@@ -22,6 +22,8 @@ const recordSchema = z.looseObject({
   sourceIPAddress: z.string().max(256).optional(),
   userAgent: z.string().max(1024).optional(),
   errorCode: z.string().max(256).optional(),
+  // Documented in the CloudTrail User Guide, "CloudTrail userIdentity element", AWS STS source identity.
+  userIdentity: z.looseObject({ sessionContext: z.looseObject({ sourceIdentity: z.string().max(64).optional() }).optional() }).optional(),
 });
 
 function recordOf(raw: string | undefined): z.infer<typeof recordSchema> {
@@ -45,6 +47,7 @@ function callOf(event: Event): RecordedCall | undefined {
     ...(record.sourceIPAddress ? { sourceIp: record.sourceIPAddress } : {}),
     ...(record.userAgent ? { userAgent: record.userAgent } : {}),
     ...(record.errorCode ? { errorCode: record.errorCode } : {}),
+    ...(record.userIdentity?.sessionContext?.sourceIdentity ? { sourceIdentity: record.userIdentity.sessionContext.sourceIdentity } : {}),
   };
 }
 

@@ -61,10 +61,18 @@ export interface SessionCanary {
   readonly schedule?: ProbeSchedule;
 }
 
+/** Grants remembered between a revoke and its verify; past this the memory starts over (a verify then reads). */
+const SEEN_IN_DENY_MAX = 1000;
+
 /** Issues, revokes and checks `aws-sts-session` credentials. */
 export class StsSessionIssuer implements CredentialIssuer {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly policyBudget: (roleName: string) => Promise<number>;
+  /**
+   * Grants this instance just saw in the role's deny (its own write, read back), so the
+   * `verify` that follows does not read the policy again. Taken by that verify; bounded.
+   */
+  private readonly seenInDeny = new Set<string>();
 
   constructor(private readonly options: StsSessionIssuerOptions) {
     if (options.roleMaxSessionSeconds < STS_MIN_SESSION_SECONDS || options.roleMaxSessionSeconds > 43_200) {
@@ -156,11 +164,11 @@ export class StsSessionIssuer implements CredentialIssuer {
     if (sessionEndsBy.getTime() < now.getTime()) return 'already-revoked';
     const roleName = this.roleNameOf(target.agentId);
     let sessions = await this.readRevoked(roleName);
-    if (isRevoked(sessions, target.grantId)) return 'already-revoked';
+    if (isRevoked(sessions, target.grantId)) return this.sawInDeny(target.grantId, 'already-revoked');
     const written = await retry(WRITE_RETRY, async () => {
       await this.writeRevoked(roleName, withRevoked(withoutExpired(sessions, now), target.grantId, sessionEndsBy));
       sessions = await this.readRevoked(roleName);
-      return isRevoked(sessions, target.grantId) ? settled('revoked' as const) : notYet(undefined);
+      return isRevoked(sessions, target.grantId) ? settled(this.sawInDeny(target.grantId, 'revoked' as const)) : notYet(undefined);
     }, { sleep: this.sleep });
     if (written.settled) return written.value;
     throw new TaskboundError(`concurrent revocations on role ${roleName} kept overwriting the deny for ${target.grantId}`);
@@ -175,11 +183,21 @@ export class StsSessionIssuer implements CredentialIssuer {
    */
   async verify(target: RevokeTarget, material?: CredentialMaterial): Promise<ProbeVerdict> {
     if (this.sessionEndsBy(target).getTime() < this.options.clock.now().getTime()) return { verdict: 'rejected', code: 'ExpiredToken' };
-    const sessions = await this.readRevoked(this.roleNameOf(target.agentId));
-    if (!isRevoked(sessions, target.grantId)) return { verdict: 'accepted' };
     const canary = this.options.canary;
+    const probing = canary !== undefined && material?.sessionToken !== undefined;
+    // Just read back by `revoke` in this instance, and the canary is about to be called: the
+    // policy is not read again (one IAM call fewer). A writer that dropped the grant from the
+    // deny since leaves the canary accepted, which says so as the read would have.
+    const justSeen = this.seenInDeny.delete(target.grantId) && probing;
+    if (!justSeen && !isRevoked(await this.readRevoked(this.roleNameOf(target.agentId)), target.grantId)) return { verdict: 'accepted' };
     if (!canary || !material?.sessionToken) return { verdict: 'rejected', code: 'ExplicitDeny' };
     return canary.probe.probeUntilRejected(material, canary.schedule ?? DEFAULT_CANARY_SCHEDULE);
+  }
+
+  private sawInDeny<T>(grantId: string, outcome: T): T {
+    if (this.seenInDeny.size >= SEEN_IN_DENY_MAX) this.seenInDeny.clear();
+    this.seenInDeny.add(grantId);
+    return outcome;
   }
 
   private roleNameOf(agentId: string): string {

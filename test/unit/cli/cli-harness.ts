@@ -92,6 +92,8 @@ export interface Harness {
   readonly events: RecordingSink;
   readonly clock: FakeClock;
   readonly operator: RecordingOperator;
+  /** What `credentialCalls` answers and which record it stands for; by default nothing is recorded. */
+  calls: { reader: CliDeps['credentialCalls']; record: CliDeps['callRecord'] };
   /** Runs `taskbound <argv>`; returns the exit code and what it printed. */
   run(...argv: string[]): Promise<{ code: number; out: string; err: string }>;
 }
@@ -115,16 +117,30 @@ export function harness(identity: () => Promise<string> = async () => CALLER): H
   const events = new RecordingSink();
   const clock = new FakeClock(new Date('2026-11-28T12:00:00.000Z'));
   const operator = new RecordingOperator();
+  const calls: Harness['calls'] = { reader: async () => ({ source: 'unavailable', why: 'not recorded in tests' }), record: 'local-engine' };
   return {
     store,
     events,
     clock,
     operator,
+    calls,
     async run(...argv) {
       const out: string[] = [];
       const err: string[] = [];
       const io = { out: (line: string) => out.push(line), err: (line: string) => err.push(line) };
-      const deps = (): CliDeps => ({ ...io, store, events, clock, identity, operator, policy: () => loadPolicyFile(EXAMPLE_POLICY_FILE), progress: silentProgress, sleep: async () => undefined, credentialCalls: async () => ({ source: 'unavailable', why: 'not recorded in tests' }) });
+      const deps = (): CliDeps => ({
+        ...io,
+        store,
+        events,
+        clock,
+        identity,
+        operator,
+        policy: () => loadPolicyFile(EXAMPLE_POLICY_FILE),
+        progress: silentProgress,
+        sleep: async () => undefined,
+        credentialCalls: (...args) => calls.reader(...args),
+        callRecord: calls.record,
+      });
       const code = await runCli(argv, { io, connect: deps });
       return { code, out: out.join('\n'), err: err.join('\n') };
     },

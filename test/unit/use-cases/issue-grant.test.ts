@@ -13,4 +13,15 @@ describe('issueGrant (run by startTask)', () => {
     expect((await engine.store.get(grantIdFor('release-bot', 'task-1')))?.state).toBe('failed');
     expect(engine.vault.secrets.get('taskbound/release-bot/task-1')?.payload.status).toBe('denied');
   });
+
+  it('delivers while the expiry is scheduled, and fails the run (to be retried) when the schedule could not be made', async () => {
+    const engine = fakeEngine();
+    engine.expiry.scheduleExpiry = async () => {
+      throw Object.assign(new Error('rate exceeded'), { name: 'ThrottlingException' });
+    };
+    await expect(startTask(engine, taskStarted())).rejects.toThrow(/rate exceeded/);
+    // The credential was recorded and delivered all the same; the due index expires it if the retry never comes.
+    expect((await engine.store.get(grantIdFor('release-bot', 'task-1')))?.state).toBe('active');
+    expect(engine.vault.secrets.get('taskbound/release-bot/task-1')?.payload.status).toBe('issued');
+  });
 });

@@ -25,6 +25,31 @@ describe('revokeGrant', () => {
     expect((await engine.store.get(grantIdFor('release-bot', 'task-1')))?.state).toBe('verified');
   });
 
+  it('revokes an active grant with one store write, its claim riding with the verified state', async () => {
+    const engine = fakeEngine();
+    await startTask(engine, taskStarted());
+    const grantId = grantIdFor('release-bot', 'task-1');
+    const writes: string[] = [];
+    const update = engine.store.update.bind(engine.store);
+    engine.store.update = async (previous, next) => {
+      writes.push(`${previous.state}→${next.state}`);
+      return update(previous, next);
+    };
+    expect((await endTask(engine, ended())).outcome).toBe('verified');
+    expect(writes).toEqual(['active→verified']);
+    const actions = (await engine.store.get(grantId))?.audit.map((entry) => entry.action);
+    expect(actions?.slice(-3)).toEqual(['revoke:task_ended', 'revoked', 'verified']);
+  });
+
+  it('writes the claim of an active grant when its revocation fails, so the sweep finds it revoking', async () => {
+    const engine = fakeEngine();
+    await startTask(engine, taskStarted());
+    engine.sessions.failRevocations = 1;
+    const result = await endTask(engine, ended());
+    expect(result).toMatchObject({ outcome: 'revocation-failed', grant: { state: 'revoking' } });
+    expect((await engine.store.get(grantIdFor('release-bot', 'task-1')))?.state).toBe('revoking');
+  });
+
   it('catches a credential still valid after revocation, reports how long, and revokes again', async () => {
     const engine = fakeEngine();
     await startTask(engine, taskStarted());
