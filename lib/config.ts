@@ -3,6 +3,7 @@
 // the key that is wrong.
 import { z } from 'zod';
 import { DELIVERY_MODES } from '../lambdas/domain/delivery-item';
+import { ISSUING, REVOKING, type EntryPoint } from '../lambdas/routes';
 
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -56,8 +57,16 @@ const configSchema = z
       .default([]),
     /** Accounts whose agent runtimes may put events on the bus (the bus's own account always may). */
     producerAccounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit account id')).max(50).default([]),
-    /** Reserved concurrency, so a burst cannot exhaust IAM's API rate; `false` on low-quota accounts. */
+    /**
+     * Reserved concurrency per issuing and per revoking function, so a burst cannot exhaust IAM's
+     * API rate; `false` on low-quota accounts (the sweep always reserves 1). See reservedConcurrencyOf.
+     */
     reservedConcurrency: z.union([concurrencySchema, z.literal(false)]).default({ issuing: 10, revoking: 20 }),
+    /**
+     * The account's Lambda concurrent executions quota (Service Quotas, `L-B99A9384`), as far as
+     * the deployer knows it: synth fails when the reservations would leave less than AWS's 100 unreserved.
+     */
+    lambdaConcurrencyQuota: z.int().min(10).max(1_000_000).default(1000),
     eventRetryAttempts: z.int().min(0).max(185).default(8),
     eventMaxAgeHours: z.int().min(1).max(24).default(2),
     archiveRetentionDays: z.int().min(0).max(3650).default(90),
@@ -77,9 +86,47 @@ const configSchema = z
     if (config.producerAccounts.length !== new Set(config.producerAccounts).size) {
       ctx.addIssue({ code: 'custom', path: ['producerAccounts'], message: 'lists an account twice' });
     }
+    const { total, requiredQuota } = reservedConcurrencyOf(config);
+    if (requiredQuota > config.lambdaConcurrencyQuota) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reservedConcurrency'],
+        message:
+          `the functions reserve ${total} concurrent executions and AWS keeps 100 unreserved, so the account needs a Lambda concurrent executions quota ` +
+          `of at least ${requiredQuota}, over lambdaConcurrencyQuota (${config.lambdaConcurrencyQuota}): lower reservedConcurrency, set it to false, ` +
+          'or raise the quota (Service Quotas → AWS Lambda → Concurrent executions) and set lambdaConcurrencyQuota',
+      });
+    }
   });
 
 export type TaskboundConfig = z.infer<typeof configSchema>;
+
+/** AWS refuses a reservation that would leave fewer unreserved concurrent executions than this. */
+export const UNRESERVED_MINIMUM = 100;
+
+/** What the functions reserve: per function, in total, and the account quota that total needs. */
+export interface ReservedConcurrency {
+  readonly perFunction: Readonly<Partial<Record<EntryPoint, number>>>;
+  readonly total: number;
+  /** total + 100: a deploy on an account whose quota is lower fails (docs/deploy.md). */
+  readonly requiredQuota: number;
+}
+
+/**
+ * The sweep reserves 1 always (sweeps never overlap: each sees the previous one's writes); each
+ * issuing and each revoking function reserves its configured share. The operator endpoint's
+ * function exists, and reserves, only with operators configured.
+ */
+export function reservedConcurrencyOf(config: Pick<TaskboundConfig, 'reservedConcurrency' | 'operatorPrincipalArns'>): ReservedConcurrency {
+  const perFunction: Partial<Record<EntryPoint, number>> = { sweep: 1 };
+  const shares = config.reservedConcurrency;
+  if (shares !== false) {
+    for (const handler of ISSUING) if (handler !== 'operator-api' || config.operatorPrincipalArns.length > 0) perFunction[handler] = shares.issuing;
+    for (const handler of REVOKING) if (handler !== 'sweep') perFunction[handler] = shares.revoking;
+  }
+  const total = Object.values(perFunction).reduce((sum, reserved) => sum + reserved, 0);
+  return { perFunction, total, requiredQuota: total + UNRESERVED_MINIMUM };
+}
 
 /** Raised when the CDK context holds an invalid setting; names each key and what is wrong. */
 export class ConfigError extends Error {

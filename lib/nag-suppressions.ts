@@ -7,13 +7,14 @@ import type { Policy, PolicyStatement } from '../lambdas/domain/policy';
 import type { EngineHandler } from './bundling';
 import type { TaskboundFunction } from './constructs/taskbound-function';
 import type { TaskboundConfig } from './config';
+import { schedulerGroupName, stackSuffix } from './naming';
 import { ISSUING, isOneOf, REVOKING, type EngineStack } from './stacks/engine-stack';
 import type { StatefulStack } from './stacks/stateful-stack';
 
 const IAM5 = 'AwsSolutions-IAM5';
 
 /** The wildcard resources each kind of engine role holds, and why each is as narrow as IAM allows. */
-function engineWildcards(config: TaskboundConfig): Record<'secrets' | 'schedules' | 'users' | 'roles', { readonly resource: string; readonly reason: string }> {
+function engineWildcards(config: TaskboundConfig, engine: EngineStack): Record<'secrets' | 'schedules' | 'users' | 'roles', { readonly resource: string; readonly reason: string }> {
   const arn = (service: string, rest: string, regional = true) =>
     `arn:<AWS::Partition>:${service}:${regional ? '<AWS::Region>' : ''}:<AWS::AccountId>:${rest}`;
   return {
@@ -23,7 +24,8 @@ function engineWildcards(config: TaskboundConfig): Record<'secrets' | 'schedules
         'Delivery secrets are named taskbound/<agentId>/<taskId> per task (docs/contract.md §5); their names are not known before the task starts.',
     },
     schedules: {
-      resource: arn('scheduler', `schedule/${config.instanceName}-expiry/*`),
+      // The group's generated name, as cdk-nag prints it: the base, then the stack suffix's intrinsic.
+      resource: arn('scheduler', `schedule/${schedulerGroupName(config)}-${JSON.stringify(engine.resolve(stackSuffix(engine)))}/*`),
       reason: 'One expiry schedule per grant, created at issue time; confined to the engine\'s own schedule group.',
     },
     users: {
@@ -58,7 +60,7 @@ export function applyNagSuppressions(props: {
   readonly stateful: StatefulStack;
   readonly engine: EngineStack;
 }): void {
-  const wildcards = engineWildcards(props.config);
+  const wildcards = engineWildcards(props.config, props.engine);
   const operator = props.engine.operatorEndpoint.function;
   const functions = { ...props.engine.functions, ...(operator ? { 'operator-api': operator } : {}) };
   for (const [handler, fn] of Object.entries(functions) as [EngineHandler, TaskboundFunction][]) {

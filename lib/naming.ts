@@ -1,6 +1,7 @@
 // CDK naming: the names and ARN patterns both stacks (and the handlers' environment) agree
 // on. Patterns are strings, not references, so trust can be written before its subject exists.
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Aws, Fn, Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { ISSUING, REVOKING } from '../lambdas/routes';
 import type { EngineHandler } from './bundling';
 import type { TaskboundConfig } from './config';
@@ -62,6 +63,15 @@ export const canarySecretName = (config: TaskboundConfig) => `${config.instanceN
 export const canarySecretArnPattern = (scope: Stack, config: TaskboundConfig) =>
   `arn:${Aws.PARTITION}:secretsmanager:${scope.region}:${scope.account}:secret:${canarySecretName(config)}-??????`;
 
+/**
+ * Eight hex characters of the stack's CloudFormation id (a UUID drawn when the stack is
+ * created): stable across updates, new after a delete. A resource retained on delete keeps its
+ * name, so a fixed name would block the next deploy with "already exists"; `<base>-<suffix>` never does.
+ */
+export const stackSuffix = (scope: IConstruct) => Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(scope).stackId))));
+/** `base` made unique to the stack that holds `scope` (see stackSuffix). */
+export const redeployableName = (scope: IConstruct, base: string) => `${base}-${stackSuffix(scope)}`;
+
 /** The source only the engine itself may put on the bus. */
 export { ENGINE_SOURCE } from '../lambdas/constants';
 /** The Slack and CLI sources: no bus event from them decides anything; the bus still keeps them to this account. */
@@ -70,7 +80,13 @@ export { CLI_SOURCE, SLACK_SOURCE } from '../lambdas/routes';
 /** `task-started` → `TaskStarted`: construct ids and CloudFormation-friendly prefixes. */
 export const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());
 
+/** The base of the expiry schedule group's name; the group's own name adds the stack's suffix (redeployableName). */
 export const schedulerGroupName = (config: TaskboundConfig) => `${config.instanceName}-expiry`;
+/** The base of the signals log group's name (EventBridge writes only to `/aws/events/...`). */
+export const signalLogGroupName = (config: TaskboundConfig) => `/aws/events/${config.instanceName}-signals`;
+/** The bus archive: CloudFormation's generated archive names can exceed EventBridge's 48 characters. */
+export const archiveName = (config: TaskboundConfig) => `${config.instanceName}-events-archive`;
+export const ARCHIVE_NAME_MAX_CHARS = 48;
 export const expireFunctionName = (config: TaskboundConfig) => `${config.instanceName}-expire-grant`;
 /** Role names are global: the region keeps two regional deployments apart. */
 export const schedulerRoleName = (config: TaskboundConfig) => `${config.instanceName}-scheduler-${Aws.REGION}`;

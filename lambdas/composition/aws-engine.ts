@@ -9,7 +9,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { policyFromDocument, type Policy } from '../domain/policy';
-import type { EngineDeps } from '../use-cases/engine-deps';
+import type { EngineDeps, RefusalDeps } from '../use-cases/engine-deps';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -72,8 +72,8 @@ const environmentSchema = z.object({
   SCHEDULER_ROLE_ARN: z.string().startsWith('arn:').optional(),
   EXPIRE_FUNCTION_ARN: z.string().startsWith('arn:').optional(),
   SCHEDULER_DLQ_ARN: z.string().startsWith('arn:').optional(),
-  /** The secret every session may describe: the probe that proves a revoked session dead. */
-  CANARY_SECRET_NAME: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/).default('taskbound-engine/canary'),
+  /** The secret every session may describe: the probe that proves a revoked session dead (the stack sets it: no default to drift from it). */
+  CANARY_SECRET_NAME: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/),
   /** How late CloudTrail may deliver a call's record (AWS: "an average of about 5 minutes", not guaranteed). */
   USE_CHECK_DELIVERY_LAG_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.deliveryLagMs / 60_000),
   USE_CHECK_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.intervalMs / 60_000),
@@ -244,6 +244,24 @@ let engine: EngineDeps | undefined;
 export async function awsEngine(): Promise<EngineDeps> {
   engine ??= buildEngine();
   return engine;
+}
+
+let refusals: RefusalDeps | undefined;
+
+/** The grant-decision function's dependencies: the grant table, the bus and the clock, nothing that issues or revokes. */
+export async function awsRefusals(): Promise<RefusalDeps> {
+  refusals ??= (() => {
+    // What refusing needs: the grant it names and the bus it answers on. Declared here, not at the
+    // top, so the other functions' bundles (which never refuse) leave it out.
+    const env = configuration(z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), EVENT_BUS_NAME: z.string().min(1) }));
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION }), { marshallOptions: { removeUndefinedValues: true } });
+    return {
+      store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
+      events: new EventBridgePublisher(new EventBridgeClient({ region: env.AWS_REGION }), { eventBusName: env.EVENT_BUS_NAME }),
+      clock: systemClock,
+    };
+  })();
+  return refusals;
 }
 
 /** What the interaction endpoint needs: the engine it decides with, the signing secret and replay memory. */

@@ -5,14 +5,15 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { z } from 'zod';
 import type { Context } from 'aws-lambda';
-import type { EngineDeps } from '../use-cases/engine-deps';
+import type { EngineDeps, RefusalDeps } from '../use-cases/engine-deps';
 import { rejectEvent, type RawEvent } from '../use-cases/reject-event';
 import { handlerChain } from './handler-chain';
 import { logger } from './logger';
 import { recordRevocationLatency } from './metrics';
 import type { Grant } from '../domain/grant';
 
-export type DepsProvider = () => Promise<EngineDeps>;
+/** Builds (once) what a handler's use case needs: the engine's whole dependencies unless the handler asks for less. */
+export type DepsProvider<D extends RefusalDeps = EngineDeps> = () => Promise<D>;
 
 export interface EventEnvelope<T> {
   readonly id: string;
@@ -52,11 +53,11 @@ export function describeIssues(error: unknown): string {
     .join('; ');
 }
 
-export function eventHandler<S extends z.ZodType>(
+export function eventHandler<S extends z.ZodType, D extends RefusalDeps = EngineDeps>(
   name: string,
   detailSchema: S,
-  getDeps: DepsProvider,
-  run: (deps: EngineDeps, event: EventEnvelope<z.infer<S>>) => Promise<Outcome>,
+  getDeps: DepsProvider<D>,
+  run: (deps: D, event: EventEnvelope<z.infer<S>>) => Promise<Outcome>,
 ) {
   const schema = EventBridgeSchema.extend({ detail: detailSchema });
   return handlerChain()

@@ -40,6 +40,9 @@ export interface EngineDeps {
   readonly useLog?: CredentialUseLog;
 }
 
+/** What refusing an event needs (record it, answer it): the grant-decision function is configured with no more. */
+export type RefusalDeps = Pick<EngineDeps, 'store' | 'events' | 'clock'>;
+
 export const silentLogger: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Error name only: SDK messages can quote request fields, so they never leave the engine. */

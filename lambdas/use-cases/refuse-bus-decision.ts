@@ -3,7 +3,7 @@
 // any source): it is refused, recorded, and answered on the bus so a forgery is seen, not lost.
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, TASK_ID_PATTERN, grantIdFor } from '../domain/ids';
 import type { OutboundEvent } from '../domain/events';
-import type { EngineDeps } from './engine-deps';
+import type { RefusalDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { excerptOf } from './reject-event';
 
@@ -33,7 +33,7 @@ const field = (detail: unknown, name: string, pattern: RegExp): string | undefin
 const claimed = (detail: unknown, name: string): string | undefined => stringAt(detail, name)?.slice(0, 256);
 
 export async function refuseBusDecision(
-  deps: EngineDeps,
+  deps: RefusalDeps,
   event: BusDecision,
 ): Promise<{ readonly outcome: 'refused'; readonly reason: string }> {
   const at = deps.clock.now().toISOString();
@@ -53,7 +53,7 @@ export async function refuseBusDecision(
 }
 
 async function answerFor(
-  deps: EngineDeps,
+  deps: RefusalDeps,
   event: BusDecision,
   at: string,
   reason: string,

@@ -1,7 +1,7 @@
 // Use case: an inbound event that failed validation. It issues nothing; it is recorded
 // with the reason, and answered with `Grant Denied` when it names an agent and a task.
 import { AGENT_ID_PATTERN, TASK_ID_PATTERN, grantIdFor } from '../domain/ids';
-import type { EngineDeps } from './engine-deps';
+import type { RefusalDeps } from './engine-deps';
 
 export interface RawEvent {
   readonly id?: unknown;
@@ -23,7 +23,7 @@ export function excerptOf(detail: unknown, maxChars = MAX_EXCERPT): string {
   }
 }
 
-export async function rejectEvent(deps: EngineDeps, raw: RawEvent, reason: string): Promise<{ readonly outcome: 'rejected'; readonly reason: string }> {
+export async function rejectEvent(deps: RefusalDeps, raw: RawEvent, reason: string): Promise<{ readonly outcome: 'rejected'; readonly reason: string }> {
   const now = deps.clock.now().toISOString();
   const detail = (raw.detail && typeof raw.detail === 'object' ? raw.detail : {}) as Record<string, unknown>;
   const detailType = text(raw['detail-type'], '(missing detail-type)');

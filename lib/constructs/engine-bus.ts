@@ -6,7 +6,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { TaskboundConfig } from '../config';
-import { CLI_SOURCE, ENGINE_SOURCE, engineRoleArn, publisherRoleArns, SLACK_SOURCE } from '../naming';
+import { archiveName, ARCHIVE_NAME_MAX_CHARS, CLI_SOURCE, ENGINE_SOURCE, engineRoleArn, publisherRoleArns, SLACK_SOURCE } from '../naming';
 
 export interface EngineBusProps {
   readonly config: TaskboundConfig;
@@ -59,8 +59,12 @@ export class EngineBus extends Construct {
         }),
       );
     }
-    // No pattern: every event on the bus is archived, so any incident can be replayed.
+    // No pattern: every event on the bus is archived, so any incident can be replayed. Named
+    // explicitly: a name CloudFormation generates from the construct path can pass EventBridge's 48 characters.
+    const name = archiveName(config);
+    if (name.length > ARCHIVE_NAME_MAX_CHARS) throw new Error(`the bus archive's name ${name} is over EventBridge's ${ARCHIVE_NAME_MAX_CHARS} characters`);
     new events.CfnArchive(this, 'Archive', {
+      archiveName: name,
       sourceArn: this.bus.eventBusArn,
       description: 'Every Taskbound event, for replay',
       retentionDays: config.archiveRetentionDays,

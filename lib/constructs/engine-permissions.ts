@@ -1,6 +1,6 @@
-// CDK permissions: each capability an engine function may hold, as the narrowest IAM
-// statements that allow it. Functions are granted capabilities, never raw actions, so the
-// whole least-privilege surface is readable in this one file.
+// CDK permissions: the narrowest IAM statements behind each capability an engine function may
+// hold. Functions are granted capabilities (capabilities.ts), never raw actions, so the whole
+// least-privilege surface is readable in this one file; the spoke's engine role reuses them.
 import { Aws, type Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -37,6 +37,8 @@ export interface PermissionContext {
   readonly slackSecret: secretsmanager.ISecret;
   readonly schedulerGroupName: string;
   readonly schedulerRoleArn: string;
+  /** The `dynamodb-kms` delivery mode's table (lib/constructs/delivery-table.ts); absent in the `secrets-manager` mode. */
+  readonly deliveryTable?: dynamodb.ITable | undefined;
 }
 
 const statement = (props: iam.PolicyStatementProps) => new iam.PolicyStatement(props);

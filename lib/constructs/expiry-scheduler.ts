@@ -1,13 +1,15 @@
 // CDK construct: the EventBridge Scheduler group that holds one-time per-grant expiry
 // schedules, and the role Scheduler assumes to invoke expire-grant (or dead-letter it).
-import { Aws } from 'aws-cdk-lib';
+import { Aws, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface ExpirySchedulerProps {
+  /** Generated per stack (naming.ts redeployableName): a retained group must not block the next deploy. */
   readonly groupName: string;
+  readonly removalPolicy: RemovalPolicy;
   readonly roleName: string;
   /** By ARN, not reference: the function's environment names this role, so a reference would be a cycle. */
   readonly expireFunctionArn: string;
@@ -22,7 +24,7 @@ export class ExpiryScheduler extends Construct {
 
   constructor(scope: Construct, id: string, props: ExpirySchedulerProps) {
     super(scope, id);
-    this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: props.groupName });
+    this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: props.groupName, removalPolicy: props.removalPolicy });
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName,
       description: 'Taskbound: EventBridge Scheduler invokes expire-grant for per-grant expiry',

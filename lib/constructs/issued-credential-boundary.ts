@@ -15,13 +15,18 @@ export const MANAGED_POLICY_MAX_CHARS = 6144;
 
 type BoundaryStatement = PolicyStatement;
 
-/** The domain's list of actions that start another session: the boundary denies them all. */
-export { CHAINED_SESSION_ACTIONS };
+/**
+ * What an issued credential may never do: start another session (the domain's list), nor mint
+ * session credentials from an issued user's key (`sts:GetSessionToken`), which would outlive the
+ * key's deletion. One list for the hub's boundary and the spoke's agent roles.
+ */
+export const SESSION_MINTING_ACTIONS = [...CHAINED_SESSION_ACTIONS, 'sts:GetSessionToken'] as const;
 
 /**
  * The two denies every issued credential carries, whatever the scopes say:
  * - a chained session answers to the chained role's policies, not to the revocation deny on
- *   the agent's role, so it would outlive its grant: no issued credential may assume a role;
+ *   the agent's role, so it would outlive its grant: no issued credential may assume a role
+ *   or mint any other session (SESSION_MINTING_ACTIONS);
  * - the revocation deny finds a session by its `aws:SourceIdentity`; an agent-role session
  *   without a grant-shaped one (minted by anyone else allowed to assume the role) could never
  *   be revoked. A negated operator matches when the key is absent, so one condition covers both.
@@ -30,7 +35,7 @@ export { CHAINED_SESSION_ACTIONS };
  */
 export function boundaryDenies(agentRoleArnPattern: string): BoundaryStatement[] {
   return [
-    { Sid: 'NoChainedSessions', Effect: 'Deny', Action: [...CHAINED_SESSION_ACTIONS], Resource: '*' },
+    { Sid: 'NoChainedSessions', Effect: 'Deny', Action: [...SESSION_MINTING_ACTIONS], Resource: '*' },
     {
       Sid: 'NoAgentSessionWithoutGrant',
       Effect: 'Deny',

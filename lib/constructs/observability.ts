@@ -29,12 +29,15 @@ export const REVOCATION_LATENCY_METRIC = 'RevocationLatency';
 
 export interface ObservabilityProps {
   readonly instanceName: string;
+  /** The signals log group's name (retained with removalPolicy retain, so generated per stack). */
+  readonly signalLogGroupName: string;
   readonly bus: events.IEventBus;
   readonly namespace: string;
   readonly serviceName: string;
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
   readonly sweep: lambda.IFunction;
-  readonly functions: readonly lambda.IFunction[];
+  /** Every engine function, by the name it is labelled with on the dashboard. */
+  readonly functions: Readonly<Record<string, lambda.IFunction>>;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   readonly alarmEmail?: string | undefined;
@@ -83,8 +86,8 @@ export class Observability extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Function errors and throttles',
         width: 24,
-        left: props.functions.map((fn) => fn.metricErrors({ period: Duration.minutes(5), label: fn.node.id })),
-        right: props.functions.map((fn) => fn.metricThrottles({ period: Duration.minutes(5), label: fn.node.id })),
+        left: Object.entries(props.functions).map(([name, fn]) => fn.metricErrors({ period: Duration.minutes(5), label: name })),
+        right: Object.entries(props.functions).map(([name, fn]) => fn.metricThrottles({ period: Duration.minutes(5), label: name })),
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms }),
     );
@@ -123,7 +126,7 @@ export class Observability extends Construct {
   /** Grant events as one log line each: type and identifiers only, never the detail's free text. */
   private signalLogGroup(props: ObservabilityProps): logs.LogGroup {
     const logGroup = new logs.LogGroup(this, 'SignalLog', {
-      logGroupName: `/aws/events/${props.instanceName}-signals`,
+      logGroupName: props.signalLogGroupName,
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });

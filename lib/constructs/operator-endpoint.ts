@@ -11,10 +11,8 @@ import type { TaskboundFunction } from './taskbound-function';
 export interface OperatorEndpointProps {
   /** The IAM roles and users allowed to call the URL (config `operatorPrincipalArns`). */
   readonly operatorPrincipalArns: readonly string[];
-  /** Builds the `operator-api` function; called only when the endpoint is open to someone. */
+  /** Builds the `operator-api` function with its own permissions; called only when the endpoint is open to someone. */
   readonly makeFunction: () => TaskboundFunction;
-  /** What deciding needs: the issuing function's permissions (an approval issues the credential). */
-  readonly statements: readonly iam.PolicyStatement[];
 }
 
 export const OPERATOR_ENDPOINT_CLOSED =
@@ -33,7 +31,6 @@ export class OperatorEndpoint extends Construct {
       return;
     }
     const fn = props.makeFunction();
-    for (const statement of props.statements) fn.engineRole.addToPrincipalPolicy(statement);
     const url = fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     // Since October 2025 a new function URL needs both actions; InvokeFunction only through the URL.
     props.operatorPrincipalArns.forEach((arn, index) => {

@@ -10,7 +10,7 @@ import { accountOf, ENGINE_SOURCE_IDENTITY } from '../../lambdas/domain/accounts
 import { canaryStatement } from '../../lambdas/domain/canary';
 import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
-import { assertBoundaryFits, boundaryStatements, CHAINED_SESSION_ACTIONS } from '../constructs/issued-credential-boundary';
+import { assertBoundaryFits, boundaryStatements, SESSION_MINTING_ACTIONS } from '../constructs/issued-credential-boundary';
 import * as can from '../constructs/engine-permissions';
 import { agentRoleArnPattern, canarySecretArnPattern, canarySecretName, GRANT_SOURCE_IDENTITY_PATTERN } from '../naming';
 
@@ -36,8 +36,6 @@ export interface SpokeStackProps extends StackProps {
 }
 
 const HUB_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
-/** What an agent session may never do: become someone else (the boundary's chained sessions) or mint longer-lived credentials. */
-const CHAINING_ACTIONS = [...CHAINED_SESSION_ACTIONS, 'sts:GetSessionToken'];
 
 /** The spoke: agent roles, issued-user boundary and the engine role, in one member account. */
 export class SpokeStack extends Stack {
@@ -139,7 +137,7 @@ export class SpokeStack extends Stack {
             Statement: [
               ...statements.map(({ Sid: _sid, ...statement }) => statement),
               this.canaryStatement,
-              { Sid: 'NoRoleChaining', Effect: 'Deny', Action: CHAINING_ACTIONS, Resource: '*' },
+              { Sid: 'NoRoleChaining', Effect: 'Deny', Action: [...SESSION_MINTING_ACTIONS], Resource: '*' },
             ],
           }),
         }),

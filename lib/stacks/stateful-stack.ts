@@ -13,7 +13,7 @@ import { EngineBus } from '../constructs/engine-bus';
 import { GrantTable } from '../constructs/grant-table';
 import { IssuedCredentialBoundary } from '../constructs/issued-credential-boundary';
 import { DeliveryTable, runtimesDecryptTheirItems } from '../constructs/delivery-table';
-import { agentRoleArnPattern, canarySecretArnPattern, canarySecretName, deliverySecretArnPattern, engineRoleArns } from '../naming';
+import { agentRoleArnPattern, canarySecretArnPattern, canarySecretName, deliverySecretArnPattern, engineRoleArns, redeployableName } from '../naming';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: TaskboundConfig;
@@ -50,7 +50,8 @@ export class StatefulStack extends Stack {
     const { bus } = new EngineBus(this, 'Events', { config });
     const deliveryKey = this.deliveryKey(policy, removalPolicy);
     const slackSecret = new secretsmanager.Secret(this, 'SlackSecret', {
-      secretName: config.slackSecretName,
+      // Retained on delete (removalPolicy retain): a name of its own per stack, so the next deploy is not blocked.
+      secretName: redeployableName(this, config.slackSecretName),
       description: 'Taskbound alerts: Slack webhook URL or bot token, and the app signing secret (fill in after deploy)',
       secretStringValue: SecretValue.unsafePlainText(JSON.stringify(SLACK_SECRET_TEMPLATE)),
       removalPolicy,
@@ -61,10 +62,12 @@ export class StatefulStack extends Stack {
     });
     // Sessions describe it to prove they still work, until a refusal proves the revocation took.
     const canary = new secretsmanager.Secret(this, 'SessionCanary', {
+      // The same name in every account (spoke stacks make theirs), so the engine names each one
+      // from its account alone. It holds nothing: deleted with the stack, it never blocks a redeploy.
       secretName: canarySecretName(config),
       description: 'Taskbound canary: every session may DescribeSecret it; a refused call proves the session revoked. Holds nothing.',
       secretStringValue: SecretValue.unsafePlainText('canary'),
-      removalPolicy,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     Validations.of(canary).acknowledge({
       id: 'AwsSolutions-SMG4',
@@ -87,6 +90,7 @@ export class StatefulStack extends Stack {
     if (deliveryTable) new CfnOutput(this, 'DeliveryTableName', { value: deliveryTable.tableName, description: 'Runtimes set TASKBOUND_DELIVERY_TABLE to this' });
     new CfnOutput(this, 'PermissionsBoundaryArn', { value: boundary.managedPolicyArn, description: 'Attach to every per-agent role' });
     new CfnOutput(this, 'SlackSecretArn', { value: slackSecret.secretArn });
+    new CfnOutput(this, 'SlackSecretName', { value: slackSecret.secretName, description: 'Fill in after deploy (docs/deploy.md): its name ends in a suffix unique to this stack' });
   }
 
   /** Encrypts delivery secrets; each agent runtime may decrypt only through Secrets Manager, only taskbound/ secrets. */

@@ -14,8 +14,8 @@ type Resources = Record<string, { Type: string; Properties: Record<string, unkno
 const actionsOf = (statement: { Action?: unknown }) => [statement.Action].flat().map((action) => String(action).toLowerCase());
 
 describe('the session canary', () => {
-  it('is a secret of the stateful stack, named outside the delivery prefix', () => {
-    synth.stateTemplate.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'taskbound-engine/canary' });
+  it('is a secret of the stateful stack, named outside the delivery prefix, deleted with the stack (it holds nothing)', () => {
+    synth.stateTemplate.hasResource('AWS::SecretsManager::Secret', { Properties: Match.objectLike({ Name: 'taskbound-engine/canary' }), DeletionPolicy: 'Delete' });
   });
 
   it('may be described by every issued credential, as far as the boundary is concerned', () => {

@@ -3,7 +3,9 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SESSION_MINTING_ACTIONS } from '../../lib/constructs/issued-credential-boundary';
 import { buildSpokeApp } from '../../lib/spoke-app';
+import { retainedFixedNames } from './retained-names';
 import { REVOKING } from '../../lib/naming';
 import { buildTaskboundApp } from '../../lib/taskbound-app';
 
@@ -80,12 +82,18 @@ describe('agent roles in a spoke', () => {
 
   it('hold only this account’s session scopes, and deny chaining to any other role', () => {
     const statements = statementsOfType(prod, 'AWS::IAM::ManagedPolicy');
-    expect(statements).toContainEqual(expect.objectContaining({ Sid: 'NoRoleChaining', Effect: 'Deny', Action: expect.arrayContaining(['sts:AssumeRole']), Resource: '*' }));
+    // The hub boundary's list (issued-credential-boundary.ts): chaining and sts:GetSessionToken.
+    expect(statements).toContainEqual(expect.objectContaining({ Sid: 'NoRoleChaining', Effect: 'Deny', Action: [...SESSION_MINTING_ACTIONS], Resource: '*' }));
     const allowed = JSON.stringify(statements.filter((statement) => statement.Effect === 'Allow'));
     expect(allowed).toContain(`arn:aws:codedeploy:us-east-1:${PROD}:deploymentgroup:web/prod`);
     expect(allowed).not.toContain(LOGS);
     expect(allowed).not.toContain('hub-reports');
     expect(JSON.stringify(statementsOfType(logs, 'AWS::IAM::ManagedPolicy'))).not.toContain(PROD);
+  });
+
+  it('retain nothing under a fixed name, so a spoke can be deployed again after a destroy', () => {
+    expect(retainedFixedNames(prod.toJSON())).toEqual([]);
+    expect(retainedFixedNames(logs.toJSON())).toEqual([]);
   });
 
   it('keep the inline budget whole for the revoked-sessions deny (no inline policies)', () => {

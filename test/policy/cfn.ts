@@ -4,6 +4,9 @@
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'us-east-1';
+/** The UUID CloudFormation would draw for a stack's id (AWS::StackId); names of retained resources end in its first group. */
+export const STACK_UUID = '5e1f00d2-7a3b-4c8d-9e0f-123456789abc';
+export const STACK_SUFFIX = STACK_UUID.split('-')[0]!;
 /** The session canary of the default instance, as the stateful stack names it. */
 export const CANARY_ARN_PATTERN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:taskbound-engine/canary-??????`;
 
@@ -44,6 +47,15 @@ export class CfnResolver {
       const [separator, parts] = argument as [string, Json[]];
       return parts.map((part) => String(this.resolve(template, part))).join(separator);
     }
+    if (entries.length === 1 && key === 'Fn::Split') {
+      const [separator, source] = argument as [string, Json];
+      return String(this.resolve(template, source)).split(separator);
+    }
+    if (entries.length === 1 && key === 'Fn::Select') {
+      const [index, list] = argument as [number | string, Json];
+      const items = this.resolve(template, list) as Json[];
+      return items[Number(index)];
+    }
     if (entries.length === 1 && key === 'Fn::ImportValue') {
       const name = String(this.resolve(template, argument));
       const found = this.exports.get(name);
@@ -65,6 +77,7 @@ export class CfnResolver {
     if (name === 'AWS::Region') return REGION;
     if (name === 'AWS::Partition') return 'aws';
     if (name === 'AWS::URLSuffix') return 'amazonaws.com';
+    if (name === 'AWS::StackId') return `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/taskbound/${STACK_UUID}`;
     const resource = this.resource(template, name);
     const props = resource.Properties ?? {};
     switch (resource.Type) {

@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { EngineHandler } from '../../lib/bundling';
 import { buildTaskboundApp } from '../../lib/taskbound-app';
-import { CfnResolver, REGION, type CfnTemplate } from './cfn';
+import { CfnResolver, REGION, STACK_SUFFIX, type CfnTemplate } from './cfn';
 
 type Document = Record<string, unknown>;
 
@@ -71,9 +71,10 @@ export function synthesizedPolicies(context: Record<string, unknown>): Synthesiz
   const [keyId, key] = only(state, 'AWS::KMS::Key');
   const [boundaryId, boundary] = only(state, 'AWS::IAM::ManagedPolicy');
   const slackEntry = Object.entries(state.Resources).find(
-    ([, resource]) => resource.Type === 'AWS::SecretsManager::Secret' && resource.Properties?.Name === built.config.slackSecretName,
+    ([, resource]) =>
+      resource.Type === 'AWS::SecretsManager::Secret' && resolver.resolve(state, resource.Properties?.Name) === `${built.config.slackSecretName}-${STACK_SUFFIX}`,
   );
-  if (!slackEntry) throw new Error(`no Slack secret named ${built.config.slackSecretName}`);
+  if (!slackEntry) throw new Error(`no Slack secret named ${built.config.slackSecretName}-${STACK_SUFFIX}`);
   const [slackId] = slackEntry;
   const [tableId] = only(state, 'AWS::DynamoDB::GlobalTable');
   const deliveryTables = Object.entries(state.Resources).filter(([, resource]) => resource.Type === 'AWS::DynamoDB::Table');

@@ -10,7 +10,7 @@ const compositionRoot = () => import('../../../lambdas/composition/aws-engine');
 describe('the AWS composition root', () => {
   beforeEach(() => {
     vi.resetModules();
-    for (const name of ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLACK_SECRET_ARN', 'SLACK_ROUTING', 'SLACK_TEAM_ID'])
+    for (const name of ['TABLE_NAME', 'EVENT_BUS_NAME', 'CANARY_SECRET_NAME', 'SLACK_SECRET_ARN', 'SLACK_ROUTING', 'SLACK_TEAM_ID'])
       vi.stubEnv(name, undefined);
     vi.stubEnv('AWS_REGION', 'us-east-1');
   });
@@ -36,6 +36,25 @@ describe('the AWS composition root', () => {
     await expect(awsAlerts()).rejects.toThrow('SLACK_ROUTING is not valid JSON');
   });
 
+  it('builds what refusing a bus decision needs from the table and the bus alone, naming whichever is missing', async () => {
+    vi.stubEnv('TABLE_NAME', 'taskbound-grants');
+    const missingBus = await compositionRoot();
+    await expect(missingBus.awsRefusals()).rejects.toThrow(/^invalid configuration: EVENT_BUS_NAME/);
+
+    vi.resetModules();
+    vi.stubEnv('EVENT_BUS_NAME', 'taskbound');
+    const { awsRefusals } = await compositionRoot();
+    const deps = await awsRefusals();
+    expect(Object.keys(deps).sort()).toEqual(['clock', 'events', 'store']);
+    expect(await awsRefusals()).toBe(deps);
+  });
+
+  it('takes the session canary’s name from the stack, with no default that could drift from it', async () => {
+    for (const [name, value] of Object.entries({ TABLE_NAME: 'taskbound-grants', EVENT_BUS_NAME: 'taskbound', SLACK_SECRET_ARN })) vi.stubEnv(name, value);
+    const { awsSlackInteractions } = await compositionRoot();
+    expect(() => awsSlackInteractions()).toThrow(/CANARY_SECRET_NAME/);
+  });
+
   it('needs the engine’s whole configuration for Slack decisions (a click may issue): without it, it refuses to start', async () => {
     vi.stubEnv('SLACK_SECRET_ARN', SLACK_SECRET_ARN);
     const { awsSlackInteractions } = await compositionRoot();
@@ -54,6 +73,7 @@ describe('the AWS composition root', () => {
       SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
       EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
       SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
+      CANARY_SECRET_NAME: 'taskbound-engine/canary',
       SLACK_SECRET_ARN,
       SLACK_TEAM_ID: 'T0ACME',
     };

@@ -1,0 +1,53 @@
+// CDK construct: the shape the revoking functions share (task-ended, credential-leaked,
+// agent-status, revoke-requested): revoke credentials and deliveries, deliver `denied` to a
+// revoked pending grant, cancel its expiry. Each of them is its own subclass below.
+import { Duration } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { EngineHandler } from '../../bundling';
+import { grantCancelling, grantDelivering, grantRevokingDeliveries, PublishGrantEvents, RevokeCredentials, UseGrantStore } from '../capabilities';
+import { TaskboundFunction } from '../taskbound-function';
+import { engineFunctionProps, functionId, grantsTo, type EngineWiring } from './engine-function';
+import { engineEnvironment } from './environment';
+
+/** A function that revokes and cancels expiry; `extra` adds what one of them needs besides. */
+export class RevokingFunction extends TaskboundFunction {
+  protected constructor(scope: Construct, handler: EngineHandler, wiring: EngineWiring, own: { readonly timeout?: Duration } = {}) {
+    super(scope, functionId(handler), engineFunctionProps(wiring, handler, { environment: engineEnvironment(wiring), ...own }));
+    const grants = grantsTo(this.engineRole, wiring);
+    new UseGrantStore(this, grants);
+    new PublishGrantEvents(this, grants);
+    new RevokeCredentials(this, grants);
+    grantRevokingDeliveries(this, grants);
+    // A pending grant that is revoked gets a `denied` delivery (CONTRACT §5).
+    grantDelivering(this, grants);
+    grantCancelling(this, grants);
+  }
+}
+
+/** task-ended: the agent's runtime says the task is over. */
+export class TaskEndedFunction extends RevokingFunction {
+  constructor(scope: Construct, wiring: EngineWiring) {
+    super(scope, 'task-ended', wiring);
+  }
+}
+
+/** credential-leaked: a leak report (or AWS Health's exposed-key event) revokes at once. */
+export class CredentialLeakedFunction extends RevokingFunction {
+  constructor(scope: Construct, wiring: EngineWiring) {
+    super(scope, 'credential-leaked', wiring);
+  }
+}
+
+/** agent-status: suspending an agent revokes every grant it holds (a bus resume is refused). */
+export class AgentStatusFunction extends RevokingFunction {
+  constructor(scope: Construct, wiring: EngineWiring) {
+    super(scope, 'agent-status', wiring, { timeout: Duration.minutes(2) });
+  }
+}
+
+/** revoke-requested: `taskbound revoke` and any producer asking for one grant's end. */
+export class RevokeRequestedFunction extends RevokingFunction {
+  constructor(scope: Construct, wiring: EngineWiring) {
+    super(scope, 'revoke-requested', wiring);
+  }
+}

@@ -1,0 +1,223 @@
+// Tests: each engine function as its own construct: exactly the environment its composition
+// root reads, exactly its capabilities (in the default modes and in the scale modes), and the
+// reserved concurrency they add up to. Also what makes the stacks redeployable (no retained fixed
+// names, a named archive).
+import { App, Stack, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { EngineHandler } from '../../lib/bundling';
+import { loadConfig, reservedConcurrencyOf } from '../../lib/config';
+import { Capability } from '../../lib/constructs/capabilities';
+import { SESSION_MINTING_ACTIONS } from '../../lib/constructs/issued-credential-boundary';
+import { archiveName, ARCHIVE_NAME_MAX_CHARS } from '../../lib/naming';
+import { buildTaskboundApp, type TaskboundApp } from '../../lib/taskbound-app';
+import { retainedFixedNames } from './retained-names';
+import { synthesizedApp, type SynthesizedApp } from './synthesized-app';
+
+let synth: SynthesizedApp;
+/** The scale modes (docs/scale.md §8), with operators so every function exists. */
+let scaled: TaskboundApp & { readonly engineTemplate: Template };
+beforeAll(() => {
+  synth = synthesizedApp();
+  const built = buildTaskboundApp({
+    app: new App({
+      context: {
+        taskbound: { deliveryMode: 'dynamodb-kms', expiry: 'due-index', operatorPrincipalArns: ['arn:aws:iam::111122223333:role/security-operators'] },
+      },
+    }),
+    codeFor: () => lambda.Code.fromInline('export const handler = async () => ({});'),
+  });
+  scaled = { ...built, engineTemplate: Template.fromStack(built.engine) };
+}, 240_000);
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+type Built = Pick<SynthesizedApp, 'engine' | 'engineTemplate'>;
+const functionOf = (handler: EngineHandler, app: Built = synth) => {
+  const found = Object.values(app.engineTemplate.toJSON().Resources as Resources).find(
+    (resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Description === `Taskbound ${handler}`,
+  );
+  if (!found) throw new Error(`no function for ${handler}`);
+  return found.Properties;
+};
+const variablesOf = (handler: EngineHandler, app: Built = synth) => (functionOf(handler, app).Environment as { Variables: Record<string, unknown> }).Variables;
+const environmentOf = (handler: EngineHandler, app: Built = synth) => Object.keys(variablesOf(handler, app)).sort();
+const capabilitiesOf = (handler: EngineHandler, app: Built = synth) => {
+  const fn = handler === 'operator-api' ? app.engine.operatorEndpoint.function : app.engine.functions[handler];
+  return (fn?.node.children ?? [])
+    .filter((child) => child instanceof Capability)
+    .map((child) => child.constructor.name)
+    .sort();
+};
+
+const POWERTOOLS = ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+/** What lambdas/composition/aws-engine.ts's engine schema reads in either mode. */
+const ENGINE_IN_ANY_MODE = [
+  'ACCOUNT_ID',
+  'AGENT_ROLE_PREFIX',
+  'CANARY_SECRET_NAME',
+  'DELIVERY_KMS_KEY_ARN',
+  'DELIVERY_MODE',
+  'ENGINE_ROLE_ARNS',
+  'EVENT_BUS_NAME',
+  'EXPIRY_MODE',
+  'INSTANCE_NAME',
+  'PERMISSIONS_BOUNDARY_ARN',
+  'TABLE_NAME',
+  ...POWERTOOLS,
+];
+/** ...and in the default modes (secrets-manager, schedule): where per-grant schedules go. */
+const ENGINE = [...ENGINE_IN_ANY_MODE, 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN', 'SCHEDULER_GROUP', 'SCHEDULER_ROLE_ARN'].sort();
+/** ...and in the scale modes (dynamodb-kms, due-index): the delivery table, and no Scheduler setting. */
+const SCALED_ENGINE = [...ENGINE_IN_ANY_MODE, 'DELIVERY_TABLE_NAME'].sort();
+const ENGINE_FUNCTIONS: EngineHandler[] = [
+  'task-started',
+  'operator-api',
+  'task-ended',
+  'expire-grant',
+  'ttl-expiry-stream',
+  'credential-leaked',
+  'agent-status',
+  'revoke-requested',
+  'sweep',
+];
+const ALERTS = ['SLACK_SECRET_ARN', 'TABLE_NAME', ...POWERTOOLS].sort();
+
+describe('each function’s environment', () => {
+  it('is the engine’s configuration for the functions that issue or revoke, and no Slack setting', () => {
+    for (const handler of ENGINE_FUNCTIONS) expect(environmentOf(handler), handler).toEqual(ENGINE);
+    expect(variablesOf('task-started')).toMatchObject({ DELIVERY_MODE: 'secrets-manager', EXPIRY_MODE: 'schedule' });
+  });
+
+  it('names the delivery table and no Scheduler setting in the scale modes, and changes nothing for the others', () => {
+    for (const handler of ENGINE_FUNCTIONS) expect(environmentOf(handler, scaled), handler).toEqual(SCALED_ENGINE);
+    expect(variablesOf('task-started', scaled)).toMatchObject({ DELIVERY_MODE: 'dynamodb-kms', EXPIRY_MODE: 'due-index' });
+    expect(environmentOf('slack-interactions', scaled)).toEqual([...SCALED_ENGINE, 'SLACK_SECRET_ARN'].sort());
+    expect(environmentOf('grant-decision', scaled)).toEqual(environmentOf('grant-decision'));
+    for (const handler of ['alerts', 'alarm-to-slack', 'digest'] as const) expect(environmentOf(handler, scaled), handler).toEqual(environmentOf(handler));
+  });
+
+  it('is only the table and the bus for the function that refuses bus decisions', () => {
+    expect(environmentOf('grant-decision')).toEqual(['EVENT_BUS_NAME', 'TABLE_NAME', ...POWERTOOLS].sort());
+  });
+
+  it('adds the Slack secret to the engine’s for Slack’s interaction endpoint', () => {
+    expect(environmentOf('slack-interactions')).toEqual([...ENGINE, 'SLACK_SECRET_ARN'].sort());
+  });
+
+  it('is only the table, the Slack secret and logging for the alerts, plus the period for the digest', () => {
+    expect(environmentOf('alerts')).toEqual(ALERTS);
+    expect(environmentOf('alarm-to-slack')).toEqual(ALERTS);
+    expect(environmentOf('digest')).toEqual([...ALERTS, 'DIGEST_HOURS'].sort());
+    expect((functionOf('digest').Environment as { Variables: Record<string, unknown> }).Variables.DIGEST_HOURS).toBe('24');
+  });
+});
+
+describe('each function’s capabilities', () => {
+  it('let the issuing functions issue, deliver and schedule expiry, and nothing that revokes another’s credential', () => {
+    const issuing = ['DeliverCredentials', 'IssueCredentials', 'PublishGrantEvents', 'ScheduleExpiry', 'UseGrantStore'];
+    expect(capabilitiesOf('task-started')).toEqual(issuing);
+    expect(capabilitiesOf('operator-api')).toEqual(issuing);
+    expect(capabilitiesOf('slack-interactions')).toEqual([...issuing, 'ReadSlackSecret'].sort());
+  });
+
+  it('let a bus decision only be read against its grant and answered', () => {
+    expect(capabilitiesOf('grant-decision')).toEqual(['PublishGrantEvents', 'UseGrantStore']);
+  });
+
+  it('let the revoking functions revoke and cancel expiry, the expiry functions re-arm it, and the sweep read CloudTrail', () => {
+    const revoking = ['DeliverCredentials', 'PublishGrantEvents', 'RevokeCredentials', 'RevokeDeliveries', 'UseGrantStore'];
+    for (const handler of ['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested'] as const) {
+      expect(capabilitiesOf(handler), handler).toEqual([...revoking, 'CancelExpiry'].sort());
+    }
+    // An expiry that fired early is armed again (use-cases/expire-grant.ts): CreateSchedule and the scheduler role.
+    for (const handler of ['expire-grant', 'ttl-expiry-stream'] as const) expect(capabilitiesOf(handler), handler).toEqual([...revoking, 'ScheduleExpiry'].sort());
+    expect(capabilitiesOf('sweep')).toEqual([...revoking, 'CancelExpiry', 'LookUpCredentialUse'].sort());
+  });
+
+  it('deliver as delivery items and schedule nothing in the scale modes; revokers delete both secrets and items', () => {
+    const issuing = ['DeliverCredentialItems', 'IssueCredentials', 'PublishGrantEvents', 'UseGrantStore'];
+    expect(capabilitiesOf('task-started', scaled)).toEqual(issuing);
+    expect(capabilitiesOf('operator-api', scaled)).toEqual(issuing);
+    expect(capabilitiesOf('slack-interactions', scaled)).toEqual([...issuing, 'ReadSlackSecret'].sort());
+    expect(capabilitiesOf('grant-decision', scaled)).toEqual(['PublishGrantEvents', 'UseGrantStore']);
+    // Delivery secrets stay revocable: brokered secrets rotate, and deliveries written before a switch of mode are deleted.
+    const revoking = ['DeliverCredentialItems', 'PublishGrantEvents', 'RevokeCredentials', 'RevokeDeliveries', 'RevokeDeliveryItems', 'UseGrantStore'].sort();
+    for (const handler of ['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested', 'expire-grant', 'ttl-expiry-stream'] as const) {
+      expect(capabilitiesOf(handler, scaled), handler).toEqual(revoking);
+    }
+    expect(capabilitiesOf('sweep', scaled)).toEqual([...revoking, 'LookUpCredentialUse'].sort());
+  });
+
+  it('have the due-index readers invoke the expire-grant function, and no engine role may touch Scheduler or pass it a role', () => {
+    const expireGrant = scaled.engine.getLogicalId(scaled.engine.functions['expire-grant'].node.defaultChild as lambda.CfnFunction);
+    const readers = Object.values(scaled.engineTemplate.toJSON().Resources as Resources).filter((resource) =>
+      String(resource.Properties.Description ?? '').includes('due-index shards'),
+    );
+    const targets = readers.flatMap((rule) => rule.Properties.Targets as { Arn: unknown }[]);
+    expect(targets.length).toBeGreaterThan(0);
+    for (const target of targets) expect(target.Arn).toEqual({ 'Fn::GetAtt': [expireGrant, 'Arn'] });
+    expect(JSON.stringify(scaled.engineTemplate.findResources('AWS::IAM::Policy'))).not.toMatch(/scheduler:|PassedToService.{0,10}scheduler/);
+  });
+
+  it('let the alerts only read the Slack secret (and keep approval threads)', () => {
+    expect(capabilitiesOf('alerts')).toEqual(['KeepApprovalThreads', 'ReadSlackSecret']);
+    expect(capabilitiesOf('alarm-to-slack')).toEqual(['ReadSlackSecret']);
+    expect(capabilitiesOf('digest')).toEqual(['ReadSlackSecret']);
+  });
+});
+
+describe('reserved concurrency', () => {
+  it('adds up to 141 by default (10 per issuing function, 20 per revoking one, 1 for the sweep), so the quota must be at least 241', () => {
+    expect(reservedConcurrencyOf(loadConfig({}))).toMatchObject({ total: 141, requiredQuota: 241 });
+    expect(reservedConcurrencyOf(loadConfig({ taskbound: { operatorPrincipalArns: ['arn:aws:iam::111122223333:role/ops'] } }))).toMatchObject({ total: 151, requiredQuota: 251 });
+    expect(reservedConcurrencyOf(loadConfig({ taskbound: { reservedConcurrency: false } }))).toMatchObject({ total: 1, requiredQuota: 101 });
+    expect(reservedConcurrencyOf(loadConfig({ taskbound: { reservedConcurrency: { issuing: 2, revoking: 3 } } }))).toMatchObject({ total: 23, requiredQuota: 123 });
+  });
+
+  it('is what the template reserves, and synth says so with the quota it needs', () => {
+    const reserved = Object.values(synth.engineTemplate.findResources('AWS::Lambda::Function'))
+      .map((resource) => (resource.Properties.ReservedConcurrentExecutions as number | undefined) ?? 0)
+      .reduce((sum, value) => sum + value, 0);
+    expect(reserved).toBe(151);
+    Annotations.fromStack(synth.engine).hasWarning('/TaskboundEngine', Match.stringLikeRegexp('reserve 151 concurrent executions.*at least 251'));
+  });
+
+  it('is refused at synth, with the fix, when it exceeds the quota the deployer states', () => {
+    expect(() => loadConfig({ taskbound: { lambdaConcurrencyQuota: 240 } })).toThrow(/reservedConcurrency: .*at least 241.*Service Quotas/);
+    expect(() => loadConfig({ taskbound: { lambdaConcurrencyQuota: 241 } })).not.toThrow();
+  });
+});
+
+describe('redeploying after a destroy', () => {
+  it('finds no resource retained on delete under a fixed name in either stack', () => {
+    expect(retainedFixedNames(synth.stateTemplate.toJSON())).toEqual([]);
+    expect(retainedFixedNames(synth.engineTemplate.toJSON())).toEqual([]);
+    // The stack's own suffix names them instead.
+    synth.stateTemplate.hasResourceProperties('AWS::SecretsManager::Secret', { Name: { 'Fn::Join': ['', ['taskbound-engine/slack-', Match.anyValue()]] } });
+    synth.engineTemplate.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: { 'Fn::Join': ['', ['taskbound-expiry-', Match.anyValue()]] } });
+    synth.engineTemplate.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: { 'Fn::Join': ['', ['/aws/events/taskbound-signals-', Match.anyValue()]] } });
+  });
+
+  it('would find a retained secret with a fixed name (the check can fail)', () => {
+    const stack = new Stack(new App(), 'Probe');
+    new secretsmanager.Secret(stack, 'Fixed', { secretName: 'fixed/name', removalPolicy: RemovalPolicy.RETAIN });
+    expect(retainedFixedNames(Template.fromStack(stack).toJSON())).toEqual([expect.stringMatching(/^Fixed\w+\.Name = fixed\/name$/)]);
+  });
+
+  it('names the bus archive explicitly, within EventBridge’s 48 characters for the longest instance name', () => {
+    synth.stateTemplate.hasResourceProperties('AWS::Events::Archive', { ArchiveName: 'taskbound-events-archive' });
+    const longest = loadConfig({ taskbound: { instanceName: 'a'.repeat(20) } });
+    expect(archiveName(longest).length).toBeLessThanOrEqual(ARCHIVE_NAME_MAX_CHARS);
+  });
+});
+
+describe('the issued-credential boundary', () => {
+  it('denies minting any other session, sts:GetSessionToken included, with the list the spoke’s agent roles use', () => {
+    const deny = synth.stateful.boundary.statements.find((statement) => statement.Sid === 'NoChainedSessions');
+    expect(deny).toMatchObject({ Effect: 'Deny', Resource: '*' });
+    expect(deny?.Action).toEqual([...SESSION_MINTING_ACTIONS]);
+    expect(deny?.Action).toContain('sts:GetSessionToken');
+  });
+});
