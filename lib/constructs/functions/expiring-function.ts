@@ -1,6 +1,7 @@
-// CDK construct: the functions an expiry reaches (expire-grant from its schedule, ttl-expiry-stream
-// from the table's TTL deletions). They revoke, and an expiry that fired early is armed again
-// (use-cases/expire-grant.ts), so they schedule as well as cancel.
+// CDK construct: the functions an expiry reaches (expire-grant from its schedule or, with
+// `expiry: due-index`, from the per-minute shard readers; ttl-expiry-stream from the table's TTL
+// deletions). They revoke, and an expiry that fired early is armed again (use-cases/expire-grant.ts),
+// so in the `schedule` mode they schedule as well as cancel.
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';

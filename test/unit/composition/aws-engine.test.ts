@@ -94,6 +94,8 @@ describe('the AWS composition root', () => {
       PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
       ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
       DELIVERY_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:111122223333:key/1234',
+      // Set by the stack, no default (lib/constructs/functions/environment.ts).
+      CANARY_SECRET_NAME: 'taskbound-engine/canary',
     };
     const SCHEDULER = {
       SCHEDULER_GROUP: 'taskbound-expiry',
