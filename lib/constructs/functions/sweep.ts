@@ -4,7 +4,15 @@ import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
-import { grantCancelling, grantDelivering, grantRevokingDeliveries, LookUpCredentialUse, PublishGrantEvents, RevokeCredentials, UseGrantStore } from '../capabilities';
+import {
+  grantCancelling,
+  grantDelivering,
+  grantRevokingDeliveries,
+  LookUpCredentialUse,
+  PublishGrantEvents,
+  RevokeCredentials,
+  UseGrantStore,
+} from '../capabilities';
 import { TaskboundFunction } from '../taskbound-function';
 import { engineFunctionProps, functionId, grantsTo, type EngineWiring } from './engine-function';
 import { engineEnvironment } from './environment';
