@@ -10,12 +10,14 @@ import { CreateSecretCommand, ResourceExistsException, SecretsManagerClient } fr
 import { parsePolicy } from '../domain/policy-file';
 import { assertPolicyLints } from '../policy-lint/scope-lint';
 import type { Policy } from '../domain/policy';
+import type { Grant } from '../domain/grant';
 import { DEFAULT_DUE_TIMING, type DueTiming } from '../domain/due';
 import { REVOKING, ROUTES, type HandlerName } from '../routes';
 import type { EngineDeps, EngineLogger } from '../use-cases/engine-deps';
 import type { Clock } from '../ports';
 import { sweepDueGrants, type SweepReport } from '../use-cases/sweep';
 import { reconcileOrphans } from '../use-cases/reconcile-orphans';
+import { recoverInterruptedIssuance } from '../use-cases/recover-interrupted-issuance';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { ensureGrantTable } from '../adapters/aws/grant-table-definition';
 import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
@@ -228,7 +230,10 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   for (const route of ROUTES) bus.addRule(route.name, route.pattern, (envelope) => invoke(handlers, route.handler, envelope));
   expiry.connect((grantId) => invoke(handlers, 'expire-grant', { grantId }));
   // Re-arm before the bus replays anything, so a replayed event's own schedule wins.
-  await rearmExpiries(deps, expiry);
+  const outstanding = await rearmExpiries(deps, expiry);
+  // Nothing issues before the bus starts: what the last process was issuing when it died is settled now, not minutes later.
+  const recovered = await recoverInterruptedIssuance(deps, outstanding);
+  if (recovered.closed + recovered.revoked > 0) logger.warn('settled issuance a restart interrupted', { ...recovered });
   bus.start();
   const sweep = () => inRevocationLane(() => sweepDueGrants(deps));
   await sweep();
@@ -296,8 +301,8 @@ async function invoke(handlers: Readonly<Record<HandlerName, LocalHandler>>, nam
 /** Handlers that revoke: the routes table's list (the same one the CDK stack reserves concurrency for). */
 const REVOKING_HANDLERS: ReadonlySet<string> = new Set(REVOKING);
 
-/** Timers die with the process: re-arm every active grant's expiry from the store. */
-async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler): Promise<void> {
+/** Timers die with the process: re-arm every active grant's expiry from the store. Returns the grants read. */
+async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler): Promise<readonly Grant[]> {
   const horizon = new Date(deps.clock.now().getTime() + 24 * 3600_000);
   const due = await deps.store.dueGrants(horizon, 100_000);
   for (const grant of due.grants) {
@@ -307,6 +312,7 @@ async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler): Pr
       await expiry.scheduleExpiry(grant.grantId, new Date(Date.parse(grant.updatedAt) + grant.ttlSeconds * 1000));
     }
   }
+  return due.grants;
 }
 
 function consoleLogger(): EngineLogger {
