@@ -19,6 +19,8 @@ export interface EngineUsage {
 export interface EngineProcess {
   readonly url: string;
   readonly pid: number;
+  /** Its data directory (removed by `stop`). */
+  readonly dataDir: string;
   usage(): Promise<EngineUsage>;
   /** Resolves once the engine has made no SDK call for `quietMs`: what it was doing is done. */
   settled(quietMs?: number): Promise<EngineUsage>;
@@ -34,14 +36,17 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts the engine on a fresh data directory with `policyFile`; sweeps are off unless asked for. */
-export async function startEngineProcess(policyFile: string, sweepIntervalSeconds = 3600): Promise<EngineProcess> {
+/**
+ * Starts the engine on a fresh data directory with `policyFile`; sweeps are off unless asked for.
+ * `engineFlags` go to `bin/local-engine.ts` as they are (the soak's `--iam-lag`, `--quota-scale`).
+ */
+export async function startEngineProcess(policyFile: string, sweepIntervalSeconds = 3600, engineFlags: readonly string[] = []): Promise<EngineProcess> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'taskbound-bench-'));
   // tsx as an import hook (not its CLI), so the child's pid is the engine's own.
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bin/local-engine.ts', '--port', String(port), '--data-dir', dataDir, '--policy', policyFile, '--sweep-interval', String(sweepIntervalSeconds)],
+    ['--import', 'tsx', 'bin/local-engine.ts', '--port', String(port), '--data-dir', dataDir, '--policy', policyFile, '--sweep-interval', String(sweepIntervalSeconds), ...engineFlags],
     { cwd: REPO_ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN', SLACK_WEBHOOK_URL: '' }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
@@ -62,6 +67,7 @@ export async function startEngineProcess(policyFile: string, sweepIntervalSecond
   return {
     url,
     pid: child.pid ?? -1,
+    dataDir,
     usage,
     async settled(quietMs = 300) {
       let last = await usage();

@@ -12,6 +12,12 @@ function port(value: string): number {
   return parsed;
 }
 
+function quotaScale(value: string): number {
+  const parsed = Number(value);
+  if (!(parsed > 0) || !Number.isFinite(parsed)) throw new InvalidArgumentError('a positive number, e.g. 0.2 for a fifth of the quotas');
+  return parsed;
+}
+
 const program = new Command('taskbound-local')
   .description('Run the Taskbound engine locally: EventBridge, Secrets Manager, STS and DynamoDB on one loopback port.')
   .option('--data-dir <dir>', 'where state is kept (survives restarts, even kill -9)', '.taskbound')
@@ -20,6 +26,7 @@ const program = new Command('taskbound-local')
   .option('--sweep-interval <seconds>', 'seconds between sweeps', (value) => Number(value) * 1000, 30_000)
   .option('--iam-lag <ms>', 'emulate IAM eventual consistency: a deleted access key keeps working this long', Number, 0)
   .option('--deny-lag <ms>', "emulate IAM's deny propagation: a revoked session keeps working this long", Number, 0)
+  .option('--quota-scale <factor>', "emulate AWS's request quotas: throttle Secrets Manager and EventBridge at the documented quotas times factor", quotaScale)
   // Tests only (hidden from --help): runs the engine's clock this far ahead, so a test reaches an
   // expiry without waiting for it in real time. Never set it for real use.
   .addOption(new Option('--test-clock-offset-ms <ms>', 'TESTS ONLY: shift the engine clock').argParser(Number).default(0).hideHelp())
@@ -27,8 +34,9 @@ const program = new Command('taskbound-local')
 
 async function main(): Promise<void> {
   program.parse();
-  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number; testClockOffsetMs: number }>();
+  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number; quotaScale?: number; testClockOffsetMs: number }>();
   const { startLocalEngine } = await import('../lambdas/local/engine');
+  const { scaledQuotas } = await import('../lambdas/adapters/aws/documented-quotas');
   const engine = await startLocalEngine({
     dataDir: resolve(options.dataDir),
     policyFile: resolve(options.policy),
@@ -36,6 +44,7 @@ async function main(): Promise<void> {
     sweepIntervalMs: options.sweepInterval,
     accessKeyRevocationLagMs: options.iamLag,
     sessionDenyLagMs: options.denyLag,
+    ...(options.quotaScale ? { quotas: scaledQuotas(options.quotaScale) } : {}),
     ...(options.testClockOffsetMs ? { clock: { now: () => new Date(Date.now() + options.testClockOffsetMs) } } : {}),
     ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
   });

@@ -170,10 +170,16 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const keyring = await loadOperatorKeyring({ people: policy.people, region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
   const operator = createOperatorService({ keyring, deps: () => (ready ? operatorDeps : undefined) });
   const calls = new CredentialCallLog((accessKeyId) => authority.issued(accessKeyId), () => clock.now());
-  // What the engine spends, for the benchmark that runs it as its own process: CPU and SDK calls.
+  // What the engine spends, for the benchmark that runs it as its own process: CPU, SDK calls and memory (the soak).
   const usage = () => {
     const cpu = process.cpuUsage();
-    return { cpuMs: (cpu.user + cpu.system) / 1000, sdkCalls: counter.calls, sdkCallsByOperation: Object.fromEntries(counter.byOperation) };
+    const memory = process.memoryUsage();
+    return {
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      sdkCalls: counter.calls,
+      sdkCallsByOperation: Object.fromEntries(counter.byOperation),
+      memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+    };
   };
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',

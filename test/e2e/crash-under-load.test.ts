@@ -47,7 +47,7 @@ describe('local engine: kill -9 under load, then settle', () => {
         const answer = await taskbound(endpoint, 'resume', agentId, '--as', 'lead@example.com', '--data-dir', dir, '--reason', 'crash test: drill over');
         if (answer.code !== 0) throw new Error(`resume failed (${answer.code}): ${answer.stderr.slice(0, 300)}`);
       };
-      const load = new BusyRuntimes({ endpoint, runtimes: RUNTIMES, random, taskPrefix: `crash-${SEED}`, leakShare: 0.1, switchedShare: 0.25, resume, suspensionEveryMs: 3_000 });
+      const load = new BusyRuntimes({ endpoint, runtimes: RUNTIMES, random, taskPrefix: `crash-${SEED}`, leakShare: 0.1, switchedShare: 0.25, resume, suspensionEveryMs: 3_000, deliveryTimeoutMs: 8_000 });
       runtimes = load;
       load.start();
 
