@@ -1,5 +1,5 @@
 // Bench (soak): the run behind `npm run bench:soak`. Engine process with faults on, busy
-// runtimes for `minutes`, the engine's memory sampled from its /healthz, then settle and check.
+// runtimes for `minutes`, the heap after a full GC sampled in the engine process, then settle and check.
 import { join } from 'node:path';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import { startEngineProcess } from './engine-process';
@@ -14,8 +14,10 @@ const SOAK_POLICY_FILE = join(import.meta.dirname, 'soak.policy.yaml');
  */
 export const SOAK_FAULTS = { quotaScale: 0.1, iamLagMs: 1_500, denyLagMs: 500 } as const;
 const SWEEP_INTERVAL_SECONDS = 5;
-/** A flat heap: the post-GC floor grows by less than this per minute (least squares over the run after its first window). */
-export const FLAT_HEAP_MIB_PER_MINUTE = 0.5;
+/** A flat heap: the heap after a full collection grows by less than this per minute (least squares, after the warm-up). */
+export const FLAT_HEAP_MIB_PER_MINUTE = 0.25;
+/** The engine's heap probe, preloaded into its process (it forces the collections it measures after). */
+const HEAP_PROBE = join(import.meta.dirname, 'soak-heap-probe.mjs');
 const MIB = 1024 * 1024;
 
 export interface SoakOptions {
@@ -29,7 +31,8 @@ export interface SoakOptions {
 export interface MemorySample {
   readonly atSeconds: number;
   readonly rssMiB: number;
-  readonly heapUsedMiB: number;
+  /** Heap in use right after a full collection: what the engine keeps alive. */
+  readonly heapAfterGcMiB: number;
   readonly tasksEnded: number;
 }
 
@@ -41,13 +44,17 @@ export interface SoakResult {
   readonly tasks: Record<string, number>;
   readonly lifecyclesPerSecond: number;
   readonly memory: {
-    /** Post-GC heap floor (the lowest heapUsed in each window), MiB, in the window after warm-up and the last. */
-    readonly heapFloorStartMiB: number;
-    readonly heapFloorEndMiB: number;
-    readonly heapFloorSlopeMiBPerMinute: number;
+    /** Mean heap after a full collection, MiB, over the first window after the warm-up and over the last window. */
+    readonly heapAfterGcStartMiB: number;
+    readonly heapAfterGcEndMiB: number;
+    /** Least-squares slope of the heap after a full collection, over every sample after the warm-up. */
+    readonly heapAfterGcSlopeMiBPerMinute: number;
+    /** Heap growth per task ended, KiB (slope ÷ task rate): what a leak would cost per lifecycle. */
+    readonly heapAfterGcKiBPerTask: number;
     readonly rssStartMiB: number;
     readonly rssEndMiB: number;
     readonly rssMaxMiB: number;
+    readonly warmupSeconds: number;
     readonly windowSeconds: number;
     readonly flat: boolean;
   };
@@ -60,8 +67,17 @@ export interface SoakResult {
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
-  const flags = ['--quota-scale', String(SOAK_FAULTS.quotaScale), '--iam-lag', String(SOAK_FAULTS.iamLagMs), '--deny-lag', String(SOAK_FAULTS.denyLagMs)];
-  const engine = await startEngineProcess(SOAK_POLICY_FILE, SWEEP_INTERVAL_SECONDS, flags);
+  const engineFlags = ['--quota-scale', String(SOAK_FAULTS.quotaScale), '--iam-lag', String(SOAK_FAULTS.iamLagMs), '--deny-lag', String(SOAK_FAULTS.denyLagMs)];
+  process.env.TASKBOUND_SOAK_SAMPLE_MS = String(options.sampleSeconds * 1000);
+  const samples: MemorySample[] = [];
+  let started = Date.now();
+  let tasksEnded = () => 0;
+  const onLine = (line: string) => {
+    if (!line.startsWith('soak-memory ')) return;
+    const memory = JSON.parse(line.slice('soak-memory '.length)) as { heapAfterGcBytes: number; rssBytes: number };
+    samples.push({ atSeconds: round((Date.now() - started) / 1000), rssMiB: round(memory.rssBytes / MIB), heapAfterGcMiB: round(memory.heapAfterGcBytes / MIB), tasksEnded: tasksEnded() });
+  };
+  const engine = await startEngineProcess(SOAK_POLICY_FILE, SWEEP_INTERVAL_SECONDS, { engineFlags, nodeFlags: ['--expose-gc', '--import', HEAP_PROBE], onLine });
   const leakShare = 0.05;
   const suspensionEveryMs = 10_000;
   try {
@@ -80,22 +96,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       deliveryTimeoutMs: 30_000,
     });
     options.log(`seed ${options.seed}: ${options.runtimes} runtimes for ${options.minutes} min, faults ${JSON.stringify(SOAK_FAULTS)}`);
-    const started = Date.now();
+    samples.length = 0;
+    started = Date.now();
+    tasksEnded = () => load.ledger.counts.ended;
     const endAt = started + options.minutes * 60_000;
-    const samples: MemorySample[] = [];
     load.start();
     while (Date.now() < endAt) {
-      await sleep(Math.min(options.sampleSeconds * 1000, Math.max(0, endAt - Date.now())));
-      const memory = await readMemory(engine.url);
-      if (!memory) continue;
-      samples.push({ atSeconds: Math.round((Date.now() - started) / 100) / 10, ...memory, tasksEnded: load.ledger.counts.ended });
-      if (samples.length % 12 === 0) options.log(`${samples.at(-1)?.atSeconds} s: ${load.ledger.counts.ended} tasks ended, heap ${memory.heapUsedMiB} MiB, rss ${memory.rssMiB} MiB`);
+      await sleep(Math.min(60_000, Math.max(0, endAt - Date.now())));
+      const last = samples.at(-1);
+      if (last) options.log(`${last.atSeconds} s: ${last.tasksEnded} tasks ended, heap after GC ${last.heapAfterGcMiB} MiB, rss ${last.rssMiB} MiB`);
     }
     const loadSeconds = (Date.now() - started) / 1000;
+    const underLoad = samples.filter((sample) => sample.atSeconds <= loadSeconds);
     options.log('stopping the load; settling');
     await load.stop();
     const check = await settleAndCheck({ endpoint: engine.url, ledger: load.ledger, settleTimeoutMs: 90_000 });
-    const memory = analyseMemory(samples, options.minutes);
+    const memory = analyseMemory(underLoad, loadSeconds, load.ledger.counts.ended / loadSeconds);
     const { lostGrants, liveCredentials, deliveriesHoldingCredentials, ...settled } = check;
     return {
       seed: options.seed,
@@ -103,7 +119,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       runtimes: options.runtimes,
       faults: { ...SOAK_FAULTS, leakShare, suspensionEveryMs },
       tasks: { ...load.ledger.counts },
-      lifecyclesPerSecond: Math.round((load.ledger.counts.ended / loadSeconds) * 10) / 10,
+      lifecyclesPerSecond: round(load.ledger.counts.ended / loadSeconds),
       memory,
       lostGrants: lostGrants.length,
       liveCredentialsLeft: liveCredentials.length,
@@ -117,47 +133,34 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   }
 }
 
-async function readMemory(url: string): Promise<{ rssMiB: number; heapUsedMiB: number } | undefined> {
-  try {
-    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) });
-    const health = (await response.json()) as { memory?: { rssBytes: number; heapUsedBytes: number } };
-    if (!health.memory) return undefined;
-    return { rssMiB: round(health.memory.rssBytes / MIB), heapUsedMiB: round(health.memory.heapUsedBytes / MIB) };
-  } catch {
-    return undefined;
-  }
-}
-
-const round = (value: number) => Math.round(value * 10) / 10;
+const round = (value: number) => Math.round(value * 100) / 100;
+const mean = (values: readonly number[]) => (values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length);
 
 /**
- * V8 collects when it likes, so a single heap reading says little; the lowest reading in a
- * window is close to what survived the last collection in it (the live set). The slope of
- * those floors, fitted by least squares over the run after its first window (start-up fills
- * caches and compiles code), says whether the live set grows.
+ * The first tenth of the run (at least 30 s) is warm-up: code compiles, caches and connection
+ * pools fill. After it, the heap that survives a full collection should not trend upward: the
+ * least-squares slope over every sample says whether it does, and the means of the first and
+ * last windows (a tenth of the run each) say by how much.
  */
-export function analyseMemory(samples: readonly MemorySample[], minutes: number): SoakResult['memory'] {
-  const windowSeconds = Math.max(10, Math.round((minutes * 60) / 10));
-  const windows = new Map<number, MemorySample[]>();
-  for (const sample of samples) {
-    const index = Math.floor(sample.atSeconds / windowSeconds);
-    windows.set(index, [...(windows.get(index) ?? []), sample]);
-  }
-  const floors = [...windows.entries()]
-    .sort(([a], [b]) => a - b)
-    .slice(1)
-    .map(([index, inWindow]) => ({ minute: ((index + 0.5) * windowSeconds) / 60, heap: Math.min(...inWindow.map((sample) => sample.heapUsedMiB)) }));
-  const slope = leastSquaresSlope(floors.map((floor) => [floor.minute, floor.heap]));
+export function analyseMemory(samples: readonly MemorySample[], loadSeconds: number, tasksPerSecond: number): SoakResult['memory'] {
+  const warmupSeconds = Math.max(30, loadSeconds / 10);
+  const windowSeconds = Math.max(10, loadSeconds / 10);
+  const steady = samples.filter((sample) => sample.atSeconds >= warmupSeconds);
+  const first = steady.filter((sample) => sample.atSeconds < warmupSeconds + windowSeconds);
+  const last = steady.filter((sample) => sample.atSeconds > loadSeconds - windowSeconds);
+  const slope = leastSquaresSlope(steady.map((sample) => [sample.atSeconds / 60, sample.heapAfterGcMiB]));
   const rss = samples.map((sample) => sample.rssMiB);
   return {
-    heapFloorStartMiB: floors[0]?.heap ?? Number.NaN,
-    heapFloorEndMiB: floors.at(-1)?.heap ?? Number.NaN,
-    heapFloorSlopeMiBPerMinute: Math.round(slope * 100) / 100,
+    heapAfterGcStartMiB: round(mean(first.map((sample) => sample.heapAfterGcMiB))),
+    heapAfterGcEndMiB: round(mean(last.map((sample) => sample.heapAfterGcMiB))),
+    heapAfterGcSlopeMiBPerMinute: round(slope),
+    heapAfterGcKiBPerTask: round((slope * 1024) / 60 / Math.max(tasksPerSecond, Number.MIN_VALUE)),
     rssStartMiB: rss[0] ?? Number.NaN,
     rssEndMiB: rss.at(-1) ?? Number.NaN,
     rssMaxMiB: rss.length > 0 ? Math.max(...rss) : Number.NaN,
-    windowSeconds,
-    flat: floors.length >= 2 && slope < FLAT_HEAP_MIB_PER_MINUTE,
+    warmupSeconds: round(warmupSeconds),
+    windowSeconds: round(windowSeconds),
+    flat: steady.length >= 3 && slope < FLAT_HEAP_MIB_PER_MINUTE,
   };
 }
 

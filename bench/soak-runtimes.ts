@@ -74,6 +74,7 @@ export class BusyRuntimes {
     counts: { started: 0, issued: 0, denied: 0, undelivered: 0, leaked: 0, ended: 0, suspensions: 0, retries: 0 },
   };
   private running = false;
+  private aborted = false;
   private loops: Promise<void>[] = [];
   private readonly connections = new Agent({ keepAlive: true, maxSockets: 64 });
   private readonly events: EventBridgeClient;
@@ -93,6 +94,13 @@ export class BusyRuntimes {
     if (this.options.resume) this.loops.push(this.killSwitchLoop(this.options.resume));
   }
 
+  /** Gives up at once (a failed test): calls in progress stop retrying and the loops end without ending their tasks. */
+  abort(): void {
+    this.running = false;
+    this.aborted = true;
+    void Promise.allSettled(this.loops).then(() => this.connections.destroy());
+  }
+
   /** Stops starting tasks; resolves once every runtime has ended the task it held (and the agent is resumed). */
   async stop(): Promise<void> {
     this.running = false;
@@ -109,7 +117,7 @@ export class BusyRuntimes {
       try {
         return await call();
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`${what}: still failing after ${ACCEPT_TIMEOUT_MS} ms (${error instanceof Error ? error.name : String(error)})`, { cause: error });
+        if (this.aborted || Date.now() > deadline) throw new Error(`${what}: still failing after ${ACCEPT_TIMEOUT_MS} ms (${error instanceof Error ? error.name : String(error)})`, { cause: error });
         this.ledger.counts.retries++;
         await sleep(RETRY_MS);
       }
@@ -146,7 +154,7 @@ export class BusyRuntimes {
   /** Reads the delivery until it says issued or denied; undefined when refused or never delivered in time. */
   private async awaitDelivery(agentId: string, taskId: string): Promise<HeldCredential | undefined> {
     const deadline = Date.now() + (this.options.deliveryTimeoutMs ?? 20_000);
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !this.aborted) {
       try {
         const reading = await this.taskbound.readDelivery({ agentId, taskId });
         if (reading.status === 'denied') {

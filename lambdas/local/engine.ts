@@ -170,16 +170,10 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const keyring = await loadOperatorKeyring({ people: policy.people, region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
   const operator = createOperatorService({ keyring, deps: () => (ready ? operatorDeps : undefined) });
   const calls = new CredentialCallLog((accessKeyId) => authority.issued(accessKeyId), () => clock.now());
-  // What the engine spends, for the benchmark that runs it as its own process: CPU, SDK calls and memory (the soak).
+  // What the engine spends, for the benchmark that runs it as its own process: CPU and SDK calls.
   const usage = () => {
     const cpu = process.cpuUsage();
-    const memory = process.memoryUsage();
-    return {
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      sdkCalls: counter.calls,
-      sdkCallsByOperation: Object.fromEntries(counter.byOperation),
-      memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
-    };
+    return { cpuMs: (cpu.user + cpu.system) / 1000, sdkCalls: counter.calls, sdkCallsByOperation: Object.fromEntries(counter.byOperation) };
   };
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',

@@ -28,6 +28,7 @@ describe('local engine: kill -9 under load, then settle', () => {
   let runtimes: BusyRuntimes | undefined;
 
   afterAll(async () => {
+    runtimes?.abort();
     await engine?.kill();
     if (dataDir && !process.env.CRASH_KEEP_DIR) await rm(dataDir, { recursive: true, force: true });
   });
