@@ -12,9 +12,13 @@ import { ascending, nearestRank } from './percentiles';
 
 /** Runtimes opening the grants at once: enough to open 1,000 in well under a minute, few enough not to time out. */
 const OPENING_CONCURRENCY = 50;
-/** Probes in flight at once while waiting for the refusals. */
-const PROBE_CONCURRENCY = 32;
-const DEADLINE_MS = 120_000;
+/**
+ * Probes in flight at once while waiting for the refusals, and the pause between rounds: the
+ * probes share the machine with the engine they wait for, so they stay gentle.
+ */
+const PROBE_CONCURRENCY = 8;
+const PROBE_ROUND_PAUSE_MS = 200;
+const DEADLINE_MS = 600_000;
 
 export interface SuspensionRun {
   readonly grants: number;
@@ -84,6 +88,7 @@ export async function measureSuspension(engine: EngineProcess, grants: number): 
         }),
       );
       alive = stillAlive;
+      if (alive.length > 0) await new Promise((done) => setTimeout(done, PROBE_ROUND_PAUSE_MS));
     }
     const sorted = ascending(deadAfterMs);
     return {
