@@ -64,7 +64,8 @@ export interface RuntimeLedger {
 }
 
 const RETRY_MS = 200;
-const ACCEPT_TIMEOUT_MS = 120_000;
+/** While the engine is killed again and again it is down most of the time: keep trying this long. */
+const ACCEPT_TIMEOUT_MS = 300_000;
 
 export class BusyRuntimes {
   readonly ledger: RuntimeLedger = {
@@ -75,6 +76,7 @@ export class BusyRuntimes {
   };
   private running = false;
   private aborted = false;
+  private failure: unknown;
   private loops: Promise<void>[] = [];
   private readonly connections = new Agent({ keepAlive: true, maxSockets: 64 });
   private readonly events: EventBridgeClient;
@@ -90,15 +92,22 @@ export class BusyRuntimes {
 
   start(): void {
     this.running = true;
-    this.loops = Array.from({ length: this.options.runtimes }, (_, runtime) => this.runtimeLoop(runtime));
-    if (this.options.resume) this.loops.push(this.killSwitchLoop(this.options.resume));
+    const loops = Array.from({ length: this.options.runtimes }, (_, runtime) => this.runtimeLoop(runtime));
+    if (this.options.resume) loops.push(this.killSwitchLoop(this.options.resume));
+    // A loop that gives up stops the others; `stop` reports why (never an unhandled rejection).
+    this.loops = loops.map((loop) =>
+      loop.catch((error: unknown) => {
+        this.failure ??= error;
+        this.running = false;
+      }),
+    );
   }
 
   /** Gives up at once (a failed test): calls in progress stop retrying and the loops end without ending their tasks. */
   abort(): void {
     this.running = false;
     this.aborted = true;
-    void Promise.allSettled(this.loops).then(() => this.connections.destroy());
+    void Promise.all(this.loops).then(() => this.connections.destroy());
   }
 
   /** Stops starting tasks; resolves once every runtime has ended the task it held (and the agent is resumed). */
@@ -108,6 +117,7 @@ export class BusyRuntimes {
     this.events.destroy();
     this.secrets.destroy();
     this.connections.destroy();
+    if (this.failure !== undefined) throw this.failure;
   }
 
   /** Retries `call` until it succeeds: the engine may be down, restarting or throttling. */
