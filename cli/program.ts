@@ -119,6 +119,7 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .option('--since <period>', 'period to cover: 30m, 12h, 7d, 2w', '7d')
     .option('--json', 'print JSON')
     .option('--html <file>', 'also write a self-contained HTML page with charts, readable offline')
+    .option('--by <what>', 'break the figures down by agent or by account (hub and spokes)', 'agent')
     .action((options) => run(() => report(deps(), options)));
 
   const audit = program.command('audit').description('the grant audit chains');

@@ -143,8 +143,11 @@ export interface CredentialIssuer {
  * minutes late: what was called, when and from where, for both access keys and sessions.
  */
 export interface CredentialUseLog {
-  /** Calls made with this access key id between `from` and `to`, inclusive. */
-  callsWith(accessKeyId: string, from: Date, to: Date): Promise<readonly RecordedCall[]>;
+  /**
+   * Calls made with this access key id between `from` and `to`, inclusive, as recorded in
+   * `account` (the grant's; absent = the engine's own): a spoke's calls are in its own record.
+   */
+  callsWith(accessKeyId: string, from: Date, to: Date, account?: string): Promise<readonly RecordedCall[]>;
 }
 
 export type Issuers = Readonly<Record<CredentialKind, CredentialIssuer>>;

@@ -52,7 +52,7 @@ function acknowledgeSpokeWildcards(spoke: SpokeStack, config: TaskboundConfig, p
     Validations.of(spoke.engineRole).acknowledge({ id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:${resource}]`, reason });
   engine(`role/${config.agentRolePrefix}*`, 'Agent roles are named <agentRolePrefix><agentId>; assuming them also requires the taskbound:managed tag, and the revoked-sessions deny may go only on roles carrying the spoke boundary.');
   engine('user/taskbound/*', 'One IAM user per access-key grant, named at issue time; confined to path /taskbound/, and creation requires the spoke permissions boundary.');
-  Validations.of(spoke.engineRole).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: ANY_RESOURCE_REASONS.listUsers });
+  Validations.of(spoke.engineRole).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: `${ANY_RESOURCE_REASONS.listUsers} ${ANY_RESOURCE_REASONS.lookupEvents}` });
   // The boundary and the agents' scope policies copy the account's scopes: their wildcards are the policy file's.
   const copied = `Copied from a scope in ${policySource}: the boundary and agent policies are the scopes of this account, the most an issued credential may do.`;
   acknowledgeCopiedWildcards(spoke, spoke.boundaryStatements, copied);

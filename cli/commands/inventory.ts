@@ -1,7 +1,9 @@
 // CLI commands: `agents list` and `agents show A`: the inventory of AI identities. Who owns
 // each agent, what it is for, what it may reach and under which approval, its limits, whether
 // it is suspended, and which credentials it holds right now. The policy file says what an agent
-// may do; the store says what it holds and whether the kill switch is thrown.
+// may do; the store says what it holds and whether the kill switch is thrown. Each scope and
+// each live grant names the account its credential comes from (hub and spoke).
+import { accountOf } from '../../lambdas/domain/accounts';
 import type { Grant } from '../../lambdas/domain/grant';
 import type { Policy } from '../../lambdas/domain/policy';
 import type { AgentRecord } from '../../lambdas/ports';
@@ -20,6 +22,8 @@ export interface ScopeEntry {
   readonly approval: string;
   readonly actions: readonly string[];
   readonly secrets: readonly string[];
+  /** The account its credential comes from; absent = the engine's own (`hub`). */
+  readonly account?: string;
   /** False when the agent names a scope the policy file does not define. */
   readonly defined: boolean;
 }
@@ -31,6 +35,8 @@ export interface LiveGrant {
   readonly createdAt: string;
   readonly expiresAt?: string;
   readonly scopes: readonly string[];
+  /** The account its credential lives in; absent = the engine's own (`hub`). */
+  readonly account?: string;
   /** True when the grant was allowed by a policy other than the file read. */
   readonly otherPolicyVersion: boolean;
 }
@@ -56,10 +62,15 @@ function approvalOf(rule: Policy['approvals'][keyof Policy['approvals']] | undef
 
 const asList = (value: string | readonly string[]) => (typeof value === 'string' ? [value] : [...value]);
 
-function scopeEntries(policy: Policy, scopeNames: readonly string[]): ScopeEntry[] {
+/** How an account is shown: its id, or `hub` for the engine's own. */
+const HUB = 'hub';
+const accountText = (account: string | undefined) => account ?? HUB;
+
+function scopeEntries(policy: Policy, agentId: string, scopeNames: readonly string[]): ScopeEntry[] {
   return scopeNames.map((name) => {
     const scope = policy.scopes[name];
     if (!scope) return { scope: name, approval: NONE, actions: [], secrets: [], defined: false };
+    const account = accountOf(policy, name, agentId);
     return {
       scope: name,
       actionClass: scope.action,
@@ -74,6 +85,7 @@ function scopeEntries(policy: Policy, scopeNames: readonly string[]): ScopeEntry
             : asList(statement.NotAction ?? []).map((action) => `all but ${action}`),
         ),
       secrets: scope.secrets.map((secret) => secret.arn),
+      ...(account ? { account } : {}),
       defined: true,
     };
   });
@@ -99,6 +111,7 @@ async function liveGrantsOf(deps: CliDeps, agentId: string, policy: Policy): Pro
     createdAt: grant.createdAt,
     ...(grant.expiresAt ? { expiresAt: grant.expiresAt } : {}),
     scopes: grant.scopes,
+    ...(grant.account ? { account: grant.account } : {}),
     otherPolicyVersion: grant.policyVersion !== policy.policyVersion,
   }));
 }
@@ -122,7 +135,7 @@ async function inventoryOf(deps: CliDeps, policy: Policy, agentId: string): Prom
           },
         }
       : {}),
-    scopes: agent ? scopeEntries(policy, agent.scopes) : [],
+    scopes: agent ? scopeEntries(policy, agentId, agent.scopes) : [],
     status: statusOf(record),
     liveGrants,
   };
@@ -151,9 +164,10 @@ export async function listAgents(deps: CliDeps, options: InventoryOptions): Prom
     agent.riskTier ?? NONE,
     statusText(agent.status, now),
     String(agent.liveGrants.length),
+    [...new Set(agent.scopes.map((scope) => accountText(scope.account)))].join(' ') || NONE,
     agent.scopes.map((scope) => `${scope.scope}(${scope.actionClass ?? '?'})`).join(' '),
   ]);
-  for (const line of table(['AGENT', 'OWNER', 'RISK', 'STATUS', 'LIVE', 'SCOPES (CLASS)'], rows)) deps.out(line);
+  for (const line of table(['AGENT', 'OWNER', 'RISK', 'STATUS', 'LIVE', 'ACCOUNTS', 'SCOPES (CLASS)'], rows)) deps.out(line);
   deps.out(dim(`policy ${policy.source} (${policy.policyVersion.slice(0, 19)}…)`));
   return EXIT.ok;
 }
@@ -194,10 +208,11 @@ export async function showAgent(deps: CliDeps, agentId: string, options: Invento
     scope.scope,
     scope.actionClass ?? bad('undefined'),
     scope.credential ?? NONE,
+    scope.defined ? accountText(scope.account) : NONE,
     scope.approval,
     [...scope.actions, ...scope.secrets].join(', ') || NONE,
   ]);
-  for (const line of table(['SCOPE', 'CLASS', 'CREDENTIAL', 'APPROVAL', 'ALLOWS'], scopeRows)) deps.out(line);
+  for (const line of table(['SCOPE', 'CLASS', 'CREDENTIAL', 'ACCOUNT', 'APPROVAL', 'ALLOWS'], scopeRows)) deps.out(line);
   deps.out('');
   if (agent.liveGrants.length === 0) {
     deps.out('no live grants');
@@ -213,8 +228,9 @@ export async function showAgent(deps: CliDeps, agentId: string, options: Invento
         ? `expires ${relative(grant.expiresAt, now)}`
         : bad(`expired ${relative(grant.expiresAt, now)}`)
       : NONE,
+    accountText(grant.account),
     grant.scopes.join(',') + (grant.otherPolicyVersion ? dim(' (other policy version)') : ''),
   ]);
-  for (const line of table(['GRANT', 'TASK', 'STATE', 'CREATED', 'EXPIRES', 'SCOPES'], grantRows)) deps.out(line);
+  for (const line of table(['GRANT', 'TASK', 'STATE', 'CREATED', 'EXPIRES', 'ACCOUNT', 'SCOPES'], grantRows)) deps.out(line);
   return EXIT.ok;
 }

@@ -22,10 +22,20 @@ export interface ReportOptions {
   readonly since: string;
   readonly json?: boolean;
   readonly html?: string;
+  /** `agent` (default) or `account`: what the figures are broken down by besides the whole. */
+  readonly by?: string;
+}
+
+const BREAKDOWNS = ['agent', 'account'] as const;
+
+function parseBreakdown(by: string | undefined): (typeof BREAKDOWNS)[number] {
+  const breakdown = BREAKDOWNS.find((known) => known === (by ?? 'agent'));
+  if (!breakdown) throw new UsageError(`--by: "${by}" is not one of ${BREAKDOWNS.join(', ')}`);
+  return breakdown;
 }
 
 /** Reads every grant and every known agent's standing, then builds the report for the period ending now. */
-export async function collectReport(deps: CliDeps, periodMs: number): Promise<GovernanceReport> {
+export async function collectReport(deps: CliDeps, periodMs: number, byAccount = false): Promise<GovernanceReport> {
   const until = deps.clock.now();
   const since = new Date(until.getTime() - periodMs);
   const progress = deps.progress('reading grants');
@@ -35,15 +45,16 @@ export async function collectReport(deps: CliDeps, periodMs: number): Promise<Go
   const agentIds = [...new Set([...Object.keys(policy?.agents ?? {}), ...grants.map((grant) => grant.agentId)])];
   const agents = await Promise.all(agentIds.map((agentId) => deps.store.getAgent(agentId)));
   progress.succeed(`${grants.length} grants and ${agents.length} agents read`);
-  return buildGovernanceReport({ grants, agents, since, until });
+  return buildGovernanceReport({ grants, agents, since, until, byAccount });
 }
 
 /** Prints the report for the period ending now; `--html FILE` also writes the self-contained page. */
 export async function report(deps: CliDeps, options: ReportOptions): Promise<ExitCode> {
   const periodMs = parsePeriod(options.since);
+  const byAccount = parseBreakdown(options.by) === 'account';
   if (options.html !== undefined && options.html.trim() === '')
     throw new UsageError('--html: name the file to write, e.g. --html report.html');
-  const result = await collectReport(deps, periodMs);
+  const result = await collectReport(deps, periodMs, byAccount);
   if (options.html !== undefined) {
     try {
       await writeFile(options.html, reportHtml(result), 'utf8');
@@ -59,6 +70,9 @@ export async function report(deps: CliDeps, options: ReportOptions): Promise<Exi
   else printReport(deps, result);
   return EXIT.ok;
 }
+
+/** ` in account 444455556666` for a credential of a spoke; nothing for the engine's own account. */
+const inAccount = (item: { readonly account?: string }) => (item.account ? ` in account ${item.account}` : '');
 
 const duration = (value: number | undefined) => (value === undefined ? NONE : formatMs(value));
 const statsRow = (label: string, stats: Stats) => [
@@ -81,7 +95,7 @@ function printFigures(deps: CliDeps, figures: Figures, now: Date): void {
   );
   for (const credential of standing.credentials)
     deps.out(
-      `  ${credential.grantId} ${credential.agentId}/${credential.taskId} ${credential.state} since ${relative(credential.since, now)}`,
+      `  ${credential.grantId} ${credential.agentId}/${credential.taskId}${inAccount(credential)} ${credential.state} since ${relative(credential.since, now)}`,
     );
   out(
     table(
@@ -102,7 +116,7 @@ function printFigures(deps: CliDeps, figures: Figures, now: Date): void {
   );
   deps.out(`use after revocation: ${figures.useAfterRevocation.count === 0 ? good('0') : bad(String(figures.useAfterRevocation.count))}`);
   for (const finding of [...stillValid.findings, ...figures.useAfterRevocation.findings])
-    deps.out(`  ${finding.grantId} ${finding.agentId}/${finding.taskId}: ${finding.detail}`);
+    deps.out(`  ${finding.grantId} ${finding.agentId}/${finding.taskId}${inAccount(finding)}: ${finding.detail}`);
   const classes = Object.entries(figures.approvals.byClass);
   if (classes.length > 0) {
     out(
@@ -137,7 +151,28 @@ function printReport(deps: CliDeps, result: GovernanceReport): void {
     f.suspensions.suspendedNow.length > 0 ? bad('suspended') : 'active',
   ]);
   deps.out('');
+  if (result.accounts) {
+    printAccounts(deps, result.accounts);
+    return;
+  }
   deps.out('== per agent (`--json` has every figure per agent)');
   for (const line of table(['AGENT', 'REQUESTED', 'ISSUED', 'DENIED', 'STANDING', 'REVOKE P95', 'STILL VALID', 'STATUS'], rows))
     deps.out(line);
+}
+
+/** `--by account`: one row per account the grants came from (`hub`: the engine's own). */
+function printAccounts(deps: CliDeps, accounts: NonNullable<GovernanceReport['accounts']>): void {
+  const rows = Object.entries(accounts).map(([account, f]) => [
+    account,
+    String(f.grants.requested),
+    String(f.grants.issued),
+    String(f.grants.denied),
+    String(f.grants.failed),
+    String(f.standingPrivilege.count),
+    duration(f.revocation.noticeToRevokedMs.p95),
+    String(f.stillValidAfterNotice.count),
+    String(f.useAfterRevocation.count),
+  ]);
+  deps.out('== per account (`--json` has every figure per account)');
+  for (const line of table(['ACCOUNT', 'REQUESTED', 'ISSUED', 'DENIED', 'FAILED', 'STANDING', 'REVOKE P95', 'STILL VALID', 'USED AFTER'], rows)) deps.out(line);
 }

@@ -13,6 +13,7 @@ import type { EngineDeps } from '../use-cases/engine-deps';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { StsSessionIssuer, type SessionCanary } from '../adapters/aws/sts-session-issuer';
 import { RoleInlinePolicyBudget } from '../adapters/aws/role-inline-policy-budget';
 import { REVOKED_SESSIONS_POLICY_NAME } from '../adapters/aws/revoked-sessions-policy';
@@ -97,7 +98,36 @@ function bundledPolicy(): Policy {
 interface SharedByAccounts {
   readonly hubSts: STSClient;
   readonly probe: StsCredentialProbe;
-  readonly canary: SessionCanary;
+  /** The session canary of each account: every spoke stack creates its own (lib/stacks/spoke-stack.ts). */
+  readonly canaryIn: (account: string) => SessionCanary;
+}
+
+/**
+ * The session canary in one account: its secret is `CANARY_SECRET_NAME` there, named by its
+ * partial ARN so the probe reads that account's canary whatever the session's account.
+ */
+function canaryIn(env: z.infer<typeof environmentSchema>, account: string): SessionCanary {
+  const arn = `arn:aws:secretsmanager:${env.AWS_REGION}:${account}:secret:${env.CANARY_SECRET_NAME}`;
+  return { secretArnPattern: `${arn}-??????`, probe: new SecretsManagerCanaryProbe({ region: env.AWS_REGION, canarySecretId: arn }) };
+}
+
+let hubStsClient: STSClient | undefined;
+/** The function's own STS client: it assumes the agent roles in the hub and the engine role of every spoke. */
+const hubSts = (region: string) => (hubStsClient ??= createStsClient({ region }));
+const spokeSessions = new Map<string, AwsCredentialIdentityProvider>();
+
+/**
+ * The hub engine's credentials in a spoke (its engine role, one cached session per account per
+ * container), shared by the issuers and the sweep's CloudTrail reader so both cost one AssumeRole.
+ */
+export function spokeCredentialsFor(account: string): AwsCredentialIdentityProvider {
+  const env = configuration(environmentSchema);
+  let provider = spokeSessions.get(account);
+  if (!provider) {
+    provider = spokeCredentials({ sts: hubSts(env.AWS_REGION), roleArn: spokeEngineRoleArn(account, env.INSTANCE_NAME), clock: systemClock });
+    spokeSessions.set(account, provider);
+  }
+  return provider;
 }
 
 /** Issuers in the engine's own account, or in a spoke through its engine role (cached session). */
@@ -105,7 +135,7 @@ function issuersIn(env: z.infer<typeof environmentSchema>, account: string, shar
   const region = env.AWS_REGION;
   const clock = systemClock;
   const hub = account === env.ACCOUNT_ID;
-  const credentials = hub ? {} : { credentials: spokeCredentials({ sts: shared.hubSts, roleArn: spokeEngineRoleArn(account, env.INSTANCE_NAME), clock }) };
+  const credentials = hub ? {} : { credentials: spokeCredentialsFor(account) };
   const iam = createIamClient({ region, ...credentials });
   // Each account's roles have their own inline-policy budget for the revoked-sessions deny.
   const roleBudgets = new RoleInlinePolicyBudget(iam, clock, REVOKED_SESSIONS_POLICY_NAME);
@@ -117,7 +147,7 @@ function issuersIn(env: z.infer<typeof environmentSchema>, account: string, shar
       accountId: account,
       rolePrefix: env.AGENT_ROLE_PREFIX,
       roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
-      ...(hub ? { canary: shared.canary } : {}),
+      canary: shared.canaryIn(account),
       revocationPolicyMaxChars: env.AGENT_ROLE_DENY_BUDGET_CHARS ?? ((roleName) => roleBudgets.of(roleName)),
     }),
     'aws-iam-access-key': new IamAccessKeyIssuer({
@@ -135,12 +165,11 @@ function buildEngine(): EngineDeps {
   const clock = systemClock;
   const policy = bundledPolicy();
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } });
-  const canaryArnPattern = `arn:aws:secretsmanager:${region}:${env.ACCOUNT_ID}:secret:${env.CANARY_SECRET_NAME}-??????`;
   const shared: SharedByAccounts = {
-    hubSts: createStsClient({ region }),
+    hubSts: hubSts(region),
     // A probe signs with the credential it probes, whatever its account: one (and one connection pool) serves them all.
     probe: new StsCredentialProbe({ region }),
-    canary: { secretArnPattern: canaryArnPattern, probe: new SecretsManagerCanaryProbe({ region, canarySecretId: env.CANARY_SECRET_NAME }) },
+    canaryIn: (account) => canaryIn(env, account),
   };
   const secrets = new SecretsManagerClient({ region });
   return {
@@ -153,7 +182,7 @@ function buildEngine(): EngineDeps {
       longestSessionMs: env.AGENT_ROLE_MAX_SESSION_SECONDS * 1000,
     },
     store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
-    // The canary secret lives in the hub: only hub sessions carry it (spoke sessions are proven dead by the deny and expiry).
+    // Each account's sessions carry (and are proven dead by) that account's own canary secret.
     issuers: accountIssuers({ hubAccount: env.ACCOUNT_ID, spokeAccounts: accountsNamed(policy), issuersIn: (account) => issuersIn(env, account, shared) }),
     vault: new SecretsManagerDeliveryVault(secrets, {
       enginePrincipalArns: env.ENGINE_ROLE_ARNS,

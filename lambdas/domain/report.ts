@@ -29,6 +29,8 @@ export interface StandingCredential {
   readonly agentId: string;
   readonly taskId: string;
   readonly state: GrantState;
+  /** The account the credential lives in, when not the engine's own. */
+  readonly account?: string;
   /** Since when no task needed it: the revocation notice, or the expiry that passed. */
   readonly since: string;
   readonly forMs: number;
@@ -59,6 +61,8 @@ export interface Finding {
   readonly grantId: string;
   readonly agentId: string;
   readonly taskId: string;
+  /** The account the credential lives in, when not the engine's own. */
+  readonly account?: string;
   readonly at: string;
   /** How long after the revocation notice. */
   readonly afterNoticeMs?: number;
@@ -112,12 +116,17 @@ export interface Figures {
   readonly brokenChains: readonly BrokenChain[];
 }
 
+/** The key of the engine's own account in `GovernanceReport.accounts`: grants that name no account live there. */
+const HUB_ACCOUNT_KEY = 'hub';
+
 /** What `report --json` prints. */
 export interface GovernanceReport {
   readonly since: string;
   readonly until: string;
   readonly overall: Figures;
   readonly agents: Readonly<Record<string, Figures>>;
+  /** With `byAccount`: the figures of each account the grants came from (`hub` for the engine's own). */
+  readonly accounts?: Readonly<Record<string, Figures>>;
   readonly samples: { readonly lifetimes: readonly LifetimeSample[]; readonly revocations: readonly RevocationSample[] };
 }
 
@@ -127,7 +136,12 @@ export interface ReportInput {
   readonly agents: readonly AgentStanding[];
   readonly since: Date;
   readonly until: Date;
+  /** Also break the figures down by the account each grant's credential comes from. */
+  readonly byAccount?: boolean;
 }
+
+/** The account a grant's credential comes from, as the report keys it. */
+const accountKeyOf = (grant: Pick<Grant, 'account'>) => grant.account ?? HUB_ACCOUNT_KEY;
 
 /** The nearest-rank percentile of sorted samples. */
 function percentile(sorted: readonly number[], p: number): number | undefined {
@@ -178,6 +192,7 @@ function standing(grant: Grant, until: Date): StandingCredential | undefined {
     agentId: grant.agentId,
     taskId: grant.taskId,
     state: grant.state,
+    ...(grant.account ? { account: grant.account } : {}),
     since,
     forMs: Math.max(0, Date.parse(now) - Date.parse(since)),
   };
@@ -197,6 +212,7 @@ function stillValidFindings(grant: Grant): Finding[] {
       grantId: grant.grantId,
       agentId: grant.agentId,
       taskId: grant.taskId,
+      ...(grant.account ? { account: grant.account } : {}),
       at: entry.at,
       ...(notice ? { afterNoticeMs: Date.parse(entry.at) - Date.parse(notice) } : {}),
       detail: entry.reason ?? 'credential still accepted after revocation',
@@ -215,6 +231,7 @@ function useAfterRevocationFindings(grant: Grant): Finding[] {
         grantId: grant.grantId,
         agentId: grant.agentId,
         taskId: grant.taskId,
+        ...(grant.account ? { account: grant.account } : {}),
         at: first,
         ...(notice ? { afterNoticeMs: ms(notice, first) } : {}),
         detail: entry.reason ?? '',
@@ -346,12 +363,31 @@ export function buildGovernanceReport(input: ReportInput): GovernanceReport {
       return [agentId, figuresOf(own(inPeriod), own(input.grants), own(input.agents), input.until, own(brokenChains))];
     }),
   );
+  const accounts = input.byAccount ? figuresByAccount(input, inPeriod, brokenChains) : undefined;
   const byNotice = (a: RevocationSample, b: RevocationSample) => (a.noticeAt < b.noticeAt ? -1 : a.noticeAt > b.noticeAt ? 1 : 0);
   return {
     since,
     until,
     overall: figuresOf(inPeriod, input.grants, input.agents, input.until, brokenChains),
     agents,
+    ...(accounts ? { accounts } : {}),
     samples: { lifetimes: defined(inPeriod.map(lifetimeSample)), revocations: defined(inPeriod.map(revocationSample)).sort(byNotice) },
   };
+}
+
+/**
+ * The figures of each account: its grants, the standing of the agents that asked there, and
+ * the broken chains among its grants. An account appears once a grant of it exists, in any period.
+ */
+function figuresByAccount(input: ReportInput, inPeriod: readonly Grant[], brokenChains: readonly BrokenChain[]): Record<string, Figures> {
+  const keys = [...new Set(input.grants.map(accountKeyOf))].sort((a, b) => (a === HUB_ACCOUNT_KEY ? -1 : b === HUB_ACCOUNT_KEY ? 1 : a < b ? -1 : 1));
+  return Object.fromEntries(
+    keys.map((key) => {
+      const all = input.grants.filter((grant) => accountKeyOf(grant) === key);
+      const ids = new Set(all.map((grant) => grant.grantId));
+      const agentIds = new Set(all.map((grant) => grant.agentId));
+      const own = inPeriod.filter((grant) => accountKeyOf(grant) === key);
+      return [key, figuresOf(own, all, input.agents.filter((agent) => agentIds.has(agent.agentId)), input.until, brokenChains.filter((broken) => ids.has(broken.grantId)))];
+    }),
+  );
 }

@@ -24,7 +24,7 @@ export async function checkUseAfterRevocation(deps: EngineDeps, grant: Grant, no
     await deps.store.update(grant, bump(grant, at, { misuseCheckAt: undefined }));
     return 'none';
   }
-  const recorded = await deps.useLog.callsWith(accessKeyId, window.from, window.to);
+  const recorded = await deps.useLog.callsWith(accessKeyId, window.from, window.to, grant.account);
   const inWindow = recorded.filter((call) => call.eventTime >= window.from && call.eventTime < window.to);
   const suspicious = callsAfterRevocation(grant, inWindow);
   const changes = { misuseCheckAt: window.nextAt, useReadThrough: window.to.toISOString() };

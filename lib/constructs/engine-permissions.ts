@@ -228,7 +228,8 @@ export function lookUpCredentialUse(): iam.PolicyStatement[] {
 export function denyRevokedSessions(ctx: PermissionContext): iam.PolicyStatement[] {
   const roles = [agentRoleArnPattern(ctx.config)];
   return [
-    statement({ sid: 'ReadRevokedSessionsDeny', actions: ['iam:GetRolePolicy'], resources: roles }),
+    // ListRolePolicies: the deny's budget is what the role's other inline policies leave (adapters/aws/role-inline-policy-budget.ts).
+    statement({ sid: 'ReadRevokedSessionsDeny', actions: ['iam:GetRolePolicy', 'iam:ListRolePolicies'], resources: roles }),
     // IAM has no condition key for the inline policy's name; the boundary condition keeps a
     // compromised revoker from widening an unbounded role (docs/deploy.md makes it a prerequisite).
     statement({ sid: 'WriteRevokedSessionsDeny', actions: ['iam:PutRolePolicy'], resources: roles, conditions: boundaryCondition(ctx) }),

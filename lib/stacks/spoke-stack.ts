@@ -1,15 +1,18 @@
 // CDK stack (member account): what one spoke account holds so the hub engine can issue, revoke,
-// probe and reconcile there: the agent roles, the boundary of issued users, and the spoke engine
-// role the hub assumes. Deploy with `cdk deploy` per account or export the template for a StackSet.
-import { Aws, CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+// probe and reconcile there: the agent roles, the boundary of issued users, the session canary,
+// and the spoke engine role the hub assumes (which also reads this account's CloudTrail for use
+// after revocation). Deploy with `cdk deploy` per account or export the template for a StackSet.
+import { Aws, CfnOutput, RemovalPolicy, SecretValue, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { accountOf, ENGINE_SOURCE_IDENTITY } from '../../lambdas/domain/accounts';
+import { canaryStatement } from '../../lambdas/domain/canary';
 import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
 import { assertBoundaryFits, boundaryStatements, CHAINED_SESSION_ACTIONS } from '../constructs/issued-credential-boundary';
 import * as can from '../constructs/engine-permissions';
-import { agentRoleArnPattern, GRANT_SOURCE_IDENTITY_PATTERN } from '../naming';
+import { agentRoleArnPattern, canarySecretArnPattern, canarySecretName, GRANT_SOURCE_IDENTITY_PATTERN } from '../naming';
 
 /** The policy as one spoke sees it: only the scopes whose credential comes from that account. */
 export function policyForAccount(policy: Policy, account: string): Policy {
@@ -43,6 +46,10 @@ export class SpokeStack extends Stack {
   /** The boundary's statements: this account's scopes (their Allows also hold every agent role's). */
   readonly boundaryStatements: readonly PolicyStatement[];
   readonly agentRoles: Readonly<Record<string, iam.Role>>;
+  /** The session canary of this account (the hub names it by the same name in every account). */
+  readonly canary: secretsmanager.Secret;
+  /** Describing the canary: in the boundary and every agent role, so each session may. */
+  readonly canaryStatement: PolicyStatement;
 
   constructor(scope: Construct, id: string, props: SpokeStackProps) {
     super(scope, id, props);
@@ -53,7 +60,20 @@ export class SpokeStack extends Stack {
     if (props.hubEngineRoleArns.length === 0) throw new Error('hubEngineRoleArns: name the hub engine function roles (the hub stack’s EngineRoleArns output)');
     const local = policyForAccount(props.policy, props.spokeAccount);
 
-    const statements = boundaryStatements(local, agentRoleArnPattern(config));
+    // This account's sessions describe it to prove they still work, until a refusal proves the revocation took.
+    this.canary = new secretsmanager.Secret(this, 'SessionCanary', {
+      secretName: canarySecretName(config),
+      description: 'Taskbound spoke canary: every session issued here may DescribeSecret it; a refused call proves the session revoked. Holds nothing.',
+      secretStringValue: SecretValue.unsafePlainText('canary'),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.canary).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The canary holds no secret: only its metadata is ever read (DescribeSecret), so there is nothing to rotate.',
+    });
+    this.canaryStatement = canaryStatement(canarySecretArnPattern(this, config));
+
+    const statements = boundaryStatements(local, agentRoleArnPattern(config), [this.canaryStatement]);
     assertBoundaryFits(local, statements);
     this.boundaryStatements = statements;
     this.boundary = new iam.ManagedPolicy(this, 'IssuedCredentialBoundary', {
@@ -81,7 +101,9 @@ export class SpokeStack extends Stack {
       ],
     };
     const ctx = { config, boundaryArn: this.boundary.managedPolicyArn } as can.PermissionContext;
-    for (const statement of [...can.issueSessions(ctx), ...can.issueUsers(ctx), ...can.revokeUsers(), ...can.denyRevokedSessions(ctx)]) {
+    // Reading CloudTrail here: the calls a revoked credential of this account made after its revocation.
+    const grants = [...can.issueSessions(ctx), ...can.issueUsers(ctx), ...can.revokeUsers(), ...can.denyRevokedSessions(ctx), ...can.lookUpCredentialUse()];
+    for (const statement of grants) {
       this.engineRole.addToPrincipalPolicy(statement);
     }
 
@@ -94,6 +116,7 @@ export class SpokeStack extends Stack {
     this.agentRoles = roles;
 
     new CfnOutput(this, 'SpokeEngineRoleArn', { value: this.engineRole.roleArn, description: 'The role the hub engine assumes in this account' });
+    new CfnOutput(this, 'SpokeCanaryArn', { value: this.canary.secretArn, description: 'The session canary of this account' });
     new CfnOutput(this, 'SpokeBoundaryArn', { value: this.boundary.managedPolicyArn, description: 'Permissions boundary of every credential issued here' });
   }
 
@@ -115,6 +138,7 @@ export class SpokeStack extends Stack {
             Version: '2012-10-17',
             Statement: [
               ...statements.map(({ Sid: _sid, ...statement }) => statement),
+              this.canaryStatement,
               { Sid: 'NoRoleChaining', Effect: 'Deny', Action: CHAINING_ACTIONS, Resource: '*' },
             ],
           }),

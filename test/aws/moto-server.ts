@@ -5,7 +5,12 @@ import { createServer } from 'node:net';
 
 export const MOTO_INSTALL_HINT = "moto is not installed: pip install 'moto[server]==5.2.1' boto3";
 
-/** The account moto answers as: the one the test policy's ARNs name. */
+/**
+ * The engine's own account: the one the test policy's ARNs name. Not moto's MOTO_ACCOUNT_ID
+ * setting, which would pin every request to one account: moto keeps separate state per account
+ * and takes a request's account from its access key (a key created in, or a session assumed
+ * into, that account), so a world's setup calls name theirs in `x-moto-account-id`.
+ */
 export const MOTO_ACCOUNT_ID = '111122223333';
 
 export interface MotoServer {
@@ -21,6 +26,12 @@ function python(): string {
 function assertMotoInstalled(): void {
   const probe = spawnSync(python(), ['-c', 'import moto.server, flask_cors'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) throw new Error(MOTO_INSTALL_HINT);
+}
+
+/** The environment without MOTO_ACCOUNT_ID, which would override the account of every request. */
+function withoutMotoAccount(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { MOTO_ACCOUNT_ID: _pinned, ...rest } = env;
+  return rest;
 }
 
 async function freeLoopbackPort(): Promise<number> {
@@ -63,7 +74,7 @@ export async function startMoto(): Promise<MotoServer> {
     const endpoint = `http://127.0.0.1:${port}`;
     let log = '';
     const child = spawn(python(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-      env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: '0', MOTO_ACCOUNT_ID, MOTO_CALL_RESET_API: 'true' },
+      env: { ...withoutMotoAccount(process.env), INITIAL_NO_AUTH_ACTION_COUNT: '0', MOTO_CALL_RESET_API: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));

@@ -25,6 +25,7 @@ import { boundaryStatements } from '../../lib/constructs/issued-credential-bound
 import { MANAGED_ROLE_TAG } from '../../lib/constructs/engine-permissions';
 import { canarySecretName, schedulerGroupName } from '../../lib/naming';
 import { parsePolicy } from '../../lambdas/domain/policy-file';
+import { accountOf } from '../../lambdas/domain/accounts';
 import { TEST_POLICY_YAML } from '../helpers/test-policy';
 import { MOTO_ACCOUNT_ID } from './moto-server';
 import { countCalls, failPutEventsEntries, injectFaults, jsonAccessDenied, recordAcceptedEvents, sdkClientsOf, serviceOf, type AcceptedEvent, type ApiCall, type Fault } from './sdk-middleware';
@@ -87,8 +88,12 @@ export interface OperatorClients {
 export interface MotoWorld {
   readonly endpoint: string;
   readonly aws: OperatorClients;
+  /** Clients signed by an operator user of a spoke account (`WorldOptions.spokes`). */
+  awsIn(account: string): OperatorClients;
   /** The composition root the handlers use (for `decideGrant` in process). */
   readonly engine: EngineDeps;
+  /** The sweep's composition root: the engine's plus the CloudTrail use log of every account. */
+  readonly sweepEngine: EngineDeps;
   readonly deliveryKeyArn: string;
   readonly boundaryArn: string;
   readonly brokeredSecretArn: string;
@@ -126,10 +131,16 @@ async function motoApi(path: string, body?: string): Promise<void> {
 
 const ENGINE_SERVICES = ['dynamodb', 'iam', 'sts', 'secretsmanager', 'events', 'scheduler', 'kms', 'cloudtrail'];
 
-function operatorClients(credentials: { accessKeyId: string; secretAccessKey: string } | undefined): OperatorClients {
+/** The header moto reads a request's account from when its access key is not one moto knows (the setup window's). */
+const MOTO_ACCOUNT_HEADER = 'x-moto-account-id';
+
+type BuildStack = { add(middleware: (next: (args: { request: unknown }) => unknown) => (args: { request: unknown }) => unknown, options: object): void };
+
+/** Clients signed by `credentials`, or (without them) setup clients acting in `account` during the unauthenticated window. */
+function operatorClients(credentials: { accessKeyId: string; secretAccessKey: string } | undefined, account = ACCOUNT_ID): OperatorClients {
   // One attempt: outside an invocation the fake clock stands still, so an SDK backoff would never end.
   const config = { region: REGION, endpoint: endpoint(), maxAttempts: 1, credentials: credentials ?? { accessKeyId: 'AKIASETUP0000000000', secretAccessKey: 'setup' } };
-  return {
+  const clients: OperatorClients = {
     iam: new IAMClient(config),
     sts: new STSClient(config),
     secrets: new SecretsManagerClient(config),
@@ -137,6 +148,17 @@ function operatorClients(credentials: { accessKeyId: string; secretAccessKey: st
     scheduler: new SchedulerClient(config),
     dynamodb: new DynamoDBClient(config),
   };
+  if (credentials) return clients;
+  for (const client of Object.values(clients)) {
+    (client.middlewareStack as unknown as BuildStack).add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers[MOTO_ACCOUNT_HEADER] = account;
+        return next(args);
+      },
+      { step: 'build', name: 'motoAccount' },
+    );
+  }
+  return clients;
 }
 
 async function userWithKey(iam: IAMClient, userName: string, document: object) {
@@ -155,6 +177,7 @@ async function createDeliveryKey(): Promise<string> {
       'content-type': 'application/x-amz-json-1.1',
       'x-amz-target': 'TrentService.CreateKey',
       authorization: `AWS4-HMAC-SHA256 Credential=AKIASETUP0000000000/20261128/${REGION}/kms/aws4_request, SignedHeaders=host, Signature=0`,
+      [MOTO_ACCOUNT_HEADER]: ACCOUNT_ID,
     },
     body: JSON.stringify({ Description: 'Taskbound delivery key' }),
   });
@@ -167,11 +190,21 @@ async function createDeliveryKey(): Promise<string> {
 /** The test policy's brokered secret; moto names its ARN itself, so the policy gets moto's. */
 const BROKERED_SECRET_ARN_IN_POLICY = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf';
 
-async function provision() {
+/** A member account's setup, run in moto's unauthenticated window with clients acting in that account. */
+export type SpokeSetup = (setup: OperatorClients) => Promise<void>;
+
+export interface WorldOptions {
+  /** The policy the engine runs (default: the test policy); its brokered secret ARN becomes moto's. */
+  readonly policyYaml?: string;
+  /** Member accounts by id: each is set up, and gets an operator user of its own (`awsIn`). */
+  readonly spokes?: Readonly<Record<string, SpokeSetup>>;
+}
+
+async function provision(options: WorldOptions) {
   const setup = operatorClients(undefined);
   const brokered = await setup.secrets.send(new CreateSecretCommand({ Name: 'stripe-key', SecretString: 'sk_live_before' }));
   const brokeredSecretArn = brokered.ARN ?? '';
-  const policyYaml = TEST_POLICY_YAML.replaceAll(BROKERED_SECRET_ARN_IN_POLICY, brokeredSecretArn);
+  const policyYaml = (options.policyYaml ?? TEST_POLICY_YAML).replaceAll(BROKERED_SECRET_ARN_IN_POLICY, brokeredSecretArn);
   const policy = parsePolicy(policyYaml, 'test.policy.yaml');
   await setup.dynamodb.send(new CreateTableCommand(grantTableCreateInput(TABLE_NAME)));
   await setup.events.send(new CreateEventBusCommand({ Name: BUS }));
@@ -201,6 +234,10 @@ async function provision() {
   };
   for (const [agentId, agent] of Object.entries(policy.agents)) {
     const roleName = `${ROLE_PREFIX}${agentId}`;
+    // The hub holds the roles of the scopes without an account; a spoke's are its own (WorldOptions.spokes).
+    const hubScopes = agent.scopes.filter((scope) => accountOf(policy, scope, agentId) === undefined);
+    await createRuntimeRole(setup.iam, agent.runtimePrincipal, trust, boundaryArn);
+    if (hubScopes.length === 0) continue;
     await setup.iam.send(
       new CreateRoleCommand({
         RoleName: roleName,
@@ -211,17 +248,10 @@ async function provision() {
       }),
     );
     await setup.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: canaryPolicy.Policy?.Arn ?? '' }));
-    const statements = agent.scopes.flatMap((scope) => policy.scopes[scope]?.statements ?? []);
+    const statements = hubScopes.flatMap((scope) => policy.scopes[scope]?.statements ?? []);
     if (statements.length > 0) {
       await setup.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'scopes', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }) }));
     }
-    const runtimeRole = agent.runtimePrincipal.split('/').at(-1) ?? '';
-    await setup.iam
-      .send(new CreateRoleCommand({ RoleName: runtimeRole, AssumeRolePolicyDocument: JSON.stringify(trust) }))
-      .catch((error: Error) => {
-        if (error.name !== 'EntityAlreadyExistsException' && error.name !== 'EntityAlreadyExists') throw error;
-      });
-    await setup.iam.send(new AttachRolePolicyCommand({ RoleName: runtimeRole, PolicyArn: boundaryArn }));
   }
   // moto matches actions but sees every resource as "*" and skips conditions: the engine's
   // least privilege is proven by the IAM-evaluator tier (test/policy), not here.
@@ -229,9 +259,30 @@ async function provision() {
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Action: ENGINE_SERVICES.map((service) => `${service}:*`), Resource: '*' }],
   });
-  const operator = await userWithKey(setup.iam, 'operator', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
+  const allowAll = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+  const operator = await userWithKey(setup.iam, 'operator', allowAll);
   for (const client of Object.values(setup)) client.destroy();
-  return { engine, operator, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml };
+  const spokeOperators: Record<string, { accessKeyId: string; secretAccessKey: string }> = {};
+  for (const [account, setUp] of Object.entries(options.spokes ?? {})) {
+    const spoke = operatorClients(undefined, account);
+    await setUp(spoke);
+    spokeOperators[account] = await userWithKey(spoke.iam, 'operator', allowAll);
+    for (const client of Object.values(spoke)) client.destroy();
+  }
+  return { engine, operator, spokeOperators, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml };
+}
+
+/** The agent runtime's role (the runtime principal of a policy agent), once per role name. */
+async function createRuntimeRole(iam: IAMClient, runtimePrincipal: string, trust: object, boundaryArn: string): Promise<void> {
+  const runtimeRole = runtimePrincipal.split('/').at(-1) ?? '';
+  const created = await iam
+    .send(new CreateRoleCommand({ RoleName: runtimeRole, AssumeRolePolicyDocument: JSON.stringify(trust) }))
+    .then(() => true)
+    .catch((error: Error) => {
+      if (error.name !== 'EntityAlreadyExistsException' && error.name !== 'EntityAlreadyExists') throw error;
+      return false;
+    });
+  if (created) await iam.send(new AttachRolePolicyCommand({ RoleName: runtimeRole, PolicyArn: boundaryArn }));
 }
 
 function lambdaContext(name: HandlerName): Context {
@@ -293,6 +344,8 @@ async function inFakeTime<T>(work: Promise<T>, inFlight: { count: number }): Pro
 export interface FreshMoto {
   /** Signed by an operator user allowed everything. */
   readonly aws: OperatorClients;
+  /** Each spoke's operator user's clients, by account. */
+  readonly spokeAws: Readonly<Record<string, OperatorClients>>;
   /** The engine's own key: an IAM user with the engine's services allowed. */
   readonly engineKey: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly boundaryArn: string;
@@ -310,20 +363,30 @@ export interface FreshMoto {
  * (`/moto-api/reset-auth`, the run-time form of INITIAL_NO_AUTH_ACTION_COUNT), then closes
  * it: every later call must be signed by a key moto's IAM knows and allowed by its policy.
  */
-export async function freshMoto(): Promise<FreshMoto> {
+export async function freshMoto(options: WorldOptions = {}): Promise<FreshMoto> {
   await motoApi('reset');
   await motoApi('reset-auth', '1000000000');
-  const { engine: engineKey, operator, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml } = await provision();
+  const { engine: engineKey, operator, spokeOperators, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml } = await provision(options);
   await motoApi('reset-auth', '0');
-  return { aws: operatorClients(operator), engineKey, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml, engineConfig: { region: REGION, endpoint: endpoint(), credentials: engineKey } };
+  const spokeAws = Object.fromEntries(Object.entries(spokeOperators).map(([account, key]) => [account, operatorClients(key)]));
+  return {
+    aws: operatorClients(operator),
+    spokeAws,
+    engineKey,
+    boundaryArn,
+    deliveryKeyArn,
+    brokeredSecretArn,
+    policyYaml,
+    engineConfig: { region: REGION, endpoint: endpoint(), credentials: engineKey },
+  };
 }
 
 let current: { readonly restore: () => void } | undefined;
 
 /** A fresh world: moto reset and provisioned, a freshly imported composition root, the clock at the start of this minute. */
-export async function openWorld(): Promise<MotoWorld> {
+export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> {
   closeWorld();
-  const { aws, engineKey, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml } = await freshMoto();
+  const { aws, spokeAws, engineKey, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml } = await freshMoto(options);
 
   const environment: Record<string, string | undefined> = {
     AWS_REGION: REGION,
@@ -356,8 +419,10 @@ export async function openWorld(): Promise<MotoWorld> {
   vi.resetModules();
   // The engine routes each kind to the issuers of the grant's account (composition/account-issuers.ts),
   // held in a closure: this records each account's issuers as they are built, unchanged, so the
-  // world can count and fault their SDK clients. The hub's are built with the engine.
+  // world can count and fault their SDK clients. The hub's are built with the engine, a spoke's
+  // on its first grant: each is instrumented as it is built.
   const issuersByAccount = new Map<string, Issuers>();
+  let instrument: ((issuers: Issuers) => void) | undefined;
   vi.doMock('../../lambdas/composition/account-issuers', async (importOriginal) => {
     const actual = await importOriginal<typeof import('../../lambdas/composition/account-issuers')>();
     return {
@@ -368,6 +433,7 @@ export async function openWorld(): Promise<MotoWorld> {
           issuersIn: (account) => {
             const issuers = options.issuersIn(account);
             issuersByAccount.set(account, issuers);
+            instrument?.(issuers);
             return issuers;
           },
         }),
@@ -392,7 +458,9 @@ export async function openWorld(): Promise<MotoWorld> {
   const inFlight = { count: 0 };
   const hubIssuers = issuersByAccount.get(ACCOUNT_ID);
   if (!hubIssuers) throw new Error('the engine built no issuers for its own account');
-  const clients = [...sdkClientsOf(engine), ...sdkClientsOf(hubIssuers), ...sdkClientsOf(sweepEngine.useLog)];
+  const clients = [...sdkClientsOf(engine), ...sdkClientsOf(hubIssuers), ...sdkClientsOf(sweepEngine.useLog)].filter(
+    (client, index, all) => all.findIndex((other) => other.middlewareStack === client.middlewareStack) === index,
+  );
   /**
    * The engine's clock is fake, moto's is real. The SDK takes a server clock 4 minutes or more
    * away as skew and marks every failed call "clock skew corrected", which its retry strategy
@@ -418,31 +486,50 @@ export async function openWorld(): Promise<MotoWorld> {
   // The probes build a client per probed credential (STS for keys, the session canary for
   // sessions); each reports its client here.
   type Tracked = { options?: { track?: unknown } };
-  for (const issuer of Object.values(hubIssuers) as unknown as Array<{ options?: { probe?: Tracked; canary?: { probe?: Tracked } } }>) {
-    const keyProbe = issuer.options?.probe?.options;
-    if (keyProbe) {
-      keyProbe.track = (client: Parameters<typeof countCalls>[0]) => {
-        withoutSkewCorrection(client);
-        countCalls(client, calls, inFlight);
-        injectFaults(client, [staleAccept]);
-      };
+  const trackProbes = (issuers: Issuers) => {
+    for (const issuer of Object.values(issuers) as unknown as Array<{ options?: { probe?: Tracked; canary?: { probe?: Tracked } } }>) {
+      const keyProbe = issuer.options?.probe?.options;
+      if (keyProbe) {
+        keyProbe.track = (client: Parameters<typeof countCalls>[0]) => {
+          withoutSkewCorrection(client);
+          countCalls(client, calls, inFlight);
+          injectFaults(client, [staleAccept]);
+        };
+      }
+      const canaryProbe = issuer.options?.canary?.probe?.options;
+      if (canaryProbe) {
+        canaryProbe.track = (client: Parameters<typeof countCalls>[0]) => {
+          withoutSkewCorrection(client);
+          countCalls(client, calls, inFlight);
+          jsonAccessDenied(client);
+        };
+      }
     }
-    const canaryProbe = issuer.options?.canary?.probe?.options;
-    if (canaryProbe) {
-      canaryProbe.track = (client: Parameters<typeof countCalls>[0]) => {
-        withoutSkewCorrection(client);
-        countCalls(client, calls, inFlight);
-        jsonAccessDenied(client);
-      };
+  };
+  trackProbes(hubIssuers);
+  // A spoke's issuers, built on its first grant: their own clients (signed by the spoke engine role) join the world's.
+  instrument = (issuers) => {
+    const stacks = new Set(clients.map((client) => client.middlewareStack));
+    for (const client of sdkClientsOf(issuers).filter((candidate) => !stacks.has(candidate.middlewareStack))) {
+      withoutSkewCorrection(client);
+      countCalls(client, calls, inFlight);
+      clients.push(client);
     }
-  }
+    trackProbes(issuers);
+  };
 
   const start = startOfThisMinute();
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: start });
   const world: MotoWorld = {
     endpoint: endpoint(),
     aws,
+    awsIn: (account) => {
+      const clients = spokeAws[account];
+      if (!clients) throw new Error(`account ${account} is not a spoke of this world`);
+      return clients;
+    },
     engine,
+    sweepEngine,
     boundaryArn,
     deliveryKeyArn,
     brokeredSecretArn,
@@ -466,7 +553,7 @@ export async function openWorld(): Promise<MotoWorld> {
   };
   current = {
     restore: () => {
-      for (const client of Object.values(aws)) client.destroy();
+      for (const client of [aws, ...Object.values(spokeAws)].flatMap((each) => Object.values(each))) client.destroy();
       vi.useRealTimers();
       vi.unstubAllEnvs();
       vi.doUnmock('../../lambdas/composition/account-issuers');

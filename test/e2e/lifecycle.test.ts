@@ -29,6 +29,14 @@ describe('local engine: a task lifecycle over the AWS protocols', () => {
     expect(await h.runtime.readDelivery('release-bot', 'bump-lodash')).toBeUndefined();
   });
 
+  it('delivers to a task whose id holds a colon, which a Secrets Manager name may not', async () => {
+    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'jira:OPS-12', purpose: 'ticket work', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    const delivery = await h.runtime.waitForDelivery('release-bot', 'jira:OPS-12', ['issued', 'denied']);
+    expect(delivery).toMatchObject({ status: 'issued' });
+    await h.runtime.endTask({ agentId: 'release-bot', taskId: 'jira:OPS-12', outcome: 'succeeded' });
+    expect(await h.runtime.waitUntilRejected(delivery)).toBe('InvalidClientTokenId');
+  });
+
   it('issues once for a duplicated Task Started', async () => {
     const task = { agentId: 'release-bot', taskId: 'dup-1', purpose: 'twice', requestedBy: 'dev@example.com', scopes: ['repo-read'] };
     await Promise.all([h.runtime.startTask(task), h.runtime.startTask(task), h.runtime.startTask(task)]);

@@ -40,9 +40,10 @@ describe('spoke engine role', () => {
     });
   });
 
-  it('may act only on this account’s agent roles and /taskbound/ users (listing users aside, which IAM authorizes on *)', () => {
-    const scoped = statementsOfType(prod, 'AWS::IAM::Policy').filter((statement) => statement.Action !== 'iam:ListUsers');
-    expect(statementsOfType(prod, 'AWS::IAM::Policy').filter((statement) => statement.Resource === '*').map((statement) => statement.Action)).toEqual(['iam:ListUsers']);
+  it('may act only on this account’s agent roles and /taskbound/ users (listing users and reading CloudTrail aside, which IAM authorizes on *)', () => {
+    const anyResource = ['iam:ListUsers', 'cloudtrail:LookupEvents'];
+    const scoped = statementsOfType(prod, 'AWS::IAM::Policy').filter((statement) => !anyResource.includes(String(statement.Action)));
+    expect(statementsOfType(prod, 'AWS::IAM::Policy').filter((statement) => statement.Resource === '*').map((statement) => statement.Action)).toEqual(anyResource);
     const resources = scoped.flatMap((statement) => [statement.Resource].flat());
     expect(resources.length).toBeGreaterThan(0);
     for (const resource of resources) {
@@ -97,6 +98,27 @@ describe('agent roles in a spoke', () => {
 describe('issued-user boundary in a spoke', () => {
   it('has the fixed name the hub computes, under /taskbound/', () => {
     prod.hasResourceProperties('AWS::IAM::ManagedPolicy', { ManagedPolicyName: 'taskbound-issued-credential-boundary', Path: '/taskbound/' });
+  });
+});
+
+describe('session canary in a spoke', () => {
+  const canaryArnPattern = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, `:${PROD}:secret:taskbound-engine/canary-??????`]] };
+  const describesCanary = { Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: canaryArnPattern };
+
+  it('is a secret of this account with the name the hub probes in every account', () => {
+    prod.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'taskbound-engine/canary', SecretString: 'canary' });
+    prod.hasOutput('SpokeCanaryArn', { Value: { Ref: Match.stringLikeRegexp('^SessionCanary') } });
+  });
+
+  it('may be described by every agent role and under the issued-credential boundary, and by nothing else', () => {
+    prod.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      ManagedPolicyName: 'taskbound-issued-credential-boundary',
+      PolicyDocument: { Statement: Match.arrayWith([describesCanary]) },
+    });
+    const agentPolicies = Object.values(prod.findResources('AWS::IAM::ManagedPolicy')).filter((resource) => resource.Properties.ManagedPolicyName === undefined);
+    expect(agentPolicies.length).toBeGreaterThan(0);
+    for (const policy of agentPolicies) expect(policy.Properties.PolicyDocument.Statement).toContainEqual(describesCanary);
+    expect(JSON.stringify(statementsOfType(prod, 'AWS::IAM::Policy'))).not.toContain('canary');
   });
 });
 

@@ -91,6 +91,9 @@ describe('engine roles (synthesized)', () => {
       [{ action: 'iam:DeleteAccessKey', resource: ISSUED_USER }, 'Allowed'],
       [{ action: 'iam:DeleteUser', resource: ISSUED_USER }, 'Allowed'],
       [{ action: 'iam:PutRolePolicy', resource: AGENT_ROLE, context: { 'iam:PermissionsBoundary': appFor(handler).boundaryArn } }, 'Allowed'],
+      // The deny's budget: the role's other inline policies, listed and read (role-inline-policy-budget.ts).
+      [{ action: 'iam:ListRolePolicies', resource: AGENT_ROLE }, 'Allowed'],
+      [{ action: 'iam:GetRolePolicy', resource: AGENT_ROLE }, 'Allowed'],
       [{ action: 'secretsmanager:RestoreSecret', resource: delivery('release-bot/t-1') }, 'Allowed'],
       [{ action: 'iam:ListUsers', resource: '*' }, 'ImplicitlyDenied'],
       [{ action: 'iam:DeleteUser', resource: `arn:aws:iam::${ACCOUNT}:user/alice` }, 'ImplicitlyDenied'],
@@ -104,6 +107,7 @@ describe('engine roles (synthesized)', () => {
         [{ action: 'iam:DeleteUser', resource: ISSUED_USER }, 'Allowed'],
         [{ action: 'iam:ListUsers', resource: '*' }, 'Allowed'],
         [{ action: 'iam:PutRolePolicy', resource: AGENT_ROLE, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } }, 'Allowed'],
+        [{ action: 'iam:ListRolePolicies', resource: AGENT_ROLE }, 'Allowed'],
         [{ action: 'secretsmanager:RestoreSecret', resource: delivery('release-bot/t-1') }, 'Allowed'],
         [{ action: 'secretsmanager:DeleteSecret', resource: delivery('release-bot/t-1') }, 'Allowed'],
         [{ action: 'sts:AssumeRole', resource: AGENT_ROLE, context: { 'sts:SourceIdentity': GRANT, ...MANAGED } }, 'ImplicitlyDenied'],

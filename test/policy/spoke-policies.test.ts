@@ -16,8 +16,8 @@ const GRANT = `g-${'a'.repeat(26)}`;
 
 type Document = Record<string, unknown>;
 
-/** The prod spoke's engine role policies and role trust policies, with the template's account resolved to the spoke's. */
-function spokeDocuments(): { readonly identity: Document[]; readonly trustOf: (roleName: string) => Document } {
+/** The prod spoke's engine role policies, managed policies and role trust policies, with the template's account resolved to the spoke's. */
+function spokeDocuments(): { readonly identity: Document[]; readonly boundary: Document; readonly agentPolicies: Document[]; readonly trustOf: (roleName: string) => Document } {
   const spokes = buildSpokeApp({
     app: new App({ context: { taskbound: { policyFile: FIXTURE }, taskboundSpoke: { hubEngineRoleArns: [`arn:aws:iam::${HUB}:role/taskbound-engine/taskbound-sweep-us-east-1`], accounts: [PROD] } } }),
   });
@@ -33,7 +33,12 @@ function spokeDocuments(): { readonly identity: Document[]; readonly trustOf: (r
     if (!role) throw new Error(`no role ${roleName} in the spoke`);
     return asSpoke(resolver.resolve(template, role.Properties?.AssumeRolePolicyDocument)) as Document;
   };
-  return { identity: asSpoke(documents) as Document[], trustOf };
+  const managed = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::IAM::ManagedPolicy');
+  const managedDocument = (resource: (typeof managed)[number]) => asSpoke(resolver.resolve(template, resource.Properties?.PolicyDocument)) as Document;
+  const boundary = managed.find((resource) => resource.Properties?.ManagedPolicyName === 'taskbound-issued-credential-boundary');
+  if (!boundary) throw new Error('no issued-credential boundary in the spoke');
+  const agentPolicies = managed.filter((resource) => resource !== boundary).map(managedDocument);
+  return { identity: asSpoke(documents) as Document[], boundary: managedDocument(boundary), agentPolicies, trustOf };
 }
 
 const spoke = spokeDocuments();
@@ -45,6 +50,11 @@ const asSpokeEngine = (action: string, resource: string, resourceAccount: string
 describe('spoke engine role (evaluated)', () => {
   it('may revoke an issued user’s key in its own account, under /taskbound/', async () => {
     expect(await asSpokeEngine('iam:DeleteAccessKey', `arn:aws:iam::${PROD}:user/taskbound/taskbound-${GRANT}`, PROD)).toBe('Allowed');
+  });
+
+  it('may measure an agent role’s inline policies there, the revoked-sessions deny’s budget', async () => {
+    expect(await asSpokeEngine('iam:ListRolePolicies', `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`, PROD)).toBe('Allowed');
+    expect(await asSpokeEngine('iam:ListRolePolicies', `arn:aws:iam::${PROD}:role/OrganizationAccountAccessRole`, PROD)).not.toBe('Allowed');
   });
 
   it.each([
@@ -66,6 +76,49 @@ describe('spoke engine role (evaluated)', () => {
     expect(await asSpokeEngine('sts:AssumeRole', `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`, PROD, { ...managed, 'sts:SourceIdentity': 'x' }, agentTrust)).not.toBe('Allowed');
     expect(await asSpokeEngine('sts:AssumeRole', `arn:aws:iam::${PROD}:role/OrganizationAccountAccessRole`, PROD, managed)).not.toBe('Allowed');
     expect(await asSpokeEngine('sts:AssumeRole', `arn:aws:iam::${LOGS}:role/taskbound-agent-ops-bot`, LOGS, managed)).not.toBe('Allowed');
+  });
+});
+
+describe('spoke engine role reading CloudTrail (evaluated)', () => {
+  it('may look up events in its own account (LookupEvents takes no resource)', async () => {
+    expect(await asSpokeEngine('cloudtrail:LookupEvents', '*', PROD)).toBe('Allowed');
+  });
+
+  it('may not look up events in another account', async () => {
+    expect(await asSpokeEngine('cloudtrail:LookupEvents', '*', LOGS)).not.toBe('Allowed');
+  });
+
+  it.each([
+    ['cloudtrail:StopLogging', `arn:aws:cloudtrail:us-east-1:${PROD}:trail/org-trail`],
+    ['cloudtrail:DeleteTrail', `arn:aws:cloudtrail:us-east-1:${PROD}:trail/org-trail`],
+    ['cloudtrail:UpdateTrail', `arn:aws:cloudtrail:us-east-1:${PROD}:trail/org-trail`],
+    ['cloudtrail:PutEventSelectors', `arn:aws:cloudtrail:us-east-1:${PROD}:trail/org-trail`],
+    ['cloudtrail:CreateTrail', `arn:aws:cloudtrail:us-east-1:${PROD}:trail/quiet`],
+    ['cloudtrail:StartQuery', `arn:aws:cloudtrail:us-east-1:${PROD}:eventdatastore/lake`],
+    ['secretsmanager:DescribeSecret', `arn:aws:secretsmanager:us-east-1:${PROD}:secret:taskbound-engine/canary-AbCdEf`],
+    ['secretsmanager:DeleteSecret', `arn:aws:secretsmanager:us-east-1:${PROD}:secret:taskbound-engine/canary-AbCdEf`],
+  ])('may not %s (it reads CloudTrail only)', async (action, resource) => {
+    expect(await asSpokeEngine(action, resource, PROD)).not.toBe('Allowed');
+  });
+});
+
+describe('a session in a spoke and its canary (evaluated)', () => {
+  const SESSION = `arn:aws:sts::${PROD}:assumed-role/taskbound-agent-ops-bot/${GRANT}`;
+  const canaryIn = (account: string) => `arn:aws:secretsmanager:us-east-1:${account}:secret:taskbound-engine/canary-AbCdEf`;
+  const asAgentSession = (action: string, resource: string, account: string) =>
+    decide({ principal: SESSION, action, resource, resourceAccount: account, context: { 'aws:SourceIdentity': GRANT } }, { identity: spoke.agentPolicies, boundary: [spoke.boundary] });
+
+  it('may describe this account’s canary: the agent role and the boundary both allow it', async () => {
+    expect(await asAgentSession('secretsmanager:DescribeSecret', canaryIn(PROD), PROD)).toBe('Allowed');
+  });
+
+  it.each([
+    ['secretsmanager:DescribeSecret', canaryIn(HUB), HUB],
+    ['secretsmanager:DescribeSecret', canaryIn(LOGS), LOGS],
+    ['secretsmanager:GetSecretValue', canaryIn(PROD), PROD],
+    ['secretsmanager:DescribeSecret', `arn:aws:secretsmanager:us-east-1:${PROD}:secret:taskbound/ops-bot/t1-AbCdEf`, PROD],
+  ])('may not %s on %s', async (action, resource, account) => {
+    expect(await asAgentSession(action, resource, account)).not.toBe('Allowed');
   });
 });
 

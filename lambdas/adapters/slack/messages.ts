@@ -40,7 +40,8 @@ export function alertMessage(event: AlertEvent): SlackMessage {
 }
 
 function grantStory(detailType: Exclude<AlertEvent['detailType'], 'Agent Suspended' | 'Grant Pending Approval'>, d: GrantAlertDetail): Story {
-  const grant = `grant ${code(d.grantId, 80)} (task ${code(d.taskId, 140)})`;
+  // A spoke's grant names its account in the story itself, so the notification's plain text says where to look.
+  const grant = `grant ${code(d.grantId, 80)} (task ${code(d.taskId, 140)})${d.account ? ` in account ${code(d.account, 16)}` : ''}`;
   const reason = d.reason ? `: ${mrkdwnText(d.reason, 1500)}` : '';
   const credential = d.credentialId ? `credential ${code(d.credentialId, 300)}` : 'the credential';
   switch (detailType) {
@@ -70,7 +71,9 @@ function grantStory(detailType: Exclude<AlertEvent['detailType'], 'Agent Suspend
       return {
         title: `Revocation failed: ${d.agentId}`,
         summary: `Taskbound could not revoke ${credential} of ${grant}${reason}. It may still work.`,
-        next: 'The sweep retries. If this repeats, disable the credential in IAM by hand and check the engine’s IAM permissions.',
+        next: d.account
+          ? `The sweep retries. If this repeats, disable the credential in IAM of account ${code(d.account, 16)} by hand and check the spoke engine role there (docs/deploy.md).`
+          : 'The sweep retries. If this repeats, disable the credential in IAM by hand and check the engine’s IAM permissions.',
         extraFields: d.secretArn ? [['Secret', code(d.secretArn, 300)]] : [],
       };
     case 'Credential Still Valid': {

@@ -48,6 +48,35 @@ describe('taskbound report', () => {
     expect(report.agents['release-bot'].grants.requested).toBe(2);
   });
 
+  it('breaks the figures down by account with --by account, in text and JSON', async () => {
+    const PROD = '444455556666';
+    const cli = harness();
+    cli.store.seed(
+      { ...revokedGrant(activeGrant('release-bot', 't-1'), { noticeAt: '2026-11-28T10:05:00.000Z', revokedAfterMs: 200, verifiedAfterMs: 800 }), account: PROD },
+      revokedGrant(activeGrant('release-bot', 't-2'), { noticeAt: '2026-11-28T10:06:00.000Z', revokedAfterMs: 400, verifiedAfterMs: 1600 }),
+      { ...activeGrant('deploy-bot', 't-4', '2026-11-28T11:50:00.000Z'), account: PROD },
+    );
+
+    const [text, json, byAgent] = [await cli.run('report', '--by', 'account'), await cli.run('report', '--by', 'account', '--json'), await cli.run('report', '--json')];
+
+    expect(text.code).toBe(0);
+    expect(text.out).toContain('== per account (`--json` has every figure per account)');
+    expect(text.out).toMatch(/^hub {10,}1 +1 +0 +0 +0 +400 ms +0 +0$/m);
+    expect(text.out).toMatch(/^444455556666 +2 +2 +0 +0 +0 +200 ms +0 +0$/m);
+    expect(text.out).not.toContain('== per agent');
+    const report = JSON.parse(json.out);
+    expect(Object.keys(report.accounts)).toEqual(['hub', PROD]);
+    expect(report.accounts[PROD].grants).toEqual({ requested: 2, issued: 2, denied: 0, pending: 0, expiredUnanswered: 0, failed: 0 });
+    expect(report.accounts[PROD].byState).toEqual({ verified: 1, active: 1 });
+    expect(JSON.parse(byAgent.out)).not.toHaveProperty('accounts');
+  });
+
+  it('refuses a breakdown other than agent or account', async () => {
+    const { code, err } = await harness().run('report', '--by', 'team');
+    expect(code).toBe(2);
+    expect(err).toContain('--by: "team" is not one of agent, account');
+  });
+
   it('covers only grants created within --since', async () => {
     const { out } = await seeded().run('report', '--since', '30m', '--json');
     expect(JSON.parse(out).overall.grants.requested).toBe(1);

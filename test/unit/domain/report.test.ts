@@ -234,3 +234,43 @@ describe('the governance report', () => {
     expect(report.agents).toEqual({});
   });
 });
+
+describe('governance report by account', () => {
+  const PROD = '444455556666';
+  const LOGS = '777788889999';
+  // B (used after revocation) and C (standing privilege) in the prod spoke, K (suspension) in the logs spoke, A and D in the hub.
+  const byAccount = (breakDown: boolean) =>
+    buildGovernanceReport({
+      grants: [a, { ...b, account: PROD }, { ...c, account: PROD }, d, { ...k, account: LOGS }],
+      agents: [suspended, { agentId: 'release-bot', suspended: false }],
+      since: SINCE,
+      until: UNTIL,
+      byAccount: breakDown,
+    });
+
+  it('keys the figures by account, the engine’s own first as hub', () => {
+    expect(Object.keys(byAccount(true).accounts ?? {})).toEqual(['hub', PROD, LOGS]);
+  });
+
+  it('counts each account’s grants, revocations and findings apart, naming the account in each finding', () => {
+    const { accounts } = byAccount(true);
+    const prod = accounts?.[PROD];
+    expect(prod?.grants).toEqual({ requested: 2, issued: 2, denied: 0, pending: 0, expiredUnanswered: 0, failed: 0 });
+    // B 400 ms, C 3,000 ms from notice to revoked.
+    expect(prod?.revocation.noticeToRevokedMs).toEqual({ count: 2, median: 400, p95: 3000, max: 3000 });
+    expect(prod?.standingPrivilege.credentials).toEqual([
+      { grantId: c.grantId, agentId: 'release-bot', taskId: 'c', state: 'revoked', account: PROD, since: at('11:15:01.000'), forMs: 2_699_000 },
+    ]);
+    expect(prod?.useAfterRevocation.findings).toEqual([expect.objectContaining({ grantId: b.grantId, account: PROD, afterNoticeMs: 60_000 })]);
+    expect(accounts?.hub?.grants.requested).toBe(2);
+    expect(accounts?.hub?.leaks.count).toBe(1);
+    expect(accounts?.hub?.stillValidAfterNotice.findings).toEqual([expect.not.objectContaining({ account: expect.anything() })]);
+    expect(accounts?.[LOGS]?.suspensions).toEqual({ grantsRevoked: 1, suspendedNow: [] });
+    expect(accounts?.hub?.suspensions.suspendedNow).toEqual([suspended]);
+  });
+
+  it('leaves the report as it was without the breakdown', () => {
+    expect(byAccount(false)).not.toHaveProperty('accounts');
+    expect(byAccount(false).overall.grants.requested).toBe(5);
+  });
+});

@@ -155,6 +155,25 @@ describe('Slack alert messages across accounts', () => {
     expect(allText(approval.blocks)).toContain('in account `444455556666`');
   });
 
+  it('name the account in the notification text itself, for every alert about a spoke grant', () => {
+    const issued = alertMessage(eventOf('Grant Issued', { account: '444455556666', credentialKind: 'aws-sts-session', credentialId: 'ASIAEXAMPLESESSION01' }));
+    expect(issued.text).toBe(
+      'Credential issued: release-bot. Taskbound issued credential ASIAEXAMPLESESSION01 for grant g-abcdefghijklmnopqrstuvwxyz (task task-42) in account 444455556666. ' +
+        'Next: Nothing to do: it is revoked when the task ends or the TTL runs out.',
+    );
+    // Suspensions and refused resumes are about an agent, which may act in several accounts; the approval request is tested above.
+    const aboutAGrant = ALERT_TYPES.filter((type) => !['Agent Suspended', 'Agent Resume Refused', 'Grant Pending Approval'].includes(type));
+    expect(aboutAGrant.length).toBeGreaterThanOrEqual(9);
+    for (const detailType of aboutAGrant) {
+      expect(alertMessage(eventOf(detailType, { account: '444455556666' })).text, detailType).toContain('in account 444455556666');
+    }
+  });
+
+  it('send a failed revocation in a spoke to that account’s IAM and its spoke engine role', () => {
+    const failed = alertMessage(eventOf('Revocation Failed', { account: '444455556666', reason: 'AccessDenied' }));
+    expect(failed.text).toContain('Next: The sweep retries. If this repeats, disable the credential in IAM of account 444455556666 by hand and check the spoke engine role there');
+  });
+
   it('say nothing about an account for a credential in the engine’s own', () => {
     expect(allText(alertMessage(eventOf('Revocation Failed', { reason: 'x' })).blocks)).not.toContain('in account');
   });
