@@ -14,6 +14,7 @@ import { HttpCallCounter } from './http-calls';
 import { measurePacedRevocation, runLifecycles } from './lifecycles';
 import { buildResult, describeMachine, formatTable } from './report';
 import { measureSweep } from './sweep';
+import { measureSuspension } from './suspension';
 
 const BENCH_DIR = import.meta.dirname;
 const BENCH_POLICY = join(BENCH_DIR, 'bench.policy.yaml');
@@ -64,12 +65,13 @@ function options(argv: readonly string[]) {
       'expiring-grants': { type: 'string', default: '200' },
       'sweep-grants': { type: 'string', default: '10000' },
       'sweep-due': { type: 'string', default: '100' },
+      'suspension-grants': { type: 'string', default: '1000' },
       short: { type: 'boolean', default: false },
     },
   });
   if (values.short) {
     // A quick end-to-end check that every phase runs, not figures to publish.
-    Object.assign(values, { lifecycles: '200', 'max-seconds': '10', 'expiring-grants': '20', 'sweep-grants': '500', 'sweep-due': '20' });
+    Object.assign(values, { lifecycles: '200', 'max-seconds': '10', 'expiring-grants': '20', 'sweep-grants': '500', 'sweep-due': '20', 'suspension-grants': '100' });
   }
   const number = (name: keyof typeof values) => {
     const value = Number(values[name]);
@@ -83,6 +85,7 @@ function options(argv: readonly string[]) {
     expiringGrants: number('expiring-grants'),
     sweepGrants: number('sweep-grants'),
     sweepDue: number('sweep-due'),
+    suspensionGrants: number('suspension-grants'),
     short: values.short === true,
   };
 }
@@ -135,6 +138,8 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
     lifecycles: await runLifecycles(engine, lifecycleSettings(settings.concurrency, 0, true)),
     pacedRevocationMs: await measurePacedRevocation(engine, { openTasks: settings.concurrency, endEveryMs: PACED_END_EVERY_MS }),
   }));
+  log(`kill switch: ${settings.suspensionGrants} live grants of one agent, then Agent Suspended`);
+  const suspension = await withEngineProcess((engine) => measureSuspension(engine, settings.suspensionGrants));
   log('ceiling again');
   ceilings.push(await measureCeiling(ceilingSettings));
   http.stop();
@@ -151,6 +156,7 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
     expiry,
     overlapFinishedBeforeFirstExpiryMs: overlap,
     sweep,
+    suspension,
     bundles,
     totalSeconds: (performance.now() - started) / 1000,
   });

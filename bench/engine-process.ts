@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 
@@ -19,6 +20,8 @@ export interface EngineUsage {
 export interface EngineProcess {
   readonly url: string;
   readonly pid: number;
+  /** Its data directory (removed by `stop`). */
+  readonly dataDir: string;
   usage(): Promise<EngineUsage>;
   /** Resolves once the engine has made no SDK call for `quietMs`: what it was doing is done. */
   settled(quietMs?: number): Promise<EngineUsage>;
@@ -34,16 +37,32 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** What the soak adds to the engine process. */
+export interface EngineProcessExtras {
+  /** Passed to `bin/local-engine.ts` as they are (the soak's `--iam-lag`, `--quota-scale`). */
+  readonly engineFlags?: readonly string[];
+  /** Passed to Node before the entry point (the soak's `--expose-gc` and its memory probe). */
+  readonly nodeFlags?: readonly string[];
+  /** Each line the engine prints on stdout (ignored when absent). */
+  readonly onLine?: (line: string) => void;
+}
+
 /** Starts the engine on a fresh data directory with `policyFile`; sweeps are off unless asked for. */
-export async function startEngineProcess(policyFile: string, sweepIntervalSeconds = 3600): Promise<EngineProcess> {
+export async function startEngineProcess(policyFile: string, sweepIntervalSeconds = 3600, extras: EngineProcessExtras = {}): Promise<EngineProcess> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'taskbound-bench-'));
   // tsx as an import hook (not its CLI), so the child's pid is the engine's own.
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bin/local-engine.ts', '--port', String(port), '--data-dir', dataDir, '--policy', policyFile, '--sweep-interval', String(sweepIntervalSeconds)],
-    { cwd: REPO_ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN', SLACK_WEBHOOK_URL: '' }, stdio: ['ignore', 'ignore', 'inherit'] },
+    [
+      ...(extras.nodeFlags ?? []),
+      ...['--import', 'tsx', 'bin/local-engine.ts', '--port', String(port), '--data-dir', dataDir, '--policy', policyFile],
+      ...['--sweep-interval', String(sweepIntervalSeconds), ...(extras.engineFlags ?? [])],
+    ],
+    { cwd: REPO_ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN', SLACK_WEBHOOK_URL: '' }, stdio: ['ignore', extras.onLine ? 'pipe' : 'ignore', 'inherit'] },
   );
+  const onLine = extras.onLine;
+  if (onLine && child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const url = `http://127.0.0.1:${port}`;
   const usage = async (): Promise<EngineUsage> => {
@@ -62,6 +81,7 @@ export async function startEngineProcess(policyFile: string, sweepIntervalSecond
   return {
     url,
     pid: child.pid ?? -1,
+    dataDir,
     usage,
     async settled(quietMs = 300) {
       let last = await usage();

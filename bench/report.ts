@@ -5,6 +5,7 @@ import type { CeilingRun } from './ceiling';
 import type { ExpiryRun } from './expiry';
 import type { LifecycleRun } from './lifecycles';
 import type { SweepRun } from './sweep';
+import type { SuspensionRun } from './suspension';
 import type { BundleFigure } from './bundles';
 import { ascending, median, nearestRank, round2 } from './percentiles';
 
@@ -43,6 +44,7 @@ export interface Measurements {
   /** ms between the overlapping phases (bundles, sweep) finishing and the first expiry; negative if they ran into it. */
   readonly overlapFinishedBeforeFirstExpiryMs: number;
   readonly sweep: SweepRun;
+  readonly suspension: SuspensionRun;
   readonly bundles: Readonly<Record<string, BundleFigure>>;
   readonly totalSeconds: number;
 }
@@ -94,6 +96,15 @@ export function buildResult(m: Measurements) {
     // Revocation write → the engine's first refused canary call with the session (locally, no emulated deny lag).
     sessionDenyPropagationMs: { p50: at(life.sessionDenyPropagationsMs, 50), p99: at(life.sessionDenyPropagationsMs, 99) },
     sweep: { activeGrants: sweep.activeGrants, dueGrants: sweep.report.dueGrants, itemsRead: sweep.report.itemsRead, ms: round2(sweep.ms) },
+    // Agent Suspended accepted → the last of the agent's live credentials refused by STS (issue 12 item 5).
+    suspension1000: {
+      grants: m.suspension.grants,
+      allDeadMs: m.suspension.allDeadMs,
+      deadMs: m.suspension.deadMs,
+      openMs: m.suspension.openMs,
+      probeRounds: m.suspension.probeRounds,
+      rejectionCodes: m.suspension.rejectionCodes,
+    },
     bundles: Object.fromEntries(Object.entries(m.bundles).map(([name, figure]) => [name, { bytes: figure.bytes, initMs: round2(figure.initMs) }])),
     engineCallsPerLifecycle,
     runtimeCallsPerLifecycle,
@@ -168,6 +179,11 @@ export function buildResult(m: Measurements) {
       { target: 'time to a dead credential p99 < 50 ms with 20 runtimes', measured: at(latency.revocationLatenciesMs, 99), met: at(latency.revocationLatenciesMs, 99) < 50 },
       { target: 'useful share of the SDK ceiling ≥ 0.7 with 100 runtimes', measured: round2(usefulShareOfCeiling), met: usefulShareOfCeiling >= 0.7 },
       { target: 'expiry lateness p99 < 250 ms', measured: lateness.p99, met: lateness.p99 < 250 },
+      {
+        target: 'suspension of 1,000 live grants of one agent: every credential refused < 5 s',
+        measured: m.suspension.allDeadMs,
+        met: m.suspension.grants >= 1000 && m.suspension.allDeadMs < 5000,
+      },
       { target: 'engine SDK calls per lifecycle ≤ 11', measured: engineCallsPerLifecycle, met: engineCallsPerLifecycle <= 11 },
       {
         target: "runtime SDK calls per lifecycle ≤ 6 with the SDK's default wait (the bench's own rejection probes not counted)",
@@ -217,6 +233,10 @@ export function formatTable(result: BenchResult): string {
     row('active grants / due / items read', `${result.sweep.activeGrants} / ${result.sweep.dueGrants} / ${result.sweep.itemsRead} (${detail.sweep.itemsReadPerDueGrant} per due grant)`),
     row('one sweep', `${result.sweep.ms} ms, ${detail.sweep.sdkCalls} SDK calls`),
     row('a sweep with nothing due', `${detail.sweep.nothingDue.ms} ms, ${detail.sweep.nothingDue.itemsRead} items read`),
+    '',
+    'Kill switch',
+    row(`${result.suspension1000.grants} live grants of one agent: Agent Suspended → all refused`, `${result.suspension1000.allDeadMs} ms (per credential p50 ${result.suspension1000.deadMs.p50} · p99 ${result.suspension1000.deadMs.p99}; ${result.suspension1000.probeRounds} probe rounds)`),
+    row('  opening them (Task Started → issued, 50 at once)', `${result.suspension1000.openMs} ms`),
     '',
     'Lambda bundles (esbuild as deployed; init = import in a fresh node, median of 5, excludes the Lambda runtime)',
     ...Object.entries(result.bundles).map(([name, figure]) => row(`  ${name}`, `${(figure.bytes / 1024).toFixed(0)} KiB · init ${figure.initMs} ms`)),

@@ -12,6 +12,12 @@ function port(value: string): number {
   return parsed;
 }
 
+function quotaScale(value: string): number {
+  const parsed = Number(value);
+  if (!(parsed > 0) || !Number.isFinite(parsed)) throw new InvalidArgumentError('a positive number, e.g. 0.2 for a fifth of the quotas');
+  return parsed;
+}
+
 const program = new Command('taskbound-local')
   .description('Run the Taskbound engine locally: EventBridge, Secrets Manager, STS and DynamoDB on one loopback port.')
   .option('--data-dir <dir>', 'where state is kept (survives restarts, even kill -9)', '.taskbound')
@@ -31,6 +37,7 @@ const program = new Command('taskbound-local')
   )
   .option('--due-interval <seconds>', 'with --expiry due-index: seconds between due-index reads (AWS: 60)', (value) => Number(value) * 1000, 60_000)
   .option('--deny-lag <ms>', "emulate IAM's deny propagation: a revoked session keeps working this long", Number, 0)
+  .option('--quota-scale <factor>', "emulate AWS's request quotas: throttle Secrets Manager and EventBridge at the documented quotas times factor", quotaScale)
   // Tests only (hidden from --help): runs the engine's clock this far ahead, so a test reaches an
   // expiry without waiting for it in real time. Never set it for real use.
   .addOption(new Option('--test-clock-offset-ms <ms>', 'TESTS ONLY: shift the engine clock').argParser(Number).default(0).hideHelp())
@@ -38,8 +45,9 @@ const program = new Command('taskbound-local')
 
 async function main(): Promise<void> {
   program.parse();
-  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number; delivery: 'secrets-manager' | 'dynamodb-kms'; expiry: 'timer' | 'due-index'; dueInterval: number; testClockOffsetMs: number }>();
+  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number; delivery: 'secrets-manager' | 'dynamodb-kms'; expiry: 'timer' | 'due-index'; dueInterval: number; quotaScale?: number; testClockOffsetMs: number }>();
   const { startLocalEngine } = await import('../lambdas/local/engine');
+  const { scaledQuotas } = await import('../lambdas/adapters/aws/documented-quotas');
   const engine = await startLocalEngine({
     dataDir: resolve(options.dataDir),
     policyFile: resolve(options.policy),
@@ -50,6 +58,7 @@ async function main(): Promise<void> {
     delivery: options.delivery,
     expiry: options.expiry,
     dueIndexIntervalMs: options.dueInterval,
+    ...(options.quotaScale ? { quotas: scaledQuotas(options.quotaScale) } : {}),
     ...(options.testClockOffsetMs ? { clock: { now: () => new Date(Date.now() + options.testClockOffsetMs) } } : {}),
     ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
   });

@@ -10,12 +10,14 @@ import { CreateSecretCommand, ResourceExistsException, SecretsManagerClient } fr
 import { parsePolicy } from '../domain/policy-file';
 import { assertPolicyLints } from '../policy-lint/scope-lint';
 import type { Policy } from '../domain/policy';
+import type { Grant } from '../domain/grant';
 import { DEFAULT_DUE_TIMING, type DueTiming } from '../domain/due';
 import { REVOKING, ROUTES, type HandlerName } from '../routes';
 import type { EngineDeps, EngineLogger } from '../use-cases/engine-deps';
 import type { Clock, ExpiryScheduler } from '../ports';
 import { sweepDueGrants, type SweepReport } from '../use-cases/sweep';
 import { reconcileOrphans } from '../use-cases/reconcile-orphans';
+import { recoverInterruptedIssuance } from '../use-cases/recover-interrupted-issuance';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDbKmsDeliveryVault } from '../adapters/aws/dynamodb-kms-delivery-vault';
@@ -271,7 +273,11 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   for (const route of ROUTES) bus.addRule(route.name, route.pattern, (envelope) => invoke(handlers, route.handler, envelope));
   timers.connect((grantId) => invoke(handlers, 'expire-grant', { grantId }));
   // Re-arm before the bus replays anything, so a replayed event's own schedule wins.
-  if (!dueIndexExpiry) await rearmExpiries(deps, timers);
+  // In due-index mode there are no timers to re-arm: the readers find what is due.
+  const outstanding = await rearmExpiries(deps, dueIndexExpiry ? undefined : timers);
+  // Nothing issues before the bus starts: what the last process was issuing when it died is settled now, not minutes later.
+  const recovered = await recoverInterruptedIssuance(deps, outstanding);
+  if (recovered.closed + recovered.revoked > 0) logger.warn('settled issuance a restart interrupted', { ...recovered });
   bus.start();
   const sweep = () => inRevocationLane(() => sweepDueGrants(deps));
   await sweep();
@@ -361,16 +367,19 @@ async function invoke(
 /** Handlers that revoke: the routes table's list (the same one the CDK stack reserves concurrency for). */
 const REVOKING_HANDLERS: ReadonlySet<string> = new Set(REVOKING);
 
-/** Timers die with the process: re-arm every active grant's expiry from the store. */
-async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler): Promise<void> {
+/** Timers die with the process: re-arm every active grant's expiry from the store. Returns the grants read. */
+async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler | undefined): Promise<readonly Grant[]> {
   const horizon = new Date(deps.clock.now().getTime() + 24 * 3600_000);
   const due = await deps.store.dueGrants(horizon, 100_000);
-  for (const grant of due.grants) {
-    if (grant.state === 'active' && grant.expiresAt) await expiry.scheduleExpiry(grant.grantId, new Date(grant.expiresAt));
-    // Issuance that died after delivering: the credential may exist, so it dies when its TTL would end.
-    if (grant.state === 'issuing' && grant.ttlSeconds !== undefined) {
-      await expiry.scheduleExpiry(grant.grantId, new Date(Date.parse(grant.updatedAt) + grant.ttlSeconds * 1000));
-    }
+  if (expiry) for (const grant of due.grants) await rearm(expiry, grant);
+  return due.grants;
+}
+
+async function rearm(expiry: TimerExpiryScheduler, grant: Grant): Promise<void> {
+  if (grant.state === 'active' && grant.expiresAt) await expiry.scheduleExpiry(grant.grantId, new Date(grant.expiresAt));
+  // Issuance that died after delivering: the credential may exist, so it dies when its TTL would end.
+  if (grant.state === 'issuing' && grant.ttlSeconds !== undefined) {
+    await expiry.scheduleExpiry(grant.grantId, new Date(Date.parse(grant.updatedAt) + grant.ttlSeconds * 1000));
   }
 }
 

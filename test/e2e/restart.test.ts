@@ -12,6 +12,8 @@ import { freeLoopbackPort, startEngineProcess, type EngineProcess } from './engi
 import { readGrantTable, type GrantTableReader } from './grant-table-reader';
 import { EXAMPLE_POLICY } from './local-engine';
 import { grantIdFor } from '../../lambdas/domain/ids';
+import type { IssuedCredential } from '../../lambdas/ports';
+import { INTERRUPTED_DELIVERY_REASON, INTERRUPTED_ISSUANCE_REASON } from '../../lambdas/use-cases/recover-interrupted-issuance';
 
 /** How late after its expiry a re-armed timer may revoke: a correctness bound, not a benchmark. */
 const EXPIRY_BOUND_MS = 5_000;
@@ -111,15 +113,18 @@ describe('local engine: durability across kill -9 and restart', () => {
 
 // The credential is issued, then recorded `active`, then delivered. An engine that dies
 // between the first two restarts with an `issuing` grant whose credential exists though no
-// runtime holds it: the restart arms its expiry at the end of its TTL, so it still dies on
-// time. A kill -9 cannot hit that window on purpose, so the death is staged in process, and
-// sweeps are off: on time means a timer.
+// runtime holds it. The restarted engine knows no issuance is running (it is one process and
+// has just started), so it revokes that credential at once and closes the grant `failed`, with
+// the reason recorded, instead of leaving it alive until the sweep calls the grant stuck minutes
+// later (found by the crash-under-load test). Like every failed grant's, its delivery is cleared
+// by the next sweep, so the runtime's wait ends without a credential. A kill -9 cannot hit that window on purpose, so the death is
+// staged in process, and sweeps are off.
 describe('local engine: a restart after a credential was issued but not yet recorded', () => {
-  const SECOND_BEFORE_EXPIRY_MS = 1_000;
   let dataDir: string;
   let restarted: LocalEngine | undefined;
   let grants: GrantTableReader | undefined;
-  let ttlEndsAt = 0;
+  let runtime: AgentRuntime | undefined;
+  let credential: IssuedCredential | undefined;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'taskbound-restart-issuing-'));
@@ -132,30 +137,80 @@ describe('local engine: a restart after a credential was issued but not yet reco
         if (next.state === 'active') throw new Error('the engine died here');
         return update(current, next);
       };
+      const issuer = first.deps.issuers['aws-iam-access-key'];
+      const issue = issuer.issue.bind(issuer);
+      issuer.issue = async (request) => (credential = await issue(request));
       const before = new AgentRuntime({ endpoint: first.url });
       await before.startTask({ ...A, purpose: 'restart test: died while issuing', requestedBy: 'dev@example.com' });
       before.close();
       await first.bus.idle();
       const stuck = await first.deps.store.get(grantIdFor(A.agentId, A.taskId));
-      if (stuck?.state !== 'issuing') throw new Error(`staging failed: the grant is ${stuck?.state ?? 'absent'}`);
-      ttlEndsAt = Date.parse(stuck.updatedAt) + TTL_SECONDS * 1000;
+      if (stuck?.state !== 'issuing' || !credential) throw new Error(`staging failed: the grant is ${stuck?.state ?? 'absent'}`);
     } finally {
       await first.stop();
     }
-    // The restarted engine's clock is a second short of the TTL's end, so nothing is due at start.
-    const shiftMs = ttlEndsAt - SECOND_BEFORE_EXPIRY_MS - Date.now();
-    restarted = await startLocalEngine({ ...options, clock: { now: () => new Date(Date.now() + shiftMs) } });
+    restarted = await startLocalEngine(options);
     grants = readGrantTable(restarted.url);
+    runtime = new AgentRuntime({ endpoint: restarted.url });
   });
 
   afterAll(async () => {
+    runtime?.close();
     grants?.close();
     await restarted?.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('revokes the undelivered credential once its TTL has passed and proves it dead', async () => {
-    const grant = await grants!.waitFor(A.agentId, A.taskId, ['verified', 'failed'], SECOND_BEFORE_EXPIRY_MS + EXPIRY_BOUND_MS);
-    expect(grant).toMatchObject({ state: 'verified', revocation: { trigger: 'expired' } });
+  it('revokes the undelivered credential at start and records why', async () => {
+    const grant = await grants!.waitFor(A.agentId, A.taskId, ['failed'], 5_000);
+    expect(grant.reason).toBe(INTERRUPTED_ISSUANCE_REASON);
+    expect(await runtime!.whoAmI(credential!)).toEqual({ ok: false, code: 'InvalidClientTokenId' });
+    expect(await runtime!.readDelivery(A.agentId, A.taskId)).toBeUndefined();
+  });
+});
+
+// The same window one step later: the credential is recorded `active` and the engine dies before
+// its delivery is written. The store names a credential no runtime received; the restart revokes
+// it rather than leave it alive until its TTL. Staged by deleting the delivery before the restart.
+describe('local engine: a restart after a credential was recorded but not yet delivered', () => {
+  const TASK = { agentId: 'release-bot', taskId: 'never-delivered', scopes: ['repo-read'] };
+  let dataDir: string;
+  let restarted: LocalEngine | undefined;
+  let grants: GrantTableReader | undefined;
+  let runtime: AgentRuntime | undefined;
+  let delivered: Delivery | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-restart-undelivered-'));
+    const options = { dataDir, policyFile: EXAMPLE_POLICY, port: 0, sweepIntervalMs: 0, logger: silentLogger, print: () => undefined };
+    const first = await startLocalEngine(options);
+    try {
+      const before = new AgentRuntime({ endpoint: first.url });
+      await before.startTask({ ...TASK, purpose: 'restart test: died before delivering', requestedBy: 'dev@example.com' });
+      delivered = await before.waitForDelivery(TASK.agentId, TASK.taskId, ['issued']);
+      before.close();
+      await first.bus.idle();
+      const grant = await first.deps.store.get(grantIdFor(TASK.agentId, TASK.taskId));
+      if (grant?.state !== 'active' || !grant.deliverySecret) throw new Error(`staging failed: the grant is ${grant?.state ?? 'absent'}`);
+      await first.deps.vault.destroy(grant.deliverySecret);
+    } finally {
+      await first.stop();
+    }
+    restarted = await startLocalEngine(options);
+    grants = readGrantTable(restarted.url);
+    runtime = new AgentRuntime({ endpoint: restarted.url });
+  });
+
+  afterAll(async () => {
+    runtime?.close();
+    grants?.close();
+    await restarted?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('revokes the recorded credential at start and proves it dead', async () => {
+    const grant = await grants!.waitFor(TASK.agentId, TASK.taskId, ['verified'], 5_000);
+    expect(grant.revocation).toMatchObject({ trigger: 'manual', reason: INTERRUPTED_DELIVERY_REASON });
+    expect(await runtime!.whoAmI(delivered!)).toEqual({ ok: false, code: 'InvalidClientTokenId' });
   });
 });

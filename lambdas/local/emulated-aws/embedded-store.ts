@@ -5,10 +5,17 @@
 // to the operating system (a write(2) per write batch) before the write returns, without
 // fsync. A `kill -9` of this process therefore loses nothing the store acknowledged; only
 // an OS crash or power loss could lose the last writes. LevelDB replays its log on open.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
+
+/**
+ * Where a running store says its own endpoint, inside the data directory: for inspecting the
+ * emulated services' tables, which the engine's DynamoDB endpoint hides. Anyone who can read the
+ * data directory (this user: mode 0700) can read the store's files anyway, so this widens nothing.
+ */
+export const STORE_ENDPOINT_FILE = 'store-endpoint.json';
 
 export interface EmbeddedStoreOptions {
   /** The engine's data directory; the store lives in `<dataDir>/dynamodb`. In memory when absent. */
@@ -32,8 +39,10 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions = {}): Pr
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  if (options.dataDir) await writeFile(join(options.dataDir, STORE_ENDPOINT_FILE), `${JSON.stringify({ endpoint })}\n`, { mode: 0o600 });
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error?: Error) => (error ? reject(error) : resolve()));

@@ -7,8 +7,25 @@ import { LOCAL_ACCOUNT_ID } from '../../constants';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler parses its own event
 export type LocalHandler = (event: any, context: Context, options: { signal: AbortSignal }) => Promise<unknown>;
 
+/**
+ * The functions the stack gives more than Lambda's 30 s (lib/stacks/engine-stack.ts), with the
+ * same time here: a suspension of an agent's 1,000 live grants outlasts 30 s on a busy machine,
+ * and a handler cut short is retried and finally dead-lettered with grants still live.
+ */
+const LONGER_TIMEOUTS_MS: Readonly<Record<string, number>> = {
+  'agent-status': 120_000,
+  'ttl-expiry-stream': 120_000,
+  sweep: 240_000,
+  digest: 120_000,
+};
+
+/** How long the local engine lets a handler run before its context says time is up. */
+export function localTimeoutMs(functionName: string): number {
+  return LONGER_TIMEOUTS_MS[functionName] ?? 30_000;
+}
+
 export function localLambdaContext(functionName: string): Context {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + localTimeoutMs(functionName);
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: `taskbound-local-${functionName}`,

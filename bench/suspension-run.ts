@@ -1,0 +1,34 @@
+// Bench entry (`npm run bench:suspension -- --grants 1000`): the kill-switch figure alone (it is
+// also a step of `npm run bench`, as `suspension1000`). Writes bench/results/suspension1000.json.
+export {};
+
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const { parseArgs } = await import('node:util');
+const { mkdir, writeFile } = await import('node:fs/promises');
+const { dirname, join } = await import('node:path');
+const { startEngineProcess } = await import('./engine-process');
+const { measureSuspension } = await import('./suspension');
+const { describeMachine } = await import('./report');
+
+const { values } = parseArgs({
+  options: {
+    grants: { type: 'string', default: '1000' },
+    out: { type: 'string', default: join(import.meta.dirname, 'results', 'suspension1000.json') },
+  },
+  strict: true,
+});
+const grants = Number(values.grants);
+if (!Number.isInteger(grants) || grants < 1) throw new Error(`--grants must be a positive integer, not ${values.grants}`);
+const machine = describeMachine();
+const engine = await startEngineProcess(join(import.meta.dirname, 'bench.policy.yaml'));
+try {
+  const suspension1000 = await measureSuspension(engine, grants);
+  const result = { suspension1000, target: { allDeadMs: 5000, met: grants >= 1000 && suspension1000.allDeadMs < 5000 }, machine };
+  await mkdir(dirname(values.out), { recursive: true });
+  await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  await engine.stop();
+}

@@ -1,0 +1,106 @@
+// Bench: the kill switch at scale (issue 12 item 5). One agent holds `grants` live grants
+// (half STS sessions, half IAM access keys; bench.policy.yaml allows it 1,000); `Agent
+// Suspended` goes on the bus, and every credential is probed with STS until each one is
+// refused. The figure is the time from PutEvents answering to the last credential refused.
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { LOCAL_BUS } from '../lambdas/local/engine';
+import { localClientConfig } from '../lambdas/local/host/sdk-clients';
+import { ACCESS_KEY_SCOPE, BENCH_AGENT, BenchDriver, SESSION_SCOPE } from './driver';
+import type { EngineProcess } from './engine-process';
+import { ascending, nearestRank } from './percentiles';
+
+/** Runtimes opening the grants at once: enough to open 1,000 in well under a minute, few enough not to time out. */
+const OPENING_CONCURRENCY = 50;
+/**
+ * Probes in flight at once while waiting for the refusals, and the pause between rounds: the
+ * probes share the machine with the engine they wait for, so they stay gentle.
+ */
+const PROBE_CONCURRENCY = 8;
+const PROBE_ROUND_PAUSE_MS = 200;
+const DEADLINE_MS = 600_000;
+
+export interface SuspensionRun {
+  readonly grants: number;
+  /** Time to open the grants (Task Started → issued, all of them). */
+  readonly openMs: number;
+  /** PutEvents(`Agent Suspended`) answered → the last credential refused by STS. */
+  readonly allDeadMs: number;
+  /** The same per credential. */
+  readonly deadMs: { readonly p50: number; readonly p99: number };
+  /** Rounds of probes over the credentials still accepted (the figure's resolution is one round). */
+  readonly probeRounds: number;
+  readonly rejectionCodes: Readonly<Record<string, number>>;
+}
+
+export async function measureSuspension(engine: EngineProcess, grants: number): Promise<SuspensionRun> {
+  const driver = new BenchDriver(engine.url);
+  const events = new EventBridgeClient(localClientConfig(engine.url));
+  try {
+    const openStarted = performance.now();
+    const credentials: STSClient[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: OPENING_CONCURRENCY }, async () => {
+        while (next < grants) {
+          const index = next++;
+          const taskId = `suspend-${index}`;
+          await driver.startTask(taskId, index % 2 === 0 ? SESSION_SCOPE : ACCESS_KEY_SCOPE);
+          const { delivery } = await driver.waitForIssued(taskId, 60_000);
+          const sts = driver.clientFor(delivery);
+          const first = await driver.probe(sts);
+          if (!first.ok) throw new Error(`credential ${index} refused before the suspension (${first.code})`);
+          credentials.push(sts);
+        }
+      }),
+    );
+    const openMs = performance.now() - openStarted;
+
+    const answer = await events.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: LOCAL_BUS, Source: 'bench.operator', DetailType: 'Agent Suspended', Detail: JSON.stringify({ agentId: BENCH_AGENT, by: 'bench@example.com', reason: 'bench: suspension of 1,000 live grants' }) }],
+      }),
+    );
+    if (!answer.Entries?.[0]?.EventId) throw new Error(`PutEvents refused Agent Suspended: ${answer.Entries?.[0]?.ErrorCode ?? 'no entry'}`);
+    const suspendedAt = performance.now();
+
+    const deadAfterMs: number[] = [];
+    const rejectionCodes: Record<string, number> = {};
+    let alive = credentials;
+    let probeRounds = 0;
+    while (alive.length > 0) {
+      if (performance.now() - suspendedAt > DEADLINE_MS) throw new Error(`${alive.length} of ${grants} credentials still accepted ${DEADLINE_MS} ms after the suspension`);
+      probeRounds++;
+      const stillAlive: STSClient[] = [];
+      let cursor = 0;
+      const round = alive;
+      await Promise.all(
+        Array.from({ length: Math.min(PROBE_CONCURRENCY, round.length) }, async () => {
+          while (cursor < round.length) {
+            const sts = round[cursor++]!;
+            const result = await driver.probe(sts);
+            if (result.ok) stillAlive.push(sts);
+            else {
+              deadAfterMs.push(performance.now() - suspendedAt);
+              rejectionCodes[result.code] = (rejectionCodes[result.code] ?? 0) + 1;
+            }
+          }
+        }),
+      );
+      alive = stillAlive;
+      if (alive.length > 0) await new Promise((done) => setTimeout(done, PROBE_ROUND_PAUSE_MS));
+    }
+    const sorted = ascending(deadAfterMs);
+    return {
+      grants,
+      openMs: Math.round(openMs),
+      allDeadMs: Math.round(sorted.at(-1) ?? 0),
+      deadMs: { p50: Math.round(nearestRank(sorted, 50)), p99: Math.round(nearestRank(sorted, 99)) },
+      probeRounds,
+      rejectionCodes,
+    };
+  } finally {
+    events.destroy();
+    driver.close();
+  }
+}

@@ -1,0 +1,61 @@
+// Use case (local engine start, before its bus replays anything): issuance the previous
+// process died in the middle of. The local engine is one process, so when it starts no
+// issuance is running: a grant still `issuing` was interrupted (its credential may exist,
+// unrecorded), and an `active` grant whose delivery does not hold its credential was never
+// delivered. Neither credential can reach its runtime, and a redelivered Task Started is a
+// duplicate that issues nothing, so without this the credential lives on until the sweep calls
+// the grant stuck (minutes) or its TTL ends. Revoke it now and record why.
+import { ENGINE_ACTOR, type Grant } from '../domain/grant';
+import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
+import { closeAsFailed } from './issue-grant';
+import { inBatches } from './in-batches';
+import { revokeGrant, revokeTargetOf } from './revoke-grant';
+
+export const INTERRUPTED_ISSUANCE_REASON = 'issuance was interrupted by an engine restart; anything issued is revoked and nothing was delivered';
+export const INTERRUPTED_DELIVERY_REASON = 'the delivery was interrupted by an engine restart; the credential no runtime received is revoked';
+
+export interface RecoveryReport {
+  /** `issuing` grants closed as failed, their credential (if any) revoked. */
+  readonly closed: number;
+  /** `active` grants whose credential never reached its delivery, revoked. */
+  readonly revoked: number;
+  /** Left to the sweep (an AWS call failed); still due. */
+  readonly failed: number;
+}
+
+/** Call only when no issuance can be in flight (at the local engine's start). */
+export async function recoverInterruptedIssuance(deps: EngineDeps, grants: readonly Grant[]): Promise<RecoveryReport> {
+  const logger = deps.logger ?? silentLogger;
+  const outcomes = await inBatches(grants, 8, async (grant): Promise<keyof RecoveryReport | undefined> => {
+    try {
+      if (grant.state === 'issuing') return (await closeInterrupted(deps, grant)) ? 'closed' : undefined;
+      if (grant.state === 'active' && !(await deliveryHoldsCredential(deps, grant))) {
+        const now = deps.clock.now().toISOString();
+        await revokeGrant(deps, grant.grantId, { trigger: 'manual', by: ENGINE_ACTOR, reason: INTERRUPTED_DELIVERY_REASON, noticeAt: now });
+        return 'revoked';
+      }
+      return undefined;
+    } catch (error) {
+      logger.error('could not settle an interrupted issuance; the sweep retries', { grantId: grant.grantId, state: grant.state, error: errorCode(error) });
+      return 'failed';
+    }
+  });
+  return {
+    closed: outcomes.filter((outcome) => outcome === 'closed').length,
+    revoked: outcomes.filter((outcome) => outcome === 'revoked').length,
+    failed: outcomes.filter((outcome) => outcome === 'failed').length,
+  };
+}
+
+/** Whatever may have been issued is revoked first, then the grant ends `failed` and the runtime is told. */
+async function closeInterrupted(deps: EngineDeps, grant: Grant): Promise<boolean> {
+  const target = revokeTargetOf(grant);
+  await deps.issuers[target.kind].revoke(target);
+  return (await closeAsFailed(deps, grant, INTERRUPTED_ISSUANCE_REASON)) !== undefined;
+}
+
+async function deliveryHoldsCredential(deps: EngineDeps, grant: Grant): Promise<boolean> {
+  if (!grant.deliverySecret || !grant.credential) return false;
+  const delivery = await deps.vault.read(grant.deliverySecret);
+  return delivery?.status === 'issued' && delivery.accessKeyId === grant.credential.accessKeyId;
+}
