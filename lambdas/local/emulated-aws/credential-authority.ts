@@ -9,6 +9,9 @@ import { LOCAL_ACCOUNT_ID } from '../../constants';
 import { ensureStateTable, scanAll, STATE_TABLES } from './state-tables';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const PRUNE_EVERY_MS = 1000;
+/** Enough of a dead session's token hash to tell its own token from another (both are refused). */
+const TOKEN_HASH_PREFIX_CHARS = 16;
 
 /** A credential as the authority keeps it. The session token is kept only as its hash. */
 export interface LocalCredential {
@@ -135,9 +138,18 @@ function fromItem(item: Record<string, unknown>): LocalCredential {
  * issued and revoked. Secrets are never logged or put in an error.
  */
 export class LocalCredentialAuthority {
+  /** Credentials that may still work, or still be denied rather than refused. */
   private readonly byAccessKey = new Map<string, LocalCredential>();
   private readonly byGrant = new Map<string, string[]>();
+  /**
+   * Credentials dead for good (see `deadForGood`), kept compactly: forgetting one outright would
+   * make it `unknown`, and an unknown key passes the local services as a non-Taskbound caller.
+   * The value is '' for an access key, or the start of a session's token hash (which error the
+   * caller gets: a right token is told its session expired, a wrong one that it is invalid).
+   */
+  private readonly dead = new Map<string, string>();
   private readonly lagMs: Readonly<Record<CredentialKind, number>>;
+  private lastPruneMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: LocalCredentialAuthorityOptions) {
     this.lagMs = { 'aws-iam-access-key': options.accessKeyRevocationLagMs ?? 0, 'aws-sts-session': options.sessionDenyLagMs ?? 0 };
@@ -150,6 +162,7 @@ export class LocalCredentialAuthority {
   async start(): Promise<void> {
     await ensureStateTable(this.options, STATE_TABLES.credentials.key);
     for (const item of await scanAll(this.options)) this.remember(fromItem(item));
+    this.pruneDead();
   }
 
   /** Issues a new credential of the request's kind for its grant. */
@@ -173,6 +186,7 @@ export class LocalCredentialAuthority {
       new PutCommand({ TableName: this.options.tableName, Item: credential, ConditionExpression: 'attribute_not_exists(accessKeyId)' }),
     );
     this.remember(credential);
+    this.pruneDead();
     return {
       accessKeyId,
       secretAccessKey,
@@ -191,6 +205,7 @@ export class LocalCredentialAuthority {
       if (!credential || credential.revokedAt) continue;
       if (await this.persistRevocation(credential)) revokedAny = true;
     }
+    this.pruneDead();
     return revokedAny ? 'revoked' : 'already-revoked';
   }
 
@@ -203,12 +218,13 @@ export class LocalCredentialAuthority {
 
   /** Whether this authority ever issued the access key (revoked or not). */
   issued(accessKeyId: string): boolean {
-    return this.byAccessKey.has(accessKeyId);
+    return this.byAccessKey.has(accessKeyId) || this.dead.has(accessKeyId);
   }
 
   /** Whether a presented access key (and session token, for sessions) works right now. */
   authenticate(accessKeyId: string, sessionToken: string | undefined): CredentialCheck {
     const credential = this.byAccessKey.get(accessKeyId);
+    // A dead credential was revoked, and a revocation in force answers before an expiry does.
     if (!credential) return { status: 'rejected', code: 'InvalidClientTokenId' };
     if (!tokenMatches(credential, sessionToken)) return { status: 'rejected', code: 'InvalidClientTokenId' };
     const rejection = this.rejectionOf(credential);
@@ -221,7 +237,7 @@ export class LocalCredentialAuthority {
    */
   standing(accessKeyId: string, sessionToken: string | undefined): CredentialStanding {
     const credential = this.byAccessKey.get(accessKeyId);
-    if (!credential) return { status: 'unknown' };
+    if (!credential) return this.deadStanding(accessKeyId, sessionToken);
     if (!tokenMatches(credential, sessionToken)) return { status: 'rejected', code: 'InvalidClientTokenId' };
     const now = this.options.clock.now().getTime();
     if (this.sessionExpired(credential, now)) return { status: 'rejected', code: 'ExpiredToken' };
@@ -231,7 +247,7 @@ export class LocalCredentialAuthority {
     return { status: 'valid', credential };
   }
 
-  /** Whether any credential issued for the grant would still be accepted. */
+  /** Whether any credential issued for the grant would still be accepted (a dead one is revoked: InvalidClientTokenId). */
   grantStatus(grantId: string): GrantCredentialStatus {
     const credentials = (this.byGrant.get(grantId) ?? []).flatMap((key) => this.byAccessKey.get(key) ?? []);
     const rejections = credentials.map((credential) => this.rejectionOf(credential));
@@ -278,6 +294,41 @@ export class LocalCredentialAuthority {
       );
       if (stored.Item) this.remember(fromItem(stored.Item));
       return false;
+    }
+  }
+
+  /** How a dead credential stands, as `standing` judged it before it was pruned. */
+  private deadStanding(accessKeyId: string, sessionToken: string | undefined): CredentialStanding {
+    const tokenPrefix = this.dead.get(accessKeyId);
+    if (tokenPrefix === undefined) return { status: 'unknown' };
+    if (tokenPrefix === '') return { status: 'rejected', code: 'InvalidClientTokenId' };
+    const rightToken = sessionToken !== undefined && sha256Hex(sessionToken).startsWith(tokenPrefix);
+    return { status: 'rejected', code: rightToken ? 'ExpiredToken' : 'InvalidClientTokenId' };
+  }
+
+  /**
+   * Dead for good: revoked with the revocation in force and, for a session, expired too (until
+   * then a revoked session is denied, which needs its principal and secret). Nothing brings one
+   * back, so only a tombstone need stay in memory (and a restart loads only that).
+   */
+  private deadForGood(credential: LocalCredential, now: number): boolean {
+    if (!this.revocationInForce(credential, now)) return false;
+    return credential.kind !== 'aws-sts-session' || this.sessionExpired(credential, now);
+  }
+
+  /** Moves dead credentials to the tombstones; at most once a second, as it walks the live ones. */
+  private pruneDead(): void {
+    const now = this.options.clock.now().getTime();
+    if (now - this.lastPruneMs < PRUNE_EVERY_MS) return;
+    this.lastPruneMs = now;
+    for (const credential of this.byAccessKey.values()) {
+      if (!this.deadForGood(credential, now)) continue;
+      this.byAccessKey.delete(credential.accessKeyId);
+      this.dead.set(credential.accessKeyId, credential.sessionTokenSha256?.slice(0, TOKEN_HASH_PREFIX_CHARS) ?? '');
+      const keys = (this.byGrant.get(credential.grantId) ?? []).filter((key) => key !== credential.accessKeyId);
+      // A grant with no live credential answers as an unknown one does: rejected, InvalidClientTokenId.
+      if (keys.length > 0) this.byGrant.set(credential.grantId, keys);
+      else this.byGrant.delete(credential.grantId);
     }
   }
 

@@ -4,10 +4,11 @@
 // EventBridge; events not yet delivered when the process died are delivered again at the next start.
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventPattern } from '../../routes';
 import { LOCAL_ACCOUNT_ID } from '../../constants';
 import { notYet, retry, settled } from '../../adapters/retry';
+import { BatchedWrites } from './batched-writes';
 import { scanAll, type StateTable } from './state-tables';
 
 /** An event as a publisher puts it (already validated). */
@@ -62,17 +63,26 @@ export interface EventBusOptions {
 }
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 30_000 };
+/** How long completed events' deletes gather before they are sent as one request. */
+const COMPLETED_BATCH_WINDOW_MS = 20;
 
 /**
  * Where the bus's state lives: an event's item (its envelope, and the rules done with it) from
  * acceptance until every matching rule has it or gave up; a dead letter for good.
  */
 class BusTables {
-  constructor(private readonly tables: { readonly events: StateTable; readonly deadLetters: StateTable }) {}
+  /** Events accepted together (concurrent PutEvents calls) are stored in one request. */
+  private readonly puts: BatchedWrites;
+  /** Completed events are forgotten in batches: a delete lost to a crash means one more delivery, never a lost event. */
+  private readonly deletes: BatchedWrites;
 
-  async accepted(envelope: EventEnvelope): Promise<void> {
-    const { client, tableName } = this.tables.events;
-    await client.send(new PutCommand({ TableName: tableName, Item: { id: envelope.id, envelope: JSON.stringify(envelope) } }));
+  constructor(private readonly tables: { readonly events: StateTable; readonly deadLetters: StateTable }) {
+    this.puts = new BatchedWrites(tables.events, 'id');
+    this.deletes = new BatchedWrites(tables.events, 'id', { windowMs: COMPLETED_BATCH_WINDOW_MS });
+  }
+
+  accepted(envelope: EventEnvelope): Promise<void> {
+    return this.puts.put({ id: envelope.id, envelope: JSON.stringify(envelope) });
   }
 
   /** The rule is done with the event; a no-op once the event completed (its item is gone). */
@@ -100,9 +110,8 @@ class BusTables {
     await this.done(deadLetter.envelope.id, deadLetter.rule);
   }
 
-  async completed(id: string): Promise<void> {
-    const { client, tableName } = this.tables.events;
-    await client.send(new DeleteCommand({ TableName: tableName, Key: { id } }));
+  completed(id: string): Promise<void> {
+    return this.deletes.delete(id);
   }
 
   async load(): Promise<{ pending: Map<string, PendingEvent>; deadLetters: DeadLetter[] }> {

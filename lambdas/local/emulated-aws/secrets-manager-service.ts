@@ -172,6 +172,8 @@ class LocalSecretsManager implements SecretsManagerService {
   private readonly rotating = new Set<string>();
   /** Writes per secret name, in call order: a later write never lands before an earlier one. */
   private readonly writes = new Map<string, Promise<void>>();
+  /** Per secret name, the write not yet started, if any: a newer change joins it. */
+  private readonly waitingWrites = new Map<string, { state: SecretItem | 'deleted'; done: Promise<void> }>();
   private readonly operations: Operations;
 
   constructor(
@@ -244,21 +246,36 @@ class LocalSecretsManager implements SecretsManagerService {
   /** Writes the secret as it is now (serialised at call time). */
   private save(secret: SecretRecord): Promise<void> {
     fitItem(secret);
-    const table = this.options.table;
-    if (!table) return Promise.resolve();
-    const item: SecretItem = { name: secret.name, arn: secret.arn, record: JSON.stringify(secret) };
-    return this.inOrder(secret.name, async () => {
-      await table.client.send(new PutCommand({ TableName: table.tableName, Item: item }));
-    });
+    return this.write(secret.name, { name: secret.name, arn: secret.arn, record: JSON.stringify(secret) });
   }
 
   private purge(secret: SecretRecord): Promise<void> {
     this.secrets.delete(secret.name);
+    return this.write(secret.name, 'deleted');
+  }
+
+  /**
+   * Stores the secret's latest state after every earlier write of it. A write still waiting its
+   * turn takes the newer state instead of queueing another: changes that pile up behind a slow
+   * write land as one (each caller still resolves only once its change is stored).
+   */
+  private write(name: string, state: SecretItem | 'deleted'): Promise<void> {
     const table = this.options.table;
     if (!table) return Promise.resolve();
-    return this.inOrder(secret.name, async () => {
-      await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: { name: secret.name } }));
+    const waiting = this.waitingWrites.get(name);
+    if (waiting) {
+      waiting.state = state;
+      return waiting.done;
+    }
+    const next: { state: SecretItem | 'deleted'; done: Promise<void> } = { state, done: Promise.resolve() };
+    this.waitingWrites.set(name, next);
+    next.done = this.inOrder(name, async () => {
+      this.waitingWrites.delete(name);
+      const latest = next.state;
+      if (latest === 'deleted') await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: { name } }));
+      else await table.client.send(new PutCommand({ TableName: table.tableName, Item: latest }));
     });
+    return next.done;
   }
 
   /** The secret, purged first if its recovery window has ended. */
