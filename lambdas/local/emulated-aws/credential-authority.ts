@@ -45,8 +45,17 @@ export type CredentialCheck =
 export type CredentialStanding =
   | { readonly status: 'unknown' }
   | { readonly status: 'valid'; readonly credential: LocalCredential }
-  | { readonly status: 'denied'; readonly credential: LocalCredential }
+  | { readonly status: 'denied'; readonly credential: DeniedSession }
   | { readonly status: 'rejected'; readonly code: RejectionCode };
+
+/** What a denial needs of a revoked session: its principal (for the message) and its secret (to check the signature). */
+export type DeniedSession = Pick<LocalCredential, 'principalArn' | 'secretAccessKey'>;
+
+/** A revoked session, until it expires: what `standing` needs of it, and no more. */
+interface RevokedSession extends DeniedSession {
+  readonly tokenHashPrefix: string;
+  readonly expiresAtMs: number;
+}
 
 /** Whether any credential of a grant still works. */
 export type GrantCredentialStatus = { readonly verdict: 'accepted' } | { readonly verdict: 'rejected'; readonly code: RejectionCode };
@@ -142,10 +151,14 @@ export class LocalCredentialAuthority {
   private readonly byAccessKey = new Map<string, LocalCredential>();
   private readonly byGrant = new Map<string, string[]>();
   /**
-   * Credentials dead for good (see `deadForGood`), kept compactly: forgetting one outright would
-   * make it `unknown`, and an unknown key passes the local services as a non-Taskbound caller.
-   * The value is '' for an access key, or the start of a session's token hash (which error the
-   * caller gets: a right token is told its session expired, a wrong one that it is invalid).
+   * Credentials whose revocation is in force, kept compactly (see `pruneDead`): forgetting one
+   * outright would make it `unknown`, and an unknown key passes the local services as a
+   * non-Taskbound caller. A revoked session is denied until it expires, then refused as expired.
+   */
+  private readonly revokedSessions = new Map<string, RevokedSession>();
+  /**
+   * Credentials dead for good: '' for an access key, or the start of a session's token hash
+   * (which error the caller gets: a right token is told its session expired, a wrong one that it is invalid).
    */
   private readonly dead = new Map<string, string>();
   private readonly lagMs: Readonly<Record<CredentialKind, number>>;
@@ -218,13 +231,13 @@ export class LocalCredentialAuthority {
 
   /** Whether this authority ever issued the access key (revoked or not). */
   issued(accessKeyId: string): boolean {
-    return this.byAccessKey.has(accessKeyId) || this.dead.has(accessKeyId);
+    return this.byAccessKey.has(accessKeyId) || this.revokedSessions.has(accessKeyId) || this.dead.has(accessKeyId);
   }
 
   /** Whether a presented access key (and session token, for sessions) works right now. */
   authenticate(accessKeyId: string, sessionToken: string | undefined): CredentialCheck {
     const credential = this.byAccessKey.get(accessKeyId);
-    // A dead credential was revoked, and a revocation in force answers before an expiry does.
+    // A pruned credential was revoked, and a revocation in force answers before an expiry does.
     if (!credential) return { status: 'rejected', code: 'InvalidClientTokenId' };
     if (!tokenMatches(credential, sessionToken)) return { status: 'rejected', code: 'InvalidClientTokenId' };
     const rejection = this.rejectionOf(credential);
@@ -297,38 +310,49 @@ export class LocalCredentialAuthority {
     }
   }
 
-  /** How a dead credential stands, as `standing` judged it before it was pruned. */
+  /** How a pruned credential stands, as `standing` judged it before it was pruned. */
   private deadStanding(accessKeyId: string, sessionToken: string | undefined): CredentialStanding {
+    const rightToken = (prefix: string) => sessionToken !== undefined && sha256Hex(sessionToken).startsWith(prefix);
+    const revoked = this.revokedSessions.get(accessKeyId);
+    if (revoked) {
+      if (!rightToken(revoked.tokenHashPrefix)) return { status: 'rejected', code: 'InvalidClientTokenId' };
+      if (this.options.clock.now().getTime() >= revoked.expiresAtMs) return { status: 'rejected', code: 'ExpiredToken' };
+      return { status: 'denied', credential: { principalArn: revoked.principalArn, secretAccessKey: revoked.secretAccessKey } };
+    }
     const tokenPrefix = this.dead.get(accessKeyId);
     if (tokenPrefix === undefined) return { status: 'unknown' };
     if (tokenPrefix === '') return { status: 'rejected', code: 'InvalidClientTokenId' };
-    const rightToken = sessionToken !== undefined && sha256Hex(sessionToken).startsWith(tokenPrefix);
-    return { status: 'rejected', code: rightToken ? 'ExpiredToken' : 'InvalidClientTokenId' };
+    return { status: 'rejected', code: rightToken(tokenPrefix) ? 'ExpiredToken' : 'InvalidClientTokenId' };
   }
 
   /**
-   * Dead for good: revoked with the revocation in force and, for a session, expired too (until
-   * then a revoked session is denied, which needs its principal and secret). Nothing brings one
-   * back, so only a tombstone need stay in memory (and a restart loads only that).
+   * Moves credentials whose revocation is in force out of the live ones (nothing brings one back):
+   * a revoked session keeps what its denial needs until it expires, then only a tombstone stays,
+   * as for a revoked access key. At most once a second, as it walks them.
    */
-  private deadForGood(credential: LocalCredential, now: number): boolean {
-    if (!this.revocationInForce(credential, now)) return false;
-    return credential.kind !== 'aws-sts-session' || this.sessionExpired(credential, now);
-  }
-
-  /** Moves dead credentials to the tombstones; at most once a second, as it walks the live ones. */
   private pruneDead(): void {
     const now = this.options.clock.now().getTime();
     if (now - this.lastPruneMs < PRUNE_EVERY_MS) return;
     this.lastPruneMs = now;
     for (const credential of this.byAccessKey.values()) {
-      if (!this.deadForGood(credential, now)) continue;
+      if (!this.revocationInForce(credential, now)) continue;
       this.byAccessKey.delete(credential.accessKeyId);
-      this.dead.set(credential.accessKeyId, credential.sessionTokenSha256?.slice(0, TOKEN_HASH_PREFIX_CHARS) ?? '');
+      const tokenHashPrefix = credential.sessionTokenSha256?.slice(0, TOKEN_HASH_PREFIX_CHARS) ?? '';
+      if (credential.kind === 'aws-sts-session' && !this.sessionExpired(credential, now)) {
+        const { principalArn, secretAccessKey } = credential;
+        this.revokedSessions.set(credential.accessKeyId, { principalArn, secretAccessKey, tokenHashPrefix, expiresAtMs: Date.parse(credential.expiresAt) });
+      } else {
+        this.dead.set(credential.accessKeyId, tokenHashPrefix);
+      }
       const keys = (this.byGrant.get(credential.grantId) ?? []).filter((key) => key !== credential.accessKeyId);
       // A grant with no live credential answers as an unknown one does: rejected, InvalidClientTokenId.
       if (keys.length > 0) this.byGrant.set(credential.grantId, keys);
       else this.byGrant.delete(credential.grantId);
+    }
+    for (const [accessKeyId, revoked] of this.revokedSessions) {
+      if (now < revoked.expiresAtMs) continue;
+      this.revokedSessions.delete(accessKeyId);
+      this.dead.set(accessKeyId, revoked.tokenHashPrefix);
     }
   }
 

@@ -57,7 +57,13 @@ describe('local credential authority, once credentials are dead for good', () =>
     nowMs += 5_000;
     await issue(authority, 'aws-sts-session', 'g-next');
 
-    expect(authority.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
+    expect(authority.standing(session.accessKeyId, session.sessionToken)).toEqual({
+      status: 'denied',
+      credential: { principalArn: session.principalArn, secretAccessKey: session.secretAccessKey },
+    });
+    expect(authority.standing(session.accessKeyId, 'forged')).toEqual({ status: 'rejected', code: 'InvalidClientTokenId' });
+    nowMs += HOUR_MS;
+    expect(authority.standing(session.accessKeyId, session.sessionToken)).toEqual({ status: 'rejected', code: 'ExpiredToken' });
   });
 
   it('refuses a revoked access key after pruning it, and after a restart that loads it only as a tombstone', async () => {
