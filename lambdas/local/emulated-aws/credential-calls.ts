@@ -7,6 +7,7 @@ import type { CredentialCall } from '../../domain/credential-call';
 
 const CREDENTIAL_CALLS_PATH = '/credential-calls/';
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+const MAX_SHARED_NAMES = 1000;
 
 function operationOf(request: AwsRequest): string {
   if (request.target) return request.target.split('.').at(-1) ?? request.target;
@@ -14,8 +15,23 @@ function operationOf(request: AwsRequest): string {
   return action ?? `${request.method} ${request.path}`;
 }
 
+/**
+ * A call as kept: its time as a number and its names shared with every other call of the same
+ * names (a soak's thousands of credentials make the same few calls), turned back into a
+ * `CredentialCall` only when read.
+ */
+interface KeptCall {
+  readonly atMs: number;
+  readonly service: string;
+  readonly operation: string;
+  readonly status: number;
+  readonly errorCode?: string;
+}
+
 export class CredentialCallLog {
-  private readonly calls = new Map<string, CredentialCall[]>();
+  private readonly calls = new Map<string, KeptCall[]>();
+  /** One copy of each service, operation and error name seen. */
+  private readonly names = new Map<string, string>();
 
   constructor(
     /** Only credentials the engine issued are recorded: not the engine's or the CLI's own keys. */
@@ -35,11 +51,11 @@ export class CredentialCallLog {
         : undefined;
     const calls = this.calls.get(key) ?? [];
     calls.push({
-      at: this.now().toISOString(),
-      service: request.signingService ?? 'unknown',
-      operation: operationOf(request),
+      atMs: this.now().getTime(),
+      service: this.shared(request.signingService ?? 'unknown'),
+      operation: this.shared(operationOf(request)),
       status: response.status,
-      ...(errorCode ? { errorCode } : {}),
+      ...(errorCode ? { errorCode: this.shared(errorCode) } : {}),
     });
     if (calls.length > this.maxPerCredential) calls.shift();
     this.calls.set(key, calls);
@@ -47,7 +63,15 @@ export class CredentialCallLog {
   }
 
   callsOf(accessKeyId: string): readonly CredentialCall[] {
-    return this.calls.get(accessKeyId) ?? [];
+    return (this.calls.get(accessKeyId) ?? []).map(({ atMs, ...call }) => ({ at: new Date(atMs).toISOString(), ...call }));
+  }
+
+  private shared(name: string): string {
+    const known = this.names.get(name);
+    if (known !== undefined) return known;
+    // Bounded: a caller can make up operation names, and those are not worth sharing.
+    if (this.names.size < MAX_SHARED_NAMES) this.names.set(name, name);
+    return name;
   }
 
   /** Answers `GET /credential-calls/<accessKeyId>` with `{accessKeyId, calls}`; anything else is not its path. */
