@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EngineHandler } from '../../lib/bundling';
 import { loadConfig, reservedConcurrencyOf } from '../../lib/config';
 import { Capability } from '../../lib/constructs/capabilities';
+import { quotaShare } from '../../lib/constructs/functions/environment';
 import { SESSION_MINTING_ACTIONS } from '../../lib/constructs/issued-credential-boundary';
 import { archiveName, ARCHIVE_NAME_MAX_CHARS } from '../../lib/naming';
 import { buildTaskboundApp, type TaskboundApp } from '../../lib/taskbound-app';
@@ -64,6 +65,7 @@ const ENGINE_IN_ANY_MODE = [
   'EXPIRY_MODE',
   'INSTANCE_NAME',
   'PERMISSIONS_BOUNDARY_ARN',
+  'QUOTA_SHARE',
   'TABLE_NAME',
   ...POWERTOOLS,
 ];
@@ -182,6 +184,12 @@ describe('reserved concurrency', () => {
       .reduce((sum, value) => sum + value, 0);
     expect(reserved).toBe(151);
     Annotations.fromStack(synth.engine).hasWarning('/TaskboundEngine', Match.stringLikeRegexp('reserve 151 concurrent executions.*at least 251'));
+  });
+
+  it('is the quota share every engine function paces itself by: the sum it reserves, or the account concurrency without reservations', () => {
+    for (const handler of [...ENGINE_FUNCTIONS, 'slack-interactions'] as const) expect(variablesOf(handler).QUOTA_SHARE, handler).toBe('151');
+    expect(quotaShare(loadConfig({}))).toBe(141);
+    expect(quotaShare(loadConfig({ taskbound: { reservedConcurrency: false, lambdaConcurrencyQuota: 200 } }))).toBe(200);
   });
 
   it('is refused at synth, with the fix, when it exceeds the quota the deployer states', () => {

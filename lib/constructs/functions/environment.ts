@@ -2,6 +2,7 @@
 // (lambdas/composition/aws-engine.ts validates them at cold start and names any that is missing).
 import { Aws } from 'aws-cdk-lib';
 import { canarySecretName, engineRoleArns } from '../../naming';
+import { reservedConcurrencyOf, type TaskboundConfig } from '../../config';
 import type { EngineWiring } from './engine-function';
 
 type Environment = Record<string, string>;
@@ -24,10 +25,20 @@ export function engineEnvironment(wiring: EngineWiring): Environment {
     PERMISSIONS_BOUNDARY_ARN: state.boundary.managedPolicyArn,
     // Exact ARNs: only these roles may read or change a delivery besides its runtime.
     ENGINE_ROLE_ARNS: engineRoleArns(config).join(','),
+    QUOTA_SHARE: String(quotaShare(config)),
     ...deliveryEnvironment(wiring),
     ...expiryEnvironment(wiring),
     ...powertools(wiring),
   };
+}
+
+/**
+ * How many containers may call Secrets Manager, EventBridge and Scheduler at once: every function
+ * that builds the engine reserves its concurrency, so their sum bounds them (141 by default); without
+ * reservations, the account's whole Lambda concurrency. Each container paces itself to quota ÷ this.
+ */
+export function quotaShare(config: Pick<TaskboundConfig, 'reservedConcurrency' | 'operatorPrincipalArns' | 'lambdaConcurrencyQuota'>): number {
+  return config.reservedConcurrency === false ? config.lambdaConcurrencyQuota : reservedConcurrencyOf(config).total;
 }
 
 /** Where deliveries go (docs/scale.md §8): secrets under the delivery key, or the delivery table's items in the `dynamodb-kms` mode. */
