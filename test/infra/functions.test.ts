@@ -190,6 +190,8 @@ describe('reserved concurrency', () => {
     for (const handler of [...ENGINE_FUNCTIONS, 'slack-interactions'] as const) expect(variablesOf(handler).QUOTA_SHARE, handler).toBe('151');
     expect(quotaShare(loadConfig({}))).toBe(141);
     expect(quotaShare(loadConfig({ taskbound: { reservedConcurrency: false, lambdaConcurrencyQuota: 200 } }))).toBe(200);
+    expect(quotaShare(loadConfig({ 'taskbound:quotaShare': '20' }))).toBe(20);
+    expect(() => loadConfig({ taskbound: { quotaShare: 0 } })).toThrow(/quotaShare/);
   });
 
   it('is refused at synth, with the fix, when it exceeds the quota the deployer states', () => {

@@ -35,9 +35,11 @@ export function engineEnvironment(wiring: EngineWiring): Environment {
 /**
  * How many containers may call Secrets Manager, EventBridge and Scheduler at once: every function
  * that builds the engine reserves its concurrency, so their sum bounds them (141 by default); without
- * reservations, the account's whole Lambda concurrency. Each container paces itself to quota ÷ this.
+ * reservations, the account's whole Lambda concurrency; or the deployer's `quotaShare`. Each
+ * container paces itself to quota ÷ this.
  */
-export function quotaShare(config: Pick<TaskboundConfig, 'reservedConcurrency' | 'operatorPrincipalArns' | 'lambdaConcurrencyQuota'>): number {
+export function quotaShare(config: Pick<TaskboundConfig, 'reservedConcurrency' | 'operatorPrincipalArns' | 'lambdaConcurrencyQuota' | 'quotaShare'>): number {
+  if (config.quotaShare !== undefined) return config.quotaShare;
   return config.reservedConcurrency === false ? config.lambdaConcurrencyQuota : reservedConcurrencyOf(config).total;
 }
 
