@@ -18,7 +18,7 @@ export class RevokingFunction extends TaskboundFunction {
     new PublishGrantEvents(this, grants);
     new RevokeCredentials(this, grants);
     grantRevokingDeliveries(this, grants);
-    // A pending grant that is revoked gets a `denied` delivery (CONTRACT §5).
+    // A pending grant that is revoked gets a `denied` delivery (docs/contract.md §5).
     grantDelivering(this, grants);
     grantCancelling(this, grants);
   }
