@@ -186,11 +186,16 @@ describe('reserved concurrency', () => {
     Annotations.fromStack(synth.engine).hasWarning('/TaskboundEngine', Match.stringLikeRegexp('reserve 151 concurrent executions.*at least 251'));
   });
 
-  it('is the quota share every engine function paces itself by: the sum it reserves, or the account concurrency without reservations', () => {
-    for (const handler of [...ENGINE_FUNCTIONS, 'slack-interactions'] as const) expect(variablesOf(handler).QUOTA_SHARE, handler).toBe('151');
-    expect(quotaShare(loadConfig({}))).toBe(141);
-    expect(quotaShare(loadConfig({ taskbound: { reservedConcurrency: false, lambdaConcurrencyQuota: 200 } }))).toBe(200);
-    expect(quotaShare(loadConfig({ 'taskbound:quotaShare': '20' }))).toBe(20);
+  it("is the quota share each engine function paces itself by: its group's reservations, or the account concurrency without them", () => {
+    const issuing: readonly string[] = ['task-started', 'slack-interactions', 'operator-api'];
+    for (const handler of [...ENGINE_FUNCTIONS, 'slack-interactions'] as const) {
+      // With operators: three issuing functions of 10; six revoking functions of 20 and the sweep's 1.
+      expect(variablesOf(handler).QUOTA_SHARE, handler).toBe(issuing.includes(handler) ? '30' : '121');
+    }
+    expect(quotaShare(loadConfig({}), 'task-started')).toBe(20);
+    expect(quotaShare(loadConfig({}), 'task-ended')).toBe(121);
+    expect(quotaShare(loadConfig({ taskbound: { reservedConcurrency: false, lambdaConcurrencyQuota: 200 } }), 'task-started')).toBe(200);
+    expect(quotaShare(loadConfig({ 'taskbound:quotaShare': '20' }), 'task-ended')).toBe(20);
     expect(() => loadConfig({ taskbound: { quotaShare: 0 } })).toThrow(/quotaShare/);
   });
 
