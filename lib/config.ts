@@ -67,6 +67,12 @@ const configSchema = z
      * the deployer knows it: synth fails when the reservations would leave less than AWS's 100 unreserved.
      */
     lambdaConcurrencyQuota: z.int().min(10).max(1_000_000).default(1000),
+    /**
+     * How many containers each function paces itself as one of (QUOTA_SHARE: quota ÷ this per container,
+     * docs/scale.md §4). Unset: every container that may call at once (the summed reserved concurrency),
+     * which never exceeds a quota but leaves it idle when few are busy; smaller trades that for retries.
+     */
+    quotaShare: z.int().min(1).max(1_000_000).optional(),
     eventRetryAttempts: z.int().min(0).max(185).default(8),
     eventMaxAgeHours: z.int().min(1).max(24).default(2),
     archiveRetentionDays: z.int().min(0).max(3650).default(90),

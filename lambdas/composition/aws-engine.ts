@@ -44,6 +44,9 @@ import type { AlertDeps } from '../use-cases/send-alert';
 import type { DigestDeps } from '../use-cases/build-digest';
 import type { HealthDeps } from '../use-cases/post-health';
 import { engineLogger } from './logger';
+import { laneAwareRetryStrategy, QuotaThrottle } from '../adapters/aws/quota-throttle';
+import { scaledQuotas } from '../adapters/aws/documented-quotas';
+import { CONTROL_PLANE_MAX_ATTEMPTS } from '../adapters/aws/aws-clients';
 
 const environmentSchema = z.object({
   AWS_REGION: z.string().min(1),
@@ -77,6 +80,11 @@ const environmentSchema = z.object({
   /** How late CloudTrail may deliver a call's record (AWS: "an average of about 5 minutes", not guaranteed). */
   USE_CHECK_DELIVERY_LAG_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.deliveryLagMs / 60_000),
   USE_CHECK_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.intervalMs / 60_000),
+  /**
+   * How many containers may call the paced services at once (the stack sums the functions' reserved
+   * concurrency): each container paces itself to the documented quota ÷ this (docs/scale.md §4).
+   */
+  QUOTA_SHARE: z.coerce.number().int().min(1).max(1_000_000),
 }).superRefine((env, ctx) => {
   // Each mode's own settings, named when missing: no silent default.
   const required = (names: readonly (keyof typeof env)[], mode: string) => {
@@ -188,7 +196,8 @@ function buildEngine(): EngineDeps {
     probe: new StsCredentialProbe({ region }),
     canaryIn: (account) => canaryIn(env, account),
   };
-  const secrets = new SecretsManagerClient({ region });
+  const paced = pacedClients(env);
+  const secrets = paced(new SecretsManagerClient({ region, ...paced.retries }), 'secretsmanager');
   return {
     policy,
     clock,
@@ -203,18 +212,37 @@ function buildEngine(): EngineDeps {
     issuers: accountIssuers({ hubAccount: env.ACCOUNT_ID, spokeAccounts: accountsNamed(policy), issuersIn: (account) => issuersIn(env, account, shared) }),
     vault: deliveryVault(env, documents, secrets),
     rotator: new SecretsManagerRotator(secrets),
-    events: new EventBridgePublisher(new EventBridgeClient({ region }), { eventBusName: env.EVENT_BUS_NAME }),
+    events: new EventBridgePublisher(paced(new EventBridgeClient({ region, ...paced.retries }), 'events'), { eventBusName: env.EVENT_BUS_NAME }),
     expiry: new CompositeExpiry({
-      ...(env.EXPIRY_MODE === 'schedule' ? { schedule: schedulerExpiry(env) } : {}),
+      ...(env.EXPIRY_MODE === 'schedule' ? { schedule: schedulerExpiry(env, paced) } : {}),
       // The backstop in either mode; in `due-index` mode the per-minute shard readers are the precise path.
       ttlMarker: new TtlMarkerExpiry(documents, { tableName: env.TABLE_NAME }),
     }),
   };
 }
 
+/** Paces a client to this container's share of the documented quotas; `retries` is the lane-aware retry mode. */
+interface Pacing {
+  <C>(client: C, service: 'secretsmanager' | 'events' | 'scheduler'): C;
+  readonly retries: { readonly retryStrategy: ReturnType<typeof laneAwareRetryStrategy> };
+}
+
+/**
+ * One set of token buckets per container, shared by its Secrets Manager, EventBridge and Scheduler
+ * clients: the quotas are per account and region, and QUOTA_SHARE containers may call at once, so
+ * each takes quota ÷ QUOTA_SHARE. Revoking functions run in the revocation lane (their handlers),
+ * served first. Issuance retries in the SDK's adaptive mode, revocation in standard mode.
+ * IAM and STS stay unpaced: AWS documents no per-second rate for their calls (documented-quotas.ts).
+ */
+function pacedClients(env: EngineEnvironment): Pacing {
+  const throttle = new QuotaThrottle({ quotas: scaledQuotas(1 / env.QUOTA_SHARE) });
+  const pace = <C>(client: C, service: string) => throttle.attach(client, service);
+  return Object.assign(pace, { retries: { retryStrategy: laneAwareRetryStrategy(CONTROL_PLANE_MAX_ATTEMPTS) } });
+}
+
 /** One Scheduler schedule per grant (EXPIRY_MODE=schedule; the refinement guarantees its settings). */
-function schedulerExpiry(env: EngineEnvironment): EventBridgeSchedulerExpiry {
-  return new EventBridgeSchedulerExpiry(new SchedulerClient({ region: env.AWS_REGION }), {
+function schedulerExpiry(env: EngineEnvironment, paced: Pacing): EventBridgeSchedulerExpiry {
+  return new EventBridgeSchedulerExpiry(paced(new SchedulerClient({ region: env.AWS_REGION, ...paced.retries }), 'scheduler'), {
     groupName: env.SCHEDULER_GROUP!,
     expireFunctionArn: env.EXPIRE_FUNCTION_ARN!,
     schedulerRoleArn: env.SCHEDULER_ROLE_ARN!,

@@ -8,6 +8,7 @@ import { refuseBusDecision } from '../use-cases/refuse-bus-decision';
 import { rejectEvent } from '../use-cases/reject-event';
 import { awsEngine } from '../composition/aws-engine';
 import { describeIssues, eventHandler, type DepsProvider } from '../composition/event-handler';
+import { inRevocationLaneEach } from '../composition/revocation-lane';
 
 export const makeAgentStatusHandler = (getDeps: DepsProvider) =>
   eventHandler('agent-status', z.unknown(), getDeps, async (deps, event) => {
@@ -18,4 +19,4 @@ export const makeAgentStatusHandler = (getDeps: DepsProvider) =>
     return { outcome: result.outcome, reason: result.outcome === 'unknown-agent' ? result.reason : `${result.revoked.length} live grant(s) revoked` };
   });
 
-export const handler = makeAgentStatusHandler(awsEngine);
+export const handler = inRevocationLaneEach(makeAgentStatusHandler(awsEngine));

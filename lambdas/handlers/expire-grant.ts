@@ -8,6 +8,7 @@ import { awsEngine } from '../composition/aws-engine';
 import type { DepsProvider } from '../composition/event-handler';
 import { logger } from '../composition/logger';
 import { handlerChain } from '../composition/handler-chain';
+import { inRevocationLaneEach } from '../composition/revocation-lane';
 
 const expiryPayload = z.union([
   z.strictObject({ grantId: z.string().regex(GRANT_ID_PATTERN) }),
@@ -33,4 +34,4 @@ export const makeExpireGrantHandler = (getDeps: DepsProvider) =>
       return { outcome: result.outcome };
     });
 
-export const handler = makeExpireGrantHandler(awsEngine);
+export const handler = inRevocationLaneEach(makeExpireGrantHandler(awsEngine));

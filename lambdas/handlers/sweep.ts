@@ -7,6 +7,7 @@ import { awsSweepEngine } from '../composition/aws-sweep';
 import type { DepsProvider } from '../composition/event-handler';
 import { logger } from '../composition/logger';
 import { handlerChain } from '../composition/handler-chain';
+import { inRevocationLaneEach } from '../composition/revocation-lane';
 
 function asksForReconciliation(event: unknown): boolean {
   const payload = (event ?? {}) as { reconcileOrphans?: unknown; detail?: { reconcileOrphans?: unknown } };
@@ -26,4 +27,4 @@ export const makeSweepHandler = (getDeps: DepsProvider) =>
       return { ...report, ...(orphans ? { orphans } : {}) };
     });
 
-export const handler = makeSweepHandler(awsSweepEngine);
+export const handler = inRevocationLaneEach(makeSweepHandler(awsSweepEngine));

@@ -3,8 +3,9 @@ import { taskEndedSchema } from '../domain/events';
 import { endTask } from '../use-cases/end-task';
 import { awsEngine } from '../composition/aws-engine';
 import { eventHandler, type DepsProvider } from '../composition/event-handler';
+import { inRevocationLaneEach } from '../composition/revocation-lane';
 
 export const makeTaskEndedHandler = (getDeps: DepsProvider) =>
   eventHandler('task-ended', taskEndedSchema, getDeps, (deps, event) => endTask(deps, event.detail));
 
-export const handler = makeTaskEndedHandler(awsEngine);
+export const handler = inRevocationLaneEach(makeTaskEndedHandler(awsEngine));

@@ -6,6 +6,7 @@ import { awsEngine } from '../composition/aws-engine';
 import type { DepsProvider } from '../composition/event-handler';
 import { logger } from '../composition/logger';
 import { handlerChain } from '../composition/handler-chain';
+import { inRevocationLaneEach } from '../composition/revocation-lane';
 
 const ttlDelete = z.looseObject({
   eventName: z.literal('REMOVE'),
@@ -30,4 +31,4 @@ export const makeTtlExpiryStreamHandler = (getDeps: DepsProvider) =>
       return { expired };
     });
 
-export const handler = makeTtlExpiryStreamHandler(awsEngine);
+export const handler = inRevocationLaneEach(makeTtlExpiryStreamHandler(awsEngine));

@@ -205,6 +205,11 @@ export interface WorldOptions {
    * AWS. For the quota flood, whose token buckets read the monotonic clock, which fake time leaves still.
    */
   readonly realTime?: boolean;
+  /**
+   * QUOTA_SHARE: how many containers the engine assumes share each quota, so it paces its Secrets
+   * Manager, EventBridge and Scheduler clients to quota ÷ this (default 1: this process alone).
+   */
+  readonly quotaShare?: number;
 }
 
 async function provision(options: WorldOptions) {
@@ -418,6 +423,7 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
     EXPIRE_FUNCTION_ARN,
     SCHEDULER_DLQ_ARN,
     CANARY_SECRET_NAME: CANARY_SECRET,
+    QUOTA_SHARE: String(options.quotaShare ?? 1),
     TASKBOUND_POLICY: compiledPolicy(policyYaml, 'test.policy.yaml'),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   };

@@ -252,8 +252,9 @@ export function afterRetry(client: SdkClient, middleware: (next: Attempt, operat
     {
       name: `taskboundAws${++layers}`,
       relation: 'after',
-      // Behind the counter when there is one, so an attempt answered here still counts as a call sent.
-      toMiddleware: client.middlewareStack.identify().some((entry) => entry.startsWith('taskboundCallCounter')) ? 'taskboundCallCounter' : 'retryMiddleware',
+      // Behind the engine's own pacing (aws-engine.ts), as AWS answers only what the engine sent; and behind the
+      // counter when there is one, so an attempt answered here still counts as a call sent.
+      toMiddleware: ['taskboundQuotaThrottle', 'taskboundCallCounter'].find((name) => client.middlewareStack.identify().some((entry) => entry.startsWith(name))) ?? 'retryMiddleware',
     },
   );
 }

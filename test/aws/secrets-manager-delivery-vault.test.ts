@@ -20,46 +20,18 @@ import {
   SecretsManagerDeliveryVault,
   type SecretsManagerDeliveryVaultOptions,
 } from '../../lambdas/adapters/aws/secrets-manager-delivery-vault';
-import { deliverySecretName, grantIdFor } from '../../lambdas/domain/ids';
-import type { Delivery, DeliveryPayload } from '../../lambdas/ports';
+import { grantIdFor } from '../../lambdas/domain/ids';
+import { collect, delivery, issued, READER, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../helpers/deliveries';
 import { expectJitteredWaits } from '../helpers/backoff';
 import { freshMoto, type FreshMoto } from './moto-world';
 import { afterRetry, countCalls, injectFaults, type ApiCall } from './sdk-middleware';
 
-const READER = 'arn:aws:iam::111122223333:role/agent-runtime';
 const ENGINE = 'arn:aws:iam::111122223333:role/taskbound-engine-*';
-const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-const SESSION_TOKEN = 'FwoGZXIvYXdzEXAMPLESESSIONTOKEN';
 const NAME = 'taskbound/release-bot/task-1';
 
 /** Secrets Manager's throttling answer (not in its model: the SDK's base class, named by its code). */
 const throttling = () => new SecretsManagerServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
 
-function delivery(taskId: string, payload: Omit<DeliveryPayload, 'grantId' | 'scopes'>, expiresAt?: string): Delivery {
-  const grantId = grantIdFor('release-bot', taskId);
-  return {
-    name: deliverySecretName('release-bot', taskId),
-    grantId,
-    agentId: 'release-bot',
-    taskId,
-    readerArn: READER,
-    ...(expiresAt ? { expiresAt } : {}),
-    payload: { ...payload, grantId, scopes: ['repo-read'] },
-  };
-}
-
-const issued = (taskId: string) =>
-  delivery(
-    taskId,
-    { status: 'issued', kind: 'aws-sts-session', accessKeyId: 'ASIAEXAMPLE', secretAccessKey: SECRET_ACCESS_KEY, sessionToken: SESSION_TOKEN, expiration: '2030-01-01T00:15:00.000Z' },
-    '2030-01-01T00:15:00.000Z',
-  );
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
 
 describe('SecretsManagerDeliveryVault on moto', () => {
   let moto: FreshMoto;

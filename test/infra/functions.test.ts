@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EngineHandler } from '../../lib/bundling';
 import { loadConfig, reservedConcurrencyOf } from '../../lib/config';
 import { Capability } from '../../lib/constructs/capabilities';
+import { quotaShare } from '../../lib/constructs/functions/environment';
 import { SESSION_MINTING_ACTIONS } from '../../lib/constructs/issued-credential-boundary';
 import { archiveName, ARCHIVE_NAME_MAX_CHARS } from '../../lib/naming';
 import { buildTaskboundApp, type TaskboundApp } from '../../lib/taskbound-app';
@@ -64,6 +65,7 @@ const ENGINE_IN_ANY_MODE = [
   'EXPIRY_MODE',
   'INSTANCE_NAME',
   'PERMISSIONS_BOUNDARY_ARN',
+  'QUOTA_SHARE',
   'TABLE_NAME',
   ...POWERTOOLS,
 ];
@@ -182,6 +184,19 @@ describe('reserved concurrency', () => {
       .reduce((sum, value) => sum + value, 0);
     expect(reserved).toBe(151);
     Annotations.fromStack(synth.engine).hasWarning('/TaskboundEngine', Match.stringLikeRegexp('reserve 151 concurrent executions.*at least 251'));
+  });
+
+  it("is the quota share each engine function paces itself by: its group's reservations, or the account concurrency without them", () => {
+    const issuing: readonly string[] = ['task-started', 'slack-interactions', 'operator-api'];
+    for (const handler of [...ENGINE_FUNCTIONS, 'slack-interactions'] as const) {
+      // With operators: three issuing functions of 10; six revoking functions of 20 and the sweep's 1.
+      expect(variablesOf(handler).QUOTA_SHARE, handler).toBe(issuing.includes(handler) ? '30' : '121');
+    }
+    expect(quotaShare(loadConfig({}), 'task-started')).toBe(20);
+    expect(quotaShare(loadConfig({}), 'task-ended')).toBe(121);
+    expect(quotaShare(loadConfig({ taskbound: { reservedConcurrency: false, lambdaConcurrencyQuota: 200 } }), 'task-started')).toBe(200);
+    expect(quotaShare(loadConfig({ 'taskbound:quotaShare': '20' }), 'task-ended')).toBe(20);
+    expect(() => loadConfig({ taskbound: { quotaShare: 0 } })).toThrow(/quotaShare/);
   });
 
   it('is refused at synth, with the fix, when it exceeds the quota the deployer states', () => {

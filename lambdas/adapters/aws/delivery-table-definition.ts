@@ -1,15 +1,8 @@
 // Adapter (DynamoDB): the delivery table of the `dynamodb-kms` mode, as the local engine and the
 // emulator tier create it; on AWS the CDK construct declares the same key (lib/constructs/delivery-table.ts).
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceInUseException,
-  ResourceNotFoundException,
-  waitUntilTableExists,
-  type CreateTableCommandInput,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DELIVERY_ITEM } from '../../domain/delivery-item';
+import { ensureTable } from './grant-table-definition';
 
 /** Partition by agent (what `dynamodb:LeadingKeys` confines a runtime to), sort by task. */
 export function deliveryTableCreateInput(tableName: string): CreateTableCommandInput {
@@ -29,16 +22,5 @@ export function deliveryTableCreateInput(tableName: string): CreateTableCommandI
 
 /** Creates the delivery table unless it exists, then waits until it is ACTIVE (TTL: see ensureGrantTable). */
 export async function ensureDeliveryTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') return;
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException)) throw error;
-    try {
-      await client.send(new CreateTableCommand(deliveryTableCreateInput(tableName)));
-    } catch (createError) {
-      if (!(createError instanceof ResourceInUseException)) throw createError;
-    }
-  }
-  await waitUntilTableExists({ client, minDelay: 1, maxDelay: 5, maxWaitTime: 300 }, { TableName: tableName });
+  await ensureTable(client, deliveryTableCreateInput(tableName));
 }

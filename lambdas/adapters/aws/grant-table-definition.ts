@@ -80,17 +80,23 @@ export function grantTableCreateInput(tableName: string): CreateTableCommandInpu
  * table comes from CDK, which declares the TTL attribute itself.
  */
 export async function ensureGrantTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await ensureTable(client, grantTableCreateInput(tableName));
+}
+
+/** Creates a table from its create input unless it exists, then waits until it is ACTIVE. */
+export async function ensureTable(client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
+  const TableName = input.TableName;
   try {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName }));
     if (Table?.TableStatus === 'ACTIVE') return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
     try {
-      await client.send(new CreateTableCommand(grantTableCreateInput(tableName)));
+      await client.send(new CreateTableCommand(input));
     } catch (createError) {
       // Another process created it between our describe and create: wait for theirs.
       if (!(createError instanceof ResourceInUseException)) throw createError;
     }
   }
-  await waitUntilTableExists({ client, minDelay: 1, maxDelay: 5, maxWaitTime: 300 }, { TableName: tableName });
+  await waitUntilTableExists({ client, minDelay: 1, maxDelay: 5, maxWaitTime: 300 }, { TableName });
 }

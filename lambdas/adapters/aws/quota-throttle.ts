@@ -150,10 +150,9 @@ export interface QuotaThrottleOptions {
 }
 
 /**
- * One set of buckets per account and region, shared by every client attached to it. Only the local
- * engine attaches it (the quota simulation); aws-engine.ts does not yet. On Lambda each container would
- * have its own, so it would get quota ÷ the function's reserved concurrency (see docs/scale.md); the
- * SDK's adaptive retry mode absorbs what pacing misses.
+ * One set of buckets per account and region, shared by every client attached to it. The local engine
+ * attaches it at the quotas; on Lambda each container has its own, at quota ÷ QUOTA_SHARE
+ * (composition/aws-engine.ts, docs/scale.md §4); the SDK's adaptive retry mode absorbs what pacing misses.
  */
 export class QuotaThrottle {
   private readonly buckets = new Map<string, TokenBucket>();

@@ -15,7 +15,7 @@ import { engineEnvironment } from './environment';
 
 class ExpiringFunction extends TaskboundFunction {
   protected constructor(scope: Construct, handler: EngineHandler, wiring: EngineWiring, own: Partial<Pick<TaskboundFunctionProps, 'timeout' | 'functionName'>>) {
-    super(scope, functionId(handler), engineFunctionProps(wiring, handler, { environment: engineEnvironment(wiring), ...own }));
+    super(scope, functionId(handler), engineFunctionProps(wiring, handler, { environment: engineEnvironment(wiring, handler), ...own }));
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
     new PublishGrantEvents(this, grants);

@@ -12,13 +12,13 @@ import { engineEnvironment } from './environment';
 /** A function that revokes and cancels expiry; `extra` adds what one of them needs besides. */
 export class RevokingFunction extends TaskboundFunction {
   protected constructor(scope: Construct, handler: EngineHandler, wiring: EngineWiring, own: { readonly timeout?: Duration } = {}) {
-    super(scope, functionId(handler), engineFunctionProps(wiring, handler, { environment: engineEnvironment(wiring), ...own }));
+    super(scope, functionId(handler), engineFunctionProps(wiring, handler, { environment: engineEnvironment(wiring, handler), ...own }));
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
     new PublishGrantEvents(this, grants);
     new RevokeCredentials(this, grants);
     grantRevokingDeliveries(this, grants);
-    // A pending grant that is revoked gets a `denied` delivery (CONTRACT §5).
+    // A pending grant that is revoked gets a `denied` delivery (docs/contract.md §5).
     grantDelivering(this, grants);
     grantCancelling(this, grants);
   }

@@ -19,7 +19,7 @@ import { engineEnvironment } from './environment';
 
 export class SweepFunction extends TaskboundFunction {
   constructor(scope: Construct, wiring: EngineWiring) {
-    super(scope, functionId('sweep'), engineFunctionProps(wiring, 'sweep', { environment: engineEnvironment(wiring), timeout: Duration.minutes(4), memorySize: 1024 }));
+    super(scope, functionId('sweep'), engineFunctionProps(wiring, 'sweep', { environment: engineEnvironment(wiring, 'sweep'), timeout: Duration.minutes(4), memorySize: 1024 }));
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
     new PublishGrantEvents(this, grants);

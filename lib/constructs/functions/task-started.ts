@@ -8,7 +8,7 @@ import { engineEnvironment } from './environment';
 
 export class TaskStartedFunction extends TaskboundFunction {
   constructor(scope: Construct, wiring: EngineWiring) {
-    super(scope, functionId('task-started'), engineFunctionProps(wiring, 'task-started', { environment: engineEnvironment(wiring) }));
+    super(scope, functionId('task-started'), engineFunctionProps(wiring, 'task-started', { environment: engineEnvironment(wiring, 'task-started') }));
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
     new PublishGrantEvents(this, grants);

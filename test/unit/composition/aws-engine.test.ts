@@ -74,6 +74,7 @@ describe('the AWS composition root', () => {
       EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
       SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
       CANARY_SECRET_NAME: 'taskbound-engine/canary',
+      QUOTA_SHARE: '141',
       SLACK_SECRET_ARN,
       SLACK_TEAM_ID: 'T0ACME',
     };
@@ -96,6 +97,7 @@ describe('the AWS composition root', () => {
       DELIVERY_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:111122223333:key/1234',
       // Set by the stack, no default (lib/constructs/functions/environment.ts).
       CANARY_SECRET_NAME: 'taskbound-engine/canary',
+      QUOTA_SHARE: '141',
     };
     const SCHEDULER = {
       SCHEDULER_GROUP: 'taskbound-expiry',
@@ -123,6 +125,63 @@ describe('the AWS composition root', () => {
       const deps = await (await compositionRoot()).awsEngine();
       const { DynamoDbKmsDeliveryVault } = await import('../../../lambdas/adapters/aws/dynamodb-kms-delivery-vault');
       expect(deps.vault).toBeInstanceOf(DynamoDbKmsDeliveryVault);
+    });
+  });
+
+  describe('pacing at the documented quotas (docs/scale.md §4)', () => {
+    const ENGINE = {
+      TABLE_NAME: 'taskbound-grants',
+      EVENT_BUS_NAME: 'taskbound',
+      ACCOUNT_ID: '111122223333',
+      INSTANCE_NAME: 'taskbound',
+      PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
+      ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
+      CANARY_SECRET_NAME: 'taskbound-engine/canary',
+      SCHEDULER_GROUP: 'taskbound-expiry',
+      SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
+      EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
+      SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
+      TASKBOUND_POLICY: compiledPolicy(TEST_POLICY_YAML, 'test.policy.yaml'),
+    };
+    type Client = { config: { serviceId?: string }; middlewareStack: { identify(): string[]; add(middleware: unknown, options: object): void }; send(command: unknown): Promise<unknown> };
+    /** The SDK clients the engine holds (in its adapters' private fields), by service. */
+    const clientsOf = (root: unknown) => {
+      const found = new Map<string, Client>();
+      const seen = new Set<unknown>();
+      const visit = (value: unknown, depth: number) => {
+        if (typeof value !== 'object' || value === null || seen.has(value) || depth > 6) return;
+        seen.add(value);
+        if ('middlewareStack' in value && 'send' in value && 'config' in value) found.set((value as Client).config.serviceId ?? '?', value as Client);
+        else for (const key of Object.keys(value)) visit((value as Record<string, unknown>)[key], depth + 1);
+      };
+      visit(root, 0);
+      return found;
+    };
+
+    it('refuses to start without the quota share, or with none, naming it', async () => {
+      for (const [name, value] of Object.entries(ENGINE)) vi.stubEnv(name, value);
+      await expect((await compositionRoot()).awsEngine()).rejects.toThrow(/QUOTA_SHARE/);
+      vi.resetModules();
+      vi.stubEnv('QUOTA_SHARE', '0');
+      await expect((await compositionRoot()).awsEngine()).rejects.toThrow(/QUOTA_SHARE/);
+    });
+
+    it('paces the Secrets Manager, EventBridge and Scheduler clients, and no other, to the quota divided by the share', async () => {
+      // 50 CreateSecret/s shared by 25 containers: 2/s here, with a burst of 2.
+      // A key only to sign with: nothing is sent.
+      for (const [name, value] of Object.entries({ ...ENGINE, QUOTA_SHARE: '25', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example' })) vi.stubEnv(name, value);
+      const clients = clientsOf(await (await compositionRoot()).awsEngine());
+      const paced = [...clients].filter(([, client]) => client.middlewareStack.identify().some((entry) => entry.startsWith('taskboundQuotaThrottle')));
+      expect(paced.map(([service]) => service).sort()).toEqual(['EventBridge', 'Scheduler', 'Secrets Manager']);
+
+      const secrets = clients.get('Secrets Manager')!;
+      // Answered in the client, after the pacing, so no request leaves the process.
+      secrets.middlewareStack.add(() => async () => ({ output: { $metadata: {} }, response: { statusCode: 200, headers: {} } }), { step: 'deserialize', name: 'answered' });
+      const { CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+      const began = performance.now();
+      await Promise.all(Array.from({ length: 5 }, (_, index) => secrets.send(new CreateSecretCommand({ Name: `taskbound/${index}` }))));
+      // Two at once, then one every half second: the fifth leaves 1.5 s after the first.
+      expect(performance.now() - began).toBeGreaterThanOrEqual(1400);
     });
   });
 });

@@ -3,44 +3,16 @@
 import { DeleteSecretCommand, GetResourcePolicyCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SecretsManagerDeliveryVault, type SecretsManagerDeliveryVaultOptions } from '../../../../lambdas/adapters/aws/secrets-manager-delivery-vault';
-import { deliverySecretName, grantIdFor } from '../../../../lambdas/domain/ids';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
 import { createSecretsManagerService, type SecretsManagerService } from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
-import type { Delivery, DeliveryPayload } from '../../../../lambdas/ports';
+import { grantIdFor } from '../../../../lambdas/domain/ids';
+import { collect, delivery, issued, READER } from '../../../helpers/deliveries';
 
 const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const READER = 'arn:aws:iam::111122223333:role/agent-runtime';
 const ENGINE = 'arn:aws:iam::111122223333:role/taskbound-engine-*';
-const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-const SESSION_TOKEN = 'FwoGZXIvYXdzEXAMPLESESSIONTOKEN';
 const OPTIONS: SecretsManagerDeliveryVaultOptions = { kmsKeyArn: KEY_ARN, enginePrincipalArns: [ENGINE] };
 
-function delivery(taskId: string, payload: Omit<DeliveryPayload, 'grantId' | 'scopes'>, expiresAt?: string): Delivery {
-  const grantId = grantIdFor('release-bot', taskId);
-  return {
-    name: deliverySecretName('release-bot', taskId),
-    grantId,
-    agentId: 'release-bot',
-    taskId,
-    readerArn: READER,
-    ...(expiresAt ? { expiresAt } : {}),
-    payload: { ...payload, grantId, scopes: ['repo-read'] },
-  };
-}
-
-const issued = (taskId: string) =>
-  delivery(
-    taskId,
-    { status: 'issued', kind: 'aws-sts-session', accessKeyId: 'ASIAEXAMPLE', secretAccessKey: SECRET_ACCESS_KEY, sessionToken: SESSION_TOKEN, expiration: '2030-01-01T00:15:00.000Z' },
-    '2030-01-01T00:15:00.000Z',
-  );
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
 
 describe('SecretsManagerDeliveryVault against the local engine', () => {
   let service: SecretsManagerService;
