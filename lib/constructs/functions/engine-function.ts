@@ -4,7 +4,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Policy } from '../../../lambdas/domain/policy';
-import { handlerEntry, type EngineHandler } from '../../bundling';
+import { ENGINE_HANDLERS, handlerEntry, type EngineHandler } from '../../bundling';
 import { reservedConcurrencyOf, type TaskboundConfig } from '../../config';
 import { engineRoleName, engineRolePath, pascal } from '../../naming';
 import type { EngineState } from '../../stacks/stateful-stack';
@@ -12,22 +12,11 @@ import type { CapabilityProps } from '../capabilities';
 import type { PermissionContext } from '../engine-permissions';
 import type { TaskboundFunctionProps } from '../taskbound-function';
 
-/** Handlers invoked asynchronously (rules, schedules, streams) own a dead-letter queue. */
-export const ASYNC_HANDLERS = [
-  'task-started',
-  'grant-decision',
-  'task-ended',
-  'expire-grant',
-  'ttl-expiry-stream',
-  'credential-leaked',
-  'agent-status',
-  'revoke-requested',
-  'sweep',
-  'alerts',
-  'alarm-to-slack',
-  'digest',
-] as const satisfies readonly EngineHandler[];
-export type AsyncHandler = (typeof ASYNC_HANDLERS)[number];
+/** Entry points invoked synchronously, behind a function URL: the caller sees the error, no queue keeps it. */
+const SYNCHRONOUS = ['slack-interactions', 'operator-api'] as const satisfies readonly EngineHandler[];
+export type AsyncHandler = Exclude<EngineHandler, (typeof SYNCHRONOUS)[number]>;
+/** Every other entry point is invoked asynchronously (rules, schedules, streams) and owns a dead-letter queue. */
+export const ASYNC_HANDLERS = ENGINE_HANDLERS.filter((handler): handler is AsyncHandler => !(SYNCHRONOUS as readonly string[]).includes(handler));
 
 /** Where expiry schedules go: the generated group, the role Scheduler assumes, the function it invokes. */
 export interface ExpiryWiring {
