@@ -1,18 +1,16 @@
 // Local engine, emulated AWS: group commit for a state table. Writes asked for while a batch is
 // forming go to the embedded store as one BatchWriteItem (up to 25 at a time) instead of one
 // request each; every caller still resolves only once its own write is stored.
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { StateTable } from './state-tables';
+import type { StoreWrite, StringItem } from './store-writes';
 
 /** DynamoDB's limit of writes per BatchWriteItem. */
 const MAX_BATCH = 25;
 /** How often a batch's unprocessed writes are sent again before the batch fails. */
 const MAX_UNPROCESSED_ROUNDS = 5;
 
-type WriteRequest = { readonly PutRequest: { readonly Item: Record<string, unknown> } } | { readonly DeleteRequest: { readonly Key: Record<string, unknown> } };
-
 interface Waiting {
-  readonly request: WriteRequest;
+  readonly request: StoreWrite;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -39,16 +37,16 @@ export class BatchedWrites {
   ) {}
 
   /** Resolves once the item is stored. */
-  put(item: Record<string, unknown>): Promise<void> {
-    return this.enqueue(String(item[this.keyAttribute]), { PutRequest: { Item: item } });
+  put(item: StringItem): Promise<void> {
+    return this.enqueue(String(item[this.keyAttribute]), { put: item });
   }
 
   /** Resolves once the item is gone. */
   delete(key: string): Promise<void> {
-    return this.enqueue(key, { DeleteRequest: { Key: { [this.keyAttribute]: key } } });
+    return this.enqueue(key, { delete: { [this.keyAttribute]: key } });
   }
 
-  private enqueue(key: string, request: WriteRequest): Promise<void> {
+  private enqueue(key: string, request: StoreWrite): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       // The later write wins; callers of the earlier one resolve with it, as it supersedes theirs.
       this.forming.set(key, [...(this.forming.get(key) ?? []), { request, resolve, reject }]);
@@ -80,9 +78,7 @@ export class BatchedWrites {
       let requests = chunk.map((forKey) => (forKey.at(-1) as Waiting).request);
       for (let round = 0; requests.length > 0; round += 1) {
         if (round === MAX_UNPROCESSED_ROUNDS) throw new Error(`${requests.length} writes to ${this.table.tableName} stayed unprocessed`);
-        const { tableName, client } = this.table;
-        const answer = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests as never } }));
-        requests = (answer.UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
+        requests = await this.table.writes.batch(requests);
       }
       for (const { resolve } of waiting) resolve();
     } catch (error) {
