@@ -224,7 +224,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE, delivery, ...(delivery === 'dynamodb-kms' ? { deliveryTable: LOCAL_DELIVERY_TABLE } : {}), ...usage() } : undefined),
   });
 
-  const engineClients = { ...localClientConfig(server.url), ...retries };
+  // Their middleware is all added before the first call, so each command's chain is built once, not per call (the
+  // SDK's documented `cacheMiddleware`; DynamoDB's document client refuses it, so the store's client builds it each time).
+  const engineClients = { ...localClientConfig(server.url), ...retries, cacheMiddleware: true };
   const secretsClient = paced(counter.track(new SecretsManagerClient(engineClients)), 'secretsmanager');
   const rotator = new LocalBrokeredSecretRotator(secretsClient, policy);
   await rotator.ensureSecrets();
