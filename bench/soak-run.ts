@@ -26,6 +26,11 @@ export interface SoakOptions {
   readonly sampleSeconds: number;
   readonly seed: number;
   readonly log: (line: string) => void;
+  /**
+   * Where to write two heap snapshots of the engine (`node --heapsnapshot-signal`): one when the
+   * warm-up ends and one when the load stops, for `bench/soak-heap-diff.ts` to compare. None when absent.
+   */
+  readonly heapSnapshotDir?: string;
 }
 
 export interface MemorySample {
@@ -77,7 +82,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const memory = JSON.parse(line.slice('soak-memory '.length)) as { heapAfterGcBytes: number; rssBytes: number };
     samples.push({ atSeconds: round((Date.now() - started) / 1000), rssMiB: round(memory.rssBytes / MIB), heapAfterGcMiB: round(memory.heapAfterGcBytes / MIB), tasksEnded: tasksEnded() });
   };
-  const engine = await startEngineProcess(SOAK_POLICY_FILE, SWEEP_INTERVAL_SECONDS, { engineFlags, nodeFlags: ['--expose-gc', '--import', HEAP_PROBE], onLine });
+  const snapshotFlags = options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`] : [];
+  const nodeFlags = ['--expose-gc', ...snapshotFlags, '--import', HEAP_PROBE];
+  const engine = await startEngineProcess(SOAK_POLICY_FILE, SWEEP_INTERVAL_SECONDS, { engineFlags, nodeFlags, onLine });
+  const snapshot = (when: string) => {
+    if (!options.heapSnapshotDir) return;
+    options.log(`heap snapshot (${when}) into ${options.heapSnapshotDir}`);
+    process.kill(engine.pid, 'SIGUSR2');
+  };
   const leakShare = 0.05;
   const suspensionEveryMs = 10_000;
   try {
@@ -100,14 +112,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     started = Date.now();
     tasksEnded = () => load.ledger.counts.ended;
     const endAt = started + options.minutes * 60_000;
+    const warmupEndsAt = started + warmupSeconds(options.minutes * 60) * 1000;
     load.start();
     while (Date.now() < endAt) {
-      await sleep(Math.min(60_000, Math.max(0, endAt - Date.now())));
+      const wakeAt = Math.min(endAt, Date.now() + 60_000, warmupEndsAt > Date.now() ? warmupEndsAt : Number.POSITIVE_INFINITY);
+      await sleep(Math.max(0, wakeAt - Date.now()));
+      if (wakeAt === warmupEndsAt) snapshot('the warm-up is over');
       const last = samples.at(-1);
       if (last) options.log(`${last.atSeconds} s: ${last.tasksEnded} tasks ended, heap after GC ${last.heapAfterGcMiB} MiB, rss ${last.rssMiB} MiB`);
     }
     const loadSeconds = (Date.now() - started) / 1000;
     const underLoad = samples.filter((sample) => sample.atSeconds <= loadSeconds);
+    snapshot('the load stops');
     options.log('stopping the load; settling');
     await load.stop();
     const check = await settleAndCheck({ endpoint: engine.url, dataDir: engine.dataDir, ledger: load.ledger, settleTimeoutMs: 90_000 });
@@ -136,6 +152,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 const round = (value: number) => Math.round(value * 100) / 100;
 const mean = (values: readonly number[]) => (values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length);
 
+/** The first tenth of the run, at least 30 s: code compiles, caches and connection pools fill. */
+const warmupSeconds = (loadSeconds: number) => Math.max(30, loadSeconds / 10);
+
 /**
  * The first tenth of the run (at least 30 s) is warm-up: code compiles, caches and connection
  * pools fill. After it, the heap that survives a full collection should not trend upward: the
@@ -143,10 +162,10 @@ const mean = (values: readonly number[]) => (values.length === 0 ? Number.NaN : 
  * last windows (a tenth of the run each) say by how much.
  */
 export function analyseMemory(samples: readonly MemorySample[], loadSeconds: number, tasksPerSecond: number): SoakResult['memory'] {
-  const warmupSeconds = Math.max(30, loadSeconds / 10);
+  const warmup = warmupSeconds(loadSeconds);
   const windowSeconds = Math.max(10, loadSeconds / 10);
-  const steady = samples.filter((sample) => sample.atSeconds >= warmupSeconds);
-  const first = steady.filter((sample) => sample.atSeconds < warmupSeconds + windowSeconds);
+  const steady = samples.filter((sample) => sample.atSeconds >= warmup);
+  const first = steady.filter((sample) => sample.atSeconds < warmup + windowSeconds);
   const last = steady.filter((sample) => sample.atSeconds > loadSeconds - windowSeconds);
   const slope = leastSquaresSlope(steady.map((sample) => [sample.atSeconds / 60, sample.heapAfterGcMiB]));
   const rss = samples.map((sample) => sample.rssMiB);
@@ -158,7 +177,7 @@ export function analyseMemory(samples: readonly MemorySample[], loadSeconds: num
     rssStartMiB: rss[0] ?? Number.NaN,
     rssEndMiB: rss.at(-1) ?? Number.NaN,
     rssMaxMiB: rss.length > 0 ? Math.max(...rss) : Number.NaN,
-    warmupSeconds: round(warmupSeconds),
+    warmupSeconds: round(warmup),
     windowSeconds: round(windowSeconds),
     flat: steady.length >= 3 && slope < FLAT_HEAP_MIB_PER_MINUTE,
   };
