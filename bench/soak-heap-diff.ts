@@ -26,6 +26,13 @@ export interface HeapGraph {
   readonly parentEdges: string[];
 }
 
+/** `values[index]`, which a well-formed snapshot always has (its arrays index each other). */
+function at<T>(values: ArrayLike<T>, index: number): T {
+  const value = values[index];
+  if (value === undefined) throw new Error(`malformed heap snapshot: no entry ${index}`);
+  return value;
+}
+
 /** Parses a `.heapsnapshot` and finds each node's shortest retainer path, ignoring weak edges. */
 export function readHeapGraph(raw: RawSnapshot): HeapGraph {
   const { meta } = raw.snapshot;
@@ -33,23 +40,34 @@ export function readHeapGraph(raw: RawSnapshot): HeapGraph {
   const edgeFieldCount = meta.edge_fields.length;
   const [nodeTypes] = meta.node_types;
   const [edgeTypes] = meta.edge_types;
-  const field = (name: string, fields: string[]) => fields.indexOf(name);
-  const [typeAt, nameAt, idAt, sizeAt, edgeCountAt] = ['type', 'name', 'id', 'self_size', 'edge_count'].map((name) => field(name, meta.node_fields));
-  const [edgeTypeAt, edgeNameAt, toNodeAt] = ['type', 'name_or_index', 'to_node'].map((name) => field(name, meta.edge_fields));
-  const count = raw.nodes.length / nodeFieldCount;
+  const field = (name: string, fields: string[]) => {
+    const index = fields.indexOf(name);
+    if (index < 0) throw new Error(`heap snapshot without the field ${name}`);
+    return index;
+  };
+  const [typeAt, nameAt, idAt, sizeAt, edgeCountAt] = ['type', 'name', 'id', 'self_size', 'edge_count'].map((name) => field(name, meta.node_fields)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const [edgeTypeAt, edgeNameAt, toNodeAt] = ['type', 'name_or_index', 'to_node'].map((name) => field(name, meta.edge_fields)) as [number, number, number];
+  const { nodes, edges, strings } = raw;
+  const count = nodes.length / nodeFieldCount;
   const ids = new Uint32Array(count);
   const selfSizes = new Float64Array(count);
   const labels: string[] = new Array(count);
   const firstEdge = new Uint32Array(count + 1);
   for (let node = 0, edge = 0; node < count; node++) {
     const base = node * nodeFieldCount;
-    const type = nodeTypes[raw.nodes[base + typeAt]];
-    const name = raw.strings[raw.nodes[base + nameAt]];
-    ids[node] = raw.nodes[base + idAt];
-    selfSizes[node] = raw.nodes[base + sizeAt];
+    const type = at(nodeTypes, at(nodes, base + typeAt));
+    const name = at(strings, at(nodes, base + nameAt));
+    ids[node] = at(nodes, base + idAt);
+    selfSizes[node] = at(nodes, base + sizeAt);
     labels[node] = type === 'object' || type === 'closure' || type === 'native' ? `${type} ${name.slice(0, 60)}` : `(${type})`;
     firstEdge[node] = edge;
-    edge += raw.nodes[base + edgeCountAt] * edgeFieldCount;
+    edge += at(nodes, base + edgeCountAt) * edgeFieldCount;
     firstEdge[node + 1] = edge;
   }
   const parents = new Int32Array(count).fill(-1);
@@ -61,16 +79,16 @@ export function readHeapGraph(raw: RawSnapshot): HeapGraph {
   queue[tail++] = 0;
   seen[0] = 1;
   while (head < tail) {
-    const node = queue[head++];
-    for (let edge = firstEdge[node]; edge < firstEdge[node + 1]; edge += edgeFieldCount) {
-      const edgeType = edgeTypes[raw.edges[edge + edgeTypeAt]];
+    const node = at(queue, head++);
+    for (let edge = at(firstEdge, node); edge < at(firstEdge, node + 1); edge += edgeFieldCount) {
+      const edgeType = at(edgeTypes, at(edges, edge + edgeTypeAt));
       if (edgeType === 'weak') continue;
-      const target = raw.edges[edge + toNodeAt] / nodeFieldCount;
+      const target = at(edges, edge + toNodeAt) / nodeFieldCount;
       if (seen[target]) continue;
       seen[target] = 1;
       parents[target] = node;
-      const nameOrIndex = raw.edges[edge + edgeNameAt];
-      parentEdges[target] = edgeType === 'element' || edgeType === 'hidden' ? `[${nameOrIndex}]` : String(raw.strings[nameOrIndex]).slice(0, 40);
+      const nameOrIndex = at(edges, edge + edgeNameAt);
+      parentEdges[target] = edgeType === 'element' || edgeType === 'hidden' ? `[${nameOrIndex}]` : at(strings, nameOrIndex).slice(0, 40);
       queue[tail++] = target;
     }
   }
@@ -90,25 +108,27 @@ export interface HeapGrowth {
 export function heapGrowth(before: HeapGraph, after: HeapGraph, top = 25): HeapGrowth {
   const existed = new Set<number>();
   for (const id of before.ids) existed.add(id);
-  const isNew = (node: number) => !existed.has(after.ids[node]);
+  const isNew = (node: number) => !existed.has(at(after.ids, node));
   const anchors = new Map<number, { objects: number; bytes: number; kinds: Map<string, number> }>();
   const kinds = new Map<string, { objects: number; bytes: number }>();
   let newObjects = 0;
   let newBytes = 0;
   for (let node = 1; node < after.count; node++) {
     if (after.parents[node] === -1 || !isNew(node)) continue;
+    const bytes = at(after.selfSizes, node);
+    const label = at(after.labels, node);
     newObjects++;
-    newBytes += after.selfSizes[node];
-    const kind = kinds.get(after.labels[node]) ?? { objects: 0, bytes: 0 };
+    newBytes += bytes;
+    const kind = kinds.get(label) ?? { objects: 0, bytes: 0 };
     kind.objects++;
-    kind.bytes += after.selfSizes[node];
-    kinds.set(after.labels[node], kind);
-    let anchor = after.parents[node];
-    while (anchor > 0 && isNew(anchor)) anchor = after.parents[anchor];
-    const charged = anchors.get(anchor) ?? { objects: 0, bytes: 0, kinds: new Map() };
+    kind.bytes += bytes;
+    kinds.set(label, kind);
+    let anchor = at(after.parents, node);
+    while (anchor > 0 && isNew(anchor)) anchor = at(after.parents, anchor);
+    const charged = anchors.get(anchor) ?? { objects: 0, bytes: 0, kinds: new Map<string, number>() };
     charged.objects++;
-    charged.bytes += after.selfSizes[node];
-    charged.kinds.set(after.labels[node], (charged.kinds.get(after.labels[node]) ?? 0) + 1);
+    charged.bytes += bytes;
+    charged.kinds.set(label, (charged.kinds.get(label) ?? 0) + 1);
     anchors.set(anchor, charged);
   }
   const byAnchor = [...anchors.entries()]
@@ -134,14 +154,17 @@ export function heapGrowth(before: HeapGraph, after: HeapGraph, top = 25): HeapG
 /** The shortest path from the root to `node`, the last few steps: `label .edge → label .edge → ...`. */
 function retainerPath(graph: HeapGraph, node: number, steps = 7): string {
   const parts: string[] = [];
-  for (let at = node; at > 0 && parts.length < steps; at = graph.parents[at]) parts.unshift(`${graph.parentEdges[at]} → ${graph.labels[at]}`);
+  for (let step = node; step > 0 && parts.length < steps; step = at(graph.parents, step)) parts.unshift(`${at(graph.parentEdges, step)} → ${at(graph.labels, step)}`);
   return parts.join(' · ');
 }
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' } }, allowPositionals: true, strict: true });
   if (positionals.length !== 2) throw new Error('usage: tsx bench/soak-heap-diff.ts FIRST.heapsnapshot SECOND.heapsnapshot [--top 25]');
-  const [before, after] = await Promise.all(positionals.map(async (file) => readHeapGraph(JSON.parse(await readFile(file, 'utf8')) as RawSnapshot)));
+  const [before, after] = (await Promise.all(positionals.map(async (file) => readHeapGraph(JSON.parse(await readFile(file, 'utf8')) as RawSnapshot)))) as [
+    HeapGraph,
+    HeapGraph,
+  ];
   const growth = heapGrowth(before, after, Number(values.top));
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
   console.log(`${growth.newObjects} objects, ${kib(growth.newBytes)} reachable in the second snapshot and absent from the first\n`);
