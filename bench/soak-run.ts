@@ -1,5 +1,6 @@
 // Bench (soak): the run behind `npm run bench:soak`. Engine process with faults on, busy
 // runtimes for `minutes`, the heap after a full GC sampled in the engine process, then settle and check.
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import { startEngineProcess } from './engine-process';
@@ -27,8 +28,9 @@ export interface SoakOptions {
   readonly seed: number;
   readonly log: (line: string) => void;
   /**
-   * Where to write two heap snapshots of the engine (`node --heapsnapshot-signal`): one when the
-   * warm-up ends and one when the load stops, for `bench/soak-heap-diff.ts` to compare. None when absent.
+   * Where to write heap snapshots of the engine (`node --heapsnapshot-signal`), for `bench/soak-heap-diff.ts`
+   * to compare: when the warm-up ends, when the load stops, and once the engine has settled (what the
+   * load left behind, without its requests in flight). None when absent.
    */
   readonly heapSnapshotDir?: string;
 }
@@ -85,10 +87,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const snapshotFlags = options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`] : [];
   const nodeFlags = ['--expose-gc', ...snapshotFlags, '--import', HEAP_PROBE];
   const engine = await startEngineProcess(SOAK_POLICY_FILE, SWEEP_INTERVAL_SECONDS, { engineFlags, nodeFlags, onLine });
-  const snapshot = (when: string) => {
-    if (!options.heapSnapshotDir) return;
-    options.log(`heap snapshot (${when}) into ${options.heapSnapshotDir}`);
+  let snapshots = 0;
+  /** Signals the engine to write a snapshot; resolves once it is written (the engine answers again). */
+  const snapshot = async (when: string) => {
+    const dir = options.heapSnapshotDir;
+    if (!dir) return;
+    options.log(`heap snapshot (${when}) into ${dir}`);
     process.kill(engine.pid, 'SIGUSR2');
+    snapshots++;
+    while ((await readdir(dir)).filter((name) => name.endsWith('.heapsnapshot')).length < snapshots) await sleep(100);
+    await engine.usage();
   };
   const leakShare = 0.05;
   const suspensionEveryMs = 10_000;
@@ -117,16 +125,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     while (Date.now() < endAt) {
       const wakeAt = Math.min(endAt, Date.now() + 60_000, warmupEndsAt > Date.now() ? warmupEndsAt : Number.POSITIVE_INFINITY);
       await sleep(Math.max(0, wakeAt - Date.now()));
-      if (wakeAt === warmupEndsAt) snapshot('the warm-up is over');
+      if (wakeAt === warmupEndsAt) await snapshot('the warm-up is over');
       const last = samples.at(-1);
       if (last) options.log(`${last.atSeconds} s: ${last.tasksEnded} tasks ended, heap after GC ${last.heapAfterGcMiB} MiB, rss ${last.rssMiB} MiB`);
     }
     const loadSeconds = (Date.now() - started) / 1000;
     const underLoad = samples.filter((sample) => sample.atSeconds <= loadSeconds);
-    snapshot('the load stops');
+    await snapshot('the load stops');
     options.log('stopping the load; settling');
     await load.stop();
     const check = await settleAndCheck({ endpoint: engine.url, dataDir: engine.dataDir, ledger: load.ledger, settleTimeoutMs: 90_000 });
+    await snapshot('the engine has settled');
     const memory = analyseMemory(underLoad, loadSeconds, load.ledger.counts.ended / loadSeconds);
     const { lostGrants, liveCredentials, deliveriesHoldingCredentials, ...settled } = check;
     return {
