@@ -1,6 +1,6 @@
 // Bench (soak): the run behind `npm run bench:soak`. Engine process with faults on, busy
 // runtimes for `minutes`, the heap after a full GC sampled in the engine process, then settle and check.
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import { startEngineProcess } from './engine-process';
@@ -84,6 +84,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const memory = JSON.parse(line.slice('soak-memory '.length)) as { heapAfterGcBytes: number; rssBytes: number };
     samples.push({ atSeconds: round((Date.now() - started) / 1000), rssMiB: round(memory.rssBytes / MIB), heapAfterGcMiB: round(memory.heapAfterGcBytes / MIB), tasksEnded: tasksEnded() });
   };
+  if (options.heapSnapshotDir) await mkdir(options.heapSnapshotDir, { recursive: true });
   const snapshotFlags = options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`] : [];
   const nodeFlags = ['--expose-gc', ...snapshotFlags, '--import', HEAP_PROBE];
   const engine = await startEngineProcess(SOAK_POLICY_FILE, SWEEP_INTERVAL_SECONDS, { engineFlags, nodeFlags, onLine });
