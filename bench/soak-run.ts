@@ -41,6 +41,8 @@ export interface MemorySample {
   /** Heap in use right after a full collection: what the engine keeps alive. */
   readonly heapAfterGcMiB: number;
   readonly tasksEnded: number;
+  /** Events on the engine's bus not yet handled (its backlog): memory that grows with it is queued work, not a leak. */
+  readonly pendingEvents?: number;
 }
 
 export interface SoakResult {
@@ -63,6 +65,9 @@ export interface SoakResult {
     readonly rssMaxMiB: number;
     readonly warmupSeconds: number;
     readonly windowSeconds: number;
+    /** The most events the engine had pending in a sample after the warm-up, and in the last sample: its backlog. */
+    readonly pendingEventsMax: number;
+    readonly pendingEventsEnd: number;
     readonly flat: boolean;
   };
   readonly lostGrants: number;
@@ -79,15 +84,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const samples: MemorySample[] = [];
   let started = Date.now();
   let tasksEnded = () => 0;
+  let backlog: () => Promise<number | undefined> = async () => undefined;
   const onLine = (line: string) => {
     if (!line.startsWith('soak-memory ')) return;
     const memory = JSON.parse(line.slice('soak-memory '.length)) as { heapAfterGcBytes: number; rssBytes: number };
-    samples.push({ atSeconds: round((Date.now() - started) / 1000), rssMiB: round(memory.rssBytes / MIB), heapAfterGcMiB: round(memory.heapAfterGcBytes / MIB), tasksEnded: tasksEnded() });
+    const sample = { atSeconds: round((Date.now() - started) / 1000), rssMiB: round(memory.rssBytes / MIB), heapAfterGcMiB: round(memory.heapAfterGcBytes / MIB), tasksEnded: tasksEnded() };
+    void backlog().then(
+      (pendingEvents) => samples.push({ ...sample, ...(pendingEvents === undefined ? {} : { pendingEvents }) }),
+      () => samples.push(sample),
+    );
   };
   if (options.heapSnapshotDir) await mkdir(options.heapSnapshotDir, { recursive: true });
   const snapshotFlags = options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`] : [];
   const nodeFlags = ['--expose-gc', ...snapshotFlags, '--import', HEAP_PROBE];
   const engine = await startEngineProcess(SOAK_POLICY_FILE, SWEEP_INTERVAL_SECONDS, { engineFlags, nodeFlags, onLine });
+  backlog = async () => (await engine.usage()).pendingEvents;
   let snapshots = 0;
   /** Signals the engine to write a snapshot; resolves once it is written (the engine answers again). */
   const snapshot = async (when: string) => {
@@ -128,7 +139,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       await sleep(Math.max(0, wakeAt - Date.now()));
       if (wakeAt === warmupEndsAt) await snapshot('the warm-up is over');
       const last = samples.at(-1);
-      if (last) options.log(`${last.atSeconds} s: ${last.tasksEnded} tasks ended, heap after GC ${last.heapAfterGcMiB} MiB, rss ${last.rssMiB} MiB`);
+      if (last) options.log(`${last.atSeconds} s: ${last.tasksEnded} tasks ended, heap after GC ${last.heapAfterGcMiB} MiB, rss ${last.rssMiB} MiB, ${last.pendingEvents} events pending`);
     }
     const loadSeconds = (Date.now() - started) / 1000;
     const underLoad = samples.filter((sample) => sample.atSeconds <= loadSeconds);
@@ -189,6 +200,8 @@ export function analyseMemory(samples: readonly MemorySample[], loadSeconds: num
     rssMaxMiB: rss.length > 0 ? Math.max(...rss) : Number.NaN,
     warmupSeconds: round(warmup),
     windowSeconds: round(windowSeconds),
+    pendingEventsMax: Math.max(0, ...steady.map((sample) => sample.pendingEvents ?? 0)),
+    pendingEventsEnd: samples.at(-1)?.pendingEvents ?? Number.NaN,
     flat: steady.length >= 3 && slope < FLAT_HEAP_MIB_PER_MINUTE,
   };
 }

@@ -209,7 +209,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   // What the engine spends, for the benchmark that runs it as its own process: CPU and SDK calls.
   const usage = () => {
     const cpu = process.cpuUsage();
-    return { cpuMs: (cpu.user + cpu.system) / 1000, sdkCalls: counter.calls, sdkCallsByOperation: Object.fromEntries(counter.byOperation) };
+    return { cpuMs: (cpu.user + cpu.system) / 1000, sdkCalls: counter.calls, sdkCallsByOperation: Object.fromEntries(counter.byOperation), pendingEvents: bus.pendingEvents };
   };
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',
