@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { queryObjects } from 'node:v8';
-import { DynamoDBClient, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient, ListTablesCommand, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmbeddedStore, type EmbeddedStore } from '../../../../lambdas/local/emulated-aws/embedded-store';
 import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
@@ -50,6 +50,16 @@ describe('the embedded store’s LevelDB iterators', () => {
       await client.send(new QueryCommand({ TableName: 'items', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'item-1' } } }));
       await client.send(new ScanCommand({ TableName: 'items' }));
     }
+
+    expect(liveIterators() - before).toBeLessThan(5);
+  });
+
+  it('are closed when tables are listed or a table and its items are deleted', async () => {
+    const before = liveIterators();
+
+    for (let list = 0; list < 20; list++) expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual(['items']);
+    await client.send(new DeleteTableCommand({ TableName: 'items' }));
+    await expect.poll(async () => (await client.send(new ListTablesCommand({}))).TableNames).toEqual([]);
 
     expect(liveIterators() - before).toBeLessThan(5);
   });
