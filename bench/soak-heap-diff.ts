@@ -3,7 +3,7 @@
 // its life, so an object is new when its id is absent from the first snapshot. Each new object is
 // charged to its anchor: the last object that already existed on its shortest path from the roots
 // (the map, array or closure that keeps growing), named by the path that reaches that anchor.
-// Usage: tsx bench/soak-heap-diff.ts FIRST.heapsnapshot SECOND.heapsnapshot [--top 25]
+// Usage: npm run bench:soak-diff -- FIRST.heapsnapshot SECOND.heapsnapshot [--top 25]
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
@@ -160,7 +160,7 @@ function retainerPath(graph: HeapGraph, node: number, steps = 7): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' } }, allowPositionals: true, strict: true });
-  if (positionals.length !== 2) throw new Error('usage: tsx bench/soak-heap-diff.ts FIRST.heapsnapshot SECOND.heapsnapshot [--top 25]');
+  if (positionals.length !== 2) throw new Error('usage: npm run bench:soak-diff -- FIRST.heapsnapshot SECOND.heapsnapshot [--top 25]');
   const [before, after] = (await Promise.all(positionals.map(async (file) => readHeapGraph(JSON.parse(await readFile(file, 'utf8')) as RawSnapshot)))) as [
     HeapGraph,
     HeapGraph,
