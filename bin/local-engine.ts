@@ -46,10 +46,13 @@ const program = new Command('taskbound-local')
   )
   .option('--due-interval <seconds>', 'with --expiry due-index: seconds between due-index reads (AWS: 60)', (value) => Number(value) * 1000, 60_000)
   .option('--deny-lag <ms>', "emulate IAM's deny propagation: a revoked session keeps working this long", Number, 0)
-  .option(
-    '--reserved-concurrency <issuing,revoking>',
-    "invocations at once per issuing and per revoking function, the rest queued as in Lambda's async queue (the stack's default 10,20; off: no limit)",
-    reservedConcurrency,
+  .addOption(
+    new Option(
+      '--reserved-concurrency <issuing,revoking>',
+      "invocations at once per issuing and per revoking function, the rest queued as in Lambda's async queue (the stack's default 10,20; off: no limit)",
+    )
+      .env('TASKBOUND_RESERVED_CONCURRENCY')
+      .argParser(reservedConcurrency),
   )
   .option('--quota-scale <factor>', "emulate AWS's request quotas: throttle Secrets Manager and EventBridge at the documented quotas times factor", quotaScale)
   // Tests only (hidden from --help): runs the engine's clock this far ahead, so a test reaches an
