@@ -9,9 +9,9 @@ import { localLambdaContext, type LocalHandler } from './lambda-context';
 import type { ReservedConcurrency } from './reserved-concurrency';
 
 /** What a handler is invoked with: an EventBridge envelope, a schedule's payload, or a due-index shard. */
-export type LocalInvocationEvent = EventEnvelope | { readonly grantId: string } | { readonly dueShard: number };
+type LocalInvocationEvent = EventEnvelope | { readonly grantId: string } | { readonly dueShard: number };
 
-export type LocalInvoke = (name: HandlerName, event: LocalInvocationEvent) => Promise<void>;
+type LocalInvoke = (name: HandlerName, event: LocalInvocationEvent) => Promise<void>;
 
 /** Handlers that revoke: the routes table's list (the same one the CDK stack reserves concurrency for). */
 const REVOKING_HANDLERS: ReadonlySet<string> = new Set(REVOKING);
