@@ -9,13 +9,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { startLocalEngine, LOCAL_BUS, type LocalEngine } from '../lambdas/local/engine';
+import { startLocalEngine, LOCAL_BUS, type LocalEngine, type LocalEngineOptions } from '../lambdas/local/engine';
 import { localClientConfig } from '../lambdas/local/host/sdk-clients';
 import { scaledQuotas } from '../lambdas/adapters/aws/documented-quotas';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import type { EngineLogger } from '../lambdas/use-cases/engine-deps';
 import { grantIdFor } from '../lambdas/domain/ids';
-import type { ConcurrencyShares } from '../lambdas/routes';
 import type { FunctionLoad } from '../lambdas/local/host/reserved-concurrency';
 import { ascending, nearestRank, round2 } from './percentiles';
 import { describeMachine, type Machine } from './report';
@@ -32,7 +31,7 @@ export interface QuotaSimulationOptions {
   /** One `Task Ended` every this many ms, in both phases. */
   readonly killEveryMs: number;
   /** The engine's per-function limits: the stack's default unless set; `false` runs every delivery at once (before session 4). */
-  readonly reservedConcurrency?: ConcurrencyShares | false;
+  readonly reservedConcurrency?: LocalEngineOptions['reservedConcurrency'];
 }
 
 export const DEFAULT_QUOTA_SIMULATION: QuotaSimulationOptions = { scale: 0.2, overload: 10, seconds: 6, victims: 40, killEveryMs: 250 };
