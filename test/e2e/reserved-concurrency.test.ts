@@ -1,5 +1,8 @@
 // E2E (local engine): the engine's functions run within their reserved concurrency, as on
 // Lambda: starts beyond the issuing share wait their turn and are all issued, none refused.
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalEngine } from '../../lambdas/local/engine';
 import { startHarness, EXAMPLE_POLICY, type Harness } from './local-engine';
@@ -44,4 +47,11 @@ describe('the local engine with reserved concurrency', () => {
       /^invalid local engine settings: reservedConcurrency/,
     );
   });
+
+  it('npm start refuses a share that is not two positive integers, saying what it takes', async () => {
+    const entry = resolve(__dirname, '../../bin/local-engine.ts');
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', entry, '--reserved-concurrency', '0,20'], { cwd: resolve(__dirname, '../..') });
+
+    await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('<issuing>,<revoking> (positive integers, e.g. 10,20) or off') });
+  }, 30_000);
 });
