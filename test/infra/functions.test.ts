@@ -14,6 +14,7 @@ import { quotaShare } from '../../lib/constructs/functions/environment';
 import { SESSION_MINTING_ACTIONS } from '../../lib/constructs/issued-credential-boundary';
 import { archiveName, ARCHIVE_NAME_MAX_CHARS } from '../../lib/naming';
 import { buildTaskboundApp, type TaskboundApp } from '../../lib/taskbound-app';
+import { ENGINE_VARIABLES, type EngineRole } from '../../lambdas/composition/aws-config';
 import { retainedFixedNames } from './retained-names';
 import { synthesizedApp, type SynthesizedApp } from './synthesized-app';
 
@@ -53,8 +54,8 @@ const capabilitiesOf = (handler: EngineHandler, app: Built = synth) => {
 };
 
 const POWERTOOLS = ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
-/** What lambdas/composition/aws-engine.ts's engine schema reads in either mode. */
-const ENGINE_IN_ANY_MODE = [
+/** What every engine function reads in either mode (lambdas/composition/aws-config.ts, the revoking set). */
+const ANY_ENGINE_FUNCTION = [
   'ACCOUNT_ID',
   'AGENT_ROLE_PREFIX',
   'CANARY_SECRET_NAME',
@@ -64,38 +65,58 @@ const ENGINE_IN_ANY_MODE = [
   'EVENT_BUS_NAME',
   'EXPIRY_MODE',
   'INSTANCE_NAME',
-  'PERMISSIONS_BOUNDARY_ARN',
   'QUOTA_SHARE',
   'TABLE_NAME',
   ...POWERTOOLS,
 ];
-/** ...and in the default modes (secrets-manager, schedule): where per-grant schedules go. */
-const ENGINE = [...ENGINE_IN_ANY_MODE, 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN', 'SCHEDULER_GROUP', 'SCHEDULER_ROLE_ARN'].sort();
-/** ...and in the scale modes (dynamodb-kms, due-index): the delivery table, and no Scheduler setting. */
-const SCALED_ENGINE = [...ENGINE_IN_ANY_MODE, 'DELIVERY_TABLE_NAME'].sort();
-const ENGINE_FUNCTIONS: EngineHandler[] = [
-  'task-started',
-  'operator-api',
-  'task-ended',
-  'expire-grant',
-  'ttl-expiry-stream',
-  'credential-leaked',
-  'agent-status',
-  'revoke-requested',
-  'sweep',
-];
+/** In the default modes (secrets-manager, schedule): a revoking function knows where schedules are, to cancel them... */
+const REVOKING_ENV = [...ANY_ENGINE_FUNCTION, 'SCHEDULER_GROUP'].sort();
+/** ...an expiring one also what arming one again needs (use-cases/expire-grant.ts re-arms an early expiry)... */
+const EXPIRING_ENV = [...REVOKING_ENV, 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN', 'SCHEDULER_ROLE_ARN'].sort();
+/** ...and an issuing one the boundary it creates grant users under. */
+const ISSUING_ENV = [...EXPIRING_ENV, 'PERMISSIONS_BOUNDARY_ARN'].sort();
+/** In the scale modes (dynamodb-kms, due-index): the delivery table, and no Scheduler setting for anyone. */
+const SCALED_REVOKING_ENV = [...ANY_ENGINE_FUNCTION, 'DELIVERY_TABLE_NAME'].sort();
+const SCALED_ISSUING_ENV = [...SCALED_REVOKING_ENV, 'PERMISSIONS_BOUNDARY_ARN'].sort();
+const ISSUING_FUNCTIONS = ['task-started', 'operator-api'] as const;
+const EXPIRING_FUNCTIONS = ['expire-grant', 'ttl-expiry-stream'] as const;
+const REVOKING_FUNCTIONS = ['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'] as const;
+const ENGINE_FUNCTIONS: EngineHandler[] = [...ISSUING_FUNCTIONS, ...EXPIRING_FUNCTIONS, ...REVOKING_FUNCTIONS];
 const ALERTS = ['SLACK_SECRET_ARN', 'TABLE_NAME', ...POWERTOOLS].sort();
+/** The issuing-only variables a function that never issues nor arms must not receive. */
+const ISSUING_ONLY = ['PERMISSIONS_BOUNDARY_ARN', 'SCHEDULER_ROLE_ARN', 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN'];
 
 describe('each function’s environment', () => {
-  it('is the engine’s configuration for the functions that issue or revoke, and no Slack setting', () => {
-    for (const handler of ENGINE_FUNCTIONS) expect(environmentOf(handler), handler).toEqual(ENGINE);
+  it('is exactly what an issuing function reads for task-started and operator-api: the boundary and the schedule target included', () => {
+    for (const handler of ISSUING_FUNCTIONS) expect(environmentOf(handler), handler).toEqual(ISSUING_ENV);
     expect(variablesOf('task-started')).toMatchObject({ DELIVERY_MODE: 'secrets-manager', EXPIRY_MODE: 'schedule' });
   });
 
-  it('names the delivery table and no Scheduler setting in the scale modes, and changes nothing for the others', () => {
-    for (const handler of ENGINE_FUNCTIONS) expect(environmentOf(handler, scaled), handler).toEqual(SCALED_ENGINE);
+  it('is what an expiring function reads for expire-grant and ttl-expiry-stream: the schedule target, and no boundary', () => {
+    for (const handler of EXPIRING_FUNCTIONS) expect(environmentOf(handler), handler).toEqual(EXPIRING_ENV);
+  });
+
+  it('gives the revoking functions and the sweep none of the variables only issuing or arming reads', () => {
+    for (const handler of REVOKING_FUNCTIONS) {
+      expect(environmentOf(handler), handler).toEqual(REVOKING_ENV);
+      for (const name of ISSUING_ONLY) expect(environmentOf(handler), `${handler} ${name}`).not.toContain(name);
+    }
+  });
+
+  it('sets no variable an engine function’s composition does not read', () => {
+    const reads = (role: EngineRole) => new Set([...ENGINE_VARIABLES[role], ...POWERTOOLS]);
+    const roleOf = (handler: EngineHandler): EngineRole =>
+      (ISSUING_FUNCTIONS as readonly string[]).includes(handler) ? 'issuing' : (EXPIRING_FUNCTIONS as readonly string[]).includes(handler) ? 'expiring' : 'revoking';
+    for (const app of [synth, scaled]) {
+      for (const handler of ENGINE_FUNCTIONS) expect(environmentOf(handler, app).filter((name) => !reads(roleOf(handler)).has(name)), handler).toEqual([]);
+    }
+  });
+
+  it('names the delivery table and no Scheduler setting in the scale modes, the boundary still only for the issuing functions', () => {
+    for (const handler of ISSUING_FUNCTIONS) expect(environmentOf(handler, scaled), handler).toEqual(SCALED_ISSUING_ENV);
+    for (const handler of [...EXPIRING_FUNCTIONS, ...REVOKING_FUNCTIONS]) expect(environmentOf(handler, scaled), handler).toEqual(SCALED_REVOKING_ENV);
     expect(variablesOf('task-started', scaled)).toMatchObject({ DELIVERY_MODE: 'dynamodb-kms', EXPIRY_MODE: 'due-index' });
-    expect(environmentOf('slack-interactions', scaled)).toEqual([...SCALED_ENGINE, 'SLACK_SECRET_ARN'].sort());
+    expect(environmentOf('slack-interactions', scaled)).toEqual([...SCALED_ISSUING_ENV, 'SLACK_SECRET_ARN'].sort());
     expect(environmentOf('grant-decision', scaled)).toEqual(environmentOf('grant-decision'));
     for (const handler of ['alerts', 'alarm-to-slack', 'digest'] as const) expect(environmentOf(handler, scaled), handler).toEqual(environmentOf(handler));
   });
@@ -104,8 +125,8 @@ describe('each function’s environment', () => {
     expect(environmentOf('grant-decision')).toEqual(['EVENT_BUS_NAME', 'TABLE_NAME', ...POWERTOOLS].sort());
   });
 
-  it('adds the Slack secret to the engine’s for Slack’s interaction endpoint', () => {
-    expect(environmentOf('slack-interactions')).toEqual([...ENGINE, 'SLACK_SECRET_ARN'].sort());
+  it('adds the Slack secret to an issuing function’s for Slack’s interaction endpoint', () => {
+    expect(environmentOf('slack-interactions')).toEqual([...ISSUING_ENV, 'SLACK_SECRET_ARN'].sort());
   });
 
   it('is only the table, the Slack secret and logging for the alerts, plus the period for the digest', () => {
