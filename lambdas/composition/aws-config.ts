@@ -58,12 +58,15 @@ const ARMING = ['SCHEDULER_ROLE_ARN', 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN'
 /** What issuing adds: the boundary every grant user is created under. */
 const ISSUING_SHAPE = { PERMISSIONS_BOUNDARY_ARN: arn };
 
-const revokingSchema = z.object(REVOKING_SHAPE);
-const expiringSchema = z.object({ ...REVOKING_SHAPE, ...ARMING_SHAPE });
-const issuingSchema = z.object({ ...REVOKING_SHAPE, ...ARMING_SHAPE, ...ISSUING_SHAPE });
+/** Each role's variables: a role reads its own and those of the roles it extends. */
+export const ENGINE_SHAPES = {
+  revoking: REVOKING_SHAPE,
+  expiring: { ...REVOKING_SHAPE, ...ARMING_SHAPE },
+  issuing: { ...REVOKING_SHAPE, ...ARMING_SHAPE, ...ISSUING_SHAPE },
+} as const satisfies Record<EngineRole, z.ZodRawShape>;
 
 /** The variables every engine function reads, validated. */
-export type EngineEnvironment = z.infer<typeof revokingSchema>;
+export type EngineEnvironment = z.output<z.ZodObject<typeof REVOKING_SHAPE>>;
 
 /** Where an armed schedule points (EXPIRY_MODE=schedule, expiring and issuing functions only). */
 export interface ScheduleArming {
@@ -102,22 +105,9 @@ function requireModeSettings(role: EngineRole) {
   };
 }
 
-const SCHEMAS = {
-  revoking: revokingSchema.superRefine(requireModeSettings('revoking')),
-  expiring: expiringSchema.superRefine(requireModeSettings('expiring')),
-  issuing: issuingSchema.superRefine(requireModeSettings('issuing')),
-} as const;
-
-/** The variable names each role's function reads: the stack sets these and no others (test/infra/functions.test.ts). */
-export const ENGINE_VARIABLES: Readonly<Record<EngineRole, readonly string[]>> = {
-  revoking: Object.keys(REVOKING_SHAPE),
-  expiring: Object.keys(expiringSchema.shape),
-  issuing: Object.keys(issuingSchema.shape),
-};
-
 /** `role`'s configuration from the environment; throws naming each missing or malformed variable. */
 export function engineConfiguration(role: EngineRole, source: NodeJS.ProcessEnv = process.env): EngineConfiguration {
-  const parsed = configuration(SCHEMAS[role], source) as EngineEnvironment & Partial<Record<(typeof ARMING)[number] | 'PERMISSIONS_BOUNDARY_ARN', string>>;
+  const parsed = configuration(z.object(ENGINE_SHAPES[role]).superRefine(requireModeSettings(role)), source) as EngineEnvironment & Partial<Record<(typeof ARMING)[number] | 'PERMISSIONS_BOUNDARY_ARN', string>>;
   const { SCHEDULER_ROLE_ARN, EXPIRE_FUNCTION_ARN, SCHEDULER_DLQ_ARN, PERMISSIONS_BOUNDARY_ARN, ...env } = parsed;
   const armed = role !== 'revoking' && env.EXPIRY_MODE === 'schedule';
   return {

@@ -14,7 +14,7 @@ import { quotaShare } from '../../lib/constructs/functions/environment';
 import { SESSION_MINTING_ACTIONS } from '../../lib/constructs/issued-credential-boundary';
 import { archiveName, ARCHIVE_NAME_MAX_CHARS } from '../../lib/naming';
 import { buildTaskboundApp, type TaskboundApp } from '../../lib/taskbound-app';
-import { ENGINE_VARIABLES, type EngineRole } from '../../lambdas/composition/aws-config';
+import { ENGINE_SHAPES, type EngineRole } from '../../lambdas/composition/aws-config';
 import { retainedFixedNames } from './retained-names';
 import { synthesizedApp, type SynthesizedApp } from './synthesized-app';
 
@@ -104,7 +104,7 @@ describe('each function’s environment', () => {
   });
 
   it('sets no variable an engine function’s composition does not read', () => {
-    const reads = (role: EngineRole) => new Set([...ENGINE_VARIABLES[role], ...POWERTOOLS]);
+    const reads = (role: EngineRole) => new Set([...Object.keys(ENGINE_SHAPES[role]), ...POWERTOOLS]);
     const roleOf = (handler: EngineHandler): EngineRole =>
       (ISSUING_FUNCTIONS as readonly string[]).includes(handler) ? 'issuing' : (EXPIRING_FUNCTIONS as readonly string[]).includes(handler) ? 'expiring' : 'revoking';
     for (const app of [synth, scaled]) {
