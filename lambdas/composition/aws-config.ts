@@ -42,8 +42,18 @@ const REVOKING_SHAPE = {
   /** The secret every session may describe: the probe that proves a revoked session dead (the stack sets it: no default to drift from it). */
   CANARY_SECRET_NAME: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/),
   /** How late CloudTrail may deliver a call's record (AWS: "an average of about 5 minutes", not guaranteed). */
-  USE_CHECK_DELIVERY_LAG_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.deliveryLagMs / 60_000),
-  USE_CHECK_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.intervalMs / 60_000),
+  USE_CHECK_DELIVERY_LAG_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(DEFAULT_USE_CHECK_TIMING.deliveryLagMs / 60_000),
+  USE_CHECK_INTERVAL_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(DEFAULT_USE_CHECK_TIMING.intervalMs / 60_000),
   /**
    * How many containers may call the paced services at once (the stack sums the functions' reserved
    * concurrency): each container paces itself to the documented quota ÷ this (docs/scale.md §4).
@@ -98,7 +108,8 @@ export function configuration<S extends z.ZodType>(schema: S, source: NodeJS.Pro
 function requireModeSettings(role: EngineRole) {
   return (env: Record<string, unknown>, ctx: z.RefinementCtx) => {
     const required = (names: readonly string[], mode: string) => {
-      for (const name of names) if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: `required with ${mode}` });
+      for (const name of names)
+        if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: `required with ${mode}` });
     };
     if (env.DELIVERY_MODE === 'dynamodb-kms') required(['DELIVERY_TABLE_NAME', 'DELIVERY_KMS_KEY_ARN'], 'DELIVERY_MODE=dynamodb-kms');
     if (env.EXPIRY_MODE === 'schedule') required(['SCHEDULER_GROUP', ...(role === 'revoking' ? [] : ARMING)], 'EXPIRY_MODE=schedule');
@@ -107,14 +118,23 @@ function requireModeSettings(role: EngineRole) {
 
 /** `role`'s configuration from the environment; throws naming each missing or malformed variable. */
 export function engineConfiguration(role: EngineRole, source: NodeJS.ProcessEnv = process.env): EngineConfiguration {
-  const parsed = configuration(z.object(ENGINE_SHAPES[role]).superRefine(requireModeSettings(role)), source) as EngineEnvironment & Partial<Record<(typeof ARMING)[number] | 'PERMISSIONS_BOUNDARY_ARN', string>>;
+  const parsed = configuration(z.object(ENGINE_SHAPES[role]).superRefine(requireModeSettings(role)), source) as EngineEnvironment &
+    Partial<Record<(typeof ARMING)[number] | 'PERMISSIONS_BOUNDARY_ARN', string>>;
   const { SCHEDULER_ROLE_ARN, EXPIRE_FUNCTION_ARN, SCHEDULER_DLQ_ARN, PERMISSIONS_BOUNDARY_ARN, ...env } = parsed;
   const armed = role !== 'revoking' && env.EXPIRY_MODE === 'schedule';
   return {
     role,
     env,
     // The refinement guarantees all three in the schedule mode.
-    ...(armed ? { arming: { schedulerRoleArn: SCHEDULER_ROLE_ARN!, expireFunctionArn: EXPIRE_FUNCTION_ARN!, deadLetterQueueArn: SCHEDULER_DLQ_ARN! } } : {}),
+    ...(armed
+      ? {
+          arming: {
+            schedulerRoleArn: SCHEDULER_ROLE_ARN!,
+            expireFunctionArn: EXPIRE_FUNCTION_ARN!,
+            deadLetterQueueArn: SCHEDULER_DLQ_ARN!,
+          },
+        }
+      : {}),
     ...(PERMISSIONS_BOUNDARY_ARN ? { permissionsBoundaryArn: PERMISSIONS_BOUNDARY_ARN } : {}),
   };
 }

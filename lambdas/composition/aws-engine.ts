@@ -48,13 +48,24 @@ import { engineLogger } from './logger';
 import { laneAwareRetryStrategy, QuotaThrottle } from '../adapters/aws/quota-throttle';
 import { scaledQuotas } from '../adapters/aws/documented-quotas';
 import { CONTROL_PLANE_MAX_ATTEMPTS } from '../adapters/aws/aws-clients';
-import { bundledPolicy, configuration, engineConfiguration, type EngineConfiguration, type EngineEnvironment, type EngineRole } from './aws-config';
+import {
+  bundledPolicy,
+  configuration,
+  engineConfiguration,
+  type EngineConfiguration,
+  type EngineEnvironment,
+  type EngineRole,
+} from './aws-config';
 
 /** What the alerts function needs beyond the Slack settings: the grant table keeps approval threads. */
 const alertsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3) });
 
 /** The digest reads the grant table and posts as the alerts do; DIGEST_HOURS is set by the stack. */
-const digestEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), DIGEST_HOURS: z.coerce.number().int().min(1).max(168) });
+const digestEnvironmentSchema = z.object({
+  AWS_REGION: z.string().min(1),
+  TABLE_NAME: z.string().min(3),
+  DIGEST_HOURS: z.coerce.number().int().min(1).max(168),
+});
 
 /** One account's clients: IAM, STS (the hub's own, or through the spoke's engine role), the deny budgets, the canary. */
 interface AccountClients {
@@ -90,10 +101,17 @@ const spokeSessions = new Map<string, AwsCredentialIdentityProvider>();
  * The hub engine's credentials in a spoke (its engine role, one cached session per account per
  * container), shared by the issuers and the sweep's CloudTrail reader so both cost one AssumeRole.
  */
-export function spokeCredentialsFor(env: Pick<EngineEnvironment, 'AWS_REGION' | 'INSTANCE_NAME'>, account: string): AwsCredentialIdentityProvider {
+export function spokeCredentialsFor(
+  env: Pick<EngineEnvironment, 'AWS_REGION' | 'INSTANCE_NAME'>,
+  account: string,
+): AwsCredentialIdentityProvider {
   let provider = spokeSessions.get(account);
   if (!provider) {
-    provider = spokeCredentials({ sts: hubSts(env.AWS_REGION), roleArn: spokeEngineRoleArn(account, env.INSTANCE_NAME), clock: systemClock });
+    provider = spokeCredentials({
+      sts: hubSts(env.AWS_REGION),
+      roleArn: spokeEngineRoleArn(account, env.INSTANCE_NAME),
+      clock: systemClock,
+    });
     spokeSessions.set(account, provider);
   }
   return provider;
@@ -186,7 +204,11 @@ function buildEngine(config: EngineConfiguration): EngineDeps {
     },
     store: new DynamoDbGrantStore({ client: clients.documents, tableName: env.TABLE_NAME }),
     // Each account's sessions carry (and are proven dead by) that account's own canary secret.
-    issuers: accountIssuers({ hubAccount: env.ACCOUNT_ID, spokeAccounts: accountsNamed(policy), issuersIn: (account) => issuersIn(config, account, clients) }),
+    issuers: accountIssuers({
+      hubAccount: env.ACCOUNT_ID,
+      spokeAccounts: accountsNamed(policy),
+      issuersIn: (account) => issuersIn(config, account, clients),
+    }),
     vault: deliveryVault(env, clients),
     rotator: new SecretsManagerRotator(clients.secrets),
     events: new EventBridgePublisher(clients.events, { eventBusName: env.EVENT_BUS_NAME }),
@@ -271,8 +293,12 @@ export async function awsRefusals(): Promise<RefusalDeps> {
   refusals ??= (() => {
     // What refusing needs: the grant it names and the bus it answers on. Declared here, not at the
     // top, so the other functions' bundles (which never refuse) leave it out.
-    const env = configuration(z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), EVENT_BUS_NAME: z.string().min(1) }));
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION }), { marshallOptions: { removeUndefinedValues: true } });
+    const env = configuration(
+      z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), EVENT_BUS_NAME: z.string().min(1) }),
+    );
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION }), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
     return {
       store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
       events: new EventBridgePublisher(new EventBridgeClient({ region: env.AWS_REGION }), { eventBusName: env.EVENT_BUS_NAME }),
@@ -303,7 +329,8 @@ function buildAlerts(): () => Promise<AlertDeps> {
   const secret = cachedSlackSecret(new SecretsManagerClient({ region: env.AWS_REGION }), settings.secretArn);
   const approvals = new DynamoDbApprovalMessages(alertsTableClient(env.AWS_REGION), env.TABLE_NAME);
   let deps: AlertDeps | undefined;
-  return async () => (deps ??= { notifier: new SlackNotifier(notifierFor(await secret(), settings.routing)), routing: settings.routing, approvals });
+  return async () =>
+    (deps ??= { notifier: new SlackNotifier(notifierFor(await secret(), settings.routing)), routing: settings.routing, approvals });
 }
 
 /**

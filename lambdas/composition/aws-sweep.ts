@@ -23,7 +23,10 @@ export async function awsSweepEngine(): Promise<EngineDeps> {
       spokeAccounts: accountsNamed(deps.policy),
       useLogIn: (account) =>
         new CloudTrailUseLog({
-          cloudTrail: new CloudTrailClient({ region: env.AWS_REGION, ...(account === hubAccount ? {} : { credentials: spokeCredentialsFor(env, account) }) }),
+          cloudTrail: new CloudTrailClient({
+            region: env.AWS_REGION,
+            ...(account === hubAccount ? {} : { credentials: spokeCredentialsFor(env, account) }),
+          }),
         }),
     });
   })();

@@ -26,7 +26,11 @@ beforeAll(() => {
   const built = buildTaskboundApp({
     app: new App({
       context: {
-        taskbound: { deliveryMode: 'dynamodb-kms', expiry: 'due-index', operatorPrincipalArns: ['arn:aws:iam::111122223333:role/security-operators'] },
+        taskbound: {
+          deliveryMode: 'dynamodb-kms',
+          expiry: 'due-index',
+          operatorPrincipalArns: ['arn:aws:iam::111122223333:role/security-operators'],
+        },
       },
     }),
     codeFor: () => lambda.Code.fromInline('export const handler = async () => ({});'),
@@ -43,7 +47,8 @@ const functionOf = (handler: EngineHandler, app: Built = synth) => {
   if (!found) throw new Error(`no function for ${handler}`);
   return found.Properties;
 };
-const variablesOf = (handler: EngineHandler, app: Built = synth) => (functionOf(handler, app).Environment as { Variables: Record<string, unknown> }).Variables;
+const variablesOf = (handler: EngineHandler, app: Built = synth) =>
+  (functionOf(handler, app).Environment as { Variables: Record<string, unknown> }).Variables;
 const environmentOf = (handler: EngineHandler, app: Built = synth) => Object.keys(variablesOf(handler, app)).sort();
 const capabilitiesOf = (handler: EngineHandler, app: Built = synth) => {
   const fn = handler === 'operator-api' ? app.engine.operatorEndpoint.function : app.engine.functions[handler];
@@ -106,19 +111,29 @@ describe('each function’s environment', () => {
   it('sets no variable an engine function’s composition does not read', () => {
     const reads = (role: EngineRole) => new Set([...Object.keys(ENGINE_SHAPES[role]), ...POWERTOOLS]);
     const roleOf = (handler: EngineHandler): EngineRole =>
-      (ISSUING_FUNCTIONS as readonly string[]).includes(handler) ? 'issuing' : (EXPIRING_FUNCTIONS as readonly string[]).includes(handler) ? 'expiring' : 'revoking';
+      (ISSUING_FUNCTIONS as readonly string[]).includes(handler)
+        ? 'issuing'
+        : (EXPIRING_FUNCTIONS as readonly string[]).includes(handler)
+          ? 'expiring'
+          : 'revoking';
     for (const app of [synth, scaled]) {
-      for (const handler of ENGINE_FUNCTIONS) expect(environmentOf(handler, app).filter((name) => !reads(roleOf(handler)).has(name)), handler).toEqual([]);
+      for (const handler of ENGINE_FUNCTIONS)
+        expect(
+          environmentOf(handler, app).filter((name) => !reads(roleOf(handler)).has(name)),
+          handler,
+        ).toEqual([]);
     }
   });
 
   it('names the delivery table and no Scheduler setting in the scale modes, the boundary still only for the issuing functions', () => {
     for (const handler of ISSUING_FUNCTIONS) expect(environmentOf(handler, scaled), handler).toEqual(SCALED_ISSUING_ENV);
-    for (const handler of [...EXPIRING_FUNCTIONS, ...REVOKING_FUNCTIONS]) expect(environmentOf(handler, scaled), handler).toEqual(SCALED_REVOKING_ENV);
+    for (const handler of [...EXPIRING_FUNCTIONS, ...REVOKING_FUNCTIONS])
+      expect(environmentOf(handler, scaled), handler).toEqual(SCALED_REVOKING_ENV);
     expect(variablesOf('task-started', scaled)).toMatchObject({ DELIVERY_MODE: 'dynamodb-kms', EXPIRY_MODE: 'due-index' });
     expect(environmentOf('slack-interactions', scaled)).toEqual([...SCALED_ISSUING_ENV, 'SLACK_SECRET_ARN'].sort());
     expect(environmentOf('grant-decision', scaled)).toEqual(environmentOf('grant-decision'));
-    for (const handler of ['alerts', 'alarm-to-slack', 'digest'] as const) expect(environmentOf(handler, scaled), handler).toEqual(environmentOf(handler));
+    for (const handler of ['alerts', 'alarm-to-slack', 'digest'] as const)
+      expect(environmentOf(handler, scaled), handler).toEqual(environmentOf(handler));
   });
 
   it('is only the table and the bus for the function that refuses bus decisions', () => {
@@ -155,7 +170,8 @@ describe('each function’s capabilities', () => {
       expect(capabilitiesOf(handler), handler).toEqual([...revoking, 'CancelExpiry'].sort());
     }
     // An expiry that fired early is armed again (use-cases/expire-grant.ts): CreateSchedule and the scheduler role.
-    for (const handler of ['expire-grant', 'ttl-expiry-stream'] as const) expect(capabilitiesOf(handler), handler).toEqual([...revoking, 'ScheduleExpiry'].sort());
+    for (const handler of ['expire-grant', 'ttl-expiry-stream'] as const)
+      expect(capabilitiesOf(handler), handler).toEqual([...revoking, 'ScheduleExpiry'].sort());
     expect(capabilitiesOf('sweep')).toEqual([...revoking, 'CancelExpiry', 'LookUpCredentialUse'].sort());
   });
 
@@ -166,8 +182,22 @@ describe('each function’s capabilities', () => {
     expect(capabilitiesOf('slack-interactions', scaled)).toEqual([...issuing, 'ReadSlackSecret'].sort());
     expect(capabilitiesOf('grant-decision', scaled)).toEqual(['PublishGrantEvents', 'UseGrantStore']);
     // Delivery secrets stay revocable: brokered secrets rotate, and deliveries written before a switch of mode are deleted.
-    const revoking = ['DeliverCredentialItems', 'PublishGrantEvents', 'RevokeCredentials', 'RevokeDeliveries', 'RevokeDeliveryItems', 'UseGrantStore'].sort();
-    for (const handler of ['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested', 'expire-grant', 'ttl-expiry-stream'] as const) {
+    const revoking = [
+      'DeliverCredentialItems',
+      'PublishGrantEvents',
+      'RevokeCredentials',
+      'RevokeDeliveries',
+      'RevokeDeliveryItems',
+      'UseGrantStore',
+    ].sort();
+    for (const handler of [
+      'task-ended',
+      'credential-leaked',
+      'agent-status',
+      'revoke-requested',
+      'expire-grant',
+      'ttl-expiry-stream',
+    ] as const) {
       expect(capabilitiesOf(handler, scaled), handler).toEqual(revoking);
     }
     expect(capabilitiesOf('sweep', scaled)).toEqual([...revoking, 'LookUpCredentialUse'].sort());
@@ -181,7 +211,9 @@ describe('each function’s capabilities', () => {
     const targets = readers.flatMap((rule) => rule.Properties.Targets as { Arn: unknown }[]);
     expect(targets.length).toBeGreaterThan(0);
     for (const target of targets) expect(target.Arn).toEqual({ 'Fn::GetAtt': [expireGrant, 'Arn'] });
-    expect(JSON.stringify(scaled.engineTemplate.findResources('AWS::IAM::Policy'))).not.toMatch(/scheduler:|PassedToService.{0,10}scheduler/);
+    expect(JSON.stringify(scaled.engineTemplate.findResources('AWS::IAM::Policy'))).not.toMatch(
+      /scheduler:|PassedToService.{0,10}scheduler/,
+    );
   });
 
   it('let the alerts only read the Slack secret (and keep approval threads)', () => {
@@ -194,9 +226,17 @@ describe('each function’s capabilities', () => {
 describe('reserved concurrency', () => {
   it('adds up to 141 by default (10 per issuing function, 20 per revoking one, 1 for the sweep), so the quota must be at least 241', () => {
     expect(reservedConcurrencyOf(loadConfig({}))).toMatchObject({ total: 141, requiredQuota: 241 });
-    expect(reservedConcurrencyOf(loadConfig({ taskbound: { operatorPrincipalArns: ['arn:aws:iam::111122223333:role/ops'] } }))).toMatchObject({ total: 151, requiredQuota: 251 });
-    expect(reservedConcurrencyOf(loadConfig({ taskbound: { reservedConcurrency: false } }))).toMatchObject({ total: 1, requiredQuota: 101 });
-    expect(reservedConcurrencyOf(loadConfig({ taskbound: { reservedConcurrency: { issuing: 2, revoking: 3 } } }))).toMatchObject({ total: 23, requiredQuota: 123 });
+    expect(
+      reservedConcurrencyOf(loadConfig({ taskbound: { operatorPrincipalArns: ['arn:aws:iam::111122223333:role/ops'] } })),
+    ).toMatchObject({ total: 151, requiredQuota: 251 });
+    expect(reservedConcurrencyOf(loadConfig({ taskbound: { reservedConcurrency: false } }))).toMatchObject({
+      total: 1,
+      requiredQuota: 101,
+    });
+    expect(reservedConcurrencyOf(loadConfig({ taskbound: { reservedConcurrency: { issuing: 2, revoking: 3 } } }))).toMatchObject({
+      total: 23,
+      requiredQuota: 123,
+    });
   });
 
   it('is what the template reserves, and synth says so with the quota it needs', () => {
@@ -204,7 +244,10 @@ describe('reserved concurrency', () => {
       .map((resource) => (resource.Properties.ReservedConcurrentExecutions as number | undefined) ?? 0)
       .reduce((sum, value) => sum + value, 0);
     expect(reserved).toBe(151);
-    Annotations.fromStack(synth.engine).hasWarning('/TaskboundEngine', Match.stringLikeRegexp('reserve 151 concurrent executions.*at least 251'));
+    Annotations.fromStack(synth.engine).hasWarning(
+      '/TaskboundEngine',
+      Match.stringLikeRegexp('reserve 151 concurrent executions.*at least 251'),
+    );
   });
 
   it("is the quota share each engine function paces itself by: its group's reservations, or the account concurrency without them", () => {
@@ -231,9 +274,15 @@ describe('redeploying after a destroy', () => {
     expect(retainedFixedNames(synth.stateTemplate.toJSON())).toEqual([]);
     expect(retainedFixedNames(synth.engineTemplate.toJSON())).toEqual([]);
     // The stack's own suffix names them instead.
-    synth.stateTemplate.hasResourceProperties('AWS::SecretsManager::Secret', { Name: { 'Fn::Join': ['', ['taskbound-engine/slack-', Match.anyValue()]] } });
-    synth.engineTemplate.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: { 'Fn::Join': ['', ['taskbound-expiry-', Match.anyValue()]] } });
-    synth.engineTemplate.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: { 'Fn::Join': ['', ['/aws/events/taskbound-signals-', Match.anyValue()]] } });
+    synth.stateTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: { 'Fn::Join': ['', ['taskbound-engine/slack-', Match.anyValue()]] },
+    });
+    synth.engineTemplate.hasResourceProperties('AWS::Scheduler::ScheduleGroup', {
+      Name: { 'Fn::Join': ['', ['taskbound-expiry-', Match.anyValue()]] },
+    });
+    synth.engineTemplate.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: { 'Fn::Join': ['', ['/aws/events/taskbound-signals-', Match.anyValue()]] },
+    });
   });
 
   it('would find a retained secret with a fixed name (the check can fail)', () => {

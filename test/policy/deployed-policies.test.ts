@@ -142,7 +142,8 @@ describe('engine roles (synthesized)', () => {
     },
   );
 
-  it.each(['expire-grant', 'ttl-expiry-stream'] as const)('%s re-arms an early expiry (CreateSchedule, passing the scheduler role) but cannot issue', async (handler) => {
+  const EXPIRING = ['expire-grant', 'ttl-expiry-stream'] as const;
+  it.each(EXPIRING)('%s re-arms an early expiry (CreateSchedule, passing the scheduler role) but cannot issue', async (handler) => {
     await expectDecisions(defaults, handler, [
       [{ action: 'scheduler:CreateSchedule', resource: scheduleOfGrant() }, 'Allowed'],
       [{ action: 'iam:PassRole', resource: SCHEDULER_ROLE, context: PASS_TO_SCHEDULER }, 'Allowed'],

@@ -10,7 +10,11 @@ type Environment = Record<string, string>;
 
 /** Logger and metrics (lambdas/composition/logger.ts, metrics.ts): every function. */
 function powertools({ config }: EngineWiring): Environment {
-  return { POWERTOOLS_SERVICE_NAME: config.serviceName, POWERTOOLS_LOG_LEVEL: config.logLevel, POWERTOOLS_METRICS_NAMESPACE: config.metricsNamespace };
+  return {
+    POWERTOOLS_SERVICE_NAME: config.serviceName,
+    POWERTOOLS_LOG_LEVEL: config.logLevel,
+    POWERTOOLS_METRICS_NAMESPACE: config.metricsNamespace,
+  };
 }
 
 /**
@@ -88,7 +92,12 @@ function expiryEnvironment({ config, expiry }: EngineWiring, { arms }: { readonl
   if (config.expiry !== 'schedule') return { EXPIRY_MODE: config.expiry };
   const cancelling = { EXPIRY_MODE: config.expiry, SCHEDULER_GROUP: expiry.groupName };
   if (!arms) return cancelling;
-  return { ...cancelling, SCHEDULER_ROLE_ARN: expiry.roleArn, EXPIRE_FUNCTION_ARN: expiry.expireFunctionArn, SCHEDULER_DLQ_ARN: expiry.deadLetterQueueArn };
+  return {
+    ...cancelling,
+    SCHEDULER_ROLE_ARN: expiry.roleArn,
+    EXPIRE_FUNCTION_ARN: expiry.expireFunctionArn,
+    SCHEDULER_DLQ_ARN: expiry.deadLetterQueueArn,
+  };
 }
 
 /** Refusing a bus decision (`awsRefusals`): the grant table and the bus it answers on, nothing that issues or revokes. */
@@ -100,7 +109,11 @@ export function refusalEnvironment(wiring: EngineWiring): Environment {
 /** Slack's interaction endpoint (`awsSlackInteractions`): an issuing function's, plus the Slack secret and workspace. */
 export function slackInteractionsEnvironment(wiring: EngineWiring): Environment {
   const { config, state } = wiring;
-  return { ...issuingEnvironment(wiring, 'slack-interactions'), SLACK_SECRET_ARN: state.slackSecret.secretArn, ...(config.slackTeamId ? { SLACK_TEAM_ID: config.slackTeamId } : {}) };
+  return {
+    ...issuingEnvironment(wiring, 'slack-interactions'),
+    SLACK_SECRET_ARN: state.slackSecret.secretArn,
+    ...(config.slackTeamId ? { SLACK_TEAM_ID: config.slackTeamId } : {}),
+  };
 }
 
 /** The alerts' root (`awsAlerts`): the grant table (approval threads), the Slack secret and routing. */

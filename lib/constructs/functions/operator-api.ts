@@ -9,7 +9,14 @@ import { issuingEnvironment } from './environment';
 
 export class OperatorApiFunction extends TaskboundFunction {
   constructor(scope: Construct, wiring: EngineWiring) {
-    super(scope, functionId('operator-api'), engineFunctionProps(wiring, 'operator-api', { environment: issuingEnvironment(wiring, 'operator-api'), timeout: Duration.seconds(30) }));
+    super(
+      scope,
+      functionId('operator-api'),
+      engineFunctionProps(wiring, 'operator-api', {
+        environment: issuingEnvironment(wiring, 'operator-api'),
+        timeout: Duration.seconds(30),
+      }),
+    );
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
     new PublishGrantEvents(this, grants);

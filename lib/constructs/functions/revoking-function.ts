@@ -4,7 +4,14 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EngineHandler } from '../../bundling';
-import { grantCancelling, grantDelivering, grantRevokingDeliveries, PublishGrantEvents, RevokeCredentials, UseGrantStore } from '../capabilities';
+import {
+  grantCancelling,
+  grantDelivering,
+  grantRevokingDeliveries,
+  PublishGrantEvents,
+  RevokeCredentials,
+  UseGrantStore,
+} from '../capabilities';
 import { TaskboundFunction } from '../taskbound-function';
 import { engineFunctionProps, functionId, grantsTo, type EngineWiring } from './engine-function';
 import { revokingEnvironment } from './environment';

@@ -8,7 +8,11 @@ import { issuingEnvironment } from './environment';
 
 export class TaskStartedFunction extends TaskboundFunction {
   constructor(scope: Construct, wiring: EngineWiring) {
-    super(scope, functionId('task-started'), engineFunctionProps(wiring, 'task-started', { environment: issuingEnvironment(wiring, 'task-started') }));
+    super(
+      scope,
+      functionId('task-started'),
+      engineFunctionProps(wiring, 'task-started', { environment: issuingEnvironment(wiring, 'task-started') }),
+    );
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
     new PublishGrantEvents(this, grants);

@@ -50,7 +50,8 @@ describe('the AWS composition root', () => {
   });
 
   it('takes the session canary’s name from the stack, with no default that could drift from it', async () => {
-    for (const [name, value] of Object.entries({ TABLE_NAME: 'taskbound-grants', EVENT_BUS_NAME: 'taskbound', SLACK_SECRET_ARN })) vi.stubEnv(name, value);
+    for (const [name, value] of Object.entries({ TABLE_NAME: 'taskbound-grants', EVENT_BUS_NAME: 'taskbound', SLACK_SECRET_ARN }))
+      vi.stubEnv(name, value);
     const { awsSlackInteractions } = await compositionRoot();
     expect(() => awsSlackInteractions()).toThrow(/CANARY_SECRET_NAME/);
   });
@@ -146,7 +147,9 @@ describe('the AWS composition root', () => {
       expect(classes).toContain('EventBridgeScheduleCanceller');
       expect(classes).not.toContain('EventBridgeSchedulerExpiry');
       // Refused in the adapter, before any IAM call (there is no endpoint to reach here).
-      await expect(deps.issuers['aws-iam-access-key'].issue(ISSUE_REQUEST)).rejects.toThrow(/only revokes: it was built without a permissions boundary/);
+      await expect(deps.issuers['aws-iam-access-key'].issue(ISSUE_REQUEST)).rejects.toThrow(
+        /only revokes: it was built without a permissions boundary/,
+      );
     });
 
     it('needs the schedule target for an expiring function (it re-arms an early expiry), naming what is missing, and no boundary', async () => {
@@ -246,7 +249,11 @@ describe('the AWS composition root', () => {
       SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
       TASKBOUND_POLICY: compiledPolicy(TEST_POLICY_YAML, 'test.policy.yaml'),
     };
-    type Client = { config: { serviceId?: string }; middlewareStack: { identify(): string[]; add(middleware: unknown, options: object): void }; send(command: unknown): Promise<unknown> };
+    type Client = {
+      config: { serviceId?: string };
+      middlewareStack: { identify(): string[]; add(middleware: unknown, options: object): void };
+      send(command: unknown): Promise<unknown>;
+    };
     /** The SDK clients the engine holds (in its adapters' private fields), by service. */
     const clientsOf = (root: unknown) => {
       const found = new Map<string, Client>();
@@ -254,7 +261,8 @@ describe('the AWS composition root', () => {
       const visit = (value: unknown, depth: number) => {
         if (typeof value !== 'object' || value === null || seen.has(value) || depth > 6) return;
         seen.add(value);
-        if ('middlewareStack' in value && 'send' in value && 'config' in value) found.set((value as Client).config.serviceId ?? '?', value as Client);
+        if ('middlewareStack' in value && 'send' in value && 'config' in value)
+          found.set((value as Client).config.serviceId ?? '?', value as Client);
         else for (const key of Object.keys(value)) visit((value as Record<string, unknown>)[key], depth + 1);
       };
       visit(root, 0);
@@ -272,14 +280,25 @@ describe('the AWS composition root', () => {
     it('paces the Secrets Manager, EventBridge and Scheduler clients, and no other, to the quota divided by the share', async () => {
       // 50 CreateSecret/s shared by 25 containers: 2/s here, with a burst of 2.
       // A key only to sign with: nothing is sent.
-      for (const [name, value] of Object.entries({ ...ENGINE, QUOTA_SHARE: '25', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example' })) vi.stubEnv(name, value);
+      for (const [name, value] of Object.entries({
+        ...ENGINE,
+        QUOTA_SHARE: '25',
+        AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'example',
+      }))
+        vi.stubEnv(name, value);
       const clients = clientsOf(await (await compositionRoot()).awsIssuingEngine());
-      const paced = [...clients].filter(([, client]) => client.middlewareStack.identify().some((entry) => entry.startsWith('taskboundQuotaThrottle')));
+      const paced = [...clients].filter(([, client]) =>
+        client.middlewareStack.identify().some((entry) => entry.startsWith('taskboundQuotaThrottle')),
+      );
       expect(paced.map(([service]) => service).sort()).toEqual(['EventBridge', 'Scheduler', 'Secrets Manager']);
 
       const secrets = clients.get('Secrets Manager')!;
       // Answered in the client, after the pacing, so no request leaves the process.
-      secrets.middlewareStack.add(() => async () => ({ output: { $metadata: {} }, response: { statusCode: 200, headers: {} } }), { step: 'deserialize', name: 'answered' });
+      secrets.middlewareStack.add(() => async () => ({ output: { $metadata: {} }, response: { statusCode: 200, headers: {} } }), {
+        step: 'deserialize',
+        name: 'answered',
+      });
       const { CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
       const began = performance.now();
       await Promise.all(Array.from({ length: 5 }, (_, index) => secrets.send(new CreateSecretCommand({ Name: `taskbound/${index}` }))));

@@ -34,7 +34,17 @@ const ENGINE_OF: Record<(typeof REVOKING)[number] | 'task-started', string> = {
   sweep: 'sweep (revoking, with CloudTrail)',
 };
 
-const bus = (detailType: string) => ({ version: '0', id: '1', 'detail-type': detailType, source: 's', account: '111122223333', time: '2026-01-01T00:00:00Z', region: 'us-east-1', resources: [], detail: {} });
+const bus = (detailType: string) => ({
+  version: '0',
+  id: '1',
+  'detail-type': detailType,
+  source: 's',
+  account: '111122223333',
+  time: '2026-01-01T00:00:00Z',
+  region: 'us-east-1',
+  resources: [],
+  detail: {},
+});
 /** An event each entry point reaches its dependencies with. */
 const EVENTS: Record<(typeof REVOKING)[number] | 'task-started', unknown> = {
   'task-started': bus('Task Started'),
@@ -52,7 +62,9 @@ describe('the lane of each AWS entry point', () => {
   it.each(REVOKING)('%s runs in the revocation lane, with the engine of its kind', async (name) => {
     lanes.length = 0;
     asked.length = 0;
-    const { handler } = (await import(`../../../lambdas/handlers/${name}.ts`)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+    const { handler } = (await import(`../../../lambdas/handlers/${name}.ts`)) as {
+      handler: (event: unknown, context: unknown) => Promise<unknown>;
+    };
     await expect(handler(EVENTS[name], context)).rejects.toThrow('no dependencies');
     expect(lanes).toEqual(['revocation']);
     expect(asked).toEqual([ENGINE_OF[name]]);
