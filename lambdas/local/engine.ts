@@ -2,6 +2,7 @@
 // adapters as in AWS, wired to an embedded store and to this process's own AWS-protocol
 // endpoints; only what has no local AWS (credential authority, timers) is local-only.
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -43,6 +44,7 @@ import { createStsService } from './emulated-aws/sts-service';
 import { createDynamoDbProxyService } from './emulated-aws/dynamodb-proxy-service';
 import { startAwsProtocolServer } from './emulated-aws/aws-protocol-server';
 import { CredentialCallLog } from './emulated-aws/credential-calls';
+import { CALL_FILE, CredentialCallFile } from './emulated-aws/credential-call-file';
 import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './host/sdk-clients';
 import { buildLocalHandlers } from './host/local-handlers';
 import { localInvoker } from './host/function-invoker';
@@ -210,11 +212,14 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   let operatorDeps: EngineDeps | undefined;
   const keyring = await loadOperatorKeyring({ people: policy.people, region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
   const operator = createOperatorService({ keyring, deps: () => (ready ? operatorDeps : undefined) });
-  const calls = new CredentialCallLog((accessKeyId) => authority.issued(accessKeyId), () => clock.now());
+  const callFile = options.dataDir
+    ? new CredentialCallFile({ path: join(options.dataDir, CALL_FILE), onWriteError: (error) => logger.error('credential calls not written yet', { error: String(error) }) })
+    : undefined;
+  const calls = new CredentialCallLog((accessKeyId) => authority.issued(accessKeyId), () => clock.now(), undefined, callFile);
   // What the engine spends, for the benchmark that runs it as its own process: CPU and SDK calls.
   const usage = () => {
     const cpu = process.cpuUsage();
-    return { cpuMs: (cpu.user + cpu.system) / 1000, sdkCalls: counter.calls, sdkCallsByOperation: Object.fromEntries(counter.byOperation) };
+    return { cpuMs: (cpu.user + cpu.system) / 1000, sdkCalls: counter.calls, sdkCallsByOperation: Object.fromEntries(counter.byOperation), pendingEvents: bus.pendingEvents };
   };
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',
@@ -346,6 +351,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       // Handlers in flight still call the engine's own endpoints: let them finish first.
       await bus.idle();
       await server.close();
+      await calls.close();
       await bus.close();
       await secrets.close();
       state.close();
