@@ -99,7 +99,7 @@ module.exports = {
         ],
       },
     },
-    { from: { path: '^lambdas/local/emulated-aws/' }, to: core('crypto', 'fs', 'fs/promises', 'http', 'net', 'path') },
+    { from: { path: '^lambdas/local/emulated-aws/' }, to: core('crypto', 'fs', 'fs/promises', 'http', 'module', 'net', 'path', 'readline', 'stream') },
     {
       comment: 'The scope lint: the domain and the Service Authorization Reference (heavy: never in a Lambda bundle), YAML for line numbers.',
       from: { path: '^lambdas/policy-lint/' },

@@ -57,9 +57,10 @@ async function startAt(root: string, nodeFlags: readonly string[]): Promise<Engi
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const url = `http://127.0.0.1:${port}`;
   const usage = async (): Promise<EngineUsage> => {
-    const health = (await (await fetch(`${url}/healthz`)).json()) as EngineUsage & { ready?: boolean };
+    const health = (await (await fetch(`${url}/healthz`)).json()) as Partial<EngineUsage> & Pick<EngineUsage, 'cpuMs' | 'sdkCalls' | 'sdkCallsByOperation'> & { ready?: boolean };
     if (health.ready !== true) throw new Error('not ready');
-    return { cpuMs: health.cpuMs, sdkCalls: health.sdkCalls, sdkCallsByOperation: health.sdkCallsByOperation };
+    // An older checkout may not report its pending events.
+    return { cpuMs: health.cpuMs, sdkCalls: health.sdkCalls, sdkCallsByOperation: health.sdkCallsByOperation, pendingEvents: health.pendingEvents ?? 0 };
   };
   for (const deadline = Date.now() + 60_000; ; ) {
     if (child.exitCode !== null) throw new Error(`the engine at ${root} exited before it was ready`);

@@ -15,6 +15,8 @@ export interface EngineUsage {
   readonly cpuMs: number;
   readonly sdkCalls: number;
   readonly sdkCallsByOperation: Readonly<Record<string, number>>;
+  /** Events on its bus not yet handled by every rule: its backlog. */
+  readonly pendingEvents: number;
 }
 
 export interface EngineProcess {
@@ -69,7 +71,7 @@ export async function startEngineProcess(policyFile: string, sweepIntervalSecond
     const response = await fetch(`${url}/healthz`);
     if (response.status !== 200) throw new Error(`engine not ready (${response.status})`);
     const health = (await response.json()) as EngineUsage;
-    return { cpuMs: health.cpuMs, sdkCalls: health.sdkCalls, sdkCallsByOperation: health.sdkCallsByOperation };
+    return { cpuMs: health.cpuMs, sdkCalls: health.sdkCalls, sdkCallsByOperation: health.sdkCallsByOperation, pendingEvents: health.pendingEvents };
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -109,5 +111,5 @@ export function usageBetween(before: EngineUsage, after: EngineUsage): EngineUsa
     const delta = count - (before.sdkCallsByOperation[operation] ?? 0);
     if (delta > 0) byOperation[operation] = delta;
   }
-  return { cpuMs: after.cpuMs - before.cpuMs, sdkCalls: after.sdkCalls - before.sdkCalls, sdkCallsByOperation: byOperation };
+  return { cpuMs: after.cpuMs - before.cpuMs, sdkCalls: after.sdkCalls - before.sdkCalls, sdkCallsByOperation: byOperation, pendingEvents: after.pendingEvents };
 }

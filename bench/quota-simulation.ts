@@ -9,12 +9,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { startLocalEngine, LOCAL_BUS, type LocalEngine } from '../lambdas/local/engine';
+import { startLocalEngine, LOCAL_BUS, type LocalEngine, type LocalEngineOptions } from '../lambdas/local/engine';
 import { localClientConfig } from '../lambdas/local/host/sdk-clients';
 import { scaledQuotas } from '../lambdas/adapters/aws/documented-quotas';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import type { EngineLogger } from '../lambdas/use-cases/engine-deps';
 import { grantIdFor } from '../lambdas/domain/ids';
+import type { FunctionLoad } from '../lambdas/local/host/reserved-concurrency';
 import { ascending, nearestRank, round2 } from './percentiles';
 import { describeMachine, type Machine } from './report';
 
@@ -29,6 +30,8 @@ export interface QuotaSimulationOptions {
   readonly victims: number;
   /** One `Task Ended` every this many ms, in both phases. */
   readonly killEveryMs: number;
+  /** The engine's per-function limits: the stack's default unless set; `false` runs every delivery at once (before session 4). */
+  readonly reservedConcurrency?: LocalEngineOptions['reservedConcurrency'];
 }
 
 export const DEFAULT_QUOTA_SIMULATION: QuotaSimulationOptions = { scale: 0.2, overload: 10, seconds: 6, victims: 40, killEveryMs: 250 };
@@ -59,6 +62,8 @@ export interface QuotaSimulationResult {
   readonly engineErrors: number;
   /** How starved the process was: event-loop delay during the flood and CPU it got per wall second. */
   readonly flood: { readonly eventLoopDelayP99Ms: number; readonly cpuShareOfOneCore: number };
+  /** The limited functions' peak invocations in flight and queued over the run. */
+  readonly functionPeaks: Readonly<Record<string, Pick<FunctionLoad, 'limit' | 'peakInFlight' | 'peakQueued'>>>;
 }
 
 const AGENT_PREFIX = 'flood-bot-';
@@ -149,7 +154,8 @@ export async function runQuotaSimulation(options: QuotaSimulationOptions, log: (
   await writeFile(policyFile, policyFor(agents));
   let engineErrors = 0;
   const logger: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => void engineErrors++ };
-  const engine = await startLocalEngine({ policyFile, port: 0, sweepIntervalMs: 0, quotas, logger, print: () => undefined });
+  const limits = options.reservedConcurrency === undefined ? {} : { reservedConcurrency: options.reservedConcurrency };
+  const engine = await startLocalEngine({ policyFile, port: 0, sweepIntervalMs: 0, quotas, logger, print: () => undefined, ...limits });
   const events = new EventBridgeClient({ ...localClientConfig(engine.url), retryMode: 'adaptive', maxAttempts: 10 });
   const issuedWatch = new Stopwatch(engine, 'Grant Issued');
   const verifiedWatch = new Stopwatch(engine, 'Revocation Verified');
@@ -255,6 +261,9 @@ export async function runQuotaSimulation(options: QuotaSimulationOptions, log: (
       leftAlive: { grantsNotVerified, deliverySecrets },
       engineErrors,
       flood: floodFigures,
+      functionPeaks: Object.fromEntries(
+        Object.entries(engine.functionLoad()).map(([name, load]) => [name, { limit: load.limit, peakInFlight: load.peakInFlight, peakQueued: load.peakQueued }]),
+      ),
     };
   } finally {
     events.destroy();

@@ -1,5 +1,6 @@
 // Bench (soak): the run behind `npm run bench:soak`. Engine process with faults on, busy
 // runtimes for `minutes`, the heap after a full GC sampled in the engine process, then settle and check.
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import { startEngineProcess } from './engine-process';
@@ -26,6 +27,12 @@ export interface SoakOptions {
   readonly sampleSeconds: number;
   readonly seed: number;
   readonly log: (line: string) => void;
+  /**
+   * Where to write heap snapshots of the engine (`node --heapsnapshot-signal`), for `bench/soak-heap-diff.ts`
+   * to compare: when the warm-up ends, when the load stops, and once the engine has settled (what the
+   * load left behind, without its requests in flight). None when absent.
+   */
+  readonly heapSnapshotDir?: string;
 }
 
 export interface MemorySample {
@@ -34,6 +41,8 @@ export interface MemorySample {
   /** Heap in use right after a full collection: what the engine keeps alive. */
   readonly heapAfterGcMiB: number;
   readonly tasksEnded: number;
+  /** Events on the engine's bus not yet handled (its backlog): memory that grows with it is queued work, not a leak. */
+  readonly pendingEvents?: number;
 }
 
 export interface SoakResult {
@@ -56,6 +65,9 @@ export interface SoakResult {
     readonly rssMaxMiB: number;
     readonly warmupSeconds: number;
     readonly windowSeconds: number;
+    /** The most events the engine had pending in a sample after the warm-up, and in the last sample: its backlog. */
+    readonly pendingEventsMax: number;
+    readonly pendingEventsEnd: number;
     readonly flat: boolean;
   };
   readonly lostGrants: number;
@@ -72,12 +84,32 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const samples: MemorySample[] = [];
   let started = Date.now();
   let tasksEnded = () => 0;
+  let backlog: () => Promise<number | undefined> = async () => undefined;
   const onLine = (line: string) => {
     if (!line.startsWith('soak-memory ')) return;
     const memory = JSON.parse(line.slice('soak-memory '.length)) as { heapAfterGcBytes: number; rssBytes: number };
-    samples.push({ atSeconds: round((Date.now() - started) / 1000), rssMiB: round(memory.rssBytes / MIB), heapAfterGcMiB: round(memory.heapAfterGcBytes / MIB), tasksEnded: tasksEnded() });
+    const sample = { atSeconds: round((Date.now() - started) / 1000), rssMiB: round(memory.rssBytes / MIB), heapAfterGcMiB: round(memory.heapAfterGcBytes / MIB), tasksEnded: tasksEnded() };
+    void backlog().then(
+      (pendingEvents) => samples.push({ ...sample, ...(pendingEvents === undefined ? {} : { pendingEvents }) }),
+      () => samples.push(sample),
+    );
   };
-  const engine = await startEngineProcess(SOAK_POLICY_FILE, SWEEP_INTERVAL_SECONDS, { engineFlags, nodeFlags: ['--expose-gc', '--import', HEAP_PROBE], onLine });
+  if (options.heapSnapshotDir) await mkdir(options.heapSnapshotDir, { recursive: true });
+  const snapshotFlags = options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`] : [];
+  const nodeFlags = ['--expose-gc', ...snapshotFlags, '--import', HEAP_PROBE];
+  const engine = await startEngineProcess(SOAK_POLICY_FILE, SWEEP_INTERVAL_SECONDS, { engineFlags, nodeFlags, onLine });
+  backlog = async () => (await engine.usage()).pendingEvents;
+  let snapshots = 0;
+  /** Signals the engine to write a snapshot; resolves once it is written (the engine answers again). */
+  const snapshot = async (when: string) => {
+    const dir = options.heapSnapshotDir;
+    if (!dir) return;
+    options.log(`heap snapshot (${when}) into ${dir}`);
+    process.kill(engine.pid, 'SIGUSR2');
+    snapshots++;
+    while ((await readdir(dir)).filter((name) => name.endsWith('.heapsnapshot')).length < snapshots) await sleep(100);
+    await engine.usage();
+  };
   const leakShare = 0.05;
   const suspensionEveryMs = 10_000;
   try {
@@ -100,17 +132,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     started = Date.now();
     tasksEnded = () => load.ledger.counts.ended;
     const endAt = started + options.minutes * 60_000;
+    const warmupEndsAt = started + warmupSeconds(options.minutes * 60) * 1000;
     load.start();
     while (Date.now() < endAt) {
-      await sleep(Math.min(60_000, Math.max(0, endAt - Date.now())));
+      const wakeAt = Math.min(endAt, Date.now() + 60_000, warmupEndsAt > Date.now() ? warmupEndsAt : Number.POSITIVE_INFINITY);
+      await sleep(Math.max(0, wakeAt - Date.now()));
+      if (wakeAt === warmupEndsAt) await snapshot('the warm-up is over');
       const last = samples.at(-1);
-      if (last) options.log(`${last.atSeconds} s: ${last.tasksEnded} tasks ended, heap after GC ${last.heapAfterGcMiB} MiB, rss ${last.rssMiB} MiB`);
+      if (last) options.log(`${last.atSeconds} s: ${last.tasksEnded} tasks ended, heap after GC ${last.heapAfterGcMiB} MiB, rss ${last.rssMiB} MiB, ${last.pendingEvents} events pending`);
     }
     const loadSeconds = (Date.now() - started) / 1000;
     const underLoad = samples.filter((sample) => sample.atSeconds <= loadSeconds);
+    await snapshot('the load stops');
     options.log('stopping the load; settling');
     await load.stop();
     const check = await settleAndCheck({ endpoint: engine.url, dataDir: engine.dataDir, ledger: load.ledger, settleTimeoutMs: 90_000 });
+    await snapshot('the engine has settled');
     const memory = analyseMemory(underLoad, loadSeconds, load.ledger.counts.ended / loadSeconds);
     const { lostGrants, liveCredentials, deliveriesHoldingCredentials, ...settled } = check;
     return {
@@ -136,6 +173,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 const round = (value: number) => Math.round(value * 100) / 100;
 const mean = (values: readonly number[]) => (values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length);
 
+/** The first tenth of the run, at least 30 s: code compiles, caches and connection pools fill. */
+const warmupSeconds = (loadSeconds: number) => Math.max(30, loadSeconds / 10);
+
 /**
  * The first tenth of the run (at least 30 s) is warm-up: code compiles, caches and connection
  * pools fill. After it, the heap that survives a full collection should not trend upward: the
@@ -143,10 +183,10 @@ const mean = (values: readonly number[]) => (values.length === 0 ? Number.NaN : 
  * last windows (a tenth of the run each) say by how much.
  */
 export function analyseMemory(samples: readonly MemorySample[], loadSeconds: number, tasksPerSecond: number): SoakResult['memory'] {
-  const warmupSeconds = Math.max(30, loadSeconds / 10);
+  const warmup = warmupSeconds(loadSeconds);
   const windowSeconds = Math.max(10, loadSeconds / 10);
-  const steady = samples.filter((sample) => sample.atSeconds >= warmupSeconds);
-  const first = steady.filter((sample) => sample.atSeconds < warmupSeconds + windowSeconds);
+  const steady = samples.filter((sample) => sample.atSeconds >= warmup);
+  const first = steady.filter((sample) => sample.atSeconds < warmup + windowSeconds);
   const last = steady.filter((sample) => sample.atSeconds > loadSeconds - windowSeconds);
   const slope = leastSquaresSlope(steady.map((sample) => [sample.atSeconds / 60, sample.heapAfterGcMiB]));
   const rss = samples.map((sample) => sample.rssMiB);
@@ -158,8 +198,10 @@ export function analyseMemory(samples: readonly MemorySample[], loadSeconds: num
     rssStartMiB: rss[0] ?? Number.NaN,
     rssEndMiB: rss.at(-1) ?? Number.NaN,
     rssMaxMiB: rss.length > 0 ? Math.max(...rss) : Number.NaN,
-    warmupSeconds: round(warmupSeconds),
+    warmupSeconds: round(warmup),
     windowSeconds: round(windowSeconds),
+    pendingEventsMax: Math.max(0, ...steady.map((sample) => sample.pendingEvents ?? 0)),
+    pendingEventsEnd: samples.at(-1)?.pendingEvents ?? Number.NaN,
     flat: steady.length >= 3 && slope < FLAT_HEAP_MIB_PER_MINUTE,
   };
 }

@@ -3,7 +3,7 @@
 // access keys and session denies), busy runtimes drive it (leaks, a kill switch suspending and
 // resuming an agent), and its memory is sampled every few seconds. Then the load stops, the
 // engine settles, and the same checks as the crash test run. Writes bench/results/soak.json.
-// Flags: --minutes 10, --runtimes 8, --sample-seconds 5, --seed N, --out FILE.
+// Flags: --minutes 10, --runtimes 8, --sample-seconds 5, --seed N, --out FILE, --heap-snapshots DIR (two engine heap snapshots).
 export {};
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     runtimes: { type: 'string', default: '8' },
     'sample-seconds': { type: 'string', default: '5' },
     seed: { type: 'string' },
+    'heap-snapshots': { type: 'string' },
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'soak.json') },
   },
   strict: true,
@@ -36,6 +37,7 @@ const result = await runSoak({
   runtimes: Math.round(positive('runtimes', values.runtimes)),
   sampleSeconds: positive('sample-seconds', values['sample-seconds']),
   seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Math.floor(positive('seed', values.seed)),
+  ...(values['heap-snapshots'] ? { heapSnapshotDir: values['heap-snapshots'] } : {}),
   log: (line) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`),
 });
 const { samples, ...summary } = result;

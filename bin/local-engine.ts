@@ -18,6 +18,15 @@ function quotaScale(value: string): number {
   return parsed;
 }
 
+/** `10,20` (issuing, revoking) or `off`, as the stack's `reservedConcurrency` setting. */
+function reservedConcurrency(value: string): { issuing: number; revoking: number } | false {
+  if (value === 'off') return false;
+  const [issuing, revoking, ...rest] = value.split(',').map(Number);
+  const positive = (count: number | undefined) => count !== undefined && Number.isInteger(count) && count >= 1;
+  if (rest.length > 0 || !positive(issuing) || !positive(revoking)) throw new InvalidArgumentError('<issuing>,<revoking> (positive integers, e.g. 10,20) or off');
+  return { issuing: issuing!, revoking: revoking! };
+}
+
 const program = new Command('taskbound-local')
   .description('Run the Taskbound engine locally: EventBridge, Secrets Manager, STS and DynamoDB on one loopback port.')
   .option('--data-dir <dir>', 'where state is kept (survives restarts, even kill -9)', '.taskbound')
@@ -37,6 +46,14 @@ const program = new Command('taskbound-local')
   )
   .option('--due-interval <seconds>', 'with --expiry due-index: seconds between due-index reads (AWS: 60)', (value) => Number(value) * 1000, 60_000)
   .option('--deny-lag <ms>', "emulate IAM's deny propagation: a revoked session keeps working this long", Number, 0)
+  .addOption(
+    new Option(
+      '--reserved-concurrency <issuing,revoking>',
+      "invocations at once per issuing and per revoking function, the rest queued as in Lambda's async queue (the stack's default 10,20; off: no limit)",
+    )
+      .env('TASKBOUND_RESERVED_CONCURRENCY')
+      .argParser(reservedConcurrency),
+  )
   .option('--quota-scale <factor>', "emulate AWS's request quotas: throttle Secrets Manager and EventBridge at the documented quotas times factor", quotaScale)
   // Tests only (hidden from --help): runs the engine's clock this far ahead, so a test reaches an
   // expiry without waiting for it in real time. Never set it for real use.
@@ -45,7 +62,7 @@ const program = new Command('taskbound-local')
 
 async function main(): Promise<void> {
   program.parse();
-  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number; delivery: 'secrets-manager' | 'dynamodb-kms'; expiry: 'timer' | 'due-index'; dueInterval: number; quotaScale?: number; testClockOffsetMs: number }>();
+  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number; delivery: 'secrets-manager' | 'dynamodb-kms'; expiry: 'timer' | 'due-index'; dueInterval: number; quotaScale?: number; reservedConcurrency?: { issuing: number; revoking: number } | false; testClockOffsetMs: number }>();
   const { startLocalEngine } = await import('../lambdas/local/engine');
   const { scaledQuotas } = await import('../lambdas/adapters/aws/documented-quotas');
   const engine = await startLocalEngine({
@@ -58,6 +75,7 @@ async function main(): Promise<void> {
     delivery: options.delivery,
     expiry: options.expiry,
     dueIndexIntervalMs: options.dueInterval,
+    ...(options.reservedConcurrency !== undefined ? { reservedConcurrency: options.reservedConcurrency } : {}),
     ...(options.quotaScale ? { quotas: scaledQuotas(options.quotaScale) } : {}),
     ...(options.testClockOffsetMs ? { clock: { now: () => new Date(Date.now() + options.testClockOffsetMs) } } : {}),
     ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),

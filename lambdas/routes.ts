@@ -50,6 +50,34 @@ export const REVOKING = [
   'sweep',
 ] as const satisfies readonly EntryPoint[];
 
+/** Reserved concurrency per issuing and per revoking function (a deployment's `reservedConcurrency`, docs/scale.md §4). */
+export interface ConcurrencyShares {
+  readonly issuing: number;
+  readonly revoking: number;
+}
+
+/**
+ * The default shares: the stack reserves them on AWS (lib/config.ts) and the local engine limits
+ * its functions to them, so a flood queues locally where it would queue on Lambda.
+ */
+export const DEFAULT_RESERVED_CONCURRENCY: ConcurrencyShares = { issuing: 10, revoking: 20 };
+
+/** The sweep reserves 1 always, shares or not: sweeps never overlap, each sees the previous one's writes. */
+export const SWEEP_RESERVED_CONCURRENCY = 1;
+
+/**
+ * Reserved concurrency per entry point: each issuing and each revoking function its share, the
+ * sweep 1; `false` reserves only the sweep's. The operator endpoint's function reserves only
+ * when it is deployed. Entry points absent from the answer draw on the account's unreserved pool.
+ */
+export function reservedConcurrencyPerFunction(shares: ConcurrencyShares | false, operatorEndpoint: boolean): Partial<Record<EntryPoint, number>> {
+  const perFunction: Partial<Record<EntryPoint, number>> = { sweep: SWEEP_RESERVED_CONCURRENCY };
+  if (shares === false) return perFunction;
+  for (const handler of ISSUING) if (handler !== 'operator-api' || operatorEndpoint) perFunction[handler] = shares.issuing;
+  for (const handler of REVOKING) if (handler !== 'sweep') perFunction[handler] = shares.revoking;
+  return perFunction;
+}
+
 /**
  * The source of the CLI's own requests (revoke, suspend, sweep, emit). No source carries
  * authority: `Grant Decision` and `Agent Resumed` never count from the bus, whoever sends them;

@@ -3,7 +3,7 @@
 // the key that is wrong.
 import { z } from 'zod';
 import { DELIVERY_MODES } from '../lambdas/domain/delivery-item';
-import { ISSUING, REVOKING, type EntryPoint } from '../lambdas/routes';
+import { DEFAULT_RESERVED_CONCURRENCY, reservedConcurrencyPerFunction, type EntryPoint } from '../lambdas/routes';
 
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -61,7 +61,7 @@ const configSchema = z
      * Reserved concurrency per issuing and per revoking function, so a burst cannot exhaust IAM's
      * API rate; `false` on low-quota accounts (the sweep always reserves 1). See reservedConcurrencyOf.
      */
-    reservedConcurrency: z.union([concurrencySchema, z.literal(false)]).default({ issuing: 10, revoking: 20 }),
+    reservedConcurrency: z.union([concurrencySchema, z.literal(false)]).default({ ...DEFAULT_RESERVED_CONCURRENCY }),
     /**
      * The account's Lambda concurrent executions quota (Service Quotas, `L-B99A9384`), as far as
      * the deployer knows it: synth fails when the reservations would leave less than AWS's 100 unreserved.
@@ -120,16 +120,11 @@ export interface ReservedConcurrency {
 
 /**
  * The sweep reserves 1 always (sweeps never overlap: each sees the previous one's writes); each
- * issuing and each revoking function reserves its configured share. The operator endpoint's
- * function exists, and reserves, only with operators configured.
+ * issuing and each revoking function reserves its configured share (lambdas/routes.ts, shared with
+ * the local engine). The operator endpoint's function exists, and reserves, only with operators configured.
  */
 export function reservedConcurrencyOf(config: Pick<TaskboundConfig, 'reservedConcurrency' | 'operatorPrincipalArns'>): ReservedConcurrency {
-  const perFunction: Partial<Record<EntryPoint, number>> = { sweep: 1 };
-  const shares = config.reservedConcurrency;
-  if (shares !== false) {
-    for (const handler of ISSUING) if (handler !== 'operator-api' || config.operatorPrincipalArns.length > 0) perFunction[handler] = shares.issuing;
-    for (const handler of REVOKING) if (handler !== 'sweep') perFunction[handler] = shares.revoking;
-  }
+  const perFunction = reservedConcurrencyPerFunction(config.reservedConcurrency, config.operatorPrincipalArns.length > 0);
   const total = Object.values(perFunction).reduce((sum, reserved) => sum + reserved, 0);
   return { perFunction, total, requiredQuota: total + UNRESERVED_MINIMUM };
 }

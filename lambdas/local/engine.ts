@@ -2,6 +2,7 @@
 // adapters as in AWS, wired to an embedded store and to this process's own AWS-protocol
 // endpoints; only what has no local AWS (credential authority, timers) is local-only.
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -12,7 +13,7 @@ import { assertPolicyLints } from '../policy-lint/scope-lint';
 import type { Policy } from '../domain/policy';
 import type { Grant } from '../domain/grant';
 import { DEFAULT_DUE_TIMING, type DueTiming } from '../domain/due';
-import { REVOKING, ROUTES, type HandlerName } from '../routes';
+import { DEFAULT_RESERVED_CONCURRENCY, reservedConcurrencyPerFunction, ROUTES, type ConcurrencyShares } from '../routes';
 import type { EngineDeps, EngineLogger } from '../use-cases/engine-deps';
 import type { Clock, ExpiryScheduler } from '../ports';
 import { sweepDueGrants, type SweepReport } from '../use-cases/sweep';
@@ -36,16 +37,18 @@ import { systemClock } from '../adapters/system-clock';
 import { LocalCredentialAuthority } from './emulated-aws/credential-authority';
 import { startEmbeddedStore } from './emulated-aws/embedded-store';
 import { openStateTables } from './emulated-aws/state-tables';
-import { openEventBus, type EventBus, type EventEnvelope } from './emulated-aws/event-bus';
+import { openEventBus, type EventBus } from './emulated-aws/event-bus';
 import { createEventBridgeService } from './emulated-aws/eventbridge-service';
 import { createSecretsManagerService } from './emulated-aws/secrets-manager-service';
 import { createStsService } from './emulated-aws/sts-service';
 import { createDynamoDbProxyService } from './emulated-aws/dynamodb-proxy-service';
 import { startAwsProtocolServer } from './emulated-aws/aws-protocol-server';
 import { CredentialCallLog } from './emulated-aws/credential-calls';
+import { CALL_FILE, CredentialCallFile } from './emulated-aws/credential-call-file';
 import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './host/sdk-clients';
-import { localLambdaContext } from './host/lambda-context';
-import { buildLocalHandlers, type LocalHandler } from './host/local-handlers';
+import { buildLocalHandlers } from './host/local-handlers';
+import { localInvoker, type InLane } from './host/function-invoker';
+import { ReservedConcurrency, type FunctionLoad } from './host/reserved-concurrency';
 import { LocalBrokeredSecretRotator } from '../adapters/local/local-brokered-secret-rotator';
 import { loadOperatorKeyring, recordEndpoint } from './host/operator-credentials';
 import { createOperatorService } from './host/operator-service';
@@ -105,6 +108,12 @@ export interface LocalEngineOptions {
   readonly expiry?: 'timer' | 'due-index';
   /** The due-index readers' period; 60 s (the rule's rate on AWS) by default. */
   readonly dueIndexIntervalMs?: number;
+  /**
+   * Invocations at once per issuing and per revoking function, the rest queued per function as in
+   * Lambda's async queue: the stack's default reservation unless set; `false`: no limit but the
+   * sweep's 1 (as `reservedConcurrency: false` on AWS leaves them to the unreserved pool).
+   */
+  readonly reservedConcurrency?: ConcurrencyShares | false;
 }
 
 export interface LocalEngine {
@@ -119,6 +128,8 @@ export interface LocalEngine {
   readonly deliveryTable?: string;
   /** Accepted and throttled requests per operation, when `quotas` is set. */
   throttleCounts(): ThrottleCounts | undefined;
+  /** Each limited function's invocations in flight and queued, now and at their peak. */
+  functionLoad(): Readonly<Record<string, FunctionLoad>>;
   /** The operator endpoint (`POST <url>/operator`, SigV4 for service `lambda`). */
   readonly operatorUrl: string;
   /** The key pair the engine holds for each person of the policy, to sign operator requests with. */
@@ -143,6 +154,7 @@ const localSettingsSchema = z.object({
   delivery: z.enum(DELIVERY_MODES).optional(),
   expiry: z.enum(['timer', 'due-index']).optional(),
   dueIndexIntervalMs: z.number().int().min(100).optional(),
+  reservedConcurrency: z.union([z.strictObject({ issuing: z.number().int().min(1), revoking: z.number().int().min(1) }), z.literal(false)]).optional(),
 });
 
 export async function startLocalEngine(options: LocalEngineOptions): Promise<LocalEngine> {
@@ -165,8 +177,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const pacing = quotas ? new QuotaThrottle({ quotas, maxConcurrency: { secretsmanager: 16, events: 16, dynamodb: 8 } }) : undefined;
   const paced = <C>(client: C, service: string): C => (pacing ? pacing.attach(client, service) : client);
   const retries = quotas ? { retryStrategy: laneAwareRetryStrategy(10) } : {};
-  // Only pacing reads the lane; unpaced, no async context is tracked (tracking it hooks every promise: ~15% of the engine's CPU).
-  const inLane: Lanes = pacing ? inRevocationLane : (work) => work();
+  // Only pacing reads the lane; unpaced, no async context is tracked (tracking it hooks every promise: SDK calls cost ~20% more CPU).
+  const inLane: InLane = pacing ? inRevocationLane : (work) => work();
   const dynamo = paced(counter.track(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries })), 'dynamodb');
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   await ensureGrantTable(dynamo, LOCAL_TABLE);
@@ -202,11 +214,14 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   let operatorDeps: EngineDeps | undefined;
   const keyring = await loadOperatorKeyring({ people: policy.people, region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
   const operator = createOperatorService({ keyring, deps: () => (ready ? operatorDeps : undefined) });
-  const calls = new CredentialCallLog((accessKeyId) => authority.issued(accessKeyId), () => clock.now());
+  const callFile = options.dataDir
+    ? new CredentialCallFile({ path: join(options.dataDir, CALL_FILE), onWriteError: (error) => logger.error('credential calls not written yet', { error: String(error) }) })
+    : undefined;
+  const calls = new CredentialCallLog((accessKeyId) => authority.issued(accessKeyId), () => clock.now(), undefined, callFile);
   // What the engine spends, for the benchmark that runs it as its own process: CPU and SDK calls.
   const usage = () => {
     const cpu = process.cpuUsage();
-    return { cpuMs: (cpu.user + cpu.system) / 1000, sdkCalls: counter.calls, sdkCallsByOperation: Object.fromEntries(counter.byOperation) };
+    return { cpuMs: (cpu.user + cpu.system) / 1000, sdkCalls: counter.calls, sdkCallsByOperation: Object.fromEntries(counter.byOperation), pendingEvents: bus.pendingEvents };
   };
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',
@@ -273,9 +288,11 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     routing: DEFAULT_ROUTING,
     approvals: inMemoryApprovalMessages(),
   };
-  const handlers = buildLocalHandlers(deps, alerts);
-  for (const route of ROUTES) bus.addRule(route.name, route.pattern, (envelope) => invoke(handlers, route.handler, envelope, inLane));
-  timers.connect((grantId) => invoke(handlers, 'expire-grant', { grantId }, inLane));
+  // Each function runs at most its reservation at once, the rest queued, as on Lambda (docs/scale.md §5).
+  const concurrency = new ReservedConcurrency(reservedConcurrencyPerFunction(options.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY, false));
+  const invoke = localInvoker(buildLocalHandlers(deps, alerts), concurrency, inLane);
+  for (const route of ROUTES) bus.addRule(route.name, route.pattern, (envelope) => invoke(route.handler, envelope));
+  timers.connect((grantId) => invoke('expire-grant', { grantId }));
   // Re-arm before the bus replays anything, so a replayed event's own schedule wins.
   // In due-index mode there are no timers to re-arm: the readers find what is due.
   const outstanding = await rearmExpiries(deps, dueIndexExpiry ? undefined : timers);
@@ -283,7 +300,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const recovered = await recoverInterruptedIssuance(deps, outstanding);
   if (recovered.closed + recovered.revoked > 0) logger.warn('settled issuance a restart interrupted', { ...recovered });
   bus.start();
-  const sweep = () => inLane(() => sweepDueGrants(deps));
+  // The sweep function's one slot: a periodic sweep never overlaps a requested one, as on AWS.
+  const sweep = () => concurrency.run('sweep', () => inLane(() => sweepDueGrants(deps)));
   await sweep();
   await reconcileOrphans(deps);
   const sweepEvery = options.sweepIntervalMs ?? 30_000;
@@ -298,7 +316,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   // The fan-out, as the per-minute rule invokes it on AWS: one reader per shard, all at once, each through the handler.
   const readDueShards = async () => {
     const shards = Array.from({ length: grantStore.dueShards }, (_, shard) => shard);
-    await Promise.all(shards.map((dueShard) => invoke(handlers, 'expire-grant', { dueShard }, inLane).catch((error) => logger.error('due shard reader failed', { dueShard, error: String(error) }))));
+    await Promise.all(shards.map((dueShard) => invoke('expire-grant', { dueShard }).catch((error) => logger.error('due shard reader failed', { dueShard, error: String(error) }))));
   };
   let reading: Promise<void> | undefined;
   const dueTimer = dueIndexExpiry
@@ -323,6 +341,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     delivery,
     ...(delivery === 'dynamodb-kms' ? { deliveryTable: LOCAL_DELIVERY_TABLE } : {}),
     throttleCounts: () => throttledSecrets?.counts(),
+    functionLoad: () => concurrency.load(),
     operatorUrl: `${server.url}${OPERATOR_PATH}`,
     operatorCredentials,
     ...(keyring.file ? { operatorCredentialsFile: keyring.file } : {}),
@@ -336,6 +355,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       // Handlers in flight still call the engine's own endpoints: let them finish first.
       await bus.idle();
       await server.close();
+      await calls.close();
       await bus.close();
       await secrets.close();
       state.close();
@@ -354,26 +374,6 @@ async function ensureCanarySecret(client: SecretsManagerClient): Promise<void> {
     if (!(error instanceof ResourceExistsException)) throw error;
   }
 }
-
-/** Calls a handler as Lambda would: with its event (an EventBridge envelope, or a schedule's payload). */
-async function invoke(
-  handlers: Readonly<Record<HandlerName, LocalHandler>>,
-  name: HandlerName,
-  event: EventEnvelope | { readonly grantId: string } | { readonly dueShard: number },
-  inLane: Lanes,
-): Promise<void> {
-  const run = () => handlers[name](event, localLambdaContext(name), { signal: new AbortController().signal });
-  // On AWS the revoking functions have reserved concurrency of their own; locally they share one
-  // process, so their SDK calls jump every queue issuance waits in (quota-throttle.ts).
-  if (REVOKING_HANDLERS.has(name)) await inLane(run);
-  else await run();
-}
-
-/** Runs work in the revocation lane (quota-throttle.ts), or simply runs it when nothing paces the engine's calls. */
-type Lanes = <T>(work: () => Promise<T>) => Promise<T>;
-
-/** Handlers that revoke: the routes table's list (the same one the CDK stack reserves concurrency for). */
-const REVOKING_HANDLERS: ReadonlySet<string> = new Set(REVOKING);
 
 /** Timers die with the process: re-arm every active grant's expiry from the store. Returns the grants read. */
 async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler | undefined): Promise<readonly Grant[]> {

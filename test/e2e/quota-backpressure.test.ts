@@ -11,5 +11,8 @@ describe('the local engine at 10× its Secrets Manager quota (the short quota si
     // 25 issuances at 5 a second cannot all finish within 4 s (a quarter-second burst aside) unless the quota was not enforced.
     expect(result.timeToCredentialMs.max).toBeGreaterThan(4_000);
     expect(result.timeToCredentialMs.p50).toBeLessThan(result.timeToCredentialMs.max);
+    // The excess waited in task-started's queue, as in Lambda's async queue, not in flight.
+    expect(result.functionPeaks['task-started']).toMatchObject({ limit: 10, peakInFlight: 10 });
+    expect(result.functionPeaks['task-started']!.peakQueued).toBeGreaterThan(0);
   }, 90_000);
 });

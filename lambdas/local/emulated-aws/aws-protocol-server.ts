@@ -16,7 +16,7 @@ export interface AwsProtocolServerOptions {
   /** Told of every signed request and its answer (the record of what each credential did). */
   readonly onCall?: (request: AwsRequest, response: AwsResponse) => void;
   /** Unsigned loopback reads besides /healthz; answers undefined for a path it does not serve. */
-  readonly localRead?: (path: string) => AwsResponse | undefined;
+  readonly localRead?: (path: string) => Promise<AwsResponse | undefined>;
 }
 
 export interface RunningServer {
@@ -84,7 +84,7 @@ async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, p
       ? { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(health) }
       : { status: 503, headers: { 'content-type': 'application/json' }, body: '{"ready":false}' };
   }
-  const local = req.method === 'GET' ? options.localRead?.(new URL(req.url ?? '/', 'http://localhost').pathname) : undefined;
+  const local = req.method === 'GET' ? await options.localRead?.(new URL(req.url ?? '/', 'http://localhost').pathname) : undefined;
   if (local) return local;
   const body = await readBody(req, options.maxBodyBytes ?? 2 * 1024 * 1024);
   if (!body) return jsonError(413, 'RequestEntityTooLarge', 'request body too large');

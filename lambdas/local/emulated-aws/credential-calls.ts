@@ -1,9 +1,10 @@
 // Local engine, emulated AWS: what each issued credential did. Every request signed with a credential the
 // local authority issued is recorded (service, operation, outcome), so `taskbound grants show`
-// lists a grant's calls offline, as CloudTrail would on AWS. Kept in memory, since the engine
-// started, bounded per credential and in credentials; read over loopback at GET /credential-calls/<accessKeyId>.
+// lists a grant's calls offline, as CloudTrail would on AWS. Kept in the data directory (credential-call-file.ts),
+// or in memory, bounded in credentials, for an engine without one; read over loopback at GET /credential-calls/<accessKeyId>.
 import type { AwsRequest, AwsResponse } from './protocol';
 import type { CredentialCall } from '../../domain/credential-call';
+import type { CallStore, KeptCall } from './credential-call-file';
 
 const CREDENTIAL_CALLS_PATH = '/credential-calls/';
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
@@ -15,31 +16,54 @@ function operationOf(request: AwsRequest): string {
   return action ?? `${request.method} ${request.path}`;
 }
 
-/**
- * A call as kept: its time as a number and its names shared with every other call of the same
- * names (a soak's thousands of credentials make the same few calls), turned back into a
- * `CredentialCall` only when read.
- */
-interface KeptCall {
-  readonly atMs: number;
-  readonly service: string;
-  readonly operation: string;
-  readonly status: number;
-  readonly errorCode?: string;
+/** Shares names: a soak's thousands of credentials make the same few calls. */
+class SharedNames {
+  private readonly names = new Map<string, string>();
+
+  shared(name: string): string {
+    const known = this.names.get(name);
+    if (known !== undefined) return known;
+    // Bounded: a caller can make up operation names, and those are not worth sharing.
+    if (this.names.size < MAX_SHARED_NAMES) this.names.set(name, name);
+    return name;
+  }
+}
+
+/** The calls in memory, for an engine without a data directory: bounded in credentials, the oldest forgotten first. */
+export class CredentialCallMemory implements CallStore {
+  private readonly calls = new Map<string, KeptCall[]>();
+
+  constructor(
+    private readonly maxPerCredential: number,
+    /** A long local run (the benchmark) issues thousands: the oldest credentials' records go first. */
+    private readonly maxCredentials = 5000,
+  ) {}
+
+  add(accessKeyId: string, call: KeptCall): void {
+    const calls = this.calls.get(accessKeyId) ?? [];
+    calls.push(call);
+    if (calls.length > this.maxPerCredential) calls.shift();
+    this.calls.set(accessKeyId, calls);
+    if (this.calls.size > this.maxCredentials) this.calls.delete(this.calls.keys().next().value ?? accessKeyId);
+  }
+
+  async read(accessKeyId: string, max: number): Promise<readonly KeptCall[]> {
+    return (this.calls.get(accessKeyId) ?? []).slice(-max);
+  }
+
+  async close(): Promise<void> {}
 }
 
 export class CredentialCallLog {
-  private readonly calls = new Map<string, KeptCall[]>();
-  /** One copy of each service, operation and error name seen. */
-  private readonly names = new Map<string, string>();
+  private readonly names = new SharedNames();
 
   constructor(
     /** Only credentials the engine issued are recorded: not the engine's or the CLI's own keys. */
     private readonly isIssued: (accessKeyId: string) => boolean,
     private readonly now: () => Date,
     private readonly maxPerCredential = 500,
-    /** A long local run (the benchmark) issues thousands: the oldest credentials' records go first. */
-    private readonly maxCredentials = 5000,
+    /** In memory unless the engine has a data directory (credential-call-file.ts). */
+    private readonly store: CallStore = new CredentialCallMemory(maxPerCredential),
   ) {}
 
   record(request: AwsRequest, response: AwsResponse): void {
@@ -49,33 +73,26 @@ export class CredentialCallLog {
       response.status >= 400
         ? (response.headers?.['x-amzn-errortype'] ?? /<Code>([^<]+)<\/Code>/.exec(String(response.body))?.[1])
         : undefined;
-    const calls = this.calls.get(key) ?? [];
-    calls.push({
+    this.store.add(key, {
       atMs: this.now().getTime(),
-      service: this.shared(request.signingService ?? 'unknown'),
-      operation: this.shared(operationOf(request)),
+      service: this.names.shared(request.signingService ?? 'unknown'),
+      operation: this.names.shared(operationOf(request)),
       status: response.status,
-      ...(errorCode ? { errorCode: this.shared(errorCode) } : {}),
+      ...(errorCode ? { errorCode: this.names.shared(errorCode) } : {}),
     });
-    if (calls.length > this.maxPerCredential) calls.shift();
-    this.calls.set(key, calls);
-    if (this.calls.size > this.maxCredentials) this.calls.delete(this.calls.keys().next().value ?? key);
   }
 
-  callsOf(accessKeyId: string): readonly CredentialCall[] {
-    return (this.calls.get(accessKeyId) ?? []).map(({ atMs, ...call }) => ({ at: new Date(atMs).toISOString(), ...call }));
+  /** Writes what the store still buffers (the engine stops). */
+  close(): Promise<void> {
+    return this.store.close();
   }
 
-  private shared(name: string): string {
-    const known = this.names.get(name);
-    if (known !== undefined) return known;
-    // Bounded: a caller can make up operation names, and those are not worth sharing.
-    if (this.names.size < MAX_SHARED_NAMES) this.names.set(name, name);
-    return name;
+  async callsOf(accessKeyId: string): Promise<readonly CredentialCall[]> {
+    return (await this.store.read(accessKeyId, this.maxPerCredential)).map(({ atMs, ...call }) => ({ at: new Date(atMs).toISOString(), ...call }));
   }
 
   /** Answers `GET /credential-calls/<accessKeyId>` with `{accessKeyId, calls}`; anything else is not its path. */
-  answer(path: string): AwsResponse | undefined {
+  async answer(path: string): Promise<AwsResponse | undefined> {
     if (!path.startsWith(CREDENTIAL_CALLS_PATH)) return undefined;
     const accessKeyId = decodeURIComponent(path.slice(CREDENTIAL_CALLS_PATH.length));
     if (!ACCESS_KEY_ID.test(accessKeyId))
@@ -83,7 +100,7 @@ export class CredentialCallLog {
     return {
       status: 200,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ accessKeyId, calls: this.callsOf(accessKeyId) }),
+      body: JSON.stringify({ accessKeyId, calls: await this.callsOf(accessKeyId) }),
     };
   }
 }

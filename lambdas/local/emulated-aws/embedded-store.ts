@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
+import { closeDynaliteIterators } from './dynalite-iterators';
 
 /**
  * Where a running store says its own endpoint, inside the data directory: for inspecting the
@@ -33,6 +34,7 @@ export interface EmbeddedStore {
 export async function startEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
   const path = options.dataDir === undefined ? undefined : join(options.dataDir, 'dynamodb');
   if (path) await mkdir(path, { recursive: true, mode: 0o700 });
+  closeDynaliteIterators();
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -219,6 +219,11 @@ export class EventBus {
     this.random = options.random ?? Math.random;
   }
 
+  /** Events accepted and not yet delivered to every rule that wants them: the engine's backlog (the soak samples it). */
+  get pendingEvents(): number {
+    return this.pending.size;
+  }
+
   /** Registers a rule; its target gets every matching event accepted from now on, and any left over. */
   addRule(name: string, pattern: EventPattern, target: RuleTarget): void {
     if (this.rules.has(name)) throw new Error(`rule ${name} already exists`);

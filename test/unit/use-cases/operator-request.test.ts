@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { grantIdFor } from '../../../lambdas/domain/ids';
+import { suspendAgent } from '../../../lambdas/use-cases/change-agent-status';
+import { handleOperatorRequest, type OperatorCaller } from '../../../lambdas/use-cases/operator-request';
+import { startTask } from '../../../lambdas/use-cases/start-task';
+import { fakeEngine, refundStarted } from '../../helpers/fake-engine';
+
+const CFO: OperatorCaller = { identification: { ok: true, person: 'cfo@example.com' }, principal: 'arn:aws:iam::111122223333:user/cfo' };
+const NOBODY: OperatorCaller = {
+  identification: {
+    ok: false,
+    reason: 'caller arn:aws:iam::111122223333:user/mallory is not mapped to a person under people in the policy',
+  },
+  principal: 'arn:aws:iam::111122223333:user/mallory',
+};
+
+describe('handleOperatorRequest', () => {
+  it('refuses a caller who is no one with 403, records why, and decides nothing', async () => {
+    const engine = fakeEngine();
+    await startTask(engine, { ...refundStarted, purpose: 'refund' });
+    const grantId = grantIdFor('deploy-bot', 'refund-1');
+
+    const answer = await handleOperatorRequest(engine, NOBODY, JSON.stringify({ action: 'approve', grantId, reason: 'ok' }));
+
+    const reason = 'caller arn:aws:iam::111122223333:user/mallory is not mapped to a person under people in the policy';
+    expect(answer).toEqual({ status: 403, body: { outcome: 'refused', reason } });
+    expect(engine.store.rejected).toEqual([
+      {
+        at: '2026-11-28T12:00:00.000Z',
+        detailType: 'Operator Request',
+        source: 'operator-endpoint',
+        reason,
+        excerpt: JSON.stringify({
+          principal: 'arn:aws:iam::111122223333:user/mallory',
+          body: JSON.stringify({ action: 'approve', grantId, reason: 'ok' }),
+        }),
+      },
+    ]);
+    expect((await engine.store.get(grantId))?.approvals).toEqual([]);
+  });
+
+  it('refuses a body that is not JSON, and one that names no action, saying where and never echoing values', async () => {
+    const engine = fakeEngine();
+
+    const notJson = await handleOperatorRequest(engine, CFO, '{approve');
+    const noAction = await handleOperatorRequest(engine, CFO, JSON.stringify({ grantId: 'AKIA-secret-looking-value' }));
+
+    expect(notJson).toEqual({ status: 400, body: { outcome: 'refused', reason: 'request body is not JSON', person: 'cfo@example.com' } });
+    expect(noAction.status).toBe(400);
+    expect(noAction.body.reason).toMatch(/^invalid request: action: /);
+    expect(noAction.body.reason).not.toContain('AKIA-secret-looking-value');
+    expect(engine.store.rejected.map((rejected) => rejected.reason)).toEqual(['request body is not JSON', noAction.body.reason]);
+  });
+
+  it('refuses a body over 8,192 characters before parsing it', async () => {
+    const engine = fakeEngine();
+
+    const answer = await handleOperatorRequest(engine, CFO, `{"action":"approve","reason":"${'x'.repeat(8200)}"}`);
+
+    expect(answer).toEqual({
+      status: 400,
+      body: { outcome: 'refused', reason: 'request body is over 8192 characters', person: 'cfo@example.com' },
+    });
+  });
+
+  it('counts an approval as the authenticated person and says how many more are needed', async () => {
+    const engine = fakeEngine();
+    await startTask(engine, { ...refundStarted, purpose: 'refund' });
+    const grantId = grantIdFor('deploy-bot', 'refund-1');
+
+    const answer = await handleOperatorRequest(engine, CFO, JSON.stringify({ action: 'approve', grantId, reason: 'checked' }));
+
+    expect(answer).toEqual({ status: 200, body: { outcome: 'counted', remaining: 1, grantId, person: 'cfo@example.com' } });
+    expect((await engine.store.get(grantId))?.approvals.map((approval) => approval.approver)).toEqual(['cfo@example.com']);
+  });
+
+  it('answers 404 for a grant that does not exist, and records the refusal', async () => {
+    const engine = fakeEngine();
+    const grantId = grantIdFor('deploy-bot', 'never-started');
+
+    const answer = await handleOperatorRequest(engine, CFO, JSON.stringify({ action: 'deny', grantId, reason: 'no' }));
+
+    expect(answer.status).toBe(404);
+    expect(answer.body).toMatchObject({ outcome: 'not-found', grantId, person: 'cfo@example.com' });
+    expect(engine.store.rejected).toHaveLength(1);
+  });
+
+  it('resumes a suspended agent as the person, says when there was nothing to resume, and refuses an unknown agent', async () => {
+    const engine = fakeEngine();
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'sre@example.com', reason: 'leak' });
+
+    const resumed = await handleOperatorRequest(engine, CFO, JSON.stringify({ action: 'resume', agentId: 'release-bot', reason: 'fixed' }));
+    const again = await handleOperatorRequest(engine, CFO, JSON.stringify({ action: 'resume', agentId: 'release-bot', reason: 'fixed' }));
+    const unknown = await handleOperatorRequest(engine, CFO, JSON.stringify({ action: 'resume', agentId: 'ghost-bot', reason: 'typo' }));
+
+    expect(resumed).toEqual({ status: 200, body: { outcome: 'resumed', agentId: 'release-bot', person: 'cfo@example.com' } });
+    expect((await engine.store.getAgent('release-bot')).suspended).toBe(false);
+    expect(again).toEqual({
+      status: 200,
+      body: {
+        outcome: 'resumed',
+        reason: 'agent "release-bot" was not suspended; nothing changed',
+        agentId: 'release-bot',
+        person: 'cfo@example.com',
+      },
+    });
+    expect(unknown).toEqual({
+      status: 404,
+      body: {
+        outcome: 'not-found',
+        reason: 'agent "ghost-bot" is not registered in the policy and is not suspended',
+        agentId: 'ghost-bot',
+        person: 'cfo@example.com',
+      },
+    });
+  });
+});
