@@ -3,6 +3,8 @@
 // revoked and verified dead, many at once; resuming only lifts the block.
 import type { AgentStatusChange } from '../domain/events';
 import type { Grant } from '../domain/grant';
+import { accountOf } from '../domain/accounts';
+import type { CredentialKind } from '../domain/policy';
 import type { RevokeTarget } from '../ports';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { revokeGrant, revokeTargetOf, type RevokeResult } from './revoke-grant';
@@ -39,6 +41,9 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
     return { outcome: 'unknown-agent', revoked: [], reason };
   }
   await deps.store.putAgent({ agentId: change.agentId, suspended: true, by: change.by, reason: change.reason, at: now });
+  const issuedBefore = new Date(now);
+  // The agent-wide step needs no listing: it runs while the grants are listed, in every account the policy gives the agent sessions in.
+  const agentWide = revokeAgentWide(deps, change.agentId, issuedBefore, issuerAccountsOf(deps, change.agentId));
   // Listed only now: a start re-reads the agent after writing its grant, so either it sees this
   // suspension or its grant is found here. The live index is eventually consistent; the slots
   // (read consistently) name the grants it may not show yet.
@@ -46,7 +51,7 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
   const listed = new Map(live.map((grant) => [grant.grantId, grant]));
   const unlisted = [...new Set(slots.map((slot) => slot.grantId))].filter((grantId) => !listed.has(grantId));
   const cause = { trigger: 'suspended' as const, by: change.by, reason: `agent suspended: ${change.reason}`, noticeAt: now };
-  const dead = await killCredentials(deps, change.agentId, live, new Date(now));
+  const dead = await killCredentials(deps, change.agentId, live, issuedBefore, await agentWide);
   // Each grant's revocation still reads its delivery, probes its credential and writes its state;
   // only their events are pooled into full PutEvents calls.
   const events = batchedEvents(deps.events);
@@ -68,21 +73,24 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
  * account; the rest one by one. Returns the grants whose credential is now dead. A failure here
  * only leaves a grant to its own revocation, which tries again and says `Revocation Failed`.
  */
-async function killCredentials(deps: EngineDeps, agentId: string, grants: readonly Grant[], issuedBefore: Date): Promise<ReadonlySet<string>> {
+async function killCredentials(
+  deps: EngineDeps,
+  agentId: string,
+  grants: readonly Grant[],
+  issuedBefore: Date,
+  alreadyWide: ReadonlyMap<string, boolean>,
+): Promise<ReadonlySet<string>> {
   const logger = deps.logger ?? silentLogger;
   // Only `active` grants: an `issuing` one must have its claim written before anything is revoked (revoke-grant.ts).
   const targets = grants.filter((grant) => grant.state === 'active').map(revokeTargetOf);
   const dead = new Set<string>();
-  for (const group of groupByIssuer(targets)) {
-    const revokeAgent = deps.issuers[group.kind].revokeAgent;
-    const covered = group.targets.filter((target) => target.issuedAt !== undefined && target.issuedAt.getTime() < issuedBefore.getTime());
-    if (!revokeAgent || covered.length === 0) continue;
-    try {
-      await revokeAgent({ agentId, issuedBefore, ...(group.account ? { account: group.account } : {}) });
-      for (const target of covered) dead.add(target.grantId);
-    } catch (error) {
-      logger.warn('agent-wide revocation failed; its grants are revoked one by one', { agentId, kind: group.kind, error: errorCode(error) });
-    }
+  const groups = groupByIssuer(targets).filter((group) => deps.issuers[group.kind].revokeAgent !== undefined);
+  // A grant in an account the policy no longer gives the agent sessions in: its agent-wide step runs now.
+  const late = groups.filter((group) => !alreadyWide.has(issuerKey(group)));
+  const wide = new Map([...alreadyWide, ...(await revokeAgentWide(deps, agentId, issuedBefore, late))]);
+  for (const group of groups) {
+    if (!wide.get(issuerKey(group))) continue;
+    for (const target of group.targets) if (target.issuedAt !== undefined && target.issuedAt.getTime() < issuedBefore.getTime()) dead.add(target.grantId);
   }
   const rest = targets.filter((target) => !dead.has(target.grantId));
   const killed = await inBatches(rest, PARALLEL_KILLS, async (target) => {
@@ -96,6 +104,44 @@ async function killCredentials(deps: EngineDeps, agentId: string, grants: readon
   });
   for (const grantId of killed) if (grantId) dead.add(grantId);
   return dead;
+}
+
+interface IssuerAccount {
+  readonly kind: CredentialKind;
+  readonly account?: string;
+}
+
+const issuerKey = (issuer: IssuerAccount) => `${issuer.kind} ${issuer.account ?? ''}`;
+
+/** Where the agent's scopes put credentials an issuer can revoke agent-wide (the engine's own account is undefined). */
+function issuerAccountsOf(deps: EngineDeps, agentId: string): IssuerAccount[] {
+  const agent = deps.policy.agents[agentId];
+  const found = new Map<string, IssuerAccount>();
+  for (const scopeName of agent?.scopes ?? []) {
+    const kind = deps.policy.scopes[scopeName]?.credential;
+    if (!kind || !deps.issuers[kind].revokeAgent) continue;
+    const account = accountOf(deps.policy, scopeName, agentId);
+    const issuer = { kind, ...(account ? { account } : {}) };
+    found.set(issuerKey(issuer), issuer);
+  }
+  return [...found.values()];
+}
+
+/** One agent-wide revocation per issuer and account, all at once; whether each took (a failure leaves its grants to be revoked one by one). */
+async function revokeAgentWide(deps: EngineDeps, agentId: string, issuedBefore: Date, issuers: readonly IssuerAccount[]): Promise<Map<string, boolean>> {
+  const logger = deps.logger ?? silentLogger;
+  const outcomes = await Promise.all(
+    issuers.map(async (issuer) => {
+      try {
+        await deps.issuers[issuer.kind].revokeAgent?.({ agentId, issuedBefore, ...(issuer.account ? { account: issuer.account } : {}) });
+        return [issuerKey(issuer), true] as const;
+      } catch (error) {
+        logger.warn('agent-wide revocation failed; its grants are revoked one by one', { agentId, kind: issuer.kind, account: issuer.account, error: errorCode(error) });
+        return [issuerKey(issuer), false] as const;
+      }
+    }),
+  );
+  return new Map(outcomes);
 }
 
 function groupByIssuer(targets: readonly RevokeTarget[]): { readonly kind: RevokeTarget['kind']; readonly account?: string; readonly targets: RevokeTarget[] }[] {

@@ -75,7 +75,7 @@ describe('suspendAgent and resumeAgent', () => {
 
     await suspendAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'odd behaviour' });
 
-    expect(engine.sessions.agentRevocations).toEqual([]);
+    expect(engine.sessions.agentRevocations).toEqual([{ agentId: 'release-bot', issuedBefore: engine.clock.now() }]);
     expect(engine.sessions.revokeCalls).toEqual([started.grant.grantId]);
     expect((await engine.store.get(started.grant.grantId))?.state).toBe('verified');
   });
@@ -116,5 +116,19 @@ describe('suspendAgent and resumeAgent', () => {
     await suspendAgent({ ...engine, events }, { agentId: 'deploy-bot', by: 'secops@example.com', reason: 'odd behaviour' });
 
     expect(calls).toEqual([10]);
+  });
+
+  it('revokes agent-wide, after listing, the sessions of an agent the policy no longer names', async () => {
+    const engine = fakeEngine();
+    const started = [await startTask(engine, taskStarted({ taskId: 'a' })), await startTask(engine, taskStarted({ taskId: 'b' }))];
+    engine.clock.advance(1000);
+    const { 'release-bot': dropped, ...agents } = engine.policy.agents;
+    expect(dropped).toBeDefined();
+
+    const suspended = await suspendAgent({ ...engine, policy: { ...engine.policy, agents } }, { agentId: 'release-bot', by: 'secops@example.com', reason: 'retired' });
+
+    expect(engine.sessions.agentRevocations).toEqual([{ agentId: 'release-bot', issuedBefore: engine.clock.now() }]);
+    expect(engine.sessions.revokeCalls).toEqual([]);
+    expect(suspended.revoked.map((result) => result.outcome)).toEqual(started.map(() => 'verified'));
   });
 });
