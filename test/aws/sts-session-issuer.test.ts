@@ -8,7 +8,7 @@ import { PackedPolicyTooLargeException, STSClient, STSServiceException } from '@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CanaryMisconfiguredError, SecretsManagerCanaryProbe } from '../../lambdas/adapters/aws/canary-probe';
 import { REVOKED_SESSIONS_POLICY_NAME } from '../../lambdas/adapters/aws/revoked-sessions-policy';
-import { denyTimeFor, REVOKED_BEFORE_POLICY_NAME } from '../../lambdas/adapters/aws/revoked-before-policy';
+import { denyTimeFor, REVOKED_BEFORE_POLICY_NAME, REVOKED_BEFORE_RESERVED_CHARS } from '../../lambdas/adapters/aws/revoked-before-policy';
 import { StsCredentialProbe } from '../../lambdas/adapters/aws/sts-credential-probe';
 import { StsSessionIssuer, type SessionCanary, type StsSessionIssuerOptions } from '../../lambdas/adapters/aws/sts-session-issuer';
 import { TaskboundError, UnissuableRequestError } from '../../lambdas/domain/errors';
@@ -197,7 +197,8 @@ describe('StsSessionIssuer on moto', () => {
 
   it('prunes revoked sessions once they have expired, keeping the deny within its budget', async () => {
     const budget = 800;
-    const sessions = issuer({ revocationPolicyMaxChars: budget });
+    // The kill switch's deny keeps its share of the role's budget; the per-grant deny gets the rest.
+    const sessions = issuer({ revocationPolicyMaxChars: budget + REVOKED_BEFORE_RESERVED_CHARS });
     const written: string[] = [];
     beforeCall(engineIam as never, 'PutRolePolicy', (input) => void written.push(String(input.PolicyDocument)), Number.POSITIVE_INFINITY);
     const revokedOverTime: string[] = [];
