@@ -5,7 +5,7 @@ import type { CeilingRun } from './ceiling';
 import type { ExpiryRun } from './expiry';
 import type { LifecycleRun } from './lifecycles';
 import type { SweepRun } from './sweep';
-import type { SuspensionRun } from './suspension';
+import { suspensionTargetMet, type SuspensionRun } from './suspension';
 import type { BundleFigure } from './bundles';
 import { ascending, median, nearestRank, round2 } from './percentiles';
 
@@ -100,6 +100,7 @@ export function buildResult(m: Measurements) {
     suspension1000: {
       grants: m.suspension.grants,
       allDeadMs: m.suspension.allDeadMs,
+      allVerifiedMs: m.suspension.allVerifiedMs,
       deadMs: m.suspension.deadMs,
       openMs: m.suspension.openMs,
       probeRounds: m.suspension.probeRounds,
@@ -180,9 +181,9 @@ export function buildResult(m: Measurements) {
       { target: 'useful share of the SDK ceiling ≥ 0.7 with 100 runtimes', measured: round2(usefulShareOfCeiling), met: usefulShareOfCeiling >= 0.7 },
       { target: 'expiry lateness p99 < 250 ms', measured: lateness.p99, met: lateness.p99 < 250 },
       {
-        target: 'suspension of 1,000 live grants of one agent: every credential refused < 5 s',
-        measured: m.suspension.allDeadMs,
-        met: m.suspension.grants >= 1000 && m.suspension.allDeadMs < 5000,
+        target: 'suspension of 1,000 live grants of one agent: every credential refused and every grant verified < 5 s',
+        measured: Math.max(m.suspension.allDeadMs, m.suspension.allVerifiedMs),
+        met: suspensionTargetMet(m.suspension),
       },
       { target: 'engine SDK calls per lifecycle ≤ 11', measured: engineCallsPerLifecycle, met: engineCallsPerLifecycle <= 11 },
       {
@@ -236,6 +237,7 @@ export function formatTable(result: BenchResult): string {
     '',
     'Kill switch',
     row(`${result.suspension1000.grants} live grants of one agent: Agent Suspended → all refused`, `${result.suspension1000.allDeadMs} ms (per credential p50 ${result.suspension1000.deadMs.p50} · p99 ${result.suspension1000.deadMs.p99}; ${result.suspension1000.probeRounds} probe rounds)`),
+    row('  … → every grant verified', `${result.suspension1000.allVerifiedMs} ms`),
     row('  opening them (Task Started → issued, 50 at once)', `${result.suspension1000.openMs} ms`),
     '',
     'Lambda bundles (esbuild as deployed; init = import in a fresh node, median of 5, excludes the Lambda runtime)',
