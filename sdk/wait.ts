@@ -1,7 +1,10 @@
 // SDK: waiting for a task's credential. Reads the delivery secret with the AWS SDK's own waiter
 // (exponential backoff with jitter), quickly until the engine has decided, slowly while people approve.
+// The first read is timed from how long this client's recent tasks took to issue (issuance-times.ts).
 import { createWaiter, WaiterState } from '@smithy/util-waiter';
 import { GrantDeniedError, CredentialRevokedError, TaskCancelledError, WaitTimeoutError } from './errors';
+import type { TimedReading } from './delivery-readers';
+import type { IssuanceTimes } from './issuance-times';
 import type { DeliveryPayload, DeliveryReading, IssuedCredential, TaskRef } from './types';
 
 /** How the SDK waits: one read per backoff step, never a fixed poll. */
@@ -11,12 +14,15 @@ export interface WaitStrategy {
   /** Give up altogether, approvals included. Default 15 minutes. */
   readonly timeoutMs: number;
   /**
-   * Backoff while the engine decides: the first read comes after `minDelayMs`. Defaults 100 ms
-   * to 2 s: the local engine issues in well under 100 ms when not saturated, so the first read
-   * usually finds the credential; on AWS (about a second) it takes 4–5 reads.
+   * Backoff while the engine decides. Defaults 100 ms to 2 s. Until the client has seen a few of
+   * its tasks issued, the first read comes after `minDelayMs`; from then on it comes when the
+   * median of the client's last 16 issuances says the credential is there, and the steps after a
+   * miss start at a quarter of that median (at least 10 ms, at most `minDelayMs`) and double.
    */
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
+  /** Time the first read from the client's recent issuances (above); false: always after `minDelayMs`. Default true. */
+  readonly learnFirstRead: boolean;
   /** Backoff while the grant waits for people. Defaults 1 s to 10 s. */
   readonly pendingMinDelayMs: number;
   readonly pendingMaxDelayMs: number;
@@ -27,6 +33,7 @@ export const DEFAULT_WAIT_STRATEGY: WaitStrategy = {
   timeoutMs: 15 * 60_000,
   minDelayMs: 100,
   maxDelayMs: 2_000,
+  learnFirstRead: true,
   pendingMinDelayMs: 1_000,
   pendingMaxDelayMs: 10_000,
 };
@@ -40,7 +47,14 @@ export interface WaitOptions {
   readonly readFirst?: boolean;
 }
 
-type Reader = (task: TaskRef) => Promise<DeliveryReading>;
+/** What the client knows beyond the caller's options: when it sent the task's `Task Started`, and its tasks' issuance times. */
+export interface WaitContext {
+  /** Epoch ms at which PutEvents(`Task Started`) answered, when this client sent it. */
+  readonly startedMs?: number;
+  readonly issuance?: IssuanceTimes;
+}
+
+type Reader = (task: TaskRef) => Promise<TimedReading>;
 type Phase =
   { readonly done: true; readonly delivery: DeliveryPayload } | { readonly done: false; readonly last: 'absent' | 'pending_approval' };
 
@@ -49,11 +63,20 @@ type Phase =
  * `GrantDeniedError`, `WaitTimeoutError`, `TaskCancelledError` (signal) or
  * `CredentialRevokedError` (the delivery vanished after it had appeared).
  */
-export async function waitForDelivery(read: Reader, client: unknown, task: TaskRef, options: WaitOptions = {}): Promise<IssuedCredential> {
+export async function waitForDelivery(read: Reader, client: unknown, task: TaskRef, options: WaitOptions = {}, context: WaitContext = {}): Promise<IssuedCredential> {
   const strategy = { ...DEFAULT_WAIT_STRATEGY, ...options.strategy };
   const started = Date.now();
   let seen: DeliveryPayload | undefined;
-  let skipNextRead = !options.readFirst;
+  const typical = options.readFirst || !strategy.learnFirstRead ? undefined : context.issuance?.typicalMs();
+  // Learnt: sleep until the typical issuance is over, then read at once; not yet: the waiter's first step is the wait.
+  let skipNextRead = !options.readFirst && typical === undefined;
+  let lastMissSentMs: number | undefined;
+  let deliveredAtMs: number | undefined;
+  if (typical !== undefined) {
+    await sleepUnlessAborted(typical - (started - (context.startedMs ?? started)), options.signal);
+    if (options.signal?.aborted) throw new TaskCancelledError(task.agentId, task.taskId, options.signal.reason);
+  }
+  const firstStepMs = typical === undefined ? strategy.minDelayMs : Math.min(strategy.minDelayMs, Math.max(MIN_STEP_MS, typical / 4));
 
   const poll = async (until: (reading: DeliveryReading) => boolean, minMs: number, maxMs: number, budgetMs: number): Promise<Phase> => {
     let last: DeliveryReading = seen ?? { status: 'absent' };
@@ -74,8 +97,12 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
           skipNextRead = false;
           return { state: WaiterState.RETRY };
         }
-        last = await read(task);
+        const sentMs = Date.now();
+        const timed = await read(task);
+        last = timed.reading;
         if (last.status !== 'absent') seen = last;
+        else lastMissSentMs = sentMs;
+        deliveredAtMs = timed.deliveredAtMs;
         return { state: until(last) ? WaiterState.SUCCESS : WaiterState.RETRY };
       },
     );
@@ -89,12 +116,21 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
   // Phase 1: until the engine has said anything at all.
   const first = await poll(
     (reading) => reading.status !== 'absent',
-    strategy.minDelayMs,
+    firstStepMs,
     strategy.maxDelayMs,
-    Math.min(strategy.deliveryTimeoutMs, strategy.timeoutMs),
+    Math.max(1, Math.min(strategy.deliveryTimeoutMs, strategy.timeoutMs) - (Date.now() - started)),
   );
   if (!first.done) throw new WaitTimeoutError(task.agentId, task.taskId, Date.now() - started, 'absent');
   let delivery = first.delivery;
+  // Issued without waiting for people: how long this deployment takes to issue, for the next wait.
+  if (delivery.status === 'issued' && context.startedMs !== undefined && !options.readFirst) {
+    context.issuance?.record({
+      startedMs: context.startedMs,
+      foundMs: Date.now(),
+      ...(lastMissSentMs !== undefined ? { lastMissSentMs } : {}),
+      ...(deliveredAtMs !== undefined ? { deliveredAtMs } : {}),
+    });
+  }
   if (delivery.status === 'pending_approval') {
     options.onPending?.({ grantId: delivery.grantId, agentId: task.agentId, taskId: task.taskId });
     // Phase 2: people decide; the delivery leaves `pending_approval` (or vanishes: the task ended meanwhile).
@@ -114,6 +150,23 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
   if (delivery.status === 'denied')
     throw new GrantDeniedError(task.agentId, task.taskId, delivery.grantId, delivery.reason ?? 'no reason given');
   return issuedCredentialOf(task, delivery);
+}
+
+/** The shortest step between reads after a learnt first read misses. */
+const MIN_STEP_MS = 10;
+
+/** Sleeps `ms` (nothing when not positive), or less if the signal aborts first. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** The credential fields of an issued delivery; a delivery that lacks them is the engine's bug, said plainly. */
