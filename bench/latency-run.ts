@@ -89,6 +89,7 @@ try {
     engineCallsPerLifecycle: round2(run.engineTrackedCalls / Math.max(1, run.lifecycles)),
     spans: run.spans,
     engineProcess,
+    issuanceSamplesMs: run.issuanceSamplesMs,
     machine,
     loadAverage1mAtEnd: round2((await import('node:os')).loadavg()[0] ?? 0),
   };

@@ -1,6 +1,7 @@
 // Bench: full task lifecycles against the local engine over loopback HTTP, N at a time:
 // Task Started → poll the delivery → use the credential → Task Ended → probe until refused.
 import { BenchDriver, epochMs, SESSION_SCOPE } from './driver';
+import { round2 } from './percentiles';
 import { grantsOf, spanSamples, summariseSpans, type RuntimeTimeline } from './lifecycle-spans';
 import { usageBetween, type EngineProcess } from './engine-process';
 import { realSleep } from '../lambdas/adapters/sleep';
@@ -58,6 +59,8 @@ export interface LifecycleRun {
   readonly phaseSamplesMs: Readonly<Record<Phase, readonly number[]>>;
   /** Where time-to-credential and time-to-dead went, span by span (lifecycle-spans.ts). */
   readonly spans: ReturnType<typeof summariseSpans>;
+  /** Each lifecycle's issuance time (PutEvents answered → the delivery's version date), in the order the tasks started. */
+  readonly issuanceSamplesMs: readonly number[];
 }
 
 type Phase = 'startTask' | 'untilIssued' | 'use' | 'endTask' | 'untilRejected';
@@ -182,10 +185,17 @@ export async function runLifecycles(engine: EngineProcess, options: LifecycleRun
       sessionDenyPropagationsMs,
       phaseSamplesMs: { startTask: phase('startTask'), untilIssued: phase('untilIssued'), use: phase('use'), endTask: phase('endTask'), untilRejected: phase('untilRejected') },
       spans: summariseSpans(spanSamples(batch.results.map((result) => result.timeline), grants)),
+      issuanceSamplesMs: issuanceSamplesOf(batch.results.map((result) => result.timeline)),
     };
   } finally {
     driver.close();
   }
+}
+
+function issuanceSamplesOf(timelines: readonly RuntimeTimeline[]): number[] {
+  return [...timelines]
+    .sort((a, b) => a.startAnsweredMs - b.startAnsweredMs)
+    .flatMap((timeline) => (timeline.deliveredAtMs === undefined ? [] : [round2(timeline.deliveredAtMs - timeline.startAnsweredMs)]));
 }
 
 /** The propagation times the engine recorded when it verified the run's sessions dead. */
