@@ -63,7 +63,8 @@ export async function measureExpiryLateness(driver: BenchDriver, credentials: re
       const alive = (await driver.probe(credential.sts)).ok;
       // No probes in between: 10 probes a credential in its last 100 ms only load the engine being measured.
       if (alive && !probeLead) await sleep(Math.max(0, credential.delivery.expiresAtMs - Date.now()));
-      const rejected = alive ? await driver.waitUntilRejected(credential.sts) : { code: 'refused-before-expiry', atMs: Date.now() };
+      // Refused already: the alive-probe itself answered late (a loaded machine) or the credential died early; said apart.
+      const rejected = alive ? await driver.waitUntilRejected(credential.sts) : { code: Date.now() < credential.delivery.expiresAtMs ? 'refused-before-expiry' : 'refused-at-alive-probe', atMs: Date.now() };
       return { kind: credential.kind, alive, code: rejected.code, latenessMs: rejected.atMs - credential.delivery.expiresAtMs };
     }),
   );
