@@ -18,14 +18,15 @@ function waiterDelay(minMs: number, maxMs: number, attempt: number, random: () =
   return minMs + random() * (capped - minMs);
 }
 
-/** The read times of one wait until one finds a delivery issued `issuanceMs` after Task Started. */
-function readsUntilFound(issuanceMs: number, firstReadMs: number, stepMs: number, random: () => number): { foundMs: number; reads: number; lastMissMs?: number } {
-  let at = firstReadMs;
+/** The reads of one wait until one finds a delivery issued `issuanceMs` after Task Started (sdk/wait.ts's two schedules). */
+function readsUntilFound(issuanceMs: number, typicalMs: number | undefined, random: () => number): { foundMs: number; reads: number; lastMissMs?: number } {
+  const { minDelayMs, maxDelayMs } = DEFAULT_WAIT_STRATEGY;
+  let at = typicalMs ?? minDelayMs;
   let lastMissMs: number | undefined;
-  for (let reads = 1, attempt = 1; ; reads++, attempt++) {
+  for (let reads = 1, attempt = 2; ; reads++, attempt++) {
     if (at >= issuanceMs) return { foundMs: at, reads, ...(lastMissMs !== undefined ? { lastMissMs } : {}) };
     lastMissMs = at;
-    at += waiterDelay(stepMs, DEFAULT_WAIT_STRATEGY.maxDelayMs, attempt, random);
+    at += typicalMs === undefined ? waiterDelay(minDelayMs, maxDelayMs, attempt, random) : Math.min(maxDelayMs, Math.max(10, (at * (0.9 + 0.2 * random())) / 3));
   }
 }
 
@@ -46,10 +47,7 @@ function replay(samples: readonly number[], learnt: boolean) {
   const ttc: number[] = [];
   let reads = 0;
   for (const issuanceMs of samples) {
-    const typical = learnt ? times.typicalMs() : undefined;
-    const { minDelayMs } = DEFAULT_WAIT_STRATEGY;
-    const step = typical === undefined ? minDelayMs : Math.min(minDelayMs, Math.max(10, typical / 4));
-    const wait = readsUntilFound(issuanceMs, typical ?? minDelayMs, step, random);
+    const wait = readsUntilFound(issuanceMs, learnt ? times.typicalMs() : undefined, random);
     times.record({ startedMs: 0, foundMs: wait.foundMs, deliveredAtMs: issuanceMs, ...(wait.lastMissMs !== undefined ? { lastMissSentMs: wait.lastMissMs } : {}) });
     ttc.push(wait.foundMs);
     reads += wait.reads;

@@ -1,6 +1,7 @@
 // SDK: waiting for a task's credential. Reads the delivery secret with the AWS SDK's own waiter
 // (exponential backoff with jitter), quickly until the engine has decided, slowly while people approve.
-// The first read is timed from how long this client's recent tasks took to issue (issuance-times.ts).
+// Once the client has seen a few of its tasks issued, the first read is timed from how long they
+// took (issuance-times.ts) and the reads after it keep within a third of the time waited.
 import { createWaiter, WaiterState } from '@smithy/util-waiter';
 import { GrantDeniedError, CredentialRevokedError, TaskCancelledError, WaitTimeoutError } from './errors';
 import type { TimedReading } from './delivery-readers';
@@ -14,10 +15,11 @@ export interface WaitStrategy {
   /** Give up altogether, approvals included. Default 15 minutes. */
   readonly timeoutMs: number;
   /**
-   * Backoff while the engine decides. Defaults 100 ms to 2 s. Until the client has seen a few of
-   * its tasks issued, the first read comes after `minDelayMs`; from then on it comes when the
-   * median of the client's last 16 issuances says the credential is there, and the steps after a
-   * miss start at a quarter of that median (at least 10 ms, at most `minDelayMs`) and double.
+   * Backoff while the engine decides. Defaults 100 ms to 2 s. Until the client has seen three of
+   * its tasks issued, the first read comes after `minDelayMs`, then the AWS SDK waiter's backoff.
+   * From then on the first read comes when the median of the client's last 16 issuances says the
+   * credential is there, and each step after a miss is a third of the time since `Task Started`
+   * (at least 10 ms, at most `maxDelayMs`).
    */
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
@@ -68,16 +70,18 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
   const started = Date.now();
   let seen: DeliveryPayload | undefined;
   const typical = options.readFirst || !strategy.learnFirstRead ? undefined : context.issuance?.typicalMs();
-  // Learnt: sleep until the typical issuance is over, then read at once; not yet: the waiter's first step is the wait.
-  let skipNextRead = !options.readFirst && typical === undefined;
+  // Not learnt yet: the waiter's first step only waits (the engine has rarely decided at once).
+  let skipNextRead = !options.readFirst;
   let lastMissSentMs: number | undefined;
   let deliveredAtMs: number | undefined;
-  if (typical !== undefined) {
-    await sleepUnlessAborted(typical - (started - (context.startedMs ?? started)), options.signal);
-    if (options.signal?.aborted) throw new TaskCancelledError(task.agentId, task.taskId, options.signal.reason);
-  }
-  const firstStepMs = typical === undefined ? strategy.minDelayMs : Math.min(strategy.minDelayMs, Math.max(MIN_STEP_MS, typical / 4));
-
+  const readOnce = async (): Promise<DeliveryReading> => {
+    const sentMs = Date.now();
+    const timed = await read(task);
+    if (timed.reading.status !== 'absent') seen = timed.reading;
+    else lastMissSentMs = sentMs;
+    deliveredAtMs = timed.deliveredAtMs;
+    return timed.reading;
+  };
   const poll = async (until: (reading: DeliveryReading) => boolean, minMs: number, maxMs: number, budgetMs: number): Promise<Phase> => {
     let last: DeliveryReading = seen ?? { status: 'absent' };
     if (until(last)) return last.status === 'absent' ? { done: false, last: 'absent' } : { done: true, delivery: last };
@@ -97,12 +101,7 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
           skipNextRead = false;
           return { state: WaiterState.RETRY };
         }
-        const sentMs = Date.now();
-        const timed = await read(task);
-        last = timed.reading;
-        if (last.status !== 'absent') seen = last;
-        else lastMissSentMs = sentMs;
-        deliveredAtMs = timed.deliveredAtMs;
+        last = await readOnce();
         return { state: until(last) ? WaiterState.SUCCESS : WaiterState.RETRY };
       },
     );
@@ -114,12 +113,11 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
   const remaining = () => strategy.timeoutMs - (Date.now() - started);
 
   // Phase 1: until the engine has said anything at all.
-  const first = await poll(
-    (reading) => reading.status !== 'absent',
-    firstStepMs,
-    strategy.maxDelayMs,
-    Math.max(1, Math.min(strategy.deliveryTimeoutMs, strategy.timeoutMs) - (Date.now() - started)),
-  );
+  const deliveryBudgetMs = Math.min(strategy.deliveryTimeoutMs, strategy.timeoutMs);
+  const first =
+    typical === undefined
+      ? await poll((reading) => reading.status !== 'absent', strategy.minDelayMs, strategy.maxDelayMs, deliveryBudgetMs)
+      : await readOnSchedule(readOnce, { typicalMs: typical, startedMs: context.startedMs ?? started, deadlineMs: started + deliveryBudgetMs, maxStepMs: strategy.maxDelayMs }, task, options.signal);
   if (!first.done) throw new WaitTimeoutError(task.agentId, task.taskId, Date.now() - started, 'absent');
   let delivery = first.delivery;
   // Issued without waiting for people: how long this deployment takes to issue, for the next wait.
@@ -154,6 +152,37 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
 
 /** The shortest step between reads after a learnt first read misses. */
 const MIN_STEP_MS = 10;
+/** After a learnt first read misses, each step is this share of the time since `Task Started` (±10 % jitter). */
+const STEP_SHARE = 1 / 3;
+
+interface LearntSchedule {
+  /** The median issuance time of the client's recent tasks, ms after `Task Started`. */
+  readonly typicalMs: number;
+  /** Epoch ms: `Task Started` accepted (or the wait began, when the client did not send it). */
+  readonly startedMs: number;
+  readonly deadlineMs: number;
+  readonly maxStepMs: number;
+}
+
+/**
+ * Phase 1 once the client has learnt its deployment's issuance times: the first read when the
+ * typical task has been issued, then steps of a third of the time elapsed since `Task Started`
+ * (so a read comes at most a third later than the credential landed, and a slow issuance costs
+ * a few reads, not one per fixed step).
+ */
+async function readOnSchedule(readOnce: () => Promise<DeliveryReading>, schedule: LearntSchedule, task: TaskRef, signal: AbortSignal | undefined): Promise<Phase> {
+  let nextMs = schedule.startedMs + schedule.typicalMs;
+  for (;;) {
+    await sleepUnlessAborted(nextMs - Date.now(), signal);
+    if (signal?.aborted) throw new TaskCancelledError(task.agentId, task.taskId, signal.reason);
+    const reading = await readOnce();
+    if (reading.status !== 'absent') return { done: true, delivery: reading };
+    const now = Date.now();
+    const stepMs = Math.min(schedule.maxStepMs, Math.max(MIN_STEP_MS, (now - schedule.startedMs) * STEP_SHARE * (0.9 + 0.2 * Math.random())));
+    if (now + stepMs > schedule.deadlineMs) return { done: false, last: 'absent' };
+    nextMs = now + stepMs;
+  }
+}
 
 /** Sleeps `ms` (nothing when not positive), or less if the signal aborts first. */
 function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {

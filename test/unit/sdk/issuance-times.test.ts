@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { IssuanceTimes, issuanceMsOf } from '../../../sdk/issuance-times';
 import { waitForDelivery } from '../../../sdk/wait';
+import { WaitTimeoutError } from '../../../sdk/errors';
 import type { TimedReading } from '../../../sdk/delivery-readers';
 
 const TASK = { agentId: 'release-bot', taskId: 't-1' };
@@ -66,7 +67,7 @@ describe('waitForDelivery with learnt issuance times', () => {
     expect(engine.reads[0]).toBeLessThan(90);
   });
 
-  it('steps a quarter of the typical time after a learnt first read that misses', async () => {
+  it('steps a third of the time since Task Started after a learnt first read that misses', async () => {
     const issuance = new IssuanceTimes();
     for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 80, deliveredAtMs: 80 });
     const startedMs = Date.now();
@@ -75,8 +76,9 @@ describe('waitForDelivery with learnt issuance times', () => {
     await waitForDelivery(engine.read, {}, TASK, {}, { startedMs, issuance });
 
     expect(engine.reads).toHaveLength(2);
-    expect(engine.reads[1]! - engine.reads[0]!).toBeGreaterThanOrEqual(19);
-    expect(engine.reads[1]! - engine.reads[0]!).toBeLessThan(90);
+    // 80 ms waited: the next read 24–29 ms later (the default strategy's step would be 100 ms).
+    expect(engine.reads[1]! - engine.reads[0]!).toBeGreaterThanOrEqual(23);
+    expect(engine.reads[1]! - engine.reads[0]!).toBeLessThan(80);
   });
 
   it('learns from each wait it sees through from Task Started to issued', async () => {
@@ -98,6 +100,19 @@ describe('waitForDelivery with learnt issuance times', () => {
 
     expect(engine.reads).toHaveLength(1);
     expect(engine.reads[0]).toBeGreaterThanOrEqual(115);
+  });
+
+  it('gives up when no delivery appears within the delivery timeout', async () => {
+    const issuance = new IssuanceTimes();
+    for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 20 });
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(Number.POSITIVE_INFINITY, startedMs);
+
+    const waiting = waitForDelivery(engine.read, {}, TASK, { strategy: { deliveryTimeoutMs: 150 } }, { startedMs, issuance });
+
+    await expect(waiting).rejects.toBeInstanceOf(WaitTimeoutError);
+    expect(engine.reads.length).toBeGreaterThan(2);
+    expect(engine.reads.length).toBeLessThan(10);
   });
 
   it('gives up a learnt first read when the task is cancelled', async () => {
