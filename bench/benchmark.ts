@@ -133,8 +133,9 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
     probeBackoff,
   });
   log(`lifecycles against the engine as its own process: ${LATENCY_CONCURRENCY} runtimes (latencies), then ${settings.concurrency} (throughput)`);
-  const { latencyRun, latencyClosedLoop, lifecycles, pacedRevocationMs } = await withEngineProcess(async (engine) => ({
+  const { latencyRun, latencyLockstep, latencyClosedLoop, lifecycles, pacedRevocationMs } = await withEngineProcess(async (engine) => ({
     latencyRun: await runLifecycles(engine, lifecycleSettings(LATENCY_CONCURRENCY, LATENCY_TASK_MS)),
+    latencyLockstep: await runLifecycles(engine, { ...lifecycleSettings(LATENCY_CONCURRENCY, LATENCY_TASK_MS), lockstep: true }),
     latencyClosedLoop: await runLifecycles(engine, lifecycleSettings(LATENCY_CONCURRENCY)),
     lifecycles: await runLifecycles(engine, lifecycleSettings(settings.concurrency, 0, true)),
     pacedRevocationMs: await measurePacedRevocation(engine, { openTasks: settings.concurrency, endEveryMs: PACED_END_EVERY_MS }),
@@ -151,6 +152,7 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
     lifecycles,
     latencyRun,
     latencyClosedLoop,
+    latencyLockstep,
     latencyTaskMs: LATENCY_TASK_MS,
     pacedRevocation: { latenciesMs: pacedRevocationMs, endEveryMs: PACED_END_EVERY_MS },
     concurrency: settings.concurrency,
