@@ -24,10 +24,17 @@ export interface RuntimeTimeline {
   readonly refusedMs: number;
 }
 
-/** The spans, each from the end of the one before; every lifecycle's sum is its ttc or ttd. */
-export const TTC_SPANS = ['acceptedToDecided', 'decidedToIssued', 'issuedToDelivered', 'deliveredToRead'] as const;
-export const TTD_SPANS = ['acceptedToClaimed', 'claimedToRevoked', 'revokedToRefused'] as const;
-type SpanName = (typeof TTC_SPANS)[number] | (typeof TTD_SPANS)[number] | 'readsMissed' | 'probeResolution';
+/** The spans of time-to-credential, then of time-to-dead, each from the end of the one before (their sum is the figure); then two counts. */
+type SpanName =
+  | 'acceptedToDecided'
+  | 'decidedToIssued'
+  | 'issuedToDelivered'
+  | 'deliveredToRead'
+  | 'acceptedToClaimed'
+  | 'claimedToRevoked'
+  | 'revokedToRefused'
+  | 'readsMissed'
+  | 'probeResolution';
 
 const SPAN_MEANING: Readonly<Record<SpanName, string>> = {
   acceptedToDecided: 'PutEvents(Task Started) answered → the handler decided (its `requested` audit entry, after reading the standing)',
