@@ -62,10 +62,10 @@ export class BenchDriver {
    */
   readonly deliveredAtMs = new Map<string, number>();
 
-  /** `fixed`: the SDK's first read after its fixed first step, as before it learnt issuance times (for before/after runs). */
+  /** `learnt`: the SDK's opt-in first read timed from recent issuances (`learnFirstRead`); `default`: the SDK's default wait. */
   constructor(
     private readonly endpoint: string,
-    wait: 'learnt' | 'fixed' = 'learnt',
+    wait: 'default' | 'learnt' = 'default',
   ) {
     this.events = this.calls.track(new EventBridgeClient(localClientConfig(endpoint)));
     this.secrets = this.calls.track(new SecretsManagerClient(localClientConfig(endpoint)));
@@ -88,7 +88,7 @@ export class BenchDriver {
       },
       { step: 'initialize', name: 'benchDeliveryReads' },
     );
-    this.taskbound = new Taskbound({ eventBridge: this.events, secretsManager: this.secrets, busName: LOCAL_BUS, wait: { learnFirstRead: wait === 'learnt' } });
+    this.taskbound = new Taskbound({ eventBridge: this.events, secretsManager: this.secrets, busName: LOCAL_BUS, ...(wait === 'learnt' ? { wait: { learnFirstRead: true } } : {}) });
   }
 
   async startTask(taskId: string, scope: string, ttlSeconds?: number): Promise<void> {

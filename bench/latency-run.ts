@@ -23,7 +23,7 @@ const { values } = parseArgs({
     lifecycles: { type: 'string', default: '200' },
     'max-seconds': { type: 'string', default: '30' },
     lockstep: { type: 'boolean', default: false },
-    wait: { type: 'string', default: 'learnt' },
+    wait: { type: 'string', default: 'default' },
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'latency.json') },
   },
   strict: true,
@@ -35,7 +35,7 @@ const positive = (name: keyof typeof values, min = 1) => {
 };
 const runtimes = positive('runtimes');
 const taskMs = positive('task-ms', 0);
-if (values.wait !== 'learnt' && values.wait !== 'fixed') throw new Error(`--wait is learnt or fixed, not ${values.wait}`);
+if (values.wait !== 'default' && values.wait !== 'learnt') throw new Error(`--wait is default or learnt, not ${values.wait}`);
 const wait = values.wait;
 const machine = describeMachine();
 

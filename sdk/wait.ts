@@ -1,7 +1,7 @@
 // SDK: waiting for a task's credential. Reads the delivery secret with the AWS SDK's own waiter
 // (exponential backoff with jitter), quickly until the engine has decided, slowly while people approve.
-// Once the client has seen a few of its tasks issued, the first read is timed from how long they
-// took (issuance-times.ts) and the reads after it keep within a third of the time waited.
+// Optionally (learnFirstRead), once the client has seen a few of its tasks issued, the first read is
+// timed from how long they took (issuance-times.ts) and the reads after it keep within a third of the time waited.
 import { createWaiter, WaiterState } from '@smithy/util-waiter';
 import { GrantDeniedError, CredentialRevokedError, TaskCancelledError, WaitTimeoutError } from './errors';
 import type { TimedReading } from './delivery-readers';
@@ -15,15 +15,18 @@ export interface WaitStrategy {
   /** Give up altogether, approvals included. Default 15 minutes. */
   readonly timeoutMs: number;
   /**
-   * Backoff while the engine decides. Defaults 100 ms to 2 s. Until the client has seen three of
-   * its tasks issued, the first read comes after `minDelayMs`, then the AWS SDK waiter's backoff.
-   * From then on the first read comes when the median of the client's last 16 issuances says the
+   * Backoff while the engine decides. Defaults 100 ms to 2 s: the first read comes after
+   * `minDelayMs`, then the AWS SDK waiter's backoff. With `learnFirstRead`, once the client has
+   * seen three of its tasks issued, the first read comes when the median of the client's last 16 issuances says the
    * credential is there, and each step after a miss is a third of the time since `Task Started`
    * (at least 10 ms, at most `maxDelayMs`).
    */
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
-  /** Time the first read from the client's recent issuances (above); false: always after `minDelayMs`. Default true. */
+  /**
+   * Time the first read from the client's recent issuances (above). Default false: with 100
+   * runtimes saturating the local engine it doubled the median time to a credential (bench/README.md).
+   */
   readonly learnFirstRead: boolean;
   /** Backoff while the grant waits for people. Defaults 1 s to 10 s. */
   readonly pendingMinDelayMs: number;
@@ -35,7 +38,7 @@ export const DEFAULT_WAIT_STRATEGY: WaitStrategy = {
   timeoutMs: 15 * 60_000,
   minDelayMs: 100,
   maxDelayMs: 2_000,
-  learnFirstRead: true,
+  learnFirstRead: false,
   pendingMinDelayMs: 1_000,
   pendingMaxDelayMs: 10_000,
 };

@@ -58,7 +58,7 @@ describe('waitForDelivery with learnt issuance times', () => {
     const startedMs = Date.now();
     const engine = engineIssuingAfter(20, startedMs);
 
-    const credential = await waitForDelivery(engine.read, {}, TASK, { strategy: { minDelayMs: 2_000 } }, { startedMs, issuance });
+    const credential = await waitForDelivery(engine.read, {}, TASK, { strategy: { learnFirstRead: true, minDelayMs: 2_000 } }, { startedMs, issuance });
 
     expect(credential.accessKeyId).toBe('ASIAEXAMPLE');
     expect(engine.reads).toHaveLength(1);
@@ -73,7 +73,7 @@ describe('waitForDelivery with learnt issuance times', () => {
     const startedMs = Date.now();
     const engine = engineIssuingAfter(95, startedMs);
 
-    await waitForDelivery(engine.read, {}, TASK, { strategy: { minDelayMs: 2_000 } }, { startedMs, issuance });
+    await waitForDelivery(engine.read, {}, TASK, { strategy: { learnFirstRead: true, minDelayMs: 2_000 } }, { startedMs, issuance });
 
     expect(engine.reads).toHaveLength(2);
     // At least 80 ms waited: the next read at least 24 ms later (the fixed strategy would step 2 s).
@@ -85,18 +85,18 @@ describe('waitForDelivery with learnt issuance times', () => {
     const issuance = new IssuanceTimes();
     for (let task = 0; task < 3; task++) {
       const startedMs = Date.now();
-      await waitForDelivery(engineIssuingAfter(30, startedMs).read, {}, TASK, { strategy: { minDelayMs: 20 } }, { startedMs, issuance });
+      await waitForDelivery(engineIssuingAfter(30, startedMs).read, {}, TASK, { strategy: { learnFirstRead: true, minDelayMs: 20 } }, { startedMs, issuance });
     }
     expect(issuance.typicalMs()).toBe(30);
   });
 
-  it('keeps the fixed first step when told not to learn', async () => {
+  it('keeps the fixed first step by default', async () => {
     const issuance = new IssuanceTimes();
     for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 10, deliveredAtMs: 10 });
     const startedMs = Date.now();
     const engine = engineIssuingAfter(0, startedMs);
 
-    await waitForDelivery(engine.read, {}, TASK, { strategy: { learnFirstRead: false, minDelayMs: 120 } }, { startedMs, issuance });
+    await waitForDelivery(engine.read, {}, TASK, { strategy: { minDelayMs: 120 } }, { startedMs, issuance });
 
     expect(engine.reads).toHaveLength(1);
     expect(engine.reads[0]).toBeGreaterThanOrEqual(115);
@@ -108,7 +108,7 @@ describe('waitForDelivery with learnt issuance times', () => {
     const startedMs = Date.now();
     const engine = engineIssuingAfter(Number.POSITIVE_INFINITY, startedMs);
 
-    const waiting = waitForDelivery(engine.read, {}, TASK, { strategy: { deliveryTimeoutMs: 400 } }, { startedMs, issuance });
+    const waiting = waitForDelivery(engine.read, {}, TASK, { strategy: { learnFirstRead: true, deliveryTimeoutMs: 400 } }, { startedMs, issuance });
 
     await expect(waiting).rejects.toBeInstanceOf(WaitTimeoutError);
     // Reads at 20 ms, then a third of the time waited later each: about ten in 400 ms, never one per 10 ms.
@@ -122,7 +122,7 @@ describe('waitForDelivery with learnt issuance times', () => {
     const startedMs = Date.now();
     const engine = engineIssuingAfter(0, startedMs);
 
-    const waiting = waitForDelivery(engine.read, {}, TASK, { signal: AbortSignal.timeout(30) }, { startedMs, issuance });
+    const waiting = waitForDelivery(engine.read, {}, TASK, { signal: AbortSignal.timeout(30), strategy: { learnFirstRead: true } }, { startedMs, issuance });
 
     await expect(waiting).rejects.toThrow(/cancel/i);
     expect(engine.reads).toHaveLength(0);
