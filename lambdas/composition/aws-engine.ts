@@ -1,17 +1,20 @@
-// Composition (AWS): the composition root for every Lambda function: the engine's (which the
-// operator endpoint shares), the alerts' and Slack's interactions. Each part's configuration is read and validated whole on the first
-// invocation (fail fast, naming the variable; no silent defaults), and its adapters are built
-// once per container. The policy text is bundled at build time (esbuild `define`).
+// Composition (AWS): the composition root for every Lambda function. The engine functions come in
+// three kinds, each configured with exactly what it uses (aws-config.ts): issuing (task-started,
+// operator-api, slack-interactions), expiring (expire-grant, ttl-expiry-stream: they revoke and re-arm
+// an expiry that fired early) and revoking (every other REVOKING entry point: revoke and cancel only).
+// Then the refusals', the alerts' and Slack's interactions. Each configuration is validated whole on
+// the first invocation (fail fast, naming the variable), and adapters are built once per container.
+// The policy text is bundled at build time (esbuild `define`).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { policyFromDocument, type Policy } from '../domain/policy';
 import type { EngineDeps, RefusalDeps } from '../use-cases/engine-deps';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { createIamClient, createStsClient } from '../adapters/aws/aws-clients';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { StsSessionIssuer, type SessionCanary } from '../adapters/aws/sts-session-issuer';
@@ -23,15 +26,13 @@ import { spokeCredentials } from '../adapters/aws/spoke-credentials';
 import { accountsNamed, spokeBoundaryArn, spokeEngineRoleArn } from '../domain/accounts';
 import { accountIssuers } from './account-issuers';
 import { SecretsManagerCanaryProbe } from '../adapters/aws/canary-probe';
-import { DEFAULT_USE_CHECK_TIMING } from '../domain/use-after-revocation';
 import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDbKmsDeliveryVault } from '../adapters/aws/dynamodb-kms-delivery-vault';
-import { DELIVERY_MODES } from '../domain/delivery-item';
-import type { Clock, DeliveryVault } from '../ports';
+import type { Clock, DeliveryVault, ExpiryScheduler } from '../ports';
 import { SecretsManagerRotator } from '../adapters/aws/secrets-manager-rotator';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
-import { EventBridgeSchedulerExpiry } from '../adapters/aws/scheduler-expiry';
+import { EventBridgeScheduleCanceller, EventBridgeSchedulerExpiry } from '../adapters/aws/scheduler-expiry';
 import { TtlMarkerExpiry } from '../adapters/aws/ttl-marker-expiry';
 import { CompositeExpiry } from '../adapters/aws/composite-expiry';
 import { systemClock } from '../adapters/system-clock';
@@ -47,93 +48,48 @@ import { engineLogger } from './logger';
 import { laneAwareRetryStrategy, QuotaThrottle } from '../adapters/aws/quota-throttle';
 import { scaledQuotas } from '../adapters/aws/documented-quotas';
 import { CONTROL_PLANE_MAX_ATTEMPTS } from '../adapters/aws/aws-clients';
-
-const environmentSchema = z.object({
-  AWS_REGION: z.string().min(1),
-  TABLE_NAME: z.string().min(3),
-  EVENT_BUS_NAME: z.string().min(1),
-  ACCOUNT_ID: z.string().regex(/^\d{12}$/),
-  /** Names the spoke roles and boundaries in every account the policy names (lib/stacks/spoke-stack.ts). */
-  INSTANCE_NAME: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
-  AGENT_ROLE_PREFIX: z.string().min(1).default('taskbound-agent-'),
-  AGENT_ROLE_MAX_SESSION_SECONDS: z.coerce.number().int().min(900).max(43_200).default(3600),
-  /** Characters the revoked-sessions deny may use per agent role; measured from each role's other inline policies when unset. */
-  AGENT_ROLE_DENY_BUDGET_CHARS: z.coerce.number().int().min(500).max(10_240).optional(),
-  PERMISSIONS_BOUNDARY_ARN: z.string().startsWith('arn:'),
-  DELIVERY_KMS_KEY_ARN: z.string().startsWith('arn:').optional(),
-  /** The engine roles' exact ARNs, comma-separated: the only principals besides the runtime a delivery admits. */
-  ENGINE_ROLE_ARNS: z
-    .string()
-    .transform((value) => value.split(','))
-    .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[^*?]+$/, 'an exact IAM role ARN')).min(1)),
-  /** Secrets Manager secrets, or KMS-encrypted items of DELIVERY_TABLE_NAME under DELIVERY_KMS_KEY_ARN (docs/scale.md §8). */
-  DELIVERY_MODE: z.enum(DELIVERY_MODES).default('secrets-manager'),
-  DELIVERY_TABLE_NAME: z.string().min(3).optional(),
-  /** One Scheduler schedule per grant, or none: the per-minute due-index readers expire grants (docs/scale.md §8). */
-  EXPIRY_MODE: z.enum(['schedule', 'due-index']).default('schedule'),
-  SCHEDULER_GROUP: z.string().min(1).optional(),
-  SCHEDULER_ROLE_ARN: z.string().startsWith('arn:').optional(),
-  EXPIRE_FUNCTION_ARN: z.string().startsWith('arn:').optional(),
-  SCHEDULER_DLQ_ARN: z.string().startsWith('arn:').optional(),
-  /** The secret every session may describe: the probe that proves a revoked session dead (the stack sets it: no default to drift from it). */
-  CANARY_SECRET_NAME: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/),
-  /** How late CloudTrail may deliver a call's record (AWS: "an average of about 5 minutes", not guaranteed). */
-  USE_CHECK_DELIVERY_LAG_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.deliveryLagMs / 60_000),
-  USE_CHECK_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(DEFAULT_USE_CHECK_TIMING.intervalMs / 60_000),
-  /**
-   * How many containers may call the paced services at once (the stack sums the functions' reserved
-   * concurrency): each container paces itself to the documented quota ÷ this (docs/scale.md §4).
-   */
-  QUOTA_SHARE: z.coerce.number().int().min(1).max(1_000_000),
-}).superRefine((env, ctx) => {
-  // Each mode's own settings, named when missing: no silent default.
-  const required = (names: readonly (keyof typeof env)[], mode: string) => {
-    for (const name of names) if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: `required with ${mode}` });
-  };
-  if (env.DELIVERY_MODE === 'dynamodb-kms') required(['DELIVERY_TABLE_NAME', 'DELIVERY_KMS_KEY_ARN'], 'DELIVERY_MODE=dynamodb-kms');
-  if (env.EXPIRY_MODE === 'schedule') required(['SCHEDULER_GROUP', 'SCHEDULER_ROLE_ARN', 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN'], 'EXPIRY_MODE=schedule');
-});
-
-type EngineEnvironment = z.infer<typeof environmentSchema>;
+import {
+  bundledPolicy,
+  configuration,
+  engineConfiguration,
+  type EngineConfiguration,
+  type EngineEnvironment,
+  type EngineRole,
+} from './aws-config';
 
 /** What the alerts function needs beyond the Slack settings: the grant table keeps approval threads. */
 const alertsEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3) });
 
 /** The digest reads the grant table and posts as the alerts do; DIGEST_HOURS is set by the stack. */
-const digestEnvironmentSchema = z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), DIGEST_HOURS: z.coerce.number().int().min(1).max(168) });
+const digestEnvironmentSchema = z.object({
+  AWS_REGION: z.string().min(1),
+  TABLE_NAME: z.string().min(3),
+  DIGEST_HOURS: z.coerce.number().int().min(1).max(168),
+});
 
-/** Validates the whole of one function's configuration, naming every variable that is wrong. */
-function configuration<S extends z.ZodType>(schema: S): z.infer<S> {
-  const parsed = schema.safeParse(process.env);
-  if (!parsed.success) {
-    throw new Error(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-  }
-  return parsed.data;
-}
-
-/** The policy document, substituted at bundle time (lib/bundling.ts), validated again here. */
-function bundledPolicy(): Policy {
-  const compiled = process.env.TASKBOUND_POLICY;
-  if (!compiled) throw new Error('the policy was not bundled: build with lib/bundling.ts');
-  const { file, policyVersion, document } = JSON.parse(compiled) as { file: string; policyVersion: string; document: unknown };
-  return policyFromDocument(document, file, policyVersion);
-}
-
-/** What every account's issuers share: the hub's own STS client (it assumes the spoke roles too), the probes. */
-interface SharedByAccounts {
-  readonly hubSts: STSClient;
-  readonly probe: StsCredentialProbe;
-  /** The session canary of each account: every spoke stack creates its own (lib/stacks/spoke-stack.ts). */
-  readonly canaryIn: (account: string) => SessionCanary;
+/** One account's clients: IAM, STS (the hub's own, or through the spoke's engine role), the deny budgets, the canary. */
+interface AccountClients {
+  readonly iam: IAMClient;
+  readonly sts: STSClient;
+  /** Each account's roles have their own inline-policy budget for the revoked-sessions deny. */
+  readonly roleBudgets: RoleInlinePolicyBudget;
+  /** The session canary of the account: every spoke stack creates its own (lib/stacks/spoke-stack.ts). */
+  readonly canary: SessionCanary;
 }
 
 /**
- * The session canary in one account: its secret is `CANARY_SECRET_NAME` there, named by its
- * partial ARN so the probe reads that account's canary whatever the session's account.
+ * The container's SDK clients, probes and per-account clients. On AWS a container runs one function
+ * and so builds one engine; where several engines share a process (the emulator tier) they share
+ * these as containers would share nothing but the account: one connection pool and one pacing.
  */
-function canaryIn(env: z.infer<typeof environmentSchema>, account: string): SessionCanary {
-  const arn = `arn:aws:secretsmanager:${env.AWS_REGION}:${account}:secret:${env.CANARY_SECRET_NAME}`;
-  return { secretArnPattern: `${arn}-??????`, probe: new SecretsManagerCanaryProbe({ region: env.AWS_REGION, canarySecretId: arn }) };
+interface ContainerClients {
+  readonly documents: DynamoDBDocumentClient;
+  readonly secrets: SecretsManagerClient;
+  readonly events: EventBridgeClient;
+  readonly scheduler: () => SchedulerClient;
+  /** A probe signs with the credential it probes, whatever its account: one (and one connection pool) serves them all. */
+  readonly probe: StsCredentialProbe;
+  readonly inAccount: (account: string) => AccountClients;
 }
 
 let hubStsClient: STSClient | undefined;
@@ -145,79 +101,118 @@ const spokeSessions = new Map<string, AwsCredentialIdentityProvider>();
  * The hub engine's credentials in a spoke (its engine role, one cached session per account per
  * container), shared by the issuers and the sweep's CloudTrail reader so both cost one AssumeRole.
  */
-export function spokeCredentialsFor(account: string): AwsCredentialIdentityProvider {
-  const env = configuration(environmentSchema);
+export function spokeCredentialsFor(
+  env: Pick<EngineEnvironment, 'AWS_REGION' | 'INSTANCE_NAME'>,
+  account: string,
+): AwsCredentialIdentityProvider {
   let provider = spokeSessions.get(account);
   if (!provider) {
-    provider = spokeCredentials({ sts: hubSts(env.AWS_REGION), roleArn: spokeEngineRoleArn(account, env.INSTANCE_NAME), clock: systemClock });
+    provider = spokeCredentials({
+      sts: hubSts(env.AWS_REGION),
+      roleArn: spokeEngineRoleArn(account, env.INSTANCE_NAME),
+      clock: systemClock,
+    });
     spokeSessions.set(account, provider);
   }
   return provider;
 }
 
-/** Issuers in the engine's own account, or in a spoke through its engine role (cached session). */
-function issuersIn(env: EngineEnvironment, account: string, shared: SharedByAccounts): EngineDeps['issuers'] {
+let container: ContainerClients | undefined;
+
+function containerClients(env: EngineEnvironment): ContainerClients {
+  container ??= (() => {
+    const region = env.AWS_REGION;
+    const paced = pacedClients(env);
+    let scheduler: SchedulerClient | undefined;
+    const accounts = new Map<string, AccountClients>();
+    return {
+      documents: DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } }),
+      secrets: paced(new SecretsManagerClient({ region, ...paced.retries }), 'secretsmanager'),
+      events: paced(new EventBridgeClient({ region, ...paced.retries }), 'events'),
+      scheduler: () => (scheduler ??= paced(new SchedulerClient({ region, ...paced.retries }), 'scheduler')),
+      probe: new StsCredentialProbe({ region }),
+      inAccount: (account) => {
+        let clients = accounts.get(account);
+        if (!clients) {
+          clients = accountClients(env, account);
+          accounts.set(account, clients);
+        }
+        return clients;
+      },
+    };
+  })();
+  return container;
+}
+
+/** IAM and STS in the engine's own account, or in a spoke through its engine role (cached session). */
+function accountClients(env: EngineEnvironment, account: string): AccountClients {
   const region = env.AWS_REGION;
-  const clock = systemClock;
   const hub = account === env.ACCOUNT_ID;
-  const credentials = hub ? {} : { credentials: spokeCredentialsFor(account) };
+  const credentials = hub ? {} : { credentials: spokeCredentialsFor(env, account) };
   const iam = createIamClient({ region, ...credentials });
-  // Each account's roles have their own inline-policy budget for the revoked-sessions deny.
-  const roleBudgets = new RoleInlinePolicyBudget(iam, clock, REVOKED_SESSIONS_POLICY_NAME);
+  // The canary secret is CANARY_SECRET_NAME in each account, named by its partial ARN so the probe
+  // reads that account's canary whatever the session's account.
+  const canaryArn = `arn:aws:secretsmanager:${region}:${account}:secret:${env.CANARY_SECRET_NAME}`;
+  return {
+    iam,
+    sts: hub ? hubSts(region) : createStsClient({ region, ...credentials }),
+    roleBudgets: new RoleInlinePolicyBudget(iam, systemClock, REVOKED_SESSIONS_POLICY_NAME),
+    canary: { secretArnPattern: `${canaryArn}-??????`, probe: new SecretsManagerCanaryProbe({ region, canarySecretId: canaryArn }) },
+  };
+}
+
+/**
+ * The issuers acting in one account. Only an issuing function gets a permissions boundary for the
+ * users it creates: the others' access-key issuer revokes, verifies and lists, and refuses to issue.
+ */
+function issuersIn(config: EngineConfiguration, account: string, clients: ContainerClients): EngineDeps['issuers'] {
+  const { env } = config;
+  const { iam, sts, roleBudgets, canary } = clients.inAccount(account);
+  const boundary = account === env.ACCOUNT_ID ? config.permissionsBoundaryArn : spokeBoundaryArn(account, env.INSTANCE_NAME);
   return {
     'aws-sts-session': new StsSessionIssuer({
-      sts: hub ? shared.hubSts : createStsClient({ region, ...credentials }),
+      sts,
       iam,
-      clock,
+      clock: systemClock,
       accountId: account,
       rolePrefix: env.AGENT_ROLE_PREFIX,
       roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
-      canary: shared.canaryIn(account),
+      canary,
       revocationPolicyMaxChars: env.AGENT_ROLE_DENY_BUDGET_CHARS ?? ((roleName) => roleBudgets.of(roleName)),
     }),
     'aws-iam-access-key': new IamAccessKeyIssuer({
       iam,
-      clock,
-      permissionsBoundaryArn: hub ? env.PERMISSIONS_BOUNDARY_ARN : spokeBoundaryArn(account, env.INSTANCE_NAME),
-      probe: shared.probe,
+      clock: systemClock,
+      ...(config.role === 'issuing' && boundary ? { permissionsBoundaryArn: boundary } : {}),
+      probe: clients.probe,
     }),
   };
 }
 
-function buildEngine(): EngineDeps {
-  const env = configuration(environmentSchema);
-  const region = env.AWS_REGION;
-  const clock = systemClock;
+function buildEngine(config: EngineConfiguration): EngineDeps {
+  const { env } = config;
   const policy = bundledPolicy();
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } });
-  const shared: SharedByAccounts = {
-    hubSts: hubSts(region),
-    // A probe signs with the credential it probes, whatever its account: one (and one connection pool) serves them all.
-    probe: new StsCredentialProbe({ region }),
-    canaryIn: (account) => canaryIn(env, account),
-  };
-  const paced = pacedClients(env);
-  const secrets = paced(new SecretsManagerClient({ region, ...paced.retries }), 'secretsmanager');
+  const clients = containerClients(env);
   return {
     policy,
-    clock,
+    clock: systemClock,
     logger: engineLogger,
     useCheckTiming: {
       deliveryLagMs: env.USE_CHECK_DELIVERY_LAG_MINUTES * 60_000,
       intervalMs: env.USE_CHECK_INTERVAL_MINUTES * 60_000,
       longestSessionMs: env.AGENT_ROLE_MAX_SESSION_SECONDS * 1000,
     },
-    store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
+    store: new DynamoDbGrantStore({ client: clients.documents, tableName: env.TABLE_NAME }),
     // Each account's sessions carry (and are proven dead by) that account's own canary secret.
-    issuers: accountIssuers({ hubAccount: env.ACCOUNT_ID, spokeAccounts: accountsNamed(policy), issuersIn: (account) => issuersIn(env, account, shared) }),
-    vault: deliveryVault(env, documents, secrets),
-    rotator: new SecretsManagerRotator(secrets),
-    events: new EventBridgePublisher(paced(new EventBridgeClient({ region, ...paced.retries }), 'events'), { eventBusName: env.EVENT_BUS_NAME }),
-    expiry: new CompositeExpiry({
-      ...(env.EXPIRY_MODE === 'schedule' ? { schedule: schedulerExpiry(env, paced) } : {}),
-      // The backstop in either mode; in `due-index` mode the per-minute shard readers are the precise path.
-      ttlMarker: new TtlMarkerExpiry(documents, { tableName: env.TABLE_NAME }),
+    issuers: accountIssuers({
+      hubAccount: env.ACCOUNT_ID,
+      spokeAccounts: accountsNamed(policy),
+      issuersIn: (account) => issuersIn(config, account, clients),
     }),
+    vault: deliveryVault(env, clients),
+    rotator: new SecretsManagerRotator(clients.secrets),
+    events: new EventBridgePublisher(clients.events, { eventBusName: env.EVENT_BUS_NAME }),
+    expiry: expiryOf(config, clients),
   };
 }
 
@@ -240,39 +235,56 @@ function pacedClients(env: EngineEnvironment): Pacing {
   return Object.assign(pace, { retries: { retryStrategy: laneAwareRetryStrategy(CONTROL_PLANE_MAX_ATTEMPTS) } });
 }
 
-/** One Scheduler schedule per grant (EXPIRY_MODE=schedule; the refinement guarantees its settings). */
-function schedulerExpiry(env: EngineEnvironment, paced: Pacing): EventBridgeSchedulerExpiry {
-  return new EventBridgeSchedulerExpiry(paced(new SchedulerClient({ region: env.AWS_REGION, ...paced.retries }), 'scheduler'), {
-    groupName: env.SCHEDULER_GROUP!,
-    expireFunctionArn: env.EXPIRE_FUNCTION_ARN!,
-    schedulerRoleArn: env.SCHEDULER_ROLE_ARN!,
-    deadLetterQueueArn: env.SCHEDULER_DLQ_ARN!,
-    clock: systemClock,
-  });
+/**
+ * The TTL marker is the backstop in either mode (in `due-index` mode the per-minute shard readers are
+ * the precise path). In the `schedule` mode, a schedule per grant: armed where the function arms one
+ * (issuing, expiring), only cancelled elsewhere (the configuration then has no target or role to pass).
+ */
+function expiryOf(config: EngineConfiguration, clients: ContainerClients): ExpiryScheduler {
+  const { env } = config;
+  const ttlMarker = new TtlMarkerExpiry(clients.documents, { tableName: env.TABLE_NAME });
+  if (env.EXPIRY_MODE !== 'schedule') return new CompositeExpiry({ ttlMarker });
+  // The configuration's refinement guarantees the group in the schedule mode.
+  const group = { groupName: env.SCHEDULER_GROUP! };
+  const schedule = config.arming
+    ? new EventBridgeSchedulerExpiry(clients.scheduler(), { ...group, ...config.arming, clock: systemClock })
+    : new EventBridgeScheduleCanceller(clients.scheduler(), group);
+  return new CompositeExpiry({ schedule, ttlMarker });
 }
 
 /** The deployment's delivery mode: Secrets Manager secrets, or KMS-encrypted items of the delivery table. */
-function deliveryVault(env: EngineEnvironment, documents: DynamoDBDocumentClient, secrets: SecretsManagerClient): DeliveryVault {
+function deliveryVault(env: EngineEnvironment, clients: ContainerClients): DeliveryVault {
   if (env.DELIVERY_MODE === 'dynamodb-kms') {
-    return new DynamoDbKmsDeliveryVault(documents, new KMSClient({ region: env.AWS_REGION }), {
+    return new DynamoDbKmsDeliveryVault(clients.documents, new KMSClient({ region: env.AWS_REGION }), {
       tableName: env.DELIVERY_TABLE_NAME!,
       keyId: env.DELIVERY_KMS_KEY_ARN!,
       clock: systemClock,
     });
   }
-  return new SecretsManagerDeliveryVault(secrets, {
+  return new SecretsManagerDeliveryVault(clients.secrets, {
     enginePrincipalArns: env.ENGINE_ROLE_ARNS,
     ...(env.DELIVERY_KMS_KEY_ARN ? { kmsKeyArn: env.DELIVERY_KMS_KEY_ARN } : {}),
   });
 }
 
-let engine: EngineDeps | undefined;
+const engines = new Map<EngineRole, EngineDeps>();
 
 /** Built on first use, so importing a handler (tests, the local engine) has no side effect. */
-export async function awsEngine(): Promise<EngineDeps> {
-  engine ??= buildEngine();
+async function engineFor(role: EngineRole): Promise<EngineDeps> {
+  let engine = engines.get(role);
+  if (!engine) {
+    engine = buildEngine(engineConfiguration(role));
+    engines.set(role, engine);
+  }
   return engine;
 }
+
+/** The issuing functions' engine (task-started, operator-api, slack-interactions): issue, deliver, arm expiry, and revoke. */
+export const awsIssuingEngine = (): Promise<EngineDeps> => engineFor('issuing');
+/** The expiring functions' engine (expire-grant, ttl-expiry-stream): revoke, and arm again an expiry that fired early. */
+export const awsExpiringEngine = (): Promise<EngineDeps> => engineFor('expiring');
+/** The revoking functions' engine (task-ended, credential-leaked, agent-status, revoke-requested, sweep): revoke and cancel, never issue or arm. */
+export const awsRevokingEngine = (): Promise<EngineDeps> => engineFor('revoking');
 
 let refusals: RefusalDeps | undefined;
 
@@ -281,8 +293,12 @@ export async function awsRefusals(): Promise<RefusalDeps> {
   refusals ??= (() => {
     // What refusing needs: the grant it names and the bus it answers on. Declared here, not at the
     // top, so the other functions' bundles (which never refuse) leave it out.
-    const env = configuration(z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), EVENT_BUS_NAME: z.string().min(1) }));
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION }), { marshallOptions: { removeUndefinedValues: true } });
+    const env = configuration(
+      z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), EVENT_BUS_NAME: z.string().min(1) }),
+    );
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION }), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
     return {
       store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
       events: new EventBridgePublisher(new EventBridgeClient({ region: env.AWS_REGION }), { eventBusName: env.EVENT_BUS_NAME }),
@@ -313,7 +329,8 @@ function buildAlerts(): () => Promise<AlertDeps> {
   const secret = cachedSlackSecret(new SecretsManagerClient({ region: env.AWS_REGION }), settings.secretArn);
   const approvals = new DynamoDbApprovalMessages(alertsTableClient(env.AWS_REGION), env.TABLE_NAME);
   let deps: AlertDeps | undefined;
-  return async () => (deps ??= { notifier: new SlackNotifier(notifierFor(await secret(), settings.routing)), routing: settings.routing, approvals });
+  return async () =>
+    (deps ??= { notifier: new SlackNotifier(notifierFor(await secret(), settings.routing)), routing: settings.routing, approvals });
 }
 
 /**
@@ -321,11 +338,11 @@ function buildAlerts(): () => Promise<AlertDeps> {
  * here, as the person the policy maps the Slack user to, and may issue the credential.
  */
 function buildSlackInteractions(): SlackInteractionsDeps {
-  const env = configuration(environmentSchema);
+  const { env } = engineConfiguration('issuing');
   const settings = loadSlackSettings(process.env);
   const secret = cachedSlackSecret(new SecretsManagerClient({ region: env.AWS_REGION }), settings.secretArn);
   return {
-    engine: awsEngine,
+    engine: awsIssuingEngine,
     config: settings.teamId ? { teamId: settings.teamId } : {},
     signingSecret: async () => {
       const { signingSecret } = await secret();

@@ -6,7 +6,7 @@ import { agentStatusSchema, INBOUND } from '../domain/events';
 import { suspendAgent } from '../use-cases/change-agent-status';
 import { refuseBusDecision } from '../use-cases/refuse-bus-decision';
 import { rejectEvent } from '../use-cases/reject-event';
-import { awsEngine } from '../composition/aws-engine';
+import { awsRevokingEngine } from '../composition/aws-engine';
 import { describeIssues, eventHandler, type DepsProvider } from '../composition/event-handler';
 import { inRevocationLaneEach } from '../composition/revocation-lane';
 
@@ -19,4 +19,4 @@ export const makeAgentStatusHandler = (getDeps: DepsProvider) =>
     return { outcome: result.outcome, reason: result.outcome === 'unknown-agent' ? result.reason : `${result.revoked.length} live grant(s) revoked` };
   });
 
-export const handler = inRevocationLaneEach(makeAgentStatusHandler(awsEngine));
+export const handler = inRevocationLaneEach(makeAgentStatusHandler(awsRevokingEngine));

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { credentialLeakedSchema, healthExposureSchema } from '../domain/events';
 import { reportLeak } from '../use-cases/report-leak';
-import { awsEngine } from '../composition/aws-engine';
+import { awsRevokingEngine } from '../composition/aws-engine';
 import { eventHandler, type DepsProvider } from '../composition/event-handler';
 import { inRevocationLaneEach } from '../composition/revocation-lane';
 
@@ -20,4 +20,4 @@ export const makeCredentialLeakedHandler = (getDeps: DepsProvider) =>
     return { outcome: results.map((result) => result.outcome).join(',') };
   });
 
-export const handler = inRevocationLaneEach(makeCredentialLeakedHandler(awsEngine));
+export const handler = inRevocationLaneEach(makeCredentialLeakedHandler(awsRevokingEngine));

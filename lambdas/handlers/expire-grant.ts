@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { GRANT_ID_PATTERN } from '../domain/ids';
 import { expireGrant } from '../use-cases/expire-grant';
 import { expireDueShard } from '../use-cases/expire-due';
-import { awsEngine } from '../composition/aws-engine';
+import { awsExpiringEngine } from '../composition/aws-engine';
 import type { DepsProvider } from '../composition/event-handler';
 import { logger } from '../composition/logger';
 import { handlerChain } from '../composition/handler-chain';
@@ -34,4 +34,4 @@ export const makeExpireGrantHandler = (getDeps: DepsProvider) =>
       return { outcome: result.outcome };
     });
 
-export const handler = inRevocationLaneEach(makeExpireGrantHandler(awsEngine));
+export const handler = inRevocationLaneEach(makeExpireGrantHandler(awsExpiringEngine));

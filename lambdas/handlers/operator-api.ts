@@ -5,7 +5,7 @@ import type { APIGatewayProxyStructuredResultV2 as UrlResponse, LambdaFunctionUR
 import { personForPrincipal } from '../domain/people';
 import type { OperatorAnswer } from '../domain/operator-api';
 import { handleOperatorRequest } from '../use-cases/operator-request';
-import { awsEngine } from '../composition/aws-engine';
+import { awsIssuingEngine } from '../composition/aws-engine';
 import type { DepsProvider } from '../composition/event-handler';
 import { handlerChain } from '../composition/handler-chain';
 import { logger } from '../composition/logger';
@@ -42,4 +42,4 @@ export const makeOperatorApiHandler = (getDeps: DepsProvider) =>
     return json(answer);
   });
 
-export const handler = makeOperatorApiHandler(awsEngine);
+export const handler = makeOperatorApiHandler(awsIssuingEngine);

@@ -2,7 +2,7 @@
 import { manualRevokeSchema } from '../domain/events';
 import { revokeGrant } from '../use-cases/revoke-grant';
 import { refuseUnknownGrant } from '../use-cases/refuse-unknown-grant';
-import { awsEngine } from '../composition/aws-engine';
+import { awsRevokingEngine } from '../composition/aws-engine';
 import { eventHandler, type DepsProvider } from '../composition/event-handler';
 import { inRevocationLaneEach } from '../composition/revocation-lane';
 
@@ -14,4 +14,4 @@ export const makeRevokeRequestedHandler = (getDeps: DepsProvider) =>
     return refuseUnknownGrant(deps, { detailType: event['detail-type'], source: event.source, eventId: event.id, grantId, by });
   });
 
-export const handler = inRevocationLaneEach(makeRevokeRequestedHandler(awsEngine));
+export const handler = inRevocationLaneEach(makeRevokeRequestedHandler(awsRevokingEngine));

@@ -1,11 +1,11 @@
 // Handler: `Task Ended` → end-task use case (revoke, rotate, verify).
 import { taskEndedSchema } from '../domain/events';
 import { endTask } from '../use-cases/end-task';
-import { awsEngine } from '../composition/aws-engine';
+import { awsRevokingEngine } from '../composition/aws-engine';
 import { eventHandler, type DepsProvider } from '../composition/event-handler';
 import { inRevocationLaneEach } from '../composition/revocation-lane';
 
 export const makeTaskEndedHandler = (getDeps: DepsProvider) =>
   eventHandler('task-ended', taskEndedSchema, getDeps, (deps, event) => endTask(deps, event.detail));
 
-export const handler = inRevocationLaneEach(makeTaskEndedHandler(awsEngine));
+export const handler = inRevocationLaneEach(makeTaskEndedHandler(awsRevokingEngine));

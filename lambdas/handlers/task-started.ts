@@ -1,10 +1,10 @@
 // Handler: `Task Started` → start-task use case.
 import { taskStartedSchema } from '../domain/events';
 import { startTask } from '../use-cases/start-task';
-import { awsEngine } from '../composition/aws-engine';
+import { awsIssuingEngine } from '../composition/aws-engine';
 import { eventHandler, type DepsProvider } from '../composition/event-handler';
 
 export const makeTaskStartedHandler = (getDeps: DepsProvider) =>
   eventHandler('task-started', taskStartedSchema, getDeps, (deps, event) => startTask(deps, event.detail));
 
-export const handler = makeTaskStartedHandler(awsEngine);
+export const handler = makeTaskStartedHandler(awsIssuingEngine);

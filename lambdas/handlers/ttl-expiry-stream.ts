@@ -2,7 +2,7 @@
 // after) its expiry; the stream record, filtered to TTL deletes, expires the grant.
 import { z } from 'zod';
 import { expireGrant } from '../use-cases/expire-grant';
-import { awsEngine } from '../composition/aws-engine';
+import { awsExpiringEngine } from '../composition/aws-engine';
 import type { DepsProvider } from '../composition/event-handler';
 import { logger } from '../composition/logger';
 import { handlerChain } from '../composition/handler-chain';
@@ -31,4 +31,4 @@ export const makeTtlExpiryStreamHandler = (getDeps: DepsProvider) =>
       return { expired };
     });
 
-export const handler = inRevocationLaneEach(makeTtlExpiryStreamHandler(awsEngine));
+export const handler = inRevocationLaneEach(makeTtlExpiryStreamHandler(awsExpiringEngine));

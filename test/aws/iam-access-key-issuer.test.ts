@@ -126,6 +126,19 @@ describe('IamAccessKeyIssuer on moto', () => {
     expect(await keys.verify(targetOf(req, issued), issued)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
   });
 
+  it('built without a boundary (a revoking function), refuses to issue before any IAM call, and still revokes what an issuer made', async () => {
+    const req = request('t-1');
+    const issued = await issuer().issue(req);
+    const revokeOnly = new IamAccessKeyIssuer({ iam: engineIam, clock, probe: probeOf(), probeSchedule: { attempts: 4, delayMs: 1000 }, sleep });
+    calls.length = 0;
+
+    await expect(revokeOnly.issue(request('t-2'))).rejects.toThrow(/only revokes: it was built without a permissions boundary/);
+    expect(sent()).toEqual([]);
+
+    expect(await revokeOnly.revoke(targetOf(req, issued))).toBe('revoked');
+    expect(await grantUsers()).toEqual([]);
+  });
+
   it('probes a revoked key until IAM stops honouring it', async () => {
     const stale = deletedKeysStillAccepted(engineIam as never, { clock, windowMs: 2500 });
     const keys = issuer({ probe: probeOf(stale.track) });

@@ -415,6 +415,8 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
     EVENT_BUS_NAME: BUS,
     ACCOUNT_ID,
     AGENT_ROLE_PREFIX: ROLE_PREFIX,
+    DELIVERY_MODE: 'secrets-manager',
+    EXPIRY_MODE: 'schedule',
     PERMISSIONS_BOUNDARY_ARN: boundaryArn,
     DELIVERY_KMS_KEY_ARN: deliveryKeyArn,
     ENGINE_ROLE_ARNS: ENGINE_ROLE_ARN,
@@ -463,7 +465,9 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
     'ttl-expiry-stream': (await import('../../lambdas/handlers/ttl-expiry-stream')).handler,
     sweep: (await import('../../lambdas/handlers/sweep')).handler,
   } as Record<HandlerName, Handler>;
-  const engine = await (await import('../../lambdas/composition/aws-engine')).awsEngine();
+  // The issuing functions' engine; the revoking and expiring handlers build theirs on their first
+  // event, over the same container clients (composition/aws-engine.ts), so they are counted and faulted too.
+  const engine = await (await import('../../lambdas/composition/aws-engine')).awsIssuingEngine();
   // The sweep's own composition adds the CloudTrail use log (the same module instance its handler imports).
   const sweepEngine = await (await import('../../lambdas/composition/aws-sweep')).awsSweepEngine();
 

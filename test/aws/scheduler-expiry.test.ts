@@ -3,7 +3,7 @@
 // injected as SDK middleware answering as Scheduler documents.
 import { GetScheduleCommand, ResourceNotFoundException, SchedulerClient, ThrottlingException } from '@aws-sdk/client-scheduler';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventBridgeSchedulerExpiry, type EventBridgeSchedulerExpiryOptions } from '../../lambdas/adapters/aws/scheduler-expiry';
+import { EventBridgeScheduleCanceller, EventBridgeSchedulerExpiry, type EventBridgeSchedulerExpiryOptions } from '../../lambdas/adapters/aws/scheduler-expiry';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import { freshMoto, SCHEDULER_GROUP, type FreshMoto } from './moto-world';
 import { injectFaults } from './sdk-middleware';
@@ -76,6 +76,16 @@ describe('EventBridgeSchedulerExpiry on moto', () => {
 
     await expiry.cancelExpiry(GRANT);
     await expiry.cancelExpiry(GRANT);
+
+    await expect(stored()).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('lets a revoking function’s canceller, configured with the group alone, delete a schedule the issuing one armed', async () => {
+    await expiry.scheduleExpiry(GRANT, at(15));
+    const canceller = new EventBridgeScheduleCanceller(client, { groupName: SCHEDULER_GROUP });
+
+    await canceller.cancelExpiry(GRANT);
+    await canceller.cancelExpiry(GRANT);
 
     await expect(stored()).rejects.toBeInstanceOf(ResourceNotFoundException);
   });

@@ -6,9 +6,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
+import { realSleep } from '../../lambdas/adapters/sleep';
 import { taskboundProcess } from './cli-process';
 import { freeLoopbackPort, startEngineProcess, type EngineProcess } from './engine-process';
 import { readGrantTable, type GrantTableReader } from './grant-table-reader';
+
+/** The delivery's credential once the engine has written it; absent or not yet `issued` is read again, for up to 10 s. */
+type Credential = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+async function deliveredCredential(client: SecretsManagerClient, secretId: string): Promise<Credential> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const secret = await client.send(new GetSecretValueCommand({ SecretId: secretId })).catch((error: Error) => {
+      if (error.name !== 'ResourceNotFoundException' || Date.now() > deadline) throw error;
+      return undefined;
+    });
+    const payload = JSON.parse(secret?.SecretString ?? '{}');
+    if (payload.status === 'issued') return payload;
+    if (Date.now() > deadline) throw new Error(`no issued delivery in ${secretId} within 10 s (last: ${payload.status ?? 'none'})`);
+    await realSleep(50);
+  }
+}
 
 const EXAMPLE_POLICY = resolve(import.meta.dirname, '../../examples/taskbound.policy.yaml');
 const GRANT = grantIdFor('audit-bot', 'browse-1');
@@ -60,8 +77,9 @@ describe('what credentials did, end to end: the local engine and the CLI, each i
     await table.waitFor('audit-bot', 'browse-1', ['active']);
 
     // The runtime reads its delivery, then uses one action of the scope's many: ListSecrets.
+    // `active` is recorded before the delivery is written (docs/contract.md §5): wait for the delivery itself.
     const delivery = new SecretsManagerClient(localClientConfig(engine.url));
-    const issued = JSON.parse((await delivery.send(new GetSecretValueCommand({ SecretId: 'taskbound/audit-bot/browse-1' }))).SecretString ?? '{}');
+    const issued = await deliveredCredential(delivery, 'taskbound/audit-bot/browse-1');
     delivery.destroy();
     const agent = new SecretsManagerClient({
       ...localClientConfig(engine.url),

@@ -8,6 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { Taskbound, type DeliveryPayload, type TaskEndedDetail, type TaskStartedDetail } from '../../sdk';
+import { realSleep } from '../../lambdas/adapters/sleep';
 
 export interface RuntimeOptions {
   /** The local engine's URL; AWS's endpoints when absent. */
@@ -25,7 +26,6 @@ export type Delivery = DeliveryPayload;
 export type Identity = { readonly ok: true; readonly arn: string } | { readonly ok: false; readonly code: string };
 
 const LOCAL_RUNTIME_CREDENTIALS = { accessKeyId: 'AKIAEXAMPLERUNTIME00', secretAccessKey: 'example-runtime-not-a-secret' };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class AgentRuntime {
   /** One keep-alive pool for the per-credential STS clients (a connection per call is slow). */
@@ -96,7 +96,7 @@ export class AgentRuntime {
         throw new Error(
           `no ${statuses.join('/')} delivery for ${agentId}/${taskId} within ${timeoutMs} ms (last: ${delivery?.status ?? 'none'})`,
         );
-      await sleep(everyMs);
+      await realSleep(everyMs);
     }
   }
 
@@ -132,7 +132,7 @@ export class AgentRuntime {
       const identity = await this.whoAmI(delivery);
       if (!identity.ok) return identity.code;
       if (Date.now() > deadline) throw new Error(`credential still accepted after ${timeoutMs} ms`);
-      await sleep(everyMs);
+      await realSleep(everyMs);
     }
   }
 

@@ -14,6 +14,7 @@ import { quotaShare } from '../../lib/constructs/functions/environment';
 import { SESSION_MINTING_ACTIONS } from '../../lib/constructs/issued-credential-boundary';
 import { archiveName, ARCHIVE_NAME_MAX_CHARS } from '../../lib/naming';
 import { buildTaskboundApp, type TaskboundApp } from '../../lib/taskbound-app';
+import { ENGINE_SHAPES, type EngineRole } from '../../lambdas/composition/aws-config';
 import { retainedFixedNames } from './retained-names';
 import { synthesizedApp, type SynthesizedApp } from './synthesized-app';
 
@@ -25,7 +26,11 @@ beforeAll(() => {
   const built = buildTaskboundApp({
     app: new App({
       context: {
-        taskbound: { deliveryMode: 'dynamodb-kms', expiry: 'due-index', operatorPrincipalArns: ['arn:aws:iam::111122223333:role/security-operators'] },
+        taskbound: {
+          deliveryMode: 'dynamodb-kms',
+          expiry: 'due-index',
+          operatorPrincipalArns: ['arn:aws:iam::111122223333:role/security-operators'],
+        },
       },
     }),
     codeFor: () => lambda.Code.fromInline('export const handler = async () => ({});'),
@@ -42,7 +47,8 @@ const functionOf = (handler: EngineHandler, app: Built = synth) => {
   if (!found) throw new Error(`no function for ${handler}`);
   return found.Properties;
 };
-const variablesOf = (handler: EngineHandler, app: Built = synth) => (functionOf(handler, app).Environment as { Variables: Record<string, unknown> }).Variables;
+const variablesOf = (handler: EngineHandler, app: Built = synth) =>
+  (functionOf(handler, app).Environment as { Variables: Record<string, unknown> }).Variables;
 const environmentOf = (handler: EngineHandler, app: Built = synth) => Object.keys(variablesOf(handler, app)).sort();
 const capabilitiesOf = (handler: EngineHandler, app: Built = synth) => {
   const fn = handler === 'operator-api' ? app.engine.operatorEndpoint.function : app.engine.functions[handler];
@@ -53,8 +59,8 @@ const capabilitiesOf = (handler: EngineHandler, app: Built = synth) => {
 };
 
 const POWERTOOLS = ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
-/** What lambdas/composition/aws-engine.ts's engine schema reads in either mode. */
-const ENGINE_IN_ANY_MODE = [
+/** What every engine function reads in either mode (lambdas/composition/aws-config.ts, the revoking set). */
+const ANY_ENGINE_FUNCTION = [
   'ACCOUNT_ID',
   'AGENT_ROLE_PREFIX',
   'CANARY_SECRET_NAME',
@@ -64,48 +70,78 @@ const ENGINE_IN_ANY_MODE = [
   'EVENT_BUS_NAME',
   'EXPIRY_MODE',
   'INSTANCE_NAME',
-  'PERMISSIONS_BOUNDARY_ARN',
   'QUOTA_SHARE',
   'TABLE_NAME',
   ...POWERTOOLS,
 ];
-/** ...and in the default modes (secrets-manager, schedule): where per-grant schedules go. */
-const ENGINE = [...ENGINE_IN_ANY_MODE, 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN', 'SCHEDULER_GROUP', 'SCHEDULER_ROLE_ARN'].sort();
-/** ...and in the scale modes (dynamodb-kms, due-index): the delivery table, and no Scheduler setting. */
-const SCALED_ENGINE = [...ENGINE_IN_ANY_MODE, 'DELIVERY_TABLE_NAME'].sort();
-const ENGINE_FUNCTIONS: EngineHandler[] = [
-  'task-started',
-  'operator-api',
-  'task-ended',
-  'expire-grant',
-  'ttl-expiry-stream',
-  'credential-leaked',
-  'agent-status',
-  'revoke-requested',
-  'sweep',
-];
+/** In the default modes (secrets-manager, schedule): a revoking function knows where schedules are, to cancel them... */
+const REVOKING_ENV = [...ANY_ENGINE_FUNCTION, 'SCHEDULER_GROUP'].sort();
+/** ...an expiring one also what arming one again needs (use-cases/expire-grant.ts re-arms an early expiry)... */
+const EXPIRING_ENV = [...REVOKING_ENV, 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN', 'SCHEDULER_ROLE_ARN'].sort();
+/** ...and an issuing one the boundary it creates grant users under. */
+const ISSUING_ENV = [...EXPIRING_ENV, 'PERMISSIONS_BOUNDARY_ARN'].sort();
+/** In the scale modes (dynamodb-kms, due-index): the delivery table, and no Scheduler setting for anyone. */
+const SCALED_REVOKING_ENV = [...ANY_ENGINE_FUNCTION, 'DELIVERY_TABLE_NAME'].sort();
+const SCALED_ISSUING_ENV = [...SCALED_REVOKING_ENV, 'PERMISSIONS_BOUNDARY_ARN'].sort();
+const ISSUING_FUNCTIONS = ['task-started', 'operator-api'] as const;
+const EXPIRING_FUNCTIONS = ['expire-grant', 'ttl-expiry-stream'] as const;
+const REVOKING_FUNCTIONS = ['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'] as const;
+const ENGINE_FUNCTIONS: EngineHandler[] = [...ISSUING_FUNCTIONS, ...EXPIRING_FUNCTIONS, ...REVOKING_FUNCTIONS];
 const ALERTS = ['SLACK_SECRET_ARN', 'TABLE_NAME', ...POWERTOOLS].sort();
+/** The issuing-only variables a function that never issues nor arms must not receive. */
+const ISSUING_ONLY = ['PERMISSIONS_BOUNDARY_ARN', 'SCHEDULER_ROLE_ARN', 'EXPIRE_FUNCTION_ARN', 'SCHEDULER_DLQ_ARN'];
 
 describe('each function’s environment', () => {
-  it('is the engine’s configuration for the functions that issue or revoke, and no Slack setting', () => {
-    for (const handler of ENGINE_FUNCTIONS) expect(environmentOf(handler), handler).toEqual(ENGINE);
+  it('is exactly what an issuing function reads for task-started and operator-api: the boundary and the schedule target included', () => {
+    for (const handler of ISSUING_FUNCTIONS) expect(environmentOf(handler), handler).toEqual(ISSUING_ENV);
     expect(variablesOf('task-started')).toMatchObject({ DELIVERY_MODE: 'secrets-manager', EXPIRY_MODE: 'schedule' });
   });
 
-  it('names the delivery table and no Scheduler setting in the scale modes, and changes nothing for the others', () => {
-    for (const handler of ENGINE_FUNCTIONS) expect(environmentOf(handler, scaled), handler).toEqual(SCALED_ENGINE);
+  it('is what an expiring function reads for expire-grant and ttl-expiry-stream: the schedule target, and no boundary', () => {
+    for (const handler of EXPIRING_FUNCTIONS) expect(environmentOf(handler), handler).toEqual(EXPIRING_ENV);
+  });
+
+  it('gives the revoking functions and the sweep none of the variables only issuing or arming reads', () => {
+    for (const handler of REVOKING_FUNCTIONS) {
+      expect(environmentOf(handler), handler).toEqual(REVOKING_ENV);
+      for (const name of ISSUING_ONLY) expect(environmentOf(handler), `${handler} ${name}`).not.toContain(name);
+    }
+  });
+
+  it('sets no variable an engine function’s composition does not read', () => {
+    const reads = (role: EngineRole) => new Set([...Object.keys(ENGINE_SHAPES[role]), ...POWERTOOLS]);
+    const roleOf = (handler: EngineHandler): EngineRole =>
+      (ISSUING_FUNCTIONS as readonly string[]).includes(handler)
+        ? 'issuing'
+        : (EXPIRING_FUNCTIONS as readonly string[]).includes(handler)
+          ? 'expiring'
+          : 'revoking';
+    for (const app of [synth, scaled]) {
+      for (const handler of ENGINE_FUNCTIONS)
+        expect(
+          environmentOf(handler, app).filter((name) => !reads(roleOf(handler)).has(name)),
+          handler,
+        ).toEqual([]);
+    }
+  });
+
+  it('names the delivery table and no Scheduler setting in the scale modes, the boundary still only for the issuing functions', () => {
+    for (const handler of ISSUING_FUNCTIONS) expect(environmentOf(handler, scaled), handler).toEqual(SCALED_ISSUING_ENV);
+    for (const handler of [...EXPIRING_FUNCTIONS, ...REVOKING_FUNCTIONS])
+      expect(environmentOf(handler, scaled), handler).toEqual(SCALED_REVOKING_ENV);
     expect(variablesOf('task-started', scaled)).toMatchObject({ DELIVERY_MODE: 'dynamodb-kms', EXPIRY_MODE: 'due-index' });
-    expect(environmentOf('slack-interactions', scaled)).toEqual([...SCALED_ENGINE, 'SLACK_SECRET_ARN'].sort());
+    expect(environmentOf('slack-interactions', scaled)).toEqual([...SCALED_ISSUING_ENV, 'SLACK_SECRET_ARN'].sort());
     expect(environmentOf('grant-decision', scaled)).toEqual(environmentOf('grant-decision'));
-    for (const handler of ['alerts', 'alarm-to-slack', 'digest'] as const) expect(environmentOf(handler, scaled), handler).toEqual(environmentOf(handler));
+    for (const handler of ['alerts', 'alarm-to-slack', 'digest'] as const)
+      expect(environmentOf(handler, scaled), handler).toEqual(environmentOf(handler));
   });
 
   it('is only the table and the bus for the function that refuses bus decisions', () => {
     expect(environmentOf('grant-decision')).toEqual(['EVENT_BUS_NAME', 'TABLE_NAME', ...POWERTOOLS].sort());
   });
 
-  it('adds the Slack secret to the engine’s for Slack’s interaction endpoint', () => {
-    expect(environmentOf('slack-interactions')).toEqual([...ENGINE, 'SLACK_SECRET_ARN'].sort());
+  it('adds the Slack secret to an issuing function’s for Slack’s interaction endpoint', () => {
+    expect(environmentOf('slack-interactions')).toEqual([...ISSUING_ENV, 'SLACK_SECRET_ARN'].sort());
   });
 
   it('is only the table, the Slack secret and logging for the alerts, plus the period for the digest', () => {
@@ -134,7 +170,8 @@ describe('each function’s capabilities', () => {
       expect(capabilitiesOf(handler), handler).toEqual([...revoking, 'CancelExpiry'].sort());
     }
     // An expiry that fired early is armed again (use-cases/expire-grant.ts): CreateSchedule and the scheduler role.
-    for (const handler of ['expire-grant', 'ttl-expiry-stream'] as const) expect(capabilitiesOf(handler), handler).toEqual([...revoking, 'ScheduleExpiry'].sort());
+    for (const handler of ['expire-grant', 'ttl-expiry-stream'] as const)
+      expect(capabilitiesOf(handler), handler).toEqual([...revoking, 'ScheduleExpiry'].sort());
     expect(capabilitiesOf('sweep')).toEqual([...revoking, 'CancelExpiry', 'LookUpCredentialUse'].sort());
   });
 
@@ -145,8 +182,22 @@ describe('each function’s capabilities', () => {
     expect(capabilitiesOf('slack-interactions', scaled)).toEqual([...issuing, 'ReadSlackSecret'].sort());
     expect(capabilitiesOf('grant-decision', scaled)).toEqual(['PublishGrantEvents', 'UseGrantStore']);
     // Delivery secrets stay revocable: brokered secrets rotate, and deliveries written before a switch of mode are deleted.
-    const revoking = ['DeliverCredentialItems', 'PublishGrantEvents', 'RevokeCredentials', 'RevokeDeliveries', 'RevokeDeliveryItems', 'UseGrantStore'].sort();
-    for (const handler of ['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested', 'expire-grant', 'ttl-expiry-stream'] as const) {
+    const revoking = [
+      'DeliverCredentialItems',
+      'PublishGrantEvents',
+      'RevokeCredentials',
+      'RevokeDeliveries',
+      'RevokeDeliveryItems',
+      'UseGrantStore',
+    ].sort();
+    for (const handler of [
+      'task-ended',
+      'credential-leaked',
+      'agent-status',
+      'revoke-requested',
+      'expire-grant',
+      'ttl-expiry-stream',
+    ] as const) {
       expect(capabilitiesOf(handler, scaled), handler).toEqual(revoking);
     }
     expect(capabilitiesOf('sweep', scaled)).toEqual([...revoking, 'LookUpCredentialUse'].sort());
@@ -160,7 +211,9 @@ describe('each function’s capabilities', () => {
     const targets = readers.flatMap((rule) => rule.Properties.Targets as { Arn: unknown }[]);
     expect(targets.length).toBeGreaterThan(0);
     for (const target of targets) expect(target.Arn).toEqual({ 'Fn::GetAtt': [expireGrant, 'Arn'] });
-    expect(JSON.stringify(scaled.engineTemplate.findResources('AWS::IAM::Policy'))).not.toMatch(/scheduler:|PassedToService.{0,10}scheduler/);
+    expect(JSON.stringify(scaled.engineTemplate.findResources('AWS::IAM::Policy'))).not.toMatch(
+      /scheduler:|PassedToService.{0,10}scheduler/,
+    );
   });
 
   it('let the alerts only read the Slack secret (and keep approval threads)', () => {
@@ -173,9 +226,17 @@ describe('each function’s capabilities', () => {
 describe('reserved concurrency', () => {
   it('adds up to 141 by default (10 per issuing function, 20 per revoking one, 1 for the sweep), so the quota must be at least 241', () => {
     expect(reservedConcurrencyOf(loadConfig({}))).toMatchObject({ total: 141, requiredQuota: 241 });
-    expect(reservedConcurrencyOf(loadConfig({ taskbound: { operatorPrincipalArns: ['arn:aws:iam::111122223333:role/ops'] } }))).toMatchObject({ total: 151, requiredQuota: 251 });
-    expect(reservedConcurrencyOf(loadConfig({ taskbound: { reservedConcurrency: false } }))).toMatchObject({ total: 1, requiredQuota: 101 });
-    expect(reservedConcurrencyOf(loadConfig({ taskbound: { reservedConcurrency: { issuing: 2, revoking: 3 } } }))).toMatchObject({ total: 23, requiredQuota: 123 });
+    expect(
+      reservedConcurrencyOf(loadConfig({ taskbound: { operatorPrincipalArns: ['arn:aws:iam::111122223333:role/ops'] } })),
+    ).toMatchObject({ total: 151, requiredQuota: 251 });
+    expect(reservedConcurrencyOf(loadConfig({ taskbound: { reservedConcurrency: false } }))).toMatchObject({
+      total: 1,
+      requiredQuota: 101,
+    });
+    expect(reservedConcurrencyOf(loadConfig({ taskbound: { reservedConcurrency: { issuing: 2, revoking: 3 } } }))).toMatchObject({
+      total: 23,
+      requiredQuota: 123,
+    });
   });
 
   it('is what the template reserves, and synth says so with the quota it needs', () => {
@@ -183,7 +244,10 @@ describe('reserved concurrency', () => {
       .map((resource) => (resource.Properties.ReservedConcurrentExecutions as number | undefined) ?? 0)
       .reduce((sum, value) => sum + value, 0);
     expect(reserved).toBe(151);
-    Annotations.fromStack(synth.engine).hasWarning('/TaskboundEngine', Match.stringLikeRegexp('reserve 151 concurrent executions.*at least 251'));
+    Annotations.fromStack(synth.engine).hasWarning(
+      '/TaskboundEngine',
+      Match.stringLikeRegexp('reserve 151 concurrent executions.*at least 251'),
+    );
   });
 
   it("is the quota share each engine function paces itself by: its group's reservations, or the account concurrency without them", () => {
@@ -210,9 +274,15 @@ describe('redeploying after a destroy', () => {
     expect(retainedFixedNames(synth.stateTemplate.toJSON())).toEqual([]);
     expect(retainedFixedNames(synth.engineTemplate.toJSON())).toEqual([]);
     // The stack's own suffix names them instead.
-    synth.stateTemplate.hasResourceProperties('AWS::SecretsManager::Secret', { Name: { 'Fn::Join': ['', ['taskbound-engine/slack-', Match.anyValue()]] } });
-    synth.engineTemplate.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: { 'Fn::Join': ['', ['taskbound-expiry-', Match.anyValue()]] } });
-    synth.engineTemplate.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: { 'Fn::Join': ['', ['/aws/events/taskbound-signals-', Match.anyValue()]] } });
+    synth.stateTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: { 'Fn::Join': ['', ['taskbound-engine/slack-', Match.anyValue()]] },
+    });
+    synth.engineTemplate.hasResourceProperties('AWS::Scheduler::ScheduleGroup', {
+      Name: { 'Fn::Join': ['', ['taskbound-expiry-', Match.anyValue()]] },
+    });
+    synth.engineTemplate.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: { 'Fn::Join': ['', ['/aws/events/taskbound-signals-', Match.anyValue()]] },
+    });
   });
 
   it('would find a retained secret with a fixed name (the check can fail)', () => {

@@ -115,6 +115,43 @@ describe('engine roles (synthesized)', () => {
     },
   );
 
+  /** A grant's expiry schedule in the engine's group, as the issuing role's own statement names the group. */
+  const scheduleOfGrant = () => {
+    const statements = defaults.identityOf('task-started').flatMap((document) => document.Statement as { Sid?: string; Resource?: string | string[] }[]);
+    const manage = statements.find((statement) => statement.Sid === 'ManageExpirySchedules');
+    const resource = [manage?.Resource ?? []].flat()[0];
+    if (!resource?.endsWith('/*')) throw new Error('the issuing role names no expiry schedules');
+    return resource.replace(/\*$/, `expire-${GRANT}`);
+  };
+  const SCHEDULER_ROLE = `arn:aws:iam::${ACCOUNT}:role/taskbound-scheduler-${REGION}`;
+  const PASS_TO_SCHEDULER = { 'iam:PassedToService': 'scheduler.amazonaws.com' };
+
+  // Exactly its own permissions (issue 13 item 5): a function that only revokes can create no user or
+  // key and arm no schedule, whatever its code were made to call; it can still cancel one.
+  it.each(['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'] as const)(
+    '%s can neither issue (no user, key or user policy) nor arm an expiry (no CreateSchedule, no scheduler role to pass)',
+    async (handler) => {
+      await expectDecisions(defaults, handler, [
+        [{ action: 'iam:CreateUser', resource: ISSUED_USER, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } }, 'ImplicitlyDenied'],
+        [{ action: 'iam:CreateAccessKey', resource: ISSUED_USER }, 'ImplicitlyDenied'],
+        [{ action: 'iam:PutUserPolicy', resource: ISSUED_USER, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } }, 'ImplicitlyDenied'],
+        [{ action: 'scheduler:CreateSchedule', resource: scheduleOfGrant() }, 'ImplicitlyDenied'],
+        [{ action: 'iam:PassRole', resource: SCHEDULER_ROLE, context: PASS_TO_SCHEDULER }, 'ImplicitlyDenied'],
+        [{ action: 'scheduler:DeleteSchedule', resource: scheduleOfGrant() }, 'Allowed'],
+      ]);
+    },
+  );
+
+  const EXPIRING = ['expire-grant', 'ttl-expiry-stream'] as const;
+  it.each(EXPIRING)('%s re-arms an early expiry (CreateSchedule, passing the scheduler role) but cannot issue', async (handler) => {
+    await expectDecisions(defaults, handler, [
+      [{ action: 'scheduler:CreateSchedule', resource: scheduleOfGrant() }, 'Allowed'],
+      [{ action: 'iam:PassRole', resource: SCHEDULER_ROLE, context: PASS_TO_SCHEDULER }, 'Allowed'],
+      [{ action: 'iam:CreateUser', resource: ISSUED_USER, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } }, 'ImplicitlyDenied'],
+      [{ action: 'iam:CreateAccessKey', resource: ISSUED_USER }, 'ImplicitlyDenied'],
+    ]);
+  });
+
   it('lets the revokers rotate the brokered secret by its full ARN (the -?????? suffix)', async () => {
     const stripe = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:stripe-key-Xy12Z9`;
     expect(await asEngine(defaults, 'sweep', { action: 'secretsmanager:RotateSecret', resource: stripe })).toBe('Allowed');

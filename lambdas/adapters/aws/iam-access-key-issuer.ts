@@ -36,8 +36,12 @@ const CONSISTENCY_RETRY: Backoff = { attempts: 6, baseDelayMs: 250, maxDelayMs: 
 export interface IamAccessKeyIssuerOptions {
   readonly iam: IAMClient;
   readonly clock: Clock;
-  /** The managed policy every grant user is capped by: what no scope can exceed. */
-  readonly permissionsBoundaryArn: string;
+  /**
+   * The managed policy every grant user is capped by: what no scope can exceed. Only where issuing
+   * is wired (the issuing functions); without it the issuer only revokes, verifies and lists, and
+   * `issue` refuses before any IAM call.
+   */
+  readonly permissionsBoundaryArn?: string;
   /** Probes a delivered key with STS GetCallerIdentity. */
   readonly probe: Pick<StsCredentialProbe, 'probeUntilRejected'>;
   /** IAM keeps a deleted key usable for a few seconds: probe until rejected on this schedule. */
@@ -78,9 +82,11 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
    */
   async issue(request: IssueRequest): Promise<IssuedCredential> {
     if (request.kind !== 'aws-iam-access-key') throw new TaskboundError(`the aws-iam-access-key issuer was asked for a ${request.kind} credential`);
+    const boundary = this.options.permissionsBoundaryArn;
+    if (boundary === undefined) throw new TaskboundError('this aws-iam-access-key issuer only revokes: it was built without a permissions boundary');
     const policy = compileTaskPolicy(request, 'aws-iam-access-key');
     const userName = userNameOf(request.grantId);
-    const principalArn = await this.createUser(request, userName);
+    const principalArn = await this.createUser(request, userName, boundary);
     try {
       await this.whileInvisible(() =>
         this.options.iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: USER_POLICY_NAME, PolicyDocument: policy.document })),
@@ -147,11 +153,11 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
     }
   }
 
-  private async createUser(request: IssueRequest, userName: string): Promise<string> {
+  private async createUser(request: IssueRequest, userName: string, boundary: string): Promise<string> {
     const command = new CreateUserCommand({
       UserName: userName,
       Path: USER_PATH,
-      PermissionsBoundary: this.options.permissionsBoundaryArn,
+      PermissionsBoundary: boundary,
       Tags: [
         { Key: 'taskbound:grant-id', Value: request.grantId },
         { Key: 'taskbound:task-id', Value: request.taskId },

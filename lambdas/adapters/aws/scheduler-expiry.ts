@@ -1,5 +1,6 @@
 // Adapter (EventBridge Scheduler): a grant's precise expiry, as a one-time schedule that
-// invokes the expire function with `{ grantId }` and deletes itself once it has run.
+// invokes the expire function with `{ grantId }` and deletes itself once it has run. Functions that
+// only cancel expiries (the revoking ones) hold the canceller, which needs the group alone.
 import {
   ConflictException,
   CreateScheduleCommand,
@@ -7,6 +8,7 @@ import {
   ResourceNotFoundException,
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
+import { TaskboundError } from '../../domain/errors';
 import type { Clock, ExpiryScheduler } from '../../ports';
 
 /** Scheduler invokes with 60-second precision: a schedule set mid-minute could fire before it. */
@@ -21,9 +23,13 @@ const SCHEDULE_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
  */
 const GROUP_MISSING = /schedule group/i;
 
-export interface EventBridgeSchedulerExpiryOptions {
+/** What cancelling a grant's expiry needs: where its schedule is. */
+export interface EventBridgeScheduleCancellerOptions {
   /** The schedule group holding every expiry schedule. */
   readonly groupName: string;
+}
+
+export interface EventBridgeSchedulerExpiryOptions extends EventBridgeScheduleCancellerOptions {
   /** The expire-grant function the schedule invokes. */
   readonly expireFunctionArn: string;
   /** The role Scheduler assumes to invoke it (lambda:InvokeFunction, sqs:SendMessage on the DLQ). */
@@ -59,13 +65,42 @@ function inRange(name: string, value: number, min: number, max: number): number 
   return value;
 }
 
-export class EventBridgeSchedulerExpiry implements ExpiryScheduler {
+/**
+ * Cancels grants' expiry schedules and arms none: a function that only revokes is configured
+ * with the schedule group alone (no target, no role to pass), and `scheduleExpiry` refuses.
+ */
+export class EventBridgeScheduleCanceller implements ExpiryScheduler {
+  constructor(
+    protected readonly client: SchedulerClient,
+    private readonly cancelling: EventBridgeScheduleCancellerOptions,
+  ) {}
+
+  async scheduleExpiry(grantId: string, at: Date): Promise<void> {
+    throw new TaskboundError(`this function only cancels expiries: it cannot schedule the expiry of ${grantId} at ${at.toISOString()}`);
+  }
+
+  /**
+   * SDK calls: 1. A schedule already gone (it ran, or never existed) counts as cancelled;
+   * a schedule group that does not exist is an error.
+   */
+  async cancelExpiry(grantId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteScheduleCommand({ Name: expiryScheduleName(grantId), GroupName: this.cancelling.groupName }));
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException) || GROUP_MISSING.test(error.message)) throw error;
+    }
+  }
+}
+
+/** Arms and cancels grants' expiry schedules (the issuing functions, and the expiring ones that re-arm an early expiry). */
+export class EventBridgeSchedulerExpiry extends EventBridgeScheduleCanceller {
   private readonly retryPolicy: { readonly MaximumRetryAttempts: number; readonly MaximumEventAgeInSeconds: number };
 
   constructor(
-    private readonly client: SchedulerClient,
+    client: SchedulerClient,
     private readonly options: EventBridgeSchedulerExpiryOptions,
   ) {
+    super(client, options);
     this.retryPolicy = {
       MaximumRetryAttempts: inRange('maximumRetryAttempts', options.maximumRetryAttempts ?? 10, 0, 185),
       MaximumEventAgeInSeconds: inRange('maximumEventAgeInSeconds', options.maximumEventAgeInSeconds ?? 3600, 60, 86_400),
@@ -73,7 +108,7 @@ export class EventBridgeSchedulerExpiry implements ExpiryScheduler {
   }
 
   /** SDK calls: 1. A schedule that already exists is a duplicate request: fine. */
-  async scheduleExpiry(grantId: string, at: Date): Promise<void> {
+  override async scheduleExpiry(grantId: string, at: Date): Promise<void> {
     try {
       await this.client.send(
         new CreateScheduleCommand({
@@ -95,18 +130,6 @@ export class EventBridgeSchedulerExpiry implements ExpiryScheduler {
       );
     } catch (error) {
       if (!(error instanceof ConflictException)) throw error;
-    }
-  }
-
-  /**
-   * SDK calls: 1. A schedule already gone (it ran, or never existed) counts as cancelled;
-   * a schedule group that does not exist is an error.
-   */
-  async cancelExpiry(grantId: string): Promise<void> {
-    try {
-      await this.client.send(new DeleteScheduleCommand({ Name: expiryScheduleName(grantId), GroupName: this.options.groupName }));
-    } catch (error) {
-      if (!(error instanceof ResourceNotFoundException) || GROUP_MISSING.test(error.message)) throw error;
     }
   }
 }

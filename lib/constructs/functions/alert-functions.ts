@@ -28,7 +28,11 @@ export class AlarmToSlackFunction extends TaskboundFunction {
 /** digest: routine events summarised on a schedule (slack-health.ts grants it the table's scan). */
 export class DigestFunction extends TaskboundFunction {
   constructor(scope: Construct, wiring: EngineWiring) {
-    super(scope, functionId('digest'), engineFunctionProps(wiring, 'digest', { environment: digestEnvironment(wiring), timeout: Duration.minutes(2) }));
+    super(
+      scope,
+      functionId('digest'),
+      engineFunctionProps(wiring, 'digest', { environment: digestEnvironment(wiring), timeout: Duration.minutes(2) }),
+    );
     new ReadSlackSecret(this, grantsTo(this.engineRole, wiring));
   }
 }

@@ -16,7 +16,9 @@ import type { TaskboundFunctionProps } from '../taskbound-function';
 const SYNCHRONOUS = ['slack-interactions', 'operator-api'] as const satisfies readonly EngineHandler[];
 export type AsyncHandler = Exclude<EngineHandler, (typeof SYNCHRONOUS)[number]>;
 /** Every other entry point is invoked asynchronously (rules, schedules, streams) and owns a dead-letter queue. */
-export const ASYNC_HANDLERS = ENGINE_HANDLERS.filter((handler): handler is AsyncHandler => !(SYNCHRONOUS as readonly string[]).includes(handler));
+export const ASYNC_HANDLERS = ENGINE_HANDLERS.filter(
+  (handler): handler is AsyncHandler => !(SYNCHRONOUS as readonly string[]).includes(handler),
+);
 
 /** Where expiry schedules go: the generated group, the role Scheduler assumes, the function it invokes. */
 export interface ExpiryWiring {
@@ -52,7 +54,9 @@ export function engineFunctionProps(
 ): TaskboundFunctionProps {
   const { config } = wiring;
   const reserved = reservedConcurrencyOf(config).perFunction[handler];
-  const deadLetterQueue = (ASYNC_HANDLERS as readonly EngineHandler[]).includes(handler) ? wiring.deadLetterQueues[handler as AsyncHandler] : undefined;
+  const deadLetterQueue = (ASYNC_HANDLERS as readonly EngineHandler[]).includes(handler)
+    ? wiring.deadLetterQueues[handler as AsyncHandler]
+    : undefined;
   return {
     handlerName: handler,
     entry: handlerEntry(handler),
@@ -69,4 +73,7 @@ export function engineFunctionProps(
 }
 
 /** The capability props for a function's own role. */
-export const grantsTo = (role: CapabilityProps['grantee'], wiring: EngineWiring): CapabilityProps => ({ grantee: role, context: wiring.permissions });
+export const grantsTo = (role: CapabilityProps['grantee'], wiring: EngineWiring): CapabilityProps => ({
+  grantee: role,
+  context: wiring.permissions,
+});

@@ -1,5 +1,5 @@
 // CDK: each function's environment, exactly the variables its composition root reads
-// (lambdas/composition/aws-engine.ts validates them at cold start and names any that is missing).
+// (lambdas/composition/aws-config.ts validates them at cold start and names any that is missing).
 import { Aws } from 'aws-cdk-lib';
 import { canarySecretName, engineRoleArns } from '../../naming';
 import { reservedConcurrencyOf, type TaskboundConfig } from '../../config';
@@ -10,11 +10,19 @@ type Environment = Record<string, string>;
 
 /** Logger and metrics (lambdas/composition/logger.ts, metrics.ts): every function. */
 function powertools({ config }: EngineWiring): Environment {
-  return { POWERTOOLS_SERVICE_NAME: config.serviceName, POWERTOOLS_LOG_LEVEL: config.logLevel, POWERTOOLS_METRICS_NAMESPACE: config.metricsNamespace };
+  return {
+    POWERTOOLS_SERVICE_NAME: config.serviceName,
+    POWERTOOLS_LOG_LEVEL: config.logLevel,
+    POWERTOOLS_METRICS_NAMESPACE: config.metricsNamespace,
+  };
 }
 
-/** The engine's composition root (`awsEngine`): store, bus, issuers in every account, deliveries, expiry, canary. */
-export function engineEnvironment(wiring: EngineWiring, handler: EntryPoint): Environment {
+/**
+ * What every engine function reads (`awsRevokingEngine`, lambdas/composition/aws-config.ts): store,
+ * bus, the accounts' agent roles and canary, deliveries (a revoked pending grant is delivered
+ * `denied`), and where expiry schedules are, to cancel them. Nothing to issue or arm with.
+ */
+export function revokingEnvironment(wiring: EngineWiring, handler: EntryPoint): Environment {
   const { config, state } = wiring;
   return {
     TABLE_NAME: state.table.tableName,
@@ -23,14 +31,23 @@ export function engineEnvironment(wiring: EngineWiring, handler: EntryPoint): En
     INSTANCE_NAME: config.instanceName,
     AGENT_ROLE_PREFIX: config.agentRolePrefix,
     CANARY_SECRET_NAME: canarySecretName(config),
-    PERMISSIONS_BOUNDARY_ARN: state.boundary.managedPolicyArn,
     // Exact ARNs: only these roles may read or change a delivery besides its runtime.
     ENGINE_ROLE_ARNS: engineRoleArns(config).join(','),
     QUOTA_SHARE: String(quotaShare(config, handler)),
     ...deliveryEnvironment(wiring),
-    ...expiryEnvironment(wiring),
+    ...expiryEnvironment(wiring, { arms: false }),
     ...powertools(wiring),
   };
+}
+
+/** The expiring functions (`awsExpiringEngine`): the revoking ones', plus what arming an early expiry again needs. */
+export function expiringEnvironment(wiring: EngineWiring, handler: EntryPoint): Environment {
+  return { ...revokingEnvironment(wiring, handler), ...expiryEnvironment(wiring, { arms: true }) };
+}
+
+/** The issuing functions (`awsIssuingEngine`): the expiring ones', plus the boundary every grant user is created under. */
+export function issuingEnvironment(wiring: EngineWiring, handler: EntryPoint): Environment {
+  return { ...expiringEnvironment(wiring, handler), PERMISSIONS_BOUNDARY_ARN: wiring.state.boundary.managedPolicyArn };
 }
 
 /**
@@ -66,12 +83,17 @@ function deliveryEnvironment({ config, state }: EngineWiring): Environment {
   };
 }
 
-/** How grants expire (docs/scale.md §8): where per-grant schedules go in the `schedule` mode; with `due-index`, no Scheduler setting at all. */
-function expiryEnvironment({ config, expiry }: EngineWiring): Environment {
+/**
+ * How grants expire (docs/scale.md §8): in the `schedule` mode, the group of per-grant schedules
+ * (enough to cancel one) and, where the function `arms` them, their target, role and dead-letter
+ * queue; with `due-index`, no Scheduler setting at all.
+ */
+function expiryEnvironment({ config, expiry }: EngineWiring, { arms }: { readonly arms: boolean }): Environment {
   if (config.expiry !== 'schedule') return { EXPIRY_MODE: config.expiry };
+  const cancelling = { EXPIRY_MODE: config.expiry, SCHEDULER_GROUP: expiry.groupName };
+  if (!arms) return cancelling;
   return {
-    EXPIRY_MODE: config.expiry,
-    SCHEDULER_GROUP: expiry.groupName,
+    ...cancelling,
     SCHEDULER_ROLE_ARN: expiry.roleArn,
     EXPIRE_FUNCTION_ARN: expiry.expireFunctionArn,
     SCHEDULER_DLQ_ARN: expiry.deadLetterQueueArn,
@@ -84,10 +106,14 @@ export function refusalEnvironment(wiring: EngineWiring): Environment {
   return { TABLE_NAME: state.table.tableName, EVENT_BUS_NAME: state.bus.eventBusName, ...powertools(wiring) };
 }
 
-/** Slack's interaction endpoint (`awsSlackInteractions`): the engine's, plus the Slack secret and workspace. */
+/** Slack's interaction endpoint (`awsSlackInteractions`): an issuing function's, plus the Slack secret and workspace. */
 export function slackInteractionsEnvironment(wiring: EngineWiring): Environment {
   const { config, state } = wiring;
-  return { ...engineEnvironment(wiring, 'slack-interactions'), SLACK_SECRET_ARN: state.slackSecret.secretArn, ...(config.slackTeamId ? { SLACK_TEAM_ID: config.slackTeamId } : {}) };
+  return {
+    ...issuingEnvironment(wiring, 'slack-interactions'),
+    SLACK_SECRET_ARN: state.slackSecret.secretArn,
+    ...(config.slackTeamId ? { SLACK_TEAM_ID: config.slackTeamId } : {}),
+  };
 }
 
 /** The alerts' root (`awsAlerts`): the grant table (approval threads), the Slack secret and routing. */

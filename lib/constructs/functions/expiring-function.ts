@@ -8,14 +8,26 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { Construct } from 'constructs';
 import type { EngineHandler } from '../../bundling';
 import { expireFunctionName } from '../../naming';
-import { grantDelivering, grantRevokingDeliveries, grantScheduling, PublishGrantEvents, RevokeCredentials, UseGrantStore } from '../capabilities';
+import {
+  grantDelivering,
+  grantRevokingDeliveries,
+  grantScheduling,
+  PublishGrantEvents,
+  RevokeCredentials,
+  UseGrantStore,
+} from '../capabilities';
 import { TaskboundFunction, type TaskboundFunctionProps } from '../taskbound-function';
 import { engineFunctionProps, functionId, grantsTo, type EngineWiring } from './engine-function';
-import { engineEnvironment } from './environment';
+import { expiringEnvironment } from './environment';
 
 class ExpiringFunction extends TaskboundFunction {
-  protected constructor(scope: Construct, handler: EngineHandler, wiring: EngineWiring, own: Partial<Pick<TaskboundFunctionProps, 'timeout' | 'functionName'>>) {
-    super(scope, functionId(handler), engineFunctionProps(wiring, handler, { environment: engineEnvironment(wiring, handler), ...own }));
+  protected constructor(
+    scope: Construct,
+    handler: EngineHandler,
+    wiring: EngineWiring,
+    own: Partial<Pick<TaskboundFunctionProps, 'timeout' | 'functionName'>>,
+  ) {
+    super(scope, functionId(handler), engineFunctionProps(wiring, handler, { environment: expiringEnvironment(wiring, handler), ...own }));
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
     new PublishGrantEvents(this, grants);

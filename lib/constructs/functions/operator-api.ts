@@ -5,11 +5,18 @@ import type { Construct } from 'constructs';
 import { grantDelivering, grantScheduling, IssueCredentials, PublishGrantEvents, UseGrantStore } from '../capabilities';
 import { TaskboundFunction } from '../taskbound-function';
 import { engineFunctionProps, functionId, grantsTo, type EngineWiring } from './engine-function';
-import { engineEnvironment } from './environment';
+import { issuingEnvironment } from './environment';
 
 export class OperatorApiFunction extends TaskboundFunction {
   constructor(scope: Construct, wiring: EngineWiring) {
-    super(scope, functionId('operator-api'), engineFunctionProps(wiring, 'operator-api', { environment: engineEnvironment(wiring, 'operator-api'), timeout: Duration.seconds(30) }));
+    super(
+      scope,
+      functionId('operator-api'),
+      engineFunctionProps(wiring, 'operator-api', {
+        environment: issuingEnvironment(wiring, 'operator-api'),
+        timeout: Duration.seconds(30),
+      }),
+    );
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
     new PublishGrantEvents(this, grants);

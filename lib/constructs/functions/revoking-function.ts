@@ -4,15 +4,22 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EngineHandler } from '../../bundling';
-import { grantCancelling, grantDelivering, grantRevokingDeliveries, PublishGrantEvents, RevokeCredentials, UseGrantStore } from '../capabilities';
+import {
+  grantCancelling,
+  grantDelivering,
+  grantRevokingDeliveries,
+  PublishGrantEvents,
+  RevokeCredentials,
+  UseGrantStore,
+} from '../capabilities';
 import { TaskboundFunction } from '../taskbound-function';
 import { engineFunctionProps, functionId, grantsTo, type EngineWiring } from './engine-function';
-import { engineEnvironment } from './environment';
+import { revokingEnvironment } from './environment';
 
 /** A function that revokes and cancels expiry; `extra` adds what one of them needs besides. */
 export class RevokingFunction extends TaskboundFunction {
   protected constructor(scope: Construct, handler: EngineHandler, wiring: EngineWiring, own: { readonly timeout?: Duration } = {}) {
-    super(scope, functionId(handler), engineFunctionProps(wiring, handler, { environment: engineEnvironment(wiring, handler), ...own }));
+    super(scope, functionId(handler), engineFunctionProps(wiring, handler, { environment: revokingEnvironment(wiring, handler), ...own }));
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
     new PublishGrantEvents(this, grants);

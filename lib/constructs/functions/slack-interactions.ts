@@ -12,7 +12,11 @@ export class SlackInteractionsFunction extends TaskboundFunction {
   readonly url: lambda.FunctionUrl;
 
   constructor(scope: Construct, wiring: EngineWiring) {
-    super(scope, functionId('slack-interactions'), engineFunctionProps(wiring, 'slack-interactions', { environment: slackInteractionsEnvironment(wiring) }));
+    super(
+      scope,
+      functionId('slack-interactions'),
+      engineFunctionProps(wiring, 'slack-interactions', { environment: slackInteractionsEnvironment(wiring) }),
+    );
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
     new PublishGrantEvents(this, grants);

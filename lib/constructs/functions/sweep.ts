@@ -15,11 +15,19 @@ import {
 } from '../capabilities';
 import { TaskboundFunction } from '../taskbound-function';
 import { engineFunctionProps, functionId, grantsTo, type EngineWiring } from './engine-function';
-import { engineEnvironment } from './environment';
+import { revokingEnvironment } from './environment';
 
 export class SweepFunction extends TaskboundFunction {
   constructor(scope: Construct, wiring: EngineWiring) {
-    super(scope, functionId('sweep'), engineFunctionProps(wiring, 'sweep', { environment: engineEnvironment(wiring, 'sweep'), timeout: Duration.minutes(4), memorySize: 1024 }));
+    super(
+      scope,
+      functionId('sweep'),
+      engineFunctionProps(wiring, 'sweep', {
+        environment: revokingEnvironment(wiring, 'sweep'),
+        timeout: Duration.minutes(4),
+        memorySize: 1024,
+      }),
+    );
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
     new PublishGrantEvents(this, grants);
@@ -33,7 +41,13 @@ export class SweepFunction extends TaskboundFunction {
     new events.Rule(scope, 'SweepSchedule', {
       description: `Taskbound: sweep every ${config.sweepRateMinutes} minutes`,
       schedule: events.Schedule.rate(Duration.minutes(config.sweepRateMinutes)),
-      targets: [new targets.LambdaFunction(this, { deadLetterQueue: deadLetterQueues.sweep, retryAttempts: 2, maxEventAge: Duration.minutes(config.sweepRateMinutes) })],
+      targets: [
+        new targets.LambdaFunction(this, {
+          deadLetterQueue: deadLetterQueues.sweep,
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(config.sweepRateMinutes),
+        }),
+      ],
     });
     // Orphan reconciliation lists every /taskbound/ user and delivery secret: hourly, not every sweep.
     new events.Rule(scope, 'OrphanReconciliationSchedule', {

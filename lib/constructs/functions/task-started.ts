@@ -4,11 +4,15 @@ import type { Construct } from 'constructs';
 import { grantDelivering, grantScheduling, IssueCredentials, PublishGrantEvents, UseGrantStore } from '../capabilities';
 import { TaskboundFunction } from '../taskbound-function';
 import { engineFunctionProps, functionId, grantsTo, type EngineWiring } from './engine-function';
-import { engineEnvironment } from './environment';
+import { issuingEnvironment } from './environment';
 
 export class TaskStartedFunction extends TaskboundFunction {
   constructor(scope: Construct, wiring: EngineWiring) {
-    super(scope, functionId('task-started'), engineFunctionProps(wiring, 'task-started', { environment: engineEnvironment(wiring, 'task-started') }));
+    super(
+      scope,
+      functionId('task-started'),
+      engineFunctionProps(wiring, 'task-started', { environment: issuingEnvironment(wiring, 'task-started') }),
+    );
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
     new PublishGrantEvents(this, grants);

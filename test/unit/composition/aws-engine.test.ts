@@ -50,7 +50,8 @@ describe('the AWS composition root', () => {
   });
 
   it('takes the session canary’s name from the stack, with no default that could drift from it', async () => {
-    for (const [name, value] of Object.entries({ TABLE_NAME: 'taskbound-grants', EVENT_BUS_NAME: 'taskbound', SLACK_SECRET_ARN })) vi.stubEnv(name, value);
+    for (const [name, value] of Object.entries({ TABLE_NAME: 'taskbound-grants', EVENT_BUS_NAME: 'taskbound', SLACK_SECRET_ARN }))
+      vi.stubEnv(name, value);
     const { awsSlackInteractions } = await compositionRoot();
     expect(() => awsSlackInteractions()).toThrow(/CANARY_SECRET_NAME/);
   });
@@ -67,6 +68,9 @@ describe('the AWS composition root', () => {
       EVENT_BUS_NAME: 'taskbound',
       ACCOUNT_ID: '111122223333',
       INSTANCE_NAME: 'taskbound',
+      AGENT_ROLE_PREFIX: 'taskbound-agent-',
+      DELIVERY_MODE: 'secrets-manager',
+      EXPIRY_MODE: 'schedule',
       PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
       ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
       SCHEDULER_GROUP: 'taskbound-expiry',
@@ -79,11 +83,107 @@ describe('the AWS composition root', () => {
       SLACK_TEAM_ID: 'T0ACME',
     };
     for (const [name, value] of Object.entries(engineEnv)) vi.stubEnv(name, value);
-    const { awsSlackInteractions, awsEngine } = await compositionRoot();
+    const { awsSlackInteractions, awsIssuingEngine } = await compositionRoot();
     const deps = awsSlackInteractions();
     expect(deps.config).toEqual({ teamId: 'T0ACME' });
-    expect(deps.engine).toBe(awsEngine);
+    expect(deps.engine).toBe(awsIssuingEngine);
     expect(awsSlackInteractions()).toBe(deps);
+  });
+
+  describe('each kind of engine function, configured with exactly what it uses', () => {
+    /** What a revoking function's stack environment holds (lib/constructs/functions/environment.ts). */
+    const REVOKING = {
+      TABLE_NAME: 'taskbound-grants',
+      EVENT_BUS_NAME: 'taskbound',
+      ACCOUNT_ID: '111122223333',
+      INSTANCE_NAME: 'taskbound',
+      AGENT_ROLE_PREFIX: 'taskbound-agent-',
+      DELIVERY_MODE: 'secrets-manager',
+      DELIVERY_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:111122223333:key/1234',
+      ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-ended-us-east-1',
+      EXPIRY_MODE: 'schedule',
+      SCHEDULER_GROUP: 'taskbound-expiry',
+      CANARY_SECRET_NAME: 'taskbound-engine/canary',
+      QUOTA_SHARE: '121',
+      TASKBOUND_POLICY: compiledPolicy(TEST_POLICY_YAML, 'test.policy.yaml'),
+    };
+    const ARMING = {
+      SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
+      EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
+      SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
+    };
+    const stub = (variables: Record<string, string>) => {
+      for (const name of ['PERMISSIONS_BOUNDARY_ARN', ...Object.keys(ARMING)]) vi.stubEnv(name, undefined);
+      for (const [name, value] of Object.entries(variables)) vi.stubEnv(name, value);
+    };
+    /** The class names of every object the engine holds (its adapters, their options), to see which were built. */
+    const classesIn = (root: unknown) => {
+      const names = new Set<string>();
+      const seen = new Set<unknown>();
+      const visit = (value: unknown, depth: number) => {
+        if (typeof value !== 'object' || value === null || seen.has(value) || depth > 5) return;
+        seen.add(value);
+        names.add(value.constructor.name);
+        if (!('middlewareStack' in value)) for (const key of Object.keys(value)) visit((value as Record<string, unknown>)[key], depth + 1);
+      };
+      visit(root, 0);
+      return names;
+    };
+    const ISSUE_REQUEST = {
+      grantId: 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa',
+      taskId: 't-1',
+      agentId: 'release-bot',
+      kind: 'aws-iam-access-key' as const,
+      statements: [],
+      brokeredSecretArns: [],
+      ttlSeconds: 900,
+      expiresAt: new Date('2030-01-01T00:15:00Z'),
+    };
+
+    it('starts a revoking function without the boundary or the schedule target: it cancels expiries and refuses to issue or arm', async () => {
+      stub(REVOKING);
+      const deps = await (await compositionRoot()).awsRevokingEngine();
+      const classes = classesIn(deps);
+      expect(classes).toContain('EventBridgeScheduleCanceller');
+      expect(classes).not.toContain('EventBridgeSchedulerExpiry');
+      // Refused in the adapter, before any IAM call (there is no endpoint to reach here).
+      await expect(deps.issuers['aws-iam-access-key'].issue(ISSUE_REQUEST)).rejects.toThrow(
+        /only revokes: it was built without a permissions boundary/,
+      );
+    });
+
+    it('needs the schedule target for an expiring function (it re-arms an early expiry), naming what is missing, and no boundary', async () => {
+      stub(REVOKING);
+      await expect((await compositionRoot()).awsExpiringEngine()).rejects.toThrow(
+        /^invalid configuration: SCHEDULER_ROLE_ARN: required with EXPIRY_MODE=schedule; EXPIRE_FUNCTION_ARN: required .*; SCHEDULER_DLQ_ARN: required/,
+      );
+      vi.resetModules();
+      stub({ ...REVOKING, ...ARMING });
+      const deps = await (await compositionRoot()).awsExpiringEngine();
+      expect(classesIn(deps)).toContain('EventBridgeSchedulerExpiry');
+      await expect(deps.issuers['aws-iam-access-key'].issue(ISSUE_REQUEST)).rejects.toThrow(/only revokes/);
+    });
+
+    it('needs the permissions boundary for an issuing function, naming it', async () => {
+      stub({ ...REVOKING, ...ARMING });
+      await expect((await compositionRoot()).awsIssuingEngine()).rejects.toThrow(/^invalid configuration: PERMISSIONS_BOUNDARY_ARN/);
+    });
+
+    it('has no default for what the stack always sets: the modes and the agent role prefix are named when missing', async () => {
+      stub(REVOKING);
+      for (const name of ['DELIVERY_MODE', 'EXPIRY_MODE', 'AGENT_ROLE_PREFIX']) vi.stubEnv(name, undefined);
+      const failure = (await compositionRoot()).awsRevokingEngine();
+      await expect(failure).rejects.toThrow(/AGENT_ROLE_PREFIX: .*DELIVERY_MODE: .*EXPIRY_MODE: /);
+    });
+
+    it('builds one set of SDK clients per container, whichever kinds of engine it builds', async () => {
+      stub({ ...REVOKING, ...ARMING, PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary' });
+      const root = await compositionRoot();
+      const [issuing, revoking] = [await root.awsIssuingEngine(), await root.awsRevokingEngine()];
+      expect(revoking).not.toBe(issuing);
+      expect((revoking.store as unknown as { client: unknown }).client).toBe((issuing.store as unknown as { client: unknown }).client);
+      expect(await root.awsRevokingEngine()).toBe(revoking);
+    });
   });
 
   describe('the scale modes (docs/scale.md §8)', () => {
@@ -92,6 +192,9 @@ describe('the AWS composition root', () => {
       EVENT_BUS_NAME: 'taskbound',
       ACCOUNT_ID: '111122223333',
       INSTANCE_NAME: 'taskbound',
+      AGENT_ROLE_PREFIX: 'taskbound-agent-',
+      DELIVERY_MODE: 'secrets-manager',
+      EXPIRY_MODE: 'schedule',
       PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
       ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
       DELIVERY_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:111122223333:key/1234',
@@ -113,16 +216,16 @@ describe('the AWS composition root', () => {
 
     it('refuses the dynamodb-kms mode without its table, naming it', async () => {
       stub({ ...ENGINE, ...SCHEDULER, DELIVERY_MODE: 'dynamodb-kms' });
-      const { awsEngine } = await compositionRoot();
-      await expect(awsEngine()).rejects.toThrow(/DELIVERY_TABLE_NAME: required with DELIVERY_MODE=dynamodb-kms/);
+      const { awsIssuingEngine } = await compositionRoot();
+      await expect(awsIssuingEngine()).rejects.toThrow(/DELIVERY_TABLE_NAME: required with DELIVERY_MODE=dynamodb-kms/);
     });
 
     it('refuses the schedule mode without the scheduler settings, and needs none of them in the due-index mode', async () => {
       stub({ ...ENGINE });
-      await expect((await compositionRoot()).awsEngine()).rejects.toThrow(/SCHEDULER_GROUP: required with EXPIRY_MODE=schedule/);
+      await expect((await compositionRoot()).awsIssuingEngine()).rejects.toThrow(/SCHEDULER_GROUP: required with EXPIRY_MODE=schedule/);
       vi.resetModules();
       stub({ ...ENGINE, EXPIRY_MODE: 'due-index', DELIVERY_MODE: 'dynamodb-kms', DELIVERY_TABLE_NAME: 'taskbound-deliveries' });
-      const deps = await (await compositionRoot()).awsEngine();
+      const deps = await (await compositionRoot()).awsIssuingEngine();
       const { DynamoDbKmsDeliveryVault } = await import('../../../lambdas/adapters/aws/dynamodb-kms-delivery-vault');
       expect(deps.vault).toBeInstanceOf(DynamoDbKmsDeliveryVault);
     });
@@ -134,6 +237,9 @@ describe('the AWS composition root', () => {
       EVENT_BUS_NAME: 'taskbound',
       ACCOUNT_ID: '111122223333',
       INSTANCE_NAME: 'taskbound',
+      AGENT_ROLE_PREFIX: 'taskbound-agent-',
+      DELIVERY_MODE: 'secrets-manager',
+      EXPIRY_MODE: 'schedule',
       PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
       ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
       CANARY_SECRET_NAME: 'taskbound-engine/canary',
@@ -143,7 +249,11 @@ describe('the AWS composition root', () => {
       SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
       TASKBOUND_POLICY: compiledPolicy(TEST_POLICY_YAML, 'test.policy.yaml'),
     };
-    type Client = { config: { serviceId?: string }; middlewareStack: { identify(): string[]; add(middleware: unknown, options: object): void }; send(command: unknown): Promise<unknown> };
+    type Client = {
+      config: { serviceId?: string };
+      middlewareStack: { identify(): string[]; add(middleware: unknown, options: object): void };
+      send(command: unknown): Promise<unknown>;
+    };
     /** The SDK clients the engine holds (in its adapters' private fields), by service. */
     const clientsOf = (root: unknown) => {
       const found = new Map<string, Client>();
@@ -151,7 +261,8 @@ describe('the AWS composition root', () => {
       const visit = (value: unknown, depth: number) => {
         if (typeof value !== 'object' || value === null || seen.has(value) || depth > 6) return;
         seen.add(value);
-        if ('middlewareStack' in value && 'send' in value && 'config' in value) found.set((value as Client).config.serviceId ?? '?', value as Client);
+        if ('middlewareStack' in value && 'send' in value && 'config' in value)
+          found.set((value as Client).config.serviceId ?? '?', value as Client);
         else for (const key of Object.keys(value)) visit((value as Record<string, unknown>)[key], depth + 1);
       };
       visit(root, 0);
@@ -160,23 +271,34 @@ describe('the AWS composition root', () => {
 
     it('refuses to start without the quota share, or with none, naming it', async () => {
       for (const [name, value] of Object.entries(ENGINE)) vi.stubEnv(name, value);
-      await expect((await compositionRoot()).awsEngine()).rejects.toThrow(/QUOTA_SHARE/);
+      await expect((await compositionRoot()).awsIssuingEngine()).rejects.toThrow(/QUOTA_SHARE/);
       vi.resetModules();
       vi.stubEnv('QUOTA_SHARE', '0');
-      await expect((await compositionRoot()).awsEngine()).rejects.toThrow(/QUOTA_SHARE/);
+      await expect((await compositionRoot()).awsIssuingEngine()).rejects.toThrow(/QUOTA_SHARE/);
     });
 
     it('paces the Secrets Manager, EventBridge and Scheduler clients, and no other, to the quota divided by the share', async () => {
       // 50 CreateSecret/s shared by 25 containers: 2/s here, with a burst of 2.
       // A key only to sign with: nothing is sent.
-      for (const [name, value] of Object.entries({ ...ENGINE, QUOTA_SHARE: '25', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example' })) vi.stubEnv(name, value);
-      const clients = clientsOf(await (await compositionRoot()).awsEngine());
-      const paced = [...clients].filter(([, client]) => client.middlewareStack.identify().some((entry) => entry.startsWith('taskboundQuotaThrottle')));
+      for (const [name, value] of Object.entries({
+        ...ENGINE,
+        QUOTA_SHARE: '25',
+        AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'example',
+      }))
+        vi.stubEnv(name, value);
+      const clients = clientsOf(await (await compositionRoot()).awsIssuingEngine());
+      const paced = [...clients].filter(([, client]) =>
+        client.middlewareStack.identify().some((entry) => entry.startsWith('taskboundQuotaThrottle')),
+      );
       expect(paced.map(([service]) => service).sort()).toEqual(['EventBridge', 'Scheduler', 'Secrets Manager']);
 
       const secrets = clients.get('Secrets Manager')!;
       // Answered in the client, after the pacing, so no request leaves the process.
-      secrets.middlewareStack.add(() => async () => ({ output: { $metadata: {} }, response: { statusCode: 200, headers: {} } }), { step: 'deserialize', name: 'answered' });
+      secrets.middlewareStack.add(() => async () => ({ output: { $metadata: {} }, response: { statusCode: 200, headers: {} } }), {
+        step: 'deserialize',
+        name: 'answered',
+      });
       const { CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
       const began = performance.now();
       await Promise.all(Array.from({ length: 5 }, (_, index) => secrets.send(new CreateSecretCommand({ Name: `taskbound/${index}` }))));

@@ -2,8 +2,15 @@
 // tested against moto in the AWS emulator tier (test/aws/scheduler-expiry.test.ts).
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { atExpression, EventBridgeSchedulerExpiry, expiryScheduleName, type EventBridgeSchedulerExpiryOptions } from '../../../../lambdas/adapters/aws/scheduler-expiry';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  atExpression,
+  EventBridgeScheduleCanceller,
+  EventBridgeSchedulerExpiry,
+  expiryScheduleName,
+  type EventBridgeSchedulerExpiryOptions,
+} from '../../../../lambdas/adapters/aws/scheduler-expiry';
+import { TaskboundError } from '../../../../lambdas/domain/errors';
 import { grantIdFor } from '../../../../lambdas/domain/ids';
 
 const GRANT = grantIdFor('release-bot', 'task-1');
@@ -20,6 +27,25 @@ describe('EventBridgeSchedulerExpiry', () => {
     const client = new SchedulerClient({ region: 'us-east-1' });
     expect(() => new EventBridgeSchedulerExpiry(client, { ...OPTIONS, maximumRetryAttempts: 186 })).toThrow(RangeError);
     expect(() => new EventBridgeSchedulerExpiry(client, { ...OPTIONS, maximumEventAgeInSeconds: 59 })).toThrow(RangeError);
+  });
+});
+
+describe('EventBridgeScheduleCanceller', () => {
+  it('refuses to arm a schedule, sending nothing: it is configured with the group alone', async () => {
+    const send = vi.fn();
+    const canceller = new EventBridgeScheduleCanceller({ send } as unknown as SchedulerClient, { groupName: 'taskbound-expiry' });
+    await expect(canceller.scheduleExpiry(GRANT, new Date('2030-01-01T01:00:00.000Z'))).rejects.toThrow(TaskboundError);
+    await expect(canceller.scheduleExpiry(GRANT, new Date('2030-01-01T01:00:00.000Z'))).rejects.toThrow(/only cancels expiries/);
+    expect(send).not.toHaveBeenCalled();
+  });
+
+  it('cancels by deleting the grant’s schedule in its group', async () => {
+    const send = vi.fn(async () => ({}));
+    await new EventBridgeScheduleCanceller({ send } as unknown as SchedulerClient, { groupName: 'taskbound-expiry' }).cancelExpiry(GRANT);
+    expect(send).toHaveBeenCalledTimes(1);
+    const [command] = send.mock.calls[0] as unknown as [{ constructor: { name: string }; input: unknown }];
+    expect(command.constructor.name).toBe('DeleteScheduleCommand');
+    expect(command.input).toEqual({ Name: `expire-${GRANT}`, GroupName: 'taskbound-expiry' });
   });
 });
 
