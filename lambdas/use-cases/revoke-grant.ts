@@ -151,8 +151,9 @@ async function finishRevocation(deps: EngineDeps, grant: Grant, stored: Grant, c
     await deps.events.publish([outbound('Revocation Failed', claimed, now, { reason: `revocation failed${claimed.account ? ` in account ${claimed.account}` : ''} (${code}); the sweep retries` })]);
     return { outcome: 'revocation-failed', grant: claimed };
   }
-  await Promise.all([cancelExpiry(deps, grant), rotateTouchedSecrets(deps, grant)]);
+  // Stamped as the revocation returns, before the cancel and rotation, so the propagation measured from it is not inflated by them.
   const now = deps.clock.now().toISOString();
+  await Promise.all([cancelExpiry(deps, grant), rotateTouchedSecrets(deps, grant)]);
   const revoked = transition(grant, { to: 'revoked', at: now, actor: ENGINE_ACTOR, action: 'revoked', changes: { revokedAt: now } });
   return verifyRevocation(deps, revoked, stored);
 }
