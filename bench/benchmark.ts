@@ -1,6 +1,6 @@
-// Bench: the whole run, phase by phase, in one process. The 60 s expiry wait is filled with
-// the sweep and the first ceiling, which end before the first expiry; the lifecycle run and
-// the bundles (child processes) run alone afterwards.
+// Bench: the whole run, phase by phase. The 60 s expiry wait (the engine as its own process) is
+// filled with the sweep (an engine in this process) and the first ceiling, which end before the
+// first expiry; the lifecycle run and the bundles (child processes) run alone afterwards.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,7 +9,7 @@ import { measureBundles } from './bundles';
 import { measureCeiling, type CeilingRun } from './ceiling';
 import { BenchDriver } from './driver';
 import { startEngineProcess, type EngineProcess } from './engine-process';
-import { awaitSettled, issueExpiringGrants, measureExpiryLateness } from './expiry';
+import { issueExpiringGrants, measureExpiryLateness, revocationLatenessOf } from './expiry';
 import { HttpCallCounter } from './http-calls';
 import { measurePacedRevocation, runLifecycles } from './lifecycles';
 import { buildResult, describeMachine, formatTable } from './report';
@@ -101,7 +101,7 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
 
   // The expiries run down for 60 s: the sweep and a first ceiling fill that time (the engine
   // holding the expiring grants is idle meanwhile) and must be over before the first expiry.
-  const { expiry, overlap, sweep } = await withEngine(async (engine) => {
+  const { expiry, overlap, sweep } = await withEngineProcess(async (engine) => {
     const driver = new BenchDriver(engine.url);
     try {
       log(`issuing ${settings.expiringGrants} grants with a 60 s TTL`);
@@ -113,8 +113,9 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
       ceilings.push(await measureCeiling(ceilingSettings));
       const overlap = firstExpiry - Date.now();
       log(`waiting for the expiries (${Math.round(overlap / 1000)} s to the first)`);
-      const expiry = await measureExpiryLateness(driver, expiring);
-      await awaitSettled(engine, expiring);
+      const probed = await measureExpiryLateness(driver, expiring);
+      await engine.settled();
+      const expiry = { ...probed, engineRevokedMs: await revocationLatenessOf(engine.url) };
       return { expiry, overlap, sweep };
     } finally {
       driver.close();
@@ -132,8 +133,9 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
     probeBackoff,
   });
   log(`lifecycles against the engine as its own process: ${LATENCY_CONCURRENCY} runtimes (latencies), then ${settings.concurrency} (throughput)`);
-  const { latencyRun, latencyClosedLoop, lifecycles, pacedRevocationMs } = await withEngineProcess(async (engine) => ({
+  const { latencyRun, latencyLockstep, latencyClosedLoop, lifecycles, pacedRevocationMs } = await withEngineProcess(async (engine) => ({
     latencyRun: await runLifecycles(engine, lifecycleSettings(LATENCY_CONCURRENCY, LATENCY_TASK_MS)),
+    latencyLockstep: await runLifecycles(engine, { ...lifecycleSettings(LATENCY_CONCURRENCY, LATENCY_TASK_MS), lockstep: true }),
     latencyClosedLoop: await runLifecycles(engine, lifecycleSettings(LATENCY_CONCURRENCY)),
     lifecycles: await runLifecycles(engine, lifecycleSettings(settings.concurrency, 0, true)),
     pacedRevocationMs: await measurePacedRevocation(engine, { openTasks: settings.concurrency, endEveryMs: PACED_END_EVERY_MS }),
@@ -150,6 +152,7 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
     lifecycles,
     latencyRun,
     latencyClosedLoop,
+    latencyLockstep,
     latencyTaskMs: LATENCY_TASK_MS,
     pacedRevocation: { latenciesMs: pacedRevocationMs, endEveryMs: PACED_END_EVERY_MS },
     concurrency: settings.concurrency,

@@ -7,7 +7,8 @@ import { Agent } from 'node:http';
 import { localClientConfig, LOCAL_REGION, SdkCallCounter } from '../lambdas/local/host/sdk-clients';
 import { LOCAL_BUS } from '../lambdas/local/engine';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
-import { Taskbound, type TaskRef } from '../sdk';
+import { Taskbound } from '../sdk';
+import { deliverySecretName } from '../lambdas/domain/ids';
 
 export const BENCH_AGENT = 'bench-bot';
 export const SESSION_SCOPE = 'bench-read';
@@ -30,21 +31,23 @@ export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly
 /** The probe loop's interval (a measuring instrument, not a runtime's behaviour). */
 export const REJECTION_POLL_MS = 10;
 
-/** The SDK client, counting the delivery reads each task's wait makes. */
-class CountingTaskbound extends Taskbound {
-  readonly reads = new Map<string, number>();
+/** Epoch ms with the sub-millisecond part, comparable with the engine's ISO times on the same host. */
+export const epochMs = (): number => performance.timeOrigin + performance.now();
 
-  override readDelivery(task: TaskRef) {
-    this.reads.set(task.taskId, (this.reads.get(task.taskId) ?? 0) + 1);
-    return super.readDelivery(task);
-  }
+/** One delivery read as the runtime saw it: when it was sent, when it answered, whether it found the delivery. */
+export interface DeliveryRead {
+  readonly sentMs: number;
+  readonly answeredMs: number;
+  readonly found: boolean;
 }
 
 export class BenchDriver {
   readonly calls = new SdkCallCounter();
   private readonly events: EventBridgeClient;
   private readonly secrets: SecretsManagerClient;
-  private readonly taskbound: CountingTaskbound;
+  private readonly taskbound: Taskbound;
+  /** Each delivery secret's reads (GetSecretValue), by secret name, until its wait ends. */
+  private readonly reads = new Map<string, DeliveryRead[]>();
   /**
    * One connection pool for every credential's STS client, as a runtime holding many
    * credentials would keep: a fresh connection per credential waits for the engine's
@@ -53,10 +56,39 @@ export class BenchDriver {
    */
   private readonly stsConnections = new Agent({ keepAlive: true, maxSockets: 100 });
 
-  constructor(private readonly endpoint: string) {
+  /**
+   * Each delivery secret's version date (GetSecretValue's `CreatedDate`, epoch ms): when the
+   * engine's write of the value landed, by the emulated Secrets Manager's clock (this host's).
+   */
+  readonly deliveredAtMs = new Map<string, number>();
+
+  /** `learnt`: the SDK's opt-in first read timed from recent issuances (`learnFirstRead`); `default`: the SDK's default wait. */
+  constructor(
+    private readonly endpoint: string,
+    wait: 'default' | 'learnt' = 'default',
+  ) {
     this.events = this.calls.track(new EventBridgeClient(localClientConfig(endpoint)));
     this.secrets = this.calls.track(new SecretsManagerClient(localClientConfig(endpoint)));
-    this.taskbound = new CountingTaskbound({ eventBridge: this.events, secretsManager: this.secrets, busName: LOCAL_BUS });
+    this.secrets.middlewareStack.add(
+      (next, context) => async (args) => {
+        const secretId = (args.input as { SecretId?: unknown }).SecretId;
+        if (context.commandName !== 'GetSecretValueCommand' || typeof secretId !== 'string') return next(args);
+        const sentMs = epochMs();
+        const log = (found: boolean) => this.reads.set(secretId, [...(this.reads.get(secretId) ?? []), { sentMs, answeredMs: epochMs(), found }]);
+        try {
+          const result = await next(args);
+          log(true);
+          const created = (result.output as { CreatedDate?: unknown }).CreatedDate;
+          if (created instanceof Date) this.deliveredAtMs.set(secretId, created.getTime());
+          return result;
+        } catch (error) {
+          log(false);
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'benchDeliveryReads' },
+    );
+    this.taskbound = new Taskbound({ eventBridge: this.events, secretsManager: this.secrets, busName: LOCAL_BUS, ...(wait === 'learnt' ? { wait: { learnFirstRead: true } } : {}) });
   }
 
   async startTask(taskId: string, scope: string, ttlSeconds?: number): Promise<void> {
@@ -75,11 +107,16 @@ export class BenchDriver {
   }
 
   /** Waits for the task's credential with the SDK's default strategy; throws on a denial or timeout. */
-  async waitForIssued(taskId: string, timeoutMs = 30_000): Promise<{ delivery: IssuedDelivery; polls: number }> {
+  async waitForIssued(taskId: string, timeoutMs = 30_000): Promise<{ delivery: IssuedDelivery; polls: number; reads: readonly DeliveryRead[]; deliveredAtMs?: number }> {
     const issued = await this.taskbound.waitForCredentials({ agentId: BENCH_AGENT, taskId }, { strategy: { timeoutMs, deliveryTimeoutMs: timeoutMs } });
-    const polls = this.taskbound.reads.get(taskId) ?? 0;
-    this.taskbound.reads.delete(taskId);
+    const secretId = deliverySecretName(BENCH_AGENT, taskId);
+    const reads = this.reads.get(secretId) ?? [];
+    this.reads.delete(secretId);
+    const deliveredAtMs = this.deliveredAtMs.get(secretId);
+    this.deliveredAtMs.delete(secretId);
     return {
+      reads,
+      ...(deliveredAtMs !== undefined ? { deliveredAtMs } : {}),
       delivery: {
         grantId: issued.grantId,
         kind: issued.kind,
@@ -88,7 +125,7 @@ export class BenchDriver {
         ...(issued.sessionToken ? { sessionToken: issued.sessionToken } : {}),
         expiresAtMs: issued.expiration?.getTime() ?? Number.NaN,
       },
-      polls,
+      polls: reads.length,
     };
   }
 
@@ -123,11 +160,14 @@ export class BenchDriver {
    * Probes every REJECTION_POLL_MS until STS refuses (with `backoff`, the interval doubles each
    * time, up to 16 × as long: fewer probes, coarser timing); resolves with the refusal and when it arrived.
    */
-  async waitUntilRejected(sts: STSClient, timeoutMs = 30_000, backoff = false): Promise<{ code: string; atMs: number; probes: number }> {
+  async waitUntilRejected(sts: STSClient, timeoutMs = 30_000, backoff = false): Promise<{ code: string; atMs: number; probes: number; lastAcceptedSentMs?: number }> {
     const deadline = Date.now() + timeoutMs;
+    let lastAcceptedSentMs: number | undefined;
     for (let probes = 1; ; probes++) {
+      const sentMs = epochMs();
       const result = await this.probe(sts);
-      if (!result.ok) return { code: result.code, atMs: Date.now(), probes };
+      if (!result.ok) return { code: result.code, atMs: Date.now(), probes, ...(lastAcceptedSentMs !== undefined ? { lastAcceptedSentMs } : {}) };
+      lastAcceptedSentMs = sentMs;
       if (Date.now() > deadline) throw new Error(`credential still accepted after ${timeoutMs} ms`);
       await sleep(backoff ? REJECTION_POLL_MS * 2 ** Math.min(probes - 1, 4) : REJECTION_POLL_MS);
     }

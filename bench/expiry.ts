@@ -1,13 +1,14 @@
-// Bench: expiry lateness. Grants issued with the minimum TTL (60 s) are probed from just
-// before their expiry until STS refuses them; lateness = that refusal − the expiry time.
+// Bench: expiry lateness. Grants issued with the minimum TTL (60 s) are probed once just before
+// their expiry (alive?), then from the expiry on every 10 ms until STS refuses them; lateness =
+// that refusal − the expiry time. The engine's own record (the `revoked` audit entry) gives the
+// same lateness without the probes' resolution, for the credentials the engine revokes.
 import type { STSClient } from '@aws-sdk/client-sts';
-import { FINAL_STATES } from '../lambdas/domain/grant';
-import type { LocalEngine } from '../lambdas/local/engine';
 import { ACCESS_KEY_SCOPE, SESSION_SCOPE, type BenchDriver, type IssuedDelivery } from './driver';
+import { grantsOf } from './lifecycle-spans';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 
 export const MIN_TTL_SECONDS = 60;
-/** Probing starts this long before the expiry, so the first probe shows the credential still alive. */
+/** The alive-probe comes this long before the expiry. */
 const LEAD_MS = 100;
 
 export interface ExpiringCredential {
@@ -25,7 +26,12 @@ export interface ExpiryRun {
   readonly rejectionCodes: Readonly<Record<string, number>>;
   /** Credentials whose first probe, before expiry, was accepted (all should be). */
   readonly aliveBeforeExpiry: number;
+  /** By the engine's record, by kind: its `revoked` audit time − the expiry (revocationLatenessOf). */
+  readonly engineRevokedMs?: Readonly<Record<string, readonly number[]>>;
 }
+
+/** The task ids of a run of expiring grants start with this, then the run's id. */
+export const EXPIRY_TASK_PREFIX = 'expiry-';
 
 
 /** Issues `count` grants of TTL 60 s, half sessions and half access keys, `concurrency` at a time. */
@@ -36,7 +42,7 @@ export async function issueExpiringGrants(driver: BenchDriver, count: number, co
   const worker = async () => {
     while (next < count) {
       const index = next++;
-      const taskId = `expiry-${run}-${index}`;
+      const taskId = `${EXPIRY_TASK_PREFIX}${run}-${index}`;
       await driver.startTask(taskId, index % 2 === 0 ? SESSION_SCOPE : ACCESS_KEY_SCOPE, MIN_TTL_SECONDS);
       const { delivery } = await driver.waitForIssued(taskId);
       issued.push({ kind: delivery.kind, delivery, sts: driver.clientFor(delivery) });
@@ -46,13 +52,19 @@ export async function issueExpiringGrants(driver: BenchDriver, count: number, co
   return issued;
 }
 
-/** Waits for every expiry and measures how late each credential stopped working. */
-export async function measureExpiryLateness(driver: BenchDriver, credentials: readonly ExpiringCredential[]): Promise<ExpiryRun> {
+/**
+ * Waits for every expiry and measures how late each credential stopped working. `probeLead`:
+ * probe every 10 ms from the alive-probe on, as the bench did before (for before/after runs).
+ */
+export async function measureExpiryLateness(driver: BenchDriver, credentials: readonly ExpiringCredential[], probeLead = false): Promise<ExpiryRun> {
   const results = await Promise.all(
     credentials.map(async (credential) => {
       await sleep(Math.max(0, credential.delivery.expiresAtMs - LEAD_MS - Date.now()));
       const alive = (await driver.probe(credential.sts)).ok;
-      const rejected = alive ? await driver.waitUntilRejected(credential.sts) : { code: 'refused-before-expiry', atMs: Date.now() };
+      // No probes in between: 10 probes a credential in its last 100 ms only load the engine being measured.
+      if (alive && !probeLead) await sleep(Math.max(0, credential.delivery.expiresAtMs - Date.now()));
+      // Refused already: the alive-probe itself answered late (a loaded machine) or the credential died early; said apart.
+      const rejected = alive ? await driver.waitUntilRejected(credential.sts) : { code: Date.now() < credential.delivery.expiresAtMs ? 'refused-before-expiry' : 'refused-at-alive-probe', atMs: Date.now() };
       return { kind: credential.kind, alive, code: rejected.code, latenessMs: rejected.atMs - credential.delivery.expiresAtMs };
     }),
   );
@@ -71,16 +83,16 @@ export async function measureExpiryLateness(driver: BenchDriver, credentials: re
   };
 }
 
-/** Waits (up to `timeoutMs`) until the engine has finished with every grant, so stopping it interrupts nothing. */
-export async function awaitSettled(engine: LocalEngine, credentials: readonly ExpiringCredential[], timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let unsettled = credentials.map((credential) => credential.delivery.grantId);
-  while (unsettled.length > 0 && Date.now() < deadline) {
-    const grants = await Promise.all(unsettled.map((grantId) => engine.deps.store.get(grantId)));
-    unsettled = unsettled.filter((_, index) => {
-      const state = grants[index]?.state;
-      return state === undefined || !FINAL_STATES.includes(state);
-    });
-    if (unsettled.length > 0) await sleep(250);
+/**
+ * By the engine's own record: each grant's `revoked` audit time − its expiry, by credential kind
+ * (a session's expiry revokes it too, though STS already refuses it by its own clock).
+ */
+export async function revocationLatenessOf(engineUrl: string): Promise<Record<string, number[]>> {
+  const byKind: Record<string, number[]> = {};
+  for (const grant of (await grantsOf(engineUrl, EXPIRY_TASK_PREFIX)).values()) {
+    const revoked = grant.audit.find((entry) => entry.action === 'revoked');
+    if (!revoked || !grant.expiresAt || grant.revocation?.trigger !== 'expired') continue;
+    (byKind[grant.credentialKind ?? 'unknown'] ??= []).push(Date.parse(revoked.at) - Date.parse(grant.expiresAt));
   }
+  return byKind;
 }

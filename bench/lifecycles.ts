@@ -1,13 +1,11 @@
 // Bench: full task lifecycles against the local engine over loopback HTTP, N at a time:
 // Task Started → poll the delivery → use the credential → Task Ended → probe until refused.
-import { BenchDriver, SESSION_SCOPE } from './driver';
+import { BenchDriver, epochMs, SESSION_SCOPE } from './driver';
+import { round2 } from './percentiles';
+import { grantsOf, spanSamples, summariseSpans, type RuntimeTimeline } from './lifecycle-spans';
 import { usageBetween, type EngineProcess } from './engine-process';
 import { realSleep } from '../lambdas/adapters/sleep';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { Grant } from '../lambdas/domain/grant';
-import { LOCAL_TABLE } from '../lambdas/local/engine';
-import { localClientConfig } from '../lambdas/local/host/sdk-clients';
 
 export interface LifecycleRunOptions {
   readonly concurrency: number;
@@ -15,13 +13,25 @@ export interface LifecycleRunOptions {
   readonly lifecycles: number;
   /** Stops starting new lifecycles after this long, whatever the count. */
   readonly maxDurationMs: number;
-  /** How long each task holds its credential (its work) before Task Ended; 0: a closed loop with no work. */
+  /** How long each task holds its credential (its work) before Task Ended, on average; 0: a closed loop with no work. */
   readonly taskMs?: number;
+  /**
+   * With task time: every runtime starts at once and every task takes exactly `taskMs`, so the
+   * runtimes stay in step and every `Task Started` of a round arrives in the same instant (a
+   * fleet restarting together). Without it (the default), runtimes start spread over one task's
+   * time and each task takes between half and one and a half `taskMs` (uniformly): independent
+   * runtimes, as a user's are.
+   */
+  readonly lockstep?: boolean;
   /**
    * Probe a revoked credential with a doubling interval (10, 20, 40 … 160 ms) instead of every
    * 10 ms: for the throughput run, where the probes are not the figure and would eat the capacity being measured.
    */
   readonly probeBackoff?: boolean;
+  /** The SDK's wait: its default, or its opt-in first read learnt from recent issuances (`learnt`). */
+  readonly wait?: 'default' | 'learnt';
+  /** Told when the measured lifecycles (after the warm-up) begin, and when they are over and settled. */
+  readonly onMeasured?: (moment: 'start' | 'end') => Promise<void>;
 }
 
 export interface LifecycleRun {
@@ -47,6 +57,10 @@ export interface LifecycleRun {
   readonly sessionDenyPropagationsMs: readonly number[];
   /** Medians of each step, ms. */
   readonly phaseSamplesMs: Readonly<Record<Phase, readonly number[]>>;
+  /** Where time-to-credential and time-to-dead went, span by span (lifecycle-spans.ts). */
+  readonly spans: ReturnType<typeof summariseSpans>;
+  /** Each lifecycle's issuance time (PutEvents answered → the delivery's version date), in the order the tasks started. */
+  readonly issuanceSamplesMs: readonly number[];
 }
 
 type Phase = 'startTask' | 'untilIssued' | 'use' | 'endTask' | 'untilRejected';
@@ -57,13 +71,15 @@ interface OneLifecycle {
   readonly polls: number;
   readonly probes: number;
   readonly phases: Readonly<Record<Phase, number>>;
+  readonly timeline: RuntimeTimeline;
 }
 
 async function runOne(driver: BenchDriver, taskId: string, taskMs: number, probeBackoff: boolean): Promise<OneLifecycle> {
   const t0 = performance.now();
   await driver.startTask(taskId, SESSION_SCOPE);
   const t1 = performance.now();
-  const { delivery, polls } = await driver.waitForIssued(taskId);
+  const startAnsweredMs = epochMs();
+  const { delivery, polls, reads, deliveredAtMs } = await driver.waitForIssued(taskId);
   const t2 = performance.now();
   const sts = driver.clientFor(delivery);
   const use = await driver.probe(sts);
@@ -72,9 +88,20 @@ async function runOne(driver: BenchDriver, taskId: string, taskMs: number, probe
   const t3 = performance.now();
   await driver.endTask(taskId);
   const t4 = performance.now();
+  const endAnsweredMs = epochMs();
   const rejected = await driver.waitUntilRejected(sts, 30_000, probeBackoff);
   const t5 = performance.now();
+  const refusedMs = epochMs();
   return {
+    timeline: {
+      taskId,
+      startAnsweredMs,
+      reads,
+      ...(deliveredAtMs !== undefined ? { deliveredAtMs } : {}),
+      endAnsweredMs,
+      ...(rejected.lastAcceptedSentMs !== undefined ? { lastAcceptedSentMs: rejected.lastAcceptedSentMs } : {}),
+      refusedMs,
+    },
     revocationMs: t5 - t4,
     code: rejected.code,
     polls,
@@ -83,41 +110,57 @@ async function runOne(driver: BenchDriver, taskId: string, taskMs: number, probe
   };
 }
 
+interface BatchOptions {
+  readonly concurrency: number;
+  readonly count: number;
+  readonly maxDurationMs: number;
+  readonly taskMs: number;
+  readonly probeBackoff: boolean;
+  readonly lockstep: boolean;
+}
+
 /** Runs `count` lifecycles on `concurrency` workers; a failed lifecycle is counted, not retried. */
-async function runBatch(driver: BenchDriver, prefix: string, options: { concurrency: number; count: number; maxDurationMs: number; taskMs: number; probeBackoff: boolean }) {
+async function runBatch(driver: BenchDriver, prefix: string, options: BatchOptions) {
   const results: OneLifecycle[] = [];
   const errors: string[] = [];
   const deadline = Date.now() + options.maxDurationMs;
+  const independent = options.taskMs > 0 && !options.lockstep;
+  const workTime = () => (independent ? options.taskMs * (0.5 + Math.random()) : options.taskMs);
   let next = 0;
-  const worker = async () => {
+  const worker = async (index: number) => {
+    if (independent) await realSleep((index * options.taskMs) / options.concurrency);
     while (next < options.count && Date.now() < deadline) {
       const taskId = `${prefix}-${next++}`;
       try {
-        results.push(await runOne(driver, taskId, options.taskMs, options.probeBackoff));
+        results.push(await runOne(driver, taskId, workTime(), options.probeBackoff));
       } catch (error) {
         errors.push(error instanceof Error ? error.message : String(error));
       }
     }
   };
   const started = performance.now();
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  await Promise.all(Array.from({ length: options.concurrency }, (_, index) => worker(index)));
   return { results, errors, durationMs: performance.now() - started };
 }
 
 export async function runLifecycles(engine: EngineProcess, options: LifecycleRunOptions): Promise<LifecycleRun> {
-  const driver = new BenchDriver(engine.url);
+  const driver = new BenchDriver(engine.url, options.wait);
   const run = `${Date.now().toString(36)}`;
   try {
     const taskMs = options.taskMs ?? 0;
     const probeBackoff = options.probeBackoff ?? false;
-    await runBatch(driver, `warm-${run}`, { concurrency: options.concurrency, count: options.warmupLifecycles, maxDurationMs: options.maxDurationMs, taskMs, probeBackoff });
+    const lockstep = options.lockstep ?? false;
+    await runBatch(driver, `warm-${run}`, { concurrency: options.concurrency, count: options.warmupLifecycles, maxDurationMs: options.maxDurationMs, taskMs, probeBackoff, lockstep });
     const before = await engine.settled();
     const driverBefore = driver.calls.calls;
-    const batch = await runBatch(driver, `life-${run}`, { concurrency: options.concurrency, count: options.lifecycles, maxDurationMs: options.maxDurationMs, taskMs, probeBackoff });
+    await options.onMeasured?.('start');
+    const batch = await runBatch(driver, `life-${run}`, { concurrency: options.concurrency, count: options.lifecycles, maxDurationMs: options.maxDurationMs, taskMs, probeBackoff, lockstep });
     // Verification finishes after the runtime saw the refusal: its calls belong to these lifecycles.
     const used = usageBetween(before, await engine.settled());
+    await options.onMeasured?.('end');
     const driverCalls = driver.calls.calls - driverBefore;
-    const sessionDenyPropagationsMs = await propagationsOf(engine.url, `life-${run}`);
+    const grants = await grantsOf(engine.url, `life-${run}`);
+    const sessionDenyPropagationsMs = propagationsOf(grants.values());
 
     for (const message of new Set(batch.errors)) console.error(`  lifecycle failed: ${message}`);
     const lifecycles = batch.results.length;
@@ -141,27 +184,27 @@ export async function runLifecycles(engine: EngineProcess, options: LifecycleRun
       rejectionCodes,
       sessionDenyPropagationsMs,
       phaseSamplesMs: { startTask: phase('startTask'), untilIssued: phase('untilIssued'), use: phase('use'), endTask: phase('endTask'), untilRejected: phase('untilRejected') },
+      spans: summariseSpans(spanSamples(batch.results.map((result) => result.timeline), grants)),
+      issuanceSamplesMs: issuanceSamplesOf(batch.results.map((result) => result.timeline)),
     };
   } finally {
     driver.close();
   }
 }
 
-/** The propagation times the engine recorded when it verified the run's sessions dead (read from its table, as the CLI does). */
-async function propagationsOf(engineUrl: string, taskPrefix: string): Promise<number[]> {
-  const dynamo = new DynamoDBClient(localClientConfig(engineUrl));
-  const documents = DynamoDBDocumentClient.from(dynamo);
+function issuanceSamplesOf(timelines: readonly RuntimeTimeline[]): number[] {
+  return [...timelines]
+    .sort((a, b) => a.startAnsweredMs - b.startAnsweredMs)
+    .flatMap((timeline) => (timeline.deliveredAtMs === undefined ? [] : [round2(timeline.deliveredAtMs - timeline.startAnsweredMs)]));
+}
+
+/** The propagation times the engine recorded when it verified the run's sessions dead. */
+function propagationsOf(grants: Iterable<Grant>): number[] {
   const found: number[] = [];
-  try {
-    for await (const page of paginateScan({ client: documents }, { TableName: LOCAL_TABLE })) {
-      for (const grant of (page.Items ?? []) as Partial<Grant>[]) {
-        if (grant.state !== 'verified' || grant.credentialKind !== 'aws-sts-session' || !grant.taskId?.startsWith(taskPrefix)) continue;
-        const propagationMs = grant.audit?.find((entry) => entry.action === 'verified')?.detail?.propagationMs;
-        if (typeof propagationMs === 'number') found.push(propagationMs);
-      }
-    }
-  } finally {
-    dynamo.destroy();
+  for (const grant of grants) {
+    if (grant.state !== 'verified' || grant.credentialKind !== 'aws-sts-session') continue;
+    const propagationMs = grant.audit?.find((entry) => entry.action === 'verified')?.detail?.propagationMs;
+    if (typeof propagationMs === 'number') found.push(propagationMs);
   }
   return found;
 }

@@ -9,7 +9,7 @@ const { parseArgs } = await import('node:util');
 const { mkdir, writeFile } = await import('node:fs/promises');
 const { dirname, join } = await import('node:path');
 const { startEngineProcess } = await import('./engine-process');
-const { measureSuspension } = await import('./suspension');
+const { measureSuspension, suspensionTargetMet } = await import('./suspension');
 const { describeMachine } = await import('./report');
 
 const { values } = parseArgs({
@@ -25,7 +25,7 @@ const machine = describeMachine();
 const engine = await startEngineProcess(join(import.meta.dirname, 'bench.policy.yaml'));
 try {
   const suspension1000 = await measureSuspension(engine, grants);
-  const result = { suspension1000, target: { allDeadMs: 5000, met: grants >= 1000 && suspension1000.allDeadMs < 5000 }, machine };
+  const result = { suspension1000, target: { allDeadMs: 5000, allVerifiedMs: 5000, met: suspensionTargetMet(suspension1000) }, machine };
   await mkdir(dirname(values.out), { recursive: true });
   await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));

@@ -1,22 +1,28 @@
 // Bench: the kill switch at scale (issue 12 item 5). One agent holds `grants` live grants
 // (half STS sessions, half IAM access keys; bench.policy.yaml allows it 1,000); `Agent
 // Suspended` goes on the bus, and every credential is probed with STS until each one is
-// refused. The figure is the time from PutEvents answering to the last credential refused.
+// refused. The figures: the time from PutEvents answering to the last credential refused, and
+// to the engine's last `verified` write (read from its table once all is done, as the CLI does).
+import { loadavg } from 'node:os';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { LOCAL_BUS } from '../lambdas/local/engine';
+import type { Grant } from '../lambdas/domain/grant';
+import { LOCAL_BUS, LOCAL_TABLE } from '../lambdas/local/engine';
 import { localClientConfig } from '../lambdas/local/host/sdk-clients';
 import { ACCESS_KEY_SCOPE, BENCH_AGENT, BenchDriver, SESSION_SCOPE } from './driver';
-import type { EngineProcess } from './engine-process';
+import { usageBetween, type EngineProcess } from './engine-process';
 import { ascending, nearestRank } from './percentiles';
 
 /** Runtimes opening the grants at once: enough to open 1,000 in well under a minute, few enough not to time out. */
 const OPENING_CONCURRENCY = 50;
 /**
  * Probes in flight at once while waiting for the refusals, and the pause between rounds: the
- * probes share the machine with the engine they wait for, so they stay gentle.
+ * probes share the machine with the engine they wait for, so they stay gentle. One round over
+ * 1,000 credentials is the figure's resolution.
  */
-const PROBE_CONCURRENCY = 8;
+const PROBE_CONCURRENCY = 16;
 const PROBE_ROUND_PAUSE_MS = 200;
 const DEADLINE_MS = 600_000;
 
@@ -31,6 +37,19 @@ export interface SuspensionRun {
   /** Rounds of probes over the credentials still accepted (the figure's resolution is one round). */
   readonly probeRounds: number;
   readonly rejectionCodes: Readonly<Record<string, number>>;
+  /** PutEvents(`Agent Suspended`) answered → the engine's last `verified` write (its audit time; same machine, same clock). */
+  readonly allVerifiedMs: number;
+  /** The agent's grants by state once the engine has gone quiet: all `verified` is the promise. */
+  readonly states: Readonly<Record<string, number>>;
+  /** What the engine spent from PutEvents to quiet: CPU (serving the bench's probes included) and its own SDK calls. */
+  /** The machine's 1-minute load average when `Agent Suspended` was sent (the machine is shared). */
+  readonly loadAverage1mAtSuspension: number;
+  readonly engine: { readonly cpuMs: number; readonly sdkCalls: number; readonly sdkCallsByOperation: Readonly<Record<string, number>> };
+}
+
+/** Issue 12 item 5, read strictly: every credential refused, and every grant recorded `verified`, within 5 s of 1,000. */
+export function suspensionTargetMet(run: SuspensionRun): boolean {
+  return run.grants >= 1000 && run.allDeadMs < 5000 && run.allVerifiedMs < 5000 && run.states.verified === run.grants;
 }
 
 export async function measureSuspension(engine: EngineProcess, grants: number): Promise<SuspensionRun> {
@@ -55,6 +74,9 @@ export async function measureSuspension(engine: EngineProcess, grants: number): 
       }),
     );
     const openMs = performance.now() - openStarted;
+    await engine.settled();
+    const before = await engine.usage();
+    const loadAverage1mAtSuspension = Math.round((loadavg()[0] ?? 0) * 100) / 100;
 
     const answer = await events.send(
       new PutEventsCommand({
@@ -63,6 +85,7 @@ export async function measureSuspension(engine: EngineProcess, grants: number): 
     );
     if (!answer.Entries?.[0]?.EventId) throw new Error(`PutEvents refused Agent Suspended: ${answer.Entries?.[0]?.ErrorCode ?? 'no entry'}`);
     const suspendedAt = performance.now();
+    const suspendedAtEpochMs = Date.now();
 
     const deadAfterMs: number[] = [];
     const rejectionCodes: Record<string, number> = {};
@@ -91,6 +114,12 @@ export async function measureSuspension(engine: EngineProcess, grants: number): 
       if (alive.length > 0) await new Promise((done) => setTimeout(done, PROBE_ROUND_PAUSE_MS));
     }
     const sorted = ascending(deadAfterMs);
+    const after = await engine.settled(500);
+    const spent = usageBetween(before, after);
+    const grantsNow = await agentGrants(engine.url);
+    const states: Record<string, number> = {};
+    for (const grant of grantsNow) states[grant.state] = (states[grant.state] ?? 0) + 1;
+    const verifiedAt = grantsNow.flatMap((grant) => grant.audit.filter((entry) => entry.action === 'verified').map((entry) => Date.parse(entry.at)));
     return {
       grants,
       openMs: Math.round(openMs),
@@ -98,9 +127,28 @@ export async function measureSuspension(engine: EngineProcess, grants: number): 
       deadMs: { p50: Math.round(nearestRank(sorted, 50)), p99: Math.round(nearestRank(sorted, 99)) },
       probeRounds,
       rejectionCodes,
+      allVerifiedMs: Math.max(...verifiedAt) - suspendedAtEpochMs,
+      states,
+      loadAverage1mAtSuspension,
+      engine: { cpuMs: Math.round(spent.cpuMs), sdkCalls: spent.sdkCalls, sdkCallsByOperation: spent.sdkCallsByOperation },
     };
   } finally {
     events.destroy();
     driver.close();
   }
+}
+
+/** The bench agent's grants, read from the engine's table through its DynamoDB endpoint. */
+async function agentGrants(engineUrl: string): Promise<Grant[]> {
+  const dynamo = new DynamoDBClient(localClientConfig(engineUrl));
+  const documents = DynamoDBDocumentClient.from(dynamo);
+  const grants: Grant[] = [];
+  try {
+    for await (const page of paginateScan({ client: documents }, { TableName: LOCAL_TABLE })) {
+      for (const item of (page.Items ?? []) as Partial<Grant>[]) if (item.agentId === BENCH_AGENT && item.grantId && item.audit) grants.push(item as Grant);
+    }
+  } finally {
+    dynamo.destroy();
+  }
+  return grants;
 }

@@ -123,6 +123,18 @@ export interface RevokeTarget {
 
 export type RevokeOutcome = 'revoked' | 'already-revoked';
 
+/**
+ * The kill switch's one step for a whole agent: every credential of the issuer's kind that the
+ * agent's grants recorded as issued before `issuedBefore` dies at once, however many there are.
+ */
+export interface AgentRevocation {
+  readonly agentId: string;
+  /** The account whose credentials die; absent = the engine's own. */
+  readonly account?: string;
+  /** A grant whose `issued` audit entry is earlier than this is covered. */
+  readonly issuedBefore: Date;
+}
+
 export type ProbeVerdict =
   /** `observed`: a call made with the credential was refused (not inferred from the platform's state). */
   | { readonly verdict: 'rejected'; readonly code: string; readonly observed?: boolean }
@@ -135,6 +147,12 @@ export interface CredentialIssuer {
   revoke(target: RevokeTarget): Promise<RevokeOutcome>;
   /** Probes whether the credential still works; `material` is the delivered credential when still at hand. */
   verify(target: RevokeTarget, material: CredentialMaterial | undefined): Promise<ProbeVerdict>;
+  /**
+   * Revokes every credential `revocation` covers in one step (STS sessions: one deny on the
+   * agent's role for sessions issued before then). Afterwards `revoke` and `verify` of a covered
+   * grant see it revoked. Absent where credentials can only die one by one (a user per access key).
+   */
+  revokeAgent?(revocation: AgentRevocation): Promise<void>;
   /**
    * Grants that have a credential on the platform right now, for orphan reconciliation.
    * Absent where credentials cannot be listed (STS sessions): there the grant is written

@@ -11,7 +11,15 @@ import { deliverySecretName } from '../lambdas/domain/ids';
 import { TaskboundError } from './errors';
 import type { DeliveryReading, TaskRef } from './types';
 
-export type DeliveryReader = (task: TaskRef) => Promise<DeliveryReading>;
+/** A read's finding, and the delivery's own date when the service says it (Secrets Manager's version `CreatedDate`). */
+export interface TimedReading {
+  readonly reading: DeliveryReading;
+  readonly deliveredAtMs?: number;
+}
+
+export type DeliveryReader = (task: TaskRef) => Promise<TimedReading>;
+
+const ABSENT: TimedReading = { reading: { status: 'absent' } };
 
 /** Secrets Manager's answers for a secret that does not exist, or is being deleted. */
 const ABSENT_ERRORS = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
@@ -21,9 +29,10 @@ export function secretsManagerReader(client: SecretsManagerClient): DeliveryRead
   return async (task) => {
     try {
       const answer = await client.send(new GetSecretValueCommand({ SecretId: deliverySecretName(task.agentId, task.taskId) }));
-      return parseDelivery(task, answer.SecretString);
+      const reading = parseDelivery(task, answer.SecretString);
+      return answer.CreatedDate instanceof Date ? { reading, deliveredAtMs: answer.CreatedDate.getTime() } : { reading };
     } catch (error) {
-      if (error instanceof Error && ABSENT_ERRORS.has(error.name)) return { status: 'absent' };
+      if (error instanceof Error && ABSENT_ERRORS.has(error.name)) return ABSENT;
       throw error;
     }
   };
@@ -44,7 +53,7 @@ export function dynamoDbKmsReader(dynamoDb: DynamoDBClient, kms: KMSClient, tabl
       }),
     );
     const item = found.Item;
-    if (!item) return { status: 'absent' };
+    if (!item) return ABSENT;
     const grantId = item[DELIVERY_ITEM.grantId]?.S;
     const ciphertext = item[DELIVERY_ITEM.ciphertext]?.B;
     if (!grantId || !ciphertext) throw new TaskboundError(`the delivery item for ${task.agentId}/${task.taskId} is malformed`);
@@ -55,7 +64,7 @@ export function dynamoDbKmsReader(dynamoDb: DynamoDBClient, kms: KMSClient, tabl
     if (reading.status !== 'absent' && reading.grantId !== grantId) {
       throw new TaskboundError(`the delivery item for ${task.agentId}/${task.taskId} names another grant than it was encrypted for`);
     }
-    return reading;
+    return { reading };
   };
 }
 

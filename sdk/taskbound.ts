@@ -14,6 +14,7 @@ import { parseTaskEnded, parseTaskStarted } from './validate';
 import { taskCredentialProvider, type TaskCredentialProvider, type ProviderOptions } from './provider';
 import type { DeliveryReading, IssuedCredential, TaskEndedDetail, TaskRef, TaskRequest, TaskStartedDetail } from './types';
 import { waitForDelivery, type WaitOptions, type WaitStrategy } from './wait';
+import { IssuanceTimes } from './issuance-times';
 import { runWithTaskCredentials, type TaskWork, type WithTaskOptions } from './with-task-credentials';
 
 /** How to reach Taskbound; every field is optional, the AWS SDK's own resolution fills the rest. */
@@ -46,11 +47,15 @@ export interface TaskboundConfig {
 }
 
 const DEFAULT_SOURCE = 'taskbound.sdk';
+/** Tasks started and not yet waited for that a client remembers the start of (the oldest are forgotten). */
+const REMEMBERED_STARTS = 1_000;
 const LOCAL_DEFAULT_REGION = 'us-east-1';
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 /** The local engine checks SigV4 framing, not who signed: any fixed pair will do. */
 export const LOCAL_ENGINE_CREDENTIALS = { accessKeyId: 'AKIALOCALRUNTIME0000', secretAccessKey: 'taskbound-local-engine' };
+
+const startKey = (task: TaskRef) => `${task.agentId}/${task.taskId}`;
 
 function isLoopback(url: string | undefined): boolean {
   if (!url) return false;
@@ -84,6 +89,10 @@ export class Taskbound {
   private readonly source: string;
   /** The clients this instance created, and so closes. */
   private readonly owned: { destroy(): void }[] = [];
+  /** When each task's `Task Started` was accepted (epoch ms), until its wait begins. */
+  private readonly starts = new Map<string, number>();
+  /** How long this client's tasks took to issue: when the next wait reads first. */
+  private readonly issuance = new IssuanceTimes();
 
   constructor(private readonly config: TaskboundConfig = {}) {
     const region = config.region ?? defaultRegion(process.env);
@@ -113,7 +122,13 @@ export class Taskbound {
 
   /** Sends `Task Started` once it validates; returns the event id. Throws `InvalidTaskRequestError`, `EventRejectedError`. */
   async startTask(detail: TaskStartedDetail): Promise<string> {
-    return this.put('Task Started', parseTaskStarted(detail));
+    const task = parseTaskStarted(detail);
+    const eventId = await this.put('Task Started', task);
+    const key = startKey(task);
+    this.starts.delete(key);
+    this.starts.set(key, Date.now());
+    if (this.starts.size > REMEMBERED_STARTS) this.starts.delete(this.starts.keys().next().value as string);
+    return eventId;
   }
 
   /** Sends `Task Ended`: the engine revokes the task's credential and proves it dead. */
@@ -123,15 +138,24 @@ export class Taskbound {
 
   /** Reads the task's delivery once (one GetSecretValue, or GetItem and Decrypt): absent, pending, issued or denied. */
   async readDelivery(task: TaskRef): Promise<DeliveryReading> {
-    return this.reader(task);
+    return (await this.reader(task)).reading;
   }
 
-  /** Waits (backoff with jitter) until the task's credential is issued. See `waitForDelivery` for how it ends. */
+  /**
+   * Waits (backoff with jitter) until the task's credential is issued, the first read timed from
+   * this client's recent issuances when it sent the task's `Task Started` itself. See `waitForDelivery` for how it ends.
+   */
   waitForCredentials(task: TaskRef, options: WaitOptions = {}): Promise<IssuedCredential> {
-    return waitForDelivery((ref) => this.readDelivery(ref), this.readingClient, task, {
-      ...options,
-      strategy: { ...this.config.wait, ...options.strategy },
-    });
+    const key = startKey(task);
+    const startedMs = this.starts.get(key);
+    this.starts.delete(key);
+    return waitForDelivery(
+      (ref) => this.reader(ref),
+      this.readingClient,
+      task,
+      { ...options, strategy: { ...this.config.wait, ...options.strategy } },
+      { issuance: this.issuance, ...(startedMs !== undefined ? { startedMs } : {}) },
+    );
   }
 
   /** An AWS credential provider over an issued credential: refreshes from the delivery, refuses once revoked. */

@@ -1,7 +1,11 @@
 // SDK: waiting for a task's credential. Reads the delivery secret with the AWS SDK's own waiter
 // (exponential backoff with jitter), quickly until the engine has decided, slowly while people approve.
+// Optionally (learnFirstRead), once the client has seen a few of its tasks issued, the first read is
+// timed from how long they took (issuance-times.ts) and the reads after it keep within a third of the time waited.
 import { createWaiter, WaiterState } from '@smithy/util-waiter';
 import { GrantDeniedError, CredentialRevokedError, TaskCancelledError, WaitTimeoutError } from './errors';
+import type { TimedReading } from './delivery-readers';
+import type { IssuanceTimes } from './issuance-times';
 import type { DeliveryPayload, DeliveryReading, IssuedCredential, TaskRef } from './types';
 
 /** How the SDK waits: one read per backoff step, never a fixed poll. */
@@ -11,12 +15,19 @@ export interface WaitStrategy {
   /** Give up altogether, approvals included. Default 15 minutes. */
   readonly timeoutMs: number;
   /**
-   * Backoff while the engine decides: the first read comes after `minDelayMs`. Defaults 100 ms
-   * to 2 s: the local engine issues in well under 100 ms when not saturated, so the first read
-   * usually finds the credential; on AWS (about a second) it takes 4–5 reads.
+   * Backoff while the engine decides. Defaults 100 ms to 2 s: the first read comes after
+   * `minDelayMs`, then the AWS SDK waiter's backoff. With `learnFirstRead`, once the client has
+   * seen three of its tasks issued, the first read comes when the median of the client's last 16 issuances says the
+   * credential is there, and each step after a miss is a third of the time since `Task Started`
+   * (at least 10 ms, at most `maxDelayMs`).
    */
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
+  /**
+   * Time the first read from the client's recent issuances (above). Default false: with 100
+   * runtimes saturating the local engine it doubled the median time to a credential (bench/README.md).
+   */
+  readonly learnFirstRead: boolean;
   /** Backoff while the grant waits for people. Defaults 1 s to 10 s. */
   readonly pendingMinDelayMs: number;
   readonly pendingMaxDelayMs: number;
@@ -27,6 +38,7 @@ export const DEFAULT_WAIT_STRATEGY: WaitStrategy = {
   timeoutMs: 15 * 60_000,
   minDelayMs: 100,
   maxDelayMs: 2_000,
+  learnFirstRead: false,
   pendingMinDelayMs: 1_000,
   pendingMaxDelayMs: 10_000,
 };
@@ -40,7 +52,14 @@ export interface WaitOptions {
   readonly readFirst?: boolean;
 }
 
-type Reader = (task: TaskRef) => Promise<DeliveryReading>;
+/** What the client knows beyond the caller's options: when it sent the task's `Task Started`, and its tasks' issuance times. */
+export interface WaitContext {
+  /** Epoch ms at which PutEvents(`Task Started`) answered, when this client sent it. */
+  readonly startedMs?: number;
+  readonly issuance?: IssuanceTimes;
+}
+
+type Reader = (task: TaskRef) => Promise<TimedReading>;
 type Phase =
   { readonly done: true; readonly delivery: DeliveryPayload } | { readonly done: false; readonly last: 'absent' | 'pending_approval' };
 
@@ -49,12 +68,23 @@ type Phase =
  * `GrantDeniedError`, `WaitTimeoutError`, `TaskCancelledError` (signal) or
  * `CredentialRevokedError` (the delivery vanished after it had appeared).
  */
-export async function waitForDelivery(read: Reader, client: unknown, task: TaskRef, options: WaitOptions = {}): Promise<IssuedCredential> {
+export async function waitForDelivery(read: Reader, client: unknown, task: TaskRef, options: WaitOptions = {}, context: WaitContext = {}): Promise<IssuedCredential> {
   const strategy = { ...DEFAULT_WAIT_STRATEGY, ...options.strategy };
   const started = Date.now();
   let seen: DeliveryPayload | undefined;
+  const typical = options.readFirst || !strategy.learnFirstRead ? undefined : context.issuance?.typicalMs();
+  // Not learnt yet: the waiter's first step only waits (the engine has rarely decided at once).
   let skipNextRead = !options.readFirst;
-
+  let lastMissSentMs: number | undefined;
+  let deliveredAtMs: number | undefined;
+  const readOnce = async (): Promise<DeliveryReading> => {
+    const sentMs = Date.now();
+    const timed = await read(task);
+    if (timed.reading.status !== 'absent') seen = timed.reading;
+    else lastMissSentMs = sentMs;
+    deliveredAtMs = timed.deliveredAtMs;
+    return timed.reading;
+  };
   const poll = async (until: (reading: DeliveryReading) => boolean, minMs: number, maxMs: number, budgetMs: number): Promise<Phase> => {
     let last: DeliveryReading = seen ?? { status: 'absent' };
     if (until(last)) return last.status === 'absent' ? { done: false, last: 'absent' } : { done: true, delivery: last };
@@ -74,8 +104,7 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
           skipNextRead = false;
           return { state: WaiterState.RETRY };
         }
-        last = await read(task);
-        if (last.status !== 'absent') seen = last;
+        last = await readOnce();
         return { state: until(last) ? WaiterState.SUCCESS : WaiterState.RETRY };
       },
     );
@@ -87,14 +116,22 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
   const remaining = () => strategy.timeoutMs - (Date.now() - started);
 
   // Phase 1: until the engine has said anything at all.
-  const first = await poll(
-    (reading) => reading.status !== 'absent',
-    strategy.minDelayMs,
-    strategy.maxDelayMs,
-    Math.min(strategy.deliveryTimeoutMs, strategy.timeoutMs),
-  );
+  const deliveryBudgetMs = Math.min(strategy.deliveryTimeoutMs, strategy.timeoutMs);
+  const first =
+    typical === undefined
+      ? await poll((reading) => reading.status !== 'absent', strategy.minDelayMs, strategy.maxDelayMs, deliveryBudgetMs)
+      : await readOnSchedule(readOnce, { typicalMs: typical, startedMs: context.startedMs ?? started, deadlineMs: started + deliveryBudgetMs, maxStepMs: strategy.maxDelayMs }, task, options.signal);
   if (!first.done) throw new WaitTimeoutError(task.agentId, task.taskId, Date.now() - started, 'absent');
   let delivery = first.delivery;
+  // Issued without waiting for people: how long this deployment takes to issue, for the next wait.
+  if (delivery.status === 'issued' && context.startedMs !== undefined && !options.readFirst) {
+    context.issuance?.record({
+      startedMs: context.startedMs,
+      foundMs: Date.now(),
+      ...(lastMissSentMs !== undefined ? { lastMissSentMs } : {}),
+      ...(deliveredAtMs !== undefined ? { deliveredAtMs } : {}),
+    });
+  }
   if (delivery.status === 'pending_approval') {
     options.onPending?.({ grantId: delivery.grantId, agentId: task.agentId, taskId: task.taskId });
     // Phase 2: people decide; the delivery leaves `pending_approval` (or vanishes: the task ended meanwhile).
@@ -114,6 +151,54 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
   if (delivery.status === 'denied')
     throw new GrantDeniedError(task.agentId, task.taskId, delivery.grantId, delivery.reason ?? 'no reason given');
   return issuedCredentialOf(task, delivery);
+}
+
+/** The shortest step between reads after a learnt first read misses. */
+const MIN_STEP_MS = 10;
+/** After a learnt first read misses, each step is this share of the time since `Task Started` (±10 % jitter). */
+const STEP_SHARE = 1 / 3;
+
+interface LearntSchedule {
+  /** The median issuance time of the client's recent tasks, ms after `Task Started`. */
+  readonly typicalMs: number;
+  /** Epoch ms: `Task Started` accepted (or the wait began, when the client did not send it). */
+  readonly startedMs: number;
+  readonly deadlineMs: number;
+  readonly maxStepMs: number;
+}
+
+/**
+ * Phase 1 once the client has learnt its deployment's issuance times: the first read when the
+ * typical task has been issued, then steps of a third of the time elapsed since `Task Started`
+ * (so a read comes at most a third later than the credential landed, and a slow issuance costs
+ * a few reads, not one per fixed step).
+ */
+async function readOnSchedule(readOnce: () => Promise<DeliveryReading>, schedule: LearntSchedule, task: TaskRef, signal: AbortSignal | undefined): Promise<Phase> {
+  let nextMs = schedule.startedMs + schedule.typicalMs;
+  for (;;) {
+    await sleepUnlessAborted(nextMs - Date.now(), signal);
+    if (signal?.aborted) throw new TaskCancelledError(task.agentId, task.taskId, signal.reason);
+    const reading = await readOnce();
+    if (reading.status !== 'absent') return { done: true, delivery: reading };
+    const now = Date.now();
+    const stepMs = Math.min(schedule.maxStepMs, Math.max(MIN_STEP_MS, (now - schedule.startedMs) * STEP_SHARE * (0.9 + 0.2 * Math.random())));
+    if (now + stepMs > schedule.deadlineMs) return { done: false, last: 'absent' };
+    nextMs = now + stepMs;
+  }
+}
+
+/** Sleeps `ms` (nothing when not positive), or less if the signal aborts first. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** The credential fields of an issued delivery; a delivery that lacks them is the engine's bug, said plainly. */

@@ -2,7 +2,7 @@
 // kind's issuer here routes a request or target to the issuer of the account the grant records,
 // built on first use by a per-account factory, and lists issued credentials in every account.
 import { CREDENTIAL_KINDS, type CredentialKind } from '../domain/policy';
-import type { CredentialIssuer, CredentialMaterial, IssueRequest, Issuers, RevokeTarget } from '../ports';
+import type { AgentRevocation, CredentialIssuer, CredentialMaterial, IssueRequest, Issuers, RevokeTarget } from '../ports';
 
 export interface AccountIssuersOptions {
   /** The engine's own account: where a grant that names no account lives. */
@@ -35,10 +35,12 @@ export function accountIssuers(options: AccountIssuersOptions): Issuers {
   const routed = (kind: CredentialKind): CredentialIssuer => {
     const inAccount = (account: string | undefined) => issuersOf(account)[kind];
     const listable = inAccount(options.hubAccount).listIssued !== undefined;
+    const agentWide = inAccount(options.hubAccount).revokeAgent !== undefined;
     return {
       issue: async (request: IssueRequest) => inAccount(request.account).issue(request),
       revoke: async (target: RevokeTarget) => inAccount(target.account).revoke(target),
       verify: async (target: RevokeTarget, material: CredentialMaterial | undefined) => inAccount(target.account).verify(target, material),
+      ...(agentWide ? { revokeAgent: async (revocation: AgentRevocation) => inAccount(revocation.account).revokeAgent?.(revocation) } : {}),
       ...(listable ? { listIssued: () => listEverywhere(kind, [...known], issuersOf, options.hubAccount) } : {}),
     };
   };

@@ -23,7 +23,8 @@ const REVOKING_SHAPE = {
   INSTANCE_NAME: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
   /** The agent roles a session deny is written on (revoking) and sessions are taken from (issuing). */
   AGENT_ROLE_PREFIX: z.string().min(1),
-  AGENT_ROLE_MAX_SESSION_SECONDS: z.coerce.number().int().min(900).max(43_200).default(3600),
+  /** The longest session asked of STS (the policy's longest task, set by the stack): no default, a wrong one cuts sessions short. */
+  AGENT_ROLE_MAX_SESSION_SECONDS: z.coerce.number().int().min(900).max(43_200),
   /** Characters the revoked-sessions deny may use per agent role; measured from each role's other inline policies when unset. */
   AGENT_ROLE_DENY_BUDGET_CHARS: z.coerce.number().int().min(500).max(10_240).optional(),
   DELIVERY_KMS_KEY_ARN: arn.optional(),

@@ -245,3 +245,17 @@ export function policyFromDocument(document: unknown, file: string, policyVersio
   }
   return { ...result.data, policyVersion, source: file };
 }
+
+/** An agent role's MaxSessionDuration for an agent's longest task: IAM allows 3,600 to 43,200 s. */
+export function roleMaxSessionSeconds(maxTtlSeconds: number): number {
+  return Math.max(3600, Math.min(43_200, maxTtlSeconds));
+}
+
+/**
+ * The longest session the engine asks STS for, across the policy's agents: no task outlives its
+ * agent's `maxTtlSeconds`, and each agent role's MaxSessionDuration covers that (docs/deploy.md).
+ * It also bounds how long after a revocation a session could still be used (the misuse check's window).
+ */
+export function longestRoleSessionSeconds(policy: Pick<Policy, 'agents'>): number {
+  return roleMaxSessionSeconds(Math.max(0, ...Object.values(policy.agents).map((agent) => agent.maxTtlSeconds)));
+}

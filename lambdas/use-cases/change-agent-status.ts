@@ -1,16 +1,32 @@
-// Use case: the kill switch. Suspension is recorded first (so no new grant can start),
-// then every live grant of the agent is revoked; resuming only lifts the block.
+// Use case: the kill switch. Suspension is recorded first (so no new grant can start), then every
+// live grant's credential is killed (agent-wide where the platform can), then each grant is
+// revoked and verified dead, many at once; resuming only lifts the block.
 import type { AgentStatusChange } from '../domain/events';
-import type { EngineDeps } from './engine-deps';
-import { revokeGrant, type RevokeResult } from './revoke-grant';
+import type { Grant } from '../domain/grant';
+import { accountOf } from '../domain/accounts';
+import type { CredentialKind } from '../domain/policy';
+import type { RevokeTarget } from '../ports';
+import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
+import { revokeGrant, revokeTargetOf, type RevokeResult } from './revoke-grant';
 import { inBatches } from './in-batches';
+import { batchedEvents } from './batched-events';
 
 export type SuspendResult =
   | { readonly outcome: 'suspended'; readonly revoked: readonly RevokeResult[] }
   | { readonly outcome: 'unknown-agent'; readonly revoked: readonly RevokeResult[]; readonly reason: string };
 
-/** Revocations run a few at a time: a burst of IAM writes would only be throttled. */
-const PARALLEL_REVOCATIONS = 8;
+/**
+ * Credentials revoked one by one at once (IAM: deleting an access key's user). IAM publishes no
+ * request rate, so the bound is ours: a burst stays finite, what IAM throttles the SDK retries,
+ * and a revocation that still fails is retried and surfaced by the per-grant step that follows.
+ */
+const PARALLEL_KILLS = 16;
+/**
+ * Grants revoked and verified at once. Their calls are the grant store, the delivery vault, the
+ * probe made with each credential and PutEvents; Secrets Manager's 50 DeleteSecret per second
+ * (paced by QuotaThrottle on AWS) is the tightest, and 32 in flight keeps that queue fed.
+ */
+const PARALLEL_REVOCATIONS = 32;
 
 export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange): Promise<SuspendResult> {
   const now = deps.clock.now().toISOString();
@@ -25,18 +41,118 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
     return { outcome: 'unknown-agent', revoked: [], reason };
   }
   await deps.store.putAgent({ agentId: change.agentId, suspended: true, by: change.by, reason: change.reason, at: now });
+  const issuedBefore = new Date(now);
+  // The agent-wide step needs no listing: it runs while the grants are listed, in every account the policy gives the agent sessions in.
+  const agentWide = revokeAgentWide(deps, change.agentId, issuedBefore, issuerAccountsOf(deps, change.agentId));
   // Listed only now: a start re-reads the agent after writing its grant, so either it sees this
   // suspension or its grant is found here. The live index is eventually consistent; the slots
   // (read consistently) name the grants it may not show yet.
   const [live, slots] = await Promise.all([listedFirst ?? deps.store.grantsOfAgent(change.agentId, { liveOnly: true }), deps.store.slotHolders(change.agentId)]);
-  const listed = new Set(live.map((grant) => grant.grantId));
+  const listed = new Map(live.map((grant) => [grant.grantId, grant]));
   const unlisted = [...new Set(slots.map((slot) => slot.grantId))].filter((grantId) => !listed.has(grantId));
   const cause = { trigger: 'suspended' as const, by: change.by, reason: `agent suspended: ${change.reason}`, noticeAt: now };
-  const grantIds = [...listed, ...unlisted];
-  const revoked = await inBatches(grantIds, PARALLEL_REVOCATIONS, (grantId) => revokeGrant(deps, grantId, cause));
+  const dead = await killCredentials(deps, change.agentId, live, issuedBefore, await agentWide);
+  // Each grant's revocation still reads its delivery, probes its credential and writes its state;
+  // only their events are pooled into full PutEvents calls.
+  const events = batchedEvents(deps.events);
+  const revocations = { ...deps, events };
+  const grantIds = [...listed.keys(), ...unlisted];
+  const revoked = await inBatches(grantIds, PARALLEL_REVOCATIONS, (grantId) =>
+    revokeGrant(revocations, grantId, cause, { listed: listed.get(grantId), credentialRevoked: dead.has(grantId) }),
+  );
+  await events.flush();
   // A slot whose grant is not written yet (its start will see the suspension) or no longer live revoked nothing.
   const revokedSomething = (result: RevokeResult, index: number) => index < listed.size || (result.outcome !== 'not-found' && result.outcome !== 'already-revoked');
   return { outcome: 'suspended', revoked: revoked.filter(revokedSomething) };
+}
+
+/**
+ * Kills first, proves after: every listed credential is revoked before any is verified, so none
+ * waits behind another grant's probes (and IAM's propagation runs for all of them at once).
+ * Sessions the grants recorded issued before the suspension die by one agent-wide revocation per
+ * account; the rest one by one. Returns the grants whose credential is now dead. A failure here
+ * only leaves a grant to its own revocation, which tries again and says `Revocation Failed`.
+ */
+async function killCredentials(
+  deps: EngineDeps,
+  agentId: string,
+  grants: readonly Grant[],
+  issuedBefore: Date,
+  alreadyWide: ReadonlyMap<string, boolean>,
+): Promise<ReadonlySet<string>> {
+  const logger = deps.logger ?? silentLogger;
+  // Only `active` grants: an `issuing` one must have its claim written before anything is revoked (revoke-grant.ts).
+  const targets = grants.filter((grant) => grant.state === 'active').map(revokeTargetOf);
+  const dead = new Set<string>();
+  const groups = groupByIssuer(targets).filter((group) => deps.issuers[group.kind].revokeAgent !== undefined);
+  // A grant in an account the policy no longer gives the agent sessions in: its agent-wide step runs now.
+  const late = groups.filter((group) => !alreadyWide.has(issuerKey(group)));
+  const wide = new Map([...alreadyWide, ...(await revokeAgentWide(deps, agentId, issuedBefore, late))]);
+  for (const group of groups) {
+    if (!wide.get(issuerKey(group))) continue;
+    for (const target of group.targets) if (target.issuedAt !== undefined && target.issuedAt.getTime() < issuedBefore.getTime()) dead.add(target.grantId);
+  }
+  const rest = targets.filter((target) => !dead.has(target.grantId));
+  const killed = await inBatches(rest, PARALLEL_KILLS, async (target) => {
+    try {
+      await deps.issuers[target.kind].revoke(target);
+      return target.grantId;
+    } catch (error) {
+      logger.warn('revocation failed; the grant revokes again', { grantId: target.grantId, error: errorCode(error) });
+      return undefined;
+    }
+  });
+  for (const grantId of killed) if (grantId) dead.add(grantId);
+  return dead;
+}
+
+interface IssuerAccount {
+  readonly kind: CredentialKind;
+  readonly account?: string;
+}
+
+const issuerKey = (issuer: IssuerAccount) => `${issuer.kind} ${issuer.account ?? ''}`;
+
+/** Where the agent's scopes put credentials an issuer can revoke agent-wide (the engine's own account is undefined). */
+function issuerAccountsOf(deps: EngineDeps, agentId: string): IssuerAccount[] {
+  const agent = deps.policy.agents[agentId];
+  const found = new Map<string, IssuerAccount>();
+  for (const scopeName of agent?.scopes ?? []) {
+    const kind = deps.policy.scopes[scopeName]?.credential;
+    if (!kind || !deps.issuers[kind].revokeAgent) continue;
+    const account = accountOf(deps.policy, scopeName, agentId);
+    const issuer = { kind, ...(account ? { account } : {}) };
+    found.set(issuerKey(issuer), issuer);
+  }
+  return [...found.values()];
+}
+
+/** One agent-wide revocation per issuer and account, all at once; whether each took (a failure leaves its grants to be revoked one by one). */
+async function revokeAgentWide(deps: EngineDeps, agentId: string, issuedBefore: Date, issuers: readonly IssuerAccount[]): Promise<Map<string, boolean>> {
+  const logger = deps.logger ?? silentLogger;
+  const outcomes = await Promise.all(
+    issuers.map(async (issuer) => {
+      try {
+        await deps.issuers[issuer.kind].revokeAgent?.({ agentId, issuedBefore, ...(issuer.account ? { account: issuer.account } : {}) });
+        return [issuerKey(issuer), true] as const;
+      } catch (error) {
+        logger.warn('agent-wide revocation failed; its grants are revoked one by one', { agentId, kind: issuer.kind, account: issuer.account, error: errorCode(error) });
+        return [issuerKey(issuer), false] as const;
+      }
+    }),
+  );
+  return new Map(outcomes);
+}
+
+function groupByIssuer(targets: readonly RevokeTarget[]): { readonly kind: RevokeTarget['kind']; readonly account?: string; readonly targets: RevokeTarget[] }[] {
+  const groups = new Map<string, { kind: RevokeTarget['kind']; account?: string; targets: RevokeTarget[] }>();
+  for (const target of targets) {
+    const key = `${target.kind} ${target.account ?? ''}`;
+    const group = groups.get(key) ?? { kind: target.kind, ...(target.account ? { account: target.account } : {}), targets: [] };
+    group.targets.push(target);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
 }
 
 export async function resumeAgent(deps: EngineDeps, change: AgentStatusChange): Promise<{ readonly outcome: 'resumed' }> {

@@ -23,6 +23,17 @@ export type RevokeResult =
 
 const MAX_RACES = 5;
 
+/** What a caller revoking many grants at once (the kill switch) already knows. */
+export interface RevokeOptions {
+  /**
+   * The grant as just listed, used instead of the first read. A stale copy costs nothing but a
+   * refused conditional write, after which the grant is read again.
+   */
+  readonly listed?: Grant;
+  /** Its credential is dead already (the agent-wide step, or a revoke made just before): `revoke` is not called again. */
+  readonly credentialRevoked?: boolean;
+}
+
 export function revokeTargetOf(grant: Grant): RevokeTarget {
   const issuedAt = grant.audit.find((entry) => entry.action === 'issued')?.at;
   return {
@@ -38,9 +49,10 @@ export function revokeTargetOf(grant: Grant): RevokeTarget {
 }
 
 /** Revokes the grant's credential (if any), rotates what it touched, and verifies it dead. */
-export async function revokeGrant(deps: EngineDeps, grantId: string, cause: RevocationCause): Promise<RevokeResult> {
+export async function revokeGrant(deps: EngineDeps, grantId: string, cause: RevocationCause, options: RevokeOptions = {}): Promise<RevokeResult> {
+  let credentialRevoked = options.credentialRevoked === true;
   for (let attempt = 0; attempt < MAX_RACES; attempt++) {
-    const grant = await deps.store.get(grantId);
+    const grant = attempt === 0 && options.listed ? options.listed : await deps.store.get(grantId);
     if (!grant) return { outcome: 'not-found' };
     const claimed = await claim(deps, grant, cause);
     if (claimed === 'lost-race') continue;
@@ -51,8 +63,15 @@ export async function revokeGrant(deps: EngineDeps, grantId: string, cause: Revo
     // credential dies one round trip sooner). A crash before that write leaves the grant
     // `active`: the trigger's redelivery (or the expiry) revokes again, which is idempotent.
     const written = claimed.state === 'revoking' && grant.state === 'active' ? grant : claimed;
-    const finished = await finishRevocation(deps, claimed, written);
-    if (finished !== 'lost-race') return finished;
+    const finished = await finishRevocation(deps, claimed, written, credentialRevoked);
+    if (finished === 'lost-race') continue;
+    // The write was refused and the grant is still `active` (a stale listing, or another change
+    // to it meanwhile): its credential is dead, but its record must say so too. Read it again.
+    if (finished.outcome === 'already-revoked' && finished.grant.state === 'active') {
+      credentialRevoked ||= grant.credential?.accessKeyId === finished.grant.credential?.accessKeyId;
+      continue;
+    }
+    return finished;
   }
   throw new Error(`grant ${grantId} kept changing under revocation`);
 }
@@ -110,14 +129,14 @@ async function claim(deps: EngineDeps, grant: Grant, cause: RevocationCause): Pr
 
 /**
  * Revokes the credential of `grant` (in `revoking`; `stored` is what the store holds, the same
- * grant or its `active` version when the claim was not written yet). On failure the claim is
- * written, `Revocation Failed` is said, and the sweep retries.
+ * grant or its `active` version when the claim was not written yet), unless the caller revoked it
+ * already. On failure the claim is written, `Revocation Failed` is said, and the sweep retries.
  */
-async function finishRevocation(deps: EngineDeps, grant: Grant, stored: Grant): Promise<RevokeResult | 'lost-race'> {
+async function finishRevocation(deps: EngineDeps, grant: Grant, stored: Grant, credentialRevoked: boolean): Promise<RevokeResult | 'lost-race'> {
   const logger = deps.logger ?? silentLogger;
   const target = revokeTargetOf(grant);
   try {
-    await deps.issuers[target.kind].revoke(target);
+    if (!credentialRevoked) await deps.issuers[target.kind].revoke(target);
   } catch (error) {
     const code = errorCode(error);
     logger.error('revocation failed; the sweep will retry', { grantId: grant.grantId, error: code });
@@ -132,8 +151,9 @@ async function finishRevocation(deps: EngineDeps, grant: Grant, stored: Grant): 
     await deps.events.publish([outbound('Revocation Failed', claimed, now, { reason: `revocation failed${claimed.account ? ` in account ${claimed.account}` : ''} (${code}); the sweep retries` })]);
     return { outcome: 'revocation-failed', grant: claimed };
   }
-  await Promise.all([cancelExpiry(deps, grant), rotateTouchedSecrets(deps, grant)]);
+  // Stamped as the revocation returns, before the cancel and rotation, so the propagation measured from it is not inflated by them.
   const now = deps.clock.now().toISOString();
+  await Promise.all([cancelExpiry(deps, grant), rotateTouchedSecrets(deps, grant)]);
   const revoked = transition(grant, { to: 'revoked', at: now, actor: ENGINE_ACTOR, action: 'revoked', changes: { revokedAt: now } });
   return verifyRevocation(deps, revoked, stored);
 }

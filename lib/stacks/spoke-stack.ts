@@ -8,7 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { accountOf, ENGINE_SOURCE_IDENTITY } from '../../lambdas/domain/accounts';
 import { canaryStatement } from '../../lambdas/domain/canary';
-import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
+import { roleMaxSessionSeconds, type Policy, type PolicyStatement } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
 import { assertBoundaryFits, boundaryStatements, SESSION_MINTING_ACTIONS } from '../constructs/issued-credential-boundary';
 import * as can from '../constructs/engine-permissions';
@@ -144,7 +144,7 @@ export class SpokeStack extends Stack {
       ],
     });
     Tags.of(role).add(can.MANAGED_ROLE_TAG.key, can.MANAGED_ROLE_TAG.value);
-    (role.node.defaultChild as iam.CfnRole).maxSessionDuration = Math.max(3600, Math.min(43_200, maxTtl));
+    (role.node.defaultChild as iam.CfnRole).maxSessionDuration = roleMaxSessionSeconds(maxTtl);
     (role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = {
       Version: '2012-10-17',
       Statement: [

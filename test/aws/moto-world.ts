@@ -415,6 +415,7 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
     EVENT_BUS_NAME: BUS,
     ACCOUNT_ID,
     AGENT_ROLE_PREFIX: ROLE_PREFIX,
+    AGENT_ROLE_MAX_SESSION_SECONDS: '3600',
     DELIVERY_MODE: 'secrets-manager',
     EXPIRY_MODE: 'schedule',
     PERMISSIONS_BOUNDARY_ARN: boundaryArn,

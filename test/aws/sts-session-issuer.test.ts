@@ -8,6 +8,7 @@ import { PackedPolicyTooLargeException, STSClient, STSServiceException } from '@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CanaryMisconfiguredError, SecretsManagerCanaryProbe } from '../../lambdas/adapters/aws/canary-probe';
 import { REVOKED_SESSIONS_POLICY_NAME } from '../../lambdas/adapters/aws/revoked-sessions-policy';
+import { denyTimeFor, REVOKED_BEFORE_POLICY_NAME, REVOKED_BEFORE_RESERVED_CHARS } from '../../lambdas/adapters/aws/revoked-before-policy';
 import { StsCredentialProbe } from '../../lambdas/adapters/aws/sts-credential-probe';
 import { StsSessionIssuer, type SessionCanary, type StsSessionIssuerOptions } from '../../lambdas/adapters/aws/sts-session-issuer';
 import { TaskboundError, UnissuableRequestError } from '../../lambdas/domain/errors';
@@ -196,7 +197,8 @@ describe('StsSessionIssuer on moto', () => {
 
   it('prunes revoked sessions once they have expired, keeping the deny within its budget', async () => {
     const budget = 800;
-    const sessions = issuer({ revocationPolicyMaxChars: budget });
+    // The kill switch's deny keeps its share of the role's budget; the per-grant deny gets the rest.
+    const sessions = issuer({ revocationPolicyMaxChars: budget + REVOKED_BEFORE_RESERVED_CHARS });
     const written: string[] = [];
     beforeCall(engineIam as never, 'PutRolePolicy', (input) => void written.push(String(input.PolicyDocument)), Number.POSITIVE_INFINITY);
     const revokedOverTime: string[] = [];
@@ -457,3 +459,101 @@ describe('StsSessionIssuer with the canary on moto', () => {
     expect(await sessions.verify(targetOf(req, issued), undefined)).toEqual({ verdict: 'rejected', code: 'ExplicitDeny' });
   });
 });
+
+describe("StsSessionIssuer's kill switch on moto", () => {
+  const OTHER_AGENT = 'deploy-bot';
+
+  async function revokedBeforeDocument(roleName = ROLE): Promise<Record<string, unknown> | undefined> {
+    const answer = await moto.aws.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_BEFORE_POLICY_NAME })).catch(() => undefined);
+    return answer?.PolicyDocument ? (JSON.parse(decodeURIComponent(answer.PolicyDocument)) as Record<string, unknown>) : undefined;
+  }
+
+  /** Would AWS let a session of `agentId`'s role, issued at `tokenIssueTime`, pull the repository? Judged with that role's denies as moto holds them. */
+  async function judgeIssuedAt(agentId: string, grantId: string, tokenIssueTime: Date): Promise<Decision> {
+    const roleName = `${ROLE_PREFIX}${agentId}`;
+    const denies = [await revokedBeforeDocument(roleName)].filter((document) => document !== undefined);
+    return decide(
+      {
+        principal: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleName}/${grantId}`,
+        action: 'codecommit:GitPull',
+        resource: PULL.Resource as string,
+        context: { 'aws:SourceIdentity': grantId, 'aws:TokenIssueTime': tokenIssueTime.toISOString() },
+      },
+      { identity: [ALLOW_EVERYTHING, ...denies] },
+    );
+  }
+
+  const issuedTarget = (req: IssueRequest, issuedAt: Date, issued?: IssuedCredential): RevokeTarget => ({ ...targetOf(req, issued), issuedAt });
+
+  it("kills every session of the agent issued before the suspension with one deny on its role, and no other agent's", async () => {
+    const sessions = issuer();
+    const issuedAt = clock.now();
+    const first = request('t-1');
+    const second = request('t-2');
+    await sessions.issue(first);
+    await sessions.issue(second);
+    clock.advance(1000);
+    const issuedBefore = clock.now();
+
+    await sessions.revokeAgent({ agentId: AGENT, issuedBefore });
+
+    expect(sent('PutRolePolicy')).toHaveLength(1);
+    const deny = await revokedBeforeDocument();
+    expect(deny?.Statement).toEqual([
+      { Sid: 'RevokedIssuedBefore', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': denyTimeFor(issuedBefore).toISOString().replace('.000Z', 'Z') } } },
+    ]);
+    expect(await judgeIssuedAt(AGENT, first.grantId, issuedAt)).toBe('ExplicitlyDenied');
+    expect(await judgeIssuedAt(AGENT, second.grantId, issuedAt)).toBe('ExplicitlyDenied');
+    // A session issued after the deny's time (a resumed agent's next task) and another agent's sessions are untouched.
+    expect(await judgeIssuedAt(AGENT, grantIdFor(AGENT, 't-later'), new Date(denyTimeFor(issuedBefore).getTime() + 1000))).toBe('Allowed');
+    expect(await revokedBeforeDocument(`${ROLE_PREFIX}${OTHER_AGENT}`)).toBeUndefined();
+    expect(await judgeIssuedAt(OTHER_AGENT, grantIdFor(OTHER_AGENT, 't-1'), issuedAt)).toBe('Allowed');
+    // Without the session at hand the deny covering the grant is the proof; a grant issued after the suspension is not covered.
+    expect(await sessions.verify(issuedTarget(first, issuedAt), undefined)).toEqual({ verdict: 'rejected', code: 'ExplicitDeny' });
+    expect(await issuer().verify(issuedTarget(second, new Date(issuedBefore.getTime() + 1)), undefined)).toEqual({ verdict: 'accepted' });
+  });
+
+  it('keeps a later time already on the role and writes nothing', async () => {
+    const sessions = issuer();
+    const later = new Date(clock.now().getTime() + 60_000);
+    await sessions.revokeAgent({ agentId: AGENT, issuedBefore: later });
+
+    await issuer().revokeAgent({ agentId: AGENT, issuedBefore: clock.now() });
+
+    expect(sent('PutRolePolicy')).toHaveLength(1);
+    expect(JSON.stringify(await revokedBeforeDocument())).toContain(denyTimeFor(later).toISOString().replace('.000Z', 'Z'));
+  });
+
+  it("writes again when a concurrent suspension's earlier time landed over its own", async () => {
+    const earlier = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'RevokedIssuedBefore', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': '2020-01-01T00:00:00Z' } } }],
+    });
+    let reads = 0;
+    beforeCall(
+      engineIam as never,
+      'GetRolePolicy',
+      async () => {
+        if (++reads === 2) await moto.aws.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: REVOKED_BEFORE_POLICY_NAME, PolicyDocument: earlier }));
+      },
+      2,
+    );
+    const issuedBefore = clock.now();
+
+    await issuer().revokeAgent({ agentId: AGENT, issuedBefore });
+
+    expect(sent('PutRolePolicy')).toHaveLength(2);
+    expect(JSON.stringify(await revokedBeforeDocument())).toContain(denyTimeFor(issuedBefore).toISOString().replace('.000Z', 'Z'));
+  });
+
+  it('counts a session the agent-wide deny covers as revoked when the per-grant deny has no room left, and fails one it does not cover', async () => {
+    const sessions = issuer({ revocationPolicyMaxChars: 300 });
+    const issuedAt = clock.now();
+    clock.advance(1000);
+    await sessions.revokeAgent({ agentId: AGENT, issuedBefore: clock.now() });
+
+    expect(await sessions.revoke(issuedTarget(request('t-covered'), issuedAt))).toBe('already-revoked');
+    await expect(sessions.revoke(issuedTarget(request('t-after'), clock.now()))).rejects.toThrow(/too many revoked sessions of this agent are still unexpired/);
+  });
+});
+

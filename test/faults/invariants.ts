@@ -52,9 +52,29 @@ export function brokenInvariants(world: World, settled: Settled): string[] {
   for (const [name, delivery] of world.vaultItems) {
     if (delivery.payload.status === 'issued') broken.push(`delivery ${name} still holds a credential`);
   }
+  broken.push(...unexcusedStillValid(world));
   if (world.undeliveredAlerts > 0) broken.push(`${world.undeliveredAlerts} alerts never reached Slack`);
   if (world.pendingDeliveries > 0) broken.push(`${world.pendingDeliveries} deliveries never ran`);
   broken.push(...leakedSecrets(world, settled));
+  return broken;
+}
+
+/**
+ * `Credential Still Valid` only where IAM's lag excuses it: a deleted access key that keeps working
+ * for `keyLagMs` after its deletion. A session dies when its deny lands, so one said still valid was
+ * never revoked (e.g. a kill switch that counted it dead without revoking it), and so was a key
+ * said still valid before its deletion or after the lag.
+ */
+export function unexcusedStillValid(world: World): string[] {
+  const broken: string[] = [];
+  for (const event of world.published) {
+    if (event.detailType !== 'Credential Still Valid') continue;
+    const credential = world.platform.credentials.find((candidate) => candidate.accessKeyId === event.detail.credentialId);
+    const at = Date.parse(event.detail.at);
+    const revokedAt = credential?.revokedAt;
+    const excused = credential?.kind === 'aws-iam-access-key' && revokedAt !== undefined && revokedAt <= at && at < revokedAt + world.platform.consistency.keyLagMs;
+    if (!excused) broken.push(`Credential Still Valid for ${String(event.detail.credentialId)} of ${event.detail.grantId}, which no IAM lag excuses: it was never revoked`);
+  }
   return broken;
 }
 

@@ -1,8 +1,9 @@
 // Fault test: the ground truth of every credential the engine ever made, and the issuers over
 // it. IAM's eventual consistency is modelled as AWS shows it: a deleted access key keeps working
 // for `keyLagMs`; a user created less than `invisibleMs` ago cannot be seen (reads say it is
-// absent, and a revocation cannot find it yet). STS sessions die when the deny lands or at expiry.
-import type { Clock, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../lambdas/ports';
+// absent, and a revocation cannot find it yet). STS sessions die when the deny lands or at expiry;
+// the kill switch's deny of an agent's older sessions kills exactly those created before its time.
+import type { AgentRevocation, Clock, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../lambdas/ports';
 import type { CredentialKind } from '../../lambdas/domain/policy';
 import { awsError, type FaultGate } from './gate';
 
@@ -89,6 +90,16 @@ export class Platform {
     return live.length > 0 ? 'revoked' : 'already-revoked';
   }
 
+  /** The port's promise and no more: sessions created before `issuedBefore` (a grant records its issue after that). */
+  revokeAgent(revocation: AgentRevocation): void {
+    if (this.outages.has('aws-sts-session')) throw awsError('ServiceUnavailable', 503);
+    const now = this.clock.now().getTime();
+    for (const credential of this.credentials) {
+      const covered = credential.kind === 'aws-sts-session' && credential.agentId === revocation.agentId && credential.createdAt < revocation.issuedBefore.getTime();
+      if (covered) credential.revokedAt ??= now;
+    }
+  }
+
   verify(target: RevokeTarget, material: CredentialMaterial | undefined): ProbeVerdict {
     const now = this.clock.now().getTime();
     const mine = this.ofGrant(target.grantId);
@@ -128,5 +139,6 @@ export function platformIssuer(platform: Platform, gate: FaultGate, kind: Creden
       }),
     revoke: (target) => gate.call(`${kind}.revoke`, async () => platform.revoke(target)),
     verify: (target, material) => gate.call(`${kind}.verify`, async () => platform.verify(target, material)),
+    ...(kind === 'aws-sts-session' ? { revokeAgent: (revocation: AgentRevocation) => gate.call(`${kind}.revokeAgent`, async () => platform.revokeAgent(revocation)) } : {}),
   };
 }

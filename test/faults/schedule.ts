@@ -10,8 +10,14 @@ import { FAULT_KINDS, type Fault } from './gate';
 import { brokenInvariants, unsurfacedDuringOutage } from './invariants';
 import { SWEEP_INTERVAL_MS, World } from './world';
 
-/** The test policy with a ten-minute approval window, so a schedule settles in simulated minutes. */
-export const FAULT_POLICY = parsePolicy(TEST_POLICY_YAML.replace('approvalTimeoutSeconds: 3600', 'approvalTimeoutSeconds: 600'), 'faults.policy.yaml');
+/**
+ * The test policy with a ten-minute approval window, so a schedule settles in simulated minutes,
+ * and room for a burst of deploy-bot's grants (release-bot keeps its cap of 2).
+ */
+export const FAULT_POLICY = parsePolicy(
+  TEST_POLICY_YAML.replace('approvalTimeoutSeconds: 3600', 'approvalTimeoutSeconds: 600').replace('maxConcurrentGrants: 5', 'maxConcurrentGrants: 12'),
+  'faults.policy.yaml',
+);
 
 export const AGENTS = ['release-bot', 'deploy-bot'] as const;
 export const PEOPLE = ['lead@example.com', 'sre@example.com', 'cfo@example.com', 'dev@example.com'] as const;
@@ -27,6 +33,8 @@ export type Step =
   | { readonly op: 'approve' | 'deny'; readonly agent: number; readonly task: number; readonly person: number; readonly delay: number }
   | { readonly op: 'leak'; readonly agent: number; readonly task: number; readonly by: 'key' | 'secret' }
   | { readonly op: 'suspend' | 'resume'; readonly agent: number }
+  /** Many tasks of one agent at once, each asking for an auto-approved scope (sessions and keys), then perhaps its kill switch. */
+  | { readonly op: 'burst'; readonly agent: number; readonly count: number; readonly ttl: number; readonly suspendAfterMs?: number }
   | { readonly op: 'duplicate'; readonly of: number; readonly delay: number }
   | { readonly op: 'wait'; readonly ms: number };
 
@@ -40,6 +48,11 @@ export interface Schedule {
   readonly outage?: CredentialKind;
 }
 
+/** At most this many tasks in a burst, each with its own task id. */
+const BURST_TASKS = 8;
+/** Per agent, the auto-approved scope sets a burst alternates between. */
+const BURST_SCOPES: readonly (readonly string[])[][] = [[['repo-read'], ['repo-write']], [['repo-read'], ['bucket-read-key']]];
+
 const agent = fc.integer({ min: 0, max: AGENTS.length - 1 });
 const task = fc.integer({ min: 0, max: 3 });
 const delay = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 45_000 }));
@@ -50,6 +63,13 @@ export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('approve' as const, 'deny' as const), agent, task, person: fc.integer({ min: 0, max: PEOPLE.length - 1 }), delay }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('leak' as const), agent, task, by: fc.constantFrom('key' as const, 'secret' as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('suspend' as const, 'resume' as const), agent }) },
+  {
+    weight: 1,
+    arbitrary: fc.record(
+      { op: fc.constant('burst' as const), agent, count: fc.integer({ min: 2, max: BURST_TASKS }), ttl: fc.integer({ min: 60, max: 400 }), suspendAfterMs: delay },
+      { requiredKeys: ['op', 'agent', 'count', 'ttl'] },
+    ),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('duplicate' as const), of: fc.nat({ max: 30 }), delay }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('wait' as const), ms: fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 5_000, max: 240_000 })) }) },
 );
@@ -96,6 +116,15 @@ function play(world: World, step: Step, sent: { inbound: Parameters<World['send'
     case 'suspend':
     case 'resume':
       return send({ type: step.op, agentId });
+    case 'burst': {
+      const scopes = BURST_SCOPES[step.agent]!;
+      for (let index = 0; index < step.count; index++) {
+        const detail = { agentId, taskId: `burst-${index}`, purpose: 'fault drill', requestedBy: 'dev@example.com', scopes: [...scopes[index % scopes.length]!], ttlSeconds: step.ttl };
+        send({ type: 'start', detail });
+      }
+      if (step.suspendAfterMs !== undefined) send({ type: 'suspend', agentId }, step.suspendAfterMs);
+      return;
+    }
     case 'duplicate': {
       const original = sent[step.of % Math.max(sent.length, 1)];
       if (original) world.send(original.inbound, step.delay);

@@ -1,6 +1,7 @@
 // Test helpers: in-memory fakes of the engine's non-store ports. They keep state and
 // behave like the real thing where the use cases depend on it (revoked means rejected).
 import type {
+  AgentRevocation,
   Clock,
   CredentialIssuer,
   CredentialMaterial,
@@ -32,21 +33,44 @@ export class FakeClock implements Clock {
 interface IssuedRecord {
   readonly request: IssueRequest;
   readonly credential: IssuedCredential;
+  readonly issuedAt: Date;
   revokedAt?: Date;
 }
 
-/** Issues credentials in memory; `stillValidFor` makes a revoked credential keep working (IAM lag). */
+/**
+ * Issues credentials in memory; `stillValidFor` makes a revoked credential keep working (IAM lag).
+ * Sessions can also be revoked agent-wide (the kill switch's deny of an agent's older sessions).
+ */
 export class FakeIssuer implements CredentialIssuer {
   readonly issued = new Map<string, IssuedRecord>();
+  /** Every grant `revoke` was called for, in order. */
+  readonly revokeCalls: string[] = [];
+  /** Every agent-wide revocation, in order (sessions only). */
+  readonly agentRevocations: AgentRevocation[] = [];
   failNextIssue?: Error;
   failRevocations = 0;
+  failAgentRevocations = 0;
   stillValidForProbes = 0;
+  readonly revokeAgent?: (revocation: AgentRevocation) => Promise<void>;
   private sequence = 0;
 
   constructor(
     private readonly kind: CredentialKind,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    if (kind === 'aws-sts-session') this.revokeAgent = (revocation) => this.revokeSessionsOf(revocation);
+  }
+
+  private async revokeSessionsOf(revocation: AgentRevocation): Promise<void> {
+    if (this.failAgentRevocations > 0) {
+      this.failAgentRevocations--;
+      throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    }
+    this.agentRevocations.push(revocation);
+    for (const record of this.issued.values()) {
+      if (record.request.agentId === revocation.agentId && record.issuedAt < revocation.issuedBefore) record.revokedAt ??= this.clock.now();
+    }
+  }
 
   async issue(request: IssueRequest): Promise<IssuedCredential> {
     if (this.failNextIssue) {
@@ -63,11 +87,12 @@ export class FakeIssuer implements CredentialIssuer {
       principalArn: `arn:aws:sts::000000000000:assumed-role/agent/${request.grantId}`,
       expiresAt: request.expiresAt,
     };
-    this.issued.set(request.grantId, { request, credential });
+    this.issued.set(request.grantId, { request, credential, issuedAt: this.clock.now() });
     return credential;
   }
 
   async revoke(target: RevokeTarget): Promise<RevokeOutcome> {
+    this.revokeCalls.push(target.grantId);
     if (this.failRevocations > 0) {
       this.failRevocations--;
       throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });

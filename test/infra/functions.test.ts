@@ -63,6 +63,7 @@ const POWERTOOLS = ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POW
 const ANY_ENGINE_FUNCTION = [
   'ACCOUNT_ID',
   'AGENT_ROLE_PREFIX',
+  'AGENT_ROLE_MAX_SESSION_SECONDS',
   'CANARY_SECRET_NAME',
   'DELIVERY_KMS_KEY_ARN',
   'DELIVERY_MODE',
@@ -94,7 +95,8 @@ const ISSUING_ONLY = ['PERMISSIONS_BOUNDARY_ARN', 'SCHEDULER_ROLE_ARN', 'EXPIRE_
 describe('each function’s environment', () => {
   it('is exactly what an issuing function reads for task-started and operator-api: the boundary and the schedule target included', () => {
     for (const handler of ISSUING_FUNCTIONS) expect(environmentOf(handler), handler).toEqual(ISSUING_ENV);
-    expect(variablesOf('task-started')).toMatchObject({ DELIVERY_MODE: 'secrets-manager', EXPIRY_MODE: 'schedule' });
+    // The example policy's longest task is an hour: sessions are asked for up to that (domain/policy.ts longestRoleSessionSeconds).
+    expect(variablesOf('task-started')).toMatchObject({ DELIVERY_MODE: 'secrets-manager', EXPIRY_MODE: 'schedule', AGENT_ROLE_MAX_SESSION_SECONDS: '3600' });
   });
 
   it('is what an expiring function reads for expire-grant and ttl-expiry-stream: the schedule target, and no boundary', () => {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileTaskPolicy } from '../../lambdas/adapters/aws/session-policy';
 import { parseRevokedSessions, renderRevokedSessions, withRevoked } from '../../lambdas/adapters/aws/revoked-sessions-policy';
+import { denyTimeFor, renderRevokedBefore } from '../../lambdas/adapters/aws/revoked-before-policy';
 import { deliveryResourcePolicy } from '../../lambdas/adapters/aws/secrets-manager-delivery-vault';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import { listOf } from '../../lambdas/domain/privilege';
@@ -115,6 +116,40 @@ describe('revocation deny', () => {
     for (const request of scopeRequests(policy.scopes['repo-read']!)) expect(await call(request.action, request.resource)).toBe('Allowed');
     for (const request of [...scopeRequests(policy.scopes['repo-write']!), ...OUT_OF_SCOPE])
       expect(await call(request.action, request.resource)).not.toBe('Allowed');
+  });
+});
+
+describe("the kill switch's deny of an agent's older sessions", () => {
+  const suspended = 'release-bot';
+  const notice = new Date('2026-11-30T12:00:00.400Z');
+  const deny = JSON.parse(renderRevokedBefore(denyTimeFor(notice))) as Record<string, unknown>;
+  const readScope = policy.scopes['repo-read']!;
+
+  /** A session of `agentId`'s role issued at `issuedAt`, under that role's policies (`withDeny`: the suspended role's). */
+  function sessionIssuedAt(agentId: string, issuedAt: Date, withDeny: boolean) {
+    const grant = grantIdFor(agentId, `task-${issuedAt.getTime()}`);
+    return (action: string, resource: string) =>
+      decide(
+        { principal: sessionOf(agentId, grant), action, resource, context: { 'aws:SourceIdentity': grant, 'aws:TokenIssueTime': issuedAt.toISOString() } },
+        { identity: [ALLOW_EVERYTHING, ...(withDeny ? [deny] : [])], boundary: [boundary], session: compiled(readScope) },
+        roleOf(agentId),
+      );
+  }
+
+  it('denies every session of the suspended agent issued before the notice everything', async () => {
+    for (const issuedAt of [new Date('2026-11-30T11:00:00Z'), new Date(notice.getTime() - 1)]) {
+      const call = sessionIssuedAt(suspended, issuedAt, true);
+      for (const request of [...scopeRequests(readScope), ...OUT_OF_SCOPE]) expect(await call(request.action, request.resource), request.action).toBe('ExplicitlyDenied');
+    }
+  });
+
+  it("leaves a session issued after the deny's time (a resumed agent's next task) exactly its scope", async () => {
+    await expectExactlyItsScope(sessionIssuedAt(suspended, new Date(denyTimeFor(notice).getTime() + 1000), true), 'repo-read', readScope);
+  });
+
+  it("sits on the suspended agent's role only: another agent's session of the same age keeps exactly its scope", async () => {
+    const other = holderOf('repo-read') === suspended ? 'deploy-bot' : holderOf('repo-read');
+    await expectExactlyItsScope(sessionIssuedAt(other, new Date('2026-11-30T11:00:00Z'), false), 'repo-read', readScope);
   });
 });
 

@@ -4,6 +4,7 @@
 import { GetRolePolicyCommand, NoSuchEntityException, paginateListRolePolicies, type IAMClient } from '@aws-sdk/client-iam';
 import type { Clock } from '../../ports';
 import { ROLE_INLINE_POLICY_MAX_CHARS } from './sts-session-issuer';
+import { REVOKED_BEFORE_POLICY_NAME } from './revoked-before-policy';
 
 /** A measured budget is reused this long: a deployer edits agent roles rarely. */
 const MEASUREMENT_TTL_MS = 15 * 60_000;
@@ -39,7 +40,8 @@ export class RoleInlinePolicyBudget {
     try {
       for await (const page of paginateListRolePolicies({ client: this.iam }, { RoleName: roleName })) {
         for (const policyName of page.PolicyNames ?? []) {
-          if (policyName === this.ownPolicyName) continue;
+          // The kill switch's deny is not measured: the issuer reserves its share (REVOKED_BEFORE_RESERVED_CHARS).
+          if (policyName === this.ownPolicyName || policyName === REVOKED_BEFORE_POLICY_NAME) continue;
           const { PolicyDocument } = await this.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
           used += sizeOf(PolicyDocument ?? '');
         }

@@ -1,9 +1,10 @@
 // Adapter (AWS STS + IAM): issues a task's credential as an STS session of its agent's role,
-// narrowed by a session policy; revokes one session by naming it in a deny on the role.
+// narrowed by a session policy; revokes one session by naming it in a deny on the role, or all
+// of an agent's older sessions (the kill switch) by a deny on their issue time.
 import { GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, MalformedPolicyDocumentException, PackedPolicyTooLargeException, type STSClient } from '@aws-sdk/client-sts';
 import { TaskboundError, UnissuableRequestError } from '../../domain/errors';
-import type { Clock, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
+import type { AgentRevocation, Clock, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
 import { canaryStatement } from '../../domain/canary';
 import { CanaryMisconfiguredError, DEFAULT_CANARY_SCHEDULE, type SecretsManagerCanaryProbe } from './canary-probe';
 import type { ProbeSchedule } from './sts-credential-probe';
@@ -17,6 +18,7 @@ import {
   withoutExpired,
   type RevokedSessions,
 } from './revoked-sessions-policy';
+import { coversIssuedAt, denyTimeFor, parseRevokedBefore, renderRevokedBefore, REVOKED_BEFORE_POLICY_NAME, REVOKED_BEFORE_RESERVED_CHARS } from './revoked-before-policy';
 import { compileTaskPolicy } from './session-policy';
 import { realSleep } from '../sleep';
 import { notYet, retry, settled } from '../retry';
@@ -40,9 +42,10 @@ export interface StsSessionIssuerOptions {
   readonly roleMaxSessionSeconds: number;
   readonly partition?: string;
   /**
-   * Characters the revocation deny may use: IAM's 10,240 per role, less any other inline
+   * Characters the revocation denies may use: IAM's 10,240 per role, less any other inline
    * policy the role carries (give agent roles managed policies and this stays whole). A
    * number from configuration, or a function measuring the role (role-inline-policy-budget.ts).
+   * The kill switch's deny takes a fixed REVOKED_BEFORE_RESERVED_CHARS of it.
    */
   readonly revocationPolicyMaxChars?: number | ((roleName: string) => Promise<number>);
   /**
@@ -73,6 +76,8 @@ export class StsSessionIssuer implements CredentialIssuer {
    * `verify` that follows does not read the policy again. Taken by that verify; bounded.
    */
   private readonly seenInDeny = new Set<string>();
+  /** Per role, the time of the kill switch's deny this instance wrote or read there (never removed, only moved later). */
+  private readonly seenDeniedBefore = new Map<string, Date>();
 
   constructor(private readonly options: StsSessionIssuerOptions) {
     if (options.roleMaxSessionSeconds < STS_MIN_SESSION_SECONDS || options.roleMaxSessionSeconds > 43_200) {
@@ -166,12 +171,40 @@ export class StsSessionIssuer implements CredentialIssuer {
     let sessions = await this.readRevoked(roleName);
     if (isRevoked(sessions, target.grantId)) return this.sawInDeny(target.grantId, 'already-revoked');
     const written = await retry(WRITE_RETRY, async () => {
-      await this.writeRevoked(roleName, withRevoked(withoutExpired(sessions, now), target.grantId, sessionEndsBy));
+      const fits = await this.writeRevoked(roleName, withRevoked(withoutExpired(sessions, now), target.grantId, sessionEndsBy));
+      if (!fits.written) {
+        // A full deny is no failure for a session the kill switch's deny already covers.
+        if (coversIssuedAt(await this.readRevokedBefore(roleName), target.issuedAt)) return settled('already-revoked' as const);
+        throw new TaskboundError(fits.why);
+      }
       sessions = await this.readRevoked(roleName);
       return isRevoked(sessions, target.grantId) ? settled(this.sawInDeny(target.grantId, 'revoked' as const)) : notYet(undefined);
     }, { sleep: this.sleep });
     if (written.settled) return written.value;
     throw new TaskboundError(`concurrent revocations on role ${roleName} kept overwriting the deny for ${target.grantId}`);
+  }
+
+  /**
+   * The kill switch: one deny on the agent's role of every session issued before the notice
+   * (plus TOKEN_ISSUE_MARGIN_SECONDS), as AWS's "revoke active sessions" does, in place of one
+   * entry per grant (of which the role's 10,240 characters hold about 300). A later time already
+   * there is kept (it covers more). Written, then read back until IAM shows at least this time:
+   * a concurrent suspension's earlier time may land after ours.
+   */
+  async revokeAgent(revocation: AgentRevocation): Promise<void> {
+    const roleName = this.roleNameOf(revocation.agentId);
+    const wanted = denyTimeFor(revocation.issuedBefore);
+    const reaches = (at: Date | undefined): at is Date => at !== undefined && at.getTime() >= wanted.getTime();
+    const current = await this.readRevokedBefore(roleName);
+    if (reaches(current)) return void this.sawDeniedBefore(roleName, current);
+    const written = await retry(WRITE_RETRY, async () => {
+      const document = renderRevokedBefore(wanted);
+      await this.options.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_BEFORE_POLICY_NAME, PolicyDocument: document }));
+      const seen = await this.readRevokedBefore(roleName);
+      return reaches(seen) ? settled(seen) : notYet(undefined);
+    }, { sleep: this.sleep });
+    if (!written.settled) throw new TaskboundError(`concurrent suspensions on role ${roleName} kept overwriting its revoked-before deny`);
+    this.sawDeniedBefore(roleName, written.value);
   }
 
   /**
@@ -188,10 +221,24 @@ export class StsSessionIssuer implements CredentialIssuer {
     // Just read back by `revoke` in this instance, and the canary is about to be called: the
     // policy is not read again (one IAM call fewer). A writer that dropped the grant from the
     // deny since leaves the canary accepted, which says so as the read would have.
-    const justSeen = this.seenInDeny.delete(target.grantId) && probing;
-    if (!justSeen && !isRevoked(await this.readRevoked(this.roleNameOf(target.agentId)), target.grantId)) return { verdict: 'accepted' };
+    const roleName = this.roleNameOf(target.agentId);
+    const justSeen = (this.seenInDeny.delete(target.grantId) || coversIssuedAt(this.seenDeniedBefore.get(roleName), target.issuedAt)) && probing;
+    if (!justSeen && !(await this.inEitherDeny(roleName, target))) return { verdict: 'accepted' };
     if (!canary || !material?.sessionToken) return { verdict: 'rejected', code: 'ExplicitDeny' };
     return canary.probe.probeUntilRejected(material, canary.schedule ?? DEFAULT_CANARY_SCHEDULE);
+  }
+
+  /** The grant's own entry first (one read on the common path); the kill switch's deny only when that is missing. */
+  private async inEitherDeny(roleName: string, target: RevokeTarget): Promise<boolean> {
+    if (isRevoked(await this.readRevoked(roleName), target.grantId)) return true;
+    const deniedBefore = await this.readRevokedBefore(roleName);
+    if (deniedBefore) this.sawDeniedBefore(roleName, deniedBefore);
+    return coversIssuedAt(deniedBefore, target.issuedAt);
+  }
+
+  private sawDeniedBefore(roleName: string, at: Date): void {
+    if (this.seenDeniedBefore.size >= SEEN_IN_DENY_MAX) this.seenDeniedBefore.clear();
+    this.seenDeniedBefore.set(roleName, at);
   }
 
   private sawInDeny<T>(grantId: string, outcome: T): T {
@@ -216,25 +263,32 @@ export class StsSessionIssuer implements CredentialIssuer {
   }
 
   private async readRevoked(roleName: string): Promise<RevokedSessions> {
+    return parseRevokedSessions(await this.readPolicy(roleName, REVOKED_SESSIONS_POLICY_NAME));
+  }
+
+  private async readRevokedBefore(roleName: string): Promise<Date | undefined> {
+    return parseRevokedBefore(await this.readPolicy(roleName, REVOKED_BEFORE_POLICY_NAME));
+  }
+
+  private async readPolicy(roleName: string, policyName: string): Promise<string | undefined> {
     try {
-      const response = await this.options.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_SESSIONS_POLICY_NAME }));
-      return parseRevokedSessions(response.PolicyDocument);
+      return (await this.options.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))).PolicyDocument;
     } catch (error) {
       // No deny yet (or no role, whose sessions then cannot exist): nothing is revoked.
-      if (error instanceof NoSuchEntityException) return parseRevokedSessions(undefined);
+      if (error instanceof NoSuchEntityException) return undefined;
       throw error;
     }
   }
 
-  private async writeRevoked(roleName: string, sessions: RevokedSessions): Promise<void> {
+  /** Over budget, nothing is written: the caller fails loudly (the grant stays `revoking`; the sweep retries as older entries expire). */
+  private async writeRevoked(roleName: string, sessions: RevokedSessions): Promise<{ readonly written: true } | { readonly written: false; readonly why: string }> {
     const document = renderRevokedSessions(sessions);
-    const budget = await this.policyBudget(roleName);
+    const budget = (await this.policyBudget(roleName)) - REVOKED_BEFORE_RESERVED_CHARS;
     if (document.length > budget) {
-      // Failing loudly keeps the grant in `revoking`: the sweep retries as older entries expire.
-      throw new TaskboundError(
-        `the revoked-sessions deny on role ${roleName} would need ${document.length} characters, over its ${budget}: too many revoked sessions of this agent are still unexpired`,
-      );
+      const why = `the revoked-sessions deny on role ${roleName} would need ${document.length} characters, over its ${budget}: too many revoked sessions of this agent are still unexpired`;
+      return { written: false, why };
     }
     await this.options.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_SESSIONS_POLICY_NAME, PolicyDocument: document }));
+    return { written: true };
   }
 }

@@ -3,7 +3,7 @@
 import { TaskboundError } from '../../domain/errors';
 import type { CredentialKind } from '../../domain/policy';
 import type { LocalCredentialAuthority } from '../../local/emulated-aws/credential-authority';
-import type { CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
+import type { AgentRevocation, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
 import type { ProbeSchedule, StsCredentialProbe } from '../aws/sts-credential-probe';
 import { CanaryMisconfiguredError, type SecretsManagerCanaryProbe } from '../aws/canary-probe';
 
@@ -21,9 +21,13 @@ export interface LocalCredentialIssuerOptions {
 /** Issues, revokes and verifies local credentials of one kind. */
 export class LocalCredentialIssuer implements CredentialIssuer {
   private readonly schedule: ProbeSchedule;
+  /** Sessions only, as on AWS (a deny on the agent's role); an access key is its own IAM user there and dies alone, so here too. */
+  readonly revokeAgent?: (revocation: AgentRevocation) => Promise<void>;
 
   constructor(private readonly options: LocalCredentialIssuerOptions) {
     this.schedule = options.probeSchedule ?? { attempts: 1, delayMs: 0 };
+    const authority = options.authority;
+    if (options.kind === 'aws-sts-session') this.revokeAgent = (revocation) => authority.revokeSessionsOf(revocation.agentId, revocation.issuedBefore);
   }
 
   async issue(request: IssueRequest): Promise<IssuedCredential> {

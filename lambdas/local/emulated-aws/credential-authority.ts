@@ -57,6 +57,20 @@ interface RevokedSession extends DeniedSession {
   readonly expiresAtMs: number;
 }
 
+/**
+ * The kill switch's deny of an agent's older sessions (AWS: a `aws:TokenIssueTime` deny on its role),
+ * kept in the credentials table under a key no access key id can have.
+ */
+interface AgentSessionsDeny {
+  readonly agentId: string;
+  /** Sessions issued before this are denied. */
+  readonly issuedBefore: string;
+  /** When the deny was written: IAM's lag counts from here. */
+  readonly revokedAt: string;
+}
+
+const AGENT_DENY_KEY_PREFIX = 'agent-sessions-before#';
+
 /** Whether any credential of a grant still works. */
 export type GrantCredentialStatus = { readonly verdict: 'accepted' } | { readonly verdict: 'rejected'; readonly code: RejectionCode };
 
@@ -162,6 +176,7 @@ export class LocalCredentialAuthority {
    */
   private readonly dead = new Map<string, string>();
   private readonly lagMs: Readonly<Record<CredentialKind, number>>;
+  private readonly agentDenies = new Map<string, AgentSessionsDeny>();
   private lastPruneMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: LocalCredentialAuthorityOptions) {
@@ -174,7 +189,10 @@ export class LocalCredentialAuthority {
   /** Creates the table if it is missing and loads every credential it holds. */
   async start(): Promise<void> {
     await ensureStateTable(this.options, STATE_TABLES.credentials.key);
-    for (const item of await scanAll(this.options)) this.remember(fromItem(item));
+    const items = await scanAll(this.options);
+    const isDeny = (item: Record<string, unknown>) => String(item.accessKeyId).startsWith(AGENT_DENY_KEY_PREFIX);
+    for (const item of items) if (isDeny(item)) this.agentDenies.set(String(item.agentId), item as unknown as AgentSessionsDeny);
+    for (const item of items) if (!isDeny(item)) this.remember(fromItem(item));
     this.pruneDead();
   }
 
@@ -220,6 +238,32 @@ export class LocalCredentialAuthority {
     }
     this.pruneDead();
     return revokedAny ? 'revoked' : 'already-revoked';
+  }
+
+  /**
+   * Revokes every session of the agent issued before `issuedBefore` at once (AWS: one deny on its
+   * role, as sts-session-issuer.ts writes). Written through first, and kept: it also applies to a
+   * session whose issue was in flight, and to every session again after a restart. A later time
+   * replaces an earlier one (it covers more); an earlier one changes nothing.
+   */
+  async revokeSessionsOf(agentId: string, issuedBefore: Date): Promise<void> {
+    const deny: AgentSessionsDeny = { agentId, issuedBefore: issuedBefore.toISOString(), revokedAt: this.options.clock.now().toISOString() };
+    try {
+      await this.options.client.send(
+        new PutCommand({
+          TableName: this.options.tableName,
+          Item: { accessKeyId: `${AGENT_DENY_KEY_PREFIX}${agentId}`, ...deny },
+          ConditionExpression: 'attribute_not_exists(accessKeyId) OR issuedBefore < :issuedBefore',
+          ExpressionAttributeValues: { ':issuedBefore': deny.issuedBefore },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return;
+    }
+    this.agentDenies.set(agentId, deny);
+    for (const credential of this.byAccessKey.values()) this.applyAgentDeny(credential);
+    this.pruneDead();
   }
 
   /** Credentials that would still be accepted, for orphan reconciliation. */
@@ -356,9 +400,19 @@ export class LocalCredentialAuthority {
     }
   }
 
+  /** A session the agent's deny covers counts as revoked when the deny was written (in memory: the deny item is what is kept). */
+  private applyAgentDeny(credential: LocalCredential): LocalCredential {
+    const deny = this.agentDenies.get(credential.agentId);
+    if (!deny || credential.kind !== 'aws-sts-session' || credential.revokedAt || credential.issuedAt >= deny.issuedBefore) return credential;
+    const revoked = { ...credential, revokedAt: deny.revokedAt };
+    this.byAccessKey.set(credential.accessKeyId, revoked);
+    return revoked;
+  }
+
   private remember(credential: LocalCredential): void {
     const known = this.byAccessKey.has(credential.accessKeyId);
     this.byAccessKey.set(credential.accessKeyId, credential);
+    this.applyAgentDeny(credential);
     if (known) return;
     const keys = this.byGrant.get(credential.grantId) ?? [];
     keys.push(credential.accessKeyId);

@@ -5,6 +5,7 @@ import { canarySecretName, engineRoleArns } from '../../naming';
 import { reservedConcurrencyOf, type TaskboundConfig } from '../../config';
 import { ISSUING, REVOKING, type EntryPoint } from '../../../lambdas/routes';
 import type { EngineWiring } from './engine-function';
+import { longestRoleSessionSeconds } from '../../../lambdas/domain/policy';
 
 type Environment = Record<string, string>;
 
@@ -30,6 +31,8 @@ export function revokingEnvironment(wiring: EngineWiring, handler: EntryPoint): 
     ACCOUNT_ID: Aws.ACCOUNT_ID,
     INSTANCE_NAME: config.instanceName,
     AGENT_ROLE_PREFIX: config.agentRolePrefix,
+    // The policy's longest task: sessions are never cut short of it, and the misuse check looks back that far.
+    AGENT_ROLE_MAX_SESSION_SECONDS: String(longestRoleSessionSeconds(wiring.policy)),
     CANARY_SECRET_NAME: canarySecretName(config),
     // Exact ARNs: only these roles may read or change a delivery besides its runtime.
     ENGINE_ROLE_ARNS: engineRoleArns(config).join(','),

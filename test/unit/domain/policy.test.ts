@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../../lambdas/domain/policy-file';
+import { longestRoleSessionSeconds, roleMaxSessionSeconds } from '../../../lambdas/domain/policy';
 import { PolicyError } from '../../../lambdas/domain/errors';
 import { TEST_POLICY_YAML } from '../../helpers/test-policy';
 
@@ -50,5 +51,18 @@ describe('parsePolicy', () => {
   it('refuses defaultTtlSeconds above maxTtlSeconds', () => {
     const error = policyErrorOf(TEST_POLICY_YAML.replace('defaultTtlSeconds: 900', 'defaultTtlSeconds: 2000'));
     expect(error.issues.join()).toMatch(/agents\.release-bot\.defaultTtlSeconds/);
+  });
+});
+
+describe('the agent roles’ session length', () => {
+  const agents = (...maxTtls: number[]) => ({ agents: Object.fromEntries(maxTtls.map((maxTtlSeconds, index) => [`bot-${index}`, { maxTtlSeconds }])) }) as never;
+
+  it('is the longest task any agent may run, so no session is cut short of its task', () => {
+    expect(longestRoleSessionSeconds(agents(1800, 7200, 900))).toBe(7200);
+  });
+
+  it('is at least IAM’s 3,600 s floor for MaxSessionDuration, and at most its 43,200 s ceiling', () => {
+    expect(longestRoleSessionSeconds(agents(900, 1800))).toBe(3600);
+    expect(roleMaxSessionSeconds(50_000)).toBe(43_200);
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { startTask } from '../../../lambdas/use-cases/start-task';
 import { suspendAgent, resumeAgent } from '../../../lambdas/use-cases/change-agent-status';
 import { fakeEngine, taskStarted } from '../../helpers/fake-engine';
-import type { AgentRecord } from '../../../lambdas/ports';
+import type { AgentRecord, EventPublisher } from '../../../lambdas/ports';
+import { bump } from '../../../lambdas/domain/grant';
 
 describe('suspendAgent and resumeAgent', () => {
   it('suspension revokes every live grant and denies new ones until resumed', async () => {
@@ -49,5 +50,85 @@ describe('suspendAgent and resumeAgent', () => {
     const suspended = await suspendAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'odd behaviour' });
     expect(suspended.revoked.map((result) => result.outcome)).toEqual(['verified']);
     expect((await engine.store.get(started.grant.grantId))?.state).toBe('verified');
+  });
+
+  it('kills the sessions with one agent-wide revocation and the keys one by one, then verifies every grant', async () => {
+    const engine = fakeEngine();
+    const started = [];
+    for (const [index, scopes] of [['repo-read'], ['bucket-read-key'], ['repo-read'], ['bucket-read-key']].entries()) {
+      started.push(await startTask(engine, taskStarted({ agentId: 'deploy-bot', taskId: `t-${index}`, scopes })));
+    }
+    engine.clock.advance(1000);
+
+    const suspended = await suspendAgent(engine, { agentId: 'deploy-bot', by: 'secops@example.com', reason: 'odd behaviour' });
+
+    expect(engine.sessions.agentRevocations).toEqual([{ agentId: 'deploy-bot', issuedBefore: engine.clock.now() }]);
+    expect(engine.sessions.revokeCalls).toEqual([]);
+    expect(engine.keys.revokeCalls.sort()).toEqual([started[1]!.grant.grantId, started[3]!.grant.grantId].sort());
+    expect(suspended.revoked.map((result) => result.outcome)).toEqual(['verified', 'verified', 'verified', 'verified']);
+    for (const { grant } of started) expect(engine.sessions.isLive(grant.grantId) || engine.keys.isLive(grant.grantId)).toBe(false);
+  });
+
+  it('revokes on its own a session issued at the moment of the suspension: the agent-wide step covers only earlier ones', async () => {
+    const engine = fakeEngine();
+    const started = await startTask(engine, taskStarted({ taskId: 'same-instant' }));
+
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'odd behaviour' });
+
+    expect(engine.sessions.agentRevocations).toEqual([{ agentId: 'release-bot', issuedBefore: engine.clock.now() }]);
+    expect(engine.sessions.revokeCalls).toEqual([started.grant.grantId]);
+    expect((await engine.store.get(started.grant.grantId))?.state).toBe('verified');
+  });
+
+  it('revokes each session on its own when the agent-wide revocation fails, and still verifies them', async () => {
+    const engine = fakeEngine();
+    const started = [await startTask(engine, taskStarted({ taskId: 'a' })), await startTask(engine, taskStarted({ taskId: 'b' }))];
+    engine.clock.advance(1000);
+    engine.sessions.failAgentRevocations = 1;
+
+    const suspended = await suspendAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'odd behaviour' });
+
+    expect(engine.sessions.revokeCalls.sort()).toEqual(started.map(({ grant }) => grant.grantId).sort());
+    expect(suspended.revoked.map((result) => result.outcome)).toEqual(['verified', 'verified']);
+  });
+
+  it('reads a grant again when the listing was stale, so a grant changed meanwhile still ends verified', async () => {
+    const engine = fakeEngine();
+    const started = await startTask(engine, taskStarted({ taskId: 'changed' }));
+    engine.clock.advance(1000);
+    const listed = await engine.store.grantsOfAgent('release-bot', { liveOnly: true });
+    const current = (await engine.store.get(started.grant.grantId))!;
+    await engine.store.update(current, bump(current, engine.clock.now().toISOString(), { reason: 'an unrelated write' }));
+    engine.store.grantsOfAgent = async () => listed;
+
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'odd behaviour' });
+
+    expect((await engine.store.get(started.grant.grantId))?.state).toBe('verified');
+  });
+
+  it('sends the events of many revocations in full PutEvents-sized calls', async () => {
+    const engine = fakeEngine();
+    for (const index of [0, 1, 2, 3, 4]) await startTask(engine, taskStarted({ agentId: 'deploy-bot', taskId: `t-${index}`, scopes: ['repo-read'] }));
+    engine.clock.advance(1000);
+    const calls: number[] = [];
+    const events: EventPublisher = { publish: async (batch) => void calls.push(batch.length) };
+
+    await suspendAgent({ ...engine, events }, { agentId: 'deploy-bot', by: 'secops@example.com', reason: 'odd behaviour' });
+
+    expect(calls).toEqual([10]);
+  });
+
+  it('revokes agent-wide, after listing, the sessions of an agent the policy no longer names', async () => {
+    const engine = fakeEngine();
+    const started = [await startTask(engine, taskStarted({ taskId: 'a' })), await startTask(engine, taskStarted({ taskId: 'b' }))];
+    engine.clock.advance(1000);
+    const { 'release-bot': dropped, ...agents } = engine.policy.agents;
+    expect(dropped).toBeDefined();
+
+    const suspended = await suspendAgent({ ...engine, policy: { ...engine.policy, agents } }, { agentId: 'release-bot', by: 'secops@example.com', reason: 'retired' });
+
+    expect(engine.sessions.agentRevocations).toEqual([{ agentId: 'release-bot', issuedBefore: engine.clock.now() }]);
+    expect(engine.sessions.revokeCalls).toEqual([]);
+    expect(suspended.revoked.map((result) => result.outcome)).toEqual(started.map(() => 'verified'));
   });
 });

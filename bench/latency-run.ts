@@ -1,0 +1,101 @@
+// Bench entry (`npm run bench:latency`): time-to-credential and time-to-dead alone, as `npm run bench`
+// measures them (20 runtimes, 1 s tasks, the engine as its own process), with where the time went:
+// the spans of each lifecycle (lifecycle-spans.ts) and what the engine process saw of itself
+// (latency-probe.mjs: event-loop delay and use, GC, each request's time by operation). Writes
+// bench/results/latency.json (or --out).
+export {};
+
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const { parseArgs } = await import('node:util');
+const { mkdir, writeFile } = await import('node:fs/promises');
+const { dirname, join } = await import('node:path');
+const { startEngineProcess } = await import('./engine-process');
+const { runLifecycles } = await import('./lifecycles');
+const { describeMachine } = await import('./report');
+const { ascending, nearestRank, round2 } = await import('./percentiles');
+
+const { values } = parseArgs({
+  options: {
+    runtimes: { type: 'string', default: '20' },
+    'task-ms': { type: 'string', default: '1000' },
+    lifecycles: { type: 'string', default: '200' },
+    'max-seconds': { type: 'string', default: '30' },
+    lockstep: { type: 'boolean', default: false },
+    wait: { type: 'string', default: 'default' },
+    out: { type: 'string', default: join(import.meta.dirname, 'results', 'latency.json') },
+  },
+  strict: true,
+});
+const positive = (name: keyof typeof values, min = 1) => {
+  const value = Number(values[name]);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer ≥ ${min}, not ${values[name]}`);
+  return value;
+};
+const runtimes = positive('runtimes');
+const taskMs = positive('task-ms', 0);
+if (values.wait !== 'default' && values.wait !== 'learnt') throw new Error(`--wait is default or learnt, not ${values.wait}`);
+const wait = values.wait;
+const machine = describeMachine();
+
+const probeLines: string[] = [];
+let waiting: ((line: string) => void) | undefined;
+const engine = await startEngineProcess(join(import.meta.dirname, 'bench.policy.yaml'), 3600, {
+  nodeFlags: ['--import', './bench/latency-probe.mjs'],
+  onLine: (line) => {
+    if (!line.startsWith('latency-probe ')) return;
+    probeLines.push(line);
+    waiting?.(line);
+  },
+});
+/** Asks the probe for what it saw since it was last asked. */
+const askProbe = () =>
+  new Promise<Record<string, unknown>>((resolve) => {
+    waiting = (line) => resolve(JSON.parse(line.slice('latency-probe '.length)) as Record<string, unknown>);
+    process.kill(engine.pid, 'SIGUSR2');
+  });
+try {
+  let engineProcess: Record<string, unknown> = {};
+  const run = await runLifecycles(engine, {
+    concurrency: runtimes,
+    warmupLifecycles: runtimes,
+    lifecycles: positive('lifecycles'),
+    maxDurationMs: positive('max-seconds') * 1000,
+    taskMs,
+    lockstep: values.lockstep === true,
+    wait,
+    onMeasured: async (moment) => {
+      const seen = await askProbe();
+      if (moment === 'end') engineProcess = seen;
+    },
+  });
+  const p = (samples: readonly number[]) => {
+    const sorted = ascending(samples);
+    return { p50: round2(nearestRank(sorted, 50)), p90: round2(nearestRank(sorted, 90)), p99: round2(nearestRank(sorted, 99)), max: round2(sorted.at(-1) ?? Number.NaN) };
+  };
+  const result = {
+    runtimes,
+    taskMs,
+    lockstep: values.lockstep === true,
+    wait,
+    lifecycles: run.lifecycles,
+    failures: run.failures,
+    lifecyclesPerSecond: round2(run.lifecyclesPerSecond),
+    timeToCredentialMs: p(run.phaseSamplesMs.untilIssued),
+    timeToDeadMs: p(run.revocationLatenciesMs),
+    deliveryReadsPerLifecycle: round2(run.deliveryPolls / Math.max(1, run.lifecycles)),
+    engineCpuMsPerLifecycle: round2(run.engineCpuMs / Math.max(1, run.lifecycles)),
+    engineCallsPerLifecycle: round2(run.engineTrackedCalls / Math.max(1, run.lifecycles)),
+    spans: run.spans,
+    engineProcess,
+    issuanceSamplesMs: run.issuanceSamplesMs,
+    machine,
+    loadAverage1mAtEnd: round2((await import('node:os')).loadavg()[0] ?? 0),
+  };
+  await mkdir(dirname(values.out), { recursive: true });
+  await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  await engine.stop();
+}

@@ -1,0 +1,130 @@
+// Unit: what the SDK learns of issuance times, and how a wait uses it to time its first read.
+import { describe, expect, it } from 'vitest';
+import { IssuanceTimes, issuanceMsOf } from '../../../sdk/issuance-times';
+import { waitForDelivery } from '../../../sdk/wait';
+import { WaitTimeoutError } from '../../../sdk/errors';
+import type { TimedReading } from '../../../sdk/delivery-readers';
+
+const TASK = { agentId: 'release-bot', taskId: 't-1' };
+const ISSUED = { status: 'issued', grantId: 'g-1', kind: 'aws-sts-session', accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token', scopes: ['repo-read'] } as const;
+
+/** A delivery that appears `issueAfterMs` after `startedMs`, with every read's send time logged. */
+function engineIssuingAfter(issueAfterMs: number, startedMs: number) {
+  const reads: number[] = [];
+  const read = async (): Promise<TimedReading> => {
+    reads.push(Date.now() - startedMs);
+    return Date.now() - startedMs >= issueAfterMs ? { reading: ISSUED, deliveredAtMs: startedMs + issueAfterMs } : { reading: { status: 'absent' } };
+  };
+  return { reads, read };
+}
+
+describe('issuanceMsOf', () => {
+  it('takes the delivery date when it lies between the last miss and the find', () => {
+    expect(issuanceMsOf({ startedMs: 1000, lastMissSentMs: 1050, foundMs: 1200, deliveredAtMs: 1080 })).toBe(80);
+  });
+
+  it('clamps a delivery date a skewed clock puts after the find, or before the last miss, to what the runtime saw', () => {
+    expect(issuanceMsOf({ startedMs: 1000, foundMs: 1100, deliveredAtMs: 1900 })).toBe(100);
+    expect(issuanceMsOf({ startedMs: 1000, lastMissSentMs: 1050, foundMs: 1100, deliveredAtMs: 400 })).toBe(50);
+  });
+
+  it('uses the find when the service gives no date', () => {
+    expect(issuanceMsOf({ startedMs: 1000, lastMissSentMs: 1030, foundMs: 1070 })).toBe(70);
+  });
+});
+
+describe('IssuanceTimes', () => {
+  it('knows nothing until it has seen three issuances, then says their median', () => {
+    const times = new IssuanceTimes();
+    times.record({ startedMs: 0, foundMs: 50 });
+    times.record({ startedMs: 0, foundMs: 300 });
+    expect(times.typicalMs()).toBeUndefined();
+    times.record({ startedMs: 0, foundMs: 80 });
+    expect(times.typicalMs()).toBe(80);
+  });
+
+  it('forgets the oldest issuances, so the estimate follows the load', () => {
+    const times = new IssuanceTimes();
+    for (let i = 0; i < 16; i++) times.record({ startedMs: 0, foundMs: 1000 });
+    for (let i = 0; i < 9; i++) times.record({ startedMs: 0, foundMs: 40 });
+    expect(times.typicalMs()).toBe(40);
+  });
+});
+
+describe('waitForDelivery with learnt issuance times', () => {
+  it('reads first when recent tasks were issued, and finds the credential in one read', async () => {
+    const issuance = new IssuanceTimes();
+    for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 30, deliveredAtMs: 30 });
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(20, startedMs);
+
+    const credential = await waitForDelivery(engine.read, {}, TASK, { strategy: { learnFirstRead: true, minDelayMs: 2_000 } }, { startedMs, issuance });
+
+    expect(credential.accessKeyId).toBe('ASIAEXAMPLE');
+    expect(engine.reads).toHaveLength(1);
+    // The fixed first step would read at 2 s; the learnt one at 30 ms (a loaded machine may be late).
+    expect(engine.reads[0]).toBeGreaterThanOrEqual(28);
+    expect(engine.reads[0]).toBeLessThan(1_000);
+  });
+
+  it('steps a third of the time since Task Started after a learnt first read that misses', async () => {
+    const issuance = new IssuanceTimes();
+    for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 80, deliveredAtMs: 80 });
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(95, startedMs);
+
+    await waitForDelivery(engine.read, {}, TASK, { strategy: { learnFirstRead: true, minDelayMs: 2_000 } }, { startedMs, issuance });
+
+    expect(engine.reads).toHaveLength(2);
+    // At least 80 ms waited: the next read at least 24 ms later (the fixed strategy would step 2 s).
+    expect(engine.reads[1]! - engine.reads[0]!).toBeGreaterThanOrEqual(23);
+    expect(engine.reads[1]! - engine.reads[0]!).toBeLessThan(1_000);
+  });
+
+  it('learns from each wait it sees through from Task Started to issued', async () => {
+    const issuance = new IssuanceTimes();
+    for (let task = 0; task < 3; task++) {
+      const startedMs = Date.now();
+      await waitForDelivery(engineIssuingAfter(30, startedMs).read, {}, TASK, { strategy: { learnFirstRead: true, minDelayMs: 20 } }, { startedMs, issuance });
+    }
+    expect(issuance.typicalMs()).toBe(30);
+  });
+
+  it('keeps the fixed first step by default', async () => {
+    const issuance = new IssuanceTimes();
+    for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 10, deliveredAtMs: 10 });
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(0, startedMs);
+
+    await waitForDelivery(engine.read, {}, TASK, { strategy: { minDelayMs: 120 } }, { startedMs, issuance });
+
+    expect(engine.reads).toHaveLength(1);
+    expect(engine.reads[0]).toBeGreaterThanOrEqual(115);
+  });
+
+  it('gives up when no delivery appears within the delivery timeout', async () => {
+    const issuance = new IssuanceTimes();
+    for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 20 });
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(Number.POSITIVE_INFINITY, startedMs);
+
+    const waiting = waitForDelivery(engine.read, {}, TASK, { strategy: { learnFirstRead: true, deliveryTimeoutMs: 400 } }, { startedMs, issuance });
+
+    await expect(waiting).rejects.toBeInstanceOf(WaitTimeoutError);
+    // Reads at 20 ms, then a third of the time waited later each: about ten in 400 ms, never one per 10 ms.
+    expect(engine.reads.length).toBeGreaterThanOrEqual(2);
+    expect(engine.reads.length).toBeLessThan(15);
+  });
+
+  it('gives up a learnt first read when the task is cancelled', async () => {
+    const issuance = new IssuanceTimes();
+    for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 5_000 });
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(0, startedMs);
+
+    const waiting = waitForDelivery(engine.read, {}, TASK, { signal: AbortSignal.timeout(30), strategy: { learnFirstRead: true } }, { startedMs, issuance });
+
+    await expect(waiting).rejects.toThrow(/cancel/i);
+    expect(engine.reads).toHaveLength(0);
+  });
+});
