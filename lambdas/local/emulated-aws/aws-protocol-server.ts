@@ -101,8 +101,10 @@ async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, p
 
 /** Starts the server; resolves once it listens. Port 0 picks a free port. */
 export function startAwsProtocolServer(options: AwsProtocolServerOptions): Promise<RunningServer> {
+  // The port, once listening: asking the socket for it on every request is a system call each time.
+  let port = 0;
   const server: Server = createServer((req, res) => {
-    answer(req, options, (server.address() as AddressInfo).port).then(
+    answer(req, options, port).then(
       (response) => send(res, response),
       () => send(res, jsonError(500, 'InternalFailure', 'The local engine failed to process the request.')),
     );
@@ -111,7 +113,9 @@ export function startAwsProtocolServer(options: AwsProtocolServerOptions): Promi
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      const { port, address } = server.address() as AddressInfo;
+      const listening = server.address() as AddressInfo;
+      port = listening.port;
+      const { address } = listening;
       resolve({
         url: `http://${address}:${port}`,
         port,

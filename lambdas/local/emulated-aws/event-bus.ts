@@ -63,26 +63,29 @@ export interface EventBusOptions {
 }
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 30_000 };
-/** How long completed events' deletes gather before they are sent as one request. */
-const COMPLETED_BATCH_WINDOW_MS = 20;
+/**
+ * How long a completed event's delete waits to ride with the next accepted event's put. A delete
+ * lost to a crash in that time means the event is delivered once more after the restart.
+ */
+const COMPLETED_DELETE_WINDOW_MS = 100;
 
 /**
  * Where the bus's state lives: an event's item (its envelope, and the rules done with it) from
  * acceptance until every matching rule has it or gave up; a dead letter for good.
  */
 class BusTables {
-  /** Events accepted together (concurrent PutEvents calls) are stored in one request. */
-  private readonly puts: BatchedWrites;
-  /** Completed events are forgotten in batches: a delete lost to a crash means one more delivery, never a lost event. */
-  private readonly deletes: BatchedWrites;
+  /**
+   * Events accepted together (concurrent PutEvents calls) are stored in one request, and completed
+   * events are forgotten in the same requests: a delete lost to a crash means one more delivery, never a lost event.
+   */
+  private readonly writes: BatchedWrites;
 
   constructor(private readonly tables: { readonly events: StateTable; readonly deadLetters: StateTable }) {
-    this.puts = new BatchedWrites(tables.events, 'id');
-    this.deletes = new BatchedWrites(tables.events, 'id', { windowMs: COMPLETED_BATCH_WINDOW_MS });
+    this.writes = new BatchedWrites(tables.events, 'id', { deleteWindowMs: COMPLETED_DELETE_WINDOW_MS });
   }
 
   accepted(envelope: EventEnvelope): Promise<void> {
-    return this.puts.put({ id: envelope.id, envelope: JSON.stringify(envelope) });
+    return this.writes.put({ id: envelope.id, envelope: JSON.stringify(envelope) });
   }
 
   /** The rule is done with the event; a no-op once the event completed (its item is gone). */
@@ -111,7 +114,7 @@ class BusTables {
   }
 
   completed(id: string): Promise<void> {
-    return this.deletes.delete(id);
+    return this.writes.delete(id);
   }
 
   async load(): Promise<{ pending: Map<string, PendingEvent>; deadLetters: DeadLetter[] }> {

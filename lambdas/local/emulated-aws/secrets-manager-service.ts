@@ -5,7 +5,6 @@
 // policies are stored, not enforced: locally there are no IAM principals; only the credentials the
 // engine issued are judged (a revoked session is denied). Secret values never reach a log, an error
 // or an event.
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { RequestGate } from './issued-credential-gate';
 import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
@@ -143,11 +142,11 @@ function readValue(input: { readonly SecretString?: string | undefined; readonly
 }
 
 /** The stored form: the secret's name and ARN as attributes, the record as one JSON string. */
-interface SecretItem {
+type SecretItem = {
   readonly name: string;
   readonly arn: string;
   readonly record: string;
-}
+};
 
 function isSecretItem(item: Record<string, unknown>): item is Record<string, unknown> & SecretItem {
   return typeof item.name === 'string' && typeof item.arn === 'string' && typeof item.record === 'string';
@@ -245,8 +244,7 @@ class LocalSecretsManager implements SecretsManagerService {
 
   /** Writes the secret as it is now (serialised at call time). */
   private save(secret: SecretRecord): Promise<void> {
-    fitItem(secret);
-    return this.write(secret.name, { name: secret.name, arn: secret.arn, record: JSON.stringify(secret) });
+    return this.write(secret.name, { name: secret.name, arn: secret.arn, record: fittedRecord(secret) });
   }
 
   private purge(secret: SecretRecord): Promise<void> {
@@ -272,8 +270,8 @@ class LocalSecretsManager implements SecretsManagerService {
     next.done = this.inOrder(name, async () => {
       this.waitingWrites.delete(name);
       const latest = next.state;
-      if (latest === 'deleted') await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: { name } }));
-      else await table.client.send(new PutCommand({ TableName: table.tableName, Item: latest }));
+      if (latest === 'deleted') await table.writes.delete({ name });
+      else await table.writes.put(latest);
     });
     return next.done;
   }
@@ -528,11 +526,13 @@ class LocalSecretsManager implements SecretsManagerService {
 }
 
 /**
- * Keeps a secret within one DynamoDB item: beyond the limit the oldest unlabelled versions go
- * first, as AWS drops deprecated versions beyond 100. Labelled versions are never dropped.
+ * The secret as stored, kept within one DynamoDB item: beyond the limit the oldest unlabelled
+ * versions go first, as AWS drops deprecated versions beyond 100. Labelled versions are never dropped.
  */
-function fitItem(secret: SecretRecord): void {
-  while (JSON.stringify(secret).length > MAX_RECORD_CHARS) {
+function fittedRecord(secret: SecretRecord): string {
+  for (;;) {
+    const record = JSON.stringify(secret);
+    if (record.length <= MAX_RECORD_CHARS) return record;
     const oldestUnlabelled = secret.versions.findIndex((version) => version.stages.length === 0);
     if (oldestUnlabelled < 0) {
       throw new SecretsManagerError('LimitExceededException', 'The secret’s labelled versions exceed what the local Secrets Manager can keep.');

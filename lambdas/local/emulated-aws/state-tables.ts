@@ -5,6 +5,7 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { realSleep } from '../../adapters/sleep';
+import { STORE_AUTHORIZATION, StoreConnection, type StoreWrites } from './store-writes';
 
 /** Every internal table's name starts so; the DynamoDB endpoint refuses them. */
 export const INTERNAL_TABLE_PREFIX = 'taskbound-local-';
@@ -22,10 +23,15 @@ export type StateTableName = keyof typeof STATE_TABLES;
 const TABLE_READY_POLLS = 200;
 const TABLE_READY_POLL_MS = 50;
 
-/** One emulated service's table: its name and a document client to the embedded store. */
-export interface StateTable {
+/** A table of the embedded store and a document client to it. */
+export interface TableRef {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+}
+
+/** One emulated service's table: the document client for what is rare (reads at start, a dead letter), `writes` for the hot path. */
+export interface StateTable extends TableRef {
+  readonly writes: StoreWrites;
 }
 
 /** The emulated services' access to the embedded store, with their tables created. */
@@ -34,18 +40,11 @@ export interface StateTables {
   close(): void;
 }
 
-/**
- * The store is in process, on loopback, and dynalite checks an Authorization header's shape but
- * never its signature; SigV4 (hashing every body, an HMAC chain per request) was a fixed share of
- * the engine's CPU per state write. A static header of the right shape stands in for it.
- */
-const STATIC_AUTHORIZATION =
-  'AWS4-HMAC-SHA256 Credential=AKIALOCALSTATE000000/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0';
-
+/** The SDK client's signer: the static header store-writes.ts sends (the store never checks a signature). */
 const staticAuthorization = {
   sign: async <T extends { headers: Record<string, string> }>(request: T): Promise<T> => {
-    request.headers.authorization = STATIC_AUTHORIZATION;
-    request.headers['x-amz-date'] = '20260101T000000Z';
+    request.headers.authorization = STORE_AUTHORIZATION.authorization;
+    request.headers['x-amz-date'] = STORE_AUTHORIZATION['x-amz-date'];
     return request;
   },
 };
@@ -64,14 +63,19 @@ export async function openStateTables(endpoint: string): Promise<StateTables> {
   });
   const client = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   await Promise.all(Object.values(STATE_TABLES).map(({ name, key }) => ensureStateTable({ client, tableName: name }, key)));
+  const connection = new StoreConnection(endpoint);
+  const tables = new Map(Object.entries(STATE_TABLES).map(([name, { name: tableName }]) => [name, { client, tableName, writes: connection.writes(tableName) }]));
   return {
-    table: (name) => ({ client, tableName: STATE_TABLES[name].name }),
-    close: () => dynamo.destroy(),
+    table: (name) => tables.get(name) as StateTable,
+    close: () => {
+      connection.close();
+      dynamo.destroy();
+    },
   };
 }
 
 /** Every item of a table, read consistently (a restart's recovery). */
-export async function scanAll(table: StateTable): Promise<Array<Record<string, unknown>>> {
+export async function scanAll(table: TableRef): Promise<Array<Record<string, unknown>>> {
   const items: Array<Record<string, unknown>> = [];
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -83,7 +87,7 @@ export async function scanAll(table: StateTable): Promise<Array<Record<string, u
 }
 
 /** Creates a table keyed by the string attribute `key` unless it exists, and waits until it is ACTIVE. */
-export async function ensureStateTable({ client, tableName }: StateTable, key: string): Promise<void> {
+export async function ensureStateTable({ client, tableName }: TableRef, key: string): Promise<void> {
   try {
     await client.send(
       new CreateTableCommand({
