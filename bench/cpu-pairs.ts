@@ -51,20 +51,45 @@ async function startAt(root: string, nodeFlags: readonly string[]): Promise<Engi
   const dataDir = await mkdtemp(join(tmpdir(), 'taskbound-cpu-'));
   const child = spawn(
     process.execPath,
-    [...nodeFlags, '--import', 'tsx', 'bin/local-engine.ts', '--port', String(port), '--data-dir', dataDir, '--policy', POLICY, '--sweep-interval', '3600'],
+    [
+      ...nodeFlags,
+      '--import',
+      'tsx',
+      'bin/local-engine.ts',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--policy',
+      POLICY,
+      '--sweep-interval',
+      '3600',
+    ],
     { cwd: root, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN', SLACK_WEBHOOK_URL: '' }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const url = `http://127.0.0.1:${port}`;
   const usage = async (): Promise<EngineUsage> => {
-    const health = (await (await fetch(`${url}/healthz`)).json()) as Partial<EngineUsage> & Pick<EngineUsage, 'cpuMs' | 'sdkCalls' | 'sdkCallsByOperation'> & { ready?: boolean };
+    const health = (await (await fetch(`${url}/healthz`)).json()) as Partial<EngineUsage> &
+      Pick<EngineUsage, 'cpuMs' | 'sdkCalls' | 'sdkCallsByOperation'> & { ready?: boolean };
     if (health.ready !== true) throw new Error('not ready');
     // An older checkout may not report its pending events.
-    return { cpuMs: health.cpuMs, sdkCalls: health.sdkCalls, sdkCallsByOperation: health.sdkCallsByOperation, pendingEvents: health.pendingEvents ?? 0 };
+    return {
+      cpuMs: health.cpuMs,
+      sdkCalls: health.sdkCalls,
+      sdkCallsByOperation: health.sdkCallsByOperation,
+      pendingEvents: health.pendingEvents ?? 0,
+    };
   };
-  for (const deadline = Date.now() + 60_000; ; ) {
+  for (const deadline = Date.now() + 60_000; ;) {
     if (child.exitCode !== null) throw new Error(`the engine at ${root} exited before it was ready`);
-    if (await usage().then(() => true, () => false)) break;
+    if (
+      await usage().then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`the engine at ${root} was not ready within 60 s`);
     await new Promise((done) => setTimeout(done, 100));
   }
@@ -107,7 +132,10 @@ const { values } = parseArgs({
 });
 const roots = (values.roots ?? HERE).split(',').map((root) => resolve(root));
 const concurrency = Number(values.concurrency);
-const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
 
 /** One measured run of the engine at `root`: its line of the report. */
 async function measure(root: string, label: string, nodeFlags: readonly string[]): Promise<string> {

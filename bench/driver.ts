@@ -27,7 +27,6 @@ export interface IssuedDelivery {
 
 export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly code: string };
 
-
 /** The probe loop's interval (a measuring instrument, not a runtime's behaviour). */
 export const REJECTION_POLL_MS = 10;
 
@@ -74,7 +73,8 @@ export class BenchDriver {
         const secretId = (args.input as { SecretId?: unknown }).SecretId;
         if (context.commandName !== 'GetSecretValueCommand' || typeof secretId !== 'string') return next(args);
         const sentMs = epochMs();
-        const log = (found: boolean) => this.reads.set(secretId, [...(this.reads.get(secretId) ?? []), { sentMs, answeredMs: epochMs(), found }]);
+        const log = (found: boolean) =>
+          this.reads.set(secretId, [...(this.reads.get(secretId) ?? []), { sentMs, answeredMs: epochMs(), found }]);
         try {
           const result = await next(args);
           log(true);
@@ -88,7 +88,12 @@ export class BenchDriver {
       },
       { step: 'initialize', name: 'benchDeliveryReads' },
     );
-    this.taskbound = new Taskbound({ eventBridge: this.events, secretsManager: this.secrets, busName: LOCAL_BUS, ...(wait === 'learnt' ? { wait: { learnFirstRead: true } } : {}) });
+    this.taskbound = new Taskbound({
+      eventBridge: this.events,
+      secretsManager: this.secrets,
+      busName: LOCAL_BUS,
+      ...(wait === 'learnt' ? { wait: { learnFirstRead: true } } : {}),
+    });
   }
 
   async startTask(taskId: string, scope: string, ttlSeconds?: number): Promise<void> {
@@ -107,8 +112,14 @@ export class BenchDriver {
   }
 
   /** Waits for the task's credential with the SDK's default strategy; throws on a denial or timeout. */
-  async waitForIssued(taskId: string, timeoutMs = 30_000): Promise<{ delivery: IssuedDelivery; polls: number; reads: readonly DeliveryRead[]; deliveredAtMs?: number }> {
-    const issued = await this.taskbound.waitForCredentials({ agentId: BENCH_AGENT, taskId }, { strategy: { timeoutMs, deliveryTimeoutMs: timeoutMs } });
+  async waitForIssued(
+    taskId: string,
+    timeoutMs = 30_000,
+  ): Promise<{ delivery: IssuedDelivery; polls: number; reads: readonly DeliveryRead[]; deliveredAtMs?: number }> {
+    const issued = await this.taskbound.waitForCredentials(
+      { agentId: BENCH_AGENT, taskId },
+      { strategy: { timeoutMs, deliveryTimeoutMs: timeoutMs } },
+    );
     const secretId = deliverySecretName(BENCH_AGENT, taskId);
     const reads = this.reads.get(secretId) ?? [];
     this.reads.delete(secretId);
@@ -160,13 +171,18 @@ export class BenchDriver {
    * Probes every REJECTION_POLL_MS until STS refuses (with `backoff`, the interval doubles each
    * time, up to 16 × as long: fewer probes, coarser timing); resolves with the refusal and when it arrived.
    */
-  async waitUntilRejected(sts: STSClient, timeoutMs = 30_000, backoff = false): Promise<{ code: string; atMs: number; probes: number; lastAcceptedSentMs?: number }> {
+  async waitUntilRejected(
+    sts: STSClient,
+    timeoutMs = 30_000,
+    backoff = false,
+  ): Promise<{ code: string; atMs: number; probes: number; lastAcceptedSentMs?: number }> {
     const deadline = Date.now() + timeoutMs;
     let lastAcceptedSentMs: number | undefined;
     for (let probes = 1; ; probes++) {
       const sentMs = epochMs();
       const result = await this.probe(sts);
-      if (!result.ok) return { code: result.code, atMs: Date.now(), probes, ...(lastAcceptedSentMs !== undefined ? { lastAcceptedSentMs } : {}) };
+      if (!result.ok)
+        return { code: result.code, atMs: Date.now(), probes, ...(lastAcceptedSentMs !== undefined ? { lastAcceptedSentMs } : {}) };
       lastAcceptedSentMs = sentMs;
       if (Date.now() > deadline) throw new Error(`credential still accepted after ${timeoutMs} ms`);
       await sleep(backoff ? REJECTION_POLL_MS * 2 ** Math.min(probes - 1, 4) : REJECTION_POLL_MS);

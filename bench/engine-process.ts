@@ -50,7 +50,11 @@ export interface EngineProcessExtras {
 }
 
 /** Starts the engine on a fresh data directory with `policyFile`; sweeps are off unless asked for. */
-export async function startEngineProcess(policyFile: string, sweepIntervalSeconds = 3600, extras: EngineProcessExtras = {}): Promise<EngineProcess> {
+export async function startEngineProcess(
+  policyFile: string,
+  sweepIntervalSeconds = 3600,
+  extras: EngineProcessExtras = {},
+): Promise<EngineProcess> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'taskbound-bench-'));
   // tsx as an import hook (not its CLI), so the child's pid is the engine's own.
@@ -61,7 +65,11 @@ export async function startEngineProcess(policyFile: string, sweepIntervalSecond
       ...['--import', 'tsx', 'bin/local-engine.ts', '--port', String(port), '--data-dir', dataDir, '--policy', policyFile],
       ...['--sweep-interval', String(sweepIntervalSeconds), ...(extras.engineFlags ?? [])],
     ],
-    { cwd: REPO_ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN', SLACK_WEBHOOK_URL: '' }, stdio: ['ignore', extras.onLine ? 'pipe' : 'ignore', 'inherit'] },
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN', SLACK_WEBHOOK_URL: '' },
+      stdio: ['ignore', extras.onLine ? 'pipe' : 'ignore', 'inherit'],
+    },
   );
   const onLine = extras.onLine;
   if (onLine && child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
@@ -71,12 +79,23 @@ export async function startEngineProcess(policyFile: string, sweepIntervalSecond
     const response = await fetch(`${url}/healthz`);
     if (response.status !== 200) throw new Error(`engine not ready (${response.status})`);
     const health = (await response.json()) as EngineUsage;
-    return { cpuMs: health.cpuMs, sdkCalls: health.sdkCalls, sdkCallsByOperation: health.sdkCallsByOperation, pendingEvents: health.pendingEvents };
+    return {
+      cpuMs: health.cpuMs,
+      sdkCalls: health.sdkCalls,
+      sdkCallsByOperation: health.sdkCallsByOperation,
+      pendingEvents: health.pendingEvents,
+    };
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the engine exited (${child.exitCode}) before it was ready`);
-    if (await usage().then(() => true, () => false)) break;
+    if (
+      await usage().then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error('the engine was not ready within 60 s');
     await new Promise((done) => setTimeout(done, 100));
   }
@@ -111,5 +130,10 @@ export function usageBetween(before: EngineUsage, after: EngineUsage): EngineUsa
     const delta = count - (before.sdkCallsByOperation[operation] ?? 0);
     if (delta > 0) byOperation[operation] = delta;
   }
-  return { cpuMs: after.cpuMs - before.cpuMs, sdkCalls: after.sdkCalls - before.sdkCalls, sdkCallsByOperation: byOperation, pendingEvents: after.pendingEvents };
+  return {
+    cpuMs: after.cpuMs - before.cpuMs,
+    sdkCalls: after.sdkCalls - before.sdkCalls,
+    sdkCallsByOperation: byOperation,
+    pendingEvents: after.pendingEvents,
+  };
 }

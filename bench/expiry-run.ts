@@ -32,7 +32,9 @@ if (!Number.isInteger(grants) || grants < 2) throw new Error(`--grants must be a
 const policyFile = join(import.meta.dirname, 'bench.policy.yaml');
 const machine = describeMachine();
 
-const local = values['in-process'] ? await startLocalEngine({ policyFile, port: 0, sweepIntervalMs: 0, print: () => undefined }) : undefined;
+const local = values['in-process']
+  ? await startLocalEngine({ policyFile, port: 0, sweepIntervalMs: 0, print: () => undefined })
+  : undefined;
 const process_ = local ? undefined : await startEngineProcess(policyFile);
 const url = local?.url ?? process_!.url;
 const driver = new BenchDriver(url);
@@ -43,9 +45,15 @@ try {
   else await local!.bus.idle();
   const figures = (samples: readonly number[]) => {
     const sorted = ascending(samples);
-    return { count: sorted.length, p50: round2(nearestRank(sorted, 50)), p99: round2(nearestRank(sorted, 99)), max: round2(sorted.at(-1) ?? Number.NaN) };
+    return {
+      count: sorted.length,
+      p50: round2(nearestRank(sorted, 50)),
+      p99: round2(nearestRank(sorted, 99)),
+      max: round2(sorted.at(-1) ?? Number.NaN),
+    };
   };
-  const byKind = (samples: Readonly<Record<string, readonly number[]>>) => Object.fromEntries(Object.entries(samples).map(([kind, list]) => [kind, figures(list)]));
+  const byKind = (samples: Readonly<Record<string, readonly number[]>>) =>
+    Object.fromEntries(Object.entries(samples).map(([kind, list]) => [kind, figures(list)]));
   const result = {
     engine: local ? 'in this process' : 'its own process',
     probeLead: values['probe-lead'] === true,

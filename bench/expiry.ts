@@ -33,7 +33,6 @@ export interface ExpiryRun {
 /** The task ids of a run of expiring grants start with this, then the run's id. */
 export const EXPIRY_TASK_PREFIX = 'expiry-';
 
-
 /** Issues `count` grants of TTL 60 s, half sessions and half access keys, `concurrency` at a time. */
 export async function issueExpiringGrants(driver: BenchDriver, count: number, concurrency = 20): Promise<ExpiringCredential[]> {
   const issued: ExpiringCredential[] = [];
@@ -56,7 +55,11 @@ export async function issueExpiringGrants(driver: BenchDriver, count: number, co
  * Waits for every expiry and measures how late each credential stopped working. `probeLead`:
  * probe every 10 ms from the alive-probe on, as the bench did before (for before/after runs).
  */
-export async function measureExpiryLateness(driver: BenchDriver, credentials: readonly ExpiringCredential[], probeLead = false): Promise<ExpiryRun> {
+export async function measureExpiryLateness(
+  driver: BenchDriver,
+  credentials: readonly ExpiringCredential[],
+  probeLead = false,
+): Promise<ExpiryRun> {
   const results = await Promise.all(
     credentials.map(async (credential) => {
       await sleep(Math.max(0, credential.delivery.expiresAtMs - LEAD_MS - Date.now()));
@@ -64,7 +67,9 @@ export async function measureExpiryLateness(driver: BenchDriver, credentials: re
       // No probes in between: 10 probes a credential in its last 100 ms only load the engine being measured.
       if (alive && !probeLead) await sleep(Math.max(0, credential.delivery.expiresAtMs - Date.now()));
       // Refused already: the alive-probe itself answered late (a loaded machine) or the credential died early; said apart.
-      const rejected = alive ? await driver.waitUntilRejected(credential.sts) : { code: Date.now() < credential.delivery.expiresAtMs ? 'refused-before-expiry' : 'refused-at-alive-probe', atMs: Date.now() };
+      const rejected = alive
+        ? await driver.waitUntilRejected(credential.sts)
+        : { code: Date.now() < credential.delivery.expiresAtMs ? 'refused-before-expiry' : 'refused-at-alive-probe', atMs: Date.now() };
       return { kind: credential.kind, alive, code: rejected.code, latenessMs: rejected.atMs - credential.delivery.expiresAtMs };
     }),
   );

@@ -31,7 +31,10 @@ const round = (value) => Math.round(value * 100) / 100;
 const SERVICE = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//;
 
 function operationOf(target, authorization, method, url) {
-  if (target) return String(target).replace(/^[A-Za-z0-9_]+\./, '').replace(/^AWS[A-Za-z]+_\d+\./, '');
+  if (target)
+    return String(target)
+      .replace(/^[A-Za-z0-9_]+\./, '')
+      .replace(/^AWS[A-Za-z]+_\d+\./, '');
   const service = SERVICE.exec(String(authorization ?? ''))?.[1];
   return service ? `${service}:query` : `${method} ${String(url).split('?')[0]}`;
 }
@@ -49,7 +52,10 @@ channel('http.server.request.start').subscribe(({ request }) => serverStarts.set
 channel('http.server.response.finish').subscribe(({ request }) => {
   const started = serverStarts.get(request);
   if (started === undefined) return;
-  served.add(operationOf(request.headers['x-amz-target'], request.headers.authorization, request.method, request.url), performance.now() - started);
+  served.add(
+    operationOf(request.headers['x-amz-target'], request.headers.authorization, request.method, request.url),
+    performance.now() - started,
+  );
 });
 
 const clientStarts = new WeakMap();
@@ -58,7 +64,10 @@ channel('http.client.request.start').subscribe(({ request }) => clientStarts.set
 channel('http.client.response.finish').subscribe(({ request }) => {
   const started = clientStarts.get(request);
   if (started === undefined) return;
-  sent.add(operationOf(request.getHeader('x-amz-target'), request.getHeader('authorization'), request.method, request.path), performance.now() - started);
+  sent.add(
+    operationOf(request.getHeader('x-amz-target'), request.getHeader('authorization'), request.method, request.path),
+    performance.now() - started,
+  );
 });
 
 new PerformanceObserver((list) => {
@@ -73,7 +82,11 @@ process.on('SIGUSR2', () => {
     windowMs: round(now - since),
     eventLoopUtilisation: round(busy.utilization),
     eventLoopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
-    gc: { pauses: gcPauses.length, totalMs: round(gcPauses.reduce((sum, pause) => sum + pause, 0)), maxMs: round(Math.max(0, ...gcPauses)) },
+    gc: {
+      pauses: gcPauses.length,
+      totalMs: round(gcPauses.reduce((sum, pause) => sum + pause, 0)),
+      maxMs: round(Math.max(0, ...gcPauses)),
+    },
     servedMs: served.summary(),
     engineCallsMs: sent.summary(),
   };

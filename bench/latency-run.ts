@@ -72,7 +72,12 @@ try {
   });
   const p = (samples: readonly number[]) => {
     const sorted = ascending(samples);
-    return { p50: round2(nearestRank(sorted, 50)), p90: round2(nearestRank(sorted, 90)), p99: round2(nearestRank(sorted, 99)), max: round2(sorted.at(-1) ?? Number.NaN) };
+    return {
+      p50: round2(nearestRank(sorted, 50)),
+      p90: round2(nearestRank(sorted, 90)),
+      p99: round2(nearestRank(sorted, 99)),
+      max: round2(sorted.at(-1) ?? Number.NaN),
+    };
   };
   const result = {
     runtimes,

@@ -40,10 +40,10 @@ const SPAN_MEANING: Readonly<Record<SpanName, string>> = {
   acceptedToDecided: 'PutEvents(Task Started) answered → the handler decided (its `requested` audit entry, after reading the standing)',
   decidedToIssued: 'slot, grant, standing, issue and canary → the `issued` audit entry',
   issuedToDelivered: 'the grant `active`, the delivery created, locked and written → its version date',
-  deliveredToRead: 'the delivery holds the credential → the runtime\'s read that finds it answers (the wait strategy\'s share)',
+  deliveredToRead: "the delivery holds the credential → the runtime's read that finds it answers (the wait strategy's share)",
   acceptedToClaimed: 'PutEvents(Task Ended) answered → the revocation claimed (its audit entry, after reading the grant)',
   claimedToRevoked: 'the revoke call → the `revoked` audit entry',
-  revokedToRefused: '`revoked` → the runtime\'s refused probe answers (probes every 10 ms)',
+  revokedToRefused: "`revoked` → the runtime's refused probe answers (probes every 10 ms)",
   readsMissed: 'delivery reads that found nothing, per lifecycle',
   probeResolution: 'the last accepted probe sent → the refused probe answered: the uncertainty of time-to-dead',
 };
@@ -79,7 +79,14 @@ export function spanSamples(timelines: readonly RuntimeTimeline[], grants: Reado
     const issued = auditAt(grant, 'issued');
     const claimed = grant.audit.find((entry) => entry.action.startsWith('revoke:'))?.at;
     const revoked = auditAt(grant, 'revoked');
-    if (decided === undefined || issued === undefined || timeline.deliveredAtMs === undefined || claimed === undefined || revoked === undefined) continue;
+    if (
+      decided === undefined ||
+      issued === undefined ||
+      timeline.deliveredAtMs === undefined ||
+      claimed === undefined ||
+      revoked === undefined
+    )
+      continue;
     samples.acceptedToDecided.push(decided - timeline.startAnsweredMs);
     samples.decidedToIssued.push(issued - decided);
     samples.issuedToDelivered.push(timeline.deliveredAtMs - issued);

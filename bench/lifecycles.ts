@@ -150,11 +150,25 @@ export async function runLifecycles(engine: EngineProcess, options: LifecycleRun
     const taskMs = options.taskMs ?? 0;
     const probeBackoff = options.probeBackoff ?? false;
     const lockstep = options.lockstep ?? false;
-    await runBatch(driver, `warm-${run}`, { concurrency: options.concurrency, count: options.warmupLifecycles, maxDurationMs: options.maxDurationMs, taskMs, probeBackoff, lockstep });
+    await runBatch(driver, `warm-${run}`, {
+      concurrency: options.concurrency,
+      count: options.warmupLifecycles,
+      maxDurationMs: options.maxDurationMs,
+      taskMs,
+      probeBackoff,
+      lockstep,
+    });
     const before = await engine.settled();
     const driverBefore = driver.calls.calls;
     await options.onMeasured?.('start');
-    const batch = await runBatch(driver, `life-${run}`, { concurrency: options.concurrency, count: options.lifecycles, maxDurationMs: options.maxDurationMs, taskMs, probeBackoff, lockstep });
+    const batch = await runBatch(driver, `life-${run}`, {
+      concurrency: options.concurrency,
+      count: options.lifecycles,
+      maxDurationMs: options.maxDurationMs,
+      taskMs,
+      probeBackoff,
+      lockstep,
+    });
     // Verification finishes after the runtime saw the refusal: its calls belong to these lifecycles.
     const used = usageBetween(before, await engine.settled());
     await options.onMeasured?.('end');
@@ -183,8 +197,19 @@ export async function runLifecycles(engine: EngineProcess, options: LifecycleRun
       revocationLatenciesMs: batch.results.map((result) => result.revocationMs),
       rejectionCodes,
       sessionDenyPropagationsMs,
-      phaseSamplesMs: { startTask: phase('startTask'), untilIssued: phase('untilIssued'), use: phase('use'), endTask: phase('endTask'), untilRejected: phase('untilRejected') },
-      spans: summariseSpans(spanSamples(batch.results.map((result) => result.timeline), grants)),
+      phaseSamplesMs: {
+        startTask: phase('startTask'),
+        untilIssued: phase('untilIssued'),
+        use: phase('use'),
+        endTask: phase('endTask'),
+        untilRejected: phase('untilRejected'),
+      },
+      spans: summariseSpans(
+        spanSamples(
+          batch.results.map((result) => result.timeline),
+          grants,
+        ),
+      ),
       issuanceSamplesMs: issuanceSamplesOf(batch.results.map((result) => result.timeline)),
     };
   } finally {

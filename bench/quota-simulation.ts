@@ -110,7 +110,12 @@ function policyFor(agents: number): string {
 
 function percentiles(samples: readonly number[]): Percentiles {
   const sorted = ascending(samples);
-  return { p50: round2(nearestRank(sorted, 50)), p90: round2(nearestRank(sorted, 90)), p99: round2(nearestRank(sorted, 99)), max: round2(sorted.at(-1) ?? Number.NaN) };
+  return {
+    p50: round2(nearestRank(sorted, 50)),
+    p90: round2(nearestRank(sorted, 90)),
+    p99: round2(nearestRank(sorted, 99)),
+    max: round2(sorted.at(-1) ?? Number.NaN),
+  };
 }
 
 /**
@@ -143,9 +148,14 @@ class Stopwatch {
   }
 }
 
-export async function runQuotaSimulation(options: QuotaSimulationOptions, log: (line: string) => void = console.log): Promise<QuotaSimulationResult> {
+export async function runQuotaSimulation(
+  options: QuotaSimulationOptions,
+  log: (line: string) => void = console.log,
+): Promise<QuotaSimulationResult> {
   const quotas = scaledQuotas(options.scale);
-  const mu = Math.min(...['CreateSecret', 'PutResourcePolicy', 'PutSecretValue'].map((operation) => quotas[`secretsmanager:${operation}`] ?? Infinity));
+  const mu = Math.min(
+    ...['CreateSecret', 'PutResourcePolicy', 'PutSecretValue'].map((operation) => quotas[`secretsmanager:${operation}`] ?? Infinity),
+  );
   const lambda = mu * options.overload;
   const starts = Math.round(lambda * options.seconds);
   const agents = Math.ceil((starts + options.victims) / GRANTS_PER_AGENT);
@@ -165,17 +175,29 @@ export async function runQuotaSimulation(options: QuotaSimulationOptions, log: (
   });
   const agentOf = (index: number) => `${AGENT_PREFIX}${index % agents}`;
   const put = async (detailType: string, detail: Record<string, unknown>) => {
-    const answer = await events.send(new PutEventsCommand({ Entries: [{ EventBusName: LOCAL_BUS, Source: 'bench.flood', DetailType: detailType, Detail: JSON.stringify(detail) }] }));
+    const answer = await events.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: LOCAL_BUS, Source: 'bench.flood', DetailType: detailType, Detail: JSON.stringify(detail) }],
+      }),
+    );
     if (!answer.Entries?.[0]?.EventId) throw new Error(`PutEvents refused ${detailType}`);
     return performance.now();
   };
   const start = (taskId: string, index: number) =>
-    put('Task Started', { agentId: agentOf(index), taskId, purpose: 'quota simulation', requestedBy: 'bench@example.com', scopes: [SCOPE] });
+    put('Task Started', {
+      agentId: agentOf(index),
+      taskId,
+      purpose: 'quota simulation',
+      requestedBy: 'bench@example.com',
+      scopes: [SCOPE],
+    });
   const end = (taskId: string, index: number) => put('Task Ended', { agentId: agentOf(index), taskId, outcome: 'succeeded' });
   const tasks: Array<{ readonly taskId: string; readonly index: number }> = [];
 
   try {
-    log(`quota simulation: issuing quota ${mu}/s (×${options.scale} of AWS's), ${lambda} starts/s for ${options.seconds} s = ${starts} starts, ${agents} agent(s)`);
+    log(
+      `quota simulation: issuing quota ${mu}/s (×${options.scale} of AWS's), ${lambda} starts/s for ${options.seconds} s = ${starts} starts, ${agents} agent(s)`,
+    );
     // Victims: issued before the flood, one at a time, so each one's time-to-credential is the unloaded one.
     const unloaded: number[] = [];
     for (let i = 0; i < options.victims; i++) {
@@ -231,7 +253,10 @@ export async function runQuotaSimulation(options: QuotaSimulationOptions, log: (
     const drainSeconds = round2((performance.now() - floodStart) / 1000);
     loopDelay.disable();
     const cpu = process.cpuUsage(cpuAtStart);
-    const floodFigures = { eventLoopDelayP99Ms: round2(loopDelay.percentile(99) / 1e6), cpuShareOfOneCore: round2((cpu.user + cpu.system) / 1e6 / drainSeconds) };
+    const floodFigures = {
+      eventLoopDelayP99Ms: round2(loopDelay.percentile(99) / 1e6),
+      cpuShareOfOneCore: round2((cpu.user + cpu.system) / 1e6 / drainSeconds),
+    };
     const underFloodMs = await Promise.all(underFlood);
     log(`flood drained in ${drainSeconds} s; revocation under flood p99 ${percentiles(underFloodMs).p99} ms`);
 
@@ -241,7 +266,8 @@ export async function runQuotaSimulation(options: QuotaSimulationOptions, log: (
     await waitUntil(async () => (await notVerified(engine, tasks, agents)) === 0, 10 * expectedDrainMs + 60_000);
     const grantsNotVerified = await notVerified(engine, tasks, agents);
     let deliverySecrets = 0;
-    for await (const delivery of engine.deps.vault.listDeliveries?.() ?? []) if (delivery.name.startsWith(`taskbound/${AGENT_PREFIX}`)) deliverySecrets++;
+    for await (const delivery of engine.deps.vault.listDeliveries?.() ?? [])
+      if (delivery.name.startsWith(`taskbound/${AGENT_PREFIX}`)) deliverySecrets++;
     const counts = engine.throttleCounts();
     return {
       machine: describeMachine(),
@@ -262,7 +288,10 @@ export async function runQuotaSimulation(options: QuotaSimulationOptions, log: (
       engineErrors,
       flood: floodFigures,
       functionPeaks: Object.fromEntries(
-        Object.entries(engine.functionLoad()).map(([name, load]) => [name, { limit: load.limit, peakInFlight: load.peakInFlight, peakQueued: load.peakQueued }]),
+        Object.entries(engine.functionLoad()).map(([name, load]) => [
+          name,
+          { limit: load.limit, peakInFlight: load.peakInFlight, peakQueued: load.peakQueued },
+        ]),
       ),
     };
   } finally {
@@ -272,7 +301,11 @@ export async function runQuotaSimulation(options: QuotaSimulationOptions, log: (
   }
 }
 
-async function notVerified(engine: LocalEngine, tasks: ReadonlyArray<{ readonly taskId: string; readonly index: number }>, agents: number): Promise<number> {
+async function notVerified(
+  engine: LocalEngine,
+  tasks: ReadonlyArray<{ readonly taskId: string; readonly index: number }>,
+  agents: number,
+): Promise<number> {
   let count = 0;
   for (const { taskId, index } of tasks) {
     const grant = await engine.deps.store.get(grantIdFor(`${AGENT_PREFIX}${index % agents}`, taskId));
@@ -288,4 +321,3 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Prom
     await sleep(500);
   }
 }
-

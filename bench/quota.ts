@@ -50,5 +50,9 @@ const result = await runQuotaSimulation(options);
 const out = values.out ?? 'bench/results/quota.json';
 await writeFile(out, `${JSON.stringify({ ...result, wallSeconds: Math.round((Date.now() - started) / 1000) }, null, 2)}\n`);
 console.log(JSON.stringify(result, null, 2));
-const healthy = result.lostGrants === 0 && result.deniedOrFailed === 0 && result.leftAlive.grantsNotVerified === 0 && result.leftAlive.deliverySecrets === 0;
+const healthy =
+  result.lostGrants === 0 &&
+  result.deniedOrFailed === 0 &&
+  result.leftAlive.grantsNotVerified === 0 &&
+  result.leftAlive.deliverySecrets === 0;
 process.exitCode = healthy ? 0 : 1;

@@ -77,7 +77,13 @@ export function buildResult(m: Measurements) {
   const revocation = { p50: at(revocationSamples, 50), p95: at(revocationSamples, 95), p99: at(revocationSamples, 99) };
   const lateness = latenessOf(expiry.latenessMs);
   const paced = m.pacedRevocation.latenciesMs;
-  const pacedRevocation = { p50: at(paced, 50), p95: at(paced, 95), p99: at(paced, 99), openTasks: paced.length, taskEndedEveryMs: m.pacedRevocation.endEveryMs };
+  const pacedRevocation = {
+    p50: at(paced, 50),
+    p95: at(paced, 95),
+    p99: at(paced, 99),
+    openTasks: paced.length,
+    taskEndedEveryMs: m.pacedRevocation.endEveryMs,
+  };
   const itemsPerDue = sweep.report.dueGrants > 0 ? sweep.report.itemsRead / sweep.report.dueGrants : 0;
   const runtimeFixed = 3 * life.lifecycles; // two PutEvents and the first use of the credential
   const engineCallsPerLifecycle = perLifecycle(life.engineTrackedCalls, life.lifecycles);
@@ -108,25 +114,34 @@ export function buildResult(m: Measurements) {
       probeRounds: m.suspension.probeRounds,
       rejectionCodes: m.suspension.rejectionCodes,
     },
-    bundles: Object.fromEntries(Object.entries(m.bundles).map(([name, figure]) => [name, { bytes: figure.bytes, initMs: round2(figure.initMs) }])),
+    bundles: Object.fromEntries(
+      Object.entries(m.bundles).map(([name, figure]) => [name, { bytes: figure.bytes, initMs: round2(figure.initMs) }]),
+    ),
     engineCallsPerLifecycle,
     runtimeCallsPerLifecycle,
     engineCpuMsPerLifecycle: perLifecycle(latency.engineCpuMs, latency.lifecycles),
     timeToCredentialMs: { p50: at(timeToCredential, 50), p99: at(timeToCredential, 99) },
     timeToDeadMs: { p50: at(latency.revocationLatenciesMs, 50), p99: at(latency.revocationLatenciesMs, 99) },
     usefulShareOfCeiling: round2(usefulShareOfCeiling),
-    engineProcess: 'bin/local-engine.ts in its own process (as npm start runs it) for the lifecycle, latency, paced revocation and expiry runs; the sweep phase runs the engine in the bench process',
+    engineProcess:
+      'bin/local-engine.ts in its own process (as npm start runs it) for the lifecycle, latency, paced revocation and expiry runs; the sweep phase runs the engine in the bench process',
     efficiency: round2(efficiency),
     percentileMethod: 'nearest-rank',
     machine: m.machine,
     totalSeconds: round2(m.totalSeconds),
     detail: {
-      ceiling: { runsSdkCallsPerSecond: m.ceilings.map((run) => round2(run.sdkCallsPerSecond)), taken: 'the higher run', calls: 'alternating GetItem (consistent) / PutItem of ~200-byte items, same client settings as the engine' },
+      ceiling: {
+        runsSdkCallsPerSecond: m.ceilings.map((run) => round2(run.sdkCallsPerSecond)),
+        taken: 'the higher run',
+        calls: 'alternating GetItem (consistent) / PutItem of ~200-byte items, same client settings as the engine',
+      },
       lifecycles: {
         measured: life.lifecycles,
         failures: life.failures,
         durationMs: round2(life.durationMs),
-        engineCallsByOperation: Object.fromEntries(Object.entries(life.engineCallsByOperation).map(([operation, count]) => [operation, perLifecycle(count, life.lifecycles)])),
+        engineCallsByOperation: Object.fromEntries(
+          Object.entries(life.engineCallsByOperation).map(([operation, count]) => [operation, perLifecycle(count, life.lifecycles)]),
+        ),
         engineCpuMsPerLifecycleAt100: perLifecycle(life.engineCpuMs, life.lifecycles),
         latencyRun: {
           concurrency: 20,
@@ -148,7 +163,10 @@ export function buildResult(m: Measurements) {
           deliveryReadsPerLifecycle: perLifecycle(m.latencyLockstep.deliveryPolls, m.latencyLockstep.lifecycles),
         },
         latencyClosedLoop: closedLoopFigures(m.latencyClosedLoop),
-        latencyUnderSaturationAt100: { timeToCredentialMs: p50p99(life.phaseSamplesMs.untilIssued), timeToDeadMs: p50p99(life.revocationLatenciesMs) },
+        latencyUnderSaturationAt100: {
+          timeToCredentialMs: p50p99(life.phaseSamplesMs.untilIssued),
+          timeToDeadMs: p50p99(life.revocationLatenciesMs),
+        },
         perLifecycle: {
           engine: perLifecycle(life.sdkCalls - life.driverCalls, life.lifecycles),
           engineCountedByItsOwnCounter: perLifecycle(life.engineTrackedCalls, life.lifecycles),
@@ -156,7 +174,9 @@ export function buildResult(m: Measurements) {
           runtimeDeliveryPolls: perLifecycle(life.deliveryPolls, life.lifecycles),
           runtimeRejectionProbes: perLifecycle(life.rejectionProbes, life.lifecycles),
         },
-        efficiencyEngineCallsOnly: round2((life.lifecyclesPerSecond * perLifecycle(life.sdkCalls - life.driverCalls, life.lifecycles)) / ceiling),
+        efficiencyEngineCallsOnly: round2(
+          (life.lifecyclesPerSecond * perLifecycle(life.sdkCalls - life.driverCalls, life.lifecycles)) / ceiling,
+        ),
         phaseMediansMs: Object.fromEntries(Object.entries(life.phaseSamplesMs).map(([phase, samples]) => [phase, round2(median(samples))])),
         rejectionCodes: life.rejectionCodes,
       },
@@ -166,7 +186,9 @@ export function buildResult(m: Measurements) {
         grants: expiry.grants,
         aliveBeforeExpiry: expiry.aliveBeforeExpiry,
         byKind: Object.fromEntries(Object.entries(expiry.byKind).map(([kind, samples]) => [kind, latenessOf(samples)])),
-        engineRevokedByKind: Object.fromEntries(Object.entries(expiry.engineRevokedMs ?? {}).map(([kind, samples]) => [kind, latenessOf(samples)])),
+        engineRevokedByKind: Object.fromEntries(
+          Object.entries(expiry.engineRevokedMs ?? {}).map(([kind, samples]) => [kind, latenessOf(samples)]),
+        ),
         rejectionCodes: expiry.rejectionCodes,
         overlapFinishedBeforeFirstExpiryMs: round2(m.overlapFinishedBeforeFirstExpiryMs),
       },
@@ -182,14 +204,34 @@ export function buildResult(m: Measurements) {
     },
     targets: [
       { target: 'efficiency ≥ 0.60', measured: round2(efficiency), met: efficiency >= 0.6 },
-      { target: 'revocation latency p99 < 100 ms at 100 concurrent tasks (open, ended below saturation)', measured: pacedRevocation.p99, met: pacedRevocation.p99 < 100 },
-      { target: 'revocation latency p99 < 100 ms in a closed loop of 100 workers at 100% CPU', measured: revocation.p99, met: revocation.p99 < 100 },
+      {
+        target: 'revocation latency p99 < 100 ms at 100 concurrent tasks (open, ended below saturation)',
+        measured: pacedRevocation.p99,
+        met: pacedRevocation.p99 < 100,
+      },
+      {
+        target: 'revocation latency p99 < 100 ms in a closed loop of 100 workers at 100% CPU',
+        measured: revocation.p99,
+        met: revocation.p99 < 100,
+      },
       { target: 'expiry lateness p99 < 1000 ms', measured: lateness.p99, met: lateness.p99 < 1000 },
       { target: 'sweep reads ≤ 2 items per due grant (10,000 active)', measured: round2(itemsPerDue), met: itemsPerDue <= 2 },
       // Issue 12 item 5 (and item 4's call budgets); the README's Performance table reports against these.
-      { target: 'time to a credential p99 < 200 ms with 20 runtimes', measured: at(timeToCredential, 99), met: at(timeToCredential, 99) < 200 },
-      { target: 'time to a dead credential p99 < 50 ms with 20 runtimes', measured: at(latency.revocationLatenciesMs, 99), met: at(latency.revocationLatenciesMs, 99) < 50 },
-      { target: 'useful share of the SDK ceiling ≥ 0.7 with 100 runtimes', measured: round2(usefulShareOfCeiling), met: usefulShareOfCeiling >= 0.7 },
+      {
+        target: 'time to a credential p99 < 200 ms with 20 runtimes',
+        measured: at(timeToCredential, 99),
+        met: at(timeToCredential, 99) < 200,
+      },
+      {
+        target: 'time to a dead credential p99 < 50 ms with 20 runtimes',
+        measured: at(latency.revocationLatenciesMs, 99),
+        met: at(latency.revocationLatenciesMs, 99) < 50,
+      },
+      {
+        target: 'useful share of the SDK ceiling ≥ 0.7 with 100 runtimes',
+        measured: round2(usefulShareOfCeiling),
+        met: usefulShareOfCeiling >= 0.7,
+      },
       { target: 'expiry lateness p99 < 250 ms', measured: lateness.p99, met: lateness.p99 < 250 },
       {
         target: 'suspension of 1,000 live grants of one agent: every credential refused and every grant verified < 5 s',
@@ -219,42 +261,87 @@ export function formatTable(result: BenchResult): string {
     `Percentiles: ${result.percentileMethod}`,
     '',
     'Throughput (local engine, loopback HTTP, AWS SDK)',
-    row('ceiling: SDK calls/s, embedded store only', `${result.ceilingSdkCallsPerSecond} (runs: ${detail.ceiling.runsSdkCallsPerSecond.join(', ')})`),
-    row(`lifecycles/s at concurrency ${result.concurrency}`, `${result.lifecyclesPerSecond} (${life.measured} lifecycles, ${life.failures} failed)`),
+    row(
+      'ceiling: SDK calls/s, embedded store only',
+      `${result.ceilingSdkCallsPerSecond} (runs: ${detail.ceiling.runsSdkCallsPerSecond.join(', ')})`,
+    ),
+    row(
+      `lifecycles/s at concurrency ${result.concurrency}`,
+      `${result.lifecyclesPerSecond} (${life.measured} lifecycles, ${life.failures} failed)`,
+    ),
     row('SDK calls per lifecycle (engine + runtime)', result.sdkCallsPerLifecycle),
     row('  engine', life.perLifecycle.engine),
     row('  runtime: PutEvents ×2 + first use', life.perLifecycle.runtimeFixed),
     row('  runtime: delivery reads (SDK default backoff)', life.perLifecycle.runtimeDeliveryPolls),
     row('  the bench: probes until refused (every 10 ms; not a runtime cost)', life.perLifecycle.runtimeRejectionProbes),
     row('efficiency (lifecycles/s × calls / ceiling)', `${result.efficiency} (engine calls only: ${life.efficiencyEngineCallsOnly})`),
-    row('phase medians, ms', Object.entries(life.phaseMediansMs).map(([phase, ms]) => `${phase} ${ms}`).join(' · ')),
+    row(
+      'phase medians, ms',
+      Object.entries(life.phaseMediansMs)
+        .map(([phase, ms]) => `${phase} ${ms}`)
+        .join(' · '),
+    ),
     '',
     'Latency, ms',
-    row(`time to a credential, ${life.latencyRun.concurrency} runtimes, ${life.latencyRun.taskMs} ms tasks`, `p50 ${result.timeToCredentialMs.p50} · p99 ${result.timeToCredentialMs.p99}`),
+    row(
+      `time to a credential, ${life.latencyRun.concurrency} runtimes, ${life.latencyRun.taskMs} ms tasks`,
+      `p50 ${result.timeToCredentialMs.p50} · p99 ${result.timeToCredentialMs.p99}`,
+    ),
     row(`time to a dead credential, same run`, `p50 ${result.timeToDeadMs.p50} · p99 ${result.timeToDeadMs.p99}`),
-    row(`  the same runtimes in step: to a credential`, `p50 ${life.latencyLockstep.timeToCredentialMs.p50} · p99 ${life.latencyLockstep.timeToCredentialMs.p99}`),
+    row(
+      `  the same runtimes in step: to a credential`,
+      `p50 ${life.latencyLockstep.timeToCredentialMs.p50} · p99 ${life.latencyLockstep.timeToCredentialMs.p99}`,
+    ),
     row(`  in step: to a dead credential`, `p50 ${life.latencyLockstep.timeToDeadMs.p50} · p99 ${life.latencyLockstep.timeToDeadMs.p99}`),
-    row(`  closed loop of ${life.latencyClosedLoop.concurrency}, no task time: to a credential`, `p50 ${life.latencyClosedLoop.timeToCredentialMs.p50} · p99 ${life.latencyClosedLoop.timeToCredentialMs.p99}`),
-    row(`  closed loop of ${life.latencyClosedLoop.concurrency}: to a dead credential`, `p50 ${life.latencyClosedLoop.timeToDeadMs.p50} · p99 ${life.latencyClosedLoop.timeToDeadMs.p99}`),
-    row(`revocation (Task Ended accepted → refused): ${detail.revocationLatencyPacedMs.openTasks} tasks open, one ended every ${detail.revocationLatencyPacedMs.taskEndedEveryMs} ms`, `p50 ${result.revocationLatencyMs.p50} · p95 ${result.revocationLatencyMs.p95} · p99 ${result.revocationLatencyMs.p99}`),
-    row(`  under saturation: closed loop of ${result.concurrency} workers`, `p50 ${detail.revocationLatencyUnderSaturationMs.p50} · p95 ${detail.revocationLatencyUnderSaturationMs.p95} · p99 ${detail.revocationLatencyUnderSaturationMs.p99}`),
-    row('session deny propagation (revocation write → canary refused)', `p50 ${result.sessionDenyPropagationMs.p50} · p99 ${result.sessionDenyPropagationMs.p99}`),
-    row('expiry lateness (expiry → refused), all', `p50 ${result.expiryLatenessMs.p50} · p99 ${result.expiryLatenessMs.p99} · max ${result.expiryLatenessMs.max}`),
-    ...Object.entries(detail.expiry.byKind).map(([kind, figures]) => row(`  ${kind}`, `p50 ${figures.p50} · p99 ${figures.p99} · max ${figures.max}`)),
+    row(
+      `  closed loop of ${life.latencyClosedLoop.concurrency}, no task time: to a credential`,
+      `p50 ${life.latencyClosedLoop.timeToCredentialMs.p50} · p99 ${life.latencyClosedLoop.timeToCredentialMs.p99}`,
+    ),
+    row(
+      `  closed loop of ${life.latencyClosedLoop.concurrency}: to a dead credential`,
+      `p50 ${life.latencyClosedLoop.timeToDeadMs.p50} · p99 ${life.latencyClosedLoop.timeToDeadMs.p99}`,
+    ),
+    row(
+      `revocation (Task Ended accepted → refused): ${detail.revocationLatencyPacedMs.openTasks} tasks open, one ended every ${detail.revocationLatencyPacedMs.taskEndedEveryMs} ms`,
+      `p50 ${result.revocationLatencyMs.p50} · p95 ${result.revocationLatencyMs.p95} · p99 ${result.revocationLatencyMs.p99}`,
+    ),
+    row(
+      `  under saturation: closed loop of ${result.concurrency} workers`,
+      `p50 ${detail.revocationLatencyUnderSaturationMs.p50} · p95 ${detail.revocationLatencyUnderSaturationMs.p95} · p99 ${detail.revocationLatencyUnderSaturationMs.p99}`,
+    ),
+    row(
+      'session deny propagation (revocation write → canary refused)',
+      `p50 ${result.sessionDenyPropagationMs.p50} · p99 ${result.sessionDenyPropagationMs.p99}`,
+    ),
+    row(
+      'expiry lateness (expiry → refused), all',
+      `p50 ${result.expiryLatenessMs.p50} · p99 ${result.expiryLatenessMs.p99} · max ${result.expiryLatenessMs.max}`,
+    ),
+    ...Object.entries(detail.expiry.byKind).map(([kind, figures]) =>
+      row(`  ${kind}`, `p50 ${figures.p50} · p99 ${figures.p99} · max ${figures.max}`),
+    ),
     row('  sweep and ceiling ended before the first expiry by', `${detail.expiry.overlapFinishedBeforeFirstExpiryMs} ms`),
     '',
     'Sweep',
-    row('active grants / due / items read', `${result.sweep.activeGrants} / ${result.sweep.dueGrants} / ${result.sweep.itemsRead} (${detail.sweep.itemsReadPerDueGrant} per due grant)`),
+    row(
+      'active grants / due / items read',
+      `${result.sweep.activeGrants} / ${result.sweep.dueGrants} / ${result.sweep.itemsRead} (${detail.sweep.itemsReadPerDueGrant} per due grant)`,
+    ),
     row('one sweep', `${result.sweep.ms} ms, ${detail.sweep.sdkCalls} SDK calls`),
     row('a sweep with nothing due', `${detail.sweep.nothingDue.ms} ms, ${detail.sweep.nothingDue.itemsRead} items read`),
     '',
     'Kill switch',
-    row(`${result.suspension1000.grants} live grants of one agent: Agent Suspended → all refused`, `${result.suspension1000.allDeadMs} ms (per credential p50 ${result.suspension1000.deadMs.p50} · p99 ${result.suspension1000.deadMs.p99}; ${result.suspension1000.probeRounds} probe rounds)`),
+    row(
+      `${result.suspension1000.grants} live grants of one agent: Agent Suspended → all refused`,
+      `${result.suspension1000.allDeadMs} ms (per credential p50 ${result.suspension1000.deadMs.p50} · p99 ${result.suspension1000.deadMs.p99}; ${result.suspension1000.probeRounds} probe rounds)`,
+    ),
     row('  … → every grant verified', `${result.suspension1000.allVerifiedMs} ms`),
     row('  opening them (Task Started → issued, 50 at once)', `${result.suspension1000.openMs} ms`),
     '',
     'Lambda bundles (esbuild as deployed; init = import in a fresh node, median of 5, excludes the Lambda runtime)',
-    ...Object.entries(result.bundles).map(([name, figure]) => row(`  ${name}`, `${(figure.bytes / 1024).toFixed(0)} KiB · init ${figure.initMs} ms`)),
+    ...Object.entries(result.bundles).map(([name, figure]) =>
+      row(`  ${name}`, `${(figure.bytes / 1024).toFixed(0)} KiB · init ${figure.initMs} ms`),
+    ),
     '',
     'Targets (issue 2 item 8, issue 12)',
     ...result.targets.map((target) => row(`  ${target.met ? 'met   ' : 'MISSED'} ${target.target}`, target.measured)),

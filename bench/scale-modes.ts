@@ -72,19 +72,31 @@ const total = (byOperation: Readonly<Record<string, number>>) => round2(Object.v
 async function countCalls(delivery: 'secrets-manager' | 'dynamodb-kms', count: number) {
   return withEngine({ delivery }, async (engine) => {
     const kinds: Record<string, unknown> = {};
-    for (const [kind, scope] of [['aws-sts-session', SESSION_SCOPE], ['aws-iam-access-key', ACCESS_KEY_SCOPE]] as const) {
+    for (const [kind, scope] of [
+      ['aws-sts-session', SESSION_SCOPE],
+      ['aws-iam-access-key', ACCESS_KEY_SCOPE],
+    ] as const) {
       const runtimeCalls = new SdkCallCounter();
       const runtime = runtimeFor(engine, runtimeCalls);
       const engineBefore = new Map(engine.sdkCalls.byOperation);
       for (let index = 0; index < count; index++) {
         const taskId = `calls-${delivery}-${kind}-${index}`;
-        await runtime.withTaskCredentials({ agentId: BENCH_AGENT, taskId, purpose: 'count calls', requestedBy: 'bench@example.com', scopes: [scope] }, async () => undefined);
+        await runtime.withTaskCredentials(
+          { agentId: BENCH_AGENT, taskId, purpose: 'count calls', requestedBy: 'bench@example.com', scopes: [scope] },
+          async () => undefined,
+        );
         await untilState(engine, taskId, ['verified']);
       }
       await engine.bus.idle();
       const engineCalls = perLifecycle(engine.sdkCalls.byOperation, engineBefore, count);
       const runtimeCallsPer = perLifecycle(runtimeCalls.byOperation, new Map(), count);
-      kinds[kind] = { lifecycles: count, engine: total(engineCalls), runtime: total(runtimeCallsPer), engineByOperation: engineCalls, runtimeByOperation: runtimeCallsPer };
+      kinds[kind] = {
+        lifecycles: count,
+        engine: total(engineCalls),
+        runtime: total(runtimeCallsPer),
+        engineByOperation: engineCalls,
+        runtimeByOperation: runtimeCallsPer,
+      };
       runtime.destroy();
       log(`${delivery} ${kind}: engine ${total(engineCalls)} calls per lifecycle, runtime ${total(runtimeCallsPer)}`);
     }
@@ -102,11 +114,24 @@ async function dueIndexLateness(grants: number, intervalMs: number) {
     await Promise.all(
       taskIds.map(async (taskId, index) => {
         await sleep(Math.max(0, started + (index * intervalMs) / grants - Date.now()));
-        await runtime.startTask({ agentId: BENCH_AGENT, taskId, purpose: 'due-index expiry', requestedBy: 'bench@example.com', scopes: [index % 2 === 0 ? SESSION_SCOPE : ACCESS_KEY_SCOPE], ttlSeconds: MIN_TTL_SECONDS });
+        await runtime.startTask({
+          agentId: BENCH_AGENT,
+          taskId,
+          purpose: 'due-index expiry',
+          requestedBy: 'bench@example.com',
+          scopes: [index % 2 === 0 ? SESSION_SCOPE : ACCESS_KEY_SCOPE],
+          ttlSeconds: MIN_TTL_SECONDS,
+        });
       }),
     );
-    log(`${grants} grants started over ${intervalMs / 1000} s; waiting for their expiries (TTL ${MIN_TTL_SECONDS} s, readers every ${intervalMs / 1000} s)`);
-    const settled = await Promise.all(taskIds.map((taskId) => untilState(engine, taskId, ['verified', 'revoked', 'failed'], (MIN_TTL_SECONDS + 30) * 1000 + 3 * intervalMs)));
+    log(
+      `${grants} grants started over ${intervalMs / 1000} s; waiting for their expiries (TTL ${MIN_TTL_SECONDS} s, readers every ${intervalMs / 1000} s)`,
+    );
+    const settled = await Promise.all(
+      taskIds.map((taskId) =>
+        untilState(engine, taskId, ['verified', 'revoked', 'failed'], (MIN_TTL_SECONDS + 30) * 1000 + 3 * intervalMs),
+      ),
+    );
     runtime.destroy();
     const measured = settled.map((grant) => Date.parse(grant.revokedAt ?? grant.updatedAt) - Date.parse(grant.expiresAt!));
     const scheduler = settled.map((grant) => {
@@ -115,13 +140,26 @@ async function dueIndexLateness(grants: number, intervalMs: number) {
     });
     const summary = (samples: readonly number[]) => {
       const sorted = ascending(samples);
-      return { p50: round2(nearestRank(sorted, 50)), p90: round2(nearestRank(sorted, 90)), p99: round2(nearestRank(sorted, 99)), max: round2(sorted.at(-1) ?? Number.NaN) };
+      return {
+        p50: round2(nearestRank(sorted, 50)),
+        p90: round2(nearestRank(sorted, 90)),
+        p99: round2(nearestRank(sorted, 99)),
+        max: round2(sorted.at(-1) ?? Number.NaN),
+      };
     };
     return {
       grants,
       readerIntervalMs: intervalMs,
-      expiredBy: Object.fromEntries(settled.map((grant) => grant.revocation?.trigger ?? 'none').reduce((counts, trigger) => counts.set(trigger, (counts.get(trigger) ?? 0) + 1), new Map<string, number>())),
-      states: Object.fromEntries(settled.map((grant) => grant.state).reduce((counts, state) => counts.set(state, (counts.get(state) ?? 0) + 1), new Map<string, number>())),
+      expiredBy: Object.fromEntries(
+        settled
+          .map((grant) => grant.revocation?.trigger ?? 'none')
+          .reduce((counts, trigger) => counts.set(trigger, (counts.get(trigger) ?? 0) + 1), new Map<string, number>()),
+      ),
+      states: Object.fromEntries(
+        settled
+          .map((grant) => grant.state)
+          .reduce((counts, state) => counts.set(state, (counts.get(state) ?? 0) + 1), new Map<string, number>()),
+      ),
       latenessMs: summary(measured),
       schedulerRoundingMs: summary(scheduler),
     };
@@ -141,9 +179,14 @@ async function main(): Promise<void> {
   const grants = Number(values.grants);
   const intervalMs = Number(values.interval) * 1000;
   const machine = describeMachine();
-  const calls = { 'secrets-manager': await countCalls('secrets-manager', lifecycles), 'dynamodb-kms': await countCalls('dynamodb-kms', lifecycles) };
+  const calls = {
+    'secrets-manager': await countCalls('secrets-manager', lifecycles),
+    'dynamodb-kms': await countCalls('dynamodb-kms', lifecycles),
+  };
   const expiry = await dueIndexLateness(grants, intervalMs);
-  log(`due-index lateness p50 ${expiry.latenessMs.p50} p99 ${expiry.latenessMs.p99} ms; Scheduler's rounding alone p50 ${expiry.schedulerRoundingMs.p50} p99 ${expiry.schedulerRoundingMs.p99} ms`);
+  log(
+    `due-index lateness p50 ${expiry.latenessMs.p50} p99 ${expiry.latenessMs.p99} ms; Scheduler's rounding alone p50 ${expiry.schedulerRoundingMs.p50} p99 ${expiry.schedulerRoundingMs.p99} ms`,
+  );
   const result = { at: new Date().toISOString(), machine, callsPerLifecycle: calls, dueIndexExpiry: expiry };
   await mkdir(dirname(values.out), { recursive: true });
   await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);

@@ -64,7 +64,12 @@ export function taskbound(endpoint: string, ...argv: string[]): Promise<CliAnswe
     execFile(
       process.execPath,
       ['--import', 'tsx', resolve(REPO_ROOT, 'bin/taskbound.ts'), '--endpoint', endpoint, ...argv],
-      { cwd: REPO_ROOT, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1' }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1' },
+        timeout: 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -101,7 +106,8 @@ export async function settleAndCheck(options: SettleOptions): Promise<SettledChe
   for (;;) {
     const sweep = await taskbound(endpoint, 'sweep', '--json', '--wait', '30');
     // A busy engine may not handle every due grant within the CLI's wait: the settle deadline decides, not the CLI's.
-    if (sweep.code !== 0 && !SWEEP_STILL_BUSY.test(sweep.stderr)) throw new Error(`taskbound sweep failed (${sweep.code}): ${sweep.stderr.slice(0, 500)}`);
+    if (sweep.code !== 0 && !SWEEP_STILL_BUSY.test(sweep.stderr))
+      throw new Error(`taskbound sweep failed (${sweep.code}): ${sweep.stderr.slice(0, 500)}`);
     grants = await listGrants(endpoint);
     if (grants.every((grant) => SETTLED_STATES.has(grant.state)) || Date.now() > deadline) break;
     await sleep(1_000);
@@ -164,7 +170,9 @@ async function issuedByAuthority(dataDir: string): Promise<AuthorityCredential[]
   try {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await documents.send(new ScanCommand({ TableName: LOCAL_CREDENTIALS_TABLE, ConsistentRead: true, ExclusiveStartKey: startKey }));
+      const page = await documents.send(
+        new ScanCommand({ TableName: LOCAL_CREDENTIALS_TABLE, ConsistentRead: true, ExclusiveStartKey: startKey }),
+      );
       items.push(...((page.Items ?? []) as AuthorityCredential[]));
       startKey = page.LastEvaluatedKey;
     } while (startKey);

@@ -45,14 +45,14 @@ export function readHeapGraph(raw: RawSnapshot): HeapGraph {
     if (index < 0) throw new Error(`heap snapshot without the field ${name}`);
     return index;
   };
-  const [typeAt, nameAt, idAt, sizeAt, edgeCountAt] = ['type', 'name', 'id', 'self_size', 'edge_count'].map((name) => field(name, meta.node_fields)) as [
-    number,
-    number,
+  const [typeAt, nameAt, idAt, sizeAt, edgeCountAt] = ['type', 'name', 'id', 'self_size', 'edge_count'].map((name) =>
+    field(name, meta.node_fields),
+  ) as [number, number, number, number, number];
+  const [edgeTypeAt, edgeNameAt, toNodeAt] = ['type', 'name_or_index', 'to_node'].map((name) => field(name, meta.edge_fields)) as [
     number,
     number,
     number,
   ];
-  const [edgeTypeAt, edgeNameAt, toNodeAt] = ['type', 'name_or_index', 'to_node'].map((name) => field(name, meta.edge_fields)) as [number, number, number];
   const { nodes, edges, strings } = raw;
   const count = nodes.length / nodeFieldCount;
   const ids = new Uint32Array(count);
@@ -154,22 +154,25 @@ export function heapGrowth(before: HeapGraph, after: HeapGraph, top = 25): HeapG
 /** The shortest path from the root to `node`, the last few steps: `label .edge → label .edge → ...`. */
 function retainerPath(graph: HeapGraph, node: number, steps = 7): string {
   const parts: string[] = [];
-  for (let step = node; step > 0 && parts.length < steps; step = at(graph.parents, step)) parts.unshift(`${at(graph.parentEdges, step)} → ${at(graph.labels, step)}`);
+  for (let step = node; step > 0 && parts.length < steps; step = at(graph.parents, step))
+    parts.unshift(`${at(graph.parentEdges, step)} → ${at(graph.labels, step)}`);
   return parts.join(' · ');
 }
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' } }, allowPositionals: true, strict: true });
   if (positionals.length !== 2) throw new Error('usage: npm run bench:soak-diff -- FIRST.heapsnapshot SECOND.heapsnapshot [--top 25]');
-  const [before, after] = (await Promise.all(positionals.map(async (file) => readHeapGraph(JSON.parse(await readFile(file, 'utf8')) as RawSnapshot)))) as [
-    HeapGraph,
-    HeapGraph,
-  ];
+  const [before, after] = (await Promise.all(
+    positionals.map(async (file) => readHeapGraph(JSON.parse(await readFile(file, 'utf8')) as RawSnapshot)),
+  )) as [HeapGraph, HeapGraph];
   const growth = heapGrowth(before, after, Number(values.top));
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
   console.log(`${growth.newObjects} objects, ${kib(growth.newBytes)} reachable in the second snapshot and absent from the first\n`);
   console.log('Where they hang (the last object that already existed, by its retainer path):');
-  for (const anchor of growth.byAnchor) console.log(`${kib(anchor.bytes).padStart(11)} ${String(anchor.objects).padStart(7)}  ${anchor.path}\n${' '.repeat(21)}${anchor.kinds}`);
+  for (const anchor of growth.byAnchor)
+    console.log(
+      `${kib(anchor.bytes).padStart(11)} ${String(anchor.objects).padStart(7)}  ${anchor.path}\n${' '.repeat(21)}${anchor.kinds}`,
+    );
   console.log('\nBy kind:');
   for (const kind of growth.byKind) console.log(`${kib(kind.bytes).padStart(11)} ${String(kind.objects).padStart(7)}  ${kind.kind}`);
 }

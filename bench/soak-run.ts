@@ -79,7 +79,14 @@ export interface SoakResult {
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
-  const engineFlags = ['--quota-scale', String(SOAK_FAULTS.quotaScale), '--iam-lag', String(SOAK_FAULTS.iamLagMs), '--deny-lag', String(SOAK_FAULTS.denyLagMs)];
+  const engineFlags = [
+    '--quota-scale',
+    String(SOAK_FAULTS.quotaScale),
+    '--iam-lag',
+    String(SOAK_FAULTS.iamLagMs),
+    '--deny-lag',
+    String(SOAK_FAULTS.denyLagMs),
+  ];
   process.env.TASKBOUND_SOAK_SAMPLE_MS = String(options.sampleSeconds * 1000);
   const samples: MemorySample[] = [];
   let started = Date.now();
@@ -88,7 +95,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const onLine = (line: string) => {
     if (!line.startsWith('soak-memory ')) return;
     const memory = JSON.parse(line.slice('soak-memory '.length)) as { heapAfterGcBytes: number; rssBytes: number };
-    const sample = { atSeconds: round((Date.now() - started) / 1000), rssMiB: round(memory.rssBytes / MIB), heapAfterGcMiB: round(memory.heapAfterGcBytes / MIB), tasksEnded: tasksEnded() };
+    const sample = {
+      atSeconds: round((Date.now() - started) / 1000),
+      rssMiB: round(memory.rssBytes / MIB),
+      heapAfterGcMiB: round(memory.heapAfterGcBytes / MIB),
+      tasksEnded: tasksEnded(),
+    };
     void backlog().then(
       (pendingEvents) => samples.push({ ...sample, ...(pendingEvents === undefined ? {} : { pendingEvents }) }),
       () => samples.push(sample),
@@ -114,7 +126,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const suspensionEveryMs = 10_000;
   try {
     const resume = async (agentId: string) => {
-      const answer = await taskbound(engine.url, 'resume', agentId, '--as', 'lead@example.com', '--data-dir', engine.dataDir, '--reason', 'soak: drill over');
+      const answer = await taskbound(
+        engine.url,
+        'resume',
+        agentId,
+        '--as',
+        'lead@example.com',
+        '--data-dir',
+        engine.dataDir,
+        '--reason',
+        'soak: drill over',
+      );
       if (answer.code !== 0) throw new Error(`resume failed (${answer.code}): ${answer.stderr.slice(0, 300)}`);
     };
     const load = new BusyRuntimes({
@@ -139,7 +161,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       await sleep(Math.max(0, wakeAt - Date.now()));
       if (wakeAt === warmupEndsAt) await snapshot('the warm-up is over');
       const last = samples.at(-1);
-      if (last) options.log(`${last.atSeconds} s: ${last.tasksEnded} tasks ended, heap after GC ${last.heapAfterGcMiB} MiB, rss ${last.rssMiB} MiB, ${last.pendingEvents} events pending`);
+      if (last)
+        options.log(
+          `${last.atSeconds} s: ${last.tasksEnded} tasks ended, heap after GC ${last.heapAfterGcMiB} MiB, rss ${last.rssMiB} MiB, ${last.pendingEvents} events pending`,
+        );
     }
     const loadSeconds = (Date.now() - started) / 1000;
     const underLoad = samples.filter((sample) => sample.atSeconds <= loadSeconds);
@@ -171,7 +196,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
-const mean = (values: readonly number[]) => (values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length);
+const mean = (values: readonly number[]) =>
+  values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length;
 
 /** The first tenth of the run, at least 30 s: code compiles, caches and connection pools fill. */
 const warmupSeconds = (loadSeconds: number) => Math.max(30, loadSeconds / 10);

@@ -60,7 +60,16 @@ export interface RuntimeLedger {
   readonly credentials: HeldCredential[];
   /** `agentId/taskId` of tasks whose delivery said neither issued nor denied in time. */
   readonly undelivered: string[];
-  readonly counts: { started: number; issued: number; denied: number; undelivered: number; leaked: number; ended: number; suspensions: number; retries: number };
+  readonly counts: {
+    started: number;
+    issued: number;
+    denied: number;
+    undelivered: number;
+    leaked: number;
+    ended: number;
+    suspensions: number;
+    retries: number;
+  };
 }
 
 const RETRY_MS = 200;
@@ -127,7 +136,10 @@ export class BusyRuntimes {
       try {
         return await call();
       } catch (error) {
-        if (this.aborted || Date.now() > deadline) throw new Error(`${what}: still failing after ${ACCEPT_TIMEOUT_MS} ms (${error instanceof Error ? error.name : String(error)})`, { cause: error });
+        if (this.aborted || Date.now() > deadline)
+          throw new Error(`${what}: still failing after ${ACCEPT_TIMEOUT_MS} ms (${error instanceof Error ? error.name : String(error)})`, {
+            cause: error,
+          });
         this.ledger.counts.retries++;
         await sleep(RETRY_MS);
       }
@@ -151,7 +163,13 @@ export class BusyRuntimes {
       if (credential) {
         await this.use(credential);
         if (leak) {
-          await this.untilDone('Credential Leaked', () => put(this.events, 'Credential Leaked', { credentialId: credential.accessKeyId, reportedBy: 'soak@example.com', evidence: 'soak test' }));
+          await this.untilDone('Credential Leaked', () =>
+            put(this.events, 'Credential Leaked', {
+              credentialId: credential.accessKeyId,
+              reportedBy: 'soak@example.com',
+              evidence: 'soak test',
+            }),
+          );
           this.ledger.counts.leaked++;
         }
       }
@@ -172,7 +190,13 @@ export class BusyRuntimes {
           return undefined;
         }
         if (reading.status === 'issued' && reading.accessKeyId && reading.secretAccessKey) {
-          const credential = { agentId, taskId, accessKeyId: reading.accessKeyId, secretAccessKey: reading.secretAccessKey, ...(reading.sessionToken ? { sessionToken: reading.sessionToken } : {}) };
+          const credential = {
+            agentId,
+            taskId,
+            accessKeyId: reading.accessKeyId,
+            secretAccessKey: reading.secretAccessKey,
+            ...(reading.sessionToken ? { sessionToken: reading.sessionToken } : {}),
+          };
           this.ledger.credentials.push(credential);
           this.ledger.counts.issued++;
           return credential;
@@ -200,7 +224,13 @@ export class BusyRuntimes {
     };
     await pause();
     while (this.running) {
-      await this.untilDone('Agent Suspended', () => put(this.events, 'Agent Suspended', { agentId: SOAK_POLICY.switchedAgent, by: 'soak@example.com', reason: 'soak: kill switch drill' }));
+      await this.untilDone('Agent Suspended', () =>
+        put(this.events, 'Agent Suspended', {
+          agentId: SOAK_POLICY.switchedAgent,
+          by: 'soak@example.com',
+          reason: 'soak: kill switch drill',
+        }),
+      );
       this.ledger.counts.suspensions++;
       await pause();
       await this.untilDone('resume', () => resume(SOAK_POLICY.switchedAgent));
@@ -210,13 +240,21 @@ export class BusyRuntimes {
 }
 
 /** GetCallerIdentity signed with the credential: `ok`, or the error STS answered. */
-export async function probeCredential(endpoint: string, credential: Pick<HeldCredential, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>, httpAgent?: Agent): Promise<{ ok: true } | { ok: false; code: string }> {
+export async function probeCredential(
+  endpoint: string,
+  credential: Pick<HeldCredential, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>,
+  httpAgent?: Agent,
+): Promise<{ ok: true } | { ok: false; code: string }> {
   const sts = new STSClient({
     endpoint,
     region: LOCAL_REGION,
     maxAttempts: 1,
     ...(httpAgent ? { requestHandler: { httpAgent } } : {}),
-    credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey, ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}) },
+    credentials: {
+      accessKeyId: credential.accessKeyId,
+      secretAccessKey: credential.secretAccessKey,
+      ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
+    },
   });
   try {
     await sts.send(new GetCallerIdentityCommand({}));
@@ -230,7 +268,9 @@ export async function probeCredential(endpoint: string, credential: Pick<HeldCre
 
 async function put(events: EventBridgeClient, detailType: string, detail: Record<string, unknown>): Promise<void> {
   const answer = await events.send(
-    new PutEventsCommand({ Entries: [{ EventBusName: LOCAL_BUS, Source: 'soak.agent-runtime', DetailType: detailType, Detail: JSON.stringify(detail) }] }),
+    new PutEventsCommand({
+      Entries: [{ EventBusName: LOCAL_BUS, Source: 'soak.agent-runtime', DetailType: detailType, Detail: JSON.stringify(detail) }],
+    }),
   );
   const entry = answer.Entries?.[0];
   if (!entry?.EventId) throw new Error(`PutEvents refused ${detailType}: ${entry?.ErrorCode ?? 'no entry'}`);

@@ -80,10 +80,18 @@ export async function measureSuspension(engine: EngineProcess, grants: number): 
 
     const answer = await events.send(
       new PutEventsCommand({
-        Entries: [{ EventBusName: LOCAL_BUS, Source: 'bench.operator', DetailType: 'Agent Suspended', Detail: JSON.stringify({ agentId: BENCH_AGENT, by: 'bench@example.com', reason: 'bench: suspension of 1,000 live grants' }) }],
+        Entries: [
+          {
+            EventBusName: LOCAL_BUS,
+            Source: 'bench.operator',
+            DetailType: 'Agent Suspended',
+            Detail: JSON.stringify({ agentId: BENCH_AGENT, by: 'bench@example.com', reason: 'bench: suspension of 1,000 live grants' }),
+          },
+        ],
       }),
     );
-    if (!answer.Entries?.[0]?.EventId) throw new Error(`PutEvents refused Agent Suspended: ${answer.Entries?.[0]?.ErrorCode ?? 'no entry'}`);
+    if (!answer.Entries?.[0]?.EventId)
+      throw new Error(`PutEvents refused Agent Suspended: ${answer.Entries?.[0]?.ErrorCode ?? 'no entry'}`);
     const suspendedAt = performance.now();
     const suspendedAtEpochMs = Date.now();
 
@@ -92,7 +100,8 @@ export async function measureSuspension(engine: EngineProcess, grants: number): 
     let alive = credentials;
     let probeRounds = 0;
     while (alive.length > 0) {
-      if (performance.now() - suspendedAt > DEADLINE_MS) throw new Error(`${alive.length} of ${grants} credentials still accepted ${DEADLINE_MS} ms after the suspension`);
+      if (performance.now() - suspendedAt > DEADLINE_MS)
+        throw new Error(`${alive.length} of ${grants} credentials still accepted ${DEADLINE_MS} ms after the suspension`);
       probeRounds++;
       const stillAlive: STSClient[] = [];
       let cursor = 0;
@@ -119,7 +128,9 @@ export async function measureSuspension(engine: EngineProcess, grants: number): 
     const grantsNow = await agentGrants(engine.url);
     const states: Record<string, number> = {};
     for (const grant of grantsNow) states[grant.state] = (states[grant.state] ?? 0) + 1;
-    const verifiedAt = grantsNow.flatMap((grant) => grant.audit.filter((entry) => entry.action === 'verified').map((entry) => Date.parse(entry.at)));
+    const verifiedAt = grantsNow.flatMap((grant) =>
+      grant.audit.filter((entry) => entry.action === 'verified').map((entry) => Date.parse(entry.at)),
+    );
     return {
       grants,
       openMs: Math.round(openMs),
@@ -145,7 +156,8 @@ async function agentGrants(engineUrl: string): Promise<Grant[]> {
   const grants: Grant[] = [];
   try {
     for await (const page of paginateScan({ client: documents }, { TableName: LOCAL_TABLE })) {
-      for (const item of (page.Items ?? []) as Partial<Grant>[]) if (item.agentId === BENCH_AGENT && item.grantId && item.audit) grants.push(item as Grant);
+      for (const item of (page.Items ?? []) as Partial<Grant>[])
+        if (item.agentId === BENCH_AGENT && item.grantId && item.audit) grants.push(item as Grant);
     }
   } finally {
     dynamo.destroy();

@@ -14,15 +14,24 @@ const { HttpCallCounter } = await import('./http-calls');
 const { measureSweep } = await import('./sweep');
 const { describeMachine } = await import('./report');
 
-const { values } = parseArgs({ options: { grants: { type: 'string', default: '100000' }, due: { type: 'string', default: '100' } }, strict: true });
+const { values } = parseArgs({
+  options: { grants: { type: 'string', default: '100000' }, due: { type: 'string', default: '100' } },
+  strict: true,
+});
 const grants = Number(values.grants);
 const due = Number(values.due);
-if (!Number.isInteger(grants) || grants < 1 || !Number.isInteger(due) || due < 0 || due > grants) throw new Error('--grants and --due must be integers, 0 <= due <= grants');
+if (!Number.isInteger(grants) || grants < 1 || !Number.isInteger(due) || due < 0 || due > grants)
+  throw new Error('--grants and --due must be integers, 0 <= due <= grants');
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const machine = describeMachine();
 const http = new HttpCallCounter().start();
-const engine = await startLocalEngine({ policyFile: join(benchDir, 'bench.policy.yaml'), port: 0, sweepIntervalMs: 0, print: () => undefined });
+const engine = await startLocalEngine({
+  policyFile: join(benchDir, 'bench.policy.yaml'),
+  port: 0,
+  sweepIntervalMs: 0,
+  print: () => undefined,
+});
 try {
   const run = await measureSweep(engine, http, { activeGrants: grants, dueGrants: due, seedConcurrency: 50 });
   const result = {

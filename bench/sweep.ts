@@ -39,7 +39,19 @@ async function seedGrant(engine: LocalEngine, taskId: string, due: boolean): Pro
   const at = issuedAt.toISOString();
   const grantId = grantIdFor(BENCH_AGENT, taskId);
   const deliverySecret = deliverySecretName(BENCH_AGENT, taskId);
-  const opened = openGrant({ grantId, taskId, agentId: BENCH_AGENT, at, actor: 'bench@example.com', policyVersion: policy.policyVersion, scopes: [ACCESS_KEY_SCOPE], purpose: 'seeded by the bench', requestedBy: 'bench@example.com', owner: agent.owner, ttlSeconds: 3600 });
+  const opened = openGrant({
+    grantId,
+    taskId,
+    agentId: BENCH_AGENT,
+    at,
+    actor: 'bench@example.com',
+    policyVersion: policy.policyVersion,
+    scopes: [ACCESS_KEY_SCOPE],
+    purpose: 'seeded by the bench',
+    requestedBy: 'bench@example.com',
+    owner: agent.owner,
+    ttlSeconds: 3600,
+  });
   const issuing = transition(opened, {
     to: 'issuing',
     at,
@@ -48,7 +60,16 @@ async function seedGrant(engine: LocalEngine, taskId: string, due: boolean): Pro
     changes: { actionClasses: ['write'], credentialKind: KIND, ttlSeconds: 3600, deliverySecret },
   });
   const credential = due
-    ? await deps.issuers[KIND].issue({ grantId, taskId, agentId: BENCH_AGENT, kind: KIND, statements: [], brokeredSecretArns: [], ttlSeconds: 3600, expiresAt })
+    ? await deps.issuers[KIND].issue({
+        grantId,
+        taskId,
+        agentId: BENCH_AGENT,
+        kind: KIND,
+        statements: [],
+        brokeredSecretArns: [],
+        ttlSeconds: 3600,
+        expiresAt,
+      })
     : undefined;
   if (credential) {
     await deps.vault.deliver({
@@ -58,7 +79,15 @@ async function seedGrant(engine: LocalEngine, taskId: string, due: boolean): Pro
       taskId,
       readerArn: agent.runtimePrincipal,
       expiresAt: expiresAt.toISOString(),
-      payload: { status: 'issued', grantId, scopes: [ACCESS_KEY_SCOPE], kind: KIND, accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey, expiration: expiresAt.toISOString() },
+      payload: {
+        status: 'issued',
+        grantId,
+        scopes: [ACCESS_KEY_SCOPE],
+        kind: KIND,
+        accessKeyId: credential.accessKeyId,
+        secretAccessKey: credential.secretAccessKey,
+        expiration: expiresAt.toISOString(),
+      },
     });
   }
   const active: Grant = transition(issuing, {
@@ -67,7 +96,12 @@ async function seedGrant(engine: LocalEngine, taskId: string, due: boolean): Pro
     actor: ENGINE_ACTOR,
     action: 'issued',
     changes: {
-      credential: { kind: KIND, accessKeyId: credential?.accessKeyId ?? `AKIABENCH${taskId.replace(/\D/g, '').padStart(11, '0')}`, principalArn: credential?.principalArn ?? 'arn:aws:iam::000000000000:user/bench', expiresAt: expiresAt.toISOString() },
+      credential: {
+        kind: KIND,
+        accessKeyId: credential?.accessKeyId ?? `AKIABENCH${taskId.replace(/\D/g, '').padStart(11, '0')}`,
+        principalArn: credential?.principalArn ?? 'arn:aws:iam::000000000000:user/bench',
+        expiresAt: expiresAt.toISOString(),
+      },
       expiresAt: expiresAt.toISOString(),
     },
   });

@@ -19,14 +19,21 @@ function waiterDelay(minMs: number, maxMs: number, attempt: number, random: () =
 }
 
 /** The reads of one wait until one finds a delivery issued `issuanceMs` after Task Started (sdk/wait.ts's two schedules). */
-function readsUntilFound(issuanceMs: number, typicalMs: number | undefined, random: () => number): { foundMs: number; reads: number; lastMissMs?: number } {
+function readsUntilFound(
+  issuanceMs: number,
+  typicalMs: number | undefined,
+  random: () => number,
+): { foundMs: number; reads: number; lastMissMs?: number } {
   const { minDelayMs, maxDelayMs } = DEFAULT_WAIT_STRATEGY;
   let at = typicalMs ?? minDelayMs;
   let lastMissMs: number | undefined;
   for (let reads = 1, attempt = 2; ; reads++, attempt++) {
     if (at >= issuanceMs) return { foundMs: at, reads, ...(lastMissMs !== undefined ? { lastMissMs } : {}) };
     lastMissMs = at;
-    at += typicalMs === undefined ? waiterDelay(minDelayMs, maxDelayMs, attempt, random) : Math.min(maxDelayMs, Math.max(10, (at * (0.9 + 0.2 * random())) / 3));
+    at +=
+      typicalMs === undefined
+        ? waiterDelay(minDelayMs, maxDelayMs, attempt, random)
+        : Math.min(maxDelayMs, Math.max(10, (at * (0.9 + 0.2 * random())) / 3));
   }
 }
 
@@ -48,12 +55,24 @@ function replay(samples: readonly number[], learnt: boolean) {
   let reads = 0;
   for (const issuanceMs of samples) {
     const wait = readsUntilFound(issuanceMs, learnt ? times.typicalMs() : undefined, random);
-    times.record({ startedMs: 0, foundMs: wait.foundMs, deliveredAtMs: issuanceMs, ...(wait.lastMissMs !== undefined ? { lastMissSentMs: wait.lastMissMs } : {}) });
+    times.record({
+      startedMs: 0,
+      foundMs: wait.foundMs,
+      deliveredAtMs: issuanceMs,
+      ...(wait.lastMissMs !== undefined ? { lastMissSentMs: wait.lastMissMs } : {}),
+    });
     ttc.push(wait.foundMs);
     reads += wait.reads;
   }
   const sorted = ascending(ttc);
-  return { timeToCredentialMs: { p50: round2(nearestRank(sorted, 50)), p90: round2(nearestRank(sorted, 90)), p99: round2(nearestRank(sorted, 99)) }, readsPerLifecycle: round2(reads / Math.max(1, samples.length)) };
+  return {
+    timeToCredentialMs: {
+      p50: round2(nearestRank(sorted, 50)),
+      p90: round2(nearestRank(sorted, 90)),
+      p99: round2(nearestRank(sorted, 99)),
+    },
+    readsPerLifecycle: round2(reads / Math.max(1, samples.length)),
+  };
 }
 
 for (const file of process.argv.slice(2)) {

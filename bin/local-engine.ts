@@ -23,7 +23,8 @@ function reservedConcurrency(value: string): { issuing: number; revoking: number
   if (value === 'off') return false;
   const [issuing, revoking, ...rest] = value.split(',').map(Number);
   const positive = (count: number | undefined) => count !== undefined && Number.isInteger(count) && count >= 1;
-  if (rest.length > 0 || !positive(issuing) || !positive(revoking)) throw new InvalidArgumentError('<issuing>,<revoking> (positive integers, e.g. 10,20) or off');
+  if (rest.length > 0 || !positive(issuing) || !positive(revoking))
+    throw new InvalidArgumentError('<issuing>,<revoking> (positive integers, e.g. 10,20) or off');
   return { issuing: issuing!, revoking: revoking! };
 }
 
@@ -35,16 +36,27 @@ const program = new Command('taskbound-local')
   .option('--sweep-interval <seconds>', 'seconds between sweeps', (value) => Number(value) * 1000, 30_000)
   .option('--iam-lag <ms>', 'emulate IAM eventual consistency: a deleted access key keeps working this long', Number, 0)
   .addOption(
-    new Option('--delivery <mode>', 'how credentials are delivered: Secrets Manager secrets, or KMS-encrypted DynamoDB items (docs/scale.md §8)')
+    new Option(
+      '--delivery <mode>',
+      'how credentials are delivered: Secrets Manager secrets, or KMS-encrypted DynamoDB items (docs/scale.md §8)',
+    )
       .choices(['secrets-manager', 'dynamodb-kms'])
       .default('secrets-manager'),
   )
   .addOption(
-    new Option('--expiry <mode>', 'a timer per grant, or no per-grant timer: readers of the due index every --due-interval (docs/scale.md §8)')
+    new Option(
+      '--expiry <mode>',
+      'a timer per grant, or no per-grant timer: readers of the due index every --due-interval (docs/scale.md §8)',
+    )
       .choices(['timer', 'due-index'])
       .default('timer'),
   )
-  .option('--due-interval <seconds>', 'with --expiry due-index: seconds between due-index reads (AWS: 60)', (value) => Number(value) * 1000, 60_000)
+  .option(
+    '--due-interval <seconds>',
+    'with --expiry due-index: seconds between due-index reads (AWS: 60)',
+    (value) => Number(value) * 1000,
+    60_000,
+  )
   .option('--deny-lag <ms>', "emulate IAM's deny propagation: a revoked session keeps working this long", Number, 0)
   .addOption(
     new Option(
@@ -54,7 +66,11 @@ const program = new Command('taskbound-local')
       .env('TASKBOUND_RESERVED_CONCURRENCY')
       .argParser(reservedConcurrency),
   )
-  .option('--quota-scale <factor>', "emulate AWS's request quotas: throttle Secrets Manager and EventBridge at the documented quotas times factor", quotaScale)
+  .option(
+    '--quota-scale <factor>',
+    "emulate AWS's request quotas: throttle Secrets Manager and EventBridge at the documented quotas times factor",
+    quotaScale,
+  )
   // Tests only (hidden from --help): runs the engine's clock this far ahead, so a test reaches an
   // expiry without waiting for it in real time. Never set it for real use.
   .addOption(new Option('--test-clock-offset-ms <ms>', 'TESTS ONLY: shift the engine clock').argParser(Number).default(0).hideHelp())
@@ -62,7 +78,20 @@ const program = new Command('taskbound-local')
 
 async function main(): Promise<void> {
   program.parse();
-  const options = program.opts<{ dataDir: string; policy: string; port: number; sweepInterval: number; iamLag: number; denyLag: number; delivery: 'secrets-manager' | 'dynamodb-kms'; expiry: 'timer' | 'due-index'; dueInterval: number; quotaScale?: number; reservedConcurrency?: { issuing: number; revoking: number } | false; testClockOffsetMs: number }>();
+  const options = program.opts<{
+    dataDir: string;
+    policy: string;
+    port: number;
+    sweepInterval: number;
+    iamLag: number;
+    denyLag: number;
+    delivery: 'secrets-manager' | 'dynamodb-kms';
+    expiry: 'timer' | 'due-index';
+    dueInterval: number;
+    quotaScale?: number;
+    reservedConcurrency?: { issuing: number; revoking: number } | false;
+    testClockOffsetMs: number;
+  }>();
   const { startLocalEngine } = await import('../lambdas/local/engine');
   const { scaledQuotas } = await import('../lambdas/adapters/aws/documented-quotas');
   const engine = await startLocalEngine({
@@ -81,14 +110,21 @@ async function main(): Promise<void> {
     ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
   });
   console.log(`Taskbound local engine ready on ${engine.url}`);
-  console.log(`  policy ${options.policy} (${engine.policy.policyVersion.slice(0, 19)}…), agents: ${Object.keys(engine.policy.agents).join(', ')}`);
+  console.log(
+    `  policy ${options.policy} (${engine.policy.policyVersion.slice(0, 19)}…), agents: ${Object.keys(engine.policy.agents).join(', ')}`,
+  );
   console.log(`  state in ${resolve(options.dataDir)}`);
   console.log(`  point an agent runtime at it: AWS_ENDPOINT_URL=${engine.url}`);
-  if (engine.deliveryTable) console.log(`  deliveries are KMS-encrypted DynamoDB items: also set TASKBOUND_DELIVERY_TABLE=${engine.deliveryTable}`);
+  if (engine.deliveryTable)
+    console.log(`  deliveries are KMS-encrypted DynamoDB items: also set TASKBOUND_DELIVERY_TABLE=${engine.deliveryTable}`);
   const people = Object.keys(engine.policy.people);
   if (people.length > 0) {
-    console.log(`  operator endpoint ${engine.operatorUrl} (SigV4, service lambda); keys for ${people.join(', ')} in ${engine.operatorCredentialsFile}`);
-    console.log(`  decide as one of them: taskbound --endpoint ${engine.url} approve <grantId> --as ${people[0]} --data-dir ${options.dataDir} --reason …`);
+    console.log(
+      `  operator endpoint ${engine.operatorUrl} (SigV4, service lambda); keys for ${people.join(', ')} in ${engine.operatorCredentialsFile}`,
+    );
+    console.log(
+      `  decide as one of them: taskbound --endpoint ${engine.url} approve <grantId> --as ${people[0]} --data-dir ${options.dataDir} --reason …`,
+    );
   }
   const stop = async (signal: string) => {
     console.log(`\n${signal}: stopping (state is kept; outstanding grants are revoked on time after a restart)`);

@@ -30,7 +30,9 @@ const fromLocal = (call: CredentialCall): ObservedCall => ({
 export function localEngineCalls(endpoint: string): CallReader {
   return async (accessKeyId) => {
     try {
-      const answer = await fetch(`${endpoint.replace(/\/$/, '')}/credential-calls/${encodeURIComponent(accessKeyId)}`, { signal: AbortSignal.timeout(5_000) });
+      const answer = await fetch(`${endpoint.replace(/\/$/, '')}/credential-calls/${encodeURIComponent(accessKeyId)}`, {
+        signal: AbortSignal.timeout(5_000),
+      });
       if (!answer.ok) return { source: 'unavailable', why: `the engine at ${endpoint} does not record calls (HTTP ${answer.status})` };
       const body = credentialCallsAnswerSchema.safeParse(await answer.json());
       if (!body.success) return { source: 'unavailable', why: `the engine at ${endpoint} answered calls in an unexpected shape` };
@@ -94,7 +96,10 @@ export function cloudTrailCalls(client: CloudTrailClient, maxEvents = MAX_EVENTS
       return { source: 'cloudtrail', region, calls: calls.map(fromTrail), truncated: calls.length >= maxEvents };
     } catch (error) {
       const name = error instanceof Error ? error.name : 'Error';
-      return { source: 'unavailable', why: `CloudTrail LookupEvents failed (${name}${AWS_ERROR_HINT[name] ? `: ${AWS_ERROR_HINT[name]}` : ''})` };
+      return {
+        source: 'unavailable',
+        why: `CloudTrail LookupEvents failed (${name}${AWS_ERROR_HINT[name] ? `: ${AWS_ERROR_HINT[name]}` : ''})`,
+      };
     }
   };
 }

@@ -75,7 +75,11 @@ export class EventBridgeSink implements EventSink {
     const entries = response.Entries ?? [];
     const failed = entries.find((entry) => entry.ErrorCode);
     if ((response.FailedEntryCount ?? 0) > 0 || failed) {
-      return { ok: false, errorCode: failed?.ErrorCode ?? 'UnknownError', ...(failed?.ErrorMessage ? { errorMessage: failed.ErrorMessage } : {}) };
+      return {
+        ok: false,
+        errorCode: failed?.ErrorCode ?? 'UnknownError',
+        ...(failed?.ErrorMessage ? { errorMessage: failed.ErrorMessage } : {}),
+      };
     }
     return { ok: true, eventIds: entries.flatMap((entry) => (entry.EventId ? [entry.EventId] : [])) };
   }

@@ -12,7 +12,8 @@ import { bad, formatMs, NONE, relative, table } from './output';
  * This time is not guaranteed." (AWS CloudTrail User Guide, "Getting and viewing your CloudTrail log
  * files"); event history states no time of its own. The engine waits 15 minutes (use-after-revocation.ts).
  */
-export const DELIVERY_LAG_NOTE = 'CloudTrail delivers an event about 5 minutes after the call on average, with no guarantee (AWS CloudTrail User Guide)';
+export const DELIVERY_LAG_NOTE =
+  'CloudTrail delivers an event about 5 minutes after the call on average, with no guarantee (AWS CloudTrail User Guide)';
 
 /** What `grants show` prints about the calls; under --json as it is. */
 export type GrantCallsView =
@@ -34,7 +35,9 @@ export async function grantCalls(deps: CliDeps, grant: Grant): Promise<GrantCall
   if (!grant.credential) return undefined;
   const now = deps.clock.now();
   const progress =
-    deps.callRecord === 'cloudtrail' ? deps.progress('reading CloudTrail event history (LookupEvents, under 2 requests a second)') : undefined;
+    deps.callRecord === 'cloudtrail'
+      ? deps.progress('reading CloudTrail event history (LookupEvents, under 2 requests a second)')
+      : undefined;
   const answer = await deps.credentialCalls(grant.credential.accessKeyId, new Date(Date.parse(grant.createdAt) - CLOCK_SKEW_MS), now);
   if (answer.source === 'unavailable') {
     progress?.fail('CloudTrail could not be read');
@@ -54,14 +57,20 @@ export async function grantCalls(deps: CliDeps, grant: Grant): Promise<GrantCall
     truncated: answer.truncated,
     ...(grant.account ? { account: grant.account } : {}),
     ...(recentForDelivery(until, now, lagMs)
-      ? { deliveryLag: `${DELIVERY_LAG_NOTE}; this credential was usable in the last ${formatMs(lagMs)}, so its latest calls may not be listed yet` }
+      ? {
+          deliveryLag: `${DELIVERY_LAG_NOTE}; this credential was usable in the last ${formatMs(lagMs)}, so its latest calls may not be listed yet`,
+        }
       : {}),
   };
 }
 
 const PHASE_LABEL = { 'before-revocation': 'before', 'engine-probe': 'engine probe', 'after-revocation': bad('AFTER') } as const;
 const tieLabel = (call: PlacedCall) =>
-  call.tie === 'source-identity' ? 'source identity' : call.tie === 'access-key' ? 'access key' : bad(`OTHER GRANT ${call.sourceIdentity ?? ''}`);
+  call.tie === 'source-identity'
+    ? 'source identity'
+    : call.tie === 'access-key'
+      ? 'access key'
+      : bad(`OTHER GRANT ${call.sourceIdentity ?? ''}`);
 
 /** The calls as a table, newest last, with what to make of the record it came from. */
 export function printGrantCalls(deps: CliDeps, view: GrantCallsView): void {
@@ -86,10 +95,12 @@ export function printGrantCalls(deps: CliDeps, view: GrantCallsView): void {
     PHASE_LABEL[call.phase],
     tieLabel(call),
   ]);
-  if (rows.length > 0) for (const line of table(['WHEN', 'SERVICE', 'OPERATION', 'OUTCOME', 'SOURCE IP', 'REVOCATION', 'TIED BY'], rows)) deps.out(line);
+  if (rows.length > 0)
+    for (const line of table(['WHEN', 'SERVICE', 'OPERATION', 'OUTCOME', 'SOURCE IP', 'REVOCATION', 'TIED BY'], rows)) deps.out(line);
   const after = view.calls.filter((call) => call.phase === 'after-revocation').length;
   if (after > 0) deps.out(bad(`${after} calls after revocation that were not the engine's probes: possible misuse`));
   if (view.truncated) deps.out(`(the listing stops at the newest calls CloudTrail returned; --json has the same calls with ISO times)`);
   if (view.deliveryLag) deps.out(`note: ${view.deliveryLag}.`);
-  if (view.account) deps.out(`note: the credential is from account ${view.account}; event history was read in the account of your AWS credentials`);
+  if (view.account)
+    deps.out(`note: the credential is from account ${view.account}; event history was read in the account of your AWS credentials`);
 }

@@ -44,7 +44,13 @@ interface Mapping {
 /** One class and activity; its severity and status vary with what the entry says. */
 const activity =
   (cls: Mapping['class'], activityId: number, activityName: string) =>
-  (severity: number = SEVERITY.informational, status: number = STATUS.success): Mapping => ({ class: cls, activityId, activityName, severity, status });
+  (severity: number = SEVERITY.informational, status: number = STATUS.success): Mapping => ({
+    class: cls,
+    activityId,
+    activityName,
+    severity,
+    status,
+  });
 
 const entityCreate = activity(OCSF_CLASSES.entityManagement, 1, 'Create');
 const entityUpdate = activity(OCSF_CLASSES.entityManagement, 3, 'Update');
@@ -118,7 +124,8 @@ export function auditRecordToOcsf(record: AuditRecord): Ocsf {
       ...(record.to ? { to_state: record.to } : {}),
     },
   };
-  if (mapping.class.uid === OCSF_CLASSES.userAccessManagement.uid) return { ...event, user: aiAgent(record.agentId), privileges: [...record.scopes] };
+  if (mapping.class.uid === OCSF_CLASSES.userAccessManagement.uid)
+    return { ...event, user: aiAgent(record.agentId), privileges: [...record.scopes] };
   return {
     ...event,
     entity: {

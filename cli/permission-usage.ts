@@ -52,7 +52,10 @@ export async function collectUsage(deps: CliDeps, grants: readonly Grant[], unti
   try {
     policy = await deps.policy();
   } catch (error) {
-    return { read: false, why: `the policy file could not be read (${error instanceof Error ? error.message : String(error)}); pass --policy FILE` };
+    return {
+      read: false,
+      why: `the policy file could not be read (${error instanceof Error ? error.message : String(error)}); pass --policy FILE`,
+    };
   }
   const expanded = await scopeActions(policy);
   const progress = deps.progress(

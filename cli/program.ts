@@ -96,15 +96,19 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
       .option('--json', "print the engine's answer as JSON");
   const withGlobals = <T extends object>(options: T) => {
     const globals = program.opts<ConnectionFlags>();
-    return { ...options, ...(globals.endpoint ? { endpoint: globals.endpoint } : {}), ...(globals.region ? { region: globals.region } : {}) };
+    return {
+      ...options,
+      ...(globals.endpoint ? { endpoint: globals.endpoint } : {}),
+      ...(globals.region ? { region: globals.region } : {}),
+    };
   };
-  operatorOptions(program.command('resume <agentId>').description('lift a suspension (through the operator endpoint)')).action((agentId: string, options) =>
-    run(() => resume(deps(), agentId, withGlobals(options))),
+  operatorOptions(program.command('resume <agentId>').description('lift a suspension (through the operator endpoint)')).action(
+    (agentId: string, options) => run(() => resume(deps(), agentId, withGlobals(options))),
   );
   for (const decision of ['approve', 'deny'] as const) {
-    operatorOptions(program.command(`${decision} <grantId>`).description(`${decision} a grant held for approval (through the operator endpoint)`)).action(
-      (grantId: string, options) => run(() => decide(deps(), decision, grantId, withGlobals(options))),
-    );
+    operatorOptions(
+      program.command(`${decision} <grantId>`).description(`${decision} a grant held for approval (through the operator endpoint)`),
+    ).action((grantId: string, options) => run(() => decide(deps(), decision, grantId, withGlobals(options))));
   }
   program
     .command('sweep')
@@ -115,12 +119,14 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .action((options) => run(() => sweep(deps(), options)));
   program
     .command('report')
-    .description('governance figures per agent and overall: grants, standing privilege, lifetimes, revocation, approvals, leaks, unused permissions')
+    .description(
+      'governance figures per agent and overall: grants, standing privilege, lifetimes, revocation, approvals, leaks, unused permissions',
+    )
     .option('--since <period>', 'period to cover: 30m, 12h, 7d, 2w', '7d')
     .option('--json', 'print JSON')
     .option('--html <file>', 'also write a self-contained HTML page with charts, readable offline')
     .option('--by <what>', 'break the figures down by agent or by account (hub and spokes)', 'agent')
-    .option('--usage', 'on AWS, read every credential\'s calls from CloudTrail to find permissions no task used (slow: 2 lookups a second)')
+    .option('--usage', "on AWS, read every credential's calls from CloudTrail to find permissions no task used (slow: 2 lookups a second)")
     .action((options) => run(() => report(deps(), options)));
 
   const audit = program.command('audit').description('the grant audit chains');

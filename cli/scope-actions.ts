@@ -12,7 +12,8 @@ export interface ScopeActions {
   readonly notes: readonly string[];
 }
 
-const list = (value: string | readonly string[] | undefined): readonly string[] => (value === undefined ? [] : typeof value === 'string' ? [value] : value);
+const list = (value: string | readonly string[] | undefined): readonly string[] =>
+  value === undefined ? [] : typeof value === 'string' ? [value] : value;
 
 async function expanded(pattern: string, scope: string, notes: string[]): Promise<readonly string[]> {
   const expansion = await expandAction(pattern);
@@ -27,7 +28,10 @@ async function expanded(pattern: string, scope: string, notes: string[]): Promis
 
 /** A Deny of these actions on every resource, unconditionally: they are not granted at all. */
 const deniesOutright = (statement: PolicyStatement) =>
-  statement.Effect === 'Deny' && statement.Condition === undefined && list(statement.Resource).length === 1 && list(statement.Resource)[0] === '*';
+  statement.Effect === 'Deny' &&
+  statement.Condition === undefined &&
+  list(statement.Resource).length === 1 &&
+  list(statement.Resource)[0] === '*';
 
 /**
  * The Allow statements' actions of every scope, less those denied outright, plus
@@ -39,7 +43,8 @@ export async function scopeActions(policy: Policy): Promise<ScopeActions> {
   for (const [name, scope] of Object.entries(policy.scopes)) {
     const granted = new Set<string>();
     for (const statement of scope.statements.filter((s) => s.Effect === 'Allow')) {
-      if (statement.NotAction !== undefined) notes.push(`scope ${name}: a NotAction statement grants every action but some; it is not compared`);
+      if (statement.NotAction !== undefined)
+        notes.push(`scope ${name}: a NotAction statement grants every action but some; it is not compared`);
       for (const pattern of list(statement.Action)) for (const action of await expanded(pattern, name, notes)) granted.add(action);
     }
     if (scope.secrets.length > 0) granted.add('secretsmanager:GetSecretValue');

@@ -49,7 +49,15 @@ const engine = await startLocalEngine({
   accessKeyRevocationLagMs: IAM_LAG_MS,
   probeSchedule: { attempts: 2, delayMs: 250 },
   dueTiming: { retryAfterMs: 1_000 },
-  print: (block) => say(dim(block.split('\n').map((line) => `      │ ${line}`).join('\n'))),
+  print: (block) =>
+    say(
+      dim(
+        block
+          .split('\n')
+          .map((line) => `      │ ${line}`)
+          .join('\n'),
+      ),
+    ),
 });
 engine.bus.subscribe((event) => {
   if (event.source !== 'taskbound') return;
@@ -61,7 +69,8 @@ const runtime = new AgentRuntime({ endpoint: engine.url });
 const dynamo = new DynamoDBClient(localClientConfig(engine.url));
 const grants = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(dynamo), tableName: LOCAL_TABLE });
 const grantOf = (agentId: string, taskId: string) => grants.get(grantIdFor(agentId, taskId));
-const sawEvent = (type: string, agentId: string, taskId: string) => seen.find((e) => e.type === type && e.grantId === grantIdFor(agentId, taskId));
+const sawEvent = (type: string, agentId: string, taskId: string) =>
+  seen.find((e) => e.type === type && e.grantId === grantIdFor(agentId, taskId));
 const task = (agentId: string, taskId: string, scopes: string[], extra: Record<string, unknown> = {}) =>
   runtime.startTask({ agentId, taskId, purpose: `demo: ${taskId}`, requestedBy: 'dev@example.com', scopes, ...extra });
 
@@ -88,15 +97,27 @@ try {
   await task('release-bot', 'bump-lodash', ['repo-read']);
   const used = await runtime.waitForDelivery('release-bot', 'bump-lodash', ['issued', 'denied']);
   const identity = await runtime.whoAmI(used);
-  check('issued and used (STS GetCallerIdentity with it works)', used.status === 'issued' && identity.ok, identity.ok ? identity.arn : identity.code);
+  check(
+    'issued and used (STS GetCallerIdentity with it works)',
+    used.status === 'issued' && identity.ok,
+    identity.ok ? identity.arn : identity.code,
+  );
 
   say('\n3. Held for approval: deploy-bot wants to deploy (deploy needs one approver)');
   await task('deploy-bot', 'ship-1.4.2', ['deploy-web']);
   const pending = await runtime.waitForDelivery('deploy-bot', 'ship-1.4.2', ['pending_approval', 'issued', 'denied']);
   check('held for approval', pending.status === 'pending_approval', 'the runtime reads status pending_approval');
-  await runtime.emit('Grant Decision', { grantId: pending.grantId, decision: 'approve', approver: 'lead@example.com', reason: 'forged' }, 'taskbound.cli');
+  await runtime.emit(
+    'Grant Decision',
+    { grantId: pending.grantId, decision: 'approve', approver: 'lead@example.com', reason: 'forged' },
+    'taskbound.cli',
+  );
   await until('the forged approval to be refused', async () => sawEvent('Grant Decision Refused', 'deploy-bot', 'ship-1.4.2'));
-  check('an approval put on the bus never counts, whoever it names', (await grantOf('deploy-bot', 'ship-1.4.2'))?.state === 'pending_approval', 'refused and recorded');
+  check(
+    'an approval put on the bus never counts, whoever it names',
+    (await grantOf('deploy-bot', 'ship-1.4.2'))?.state === 'pending_approval',
+    'refused and recorded',
+  );
   const owner = await taskbound('approve', pending.grantId, ...asPerson('sre@example.com'), '--reason', 'looks fine');
   check('the agent’s owner may not approve (separation of duties)', owner.code === 1, 'sre@example.com owns deploy-bot: exit 1');
   const lead = await taskbound('approve', pending.grantId, ...asPerson('lead@example.com'), '--reason', 'release train 1.4');
@@ -108,24 +129,40 @@ try {
   const endedAt = Date.now();
   await runtime.endTask({ agentId: 'release-bot', taskId: 'bump-lodash', outcome: 'succeeded', systemsTouched: ['codecommit:web'] });
   const code = await runtime.waitUntilRejected(used);
-  const verified = await until('verification', async () => ((await grantOf('release-bot', 'bump-lodash'))?.state === 'verified' ? true : undefined));
+  const verified = await until('verification', async () =>
+    (await grantOf('release-bot', 'bump-lodash'))?.state === 'verified' ? true : undefined,
+  );
   const chain = (await grantOf('release-bot', 'bump-lodash'))!;
-  check('revoked on Task Ended and verified dead', verified && code === 'InvalidClientTokenId', `${code} after ${Date.now() - endedAt} ms; audit chain ${verifyChain(chain.grantId, chain.audit).ok ? 'intact' : 'BROKEN'} (${chain.audit.length} entries)`);
+  check(
+    'revoked on Task Ended and verified dead',
+    verified && code === 'InvalidClientTokenId',
+    `${code} after ${Date.now() - endedAt} ms; audit chain ${verifyChain(chain.grantId, chain.audit).ok ? 'intact' : 'BROKEN'} (${chain.audit.length} entries)`,
+  );
 
   say(`\n5. A leaked access key; IAM takes seconds to forget a deleted key (emulated: ${IAM_LAG_MS / 1000} s)`);
   await task('ops-bot', 'upload-report', ['reports-upload-key']);
   const key = await runtime.waitForDelivery('ops-bot', 'upload-report', ['issued', 'denied']);
   check('issued an IAM access key', key.status === 'issued' && key.kind === 'aws-iam-access-key', key.accessKeyId ?? '');
-  await runtime.emit('Credential Leaked', { credentialId: key.accessKeyId, reportedBy: 'secret-scanner', evidence: 'found in a public gist' });
+  await runtime.emit('Credential Leaked', {
+    credentialId: key.accessKeyId,
+    reportedBy: 'secret-scanner',
+    evidence: 'found in a public gist',
+  });
   await until('the revocation', async () => sawEvent('Grant Revoked', 'ops-bot', 'upload-report'));
   check('revoked at once on the leak report', true, `but it still works: ${(await runtime.whoAmI(key)).ok}`);
   await sleep(1_100);
   await runtime.emit('Sweep Requested', { requestedBy: 'demo' });
   const still = await until('the sweep to catch it', async () => sawEvent('Credential Still Valid', 'ops-bot', 'upload-report'));
-  check('the sweep caught the key still valid after the notice, and revoked it again', true, `valid ${still.detail.stillValidAfterNoticeMs} ms after the leak report`);
+  check(
+    'the sweep caught the key still valid after the notice, and revoked it again',
+    true,
+    `valid ${still.detail.stillValidAfterNoticeMs} ms after the leak report`,
+  );
   const keyDead = await runtime.waitUntilRejected(key, IAM_LAG_MS + 5_000, 200);
   await runtime.emit('Sweep Requested', { requestedBy: 'demo' });
-  const keyVerified = await until('the key to be verified dead', async () => ((await grantOf('ops-bot', 'upload-report'))?.state === 'verified' ? true : undefined));
+  const keyVerified = await until('the key to be verified dead', async () =>
+    (await grantOf('ops-bot', 'upload-report'))?.state === 'verified' ? true : undefined,
+  );
   check('then verified dead', keyVerified, keyDead);
 
   say('\n6. The kill switch: deploy-bot is suspended');

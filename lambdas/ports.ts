@@ -216,7 +216,6 @@ export interface ExpiryScheduler {
   cancelExpiry(grantId: string): Promise<void>;
 }
 
-
 // Alerts: what people are told, and where the approval requests they act on live.
 
 /** Where a posted message lives, so it can be edited to show an outcome. */
@@ -227,8 +226,7 @@ export interface MessageRef {
 
 /** A delivery is a value: the caller decides what an undelivered alert means (it throws). */
 export type DeliveryResult =
-  | { readonly ok: true; readonly refs: readonly MessageRef[] }
-  | { readonly ok: false; readonly error: string; readonly attempts: number };
+  { readonly ok: true; readonly refs: readonly MessageRef[] } | { readonly ok: false; readonly error: string; readonly attempts: number };
 
 /** How far an approval request has got. */
 export type ApprovalProgress =

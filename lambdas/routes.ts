@@ -70,7 +70,10 @@ export const SWEEP_RESERVED_CONCURRENCY = 1;
  * sweep 1; `false` reserves only the sweep's. The operator endpoint's function reserves only
  * when it is deployed. Entry points absent from the answer draw on the account's unreserved pool.
  */
-export function reservedConcurrencyPerFunction(shares: ConcurrencyShares | false, operatorEndpoint: boolean): Partial<Record<EntryPoint, number>> {
+export function reservedConcurrencyPerFunction(
+  shares: ConcurrencyShares | false,
+  operatorEndpoint: boolean,
+): Partial<Record<EntryPoint, number>> {
   const perFunction: Partial<Record<EntryPoint, number>> = { sweep: SWEEP_RESERVED_CONCURRENCY };
   if (shares === false) return perFunction;
   for (const handler of ISSUING) if (handler !== 'operator-api' || operatorEndpoint) perFunction[handler] = shares.issuing;

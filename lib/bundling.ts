@@ -23,7 +23,8 @@ export function handlerEntry(handler: EngineHandler, root: string = PROJECT_ROOT
 export const NODE_TARGET = 'node24';
 
 /** ESM bundles still meet CommonJS dependencies (some of the SDK's) that call `require`. */
-export const ESM_REQUIRE_BANNER = "import { createRequire as __tbCreateRequire } from 'node:module'; const require = __tbCreateRequire(import.meta.url);";
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __tbCreateRequire } from 'node:module'; const require = __tbCreateRequire(import.meta.url);";
 
 /**
  * The policy is compiled into each bundle as its parsed document, version and file name, so a

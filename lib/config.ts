@@ -17,19 +17,31 @@ const concurrencySchema = z.strictObject({
 const configSchema = z
   .strictObject({
     /** Prefix of stack names, role paths and resource names; lets two engines share an account. */
-    instanceName: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'lower-case letters, digits and dashes, at most 20').default('taskbound'),
-    busName: z.string().regex(/^[A-Za-z0-9._-]{1,256}$/, 'an EventBridge bus name').default('taskbound'),
+    instanceName: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,19}$/, 'lower-case letters, digits and dashes, at most 20')
+      .default('taskbound'),
+    busName: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,256}$/, 'an EventBridge bus name')
+      .default('taskbound'),
     /** The policy file (docs/contract.md §4), relative to the project root. */
     policyFile: z.string().min(1).default('examples/taskbound.policy.yaml'),
     sweepRateMinutes: z.int().min(1).max(60).default(5),
     logRetentionDays: z.union(RETENTION_DAYS.map((days) => z.literal(days))).default(30),
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     serviceName: z.string().min(1).max(64).default('taskbound'),
-    metricsNamespace: z.string().regex(/^[A-Za-z0-9._/#:-]{1,255}$/).default('Taskbound'),
+    metricsNamespace: z
+      .string()
+      .regex(/^[A-Za-z0-9._/#:-]{1,255}$/)
+      .default('Taskbound'),
     /** `retain` keeps the table, key and secrets when the stack is deleted. */
     removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
     /** Per-agent roles are named `<agentRolePrefix><agentId>`. */
-    agentRolePrefix: z.string().regex(/^[A-Za-z0-9+=,.@_-]{1,30}$/, 'an IAM role name prefix').default('taskbound-agent-'),
+    agentRolePrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9+=,.@_-]{1,30}$/, 'an IAM role name prefix')
+      .default('taskbound-agent-'),
     /** The Slack webhook URL or bot token; outside `taskbound/`, so no issuing function can read it. */
     slackSecretName: z
       .string()
@@ -43,7 +55,10 @@ const configSchema = z
     /** Which alerts go to which Slack channel (SLACK_ROUTING; the handler validates its shape). */
     slackRouting: z.record(z.string(), z.unknown()).optional(),
     /** Only interactions from this Slack workspace are accepted (SLACK_TEAM_ID). */
-    slackTeamId: z.string().regex(/^T[A-Z0-9]{2,30}$/, 'a Slack team id like T0123ABCD').optional(),
+    slackTeamId: z
+      .string()
+      .regex(/^T[A-Z0-9]{2,30}$/, 'a Slack team id like T0123ABCD')
+      .optional(),
     /**
      * Who may call the operator endpoint (the IAM-authenticated function URL behind `taskbound
      * approve|deny|resume`): exact IAM role or user ARNs such as
@@ -52,11 +67,21 @@ const configSchema = z
      * deployed and decisions are Slack-only.
      */
     operatorPrincipalArns: z
-      .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/, 'an exact IAM role or user ARN (no wildcards, no sts session ARNs)'))
+      .array(
+        z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/,
+            'an exact IAM role or user ARN (no wildcards, no sts session ARNs)',
+          ),
+      )
       .max(20)
       .default([]),
     /** Accounts whose agent runtimes may put events on the bus (the bus's own account always may). */
-    producerAccounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit account id')).max(50).default([]),
+    producerAccounts: z
+      .array(z.string().regex(/^\d{12}$/, 'a 12-digit account id'))
+      .max(50)
+      .default([]),
     /**
      * Reserved concurrency per issuing and per revoking function, so a burst cannot exhaust IAM's
      * API rate; `false` on low-quota accounts (the sweep always reserves 1). See reservedConcurrencyOf.

@@ -14,7 +14,10 @@ import type { StatefulStack } from './stacks/stateful-stack';
 const IAM5 = 'AwsSolutions-IAM5';
 
 /** The wildcard resources each kind of engine role holds, and why each is as narrow as IAM allows. */
-function engineWildcards(config: TaskboundConfig, engine: EngineStack): Record<'secrets' | 'schedules' | 'users' | 'roles', { readonly resource: string; readonly reason: string }> {
+function engineWildcards(
+  config: TaskboundConfig,
+  engine: EngineStack,
+): Record<'secrets' | 'schedules' | 'users' | 'roles', { readonly resource: string; readonly reason: string }> {
   const arn = (service: string, rest: string, regional = true) =>
     `arn:<AWS::Partition>:${service}:${regional ? '<AWS::Region>' : ''}:<AWS::AccountId>:${rest}`;
   return {
@@ -26,28 +29,32 @@ function engineWildcards(config: TaskboundConfig, engine: EngineStack): Record<'
     schedules: {
       // The group's generated name, as cdk-nag prints it: the base, then the stack suffix's intrinsic.
       resource: arn('scheduler', `schedule/${schedulerGroupName(config)}-${JSON.stringify(engine.resolve(stackSuffix(engine)))}/*`),
-      reason: 'One expiry schedule per grant, created at issue time; confined to the engine\'s own schedule group.',
+      reason: "One expiry schedule per grant, created at issue time; confined to the engine's own schedule group.",
     },
     users: {
       resource: arn('iam', 'user/taskbound/*', false),
-      reason: 'One IAM user per access-key grant, named at issue time; confined to path /taskbound/, and creation requires the permissions boundary (iam:PermissionsBoundary condition).',
+      reason:
+        'One IAM user per access-key grant, named at issue time; confined to path /taskbound/, and creation requires the permissions boundary (iam:PermissionsBoundary condition).',
     },
     roles: {
       resource: arn('iam', `role/${config.agentRolePrefix}*`, false),
-      reason: 'Per-agent roles by naming convention; AssumeRole also requires the taskbound:managed=true tag and PutRolePolicy requires the permissions boundary on the role.',
+      reason:
+        'Per-agent roles by naming convention; AssumeRole also requires the taskbound:managed=true tag and PutRolePolicy requires the permissions boundary on the role.',
     },
   };
 }
 
 /** Why each action that takes no resource holds `*` (the spoke engine role lists users too). */
 export const ANY_RESOURCE_REASONS: Readonly<Record<'tracing' | 'listSecrets' | 'listStreams' | 'lookupEvents' | 'listUsers', string>> = {
-  lookupEvents: 'cloudtrail:LookupEvents supports no resource-level permissions; the sweep looks up only the access key ids of revoked grants.',
+  lookupEvents:
+    'cloudtrail:LookupEvents supports no resource-level permissions; the sweep looks up only the access key ids of revoked grants.',
   tracing: 'xray:PutTraceSegments and xray:PutTelemetryRecords (added by Lambda active tracing) support no resource-level permissions.',
-  listSecrets: 'secretsmanager:ListSecrets supports no resource-level permissions; the sweep lists only the taskbound/ prefix to find orphaned deliveries.',
+  listSecrets:
+    'secretsmanager:ListSecrets supports no resource-level permissions; the sweep lists only the taskbound/ prefix to find orphaned deliveries.',
   listUsers: 'iam:ListUsers takes no resource (the Service Authorization Reference lists none); the sweep lists only the /taskbound/ path.',
-  listStreams: 'dynamodb:ListStreams (added by the DynamoDB event source) supports no resource-level permissions; reads are confined to the table\'s stream.',
+  listStreams:
+    "dynamodb:ListStreams (added by the DynamoDB event source) supports no resource-level permissions; reads are confined to the table's stream.",
 };
-
 
 function acknowledge(scope: IConstruct, finding: string, reason: string): void {
   Validations.of(scope).acknowledge({ id: `${IAM5}[${finding}]`, reason });
@@ -67,7 +74,8 @@ export function applyNagSuppressions(props: {
     const role = fn.engineRole;
     const anyResource = [ANY_RESOURCE_REASONS.tracing];
     if (isOneOf(ISSUING, handler) || isOneOf(REVOKING, handler)) {
-      for (const key of ['secrets', 'schedules', 'users', 'roles'] as const) acknowledge(role, `Resource::${wildcards[key].resource}`, wildcards[key].reason);
+      for (const key of ['secrets', 'schedules', 'users', 'roles'] as const)
+        acknowledge(role, `Resource::${wildcards[key].resource}`, wildcards[key].reason);
     }
     if (isOneOf(REVOKING, handler)) anyResource.push(ANY_RESOURCE_REASONS.listSecrets, ANY_RESOURCE_REASONS.listUsers);
     if (handler === 'ttl-expiry-stream') anyResource.push(ANY_RESOURCE_REASONS.listStreams);
@@ -77,7 +85,11 @@ export function applyNagSuppressions(props: {
 
   // The boundary's content is the policy file's: it is the ceiling for issued credentials, not a grant to the engine.
   const { policy: boundary, statements } = props.stateful.boundary;
-  acknowledgeCopiedWildcards(boundary, statements, `Copied from a scope in ${props.policy.source}: the boundary is the union of the scopes, the most an issued credential may do.`);
+  acknowledgeCopiedWildcards(
+    boundary,
+    statements,
+    `Copied from a scope in ${props.policy.source}: the boundary is the union of the scopes, the most an issued credential may do.`,
+  );
 }
 
 /**
@@ -87,6 +99,7 @@ export function applyNagSuppressions(props: {
 export function acknowledgeCopiedWildcards(scope: IConstruct, statements: readonly PolicyStatement[], reason: string): void {
   for (const statement of statements.filter((candidate) => candidate.Effect === 'Allow')) {
     for (const action of listOf(statement.Action).filter((value) => value.includes('*'))) acknowledge(scope, `Action::${action}`, reason);
-    for (const resource of listOf(statement.Resource).filter((value) => value.includes('*'))) acknowledge(scope, `Resource::${resource}`, reason);
+    for (const resource of listOf(statement.Resource).filter((value) => value.includes('*')))
+      acknowledge(scope, `Resource::${resource}`, reason);
   }
 }

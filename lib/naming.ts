@@ -27,9 +27,11 @@ export const engineRoleArn = (config: TaskboundConfig, handler: EngineHandler) =
  * configured, and a role named for a function that does not exist must be trusted by nothing
  * (anyone allowed to create roles could create it).
  */
-export const issuingHandlers = (config: TaskboundConfig): EngineHandler[] => ISSUING.filter((handler) => handler !== 'operator-api' || config.operatorPrincipalArns.length > 0);
+export const issuingHandlers = (config: TaskboundConfig): EngineHandler[] =>
+  ISSUING.filter((handler) => handler !== 'operator-api' || config.operatorPrincipalArns.length > 0);
 /** The roles that may write deliveries: the issuing and revoking functions. */
-export const engineRoleArns = (config: TaskboundConfig) => [...issuingHandlers(config), ...REVOKING].map((handler) => engineRoleArn(config, handler));
+export const engineRoleArns = (config: TaskboundConfig) =>
+  [...issuingHandlers(config), ...REVOKING].map((handler) => engineRoleArn(config, handler));
 /** The roles that may publish `source: taskbound`: those, and the function that answers refused bus decisions. */
 export const publisherRoleArns = (config: TaskboundConfig) => [...engineRoleArns(config), engineRoleArn(config, 'grant-decision')];
 /** The roles an agent role's trust policy names: only the functions that assume agent roles. */

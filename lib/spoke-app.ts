@@ -13,22 +13,33 @@ import { loadPolicyFile } from './taskbound-app';
 
 /** `-c taskboundSpoke='{"hubEngineRoleArns":[...],"accounts":[...]}'` or the `taskboundSpoke` key in cdk.json. */
 const spokeContextSchema = z.strictObject({
-  hubEngineRoleArns: z.union([z.array(z.string().min(1)).min(1), z.string().min(1).transform((list) => list.split(','))]),
+  hubEngineRoleArns: z.union([
+    z.array(z.string().min(1)).min(1),
+    z
+      .string()
+      .min(1)
+      .transform((list) => list.split(',')),
+  ]),
   /** Only these accounts (default: every account the policy names). */
   accounts: z.array(z.string().regex(/^\d{12}$/)).optional(),
 });
 
 /** Builds a spoke stack for each account the policy names; `cdk deploy <Stack>` with that account's credentials. */
-export function buildSpokeApp(options: { readonly app?: App; readonly root?: string } = {}): { readonly app: App; readonly spokes: readonly SpokeStack[] } {
+export function buildSpokeApp(options: { readonly app?: App; readonly root?: string } = {}): {
+  readonly app: App;
+  readonly spokes: readonly SpokeStack[];
+} {
   const app = options.app ?? new App();
   const config = loadConfig(app.node.getAllContext());
   const raw: unknown = app.node.tryGetContext('taskboundSpoke');
   const parsed = spokeContextSchema.safeParse(typeof raw === 'string' ? JSON.parse(raw) : raw);
-  if (!parsed.success) throw new Error(`taskboundSpoke: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`taskboundSpoke: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   const { policy } = loadPolicyFile(config.policyFile, options.root ?? PROJECT_ROOT);
   const named = accountsNamed(policy);
   const unknown = (parsed.data.accounts ?? []).filter((account) => !named.includes(account));
-  if (unknown.length > 0) throw new Error(`taskboundSpoke.accounts: ${unknown.join(', ')} not named by the policy; a spoke there would never be used`);
+  if (unknown.length > 0)
+    throw new Error(`taskboundSpoke.accounts: ${unknown.join(', ')} not named by the policy; a spoke there would never be used`);
   const spokes = (parsed.data.accounts ?? named).map(
     (account) =>
       new SpokeStack(app, `${pascal(config.instanceName)}Spoke${account}`, {
@@ -49,10 +60,22 @@ export function buildSpokeApp(options: { readonly app?: App; readonly root?: str
 /** Each wildcard a spoke holds, and why it is as narrow as IAM allows. Anything else fails synth. */
 function acknowledgeSpokeWildcards(spoke: SpokeStack, config: TaskboundConfig, policySource: string): void {
   const engine = (resource: string, reason: string) =>
-    Validations.of(spoke.engineRole).acknowledge({ id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:${resource}]`, reason });
-  engine(`role/${config.agentRolePrefix}*`, 'Agent roles are named <agentRolePrefix><agentId>; assuming them also requires the taskbound:managed tag, and the revoked-sessions deny may go only on roles carrying the spoke boundary.');
-  engine('user/taskbound/*', 'One IAM user per access-key grant, named at issue time; confined to path /taskbound/, and creation requires the spoke permissions boundary.');
-  Validations.of(spoke.engineRole).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: `${ANY_RESOURCE_REASONS.listUsers} ${ANY_RESOURCE_REASONS.lookupEvents}` });
+    Validations.of(spoke.engineRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:${resource}]`,
+      reason,
+    });
+  engine(
+    `role/${config.agentRolePrefix}*`,
+    'Agent roles are named <agentRolePrefix><agentId>; assuming them also requires the taskbound:managed tag, and the revoked-sessions deny may go only on roles carrying the spoke boundary.',
+  );
+  engine(
+    'user/taskbound/*',
+    'One IAM user per access-key grant, named at issue time; confined to path /taskbound/, and creation requires the spoke permissions boundary.',
+  );
+  Validations.of(spoke.engineRole).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: `${ANY_RESOURCE_REASONS.listUsers} ${ANY_RESOURCE_REASONS.lookupEvents}`,
+  });
   // The boundary and the agents' scope policies copy the account's scopes: their wildcards are the policy file's.
   const copied = `Copied from a scope in ${policySource}: the boundary and agent policies are the scopes of this account, the most an issued credential may do.`;
   acknowledgeCopiedWildcards(spoke, spoke.boundaryStatements, copied);

@@ -78,6 +78,8 @@ function parseDelivery(task: TaskRef, text: string | undefined): DeliveryReading
   }
   const parsed = deliveryPayloadSchema.safeParse(value);
   if (!parsed.success)
-    throw new TaskboundError(`the delivery for ${task.agentId}/${task.taskId} is malformed at ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+    throw new TaskboundError(
+      `the delivery for ${task.agentId}/${task.taskId} is malformed at ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+    );
   return parsed.data;
 }

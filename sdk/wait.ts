@@ -68,7 +68,13 @@ type Phase =
  * `GrantDeniedError`, `WaitTimeoutError`, `TaskCancelledError` (signal) or
  * `CredentialRevokedError` (the delivery vanished after it had appeared).
  */
-export async function waitForDelivery(read: Reader, client: unknown, task: TaskRef, options: WaitOptions = {}, context: WaitContext = {}): Promise<IssuedCredential> {
+export async function waitForDelivery(
+  read: Reader,
+  client: unknown,
+  task: TaskRef,
+  options: WaitOptions = {},
+  context: WaitContext = {},
+): Promise<IssuedCredential> {
   const strategy = { ...DEFAULT_WAIT_STRATEGY, ...options.strategy };
   const started = Date.now();
   let seen: DeliveryPayload | undefined;
@@ -120,7 +126,17 @@ export async function waitForDelivery(read: Reader, client: unknown, task: TaskR
   const first =
     typical === undefined
       ? await poll((reading) => reading.status !== 'absent', strategy.minDelayMs, strategy.maxDelayMs, deliveryBudgetMs)
-      : await readOnSchedule(readOnce, { typicalMs: typical, startedMs: context.startedMs ?? started, deadlineMs: started + deliveryBudgetMs, maxStepMs: strategy.maxDelayMs }, task, options.signal);
+      : await readOnSchedule(
+          readOnce,
+          {
+            typicalMs: typical,
+            startedMs: context.startedMs ?? started,
+            deadlineMs: started + deliveryBudgetMs,
+            maxStepMs: strategy.maxDelayMs,
+          },
+          task,
+          options.signal,
+        );
   if (!first.done) throw new WaitTimeoutError(task.agentId, task.taskId, Date.now() - started, 'absent');
   let delivery = first.delivery;
   // Issued without waiting for people: how long this deployment takes to issue, for the next wait.
@@ -173,7 +189,12 @@ interface LearntSchedule {
  * (so a read comes at most a third later than the credential landed, and a slow issuance costs
  * a few reads, not one per fixed step).
  */
-async function readOnSchedule(readOnce: () => Promise<DeliveryReading>, schedule: LearntSchedule, task: TaskRef, signal: AbortSignal | undefined): Promise<Phase> {
+async function readOnSchedule(
+  readOnce: () => Promise<DeliveryReading>,
+  schedule: LearntSchedule,
+  task: TaskRef,
+  signal: AbortSignal | undefined,
+): Promise<Phase> {
   let nextMs = schedule.startedMs + schedule.typicalMs;
   for (;;) {
     await sleepUnlessAborted(nextMs - Date.now(), signal);
@@ -181,7 +202,10 @@ async function readOnSchedule(readOnce: () => Promise<DeliveryReading>, schedule
     const reading = await readOnce();
     if (reading.status !== 'absent') return { done: true, delivery: reading };
     const now = Date.now();
-    const stepMs = Math.min(schedule.maxStepMs, Math.max(MIN_STEP_MS, (now - schedule.startedMs) * STEP_SHARE * (0.9 + 0.2 * Math.random())));
+    const stepMs = Math.min(
+      schedule.maxStepMs,
+      Math.max(MIN_STEP_MS, (now - schedule.startedMs) * STEP_SHARE * (0.9 + 0.2 * Math.random())),
+    );
     if (now + stepMs > schedule.deadlineMs) return { done: false, last: 'absent' };
     nextMs = now + stepMs;
   }

@@ -7,6 +7,9 @@ import { callOperator, type OperatorCommandOptions } from './decisions';
 
 /** Lifts a suspension, as the person the operator endpoint authenticates. */
 export async function resume(deps: CliDeps, agentId: string, options: OperatorCommandOptions): Promise<ExitCode> {
-  const request = validated(operatorRequestSchema, { action: 'resume', agentId, reason: options.reason }, 'resumption', { agentId: 'AGENT', reason: '--reason' });
+  const request = validated(operatorRequestSchema, { action: 'resume', agentId, reason: options.reason }, 'resumption', {
+    agentId: 'AGENT',
+    reason: '--reason',
+  });
   return callOperator(deps, request, options);
 }

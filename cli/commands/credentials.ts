@@ -104,10 +104,18 @@ export function addCredentialsCommand(program: Command, io: CliIo, run: (command
     .description('print the task’s credential for AWS credential_process (waits while it is pending)')
     .option('--agent <agentId>', 'the agent (env TASKBOUND_AGENT_ID)')
     .option('--task <taskId>', 'the task (env TASKBOUND_TASK_ID)')
-    .option('--delivery-table <name>', 'the deployment delivers by KMS-encrypted DynamoDB items in this table (env TASKBOUND_DELIVERY_TABLE)')
+    .option(
+      '--delivery-table <name>',
+      'the deployment delivers by KMS-encrypted DynamoDB items in this table (env TASKBOUND_DELIVERY_TABLE)',
+    )
     .option('--timeout <seconds>', 'give up after this long (default 900)')
     .option('--json', 'accepted for symmetry: the output is always JSON')
     .action((options: CredentialsOptions) =>
-      run(() => printCredentials({ ...io, taskbound: runtimeClient(program.opts<ConnectionFlags>(), process.env, options.deliveryTable), marks: issuedMarks() }, options)),
+      run(() =>
+        printCredentials(
+          { ...io, taskbound: runtimeClient(program.opts<ConnectionFlags>(), process.env, options.deliveryTable), marks: issuedMarks() },
+          options,
+        ),
+      ),
     );
 }

@@ -13,8 +13,18 @@ export interface OperatorCommandOptions extends OperatorFlags {
 }
 
 /** Asks the engine to count an approval or a denial by the caller. */
-export async function decide(deps: CliDeps, decision: 'approve' | 'deny', grantId: string, options: OperatorCommandOptions): Promise<ExitCode> {
-  const request = validated(operatorRequestSchema, { action: decision, grantId: checkedGrantId(grantId), reason: options.reason }, 'decision', { reason: '--reason' });
+export async function decide(
+  deps: CliDeps,
+  decision: 'approve' | 'deny',
+  grantId: string,
+  options: OperatorCommandOptions,
+): Promise<ExitCode> {
+  const request = validated(
+    operatorRequestSchema,
+    { action: decision, grantId: checkedGrantId(grantId), reason: options.reason },
+    'decision',
+    { reason: '--reason' },
+  );
   return callOperator(deps, request, options);
 }
 

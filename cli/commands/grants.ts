@@ -83,7 +83,15 @@ export async function listGrants(deps: CliDeps, options: ListOptions): Promise<E
   }
   // Relative times for people (`12s ago`, `expires in 4m`); `--json` keeps the ISO times.
   const now = deps.clock.now();
-  const rows = grants.map((g) => [g.grantId, g.agentId, g.taskId, stateLabel(g.state), relative(g.createdAt, now), g.expiresAt ? relative(g.expiresAt, now) : NONE, g.scopes.join(',')]);
+  const rows = grants.map((g) => [
+    g.grantId,
+    g.agentId,
+    g.taskId,
+    stateLabel(g.state),
+    relative(g.createdAt, now),
+    g.expiresAt ? relative(g.expiresAt, now) : NONE,
+    g.scopes.join(','),
+  ]);
   for (const line of table(['GRANT', 'AGENT', 'TASK', 'STATE', 'CREATED', 'EXPIRES', 'SCOPES'], rows)) deps.out(line);
   if (grants.length === limit) deps.err(`(showing the newest ${limit}; --limit N for more)`);
   return EXIT.ok;
@@ -140,5 +148,7 @@ function printGrant(deps: CliDeps, grant: Grant, chain: ChainVerdict): void {
   ]);
   for (const line of table(['SEQ', 'AT', 'ACTOR', 'ACTION', 'STATE', 'REASON'], rows)) deps.out(line);
   deps.out('');
-  deps.out(chain.ok ? `audit chain verifies (${grant.audit.length} entries)` : `AUDIT CHAIN BROKEN at entry ${chain.brokenAt}: ${chain.why}`);
+  deps.out(
+    chain.ok ? `audit chain verifies (${grant.audit.length} entries)` : `AUDIT CHAIN BROKEN at entry ${chain.brokenAt}: ${chain.why}`,
+  );
 }

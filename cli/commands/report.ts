@@ -221,5 +221,9 @@ function printAccounts(deps: CliDeps, accounts: NonNullable<GovernanceReport['ac
     String(f.useAfterRevocation.count),
   ]);
   deps.out('== per account (`--json` has every figure per account)');
-  for (const line of table(['ACCOUNT', 'REQUESTED', 'ISSUED', 'DENIED', 'FAILED', 'STANDING', 'REVOKE P95', 'STILL VALID', 'USED AFTER'], rows)) deps.out(line);
+  for (const line of table(
+    ['ACCOUNT', 'REQUESTED', 'ISSUED', 'DENIED', 'FAILED', 'STANDING', 'REVOKE P95', 'STILL VALID', 'USED AFTER'],
+    rows,
+  ))
+    deps.out(line);
 }

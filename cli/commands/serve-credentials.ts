@@ -181,12 +181,19 @@ export function addServeCredentialsCommand(program: Command, io: CliIo, run: (co
     .option('--agent <agentId>', 'the agent (env TASKBOUND_AGENT_ID)')
     .option('--task <taskId>', 'the task (env TASKBOUND_TASK_ID)')
     .option('--port <port>', 'port on 127.0.0.1 (default: any free one)')
-    .option('--delivery-table <name>', 'the deployment delivers by KMS-encrypted DynamoDB items in this table (env TASKBOUND_DELIVERY_TABLE)')
+    .option(
+      '--delivery-table <name>',
+      'the deployment delivers by KMS-encrypted DynamoDB items in this table (env TASKBOUND_DELIVERY_TABLE)',
+    )
     .option('--timeout <seconds>', 'give up waiting for the credential after this long (default 900)')
     .option('--json', 'without a command: print the endpoint as JSON')
     .action((command: string[], options: ServeOptions) =>
       run(() =>
-        serveCredentials({ ...io, taskbound: runtimeClient(program.opts<ConnectionFlags>(), process.env, options.deliveryTable), marks: issuedMarks() }, options, command),
+        serveCredentials(
+          { ...io, taskbound: runtimeClient(program.opts<ConnectionFlags>(), process.env, options.deliveryTable), marks: issuedMarks() },
+          options,
+          command,
+        ),
       ),
     );
 }

@@ -24,7 +24,8 @@ export function accountIssuers(options: AccountIssuersOptions): Issuers {
   const built = new Map<string, Issuers>();
   const issuersOf = (account: string | undefined): Issuers => {
     const resolved = account ?? options.hubAccount;
-    if (!known.has(resolved)) throw new UnknownAccountError(`account ${resolved} is not named by the policy: the engine has no spoke role there`);
+    if (!known.has(resolved))
+      throw new UnknownAccountError(`account ${resolved} is not named by the policy: the engine has no spoke role there`);
     let issuers = built.get(resolved);
     if (!issuers) {
       issuers = options.issuersIn(resolved);

@@ -26,7 +26,10 @@ export class AccountUseLogs implements CredentialUseLog {
   callsWith(accessKeyId: string, from: Date, to: Date, account?: string): Promise<readonly RecordedCall[]> {
     const resolved = account ?? this.options.hubAccount;
     const log = Object.hasOwn(this.logs, resolved) ? this.logs[resolved] : undefined;
-    if (!log) throw new UnknownAccountError(`account ${resolved} is not named by the policy: the engine has no spoke role there to read CloudTrail`);
+    if (!log)
+      throw new UnknownAccountError(
+        `account ${resolved} is not named by the policy: the engine has no spoke role there to read CloudTrail`,
+      );
     return log.callsWith(accessKeyId, from, to);
   }
 }

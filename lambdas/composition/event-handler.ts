@@ -62,24 +62,33 @@ export function eventHandler<S extends z.ZodType, D extends RefusalDeps = Engine
   const schema = EventBridgeSchema.extend({ detail: detailSchema });
   return handlerChain()
     .use(parser({ schema, safeParse: true }))
-    .handler(async (parsed: { success: boolean; data?: unknown; error?: unknown; originalEvent?: unknown }, _context: Context): Promise<HandlerResult> => {
-      const deps = await getDeps();
-      if (!parsed.success) {
-        const reason = describeIssues(parsed.error);
-        logger.warn('event rejected', { handler: name, reason });
-        return rejectEvent(deps, (parsed.originalEvent ?? {}) as RawEvent, reason);
-      }
-      const event = parsed.data as EventEnvelope<z.infer<S>>;
-      const result = await run(deps, event);
-      recordRevocationLatency(result.grant);
-      logger.info('event handled', {
-        handler: name,
-        eventId: event.id,
-        detailType: event['detail-type'],
-        outcome: result.outcome,
-        ...(result.grant ? { grantId: result.grant.grantId, state: result.grant.state } : {}),
-        ...(result.reason ? { reason: result.reason } : {}),
-      });
-      return { outcome: result.outcome, ...(result.grant ? { grant: { grantId: result.grant.grantId, state: result.grant.state } } : {}), ...(result.reason ? { reason: result.reason } : {}) };
-    });
+    .handler(
+      async (
+        parsed: { success: boolean; data?: unknown; error?: unknown; originalEvent?: unknown },
+        _context: Context,
+      ): Promise<HandlerResult> => {
+        const deps = await getDeps();
+        if (!parsed.success) {
+          const reason = describeIssues(parsed.error);
+          logger.warn('event rejected', { handler: name, reason });
+          return rejectEvent(deps, (parsed.originalEvent ?? {}) as RawEvent, reason);
+        }
+        const event = parsed.data as EventEnvelope<z.infer<S>>;
+        const result = await run(deps, event);
+        recordRevocationLatency(result.grant);
+        logger.info('event handled', {
+          handler: name,
+          eventId: event.id,
+          detailType: event['detail-type'],
+          outcome: result.outcome,
+          ...(result.grant ? { grantId: result.grant.grantId, state: result.grant.state } : {}),
+          ...(result.reason ? { reason: result.reason } : {}),
+        });
+        return {
+          outcome: result.outcome,
+          ...(result.grant ? { grant: { grantId: result.grant.grantId, state: result.grant.state } } : {}),
+          ...(result.reason ? { reason: result.reason } : {}),
+        };
+      },
+    );
 }

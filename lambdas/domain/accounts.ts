@@ -13,7 +13,16 @@ function accountOfArn(arn: string): string | undefined {
 
 /** What of the policy the account rules read (structural, so policy.ts can refine with them without a cycle). */
 interface AccountPolicy {
-  readonly scopes: Readonly<Record<string, { readonly account?: string; readonly credential: string; readonly statements: readonly { readonly Resource?: string | readonly string[] }[] }>>;
+  readonly scopes: Readonly<
+    Record<
+      string,
+      {
+        readonly account?: string;
+        readonly credential: string;
+        readonly statements: readonly { readonly Resource?: string | readonly string[] }[];
+      }
+    >
+  >;
   readonly agents: Readonly<Record<string, { readonly account?: string; readonly scopes: readonly string[] }>>;
 }
 
@@ -37,7 +46,9 @@ export function accountOf(policy: AccountPolicy, scopeName: string, agentId: str
 
 /** Every account the policy names: the accounts the engine must reach through a spoke. */
 export function accountsNamed(policy: AccountPolicy): readonly string[] {
-  const named = [...Object.values(policy.scopes), ...Object.values(policy.agents)].flatMap((entry) => (entry.account ? [entry.account] : []));
+  const named = [...Object.values(policy.scopes), ...Object.values(policy.agents)].flatMap((entry) =>
+    entry.account ? [entry.account] : [],
+  );
   return [...new Set(named)].sort();
 }
 
@@ -87,7 +98,9 @@ export function accountWarnings(policy: AccountPolicy): readonly string[] {
     const accounts = new Set(agent.scopes.map((scopeName) => accountOf(policy, scopeName, agentId) ?? ''));
     if (accounts.size > 1) {
       const combinations = [...byCombination].map(([key, scopes]) => `${scopes.join(', ')} (${key})`).join('; ');
-      warnings.push(`agent "${agentId}": its scopes span ${accounts.size} accounts, and a task may ask only for scopes of one account: ${combinations}`);
+      warnings.push(
+        `agent "${agentId}": its scopes span ${accounts.size} accounts, and a task may ask only for scopes of one account: ${combinations}`,
+      );
     }
   }
   return warnings;

@@ -27,7 +27,10 @@ export const grantAlertDetailSchema = z.object({
   purpose: text.optional(),
   credentialKind: text.optional(),
   /** The account the credential lives in (hub and spoke); absent = the engine's own. */
-  account: z.string().regex(/^\d{12}$/).optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
   credentialId: text.optional(),
   secretArn: text.optional(),
   expiresAt: text.optional(),
@@ -45,7 +48,9 @@ export const grantAlertDetailSchema = z.object({
   callCount: count.optional(),
   /** `Credential Used After Revocation`: each call's name, time and origin (no parameters are ever sent). */
   calls: z
-    .array(z.object({ eventName: text, eventSource: text.optional(), eventTime: text, sourceIp: text.optional(), errorCode: text.optional() }))
+    .array(
+      z.object({ eventName: text, eventSource: text.optional(), eventTime: text, sourceIp: text.optional(), errorCode: text.optional() }),
+    )
     .max(50)
     .optional(),
 });
@@ -63,11 +68,15 @@ export type ParsedAlert = { readonly ok: true; readonly event: AlertEvent } | { 
 export function parseAlertEvent(detailType: string, detail: unknown, time: string): ParsedAlert {
   if (detailType === INBOUND.agentSuspended) {
     const parsed = agentStatusSchema.safeParse(detail);
-    return parsed.success ? { ok: true, event: { detailType, detail: { ...parsed.data, at: time } } } : { ok: false, reason: describe(parsed.error) };
+    return parsed.success
+      ? { ok: true, event: { detailType, detail: { ...parsed.data, at: time } } }
+      : { ok: false, reason: describe(parsed.error) };
   }
   if (!(OUTBOUND_TYPES as readonly string[]).includes(detailType)) return { ok: false, reason: `not an alert: ${detailType.slice(0, 64)}` };
   const parsed = grantAlertDetailSchema.safeParse(detail);
-  return parsed.success ? { ok: true, event: { detailType: detailType as OutboundType, detail: parsed.data } } : { ok: false, reason: describe(parsed.error) };
+  return parsed.success
+    ? { ok: true, event: { detailType: detailType as OutboundType, detail: parsed.data } }
+    : { ok: false, reason: describe(parsed.error) };
 }
 
 /** Paths and messages only: never the offending value. */

@@ -35,12 +35,16 @@ const REVOKED_SEVERITY: Readonly<Record<RevocationTrigger, Severity>> = {
 };
 
 export function severityOf(event: AlertEvent): Severity {
-  if (event.detailType === 'Grant Revoked' && 'trigger' in event.detail && event.detail.trigger) return REVOKED_SEVERITY[event.detail.trigger];
+  if (event.detailType === 'Grant Revoked' && 'trigger' in event.detail && event.detail.trigger)
+    return REVOKED_SEVERITY[event.detail.trigger];
   return SEVERITY_OF[event.detailType];
 }
 
 /** A Slack channel id (C…, G…) or name (#security). */
-const channel = z.string().trim().regex(/^(#?[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,20})$/, 'a channel id like C0123ABCD or a name like #security');
+const channel = z
+  .string()
+  .trim()
+  .regex(/^(#?[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,20})$/, 'a channel id like C0123ABCD or a name like #security');
 
 export const routingConfigSchema = z.strictObject({
   /** Where an alert goes when nothing more specific applies (required for the bot). */

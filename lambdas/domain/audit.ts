@@ -36,7 +36,9 @@ export function canonicalJson(value: unknown): string {
 }
 
 function hashEntry(grantId: string, entry: Omit<AuditEntry, 'hash'>): string {
-  return createHash('sha256').update(canonicalJson({ grantId, ...entry })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ grantId, ...entry }))
+    .digest('hex');
 }
 
 /** The next entry of a chain whose last entry is `previous` (or none). */

@@ -122,7 +122,9 @@ export function placeCalls(grant: Grant, calls: readonly ObservedCall[], options
  * included (an attempt shows the task wanted the action, so it is no candidate to remove).
  */
 export function actionsUsed(placed: readonly PlacedCall[]): string[] {
-  const used = placed.filter((call) => call.phase === 'before-revocation' && call.tie !== 'other-source-identity').map((call) => call.action);
+  const used = placed
+    .filter((call) => call.phase === 'before-revocation' && call.tie !== 'other-source-identity')
+    .map((call) => call.action);
   return [...new Set(used)].sort();
 }
 
@@ -190,7 +192,13 @@ export function permissionUsage(grants: readonly GrantUse[], scopeActions: Reado
     [...new Set(subset.flatMap((grant) => grant.scopes))]
       .filter((scope) => scopeActions[scope] !== undefined)
       .sort()
-      .map((scope) => scopeUse(scope, scopeActions[scope] ?? [], subset.filter((grant) => grant.scopes.includes(scope))));
+      .map((scope) =>
+        scopeUse(
+          scope,
+          scopeActions[scope] ?? [],
+          subset.filter((grant) => grant.scopes.includes(scope)),
+        ),
+      );
   const agentIds = [...new Set(grants.map((grant) => grant.agentId))].sort();
   return {
     scopes: scopesOf(grants),

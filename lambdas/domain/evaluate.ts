@@ -77,12 +77,18 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
     }
   }
   if (kinds.size > 1) {
-    return deny(`scopes ${request.scopes.join(', ')} need different credential kinds (${[...kinds].join(', ')}); request them in separate tasks`, agent);
+    return deny(
+      `scopes ${request.scopes.join(', ')} need different credential kinds (${[...kinds].join(', ')}); request them in separate tasks`,
+      agent,
+    );
   }
   const accounts = new Set([...new Set(request.scopes)].map((scopeName) => accountOf(policy, scopeName, request.agentId)));
   if (accounts.size > 1) {
     const named = [...accounts].map((account) => account ?? "the engine's own account").join(', ');
-    return deny(`scopes ${request.scopes.join(', ')} come from different accounts (${named}); one credential is one account: request them in separate tasks`, agent);
+    return deny(
+      `scopes ${request.scopes.join(', ')} come from different accounts (${named}); one credential is one account: request them in separate tasks`,
+      agent,
+    );
   }
   const [account] = accounts;
 
@@ -124,7 +130,12 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
  * always needs a person: in a class without a manual rule (the policy loader refuses that,
  * but a hand-built policy could hold it) nobody is eligible, so the request is denied.
  */
-function approvalNeeded(policy: Policy, classes: readonly ActionClass[], privileged: ReadonlySet<ActionClass>, excluded: readonly string[]) {
+function approvalNeeded(
+  policy: Policy,
+  classes: readonly ActionClass[],
+  privileged: ReadonlySet<ActionClass>,
+  excluded: readonly string[],
+) {
   let required = 0;
   let eligible: string[] | undefined;
   for (const action of classes) {

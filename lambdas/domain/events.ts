@@ -7,8 +7,12 @@ import type { GrantState, RevocationTrigger } from './grant';
 
 const taskId = z.string().regex(TASK_ID_PATTERN, 'taskId is 1-128 of A-Za-z0-9._:-');
 const agentId = z.string().min(1).max(64).regex(AGENT_ID_PATTERN, 'agentId is lower-case letters, digits and dashes');
-const safeText = <S extends z.ZodString>(schema: S) => schema.refine((value) => !UNSAFE_TEXT.test(value), 'must not contain control characters or unpaired surrogates');
-const principal = safeText(z.string().trim().min(1).max(256)).refine((value) => !DECEPTIVE.test(value), 'must not contain invisible or direction-changing characters');
+const safeText = <S extends z.ZodString>(schema: S) =>
+  schema.refine((value) => !UNSAFE_TEXT.test(value), 'must not contain control characters or unpaired surrogates');
+const principal = safeText(z.string().trim().min(1).max(256)).refine(
+  (value) => !DECEPTIVE.test(value),
+  'must not contain invisible or direction-changing characters',
+);
 const reason = safeText(z.string().trim().min(1).max(1024));
 const MAX_CONTEXT_BYTES = 4096;
 

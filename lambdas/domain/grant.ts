@@ -206,6 +206,10 @@ export function openGrant(opening: GrantOpening): Grant {
     actor: opening.actor,
     action: opening.action ?? 'requested',
     ...(opening.reason !== undefined ? { reason: opening.reason } : {}),
-    detail: { scopes: opening.scopes, ...(opening.purpose ? { purpose: opening.purpose } : {}), ...(opening.ttlSeconds ? { ttlSeconds: opening.ttlSeconds } : {}) },
+    detail: {
+      scopes: opening.scopes,
+      ...(opening.purpose ? { purpose: opening.purpose } : {}),
+      ...(opening.ttlSeconds ? { ttlSeconds: opening.ttlSeconds } : {}),
+    },
   });
 }

@@ -15,12 +15,17 @@ const MAX_ALIASES = 100;
 /** Parses and validates a policy file's text. Throws PolicyError naming file, path and problem. */
 export function parsePolicy(text: string, file: string): Policy {
   const bytes = Buffer.byteLength(text);
-  if (bytes > MAX_POLICY_BYTES) throw new PolicyError(file, [`(file): ${bytes} bytes, more than the ${MAX_POLICY_BYTES} a policy may have`]);
+  if (bytes > MAX_POLICY_BYTES)
+    throw new PolicyError(file, [`(file): ${bytes} bytes, more than the ${MAX_POLICY_BYTES} a policy may have`]);
   const depth = flowDepth(text);
-  if (depth > MAX_FLOW_DEPTH) throw new PolicyError(file, [`(file): brackets nested ${depth} deep, more than the ${MAX_FLOW_DEPTH} a policy may have`]);
+  if (depth > MAX_FLOW_DEPTH)
+    throw new PolicyError(file, [`(file): brackets nested ${depth} deep, more than the ${MAX_FLOW_DEPTH} a policy may have`]);
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new PolicyError(file, document.errors.map((error) => `YAML: ${error.message.split('\n')[0]}`));
+    throw new PolicyError(
+      file,
+      document.errors.map((error) => `YAML: ${error.message.split('\n')[0]}`),
+    );
   }
   let plain: unknown;
   let tree: unknown;
@@ -51,7 +56,9 @@ function flowDepth(text: string): number {
 function unsafeText(node: unknown, path: readonly string[]): string[] {
   const at = (parts: readonly string[]) => (parts.length === 0 ? '(top level)' : parts.join('.'));
   if (typeof node === 'string') {
-    return UNSAFE_TEXT.test(node) || DECEPTIVE.test(node) ? [`${at(path)}: contains control, invisible or direction-changing characters`] : [];
+    return UNSAFE_TEXT.test(node) || DECEPTIVE.test(node)
+      ? [`${at(path)}: contains control, invisible or direction-changing characters`]
+      : [];
   }
   if (Array.isArray(node)) return node.flatMap((item, index) => unsafeText(item, [...path, String(index)]));
   if (!(node instanceof Map)) return [];

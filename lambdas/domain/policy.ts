@@ -36,7 +36,10 @@ const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(
 
 const statementSchema = z
   .strictObject({
-    Sid: z.string().regex(/^[A-Za-z0-9]*$/).optional(),
+    Sid: z
+      .string()
+      .regex(/^[A-Za-z0-9]*$/)
+      .optional(),
     Effect: z.enum(['Allow', 'Deny']),
     Action: stringOrList.optional(),
     /** Only in a `privileged: true` scope. */
@@ -82,7 +85,12 @@ const scopeSchema = z
     privileged: z.boolean().default(false),
     statements: z.array(statementSchema).max(20),
     secrets: z
-      .array(z.strictObject({ arn: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN'), rotateAfterUse: z.boolean().default(false) }))
+      .array(
+        z.strictObject({
+          arn: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN'),
+          rotateAfterUse: z.boolean().default(false),
+        }),
+      )
       .max(10)
       .default([]),
   })
@@ -141,7 +149,11 @@ const policySchema = z
   .strictObject({
     version: z.literal(1),
     /** How long a request may wait for approval before it is denied. */
-    approvalTimeoutSeconds: z.int().min(60).max(7 * 86_400).default(3600),
+    approvalTimeoutSeconds: z
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(3600),
     approvals: z.strictObject({
       read: approvalRuleSchema,
       write: approvalRuleSchema,
@@ -190,23 +202,36 @@ function checkPeople(policy: Checked, ctx: z.RefinementCtx): void {
     if (rule.mode !== 'manual') continue;
     for (const [index, member] of rule.approverGroup.entries()) {
       if (!Object.hasOwn(policy.people, member)) {
-        ctx.addIssue({ code: 'custom', path: ['approvals', actionClass, 'approverGroup', index], message: `"${member}" is not declared under people` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approvals', actionClass, 'approverGroup', index],
+          message: `"${member}" is not declared under people`,
+        });
       }
     }
   }
   const owners = new Map<string, string>();
   for (const [personId, person] of Object.entries(policy.people)) {
     // Checked here rather than as the record's key schema, whose message zod does not pass on.
-    if (!PERSON_ID_PATTERN.test(personId)) ctx.addIssue({ code: 'custom', path: ['people', personId], message: 'person ids look like e-mail addresses (name@example.com)' });
+    if (!PERSON_ID_PATTERN.test(personId))
+      ctx.addIssue({ code: 'custom', path: ['people', personId], message: 'person ids look like e-mail addresses (name@example.com)' });
     const identities = [
-      ...person.awsPrincipals.map((arn, index) => ({ key: `aws:${principalKey(arn) ?? arn}`, path: ['people', personId, 'awsPrincipals', index], shown: arn })),
+      ...person.awsPrincipals.map((arn, index) => ({
+        key: `aws:${principalKey(arn) ?? arn}`,
+        path: ['people', personId, 'awsPrincipals', index],
+        shown: arn,
+      })),
       ...person.slackUserIds.map((id, index) => ({ key: `slack:${id}`, path: ['people', personId, 'slackUserIds', index], shown: id })),
     ];
     for (const identity of identities) {
       const owner = owners.get(identity.key);
       if (owner !== undefined) {
         const also = owner === personId ? 'twice for this person' : `already for ${owner}`;
-        ctx.addIssue({ code: 'custom', path: identity.path, message: `${identity.shown} is declared ${also}; a principal or Slack user stands for one person only` });
+        ctx.addIssue({
+          code: 'custom',
+          path: identity.path,
+          message: `${identity.shown} is declared ${also}; a principal or Slack user stands for one person only`,
+        });
       } else {
         owners.set(identity.key, personId);
       }

@@ -380,14 +380,25 @@ export function buildGovernanceReport(input: ReportInput): GovernanceReport {
  * the broken chains among its grants. An account appears once a grant of it exists, in any period.
  */
 function figuresByAccount(input: ReportInput, inPeriod: readonly Grant[], brokenChains: readonly BrokenChain[]): Record<string, Figures> {
-  const keys = [...new Set(input.grants.map(accountKeyOf))].sort((a, b) => (a === HUB_ACCOUNT_KEY ? -1 : b === HUB_ACCOUNT_KEY ? 1 : a < b ? -1 : 1));
+  const keys = [...new Set(input.grants.map(accountKeyOf))].sort((a, b) =>
+    a === HUB_ACCOUNT_KEY ? -1 : b === HUB_ACCOUNT_KEY ? 1 : a < b ? -1 : 1,
+  );
   return Object.fromEntries(
     keys.map((key) => {
       const all = input.grants.filter((grant) => accountKeyOf(grant) === key);
       const ids = new Set(all.map((grant) => grant.grantId));
       const agentIds = new Set(all.map((grant) => grant.agentId));
       const own = inPeriod.filter((grant) => accountKeyOf(grant) === key);
-      return [key, figuresOf(own, all, input.agents.filter((agent) => agentIds.has(agent.agentId)), input.until, brokenChains.filter((broken) => ids.has(broken.grantId)))];
+      return [
+        key,
+        figuresOf(
+          own,
+          all,
+          input.agents.filter((agent) => agentIds.has(agent.agentId)),
+          input.until,
+          brokenChains.filter((broken) => ids.has(broken.grantId)),
+        ),
+      ];
     }),
   );
 }

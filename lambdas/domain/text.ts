@@ -2,8 +2,9 @@
 // policy loader, so an event and the policy refuse the same things.
 
 /** Control characters (NUL among them) hide text, and a lone surrogate cannot be stored or shown faithfully. */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-export const UNSAFE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const UNSAFE_TEXT =
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** In a person's name, also what hides or reorders characters: `lead\u200b@` would pose as `lead@`. */
 export const DECEPTIVE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;

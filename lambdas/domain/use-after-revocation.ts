@@ -118,7 +118,8 @@ export function usableUntil(grant: Grant, timing: UseCheckTiming): number | unde
   const longest = revokedAt + timing.longestSessionMs;
   const expiresAt = ms(grant.expiresAt ?? grant.credential?.expiresAt);
   const sessionEnd = expiresAt !== undefined ? expiresAt + SESSION_FLOOR_MS : longest;
-  const own = grant.credential?.kind === 'aws-iam-access-key' ? (ms(grant.verifiedAt) ?? revokedAt) + KEY_PROPAGATION_MARGIN_MS : sessionEnd;
+  const own =
+    grant.credential?.kind === 'aws-iam-access-key' ? (ms(grant.verifiedAt) ?? revokedAt) + KEY_PROPAGATION_MARGIN_MS : sessionEnd;
   return Math.max(revokedAt, Math.min(longest, own));
 }
 

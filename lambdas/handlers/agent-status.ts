@@ -16,7 +16,10 @@ export const makeAgentStatusHandler = (getDeps: DepsProvider) =>
     const parsed = agentStatusSchema.safeParse(event.detail);
     if (!parsed.success) return rejectEvent(deps, event, describeIssues(parsed.error));
     const result = await suspendAgent(deps, parsed.data);
-    return { outcome: result.outcome, reason: result.outcome === 'unknown-agent' ? result.reason : `${result.revoked.length} live grant(s) revoked` };
+    return {
+      outcome: result.outcome,
+      reason: result.outcome === 'unknown-agent' ? result.reason : `${result.revoked.length} live grant(s) revoked`,
+    };
   });
 
 export const handler = inRevocationLaneEach(makeAgentStatusHandler(awsRevokingEngine));

@@ -13,18 +13,17 @@ export class AlertNotDeliveredError extends Error {
 }
 
 export const makeAlertsHandler = (getDeps: () => Promise<AlertDeps>) =>
-  handlerChain()
-    .handler(async (event: unknown): Promise<AlertOutcome | { outcome: 'rejected'; reason: string }> => {
-      const envelope = EventBridgeSchema.parse(event);
-      const parsed = parseAlertEvent(envelope['detail-type'], envelope.detail, String(envelope.time));
-      if (!parsed.ok) {
-        logger.error('alert event rejected', { eventId: envelope.id, detailType: envelope['detail-type'], reason: parsed.reason });
-        return { outcome: 'rejected', reason: parsed.reason };
-      }
-      const result = await sendAlert(await getDeps(), parsed.event);
-      logger.info('alert handled', { eventId: envelope.id, detailType: envelope['detail-type'], ...result });
-      if (result.outcome === 'failed') throw new AlertNotDeliveredError(`alert ${envelope.id} not delivered: ${result.error}`);
-      return result;
-    });
+  handlerChain().handler(async (event: unknown): Promise<AlertOutcome | { outcome: 'rejected'; reason: string }> => {
+    const envelope = EventBridgeSchema.parse(event);
+    const parsed = parseAlertEvent(envelope['detail-type'], envelope.detail, String(envelope.time));
+    if (!parsed.ok) {
+      logger.error('alert event rejected', { eventId: envelope.id, detailType: envelope['detail-type'], reason: parsed.reason });
+      return { outcome: 'rejected', reason: parsed.reason };
+    }
+    const result = await sendAlert(await getDeps(), parsed.event);
+    logger.info('alert handled', { eventId: envelope.id, detailType: envelope['detail-type'], ...result });
+    if (result.outcome === 'failed') throw new AlertNotDeliveredError(`alert ${envelope.id} not delivered: ${result.error}`);
+    return result;
+  });
 
 export const handler = makeAlertsHandler(awsAlerts);

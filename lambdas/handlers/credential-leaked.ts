@@ -15,7 +15,9 @@ export const makeCredentialLeakedHandler = (getDeps: DepsProvider) =>
     if (!('eventTypeCode' in detail)) return reportLeak(deps, detail);
     const results = [];
     for (const entity of detail.affectedEntities) {
-      results.push(await reportLeak(deps, { credentialId: entity.entityValue, reportedBy: 'aws.health', evidence: 'AWS_RISK_CREDENTIALS_EXPOSED' }));
+      results.push(
+        await reportLeak(deps, { credentialId: entity.entityValue, reportedBy: 'aws.health', evidence: 'AWS_RISK_CREDENTIALS_EXPOSED' }),
+      );
     }
     return { outcome: results.map((result) => result.outcome).join(',') };
   });

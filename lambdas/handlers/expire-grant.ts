@@ -17,21 +17,20 @@ const expiryPayload = z.union([
 ]);
 
 export const makeExpireGrantHandler = (getDeps: DepsProvider) =>
-  handlerChain()
-    .handler(async (payload: unknown) => {
-      // A malformed payload throws: the schedule's retry policy and DLQ keep it visible.
-      const parsed = expiryPayload.parse(payload);
-      if ('dueShard' in parsed) {
-        const report = await expireDueShard(await getDeps(), parsed.dueShard);
-        logger.info('due shard read', { ...report });
-        // Errors leave their grants due; failing the invocation makes them visible (DLQ, alarm). Refused revocations are the sweep's.
-        if (report.errors > 0) throw new Error(`expiry from due shard ${report.shard} failed for ${report.errors} grant(s)`);
-        return report;
-      }
-      const { grantId } = parsed;
-      const result = await expireGrant(await getDeps(), grantId);
-      logger.info('expiry handled', { grantId, outcome: result.outcome });
-      return { outcome: result.outcome };
-    });
+  handlerChain().handler(async (payload: unknown) => {
+    // A malformed payload throws: the schedule's retry policy and DLQ keep it visible.
+    const parsed = expiryPayload.parse(payload);
+    if ('dueShard' in parsed) {
+      const report = await expireDueShard(await getDeps(), parsed.dueShard);
+      logger.info('due shard read', { ...report });
+      // Errors leave their grants due; failing the invocation makes them visible (DLQ, alarm). Refused revocations are the sweep's.
+      if (report.errors > 0) throw new Error(`expiry from due shard ${report.shard} failed for ${report.errors} grant(s)`);
+      return report;
+    }
+    const { grantId } = parsed;
+    const result = await expireGrant(await getDeps(), grantId);
+    logger.info('expiry handled', { grantId, outcome: result.outcome });
+    return { outcome: result.outcome };
+  });
 
 export const handler = inRevocationLaneEach(makeExpireGrantHandler(awsExpiringEngine));

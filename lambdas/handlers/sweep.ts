@@ -15,16 +15,15 @@ function asksForReconciliation(event: unknown): boolean {
 }
 
 export const makeSweepHandler = (getDeps: DepsProvider) =>
-  handlerChain()
-    .handler(async (event: unknown) => {
-      const deps = await getDeps();
-      const report = await sweepDueGrants(deps);
-      const orphans = asksForReconciliation(event) ? await reconcileOrphans(deps) : undefined;
-      logger.info('sweep finished', { ...report, ...(orphans ? { orphans } : {}) });
-      // Errors are counted per grant (each stays due); a sweep with errors fails loudly for the alarm.
-      const errors = report.errors + (orphans?.errors ?? 0);
-      if (errors > 0) throw new Error(`sweep could not settle ${errors} item(s)`);
-      return { ...report, ...(orphans ? { orphans } : {}) };
-    });
+  handlerChain().handler(async (event: unknown) => {
+    const deps = await getDeps();
+    const report = await sweepDueGrants(deps);
+    const orphans = asksForReconciliation(event) ? await reconcileOrphans(deps) : undefined;
+    logger.info('sweep finished', { ...report, ...(orphans ? { orphans } : {}) });
+    // Errors are counted per grant (each stays due); a sweep with errors fails loudly for the alarm.
+    const errors = report.errors + (orphans?.errors ?? 0);
+    if (errors > 0) throw new Error(`sweep could not settle ${errors} item(s)`);
+    return { ...report, ...(orphans ? { orphans } : {}) };
+  });
 
 export const handler = inRevocationLaneEach(makeSweepHandler(awsSweepEngine));

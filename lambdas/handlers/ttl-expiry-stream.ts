@@ -16,19 +16,18 @@ const ttlDelete = z.looseObject({
 const streamEvent = z.object({ Records: z.array(z.unknown()) });
 
 export const makeTtlExpiryStreamHandler = (getDeps: DepsProvider) =>
-  handlerChain()
-    .handler(async (event: unknown) => {
-      const deps = await getDeps();
-      let expired = 0;
-      for (const record of streamEvent.parse(event).Records) {
-        // Only TTL deletes of expiry markers count: a user deleting an item must not expire anything.
-        const parsed = ttlDelete.safeParse(record);
-        if (!parsed.success) continue;
-        await expireGrant(deps, parsed.data.dynamodb.OldImage.grantId.S);
-        expired++;
-      }
-      logger.info('ttl expiry batch handled', { expired });
-      return { expired };
-    });
+  handlerChain().handler(async (event: unknown) => {
+    const deps = await getDeps();
+    let expired = 0;
+    for (const record of streamEvent.parse(event).Records) {
+      // Only TTL deletes of expiry markers count: a user deleting an item must not expire anything.
+      const parsed = ttlDelete.safeParse(record);
+      if (!parsed.success) continue;
+      await expireGrant(deps, parsed.data.dynamodb.OldImage.grantId.S);
+      expired++;
+    }
+    logger.info('ttl expiry batch handled', { expired });
+    return { expired };
+  });
 
 export const handler = inRevocationLaneEach(makeTtlExpiryStreamHandler(awsExpiringEngine));

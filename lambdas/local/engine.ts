@@ -154,19 +154,24 @@ const localSettingsSchema = z.object({
   delivery: z.enum(DELIVERY_MODES).optional(),
   expiry: z.enum(['timer', 'due-index']).optional(),
   dueIndexIntervalMs: z.number().int().min(100).optional(),
-  reservedConcurrency: z.union([z.strictObject({ issuing: z.number().int().min(1), revoking: z.number().int().min(1) }), z.literal(false)]).optional(),
+  reservedConcurrency: z
+    .union([z.strictObject({ issuing: z.number().int().min(1), revoking: z.number().int().min(1) }), z.literal(false)])
+    .optional(),
 });
 
 export async function startLocalEngine(options: LocalEngineOptions): Promise<LocalEngine> {
   const settings = localSettingsSchema.safeParse(options);
   if (!settings.success) {
-    throw new Error(`invalid local engine settings: ${settings.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    throw new Error(
+      `invalid local engine settings: ${settings.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   }
   const policy = parsePolicy(await readFile(options.policyFile, 'utf8'), options.policyFile);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? consoleLogger();
   // The scope lint (Service Authorization Reference) runs here, at synth and in `policy check`; Lambdas get a linted policy.
-  for (const warning of await assertPolicyLints(policy)) logger.warn('policy lint', { path: warning.path.join('.'), rule: warning.rule, message: warning.message });
+  for (const warning of await assertPolicyLints(policy))
+    logger.warn('policy lint', { path: warning.path.join('.'), rule: warning.rule, message: warning.message });
   const counter = new SdkCallCounter();
   const dueTiming = { ...LOCAL_DUE_TIMING, ...options.dueTiming };
 
@@ -212,16 +217,33 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const throttledSecrets = quotas ? throttledService(secrets, 'secretsmanager', quotas) : undefined;
   const events = quotas ? throttledService(createEventBridgeService(bus), 'events', quotas) : createEventBridgeService(bus);
   let operatorDeps: EngineDeps | undefined;
-  const keyring = await loadOperatorKeyring({ people: policy.people, region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
+  const keyring = await loadOperatorKeyring({
+    people: policy.people,
+    region: LOCAL_REGION,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
   const operator = createOperatorService({ keyring, deps: () => (ready ? operatorDeps : undefined) });
   const callFile = options.dataDir
-    ? new CredentialCallFile({ path: join(options.dataDir, CALL_FILE), onWriteError: (error) => logger.error('credential calls not written yet', { error: String(error) }) })
+    ? new CredentialCallFile({
+        path: join(options.dataDir, CALL_FILE),
+        onWriteError: (error) => logger.error('credential calls not written yet', { error: String(error) }),
+      })
     : undefined;
-  const calls = new CredentialCallLog((accessKeyId) => authority.issued(accessKeyId), () => clock.now(), undefined, callFile);
+  const calls = new CredentialCallLog(
+    (accessKeyId) => authority.issued(accessKeyId),
+    () => clock.now(),
+    undefined,
+    callFile,
+  );
   // What the engine spends, for the benchmark that runs it as its own process: CPU and SDK calls.
   const usage = () => {
     const cpu = process.cpuUsage();
-    return { cpuMs: (cpu.user + cpu.system) / 1000, sdkCalls: counter.calls, sdkCallsByOperation: Object.fromEntries(counter.byOperation), pendingEvents: bus.pendingEvents };
+    return {
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      sdkCalls: counter.calls,
+      sdkCallsByOperation: Object.fromEntries(counter.byOperation),
+      pendingEvents: bus.pendingEvents,
+    };
   };
   const server = await startAwsProtocolServer({
     host: options.host ?? '127.0.0.1',
@@ -232,11 +254,25 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       throttledSecrets ?? secrets,
       events,
       createDynamoDbProxyService(store.endpoint),
-      ...(delivery === 'dynamodb-kms' ? [await createKmsService({ region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) })] : []),
+      ...(delivery === 'dynamodb-kms'
+        ? [await createKmsService({ region: LOCAL_REGION, ...(options.dataDir ? { dataDir: options.dataDir } : {}) })]
+        : []),
     ],
     onCall: (request, response) => calls.record(request, response),
     localRead: (path) => calls.answer(path),
-    health: () => (ready ? { ready: true, policyVersion: policy.policyVersion, agents: Object.keys(policy.agents).length, bus: LOCAL_BUS, table: LOCAL_TABLE, delivery, ...(delivery === 'dynamodb-kms' ? { deliveryTable: LOCAL_DELIVERY_TABLE } : {}), ...usage() } : undefined),
+    health: () =>
+      ready
+        ? {
+            ready: true,
+            policyVersion: policy.policyVersion,
+            agents: Object.keys(policy.agents).length,
+            bus: LOCAL_BUS,
+            table: LOCAL_TABLE,
+            delivery,
+            ...(delivery === 'dynamodb-kms' ? { deliveryTable: LOCAL_DELIVERY_TABLE } : {}),
+            ...usage(),
+          }
+        : undefined,
   });
 
   // Their middleware is all added before the first call, so each command's chain is built once, not per call (the
@@ -255,7 +291,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   });
   const grantStore = new DynamoDbGrantStore({ client: documents, tableName: LOCAL_TABLE, dueTiming });
   const probeSchedule = options.probeSchedule ?? { attempts: 3, delayMs: 200 };
-  const timers = new TimerExpiryScheduler(clock, (grantId, error) => logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }));
+  const timers = new TimerExpiryScheduler(clock, (grantId, error) =>
+    logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }),
+  );
   const dueIndexExpiry = options.expiry === 'due-index';
   // In the due-index mode nothing is armed per grant: the readers below find each expiry in the index.
   const expiry: ExpiryScheduler = dueIndexExpiry ? { scheduleExpiry: async () => undefined, cancelExpiry: async () => undefined } : timers;
@@ -289,7 +327,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     approvals: inMemoryApprovalMessages(),
   };
   // Each function runs at most its reservation at once, the rest queued, as on Lambda (docs/scale.md §5).
-  const concurrency = new ReservedConcurrency(reservedConcurrencyPerFunction(options.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY, false));
+  const concurrency = new ReservedConcurrency(
+    reservedConcurrencyPerFunction(options.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY, false),
+  );
   const invoke = localInvoker(buildLocalHandlers(deps, alerts), concurrency, inLane);
   for (const route of ROUTES) bus.addRule(route.name, route.pattern, (envelope) => invoke(route.handler, envelope));
   timers.connect((grantId) => invoke('expire-grant', { grantId }));
@@ -311,12 +351,19 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     // Reconciliation lists every delivery and credential, so it runs every tenth sweep.
     if (++sweeps % 10 === 0) await reconcileOrphans(deps);
   };
-  const sweepTimer = sweepEvery > 0 ? setInterval(() => void periodicSweep().catch((error) => logger.error('sweep failed', { error: String(error) })), sweepEvery) : undefined;
+  const sweepTimer =
+    sweepEvery > 0
+      ? setInterval(() => void periodicSweep().catch((error) => logger.error('sweep failed', { error: String(error) })), sweepEvery)
+      : undefined;
   sweepTimer?.unref();
   // The fan-out, as the per-minute rule invokes it on AWS: one reader per shard, all at once, each through the handler.
   const readDueShards = async () => {
     const shards = Array.from({ length: grantStore.dueShards }, (_, shard) => shard);
-    await Promise.all(shards.map((dueShard) => invoke('expire-grant', { dueShard }).catch((error) => logger.error('due shard reader failed', { dueShard, error: String(error) }))));
+    await Promise.all(
+      shards.map((dueShard) =>
+        invoke('expire-grant', { dueShard }).catch((error) => logger.error('due shard reader failed', { dueShard, error: String(error) })),
+      ),
+    );
   };
   let reading: Promise<void> | undefined;
   const dueTimer = dueIndexExpiry

@@ -20,7 +20,8 @@ export function batchedEvents(publisher: EventPublisher): BatchedEvents {
   const held: OutboundEvent[] = [];
   const sends: Promise<unknown>[] = [];
   const failures: unknown[] = [];
-  const send = (events: readonly OutboundEvent[]) => void sends.push(publisher.publish(events).catch((error: unknown) => failures.push(error)));
+  const send = (events: readonly OutboundEvent[]) =>
+    void sends.push(publisher.publish(events).catch((error: unknown) => failures.push(error)));
   return {
     async publish(events) {
       held.push(...events);

@@ -37,7 +37,13 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
     // Most likely a typo: say so rather than pretend a kill switch was thrown. (An agent
     // dropped from the policy while it still holds grants is suspended and revoked as usual.)
     const reason = `agent "${change.agentId}" is not registered and holds no live grants: nothing to suspend`;
-    await deps.store.recordRejectedEvent({ at: now, detailType: 'Agent Suspended', source: change.by, reason, excerpt: JSON.stringify(change).slice(0, 512) });
+    await deps.store.recordRejectedEvent({
+      at: now,
+      detailType: 'Agent Suspended',
+      source: change.by,
+      reason,
+      excerpt: JSON.stringify(change).slice(0, 512),
+    });
     return { outcome: 'unknown-agent', revoked: [], reason };
   }
   await deps.store.putAgent({ agentId: change.agentId, suspended: true, by: change.by, reason: change.reason, at: now });
@@ -47,7 +53,10 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
   // Listed only now: a start re-reads the agent after writing its grant, so either it sees this
   // suspension or its grant is found here. The live index is eventually consistent; the slots
   // (read consistently) name the grants it may not show yet.
-  const [live, slots] = await Promise.all([listedFirst ?? deps.store.grantsOfAgent(change.agentId, { liveOnly: true }), deps.store.slotHolders(change.agentId)]);
+  const [live, slots] = await Promise.all([
+    listedFirst ?? deps.store.grantsOfAgent(change.agentId, { liveOnly: true }),
+    deps.store.slotHolders(change.agentId),
+  ]);
   const listed = new Map(live.map((grant) => [grant.grantId, grant]));
   const unlisted = [...new Set(slots.map((slot) => slot.grantId))].filter((grantId) => !listed.has(grantId));
   const cause = { trigger: 'suspended' as const, by: change.by, reason: `agent suspended: ${change.reason}`, noticeAt: now };
@@ -62,7 +71,8 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
   );
   await events.flush();
   // A slot whose grant is not written yet (its start will see the suspension) or no longer live revoked nothing.
-  const revokedSomething = (result: RevokeResult, index: number) => index < listed.size || (result.outcome !== 'not-found' && result.outcome !== 'already-revoked');
+  const revokedSomething = (result: RevokeResult, index: number) =>
+    index < listed.size || (result.outcome !== 'not-found' && result.outcome !== 'already-revoked');
   return { outcome: 'suspended', revoked: revoked.filter(revokedSomething) };
 }
 
@@ -90,7 +100,8 @@ async function killCredentials(
   const wide = new Map([...alreadyWide, ...(await revokeAgentWide(deps, agentId, issuedBefore, late))]);
   for (const group of groups) {
     if (!wide.get(issuerKey(group))) continue;
-    for (const target of group.targets) if (target.issuedAt !== undefined && target.issuedAt.getTime() < issuedBefore.getTime()) dead.add(target.grantId);
+    for (const target of group.targets)
+      if (target.issuedAt !== undefined && target.issuedAt.getTime() < issuedBefore.getTime()) dead.add(target.grantId);
   }
   const rest = targets.filter((target) => !dead.has(target.grantId));
   const killed = await inBatches(rest, PARALLEL_KILLS, async (target) => {
@@ -128,7 +139,12 @@ function issuerAccountsOf(deps: EngineDeps, agentId: string): IssuerAccount[] {
 }
 
 /** One agent-wide revocation per issuer and account, all at once; whether each took (a failure leaves its grants to be revoked one by one). */
-async function revokeAgentWide(deps: EngineDeps, agentId: string, issuedBefore: Date, issuers: readonly IssuerAccount[]): Promise<Map<string, boolean>> {
+async function revokeAgentWide(
+  deps: EngineDeps,
+  agentId: string,
+  issuedBefore: Date,
+  issuers: readonly IssuerAccount[],
+): Promise<Map<string, boolean>> {
   const logger = deps.logger ?? silentLogger;
   const outcomes = await Promise.all(
     issuers.map(async (issuer) => {
@@ -136,7 +152,12 @@ async function revokeAgentWide(deps: EngineDeps, agentId: string, issuedBefore: 
         await deps.issuers[issuer.kind].revokeAgent?.({ agentId, issuedBefore, ...(issuer.account ? { account: issuer.account } : {}) });
         return [issuerKey(issuer), true] as const;
       } catch (error) {
-        logger.warn('agent-wide revocation failed; its grants are revoked one by one', { agentId, kind: issuer.kind, account: issuer.account, error: errorCode(error) });
+        logger.warn('agent-wide revocation failed; its grants are revoked one by one', {
+          agentId,
+          kind: issuer.kind,
+          account: issuer.account,
+          error: errorCode(error),
+        });
         return [issuerKey(issuer), false] as const;
       }
     }),
@@ -144,7 +165,9 @@ async function revokeAgentWide(deps: EngineDeps, agentId: string, issuedBefore: 
   return new Map(outcomes);
 }
 
-function groupByIssuer(targets: readonly RevokeTarget[]): { readonly kind: RevokeTarget['kind']; readonly account?: string; readonly targets: RevokeTarget[] }[] {
+function groupByIssuer(
+  targets: readonly RevokeTarget[],
+): { readonly kind: RevokeTarget['kind']; readonly account?: string; readonly targets: RevokeTarget[] }[] {
   const groups = new Map<string, { kind: RevokeTarget['kind']; account?: string; targets: RevokeTarget[] }>();
   for (const target of targets) {
     const key = `${target.kind} ${target.account ?? ''}`;

@@ -41,7 +41,13 @@ export async function checkUseAfterRevocation(deps: EngineDeps, grant: Grant, no
           changes,
         })
       : window.nextAt === undefined
-        ? note(grant, { at, actor: ENGINE_ACTOR, action: 'use-check', reason: `no call recorded after revocation (last read: ${span})`, changes })
+        ? note(grant, {
+            at,
+            actor: ENGINE_ACTOR,
+            action: 'use-check',
+            reason: `no call recorded after revocation (last read: ${span})`,
+            changes,
+          })
         : bump(grant, at, changes);
   const written = await deps.store.update(grant, next);
   if (!written.ok || suspicious.length === 0) return 'none';

@@ -32,7 +32,11 @@ export async function decideGrant(deps: EngineDeps, decision: GrantDecision): Pr
 
 async function applyDecision(deps: EngineDeps, grant: Grant, decision: GrantDecision): Promise<DecideResult | 'lost-race'> {
   const now = deps.clock.now().toISOString();
-  const verdict = decideApproval(grant, { decision: decision.decision, approver: decision.approver, reason: decision.reason, at: now }, deps.policy.people);
+  const verdict = decideApproval(
+    grant,
+    { decision: decision.decision, approver: decision.approver, reason: decision.reason, at: now },
+    deps.policy.people,
+  );
   const actor = decision.approver;
   switch (verdict.outcome) {
     case 'refused': {
@@ -41,7 +45,9 @@ async function applyDecision(deps: EngineDeps, grant: Grant, decision: GrantDeci
         const written = await deps.store.update(grant, note(grant, { at: now, actor, action: 'decision-refused', reason: verdict.reason }));
         if (!written.ok) return 'lost-race';
       }
-      await deps.events.publish([outbound('Grant Decision Refused', grant, now, { reason: verdict.reason, approver: actor, decision: decision.decision })]);
+      await deps.events.publish([
+        outbound('Grant Decision Refused', grant, now, { reason: verdict.reason, approver: actor, decision: decision.decision }),
+      ]);
       return { outcome: 'refused', reason: verdict.reason, grant };
     }
     case 'expired':
@@ -58,7 +64,13 @@ async function applyDecision(deps: EngineDeps, grant: Grant, decision: GrantDeci
       });
       const written = await deps.store.update(grant, counted);
       if (!written.ok) return 'lost-race';
-      await deps.events.publish([outbound('Grant Pending Approval', written.grant, now, { requiredApprovals: grant.requiredApprovals, remaining: verdict.remaining, approver: actor })]);
+      await deps.events.publish([
+        outbound('Grant Pending Approval', written.grant, now, {
+          requiredApprovals: grant.requiredApprovals,
+          remaining: verdict.remaining,
+          approver: actor,
+        }),
+      ]);
       return { outcome: 'counted', remaining: verdict.remaining, grant: written.grant };
     }
     case 'approved':
@@ -72,7 +84,14 @@ async function approve(deps: EngineDeps, grant: Grant, decision: GrantDecision, 
   const standing = await deps.store.getAgent(grant.agentId);
   const entitlement = evaluateTaskRequest(
     deps.policy,
-    { agentId: grant.agentId, taskId: grant.taskId, purpose: grant.purpose ?? '', requestedBy: grant.requestedBy ?? '', scopes: grant.scopes, ...(grant.ttlSeconds ? { ttlSeconds: grant.ttlSeconds } : {}) },
+    {
+      agentId: grant.agentId,
+      taskId: grant.taskId,
+      purpose: grant.purpose ?? '',
+      requestedBy: grant.requestedBy ?? '',
+      scopes: grant.scopes,
+      ...(grant.ttlSeconds ? { ttlSeconds: grant.ttlSeconds } : {}),
+    },
     { suspended: standing.suspended, liveGrants: 0 },
   );
   if (entitlement.outcome === 'denied') return deny(deps, grant, `no longer allowed: ${entitlement.reason}`, ENGINE_ACTOR, now);

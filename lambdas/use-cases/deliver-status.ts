@@ -28,7 +28,13 @@ export async function deliverStatus(
  * A denial, told to the runtime (where the grant has a delivery secret, i.e. its agent is
  * registered) and said on the bus with any events still to publish.
  */
-export async function announceDenial(deps: EngineDeps, grant: Grant, reason: string, now: string, earlier: readonly OutboundEvent[] = []): Promise<void> {
+export async function announceDenial(
+  deps: EngineDeps,
+  grant: Grant,
+  reason: string,
+  now: string,
+  earlier: readonly OutboundEvent[] = [],
+): Promise<void> {
   const agent = deps.policy.agents[grant.agentId];
   if (agent && grant.deliverySecret) await deliverStatus(deps, grant, agent.runtimePrincipal, { status: 'denied', reason });
   await deps.events.publish([...earlier, outbound('Grant Denied', grant, now, { reason })]);

@@ -3,16 +3,7 @@
 import type { Policy } from '../domain/policy';
 import type { DueTiming } from '../domain/due';
 import type { UseCheckTiming } from '../domain/use-after-revocation';
-import type {
-  Clock,
-  CredentialUseLog,
-  DeliveryVault,
-  EventPublisher,
-  ExpiryScheduler,
-  GrantStore,
-  Issuers,
-  SecretRotator,
-} from '../ports';
+import type { Clock, CredentialUseLog, DeliveryVault, EventPublisher, ExpiryScheduler, GrantStore, Issuers, SecretRotator } from '../ports';
 
 export interface EngineLogger {
   info(message: string, extra?: Record<string, unknown>): void;

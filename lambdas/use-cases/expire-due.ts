@@ -38,14 +38,28 @@ export async function expireDueShard(deps: EngineDeps, shard: number): Promise<D
     const page = await deps.store.dueGrants(now, PAGE, { shard });
     pages++;
     itemsRead += page.itemsRead;
-    const expiring = page.grants.filter((grant) => grant.state === 'active' && grant.expiresAt !== undefined && Date.parse(grant.expiresAt) <= now.getTime() && !unsettled.has(grant.grantId));
+    const expiring = page.grants.filter(
+      (grant) =>
+        grant.state === 'active' &&
+        grant.expiresAt !== undefined &&
+        Date.parse(grant.expiresAt) <= now.getTime() &&
+        !unsettled.has(grant.grantId),
+    );
     const outcomes = await inBatches(expiring, PARALLEL, async (grant) => {
       try {
-        const result = await revokeGrant(deps, grant.grantId, { trigger: 'expired', by: ENGINE_ACTOR, reason: `TTL of ${grant.ttlSeconds ?? '?'} s elapsed`, noticeAt: grant.expiresAt! });
+        const result = await revokeGrant(deps, grant.grantId, {
+          trigger: 'expired',
+          by: ENGINE_ACTOR,
+          reason: `TTL of ${grant.ttlSeconds ?? '?'} s elapsed`,
+          noticeAt: grant.expiresAt!,
+        });
         return result.outcome;
       } catch (error) {
         unsettled.add(grant.grantId);
-        (deps.logger ?? silentLogger).error('expiry from the due index failed; the next reader retries', { grantId: grant.grantId, error: errorCode(error) });
+        (deps.logger ?? silentLogger).error('expiry from the due index failed; the next reader retries', {
+          grantId: grant.grantId,
+          error: errorCode(error),
+        });
         return 'error';
       }
     });

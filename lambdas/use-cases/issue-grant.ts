@@ -19,7 +19,12 @@ export type IssueResult =
  * `grant` must be in `issuing`; the credential exists only after this returns `issued`.
  * `earlier` are events still to publish (e.g. `Grant Requested`); they go out with this step's own.
  */
-export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: Entitlement, earlier: readonly OutboundEvent[] = []): Promise<IssueResult> {
+export async function issueGrant(
+  deps: EngineDeps,
+  grant: Grant,
+  entitlement: Entitlement,
+  earlier: readonly OutboundEvent[] = [],
+): Promise<IssueResult> {
   const logger = deps.logger ?? silentLogger;
   const issuer = deps.issuers[entitlement.credentialKind];
   const expiresAt = new Date(deps.clock.now().getTime() + entitlement.ttlSeconds * 1000);
@@ -73,14 +78,20 @@ export async function issueGrant(deps: EngineDeps, grant: Grant, entitlement: En
   // The expiry and the delivery do not depend on each other: both at once (the runtime is waiting).
   const [scheduled, delivered] = await Promise.allSettled([
     deps.expiry.scheduleExpiry(grant.grantId, credential.expiresAt),
-    deliverStatus(deps, written.grant, entitlement.agent.runtimePrincipal, {
-      status: 'issued',
-      kind: credential.kind,
-      accessKeyId: credential.accessKeyId,
-      secretAccessKey: credential.secretAccessKey,
-      ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
-      expiration: credential.expiresAt.toISOString(),
-    }, credential.expiresAt.toISOString()),
+    deliverStatus(
+      deps,
+      written.grant,
+      entitlement.agent.runtimePrincipal,
+      {
+        status: 'issued',
+        kind: credential.kind,
+        accessKeyId: credential.accessKeyId,
+        secretAccessKey: credential.secretAccessKey,
+        ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
+        expiration: credential.expiresAt.toISOString(),
+      },
+      credential.expiresAt.toISOString(),
+    ),
   ]);
   if (delivered.status === 'rejected') {
     // A credential its runtime cannot receive serves no one: revoke it now rather than at its TTL.
@@ -126,7 +137,12 @@ async function failIssue(
  * `failed` and the runtime is told why. Undefined when the grant changed under us (a task
  * end or a suspension took it over, and says so itself).
  */
-export async function closeAsFailed(deps: EngineDeps, grant: Grant, reason: string, earlier: readonly OutboundEvent[] = []): Promise<Grant | undefined> {
+export async function closeAsFailed(
+  deps: EngineDeps,
+  grant: Grant,
+  reason: string,
+  earlier: readonly OutboundEvent[] = [],
+): Promise<Grant | undefined> {
   const now = deps.clock.now().toISOString();
   const failed = transition(grant, { to: 'failed', at: now, actor: ENGINE_ACTOR, action: 'issue-failed', reason, changes: { reason } });
   const written = await deps.store.update(grant, failed);

@@ -22,7 +22,13 @@ const accountsFor = (grant: Grant | undefined) => grant !== undefined && !FINAL_
 export async function reconcileOrphans(deps: EngineDeps): Promise<OrphanReport> {
   const logger = deps.logger ?? silentLogger;
   const counts = { deliveriesChecked: 0, credentialsChecked: 0, orphans: 0, errors: 0 };
-  const orphan = async (grantId: string, what: string, kill: () => Promise<unknown>, grant: Grant | undefined, where: { readonly account?: string } = {}) => {
+  const orphan = async (
+    grantId: string,
+    what: string,
+    kill: () => Promise<unknown>,
+    grant: Grant | undefined,
+    where: { readonly account?: string } = {},
+  ) => {
     try {
       await kill();
       counts.orphans++;
@@ -30,7 +36,14 @@ export async function reconcileOrphans(deps: EngineDeps): Promise<OrphanReport> 
       await deps.events.publish([
         {
           detailType: 'Orphan Credential Found',
-          detail: { grantId, taskId: grant?.taskId ?? 'unknown', agentId: grant?.agentId ?? 'unknown', at: now, ...where, reason: `${what} with ${grant ? `a ${grant.state} grant` : 'no grant record'}; removed` },
+          detail: {
+            grantId,
+            taskId: grant?.taskId ?? 'unknown',
+            agentId: grant?.agentId ?? 'unknown',
+            at: now,
+            ...where,
+            reason: `${what} with ${grant ? `a ${grant.state} grant` : 'no grant record'}; removed`,
+          },
         },
       ]);
     } catch (error) {
@@ -58,7 +71,14 @@ export async function reconcileOrphans(deps: EngineDeps): Promise<OrphanReport> 
       const grant = await deps.store.get(issued.grantId);
       if (accountsFor(grant) || grant?.state === 'revoked') continue;
       const account = issued.account ? { account: issued.account } : {};
-      const target = { grantId: issued.grantId, agentId: grant?.agentId ?? 'unknown', taskId: grant?.taskId ?? 'unknown', kind, ...account, ...(issued.credentialId ? { accessKeyId: issued.credentialId } : {}) };
+      const target = {
+        grantId: issued.grantId,
+        agentId: grant?.agentId ?? 'unknown',
+        taskId: grant?.taskId ?? 'unknown',
+        kind,
+        ...account,
+        ...(issued.credentialId ? { accessKeyId: issued.credentialId } : {}),
+      };
       const where = issued.account ? ` in account ${issued.account}` : '';
       await orphan(issued.grantId, `a working ${kind} credential${where}`, () => issuer.revoke(target), grant, account);
     }

@@ -11,8 +11,10 @@ import { closeAsFailed } from './issue-grant';
 import { inBatches } from './in-batches';
 import { revokeGrant, revokeTargetOf } from './revoke-grant';
 
-export const INTERRUPTED_ISSUANCE_REASON = 'issuance was interrupted by an engine restart; anything issued is revoked and nothing was delivered';
-export const INTERRUPTED_DELIVERY_REASON = 'the delivery was interrupted by an engine restart; the credential no runtime received is revoked';
+export const INTERRUPTED_ISSUANCE_REASON =
+  'issuance was interrupted by an engine restart; anything issued is revoked and nothing was delivered';
+export const INTERRUPTED_DELIVERY_REASON =
+  'the delivery was interrupted by an engine restart; the credential no runtime received is revoked';
 
 export interface RecoveryReport {
   /** `issuing` grants closed as failed, their credential (if any) revoked. */
@@ -36,7 +38,11 @@ export async function recoverInterruptedIssuance(deps: EngineDeps, grants: reado
       }
       return undefined;
     } catch (error) {
-      logger.error('could not settle an interrupted issuance; the sweep retries', { grantId: grant.grantId, state: grant.state, error: errorCode(error) });
+      logger.error('could not settle an interrupted issuance; the sweep retries', {
+        grantId: grant.grantId,
+        state: grant.state,
+        error: errorCode(error),
+      });
       return 'failed';
     }
   });

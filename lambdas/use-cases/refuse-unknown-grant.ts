@@ -5,7 +5,15 @@ import type { EngineDeps } from './engine-deps';
 
 export async function refuseUnknownGrant(
   deps: EngineDeps,
-  refusal: { readonly detailType: string; readonly source: string; readonly eventId?: string; readonly grantId: string; readonly agentId?: string; readonly taskId?: string; readonly by: string },
+  refusal: {
+    readonly detailType: string;
+    readonly source: string;
+    readonly eventId?: string;
+    readonly grantId: string;
+    readonly agentId?: string;
+    readonly taskId?: string;
+    readonly by: string;
+  },
 ): Promise<{ readonly outcome: 'not-found'; readonly reason: string }> {
   const at = deps.clock.now().toISOString();
   const reason = `${refusal.detailType} by ${refusal.by} names grant ${refusal.grantId}, which does not exist`;
@@ -23,7 +31,14 @@ export async function refuseUnknownGrant(
     await deps.events.publish([
       {
         detailType: 'Grant Decision Refused',
-        detail: { grantId: refusal.grantId, agentId: refusal.agentId ?? 'unknown', taskId: refusal.taskId ?? 'unknown', at, reason, refusedEvent: refusal.detailType },
+        detail: {
+          grantId: refusal.grantId,
+          agentId: refusal.agentId ?? 'unknown',
+          taskId: refusal.taskId ?? 'unknown',
+          at,
+          reason,
+          refusedEvent: refusal.detailType,
+        },
       },
     ]);
   }

@@ -23,7 +23,11 @@ export function excerptOf(detail: unknown, maxChars = MAX_EXCERPT): string {
   }
 }
 
-export async function rejectEvent(deps: RefusalDeps, raw: RawEvent, reason: string): Promise<{ readonly outcome: 'rejected'; readonly reason: string }> {
+export async function rejectEvent(
+  deps: RefusalDeps,
+  raw: RawEvent,
+  reason: string,
+): Promise<{ readonly outcome: 'rejected'; readonly reason: string }> {
   const now = deps.clock.now().toISOString();
   const detail = (raw.detail && typeof raw.detail === 'object' ? raw.detail : {}) as Record<string, unknown>;
   const detailType = text(raw['detail-type'], '(missing detail-type)');
@@ -40,7 +44,14 @@ export async function rejectEvent(deps: RefusalDeps, raw: RawEvent, reason: stri
     await deps.events.publish([
       {
         detailType: 'Grant Denied',
-        detail: { grantId: grantIdFor(agentId, taskId), agentId, taskId, at: now, state: 'denied', reason: `invalid ${detailType} event: ${reason}` },
+        detail: {
+          grantId: grantIdFor(agentId, taskId),
+          agentId,
+          taskId,
+          at: now,
+          state: 'denied',
+          reason: `invalid ${detailType} event: ${reason}`,
+        },
       },
     ]);
   }

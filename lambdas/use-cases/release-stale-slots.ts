@@ -17,7 +17,9 @@ const PARALLEL_AGENTS = 8;
  */
 export async function releaseStaleSlots(deps: EngineDeps): Promise<number> {
   const cutoff = deps.clock.now().getTime() - SLOT_GRACE_MS;
-  const released = await inBatches(Object.keys(deps.policy.agents), PARALLEL_AGENTS, (agentId) => releaseStaleSlotsOf(deps, agentId, cutoff));
+  const released = await inBatches(Object.keys(deps.policy.agents), PARALLEL_AGENTS, (agentId) =>
+    releaseStaleSlotsOf(deps, agentId, cutoff),
+  );
   return released.reduce((sum, count) => sum + count, 0);
 }
 

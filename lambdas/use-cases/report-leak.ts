@@ -44,7 +44,9 @@ export async function reportLeak(deps: EngineDeps, report: CredentialLeaked): Pr
     by: report.reportedBy,
     // Evidence is whatever the reporter pasted, often the leaked secret itself: the reason goes
     // into events, the audit chain and Slack, so it only says that evidence was given.
-    reason: report.evidence ? `reported leaked by ${report.reportedBy.slice(0, 128)} (evidence given, ${report.evidence.length} characters, not recorded)` : `reported leaked by ${report.reportedBy.slice(0, 128)}`,
+    reason: report.evidence
+      ? `reported leaked by ${report.reportedBy.slice(0, 128)} (evidence given, ${report.evidence.length} characters, not recorded)`
+      : `reported leaked by ${report.reportedBy.slice(0, 128)}`,
     noticeAt: now,
   });
 }

@@ -49,7 +49,12 @@ export function revokeTargetOf(grant: Grant): RevokeTarget {
 }
 
 /** Revokes the grant's credential (if any), rotates what it touched, and verifies it dead. */
-export async function revokeGrant(deps: EngineDeps, grantId: string, cause: RevocationCause, options: RevokeOptions = {}): Promise<RevokeResult> {
+export async function revokeGrant(
+  deps: EngineDeps,
+  grantId: string,
+  cause: RevocationCause,
+  options: RevokeOptions = {},
+): Promise<RevokeResult> {
   let credentialRevoked = options.credentialRevoked === true;
   for (let attempt = 0; attempt < MAX_RACES; attempt++) {
     const grant = attempt === 0 && options.listed ? options.listed : await deps.store.get(grantId);
@@ -132,7 +137,12 @@ async function claim(deps: EngineDeps, grant: Grant, cause: RevocationCause): Pr
  * grant or its `active` version when the claim was not written yet), unless the caller revoked it
  * already. On failure the claim is written, `Revocation Failed` is said, and the sweep retries.
  */
-async function finishRevocation(deps: EngineDeps, grant: Grant, stored: Grant, credentialRevoked: boolean): Promise<RevokeResult | 'lost-race'> {
+async function finishRevocation(
+  deps: EngineDeps,
+  grant: Grant,
+  stored: Grant,
+  credentialRevoked: boolean,
+): Promise<RevokeResult | 'lost-race'> {
   const logger = deps.logger ?? silentLogger;
   const target = revokeTargetOf(grant);
   try {
@@ -148,7 +158,11 @@ async function finishRevocation(deps: EngineDeps, grant: Grant, stored: Grant, c
       claimed = written.grant;
     }
     const now = deps.clock.now().toISOString();
-    await deps.events.publish([outbound('Revocation Failed', claimed, now, { reason: `revocation failed${claimed.account ? ` in account ${claimed.account}` : ''} (${code}); the sweep retries` })]);
+    await deps.events.publish([
+      outbound('Revocation Failed', claimed, now, {
+        reason: `revocation failed${claimed.account ? ` in account ${claimed.account}` : ''} (${code}); the sweep retries`,
+      }),
+    ]);
     return { outcome: 'revocation-failed', grant: claimed };
   }
   // Stamped as the revocation returns, before the cancel and rotation, so the propagation measured from it is not inflated by them.
@@ -167,9 +181,14 @@ async function finishRevocation(deps: EngineDeps, grant: Grant, stored: Grant, c
 export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored: Grant = revoked): Promise<RevokeResult> {
   const target = revokeTargetOf(revoked);
   const material = revoked.deliverySecret ? await deps.vault.read(revoked.deliverySecret) : undefined;
-  const usable = material?.status === 'issued' && material.accessKeyId && material.secretAccessKey
-    ? { accessKeyId: material.accessKeyId, secretAccessKey: material.secretAccessKey, ...(material.sessionToken ? { sessionToken: material.sessionToken } : {}) }
-    : undefined;
+  const usable =
+    material?.status === 'issued' && material.accessKeyId && material.secretAccessKey
+      ? {
+          accessKeyId: material.accessKeyId,
+          secretAccessKey: material.secretAccessKey,
+          ...(material.sessionToken ? { sessionToken: material.sessionToken } : {}),
+        }
+      : undefined;
   const verdict = await deps.issuers[target.kind].verify(target, usable);
   const now = deps.clock.now().toISOString();
   const events = stored.state === 'revoked' ? [] : [outbound('Grant Revoked', revoked, now)];
@@ -182,7 +201,10 @@ export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored:
     return { outcome: 'revoked-unverified', grant: written.grant, probe: verdict.verdict };
   }
   if (revoked.deliverySecret) await deps.vault.destroy(revoked.deliverySecret);
-  const useCheck = deps.useCheckTiming && revoked.credential ? { misuseCheckAt: firstUseCheckAt({ ...revoked, verifiedAt: now }, deps.useCheckTiming) } : {};
+  const useCheck =
+    deps.useCheckTiming && revoked.credential
+      ? { misuseCheckAt: firstUseCheckAt({ ...revoked, verifiedAt: now }, deps.useCheckTiming) }
+      : {};
   // Seen, not inferred: the time from the revocation's write to the first refused call.
   const revokedAt = firstRevokedAt(revoked);
   const propagationMs = verdict.observed && revokedAt ? Math.max(0, Date.parse(now) - Date.parse(revokedAt)) : undefined;
@@ -229,7 +251,12 @@ async function rotateTouchedSecrets(deps: EngineDeps, grant: Grant): Promise<voi
         await rotator.rotate(secret.arn);
       } catch (error) {
         const now = deps.clock.now().toISOString();
-        await deps.events.publish([outbound('Revocation Failed', grant, now, { reason: `rotation of a brokered secret failed (${errorCode(error)})`, secretArn: secret.arn })]);
+        await deps.events.publish([
+          outbound('Revocation Failed', grant, now, {
+            reason: `rotation of a brokered secret failed (${errorCode(error)})`,
+            secretArn: secret.arn,
+          }),
+        ]);
       }
     }),
   );

@@ -10,7 +10,11 @@ import { announceDenial, deliverStatus } from './deliver-status';
 import { closeAsFailed, issueGrant } from './issue-grant';
 
 export type StartTaskResult =
-  | { readonly outcome: 'issued' | 'pending-approval' | 'denied' | 'failed' | 'revoked-during-issue'; readonly grant: Grant; readonly reason?: string }
+  | {
+      readonly outcome: 'issued' | 'pending-approval' | 'denied' | 'failed' | 'revoked-during-issue';
+      readonly grant: Grant;
+      readonly reason?: string;
+    }
   | { readonly outcome: 'duplicate'; readonly grant: Grant };
 
 export async function startTask(deps: EngineDeps, request: TaskStarted): Promise<StartTaskResult> {
@@ -18,7 +22,13 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
   const registered = deps.policy.agents[request.agentId];
   const standing = registered ? await deps.store.getAgent(request.agentId) : undefined;
   const now = deps.clock.now().toISOString();
-  const decision = await holdConcurrencySlot(deps, request.agentId, grantId, evaluateTaskRequest(deps.policy, request, { suspended: standing?.suspended ?? false }), now);
+  const decision = await holdConcurrencySlot(
+    deps,
+    request.agentId,
+    grantId,
+    evaluateTaskRequest(deps.policy, request, { suspended: standing?.suspended ?? false }),
+    now,
+  );
   const opened = openGrant({
     grantId,
     taskId: request.taskId,
@@ -37,7 +47,8 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
   const created = await deps.store.create(decided);
   if (!created.created) {
     // A duplicate of a finished grant took a fresh slot above: give it back.
-    if (decision.outcome !== 'denied' && !LIVE_STATES.includes(created.existing.state)) await deps.store.releaseSlot(request.agentId, grantId);
+    if (decision.outcome !== 'denied' && !LIVE_STATES.includes(created.existing.state))
+      await deps.store.releaseSlot(request.agentId, grantId);
     return handleExisting(deps, created.existing, request, now);
   }
 
@@ -79,7 +90,13 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
  */
 type HeldDecision = RequestDecision & { readonly concurrencySlot?: number };
 
-async function holdConcurrencySlot(deps: EngineDeps, agentId: string, grantId: string, decision: RequestDecision, now: string): Promise<HeldDecision> {
+async function holdConcurrencySlot(
+  deps: EngineDeps,
+  agentId: string,
+  grantId: string,
+  decision: RequestDecision,
+  now: string,
+): Promise<HeldDecision> {
   if (decision.outcome === 'denied') return decision;
   const { agent } = decision;
   const slot = await deps.store.reserveSlot(agentId, grantId, agent.maxConcurrentGrants, now);
@@ -122,7 +139,15 @@ function applyDecision(grant: Grant, decision: HeldDecision, now: string, approv
       changes: { ...changes, approvalDeadline: new Date(Date.parse(now) + approvalTimeoutSeconds * 1000).toISOString() },
     });
   }
-  return transition(grant, { to: 'issuing', at: now, actor: ENGINE_ACTOR, action: 'auto-approved', reason: `policy approves ${decision.actionClasses.join(', ')} automatically`, ...(decision.account ? { detail: accountDetail } : {}), changes });
+  return transition(grant, {
+    to: 'issuing',
+    at: now,
+    actor: ENGINE_ACTOR,
+    action: 'auto-approved',
+    reason: `policy approves ${decision.actionClasses.join(', ')} automatically`,
+    ...(decision.account ? { detail: accountDetail } : {}),
+    changes,
+  });
 }
 
 /** A second `Task Started` for the same task: a duplicate, or one that arrived after its `Task Ended`. */
@@ -154,7 +179,13 @@ function currentStateEvents(grant: Grant, now: string): OutboundEvent[] {
     case 'active':
       return [outbound('Grant Issued', grant, now)];
     case 'pending_approval':
-      return [outbound('Grant Pending Approval', grant, now, { requiredApprovals: grant.requiredApprovals, approvers: grant.eligibleApprovers, approvalDeadline: grant.approvalDeadline })];
+      return [
+        outbound('Grant Pending Approval', grant, now, {
+          requiredApprovals: grant.requiredApprovals,
+          approvers: grant.eligibleApprovers,
+          approvalDeadline: grant.approvalDeadline,
+        }),
+      ];
     case 'denied':
     case 'failed':
       return [outbound('Grant Denied', grant, now)];

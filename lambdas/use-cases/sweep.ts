@@ -33,7 +33,8 @@ export async function sweepDueGrants(deps: EngineDeps, limit = 1000): Promise<Sw
   const now = deps.clock.now();
   const page = await deps.store.dueGrants(now, limit);
   const counts = { expired: 0, verified: 0, stillValid: 0, usedAfterRevocation: 0, retried: 0, closed: 0, none: 0, errors: 0 };
-  for (const action of await inBatches(page.grants, PARALLEL, (grant) => sweepOne(deps, grant))) counts[action === 'error' ? 'errors' : action]++;
+  for (const action of await inBatches(page.grants, PARALLEL, (grant) => sweepOne(deps, grant)))
+    counts[action === 'error' ? 'errors' : action]++;
   const slotsReleased = await releaseStaleSlots(deps).catch((error: unknown) => {
     (deps.logger ?? silentLogger).error('sweep could not reconcile concurrency slots', { error: errorCode(error) });
     counts.errors++;
@@ -47,7 +48,11 @@ async function sweepOne(deps: EngineDeps, grant: Grant): Promise<Action | 'error
     return await settle(deps, grant);
   } catch (error) {
     // One bad grant must not stop the sweep; it stays due and is tried again next time.
-    (deps.logger ?? silentLogger).error('sweep could not settle a grant', { grantId: grant.grantId, state: grant.state, error: errorCode(error) });
+    (deps.logger ?? silentLogger).error('sweep could not settle a grant', {
+      grantId: grant.grantId,
+      state: grant.state,
+      error: errorCode(error),
+    });
     return 'error';
   }
 }
@@ -56,7 +61,12 @@ async function settle(deps: EngineDeps, grant: Grant): Promise<Action> {
   const now = deps.clock.now().toISOString();
   switch (grant.state) {
     case 'active': {
-      await revokeGrant(deps, grant.grantId, { trigger: 'expired', by: ENGINE_ACTOR, reason: 'expired (found by the sweep)', noticeAt: grant.expiresAt ?? now });
+      await revokeGrant(deps, grant.grantId, {
+        trigger: 'expired',
+        by: ENGINE_ACTOR,
+        reason: 'expired (found by the sweep)',
+        noticeAt: grant.expiresAt ?? now,
+      });
       return 'expired';
     }
     case 'revoking': {
@@ -67,7 +77,12 @@ async function settle(deps: EngineDeps, grant: Grant): Promise<Action> {
       return probeRevoked(deps, grant, now);
     case 'pending_approval': {
       if (!grant.approvalDeadline || now <= grant.approvalDeadline) return 'none';
-      await revokeGrant(deps, grant.grantId, { trigger: 'expired', by: ENGINE_ACTOR, reason: `approval window closed at ${grant.approvalDeadline}`, noticeAt: now });
+      await revokeGrant(deps, grant.grantId, {
+        trigger: 'expired',
+        by: ENGINE_ACTOR,
+        reason: `approval window closed at ${grant.approvalDeadline}`,
+        noticeAt: now,
+      });
       return 'closed';
     }
     case 'requested':
@@ -104,7 +119,11 @@ async function probeRevoked(deps: EngineDeps, grant: Grant, now: string): Promis
   const written = await deps.store.update(current, again);
   if (!written.ok) return 'none';
   await deps.events.publish([
-    outbound('Credential Still Valid', written.grant, now, { stillValidAfterNoticeMs, reason: 'the probe was accepted after revocation', credentialId: target.accessKeyId }),
+    outbound('Credential Still Valid', written.grant, now, {
+      stillValidAfterNoticeMs,
+      reason: 'the probe was accepted after revocation',
+      credentialId: target.accessKeyId,
+    }),
   ]);
   await revokeGrant(deps, grant.grantId, revocationCauseOf(grant, now));
   return 'stillValid';

@@ -57,7 +57,11 @@ export class IssueCredentials extends Capability {
 export class RevokeCredentials extends Capability {
   constructor(scope: Construct, props: CapabilityProps) {
     const { context } = props;
-    super(scope, 'RevokeCredentials', props.grantee, [...can.revokeUsers(), ...can.denyRevokedSessions(context), ...assumeSpokeEngineRoles(context.config, context.policy)]);
+    super(scope, 'RevokeCredentials', props.grantee, [
+      ...can.revokeUsers(),
+      ...can.denyRevokedSessions(context),
+      ...assumeSpokeEngineRoles(context.config, context.policy),
+    ]);
   }
 }
 

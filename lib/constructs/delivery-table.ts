@@ -72,7 +72,8 @@ export class DeliveryTable extends Construct {
     });
     Validations.of(this.table).acknowledge({
       id: 'AwsSolutions-DDB3',
-      reason: 'Items live for one task and hold a KMS-encrypted credential: a point-in-time backup would keep them readable for 35 days after revocation.',
+      reason:
+        'Items live for one task and hold a KMS-encrypted credential: a point-in-time backup would keep them readable for 35 days after revocation.',
     });
   }
 }
@@ -119,4 +120,3 @@ export function revokeDeliveryItems(table: dynamodb.ITable, key: kms.IKey): iam.
     }),
   ];
 }
-

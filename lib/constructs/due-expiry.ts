@@ -24,7 +24,9 @@ export class DueExpiry extends Construct {
   constructor(scope: Construct, id: string, props: DueExpiryProps) {
     super(scope, id);
     const shards = Array.from({ length: props.shards }, (_, shard) => shard);
-    const groups = Array.from({ length: Math.ceil(shards.length / TARGETS_PER_RULE) }, (_, index) => shards.slice(index * TARGETS_PER_RULE, (index + 1) * TARGETS_PER_RULE));
+    const groups = Array.from({ length: Math.ceil(shards.length / TARGETS_PER_RULE) }, (_, index) =>
+      shards.slice(index * TARGETS_PER_RULE, (index + 1) * TARGETS_PER_RULE),
+    );
     this.rules = groups.map(
       (group, index) =>
         new events.Rule(this, `Readers${index}`, {

@@ -19,7 +19,10 @@ export class EngineBus extends Construct {
   constructor(scope: Construct, id: string, props: EngineBusProps) {
     super(scope, id);
     const { config } = props;
-    this.bus = new events.EventBus(this, 'Bus', { eventBusName: config.busName, description: 'Taskbound: task events in, grant events out' });
+    this.bus = new events.EventBus(this, 'Bus', {
+      eventBusName: config.busName,
+      description: 'Taskbound: task events in, grant events out',
+    });
 
     // A forged `Revocation Verified` would be believed downstream: only the engine's exact roles
     // may send its source, in any account (and `taskbound.slack` stays the Slack function's). `events:source` is
@@ -47,7 +50,10 @@ export class EngineBus extends Construct {
           principals: [new iam.AnyPrincipal()],
           actions: ['events:PutEvents'],
           resources: [this.bus.eventBusArn],
-          conditions: { 'ForAnyValue:StringEquals': { 'events:source': [ENGINE_SOURCE, SLACK_SOURCE, CLI_SOURCE] }, StringNotEquals: { 'aws:PrincipalAccount': Aws.ACCOUNT_ID } },
+          conditions: {
+            'ForAnyValue:StringEquals': { 'events:source': [ENGINE_SOURCE, SLACK_SOURCE, CLI_SOURCE] },
+            StringNotEquals: { 'aws:PrincipalAccount': Aws.ACCOUNT_ID },
+          },
         }),
       );
       this.bus.addToResourcePolicy(
@@ -62,7 +68,8 @@ export class EngineBus extends Construct {
     // No pattern: every event on the bus is archived, so any incident can be replayed. Named
     // explicitly: a name CloudFormation generates from the construct path can pass EventBridge's 48 characters.
     const name = archiveName(config);
-    if (name.length > ARCHIVE_NAME_MAX_CHARS) throw new Error(`the bus archive's name ${name} is over EventBridge's ${ARCHIVE_NAME_MAX_CHARS} characters`);
+    if (name.length > ARCHIVE_NAME_MAX_CHARS)
+      throw new Error(`the bus archive's name ${name} is over EventBridge's ${ARCHIVE_NAME_MAX_CHARS} characters`);
     new events.CfnArchive(this, 'Archive', {
       archiveName: name,
       sourceArn: this.bus.eventBusArn,

@@ -42,12 +42,16 @@ export interface PermissionContext {
 }
 
 const statement = (props: iam.PolicyStatementProps) => new iam.PolicyStatement(props);
-const scheduleArns = (ctx: PermissionContext) => [`arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${ctx.schedulerGroupName}/*`];
+const scheduleArns = (ctx: PermissionContext) => [
+  `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${ctx.schedulerGroupName}/*`,
+];
 const boundaryCondition = (ctx: PermissionContext) => ({ StringEquals: { 'iam:PermissionsBoundary': ctx.boundaryArn } });
 
 /** Grants: items of the table and each named index, no scans, no deletes (TTL removes items). */
 export function grantStoreAccess(ctx: PermissionContext): iam.PolicyStatement[] {
-  const indexes = (grantTableCreateInput('grants').GlobalSecondaryIndexes ?? []).map((index) => `${ctx.table.tableArn}/index/${index.IndexName}`);
+  const indexes = (grantTableCreateInput('grants').GlobalSecondaryIndexes ?? []).map(
+    (index) => `${ctx.table.tableArn}/index/${index.IndexName}`,
+  );
   return [
     statement({
       sid: 'GrantTable',
@@ -105,7 +109,12 @@ export function issueSessions(ctx: PermissionContext): iam.PolicyStatement[] {
 export function issueUsers(ctx: PermissionContext): iam.PolicyStatement[] {
   const users = [issuedUserArnPattern()];
   return [
-    statement({ sid: 'CreateBoundedUsers', actions: ['iam:CreateUser', 'iam:PutUserPolicy'], resources: users, conditions: boundaryCondition(ctx) }),
+    statement({
+      sid: 'CreateBoundedUsers',
+      actions: ['iam:CreateUser', 'iam:PutUserPolicy'],
+      resources: users,
+      conditions: boundaryCondition(ctx),
+    }),
     statement({
       sid: 'TagIssuedUsers',
       actions: ['iam:TagUser'],
@@ -167,7 +176,11 @@ export function useDeliveryKey(ctx: PermissionContext): iam.PolicyStatement[] {
 /** Per-grant expiry: one-time schedules in the engine's group, passing only the scheduler role. */
 export function scheduleExpiry(ctx: PermissionContext): iam.PolicyStatement[] {
   return [
-    statement({ sid: 'ManageExpirySchedules', actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], resources: scheduleArns(ctx) }),
+    statement({
+      sid: 'ManageExpirySchedules',
+      actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+      resources: scheduleArns(ctx),
+    }),
     statement({
       sid: 'PassSchedulerRole',
       actions: ['iam:PassRole'],
@@ -187,13 +200,7 @@ export function revokeUsers(): iam.PolicyStatement[] {
   return [
     statement({
       sid: 'RevokeIssuedUsers',
-      actions: [
-        'iam:ListAccessKeys',
-        'iam:DeleteAccessKey',
-        'iam:ListUserPolicies',
-        'iam:DeleteUserPolicy',
-        'iam:DeleteUser',
-      ],
+      actions: ['iam:ListAccessKeys', 'iam:DeleteAccessKey', 'iam:ListUserPolicies', 'iam:DeleteUserPolicy', 'iam:DeleteUser'],
       resources: [issuedUserArnPattern()],
     }),
     // ListUsers takes no resource (the SAR lists none): `*` is its only form; the sweep lists /taskbound/ only.
@@ -241,17 +248,30 @@ export function denyRevokedSessions(ctx: PermissionContext): iam.PolicyStatement
 /** Revoking deliveries: read, delete and list `taskbound/*`; rotate brokered secrets marked rotateAfterUse. */
 export function revokeDeliveries(ctx: PermissionContext): iam.PolicyStatement[] {
   const secrets = [deliverySecretArnPattern(ctx.scope)];
-  const rotated = [...new Set(Object.values(ctx.policy.scopes).flatMap((scope) => scope.secrets.filter((s) => s.rotateAfterUse).map((s) => s.arn)))].sort();
+  const rotated = [
+    ...new Set(Object.values(ctx.policy.scopes).flatMap((scope) => scope.secrets.filter((s) => s.rotateAfterUse).map((s) => s.arn))),
+  ].sort();
   return [
     statement({
       sid: 'RevokeDeliverySecrets',
-      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:RotateSecret'],
+      actions: [
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:RotateSecret',
+      ],
       resources: secrets,
     }),
     // ListSecrets has no resource-level permission; the sweep filters by the taskbound/ prefix.
     statement({ sid: 'ListSecretsForOrphans', actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
     ...(rotated.length > 0
-      ? [statement({ sid: 'RotateBrokeredSecrets', actions: ['secretsmanager:RotateSecret', 'secretsmanager:DescribeSecret'], resources: rotated.flatMap(secretArnPatterns) })]
+      ? [
+          statement({
+            sid: 'RotateBrokeredSecrets',
+            actions: ['secretsmanager:RotateSecret', 'secretsmanager:DescribeSecret'],
+            resources: rotated.flatMap(secretArnPatterns),
+          }),
+        ]
       : []),
   ];
 }

@@ -58,7 +58,9 @@ export class EventRoutes extends Construct {
     this.rules = rules;
 
     // AWS Health publishes only to the default bus; forwarding keeps the routing table the only router.
-    const healthRoute = ROUTES.find((route) => route.pattern.source?.includes('aws.health') && route.pattern['detail-type']?.includes(INBOUND.healthEvent));
+    const healthRoute = ROUTES.find(
+      (route) => route.pattern.source?.includes('aws.health') && route.pattern['detail-type']?.includes(INBOUND.healthEvent),
+    );
     if (healthRoute) {
       new events.Rule(this, 'ForwardHealthExposures', {
         description: 'Taskbound: forward AWS_RISK_CREDENTIALS_EXPOSED from the default bus',

@@ -41,7 +41,10 @@ export function boundaryDenies(agentRoleArnPattern: string): BoundaryStatement[]
       Effect: 'Deny',
       Action: '*',
       Resource: '*',
-      Condition: { StringNotLike: { 'aws:SourceIdentity': GRANT_SOURCE_IDENTITY_PATTERN }, ArnLike: { 'aws:PrincipalArn': agentRoleArnPattern } },
+      Condition: {
+        StringNotLike: { 'aws:SourceIdentity': GRANT_SOURCE_IDENTITY_PATTERN },
+        ArnLike: { 'aws:PrincipalArn': agentRoleArnPattern },
+      },
     },
   ];
 }
@@ -71,7 +74,11 @@ export function boundaryStatements(
     // one scope's deny would wrongly narrow every other scope.
     for (const { Sid: _sid, ...statement } of scope.statements.filter((candidate) => candidate.Effect === 'Allow')) add(statement);
     if (scope.secrets.length > 0) {
-      add({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: scope.secrets.flatMap((secret) => secretArnPatterns(secret.arn)) });
+      add({
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue'],
+        Resource: scope.secrets.flatMap((secret) => secretArnPatterns(secret.arn)),
+      });
     }
   }
   for (const statement of extra) add(statement);

@@ -18,8 +18,19 @@ import type { OutboundType } from '../../lambdas/domain/events';
 import { ENGINE_SOURCE } from '../naming';
 
 /** Outbound events counted as metrics; the first ones alarm on any occurrence. */
-export const ALARMED_SIGNALS = ['Revocation Failed', 'Credential Still Valid', 'Credential Used After Revocation', 'Orphan Credential Found'] as const satisfies readonly OutboundType[];
-export const COUNTED_SIGNALS = ['Grant Issued', 'Grant Denied', 'Grant Revoked', 'Revocation Verified', ...ALARMED_SIGNALS] as const satisfies readonly OutboundType[];
+export const ALARMED_SIGNALS = [
+  'Revocation Failed',
+  'Credential Still Valid',
+  'Credential Used After Revocation',
+  'Orphan Credential Found',
+] as const satisfies readonly OutboundType[];
+export const COUNTED_SIGNALS = [
+  'Grant Issued',
+  'Grant Denied',
+  'Grant Revoked',
+  'Revocation Verified',
+  ...ALARMED_SIGNALS,
+] as const satisfies readonly OutboundType[];
 
 /** The metric name a signal is counted under, e.g. `Revocation Failed` → `RevocationFailedEvents`. */
 export const signalMetricName = (signal: string) => `${signal.replace(/ /g, '')}Events`;
@@ -54,16 +65,30 @@ export class Observability extends Construct {
     this.topic = this.alarmTopic(props);
     this.signalLog = this.signalLogGroup(props);
     const signal = (name: string) =>
-      new cloudwatch.Metric({ namespace: props.namespace, metricName: signalMetricName(name), statistic: 'Sum', period: Duration.minutes(5), label: name });
+      new cloudwatch.Metric({
+        namespace: props.namespace,
+        metricName: signalMetricName(name),
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+        label: name,
+      });
 
     for (const name of ALARMED_SIGNALS) {
-      this.alarm(`Signal${signalMetricName(name)}`, signal(name), `${name}: a Taskbound credential may still work; see the alerts and the grant's audit chain`);
+      this.alarm(
+        `Signal${signalMetricName(name)}`,
+        signal(name),
+        `${name}: a Taskbound credential may still work; see the alerts and the grant's audit chain`,
+      );
     }
     for (const [handler, queue] of Object.entries(props.deadLetterQueues)) {
       const depth = queue.metric('ApproximateNumberOfMessagesVisible', { statistic: 'Maximum', period: Duration.minutes(5) });
       this.alarm(`DeadLetters-${handler}`, depth, `Events for ${handler} reached its dead-letter queue; they were not processed`);
     }
-    this.alarm('SweepErrors', props.sweep.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 'The sweep could not settle every due grant');
+    this.alarm(
+      'SweepErrors',
+      props.sweep.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      'The sweep could not settle every due grant',
+    );
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${props.instanceName}-engine` });
     const latency = (statistic: string) =>
@@ -79,7 +104,11 @@ export class Observability extends Construct {
       queue.metric('ApproximateNumberOfMessagesVisible', { statistic: 'Maximum', period: Duration.minutes(5), label: handler }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Grants', width: 12, left: ['Grant Issued', 'Grant Denied', 'Grant Revoked', 'Revocation Verified'].map(signal) }),
+      new cloudwatch.GraphWidget({
+        title: 'Grants',
+        width: 12,
+        left: ['Grant Issued', 'Grant Denied', 'Grant Revoked', 'Revocation Verified'].map(signal),
+      }),
       new cloudwatch.GraphWidget({ title: 'Revocation latency (ms)', width: 12, left: ['p50', 'p95', 'p99'].map(latency) }),
       new cloudwatch.GraphWidget({ title: 'Still valid, failed, orphaned', width: 12, left: ALARMED_SIGNALS.map(signal) }),
       new cloudwatch.GraphWidget({ title: 'Dead-letter depth', width: 12, left: queues }),
@@ -108,7 +137,11 @@ export class Observability extends Construct {
 
   /** CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key, hence a key of our own. */
   private alarmTopic(props: ObservabilityProps): sns.Topic {
-    const key = new kms.Key(this, 'AlarmTopicKey', { description: 'Taskbound: encrypts the alarm topic', enableKeyRotation: true, removalPolicy: props.removalPolicy });
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Taskbound: encrypts the alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
     key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchAlarmsPublish',

@@ -22,7 +22,12 @@ import { ASYNC_HANDLERS, type AsyncHandler, type EngineWiring } from '../constru
 import { ExpireGrantFunction, TtlExpiryStreamFunction } from '../constructs/functions/expiring-function';
 import { GrantDecisionFunction } from '../constructs/functions/grant-decision';
 import { OperatorApiFunction } from '../constructs/functions/operator-api';
-import { AgentStatusFunction, CredentialLeakedFunction, RevokeRequestedFunction, TaskEndedFunction } from '../constructs/functions/revoking-function';
+import {
+  AgentStatusFunction,
+  CredentialLeakedFunction,
+  RevokeRequestedFunction,
+  TaskEndedFunction,
+} from '../constructs/functions/revoking-function';
 import { SlackInteractionsFunction } from '../constructs/functions/slack-interactions';
 import { SweepFunction } from '../constructs/functions/sweep';
 import { TaskStartedFunction } from '../constructs/functions/task-started';
@@ -140,7 +145,11 @@ export class EngineStack extends Stack {
     this.functions = functions;
     if (config.expiry === 'due-index') {
       // No per-grant schedules: every minute one reader per due-index shard (docs/scale.md §8).
-      new DueExpiry(this, 'DueExpiry', { expireFunction: functions['expire-grant'], deadLetterQueue: deadLetterQueues['expire-grant'], shards: DUE_SHARDS });
+      new DueExpiry(this, 'DueExpiry', {
+        expireFunction: functions['expire-grant'],
+        deadLetterQueue: deadLetterQueues['expire-grant'],
+        shards: DUE_SHARDS,
+      });
     }
     this.operatorEndpoint = new OperatorEndpoint(this, 'OperatorEndpoint', {
       operatorPrincipalArns: config.operatorPrincipalArns,
@@ -187,8 +196,17 @@ export class EngineStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: state.bus.eventBusName, description: 'Send task events here' });
     new CfnOutput(this, 'EventBusArn', { value: state.bus.eventBusArn });
     new CfnOutput(this, 'GrantTableName', { value: state.table.tableName });
-    new CfnOutput(this, 'DeliverySecretPrefix', { value: DELIVERY_SECRET_PREFIX, description: 'Runtimes poll taskbound/<agentId>/<taskId>' });
-    new CfnOutput(this, 'SlackInteractionUrl', { value: slackInteractions.url.url, description: 'Paste into the Slack app: Interactivity & Shortcuts → Request URL' });
-    new CfnOutput(this, 'IssuingRoleArns', { value: issuingRoleArns(config).join(','), description: 'Trust exactly these in each per-agent role (docs/deploy.md)' });
+    new CfnOutput(this, 'DeliverySecretPrefix', {
+      value: DELIVERY_SECRET_PREFIX,
+      description: 'Runtimes poll taskbound/<agentId>/<taskId>',
+    });
+    new CfnOutput(this, 'SlackInteractionUrl', {
+      value: slackInteractions.url.url,
+      description: 'Paste into the Slack app: Interactivity & Shortcuts → Request URL',
+    });
+    new CfnOutput(this, 'IssuingRoleArns', {
+      value: issuingRoleArns(config).join(','),
+      description: 'Trust exactly these in each per-agent role (docs/deploy.md)',
+    });
   }
 }

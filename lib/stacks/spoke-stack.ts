@@ -18,7 +18,10 @@ import { agentRoleArnPattern, canarySecretArnPattern, canarySecretName, GRANT_SO
 export function policyForAccount(policy: Policy, account: string): Policy {
   const agents = Object.fromEntries(
     Object.entries(policy.agents)
-      .map(([agentId, agent]) => [agentId, { ...agent, scopes: agent.scopes.filter((scopeName) => accountOf(policy, scopeName, agentId) === account) }] as const)
+      .map(
+        ([agentId, agent]) =>
+          [agentId, { ...agent, scopes: agent.scopes.filter((scopeName) => accountOf(policy, scopeName, agentId) === account) }] as const,
+      )
       .filter(([, agent]) => agent.scopes.length > 0),
   );
   const used = new Set(Object.values(agents).flatMap((agent) => agent.scopes));
@@ -53,15 +56,18 @@ export class SpokeStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     for (const arn of props.hubEngineRoleArns) {
-      if (!HUB_ROLE_ARN.test(arn)) throw new Error(`hubEngineRoleArns: ${arn} is not an IAM role ARN (use the hub stack's EngineRoleArns output)`);
+      if (!HUB_ROLE_ARN.test(arn))
+        throw new Error(`hubEngineRoleArns: ${arn} is not an IAM role ARN (use the hub stack's EngineRoleArns output)`);
     }
-    if (props.hubEngineRoleArns.length === 0) throw new Error('hubEngineRoleArns: name the hub engine function roles (the hub stack’s EngineRoleArns output)');
+    if (props.hubEngineRoleArns.length === 0)
+      throw new Error('hubEngineRoleArns: name the hub engine function roles (the hub stack’s EngineRoleArns output)');
     const local = policyForAccount(props.policy, props.spokeAccount);
 
     // This account's sessions describe it to prove they still work, until a refusal proves the revocation took.
     this.canary = new secretsmanager.Secret(this, 'SessionCanary', {
       secretName: canarySecretName(config),
-      description: 'Taskbound spoke canary: every session issued here may DescribeSecret it; a refused call proves the session revoked. Holds nothing.',
+      description:
+        'Taskbound spoke canary: every session issued here may DescribeSecret it; a refused call proves the session revoked. Holds nothing.',
       secretStringValue: SecretValue.unsafePlainText('canary'),
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -100,7 +106,13 @@ export class SpokeStack extends Stack {
     };
     const ctx = { config, boundaryArn: this.boundary.managedPolicyArn } as can.PermissionContext;
     // Reading CloudTrail here: the calls a revoked credential of this account made after its revocation.
-    const grants = [...can.issueSessions(ctx), ...can.issueUsers(ctx), ...can.revokeUsers(), ...can.denyRevokedSessions(ctx), ...can.lookUpCredentialUse()];
+    const grants = [
+      ...can.issueSessions(ctx),
+      ...can.issueUsers(ctx),
+      ...can.revokeUsers(),
+      ...can.denyRevokedSessions(ctx),
+      ...can.lookUpCredentialUse(),
+    ];
     for (const statement of grants) {
       this.engineRole.addToPrincipalPolicy(statement);
     }
@@ -109,13 +121,23 @@ export class SpokeStack extends Stack {
     for (const [agentId, agent] of Object.entries(local.agents)) {
       const sessionScopes = agent.scopes.filter((scopeName) => local.scopes[scopeName]?.credential === 'aws-sts-session');
       if (sessionScopes.length === 0) continue;
-      roles[agentId] = this.agentRole(props, agentId, sessionScopes.flatMap((scopeName) => local.scopes[scopeName]!.statements));
+      roles[agentId] = this.agentRole(
+        props,
+        agentId,
+        sessionScopes.flatMap((scopeName) => local.scopes[scopeName]!.statements),
+      );
     }
     this.agentRoles = roles;
 
-    new CfnOutput(this, 'SpokeEngineRoleArn', { value: this.engineRole.roleArn, description: 'The role the hub engine assumes in this account' });
+    new CfnOutput(this, 'SpokeEngineRoleArn', {
+      value: this.engineRole.roleArn,
+      description: 'The role the hub engine assumes in this account',
+    });
     new CfnOutput(this, 'SpokeCanaryArn', { value: this.canary.secretArn, description: 'The session canary of this account' });
-    new CfnOutput(this, 'SpokeBoundaryArn', { value: this.boundary.managedPolicyArn, description: 'Permissions boundary of every credential issued here' });
+    new CfnOutput(this, 'SpokeBoundaryArn', {
+      value: this.boundary.managedPolicyArn,
+      description: 'Permissions boundary of every credential issued here',
+    });
   }
 
   /** `<prefix><agentId>`: assumable by the spoke engine role only, as a grant, never chained onward. */

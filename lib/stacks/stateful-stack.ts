@@ -13,7 +13,14 @@ import { EngineBus } from '../constructs/engine-bus';
 import { GrantTable } from '../constructs/grant-table';
 import { IssuedCredentialBoundary } from '../constructs/issued-credential-boundary';
 import { DeliveryTable, runtimesDecryptTheirItems } from '../constructs/delivery-table';
-import { agentRoleArnPattern, canarySecretArnPattern, canarySecretName, deliverySecretArnPattern, engineRoleArns, redeployableName } from '../naming';
+import {
+  agentRoleArnPattern,
+  canarySecretArnPattern,
+  canarySecretName,
+  deliverySecretArnPattern,
+  engineRoleArns,
+  redeployableName,
+} from '../naming';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: TaskboundConfig;
@@ -34,7 +41,8 @@ export interface EngineState {
 /** Empty until the user fills it in (docs/deploy.md): `{ webhookUrl }` or `{ botToken, signingSecret }`. */
 export const SLACK_SECRET_TEMPLATE = {};
 
-export const removalPolicyOf = (config: TaskboundConfig) => (config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
+export const removalPolicyOf = (config: TaskboundConfig) =>
+  config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
 export class StatefulStack extends Stack {
   readonly state: EngineState;
@@ -58,7 +66,8 @@ export class StatefulStack extends Stack {
     });
     Validations.of(slackSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'Slack issues the webhook URL, bot token and signing secret; no rotation Lambda can mint new ones. The user rotates them in Slack and updates the secret.',
+      reason:
+        'Slack issues the webhook URL, bot token and signing secret; no rotation Lambda can mint new ones. The user rotates them in Slack and updates the secret.',
     });
     // Sessions describe it to prove they still work, until a refusal proves the revocation took.
     const canary = new secretsmanager.Secret(this, 'SessionCanary', {
@@ -81,16 +90,25 @@ export class StatefulStack extends Stack {
     const boundary = this.boundary.policy;
 
     const deliveryTable =
-      config.deliveryMode === 'dynamodb-kms' ? new DeliveryTable(this, 'Deliveries', { policy, removalPolicy, engineRoleArns: engineRoleArns(config) }).table : undefined;
+      config.deliveryMode === 'dynamodb-kms'
+        ? new DeliveryTable(this, 'Deliveries', { policy, removalPolicy, engineRoleArns: engineRoleArns(config) }).table
+        : undefined;
     if (deliveryTable) for (const statement of runtimesDecryptTheirItems(policy)) deliveryKey.addToResourcePolicy(statement);
 
     this.state = { table, bus, deliveryKey, slackSecret, boundary, ...(deliveryTable ? { deliveryTable } : {}) };
 
     new CfnOutput(this, 'DeliveryKeyArn', { value: deliveryKey.keyArn });
-    if (deliveryTable) new CfnOutput(this, 'DeliveryTableName', { value: deliveryTable.tableName, description: 'Runtimes set TASKBOUND_DELIVERY_TABLE to this' });
+    if (deliveryTable)
+      new CfnOutput(this, 'DeliveryTableName', {
+        value: deliveryTable.tableName,
+        description: 'Runtimes set TASKBOUND_DELIVERY_TABLE to this',
+      });
     new CfnOutput(this, 'PermissionsBoundaryArn', { value: boundary.managedPolicyArn, description: 'Attach to every per-agent role' });
     new CfnOutput(this, 'SlackSecretArn', { value: slackSecret.secretArn });
-    new CfnOutput(this, 'SlackSecretName', { value: slackSecret.secretName, description: 'Fill in after deploy (docs/deploy.md): its name ends in a suffix unique to this stack' });
+    new CfnOutput(this, 'SlackSecretName', {
+      value: slackSecret.secretName,
+      description: 'Fill in after deploy (docs/deploy.md): its name ends in a suffix unique to this stack',
+    });
   }
 
   /** Encrypts delivery secrets; each agent runtime may decrypt only through Secrets Manager, only taskbound/ secrets. */

@@ -50,14 +50,25 @@ function urlEvent(callerArn: string, body: object) {
       stage: '$default',
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),
-      authorizer: { iam: { accessKey: 'ASIAMOTOTIER0000000', accountId: ACCOUNT_ID, callerId: 'AROAMOTOTIER:moto-tier', userArn: callerArn, userId: 'AROAMOTOTIER:moto-tier' } },
+      authorizer: {
+        iam: {
+          accessKey: 'ASIAMOTOTIER0000000',
+          accountId: ACCOUNT_ID,
+          callerId: 'AROAMOTOTIER:moto-tier',
+          userArn: callerArn,
+          userId: 'AROAMOTOTIER:moto-tier',
+        },
+      },
     },
   };
 }
 
 /** One request to the operator endpoint, signed as `person`. */
 export async function operatorRequest(world: MotoWorld, person: string, body: object): Promise<OperatorReply> {
-  const response = (await world.invoke('operator-api', urlEvent(callerArnOf(world, person), body))) as { statusCode?: number; body?: string };
+  const response = (await world.invoke('operator-api', urlEvent(callerArnOf(world, person), body))) as {
+    statusCode?: number;
+    body?: string;
+  };
   return { status: response.statusCode ?? 0, ...(JSON.parse(response.body ?? '{}') as { outcome: string }) };
 }
 

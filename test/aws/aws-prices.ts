@@ -17,19 +17,22 @@ export const PRICES = {
   lambdaRequest: {
     usd: 0.2 / 1e6,
     per: 'request',
-    source: 'https://aws.amazon.com/lambda/pricing/ ($0.20 per 1M requests, quoted from the page by api-evangelist/aws-lambda, read 2026-09-20)',
+    source:
+      'https://aws.amazon.com/lambda/pricing/ ($0.20 per 1M requests, quoted from the page by api-evangelist/aws-lambda, read 2026-09-20)',
     confirmed: true,
   },
   lambdaGbSecond: {
     usd: 0.0000166667,
     per: 'GB-second (x86_64)',
-    source: 'third-party transcriptions of https://aws.amazon.com/lambda/pricing/ (artillery lib/platform/aws-lambda/prices.js; a 2023 gist)',
+    source:
+      'third-party transcriptions of https://aws.amazon.com/lambda/pricing/ (artillery lib/platform/aws-lambda/prices.js; a 2023 gist)',
     confirmed: false,
   },
   dynamoWriteRequestUnit: {
     usd: 0.625 / 1e6,
     per: 'write request unit (on-demand)',
-    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/ (rate not rendered in the stored page); $0.625/M WRU after the 2024-11-01 cut, per airbyte.com/data-engineering-resources/dynamodb-pricing',
+    source:
+      'https://aws.amazon.com/dynamodb/pricing/on-demand/ (rate not rendered in the stored page); $0.625/M WRU after the 2024-11-01 cut, per airbyte.com/data-engineering-resources/dynamodb-pricing',
     confirmed: false,
   },
   dynamoReadRequestUnit: {
@@ -41,7 +44,8 @@ export const PRICES = {
   eventBridgeCustomEvent: {
     usd: 1 / 1e6,
     per: 'custom event (each 64 KB chunk)',
-    source: 'https://aws.amazon.com/eventbridge/pricing/ (rate not rendered in the stored page); $1.00/M per cloudburn.io/blog/amazon-eventbridge-pricing (March 2026)',
+    source:
+      'https://aws.amazon.com/eventbridge/pricing/ (rate not rendered in the stored page); $1.00/M per cloudburn.io/blog/amazon-eventbridge-pricing (March 2026)',
     confirmed: false,
   },
   schedulerInvocation: {
@@ -54,7 +58,8 @@ export const PRICES = {
   secretsManagerApiCall: {
     usd: 0.05 / 10_000,
     per: 'API call',
-    source: 'https://aws.amazon.com/secrets-manager/pricing/ ($0.05 per 10,000 API calls, quoted from the page by api-evangelist/amazon-secrets-manager, read 2026-09-20)',
+    source:
+      'https://aws.amazon.com/secrets-manager/pricing/ ($0.05 per 10,000 API calls, quoted from the page by api-evangelist/amazon-secrets-manager, read 2026-09-20)',
     confirmed: true,
   },
   secretsManagerSecretMonth: {
@@ -67,7 +72,8 @@ export const PRICES = {
   kmsRequest: {
     usd: 0.03 / 10_000,
     per: 'request (symmetric key)',
-    source: 'https://aws.amazon.com/kms/pricing/ ($0.03 per 10,000 requests; third-party: a 2019 gist and the secret-key comparison table); $1/key-month is fixed, not per lifecycle',
+    source:
+      'https://aws.amazon.com/kms/pricing/ ($0.03 per 10,000 requests; third-party: a 2019 gist and the secret-key comparison table); $1/key-month is fixed, not per lifecycle',
     confirmed: false,
     note: 'Secrets Manager calls KMS once per PutSecretValue (GenerateDataKey) and once per GetSecretValue (Decrypt) with a customer managed key',
   },

@@ -65,7 +65,10 @@ async function measure(world: MotoWorld, lifecycle: Lifecycle): Promise<Measured
   const detail = { taskId, agentId: lifecycle.agentId };
   const batchesBefore = world.putEventsBatches().length;
 
-  const started = await timed('task-started', eventBridgeEvent('Task Started', { ...detail, purpose: 'measure', requestedBy: 'dev@example.com', scopes: [lifecycle.scope] }));
+  const started = await timed(
+    'task-started',
+    eventBridgeEvent('Task Started', { ...detail, purpose: 'measure', requestedBy: 'dev@example.com', scopes: [lifecycle.scope] }),
+  );
   // The runtime: one PutEvents per task event, one read of its delivery.
   const runtime: ApiCall[] = [{ service: 'EventBridge', operation: 'PutEvents' }];
   await world.aws.secrets.send(new GetSecretValueCommand({ SecretId: `taskbound/${lifecycle.agentId}/${taskId}` }));
@@ -88,7 +91,11 @@ async function measure(world: MotoWorld, lifecycle: Lifecycle): Promise<Measured
   const idleSweep = world.calls.length;
   await world.invoke('sweep', eventBridgeEvent('Scheduled Event', {}, 'aws.events'));
   const deferred = beyond(world.calls.slice(sweepWithGrant, idleSweep), world.calls.slice(idleSweep));
-  if (process.env.DEBUG_MOTO) console.log(JSON.stringify(byOperation(world.calls.slice(sweepWithGrant, idleSweep))), JSON.stringify(byOperation(world.calls.slice(idleSweep))));
+  if (process.env.DEBUG_MOTO)
+    console.log(
+      JSON.stringify(byOperation(world.calls.slice(sweepWithGrant, idleSweep))),
+      JSON.stringify(byOperation(world.calls.slice(idleSweep))),
+    );
 
   expect(started).toMatchObject({ outcome: 'issued', grant: { grantId: grantIdFor(lifecycle.agentId, taskId) } });
   expect(ended).toMatchObject({ outcome: 'verified' });
@@ -126,7 +133,19 @@ function costPerMillion(measured: Measured) {
     stsIam: 0,
   };
   const perMillion = Object.fromEntries(Object.entries(perLifecycle).map(([service, usd]) => [service, Math.round(usd * 1e6 * 100) / 100]));
-  return { usdPerMillion: perMillion, totalUsdPerMillion: Math.round(Object.values(perLifecycle).reduce((a, b) => a + b, 0) * 1e6 * 100) / 100, units: { wru, rru, grantItemBytes: grantBytes, kmsRequests, lambdaInvocations: measured.invocations.length, lambdaGbSeconds: gbSeconds, customEvents: measured.engineEvents + measured.runtimeEvents } };
+  return {
+    usdPerMillion: perMillion,
+    totalUsdPerMillion: Math.round(Object.values(perLifecycle).reduce((a, b) => a + b, 0) * 1e6 * 100) / 100,
+    units: {
+      wru,
+      rru,
+      grantItemBytes: grantBytes,
+      kmsRequests,
+      lambdaInvocations: measured.invocations.length,
+      lambdaGbSeconds: gbSeconds,
+      customEvents: measured.engineEvents + measured.runtimeEvents,
+    },
+  };
 }
 
 const results: Record<string, unknown> = {};
@@ -138,7 +157,8 @@ afterAll(() => {
   const report = {
     measuredAt: new Date().toISOString(),
     emulator: 'moto_server 5.2.1, authenticated mode',
-    lifecycle: 'Task Started (auto-approved) → runtime reads its delivery → Task Ended → verified; plus the sweep hours later (misuse check)',
+    lifecycle:
+      'Task Started (auto-approved) → runtime reads its delivery → Task Ended → verified; plus the sweep hours later (misuse check)',
     prices: { region: PRICE_REGION, taken: PRICES_TAKEN, list: PRICES },
     assumptions: [
       'every SDK attempt counts (retries included); none happened in this run',
@@ -174,18 +194,25 @@ describe('AWS calls per lifecycle, on moto', () => {
       console.log(
         [
           `${lifecycle.kind}: ${engineCalls} engine calls + ${measured.runtime.length} runtime calls per lifecycle; $${cost.totalUsdPerMillion} per million lifecycles`,
-          ...Object.entries({ ...byOperation(measured.engine), ...Object.fromEntries(Object.entries(byOperation(measured.deferred)).map(([key, count]) => [`${key} (sweep, later)`, count])) }).map(
-            ([operation, count]) => `  ${String(count).padStart(3)}  ${operation}`,
-          ),
+          ...Object.entries({
+            ...byOperation(measured.engine),
+            ...Object.fromEntries(Object.entries(byOperation(measured.deferred)).map(([key, count]) => [`${key} (sweep, later)`, count])),
+          }).map(([operation, count]) => `  ${String(count).padStart(3)}  ${operation}`),
           `  $/M lifecycles by service: ${JSON.stringify(cost.usdPerMillion)}`,
         ].join('\n'),
       );
       expect(engineCalls).toBeGreaterThan(10);
-      expect(measured.engine.filter((call) => call.service === 'STS' && call.operation === 'AssumeRole')).toHaveLength(lifecycle.kind === 'aws-sts-session' ? 1 : 0);
-      expect(measured.engine.filter((call) => call.operation === 'CreateAccessKey')).toHaveLength(lifecycle.kind === 'aws-iam-access-key' ? 1 : 0);
+      expect(measured.engine.filter((call) => call.service === 'STS' && call.operation === 'AssumeRole')).toHaveLength(
+        lifecycle.kind === 'aws-sts-session' ? 1 : 0,
+      );
+      expect(measured.engine.filter((call) => call.operation === 'CreateAccessKey')).toHaveLength(
+        lifecycle.kind === 'aws-iam-access-key' ? 1 : 0,
+      );
       // The session canary: one DescribeSecret at issue, one after revocation (moto enforces the
       // deny at once; on AWS the probe repeats, up to 7 times, while the deny propagates).
-      expect(measured.engine.filter((call) => call.operation === 'DescribeSecret')).toHaveLength(lifecycle.kind === 'aws-sts-session' ? 2 : 0);
+      expect(measured.engine.filter((call) => call.operation === 'DescribeSecret')).toHaveLength(
+        lifecycle.kind === 'aws-sts-session' ? 2 : 0,
+      );
       // Use after revocation, hours later: one CloudTrail lookup by access key id, for both kinds.
       expect(byOperation(measured.deferred)).toEqual({ 'CloudTrail:LookupEvents': 1, 'DynamoDB:PutItem': 1 });
     });

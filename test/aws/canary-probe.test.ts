@@ -19,10 +19,18 @@ describe('SecretsManagerCanaryProbe on moto', () => {
     moto = await freshMoto();
     const sts = new STSClient({ ...moto.engineConfig, maxAttempts: 1 });
     const { Credentials: credentials } = await sts.send(
-      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/${ROLE}`, RoleSessionName: 'canary-test', SourceIdentity: 'canary-test' }),
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/${ROLE}`,
+        RoleSessionName: 'canary-test',
+        SourceIdentity: 'canary-test',
+      }),
     );
     sts.destroy();
-    session = { accessKeyId: credentials?.AccessKeyId ?? '', secretAccessKey: credentials?.SecretAccessKey ?? '', sessionToken: credentials?.SessionToken ?? '' };
+    session = {
+      accessKeyId: credentials?.AccessKeyId ?? '',
+      secretAccessKey: credentials?.SecretAccessKey ?? '',
+      sessionToken: credentials?.SessionToken ?? '',
+    };
   });
 
   /** The probe, its clients as the engine's world prepares them, plus `faults` and a record of the inputs it sent. */
@@ -53,8 +61,13 @@ describe('SecretsManagerCanaryProbe on moto', () => {
   });
 
   it('is refused once the role denies the session (AccessDeniedException), and says it saw the refusal', async () => {
-    const deny = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:SourceIdentity': ['canary-test'] } } }] };
-    await moto.aws.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: 'taskbound-revoked-sessions', PolicyDocument: JSON.stringify(deny) }));
+    const deny = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:SourceIdentity': ['canary-test'] } } }],
+    };
+    await moto.aws.iam.send(
+      new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: 'taskbound-revoked-sessions', PolicyDocument: JSON.stringify(deny) }),
+    );
 
     expect(await probeOf().probe(session)).toEqual({ verdict: 'rejected', code: 'AccessDeniedException', observed: true });
   });
@@ -62,10 +75,15 @@ describe('SecretsManagerCanaryProbe on moto', () => {
   it('says nothing about the credential when throttled, unreachable or refusing the clock', async () => {
     const faults: Fault[] = [
       { operation: 'DescribeSecret', error: () => awsServiceError('ThrottlingException', 400, 'Rate exceeded'), times: 1 },
-      { operation: 'DescribeSecret', error: () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { name: 'Error', code: 'ECONNREFUSED' }), times: 1 },
       {
         operation: 'DescribeSecret',
-        error: () => awsServiceError('InvalidSignatureException', 400, 'Signature expired: 20261130T000000Z is now earlier than 20261130T001500Z'),
+        error: () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { name: 'Error', code: 'ECONNREFUSED' }),
+        times: 1,
+      },
+      {
+        operation: 'DescribeSecret',
+        error: () =>
+          awsServiceError('InvalidSignatureException', 400, 'Signature expired: 20261130T000000Z is now earlier than 20261130T001500Z'),
         times: 1,
       },
     ];

@@ -51,7 +51,11 @@ describe('DynamoDbKmsDeliveryVault on moto', () => {
     calls = new SdkCallCounter();
     dynamo = calls.track(new DynamoDBClient(moto.engineConfig));
     kms = calls.track(new KMSClient(moto.engineConfig));
-    vault = new DynamoDbKmsDeliveryVault(DynamoDBDocumentClient.from(dynamo), kms, { tableName: TABLE, keyId: moto.deliveryKeyArn, clock: { now: () => NOW } });
+    vault = new DynamoDbKmsDeliveryVault(DynamoDBDocumentClient.from(dynamo), kms, {
+      tableName: TABLE,
+      keyId: moto.deliveryKeyArn,
+      clock: { now: () => NOW },
+    });
   });
   afterEach(() => {
     dynamo.destroy();
@@ -63,7 +67,8 @@ describe('DynamoDbKmsDeliveryVault on moto', () => {
     await vault.deliver(sent);
     expect(Object.fromEntries(calls.byOperation)).toEqual({ EncryptCommand: 1, PutItemCommand: 1 });
 
-    const item = (await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: { agentId: { S: 'release-bot' }, taskId: { S: 't-1' } } }))).Item!;
+    const item = (await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: { agentId: { S: 'release-bot' }, taskId: { S: 't-1' } } })))
+      .Item!;
     expect(Buffer.from(item.ciphertext!.B!).toString('latin1')).not.toContain(sent.payload.secretAccessKey);
     expect(item.grantId?.S).toBe(sent.grantId);
     expect(Number(item.expiresAtEpoch?.N)).toBe(Date.parse('2030-01-01T01:15:00.000Z') / 1000);
@@ -74,7 +79,10 @@ describe('DynamoDbKmsDeliveryVault on moto', () => {
   });
 
   it('replaces a pending delivery with the issued one, and the runtime SDK reads the same payload', async () => {
-    await vault.deliver({ ...delivery('release-bot', 't-2'), payload: { status: 'pending_approval', grantId: grantIdFor('release-bot', 't-2'), scopes: ['repo-read'] } });
+    await vault.deliver({
+      ...delivery('release-bot', 't-2'),
+      payload: { status: 'pending_approval', grantId: grantIdFor('release-bot', 't-2'), scopes: ['repo-read'] },
+    });
     const reader = dynamoDbKmsReader(dynamo, kms, TABLE);
     expect(await reader({ agentId: 'release-bot', taskId: 't-2' })).toMatchObject({ status: 'pending_approval' });
     const issued = delivery('release-bot', 't-2');
@@ -85,13 +93,16 @@ describe('DynamoDbKmsDeliveryVault on moto', () => {
 
   it("refuses an item moved to another agent's key or given another grant id: KMS binds the context", async () => {
     await vault.deliver(delivery('release-bot', 't-3'));
-    const item = (await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: { agentId: { S: 'release-bot' }, taskId: { S: 't-3' } } }))).Item!;
+    const item = (await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: { agentId: { S: 'release-bot' }, taskId: { S: 't-3' } } })))
+      .Item!;
     await dynamo.send(new PutItemCommand({ TableName: TABLE, Item: { ...item, agentId: { S: 'deploy-bot' } } }));
     await dynamo.send(new PutItemCommand({ TableName: TABLE, Item: { ...item, grantId: { S: grantIdFor('release-bot', 'other') } } }));
 
     await expect(vault.read('taskbound/deploy-bot/t-3')).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
     await expect(vault.read('taskbound/release-bot/t-3')).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
-    await expect(dynamoDbKmsReader(dynamo, kms, TABLE)({ agentId: 'deploy-bot', taskId: 't-3' })).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
+    await expect(dynamoDbKmsReader(dynamo, kms, TABLE)({ agentId: 'deploy-bot', taskId: 't-3' })).rejects.toMatchObject({
+      name: 'InvalidCiphertextException',
+    });
   });
 
   it('destroys in one call (absent counts as done) and lists what is left for orphan reconciliation', async () => {

@@ -6,7 +6,15 @@
 // state through moto's own API and what the bus accepted.
 import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import { CreateAccessKeyCommand, CreateUserCommand, GetRolePolicyCommand, GetUserCommand, GetUserPolicyCommand, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  GetRolePolicyCommand,
+  GetUserCommand,
+  GetUserPolicyCommand,
+  ListAccessKeysCommand,
+  NoSuchEntityException,
+} from '@aws-sdk/client-iam';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
@@ -27,7 +35,20 @@ import { REVOKED_SESSIONS_POLICY_NAME } from '../../lambdas/adapters/aws/revoked
 import { grantIdFor } from '../../lambdas/domain/ids';
 import type { DeliveryPayload } from '../../lambdas/ports';
 import { decide, resume } from './approvals';
-import { ACCOUNT_ID, BUS, CANARY_SECRET, closeWorld, eventBridgeEvent, EXPIRE_FUNCTION_ARN, openWorld, SCHEDULER_DLQ_ARN, SCHEDULER_GROUP, SCHEDULER_ROLE_ARN, TABLE_NAME, type MotoWorld } from './moto-world';
+import {
+  ACCOUNT_ID,
+  BUS,
+  CANARY_SECRET,
+  closeWorld,
+  eventBridgeEvent,
+  EXPIRE_FUNCTION_ARN,
+  openWorld,
+  SCHEDULER_DLQ_ARN,
+  SCHEDULER_GROUP,
+  SCHEDULER_ROLE_ARN,
+  TABLE_NAME,
+  type MotoWorld,
+} from './moto-world';
 import { serviceUnavailable, throttling } from './sdk-middleware';
 
 const RELEASE_RUNTIME = `arn:aws:iam::${ACCOUNT_ID}:role/agent-runtime`;
@@ -42,7 +63,17 @@ interface TaskOptions {
 }
 
 const startTask = (world: MotoWorld, agentId: string, taskId: string, scopes: string[], options: TaskOptions = {}) =>
-  world.invoke('task-started', eventBridgeEvent('Task Started', { taskId, agentId, purpose: `moto task ${taskId}`, requestedBy: 'dev@example.com', scopes, ...options }));
+  world.invoke(
+    'task-started',
+    eventBridgeEvent('Task Started', {
+      taskId,
+      agentId,
+      purpose: `moto task ${taskId}`,
+      requestedBy: 'dev@example.com',
+      scopes,
+      ...options,
+    }),
+  );
 
 const endTask = (world: MotoWorld, agentId: string, taskId: string) =>
   world.invoke('task-ended', eventBridgeEvent('Task Ended', { taskId, agentId, outcome: 'succeeded', systemsTouched: ['codecommit:web'] }));
@@ -75,7 +106,8 @@ async function secretExists(world: MotoWorld, name: string): Promise<boolean> {
 
 async function issuedDelivery(world: MotoWorld, agentId: string, taskId: string) {
   const payload = await delivery(world, agentId, taskId);
-  if (payload?.status !== 'issued' || !payload.accessKeyId || !payload.secretAccessKey) throw new Error(`no credential delivered for ${agentId}/${taskId}`);
+  if (payload?.status !== 'issued' || !payload.accessKeyId || !payload.secretAccessKey)
+    throw new Error(`no credential delivered for ${agentId}/${taskId}`);
   return { ...payload, accessKeyId: payload.accessKeyId, secretAccessKey: payload.secretAccessKey };
 }
 
@@ -92,9 +124,17 @@ async function userExists(world: MotoWorld, userName: string): Promise<boolean> 
 /** Grant ids in the agent role's revoked-sessions deny. */
 async function revokedSessions(world: MotoWorld, agentId: string): Promise<string[]> {
   try {
-    const { PolicyDocument } = await world.aws.iam.send(new GetRolePolicyCommand({ RoleName: `taskbound-agent-${agentId}`, PolicyName: REVOKED_SESSIONS_POLICY_NAME }));
-    const statements = (JSON.parse(decodeURIComponent(PolicyDocument ?? '')) as { Statement: Array<{ Effect: string; Condition?: { StringEquals?: Record<string, string[]> } }> }).Statement;
-    return statements.filter((statement) => statement.Effect === 'Deny').flatMap((statement) => statement.Condition?.StringEquals?.['aws:SourceIdentity'] ?? []);
+    const { PolicyDocument } = await world.aws.iam.send(
+      new GetRolePolicyCommand({ RoleName: `taskbound-agent-${agentId}`, PolicyName: REVOKED_SESSIONS_POLICY_NAME }),
+    );
+    const statements = (
+      JSON.parse(decodeURIComponent(PolicyDocument ?? '')) as {
+        Statement: Array<{ Effect: string; Condition?: { StringEquals?: Record<string, string[]> } }>;
+      }
+    ).Statement;
+    return statements
+      .filter((statement) => statement.Effect === 'Deny')
+      .flatMap((statement) => statement.Condition?.StringEquals?.['aws:SourceIdentity'] ?? []);
   } catch (error) {
     if (error instanceof NoSuchEntityException) return [];
     throw error;
@@ -102,9 +142,17 @@ async function revokedSessions(world: MotoWorld, agentId: string): Promise<strin
 }
 
 /** Whether moto's STS authenticates the credential (GetCallerIdentity signed by it). */
-async function authenticates(world: MotoWorld, credential: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }): Promise<boolean> {
+async function authenticates(
+  world: MotoWorld,
+  credential: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+): Promise<boolean> {
   const { accessKeyId, secretAccessKey, sessionToken } = credential;
-  const sts = new STSClient({ region: 'us-east-1', endpoint: world.endpoint, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }, maxAttempts: 1 });
+  const sts = new STSClient({
+    region: 'us-east-1',
+    endpoint: world.endpoint,
+    credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+    maxAttempts: 1,
+  });
   try {
     await sts.send(new GetCallerIdentityCommand({}));
     return true;
@@ -121,9 +169,17 @@ async function authenticates(world: MotoWorld, credential: { accessKeyId: string
  * alone): 200 while allowed, 403 once a deny covers it. The status, not the error's name: moto
  * writes its IAM denial as XML, which the JSON-protocol client cannot parse.
  */
-async function canaryStatus(world: MotoWorld, credential: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }): Promise<number> {
+async function canaryStatus(
+  world: MotoWorld,
+  credential: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+): Promise<number> {
   const { accessKeyId, secretAccessKey, sessionToken } = credential;
-  const secrets = new SecretsManagerClient({ region: 'us-east-1', endpoint: world.endpoint, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }, maxAttempts: 1 });
+  const secrets = new SecretsManagerClient({
+    region: 'us-east-1',
+    endpoint: world.endpoint,
+    credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+    maxAttempts: 1,
+  });
   try {
     await secrets.send(new DescribeSecretCommand({ SecretId: CANARY_SECRET }));
     return 200;
@@ -162,9 +218,14 @@ describe('the engine on moto: an STS session, issued and revoked', () => {
     expect(secret.KmsKeyId).toBe(world.deliveryKeyArn);
     expect(secret.Tags).toContainEqual({ Key: 'taskbound:grant-id', Value: grantId });
     const { ResourcePolicy } = await world.aws.secrets.send(new GetResourcePolicyCommand({ SecretId: 'taskbound/release-bot/sts-1' }));
-    const statements = (JSON.parse(ResourcePolicy ?? '{}') as { Statement: Array<{ Effect: string; Principal: unknown; Action: string[] }> }).Statement;
+    const statements = (
+      JSON.parse(ResourcePolicy ?? '{}') as { Statement: Array<{ Effect: string; Principal: unknown; Action: string[] }> }
+    ).Statement;
     expect(statements.filter((statement) => statement.Effect === 'Allow')).toEqual([
-      expect.objectContaining({ Principal: { AWS: RELEASE_RUNTIME }, Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] }),
+      expect.objectContaining({
+        Principal: { AWS: RELEASE_RUNTIME },
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      }),
     ]);
 
     const schedule = await world.aws.scheduler.send(new GetScheduleCommand({ GroupName: SCHEDULER_GROUP, Name: `expire-${grantId}` }));
@@ -172,7 +233,12 @@ describe('the engine on moto: an STS session, issued and revoked', () => {
       ScheduleExpression: atMinute(world, 15),
       ScheduleExpressionTimezone: 'UTC',
       ActionAfterCompletion: 'DELETE',
-      Target: { Arn: EXPIRE_FUNCTION_ARN, RoleArn: SCHEDULER_ROLE_ARN, Input: JSON.stringify({ grantId }), DeadLetterConfig: { Arn: SCHEDULER_DLQ_ARN } },
+      Target: {
+        Arn: EXPIRE_FUNCTION_ARN,
+        RoleArn: SCHEDULER_ROLE_ARN,
+        Input: JSON.stringify({ grantId }),
+        DeadLetterConfig: { Arn: SCHEDULER_DLQ_ARN },
+      },
     });
     expect(world.eventsOf(grantId)).toEqual(['Grant Requested', 'Grant Issued']);
     expect(world.accepted.every((event) => event.busName === BUS && event.source === 'taskbound')).toBe(true);
@@ -200,8 +266,12 @@ describe('the engine on moto: an STS session, issued and revoked', () => {
     // the deny refuses the sibling session too (AWS refuses only the named one).
     expect(await secretExists(world, 'taskbound/release-bot/sts-2')).toBe(false);
     expect(await secretExists(world, 'taskbound/release-bot/sts-3')).toBe(true);
-    await expect(world.aws.scheduler.send(new GetScheduleCommand({ GroupName: SCHEDULER_GROUP, Name: `expire-${grantId}` }))).rejects.toThrow(/does not exist/);
-    await expect(world.aws.scheduler.send(new GetScheduleCommand({ GroupName: SCHEDULER_GROUP, Name: `expire-${sibling}` }))).resolves.toBeDefined();
+    await expect(
+      world.aws.scheduler.send(new GetScheduleCommand({ GroupName: SCHEDULER_GROUP, Name: `expire-${grantId}` })),
+    ).rejects.toThrow(/does not exist/);
+    await expect(
+      world.aws.scheduler.send(new GetScheduleCommand({ GroupName: SCHEDULER_GROUP, Name: `expire-${sibling}` })),
+    ).resolves.toBeDefined();
     expect(world.eventsOf(grantId)).toEqual(['Grant Requested', 'Grant Issued', 'Grant Revoked', 'Revocation Verified']);
     expect(eventOf(world, grantId, 'Grant Revoked')?.detail).toMatchObject({ trigger: 'task_ended', credentialId: credential.accessKeyId });
     expectNoSecretOnTheBus(world, credential.secretAccessKey, String(credential.sessionToken));
@@ -213,7 +283,15 @@ describe('the engine on moto: an IAM access key, leaked', () => {
     const world = await openWorld();
     const grantId = grantIdFor('deploy-bot', 'key-1');
     // IAM's eventual consistency: the new user is not yet visible to the next two calls.
-    world.fault('IAM', { operation: 'PutUserPolicy', error: () => new NoSuchEntityException({ message: `The user with name taskbound-${grantId} cannot be found.`, $metadata: { httpStatusCode: 404 } }), times: 2 });
+    world.fault('IAM', {
+      operation: 'PutUserPolicy',
+      error: () =>
+        new NoSuchEntityException({
+          message: `The user with name taskbound-${grantId} cannot be found.`,
+          $metadata: { httpStatusCode: 404 },
+        }),
+      times: 2,
+    });
 
     const started = await startTask(world, 'deploy-bot', 'key-1', ['bucket-read-key']);
 
@@ -221,7 +299,9 @@ describe('the engine on moto: an IAM access key, leaked', () => {
     const { User: user } = await world.aws.iam.send(new GetUserCommand({ UserName: `taskbound-${grantId}` }));
     expect(user).toMatchObject({ Path: '/taskbound/' });
     expect(user?.Tags).toContainEqual({ Key: 'taskbound:grant-id', Value: grantId });
-    const { PolicyDocument } = await world.aws.iam.send(new GetUserPolicyCommand({ UserName: `taskbound-${grantId}`, PolicyName: 'taskbound-grant' }));
+    const { PolicyDocument } = await world.aws.iam.send(
+      new GetUserPolicyCommand({ UserName: `taskbound-${grantId}`, PolicyName: 'taskbound-grant' }),
+    );
     expect(JSON.parse(decodeURIComponent(PolicyDocument ?? ''))).toEqual({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::reports/*' }],
@@ -243,11 +323,19 @@ describe('the engine on moto: an IAM access key, leaked', () => {
 
     const leaked = await world.invoke(
       'credential-leaked',
-      eventBridgeEvent('Credential Leaked', { credentialId: credential.accessKeyId, reportedBy: 'scanner@example.com', evidence: 'found in a public gist' }),
+      eventBridgeEvent('Credential Leaked', {
+        credentialId: credential.accessKeyId,
+        reportedBy: 'scanner@example.com',
+        evidence: 'found in a public gist',
+      }),
     );
 
     expect(leaked).toMatchObject({ outcome: 'revoked-unverified', grant: { state: 'revoked' } });
-    expect(callsOf(world, 'IAM').slice(before).filter((name) => name.startsWith('Delete'))).toEqual(['DeleteAccessKey', 'DeleteUserPolicy', 'DeleteUser']);
+    expect(
+      callsOf(world, 'IAM')
+        .slice(before)
+        .filter((name) => name.startsWith('Delete')),
+    ).toEqual(['DeleteAccessKey', 'DeleteUserPolicy', 'DeleteUser']);
     expect(await userExists(world, `taskbound-${grantId}`)).toBe(false);
     expect(await authenticates(world, credential)).toBe(false);
     expect(world.eventsOf(grantId)).toEqual(['Grant Requested', 'Grant Issued', 'Grant Revoked']);
@@ -286,14 +374,23 @@ describe('the engine on moto: an IAM access key, leaked', () => {
       EventSource: eventSource,
       EventTime: at,
       AccessKeyId: credential.accessKeyId,
-      CloudTrailEvent: JSON.stringify({ eventName, eventSource, sourceIPAddress: '198.51.100.7', userAgent, userIdentity: { accessKeyId: credential.accessKeyId } }),
+      CloudTrailEvent: JSON.stringify({
+        eventName,
+        eventSource,
+        sourceIPAddress: '198.51.100.7',
+        userAgent,
+        userIdentity: { accessKeyId: credential.accessKeyId },
+      }),
     });
     world.fault('CloudTrail', {
       operation: 'LookupEvents',
       error: () => new Error('unused'),
       answer: (input) => {
         lookups.push(input);
-        const events = [recorded('GetCallerIdentity', 'sts.amazonaws.com', seconds(0), 'taskbound-probe'), recorded('ListBuckets', 's3.amazonaws.com', seconds(30), 'aws-cli/2.15')];
+        const events = [
+          recorded('GetCallerIdentity', 'sts.amazonaws.com', seconds(0), 'taskbound-probe'),
+          recorded('ListBuckets', 's3.amazonaws.com', seconds(30), 'aws-cli/2.15'),
+        ];
         return { output: { Events: events, $metadata: { httpStatusCode: 200 } }, response: { statusCode: 200, headers: {} } };
       },
     });
@@ -323,7 +420,11 @@ describe('the engine on moto: other revocation triggers', () => {
 
     const reported = await world.invoke(
       'credential-leaked',
-      eventBridgeEvent('AWS Health Event', { service: 'RISK', eventTypeCode: 'AWS_RISK_CREDENTIALS_EXPOSED', affectedEntities: [{ entityValue: credential.accessKeyId }] }, 'aws.health'),
+      eventBridgeEvent(
+        'AWS Health Event',
+        { service: 'RISK', eventTypeCode: 'AWS_RISK_CREDENTIALS_EXPOSED', affectedEntities: [{ entityValue: credential.accessKeyId }] },
+        'aws.health',
+      ),
     );
 
     expect(reported).toMatchObject({ outcome: 'verified' });
@@ -337,7 +438,11 @@ describe('the engine on moto: other revocation triggers', () => {
     await startTask(world, 'deploy-bot', 'live-session', ['repo-read']);
     await startTask(world, 'release-bot', 'bystander', ['repo-read']);
     const key = await issuedDelivery(world, 'deploy-bot', 'live-key');
-    const status = (detailType: string) => world.invoke('agent-status', eventBridgeEvent(detailType, { agentId: 'deploy-bot', by: 'sre@example.com', reason: 'incident 42' }, 'taskbound.cli'));
+    const status = (detailType: string) =>
+      world.invoke(
+        'agent-status',
+        eventBridgeEvent(detailType, { agentId: 'deploy-bot', by: 'sre@example.com', reason: 'incident 42' }, 'taskbound.cli'),
+      );
 
     const suspended = await status('Agent Suspended');
     const during = await startTask(world, 'deploy-bot', 'while-suspended', ['repo-read']);
@@ -444,7 +549,13 @@ describe('the engine on moto, fault by fault', () => {
     expect(swept).toMatchObject({ retried: 1, errors: 0 });
     expect(await userExists(world, `taskbound-${grantId}`)).toBe(false);
     expect(await authenticates(world, credential)).toBe(false);
-    expect(world.eventsOf(grantId)).toEqual(['Grant Requested', 'Grant Issued', 'Revocation Failed', 'Grant Revoked', 'Revocation Verified']);
+    expect(world.eventsOf(grantId)).toEqual([
+      'Grant Requested',
+      'Grant Issued',
+      'Revocation Failed',
+      'Grant Revoked',
+      'Revocation Verified',
+    ]);
   });
 
   it('Secrets Manager answering 503 twice: the SDK retries the write and the delivery completes', async () => {
@@ -474,7 +585,13 @@ describe('the engine on moto, fault by fault', () => {
     const world = await openWorld();
     const grantId = grantIdFor('release-bot', 'bus-down');
     world.failEventEntries('Grant Issued', 'InternalFailure', 3);
-    const event = eventBridgeEvent('Task Started', { taskId: 'bus-down', agentId: 'release-bot', purpose: 'p', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    const event = eventBridgeEvent('Task Started', {
+      taskId: 'bus-down',
+      agentId: 'release-bot',
+      purpose: 'p',
+      requestedBy: 'dev@example.com',
+      scopes: ['repo-read'],
+    });
 
     await expect(world.invoke('task-started', event)).rejects.toThrow(/Grant Issued \(InternalFailure\)/);
     const retried = await world.invoke('task-started', event);
@@ -514,7 +631,11 @@ describe('the engine on moto, fault by fault', () => {
     // moto does not enforce STS's packed size; the fault answers as STS does.
     world.fault('STS', {
       operation: 'AssumeRole',
-      error: () => new PackedPolicyTooLargeException({ message: 'Packed size of consolidated tags and session policy exceeds 101% of limit.', $metadata: { httpStatusCode: 400 } }),
+      error: () =>
+        new PackedPolicyTooLargeException({
+          message: 'Packed size of consolidated tags and session policy exceeds 101% of limit.',
+          $metadata: { httpStatusCode: 400 },
+        }),
     });
 
     const started = await startTask(world, 'release-bot', 'too-big', ['repo-read', 'repo-write']);
@@ -522,8 +643,15 @@ describe('the engine on moto, fault by fault', () => {
     expect(started).toMatchObject({ outcome: 'failed', grant: { state: 'failed' } });
     expect(started.reason).toMatch(/packed size limit/);
     expect(eventOf(world, grantId, 'Grant Denied')?.detail.reason).toBe(started.reason);
-    expect(await delivery(world, 'release-bot', 'too-big')).toEqual({ status: 'denied', grantId, reason: started.reason, scopes: ['repo-read', 'repo-write'] });
-    await expect(world.aws.scheduler.send(new GetScheduleCommand({ GroupName: SCHEDULER_GROUP, Name: `expire-${grantId}` }))).rejects.toThrow(/does not exist/);
+    expect(await delivery(world, 'release-bot', 'too-big')).toEqual({
+      status: 'denied',
+      grantId,
+      reason: started.reason,
+      scopes: ['repo-read', 'repo-write'],
+    });
+    await expect(
+      world.aws.scheduler.send(new GetScheduleCommand({ GroupName: SCHEDULER_GROUP, Name: `expire-${grantId}` })),
+    ).rejects.toThrow(/does not exist/);
     expect(await revokedSessions(world, 'release-bot')).toEqual([]);
     expect(world.eventsOf(grantId)).toEqual(['Grant Requested', 'Grant Denied']);
   });
@@ -534,13 +662,19 @@ describe('the engine on moto, fault by fault', () => {
     // moto answers ResourceExistsException here; Secrets Manager answers as the fault does.
     world.fault('Secrets Manager', {
       operation: 'CreateSecret',
-      error: () => new InvalidRequestException({ message: "You can't create this secret because a secret with this name is already scheduled for deletion.", $metadata: { httpStatusCode: 400 } }),
+      error: () =>
+        new InvalidRequestException({
+          message: "You can't create this secret because a secret with this name is already scheduled for deletion.",
+          $metadata: { httpStatusCode: 400 },
+        }),
     });
 
     const started = await startTask(world, 'release-bot', 'reused', ['repo-read']);
 
     expect(started).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/delivery failed/) });
-    expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'CreateSecret').length).toBeGreaterThanOrEqual(CREATE_AFTER_DELETE_BACKOFF.attempts);
+    expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'CreateSecret').length).toBeGreaterThanOrEqual(
+      CREATE_AFTER_DELETE_BACKOFF.attempts,
+    );
     expect(callsOf(world, 'STS')).toEqual(['AssumeRole']);
     expect(await revokedSessions(world, 'release-bot')).toEqual([grantId]);
     expect(eventOf(world, grantId, 'Grant Revoked')?.detail).toMatchObject({ trigger: 'manual' });
@@ -594,7 +728,9 @@ describe('the engine on moto, fault by fault', () => {
     });
 
     expect(await world.invoke('ttl-expiry-stream', { Records: [record()] })).toEqual({ expired: 0 });
-    const byTtl = await world.invoke('ttl-expiry-stream', { Records: [record({ type: 'Service', principalId: 'dynamodb.amazonaws.com' })] });
+    const byTtl = await world.invoke('ttl-expiry-stream', {
+      Records: [record({ type: 'Service', principalId: 'dynamodb.amazonaws.com' })],
+    });
 
     expect(byTtl).toEqual({ expired: 1 });
     expect(await revokedSessions(world, 'release-bot')).toEqual([grantId]);
@@ -622,7 +758,9 @@ describe('the engine on moto: orphan reconciliation', () => {
 
     expect(swept).toMatchObject({ orphans: { orphans: 2, errors: 0 } });
     expect(await userExists(world, `taskbound-${lost}`)).toBe(false);
-    expect(await authenticates(world, { accessKeyId: AccessKey?.AccessKeyId ?? '', secretAccessKey: AccessKey?.SecretAccessKey ?? '' })).toBe(false);
+    expect(
+      await authenticates(world, { accessKeyId: AccessKey?.AccessKeyId ?? '', secretAccessKey: AccessKey?.SecretAccessKey ?? '' }),
+    ).toBe(false);
     expect(await secretExists(world, 'taskbound/deploy-bot/lost')).toBe(false);
     expect(world.eventsOf(lost)).toEqual(['Orphan Credential Found', 'Orphan Credential Found']);
     expect(await userExists(world, `taskbound-${grantIdFor('deploy-bot', 'live')}`)).toBe(true);
@@ -640,17 +778,39 @@ describe('the engine on moto: a brokered secret', () => {
       error: () => new Error('unused'),
       answer: async (input) => {
         const token = String(input.ClientRequestToken);
-        await world.aws.secrets.send(new PutSecretValueCommand({ SecretId: String(input.SecretId), SecretString: 'sk_live_after', ClientRequestToken: token, VersionStages: ['AWSCURRENT'] }));
-        return { output: { ARN: world.brokeredSecretArn, Name: 'stripe-key', VersionId: token, $metadata: { httpStatusCode: 200 } }, response: { statusCode: 200, headers: {} } };
+        await world.aws.secrets.send(
+          new PutSecretValueCommand({
+            SecretId: String(input.SecretId),
+            SecretString: 'sk_live_after',
+            ClientRequestToken: token,
+            VersionStages: ['AWSCURRENT'],
+          }),
+        );
+        return {
+          output: { ARN: world.brokeredSecretArn, Name: 'stripe-key', VersionId: token, $metadata: { httpStatusCode: 200 } },
+          response: { statusCode: 200, headers: {} },
+        };
       },
     });
     await startTask(world, 'deploy-bot', 'refund-1', ['refund']);
-    expect(await decide(world, { grantId, decision: 'approve', approver: 'cfo@example.com', reason: 'refund 42' })).toMatchObject({ outcome: 'counted' });
-    expect(await decide(world, { grantId, decision: 'approve', approver: 'lead@example.com', reason: 'refund 42' })).toMatchObject({ outcome: 'issued' });
-    const { PolicyDocument } = await world.aws.iam.send(new GetUserPolicyCommand({ UserName: `taskbound-${grantId}`, PolicyName: 'taskbound-grant' }));
+    expect(await decide(world, { grantId, decision: 'approve', approver: 'cfo@example.com', reason: 'refund 42' })).toMatchObject({
+      outcome: 'counted',
+    });
+    expect(await decide(world, { grantId, decision: 'approve', approver: 'lead@example.com', reason: 'refund 42' })).toMatchObject({
+      outcome: 'issued',
+    });
+    const { PolicyDocument } = await world.aws.iam.send(
+      new GetUserPolicyCommand({ UserName: `taskbound-${grantId}`, PolicyName: 'taskbound-grant' }),
+    );
     expect(JSON.parse(decodeURIComponent(PolicyDocument ?? ''))).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [world.brokeredSecretArn, `${world.brokeredSecretArn}-??????`] }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: [world.brokeredSecretArn, `${world.brokeredSecretArn}-??????`],
+        },
+      ],
     });
 
     const ended = await endTask(world, 'deploy-bot', 'refund-1');

@@ -33,7 +33,11 @@ describe('EventBridgePublisher on moto', () => {
     sent = [];
     recordAcceptedEvents(client as never, accepted, sent);
     waits = [];
-    publisher = new EventBridgePublisher(client, { eventBusName: BUS, retry: { attempts: 3, delayMs: 50 }, sleep: async (ms) => void waits.push(ms) });
+    publisher = new EventBridgePublisher(client, {
+      eventBusName: BUS,
+      retry: { attempts: 3, delayMs: 50 },
+      sleep: async (ms) => void waits.push(ms),
+    });
   });
   afterEach(() => client.destroy());
 
@@ -69,11 +73,15 @@ describe('EventBridgePublisher on moto', () => {
   it('throws naming the detail-types still failing after the last attempt, having published the rest', async () => {
     failPutEventsEntries(client as never, (entry) => entry.DetailType === 'Revocation Failed', 'ThrottlingException');
 
-    const error = (await publisher.publish([event('Grant Revoked', 'task-1'), event('Revocation Failed', 'task-2')]).catch((caught: unknown) => caught)) as EventPublishError;
+    const error = (await publisher
+      .publish([event('Grant Revoked', 'task-1'), event('Revocation Failed', 'task-2')])
+      .catch((caught: unknown) => caught)) as EventPublishError;
 
     expect(error).toBeInstanceOf(EventPublishError);
     expect(error.message).toBe('1 of 2 events were not published: Revocation Failed (ThrottlingException)');
-    expect(error.failed).toEqual([{ detailType: 'Revocation Failed', grantId: grantIdFor('release-bot', 'task-2'), code: 'ThrottlingException' }]);
+    expect(error.failed).toEqual([
+      { detailType: 'Revocation Failed', grantId: grantIdFor('release-bot', 'task-2'), code: 'ThrottlingException' },
+    ]);
     expect(sent).toHaveLength(3);
     expect(accepted.map((event) => event.detailType)).toEqual(['Grant Revoked']);
   });
@@ -92,7 +100,9 @@ describe('EventBridgePublisher on moto', () => {
   });
 
   it('still publishes the other batches when one call fails as a whole (every SDK attempt throttled), then throws with the cause', async () => {
-    injectFaults(client as never, [{ operation: 'PutEvents', error: () => awsServiceError('ThrottlingException', 400, 'Rate exceeded'), times: 3 }]);
+    injectFaults(client as never, [
+      { operation: 'PutEvents', error: () => awsServiceError('ThrottlingException', 400, 'Rate exceeded'), times: 3 },
+    ]);
 
     const error = (await publisher.publish(many(12)).catch((caught: unknown) => caught)) as EventPublishError;
 
@@ -104,7 +114,9 @@ describe('EventBridgePublisher on moto', () => {
   });
 
   it('publishes identifiers that only mention secrets, such as a brokered secret’s ARN', async () => {
-    await publisher.publish([event('Revocation Failed', 'task-1', { secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key' })]);
+    await publisher.publish([
+      event('Revocation Failed', 'task-1', { secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key' }),
+    ]);
     expect(accepted).toHaveLength(1);
   });
 

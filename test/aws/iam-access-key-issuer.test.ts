@@ -22,11 +22,26 @@ import type { PolicyStatement } from '../../lambdas/domain/policy';
 import type { IssueRequest, IssuedCredential, RevokeTarget } from '../../lambdas/ports';
 import { FakeClock } from '../helpers/fake-ports';
 import { ACCOUNT_ID, freshMoto, REGION, type FreshMoto } from './moto-world';
-import { awsServiceError, beforeCall, countCalls, deletedKeysStillAccepted, injectFaults, listUsersInPages, newUsersInvisible, throttling, type ApiCall } from './sdk-middleware';
+import {
+  awsServiceError,
+  beforeCall,
+  countCalls,
+  deletedKeysStillAccepted,
+  injectFaults,
+  listUsersInPages,
+  newUsersInvisible,
+  throttling,
+  type ApiCall,
+} from './sdk-middleware';
 
 const AGENT = 'refund-bot';
-const REFUND: PolicyStatement = { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:us-east-1:111122223333:function:refund' };
-const noSuchUser = (name: string) => new NoSuchEntityException({ message: `The user with name ${name} cannot be found.`, $metadata: { httpStatusCode: 404 } });
+const REFUND: PolicyStatement = {
+  Effect: 'Allow',
+  Action: 'lambda:InvokeFunction',
+  Resource: 'arn:aws:lambda:us-east-1:111122223333:function:refund',
+};
+const noSuchUser = (name: string) =>
+  new NoSuchEntityException({ message: `The user with name ${name} cannot be found.`, $metadata: { httpStatusCode: 404 } });
 
 let moto: FreshMoto;
 let clock: FakeClock;
@@ -46,10 +61,19 @@ afterEach(() => engineIam.destroy());
 const sleep = async (ms: number) => clock.advance(ms);
 
 /** A probe of moto's STS; `track` sees each probe's client (for the deleted-key fault). */
-const probeOf = (track?: (client: unknown) => void) => new StsCredentialProbe({ region: REGION, endpoint: moto.engineConfig.endpoint, sleep, ...(track ? { track } : {}) });
+const probeOf = (track?: (client: unknown) => void) =>
+  new StsCredentialProbe({ region: REGION, endpoint: moto.engineConfig.endpoint, sleep, ...(track ? { track } : {}) });
 
 function issuer(overrides: Partial<IamAccessKeyIssuerOptions> = {}): IamAccessKeyIssuer {
-  return new IamAccessKeyIssuer({ iam: engineIam, clock, permissionsBoundaryArn: moto.boundaryArn, probe: probeOf(), probeSchedule: { attempts: 4, delayMs: 1000 }, sleep, ...overrides });
+  return new IamAccessKeyIssuer({
+    iam: engineIam,
+    clock,
+    permissionsBoundaryArn: moto.boundaryArn,
+    probe: probeOf(),
+    probeSchedule: { attempts: 4, delayMs: 1000 },
+    sleep,
+    ...overrides,
+  });
 }
 
 function request(taskId: string, overrides: Partial<IssueRequest> = {}): IssueRequest {
@@ -67,7 +91,14 @@ function request(taskId: string, overrides: Partial<IssueRequest> = {}): IssueRe
 }
 
 function targetOf(req: IssueRequest, issued?: IssuedCredential): RevokeTarget {
-  return { grantId: req.grantId, agentId: req.agentId, taskId: req.taskId, kind: 'aws-iam-access-key', expiresAt: req.expiresAt, ...(issued ? { accessKeyId: issued.accessKeyId } : {}) };
+  return {
+    grantId: req.grantId,
+    agentId: req.agentId,
+    taskId: req.taskId,
+    kind: 'aws-iam-access-key',
+    expiresAt: req.expiresAt,
+    ...(issued ? { accessKeyId: issued.accessKeyId } : {}),
+  };
 }
 
 /** IAM operations the engine sent, in order (each SDK attempt counts). */
@@ -106,7 +137,11 @@ describe('IamAccessKeyIssuer on moto', () => {
     ]);
     const { PolicyDocument } = await moto.aws.iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: 'taskbound-grant' }));
     expect(JSON.parse(decodeURIComponent(PolicyDocument ?? ''))).toEqual({ Version: '2012-10-17', Statement: [REFUND] });
-    expect(issued).toMatchObject({ kind: 'aws-iam-access-key', principalArn: `arn:aws:iam::${ACCOUNT_ID}:user/taskbound/${userName}`, expiresAt: req.expiresAt });
+    expect(issued).toMatchObject({
+      kind: 'aws-iam-access-key',
+      principalArn: `arn:aws:iam::${ACCOUNT_ID}:user/taskbound/${userName}`,
+      expiresAt: req.expiresAt,
+    });
     expect(issued.accessKeyId).toMatch(/^AKIA/);
     expect(issued.sessionToken).toBeUndefined();
     expect(sent()).toEqual(['CreateUser', 'PutUserPolicy', 'CreateAccessKey']);
@@ -129,7 +164,13 @@ describe('IamAccessKeyIssuer on moto', () => {
   it('built without a boundary (a revoking function), refuses to issue before any IAM call, and still revokes what an issuer made', async () => {
     const req = request('t-1');
     const issued = await issuer().issue(req);
-    const revokeOnly = new IamAccessKeyIssuer({ iam: engineIam, clock, probe: probeOf(), probeSchedule: { attempts: 4, delayMs: 1000 }, sleep });
+    const revokeOnly = new IamAccessKeyIssuer({
+      iam: engineIam,
+      clock,
+      probe: probeOf(),
+      probeSchedule: { attempts: 4, delayMs: 1000 },
+      sleep,
+    });
     calls.length = 0;
 
     await expect(revokeOnly.issue(request('t-2'))).rejects.toThrow(/only revokes: it was built without a permissions boundary/);
@@ -233,7 +274,11 @@ describe('IamAccessKeyIssuer on moto', () => {
     const userName = `taskbound-${req.grantId}`;
     const issued = await keys.issue(req);
     const extra = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' }] });
-    beforeCall(engineIam as never, 'DeleteUser', () => moto.aws.iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: 'racing', PolicyDocument: extra })).then(() => undefined));
+    beforeCall(engineIam as never, 'DeleteUser', () =>
+      moto.aws.iam
+        .send(new PutUserPolicyCommand({ UserName: userName, PolicyName: 'racing', PolicyDocument: extra }))
+        .then(() => undefined),
+    );
 
     expect(await keys.revoke(targetOf(req, issued))).toBe('revoked');
 
@@ -244,12 +289,19 @@ describe('IamAccessKeyIssuer on moto', () => {
   it('surfaces the UsersPerAccount quota (LimitExceeded) as an error, not a refusal, and leaves no user behind', async () => {
     // The quota holds on every attempt (the SDK takes LimitExceededException for throttling and retries it).
     injectFaults(engineIam as never, [
-      { operation: 'CreateUser', error: () => new LimitExceededException({ message: 'Cannot exceed quota for UsersPerAccount: 5000', $metadata: { httpStatusCode: 409 } }) },
+      {
+        operation: 'CreateUser',
+        error: () =>
+          new LimitExceededException({ message: 'Cannot exceed quota for UsersPerAccount: 5000', $metadata: { httpStatusCode: 409 } }),
+      },
     ]);
 
     const attempt = issuer().issue(request('t-2'));
 
-    await expect(attempt).rejects.toMatchObject({ name: 'LimitExceededException', message: 'Cannot exceed quota for UsersPerAccount: 5000' });
+    await expect(attempt).rejects.toMatchObject({
+      name: 'LimitExceededException',
+      message: 'Cannot exceed quota for UsersPerAccount: 5000',
+    });
     await expect(attempt).rejects.not.toBeInstanceOf(UnissuableRequestError);
     expect(await grantUsers()).toEqual([]);
   });
@@ -261,14 +313,22 @@ describe('IamAccessKeyIssuer on moto', () => {
       for (let index = 0; index < 2; index++) await moto.aws.iam.send(new CreateAccessKeyCommand({ UserName: userName }));
     });
 
-    await expect(issuer().issue(req)).rejects.toMatchObject({ name: 'LimitExceededException', message: 'Cannot exceed quota for AccessKeysPerUser: 2' });
+    await expect(issuer().issue(req)).rejects.toMatchObject({
+      name: 'LimitExceededException',
+      message: 'Cannot exceed quota for AccessKeysPerUser: 2',
+    });
     expect(await grantUsers()).toEqual([]);
   });
 
   it('refuses a scope set too large for a user policy before creating anything', async () => {
-    const statements = Array.from({ length: 20 }, (_, index) => ({ ...REFUND, Resource: `arn:aws:lambda:us-east-1:111122223333:function:refund-${index}` }));
+    const statements = Array.from({ length: 20 }, (_, index) => ({
+      ...REFUND,
+      Resource: `arn:aws:lambda:us-east-1:111122223333:function:refund-${index}`,
+    }));
 
-    await expect(issuer().issue(request('t-big', { statements }))).rejects.toThrow(/over the 2048 characters an IAM user's inline policies may hold/);
+    await expect(issuer().issue(request('t-big', { statements }))).rejects.toThrow(
+      /over the 2048 characters an IAM user's inline policies may hold/,
+    );
     expect(sent()).toEqual([]);
   });
 
@@ -315,7 +375,8 @@ describe('IamAccessKeyIssuer on moto', () => {
   });
 
   it('rides out an IAM 5xx inside the SDK, and surfaces one that persists without leaving a user', async () => {
-    const serviceFailure = () => awsServiceError('ServiceFailure', 500, 'The request processing has failed because of an unknown error, exception or failure.');
+    const serviceFailure = () =>
+      awsServiceError('ServiceFailure', 500, 'The request processing has failed because of an unknown error, exception or failure.');
     injectFaults(engineIam as never, [{ operation: 'PutUserPolicy', error: serviceFailure, times: 1 }]);
 
     const issued = await issuer().issue(request('t-1'));
@@ -366,7 +427,11 @@ describe('IamAccessKeyIssuer on moto', () => {
     injectFaults(engineIam as never, [{ operation: 'ListAccessKeys', error: throttling, times: 2 }]);
     await expect(keys.revoke(targetOf(req, issued))).rejects.toMatchObject({ name: 'Throttling' });
     const extra = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' }] });
-    beforeCall(engineIam as never, 'DeleteUser', () => moto.aws.iam.send(new PutUserPolicyCommand({ UserName: `taskbound-${req.grantId}`, PolicyName: 'racing', PolicyDocument: extra })).then(() => undefined));
+    beforeCall(engineIam as never, 'DeleteUser', () =>
+      moto.aws.iam
+        .send(new PutUserPolicyCommand({ UserName: `taskbound-${req.grantId}`, PolicyName: 'racing', PolicyDocument: extra }))
+        .then(() => undefined),
+    );
     expect(await keys.revoke(targetOf(req, issued))).toBe('revoked');
 
     // The deleted key still works for a few seconds: someone uses it, the probe waits it out.

@@ -8,7 +8,16 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { AttachRolePolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import {
+  AttachRolePolicyCommand,
+  CreateAccessKeyCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -28,7 +37,18 @@ import { parsePolicy } from '../../lambdas/domain/policy-file';
 import { accountOf } from '../../lambdas/domain/accounts';
 import { TEST_POLICY_YAML } from '../helpers/test-policy';
 import { MOTO_ACCOUNT_ID } from './moto-server';
-import { countCalls, failPutEventsEntries, injectFaults, jsonAccessDenied, recordAcceptedEvents, sdkClientsOf, serviceOf, type AcceptedEvent, type ApiCall, type Fault } from './sdk-middleware';
+import {
+  countCalls,
+  failPutEventsEntries,
+  injectFaults,
+  jsonAccessDenied,
+  recordAcceptedEvents,
+  sdkClientsOf,
+  serviceOf,
+  type AcceptedEvent,
+  type ApiCall,
+  type Fault,
+} from './sdk-middleware';
 
 export const ACCOUNT_ID = MOTO_ACCOUNT_ID;
 export const REGION = 'us-east-1';
@@ -127,7 +147,11 @@ export interface MotoWorld {
 const endpoint = () => inject('motoEndpoint');
 
 async function motoApi(path: string, body?: string): Promise<void> {
-  const response = await fetch(`${endpoint()}/moto-api/${path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, ...(body !== undefined ? { body } : {}) });
+  const response = await fetch(`${endpoint()}/moto-api/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    ...(body !== undefined ? { body } : {}),
+  });
   if (!response.ok) throw new Error(`moto-api/${path} answered ${response.status}`);
 }
 
@@ -136,12 +160,19 @@ const ENGINE_SERVICES = ['dynamodb', 'iam', 'sts', 'secretsmanager', 'events', '
 /** The header moto reads a request's account from when its access key is not one moto knows (the setup window's). */
 const MOTO_ACCOUNT_HEADER = 'x-moto-account-id';
 
-type BuildStack = { add(middleware: (next: (args: { request: unknown }) => unknown) => (args: { request: unknown }) => unknown, options: object): void };
+type BuildStack = {
+  add(middleware: (next: (args: { request: unknown }) => unknown) => (args: { request: unknown }) => unknown, options: object): void;
+};
 
 /** Clients signed by `credentials`, or (without them) setup clients acting in `account` during the unauthenticated window. */
 function operatorClients(credentials: { accessKeyId: string; secretAccessKey: string } | undefined, account = ACCOUNT_ID): OperatorClients {
   // One attempt: outside an invocation the fake clock stands still, so an SDK backoff would never end.
-  const config = { region: REGION, endpoint: endpoint(), maxAttempts: 1, credentials: credentials ?? { accessKeyId: 'AKIASETUP0000000000', secretAccessKey: 'setup' } };
+  const config = {
+    region: REGION,
+    endpoint: endpoint(),
+    maxAttempts: 1,
+    credentials: credentials ?? { accessKeyId: 'AKIASETUP0000000000', secretAccessKey: 'setup' },
+  };
   const clients: OperatorClients = {
     iam: new IAMClient(config),
     sts: new STSClient(config),
@@ -227,7 +258,10 @@ async function provision(options: WorldOptions) {
   const boundary = await setup.iam.send(
     new CreatePolicyCommand({
       PolicyName: `${CONFIG.instanceName}-issued-credentials`,
-      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: boundaryStatements(policy, `arn:aws:iam::${ACCOUNT_ID}:role/${ROLE_PREFIX}*`, canary) }),
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: boundaryStatements(policy, `arn:aws:iam::${ACCOUNT_ID}:role/${ROLE_PREFIX}*`, canary),
+      }),
     }),
   );
   const boundaryArn = boundary.Policy?.Arn ?? '';
@@ -237,12 +271,23 @@ async function provision(options: WorldOptions) {
   // role's copy names `*`; the boundary (which moto does not evaluate) and the session
   // policies (which it ignores) keep the exact pattern, proven by the IAM-evaluator tier.
   const motoCanary = [canaryStatement('*')];
-  const canaryPolicy = await setup.iam.send(new CreatePolicyCommand({ PolicyName: `${CONFIG.instanceName}-session-canary`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: motoCanary }) }));
+  const canaryPolicy = await setup.iam.send(
+    new CreatePolicyCommand({
+      PolicyName: `${CONFIG.instanceName}-session-canary`,
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: motoCanary }),
+    }),
+  );
   // docs/deploy.md trusts the account root with a condition naming the issuing roles' ARNs; moto
   // matches principals literally (the root does not stand for the account), so it names the engine.
   const trust = {
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:user/${ENGINE_USER}` }, Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'] }],
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:user/${ENGINE_USER}` },
+        Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
+      },
+    ],
   };
   for (const [agentId, agent] of Object.entries(policy.agents)) {
     const roleName = `${ROLE_PREFIX}${agentId}`;
@@ -262,7 +307,13 @@ async function provision(options: WorldOptions) {
     await setup.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: canaryPolicy.Policy?.Arn ?? '' }));
     const statements = hubScopes.flatMap((scope) => policy.scopes[scope]?.statements ?? []);
     if (statements.length > 0) {
-      await setup.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'scopes', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }) }));
+      await setup.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roleName,
+          PolicyName: 'scopes',
+          PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+        }),
+      );
     }
   }
   // moto matches actions but sees every resource as "*" and skips conditions: the engine's
@@ -340,7 +391,7 @@ async function inFakeTime<T>(work: Promise<T>, inFlight: { count: number }): Pro
     () => (done = true),
     () => (done = true),
   );
-  for (let idleTurns = 0; !done; ) {
+  for (let idleTurns = 0; !done;) {
     await nextTurn();
     if (done || inFlight.count > 0) continue;
     if (vi.getTimerCount() > 0) {
@@ -367,7 +418,11 @@ export interface FreshMoto {
   /** The test policy, naming moto's ARN for the brokered secret. */
   readonly policyYaml: string;
   /** SDK client settings that reach moto as the engine. */
-  readonly engineConfig: { readonly region: string; readonly endpoint: string; readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } };
+  readonly engineConfig: {
+    readonly region: string;
+    readonly endpoint: string;
+    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  };
 }
 
 /**
@@ -378,7 +433,15 @@ export interface FreshMoto {
 export async function freshMoto(options: WorldOptions = {}): Promise<FreshMoto> {
   await motoApi('reset');
   await motoApi('reset-auth', '1000000000');
-  const { engine: engineKey, operator, spokeOperators, boundaryArn, deliveryKeyArn, brokeredSecretArn, policyYaml } = await provision(options);
+  const {
+    engine: engineKey,
+    operator,
+    spokeOperators,
+    boundaryArn,
+    deliveryKeyArn,
+    brokeredSecretArn,
+    policyYaml,
+  } = await provision(options);
   await motoApi('reset-auth', '0');
   const spokeAws = Object.fromEntries(Object.entries(spokeOperators).map(([account, key]) => [account, operatorClients(key)]));
   return {
@@ -498,7 +561,15 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
   const staleAccept: Fault = {
     operation: 'GetCallerIdentity',
     error: () => new Error('unused'),
-    answer: () => ({ output: { Account: ACCOUNT_ID, Arn: `arn:aws:iam::${ACCOUNT_ID}:user/deleted`, UserId: 'AIDADELETED', $metadata: { httpStatusCode: 200 } }, response: { statusCode: 200, headers: {} } }),
+    answer: () => ({
+      output: {
+        Account: ACCOUNT_ID,
+        Arn: `arn:aws:iam::${ACCOUNT_ID}:user/deleted`,
+        UserId: 'AIDADELETED',
+        $metadata: { httpStatusCode: 200 },
+      },
+      response: { statusCode: 200, headers: {} },
+    }),
     when: () => deletedKeysStillWork.on,
   };
   // The probes build a client per probed credential (STS for keys, the session canary for

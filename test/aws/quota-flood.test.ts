@@ -45,7 +45,11 @@ const seconds = (ms: number) => Math.round(ms) / 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Invokes as EventBridge would: an invocation that fails is tried again, up to twice. */
-async function deliver(world: MotoWorld, handler: 'task-started' | 'task-ended', detail: object): Promise<{ result?: HandlerResult; failures: number }> {
+async function deliver(
+  world: MotoWorld,
+  handler: 'task-started' | 'task-ended',
+  detail: object,
+): Promise<{ result?: HandlerResult; failures: number }> {
   const event = eventBridgeEvent(handler === 'task-started' ? 'Task Started' : 'Task Ended', detail);
   let failures = 0;
   for (let attempt = 1; attempt <= INVOCATIONS; attempt++) {
@@ -61,11 +65,16 @@ async function deliver(world: MotoWorld, handler: 'task-started' | 'task-ended',
 
 const start = (world: MotoWorld, taskId: string) =>
   deliver(world, 'task-started', { taskId, agentId: AGENT, purpose: `flood ${taskId}`, requestedBy: 'dev@example.com', scopes: [SCOPE] });
-const end = (world: MotoWorld, taskId: string) => deliver(world, 'task-ended', { taskId, agentId: AGENT, outcome: 'succeeded', systemsTouched: [] });
+const end = (world: MotoWorld, taskId: string) =>
+  deliver(world, 'task-ended', { taskId, agentId: AGENT, outcome: 'succeeded', systemsTouched: [] });
 
 describe('the engine on moto under a flood of Task Started at ten times the issuing quota', () => {
   it('loses no grant, issues every credential in quota order, keeps revocation moving, and leaves nothing alive', async () => {
-    const world = await openWorld({ realTime: true, quotaShare: QUOTA_SHARE, policyYaml: TEST_POLICY_YAML.replace('maxConcurrentGrants: 5', 'maxConcurrentGrants: 100') });
+    const world = await openWorld({
+      realTime: true,
+      quotaShare: QUOTA_SHARE,
+      policyYaml: TEST_POLICY_YAML.replace('maxConcurrentGrants: 5', 'maxConcurrentGrants: 100'),
+    });
     const service = new ServiceQuotas(scaledQuotas(SCALE), (rate) => new TokenBucket(rate));
     const paced: string[] = [];
     for (const [name, signingName] of Object.entries(SERVICES)) {
@@ -121,7 +130,9 @@ describe('the engine on moto under a flood of Task Started at ten times the issu
 
     const grants = await world.engine.store.listGrants({ limit: 1000 });
     const { Users: users } = await world.aws.iam.send(new ListUsersCommand({ PathPrefix: '/taskbound/' }));
-    const { SecretList: deliveries } = await world.aws.secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['taskbound/'] }] }));
+    const { SecretList: deliveries } = await world.aws.secrets.send(
+      new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['taskbound/'] }] }),
+    );
     const ttc = issued.filter((one) => one.outcome === 'issued').map((one) => one.ms);
     const report = {
       machine: 'shared 2-core VM (see docs/scale.md §5)',
@@ -133,23 +144,65 @@ describe('the engine on moto under a flood of Task Started at ten times the issu
       arrivalsPerSecond: arrivals,
       starts: flood.length,
       // Issued, or answered otherwise (the agent was told: denied, failed), or lost: no answer after every invocation.
-      outcomes: Object.fromEntries([...new Set(issued.map((one) => one.outcome ?? 'lost'))].map((outcome) => [outcome, issued.filter((one) => (one.outcome ?? 'lost') === outcome).length])),
+      outcomes: Object.fromEntries(
+        [...new Set(issued.map((one) => one.outcome ?? 'lost'))].map((outcome) => [
+          outcome,
+          issued.filter((one) => (one.outcome ?? 'lost') === outcome).length,
+        ]),
+      ),
       lost: issued.filter((one) => one.outcome === undefined).length,
       failedInvocationsRetried: failures.invocations,
       drainSeconds: seconds(drainMs),
       predictedDrainSeconds: flood.length / ISSUING_QUOTA,
-      timeToCredentialSeconds: { unloadedP50: seconds(percentile(unloaded.map((one) => one.ms), 50)), p50: seconds(percentile(ttc, 50)), p90: seconds(percentile(ttc, 90)), p99: seconds(percentile(ttc, 99)) },
+      timeToCredentialSeconds: {
+        unloadedP50: seconds(
+          percentile(
+            unloaded.map((one) => one.ms),
+            50,
+          ),
+        ),
+        p50: seconds(percentile(ttc, 50)),
+        p90: seconds(percentile(ttc, 90)),
+        p99: seconds(percentile(ttc, 99)),
+      },
       revocationSeconds: {
-        baselineP99: seconds(percentile(baseline.map((one) => one.ms), 99)),
-        underFloodP99: seconds(percentile(revokedUnderFlood.map((one) => one.ms), 99)),
-        afterFloodP50: seconds(percentile(ended.map((one) => one.ms), 50)),
-        afterFloodP99: seconds(percentile(ended.map((one) => one.ms), 99)),
+        baselineP99: seconds(
+          percentile(
+            baseline.map((one) => one.ms),
+            99,
+          ),
+        ),
+        underFloodP99: seconds(
+          percentile(
+            revokedUnderFlood.map((one) => one.ms),
+            99,
+          ),
+        ),
+        afterFloodP50: seconds(
+          percentile(
+            ended.map((one) => one.ms),
+            50,
+          ),
+        ),
+        afterFloodP99: seconds(
+          percentile(
+            ended.map((one) => one.ms),
+            99,
+          ),
+        ),
       },
       throttledByTheService: service.throttled,
-      leftAlive: { grants: grants.filter((grant) => grant.state !== 'verified').length, users: users?.length ?? 0, deliveries: deliveries?.length ?? 0 },
+      leftAlive: {
+        grants: grants.filter((grant) => grant.state !== 'verified').length,
+        users: users?.length ?? 0,
+        deliveries: deliveries?.length ?? 0,
+      },
     };
     console.log(JSON.stringify(report, null, 2));
-    writeFileSync(`bench/results/quota-flood-moto${process.env.FLOOD_UNPACED ? '-unpaced' : ''}.json`, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(
+      `bench/results/quota-flood-moto${process.env.FLOOD_UNPACED ? '-unpaced' : ''}.json`,
+      `${JSON.stringify(report, null, 2)}\n`,
+    );
 
     expect(report.lost).toBe(0);
     // Paced, the engine never sends past its share: the service had nothing to throttle.

@@ -23,9 +23,20 @@ describe('RoleInlinePolicyBudget on moto', () => {
 
   it("leaves the deny what the role's other inline policies do not use, white space not counted, the deny itself not counted", async () => {
     const role = `${ROLE_PREFIX}release-bot`;
-    const scopes = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['codecommit:GitPull', 'codecommit:GitPush'], Resource: '*' }] };
-    await moto.aws.iam.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: 'scopes', PolicyDocument: JSON.stringify(scopes, null, 2) }));
-    await moto.aws.iam.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: REVOKED_SESSIONS_POLICY_NAME, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] }) }));
+    const scopes = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['codecommit:GitPull', 'codecommit:GitPush'], Resource: '*' }],
+    };
+    await moto.aws.iam.send(
+      new PutRolePolicyCommand({ RoleName: role, PolicyName: 'scopes', PolicyDocument: JSON.stringify(scopes, null, 2) }),
+    );
+    await moto.aws.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: role,
+        PolicyName: REVOKED_SESSIONS_POLICY_NAME,
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] }),
+      }),
+    );
 
     expect(await budget().of(role)).toBe(ROLE_INLINE_POLICY_MAX_CHARS - JSON.stringify(scopes).length);
   });

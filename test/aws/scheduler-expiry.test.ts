@@ -3,7 +3,11 @@
 // injected as SDK middleware answering as Scheduler documents.
 import { GetScheduleCommand, ResourceNotFoundException, SchedulerClient, ThrottlingException } from '@aws-sdk/client-scheduler';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventBridgeScheduleCanceller, EventBridgeSchedulerExpiry, type EventBridgeSchedulerExpiryOptions } from '../../lambdas/adapters/aws/scheduler-expiry';
+import {
+  EventBridgeScheduleCanceller,
+  EventBridgeSchedulerExpiry,
+  type EventBridgeSchedulerExpiryOptions,
+} from '../../lambdas/adapters/aws/scheduler-expiry';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import { freshMoto, SCHEDULER_GROUP, type FreshMoto } from './moto-world';
 import { injectFaults } from './sdk-middleware';
@@ -100,18 +104,33 @@ describe('EventBridgeSchedulerExpiry on moto', () => {
     await expiry.scheduleExpiry(GRANT, at(15));
     injectFaults(client as never, [
       { operation: 'CreateSchedule', error: throttled, times: 1 },
-      { operation: 'CreateSchedule', error: () => new ResourceNotFoundException({ message: 'Schedule group no-such-group does not exist.', Message: 'Schedule group no-such-group does not exist.', $metadata: { httpStatusCode: 404 } }), times: 1 },
+      {
+        operation: 'CreateSchedule',
+        error: () =>
+          new ResourceNotFoundException({
+            message: 'Schedule group no-such-group does not exist.',
+            Message: 'Schedule group no-such-group does not exist.',
+            $metadata: { httpStatusCode: 404 },
+          }),
+        times: 1,
+      },
       { operation: 'DeleteSchedule', error: throttled, times: 1 },
     ]);
 
     await expect(expiry.scheduleExpiry(grantIdFor('release-bot', 'other'), at(15))).rejects.toThrow('Rate exceeded');
-    await expect(expiry.scheduleExpiry(grantIdFor('release-bot', 'other'), at(15))).rejects.toThrow('Schedule group no-such-group does not exist.');
+    await expect(expiry.scheduleExpiry(grantIdFor('release-bot', 'other'), at(15))).rejects.toThrow(
+      'Schedule group no-such-group does not exist.',
+    );
     await expect(expiry.cancelExpiry(GRANT)).rejects.toThrow('Rate exceeded');
     expect(await stored()).toBeDefined();
   });
 
   it('retries for an hour, ten times, unless told otherwise', async () => {
-    const defaults = new EventBridgeSchedulerExpiry(client, { ...OPTIONS, maximumRetryAttempts: undefined, maximumEventAgeInSeconds: undefined });
+    const defaults = new EventBridgeSchedulerExpiry(client, {
+      ...OPTIONS,
+      maximumRetryAttempts: undefined,
+      maximumEventAgeInSeconds: undefined,
+    });
     await defaults.scheduleExpiry(GRANT, at(15));
     expect((await stored()).Target?.RetryPolicy).toEqual({ MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 });
   });

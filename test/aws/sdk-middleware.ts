@@ -82,7 +82,15 @@ export function countCalls(client: SdkClient, calls: ApiCall[], inFlight: { coun
       try {
         return await next(args);
       } catch (error) {
-        if (process.env.DEBUG_MOTO) console.log('✗', service, operation, (error as Error).name, JSON.stringify((error as { $metadata?: unknown }).$metadata), (error as Error).message);
+        if (process.env.DEBUG_MOTO)
+          console.log(
+            '✗',
+            service,
+            operation,
+            (error as Error).name,
+            JSON.stringify((error as { $metadata?: unknown }).$metadata),
+            (error as Error).message,
+          );
         throw error;
       } finally {
         inFlight.count -= 1;
@@ -122,21 +130,25 @@ let faultLayers = 0;
 
 export function injectFaults(client: SdkClient, faults: Fault[]): void {
   client.middlewareStack.addRelativeTo(
-    ((next: (args: { input?: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: Record<string, unknown> }) => {
-      const operation = (context.commandName ?? '').replace(/Command$/, '');
-      const fault = faults.find(
-        (candidate) => candidate.operation === operation && (candidate.times === undefined || candidate.times > 0) && (candidate.when?.() ?? true),
-      );
-      if (!fault) return next(args);
-      if (fault.times !== undefined) fault.times -= 1;
-      if (fault.answer) return fault.answer(args.input ?? {});
-      throw fault.error();
-    }) as unknown as Middleware,
+    ((next: (args: { input?: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) =>
+      async (args: { input?: Record<string, unknown> }) => {
+        const operation = (context.commandName ?? '').replace(/Command$/, '');
+        const fault = faults.find(
+          (candidate) =>
+            candidate.operation === operation && (candidate.times === undefined || candidate.times > 0) && (candidate.when?.() ?? true),
+        );
+        if (!fault) return next(args);
+        if (fault.times !== undefined) fault.times -= 1;
+        if (fault.answer) return fault.answer(args.input ?? {});
+        throw fault.error();
+      }) as unknown as Middleware,
     {
       name: `taskboundFaults${++faultLayers}`,
       relation: 'after',
       // Behind the counter when there is one, so a faulted attempt still counts as a call sent.
-      toMiddleware: client.middlewareStack.identify().some((entry) => entry.startsWith('taskboundCallCounter')) ? 'taskboundCallCounter' : 'retryMiddleware',
+      toMiddleware: client.middlewareStack.identify().some((entry) => entry.startsWith('taskboundCallCounter'))
+        ? 'taskboundCallCounter'
+        : 'retryMiddleware',
     },
   );
 }
@@ -192,7 +204,12 @@ export function recordAcceptedEvents(client: SdkClient, accepted: AcceptedEvent[
  * not sent, the rest reach moto; the result is put together as AWS shapes it (the failed
  * entries' results in place, FailedEntryCount). `times` bounds how many entries fail.
  */
-export function failPutEventsEntries(client: SdkClient, fails: (entry: PutEventsEntry) => boolean, errorCode: string, times = Number.POSITIVE_INFINITY): void {
+export function failPutEventsEntries(
+  client: SdkClient,
+  fails: (entry: PutEventsEntry) => boolean,
+  errorCode: string,
+  times = Number.POSITIVE_INFINITY,
+): void {
   let remaining = times;
   client.middlewareStack.add(
     ((next: Initialize, context: { commandName?: string }) => async (args: Parameters<Initialize>[0]) => {
@@ -200,10 +217,18 @@ export function failPutEventsEntries(client: SdkClient, fails: (entry: PutEvents
       const entries = args.input.Entries ?? [];
       const failing = entries.map((entry) => remaining > 0 && fails(entry) && remaining-- > 0);
       const passing = entries.filter((_, index) => !failing[index]);
-      const sentResult = passing.length > 0 ? await next({ ...args, input: { ...args.input, Entries: passing } }) : { output: { FailedEntryCount: 0, Entries: [] } };
+      const sentResult =
+        passing.length > 0
+          ? await next({ ...args, input: { ...args.input, Entries: passing } })
+          : { output: { FailedEntryCount: 0, Entries: [] } };
       const passed = [...(sentResult.output.Entries ?? [])];
-      const results = failing.map((failed) => (failed ? { ErrorCode: errorCode, ErrorMessage: `${errorCode} (injected)` } : (passed.shift() ?? {})));
-      return { ...sentResult, output: { ...sentResult.output, Entries: results, FailedEntryCount: results.filter((entry) => entry.ErrorCode).length } };
+      const results = failing.map((failed) =>
+        failed ? { ErrorCode: errorCode, ErrorMessage: `${errorCode} (injected)` } : (passed.shift() ?? {}),
+      );
+      return {
+        ...sentResult,
+        output: { ...sentResult.output, Entries: results, FailedEntryCount: results.filter((entry) => entry.ErrorCode).length },
+      };
     }) as unknown as InitializeStep,
     { step: 'initialize', name: 'taskboundFailedEntries', priority: 'low', override: true },
   );
@@ -227,14 +252,24 @@ export function jsonAccessDenied(client: SdkClient): void {
     ((next: Deserialize) => async (args: unknown) => {
       const result = await next(args);
       const { response } = result;
-      if (response.statusCode !== 403 || !response.body || typeof (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function') return result;
+      if (
+        response.statusCode !== 403 ||
+        !response.body ||
+        typeof (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function'
+      )
+        return result;
       const chunks: Uint8Array[] = [];
       for await (const chunk of response.body as AsyncIterable<Uint8Array>) chunks.push(chunk);
       const text = Buffer.concat(chunks).toString('utf8');
       const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? 'Access denied';
       const body = /<Code>AccessDenied<\/Code>/.test(text) ? JSON.stringify({ __type: 'AccessDeniedException', message }) : text;
       response.body = new Uint8Array(Buffer.from(body));
-      if (body !== text) response.headers = { ...response.headers, 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'AccessDeniedException' };
+      if (body !== text)
+        response.headers = {
+          ...response.headers,
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amzn-errortype': 'AccessDeniedException',
+        };
       return result;
     }) as unknown as Middleware,
     { step: 'deserialize', name: 'taskboundJsonAccessDenied', priority: 'low', override: true },
@@ -248,19 +283,26 @@ let layers = 0;
 /** A middleware on each attempt after the SDK's retry step: it may answer, fail, or pass the attempt on to moto. */
 export function afterRetry(client: SdkClient, middleware: (next: Attempt, operation: string) => Attempt): void {
   client.middlewareStack.addRelativeTo(
-    ((next: Attempt, context: { commandName?: string }) => middleware(next, (context.commandName ?? '').replace(/Command$/, ''))) as unknown as Middleware,
+    ((next: Attempt, context: { commandName?: string }) =>
+      middleware(next, (context.commandName ?? '').replace(/Command$/, ''))) as unknown as Middleware,
     {
       name: `taskboundAws${++layers}`,
       relation: 'after',
       // Behind the engine's own pacing (aws-engine.ts), as AWS answers only what the engine sent; and behind the
       // counter when there is one, so an attempt answered here still counts as a call sent.
-      toMiddleware: ['taskboundQuotaThrottle', 'taskboundCallCounter'].find((name) => client.middlewareStack.identify().some((entry) => entry.startsWith(name))) ?? 'retryMiddleware',
+      toMiddleware:
+        ['taskboundQuotaThrottle', 'taskboundCallCounter'].find((name) =>
+          client.middlewareStack.identify().some((entry) => entry.startsWith(name)),
+        ) ?? 'retryMiddleware',
     },
   );
 }
 
 /** An answer as the SDK returns it from moto: output plus the raw response. */
-const answered = (output: Record<string, unknown>) => ({ output: { ...output, $metadata: { httpStatusCode: 200 } }, response: { statusCode: 200, headers: {} } });
+const answered = (output: Record<string, unknown>) => ({
+  output: { ...output, $metadata: { httpStatusCode: 200 } },
+  response: { statusCode: 200, headers: {} },
+});
 
 /** A time source the fault reads (the test's fake clock). */
 export interface Now {
@@ -273,9 +315,13 @@ export interface Now {
  * A user moto just created answers every call naming it with NoSuchEntity, and is left out of
  * ListUsers, until `windowMs` has passed on `clock`. `error` builds IAM's modeled NoSuchEntityException.
  */
-export function newUsersInvisible(client: SdkClient, options: { readonly clock: Now; readonly windowMs: number; readonly error: (userName: string) => Error }): void {
+export function newUsersInvisible(
+  client: SdkClient,
+  options: { readonly clock: Now; readonly windowMs: number; readonly error: (userName: string) => Error },
+): void {
   const createdAt = new Map<string, number>();
-  const invisible = (name: unknown) => typeof name === 'string' && (createdAt.get(name) ?? -Infinity) + options.windowMs > options.clock.now().getTime();
+  const invisible = (name: unknown) =>
+    typeof name === 'string' && (createdAt.get(name) ?? -Infinity) + options.windowMs > options.clock.now().getTime();
   afterRetry(client, (next, operation) => async (args) => {
     const userName = args.input?.UserName;
     if (operation === 'CreateUser') {
@@ -298,11 +344,15 @@ export function newUsersInvisible(client: SdkClient, options: { readonly clock: 
  * answers GetCallerIdentity as STS would for a live key while the key's deletion, seen on the
  * engine's IAM client `iam`, is younger than `windowMs` on `clock`.
  */
-export function deletedKeysStillAccepted(iam: SdkClient, options: { readonly clock: Now; readonly windowMs: number }): { track(probeClient: unknown): void } {
+export function deletedKeysStillAccepted(
+  iam: SdkClient,
+  options: { readonly clock: Now; readonly windowMs: number },
+): { track(probeClient: unknown): void } {
   const deleted = new Map<string, { readonly at: number; readonly userName: string }>();
   afterRetry(iam, (next, operation) => async (args) => {
     const result = await next(args);
-    if (operation === 'DeleteAccessKey') deleted.set(String(args.input?.AccessKeyId), { at: options.clock.now().getTime(), userName: String(args.input?.UserName) });
+    if (operation === 'DeleteAccessKey')
+      deleted.set(String(args.input?.AccessKeyId), { at: options.clock.now().getTime(), userName: String(args.input?.UserName) });
     return result;
   });
   return {
@@ -313,12 +363,15 @@ export function deletedKeysStillAccepted(iam: SdkClient, options: { readonly clo
         const { accessKeyId } = await client.config.credentials();
         const key = deleted.get(accessKeyId);
         if (!key || key.at + options.windowMs <= options.clock.now().getTime()) return next(args);
-        return answered({ Account: MOTO_ACCOUNT_ID, Arn: `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/taskbound/${key.userName}`, UserId: 'AIDADELETEDKEYSTILLOK' });
+        return answered({
+          Account: MOTO_ACCOUNT_ID,
+          Arn: `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/taskbound/${key.userName}`,
+          UserId: 'AIDADELETEDKEYSTILLOK',
+        });
       });
     },
   };
 }
-
 
 /**
  * ListUsers in pages of `pageSize`: IAM "can return fewer results, even when there are more
@@ -334,14 +387,24 @@ export function listUsersInPages(client: SdkClient, pageSize: number): void {
     const users = (result.output?.Users ?? []) as unknown[];
     const end = start + pageSize;
     const truncated = end < users.length;
-    result.output = { ...result.output, Users: users.slice(start, end), IsTruncated: truncated, ...(truncated ? { Marker: Buffer.from(String(end)).toString('base64') } : {}) };
+    result.output = {
+      ...result.output,
+      Users: users.slice(start, end),
+      IsTruncated: truncated,
+      ...(truncated ? { Marker: Buffer.from(String(end)).toString('base64') } : {}),
+    };
     if (!truncated) delete (result.output as { Marker?: unknown }).Marker;
     return result;
   });
 }
 
 /** Runs `before` ahead of the next `times` calls of `operation` (a racing writer, a key added meanwhile). */
-export function beforeCall(client: SdkClient, operation: string, before: (input: Record<string, unknown>) => Promise<void> | void, times = 1): void {
+export function beforeCall(
+  client: SdkClient,
+  operation: string,
+  before: (input: Record<string, unknown>) => Promise<void> | void,
+  times = 1,
+): void {
   let remaining = times;
   afterRetry(client, (next, called) => async (args) => {
     if (called === operation && remaining > 0) {

@@ -30,8 +30,13 @@ const ENGINE = 'arn:aws:iam::111122223333:role/taskbound-engine-*';
 const NAME = 'taskbound/release-bot/task-1';
 
 /** Secrets Manager's throttling answer (not in its model: the SDK's base class, named by its code). */
-const throttling = () => new SecretsManagerServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
-
+const throttling = () =>
+  new SecretsManagerServiceException({
+    name: 'ThrottlingException',
+    $fault: 'client',
+    message: 'Rate exceeded',
+    $metadata: { httpStatusCode: 400 },
+  });
 
 describe('SecretsManagerDeliveryVault on moto', () => {
   let moto: FreshMoto;
@@ -41,7 +46,8 @@ describe('SecretsManagerDeliveryVault on moto', () => {
   let inputs: Array<{ operation: string; input: Record<string, unknown> }>;
   let options: SecretsManagerDeliveryVaultOptions;
 
-  const vault = (overrides: Partial<SecretsManagerDeliveryVaultOptions> = {}) => new SecretsManagerDeliveryVault(client, { ...options, ...overrides });
+  const vault = (overrides: Partial<SecretsManagerDeliveryVaultOptions> = {}) =>
+    new SecretsManagerDeliveryVault(client, { ...options, ...overrides });
   const operations = () => calls.map((call) => call.operation);
   const inputsOf = (operation: string) => inputs.filter((call) => call.operation === operation).map((call) => call.input);
   const value = async (name: string) => (await moto.aws.secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
@@ -74,9 +80,14 @@ describe('SecretsManagerDeliveryVault on moto', () => {
      */
     afterRetry(client as never, (next, operation) => async (args) => {
       if (operation !== 'CreateSecret') return next(args);
-      const described = await moto.aws.secrets.send(new DescribeSecretCommand({ SecretId: String(args.input?.Name) })).catch(() => undefined);
+      const described = await moto.aws.secrets
+        .send(new DescribeSecretCommand({ SecretId: String(args.input?.Name) }))
+        .catch(() => undefined);
       if (described?.DeletedDate) {
-        throw new InvalidRequestException({ message: "You can't create this secret because a secret with this name is already scheduled for deletion.", $metadata: { httpStatusCode: 400 } });
+        throw new InvalidRequestException({
+          message: "You can't create this secret because a secret with this name is already scheduled for deletion.",
+          $metadata: { httpStatusCode: 400 },
+        });
       }
       return next(args);
     });
@@ -108,7 +119,13 @@ describe('SecretsManagerDeliveryVault on moto', () => {
       expect(inputsOf('PutResourcePolicy')[0]?.BlockPublicPolicy).toBe(true);
       const { ResourcePolicy } = await moto.aws.secrets.send(new GetResourcePolicyCommand({ SecretId: NAME }));
       expect(JSON.parse(ResourcePolicy ?? '').Statement).toEqual([
-        { Sid: 'RuntimeReadsItsDelivery', Effect: 'Allow', Principal: { AWS: READER }, Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: '*' },
+        {
+          Sid: 'RuntimeReadsItsDelivery',
+          Effect: 'Allow',
+          Principal: { AWS: READER },
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: '*',
+        },
         {
           Sid: 'NobodyElseReads',
           Effect: 'Deny',
@@ -121,7 +138,11 @@ describe('SecretsManagerDeliveryVault on moto', () => {
           Sid: 'OnlyTheEngineChangesIt',
           Effect: 'Deny',
           Principal: '*',
-          Action: expect.arrayContaining(['secretsmanager:PutSecretValue', 'secretsmanager:PutResourcePolicy', 'secretsmanager:DeleteResourcePolicy']),
+          Action: expect.arrayContaining([
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:PutResourcePolicy',
+            'secretsmanager:DeleteResourcePolicy',
+          ]),
           Condition: { ArnNotLike: { 'aws:PrincipalArn': [ENGINE] } },
         }),
       ]);
@@ -141,7 +162,10 @@ describe('SecretsManagerDeliveryVault on moto', () => {
       await vault().deliver(issued('task-1'));
 
       expect(operations()).toEqual(['CreateSecret', 'TagResource', 'PutResourcePolicy', 'PutSecretValue']);
-      expect((await moto.aws.secrets.send(new DescribeSecretCommand({ SecretId: NAME }))).Tags).toContainEqual({ Key: 'taskbound:expires-at', Value: '2030-01-01T00:15:00.000Z' });
+      expect((await moto.aws.secrets.send(new DescribeSecretCommand({ SecretId: NAME }))).Tags).toContainEqual({
+        Key: 'taskbound:expires-at',
+        Value: '2030-01-01T00:15:00.000Z',
+      });
       expect(await vault().read(NAME)).toEqual(issued('task-1').payload);
     });
 
@@ -164,7 +188,9 @@ describe('SecretsManagerDeliveryVault on moto', () => {
       await scheduleDeletion(NAME);
       calls.length = 0;
 
-      const error = await vault({ sleep: async (ms) => void waits.push(ms) }).deliver(issued('task-1')).catch((caught: unknown) => caught);
+      const error = await vault({ sleep: async (ms) => void waits.push(ms) })
+        .deliver(issued('task-1'))
+        .catch((caught: unknown) => caught);
 
       expectJitteredWaits(waits, [250, 500, 1000, 2000, 4000]);
       expect(operations()).toEqual(Array.from({ length: CREATE_AFTER_DELETE_BACKOFF.attempts }, () => 'CreateSecret'));
@@ -182,7 +208,8 @@ describe('SecretsManagerDeliveryVault on moto', () => {
         sleep: async (ms) => {
           waits.push(ms);
           // The background deletion completes during the second wait.
-          if (waits.length === 2) await moto.aws.secrets.send(new DeleteSecretCommand({ SecretId: NAME, ForceDeleteWithoutRecovery: true }));
+          if (waits.length === 2)
+            await moto.aws.secrets.send(new DeleteSecretCommand({ SecretId: NAME, ForceDeleteWithoutRecovery: true }));
         },
       });
 
@@ -195,7 +222,9 @@ describe('SecretsManagerDeliveryVault on moto', () => {
     it('surfaces a failed write without quoting the credential', async () => {
       injectFaults(client as never, [{ operation: 'PutSecretValue', error: throttling, times: 1 }]);
 
-      const error = (await vault().deliver(issued('task-1')).catch((caught: unknown) => caught)) as Error;
+      const error = (await vault()
+        .deliver(issued('task-1'))
+        .catch((caught: unknown) => caught)) as Error;
 
       expect(error.name).toBe('ThrottlingException');
       expect(`${error.message} ${String(error.stack)}`).not.toContain(SECRET_ACCESS_KEY);
@@ -218,7 +247,9 @@ describe('SecretsManagerDeliveryVault on moto', () => {
       expect(await vault().read('taskbound/release-bot/never')).toBeUndefined();
 
       injectFaults(client as never, [{ operation: 'PutResourcePolicy', error: throttling, times: 1 }]);
-      await vault().deliver(issued('half-done')).catch(() => undefined);
+      await vault()
+        .deliver(issued('half-done'))
+        .catch(() => undefined);
       expect(await exists('taskbound/release-bot/half-done')).toBe(true);
       expect(await vault().read('taskbound/release-bot/half-done')).toBeUndefined();
 
@@ -228,11 +259,19 @@ describe('SecretsManagerDeliveryVault on moto', () => {
     });
 
     it('rejects a value that is not a delivery without quoting it', async () => {
-      await moto.aws.secrets.send(new CreateSecretCommand({ Name: 'taskbound/release-bot/odd', SecretString: `not json ${SECRET_ACCESS_KEY}` }));
-      await moto.aws.secrets.send(new CreateSecretCommand({ Name: 'taskbound/release-bot/other', SecretString: JSON.stringify({ password: SECRET_ACCESS_KEY }) }));
+      await moto.aws.secrets.send(
+        new CreateSecretCommand({ Name: 'taskbound/release-bot/odd', SecretString: `not json ${SECRET_ACCESS_KEY}` }),
+      );
+      await moto.aws.secrets.send(
+        new CreateSecretCommand({ Name: 'taskbound/release-bot/other', SecretString: JSON.stringify({ password: SECRET_ACCESS_KEY }) }),
+      );
 
-      const notJson = (await vault().read('taskbound/release-bot/odd').catch((caught: unknown) => caught)) as Error;
-      const notPayload = (await vault().read('taskbound/release-bot/other').catch((caught: unknown) => caught)) as Error;
+      const notJson = (await vault()
+        .read('taskbound/release-bot/odd')
+        .catch((caught: unknown) => caught)) as Error;
+      const notPayload = (await vault()
+        .read('taskbound/release-bot/other')
+        .catch((caught: unknown) => caught)) as Error;
 
       expect(notJson).toBeInstanceOf(DeliveryVaultError);
       expect(notPayload).toBeInstanceOf(DeliveryVaultError);
@@ -264,7 +303,15 @@ describe('SecretsManagerDeliveryVault on moto', () => {
     it('counts an absent secret as destroyed, whether the endpoint answers success or ResourceNotFoundException', async () => {
       await vault().destroy('taskbound/release-bot/never');
       injectFaults(client as never, [
-        { operation: 'DeleteSecret', error: () => new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: { httpStatusCode: 400 } }), times: 1 },
+        {
+          operation: 'DeleteSecret',
+          error: () =>
+            new ResourceNotFoundException({
+              message: "Secrets Manager can't find the specified secret.",
+              $metadata: { httpStatusCode: 400 },
+            }),
+          times: 1,
+        },
       ]);
       await vault().destroy('taskbound/release-bot/never');
       expect(operations()).toEqual(['DeleteSecret', 'DeleteSecret']);
@@ -285,7 +332,11 @@ describe('SecretsManagerDeliveryVault on moto', () => {
       injectFaults(client as never, [
         {
           operation: 'DeleteSecret',
-          error: () => new InvalidRequestException({ message: "You tried to perform the operation on a secret that's currently marked deleted.", $metadata: { httpStatusCode: 400 } }),
+          error: () =>
+            new InvalidRequestException({
+              message: "You tried to perform the operation on a secret that's currently marked deleted.",
+              $metadata: { httpStatusCode: 400 },
+            }),
           times: 1,
         },
       ]);

@@ -51,7 +51,16 @@ afterEach(() => {
 const sleep = async (ms: number) => clock.advance(ms);
 
 function issuer(overrides: Partial<StsSessionIssuerOptions> = {}): StsSessionIssuer {
-  return new StsSessionIssuer({ sts: engineSts, iam: engineIam, clock, accountId: ACCOUNT_ID, rolePrefix: ROLE_PREFIX, roleMaxSessionSeconds: 3600, sleep, ...overrides });
+  return new StsSessionIssuer({
+    sts: engineSts,
+    iam: engineIam,
+    clock,
+    accountId: ACCOUNT_ID,
+    rolePrefix: ROLE_PREFIX,
+    roleMaxSessionSeconds: 3600,
+    sleep,
+    ...overrides,
+  });
 }
 
 function request(taskId: string, overrides: Partial<IssueRequest> = {}): IssueRequest {
@@ -71,13 +80,22 @@ function request(taskId: string, overrides: Partial<IssueRequest> = {}): IssueRe
 
 /** As the engine records it: the grant's expiry on the engine's clock (moto's clock is the real one). */
 function targetOf(req: IssueRequest, issued?: IssuedCredential): RevokeTarget {
-  return { grantId: req.grantId, agentId: req.agentId, taskId: req.taskId, kind: 'aws-sts-session', expiresAt: req.expiresAt, ...(issued ? { accessKeyId: issued.accessKeyId } : {}) };
+  return {
+    grantId: req.grantId,
+    agentId: req.agentId,
+    taskId: req.taskId,
+    kind: 'aws-sts-session',
+    expiresAt: req.expiresAt,
+    ...(issued ? { accessKeyId: issued.accessKeyId } : {}),
+  };
 }
 
 const sent = (operation: string) => calls.filter((call) => call.operation === operation);
 
 async function denyDocument(): Promise<Record<string, unknown> | undefined> {
-  const answer = await moto.aws.iam.send(new GetRolePolicyCommand({ RoleName: ROLE, PolicyName: REVOKED_SESSIONS_POLICY_NAME })).catch(() => undefined);
+  const answer = await moto.aws.iam
+    .send(new GetRolePolicyCommand({ RoleName: ROLE, PolicyName: REVOKED_SESSIONS_POLICY_NAME }))
+    .catch(() => undefined);
   return answer?.PolicyDocument ? (JSON.parse(decodeURIComponent(answer.PolicyDocument)) as Record<string, unknown>) : undefined;
 }
 
@@ -96,7 +114,12 @@ async function judge(grantId: string): Promise<Decision> {
   if (!session?.Policy) throw new Error(`no session was issued for ${grantId}`);
   const deny = await denyDocument();
   return decide(
-    { principal: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${ROLE}/${grantId}`, action: 'codecommit:GitPull', resource: PULL.Resource as string, context: { 'aws:SourceIdentity': grantId } },
+    {
+      principal: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${ROLE}/${grantId}`,
+      action: 'codecommit:GitPull',
+      resource: PULL.Resource as string,
+      context: { 'aws:SourceIdentity': grantId },
+    },
     { identity: [ALLOW_EVERYTHING, ...(deny ? [deny] : [])], session: JSON.parse(session.Policy) as Record<string, unknown> },
   );
 }
@@ -124,11 +147,17 @@ describe('StsSessionIssuer on moto', () => {
       PULL,
       { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [moto.brokeredSecretArn, `${moto.brokeredSecretArn}-??????`] },
     ]);
-    expect(issued).toMatchObject({ kind: 'aws-sts-session', principalArn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${ROLE}/${req.grantId}`, expiresAt: req.expiresAt });
+    expect(issued).toMatchObject({
+      kind: 'aws-sts-session',
+      principalArn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${ROLE}/${req.grantId}`,
+      expiresAt: req.expiresAt,
+    });
     expect(issued.accessKeyId).toMatch(/^ASIA/);
     expect(issued.sessionToken).toBeTruthy();
     // moto's STS knows the session it issued.
-    expect(await new StsCredentialProbe({ region: REGION, endpoint: moto.engineConfig.endpoint }).probe(issued)).toEqual({ verdict: 'accepted' });
+    expect(await new StsCredentialProbe({ region: REGION, endpoint: moto.engineConfig.endpoint }).probe(issued)).toEqual({
+      verdict: 'accepted',
+    });
     expect(await judge(req.grantId)).toBe('Allowed');
   });
 
@@ -220,7 +249,8 @@ describe('StsSessionIssuer on moto', () => {
     const written: string[] = [];
     beforeCall(engineIam as never, 'PutRolePolicy', (input) => void written.push(String(input.PolicyDocument)), Number.POSITIVE_INFINITY);
     const outcomes: unknown[] = [];
-    for (let index = 0; index < 6; index++) outcomes.push(await sessions.revoke(targetOf(request(`t-${index}`))).catch((error: unknown) => error));
+    for (let index = 0; index < 6; index++)
+      outcomes.push(await sessions.revoke(targetOf(request(`t-${index}`))).catch((error: unknown) => error));
 
     const failure = outcomes.find((outcome) => outcome instanceof TaskboundError);
     expect((failure as Error | undefined)?.message).toMatch(/too many revoked sessions of this agent are still unexpired/);
@@ -229,7 +259,13 @@ describe('StsSessionIssuer on moto', () => {
 
   it('keeps statements it did not write in the deny policy', async () => {
     const foreign = { Sid: 'BreakGlass', Effect: 'Deny', Action: 'iam:*', Resource: '*' };
-    await moto.aws.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: REVOKED_SESSIONS_POLICY_NAME, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [foreign] }) }));
+    await moto.aws.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: ROLE,
+        PolicyName: REVOKED_SESSIONS_POLICY_NAME,
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [foreign] }),
+      }),
+    );
     const req = request('t-1');
 
     await issuer().revoke(targetOf(req));
@@ -240,14 +276,28 @@ describe('StsSessionIssuer on moto', () => {
 
   it('writes again when a concurrent revocation overwrote the deny from a stale read', async () => {
     const req = request('t-1');
-    const stale = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'RevokedUntil1', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:SourceIdentity': ['g-other'] } } }] });
+    const stale = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'RevokedUntil1',
+          Effect: 'Deny',
+          Action: '*',
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:SourceIdentity': ['g-other'] } },
+        },
+      ],
+    });
     let reads = 0;
     // The second read is our check after writing: the other revoker's stale write lands first.
     beforeCall(
       engineIam as never,
       'GetRolePolicy',
       async () => {
-        if (++reads === 2) await moto.aws.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: REVOKED_SESSIONS_POLICY_NAME, PolicyDocument: stale }));
+        if (++reads === 2)
+          await moto.aws.iam.send(
+            new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: REVOKED_SESSIONS_POLICY_NAME, PolicyDocument: stale }),
+          );
       },
       2,
     );
@@ -271,7 +321,10 @@ describe('StsSessionIssuer on moto', () => {
   });
 
   it('refuses a scope set too large for a session policy before calling STS', async () => {
-    const statements = Array.from({ length: 20 }, (_, index) => ({ ...PULL, Resource: `arn:aws:codecommit:us-east-1:111122223333:repository-number-${index}` }));
+    const statements = Array.from({ length: 20 }, (_, index) => ({
+      ...PULL,
+      Resource: `arn:aws:codecommit:us-east-1:111122223333:repository-number-${index}`,
+    }));
 
     await expect(issuer().issue(request('t-big', { statements }))).rejects.toThrow(UnissuableRequestError);
     expect(sent('AssumeRole')).toHaveLength(0);
@@ -282,7 +335,11 @@ describe('StsSessionIssuer on moto', () => {
     injectFaults(engineSts as never, [
       {
         operation: 'AssumeRole',
-        error: () => new PackedPolicyTooLargeException({ message: 'Packed policy consumes 112% of allotted space, please use smaller policy.', $metadata: { httpStatusCode: 400 } }),
+        error: () =>
+          new PackedPolicyTooLargeException({
+            message: 'Packed policy consumes 112% of allotted space, please use smaller policy.',
+            $metadata: { httpStatusCode: 400 },
+          }),
       },
     ]);
 
@@ -295,7 +352,15 @@ describe('StsSessionIssuer on moto', () => {
   it('lets a role the engine may not assume fail the issue as an error, not a refusal', async () => {
     // moto lets any role ARN be assumed ("the role does not need to exist"); STS answers AccessDenied.
     const accessDenied = () =>
-      Object.assign(new STSServiceException({ name: 'AccessDenied', $fault: 'client', message: 'User is not authorized to perform: sts:AssumeRole', $metadata: { httpStatusCode: 403 } }), { Code: 'AccessDenied' });
+      Object.assign(
+        new STSServiceException({
+          name: 'AccessDenied',
+          $fault: 'client',
+          message: 'User is not authorized to perform: sts:AssumeRole',
+          $metadata: { httpStatusCode: 403 },
+        }),
+        { Code: 'AccessDenied' },
+      );
     injectFaults(engineSts as never, [{ operation: 'AssumeRole', error: accessDenied }]);
 
     const attempt = issuer().issue({ ...request('t-1'), agentId: 'unknown-agent' });
@@ -305,7 +370,9 @@ describe('StsSessionIssuer on moto', () => {
   });
 
   it('rides out an STS 5xx inside the SDK', async () => {
-    injectFaults(engineSts as never, [{ operation: 'AssumeRole', error: () => awsServiceError('ServiceUnavailable', 503, 'Service is unavailable'), times: 1 }]);
+    injectFaults(engineSts as never, [
+      { operation: 'AssumeRole', error: () => awsServiceError('ServiceUnavailable', 503, 'Service is unavailable'), times: 1 },
+    ]);
 
     await issuer().issue(request('t-1'));
 
@@ -339,13 +406,27 @@ describe('StsSessionIssuer on moto', () => {
     // Revoke: IAM throttled (Revocation Failed; the sweep retries), then a stale writer races the retry.
     injectFaults(engineIam as never, [{ operation: 'GetRolePolicy', error: throttling, times: 2 }]);
     await expect(sessions.revoke(targetOf(req))).rejects.toMatchObject({ name: 'Throttling' });
-    const staleWrite = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'RevokedUntil1', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:SourceIdentity': 'g-other' } } }] });
+    const staleWrite = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'RevokedUntil1',
+          Effect: 'Deny',
+          Action: '*',
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:SourceIdentity': 'g-other' } },
+        },
+      ],
+    });
     let reads = 0;
     beforeCall(
       engineIam as never,
       'GetRolePolicy',
       async () => {
-        if (++reads === 2) await moto.aws.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: REVOKED_SESSIONS_POLICY_NAME, PolicyDocument: staleWrite }));
+        if (++reads === 2)
+          await moto.aws.iam.send(
+            new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: REVOKED_SESSIONS_POLICY_NAME, PolicyDocument: staleWrite }),
+          );
       },
       2,
     );
@@ -387,7 +468,12 @@ describe('StsSessionIssuer with the canary on moto', () => {
         jsonAccessDenied(client as never);
         injectFaults(client as never, [propagation]);
         // Added last, so it sits first after the SDK's retry step and sees the calls the fault answers too.
-        beforeCall(client as never, 'DescribeSecret', async () => void options.probes?.push((await client.config.credentials()).accessKeyId), Number.POSITIVE_INFINITY);
+        beforeCall(
+          client as never,
+          'DescribeSecret',
+          async () => void options.probes?.push((await client.config.credentials()).accessKeyId),
+          Number.POSITIVE_INFINITY,
+        );
       },
     });
     return { secretArnPattern: CANARY_PATTERN, probe, schedule: { attempts: 5, delayMs: 250 } };
@@ -398,13 +484,26 @@ describe('StsSessionIssuer with the canary on moto', () => {
 
     const issued = await issuer({ canary: canary({ probes }) }).issue(request('t-1'));
 
-    expect(JSON.parse(assumed[0]?.Policy ?? '').Statement).toContainEqual({ Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: CANARY_PATTERN });
+    expect(JSON.parse(assumed[0]?.Policy ?? '').Statement).toContainEqual({
+      Effect: 'Allow',
+      Action: 'secretsmanager:DescribeSecret',
+      Resource: CANARY_PATTERN,
+    });
     expect(probes).toEqual([issued.accessKeyId]);
   });
 
   it('refuses to issue a session the canary does not answer: a later AccessDenied would prove nothing', async () => {
     // A role without the canary permission: moto refuses the call as IAM would.
-    await moto.aws.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: 'no-canary', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'secretsmanager:DescribeSecret', Resource: '*' }] }) }));
+    await moto.aws.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: ROLE,
+        PolicyName: 'no-canary',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Deny', Action: 'secretsmanager:DescribeSecret', Resource: '*' }],
+        }),
+      }),
+    );
 
     await expect(issuer({ canary: canary() }).issue(request('t-1'))).rejects.toBeInstanceOf(CanaryMisconfiguredError);
   });
@@ -416,10 +515,19 @@ describe('StsSessionIssuer with the canary on moto', () => {
     const issued = await sessions.issue(req);
     await sessions.revoke(targetOf(req, issued));
 
-    expect(await sessions.verify(targetOf(req, issued), issued)).toEqual({ verdict: 'rejected', code: 'AccessDeniedException', observed: true });
+    expect(await sessions.verify(targetOf(req, issued), issued)).toEqual({
+      verdict: 'rejected',
+      code: 'AccessDeniedException',
+      observed: true,
+    });
     expect(probes).toHaveLength(1 + 3);
     // moto itself now refuses the session's canary call.
-    const signedBySession = new SecretsManagerCanaryProbe({ region: REGION, endpoint: moto.engineConfig.endpoint, canarySecretId: CANARY_SECRET, track: (client) => jsonAccessDenied(client as never) });
+    const signedBySession = new SecretsManagerCanaryProbe({
+      region: REGION,
+      endpoint: moto.engineConfig.endpoint,
+      canarySecretId: CANARY_SECRET,
+      track: (client) => jsonAccessDenied(client as never),
+    });
     expect(await signedBySession.probe(issued)).toEqual({ verdict: 'rejected', code: 'AccessDeniedException', observed: true });
   });
 
@@ -464,7 +572,9 @@ describe("StsSessionIssuer's kill switch on moto", () => {
   const OTHER_AGENT = 'deploy-bot';
 
   async function revokedBeforeDocument(roleName = ROLE): Promise<Record<string, unknown> | undefined> {
-    const answer = await moto.aws.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_BEFORE_POLICY_NAME })).catch(() => undefined);
+    const answer = await moto.aws.iam
+      .send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_BEFORE_POLICY_NAME }))
+      .catch(() => undefined);
     return answer?.PolicyDocument ? (JSON.parse(decodeURIComponent(answer.PolicyDocument)) as Record<string, unknown>) : undefined;
   }
 
@@ -483,7 +593,10 @@ describe("StsSessionIssuer's kill switch on moto", () => {
     );
   }
 
-  const issuedTarget = (req: IssueRequest, issuedAt: Date, issued?: IssuedCredential): RevokeTarget => ({ ...targetOf(req, issued), issuedAt });
+  const issuedTarget = (req: IssueRequest, issuedAt: Date, issued?: IssuedCredential): RevokeTarget => ({
+    ...targetOf(req, issued),
+    issuedAt,
+  });
 
   it("kills every session of the agent issued before the suspension with one deny on its role, and no other agent's", async () => {
     const sessions = issuer();
@@ -500,7 +613,13 @@ describe("StsSessionIssuer's kill switch on moto", () => {
     expect(sent('PutRolePolicy')).toHaveLength(1);
     const deny = await revokedBeforeDocument();
     expect(deny?.Statement).toEqual([
-      { Sid: 'RevokedIssuedBefore', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': denyTimeFor(issuedBefore).toISOString().replace('.000Z', 'Z') } } },
+      {
+        Sid: 'RevokedIssuedBefore',
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { DateLessThan: { 'aws:TokenIssueTime': denyTimeFor(issuedBefore).toISOString().replace('.000Z', 'Z') } },
+      },
     ]);
     expect(await judgeIssuedAt(AGENT, first.grantId, issuedAt)).toBe('ExplicitlyDenied');
     expect(await judgeIssuedAt(AGENT, second.grantId, issuedAt)).toBe('ExplicitlyDenied');
@@ -527,14 +646,25 @@ describe("StsSessionIssuer's kill switch on moto", () => {
   it("writes again when a concurrent suspension's earlier time landed over its own", async () => {
     const earlier = JSON.stringify({
       Version: '2012-10-17',
-      Statement: [{ Sid: 'RevokedIssuedBefore', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': '2020-01-01T00:00:00Z' } } }],
+      Statement: [
+        {
+          Sid: 'RevokedIssuedBefore',
+          Effect: 'Deny',
+          Action: '*',
+          Resource: '*',
+          Condition: { DateLessThan: { 'aws:TokenIssueTime': '2020-01-01T00:00:00Z' } },
+        },
+      ],
     });
     let reads = 0;
     beforeCall(
       engineIam as never,
       'GetRolePolicy',
       async () => {
-        if (++reads === 2) await moto.aws.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: REVOKED_BEFORE_POLICY_NAME, PolicyDocument: earlier }));
+        if (++reads === 2)
+          await moto.aws.iam.send(
+            new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: REVOKED_BEFORE_POLICY_NAME, PolicyDocument: earlier }),
+          );
       },
       2,
     );
@@ -553,7 +683,8 @@ describe("StsSessionIssuer's kill switch on moto", () => {
     await sessions.revokeAgent({ agentId: AGENT, issuedBefore: clock.now() });
 
     expect(await sessions.revoke(issuedTarget(request('t-covered'), issuedAt))).toBe('already-revoked');
-    await expect(sessions.revoke(issuedTarget(request('t-after'), clock.now()))).rejects.toThrow(/too many revoked sessions of this agent are still unexpired/);
+    await expect(sessions.revoke(issuedTarget(request('t-after'), clock.now()))).rejects.toThrow(
+      /too many revoked sessions of this agent are still unexpired/,
+    );
   });
 });
-

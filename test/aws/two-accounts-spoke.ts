@@ -27,7 +27,13 @@ const HUB_ENGINE_ROLE = 'arn:aws:iam::111122223333:role/taskbound-engine/taskbou
 /** The spoke stack's template for `account`, with the account's own id where CloudFormation would put it. */
 export function spokeTemplate(policy: Policy, account: string): CfnTemplate {
   const app = new App();
-  const stack = new SpokeStack(app, 'Spoke', { env: { account, region: 'us-east-1' }, config: loadConfig({}), policy, spokeAccount: account, hubEngineRoleArns: [HUB_ENGINE_ROLE] });
+  const stack = new SpokeStack(app, 'Spoke', {
+    env: { account, region: 'us-east-1' },
+    config: loadConfig({}),
+    policy,
+    spokeAccount: account,
+    hubEngineRoleArns: [HUB_ENGINE_ROLE],
+  });
   const json = JSON.stringify(Template.fromStack(stack).toJSON());
   return JSON.parse(json.replaceAll('{"Ref":"AWS::AccountId"}', JSON.stringify(account))) as CfnTemplate;
 }
@@ -41,8 +47,13 @@ const asList = (value: string | string[] | undefined) => (value === undefined ? 
  * resources and conditions are proven by the IAM-evaluator tier (test/policy/spoke-policies.test.ts).
  */
 function asMotoEvaluates(document: { Statement: Statement[] }): object {
-  const allowed = [...new Set(document.Statement.filter((statement) => statement.Effect === 'Allow').flatMap((statement) => asList(statement.Action)))];
-  const denies = document.Statement.filter((statement) => statement.Effect === 'Deny').map(({ Condition: _condition, ...statement }) => ({ ...statement, Resource: '*' }));
+  const allowed = [
+    ...new Set(document.Statement.filter((statement) => statement.Effect === 'Allow').flatMap((statement) => asList(statement.Action))),
+  ];
+  const denies = document.Statement.filter((statement) => statement.Effect === 'Deny').map(({ Condition: _condition, ...statement }) => ({
+    ...statement,
+    Resource: '*',
+  }));
   return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: allowed, Resource: '*' }, ...denies] };
 }
 
@@ -55,7 +66,9 @@ function asMotoTrusts(document: { Statement: Array<Json & { Principal?: { AWS?: 
   const isRole = (arn: string) => /^arn:aws:iam::\d{12}:role\//.test(arn);
   return {
     ...document,
-    Statement: document.Statement.map((statement) => (asList(statement.Principal?.AWS).some(isRole) ? { ...statement, Principal: { AWS: '*' } } : statement)),
+    Statement: document.Statement.map((statement) =>
+      asList(statement.Principal?.AWS).some(isRole) ? { ...statement, Principal: { AWS: '*' } } : statement,
+    ),
   };
 }
 
@@ -64,7 +77,13 @@ export function spokeFromStack(policy: Policy, account: string): SpokeSetup {
   return async (setup) => {
     const template = spokeTemplate(policy, account);
     const resources = Object.entries(template.Resources);
-    const known = new Set(['AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::SecretsManager::Secret', 'AWS::CDK::Metadata']);
+    const known = new Set([
+      'AWS::IAM::ManagedPolicy',
+      'AWS::IAM::Role',
+      'AWS::IAM::Policy',
+      'AWS::SecretsManager::Secret',
+      'AWS::CDK::Metadata',
+    ]);
     const unknown = resources.filter(([, resource]) => !known.has(resource.Type)).map(([id, resource]) => `${id} (${resource.Type})`);
     if (unknown.length > 0) throw new Error(`the spoke stack holds resources the emulator tier does not create: ${unknown.join(', ')}`);
     const ofType = (type: string) => resources.filter(([, resource]) => resource.Type === type);
@@ -117,14 +136,24 @@ export function spokeFromStack(policy: Policy, account: string): SpokeSetup {
       const props = resolved(resource.Properties);
       for (const roleName of props.Roles as string[]) {
         await setup.iam.send(
-          new PutRolePolicyCommand({ RoleName: roleName, PolicyName: String(props.PolicyName), PolicyDocument: JSON.stringify(asMotoEvaluates(props.PolicyDocument as { Statement: Statement[] })) }),
+          new PutRolePolicyCommand({
+            RoleName: roleName,
+            PolicyName: String(props.PolicyName),
+            PolicyDocument: JSON.stringify(asMotoEvaluates(props.PolicyDocument as { Statement: Statement[] })),
+          }),
         );
       }
     }
 
     for (const [, resource] of ofType('AWS::SecretsManager::Secret')) {
       const props = resolved(resource.Properties);
-      await setup.secrets.send(new CreateSecretCommand({ Name: String(props.Name), SecretString: String(props.SecretString), Description: String(props.Description ?? '') }));
+      await setup.secrets.send(
+        new CreateSecretCommand({
+          Name: String(props.Name),
+          SecretString: String(props.SecretString),
+          Description: String(props.Description ?? ''),
+        }),
+      );
     }
   };
 }

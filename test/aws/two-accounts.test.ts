@@ -4,8 +4,22 @@
 // whose scopes name account B is issued, revoked, proven dead and swept in B, an orphan in B is
 // found there, and account A holds nothing of it but its delivery (deliveries live in the hub).
 import { randomUUID } from 'node:crypto';
-import { CreateAccessKeyCommand, CreateUserCommand, GetPolicyCommand, GetRolePolicyCommand, GetUserCommand, ListUsersCommand, NoSuchEntityException, type IAMClient } from '@aws-sdk/client-iam';
-import { DescribeSecretCommand, GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  GetPolicyCommand,
+  GetRolePolicyCommand,
+  GetUserCommand,
+  ListUsersCommand,
+  NoSuchEntityException,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REVOKED_SESSIONS_POLICY_NAME } from '../../lambdas/adapters/aws/revoked-sessions-policy';
@@ -53,20 +67,38 @@ agents:
 
 afterEach(closeWorld);
 
-const twoAccounts = () => openWorld({ policyYaml: TWO_ACCOUNTS_POLICY_YAML, spokes: { [SPOKE]: spokeFromStack(parsePolicy(TWO_ACCOUNTS_POLICY_YAML, 'test.policy.yaml'), SPOKE) } });
+const twoAccounts = () =>
+  openWorld({
+    policyYaml: TWO_ACCOUNTS_POLICY_YAML,
+    spokes: { [SPOKE]: spokeFromStack(parsePolicy(TWO_ACCOUNTS_POLICY_YAML, 'test.policy.yaml'), SPOKE) },
+  });
 
 const startTask = (world: MotoWorld, taskId: string, scopes: string[], ttlSeconds?: number) =>
-  world.invoke('task-started', eventBridgeEvent('Task Started', { taskId, agentId: 'ops-bot', purpose: `two accounts ${taskId}`, requestedBy: 'dev@example.com', scopes, ...(ttlSeconds ? { ttlSeconds } : {}) }));
+  world.invoke(
+    'task-started',
+    eventBridgeEvent('Task Started', {
+      taskId,
+      agentId: 'ops-bot',
+      purpose: `two accounts ${taskId}`,
+      requestedBy: 'dev@example.com',
+      scopes,
+      ...(ttlSeconds ? { ttlSeconds } : {}),
+    }),
+  );
 
 const endTask = (world: MotoWorld, taskId: string) =>
-  world.invoke('task-ended', eventBridgeEvent('Task Ended', { taskId, agentId: 'ops-bot', outcome: 'succeeded', systemsTouched: ['s3:prod-exports'] }));
+  world.invoke(
+    'task-ended',
+    eventBridgeEvent('Task Ended', { taskId, agentId: 'ops-bot', outcome: 'succeeded', systemsTouched: ['s3:prod-exports'] }),
+  );
 
 const sweep = (world: MotoWorld, event: unknown = eventBridgeEvent('Scheduled Event', {}, 'aws.events')) => world.invoke('sweep', event);
 
 async function issuedDelivery(world: MotoWorld, taskId: string) {
   const { SecretString } = await world.aws.secrets.send(new GetSecretValueCommand({ SecretId: `taskbound/ops-bot/${taskId}` }));
   const payload = JSON.parse(SecretString ?? '') as DeliveryPayload;
-  if (payload.status !== 'issued' || !payload.accessKeyId || !payload.secretAccessKey) throw new Error(`no credential delivered for ops-bot/${taskId}`);
+  if (payload.status !== 'issued' || !payload.accessKeyId || !payload.secretAccessKey)
+    throw new Error(`no credential delivered for ops-bot/${taskId}`);
   return { ...payload, accessKeyId: payload.accessKeyId, secretAccessKey: payload.secretAccessKey };
 }
 
@@ -120,7 +152,11 @@ const userExists = (iam: IAMClient, userName: string) => exists(() => iam.send(n
 async function revokedSessions(iam: IAMClient, roleName: string): Promise<string[]> {
   try {
     const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_SESSIONS_POLICY_NAME }));
-    const statements = (JSON.parse(decodeURIComponent(PolicyDocument ?? '')) as { Statement: Array<{ Condition?: { StringEquals?: Record<string, string[]> } }> }).Statement;
+    const statements = (
+      JSON.parse(decodeURIComponent(PolicyDocument ?? '')) as {
+        Statement: Array<{ Condition?: { StringEquals?: Record<string, string[]> } }>;
+      }
+    ).Statement;
     return statements.flatMap((statement) => statement.Condition?.StringEquals?.['aws:SourceIdentity'] ?? []);
   } catch (error) {
     if (error instanceof NoSuchEntityException) return [];
@@ -128,7 +164,8 @@ async function revokedSessions(iam: IAMClient, roleName: string): Promise<string
   }
 }
 
-const eventOf = (world: MotoWorld, grantId: string, detailType: string) => world.accepted.find((event) => event.detail.grantId === grantId && event.detailType === detailType);
+const eventOf = (world: MotoWorld, grantId: string, detailType: string) =>
+  world.accepted.find((event) => event.detail.grantId === grantId && event.detailType === detailType);
 const callsOf = (world: MotoWorld, service: string) => world.calls.filter((call) => call.service === service).map((call) => call.operation);
 
 describe('two accounts on moto: a session in the spoke', () => {
@@ -141,7 +178,10 @@ describe('two accounts on moto: a session in the spoke', () => {
     expect(started).toMatchObject({ outcome: 'issued', grant: { grantId, state: 'active' } });
     const credential = await issuedDelivery(world, 'sess-1');
     expect(credential.accessKeyId).toMatch(/^ASIA/);
-    expect(await callerOf(world, credential)).toEqual({ account: SPOKE, arn: `arn:aws:sts::${SPOKE}:assumed-role/taskbound-agent-ops-bot/${grantId}` });
+    expect(await callerOf(world, credential)).toEqual({
+      account: SPOKE,
+      arn: `arn:aws:sts::${SPOKE}:assumed-role/taskbound-agent-ops-bot/${grantId}`,
+    });
     expect(eventOf(world, grantId, 'Grant Issued')?.detail).toMatchObject({ account: SPOKE });
     // Two AssumeRoles: the spoke engine role (by the hub), then the agent role (by the spoke engine role).
     expect(callsOf(world, 'STS').filter((name) => name === 'AssumeRole')).toHaveLength(2);
@@ -159,7 +199,11 @@ describe('two accounts on moto: a session in the spoke', () => {
     expect(world.eventsOf(grantId)).toEqual(['Grant Requested', 'Grant Issued', 'Grant Revoked', 'Revocation Verified']);
     expect(eventOf(world, grantId, 'Revocation Verified')?.detail).toMatchObject({ account: SPOKE });
     // Nothing of the task in the hub's IAM: no agent role of ops-bot there, so no deny either.
-    expect(await exists(() => world.aws.iam.send(new GetRolePolicyCommand({ RoleName: 'taskbound-agent-ops-bot', PolicyName: REVOKED_SESSIONS_POLICY_NAME })))).toBe(false);
+    expect(
+      await exists(() =>
+        world.aws.iam.send(new GetRolePolicyCommand({ RoleName: 'taskbound-agent-ops-bot', PolicyName: REVOKED_SESSIONS_POLICY_NAME })),
+      ),
+    ).toBe(false);
     expect(await revokedSessions(world.aws.iam, 'taskbound-agent-release-bot')).toEqual([]);
   });
 });
@@ -178,7 +222,9 @@ describe('two accounts on moto: an access key in the spoke', () => {
     const { User: user } = await spokeIam.send(new GetUserCommand({ UserName: `taskbound-${grantId}` }));
     expect(user).toMatchObject({ Path: '/taskbound/' });
     // moto keeps no boundary on users; what it can show is that the boundary the hub names in the spoke is the one the spoke stack made.
-    await expect(spokeIam.send(new GetPolicyCommand({ PolicyArn: spokeBoundaryArn(SPOKE, 'taskbound') }))).resolves.toMatchObject({ Policy: { Path: '/taskbound/' } });
+    await expect(spokeIam.send(new GetPolicyCommand({ PolicyArn: spokeBoundaryArn(SPOKE, 'taskbound') }))).resolves.toMatchObject({
+      Policy: { Path: '/taskbound/' },
+    });
     expect(await userExists(world.aws.iam, `taskbound-${grantId}`)).toBe(false);
     expect((await world.aws.iam.send(new ListUsersCommand({ PathPrefix: '/taskbound/' }))).Users).toEqual([]);
 
@@ -218,7 +264,10 @@ describe('two accounts on moto: a revocation failing in the spoke', () => {
     const ended = await endTask(world, 'throttled');
 
     expect(ended).toMatchObject({ outcome: 'revocation-failed', grant: { state: 'revoking' } });
-    expect(eventOf(world, grantId, 'Revocation Failed')?.detail).toMatchObject({ account: SPOKE, reason: expect.stringContaining(`in account ${SPOKE}`) });
+    expect(eventOf(world, grantId, 'Revocation Failed')?.detail).toMatchObject({
+      account: SPOKE,
+      reason: expect.stringContaining(`in account ${SPOKE}`),
+    });
     expect(await callerOf(world, credential)).toMatchObject({ account: SPOKE });
 
     world.advance(MINUTE + 1000);
@@ -227,7 +276,13 @@ describe('two accounts on moto: a revocation failing in the spoke', () => {
     expect(swept).toMatchObject({ retried: 1, errors: 0 });
     expect(await userExists(world.awsIn(SPOKE).iam, `taskbound-${grantId}`)).toBe(false);
     expect(await callerOf(world, credential)).toBeUndefined();
-    expect(world.eventsOf(grantId)).toEqual(['Grant Requested', 'Grant Issued', 'Revocation Failed', 'Grant Revoked', 'Revocation Verified']);
+    expect(world.eventsOf(grantId)).toEqual([
+      'Grant Requested',
+      'Grant Issued',
+      'Revocation Failed',
+      'Grant Revoked',
+      'Revocation Verified',
+    ]);
   });
 });
 
@@ -248,7 +303,10 @@ describe('two accounts on moto: orphans in the spoke', () => {
     expect(swept).toMatchObject({ orphans: { orphans: 1, errors: 0 } });
     expect(await userExists(spokeIam, `taskbound-${lost}`)).toBe(false);
     expect(await callerOf(world, orphanKey)).toBeUndefined();
-    expect(eventOf(world, lost, 'Orphan Credential Found')?.detail).toMatchObject({ account: SPOKE, reason: expect.stringContaining(`in account ${SPOKE}`) });
+    expect(eventOf(world, lost, 'Orphan Credential Found')?.detail).toMatchObject({
+      account: SPOKE,
+      reason: expect.stringContaining(`in account ${SPOKE}`),
+    });
     expect(await userExists(spokeIam, `taskbound-${live}`)).toBe(true);
   });
 });
@@ -274,7 +332,13 @@ describe('two accounts on moto: use after revocation in the spoke', () => {
         answer: (input) => {
           lookups.push(input);
           const at = new Date(Math.floor(revokedAt / 1000) * 1000 + 30_000);
-          const event = { EventId: randomUUID(), EventName: 'ListBuckets', EventSource: 's3.amazonaws.com', EventTime: at, CloudTrailEvent: JSON.stringify({ sourceIPAddress: '198.51.100.7' }) };
+          const event = {
+            EventId: randomUUID(),
+            EventName: 'ListBuckets',
+            EventSource: 's3.amazonaws.com',
+            EventTime: at,
+            CloudTrailEvent: JSON.stringify({ sourceIPAddress: '198.51.100.7' }),
+          };
           return { output: { Events: [event], $metadata: { httpStatusCode: 200 } }, response: { statusCode: 200, headers: {} } };
         },
       },
@@ -285,10 +349,15 @@ describe('two accounts on moto: use after revocation in the spoke', () => {
     const swept = await sweep(world);
 
     expect(swept).toMatchObject({ errors: 0 });
-    expect(lookups).toEqual([expect.objectContaining({ LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: credential.accessKeyId }] })]);
+    expect(lookups).toEqual([
+      expect.objectContaining({ LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: credential.accessKeyId }] }),
+    ]);
     expect(eventOf(world, grantId, 'Credential Used After Revocation')?.detail).toMatchObject({ account: SPOKE, callCount: 1 });
     // The client that read it acts as the spoke engine role in the spoke.
     const spokeSession = await (spokeTrail as unknown as { config: { credentials: () => Promise<Credential> } }).config.credentials();
-    expect(await callerOf(world, spokeSession)).toMatchObject({ account: SPOKE, arn: expect.stringContaining(`arn:aws:sts::${SPOKE}:assumed-role/taskbound-spoke-engine/`) });
+    expect(await callerOf(world, spokeSession)).toMatchObject({
+      account: SPOKE,
+      arn: expect.stringContaining(`arn:aws:sts::${SPOKE}:assumed-role/taskbound-spoke-engine/`),
+    });
   });
 });

@@ -52,9 +52,15 @@ function weekReport() {
       { grantId: 'g-1', agentId: 'deploy-bot', scopes: ['deploy-web'], used: ['codedeploy:CreateDeployment'] },
       { grantId: 'g-2', agentId: 'release-bot', scopes: ['repo-read'], used: ['codecommit:GitPull'] },
     ],
-    { 'deploy-web': ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentConfig'], 'repo-read': ['codecommit:GitPull'] },
+    {
+      'deploy-web': ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentConfig'],
+      'repo-read': ['codecommit:GitPull'],
+    },
   );
-  return { ...governance, permissionUsage: { read: true as const, source: 'local-engine' as const, usage, notes: ['calls recorded by the local engine'] } };
+  return {
+    ...governance,
+    permissionUsage: { read: true as const, source: 'local-engine' as const, usage, notes: ['calls recorded by the local engine'] },
+  };
 }
 
 describe('the HTML report in headless Chromium', () => {
@@ -110,6 +116,8 @@ describe('the HTML report in headless Chromium', () => {
       expect(chart.inked, chart.id).toBeGreaterThan(2000);
     }
     expect(await page.evaluate("document.querySelector('.cards').textContent")).toContain('still valid after notice');
-    expect(await page.evaluate("document.querySelector('#unused-permissions').innerText")).toMatch(/deploy-web\s+1\/1\s+3\s+1\s+codedeploy:GetDeployment/);
+    expect(await page.evaluate("document.querySelector('#unused-permissions').innerText")).toMatch(
+      /deploy-web\s+1\/1\s+3\s+1\s+codedeploy:GetDeployment/,
+    );
   });
 });

@@ -127,7 +127,7 @@ export function grantStoreContract(name: string, makeStore: () => Promise<GrantS
       expect((await store.slotHolders('release-bot')).map((holder) => holder.grantId).sort()).toEqual(['g-one', 'g-two']);
     });
 
-    it('frees a slot when its grant leaves the live states, and only its own grant\'s slot on release', async () => {
+    it("frees a slot when its grant leaves the live states, and only its own grant's slot on release", async () => {
       const requested = requestedGrant({ taskId: 'contract-slot' });
       const slot = await store.reserveSlot(requested.agentId, requested.grantId, 1, requested.createdAt);
       await store.create({ ...requested, concurrencySlot: slot.reserved ? slot.slot : undefined });

@@ -30,7 +30,13 @@ describe('local engine: SDK calls per lifecycle', () => {
 
   it('makes 20 SDK calls for an auto-approved session, from Task Started to verified dead', async () => {
     const before = new Map(h.engine.sdkCalls.byOperation);
-    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'counted', purpose: 'count the calls', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    await h.runtime.startTask({
+      agentId: 'release-bot',
+      taskId: 'counted',
+      purpose: 'count the calls',
+      requestedBy: 'dev@example.com',
+      scopes: ['repo-read'],
+    });
     const delivery = await h.runtime.waitForDelivery('release-bot', 'counted', ['issued', 'denied']);
     expect(delivery.status).toBe('issued');
     await h.runtime.endTask({ agentId: 'release-bot', taskId: 'counted', outcome: 'succeeded' });

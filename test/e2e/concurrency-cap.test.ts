@@ -27,7 +27,9 @@ describe('local engine: the concurrency cap under simultaneous starts', () => {
     const tasks = Array.from({ length: 6 }, (_, index) => `race-${index}`);
 
     await Promise.all(
-      tasks.map((taskId) => h.runtime.startTask({ agentId: 'release-bot', taskId, purpose: 'race', requestedBy: 'dev@example.com', scopes: ['repo-read'] })),
+      tasks.map((taskId) =>
+        h.runtime.startTask({ agentId: 'release-bot', taskId, purpose: 'race', requestedBy: 'dev@example.com', scopes: ['repo-read'] }),
+      ),
     );
     const deliveries = await Promise.all(tasks.map((taskId) => h.runtime.waitForDelivery('release-bot', taskId, ['issued', 'denied'])));
 

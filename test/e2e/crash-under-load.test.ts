@@ -45,10 +45,30 @@ describe('local engine: kill -9 under load, then settle', () => {
       engine = await start();
       const endpoint = engine.url;
       const resume = async (agentId: string) => {
-        const answer = await taskbound(endpoint, 'resume', agentId, '--as', 'lead@example.com', '--data-dir', dir, '--reason', 'crash test: drill over');
+        const answer = await taskbound(
+          endpoint,
+          'resume',
+          agentId,
+          '--as',
+          'lead@example.com',
+          '--data-dir',
+          dir,
+          '--reason',
+          'crash test: drill over',
+        );
         if (answer.code !== 0) throw new Error(`resume failed (${answer.code}): ${answer.stderr.slice(0, 300)}`);
       };
-      const load = new BusyRuntimes({ endpoint, runtimes: RUNTIMES, random, taskPrefix: `crash-${SEED}`, leakShare: 0.1, switchedShare: 0.25, resume, suspensionEveryMs: 3_000, deliveryTimeoutMs: 8_000 });
+      const load = new BusyRuntimes({
+        endpoint,
+        runtimes: RUNTIMES,
+        random,
+        taskPrefix: `crash-${SEED}`,
+        leakShare: 0.1,
+        switchedShare: 0.25,
+        resume,
+        suspensionEveryMs: 3_000,
+        deliveryTimeoutMs: 8_000,
+      });
       runtimes = load;
       load.start();
 
@@ -65,7 +85,14 @@ describe('local engine: kill -9 under load, then settle', () => {
       await load.stop();
 
       const check = await settleAndCheck({ endpoint, dataDir: dir, ledger: load.ledger, settleTimeoutMs: 30_000 });
-      const summary = JSON.stringify({ seed: SEED, dataDir: dir, killsAfterMs: kills, counts: load.ledger.counts, undelivered: load.ledger.undelivered, ...check });
+      const summary = JSON.stringify({
+        seed: SEED,
+        dataDir: dir,
+        killsAfterMs: kills,
+        counts: load.ledger.counts,
+        undelivered: load.ledger.undelivered,
+        ...check,
+      });
       console.log(`crash under load: ${summary}`);
 
       // The load was real: tasks ran on both sides of the kills and some credentials were delivered.

@@ -16,7 +16,13 @@ import { startHarness, type Harness } from './local-engine';
 
 const REQUEST = { agentId: 'release-bot', purpose: 'bump lodash', requestedBy: 'dev@example.com', scopes: ['repo-read'] };
 /** What the Secrets Manager mode spends per delivery and none of which this mode may call. */
-const SECRETS_MANAGER_DELIVERY_CALLS = ['CreateSecretCommand', 'PutResourcePolicyCommand', 'PutSecretValueCommand', 'TagResourceCommand', 'DeleteSecretCommand'];
+const SECRETS_MANAGER_DELIVERY_CALLS = [
+  'CreateSecretCommand',
+  'PutResourcePolicyCommand',
+  'PutSecretValueCommand',
+  'TagResourceCommand',
+  'DeleteSecretCommand',
+];
 
 describe('the dynamodb-kms delivery mode against the local engine', () => {
   let h: Harness;
@@ -57,7 +63,13 @@ describe('the dynamodb-kms delivery mode against the local engine', () => {
     }
   };
   const item = (agentId: string, taskId: string) =>
-    dynamo.send(new GetItemCommand({ TableName: h.engine.deliveryTable!, Key: { agentId: { S: agentId }, taskId: { S: taskId } }, ConsistentRead: true }));
+    dynamo.send(
+      new GetItemCommand({
+        TableName: h.engine.deliveryTable!,
+        Key: { agentId: { S: agentId }, taskId: { S: taskId } },
+        ConsistentRead: true,
+      }),
+    );
 
   it('runs a task with a working credential, then deletes the item once the credential is proven dead', async () => {
     expect(h.engine.delivery).toBe('dynamodb-kms');
@@ -77,7 +89,9 @@ describe('the dynamodb-kms delivery mode against the local engine', () => {
     expect(grant.deliverySecret).toBeUndefined();
     expect((await item('release-bot', 'kms-happy')).Item).toBeUndefined();
     const delta = (after: Map<string, number>, before: Map<string, number>) =>
-      Object.fromEntries([...after].map(([operation, count]) => [operation, count - (before.get(operation) ?? 0)]).filter(([, count]) => Number(count) > 0));
+      Object.fromEntries(
+        [...after].map(([operation, count]) => [operation, count - (before.get(operation) ?? 0)]).filter(([, count]) => Number(count) > 0),
+      );
     const engine = delta(h.engine.sdkCalls.byOperation, engineBefore);
     // Encrypt once (issued), decrypt once (the revocation reads the credential back to probe it), delete once.
     expect(engine).toMatchObject({ EncryptCommand: 1, DecryptCommand: 1, DeleteItemCommand: expect.any(Number) });
@@ -106,7 +120,9 @@ describe('the dynamodb-kms delivery mode against the local engine', () => {
 
     // The same ciphertext copied under another agent's key cannot be read there.
     await dynamo.send(new PutItemCommand({ TableName: h.engine.deliveryTable!, Item: { ...stored, agentId: { S: 'deploy-bot' } } }));
-    await expect(client.readDelivery({ agentId: 'deploy-bot', taskId: 'kms-bound' })).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
+    await expect(client.readDelivery({ agentId: 'deploy-bot', taskId: 'kms-bound' })).rejects.toMatchObject({
+      name: 'InvalidCiphertextException',
+    });
 
     await client.endTask({ agentId: 'release-bot', taskId: 'kms-bound', outcome: 'succeeded' });
     await h.waitForGrant('release-bot', 'kms-bound', ['verified']);

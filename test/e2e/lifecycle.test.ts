@@ -12,7 +12,13 @@ describe('local engine: a task lifecycle over the AWS protocols', () => {
   });
 
   it('issues a working credential, then kills it when the task ends and proves it dead', async () => {
-    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'bump-lodash', purpose: 'bump lodash', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    await h.runtime.startTask({
+      agentId: 'release-bot',
+      taskId: 'bump-lodash',
+      purpose: 'bump lodash',
+      requestedBy: 'dev@example.com',
+      scopes: ['repo-read'],
+    });
     const delivery = await h.runtime.waitForDelivery('release-bot', 'bump-lodash', ['issued', 'denied']);
     expect(delivery).toMatchObject({ status: 'issued', kind: 'aws-sts-session', scopes: ['repo-read'] });
     expect(await h.runtime.whoAmI(delivery)).toMatchObject({ ok: true, arn: expect.stringContaining(delivery.grantId) });
@@ -23,14 +29,27 @@ describe('local engine: a task lifecycle over the AWS protocols', () => {
     const grant = await h.waitForGrant('release-bot', 'bump-lodash', ['verified']);
     expect(grant.revocation).toMatchObject({ trigger: 'task_ended' });
     expect(grant.systemsTouched).toEqual(['codecommit:web']);
-    expect(grant.audit.map((entry) => entry.action)).toEqual(['requested', 'auto-approved', 'issued', 'revoke:task_ended', 'revoked', 'verified']);
+    expect(grant.audit.map((entry) => entry.action)).toEqual([
+      'requested',
+      'auto-approved',
+      'issued',
+      'revoke:task_ended',
+      'revoked',
+      'verified',
+    ]);
     expect(verifyChain(grant.grantId, grant.audit)).toEqual({ ok: true });
     // The delivery secret is deleted once the credential is proven dead.
     expect(await h.runtime.readDelivery('release-bot', 'bump-lodash')).toBeUndefined();
   });
 
   it('delivers to a task whose id holds a colon, which a Secrets Manager name may not', async () => {
-    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'jira:OPS-12', purpose: 'ticket work', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    await h.runtime.startTask({
+      agentId: 'release-bot',
+      taskId: 'jira:OPS-12',
+      purpose: 'ticket work',
+      requestedBy: 'dev@example.com',
+      scopes: ['repo-read'],
+    });
     const delivery = await h.runtime.waitForDelivery('release-bot', 'jira:OPS-12', ['issued', 'denied']);
     expect(delivery).toMatchObject({ status: 'issued' });
     await h.runtime.endTask({ agentId: 'release-bot', taskId: 'jira:OPS-12', outcome: 'succeeded' });
@@ -51,26 +70,51 @@ describe('local engine: a task lifecycle over the AWS protocols', () => {
   it('leaves no live credential when Task Ended arrives before Task Started', async () => {
     await h.runtime.endTask({ agentId: 'release-bot', taskId: 'early-end', outcome: 'cancelled' });
     await h.waitForGrant('release-bot', 'early-end', ['denied']);
-    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'early-end', purpose: 'late start', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    await h.runtime.startTask({
+      agentId: 'release-bot',
+      taskId: 'early-end',
+      purpose: 'late start',
+      requestedBy: 'dev@example.com',
+      scopes: ['repo-read'],
+    });
     const delivery = await h.runtime.waitForDelivery('release-bot', 'early-end', ['denied', 'issued']);
     expect(delivery).toMatchObject({ status: 'denied', reason: expect.stringMatching(/after its Task Ended/) });
     expect(delivery.accessKeyId).toBeUndefined();
   });
 
   it('denies a request outside the policy with a reason the runtime can read', async () => {
-    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'too-long', purpose: 'x', requestedBy: 'dev@example.com', scopes: ['repo-read'], ttlSeconds: 7200 });
+    await h.runtime.startTask({
+      agentId: 'release-bot',
+      taskId: 'too-long',
+      purpose: 'x',
+      requestedBy: 'dev@example.com',
+      scopes: ['repo-read'],
+      ttlSeconds: 7200,
+    });
     const delivery = await h.runtime.waitForDelivery('release-bot', 'too-long', ['denied', 'issued']);
     expect(delivery).toMatchObject({ status: 'denied', reason: expect.stringMatching(/maximum of 1800/) });
   });
 
   it('holds a deploy for approval, refuses the owner, and issues on an eligible approval', async () => {
-    await h.runtime.startTask({ agentId: 'deploy-bot', taskId: 'ship-42', purpose: 'release 42', requestedBy: 'dev@example.com', scopes: ['deploy-web'] });
+    await h.runtime.startTask({
+      agentId: 'deploy-bot',
+      taskId: 'ship-42',
+      purpose: 'release 42',
+      requestedBy: 'dev@example.com',
+      scopes: ['deploy-web'],
+    });
     const pending = await h.runtime.waitForDelivery('deploy-bot', 'ship-42', ['pending_approval']);
-    expect(await h.operator('sre@example.com', { action: 'approve', grantId: pending.grantId, reason: 'mine' })).toMatchObject({ status: 403, body: { outcome: 'refused' } });
+    expect(await h.operator('sre@example.com', { action: 'approve', grantId: pending.grantId, reason: 'mine' })).toMatchObject({
+      status: 403,
+      body: { outcome: 'refused' },
+    });
     const held = await h.waitForGrant('deploy-bot', 'ship-42', ['pending_approval']);
     expect(held.audit.at(-1)).toMatchObject({ action: 'decision-refused', reason: expect.stringMatching(/owns agent/) });
 
-    expect(await h.operator('lead@example.com', { action: 'approve', grantId: pending.grantId, reason: 'release train' })).toMatchObject({ status: 200, body: { outcome: 'issued' } });
+    expect(await h.operator('lead@example.com', { action: 'approve', grantId: pending.grantId, reason: 'release train' })).toMatchObject({
+      status: 200,
+      body: { outcome: 'issued' },
+    });
     const issued = await h.runtime.waitForDelivery('deploy-bot', 'ship-42', ['issued']);
     expect(await h.runtime.whoAmI(issued)).toMatchObject({ ok: true });
     const grant = await h.waitForGrant('deploy-bot', 'ship-42', ['active']);
@@ -79,8 +123,16 @@ describe('local engine: a task lifecycle over the AWS protocols', () => {
 
   it('answers a malformed event with the reason, and issues nothing', async () => {
     const seen: { type: string; detail: Record<string, unknown> }[] = [];
-    const unsubscribe = h.engine.bus.subscribe((event) => void seen.push({ type: event['detail-type'], detail: event.detail as Record<string, unknown> }));
-    await h.runtime.emit('Task Started', { agentId: 'release-bot', taskId: 'bad-purpose', purpose: '', requestedBy: 'dev', scopes: ['repo-read'] });
+    const unsubscribe = h.engine.bus.subscribe(
+      (event) => void seen.push({ type: event['detail-type'], detail: event.detail as Record<string, unknown> }),
+    );
+    await h.runtime.emit('Task Started', {
+      agentId: 'release-bot',
+      taskId: 'bad-purpose',
+      purpose: '',
+      requestedBy: 'dev',
+      scopes: ['repo-read'],
+    });
     await h.engine.bus.idle();
     unsubscribe();
     expect(seen.filter((event) => event.detail.taskId === 'bad-purpose').map((event) => [event.type, event.detail.reason])).toEqual([

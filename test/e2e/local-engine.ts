@@ -27,7 +27,13 @@ export interface Harness {
 
 export async function startHarness(options: Partial<LocalEngineOptions> = {}): Promise<Harness> {
   const alerts: string[] = [];
-  const engine = await startLocalEngine({ policyFile: EXAMPLE_POLICY, port: 0, sweepIntervalMs: 0, print: (line) => alerts.push(line), ...options });
+  const engine = await startLocalEngine({
+    policyFile: EXAMPLE_POLICY,
+    port: 0,
+    sweepIntervalMs: 0,
+    print: (line) => alerts.push(line),
+    ...options,
+  });
   const runtime = new AgentRuntime({ endpoint: engine.url });
   const dynamo = new DynamoDBClient(localClientConfig(engine.url));
   const grants = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(dynamo), tableName: LOCAL_TABLE });

@@ -18,10 +18,18 @@ describe('the local engine with reserved concurrency', () => {
 
   it('runs at most the issuing share of task-started at once, queues the rest, and issues every one', async () => {
     h = await startHarness({ reservedConcurrency: { issuing: 2, revoking: 20 } });
-    const detail = (taskId: string) => ({ agentId: 'release-bot', taskId, purpose: 'bump deps', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    const detail = (taskId: string) => ({
+      agentId: 'release-bot',
+      taskId,
+      purpose: 'bump deps',
+      requestedBy: 'dev@example.com',
+      scopes: ['repo-read'],
+    });
 
     // Five starts accepted together reach task-started together.
-    await h.engine.bus.put(TASKS.map((taskId) => ({ source: 'example.agent-runtime', detailType: 'Task Started', detail: detail(taskId) })));
+    await h.engine.bus.put(
+      TASKS.map((taskId) => ({ source: 'example.agent-runtime', detailType: 'Task Started', detail: detail(taskId) })),
+    );
     for (const taskId of TASKS) await h.waitForGrant('release-bot', taskId, ['active']);
     await h.engine.bus.idle();
 
@@ -43,15 +51,20 @@ describe('the local engine with reserved concurrency', () => {
   });
 
   it('refuses a share that is not a positive integer before starting anything', async () => {
-    await expect(startLocalEngine({ policyFile: EXAMPLE_POLICY, port: 0, reservedConcurrency: { issuing: 0, revoking: 20 } })).rejects.toThrow(
-      /^invalid local engine settings: reservedConcurrency/,
-    );
+    await expect(
+      startLocalEngine({ policyFile: EXAMPLE_POLICY, port: 0, reservedConcurrency: { issuing: 0, revoking: 20 } }),
+    ).rejects.toThrow(/^invalid local engine settings: reservedConcurrency/);
   });
 
   it('npm start refuses a share that is not two positive integers, saying what it takes', async () => {
     const entry = resolve(__dirname, '../../bin/local-engine.ts');
-    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', entry, '--reserved-concurrency', '0,20'], { cwd: resolve(__dirname, '../..') });
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', entry, '--reserved-concurrency', '0,20'], {
+      cwd: resolve(__dirname, '../..'),
+    });
 
-    await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('<issuing>,<revoking> (positive integers, e.g. 10,20) or off') });
+    await expect(run).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('<issuing>,<revoking> (positive integers, e.g. 10,20) or off'),
+    });
   }, 30_000);
 });

@@ -39,7 +39,13 @@ describe('local engine: a revoked session is proven dead by a refused canary cal
   });
 
   it("lets a live session describe the canary, denies it once revoked, and verifies the grant with the deny's propagation time", async () => {
-    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'canary-1', purpose: 'prove it dead', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    await h.runtime.startTask({
+      agentId: 'release-bot',
+      taskId: 'canary-1',
+      purpose: 'prove it dead',
+      requestedBy: 'dev@example.com',
+      scopes: ['repo-read'],
+    });
     const delivery = await h.runtime.waitForDelivery('release-bot', 'canary-1', ['issued']);
     expect(delivery.kind).toBe('aws-sts-session');
     expect(await describeCanaryAs(h.engine.url, delivery)).toBe('ok');
@@ -65,7 +71,9 @@ describe('local engine: a revoked session is proven dead by a refused canary cal
     expect(verifyChain(grant.grantId, grant.audit)).toEqual({ ok: true });
     // The event follows the grant's write, so it may land a moment after the grant reads verified.
     await vi.waitFor(() => {
-      const event = published.find((envelope) => envelope['detail-type'] === 'Revocation Verified' && envelope.detail.grantId === grant.grantId);
+      const event = published.find(
+        (envelope) => envelope['detail-type'] === 'Revocation Verified' && envelope.detail.grantId === grant.grantId,
+      );
       expect(event?.detail).toMatchObject({ observed: true, propagationMs });
     });
   });
@@ -73,7 +81,13 @@ describe('local engine: a revoked session is proven dead by a refused canary cal
   it('leaves a session whose deny outlasts the probe schedule revoked, and the sweep verifies it later', async () => {
     await h.stop();
     h = await startHarness({ sessionDenyLagMs: 1_500, probeSchedule: { attempts: 2, delayMs: 100 }, dueTiming: { retryAfterMs: 1_000 } });
-    await h.runtime.startTask({ agentId: 'release-bot', taskId: 'canary-2', purpose: 'slow deny', requestedBy: 'dev@example.com', scopes: ['repo-read'] });
+    await h.runtime.startTask({
+      agentId: 'release-bot',
+      taskId: 'canary-2',
+      purpose: 'slow deny',
+      requestedBy: 'dev@example.com',
+      scopes: ['repo-read'],
+    });
     const delivery = await h.runtime.waitForDelivery('release-bot', 'canary-2', ['issued']);
 
     await h.runtime.endTask({ agentId: 'release-bot', taskId: 'canary-2', outcome: 'succeeded' });

@@ -24,7 +24,20 @@ describe('the taskbound CLI across accounts (local engine, a policy naming two m
     return JSON.parse(result.stdout);
   };
   const start = (taskId: string, scope: string) =>
-    taskbound('emit', 'task-started', '--agent', 'ops-bot', '--task', taskId, '--purpose', `work in ${scope}`, '--requested-by', 'dev@example.com', '--scopes', scope);
+    taskbound(
+      'emit',
+      'task-started',
+      '--agent',
+      'ops-bot',
+      '--task',
+      taskId,
+      '--purpose',
+      `work in ${scope}`,
+      '--requested-by',
+      'dev@example.com',
+      '--scopes',
+      scope,
+    );
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'taskbound-accounts-e2e-'));

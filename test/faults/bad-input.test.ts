@@ -10,19 +10,45 @@ import { harness } from '../unit/cli/cli-harness';
 
 const billionLaughs = [
   'a: &a [x, x, x, x, x, x, x, x, x]',
-  ...'bcdefghi'.split('').map((name, index) => `${name}: &${name} [${Array.from({ length: 9 }, () => `*${'abcdefghi'[index]}`).join(', ')}]`),
+  ...'bcdefghi'
+    .split('')
+    .map((name, index) => `${name}: &${name} [${Array.from({ length: 9 }, () => `*${'abcdefghi'[index]}`).join(', ')}]`),
 ].join('\n');
 
 const HOSTILE_POLICIES: ReadonlyArray<readonly [string, string, RegExp]> = [
   ['an alias bomb', billionLaughs, /YAML: Excessive alias count/],
   ['brackets nested 50,000 deep', `${'['.repeat(50_000)}${']'.repeat(50_000)}`, /\(file\): brackets nested 50000 deep/],
   ['a 2 MB file', `version: 1\n# ${'x'.repeat(2_000_000)}`, /\(file\): \d+ bytes/],
-  ['a NUL inside an approver', TEST_POLICY_YAML.replace('[lead@example.com, sre@example.com]', '["lead\\0@example.com", sre@example.com]'), /approvals\.deploy\.approverGroup\.0: contains control/],
-  ['a zero-width space inside an owner', TEST_POLICY_YAML.replace('owner: lead@example.com', 'owner: "lead\\u200b@example.com"'), /agents\.release-bot\.owner: contains control, invisible/],
-  ['an unpaired surrogate in a purpose', TEST_POLICY_YAML.replace('Deploys the web app', '"Deploys \\ud800"'), /agents\.deploy-bot\.purpose: contains control/],
-  ['a __proto__ agent', TEST_POLICY_YAML.replace('agents:\n', 'agents:\n  __proto__: { owner: x }\n'), /agents\.__proto__: "__proto__" is not allowed/],
-  ['a right-to-left override in a scope name', TEST_POLICY_YAML.replace('  refund:\n', '  "ref\\u202eund":\n'), /scopes\.ref.und: contains control/],
-  ['a wildcard runtime principal', TEST_POLICY_YAML.replace('arn:aws:iam::111122223333:role/agent-runtime', '"*"'), /agents\.release-bot\.runtimePrincipal: must be an IAM role or user ARN/],
+  [
+    'a NUL inside an approver',
+    TEST_POLICY_YAML.replace('[lead@example.com, sre@example.com]', '["lead\\0@example.com", sre@example.com]'),
+    /approvals\.deploy\.approverGroup\.0: contains control/,
+  ],
+  [
+    'a zero-width space inside an owner',
+    TEST_POLICY_YAML.replace('owner: lead@example.com', 'owner: "lead\\u200b@example.com"'),
+    /agents\.release-bot\.owner: contains control, invisible/,
+  ],
+  [
+    'an unpaired surrogate in a purpose',
+    TEST_POLICY_YAML.replace('Deploys the web app', '"Deploys \\ud800"'),
+    /agents\.deploy-bot\.purpose: contains control/,
+  ],
+  [
+    'a __proto__ agent',
+    TEST_POLICY_YAML.replace('agents:\n', 'agents:\n  __proto__: { owner: x }\n'),
+    /agents\.__proto__: "__proto__" is not allowed/,
+  ],
+  [
+    'a right-to-left override in a scope name',
+    TEST_POLICY_YAML.replace('  refund:\n', '  "ref\\u202eund":\n'),
+    /scopes\.ref.und: contains control/,
+  ],
+  [
+    'a wildcard runtime principal',
+    TEST_POLICY_YAML.replace('arn:aws:iam::111122223333:role/agent-runtime', '"*"'),
+    /agents\.release-bot\.runtimePrincipal: must be an IAM role or user ARN/,
+  ],
   ['an agent id with a key separator', TEST_POLICY_YAML.replace('  deploy-bot:\n', '  "deploy#bot":\n'), /agents\.deploy#bot/],
   ['an agent id shaped like a path', TEST_POLICY_YAML.replace('  deploy-bot:\n', '  "../deploy-bot":\n'), /agents\.\.\.\/deploy-bot/],
 ];
@@ -38,21 +64,40 @@ describe('the policy loader under hostile files', () => {
 
   it('never throws anything but a PolicyError, whatever the bytes', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 400 }), fc.string({ maxLength: 400 }).map((tail) => `${TEST_POLICY_YAML.slice(0, 900)}${tail}`)), (text) => {
-        try {
-          parsePolicy(text, 'random.yaml');
-        } catch (error) {
-          expect(error).toBeInstanceOf(PolicyError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 400 }),
+          fc.string({ maxLength: 400 }).map((tail) => `${TEST_POLICY_YAML.slice(0, 900)}${tail}`),
+        ),
+        (text) => {
+          try {
+            parsePolicy(text, 'random.yaml');
+          } catch (error) {
+            expect(error).toBeInstanceOf(PolicyError);
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });
 
   it('refuses a valid policy with any one value replaced by a hostile one, never loading it silently changed', () => {
     const lines = TEST_POLICY_YAML.split('\n');
-    const valueLines = lines.map((line, index) => [line, index] as const).filter(([line]) => /^\s+[a-zA-Z]+: [^{[]/.test(line)).map(([, index]) => index);
-    const hostile = fc.constantFrom('"\\0"', '"x\\u202e"', '"\\ud800"', '[[[[[[]]]]]]', '{ a: 1 }', '-1', '""', '*undefined', '!!binary AAAA');
+    const valueLines = lines
+      .map((line, index) => [line, index] as const)
+      .filter(([line]) => /^\s+[a-zA-Z]+: [^{[]/.test(line))
+      .map(([, index]) => index);
+    const hostile = fc.constantFrom(
+      '"\\0"',
+      '"x\\u202e"',
+      '"\\ud800"',
+      '[[[[[[]]]]]]',
+      '{ a: 1 }',
+      '-1',
+      '""',
+      '*undefined',
+      '!!binary AAAA',
+    );
     fc.assert(
       fc.property(fc.constantFrom(...valueLines), hostile, (index, value) => {
         const changed = [...lines];
@@ -70,31 +115,55 @@ describe('the policy loader under hostile files', () => {
 });
 
 describe('the CLI under hostile arguments', () => {
-  const START = ['emit', 'task-started', '--agent', 'release-bot', '--purpose', 'drill', '--requested-by', 'dev@example.com', '--scopes', 'repo-read'];
-  const HOSTILE = ['../etc', '*', 'a#b', 'arn:aws:iam::111122223333:role/x#y', 'x\u0000', '\ud800', 'lead\u200b@example.com', 'x'.repeat(100_000)];
+  const START = [
+    'emit',
+    'task-started',
+    '--agent',
+    'release-bot',
+    '--purpose',
+    'drill',
+    '--requested-by',
+    'dev@example.com',
+    '--scopes',
+    'repo-read',
+  ];
+  const HOSTILE = [
+    '../etc',
+    '*',
+    'a#b',
+    'arn:aws:iam::111122223333:role/x#y',
+    'x\u0000',
+    '\ud800',
+    'lead\u200b@example.com',
+    'x'.repeat(100_000),
+  ];
 
-  it.each(HOSTILE.map((value) => [JSON.stringify(value.slice(0, 24)), value] as const))('refuses --task %s with exit 2, naming the flag, sending nothing', async (_shown, value) => {
-    const cli = harness();
-
-    const { code, err } = await cli.run(...START, '--task', value);
-
-    expect(code).toBe(2);
-    expect(err).toContain('--task');
-    expect(cli.events.sent).toEqual([]);
-  });
-
-  it.each(HOSTILE.filter((value) => ['\u0000', '\ud800', '\u200b', 'x'.repeat(1000)].some((bad) => value.includes(bad))).map((value) => [JSON.stringify(value.slice(0, 24)), value] as const))(
-    'refuses --requested-by %s with exit 2, naming the flag',
+  it.each(HOSTILE.map((value) => [JSON.stringify(value.slice(0, 24)), value] as const))(
+    'refuses --task %s with exit 2, naming the flag, sending nothing',
     async (_shown, value) => {
       const cli = harness();
 
-      const { code, err } = await cli.run(...START.map((arg) => (arg === 'dev@example.com' ? value : arg)), '--task', 'cli-fuzz');
+      const { code, err } = await cli.run(...START, '--task', value);
 
       expect(code).toBe(2);
-      expect(err).toContain('--requested-by');
+      expect(err).toContain('--task');
       expect(cli.events.sent).toEqual([]);
     },
   );
+
+  it.each(
+    HOSTILE.filter((value) => ['\u0000', '\ud800', '\u200b', 'x'.repeat(1000)].some((bad) => value.includes(bad))).map(
+      (value) => [JSON.stringify(value.slice(0, 24)), value] as const,
+    ),
+  )('refuses --requested-by %s with exit 2, naming the flag', async (_shown, value) => {
+    const cli = harness();
+
+    const { code, err } = await cli.run(...START.map((arg) => (arg === 'dev@example.com' ? value : arg)), '--task', 'cli-fuzz');
+
+    expect(code).toBe(2);
+    expect(err).toContain('--requested-by');
+    expect(cli.events.sent).toEqual([]);
+  });
 
   it('refuses a --context nested too deep to serialise, and one that is not an object', async () => {
     const cli = harness();
@@ -111,11 +180,32 @@ describe('the CLI under hostile arguments', () => {
 
   it('never crashes on random arguments: every run ends with an exit code and sends only valid events', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(fc.constantFrom('emit', 'task-started', 'task-ended', '--task', '--agent', '--ttl', '--context', '--json', 'revoke', 'grants', 'show'), fc.string({ maxLength: 40 })), { maxLength: 12 }), async (args) => {
-        const cli = harness();
-        const { code } = await cli.run(...args);
-        expect([0, 1, 2]).toContain(code);
-      }),
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.constantFrom(
+              'emit',
+              'task-started',
+              'task-ended',
+              '--task',
+              '--agent',
+              '--ttl',
+              '--context',
+              '--json',
+              'revoke',
+              'grants',
+              'show',
+            ),
+            fc.string({ maxLength: 40 }),
+          ),
+          { maxLength: 12 },
+        ),
+        async (args) => {
+          const cli = harness();
+          const { code } = await cli.run(...args);
+          expect([0, 1, 2]).toContain(code);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -16,7 +16,8 @@ export function latenessBound(world: World, credential: PlatformCredential): num
 /** The moment the credential had to be dead: its expiry, or the first notice that it must die. */
 export function deadlineOf(world: World, credential: PlatformCredential): number {
   let deadline = credential.expiresAt;
-  for (const notice of world.notices) if (notice.grantId === credential.grantId) deadline = Math.min(deadline, Math.max(notice.at, credential.createdAt));
+  for (const notice of world.notices)
+    if (notice.grantId === credential.grantId) deadline = Math.min(deadline, Math.max(notice.at, credential.createdAt));
   for (const period of world.suspensions) {
     if (period.agentId !== credential.agentId) continue;
     if (credential.createdAt < (period.to ?? Number.POSITIVE_INFINITY) && credential.expiresAt > period.from) {
@@ -42,10 +43,12 @@ export function brokenInvariants(world: World, settled: Settled): string[] {
     if (!grant) broken.push(`${name} exists but no grant records it`);
     else if (!FINAL_STATES.includes(grant.state)) broken.push(`${name}: its grant is still ${grant.state}`);
     const lateness = world.platform.deadAt(credential) - deadlineOf(world, credential);
-    if (lateness > latenessBound(world, credential)) broken.push(`${name} outlived its deadline by ${lateness} ms (bound ${latenessBound(world, credential)} ms)`);
+    if (lateness > latenessBound(world, credential))
+      broken.push(`${name} outlived its deadline by ${lateness} ms (bound ${latenessBound(world, credential)} ms)`);
   }
   for (const grant of settled.grants) {
-    if (!FINAL_STATES.includes(grant.state)) broken.push(`grant ${grant.grantId} is still ${grant.state} (due ${dueAtOf(grant, FAULT_TIMING) ?? 'never'})`);
+    if (!FINAL_STATES.includes(grant.state))
+      broken.push(`grant ${grant.grantId} is still ${grant.state} (due ${dueAtOf(grant, FAULT_TIMING) ?? 'never'})`);
     const chain = verifyChain(grant.grantId, grant.audit);
     if (!chain.ok) broken.push(`audit chain of ${grant.grantId} broken: ${chain.why}`);
   }
@@ -72,8 +75,15 @@ export function unexcusedStillValid(world: World): string[] {
     const credential = world.platform.credentials.find((candidate) => candidate.accessKeyId === event.detail.credentialId);
     const at = Date.parse(event.detail.at);
     const revokedAt = credential?.revokedAt;
-    const excused = credential?.kind === 'aws-iam-access-key' && revokedAt !== undefined && revokedAt <= at && at < revokedAt + world.platform.consistency.keyLagMs;
-    if (!excused) broken.push(`Credential Still Valid for ${String(event.detail.credentialId)} of ${event.detail.grantId}, which no IAM lag excuses: it was never revoked`);
+    const excused =
+      credential?.kind === 'aws-iam-access-key' &&
+      revokedAt !== undefined &&
+      revokedAt <= at &&
+      at < revokedAt + world.platform.consistency.keyLagMs;
+    if (!excused)
+      broken.push(
+        `Credential Still Valid for ${String(event.detail.credentialId)} of ${event.detail.grantId}, which no IAM lag excuses: it was never revoked`,
+      );
   }
   return broken;
 }
@@ -105,9 +115,13 @@ export function unsurfacedDuringOutage(world: World, grants: readonly Grant[]): 
     // Only those whose deadline passed more than a sweep round ago: the engine has had its chance.
     if (deadlineOf(world, credential) + SWEEP_INTERVAL_MS + REDELIVERY_MS > world.now) continue;
     const grant = byId.get(credential.grantId);
-    const surfaced = world.published.some((event) => event.detailType === 'Revocation Failed' && event.detail.grantId === credential.grantId);
-    if (!surfaced) broken.push(`${credential.accessKeyId} of ${credential.grantId} is alive past its deadline and no Revocation Failed says so`);
-    if (!grant || dueAtOf(grant, FAULT_TIMING) === undefined) broken.push(`${credential.accessKeyId} of ${credential.grantId} is alive and its grant is not due for retry`);
+    const surfaced = world.published.some(
+      (event) => event.detailType === 'Revocation Failed' && event.detail.grantId === credential.grantId,
+    );
+    if (!surfaced)
+      broken.push(`${credential.accessKeyId} of ${credential.grantId} is alive past its deadline and no Revocation Failed says so`);
+    if (!grant || dueAtOf(grant, FAULT_TIMING) === undefined)
+      broken.push(`${credential.accessKeyId} of ${credential.grantId} is alive and its grant is not due for retry`);
   }
   return broken;
 }

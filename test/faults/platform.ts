@@ -3,7 +3,17 @@
 // for `keyLagMs`; a user created less than `invisibleMs` ago cannot be seen (reads say it is
 // absent, and a revocation cannot find it yet). STS sessions die when the deny lands or at expiry;
 // the kill switch's deny of an agent's older sessions kills exactly those created before its time.
-import type { AgentRevocation, Clock, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../lambdas/ports';
+import type {
+  AgentRevocation,
+  Clock,
+  CredentialIssuer,
+  CredentialMaterial,
+  IssueRequest,
+  IssuedCredential,
+  ProbeVerdict,
+  RevokeOutcome,
+  RevokeTarget,
+} from '../../lambdas/ports';
 import type { CredentialKind } from '../../lambdas/domain/policy';
 import { awsError, type FaultGate } from './gate';
 
@@ -85,7 +95,8 @@ export class Platform {
     const now = this.clock.now().getTime();
     const live = this.ofGrant(target.grantId).filter((credential) => credential.revokedAt === undefined);
     // The adapter waits out a young user it cannot see, then gives up with an error.
-    if (target.kind === 'aws-iam-access-key' && live.some((credential) => this.invisible(credential, now))) throw awsError('NoSuchEntity', 404);
+    if (target.kind === 'aws-iam-access-key' && live.some((credential) => this.invisible(credential, now)))
+      throw awsError('NoSuchEntity', 404);
     for (const credential of live) credential.revokedAt = now;
     return live.length > 0 ? 'revoked' : 'already-revoked';
   }
@@ -95,7 +106,10 @@ export class Platform {
     if (this.outages.has('aws-sts-session')) throw awsError('ServiceUnavailable', 503);
     const now = this.clock.now().getTime();
     for (const credential of this.credentials) {
-      const covered = credential.kind === 'aws-sts-session' && credential.agentId === revocation.agentId && credential.createdAt < revocation.issuedBefore.getTime();
+      const covered =
+        credential.kind === 'aws-sts-session' &&
+        credential.agentId === revocation.agentId &&
+        credential.createdAt < revocation.issuedBefore.getTime();
       if (covered) credential.revokedAt ??= now;
     }
   }
@@ -130,7 +144,12 @@ export class Platform {
 }
 
 /** One credential kind's issuer over the platform, every call through the gate. */
-export function platformIssuer(platform: Platform, gate: FaultGate, kind: CredentialKind, onIssue: (request: IssueRequest) => Promise<void>): CredentialIssuer {
+export function platformIssuer(
+  platform: Platform,
+  gate: FaultGate,
+  kind: CredentialKind,
+  onIssue: (request: IssueRequest) => Promise<void>,
+): CredentialIssuer {
   return {
     issue: (request) =>
       gate.call(`${kind}.issue`, async () => {
@@ -139,6 +158,8 @@ export function platformIssuer(platform: Platform, gate: FaultGate, kind: Creden
       }),
     revoke: (target) => gate.call(`${kind}.revoke`, async () => platform.revoke(target)),
     verify: (target, material) => gate.call(`${kind}.verify`, async () => platform.verify(target, material)),
-    ...(kind === 'aws-sts-session' ? { revokeAgent: (revocation: AgentRevocation) => gate.call(`${kind}.revokeAgent`, async () => platform.revokeAgent(revocation)) } : {}),
+    ...(kind === 'aws-sts-session'
+      ? { revokeAgent: (revocation: AgentRevocation) => gate.call(`${kind}.revokeAgent`, async () => platform.revokeAgent(revocation)) }
+      : {}),
   };
 }

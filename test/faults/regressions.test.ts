@@ -7,7 +7,10 @@ import { FAULT_TIMING } from './world';
 
 async function brokenBy(schedule: Schedule): Promise<readonly string[]> {
   const store = new InMemoryGrantStore(FAULT_TIMING);
-  const run = await runSchedule(schedule, store, async () => ({ grants: store.all(), rejectedExcerpts: store.rejected.map((entry) => JSON.stringify(entry)) }));
+  const run = await runSchedule(schedule, store, async () => ({
+    grants: store.all(),
+    rejectedExcerpts: store.rejected.map((entry) => JSON.stringify(entry)),
+  }));
   return run.broken;
 }
 
@@ -17,12 +20,18 @@ describe('fault schedules that once broke a promise', () => {
   it('a suspension delivered together with a Task Started leaves no credential alive until its TTL', async () => {
     // The start read the agent's standing before the suspension was written, and the suspension
     // listed the agent's live grants before the start's grant was written: neither saw the other.
-    const schedule: Schedule = { ...calm, steps: [{ op: 'start', agent: 1, task: 0, scopes: 0, ttl: 151, delay: 0 }, { op: 'suspend', agent: 1 }] };
+    const schedule: Schedule = {
+      ...calm,
+      steps: [
+        { op: 'start', agent: 1, task: 0, scopes: 0, ttl: 151, delay: 0 },
+        { op: 'suspend', agent: 1 },
+      ],
+    };
 
     expect(await brokenBy(schedule)).toEqual([]);
   });
 
-  it('a suspension that claimed a start\'s grant, then a resume, leaves the start nothing to issue', async () => {
+  it("a suspension that claimed a start's grant, then a resume, leaves the start nothing to issue", async () => {
     // The start's second read saw the agent resumed and went on to issue for a grant the
     // suspension had already moved to revoking (found when the standing read joined the slot query).
     const schedule: Schedule = {
@@ -54,7 +63,12 @@ describe('fault schedules that once broke a promise', () => {
   it('a key issued by a run that crashed before recording it is reported as Revocation Failed while IAM cannot delete it', async () => {
     // The grant stayed `issuing`; the sweep's clean-up of a stuck issuance failed against the
     // outage and said so only in a log line: no event, no alert.
-    const schedule: Schedule = { ...calm, steps: [{ op: 'start', agent: 1, task: 0, scopes: 3, ttl: 60, delay: 0 }], faults: [{ at: 5, kind: 'crash-before' }], outage: 'aws-iam-access-key' };
+    const schedule: Schedule = {
+      ...calm,
+      steps: [{ op: 'start', agent: 1, task: 0, scopes: 3, ttl: 60, delay: 0 }],
+      faults: [{ at: 5, kind: 'crash-before' }],
+      outage: 'aws-iam-access-key',
+    };
 
     expect(await brokenBy(schedule)).toEqual([]);
   });

@@ -15,7 +15,10 @@ import { SWEEP_INTERVAL_MS, World } from './world';
  * and room for a burst of deploy-bot's grants (release-bot keeps its cap of 2).
  */
 export const FAULT_POLICY = parsePolicy(
-  TEST_POLICY_YAML.replace('approvalTimeoutSeconds: 3600', 'approvalTimeoutSeconds: 600').replace('maxConcurrentGrants: 5', 'maxConcurrentGrants: 12'),
+  TEST_POLICY_YAML.replace('approvalTimeoutSeconds: 3600', 'approvalTimeoutSeconds: 600').replace(
+    'maxConcurrentGrants: 5',
+    'maxConcurrentGrants: 12',
+  ),
   'faults.policy.yaml',
 );
 
@@ -28,7 +31,14 @@ const SCOPE_SETS: readonly (readonly string[])[][] = [
 ];
 
 export type Step =
-  | { readonly op: 'start'; readonly agent: number; readonly task: number; readonly scopes: number; readonly ttl: number; readonly delay: number }
+  | {
+      readonly op: 'start';
+      readonly agent: number;
+      readonly task: number;
+      readonly scopes: number;
+      readonly ttl: number;
+      readonly delay: number;
+    }
   | { readonly op: 'end'; readonly agent: number; readonly task: number; readonly delay: number }
   | { readonly op: 'approve' | 'deny'; readonly agent: number; readonly task: number; readonly person: number; readonly delay: number }
   | { readonly op: 'leak'; readonly agent: number; readonly task: number; readonly by: 'key' | 'secret' }
@@ -51,27 +61,64 @@ export interface Schedule {
 /** At most this many tasks in a burst, each with its own task id. */
 const BURST_TASKS = 8;
 /** Per agent, the auto-approved scope sets a burst alternates between. */
-const BURST_SCOPES: readonly (readonly string[])[][] = [[['repo-read'], ['repo-write']], [['repo-read'], ['bucket-read-key']]];
+const BURST_SCOPES: readonly (readonly string[])[][] = [
+  [['repo-read'], ['repo-write']],
+  [['repo-read'], ['bucket-read-key']],
+];
 
 const agent = fc.integer({ min: 0, max: AGENTS.length - 1 });
 const task = fc.integer({ min: 0, max: 3 });
 const delay = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 45_000 }));
 
 export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ op: fc.constant('start' as const), agent, task, scopes: fc.nat({ max: 6 }), ttl: fc.integer({ min: 60, max: 400 }), delay }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('start' as const),
+      agent,
+      task,
+      scopes: fc.nat({ max: 6 }),
+      ttl: fc.integer({ min: 60, max: 400 }),
+      delay,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('end' as const), agent, task, delay }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('approve' as const, 'deny' as const), agent, task, person: fc.integer({ min: 0, max: PEOPLE.length - 1 }), delay }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('leak' as const), agent, task, by: fc.constantFrom('key' as const, 'secret' as const) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constantFrom('approve' as const, 'deny' as const),
+      agent,
+      task,
+      person: fc.integer({ min: 0, max: PEOPLE.length - 1 }),
+      delay,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('leak' as const), agent, task, by: fc.constantFrom('key' as const, 'secret' as const) }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('suspend' as const, 'resume' as const), agent }) },
   {
     weight: 1,
     arbitrary: fc.record(
-      { op: fc.constant('burst' as const), agent, count: fc.integer({ min: 2, max: BURST_TASKS }), ttl: fc.integer({ min: 60, max: 400 }), suspendAfterMs: delay },
+      {
+        op: fc.constant('burst' as const),
+        agent,
+        count: fc.integer({ min: 2, max: BURST_TASKS }),
+        ttl: fc.integer({ min: 60, max: 400 }),
+        suspendAfterMs: delay,
+      },
       { requiredKeys: ['op', 'agent', 'count', 'ttl'] },
     ),
   },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('duplicate' as const), of: fc.nat({ max: 30 }), delay }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('wait' as const), ms: fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 5_000, max: 240_000 })) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('wait' as const),
+      ms: fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 5_000, max: 240_000 })),
+    }),
+  },
 );
 
 export const scheduleArbitrary: fc.Arbitrary<Schedule> = fc.record(
@@ -105,7 +152,20 @@ function play(world: World, step: Step, sent: { inbound: Parameters<World['send'
   };
   switch (step.op) {
     case 'start':
-      return send({ type: 'start', detail: { agentId, taskId, purpose: 'fault drill', requestedBy: 'dev@example.com', scopes: [...scopeSet(step.agent, step.scopes)], ttlSeconds: step.ttl } }, step.delay);
+      return send(
+        {
+          type: 'start',
+          detail: {
+            agentId,
+            taskId,
+            purpose: 'fault drill',
+            requestedBy: 'dev@example.com',
+            scopes: [...scopeSet(step.agent, step.scopes)],
+            ttlSeconds: step.ttl,
+          },
+        },
+        step.delay,
+      );
     case 'end':
       return send({ type: 'end', detail: { agentId, taskId, outcome: 'succeeded' } }, step.delay);
     case 'approve':
@@ -119,7 +179,14 @@ function play(world: World, step: Step, sent: { inbound: Parameters<World['send'
     case 'burst': {
       const scopes = BURST_SCOPES[step.agent]!;
       for (let index = 0; index < step.count; index++) {
-        const detail = { agentId, taskId: `burst-${index}`, purpose: 'fault drill', requestedBy: 'dev@example.com', scopes: [...scopes[index % scopes.length]!], ttlSeconds: step.ttl };
+        const detail = {
+          agentId,
+          taskId: `burst-${index}`,
+          purpose: 'fault drill',
+          requestedBy: 'dev@example.com',
+          scopes: [...scopes[index % scopes.length]!],
+          ttlSeconds: step.ttl,
+        };
         send({ type: 'start', detail });
       }
       if (step.suspendAfterMs !== undefined) send({ type: 'suspend', agentId }, step.suspendAfterMs);
@@ -143,7 +210,11 @@ export interface ScheduleRun {
 }
 
 /** Plays the schedule, keeps an outage (if any) going long enough to check it is surfaced, heals, settles, checks. */
-export async function runSchedule(schedule: Schedule, store: GrantStore, readAll: () => Promise<{ grants: Grant[]; rejectedExcerpts: string[] }>): Promise<ScheduleRun> {
+export async function runSchedule(
+  schedule: Schedule,
+  store: GrantStore,
+  readAll: () => Promise<{ grants: Grant[]; rejectedExcerpts: string[] }>,
+): Promise<ScheduleRun> {
   const world = new World({
     policy: FAULT_POLICY,
     store,

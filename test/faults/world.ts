@@ -11,7 +11,15 @@ import type { DueTiming } from '../../lambdas/domain/due';
 import type { CredentialLeaked, GrantDecision, OutboundEvent, TaskEnded, TaskStarted } from '../../lambdas/domain/events';
 import { deliverySecretName, grantIdFor } from '../../lambdas/domain/ids';
 import type { Policy } from '../../lambdas/domain/policy';
-import type { Delivery, DeliveryVault, EventPublisher, ExpiryScheduler, GrantStore, IssueRequest, SecretRotator } from '../../lambdas/ports';
+import type {
+  Delivery,
+  DeliveryVault,
+  EventPublisher,
+  ExpiryScheduler,
+  GrantStore,
+  IssueRequest,
+  SecretRotator,
+} from '../../lambdas/ports';
 import { resumeAgent, suspendAgent } from '../../lambdas/use-cases/change-agent-status';
 import { sendAlert } from '../../lambdas/use-cases/send-alert';
 import { decideGrant } from '../../lambdas/use-cases/decide-grant';
@@ -158,7 +166,9 @@ export class World {
     if (status === 'ok') return;
     // At least once: the run is delivered again. A run that fails with no fault left to blame is a bug.
     if (item.attempts > this.options.faults.length + 2) {
-      this.violations.push(`${item.inbound.type} failed ${item.attempts} times: ${failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure)}`);
+      this.violations.push(
+        `${item.inbound.type} failed ${item.attempts} times: ${failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure)}`,
+      );
       return;
     }
     this.queue.push({ ...item, due: this.now + REDELIVERY_MS });
@@ -216,7 +226,11 @@ export class World {
     const name = deliverySecretName(agentId, taskId);
     const credentialId = by === 'key' && key ? key.accessKeyId : name;
     const exists = by === 'key' ? key !== undefined : this.vaultItems.get(name)?.payload.status === 'issued';
-    return { type: 'leak', report: { credentialId, reportedBy: 'secret-scanner', evidence: 'public gist' }, ...(exists ? { grantId } : {}) };
+    return {
+      type: 'leak',
+      report: { credentialId, reportedBy: 'secret-scanner', evidence: 'public gist' },
+      ...(exists ? { grantId } : {}),
+    };
   }
 
   /** The independent check at the moment a credential is about to exist: recorded first, entitled, approved. */
@@ -284,7 +298,8 @@ export class World {
   }
 
   private logger(): EngineLogger {
-    const keep = (level: string) => (message: string, extra?: Record<string, unknown>) => void this.logs.push(JSON.stringify({ level, message, ...extra }));
+    const keep = (level: string) => (message: string, extra?: Record<string, unknown>) =>
+      void this.logs.push(JSON.stringify({ level, message, ...extra }));
     return { info: keep('info'), warn: keep('warn'), error: keep('error') };
   }
 

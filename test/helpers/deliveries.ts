@@ -24,7 +24,14 @@ export function delivery(taskId: string, payload: Omit<DeliveryPayload, 'grantId
 export const issued = (taskId: string): Delivery =>
   delivery(
     taskId,
-    { status: 'issued', kind: 'aws-sts-session', accessKeyId: 'ASIAEXAMPLE', secretAccessKey: SECRET_ACCESS_KEY, sessionToken: SESSION_TOKEN, expiration: '2030-01-01T00:15:00.000Z' },
+    {
+      status: 'issued',
+      kind: 'aws-sts-session',
+      accessKeyId: 'ASIAEXAMPLE',
+      secretAccessKey: SECRET_ACCESS_KEY,
+      sessionToken: SESSION_TOKEN,
+      expiration: '2030-01-01T00:15:00.000Z',
+    },
     '2030-01-01T00:15:00.000Z',
   );
 

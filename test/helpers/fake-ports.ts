@@ -112,7 +112,11 @@ export class FakeIssuer implements CredentialIssuer {
       return { verdict: 'accepted' };
     }
     // With the credential at hand the refusal is seen (a probe call), as the real adapters report it.
-    return { verdict: 'rejected', code: record.revokedAt ? 'InvalidClientTokenId' : 'ExpiredToken', ...(material ? { observed: true } : {}) };
+    return {
+      verdict: 'rejected',
+      code: record.revokedAt ? 'InvalidClientTokenId' : 'ExpiredToken',
+      ...(material ? { observed: true } : {}),
+    };
   }
 
   isLive(grantId: string): boolean {

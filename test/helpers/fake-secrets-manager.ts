@@ -44,7 +44,12 @@ export interface RotationSetup {
 
 /** Secrets Manager's throttling answer: not in its model, so the SDK's base class named by its code. */
 export function throttling(): SecretsManagerServiceException {
-  return new SecretsManagerServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: metadata });
+  return new SecretsManagerServiceException({
+    name: 'ThrottlingException',
+    $fault: 'client',
+    message: 'Rate exceeded',
+    $metadata: metadata,
+  });
 }
 
 const refused = (message: string) => new InvalidRequestException({ message, $metadata: metadata });
@@ -68,7 +73,12 @@ export class FakeSecretsManager {
   /** A secret with one version, with or without a rotation function; returns its ARN. */
   seed(name: string, rotation?: RotationSetup): string {
     const arn = `arn:aws:secretsmanager:us-east-1:111122223333:secret:${name}-${randomBytes(3).toString('hex')}`;
-    this.secrets.set(arn, { name, arn, versions: [{ versionId: randomUUID(), stages: [CURRENT] }], ...(rotation ? { rotationLambdaArn: rotation.lambdaArn } : {}) });
+    this.secrets.set(arn, {
+      name,
+      arn,
+      versions: [{ versionId: randomUUID(), stages: [CURRENT] }],
+      ...(rotation ? { rotationLambdaArn: rotation.lambdaArn } : {}),
+    });
     this.rotations.set(arn, rotation);
     return arn;
   }
@@ -121,7 +131,8 @@ export class FakeSecretsManager {
   private rotate(input: RotateSecretCommandInput): object {
     const secret = this.find(input.SecretId);
     if (secret.deletedDate) throw refused("You can't perform this operation on the secret because it was marked for deletion.");
-    if (!secret.rotationLambdaArn && !input.RotationLambdaARN) throw refused('No Lambda rotation function ARN is associated with this secret.');
+    if (!secret.rotationLambdaArn && !input.RotationLambdaARN)
+      throw refused('No Lambda rotation function ARN is associated with this secret.');
     if (secret.versions.some((version) => version.stages.includes(PENDING) && !version.stages.includes(CURRENT))) {
       throw refused("A previous rotation isn't complete. That rotation will be reattempted.");
     }
@@ -142,7 +153,9 @@ export class FakeSecretsManager {
       RotationEnabled: secret.rotationLambdaArn !== undefined,
       ...(secret.rotationLambdaArn ? { RotationLambdaARN: secret.rotationLambdaArn } : {}),
       ...(secret.deletedDate ? { DeletedDate: secret.deletedDate } : {}),
-      VersionIdsToStages: Object.fromEntries(secret.versions.filter((version) => version.stages.length > 0).map((version) => [version.versionId, version.stages])),
+      VersionIdsToStages: Object.fromEntries(
+        secret.versions.filter((version) => version.stages.length > 0).map((version) => [version.versionId, version.stages]),
+      ),
     };
   }
 

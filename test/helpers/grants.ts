@@ -53,7 +53,12 @@ export function activeGrant(fixture: GrantFixture = {}): Grant {
     action: 'issued',
     changes: {
       credentialKind: 'aws-sts-session',
-      credential: { kind: 'aws-sts-session', accessKeyId, principalArn: `arn:aws:sts::111122223333:assumed-role/agent/${issuing.grantId}`, expiresAt },
+      credential: {
+        kind: 'aws-sts-session',
+        accessKeyId,
+        principalArn: `arn:aws:sts::111122223333:assumed-role/agent/${issuing.grantId}`,
+        expiresAt,
+      },
       expiresAt,
     },
   });

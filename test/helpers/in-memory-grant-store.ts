@@ -38,7 +38,9 @@ export class InMemoryGrantStore implements GrantStore {
     return grant && copy(grant);
   }
 
-  async create(grant: Grant): Promise<{ readonly created: true; readonly grant: Grant } | { readonly created: false; readonly existing: Grant }> {
+  async create(
+    grant: Grant,
+  ): Promise<{ readonly created: true; readonly grant: Grant } | { readonly created: false; readonly existing: Grant }> {
     const existing = this.grants.get(grant.grantId);
     if (existing) return { created: false, existing: copy(existing) };
     this.grants.set(grant.grantId, copy(grant));
@@ -50,7 +52,8 @@ export class InMemoryGrantStore implements GrantStore {
     const stored = this.grants.get(previous.grantId);
     if (!stored || stored.version !== previous.version) return stored ? { ok: false, current: copy(stored) } : { ok: false };
     this.grants.set(next.grantId, copy(next));
-    if (LIVE_STATES.includes(previous.state) && !LIVE_STATES.includes(next.state)) await this.releaseSlot(next.agentId, next.grantId, next.concurrencySlot);
+    if (LIVE_STATES.includes(previous.state) && !LIVE_STATES.includes(next.state))
+      await this.releaseSlot(next.agentId, next.grantId, next.concurrencySlot);
     return { ok: true, grant: copy(next) };
   }
 
@@ -72,7 +75,9 @@ export class InMemoryGrantStore implements GrantStore {
   }
 
   async slotHolders(agentId: string): Promise<readonly SlotHolder[]> {
-    return [...this.slots.values()].filter((holder) => holder.agentId === agentId).map(({ slot, grantId, reservedAt }) => ({ slot, grantId, reservedAt }));
+    return [...this.slots.values()]
+      .filter((holder) => holder.agentId === agentId)
+      .map(({ slot, grantId, reservedAt }) => ({ slot, grantId, reservedAt }));
   }
 
   async dueGrants(now: Date, limit = 100): Promise<DueGrantsPage> {
@@ -93,7 +98,9 @@ export class InMemoryGrantStore implements GrantStore {
       .map(copy);
   }
 
-  async listGrants(options: { readonly state?: GrantState; readonly since?: Date; readonly limit?: number } = {}): Promise<readonly Grant[]> {
+  async listGrants(
+    options: { readonly state?: GrantState; readonly since?: Date; readonly limit?: number } = {},
+  ): Promise<readonly Grant[]> {
     const since = options.since?.toISOString();
     const matching = [...this.grants.values()]
       .filter((grant) => (!options.state || grant.state === options.state) && (!since || grant.createdAt >= since))

@@ -38,7 +38,11 @@ export async function startLocalSts(store: EmbeddedStoreFixture, options: LocalS
 export const LOCAL_STS_GRANT = 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa';
 
 /** A request for a credential of `kind` that lives `ttlSeconds` from the clock's now. */
-export function issueRequest(kind: CredentialKind, clock: SteppingClock, options: { grantId?: string; ttlSeconds?: number } = {}): IssueRequest {
+export function issueRequest(
+  kind: CredentialKind,
+  clock: SteppingClock,
+  options: { grantId?: string; ttlSeconds?: number } = {},
+): IssueRequest {
   const ttlSeconds = options.ttlSeconds ?? 900;
   return {
     grantId: options.grantId ?? LOCAL_STS_GRANT,

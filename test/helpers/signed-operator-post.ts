@@ -16,7 +16,12 @@ export async function signedOperatorPost(
 ): Promise<OperatorAnswer> {
   const url = new URL(operatorUrl);
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  const signer = new SignatureV4({ credentials, region: options.region ?? 'us-east-1', service: options.service ?? 'lambda', sha256: NodeSha256 });
+  const signer = new SignatureV4({
+    credentials,
+    region: options.region ?? 'us-east-1',
+    service: options.service ?? 'lambda',
+    sha256: NodeSha256,
+  });
   const signed = await signer.sign({
     method: 'POST',
     protocol: 'http:',

@@ -14,16 +14,25 @@ describe('handler bundles', () => {
     expect(ENGINE_HANDLERS.filter((handler) => !existsSync(handlerEntry(handler)))).toEqual([]);
   });
 
-  it.each(ENGINE_HANDLERS.filter((handler) => existsSync(handlerEntry(handler))))('%s stays under 1 MiB with the policy compiled in', async (handler) => {
-    const result = await build({ ...esbuildOptions(policyYaml), entryPoints: [handlerEntry(handler)], write: false, logLevel: 'silent', metafile: true });
-    const [bundle] = result.outputFiles;
-    expect(bundle?.contents.byteLength).toBeLessThan(BUNDLE_BUDGET_BYTES);
-    expect(bundle?.text.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
-    expect(bundle?.text).not.toContain('process.env.TASKBOUND_POLICY');
-    // The scope lint and the Service Authorization Reference belong to synth, the CLI and the local engine.
-    expect(Object.keys(result.metafile.inputs).filter((input) => /policy-lint|@cloud-copilot/.test(input))).toEqual([]);
-    expect(bundle?.text).not.toContain('Service Authorization Reference');
-  });
+  it.each(ENGINE_HANDLERS.filter((handler) => existsSync(handlerEntry(handler))))(
+    '%s stays under 1 MiB with the policy compiled in',
+    async (handler) => {
+      const result = await build({
+        ...esbuildOptions(policyYaml),
+        entryPoints: [handlerEntry(handler)],
+        write: false,
+        logLevel: 'silent',
+        metafile: true,
+      });
+      const [bundle] = result.outputFiles;
+      expect(bundle?.contents.byteLength).toBeLessThan(BUNDLE_BUDGET_BYTES);
+      expect(bundle?.text.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+      expect(bundle?.text).not.toContain('process.env.TASKBOUND_POLICY');
+      // The scope lint and the Service Authorization Reference belong to synth, the CLI and the local engine.
+      expect(Object.keys(result.metafile.inputs).filter((input) => /policy-lint|@cloud-copilot/.test(input))).toEqual([]);
+      expect(bundle?.text).not.toContain('Service Authorization Reference');
+    },
+  );
 });
 
 describe('a bundled handler', () => {
@@ -34,14 +43,22 @@ describe('a bundled handler', () => {
     const { join } = await import('node:path');
     const dir = await mkdtemp(join(tmpdir(), 'taskbound-bundle-'));
     try {
-      const result = await build({ ...esbuildOptions(policyYaml), entryPoints: [handlerEntry('task-started')], write: false, logLevel: 'silent' });
+      const result = await build({
+        ...esbuildOptions(policyYaml),
+        entryPoints: [handlerEntry('task-started')],
+        write: false,
+        logLevel: 'silent',
+      });
       await writeFile(join(dir, 'index.mjs'), result.outputFiles[0]!.contents);
       const invoke = `const { handler } = await import('./index.mjs');
         try { await handler({ version: '0', id: '1', 'detail-type': 'Task Started', source: 's', account: '1', time: '2026-01-01T00:00:00Z', region: 'us-east-1', resources: [], detail: {} }, { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 }); console.log('no error'); }
         catch (error) { console.log(error.message); }`;
       const output = await new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, ['--input-type=module', '-e', invoke], { cwd: dir, env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' } }, (error, stdout) =>
-          error ? reject(error) : resolve(stdout),
+        execFile(
+          process.execPath,
+          ['--input-type=module', '-e', invoke],
+          { cwd: dir, env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' } },
+          (error, stdout) => (error ? reject(error) : resolve(stdout)),
         ),
       );
       expect(output).toMatch(/^invalid configuration: TABLE_NAME: .*EVENT_BUS_NAME/);

@@ -11,11 +11,19 @@ import { TEST_POLICY_YAML } from '../helpers/test-policy';
 
 describe('loadConfig', () => {
   it('fills in the defaults', () => {
-    expect(loadConfig({})).toMatchObject({ busName: 'taskbound', sweepRateMinutes: 5, logRetentionDays: 30, removalPolicy: 'retain', agentRolePrefix: 'taskbound-agent-' });
+    expect(loadConfig({})).toMatchObject({
+      busName: 'taskbound',
+      sweepRateMinutes: 5,
+      logRetentionDays: 30,
+      removalPolicy: 'retain',
+      agentRolePrefix: 'taskbound-agent-',
+    });
   });
 
   it('takes -c taskbound:<key> overrides over the taskbound object', () => {
-    expect(loadConfig({ taskbound: { sweepRateMinutes: 10 }, 'taskbound:sweepRateMinutes': '15', 'taskbound:reservedConcurrency': 'false' })).toMatchObject({
+    expect(
+      loadConfig({ taskbound: { sweepRateMinutes: 10 }, 'taskbound:sweepRateMinutes': '15', 'taskbound:reservedConcurrency': 'false' }),
+    ).toMatchObject({
       sweepRateMinutes: 15,
       reservedConcurrency: false,
     });
@@ -32,25 +40,47 @@ describe('loadConfig', () => {
 
 describe('loadPolicyFile', () => {
   it('accepts the example policy', () => {
-    expect(Object.keys(loadPolicyFile('examples/taskbound.policy.yaml', PROJECT_ROOT).policy.agents)).toEqual(['release-bot', 'deploy-bot', 'ops-bot', 'finance-bot']);
+    expect(Object.keys(loadPolicyFile('examples/taskbound.policy.yaml', PROJECT_ROOT).policy.agents)).toEqual([
+      'release-bot',
+      'deploy-bot',
+      'ops-bot',
+      'finance-bot',
+    ]);
   });
 
   it('names the file when it cannot be read', () => {
-    expect(() => loadPolicyFile('missing.policy.yaml', PROJECT_ROOT)).toThrow(/^missing\.policy\.yaml: cannot read the policy file \(ENOENT\)/);
+    expect(() => loadPolicyFile('missing.policy.yaml', PROJECT_ROOT)).toThrow(
+      /^missing\.policy\.yaml: cannot read the policy file \(ENOENT\)/,
+    );
   });
 });
 
 describe('issued-credential boundary', () => {
   const policy = parsePolicy(TEST_POLICY_YAML, 'test.yaml');
 
-  it('is the union of the assigned scopes\' Allow statements plus the brokered secrets', () => {
+  it("is the union of the assigned scopes' Allow statements plus the brokered secrets", () => {
     const statements = boundaryStatements(policy, 'arn:aws:iam::111122223333:role/taskbound-agent-*');
-    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['codecommit:GitPull'], Resource: 'arn:aws:codecommit:us-east-1:111122223333:web' });
-    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: ['arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf', 'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf-??????'] });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['codecommit:GitPull'],
+      Resource: 'arn:aws:codecommit:us-east-1:111122223333:web',
+    });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [
+        'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf',
+        'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf-??????',
+      ],
+    });
   });
 
   it('refuses, naming the policy file, a union too large for one managed policy', () => {
-    const huge = Array.from({ length: 200 }, (_, index) => ({ Effect: 'Allow' as const, Action: `s3:GetObject`, Resource: `arn:aws:s3:::bucket-number-${index}/*` }));
+    const huge = Array.from({ length: 200 }, (_, index) => ({
+      Effect: 'Allow' as const,
+      Action: `s3:GetObject`,
+      Resource: `arn:aws:s3:::bucket-number-${index}/*`,
+    }));
     expect(() => assertBoundaryFits(policy, huge)).toThrow(PolicyError);
     expect(() => assertBoundaryFits(policy, huge)).toThrow(/^test\.yaml: invalid policy\n {2}- scopes: the union/);
   });
@@ -58,7 +88,10 @@ describe('issued-credential boundary', () => {
 
 describe('contract event schemas', () => {
   it('describes Task Started from the zod schema the handler validates with', () => {
-    const schema = contractSchemas()['taskbound@TaskStarted'] as { $schema: string; properties: { detail: { required: string[]; properties: Record<string, unknown> } } };
+    const schema = contractSchemas()['taskbound@TaskStarted'] as {
+      $schema: string;
+      properties: { detail: { required: string[]; properties: Record<string, unknown> } };
+    };
     expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
     expect(schema.properties.detail.required).toEqual(expect.arrayContaining(['taskId', 'agentId', 'purpose', 'requestedBy', 'scopes']));
     expect(schema.properties.detail.properties.scopes).toMatchObject({ type: 'array', minItems: 1, maxItems: 10 });

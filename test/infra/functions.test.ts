@@ -96,7 +96,11 @@ describe('each function’s environment', () => {
   it('is exactly what an issuing function reads for task-started and operator-api: the boundary and the schedule target included', () => {
     for (const handler of ISSUING_FUNCTIONS) expect(environmentOf(handler), handler).toEqual(ISSUING_ENV);
     // The example policy's longest task is an hour: sessions are asked for up to that (domain/policy.ts longestRoleSessionSeconds).
-    expect(variablesOf('task-started')).toMatchObject({ DELIVERY_MODE: 'secrets-manager', EXPIRY_MODE: 'schedule', AGENT_ROLE_MAX_SESSION_SECONDS: '3600' });
+    expect(variablesOf('task-started')).toMatchObject({
+      DELIVERY_MODE: 'secrets-manager',
+      EXPIRY_MODE: 'schedule',
+      AGENT_ROLE_MAX_SESSION_SECONDS: '3600',
+    });
   });
 
   it('is what an expiring function reads for expire-grant and ttl-expiry-stream: the schedule target, and no boundary', () => {

@@ -15,11 +15,29 @@ export interface Statement {
 /** IAM actions that let a principal widen permissions or take over an identity; never allowed. */
 const FORBIDDEN = new Set(
   [
-    'iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:AttachUserPolicy', 'iam:AttachRolePolicy',
-    'iam:AttachGroupPolicy', 'iam:PutGroupPolicy', 'iam:CreateRole', 'iam:UpdateAssumeRolePolicy', 'iam:PutRolePermissionsBoundary',
-    'iam:DeleteRolePermissionsBoundary', 'iam:PutUserPermissionsBoundary', 'iam:DeleteUserPermissionsBoundary', 'iam:CreateLoginProfile',
-    'iam:UpdateLoginProfile', 'iam:AddUserToGroup', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'lambda:UpdateFunctionCode',
-    'lambda:CreateFunction', 'lambda:AddPermission', 'kms:PutKeyPolicy', 'kms:CreateGrant',
+    'iam:CreatePolicy',
+    'iam:CreatePolicyVersion',
+    'iam:SetDefaultPolicyVersion',
+    'iam:AttachUserPolicy',
+    'iam:AttachRolePolicy',
+    'iam:AttachGroupPolicy',
+    'iam:PutGroupPolicy',
+    'iam:CreateRole',
+    'iam:UpdateAssumeRolePolicy',
+    'iam:PutRolePermissionsBoundary',
+    'iam:DeleteRolePermissionsBoundary',
+    'iam:PutUserPermissionsBoundary',
+    'iam:DeleteUserPermissionsBoundary',
+    'iam:CreateLoginProfile',
+    'iam:UpdateLoginProfile',
+    'iam:AddUserToGroup',
+    'iam:DeletePolicy',
+    'iam:DeletePolicyVersion',
+    'lambda:UpdateFunctionCode',
+    'lambda:CreateFunction',
+    'lambda:AddPermission',
+    'kms:PutKeyPolicy',
+    'kms:CreateGrant',
   ].map((action) => action.toLowerCase()),
 );
 /** Read-only or resource-less actions AWS offers no narrower form of. */
@@ -40,19 +58,26 @@ export function escalationFindings(statement: Statement): string[] {
   if (statement.Effect !== 'Allow') return [];
   const where = statement.Sid ?? JSON.stringify(statement.Action);
   const findings: string[] = [];
-  if (statement.NotAction !== undefined || statement.NotResource !== undefined) findings.push(`${where}: NotAction/NotResource allow more than they name`);
+  if (statement.NotAction !== undefined || statement.NotResource !== undefined)
+    findings.push(`${where}: NotAction/NotResource allow more than they name`);
   const actions = list(statement.Action).map((action) => (typeof action === 'string' ? action.toLowerCase() : JSON.stringify(action)));
   const resources = list(statement.Resource);
   for (const action of actions) {
     if (action.includes('*')) findings.push(`${where}: wildcard action ${action}`);
     if (FORBIDDEN.has(action)) findings.push(`${where}: escalation action ${action}`);
-    if (['iam:createuser', 'iam:putuserpolicy', 'iam:putrolepolicy'].includes(action) && condition(statement, 'StringEquals', 'iam:PermissionsBoundary') === undefined) {
+    if (
+      ['iam:createuser', 'iam:putuserpolicy', 'iam:putrolepolicy'].includes(action) &&
+      condition(statement, 'StringEquals', 'iam:PermissionsBoundary') === undefined
+    ) {
       findings.push(`${where}: ${action} without an iam:PermissionsBoundary condition`);
     }
     if (action === 'iam:passrole' && condition(statement, 'StringEquals', 'iam:PassedToService') === undefined) {
       findings.push(`${where}: iam:PassRole without an iam:PassedToService condition`);
     }
-    if (action === 'sts:assumerole' && !Object.keys(statement.Condition?.StringEquals ?? {}).some((key) => key.startsWith('aws:ResourceTag/'))) {
+    if (
+      action === 'sts:assumerole' &&
+      !Object.keys(statement.Condition?.StringEquals ?? {}).some((key) => key.startsWith('aws:ResourceTag/'))
+    ) {
       findings.push(`${where}: sts:AssumeRole without a role tag condition`);
     }
     if (resources.includes('*') && !ANY_RESOURCE_ALLOWED.has(action)) findings.push(`${where}: ${action} on every resource`);
@@ -66,7 +91,8 @@ export function roleStatements(template: { Resources?: Record<string, { Type: st
   const fromDocument = (document: Json) => statements.push(...(list((document as { Statement?: Json })?.Statement) as Statement[]));
   for (const resource of Object.values(template.Resources ?? {})) {
     const properties = resource.Properties ?? {};
-    if (resource.Type === 'AWS::IAM::Role') for (const policy of list(properties.Policies)) fromDocument((policy as { PolicyDocument: Json }).PolicyDocument);
+    if (resource.Type === 'AWS::IAM::Role')
+      for (const policy of list(properties.Policies)) fromDocument((policy as { PolicyDocument: Json }).PolicyDocument);
     if (resource.Type === 'AWS::IAM::Policy') fromDocument(properties.PolicyDocument);
     if (resource.Type === 'AWS::IAM::ManagedPolicy' && list(properties.Roles).length > 0) fromDocument(properties.PolicyDocument);
   }

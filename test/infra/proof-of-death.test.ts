@@ -15,12 +15,18 @@ const actionsOf = (statement: { Action?: unknown }) => [statement.Action].flat()
 
 describe('the session canary', () => {
   it('is a secret of the stateful stack, named outside the delivery prefix, deleted with the stack (it holds nothing)', () => {
-    synth.stateTemplate.hasResource('AWS::SecretsManager::Secret', { Properties: Match.objectLike({ Name: 'taskbound-engine/canary' }), DeletionPolicy: 'Delete' });
+    synth.stateTemplate.hasResource('AWS::SecretsManager::Secret', {
+      Properties: Match.objectLike({ Name: 'taskbound-engine/canary' }),
+      DeletionPolicy: 'Delete',
+    });
   });
 
   it('may be described by every issued credential, as far as the boundary is concerned', () => {
-    const boundary = Object.values(synth.stateTemplate.toJSON().Resources as Resources).find((resource) => resource.Type === 'AWS::IAM::ManagedPolicy');
-    const statements = (boundary?.Properties.PolicyDocument as { Statement: { Effect: string; Action: unknown; Resource: unknown }[] }).Statement;
+    const boundary = Object.values(synth.stateTemplate.toJSON().Resources as Resources).find(
+      (resource) => resource.Type === 'AWS::IAM::ManagedPolicy',
+    );
+    const statements = (boundary?.Properties.PolicyDocument as { Statement: { Effect: string; Action: unknown; Resource: unknown }[] })
+      .Statement;
     const canary = statements.filter((statement) => actionsOf(statement).includes('secretsmanager:describesecret'));
 
     expect(canary).toHaveLength(1);
@@ -39,9 +45,12 @@ describe('the session canary', () => {
 describe('use after revocation', () => {
   it('lets only the sweep look up CloudTrail events, and nothing else there', () => {
     const resources = synth.engineTemplate.toJSON().Resources as Resources;
-    const statementsOf = (resource: Resources[string]) => (resource.Properties.PolicyDocument as { Statement: { Action: unknown }[] }).Statement;
+    const statementsOf = (resource: Resources[string]) =>
+      (resource.Properties.PolicyDocument as { Statement: { Action: unknown }[] }).Statement;
     const touchesCloudTrail = (statement: { Action: unknown }) => actionsOf(statement).some((action) => action.startsWith('cloudtrail:'));
-    const lookingUp = Object.entries(resources).filter(([, resource]) => resource.Type === 'AWS::IAM::Policy' && statementsOf(resource).some(touchesCloudTrail));
+    const lookingUp = Object.entries(resources).filter(
+      ([, resource]) => resource.Type === 'AWS::IAM::Policy' && statementsOf(resource).some(touchesCloudTrail),
+    );
 
     expect(lookingUp.map(([id]) => id)).toEqual([expect.stringMatching(/^SweepRole/)]);
     const cloudTrail = statementsOf(lookingUp[0]![1]).filter(touchesCloudTrail);

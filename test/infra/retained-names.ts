@@ -1,7 +1,12 @@
 // Test helper: the resources of a template that CloudFormation keeps on delete (DeletionPolicy
 // or UpdateReplacePolicy Retain) under a name written as a plain string: each would block the
 // next deploy of the same stack with "already exists".
-type Resource = { readonly Type: string; readonly Properties?: Record<string, unknown>; readonly DeletionPolicy?: string; readonly UpdateReplacePolicy?: string };
+type Resource = {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+};
 
 /** A physical name property: `Name`, `TableName`, `LogGroupName`, ... (`*Name` at the top of Properties). */
 const isNameProperty = (key: string) => key === 'Name' || /^[A-Z][A-Za-z]*Name$/.test(key);

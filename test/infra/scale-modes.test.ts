@@ -12,7 +12,10 @@ import { buildTaskboundApp } from '../../lib/taskbound-app';
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
 function synthesize(context: Record<string, unknown>) {
-  const built = buildTaskboundApp({ app: new App({ context: { taskbound: context } }), codeFor: () => lambda.Code.fromInline('export const handler = async () => ({});') });
+  const built = buildTaskboundApp({
+    app: new App({ context: { taskbound: context } }),
+    codeFor: () => lambda.Code.fromInline('export const handler = async () => ({});'),
+  });
   built.app.synth(); // cdk-nag: an unacknowledged finding throws here
   return { state: Template.fromStack(built.stateful), engine: Template.fromStack(built.engine) };
 }
@@ -33,7 +36,10 @@ describe('the scale modes, synthesized', () => {
 
   it('adds a delivery table keyed by agent and task, with TTL, and outputs its name for runtimes', () => {
     scaled.state.hasResourceProperties('AWS::DynamoDB::Table', {
-      KeySchema: [{ AttributeName: 'agentId', KeyType: 'HASH' }, { AttributeName: 'taskId', KeyType: 'RANGE' }],
+      KeySchema: [
+        { AttributeName: 'agentId', KeyType: 'HASH' },
+        { AttributeName: 'taskId', KeyType: 'RANGE' },
+      ],
       TimeToLiveSpecification: { AttributeName: 'expiresAtEpoch', Enabled: true },
       BillingMode: 'PAY_PER_REQUEST',
     });
@@ -43,7 +49,9 @@ describe('the scale modes, synthesized', () => {
   });
 
   it('tells every engine function the modes, and the delivery table in the dynamodb-kms mode', () => {
-    for (const variables of environments(scaled.engine).filter((variables) => 'TABLE_NAME' in variables && 'ENGINE_ROLE_ARNS' in variables)) {
+    for (const variables of environments(scaled.engine).filter(
+      (variables) => 'TABLE_NAME' in variables && 'ENGINE_ROLE_ARNS' in variables,
+    )) {
       expect(variables).toMatchObject({ DELIVERY_MODE: 'dynamodb-kms', EXPIRY_MODE: 'due-index', DELIVERY_TABLE_NAME: expect.anything() });
     }
     for (const variables of environments(defaults.engine).filter((variables) => 'ENGINE_ROLE_ARNS' in variables)) {
@@ -59,16 +67,23 @@ describe('the scale modes, synthesized', () => {
     const targets = rules.flatMap((rule) => rule.Properties.Targets as { Input: string }[]);
     expect(rules.every((rule) => rule.Properties.ScheduleExpression === 'rate(1 minute)')).toBe(true);
     expect(rules.every((rule) => (rule.Properties.Targets as unknown[]).length <= 5)).toBe(true);
-    expect(targets.map((target) => JSON.parse(target.Input) as { dueShard: number }).map((input) => input.dueShard).sort((a, b) => a - b)).toEqual(
-      Array.from({ length: DUE_SHARDS }, (_, shard) => shard),
+    expect(
+      targets
+        .map((target) => JSON.parse(target.Input) as { dueShard: number })
+        .map((input) => input.dueShard)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: DUE_SHARDS }, (_, shard) => shard));
+    const defaultRules = Object.values(resources(defaults.engine)).filter((resource) =>
+      String(resource.Properties.Description ?? '').includes('due-index shards'),
     );
-    const defaultRules = Object.values(resources(defaults.engine)).filter((resource) => String(resource.Properties.Description ?? '').includes('due-index shards'));
     expect(defaultRules).toEqual([]);
   });
 
   it('grants no engine role a scheduler action in the due-index mode (and some in the default)', () => {
     const schedulerActions = (template: Template) =>
-      JSON.stringify(Object.values(resources(template)).filter((resource) => resource.Type === 'AWS::IAM::Policy')).match(/scheduler:\w+/g) ?? [];
+      JSON.stringify(Object.values(resources(template)).filter((resource) => resource.Type === 'AWS::IAM::Policy')).match(
+        /scheduler:\w+/g,
+      ) ?? [];
     expect(schedulerActions(scaled.engine)).toEqual([]);
     expect(schedulerActions(defaults.engine)).toContain('scheduler:CreateSchedule');
   });

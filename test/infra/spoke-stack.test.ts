@@ -22,14 +22,19 @@ beforeAll(() => {
   // Synthesis runs cdk-nag: an unacknowledged finding throws here.
   spokes.app.synth();
   [prod, logs] = spokes.spokes.map((spoke) => Template.fromStack(spoke)) as [Template, Template];
-  const hubApp = buildTaskboundApp({ app: new App({ context }), codeFor: () => lambda.Code.fromInline('export const handler = async () => ({});') });
+  const hubApp = buildTaskboundApp({
+    app: new App({ context }),
+    codeFor: () => lambda.Code.fromInline('export const handler = async () => ({});'),
+  });
   hubApp.app.synth();
   hub = Template.fromStack(hubApp.engine);
 }, 180_000);
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 const statementsOfType = (template: Template, type: string): Statement[] =>
-  Object.values(template.findResources(type)).flatMap((resource) => (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  Object.values(template.findResources(type)).flatMap(
+    (resource) => (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+  );
 
 describe('spoke engine role', () => {
   it('is named <instanceName>-spoke-engine and trusts only the hub engine role ARNs, with the engine’s SourceIdentity', () => {
@@ -37,7 +42,14 @@ describe('spoke engine role', () => {
       RoleName: 'taskbound-spoke-engine',
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { AWS: HUB_ROLES }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], Condition: { StringEquals: { 'sts:SourceIdentity': 'taskbound-engine' } } }],
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: HUB_ROLES },
+            Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+            Condition: { StringEquals: { 'sts:SourceIdentity': 'taskbound-engine' } },
+          },
+        ],
       },
     });
   });
@@ -45,7 +57,11 @@ describe('spoke engine role', () => {
   it('may act only on this account’s agent roles and /taskbound/ users (listing users and reading CloudTrail aside, which IAM authorizes on *)', () => {
     const anyResource = ['iam:ListUsers', 'cloudtrail:LookupEvents'];
     const scoped = statementsOfType(prod, 'AWS::IAM::Policy').filter((statement) => !anyResource.includes(String(statement.Action)));
-    expect(statementsOfType(prod, 'AWS::IAM::Policy').filter((statement) => statement.Resource === '*').map((statement) => statement.Action)).toEqual(anyResource);
+    expect(
+      statementsOfType(prod, 'AWS::IAM::Policy')
+        .filter((statement) => statement.Resource === '*')
+        .map((statement) => statement.Action),
+    ).toEqual(anyResource);
     const resources = scoped.flatMap((statement) => [statement.Resource].flat());
     expect(resources.length).toBeGreaterThan(0);
     for (const resource of resources) {
@@ -56,7 +72,9 @@ describe('spoke engine role', () => {
   });
 
   it('refuses a spoke without the hub engine role ARNs', () => {
-    expect(() => buildSpokeApp({ app: new App({ context: { ...context, taskboundSpoke: { hubEngineRoleArns: ['not-an-arn'] } } }) })).toThrow(/not an IAM role ARN/);
+    expect(() =>
+      buildSpokeApp({ app: new App({ context: { ...context, taskboundSpoke: { hubEngineRoleArns: ['not-an-arn'] } } }) }),
+    ).toThrow(/not an IAM role ARN/);
   });
 });
 
@@ -71,7 +89,11 @@ describe('agent roles in a spoke', () => {
         Statement: [
           {
             Effect: 'Allow',
-            Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/taskbound-spoke-engine']] } },
+            Principal: {
+              AWS: {
+                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/taskbound-spoke-engine']],
+              },
+            },
             Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
             Condition: { StringLike: { 'sts:SourceIdentity': `g-${'?'.repeat(26)}` } },
           },
@@ -83,7 +105,9 @@ describe('agent roles in a spoke', () => {
   it('hold only this account’s session scopes, and deny chaining to any other role', () => {
     const statements = statementsOfType(prod, 'AWS::IAM::ManagedPolicy');
     // The hub boundary's list (issued-credential-boundary.ts): chaining and sts:GetSessionToken.
-    expect(statements).toContainEqual(expect.objectContaining({ Sid: 'NoRoleChaining', Effect: 'Deny', Action: [...SESSION_MINTING_ACTIONS], Resource: '*' }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Sid: 'NoRoleChaining', Effect: 'Deny', Action: [...SESSION_MINTING_ACTIONS], Resource: '*' }),
+    );
     const allowed = JSON.stringify(statements.filter((statement) => statement.Effect === 'Allow'));
     expect(allowed).toContain(`arn:aws:codedeploy:us-east-1:${PROD}:deploymentgroup:web/prod`);
     expect(allowed).not.toContain(LOGS);
@@ -105,12 +129,20 @@ describe('agent roles in a spoke', () => {
 
 describe('issued-user boundary in a spoke', () => {
   it('has the fixed name the hub computes, under /taskbound/', () => {
-    prod.hasResourceProperties('AWS::IAM::ManagedPolicy', { ManagedPolicyName: 'taskbound-issued-credential-boundary', Path: '/taskbound/' });
+    prod.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      ManagedPolicyName: 'taskbound-issued-credential-boundary',
+      Path: '/taskbound/',
+    });
   });
 });
 
 describe('session canary in a spoke', () => {
-  const canaryArnPattern = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, `:${PROD}:secret:taskbound-engine/canary-??????`]] };
+  const canaryArnPattern = {
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, `:${PROD}:secret:taskbound-engine/canary-??????`],
+    ],
+  };
   const describesCanary = { Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: canaryArnPattern };
 
   it('is a secret of this account with the name the hub probes in every account', () => {
@@ -123,7 +155,9 @@ describe('session canary in a spoke', () => {
       ManagedPolicyName: 'taskbound-issued-credential-boundary',
       PolicyDocument: { Statement: Match.arrayWith([describesCanary]) },
     });
-    const agentPolicies = Object.values(prod.findResources('AWS::IAM::ManagedPolicy')).filter((resource) => resource.Properties.ManagedPolicyName === undefined);
+    const agentPolicies = Object.values(prod.findResources('AWS::IAM::ManagedPolicy')).filter(
+      (resource) => resource.Properties.ManagedPolicyName === undefined,
+    );
     expect(agentPolicies.length).toBeGreaterThan(0);
     for (const policy of agentPolicies) expect(policy.Properties.PolicyDocument.Statement).toContainEqual(describesCanary);
     expect(JSON.stringify(statementsOfType(prod, 'AWS::IAM::Policy'))).not.toContain('canary');
@@ -146,7 +180,8 @@ describe('hub engine', () => {
   it('outputs the engine role ARNs the spokes trust', () => {
     hub.hasOutput('EngineRoleArns', { Value: Match.anyValue() });
     const value = JSON.stringify(hub.findOutputs('EngineRoleArns').EngineRoleArns!.Value);
-    for (const handler of ['task-started', 'slack-interactions', ...REVOKING]) expect(value).toContain(`:role/taskbound-engine/taskbound-${handler}-`);
+    for (const handler of ['task-started', 'slack-interactions', ...REVOKING])
+      expect(value).toContain(`:role/taskbound-engine/taskbound-${handler}-`);
     // No operators are configured: the operator endpoint's role does not exist, so no spoke may trust its name.
     for (const handler of ['operator-api', 'grant-decision', 'alerts', 'digest']) expect(value).not.toContain(`taskbound-${handler}-`);
   });

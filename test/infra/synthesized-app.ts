@@ -16,7 +16,11 @@ let cached: SynthesizedApp | undefined;
 export function synthesizedApp(): SynthesizedApp {
   if (cached) return cached;
   const built = buildTaskboundApp({
-    app: new App({ context: { taskbound: { alarmEmail: 'oncall@example.com', operatorPrincipalArns: ['arn:aws:iam::111122223333:role/security-operators'] } } }),
+    app: new App({
+      context: {
+        taskbound: { alarmEmail: 'oncall@example.com', operatorPrincipalArns: ['arn:aws:iam::111122223333:role/security-operators'] },
+      },
+    }),
     codeFor: () => lambda.Code.fromInline('export const handler = async () => ({});'),
   });
   // Synthesis runs cdk-nag: an unacknowledged finding throws here and fails every test.

@@ -27,7 +27,9 @@ async function lambdas(count: number): Promise<{ engines: FakeEngine[]; tableNam
   await ensureGrantTable(fixture.client, tableName);
   const first = fakeEngine();
   const engines = Array.from({ length: count }, () => {
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(fixture.endpoint)), { marshallOptions: { removeUndefinedValues: true } });
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(fixture.endpoint)), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
     const store = new DynamoDbGrantStore({ client: documents, tableName });
     return { ...first, policy: CAPPED_AT_FOUR, store } as unknown as FakeEngine;
   });
@@ -84,7 +86,8 @@ describe('the concurrency cap, with starts racing on separate engines', () => {
     const { engines } = await lambdas(1);
     const [engine] = engines as [FakeEngine];
     const at = engine.clock.now().toISOString();
-    for (const ghost of ['ghost-1', 'ghost-2', 'ghost-3', 'ghost-4']) await engine.store.reserveSlot('deploy-bot', grantIdFor('deploy-bot', ghost), 4, at);
+    for (const ghost of ['ghost-1', 'ghost-2', 'ghost-3', 'ghost-4'])
+      await engine.store.reserveSlot('deploy-bot', grantIdFor('deploy-bot', ghost), 4, at);
     await startTask(engine, keyTask('blocked')).then((result) => expect(result).toMatchObject({ outcome: 'denied' }));
 
     const early = await sweepDueGrants(engine);

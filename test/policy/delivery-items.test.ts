@@ -31,7 +31,12 @@ const isOneOf = (handlers: readonly string[], handler: string) => handlers.inclu
 const HANDLERS = ENGINE_HANDLERS.filter((handler) => handler !== 'operator-api');
 
 /** A read of `agentId`'s item by `principal` (role ARN), judged with its identity policies and the table's. */
-function getItem(principal: string, agentId: string, identity: readonly Record<string, unknown>[] = [], roleArn?: string): Promise<Decision> {
+function getItem(
+  principal: string,
+  agentId: string,
+  identity: readonly Record<string, unknown>[] = [],
+  roleArn?: string,
+): Promise<Decision> {
   return decide(
     { principal: sessionOf(principal), action: 'dynamodb:GetItem', resource: table.arn, context: { 'dynamodb:LeadingKeys': [agentId] } },
     { identity, resource: table.policy },
@@ -39,7 +44,13 @@ function getItem(principal: string, agentId: string, identity: readonly Record<s
   );
 }
 
-function kms(action: 'kms:Decrypt' | 'kms:Encrypt', principal: string, agentId: string, identity: readonly Record<string, unknown>[] = [], roleArn?: string): Promise<Decision> {
+function kms(
+  action: 'kms:Decrypt' | 'kms:Encrypt',
+  principal: string,
+  agentId: string,
+  identity: readonly Record<string, unknown>[] = [],
+  roleArn?: string,
+): Promise<Decision> {
   return decide(
     { principal: sessionOf(principal), action, resource: app.keyArn, context: { [STAND_IN]: agentId } },
     { identity: identity.map(renamed), resource: keyPolicy },
@@ -47,7 +58,11 @@ function kms(action: 'kms:Decrypt' | 'kms:Encrypt', principal: string, agentId: 
   );
 }
 
-const asHandler = (handler: EngineHandler) => ({ principal: app.roleArnOf(handler), identity: app.identityOf(handler), roleArn: app.roleArnOf(handler) });
+const asHandler = (handler: EngineHandler) => ({
+  principal: app.roleArnOf(handler),
+  identity: app.identityOf(handler),
+  roleArn: app.roleArnOf(handler),
+});
 
 describe('delivery items (synthesized, deliveryMode: dynamodb-kms)', () => {
   it('keys the policies on the agent: the renamed context key is really there, and the table has its resource policy', () => {
@@ -70,7 +85,12 @@ describe('delivery items (synthesized, deliveryMode: dynamodb-kms)', () => {
     // A runtime cannot encrypt (forge a delivery) nor write items, whatever its own policies say about writing.
     expect(await kms('kms:Encrypt', RELEASE_RUNTIME, 'release-bot')).toBe('ImplicitlyDenied');
     const put = await decide(
-      { principal: sessionOf(RELEASE_RUNTIME), action: 'dynamodb:PutItem', resource: table.arn, context: { 'dynamodb:LeadingKeys': ['release-bot'] } },
+      {
+        principal: sessionOf(RELEASE_RUNTIME),
+        action: 'dynamodb:PutItem',
+        resource: table.arn,
+        context: { 'dynamodb:LeadingKeys': ['release-bot'] },
+      },
       { identity: [ALLOW_EVERYTHING], resource: table.policy },
     );
     expect(put).toBe('ExplicitlyDenied');
@@ -91,25 +111,38 @@ describe('delivery items (synthesized, deliveryMode: dynamodb-kms)', () => {
     },
   );
 
-  it.each(HANDLERS.filter((handler) => isOneOf(ISSUING, handler)))('%s encrypts and puts deliveries but cannot read or decrypt one', async (handler) => {
-    const { principal, identity, roleArn } = asHandler(handler);
-    expect(await kms('kms:Encrypt', principal, 'release-bot', identity, roleArn)).toBe('Allowed');
-    const put = await decide(
-      { principal: sessionOf(principal), action: 'dynamodb:PutItem', resource: table.arn, context: { 'dynamodb:LeadingKeys': ['release-bot'] } },
-      { identity, resource: table.policy },
-      roleArn,
-    );
-    expect(put).toBe('Allowed');
-    expect(await kms('kms:Decrypt', principal, 'release-bot', identity, roleArn)).not.toBe('Allowed');
-    expect(await getItem(principal, 'release-bot', identity, roleArn)).not.toBe('Allowed');
-  });
+  it.each(HANDLERS.filter((handler) => isOneOf(ISSUING, handler)))(
+    '%s encrypts and puts deliveries but cannot read or decrypt one',
+    async (handler) => {
+      const { principal, identity, roleArn } = asHandler(handler);
+      expect(await kms('kms:Encrypt', principal, 'release-bot', identity, roleArn)).toBe('Allowed');
+      const put = await decide(
+        {
+          principal: sessionOf(principal),
+          action: 'dynamodb:PutItem',
+          resource: table.arn,
+          context: { 'dynamodb:LeadingKeys': ['release-bot'] },
+        },
+        { identity, resource: table.policy },
+        roleArn,
+      );
+      expect(put).toBe('Allowed');
+      expect(await kms('kms:Decrypt', principal, 'release-bot', identity, roleArn)).not.toBe('Allowed');
+      expect(await getItem(principal, 'release-bot', identity, roleArn)).not.toBe('Allowed');
+    },
+  );
 
   it.each([...REVOKING])('%s reads a delivery back (to probe the credential dead), decrypts it and deletes it', async (handler) => {
     const { principal, identity, roleArn } = asHandler(handler);
     expect(await getItem(principal, 'release-bot', identity, roleArn)).toBe('Allowed');
     expect(await kms('kms:Decrypt', principal, 'release-bot', identity, roleArn)).toBe('Allowed');
     const remove = await decide(
-      { principal: sessionOf(principal), action: 'dynamodb:DeleteItem', resource: table.arn, context: { 'dynamodb:LeadingKeys': ['release-bot'] } },
+      {
+        principal: sessionOf(principal),
+        action: 'dynamodb:DeleteItem',
+        resource: table.arn,
+        context: { 'dynamodb:LeadingKeys': ['release-bot'] },
+      },
       { identity, resource: table.policy },
       roleArn,
     );

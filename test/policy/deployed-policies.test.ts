@@ -43,8 +43,13 @@ const asEngine = (app: typeof defaults, handler: EngineHandler, request: Omit<Re
   );
 
 /** Each request by the handler's session gets exactly its decision; a failure names the request. */
-async function expectDecisions(app: typeof defaults, handler: EngineHandler, expected: readonly (readonly [Omit<Request, 'principal'>, Decision])[]) {
-  for (const [request, decision] of expected) expect(await asEngine(app, handler, request), `${request.action} on ${request.resource}`).toBe(decision);
+async function expectDecisions(
+  app: typeof defaults,
+  handler: EngineHandler,
+  expected: readonly (readonly [Omit<Request, 'principal'>, Decision])[],
+) {
+  for (const [request, decision] of expected)
+    expect(await asEngine(app, handler, request), `${request.action} on ${request.resource}`).toBe(decision);
 }
 
 describe('engine roles (synthesized)', () => {
@@ -81,7 +86,10 @@ describe('engine roles (synthesized)', () => {
       await expectDecisions(appFor(handler), handler, [
         [{ action: 'sts:AssumeRole', resource: AGENT_ROLE, context: { 'sts:SourceIdentity': GRANT, ...MANAGED } }, 'Allowed'],
         [{ action: 'sts:SetSourceIdentity', resource: AGENT_ROLE, context: { 'sts:SourceIdentity': GRANT, ...MANAGED } }, 'Allowed'],
-        [{ action: 'iam:CreateUser', resource: ISSUED_USER, context: { 'iam:PermissionsBoundary': appFor(handler).boundaryArn } }, 'Allowed'],
+        [
+          { action: 'iam:CreateUser', resource: ISSUED_USER, context: { 'iam:PermissionsBoundary': appFor(handler).boundaryArn } },
+          'Allowed',
+        ],
       ]);
     },
   );
@@ -90,7 +98,10 @@ describe('engine roles (synthesized)', () => {
     await expectDecisions(appFor(handler), handler, [
       [{ action: 'iam:DeleteAccessKey', resource: ISSUED_USER }, 'Allowed'],
       [{ action: 'iam:DeleteUser', resource: ISSUED_USER }, 'Allowed'],
-      [{ action: 'iam:PutRolePolicy', resource: AGENT_ROLE, context: { 'iam:PermissionsBoundary': appFor(handler).boundaryArn } }, 'Allowed'],
+      [
+        { action: 'iam:PutRolePolicy', resource: AGENT_ROLE, context: { 'iam:PermissionsBoundary': appFor(handler).boundaryArn } },
+        'Allowed',
+      ],
       // The deny's budget: the role's other inline policies, listed and read (role-inline-policy-budget.ts).
       [{ action: 'iam:ListRolePolicies', resource: AGENT_ROLE }, 'Allowed'],
       [{ action: 'iam:GetRolePolicy', resource: AGENT_ROLE }, 'Allowed'],
@@ -117,7 +128,9 @@ describe('engine roles (synthesized)', () => {
 
   /** A grant's expiry schedule in the engine's group, as the issuing role's own statement names the group. */
   const scheduleOfGrant = () => {
-    const statements = defaults.identityOf('task-started').flatMap((document) => document.Statement as { Sid?: string; Resource?: string | string[] }[]);
+    const statements = defaults
+      .identityOf('task-started')
+      .flatMap((document) => document.Statement as { Sid?: string; Resource?: string | string[] }[]);
     const manage = statements.find((statement) => statement.Sid === 'ManageExpirySchedules');
     const resource = [manage?.Resource ?? []].flat()[0];
     if (!resource?.endsWith('/*')) throw new Error('the issuing role names no expiry schedules');
@@ -132,9 +145,15 @@ describe('engine roles (synthesized)', () => {
     '%s can neither issue (no user, key or user policy) nor arm an expiry (no CreateSchedule, no scheduler role to pass)',
     async (handler) => {
       await expectDecisions(defaults, handler, [
-        [{ action: 'iam:CreateUser', resource: ISSUED_USER, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } }, 'ImplicitlyDenied'],
+        [
+          { action: 'iam:CreateUser', resource: ISSUED_USER, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } },
+          'ImplicitlyDenied',
+        ],
         [{ action: 'iam:CreateAccessKey', resource: ISSUED_USER }, 'ImplicitlyDenied'],
-        [{ action: 'iam:PutUserPolicy', resource: ISSUED_USER, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } }, 'ImplicitlyDenied'],
+        [
+          { action: 'iam:PutUserPolicy', resource: ISSUED_USER, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } },
+          'ImplicitlyDenied',
+        ],
         [{ action: 'scheduler:CreateSchedule', resource: scheduleOfGrant() }, 'ImplicitlyDenied'],
         [{ action: 'iam:PassRole', resource: SCHEDULER_ROLE, context: PASS_TO_SCHEDULER }, 'ImplicitlyDenied'],
         [{ action: 'scheduler:DeleteSchedule', resource: scheduleOfGrant() }, 'Allowed'],
@@ -147,7 +166,10 @@ describe('engine roles (synthesized)', () => {
     await expectDecisions(defaults, handler, [
       [{ action: 'scheduler:CreateSchedule', resource: scheduleOfGrant() }, 'Allowed'],
       [{ action: 'iam:PassRole', resource: SCHEDULER_ROLE, context: PASS_TO_SCHEDULER }, 'Allowed'],
-      [{ action: 'iam:CreateUser', resource: ISSUED_USER, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } }, 'ImplicitlyDenied'],
+      [
+        { action: 'iam:CreateUser', resource: ISSUED_USER, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } },
+        'ImplicitlyDenied',
+      ],
       [{ action: 'iam:CreateAccessKey', resource: ISSUED_USER }, 'ImplicitlyDenied'],
     ]);
   });

@@ -19,7 +19,10 @@ import { ACCOUNT, CANARY_ARN_PATTERN, REGION } from './cfn';
 import { ALLOW_EVERYTHING, decide, type Decision } from './simulate';
 
 const { policy } = loadPolicyFile('examples/taskbound.policy.yaml', PROJECT_ROOT);
-const boundary = { Version: '2012-10-17', Statement: boundaryStatements(policy, `arn:aws:iam::${ACCOUNT}:role/taskbound-agent-*`, [canaryStatement(CANARY_ARN_PATTERN)]) };
+const boundary = {
+  Version: '2012-10-17',
+  Statement: boundaryStatements(policy, `arn:aws:iam::${ACCOUNT}:role/taskbound-agent-*`, [canaryStatement(CANARY_ARN_PATTERN)]),
+};
 const roleOf = (agentId: string) => `arn:aws:iam::${ACCOUNT}:role/taskbound-agent-${agentId}`;
 const sessionOf = (agentId: string, grantId: string) => `arn:aws:sts::${ACCOUNT}:assumed-role/taskbound-agent-${agentId}/${grantId}`;
 const holderOf = (scopeName: string) => Object.entries(policy.agents).find(([, agent]) => agent.scopes.includes(scopeName))![0];
@@ -42,7 +45,9 @@ const scopeRequests = (scope: Scope) => [
   ...scope.statements
     .filter((statement: PolicyStatement) => statement.Effect === 'Allow')
     .flatMap((statement) =>
-      listOf(statement.Action).flatMap((action) => listOf(statement.Resource).map((resource) => ({ action, resource: concrete(resource) }))),
+      listOf(statement.Action).flatMap((action) =>
+        listOf(statement.Resource).map((resource) => ({ action, resource: concrete(resource) })),
+      ),
     ),
   ...(scope.secrets.length > 0 ? [{ action: 'secretsmanager:GetSecretValue', resource: STRIPE }] : []),
 ];
@@ -130,7 +135,12 @@ describe("the kill switch's deny of an agent's older sessions", () => {
     const grant = grantIdFor(agentId, `task-${issuedAt.getTime()}`);
     return (action: string, resource: string) =>
       decide(
-        { principal: sessionOf(agentId, grant), action, resource, context: { 'aws:SourceIdentity': grant, 'aws:TokenIssueTime': issuedAt.toISOString() } },
+        {
+          principal: sessionOf(agentId, grant),
+          action,
+          resource,
+          context: { 'aws:SourceIdentity': grant, 'aws:TokenIssueTime': issuedAt.toISOString() },
+        },
         { identity: [ALLOW_EVERYTHING, ...(withDeny ? [deny] : [])], boundary: [boundary], session: compiled(readScope) },
         roleOf(agentId),
       );
@@ -139,7 +149,8 @@ describe("the kill switch's deny of an agent's older sessions", () => {
   it('denies every session of the suspended agent issued before the notice everything', async () => {
     for (const issuedAt of [new Date('2026-11-30T11:00:00Z'), new Date(notice.getTime() - 1)]) {
       const call = sessionIssuedAt(suspended, issuedAt, true);
-      for (const request of [...scopeRequests(readScope), ...OUT_OF_SCOPE]) expect(await call(request.action, request.resource), request.action).toBe('ExplicitlyDenied');
+      for (const request of [...scopeRequests(readScope), ...OUT_OF_SCOPE])
+        expect(await call(request.action, request.resource), request.action).toBe('ExplicitlyDenied');
     }
   });
 

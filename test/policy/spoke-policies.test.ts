@@ -17,9 +17,19 @@ const GRANT = `g-${'a'.repeat(26)}`;
 type Document = Record<string, unknown>;
 
 /** The prod spoke's engine role policies, managed policies and role trust policies, with the template's account resolved to the spoke's. */
-function spokeDocuments(): { readonly identity: Document[]; readonly boundary: Document; readonly agentPolicies: Document[]; readonly trustOf: (roleName: string) => Document } {
+function spokeDocuments(): {
+  readonly identity: Document[];
+  readonly boundary: Document;
+  readonly agentPolicies: Document[];
+  readonly trustOf: (roleName: string) => Document;
+} {
   const spokes = buildSpokeApp({
-    app: new App({ context: { taskbound: { policyFile: FIXTURE }, taskboundSpoke: { hubEngineRoleArns: [`arn:aws:iam::${HUB}:role/taskbound-engine/taskbound-sweep-us-east-1`], accounts: [PROD] } } }),
+    app: new App({
+      context: {
+        taskbound: { policyFile: FIXTURE },
+        taskboundSpoke: { hubEngineRoleArns: [`arn:aws:iam::${HUB}:role/taskbound-engine/taskbound-sweep-us-east-1`], accounts: [PROD] },
+      },
+    }),
   });
   const assembly = spokes.app.synth();
   const template = assembly.getStackByName(spokes.spokes[0]!.stackName).template as CfnTemplate;
@@ -29,12 +39,15 @@ function spokeDocuments(): { readonly identity: Document[]; readonly boundary: D
     .map((resource) => resolver.resolve(template, resource.Properties?.PolicyDocument));
   const asSpoke = <T>(value: T): T => JSON.parse(JSON.stringify(value).replaceAll(ACCOUNT, PROD)) as T;
   const trustOf = (roleName: string) => {
-    const role = Object.values(template.Resources).find((resource) => resource.Type === 'AWS::IAM::Role' && resource.Properties?.RoleName === roleName);
+    const role = Object.values(template.Resources).find(
+      (resource) => resource.Type === 'AWS::IAM::Role' && resource.Properties?.RoleName === roleName,
+    );
     if (!role) throw new Error(`no role ${roleName} in the spoke`);
     return asSpoke(resolver.resolve(template, role.Properties?.AssumeRolePolicyDocument)) as Document;
   };
   const managed = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::IAM::ManagedPolicy');
-  const managedDocument = (resource: (typeof managed)[number]) => asSpoke(resolver.resolve(template, resource.Properties?.PolicyDocument)) as Document;
+  const managedDocument = (resource: (typeof managed)[number]) =>
+    asSpoke(resolver.resolve(template, resource.Properties?.PolicyDocument)) as Document;
   const boundary = managed.find((resource) => resource.Properties?.ManagedPolicyName === 'taskbound-issued-credential-boundary');
   if (!boundary) throw new Error('no issued-credential boundary in the spoke');
   const agentPolicies = managed.filter((resource) => resource !== boundary).map(managedDocument);
@@ -54,7 +67,9 @@ describe('spoke engine role (evaluated)', () => {
 
   it('may measure an agent role’s inline policies there, the revoked-sessions deny’s budget', async () => {
     expect(await asSpokeEngine('iam:ListRolePolicies', `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`, PROD)).toBe('Allowed');
-    expect(await asSpokeEngine('iam:ListRolePolicies', `arn:aws:iam::${PROD}:role/OrganizationAccountAccessRole`, PROD)).not.toBe('Allowed');
+    expect(await asSpokeEngine('iam:ListRolePolicies', `arn:aws:iam::${PROD}:role/OrganizationAccountAccessRole`, PROD)).not.toBe(
+      'Allowed',
+    );
   });
 
   it.each([
@@ -72,9 +87,21 @@ describe('spoke engine role (evaluated)', () => {
   it('may not assume a role outside the agent-role prefix, nor an agent role in another account', async () => {
     const managed = { 'aws:ResourceTag/taskbound:managed': 'true', 'sts:SourceIdentity': GRANT };
     const agentTrust = spoke.trustOf('taskbound-agent-ops-bot');
-    expect(await asSpokeEngine('sts:AssumeRole', `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`, PROD, managed, agentTrust)).toBe('Allowed');
-    expect(await asSpokeEngine('sts:AssumeRole', `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`, PROD, { ...managed, 'sts:SourceIdentity': 'x' }, agentTrust)).not.toBe('Allowed');
-    expect(await asSpokeEngine('sts:AssumeRole', `arn:aws:iam::${PROD}:role/OrganizationAccountAccessRole`, PROD, managed)).not.toBe('Allowed');
+    expect(await asSpokeEngine('sts:AssumeRole', `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`, PROD, managed, agentTrust)).toBe(
+      'Allowed',
+    );
+    expect(
+      await asSpokeEngine(
+        'sts:AssumeRole',
+        `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`,
+        PROD,
+        { ...managed, 'sts:SourceIdentity': 'x' },
+        agentTrust,
+      ),
+    ).not.toBe('Allowed');
+    expect(await asSpokeEngine('sts:AssumeRole', `arn:aws:iam::${PROD}:role/OrganizationAccountAccessRole`, PROD, managed)).not.toBe(
+      'Allowed',
+    );
     expect(await asSpokeEngine('sts:AssumeRole', `arn:aws:iam::${LOGS}:role/taskbound-agent-ops-bot`, LOGS, managed)).not.toBe('Allowed');
   });
 });
@@ -106,7 +133,10 @@ describe('a session in a spoke and its canary (evaluated)', () => {
   const SESSION = `arn:aws:sts::${PROD}:assumed-role/taskbound-agent-ops-bot/${GRANT}`;
   const canaryIn = (account: string) => `arn:aws:secretsmanager:us-east-1:${account}:secret:taskbound-engine/canary-AbCdEf`;
   const asAgentSession = (action: string, resource: string, account: string) =>
-    decide({ principal: SESSION, action, resource, resourceAccount: account, context: { 'aws:SourceIdentity': GRANT } }, { identity: spoke.agentPolicies, boundary: [spoke.boundary] });
+    decide(
+      { principal: SESSION, action, resource, resourceAccount: account, context: { 'aws:SourceIdentity': GRANT } },
+      { identity: spoke.agentPolicies, boundary: [spoke.boundary] },
+    );
 
   it('may describe this account’s canary: the agent role and the boundary both allow it', async () => {
     expect(await asAgentSession('secretsmanager:DescribeSecret', canaryIn(PROD), PROD)).toBe('Allowed');
@@ -127,7 +157,15 @@ describe('hub engine roles (evaluated)', () => {
   // The spoke's trust as deployed with this hub's sweep role ARN (the EngineRoleArns output).
   const spokeTrust = (account: string): Document => ({
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { AWS: hub.roleArnOf('sweep') }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], Condition: { StringEquals: { 'sts:SourceIdentity': 'taskbound-engine' } }, Resource: `arn:aws:iam::${account}:role/taskbound-spoke-engine` }],
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: hub.roleArnOf('sweep') },
+        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        Condition: { StringEquals: { 'sts:SourceIdentity': 'taskbound-engine' } },
+        Resource: `arn:aws:iam::${account}:role/taskbound-spoke-engine`,
+      },
+    ],
   });
   const asSweep = (account: string) =>
     decide(

@@ -72,7 +72,8 @@ export function synthesizedPolicies(context: Record<string, unknown>): Synthesiz
   const [boundaryId, boundary] = only(state, 'AWS::IAM::ManagedPolicy');
   const slackEntry = Object.entries(state.Resources).find(
     ([, resource]) =>
-      resource.Type === 'AWS::SecretsManager::Secret' && resolver.resolve(state, resource.Properties?.Name) === `${built.config.slackSecretName}-${STACK_SUFFIX}`,
+      resource.Type === 'AWS::SecretsManager::Secret' &&
+      resolver.resolve(state, resource.Properties?.Name) === `${built.config.slackSecretName}-${STACK_SUFFIX}`,
   );
   if (!slackEntry) throw new Error(`no Slack secret named ${built.config.slackSecretName}-${STACK_SUFFIX}`);
   const [slackId] = slackEntry;
@@ -103,7 +104,10 @@ export function synthesizedPolicies(context: Record<string, unknown>): Synthesiz
       ? {
           deliveryTable: {
             arn: resolver.resolve(state, { 'Fn::GetAtt': [deliveryTableId, 'Arn'] }) as string,
-            policy: resolver.resolve(state, (deliveryTable.Properties?.ResourcePolicy as { PolicyDocument?: unknown } | undefined)?.PolicyDocument) as Document,
+            policy: resolver.resolve(
+              state,
+              (deliveryTable.Properties?.ResourcePolicy as { PolicyDocument?: unknown } | undefined)?.PolicyDocument,
+            ) as Document,
           },
         }
       : {}),

@@ -46,9 +46,11 @@ describe('withTaskCredentials against the local engine', () => {
 
   it('rejects with GrantDeniedError carrying the reason, and never runs the work', async () => {
     let ran = false;
-    const denied = h().client().withTaskCredentials({ ...REQUEST, taskId: 'sdk-denied', scopes: ['deploy-web'] }, async () => {
-      ran = true;
-    });
+    const denied = h()
+      .client()
+      .withTaskCredentials({ ...REQUEST, taskId: 'sdk-denied', scopes: ['deploy-web'] }, async () => {
+        ran = true;
+      });
 
     await expect(denied).rejects.toBeInstanceOf(GrantDeniedError);
     await expect(denied).rejects.toMatchObject({ reason: expect.stringContaining('deploy-web') });
@@ -85,9 +87,11 @@ describe('withTaskCredentials against the local engine', () => {
 
   it('ends the task as failed when the work throws, and rethrows the work’s own error', async () => {
     const boom = new Error('the build broke');
-    const failing = h().client().withTaskCredentials({ ...REQUEST, taskId: 'sdk-throws' }, async () => {
-      throw boom;
-    });
+    const failing = h()
+      .client()
+      .withTaskCredentials({ ...REQUEST, taskId: 'sdk-throws' }, async () => {
+        throw boom;
+      });
 
     await expect(failing).rejects.toBe(boom);
     const grant = await h().waitForGrant('release-bot', 'sdk-throws', ['verified']);
@@ -97,15 +101,17 @@ describe('withTaskCredentials against the local engine', () => {
   it('ends the task as cancelled as soon as the signal aborts, even if the work ignores it', async () => {
     const controller = new AbortController();
     let context: TaskContext | undefined;
-    const running = h().client().withTaskCredentials(
-      { ...REQUEST, taskId: 'sdk-aborted' },
-      async (given) => {
-        context = given;
-        controller.abort(new Error('user pressed stop'));
-        return new Promise<never>(() => undefined);
-      },
-      { signal: controller.signal },
-    );
+    const running = h()
+      .client()
+      .withTaskCredentials(
+        { ...REQUEST, taskId: 'sdk-aborted' },
+        async (given) => {
+          context = given;
+          controller.abort(new Error('user pressed stop'));
+          return new Promise<never>(() => undefined);
+        },
+        { signal: controller.signal },
+      );
 
     await expect(running).rejects.toBeInstanceOf(TaskCancelledError);
     expect(context?.signal.aborted).toBe(true);
@@ -116,28 +122,30 @@ describe('withTaskCredentials against the local engine', () => {
 
   it('stops handing out the credential once the engine revokes it while the work runs', async () => {
     const events = new EventBridgeClient(localClientConfig(h().engine.url));
-    const running = h().client().withTaskCredentials(
-      { ...REQUEST, taskId: 'sdk-leaked' },
-      async ({ credentials, grantId }) => {
-        const identity = await credentials();
-        expect(await h().whoAmI(credentials)).toContain(grantId);
-        await events.send(
-          new PutEventsCommand({
-            Entries: [
-              {
-                EventBusName: 'taskbound',
-                Source: 'test.scanner',
-                DetailType: 'Credential Leaked',
-                Detail: JSON.stringify({ credentialId: identity.accessKeyId, reportedBy: 'scanner' }),
-              },
-            ],
-          }),
-        );
-        await h().waitForGrant('release-bot', 'sdk-leaked', ['verified']);
-        return credentials();
-      },
-      { provider: { recheckMs: 0 } },
-    );
+    const running = h()
+      .client()
+      .withTaskCredentials(
+        { ...REQUEST, taskId: 'sdk-leaked' },
+        async ({ credentials, grantId }) => {
+          const identity = await credentials();
+          expect(await h().whoAmI(credentials)).toContain(grantId);
+          await events.send(
+            new PutEventsCommand({
+              Entries: [
+                {
+                  EventBusName: 'taskbound',
+                  Source: 'test.scanner',
+                  DetailType: 'Credential Leaked',
+                  Detail: JSON.stringify({ credentialId: identity.accessKeyId, reportedBy: 'scanner' }),
+                },
+              ],
+            }),
+          );
+          await h().waitForGrant('release-bot', 'sdk-leaked', ['verified']);
+          return credentials();
+        },
+        { provider: { recheckMs: 0 } },
+      );
 
     await expect(running).rejects.toBeInstanceOf(CredentialRevokedError);
     await expect(running).rejects.toMatchObject({ revocation: 'revoked' });
@@ -160,7 +168,9 @@ describe('withTaskCredentials against the local engine', () => {
   it('refuses a malformed request field by field before sending anything', async () => {
     const before = h().calls.calls;
 
-    const invalid = h().client().withTaskCredentials({ ...REQUEST, taskId: 'has spaces', scopes: [] }, async () => 'never');
+    const invalid = h()
+      .client()
+      .withTaskCredentials({ ...REQUEST, taskId: 'has spaces', scopes: [] }, async () => 'never');
 
     await expect(invalid).rejects.toBeInstanceOf(InvalidTaskRequestError);
     await expect(invalid).rejects.toMatchObject({ issues: [{ path: ['taskId'] }, { path: ['scopes'] }] });

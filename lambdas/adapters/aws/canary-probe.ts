@@ -5,7 +5,14 @@ import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { CredentialMaterial, ProbeVerdict } from '../../ports';
 import { TaskboundError } from '../../domain/errors';
 import { realSleep } from '../sleep';
-import { keptAliveAgents, probeClientConfig, repeatUntilRejected, verdictOf, type ProbeSchedule, type StsCredentialProbeOptions } from './sts-credential-probe';
+import {
+  keptAliveAgents,
+  probeClientConfig,
+  repeatUntilRejected,
+  verdictOf,
+  type ProbeSchedule,
+  type StsCredentialProbeOptions,
+} from './sts-credential-probe';
 
 /** The canary's name in the local engine, and the default on AWS (`<instance>-engine/canary`). */
 export const LOCAL_CANARY_SECRET_NAME = 'taskbound-engine/canary';
@@ -35,7 +42,6 @@ export class CanaryMisconfiguredError extends TaskboundError {
     this.name = 'CanaryMisconfiguredError';
   }
 }
-
 
 /** Probes a session with DescribeSecret on the canary, signed by that session alone. */
 export class SecretsManagerCanaryProbe {

@@ -96,7 +96,9 @@ export class DynamoDbGrantStore implements GrantStore {
   }
 
   /** One PutItem; a duplicate gets the stored grant back from the failed condition itself. */
-  async create(grant: Grant): Promise<{ readonly created: true; readonly grant: Grant } | { readonly created: false; readonly existing: Grant }> {
+  async create(
+    grant: Grant,
+  ): Promise<{ readonly created: true; readonly grant: Grant } | { readonly created: false; readonly existing: Grant }> {
     const item = this.grantItem(grant);
     try {
       await this.client.send(
@@ -182,7 +184,10 @@ export class DynamoDbGrantStore implements GrantStore {
 
   /** One conditional DeleteItem when the slot is known, else a Query first. */
   async releaseSlot(agentId: string, grantId: string, slot?: number): Promise<void> {
-    const slots = slot !== undefined ? [slot] : (await this.slotHolders(agentId)).filter((holder) => holder.grantId === grantId).map((holder) => holder.slot);
+    const slots =
+      slot !== undefined
+        ? [slot]
+        : (await this.slotHolders(agentId)).filter((holder) => holder.grantId === grantId).map((holder) => holder.slot);
     for (const number of slots) {
       try {
         await this.client.send(
@@ -209,7 +214,11 @@ export class DynamoDbGrantStore implements GrantStore {
       ExpressionAttributeValues: { ':pk': agentKey(agentId).pk, ':slot': SLOT_PREFIX },
       ConsistentRead: true,
     });
-    return items.map((item) => ({ slot: Number(String(item[GRANT_TABLE.sortKey]).slice(SLOT_PREFIX.length)), grantId: String(item.holder), reservedAt: String(item.reservedAt) }));
+    return items.map((item) => ({
+      slot: Number(String(item[GRANT_TABLE.sortKey]).slice(SLOT_PREFIX.length)),
+      grantId: String(item.holder),
+      reservedAt: String(item.reservedAt),
+    }));
   }
 
   /**
@@ -266,7 +275,9 @@ export class DynamoDbGrantStore implements GrantStore {
    * A filtered Scan of the whole table: for the CLI and reports, never on the engine's path.
    * A Scan's Limit counts items before the filter, so the limit is applied after sorting.
    */
-  async listGrants(options: { readonly state?: GrantState; readonly since?: Date; readonly limit?: number } = {}): Promise<readonly Grant[]> {
+  async listGrants(
+    options: { readonly state?: GrantState; readonly since?: Date; readonly limit?: number } = {},
+  ): Promise<readonly Grant[]> {
     const grants = await this.scanGrants(options);
     grants.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
     return options.limit === undefined ? grants : grants.slice(0, options.limit);
@@ -285,13 +296,17 @@ export class DynamoDbGrantStore implements GrantStore {
     if (filters.since) filter('createdAt', '>=', filters.since.toISOString());
     if (filters.agentId) filter('agentId', '=', filters.agentId);
     const grants: Grant[] = [];
-    const input = { TableName: this.tableName, FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+    const input = {
+      TableName: this.tableName,
+      FilterExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
     for await (const page of paginateScan({ client: this.client }, input)) {
       for (const item of page.Items ?? []) grants.push(withoutStoreAttributes(item) as Grant);
     }
     return grants;
   }
-
 
   /** Two round trips: the keys-only credential index, then the grant itself. */
   async findByCredentialId(credentialId: string): Promise<Grant | undefined> {
@@ -308,7 +323,11 @@ export class DynamoDbGrantStore implements GrantStore {
     const keys = Items?.[0];
     if (!keys) return undefined;
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { [GRANT_TABLE.partitionKey]: keys[GRANT_TABLE.partitionKey], [GRANT_TABLE.sortKey]: keys[GRANT_TABLE.sortKey] }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [GRANT_TABLE.partitionKey]: keys[GRANT_TABLE.partitionKey], [GRANT_TABLE.sortKey]: keys[GRANT_TABLE.sortKey] },
+        ConsistentRead: true,
+      }),
     );
     return Item && (withoutStoreAttributes(Item) as Grant);
   }
@@ -342,7 +361,9 @@ export class DynamoDbGrantStore implements GrantStore {
       ...plain(grant),
       ...grantKey(grant.grantId),
       // Absent when nothing is left to do, so the due index holds only grants that will be due.
-      ...(dueAt !== undefined ? { [DUE_INDEX.partitionKey]: dueShardOf(shardOf(grant.grantId, this.dueShards)), [DUE_INDEX.sortKey]: dueAt } : {}),
+      ...(dueAt !== undefined
+        ? { [DUE_INDEX.partitionKey]: dueShardOf(shardOf(grant.grantId, this.dueShards)), [DUE_INDEX.sortKey]: dueAt }
+        : {}),
       ...(grant.credential ? { [CREDENTIAL_INDEX.partitionKey]: grant.credential.accessKeyId } : {}),
       // Only live grants are in the agent index: what suspension revokes and the concurrency cap counts.
       ...(LIVE_STATES.includes(grant.state) ? { [AGENT_INDEX.partitionKey]: grant.agentId } : {}),
@@ -383,7 +404,10 @@ export class DynamoDbGrantStore implements GrantStore {
     let count = 0;
     let scanned = 0;
     const pageSize = Number.isFinite(max) ? max : undefined;
-    for await (const page of paginateQuery({ client: this.client, ...(pageSize ? { pageSize } : {}) }, { ...input, TableName: this.tableName })) {
+    for await (const page of paginateQuery(
+      { client: this.client, ...(pageSize ? { pageSize } : {}) },
+      { ...input, TableName: this.tableName },
+    )) {
       items.push(...(page.Items ?? []));
       count += page.Count ?? 0;
       scanned += page.ScannedCount ?? 0;

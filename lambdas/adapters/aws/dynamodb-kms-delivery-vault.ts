@@ -75,9 +75,14 @@ export class DynamoDbKmsDeliveryVault implements DeliveryVault {
     if (!item) return undefined;
     const grantId = item[DELIVERY_ITEM.grantId];
     const ciphertext = item[DELIVERY_ITEM.ciphertext];
-    if (typeof grantId !== 'string' || !(ciphertext instanceof Uint8Array)) throw new DeliveryVaultError(`delivery item ${name} is malformed`);
+    if (typeof grantId !== 'string' || !(ciphertext instanceof Uint8Array))
+      throw new DeliveryVaultError(`delivery item ${name} is malformed`);
     const decrypted = await this.kms.send(
-      new DecryptCommand({ KeyId: this.options.keyId, CiphertextBlob: ciphertext, EncryptionContext: deliveryEncryptionContext(key.agentId, key.taskId, grantId) }),
+      new DecryptCommand({
+        KeyId: this.options.keyId,
+        CiphertextBlob: ciphertext,
+        EncryptionContext: deliveryEncryptionContext(key.agentId, key.taskId, grantId),
+      }),
     );
     return parsePayload(name, grantId, decrypted.Plaintext);
   }
@@ -95,7 +100,11 @@ export class DynamoDbKmsDeliveryVault implements DeliveryVault {
         new ScanCommand({
           TableName: this.options.tableName,
           ProjectionExpression: '#agent, #task, #grant',
-          ExpressionAttributeNames: { '#agent': DELIVERY_ITEM.partitionKey, '#task': DELIVERY_ITEM.sortKey, '#grant': DELIVERY_ITEM.grantId },
+          ExpressionAttributeNames: {
+            '#agent': DELIVERY_ITEM.partitionKey,
+            '#task': DELIVERY_ITEM.sortKey,
+            '#grant': DELIVERY_ITEM.grantId,
+          },
           Limit: SCAN_PAGE_SIZE,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
@@ -132,6 +141,7 @@ function parsePayload(name: string, grantId: string, plaintext: Uint8Array | und
     throw new DeliveryVaultError(`delivery item ${name} does not hold JSON`);
   }
   const parsed = deliveryPayloadSchema.safeParse(value);
-  if (!parsed.success || parsed.data.grantId !== grantId) throw new DeliveryVaultError(`delivery item ${name} does not hold a delivery payload of grant ${grantId}`);
+  if (!parsed.success || parsed.data.grantId !== grantId)
+    throw new DeliveryVaultError(`delivery item ${name} does not hold a delivery payload of grant ${grantId}`);
   return parsed.data;
 }

@@ -1,6 +1,11 @@
 // Adapter (Amazon EventBridge): publishes the engine's outbound events (docs/contract.md §2) to the
 // bus, retrying entries EventBridge failed, and refusing any event that looks like it holds a secret.
-import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import {
+  PutEventsCommand,
+  type EventBridgeClient,
+  type PutEventsRequestEntry,
+  type PutEventsResultEntry,
+} from '@aws-sdk/client-eventbridge';
 import { TaskboundError } from '../../domain/errors';
 import type { OutboundEvent } from '../../domain/events';
 import type { EventPublisher } from '../../ports';
@@ -37,7 +42,11 @@ const SECRET_FIELD_MARKERS = [
  */
 const SECRET_VALUE_SHAPES: readonly { readonly name: string; readonly pattern: RegExp }[] = [
   // An AWS secret access key: exactly 40 base64 characters, mixed case and digits (a hex digest has no capitals).
-  { name: 'an AWS secret access key', pattern: /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/ },
+  {
+    name: 'an AWS secret access key',
+    pattern:
+      /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/,
+  },
   // Session tokens and other long encoded blobs.
   { name: 'a session token or other long encoded secret', pattern: /[A-Za-z0-9/+_-]{100,}={0,2}/ },
   { name: 'a private key', pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/ },
@@ -75,7 +84,10 @@ export class EventPublishError extends TaskboundError {
     total: number,
     options?: ErrorOptions,
   ) {
-    super(`${failed.length} of ${total} events were not published: ${failed.map((event) => `${event.detailType} (${event.code})`).join(', ')}`, options);
+    super(
+      `${failed.length} of ${total} events were not published: ${failed.map((event) => `${event.detailType} (${event.code})`).join(', ')}`,
+      options,
+    );
   }
 }
 
@@ -133,7 +145,8 @@ export class EventBridgePublisher implements EventPublisher {
   ) {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.sleep = options.sleep ?? realSleep;
-    if (!Number.isInteger(this.retry.attempts) || this.retry.attempts < 1) throw new RangeError('retry attempts must be a positive integer');
+    if (!Number.isInteger(this.retry.attempts) || this.retry.attempts < 1)
+      throw new RangeError('retry attempts must be a positive integer');
   }
 
   /**
@@ -146,7 +159,8 @@ export class EventBridgePublisher implements EventPublisher {
       const field = secretFieldPath(event.detail, 'detail');
       if (field) throw new SecretInEventError(`refusing to publish ${event.detailType}: ${field} is named like secret material`);
       const shaped = secretValuePath(event.detail, 'detail');
-      if (shaped) throw new SecretInEventError(`refusing to publish ${event.detailType}: ${shaped.path} holds what looks like ${shaped.kind}`);
+      if (shaped)
+        throw new SecretInEventError(`refusing to publish ${event.detailType}: ${shaped.path} holds what looks like ${shaped.kind}`);
     }
     const failed: FailedEvent[] = [];
     let firstError: unknown;
@@ -161,7 +175,12 @@ export class EventBridgePublisher implements EventPublisher {
   private pending(event: OutboundEvent): PendingEntry {
     return {
       event,
-      entry: { Source: ENGINE_SOURCE, DetailType: event.detailType, Detail: JSON.stringify(event.detail), EventBusName: this.options.eventBusName },
+      entry: {
+        Source: ENGINE_SOURCE,
+        DetailType: event.detailType,
+        Detail: JSON.stringify(event.detail),
+        EventBusName: this.options.eventBusName,
+      },
     };
   }
 
@@ -172,24 +191,28 @@ export class EventBridgePublisher implements EventPublisher {
   private async putBatch(batch: readonly PendingEntry[]): Promise<{ readonly failed: FailedEvent[]; readonly error?: unknown }> {
     const failed: FailedEvent[] = [];
     let pending = batch;
-    const sent = await retry({ attempts: this.retry.attempts, baseDelayMs: this.retry.delayMs }, async (attempt) => {
-      let results;
-      try {
-        results = (await this.client.send(new PutEventsCommand({ Entries: pending.map((item) => item.entry) }))).Entries ?? [];
-      } catch (error) {
-        const code = error instanceof Error ? error.name : 'UnknownError';
-        return settled({ failed: [...failed, ...pending.map((item) => this.failure(item, code))], error });
-      }
-      const refused = pending.flatMap((item, index) => {
-        const code = entryErrorCode(results[index]);
-        return code === undefined ? [] : [{ item, code }];
-      });
-      const lastAttempt = attempt >= this.retry.attempts;
-      const retryable = lastAttempt ? [] : refused.filter(({ code }) => RETRYABLE_ENTRY_CODES.has(code));
-      failed.push(...refused.filter((entry) => !retryable.includes(entry)).map(({ item, code }) => this.failure(item, code)));
-      pending = retryable.map(({ item }) => item);
-      return pending.length === 0 ? settled({ failed }) : notYet(undefined);
-    }, { sleep: this.sleep });
+    const sent = await retry(
+      { attempts: this.retry.attempts, baseDelayMs: this.retry.delayMs },
+      async (attempt) => {
+        let results;
+        try {
+          results = (await this.client.send(new PutEventsCommand({ Entries: pending.map((item) => item.entry) }))).Entries ?? [];
+        } catch (error) {
+          const code = error instanceof Error ? error.name : 'UnknownError';
+          return settled({ failed: [...failed, ...pending.map((item) => this.failure(item, code))], error });
+        }
+        const refused = pending.flatMap((item, index) => {
+          const code = entryErrorCode(results[index]);
+          return code === undefined ? [] : [{ item, code }];
+        });
+        const lastAttempt = attempt >= this.retry.attempts;
+        const retryable = lastAttempt ? [] : refused.filter(({ code }) => RETRYABLE_ENTRY_CODES.has(code));
+        failed.push(...refused.filter((entry) => !retryable.includes(entry)).map(({ item, code }) => this.failure(item, code)));
+        pending = retryable.map(({ item }) => item);
+        return pending.length === 0 ? settled({ failed }) : notYet(undefined);
+      },
+      { sleep: this.sleep },
+    );
     return sent.settled ? sent.value : { failed };
   }
 

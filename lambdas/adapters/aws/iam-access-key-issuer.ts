@@ -18,7 +18,16 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { TaskboundError, UnissuableRequestError } from '../../domain/errors';
-import type { Clock, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
+import type {
+  Clock,
+  CredentialIssuer,
+  CredentialMaterial,
+  IssueRequest,
+  IssuedCredential,
+  ProbeVerdict,
+  RevokeOutcome,
+  RevokeTarget,
+} from '../../ports';
 import { compileTaskPolicy } from './session-policy';
 import type { ProbeSchedule, StsCredentialProbe } from './sts-credential-probe';
 import { realSleep } from '../sleep';
@@ -58,7 +67,6 @@ export interface OrphanCandidate {
   readonly createdAt?: Date;
 }
 
-
 export function userNameOf(grantId: string): string {
   return `taskbound-${grantId}`;
 }
@@ -81,23 +89,35 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
    * If a later step fails the user is torn down before the error propagates.
    */
   async issue(request: IssueRequest): Promise<IssuedCredential> {
-    if (request.kind !== 'aws-iam-access-key') throw new TaskboundError(`the aws-iam-access-key issuer was asked for a ${request.kind} credential`);
+    if (request.kind !== 'aws-iam-access-key')
+      throw new TaskboundError(`the aws-iam-access-key issuer was asked for a ${request.kind} credential`);
     const boundary = this.options.permissionsBoundaryArn;
-    if (boundary === undefined) throw new TaskboundError('this aws-iam-access-key issuer only revokes: it was built without a permissions boundary');
+    if (boundary === undefined)
+      throw new TaskboundError('this aws-iam-access-key issuer only revokes: it was built without a permissions boundary');
     const policy = compileTaskPolicy(request, 'aws-iam-access-key');
     const userName = userNameOf(request.grantId);
     const principalArn = await this.createUser(request, userName, boundary);
     try {
       await this.whileInvisible(() =>
-        this.options.iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: USER_POLICY_NAME, PolicyDocument: policy.document })),
+        this.options.iam.send(
+          new PutUserPolicyCommand({ UserName: userName, PolicyName: USER_POLICY_NAME, PolicyDocument: policy.document }),
+        ),
       );
       const { AccessKey: key } = await this.whileInvisible(() => this.options.iam.send(new CreateAccessKeyCommand({ UserName: userName })));
       if (!key?.AccessKeyId || !key.SecretAccessKey) throw new TaskboundError('IAM CreateAccessKey answered without a key');
-      return { kind: 'aws-iam-access-key', accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey, principalArn, expiresAt: request.expiresAt };
+      return {
+        kind: 'aws-iam-access-key',
+        accessKeyId: key.AccessKeyId,
+        secretAccessKey: key.SecretAccessKey,
+        principalArn,
+        expiresAt: request.expiresAt,
+      };
     } catch (error) {
       // The user must not outlive a failed issue (revoke waits out a user IAM cannot see yet);
       // if this fails too, orphan reconciliation finds the user.
-      await this.revoke({ grantId: request.grantId, agentId: request.agentId, taskId: request.taskId, kind: request.kind }).catch(() => undefined);
+      await this.revoke({ grantId: request.grantId, agentId: request.agentId, taskId: request.taskId, kind: request.kind }).catch(
+        () => undefined,
+      );
       throw asUnissuable(error);
     }
   }
@@ -112,14 +132,18 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
     const userName = userNameOf(target.grantId);
     const mayBeYoung = this.mayBeYoung(target);
     let sawUser = false;
-    const torn = await retry(CONSISTENCY_RETRY, async () => {
-      const outcome = await this.teardown(userName);
-      if (outcome === 'deleted') return settled<RevokeOutcome>('revoked');
-      sawUser ||= outcome === 'conflict';
-      // Absent after we saw it: a concurrent revocation finished the job.
-      if (outcome === 'absent' && (sawUser || !mayBeYoung)) return settled<RevokeOutcome>(sawUser ? 'revoked' : 'already-revoked');
-      return notYet(outcome);
-    }, { sleep: this.sleep });
+    const torn = await retry(
+      CONSISTENCY_RETRY,
+      async () => {
+        const outcome = await this.teardown(userName);
+        if (outcome === 'deleted') return settled<RevokeOutcome>('revoked');
+        sawUser ||= outcome === 'conflict';
+        // Absent after we saw it: a concurrent revocation finished the job.
+        if (outcome === 'absent' && (sawUser || !mayBeYoung)) return settled<RevokeOutcome>(sawUser ? 'revoked' : 'already-revoked');
+        return notYet(outcome);
+      },
+      { sleep: this.sleep },
+    );
     if (torn.settled) return torn.value;
     if (torn.last === 'absent') return 'already-revoked';
     throw new TaskboundError(`IAM kept refusing to delete user ${userName} (DeleteConflict)`);
@@ -165,18 +189,22 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
         { Key: 'taskbound:expires-at', Value: request.expiresAt.toISOString() },
       ],
     });
-    const created = await retry(CONSISTENCY_RETRY, async () => {
-      try {
-        const { User: user } = await this.options.iam.send(command);
-        if (!user?.Arn) throw new TaskboundError('IAM CreateUser answered without a user');
-        return settled(user.Arn);
-      } catch (error) {
-        if (!(error instanceof EntityAlreadyExistsException)) throw error;
-        // Left by an earlier attempt whose outcome we never learnt: its key may be lost, so start clean.
-        await this.teardown(userName);
-        return notYet(undefined);
-      }
-    }, { sleep: this.sleep });
+    const created = await retry(
+      CONSISTENCY_RETRY,
+      async () => {
+        try {
+          const { User: user } = await this.options.iam.send(command);
+          if (!user?.Arn) throw new TaskboundError('IAM CreateUser answered without a user');
+          return settled(user.Arn);
+        } catch (error) {
+          if (!(error instanceof EntityAlreadyExistsException)) throw error;
+          // Left by an earlier attempt whose outcome we never learnt: its key may be lost, so start clean.
+          await this.teardown(userName);
+          return notYet(undefined);
+        }
+      },
+      { sleep: this.sleep },
+    );
     if (created.settled) return created.value;
     throw new TaskboundError(`user ${userName} kept existing after being torn down`);
   }
@@ -218,14 +246,18 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
 
   /** Retries a call on a user we just created while IAM may not show it yet. */
   private async whileInvisible<T>(call: () => Promise<T>): Promise<T> {
-    const answer = await retry(CONSISTENCY_RETRY, async () => {
-      try {
-        return settled(await call());
-      } catch (error) {
-        if (!(error instanceof NoSuchEntityException)) throw error;
-        return notYet(error);
-      }
-    }, { sleep: this.sleep });
+    const answer = await retry(
+      CONSISTENCY_RETRY,
+      async () => {
+        try {
+          return settled(await call());
+        } catch (error) {
+          if (!(error instanceof NoSuchEntityException)) throw error;
+          return notYet(error);
+        }
+      },
+      { sleep: this.sleep },
+    );
     if (answer.settled) return answer.value;
     // The last try's error is the caller's.
     throw answer.last;

@@ -161,7 +161,8 @@ export class QuotaThrottle {
   constructor(private readonly options: QuotaThrottleOptions) {
     // Paced nearly evenly (a quarter second's burst, at least 2 so a late timer loses no tokens): the
     // service's own one-second burst stays free to absorb network jitter.
-    for (const [operation, rate] of Object.entries(options.quotas)) this.buckets.set(operation, new TokenBucket(rate, Math.max(2, rate / 4)));
+    for (const [operation, rate] of Object.entries(options.quotas))
+      this.buckets.set(operation, new TokenBucket(rate, Math.max(2, rate / 4)));
     for (const [service, limit] of Object.entries(options.maxConcurrency ?? {})) this.limits.set(service, new ConcurrencyLimit(limit));
   }
 

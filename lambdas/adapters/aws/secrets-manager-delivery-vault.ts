@@ -162,7 +162,8 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
    * Every step is idempotent, so a retry after a crash anywhere completes the delivery.
    */
   async deliver(delivery: Delivery): Promise<void> {
-    if (!delivery.name.startsWith(DELIVERY_PREFIX)) throw new DeliveryVaultError(`delivery secret ${delivery.name} is not under ${DELIVERY_PREFIX}`);
+    if (!delivery.name.startsWith(DELIVERY_PREFIX))
+      throw new DeliveryVaultError(`delivery secret ${delivery.name} is not under ${DELIVERY_PREFIX}`);
     const tags = tagsOf(delivery);
     try {
       await this.createSecret(delivery, tags);
@@ -259,7 +260,10 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
       this.options.sleep ? { sleep: this.options.sleep } : {},
     );
     if (!created.settled) {
-      throw new DeliveryVaultError(`delivery secret ${delivery.name} is scheduled for deletion; it cannot be delivered to until it is gone`, { cause: created.last });
+      throw new DeliveryVaultError(
+        `delivery secret ${delivery.name} is scheduled for deletion; it cannot be delivered to until it is gone`,
+        { cause: created.last },
+      );
     }
   }
 

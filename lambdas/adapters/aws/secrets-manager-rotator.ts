@@ -50,7 +50,8 @@ export class SecretsManagerRotator implements SecretRotator {
   ) {
     this.confirmation = options.confirmation ?? DEFAULT_CONFIRMATION;
     this.sleep = options.sleep ?? realSleep;
-    if (!Number.isInteger(this.confirmation.attempts) || this.confirmation.attempts < 1) throw new RangeError('confirmation attempts must be a positive integer');
+    if (!Number.isInteger(this.confirmation.attempts) || this.confirmation.attempts < 1)
+      throw new RangeError('confirmation attempts must be a positive integer');
   }
 
   /**
@@ -65,7 +66,8 @@ export class SecretsManagerRotator implements SecretRotator {
       versionId = started.VersionId ?? token;
     } catch (error) {
       if (error instanceof InvalidRequestException && ROTATION_IN_PROGRESS.test(error.message)) return 'already-rotating';
-      if (error instanceof InvalidRequestException || error instanceof InvalidParameterException) await this.explainRefusal(secretArn, error);
+      if (error instanceof InvalidRequestException || error instanceof InvalidParameterException)
+        await this.explainRefusal(secretArn, error);
       throw error;
     }
     await this.confirmCurrent(secretArn, versionId);
@@ -91,11 +93,17 @@ export class SecretsManagerRotator implements SecretRotator {
 
   private async confirmCurrent(secretArn: string, versionId: string): Promise<void> {
     const { attempts, delayMs, maxDelayMs } = this.confirmation;
-    const confirmed = await retry({ attempts, baseDelayMs: delayMs, maxDelayMs }, async () => {
-      const secret = await this.client.send(new DescribeSecretCommand({ SecretId: secretArn }));
-      return secret.VersionIdsToStages?.[versionId]?.includes(CURRENT) ? settled(true) : notYet(false);
-    }, { sleep: this.sleep });
+    const confirmed = await retry(
+      { attempts, baseDelayMs: delayMs, maxDelayMs },
+      async () => {
+        const secret = await this.client.send(new DescribeSecretCommand({ SecretId: secretArn }));
+        return secret.VersionIdsToStages?.[versionId]?.includes(CURRENT) ? settled(true) : notYet(false);
+      },
+      { sleep: this.sleep },
+    );
     if (confirmed.settled) return;
-    throw new RotationUnconfirmedError(`rotation of ${secretArn} started (version ${versionId}) but that version was not ${CURRENT} after ${attempts} checks`);
+    throw new RotationUnconfirmedError(
+      `rotation of ${secretArn} started (version ${versionId}) but that version was not ${CURRENT} after ${attempts} checks`,
+    );
   }
 }

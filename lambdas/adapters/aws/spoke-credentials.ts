@@ -22,7 +22,8 @@ export interface SpokeCredentialsOptions {
 export function spokeCredentials(options: SpokeCredentialsOptions): AwsCredentialIdentityProvider {
   let cached: AwsCredentialIdentity | undefined;
   let pending: Promise<AwsCredentialIdentity> | undefined;
-  const fresh = () => cached?.expiration !== undefined && cached.expiration.getTime() - SPOKE_REFRESH_MARGIN_MS > options.clock.now().getTime();
+  const fresh = () =>
+    cached?.expiration !== undefined && cached.expiration.getTime() - SPOKE_REFRESH_MARGIN_MS > options.clock.now().getTime();
   const assume = async (): Promise<AwsCredentialIdentity> => {
     const { Credentials: session } = await options.sts.send(
       new AssumeRoleCommand({
@@ -35,7 +36,12 @@ export function spokeCredentials(options: SpokeCredentialsOptions): AwsCredentia
     if (!session?.AccessKeyId || !session.SecretAccessKey || !session.SessionToken || !session.Expiration) {
       throw new Error(`AssumeRole of ${options.roleArn} returned no credentials`);
     }
-    return { accessKeyId: session.AccessKeyId, secretAccessKey: session.SecretAccessKey, sessionToken: session.SessionToken, expiration: session.Expiration };
+    return {
+      accessKeyId: session.AccessKeyId,
+      secretAccessKey: session.SecretAccessKey,
+      sessionToken: session.SessionToken,
+      expiration: session.Expiration,
+    };
   };
   return async () => {
     if (fresh() && cached) return cached;

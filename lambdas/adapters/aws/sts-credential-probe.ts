@@ -59,13 +59,18 @@ export function verdictOf(error: unknown, service = 'STS'): ProbeVerdict {
   const code = typeof name === 'string' ? name : 'UnknownError';
   const status = $metadata?.httpStatusCode;
   if (status === undefined) return { verdict: 'unknown', why: `no response from ${service} (${code})` };
-  if (typeof message === 'string' && CLOCK_SKEW.test(message)) return { verdict: 'unknown', why: `${service} refused the request time (clock skew)` };
+  if (typeof message === 'string' && CLOCK_SKEW.test(message))
+    return { verdict: 'unknown', why: `${service} refused the request time (clock skew)` };
   if (REJECTION_CODES.has(code)) return { verdict: 'rejected', code, observed: true };
   return { verdict: 'unknown', why: `${service} answered ${status} ${code}` };
 }
 
 /** What every probe client shares: the credential alone, the probe's user agent, a kept-alive pool. */
-export function probeClientConfig(options: Omit<StsCredentialProbeOptions, 'sleep' | 'track'>, material: CredentialMaterial, agents: ProbeAgents) {
+export function probeClientConfig(
+  options: Omit<StsCredentialProbeOptions, 'sleep' | 'track'>,
+  material: CredentialMaterial,
+  agents: ProbeAgents,
+) {
   return {
     region: options.region,
     requestHandler: agents,
@@ -87,7 +92,10 @@ export interface ProbeAgents {
 }
 
 /** One keep-alive pool per probe: a new TCP (and TLS) connection per probe costs more than the probe. */
-export const keptAliveAgents = (): ProbeAgents => ({ httpAgent: new HttpAgent({ keepAlive: true }), httpsAgent: new HttpsAgent({ keepAlive: true }) });
+export const keptAliveAgents = (): ProbeAgents => ({
+  httpAgent: new HttpAgent({ keepAlive: true }),
+  httpsAgent: new HttpsAgent({ keepAlive: true }),
+});
 
 /**
  * Probes until the credential is rejected or the attempts run out, backing off between
@@ -99,13 +107,16 @@ export async function repeatUntilRejected(
   sleep: (ms: number) => Promise<void>,
 ): Promise<ProbeVerdict> {
   // retry() refuses a schedule without a positive whole number of attempts.
-  const answer = await retry({ attempts: schedule.attempts, baseDelayMs: schedule.delayMs }, async () => {
-    const verdict = await probe();
-    return verdict.verdict === 'rejected' ? settled(verdict) : notYet(verdict);
-  }, { sleep });
+  const answer = await retry(
+    { attempts: schedule.attempts, baseDelayMs: schedule.delayMs },
+    async () => {
+      const verdict = await probe();
+      return verdict.verdict === 'rejected' ? settled(verdict) : notYet(verdict);
+    },
+    { sleep },
+  );
   return answer.settled ? answer.value : answer.last;
 }
-
 
 /** Probes a credential with STS GetCallerIdentity, signed by that credential alone. */
 export class StsCredentialProbe {

@@ -4,7 +4,17 @@
 import { GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, MalformedPolicyDocumentException, PackedPolicyTooLargeException, type STSClient } from '@aws-sdk/client-sts';
 import { TaskboundError, UnissuableRequestError } from '../../domain/errors';
-import type { AgentRevocation, Clock, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
+import type {
+  AgentRevocation,
+  Clock,
+  CredentialIssuer,
+  CredentialMaterial,
+  IssueRequest,
+  IssuedCredential,
+  ProbeVerdict,
+  RevokeOutcome,
+  RevokeTarget,
+} from '../../ports';
 import { canaryStatement } from '../../domain/canary';
 import { CanaryMisconfiguredError, DEFAULT_CANARY_SCHEDULE, type SecretsManagerCanaryProbe } from './canary-probe';
 import type { ProbeSchedule } from './sts-credential-probe';
@@ -18,7 +28,14 @@ import {
   withoutExpired,
   type RevokedSessions,
 } from './revoked-sessions-policy';
-import { coversIssuedAt, denyTimeFor, parseRevokedBefore, renderRevokedBefore, REVOKED_BEFORE_POLICY_NAME, REVOKED_BEFORE_RESERVED_CHARS } from './revoked-before-policy';
+import {
+  coversIssuedAt,
+  denyTimeFor,
+  parseRevokedBefore,
+  renderRevokedBefore,
+  REVOKED_BEFORE_POLICY_NAME,
+  REVOKED_BEFORE_RESERVED_CHARS,
+} from './revoked-before-policy';
 import { compileTaskPolicy } from './session-policy';
 import { realSleep } from '../sleep';
 import { notYet, retry, settled } from '../retry';
@@ -98,7 +115,8 @@ export class StsSessionIssuer implements CredentialIssuer {
    * session; the credential reports the task's expiry, and the engine revokes it then.
    */
   async issue(request: IssueRequest): Promise<IssuedCredential> {
-    if (request.kind !== 'aws-sts-session') throw new TaskboundError(`the aws-sts-session issuer was asked for a ${request.kind} credential`);
+    if (request.kind !== 'aws-sts-session')
+      throw new TaskboundError(`the aws-sts-session issuer was asked for a ${request.kind} credential`);
     const canary = this.options.canary;
     const statements = canary ? [...request.statements, canaryStatement(canary.secretArnPattern)] : request.statements;
     const policy = compileTaskPolicy({ ...request, statements }, 'aws-sts-session');
@@ -121,7 +139,9 @@ export class StsSessionIssuer implements CredentialIssuer {
       );
     } catch (error) {
       if (error instanceof PackedPolicyTooLargeException) {
-        throw new UnissuableRequestError(`STS refused the session: its policy and tags exceed the packed size limit (${error.message}); nothing was cut: request fewer scopes`);
+        throw new UnissuableRequestError(
+          `STS refused the session: its policy and tags exceed the packed size limit (${error.message}); nothing was cut: request fewer scopes`,
+        );
       }
       if (error instanceof MalformedPolicyDocumentException) {
         throw new UnissuableRequestError(`STS refused the compiled session policy as malformed (${error.message})`);
@@ -130,7 +150,13 @@ export class StsSessionIssuer implements CredentialIssuer {
     }
     const credentials = response.Credentials;
     const principalArn = response.AssumedRoleUser?.Arn;
-    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration || !principalArn) {
+    if (
+      !credentials?.AccessKeyId ||
+      !credentials.SecretAccessKey ||
+      !credentials.SessionToken ||
+      !credentials.Expiration ||
+      !principalArn
+    ) {
       throw new TaskboundError('STS AssumeRole answered without credentials');
     }
     const issued: IssuedCredential = {
@@ -170,16 +196,20 @@ export class StsSessionIssuer implements CredentialIssuer {
     const roleName = this.roleNameOf(target.agentId);
     let sessions = await this.readRevoked(roleName);
     if (isRevoked(sessions, target.grantId)) return this.sawInDeny(target.grantId, 'already-revoked');
-    const written = await retry(WRITE_RETRY, async () => {
-      const fits = await this.writeRevoked(roleName, withRevoked(withoutExpired(sessions, now), target.grantId, sessionEndsBy));
-      if (!fits.written) {
-        // A full deny is no failure for a session the kill switch's deny already covers.
-        if (coversIssuedAt(await this.readRevokedBefore(roleName), target.issuedAt)) return settled('already-revoked' as const);
-        throw new TaskboundError(fits.why);
-      }
-      sessions = await this.readRevoked(roleName);
-      return isRevoked(sessions, target.grantId) ? settled(this.sawInDeny(target.grantId, 'revoked' as const)) : notYet(undefined);
-    }, { sleep: this.sleep });
+    const written = await retry(
+      WRITE_RETRY,
+      async () => {
+        const fits = await this.writeRevoked(roleName, withRevoked(withoutExpired(sessions, now), target.grantId, sessionEndsBy));
+        if (!fits.written) {
+          // A full deny is no failure for a session the kill switch's deny already covers.
+          if (coversIssuedAt(await this.readRevokedBefore(roleName), target.issuedAt)) return settled('already-revoked' as const);
+          throw new TaskboundError(fits.why);
+        }
+        sessions = await this.readRevoked(roleName);
+        return isRevoked(sessions, target.grantId) ? settled(this.sawInDeny(target.grantId, 'revoked' as const)) : notYet(undefined);
+      },
+      { sleep: this.sleep },
+    );
     if (written.settled) return written.value;
     throw new TaskboundError(`concurrent revocations on role ${roleName} kept overwriting the deny for ${target.grantId}`);
   }
@@ -197,12 +227,18 @@ export class StsSessionIssuer implements CredentialIssuer {
     const reaches = (at: Date | undefined): at is Date => at !== undefined && at.getTime() >= wanted.getTime();
     const current = await this.readRevokedBefore(roleName);
     if (reaches(current)) return void this.sawDeniedBefore(roleName, current);
-    const written = await retry(WRITE_RETRY, async () => {
-      const document = renderRevokedBefore(wanted);
-      await this.options.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_BEFORE_POLICY_NAME, PolicyDocument: document }));
-      const seen = await this.readRevokedBefore(roleName);
-      return reaches(seen) ? settled(seen) : notYet(undefined);
-    }, { sleep: this.sleep });
+    const written = await retry(
+      WRITE_RETRY,
+      async () => {
+        const document = renderRevokedBefore(wanted);
+        await this.options.iam.send(
+          new PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_BEFORE_POLICY_NAME, PolicyDocument: document }),
+        );
+        const seen = await this.readRevokedBefore(roleName);
+        return reaches(seen) ? settled(seen) : notYet(undefined);
+      },
+      { sleep: this.sleep },
+    );
     if (!written.settled) throw new TaskboundError(`concurrent suspensions on role ${roleName} kept overwriting its revoked-before deny`);
     this.sawDeniedBefore(roleName, written.value);
   }
@@ -222,7 +258,8 @@ export class StsSessionIssuer implements CredentialIssuer {
     // policy is not read again (one IAM call fewer). A writer that dropped the grant from the
     // deny since leaves the canary accepted, which says so as the read would have.
     const roleName = this.roleNameOf(target.agentId);
-    const justSeen = (this.seenInDeny.delete(target.grantId) || coversIssuedAt(this.seenDeniedBefore.get(roleName), target.issuedAt)) && probing;
+    const justSeen =
+      (this.seenInDeny.delete(target.grantId) || coversIssuedAt(this.seenDeniedBefore.get(roleName), target.issuedAt)) && probing;
     if (!justSeen && !(await this.inEitherDeny(roleName, target))) return { verdict: 'accepted' };
     if (!canary || !material?.sessionToken) return { verdict: 'rejected', code: 'ExplicitDeny' };
     return canary.probe.probeUntilRejected(material, canary.schedule ?? DEFAULT_CANARY_SCHEDULE);
@@ -281,14 +318,19 @@ export class StsSessionIssuer implements CredentialIssuer {
   }
 
   /** Over budget, nothing is written: the caller fails loudly (the grant stays `revoking`; the sweep retries as older entries expire). */
-  private async writeRevoked(roleName: string, sessions: RevokedSessions): Promise<{ readonly written: true } | { readonly written: false; readonly why: string }> {
+  private async writeRevoked(
+    roleName: string,
+    sessions: RevokedSessions,
+  ): Promise<{ readonly written: true } | { readonly written: false; readonly why: string }> {
     const document = renderRevokedSessions(sessions);
     const budget = (await this.policyBudget(roleName)) - REVOKED_BEFORE_RESERVED_CHARS;
     if (document.length > budget) {
       const why = `the revoked-sessions deny on role ${roleName} would need ${document.length} characters, over its ${budget}: too many revoked sessions of this agent are still unexpired`;
       return { written: false, why };
     }
-    await this.options.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_SESSIONS_POLICY_NAME, PolicyDocument: document }));
+    await this.options.iam.send(
+      new PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKED_SESSIONS_POLICY_NAME, PolicyDocument: document }),
+    );
     return { written: true };
   }
 }

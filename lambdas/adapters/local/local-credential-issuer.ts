@@ -3,7 +3,16 @@
 import { TaskboundError } from '../../domain/errors';
 import type { CredentialKind } from '../../domain/policy';
 import type { LocalCredentialAuthority } from '../../local/emulated-aws/credential-authority';
-import type { AgentRevocation, CredentialIssuer, CredentialMaterial, IssueRequest, IssuedCredential, ProbeVerdict, RevokeOutcome, RevokeTarget } from '../../ports';
+import type {
+  AgentRevocation,
+  CredentialIssuer,
+  CredentialMaterial,
+  IssueRequest,
+  IssuedCredential,
+  ProbeVerdict,
+  RevokeOutcome,
+  RevokeTarget,
+} from '../../ports';
 import type { ProbeSchedule, StsCredentialProbe } from '../aws/sts-credential-probe';
 import { CanaryMisconfiguredError, type SecretsManagerCanaryProbe } from '../aws/canary-probe';
 
@@ -27,7 +36,8 @@ export class LocalCredentialIssuer implements CredentialIssuer {
   constructor(private readonly options: LocalCredentialIssuerOptions) {
     this.schedule = options.probeSchedule ?? { attempts: 1, delayMs: 0 };
     const authority = options.authority;
-    if (options.kind === 'aws-sts-session') this.revokeAgent = (revocation) => authority.revokeSessionsOf(revocation.agentId, revocation.issuedBefore);
+    if (options.kind === 'aws-sts-session')
+      this.revokeAgent = (revocation) => authority.revokeSessionsOf(revocation.agentId, revocation.issuedBefore);
   }
 
   async issue(request: IssueRequest): Promise<IssuedCredential> {

@@ -49,7 +49,10 @@ const MRKDWN_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&
  * and cutting between code points, so neither an escape nor a surrogate pair is split.
  */
 export function mrkdwnText(text: string, max: number): string {
-  return fit(Array.from(redactSecrets(text)).map((char) => MRKDWN_ESCAPES[char] ?? char), max);
+  return fit(
+    Array.from(redactSecrets(text)).map((char) => MRKDWN_ESCAPES[char] ?? char),
+    max,
+  );
 }
 
 /** Truncates for a plain_text field (Slack shows it literally: nothing to escape). */
@@ -73,19 +76,29 @@ export function code(text: string, max: number): string {
   return `\`${mrkdwnText(text.replace(/`/g, "'"), max - 2)}\``;
 }
 
-export const header = (text: string): Block => ({ type: 'header', text: { type: 'plain_text', text: plainText(text, BLOCK_KIT_LIMITS.headerText), emoji: true } });
+export const header = (text: string): Block => ({
+  type: 'header',
+  text: { type: 'plain_text', text: plainText(text, BLOCK_KIT_LIMITS.headerText), emoji: true },
+});
 
 /** `text` is mrkdwn already escaped by the caller's helpers; it is cut to the limit again here. */
-export const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: cutBuilt(text, BLOCK_KIT_LIMITS.sectionText) } });
+export const section = (text: string): Block => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: cutBuilt(text, BLOCK_KIT_LIMITS.sectionText) },
+});
 
 export const fields = (entries: readonly (readonly [label: string, value: string])[]): Block => ({
   type: 'section',
-  fields: entries.slice(0, BLOCK_KIT_LIMITS.sectionFields).map(([label, value]) => ({ type: 'mrkdwn', text: cutBuilt(`*${label}*\n${value}`, BLOCK_KIT_LIMITS.fieldText) })),
+  fields: entries
+    .slice(0, BLOCK_KIT_LIMITS.sectionFields)
+    .map(([label, value]) => ({ type: 'mrkdwn', text: cutBuilt(`*${label}*\n${value}`, BLOCK_KIT_LIMITS.fieldText) })),
 });
 
 export const context = (texts: readonly string[]): Block => ({
   type: 'context',
-  elements: texts.slice(0, BLOCK_KIT_LIMITS.contextElements).map((text) => ({ type: 'mrkdwn', text: cutBuilt(text, BLOCK_KIT_LIMITS.contextText) })),
+  elements: texts
+    .slice(0, BLOCK_KIT_LIMITS.contextElements)
+    .map((text) => ({ type: 'mrkdwn', text: cutBuilt(text, BLOCK_KIT_LIMITS.contextText) })),
 });
 
 export const divider: Block = { type: 'divider' };

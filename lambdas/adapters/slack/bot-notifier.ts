@@ -23,7 +23,11 @@ export class BotNotifier implements SlackTransport {
   }
 
   async notify(message: SlackMessage, channels: readonly string[]): Promise<DeliveryResult> {
-    return this.each(channels.map((channel) => ({ channel })), 'chat.postMessage', message);
+    return this.each(
+      channels.map((channel) => ({ channel })),
+      'chat.postMessage',
+      message,
+    );
   }
 
   async update(refs: readonly MessageRef[], message: SlackMessage): Promise<DeliveryResult> {
@@ -55,7 +59,11 @@ export class BotNotifier implements SlackTransport {
     );
     if (!outcome.ok) return outcome;
     const answer = JSON.parse(outcome.body) as { channel?: string; ts?: string };
-    return { ok: true as const, attempts: outcome.attempts, ref: { channel: String(answer.channel ?? payload.channel), ts: String(answer.ts ?? payload.ts) } };
+    return {
+      ok: true as const,
+      attempts: outcome.attempts,
+      ref: { channel: String(answer.channel ?? payload.channel), ts: String(answer.ts ?? payload.ts) },
+    };
   }
 }
 

@@ -42,7 +42,9 @@ function renderBlock(block: Block): string[] {
       return ((block.elements as { text: string }[] | undefined) ?? []).map((element) => `  → ${readable(element.text)}`);
     case 'actions': {
       const buttons = (block.elements as { text: { text: string }; value?: string }[] | undefined) ?? [];
-      return [`  ${buttons.map((button) => `[${button.text.text}]`).join(' ')}  (in Slack; locally: taskbound approve|deny ${buttons[0]?.value ?? ''} --as WHO --reason WHY)`];
+      return [
+        `  ${buttons.map((button) => `[${button.text.text}]`).join(' ')}  (in Slack; locally: taskbound approve|deny ${buttons[0]?.value ?? ''} --as WHO --reason WHY)`,
+      ];
     }
     default:
       return [];

@@ -21,7 +21,9 @@ export class DynamoDbApprovalMessages implements ApprovalMessages {
 
   async put(grantId: string, thread: ApprovalThread): Promise<void> {
     const ttl = Math.floor(this.nowMs() / 1000) + KEEP_SECONDS;
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...key(grantId), thread, [GRANT_TABLE.ttlAttribute]: ttl } }));
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...key(grantId), thread, [GRANT_TABLE.ttlAttribute]: ttl } }),
+    );
   }
 }
 

@@ -16,11 +16,31 @@ export const DENY_ACTION = 'taskbound.deny';
 const ICON: Readonly<Record<Severity, string>> = { info: 'ℹ️', action: '✋', warning: '⚠️', critical: '🚨' };
 
 const REVOKED_BECAUSE: Readonly<Record<RevocationTrigger, { title: string; why: string; next: string }>> = {
-  task_ended: { title: 'Credential revoked: task ended', why: 'its task ended', next: 'Nothing to do: Taskbound now probes the credential to prove it is dead.' },
-  expired: { title: 'Credential revoked: TTL expired', why: 'its time to live ran out before the task ended', next: 'Check why the task outran its TTL; Taskbound now proves the credential dead.' },
-  leaked: { title: 'Leaked credential revoked', why: 'it was reported leaked', next: 'Find where it leaked and review what it touched (`taskbound grants show`); brokered secrets are rotated.' },
-  suspended: { title: 'Credential revoked: agent suspended', why: 'its agent was suspended', next: 'Resume the agent with `taskbound resume` once it is safe.' },
-  manual: { title: 'Credential revoked by hand', why: 'someone revoked it', next: 'Nothing to do if expected; otherwise read its audit chain with `taskbound grants show`.' },
+  task_ended: {
+    title: 'Credential revoked: task ended',
+    why: 'its task ended',
+    next: 'Nothing to do: Taskbound now probes the credential to prove it is dead.',
+  },
+  expired: {
+    title: 'Credential revoked: TTL expired',
+    why: 'its time to live ran out before the task ended',
+    next: 'Check why the task outran its TTL; Taskbound now proves the credential dead.',
+  },
+  leaked: {
+    title: 'Leaked credential revoked',
+    why: 'it was reported leaked',
+    next: 'Find where it leaked and review what it touched (`taskbound grants show`); brokered secrets are rotated.',
+  },
+  suspended: {
+    title: 'Credential revoked: agent suspended',
+    why: 'its agent was suspended',
+    next: 'Resume the agent with `taskbound resume` once it is safe.',
+  },
+  manual: {
+    title: 'Credential revoked by hand',
+    why: 'someone revoked it',
+    next: 'Nothing to do if expected; otherwise read its audit chain with `taskbound grants show`.',
+  },
 };
 
 interface Story {
@@ -39,14 +59,21 @@ export function alertMessage(event: AlertEvent): SlackMessage {
   return compose(severity, story, event.detail);
 }
 
-function grantStory(detailType: Exclude<AlertEvent['detailType'], 'Agent Suspended' | 'Grant Pending Approval'>, d: GrantAlertDetail): Story {
+function grantStory(
+  detailType: Exclude<AlertEvent['detailType'], 'Agent Suspended' | 'Grant Pending Approval'>,
+  d: GrantAlertDetail,
+): Story {
   // A spoke's grant names its account in the story itself, so the notification's plain text says where to look.
   const grant = `grant ${code(d.grantId, 80)} (task ${code(d.taskId, 140)})${d.account ? ` in account ${code(d.account, 16)}` : ''}`;
   const reason = d.reason ? `: ${mrkdwnText(d.reason, 1500)}` : '';
   const credential = d.credentialId ? `credential ${code(d.credentialId, 300)}` : 'the credential';
   switch (detailType) {
     case 'Grant Requested':
-      return { title: `Grant requested: ${d.agentId}`, summary: `Agent ${code(d.agentId, 70)} asked for credentials for ${grant}.`, next: 'Nothing to do: the policy decides.' };
+      return {
+        title: `Grant requested: ${d.agentId}`,
+        summary: `Agent ${code(d.agentId, 70)} asked for credentials for ${grant}.`,
+        next: 'Nothing to do: the policy decides.',
+      };
     case 'Grant Issued':
       return {
         title: `Credential issued: ${d.agentId}`,
@@ -55,10 +82,18 @@ function grantStory(detailType: Exclude<AlertEvent['detailType'], 'Agent Suspend
         extraFields: d.expiresAt ? [['Expires', when(d.expiresAt)]] : [],
       };
     case 'Grant Denied':
-      return { title: `Grant denied: ${d.agentId}`, summary: `No credential for ${grant}${reason || ': no reason recorded'}.`, next: 'If the agent needs this, fix the request or the policy (`taskbound policy check`).' };
+      return {
+        title: `Grant denied: ${d.agentId}`,
+        summary: `No credential for ${grant}${reason || ': no reason recorded'}.`,
+        next: 'If the agent needs this, fix the request or the policy (`taskbound policy check`).',
+      };
     case 'Grant Revoked': {
       const cause = REVOKED_BECAUSE[d.trigger ?? 'manual'];
-      return { title: cause.title, summary: `Taskbound revoked ${credential} of ${grant} because ${cause.why}${reason}.`, next: cause.next };
+      return {
+        title: cause.title,
+        summary: `Taskbound revoked ${credential} of ${grant} because ${cause.why}${reason}.`,
+        next: cause.next,
+      };
     }
     case 'Revocation Verified':
       return {
@@ -115,7 +150,10 @@ function usedAfterRevocationStory(d: GrantAlertDetail, credential: string, grant
   const refused = (errorCode: string | undefined) => (errorCode ? ` (refused: ${mrkdwnText(errorCode, 64)})` : '');
   const lines = calls
     .slice(0, 10)
-    .map((call) => `• ${code(call.eventName, 128)} at ${when(call.eventTime)} from ${code(call.sourceIp ?? 'unknown IP', 64)}${refused(call.errorCode)}`);
+    .map(
+      (call) =>
+        `• ${code(call.eventName, 128)} at ${when(call.eventTime)} from ${code(call.sourceIp ?? 'unknown IP', 64)}${refused(call.errorCode)}`,
+    );
   const more = count > lines.length ? `\n…and ${count - lines.length} more (see \`taskbound grants show\`)` : '';
   return {
     title: `Credential used after revocation: ${d.agentId}`,
@@ -130,15 +168,39 @@ function usedAfterRevocationStory(d: GrantAlertDetail, credential: string, grant
 function suspendedMessage(d: AgentSuspendedDetail): SlackMessage {
   const summary = `${mrkdwnText(d.by, 256)} suspended agent ${code(d.agentId, 70)}: ${mrkdwnText(d.reason, 1024)}. Every live grant is being revoked and new ones are denied.`;
   const next = `Resume with \`taskbound resume ${mrkdwnText(d.agentId, 64)}\` once it is safe.`;
-  const blocks = [header(`${ICON.warning} Agent suspended: ${d.agentId}`), section(summary), fields([['Agent', code(d.agentId, 70)], ['By', mrkdwnText(d.by, 256)], ['When', when(d.at)]]), context([`*Next:* ${next}`])];
-  return { text: fallback(`Agent suspended: ${d.agentId}`, `${d.by} suspended ${d.agentId}: ${d.reason}`, `resume with taskbound resume ${d.agentId} once safe`), blocks };
+  const blocks = [
+    header(`${ICON.warning} Agent suspended: ${d.agentId}`),
+    section(summary),
+    fields([
+      ['Agent', code(d.agentId, 70)],
+      ['By', mrkdwnText(d.by, 256)],
+      ['When', when(d.at)],
+    ]),
+    context([`*Next:* ${next}`]),
+  ];
+  return {
+    text: fallback(
+      `Agent suspended: ${d.agentId}`,
+      `${d.by} suspended ${d.agentId}: ${d.reason}`,
+      `resume with taskbound resume ${d.agentId} once safe`,
+    ),
+    blocks,
+  };
 }
 
 /** Where an approval stands, for the request's updated form. */
 /** The approval request, with Approve and Deny buttons while a decision is still possible. */
-export function approvalRequestMessage(d: GrantAlertDetail, progress: ApprovalProgress = { kind: 'waiting', approvedBy: [] }): SlackMessage {
+export function approvalRequestMessage(
+  d: GrantAlertDetail,
+  progress: ApprovalProgress = { kind: 'waiting', approvedBy: [] },
+): SlackMessage {
   const required = d.requiredApprovals ?? 1;
-  const title = progress.kind === 'waiting' ? `${ICON.action} Approval needed: ${d.agentId}` : progress.kind === 'issued' ? `✅ Approved: ${d.agentId}` : `⛔ Denied: ${d.agentId}`;
+  const title =
+    progress.kind === 'waiting'
+      ? `${ICON.action} Approval needed: ${d.agentId}`
+      : progress.kind === 'issued'
+        ? `✅ Approved: ${d.agentId}`
+        : `⛔ Denied: ${d.agentId}`;
   const summary = `${mrkdwnText(d.requestedBy ?? 'Someone', 256)} asks for ${scopesText(d.scopes)} for agent ${code(d.agentId, 70)}.\n*Purpose:* ${mrkdwnText(d.purpose ?? 'not given', 1100)}`;
   const facts: (readonly [string, string])[] = [
     ['Agent', code(d.agentId, 70)],
@@ -148,7 +210,10 @@ export function approvalRequestMessage(d: GrantAlertDetail, progress: ApprovalPr
     ['Scopes', scopesInAccount(d)],
     ['TTL', d.ttlSeconds !== undefined ? humanDuration(d.ttlSeconds * 1000) : 'agent default'],
     ['Risk tier', mrkdwnText(d.riskTier ?? 'unknown', 32)],
-    ['Approvals needed', `${required} of ${d.approvers?.length ? d.approvers.map((a) => mrkdwnText(a, 128)).join(', ') : 'the approver group'}`],
+    [
+      'Approvals needed',
+      `${required} of ${d.approvers?.length ? d.approvers.map((a) => mrkdwnText(a, 128)).join(', ') : 'the approver group'}`,
+    ],
     ['Grant', code(d.grantId, 80)],
     ...(d.approvalDeadline ? ([['Decide by', when(d.approvalDeadline)]] as [string, string][]) : []),
   ];
@@ -157,11 +222,24 @@ export function approvalRequestMessage(d: GrantAlertDetail, progress: ApprovalPr
   if (progress.kind === 'waiting') {
     // Only a well-formed grant id goes into a button: the click hands it back verbatim.
     if (GRANT_ID_PATTERN.test(d.grantId)) blocks.push(approvalButtons(d.grantId));
-    blocks.push(context([`The owner and the requester may not approve; each approver counts once. From a terminal: \`taskbound approve ${mrkdwnText(d.grantId, 40)} --reason …\` (signed with your AWS credentials)`]));
+    blocks.push(
+      context([
+        `The owner and the requester may not approve; each approver counts once. From a terminal: \`taskbound approve ${mrkdwnText(d.grantId, 40)} --reason …\` (signed with your AWS credentials)`,
+      ]),
+    );
   }
-  const plainOutcome = progress.kind === 'waiting' ? `needs ${required} approval(s)` : progress.kind === 'issued' ? 'approved, credential issued' : `denied: ${progress.reason}`;
+  const plainOutcome =
+    progress.kind === 'waiting'
+      ? `needs ${required} approval(s)`
+      : progress.kind === 'issued'
+        ? 'approved, credential issued'
+        : `denied: ${progress.reason}`;
   return {
-    text: fallback(`Approval for ${d.agentId}: ${plainOutcome}`, `${d.requestedBy ?? 'someone'} asks for ${(d.scopes ?? []).join(', ')} for task ${d.taskId}. Purpose: ${d.purpose ?? 'not given'}`, `grant ${d.grantId}`),
+    text: fallback(
+      `Approval for ${d.agentId}: ${plainOutcome}`,
+      `${d.requestedBy ?? 'someone'} asks for ${(d.scopes ?? []).join(', ')} for task ${d.taskId}. Purpose: ${d.purpose ?? 'not given'}`,
+      `grant ${d.grantId}`,
+    ),
     blocks,
   };
 }
@@ -170,7 +248,9 @@ function outcomeText(progress: ApprovalProgress, required: number): string {
   const names = (people: readonly string[]) => people.map((person) => mrkdwnText(person, 128)).join(', ');
   switch (progress.kind) {
     case 'waiting':
-      return progress.approvedBy.length === 0 ? '*Status:* waiting for approval.' : `*Status:* ${progress.approvedBy.length} of ${required} approvals (${names(progress.approvedBy)}); waiting for ${required - progress.approvedBy.length} more.`;
+      return progress.approvedBy.length === 0
+        ? '*Status:* waiting for approval.'
+        : `*Status:* ${progress.approvedBy.length} of ${required} approvals (${names(progress.approvedBy)}); waiting for ${required - progress.approvedBy.length} more.`;
     case 'issued':
       return `*Outcome:* approved${progress.approvedBy.length ? ` by ${names(progress.approvedBy)}` : ''}; the credential was issued${progress.expiresAt ? ` and expires ${when(progress.expiresAt)}` : ''}.`;
     case 'denied':
@@ -183,7 +263,13 @@ function approvalButtons(value: string): Block {
     type: 'actions',
     block_id: 'taskbound.approval',
     elements: [
-      { type: 'button', action_id: APPROVE_ACTION, style: 'primary', value, text: { type: 'plain_text', text: plainText('Approve', L.buttonText) } },
+      {
+        type: 'button',
+        action_id: APPROVE_ACTION,
+        style: 'primary',
+        value,
+        text: { type: 'plain_text', text: plainText('Approve', L.buttonText) },
+      },
       {
         type: 'button',
         action_id: DENY_ACTION,
@@ -192,7 +278,10 @@ function approvalButtons(value: string): Block {
         text: { type: 'plain_text', text: plainText('Deny', L.buttonText) },
         confirm: {
           title: { type: 'plain_text', text: plainText('Deny this grant?', L.confirmTitle) },
-          text: { type: 'plain_text', text: plainText('The agent gets no credential for this task. This cannot be undone.', L.confirmText) },
+          text: {
+            type: 'plain_text',
+            text: plainText('The agent gets no credential for this task. This cannot be undone.', L.confirmText),
+          },
           confirm: { type: 'plain_text', text: plainText('Deny', L.confirmButton) },
           deny: { type: 'plain_text', text: plainText('Keep waiting', L.confirmButton) },
           style: 'danger',
@@ -208,11 +297,20 @@ function compose(severity: Severity, story: Story, d: GrantAlertDetail): SlackMe
     ['Owner', mrkdwnText(d.owner ?? 'unknown', 256)],
     ['Requested by', mrkdwnText(d.requestedBy ?? 'unknown', 256)],
     ['Scopes', scopesInAccount(d)],
-    ['Credential', d.credentialId ? `${code(d.credentialId, 300)}${d.credentialKind ? ` (${mrkdwnText(d.credentialKind, 32)})` : ''}` : 'none'],
+    [
+      'Credential',
+      d.credentialId ? `${code(d.credentialId, 300)}${d.credentialKind ? ` (${mrkdwnText(d.credentialKind, 32)})` : ''}` : 'none',
+    ],
     ['When', when(d.at)],
     ...(story.extraFields ?? []),
   ];
-  const blocks: Block[] = [header(`${ICON[severity]} ${story.title}`), section(story.summary), fields(facts), divider, context([`*Next:* ${story.next}`])];
+  const blocks: Block[] = [
+    header(`${ICON[severity]} ${story.title}`),
+    section(story.summary),
+    fields(facts),
+    divider,
+    context([`*Next:* ${story.next}`]),
+  ];
   return { text: fallback(story.title, stripMarkup(story.summary), stripMarkup(story.next)), blocks };
 }
 
@@ -263,7 +361,12 @@ function capitalise(text: string): string {
 
 /** The mrkdwn-free reading of a built sentence, for the notification fallback. */
 function stripMarkup(text: string): string {
-  return text.replace(/<!date\^\d+\^[^|>]*\|([^>]*)>/g, '$1').replace(/[`*]/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return text
+    .replace(/<!date\^\d+\^[^|>]*\|([^>]*)>/g, '$1')
+    .replace(/[`*]/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /** The plain fallback, escaped once and cut to a length notifications show. */

@@ -44,7 +44,10 @@ export interface SignedRequest {
 
 export type SignatureVerdict =
   | { readonly valid: true }
-  | { readonly valid: false; readonly reason: 'missing headers' | 'stale timestamp' | 'future timestamp' | 'bad signature' | 'replayed request' };
+  | {
+      readonly valid: false;
+      readonly reason: 'missing headers' | 'stale timestamp' | 'future timestamp' | 'bad signature' | 'replayed request';
+    };
 
 export function verifySlackSignature(request: SignedRequest, signingSecret: string, now: Date, replay: ReplayStore): SignatureVerdict {
   const { timestamp, signature, rawBody } = request;

@@ -28,9 +28,15 @@ const webhookUrl = z.string().refine((value) => {
 export const slackSecretSchema = z
   .strictObject({
     webhookUrl: webhookUrl.optional(),
-    botToken: z.string().regex(/^xoxb-[A-Za-z0-9-]+$/, 'must be a bot token (xoxb-…)').optional(),
+    botToken: z
+      .string()
+      .regex(/^xoxb-[A-Za-z0-9-]+$/, 'must be a bot token (xoxb-…)')
+      .optional(),
     /** Needed by the interaction endpoint (approvals); a webhook-only setup may omit it. */
-    signingSecret: z.string().regex(/^[A-Za-z0-9]{16,128}$/, 'must be the app’s signing secret (letters and digits)').optional(),
+    signingSecret: z
+      .string()
+      .regex(/^[A-Za-z0-9]{16,128}$/, 'must be the app’s signing secret (letters and digits)')
+      .optional(),
   })
   .refine((secret) => (secret.webhookUrl === undefined) !== (secret.botToken === undefined), 'set exactly one of webhookUrl and botToken');
 export type SlackSecret = z.infer<typeof slackSecretSchema>;
@@ -47,7 +53,8 @@ export function loadSlackSettings(env: Readonly<Record<string, string | undefine
   const secretArn = env.SLACK_SECRET_ARN;
   if (!secretArn) throw new SlackConfigError('SLACK_SECRET_ARN is not set');
   const teamId = env.SLACK_TEAM_ID;
-  if (teamId !== undefined && !/^T[A-Z0-9]{2,30}$/.test(teamId)) throw new SlackConfigError('SLACK_TEAM_ID must be a Slack team id like T0123ABCD');
+  if (teamId !== undefined && !/^T[A-Z0-9]{2,30}$/.test(teamId))
+    throw new SlackConfigError('SLACK_TEAM_ID must be a Slack team id like T0123ABCD');
   return {
     secretArn,
     routing: env.SLACK_ROUTING ? parseJson('SLACK_ROUTING', env.SLACK_ROUTING, routingConfigSchema) : DEFAULT_ROUTING,
@@ -76,7 +83,11 @@ export function parseJson<S extends z.ZodType>(name: string, text: string, schem
 }
 
 /** The notifier the secret asks for. The bot posts to channels, so routing must name one. */
-export function notifierFor(secret: SlackSecret, routing: RoutingConfig, http: TransportOverrides & { apiBase?: string } = {}): SlackTransport {
+export function notifierFor(
+  secret: SlackSecret,
+  routing: RoutingConfig,
+  http: TransportOverrides & { apiBase?: string } = {},
+): SlackTransport {
   if (secret.webhookUrl) return new WebhookNotifier(secret.webhookUrl, http);
   if (!routing.defaultChannel) throw new SlackConfigError('SLACK_ROUTING.defaultChannel is required with a bot token');
   return new BotNotifier(secret.botToken ?? '', http);

@@ -5,7 +5,10 @@ import { realSleep, type Sleep } from '../sleep';
 import { notYet, retry, settled } from '../retry';
 
 /** The fetch this adapter needs; tests and the local engine may pass their own. */
-export type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<Response>;
+export type Fetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<Response>;
 export type { Sleep };
 
 export interface RetryOptions {
@@ -18,14 +21,19 @@ export interface RetryOptions {
   readonly timeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 8_000, maxRetryAfterMs: 30_000, timeoutMs: 10_000 };
+export const DEFAULT_RETRY: RetryOptions = {
+  maxAttempts: 4,
+  baseDelayMs: 500,
+  maxDelayMs: 8_000,
+  maxRetryAfterMs: 30_000,
+  timeoutMs: 10_000,
+};
 
 export interface HttpTransport {
   readonly fetch: Fetch;
   readonly sleep: Sleep;
   readonly retry: RetryOptions;
 }
-
 
 /** What a caller may override: tests pass a recording sleep and fewer attempts. */
 export interface TransportOverrides {
@@ -40,7 +48,8 @@ export function transport(overrides: TransportOverrides = {}): HttpTransport {
 }
 
 /** What a 2xx-4xx answer means to the caller (Slack's Web API says `ok: false` inside a 200). */
-export type Verdict = { readonly kind: 'done' } | { readonly kind: 'retry'; readonly reason: string } | { readonly kind: 'fail'; readonly reason: string };
+export type Verdict =
+  { readonly kind: 'done' } | { readonly kind: 'retry'; readonly reason: string } | { readonly kind: 'fail'; readonly reason: string };
 
 export type PostOutcome =
   | { readonly ok: true; readonly body: string; readonly attempts: number }
@@ -52,18 +61,32 @@ export interface SlackRequest {
   readonly body: string;
 }
 
-export async function postWithRetry(http: HttpTransport, request: SlackRequest, judge: (status: number, body: string) => Verdict): Promise<PostOutcome> {
+export async function postWithRetry(
+  http: HttpTransport,
+  request: SlackRequest,
+  judge: (status: number, body: string) => Verdict,
+): Promise<PostOutcome> {
   const { maxAttempts, baseDelayMs, maxDelayMs, maxRetryAfterMs } = http.retry;
-  const posted = await retry({ attempts: maxAttempts, baseDelayMs, maxDelayMs }, async (attempt) => {
-    const answer = await attemptOnce(http, request, judge);
-    if (answer.kind === 'done') return settled<PostOutcome>({ ok: true, body: answer.body, attempts: attempt });
-    if (answer.kind === 'fail') return settled<PostOutcome>({ ok: false, error: answer.reason, attempts: attempt });
-    if (attempt < maxAttempts && answer.retryAfterMs !== undefined && answer.retryAfterMs > maxRetryAfterMs) {
-      return settled<PostOutcome>({ ok: false, error: `${answer.reason}; Slack asked to wait ${answer.retryAfterMs / 1000} s, longer than this attempt may`, attempts: attempt });
-    }
-    return notYet(answer.reason, answer.retryAfterMs);
-  }, { sleep: http.sleep });
-  return posted.settled ? posted.value : { ok: false, error: `${posted.last} (gave up after ${maxAttempts} attempts)`, attempts: maxAttempts };
+  const posted = await retry(
+    { attempts: maxAttempts, baseDelayMs, maxDelayMs },
+    async (attempt) => {
+      const answer = await attemptOnce(http, request, judge);
+      if (answer.kind === 'done') return settled<PostOutcome>({ ok: true, body: answer.body, attempts: attempt });
+      if (answer.kind === 'fail') return settled<PostOutcome>({ ok: false, error: answer.reason, attempts: attempt });
+      if (attempt < maxAttempts && answer.retryAfterMs !== undefined && answer.retryAfterMs > maxRetryAfterMs) {
+        return settled<PostOutcome>({
+          ok: false,
+          error: `${answer.reason}; Slack asked to wait ${answer.retryAfterMs / 1000} s, longer than this attempt may`,
+          attempts: attempt,
+        });
+      }
+      return notYet(answer.reason, answer.retryAfterMs);
+    },
+    { sleep: http.sleep },
+  );
+  return posted.settled
+    ? posted.value
+    : { ok: false, error: `${posted.last} (gave up after ${maxAttempts} attempts)`, attempts: maxAttempts };
 }
 
 type Attempt =
@@ -75,7 +98,12 @@ async function attemptOnce(http: HttpTransport, request: SlackRequest, judge: (s
   let response: Response;
   let body: string;
   try {
-    response = await http.fetch(request.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(http.retry.timeoutMs) });
+    response = await http.fetch(request.url, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      signal: AbortSignal.timeout(http.retry.timeoutMs),
+    });
     body = await response.text();
   } catch (error) {
     return { kind: 'retry', reason: `network error (${networkErrorCode(error)})` };

@@ -18,10 +18,16 @@ export class WebhookNotifier implements SlackTransport {
   async notify(message: SlackMessage): Promise<DeliveryResult> {
     const outcome = await postWithRetry(
       this.http,
-      { url: this.webhookUrl, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: message.text, blocks: message.blocks }) },
+      {
+        url: this.webhookUrl,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: message.text, blocks: message.blocks }),
+      },
       judgeWebhookAnswer,
     );
-    return outcome.ok ? { ok: true, refs: [] } : { ok: false, error: `webhook delivery failed: ${outcome.error}`, attempts: outcome.attempts };
+    return outcome.ok
+      ? { ok: true, refs: [] }
+      : { ok: false, error: `webhook delivery failed: ${outcome.error}`, attempts: outcome.attempts };
   }
 }
 

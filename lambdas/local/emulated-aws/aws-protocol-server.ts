@@ -76,7 +76,11 @@ export function isLoopbackHost(host: string | undefined, port: number): boolean 
 
 async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, port: number): Promise<AwsResponse> {
   if (!isLoopbackHost(req.headers.host, port)) {
-    return jsonError(403, 'AccessDeniedException', `The local engine answers only requests to a loopback address with its port (127.0.0.1:${port} or localhost:${port}).`);
+    return jsonError(
+      403,
+      'AccessDeniedException',
+      `The local engine answers only requests to a loopback address with its port (127.0.0.1:${port} or localhost:${port}).`,
+    );
   }
   if (req.method === 'GET' && req.url === '/healthz') {
     const health = options.health?.();

@@ -34,8 +34,7 @@ export type RejectionCode = 'InvalidClientTokenId' | 'ExpiredToken';
 
 /** Whether a presented credential works right now. */
 export type CredentialCheck =
-  | { readonly status: 'valid'; readonly credential: LocalCredential }
-  | { readonly status: 'rejected'; readonly code: RejectionCode };
+  { readonly status: 'valid'; readonly credential: LocalCredential } | { readonly status: 'rejected'; readonly code: RejectionCode };
 
 /**
  * Where a presented credential stands, for services other than STS. `unknown`: not a
@@ -181,7 +180,10 @@ export class LocalCredentialAuthority {
 
   constructor(private readonly options: LocalCredentialAuthorityOptions) {
     this.lagMs = { 'aws-iam-access-key': options.accessKeyRevocationLagMs ?? 0, 'aws-sts-session': options.sessionDenyLagMs ?? 0 };
-    for (const [name, lag] of [['accessKeyRevocationLagMs', this.lagMs['aws-iam-access-key']], ['sessionDenyLagMs', this.lagMs['aws-sts-session']]] as const) {
+    for (const [name, lag] of [
+      ['accessKeyRevocationLagMs', this.lagMs['aws-iam-access-key']],
+      ['sessionDenyLagMs', this.lagMs['aws-sts-session']],
+    ] as const) {
       if (!Number.isFinite(lag) || lag < 0) throw new RangeError(`${name} must be a non-negative number`);
     }
   }
@@ -247,7 +249,11 @@ export class LocalCredentialAuthority {
    * replaces an earlier one (it covers more); an earlier one changes nothing.
    */
   async revokeSessionsOf(agentId: string, issuedBefore: Date): Promise<void> {
-    const deny: AgentSessionsDeny = { agentId, issuedBefore: issuedBefore.toISOString(), revokedAt: this.options.clock.now().toISOString() };
+    const deny: AgentSessionsDeny = {
+      agentId,
+      issuedBefore: issuedBefore.toISOString(),
+      revokedAt: this.options.clock.now().toISOString(),
+    };
     try {
       await this.options.client.send(
         new PutCommand({
@@ -269,7 +275,8 @@ export class LocalCredentialAuthority {
   /** Credentials that would still be accepted, for orphan reconciliation. */
   *usable(kind: CredentialKind): Iterable<{ readonly grantId: string; readonly credentialId: string }> {
     for (const credential of this.byAccessKey.values()) {
-      if (credential.kind === kind && this.rejectionOf(credential) === undefined) yield { grantId: credential.grantId, credentialId: credential.accessKeyId };
+      if (credential.kind === kind && this.rejectionOf(credential) === undefined)
+        yield { grantId: credential.grantId, credentialId: credential.accessKeyId };
     }
   }
 
@@ -299,7 +306,9 @@ export class LocalCredentialAuthority {
     const now = this.options.clock.now().getTime();
     if (this.sessionExpired(credential, now)) return { status: 'rejected', code: 'ExpiredToken' };
     if (this.revocationInForce(credential, now)) {
-      return credential.kind === 'aws-sts-session' ? { status: 'denied', credential } : { status: 'rejected', code: 'InvalidClientTokenId' };
+      return credential.kind === 'aws-sts-session'
+        ? { status: 'denied', credential }
+        : { status: 'rejected', code: 'InvalidClientTokenId' };
     }
     return { status: 'valid', credential };
   }
@@ -384,7 +393,12 @@ export class LocalCredentialAuthority {
       const tokenHashPrefix = credential.sessionTokenSha256?.slice(0, TOKEN_HASH_PREFIX_CHARS) ?? '';
       if (credential.kind === 'aws-sts-session' && !this.sessionExpired(credential, now)) {
         const { principalArn, secretAccessKey } = credential;
-        this.revokedSessions.set(credential.accessKeyId, { principalArn, secretAccessKey, tokenHashPrefix, expiresAtMs: Date.parse(credential.expiresAt) });
+        this.revokedSessions.set(credential.accessKeyId, {
+          principalArn,
+          secretAccessKey,
+          tokenHashPrefix,
+          expiresAtMs: Date.parse(credential.expiresAt),
+        });
       } else {
         this.dead.set(credential.accessKeyId, tokenHashPrefix);
       }
@@ -403,7 +417,8 @@ export class LocalCredentialAuthority {
   /** A session the agent's deny covers counts as revoked when the deny was written (in memory: the deny item is what is kept). */
   private applyAgentDeny(credential: LocalCredential): LocalCredential {
     const deny = this.agentDenies.get(credential.agentId);
-    if (!deny || credential.kind !== 'aws-sts-session' || credential.revokedAt || credential.issuedAt >= deny.issuedBefore) return credential;
+    if (!deny || credential.kind !== 'aws-sts-session' || credential.revokedAt || credential.issuedAt >= deny.issuedBefore)
+      return credential;
     const revoked = { ...credential, revokedAt: deny.revokedAt };
     this.byAccessKey.set(credential.accessKeyId, revoked);
     return revoked;

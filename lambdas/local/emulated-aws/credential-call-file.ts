@@ -67,7 +67,9 @@ export class CredentialCallFile implements CallStore {
     this.buffered.push(JSON.stringify({ accessKeyId, ...call } satisfies CallLine));
     if (this.buffered.length > this.maxBuffered) {
       const dropped = this.buffered.splice(0, this.buffered.length - this.maxBuffered).length;
-      this.options.onWriteError(new Error(`${dropped} credential calls dropped: ${this.maxBuffered} were already waiting for a write that keeps failing`));
+      this.options.onWriteError(
+        new Error(`${dropped} credential calls dropped: ${this.maxBuffered} were already waiting for a write that keeps failing`),
+      );
     }
     this.schedule();
   }

@@ -88,7 +88,10 @@ export class CredentialCallLog {
   }
 
   async callsOf(accessKeyId: string): Promise<readonly CredentialCall[]> {
-    return (await this.store.read(accessKeyId, this.maxPerCredential)).map(({ atMs, ...call }) => ({ at: new Date(atMs).toISOString(), ...call }));
+    return (await this.store.read(accessKeyId, this.maxPerCredential)).map(({ atMs, ...call }) => ({
+      at: new Date(atMs).toISOString(),
+      ...call,
+    }));
   }
 
   /** Answers `GET /credential-calls/<accessKeyId>` with `{accessKeyId, calls}`; anything else is not its path. */

@@ -43,7 +43,8 @@ export function closeDynaliteIterators(): void {
 
 function readThroughClosingStreams(db: DynaliteLevelDb): void {
   const methods = [db.values, db.keys, db.createValueStream, db.createKeyStream];
-  if (methods.some((method) => typeof method !== 'function')) throw new Error("dynalite's store has no values/keys streams: the iterator fix no longer applies");
+  if (methods.some((method) => typeof method !== 'function'))
+    throw new Error("dynalite's store has no values/keys streams: the iterator fix no longer applies");
   // Readable.from iterates with the iterator's own async iteration, whose `finally` closes it; destroying
   // the stream returns the iteration early, which runs that `finally` too.
   db.createValueStream = (options) => Readable.from(db.values(options));

@@ -23,7 +23,8 @@ function tablesNamed(body: Record<string, unknown>): string[] {
   const names: unknown[] = [body.TableName];
   if (isRecord(body.RequestItems)) names.push(...Object.keys(body.RequestItems));
   if (Array.isArray(body.TransactItems)) {
-    for (const item of body.TransactItems) if (isRecord(item)) for (const part of Object.values(item)) if (isRecord(part)) names.push(part.TableName);
+    for (const item of body.TransactItems)
+      if (isRecord(item)) for (const part of Object.values(item)) if (isRecord(part)) names.push(part.TableName);
   }
   return names.filter((name): name is string => typeof name === 'string');
 }

@@ -248,7 +248,8 @@ export class EventBus {
     if (this.closed) throw new Error('event bus is closed');
     const envelopes = events.map((event) => this.envelope(event));
     // Once started, the rules are known: an event none of them matches is owed to no one and is not stored.
-    const wanted = (envelope: EventEnvelope) => !this.started || [...this.rules.values()].some((rule) => matchesPattern(rule.pattern, envelope));
+    const wanted = (envelope: EventEnvelope) =>
+      !this.started || [...this.rules.values()].some((rule) => matchesPattern(rule.pattern, envelope));
     const accepted: PendingEvent[] = envelopes.map((envelope) => ({ envelope, done: new Set<string>(), stored: wanted(envelope) }));
     for (const event of accepted) this.pending.set(event.envelope.id, event);
     this.inFlight += 1;
@@ -325,18 +326,23 @@ export class EventBus {
     this.inFlight += 1;
     try {
       const { maxAttempts, baseDelayMs, maxDelayMs } = this.retry;
-      const delivery = await retry({ attempts: maxAttempts, baseDelayMs, maxDelayMs, jitter: 'full' }, async () => {
-        if (this.closed) return settled('closed');
-        try {
-          await rule.target(event.envelope);
-        } catch (error) {
-          return notYet(error);
-        }
-        event.done.add(rule.name);
-        return settled('delivered');
-      }, { sleep: (ms) => this.sleep(ms), random: this.random });
+      const delivery = await retry(
+        { attempts: maxAttempts, baseDelayMs, maxDelayMs, jitter: 'full' },
+        async () => {
+          if (this.closed) return settled('closed');
+          try {
+            await rule.target(event.envelope);
+          } catch (error) {
+            return notYet(error);
+          }
+          event.done.add(rule.name);
+          return settled('delivered');
+        },
+        { sleep: (ms) => this.sleep(ms), random: this.random },
+      );
       // Only worth storing while another rule is still owed the event: the last one deletes it instead.
-      if (delivery.settled && delivery.value === 'delivered' && !this.isFinished(event)) await this.state.done(event.envelope.id, rule.name);
+      if (delivery.settled && delivery.value === 'delivered' && !this.isFinished(event))
+        await this.state.done(event.envelope.id, rule.name);
       if (!delivery.settled) await this.deadLetter(event, rule, delivery.attempts, delivery.last);
       if (!this.closed && this.isFinished(event)) await this.complete(event);
     } catch {

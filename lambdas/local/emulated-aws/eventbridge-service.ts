@@ -39,7 +39,9 @@ const entrySchema = z.object({
   Source: required('Source').max(256),
   DetailType: required('DetailType').max(128),
   Detail: required('Detail'),
-  Resources: z.array(z.string({ error: 'Resources must be a list of ARNs.' }).max(2048), { error: 'Resources must be a list of ARNs.' }).optional(),
+  Resources: z
+    .array(z.string({ error: 'Resources must be a list of ARNs.' }).max(2048), { error: 'Resources must be a list of ARNs.' })
+    .optional(),
   Time: z.number({ error: 'Time must be a timestamp.' }).optional(),
   TraceHeader: z.string().min(1).max(500).optional(),
 });
@@ -116,7 +118,8 @@ export function createEventBridgeService(bus: EventBus): AwsService {
       if (!checked.ok) return jsonError(400, 'ValidationException', checked.message);
       const entries = checked.input.Entries;
       const size = entries.reduce((sum: number, entry) => sum + (isRecord(entry) ? entrySize(entry) : 0), 0);
-      if (size > MAX_REQUEST_ENTRY_BYTES) return jsonError(400, 'ValidationException', 'Total size of the entries in the request is over the limit.');
+      if (size > MAX_REQUEST_ENTRY_BYTES)
+        return jsonError(400, 'ValidationException', 'Total size of the entries in the request is over the limit.');
       return putEvents(entries);
     },
   };

@@ -25,7 +25,10 @@ export function issuedCredentialGate(authority: LocalCredentialAuthority, clock:
         ? jsonError(400, 'ExpiredTokenException', 'The security token included in the request is expired')
         : jsonError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
     }
-    const verified = await verifyParsedSigV4(request, parsed.auth, { now: clock.now(), secretFor: () => standing.credential.secretAccessKey });
+    const verified = await verifyParsedSigV4(request, parsed.auth, {
+      now: clock.now(),
+      secretFor: () => standing.credential.secretAccessKey,
+    });
     if (!verified.ok) return jsonError(400, 'InvalidSignatureException', verified.message);
     if (standing.status === 'denied') {
       const action = `secretsmanager:${(request.target ?? '').replace(/^secretsmanager\./, '')}`;

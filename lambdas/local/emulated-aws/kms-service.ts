@@ -23,7 +23,11 @@ const MAX_PLAINTEXT_BYTES = 4096;
 
 const contextSchema = z.record(z.string(), z.string()).optional();
 const encryptSchema = z.object({ KeyId: z.string().min(1), Plaintext: z.base64().min(1), EncryptionContext: contextSchema });
-const decryptSchema = z.object({ KeyId: z.string().min(1).optional(), CiphertextBlob: z.base64().min(1), EncryptionContext: contextSchema });
+const decryptSchema = z.object({
+  KeyId: z.string().min(1).optional(),
+  CiphertextBlob: z.base64().min(1),
+  EncryptionContext: contextSchema,
+});
 
 export interface KmsServiceOptions {
   readonly region: string;
@@ -64,7 +68,8 @@ export async function createKmsService(options: KmsServiceOptions): Promise<AwsS
     if (!request.success) return jsonError(400, 'ValidationException', 'Encrypt needs KeyId and a base64 Plaintext');
     if (!names.has(request.data.KeyId)) return unknownKey(request.data.KeyId);
     const plaintext = Buffer.from(request.data.Plaintext, 'base64');
-    if (plaintext.length > MAX_PLAINTEXT_BYTES) return jsonError(400, 'ValidationException', `Plaintext is longer than ${MAX_PLAINTEXT_BYTES} bytes`);
+    if (plaintext.length > MAX_PLAINTEXT_BYTES)
+      return jsonError(400, 'ValidationException', `Plaintext is longer than ${MAX_PLAINTEXT_BYTES} bytes`);
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(additionalData(request.data.EncryptionContext));

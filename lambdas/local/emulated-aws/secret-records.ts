@@ -92,7 +92,13 @@ export function versionWithStage(secret: SecretRecord, stage: string): SecretVer
  * Adds a version and moves `stages` onto it. Moving AWSCURRENT also moves AWSPREVIOUS onto
  * the version that was current, as Secrets Manager does.
  */
-export function addVersion(secret: SecretRecord, value: SecretValue, versionId: string | undefined, stages: readonly string[], nowMs: number): SecretVersion {
+export function addVersion(
+  secret: SecretRecord,
+  value: SecretValue,
+  versionId: string | undefined,
+  stages: readonly string[],
+  nowMs: number,
+): SecretVersion {
   const wasCurrent = stages.includes(CURRENT) ? versionWithStage(secret, CURRENT) : undefined;
   for (const version of secret.versions) version.stages = version.stages.filter((stage) => !stages.includes(stage));
   if (wasCurrent) {
@@ -115,7 +121,9 @@ function pruneVersions(secret: SecretRecord): void {
 }
 
 export function versionsToStages(secret: SecretRecord): Record<string, string[]> {
-  return Object.fromEntries(secret.versions.filter((version) => version.stages.length > 0).map((version) => [version.versionId, [...version.stages]]));
+  return Object.fromEntries(
+    secret.versions.filter((version) => version.stages.length > 0).map((version) => [version.versionId, [...version.stages]]),
+  );
 }
 
 export function mergeTags(current: readonly Tag[], added: readonly Tag[]): Tag[] {
@@ -125,7 +133,10 @@ export function mergeTags(current: readonly Tag[], added: readonly Tag[]): Tag[]
 }
 
 /** ListSecrets filters: prefix matches, `!` negates; values of one key OR, keys AND. */
-export function matchesFilters(secret: SecretRecord, filters: ReadonlyArray<{ readonly key: string; readonly values: readonly string[] }>): boolean {
+export function matchesFilters(
+  secret: SecretRecord,
+  filters: ReadonlyArray<{ readonly key: string; readonly values: readonly string[] }>,
+): boolean {
   return filters.every(({ key, values }) =>
     values.some((raw) => {
       const negated = raw.startsWith('!');
@@ -148,7 +159,9 @@ function filterHit(secret: SecretRecord, key: string, value: string): boolean {
       return secret.tags.some((tag) => tag.Value.startsWith(value));
     case 'all': {
       const words = lower.split(/\s+/).filter(Boolean);
-      const fields = [secret.name, secret.description ?? '', ...secret.tags.flatMap((tag) => [tag.Key, tag.Value])].map((field) => field.toLowerCase());
+      const fields = [secret.name, secret.description ?? '', ...secret.tags.flatMap((tag) => [tag.Key, tag.Value])].map((field) =>
+        field.toLowerCase(),
+      );
       return words.every((word) => fields.some((field) => field.startsWith(word)));
     }
     default:

@@ -92,7 +92,11 @@ const schemas = {
   }),
   GetSecretValue: z.object({ SecretId: secretId, VersionId: token.optional(), VersionStage: z.string().min(1).max(256).optional() }),
   DescribeSecret: z.object({ SecretId: secretId }),
-  DeleteSecret: z.object({ SecretId: secretId, RecoveryWindowInDays: z.number().int().optional(), ForceDeleteWithoutRecovery: z.boolean().optional() }),
+  DeleteSecret: z.object({
+    SecretId: secretId,
+    RecoveryWindowInDays: z.number().int().optional(),
+    ForceDeleteWithoutRecovery: z.boolean().optional(),
+  }),
   RestoreSecret: z.object({ SecretId: secretId }),
   ListSecrets: z.object({
     MaxResults: z.number().int().min(1).max(100).optional(),
@@ -109,7 +113,11 @@ const schemas = {
       .max(10)
       .optional(),
   }),
-  PutResourcePolicy: z.object({ SecretId: secretId, ResourcePolicy: z.string().min(1).max(20_480), BlockPublicPolicy: z.boolean().optional() }),
+  PutResourcePolicy: z.object({
+    SecretId: secretId,
+    ResourcePolicy: z.string().min(1).max(20_480),
+    BlockPublicPolicy: z.boolean().optional(),
+  }),
   GetResourcePolicy: z.object({ SecretId: secretId }),
   DeleteResourcePolicy: z.object({ SecretId: secretId }),
   TagResource: z.object({ SecretId: secretId, Tags: tags }),
@@ -204,7 +212,8 @@ class LocalSecretsManager implements SecretsManagerService {
 
   async handle(request: AwsRequest): Promise<AwsResponse> {
     const name = (request.target ?? '').slice('secretsmanager.'.length);
-    if (!Object.hasOwn(schemas, name)) return jsonError(400, 'UnknownOperationException', `The local Secrets Manager does not implement ${request.target}.`);
+    if (!Object.hasOwn(schemas, name))
+      return jsonError(400, 'UnknownOperationException', `The local Secrets Manager does not implement ${request.target}.`);
     const refusal = await this.options.gate?.(request);
     if (refusal) return refusal;
     let body: unknown;
@@ -336,7 +345,11 @@ class LocalSecretsManager implements SecretsManagerService {
     const token = input.ClientRequestToken;
     const retried = token === undefined ? undefined : secret.versions.find((version) => version.versionId === token);
     if (retried) {
-      if (!sameValue(retried, value)) throw new SecretsManagerError('ResourceExistsException', "You can't modify an existing version, you can only create a new version.");
+      if (!sameValue(retried, value))
+        throw new SecretsManagerError(
+          'ResourceExistsException',
+          "You can't modify an existing version, you can only create a new version.",
+        );
       return { ARN: secret.arn, Name: secret.name, VersionId: retried.versionId, VersionStages: [...retried.stages] };
     }
     const version = addVersion(secret, value, token, input.VersionStages ?? [CURRENT], this.now().getTime());
@@ -347,7 +360,10 @@ class LocalSecretsManager implements SecretsManagerService {
   private async getSecretValue(input: InputOf<'GetSecretValue'>): Promise<object> {
     const secret = await this.existing(input.SecretId);
     const { VersionId: versionId, VersionStage: stage } = input;
-    const version = versionId !== undefined ? secret.versions.find((candidate) => candidate.versionId === versionId) : versionWithStage(secret, stage ?? CURRENT);
+    const version =
+      versionId !== undefined
+        ? secret.versions.find((candidate) => candidate.versionId === versionId)
+        : versionWithStage(secret, stage ?? CURRENT);
     if (!version || (stage !== undefined && !version.stages.includes(stage))) {
       const what = versionId !== undefined ? `VersionId: ${versionId}` : `staging label: ${stage ?? CURRENT}`;
       throw new SecretsManagerError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for ${what}`);
@@ -392,7 +408,8 @@ class LocalSecretsManager implements SecretsManagerService {
   private async deleteSecret(input: InputOf<'DeleteSecret'>): Promise<object> {
     const force = input.ForceDeleteWithoutRecovery ?? false;
     const window = input.RecoveryWindowInDays;
-    if (force && window !== undefined) throw invalidParameter("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
+    if (force && window !== undefined)
+      throw invalidParameter("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
     if (window !== undefined && !(window >= 7 && window <= 30)) {
       throw invalidParameter('The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
     }
@@ -402,7 +419,8 @@ class LocalSecretsManager implements SecretsManagerService {
       await this.purge(secret);
       return { ARN: secret.arn, Name: secret.name, DeletionDate: seconds(nowMs) };
     }
-    if (secret.deletedMs !== undefined) throw invalidRequest("You tried to perform the operation on a secret that's currently marked deleted.");
+    if (secret.deletedMs !== undefined)
+      throw invalidRequest("You tried to perform the operation on a secret that's currently marked deleted.");
     secret.deletedMs = nowMs;
     secret.deletionMs = nowMs + (window ?? 30) * DAY_MS;
     await this.save(secret);
@@ -466,7 +484,11 @@ class LocalSecretsManager implements SecretsManagerService {
 
   private async getResourcePolicy(input: InputOf<'GetResourcePolicy'>): Promise<object> {
     const secret = await this.existing(input.SecretId, { allowDeleted: true });
-    return { ARN: secret.arn, Name: secret.name, ...(secret.resourcePolicy !== undefined ? { ResourcePolicy: secret.resourcePolicy } : {}) };
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      ...(secret.resourcePolicy !== undefined ? { ResourcePolicy: secret.resourcePolicy } : {}),
+    };
   }
 
   private async deleteResourcePolicy(input: InputOf<'DeleteResourcePolicy'>): Promise<object> {
@@ -535,7 +557,10 @@ function fittedRecord(secret: SecretRecord): string {
     if (record.length <= MAX_RECORD_CHARS) return record;
     const oldestUnlabelled = secret.versions.findIndex((version) => version.stages.length === 0);
     if (oldestUnlabelled < 0) {
-      throw new SecretsManagerError('LimitExceededException', 'The secret’s labelled versions exceed what the local Secrets Manager can keep.');
+      throw new SecretsManagerError(
+        'LimitExceededException',
+        'The secret’s labelled versions exceed what the local Secrets Manager can keep.',
+      );
     }
     secret.versions.splice(oldestUnlabelled, 1);
   }

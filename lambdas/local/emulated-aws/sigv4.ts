@@ -53,7 +53,11 @@ function parseAmzDate(value: string): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-const formatAmzDate = (date: Date): string => date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+const formatAmzDate = (date: Date): string =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 
 type AuthFields = { readonly ok: true; readonly fields: Readonly<Record<string, string>> } | SigV4Failure;
 
@@ -152,7 +156,12 @@ async function expectedSignature(request: AwsRequest, auth: SigV4Auth, secretAcc
     headers,
     body: request.body,
   };
-  const options = { signingDate: signedAt, signingRegion: auth.region, signingService: auth.service, signableHeaders: new Set(auth.signedHeaders) };
+  const options = {
+    signingDate: signedAt,
+    signingRegion: auth.region,
+    signingService: auth.service,
+    signableHeaders: new Set(auth.signedHeaders),
+  };
   const signed = await signer.sign(toSign, options);
   return /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization ?? '')?.[1] ?? '';
 }

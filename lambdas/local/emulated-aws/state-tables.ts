@@ -2,7 +2,13 @@
 // table in the embedded store, beside the grant table, so one LevelDB directory holds everything
 // a restart recovers. The tables are the emulation's insides, not AWS resources: the DynamoDB
 // endpoint hides them (dynamodb-proxy-service.ts).
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { realSleep } from '../../adapters/sleep';
 import { STORE_AUTHORIZATION, StoreConnection, type StoreWrites } from './store-writes';
@@ -64,7 +70,9 @@ export async function openStateTables(endpoint: string): Promise<StateTables> {
   const client = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   await Promise.all(Object.values(STATE_TABLES).map(({ name, key }) => ensureStateTable({ client, tableName: name }, key)));
   const connection = new StoreConnection(endpoint);
-  const tables = new Map(Object.entries(STATE_TABLES).map(([name, { name: tableName }]) => [name, { client, tableName, writes: connection.writes(tableName) }]));
+  const tables = new Map(
+    Object.entries(STATE_TABLES).map(([name, { name: tableName }]) => [name, { client, tableName, writes: connection.writes(tableName) }]),
+  );
   return {
     table: (name) => tables.get(name) as StateTable,
     close: () => {
@@ -79,7 +87,9 @@ export async function scanAll(table: TableRef): Promise<Array<Record<string, unk
   const items: Array<Record<string, unknown>> = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await table.client.send(new ScanCommand({ TableName: table.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
+    const page = await table.client.send(
+      new ScanCommand({ TableName: table.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
+    );
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);

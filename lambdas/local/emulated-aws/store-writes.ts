@@ -39,7 +39,8 @@ export class StoreError extends Error {
  * HMAC chain per request) would be CPU spent for nothing. A static header of the right shape stands in.
  */
 export const STORE_AUTHORIZATION = {
-  authorization: 'AWS4-HMAC-SHA256 Credential=AKIALOCALSTATE000000/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0',
+  authorization:
+    'AWS4-HMAC-SHA256 Credential=AKIALOCALSTATE000000/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0',
   'x-amz-date': '20260101T000000Z',
 } as const;
 
@@ -61,9 +62,13 @@ function unmarshall(attributes: Readonly<Record<string, { readonly S?: unknown }
   );
 }
 
-const toWire = (write: StoreWrite): WireWrite => ('put' in write ? { PutRequest: { Item: marshall(write.put) } } : { DeleteRequest: { Key: marshall(write.delete) } });
+const toWire = (write: StoreWrite): WireWrite =>
+  'put' in write ? { PutRequest: { Item: marshall(write.put) } } : { DeleteRequest: { Key: marshall(write.delete) } };
 
-function fromWire(write: { readonly PutRequest?: { readonly Item: AttributeMap }; readonly DeleteRequest?: { readonly Key: AttributeMap } }): StoreWrite {
+function fromWire(write: {
+  readonly PutRequest?: { readonly Item: AttributeMap };
+  readonly DeleteRequest?: { readonly Key: AttributeMap };
+}): StoreWrite {
   if (write.PutRequest) return { put: unmarshall(write.PutRequest.Item) };
   if (write.DeleteRequest) return { delete: unmarshall(write.DeleteRequest.Key) };
   throw new Error('the store returned an unprocessed write that is neither a put nor a delete');
@@ -106,7 +111,8 @@ export class StoreConnection {
       try {
         return settled(await this.post(operation, body));
       } catch (error) {
-        const retryable = error instanceof StoreError ? error.status >= 500 : RETRIED_SOCKET_ERRORS.has((error as NodeJS.ErrnoException).code ?? '');
+        const retryable =
+          error instanceof StoreError ? error.status >= 500 : RETRIED_SOCKET_ERRORS.has((error as NodeJS.ErrnoException).code ?? '');
         if (!retryable) throw error;
         return notYet(error);
       }
@@ -117,7 +123,12 @@ export class StoreConnection {
 
   private post(operation: string, body: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const headers = { ...STORE_AUTHORIZATION, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${operation}`, 'content-length': Buffer.byteLength(body) };
+      const headers = {
+        ...STORE_AUTHORIZATION,
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `DynamoDB_20120810.${operation}`,
+        'content-length': Buffer.byteLength(body),
+      };
       const outgoing = request({ agent: this.agent, host: this.host, port: this.port, method: 'POST', path: '/', headers }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));

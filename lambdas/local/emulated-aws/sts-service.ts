@@ -26,7 +26,11 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 
 /** An XML document with AWS's STS namespace on its root element. */
 function xmlDocument(status: number, root: string, children: readonly XmlNode[]): AwsResponse {
-  return { status, headers: { 'content-type': 'text/xml' }, body: new XmlNode(root, [...children]).addAttribute('xmlns', XML_NAMESPACE).toString() };
+  return {
+    status,
+    headers: { 'content-type': 'text/xml' },
+    body: new XmlNode(root, [...children]).addAttribute('xmlns', XML_NAMESPACE).toString(),
+  };
 }
 
 /** AWS's query-protocol ErrorResponse, which the SDK parses into a named exception. */
@@ -36,7 +40,11 @@ export function stsError(code: string, message: string): AwsResponse {
 }
 
 function callerIdentity(arn: string, userId: string): AwsResponse {
-  const result = new XmlNode('GetCallerIdentityResult', [XmlNode.of('Arn', arn), XmlNode.of('UserId', userId), XmlNode.of('Account', LOCAL_ACCOUNT_ID)]);
+  const result = new XmlNode('GetCallerIdentityResult', [
+    XmlNode.of('Arn', arn),
+    XmlNode.of('UserId', userId),
+    XmlNode.of('Account', LOCAL_ACCOUNT_ID),
+  ]);
   const metadata = new XmlNode('ResponseMetadata', [XmlNode.of('RequestId', randomUUID())]);
   return xmlDocument(200, 'GetCallerIdentityResponse', [result, metadata]);
 }
@@ -72,7 +80,10 @@ export function createStsService(options: StsServiceOptions): AwsService {
       if (!parsed.ok) return stsError(parsed.code, parsed.message);
       const check = authority.authenticate(parsed.auth.accessKeyId, parsed.auth.sessionToken);
       if (check.status === 'rejected') return stsError(check.code, REJECTION_MESSAGES[check.code]);
-      const verified = await verifyParsedSigV4(request, parsed.auth, { now: clock.now(), secretFor: () => check.credential.secretAccessKey });
+      const verified = await verifyParsedSigV4(request, parsed.auth, {
+        now: clock.now(),
+        secretFor: () => check.credential.secretAccessKey,
+      });
       if (!verified.ok) return stsError(verified.code, verified.message);
       const input = queryInput.safeParse(parametersOf(request));
       if (!input.success) return stsError('MissingAction', 'Missing Action');

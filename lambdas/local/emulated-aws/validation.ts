@@ -7,7 +7,9 @@ export type Checked<T> = { readonly ok: true; readonly input: T } | { readonly o
 
 /** AWS names members in lowerCamelCase in its validation messages (`secretId`, `entries.1.member.source`). */
 function memberPath(path: readonly PropertyKey[]): string {
-  return path.map((part) => (typeof part === 'number' ? `${part + 1}.member` : String(part).charAt(0).toLowerCase() + String(part).slice(1))).join('.');
+  return path
+    .map((part) => (typeof part === 'number' ? `${part + 1}.member` : String(part).charAt(0).toLowerCase() + String(part).slice(1)))
+    .join('.');
 }
 
 /** Parses `input` with `schema`; a failure is described as AWS describes a ValidationException. */

@@ -20,7 +20,11 @@ export type InLane = <T>(work: () => Promise<T>) => Promise<T>;
 const REVOKING_HANDLERS: ReadonlySet<string> = new Set(REVOKING);
 
 /** Invokes handlers by name, each within its function's reserved concurrency. */
-export function localInvoker(handlers: Readonly<Record<HandlerName, LocalHandler>>, concurrency: ReservedConcurrency, inLane: InLane = inRevocationLane): LocalInvoke {
+export function localInvoker(
+  handlers: Readonly<Record<HandlerName, LocalHandler>>,
+  concurrency: ReservedConcurrency,
+  inLane: InLane = inRevocationLane,
+): LocalInvoke {
   return (name, event) =>
     concurrency.run(name, async () => {
       // The context is made once the invocation has a slot: Lambda's timeout starts when it runs, not when it queues.

@@ -68,7 +68,14 @@ class FunctionSlots {
   }
 
   load(): FunctionLoad {
-    return { limit: this.limit, inFlight: this.inFlight, queued: this.waiting.length, peakInFlight: this.peakInFlight, peakQueued: this.peakQueued, invocations: this.invocations };
+    return {
+      limit: this.limit,
+      inFlight: this.inFlight,
+      queued: this.waiting.length,
+      peakInFlight: this.peakInFlight,
+      peakQueued: this.peakQueued,
+      invocations: this.invocations,
+    };
   }
 
   private release(): void {
@@ -90,7 +97,8 @@ export class ReservedConcurrency {
   constructor(limits: Readonly<Record<string, number | undefined>>) {
     for (const [name, limit] of Object.entries(limits)) {
       if (limit === undefined) continue;
-      if (!Number.isInteger(limit) || limit < 1) throw new Error(`reserved concurrency of ${name} must be a positive integer, not ${limit}`);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new Error(`reserved concurrency of ${name} must be a positive integer, not ${limit}`);
       this.slots.set(name, new FunctionSlots(limit));
     }
   }

@@ -3,7 +3,9 @@
 
 type Next = (args: unknown) => Promise<unknown>;
 interface WithMiddleware {
-  readonly middlewareStack: { add(middleware: (next: Next, context: { readonly commandName?: string }) => Next, options: { step: 'initialize'; name: string }): void };
+  readonly middlewareStack: {
+    add(middleware: (next: Next, context: { readonly commandName?: string }) => Next, options: { step: 'initialize'; name: string }): void;
+  };
 }
 
 /** The local engine accepts any SigV4-signed request (there are no IAM principals locally). */

@@ -13,9 +13,12 @@ function withActiveGrant(engineActs = true) {
     cli.events.engine = (event) => {
       if (event.detailType === 'Grant Revocation Requested' || event.detailType === 'Agent Suspended') {
         const trigger = event.detailType === 'Agent Suspended' ? 'suspended' : 'manual';
-        cli.store.seed(revokedGrant(activeGrant('release-bot', 't-1'), { trigger, noticeAt: NOTICE, revokedAfterMs: 40, verifiedAfterMs: 60 }));
+        cli.store.seed(
+          revokedGrant(activeGrant('release-bot', 't-1'), { trigger, noticeAt: NOTICE, revokedAfterMs: 40, verifiedAfterMs: 60 }),
+        );
       }
-      if (event.detailType === 'Agent Suspended') void cli.store.putAgent({ agentId: 'release-bot', suspended: true, by: CALLER, reason: 'prompt injection', at: NOTICE });
+      if (event.detailType === 'Agent Suspended')
+        void cli.store.putAgent({ agentId: 'release-bot', suspended: true, by: CALLER, reason: 'prompt injection', at: NOTICE });
     };
   }
   return cli;
@@ -29,13 +32,22 @@ describe('taskbound revoke', () => {
 
     expect(code).toBe(0);
     expect(out).toBe(`${GRANT} revoked and verified dead 100 ms after notice (manual)`);
-    expect(cli.events.sent).toEqual([{ detailType: 'Grant Revocation Requested', detail: { grantId: GRANT, by: CALLER, reason: 'suspicious activity' } }]);
+    expect(cli.events.sent).toEqual([
+      { detailType: 'Grant Revocation Requested', detail: { grantId: GRANT, by: CALLER, reason: 'suspicious activity' } },
+    ]);
   });
 
   it('prints the outcome as JSON with --json', async () => {
     const { code, out } = await withActiveGrant().run('revoke', GRANT, '--reason', 'r', '--json');
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ grantId: GRANT, sent: true, waited: true, settled: true, state: 'verified', grant: { verifiedAt: '2026-11-28T12:00:00.100Z' } });
+    expect(JSON.parse(out)).toMatchObject({
+      grantId: GRANT,
+      sent: true,
+      waited: true,
+      settled: true,
+      state: 'verified',
+      grant: { verifiedAt: '2026-11-28T12:00:00.100Z' },
+    });
   });
 
   it('fails (exit 1) saying what to do when the engine does not act within --wait', async () => {
@@ -115,22 +127,32 @@ describe('taskbound suspend and resume', () => {
     const cli = withActiveGrant();
     const { code, out } = await cli.run('suspend', 'release-bot', '--reason', 'prompt injection');
     expect(code).toBe(0);
-    expect(cli.events.sent).toEqual([{ detailType: 'Agent Suspended', detail: { agentId: 'release-bot', by: CALLER, reason: 'prompt injection' } }]);
+    expect(cli.events.sent).toEqual([
+      { detailType: 'Agent Suspended', detail: { agentId: 'release-bot', by: CALLER, reason: 'prompt injection' } },
+    ]);
     expect(out).toContain(`release-bot suspended by ${CALLER}`);
     expect(out).toMatch(new RegExp(`${GRANT}\\s+t-1\\s+verified\\s+revoked and verified dead 100 ms after notice \\(suspended\\)`));
   });
 
-  it('while it waits, reads each live grant by id instead of listing the agent\'s grants every poll', async () => {
+  it("while it waits, reads each live grant by id instead of listing the agent's grants every poll", async () => {
     const cli = withActiveGrant(false);
     cli.events.engine = (event) => {
-      if (event.detailType === 'Agent Suspended') void cli.store.putAgent({ agentId: 'release-bot', suspended: true, by: CALLER, reason: 'r', at: NOTICE });
+      if (event.detailType === 'Agent Suspended')
+        void cli.store.putAgent({ agentId: 'release-bot', suspended: true, by: CALLER, reason: 'r', at: NOTICE });
     };
     const listings = vi.spyOn(cli.store, 'grantsOfAgent');
     const read = cli.store.get.bind(cli.store);
     // The "engine" revokes the grant only after the CLI has polled three times.
     const reads = vi.spyOn(cli.store, 'get').mockImplementation(async (grantId: string) => {
       if (reads.mock.calls.length === 3)
-        cli.store.seed(revokedGrant(activeGrant('release-bot', 't-1'), { trigger: 'suspended', noticeAt: NOTICE, revokedAfterMs: 40, verifiedAfterMs: 60 }));
+        cli.store.seed(
+          revokedGrant(activeGrant('release-bot', 't-1'), {
+            trigger: 'suspended',
+            noticeAt: NOTICE,
+            revokedAfterMs: 40,
+            verifiedAfterMs: 60,
+          }),
+        );
       return read(grantId);
     });
 
@@ -176,14 +198,28 @@ describe('taskbound suspend and resume', () => {
 describe('taskbound approve and deny', () => {
   it('sends each decision to the operator endpoint, never the bus, with the flags that choose who signs', async () => {
     const cli = harness();
-    await cli.run('--endpoint', 'http://127.0.0.1:4010', 'approve', GRANT, '--as', 'lead@example.com', '--reason', 'reviewed the diff', '--data-dir', '/tmp/tb');
+    await cli.run(
+      '--endpoint',
+      'http://127.0.0.1:4010',
+      'approve',
+      GRANT,
+      '--as',
+      'lead@example.com',
+      '--reason',
+      'reviewed the diff',
+      '--data-dir',
+      '/tmp/tb',
+    );
     await cli.run('deny', GRANT, '--reason', 'not during the freeze', '--operator-url', 'https://x.lambda-url.eu-west-1.on.aws/');
     expect(cli.operator.sent).toEqual([
       {
         request: { action: 'approve', grantId: GRANT, reason: 'reviewed the diff' },
         flags: expect.objectContaining({ as: 'lead@example.com', dataDir: '/tmp/tb', endpoint: 'http://127.0.0.1:4010' }),
       },
-      { request: { action: 'deny', grantId: GRANT, reason: 'not during the freeze' }, flags: expect.objectContaining({ operatorUrl: 'https://x.lambda-url.eu-west-1.on.aws/' }) },
+      {
+        request: { action: 'deny', grantId: GRANT, reason: 'not during the freeze' },
+        flags: expect.objectContaining({ operatorUrl: 'https://x.lambda-url.eu-west-1.on.aws/' }),
+      },
     ]);
     expect(cli.events.sent).toEqual([]);
   });
@@ -196,7 +232,10 @@ describe('taskbound approve and deny', () => {
 
   it('prints a refusal with the engine’s reason and exits 1', async () => {
     const cli = harness();
-    cli.operator.answer = { status: 403, body: { outcome: 'refused', reason: 'sre@example.com owns agent "deploy-bot" and may not decide its grants', grantId: GRANT } };
+    cli.operator.answer = {
+      status: 403,
+      body: { outcome: 'refused', reason: 'sre@example.com owns agent "deploy-bot" and may not decide its grants', grantId: GRANT },
+    };
     const { code, err } = await cli.run('approve', GRANT, '--reason', 'ok');
     expect(code).toBe(1);
     expect(err).toBe(`taskbound: approve of grant ${GRANT} refused: sre@example.com owns agent "deploy-bot" and may not decide its grants`);
@@ -231,12 +270,20 @@ describe('taskbound sweep', () => {
     const cli = harness();
     const due = revokedGrant(activeGrant('release-bot', 't-1'), { noticeAt: '2026-11-28T11:00:00.000Z', revokedAfterMs: 10 });
     cli.store.seed(due);
-    cli.events.engine = () => cli.store.seed(revokedGrant(activeGrant('release-bot', 't-1'), { noticeAt: '2026-11-28T11:00:00.000Z', revokedAfterMs: 10, verifiedAfterMs: 5 }));
+    cli.events.engine = () =>
+      cli.store.seed(
+        revokedGrant(activeGrant('release-bot', 't-1'), { noticeAt: '2026-11-28T11:00:00.000Z', revokedAfterMs: 10, verifiedAfterMs: 5 }),
+      );
 
     const { code, out } = await cli.run('sweep', '--json');
 
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ sent: true, settled: true, due: 1, grants: [{ grantId: GRANT, was: 'revoked', now: 'verified', handled: true }] });
+    expect(JSON.parse(out)).toMatchObject({
+      sent: true,
+      settled: true,
+      due: 1,
+      grants: [{ grantId: GRANT, was: 'revoked', now: 'verified', handled: true }],
+    });
   });
 
   it('refuses a blank --as (exit 2)', async () => {

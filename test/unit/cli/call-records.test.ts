@@ -29,7 +29,11 @@ async function cloudTrail(answer: (seen: Seen, index: number) => { status: numbe
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const entry = { target: request.headers['x-amz-target'] as string | undefined, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), at: Date.now() };
+      const entry = {
+        target: request.headers['x-amz-target'] as string | undefined,
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+        at: Date.now(),
+      };
       seen.push(entry);
       const { status, body } = answer(entry, seen.length - 1);
       response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(body));
@@ -52,7 +56,10 @@ describe('cloudTrailCalls', () => {
     const answer = await cloudTrailCalls(trail.client)(FIXTURE.accessKeyId, FROM, TO);
 
     expect(trail.seen.map((s) => s.target)).toEqual(['CloudTrail_20131101.LookupEvents', 'CloudTrail_20131101.LookupEvents']);
-    expect(trail.seen[0]?.body).toMatchObject({ LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: FIXTURE.accessKeyId }], MaxResults: 50 });
+    expect(trail.seen[0]?.body).toMatchObject({
+      LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: FIXTURE.accessKeyId }],
+      MaxResults: 50,
+    });
     expect(trail.seen[1]?.body).toMatchObject({ NextToken: expect.any(String) });
     expect(answer).toEqual({
       source: 'cloudtrail',
@@ -85,12 +92,18 @@ describe('cloudTrailCalls', () => {
   });
 
   it('answers a refusal with what to do next instead of failing the command', async () => {
-    const trail = await cloudTrail(() => ({ status: 400, body: { __type: 'AccessDeniedException', message: 'not authorized to perform cloudtrail:LookupEvents' } }));
+    const trail = await cloudTrail(() => ({
+      status: 400,
+      body: { __type: 'AccessDeniedException', message: 'not authorized to perform cloudtrail:LookupEvents' },
+    }));
     close = trail.close;
 
     const answer = await cloudTrailCalls(trail.client)(FIXTURE.accessKeyId, FROM, TO);
 
-    expect(answer).toEqual({ source: 'unavailable', why: 'CloudTrail LookupEvents failed (AccessDeniedException: the caller needs cloudtrail:LookupEvents)' });
+    expect(answer).toEqual({
+      source: 'unavailable',
+      why: 'CloudTrail LookupEvents failed (AccessDeniedException: the caller needs cloudtrail:LookupEvents)',
+    });
   });
 
   it('waits for the pacer before every request it sends, retries included', async () => {
@@ -112,7 +125,11 @@ describe('pacer', () => {
   it('spaces callers that arrive together one interval apart, in order', async () => {
     let now = 0;
     const waits: number[] = [];
-    const pace = pacer(500, async (ms) => void waits.push(ms), () => now);
+    const pace = pacer(
+      500,
+      async (ms) => void waits.push(ms),
+      () => now,
+    );
 
     await Promise.all([pace(), pace(), pace()]);
     now = 5000;

@@ -31,7 +31,12 @@ export function requestedGrant(agentId: string, taskId: string, at = '2026-11-28
 
 /** A grant auto-approved and issued one second after its request. */
 export function activeGrant(agentId: string, taskId: string, at = '2026-11-28T10:00:00.000Z'): Grant {
-  const issuing = transition(requestedGrant(agentId, taskId, at), { to: 'issuing', at: plus(at, 500), actor: 'taskbound', action: 'auto-approved' });
+  const issuing = transition(requestedGrant(agentId, taskId, at), {
+    to: 'issuing',
+    at: plus(at, 500),
+    actor: 'taskbound',
+    action: 'auto-approved',
+  });
   const expiresAt = plus(at, 900_000);
   return transition(issuing, {
     to: 'active',
@@ -40,7 +45,12 @@ export function activeGrant(agentId: string, taskId: string, at = '2026-11-28T10
     action: 'issued',
     changes: {
       expiresAt,
-      credential: { kind: 'aws-sts-session', accessKeyId: 'ASIAEXAMPLE000000001', principalArn: 'arn:aws:sts::111122223333:assumed-role/agent/x', expiresAt },
+      credential: {
+        kind: 'aws-sts-session',
+        accessKeyId: 'ASIAEXAMPLE000000001',
+        principalArn: 'arn:aws:sts::111122223333:assumed-role/agent/x',
+        expiresAt,
+      },
     },
   });
 }
@@ -69,7 +79,14 @@ export function revokedGrant(grant: Grant, timing: RevocationTiming): Grant {
   const revoked = transition(revoking, { to: 'revoked', at: revokedAt, actor: 'taskbound', action: 'revoked', changes: { revokedAt } });
   if (timing.verifiedAfterMs === undefined) return revoked;
   const verifiedAt = plus(revokedAt, timing.verifiedAfterMs);
-  return transition(revoked, { to: 'verified', at: verifiedAt, actor: 'taskbound', action: 'verified', reason: 'probe rejected the credential (InvalidClientTokenId)', changes: { verifiedAt } });
+  return transition(revoked, {
+    to: 'verified',
+    at: verifiedAt,
+    actor: 'taskbound',
+    action: 'verified',
+    reason: 'probe rejected the credential (InvalidClientTokenId)',
+    changes: { verifiedAt },
+  });
 }
 
 /** Records what the CLI would have put on the bus; `reject` makes PutEvents refuse the entry. */

@@ -30,11 +30,19 @@ function issued(agentId: string, taskId: string, scopes: string[], accessKeyId: 
     at: plus(at, 1000),
     actor: 'taskbound',
     action: 'issued',
-    changes: { expiresAt, credential: { kind: 'aws-sts-session', accessKeyId, principalArn: 'arn:aws:sts::111122223333:assumed-role/agent/x', expiresAt } },
+    changes: {
+      expiresAt,
+      credential: { kind: 'aws-sts-session', accessKeyId, principalArn: 'arn:aws:sts::111122223333:assumed-role/agent/x', expiresAt },
+    },
   });
 }
 
-const call = (at: string, service: string, operation: string, extra: Partial<ObservedCall> = {}): ObservedCall => ({ at, service, operation, ...extra });
+const call = (at: string, service: string, operation: string, extra: Partial<ObservedCall> = {}): ObservedCall => ({
+  at,
+  service,
+  operation,
+  ...extra,
+});
 
 describe('taskbound grants show: what the credential did, from CloudTrail', () => {
   const recent = issued('deploy-bot', 'ship-7', ['deploy-web'], 'ASIADEPLOYEXAMPLE001', '2026-11-28T11:50:00.000Z');
@@ -58,15 +66,24 @@ describe('taskbound grants show: what the credential did, from CloudTrail', () =
       source: 'cloudtrail',
       region: 'eu-west-1',
       truncated: false,
-      calls: [call('2026-11-28T11:52:10.000Z', 'codedeploy', 'CreateDeployment', { sourceIp: '198.51.100.7', sourceIdentity: recent.grantId })],
+      calls: [
+        call('2026-11-28T11:52:10.000Z', 'codedeploy', 'CreateDeployment', { sourceIp: '198.51.100.7', sourceIdentity: recent.grantId }),
+      ],
     },
     ASIADEPLOYEXAMPLE002: {
       source: 'cloudtrail',
       region: 'eu-west-1',
       truncated: false,
       calls: [
-        call(plus(revokedAt, 120_000), 'codedeploy', 'GetDeployment', { sourceIp: '192.0.2.66', errorCode: 'AccessDenied', sourceIdentity: old.grantId }),
-        call(plus(revokedAt, 400), 'secretsmanager', 'DescribeSecret', { userAgent: 'aws-sdk-js/3 taskbound-probe', errorCode: 'AccessDeniedException' }),
+        call(plus(revokedAt, 120_000), 'codedeploy', 'GetDeployment', {
+          sourceIp: '192.0.2.66',
+          errorCode: 'AccessDenied',
+          sourceIdentity: old.grantId,
+        }),
+        call(plus(revokedAt, 400), 'secretsmanager', 'DescribeSecret', {
+          userAgent: 'aws-sdk-js/3 taskbound-probe',
+          errorCode: 'AccessDeniedException',
+        }),
         call('2026-11-25T09:03:00.000Z', 'codedeploy', 'CreateDeployment', { sourceIp: '198.51.100.7', sourceIdentity: old.grantId }),
       ],
     },
@@ -76,7 +93,9 @@ describe('taskbound grants show: what the credential did, from CloudTrail', () =
     const { code, out } = await aws(trail).run('grants', 'show', old.grantId);
 
     expect(code).toBe(0);
-    expect(out).toContain('3 calls made with the credential from CloudTrail event history in eu-west-1 by access key id (management events only');
+    expect(out).toContain(
+      '3 calls made with the credential from CloudTrail event history in eu-west-1 by access key id (management events only',
+    );
     expect(out).toMatch(/3d ago\s+codedeploy\s+CreateDeployment\s+allowed\s+198\.51\.100\.7\s+before\s+source identity/);
     expect(out).toMatch(/secretsmanager\s+DescribeSecret\s+refused AccessDeniedException\s+-\s+engine probe\s+access key/);
     expect(out).toMatch(/codedeploy\s+GetDeployment\s+refused AccessDenied\s+192\.0\.2\.66\s+AFTER/);
@@ -87,7 +106,9 @@ describe('taskbound grants show: what the credential did, from CloudTrail', () =
   it('says CloudTrail may not have delivered the latest calls of a credential used in the last 15 minutes', async () => {
     const { out } = await aws(trail).run('grants', 'show', recent.grantId);
 
-    expect(out).toContain('note: CloudTrail delivers an event about 5 minutes after the call on average, with no guarantee (AWS CloudTrail User Guide)');
+    expect(out).toContain(
+      'note: CloudTrail delivers an event about 5 minutes after the call on average, with no guarantee (AWS CloudTrail User Guide)',
+    );
     expect(out).toContain('its latest calls may not be listed yet');
   });
 
@@ -110,9 +131,19 @@ describe('taskbound grants show: what the credential did, from CloudTrail', () =
       region: 'eu-west-1',
       truncated: false,
       calls: [
-        expect.objectContaining({ at: '2026-11-25T09:03:00.000Z', action: 'codedeploy:CreateDeployment', phase: 'before-revocation', tie: 'source-identity' }),
+        expect.objectContaining({
+          at: '2026-11-25T09:03:00.000Z',
+          action: 'codedeploy:CreateDeployment',
+          phase: 'before-revocation',
+          tie: 'source-identity',
+        }),
         expect.objectContaining({ action: 'secretsmanager:DescribeSecret', phase: 'engine-probe', tie: 'access-key' }),
-        expect.objectContaining({ at: plus(revokedAt, 120_000), phase: 'after-revocation', errorCode: 'AccessDenied', sourceIp: '192.0.2.66' }),
+        expect.objectContaining({
+          at: plus(revokedAt, 120_000),
+          phase: 'after-revocation',
+          errorCode: 'AccessDenied',
+          sourceIp: '192.0.2.66',
+        }),
       ],
     });
   });
@@ -146,7 +177,10 @@ describe('taskbound report: permissions granted but unused', () => {
     const read: string[] = [];
     const calls: Record<string, ObservedCall[]> = {
       ASIADEPLOYEXAMPLE001: [call('2026-11-28T10:01:00.000Z', 'codedeploy', 'CreateDeployment')],
-      ASIARELEASEEXAMPLE01: [call('2026-11-28T10:31:00.000Z', 'codecommit', 'GitPull'), call('2026-11-28T10:32:00.000Z', 'sts', 'GetCallerIdentity')],
+      ASIARELEASEEXAMPLE01: [
+        call('2026-11-28T10:31:00.000Z', 'codecommit', 'GitPull'),
+        call('2026-11-28T10:32:00.000Z', 'sts', 'GetCallerIdentity'),
+      ],
     };
     cli.calls.record = record;
     cli.calls.reader = async (accessKeyId) => {

@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { harness } from './cli-harness';
 
-const START = ['emit', 'task-started', '--agent', 'release-bot', '--task', 'PR-42:deps', '--purpose', 'bump lodash', '--requested-by', 'alice@example.com'];
+const START = [
+  'emit',
+  'task-started',
+  '--agent',
+  'release-bot',
+  '--task',
+  'PR-42:deps',
+  '--purpose',
+  'bump lodash',
+  '--requested-by',
+  'alice@example.com',
+];
 
 describe('taskbound emit task-started', () => {
   it('sends a validated Task Started', async () => {
@@ -56,7 +67,9 @@ describe('taskbound emit task-started', () => {
 
   it('refuses a --ttl that is not whole seconds, or below a minute (exit 2)', async () => {
     const cli = harness();
-    expect((await cli.run(...START, '--scopes', 'repo-read', '--ttl', '10m')).err).toContain('--ttl: "10m" is not a whole number of seconds');
+    expect((await cli.run(...START, '--scopes', 'repo-read', '--ttl', '10m')).err).toContain(
+      '--ttl: "10m" is not a whole number of seconds',
+    );
     const short = await cli.run(...START, '--scopes', 'repo-read', '--ttl', '30');
     expect(short.code).toBe(2);
     expect(short.err).toContain('--ttl:');
@@ -71,7 +84,18 @@ describe('taskbound emit task-started', () => {
   });
 
   it('requires --purpose (exit 2)', async () => {
-    const { code } = await harness().run('emit', 'task-started', '--agent', 'release-bot', '--task', 't', '--requested-by', 'a', '--scopes', 'x');
+    const { code } = await harness().run(
+      'emit',
+      'task-started',
+      '--agent',
+      'release-bot',
+      '--task',
+      't',
+      '--requested-by',
+      'a',
+      '--scopes',
+      'x',
+    );
     expect(code).toBe(2);
   });
 });
@@ -79,10 +103,24 @@ describe('taskbound emit task-started', () => {
 describe('taskbound emit task-ended', () => {
   it('sends Task Ended with the systems touched', async () => {
     const cli = harness();
-    const { code } = await cli.run('emit', 'task-ended', '--agent', 'release-bot', '--task', 't-1', '--outcome', 'succeeded', '--systems-touched', 'codecommit,s3');
+    const { code } = await cli.run(
+      'emit',
+      'task-ended',
+      '--agent',
+      'release-bot',
+      '--task',
+      't-1',
+      '--outcome',
+      'succeeded',
+      '--systems-touched',
+      'codecommit,s3',
+    );
     expect(code).toBe(0);
     expect(cli.events.sent).toEqual([
-      { detailType: 'Task Ended', detail: { taskId: 't-1', agentId: 'release-bot', outcome: 'succeeded', systemsTouched: ['codecommit', 's3'] } },
+      {
+        detailType: 'Task Ended',
+        detail: { taskId: 't-1', agentId: 'release-bot', outcome: 'succeeded', systemsTouched: ['codecommit', 's3'] },
+      },
     ]);
   });
 
@@ -98,8 +136,23 @@ describe('taskbound emit task-ended', () => {
 describe('taskbound emit --json', () => {
   it('prints what was sent and the event id as JSON', async () => {
     const cli = harness();
-    const { code, out } = await cli.run('emit', 'task-ended', '--agent', 'release-bot', '--task', 't-1', '--outcome', 'succeeded', '--json');
+    const { code, out } = await cli.run(
+      'emit',
+      'task-ended',
+      '--agent',
+      'release-bot',
+      '--task',
+      't-1',
+      '--outcome',
+      'succeeded',
+      '--json',
+    );
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toEqual({ sent: true, detailType: 'Task Ended', eventId: 'event-0', detail: { taskId: 't-1', agentId: 'release-bot', outcome: 'succeeded' } });
+    expect(JSON.parse(out)).toEqual({
+      sent: true,
+      detailType: 'Task Ended',
+      eventId: 'event-0',
+      detail: { taskId: 't-1', agentId: 'release-bot', outcome: 'succeeded' },
+    });
   });
 });

@@ -4,7 +4,10 @@ import { activeGrant, harness, requestedGrant, revokedGrant } from './cli-harnes
 describe('taskbound grants list', () => {
   it('lists grants newest first as a table', async () => {
     const cli = harness();
-    cli.store.seed(activeGrant('release-bot', 't-1', '2026-11-28T09:00:00.000Z'), requestedGrant('deploy-bot', 't-2', '2026-11-28T10:00:00.000Z'));
+    cli.store.seed(
+      activeGrant('release-bot', 't-1', '2026-11-28T09:00:00.000Z'),
+      requestedGrant('deploy-bot', 't-2', '2026-11-28T10:00:00.000Z'),
+    );
 
     const { code, out } = await cli.run('grants', 'list');
 
@@ -28,7 +31,11 @@ describe('taskbound grants list', () => {
 
   it('prints one summary per grant with --json, without the audit chain', async () => {
     const cli = harness();
-    const grant = revokedGrant(activeGrant('release-bot', 't-1'), { noticeAt: '2026-11-28T10:05:00.000Z', revokedAfterMs: 200, verifiedAfterMs: 300 });
+    const grant = revokedGrant(activeGrant('release-bot', 't-1'), {
+      noticeAt: '2026-11-28T10:05:00.000Z',
+      revokedAfterMs: 200,
+      verifiedAfterMs: 300,
+    });
     cli.store.seed(grant);
 
     const [summary] = JSON.parse((await cli.run('grants', 'list', '--json')).out);
@@ -48,7 +55,10 @@ describe('taskbound grants list', () => {
 
   it('shows at most --limit grants, and says so', async () => {
     const cli = harness();
-    cli.store.seed(activeGrant('release-bot', 't-1', '2026-11-28T09:00:00.000Z'), activeGrant('release-bot', 't-2', '2026-11-28T10:00:00.000Z'));
+    cli.store.seed(
+      activeGrant('release-bot', 't-1', '2026-11-28T09:00:00.000Z'),
+      activeGrant('release-bot', 't-2', '2026-11-28T10:00:00.000Z'),
+    );
 
     const { code, out, err } = await cli.run('grants', 'list', '--agent', 'release-bot', '--limit', '1');
 

@@ -38,7 +38,11 @@ describe('InMemoryGrantStore (the fake the CLI tests and others stand on)', () =
 
   it('returns grants due by now in due order, and nothing that is settled', async () => {
     const active = activeGrant('release-bot', 't-1', '2026-11-28T10:00:00.000Z'); // expires 10:15
-    const verified = revokedGrant(activeGrant('release-bot', 't-2'), { noticeAt: '2026-11-28T10:05:00.000Z', revokedAfterMs: 100, verifiedAfterMs: 100 });
+    const verified = revokedGrant(activeGrant('release-bot', 't-2'), {
+      noticeAt: '2026-11-28T10:05:00.000Z',
+      revokedAfterMs: 100,
+      verifiedAfterMs: 100,
+    });
     const stuck = requestedGrant('deploy-bot', 't-3', '2026-11-28T10:01:00.000Z'); // due 10:06
     const store = new InMemoryGrantStore().seed(active, verified, stuck);
 
@@ -52,7 +56,11 @@ describe('InMemoryGrantStore (the fake the CLI tests and others stand on)', () =
   it('lists an agent grants newest first, live ones only when asked, and counts them', async () => {
     const store = new InMemoryGrantStore().seed(
       activeGrant('release-bot', 'old', '2026-11-28T09:00:00.000Z'),
-      revokedGrant(activeGrant('release-bot', 'done', '2026-11-28T09:30:00.000Z'), { noticeAt: '2026-11-28T09:40:00.000Z', revokedAfterMs: 1, verifiedAfterMs: 1 }),
+      revokedGrant(activeGrant('release-bot', 'done', '2026-11-28T09:30:00.000Z'), {
+        noticeAt: '2026-11-28T09:40:00.000Z',
+        revokedAfterMs: 1,
+        verifiedAfterMs: 1,
+      }),
       requestedGrant('release-bot', 'new', '2026-11-28T10:00:00.000Z'),
       activeGrant('deploy-bot', 'other'),
     );
@@ -60,7 +68,9 @@ describe('InMemoryGrantStore (the fake the CLI tests and others stand on)', () =
     expect((await store.grantsOfAgent('release-bot')).map((grant) => grant.taskId)).toEqual(['new', 'done', 'old']);
     expect((await store.grantsOfAgent('release-bot', { liveOnly: true })).map((grant) => grant.taskId)).toEqual(['new', 'old']);
     expect(await store.countLiveGrants('release-bot')).toBe(2);
-    expect((await store.listGrants({ state: 'active', since: new Date('2026-11-28T09:50:00.000Z') })).map((grant) => grant.taskId)).toEqual(['other']);
+    expect((await store.listGrants({ state: 'active', since: new Date('2026-11-28T09:50:00.000Z') })).map((grant) => grant.taskId)).toEqual(
+      ['other'],
+    );
   });
 
   it('finds a grant by its access key id, and keeps agents and refused events', async () => {
@@ -73,7 +83,13 @@ describe('InMemoryGrantStore (the fake the CLI tests and others stand on)', () =
     await store.putAgent({ agentId: 'release-bot', suspended: true, by: 'sre', reason: 'r', at: '2026-11-28T10:00:00.000Z' });
     expect((await store.getAgent('release-bot')).suspended).toBe(true);
 
-    await store.recordRejectedEvent({ at: '2026-11-28T10:00:00.000Z', detailType: 'Task Started', source: 's', reason: 'bad', excerpt: '{}' });
+    await store.recordRejectedEvent({
+      at: '2026-11-28T10:00:00.000Z',
+      detailType: 'Task Started',
+      source: 's',
+      reason: 'bad',
+      excerpt: '{}',
+    });
     expect(store.rejected).toHaveLength(1);
   });
 });

@@ -24,7 +24,10 @@ describe('taskbound policy check across accounts', () => {
 
   it('refuses an account id that is not 12 digits, naming the path', async () => {
     const file = join(dir, 'bad.policy.yaml');
-    await writeFile(file, (await readFile('test/infra/fixtures/orgs.policy.yaml', 'utf8')).replace('account: "777788889999"', 'account: "7777-8888-9999"'));
+    await writeFile(
+      file,
+      (await readFile('test/infra/fixtures/orgs.policy.yaml', 'utf8')).replace('account: "777788889999"', 'account: "7777-8888-9999"'),
+    );
 
     const { code, err } = await harness().run('policy', 'check', file);
 

@@ -7,8 +7,18 @@ import { activeGrant, harness, requestedGrant, revokedGrant } from './cli-harnes
 
 /** A revoked grant whose probe still worked: the sweep found it and revoked again. */
 function stillValidGrant() {
-  const revoked = revokedGrant(activeGrant('deploy-bot', 't-leaky'), { trigger: 'leaked', noticeAt: '2026-11-28T10:10:00.000Z', revokedAfterMs: 1000 });
-  const again = transition(revoked, { to: 'revoking', at: '2026-11-28T10:11:00.000Z', actor: 'taskbound', action: 'still-valid', reason: 'credential still accepted 60 s after notice; revoking again' });
+  const revoked = revokedGrant(activeGrant('deploy-bot', 't-leaky'), {
+    trigger: 'leaked',
+    noticeAt: '2026-11-28T10:10:00.000Z',
+    revokedAfterMs: 1000,
+  });
+  const again = transition(revoked, {
+    to: 'revoking',
+    at: '2026-11-28T10:11:00.000Z',
+    actor: 'taskbound',
+    action: 'still-valid',
+    reason: 'credential still accepted 60 s after notice; revoking again',
+  });
   const revokedAgain = transition(again, { to: 'revoked', at: '2026-11-28T10:11:01.000Z', actor: 'taskbound', action: 'revoked' });
   return transition(revokedAgain, { to: 'verified', at: '2026-11-28T10:11:02.000Z', actor: 'taskbound', action: 'verified' });
 }
@@ -52,12 +62,23 @@ describe('taskbound report', () => {
     const PROD = '444455556666';
     const cli = harness();
     cli.store.seed(
-      { ...revokedGrant(activeGrant('release-bot', 't-1'), { noticeAt: '2026-11-28T10:05:00.000Z', revokedAfterMs: 200, verifiedAfterMs: 800 }), account: PROD },
+      {
+        ...revokedGrant(activeGrant('release-bot', 't-1'), {
+          noticeAt: '2026-11-28T10:05:00.000Z',
+          revokedAfterMs: 200,
+          verifiedAfterMs: 800,
+        }),
+        account: PROD,
+      },
       revokedGrant(activeGrant('release-bot', 't-2'), { noticeAt: '2026-11-28T10:06:00.000Z', revokedAfterMs: 400, verifiedAfterMs: 1600 }),
       { ...activeGrant('deploy-bot', 't-4', '2026-11-28T11:50:00.000Z'), account: PROD },
     );
 
-    const [text, json, byAgent] = [await cli.run('report', '--by', 'account'), await cli.run('report', '--by', 'account', '--json'), await cli.run('report', '--json')];
+    const [text, json, byAgent] = [
+      await cli.run('report', '--by', 'account'),
+      await cli.run('report', '--by', 'account', '--json'),
+      await cli.run('report', '--json'),
+    ];
 
     expect(text.code).toBe(0);
     expect(text.out).toContain('== per account (`--json` has every figure per account)');

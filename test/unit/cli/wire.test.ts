@@ -46,7 +46,11 @@ beforeAll(async () => {
       if (target.startsWith('DynamoDB_20120810.')) {
         // The grant table: the grant under test exists; no agent record, nothing due, no other grant.
         const isGrantLookup = target.endsWith('.GetItem') && body.includes(`GRANT#${GRANT}`);
-        const reply = target.endsWith('.GetItem') ? (isGrantLookup ? { Item: marshall(storedGrant, { removeUndefinedValues: true }) } : {}) : { Items: [], Count: 0, ScannedCount: 0 };
+        const reply = target.endsWith('.GetItem')
+          ? isGrantLookup
+            ? { Item: marshall(storedGrant, { removeUndefinedValues: true }) }
+            : {}
+          : { Items: [], Count: 0, ScannedCount: 0 };
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(reply));
       } else if (target === 'AWSEvents.PutEvents') {
         const reply = failPutEvents
@@ -147,8 +151,14 @@ describe('taskbound over the wire', () => {
     const env = { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
     const [{ stdout }, usage] = await Promise.all([
-      promisify(execFile)(process.execPath, ['--import', 'tsx', bin, '--endpoint', endpoint, 'revoke', GRANT, '--reason', 'r', '--as', 'x@example.com', '--wait', '0'], { env }),
-      promisify(execFile)(process.execPath, ['--import', 'tsx', bin, 'revoke', GRANT], { env }).catch((error: { code: number; stderr: string }) => error),
+      promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', bin, '--endpoint', endpoint, 'revoke', GRANT, '--reason', 'r', '--as', 'x@example.com', '--wait', '0'],
+        { env },
+      ),
+      promisify(execFile)(process.execPath, ['--import', 'tsx', bin, 'revoke', GRANT], { env }).catch(
+        (error: { code: number; stderr: string }) => error,
+      ),
     ]);
 
     expect(stdout).toContain(`revocation of ${GRANT} requested (event e-1)`);
@@ -162,7 +172,11 @@ describe('taskbound reading the grant table', () => {
 
   beforeAll(async () => {
     dynamodb = await startEmbeddedStore();
-    const client = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const client = new DynamoDBClient({
+      endpoint: dynamodb.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     await ensureGrantTable(client, 'ops-grants');
     await new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(client), tableName: 'ops-grants' }).create(grant);
   });
@@ -179,6 +193,10 @@ describe('taskbound reading the grant table', () => {
     const code = await runCli(argv, { io, connect: (flags, cliIo) => connect(flags, cliIo, {}) });
 
     expect(code).toBe(0);
-    expect(JSON.parse(out.join('\n'))).toEqual({ grant, chain: { ok: true }, calls: { source: 'unavailable', why: expect.stringContaining(dynamodb.endpoint) } });
+    expect(JSON.parse(out.join('\n'))).toEqual({
+      grant,
+      chain: { ok: true },
+      calls: { source: 'unavailable', why: expect.stringContaining(dynamodb.endpoint) },
+    });
   });
 });

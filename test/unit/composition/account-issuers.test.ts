@@ -51,7 +51,10 @@ function twoAccountEngine() {
   const built: string[] = [];
   const issuersIn = (account: string): Issuers => {
     built.push(account);
-    const issuers = { sessions: new ListingIssuer('aws-sts-session', engine.clock as FakeClock), keys: new FakeIssuer('aws-iam-access-key', engine.clock) };
+    const issuers = {
+      sessions: new ListingIssuer('aws-sts-session', engine.clock as FakeClock),
+      keys: new FakeIssuer('aws-iam-access-key', engine.clock),
+    };
     perAccount.set(account, issuers);
     return { 'aws-sts-session': issuers.sessions, 'aws-iam-access-key': issuers.keys };
   };
@@ -61,7 +64,13 @@ function twoAccountEngine() {
   return { deps, engine, inAccount, built };
 }
 
-const started = (taskId: string, scopes: string[]) => ({ agentId: 'ops-bot', taskId, purpose: 'ship', requestedBy: 'dev@example.com', scopes });
+const started = (taskId: string, scopes: string[]) => ({
+  agentId: 'ops-bot',
+  taskId,
+  purpose: 'ship',
+  requestedBy: 'dev@example.com',
+  scopes,
+});
 
 describe('accountIssuers (hub and spoke)', () => {
   it('issues and revokes a spoke scope’s credential in the spoke, and names the account in the grant, its audit and events', async () => {
@@ -93,7 +102,11 @@ describe('accountIssuers (hub and spoke)', () => {
     inAccount(SPOKE).sessions.failRevocations = 1;
     await endTask(deps, { agentId: 'ops-bot', taskId: 't-fail', outcome: 'succeeded' });
     const [failed] = engine.events.of('Revocation Failed');
-    expect(failed!.detail).toMatchObject({ grantId: result.grant!.grantId, account: SPOKE, reason: expect.stringContaining(`in account ${SPOKE}`) });
+    expect(failed!.detail).toMatchObject({
+      grantId: result.grant!.grantId,
+      account: SPOKE,
+      reason: expect.stringContaining(`in account ${SPOKE}`),
+    });
   });
 
   it('finds an orphan in the spoke and revokes it there, naming the account', async () => {
@@ -109,12 +122,22 @@ describe('accountIssuers (hub and spoke)', () => {
 
     expect(report).toMatchObject({ orphans: 1, errors: 0 });
     expect(revoked).toEqual([expect.objectContaining({ grantId: orphanId, account: SPOKE })]);
-    expect(engine.events.of('Orphan Credential Found')[0]!.detail).toMatchObject({ grantId: orphanId, account: SPOKE, reason: expect.stringContaining(`in account ${SPOKE}`) });
+    expect(engine.events.of('Orphan Credential Found')[0]!.detail).toMatchObject({
+      grantId: orphanId,
+      account: SPOKE,
+      reason: expect.stringContaining(`in account ${SPOKE}`),
+    });
   });
 
   it('refuses to act in an account the policy does not name', async () => {
     const { deps, built } = twoAccountEngine();
-    const target = { grantId: 'g-abcdefghijklmnopqrstuvwxyz', agentId: 'ops-bot', taskId: 't', kind: 'aws-sts-session' as const, account: '999988887777' };
+    const target = {
+      grantId: 'g-abcdefghijklmnopqrstuvwxyz',
+      agentId: 'ops-bot',
+      taskId: 't',
+      kind: 'aws-sts-session' as const,
+      account: '999988887777',
+    };
     await expect(deps.issuers['aws-sts-session'].revoke(target)).rejects.toThrow(UnknownAccountError);
     expect(built).not.toContain('999988887777');
   });

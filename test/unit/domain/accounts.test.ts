@@ -61,14 +61,26 @@ const problemsOf = (yaml: string): string => {
   return '';
 };
 
-const request = (agentId: string, scopes: string[]) => ({ agentId, taskId: 't-1', purpose: 'ship', requestedBy: 'dev@example.com', scopes });
+const request = (agentId: string, scopes: string[]) => ({
+  agentId,
+  taskId: 't-1',
+  purpose: 'ship',
+  requestedBy: 'dev@example.com',
+  scopes,
+});
 const standing = { suspended: false, liveGrants: 0 };
 
 describe('scope accounts in the policy', () => {
   it('takes a scope’s account from the scope, else from its agent, and lists every account named', () => {
     const policy = parsePolicy(policyYaml(), 'orgs.policy.yaml');
-    expect(evaluateTaskRequest(policy, request('ops-bot', ['prod-deploy']), standing)).toMatchObject({ outcome: 'auto-approved', account: PROD });
-    expect(evaluateTaskRequest(policy, request('ops-bot', ['logs-read']), standing)).toMatchObject({ outcome: 'auto-approved', account: LOGS });
+    expect(evaluateTaskRequest(policy, request('ops-bot', ['prod-deploy']), standing)).toMatchObject({
+      outcome: 'auto-approved',
+      account: PROD,
+    });
+    expect(evaluateTaskRequest(policy, request('ops-bot', ['logs-read']), standing)).toMatchObject({
+      outcome: 'auto-approved',
+      account: LOGS,
+    });
     expect(evaluateTaskRequest(policy, request('local-bot', ['local-read']), standing)).not.toHaveProperty('account');
     expect(accountsNamed(policy)).toEqual([PROD, LOGS]);
   });
@@ -80,18 +92,32 @@ describe('scope accounts in the policy', () => {
   });
 
   it('rejects an account id that is not 12 digits, with its path', () => {
-    expect(problemsOf(policyYaml({ prodAccount: '4444-5555-6666' }))).toMatch(/scopes\.prod-deploy\.account: an AWS account id is 12 digits/);
-    expect(problemsOf(policyYaml({ agentAccount: 'account: "12345"' }))).toMatch(/agents\.ops-bot\.account: an AWS account id is 12 digits/);
+    expect(problemsOf(policyYaml({ prodAccount: '4444-5555-6666' }))).toMatch(
+      /scopes\.prod-deploy\.account: an AWS account id is 12 digits/,
+    );
+    expect(problemsOf(policyYaml({ agentAccount: 'account: "12345"' }))).toMatch(
+      /agents\.ops-bot\.account: an AWS account id is 12 digits/,
+    );
   });
 
   it('rejects a statement naming another account than the scope’s credential comes from', () => {
     const problems = problemsOf(policyYaml({ prodResource: `arn:aws:lambda:us-east-1:${LOGS}:function:web` }));
-    expect(problems).toMatch(new RegExp(`scopes\\.prod-deploy\\.statements\\.0\\.Resource: .* is in account ${LOGS}, but scope "prod-deploy" takes its credential from account ${PROD}`));
+    expect(problems).toMatch(
+      new RegExp(
+        `scopes\\.prod-deploy\\.statements\\.0\\.Resource: .* is in account ${LOGS}, but scope "prod-deploy" takes its credential from account ${PROD}`,
+      ),
+    );
   });
 
   it('rejects a statement naming another account than its agent’s default account', () => {
-    const problems = problemsOf(policyYaml({ agentAccount: `account: "${PROD}"`, prodResource: `arn:aws:lambda:us-east-1:${PROD}:function:web` }));
-    expect(problems).toMatch(new RegExp(`scopes\\.logs-read\\.statements\\.0\\.Resource: .* is in account ${LOGS}, but agent "ops-bot" takes its credential from account ${PROD}`));
+    const problems = problemsOf(
+      policyYaml({ agentAccount: `account: "${PROD}"`, prodResource: `arn:aws:lambda:us-east-1:${PROD}:function:web` }),
+    );
+    expect(problems).toMatch(
+      new RegExp(
+        `scopes\\.logs-read\\.statements\\.0\\.Resource: .* is in account ${LOGS}, but agent "ops-bot" takes its credential from account ${PROD}`,
+      ),
+    );
   });
 
   it('warns about an agent whose scopes span accounts, and not about one whose scopes share one', () => {

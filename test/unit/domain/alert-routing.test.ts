@@ -2,8 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../../lambdas/domain/alert-event';
 import { DEFAULT_ROUTING, routeAlert, routingConfigSchema, severityOf } from '../../../lambdas/domain/alert-routing';
 
-const detail = { grantId: 'g-abcdefghijklmnopqrstuvwxyz', taskId: 't1', agentId: 'release-bot', at: '2025-03-01T12:00:00Z', owner: 'lead@example.com' };
-const event = (detailType: AlertEvent['detailType'], extra: Record<string, unknown> = {}) => ({ detailType, detail: { ...detail, ...extra } }) as AlertEvent;
+const detail = {
+  grantId: 'g-abcdefghijklmnopqrstuvwxyz',
+  taskId: 't1',
+  agentId: 'release-bot',
+  at: '2025-03-01T12:00:00Z',
+  owner: 'lead@example.com',
+};
+const event = (detailType: AlertEvent['detailType'], extra: Record<string, unknown> = {}) =>
+  ({ detailType, detail: { ...detail, ...extra } }) as AlertEvent;
 
 describe('alert routing', () => {
   const config = routingConfigSchema.parse({
@@ -19,7 +26,11 @@ describe('alert routing', () => {
   });
 
   it('sends to the owner team and to the severity channel, once each', () => {
-    expect(routeAlert(config, event('Orphan Credential Found'))).toEqual({ muted: false, severity: 'critical', channels: ['#web-team', '#sec-oncall'] });
+    expect(routeAlert(config, event('Orphan Credential Found'))).toEqual({
+      muted: false,
+      severity: 'critical',
+      channels: ['#web-team', '#sec-oncall'],
+    });
     expect(routeAlert(config, event('Grant Pending Approval'))).toMatchObject({ channels: ['#web-team', '#approvals'] });
     expect(routeAlert(config, event('Grant Denied', { owner: 'other@example.com' }))).toMatchObject({ channels: ['#taskbound'] });
   });

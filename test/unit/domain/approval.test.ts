@@ -37,22 +37,32 @@ describe('decideApproval', () => {
   });
 
   it('approves with one eligible approver when one is required', () => {
-    expect(decideApproval(pending(1), { decision: 'approve', approver: 'lead@example.com', reason: 'ok', at })).toEqual({ outcome: 'approved' });
+    expect(decideApproval(pending(1), { decision: 'approve', approver: 'lead@example.com', reason: 'ok', at })).toEqual({
+      outcome: 'approved',
+    });
   });
 
   it('counts the first of two approvals and refuses the same person twice', () => {
-    expect(decideApproval(pending(2), { decision: 'approve', approver: 'lead@example.com', reason: 'ok', at })).toEqual({ outcome: 'counted', remaining: 1 });
+    expect(decideApproval(pending(2), { decision: 'approve', approver: 'lead@example.com', reason: 'ok', at })).toEqual({
+      outcome: 'counted',
+      remaining: 1,
+    });
     const once = pending(2, [{ approver: 'lead@example.com', at, reason: 'ok' }]);
     expect(decideApproval(once, { decision: 'approve', approver: 'lead@example.com', reason: 'again', at }).outcome).toBe('refused');
     expect(decideApproval(once, { decision: 'approve', approver: 'cfo@example.com', reason: 'ok', at })).toEqual({ outcome: 'approved' });
   });
 
   it('denies on an eligible deny', () => {
-    expect(decideApproval(pending(2), { decision: 'deny', approver: 'cfo@example.com', reason: 'no', at })).toMatchObject({ outcome: 'denied' });
+    expect(decideApproval(pending(2), { decision: 'deny', approver: 'cfo@example.com', reason: 'no', at })).toMatchObject({
+      outcome: 'denied',
+    });
   });
 
   it('refuses decisions after the deadline and on settled grants', () => {
-    expect(decideApproval(pending(1), { decision: 'approve', approver: 'lead@example.com', reason: 'ok', at: '2026-01-01T02:00:00.000Z' }).outcome).toBe('expired');
+    expect(
+      decideApproval(pending(1), { decision: 'approve', approver: 'lead@example.com', reason: 'ok', at: '2026-01-01T02:00:00.000Z' })
+        .outcome,
+    ).toBe('expired');
     const denied = transition(pending(1), { to: 'denied', at, actor: 'x', action: 'denied' });
     expect(decideApproval(denied, { decision: 'approve', approver: 'lead@example.com', reason: 'ok', at }).outcome).toBe('refused');
   });

@@ -62,7 +62,14 @@ describe('placeCalls', () => {
     const at = (ms: number) => new Date(issuedAt + ms).toISOString();
     const canary = { service: 'secretsmanager', operation: 'DescribeSecret', userAgent: 'aws-sdk-js/3 taskbound-probe' };
 
-    const placed = placeCalls(grant, [{ ...canary, at: at(0) }, { ...canary, at: at(60_000) }], { userAgents: true });
+    const placed = placeCalls(
+      grant,
+      [
+        { ...canary, at: at(0) },
+        { ...canary, at: at(60_000) },
+      ],
+      { userAgents: true },
+    );
 
     expect(placed.map((p) => p.phase)).toEqual(['engine-probe', 'before-revocation']);
     expect(actionsUsed(placed)).toEqual(['secretsmanager:DescribeSecret']);
@@ -73,7 +80,11 @@ describe('placeCalls', () => {
 
     const placed = placeCalls(
       grant,
-      [call(1, 's3', 'GetObject', { sourceIdentity: grant.grantId }), call(2, 's3', 'PutObject'), call(3, 's3', 'DeleteObject', { sourceIdentity: 'g-OTHER' })],
+      [
+        call(1, 's3', 'GetObject', { sourceIdentity: grant.grantId }),
+        call(2, 's3', 'PutObject'),
+        call(3, 's3', 'DeleteObject', { sourceIdentity: 'g-OTHER' }),
+      ],
       { userAgents: true },
     );
 
@@ -122,7 +133,12 @@ describe('permissionUsage', () => {
 
   it('names the granted actions no task used, per scope and per agent', () => {
     const grants: GrantUse[] = [
-      { grantId: 'g-1', agentId: 'deploy-bot', scopes: ['repo-read', 'deploy-web'], used: ['codecommit:GitPull', 'codedeploy:CreateDeployment'] },
+      {
+        grantId: 'g-1',
+        agentId: 'deploy-bot',
+        scopes: ['repo-read', 'deploy-web'],
+        used: ['codecommit:GitPull', 'codedeploy:CreateDeployment'],
+      },
       { grantId: 'g-2', agentId: 'ship-bot', scopes: ['deploy-web'], used: ['CODEDEPLOY:getdeployment'] },
     ];
 
@@ -140,7 +156,10 @@ describe('permissionUsage', () => {
       { scope: 'repo-read', grants: 1, grantsRead: 1, granted: ['codecommit:GitPull'], used: ['codecommit:GitPull'], unused: [] },
     ]);
     expect(usage.agents['ship-bot']?.[0]?.unused).toEqual(['codedeploy:CreateDeployment', 'codedeploy:GetDeploymentConfig']);
-    expect(usage.agents['deploy-bot']?.find((s) => s.scope === 'deploy-web')?.unused).toEqual(['codedeploy:GetDeployment', 'codedeploy:GetDeploymentConfig']);
+    expect(usage.agents['deploy-bot']?.find((s) => s.scope === 'deploy-web')?.unused).toEqual([
+      'codedeploy:GetDeployment',
+      'codedeploy:GetDeploymentConfig',
+    ]);
   });
 
   it('judges nothing from grants whose calls could not be read, and counts them', () => {
@@ -158,8 +177,13 @@ describe('permissionUsage', () => {
   });
 
   it('matches a pattern the catalog could not expand against the calls, and leaves out scopes the policy no longer has', () => {
-    const usage = permissionUsage([{ grantId: 'g-1', agentId: 'a', scopes: ['logs-any', 'gone'], used: ['unknownsvc:PutThing'] }], scopeActions);
+    const usage = permissionUsage(
+      [{ grantId: 'g-1', agentId: 'a', scopes: ['logs-any', 'gone'], used: ['unknownsvc:PutThing'] }],
+      scopeActions,
+    );
 
-    expect(usage.scopes).toEqual([{ scope: 'logs-any', grants: 1, grantsRead: 1, granted: ['unknownsvc:*'], used: ['unknownsvc:*'], unused: [] }]);
+    expect(usage.scopes).toEqual([
+      { scope: 'logs-any', grants: 1, grantsRead: 1, granted: ['unknownsvc:*'], used: ['unknownsvc:*'], unused: [] },
+    ]);
   });
 });

@@ -16,7 +16,12 @@ const standing = { suspended: false, liveGrants: 0 };
 describe('evaluateTaskRequest', () => {
   it('auto-approves read scopes with the agent default TTL', () => {
     const decision = evaluateTaskRequest(policy, request(), standing);
-    expect(decision).toMatchObject({ outcome: 'auto-approved', ttlSeconds: 900, credentialKind: 'aws-sts-session', actionClasses: ['read'] });
+    expect(decision).toMatchObject({
+      outcome: 'auto-approved',
+      ttlSeconds: 900,
+      credentialKind: 'aws-sts-session',
+      actionClasses: ['read'],
+    });
   });
 
   it.each([
@@ -44,7 +49,11 @@ describe('evaluateTaskRequest', () => {
   });
 
   it('holds transact scopes for two approvers, excluding owner and requester', () => {
-    const decision = evaluateTaskRequest(policy, request({ agentId: 'deploy-bot', scopes: ['refund'], requestedBy: 'cfo@example.com' }), standing);
+    const decision = evaluateTaskRequest(
+      policy,
+      request({ agentId: 'deploy-bot', scopes: ['refund'], requestedBy: 'cfo@example.com' }),
+      standing,
+    );
     // Owner sre@ and requester cfo@ are out: only lead@ remains, fewer than the two needed.
     expect(decision).toMatchObject({ outcome: 'denied', reason: expect.stringMatching(/needs 2 approvals but only 1/) });
   });

@@ -7,7 +7,15 @@ import { dueAtOf } from '../../../lambdas/domain/due';
 import { grantIdFor } from '../../../lambdas/domain/ids';
 
 const opened = () =>
-  openGrant({ grantId: 'g-1', taskId: 't', agentId: 'a', at: '2026-01-01T00:00:00.000Z', actor: 'dev', policyVersion: 'v1', scopes: ['repo-read'] });
+  openGrant({
+    grantId: 'g-1',
+    taskId: 't',
+    agentId: 'a',
+    at: '2026-01-01T00:00:00.000Z',
+    actor: 'dev',
+    policyVersion: 'v1',
+    scopes: ['repo-read'],
+  });
 
 describe('grant state machine', () => {
   it('walks the happy path with a verifiable audit chain', () => {
@@ -37,7 +45,13 @@ describe('grant state machine', () => {
 describe('dueAtOf', () => {
   it('is the expiry for active grants and nothing once verified', () => {
     const issuing = transition(opened(), { to: 'issuing', at: '2026-01-01T00:00:00.000Z', actor: 't', action: 'a' });
-    const active = transition(issuing, { to: 'active', at: '2026-01-01T00:00:00.000Z', actor: 't', action: 'a', changes: { expiresAt: '2026-01-01T00:15:00.000Z' } });
+    const active = transition(issuing, {
+      to: 'active',
+      at: '2026-01-01T00:00:00.000Z',
+      actor: 't',
+      action: 'a',
+      changes: { expiresAt: '2026-01-01T00:15:00.000Z' },
+    });
     expect(dueAtOf(active)).toBe('2026-01-01T00:15:00.000Z');
     const revoking = transition(active, { to: 'revoking', at: '2026-01-01T00:05:00.000Z', actor: 't', action: 'a' });
     const revoked = transition(revoking, { to: 'revoked', at: '2026-01-01T00:05:00.000Z', actor: 't', action: 'a' });
@@ -56,9 +70,21 @@ describe('grantIdFor', () => {
 
 describe('dueAtOf an issuance that never finished', () => {
   it('is due when its TTL would have ended, if that comes before the stuck timeout', () => {
-    const issuing = transition(opened(), { to: 'issuing', at: '2026-01-01T00:00:00.000Z', actor: 't', action: 'a', changes: { ttlSeconds: 60 } });
+    const issuing = transition(opened(), {
+      to: 'issuing',
+      at: '2026-01-01T00:00:00.000Z',
+      actor: 't',
+      action: 'a',
+      changes: { ttlSeconds: 60 },
+    });
     expect(dueAtOf(issuing)).toBe('2026-01-01T00:01:00.000Z');
-    const long = transition(opened(), { to: 'issuing', at: '2026-01-01T00:00:00.000Z', actor: 't', action: 'a', changes: { ttlSeconds: 3600 } });
+    const long = transition(opened(), {
+      to: 'issuing',
+      at: '2026-01-01T00:00:00.000Z',
+      actor: 't',
+      action: 'a',
+      changes: { ttlSeconds: 3600 },
+    });
     expect(dueAtOf(long)).toBe('2026-01-01T00:05:00.000Z');
   });
 });

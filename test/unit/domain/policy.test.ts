@@ -39,7 +39,12 @@ describe('parsePolicy', () => {
   });
 
   it('refuses a manual rule with fewer people than approvers', () => {
-    const error = policyErrorOf(TEST_POLICY_YAML.replace('approvers: 2, approverGroup: [cfo@example.com, sre@example.com, lead@example.com]', 'approvers: 2, approverGroup: [cfo@example.com, cfo@example.com]'));
+    const error = policyErrorOf(
+      TEST_POLICY_YAML.replace(
+        'approvers: 2, approverGroup: [cfo@example.com, sre@example.com, lead@example.com]',
+        'approvers: 2, approverGroup: [cfo@example.com, cfo@example.com]',
+      ),
+    );
     expect(error.issues.join('\n')).toMatch(/approvals\.transact/);
   });
 
@@ -55,7 +60,8 @@ describe('parsePolicy', () => {
 });
 
 describe('the agent roles’ session length', () => {
-  const agents = (...maxTtls: number[]) => ({ agents: Object.fromEntries(maxTtls.map((maxTtlSeconds, index) => [`bot-${index}`, { maxTtlSeconds }])) }) as never;
+  const agents = (...maxTtls: number[]) =>
+    ({ agents: Object.fromEntries(maxTtls.map((maxTtlSeconds, index) => [`bot-${index}`, { maxTtlSeconds }])) }) as never;
 
   it('is the longest task any agent may run, so no session is cut short of its task', () => {
     expect(longestRoleSessionSeconds(agents(1800, 7200, 900))).toBe(7200);

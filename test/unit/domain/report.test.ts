@@ -57,12 +57,18 @@ const revokedThenVerified = (grant: Grant, trigger: RevocationTrigger, noticeAt:
 // A: task ended after 600 s; lifetime 10:00:01 → 10:10:00.2 = 599,200 ms; 200 ms to revoke, 800 ms to verify.
 const a = revokedThenVerified(
   issued(requested('release-bot', 'a', '10:00:00.000', ['read']), '10:00:00.500', '10:00:01.000'),
-  'task_ended', '10:10:00.000', '10:10:00.200', '10:10:01.000',
+  'task_ended',
+  '10:10:00.000',
+  '10:10:00.200',
+  '10:10:01.000',
 );
 // B: task ended after 300 s; lifetime 299,400 ms; 400 ms to revoke, 1,600 ms to verify; then the platform saw a use 60 s after notice.
 const bVerified = revokedThenVerified(
   issued(requested('release-bot', 'b', '10:20:00.000', ['read']), '10:20:00.500', '10:20:01.000'),
-  'task_ended', '10:25:00.000', '10:25:00.400', '10:25:02.000',
+  'task_ended',
+  '10:25:00.000',
+  '10:25:00.400',
+  '10:25:02.000',
 );
 const b = note(bVerified, {
   at: at('11:55:00.000'),
@@ -117,7 +123,10 @@ const i = { ...iHonest, audit: iHonest.audit.map((entry) => (entry.seq === 2 ? {
 // K: revoked by a suspension: 50 ms to revoke, 50 ms to verify; lifetime 11:40:01 → 11:50:00.05 = 599,050 ms.
 const k = revokedThenVerified(
   issued(requested('ops-bot', 'k', '11:40:00.000', ['write']), '11:40:00.500', '11:40:01.000'),
-  'suspended', '11:50:00.000', '11:50:00.050', '11:50:00.100',
+  'suspended',
+  '11:50:00.000',
+  '11:50:00.050',
+  '11:50:00.100',
 );
 // H: before the period, but its credential is still active long after its expiry: standing privilege all the same.
 const h = issued(
@@ -259,9 +268,19 @@ describe('governance report by account', () => {
     // B 400 ms, C 3,000 ms from notice to revoked.
     expect(prod?.revocation.noticeToRevokedMs).toEqual({ count: 2, median: 400, p95: 3000, max: 3000 });
     expect(prod?.standingPrivilege.credentials).toEqual([
-      { grantId: c.grantId, agentId: 'release-bot', taskId: 'c', state: 'revoked', account: PROD, since: at('11:15:01.000'), forMs: 2_699_000 },
+      {
+        grantId: c.grantId,
+        agentId: 'release-bot',
+        taskId: 'c',
+        state: 'revoked',
+        account: PROD,
+        since: at('11:15:01.000'),
+        forMs: 2_699_000,
+      },
     ]);
-    expect(prod?.useAfterRevocation.findings).toEqual([expect.objectContaining({ grantId: b.grantId, account: PROD, afterNoticeMs: 60_000 })]);
+    expect(prod?.useAfterRevocation.findings).toEqual([
+      expect.objectContaining({ grantId: b.grantId, account: PROD, afterNoticeMs: 60_000 }),
+    ]);
     expect(accounts?.hub?.grants.requested).toBe(2);
     expect(accounts?.hub?.leaks.count).toBe(1);
     expect(accounts?.hub?.stillValidAfterNotice.findings).toEqual([expect.not.objectContaining({ account: expect.anything() })]);

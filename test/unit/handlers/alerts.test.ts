@@ -19,7 +19,15 @@ const envelope = (detailType: string, detail: Record<string, unknown>) => ({
   resources: [],
   detail,
 });
-const revoked = { grantId: 'g-abcdefghijklmnopqrstuvwxyz', taskId: 't1', agentId: 'release-bot', at: '2025-03-01T12:00:00Z', trigger: 'leaked', credentialId: 'AKIAEXAMPLE', secretAccessKey: 'never-shown-secret' };
+const revoked = {
+  grantId: 'g-abcdefghijklmnopqrstuvwxyz',
+  taskId: 't1',
+  agentId: 'release-bot',
+  at: '2025-03-01T12:00:00Z',
+  trigger: 'leaked',
+  credentialId: 'AKIAEXAMPLE',
+  secretAccessKey: 'never-shown-secret',
+};
 
 describe('alerts handler', () => {
   let slack: FakeSlack;
@@ -29,7 +37,11 @@ describe('alerts handler', () => {
   afterAll(() => slack.close());
 
   const handler = () =>
-    makeAlertsHandler(async () => ({ notifier: new SlackNotifier(new WebhookNotifier(`${slack.url}/hook`, { sleep: recordingSleep().sleep, retry: { maxAttempts: 2 } })), routing: routingConfigSchema.parse({}), approvals: inMemoryApprovalMessages() }));
+    makeAlertsHandler(async () => ({
+      notifier: new SlackNotifier(new WebhookNotifier(`${slack.url}/hook`, { sleep: recordingSleep().sleep, retry: { maxAttempts: 2 } })),
+      routing: routingConfigSchema.parse({}),
+      approvals: inMemoryApprovalMessages(),
+    }));
 
   it('posts an alert for an engine event, dropping fields it does not know', async () => {
     const result = await handler()(envelope('Grant Revoked', revoked), context);
@@ -39,7 +51,10 @@ describe('alerts handler', () => {
   });
 
   it('posts an agent suspension from any source', async () => {
-    const result = await handler()({ ...envelope('Agent Suspended', { agentId: 'release-bot', by: 'sec@example.com', reason: 'odd calls' }), source: 'ops.console' }, context);
+    const result = await handler()(
+      { ...envelope('Agent Suspended', { agentId: 'release-bot', by: 'sec@example.com', reason: 'odd calls' }), source: 'ops.console' },
+      context,
+    );
     expect(result).toEqual({ outcome: 'posted' });
   });
 

@@ -17,9 +17,21 @@ const EVENT_HANDLERS: ReadonlyArray<readonly [HandlerName, string]> = [
 const INVALID: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
   taskId: fc.oneof(fc.constantFrom('', 'bad id!', '../etc', 'a'.repeat(129), null), fc.integer()),
   agentId: fc.oneof(fc.constantFrom('', 'Bad_Agent', '-x', null), fc.integer()),
-  purpose: fc.oneof(fc.constantFrom('', '   ', null), fc.string({ minLength: 1025, maxLength: 1100 }).filter((text) => text.trim().length > 1024), fc.integer()),
-  requestedBy: fc.oneof(fc.constantFrom('', '  ', null), fc.string({ minLength: 257, maxLength: 300 }).filter((text) => text.trim().length > 256)),
-  scopes: fc.oneof(fc.constant([]), fc.constant('repo-read'), fc.array(fc.constant('repo-read'), { minLength: 11, maxLength: 15 }), fc.constant([42])),
+  purpose: fc.oneof(
+    fc.constantFrom('', '   ', null),
+    fc.string({ minLength: 1025, maxLength: 1100 }).filter((text) => text.trim().length > 1024),
+    fc.integer(),
+  ),
+  requestedBy: fc.oneof(
+    fc.constantFrom('', '  ', null),
+    fc.string({ minLength: 257, maxLength: 300 }).filter((text) => text.trim().length > 256),
+  ),
+  scopes: fc.oneof(
+    fc.constant([]),
+    fc.constant('repo-read'),
+    fc.array(fc.constant('repo-read'), { minLength: 11, maxLength: 15 }),
+    fc.constant([42]),
+  ),
   ttlSeconds: fc.oneof(fc.integer({ min: -1000, max: 59 }), fc.integer({ min: 43_201 }), fc.constantFrom(90.5, '900', null)),
   context: fc.oneof(fc.constantFrom('text', null, 7), fc.constant([1, 2]), fc.constant({ blob: 'x'.repeat(5000) })),
 };
@@ -27,7 +39,9 @@ const REQUIRED = ['taskId', 'agentId', 'purpose', 'requestedBy', 'scopes'];
 
 const brokenTaskStarted = fc
   .constantFrom(...Object.keys(INVALID))
-  .chain((field) => fc.tuple(fc.constant(field), REQUIRED.includes(field) ? fc.oneof(fc.constant(undefined), INVALID[field]!) : INVALID[field]!))
+  .chain((field) =>
+    fc.tuple(fc.constant(field), REQUIRED.includes(field) ? fc.oneof(fc.constant(undefined), INVALID[field]!) : INVALID[field]!),
+  )
   .map(([field, value]) => {
     const detail: Record<string, unknown> = taskStarted({ taskId: 'fuzz' });
     if (value === undefined) delete detail[field];
@@ -89,7 +103,11 @@ describe('events naming a grant that does not exist', () => {
     const engine = fakeEngine();
     const handlers = handlersOver(engine);
     const ghost = 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa';
-    const revoked = await invoke(handlers, 'revoke-requested', envelope('Grant Revocation Requested', { grantId: ghost, by: 'secops@example.com', reason: 'cleanup' }));
+    const revoked = await invoke(
+      handlers,
+      'revoke-requested',
+      envelope('Grant Revocation Requested', { grantId: ghost, by: 'secops@example.com', reason: 'cleanup' }),
+    );
     expect(revoked.outcome).toBe('not-found');
     expect(engine.store.rejected.map((entry) => entry.detailType)).toEqual(['Grant Revocation Requested']);
     expect(engine.store.all()).toEqual([]);
@@ -97,24 +115,59 @@ describe('events naming a grant that does not exist', () => {
 });
 
 /** Values an attacker or a broken runtime sends, by the kind of field they land in. */
-const HOSTILE_IDS = ['../../etc/passwd', '*', 'a#b', 'GRANT#g-aaaaaaaaaaaaaaaaaaaaaaaaaa', '\u202eksat', 'task\u200b', 'task\u0000', '\ud800', 'x'.repeat(300_000)];
+const HOSTILE_IDS = [
+  '../../etc/passwd',
+  '*',
+  'a#b',
+  'GRANT#g-aaaaaaaaaaaaaaaaaaaaaaaaaa',
+  '\u202eksat',
+  'task\u200b',
+  'task\u0000',
+  '\ud800',
+  'x'.repeat(300_000),
+];
 const HOSTILE_TEXT = ['\u0000', 'ok\u0000hidden', 'half \ud800 pair', '\udc00 reversed', 'x'.repeat(300_000)];
 /** Principals also must not hide or reorder characters: `lead\u200b@` is not `lead@`, but looks it. */
 const HOSTILE_PRINCIPALS = [...HOSTILE_TEXT, 'lead\u200b@example.com', 'dev\u202e@example.com', 'sre\u2066@example.com'];
 
-const VALID: ReadonlyArray<{ readonly handler: HandlerName; readonly detailType: string; readonly source?: string; readonly detail: Record<string, unknown> }> = [
+const VALID: ReadonlyArray<{
+  readonly handler: HandlerName;
+  readonly detailType: string;
+  readonly source?: string;
+  readonly detail: Record<string, unknown>;
+}> = [
   { handler: 'task-started', detailType: 'Task Started', detail: taskStarted({ taskId: 'hostile' }) },
-  { handler: 'task-ended', detailType: 'Task Ended', detail: { agentId: 'release-bot', taskId: 'hostile', outcome: 'succeeded', systemsTouched: ['codecommit:web'] } },
-  { handler: 'credential-leaked', detailType: 'Credential Leaked', detail: { credentialId: 'AKIAEXAMPLE000000001', reportedBy: 'scanner', evidence: 'gist' } },
+  {
+    handler: 'task-ended',
+    detailType: 'Task Ended',
+    detail: { agentId: 'release-bot', taskId: 'hostile', outcome: 'succeeded', systemsTouched: ['codecommit:web'] },
+  },
+  {
+    handler: 'credential-leaked',
+    detailType: 'Credential Leaked',
+    detail: { credentialId: 'AKIAEXAMPLE000000001', reportedBy: 'scanner', evidence: 'gist' },
+  },
   { handler: 'agent-status', detailType: 'Agent Suspended', detail: { agentId: 'release-bot', by: 'secops@example.com', reason: 'drill' } },
-  { handler: 'revoke-requested', detailType: 'Grant Revocation Requested', detail: { grantId: 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa', by: 'secops@example.com', reason: 'cleanup' } },
+  {
+    handler: 'revoke-requested',
+    detailType: 'Grant Revocation Requested',
+    detail: { grantId: 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa', by: 'secops@example.com', reason: 'cleanup' },
+  },
 ];
 const FIELD_KIND: Readonly<Record<string, 'id' | 'text' | 'principal'>> = {
-  taskId: 'id', agentId: 'id', grantId: 'id',
-  purpose: 'text', reason: 'text', evidence: 'text',
-  requestedBy: 'principal', approver: 'principal', by: 'principal', reportedBy: 'principal',
+  taskId: 'id',
+  agentId: 'id',
+  grantId: 'id',
+  purpose: 'text',
+  reason: 'text',
+  evidence: 'text',
+  requestedBy: 'principal',
+  approver: 'principal',
+  by: 'principal',
+  reportedBy: 'principal',
 };
-const hostileFor = (kind: 'id' | 'text' | 'principal') => (kind === 'id' ? HOSTILE_IDS : kind === 'text' ? HOSTILE_TEXT : HOSTILE_PRINCIPALS);
+const hostileFor = (kind: 'id' | 'text' | 'principal') =>
+  kind === 'id' ? HOSTILE_IDS : kind === 'text' ? HOSTILE_TEXT : HOSTILE_PRINCIPALS;
 
 const CASES = VALID.flatMap((valid) =>
   Object.keys(valid.detail)
@@ -149,11 +202,28 @@ describe('handlers under hostile values', () => {
     const engine = fakeEngine();
     const handlers = handlersOver(engine);
     const deepDetail = await invoke(handlers, 'task-started', envelope('Task Started', nested(20_000)));
-    const deepContext = await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ taskId: 'deep-ctx', context: { x: nested(20_000) } })));
-    const deepArray = await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ taskId: 'deep-arr', context: { x: nested(20_000, true) } })));
-    const deepEnd = await invoke(handlers, 'task-ended', envelope('Task Ended', { agentId: 'release-bot', taskId: 'x', outcome: 'succeeded', systemsTouched: nested(20_000, true) }));
+    const deepContext = await invoke(
+      handlers,
+      'task-started',
+      envelope('Task Started', taskStarted({ taskId: 'deep-ctx', context: { x: nested(20_000) } })),
+    );
+    const deepArray = await invoke(
+      handlers,
+      'task-started',
+      envelope('Task Started', taskStarted({ taskId: 'deep-arr', context: { x: nested(20_000, true) } })),
+    );
+    const deepEnd = await invoke(
+      handlers,
+      'task-ended',
+      envelope('Task Ended', { agentId: 'release-bot', taskId: 'x', outcome: 'succeeded', systemsTouched: nested(20_000, true) }),
+    );
 
-    expect([deepDetail.outcome, deepContext.outcome, deepArray.outcome, deepEnd.outcome]).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect([deepDetail.outcome, deepContext.outcome, deepArray.outcome, deepEnd.outcome]).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+    ]);
     expect(deepContext.reason).toContain('context');
     expect(engine.store.rejected).toHaveLength(4);
     expect(engine.sessions.issued.size).toBe(0);
@@ -162,8 +232,21 @@ describe('handlers under hostile values', () => {
   it('refuse oversized lists, and still serve a valid request afterwards', async () => {
     const engine = fakeEngine();
     const handlers = handlersOver(engine);
-    const manyScopes = await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ taskId: 'many', scopes: Array.from({ length: 100_000 }, () => 'repo-read') })));
-    const manySystems = await invoke(handlers, 'task-ended', envelope('Task Ended', { agentId: 'release-bot', taskId: 'many', outcome: 'failed', systemsTouched: Array.from({ length: 100_000 }, (_, i) => `s${i}`) }));
+    const manyScopes = await invoke(
+      handlers,
+      'task-started',
+      envelope('Task Started', taskStarted({ taskId: 'many', scopes: Array.from({ length: 100_000 }, () => 'repo-read') })),
+    );
+    const manySystems = await invoke(
+      handlers,
+      'task-ended',
+      envelope('Task Ended', {
+        agentId: 'release-bot',
+        taskId: 'many',
+        outcome: 'failed',
+        systemsTouched: Array.from({ length: 100_000 }, (_, i) => `s${i}`),
+      }),
+    );
 
     expect([manyScopes.outcome, manySystems.outcome]).toEqual(['rejected', 'rejected']);
     expect((await invoke(handlers, 'task-started', envelope('Task Started', taskStarted()))).outcome).toBe('issued');
@@ -173,13 +256,25 @@ describe('handlers under hostile values', () => {
     const engine = fakeEngine();
     const handlers = handlersOver(engine);
     await invoke(handlers, 'task-started', envelope('Task Started', taskStarted()));
-    const suspects = ['*', '../taskbound/release-bot/task-1', 'taskbound/release-bot/*', 'arn:aws:iam::111122223333:user/taskbound/*', 'AKIA#GRANT#x', 'GRANT#g-aaaaaaaaaaaaaaaaaaaaaaaaaa'];
+    const suspects = [
+      '*',
+      '../taskbound/release-bot/task-1',
+      'taskbound/release-bot/*',
+      'arn:aws:iam::111122223333:user/taskbound/*',
+      'AKIA#GRANT#x',
+      'GRANT#g-aaaaaaaaaaaaaaaaaaaaaaaaaa',
+    ];
 
     const outcomes = [];
-    for (const credentialId of suspects) outcomes.push((await invoke(handlers, 'credential-leaked', envelope('Credential Leaked', { credentialId, reportedBy: 'scanner' }))).outcome);
+    for (const credentialId of suspects)
+      outcomes.push(
+        (await invoke(handlers, 'credential-leaked', envelope('Credential Leaked', { credentialId, reportedBy: 'scanner' }))).outcome,
+      );
 
     expect(outcomes).toEqual(suspects.map(() => 'unknown-credential'));
     expect(engine.sessions.isLive(engine.store.all()[0]!.grantId)).toBe(true);
-    expect(engine.store.rejected.map((entry) => entry.reason)).toEqual(suspects.map(() => expect.stringContaining('not issued by Taskbound')));
+    expect(engine.store.rejected.map((entry) => entry.reason)).toEqual(
+      suspects.map(() => expect.stringContaining('not issued by Taskbound')),
+    );
   });
 });

@@ -9,11 +9,18 @@ import { inMemoryApprovalMessages } from '../../../lambdas/adapters/slack/in-mem
 import { SlackNotifier } from '../../../lambdas/adapters/slack/slack-notifier';
 
 export function handlersOver(deps: EngineDeps, print: (line: string) => void = () => undefined) {
-  return buildLocalHandlers(deps, { notifier: new SlackNotifier(new ConsoleNotifier(print)), routing: DEFAULT_ROUTING, approvals: inMemoryApprovalMessages() });
+  return buildLocalHandlers(deps, {
+    notifier: new SlackNotifier(new ConsoleNotifier(print)),
+    routing: DEFAULT_ROUTING,
+    approvals: inMemoryApprovalMessages(),
+  });
 }
 
 export function invoke(handlers: Readonly<Record<HandlerName, LocalHandler>>, name: HandlerName, event: unknown) {
-  return handlers[name](event, localLambdaContext(name), { signal: new AbortController().signal }) as Promise<{ outcome: string; reason?: string }>;
+  return handlers[name](event, localLambdaContext(name), { signal: new AbortController().signal }) as Promise<{
+    outcome: string;
+    reason?: string;
+  }>;
 }
 
 let sequence = 0;

@@ -12,7 +12,11 @@ describe('revocation latency metric', () => {
   it('is published in EMF once a revocation is verified, and not before', async () => {
     const lines: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
-      lines.push(...String(chunk).split('\n').filter((line) => line.startsWith('{')));
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((line) => line.startsWith('{')),
+      );
       return true;
     });
     const engine = fakeEngine();

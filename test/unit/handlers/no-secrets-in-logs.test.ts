@@ -32,17 +32,25 @@ describe('logs and alerts never carry secret material', () => {
     const engine = { ...fakeEngine(), logger: engineLogger };
     const alerts: string[] = [];
     const handlers = handlersOver(engine, (line) => alerts.push(line));
-    const run = (name: Parameters<typeof invoke>[1], type: string, detail: unknown) => invoke(handlers, name, envelope(type, detail, 'taskbound.cli'));
+    const run = (name: Parameters<typeof invoke>[1], type: string, detail: unknown) =>
+      invoke(handlers, name, envelope(type, detail, 'taskbound.cli'));
 
     await run('task-started', 'Task Started', taskStarted());
     await run('task-started', 'Task Started', taskStarted({ agentId: 'deploy-bot', taskId: 'key', scopes: ['bucket-read-key'] }));
     const key = engine.vault.secrets.get('taskbound/deploy-bot/key')!.payload;
     await run('credential-leaked', 'Credential Leaked', { credentialId: key.accessKeyId, reportedBy: 'scanner' });
     await run('task-started', 'Task Started', taskStarted({ agentId: 'deploy-bot', taskId: 'ship', scopes: ['deploy-web'] }));
-    await run('grant-decision', 'Grant Decision', { agentId: 'deploy-bot', taskId: 'ship', decision: 'approve', approver: 'lead@example.com', reason: 'ok' });
+    await run('grant-decision', 'Grant Decision', {
+      agentId: 'deploy-bot',
+      taskId: 'ship',
+      decision: 'approve',
+      approver: 'lead@example.com',
+      reason: 'ok',
+    });
     await run('agent-status', 'Agent Suspended', { agentId: 'deploy-bot', by: 'secops', reason: 'drill' });
     await run('task-ended', 'Task Ended', { agentId: 'release-bot', taskId: 'task-1', outcome: 'succeeded' });
-    for (const event of engine.events.published) await handlers.alerts(envelope(event.detailType, event.detail, 'taskbound'), {} as never, { signal: new AbortController().signal });
+    for (const event of engine.events.published)
+      await handlers.alerts(envelope(event.detailType, event.detail, 'taskbound'), {} as never, { signal: new AbortController().signal });
 
     const everything = [...written, ...alerts, JSON.stringify(engine.events.published), JSON.stringify(engine.store.rejected)].join('\n');
     expect(written.length).toBeGreaterThan(5);

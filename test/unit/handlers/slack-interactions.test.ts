@@ -11,15 +11,26 @@ const SECRET = 'abcdef0123456789abcdef0123456789';
 const context = { functionName: 'slack-interactions', awsRequestId: 'req-1' } as Context;
 
 function click(user: string, grantId: string, actionId = APPROVE_ACTION, team = 'T0ACME'): string {
-  const payload = { type: 'block_actions', user: { id: user }, team: { id: team }, actions: [{ type: 'button', action_id: actionId, value: grantId }] };
+  const payload = {
+    type: 'block_actions',
+    user: { id: user },
+    team: { id: team },
+    actions: [{ type: 'button', action_id: actionId, value: grantId }],
+  };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
 function request(engine: FakeEngine, rawBody: string, options: { secret?: string; base64?: boolean } = {}): LambdaFunctionURLEvent {
   const timestamp = String(Math.floor(engine.clock.now().getTime() / 1000));
-  const signature = `v0=${createHmac('sha256', options.secret ?? SECRET).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`;
+  const signature = `v0=${createHmac('sha256', options.secret ?? SECRET)
+    .update(`v0:${timestamp}:${rawBody}`)
+    .digest('hex')}`;
   return {
-    headers: { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      'x-slack-request-timestamp': timestamp,
+      'x-slack-signature': signature,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: options.base64 ? Buffer.from(rawBody).toString('base64') : rawBody,
     isBase64Encoded: options.base64 ?? false,
   } as unknown as LambdaFunctionURLEvent;
@@ -28,7 +39,13 @@ function request(engine: FakeEngine, rawBody: string, options: { secret?: string
 /** A deploy held for approval (owner sre@, requested by dev@) and the handler over the same engine. */
 async function pendingDeploy(teamId?: string) {
   const engine = fakeEngine();
-  const started = await startTask(engine, { agentId: 'deploy-bot', taskId: 'ship-1', purpose: 'release', requestedBy: 'dev@example.com', scopes: ['deploy-web'] });
+  const started = await startTask(engine, {
+    agentId: 'deploy-bot',
+    taskId: 'ship-1',
+    purpose: 'release',
+    requestedBy: 'dev@example.com',
+    scopes: ['deploy-web'],
+  });
   const grantId = started.grant.grantId;
   const handle = makeSlackInteractionsHandler({
     engine: async () => engine,
@@ -60,7 +77,12 @@ describe('slack-interactions handler', () => {
     const answer = await text(request(engine, click('U0STRANGER', grantId)));
     expect(answer.text).toContain('not mapped to a Taskbound person');
     expect((await engine.store.get(grantId))?.state).toBe('pending_approval');
-    expect(engine.store.rejected).toEqual([expect.objectContaining({ detailType: 'Slack Interaction', reason: 'Slack user U0STRANGER is not mapped to a person under people in the policy' })]);
+    expect(engine.store.rejected).toEqual([
+      expect.objectContaining({
+        detailType: 'Slack Interaction',
+        reason: 'Slack user U0STRANGER is not mapped to a person under people in the policy',
+      }),
+    ]);
   });
 
   it('refuses the agent’s owner clicking in Slack (separation of duties)', async () => {
@@ -79,7 +101,9 @@ describe('slack-interactions handler', () => {
 
   it('refuses a click from another workspace when a team is configured', async () => {
     const { engine, grantId, text } = await pendingDeploy('T0ACME');
-    expect((await text(request(engine, click('U0LEAD0001', grantId, APPROVE_ACTION, 'T0OTHER')))).text).toContain('another Slack workspace');
+    expect((await text(request(engine, click('U0LEAD0001', grantId, APPROVE_ACTION, 'T0OTHER')))).text).toContain(
+      'another Slack workspace',
+    );
     expect((await engine.store.get(grantId))?.state).toBe('pending_approval');
   });
 

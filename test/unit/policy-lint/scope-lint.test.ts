@@ -97,7 +97,11 @@ describe('lintPolicy', () => {
       '  deploy-web:\n    action: deploy\n    privileged: true\n',
     ).replace('Action: [codedeploy:CreateDeployment]', 'Action: ["sts:GetFederationToken"]');
     expect(await lint(yaml)).toContainEqual(
-      expect.objectContaining({ severity: 'warning', rule: 'role-chaining-denied', path: ['scopes', 'deploy-web', 'statements', 0, 'Action', 0] }),
+      expect.objectContaining({
+        severity: 'warning',
+        rule: 'role-chaining-denied',
+        path: ['scopes', 'deploy-web', 'statements', 0, 'Action', 0],
+      }),
     );
   });
 

@@ -6,14 +6,24 @@ import { WaitTimeoutError } from '../../../sdk/errors';
 import type { TimedReading } from '../../../sdk/delivery-readers';
 
 const TASK = { agentId: 'release-bot', taskId: 't-1' };
-const ISSUED = { status: 'issued', grantId: 'g-1', kind: 'aws-sts-session', accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token', scopes: ['repo-read'] } as const;
+const ISSUED = {
+  status: 'issued',
+  grantId: 'g-1',
+  kind: 'aws-sts-session',
+  accessKeyId: 'ASIAEXAMPLE',
+  secretAccessKey: 'secret',
+  sessionToken: 'token',
+  scopes: ['repo-read'],
+} as const;
 
 /** A delivery that appears `issueAfterMs` after `startedMs`, with every read's send time logged. */
 function engineIssuingAfter(issueAfterMs: number, startedMs: number) {
   const reads: number[] = [];
   const read = async (): Promise<TimedReading> => {
     reads.push(Date.now() - startedMs);
-    return Date.now() - startedMs >= issueAfterMs ? { reading: ISSUED, deliveredAtMs: startedMs + issueAfterMs } : { reading: { status: 'absent' } };
+    return Date.now() - startedMs >= issueAfterMs
+      ? { reading: ISSUED, deliveredAtMs: startedMs + issueAfterMs }
+      : { reading: { status: 'absent' } };
   };
   return { reads, read };
 }
@@ -58,7 +68,13 @@ describe('waitForDelivery with learnt issuance times', () => {
     const startedMs = Date.now();
     const engine = engineIssuingAfter(20, startedMs);
 
-    const credential = await waitForDelivery(engine.read, {}, TASK, { strategy: { learnFirstRead: true, minDelayMs: 2_000 } }, { startedMs, issuance });
+    const credential = await waitForDelivery(
+      engine.read,
+      {},
+      TASK,
+      { strategy: { learnFirstRead: true, minDelayMs: 2_000 } },
+      { startedMs, issuance },
+    );
 
     expect(credential.accessKeyId).toBe('ASIAEXAMPLE');
     expect(engine.reads).toHaveLength(1);
@@ -85,7 +101,13 @@ describe('waitForDelivery with learnt issuance times', () => {
     const issuance = new IssuanceTimes();
     for (let task = 0; task < 3; task++) {
       const startedMs = Date.now();
-      await waitForDelivery(engineIssuingAfter(30, startedMs).read, {}, TASK, { strategy: { learnFirstRead: true, minDelayMs: 20 } }, { startedMs, issuance });
+      await waitForDelivery(
+        engineIssuingAfter(30, startedMs).read,
+        {},
+        TASK,
+        { strategy: { learnFirstRead: true, minDelayMs: 20 } },
+        { startedMs, issuance },
+      );
     }
     expect(issuance.typicalMs()).toBe(30);
   });
@@ -108,7 +130,13 @@ describe('waitForDelivery with learnt issuance times', () => {
     const startedMs = Date.now();
     const engine = engineIssuingAfter(Number.POSITIVE_INFINITY, startedMs);
 
-    const waiting = waitForDelivery(engine.read, {}, TASK, { strategy: { learnFirstRead: true, deliveryTimeoutMs: 400 } }, { startedMs, issuance });
+    const waiting = waitForDelivery(
+      engine.read,
+      {},
+      TASK,
+      { strategy: { learnFirstRead: true, deliveryTimeoutMs: 400 } },
+      { startedMs, issuance },
+    );
 
     await expect(waiting).rejects.toBeInstanceOf(WaitTimeoutError);
     // Reads at 20 ms, then a third of the time waited later each: about ten in 400 ms, never one per 10 ms.
@@ -122,7 +150,13 @@ describe('waitForDelivery with learnt issuance times', () => {
     const startedMs = Date.now();
     const engine = engineIssuingAfter(0, startedMs);
 
-    const waiting = waitForDelivery(engine.read, {}, TASK, { signal: AbortSignal.timeout(30), strategy: { learnFirstRead: true } }, { startedMs, issuance });
+    const waiting = waitForDelivery(
+      engine.read,
+      {},
+      TASK,
+      { signal: AbortSignal.timeout(30), strategy: { learnFirstRead: true } },
+      { startedMs, issuance },
+    );
 
     await expect(waiting).rejects.toThrow(/cancel/i);
     expect(engine.reads).toHaveLength(0);

@@ -108,7 +108,8 @@ describe('suspendAgent and resumeAgent', () => {
 
   it('sends the events of many revocations in full PutEvents-sized calls', async () => {
     const engine = fakeEngine();
-    for (const index of [0, 1, 2, 3, 4]) await startTask(engine, taskStarted({ agentId: 'deploy-bot', taskId: `t-${index}`, scopes: ['repo-read'] }));
+    for (const index of [0, 1, 2, 3, 4])
+      await startTask(engine, taskStarted({ agentId: 'deploy-bot', taskId: `t-${index}`, scopes: ['repo-read'] }));
     engine.clock.advance(1000);
     const calls: number[] = [];
     const events: EventPublisher = { publish: async (batch) => void calls.push(batch.length) };
@@ -125,7 +126,10 @@ describe('suspendAgent and resumeAgent', () => {
     const { 'release-bot': dropped, ...agents } = engine.policy.agents;
     expect(dropped).toBeDefined();
 
-    const suspended = await suspendAgent({ ...engine, policy: { ...engine.policy, agents } }, { agentId: 'release-bot', by: 'secops@example.com', reason: 'retired' });
+    const suspended = await suspendAgent(
+      { ...engine, policy: { ...engine.policy, agents } },
+      { agentId: 'release-bot', by: 'secops@example.com', reason: 'retired' },
+    );
 
     expect(engine.sessions.agentRevocations).toEqual([{ agentId: 'release-bot', issuedBefore: engine.clock.now() }]);
     expect(engine.sessions.revokeCalls).toEqual([]);

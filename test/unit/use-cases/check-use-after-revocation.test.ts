@@ -51,10 +51,32 @@ describe('checkUseAfterRevocation', () => {
     const { grantId, delivered, revokedAt } = await issuedAndEnded(engine);
     const key = delivered.accessKeyId!;
     // Before revocation: the task's own work. Right after: the engine's canary probe. Then a thief.
-    engine.trail.record(key, { eventName: 'GitPull', eventSource: 'codecommit.amazonaws.com', eventTime: at(engine, -60_000), sourceIp: '10.0.0.5' });
-    engine.trail.record(key, { eventName: 'DescribeSecret', eventSource: 'secretsmanager.amazonaws.com', eventTime: at(engine, 200), sourceIp: '10.0.0.9', userAgent: `aws-sdk-js/3 ${PROBE_USER_AGENT}` });
-    engine.trail.record(key, { eventName: 'ListRepositories', eventSource: 'codecommit.amazonaws.com', eventTime: at(engine, 30_000), sourceIp: '203.0.113.7', errorCode: 'AccessDenied' });
-    engine.trail.record(key, { eventName: 'GetSecretValue', eventSource: 'secretsmanager.amazonaws.com', eventTime: at(engine, 90_000), sourceIp: '203.0.113.7' });
+    engine.trail.record(key, {
+      eventName: 'GitPull',
+      eventSource: 'codecommit.amazonaws.com',
+      eventTime: at(engine, -60_000),
+      sourceIp: '10.0.0.5',
+    });
+    engine.trail.record(key, {
+      eventName: 'DescribeSecret',
+      eventSource: 'secretsmanager.amazonaws.com',
+      eventTime: at(engine, 200),
+      sourceIp: '10.0.0.9',
+      userAgent: `aws-sdk-js/3 ${PROBE_USER_AGENT}`,
+    });
+    engine.trail.record(key, {
+      eventName: 'ListRepositories',
+      eventSource: 'codecommit.amazonaws.com',
+      eventTime: at(engine, 30_000),
+      sourceIp: '203.0.113.7',
+      errorCode: 'AccessDenied',
+    });
+    engine.trail.record(key, {
+      eventName: 'GetSecretValue',
+      eventSource: 'secretsmanager.amazonaws.com',
+      eventTime: at(engine, 90_000),
+      sourceIp: '203.0.113.7',
+    });
 
     engine.clock.advance(30 * MINUTE);
     expect((await sweepDueGrants(engine)).dueGrants).toBe(0);
@@ -69,7 +91,12 @@ describe('checkUseAfterRevocation', () => {
       revokedAt: revokedAt.toISOString(),
       callCount: 2,
       calls: [
-        { eventName: 'ListRepositories', eventTime: at(engine, -46 * MINUTE + 30_000).toISOString(), sourceIp: '203.0.113.7', errorCode: 'AccessDenied' },
+        {
+          eventName: 'ListRepositories',
+          eventTime: at(engine, -46 * MINUTE + 30_000).toISOString(),
+          sourceIp: '203.0.113.7',
+          errorCode: 'AccessDenied',
+        },
         { eventName: 'GetSecretValue', eventSource: 'secretsmanager.amazonaws.com', sourceIp: '203.0.113.7' },
       ],
     });
@@ -77,14 +104,22 @@ describe('checkUseAfterRevocation', () => {
     expect(serialized).not.toContain(delivered.secretAccessKey);
     expect(serialized).not.toContain(delivered.sessionToken);
     const grant = await engine.store.get(grantId);
-    expect(grant?.audit.at(-1)).toMatchObject({ action: 'used-after-revocation', detail: { calls: [{ eventName: 'ListRepositories' }, { eventName: 'GetSecretValue' }] } });
+    expect(grant?.audit.at(-1)).toMatchObject({
+      action: 'used-after-revocation',
+      detail: { calls: [{ eventName: 'ListRepositories' }, { eventName: 'GetSecretValue' }] },
+    });
     expect(verifyChain(grantId, grant!.audit).ok).toBe(true);
   });
 
   it('alerts in Slack with each call, its time and its IP, and no secret', async () => {
     const engine = engineWithTrail();
     const { delivered } = await issuedAndEnded(engine);
-    engine.trail.record(delivered.accessKeyId!, { eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', eventTime: at(engine, 5_000), sourceIp: '198.51.100.23' });
+    engine.trail.record(delivered.accessKeyId!, {
+      eventName: 'ListBuckets',
+      eventSource: 's3.amazonaws.com',
+      eventTime: at(engine, 5_000),
+      sourceIp: '198.51.100.23',
+    });
     engine.clock.advance(46 * MINUTE);
     await sweepDueGrants(engine);
 
@@ -148,18 +183,29 @@ describe('checkUseAfterRevocation', () => {
     const engine = engineWithTrail();
     const { delivered } = await issuedAndEnded(engine, { agentId: 'deploy-bot', scopes: ['repo-read'], ttlSeconds: 3600 });
     const key = delivered.accessKeyId!;
-    engine.trail.record(key, { eventName: 'ListRepositories', eventSource: 'codecommit.amazonaws.com', eventTime: at(engine, 10 * MINUTE), sourceIp: '203.0.113.7' });
-    engine.trail.record(key, { eventName: 'GitPull', eventSource: 'codecommit.amazonaws.com', eventTime: at(engine, 70 * MINUTE), sourceIp: '203.0.113.7' });
+    engine.trail.record(key, {
+      eventName: 'ListRepositories',
+      eventSource: 'codecommit.amazonaws.com',
+      eventTime: at(engine, 10 * MINUTE),
+      sourceIp: '203.0.113.7',
+    });
+    engine.trail.record(key, {
+      eventName: 'GitPull',
+      eventSource: 'codecommit.amazonaws.com',
+      eventTime: at(engine, 70 * MINUTE),
+      sourceIp: '203.0.113.7',
+    });
 
     engine.clock.advance(75 * MINUTE);
     await sweepDueGrants(engine);
     engine.clock.advance(15 * MINUTE);
     await sweepDueGrants(engine);
 
-    expect(engine.events.of('Credential Used After Revocation').map((event) => (event.detail.calls as { eventName: string }[]).map((call) => call.eventName))).toEqual([
-      ['ListRepositories'],
-      ['GitPull'],
-    ]);
+    expect(
+      engine.events
+        .of('Credential Used After Revocation')
+        .map((event) => (event.detail.calls as { eventName: string }[]).map((call) => call.eventName)),
+    ).toEqual([['ListRepositories'], ['GitPull']]);
   });
 
   it('schedules no read where the platform keeps no record of calls', async () => {

@@ -5,7 +5,6 @@ import { sweepDueGrants } from '../../../lambdas/use-cases/sweep';
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import { fakeEngine, refundDecision as decision, refundStarted as transact, taskStarted } from '../../helpers/fake-engine';
 
-
 describe('decideGrant', () => {
   it('needs two different eligible approvers; the owner and a repeat do not count', async () => {
     const engine = fakeEngine();

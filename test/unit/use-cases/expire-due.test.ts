@@ -38,7 +38,10 @@ describe('expireDueShard', () => {
       expect(report, `shard ${report.shard}`).toMatchObject({ expired: inShard.length, errors: 0, itemsRead: inShard.length });
     }
     for (const taskId of ['a']) {
-      expect((await engine.store.get(grantIdFor('release-bot', taskId)))?.revocation).toMatchObject({ trigger: 'expired', reason: 'TTL of 60 s elapsed' });
+      expect((await engine.store.get(grantIdFor('release-bot', taskId)))?.revocation).toMatchObject({
+        trigger: 'expired',
+        reason: 'TTL of 60 s elapsed',
+      });
     }
     expect((await engine.store.get(grantIdFor('release-bot', 'later')))?.state).toBe('active');
   });
@@ -58,7 +61,8 @@ describe('expireDueShard', () => {
     const shard = shardOfTask('unsettled');
     const get = engine.store.get.bind(engine.store);
     let failures = 1;
-    engine.store.get = async (grantId: string) => (failures-- > 0 ? Promise.reject(new Error('ProvisionedThroughputExceededException')) : get(grantId));
+    engine.store.get = async (grantId: string) =>
+      failures-- > 0 ? Promise.reject(new Error('ProvisionedThroughputExceededException')) : get(grantId);
     expect(await expireDueShard(engine, shard)).toMatchObject({ expired: 0, errors: 1 });
     expect(await expireDueShard(engine, shard)).toMatchObject({ expired: 1, errors: 0 });
     expect((await engine.store.get(grantIdFor('release-bot', 'unsettled')))?.revocation?.trigger).toBe('expired');

@@ -9,8 +9,17 @@ import { sendAlert, type AlertDeps } from '../../../lambdas/use-cases/send-alert
 import { recordingSleep, startFakeSlack, type FakeSlack } from '../adapters/slack/fake-slack';
 
 const GRANT_ID = 'g-abcdefghijklmnopqrstuvwxyz';
-const base = { grantId: GRANT_ID, taskId: 'refund-7', agentId: 'refund-bot', at: '2025-03-01T12:00:00Z', owner: 'lead@example.com', requestedBy: 'dev@example.com', scopes: ['refund'] };
-const event = (detailType: AlertEvent['detailType'], extra: Record<string, unknown> = {}) => ({ detailType, detail: { ...base, ...extra } }) as AlertEvent;
+const base = {
+  grantId: GRANT_ID,
+  taskId: 'refund-7',
+  agentId: 'refund-bot',
+  at: '2025-03-01T12:00:00Z',
+  owner: 'lead@example.com',
+  requestedBy: 'dev@example.com',
+  scopes: ['refund'],
+};
+const event = (detailType: AlertEvent['detailType'], extra: Record<string, unknown> = {}) =>
+  ({ detailType, detail: { ...base, ...extra } }) as AlertEvent;
 const routing = routingConfigSchema.parse({ defaultChannel: 'C0SECUR1TY' });
 
 describe('sendAlert', () => {
@@ -27,14 +36,27 @@ describe('sendAlert', () => {
     slack.posts.length = 0;
   });
 
-  const botDeps = (): AlertDeps => ({ notifier: new SlackNotifier(new BotNotifier('xoxb-test', { apiBase: slack.url, sleep: recordingSleep().sleep })), routing, approvals: inMemoryApprovalMessages() });
-  const postsTo = (path: string) => slack.posts.filter((post) => post.path === path).map((post) => JSON.parse(post.body) as { channel: string; ts?: string; text: string; blocks: unknown[] });
+  const botDeps = (): AlertDeps => ({
+    notifier: new SlackNotifier(new BotNotifier('xoxb-test', { apiBase: slack.url, sleep: recordingSleep().sleep })),
+    routing,
+    approvals: inMemoryApprovalMessages(),
+  });
+  const postsTo = (path: string) =>
+    slack.posts
+      .filter((post) => post.path === path)
+      .map((post) => JSON.parse(post.body) as { channel: string; ts?: string; text: string; blocks: unknown[] });
 
   it('posts an approval request, then edits it in place as approvals count and the grant is issued', async () => {
     const deps = botDeps();
-    expect(await sendAlert(deps, event('Grant Pending Approval', { requiredApprovals: 2, riskTier: 'high' }))).toEqual({ outcome: 'posted' });
-    expect(await sendAlert(deps, event('Grant Pending Approval', { approver: 'sre@example.com', remaining: 1 }))).toEqual({ outcome: 'updated' });
-    expect(await sendAlert(deps, event('Grant Pending Approval', { approver: 'sre@example.com', remaining: 1 }))).toEqual({ outcome: 'duplicate' });
+    expect(await sendAlert(deps, event('Grant Pending Approval', { requiredApprovals: 2, riskTier: 'high' }))).toEqual({
+      outcome: 'posted',
+    });
+    expect(await sendAlert(deps, event('Grant Pending Approval', { approver: 'sre@example.com', remaining: 1 }))).toEqual({
+      outcome: 'updated',
+    });
+    expect(await sendAlert(deps, event('Grant Pending Approval', { approver: 'sre@example.com', remaining: 1 }))).toEqual({
+      outcome: 'duplicate',
+    });
     expect(await sendAlert(deps, event('Grant Issued'))).toEqual({ outcome: 'updated' });
     const [request] = postsTo('/chat.postMessage');
     const updates = postsTo('/chat.update');
@@ -48,12 +70,18 @@ describe('sendAlert', () => {
   it('shows a denial on the request it answers', async () => {
     const deps = botDeps();
     await sendAlert(deps, event('Grant Pending Approval'));
-    expect(await sendAlert(deps, event('Grant Denied', { reason: 'approval window closed at 2025-03-01T13:00:00Z' }))).toEqual({ outcome: 'updated' });
+    expect(await sendAlert(deps, event('Grant Denied', { reason: 'approval window closed at 2025-03-01T13:00:00Z' }))).toEqual({
+      outcome: 'updated',
+    });
     expect(postsTo('/chat.update')[0]?.text).toContain('denied: approval window closed');
   });
 
   it('posts the outcome as a new message over a webhook, which cannot edit, even when its type is muted', async () => {
-    const deps: AlertDeps = { notifier: new SlackNotifier(new WebhookNotifier(`${slack.url}/hook`, { sleep: recordingSleep().sleep })), routing, approvals: inMemoryApprovalMessages() };
+    const deps: AlertDeps = {
+      notifier: new SlackNotifier(new WebhookNotifier(`${slack.url}/hook`, { sleep: recordingSleep().sleep })),
+      routing,
+      approvals: inMemoryApprovalMessages(),
+    };
     await sendAlert(deps, event('Grant Pending Approval'));
     expect(await sendAlert(deps, event('Grant Issued'))).toEqual({ outcome: 'posted' });
     expect(slack.posts).toHaveLength(2);

@@ -32,7 +32,13 @@ describe('startTask', () => {
     // The suspension listed the agent's grants before this one existed, so only the start can stop it.
     const create = engine.store.create.bind(engine.store);
     engine.store.create = async (grant) => {
-      await engine.store.putAgent({ agentId: 'release-bot', suspended: true, by: 'secops@example.com', reason: 'odd behaviour', at: grant.createdAt });
+      await engine.store.putAgent({
+        agentId: 'release-bot',
+        suspended: true,
+        by: 'secops@example.com',
+        reason: 'odd behaviour',
+        at: grant.createdAt,
+      });
       return create(grant);
     };
     const result = await startTask(engine, taskStarted());

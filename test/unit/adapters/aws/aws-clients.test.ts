@@ -61,7 +61,10 @@ describe('createIamClient', () => {
     const { endpoint, requests } = await scriptedEndpoint([]);
     const iam = createIamClient({ region: 'us-east-1', endpoint, credentials: CREDENTIALS, maxAttempts: 3 });
 
-    await expect(iam.send(new ListUsersCommand({}))).rejects.toMatchObject({ name: 'InternalFailure', $metadata: { httpStatusCode: 500, attempts: 3 } });
+    await expect(iam.send(new ListUsersCommand({}))).rejects.toMatchObject({
+      name: 'InternalFailure',
+      $metadata: { httpStatusCode: 500, attempts: 3 },
+    });
     expect(requests()).toBe(3);
   });
 
@@ -86,7 +89,10 @@ describe('createIamClient', () => {
   it('builds an STS client that retries throttling too', async () => {
     const { endpoint, requests } = await scriptedEndpoint([
       iamError('Throttling', 400),
-      { status: 200, body: '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::111122223333:user/engine</Arn><UserId>AIDAEXAMPLE</UserId><Account>111122223333</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r-3</RequestId></ResponseMetadata></GetCallerIdentityResponse>' },
+      {
+        status: 200,
+        body: '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::111122223333:user/engine</Arn><UserId>AIDAEXAMPLE</UserId><Account>111122223333</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r-3</RequestId></ResponseMetadata></GetCallerIdentityResponse>',
+      },
     ]);
     const sts = createStsClient({ region: 'us-east-1', endpoint, credentials: CREDENTIALS });
 

@@ -23,7 +23,9 @@ async function localSecretsManager(options: { sessionDenyLagMs?: number; accessK
   await authority.start();
   const seen: AwsRequest[] = [];
   const secrets = await createSecretsManagerService({ now: () => clock.now(), gate: issuedCredentialGate(authority, clock) });
-  const server = await startAwsProtocolServer({ services: [{ ...secrets, name: secrets.name, matches: (r) => secrets.matches(r), handle: (r) => (seen.push(r), secrets.handle(r)) }] });
+  const server = await startAwsProtocolServer({
+    services: [{ ...secrets, name: secrets.name, matches: (r) => secrets.matches(r), handle: (r) => (seen.push(r), secrets.handle(r)) }],
+  });
   store.servers.push(server);
   const engine = new SecretsManagerClient({ region: 'us-east-1', endpoint: server.url, credentials: ENGINE_KEY });
   await engine.send(new CreateSecretCommand({ Name: LOCAL_CANARY_SECRET_NAME, SecretString: 'canary' }));
@@ -104,7 +106,11 @@ describe('SecretsManagerCanaryProbe against the local engine', () => {
     const { probe, issue } = await localSecretsManager();
     const session = await issue('aws-sts-session');
 
-    expect(await probe.probe({ ...session, sessionToken: 'forged' })).toEqual({ verdict: 'rejected', code: 'UnrecognizedClientException', observed: true });
+    expect(await probe.probe({ ...session, sessionToken: 'forged' })).toEqual({
+      verdict: 'rejected',
+      code: 'UnrecognizedClientException',
+      observed: true,
+    });
     expect(await probe.probe({ ...session, secretAccessKey: 'wrong' })).toMatchObject({ verdict: 'unknown' });
   });
 });

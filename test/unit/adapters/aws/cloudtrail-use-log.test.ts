@@ -41,10 +41,23 @@ describe('CloudTrailUseLog over the wire', () => {
         ],
         NextToken: 'page-2',
       },
-      { Events: [event('e-2', 'DescribeSecret', '2026-11-30T01:20:00Z', { sourceIPAddress: '10.0.0.9', userAgent: 'aws-sdk-js/3 taskbound-probe' })] },
+      {
+        Events: [
+          event('e-2', 'DescribeSecret', '2026-11-30T01:20:00Z', {
+            sourceIPAddress: '10.0.0.9',
+            userAgent: 'aws-sdk-js/3 taskbound-probe',
+          }),
+        ],
+      },
     ];
     server = await startAwsProtocolServer({
-      services: [{ name: 'cloudtrail', matches: (request) => request.target?.endsWith('.LookupEvents') ?? false, handle: async (request) => (requests.push(request), jsonOk(pages.shift())) }],
+      services: [
+        {
+          name: 'cloudtrail',
+          matches: (request) => request.target?.endsWith('.LookupEvents') ?? false,
+          handle: async (request) => (requests.push(request), jsonOk(pages.shift())),
+        },
+      ],
     });
     const cloudTrail = new CloudTrailClient({ region: 'us-east-1', endpoint: server.url, credentials: CREDENTIALS, maxAttempts: 1 });
     return { requests, log: new CloudTrailUseLog({ cloudTrail }) };
@@ -57,7 +70,12 @@ describe('CloudTrailUseLog over the wire', () => {
 
     expect(requests).toHaveLength(2);
     const [first, second] = requests.map((request) => JSON.parse(request.body.toString('utf8')) as Record<string, unknown>);
-    expect(first).toEqual({ LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: KEY }], StartTime: FROM.getTime() / 1000, EndTime: TO.getTime() / 1000, MaxResults: 50 });
+    expect(first).toEqual({
+      LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: KEY }],
+      StartTime: FROM.getTime() / 1000,
+      EndTime: TO.getTime() / 1000,
+      MaxResults: 50,
+    });
     expect(second).toMatchObject({ NextToken: 'page-2' });
   });
 
@@ -96,12 +114,20 @@ describe('CloudTrailUseLog', () => {
     cloudTrail = mockCloudTrail();
   });
   afterEach(() => cloudTrail.restore());
-  const log = (maxEvents?: number) => new CloudTrailUseLog({ cloudTrail: new CloudTrailClient({ region: 'us-east-1', credentials: CREDENTIALS }), ...(maxEvents ? { maxEvents } : {}) });
+  const log = (maxEvents?: number) =>
+    new CloudTrailUseLog({
+      cloudTrail: new CloudTrailClient({ region: 'us-east-1', credentials: CREDENTIALS }),
+      ...(maxEvents ? { maxEvents } : {}),
+    });
 
   it('tolerates a raw record it cannot read, keeping the call', async () => {
-    cloudTrail.on(LookupEventsCommand).resolves({ Events: [{ EventId: 'e-1', EventName: 'ListBuckets', EventTime: FROM, CloudTrailEvent: '{not json' }] });
+    cloudTrail
+      .on(LookupEventsCommand)
+      .resolves({ Events: [{ EventId: 'e-1', EventName: 'ListBuckets', EventTime: FROM, CloudTrailEvent: '{not json' }] });
 
-    expect(await log().callsWith(KEY, FROM, TO)).toEqual([{ eventId: 'e-1', eventName: 'ListBuckets', eventSource: 'unknown', eventTime: FROM }]);
+    expect(await log().callsWith(KEY, FROM, TO)).toEqual([
+      { eventId: 'e-1', eventName: 'ListBuckets', eventSource: 'unknown', eventTime: FROM },
+    ]);
   });
 
   it('stops reading after its cap: a credential this busy is alarm enough', async () => {

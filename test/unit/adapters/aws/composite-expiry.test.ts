@@ -49,8 +49,13 @@ describe('CompositeExpiry', () => {
   });
 
   it('names every scheduler that failed to cancel', async () => {
-    const composite = new CompositeExpiry({ schedule: new RecordingExpiry(throttled()), ttlMarker: new RecordingExpiry(new TypeError('boom')) });
-    await expect(composite.cancelExpiry('g-1')).rejects.toThrow('cancelling the expiry of g-1 failed in schedule (ThrottlingException), ttlMarker (TypeError)');
+    const composite = new CompositeExpiry({
+      schedule: new RecordingExpiry(throttled()),
+      ttlMarker: new RecordingExpiry(new TypeError('boom')),
+    });
+    await expect(composite.cancelExpiry('g-1')).rejects.toThrow(
+      'cancelling the expiry of g-1 failed in schedule (ThrottlingException), ttlMarker (TypeError)',
+    );
   });
 
   it('needs at least one scheduler', () => {

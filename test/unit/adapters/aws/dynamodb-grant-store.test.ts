@@ -89,10 +89,17 @@ describe('DynamoDbGrantStore.create', () => {
     const existing = requestedGrant();
     const mocked = mockClient(DynamoDBDocumentClient);
     mocked.on(PutCommand).rejects(
-      new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall({ ...existing, ...grantKey(existing.grantId) }) }),
+      new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: marshall({ ...existing, ...grantKey(existing.grantId) }),
+      }),
     );
     try {
-      const mockedStore = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'grants' });
+      const mockedStore = new DynamoDbGrantStore({
+        client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+        tableName: 'grants',
+      });
       expect(await mockedStore.create({ ...existing, purpose: 'other' })).toEqual({ created: false, existing });
       expect(mocked.commandCalls(GetCommand)).toHaveLength(0);
       expect(mocked.commandCalls(PutCommand)[0]?.args[0].input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
@@ -211,7 +218,11 @@ describe('DynamoDbGrantStore due index', () => {
   });
 
   it('uses the configured timing to decide when a grant is due', async () => {
-    const patient = new DynamoDbGrantStore({ client: documents, tableName, dueTiming: { stuckAfterMs: 3_600_000, retryAfterMs: 60_000, deniedRetentionMs: 0 } });
+    const patient = new DynamoDbGrantStore({
+      client: documents,
+      tableName,
+      dueTiming: { stuckAfterMs: 3_600_000, retryAfterMs: 60_000, deniedRetentionMs: 0 },
+    });
     await patient.create(requestedGrant());
     expect((await patient.dueGrants(new Date(after(FIXTURE_TIME, 600)))).grants).toEqual([]);
     expect((await patient.dueGrants(new Date(after(FIXTURE_TIME, 3600)))).grants).toHaveLength(1);
@@ -226,7 +237,9 @@ describe('DynamoDbGrantStore agent index', () => {
     const otherAgent = activeGrant({ agentId: 'bot-b' });
     await createAll([middle, otherAgent, newest, oldest]);
 
-    expect((await store.grantsOfAgent('bot-a')).map((grant) => grant.grantId)).toEqual([newest, middle, oldest].map((grant) => grant.grantId));
+    expect((await store.grantsOfAgent('bot-a')).map((grant) => grant.grantId)).toEqual(
+      [newest, middle, oldest].map((grant) => grant.grantId),
+    );
     expect(await store.grantsOfAgent('bot-a', { liveOnly: true })).toEqual([middle, oldest]);
     expect(await store.countLiveGrants('bot-a')).toBe(2);
     expect(await store.countLiveGrants('bot-c')).toBe(0);
@@ -273,19 +286,35 @@ describe('DynamoDbGrantStore agents', () => {
     expect(await store.getAgent('bot-a')).toEqual(suspended);
 
     await store.putAgent({ agentId: 'bot-a', suspended: false, by: 'sre@example.com', at: after(FIXTURE_TIME, 60) });
-    expect(await store.getAgent('bot-a')).toEqual({ agentId: 'bot-a', suspended: false, by: 'sre@example.com', at: after(FIXTURE_TIME, 60) });
+    expect(await store.getAgent('bot-a')).toEqual({
+      agentId: 'bot-a',
+      suspended: false,
+      by: 'sre@example.com',
+      at: after(FIXTURE_TIME, 60),
+    });
   });
 });
 
 describe('DynamoDbGrantStore.recordRejectedEvent', () => {
   it('keeps each refused event for 30 days under its day', async () => {
     const at = '2026-11-28T12:34:56.000Z';
-    await store.recordRejectedEvent({ at, detailType: 'Task Started', source: 'ci', reason: 'taskId: invalid', eventId: 'ev-1', excerpt: '{"taskId":""}' });
+    await store.recordRejectedEvent({
+      at,
+      detailType: 'Task Started',
+      source: 'ci',
+      reason: 'taskId: invalid',
+      eventId: 'ev-1',
+      excerpt: '{"taskId":""}',
+    });
     await store.recordRejectedEvent({ at, detailType: 'Task Ended', source: 'ci', reason: 'agentId: missing', excerpt: '{}' });
     await store.recordRejectedEvent({ at, detailType: 'Task Ended', source: 'ci', reason: 'agentId: missing', excerpt: '{}' });
 
     const { Items = [] } = await documents.send(
-      new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :day', ExpressionAttributeValues: { ':day': 'REJECTED#2026-11-28' } }),
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :day',
+        ExpressionAttributeValues: { ':day': 'REJECTED#2026-11-28' },
+      }),
     );
     expect(Items).toHaveLength(3);
     expect(Items.find((item) => item.eventId === 'ev-1')).toEqual({

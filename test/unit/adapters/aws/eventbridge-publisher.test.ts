@@ -27,12 +27,20 @@ describe('EventBridgePublisher', () => {
   // What reaches EventBridge is tested against moto (test/aws/eventbridge-publisher.test.ts);
   // these refusals happen before any call, so the client only has to show none was made.
   beforeEach(() => {
-    client = new EventBridgeClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', maxAttempts: 1, credentials: { accessKeyId: 'AKIDUNUSED', secretAccessKey: 'unused' } });
+    client = new EventBridgeClient({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'AKIDUNUSED', secretAccessKey: 'unused' },
+    });
     sends = 0;
-    client.middlewareStack.add((next) => async (args) => {
-      sends += 1;
-      return next(args);
-    }, { step: 'initialize', name: 'countSends' });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        sends += 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countSends' },
+    );
     publisher = new EventBridgePublisher(client, { eventBusName: 'taskbound', sleep: async () => undefined });
   });
   afterEach(() => client.destroy());
@@ -42,19 +50,24 @@ describe('EventBridgePublisher', () => {
     expect(sends).toBe(0);
   });
 
-  it.each([['secretAccessKey'], ['session_token'], ['SecretString'], ['slackWebhookUrl']])('refuses any event whose detail has a field named like %s, sending nothing', async (field) => {
-    const leaky = event('Grant Issued', 'task-2', { credential: { accessKeyId: 'AKIAEXAMPLE', [field]: SECRET_ACCESS_KEY } });
+  it.each([['secretAccessKey'], ['session_token'], ['SecretString'], ['slackWebhookUrl']])(
+    'refuses any event whose detail has a field named like %s, sending nothing',
+    async (field) => {
+      const leaky = event('Grant Issued', 'task-2', { credential: { accessKeyId: 'AKIAEXAMPLE', [field]: SECRET_ACCESS_KEY } });
 
-    const error = (await publisher.publish([event('Grant Issued', 'task-1'), leaky]).catch((caught: unknown) => caught)) as Error;
+      const error = (await publisher.publish([event('Grant Issued', 'task-1'), leaky]).catch((caught: unknown) => caught)) as Error;
 
-    expect(error).toBeInstanceOf(SecretInEventError);
-    expect(error.message).toBe(`refusing to publish Grant Issued: detail.credential.${field} is named like secret material`);
-    expect(error.message).not.toContain(SECRET_ACCESS_KEY);
-    expect(sends).toBe(0);
-  });
+      expect(error).toBeInstanceOf(SecretInEventError);
+      expect(error.message).toBe(`refusing to publish Grant Issued: detail.credential.${field} is named like secret material`);
+      expect(error.message).not.toContain(SECRET_ACCESS_KEY);
+      expect(sends).toBe(0);
+    },
+  );
 
   it.each([['botToken'], ['privateKey'], ['apiKey'], ['client_secret']])('refuses a field named %s too', async (field) => {
-    await expect(publisher.publish([event('Grant Issued', 'task-1', { [field]: 'x' })])).rejects.toThrow(`detail.${field} is named like secret material`);
+    await expect(publisher.publish([event('Grant Issued', 'task-1', { [field]: 'x' })])).rejects.toThrow(
+      `detail.${field} is named like secret material`,
+    );
     expect(sends).toBe(0);
   });
 
@@ -67,7 +80,9 @@ describe('EventBridgePublisher', () => {
     ['a bearer token', 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload'],
     ['a GitHub token', `ghp_${'a1B2'.repeat(9)}`],
   ])('refuses a value that looks like %s, whatever its field is called, without quoting it', async (kind, value) => {
-    const error = (await publisher.publish([event('Grant Revoked', 'task-1', { reason: value })]).catch((caught: unknown) => caught)) as Error;
+    const error = (await publisher
+      .publish([event('Grant Revoked', 'task-1', { reason: value })])
+      .catch((caught: unknown) => caught)) as Error;
 
     expect(error).toBeInstanceOf(SecretInEventError);
     expect(error.message).toBe(`refusing to publish Grant Revoked: detail.reason holds what looks like ${kind}`);

@@ -1,6 +1,12 @@
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConcurrencyLimit, inRevocationLane, laneAwareRetryStrategy, QuotaThrottle, TokenBucket } from '../../../../lambdas/adapters/aws/quota-throttle';
+import {
+  ConcurrencyLimit,
+  inRevocationLane,
+  laneAwareRetryStrategy,
+  QuotaThrottle,
+  TokenBucket,
+} from '../../../../lambdas/adapters/aws/quota-throttle';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import { jsonOk } from '../../../../lambdas/local/emulated-aws/protocol';
 import { throttledService } from '../../../../lambdas/local/emulated-aws/throttled-service';
@@ -62,7 +68,9 @@ describe('QuotaThrottle over an SDK client, against a service throttling at the 
     const { service, endpoint } = await throttlingAt(0.1);
     const client = new SecretsManagerClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
     const answers = await Promise.allSettled(Array.from({ length: 10 }, () => client.send(new DescribeSecretCommand({ SecretId: 'x' }))));
-    expect(answers.filter((answer) => answer.status === 'rejected').map((answer) => (answer.reason as Error).name)).toEqual(Array(9).fill('ThrottlingException'));
+    expect(answers.filter((answer) => answer.status === 'rejected').map((answer) => (answer.reason as Error).name)).toEqual(
+      Array(9).fill('ThrottlingException'),
+    );
     expect(service.counts()).toEqual({ accepted: { DescribeSecret: 1 }, throttled: { DescribeSecret: 9 } });
   });
 

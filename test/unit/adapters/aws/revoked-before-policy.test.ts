@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { coversIssuedAt, denyTimeFor, parseRevokedBefore, renderRevokedBefore, TOKEN_ISSUE_MARGIN_SECONDS } from '../../../../lambdas/adapters/aws/revoked-before-policy';
+import {
+  coversIssuedAt,
+  denyTimeFor,
+  parseRevokedBefore,
+  renderRevokedBefore,
+  TOKEN_ISSUE_MARGIN_SECONDS,
+} from '../../../../lambdas/adapters/aws/revoked-before-policy';
 
 describe("the kill switch's deny of an agent's older sessions", () => {
   it('names a whole second past the notice by the clock margin', () => {
@@ -26,6 +32,8 @@ describe("the kill switch's deny of an agent's older sessions", () => {
     expect(JSON.parse(document).Statement[0].Condition).toEqual({ DateLessThan: { 'aws:TokenIssueTime': '2026-11-30T07:00:06Z' } });
     expect(parseRevokedBefore(encodeURIComponent(document))).toEqual(deniedBefore);
     expect(parseRevokedBefore(undefined)).toBeUndefined();
-    expect(parseRevokedBefore(JSON.stringify({ Version: '2012-10-17', Statement: { Effect: 'Deny', Action: '*', Resource: '*' } }))).toBeUndefined();
+    expect(
+      parseRevokedBefore(JSON.stringify({ Version: '2012-10-17', Statement: { Effect: 'Deny', Action: '*', Resource: '*' } })),
+    ).toBeUndefined();
   });
 });

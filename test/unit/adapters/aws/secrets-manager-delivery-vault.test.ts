@@ -1,8 +1,16 @@
 // The delivery vault against the local engine's Secrets Manager, over the wire. Against AWS's
 // behaviour it is tested on moto, the independent emulator (test/aws/secrets-manager-delivery-vault.test.ts).
-import { DeleteSecretCommand, GetResourcePolicyCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DeleteSecretCommand,
+  GetResourcePolicyCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SecretsManagerDeliveryVault, type SecretsManagerDeliveryVaultOptions } from '../../../../lambdas/adapters/aws/secrets-manager-delivery-vault';
+import {
+  SecretsManagerDeliveryVault,
+  type SecretsManagerDeliveryVaultOptions,
+} from '../../../../lambdas/adapters/aws/secrets-manager-delivery-vault';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
 import { createSecretsManagerService, type SecretsManagerService } from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
@@ -12,7 +20,6 @@ import { collect, delivery, issued, READER } from '../../../helpers/deliveries';
 const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const ENGINE = 'arn:aws:iam::111122223333:role/taskbound-engine-*';
 const OPTIONS: SecretsManagerDeliveryVaultOptions = { kmsKeyArn: KEY_ARN, enginePrincipalArns: [ENGINE] };
-
 
 describe('SecretsManagerDeliveryVault against the local engine', () => {
   let service: SecretsManagerService;
@@ -39,7 +46,9 @@ describe('SecretsManagerDeliveryVault against the local engine', () => {
     expect(await vault.read('taskbound/release-bot/task-1')).toEqual(issued('task-1').payload);
     const policy = await client.send(new GetResourcePolicyCommand({ SecretId: 'taskbound/release-bot/task-1' }));
     expect(JSON.parse(policy.ResourcePolicy ?? '').Statement[0].Principal).toEqual({ AWS: READER });
-    expect(await collect(vault.listDeliveries())).toEqual([{ name: 'taskbound/release-bot/task-1', grantId: grantIdFor('release-bot', 'task-1') }]);
+    expect(await collect(vault.listDeliveries())).toEqual([
+      { name: 'taskbound/release-bot/task-1', grantId: grantIdFor('release-bot', 'task-1') },
+    ]);
 
     await vault.destroy('taskbound/release-bot/task-1');
     await vault.destroy('taskbound/release-bot/task-1');
@@ -55,6 +64,8 @@ describe('SecretsManagerDeliveryVault against the local engine', () => {
 
     await vault.destroy('taskbound/release-bot/task-1');
 
-    await expect(client.send(new GetResourcePolicyCommand({ SecretId: 'taskbound/release-bot/task-1' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(client.send(new GetResourcePolicyCommand({ SecretId: 'taskbound/release-bot/task-1' }))).rejects.toBeInstanceOf(
+      ResourceNotFoundException,
+    );
   });
 });

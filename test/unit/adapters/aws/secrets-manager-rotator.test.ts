@@ -1,6 +1,12 @@
 // The rotator on a model of Secrets Manager's rotation (test/helpers/fake-secrets-manager.ts: the
 // emulator tier cannot run a rotation function), and against the local engine over the wire.
-import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   RotationNotConfiguredError,

@@ -4,11 +4,19 @@ import { UnissuableRequestError } from '../../../../lambdas/domain/errors';
 import type { PolicyStatement } from '../../../../lambdas/domain/policy';
 import { compileTaskPolicy, DENY_EVERYTHING } from '../../../../lambdas/adapters/aws/session-policy';
 
-const PULL: PolicyStatement = { Effect: 'Allow', Action: ['codecommit:GitPull'], Resource: 'arn:aws:codecommit:us-east-1:111122223333:web' };
+const PULL: PolicyStatement = {
+  Effect: 'Allow',
+  Action: ['codecommit:GitPull'],
+  Resource: 'arn:aws:codecommit:us-east-1:111122223333:web',
+};
 const STRIPE = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key';
 
 function bucketStatement(index: number): PolicyStatement {
-  return { Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: [`arn:aws:s3:::bucket-number-${index}`, `arn:aws:s3:::bucket-number-${index}/*`] };
+  return {
+    Effect: 'Allow',
+    Action: ['s3:GetObject', 's3:ListBucket'],
+    Resource: [`arn:aws:s3:::bucket-number-${index}`, `arn:aws:s3:::bucket-number-${index}/*`],
+  };
 }
 
 describe('compileTaskPolicy', () => {
@@ -24,17 +32,26 @@ describe('compileTaskPolicy', () => {
   });
 
   it('writes a statement that several scopes share once, and each secret once', () => {
-    const policy = compileTaskPolicy({ statements: [PULL, { ...PULL }], brokeredSecretArns: [STRIPE, STRIPE, `${STRIPE}-2`] }, 'aws-iam-access-key');
+    const policy = compileTaskPolicy(
+      { statements: [PULL, { ...PULL }], brokeredSecretArns: [STRIPE, STRIPE, `${STRIPE}-2`] },
+      'aws-iam-access-key',
+    );
 
     const statements = JSON.parse(policy.document).Statement;
     expect(statements).toHaveLength(2);
-    expect(statements[1]).toEqual({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [STRIPE, `${STRIPE}-??????`, `${STRIPE}-2`, `${STRIPE}-2-??????`] });
+    expect(statements[1]).toEqual({
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: [STRIPE, `${STRIPE}-??????`, `${STRIPE}-2`, `${STRIPE}-2-??????`],
+    });
   });
 
   it('keeps conditions and Sids as the policy author wrote them', () => {
     const conditioned: PolicyStatement = { Sid: 'OnlyTagged', ...PULL, Condition: { StringEquals: { 'aws:ResourceTag/team': 'web' } } };
 
-    const statements = JSON.parse(compileTaskPolicy({ statements: [conditioned], brokeredSecretArns: [] }, 'aws-sts-session').document).Statement;
+    const statements = JSON.parse(
+      compileTaskPolicy({ statements: [conditioned], brokeredSecretArns: [] }, 'aws-sts-session').document,
+    ).Statement;
 
     expect(statements).toEqual([conditioned]);
   });
@@ -56,18 +73,25 @@ describe('compileTaskPolicy', () => {
   });
 
   it('accepts a policy of exactly 2,048 characters and refuses one of 2,049', () => {
-    const base = compileTaskPolicy({ statements: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/' }], brokeredSecretArns: [] }, 'aws-sts-session');
+    const base = compileTaskPolicy(
+      { statements: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/' }], brokeredSecretArns: [] },
+      'aws-sts-session',
+    );
     const fill = 2048 - base.chars;
     const exact = { Effect: 'Allow' as const, Action: 's3:GetObject', Resource: `arn:aws:s3:::b/${'x'.repeat(fill)}` };
 
     expect(compileTaskPolicy({ statements: [exact], brokeredSecretArns: [] }, 'aws-sts-session').chars).toBe(2048);
-    expect(() => compileTaskPolicy({ statements: [{ ...exact, Resource: `${exact.Resource}x` }], brokeredSecretArns: [] }, 'aws-sts-session')).toThrow(UnissuableRequestError);
+    expect(() =>
+      compileTaskPolicy({ statements: [{ ...exact, Resource: `${exact.Resource}x` }], brokeredSecretArns: [] }, 'aws-sts-session'),
+    ).toThrow(UnissuableRequestError);
   });
 
   it('refuses characters IAM does not accept in a policy', () => {
     const statement: PolicyStatement = { ...PULL, Condition: { StringEquals: { 'aws:ResourceTag/team': 'ウェブ' } } };
 
-    expect(() => compileTaskPolicy({ statements: [statement], brokeredSecretArns: [] }, 'aws-sts-session')).toThrow(/characters IAM does not accept/);
+    expect(() => compileTaskPolicy({ statements: [statement], brokeredSecretArns: [] }, 'aws-sts-session')).toThrow(
+      /characters IAM does not accept/,
+    );
   });
 
   it('either yields valid JSON within the limit that grants every statement, or refuses', () => {
@@ -77,16 +101,23 @@ describe('compileTaskPolicy', () => {
       Resource: fc.stringMatching(/^arn:aws:s3:::[a-z0-9-]{1,40}$/),
     });
     fc.assert(
-      fc.property(fc.array(statement, { maxLength: 20 }), fc.array(fc.constantFrom(STRIPE, `${STRIPE}-b`), { maxLength: 3 }), (statements, secrets) => {
-        let compiled;
-        try {
-          compiled = compileTaskPolicy({ statements, brokeredSecretArns: secrets }, 'aws-sts-session');
-        } catch (error) {
-          return error instanceof UnissuableRequestError;
-        }
-        const written = JSON.parse(compiled.document).Statement as unknown[];
-        return compiled.document.length <= 2048 && statements.every((input) => written.some((output) => JSON.stringify(output) === JSON.stringify(input)));
-      }),
+      fc.property(
+        fc.array(statement, { maxLength: 20 }),
+        fc.array(fc.constantFrom(STRIPE, `${STRIPE}-b`), { maxLength: 3 }),
+        (statements, secrets) => {
+          let compiled;
+          try {
+            compiled = compileTaskPolicy({ statements, brokeredSecretArns: secrets }, 'aws-sts-session');
+          } catch (error) {
+            return error instanceof UnissuableRequestError;
+          }
+          const written = JSON.parse(compiled.document).Statement as unknown[];
+          return (
+            compiled.document.length <= 2048 &&
+            statements.every((input) => written.some((output) => JSON.stringify(output) === JSON.stringify(input)))
+          );
+        },
+      ),
     );
   });
 });

@@ -15,7 +15,9 @@ function harness() {
   mock.on(AssumeRoleCommand).callsFake(async () => {
     if (refusals.left-- > 0) throw Object.assign(new Error('not authorized'), { name: 'AccessDenied' });
     issued++;
-    return { Credentials: { AccessKeyId: `ASIASPOKE${issued}`, SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(now + 3600_000) } };
+    return {
+      Credentials: { AccessKeyId: `ASIASPOKE${issued}`, SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(now + 3600_000) },
+    };
   });
   const provider = spokeCredentials({ sts, roleArn: ROLE, clock: { now: () => new Date(now) } });
   return { provider, mock, refusals, advance: (ms: number) => (now += ms) };

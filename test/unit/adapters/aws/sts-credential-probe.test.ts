@@ -68,7 +68,11 @@ describe('StsCredentialProbe', () => {
     const probe = new StsCredentialProbe({ region: 'us-east-1', endpoint: server.url, maxAttempts: 1 });
     const issued = await issue('aws-iam-access-key');
 
-    expect(await probe.probe({ ...issued, secretAccessKey: SOME_KEY.secretAccessKey })).toEqual({ verdict: 'rejected', code: 'SignatureDoesNotMatch', observed: true });
+    expect(await probe.probe({ ...issued, secretAccessKey: SOME_KEY.secretAccessKey })).toEqual({
+      verdict: 'rejected',
+      code: 'SignatureDoesNotMatch',
+      observed: true,
+    });
   });
 
   it('reports AccessDenied as a rejection', async () => {
@@ -140,7 +144,12 @@ describe('StsCredentialProbe', () => {
     it('returns the last verdict when the credential outlives every attempt', async () => {
       const { server, issue } = await localEngine();
       const waits: number[] = [];
-      const probe = new StsCredentialProbe({ region: 'us-east-1', endpoint: server.url, maxAttempts: 1, sleep: async (ms) => void waits.push(ms) });
+      const probe = new StsCredentialProbe({
+        region: 'us-east-1',
+        endpoint: server.url,
+        maxAttempts: 1,
+        sleep: async (ms) => void waits.push(ms),
+      });
 
       const verdict = await probe.probeUntilRejected(await issue('aws-iam-access-key'), { attempts: 3, delayMs: 10 });
 
@@ -149,10 +158,17 @@ describe('StsCredentialProbe', () => {
     });
 
     it('retries past an unknown answer', async () => {
-      const server = await scriptedServer([{ ...stsError('Throttling', 'Rate exceeded'), status: 400 }, stsError('InvalidClientTokenId', 'gone')]);
+      const server = await scriptedServer([
+        { ...stsError('Throttling', 'Rate exceeded'), status: 400 },
+        stsError('InvalidClientTokenId', 'gone'),
+      ]);
       const probe = new StsCredentialProbe({ region: 'us-east-1', endpoint: server.url, maxAttempts: 1, sleep: async () => undefined });
 
-      expect(await probe.probeUntilRejected(SOME_KEY, { attempts: 3, delayMs: 10 })).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
+      expect(await probe.probeUntilRejected(SOME_KEY, { attempts: 3, delayMs: 10 })).toEqual({
+        verdict: 'rejected',
+        code: 'InvalidClientTokenId',
+        observed: true,
+      });
     });
   });
 });

@@ -32,7 +32,9 @@ describe('TtlMarkerExpiry', () => {
   it('writes the marker the TTL stream handler recognises, expiring at the grant’s expiry rounded up to the second', async () => {
     await expiry.scheduleExpiry(GRANT, new Date('2030-01-01T00:15:00.250Z'));
 
-    const raw = await store.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: `GRANT#${GRANT}` }, sk: { S: 'EXPIRY' } } }));
+    const raw = await store.client.send(
+      new GetItemCommand({ TableName: tableName, Key: { pk: { S: `GRANT#${GRANT}` }, sk: { S: 'EXPIRY' } } }),
+    );
     expect(raw.Item).toEqual({
       pk: { S: `GRANT#${GRANT}` },
       sk: { S: 'EXPIRY' },
@@ -57,7 +59,9 @@ describe('TtlMarkerExpiry', () => {
     await expiry.cancelExpiry(GRANT);
 
     expect((await marker())?.[GRANT_TABLE.ttlAttribute]).toBe(Date.parse('2030-01-01T00:15:00Z') / 1000);
-    expect((await store.documents.send(new GetCommand({ TableName: tableName, Key: grantKey(GRANT) }))).Item).toMatchObject({ state: 'active' });
+    expect((await store.documents.send(new GetCommand({ TableName: tableName, Key: grantKey(GRANT) }))).Item).toMatchObject({
+      state: 'active',
+    });
   });
 
   it('surfaces a write that failed', async () => {

@@ -13,7 +13,12 @@ const store = useEmbeddedStore();
 async function issuerFor(kind: CredentialKind, options: { lagMs?: number; attempts?: number } = {}) {
   const clock = new SteppingClock();
   const { authority, server } = await startLocalSts(store, { clock, accessKeyRevocationLagMs: options.lagMs ?? 0 });
-  const probe = new StsCredentialProbe({ region: 'us-east-1', endpoint: server.url, maxAttempts: 1, sleep: async (ms) => clock.advance(ms) });
+  const probe = new StsCredentialProbe({
+    region: 'us-east-1',
+    endpoint: server.url,
+    maxAttempts: 1,
+    sleep: async (ms) => clock.advance(ms),
+  });
   const issuer = new LocalCredentialIssuer({ kind, authority, probe, probeSchedule: { attempts: options.attempts ?? 1, delayMs: 1000 } });
   const request = (ttlSeconds = 900) => issueRequest(kind, clock, { ttlSeconds });
   const target: RevokeTarget = { grantId: GRANT, agentId: 'release-bot', taskId: 'task-1', kind };
@@ -26,12 +31,18 @@ describe('LocalCredentialIssuer', () => {
 
     const issued = await issuer.issue(request());
 
-    expect(issued).toMatchObject({ kind: 'aws-iam-access-key', principalArn: `arn:aws:iam::000000000000:user/taskbound/taskbound-${GRANT}` });
+    expect(issued).toMatchObject({
+      kind: 'aws-iam-access-key',
+      principalArn: `arn:aws:iam::000000000000:user/taskbound/taskbound-${GRANT}`,
+    });
   });
 
   it('refuses to hand out a session the canary refuses at once: the role could not prove a revocation', async () => {
     const { authority, probe, request } = await issuerFor('aws-sts-session');
-    const refusing = { probe: async () => ({ verdict: 'rejected' as const, code: 'AccessDeniedException' }), probeUntilRejected: async () => ({ verdict: 'accepted' as const }) };
+    const refusing = {
+      probe: async () => ({ verdict: 'rejected' as const, code: 'AccessDeniedException' }),
+      probeUntilRejected: async () => ({ verdict: 'accepted' as const }),
+    };
     const issuer = new LocalCredentialIssuer({ kind: 'aws-sts-session', authority, probe, canary: refusing });
 
     await expect(issuer.issue(request())).rejects.toBeInstanceOf(CanaryMisconfiguredError);
@@ -40,7 +51,9 @@ describe('LocalCredentialIssuer', () => {
   it('refuses to issue another kind', async () => {
     const { issuer, request } = await issuerFor('aws-iam-access-key');
 
-    await expect(issuer.issue({ ...request(), kind: 'aws-sts-session' })).rejects.toThrow(/aws-iam-access-key issuer was asked for a aws-sts-session/);
+    await expect(issuer.issue({ ...request(), kind: 'aws-sts-session' })).rejects.toThrow(
+      /aws-iam-access-key issuer was asked for a aws-sts-session/,
+    );
   });
 
   it('revokes a grant once, then reports it already revoked', async () => {

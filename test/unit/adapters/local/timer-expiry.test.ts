@@ -103,7 +103,9 @@ describe('TimerExpiryScheduler', () => {
 
     await vi.advanceTimersByTimeAsync(1_000);
 
-    expect(errors).toEqual([{ grantId: 'g-1', error: expect.objectContaining({ message: expect.stringMatching(/before the engine was connected/) }) }]);
+    expect(errors).toEqual([
+      { grantId: 'g-1', error: expect.objectContaining({ message: expect.stringMatching(/before the engine was connected/) }) },
+    ]);
   });
 
   it('clears every timer on stop', async () => {

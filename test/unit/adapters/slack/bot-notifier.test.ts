@@ -10,7 +10,11 @@ describe('BotNotifier', () => {
   beforeAll(async () => {
     slack = await startFakeSlack((post, index) => {
       const body = JSON.parse(post.body) as { channel: string; ts?: string };
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ok: true, channel: body.channel, ts: body.ts ?? `1700000000.00000${index}` }) };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ok: true, channel: body.channel, ts: body.ts ?? `1700000000.00000${index}` }),
+      };
     });
   });
   afterAll(() => slack.close());
@@ -26,7 +30,11 @@ describe('BotNotifier', () => {
     expect(slack.posts.map((post) => post.path)).toEqual(['/chat.postMessage', '/chat.postMessage']);
     expect(slack.posts[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(slack.posts[0]?.body).not.toContain(TOKEN);
-    expect(JSON.parse(slack.posts[0]?.body ?? '')).toMatchObject({ channel: 'C0SEC', text: 'Approval needed', blocks: [{ type: 'divider' }] });
+    expect(JSON.parse(slack.posts[0]?.body ?? '')).toMatchObject({
+      channel: 'C0SEC',
+      text: 'Approval needed',
+      blocks: [{ type: 'divider' }],
+    });
   });
 
   it('edits a posted message in place with chat.update by channel and ts', async () => {
@@ -38,7 +46,10 @@ describe('BotNotifier', () => {
 
   it('retries a 429 after Retry-After and a Slack-side error, then succeeds', async () => {
     const clock = recordingSleep();
-    slack.script({ status: 429, headers: { 'retry-after': '1' } }, { status: 200, body: JSON.stringify({ ok: false, error: 'internal_error' }) });
+    slack.script(
+      { status: 429, headers: { 'retry-after': '1' } },
+      { status: 200, body: JSON.stringify({ ok: false, error: 'internal_error' }) },
+    );
     const result = await bot(clock.sleep).notify(message, ['C0SEC']);
     expect(result.ok).toBe(true);
     expect(slack.posts).toHaveLength(3);

@@ -6,7 +6,15 @@ describe('ConsoleNotifier', () => {
   it('prints an approval request readably, with how to decide it locally', async () => {
     const lines: string[] = [];
     const notifier = new ConsoleNotifier((line) => lines.push(line));
-    const message = approvalRequestMessage({ grantId: 'g-abcdefghijklmnopqrstuvwxyz', taskId: 't1', agentId: 'refund-bot', at: '2025-03-01T12:00:00Z', requestedBy: 'dev@example.com', purpose: 'Refund <order> & notify', scopes: ['refund'] });
+    const message = approvalRequestMessage({
+      grantId: 'g-abcdefghijklmnopqrstuvwxyz',
+      taskId: 't1',
+      agentId: 'refund-bot',
+      at: '2025-03-01T12:00:00Z',
+      requestedBy: 'dev@example.com',
+      purpose: 'Refund <order> & notify',
+      scopes: ['refund'],
+    });
     const result = await notifier.notify(message, ['#approvals']);
     expect(result.ok).toBe(true);
     const printed = lines.join('\n');

@@ -13,7 +13,11 @@ describe('DynamoDbApprovalMessages', () => {
 
   it('keeps an approval thread beside its grant, expiring with a TTL, and reads it back', async () => {
     const messages = new DynamoDbApprovalMessages(store.documents, TABLE, () => Date.parse('2025-03-01T12:00:00Z'));
-    const thread = { refs: [{ channel: 'C0SECUR1TY', ts: '17000.1' }], request: { grantId: GRANT_ID, agentId: 'refund-bot' }, approvedBy: ['sre@example.com'] };
+    const thread = {
+      refs: [{ channel: 'C0SECUR1TY', ts: '17000.1' }],
+      request: { grantId: GRANT_ID, agentId: 'refund-bot' },
+      approvedBy: ['sre@example.com'],
+    };
     expect(await messages.get(GRANT_ID)).toBeUndefined();
     await messages.put(GRANT_ID, thread);
     expect(await messages.get(GRANT_ID)).toEqual(thread);

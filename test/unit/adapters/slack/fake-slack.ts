@@ -24,7 +24,9 @@ export interface FakeSlack {
 }
 
 /** `fallback` builds the normal answer, e.g. `{ ok: true, ts }` for the Web API. */
-export async function startFakeSlack(fallback: (post: RecordedPost, index: number) => ScriptedAnswer = () => ({ status: 200, body: 'ok' })): Promise<FakeSlack> {
+export async function startFakeSlack(
+  fallback: (post: RecordedPost, index: number) => ScriptedAnswer = () => ({ status: 200, body: 'ok' }),
+): Promise<FakeSlack> {
   const posts: RecordedPost[] = [];
   const queue: ScriptedAnswer[] = [];
   const server: Server = createServer((request, response) => {

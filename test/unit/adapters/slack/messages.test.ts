@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALERT_TYPES, type AlertEvent, type GrantAlertDetail } from '../../../../lambdas/domain/alert-event';
 import { cutBuilt, mrkdwnText, redactSecrets } from '../../../../lambdas/adapters/slack/block-kit';
-import { alertMessage, APPROVE_ACTION, approvalRequestMessage, DENY_ACTION, humanDuration } from '../../../../lambdas/adapters/slack/messages';
+import {
+  alertMessage,
+  APPROVE_ACTION,
+  approvalRequestMessage,
+  DENY_ACTION,
+  humanDuration,
+} from '../../../../lambdas/adapters/slack/messages';
 import { REVOCATION_TRIGGERS } from '../../../../lambdas/domain/grant';
 import { blockKitViolations } from './block-kit-limits';
 
@@ -29,14 +35,26 @@ describe('Slack alert messages', () => {
   it('say who, what, why, when and what to do next for a leaked credential revocation', () => {
     const message = alertMessage(eventOf('Grant Revoked', { trigger: 'leaked', reason: 'found on a public gist' }));
     const text = allText(message);
-    for (const expected of ['Leaked credential revoked', 'release-bot', 'lead@example.com', 'dev@example.com', 'repo-read', 'AKIAEXAMPLEKEYID0001', 'found on a public gist', 'Next:', '<!date^1740830400^']) {
+    for (const expected of [
+      'Leaked credential revoked',
+      'release-bot',
+      'lead@example.com',
+      'dev@example.com',
+      'repo-read',
+      'AKIAEXAMPLEKEYID0001',
+      'found on a public gist',
+      'Next:',
+      '<!date^1740830400^',
+    ]) {
       expect(text).toContain(expected);
     }
     expect(message.text).toContain('Leaked credential revoked');
   });
 
   it('has a distinct title for every revocation trigger', () => {
-    const titles = REVOCATION_TRIGGERS.map((trigger) => (alertMessage(eventOf('Grant Revoked', { trigger })).blocks[0] as { text: { text: string } }).text.text);
+    const titles = REVOCATION_TRIGGERS.map(
+      (trigger) => (alertMessage(eventOf('Grant Revoked', { trigger })).blocks[0] as { text: { text: string } }).text.text,
+    );
     expect(new Set(titles).size).toBe(5);
   });
 
@@ -47,21 +65,32 @@ describe('Slack alert messages', () => {
   });
 
   it('describes an agent suspension from its inbound detail', () => {
-    const message = alertMessage(eventOf('Agent Suspended', { agentId: 'release-bot', by: 'sec@example.com', reason: 'odd API calls', at: base.at }));
+    const message = alertMessage(
+      eventOf('Agent Suspended', { agentId: 'release-bot', by: 'sec@example.com', reason: 'odd API calls', at: base.at }),
+    );
     expect(allText(message)).toContain('sec@example.com');
     expect(allText(message)).toContain('odd API calls');
     expect(allText(message)).toContain('taskbound resume release-bot');
   });
 
   it('builds an approval request with Approve and a confirmed Deny that carry only the grant id', () => {
-    const message = approvalRequestMessage({ ...base, ttlSeconds: 900, riskTier: 'high', requiredApprovals: 2, approvers: ['cfo@example.com', 'sre@example.com'] });
-    const actions = message.blocks.find((block) => block.type === 'actions') as { elements: { action_id: string; value: string; confirm?: unknown }[] };
+    const message = approvalRequestMessage({
+      ...base,
+      ttlSeconds: 900,
+      riskTier: 'high',
+      requiredApprovals: 2,
+      approvers: ['cfo@example.com', 'sre@example.com'],
+    });
+    const actions = message.blocks.find((block) => block.type === 'actions') as {
+      elements: { action_id: string; value: string; confirm?: unknown }[];
+    };
     expect(actions.elements.map((button) => [button.action_id, button.value])).toEqual([
       [APPROVE_ACTION, GRANT_ID],
       [DENY_ACTION, GRANT_ID],
     ]);
     expect(actions.elements[1]?.confirm).toBeDefined();
-    for (const expected of ['15 min', 'high', '2 of cfo@example.com, sre@example.com', 'Bump lodash in web']) expect(allText(message)).toContain(expected);
+    for (const expected of ['15 min', 'high', '2 of cfo@example.com, sre@example.com', 'Bump lodash in web'])
+      expect(allText(message)).toContain(expected);
   });
 
   it('shows the outcome in the updated request, without buttons once settled', () => {
@@ -90,8 +119,15 @@ describe('Slack alert messages', () => {
     };
     for (const detailType of ALERT_TYPES) {
       const leakyReason = `failed: secretAccessKey=${secrets.secretAccessKey} via ${secrets.webhookUrl} token ${secrets.botToken} ${secrets.sessionToken}`;
-      const detail = detailType === 'Agent Suspended' ? { agentId: 'release-bot', by: 'x', reason: leakyReason, at: base.at, ...secrets } : { ...secrets, reason: leakyReason, purpose: leakyReason };
-      const text = allText(detailType === 'Grant Pending Approval' ? approvalRequestMessage({ ...base, ...detail } as GrantAlertDetail) : alertMessage(eventOf(detailType, detail)));
+      const detail =
+        detailType === 'Agent Suspended'
+          ? { agentId: 'release-bot', by: 'x', reason: leakyReason, at: base.at, ...secrets }
+          : { ...secrets, reason: leakyReason, purpose: leakyReason };
+      const text = allText(
+        detailType === 'Grant Pending Approval'
+          ? approvalRequestMessage({ ...base, ...detail } as GrantAlertDetail)
+          : alertMessage(eventOf(detailType, detail)),
+      );
       for (const secret of Object.values(secrets)) expect(text, detailType).not.toContain(secret);
       expect(text).not.toContain('FwoGZXIvYXdzE');
     }
@@ -102,13 +138,45 @@ describe('Slack alert messages', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...ALERT_TYPES),
-        fc.record({ grantId: anyText, taskId: anyText, agentId: anyText, owner: anyText, requestedBy: anyText, purpose: anyText, reason: anyText, credentialId: anyText, riskTier: anyText, approver: anyText }),
+        fc.record({
+          grantId: anyText,
+          taskId: anyText,
+          agentId: anyText,
+          owner: anyText,
+          requestedBy: anyText,
+          purpose: anyText,
+          reason: anyText,
+          credentialId: anyText,
+          riskTier: anyText,
+          approver: anyText,
+        }),
         fc.array(anyText, { maxLength: 150 }),
         fc.constantFrom(...REVOCATION_TRIGGERS),
         (detailType, strings, list, trigger) => {
-          const detail = { ...base, ...strings, scopes: list, approvers: list, trigger, stillValidAfterNoticeMs: 9e9, ttlSeconds: 43_200, requiredApprovals: 5 };
-          const event = detailType === 'Agent Suspended' ? eventOf(detailType, { agentId: strings.agentId || 'a', by: strings.owner || 'b', reason: strings.reason || 'c', at: 'not a date' }) : eventOf(detailType, detail);
-          for (const message of [alertMessage(event), approvalRequestMessage(detail, { kind: 'waiting', approvedBy: list }), approvalRequestMessage(detail, { kind: 'denied', reason: strings.reason })]) {
+          const detail = {
+            ...base,
+            ...strings,
+            scopes: list,
+            approvers: list,
+            trigger,
+            stillValidAfterNoticeMs: 9e9,
+            ttlSeconds: 43_200,
+            requiredApprovals: 5,
+          };
+          const event =
+            detailType === 'Agent Suspended'
+              ? eventOf(detailType, {
+                  agentId: strings.agentId || 'a',
+                  by: strings.owner || 'b',
+                  reason: strings.reason || 'c',
+                  at: 'not a date',
+                })
+              : eventOf(detailType, detail);
+          for (const message of [
+            alertMessage(event),
+            approvalRequestMessage(detail, { kind: 'waiting', approvedBy: list }),
+            approvalRequestMessage(detail, { kind: 'denied', reason: strings.reason }),
+          ]) {
             expect(blockKitViolations(message)).toEqual([]);
           }
         },
@@ -138,17 +206,30 @@ describe('Block Kit text helpers', () => {
   it('redact secret-looking strings but keep ordinary identifiers', () => {
     expect(redactSecrets('key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY end')).toBe('key [redacted] end');
     expect(redactSecrets('"sessionToken": "abc"')).toBe('"sessionToken": "[redacted]"');
-    expect(redactSecrets('AKIAEXAMPLEKEYID0001 and 0123456789abcdef0123456789abcdef01234567')).toBe('AKIAEXAMPLEKEYID0001 and 0123456789abcdef0123456789abcdef01234567');
+    expect(redactSecrets('AKIAEXAMPLEKEYID0001 and 0123456789abcdef0123456789abcdef01234567')).toBe(
+      'AKIAEXAMPLEKEYID0001 and 0123456789abcdef0123456789abcdef01234567',
+    );
   });
 
   it('write durations the way people say them', () => {
-    expect([850, 42_000, 185_000, 7_800_000, 277_200_000].map(humanDuration)).toEqual(['850 ms', '42 s', '3 min 5 s', '2 h 10 min', '3 d 5 h']);
+    expect([850, 42_000, 185_000, 7_800_000, 277_200_000].map(humanDuration)).toEqual([
+      '850 ms',
+      '42 s',
+      '3 min 5 s',
+      '2 h 10 min',
+      '3 d 5 h',
+    ]);
   });
 });
 
 describe('Slack alert messages across accounts', () => {
   it('name the account of a revocation that failed in a spoke, and of an approval request there', () => {
-    const failed = alertMessage(eventOf('Revocation Failed', { account: '444455556666', reason: 'revocation failed in account 444455556666 (AccessDenied); the sweep retries' }));
+    const failed = alertMessage(
+      eventOf('Revocation Failed', {
+        account: '444455556666',
+        reason: 'revocation failed in account 444455556666 (AccessDenied); the sweep retries',
+      }),
+    );
     expect(allText(failed.blocks)).toContain('in account `444455556666`');
     expect(blockKitViolations(failed)).toEqual([]);
     const approval = approvalRequestMessage({ ...base, account: '444455556666', requiredApprovals: 1 });
@@ -156,7 +237,9 @@ describe('Slack alert messages across accounts', () => {
   });
 
   it('name the account in the notification text itself, for every alert about a spoke grant', () => {
-    const issued = alertMessage(eventOf('Grant Issued', { account: '444455556666', credentialKind: 'aws-sts-session', credentialId: 'ASIAEXAMPLESESSION01' }));
+    const issued = alertMessage(
+      eventOf('Grant Issued', { account: '444455556666', credentialKind: 'aws-sts-session', credentialId: 'ASIAEXAMPLESESSION01' }),
+    );
     expect(issued.text).toBe(
       'Credential issued: release-bot. Taskbound issued credential ASIAEXAMPLESESSION01 for grant g-abcdefghijklmnopqrstuvwxyz (task task-42) in account 444455556666. ' +
         'Next: Nothing to do: it is revoked when the task ends or the TTL runs out.',
@@ -171,7 +254,9 @@ describe('Slack alert messages across accounts', () => {
 
   it('send a failed revocation in a spoke to that account’s IAM and its spoke engine role', () => {
     const failed = alertMessage(eventOf('Revocation Failed', { account: '444455556666', reason: 'AccessDenied' }));
-    expect(failed.text).toContain('Next: The sweep retries. If this repeats, disable the credential in IAM of account 444455556666 by hand and check the spoke engine role there');
+    expect(failed.text).toContain(
+      'Next: The sweep retries. If this repeats, disable the credential in IAM of account 444455556666 by hand and check the spoke engine role there',
+    );
   });
 
   it('say nothing about an account for a credential in the engine’s own', () => {

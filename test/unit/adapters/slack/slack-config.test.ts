@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { routingConfigSchema } from '../../../../lambdas/domain/alert-routing';
 import { BotNotifier } from '../../../../lambdas/adapters/slack/bot-notifier';
 import { ConsoleNotifier } from '../../../../lambdas/adapters/slack/console-notifier';
-import { loadSlackSettings, localNotifier, notifierFor, parseSlackSecret, SlackConfigError } from '../../../../lambdas/adapters/slack/slack-config';
+import {
+  loadSlackSettings,
+  localNotifier,
+  notifierFor,
+  parseSlackSecret,
+  SlackConfigError,
+} from '../../../../lambdas/adapters/slack/slack-config';
 import { WebhookNotifier } from '../../../../lambdas/adapters/slack/webhook-notifier';
 
 function refusalOf(secretText: string): string {
@@ -17,8 +23,12 @@ function refusalOf(secretText: string): string {
 describe('Slack config', () => {
   it('accepts a webhook secret or a bot secret, and picks the matching notifier', () => {
     const routing = routingConfigSchema.parse({ defaultChannel: '#taskbound' });
-    expect(notifierFor(parseSlackSecret('{"webhookUrl":"https://hooks.slack.com/services/T/B/x"}'), routing)).toBeInstanceOf(WebhookNotifier);
-    expect(notifierFor(parseSlackSecret('{"botToken":"xoxb-1-2-abc","signingSecret":"abcdef0123456789abcdef"}'), routing)).toBeInstanceOf(BotNotifier);
+    expect(notifierFor(parseSlackSecret('{"webhookUrl":"https://hooks.slack.com/services/T/B/x"}'), routing)).toBeInstanceOf(
+      WebhookNotifier,
+    );
+    expect(notifierFor(parseSlackSecret('{"botToken":"xoxb-1-2-abc","signingSecret":"abcdef0123456789abcdef"}'), routing)).toBeInstanceOf(
+      BotNotifier,
+    );
   });
 
   it('refuses a secret with both modes, or none, without quoting it', () => {
@@ -36,7 +46,10 @@ describe('Slack config', () => {
   });
 
   it('reads routing from the environment, failing fast on a bad one', () => {
-    const settings = loadSlackSettings({ SLACK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack', SLACK_ROUTING: '{"defaultChannel":"#taskbound"}' });
+    const settings = loadSlackSettings({
+      SLACK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:slack',
+      SLACK_ROUTING: '{"defaultChannel":"#taskbound"}',
+    });
     expect(settings.routing.defaultChannel).toBe('#taskbound');
     expect(() => loadSlackSettings({ SLACK_SECRET_ARN: 'arn', SLACK_ROUTING: '{"defaultChannel":7}' })).toThrow('SLACK_ROUTING is invalid');
     expect(() => loadSlackSettings({})).toThrow('SLACK_SECRET_ARN is not set');

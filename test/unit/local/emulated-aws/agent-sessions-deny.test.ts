@@ -17,7 +17,16 @@ describe("local credential authority, the kill switch's deny of an agent's older
   }
 
   function issue(authority: LocalCredentialAuthority, kind: CredentialKind, grantId: string, agentId = 'agent-1') {
-    return authority.issue({ grantId, taskId: `task-${grantId}`, agentId, kind, statements: [], brokeredSecretArns: [], ttlSeconds: 3600, expiresAt: new Date(nowMs + HOUR_MS) });
+    return authority.issue({
+      grantId,
+      taskId: `task-${grantId}`,
+      agentId,
+      kind,
+      statements: [],
+      brokeredSecretArns: [],
+      ttlSeconds: 3600,
+      expiresAt: new Date(nowMs + HOUR_MS),
+    });
   }
 
   beforeEach(async () => {
@@ -39,7 +48,8 @@ describe("local credential authority, the kill switch's deny of an agent's older
     for (const session of older) expect(authority.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
     expect(authority.grantStatus('g-s1')).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId' });
     expect(await authority.revokeGrant('g-s2')).toBe('already-revoked');
-    for (const alive of [key, otherAgents, later]) expect(authority.standing(alive.accessKeyId, alive.sessionToken)).toMatchObject({ status: 'valid' });
+    for (const alive of [key, otherAgents, later])
+      expect(authority.standing(alive.accessKeyId, alive.sessionToken)).toMatchObject({ status: 'valid' });
   });
 
   it('keeps the deny across a restart, and applies it to a session whose issue was in flight', async () => {
@@ -51,7 +61,8 @@ describe("local credential authority, the kill switch's deny of an agent's older
     const session = await issuing;
     const restarted = await openAuthority();
 
-    for (const judge of [authority, restarted]) expect(judge.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
+    for (const judge of [authority, restarted])
+      expect(judge.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
   });
 
   it('lets an earlier time change nothing: a later deny already covers more', async () => {
@@ -65,6 +76,7 @@ describe("local credential authority, the kill switch's deny of an agent's older
     await authority.revokeSessionsOf('agent-1', early);
     const restarted = await openAuthority();
 
-    for (const judge of [authority, restarted]) expect(judge.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
+    for (const judge of [authority, restarted])
+      expect(judge.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
   });
 });

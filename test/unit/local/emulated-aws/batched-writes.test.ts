@@ -37,7 +37,12 @@ describe('batched writes to a state table', () => {
     await new BatchedWrites(state.table('events'), 'id').put({ id: 'kept', envelope: 'old' });
     const writes = new BatchedWrites(state.table('events'), 'id', { deleteWindowMs: 5 });
 
-    await Promise.all([writes.put({ id: 'gone', envelope: 'first' }), writes.delete('gone'), writes.delete('kept'), writes.put({ id: 'kept', envelope: 'new' })]);
+    await Promise.all([
+      writes.put({ id: 'gone', envelope: 'first' }),
+      writes.delete('gone'),
+      writes.delete('kept'),
+      writes.put({ id: 'kept', envelope: 'new' }),
+    ]);
 
     expect(await state.items('events')).toEqual([{ id: 'kept', envelope: 'new' }]);
   });
@@ -69,7 +74,10 @@ describe('batched writes to a state table', () => {
   it('fails every caller of a batch the store refuses', async () => {
     const writes = new BatchedWrites(state.table('events'), 'id');
 
-    const results = await Promise.allSettled([writes.put({ id: 'a', envelope: 'x' }), writes.put({ id: '', envelope: 'empty keys are refused' })]);
+    const results = await Promise.allSettled([
+      writes.put({ id: 'a', envelope: 'x' }),
+      writes.put({ id: '', envelope: 'empty keys are refused' }),
+    ]);
 
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
     expect(await state.items('events')).toEqual([]);

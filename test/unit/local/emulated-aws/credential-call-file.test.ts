@@ -6,13 +6,24 @@ import { CALL_FILE, CredentialCallFile, type KeptCall } from '../../../../lambda
 
 const KEY = 'ASIALOCALKEY00000001';
 const OTHER = 'AKIALOCALKEY00000002';
-const call = (atMs: number, extra: Partial<KeptCall> = {}): KeptCall => ({ atMs, service: 'sts', operation: 'GetCallerIdentity', status: 200, ...extra });
+const call = (atMs: number, extra: Partial<KeptCall> = {}): KeptCall => ({
+  atMs,
+  service: 'sts',
+  operation: 'GetCallerIdentity',
+  status: 200,
+  ...extra,
+});
 
 describe('the credential call log on disk', () => {
   let dataDir: string;
   const errors: unknown[] = [];
   const open = (options: { maxBytes?: number; path?: string } = {}) =>
-    new CredentialCallFile({ path: options.path ?? join(dataDir, CALL_FILE), onWriteError: (error) => errors.push(error), flushAfterMs: 10, ...options });
+    new CredentialCallFile({
+      path: options.path ?? join(dataDir, CALL_FILE),
+      onWriteError: (error) => errors.push(error),
+      flushAfterMs: 10,
+      ...options,
+    });
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'taskbound-calls-'));

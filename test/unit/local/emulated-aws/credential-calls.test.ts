@@ -67,10 +67,10 @@ describe('the local record of what each credential did', () => {
     );
     for (const key of ['ASIALOCALKEY00000001', 'ASIALOCALKEY00000002', 'ASIALOCALKEY00000003'])
       calls.record(request(key, { signingService: 'sts', target: 'x.Op' }), { status: 200, body: '' });
-    const kept = await Promise.all(['ASIALOCALKEY00000001', 'ASIALOCALKEY00000002', 'ASIALOCALKEY00000003'].map(async (key) => (await calls.callsOf(key)).length));
-    expect(kept).toEqual([
-      0, 1, 1,
-    ]);
+    const kept = await Promise.all(
+      ['ASIALOCALKEY00000001', 'ASIALOCALKEY00000002', 'ASIALOCALKEY00000003'].map(async (key) => (await calls.callsOf(key)).length),
+    );
+    expect(kept).toEqual([0, 1, 1]);
   });
 
   it('answers GET /credential-calls/ID, refuses what is not an access key id, and leaves other paths alone', async () => {

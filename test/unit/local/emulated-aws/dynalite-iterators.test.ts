@@ -47,7 +47,9 @@ describe('the embedded store’s LevelDB iterators', () => {
     const before = liveIterators();
 
     for (let read = 0; read < 20; read++) {
-      await client.send(new QueryCommand({ TableName: 'items', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'item-1' } } }));
+      await client.send(
+        new QueryCommand({ TableName: 'items', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'item-1' } } }),
+      );
       await client.send(new ScanCommand({ TableName: 'items' }));
     }
 

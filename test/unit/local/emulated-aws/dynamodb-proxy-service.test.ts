@@ -48,7 +48,12 @@ describe('dynamodb proxy service', () => {
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
-    await client.send(new PutItemCommand({ TableName: 'grants', Item: { pk: { S: 'GRANT#g-1' }, sk: { S: 'GRANT' }, state: { S: 'active' }, version: { N: '3' } } }));
+    await client.send(
+      new PutItemCommand({
+        TableName: 'grants',
+        Item: { pk: { S: 'GRANT#g-1' }, sk: { S: 'GRANT' }, state: { S: 'active' }, version: { N: '3' } },
+      }),
+    );
 
     const { Item } = await client.send(new GetItemCommand({ TableName: 'grants', Key: { pk: { S: 'GRANT#g-1' }, sk: { S: 'GRANT' } } }));
     expect(Item).toEqual({ pk: { S: 'GRANT#g-1' }, sk: { S: 'GRANT' }, state: { S: 'active' }, version: { N: '3' } });
@@ -56,10 +61,13 @@ describe('dynamodb proxy service', () => {
 
   it('relays the store errors the SDK maps, such as a failed condition', async () => {
     await createPkTable(client, 'grants');
-    const put = () => client.send(new PutItemCommand({ TableName: 'grants', Item: { pk: { S: 'a' } }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    const put = () =>
+      client.send(new PutItemCommand({ TableName: 'grants', Item: { pk: { S: 'a' } }, ConditionExpression: 'attribute_not_exists(pk)' }));
     await put();
     await expect(put()).rejects.toBeInstanceOf(ConditionalCheckFailedException);
-    await expect(client.send(new GetItemCommand({ TableName: 'missing', Key: { pk: { S: 'a' } } }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(client.send(new GetItemCommand({ TableName: 'missing', Key: { pk: { S: 'a' } } }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
   });
 
   it('hides the emulated services’ own tables: not listed, not found, not in a batch or a statement', async () => {
@@ -83,7 +91,9 @@ describe('dynamodb proxy service', () => {
     await store.close();
     store = { endpoint: store.endpoint, close: async () => undefined };
     const offline = new DynamoDBClient({ ...localClientConfig(server.url), maxAttempts: 1 });
-    await expect(offline.send(new GetItemCommand({ TableName: 'grants', Key: { pk: { S: 'a' } } }))).rejects.toMatchObject({ name: 'InternalServerError' });
+    await expect(offline.send(new GetItemCommand({ TableName: 'grants', Key: { pk: { S: 'a' } } }))).rejects.toMatchObject({
+      name: 'InternalServerError',
+    });
     offline.destroy();
   });
 });

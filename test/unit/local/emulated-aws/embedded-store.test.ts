@@ -61,7 +61,9 @@ describe('embedded store', () => {
 
     const second = await startEmbeddedStore();
     const reader = clientFor(second.endpoint);
-    await expect(reader.send(new GetItemCommand({ TableName: 'grants', Key: { pk: { S: 'x' } } }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(reader.send(new GetItemCommand({ TableName: 'grants', Key: { pk: { S: 'x' } } }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
     reader.destroy();
     await second.close();
   });

@@ -33,7 +33,13 @@ describe('event bus', () => {
     });
     bus.start();
     const [accepted] = await bus.put([
-      { source: 'agent.runtime', detailType: 'Task Started', detail: { taskId: 't1' }, resources: ['arn:aws:x'], time: new Date('2030-01-01T00:00:00.123Z') },
+      {
+        source: 'agent.runtime',
+        detailType: 'Task Started',
+        detail: { taskId: 't1' },
+        resources: ['arn:aws:x'],
+        time: new Date('2030-01-01T00:00:00.123Z'),
+      },
     ]);
     await bus.idle();
 
@@ -201,6 +207,8 @@ describe('event bus', () => {
 
     expect(accepted).toHaveLength(10);
     expect(await state.items('events')).toEqual([]);
-    expect(await state.items('deadLetters')).toEqual([{ id: `${failed?.id}/broken`, deadLetter: expect.stringContaining('"rule":"broken"') }]);
+    expect(await state.items('deadLetters')).toEqual([
+      { id: `${failed?.id}/broken`, deadLetter: expect.stringContaining('"rule":"broken"') },
+    ]);
   });
 });

@@ -56,7 +56,9 @@ describe('eventbridge service', () => {
   });
 
   it('accepts the bus by its ARN', async () => {
-    const result = await client.send(new PutEventsCommand({ Entries: [valid({ EventBusName: 'arn:aws:events:us-east-1:000000000000:event-bus/taskbound' })] }));
+    const result = await client.send(
+      new PutEventsCommand({ Entries: [valid({ EventBusName: 'arn:aws:events:us-east-1:000000000000:event-bus/taskbound' })] }),
+    );
     expect(result.FailedEntryCount).toBe(0);
   });
 
@@ -85,25 +87,41 @@ describe('eventbridge service', () => {
       { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
       { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
     ]);
-    expect(result.Entries?.[5]).toMatchObject({ ErrorCode: 'InvalidArgument', ErrorMessage: expect.stringContaining('Event bus default does not exist locally') });
+    expect(result.Entries?.[5]).toMatchObject({
+      ErrorCode: 'InvalidArgument',
+      ErrorMessage: expect.stringContaining('Event bus default does not exist locally'),
+    });
     expect(result.Entries?.[6]).toMatchObject({ ErrorCode: 'InvalidArgument' });
     expect(result.Entries?.[7]).toEqual({ EventId: received[0]?.id });
     expect(received).toHaveLength(1);
   });
 
   it('refuses an entry beyond the API constraints on its own: a Source over 256 characters, a DetailType over 128', async () => {
-    const result = await client.send(new PutEventsCommand({ Entries: [valid({ Source: 's'.repeat(257) }), valid({ DetailType: 'd'.repeat(129) }), valid()] }));
+    const result = await client.send(
+      new PutEventsCommand({ Entries: [valid({ Source: 's'.repeat(257) }), valid({ DetailType: 'd'.repeat(129) }), valid()] }),
+    );
     await bus.idle();
 
     expect(result.FailedEntryCount).toBe(2);
-    expect(result.Entries?.[0]).toMatchObject({ ErrorCode: 'InvalidArgument', ErrorMessage: expect.stringMatching(/^Parameter Source is not valid/) });
-    expect(result.Entries?.[1]).toMatchObject({ ErrorCode: 'InvalidArgument', ErrorMessage: expect.stringMatching(/^Parameter DetailType is not valid/) });
+    expect(result.Entries?.[0]).toMatchObject({
+      ErrorCode: 'InvalidArgument',
+      ErrorMessage: expect.stringMatching(/^Parameter Source is not valid/),
+    });
+    expect(result.Entries?.[1]).toMatchObject({
+      ErrorCode: 'InvalidArgument',
+      ErrorMessage: expect.stringMatching(/^Parameter DetailType is not valid/),
+    });
     expect(received).toHaveLength(1);
   });
 
   it('refuses a request of no entries or more than ten: ValidationException', async () => {
-    await expect(client.send(new PutEventsCommand({ Entries: [] }))).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
-    await expect(client.send(new PutEventsCommand({ Entries: Array.from({ length: 11 }, () => valid()) }))).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(client.send(new PutEventsCommand({ Entries: [] }))).rejects.toMatchObject({
+      name: 'ValidationException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(client.send(new PutEventsCommand({ Entries: Array.from({ length: 11 }, () => valid()) }))).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
     expect(received).toHaveLength(0);
   });
 

@@ -11,15 +11,27 @@ const CONTEXT = { 'taskbound:agent-id': 'release-bot', 'taskbound:task-id': 't-1
 const KEY = localKmsKeyArn('us-east-1');
 
 async function call(service: AwsService, operation: string, body: unknown) {
-  const request = { method: 'POST', path: '/', query: new URLSearchParams(), headers: {}, body: Buffer.from(JSON.stringify(body)), target: `TrentService.${operation}` };
+  const request = {
+    method: 'POST',
+    path: '/',
+    query: new URLSearchParams(),
+    headers: {},
+    body: Buffer.from(JSON.stringify(body)),
+    target: `TrentService.${operation}`,
+  };
   expect(service.matches(request)).toBe(true);
   const response = await service.handle(request);
-  return { status: response.status, body: JSON.parse(response.body.toString()) as Record<string, string>, type: response.headers?.['x-amzn-errortype'] };
+  return {
+    status: response.status,
+    body: JSON.parse(response.body.toString()) as Record<string, string>,
+    type: response.headers?.['x-amzn-errortype'],
+  };
 }
 
 const encrypt = (service: AwsService, context: Record<string, string> = CONTEXT, keyId = KEY) =>
   call(service, 'Encrypt', { KeyId: keyId, Plaintext: Buffer.from('{"status":"issued"}').toString('base64'), EncryptionContext: context });
-const decrypt = (service: AwsService, blob: string, context: Record<string, string> = CONTEXT) => call(service, 'Decrypt', { CiphertextBlob: blob, EncryptionContext: context });
+const decrypt = (service: AwsService, blob: string, context: Record<string, string> = CONTEXT) =>
+  call(service, 'Decrypt', { CiphertextBlob: blob, EncryptionContext: context });
 
 describe('the local KMS', () => {
   it('opens a ciphertext under the same context, in any key order, and names its key', async () => {

@@ -18,7 +18,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
 import { startStateStore, type StateStore } from './state-store';
-import { createSecretsManagerService, type SecretsManagerServiceOptions, type SecretsManagerService } from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
+import {
+  createSecretsManagerService,
+  type SecretsManagerServiceOptions,
+  type SecretsManagerService,
+} from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
 
 const DAY_MS = 86_400_000;
 
@@ -53,13 +57,30 @@ describe('secrets manager service', () => {
 
   describe('CreateSecret and GetSecretValue', () => {
     it('creates a secret with an AWS-shaped ARN and reads its value by name, ARN and partial ARN', async () => {
-      const created = await client.send(new CreateSecretCommand({ Name: 'taskbound/bot/t1', SecretString: '{"status":"issued"}', Description: 'delivery', KmsKeyId: 'alias/taskbound' }));
+      const created = await client.send(
+        new CreateSecretCommand({
+          Name: 'taskbound/bot/t1',
+          SecretString: '{"status":"issued"}',
+          Description: 'delivery',
+          KmsKeyId: 'alias/taskbound',
+        }),
+      );
       expect(created.ARN).toMatch(/^arn:aws:secretsmanager:us-east-1:000000000000:secret:taskbound\/bot\/t1-[A-Za-z0-9]{6}$/);
       expect(created.VersionId).toMatch(/^[0-9a-f-]{36}$/);
 
-      for (const SecretId of ['taskbound/bot/t1', created.ARN ?? '', 'arn:aws:secretsmanager:us-east-1:000000000000:secret:taskbound/bot/t1']) {
+      for (const SecretId of [
+        'taskbound/bot/t1',
+        created.ARN ?? '',
+        'arn:aws:secretsmanager:us-east-1:000000000000:secret:taskbound/bot/t1',
+      ]) {
         const value = await client.send(new GetSecretValueCommand({ SecretId }));
-        expect(value).toMatchObject({ ARN: created.ARN, Name: 'taskbound/bot/t1', SecretString: '{"status":"issued"}', VersionId: created.VersionId, VersionStages: ['AWSCURRENT'] });
+        expect(value).toMatchObject({
+          ARN: created.ARN,
+          Name: 'taskbound/bot/t1',
+          SecretString: '{"status":"issued"}',
+          VersionId: created.VersionId,
+          VersionStages: ['AWSCURRENT'],
+        });
         expect(value.CreatedDate).toEqual(clock);
       }
     });
@@ -88,8 +109,12 @@ describe('secrets manager service', () => {
     });
 
     it('refuses a name AWS would refuse, and both a string and a binary value: InvalidParameterException', async () => {
-      await expect(client.send(new CreateSecretCommand({ Name: 'bad name!', SecretString: 'v' }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
-      await expect(client.send(new CreateSecretCommand({ Name: 'both', SecretString: 'v', SecretBinary: new Uint8Array([1]) }))).rejects.toMatchObject({
+      await expect(client.send(new CreateSecretCommand({ Name: 'bad name!', SecretString: 'v' }))).rejects.toMatchObject({
+        name: 'InvalidParameterException',
+      });
+      await expect(
+        client.send(new CreateSecretCommand({ Name: 'both', SecretString: 'v', SecretBinary: new Uint8Array([1]) })),
+      ).rejects.toMatchObject({
         name: 'InvalidParameterException',
       });
     });
@@ -130,7 +155,9 @@ describe('secrets manager service', () => {
       await client.send(new PutSecretValueCommand({ SecretId: 'idem', SecretString: 'two', ClientRequestToken: token }));
       const retried = await client.send(new PutSecretValueCommand({ SecretId: 'idem', SecretString: 'two', ClientRequestToken: token }));
       expect(retried).toMatchObject({ VersionId: token, VersionStages: ['AWSCURRENT'] });
-      await expect(client.send(new PutSecretValueCommand({ SecretId: 'idem', SecretString: 'three', ClientRequestToken: token }))).rejects.toMatchObject({
+      await expect(
+        client.send(new PutSecretValueCommand({ SecretId: 'idem', SecretString: 'three', ClientRequestToken: token })),
+      ).rejects.toMatchObject({
         name: 'ResourceExistsException',
       });
       expect((await client.send(new GetSecretValueCommand({ SecretId: 'idem', VersionStage: 'AWSPREVIOUS' }))).SecretString).toBe('one');
@@ -138,7 +165,9 @@ describe('secrets manager service', () => {
 
     it('refuses a request without a value: InvalidRequestException', async () => {
       await client.send(new CreateSecretCommand({ Name: 'novalue', SecretString: 'one' }));
-      await expect(client.send(new PutSecretValueCommand({ SecretId: 'novalue' }))).rejects.toMatchObject({ name: 'InvalidRequestException' });
+      await expect(client.send(new PutSecretValueCommand({ SecretId: 'novalue' }))).rejects.toMatchObject({
+        name: 'InvalidRequestException',
+      });
     });
   });
 
@@ -147,7 +176,9 @@ describe('secrets manager service', () => {
       const created = await client.send(new CreateSecretCommand({ Name: 'gone', SecretString: 'v' }));
       const deleted = await client.send(new DeleteSecretCommand({ SecretId: 'gone', ForceDeleteWithoutRecovery: true }));
       expect(deleted).toMatchObject({ ARN: created.ARN, Name: 'gone', DeletionDate: clock });
-      await expect(client.send(new DescribeSecretCommand({ SecretId: 'gone' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      await expect(client.send(new DescribeSecretCommand({ SecretId: 'gone' }))).rejects.toMatchObject({
+        name: 'ResourceNotFoundException',
+      });
       const recreated = await client.send(new CreateSecretCommand({ Name: 'gone', SecretString: 'w' }));
       expect(recreated.ARN).not.toBe(created.ARN);
     });
@@ -162,8 +193,12 @@ describe('secrets manager service', () => {
         message: "You can't perform this operation on the secret because it was marked for deletion.",
       });
       expect((await client.send(new DescribeSecretCommand({ SecretId: 'scheduled' }))).DeletedDate).toEqual(clock);
-      await expect(client.send(new DeleteSecretCommand({ SecretId: 'scheduled' }))).rejects.toMatchObject({ name: 'InvalidRequestException' });
-      await expect(client.send(new CreateSecretCommand({ Name: 'scheduled', SecretString: 'w' }))).rejects.toMatchObject({ name: 'InvalidRequestException' });
+      await expect(client.send(new DeleteSecretCommand({ SecretId: 'scheduled' }))).rejects.toMatchObject({
+        name: 'InvalidRequestException',
+      });
+      await expect(client.send(new CreateSecretCommand({ Name: 'scheduled', SecretString: 'w' }))).rejects.toMatchObject({
+        name: 'InvalidRequestException',
+      });
 
       await client.send(new RestoreSecretCommand({ SecretId: 'scheduled' }));
       expect((await client.send(new GetSecretValueCommand({ SecretId: 'scheduled' }))).SecretString).toBe('v');
@@ -174,16 +209,22 @@ describe('secrets manager service', () => {
       await client.send(new CreateSecretCommand({ Name: 'expiring', SecretString: 'v' }));
       await client.send(new DeleteSecretCommand({ SecretId: 'expiring', RecoveryWindowInDays: 7 }));
       clock = new Date(clock.getTime() + 7 * DAY_MS);
-      await expect(client.send(new DescribeSecretCommand({ SecretId: 'expiring' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      await expect(client.send(new DescribeSecretCommand({ SecretId: 'expiring' }))).rejects.toMatchObject({
+        name: 'ResourceNotFoundException',
+      });
     });
 
     it('refuses contradictory or out-of-range deletion options: InvalidParameterException', async () => {
       await client.send(new CreateSecretCommand({ Name: 'kept', SecretString: 'v' }));
-      await expect(client.send(new DeleteSecretCommand({ SecretId: 'kept', RecoveryWindowInDays: 7, ForceDeleteWithoutRecovery: true }))).rejects.toMatchObject({
+      await expect(
+        client.send(new DeleteSecretCommand({ SecretId: 'kept', RecoveryWindowInDays: 7, ForceDeleteWithoutRecovery: true })),
+      ).rejects.toMatchObject({
         name: 'InvalidParameterException',
         message: "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
       });
-      await expect(client.send(new DeleteSecretCommand({ SecretId: 'kept', RecoveryWindowInDays: 3 }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+      await expect(client.send(new DeleteSecretCommand({ SecretId: 'kept', RecoveryWindowInDays: 3 }))).rejects.toMatchObject({
+        name: 'InvalidParameterException',
+      });
       await expect(client.send(new DeleteSecretCommand({ SecretId: 'missing', ForceDeleteWithoutRecovery: true }))).rejects.toMatchObject({
         name: 'ResourceNotFoundException',
       });
@@ -213,14 +254,26 @@ describe('secrets manager service', () => {
     });
 
     it('refuses a forged NextToken: InvalidNextTokenException', async () => {
-      await expect(client.send(new ListSecretsCommand({ NextToken: 'not-a-token' }))).rejects.toMatchObject({ name: 'InvalidNextTokenException' });
+      await expect(client.send(new ListSecretsCommand({ NextToken: 'not-a-token' }))).rejects.toMatchObject({
+        name: 'InvalidNextTokenException',
+      });
     });
   });
 
   describe('resource policies and tags', () => {
     it('stores, returns and deletes a resource policy', async () => {
       await client.send(new CreateSecretCommand({ Name: 'guarded', SecretString: 'v' }));
-      const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:role/agent' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }] });
+      const policy = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::111122223333:role/agent' },
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: '*',
+          },
+        ],
+      });
       await client.send(new PutResourcePolicyCommand({ SecretId: 'guarded', ResourcePolicy: policy }));
       expect((await client.send(new GetResourcePolicyCommand({ SecretId: 'guarded' }))).ResourcePolicy).toBe(policy);
       await client.send(new DeleteResourcePolicyCommand({ SecretId: 'guarded' }));
@@ -232,7 +285,15 @@ describe('secrets manager service', () => {
 
     it('adds, overwrites and removes tags', async () => {
       await client.send(new CreateSecretCommand({ Name: 'tagged', SecretString: 'v', Tags: [{ Key: 'grantId', Value: 'g-1' }] }));
-      await client.send(new TagResourceCommand({ SecretId: 'tagged', Tags: [{ Key: 'grantId', Value: 'g-2' }, { Key: 'agentId', Value: 'bot' }] }));
+      await client.send(
+        new TagResourceCommand({
+          SecretId: 'tagged',
+          Tags: [
+            { Key: 'grantId', Value: 'g-2' },
+            { Key: 'agentId', Value: 'bot' },
+          ],
+        }),
+      );
       await client.send(new UntagResourceCommand({ SecretId: 'tagged', TagKeys: ['agentId'] }));
       expect((await client.send(new DescribeSecretCommand({ SecretId: 'tagged' }))).Tags).toEqual([{ Key: 'grantId', Value: 'g-2' }]);
       const byTag = await client.send(new ListSecretsCommand({ Filters: [{ Key: 'tag-value', Values: ['g-2'] }] }));
@@ -243,7 +304,9 @@ describe('secrets manager service', () => {
   describe('RotateSecret', () => {
     it('refuses rotation when no local rotation hook is registered: InvalidRequestException', async () => {
       await client.send(new CreateSecretCommand({ Name: 'stripe-key', SecretString: 'sk_old' }));
-      await expect(client.send(new RotateSecretCommand({ SecretId: 'stripe-key' }))).rejects.toMatchObject({ name: 'InvalidRequestException' });
+      await expect(client.send(new RotateSecretCommand({ SecretId: 'stripe-key' }))).rejects.toMatchObject({
+        name: 'InvalidRequestException',
+      });
       expect((await client.send(new GetSecretValueCommand({ SecretId: 'stripe-key' }))).SecretString).toBe('sk_old');
     });
 
@@ -260,8 +323,13 @@ describe('secrets manager service', () => {
       const result = await client.send(new RotateSecretCommand({ SecretId: 'stripe-key' }));
 
       expect(rotated).toEqual(['stripe-key']);
-      expect(await client.send(new GetSecretValueCommand({ SecretId: 'stripe-key' }))).toMatchObject({ SecretString: 'sk_new', VersionId: result.VersionId });
-      expect((await client.send(new GetSecretValueCommand({ SecretId: 'stripe-key', VersionStage: 'AWSPREVIOUS' }))).SecretString).toBe('sk_old');
+      expect(await client.send(new GetSecretValueCommand({ SecretId: 'stripe-key' }))).toMatchObject({
+        SecretString: 'sk_new',
+        VersionId: result.VersionId,
+      });
+      expect((await client.send(new GetSecretValueCommand({ SecretId: 'stripe-key', VersionStage: 'AWSPREVIOUS' }))).SecretString).toBe(
+        'sk_old',
+      );
       const described = await client.send(new DescribeSecretCommand({ SecretId: 'stripe-key' }));
       expect(described).toMatchObject({ RotationEnabled: true, LastRotatedDate: clock });
     });
@@ -310,7 +378,9 @@ describe('secrets manager service', () => {
         name: 'ValidationException',
         message: expect.stringContaining("at 'secretString'"),
       });
-      await expect(client.send(new DescribeSecretCommand({ SecretId: 'huge' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      await expect(client.send(new DescribeSecretCommand({ SecretId: 'huge' }))).rejects.toMatchObject({
+        name: 'ResourceNotFoundException',
+      });
     });
 
     it('refuses a ListSecrets filter key the API does not define and a page size out of range', async () => {
@@ -318,12 +388,17 @@ describe('secrets manager service', () => {
         name: 'ValidationException',
         message: expect.stringContaining("at 'filters.1.member.key'"),
       });
-      await expect(client.send(new ListSecretsCommand({ MaxResults: 101 }))).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining("at 'maxResults'") });
+      await expect(client.send(new ListSecretsCommand({ MaxResults: 101 }))).rejects.toMatchObject({
+        name: 'ValidationException',
+        message: expect.stringContaining("at 'maxResults'"),
+      });
     });
 
     it('refuses tags with an empty key', async () => {
       await client.send(new CreateSecretCommand({ Name: 'tagged', SecretString: 'v' }));
-      await expect(client.send(new TagResourceCommand({ SecretId: 'tagged', Tags: [{ Key: '', Value: 'v' }] }))).rejects.toMatchObject({ name: 'ValidationException' });
+      await expect(client.send(new TagResourceCommand({ SecretId: 'tagged', Tags: [{ Key: '', Value: 'v' }] }))).rejects.toMatchObject({
+        name: 'ValidationException',
+      });
     });
   });
 
@@ -344,7 +419,9 @@ describe('secrets manager service', () => {
       expect((await client.send(new GetSecretValueCommand({ SecretId: 'kept', VersionStage: 'AWSPREVIOUS' }))).SecretString).toBe('one');
       expect((await client.send(new GetResourcePolicyCommand({ SecretId: 'kept' }))).ResourcePolicy).toBe('{}');
       expect((await client.send(new DescribeSecretCommand({ SecretId: 'kept' }))).Tags).toEqual([{ Key: 'k', Value: 'v' }]);
-      await expect(client.send(new DescribeSecretCommand({ SecretId: 'purged' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      await expect(client.send(new DescribeSecretCommand({ SecretId: 'purged' }))).rejects.toMatchObject({
+        name: 'ResourceNotFoundException',
+      });
       expect((await client.send(new DescribeSecretCommand({ SecretId: 'scheduled' }))).DeletedDate).toEqual(clock);
     });
 

@@ -30,7 +30,10 @@ interface Unsigned {
   readonly body?: string;
 }
 
-async function signed(request: Unsigned, options: { signingDate?: Date; sessionToken?: string; secret?: string; declarePayloadHash?: boolean } = {}): Promise<AwsRequest> {
+async function signed(
+  request: Unsigned,
+  options: { signingDate?: Date; sessionToken?: string; secret?: string; declarePayloadHash?: boolean } = {},
+): Promise<AwsRequest> {
   const signer = new SignatureV4({
     credentials: {
       accessKeyId: SUITE.accessKeyId,
@@ -58,7 +61,13 @@ async function signed(request: Unsigned, options: { signingDate?: Date; sessionT
   return toAwsRequest(result.headers, request.path ?? '/', result.query as Record<string, string>, body);
 }
 
-function toAwsRequest(headers: Record<string, string>, path: string, query: Record<string, string>, body: string, method = 'POST'): AwsRequest {
+function toAwsRequest(
+  headers: Record<string, string>,
+  path: string,
+  query: Record<string, string>,
+  body: string,
+  method = 'POST',
+): AwsRequest {
   const lowered = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
   return { method, path, query: new URLSearchParams(query), headers: lowered, body: Buffer.from(body) };
 }
@@ -68,10 +77,17 @@ describe('verifySigV4', () => {
     const vectors = [
       suiteRequest('GET', suiteAuthorization('5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31')),
       suiteRequest('POST', suiteAuthorization('5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b')),
-      suiteRequest('GET', suiteAuthorization('b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500'), 'Param2=value2&Param1=value1'),
+      suiteRequest(
+        'GET',
+        suiteAuthorization('b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500'),
+        'Param2=value2&Param1=value1',
+      ),
     ];
     for (const request of vectors) {
-      expect(await verifySigV4(request, { secretFor, now: SUITE_TIME })).toMatchObject({ ok: true, auth: { service: 'service', region: 'us-east-1' } });
+      expect(await verifySigV4(request, { secretFor, now: SUITE_TIME })).toMatchObject({
+        ok: true,
+        auth: { service: 'service', region: 'us-east-1' },
+      });
     }
   });
 
@@ -170,20 +186,43 @@ describe('verifySigV4', () => {
   });
 
   it.each([
-    ['no Signature', 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date', /requires 'Signature'/],
+    [
+      'no Signature',
+      'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date',
+      /requires 'Signature'/,
+    ],
     ['no Credential', `AWS4-HMAC-SHA256 SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`, /requires 'Credential'/],
-    ['a scope without its terminator', `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`, /Credential should be scoped/],
-    ['host not signed', `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, SignedHeaders=x-amz-date, Signature=${'0'.repeat(64)}`, /'Host' .* must be a 'SignedHeader'/],
-    ['another algorithm', `AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/20150830/sts/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`, /Unsupported AWS 'algorithm'/],
+    [
+      'a scope without its terminator',
+      `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+      /Credential should be scoped/,
+    ],
+    [
+      'host not signed',
+      `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, SignedHeaders=x-amz-date, Signature=${'0'.repeat(64)}`,
+      /'Host' .* must be a 'SignedHeader'/,
+    ],
+    [
+      'another algorithm',
+      `AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/20150830/sts/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`,
+      /Unsupported AWS 'algorithm'/,
+    ],
   ])('calls an Authorization header with %s an incomplete signature', async (_case, authorization, message) => {
     const request = suiteRequest('POST', authorization);
-    expect(await verifySigV4(request, { secretFor, now: SUITE_TIME })).toMatchObject({ ok: false, code: 'IncompleteSignature', message: expect.stringMatching(message) });
+    expect(await verifySigV4(request, { secretFor, now: SUITE_TIME })).toMatchObject({
+      ok: false,
+      code: 'IncompleteSignature',
+      message: expect.stringMatching(message),
+    });
   });
 
   it('calls a request without X-Amz-Date an incomplete signature', async () => {
     const request = await signed({ body: 'Action=GetCallerIdentity' });
     const { 'x-amz-date': _date, ...headers } = request.headers;
-    expect(await verifySigV4({ ...request, headers }, { secretFor, now: SUITE_TIME })).toMatchObject({ ok: false, code: 'IncompleteSignature' });
+    expect(await verifySigV4({ ...request, headers }, { secretFor, now: SUITE_TIME })).toMatchObject({
+      ok: false,
+      code: 'IncompleteSignature',
+    });
   });
 
   it('does not take a presigned URL (nothing local presigns): no Authorization header is an incomplete signature', async () => {

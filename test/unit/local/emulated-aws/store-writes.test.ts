@@ -15,7 +15,11 @@ describe('state writes sent to the embedded store without the SDK', () => {
   it('puts an item of string attributes that the SDK reads back as stored', async () => {
     const { writes } = state.table('secrets');
 
-    await writes.put({ name: 'taskbound/g-1', arn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:taskbound/g-1-AbCdEf', record: '{"ü":"√"}' });
+    await writes.put({
+      name: 'taskbound/g-1',
+      arn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:taskbound/g-1-AbCdEf',
+      record: '{"ü":"√"}',
+    });
 
     expect(await state.items('secrets')).toEqual([
       { name: 'taskbound/g-1', arn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:taskbound/g-1-AbCdEf', record: '{"ü":"√"}' },

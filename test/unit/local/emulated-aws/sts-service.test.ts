@@ -20,7 +20,10 @@ async function callerIdentity(server: RunningServer, credentials: CredentialMate
   }
 }
 
-async function failureOf(server: RunningServer, credentials: CredentialMaterial): Promise<{ name: string; status?: number; message: string }> {
+async function failureOf(
+  server: RunningServer,
+  credentials: CredentialMaterial,
+): Promise<{ name: string; status?: number; message: string }> {
   try {
     await callerIdentity(server, credentials);
   } catch (error) {
@@ -104,7 +107,10 @@ describe('the local STS endpoint', () => {
 
     // Change the last character to one it is not (a random secret ends in `x` one time in 64).
     const wrongLast = issued.secretAccessKey.endsWith('x') ? 'y' : 'x';
-    const failure = await failureOf(server, { accessKeyId: issued.accessKeyId, secretAccessKey: `${issued.secretAccessKey.slice(0, 39)}${wrongLast}` });
+    const failure = await failureOf(server, {
+      accessKeyId: issued.accessKeyId,
+      secretAccessKey: `${issued.secretAccessKey.slice(0, 39)}${wrongLast}`,
+    });
 
     expect(failure).toMatchObject({ name: 'SignatureDoesNotMatch', status: 403 });
     expect(failure.message).not.toContain(issued.secretAccessKey);
@@ -113,7 +119,10 @@ describe('the local STS endpoint', () => {
   it('rejects an access key it never issued', async () => {
     const { server } = await startEngine();
 
-    const failure = await failureOf(server, { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
+    const failure = await failureOf(server, {
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    });
 
     expect(failure).toMatchObject({ name: 'InvalidClientTokenId', status: 403 });
   });
@@ -124,7 +133,9 @@ describe('the local STS endpoint', () => {
     const { sessionToken: _token, ...withoutToken } = issued;
 
     expect(await failureOf(server, withoutToken)).toMatchObject({ name: 'InvalidClientTokenId' });
-    expect(await failureOf(server, { ...withoutToken, sessionToken: 'AQoDYXdzEJr-not-the-token' })).toMatchObject({ name: 'InvalidClientTokenId' });
+    expect(await failureOf(server, { ...withoutToken, sessionToken: 'AQoDYXdzEJr-not-the-token' })).toMatchObject({
+      name: 'InvalidClientTokenId',
+    });
   });
 
   it('rejects an access key presented with a session token', async () => {
@@ -165,7 +176,9 @@ describe('the local STS endpoint', () => {
 
     const second = await startEngine();
 
-    expect((await callerIdentity(second.server, kept)).Arn).toBe('arn:aws:iam::000000000000:user/taskbound/taskbound-g-bbbbbbbbbbbbbbbbbbbbbbbbbb');
+    expect((await callerIdentity(second.server, kept)).Arn).toBe(
+      'arn:aws:iam::000000000000:user/taskbound/taskbound-g-bbbbbbbbbbbbbbbbbbbbbbbbbb',
+    );
     expect(await failureOf(second.server, revoked)).toMatchObject({ name: 'InvalidClientTokenId' });
     expect(await second.authority.revokeGrant('g-cccccccccccccccccccccccccc')).toBe('already-revoked');
     expect(await second.authority.revokeGrant('g-bbbbbbbbbbbbbbbbbbbbbbbbbb')).toBe('revoked');
@@ -198,7 +211,9 @@ describe('the local STS endpoint', () => {
     const issued = await authority.issue(issueRequest('aws-sts-session', clock));
     const client = new STSClient({ region: 'us-east-1', endpoint: server.url, credentials: issued, maxAttempts: 1 });
 
-    const failure = await client.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::000000000000:role/x', RoleSessionName: 's' })).catch((error: Error) => error);
+    const failure = await client
+      .send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::000000000000:role/x', RoleSessionName: 's' }))
+      .catch((error: Error) => error);
     client.destroy();
 
     expect(failure).toMatchObject({ name: 'InvalidAction', message: 'Could not find operation AssumeRole for version 2011-06-15' });
@@ -222,6 +237,8 @@ describe('the local STS endpoint', () => {
 
     expect(odd.status).toBe(400);
     expect(odd.body).toContain('<Message>Could not find operation &lt;Get&amp;&quot;Caller&gt; for version 2011-06-15</Message>');
-    expect(older.body).toContain('<Code>InvalidAction</Code><Message>Could not find operation GetCallerIdentity for version 2010-01-01</Message>');
+    expect(older.body).toContain(
+      '<Code>InvalidAction</Code><Message>Could not find operation GetCallerIdentity for version 2010-01-01</Message>',
+    );
   });
 });

@@ -6,7 +6,13 @@ import { openEventBus, type EventBus, type EventEnvelope } from '../../../../lam
 import { localInvoker } from '../../../../lambdas/local/host/function-invoker';
 import type { LocalHandler } from '../../../../lambdas/local/host/lambda-context';
 import { ReservedConcurrency } from '../../../../lambdas/local/host/reserved-concurrency';
-import { DEFAULT_RESERVED_CONCURRENCY, HANDLERS, reservedConcurrencyPerFunction, ROUTES, type HandlerName } from '../../../../lambdas/routes';
+import {
+  DEFAULT_RESERVED_CONCURRENCY,
+  HANDLERS,
+  reservedConcurrencyPerFunction,
+  ROUTES,
+  type HandlerName,
+} from '../../../../lambdas/routes';
 import { startStateStore, type StateStore } from '../emulated-aws/state-store';
 
 /** Handlers that record each task they see; `task-started` waits until the test releases its task. */
@@ -34,7 +40,11 @@ class HeldHandlers {
   }
 }
 
-const taskStarted = (taskId: string) => ({ source: 'agent.runtime', detailType: 'Task Started', detail: { agentId: 'deploy-bot', taskId } });
+const taskStarted = (taskId: string) => ({
+  source: 'agent.runtime',
+  detailType: 'Task Started',
+  detail: { agentId: 'deploy-bot', taskId },
+});
 const taskEnded = (taskId: string) => ({ source: 'agent.runtime', detailType: 'Task Ended', detail: { agentId: 'deploy-bot', taskId } });
 const tasks = (count: number) => Array.from({ length: count }, (_, index) => `task-${index + 1}`);
 
@@ -65,7 +75,7 @@ describe('localInvoker with the stack default reservations (10 issuing, 20 revok
     state.close();
   });
 
-  it("handles a Task Ended at once while every task-started slot is busy, and starts the 11th start only when one of the ten finishes", async () => {
+  it('handles a Task Ended at once while every task-started slot is busy, and starts the 11th start only when one of the ten finishes', async () => {
     const held = new HeldHandlers(true);
     const { bus, concurrency } = await busWith(held);
 

@@ -43,7 +43,14 @@ describe('ReservedConcurrency', () => {
     calls[3]!.finish();
     await Promise.all(runs);
     expect(started).toEqual(['a', 'b', 'c', 'd']);
-    expect(concurrency.load()['task-started']).toEqual({ limit: 2, inFlight: 0, queued: 0, peakInFlight: 2, peakQueued: 2, invocations: 4 });
+    expect(concurrency.load()['task-started']).toEqual({
+      limit: 2,
+      inFlight: 0,
+      queued: 0,
+      peakInFlight: 2,
+      peakQueued: 2,
+      invocations: 4,
+    });
   });
 
   it('gives a failed invocation its error and its slot to the next in line', async () => {
@@ -100,7 +107,9 @@ describe('ReservedConcurrency', () => {
   });
 
   it('refuses a reservation that is not a positive integer, naming the function', () => {
-    expect(() => new ReservedConcurrency({ 'task-ended': 0 })).toThrow('reserved concurrency of task-ended must be a positive integer, not 0');
+    expect(() => new ReservedConcurrency({ 'task-ended': 0 })).toThrow(
+      'reserved concurrency of task-ended must be a positive integer, not 0',
+    );
     expect(() => new ReservedConcurrency({ 'task-ended': 1.5 })).toThrow(/task-ended/);
   });
 });
