@@ -5,7 +5,8 @@
 // handlers run in the revocation lane by themselves (composition/revocation-lane.ts). Scaled down to
 // fit CI: QUOTA_SHARE=10 makes this process one of ten containers sharing the account's quota, and the
 // emulated services throttle at that one container's share (a tenth of the documented quotas);
-// ten times its issuing quota of Task Started arrive for a second. `FLOOD_UNPACED=1` removes the
+// ten times its issuing quota of Task Started arrive for a second, each function within its reserved concurrency as on
+// Lambda (`FLOOD_UNRESERVED=1`: all at once). `FLOOD_UNPACED=1` removes the
 // composition's pacing middleware, as aws-engine.ts deployed before it was wired (docs/scale.md §5.1;
 // that run fails the no-failed-task assertion, as it should).
 import { writeFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TokenBucket } from '../../lambdas/adapters/aws/quota-throttle';
 import { DOCUMENTED_QUOTAS, scaledQuotas } from '../../lambdas/adapters/aws/documented-quotas';
 import { grantIdFor } from '../../lambdas/domain/ids';
+import { ReservedConcurrency } from '../../lambdas/local/host/reserved-concurrency';
+import { DEFAULT_RESERVED_CONCURRENCY, reservedConcurrencyPerFunction } from '../../lambdas/routes';
 import { TEST_POLICY_YAML } from '../helpers/test-policy';
 import { closeWorld, eventBridgeEvent, openWorld, type HandlerResult, type MotoWorld } from './moto-world';
 import { ServiceQuotas } from './sdk-middleware';
@@ -44,6 +47,14 @@ const percentile = (values: readonly number[], p: number) => {
 const seconds = (ms: number) => Math.round(ms) / 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Lambda's side: each function runs at most its reserved concurrency (the stack's default: task-started 10, task-ended
+ * 20) and the rest wait in its queue, as asynchronous invocations do. `FLOOD_UNRESERVED=1` runs every invocation at once.
+ */
+const lambdaConcurrency = new ReservedConcurrency(
+  process.env.FLOOD_UNRESERVED ? {} : reservedConcurrencyPerFunction(DEFAULT_RESERVED_CONCURRENCY, false),
+);
+
 /** Invokes as EventBridge would: an invocation that fails is tried again, up to twice. */
 async function deliver(
   world: MotoWorld,
@@ -55,7 +66,7 @@ async function deliver(
   for (let attempt = 1; attempt <= INVOCATIONS; attempt++) {
     try {
       // Task Ended's handler runs itself in the revocation lane, as its own function does on Lambda.
-      return { result: await world.invoke(handler, event), failures };
+      return { result: await lambdaConcurrency.run(handler, () => world.invoke(handler, event)), failures };
     } catch {
       failures += 1;
     }
@@ -140,6 +151,9 @@ describe('the engine on moto under a flood of Task Started at ten times the issu
       quotaScale: SCALE,
       quotaShare: QUOTA_SHARE,
       pacing: process.env.FLOOD_UNPACED ? 'removed (FLOOD_UNPACED=1)' : 'the composition’s (aws-engine.ts)',
+      lambdaConcurrency: process.env.FLOOD_UNRESERVED
+        ? 'unlimited (FLOOD_UNRESERVED=1)'
+        : 'the stack’s default reservations (task-started 10, task-ended 20)',
       issuingQuotaPerSecond: ISSUING_QUOTA,
       arrivalsPerSecond: arrivals,
       starts: flood.length,
