@@ -4,14 +4,11 @@
 // changes from minute to minute, so the checkouts are measured as alternated pairs (A, B, A, B …)
 // or, with `--together`, at the same time (each under the other's load: the same conditions).
 // `--prof DIR` writes each engine's .cpuprofile (main thread in CPU.*.0.001.cpuprofile).
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { EngineProcess, EngineUsage } from './engine-process';
+import { startEngineProcess } from './engine-process';
 import { runLifecycles, type LifecycleRun } from './lifecycles';
 import { median } from './percentiles';
 
@@ -20,15 +17,6 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const HERE = resolve(import.meta.dirname, '..');
 const POLICY = join(HERE, 'bench', 'bench.policy.yaml');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (address === null || typeof address === 'string') throw new Error('no port assigned');
-  return address.port;
-}
 
 /** CPU ms of each thread of `pid` (Linux /proc; empty elsewhere): the main thread, V8's workers, libuv's pool. */
 function threadCpu(pid: number): Map<string, number> {
@@ -43,78 +31,6 @@ function threadCpu(pid: number): Map<string, number> {
     // Not Linux, or the process ended: no breakdown.
   }
   return byThread;
-}
-
-/** Starts the engine of the checkout at `root` on a fresh data directory (engine-process.ts, from any checkout). */
-async function startAt(root: string, nodeFlags: readonly string[]): Promise<EngineProcess> {
-  const port = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), 'taskbound-cpu-'));
-  const child = spawn(
-    process.execPath,
-    [
-      ...nodeFlags,
-      '--import',
-      'tsx',
-      'bin/local-engine.ts',
-      '--port',
-      String(port),
-      '--data-dir',
-      dataDir,
-      '--policy',
-      POLICY,
-      '--sweep-interval',
-      '3600',
-    ],
-    { cwd: root, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN', SLACK_WEBHOOK_URL: '' }, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const url = `http://127.0.0.1:${port}`;
-  const usage = async (): Promise<EngineUsage> => {
-    const health = (await (await fetch(`${url}/healthz`)).json()) as Partial<EngineUsage> &
-      Pick<EngineUsage, 'cpuMs' | 'sdkCalls' | 'sdkCallsByOperation'> & { ready?: boolean };
-    if (health.ready !== true) throw new Error('not ready');
-    // An older checkout may not report its pending events.
-    return {
-      cpuMs: health.cpuMs,
-      sdkCalls: health.sdkCalls,
-      sdkCallsByOperation: health.sdkCallsByOperation,
-      pendingEvents: health.pendingEvents ?? 0,
-    };
-  };
-  for (const deadline = Date.now() + 60_000; ;) {
-    if (child.exitCode !== null) throw new Error(`the engine at ${root} exited before it was ready`);
-    if (
-      await usage().then(
-        () => true,
-        () => false,
-      )
-    )
-      break;
-    if (Date.now() > deadline) throw new Error(`the engine at ${root} was not ready within 60 s`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  return {
-    url,
-    pid: child.pid ?? -1,
-    dataDir,
-    usage,
-    async settled(quietMs = 300) {
-      let last = await usage();
-      for (;;) {
-        await new Promise((done) => setTimeout(done, quietMs));
-        const now = await usage();
-        if (now.sdkCalls === last.sdkCalls) return now;
-        last = now;
-      }
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 const { values } = parseArgs({
@@ -141,7 +57,7 @@ const load = () =>
 async function measure(root: string, label: string, nodeFlags: readonly string[]): Promise<string> {
   const loadBefore = load();
   const profile = values.prof ? ['--cpu-prof', '--cpu-prof-dir', join(values.prof, label.replace(/\D+/g, '-').replace(/^-/, ''))] : [];
-  const engine = await startAt(root, [...profile, ...nodeFlags]);
+  const engine = await startEngineProcess(POLICY, 3600, { root, nodeFlags: [...profile, ...nodeFlags] });
   try {
     const threadsBefore = threadCpu(engine.pid);
     const run: LifecycleRun = await runLifecycles(engine, {

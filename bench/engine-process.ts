@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { realSleep as sleep } from '../lambdas/adapters/sleep';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 
@@ -39,8 +40,10 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** What the soak adds to the engine process. */
+/** What the soak and the CPU comparison add to the engine process. */
 export interface EngineProcessExtras {
+  /** The checkout whose `bin/local-engine.ts` runs (`npm run bench:cpu` compares two); this one by default. */
+  readonly root?: string;
   /** Passed to `bin/local-engine.ts` as they are (the soak's `--iam-lag`, `--quota-scale`). */
   readonly engineFlags?: readonly string[];
   /** Passed to Node before the entry point (the soak's `--expose-gc` and its memory probe). */
@@ -66,7 +69,7 @@ export async function startEngineProcess(
       ...['--sweep-interval', String(sweepIntervalSeconds), ...(extras.engineFlags ?? [])],
     ],
     {
-      cwd: REPO_ROOT,
+      cwd: extras.root ?? REPO_ROOT,
       env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN', SLACK_WEBHOOK_URL: '' },
       stdio: ['ignore', extras.onLine ? 'pipe' : 'ignore', 'inherit'],
     },
@@ -78,17 +81,19 @@ export async function startEngineProcess(
   const usage = async (): Promise<EngineUsage> => {
     const response = await fetch(`${url}/healthz`);
     if (response.status !== 200) throw new Error(`engine not ready (${response.status})`);
-    const health = (await response.json()) as EngineUsage;
+    const health = (await response.json()) as Omit<EngineUsage, 'pendingEvents'> & Partial<Pick<EngineUsage, 'pendingEvents'>>;
     return {
       cpuMs: health.cpuMs,
       sdkCalls: health.sdkCalls,
       sdkCallsByOperation: health.sdkCallsByOperation,
-      pendingEvents: health.pendingEvents,
+      // An older checkout (bench:cpu) may not report its backlog.
+      pendingEvents: health.pendingEvents ?? 0,
     };
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the engine exited (${child.exitCode}) before it was ready`);
+    if (child.exitCode !== null)
+      throw new Error(`the engine at ${extras.root ?? REPO_ROOT} exited (${child.exitCode}) before it was ready`);
     if (
       await usage().then(
         () => true,
@@ -97,7 +102,7 @@ export async function startEngineProcess(
     )
       break;
     if (Date.now() > deadline) throw new Error('the engine was not ready within 60 s');
-    await new Promise((done) => setTimeout(done, 100));
+    await sleep(100);
   }
   return {
     url,
@@ -107,7 +112,7 @@ export async function startEngineProcess(
     async settled(quietMs = 300) {
       let last = await usage();
       for (;;) {
-        await new Promise((done) => setTimeout(done, quietMs));
+        await sleep(quietMs);
         const now = await usage();
         if (now.sdkCalls === last.sdkCalls) return now;
         last = now;
