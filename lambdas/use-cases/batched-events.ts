@@ -24,6 +24,8 @@ export function batchedEvents(publisher: EventPublisher): BatchedEvents {
     void sends.push(publisher.publish(events).catch((error: unknown) => failures.push(error)));
   return {
     async publish(events) {
+      // A revocation's events never straddle two calls (which could land in either order): what is held goes first.
+      if (held.length + events.length > EVENTS_PER_CALL) send(held.splice(0));
       held.push(...events);
       while (held.length >= EVENTS_PER_CALL) send(held.splice(0, EVENTS_PER_CALL));
     },
