@@ -84,11 +84,11 @@ describe('DynamoDbKmsDeliveryVault on moto', () => {
       payload: { status: 'pending_approval', grantId: grantIdFor('release-bot', 't-2'), scopes: ['repo-read'] },
     });
     const reader = dynamoDbKmsReader(dynamo, kms, TABLE);
-    expect(await reader({ agentId: 'release-bot', taskId: 't-2' })).toMatchObject({ status: 'pending_approval' });
+    expect((await reader({ agentId: 'release-bot', taskId: 't-2' })).reading).toMatchObject({ status: 'pending_approval' });
     const issued = delivery('release-bot', 't-2');
     await vault.deliver(issued);
-    expect(await reader({ agentId: 'release-bot', taskId: 't-2' })).toEqual(issued.payload);
-    expect(await reader({ agentId: 'release-bot', taskId: 'never-started' })).toEqual({ status: 'absent' });
+    expect((await reader({ agentId: 'release-bot', taskId: 't-2' })).reading).toEqual(issued.payload);
+    expect((await reader({ agentId: 'release-bot', taskId: 'never-started' })).reading).toEqual({ status: 'absent' });
   });
 
   it("refuses an item moved to another agent's key or given another grant id: KMS binds the context", async () => {
