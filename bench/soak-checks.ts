@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { localClientConfig } from '../lambdas/local/host/sdk-clients';
 import { STORE_ENDPOINT_FILE } from '../lambdas/local/emulated-aws/embedded-store';
+import { AGENT_DENY_KEY_PREFIX } from '../lambdas/local/emulated-aws/credential-authority';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import { probeCredential, type RuntimeLedger } from './soak-runtimes';
 
@@ -157,6 +158,8 @@ interface AuthorityCredential {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly kind: string;
+  readonly agentId: string;
+  readonly issuedAt: string;
   readonly expiresAt: string;
   readonly revokedAt?: string;
 }
@@ -179,7 +182,19 @@ async function issuedByAuthority(dataDir: string): Promise<AuthorityCredential[]
   } finally {
     dynamo.destroy();
   }
-  return items;
+  // The kill switch's deny of an agent's older sessions is one item, not a mark on each session it
+  // covers (AWS: one aws:TokenIssueTime deny on the role): those sessions count as revoked, as the emulated IAM judges them.
+  const isDeny = (item: AuthorityCredential) => item.accessKeyId.startsWith(AGENT_DENY_KEY_PREFIX);
+  const deniedBefore = new Map(
+    items.filter(isDeny).map((deny) => [deny.agentId, (deny as unknown as { issuedBefore: string }).issuedBefore]),
+  );
+  return items
+    .filter((item) => !isDeny(item))
+    .map((item) => {
+      const before = deniedBefore.get(item.agentId);
+      const covered = item.kind === 'aws-sts-session' && !item.revokedAt && before !== undefined && item.issuedAt < before;
+      return covered ? { ...item, revokedAt: before } : item;
+    });
 }
 
 /** Delivery secrets (`taskbound/<agent>/<task>`) that still hand out a credential. */

@@ -68,7 +68,7 @@ interface AgentSessionsDeny {
   readonly revokedAt: string;
 }
 
-const AGENT_DENY_KEY_PREFIX = 'agent-sessions-before#';
+export const AGENT_DENY_KEY_PREFIX = 'agent-sessions-before#';
 
 /** Whether any credential of a grant still works. */
 export type GrantCredentialStatus = { readonly verdict: 'accepted' } | { readonly verdict: 'rejected'; readonly code: RejectionCode };
