@@ -10,7 +10,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { localClientConfig } from '../lambdas/local/host/sdk-clients';
 import { STORE_ENDPOINT_FILE } from '../lambdas/local/emulated-aws/embedded-store';
-import { AGENT_DENY_KEY_PREFIX } from '../lambdas/local/emulated-aws/credential-authority';
+import { AGENT_DENY_KEY_PREFIX, coveredByAgentDeny } from '../lambdas/local/emulated-aws/credential-authority';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import { probeCredential, type RuntimeLedger } from './soak-runtimes';
 
@@ -191,9 +191,8 @@ async function issuedByAuthority(dataDir: string): Promise<AuthorityCredential[]
   return items
     .filter((item) => !isDeny(item))
     .map((item) => {
-      const before = deniedBefore.get(item.agentId);
-      const covered = item.kind === 'aws-sts-session' && !item.revokedAt && before !== undefined && item.issuedAt < before;
-      return covered ? { ...item, revokedAt: before } : item;
+      const issuedBefore = deniedBefore.get(item.agentId);
+      return issuedBefore !== undefined && coveredByAgentDeny(item, { issuedBefore }) ? { ...item, revokedAt: issuedBefore } : item;
     });
 }
 

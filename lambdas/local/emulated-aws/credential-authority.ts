@@ -70,6 +70,18 @@ interface AgentSessionsDeny {
 
 export const AGENT_DENY_KEY_PREFIX = 'agent-sessions-before#';
 
+/**
+ * Whether the kill switch's deny covers a credential not revoked by itself: a session of the agent
+ * issued before it (AWS: `aws:TokenIssueTime` is earlier). Shared with the crash and soak checks,
+ * which read the same table, so they judge a session as this authority does.
+ */
+export function coveredByAgentDeny(
+  credential: { readonly kind: string; readonly issuedAt: string; readonly revokedAt?: string },
+  deny: { readonly issuedBefore: string },
+): boolean {
+  return credential.kind === 'aws-sts-session' && !credential.revokedAt && credential.issuedAt < deny.issuedBefore;
+}
+
 /** Whether any credential of a grant still works. */
 export type GrantCredentialStatus = { readonly verdict: 'accepted' } | { readonly verdict: 'rejected'; readonly code: RejectionCode };
 
@@ -417,8 +429,7 @@ export class LocalCredentialAuthority {
   /** A session the agent's deny covers counts as revoked when the deny was written (in memory: the deny item is what is kept). */
   private applyAgentDeny(credential: LocalCredential): LocalCredential {
     const deny = this.agentDenies.get(credential.agentId);
-    if (!deny || credential.kind !== 'aws-sts-session' || credential.revokedAt || credential.issuedAt >= deny.issuedBefore)
-      return credential;
+    if (!deny || !coveredByAgentDeny(credential, deny)) return credential;
     const revoked = { ...credential, revokedAt: deny.revokedAt };
     this.byAccessKey.set(credential.accessKeyId, revoked);
     return revoked;

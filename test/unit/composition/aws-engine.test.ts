@@ -7,6 +7,37 @@ const SLACK_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:t
 /** A fresh module each time: the root memoizes what it built. */
 const compositionRoot = () => import('../../../lambdas/composition/aws-engine');
 
+/** A revoking function's environment as the stack sets it (lib/constructs/functions/environment.ts). */
+const REVOKING_ENV = {
+  TABLE_NAME: 'taskbound-grants',
+  EVENT_BUS_NAME: 'taskbound',
+  ACCOUNT_ID: '111122223333',
+  INSTANCE_NAME: 'taskbound',
+  AGENT_ROLE_PREFIX: 'taskbound-agent-',
+  AGENT_ROLE_MAX_SESSION_SECONDS: '3600',
+  DELIVERY_MODE: 'secrets-manager',
+  DELIVERY_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:111122223333:key/1234',
+  ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-ended-us-east-1',
+  EXPIRY_MODE: 'schedule',
+  SCHEDULER_GROUP: 'taskbound-expiry',
+  CANARY_SECRET_NAME: 'taskbound-engine/canary',
+  QUOTA_SHARE: '121',
+};
+/** What arming an expiry adds (the expiring and issuing functions). */
+const ARMING_ENV = {
+  SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
+  EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
+  SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
+};
+/** An issuing function's: all of the above, the boundary, and its own role and quota share. */
+const ISSUING_ENV = {
+  ...REVOKING_ENV,
+  ...ARMING_ENV,
+  PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
+  ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
+  QUOTA_SHARE: '141',
+};
+
 describe('the AWS composition root', () => {
   beforeEach(() => {
     vi.resetModules();
@@ -64,22 +95,7 @@ describe('the AWS composition root', () => {
 
   it('builds the Slack interaction endpoint once its configuration is whole, deciding with the engine', async () => {
     const engineEnv = {
-      TABLE_NAME: 'taskbound-grants',
-      EVENT_BUS_NAME: 'taskbound',
-      ACCOUNT_ID: '111122223333',
-      INSTANCE_NAME: 'taskbound',
-      AGENT_ROLE_PREFIX: 'taskbound-agent-',
-      AGENT_ROLE_MAX_SESSION_SECONDS: '3600',
-      DELIVERY_MODE: 'secrets-manager',
-      EXPIRY_MODE: 'schedule',
-      PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
-      ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
-      SCHEDULER_GROUP: 'taskbound-expiry',
-      SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
-      EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
-      SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
-      CANARY_SECRET_NAME: 'taskbound-engine/canary',
-      QUOTA_SHARE: '141',
+      ...ISSUING_ENV,
       SLACK_SECRET_ARN,
       SLACK_TEAM_ID: 'T0ACME',
     };
@@ -93,27 +109,8 @@ describe('the AWS composition root', () => {
 
   describe('each kind of engine function, configured with exactly what it uses', () => {
     /** What a revoking function's stack environment holds (lib/constructs/functions/environment.ts). */
-    const REVOKING = {
-      TABLE_NAME: 'taskbound-grants',
-      EVENT_BUS_NAME: 'taskbound',
-      ACCOUNT_ID: '111122223333',
-      INSTANCE_NAME: 'taskbound',
-      AGENT_ROLE_PREFIX: 'taskbound-agent-',
-      AGENT_ROLE_MAX_SESSION_SECONDS: '3600',
-      DELIVERY_MODE: 'secrets-manager',
-      DELIVERY_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:111122223333:key/1234',
-      ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-ended-us-east-1',
-      EXPIRY_MODE: 'schedule',
-      SCHEDULER_GROUP: 'taskbound-expiry',
-      CANARY_SECRET_NAME: 'taskbound-engine/canary',
-      QUOTA_SHARE: '121',
-      TASKBOUND_POLICY: compiledPolicy(TEST_POLICY_YAML, 'test.policy.yaml'),
-    };
-    const ARMING = {
-      SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
-      EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
-      SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
-    };
+    const REVOKING = { ...REVOKING_ENV, TASKBOUND_POLICY: compiledPolicy(TEST_POLICY_YAML, 'test.policy.yaml') };
+    const ARMING = ARMING_ENV;
     const stub = (variables: Record<string, string>) => {
       for (const name of ['PERMISSIONS_BOUNDARY_ARN', ...Object.keys(ARMING)]) vi.stubEnv(name, undefined);
       for (const [name, value] of Object.entries(variables)) vi.stubEnv(name, value);
@@ -189,28 +186,15 @@ describe('the AWS composition root', () => {
   });
 
   describe('the scale modes (docs/scale.md §8)', () => {
-    const ENGINE = {
-      TABLE_NAME: 'taskbound-grants',
-      EVENT_BUS_NAME: 'taskbound',
-      ACCOUNT_ID: '111122223333',
-      INSTANCE_NAME: 'taskbound',
-      AGENT_ROLE_PREFIX: 'taskbound-agent-',
-      AGENT_ROLE_MAX_SESSION_SECONDS: '3600',
-      DELIVERY_MODE: 'secrets-manager',
-      EXPIRY_MODE: 'schedule',
-      PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
-      ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
-      DELIVERY_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:111122223333:key/1234',
-      // Set by the stack, no default (lib/constructs/functions/environment.ts).
-      CANARY_SECRET_NAME: 'taskbound-engine/canary',
-      QUOTA_SHARE: '141',
-    };
-    const SCHEDULER = {
-      SCHEDULER_GROUP: 'taskbound-expiry',
-      SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
-      EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
-      SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
-    };
+    // No Scheduler setting: each test adds what its modes need.
+    const {
+      SCHEDULER_GROUP: _group,
+      SCHEDULER_ROLE_ARN: _role,
+      EXPIRE_FUNCTION_ARN: _target,
+      SCHEDULER_DLQ_ARN: _dlq,
+      ...ENGINE
+    } = ISSUING_ENV;
+    const SCHEDULER = { SCHEDULER_GROUP: ISSUING_ENV.SCHEDULER_GROUP, ...ARMING_ENV };
     const POLICY = compiledPolicy(TEST_POLICY_YAML, 'test.policy.yaml');
     const stub = (variables: Record<string, string>) => {
       vi.stubEnv('TASKBOUND_POLICY', POLICY);
@@ -235,24 +219,7 @@ describe('the AWS composition root', () => {
   });
 
   describe('pacing at the documented quotas (docs/scale.md §4)', () => {
-    const ENGINE = {
-      TABLE_NAME: 'taskbound-grants',
-      EVENT_BUS_NAME: 'taskbound',
-      ACCOUNT_ID: '111122223333',
-      INSTANCE_NAME: 'taskbound',
-      AGENT_ROLE_PREFIX: 'taskbound-agent-',
-      AGENT_ROLE_MAX_SESSION_SECONDS: '3600',
-      DELIVERY_MODE: 'secrets-manager',
-      EXPIRY_MODE: 'schedule',
-      PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
-      ENGINE_ROLE_ARNS: 'arn:aws:iam::111122223333:role/taskbound-engine/taskbound-task-started-us-east-1',
-      CANARY_SECRET_NAME: 'taskbound-engine/canary',
-      SCHEDULER_GROUP: 'taskbound-expiry',
-      SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/scheduler',
-      EXPIRE_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:111122223333:function:taskbound-expire-grant',
-      SCHEDULER_DLQ_ARN: 'arn:aws:sqs:us-east-1:111122223333:dlq',
-      TASKBOUND_POLICY: compiledPolicy(TEST_POLICY_YAML, 'test.policy.yaml'),
-    };
+    const { QUOTA_SHARE: _share, ...ENGINE } = { ...ISSUING_ENV, TASKBOUND_POLICY: compiledPolicy(TEST_POLICY_YAML, 'test.policy.yaml') };
     type Client = {
       config: { serviceId?: string };
       middlewareStack: { identify(): string[]; add(middleware: unknown, options: object): void };

@@ -1,46 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalCredentialAuthority } from '../../../../lambdas/local/emulated-aws/credential-authority';
-import type { CredentialKind } from '../../../../lambdas/domain/policy';
-import { startStateStore, type StateStore } from './state-store';
-
-const HOUR_MS = 3_600_000;
+import { describe, expect, it } from 'vitest';
+import { authorityFixture } from './authority-fixture';
 
 describe("local credential authority, the kill switch's deny of an agent's older sessions", () => {
-  let state: StateStore;
-  let nowMs: number;
-  const clock = { now: () => new Date(nowMs) };
-
-  async function openAuthority(): Promise<LocalCredentialAuthority> {
-    const authority = new LocalCredentialAuthority({ ...state.table('credentials'), clock });
-    await authority.start();
-    return authority;
-  }
-
-  function issue(authority: LocalCredentialAuthority, kind: CredentialKind, grantId: string, agentId = 'agent-1') {
-    return authority.issue({
-      grantId,
-      taskId: `task-${grantId}`,
-      agentId,
-      kind,
-      statements: [],
-      brokeredSecretArns: [],
-      ttlSeconds: 3600,
-      expiresAt: new Date(nowMs + HOUR_MS),
-    });
-  }
-
-  beforeEach(async () => {
-    state = await startStateStore();
-    nowMs = Date.parse('2026-11-30T06:00:00Z');
-  });
-  afterEach(() => state.close());
+  const { clock, advance, openAuthority, issue } = authorityFixture();
 
   it("denies every session of the agent issued before the time at once, and no key, no later session, no other agent's", async () => {
     const authority = await openAuthority();
     const older = [await issue(authority, 'aws-sts-session', 'g-s1'), await issue(authority, 'aws-sts-session', 'g-s2')];
     const key = await issue(authority, 'aws-iam-access-key', 'g-k1');
     const otherAgents = await issue(authority, 'aws-sts-session', 'g-o1', 'agent-2');
-    nowMs += 1000;
+    advance(1000);
 
     await authority.revokeSessionsOf('agent-1', clock.now());
     const later = await issue(authority, 'aws-sts-session', 'g-s3');
@@ -55,7 +24,7 @@ describe("local credential authority, the kill switch's deny of an agent's older
   it('keeps the deny across a restart, and applies it to a session whose issue was in flight', async () => {
     const authority = await openAuthority();
     const issuing = issue(authority, 'aws-sts-session', 'g-in-flight');
-    nowMs += 1000;
+    advance(1000);
 
     await authority.revokeSessionsOf('agent-1', clock.now());
     const session = await issuing;
@@ -68,9 +37,9 @@ describe("local credential authority, the kill switch's deny of an agent's older
   it('lets an earlier time change nothing: a later deny already covers more', async () => {
     const authority = await openAuthority();
     const early = clock.now();
-    nowMs += 1000;
+    advance(1000);
     const session = await issue(authority, 'aws-sts-session', 'g-between');
-    nowMs += 1000;
+    advance(1000);
     await authority.revokeSessionsOf('agent-1', clock.now());
 
     await authority.revokeSessionsOf('agent-1', early);

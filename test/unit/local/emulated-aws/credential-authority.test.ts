@@ -1,45 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalCredentialAuthority } from '../../../../lambdas/local/emulated-aws/credential-authority';
-import type { CredentialKind } from '../../../../lambdas/domain/policy';
-import { startStateStore, type StateStore } from './state-store';
-
-const HOUR_MS = 3_600_000;
+import { describe, expect, it } from 'vitest';
+import { authorityFixture, HOUR_MS } from './authority-fixture';
 
 describe('local credential authority, once credentials are dead for good', () => {
-  let state: StateStore;
-  let nowMs: number;
-  const clock = { now: () => new Date(nowMs) };
-
-  async function openAuthority(): Promise<LocalCredentialAuthority> {
-    const authority = new LocalCredentialAuthority({ ...state.table('credentials'), clock });
-    await authority.start();
-    return authority;
-  }
-
-  function issue(authority: LocalCredentialAuthority, kind: CredentialKind, grantId: string) {
-    return authority.issue({
-      grantId,
-      taskId: `task-${grantId}`,
-      agentId: 'agent-1',
-      kind,
-      statements: [],
-      brokeredSecretArns: [],
-      ttlSeconds: 3600,
-      expiresAt: new Date(nowMs + HOUR_MS),
-    });
-  }
-
-  beforeEach(async () => {
-    state = await startStateStore();
-    nowMs = Date.parse('2026-11-30T06:00:00Z');
-  });
-  afterEach(() => state.close());
+  const { advance, openAuthority, issue } = authorityFixture();
 
   it('still refuses a revoked, expired session after pruning it, and tells its own token from a forged one', async () => {
     const authority = await openAuthority();
     const session = await issue(authority, 'aws-sts-session', 'g-session');
     await authority.revokeGrant('g-session');
-    nowMs += 2 * HOUR_MS;
+    advance(2 * HOUR_MS);
     await issue(authority, 'aws-sts-session', 'g-next'); // an issue prunes what died
 
     expect(authority.issued(session.accessKeyId)).toBe(true);
@@ -54,7 +23,7 @@ describe('local credential authority, once credentials are dead for good', () =>
     const authority = await openAuthority();
     const session = await issue(authority, 'aws-sts-session', 'g-denied');
     await authority.revokeGrant('g-denied');
-    nowMs += 5_000;
+    advance(5_000);
     await issue(authority, 'aws-sts-session', 'g-next');
 
     expect(authority.standing(session.accessKeyId, session.sessionToken)).toEqual({
@@ -62,7 +31,7 @@ describe('local credential authority, once credentials are dead for good', () =>
       credential: { principalArn: session.principalArn, secretAccessKey: session.secretAccessKey },
     });
     expect(authority.standing(session.accessKeyId, 'forged')).toEqual({ status: 'rejected', code: 'InvalidClientTokenId' });
-    nowMs += HOUR_MS;
+    advance(HOUR_MS);
     expect(authority.standing(session.accessKeyId, session.sessionToken)).toEqual({ status: 'rejected', code: 'ExpiredToken' });
   });
 
@@ -71,7 +40,7 @@ describe('local credential authority, once credentials are dead for good', () =>
     const key = await issue(authority, 'aws-iam-access-key', 'g-key');
     const live = await issue(authority, 'aws-iam-access-key', 'g-live');
     await authority.revokeGrant('g-key');
-    nowMs += 5_000;
+    advance(5_000);
     await issue(authority, 'aws-sts-session', 'g-next');
     const restarted = await openAuthority();
 
