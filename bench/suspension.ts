@@ -52,7 +52,15 @@ export function suspensionTargetMet(run: SuspensionRun): boolean {
   return run.grants >= 1000 && run.allDeadMs < 5000 && run.allVerifiedMs < 5000 && run.states.verified === run.grants;
 }
 
-export async function measureSuspension(engine: EngineProcess, grants: number): Promise<SuspensionRun> {
+/** Called around the measured window (the CPU profile of `--prof` covers it and nothing else). */
+export interface SuspensionWindow {
+  /** Just before `Agent Suspended` is sent. */
+  readonly opened?: () => void;
+  /** Once the engine has gone quiet after it. */
+  readonly closed?: () => void;
+}
+
+export async function measureSuspension(engine: EngineProcess, grants: number, window: SuspensionWindow = {}): Promise<SuspensionRun> {
   const driver = new BenchDriver(engine.url);
   const events = new EventBridgeClient(localClientConfig(engine.url));
   try {
@@ -77,6 +85,7 @@ export async function measureSuspension(engine: EngineProcess, grants: number): 
     await engine.settled();
     const before = await engine.usage();
     const loadAverage1mAtSuspension = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+    window.opened?.();
 
     const answer = await events.send(
       new PutEventsCommand({
@@ -125,6 +134,7 @@ export async function measureSuspension(engine: EngineProcess, grants: number): 
     const sorted = ascending(deadAfterMs);
     const after = await engine.settled(500);
     const spent = usageBetween(before, after);
+    window.closed?.();
     const grantsNow = await agentGrants(engine.url);
     const states: Record<string, number> = {};
     for (const grant of grantsNow) states[grant.state] = (states[grant.state] ?? 0) + 1;

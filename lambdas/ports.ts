@@ -195,6 +195,12 @@ export interface DeliveryVault {
   /** Creates or overwrites the delivery secret. */
   deliver(delivery: Delivery): Promise<void>;
   read(name: string): Promise<DeliveryPayload | undefined>;
+  /**
+   * Many deliveries in as few calls as the platform allows (the kill switch reads a thousand).
+   * Each name answered maps to what `read` would return; a name left out (an error other than
+   * absent) is for the caller to `read` on its own. Absent when the platform has no batch read.
+   */
+  readMany?(names: readonly string[]): Promise<ReadonlyMap<string, DeliveryPayload | undefined>>;
   /** Deletes without recovery; absent already counts as done. */
   destroy(name: string): Promise<void>;
   /** Delivery secrets that exist, for orphan reconciliation. */

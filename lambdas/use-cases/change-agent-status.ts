@@ -5,7 +5,7 @@ import type { AgentStatusChange } from '../domain/events';
 import type { Grant } from '../domain/grant';
 import { accountOf } from '../domain/accounts';
 import type { CredentialKind } from '../domain/policy';
-import type { RevokeTarget } from '../ports';
+import type { DeliveryPayload, RevokeTarget } from '../ports';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { revokeGrant, revokeTargetOf, type RevokeResult } from './revoke-grant';
 import { inBatches } from './in-batches';
@@ -27,6 +27,9 @@ const PARALLEL_KILLS = 16;
  * (paced by QuotaThrottle on AWS) is the tightest, and 32 in flight keeps that queue fed.
  */
 const PARALLEL_REVOCATIONS = 32;
+/** Deliveries per batch read (BatchGetSecretValue's limit), and batches in flight at once. */
+const DELIVERIES_PER_READ = 20;
+const PARALLEL_DELIVERY_READS = 4;
 
 export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange): Promise<SuspendResult> {
   const now = deps.clock.now().toISOString();
@@ -60,14 +63,22 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
   const listed = new Map(live.map((grant) => [grant.grantId, grant]));
   const unlisted = [...new Set(slots.map((slot) => slot.grantId))].filter((grantId) => !listed.has(grantId));
   const cause = { trigger: 'suspended' as const, by: change.by, reason: `agent suspended: ${change.reason}`, noticeAt: now };
-  const dead = await killCredentials(deps, change.agentId, live, issuedBefore, await agentWide);
+  // Read while the credentials are killed: each grant's proof needs its delivery, and a batch read serves 20 grants.
+  const [dead, deliveries] = await Promise.all([
+    agentWide.then((wide) => killCredentials(deps, change.agentId, live, issuedBefore, wide)),
+    readDeliveries(deps, live),
+  ]);
   // Each grant's revocation still reads its delivery, probes its credential and writes its state;
   // only their events are pooled into full PutEvents calls.
   const events = batchedEvents(deps.events);
   const revocations = { ...deps, events };
   const grantIds = [...listed.keys(), ...unlisted];
   const revoked = await inBatches(grantIds, PARALLEL_REVOCATIONS, (grantId) =>
-    revokeGrant(revocations, grantId, cause, { listed: listed.get(grantId), credentialRevoked: dead.has(grantId) }),
+    revokeGrant(revocations, grantId, cause, {
+      listed: listed.get(grantId),
+      credentialRevoked: dead.has(grantId),
+      delivery: deliveries.get(grantId),
+    }),
   );
   await events.flush();
   // A slot whose grant is not written yet (its start will see the suspension) or no longer live revoked nothing.
@@ -115,6 +126,33 @@ async function killCredentials(
   });
   for (const grantId of killed) if (grantId) dead.add(grantId);
   return dead;
+}
+
+/**
+ * The listed `active` grants' deliveries by grant id, 20 per call where the vault reads in
+ * batches. A batch that fails only leaves its grants to read their own delivery, as they would.
+ */
+async function readDeliveries(deps: EngineDeps, grants: readonly Grant[]): Promise<ReadonlyMap<string, DeliveryPayload>> {
+  const vault = deps.vault;
+  const found = new Map<string, DeliveryPayload>();
+  if (!vault.readMany) return found;
+  const readMany = vault.readMany.bind(vault);
+  const bySecret = new Map(grants.flatMap((grant) => (grant.state === 'active' && grant.deliverySecret ? [[grant.deliverySecret, grant.grantId]] : [])));
+  const names = [...bySecret.keys()];
+  const chunks = Array.from({ length: Math.ceil(names.length / DELIVERIES_PER_READ) }, (_, index) =>
+    names.slice(index * DELIVERIES_PER_READ, (index + 1) * DELIVERIES_PER_READ),
+  );
+  await inBatches(chunks, PARALLEL_DELIVERY_READS, async (chunk) => {
+    try {
+      for (const [name, payload] of await readMany(chunk)) {
+        const grantId = bySecret.get(name);
+        if (grantId && payload) found.set(grantId, payload);
+      }
+    } catch (error) {
+      (deps.logger ?? silentLogger).warn('batch read of deliveries failed; each grant reads its own', { error: errorCode(error) });
+    }
+  });
+  return found;
 }
 
 interface IssuerAccount {

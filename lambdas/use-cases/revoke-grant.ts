@@ -1,7 +1,7 @@
 // Use case: revoke a grant's credential for any trigger, then prove it dead. Every step
 // is a conditional write on the grant's current state, so duplicates and races are harmless.
 import { bump, ENGINE_ACTOR, transition, type Grant, type RevocationTrigger } from '../domain/grant';
-import type { RevokeTarget } from '../ports';
+import type { DeliveryPayload, RevokeTarget } from '../ports';
 import { firstRevokedAt, firstUseCheckAt } from '../domain/use-after-revocation';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
@@ -32,6 +32,11 @@ export interface RevokeOptions {
   readonly listed?: Grant;
   /** Its credential is dead already (the agent-wide step, or a revoke made just before): `revoke` is not called again. */
   readonly credentialRevoked?: boolean;
+  /**
+   * The listed grant's delivery, read in a batch with others': used instead of reading it again
+   * when the listed copy is the one revoked (and it holds that grant's credential).
+   */
+  readonly delivery?: DeliveryPayload;
 }
 
 export function revokeTargetOf(grant: Grant): RevokeTarget {
@@ -68,7 +73,8 @@ export async function revokeGrant(
     // credential dies one round trip sooner). A crash before that write leaves the grant
     // `active`: the trigger's redelivery (or the expiry) revokes again, which is idempotent.
     const written = claimed.state === 'revoking' && grant.state === 'active' ? grant : claimed;
-    const finished = await finishRevocation(deps, claimed, written, credentialRevoked);
+    const delivery = grant === options.listed ? options.delivery : undefined;
+    const finished = await finishRevocation(deps, claimed, written, credentialRevoked, delivery);
     if (finished === 'lost-race') continue;
     // The write was refused and the grant is still `active` (a stale listing, or another change
     // to it meanwhile): its credential is dead, but its record must say so too. Read it again.
@@ -142,6 +148,7 @@ async function finishRevocation(
   grant: Grant,
   stored: Grant,
   credentialRevoked: boolean,
+  delivery?: RevokeOptions['delivery'],
 ): Promise<RevokeResult | 'lost-race'> {
   const logger = deps.logger ?? silentLogger;
   const target = revokeTargetOf(grant);
@@ -169,7 +176,7 @@ async function finishRevocation(
   const now = deps.clock.now().toISOString();
   await Promise.all([cancelExpiry(deps, grant), rotateTouchedSecrets(deps, grant)]);
   const revoked = transition(grant, { to: 'revoked', at: now, actor: ENGINE_ACTOR, action: 'revoked', changes: { revokedAt: now } });
-  return verifyRevocation(deps, revoked, stored);
+  return verifyRevocation(deps, revoked, stored, delivery);
 }
 
 /**
@@ -178,9 +185,16 @@ async function finishRevocation(
  * takes seconds to forget a key or to enforce a session's deny): the grant stays `revoked`
  * and the sweep probes again.
  */
-export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored: Grant = revoked): Promise<RevokeResult> {
+export async function verifyRevocation(
+  deps: EngineDeps,
+  revoked: Grant,
+  stored: Grant = revoked,
+  delivery?: RevokeOptions['delivery'],
+): Promise<RevokeResult> {
   const target = revokeTargetOf(revoked);
-  const material = revoked.deliverySecret ? await deps.vault.read(revoked.deliverySecret) : undefined;
+  // A delivery read before (in a batch) counts only if it holds this grant's credential; otherwise it is read now.
+  const prefetched = delivery && sameCredential(delivery, revoked) ? delivery : undefined;
+  const material = prefetched ?? (revoked.deliverySecret ? await deps.vault.read(revoked.deliverySecret) : undefined);
   const usable =
     material?.status === 'issued' && material.accessKeyId && material.secretAccessKey
       ? {
@@ -230,6 +244,11 @@ export async function verifyRevocation(deps: EngineDeps, revoked: Grant, stored:
     }),
   ]);
   return { outcome: 'verified', grant: written.grant };
+}
+
+/** A delivery read earlier still speaks for the grant if it holds the credential the grant records. */
+function sameCredential(payload: DeliveryPayload, grant: Grant): boolean {
+  return payload.grantId === grant.grantId && payload.accessKeyId !== undefined && payload.accessKeyId === grant.credential?.accessKeyId;
 }
 
 async function cancelExpiry(deps: EngineDeps, grant: Grant): Promise<void> {

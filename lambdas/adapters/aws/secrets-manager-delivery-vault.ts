@@ -2,6 +2,7 @@
 // credential sit in `taskbound/<agentId>/<taskId>`, readable by the agent's runtime alone.
 // Works against AWS and the local engine's Secrets Manager alike: documented behaviour only.
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   DeleteSecretCommand,
   GetSecretValueCommand,
@@ -56,6 +57,8 @@ const CHANGE_ACTIONS = [
   'secretsmanager:UntagResource',
 ];
 const LIST_PAGE_SIZE = 100;
+/** BatchGetSecretValue takes at most 20 secret ids per call. */
+export const BATCH_READ_SIZE = 20;
 /** How AWS words an operation refused because the secret is scheduled for deletion. */
 const MARKED_FOR_DELETION = /marked for deletion|scheduled for deletion|marked deleted/i;
 const PAYLOAD_STATUSES: ReadonlySet<string> = new Set(['pending_approval', 'issued', 'denied']);
@@ -191,6 +194,36 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
       if (error instanceof ResourceNotFoundException || markedForDeletion(error)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * SDK calls: 1 per 20 names (BatchGetSecretValue; the engine role needs GetSecretValue on each
+   * secret too). A secret absent or scheduled for deletion reads as undefined, as `read` has it;
+   * one refused for any other reason (AccessDenied, a decryption failure) or not holding a delivery is left out of the
+   * answer, for the caller to read on its own and see the error.
+   */
+  async readMany(names: readonly string[]): Promise<ReadonlyMap<string, DeliveryPayload | undefined>> {
+    const answered = new Map<string, DeliveryPayload | undefined>();
+    for (let start = 0; start < names.length; start += BATCH_READ_SIZE) {
+      const chunk = names.slice(start, start + BATCH_READ_SIZE);
+      const batch = await this.client.send(new BatchGetSecretValueCommand({ SecretIdList: chunk }));
+      for (const secret of batch.SecretValues ?? []) {
+        if (secret.Name === undefined || !chunk.includes(secret.Name)) continue;
+        try {
+          answered.set(secret.Name, parsePayload(secret.Name, secret.SecretString));
+        } catch (error) {
+          // Not a delivery: left out, so the caller's own read reports it.
+          if (!(error instanceof DeliveryVaultError)) throw error;
+        }
+      }
+      for (const error of batch.Errors ?? []) {
+        const absent =
+          error.ErrorCode === 'ResourceNotFoundException' ||
+          (error.ErrorCode === 'InvalidRequestException' && MARKED_FOR_DELETION.test(error.Message ?? ''));
+        if (absent && error.SecretId !== undefined && chunk.includes(error.SecretId)) answered.set(error.SecretId, undefined);
+      }
+    }
+    return answered;
   }
 
   /**

@@ -73,6 +73,17 @@ const secretBinary = z.base64().max(87_384);
 const tag = z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256) });
 const tags = z.array(tag).max(50);
 
+const listFilters = z
+  .array(
+    z.object({
+      Key: z.enum(['description', 'name', 'tag-key', 'tag-value', 'primary-region', 'owning-service', 'all']),
+      Values: z.array(z.string().min(1).max(512)).min(1).max(10),
+    }),
+  )
+  .max(10);
+/** BatchGetSecretValue reads at most 20 secrets per call, named or found by filters. */
+const BATCH_MAX = 20;
+
 const schemas = {
   CreateSecret: z.object({
     Name: z.string().min(1).max(512),
@@ -103,15 +114,13 @@ const schemas = {
     NextToken: z.string().min(1).max(4096).optional(),
     IncludePlannedDeletion: z.boolean().optional(),
     SortOrder: z.enum(['asc', 'desc']).optional(),
-    Filters: z
-      .array(
-        z.object({
-          Key: z.enum(['description', 'name', 'tag-key', 'tag-value', 'primary-region', 'owning-service', 'all']),
-          Values: z.array(z.string().min(1).max(512)).min(1).max(10),
-        }),
-      )
-      .max(10)
-      .optional(),
+    Filters: listFilters.optional(),
+  }),
+  BatchGetSecretValue: z.object({
+    SecretIdList: z.array(secretId).min(1).max(BATCH_MAX).optional(),
+    Filters: listFilters.optional(),
+    MaxResults: z.number().int().min(1).max(BATCH_MAX).optional(),
+    NextToken: z.string().min(1).max(4096).optional(),
   }),
   PutResourcePolicy: z.object({
     SecretId: secretId,
@@ -193,6 +202,7 @@ class LocalSecretsManager implements SecretsManagerService {
       CreateSecret: (input) => this.createSecret(input),
       PutSecretValue: (input) => this.putSecretValue(input),
       GetSecretValue: (input) => this.getSecretValue(input),
+      BatchGetSecretValue: (input) => this.batchGetSecretValue(input),
       DescribeSecret: (input) => this.describeSecret(input),
       DeleteSecret: (input) => this.deleteSecret(input),
       RestoreSecret: (input) => this.restoreSecret(input),
@@ -377,6 +387,48 @@ class LocalSecretsManager implements SecretsManagerService {
       VersionStages: [...version.stages],
       CreatedDate: seconds(version.createdMs),
     };
+  }
+
+  /**
+   * Up to 20 secrets' current values in one call, named (`SecretIdList`) or found by `Filters`
+   * (paged by `MaxResults`, `NextToken`). A secret that cannot be read is no failure of the call:
+   * it is listed in `Errors` with the code GetSecretValue would have answered, as AWS does.
+   */
+  private async batchGetSecretValue(input: InputOf<'BatchGetSecretValue'>): Promise<object> {
+    const { SecretIdList: ids, Filters: filters } = input;
+    if (ids !== undefined && filters !== undefined) throw invalidParameter("Either 'SecretIdList' or 'Filters' must be provided, but not both.");
+    if (ids === undefined && filters === undefined) throw invalidParameter("Either 'SecretIdList' or 'Filters' must be provided.");
+    if (input.MaxResults !== undefined && filters === undefined)
+      throw invalidParameter("'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided.");
+    if (ids !== undefined) {
+      const values: object[] = [];
+      const errors: object[] = [];
+      for (const id of ids) {
+        try {
+          values.push(await this.getSecretValue({ SecretId: id }));
+        } catch (error) {
+          if (!(error instanceof SecretsManagerError)) throw error;
+          errors.push({ SecretId: id, ErrorCode: error.code, Message: error.message });
+        }
+      }
+      return { SecretValues: values, Errors: errors };
+    }
+    const found = (await this.listSecrets({ Filters: filters, MaxResults: input.MaxResults ?? BATCH_MAX, NextToken: input.NextToken })) as {
+      SecretList: { Name: string }[];
+      NextToken?: string;
+    };
+    const values: object[] = [];
+    const errors: object[] = [];
+    for (const { Name } of found.SecretList) {
+      try {
+        values.push(await this.getSecretValue({ SecretId: Name }));
+      } catch (error) {
+        // A secret created without a value is listed but has no value to give.
+        if (!(error instanceof SecretsManagerError)) throw error;
+        errors.push({ SecretId: Name, ErrorCode: error.code, Message: error.message });
+      }
+    }
+    return { SecretValues: values, Errors: errors, ...(found.NextToken !== undefined ? { NextToken: found.NextToken } : {}) };
   }
 
   private async describeSecret(input: InputOf<'DescribeSecret'>): Promise<object> {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { startTask } from '../../../lambdas/use-cases/start-task';
 import { suspendAgent, resumeAgent } from '../../../lambdas/use-cases/change-agent-status';
 import { fakeEngine, taskStarted } from '../../helpers/fake-engine';
-import type { AgentRecord, EventPublisher } from '../../../lambdas/ports';
+import type { AgentRecord, DeliveryPayload, EventPublisher } from '../../../lambdas/ports';
 import { bump } from '../../../lambdas/domain/grant';
 
 describe('suspendAgent and resumeAgent', () => {
@@ -134,5 +134,78 @@ describe('suspendAgent and resumeAgent', () => {
     expect(engine.sessions.agentRevocations).toEqual([{ agentId: 'release-bot', issuedBefore: engine.clock.now() }]);
     expect(engine.sessions.revokeCalls).toEqual([]);
     expect(suspended.revoked.map((result) => result.outcome)).toEqual(started.map(() => 'verified'));
+  });
+
+  describe('reading the deliveries the proofs need', () => {
+    /** deploy-bot's five sessions, with the vault's reads counted: one at a time, and in batches. */
+    async function fiveGrantsCounted() {
+      const engine = fakeEngine();
+      for (const index of [0, 1, 2, 3, 4])
+        await startTask(engine, taskStarted({ agentId: 'deploy-bot', taskId: `t-${index}`, scopes: ['repo-read'] }));
+      engine.clock.advance(1000);
+      const single: string[] = [];
+      const batches: string[][] = [];
+      const read = engine.vault.read.bind(engine.vault);
+      engine.vault.read = async (name: string) => {
+        single.push(name);
+        return read(name);
+      };
+      const batchRead = async (names: readonly string[]) => {
+        batches.push([...names]);
+        return new Map<string, DeliveryPayload | undefined>(await Promise.all(names.map(async (name) => [name, await read(name)] as const)));
+      };
+      return { engine, single, batches, batchRead };
+    }
+    const suspend = (engine: ReturnType<typeof fakeEngine>) =>
+      suspendAgent(engine, { agentId: 'deploy-bot', by: 'secops@example.com', reason: 'odd behaviour' });
+
+    it('reads every delivery in one batch call when the vault reads in batches, and no grant reads its own', async () => {
+      const { engine, single, batches, batchRead } = await fiveGrantsCounted();
+      Object.assign(engine.vault, { readMany: batchRead });
+
+      const suspended = await suspend(engine);
+
+      expect(batches.map((names) => names.length)).toEqual([5]);
+      expect(single).toEqual([]);
+      expect(suspended.revoked.map((result) => result.outcome)).toEqual(Array(5).fill('verified'));
+      expect(engine.vault.secrets.size).toBe(0);
+    });
+
+    it('reads one by one the deliveries a batch left out or failed to read, and still verifies every grant', async () => {
+      const { engine, single, batchRead } = await fiveGrantsCounted();
+      const leftOut = [...engine.vault.secrets.keys()][0]!;
+      Object.assign(engine.vault, {
+        readMany: async (names: readonly string[]) => new Map([...(await batchRead(names))].filter(([name]) => name !== leftOut)),
+      });
+
+      const suspended = await suspend(engine);
+      expect(single).toEqual([leftOut]);
+      expect(suspended.revoked.map((result) => result.outcome)).toEqual(Array(5).fill('verified'));
+
+      const failing = await fiveGrantsCounted();
+      Object.assign(failing.engine.vault, { readMany: async () => Promise.reject(new Error('ThrottlingException')) });
+      const afterFailure = await suspend(failing.engine);
+      expect(failing.single).toHaveLength(5);
+      expect(afterFailure.revoked.map((result) => result.outcome)).toEqual(Array(5).fill('verified'));
+    });
+
+    it('does not trust a batched delivery that holds another credential than the grant records: that grant reads its own', async () => {
+      const { engine, single, batchRead } = await fiveGrantsCounted();
+      const stale = [...engine.vault.secrets.keys()][2]!;
+      Object.assign(engine.vault, {
+        readMany: async (names: readonly string[]) =>
+          new Map(
+            [...(await batchRead(names))].map(([name, payload]) => [
+              name,
+              name === stale && payload ? { ...payload, accessKeyId: 'ASIAOTHERCREDENTIAL0' } : payload,
+            ]),
+          ),
+      });
+
+      const suspended = await suspend(engine);
+
+      expect(single).toEqual([stale]);
+      expect(suspended.revoked.map((result) => result.outcome)).toEqual(Array(5).fill('verified'));
+    });
   });
 });

@@ -1,4 +1,5 @@
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   DeleteResourcePolicyCommand,
   DeleteSecretCommand,
@@ -257,6 +258,58 @@ describe('secrets manager service', () => {
       await expect(client.send(new ListSecretsCommand({ NextToken: 'not-a-token' }))).rejects.toMatchObject({
         name: 'InvalidNextTokenException',
       });
+    });
+  });
+
+  describe('BatchGetSecretValue', () => {
+    it('reads named secrets in one call and lists each one it cannot read in Errors, with the code GetSecretValue answers', async () => {
+      const created = await client.send(new CreateSecretCommand({ Name: 'taskbound/a/1', SecretString: 'one' }));
+      await client.send(new CreateSecretCommand({ Name: 'taskbound/a/2', SecretString: 'two' }));
+      await client.send(new CreateSecretCommand({ Name: 'taskbound/a/3', SecretString: 'three' }));
+      await client.send(new DeleteSecretCommand({ SecretId: 'taskbound/a/3', RecoveryWindowInDays: 7 }));
+
+      const batch = await client.send(
+        new BatchGetSecretValueCommand({ SecretIdList: [created.ARN ?? '', 'taskbound/a/2', 'taskbound/a/3', 'taskbound/missing'] }),
+      );
+
+      expect(batch.SecretValues?.map(({ Name, SecretString, VersionStages }) => ({ Name, SecretString, VersionStages }))).toEqual([
+        { Name: 'taskbound/a/1', SecretString: 'one', VersionStages: ['AWSCURRENT'] },
+        { Name: 'taskbound/a/2', SecretString: 'two', VersionStages: ['AWSCURRENT'] },
+      ]);
+      expect(batch.SecretValues?.[0]).toMatchObject({ ARN: created.ARN, CreatedDate: clock });
+      expect(batch.Errors?.map(({ SecretId, ErrorCode }) => ({ SecretId, ErrorCode }))).toEqual([
+        { SecretId: 'taskbound/a/3', ErrorCode: 'InvalidRequestException' },
+        { SecretId: 'taskbound/missing', ErrorCode: 'ResourceNotFoundException' },
+      ]);
+    });
+
+    it('finds secrets by filters, 20 at most per page, and pages with NextToken', async () => {
+      for (let index = 0; index < 22; index++) await client.send(new CreateSecretCommand({ Name: `taskbound/b/${index}`, SecretString: `${index}` }));
+      await client.send(new CreateSecretCommand({ Name: 'other', SecretString: 'x' }));
+      const Filters = [{ Key: 'name' as const, Values: ['taskbound/'] }];
+
+      const first = await client.send(new BatchGetSecretValueCommand({ Filters }));
+      const second = await client.send(new BatchGetSecretValueCommand({ Filters, NextToken: first.NextToken }));
+      const small = await client.send(new BatchGetSecretValueCommand({ Filters, MaxResults: 3 }));
+
+      expect(first.SecretValues).toHaveLength(20);
+      const read = [...(first.SecretValues ?? []), ...(second.SecretValues ?? [])].map((secret) => Number(secret.SecretString));
+      expect(read.sort((a, b) => a - b)).toEqual(Array.from({ length: 22 }, (_, index) => index));
+      expect(second.NextToken).toBeUndefined();
+      expect(small.SecretValues).toHaveLength(3);
+      expect(small.NextToken).toBeDefined();
+    });
+
+    it('refuses both or neither of SecretIdList and Filters, MaxResults without Filters, and more than 20 ids', async () => {
+      const refusal = (input: ConstructorParameters<typeof BatchGetSecretValueCommand>[0]) =>
+        client.send(new BatchGetSecretValueCommand(input)).then(
+          () => 'answered',
+          (error: { name: string }) => error.name,
+        );
+      expect(await refusal({ SecretIdList: ['a'], Filters: [{ Key: 'name', Values: ['a'] }] })).toBe('InvalidParameterException');
+      expect(await refusal({})).toBe('InvalidParameterException');
+      expect(await refusal({ SecretIdList: ['a'], MaxResults: 5 })).toBe('InvalidParameterException');
+      expect(await refusal({ SecretIdList: Array.from({ length: 21 }, (_, index) => `s-${index}`) })).toBe('ValidationException');
     });
   });
 
