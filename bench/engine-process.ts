@@ -76,7 +76,7 @@ export async function startEngineProcess(
   );
   const onLine = extras.onLine;
   if (onLine && child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
-  const exited = new Promise<void>((done) => child.once('exit', (c, s) => { console.error('ENGINE EXIT', c, s); done(); }));
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const url = `http://127.0.0.1:${port}`;
   const usage = async (): Promise<EngineUsage> => {
     const response = await fetch(`${url}/healthz`);
