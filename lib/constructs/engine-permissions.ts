@@ -264,6 +264,9 @@ export function revokeDeliveries(ctx: PermissionContext): iam.PolicyStatement[] 
     }),
     // ListSecrets has no resource-level permission; the sweep filters by the taskbound/ prefix.
     statement({ sid: 'ListSecretsForOrphans', actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
+    // The kill switch reads deliveries 20 per call. BatchGetSecretValue has no resource type either; it
+    // reads only what GetSecretValue is allowed on, secret by secret (above: taskbound/* alone).
+    statement({ sid: 'ReadDeliveriesInBatches', actions: ['secretsmanager:BatchGetSecretValue'], resources: ['*'] }),
     ...(rotated.length > 0
       ? [
           statement({

@@ -287,6 +287,42 @@ describe('SecretsManagerDeliveryVault on moto', () => {
     });
   });
 
+  describe('readMany', () => {
+    it('reads deliveries 20 per BatchGetSecretValue call, each as read would, the absent and scheduled ones as undefined', async () => {
+      const tasks = Array.from({ length: 23 }, (_, index) => `batch-${index}`);
+      for (const task of tasks) await vault().deliver(issued(task));
+      await scheduleDeletion('taskbound/release-bot/batch-0');
+      const names = [...tasks.map((task) => `taskbound/release-bot/${task}`), 'taskbound/release-bot/never'];
+      calls.length = 0;
+      inputs.length = 0;
+
+      const read = await vault().readMany(names);
+
+      expect(operations()).toEqual(['BatchGetSecretValue', 'BatchGetSecretValue']);
+      expect(inputsOf('BatchGetSecretValue').map((input) => (input.SecretIdList as string[]).length)).toEqual([20, 4]);
+      expect(read.size).toBe(24);
+      for (const task of tasks.slice(1)) expect(read.get(`taskbound/release-bot/${task}`)).toEqual(issued(task).payload);
+      expect(read.has('taskbound/release-bot/batch-0') && read.get('taskbound/release-bot/batch-0')).toBeUndefined();
+      expect(read.has('taskbound/release-bot/never') && read.get('taskbound/release-bot/never')).toBeUndefined();
+    });
+
+    it('leaves out a secret that does not hold a delivery, without quoting it, so its own read reports it', async () => {
+      await vault().deliver(issued('task-1'));
+      await moto.aws.secrets.send(
+        new CreateSecretCommand({ Name: 'taskbound/release-bot/odd', SecretString: `not json ${SECRET_ACCESS_KEY}` }),
+      );
+
+      const read = await vault().readMany([NAME, 'taskbound/release-bot/odd']);
+
+      expect([...read.keys()]).toEqual([NAME]);
+    });
+
+    it('surfaces throttling instead of reading the deliveries as gone', async () => {
+      injectFaults(client as never, [{ operation: 'BatchGetSecretValue', error: throttling, times: 1 }]);
+      await expect(vault().readMany([NAME])).rejects.toThrow('Rate exceeded');
+    });
+  });
+
   describe('destroy', () => {
     it('deletes without recovery in one call', async () => {
       await vault().deliver(issued('task-1'));

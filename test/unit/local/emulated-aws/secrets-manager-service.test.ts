@@ -14,6 +14,7 @@ import {
   SecretsManagerClient,
   TagResourceCommand,
   UntagResourceCommand,
+  type BatchGetSecretValueCommandInput,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
@@ -301,7 +302,7 @@ describe('secrets manager service', () => {
     });
 
     it('refuses both or neither of SecretIdList and Filters, MaxResults without Filters, and more than 20 ids', async () => {
-      const refusal = (input: ConstructorParameters<typeof BatchGetSecretValueCommand>[0]) =>
+      const refusal = (input: BatchGetSecretValueCommandInput) =>
         client.send(new BatchGetSecretValueCommand(input)).then(
           () => 'answered',
           (error: { name: string }) => error.name,
