@@ -8,6 +8,8 @@ import { realSleep } from '../sleep';
 import {
   keptAliveAgents,
   probeClientConfig,
+  probeEnvironmentOf,
+  type ProbeEnvironment,
   repeatUntilRejected,
   verdictOf,
   type ProbeSchedule,
@@ -47,6 +49,8 @@ export class CanaryMisconfiguredError extends TaskboundError {
 export class SecretsManagerCanaryProbe {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly agents = keptAliveAgents();
+  /** Settings the SDK looks up in the environment, read once (sts-credential-probe.ts). */
+  private environment?: Promise<ProbeEnvironment>;
 
   constructor(private readonly options: CanaryProbeOptions) {
     this.sleep = options.sleep ?? realSleep;
@@ -58,7 +62,8 @@ export class SecretsManagerCanaryProbe {
    * or denied the call, `unknown` when it said nothing about either.
    */
   async probe(material: CredentialMaterial): Promise<ProbeVerdict> {
-    const client = new SecretsManagerClient(probeClientConfig(this.options, material, this.agents));
+    this.environment ??= probeEnvironmentOf(new SecretsManagerClient(probeClientConfig(this.options, material, this.agents)).config);
+    const client = new SecretsManagerClient({ ...probeClientConfig(this.options, material, this.agents), ...(await this.environment) });
     this.options.track?.(client);
     try {
       await client.send(new DescribeSecretCommand({ SecretId: this.options.canarySecretId }));

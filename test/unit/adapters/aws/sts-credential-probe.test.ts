@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StsCredentialProbe } from '../../../../lambdas/adapters/aws/sts-credential-probe';
+import { STSClient } from '@aws-sdk/client-sts';
+import { probeEnvironmentOf, StsCredentialProbe } from '../../../../lambdas/adapters/aws/sts-credential-probe';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import type { AwsResponse, AwsService } from '../../../../lambdas/local/emulated-aws/protocol';
 import { stsError } from '../../../../lambdas/local/emulated-aws/sts-service';
@@ -169,6 +170,35 @@ describe('StsCredentialProbe', () => {
         code: 'InvalidClientTokenId',
         observed: true,
       });
+    });
+  });
+
+  describe('the settings each probe client would look up in the environment', () => {
+    it('are read once from a client that looked them up, so the environment still decides them', async () => {
+      const saved = { fips: process.env.AWS_USE_FIPS_ENDPOINT, retry: process.env.AWS_RETRY_MODE };
+      process.env.AWS_USE_FIPS_ENDPOINT = 'true';
+      process.env.AWS_RETRY_MODE = 'adaptive';
+      try {
+        const environment = await probeEnvironmentOf(new STSClient({ region: 'us-east-1' }).config);
+        expect(environment).toMatchObject({ useFipsEndpoint: true, useDualstackEndpoint: false, retryMode: 'adaptive' });
+        const client = new STSClient({ region: 'us-east-1', ...environment });
+        expect(await client.config.useFipsEndpoint()).toBe(true);
+        client.destroy();
+      } finally {
+        for (const [name, value] of [['AWS_USE_FIPS_ENDPOINT', saved.fips], ['AWS_RETRY_MODE', saved.retry]] as const)
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+      }
+    });
+
+    it('serve every later probe of the same prober: each signs with its own credential', async () => {
+      const { authority, server, issue } = await localEngine();
+      const probe = new StsCredentialProbe({ region: 'us-east-1', endpoint: server.url, maxAttempts: 1 });
+      const key = await issue('aws-iam-access-key');
+      expect(await probe.probe(key)).toEqual({ verdict: 'accepted' });
+      await authority.revokeGrant(GRANT);
+      expect(await probe.probe(key)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
+      expect(await probe.probe({ ...key, secretAccessKey: 'not-the-secret' })).toMatchObject({ verdict: 'rejected' });
     });
   });
 });
