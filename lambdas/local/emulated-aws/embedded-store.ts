@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
 import { closeDynaliteIterators } from './dynalite-iterators';
+import { cacheDynaliteTables } from './dynalite-table-cache';
 
 /**
  * Where a running store says its own endpoint, inside the data directory: for inspecting the
@@ -35,6 +36,7 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions = {}): Pr
   const path = options.dataDir === undefined ? undefined : join(options.dataDir, 'dynamodb');
   if (path) await mkdir(path, { recursive: true, mode: 0o700 });
   closeDynaliteIterators();
+  cacheDynaliteTables();
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
