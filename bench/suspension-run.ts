@@ -17,6 +17,8 @@ const { values } = parseArgs({
     grants: { type: 'string', default: '1000' },
     /** Writes a CPU profile of the engine's main thread from the suspension to quiet, in DIR. */
     prof: { type: 'string' },
+    /** Another checkout whose engine (`bin/local-engine.ts`) this load generator drives: before/after pairs. */
+    root: { type: 'string' },
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'suspension1000.json') },
   },
   strict: true,
@@ -37,7 +39,10 @@ const profiled = values.prof
     }
   : {};
 if (values.prof) process.env.TASKBOUND_CPU_PROFILE_DIR = resolve(values.prof);
-const engine = await startEngineProcess(join(import.meta.dirname, 'bench.policy.yaml'), 3600, profiled);
+const engine = await startEngineProcess(join(import.meta.dirname, 'bench.policy.yaml'), 3600, {
+  ...profiled,
+  ...(values.root ? { root: resolve(values.root) } : {}),
+});
 const signalProbe = () => void (values.prof && process.kill(engine.pid, 'SIGUSR2'));
 try {
   const suspension1000 = await measureSuspension(engine, grants, { opened: signalProbe, closed: signalProbe });
