@@ -178,7 +178,10 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const counter = new SdkCallCounter();
   const dueTiming = { ...LOCAL_DUE_TIMING, ...options.dueTiming };
 
-  const store = await startEmbeddedStore({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ownThread: options.storeThread === true });
+  const store = await startEmbeddedStore({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ownThread: options.storeThread === true,
+  });
   // Under quotas: paced to them (revocations first), and the SDK's adaptive retry (issuance only) for what pacing misses.
   // Calls in flight stay under the SDK's 50 sockets, so waiting happens in the queue that serves revocations first.
   const quotas = options.quotas;

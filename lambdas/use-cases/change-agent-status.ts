@@ -137,7 +137,9 @@ async function readDeliveries(deps: EngineDeps, grants: readonly Grant[]): Promi
   const found = new Map<string, DeliveryPayload>();
   if (!vault.readMany) return found;
   const readMany = vault.readMany.bind(vault);
-  const bySecret = new Map(grants.flatMap((grant) => (grant.state === 'active' && grant.deliverySecret ? [[grant.deliverySecret, grant.grantId]] : [])));
+  const bySecret = new Map(
+    grants.flatMap((grant) => (grant.state === 'active' && grant.deliverySecret ? [[grant.deliverySecret, grant.grantId]] : [])),
+  );
   const names = [...bySecret.keys()];
   const chunks = Array.from({ length: Math.ceil(names.length / DELIVERIES_PER_READ) }, (_, index) =>
     names.slice(index * DELIVERIES_PER_READ, (index + 1) * DELIVERIES_PER_READ),

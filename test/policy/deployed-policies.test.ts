@@ -127,14 +127,20 @@ describe('engine roles (synthesized)', () => {
   );
 
   // BatchGetSecretValue is wildcard-only (iam-data); AWS then requires GetSecretValue on each secret it reads.
-  it.each(REVOKING)('%s reads deliveries in batches (BatchGetSecretValue), and through it only what GetSecretValue allows', async (handler) => {
-    await expectDecisions(defaults, handler, [
-      [{ action: 'secretsmanager:BatchGetSecretValue', resource: '*' }, 'Allowed'],
-      [{ action: 'secretsmanager:GetSecretValue', resource: delivery('release-bot/t-1') }, 'Allowed'],
-      [{ action: 'secretsmanager:GetSecretValue', resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/db-AbCdEf` }, 'ImplicitlyDenied'],
-      [{ action: 'secretsmanager:ListSecrets', resource: '*' }, 'Allowed'],
-    ]);
-  });
+  it.each(REVOKING)(
+    '%s reads deliveries in batches (BatchGetSecretValue), and through it only what GetSecretValue allows',
+    async (handler) => {
+      await expectDecisions(defaults, handler, [
+        [{ action: 'secretsmanager:BatchGetSecretValue', resource: '*' }, 'Allowed'],
+        [{ action: 'secretsmanager:GetSecretValue', resource: delivery('release-bot/t-1') }, 'Allowed'],
+        [
+          { action: 'secretsmanager:GetSecretValue', resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/db-AbCdEf` },
+          'ImplicitlyDenied',
+        ],
+        [{ action: 'secretsmanager:ListSecrets', resource: '*' }, 'Allowed'],
+      ]);
+    },
+  );
 
   /** A grant's expiry schedule in the engine's group, as the issuing role's own statement names the group. */
   const scheduleOfGrant = () => {

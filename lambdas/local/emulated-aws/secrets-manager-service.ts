@@ -396,7 +396,8 @@ class LocalSecretsManager implements SecretsManagerService {
    */
   private async batchGetSecretValue(input: InputOf<'BatchGetSecretValue'>): Promise<object> {
     const { SecretIdList: ids, Filters: filters } = input;
-    if (ids !== undefined && filters !== undefined) throw invalidParameter("Either 'SecretIdList' or 'Filters' must be provided, but not both.");
+    if (ids !== undefined && filters !== undefined)
+      throw invalidParameter("Either 'SecretIdList' or 'Filters' must be provided, but not both.");
     if (ids === undefined && filters === undefined) throw invalidParameter("Either 'SecretIdList' or 'Filters' must be provided.");
     if (input.MaxResults !== undefined && filters === undefined)
       throw invalidParameter("'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided.");

@@ -31,7 +31,9 @@ export async function startStoreThread(path: string | undefined): Promise<{ read
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the embedded store's thread exited (${code}) before it listened`)));
     worker.once('message', (message: ThreadMessage) =>
-      'listening' in message ? resolve(message.listening) : reject(new Error(`the embedded store did not start: ${JSON.stringify(message)}`)),
+      'listening' in message
+        ? resolve(message.listening)
+        : reject(new Error(`the embedded store did not start: ${JSON.stringify(message)}`)),
     );
   });
   worker.removeAllListeners();

@@ -152,7 +152,9 @@ describe('suspendAgent and resumeAgent', () => {
       };
       const batchRead = async (names: readonly string[]) => {
         batches.push([...names]);
-        return new Map<string, DeliveryPayload | undefined>(await Promise.all(names.map(async (name) => [name, await read(name)] as const)));
+        return new Map<string, DeliveryPayload | undefined>(
+          await Promise.all(names.map(async (name) => [name, await read(name)] as const)),
+        );
       };
       return { engine, single, batches, batchRead };
     }

@@ -185,7 +185,10 @@ describe('StsCredentialProbe', () => {
         expect(await client.config.useFipsEndpoint()).toBe(true);
         client.destroy();
       } finally {
-        for (const [name, value] of [['AWS_USE_FIPS_ENDPOINT', saved.fips], ['AWS_RETRY_MODE', saved.retry]] as const)
+        for (const [name, value] of [
+          ['AWS_USE_FIPS_ENDPOINT', saved.fips],
+          ['AWS_RETRY_MODE', saved.retry],
+        ] as const)
           if (value === undefined) delete process.env[name];
           else process.env[name] = value;
       }

@@ -285,7 +285,8 @@ describe('secrets manager service', () => {
     });
 
     it('finds secrets by filters, 20 at most per page, and pages with NextToken', async () => {
-      for (let index = 0; index < 22; index++) await client.send(new CreateSecretCommand({ Name: `taskbound/b/${index}`, SecretString: `${index}` }));
+      for (let index = 0; index < 22; index++)
+        await client.send(new CreateSecretCommand({ Name: `taskbound/b/${index}`, SecretString: `${index}` }));
       await client.send(new CreateSecretCommand({ Name: 'other', SecretString: 'x' }));
       const Filters = [{ Key: 'name' as const, Values: ['taskbound/'] }];
 
