@@ -96,7 +96,6 @@ async function main(): Promise<void> {
   const { scaledQuotas } = await import('../lambdas/adapters/aws/documented-quotas');
   const engine = await startLocalEngine({
     dataDir: resolve(options.dataDir),
-    storeThread: true,
     policyFile: resolve(options.policy),
     port: options.port,
     sweepIntervalMs: options.sweepInterval,

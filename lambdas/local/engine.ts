@@ -114,8 +114,6 @@ export interface LocalEngineOptions {
    * sweep's 1 (as `reservedConcurrency: false` on AWS leaves them to the unreserved pool).
    */
   readonly reservedConcurrency?: ConcurrencyShares | false;
-  /** The embedded store on a thread of its own (embedded-store.ts): `npm start` sets it; in this thread when absent. */
-  readonly storeThread?: boolean;
 }
 
 export interface LocalEngine {
@@ -156,7 +154,6 @@ const localSettingsSchema = z.object({
   delivery: z.enum(DELIVERY_MODES).optional(),
   expiry: z.enum(['timer', 'due-index']).optional(),
   dueIndexIntervalMs: z.number().int().min(100).optional(),
-  storeThread: z.boolean().optional(),
   reservedConcurrency: z
     .union([z.strictObject({ issuing: z.number().int().min(1), revoking: z.number().int().min(1) }), z.literal(false)])
     .optional(),
@@ -178,10 +175,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const counter = new SdkCallCounter();
   const dueTiming = { ...LOCAL_DUE_TIMING, ...options.dueTiming };
 
-  const store = await startEmbeddedStore({
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    ownThread: options.storeThread === true,
-  });
+  const store = await startEmbeddedStore(options.dataDir ? { dataDir: options.dataDir } : {});
   // Under quotas: paced to them (revocations first), and the SDK's adaptive retry (issuance only) for what pacing misses.
   // Calls in flight stay under the SDK's 50 sockets, so waiting happens in the queue that serves revocations first.
   const quotas = options.quotas;

@@ -6,13 +6,11 @@
 // fsync. A `kill -9` of this process therefore loses nothing the store acknowledged; only
 // an OS crash or power loss could lose the last writes. LevelDB replays its log on open.
 import { mkdir, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
 import { closeDynaliteIterators } from './dynalite-iterators';
 import { cacheDynaliteTables } from './dynalite-table-cache';
-import { startStoreThread } from './store-thread';
 
 /**
  * Where a running store says its own endpoint, inside the data directory: for inspecting the
@@ -24,12 +22,6 @@ export const STORE_ENDPOINT_FILE = 'store-endpoint.json';
 export interface EmbeddedStoreOptions {
   /** The engine's data directory; the store lives in `<dataDir>/dynamodb`. In memory when absent. */
   readonly dataDir?: string;
-  /**
-   * Runs the store (dynalite's HTTP server, its JSON and LevelDB's calls) on a thread of its own, so
-   * the engine's thread does not wait on it: the engine process as `npm start` runs it. Still one
-   * process, so a `kill -9` loses what it lost before. In the calling thread when absent (tests).
-   */
-  readonly ownThread?: boolean;
 }
 
 export interface EmbeddedStore {
@@ -43,30 +35,18 @@ export interface EmbeddedStore {
 export async function startEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
   const path = options.dataDir === undefined ? undefined : join(options.dataDir, 'dynamodb');
   if (path) await mkdir(path, { recursive: true, mode: 0o700 });
-  const running = options.ownThread ? await startStoreThread(path) : await listenOnLoopback(path);
-  const endpoint = `http://127.0.0.1:${running.port}`;
-  if (options.dataDir) await writeFile(join(options.dataDir, STORE_ENDPOINT_FILE), `${JSON.stringify({ endpoint })}\n`, { mode: 0o600 });
-  return { endpoint, close: running.close };
-}
-
-/** A store listening on a loopback port, and how to stop it. */
-export interface ListeningStore {
-  readonly port: number;
-  close(): Promise<void>;
-}
-
-/** Dynalite, with the fixes it needs, listening on a free loopback port of this thread (store-thread.ts runs it on its own). */
-export async function listenOnLoopback(path: string | undefined): Promise<ListeningStore> {
   closeDynaliteIterators();
   cacheDynaliteTables();
-  const server: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  if (options.dataDir) await writeFile(join(options.dataDir, STORE_ENDPOINT_FILE), `${JSON.stringify({ endpoint })}\n`, { mode: 0o600 });
   return {
-    port,
+    endpoint,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error?: Error) => (error ? reject(error) : resolve()));
