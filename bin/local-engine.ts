@@ -144,6 +144,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : String(error));
+  const inUse = error instanceof Error && 'code' in error && error.code === 'EADDRINUSE';
+  console.error(
+    inUse
+      ? `${error.message}: another program (another engine?) listens there; choose one with --port or PORT`
+      : error instanceof Error
+        ? error.message
+        : String(error),
+  );
   process.exit(error instanceof Error && error.name === 'PolicyError' ? 2 : 1);
 });
