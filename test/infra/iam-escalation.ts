@@ -45,6 +45,8 @@ const ANY_RESOURCE_ALLOWED = new Set([
   'xray:puttracesegments',
   'xray:puttelemetryrecords',
   'secretsmanager:listsecrets',
+  // Wildcard-only (iam-data); it returns only secrets the caller may also GetSecretValue on.
+  'secretsmanager:batchgetsecretvalue',
   'dynamodb:liststreams',
   'iam:listusers',
   'cloudtrail:lookupevents',
