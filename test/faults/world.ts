@@ -267,6 +267,9 @@ export class World {
     return {
       deliver: (delivery) => gate.call('vault.deliver', async () => void items.set(delivery.name, structuredClone(delivery))),
       read: (name) => gate.call('vault.read', async () => structuredClone(items.get(name)?.payload)),
+      // One external call for many deliveries, as BatchGetSecretValue: the kill switch's batched path under the same faults.
+      readMany: (names) =>
+        gate.call('vault.readMany', async () => new Map(names.map((name) => [name, structuredClone(items.get(name)?.payload)] as const))),
       destroy: (name) => gate.call('vault.destroy', async () => void items.delete(name)),
       async *listDeliveries() {
         for (const delivery of items.values()) yield { name: delivery.name, grantId: delivery.grantId };
