@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
 import { closeDynaliteIterators } from './dynalite-iterators';
+import { withTransactions } from './dynalite-transactions';
 
 /**
  * Where a running store says its own endpoint, inside the data directory: for inspecting the
@@ -30,12 +31,15 @@ export interface EmbeddedStore {
   close(): Promise<void>;
 }
 
-/** Starts dynalite on a free loopback port; tables are ACTIVE as soon as they are created. */
+/**
+ * Starts dynalite on a free loopback port; tables are ACTIVE as soon as they are created.
+ * It answers TransactWriteItems too (dynalite-transactions.ts).
+ */
 export async function startEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
   const path = options.dataDir === undefined ? undefined : join(options.dataDir, 'dynamodb');
   if (path) await mkdir(path, { recursive: true, mode: 0o700 });
   closeDynaliteIterators();
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
+  const server = withTransactions(() => dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
