@@ -21,6 +21,7 @@ import { dueAtOf, DEFAULT_DUE_TIMING, type DueTiming } from '../../domain/due';
 import { ConcurrentUpdateError } from '../../domain/errors';
 import { FINAL_STATES, LIVE_STATES, type Grant, type GrantState } from '../../domain/grant';
 import { shardOf } from '../../domain/ids';
+import { notYet, retry, settled, type Backoff, type Waiting } from '../retry';
 import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, SlotHolder, SlotOpening, WriteOutcome } from '../../ports';
 import { AGENT_INDEX, agentKey, CREDENTIAL_INDEX, DUE_INDEX, DUE_SHARDS, GRANT_TABLE, grantKey, SLOT_PREFIX, slotKey } from './grant-table';
 
@@ -34,6 +35,8 @@ export interface DynamoDbGrantStoreOptions {
   /** How long a finished grant is kept after its last change (default 400 days). */
   readonly retentionDays?: number;
   readonly dueTiming?: DueTiming;
+  /** How a transaction waits before it is tried again after a conflict (tests pin it). */
+  readonly waiting?: Waiting;
 }
 
 const DAY_SECONDS = 86_400;
@@ -77,6 +80,16 @@ const failedCondition = (reason: CancellationReason | undefined) => reason?.Code
 
 type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
 
+/**
+ * On AWS, a transaction that meets another one (or a single write) on one of its items is
+ * cancelled with `TransactionConflict`: concurrent starts of one agent all check its standing
+ * item. Tried again after a short random wait; the SDK does not retry a cancelled transaction.
+ */
+const CONFLICT_BACKOFF: Backoff = { attempts: 5, baseDelayMs: 20, maxDelayMs: 200, jitter: 'full' };
+const cancelledByConflictOnly = (reasons: readonly CancellationReason[]) =>
+  reasons.some((reason) => reason.Code === 'TransactionConflict') &&
+  reasons.every((reason) => reason.Code === 'None' || reason.Code === 'TransactionConflict');
+
 /** The grant store on DynamoDB (and on the local engine's dynalite, which speaks the same API). */
 export class DynamoDbGrantStore implements GrantStore {
   private readonly client: DynamoDBDocumentClient;
@@ -84,6 +97,7 @@ export class DynamoDbGrantStore implements GrantStore {
   readonly dueShards: number;
   private readonly retentionSeconds: number;
   private readonly dueTiming: DueTiming;
+  private readonly waiting: Waiting;
 
   constructor(options: DynamoDbGrantStoreOptions) {
     this.client = options.client;
@@ -91,6 +105,7 @@ export class DynamoDbGrantStore implements GrantStore {
     this.dueShards = options.dueShards ?? DUE_SHARDS;
     this.retentionSeconds = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_SECONDS;
     this.dueTiming = options.dueTiming ?? DEFAULT_DUE_TIMING;
+    this.waiting = options.waiting ?? {};
   }
 
   /** One strongly consistent GetItem: a stale read would only cost a failed conditional write later. */
@@ -187,7 +202,7 @@ export class DynamoDbGrantStore implements GrantStore {
       return current ? { ok: false, current } : { ok: false };
     }
     if (failedCondition(slotReason)) return this.putAtVersion(previous, item);
-    throw new ConcurrentUpdateError(`grant ${next.grantId}: its closing write conflicted with another transaction; the event is retried`);
+    throw new ConcurrentUpdateError(`grant ${next.grantId}: its closing write kept conflicting with other writes; the event is retried`);
   }
 
   /**
@@ -234,7 +249,7 @@ export class DynamoDbGrantStore implements GrantStore {
         },
       ]);
       if (!reasons) return { outcome: 'opened', grant: withoutStoreAttributes(item) as Grant };
-      const [standingReason, , grantReason] = reasons;
+      const [standingReason, slotReason, grantReason] = reasons;
       if (failedCondition(grantReason)) {
         const existing = await this.storedAfterCancellation(grantReason, grant.grantId);
         // Only a retention TTL delete between the write and the read can get here.
@@ -242,6 +257,8 @@ export class DynamoDbGrantStore implements GrantStore {
         return { outcome: 'exists', existing };
       }
       if (failedCondition(standingReason)) return { outcome: 'suspended' };
+      if (!failedCondition(slotReason))
+        throw new ConcurrentUpdateError(`grant ${grant.grantId}: its opening kept conflicting with other writes; the event is retried`);
       const holders = await this.slotHolders(agentId);
       const own = holders.find((holder) => holder.grantId === grant.grantId);
       const taken = new Set(holders.map((holder) => holder.slot));
@@ -251,8 +268,23 @@ export class DynamoDbGrantStore implements GrantStore {
     throw new ConcurrentUpdateError(`agent ${agentId}: lost every race for a concurrency slot; the event is retried`);
   }
 
-  /** One TransactWriteItems; its cancellation reasons, in item order, when it was cancelled. */
+  /**
+   * One TransactWriteItems (again, after a wait, while only conflicts with other writes cancel it);
+   * its cancellation reasons, in item order, when it was cancelled.
+   */
   private async transact(items: TransactItems): Promise<readonly CancellationReason[] | undefined> {
+    const outcome = await retry(
+      CONFLICT_BACKOFF,
+      async () => {
+        const reasons = await this.transactOnce(items);
+        return reasons && cancelledByConflictOnly(reasons) ? notYet(reasons) : settled(reasons);
+      },
+      this.waiting,
+    );
+    return outcome.settled ? outcome.value : outcome.last;
+  }
+
+  private async transactOnce(items: TransactItems): Promise<readonly CancellationReason[] | undefined> {
     try {
       await this.client.send(new TransactWriteCommand({ TransactItems: items }));
       return undefined;

@@ -80,18 +80,18 @@ interface DynaliteValidations {
 const db = requireFromHere('dynalite/db') as DynaliteDb;
 const validations = requireFromHere('dynalite/validations') as DynaliteValidations;
 
+const action = (name: string) => requireFromHere(`dynalite/actions/${name}`) as Action;
+const validation = (name: string) => requireFromHere(`dynalite/validations/${name}`) as Validation;
+
 /** Each kind of transaction operation, with the dynalite action and validation it borrows. */
 const KINDS = {
-  Put: { action: 'putItem', validation: 'putItem', keyOf: (data: Request) => data.Item },
-  Update: { action: 'updateItem', validation: 'updateItem', keyOf: (data: Request) => data.Key },
-  Delete: { action: 'deleteItem', validation: 'deleteItem', keyOf: (data: Request) => data.Key },
+  Put: { action: action('putItem'), validation: validation('putItem'), keyOf: (data: Request) => data.Item },
+  Update: { action: action('updateItem'), validation: validation('updateItem'), keyOf: (data: Request) => data.Key },
+  Delete: { action: action('deleteItem'), validation: validation('deleteItem'), keyOf: (data: Request) => data.Key },
   // A ConditionCheck is a DeleteItem's request that deletes nothing: the same fields, checked alike.
-  ConditionCheck: { action: undefined, validation: 'deleteItem', keyOf: (data: Request) => data.Key },
+  ConditionCheck: { action: undefined, validation: validation('deleteItem'), keyOf: (data: Request) => data.Key },
 } as const;
 type Kind = keyof typeof KINDS;
-
-const actionOf = (name: string) => requireFromHere(`dynalite/actions/${name}`) as Action;
-const validationOf = (name: string) => requireFromHere(`dynalite/validations/${name}`) as Validation;
 
 /** DynamoDB's limit of operations in one transaction. */
 export const MAX_TRANSACT_ITEMS = 100;
@@ -164,7 +164,7 @@ async function operationOf(store: DynaliteStore, item: unknown, index: number): 
   if (kind === 'Update' && typeof request.UpdateExpression !== 'string')
     throw db.validationError(`TransactItems[${index}].Update needs an UpdateExpression`);
   const returnOldOnFailure = request.ReturnValuesOnConditionCheckFailure === 'ALL_OLD';
-  const { types, custom } = validationOf(KINDS[kind].validation);
+  const { types, custom } = KINDS[kind].validation;
   const data = validations.checkTypes({ ...request }, types);
   validations.checkValidations(data, types, custom, store);
   const table = await new Promise<Table>((resolve, reject) =>
@@ -269,8 +269,8 @@ function staged(store: DynaliteStore, operation: Operation, existing: AttributeM
     }),
     getIndexDb: (type: string, table: string, index: string) => record(indexPrefix(type, table, index)),
   };
-  const action = actionOf(KINDS[operation.kind].action as string);
-  return new Promise<DynaliteError | undefined>((resolve) => action(staging, operation.data, (error) => resolve(error ?? undefined)));
+  const run = KINDS[operation.kind].action as Action;
+  return new Promise<DynaliteError | undefined>((resolve) => run(staging, operation.data, (error) => resolve(error ?? undefined)));
 }
 
 const TARGET = 'DynamoDB_20120810.TransactWriteItems';
