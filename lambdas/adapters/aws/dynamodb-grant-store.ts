@@ -213,10 +213,11 @@ export class DynamoDbGrantStore implements GrantStore {
    * at most `max` losses happen before the slots are seen full.
    */
   async openHoldingSlot(agentId: string, max: number, open: (slot: number) => Grant, at: string): Promise<SlotOpening> {
-    let candidates = Array.from({ length: max }, (_, slot) => slot);
+    // The free slots, once read; before that, any of the `max`.
+    let candidates: readonly number[] | undefined;
     for (let attempt = 0; attempt < max + EXTRA_SLOT_ATTEMPTS; attempt++) {
       // A random candidate, so concurrent starts mostly pick different ones.
-      const slot = candidates[Math.floor(Math.random() * candidates.length)] as number;
+      const slot = candidates ? (candidates[Math.floor(Math.random() * candidates.length)] as number) : Math.floor(Math.random() * max);
       const grant = open(slot);
       const item = this.grantItem(grant);
       const reasons = await this.transact([
