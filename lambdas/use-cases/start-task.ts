@@ -102,7 +102,10 @@ async function holdConcurrencySlot(
     case 'suspended':
       return { outcome: 'refused', decision: { outcome: 'denied', reason: suspendedReason(request.agentId), agent } };
     case 'full':
-      return { outcome: 'refused', decision: { outcome: 'denied', reason: concurrencyCapReason(request.agentId, opening.held, agent.maxConcurrentGrants), agent } };
+      return {
+        outcome: 'refused',
+        decision: { outcome: 'denied', reason: concurrencyCapReason(request.agentId, opening.held, agent.maxConcurrentGrants), agent },
+      };
   }
 }
 

@@ -66,7 +66,12 @@ export function grantStoreAccess(ctx: PermissionContext): iam.PolicyStatement[] 
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
       resources: [ctx.table.tableArn, ...indexes],
     }),
-    statement({ sid: 'FreeConcurrencySlots', actions: ['dynamodb:DeleteItem'], resources: [ctx.table.tableArn], conditions: AGENT_PARTITIONS }),
+    statement({
+      sid: 'FreeConcurrencySlots',
+      actions: ['dynamodb:DeleteItem'],
+      resources: [ctx.table.tableArn],
+      conditions: AGENT_PARTITIONS,
+    }),
   ];
 }
 
@@ -76,7 +81,12 @@ export function grantStoreAccess(ctx: PermissionContext): iam.PolicyStatement[] 
  */
 export function openGrants(ctx: PermissionContext): iam.PolicyStatement[] {
   return [
-    statement({ sid: 'CheckAgentStanding', actions: ['dynamodb:ConditionCheckItem'], resources: [ctx.table.tableArn], conditions: AGENT_PARTITIONS }),
+    statement({
+      sid: 'CheckAgentStanding',
+      actions: ['dynamodb:ConditionCheckItem'],
+      resources: [ctx.table.tableArn],
+      conditions: AGENT_PARTITIONS,
+    }),
   ];
 }
 

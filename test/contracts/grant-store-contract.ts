@@ -115,7 +115,11 @@ export function grantStoreContract(name: string, makeStore: () => Promise<GrantS
     const holdersOf = async (agentId: string) => (await store.slotHolders(agentId)).map((holder) => holder.grantId).sort();
 
     it('opens at most `max` grants of an agent holding a slot each, and refuses the next as full', async () => {
-      const [one, two, three] = ['contract-one', 'contract-two', 'contract-three'].map((taskId) => requestedGrant({ taskId })) as [Grant, Grant, Grant];
+      const [one, two, three] = ['contract-one', 'contract-two', 'contract-three'].map((taskId) => requestedGrant({ taskId })) as [
+        Grant,
+        Grant,
+        Grant,
+      ];
       const elsewhere = requestedGrant({ agentId: 'deploy-bot', taskId: 'contract-elsewhere' });
 
       const first = await store.openHoldingSlot(one.agentId, 2, holding(one), one.createdAt);

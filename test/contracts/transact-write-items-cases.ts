@@ -86,7 +86,13 @@ export function transactWriteItemsCases(name: string, makeWorld: () => Promise<T
       await put('standing', { suspended: { BOOL: false } });
 
       await transact([
-        { Put: { TableName: world.tableName, Item: { ...key('new'), owner: { S: 'ann' } }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: world.tableName,
+            Item: { ...key('new'), owner: { S: 'ann' } },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
         {
           Update: {
             TableName: world.tableName,
@@ -130,7 +136,13 @@ export function transactWriteItemsCases(name: string, makeWorld: () => Promise<T
 
       const error = await refusal([
         { Put: { TableName: world.tableName, Item: { ...key('fresh'), owner: { S: 'bob' } } } },
-        { Put: { TableName: world.tableName, Item: { ...key('taken'), holder: { S: 'me' } }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: world.tableName,
+            Item: { ...key('taken'), holder: { S: 'me' } },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
         { Delete: { TableName: world.tableName, Key: key('kept') } },
       ]);
 
@@ -173,7 +185,10 @@ export function transactWriteItemsCases(name: string, makeWorld: () => Promise<T
       expect(error.name).toBe('TransactionCanceledException');
       expect(error.CancellationReasons?.[0]).toMatchObject({ Code: 'ConditionalCheckFailed' });
       expect(error.CancellationReasons?.[0]?.Item).toBeUndefined();
-      expect(error.CancellationReasons?.[1]).toMatchObject({ Code: 'ConditionalCheckFailed', Item: { ...key('grant'), version: { N: '3' } } });
+      expect(error.CancellationReasons?.[1]).toMatchObject({
+        Code: 'ConditionalCheckFailed',
+        Item: { ...key('grant'), version: { N: '3' } },
+      });
       expect(error.message).toContain('[ConditionalCheckFailed, ConditionalCheckFailed]');
     });
 

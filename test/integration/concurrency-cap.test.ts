@@ -90,7 +90,10 @@ describe('the concurrency cap, with starts racing on separate engines', () => {
     // Slots with no grant behind them: what a start that died between its two writes left before both were one transaction.
     for (const [slot, ghost] of ['ghost-1', 'ghost-2', 'ghost-3', 'ghost-4'].entries())
       await fixture.documents.send(
-        new PutCommand({ TableName: tableName, Item: { ...slotKey('deploy-bot', slot), holder: grantIdFor('deploy-bot', ghost), reservedAt: at } }),
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...slotKey('deploy-bot', slot), holder: grantIdFor('deploy-bot', ghost), reservedAt: at },
+        }),
       );
     await startTask(engine, keyTask('blocked')).then((result) => expect(result).toMatchObject({ outcome: 'denied' }));
 

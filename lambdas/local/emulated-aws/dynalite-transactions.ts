@@ -18,7 +18,6 @@
 // locks instead); and consumed capacity is not reported.
 import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { crc32 } from 'node:zlib';
 
 const requireFromHere = createRequire(import.meta.url);
 
@@ -133,7 +132,9 @@ function answerFromError(error: unknown): TransactionAnswer {
 export async function transactWriteItems(store: DynaliteStore, request: unknown): Promise<TransactionAnswer> {
   const items = isRecord(request) ? request.TransactItems : undefined;
   if (!Array.isArray(items) || items.length === 0)
-    return validationFailure("1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null");
+    return validationFailure(
+      "1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null",
+    );
   if (items.length > MAX_TRANSACT_ITEMS)
     return validationFailure(
       `1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TRANSACT_ITEMS}`,
@@ -301,7 +302,8 @@ export function withTransactions(start: () => Server): Server {
  */
 function serveTransactions(server: Server, store: DynaliteStore): void {
   const [dynaliteHandler, ...others] = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
-  if (!dynaliteHandler || others.length > 0) throw new Error('the embedded store has not exactly one request handler: transactions cannot be added');
+  if (!dynaliteHandler || others.length > 0)
+    throw new Error('the embedded store has not exactly one request handler: transactions cannot be added');
   server.removeAllListeners('request');
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     if (request.headers['x-amz-target'] !== TARGET) return dynaliteHandler(request, response);
@@ -322,10 +324,7 @@ async function answerTransaction(store: DynaliteStore, request: IncomingMessage,
         : { status: 500, body: { __type: `${DYNAMODB}#InternalServerError`, message: (error as Error).message } };
   }
   const body = Buffer.from(JSON.stringify(answer.body));
-  response.writeHead(answer.status, {
-    'content-type': 'application/x-amz-json-1.0',
-    'content-length': body.length,
-    'x-amz-crc32': String(crc32(body)),
-  });
+  // No x-amz-crc32: the SDK checks the body against it only when it is sent.
+  response.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': body.length });
   response.end(body);
 }

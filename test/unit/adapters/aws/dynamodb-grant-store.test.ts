@@ -1,4 +1,9 @@
-import { ConditionalCheckFailedException, DynamoDBClient, ResourceNotFoundException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
@@ -403,12 +408,17 @@ describe('DynamoDbGrantStore transactions, when another write conflicts (AWS can
     new TransactionCanceledException({
       message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict, None]',
       $metadata: {},
-      CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }, { Code: 'None' }],
+      CancellationReasons: [
+        { Code: 'None' },
+        { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' },
+        { Code: 'None' },
+      ],
     });
   /** The real client, but its first `conflicts` transactions are cancelled as AWS cancels a conflicting one. */
   const conflicting = (conflicts: number) =>
     ({
-      send: (command: unknown) => (command instanceof TransactWriteCommand && conflicts-- > 0 ? Promise.reject(conflict()) : documents.send(command as never)),
+      send: (command: unknown) =>
+        command instanceof TransactWriteCommand && conflicts-- > 0 ? Promise.reject(conflict()) : documents.send(command as never),
     }) as unknown as DynamoDBDocumentClient;
   const grant = () => requestedGrant({ agentId: 'release-bot', taskId: `conflict-${++tables}` });
   const waits: number[] = [];

@@ -1,21 +1,30 @@
 // What the embedded store's transactions promise beyond the shared cases (test/contracts/transact-write-items-cases.ts),
 // which moto cannot show: isolation from concurrent writes of the same items, and one LevelDB batch per transaction.
 import { createRequire } from 'node:module';
-import { DynamoDBClient, GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmbeddedStore, type EmbeddedStore } from '../../../../lambdas/local/emulated-aws/embedded-store';
 import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
 import { createPkTable } from '../../../helpers/pk-table';
 
 type Level = Record<'put' | 'del' | 'batch', (...args: unknown[]) => unknown>;
-const dynaliteDb = createRequire(createRequire(import.meta.url).resolve('dynalite'))('./db') as { create: (options?: object) => { db: Level } };
+const dynaliteDb = createRequire(createRequire(import.meta.url).resolve('dynalite'))('./db') as {
+  create: (options?: object) => { db: Level };
+};
 
 const TABLE = 'items';
 const key = (pk: string): Record<string, AttributeValue> => ({ pk: { S: pk } });
-const outcome = (promise: Promise<unknown>) => promise.then(
-  () => 'written' as const,
-  (error: Error) => error.name,
-);
+const outcome = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'written' as const,
+    (error: Error) => error.name,
+  );
 
 describe('the embedded store’s TransactWriteItems', () => {
   let store: EmbeddedStore;
@@ -51,7 +60,13 @@ describe('the embedded store’s TransactWriteItems', () => {
         client.send(
           new TransactWriteItemsCommand({
             TransactItems: [
-              { Put: { TableName: TABLE, Item: { ...key('slot-0'), holder: { S: `grant-${index}` } }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Put: {
+                  TableName: TABLE,
+                  Item: { ...key('slot-0'), holder: { S: `grant-${index}` } },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
               { Put: { TableName: TABLE, Item: key(`grant-${index}`), ConditionExpression: 'attribute_not_exists(pk)' } },
             ],
           }),
@@ -69,14 +84,30 @@ describe('the embedded store’s TransactWriteItems', () => {
   });
 
   it('loses none of the single-item updates made to its items while it runs', async () => {
-    await client.send(new UpdateItemCommand({ TableName: TABLE, Key: key('counter'), UpdateExpression: 'SET n = :zero', ExpressionAttributeValues: { ':zero': { N: '0' } } }));
-    const increment = { TableName: TABLE, Key: key('counter'), UpdateExpression: 'SET n = n + :one', ExpressionAttributeValues: { ':one': { N: '1' } } };
+    await client.send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        Key: key('counter'),
+        UpdateExpression: 'SET n = :zero',
+        ExpressionAttributeValues: { ':zero': { N: '0' } },
+      }),
+    );
+    const increment = {
+      TableName: TABLE,
+      Key: key('counter'),
+      UpdateExpression: 'SET n = n + :one',
+      ExpressionAttributeValues: { ':one': { N: '1' } },
+    };
 
     await Promise.all(
       Array.from({ length: 40 }, (_, index) =>
         index % 2 === 0
           ? client.send(new UpdateItemCommand(increment))
-          : client.send(new TransactWriteItemsCommand({ TransactItems: [{ Update: increment }, { Put: { TableName: TABLE, Item: key(`side-${index}`) } }] })),
+          : client.send(
+              new TransactWriteItemsCommand({
+                TransactItems: [{ Update: increment }, { Put: { TableName: TABLE, Item: key(`side-${index}`) } }],
+              }),
+            ),
       ),
     );
 
