@@ -213,6 +213,7 @@ export class DynamoDbGrantStore implements GrantStore {
    * at most `max` losses happen before the slots are seen full.
    */
   async openHoldingSlot(agentId: string, max: number, open: (slot: number) => Grant, at: string): Promise<SlotOpening> {
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`an agent's concurrency cap is a positive integer, not ${max}`);
     // The free slots, once read; before that, any of the `max`.
     let candidates: readonly number[] | undefined;
     for (let attempt = 0; attempt < max + EXTRA_SLOT_ATTEMPTS; attempt++) {
