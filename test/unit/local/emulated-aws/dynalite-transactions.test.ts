@@ -1,9 +1,15 @@
 // What the embedded store's transactions promise beyond the shared cases (test/contracts/transact-write-items-cases.ts),
-// which moto cannot show: isolation from concurrent writes of the same items, and one LevelDB batch per transaction.
+// which moto cannot show: isolation from concurrent writes of the same items, one LevelDB batch per transaction, and
+// so nothing half-written across kill -9.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   DynamoDBClient,
   GetItemCommand,
+  paginateScan,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -150,5 +156,49 @@ describe('the embedded store’s TransactWriteItems', () => {
     expect(refused).toBe('TransactionCanceledException');
     expect(writes).toEqual([]);
     expect(await read('d')).toBeUndefined();
+  });
+});
+
+/** Runs the fixture until the store has acknowledged `count` transactions, then kills it with SIGKILL; resolves with those acknowledged. */
+function transactThenKill(dataDir: string, count: number): Promise<Set<number>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'transact-until-killed.ts'), dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  const acknowledged = new Set<number>();
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(acknowledged) : reject(new Error(`fixture exited with ${code}`))));
+    let pending = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line.startsWith('acknowledged ')) acknowledged.add(Number(line.slice('acknowledged '.length)));
+      if (acknowledged.size >= count) child.kill('SIGKILL');
+    });
+  });
+}
+
+describe('the embedded store’s TransactWriteItems across kill -9', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-transactions-'));
+  });
+  afterEach(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('leaves every transaction whole or absent, and every acknowledged one whole', { timeout: 60_000 }, async () => {
+    const acknowledged = await transactThenKill(dataDir, 150);
+
+    const store = await startEmbeddedStore({ dataDir });
+    const reader = new DynamoDBClient(localClientConfig(store.endpoint));
+    const parts = new Map<number, number>();
+    for await (const page of paginateScan({ client: reader }, { TableName: 'transactions' }))
+      for (const item of page.Items ?? []) parts.set(Number(item.number?.N), (parts.get(Number(item.number?.N)) ?? 0) + 1);
+    reader.destroy();
+    await store.close();
+
+    expect([...parts.values()].filter((count) => count !== 3)).toEqual([]);
+    expect([...acknowledged].filter((number) => parts.get(number) !== 3)).toEqual([]);
+    expect(parts.size).toBeGreaterThanOrEqual(acknowledged.size);
   });
 });
