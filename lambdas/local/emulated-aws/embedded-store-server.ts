@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import dynalite from 'dynalite';
 import { closeDynaliteIterators } from './dynalite-iterators';
 import { cacheDynaliteTables } from './dynalite-table-cache';
+import { withTransactions } from './dynalite-transactions';
 
 export interface EmbeddedStoreOptions {
   /** The engine's data directory; the store lives in `<dataDir>/dynamodb`. In memory when absent. */
@@ -26,7 +27,10 @@ export interface EmbeddedStore {
   close(): Promise<void>;
 }
 
-/** Starts dynalite on a free loopback port in this thread; tables are ACTIVE as soon as they are created. */
+/**
+ * Starts dynalite on a free loopback port in this thread; tables are ACTIVE as soon as they are created.
+ * It answers TransactWriteItems too (dynalite-transactions.ts).
+ */
 export async function listenEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
   const path = options.dataDir === undefined ? undefined : join(options.dataDir, 'dynamodb');
   if (path) {
@@ -35,7 +39,7 @@ export async function listenEmbeddedStore(options: EmbeddedStoreOptions = {}): P
   }
   closeDynaliteIterators();
   cacheDynaliteTables();
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
+  const server = withTransactions(() => dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
