@@ -1,6 +1,6 @@
 // Use case step: issue an approved grant's credential, deliver it, schedule its expiry.
 // Shared by start-task (auto-approved) and decide-grant (approved by people).
-import { ENGINE_ACTOR, transition, type Grant } from '../domain/grant';
+import { ENGINE_ACTOR, FINAL_STATES, transition, type Grant } from '../domain/grant';
 import { UnissuableRequestError } from '../domain/errors';
 import type { Entitlement } from '../domain/evaluate';
 import type { IssuedCredential } from '../ports';
@@ -78,6 +78,10 @@ export async function issueGrant(
     // revoking and the revoker may have run before our credential existed. Finish the job.
     const preparedAddress = await prepared;
     const revoked = await revokeAfterIssue(deps, grant, earlier, { trigger: 'task_ended', reason: 'revoked while issuing', noticeAt: now });
+    // A revoker that settled the grant before our credential existed revoked nothing, and a settled
+    // grant is not revoked again: revoke ours here, or it would live to its TTL. A failure fails the run.
+    if (revoked && FINAL_STATES.includes(revoked.state))
+      await issuer.revoke({ ...revokeTargetOf(grant), accessKeyId: credential.accessKeyId, expiresAt: credential.expiresAt });
     // The revoker may have deleted the delivery before our preparation created it, and recorded it gone: delete it again.
     if (preparedAddress && revoked && !revoked.deliverySecret) await deps.vault.destroy(preparedAddress.name);
     return { outcome: 'revoked-during-issue', grant: revoked ?? grant };
