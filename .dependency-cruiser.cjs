@@ -105,7 +105,7 @@ module.exports = {
     },
     {
       from: { path: '^lambdas/local/emulated-aws/' },
-      to: core('crypto', 'fs', 'fs/promises', 'http', 'module', 'net', 'path', 'readline', 'stream'),
+      to: core('crypto', 'fs', 'fs/promises', 'http', 'module', 'net', 'path', 'readline', 'stream', 'worker_threads'),
     },
     {
       comment:

@@ -66,6 +66,12 @@ const program = new Command('taskbound-local')
       .env('TASKBOUND_RESERVED_CONCURRENCY')
       .argParser(reservedConcurrency),
   )
+  .addOption(
+    new Option('--store-thread <where>', "the embedded store's thread: its own (uses a second core) or the engine's")
+      .choices(['own', 'shared'])
+      .env('TASKBOUND_STORE_THREAD')
+      .default('own'),
+  )
   .option(
     '--quota-scale <factor>',
     "emulate AWS's request quotas: throttle Secrets Manager and EventBridge at the documented quotas times factor",
@@ -89,6 +95,7 @@ async function main(): Promise<void> {
     expiry: 'timer' | 'due-index';
     dueInterval: number;
     quotaScale?: number;
+    storeThread: 'own' | 'shared';
     reservedConcurrency?: { issuing: number; revoking: number } | false;
     testClockOffsetMs: number;
   }>();
@@ -104,6 +111,7 @@ async function main(): Promise<void> {
     delivery: options.delivery,
     expiry: options.expiry,
     dueIndexIntervalMs: options.dueInterval,
+    storeThread: options.storeThread,
     ...(options.reservedConcurrency !== undefined ? { reservedConcurrency: options.reservedConcurrency } : {}),
     ...(options.quotaScale ? { quotas: scaledQuotas(options.quotaScale) } : {}),
     ...(options.testClockOffsetMs ? { clock: { now: () => new Date(Date.now() + options.testClockOffsetMs) } } : {}),
@@ -136,6 +144,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : String(error));
+  const inUse = error instanceof Error && 'code' in error && error.code === 'EADDRINUSE';
+  console.error(
+    inUse
+      ? `${error.message}: another program (another engine?) listens there; choose one with --port or PORT`
+      : error instanceof Error
+        ? error.message
+        : String(error),
+  );
   process.exit(error instanceof Error && error.name === 'PolicyError' ? 2 : 1);
 });

@@ -55,7 +55,7 @@ export interface CliDeps extends CliIo {
 }
 
 export type CredentialCalls =
-  /** The local engine's record: every call since it started, in memory. */
+  /** The local engine's record: `credential-calls.jsonl` in its data directory (in memory without one). */
   | { readonly source: 'local-engine'; readonly calls: readonly ObservedCall[] }
   /** CloudTrail event history: management events of one region, minutes late; `truncated` when the cap was reached. */
   | { readonly source: 'cloudtrail'; readonly region: string; readonly calls: readonly ObservedCall[]; readonly truncated: boolean }

@@ -81,7 +81,7 @@ export function printGrantCalls(deps: CliDeps, view: GrantCallsView): void {
   }
   const where =
     view.source === 'local-engine'
-      ? '(recorded by the local engine since it started)'
+      ? '(recorded by the local engine in its data directory)'
       : `from CloudTrail event history in ${view.region ?? 'this region'} by access key id ` +
         '(management events only: data events such as S3 object reads need a trail)';
   deps.out(`${view.calls.length}${view.truncated ? '+' : ''} calls made with the credential ${where}:`);

@@ -23,7 +23,8 @@ export type UsageSection =
   | { readonly read: false; readonly why: string };
 
 const LIMITS: Readonly<Record<'local-engine' | 'cloudtrail', string>> = {
-  'local-engine': 'calls recorded by the local engine since it started (a restart forgets them)',
+  'local-engine':
+    'calls recorded by the local engine in its data directory (credential-calls.jsonl, the newest 64-128 MiB; it survives a restart)',
   cloudtrail:
     'CloudTrail event history: management events of this region only (data events such as S3 object reads need a trail), ' +
     'the last 90 days, and calls of the last ~15 minutes may not be delivered yet',

@@ -72,6 +72,8 @@ const LOCAL_ENGINE_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/taskbound-local
 export interface LocalEngineOptions {
   /** State directory; in memory when absent (tests, benchmarks). */
   readonly dataDir?: string;
+  /** Where the embedded store runs: a worker thread of its own (default) or the engine's thread (`shared`). */
+  readonly storeThread?: 'own' | 'shared';
   readonly policyFile: string;
   readonly host?: string;
   readonly port?: number;
@@ -146,6 +148,7 @@ const LOCAL_DUE_TIMING: DueTiming = { ...DEFAULT_DUE_TIMING, retryAfterMs: 2_000
 /** The settings a typo could break, checked before anything starts (fail fast, naming the setting). */
 const localSettingsSchema = z.object({
   policyFile: z.string().min(1),
+  storeThread: z.enum(['own', 'shared']).optional(),
   port: z.number().int().min(0).max(65_535).optional(),
   sweepIntervalMs: z.number().int().min(0).optional(),
   accessKeyRevocationLagMs: z.number().int().min(0).optional(),
@@ -175,7 +178,11 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const counter = new SdkCallCounter();
   const dueTiming = { ...LOCAL_DUE_TIMING, ...options.dueTiming };
 
-  const store = await startEmbeddedStore(options.dataDir ? { dataDir: options.dataDir } : {});
+  // The store gets a thread of its own (its share of every store call then runs on another core); a failure of it stops the engine.
+  const store = await startEmbeddedStore({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ownThread: options.storeThread !== 'shared',
+  });
   // Under quotas: paced to them (revocations first), and the SDK's adaptive retry (issuance only) for what pacing misses.
   // Calls in flight stay under the SDK's 50 sockets, so waiting happens in the queue that serves revocations first.
   const quotas = options.quotas;

@@ -48,21 +48,7 @@ export async function freeLoopbackPort(): Promise<number> {
  * `GET /healthz` answers 200.
  */
 export async function startEngineProcess(options: EngineProcessOptions): Promise<EngineProcess> {
-  const { SLACK_WEBHOOK_URL: _slack, PORT: _port, ...env } = process.env;
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      ENGINE_ENTRY,
-      ...['--data-dir', options.dataDir],
-      ...['--port', String(options.port)],
-      ...['--policy', options.policyFile ?? EXAMPLE_POLICY],
-      ...['--sweep-interval', String(options.sweepIntervalSeconds ?? 3600)],
-      ...(options.clockOffsetMs ? ['--test-clock-offset-ms', String(options.clockOffsetMs)] : []),
-    ],
-    { cwd: REPO_ROOT, env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawnEngine(options);
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEPT_CHARS);
@@ -87,6 +73,36 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- engine output ---\n${output}`, { cause: error });
   }
   return engine;
+}
+
+function spawnEngine(options: EngineProcessOptions) {
+  const { SLACK_WEBHOOK_URL: _slack, PORT: _port, ...env } = process.env;
+  return spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      ENGINE_ENTRY,
+      ...['--data-dir', options.dataDir],
+      ...['--port', String(options.port)],
+      ...['--policy', options.policyFile ?? EXAMPLE_POLICY],
+      ...['--sweep-interval', String(options.sweepIntervalSeconds ?? 3600)],
+      ...(options.clockOffsetMs ? ['--test-clock-offset-ms', String(options.clockOffsetMs)] : []),
+    ],
+    { cwd: REPO_ROOT, env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+}
+
+/** Starts the engine expecting it to refuse to start: resolves with its exit code and what it printed (killed after `timeoutMs`). */
+export async function engineRefusal(options: EngineProcessOptions, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  const child = spawnEngine(options);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((done) => child.once('exit', (exitCode) => done(exitCode)));
+  clearTimeout(timer);
+  return { code, output };
 }
 
 async function waitUntilHealthy(url: string, exited: Promise<void>, timeoutMs: number): Promise<void> {

@@ -1,15 +1,14 @@
-// Local engine, emulated AWS: the embedded DynamoDB-compatible store (dynalite over LevelDB) that the
-// engine's real DynamoDB adapters talk to, in process, on a loopback port of its own.
-//
-// Durability: dynalite writes each item through LevelDB, whose write-ahead log is flushed
-// to the operating system (a write(2) per write batch) before the write returns, without
-// fsync. A `kill -9` of this process therefore loses nothing the store acknowledged; only
-// an OS crash or power loss could lose the last writes. LevelDB replays its log on open.
-import { mkdir, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+// Local engine, emulated AWS: starts the embedded store (embedded-store-server.ts) for the engine,
+// in this thread or, with `ownThread`, in a worker thread of its own. The engine's event loop is
+// its bottleneck (handlers, the emulated services, SigV4, every SDK call's both ends); dynalite's
+// share of each store call then runs on the machine's other core. A worker thread, not a child
+// process: it dies with the engine, so `kill -9` leaves no store behind holding the LevelDB lock.
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import dynalite from 'dynalite';
-import { closeDynaliteIterators } from './dynalite-iterators';
+import { Worker } from 'node:worker_threads';
+import { listenEmbeddedStore, type EmbeddedStore, type EmbeddedStoreOptions } from './embedded-store-server';
+
+export type { EmbeddedStore } from './embedded-store-server';
 
 /**
  * Where a running store says its own endpoint, inside the data directory: for inspecting the
@@ -18,37 +17,61 @@ import { closeDynaliteIterators } from './dynalite-iterators';
  */
 export const STORE_ENDPOINT_FILE = 'store-endpoint.json';
 
-export interface EmbeddedStoreOptions {
-  /** The engine's data directory; the store lives in `<dataDir>/dynamodb`. In memory when absent. */
-  readonly dataDir?: string;
+export interface StartEmbeddedStoreOptions extends EmbeddedStoreOptions {
+  /** Run the store in a worker thread of its own (the local engine does); default: in this thread. */
+  readonly ownThread?: boolean;
+  /** Called if the store's thread fails after it started: the engine cannot go on without its store. */
+  readonly onThreadFailure?: (error: Error) => void;
 }
 
-export interface EmbeddedStore {
-  /** `http://127.0.0.1:<port>`, for a DynamoDB client's `endpoint`. */
-  readonly endpoint: string;
-  /** Stops listening and closes the database once pending writes are done. */
-  close(): Promise<void>;
+/** Starts the store on a free loopback port; tables are ACTIVE as soon as they are created. */
+export async function startEmbeddedStore(options: StartEmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
+  const { ownThread, onThreadFailure, ...storeOptions } = options;
+  const store = ownThread ? await startInWorker(storeOptions, onThreadFailure) : await listenEmbeddedStore(storeOptions);
+  if (options.dataDir)
+    await writeFile(join(options.dataDir, STORE_ENDPOINT_FILE), `${JSON.stringify({ endpoint: store.endpoint })}\n`, { mode: 0o600 });
+  return store;
 }
 
-/** Starts dynalite on a free loopback port; tables are ACTIVE as soon as they are created. */
-export async function startEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
-  const path = options.dataDir === undefined ? undefined : join(options.dataDir, 'dynamodb');
-  if (path) await mkdir(path, { recursive: true, mode: 0o700 });
-  closeDynaliteIterators();
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+type ThreadMessage = { readonly endpoint: string } | { readonly closed: boolean; readonly error?: string };
+
+async function startInWorker(options: EmbeddedStoreOptions, onThreadFailure: ((error: Error) => void) | undefined): Promise<EmbeddedStore> {
+  const entry = new URL(import.meta.url.endsWith('.ts') ? './store-thread.ts' : './store-thread.js', import.meta.url);
+  const worker = entry.pathname.endsWith('.ts')
+    ? // Run from TypeScript sources (npm start, tests): the thread loads its entry through tsx, as the engine was loaded.
+      new Worker(
+        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(import.meta.url)}))`,
+        {
+          eval: true,
+          workerData: options,
+        },
+      )
+    : new Worker(entry, { workerData: options });
+  let closing = false;
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the embedded store's thread exited (${code}) before it listened`)));
+    worker.once('message', (message: ThreadMessage) => {
+      if ('endpoint' in message) resolve(message.endpoint);
+    });
   });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  if (options.dataDir) await writeFile(join(options.dataDir, STORE_ENDPOINT_FILE), `${JSON.stringify({ endpoint })}\n`, { mode: 0o600 });
+  worker.removeAllListeners('error').removeAllListeners('exit');
+  const failed = (error: Error) => {
+    if (closing) return;
+    if (onThreadFailure) onThreadFailure(error);
+    else throw error;
+  };
+  worker.on('error', failed);
+  worker.on('exit', (code) => failed(new Error(`the embedded store's thread exited (${code})`)));
   return {
     endpoint,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error?: Error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections();
-      }),
+    async close() {
+      closing = true;
+      const closed = new Promise<ThreadMessage>((resolve) => worker.once('message', resolve));
+      worker.postMessage('close');
+      const answer = await closed;
+      await worker.terminate();
+      if ('closed' in answer && !answer.closed) throw new Error(`the embedded store did not close: ${answer.error ?? 'unknown'}`);
+    },
   };
 }

@@ -221,7 +221,7 @@ describe('taskbound report: permissions granted but unused', () => {
     expect(out).toContain('== permissions granted but unused (candidates to narrow)');
     expect(out).toMatch(/deploy-web\s+1\/1\s+3\s+1\s+codedeploy:GetDeployment, codedeploy:GetDeploymentConfig/);
     expect(out).toMatch(/release-bot\s+repo-write\s+codecommit:CreateBranch, codecommit:GitPush/);
-    expect(out).toContain('note: calls recorded by the local engine since it started');
+    expect(out).toContain('note: calls recorded by the local engine in its data directory');
   });
 
   it('on AWS reads CloudTrail only when asked with --usage, and says how to ask', async () => {

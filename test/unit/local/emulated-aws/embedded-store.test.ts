@@ -35,15 +35,18 @@ describe('embedded store', () => {
   });
   afterEach(() => rm(dataDir, { recursive: true, force: true }));
 
-  it('keeps tables and items across close and reopen over the same data directory', async () => {
-    const first = await startEmbeddedStore({ dataDir });
+  it.each([
+    { where: 'in the caller’s thread', ownThread: false },
+    { where: 'in a thread of its own', ownThread: true },
+  ])('keeps tables and items across close and reopen over the same data directory, $where', async ({ ownThread }) => {
+    const first = await startEmbeddedStore({ dataDir, ownThread });
     const writer = clientFor(first.endpoint);
     await createPkTable(writer, 'grants');
     await writer.send(new PutItemCommand({ TableName: 'grants', Item: { pk: { S: 'GRANT#1' }, state: { S: 'active' } } }));
     writer.destroy();
     await first.close();
 
-    const second = await startEmbeddedStore({ dataDir });
+    const second = await startEmbeddedStore({ dataDir, ownThread });
     const reader = clientFor(second.endpoint);
     const { Item } = await reader.send(new GetItemCommand({ TableName: 'grants', Key: { pk: { S: 'GRANT#1' } } }));
     reader.destroy();
@@ -90,6 +93,15 @@ describe('embedded store', () => {
 
     expect(Item).toEqual({ pk: { S: 'survivor' } });
     expect(JSON.parse(String(described.body))).toMatchObject({ Name: 'survivor', SecretString: 'kept' });
+  });
+
+  it.each([false, true])('refuses a data directory another store has open, saying why (own thread: %s)', async (ownThread) => {
+    const holder = await startEmbeddedStore({ dataDir });
+
+    const second = startEmbeddedStore({ dataDir, ownThread });
+
+    await expect(second).rejects.toThrow(/is another Taskbound engine using this data directory\?/);
+    await holder.close();
   });
 
   it('keeps its files readable only by their owner', async () => {
