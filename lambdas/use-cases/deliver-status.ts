@@ -26,9 +26,16 @@ function addressOf(grant: Grant, readerArn: string, expiresAt?: string): Deliver
   };
 }
 
-/** A credential whose expiry differs from the one asked for (STS caps it) is re-tagged: prepared for another address. */
-const sameAddress = (a: DeliveryAddress, b: DeliveryAddress) =>
-  a.name === b.name && a.grantId === b.grantId && a.readerArn === b.readerArn && a.expiresAt === b.expiresAt;
+/** STS states a session's expiry to the second, so the expiry asked for and the one granted differ by less. */
+const EXPIRY_PRECISION_MS = 1000;
+
+/** Prepared for this address: the same secret, grant and reader, and the expiry tag still true (else it is re-tagged). */
+function sameAddress(prepared: DeliveryAddress, wanted: DeliveryAddress): boolean {
+  const expiryGap =
+    prepared.expiresAt && wanted.expiresAt ? Math.abs(Date.parse(prepared.expiresAt) - Date.parse(wanted.expiresAt)) : undefined;
+  const sameExpiry = prepared.expiresAt === wanted.expiresAt || (expiryGap !== undefined && expiryGap < EXPIRY_PRECISION_MS);
+  return prepared.name === wanted.name && prepared.grantId === wanted.grantId && prepared.readerArn === wanted.readerArn && sameExpiry;
+}
 
 /** Starts preparing the grant's delivery (see `PreparedDelivery`); `expiresAt` is the expiry asked for. */
 export function prepareDelivery(deps: EngineDeps, grant: Grant, readerArn: string, expiresAt?: string): PreparedDelivery {
