@@ -60,12 +60,18 @@ function seeded(seed: number): () => number {
   };
 }
 
-function replay(samples: readonly number[], learnt: boolean, followUp?: FollowUp) {
+/**
+ * `clients`: how many SDK clients learn apart. The bench gives each runtime its own client, so a
+ * learnt wait there learns only from its own runtime's tasks (dealt here in turn, as a closed loop
+ * starts them); one client learns from every task.
+ */
+function replay(samples: readonly number[], learnt: boolean, followUp?: FollowUp, clients = 1) {
   const random = seeded(12);
-  const times = new IssuanceTimes();
+  const learners = Array.from({ length: clients }, () => new IssuanceTimes());
   const ttc: number[] = [];
   let reads = 0;
-  for (const issuanceMs of samples) {
+  for (const [index, issuanceMs] of samples.entries()) {
+    const times = learners[index % clients]!;
     const wait = readsUntilFound(issuanceMs, learnt ? times.typicalMs() : undefined, random, followUp);
     times.record({
       startedMs: 0,
@@ -88,7 +94,11 @@ function replay(samples: readonly number[], learnt: boolean, followUp?: FollowUp
 }
 
 for (const file of process.argv.slice(2)) {
-  const run = JSON.parse(await readFile(file, 'utf8')) as { issuanceSamplesMs?: number[]; machine?: { loadAverage1mAtStart?: number } };
+  const run = JSON.parse(await readFile(file, 'utf8')) as {
+    issuanceSamplesMs?: number[];
+    runtimes?: number;
+    machine?: { loadAverage1mAtStart?: number };
+  };
   const samples = run.issuanceSamplesMs ?? [];
   const sorted = ascending(samples);
   console.log(
@@ -99,6 +109,7 @@ for (const file of process.argv.slice(2)) {
       issuanceMs: { p50: round2(nearestRank(sorted, 50)), p90: round2(nearestRank(sorted, 90)), p99: round2(nearestRank(sorted, 99)) },
       fixedFirstStep: replay(samples, false),
       learntFirstRead: replay(samples, true),
+      learntFirstReadPerRuntime: replay(samples, true, undefined, run.runtimes ?? 1),
       followUp50ThenSecondStep: replay(samples, false, { stepMs: 50, resumeAttempt: 2 }),
       followUp50ThenThirdStep: replay(samples, false, { stepMs: 50, resumeAttempt: 3 }),
     }),
