@@ -50,3 +50,42 @@ describe('endTask', () => {
     expect(engine.rotator.rotated).toEqual(['arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf']);
   });
 });
+
+describe('endTask where the platform revokes by grant id (the local engine)', () => {
+  it('kills the credential before it reads the grant, then revokes, verifies and records as usual', async () => {
+    const engine = fakeEngine();
+    await startTask(engine, taskStarted());
+    const grantId = grantIdFor('release-bot', 'task-1');
+    const steps: string[] = [];
+    const get = engine.store.get.bind(engine.store);
+    engine.store.get = async (id) => {
+      steps.push(`read, credential live: ${engine.sessions.isLive(id)}`);
+      return get(id);
+    };
+    const revokeByGrantId = async (id: string) => {
+      steps.push('revoke by grant id');
+      return engine.sessions.revoke({ grantId: id, agentId: 'release-bot', taskId: 'task-1', kind: 'aws-sts-session' });
+    };
+
+    const result = await endTask({ ...engine, revokeByGrantId }, ended());
+
+    expect(steps.slice(0, 2)).toEqual(['revoke by grant id', 'read, credential live: false']);
+    expect(result.outcome).toBe('verified');
+    expect(engine.events.types()).toEqual(['Grant Requested', 'Grant Issued', 'Grant Revoked', 'Revocation Verified']);
+    expect(verifyChain(grantId, (await get(grantId))!.audit)).toEqual({ ok: true });
+  });
+
+  it('logs a failed early revocation and leaves it to the revocation that follows', async () => {
+    const engine = fakeEngine();
+    await startTask(engine, taskStarted());
+    const warnings: string[] = [];
+    const revokeByGrantId = () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const logger = { info: () => undefined, error: () => undefined, warn: (message: string) => void warnings.push(message) };
+
+    const result = await endTask({ ...engine, revokeByGrantId, logger }, ended());
+
+    expect(result.outcome).toBe('verified');
+    expect(engine.sessions.isLive(grantIdFor('release-bot', 'task-1'))).toBe(false);
+    expect(warnings).toEqual([expect.stringMatching(/could not revoke ahead of the grant read/)]);
+  });
+});
