@@ -41,8 +41,8 @@ type SpanName =
   | 'probeResolution';
 
 const SPAN_MEANING: Readonly<Record<SpanName, string>> = {
-  acceptedToDecided: 'PutEvents(Task Started) answered → the handler decided (its `requested` audit entry, after reading the standing)',
-  decidedToIssued: 'slot, grant, standing, issue and canary → the `issued` audit entry',
+  acceptedToDecided: 'PutEvents(Task Started) answered → the handler decided (its `requested` audit entry, taken as the handler starts)',
+  decidedToIssued: 'the grant opened (slot, grant and standing in one transaction), issue and canary → the `issued` audit entry',
   issuedToDelivered: 'the grant `active`, the delivery created, locked and written → its version date',
   deliveredToRead: "the delivery holds the credential → the runtime's read that finds it answers (the wait strategy's share)",
   acceptedToClaimed: 'PutEvents(Task Ended) answered → the revocation claimed (its audit entry, after reading the grant)',

@@ -31,7 +31,10 @@ export interface GrantStore {
   get(grantId: string): Promise<Grant | undefined>;
   /** Creates the grant unless one with its id exists; then returns the existing one. */
   create(grant: Grant): Promise<{ readonly created: true; readonly grant: Grant } | { readonly created: false; readonly existing: Grant }>;
-  /** Replaces `previous` with `next` only if the stored grant is still at `previous.version`. */
+  /**
+   * Replaces `previous` with `next` only if the stored grant is still at `previous.version`. Moving
+   * it out of the live states gives its concurrency slot back in the same atomic write.
+   */
   update(previous: Grant, next: Grant): Promise<WriteOutcome>;
   /**
    * Grants whose credential should be dead, or whose state is overdue, as of `now`. With `shard`,
@@ -47,12 +50,13 @@ export interface GrantStore {
   findByCredentialId(credentialId: string): Promise<Grant | undefined>;
   countLiveGrants(agentId: string): Promise<number>;
   /**
-   * The concurrency cap, as a conditional write: takes one of the agent's `max` slots for
-   * the grant (or returns the one it holds already). Concurrent callers can never take more
-   * than `max` between them. A grant gives its slot back when `update` moves it out of the
-   * live states; the sweep frees slots whose holder is no longer live (`slotHolders`).
+   * Opens a grant that holds one of its agent's `max` concurrency slots, in one atomic write: the
+   * slot is taken only if free, the grant written only if new, and both only while the agent is
+   * not suspended. A suspension written before it refuses it; one written after it finds the grant
+   * among the agent's live grants. `open(slot)` is the grant as opened holding that slot.
+   * Concurrent callers can never hold more than `max` slots between them.
    */
-  reserveSlot(agentId: string, grantId: string, max: number, at: string): Promise<SlotReservation>;
+  openHoldingSlot(agentId: string, max: number, open: (slot: number) => Grant, at: string): Promise<SlotOpening>;
   /** Frees the grant's slot, if it holds one; a slot taken over by another grant is left alone. */
   releaseSlot(agentId: string, grantId: string, slot?: number): Promise<void>;
   /** The agent's taken slots, for the sweep's reconciliation. */
@@ -63,7 +67,12 @@ export interface GrantStore {
   recordRejectedEvent(entry: RejectedEvent): Promise<void>;
 }
 
-export type SlotReservation = { readonly reserved: true; readonly slot: number } | { readonly reserved: false; readonly held: number };
+/** How opening a grant with a slot ended: refused by the agent's standing or its full slots, or the grant existed. */
+export type SlotOpening =
+  | { readonly outcome: 'opened'; readonly grant: Grant }
+  | { readonly outcome: 'exists'; readonly existing: Grant }
+  | { readonly outcome: 'suspended' }
+  | { readonly outcome: 'full'; readonly held: number };
 
 export interface SlotHolder {
   readonly slot: number;

@@ -25,7 +25,7 @@ export interface AgentStanding {
   readonly suspended: boolean;
   /**
    * Live grants, when the caller counted them. Start-task does not: a count read before the
-   * write races with concurrent starts, so it takes a slot instead (GrantStore.reserveSlot).
+   * write races with concurrent starts, so it takes a slot instead (GrantStore.openHoldingSlot).
    */
   readonly liveGrants?: number;
 }
@@ -53,7 +53,7 @@ const deny = (reason: string, agent?: Agent): RequestDecision => ({ outcome: 'de
 export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standing: AgentStanding): RequestDecision {
   const agent = policy.agents[request.agentId];
   if (!agent) return deny(`agent "${request.agentId}" is not registered in policy ${policy.policyVersion}`);
-  if (standing.suspended) return deny(`agent "${request.agentId}" is suspended`, agent);
+  if (standing.suspended) return deny(suspendedReason(request.agentId), agent);
 
   const actionClasses = new Set<ActionClass>();
   const privilegedClasses = new Set<ActionClass>();
@@ -151,6 +151,11 @@ function approvalNeeded(
     eligible = eligible ? eligible.filter((person) => rule.approverGroup.includes(person)) : [...new Set(rule.approverGroup)];
   }
   return { required, eligible: (eligible ?? []).filter((person) => !excluded.includes(person)) };
+}
+
+/** Why a request is refused when its agent is suspended. */
+export function suspendedReason(agentId: string): string {
+  return `agent "${agentId}" is suspended`;
 }
 
 /** Why a request is refused when the agent's concurrency slots are all taken. */

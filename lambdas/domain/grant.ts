@@ -109,7 +109,7 @@ export interface Grant {
   readonly systemsTouched?: readonly string[];
   /** True when a `Task Ended` arrived before its `Task Started`: the task may never issue. */
   readonly endedBeforeStart?: boolean;
-  /** Which of its agent's concurrency slots the grant holds while live (see GrantStore.reserveSlot). */
+  /** Which of its agent's concurrency slots the grant holds while live (see GrantStore.openHoldingSlot). */
   readonly concurrencySlot?: number;
   readonly audit: readonly AuditEntry[];
 }

@@ -1,13 +1,13 @@
 // Use case: `Task Started` → decide against the policy → issue, hold for approval, or deny.
 // The grant record is written before any credential exists, so none can exist unrecorded.
-import { ENGINE_ACTOR, LIVE_STATES, note, openGrant, transition, type Grant } from '../domain/grant';
+import { ENGINE_ACTOR, note, openGrant, transition, type Grant } from '../domain/grant';
 import { deliverySecretName, grantIdFor } from '../domain/ids';
-import { concurrencyCapReason, evaluateTaskRequest, type RequestDecision } from '../domain/evaluate';
+import { concurrencyCapReason, evaluateTaskRequest, suspendedReason, type RequestDecision } from '../domain/evaluate';
 import type { OutboundEvent, TaskStarted } from '../domain/events';
 import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { announceDenial, deliverStatus } from './deliver-status';
-import { closeAsFailed, issueGrant } from './issue-grant';
+import { issueGrant } from './issue-grant';
 
 export type StartTaskResult =
   | {
@@ -20,15 +20,7 @@ export type StartTaskResult =
 export async function startTask(deps: EngineDeps, request: TaskStarted): Promise<StartTaskResult> {
   const grantId = grantIdFor(request.agentId, request.taskId);
   const registered = deps.policy.agents[request.agentId];
-  const standing = registered ? await deps.store.getAgent(request.agentId) : undefined;
   const now = deps.clock.now().toISOString();
-  const decision = await holdConcurrencySlot(
-    deps,
-    request.agentId,
-    grantId,
-    evaluateTaskRequest(deps.policy, request, { suspended: standing?.suspended ?? false }),
-    now,
-  );
   const opened = openGrant({
     grantId,
     taskId: request.taskId,
@@ -43,14 +35,16 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
     ...(request.ttlSeconds !== undefined ? { ttlSeconds: request.ttlSeconds } : {}),
     ...(request.context !== undefined ? { context: request.context } : {}),
   });
-  const decided = applyDecision(opened, decision, now, deps.policy.approvalTimeoutSeconds);
-  const created = await deps.store.create(decided);
-  if (!created.created) {
-    // A duplicate of a finished grant took a fresh slot above: give it back.
-    if (decision.outcome !== 'denied' && !LIVE_STATES.includes(created.existing.state))
-      await deps.store.releaseSlot(request.agentId, grantId);
-    return handleExisting(deps, created.existing, request, now);
-  }
+  // The agent's standing is not read first: the slot's write checks it (holdConcurrencySlot).
+  const held = await holdConcurrencySlot(deps, request, opened, evaluateTaskRequest(deps.policy, request, { suspended: false }), now);
+  if (held.outcome === 'exists') return handleExisting(deps, held.existing, request, now);
+  const { decision } = held;
+  // A refused request is recorded too: a denied grant, which holds no slot.
+  const created =
+    held.outcome === 'opened'
+      ? { created: true as const, grant: held.grant }
+      : await deps.store.create(applyDecision(opened, decision, now, deps.policy.approvalTimeoutSeconds));
+  if (!created.created) return handleExisting(deps, created.existing, request, now);
 
   const requested = outbound('Grant Requested', { ...created.grant, state: 'requested', reason: undefined }, now);
   if (decision.outcome === 'denied') {
@@ -71,37 +65,48 @@ export async function startTask(deps: EngineDeps, request: TaskStarted): Promise
     ]);
     return { outcome: 'pending-approval', grant: created.grant };
   }
-  // The standing read above came before our grant existed, so a suspension written since may
-  // have listed the agent's grants without it: read again now that it exists (one of us sees the other).
-  if ((await deps.store.getAgent(request.agentId)).suspended) {
-    const reason = `agent "${request.agentId}" was suspended while the request was decided`;
-    const closed = await closeAsFailed(deps, created.grant, reason, [requested]);
-    return { outcome: 'failed', grant: closed ?? created.grant, reason };
-  }
   // `Grant Requested` goes out with the issue's own event: one PutEvents instead of two.
   const issued = await issueGrant(deps, created.grant, decision, [requested]);
   return issued.outcome === 'failed' ? { ...issued, reason: issued.reason } : issued;
 }
 
 /**
- * The concurrency cap: a request the policy allows takes one of the agent's slots by a
- * conditional write before its grant is written, so simultaneous starts cannot all pass a
- * count read a moment earlier. No free slot: denied, saying how many the agent holds.
+ * The concurrency cap and the kill switch, in the one write that opens the grant: a request the
+ * policy allows takes one of the agent's slots, if one is free and the agent is not suspended,
+ * together with writing its grant (GrantStore.openHoldingSlot). Simultaneous starts cannot all
+ * pass a count read a moment earlier, and a suspension either refuses the grant or, written
+ * after it, finds it among the agent's live grants: one of the two sees the other.
  */
 type HeldDecision = RequestDecision & { readonly concurrencySlot?: number };
+type Holding =
+  | { readonly outcome: 'opened'; readonly grant: Grant; readonly decision: HeldDecision }
+  | { readonly outcome: 'exists'; readonly existing: Grant }
+  | { readonly outcome: 'refused'; readonly decision: HeldDecision & { readonly outcome: 'denied' } };
 
 async function holdConcurrencySlot(
   deps: EngineDeps,
-  agentId: string,
-  grantId: string,
+  request: TaskStarted,
+  opened: Grant,
   decision: RequestDecision,
   now: string,
-): Promise<HeldDecision> {
-  if (decision.outcome === 'denied') return decision;
+): Promise<Holding> {
+  if (decision.outcome === 'denied') return { outcome: 'refused', decision };
   const { agent } = decision;
-  const slot = await deps.store.reserveSlot(agentId, grantId, agent.maxConcurrentGrants, now);
-  if (!slot.reserved) return { outcome: 'denied', reason: concurrencyCapReason(agentId, slot.held, agent.maxConcurrentGrants), agent };
-  return { ...decision, concurrencySlot: slot.slot };
+  const open = (slot: number) => applyDecision(opened, { ...decision, concurrencySlot: slot }, now, deps.policy.approvalTimeoutSeconds);
+  const opening = await deps.store.openHoldingSlot(request.agentId, agent.maxConcurrentGrants, open, now);
+  switch (opening.outcome) {
+    case 'opened':
+      return { outcome: 'opened', grant: opening.grant, decision };
+    case 'exists':
+      return opening;
+    case 'suspended':
+      return { outcome: 'refused', decision: { outcome: 'denied', reason: suspendedReason(request.agentId), agent } };
+    case 'full':
+      return {
+        outcome: 'refused',
+        decision: { outcome: 'denied', reason: concurrencyCapReason(request.agentId, opening.held, agent.maxConcurrentGrants), agent },
+      };
+  }
 }
 
 /** Records the policy's decision on the freshly opened grant: one write for both. */

@@ -23,10 +23,17 @@ export abstract class Capability extends Construct {
   }
 }
 
-/** Read and write grant items and query their indexes (no scans, no deletes). */
+/** Read and write grant items and query their indexes (no scans; deletes of an agent's slots only). */
 export class UseGrantStore extends Capability {
   constructor(scope: Construct, props: CapabilityProps) {
     super(scope, 'UseGrantStore', props.grantee, can.grantStoreAccess(props.context));
+  }
+}
+
+/** Open grants: the transaction that takes a slot checks the agent's standing (ConditionCheckItem). */
+export class OpenGrants extends Capability {
+  constructor(scope: Construct, props: CapabilityProps) {
+    super(scope, 'OpenGrants', props.grantee, can.openGrants(props.context));
   }
 }
 

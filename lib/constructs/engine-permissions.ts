@@ -47,7 +47,15 @@ const scheduleArns = (ctx: PermissionContext) => [
 ];
 const boundaryCondition = (ctx: PermissionContext) => ({ StringEquals: { 'iam:PermissionsBoundary': ctx.boundaryArn } });
 
-/** Grants: items of the table and each named index, no scans, no deletes (TTL removes items). */
+/** The partition of an agent's items: its standing and its concurrency slots (grant-table.ts `agentKey`, `slotKey`). */
+const AGENT_PARTITIONS = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AGENT#*'] } };
+
+/**
+ * Grants: items of the table and each named index, no scans. The only deletes are of an agent's
+ * items: a concurrency slot given back, in the same transaction as the grant's last write
+ * (a grant record is never deleted by the engine; TTL removes it). A transaction needs no action
+ * of its own: each of its items is authorised as the PutItem, UpdateItem or DeleteItem it is.
+ */
 export function grantStoreAccess(ctx: PermissionContext): iam.PolicyStatement[] {
   const indexes = (grantTableCreateInput('grants').GlobalSecondaryIndexes ?? []).map(
     (index) => `${ctx.table.tableArn}/index/${index.IndexName}`,
@@ -57,6 +65,27 @@ export function grantStoreAccess(ctx: PermissionContext): iam.PolicyStatement[] 
       sid: 'GrantTable',
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
       resources: [ctx.table.tableArn, ...indexes],
+    }),
+    statement({
+      sid: 'FreeConcurrencySlots',
+      actions: ['dynamodb:DeleteItem'],
+      resources: [ctx.table.tableArn],
+      conditions: AGENT_PARTITIONS,
+    }),
+  ];
+}
+
+/**
+ * Opening a grant checks, in its transaction, that the agent is not suspended: a ConditionCheck
+ * item, authorised as its own action, on the agent's standing only.
+ */
+export function openGrants(ctx: PermissionContext): iam.PolicyStatement[] {
+  return [
+    statement({
+      sid: 'CheckAgentStanding',
+      actions: ['dynamodb:ConditionCheckItem'],
+      resources: [ctx.table.tableArn],
+      conditions: AGENT_PARTITIONS,
     }),
   ];
 }

@@ -105,10 +105,18 @@ async function measure(world: MotoWorld, lifecycle: Lifecycle): Promise<Measured
 /** DynamoDB request units of a call; a grant write also writes each ALL-projected index it is in. */
 function requestUnits(call: ApiCall, grantBytes: number): { wru: number; rru: number } {
   const writes = ['PutItem', 'DeleteItem', 'UpdateItem'];
-  if (writes.includes(call.operation)) {
-    const units = Math.max(1, Math.ceil((call.itemBytes ?? 0) / 1024));
-    // A grant item sits in the due and live-agent indexes (ALL projection) while live: upper bound, both.
-    return { wru: call.sortKey === 'GRANT' ? units * 3 + 1 : units, rru: 0 };
+  const itemUnits = (bytes: number | undefined) => Math.max(1, Math.ceil((bytes ?? 0) / 1024));
+  // A grant item sits in the due and live-agent indexes (ALL projection) while live: upper bound, both.
+  const indexUnits = (sortKey: string | undefined, bytes: number | undefined) => (sortKey === 'GRANT' ? itemUnits(bytes) * 2 + 1 : 0);
+  if (writes.includes(call.operation)) return { wru: itemUnits(call.itemBytes) + indexUnits(call.sortKey, call.itemBytes), rru: 0 };
+  if (call.operation === 'TransactWriteItems') {
+    // A transaction prepares and commits each item: two write units per KB of each, its ConditionCheck
+    // items included; the index writes a grant's Put causes are counted as plain writes (upper bound as above).
+    const wru = (call.transactItems ?? []).reduce(
+      (sum, item) => sum + 2 * itemUnits(item.itemBytes) + indexUnits(item.sortKey, item.itemBytes),
+      0,
+    );
+    return { wru, rru: 0 };
   }
   // Strongly consistent reads of up to 4 KB cost one unit; a grant may be larger.
   return { wru: 0, rru: call.sortKey === 'GRANT' || call.operation === 'Query' ? Math.max(1, Math.ceil(grantBytes / 4096)) : 1 };
@@ -116,7 +124,8 @@ function requestUnits(call: ApiCall, grantBytes: number): { wru: number; rru: nu
 
 function costPerMillion(measured: Measured) {
   const all = [...measured.engine, ...measured.deferred];
-  const grantBytes = Math.max(0, ...all.filter((call) => call.sortKey === 'GRANT').map((call) => call.itemBytes ?? 0));
+  const grantWrites = all.flatMap((call) => [call, ...(call.transactItems ?? [])]).filter((call) => call.sortKey === 'GRANT');
+  const grantBytes = Math.max(0, ...grantWrites.map((call) => call.itemBytes ?? 0));
   const dynamo = all.filter((call) => call.service === 'DynamoDB').map((call) => requestUnits(call, grantBytes));
   const wru = dynamo.reduce((sum, units) => sum + units.wru, 0);
   const rru = dynamo.reduce((sum, units) => sum + units.rru, 0);
@@ -163,6 +172,7 @@ afterAll(() => {
     assumptions: [
       'every SDK attempt counts (retries included); none happened in this run',
       'DynamoDB: a grant write is billed on the table and on both ALL-projected indexes (upper bound); reads of a grant are strongly consistent',
+      'DynamoDB: a TransactWriteItems is billed 2 write units per KB of each of its items (prepare and commit), ConditionCheck items included',
       'Lambda duration is the wall time measured against moto on a shared 2-core machine (an overestimate for AWS)',
       'the periodic sweep and orphan reconciliation are fixed costs per run, not per lifecycle, and are not included',
       'the delivery secret lives one billed hour; no Scheduler invocation (the schedule is deleted before it fires)',

@@ -56,12 +56,28 @@ export interface ApiCall {
   readonly sortKey?: string;
   /** DynamoDB: the bytes of the item written, as sent. */
   readonly itemBytes?: number;
+  /** DynamoDB TransactWriteItems: each of its items, which AWS bills as two writes each. */
+  readonly transactItems?: readonly TransactItemDetail[];
+}
+
+export interface TransactItemDetail {
+  readonly kind: string;
+  readonly sortKey?: string;
+  readonly itemBytes?: number;
 }
 
 type AttributeValue = string | { readonly S?: string } | undefined;
 const stringOf = (value: AttributeValue) => (typeof value === 'string' ? value : value?.S);
 
-function dynamoDetail(input: { Item?: Record<string, AttributeValue>; Key?: Record<string, AttributeValue> } | undefined) {
+type DynamoInput = { Item?: Record<string, AttributeValue>; Key?: Record<string, AttributeValue> };
+
+function dynamoDetail(
+  input: (DynamoInput & { TransactItems?: Record<string, DynamoInput>[] }) | undefined,
+): Pick<ApiCall, 'sortKey' | 'itemBytes' | 'transactItems'> {
+  if (input?.TransactItems)
+    return {
+      transactItems: input.TransactItems.flatMap((item) => Object.entries(item).map(([kind, part]) => ({ kind, ...dynamoDetail(part) }))),
+    };
   const record = input?.Item ?? input?.Key;
   const sortKey = stringOf(record?.sk);
   return {

@@ -2,6 +2,7 @@
 // against each store (grant-store.test.ts), so the fakes the use-case tests stand on cannot
 // drift from the DynamoDB adapter. Expected values are written out, not computed by the code.
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { Grant } from '../../lambdas/domain/grant';
 import type { GrantStore } from '../../lambdas/ports';
 import { activeGrant, advance, deniedGrant, requestedGrant, verifiedGrant } from '../helpers/grants';
 
@@ -110,34 +111,94 @@ export function grantStoreContract(name: string, makeStore: () => Promise<GrantS
       expect((await store.get(grant.grantId))?.scopes).toEqual(['repo-read']);
     });
 
-    it('gives at most `max` grants of an agent a concurrency slot, the same one again to a grant that holds one', async () => {
-      const at = '2026-11-28T12:00:00.000Z';
-      const first = await store.reserveSlot('release-bot', 'g-one', 2, at);
-      const again = await store.reserveSlot('release-bot', 'g-one', 2, at);
-      const second = await store.reserveSlot('release-bot', 'g-two', 2, at);
-      const third = await store.reserveSlot('release-bot', 'g-three', 2, at);
-      const elsewhere = await store.reserveSlot('deploy-bot', 'g-four', 2, at);
+    const holding = (grant: Grant) => (slot: number) => ({ ...grant, concurrencySlot: slot });
+    const holdersOf = async (agentId: string) => (await store.slotHolders(agentId)).map((holder) => holder.grantId).sort();
 
-      expect(first).toMatchObject({ reserved: true });
-      expect(again).toEqual(first);
-      expect(second).toMatchObject({ reserved: true });
-      expect(second).not.toEqual(first);
-      expect(third).toEqual({ reserved: false, held: 2 });
-      expect(elsewhere).toEqual({ reserved: true, slot: expect.any(Number) });
-      expect((await store.slotHolders('release-bot')).map((holder) => holder.grantId).sort()).toEqual(['g-one', 'g-two']);
+    it('opens at most `max` grants of an agent holding a slot each, and refuses the next as full', async () => {
+      const [one, two, three] = ['contract-one', 'contract-two', 'contract-three'].map((taskId) => requestedGrant({ taskId })) as [
+        Grant,
+        Grant,
+        Grant,
+      ];
+      const elsewhere = requestedGrant({ agentId: 'deploy-bot', taskId: 'contract-elsewhere' });
+
+      const first = await store.openHoldingSlot(one.agentId, 2, holding(one), one.createdAt);
+      const second = await store.openHoldingSlot(two.agentId, 2, holding(two), two.createdAt);
+      const third = await store.openHoldingSlot(three.agentId, 2, holding(three), three.createdAt);
+      const other = await store.openHoldingSlot('deploy-bot', 2, holding(elsewhere), elsewhere.createdAt);
+
+      expect(first).toMatchObject({ outcome: 'opened', grant: { grantId: one.grantId } });
+      expect(second).toMatchObject({ outcome: 'opened', grant: { grantId: two.grantId } });
+      const slots = [first, second].map((opening) => (opening.outcome === 'opened' ? opening.grant.concurrencySlot : undefined));
+      expect(slots.sort()).toEqual([0, 1]);
+      expect(third).toEqual({ outcome: 'full', held: 2 });
+      expect(await store.get(three.grantId)).toBeUndefined();
+      expect(other).toMatchObject({ outcome: 'opened' });
+      expect(await holdersOf(one.agentId)).toEqual([one.grantId, two.grantId].sort());
+      expect(await store.get(one.grantId)).toEqual(first.outcome === 'opened' ? first.grant : undefined);
+    });
+
+    it('opens nothing for a suspended agent, and opens again once it is resumed', async () => {
+      const grant = requestedGrant({ taskId: 'contract-suspended' });
+      await store.putAgent({ agentId: grant.agentId, suspended: true, reason: 'leak', by: 'ops', at: grant.createdAt });
+
+      expect(await store.openHoldingSlot(grant.agentId, 3, holding(grant), grant.createdAt)).toEqual({ outcome: 'suspended' });
+      expect(await store.get(grant.grantId)).toBeUndefined();
+      expect(await store.slotHolders(grant.agentId)).toEqual([]);
+
+      await store.putAgent({ agentId: grant.agentId, suspended: false, reason: 'fixed', by: 'ops', at: grant.createdAt });
+      expect(await store.openHoldingSlot(grant.agentId, 3, holding(grant), grant.createdAt)).toMatchObject({ outcome: 'opened' });
+    });
+
+    it('hands back a grant that exists instead of opening it again, and takes no slot for it', async () => {
+      const grant = requestedGrant({ taskId: 'contract-exists' });
+      await store.create(grant);
+
+      const again = await store.openHoldingSlot(grant.agentId, 3, holding({ ...grant, purpose: 'something else' }), grant.createdAt);
+
+      expect(again).toEqual({ outcome: 'exists', existing: grant });
+      expect(await store.slotHolders(grant.agentId)).toEqual([]);
     });
 
     it("frees a slot when its grant leaves the live states, and only its own grant's slot on release", async () => {
       const requested = requestedGrant({ taskId: 'contract-slot' });
-      const slot = await store.reserveSlot(requested.agentId, requested.grantId, 1, requested.createdAt);
-      await store.create({ ...requested, concurrencySlot: slot.reserved ? slot.slot : undefined });
+      const opened = await store.openHoldingSlot(requested.agentId, 1, holding(requested), requested.createdAt);
       await store.releaseSlot(requested.agentId, 'g-someone-else');
       expect(await store.slotHolders(requested.agentId)).toHaveLength(1);
 
       const stored = await store.get(requested.grantId);
-      await store.update(stored!, advance(stored!, 'denied'));
+      expect(opened).toEqual({ outcome: 'opened', grant: stored });
+      expect(await store.update(stored!, advance(stored!, 'denied'))).toMatchObject({ ok: true });
 
       expect(await store.slotHolders(requested.agentId)).toEqual([]);
+    });
+
+    it('leaves a slot another grant took over alone when a grant that held it finishes', async () => {
+      const first = requestedGrant({ taskId: 'contract-first' });
+      const second = requestedGrant({ taskId: 'contract-second' });
+      await store.openHoldingSlot(first.agentId, 1, holding(first), first.createdAt);
+      await store.releaseSlot(first.agentId, first.grantId);
+      await store.openHoldingSlot(second.agentId, 1, holding(second), second.createdAt);
+
+      const stored = await store.get(first.grantId);
+      const finished = await store.update(stored!, advance(stored!, 'denied'));
+
+      expect(finished).toMatchObject({ ok: true, grant: { state: 'denied' } });
+      expect((await store.get(first.grantId))?.state).toBe('denied');
+      expect(await holdersOf(first.agentId)).toEqual([second.grantId]);
+    });
+
+    it('refuses to finish a grant from a stale version, and keeps its slot', async () => {
+      const grant = requestedGrant({ taskId: 'contract-stale' });
+      await store.openHoldingSlot(grant.agentId, 1, holding(grant), grant.createdAt);
+      const stored = await store.get(grant.grantId);
+      const issuing = advance(stored!, 'issuing');
+      await store.update(stored!, issuing);
+
+      const stale = await store.update(stored!, advance(stored!, 'denied'));
+
+      expect(stale).toEqual({ ok: false, current: issuing });
+      expect(await holdersOf(grant.agentId)).toEqual([grant.grantId]);
     });
 
     it('records a refused event without failing', async () => {

@@ -3,20 +3,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './local-engine';
 
-/** The engine's 20 calls: 12 to issue and deliver, 8 to revoke, prove dead and clean up. */
+/** The engine's 15 calls: 8 to issue and deliver, 7 to revoke, prove dead and clean up. */
 const ONE_LIFECYCLE: Readonly<Record<string, number>> = {
-  QueryCommand: 1,
-  PutItemCommand: 5,
+  TransactWriteItemsCommand: 2,
+  PutItemCommand: 2,
   DescribeSecretCommand: 2,
   CreateSecretCommand: 1,
   PutResourcePolicyCommand: 1,
   PutSecretValueCommand: 1,
   PutEventsCommand: 2,
-  GetItemCommand: 3,
+  GetItemCommand: 1,
   UpdateItemCommand: 1,
   GetSecretValueCommand: 1,
   DeleteSecretCommand: 1,
-  DeleteItemCommand: 1,
 };
 
 describe('local engine: SDK calls per lifecycle', () => {
@@ -28,7 +27,7 @@ describe('local engine: SDK calls per lifecycle', () => {
     await h.stop();
   });
 
-  it('makes 20 SDK calls for an auto-approved session, from Task Started to verified dead', async () => {
+  it('makes 15 SDK calls for an auto-approved session, from Task Started to verified dead', async () => {
     const before = new Map(h.engine.sdkCalls.byOperation);
     await h.runtime.startTask({
       agentId: 'release-bot',
@@ -49,6 +48,6 @@ describe('local engine: SDK calls per lifecycle', () => {
       if (during !== 0) made[operation] = during;
     }
     expect(made).toEqual(ONE_LIFECYCLE);
-    expect(Object.values(made).reduce((sum, count) => sum + count, 0)).toBe(20);
+    expect(Object.values(made).reduce((sum, count) => sum + count, 0)).toBe(15);
   });
 });

@@ -94,4 +94,20 @@ describe('fault schedules that once broke a promise', () => {
 
     expect(await brokenBy(schedule)).toEqual([]);
   });
+
+  it('a Task Ended that claims a grant between its opening and its issue leaves the credential the start made dead', async () => {
+    // Found when the slot, the grant and the standing check became one transaction: the start
+    // reaches its issue sooner, so the end's claim lands between the two. The issuer's `active`
+    // write then fails and it revokes what it made.
+    const schedule: Schedule = {
+      ...calm,
+      steps: [
+        { op: 'start', agent: 0, task: 3, scopes: 0, ttl: 60, delay: 0 },
+        { op: 'end', agent: 0, task: 3, delay: 0 },
+        { op: 'burst', agent: 0, count: 2, ttl: 60 },
+      ],
+    };
+
+    expect(await brokenBy(schedule)).toEqual([]);
+  });
 });

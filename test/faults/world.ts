@@ -9,6 +9,7 @@ import type { AlertEvent } from '../../lambdas/domain/alert-event';
 import { routingConfigSchema } from '../../lambdas/domain/alert-routing';
 import type { DueTiming } from '../../lambdas/domain/due';
 import type { CredentialLeaked, GrantDecision, OutboundEvent, TaskEnded, TaskStarted } from '../../lambdas/domain/events';
+import type { Grant } from '../../lambdas/domain/grant';
 import { deliverySecretName, grantIdFor } from '../../lambdas/domain/ids';
 import type { Policy } from '../../lambdas/domain/policy';
 import type {
@@ -242,7 +243,7 @@ export class World {
     const grant = await this.options.store.get(request.grantId);
     const say = (what: string) => void this.violations.push(`issue for ${request.grantId}: ${what}`);
     if (!grant) return say('no grant recorded before the credential');
-    if (grant.state !== 'issuing') say(`grant is ${grant.state}, not issuing`);
+    if (grant.state !== 'issuing' && !claimedWhileIssuing(grant)) say(`grant is ${grant.state}, not issuing`);
     if (this.platform.credentials.some((credential) => credential.grantId === request.grantId)) say('a second credential for one grant');
     const agent = policy.agents[grant.agentId];
     if (!agent) return say(`agent ${grant.agentId} is not registered`);
@@ -366,4 +367,15 @@ function gated(store: GrantStore, gate: FaultGate): GrantStore {
       return (...args: unknown[]) => gate.call(`store.${String(property)}`, () => value.apply(target, args));
     },
   });
+}
+
+/**
+ * A revocation (Task Ended, a suspension, a leak) claimed the grant while it was being issued,
+ * before any credential was recorded: the claim is a write, and issuing is a call the store cannot
+ * condition, so the two can always cross. The issuer's own version-checked `active` write then
+ * fails and it revokes what it made (issue-grant.ts), which the settled invariants check. Anything
+ * else at this moment (pending, denied, active, a credential recorded) is still a violation.
+ */
+function claimedWhileIssuing(grant: Grant): boolean {
+  return grant.credential === undefined && grant.audit.some((entry) => entry.from === 'issuing' && entry.to === 'revoking');
 }

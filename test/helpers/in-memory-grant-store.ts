@@ -3,7 +3,7 @@
 // newest-first listings, and copies in and out so no caller can mutate what is stored.
 import { dueAtOf, DEFAULT_DUE_TIMING, type DueTiming } from '../../lambdas/domain/due';
 import { LIVE_STATES, type Grant, type GrantState } from '../../lambdas/domain/grant';
-import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, SlotHolder, SlotReservation, WriteOutcome } from '../../lambdas/ports';
+import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, SlotHolder, SlotOpening, WriteOutcome } from '../../lambdas/ports';
 
 const copy = <T>(value: T): T => structuredClone(value);
 const newestFirst = (a: Grant, b: Grant) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
@@ -57,15 +57,27 @@ export class InMemoryGrantStore implements GrantStore {
     return { ok: true, grant: copy(next) };
   }
 
-  async reserveSlot(agentId: string, grantId: string, max: number, at: string): Promise<SlotReservation> {
-    const holders = await this.slotHolders(agentId);
+  /** All at once, with no await in between: as atomic as the adapter's transaction. */
+  async openHoldingSlot(agentId: string, max: number, open: (slot: number) => Grant, at: string): Promise<SlotOpening> {
+    const grantId = open(0).grantId;
+    const existing = this.grants.get(grantId);
+    if (existing) return { outcome: 'exists', existing: copy(existing) };
+    if (this.agents.get(agentId)?.suspended) return { outcome: 'suspended' };
+    const holders = this.holdersOf(agentId);
     const own = holders.find((holder) => holder.grantId === grantId);
-    if (own) return { reserved: true, slot: own.slot };
     const taken = new Set(holders.map((holder) => holder.slot));
-    const slot = Array.from({ length: max }, (_, index) => index).find((index) => !taken.has(index));
-    if (slot === undefined) return { reserved: false, held: holders.length };
+    const slot = own?.slot ?? Array.from({ length: max }, (_, index) => index).find((index) => !taken.has(index));
+    if (slot === undefined) return { outcome: 'full', held: holders.length };
+    const grant = open(slot);
     this.slots.set(`${agentId}#${slot}`, { agentId, slot, grantId, reservedAt: at });
-    return { reserved: true, slot };
+    this.grants.set(grantId, copy(grant));
+    return { outcome: 'opened', grant: copy(grant) };
+  }
+
+  /** Takes a slot with no grant behind it, as a crash between the two writes once could: for arranging a test. */
+  holdSlot(agentId: string, grantId: string, slot: number, at: string): this {
+    this.slots.set(`${agentId}#${slot}`, { agentId, slot, grantId, reservedAt: at });
+    return this;
   }
 
   async releaseSlot(agentId: string, grantId: string, slot?: number): Promise<void> {
@@ -75,6 +87,10 @@ export class InMemoryGrantStore implements GrantStore {
   }
 
   async slotHolders(agentId: string): Promise<readonly SlotHolder[]> {
+    return this.holdersOf(agentId);
+  }
+
+  private holdersOf(agentId: string): SlotHolder[] {
     return [...this.slots.values()]
       .filter((holder) => holder.agentId === agentId)
       .map(({ slot, grantId, reservedAt }) => ({ slot, grantId, reservedAt }));

@@ -1,8 +1,11 @@
 // Test helpers: the simplest DynamoDB table (one string partition key, `pk`), for tests of the
 // embedded store and its proxy that need a table but not the grant table's shape.
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-/** Creates an on-demand table keyed by the string attribute `pk`. */
+/**
+ * Creates an on-demand table keyed by the string attribute `pk` and waits until it is ACTIVE (as on
+ * AWS, a table is CREATING first; with the store in its own thread a write can arrive before it is ACTIVE).
+ */
 export async function createPkTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
@@ -12,4 +15,5 @@ export async function createPkTable(client: DynamoDBClient, tableName: string): 
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  await waitUntilTableExists({ client, minDelay: 0.01, maxDelay: 0.1, maxWaitTime: 10 }, { TableName: tableName });
 }

@@ -161,7 +161,8 @@ describe('each function’s environment', () => {
 describe('each function’s capabilities', () => {
   it('let the issuing functions issue, deliver and schedule expiry, and nothing that revokes another’s credential', () => {
     const issuing = ['DeliverCredentials', 'IssueCredentials', 'PublishGrantEvents', 'ScheduleExpiry', 'UseGrantStore'];
-    expect(capabilitiesOf('task-started')).toEqual(issuing);
+    // Only Task Started opens grants (the transaction that checks the agent's standing); approvals issue opened ones.
+    expect(capabilitiesOf('task-started')).toEqual([...issuing, 'OpenGrants'].sort());
     expect(capabilitiesOf('operator-api')).toEqual(issuing);
     expect(capabilitiesOf('slack-interactions')).toEqual([...issuing, 'ReadSlackSecret'].sort());
   });
@@ -183,7 +184,7 @@ describe('each function’s capabilities', () => {
 
   it('deliver as delivery items and schedule nothing in the scale modes; revokers delete both secrets and items', () => {
     const issuing = ['DeliverCredentialItems', 'IssueCredentials', 'PublishGrantEvents', 'UseGrantStore'];
-    expect(capabilitiesOf('task-started', scaled)).toEqual(issuing);
+    expect(capabilitiesOf('task-started', scaled)).toEqual([...issuing, 'OpenGrants'].sort());
     expect(capabilitiesOf('operator-api', scaled)).toEqual(issuing);
     expect(capabilitiesOf('slack-interactions', scaled)).toEqual([...issuing, 'ReadSlackSecret'].sort());
     expect(capabilitiesOf('grant-decision', scaled)).toEqual(['PublishGrantEvents', 'UseGrantStore']);

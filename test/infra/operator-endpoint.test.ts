@@ -66,7 +66,12 @@ describe('operator endpoint, with operators configured', () => {
     ];
     expect(sids(synth.engineTemplate, 'OperatorApi')).toEqual(expect.arrayContaining(issuing));
     expect(sids(synth.engineTemplate, 'SlackInteractions')).toEqual(expect.arrayContaining([...issuing, 'ReadSlackSecret']));
-    expect(sids(synth.engineTemplate, 'GrantDecision')).toEqual(['GrantTable', 'PublishGrantEvents', 'WriteOwnLogs']);
+    expect(sids(synth.engineTemplate, 'GrantDecision')).toEqual([
+      'FreeConcurrencySlots',
+      'GrantTable',
+      'PublishGrantEvents',
+      'WriteOwnLogs',
+    ]);
     expect(sids(synth.engineTemplate, 'OperatorApi')).not.toContain('ReadSlackSecret');
   });
 

@@ -1,11 +1,12 @@
 // Integration: the concurrency cap under simultaneous starts. Several engines (as several
 // Lambdas would be), each with its own DynamoDB client and store, over one dynalite table:
-// the cap is a conditional write on the agent's slot items, so no read-then-write race.
+// the cap is a transaction's conditional write on the agent's slot items, so no read-then-write race.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbGrantStore } from '../../lambdas/adapters/aws/dynamodb-grant-store';
 import { ensureGrantTable } from '../../lambdas/adapters/aws/grant-table-definition';
+import { slotKey } from '../../lambdas/adapters/aws/grant-table';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import { parsePolicy } from '../../lambdas/domain/policy-file';
 import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
@@ -82,12 +83,18 @@ describe('the concurrency cap, with starts racing on separate engines', () => {
     expect(await engine.store.slotHolders('deploy-bot')).toEqual([]);
   });
 
-  it('the sweep frees a slot whose holder never became a grant (a start that died between its two writes)', async () => {
-    const { engines } = await lambdas(1);
+  it('the sweep frees a slot whose holder never became a grant (a start that died between its two writes, before they were one)', async () => {
+    const { engines, tableName } = await lambdas(1);
     const [engine] = engines as [FakeEngine];
     const at = engine.clock.now().toISOString();
-    for (const ghost of ['ghost-1', 'ghost-2', 'ghost-3', 'ghost-4'])
-      await engine.store.reserveSlot('deploy-bot', grantIdFor('deploy-bot', ghost), 4, at);
+    // Slots with no grant behind them: what a start that died between its two writes left before both were one transaction.
+    for (const [slot, ghost] of ['ghost-1', 'ghost-2', 'ghost-3', 'ghost-4'].entries())
+      await fixture.documents.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...slotKey('deploy-bot', slot), holder: grantIdFor('deploy-bot', ghost), reservedAt: at },
+        }),
+      );
     await startTask(engine, keyTask('blocked')).then((result) => expect(result).toMatchObject({ outcome: 'denied' }));
 
     const early = await sweepDueGrants(engine);

@@ -31,6 +31,9 @@ const delivery = (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:
 const sessionOf = (roleArn: string, session = 'fn') =>
   roleArn.replace(/^arn:aws:iam::(\d+):role\/(?:.*\/)?([^/]+)$/, `arn:aws:sts::$1:assumed-role/$2/${session}`);
 
+/** The functions that finish grants, so give slots back: every issuing and revoking one. */
+const appFunctionsUsingTheStore = () => [...ISSUING, ...REVOKING];
+
 /** The operator endpoint's function exists only with operators configured; every other function in the defaults. */
 const appFor = (handler: EngineHandler) => (handler === 'operator-api' ? withOperators : defaults);
 
@@ -122,6 +125,35 @@ describe('engine roles (synthesized)', () => {
         [{ action: 'secretsmanager:RestoreSecret', resource: delivery('release-bot/t-1') }, 'Allowed'],
         [{ action: 'secretsmanager:DeleteSecret', resource: delivery('release-bot/t-1') }, 'Allowed'],
         [{ action: 'sts:AssumeRole', resource: AGENT_ROLE, context: { 'sts:SourceIdentity': GRANT, ...MANAGED } }, 'ImplicitlyDenied'],
+      ]);
+    },
+  );
+
+  // A transaction is authorised item by item, as the action each item is (ConditionCheck: dynamodb:ConditionCheckItem).
+  const tableItem = (action: string, partition: string) => ({
+    action,
+    resource: defaults.tableArn,
+    context: { 'dynamodb:LeadingKeys': [partition] },
+  });
+  const AGENT_PARTITION = 'AGENT#release-bot';
+  const GRANT_PARTITION = `GRANT#${GRANT}`;
+
+  it("task-started opens a grant in one transaction: the grant and the slot put, the agent's standing checked", async () => {
+    await expectDecisions(defaults, 'task-started', [
+      [tableItem('dynamodb:PutItem', GRANT_PARTITION), 'Allowed'],
+      [tableItem('dynamodb:PutItem', AGENT_PARTITION), 'Allowed'],
+      [tableItem('dynamodb:ConditionCheckItem', AGENT_PARTITION), 'Allowed'],
+      [tableItem('dynamodb:ConditionCheckItem', GRANT_PARTITION), 'ImplicitlyDenied'],
+    ]);
+  });
+
+  it.each([...appFunctionsUsingTheStore()])(
+    "%s frees a finished grant's slot (DeleteItem of an agent's item) but can delete no grant record",
+    async (handler) => {
+      await expectDecisions(appFor(handler), handler, [
+        [tableItem('dynamodb:DeleteItem', AGENT_PARTITION), 'Allowed'],
+        [tableItem('dynamodb:DeleteItem', GRANT_PARTITION), 'ImplicitlyDenied'],
+        [tableItem('dynamodb:ConditionCheckItem', AGENT_PARTITION), handler === 'task-started' ? 'Allowed' : 'ImplicitlyDenied'],
       ]);
     },
   );

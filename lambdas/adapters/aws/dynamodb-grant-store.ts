@@ -2,7 +2,7 @@
 // translates to SDK commands: every change is a conditional write, and the index attributes
 // are derived from the grant on each write (when it is due is the domain's `dueAtOf`).
 import { randomUUID } from 'node:crypto';
-import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { CancellationReason, ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -10,16 +10,19 @@ import {
   paginateScan,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   type DynamoDBDocumentClient,
   type NativeAttributeValue,
   type QueryCommandInput,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { dueAtOf, DEFAULT_DUE_TIMING, type DueTiming } from '../../domain/due';
 import { ConcurrentUpdateError } from '../../domain/errors';
 import { FINAL_STATES, LIVE_STATES, type Grant, type GrantState } from '../../domain/grant';
 import { shardOf } from '../../domain/ids';
-import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, SlotHolder, SlotReservation, WriteOutcome } from '../../ports';
+import { notYet, retry, settled, type Backoff, type Waiting } from '../retry';
+import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, SlotHolder, SlotOpening, WriteOutcome } from '../../ports';
 import { AGENT_INDEX, agentKey, CREDENTIAL_INDEX, DUE_INDEX, DUE_SHARDS, GRANT_TABLE, grantKey, SLOT_PREFIX, slotKey } from './grant-table';
 
 type Item = Record<string, NativeAttributeValue>;
@@ -32,6 +35,8 @@ export interface DynamoDbGrantStoreOptions {
   /** How long a finished grant is kept after its last change (default 400 days). */
   readonly retentionDays?: number;
   readonly dueTiming?: DueTiming;
+  /** How a transaction waits before it is tried again after a conflict (tests pin it). */
+  readonly waiting?: Waiting;
 }
 
 const DAY_SECONDS = 86_400;
@@ -64,14 +69,26 @@ function withoutStoreAttributes(item: Item): Item {
   return fields;
 }
 
-/**
- * Tries at reserving a slot. Each lost race means another grant took a slot, so with `max`
- * slots at most `max` losses can happen before the slots are seen full; the rest is margin.
- */
+/** Tries at opening a grant with a slot beyond the `max` lost races that fill the slots: margin. */
 const EXTRA_SLOT_ATTEMPTS = 3;
 
 const isConditionalCheckFailed = (error: unknown): error is ConditionalCheckFailedException =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
+const isTransactionCanceled = (error: unknown): error is TransactionCanceledException =>
+  error instanceof Error && error.name === 'TransactionCanceledException';
+const failedCondition = (reason: CancellationReason | undefined) => reason?.Code === 'ConditionalCheckFailed';
+
+type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
+
+/**
+ * On AWS, a transaction that meets another one (or a single write) on one of its items is
+ * cancelled with `TransactionConflict`: concurrent starts of one agent all check its standing
+ * item. Tried again after a short random wait; the SDK does not retry a cancelled transaction.
+ */
+const CONFLICT_BACKOFF: Backoff = { attempts: 5, baseDelayMs: 20, maxDelayMs: 200, jitter: 'full' };
+const cancelledByConflictOnly = (reasons: readonly CancellationReason[]) =>
+  reasons.some((reason) => reason.Code === 'TransactionConflict') &&
+  reasons.every((reason) => reason.Code === 'None' || reason.Code === 'TransactionConflict');
 
 /** The grant store on DynamoDB (and on the local engine's dynalite, which speaks the same API). */
 export class DynamoDbGrantStore implements GrantStore {
@@ -80,6 +97,7 @@ export class DynamoDbGrantStore implements GrantStore {
   readonly dueShards: number;
   private readonly retentionSeconds: number;
   private readonly dueTiming: DueTiming;
+  private readonly waiting: Waiting;
 
   constructor(options: DynamoDbGrantStoreOptions) {
     this.client = options.client;
@@ -87,6 +105,7 @@ export class DynamoDbGrantStore implements GrantStore {
     this.dueShards = options.dueShards ?? DUE_SHARDS;
     this.retentionSeconds = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_SECONDS;
     this.dueTiming = options.dueTiming ?? DEFAULT_DUE_TIMING;
+    this.waiting = options.waiting ?? {};
   }
 
   /** One strongly consistent GetItem: a stale read would only cost a failed conditional write later. */
@@ -120,66 +139,161 @@ export class DynamoDbGrantStore implements GrantStore {
     }
   }
 
-  /** One PutItem of the whole grant, so index attributes it no longer has are removed with it. */
+  /**
+   * One PutItem of the whole grant, so index attributes it no longer has are removed with it. A
+   * grant leaving the live states gives its slot back in the same transaction (closeFreeingSlot).
+   */
   async update(previous: Grant, next: Grant): Promise<WriteOutcome> {
     if (next.grantId !== previous.grantId) throw new Error(`update must not change the grant id (${previous.grantId} → ${next.grantId})`);
     const item = this.grantItem(next);
+    const leavesLive = LIVE_STATES.includes(previous.state) && !LIVE_STATES.includes(next.state);
+    if (leavesLive && next.concurrencySlot !== undefined) return this.closeFreeingSlot(previous, next, item);
+    const written = await this.putAtVersion(previous, item);
+    // A grant that recorded no slot number (one opened before slots were numbered on the grant):
+    // the slot is found by a Query. The grant's write is what counts: if the release fails (or
+    // the process dies here), the sweep frees the slot of a holder that is no longer live.
+    if (written.ok && leavesLive) await this.releaseSlot(next.agentId, next.grantId).catch(() => undefined);
+    return written;
+  }
+
+  /** One PutItem conditioned on the stored version; a lost race hands back the stored grant. */
+  private async putAtVersion(previous: Grant, item: Item): Promise<WriteOutcome> {
     try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':expected': previous.version },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ...this.atVersion(previous) }));
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const current = await this.storedAfterConflict(error, previous.grantId);
       return current ? { ok: false, current } : { ok: false };
     }
-    // Leaving the live states gives the concurrency slot back. The grant's write is what
-    // counts: if the release fails (or the process dies here), the sweep frees the slot of a
-    // holder that is no longer live, so the failure is not passed to a caller whose write succeeded.
-    if (LIVE_STATES.includes(previous.state) && !LIVE_STATES.includes(next.state)) {
-      await this.releaseSlot(next.agentId, next.grantId, next.concurrencySlot).catch(() => undefined);
-    }
     return { ok: true, grant: withoutStoreAttributes(item) as Grant };
   }
 
+  private atVersion(previous: Grant) {
+    return {
+      ConditionExpression: '#version = :expected',
+      ExpressionAttributeNames: { '#version': 'version' },
+      ExpressionAttributeValues: { ':expected': previous.version },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+  }
+
   /**
-   * One consistent Query of the agent's slot items, then one PutItem on a free slot number
-   * below `max`, conditioned on the slot not existing. Two callers that pick the same number
-   * cannot both win, so at most `max` grants hold slots; the loser looks again. No
-   * transaction is needed (dynalite, the local engine's store, has none).
+   * One TransactWriteItems: the grant's write (at its version) and its slot's release, so no crash
+   * leaves a finished grant holding a slot. The slot is deleted only if it is this grant's or gone
+   * already; a slot since taken by another grant is left alone, and the grant written by itself.
    */
-  async reserveSlot(agentId: string, grantId: string, max: number, at: string): Promise<SlotReservation> {
+  private async closeFreeingSlot(previous: Grant, next: Grant, item: Item): Promise<WriteOutcome> {
+    const reasons = await this.transact([
+      { Put: { TableName: this.tableName, Item: item, ...this.atVersion(previous) } },
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: slotKey(next.agentId, next.concurrencySlot as number),
+          ConditionExpression: 'attribute_not_exists(#pk) OR #holder = :grantId',
+          ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey, '#holder': 'holder' },
+          ExpressionAttributeValues: { ':grantId': next.grantId },
+        },
+      },
+    ]);
+    if (!reasons) return { ok: true, grant: withoutStoreAttributes(item) as Grant };
+    const [grantReason, slotReason] = reasons;
+    if (failedCondition(grantReason)) {
+      const current = await this.storedAfterCancellation(grantReason, previous.grantId);
+      return current ? { ok: false, current } : { ok: false };
+    }
+    if (failedCondition(slotReason)) return this.putAtVersion(previous, item);
+    throw new ConcurrentUpdateError(`grant ${next.grantId}: its closing write kept conflicting with other writes; the event is retried`);
+  }
+
+  /**
+   * One TransactWriteItems: the agent's standing (not suspended), a slot (free, or this grant's
+   * already) and the grant (new). The first try takes a random slot number without reading the
+   * agent's slots; only a slot lost to another grant costs a consistent Query of the taken ones,
+   * and a free one is tried next. Each loss means another grant took a slot, so with `max` slots
+   * at most `max` losses happen before the slots are seen full.
+   */
+  async openHoldingSlot(agentId: string, max: number, open: (slot: number) => Grant, at: string): Promise<SlotOpening> {
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`an agent's concurrency cap is a positive integer, not ${max}`);
+    // The free slots, once read; before that, any of the `max`.
+    let candidates: readonly number[] | undefined;
     for (let attempt = 0; attempt < max + EXTRA_SLOT_ATTEMPTS; attempt++) {
-      const holders = await this.slotHolders(agentId);
-      const own = holders.find((holder) => holder.grantId === grantId);
-      if (own) return { reserved: true, slot: own.slot };
-      const taken = new Set(holders.map((holder) => holder.slot));
-      const free = Array.from({ length: max }, (_, slot) => slot).filter((slot) => !taken.has(slot));
-      if (free.length === 0) return { reserved: false, held: holders.length };
-      // A random free slot, so concurrent starts mostly pick different ones.
-      const slot = free[Math.floor(Math.random() * free.length)] as number;
-      try {
-        await this.client.send(
-          new PutCommand({
+      // A random candidate, so concurrent starts mostly pick different ones.
+      const slot = candidates ? (candidates[Math.floor(Math.random() * candidates.length)] as number) : Math.floor(Math.random() * max);
+      const grant = open(slot);
+      const item = this.grantItem(grant);
+      const reasons = await this.transact([
+        {
+          ConditionCheck: {
             TableName: this.tableName,
-            Item: { ...slotKey(agentId, slot), holder: grantId, reservedAt: at },
+            Key: agentKey(agentId),
+            ConditionExpression: 'attribute_not_exists(#suspended) OR #suspended = :false',
+            ExpressionAttributeNames: { '#suspended': 'suspended' },
+            ExpressionAttributeValues: { ':false': false },
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...slotKey(agentId, slot), holder: grant.grantId, reservedAt: at },
+            ConditionExpression: 'attribute_not_exists(#pk) OR #holder = :grantId',
+            ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey, '#holder': 'holder' },
+            ExpressionAttributeValues: { ':grantId': grant.grantId },
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: item,
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey },
-          }),
-        );
-        return { reserved: true, slot };
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+      ]);
+      if (!reasons) return { outcome: 'opened', grant: withoutStoreAttributes(item) as Grant };
+      const [standingReason, slotReason, grantReason] = reasons;
+      if (failedCondition(grantReason)) {
+        const existing = await this.storedAfterCancellation(grantReason, grant.grantId);
+        // Only a retention TTL delete between the write and the read can get here.
+        if (!existing) throw new ConcurrentUpdateError(`grant ${grant.grantId} vanished while being created`);
+        return { outcome: 'exists', existing };
       }
+      if (failedCondition(standingReason)) return { outcome: 'suspended' };
+      if (!failedCondition(slotReason))
+        throw new ConcurrentUpdateError(`grant ${grant.grantId}: its opening kept conflicting with other writes; the event is retried`);
+      const holders = await this.slotHolders(agentId);
+      const own = holders.find((holder) => holder.grantId === grant.grantId);
+      const taken = new Set(holders.map((holder) => holder.slot));
+      candidates = own ? [own.slot] : Array.from({ length: max }, (_, number) => number).filter((number) => !taken.has(number));
+      if (candidates.length === 0) return { outcome: 'full', held: holders.length };
     }
     throw new ConcurrentUpdateError(`agent ${agentId}: lost every race for a concurrency slot; the event is retried`);
+  }
+
+  /**
+   * One TransactWriteItems (again, after a wait, while only conflicts with other writes cancel it);
+   * its cancellation reasons, in item order, when it was cancelled.
+   */
+  private async transact(items: TransactItems): Promise<readonly CancellationReason[] | undefined> {
+    const outcome = await retry(
+      CONFLICT_BACKOFF,
+      async () => {
+        const reasons = await this.transactOnce(items);
+        return reasons && cancelledByConflictOnly(reasons) ? notYet(reasons) : settled(reasons);
+      },
+      this.waiting,
+    );
+    return outcome.settled ? outcome.value : outcome.last;
+  }
+
+  private async transactOnce(items: TransactItems): Promise<readonly CancellationReason[] | undefined> {
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      return undefined;
+    } catch (error) {
+      if (!isTransactionCanceled(error)) throw error;
+      return error.CancellationReasons ?? [];
+    }
   }
 
   /** One conditional DeleteItem when the slot is known, else a Query first. */
@@ -387,6 +501,11 @@ export class DynamoDbGrantStore implements GrantStore {
    */
   private async storedAfterConflict(error: ConditionalCheckFailedException, grantId: string): Promise<Grant | undefined> {
     return error.Item ? (withoutStoreAttributes(unmarshall(error.Item)) as Grant) : this.get(grantId);
+  }
+
+  /** The same for a transaction: the item comes with the cancellation reason when asked for (ALL_OLD). */
+  private async storedAfterCancellation(reason: CancellationReason | undefined, grantId: string): Promise<Grant | undefined> {
+    return reason?.Item ? (withoutStoreAttributes(unmarshall(reason.Item)) as Grant) : this.get(grantId);
   }
 
   private agentQuery(agentId: string): Omit<QueryCommandInput, 'TableName'> {

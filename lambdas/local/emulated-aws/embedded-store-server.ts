@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
 import { closeDynaliteIterators } from './dynalite-iterators';
+import { withTransactions } from './dynalite-transactions';
 
 export interface EmbeddedStoreOptions {
   /** The engine's data directory; the store lives in `<dataDir>/dynamodb`. In memory when absent. */
@@ -25,7 +26,10 @@ export interface EmbeddedStore {
   close(): Promise<void>;
 }
 
-/** Starts dynalite on a free loopback port in this thread; tables are ACTIVE as soon as they are created. */
+/**
+ * Starts dynalite on a free loopback port in this thread; tables are ACTIVE as soon as they are created.
+ * It answers TransactWriteItems too (dynalite-transactions.ts).
+ */
 export async function listenEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
   const path = options.dataDir === undefined ? undefined : join(options.dataDir, 'dynamodb');
   if (path) {
@@ -33,7 +37,7 @@ export async function listenEmbeddedStore(options: EmbeddedStoreOptions = {}): P
     await assertNotInUse(path);
   }
   closeDynaliteIterators();
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
+  const server = withTransactions(() => dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -1,7 +1,7 @@
 // CDK construct: task-started, which checks a task's request against the policy and issues
 // the credential at once (or asks for approval): it issues, delivers and schedules expiry.
 import type { Construct } from 'constructs';
-import { grantDelivering, grantScheduling, IssueCredentials, PublishGrantEvents, UseGrantStore } from '../capabilities';
+import { grantDelivering, grantScheduling, IssueCredentials, OpenGrants, PublishGrantEvents, UseGrantStore } from '../capabilities';
 import { TaskboundFunction } from '../taskbound-function';
 import { engineFunctionProps, functionId, grantsTo, type EngineWiring } from './engine-function';
 import { issuingEnvironment } from './environment';
@@ -15,6 +15,7 @@ export class TaskStartedFunction extends TaskboundFunction {
     );
     const grants = grantsTo(this.engineRole, wiring);
     new UseGrantStore(this, grants);
+    new OpenGrants(this, grants);
     new PublishGrantEvents(this, grants);
     new IssueCredentials(this, grants);
     grantDelivering(this, grants);

@@ -10,8 +10,9 @@ describe('releaseStaleSlots', () => {
     const engine = fakeEngine();
     const ended = verifiedGrant({ agentId: 'release-bot', taskId: 'ended' });
     await engine.store.create(ended);
-    await engine.store.reserveSlot('release-bot', ended.grantId, 5, before(SLOT_GRACE_MS + 1));
-    await engine.store.reserveSlot('release-bot', 'g-bbbbbbbbbbbbbbbbbbbbbbbbbb', 5, before(SLOT_GRACE_MS + 1));
+    engine.store
+      .holdSlot('release-bot', ended.grantId, 0, before(SLOT_GRACE_MS + 1))
+      .holdSlot('release-bot', 'g-bbbbbbbbbbbbbbbbbbbbbbbbbb', 1, before(SLOT_GRACE_MS + 1));
 
     expect(await releaseStaleSlots(engine)).toBe(2);
     expect(await engine.store.slotHolders('release-bot')).toEqual([]);
@@ -21,8 +22,9 @@ describe('releaseStaleSlots', () => {
     const engine = fakeEngine();
     const live = activeGrant({ agentId: 'release-bot', taskId: 'live' });
     await engine.store.create(live);
-    await engine.store.reserveSlot('release-bot', live.grantId, 5, before(60 * 60_000));
-    await engine.store.reserveSlot('release-bot', 'g-cccccccccccccccccccccccccc', 5, before(SLOT_GRACE_MS - 1000));
+    engine.store
+      .holdSlot('release-bot', live.grantId, 0, before(60 * 60_000))
+      .holdSlot('release-bot', 'g-cccccccccccccccccccccccccc', 1, before(SLOT_GRACE_MS - 1000));
 
     expect(await releaseStaleSlots(engine)).toBe(0);
     expect((await engine.store.slotHolders('release-bot')).map((holder) => holder.grantId).sort()).toEqual(

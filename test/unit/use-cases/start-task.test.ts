@@ -27,23 +27,33 @@ describe('startTask', () => {
     expect(started.grant.scopes).toEqual(['repo-read']);
   });
 
-  it('issues nothing when a suspension lands between its first read of the agent and its grant', async () => {
+  it('issues nothing when a suspension lands just before its grant is opened', async () => {
     const engine = fakeEngine();
     // The suspension listed the agent's grants before this one existed, so only the start can stop it.
-    const create = engine.store.create.bind(engine.store);
-    engine.store.create = async (grant) => {
-      await engine.store.putAgent({
-        agentId: 'release-bot',
-        suspended: true,
-        by: 'secops@example.com',
-        reason: 'odd behaviour',
-        at: grant.createdAt,
-      });
-      return create(grant);
+    const open = engine.store.openHoldingSlot.bind(engine.store);
+    engine.store.openHoldingSlot = async (agentId, max, grantAt, at) => {
+      await engine.store.putAgent({ agentId, suspended: true, by: 'secops@example.com', reason: 'odd behaviour', at });
+      return open(agentId, max, grantAt, at);
     };
     const result = await startTask(engine, taskStarted());
-    expect(result).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/suspended while the request was decided/) });
+    expect(result).toMatchObject({ outcome: 'denied', reason: 'agent "release-bot" is suspended' });
     expect(engine.sessions.issued.size).toBe(0);
+    expect(engine.store.all().map((grant) => grant.state)).toEqual(['denied']);
+    expect(await engine.store.slotHolders('release-bot')).toEqual([]);
     expect(engine.vault.secrets.get('taskbound/release-bot/task-1')?.payload).toMatchObject({ status: 'denied' });
+  });
+
+  it('lets a suspension written after its grant is opened find the grant among the agent’s live grants', async () => {
+    const engine = fakeEngine();
+    const open = engine.store.openHoldingSlot.bind(engine.store);
+    let liveAtSuspension: readonly string[] = [];
+    engine.store.openHoldingSlot = async (agentId, max, grantAt, at) => {
+      const opened = await open(agentId, max, grantAt, at);
+      await engine.store.putAgent({ agentId, suspended: true, by: 'secops@example.com', reason: 'odd behaviour', at });
+      liveAtSuspension = (await engine.store.grantsOfAgent(agentId, { liveOnly: true })).map((grant) => grant.grantId);
+      return opened;
+    };
+    const result = await startTask(engine, taskStarted());
+    expect(liveAtSuspension).toEqual([result.grant.grantId]);
   });
 });

@@ -1,13 +1,17 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { ConditionalCheckFailedException, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import dynalite from 'dynalite';
 import fc from 'fast-check';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbGrantStore } from '../../../../lambdas/adapters/aws/dynamodb-grant-store';
+import { ConcurrentUpdateError } from '../../../../lambdas/domain/errors';
+import { startEmbeddedStore, type EmbeddedStore } from '../../../../lambdas/local/emulated-aws/embedded-store';
 import { DUE_INDEX, DUE_SHARDS, grantKey } from '../../../../lambdas/adapters/aws/grant-table';
 import { ensureGrantTable } from '../../../../lambdas/adapters/aws/grant-table-definition';
 import { verifyChain } from '../../../../lambdas/domain/audit';
@@ -18,7 +22,7 @@ import { activeGrant, advance, after, deniedGrant, FIXTURE_TIME, requestedGrant,
 
 const DAY = 86_400;
 
-let server: Server;
+let server: EmbeddedStore;
 let base: DynamoDBClient;
 let documents: DynamoDBDocumentClient;
 let tableName: string;
@@ -28,11 +32,9 @@ let tables = 0;
 let sent: string[] = [];
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  server = await startEmbeddedStore();
   base = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: server.endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'test' },
   });
@@ -48,7 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   documents.destroy();
-  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  await server.close();
 });
 
 beforeEach(async () => {
@@ -398,5 +400,54 @@ describe('DynamoDbGrantStore under racing writers', () => {
       }),
       { numRuns: 30 },
     );
+  });
+});
+
+describe('DynamoDbGrantStore transactions, when another write conflicts (AWS cancels with TransactionConflict)', () => {
+  const conflict = () =>
+    new TransactionCanceledException({
+      message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict, None]',
+      $metadata: {},
+      CancellationReasons: [
+        { Code: 'None' },
+        { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' },
+        { Code: 'None' },
+      ],
+    });
+  /** The real client, but its first `conflicts` transactions are cancelled as AWS cancels a conflicting one. */
+  const conflicting = (conflicts: number) =>
+    ({
+      send: (command: unknown) =>
+        command instanceof TransactWriteCommand && conflicts-- > 0 ? Promise.reject(conflict()) : documents.send(command as never),
+    }) as unknown as DynamoDBDocumentClient;
+  const grant = () => requestedGrant({ agentId: 'release-bot', taskId: `conflict-${++tables}` });
+  const waits: number[] = [];
+  const waiting = { sleep: async (ms: number) => void waits.push(ms), random: () => 0.5 };
+
+  beforeEach(() => {
+    waits.length = 0;
+  });
+
+  it('tries an opening again after a short wait, and opens the grant once the conflict has passed', async () => {
+    const conflicted = new DynamoDbGrantStore({ client: conflicting(2), tableName, waiting });
+    const opened = grant();
+
+    const opening = await conflicted.openHoldingSlot('release-bot', 3, (slot) => ({ ...opened, concurrencySlot: slot }), opened.createdAt);
+
+    expect(opening).toMatchObject({ outcome: 'opened', grant: { grantId: opened.grantId } });
+    expect(waits).toEqual([10, 20]);
+    expect((await store.slotHolders('release-bot')).map((holder) => holder.grantId)).toEqual([opened.grantId]);
+  });
+
+  it('gives up after five tries, writing nothing, so the event is delivered again', async () => {
+    const conflicted = new DynamoDbGrantStore({ client: conflicting(5), tableName, waiting });
+    const opened = grant();
+
+    const opening = conflicted.openHoldingSlot('release-bot', 3, (slot) => ({ ...opened, concurrencySlot: slot }), opened.createdAt);
+
+    await expect(opening).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    expect(waits).toHaveLength(4);
+    expect(await store.get(opened.grantId)).toBeUndefined();
+    expect(await store.slotHolders('release-bot')).toEqual([]);
   });
 });
