@@ -325,7 +325,6 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     events: new EventBridgePublisher(paced(counter.track(new EventBridgeClient(engineClients)), 'events'), { eventBusName: LOCAL_BUS }),
     rotator,
     expiry,
-    revokeByGrantId: (grantId) => authority.revokeGrant(grantId),
   };
 
   // Alerts go to the Slack webhook when one is set, else to the console, readably.

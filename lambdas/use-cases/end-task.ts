@@ -3,7 +3,7 @@
 import { ENGINE_ACTOR, openGrant, transition, type Grant } from '../domain/grant';
 import { grantIdFor } from '../domain/ids';
 import type { TaskEnded } from '../domain/events';
-import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
+import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { revokeGrant, type RevokeResult } from './revoke-grant';
 
@@ -12,7 +12,6 @@ export type EndTaskResult = RevokeResult | { readonly outcome: 'ended-before-sta
 export async function endTask(deps: EngineDeps, event: TaskEnded): Promise<EndTaskResult> {
   const grantId = grantIdFor(event.agentId, event.taskId);
   const now = deps.clock.now().toISOString();
-  await revokeBeforeReading(deps, grantId);
   const result = await revokeGrant(deps, grantId, {
     trigger: 'task_ended',
     by: event.agentId,
@@ -22,23 +21,6 @@ export async function endTask(deps: EngineDeps, event: TaskEnded): Promise<EndTa
   });
   if (result.outcome !== 'not-found') return result;
   return recordEndBeforeStart(deps, grantId, event, now);
-}
-
-/**
- * Kills the credential before the grant is read, where the platform can revoke by grant id alone.
- * Every Task Ended revokes whatever the grant holds, so nothing is revoked that the read would have
- * spared. A failure is logged and left to the revocation that follows, which tries again and says so.
- */
-async function revokeBeforeReading(deps: EngineDeps, grantId: string): Promise<void> {
-  if (!deps.revokeByGrantId) return;
-  try {
-    await deps.revokeByGrantId(grantId);
-  } catch (error) {
-    (deps.logger ?? silentLogger).warn('could not revoke ahead of the grant read; the revocation tries again', {
-      grantId,
-      error: errorCode(error),
-    });
-  }
 }
 
 async function recordEndBeforeStart(deps: EngineDeps, grantId: string, event: TaskEnded, now: string): Promise<EndTaskResult> {

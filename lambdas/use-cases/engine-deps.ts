@@ -29,13 +29,6 @@ export interface EngineDeps {
   readonly useCheckTiming?: UseCheckTiming;
   /** The record itself; only the sweep reads it, so only the sweep's composition builds it. */
   readonly useLog?: CredentialUseLog;
-  /**
-   * Revokes a grant's credential knowing only the grant's id, where the platform can (the local
-   * engine's authority indexes credentials by grant; AWS needs the record's principal). `Task Ended`
-   * calls it before it reads the grant, so the credential dies one store read sooner; the
-   * revocation then runs as usual and finds it revoked.
-   */
-  readonly revokeByGrantId?: (grantId: string) => Promise<unknown>;
 }
 
 /** What refusing an event needs (record it, answer it): the grant-decision function is configured with no more. */
