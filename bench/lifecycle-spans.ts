@@ -46,8 +46,7 @@ const SPAN_MEANING: Readonly<Record<SpanName, string>> = {
   issuedToDelivered: 'the grant `active`, the delivery created, locked and written → its version date',
   deliveredToRead: "the delivery holds the credential → the runtime's read that finds it answers (the wait strategy's share)",
   acceptedToClaimed: 'PutEvents(Task Ended) answered → the revocation claimed (its audit entry, after reading the grant)',
-  claimedToRefused:
-    "the revocation claimed → the runtime's refused probe answers (probes every 10 ms); negative when refused before the claim (locally, Task Ended revokes before it reads the grant)",
+  claimedToRefused: "the revocation claimed → the runtime's refused probe answers (probes every 10 ms)",
   claimedToRevoked: 'the revocation claimed → the `revoked` audit entry (the authority has written it; not on the path to refused)',
   readsMissed: 'delivery reads that found nothing, per lifecycle',
   probeResolution: 'the last accepted probe sent → the refused probe answered: the uncertainty of time-to-dead',
