@@ -24,15 +24,19 @@ export interface RuntimeTimeline {
   readonly refusedMs: number;
 }
 
-/** The spans of time-to-credential, then of time-to-dead, each from the end of the one before (their sum is the figure); then two counts. */
+/**
+ * The spans of time-to-credential, then of time-to-dead, each from the end of the one before (their
+ * sum is the figure); then the revocation's record (off the path: the authority refuses once asked,
+ * and its write and the `revoked` entry follow); then two counts.
+ */
 type SpanName =
   | 'acceptedToDecided'
   | 'decidedToIssued'
   | 'issuedToDelivered'
   | 'deliveredToRead'
   | 'acceptedToClaimed'
+  | 'claimedToRefused'
   | 'claimedToRevoked'
-  | 'revokedToRefused'
   | 'readsMissed'
   | 'probeResolution';
 
@@ -42,8 +46,8 @@ const SPAN_MEANING: Readonly<Record<SpanName, string>> = {
   issuedToDelivered: 'the grant `active`, the delivery created, locked and written → its version date',
   deliveredToRead: "the delivery holds the credential → the runtime's read that finds it answers (the wait strategy's share)",
   acceptedToClaimed: 'PutEvents(Task Ended) answered → the revocation claimed (its audit entry, after reading the grant)',
-  claimedToRevoked: 'the revoke call → the `revoked` audit entry',
-  revokedToRefused: "`revoked` → the runtime's refused probe answers (probes every 10 ms)",
+  claimedToRefused: "the revocation claimed → the runtime's refused probe answers (probes every 10 ms)",
+  claimedToRevoked: 'the revocation claimed → the `revoked` audit entry (the authority has written it; not on the path to refused)',
   readsMissed: 'delivery reads that found nothing, per lifecycle',
   probeResolution: 'the last accepted probe sent → the refused probe answered: the uncertainty of time-to-dead',
 };
@@ -93,8 +97,8 @@ export function spanSamples(timelines: readonly RuntimeTimeline[], grants: Reado
     samples.deliveredToRead.push(found.answeredMs - timeline.deliveredAtMs);
     samples.readsMissed.push(timeline.reads.length - 1);
     samples.acceptedToClaimed.push(Date.parse(claimed) - timeline.endAnsweredMs);
+    samples.claimedToRefused.push(timeline.refusedMs - Date.parse(claimed));
     samples.claimedToRevoked.push(revoked - Date.parse(claimed));
-    samples.revokedToRefused.push(timeline.refusedMs - revoked);
     if (timeline.lastAcceptedSentMs !== undefined) samples.probeResolution.push(timeline.refusedMs - timeline.lastAcceptedSentMs);
   }
   return samples;

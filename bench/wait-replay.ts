@@ -3,6 +3,9 @@
 // machine's noise: for each measured issuance (in the order the tasks started), when would the
 // fixed first step and the learnt first read (sdk/wait.ts) have found the credential, after how
 // many reads? The waits use the SDK's own IssuanceTimes and the AWS SDK waiter's backoff formula.
+// Also replayed, as candidates for the default (bench/README.md): one short step right after the
+// first miss, then the waiter's backoff from its second step (one read more on a long wait) or
+// from its third (the same number of reads on a long wait).
 // Read round trips are taken as instant, so the figures are each strategy's own share.
 export {};
 
@@ -18,22 +21,31 @@ function waiterDelay(minMs: number, maxMs: number, attempt: number, random: () =
   return minMs + random() * (capped - minMs);
 }
 
-/** The reads of one wait until one finds a delivery issued `issuanceMs` after Task Started (sdk/wait.ts's two schedules). */
+/** A short step after the first miss, then the waiter's backoff from its attempt `resumeAttempt` (2: its own second step). */
+interface FollowUp {
+  readonly stepMs: number;
+  readonly resumeAttempt: number;
+}
+
+/** The reads of one wait until one finds a delivery issued `issuanceMs` after Task Started (sdk/wait.ts's schedules). */
 function readsUntilFound(
   issuanceMs: number,
   typicalMs: number | undefined,
   random: () => number,
+  followUp?: FollowUp,
 ): { foundMs: number; reads: number; lastMissMs?: number } {
   const { minDelayMs, maxDelayMs } = DEFAULT_WAIT_STRATEGY;
   let at = typicalMs ?? minDelayMs;
   let lastMissMs: number | undefined;
-  for (let reads = 1, attempt = 2; ; reads++, attempt++) {
+  let attempt = 2;
+  for (let reads = 1; ; reads++) {
     if (at >= issuanceMs) return { foundMs: at, reads, ...(lastMissMs !== undefined ? { lastMissMs } : {}) };
     lastMissMs = at;
-    at +=
-      typicalMs === undefined
-        ? waiterDelay(minDelayMs, maxDelayMs, attempt, random)
-        : Math.min(maxDelayMs, Math.max(10, (at * (0.9 + 0.2 * random())) / 3));
+    if (typicalMs !== undefined) at += Math.min(maxDelayMs, Math.max(10, (at * (0.9 + 0.2 * random())) / 3));
+    else if (followUp && reads === 1) {
+      at += followUp.stepMs;
+      attempt = followUp.resumeAttempt;
+    } else at += waiterDelay(minDelayMs, maxDelayMs, attempt++, random);
   }
 }
 
@@ -48,13 +60,19 @@ function seeded(seed: number): () => number {
   };
 }
 
-function replay(samples: readonly number[], learnt: boolean) {
+/**
+ * `clients`: how many SDK clients learn apart. The bench gives each runtime its own client, so a
+ * learnt wait there learns only from its own runtime's tasks (dealt here in turn, as a closed loop
+ * starts them); one client learns from every task.
+ */
+function replay(samples: readonly number[], learnt: boolean, followUp?: FollowUp, clients = 1) {
   const random = seeded(12);
-  const times = new IssuanceTimes();
+  const learners = Array.from({ length: clients }, () => new IssuanceTimes());
   const ttc: number[] = [];
   let reads = 0;
-  for (const issuanceMs of samples) {
-    const wait = readsUntilFound(issuanceMs, learnt ? times.typicalMs() : undefined, random);
+  for (const [index, issuanceMs] of samples.entries()) {
+    const times = learners[index % clients]!;
+    const wait = readsUntilFound(issuanceMs, learnt ? times.typicalMs() : undefined, random, followUp);
     times.record({
       startedMs: 0,
       foundMs: wait.foundMs,
@@ -76,7 +94,11 @@ function replay(samples: readonly number[], learnt: boolean) {
 }
 
 for (const file of process.argv.slice(2)) {
-  const run = JSON.parse(await readFile(file, 'utf8')) as { issuanceSamplesMs?: number[]; machine?: { loadAverage1mAtStart?: number } };
+  const run = JSON.parse(await readFile(file, 'utf8')) as {
+    issuanceSamplesMs?: number[];
+    runtimes?: number;
+    machine?: { loadAverage1mAtStart?: number };
+  };
   const samples = run.issuanceSamplesMs ?? [];
   const sorted = ascending(samples);
   console.log(
@@ -87,6 +109,9 @@ for (const file of process.argv.slice(2)) {
       issuanceMs: { p50: round2(nearestRank(sorted, 50)), p90: round2(nearestRank(sorted, 90)), p99: round2(nearestRank(sorted, 99)) },
       fixedFirstStep: replay(samples, false),
       learntFirstRead: replay(samples, true),
+      learntFirstReadPerRuntime: replay(samples, true, undefined, run.runtimes ?? 1),
+      followUp50ThenSecondStep: replay(samples, false, { stepMs: 50, resumeAttempt: 2 }),
+      followUp50ThenThirdStep: replay(samples, false, { stepMs: 50, resumeAttempt: 3 }),
     }),
   );
 }

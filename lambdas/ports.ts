@@ -199,10 +199,19 @@ export interface Delivery {
   readonly payload: DeliveryPayload;
 }
 
+/** Where a delivery goes and who may read it: known once the engine decides, before any value exists. */
+export type DeliveryAddress = Omit<Delivery, 'payload'>;
+
 /** Delivers a task's status and credential to its runtime, readable by it alone. */
 export interface DeliveryVault {
-  /** Creates or overwrites the delivery secret. */
-  deliver(delivery: Delivery): Promise<void>;
+  /**
+   * Creates the delivery secret without a value (or adopts the one already there) and locks it to
+   * its reader, so that a later `deliver(..., { prepared: true })` has only the value left to
+   * write. Idempotent. Left out by a vault with nothing to set up before the value (dynamodb-kms).
+   */
+  prepare?(address: DeliveryAddress): Promise<void>;
+  /** Creates or overwrites the delivery secret; `prepared`: `prepare` resolved for this address, so only the value is written. */
+  deliver(delivery: Delivery, options?: { readonly prepared?: boolean }): Promise<void>;
   read(name: string): Promise<DeliveryPayload | undefined>;
   /**
    * Many deliveries in as few calls as the platform allows (the kill switch reads a thousand).

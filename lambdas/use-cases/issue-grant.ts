@@ -1,6 +1,6 @@
 // Use case step: issue an approved grant's credential, deliver it, schedule its expiry.
 // Shared by start-task (auto-approved) and decide-grant (approved by people).
-import { ENGINE_ACTOR, transition, type Grant } from '../domain/grant';
+import { ENGINE_ACTOR, FINAL_STATES, transition, type Grant } from '../domain/grant';
 import { UnissuableRequestError } from '../domain/errors';
 import type { Entitlement } from '../domain/evaluate';
 import type { IssuedCredential } from '../ports';
@@ -8,7 +8,7 @@ import type { OutboundEvent } from '../domain/events';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { revokeGrant, revokeTargetOf, type RevocationCause } from './revoke-grant';
-import { announceDenial, deliverStatus } from './deliver-status';
+import { announceDenial, deliverStatus, prepareDelivery } from './deliver-status';
 
 export type IssueResult =
   | { readonly outcome: 'issued'; readonly grant: Grant }
@@ -28,6 +28,8 @@ export async function issueGrant(
   const logger = deps.logger ?? silentLogger;
   const issuer = deps.issuers[entitlement.credentialKind];
   const expiresAt = new Date(deps.clock.now().getTime() + entitlement.ttlSeconds * 1000);
+  // The delivery is created and locked while the credential is made: once it exists, only its value is left to write.
+  const prepared = prepareDelivery(deps, grant, entitlement.agent.runtimePrincipal, expiresAt.toISOString());
   let credential: IssuedCredential;
   try {
     credential = await issuer.issue({
@@ -45,6 +47,8 @@ export async function issueGrant(
     const refused = error instanceof UnissuableRequestError;
     const reason = refused ? error.message : `credential issuance failed (${errorCode(error)})`;
     logger.error('credential issuance failed', { grantId: grant.grantId, error: errorCode(error) });
+    // The denial goes into the delivery once its preparation has settled, not beside it.
+    await prepared;
     // A request the platform refused left nothing behind; anything else may have half-issued.
     return failIssue(deps, grant, reason, earlier, !refused);
   }
@@ -72,7 +76,14 @@ export async function issueGrant(
   if (!written.ok) {
     // The task ended (or the agent was suspended) while we were issuing: the grant is now
     // revoking and the revoker may have run before our credential existed. Finish the job.
+    const preparedAddress = await prepared;
     const revoked = await revokeAfterIssue(deps, grant, earlier, { trigger: 'task_ended', reason: 'revoked while issuing', noticeAt: now });
+    // A revoker that settled the grant before our credential existed revoked nothing, and a settled
+    // grant is not revoked again: revoke ours here, or it would live to its TTL. A failure fails the run.
+    if (revoked && FINAL_STATES.includes(revoked.state))
+      await issuer.revoke({ ...revokeTargetOf(grant), accessKeyId: credential.accessKeyId, expiresAt: credential.expiresAt });
+    // The revoker may have deleted the delivery before our preparation created it, and recorded it gone: delete it again.
+    if (preparedAddress && revoked && !revoked.deliverySecret) await deps.vault.destroy(preparedAddress.name);
     return { outcome: 'revoked-during-issue', grant: revoked ?? grant };
   }
   // The expiry and the delivery do not depend on each other: both at once (the runtime is waiting).
@@ -91,6 +102,7 @@ export async function issueGrant(
         expiration: credential.expiresAt.toISOString(),
       },
       credential.expiresAt.toISOString(),
+      prepared,
     ),
   ]);
   if (delivered.status === 'rejected') {

@@ -113,6 +113,36 @@ describe('SecretsManagerDeliveryVault on moto', () => {
       expect(JSON.parse((await value(NAME)) ?? '')).toEqual(issued('task-1').payload);
     });
 
+    it('prepares the secret empty and locked while the credential is issued (two calls), then writes only the value', async () => {
+      await vault().prepare(issued('task-1'));
+
+      expect(operations()).toEqual(['CreateSecret', 'PutResourcePolicy']);
+      expect(inputsOf('CreateSecret')[0]?.SecretString).toBeUndefined();
+      expect(await vault().read(NAME)).toBeUndefined();
+      const { ResourcePolicy } = await moto.aws.secrets.send(new GetResourcePolicyCommand({ SecretId: NAME }));
+      expect(JSON.parse(ResourcePolicy ?? '').Statement[0]).toMatchObject({ Sid: 'RuntimeReadsItsDelivery', Principal: { AWS: READER } });
+      calls.length = 0;
+
+      await vault().deliver(issued('task-1'), { prepared: true });
+
+      expect(operations()).toEqual(['PutSecretValue']);
+      expect(JSON.parse((await value(NAME)) ?? '')).toEqual(issued('task-1').payload);
+    });
+
+    it('adopts a secret that exists when preparing (a pending request approved, a duplicate Task Started): re-tags and re-locks it', async () => {
+      await vault().deliver(delivery('task-1', { status: 'pending_approval' }));
+      calls.length = 0;
+
+      await vault().prepare(issued('task-1'));
+
+      expect(operations()).toEqual(['CreateSecret', 'TagResource', 'PutResourcePolicy']);
+      expect(await vault().read(NAME)).toEqual(delivery('task-1', { status: 'pending_approval' }).payload);
+      expect((await moto.aws.secrets.send(new DescribeSecretCommand({ SecretId: NAME }))).Tags).toContainEqual({
+        Key: 'taskbound:expires-at',
+        Value: '2030-01-01T00:15:00.000Z',
+      });
+    });
+
     it('lets only the runtime read, denies every other principal but the engine, and blocks public policies', async () => {
       await vault().deliver(issued('task-1'));
 

@@ -55,6 +55,12 @@ export function brokenInvariants(world: World, settled: Settled): string[] {
   for (const [name, delivery] of world.vaultItems) {
     if (delivery.payload.status === 'issued') broken.push(`delivery ${name} still holds a credential`);
   }
+  // A delivery prepared for an issue that never completed: its grant, settled, must have deleted it or written a denial into it.
+  for (const [name, address] of world.emptyVaultItems) {
+    const grant = grants.get(address.grantId);
+    if (!grant || FINAL_STATES.includes(grant.state))
+      broken.push(`empty delivery ${name} left behind by a ${grant?.state ?? 'missing'} grant`);
+  }
   broken.push(...unexcusedStillValid(world));
   if (world.undeliveredAlerts > 0) broken.push(`${world.undeliveredAlerts} alerts never reached Slack`);
   if (world.pendingDeliveries > 0) broken.push(`${world.pendingDeliveries} deliveries never ran`);

@@ -14,6 +14,7 @@ import { deliverySecretName, grantIdFor } from '../../lambdas/domain/ids';
 import type { Policy } from '../../lambdas/domain/policy';
 import type {
   Delivery,
+  DeliveryAddress,
   DeliveryVault,
   EventPublisher,
   ExpiryScheduler,
@@ -79,6 +80,8 @@ export class World {
   readonly logs: string[] = [];
   readonly alerts: SlackMessage[] = [];
   readonly vaultItems = new Map<string, Delivery>();
+  /** Delivery secrets prepared (created and locked) but never written. */
+  readonly emptyVaultItems = new Map<string, DeliveryAddress>();
   readonly expiries = new Map<string, number>();
   /** Broken promises seen while running: a grant issued without its approvals, a run that never succeeds. */
   readonly violations: string[] = [];
@@ -264,16 +267,30 @@ export class World {
 
   private vault(): DeliveryVault {
     const items = this.vaultItems;
+    const empty = this.emptyVaultItems;
     const gate = this.gate;
     return {
-      deliver: (delivery) => gate.call('vault.deliver', async () => void items.set(delivery.name, structuredClone(delivery))),
+      // Created empty and locked while the credential is issued: a crash can leave it so, with no value.
+      prepare: (address) =>
+        gate.call('vault.prepare', async () => {
+          if (!items.has(address.name)) empty.set(address.name, structuredClone(address));
+        }),
+      deliver: (delivery) =>
+        gate.call('vault.deliver', async () => {
+          empty.delete(delivery.name);
+          items.set(delivery.name, structuredClone(delivery));
+        }),
       read: (name) => gate.call('vault.read', async () => structuredClone(items.get(name)?.payload)),
       // One external call for many deliveries, as BatchGetSecretValue: the kill switch's batched path under the same faults.
       readMany: (names) =>
         gate.call('vault.readMany', async () => new Map(names.map((name) => [name, structuredClone(items.get(name)?.payload)] as const))),
-      destroy: (name) => gate.call('vault.destroy', async () => void items.delete(name)),
+      destroy: (name) =>
+        gate.call('vault.destroy', async () => {
+          items.delete(name);
+          empty.delete(name);
+        }),
       async *listDeliveries() {
-        for (const delivery of items.values()) yield { name: delivery.name, grantId: delivery.grantId };
+        for (const delivery of [...items.values(), ...empty.values()]) yield { name: delivery.name, grantId: delivery.grantId };
       },
     };
   }

@@ -7,6 +7,7 @@ import type {
   CredentialMaterial,
   Delivery,
   DeliveryPayload,
+  DeliveryAddress,
   DeliveryVault,
   EventPublisher,
   ExpiryScheduler,
@@ -127,19 +128,30 @@ export class FakeIssuer implements CredentialIssuer {
 
 export class FakeVault implements DeliveryVault {
   readonly secrets = new Map<string, Delivery>();
+  /** Secrets created empty and locked by `prepare`, no value written yet (they read as absent). */
+  readonly empty = new Map<string, DeliveryAddress>();
   readonly destroyed: string[] = [];
+  /** Each call in order: `prepare <name>`, `deliver <name>` (prepared first) or `write <name>` (value only). */
+  readonly calls: string[] = [];
 
-  async deliver(delivery: Delivery): Promise<void> {
+  async prepare(address: DeliveryAddress): Promise<void> {
+    this.calls.push(`prepare ${address.name}`);
+    if (!this.secrets.has(address.name)) this.empty.set(address.name, address);
+  }
+  async deliver(delivery: Delivery, options: { readonly prepared?: boolean } = {}): Promise<void> {
+    this.calls.push(`${options.prepared ? 'write' : 'deliver'} ${delivery.name}`);
+    this.empty.delete(delivery.name);
     this.secrets.set(delivery.name, delivery);
   }
   async read(name: string): Promise<DeliveryPayload | undefined> {
     return this.secrets.get(name)?.payload;
   }
   async destroy(name: string): Promise<void> {
-    if (this.secrets.delete(name)) this.destroyed.push(name);
+    const existed = this.secrets.delete(name) || this.empty.delete(name);
+    if (existed) this.destroyed.push(name);
   }
   async *listDeliveries() {
-    for (const delivery of this.secrets.values()) yield { name: delivery.name, grantId: delivery.grantId };
+    for (const delivery of [...this.secrets.values(), ...this.empty.values()]) yield { name: delivery.name, grantId: delivery.grantId };
   }
 }
 

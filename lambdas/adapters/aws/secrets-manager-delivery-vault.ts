@@ -18,7 +18,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import { TaskboundError } from '../../domain/errors';
-import type { Delivery, DeliveryPayload, DeliveryVault } from '../../ports';
+import type { Delivery, DeliveryAddress, DeliveryPayload, DeliveryVault } from '../../ports';
 import { notYet, retry, settled, type Backoff } from '../retry';
 import type { Sleep } from '../sleep';
 
@@ -113,7 +113,7 @@ export function deliveryResourcePolicy(readerArn: string, enginePrincipalArns: r
   });
 }
 
-function tagsOf(delivery: Delivery): Tag[] {
+function tagsOf(delivery: DeliveryAddress): Tag[] {
   return [
     { Key: DELIVERY_TAGS.grantId, Value: delivery.grantId },
     { Key: DELIVERY_TAGS.agentId, Value: delivery.agentId },
@@ -146,6 +146,10 @@ function parsePayload(name: string, text: string | undefined): DeliveryPayload {
   return value;
 }
 
+function assertDeliveryName(name: string): void {
+  if (!name.startsWith(DELIVERY_PREFIX)) throw new DeliveryVaultError(`delivery secret ${name} is not under ${DELIVERY_PREFIX}`);
+}
+
 const markedForDeletion = (error: unknown) => error instanceof InvalidRequestException && MARKED_FOR_DELETION.test(error.message);
 
 /** Delivers through Secrets Manager; the client is injected (AWS, or the local engine's endpoint). */
@@ -158,30 +162,39 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
   }
 
   /**
-   * Creates the secret empty, locks it to the runtime, then writes the value, so a credential
-   * never sits in a secret without its resource policy, not even between two calls.
-   * SDK calls: 3 for a new delivery (CreateSecret, PutResourcePolicy, PutSecretValue);
-   * 4 when the secret exists, e.g. a pending request that got approved (+ TagResource).
-   * Every step is idempotent, so a retry after a crash anywhere completes the delivery.
+   * Creates the secret empty and locks it to the runtime; the value comes later (`deliver` with
+   * `prepared`), so a credential never sits in a secret without its resource policy, not even
+   * between two calls. The engine calls this while the credential is being issued.
+   * SDK calls: 2 for a new secret (CreateSecret, PutResourcePolicy); 3 when it exists, e.g. a
+   * pending request that got approved or a duplicate `Task Started` (+ TagResource: the expiry
+   * is known only once the credential is about to be issued). An empty secret reads as absent.
    */
-  async deliver(delivery: Delivery): Promise<void> {
-    if (!delivery.name.startsWith(DELIVERY_PREFIX))
-      throw new DeliveryVaultError(`delivery secret ${delivery.name} is not under ${DELIVERY_PREFIX}`);
-    const tags = tagsOf(delivery);
+  async prepare(address: DeliveryAddress): Promise<void> {
+    assertDeliveryName(address.name);
+    const tags = tagsOf(address);
     try {
-      await this.createSecret(delivery, tags);
+      await this.createSecret(address, tags);
     } catch (error) {
       if (!(error instanceof ResourceExistsException)) throw error;
-      // Tags were set at creation; the expiry is known only once the credential is issued.
-      await this.client.send(new TagResourceCommand({ SecretId: delivery.name, Tags: tags }));
+      await this.client.send(new TagResourceCommand({ SecretId: address.name, Tags: tags }));
     }
     await this.client.send(
       new PutResourcePolicyCommand({
-        SecretId: delivery.name,
-        ResourcePolicy: deliveryResourcePolicy(delivery.readerArn, this.options.enginePrincipalArns),
+        SecretId: address.name,
+        ResourcePolicy: deliveryResourcePolicy(address.readerArn, this.options.enginePrincipalArns),
         BlockPublicPolicy: true,
       }),
     );
+  }
+
+  /**
+   * Writes the value: SDK calls 1 when `prepared`; otherwise `prepare` first (3 calls for a new
+   * delivery, 4 for an existing one). Every step is idempotent, so a retry after a crash anywhere
+   * completes the delivery.
+   */
+  async deliver(delivery: Delivery, options: { readonly prepared?: boolean } = {}): Promise<void> {
+    assertDeliveryName(delivery.name);
+    if (options.prepared !== true) await this.prepare(delivery);
     await this.client.send(new PutSecretValueCommand({ SecretId: delivery.name, SecretString: JSON.stringify(delivery.payload) }));
   }
 
@@ -272,7 +285,7 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
   }
 
   /** CreateSecret, backing off while the name is still scheduled for deletion (see CREATE_AFTER_DELETE_BACKOFF). */
-  private async createSecret(delivery: Delivery, tags: Tag[]): Promise<void> {
+  private async createSecret(delivery: DeliveryAddress, tags: Tag[]): Promise<void> {
     const command = new CreateSecretCommand({
       Name: delivery.name,
       Description: `Taskbound delivery of grant ${delivery.grantId}`,

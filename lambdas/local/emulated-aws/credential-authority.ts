@@ -187,6 +187,13 @@ export class LocalCredentialAuthority {
    */
   private readonly dead = new Map<string, string>();
   private readonly lagMs: Readonly<Record<CredentialKind, number>>;
+  /**
+   * Revocations asked for whose write has not landed (access key id → when asked): refused from
+   * the moment the engine asks, as IAM starts refusing while its API call is in flight, not one
+   * store write later. Kept if the write fails: the record (not revoked) is then retried by the
+   * engine, and a restart forgets only this stricter view, never a revocation it reported done.
+   */
+  private readonly refusing = new Map<string, string>();
   private readonly agentDenies = new Map<string, AgentSessionsDeny>();
   private lastPruneMs = Number.NEGATIVE_INFINITY;
 
@@ -342,7 +349,8 @@ export class LocalCredentialAuthority {
 
   /** Revoked, and the emulated IAM lag of its kind has passed. */
   private revocationInForce(credential: LocalCredential, now: number): boolean {
-    return credential.revokedAt !== undefined && now >= Date.parse(credential.revokedAt) + this.lagMs[credential.kind];
+    const since = credential.revokedAt ?? this.refusing.get(credential.accessKeyId);
+    return since !== undefined && now >= Date.parse(since) + this.lagMs[credential.kind];
   }
 
   /** IAM access keys do not expire by themselves (the engine must revoke them); sessions do. */
@@ -350,9 +358,13 @@ export class LocalCredentialAuthority {
     return credential.kind === 'aws-sts-session' && now >= Date.parse(credential.expiresAt);
   }
 
-  /** Writes the revocation first, so memory never claims what a restart would forget. */
+  /**
+   * Refuses the credential at once (`refusing`), then writes the revocation; only once it is
+   * written does the grant count it revoked, so memory never reports done what a restart would forget.
+   */
   private async persistRevocation(credential: LocalCredential): Promise<boolean> {
-    const revokedAt = this.options.clock.now().toISOString();
+    const revokedAt = this.refusing.get(credential.accessKeyId) ?? this.options.clock.now().toISOString();
+    this.refusing.set(credential.accessKeyId, revokedAt);
     try {
       await this.options.client.send(
         new UpdateCommand({
@@ -364,6 +376,7 @@ export class LocalCredentialAuthority {
         }),
       );
       this.remember({ ...credential, revokedAt });
+      this.refusing.delete(credential.accessKeyId);
       return true;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -371,6 +384,7 @@ export class LocalCredentialAuthority {
         new GetCommand({ TableName: this.options.tableName, Key: { accessKeyId: credential.accessKeyId }, ConsistentRead: true }),
       );
       if (stored.Item) this.remember(fromItem(stored.Item));
+      this.refusing.delete(credential.accessKeyId);
       return false;
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { announceDenial, deliverStatus } from '../../../lambdas/use-cases/deliver-status';
+import { announceDenial, deliverStatus, prepareDelivery } from '../../../lambdas/use-cases/deliver-status';
 import { outbound } from '../../../lambdas/use-cases/outbound';
 import { fakeEngine } from '../../helpers/fake-engine';
 import { requestedGrant } from '../../helpers/grants';
@@ -24,6 +24,32 @@ describe('deliverStatus', () => {
         payload: { status: 'pending_approval', grantId: grant.grantId, scopes: ['repo-read'] },
       },
     ]);
+  });
+});
+
+describe('deliverStatus after prepareDelivery', () => {
+  const NAME = 'taskbound/release-bot/bump-lodash';
+  const ASKED = '2026-11-28T12:15:00.250Z';
+
+  it('writes only the value when the credential expires when asked, to the second STS states it in', async () => {
+    const engine = fakeEngine();
+    const grant = requestedGrant({ agentId: 'release-bot', taskId: 'bump-lodash' });
+
+    const prepared = prepareDelivery(engine, grant, RUNTIME, ASKED);
+    await deliverStatus(engine, grant, RUNTIME, { status: 'issued' }, '2026-11-28T12:15:00.000Z', prepared);
+
+    expect(engine.vault.calls).toEqual([`prepare ${NAME}`, `write ${NAME}`]);
+  });
+
+  it('prepares again, re-tagging the expiry, when the credential expires sooner than asked', async () => {
+    const engine = fakeEngine();
+    const grant = requestedGrant({ agentId: 'release-bot', taskId: 'bump-lodash' });
+
+    const prepared = prepareDelivery(engine, grant, RUNTIME, ASKED);
+    await deliverStatus(engine, grant, RUNTIME, { status: 'issued' }, '2026-11-28T12:10:00.000Z', prepared);
+
+    expect(engine.vault.calls).toEqual([`prepare ${NAME}`, `deliver ${NAME}`]);
+    expect(engine.vault.secrets.get(NAME)?.expiresAt).toBe('2026-11-28T12:10:00.000Z');
   });
 });
 

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { startTask } from '../../../lambdas/use-cases/start-task';
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import { UnissuableRequestError } from '../../../lambdas/domain/errors';
-import { fakeEngine, taskStarted } from '../../helpers/fake-engine';
+import { endTask } from '../../../lambdas/use-cases/end-task';
+import { decideGrant } from '../../../lambdas/use-cases/decide-grant';
+import { fakeEngine, refundDecision, refundStarted, taskStarted } from '../../helpers/fake-engine';
 
 describe('issueGrant (run by startTask)', () => {
   it('turns a session policy that cannot fit into a denial and cleans up', async () => {
@@ -23,5 +25,105 @@ describe('issueGrant (run by startTask)', () => {
     // The credential was recorded and delivered all the same; the due index expires it if the retry never comes.
     expect((await engine.store.get(grantIdFor('release-bot', 'task-1')))?.state).toBe('active');
     expect(engine.vault.secrets.get('taskbound/release-bot/task-1')?.payload.status).toBe('issued');
+  });
+});
+
+describe('issueGrant: the delivery prepared while the credential is issued', () => {
+  const NAME = 'taskbound/release-bot/task-1';
+
+  it('creates and locks the delivery before the credential exists, so only its value is written after', async () => {
+    const engine = fakeEngine();
+    const issue = engine.sessions.issue.bind(engine.sessions);
+    let vaultCallsWhenIssuing: string[] = [];
+    engine.sessions.issue = async (request) => {
+      vaultCallsWhenIssuing = [...engine.vault.calls];
+      return issue(request);
+    };
+
+    const result = await startTask(engine, taskStarted());
+
+    expect(result.outcome).toBe('issued');
+    expect(vaultCallsWhenIssuing).toEqual([`prepare ${NAME}`]);
+    expect(engine.vault.calls).toEqual([`prepare ${NAME}`, `write ${NAME}`]);
+    expect(engine.vault.secrets.get(NAME)).toMatchObject({ expiresAt: result.grant.expiresAt, payload: { status: 'issued' } });
+  });
+
+  it('prepares again when the early preparation failed, says so in the log, and still delivers', async () => {
+    const engine = fakeEngine();
+    const warnings: string[] = [];
+    engine.vault.prepare = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+
+    const result = await startTask(
+      { ...engine, logger: { info: () => undefined, error: () => undefined, warn: (message) => void warnings.push(message) } },
+      taskStarted(),
+    );
+
+    expect(result.outcome).toBe('issued');
+    expect(engine.vault.calls).toEqual([`deliver ${NAME}`]);
+    expect(engine.vault.secrets.get(NAME)?.payload.status).toBe('issued');
+    expect(warnings).toEqual([expect.stringMatching(/could not prepare the delivery/)]);
+  });
+
+  it('surfaces a delivery that fails again: the credential is revoked at once and the grant fails', async () => {
+    const engine = fakeEngine();
+    const throttled = () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    engine.vault.prepare = throttled;
+    engine.vault.deliver = throttled;
+
+    const result = await startTask(engine, taskStarted());
+
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'delivery failed (ThrottlingException)' });
+    expect(engine.sessions.isLive(grantIdFor('release-bot', 'task-1'))).toBe(false);
+  });
+
+  it('writes a denial into the prepared delivery when the issue is refused, after the preparation settled', async () => {
+    const engine = fakeEngine();
+    engine.sessions.failNextIssue = new UnissuableRequestError('session policy of 3000 characters exceeds 2048');
+
+    await startTask(engine, taskStarted());
+
+    expect(engine.vault.calls).toEqual([`prepare ${NAME}`, `deliver ${NAME}`]);
+    expect(engine.vault.secrets.get(NAME)?.payload).toMatchObject({ status: 'denied' });
+  });
+
+  it('revokes the credential and deletes the delivery it prepared when the task ended during the issue and its revocation finished first', async () => {
+    const engine = fakeEngine();
+    const prepare = engine.vault.prepare.bind(engine.vault);
+    let revokerDone: () => void = () => undefined;
+    const revokerFinished = new Promise<void>((resolve) => (revokerDone = resolve));
+    // The preparation lands only after the task's end was revoked, verified and its delivery deleted.
+    engine.vault.prepare = async (address) => {
+      await revokerFinished;
+      return prepare(address);
+    };
+    const issue = engine.sessions.issue.bind(engine.sessions);
+    engine.sessions.issue = async (request) => {
+      const ended = await endTask(engine, { agentId: 'release-bot', taskId: 'task-1', outcome: 'succeeded' });
+      expect(ended.outcome).toBe('verified');
+      revokerDone();
+      return issue(request);
+    };
+
+    const result = await startTask(engine, taskStarted());
+
+    expect(result.outcome).toBe('revoked-during-issue');
+    expect(engine.sessions.isLive(grantIdFor('release-bot', 'task-1'))).toBe(false);
+    expect([...engine.vault.empty.keys(), ...engine.vault.secrets.keys()]).toEqual([]);
+  });
+
+  it('adopts the pending delivery of an approved request and writes the credential over it', async () => {
+    const engine = fakeEngine();
+    await startTask(engine, { ...refundStarted, purpose: 'refund' });
+    const name = 'taskbound/deploy-bot/refund-1';
+    expect(engine.vault.calls).toEqual([`deliver ${name}`]);
+
+    await decideGrant(engine, refundDecision('lead@example.com'));
+    const decided = await decideGrant(engine, refundDecision('cfo@example.com'));
+
+    expect(decided.outcome).toBe('issued');
+    expect(engine.vault.calls).toEqual([`deliver ${name}`, `prepare ${name}`, `write ${name}`]);
+    expect(engine.vault.secrets.get(name)?.payload.status).toBe('issued');
   });
 });

@@ -24,4 +24,22 @@ describe('reconcileOrphans', () => {
     expect(engine.vault.secrets.has('taskbound/release-bot/task-1')).toBe(true);
     expect(engine.events.of('Orphan Credential Found').map((event) => event.detail.grantId)).toEqual([keyedGrant, keyedGrant]);
   });
+
+  it('removes an empty delivery a crash left before its grant settled, once no live grant accounts for it', async () => {
+    const { reconcileOrphans } = await import('../../../lambdas/use-cases/reconcile-orphans');
+    const engine = fakeEngine();
+    const grantId = grantIdFor('release-bot', 'crashed');
+    await engine.vault.prepare({
+      name: 'taskbound/release-bot/crashed',
+      grantId,
+      agentId: 'release-bot',
+      taskId: 'crashed',
+      readerArn: 'arn:aws:iam::111122223333:role/runtime',
+    });
+
+    const report = await reconcileOrphans(engine);
+
+    expect(report).toMatchObject({ deliveriesChecked: 1, orphans: 1, errors: 0 });
+    expect(engine.vault.destroyed).toEqual(['taskbound/release-bot/crashed']);
+  });
 });

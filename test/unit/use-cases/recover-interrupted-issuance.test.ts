@@ -30,6 +30,28 @@ describe('recoverInterruptedIssuance', () => {
     expect(engine.events.types()).toEqual(['Grant Denied']);
   });
 
+  it('writes the denial into a delivery the dead process had only prepared (created empty and locked)', async () => {
+    const engine = fakeEngine();
+    const interrupted = {
+      ...advance(requestedGrant({ agentId: 'release-bot', taskId: 'prepared' }), 'issuing'),
+      deliverySecret: 'taskbound/release-bot/prepared',
+    };
+    await engine.store.create(interrupted);
+    await engine.vault.prepare({
+      ...interrupted,
+      name: 'taskbound/release-bot/prepared',
+      readerArn: 'arn:aws:iam::111122223333:role/runtime',
+    });
+
+    await recoverInterruptedIssuance(engine, [interrupted]);
+
+    expect(engine.vault.empty.size).toBe(0);
+    expect(await engine.vault.read('taskbound/release-bot/prepared')).toMatchObject({
+      status: 'denied',
+      reason: INTERRUPTED_ISSUANCE_REASON,
+    });
+  });
+
   it('revokes an active grant whose delivery never got its credential, and leaves one whose delivery holds it', async () => {
     const engine = fakeEngine();
     const undelivered = activeGrant({ agentId: 'release-bot', taskId: 'undelivered', accessKeyId: 'ASIAUNDELIVERED00001' });

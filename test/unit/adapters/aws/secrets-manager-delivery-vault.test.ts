@@ -57,6 +57,21 @@ describe('SecretsManagerDeliveryVault against the local engine', () => {
     expect(await collect(vault.listDeliveries())).toEqual([]);
   });
 
+  it('prepares the delivery empty and locked: it reads as absent, is listed for reconciliation, and takes its value in one write', async () => {
+    await vault.prepare(issued('task-1'));
+
+    expect(await vault.read('taskbound/release-bot/task-1')).toBeUndefined();
+    const policy = await client.send(new GetResourcePolicyCommand({ SecretId: 'taskbound/release-bot/task-1' }));
+    expect(JSON.parse(policy.ResourcePolicy ?? '').Statement[0].Principal).toEqual({ AWS: READER });
+    expect(await collect(vault.listDeliveries())).toEqual([
+      { name: 'taskbound/release-bot/task-1', grantId: grantIdFor('release-bot', 'task-1') },
+    ]);
+
+    await vault.deliver(issued('task-1'), { prepared: true });
+
+    expect(await vault.read('taskbound/release-bot/task-1')).toEqual(issued('task-1').payload);
+  });
+
   it('destroys a secret the local engine holds scheduled for deletion', async () => {
     await vault.deliver(issued('task-1'));
     await client.send(new DeleteSecretCommand({ SecretId: 'taskbound/release-bot/task-1', RecoveryWindowInDays: 7 }));

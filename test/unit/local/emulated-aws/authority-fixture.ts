@@ -19,8 +19,15 @@ export function authorityFixture() {
   return {
     clock,
     advance: (ms: number) => void (nowMs += ms),
-    async openAuthority(): Promise<LocalCredentialAuthority> {
-      const authority = new LocalCredentialAuthority({ ...state.table('credentials'), clock });
+    /** `send` stands between the authority and its table when given (a test's fault or delay). */
+    async openAuthority(
+      send?: (command: unknown, next: (command: unknown) => Promise<unknown>) => Promise<unknown>,
+    ): Promise<LocalCredentialAuthority> {
+      const table = state.table('credentials');
+      const client = send
+        ? ({ send: (command: unknown) => send(command, (c) => table.client.send(c as never)) } as unknown as typeof table.client)
+        : table.client;
+      const authority = new LocalCredentialAuthority({ ...table, client, clock });
       await authority.start();
       return authority;
     },

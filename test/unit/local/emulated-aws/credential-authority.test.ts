@@ -1,3 +1,4 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { authorityFixture, HOUR_MS } from './authority-fixture';
 
@@ -51,5 +52,45 @@ describe('local credential authority, once credentials are dead for good', () =>
       expect([...judge.usable('aws-iam-access-key')].map(({ grantId }) => grantId)).toEqual(['g-live']);
     }
     expect(restarted.standing('AKIANEVERISSUED00000', undefined)).toEqual({ status: 'unknown' });
+  });
+});
+
+describe('local credential authority, while a revocation is being written', () => {
+  const { openAuthority, issue } = authorityFixture();
+
+  it('refuses the credential from the moment the revocation is asked for, before its write lands', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const authority = await openAuthority(async (command, next) => {
+      if (command instanceof UpdateCommand) await held;
+      return next(command);
+    });
+    const key = await issue(authority, 'aws-iam-access-key', 'g-key');
+
+    const revoking = authority.revokeGrant('g-key');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+
+    expect(authority.authenticate(key.accessKeyId, undefined)).toEqual({ status: 'rejected', code: 'InvalidClientTokenId' });
+    release();
+    expect(await revoking).toBe('revoked');
+    expect((await openAuthority()).standing(key.accessKeyId, undefined)).toEqual({ status: 'rejected', code: 'InvalidClientTokenId' });
+  });
+
+  it('keeps refusing when the write fails, reports the failure, and writes it when the engine revokes again', async () => {
+    let failures = 1;
+    const authority = await openAuthority(async (command, next) => {
+      if (command instanceof UpdateCommand && failures-- > 0)
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return next(command);
+    });
+    const session = await issue(authority, 'aws-sts-session', 'g-session');
+
+    await expect(authority.revokeGrant('g-session')).rejects.toThrow('Rate exceeded');
+    expect(authority.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
+    // Not written: a restart would accept it again, so the revocation is not done until it is.
+    expect((await openAuthority()).standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'valid' });
+
+    expect(await authority.revokeGrant('g-session')).toBe('revoked');
+    expect((await openAuthority()).standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
   });
 });
