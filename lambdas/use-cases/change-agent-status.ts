@@ -53,9 +53,9 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
   const issuedBefore = new Date(now);
   // The agent-wide step needs no listing: it runs while the grants are listed, in every account the policy gives the agent sessions in.
   const agentWide = revokeAgentWide(deps, change.agentId, issuedBefore, issuerAccountsOf(deps, change.agentId));
-  // Listed only now: a start re-reads the agent after writing its grant, so either it sees this
-  // suspension or its grant is found here. The live index is eventually consistent; the slots
-  // (read consistently) name the grants it may not show yet.
+  // Listed only now: a start checks the agent's standing in the transaction that writes its grant
+  // and its slot, so either it sees this suspension or its slot is found here. The live index is
+  // eventually consistent on AWS; the slots (read consistently) name the grants it may not show yet.
   const [live, slots] = await Promise.all([
     listedFirst ?? deps.store.grantsOfAgent(change.agentId, { liveOnly: true }),
     deps.store.slotHolders(change.agentId),
