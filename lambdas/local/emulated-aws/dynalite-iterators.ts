@@ -4,7 +4,7 @@
 // set, with its buffers and, over LevelDB, the snapshot it pins (the soak's heap grew ~4 KiB and its
 // RSS far more per lifecycle). Streams over the iterator's own async iteration close it both at the
 // end and when dynalite stops reading early (a Query that reaches its `Limit` destroys its stream).
-import { createRequire } from 'node:module';
+import { patchEveryDynaliteStore } from './dynalite-store-hook';
 import { Readable } from 'node:stream';
 
 /** The part of dynalite's LevelDB handle (abstract-level 3) its streams are built from. */
@@ -15,30 +15,18 @@ interface DynaliteLevelDb {
   createKeyStream(options?: object): Readable;
 }
 
-/** `require('dynalite/db')`: dynalite's server builds its store with `create` on each `dynalite()` call. */
-interface DynaliteDbModule {
-  create(options?: object): { readonly db: DynaliteLevelDb };
-  [CLOSES_ITERATORS]?: true;
+/** The part of a dynalite store (dynalite/db's `create`) this relies on. */
+interface DynaliteStore {
+  readonly db: DynaliteLevelDb;
 }
 
-const CLOSES_ITERATORS = Symbol.for('taskbound.dynalite.closesIterators');
-
 /**
- * From now on, every dynalite store this process creates reads through streams that close their
+ * From now on, every dynalite store this thread creates reads through streams that close their
  * iterators. Idempotent. Throws if dynalite no longer has the shape this relies on (an upgrade
  * must then check whether the leak is fixed upstream rather than silently lose the fix).
  */
 export function closeDynaliteIterators(): void {
-  const dbModule = createRequire(import.meta.url)('dynalite/db') as DynaliteDbModule;
-  if (dbModule[CLOSES_ITERATORS]) return;
-  const create = dbModule.create;
-  if (typeof create !== 'function') throw new Error('dynalite/db has no create(): the iterator fix for dynalite 4.0.0 no longer applies');
-  dbModule.create = (options) => {
-    const store = create(options);
-    readThroughClosingStreams(store.db);
-    return store;
-  };
-  dbModule[CLOSES_ITERATORS] = true;
+  patchEveryDynaliteStore<DynaliteStore>('closes iterators', (store) => readThroughClosingStreams(store.db));
 }
 
 function readThroughClosingStreams(db: DynaliteLevelDb): void {

@@ -4,7 +4,7 @@
 // takes LevelDB's lock, which the writing threads hold: in a kill switch's profile these reads were
 // 0.6 s of 10 s of CPU, half of them the table's. The description changes only through dynalite's
 // own table writes (CreateTable, UpdateTable, DeleteTable), which this watches.
-import { createRequire } from 'node:module';
+import { patchEveryDynaliteStore } from './dynalite-store-hook';
 
 type Callback = (error: Error | null, value?: unknown) => void;
 
@@ -17,29 +17,13 @@ interface DynaliteStore {
   };
 }
 
-interface DynaliteDbModule {
-  create(options?: object): DynaliteStore;
-  [CACHES_TABLES]?: true;
-}
-
-const CACHES_TABLES = Symbol.for('taskbound.dynalite.cachesTables');
-
 /**
- * From now on, every dynalite store this process creates answers its item operations' table
+ * From now on, every dynalite store this thread creates answers its item operations' table
  * lookups from memory once it has read an ACTIVE table. Idempotent. Throws if dynalite no longer
  * has the shape this relies on (an upgrade must then look again rather than silently lose it).
  */
 export function cacheDynaliteTables(): void {
-  const dbModule = createRequire(import.meta.url)('dynalite/db') as DynaliteDbModule;
-  if (dbModule[CACHES_TABLES]) return;
-  const create = dbModule.create;
-  if (typeof create !== 'function') throw new Error('dynalite/db has no create(): the table cache for dynalite 4.0.0 no longer applies');
-  dbModule.create = (options) => {
-    const store = create(options);
-    rememberTables(store);
-    return store;
-  };
-  dbModule[CACHES_TABLES] = true;
+  patchEveryDynaliteStore('table cache', rememberTables);
 }
 
 function rememberTables(store: DynaliteStore): void {
