@@ -86,6 +86,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     String(SOAK_FAULTS.iamLagMs),
     '--deny-lag',
     String(SOAK_FAULTS.denyLagMs),
+    // The heap probe reads the engine thread's heap; the store on that thread too puts dynalite's
+    // memory (where the iterator leak was) in what it measures. The store's own thread has a heap apart.
+    '--store-thread',
+    'shared',
   ];
   process.env.TASKBOUND_SOAK_SAMPLE_MS = String(options.sampleSeconds * 1000);
   const samples: MemorySample[] = [];
