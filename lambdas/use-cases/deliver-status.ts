@@ -30,7 +30,7 @@ function addressOf(grant: Grant, readerArn: string, expiresAt?: string): Deliver
 const EXPIRY_PRECISION_MS = 1000;
 
 /** Prepared for this address: the same secret, grant and reader, and the expiry tag still true (else it is re-tagged). */
-function sameAddress(prepared: DeliveryAddress, wanted: DeliveryAddress): boolean {
+export function sameAddress(prepared: DeliveryAddress, wanted: DeliveryAddress): boolean {
   const expiryGap =
     prepared.expiresAt && wanted.expiresAt ? Math.abs(Date.parse(prepared.expiresAt) - Date.parse(wanted.expiresAt)) : undefined;
   const sameExpiry = prepared.expiresAt === wanted.expiresAt || (expiryGap !== undefined && expiryGap < EXPIRY_PRECISION_MS);

@@ -3,12 +3,12 @@
 import { ENGINE_ACTOR, FINAL_STATES, transition, type Grant } from '../domain/grant';
 import { UnissuableRequestError } from '../domain/errors';
 import type { Entitlement } from '../domain/evaluate';
-import type { IssuedCredential } from '../ports';
+import type { DeliveryAddress, IssuedCredential } from '../ports';
 import type { OutboundEvent } from '../domain/events';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { revokeGrant, revokeTargetOf, type RevocationCause } from './revoke-grant';
-import { announceDenial, deliverStatus, prepareDelivery } from './deliver-status';
+import { announceDenial, deliverStatus, prepareDelivery, sameAddress } from './deliver-status';
 
 export type IssueResult =
   | { readonly outcome: 'issued'; readonly grant: Grant }
@@ -70,13 +70,16 @@ export async function issueGrant(
       expiresAt: credential.expiresAt.toISOString(),
     },
   });
+  // The delivery's preparation settles before the grant goes `active`: a revoker claims an active
+  // grant only after that, so its delete comes after our create, and the value written below then
+  // fails instead of landing in a secret it already deleted (and recorded gone).
+  const preparedAddress = await prepared;
   // Recorded before it is delivered: whatever the runtime can hold, the store knows of (a leak
   // report by its key id finds it; a crash from here on still expires it on time).
   const written = await deps.store.update(grant, active);
   if (!written.ok) {
     // The task ended (or the agent was suspended) while we were issuing: the grant is now
     // revoking and the revoker may have run before our credential existed. Finish the job.
-    const preparedAddress = await prepared;
     const revoked = await revokeAfterIssue(deps, grant, earlier, { trigger: 'task_ended', reason: 'revoked while issuing', noticeAt: now });
     // A revoker that settled the grant before our credential existed revoked nothing, and a settled
     // grant is not revoked again: revoke ours here, or it would live to its TTL. A failure fails the run.
@@ -105,6 +108,9 @@ export async function issueGrant(
       prepared,
     ),
   ]);
+  // Not prepared (its preparation failed, or the credential's expiry differs from the one tagged):
+  // the delivery created the secret itself, perhaps after a revoker had deleted it. Look once.
+  if (delivered.status === 'fulfilled' && !preparedFor(preparedAddress, credential)) await removeIfRevoked(deps, written.grant);
   if (delivered.status === 'rejected') {
     // A credential its runtime cannot receive serves no one: revoke it now rather than at its TTL.
     const reason = `delivery failed (${errorCode(delivered.reason)})`;
@@ -116,6 +122,17 @@ export async function issueGrant(
   if (scheduled.status === 'rejected') throw scheduled.reason;
   await deps.events.publish([...earlier, outbound('Grant Issued', written.grant, now, { ttlSeconds: entitlement.ttlSeconds })]);
   return { outcome: 'issued', grant: written.grant };
+}
+
+/** Whether the delivery was prepared for this credential, so the value alone was written (deliver-status.ts). */
+function preparedFor(address: DeliveryAddress | undefined, credential: IssuedCredential): boolean {
+  return address !== undefined && sameAddress(address, { ...address, expiresAt: credential.expiresAt.toISOString() });
+}
+
+/** A revoker that ran while the delivery was created had nothing to delete yet: delete what we wrote. */
+async function removeIfRevoked(deps: EngineDeps, issued: Grant): Promise<void> {
+  const now = await deps.store.get(issued.grantId);
+  if (now && now.state !== 'active' && issued.deliverySecret) await deps.vault.destroy(issued.deliverySecret);
 }
 
 /** Issued, but not to be used: the pending events go out first, then the revocation's own. */

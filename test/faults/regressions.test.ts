@@ -1,6 +1,9 @@
 // Fault test: the minimal schedules the model-based fault test shrank its failures to, each kept
 // as a named regression test (and each the failing test its engine fix started from).
 import { describe, expect, it } from 'vitest';
+import { DynamoDbGrantStore } from '../../lambdas/adapters/aws/dynamodb-grant-store';
+import { ensureGrantTable } from '../../lambdas/adapters/aws/grant-table-definition';
+import { useEmbeddedStore } from '../helpers/embedded-store-fixture';
 import { InMemoryGrantStore } from '../helpers/in-memory-grant-store';
 import { runSchedule, type Schedule } from './schedule';
 import { FAULT_TIMING } from './world';
@@ -109,5 +112,32 @@ describe('fault schedules that once broke a promise', () => {
     };
 
     expect(await brokenBy(schedule)).toEqual([]);
+  });
+});
+
+describe('fault schedules that once broke a promise on the DynamoDB store over dynalite', () => {
+  const dynamo = useEmbeddedStore();
+
+  async function brokenOnDynalite(schedule: Schedule): Promise<readonly string[]> {
+    const tableName = dynamo.freshTableName();
+    await ensureGrantTable(dynamo.client, tableName);
+    const store = new DynamoDbGrantStore({ client: dynamo.documents, tableName, dueTiming: FAULT_TIMING, dueShards: 2 });
+    const run = await runSchedule(schedule, store, async () => ({ grants: [...(await store.listGrants())], rejectedExcerpts: [] }));
+    return run.broken;
+  }
+
+  it('a suspension that revokes a grant while its delivery is written leaves no credential in the delivery', async () => {
+    // Found by the faults tier (seed -1247935206): the revoker deleted the delivery before the
+    // issuer's preparation created it, so the value the issuer wrote next stayed, holding the (dead) credential.
+    const schedule: Schedule = {
+      ...calm,
+      steps: [
+        { op: 'start', agent: 0, task: 0, scopes: 0, ttl: 60, delay: 0 },
+        { op: 'suspend', agent: 0 },
+        { op: 'leak', agent: 0, task: 0, by: 'key' },
+      ],
+    };
+
+    expect(await brokenOnDynalite(schedule)).toEqual([]);
   });
 });

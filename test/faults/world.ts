@@ -275,8 +275,11 @@ export class World {
         gate.call('vault.prepare', async () => {
           if (!items.has(address.name)) empty.set(address.name, structuredClone(address));
         }),
-      deliver: (delivery) =>
+      deliver: (delivery, options) =>
         gate.call('vault.deliver', async () => {
+          // Prepared: the value alone is written (PutSecretValue), which fails once the secret is deleted.
+          if (options?.prepared && !items.has(delivery.name) && !empty.has(delivery.name))
+            throw Object.assign(new Error(`secret ${delivery.name} not found`), { name: 'ResourceNotFoundException' });
           empty.delete(delivery.name);
           items.set(delivery.name, structuredClone(delivery));
         }),
