@@ -113,6 +113,24 @@ describe('issueGrant: the delivery prepared while the credential is issued', () 
     expect([...engine.vault.empty.keys(), ...engine.vault.secrets.keys()]).toEqual([]);
   });
 
+  it('deletes a delivery it had to create itself when the task ended while it was written', async () => {
+    const engine = fakeEngine();
+    engine.vault.prepare = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+    const deliver = engine.vault.deliver.bind(engine.vault);
+    // The task ends (revoked, verified, its absent delivery "deleted") just before the write lands.
+    engine.vault.deliver = async (delivery, options) => {
+      if (delivery.payload.status === 'issued') await endTask(engine, { agentId: 'release-bot', taskId: 'task-1', outcome: 'succeeded' });
+      return deliver(delivery, options);
+    };
+
+    await startTask(engine, taskStarted());
+
+    expect(engine.sessions.isLive(grantIdFor('release-bot', 'task-1'))).toBe(false);
+    expect(engine.vault.secrets.has(NAME)).toBe(false);
+  });
+
   it('adopts the pending delivery of an approved request and writes the credential over it', async () => {
     const engine = fakeEngine();
     await startTask(engine, { ...refundStarted, purpose: 'refund' });
