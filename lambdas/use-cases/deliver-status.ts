@@ -30,7 +30,7 @@ function addressOf(grant: Grant, readerArn: string, expiresAt?: string): Deliver
 const EXPIRY_PRECISION_MS = 1000;
 
 /** Prepared for this address: the same secret, grant and reader, and the expiry tag still true (else it is re-tagged). */
-export function sameAddress(prepared: DeliveryAddress, wanted: DeliveryAddress): boolean {
+function sameAddress(prepared: DeliveryAddress, wanted: DeliveryAddress): boolean {
   const expiryGap =
     prepared.expiresAt && wanted.expiresAt ? Math.abs(Date.parse(prepared.expiresAt) - Date.parse(wanted.expiresAt)) : undefined;
   const sameExpiry = prepared.expiresAt === wanted.expiresAt || (expiryGap !== undefined && expiryGap < EXPIRY_PRECISION_MS);
@@ -57,6 +57,7 @@ export function prepareDelivery(deps: EngineDeps, grant: Grant, readerArn: strin
 /**
  * Writes the payload. With `prepared` (see `prepareDelivery`), only the value is written if the
  * preparation succeeded for this very address; otherwise the vault creates and locks it first.
+ * Says which: a delivery that created its secret may have done so after a revoker deleted it.
  */
 export async function deliverStatus(
   deps: EngineDeps,
@@ -65,13 +66,15 @@ export async function deliverStatus(
   payload: Omit<DeliveryPayload, 'grantId' | 'scopes'>,
   expiresAt?: string,
   prepared?: PreparedDelivery,
-): Promise<void> {
+): Promise<{ readonly intoPrepared: boolean }> {
   const address = addressOf(grant, readerArn, expiresAt);
   const ready = prepared ? await prepared : undefined;
+  const intoPrepared = ready !== undefined && sameAddress(ready, address);
   await deps.vault.deliver(
     { ...address, payload: { ...payload, grantId: grant.grantId, scopes: grant.scopes } },
-    { prepared: ready !== undefined && sameAddress(ready, address) },
+    { prepared: intoPrepared },
   );
+  return { intoPrepared };
 }
 
 /**

@@ -3,12 +3,12 @@
 import { ENGINE_ACTOR, FINAL_STATES, transition, type Grant } from '../domain/grant';
 import { UnissuableRequestError } from '../domain/errors';
 import type { Entitlement } from '../domain/evaluate';
-import type { DeliveryAddress, IssuedCredential } from '../ports';
+import type { IssuedCredential } from '../ports';
 import type { OutboundEvent } from '../domain/events';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { revokeGrant, revokeTargetOf, type RevocationCause } from './revoke-grant';
-import { announceDenial, deliverStatus, prepareDelivery, sameAddress } from './deliver-status';
+import { announceDenial, deliverStatus, prepareDelivery } from './deliver-status';
 
 export type IssueResult =
   | { readonly outcome: 'issued'; readonly grant: Grant }
@@ -110,7 +110,7 @@ export async function issueGrant(
   ]);
   // Not prepared (its preparation failed, or the credential's expiry differs from the one tagged):
   // the delivery created the secret itself, perhaps after a revoker had deleted it. Look once.
-  if (delivered.status === 'fulfilled' && !preparedFor(preparedAddress, credential)) await removeIfRevoked(deps, written.grant);
+  if (delivered.status === 'fulfilled' && !delivered.value.intoPrepared) await removeIfRevoked(deps, written.grant);
   if (delivered.status === 'rejected') {
     // A credential its runtime cannot receive serves no one: revoke it now rather than at its TTL.
     const reason = `delivery failed (${errorCode(delivered.reason)})`;
@@ -122,11 +122,6 @@ export async function issueGrant(
   if (scheduled.status === 'rejected') throw scheduled.reason;
   await deps.events.publish([...earlier, outbound('Grant Issued', written.grant, now, { ttlSeconds: entitlement.ttlSeconds })]);
   return { outcome: 'issued', grant: written.grant };
-}
-
-/** Whether the delivery was prepared for this credential, so the value alone was written (deliver-status.ts). */
-function preparedFor(address: DeliveryAddress | undefined, credential: IssuedCredential): boolean {
-  return address !== undefined && sameAddress(address, { ...address, expiresAt: credential.expiresAt.toISOString() });
 }
 
 /** A revoker that ran while the delivery was created had nothing to delete yet: delete what we wrote. */

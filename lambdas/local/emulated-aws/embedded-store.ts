@@ -18,16 +18,17 @@ export type { EmbeddedStore } from './embedded-store-server';
 export const STORE_ENDPOINT_FILE = 'store-endpoint.json';
 
 export interface StartEmbeddedStoreOptions extends EmbeddedStoreOptions {
-  /** Run the store in a worker thread of its own (the local engine does); default: in this thread. */
+  /**
+   * Run the store in a worker thread of its own (the local engine does); default: in this thread.
+   * A failure of that thread after it started is thrown: the engine cannot go on without its store.
+   */
   readonly ownThread?: boolean;
-  /** Called if the store's thread fails after it started: the engine cannot go on without its store. */
-  readonly onThreadFailure?: (error: Error) => void;
 }
 
 /** Starts the store on a free loopback port; tables are ACTIVE as soon as they are created. */
 export async function startEmbeddedStore(options: StartEmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
-  const { ownThread, onThreadFailure, ...storeOptions } = options;
-  const store = ownThread ? await startInWorker(storeOptions, onThreadFailure) : await listenEmbeddedStore(storeOptions);
+  const { ownThread, ...storeOptions } = options;
+  const store = ownThread ? await startInWorker(storeOptions) : await listenEmbeddedStore(storeOptions);
   if (options.dataDir)
     await writeFile(join(options.dataDir, STORE_ENDPOINT_FILE), `${JSON.stringify({ endpoint: store.endpoint })}\n`, { mode: 0o600 });
   return store;
@@ -35,18 +36,15 @@ export async function startEmbeddedStore(options: StartEmbeddedStoreOptions = {}
 
 type ThreadMessage = { readonly endpoint: string } | { readonly closed: boolean; readonly error?: string };
 
-async function startInWorker(options: EmbeddedStoreOptions, onThreadFailure: ((error: Error) => void) | undefined): Promise<EmbeddedStore> {
-  const entry = new URL(import.meta.url.endsWith('.ts') ? './store-thread.ts' : './store-thread.js', import.meta.url);
-  const worker = entry.pathname.endsWith('.ts')
-    ? // Run from TypeScript sources (npm start, tests): the thread loads its entry through tsx, as the engine was loaded.
-      new Worker(
-        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(import.meta.url)}))`,
-        {
-          eval: true,
-          workerData: options,
-        },
-      )
-    : new Worker(entry, { workerData: options });
+async function startInWorker(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
+  // The engine runs from its TypeScript sources (npm start, tests; it is not compiled): the thread
+  // loads its entry through tsx, as the engine was loaded.
+  const entry = new URL('./store-thread.ts', import.meta.url).href;
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const worker = new Worker(`import(${tsx}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`, {
+    eval: true,
+    workerData: options,
+  });
   let closing = false;
   const endpoint = await new Promise<string>((resolve, reject) => {
     worker.once('error', reject);
@@ -57,9 +55,7 @@ async function startInWorker(options: EmbeddedStoreOptions, onThreadFailure: ((e
   });
   worker.removeAllListeners('error').removeAllListeners('exit');
   const failed = (error: Error) => {
-    if (closing) return;
-    if (onThreadFailure) onThreadFailure(error);
-    else throw error;
+    if (!closing) throw error;
   };
   worker.on('error', failed);
   worker.on('exit', (code) => failed(new Error(`the embedded store's thread exited (${code})`)));
