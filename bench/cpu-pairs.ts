@@ -18,14 +18,19 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const HERE = resolve(import.meta.dirname, '..');
 const POLICY = join(HERE, 'bench', 'bench.policy.yaml');
 
-/** CPU ms of each thread of `pid` (Linux /proc; empty elsewhere): the main thread, V8's workers, libuv's pool. */
+/**
+ * CPU ms of each thread of `pid` (Linux /proc; empty elsewhere): the main thread, V8's workers, libuv's pool.
+ * The main thread's kernel share is also given on its own (`main-sys`): loopback HTTP's system calls are charged there.
+ */
 function threadCpu(pid: number): Map<string, number> {
   const byThread = new Map<string, number>();
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
       // utime and stime, in clock ticks of 10 ms.
-      byThread.set(tid === String(pid) ? 'main' : tid, (Number(fields[11]) + Number(fields[12])) * 10);
+      const [user, system] = [Number(fields[11]) * 10, Number(fields[12]) * 10];
+      byThread.set(tid === String(pid) ? 'main' : tid, user + system);
+      if (tid === String(pid)) byThread.set('main-sys', system);
     }
   } catch {
     // Not Linux, or the process ended: no breakdown.

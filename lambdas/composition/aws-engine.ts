@@ -48,6 +48,7 @@ import { engineLogger } from './logger';
 import { laneAwareRetryStrategy, QuotaThrottle } from '../adapters/aws/quota-throttle';
 import { scaledQuotas } from '../adapters/aws/documented-quotas';
 import { CONTROL_PLANE_MAX_ATTEMPTS } from '../adapters/aws/aws-clients';
+import { reuseSigner } from './reused-signer';
 import {
   bundledPolicy,
   configuration,
@@ -126,10 +127,13 @@ function containerClients(env: EngineEnvironment): ContainerClients {
     let scheduler: SchedulerClient | undefined;
     const accounts = new Map<string, AccountClients>();
     return {
-      documents: DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } }),
-      secrets: paced(new SecretsManagerClient({ region, ...paced.retries }), 'secretsmanager'),
-      events: paced(new EventBridgeClient({ region, ...paced.retries }), 'events'),
-      scheduler: () => (scheduler ??= paced(new SchedulerClient({ region, ...paced.retries }), 'scheduler')),
+      documents: DynamoDBDocumentClient.from(reuseSigner(new DynamoDBClient({ region })), { marshallOptions: { removeUndefinedValues: true } }),
+      // Each command's middleware chain is built once, not per call (the SDK's `cacheMiddleware`: all middleware, pacing
+      // included, is added before the first call; DynamoDB's document client refuses it), and one signer serves each client.
+      secrets: paced(reuseSigner(new SecretsManagerClient({ region, cacheMiddleware: true, ...paced.retries })), 'secretsmanager'),
+      events: paced(reuseSigner(new EventBridgeClient({ region, cacheMiddleware: true, ...paced.retries })), 'events'),
+      scheduler: () =>
+        (scheduler ??= paced(reuseSigner(new SchedulerClient({ region, cacheMiddleware: true, ...paced.retries })), 'scheduler')),
       probe: new StsCredentialProbe({ region }),
       inAccount: (account) => {
         let clients = accounts.get(account);
@@ -255,7 +259,7 @@ function expiryOf(config: EngineConfiguration, clients: ContainerClients): Expir
 /** The deployment's delivery mode: Secrets Manager secrets, or KMS-encrypted items of the delivery table. */
 function deliveryVault(env: EngineEnvironment, clients: ContainerClients): DeliveryVault {
   if (env.DELIVERY_MODE === 'dynamodb-kms') {
-    return new DynamoDbKmsDeliveryVault(clients.documents, new KMSClient({ region: env.AWS_REGION }), {
+    return new DynamoDbKmsDeliveryVault(clients.documents, reuseSigner(new KMSClient({ region: env.AWS_REGION, cacheMiddleware: true })), {
       tableName: env.DELIVERY_TABLE_NAME!,
       keyId: env.DELIVERY_KMS_KEY_ARN!,
       clock: systemClock,

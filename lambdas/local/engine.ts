@@ -46,6 +46,7 @@ import { startAwsProtocolServer } from './emulated-aws/aws-protocol-server';
 import { CredentialCallLog } from './emulated-aws/credential-calls';
 import { CALL_FILE, CredentialCallFile } from './emulated-aws/credential-call-file';
 import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './host/sdk-clients';
+import { reuseSigner } from '../composition/reused-signer';
 import { buildLocalHandlers } from './host/local-handlers';
 import { localInvoker, type InLane } from './host/function-invoker';
 import { ReservedConcurrency, type FunctionLoad } from './host/reserved-concurrency';
@@ -191,7 +192,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const retries = quotas ? { retryStrategy: laneAwareRetryStrategy(10) } : {};
   // Only pacing reads the lane; unpaced, no async context is tracked (tracking it hooks every promise: SDK calls cost ~20% more CPU).
   const inLane: InLane = pacing ? inRevocationLane : (work) => work();
-  const dynamo = paced(counter.track(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries })), 'dynamodb');
+  const dynamo = paced(counter.track(reuseSigner(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries }))), 'dynamodb');
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   await ensureGrantTable(dynamo, LOCAL_TABLE);
   // The emulated services keep their state in the same store, in tables of their own, through a client of their own.
@@ -285,7 +286,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   // Their middleware is all added before the first call, so each command's chain is built once, not per call (the
   // SDK's documented `cacheMiddleware`; DynamoDB's document client refuses it, so the store's client builds it each time).
   const engineClients = { ...localClientConfig(server.url), ...retries, cacheMiddleware: true };
-  const secretsClient = paced(counter.track(new SecretsManagerClient(engineClients)), 'secretsmanager');
+  const secretsClient = paced(counter.track(reuseSigner(new SecretsManagerClient(engineClients))), 'secretsmanager');
   const rotator = new LocalBrokeredSecretRotator(secretsClient, policy);
   await rotator.ensureSecrets();
   await ensureCanarySecret(secretsClient);
@@ -316,13 +317,13 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     },
     vault:
       delivery === 'dynamodb-kms'
-        ? new DynamoDbKmsDeliveryVault(documents, counter.track(new KMSClient(engineClients)), {
+        ? new DynamoDbKmsDeliveryVault(documents, counter.track(reuseSigner(new KMSClient(engineClients))), {
             tableName: LOCAL_DELIVERY_TABLE,
             keyId: localKmsKeyArn(LOCAL_REGION),
             clock,
           })
         : new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
-    events: new EventBridgePublisher(paced(counter.track(new EventBridgeClient(engineClients)), 'events'), { eventBusName: LOCAL_BUS }),
+    events: new EventBridgePublisher(paced(counter.track(reuseSigner(new EventBridgeClient(engineClients))), 'events'), { eventBusName: LOCAL_BUS }),
     rotator,
     expiry,
   };
