@@ -3,7 +3,8 @@
 // process, with the latency run's settings (20 runtimes, 1 s tasks). On a shared machine the load
 // changes from minute to minute, so the checkouts are measured as alternated pairs (A, B, A, B …)
 // or, with `--together`, at the same time (each under the other's load: the same conditions).
-// `--prof DIR` writes each engine's .cpuprofile (main thread in CPU.*.0.001.cpuprofile).
+// `--prof DIR` writes each engine's .cpuprofile (main thread in CPU.*.0.001.cpuprofile). The throughput run's
+// conditions (the useful share's figure): `--concurrency 100 --task-ms 0 --probe-backoff`.
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -46,6 +47,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '20' },
     'task-ms': { type: 'string', default: '1000' },
     together: { type: 'boolean', default: false },
+    /** The throughput run's probing (benchmark.ts): a revoked credential probed at 10, 20, 40 … 160 ms, not every 10 ms. */
+    'probe-backoff': { type: 'boolean', default: false },
     /** Node flags for each checkout in turn (`--node-flags=--no-opt`), e.g. the same checkout twice with and without. */
     'node-flags': { type: 'string', multiple: true, default: [] },
     prof: { type: 'string' },
@@ -71,6 +74,7 @@ async function measure(root: string, label: string, nodeFlags: readonly string[]
       lifecycles: Number(values.lifecycles),
       maxDurationMs: 300_000,
       taskMs: Number(values['task-ms']),
+      probeBackoff: values['probe-backoff'],
     });
     const started = run.lifecycles + concurrency;
     const threads = [...threadCpu(engine.pid)]
@@ -81,7 +85,7 @@ async function measure(root: string, label: string, nodeFlags: readonly string[]
     return [
       `${label} ${root}`,
       `load ${loadBefore} → ${load()}`,
-      `${run.lifecycles} lifecycles (${run.failures} failed) in ${(run.durationMs / 1000).toFixed(1)} s`,
+      `${run.lifecycles} lifecycles (${run.failures} failed) in ${(run.durationMs / 1000).toFixed(1)} s: ${((1000 * run.lifecycles) / run.durationMs).toFixed(1)}/s`,
       `CPU ${per(run.engineCpuMs)} ms/lifecycle`,
       `engine SDK calls ${per(run.engineTrackedCalls)}, delivery reads ${per(run.deliveryPolls)}, probes ${per(run.rejectionProbes)}`,
       `to a credential p50 ${median(run.phaseSamplesMs.untilIssued).toFixed(0)} ms, to dead p50 ${median(run.revocationLatenciesMs).toFixed(0)} ms`,
