@@ -460,3 +460,21 @@ export class ServiceQuotas {
     });
   }
 }
+
+/**
+ * moto 5.2.1 cancels a transaction by restoring a copy of each table it took when the transaction
+ * began, with no lock: a write another request committed meanwhile is lost (seen: a grant opened by
+ * one TransactWriteItems vanished when a racing start's transaction was cancelled). DynamoDB itself
+ * isolates them. Sending the world's DynamoDB requests one at a time gives back that isolation:
+ * every order they can run in is one DynamoDB could have chosen. Each attempt waits, not each call.
+ */
+export function oneDynamoDbRequestAtATime(clients: readonly SdkClient[]): void {
+  let queue: Promise<unknown> = Promise.resolve();
+  for (const client of clients.filter((candidate) => serviceOf(candidate) === 'DynamoDB')) {
+    afterRetry(client, (next) => async (args) => {
+      const turn = queue.then(() => next(args));
+      queue = turn.catch(() => undefined);
+      return turn;
+    });
+  }
+}
