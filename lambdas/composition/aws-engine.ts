@@ -127,7 +127,9 @@ function containerClients(env: EngineEnvironment): ContainerClients {
     let scheduler: SchedulerClient | undefined;
     const accounts = new Map<string, AccountClients>();
     return {
-      documents: DynamoDBDocumentClient.from(reuseSigner(new DynamoDBClient({ region })), { marshallOptions: { removeUndefinedValues: true } }),
+      documents: DynamoDBDocumentClient.from(reuseSigner(new DynamoDBClient({ region })), {
+        marshallOptions: { removeUndefinedValues: true },
+      }),
       // Each command's middleware chain is built once, not per call (the SDK's `cacheMiddleware`: all middleware, pacing
       // included, is added before the first call; DynamoDB's document client refuses it), and one signer serves each client.
       secrets: paced(reuseSigner(new SecretsManagerClient({ region, cacheMiddleware: true, ...paced.retries })), 'secretsmanager'),

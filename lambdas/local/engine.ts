@@ -330,7 +330,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
             clock,
           })
         : new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
-    events: new EventBridgePublisher(paced(counter.track(reuseSigner(new EventBridgeClient(engineClients))), 'events'), { eventBusName: LOCAL_BUS }),
+    events: new EventBridgePublisher(paced(counter.track(reuseSigner(new EventBridgeClient(engineClients))), 'events'), {
+      eventBusName: LOCAL_BUS,
+    }),
     rotator,
     expiry,
   };

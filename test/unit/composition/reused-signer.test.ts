@@ -42,7 +42,11 @@ describe('reuseSigner', () => {
     const { server, url } = await verifyingServer(signedBy);
     running = server;
     const accessKeyId = 'AKIAFIRSTKEY00000000';
-    const client = new SecretsManagerClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey: KEYS[accessKeyId]! } });
+    const client = new SecretsManagerClient({
+      endpoint: url,
+      region: 'us-east-1',
+      credentials: { accessKeyId, secretAccessKey: KEYS[accessKeyId]! },
+    });
     const build = client.config.signer;
     let built = 0;
     client.config.signer = (authScheme) => {
@@ -80,7 +84,12 @@ describe('reuseSigner', () => {
     const { server, url } = await verifyingServer(signedBy);
     running = server;
     const accessKeyId = 'AKIAFIRSTKEY00000000';
-    const client = new SecretsManagerClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey: KEYS[accessKeyId]! }, maxAttempts: 1 });
+    const client = new SecretsManagerClient({
+      endpoint: url,
+      region: 'us-east-1',
+      credentials: { accessKeyId, secretAccessKey: KEYS[accessKeyId]! },
+      maxAttempts: 1,
+    });
     const build = client.config.signer;
     let attempts = 0;
     client.config.signer = (authScheme) => (++attempts === 1 ? Promise.reject(new Error('region not resolved yet')) : build(authScheme));
