@@ -56,6 +56,16 @@ const SECRET_VALUE_SHAPES: readonly { readonly name: string; readonly pattern: R
   { name: 'a GitHub token', pattern: /\bgh[pousr]_[A-Za-z0-9]{30,}/ },
 ];
 
+/** Every marker in one test: each event's every field name is checked (two events per publish, thousands a minute). */
+const SECRET_FIELD_MARKER = new RegExp(SECRET_FIELD_MARKERS.join('|'));
+/**
+ * The fewest characters any of SECRET_VALUE_SHAPES matches (a Slack token: `xoxb-` and 8 more; the
+ * others need 23 or more): a shorter string cannot hold one, so its shapes are not tried.
+ */
+const SHORTEST_SECRET_SHAPE = 13;
+
+const childPath = (path: string, key: string, inList: boolean): string => (inList ? `${path}[${key}]` : `${path}.${key}`);
+
 export interface EntryRetry {
   /** Attempts per entry, the first included. */
   readonly attempts: number;
@@ -96,29 +106,42 @@ export class SecretInEventError extends TaskboundError {}
 
 const DEFAULT_RETRY: EntryRetry = { attempts: 3, delayMs: 200 };
 
-/** The path of the first field under `value` whose name marks secret material. */
+/** The path of the first field under `value` whose name marks secret material (paths are built only on the way to one). */
 function secretFieldPath(value: unknown, path: string): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
+  const inList = Array.isArray(value);
   for (const [key, child] of Object.entries(value)) {
-    const normalized = key.toLowerCase().replace(/[^a-z]/g, '');
-    const childPath = Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`;
-    if (SECRET_FIELD_MARKERS.some((marker) => normalized.includes(marker))) return childPath;
-    const nested = secretFieldPath(child, childPath);
-    if (nested) return nested;
+    if (SECRET_FIELD_MARKER.test(key.toLowerCase().replace(/[^a-z]/g, ''))) return childPath(path, key, inList);
+    if (typeof child === 'object' && child !== null) {
+      const nested = secretFieldPath(child, childPath(path, key, inList));
+      if (nested) return nested;
+    }
   }
   return undefined;
+}
+
+/** What secret material `text` looks like, if any. */
+function secretShapeOf(text: string): string | undefined {
+  if (text.length < SHORTEST_SECRET_SHAPE) return undefined;
+  return SECRET_VALUE_SHAPES.find((candidate) => candidate.pattern.test(text))?.name;
 }
 
 /** The path and kind of the first string under `value` shaped like secret material. */
 function secretValuePath(value: unknown, path: string): { readonly path: string; readonly kind: string } | undefined {
   if (typeof value === 'string') {
-    const shape = SECRET_VALUE_SHAPES.find((candidate) => candidate.pattern.test(value));
-    return shape ? { path, kind: shape.name } : undefined;
+    const kind = secretShapeOf(value);
+    return kind ? { path, kind } : undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
+  const inList = Array.isArray(value);
   for (const [key, child] of Object.entries(value)) {
-    const found = secretValuePath(child, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`);
-    if (found) return found;
+    if (typeof child === 'string') {
+      const kind = secretShapeOf(child);
+      if (kind) return { path: childPath(path, key, inList), kind };
+    } else if (typeof child === 'object' && child !== null) {
+      const found = secretValuePath(child, childPath(path, key, inList));
+      if (found) return found;
+    }
   }
   return undefined;
 }

@@ -90,6 +90,21 @@ describe('EventBridgePublisher', () => {
     expect(sends).toBe(0);
   });
 
+  it('refuses the shortest value a secret shape can match (a 13-character Slack token), and passes shorter ones', async () => {
+    await expect(publisher.publish([event('Grant Revoked', 'task-1', { reason: 'xoxb-12345678' })])).rejects.toThrow(
+      'detail.reason holds what looks like a Slack token',
+    );
+    // One character shorter passes the check and is sent (to an endpoint that is not there, hence the failure).
+    await publisher.publish([event('Grant Revoked', 'task-1', { reason: 'xoxb-1234567' })]).catch(() => undefined);
+    expect(sends).toBe(1);
+  });
+
+  it('finds a secret value inside a list', async () => {
+    const leaky = event('Orphan Credential Found', 'task-1', { found: ['fine', { note: `ghp_${'a1B2'.repeat(9)}` }] });
+    await expect(publisher.publish([leaky])).rejects.toThrow('detail.found[1].note holds what looks like a GitHub token');
+    expect(sends).toBe(0);
+  });
+
   it('finds a secret field inside a list', async () => {
     const leaky = event('Orphan Credential Found', 'task-1', { found: [{ sessionToken: 'x' }] });
     await expect(publisher.publish([leaky])).rejects.toThrow('detail.found[0].sessionToken');
