@@ -42,7 +42,7 @@ import {
   failPutEventsEntries,
   injectFaults,
   jsonAccessDenied,
-  oneDynamoDbRequestAtATime,
+  isolateDynamoDbTransactions,
   recordAcceptedEvents,
   sdkClientsOf,
   serviceOf,
@@ -554,7 +554,7 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
   };
   for (const client of clients) withoutSkewCorrection(client);
   for (const client of clients) countCalls(client, calls, inFlight);
-  oneDynamoDbRequestAtATime(clients);
+  isolateDynamoDbTransactions(clients);
   const accepted: AcceptedEvent[] = [];
   const batches: Array<Array<{ DetailType?: string }>> = [];
   const eventBridge = clients.filter((client) => serviceOf(client) === 'EventBridge');

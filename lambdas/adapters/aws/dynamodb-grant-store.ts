@@ -86,6 +86,12 @@ type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
  * item. Tried again after a short random wait; the SDK does not retry a cancelled transaction.
  */
 const CONFLICT_BACKOFF: Backoff = { attempts: 5, baseDelayMs: 20, maxDelayMs: 200, jitter: 'full' };
+/**
+ * A single write (PutItem, UpdateItem, DeleteItem) of an item that an in-flight transaction holds is
+ * refused with `TransactionConflictException` (HTTP 400), which the SDK does not retry: a suspension's
+ * write of the agent's standing meets every start that checks it. Tried again as a transaction is.
+ */
+const isTransactionConflict = (error: unknown) => error instanceof Error && error.name === 'TransactionConflictException';
 const cancelledByConflictOnly = (reasons: readonly CancellationReason[]) =>
   reasons.some((reason) => reason.Code === 'TransactionConflict') &&
   reasons.every((reason) => reason.Code === 'None' || reason.Code === 'TransactionConflict');
@@ -120,7 +126,7 @@ export class DynamoDbGrantStore implements GrantStore {
   ): Promise<{ readonly created: true; readonly grant: Grant } | { readonly created: false; readonly existing: Grant }> {
     const item = this.grantItem(grant);
     try {
-      await this.client.send(
+      await this.write(
         new PutCommand({
           TableName: this.tableName,
           Item: item,
@@ -159,7 +165,7 @@ export class DynamoDbGrantStore implements GrantStore {
   /** One PutItem conditioned on the stored version; a lost race hands back the stored grant. */
   private async putAtVersion(previous: Grant, item: Item): Promise<WriteOutcome> {
     try {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ...this.atVersion(previous) }));
+      await this.write(new PutCommand({ TableName: this.tableName, Item: item, ...this.atVersion(previous) }));
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const current = await this.storedAfterConflict(error, previous.grantId);
@@ -286,6 +292,25 @@ export class DynamoDbGrantStore implements GrantStore {
     return outcome.settled ? outcome.value : outcome.last;
   }
 
+  /** One single-item write, sent again while an in-flight transaction on its item refuses it (isTransactionConflict). */
+  private async write(command: PutCommand | DeleteCommand): Promise<void> {
+    const outcome = await retry(
+      CONFLICT_BACKOFF,
+      async () => {
+        try {
+          // One call per command type: the client's overloads take one at a time.
+          await (command instanceof PutCommand ? this.client.send(command) : this.client.send(command));
+          return settled(undefined);
+        } catch (error) {
+          if (!isTransactionConflict(error)) throw error;
+          return notYet(error);
+        }
+      },
+      this.waiting,
+    );
+    if (!outcome.settled) throw outcome.last;
+  }
+
   private async transactOnce(items: TransactItems): Promise<readonly CancellationReason[] | undefined> {
     try {
       await this.client.send(new TransactWriteCommand({ TransactItems: items }));
@@ -304,7 +329,7 @@ export class DynamoDbGrantStore implements GrantStore {
         : (await this.slotHolders(agentId)).filter((holder) => holder.grantId === grantId).map((holder) => holder.slot);
     for (const number of slots) {
       try {
-        await this.client.send(
+        await this.write(
           new DeleteCommand({
             TableName: this.tableName,
             Key: slotKey(agentId, number),
@@ -453,7 +478,7 @@ export class DynamoDbGrantStore implements GrantStore {
   }
 
   async putAgent(agent: AgentRecord): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...plain(agent), ...agentKey(agent.agentId) } }));
+    await this.write(new PutCommand({ TableName: this.tableName, Item: { ...plain(agent), ...agentKey(agent.agentId) } }));
   }
 
   /** Unconditional: a redelivered event with the same id overwrites its own entry. */
@@ -464,7 +489,7 @@ export class DynamoDbGrantStore implements GrantStore {
       [GRANT_TABLE.sortKey]: `${entry.at}#${entry.eventId ?? randomUUID()}`,
       [GRANT_TABLE.ttlAttribute]: epochSeconds(entry.at) + SHORT_RETENTION_DAYS * DAY_SECONDS,
     };
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
+    await this.write(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 
   /** The grant's fields as attributes, plus its keys and the index attributes derived from it. */

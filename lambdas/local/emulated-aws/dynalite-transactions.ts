@@ -12,12 +12,20 @@
 //   through dynalite's PutItem/UpdateItem/DeleteItem action over a staging store that reads the
 //   items read under the locks and records the writes instead of making them.
 //
+// - Conflicts as on AWS: while a transaction is in flight its items are held. Another transaction
+//   naming one of them is cancelled at once (`TransactionConflict` for those items, `None` for the
+//   rest), and a PutItem, UpdateItem or DeleteItem of one is refused `TransactionConflictException`
+//   (HTTP 400). A transaction that meets a single-item write in progress waits for it, as on AWS
+//   (the developer guide's "Transaction conflict handling" lists only the cases above).
+//
 // Where this differs from AWS: `ClientRequestToken` is accepted but not remembered (AWS answers a
-// repeat within 10 minutes as the first; here it runs again, and its conditions decide);
-// transactions never cancel each other with `TransactionConflict` (they wait for each other's
-// locks instead); and consumed capacity is not reported.
+// repeat within 10 minutes as the first; here it runs again, and its conditions decide); a
+// BatchWriteItem is not checked against transactions in flight (AWS documents no answer for it; the
+// engine batches only the emulated services' own tables, which no transaction names); and consumed
+// capacity is not reported.
 import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 
 const requireFromHere = createRequire(import.meta.url);
 
@@ -128,6 +136,15 @@ function answerFromError(error: unknown): TransactionAnswer {
   throw error;
 }
 
+/** Per store, the items of its transactions in flight (`table\0key`): what another write of them conflicts with. */
+const heldItems = new WeakMap<DynaliteStore, Set<string>>();
+const heldBy = (store: DynaliteStore): Set<string> => {
+  let held = heldItems.get(store);
+  if (!held) heldItems.set(store, (held = new Set()));
+  return held;
+};
+const itemId = (table: string, key: string) => `${table}\u0000${key}`;
+
 /** Runs one TransactWriteItems request (its parsed JSON body) against the store. */
 export async function transactWriteItems(store: DynaliteStore, request: unknown): Promise<TransactionAnswer> {
   const items = isRecord(request) ? request.TransactItems : undefined;
@@ -141,13 +158,21 @@ export async function transactWriteItems(store: DynaliteStore, request: unknown)
     );
   try {
     const operations = await Promise.all(items.map((item, index) => operationOf(store, item, index)));
-    const seen = new Set<string>();
-    for (const operation of operations) {
-      const id = `${operation.table.TableName}\u0000${operation.key}`;
-      if (seen.has(id)) return validationFailure('Transaction request cannot include multiple operations on one item');
-      seen.add(id);
+    const ids = operations.map((operation) => itemId(operation.table.TableName, operation.key));
+    if (new Set(ids).size < ids.length) return validationFailure('Transaction request cannot include multiple operations on one item');
+    const held = heldBy(store);
+    if (ids.some((id) => held.has(id)))
+      return cancelled(
+        ids.map((id) =>
+          held.has(id) ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' } : { Code: 'None' },
+        ),
+      );
+    for (const id of ids) held.add(id);
+    try {
+      return await withLocks(store, operations, () => runLocked(store, operations));
+    } finally {
+      for (const id of ids) held.delete(id);
     }
-    return await withLocks(store, operations, () => runLocked(store, operations));
   } catch (error) {
     return answerFromError(error);
   }
@@ -275,6 +300,13 @@ function staged(store: DynaliteStore, operation: Operation, existing: AttributeM
 }
 
 const TARGET = 'DynamoDB_20120810.TransactWriteItems';
+/** The single-item writes a transaction in flight refuses, and where each names its item. */
+const SINGLE_WRITES: Readonly<Record<string, 'Item' | 'Key'>> = {
+  'DynamoDB_20120810.PutItem': 'Item',
+  'DynamoDB_20120810.UpdateItem': 'Key',
+  'DynamoDB_20120810.DeleteItem': 'Key',
+};
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
 /**
  * Starts a dynalite server with `start` and makes it answer TransactWriteItems too. The store
@@ -301,15 +333,66 @@ export function withTransactions(start: () => Server): Server {
  * other request to dynalite as before.
  */
 function serveTransactions(server: Server, store: DynaliteStore): void {
-  const [dynaliteHandler, ...others] = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
+  const [dynaliteHandler, ...others] = server.listeners('request') as Handler[];
   if (!dynaliteHandler || others.length > 0)
     throw new Error('the embedded store has not exactly one request handler: transactions cannot be added');
   server.removeAllListeners('request');
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    if (request.headers['x-amz-target'] !== TARGET) return dynaliteHandler(request, response);
-    void answerTransaction(store, request, response);
+    const target = request.headers['x-amz-target'];
+    if (target === TARGET) return void answerTransaction(store, request, response);
+    const itemField = typeof target === 'string' ? SINGLE_WRITES[target] : undefined;
+    // Read only while some transaction is in flight: otherwise nothing can conflict.
+    if (!itemField || heldBy(store).size === 0) return dynaliteHandler(request, response);
+    void screenSingleWrite(store, itemField, request, response, dynaliteHandler);
   });
 }
+
+/**
+ * A single-item write while transactions are in flight: refused `TransactionConflictException` if
+ * one holds its item, else handed to dynalite with its body, which this had to read.
+ */
+async function screenSingleWrite(
+  store: DynaliteStore,
+  itemField: 'Item' | 'Key',
+  request: IncomingMessage,
+  response: ServerResponse,
+  dynaliteHandler: Handler,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  if (await heldItemOf(store, itemField, body)) {
+    const refusal = Buffer.from(
+      JSON.stringify({ __type: `${DYNAMODB}#TransactionConflictException`, message: 'Transaction is ongoing for the item' }),
+    );
+    response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'content-length': refusal.length });
+    response.end(refusal);
+    return;
+  }
+  // dynalite reads the request as a stream: it gets one with the same head and body.
+  const replay = Object.assign(Readable.from([body]), { headers: request.headers, method: request.method, url: request.url });
+  dynaliteHandler(replay as unknown as IncomingMessage, response);
+}
+
+/** Whether the write in `body` names an item a transaction in flight holds. Malformed requests are left to dynalite to refuse. */
+async function heldItemOf(store: DynaliteStore, itemField: 'Item' | 'Key', body: Buffer): Promise<boolean> {
+  let data: unknown;
+  try {
+    data = JSON.parse(body.toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (!isRecord(data) || typeof data.TableName !== 'string' || !isRecord(data[itemField])) return false;
+  const table = await new Promise<Table | undefined>((resolve) =>
+    store.getTable(data.TableName as string, (error, found) => resolve(error ? undefined : found)),
+  );
+  if (!table || db.validateKey(pick(data[itemField] as AttributeMap, table), table)) return false;
+  return heldBy(store).has(itemId(table.TableName, db.createKey(data[itemField] as AttributeMap, table)));
+}
+
+/** The item's key attributes alone (a PutItem names the whole item). */
+const pick = (item: AttributeMap, table: Table): AttributeMap =>
+  Object.fromEntries(table.KeySchema.map(({ AttributeName }) => [AttributeName, item[AttributeName]]));
 
 async function answerTransaction(store: DynaliteStore, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];

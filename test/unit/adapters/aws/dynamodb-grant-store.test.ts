@@ -3,6 +3,7 @@ import {
   DynamoDBClient,
   ResourceNotFoundException,
   TransactionCanceledException,
+  TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -449,5 +450,45 @@ describe('DynamoDbGrantStore transactions, when another write conflicts (AWS can
     expect(waits).toHaveLength(4);
     expect(await store.get(opened.grantId)).toBeUndefined();
     expect(await store.slotHolders('release-bot')).toEqual([]);
+  });
+});
+
+describe('DynamoDbGrantStore single writes, while a transaction holds the item (AWS refuses with TransactionConflictException)', () => {
+  const refusal = () => new TransactionConflictException({ message: 'Transaction is ongoing for the item', $metadata: {} });
+  /** The real client, but its first `conflicts` single-item writes are refused as AWS refuses one that meets a transaction. */
+  const conflicting = (conflicts: number) =>
+    ({
+      send: (command: unknown) =>
+        command instanceof PutCommand && conflicts-- > 0 ? Promise.reject(refusal()) : documents.send(command as never),
+    }) as unknown as DynamoDBDocumentClient;
+  const waits: number[] = [];
+  const waiting = { sleep: async (ms: number) => void waits.push(ms), random: () => 0.5 };
+
+  beforeEach(() => {
+    waits.length = 0;
+  });
+
+  it("writes a suspension again after a short wait, so the kill switch does not fail on a start's transaction", async () => {
+    const conflicted = new DynamoDbGrantStore({ client: conflicting(2), tableName, waiting });
+    const agentId = `conflict-agent-${++tables}`;
+
+    await conflicted.putAgent({ agentId, suspended: true, by: 'sec@example.com', reason: 'drill', at: FIXTURE_TIME });
+
+    expect(waits).toEqual([10, 20]);
+    expect(await store.getAgent(agentId)).toMatchObject({ suspended: true, by: 'sec@example.com' });
+  });
+
+  it("writes a grant's next state again the same way, and gives up after five tries with AWS's error", async () => {
+    const opened = requestedGrant({ agentId: 'release-bot', taskId: `conflict-${++tables}` });
+    await store.create(opened);
+    const next = note(opened, { at: after(FIXTURE_TIME, 1), actor: 'engine', action: 'noted' });
+    const later = note(next, { at: after(FIXTURE_TIME, 2), actor: 'engine', action: 'noted' });
+
+    expect(await new DynamoDbGrantStore({ client: conflicting(1), tableName, waiting }).update(opened, next)).toMatchObject({ ok: true });
+    await expect(new DynamoDbGrantStore({ client: conflicting(5), tableName, waiting }).update(next, later)).rejects.toBeInstanceOf(
+      TransactionConflictException,
+    );
+    expect(await store.get(opened.grantId)).toMatchObject({ version: next.version });
+    expect(waits).toHaveLength(1 + 4);
   });
 });

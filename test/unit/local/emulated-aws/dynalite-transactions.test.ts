@@ -89,6 +89,64 @@ describe('the embedded store’s TransactWriteItems', () => {
     expect(grants.filter(Boolean)).toEqual([key(holder ?? 'none')]);
   });
 
+  it('refuses, as AWS does, another transaction and a single write naming an item of a transaction in flight', async () => {
+    // The first transaction is held at its LevelDB batch, after it has taken its items.
+    let reached!: () => void;
+    const atBatch = new Promise<void>((resolve) => (reached = resolve));
+    let letGo!: () => void;
+    const gate = new Promise<void>((resolve) => (letGo = resolve));
+    const batch = level.batch;
+    level.batch = (...args: unknown[]) => {
+      reached();
+      void gate.then(() => batch(...args));
+    };
+    const first = client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [{ Put: { TableName: TABLE, Item: key('held') } }, { Put: { TableName: TABLE, Item: key('also-held') } }],
+      }),
+    );
+    await atBatch;
+
+    const second = await client
+      .send(
+        new TransactWriteItemsCommand({
+          TransactItems: [{ Put: { TableName: TABLE, Item: key('free') } }, { Delete: { TableName: TABLE, Key: key('held') } }],
+        }),
+      )
+      .catch((error: { name: string; CancellationReasons?: { Code?: string }[] }) => error);
+    const single = await outcome(
+      client.send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key: key('also-held'),
+          UpdateExpression: 'SET n = :n',
+          ExpressionAttributeValues: { ':n': { N: '1' } },
+        }),
+      ),
+    );
+    const elsewhere = await outcome(
+      client.send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key: key('free'),
+          UpdateExpression: 'SET n = :n',
+          ExpressionAttributeValues: { ':n': { N: '1' } },
+        }),
+      ),
+    );
+    letGo();
+
+    expect(await outcome(first)).toBe('written');
+    expect(second).toMatchObject({
+      name: 'TransactionCanceledException',
+      CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+    });
+    expect(single).toBe('TransactionConflictException');
+    expect(elsewhere).toBe('written');
+    expect(await read('held')).toEqual(key('held'));
+    expect(await read('free')).toEqual({ ...key('free'), n: { N: '1' } });
+  });
+
   it('loses none of the single-item updates made to its items while it runs', async () => {
     await client.send(
       new UpdateItemCommand({
@@ -105,19 +163,26 @@ describe('the embedded store’s TransactWriteItems', () => {
       ExpressionAttributeValues: { ':one': { N: '1' } },
     };
 
-    await Promise.all(
+    const outcomes = await Promise.all(
       Array.from({ length: 40 }, (_, index) =>
-        index % 2 === 0
-          ? client.send(new UpdateItemCommand(increment))
-          : client.send(
-              new TransactWriteItemsCommand({
-                TransactItems: [{ Update: increment }, { Put: { TableName: TABLE, Item: key(`side-${index}`) } }],
-              }),
-            ),
+        outcome(
+          index % 2 === 0
+            ? client.send(new UpdateItemCommand(increment))
+            : client.send(
+                new TransactWriteItemsCommand({
+                  TransactItems: [{ Update: increment }, { Put: { TableName: TABLE, Item: key(`side-${index}`) } }],
+                }),
+              ),
+        ),
       ),
     );
 
-    expect((await read('counter'))?.n).toEqual({ N: '40' });
+    // What a conflict refused wrote nothing (AWS: TransactionConflict); every write that answered counted once.
+    const written = outcomes.filter((result) => result === 'written').length;
+    expect(outcomes.filter((result) => result !== 'written').every((name) => /^Transaction(Canceled|Conflict)Exception$/.test(name))).toBe(
+      true,
+    );
+    expect((await read('counter'))?.n).toEqual({ N: String(written) });
   });
 
   it('writes an item and its index entries in one LevelDB batch, and writes nothing when cancelled', async () => {
