@@ -17,6 +17,8 @@ export const DOCUMENTED_QUOTAS: QuotaTable = {
   'secretsmanager:RestoreSecret': 50,
   'secretsmanager:GetSecretValue': 10_000,
   'secretsmanager:DescribeSecret': 40_000,
+  // The kill switch's proofs read their deliveries 20 at a time (change-agent-status.ts).
+  'secretsmanager:BatchGetSecretValue': 100,
   // EventBridge: adjustable.
   'events:PutEvents': 10_000,
   // EventBridge Scheduler: adjustable.
