@@ -14,7 +14,8 @@ describe("local credential authority, the kill switch's deny of an agent's older
     await authority.revokeSessionsOf('agent-1', clock.now());
     const later = await issue(authority, 'aws-sts-session', 'g-s3');
 
-    for (const session of older) expect(await authority.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
+    for (const session of older)
+      expect(await authority.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
     expect(authority.grantStatus('g-s1')).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId' });
     expect(await authority.revokeGrant('g-s2')).toBe('already-revoked');
     for (const alive of [key, otherAgents, later])

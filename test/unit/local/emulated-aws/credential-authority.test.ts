@@ -75,7 +75,10 @@ describe('local credential authority, while a revocation is being written', () =
     expect(authority.authenticate(key.accessKeyId, undefined)).toEqual({ status: 'rejected', code: 'InvalidClientTokenId' });
     release();
     expect(await revoking).toBe('revoked');
-    expect(await (await openAuthority()).standing(key.accessKeyId, undefined)).toEqual({ status: 'rejected', code: 'InvalidClientTokenId' });
+    expect(await (await openAuthority()).standing(key.accessKeyId, undefined)).toEqual({
+      status: 'rejected',
+      code: 'InvalidClientTokenId',
+    });
   });
 
   it('keeps refusing when the write fails, reports the failure, and writes it when the engine revokes again', async () => {
@@ -161,7 +164,9 @@ describe('local credential authority, memory bounded by the live credentials', (
     expect(authority.issued('AKIALOCALENGINE00000')).toBe(false);
     expect(reads).toBe(0);
     for (let n = 0; n < 2 * KEPT_COLD_ANSWERS; n++) {
-      const made = `AKIA${String(n).padStart(16, 'A').replace(/[0-9]/g, (digit) => 'BCDEFGHIJK'[Number(digit)]!)}`;
+      const made = `AKIA${String(n)
+        .padStart(16, 'A')
+        .replace(/[0-9]/g, (digit) => 'BCDEFGHIJK'[Number(digit)]!)}`;
       expect(await authority.standing(made, undefined)).toEqual({ status: 'unknown' });
     }
     expect(reads).toBe(2 * KEPT_COLD_ANSWERS);

@@ -50,7 +50,9 @@ describe('secrets manager service, memory bounded by the secrets in use', () => 
 
   /** A denied delivery: written, read once by its runtime, then left for its hour. */
   async function denied(n: number): Promise<string> {
-    const created = await client.send(new CreateSecretCommand({ Name: `taskbound/bot/denied-${n}`, Tags: [{ Key: 'n', Value: String(n) }] }));
+    const created = await client.send(
+      new CreateSecretCommand({ Name: `taskbound/bot/denied-${n}`, Tags: [{ Key: 'n', Value: String(n) }] }),
+    );
     await client.send(new PutSecretValueCommand({ SecretId: `taskbound/bot/denied-${n}`, SecretString: `{"status":"denied","n":${n}}` }));
     await client.send(new GetSecretValueCommand({ SecretId: `taskbound/bot/denied-${n}` }));
     return created.ARN ?? '';
@@ -94,7 +96,10 @@ describe('secrets manager service, memory bounded by the secrets in use', () => 
     ]);
     expect(service.secretsInMemory).toBe(1); // listing reads the table, and keeps nothing
     for (const SecretId of [arn, 'arn:aws:secretsmanager:us-east-1:000000000000:secret:taskbound/bot/denied-1', 'taskbound/bot/denied-1'])
-      expect(await client.send(new GetSecretValueCommand({ SecretId }))).toMatchObject({ ARN: arn, SecretString: '{"status":"denied","n":1}' });
+      expect(await client.send(new GetSecretValueCommand({ SecretId }))).toMatchObject({
+        ARN: arn,
+        SecretString: '{"status":"denied","n":1}',
+      });
     expect(reads).toEqual(['taskbound/bot/denied-1']); // read once, then in use again
     await expect(client.send(new CreateSecretCommand({ Name: 'taskbound/bot/denied-1' }))).rejects.toMatchObject({
       name: 'ResourceExistsException',
