@@ -14,10 +14,11 @@ import { ensureStateTable, scanAll, STATE_TABLES } from './state-tables';
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const PRUNE_EVERY_MS = 1000;
 /**
- * How long a credential stays in memory once its revocation is in force: the engine's probes (the
- * probe schedule, ~16 s at most) and a runtime's last calls come right away; later ones read the store.
+ * How long a credential stays in memory once its revocation is in force: the engine's probe, and a
+ * runtime's last calls, come at once (a probe once the revocation is in force is refused, which ends
+ * its schedule); a later one reads the store. Short, so the working set fills within a soak's warm-up.
  */
-export const COLD_AFTER_MS = 30_000;
+export const COLD_AFTER_MS = 10_000;
 
 /** A credential as the authority keeps it. The session token is kept only as its hash. */
 export interface LocalCredential {

@@ -2,7 +2,7 @@
 // where the engine's delivery vault writes credentials and agent runtimes read them. Each secret is
 // one item of the `taskbound-local-secrets` table in the embedded store (state-tables.ts), written
 // before the call answers. The store is the truth: memory keeps the secrets in use, and one unused for
-// 30 s (a denied delivery waiting its hour) is read back from the store when asked for. Every input is
+// 10 s (a denied delivery waiting its hour) is read back from the store when asked for. Every input is
 // checked against the API's constraints (zod). Resource
 // policies are stored, not enforced: locally there are no IAM principals; only the credentials the
 // engine issued are judged (a revoked session is denied). Secret values never reach a log, an error
@@ -61,7 +61,7 @@ export interface SecretsManagerService extends AwsService {
  * How long a secret stays in memory unused. A delivery is read within a second of being written and
  * deleted when its task ends; one denied is read once, then waits an hour for nobody: the store keeps it.
  */
-export const SECRET_COLD_AFTER_MS = 30_000;
+export const SECRET_COLD_AFTER_MS = 10_000;
 const COOL_DOWN_EVERY_MS = 1_000;
 
 const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
