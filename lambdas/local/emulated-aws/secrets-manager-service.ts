@@ -336,6 +336,7 @@ class LocalSecretsManager implements SecretsManagerService {
         continue;
       }
       this.usedAt.delete(name);
+      if (!secret) continue;
       this.secrets.delete(name);
       this.cold.add(name);
     }
