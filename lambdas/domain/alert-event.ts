@@ -46,6 +46,17 @@ export const grantAlertDetailSchema = z.object({
   propagationMs: z.number().min(0).optional(),
   revokedAt: text.optional(),
   callCount: count.optional(),
+  /** `Agent Suspension Completed`: the kill switch's grants by how their revocation ended. */
+  revocations: z
+    .object({
+      grants: count,
+      verified: count,
+      awaitingProof: count,
+      failed: count,
+      closedOtherwise: count,
+      elapsedMs: z.number().min(0),
+    })
+    .optional(),
   /** `Credential Used After Revocation`: each call's name, time and origin (no parameters are ever sent). */
   calls: z
     .array(

@@ -23,6 +23,7 @@ const SEVERITY_OF: Readonly<Record<AlertType, Severity>> = {
   'Grant Decision Refused': 'warning',
   'Agent Resume Refused': 'warning',
   'Agent Suspended': 'warning',
+  'Agent Suspension Completed': 'warning',
 };
 
 /** A revocation's severity follows its cause: routine ends are info, a leak is critical. */
@@ -37,6 +38,9 @@ const REVOKED_SEVERITY: Readonly<Record<RevocationTrigger, Severity>> = {
 export function severityOf(event: AlertEvent): Severity {
   if (event.detailType === 'Grant Revoked' && 'trigger' in event.detail && event.detail.trigger)
     return REVOKED_SEVERITY[event.detail.trigger];
+  // A kill switch that could not revoke everything is as urgent as the revocations that failed.
+  if (event.detailType === 'Agent Suspension Completed' && 'revocations' in event.detail && (event.detail.revocations?.failed ?? 0) > 0)
+    return 'critical';
   return SEVERITY_OF[event.detailType];
 }
 
@@ -55,8 +59,11 @@ export const routingConfigSchema = z.strictObject({
   ownerChannels: z.record(z.string().min(1).max(256), channel).default({}),
   /** Detail-types never posted. Routine issue and verification are off by default. */
   muted: z.array(z.enum(ALERT_TYPES)).default(['Grant Requested', 'Grant Issued', 'Revocation Verified']),
-  /** Revocation causes never posted, e.g. `["task_ended", "expired"]` for quiet routine ends. */
-  mutedRevocations: z.array(z.enum(REVOCATION_TRIGGERS)).default([]),
+  /**
+   * Revocation causes never posted, e.g. `["task_ended", "expired"]` for quiet routine ends. A kill
+   * switch's own are muted by default: `Agent Suspension Completed` sums them up in one post.
+   */
+  mutedRevocations: z.array(z.enum(REVOCATION_TRIGGERS)).default(['suspended']),
 });
 export type RoutingConfig = z.infer<typeof routingConfigSchema>;
 

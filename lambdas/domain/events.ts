@@ -116,6 +116,8 @@ export const OUTBOUND_TYPES = [
   'Grant Decision Refused',
   // Beyond docs/contract.md §2: an `Agent Resumed` put on the bus, which never counts (grantId and taskId are empty).
   'Agent Resume Refused',
+  // Beyond docs/contract.md §2: a kill switch's outcome, once per suspension (grantId and taskId are empty).
+  'Agent Suspension Completed',
 ] as const;
 export type OutboundType = (typeof OUTBOUND_TYPES)[number];
 
@@ -143,7 +145,23 @@ export interface OutboundDetail {
   readonly approvers?: readonly string[];
   /** For `Credential Still Valid`: how long it kept working after the notice to revoke. */
   readonly stillValidAfterNoticeMs?: number;
+  /** For `Agent Suspension Completed`: what became of the agent's live grants. */
+  readonly revocations?: SuspensionTally;
   readonly [extra: string]: unknown;
+}
+
+/** A kill switch's grants, by how their revocation ended, and how long it took from the notice. */
+export interface SuspensionTally {
+  readonly grants: number;
+  /** Refused by AWS when probed: dead. */
+  readonly verified: number;
+  /** Revoked, not yet seen refused: the sweep keeps probing (and says `Credential Still Valid` if it stays alive). */
+  readonly awaitingProof: number;
+  /** Could not be revoked: each also said `Revocation Failed`, and the sweep retries. */
+  readonly failed: number;
+  /** Had no credential yet, or was closed by another trigger meanwhile. */
+  readonly closedOtherwise: number;
+  readonly elapsedMs: number;
 }
 
 export interface OutboundEvent {

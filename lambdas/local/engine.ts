@@ -314,7 +314,14 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     dueTiming,
     store: grantStore,
     issuers: {
-      'aws-sts-session': new LocalCredentialIssuer({ kind: 'aws-sts-session', authority, probe, probeSchedule, canary }),
+      'aws-sts-session': new LocalCredentialIssuer({
+        kind: 'aws-sts-session',
+        authority,
+        probe,
+        probeSchedule,
+        canary,
+        nowMs: () => clock.now().getTime(),
+      }),
       'aws-iam-access-key': new LocalCredentialIssuer({ kind: 'aws-iam-access-key', authority, probe, probeSchedule }),
     },
     vault:

@@ -1,7 +1,7 @@
 // Use case: the kill switch. Suspension is recorded first (so no new grant can start), then every
 // live grant's credential is killed (agent-wide where the platform can), then each grant is
 // revoked and verified dead, many at once; resuming only lifts the block.
-import type { AgentStatusChange } from '../domain/events';
+import type { AgentStatusChange, OutboundEvent, SuspensionTally } from '../domain/events';
 import type { Grant } from '../domain/grant';
 import { accountOf } from '../domain/accounts';
 import type { CredentialKind } from '../domain/policy';
@@ -80,11 +80,39 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
       delivery: deliveries.get(grantId),
     }),
   );
-  await events.flush();
   // A slot whose grant is not written yet (its start will see the suspension) or no longer live revoked nothing.
   const revokedSomething = (result: RevokeResult, index: number) =>
     index < listed.size || (result.outcome !== 'not-found' && result.outcome !== 'already-revoked');
-  return { outcome: 'suspended', revoked: revoked.filter(revokedSomething) };
+  const outcomes = revoked.filter(revokedSomething);
+  // One summary for people instead of a post per grant (a suspension's `Grant Revoked` is muted by default:
+  // docs/slack.md), sent with the last revocations' events.
+  await events.publish([suspensionCompleted(change, now, deps.clock.now(), outcomes)]);
+  await events.flush();
+  return { outcome: 'suspended', revoked: outcomes };
+}
+
+/** `Agent Suspension Completed`: the kill switch's grants by how their revocation ended. */
+function suspensionCompleted(change: AgentStatusChange, noticeAt: string, doneAt: Date, outcomes: readonly RevokeResult[]): OutboundEvent {
+  const count = (...kinds: RevokeResult['outcome'][]) => outcomes.filter((result) => kinds.includes(result.outcome)).length;
+  const revocations: SuspensionTally = {
+    grants: outcomes.length,
+    verified: count('verified'),
+    awaitingProof: count('revoked-unverified'),
+    failed: count('revocation-failed'),
+    closedOtherwise: count('already-revoked', 'denied-before-issue', 'not-found'),
+    elapsedMs: Math.max(0, doneAt.getTime() - Date.parse(noticeAt)),
+  };
+  return {
+    detailType: 'Agent Suspension Completed',
+    detail: {
+      grantId: '',
+      taskId: '',
+      agentId: change.agentId,
+      at: doneAt.toISOString(),
+      reason: `suspended by ${change.by}: ${change.reason}`,
+      revocations,
+    },
+  };
 }
 
 /**

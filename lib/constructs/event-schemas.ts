@@ -53,6 +53,17 @@ const OUTBOUND_DETAIL: JsonSchema = {
     requiredApprovals: { type: 'integer' },
     approvers: { type: 'array', items: string },
     stillValidAfterNoticeMs: { type: 'number' },
+    revocations: {
+      type: 'object',
+      properties: {
+        grants: { type: 'integer' },
+        verified: { type: 'integer' },
+        awaitingProof: { type: 'integer' },
+        failed: { type: 'integer' },
+        closedOtherwise: { type: 'integer' },
+        elapsedMs: { type: 'number' },
+      },
+    },
   },
 };
 

@@ -42,6 +42,7 @@ import {
   failPutEventsEntries,
   injectFaults,
   jsonAccessDenied,
+  isolateDynamoDbTransactions,
   recordAcceptedEvents,
   sdkClientsOf,
   serviceOf,
@@ -553,6 +554,7 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
   };
   for (const client of clients) withoutSkewCorrection(client);
   for (const client of clients) countCalls(client, calls, inFlight);
+  isolateDynamoDbTransactions(clients);
   const accepted: AcceptedEvent[] = [];
   const batches: Array<Array<{ DetailType?: string }>> = [];
   const eventBridge = clients.filter((client) => serviceOf(client) === 'EventBridge');

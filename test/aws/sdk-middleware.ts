@@ -460,3 +460,47 @@ export class ServiceQuotas {
     });
   }
 }
+
+/**
+ * moto 5.2.1 cancels a transaction by restoring a copy of each table it took when the transaction
+ * began, with no lock: a write another request committed meanwhile is lost (seen: a grant opened by
+ * one TransactWriteItems vanished when a racing start's transaction was cancelled), and a read may
+ * see a transaction half applied. DynamoDB isolates them. So in the world a `TransactWriteItems` runs
+ * alone, and other DynamoDB requests run together between transactions, in arrival order: every
+ * order is one DynamoDB could have chosen. Each attempt takes its turn, not each call.
+ */
+export function isolateDynamoDbTransactions(clients: readonly SdkClient[]): void {
+  const lock = readersWriterLock();
+  for (const client of clients.filter((candidate) => serviceOf(candidate) === 'DynamoDB')) {
+    afterRetry(client, (next, operation) => (args) => lock(operation === 'TransactWriteItems', () => next(args)));
+  }
+}
+
+/** A first-come lock: a writer runs alone, readers run together; none overtakes one that came first. */
+function readersWriterLock(): <T>(write: boolean, body: () => Promise<T>) => Promise<T> {
+  let readers = 0;
+  let writing = false;
+  const queue: { readonly write: boolean; readonly start: () => void }[] = [];
+  const pump = () => {
+    for (let head = queue[0]; head && !writing; head = queue[0]) {
+      if (head.write && readers > 0) return;
+      queue.shift();
+      if (head.write) writing = true;
+      else readers += 1;
+      head.start();
+    }
+  };
+  return async (write, body) => {
+    await new Promise<void>((start) => {
+      queue.push({ write, start });
+      pump();
+    });
+    try {
+      return await body();
+    } finally {
+      if (write) writing = false;
+      else readers -= 1;
+      pump();
+    }
+  };
+}

@@ -3,11 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './local-engine';
 
-/** The engine's 15 calls: 8 to issue and deliver, 7 to revoke, prove dead and clean up. */
+/**
+ * The engine's 14 calls: 7 to issue and deliver, 7 to revoke, prove dead and clean up. The agent's
+ * first session also takes its role's canary proof (one DescribeSecret more, every 5 minutes).
+ */
 const ONE_LIFECYCLE: Readonly<Record<string, number>> = {
   TransactWriteItemsCommand: 2,
   PutItemCommand: 2,
-  DescribeSecretCommand: 2,
+  DescribeSecretCommand: 1,
   CreateSecretCommand: 1,
   PutResourcePolicyCommand: 1,
   PutSecretValueCommand: 1,
@@ -27,19 +30,20 @@ describe('local engine: SDK calls per lifecycle', () => {
     await h.stop();
   });
 
-  it('makes 15 SDK calls for an auto-approved session, from Task Started to verified dead', async () => {
+  /** One auto-approved session lifecycle, Task Started to verified dead: the SDK calls it made, by operation. */
+  async function countedLifecycle(taskId: string): Promise<Record<string, number>> {
     const before = new Map(h.engine.sdkCalls.byOperation);
     await h.runtime.startTask({
       agentId: 'release-bot',
-      taskId: 'counted',
+      taskId,
       purpose: 'count the calls',
       requestedBy: 'dev@example.com',
       scopes: ['repo-read'],
     });
-    const delivery = await h.runtime.waitForDelivery('release-bot', 'counted', ['issued', 'denied']);
+    const delivery = await h.runtime.waitForDelivery('release-bot', taskId, ['issued', 'denied']);
     expect(delivery.status).toBe('issued');
-    await h.runtime.endTask({ agentId: 'release-bot', taskId: 'counted', outcome: 'succeeded' });
-    await h.waitForGrant('release-bot', 'counted', ['verified']);
+    await h.runtime.endTask({ agentId: 'release-bot', taskId, outcome: 'succeeded' });
+    await h.waitForGrant('release-bot', taskId, ['verified']);
     await h.engine.bus.idle();
 
     const made: Record<string, number> = {};
@@ -47,7 +51,19 @@ describe('local engine: SDK calls per lifecycle', () => {
       const during = count - (before.get(operation) ?? 0);
       if (during !== 0) made[operation] = during;
     }
+    return made;
+  }
+
+  it("makes 15 SDK calls for an agent's first session: the 14 of every lifecycle and its role's canary proof", async () => {
+    const made = await countedLifecycle('first');
+
+    expect(made).toEqual({ ...ONE_LIFECYCLE, DescribeSecretCommand: 2 });
+  });
+
+  it('makes 14 SDK calls for each session after it, from Task Started to verified dead', async () => {
+    const made = await countedLifecycle('counted');
+
     expect(made).toEqual(ONE_LIFECYCLE);
-    expect(Object.values(made).reduce((sum, count) => sum + count, 0)).toBe(15);
+    expect(Object.values(made).reduce((sum, count) => sum + count, 0)).toBe(14);
   });
 });

@@ -32,8 +32,6 @@ export interface CanaryProbeOptions extends Omit<StsCredentialProbeOptions, 'tra
   readonly canarySecretId: string;
 }
 
-/** The canary permission every session policy carries: one definition, in the domain. */
-
 /** A fresh session refused the canary: no later refusal could then prove anything. */
 export class CanaryMisconfiguredError extends TaskboundError {
   constructor(code: string) {
@@ -42,6 +40,44 @@ export class CanaryMisconfiguredError extends TaskboundError {
         'secretsmanager:DescribeSecret on the canary secret (docs/deploy.md); the session is revoked',
     );
     this.name = 'CanaryMisconfiguredError';
+  }
+}
+
+/**
+ * How long one fresh session's answered canary call speaks for its role's later sessions. Every
+ * session policy carries the same canary statement (domain/canary.ts), so a later session of the
+ * role can be refused the canary only if the role, its permissions boundary or an SCP changed
+ * meanwhile: the proof is taken again after this long, and after any refusal.
+ */
+export const CANARY_PROOF_TTL_MS = 5 * 60_000;
+
+/**
+ * Per role (or agent, locally), when a fresh session of it last answered the canary. The issuers
+ * prove each role once per CANARY_PROOF_TTL_MS instead of every session: one SDK call and one round
+ * trip off most issues. Bounded by the roles the policy names.
+ */
+export class CanaryProofs {
+  private readonly provenAtMs = new Map<string, number>();
+
+  constructor(
+    private readonly nowMs: () => number = Date.now,
+    private readonly ttlMs: number = CANARY_PROOF_TTL_MS,
+  ) {}
+
+  /**
+   * Probes `material` unless a session of `role` answered within the TTL. A refusal throws
+   * CanaryMisconfiguredError (no later refusal could prove anything) and forgets the role; no
+   * answer at all (throttling, network) proves nothing and does not stop the issue.
+   */
+  async assertAnswers(role: string, material: CredentialMaterial, canary: Pick<SecretsManagerCanaryProbe, 'probe'>): Promise<void> {
+    const provenAt = this.provenAtMs.get(role);
+    if (provenAt !== undefined && this.nowMs() - provenAt < this.ttlMs) return;
+    const verdict = await canary.probe(material);
+    if (verdict.verdict === 'rejected') {
+      this.provenAtMs.delete(role);
+      throw new CanaryMisconfiguredError(verdict.code);
+    }
+    if (verdict.verdict === 'accepted') this.provenAtMs.set(role, this.nowMs());
   }
 }
 

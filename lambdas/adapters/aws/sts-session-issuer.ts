@@ -16,7 +16,7 @@ import type {
   RevokeTarget,
 } from '../../ports';
 import { canaryStatement } from '../../domain/canary';
-import { CanaryMisconfiguredError, DEFAULT_CANARY_SCHEDULE, type SecretsManagerCanaryProbe } from './canary-probe';
+import { CanaryProofs, DEFAULT_CANARY_SCHEDULE, type SecretsManagerCanaryProbe } from './canary-probe';
 import type { ProbeSchedule } from './sts-credential-probe';
 import {
   CLOCK_SKEW_MARGIN_SECONDS,
@@ -95,6 +95,8 @@ export class StsSessionIssuer implements CredentialIssuer {
   private readonly seenInDeny = new Set<string>();
   /** Per role, the time of the kill switch's deny this instance wrote or read there (never removed, only moved later). */
   private readonly seenDeniedBefore = new Map<string, Date>();
+  /** Per role, when a fresh session of it answered the canary (canary-probe.ts: once per role every few minutes). */
+  private readonly canaryProofs: CanaryProofs;
 
   constructor(private readonly options: StsSessionIssuerOptions) {
     if (options.roleMaxSessionSeconds < STS_MIN_SESSION_SECONDS || options.roleMaxSessionSeconds > 43_200) {
@@ -103,6 +105,7 @@ export class StsSessionIssuer implements CredentialIssuer {
     this.sleep = options.sleep ?? realSleep;
     const budget = options.revocationPolicyMaxChars ?? ROLE_INLINE_POLICY_MAX_CHARS;
     this.policyBudget = typeof budget === 'number' ? async () => budget : budget;
+    this.canaryProofs = new CanaryProofs(() => options.clock.now().getTime());
   }
 
   roleArnOf(agentId: string): string {
@@ -167,19 +170,10 @@ export class StsSessionIssuer implements CredentialIssuer {
       principalArn,
       expiresAt: new Date(Math.min(request.expiresAt.getTime(), credentials.Expiration.getTime())),
     };
-    await this.assertCanaryAnswers(issued);
+    // The canary must answer the role's sessions, or a refusal after revocation would prove nothing
+    // (the role or boundary would be missing it): proven with this session when not proven lately.
+    if (this.options.canary) await this.canaryProofs.assertAnswers(this.roleArnOf(request.agentId), issued, this.options.canary.probe);
     return issued;
-  }
-
-  /**
-   * One canary call with the new session: it must be allowed, or a refusal after revocation
-   * would prove nothing (the role or boundary would be missing the canary). No answer at
-   * all (throttling, network) does not stop the issue: verification then waits for a refusal.
-   */
-  private async assertCanaryAnswers(issued: IssuedCredential): Promise<void> {
-    if (!this.options.canary) return;
-    const verdict = await this.options.canary.probe.probe(issued);
-    if (verdict.verdict === 'rejected') throw new CanaryMisconfiguredError(verdict.code);
   }
 
   /**

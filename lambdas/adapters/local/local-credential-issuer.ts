@@ -14,7 +14,7 @@ import type {
   RevokeTarget,
 } from '../../ports';
 import type { ProbeSchedule, StsCredentialProbe } from '../aws/sts-credential-probe';
-import { CanaryMisconfiguredError, type SecretsManagerCanaryProbe } from '../aws/canary-probe';
+import { CanaryProofs, type SecretsManagerCanaryProbe } from '../aws/canary-probe';
 
 export interface LocalCredentialIssuerOptions {
   readonly kind: CredentialKind;
@@ -25,6 +25,8 @@ export interface LocalCredentialIssuerOptions {
   readonly probeSchedule?: ProbeSchedule;
   /** Sessions are probed as on AWS: DescribeSecret on the canary until AccessDenied. */
   readonly canary?: Pick<SecretsManagerCanaryProbe, 'probe' | 'probeUntilRejected'>;
+  /** The engine's clock, for how long a role's canary proof holds. Default: the system's. */
+  readonly nowMs?: () => number;
 }
 
 /** Issues, revokes and verifies local credentials of one kind. */
@@ -32,9 +34,12 @@ export class LocalCredentialIssuer implements CredentialIssuer {
   private readonly schedule: ProbeSchedule;
   /** Sessions only, as on AWS (a deny on the agent's role); an access key is its own IAM user there and dies alone, so here too. */
   readonly revokeAgent?: (revocation: AgentRevocation) => Promise<void>;
+  /** As on AWS: the canary is proven per agent (its role) every few minutes, not per session. */
+  private readonly canaryProofs: CanaryProofs;
 
   constructor(private readonly options: LocalCredentialIssuerOptions) {
     this.schedule = options.probeSchedule ?? { attempts: 1, delayMs: 0 };
+    this.canaryProofs = new CanaryProofs(options.nowMs);
     const authority = options.authority;
     if (options.kind === 'aws-sts-session')
       this.revokeAgent = (revocation) => authority.revokeSessionsOf(revocation.agentId, revocation.issuedBefore);
@@ -46,9 +51,8 @@ export class LocalCredentialIssuer implements CredentialIssuer {
     }
     const issued = await this.options.authority.issue(request);
     const canary = this.sessionCanary();
-    const verdict = canary ? await canary.probe(issued) : undefined;
-    // As on AWS (sts-session-issuer.ts): the issue use case revokes what a failed issue may have left.
-    if (verdict?.verdict === 'rejected') throw new CanaryMisconfiguredError(verdict.code);
+    // As on AWS (sts-session-issuer.ts): a refusal throws, and the issue use case revokes what it left.
+    if (canary) await this.canaryProofs.assertAnswers(request.agentId, issued, canary);
     return issued;
   }
 

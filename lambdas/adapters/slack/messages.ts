@@ -54,13 +54,14 @@ interface Story {
 export function alertMessage(event: AlertEvent): SlackMessage {
   if (event.detailType === 'Agent Suspended') return suspendedMessage(event.detail);
   if (event.detailType === 'Grant Pending Approval') return approvalRequestMessage(event.detail);
+  if (event.detailType === 'Agent Suspension Completed') return suspensionCompletedMessage(event.detail, severityOf(event));
   const severity = severityOf(event);
   const story = grantStory(event.detailType, event.detail);
   return compose(severity, story, event.detail);
 }
 
 function grantStory(
-  detailType: Exclude<AlertEvent['detailType'], 'Agent Suspended' | 'Grant Pending Approval'>,
+  detailType: Exclude<AlertEvent['detailType'], 'Agent Suspended' | 'Grant Pending Approval' | 'Agent Suspension Completed'>,
   d: GrantAlertDetail,
 ): Story {
   // A spoke's grant names its account in the story itself, so the notification's plain text says where to look.
@@ -186,6 +187,42 @@ function suspendedMessage(d: AgentSuspendedDetail): SlackMessage {
     ),
     blocks,
   };
+}
+
+/** The kill switch's outcome: one post for all of the agent's grants. */
+function suspensionCompletedMessage(d: GrantAlertDetail, severity: Severity): SlackMessage {
+  const tally = d.revocations ?? { grants: 0, verified: 0, awaitingProof: 0, failed: 0, closedOtherwise: 0, elapsedMs: 0 };
+  const parts = [
+    `${tally.verified} verified dead`,
+    ...(tally.awaitingProof > 0 ? [`${tally.awaitingProof} revoked and still being probed`] : []),
+    ...(tally.failed > 0 ? [`*${tally.failed} not revoked*`] : []),
+    ...(tally.closedOtherwise > 0 ? [`${tally.closedOtherwise} closed without a live credential`] : []),
+  ];
+  const grants = tally.grants === 1 ? '1 live grant' : `${tally.grants} live grants`;
+  const summary =
+    tally.grants === 0
+      ? `Agent ${code(d.agentId, 70)} held no live grant when it was suspended (${mrkdwnText(d.reason ?? '', 1024)}).`
+      : `The kill switch on agent ${code(d.agentId, 70)} (${mrkdwnText(d.reason ?? '', 1024)}) took ${tally.elapsedMs < 60_000 ? `${(tally.elapsedMs / 1000).toFixed(1)} s` : humanDuration(tally.elapsedMs)}: of its ${grants}, ${parts.join(', ')}.`;
+  const next =
+    tally.failed > 0
+      ? 'Act on each `Revocation Failed` alert: the sweep retries, but disable those credentials in IAM by hand if it repeats.'
+      : tally.awaitingProof > 0
+        ? 'The sweep keeps probing; a credential that stays alive raises `Credential Still Valid`.'
+        : `Nothing left alive. Resume with \`taskbound resume ${mrkdwnText(d.agentId, 64)}\` once it is safe.`;
+  const title = `Kill switch done: ${d.agentId}`;
+  const blocks = [
+    header(`${ICON[severity]} ${title}`),
+    section(summary),
+    fields([
+      ['Agent', code(d.agentId, 70)],
+      ['Grants', String(tally.grants)],
+      ['Verified dead', String(tally.verified)],
+      ['Not revoked', String(tally.failed)],
+      ['When', when(d.at)],
+    ]),
+    context([`*Next:* ${next}`]),
+  ];
+  return { text: fallback(title, stripMarkup(summary), stripMarkup(next)), blocks };
 }
 
 /** Where an approval stands, for the request's updated form. */

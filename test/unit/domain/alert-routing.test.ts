@@ -43,6 +43,20 @@ describe('alert routing', () => {
     expect(routeAlert(quiet, event('Grant Revoked', { trigger: 'leaked' })).muted).toBe(false);
   });
 
+  it("mutes a kill switch's own revocations by default, for its one summary, rated by whether any failed", () => {
+    const tally = { grants: 3, verified: 3, awaitingProof: 0, failed: 0, closedOtherwise: 0, elapsedMs: 900 };
+
+    expect(routeAlert(DEFAULT_ROUTING, event('Grant Revoked', { trigger: 'suspended' }))).toEqual({ muted: true });
+    expect(routeAlert(routingConfigSchema.parse({ mutedRevocations: [] }), event('Grant Revoked', { trigger: 'suspended' })).muted).toBe(
+      false,
+    );
+    expect(routeAlert(config, event('Agent Suspension Completed', { revocations: tally }))).toMatchObject({
+      muted: false,
+      severity: 'warning',
+    });
+    expect(severityOf(event('Agent Suspension Completed', { revocations: { ...tally, verified: 2, failed: 1 } }))).toBe('critical');
+  });
+
   it('refuses a config with a typo or an unknown detail-type', () => {
     expect(routingConfigSchema.safeParse({ defaultChanel: '#x' }).success).toBe(false);
     expect(routingConfigSchema.safeParse({ muted: ['Grant Isued'] }).success).toBe(false);

@@ -116,7 +116,41 @@ describe('suspendAgent and resumeAgent', () => {
 
     await suspendAgent({ ...engine, events }, { agentId: 'deploy-bot', by: 'secops@example.com', reason: 'odd behaviour' });
 
-    expect(calls).toEqual([10]);
+    // Five grants' `Grant Revoked` and `Revocation Verified`, then the kill switch's summary.
+    expect(calls).toEqual([10, 1]);
+  });
+
+  it('sums the kill switch up in one Agent Suspension Completed: its grants by how their revocation ended', async () => {
+    const engine = fakeEngine();
+    for (const [index, scopes] of [['repo-read'], ['bucket-read-key'], ['bucket-read-key']].entries())
+      await startTask(engine, taskStarted({ agentId: 'deploy-bot', taskId: `t-${index}`, scopes }));
+    engine.clock.advance(1000);
+    // Each key fails twice: in the kill step, then in its own revocation, which says Revocation Failed.
+    engine.keys.failRevocations = 4;
+
+    await suspendAgent(engine, { agentId: 'deploy-bot', by: 'secops@example.com', reason: 'odd behaviour' });
+
+    const summaries = engine.events.of('Agent Suspension Completed');
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]?.detail).toMatchObject({
+      grantId: '',
+      taskId: '',
+      agentId: 'deploy-bot',
+      reason: 'suspended by secops@example.com: odd behaviour',
+      revocations: { grants: 3, verified: 1, awaitingProof: 0, failed: 2, closedOtherwise: 0 },
+    });
+    expect(engine.events.of('Revocation Failed')).toHaveLength(2);
+  });
+
+  it('says so when the suspended agent held no live grant', async () => {
+    const engine = fakeEngine();
+
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'drill' });
+
+    expect(engine.events.of('Agent Suspension Completed')[0]?.detail).toMatchObject({
+      agentId: 'release-bot',
+      revocations: { grants: 0, verified: 0, failed: 0 },
+    });
   });
 
   it('revokes agent-wide, after listing, the sessions of an agent the policy no longer names', async () => {

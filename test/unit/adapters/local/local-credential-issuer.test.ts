@@ -48,6 +48,22 @@ describe('LocalCredentialIssuer', () => {
     await expect(issuer.issue(request())).rejects.toBeInstanceOf(CanaryMisconfiguredError);
   });
 
+  it("probes the canary with an agent's first session, not with its next ones while that proof holds", async () => {
+    const { authority, probe, request } = await issuerFor('aws-sts-session');
+    let probes = 0;
+    const counting = {
+      probe: async () => (probes++, { verdict: 'accepted' as const }),
+      probeUntilRejected: async () => ({ verdict: 'accepted' as const }),
+    };
+    const issuer = new LocalCredentialIssuer({ kind: 'aws-sts-session', authority, probe, canary: counting });
+
+    await issuer.issue(request());
+    await issuer.issue({ ...request(), grantId: `${GRANT}-2`, taskId: 'task-2' });
+    await issuer.issue({ ...request(), grantId: `${GRANT}-3`, taskId: 'task-3', agentId: 'deploy-bot' });
+
+    expect(probes).toBe(2);
+  });
+
   it('refuses to issue another kind', async () => {
     const { issuer, request } = await issuerFor('aws-iam-access-key');
 

@@ -32,6 +32,24 @@ const eventOf = (detailType: AlertEvent['detailType'], detail: Record<string, un
 const allText = (value: unknown) => JSON.stringify(value);
 
 describe('Slack alert messages', () => {
+  it("sum up a kill switch in one post: how many of the agent's grants are dead, and what to do next", () => {
+    const tally = { grants: 1000, verified: 1000, awaitingProof: 0, failed: 0, closedOtherwise: 0, elapsedMs: 4_800 };
+    const done = alertMessage(
+      eventOf('Agent Suspension Completed', { grantId: '', taskId: '', revocations: tally, reason: 'suspended by sec: leak' }),
+    );
+    const failing = alertMessage(
+      eventOf('Agent Suspension Completed', { grantId: '', taskId: '', revocations: { ...tally, verified: 997, failed: 3 }, reason: 'x' }),
+    );
+
+    expect(done.text).toBe(
+      'Kill switch done: release-bot. The kill switch on agent release-bot (suspended by sec: leak) took 4.8 s: of its 1000 live grants, ' +
+        '1000 verified dead. Next: Nothing left alive. Resume with taskbound resume release-bot once it is safe.',
+    );
+    expect(allText(failing)).toContain('3 not revoked');
+    expect(allText(failing)).toContain('Revocation Failed');
+    expect(allText(failing)).toContain('🚨');
+  });
+
   it('say who, what, why, when and what to do next for a leaked credential revocation', () => {
     const message = alertMessage(eventOf('Grant Revoked', { trigger: 'leaked', reason: 'found on a public gist' }));
     const text = allText(message);
@@ -245,7 +263,9 @@ describe('Slack alert messages across accounts', () => {
         'Next: Nothing to do: it is revoked when the task ends or the TTL runs out.',
     );
     // Suspensions and refused resumes are about an agent, which may act in several accounts; the approval request is tested above.
-    const aboutAGrant = ALERT_TYPES.filter((type) => !['Agent Suspended', 'Agent Resume Refused', 'Grant Pending Approval'].includes(type));
+    const aboutAGrant = ALERT_TYPES.filter(
+      (type) => !['Agent Suspended', 'Agent Resume Refused', 'Agent Suspension Completed', 'Grant Pending Approval'].includes(type),
+    );
     expect(aboutAGrant.length).toBeGreaterThanOrEqual(9);
     for (const detailType of aboutAGrant) {
       expect(alertMessage(eventOf(detailType, { account: '444455556666' })).text, detailType).toContain('in account 444455556666');
