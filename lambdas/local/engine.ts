@@ -206,6 +206,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     clock,
     accessKeyRevocationLagMs: options.accessKeyRevocationLagMs ?? 0,
     sessionDenyLagMs: options.sessionDenyLagMs ?? 0,
+    // Its reads of credentials long dead (they leave its memory) are the emulated IAM's own, not the engine's calls.
+    coldReads: state.table('credentials').client,
   });
   await authority.start();
   const secrets = await createSecretsManagerService({
@@ -242,6 +244,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     () => clock.now(),
     undefined,
     callFile,
+    (error) => logger.error('could not tell whether a credential was issued; its call is recorded', { error: String(error) }),
   );
   // What the engine spends, for the benchmark that runs it as its own process: CPU and SDK calls.
   const usage = () => {

@@ -39,7 +39,7 @@ export class TimerExpiryScheduler implements ExpiryScheduler {
   }
 
   stop(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const timer of this.timers.values()) cancel(timer);
     this.timers.clear();
   }
 
@@ -52,7 +52,17 @@ export class TimerExpiryScheduler implements ExpiryScheduler {
 
   private clear(grantId: string): void {
     const timer = this.timers.get(grantId);
-    if (timer) clearTimeout(timer);
+    if (timer) cancel(timer);
     this.timers.delete(grantId);
   }
+}
+
+/**
+ * Node keeps the list of timers of one duration after its last unref'd timer is cleared, until that
+ * duration has passed (it expects http to reuse it); every grant's delay is its own, so a task ended
+ * early would leave one behind for its whole time to live. A ref'd timer's empty list goes at once.
+ */
+function cancel(timer: NodeJS.Timeout): void {
+  timer.ref();
+  clearTimeout(timer);
 }

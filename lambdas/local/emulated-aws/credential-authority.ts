@@ -1,17 +1,24 @@
 // Local engine, emulated AWS: the credential authority that stands in for IAM and STS. It issues real,
-// SigV4-usable credentials per grant, keeps them durably, and says whether one still works.
+// SigV4-usable credentials per grant, keeps them durably, and says whether one still works. The store
+// is the truth: memory holds the live credentials and those revoked moments ago; an older dead one
+// is read back from the store when it is presented (credential-cold-reads.ts).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CredentialKind } from '../../domain/policy';
 import type { Clock, IssueRequest, IssuedCredential, RevokeOutcome } from '../../ports';
 import { LOCAL_ACCOUNT_ID } from '../../constants';
+import { ColdCredentialReads } from './credential-cold-reads';
 import { ensureStateTable, scanAll, STATE_TABLES } from './state-tables';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const PRUNE_EVERY_MS = 1000;
-/** Enough of a dead session's token hash to tell its own token from another (both are refused). */
-const TOKEN_HASH_PREFIX_CHARS = 16;
+/**
+ * How long a credential stays in memory once its revocation is in force: the engine's probe, and a
+ * runtime's last calls, come at once (a probe once the revocation is in force is refused, which ends
+ * its schedule); a later one reads the store. Short, so the working set fills within a soak's warm-up.
+ */
+export const COLD_AFTER_MS = 10_000;
 
 /** A credential as the authority keeps it. The session token is kept only as its hash. */
 export interface LocalCredential {
@@ -49,12 +56,6 @@ export type CredentialStanding =
 
 /** What a denial needs of a revoked session: its principal (for the message) and its secret (to check the signature). */
 export type DeniedSession = Pick<LocalCredential, 'principalArn' | 'secretAccessKey'>;
-
-/** A revoked session, until it expires: what `standing` needs of it, and no more. */
-interface RevokedSession extends DeniedSession {
-  readonly tokenHashPrefix: string;
-  readonly expiresAtMs: number;
-}
 
 /**
  * The kill switch's deny of an agent's older sessions (AWS: a `aws:TokenIssueTime` deny on its role),
@@ -99,6 +100,13 @@ export interface LocalCredentialAuthorityOptions {
    * a role everywhere. Default 0.
    */
   readonly sessionDenyLagMs?: number;
+  /**
+   * The client of the emulated IAM's own reads of credentials no longer in memory: the store's, not
+   * the engine's (on AWS those lookups are IAM's, not calls the engine makes). `client` when absent.
+   */
+  readonly coldReads?: DynamoDBDocumentClient;
+  /** How long a revoked credential stays in memory once its revocation is in force (COLD_AFTER_MS by default). */
+  readonly coldAfterMs?: number;
 }
 
 function randomBase32(length: number): string {
@@ -172,20 +180,16 @@ function fromItem(item: Record<string, unknown>): LocalCredential {
  * issued and revoked. Secrets are never logged or put in an error.
  */
 export class LocalCredentialAuthority {
-  /** Credentials that may still work, or still be denied rather than refused. */
+  /**
+   * Credentials that may still work, and those whose revocation came into force less than
+   * `coldAfterMs` ago: what the hot path reads. An older dead one leaves memory (see `pruneDead`);
+   * presented again, it is read from the store (`cold`), never taken for unknown: an unknown key
+   * passes the local services as a non-Taskbound caller.
+   */
   private readonly byAccessKey = new Map<string, LocalCredential>();
   private readonly byGrant = new Map<string, string[]>();
-  /**
-   * Credentials whose revocation is in force, kept compactly (see `pruneDead`): forgetting one
-   * outright would make it `unknown`, and an unknown key passes the local services as a
-   * non-Taskbound caller. A revoked session is denied until it expires, then refused as expired.
-   */
-  private readonly revokedSessions = new Map<string, RevokedSession>();
-  /**
-   * Credentials dead for good: '' for an access key, or the start of a session's token hash
-   * (which error the caller gets: a right token is told its session expired, a wrong one that it is invalid).
-   */
-  private readonly dead = new Map<string, string>();
+  private readonly cold: ColdCredentialReads<LocalCredential>;
+  private readonly coldAfterMs: number;
   private readonly lagMs: Readonly<Record<CredentialKind, number>>;
   /**
    * Revocations asked for whose write has not landed (access key id → when asked): refused from
@@ -205,9 +209,17 @@ export class LocalCredentialAuthority {
     ] as const) {
       if (!Number.isFinite(lag) || lag < 0) throw new RangeError(`${name} must be a non-negative number`);
     }
+    this.coldAfterMs = options.coldAfterMs ?? COLD_AFTER_MS;
+    this.cold = new ColdCredentialReads({
+      client: options.coldReads ?? options.client,
+      tableName: options.tableName,
+      parse: (item) => this.withAgentDeny(fromItem(item)),
+      // Only a revocation in force never changes; a live credential read here is judged, not kept.
+      settled: (credential) => this.revokedForGood(credential, this.options.clock.now().getTime()),
+    });
   }
 
-  /** Creates the table if it is missing and loads every credential it holds. */
+  /** Creates the table if it is missing and loads every credential it holds; those dead for a while leave memory at once. */
   async start(): Promise<void> {
     await ensureStateTable(this.options, STATE_TABLES.credentials.key);
     const items = await scanAll(this.options);
@@ -299,9 +311,12 @@ export class LocalCredentialAuthority {
     }
   }
 
-  /** Whether this authority ever issued the access key (revoked or not). */
-  issued(accessKeyId: string): boolean {
-    return this.byAccessKey.has(accessKeyId) || this.revokedSessions.has(accessKeyId) || this.dead.has(accessKeyId);
+  /** Whether this authority ever issued the access key (revoked or not); a promise only when the store must be read. */
+  issued(accessKeyId: string): boolean | Promise<boolean> {
+    if (this.byAccessKey.has(accessKeyId)) return true;
+    const known = this.cold.known(accessKeyId);
+    if (known !== undefined) return known !== null;
+    return this.cold.read(accessKeyId).then((credential) => credential !== undefined);
   }
 
   /** Whether a presented access key (and session token, for sessions) works right now. */
@@ -316,20 +331,26 @@ export class LocalCredentialAuthority {
 
   /**
    * As `authenticate`, but as a service behind IAM sees it: a revoked session still
-   * authenticates (its token is good) and is denied by the role's policy, as in AWS.
+   * authenticates (its token is good) and is denied by the role's policy, as in AWS. A
+   * credential dead for a while is read from the store.
    */
-  standing(accessKeyId: string, sessionToken: string | undefined): CredentialStanding {
-    const credential = this.byAccessKey.get(accessKeyId);
-    if (!credential) return this.deadStanding(accessKeyId, sessionToken);
+  async standing(accessKeyId: string, sessionToken: string | undefined): Promise<CredentialStanding> {
+    const credential = this.byAccessKey.get(accessKeyId) ?? (await this.coldCredential(accessKeyId));
+    if (!credential) return { status: 'unknown' };
     if (!tokenMatches(credential, sessionToken)) return { status: 'rejected', code: 'InvalidClientTokenId' };
     const now = this.options.clock.now().getTime();
     if (this.sessionExpired(credential, now)) return { status: 'rejected', code: 'ExpiredToken' };
     if (this.revocationInForce(credential, now)) {
       return credential.kind === 'aws-sts-session'
-        ? { status: 'denied', credential }
+        ? { status: 'denied', credential: { principalArn: credential.principalArn, secretAccessKey: credential.secretAccessKey } }
         : { status: 'rejected', code: 'InvalidClientTokenId' };
     }
     return { status: 'valid', credential };
+  }
+
+  /** How many credentials memory holds, the answers of cold reads included: the live working set, not the history (tests). */
+  get credentialsInMemory(): number {
+    return this.byAccessKey.size + this.cold.size;
   }
 
   /** Whether any credential issued for the grant would still be accepted (a dead one is revoked: InvalidClientTokenId). */
@@ -351,6 +372,14 @@ export class LocalCredentialAuthority {
   private revocationInForce(credential: LocalCredential, now: number): boolean {
     const since = credential.revokedAt ?? this.refusing.get(credential.accessKeyId);
     return since !== undefined && now >= Date.parse(since) + this.lagMs[credential.kind];
+  }
+
+  /**
+   * Revoked in the store, and the lag has passed: a revocation only asked for (`refusing`) is not
+   * one, as the store, which a credential that leaves memory is read back from, does not have it yet.
+   */
+  private revokedForGood(credential: LocalCredential, now: number): boolean {
+    return credential.revokedAt !== undefined && now >= Date.parse(credential.revokedAt) + this.lagMs[credential.kind];
   }
 
   /** IAM access keys do not expire by themselves (the engine must revoke them); sessions do. */
@@ -389,67 +418,48 @@ export class LocalCredentialAuthority {
     }
   }
 
-  /** How a pruned credential stands, as `standing` judged it before it was pruned. */
-  private deadStanding(accessKeyId: string, sessionToken: string | undefined): CredentialStanding {
-    const rightToken = (prefix: string) => sessionToken !== undefined && sha256Hex(sessionToken).startsWith(prefix);
-    const revoked = this.revokedSessions.get(accessKeyId);
-    if (revoked) {
-      if (!rightToken(revoked.tokenHashPrefix)) return { status: 'rejected', code: 'InvalidClientTokenId' };
-      if (this.options.clock.now().getTime() >= revoked.expiresAtMs) return { status: 'rejected', code: 'ExpiredToken' };
-      return { status: 'denied', credential: { principalArn: revoked.principalArn, secretAccessKey: revoked.secretAccessKey } };
-    }
-    const tokenPrefix = this.dead.get(accessKeyId);
-    if (tokenPrefix === undefined) return { status: 'unknown' };
-    if (tokenPrefix === '') return { status: 'rejected', code: 'InvalidClientTokenId' };
-    return { status: 'rejected', code: rightToken(tokenPrefix) ? 'ExpiredToken' : 'InvalidClientTokenId' };
+  /** A credential no longer in memory, as stored (with the agent's deny applied); undefined when never issued. */
+  private async coldCredential(accessKeyId: string): Promise<LocalCredential | undefined> {
+    const stored = await this.cold.read(accessKeyId);
+    // Issued while the store was read: memory has it now, and is newer.
+    return this.byAccessKey.get(accessKeyId) ?? stored;
   }
 
   /**
-   * Moves credentials whose revocation is in force out of the live ones (nothing brings one back):
-   * a revoked session keeps what its denial needs until it expires, then only a tombstone stays,
-   * as for a revoked access key. At most once a second, as it walks them.
+   * Lets credentials go whose revocation has been in force for `coldAfterMs` (nothing brings one
+   * back): the store keeps them, and `standing` reads one from there should it be presented again.
+   * At most once a second, as it walks the credentials in memory.
    */
   private pruneDead(): void {
     const now = this.options.clock.now().getTime();
     if (now - this.lastPruneMs < PRUNE_EVERY_MS) return;
     this.lastPruneMs = now;
     for (const credential of this.byAccessKey.values()) {
-      if (!this.revocationInForce(credential, now)) continue;
+      if (!this.revokedForGood(credential, now - this.coldAfterMs)) continue;
       this.byAccessKey.delete(credential.accessKeyId);
-      const tokenHashPrefix = credential.sessionTokenSha256?.slice(0, TOKEN_HASH_PREFIX_CHARS) ?? '';
-      if (credential.kind === 'aws-sts-session' && !this.sessionExpired(credential, now)) {
-        const { principalArn, secretAccessKey } = credential;
-        this.revokedSessions.set(credential.accessKeyId, {
-          principalArn,
-          secretAccessKey,
-          tokenHashPrefix,
-          expiresAtMs: Date.parse(credential.expiresAt),
-        });
-      } else {
-        this.dead.set(credential.accessKeyId, tokenHashPrefix);
-      }
+      this.cold.forget(credential.accessKeyId);
       const keys = (this.byGrant.get(credential.grantId) ?? []).filter((key) => key !== credential.accessKeyId);
-      // A grant with no live credential answers as an unknown one does: rejected, InvalidClientTokenId.
+      // A grant with no credential in memory answers as an unknown one does: rejected, InvalidClientTokenId.
       if (keys.length > 0) this.byGrant.set(credential.grantId, keys);
       else this.byGrant.delete(credential.grantId);
-    }
-    for (const [accessKeyId, revoked] of this.revokedSessions) {
-      if (now < revoked.expiresAtMs) continue;
-      this.revokedSessions.delete(accessKeyId);
-      this.dead.set(accessKeyId, revoked.tokenHashPrefix);
     }
   }
 
   /** A session the agent's deny covers counts as revoked when the deny was written (in memory: the deny item is what is kept). */
   private applyAgentDeny(credential: LocalCredential): LocalCredential {
-    const deny = this.agentDenies.get(credential.agentId);
-    if (!deny || !coveredByAgentDeny(credential, deny)) return credential;
-    const revoked = { ...credential, revokedAt: deny.revokedAt };
-    this.byAccessKey.set(credential.accessKeyId, revoked);
+    const revoked = this.withAgentDeny(credential);
+    if (revoked !== credential) this.byAccessKey.set(credential.accessKeyId, revoked);
     return revoked;
   }
 
+  /** The credential as the agent's deny has it: revoked when the deny was written, if the deny covers it. */
+  private withAgentDeny(credential: LocalCredential): LocalCredential {
+    const deny = this.agentDenies.get(credential.agentId);
+    return deny && coveredByAgentDeny(credential, deny) ? { ...credential, revokedAt: deny.revokedAt } : credential;
+  }
+
   private remember(credential: LocalCredential): void {
+    this.cold.forget(credential.accessKeyId);
     const known = this.byAccessKey.has(credential.accessKeyId);
     this.byAccessKey.set(credential.accessKeyId, credential);
     this.applyAgentDeny(credential);

@@ -58,28 +58,45 @@ export class CredentialCallLog {
   private readonly names = new SharedNames();
 
   constructor(
-    /** Only credentials the engine issued are recorded: not the engine's or the CLI's own keys. */
-    private readonly isIssued: (accessKeyId: string) => boolean,
+    /**
+     * Only credentials the engine issued are recorded: not the engine's or the CLI's own keys. A
+     * promise when the authority must read its store (a key dead for a while, credential-authority.ts).
+     */
+    private readonly isIssued: (accessKeyId: string) => boolean | Promise<boolean>,
     private readonly now: () => Date,
     private readonly maxPerCredential = 500,
     /** In memory unless the engine has a data directory (credential-call-file.ts). */
     private readonly store: CallStore = new CredentialCallMemory(maxPerCredential),
+    /** A key whose issuer could not be told (the store unreadable): the call is recorded anyway, and this is told. */
+    private readonly onLookupError: (error: unknown) => void = () => undefined,
   ) {}
 
   record(request: AwsRequest, response: AwsResponse): void {
     const key = request.accessKeyId;
-    if (!key || !this.isIssued(key)) return;
+    if (!key) return;
+    const issued = this.isIssued(key);
+    if (issued === false) return;
     const errorCode =
       response.status >= 400
         ? (response.headers?.['x-amzn-errortype'] ?? /<Code>([^<]+)<\/Code>/.exec(String(response.body))?.[1])
         : undefined;
-    this.store.add(key, {
+    const call: KeptCall = {
       atMs: this.now().getTime(),
       service: this.names.shared(request.signingService ?? 'unknown'),
       operation: this.names.shared(operationOf(request)),
       status: response.status,
       ...(errorCode ? { errorCode: this.names.shared(errorCode) } : {}),
-    });
+    };
+    if (issued === true) return this.store.add(key, call);
+    // A key of the issued shape the authority had to look up: a call made with a dead credential is what this record is for,
+    // so one that cannot be told apart is kept rather than lost.
+    issued.then(
+      (yes) => yes && this.store.add(key, call),
+      (error: unknown) => {
+        this.onLookupError(error);
+        this.store.add(key, call);
+      },
+    );
   }
 
   /** Writes what the store still buffers (the engine stops). */

@@ -18,7 +18,7 @@ export function issuedCredentialGate(authority: LocalCredentialAuthority, clock:
   return async (request) => {
     const parsed = parseSigV4(request);
     if (!parsed.ok) return undefined;
-    const standing = authority.standing(parsed.auth.accessKeyId, parsed.auth.sessionToken);
+    const standing = await authority.standing(parsed.auth.accessKeyId, parsed.auth.sessionToken);
     if (standing.status === 'unknown') return undefined;
     if (standing.status === 'rejected') {
       return standing.code === 'ExpiredToken'

@@ -1,11 +1,15 @@
 // Local engine, emulated AWS: a stateful Secrets Manager on the JSON protocol (`secretsmanager.*`),
 // where the engine's delivery vault writes credentials and agent runtimes read them. Each secret is
 // one item of the `taskbound-local-secrets` table in the embedded store (state-tables.ts), written
-// before the call answers. Every input is checked against the API's constraints (zod). Resource
+// before the call answers. The store is the truth: memory keeps the secrets in use, and one unused for
+// 10 s (a denied delivery waiting its hour) is read back from the store when asked for. Every input is
+// checked against the API's constraints (zod). Resource
 // policies are stored, not enforced: locally there are no IAM principals; only the credentials the
 // engine issued are judged (a revoked session is denied). Secret values never reach a log, an error
 // or an event.
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { ColdSecretNames } from './cold-secret-names';
 import type { RequestGate } from './issued-credential-gate';
 import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
 import {
@@ -42,12 +46,23 @@ export interface SecretsManagerServiceOptions {
   readonly onRotate?: RotationHook;
   /** Stands in for IAM: may refuse a request before it runs (issued-credential-gate.ts). */
   readonly gate?: RequestGate;
+  /** How long a secret stays in memory unused before only the store keeps it (SECRET_COLD_AFTER_MS by default; never without a table). */
+  readonly coldAfterMs?: number;
 }
 
 export interface SecretsManagerService extends AwsService {
   /** Resolves once every write already accepted has reached the table. */
   close(): Promise<void>;
+  /** How many secrets memory holds (tests: the ones in use, not every secret stored). */
+  readonly secretsInMemory: number;
 }
+
+/**
+ * How long a secret stays in memory unused. A delivery is read within a second of being written and
+ * deleted when its task ends; one denied is read once, then waits an hour for nobody: the store keeps it.
+ */
+export const SECRET_COLD_AFTER_MS = 10_000;
+const COOL_DOWN_EVERY_MS = 1_000;
 
 const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const DAY_MS = 86_400_000;
@@ -169,22 +184,35 @@ function isSecretItem(item: Record<string, unknown>): item is Record<string, unk
   return typeof item.name === 'string' && typeof item.arn === 'string' && typeof item.record === 'string';
 }
 
-/** Loads every secret from the table (none in memory), and returns the service. */
+function parseSecretItem(item: Record<string, unknown>): SecretRecord {
+  if (!isSecretItem(item)) throw new Error(`the local secrets table holds an item that is not a secret (${String(item.name)})`);
+  return JSON.parse(item.record) as SecretRecord;
+}
+
+/** Notes the name of every secret in the table (each is read from there when first asked for), and returns the service. */
 export async function createSecretsManagerService(options: SecretsManagerServiceOptions = {}): Promise<SecretsManagerService> {
-  const secrets = new Map<string, SecretRecord>();
+  const cold = new ColdSecretNames();
   if (options.table) {
     for (const item of await scanAll(options.table)) {
       if (!isSecretItem(item)) throw new Error(`the local secrets table holds an item that is not a secret (${String(item.name)})`);
-      secrets.set(item.name, JSON.parse(item.record) as SecretRecord);
+      cold.add(item.name);
     }
   }
-  return new LocalSecretsManager(secrets, options);
+  return new LocalSecretsManager(cold, options);
 }
 
 class LocalSecretsManager implements SecretsManagerService {
   readonly name = 'secretsmanager';
   private readonly region: string;
   private readonly now: () => Date;
+  /** The secrets in memory: those used in the last `coldAfterMs`, or all of them without a table. */
+  private readonly secrets = new Map<string, SecretRecord>();
+  /** When each secret in memory was last used, the least recent first (a use moves it to the end). */
+  private readonly usedAt = new Map<string, number>();
+  /** Reads of cold secrets under way, by name: concurrent requests for one secret share one read. */
+  private readonly loading = new Map<string, Promise<void>>();
+  private readonly coldAfterMs: number;
+  private lastCoolDownMs = Number.NEGATIVE_INFINITY;
   private readonly rotating = new Set<string>();
   /** Writes per secret name, in call order: a later write never lands before an earlier one. */
   private readonly writes = new Map<string, Promise<void>>();
@@ -193,11 +221,13 @@ class LocalSecretsManager implements SecretsManagerService {
   private readonly operations: Operations;
 
   constructor(
-    private readonly secrets: Map<string, SecretRecord>,
+    /** Names of the secrets only the table holds. */
+    private readonly cold: ColdSecretNames,
     private readonly options: SecretsManagerServiceOptions,
   ) {
     this.region = options.region ?? 'us-east-1';
     this.now = options.now ?? (() => new Date());
+    this.coldAfterMs = options.coldAfterMs ?? SECRET_COLD_AFTER_MS;
     this.operations = {
       CreateSecret: (input) => this.createSecret(input),
       PutSecretValue: (input) => this.putSecretValue(input),
@@ -238,6 +268,7 @@ class LocalSecretsManager implements SecretsManagerService {
     const operation = name as OperationName;
     const checked = checkInput(schemas[operation], body);
     if (!checked.ok) return jsonError(400, 'ValidationException', checked.message);
+    this.coolDown();
     try {
       return jsonOk(await (this.operations[operation] as (input: unknown) => Promise<object>)(checked.input));
     } catch (error) {
@@ -248,6 +279,10 @@ class LocalSecretsManager implements SecretsManagerService {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.writes.values()]);
+  }
+
+  get secretsInMemory(): number {
+    return this.secrets.size;
   }
 
   /** Runs `write` after every earlier write of the same secret name. */
@@ -268,7 +303,72 @@ class LocalSecretsManager implements SecretsManagerService {
 
   private purge(secret: SecretRecord): Promise<void> {
     this.secrets.delete(secret.name);
+    this.usedAt.delete(secret.name);
     return this.write(secret.name, 'deleted');
+  }
+
+  /** Marks the secret used now: it stays in memory another `coldAfterMs`. */
+  private touch(name: string): void {
+    this.usedAt.delete(name);
+    this.usedAt.set(name, this.now().getTime());
+  }
+
+  /** Keeps in memory a secret created or read back from the table. */
+  private keep(secret: SecretRecord): void {
+    this.secrets.set(secret.name, secret);
+    this.touch(secret.name);
+  }
+
+  /**
+   * Lets secrets unused for `coldAfterMs` go from memory: the table has them (a secret whose write is
+   * still under way, or that is being rotated, stays until it is done). At most once a second.
+   */
+  private coolDown(): void {
+    if (!this.options.table) return;
+    const nowMs = this.now().getTime();
+    if (nowMs - this.lastCoolDownMs < COOL_DOWN_EVERY_MS) return;
+    this.lastCoolDownMs = nowMs;
+    for (const [name, usedMs] of this.usedAt) {
+      if (nowMs - usedMs < this.coldAfterMs) break;
+      const secret = this.secrets.get(name);
+      if (secret && (this.writes.has(name) || this.rotating.has(secret.arn))) {
+        this.touch(name);
+        continue;
+      }
+      this.usedAt.delete(name);
+      if (!secret) continue;
+      this.secrets.delete(name);
+      this.cold.add(name);
+    }
+  }
+
+  /**
+   * Brings back into memory the secret `secretId` names, if only the table has it: by name, or by
+   * ARN (full or partial, as `findSecret` resolves them).
+   */
+  private async warm(secretId: string): Promise<void> {
+    if (this.cold.size === 0) return;
+    for (const name of namesFor(secretId)) {
+      // Not in memory with a write under way: a forced delete not yet landed, so the table's copy is not a cold secret.
+      if (this.secrets.has(name) || this.writes.has(name) || !this.cold.mayHave(name)) continue;
+      let loading = this.loading.get(name);
+      if (!loading) {
+        loading = this.readCold(name).finally(() => this.loading.delete(name));
+        this.loading.set(name, loading);
+      }
+      await loading;
+    }
+  }
+
+  private async readCold(name: string): Promise<void> {
+    const table = this.options.table;
+    if (!table) return;
+    const { Item: item } = await table.client.send(new GetCommand({ TableName: table.tableName, Key: { name }, ConsistentRead: true }));
+    // Absent: another cold name shares the filter's bucket. Not in memory, no write under way, yet stored: a cold secret.
+    if (!item || this.secrets.has(name)) return;
+    const secret = parseSecretItem(item);
+    this.cold.remove(name);
+    this.keep(secret);
   }
 
   /**
@@ -295,13 +395,18 @@ class LocalSecretsManager implements SecretsManagerService {
     return next.done;
   }
 
-  /** The secret, purged first if its recovery window has ended. */
+  /** The secret (read back from the table if it had gone cold), purged first if its recovery window has ended. */
   private async lookup(secretId: string): Promise<SecretRecord | undefined> {
-    const secret = findSecret(this.secrets, secretId);
+    let secret = findSecret(this.secrets, secretId);
+    if (!secret) {
+      await this.warm(secretId);
+      secret = findSecret(this.secrets, secretId);
+    }
     if (secret?.deletionMs !== undefined && secret.deletionMs <= this.now().getTime()) {
       await this.purge(secret);
       return undefined;
     }
+    if (secret) this.touch(secret.name);
     return secret;
   }
 
@@ -341,7 +446,7 @@ class LocalSecretsManager implements SecretsManagerService {
     };
     const hasValue = value.secretString !== undefined || value.secretBinary !== undefined;
     const version = hasValue ? addVersion(secret, value, token, [CURRENT], nowMs) : undefined;
-    this.secrets.set(name, secret);
+    this.keep(secret);
     await this.save(secret);
     return { ARN: secret.arn, Name: secret.name, ...(version ? { VersionId: version.versionId } : {}) };
   }
@@ -495,10 +600,14 @@ class LocalSecretsManager implements SecretsManagerService {
     const maxResults = input.MaxResults ?? 100;
     const filters = (input.Filters ?? []).map((filter) => ({ key: filter.Key, values: filter.Values }));
     const nowMs = this.now().getTime();
-    for (const secret of [...this.secrets.values()]) {
-      if (secret.deletionMs !== undefined && secret.deletionMs <= nowMs) await this.purge(secret);
+    const all: SecretRecord[] = [];
+    for (const secret of await this.everySecret()) {
+      if (secret.deletionMs === undefined || secret.deletionMs > nowMs) all.push(secret);
+      // Past its recovery window: gone (`lookup` reads a cold one back to purge it).
+      else if (this.secrets.get(secret.name) === secret) await this.purge(secret);
+      else await this.lookup(secret.name);
     }
-    const ordered = [...this.secrets.values()]
+    const ordered = all
       .filter((secret) => input.IncludePlannedDeletion === true || secret.deletedMs === undefined)
       .filter((secret) => matchesFilters(secret, filters))
       .sort((a, b) => a.createdMs - b.createdMs || a.name.localeCompare(b.name));
@@ -510,6 +619,24 @@ class LocalSecretsManager implements SecretsManagerService {
       SecretList: page.map((secret) => ({ ...this.summary(secret), SecretVersionsToStages: versionsToStages(secret) })),
       ...(next < ordered.length ? { NextToken: Buffer.from(JSON.stringify({ offset: next })).toString('base64') } : {}),
     };
+  }
+
+  /**
+   * The secrets in memory and, when some are cold, those only the table holds (read, not kept). A
+   * secret deleted while the table is read may still be listed, as AWS's ListSecrets, eventually
+   * consistent, may list it too.
+   */
+  private async everySecret(): Promise<SecretRecord[]> {
+    const table = this.options.table;
+    if (!table || this.cold.size === 0) return [...this.secrets.values()];
+    const stored = await scanAll(table);
+    const all = [...this.secrets.values()];
+    for (const item of stored) {
+      const name = String(item.name);
+      if (this.secrets.has(name) || this.writes.has(name) || !this.cold.mayHave(name)) continue;
+      all.push(parseSecretItem(item));
+    }
+    return all;
   }
 
   private pageStart(token: string | undefined, total: number): number {
@@ -598,6 +725,15 @@ class LocalSecretsManager implements SecretsManagerService {
       this.rotating.delete(secret.arn);
     }
   }
+}
+
+/** The names a SecretId may stand for: itself, or for an ARN, the name without and with its random suffix (`findSecret`). */
+function namesFor(secretId: string): string[] {
+  if (!secretId.startsWith('arn:')) return [secretId];
+  const marker = secretId.indexOf(':secret:');
+  if (marker < 0) return [];
+  const rest = secretId.slice(marker + ':secret:'.length);
+  return rest.length > 7 ? [rest.slice(0, -7), rest] : [rest];
 }
 
 /**

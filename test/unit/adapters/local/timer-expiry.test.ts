@@ -1,4 +1,5 @@
 // Tests (adapter, local engine): in-process expiry timers, the local stand-in for EventBridge Scheduler.
+import { queryObjects } from 'node:v8';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TimerExpiryScheduler } from '../../../../lambdas/adapters/local/timer-expiry';
 import type { Clock } from '../../../../lambdas/ports';
@@ -119,5 +120,28 @@ describe('TimerExpiryScheduler', () => {
     expect(scheduler.armed).toBe(0);
     expect(fired).toEqual([]);
     expect(errors).toEqual([]);
+  });
+});
+
+describe('TimerExpiryScheduler, on real timers', () => {
+  /** Node's list of the timers of one duration (internal), reached through a timer alone in its list. */
+  const TimersList = (() => {
+    const alone = setTimeout(() => undefined, 987_654_321);
+    const list = (alone as unknown as { _idlePrev: object })._idlePrev.constructor as new () => object;
+    clearTimeout(alone);
+    return list;
+  })();
+  const liveLists = () => queryObjects(TimersList, { format: 'count' }) as number;
+
+  it('leaves no list of timers behind for expiries cancelled early, each of its own delay', async () => {
+    const scheduler = new TimerExpiryScheduler({ now: () => new Date() }, () => undefined);
+    const before = liveLists();
+    for (let grant = 0; grant < 200; grant++) await scheduler.scheduleExpiry(`g-${grant}`, new Date(Date.now() + 3_600_000 + grant * 7));
+    expect(liveLists()).toBeGreaterThanOrEqual(before + 100);
+
+    for (let grant = 0; grant < 200; grant++) await scheduler.cancelExpiry(`g-${grant}`);
+
+    expect(liveLists()).toBeLessThan(before + 5);
+    expect(scheduler.armed).toBe(0);
   });
 });

@@ -14,11 +14,12 @@ describe("local credential authority, the kill switch's deny of an agent's older
     await authority.revokeSessionsOf('agent-1', clock.now());
     const later = await issue(authority, 'aws-sts-session', 'g-s3');
 
-    for (const session of older) expect(authority.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
+    for (const session of older)
+      expect(await authority.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
     expect(authority.grantStatus('g-s1')).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId' });
     expect(await authority.revokeGrant('g-s2')).toBe('already-revoked');
     for (const alive of [key, otherAgents, later])
-      expect(authority.standing(alive.accessKeyId, alive.sessionToken)).toMatchObject({ status: 'valid' });
+      expect(await authority.standing(alive.accessKeyId, alive.sessionToken)).toMatchObject({ status: 'valid' });
   });
 
   it('keeps the deny across a restart, and applies it to a session whose issue was in flight', async () => {
@@ -31,7 +32,7 @@ describe("local credential authority, the kill switch's deny of an agent's older
     const restarted = await openAuthority();
 
     for (const judge of [authority, restarted])
-      expect(judge.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
+      expect(await judge.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
   });
 
   it('lets an earlier time change nothing: a later deny already covers more', async () => {
@@ -46,6 +47,6 @@ describe("local credential authority, the kill switch's deny of an agent's older
     const restarted = await openAuthority();
 
     for (const judge of [authority, restarted])
-      expect(judge.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
+      expect(await judge.standing(session.accessKeyId, session.sessionToken)).toMatchObject({ status: 'denied' });
   });
 });
