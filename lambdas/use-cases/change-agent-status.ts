@@ -68,8 +68,8 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
     agentWide.then((wide) => killCredentials(deps, change.agentId, live, issuedBefore, wide)),
     readDeliveries(deps, live),
   ]);
-  // Each grant's revocation still reads its delivery, probes its credential and writes its state;
-  // only their events are pooled into full PutEvents calls.
+  // Each grant's revocation still probes its credential and writes its state (reading its delivery itself
+  // only if the batch did not); only their events are pooled into full PutEvents calls.
   const events = batchedEvents(deps.events);
   const revocations = { ...deps, events };
   const grantIds = [...listed.keys(), ...unlisted];

@@ -5,16 +5,7 @@ import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { CredentialMaterial, ProbeVerdict } from '../../ports';
 import { TaskboundError } from '../../domain/errors';
 import { realSleep } from '../sleep';
-import {
-  keptAliveAgents,
-  probeClientConfig,
-  probeEnvironmentOf,
-  type ProbeEnvironment,
-  repeatUntilRejected,
-  verdictOf,
-  type ProbeSchedule,
-  type StsCredentialProbeOptions,
-} from './sts-credential-probe';
+import { probeClients, repeatUntilRejected, verdictOf, type ProbeSchedule, type StsCredentialProbeOptions } from './sts-credential-probe';
 
 /** The canary's name in the local engine, and the default on AWS (`<instance>-engine/canary`). */
 export const LOCAL_CANARY_SECRET_NAME = 'taskbound-engine/canary';
@@ -84,12 +75,11 @@ export class CanaryProofs {
 /** Probes a session with DescribeSecret on the canary, signed by that session alone. */
 export class SecretsManagerCanaryProbe {
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly agents = keptAliveAgents();
-  /** Settings the SDK looks up in the environment, read once (sts-credential-probe.ts). */
-  private environment?: Promise<ProbeEnvironment>;
+  private readonly clientFor: (material: CredentialMaterial) => Promise<SecretsManagerClient>;
 
   constructor(private readonly options: CanaryProbeOptions) {
     this.sleep = options.sleep ?? realSleep;
+    this.clientFor = probeClients((config) => new SecretsManagerClient(config), options);
   }
 
   /**
@@ -98,8 +88,7 @@ export class SecretsManagerCanaryProbe {
    * or denied the call, `unknown` when it said nothing about either.
    */
   async probe(material: CredentialMaterial): Promise<ProbeVerdict> {
-    this.environment ??= probeEnvironmentOf(new SecretsManagerClient(probeClientConfig(this.options, material, this.agents)).config);
-    const client = new SecretsManagerClient({ ...probeClientConfig(this.options, material, this.agents), ...(await this.environment) });
+    const client = await this.clientFor(material);
     this.options.track?.(client);
     try {
       await client.send(new DescribeSecretCommand({ SecretId: this.options.canarySecretId }));

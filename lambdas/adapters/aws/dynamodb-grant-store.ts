@@ -126,14 +126,16 @@ export class DynamoDbGrantStore implements GrantStore {
   ): Promise<{ readonly created: true; readonly grant: Grant } | { readonly created: false; readonly existing: Grant }> {
     const item = this.grantItem(grant);
     try {
-      await this.write(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+      await this.write(() =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
       return { created: true, grant: withoutStoreAttributes(item) as Grant };
     } catch (error) {
@@ -165,7 +167,7 @@ export class DynamoDbGrantStore implements GrantStore {
   /** One PutItem conditioned on the stored version; a lost race hands back the stored grant. */
   private async putAtVersion(previous: Grant, item: Item): Promise<WriteOutcome> {
     try {
-      await this.write(new PutCommand({ TableName: this.tableName, Item: item, ...this.atVersion(previous) }));
+      await this.write(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ...this.atVersion(previous) })));
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const current = await this.storedAfterConflict(error, previous.grantId);
@@ -292,14 +294,13 @@ export class DynamoDbGrantStore implements GrantStore {
     return outcome.settled ? outcome.value : outcome.last;
   }
 
-  /** One single-item write, sent again while an in-flight transaction on its item refuses it (isTransactionConflict). */
-  private async write(command: PutCommand | DeleteCommand): Promise<void> {
+  /** One single-item write (`send` makes it), sent again while an in-flight transaction on its item refuses it (isTransactionConflict). */
+  private async write(send: () => Promise<unknown>): Promise<void> {
     const outcome = await retry(
       CONFLICT_BACKOFF,
       async () => {
         try {
-          // One call per command type: the client's overloads take one at a time.
-          await (command instanceof PutCommand ? this.client.send(command) : this.client.send(command));
+          await send();
           return settled(undefined);
         } catch (error) {
           if (!isTransactionConflict(error)) throw error;
@@ -329,14 +330,16 @@ export class DynamoDbGrantStore implements GrantStore {
         : (await this.slotHolders(agentId)).filter((holder) => holder.grantId === grantId).map((holder) => holder.slot);
     for (const number of slots) {
       try {
-        await this.write(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: slotKey(agentId, number),
-            ConditionExpression: '#holder = :grantId',
-            ExpressionAttributeNames: { '#holder': 'holder' },
-            ExpressionAttributeValues: { ':grantId': grantId },
-          }),
+        await this.write(() =>
+          this.client.send(
+            new DeleteCommand({
+              TableName: this.tableName,
+              Key: slotKey(agentId, number),
+              ConditionExpression: '#holder = :grantId',
+              ExpressionAttributeNames: { '#holder': 'holder' },
+              ExpressionAttributeValues: { ':grantId': grantId },
+            }),
+          ),
         );
       } catch (error) {
         // Freed already, or since taken by another grant: not ours to delete.
@@ -478,7 +481,8 @@ export class DynamoDbGrantStore implements GrantStore {
   }
 
   async putAgent(agent: AgentRecord): Promise<void> {
-    await this.write(new PutCommand({ TableName: this.tableName, Item: { ...plain(agent), ...agentKey(agent.agentId) } }));
+    const item = { ...plain(agent), ...agentKey(agent.agentId) };
+    await this.write(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item })));
   }
 
   /** Unconditional: a redelivered event with the same id overwrites its own entry. */
@@ -489,7 +493,7 @@ export class DynamoDbGrantStore implements GrantStore {
       [GRANT_TABLE.sortKey]: `${entry.at}#${entry.eventId ?? randomUUID()}`,
       [GRANT_TABLE.ttlAttribute]: epochSeconds(entry.at) + SHORT_RETENTION_DAYS * DAY_SECONDS,
     };
-    await this.write(new PutCommand({ TableName: this.tableName, Item: item }));
+    await this.write(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item })));
   }
 
   /** The grant's fields as attributes, plus its keys and the index attributes derived from it. */

@@ -66,11 +66,7 @@ export function verdictOf(error: unknown, service = 'STS'): ProbeVerdict {
 }
 
 /** What every probe client shares: the credential alone, the probe's user agent, a kept-alive pool. */
-export function probeClientConfig(
-  options: Omit<StsCredentialProbeOptions, 'sleep' | 'track'>,
-  material: CredentialMaterial,
-  agents: ProbeAgents,
-) {
+function probeClientConfig(options: Omit<StsCredentialProbeOptions, 'sleep' | 'track'>, material: CredentialMaterial, agents: ProbeAgents) {
   return {
     region: options.region,
     requestHandler: agents,
@@ -116,13 +112,36 @@ export async function probeEnvironmentOf(config: object): Promise<ProbeEnvironme
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as ProbeEnvironment;
 }
 
-export interface ProbeAgents {
+type ProbeClientConfig = ReturnType<typeof probeClientConfig> & ProbeEnvironment;
+
+/**
+ * Each probe's client, built by `make` for its credential over one kept-alive connection pool. The
+ * first is built as the SDK would build it; the settings it looked up (probeEnvironmentOf) are given
+ * to every later one as values.
+ */
+export function probeClients<C extends { readonly config: object }>(
+  make: (config: ProbeClientConfig) => C,
+  options: Omit<StsCredentialProbeOptions, 'sleep' | 'track'>,
+): (material: CredentialMaterial) => Promise<C> {
+  const agents = keptAliveAgents();
+  let environment: Promise<ProbeEnvironment> | undefined;
+  return async (material) => {
+    const config = probeClientConfig(options, material, agents);
+    if (environment) return make({ ...config, ...(await environment) });
+    const first = make(config);
+    environment = probeEnvironmentOf(first.config);
+    await environment;
+    return first;
+  };
+}
+
+interface ProbeAgents {
   readonly httpAgent: HttpAgent;
   readonly httpsAgent: HttpsAgent;
 }
 
 /** One keep-alive pool per probe: a new TCP (and TLS) connection per probe costs more than the probe. */
-export const keptAliveAgents = (): ProbeAgents => ({
+const keptAliveAgents = (): ProbeAgents => ({
   httpAgent: new HttpAgent({ keepAlive: true }),
   httpsAgent: new HttpsAgent({ keepAlive: true }),
 });
@@ -151,19 +170,17 @@ export async function repeatUntilRejected(
 /** Probes a credential with STS GetCallerIdentity, signed by that credential alone. */
 export class StsCredentialProbe {
   private readonly sleep: (ms: number) => Promise<void>;
-  /** One pool for every probe: each probe needs its own client (the credential is the client's), not its own connection. */
-  private readonly agents = keptAliveAgents();
+  /** Each probe needs its own client (the credential is the client's), not its own connection. */
+  private readonly clientFor: (material: CredentialMaterial) => Promise<STSClient>;
 
   constructor(private readonly options: StsCredentialProbeOptions) {
     this.sleep = options.sleep ?? realSleep;
+    this.clientFor = probeClients((config) => new STSClient(config), options);
   }
 
   /** One probe: `accepted`, `rejected` with AWS's code, or `unknown` when STS gave no answer about it. */
-  private environment?: Promise<ProbeEnvironment>;
-
   async probe(material: CredentialMaterial): Promise<ProbeVerdict> {
-    this.environment ??= probeEnvironmentOf(new STSClient(probeClientConfig(this.options, material, this.agents)).config);
-    const client = new STSClient({ ...probeClientConfig(this.options, material, this.agents), ...(await this.environment) });
+    const client = await this.clientFor(material);
     this.options.track?.(client);
     // The client is not destroyed: that would close the shared connection pool.
     try {

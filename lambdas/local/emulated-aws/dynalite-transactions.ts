@@ -358,17 +358,12 @@ async function screenSingleWrite(
   response: ServerResponse,
   dynaliteHandler: Handler,
 ): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks);
-  if (await heldItemOf(store, itemField, body)) {
-    const refusal = Buffer.from(
-      JSON.stringify({ __type: `${DYNAMODB}#TransactionConflictException`, message: 'Transaction is ongoing for the item' }),
-    );
-    response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'content-length': refusal.length });
-    response.end(refusal);
-    return;
-  }
+  const body = await bodyOf(request);
+  if (await heldItemOf(store, itemField, body))
+    return send(response, {
+      status: 400,
+      body: { __type: `${DYNAMODB}#TransactionConflictException`, message: 'Transaction is ongoing for the item' },
+    });
   // dynalite reads the request as a stream: it gets one with the same head and body.
   const replay = Object.assign(Readable.from([body]), { headers: request.headers, method: request.method, url: request.url });
   dynaliteHandler(replay as unknown as IncomingMessage, response);
@@ -395,19 +390,28 @@ const pick = (item: AttributeMap, table: Table): AttributeMap =>
   Object.fromEntries(table.KeySchema.map(({ AttributeName }) => [AttributeName, item[AttributeName]]));
 
 async function answerTransaction(store: DynaliteStore, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const body = await bodyOf(request);
   let answer: TransactionAnswer;
   try {
-    answer = await transactWriteItems(store, JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    answer = await transactWriteItems(store, JSON.parse(body.toString('utf8')));
   } catch (error) {
     answer =
       error instanceof SyntaxError
         ? { status: 400, body: { __type: 'com.amazon.coral.service#SerializationException' } }
         : { status: 500, body: { __type: `${DYNAMODB}#InternalServerError`, message: (error as Error).message } };
   }
+  send(response, answer);
+}
+
+async function bodyOf(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Answers as dynalite does: JSON, with no x-amz-crc32 (the SDK checks the body against it only when it is sent). */
+function send(response: ServerResponse, answer: TransactionAnswer): void {
   const body = Buffer.from(JSON.stringify(answer.body));
-  // No x-amz-crc32: the SDK checks the body against it only when it is sent.
   response.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': body.length });
   response.end(body);
 }

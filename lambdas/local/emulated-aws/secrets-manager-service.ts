@@ -184,19 +184,21 @@ function isSecretItem(item: Record<string, unknown>): item is Record<string, unk
   return typeof item.name === 'string' && typeof item.arn === 'string' && typeof item.record === 'string';
 }
 
-function parseSecretItem(item: Record<string, unknown>): SecretRecord {
+/** The table's item, refused if it is not a secret's. */
+function secretItem(item: Record<string, unknown>): Record<string, unknown> & SecretItem {
   if (!isSecretItem(item)) throw new Error(`the local secrets table holds an item that is not a secret (${String(item.name)})`);
-  return JSON.parse(item.record) as SecretRecord;
+  return item;
+}
+
+function parseSecretItem(item: Record<string, unknown>): SecretRecord {
+  return JSON.parse(secretItem(item).record) as SecretRecord;
 }
 
 /** Notes the name of every secret in the table (each is read from there when first asked for), and returns the service. */
 export async function createSecretsManagerService(options: SecretsManagerServiceOptions = {}): Promise<SecretsManagerService> {
   const cold = new ColdSecretNames();
   if (options.table) {
-    for (const item of await scanAll(options.table)) {
-      if (!isSecretItem(item)) throw new Error(`the local secrets table holds an item that is not a secret (${String(item.name)})`);
-      cold.add(item.name);
-    }
+    for (const item of await scanAll(options.table)) cold.add(secretItem(item).name);
   }
   return new LocalSecretsManager(cold, options);
 }
@@ -506,35 +508,29 @@ class LocalSecretsManager implements SecretsManagerService {
     if (ids === undefined && filters === undefined) throw invalidParameter("Either 'SecretIdList' or 'Filters' must be provided.");
     if (input.MaxResults !== undefined && filters === undefined)
       throw invalidParameter("'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided.");
-    if (ids !== undefined) {
-      const values: object[] = [];
-      const errors: object[] = [];
-      for (const id of ids) {
-        try {
-          values.push(await this.getSecretValue({ SecretId: id }));
-        } catch (error) {
-          if (!(error instanceof SecretsManagerError)) throw error;
-          errors.push({ SecretId: id, ErrorCode: error.code, Message: error.message });
-        }
-      }
-      return { SecretValues: values, Errors: errors };
-    }
+    if (ids !== undefined) return this.valuesOf(ids);
     const found = (await this.listSecrets({ Filters: filters, MaxResults: input.MaxResults ?? BATCH_MAX, NextToken: input.NextToken })) as {
       SecretList: { Name: string }[];
       NextToken?: string;
     };
+    // A listed secret created without a value has none to give: it is one of the errors.
+    const read = await this.valuesOf(found.SecretList.map((secret) => secret.Name));
+    return { ...read, ...(found.NextToken !== undefined ? { NextToken: found.NextToken } : {}) };
+  }
+
+  /** Each secret's current value as GetSecretValue answers it, or the error it would have answered. */
+  private async valuesOf(secretIds: readonly string[]): Promise<{ SecretValues: object[]; Errors: object[] }> {
     const values: object[] = [];
     const errors: object[] = [];
-    for (const { Name } of found.SecretList) {
+    for (const id of secretIds) {
       try {
-        values.push(await this.getSecretValue({ SecretId: Name }));
+        values.push(await this.getSecretValue({ SecretId: id }));
       } catch (error) {
-        // A secret created without a value is listed but has no value to give.
         if (!(error instanceof SecretsManagerError)) throw error;
-        errors.push({ SecretId: Name, ErrorCode: error.code, Message: error.message });
+        errors.push({ SecretId: id, ErrorCode: error.code, Message: error.message });
       }
     }
-    return { SecretValues: values, Errors: errors, ...(found.NextToken !== undefined ? { NextToken: found.NextToken } : {}) };
+    return { SecretValues: values, Errors: errors };
   }
 
   private async describeSecret(input: InputOf<'DescribeSecret'>): Promise<object> {
