@@ -102,6 +102,24 @@ describe('SecretsManagerCanaryProbe against the local engine', () => {
     expect(await probe.probe(key)).toEqual({ verdict: 'rejected', code: 'UnrecognizedClientException', observed: true });
   });
 
+  it('judges many concurrent sessions each by its own credential, over one kept client', async () => {
+    const { authority, clock, probe, seen } = await localSecretsManager();
+    const grants = Array.from({ length: 20 }, (_, index) => `g-${'abcdefghijklmnopqrstuvwxyz'[index]!.repeat(26)}`);
+    const sessions = await Promise.all(grants.map((grantId) => authority.issue(issueRequest('aws-sts-session', clock, { grantId }))));
+    const revoked = new Set(grants.filter((_, index) => index % 2 === 1));
+    for (const grantId of revoked) await authority.revokeGrant(grantId);
+    seen.length = 0;
+
+    const verdicts = await Promise.all(sessions.map((session) => probe.probe(session)));
+
+    expect(verdicts).toEqual(
+      grants.map((grantId) =>
+        revoked.has(grantId) ? { verdict: 'rejected', code: 'AccessDeniedException', observed: true } : { verdict: 'accepted' },
+      ),
+    );
+    expect(seen.map((call) => call.accessKeyId).sort()).toEqual(sessions.map((session) => session.accessKeyId).sort());
+  });
+
   it('does not take a wrong session token for a revocation', async () => {
     const { probe, issue } = await localSecretsManager();
     const session = await issue('aws-sts-session');
