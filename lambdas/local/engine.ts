@@ -192,8 +192,16 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const retries = quotas ? { retryStrategy: laneAwareRetryStrategy(10) } : {};
   // Only pacing reads the lane; unpaced, no async context is tracked (tracking it hooks every promise: SDK calls cost ~20% more CPU).
   const inLane: InLane = pacing ? inRevocationLane : (work) => work();
-  const dynamo = paced(counter.track(reuseSigner(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries }))), 'dynamodb');
-  const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+  const engineDynamo = (cacheMiddleware: boolean) =>
+    paced(
+      counter.track(reuseSigner(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries, cacheMiddleware }))),
+      'dynamodb',
+    );
+  // The grant store's client resolves each command's middleware chain once (it converts items itself); the document
+  // client, which refuses that cache, has a client of its own (the credential authority's writes, the KMS delivery).
+  const dynamo = engineDynamo(true);
+  const documentsBase = engineDynamo(false);
+  const documents = DynamoDBDocumentClient.from(documentsBase, { marshallOptions: { removeUndefinedValues: true } });
   await ensureGrantTable(dynamo, LOCAL_TABLE);
   // The emulated services keep their state in the same store, in tables of their own, through a client of their own.
   const state = await openStateTables(store.endpoint);
@@ -300,7 +308,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     canarySecretId: LOCAL_CANARY_SECRET_NAME,
     track: (client) => void counter.track(client),
   });
-  const grantStore = new DynamoDbGrantStore({ client: documents, tableName: LOCAL_TABLE, dueTiming });
+  const grantStore = new DynamoDbGrantStore({ client: dynamo, tableName: LOCAL_TABLE, dueTiming });
   const probeSchedule = options.probeSchedule ?? { attempts: 3, delayMs: 200 };
   const timers = new TimerExpiryScheduler(clock, (grantId, error) =>
     logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }),
@@ -428,6 +436,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       state.close();
       await store.close();
       dynamo.destroy();
+      documentsBase.destroy();
     },
   };
 }
