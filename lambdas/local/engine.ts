@@ -197,8 +197,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       counter.track(reuseSigner(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries, cacheMiddleware }))),
       'dynamodb',
     );
-  // The grant store's client resolves each command's middleware chain once (it converts items itself); the document
-  // client, which refuses that cache, has a client of its own (the credential authority's writes, the KMS delivery).
+  // The grant store and the credential authority convert items themselves, so their client resolves each command's
+  // middleware chain once; the document client refuses that cache, so the KMS delivery's has a client of its own.
   const dynamo = engineDynamo(true);
   const documentsBase = engineDynamo(false);
   const documents = DynamoDBDocumentClient.from(documentsBase, { marshallOptions: { removeUndefinedValues: true } });
@@ -209,7 +209,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   if (delivery === 'dynamodb-kms') await ensureDeliveryTable(dynamo, LOCAL_DELIVERY_TABLE);
   // The authority stands in for IAM and STS calls the engine makes on AWS, so its writes count as the engine's SDK calls.
   const authority = new LocalCredentialAuthority({
-    client: documents,
+    client: dynamo,
     tableName: state.table('credentials').tableName,
     clock,
     accessKeyRevocationLagMs: options.accessKeyRevocationLagMs ?? 0,

@@ -7,7 +7,8 @@
 // policies are stored, not enforced: locally there are no IAM principals; only the credentials the
 // engine issued are judged (a revoked session is denied). Secret values never reach a log, an error
 // or an event.
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { ColdSecretNames } from './cold-secret-names';
 import type { RequestGate } from './issued-credential-gate';
@@ -365,10 +366,12 @@ class LocalSecretsManager implements SecretsManagerService {
   private async readCold(name: string): Promise<void> {
     const table = this.options.table;
     if (!table) return;
-    const { Item: item } = await table.client.send(new GetCommand({ TableName: table.tableName, Key: { name }, ConsistentRead: true }));
+    const { Item: item } = await table.client.send(
+      new GetItemCommand({ TableName: table.tableName, Key: { name: { S: name } }, ConsistentRead: true }),
+    );
     // Absent: another cold name shares the filter's bucket. Not in memory, no write under way, yet stored: a cold secret.
     if (!item || this.secrets.has(name)) return;
-    const secret = parseSecretItem(item);
+    const secret = parseSecretItem(unmarshall(item));
     this.cold.remove(name);
     this.keep(secret);
   }

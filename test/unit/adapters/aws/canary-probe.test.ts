@@ -19,7 +19,7 @@ const ENGINE_KEY = { accessKeyId: 'AKIALOCALENGINE00000', secretAccessKey: 'engi
 /** The local engine's Secrets Manager behind its issued-credential gate, with the canary created. */
 async function localSecretsManager(options: { sessionDenyLagMs?: number; accessKeyRevocationLagMs?: number } = {}) {
   const clock = new SteppingClock();
-  const authority = new LocalCredentialAuthority({ client: store.documents, tableName: store.freshTableName(), clock, ...options });
+  const authority = new LocalCredentialAuthority({ client: store.client, tableName: store.freshTableName(), clock, ...options });
   await authority.start();
   const seen: AwsRequest[] = [];
   const secrets = await createSecretsManagerService({ now: () => clock.now(), gate: issuedCredentialGate(authority, clock) });

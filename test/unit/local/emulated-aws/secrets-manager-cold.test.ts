@@ -7,7 +7,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import {
@@ -33,7 +33,7 @@ describe('secrets manager service, memory bounded by the secrets in use', () => 
     const table = state.table('secrets');
     const counted = {
       send: (command: unknown) => {
-        if (command instanceof GetCommand) reads.push(String(command.input.Key?.name));
+        if (command instanceof GetItemCommand) reads.push(String(command.input.Key?.name?.S));
         return table.client.send(command as never);
       },
     } as unknown as typeof table.client;
