@@ -2,6 +2,7 @@
 // local engine's SigV4-verified route). The caller arrives already authenticated and mapped to a
 // person; the body names one action. Every refusal says why and is recorded; nothing is issued
 // for a caller who is no one, and one caller is always exactly one person.
+import { resumeRefusal } from '../domain/approval';
 import { operatorRequestSchema, type OperatorAnswer, type OperatorRequest } from '../domain/operator-api';
 import type { Identification } from '../domain/people';
 import { resumeAgent } from './change-agent-status';
@@ -70,6 +71,14 @@ async function resume(
     const reason = `agent "${agent}" is not registered in the policy and is not suspended`;
     await record(deps, caller, JSON.stringify(request), reason);
     return { status: 404, body: { outcome: 'not-found', reason, agentId: agent, person } };
+  }
+  const ownerRefusal = resumeRefusal(person, agent, deps.policy.agents[agent]?.owner, deps.policy.people);
+  if (ownerRefusal) {
+    await record(deps, caller, JSON.stringify(request), ownerRefusal);
+    const at = deps.clock.now().toISOString();
+    const detail = { grantId: '', taskId: '', agentId: agent, at, reason: ownerRefusal, claimedBy: person };
+    await deps.events.publish([{ detailType: 'Agent Resume Refused', detail }]);
+    return { status: 403, body: { outcome: 'refused', reason: ownerRefusal, agentId: agent, person } };
   }
   if (!standing.suspended)
     return {

@@ -136,11 +136,18 @@ function grantStory(
         next: 'Owners and requesters may not decide; each approver counts once. Ask another approver from the policy’s group.',
       };
     case 'Agent Resume Refused':
-      return {
-        title: `Resume not counted: ${d.agentId}`,
-        summary: `An Agent Resumed event for ${code(d.agentId, 70)} was refused${reason}. The agent stays suspended.`,
-        next: `Resume through the operator endpoint: \`taskbound resume ${mrkdwnText(d.agentId, 64)} --reason …\`.`,
-      };
+      // From the bus (a field anyone can write) or from the operator endpoint (the agent's owner).
+      return d.refusedSource === undefined
+        ? {
+            title: `Resume refused: ${d.agentId}`,
+            summary: `A resume of ${code(d.agentId, 70)} was refused${reason}. The agent stays suspended.`,
+            next: 'An agent’s owner may not lift its suspension alone: ask another person from the policy.',
+          }
+        : {
+            title: `Resume not counted: ${d.agentId}`,
+            summary: `An Agent Resumed event for ${code(d.agentId, 70)} was refused${reason}. The agent stays suspended.`,
+            next: `Resume through the operator endpoint: \`taskbound resume ${mrkdwnText(d.agentId, 64)} --reason …\`.`,
+          };
   }
 }
 

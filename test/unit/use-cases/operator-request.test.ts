@@ -13,6 +13,7 @@ const NOBODY: OperatorCaller = {
   },
   principal: 'arn:aws:iam::111122223333:user/mallory',
 };
+const LEAD: OperatorCaller = { identification: { ok: true, person: 'lead@example.com' }, principal: 'arn:aws:iam::111122223333:role/lead' };
 
 describe('handleOperatorRequest', () => {
   it('refuses a caller who is no one with 403, records why, and decides nothing', async () => {
@@ -113,5 +114,21 @@ describe('handleOperatorRequest', () => {
         person: 'cfo@example.com',
       },
     });
+  });
+
+  it("refuses the agent's owner a resume with 403, records and says why, and the agent stays suspended", async () => {
+    const engine = fakeEngine();
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'sre@example.com', reason: 'leak' });
+    const body = JSON.stringify({ action: 'resume', agentId: 'release-bot', reason: 'mine, it is fine' });
+
+    const answer = await handleOperatorRequest(engine, LEAD, body);
+
+    const reason = 'lead@example.com owns agent "release-bot" and may not lift its suspension; ask another person from the policy';
+    expect(answer).toEqual({ status: 403, body: { outcome: 'refused', reason, agentId: 'release-bot', person: 'lead@example.com' } });
+    expect((await engine.store.getAgent('release-bot')).suspended).toBe(true);
+    expect(engine.store.rejected.map((rejected) => rejected.reason)).toEqual([reason]);
+    expect(engine.events.of('Agent Resume Refused').map((event) => event.detail)).toEqual([
+      { grantId: '', taskId: '', agentId: 'release-bot', at: '2026-11-28T12:00:00.000Z', reason, claimedBy: 'lead@example.com' },
+    ]);
   });
 });

@@ -50,6 +50,18 @@ describe('Slack alert messages', () => {
     expect(allText(failing)).toContain('🚨');
   });
 
+  it("tell a bus resume from an owner's resume refused at the operator endpoint, and what to do for each", () => {
+    const refused = { grantId: '', taskId: '', claimedBy: 'lead@example.com' };
+    const fromBus = alertMessage(eventOf('Agent Resume Refused', { ...refused, reason: 'carries no authority', refusedSource: 'x' }));
+    const byOwner = alertMessage(eventOf('Agent Resume Refused', { ...refused, reason: 'lead@example.com owns agent "release-bot"' }));
+
+    expect(fromBus.text).toContain('Resume not counted: release-bot');
+    expect(fromBus.text).toContain('Resume through the operator endpoint');
+    expect(byOwner.text).toContain('Resume refused: release-bot');
+    expect(byOwner.text).toContain('ask another person from the policy');
+    expect(byOwner.text).not.toContain('Agent Resumed event');
+  });
+
   it('say who, what, why, when and what to do next for a leaked credential revocation', () => {
     const message = alertMessage(eventOf('Grant Revoked', { trigger: 'leaked', reason: 'found on a public gist' }));
     const text = allText(message);
