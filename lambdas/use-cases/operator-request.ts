@@ -85,8 +85,12 @@ async function resume(
       status: 200,
       body: { outcome: 'resumed', reason: `agent "${agent}" was not suspended; nothing changed`, agentId: agent, person },
     };
-  await resumeAgent(deps, { agentId: agent, by: person, reason: request.reason });
-  return { status: 200, body: { outcome: 'resumed', agentId: agent, person } };
+  const resumed = await resumeAgent(deps, { agentId: agent, by: person, reason: request.reason }, standing.at);
+  const waited =
+    resumed.waitedMs > 0
+      ? { reason: `resumed after waiting ${(resumed.waitedMs / 1000).toFixed(1)} s: until then its kill switch still refused new sessions` }
+      : {};
+  return { status: 200, body: { outcome: 'resumed', ...waited, agentId: agent, person } };
 }
 
 type ParsedBody = { readonly ok: true; readonly request: OperatorRequest } | { readonly ok: false; readonly reason: string };

@@ -131,4 +131,41 @@ describe('handleOperatorRequest', () => {
       { grantId: '', taskId: '', agentId: 'release-bot', at: '2026-11-28T12:00:00.000Z', reason, claimedBy: 'lead@example.com' },
     ]);
   });
+
+  it("waits out the kill switch's margin before a resume takes effect, and says so; a later resume does not wait", async () => {
+    const engine = fakeEngine();
+    const waits: number[] = [];
+    // As the AWS session issuer: a deny reaching 5 s past the notice (rounded up), plus 5 s for STS's clock.
+    const admitting = Object.assign(engine.sessions, { admitsIssuesFrom: (at: Date) => new Date(at.getTime() + 11_000) });
+    const deps = {
+      ...engine,
+      issuers: { ...engine.issuers, 'aws-sts-session': admitting },
+      sleep: async (ms: number) => {
+        waits.push(ms);
+        engine.clock.advance(ms);
+      },
+    };
+    await suspendAgent(deps, { agentId: 'release-bot', by: 'sre@example.com', reason: 'leak' });
+    engine.clock.advance(3_000);
+
+    const soon = await handleOperatorRequest(deps, CFO, JSON.stringify({ action: 'resume', agentId: 'release-bot', reason: 'fixed' }));
+
+    expect(waits).toEqual([8_000]);
+    expect(soon).toEqual({
+      status: 200,
+      body: {
+        outcome: 'resumed',
+        reason: 'resumed after waiting 8.0 s: until then its kill switch still refused new sessions',
+        agentId: 'release-bot',
+        person: 'cfo@example.com',
+      },
+    });
+    expect((await engine.store.getAgent('release-bot')).at).toBe('2026-11-28T12:00:11.000Z');
+
+    await suspendAgent(deps, { agentId: 'release-bot', by: 'sre@example.com', reason: 'again' });
+    engine.clock.advance(60_000);
+    const later = await handleOperatorRequest(deps, CFO, JSON.stringify({ action: 'resume', agentId: 'release-bot', reason: 'fixed' }));
+    expect(waits).toEqual([8_000]);
+    expect(later.body).toEqual({ outcome: 'resumed', agentId: 'release-bot', person: 'cfo@example.com' });
+  });
 });
