@@ -34,7 +34,7 @@ const REVOKED_BECAUSE: Readonly<Record<RevocationTrigger, { title: string; why: 
   suspended: {
     title: 'Credential revoked: agent suspended',
     why: 'its agent was suspended',
-    next: 'Resume the agent with `taskbound resume` once it is safe.',
+    next: 'Once it is safe, a person other than its owner resumes it with `taskbound resume`.',
   },
   manual: {
     title: 'Credential revoked by hand',
@@ -175,7 +175,7 @@ function usedAfterRevocationStory(d: GrantAlertDetail, credential: string, grant
 
 function suspendedMessage(d: AgentSuspendedDetail): SlackMessage {
   const summary = `${mrkdwnText(d.by, 256)} suspended agent ${code(d.agentId, 70)}: ${mrkdwnText(d.reason, 1024)}. Every live grant is being revoked and new ones are denied.`;
-  const next = `Resume with \`taskbound resume ${mrkdwnText(d.agentId, 64)}\` once it is safe.`;
+  const next = `Once it is safe, a person other than its owner resumes it: \`taskbound resume ${mrkdwnText(d.agentId, 64)}\`.`;
   const blocks = [
     header(`${ICON.warning} Agent suspended: ${d.agentId}`),
     section(summary),
@@ -215,7 +215,7 @@ function suspensionCompletedMessage(d: GrantAlertDetail, severity: Severity): Sl
       ? 'Act on each `Revocation Failed` alert: the sweep retries, but disable those credentials in IAM by hand if it repeats.'
       : tally.awaitingProof > 0
         ? 'The sweep keeps probing; a credential that stays alive raises `Credential Still Valid`.'
-        : `Nothing left alive. Resume with \`taskbound resume ${mrkdwnText(d.agentId, 64)}\` once it is safe.`;
+        : `Nothing left alive. Once it is safe, a person other than its owner resumes it: \`taskbound resume ${mrkdwnText(d.agentId, 64)}\`.`;
   const title = `Kill switch done: ${d.agentId}`;
   const blocks = [
     header(`${ICON[severity]} ${title}`),

@@ -43,7 +43,7 @@ describe('Slack alert messages', () => {
 
     expect(done.text).toBe(
       'Kill switch done: release-bot. The kill switch on agent release-bot (suspended by sec: leak) took 4.8 s: of its 1000 live grants, ' +
-        '1000 verified dead. Next: Nothing left alive. Resume with taskbound resume release-bot once it is safe.',
+        '1000 verified dead. Next: Nothing left alive. Once it is safe, a person other than its owner resumes it: taskbound resume release-bot.',
     );
     expect(allText(failing)).toContain('3 not revoked');
     expect(allText(failing)).toContain('Revocation Failed');
