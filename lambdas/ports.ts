@@ -163,6 +163,13 @@ export interface CredentialIssuer {
    */
   revokeAgent?(revocation: AgentRevocation): Promise<void>;
   /**
+   * The first moment (engine clock) at which a credential issued passes the agent-wide step taken
+   * for `issuedBefore`. Later than it where that step reaches past the notice (STS sessions: the
+   * deny allows for STS's clock), so a resume before then would hand the agent credentials its kill
+   * switch still refuses. Absent where the step covers exactly what was issued before.
+   */
+  admitsIssuesFrom?(issuedBefore: Date): Date;
+  /**
    * Grants that have a credential on the platform right now, for orphan reconciliation.
    * Absent where credentials cannot be listed (STS sessions): there the grant is written
    * before the credential exists, so none can exist unrecorded.

@@ -1,7 +1,7 @@
 // CLI commands: `grants list` and `grants show`, read straight from the GrantStore port (and, for
 // `show`, what the credential did: cli/grant-calls.ts).
 import { verifyChain, type ChainVerdict } from '../../lambdas/domain/audit';
-import { GRANT_STATES, type Grant, type GrantState } from '../../lambdas/domain/grant';
+import { FINAL_STATES, GRANT_STATES, type Grant, type GrantState } from '../../lambdas/domain/grant';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN } from '../../lambdas/domain/ids';
 import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
 import { grantCalls, printGrantCalls } from '../grant-calls';
@@ -89,7 +89,8 @@ export async function listGrants(deps: CliDeps, options: ListOptions): Promise<E
     g.taskId,
     stateLabel(g.state),
     relative(g.createdAt, now),
-    g.expiresAt ? relative(g.expiresAt, now) : NONE,
+    // A credential proven dead (or never issued) expires nowhere: its old deadline would read as a live one.
+    g.expiresAt && !FINAL_STATES.includes(g.state) ? relative(g.expiresAt, now) : NONE,
     g.scopes.join(','),
   ]);
   for (const line of table(['GRANT', 'AGENT', 'TASK', 'STATE', 'CREATED', 'EXPIRES', 'SCOPES'], rows)) deps.out(line);

@@ -37,11 +37,14 @@ export function accountIssuers(options: AccountIssuersOptions): Issuers {
     const inAccount = (account: string | undefined) => issuersOf(account)[kind];
     const listable = inAccount(options.hubAccount).listIssued !== undefined;
     const agentWide = inAccount(options.hubAccount).revokeAgent !== undefined;
+    // The same margin in every account (it allows for STS's clock): the hub's issuer says it.
+    const admits = inAccount(options.hubAccount).admitsIssuesFrom?.bind(inAccount(options.hubAccount));
     return {
       issue: async (request: IssueRequest) => inAccount(request.account).issue(request),
       revoke: async (target: RevokeTarget) => inAccount(target.account).revoke(target),
       verify: async (target: RevokeTarget, material: CredentialMaterial | undefined) => inAccount(target.account).verify(target, material),
       ...(agentWide ? { revokeAgent: async (revocation: AgentRevocation) => inAccount(revocation.account).revokeAgent?.(revocation) } : {}),
+      ...(admits ? { admitsIssuesFrom: admits } : {}),
       ...(listable ? { listIssued: () => listEverywhere(kind, [...known], issuersOf, options.hubAccount) } : {}),
     };
   };

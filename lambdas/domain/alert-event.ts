@@ -41,6 +41,8 @@ export const grantAlertDetailSchema = z.object({
   approvers: names.optional(),
   approver: text.optional(),
   decision: text.optional(),
+  /** `Grant Decision Refused` / `Agent Resume Refused`: the bus event's source, absent when the operator endpoint refused a person. */
+  refusedSource: text.optional(),
   approvalDeadline: text.optional(),
   stillValidAfterNoticeMs: z.number().min(0).optional(),
   propagationMs: z.number().min(0).optional(),

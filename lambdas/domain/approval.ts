@@ -1,5 +1,6 @@
 // Domain: approval decisions with separation of duties (docs/contract.md §4). The owner and the
-// requester never approve, each approver counts once, and a late decision is refused.
+// requester never approve, each approver counts once, and a late decision is refused. An agent's
+// owner never lifts its suspension alone.
 import type { Grant } from './grant';
 import { designates, type People } from './people';
 
@@ -41,4 +42,13 @@ export function decideApproval(grant: Grant, input: GrantDecisionInput, people: 
   }
   const remaining = grant.requiredApprovals - grant.approvals.length - 1;
   return remaining > 0 ? { outcome: 'counted', remaining } : { outcome: 'approved' };
+}
+
+/**
+ * Why `person` may not resume the agent owned by `owner`, or undefined when they may. The person
+ * answerable for an agent does not alone decide that it is safe again, as they may not approve its grants.
+ */
+export function resumeRefusal(person: string, agentId: string, owner: string | undefined, people: People = {}): string | undefined {
+  if (owner === undefined || !designates(people, person, owner)) return undefined;
+  return `${person} owns agent "${agentId}" and may not lift its suspension; ask another person from the policy`;
 }

@@ -246,8 +246,31 @@ function groupByIssuer(
   return [...groups.values()];
 }
 
-export async function resumeAgent(deps: EngineDeps, change: AgentStatusChange): Promise<{ readonly outcome: 'resumed' }> {
+export interface ResumeResult {
+  readonly outcome: 'resumed';
+  /** How long the resume waited for its kill switch's agent-wide step to stop reaching new credentials. */
+  readonly waitedMs: number;
+}
+
+/**
+ * Lifts a suspension. `suspendedAt` is the suspension's notice: a resume within the agent-wide
+ * step's margin (STS sessions: the deny reaches 5 s past the notice, allowing for STS's clock)
+ * waits it out first, so no task started after the resume is handed a session the deny refuses.
+ */
+export async function resumeAgent(deps: EngineDeps, change: AgentStatusChange, suspendedAt?: string): Promise<ResumeResult> {
+  const waitedMs = suspendedAt === undefined ? 0 : await waitForAdmission(deps, new Date(suspendedAt));
   const now = deps.clock.now().toISOString();
   await deps.store.putAgent({ agentId: change.agentId, suspended: false, by: change.by, reason: change.reason, at: now });
-  return { outcome: 'resumed' };
+  return { outcome: 'resumed', waitedMs };
+}
+
+async function waitForAdmission(deps: EngineDeps, suspendedAt: Date): Promise<number> {
+  const admittedFrom = Object.values(deps.issuers).reduce(
+    (latest, issuer) => Math.max(latest, issuer.admitsIssuesFrom?.(suspendedAt).getTime() ?? latest),
+    suspendedAt.getTime(),
+  );
+  const waitMs = admittedFrom - deps.clock.now().getTime();
+  if (waitMs <= 0) return 0;
+  await (deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(waitMs);
+  return waitMs;
 }

@@ -29,6 +29,8 @@ export interface EngineDeps {
   readonly useCheckTiming?: UseCheckTiming;
   /** The record itself; only the sweep reads it, so only the sweep's composition builds it. */
   readonly useLog?: CredentialUseLog;
+  /** Waits (a resume waiting out its kill switch's margin); tests pass one that does not. Default: a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** What refusing an event needs (record it, answer it): the grant-decision function is configured with no more. */

@@ -2,6 +2,7 @@
 // local engine's SigV4-verified route). The caller arrives already authenticated and mapped to a
 // person; the body names one action. Every refusal says why and is recorded; nothing is issued
 // for a caller who is no one, and one caller is always exactly one person.
+import { resumeRefusal } from '../domain/approval';
 import { operatorRequestSchema, type OperatorAnswer, type OperatorRequest } from '../domain/operator-api';
 import type { Identification } from '../domain/people';
 import { resumeAgent } from './change-agent-status';
@@ -71,13 +72,25 @@ async function resume(
     await record(deps, caller, JSON.stringify(request), reason);
     return { status: 404, body: { outcome: 'not-found', reason, agentId: agent, person } };
   }
+  const ownerRefusal = resumeRefusal(person, agent, deps.policy.agents[agent]?.owner, deps.policy.people);
+  if (ownerRefusal) {
+    await record(deps, caller, JSON.stringify(request), ownerRefusal);
+    const at = deps.clock.now().toISOString();
+    const detail = { grantId: '', taskId: '', agentId: agent, at, reason: ownerRefusal, claimedBy: person };
+    await deps.events.publish([{ detailType: 'Agent Resume Refused', detail }]);
+    return { status: 403, body: { outcome: 'refused', reason: ownerRefusal, agentId: agent, person } };
+  }
   if (!standing.suspended)
     return {
       status: 200,
       body: { outcome: 'resumed', reason: `agent "${agent}" was not suspended; nothing changed`, agentId: agent, person },
     };
-  await resumeAgent(deps, { agentId: agent, by: person, reason: request.reason });
-  return { status: 200, body: { outcome: 'resumed', agentId: agent, person } };
+  const resumed = await resumeAgent(deps, { agentId: agent, by: person, reason: request.reason }, standing.at);
+  const waited =
+    resumed.waitedMs > 0
+      ? { reason: `resumed after waiting ${(resumed.waitedMs / 1000).toFixed(1)} s: until then its kill switch still refused new sessions` }
+      : {};
+  return { status: 200, body: { outcome: 'resumed', ...waited, agentId: agent, person } };
 }
 
 type ParsedBody = { readonly ok: true; readonly request: OperatorRequest } | { readonly ok: false; readonly reason: string };

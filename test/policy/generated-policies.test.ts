@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { compileTaskPolicy } from '../../lambdas/adapters/aws/session-policy';
 import { parseRevokedSessions, renderRevokedSessions, withRevoked } from '../../lambdas/adapters/aws/revoked-sessions-policy';
-import { denyTimeFor, renderRevokedBefore } from '../../lambdas/adapters/aws/revoked-before-policy';
+import {
+  denyTimeFor,
+  renderRevokedBefore,
+  sessionsPassFrom,
+  TOKEN_ISSUE_MARGIN_SECONDS,
+} from '../../lambdas/adapters/aws/revoked-before-policy';
 import { deliveryResourcePolicy } from '../../lambdas/adapters/aws/secrets-manager-delivery-vault';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import { listOf } from '../../lambdas/domain/privilege';
@@ -156,6 +161,15 @@ describe("the kill switch's deny of an agent's older sessions", () => {
 
   it("leaves a session issued after the deny's time (a resumed agent's next task) exactly its scope", async () => {
     await expectExactlyItsScope(sessionIssuedAt(suspended, new Date(denyTimeFor(notice).getTime() + 1000), true), 'repo-read', readScope);
+  });
+
+  it('leaves exactly its scope to a session issued once a resume has waited out the margin, even with STS 5 s behind the engine', async () => {
+    const resumedAt = sessionsPassFrom(notice);
+    const stsBehind = new Date(resumedAt.getTime() - TOKEN_ISSUE_MARGIN_SECONDS * 1000);
+    await expectExactlyItsScope(sessionIssuedAt(suspended, stsBehind, true), 'repo-read', readScope);
+    // A second sooner, with STS that far behind, the deny would still take it: the wait is not longer than it must be.
+    const sooner = sessionIssuedAt(suspended, new Date(stsBehind.getTime() - 1000), true);
+    expect(await sooner(scopeRequests(readScope)[0]!.action, scopeRequests(readScope)[0]!.resource)).toBe('ExplicitlyDenied');
   });
 
   it("sits on the suspended agent's role only: another agent's session of the same age keeps exactly its scope", async () => {

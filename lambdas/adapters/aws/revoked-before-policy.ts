@@ -26,6 +26,14 @@ export function denyTimeFor(issuedBefore: Date): Date {
   return new Date(Math.ceil(issuedBefore.getTime() / 1000 + TOKEN_ISSUE_MARGIN_SECONDS) * 1000);
 }
 
+/**
+ * When a session issued (engine clock) passes the deny made for a kill switch noticed at
+ * `issuedBefore`, whichever way STS's clock is off by up to the margin: the deny's time plus the margin.
+ */
+export function sessionsPassFrom(issuedBefore: Date): Date {
+  return new Date(denyTimeFor(issuedBefore).getTime() + TOKEN_ISSUE_MARGIN_SECONDS * 1000);
+}
+
 /** Whether a deny naming `deniedBefore` covers a session whose grant was recorded issued at `issuedAt`. */
 export function coversIssuedAt(deniedBefore: Date | undefined, issuedAt: Date | undefined): boolean {
   if (!deniedBefore || !issuedAt) return false;

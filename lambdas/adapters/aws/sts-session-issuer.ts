@@ -31,6 +31,7 @@ import {
 import {
   coversIssuedAt,
   denyTimeFor,
+  sessionsPassFrom,
   parseRevokedBefore,
   renderRevokedBefore,
   REVOKED_BEFORE_POLICY_NAME,
@@ -206,6 +207,11 @@ export class StsSessionIssuer implements CredentialIssuer {
     );
     if (written.settled) return written.value;
     throw new TaskboundError(`concurrent revocations on role ${roleName} kept overwriting the deny for ${target.grantId}`);
+  }
+
+  /** A resume waits for this: until then, a new session of the agent could still fall under its kill switch's deny. */
+  admitsIssuesFrom(issuedBefore: Date): Date {
+    return sessionsPassFrom(issuedBefore);
   }
 
   /**

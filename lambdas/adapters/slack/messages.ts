@@ -34,7 +34,7 @@ const REVOKED_BECAUSE: Readonly<Record<RevocationTrigger, { title: string; why: 
   suspended: {
     title: 'Credential revoked: agent suspended',
     why: 'its agent was suspended',
-    next: 'Resume the agent with `taskbound resume` once it is safe.',
+    next: 'Once it is safe, a person other than its owner resumes it with `taskbound resume`.',
   },
   manual: {
     title: 'Credential revoked by hand',
@@ -136,11 +136,18 @@ function grantStory(
         next: 'Owners and requesters may not decide; each approver counts once. Ask another approver from the policy’s group.',
       };
     case 'Agent Resume Refused':
-      return {
-        title: `Resume not counted: ${d.agentId}`,
-        summary: `An Agent Resumed event for ${code(d.agentId, 70)} was refused${reason}. The agent stays suspended.`,
-        next: `Resume through the operator endpoint: \`taskbound resume ${mrkdwnText(d.agentId, 64)} --reason …\`.`,
-      };
+      // From the bus (a field anyone can write) or from the operator endpoint (the agent's owner).
+      return d.refusedSource === undefined
+        ? {
+            title: `Resume refused: ${d.agentId}`,
+            summary: `A resume of ${code(d.agentId, 70)} was refused${reason}. The agent stays suspended.`,
+            next: 'An agent’s owner may not lift its suspension alone: ask another person from the policy.',
+          }
+        : {
+            title: `Resume not counted: ${d.agentId}`,
+            summary: `An Agent Resumed event for ${code(d.agentId, 70)} was refused${reason}. The agent stays suspended.`,
+            next: `Resume through the operator endpoint: \`taskbound resume ${mrkdwnText(d.agentId, 64)} --reason …\`.`,
+          };
   }
 }
 
@@ -168,7 +175,7 @@ function usedAfterRevocationStory(d: GrantAlertDetail, credential: string, grant
 
 function suspendedMessage(d: AgentSuspendedDetail): SlackMessage {
   const summary = `${mrkdwnText(d.by, 256)} suspended agent ${code(d.agentId, 70)}: ${mrkdwnText(d.reason, 1024)}. Every live grant is being revoked and new ones are denied.`;
-  const next = `Resume with \`taskbound resume ${mrkdwnText(d.agentId, 64)}\` once it is safe.`;
+  const next = `Once it is safe, a person other than its owner resumes it: \`taskbound resume ${mrkdwnText(d.agentId, 64)}\`.`;
   const blocks = [
     header(`${ICON.warning} Agent suspended: ${d.agentId}`),
     section(summary),
@@ -208,7 +215,7 @@ function suspensionCompletedMessage(d: GrantAlertDetail, severity: Severity): Sl
       ? 'Act on each `Revocation Failed` alert: the sweep retries, but disable those credentials in IAM by hand if it repeats.'
       : tally.awaitingProof > 0
         ? 'The sweep keeps probing; a credential that stays alive raises `Credential Still Valid`.'
-        : `Nothing left alive. Resume with \`taskbound resume ${mrkdwnText(d.agentId, 64)}\` once it is safe.`;
+        : `Nothing left alive. Once it is safe, a person other than its owner resumes it: \`taskbound resume ${mrkdwnText(d.agentId, 64)}\`.`;
   const title = `Kill switch done: ${d.agentId}`;
   const blocks = [
     header(`${ICON[severity]} ${title}`),

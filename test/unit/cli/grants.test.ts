@@ -19,6 +19,23 @@ describe('taskbound grants list', () => {
     expect(lines[2]).toContain('active');
   });
 
+  it('shows no expiry for a credential proven dead, but still for a live one', async () => {
+    const cli = harness();
+    const live = activeGrant('release-bot', 't-1');
+    cli.store.seed(
+      live,
+      revokedGrant(activeGrant('release-bot', 't-2'), { noticeAt: '2026-11-28T10:05:00.000Z', revokedAfterMs: 20, verifiedAfterMs: 30 }),
+    );
+
+    const { out } = await cli.run('grants', 'list');
+
+    const [, ...rows] = out.split('\n');
+    const columns = (task: string) => rows.find((row) => row.includes(` ${task} `))?.split(/\s{2,}/) ?? [];
+    expect(columns('t-1')[5]).not.toBe('-');
+    expect(columns('t-2')[3]).toBe('verified');
+    expect(columns('t-2')[5]).toBe('-');
+  });
+
   it('filters by agent and state', async () => {
     const cli = harness();
     cli.store.seed(activeGrant('release-bot', 't-1'), requestedGrant('release-bot', 't-2'), activeGrant('deploy-bot', 't-3'));

@@ -141,4 +141,18 @@ describe('accountIssuers (hub and spoke)', () => {
     await expect(deps.issuers['aws-sts-session'].revoke(target)).rejects.toThrow(UnknownAccountError);
     expect(built).not.toContain('999988887777');
   });
+
+  it('says when a kind admits new credentials after a kill switch as its hub issuer does, and not at all when it cannot tell', () => {
+    const admitting = (account: string): Issuers => {
+      const sessions = Object.assign(new FakeIssuer('aws-sts-session', fakeEngine().clock), {
+        admitsIssuesFrom: (at: Date) => new Date(at.getTime() + (account === HUB ? 11_000 : 99_000)),
+      });
+      return { 'aws-sts-session': sessions, 'aws-iam-access-key': new FakeIssuer('aws-iam-access-key', fakeEngine().clock) };
+    };
+    const issuers = accountIssuers({ hubAccount: HUB, spokeAccounts: [SPOKE], issuersIn: admitting });
+    const notice = new Date('2026-11-30T07:00:00Z');
+
+    expect(issuers['aws-sts-session'].admitsIssuesFrom?.(notice).toISOString()).toBe('2026-11-30T07:00:11.000Z');
+    expect(issuers['aws-iam-access-key'].admitsIssuesFrom).toBeUndefined();
+  });
 });

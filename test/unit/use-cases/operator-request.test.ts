@@ -13,6 +13,7 @@ const NOBODY: OperatorCaller = {
   },
   principal: 'arn:aws:iam::111122223333:user/mallory',
 };
+const LEAD: OperatorCaller = { identification: { ok: true, person: 'lead@example.com' }, principal: 'arn:aws:iam::111122223333:role/lead' };
 
 describe('handleOperatorRequest', () => {
   it('refuses a caller who is no one with 403, records why, and decides nothing', async () => {
@@ -113,5 +114,58 @@ describe('handleOperatorRequest', () => {
         person: 'cfo@example.com',
       },
     });
+  });
+
+  it("refuses the agent's owner a resume with 403, records and says why, and the agent stays suspended", async () => {
+    const engine = fakeEngine();
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'sre@example.com', reason: 'leak' });
+    const body = JSON.stringify({ action: 'resume', agentId: 'release-bot', reason: 'mine, it is fine' });
+
+    const answer = await handleOperatorRequest(engine, LEAD, body);
+
+    const reason = 'lead@example.com owns agent "release-bot" and may not lift its suspension; ask another person from the policy';
+    expect(answer).toEqual({ status: 403, body: { outcome: 'refused', reason, agentId: 'release-bot', person: 'lead@example.com' } });
+    expect((await engine.store.getAgent('release-bot')).suspended).toBe(true);
+    expect(engine.store.rejected.map((rejected) => rejected.reason)).toEqual([reason]);
+    expect(engine.events.of('Agent Resume Refused').map((event) => event.detail)).toEqual([
+      { grantId: '', taskId: '', agentId: 'release-bot', at: '2026-11-28T12:00:00.000Z', reason, claimedBy: 'lead@example.com' },
+    ]);
+  });
+
+  it("waits out the kill switch's margin before a resume takes effect, and says so; a later resume does not wait", async () => {
+    const engine = fakeEngine();
+    const waits: number[] = [];
+    // As the AWS session issuer: a deny reaching 5 s past the notice (rounded up), plus 5 s for STS's clock.
+    const admitting = Object.assign(engine.sessions, { admitsIssuesFrom: (at: Date) => new Date(at.getTime() + 11_000) });
+    const deps = {
+      ...engine,
+      issuers: { ...engine.issuers, 'aws-sts-session': admitting },
+      sleep: async (ms: number) => {
+        waits.push(ms);
+        engine.clock.advance(ms);
+      },
+    };
+    await suspendAgent(deps, { agentId: 'release-bot', by: 'sre@example.com', reason: 'leak' });
+    engine.clock.advance(3_000);
+
+    const soon = await handleOperatorRequest(deps, CFO, JSON.stringify({ action: 'resume', agentId: 'release-bot', reason: 'fixed' }));
+
+    expect(waits).toEqual([8_000]);
+    expect(soon).toEqual({
+      status: 200,
+      body: {
+        outcome: 'resumed',
+        reason: 'resumed after waiting 8.0 s: until then its kill switch still refused new sessions',
+        agentId: 'release-bot',
+        person: 'cfo@example.com',
+      },
+    });
+    expect((await engine.store.getAgent('release-bot')).at).toBe('2026-11-28T12:00:11.000Z');
+
+    await suspendAgent(deps, { agentId: 'release-bot', by: 'sre@example.com', reason: 'again' });
+    engine.clock.advance(60_000);
+    const later = await handleOperatorRequest(deps, CFO, JSON.stringify({ action: 'resume', agentId: 'release-bot', reason: 'fixed' }));
+    expect(waits).toEqual([8_000]);
+    expect(later.body).toEqual({ outcome: 'resumed', agentId: 'release-bot', person: 'cfo@example.com' });
   });
 });

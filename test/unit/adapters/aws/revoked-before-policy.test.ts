@@ -4,6 +4,7 @@ import {
   denyTimeFor,
   parseRevokedBefore,
   renderRevokedBefore,
+  sessionsPassFrom,
   TOKEN_ISSUE_MARGIN_SECONDS,
 } from '../../../../lambdas/adapters/aws/revoked-before-policy';
 
@@ -12,6 +13,13 @@ describe("the kill switch's deny of an agent's older sessions", () => {
     const deniedBefore = denyTimeFor(new Date('2026-11-30T07:00:00.250Z'));
 
     expect(deniedBefore.toISOString()).toBe(`2026-11-30T07:00:0${1 + TOKEN_ISSUE_MARGIN_SECONDS}.000Z`);
+  });
+
+  it('admits new sessions once the deny is past by the margin again: STS may run that far behind the engine', () => {
+    const notice = new Date('2026-11-30T07:00:00.250Z');
+
+    expect(sessionsPassFrom(notice).getTime() - denyTimeFor(notice).getTime()).toBe(TOKEN_ISSUE_MARGIN_SECONDS * 1000);
+    expect(sessionsPassFrom(notice).toISOString()).toBe('2026-11-30T07:00:11.000Z');
   });
 
   it('covers every grant recorded issued before the notice, and none recorded at or after it', () => {

@@ -43,11 +43,23 @@ describe('Slack alert messages', () => {
 
     expect(done.text).toBe(
       'Kill switch done: release-bot. The kill switch on agent release-bot (suspended by sec: leak) took 4.8 s: of its 1000 live grants, ' +
-        '1000 verified dead. Next: Nothing left alive. Resume with taskbound resume release-bot once it is safe.',
+        '1000 verified dead. Next: Nothing left alive. Once it is safe, a person other than its owner resumes it: taskbound resume release-bot.',
     );
     expect(allText(failing)).toContain('3 not revoked');
     expect(allText(failing)).toContain('Revocation Failed');
     expect(allText(failing)).toContain('🚨');
+  });
+
+  it("tell a bus resume from an owner's resume refused at the operator endpoint, and what to do for each", () => {
+    const refused = { grantId: '', taskId: '', claimedBy: 'lead@example.com' };
+    const fromBus = alertMessage(eventOf('Agent Resume Refused', { ...refused, reason: 'carries no authority', refusedSource: 'x' }));
+    const byOwner = alertMessage(eventOf('Agent Resume Refused', { ...refused, reason: 'lead@example.com owns agent "release-bot"' }));
+
+    expect(fromBus.text).toContain('Resume not counted: release-bot');
+    expect(fromBus.text).toContain('Resume through the operator endpoint');
+    expect(byOwner.text).toContain('Resume refused: release-bot');
+    expect(byOwner.text).toContain('ask another person from the policy');
+    expect(byOwner.text).not.toContain('Agent Resumed event');
   });
 
   it('say who, what, why, when and what to do next for a leaked credential revocation', () => {
