@@ -38,7 +38,6 @@ interface SigningConfig {
   httpAuthSchemes: AuthScheme[];
   readonly sha256: unknown;
   readonly signingEscapePath?: boolean;
-  readonly cacheMiddleware?: boolean;
 }
 
 interface SdkClient {
@@ -76,7 +75,11 @@ function identitySigner(sdkSigner: HttpSigner): HttpSigner {
       const properties = new Proxy(signingProperties, { get: (target, key) => (key === 'config' ? withSigner : Reflect.get(target, key)) });
       return sdkSigner.sign(request, identity, properties);
     },
-    errorHandler: (signingProperties) => sdkSigner.errorHandler!(signingProperties),
+    errorHandler: (signingProperties) =>
+      sdkSigner.errorHandler?.(signingProperties) ??
+      ((error) => {
+        throw error;
+      }),
     successHandler: (response, signingProperties) => sdkSigner.successHandler?.(response, signingProperties),
   };
 }

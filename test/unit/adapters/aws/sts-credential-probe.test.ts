@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { keptProbeClient } from '../../../../lambdas/adapters/aws/probe-client';
+import { keptProbeClient, withCredential } from '../../../../lambdas/adapters/aws/probe-client';
 import { StsCredentialProbe, verdictOf } from '../../../../lambdas/adapters/aws/sts-credential-probe';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import type { AwsResponse, AwsService } from '../../../../lambdas/local/emulated-aws/protocol';
@@ -241,6 +241,42 @@ describe('StsCredentialProbe', () => {
       expect(verdictOf(await client.send(new GetCallerIdentityCommand({})).catch((error: unknown) => error))).toMatchObject({
         verdict: 'unknown',
       });
+    });
+
+    it("still corrects the client's clock from a skew refusal, and signs the retry with the probed credential", async () => {
+      const hourAhead = new Date(Date.now() + 3_600_000);
+      const seen: Array<{ readonly accessKeyId?: string; readonly amzDate?: string }> = [];
+      const answers: AwsResponse[] = [
+        {
+          ...stsError('SignatureDoesNotMatch', 'Signature expired: now earlier than the server time'),
+          headers: { date: hourAhead.toUTCString() },
+        },
+        { ...stsError('InvalidClientTokenId', 'gone'), headers: { date: hourAhead.toUTCString() } },
+      ];
+      const server = await startAwsProtocolServer({
+        services: [
+          {
+            name: 'skewed-sts',
+            matches: (request) => request.signingService === 'sts',
+            handle: async (request) => {
+              seen.push({ accessKeyId: request.accessKeyId, amzDate: request.headers['x-amz-date'] });
+              return answers.shift() ?? stsError('InternalFailure', 'script ran out');
+            },
+          },
+        ],
+      });
+      store.servers.push(server);
+      const client = keptProbeClient((config) => new STSClient(config), { region: 'us-east-1', endpoint: server.url, maxAttempts: 2 });
+
+      const outcome = await client.send(withCredential(new GetCallerIdentityCommand({}), SOME_KEY)).catch((error: unknown) => error);
+
+      expect(verdictOf(outcome)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
+      expect(Math.abs((client.config.systemClockOffset ?? 0) - 3_600_000)).toBeLessThan(60_000);
+      expect(seen.map((request) => request.accessKeyId)).toEqual([SOME_KEY.accessKeyId, SOME_KEY.accessKeyId]);
+      const signedAt = seen.map((request) =>
+        Date.parse(String(request.amzDate).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z')),
+      );
+      expect(signedAt[1]! - signedAt[0]!).toBeGreaterThan(3_000_000);
     });
 
     it('shows its one client to the call counter once, however many probes it makes', async () => {
