@@ -78,11 +78,11 @@ export class SecretsManagerCanaryProbe {
   private readonly sleep: (ms: number) => Promise<void>;
   /** One client for every probe: each command carries its own credential (probe-client.ts). */
   private readonly client: SecretsManagerClient;
+  private tracked = false;
 
   constructor(private readonly options: CanaryProbeOptions) {
     this.sleep = options.sleep ?? realSleep;
     this.client = keptProbeClient((config) => new SecretsManagerClient(config), options);
-    options.track?.(this.client);
   }
 
   /**
@@ -91,6 +91,10 @@ export class SecretsManagerCanaryProbe {
    * or denied the call, `unknown` when it said nothing about either.
    */
   async probe(material: CredentialMaterial): Promise<ProbeVerdict> {
+    if (!this.tracked) {
+      this.tracked = true;
+      this.options.track?.(this.client);
+    }
     try {
       await this.client.send(withCredential(new DescribeSecretCommand({ SecretId: this.options.canarySecretId }), material));
       return { verdict: 'accepted' };

@@ -2,7 +2,7 @@
 // signed by the credential that command probes (sts-credential-probe.ts, canary-probe.ts).
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { AwsCredentialIdentity, MiddlewareStack, SerializeMiddleware } from '@aws-sdk/types';
+import type { AwsCredentialIdentity, HandlerExecutionContext, MiddlewareStack, SerializeMiddleware } from '@aws-sdk/types';
 import { getSmithyContext } from '@smithy/core';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { PROBE_USER_AGENT } from '../../domain/use-after-revocation';
@@ -130,6 +130,12 @@ export function withCredential<T extends { readonly middlewareStack: MiddlewareS
     name: 'taskboundProbeCredential',
   });
   return command;
+}
+
+/** The credential a probe's call is signed with, as middleware sees it once the auth step ran (tests stand in for AWS with it). */
+export function probeCredentialOf(context: HandlerExecutionContext): AwsCredentialIdentity | undefined {
+  const identity = (getSmithyContext(context).selectedHttpAuthScheme as { identity?: unknown } | undefined)?.identity;
+  return isCredential(identity) ? identity : undefined;
 }
 
 /** No credential, the probe's user agent, a kept-alive pool, and a chain resolved per call. */

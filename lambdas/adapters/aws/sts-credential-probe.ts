@@ -84,15 +84,19 @@ export class StsCredentialProbe {
   private readonly sleep: (ms: number) => Promise<void>;
   /** One client for every probe: each command carries its own credential (probe-client.ts). */
   private readonly client: STSClient;
+  private tracked = false;
 
-  constructor(options: StsCredentialProbeOptions) {
+  constructor(private readonly options: StsCredentialProbeOptions) {
     this.sleep = options.sleep ?? realSleep;
     this.client = keptProbeClient((config) => new STSClient(config), options);
-    options.track?.(this.client);
   }
 
   /** One probe: `accepted`, `rejected` with AWS's code, or `unknown` when STS gave no answer about it. */
   async probe(material: CredentialMaterial): Promise<ProbeVerdict> {
+    if (!this.tracked) {
+      this.tracked = true;
+      this.options.track?.(this.client);
+    }
     try {
       await this.client.send(withCredential(new GetCallerIdentityCommand({}), material));
       return { verdict: 'accepted' };
