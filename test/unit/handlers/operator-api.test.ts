@@ -143,16 +143,18 @@ describe('operator endpoint (function URL, AWS_IAM)', () => {
   it('resumes a suspended agent as the authenticated person, and only then', async () => {
     const { engine, call } = endpoint();
     await suspendAgent(engine, { agentId: 'release-bot', by: 'secops', reason: 'drill' });
-    expect(await call(LEAD, { action: 'resume', agentId: 'release-bot', reason: 'all clear' })).toEqual({
+    // lead@ owns release-bot: not the one to say it is safe again.
+    expect((await call(LEAD, { action: 'resume', agentId: 'release-bot', reason: 'mine' })).status).toBe(403);
+    expect(await call(CFO, { action: 'resume', agentId: 'release-bot', reason: 'all clear' })).toEqual({
       status: 200,
-      body: { outcome: 'resumed', agentId: 'release-bot', person: 'lead@example.com' },
+      body: { outcome: 'resumed', agentId: 'release-bot', person: 'cfo@example.com' },
     });
-    expect(await engine.store.getAgent('release-bot')).toMatchObject({ suspended: false, by: 'lead@example.com', reason: 'all clear' });
-    expect((await call(LEAD, { action: 'resume', agentId: 'release-bot', reason: 'again' })).body).toMatchObject({
+    expect(await engine.store.getAgent('release-bot')).toMatchObject({ suspended: false, by: 'cfo@example.com', reason: 'all clear' });
+    expect((await call(CFO, { action: 'resume', agentId: 'release-bot', reason: 'again' })).body).toMatchObject({
       outcome: 'resumed',
       reason: expect.stringContaining('was not suspended'),
     });
-    expect((await call(LEAD, { action: 'resume', agentId: 'no-such-bot', reason: 'x' })).status).toBe(404);
+    expect((await call(CFO, { action: 'resume', agentId: 'no-such-bot', reason: 'x' })).status).toBe(404);
   });
 
   it('refuses any malformed body with a clear reason, records it, and keeps serving', async () => {
