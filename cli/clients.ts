@@ -5,7 +5,6 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbGrantStore } from '../lambdas/adapters/aws/dynamodb-grant-store';
 import type { BusEvent, CliDeps, CliIo, EventSink, PutOutcome } from './context';
 import { CLI_SOURCE } from '../lambdas/routes';
@@ -127,7 +126,7 @@ export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEn
   return {
     ...io,
     store: new DynamoDbGrantStore({
-      client: DynamoDBDocumentClient.from(new DynamoDBClient(config)),
+      client: new DynamoDBClient(config),
       tableName: connection.table,
     }),
     events: new EventBridgeSink(new EventBridgeClient(config), connection.bus),

@@ -4,7 +4,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
@@ -67,7 +66,7 @@ engine.bus.subscribe((event) => {
 });
 const runtime = new AgentRuntime({ endpoint: engine.url });
 const dynamo = new DynamoDBClient(localClientConfig(engine.url));
-const grants = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(dynamo), tableName: LOCAL_TABLE });
+const grants = new DynamoDbGrantStore({ client: dynamo, tableName: LOCAL_TABLE });
 const grantOf = (agentId: string, taskId: string) => grants.get(grantIdFor(agentId, taskId));
 const sawEvent = (type: string, agentId: string, taskId: string) =>
   seen.find((e) => e.type === type && e.grantId === grantIdFor(agentId, taskId));

@@ -84,6 +84,8 @@ interface AccountClients {
  * these as containers would share nothing but the account: one connection pool and one pacing.
  */
 interface ContainerClients {
+  /** The grant store's: it converts items itself, so its middleware chains are cached (the document client refuses that). */
+  readonly grants: DynamoDBClient;
   readonly documents: DynamoDBDocumentClient;
   readonly secrets: SecretsManagerClient;
   readonly events: EventBridgeClient;
@@ -127,6 +129,7 @@ function containerClients(env: EngineEnvironment): ContainerClients {
     let scheduler: SchedulerClient | undefined;
     const accounts = new Map<string, AccountClients>();
     return {
+      grants: reuseSigner(new DynamoDBClient({ region, cacheMiddleware: true })),
       documents: DynamoDBDocumentClient.from(reuseSigner(new DynamoDBClient({ region })), {
         marshallOptions: { removeUndefinedValues: true },
       }),
@@ -208,7 +211,7 @@ function buildEngine(config: EngineConfiguration): EngineDeps {
       intervalMs: env.USE_CHECK_INTERVAL_MINUTES * 60_000,
       longestSessionMs: env.AGENT_ROLE_MAX_SESSION_SECONDS * 1000,
     },
-    store: new DynamoDbGrantStore({ client: clients.documents, tableName: env.TABLE_NAME }),
+    store: new DynamoDbGrantStore({ client: clients.grants, tableName: env.TABLE_NAME }),
     // Each account's sessions carry (and are proven dead by) that account's own canary secret.
     issuers: accountIssuers({
       hubAccount: env.ACCOUNT_ID,
@@ -302,11 +305,11 @@ export async function awsRefusals(): Promise<RefusalDeps> {
     const env = configuration(
       z.object({ AWS_REGION: z.string().min(1), TABLE_NAME: z.string().min(3), EVENT_BUS_NAME: z.string().min(1) }),
     );
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.AWS_REGION }), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
     return {
-      store: new DynamoDbGrantStore({ client: documents, tableName: env.TABLE_NAME }),
+      store: new DynamoDbGrantStore({
+        client: new DynamoDBClient({ region: env.AWS_REGION, cacheMiddleware: true }),
+        tableName: env.TABLE_NAME,
+      }),
       events: new EventBridgePublisher(new EventBridgeClient({ region: env.AWS_REGION }), { eventBusName: env.EVENT_BUS_NAME }),
       clock: systemClock,
     };
@@ -375,7 +378,7 @@ export async function awsDigest(): Promise<HealthDeps & DigestDeps & { readonly 
   digest ??= (async () => {
     const env = configuration(digestEnvironmentSchema);
     const { notifier, routing } = await awsAlerts();
-    const store = new DynamoDbGrantStore({ client: alertsTableClient(env.AWS_REGION), tableName: env.TABLE_NAME });
+    const store = new DynamoDbGrantStore({ client: new DynamoDBClient({ region: env.AWS_REGION }), tableName: env.TABLE_NAME });
     return { notifier, routing, store, clock: systemClock, hours: env.DIGEST_HOURS };
   })();
   return digest;

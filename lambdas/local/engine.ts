@@ -192,8 +192,16 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const retries = quotas ? { retryStrategy: laneAwareRetryStrategy(10) } : {};
   // Only pacing reads the lane; unpaced, no async context is tracked (tracking it hooks every promise: SDK calls cost ~20% more CPU).
   const inLane: InLane = pacing ? inRevocationLane : (work) => work();
-  const dynamo = paced(counter.track(reuseSigner(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries }))), 'dynamodb');
-  const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+  const engineDynamo = (cacheMiddleware: boolean) =>
+    paced(
+      counter.track(reuseSigner(new DynamoDBClient({ ...localClientConfig(store.endpoint), ...retries, cacheMiddleware }))),
+      'dynamodb',
+    );
+  // The grant store and the credential authority convert items themselves, so their client resolves each command's
+  // middleware chain once; the document client refuses that cache, so the KMS delivery's has a client of its own.
+  const dynamo = engineDynamo(true);
+  const documentsBase = engineDynamo(false);
+  const documents = DynamoDBDocumentClient.from(documentsBase, { marshallOptions: { removeUndefinedValues: true } });
   await ensureGrantTable(dynamo, LOCAL_TABLE);
   // The emulated services keep their state in the same store, in tables of their own, through a client of their own.
   const state = await openStateTables(store.endpoint);
@@ -201,7 +209,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   if (delivery === 'dynamodb-kms') await ensureDeliveryTable(dynamo, LOCAL_DELIVERY_TABLE);
   // The authority stands in for IAM and STS calls the engine makes on AWS, so its writes count as the engine's SDK calls.
   const authority = new LocalCredentialAuthority({
-    client: documents,
+    client: dynamo,
     tableName: state.table('credentials').tableName,
     clock,
     accessKeyRevocationLagMs: options.accessKeyRevocationLagMs ?? 0,
@@ -300,7 +308,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     canarySecretId: LOCAL_CANARY_SECRET_NAME,
     track: (client) => void counter.track(client),
   });
-  const grantStore = new DynamoDbGrantStore({ client: documents, tableName: LOCAL_TABLE, dueTiming });
+  const grantStore = new DynamoDbGrantStore({ client: dynamo, tableName: LOCAL_TABLE, dueTiming });
   const probeSchedule = options.probeSchedule ?? { attempts: 3, delayMs: 200 };
   const timers = new TimerExpiryScheduler(clock, (grantId, error) =>
     logger.error('expiry failed; the sweep retries', { grantId, error: String(error) }),
@@ -428,6 +436,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       state.close();
       await store.close();
       dynamo.destroy();
+      documentsBase.destroy();
     },
   };
 }

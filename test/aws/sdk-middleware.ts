@@ -1,6 +1,8 @@
 // Test tier (AWS emulator): middleware on the engine's real SDK clients. A counter of the AWS
 // API calls each client sends, and faults (throttling, 5xx, IAM's eventual consistency)
 // injected in the SDK's own stack, so retries, error parsing and backoff stay the SDK's.
+import type { HandlerExecutionContext } from '@aws-sdk/types';
+import { probeCredentialOf } from '../../lambdas/adapters/aws/probe-client';
 import { MOTO_ACCOUNT_ID } from './moto-server';
 
 /** The part of the SDK's middleware stack used here (the SDK's own types are a transitive dependency). */
@@ -297,10 +299,13 @@ type Attempt = (args: { input?: Record<string, unknown> }) => Promise<{ output?:
 
 let layers = 0;
 /** A middleware on each attempt after the SDK's retry step: it may answer, fail, or pass the attempt on to moto. */
-export function afterRetry(client: SdkClient, middleware: (next: Attempt, operation: string) => Attempt): void {
+export function afterRetry(
+  client: SdkClient,
+  middleware: (next: Attempt, operation: string, context: HandlerExecutionContext) => Attempt,
+): void {
   client.middlewareStack.addRelativeTo(
-    ((next: Attempt, context: { commandName?: string }) =>
-      middleware(next, (context.commandName ?? '').replace(/Command$/, ''))) as unknown as Middleware,
+    ((next: Attempt, context: HandlerExecutionContext) =>
+      middleware(next, (context.commandName ?? '').replace(/Command$/, ''), context)) as unknown as Middleware,
     {
       name: `taskboundAws${++layers}`,
       relation: 'after',
@@ -373,11 +378,10 @@ export function deletedKeysStillAccepted(
   });
   return {
     track: (probeClient) => {
-      const client = probeClient as SdkClient & { config: { credentials(): Promise<{ accessKeyId: string }> } };
-      afterRetry(client, (next, operation) => async (args) => {
+      // A probe's client signs each call with the credential it probes (probe-client.ts), so that is the key to look up.
+      afterRetry(probeClient as SdkClient, (next, operation, context) => async (args) => {
         if (operation !== 'GetCallerIdentity') return next(args);
-        const { accessKeyId } = await client.config.credentials();
-        const key = deleted.get(accessKeyId);
+        const key = deleted.get(probeCredentialOf(context)?.accessKeyId ?? '');
         if (!key || key.at + options.windowMs <= options.clock.now().getTime()) return next(args);
         return answered({
           Account: MOTO_ACCOUNT_ID,
@@ -418,14 +422,14 @@ export function listUsersInPages(client: SdkClient, pageSize: number): void {
 export function beforeCall(
   client: SdkClient,
   operation: string,
-  before: (input: Record<string, unknown>) => Promise<void> | void,
+  before: (input: Record<string, unknown>, context: HandlerExecutionContext) => Promise<void> | void,
   times = 1,
 ): void {
   let remaining = times;
-  afterRetry(client, (next, called) => async (args) => {
+  afterRetry(client, (next, called, context) => async (args) => {
     if (called === operation && remaining > 0) {
       remaining -= 1;
-      await before(args.input ?? {});
+      await before(args.input ?? {}, context);
     }
     return next(args);
   });

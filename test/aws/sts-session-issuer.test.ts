@@ -7,6 +7,7 @@ import { GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/
 import { PackedPolicyTooLargeException, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CanaryMisconfiguredError, SecretsManagerCanaryProbe } from '../../lambdas/adapters/aws/canary-probe';
+import { probeCredentialOf } from '../../lambdas/adapters/aws/probe-client';
 import { REVOKED_SESSIONS_POLICY_NAME } from '../../lambdas/adapters/aws/revoked-sessions-policy';
 import { denyTimeFor, REVOKED_BEFORE_POLICY_NAME, REVOKED_BEFORE_RESERVED_CHARS } from '../../lambdas/adapters/aws/revoked-before-policy';
 import { StsCredentialProbe } from '../../lambdas/adapters/aws/sts-credential-probe';
@@ -471,7 +472,7 @@ describe('StsSessionIssuer with the canary on moto', () => {
         beforeCall(
           client as never,
           'DescribeSecret',
-          async () => void options.probes?.push((await client.config.credentials()).accessKeyId),
+          (_input, context) => void options.probes?.push(probeCredentialOf(context)?.accessKeyId ?? 'no credential'),
           Number.POSITIVE_INFINITY,
         );
       },

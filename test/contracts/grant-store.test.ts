@@ -9,7 +9,7 @@ const dynalite = useEmbeddedStore();
 grantStoreContract('DynamoDbGrantStore (on dynalite)', async () => {
   const tableName = dynalite.freshTableName();
   await ensureGrantTable(dynalite.client, tableName);
-  return new DynamoDbGrantStore({ client: dynalite.documents, tableName });
+  return new DynamoDbGrantStore({ client: dynalite.client, tableName });
 });
 
 grantStoreContract('InMemoryGrantStore (the use-case tests’ fake)', async () => new InMemoryGrantStore());

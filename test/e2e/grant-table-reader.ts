@@ -1,7 +1,6 @@
 // Test helpers (e2e): the grant table read from outside the engine, through its DynamoDB
 // endpoint with the engine's own store code, as the CLI reads it.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbGrantStore } from '../../lambdas/adapters/aws/dynamodb-grant-store';
 import { LOCAL_TABLE } from '../../lambdas/local/engine';
 import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
@@ -17,7 +16,7 @@ export interface GrantTableReader {
 
 export function readGrantTable(engineUrl: string): GrantTableReader {
   const dynamo = new DynamoDBClient(localClientConfig(engineUrl));
-  const store = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(dynamo), tableName: LOCAL_TABLE });
+  const store = new DynamoDbGrantStore({ client: dynamo, tableName: LOCAL_TABLE });
   const get = (agentId: string, taskId: string) => store.get(grantIdFor(agentId, taskId));
   return {
     get,

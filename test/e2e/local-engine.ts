@@ -1,7 +1,6 @@
 // Test helpers (e2e): a local engine on a free loopback port, in memory, and the ways a
 // test looks at it from outside: the agent runtime and the grant table, both over the wire.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { resolve } from 'node:path';
 import { startLocalEngine, LOCAL_TABLE, type LocalEngine, type LocalEngineOptions } from '../../lambdas/local/engine';
 import { DynamoDbGrantStore } from '../../lambdas/adapters/aws/dynamodb-grant-store';
@@ -36,7 +35,7 @@ export async function startHarness(options: Partial<LocalEngineOptions> = {}): P
   });
   const runtime = new AgentRuntime({ endpoint: engine.url });
   const dynamo = new DynamoDBClient(localClientConfig(engine.url));
-  const grants = new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(dynamo), tableName: LOCAL_TABLE });
+  const grants = new DynamoDbGrantStore({ client: dynamo, tableName: LOCAL_TABLE });
   return {
     engine,
     runtime,

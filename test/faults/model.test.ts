@@ -72,7 +72,7 @@ describe('the engine under generated fault schedules, on the DynamoDB store over
       fc.asyncProperty(scheduleArbitrary, async (schedule) => {
         const tableName = dynamo.freshTableName();
         await ensureGrantTable(dynamo.client, tableName);
-        const store = new DynamoDbGrantStore({ client: dynamo.documents, tableName, dueTiming: FAULT_TIMING, dueShards: 2 });
+        const store = new DynamoDbGrantStore({ client: dynamo.client, tableName, dueTiming: FAULT_TIMING, dueShards: 2 });
         const run = await runSchedule(schedule, store, async () => {
           const items = (await dynamo.documents.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
           return { grants: [...(await store.listGrants())] as Grant[], rejectedExcerpts: [JSON.stringify(items)] };

@@ -121,7 +121,7 @@ describe('fault schedules that once broke a promise on the DynamoDB store over d
   async function brokenOnDynalite(schedule: Schedule): Promise<readonly string[]> {
     const tableName = dynamo.freshTableName();
     await ensureGrantTable(dynamo.client, tableName);
-    const store = new DynamoDbGrantStore({ client: dynamo.documents, tableName, dueTiming: FAULT_TIMING, dueShards: 2 });
+    const store = new DynamoDbGrantStore({ client: dynamo.client, tableName, dueTiming: FAULT_TIMING, dueShards: 2 });
     const run = await runSchedule(schedule, store, async () => ({ grants: [...(await store.listGrants())], rejectedExcerpts: [] }));
     return run.broken;
   }

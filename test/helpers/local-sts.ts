@@ -24,7 +24,7 @@ export interface LocalStsOptions {
 export async function startLocalSts(store: EmbeddedStoreFixture, options: LocalStsOptions): Promise<LocalSts> {
   const { clock } = options;
   const authority = new LocalCredentialAuthority({
-    client: store.documents,
+    client: store.client,
     tableName: options.tableName ?? store.freshTableName(),
     clock,
     accessKeyRevocationLagMs: options.accessKeyRevocationLagMs ?? 0,

@@ -2,7 +2,7 @@
 // Lambdas would be), each with its own DynamoDB client and store, over one dynalite table:
 // the cap is a transaction's conditional write on the agent's slot items, so no read-then-write race.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbGrantStore } from '../../lambdas/adapters/aws/dynamodb-grant-store';
 import { ensureGrantTable } from '../../lambdas/adapters/aws/grant-table-definition';
@@ -28,10 +28,11 @@ async function lambdas(count: number): Promise<{ engines: FakeEngine[]; tableNam
   await ensureGrantTable(fixture.client, tableName);
   const first = fakeEngine();
   const engines = Array.from({ length: count }, () => {
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(fixture.endpoint)), {
-      marshallOptions: { removeUndefinedValues: true },
+    // Each engine's own client, its middleware cached as the engines build it.
+    const store = new DynamoDbGrantStore({
+      client: new DynamoDBClient({ ...localClientConfig(fixture.endpoint), cacheMiddleware: true }),
+      tableName,
     });
-    const store = new DynamoDbGrantStore({ client: documents, tableName });
     return { ...first, policy: CAPPED_AT_FOUR, store } as unknown as FakeEngine;
   });
   return { engines, tableName };

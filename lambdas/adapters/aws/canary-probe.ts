@@ -5,7 +5,8 @@ import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { CredentialMaterial, ProbeVerdict } from '../../ports';
 import { TaskboundError } from '../../domain/errors';
 import { realSleep } from '../sleep';
-import { probeClients, repeatUntilRejected, verdictOf, type ProbeSchedule, type StsCredentialProbeOptions } from './sts-credential-probe';
+import { keptProbeClient, withCredential } from './probe-client';
+import { repeatUntilRejected, verdictOf, type ProbeSchedule, type StsCredentialProbeOptions } from './sts-credential-probe';
 
 /** The canary's name in the local engine, and the default on AWS (`<instance>-engine/canary`). */
 export const LOCAL_CANARY_SECRET_NAME = 'taskbound-engine/canary';
@@ -17,7 +18,7 @@ export const LOCAL_CANARY_SECRET_NAME = 'taskbound-engine/canary';
 export const DEFAULT_CANARY_SCHEDULE: ProbeSchedule = { attempts: 7, delayMs: 250 };
 
 export interface CanaryProbeOptions extends Omit<StsCredentialProbeOptions, 'track'> {
-  /** Sees each probe's client (the local engine counts SDK calls with it). */
+  /** Sees the probe's client once, before its first call (the local engine counts SDK calls with it). */
   readonly track?: (client: SecretsManagerClient) => void;
   /** The canary secret's name (or ARN). It holds nothing of value and is never a delivery secret. */
   readonly canarySecretId: string;
@@ -75,11 +76,13 @@ export class CanaryProofs {
 /** Probes a session with DescribeSecret on the canary, signed by that session alone. */
 export class SecretsManagerCanaryProbe {
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly clientFor: (material: CredentialMaterial) => Promise<SecretsManagerClient>;
+  /** One client for every probe: each command carries its own credential (probe-client.ts). */
+  private readonly client: SecretsManagerClient;
+  private tracked = false;
 
   constructor(private readonly options: CanaryProbeOptions) {
     this.sleep = options.sleep ?? realSleep;
-    this.clientFor = probeClients((config) => new SecretsManagerClient(config), options);
+    this.client = keptProbeClient((config) => new SecretsManagerClient(config), options);
   }
 
   /**
@@ -88,10 +91,12 @@ export class SecretsManagerCanaryProbe {
    * or denied the call, `unknown` when it said nothing about either.
    */
   async probe(material: CredentialMaterial): Promise<ProbeVerdict> {
-    const client = await this.clientFor(material);
-    this.options.track?.(client);
+    if (!this.tracked) {
+      this.tracked = true;
+      this.options.track?.(this.client);
+    }
     try {
-      await client.send(new DescribeSecretCommand({ SecretId: this.options.canarySecretId }));
+      await this.client.send(withCredential(new DescribeSecretCommand({ SecretId: this.options.canarySecretId }), material));
       return { verdict: 'accepted' };
     } catch (error) {
       if ((error as { name?: unknown }).name === 'ResourceNotFoundException') return { verdict: 'accepted' };

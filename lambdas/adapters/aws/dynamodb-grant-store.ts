@@ -2,21 +2,23 @@
 // translates to SDK commands: every change is a conditional write, and the index attributes
 // are derived from the grant on each write (when it is due is the domain's `dueAtOf`).
 import { randomUUID } from 'node:crypto';
-import type { CancellationReason, ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
-  GetCommand,
-  paginateQuery,
-  paginateScan,
-  PutCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
   QueryCommand,
-  TransactWriteCommand,
-  type DynamoDBDocumentClient,
-  type NativeAttributeValue,
+  ScanCommand,
+  TransactWriteItemsCommand,
+  type AttributeValue,
+  type CancellationReason,
+  type ConditionalCheckFailedException,
+  type DynamoDBClient,
   type QueryCommandInput,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+  type ScanCommandInput,
+  type TransactionCanceledException,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { dueAtOf, DEFAULT_DUE_TIMING, type DueTiming } from '../../domain/due';
 import { ConcurrentUpdateError } from '../../domain/errors';
 import { FINAL_STATES, LIVE_STATES, type Grant, type GrantState } from '../../domain/grant';
@@ -26,9 +28,15 @@ import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, SlotHolder,
 import { AGENT_INDEX, agentKey, CREDENTIAL_INDEX, DUE_INDEX, DUE_SHARDS, GRANT_TABLE, grantKey, SLOT_PREFIX, slotKey } from './grant-table';
 
 type Item = Record<string, NativeAttributeValue>;
+type Attributes = Record<string, AttributeValue>;
 
 export interface DynamoDbGrantStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  /**
+   * DynamoDB's own client: the store converts items itself (@aws-sdk/util-dynamodb, as the document
+   * client would), so the client can be built with `cacheMiddleware: true`, which the document client
+   * refuses: each command's middleware chain is then resolved once, not on every call.
+   */
+  readonly client: DynamoDBClient;
   readonly tableName: string;
   /** Shards of the due index; every writer and reader of one table must agree. */
   readonly dueShards?: number;
@@ -63,11 +71,31 @@ const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 /** Grants and records are plain JSON data; the round trip drops undefined fields, which the marshaller refuses. */
 const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
+/** Native values as DynamoDB attributes, converted as the engine's document clients did (undefined fields dropped). */
+const toAttributes = (values: Item): Attributes => marshall(values, { removeUndefinedValues: true });
+/** Attributes as native values; numbers as JavaScript numbers (the document client's default). */
+const fromAttributes = (attributes: Attributes): Item => unmarshall(attributes);
+
+/** A condition's names and values, in DynamoDB's wire form. */
+interface Condition {
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames: Record<string, string>;
+  readonly ExpressionAttributeValues?: Item;
+  readonly ReturnValuesOnConditionCheckFailure?: 'ALL_OLD';
+}
+const onWire = ({ ExpressionAttributeValues, ...condition }: Condition) => ({
+  ...condition,
+  ...(ExpressionAttributeValues ? { ExpressionAttributeValues: toAttributes(ExpressionAttributeValues) } : {}),
+});
+
 function withoutStoreAttributes(item: Item): Item {
   const fields = { ...item };
   for (const name of STORE_ATTRIBUTES) delete fields[name];
   return fields;
 }
+
+/** A Query's input as the store writes it: native values, the table added when it is sent. */
+type Query = Omit<QueryCommandInput, 'TableName' | 'ExpressionAttributeValues'> & { readonly ExpressionAttributeValues?: Item };
 
 /** Tries at opening a grant with a slot beyond the `max` lost races that fill the slots: margin. */
 const EXTRA_SLOT_ATTEMPTS = 3;
@@ -78,7 +106,7 @@ const isTransactionCanceled = (error: unknown): error is TransactionCanceledExce
   error instanceof Error && error.name === 'TransactionCanceledException';
 const failedCondition = (reason: CancellationReason | undefined) => reason?.Code === 'ConditionalCheckFailed';
 
-type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
+type TransactItems = TransactWriteItem[];
 
 /**
  * On AWS, a transaction that meets another one (or a single write) on one of its items is
@@ -98,7 +126,7 @@ const cancelledByConflictOnly = (reasons: readonly CancellationReason[]) =>
 
 /** The grant store on DynamoDB (and on the local engine's dynalite, which speaks the same API). */
 export class DynamoDbGrantStore implements GrantStore {
-  private readonly client: DynamoDBDocumentClient;
+  private readonly client: DynamoDBClient;
   private readonly tableName: string;
   readonly dueShards: number;
   private readonly retentionSeconds: number;
@@ -116,8 +144,10 @@ export class DynamoDbGrantStore implements GrantStore {
 
   /** One strongly consistent GetItem: a stale read would only cost a failed conditional write later. */
   async get(grantId: string): Promise<Grant | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: grantKey(grantId), ConsistentRead: true }));
-    return Item && (withoutStoreAttributes(Item) as Grant);
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: toAttributes(grantKey(grantId)), ConsistentRead: true }),
+    );
+    return Item && (withoutStoreAttributes(fromAttributes(Item)) as Grant);
   }
 
   /** One PutItem; a duplicate gets the stored grant back from the failed condition itself. */
@@ -128,9 +158,9 @@ export class DynamoDbGrantStore implements GrantStore {
     try {
       await this.write(() =>
         this.client.send(
-          new PutCommand({
+          new PutItemCommand({
             TableName: this.tableName,
-            Item: item,
+            Item: toAttributes(item),
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -167,7 +197,9 @@ export class DynamoDbGrantStore implements GrantStore {
   /** One PutItem conditioned on the stored version; a lost race hands back the stored grant. */
   private async putAtVersion(previous: Grant, item: Item): Promise<WriteOutcome> {
     try {
-      await this.write(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ...this.atVersion(previous) })));
+      await this.write(() =>
+        this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toAttributes(item), ...onWire(this.atVersion(previous)) })),
+      );
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const current = await this.storedAfterConflict(error, previous.grantId);
@@ -176,7 +208,7 @@ export class DynamoDbGrantStore implements GrantStore {
     return { ok: true, grant: withoutStoreAttributes(item) as Grant };
   }
 
-  private atVersion(previous: Grant) {
+  private atVersion(previous: Grant): Condition {
     return {
       ConditionExpression: '#version = :expected',
       ExpressionAttributeNames: { '#version': 'version' },
@@ -192,14 +224,16 @@ export class DynamoDbGrantStore implements GrantStore {
    */
   private async closeFreeingSlot(previous: Grant, next: Grant, item: Item): Promise<WriteOutcome> {
     const reasons = await this.transact([
-      { Put: { TableName: this.tableName, Item: item, ...this.atVersion(previous) } },
+      { Put: { TableName: this.tableName, Item: toAttributes(item), ...onWire(this.atVersion(previous)) } },
       {
         Delete: {
           TableName: this.tableName,
-          Key: slotKey(next.agentId, next.concurrencySlot as number),
-          ConditionExpression: 'attribute_not_exists(#pk) OR #holder = :grantId',
-          ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey, '#holder': 'holder' },
-          ExpressionAttributeValues: { ':grantId': next.grantId },
+          Key: toAttributes(slotKey(next.agentId, next.concurrencySlot as number)),
+          ...onWire({
+            ConditionExpression: 'attribute_not_exists(#pk) OR #holder = :grantId',
+            ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey, '#holder': 'holder' },
+            ExpressionAttributeValues: { ':grantId': next.grantId },
+          }),
         },
       },
     ]);
@@ -233,25 +267,29 @@ export class DynamoDbGrantStore implements GrantStore {
         {
           ConditionCheck: {
             TableName: this.tableName,
-            Key: agentKey(agentId),
-            ConditionExpression: 'attribute_not_exists(#suspended) OR #suspended = :false',
-            ExpressionAttributeNames: { '#suspended': 'suspended' },
-            ExpressionAttributeValues: { ':false': false },
+            Key: toAttributes(agentKey(agentId)),
+            ...onWire({
+              ConditionExpression: 'attribute_not_exists(#suspended) OR #suspended = :false',
+              ExpressionAttributeNames: { '#suspended': 'suspended' },
+              ExpressionAttributeValues: { ':false': false },
+            }),
           },
         },
         {
           Put: {
             TableName: this.tableName,
-            Item: { ...slotKey(agentId, slot), holder: grant.grantId, reservedAt: at },
-            ConditionExpression: 'attribute_not_exists(#pk) OR #holder = :grantId',
-            ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey, '#holder': 'holder' },
-            ExpressionAttributeValues: { ':grantId': grant.grantId },
+            Item: toAttributes({ ...slotKey(agentId, slot), holder: grant.grantId, reservedAt: at }),
+            ...onWire({
+              ConditionExpression: 'attribute_not_exists(#pk) OR #holder = :grantId',
+              ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey, '#holder': 'holder' },
+              ExpressionAttributeValues: { ':grantId': grant.grantId },
+            }),
           },
         },
         {
           Put: {
             TableName: this.tableName,
-            Item: item,
+            Item: toAttributes(item),
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -314,7 +352,7 @@ export class DynamoDbGrantStore implements GrantStore {
 
   private async transactOnce(items: TransactItems): Promise<readonly CancellationReason[] | undefined> {
     try {
-      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
       return undefined;
     } catch (error) {
       if (!isTransactionCanceled(error)) throw error;
@@ -332,12 +370,14 @@ export class DynamoDbGrantStore implements GrantStore {
       try {
         await this.write(() =>
           this.client.send(
-            new DeleteCommand({
+            new DeleteItemCommand({
               TableName: this.tableName,
-              Key: slotKey(agentId, number),
-              ConditionExpression: '#holder = :grantId',
-              ExpressionAttributeNames: { '#holder': 'holder' },
-              ExpressionAttributeValues: { ':grantId': grantId },
+              Key: toAttributes(slotKey(agentId, number)),
+              ...onWire({
+                ConditionExpression: '#holder = :grantId',
+                ExpressionAttributeNames: { '#holder': 'holder' },
+                ExpressionAttributeValues: { ':grantId': grantId },
+              }),
             }),
           ),
         );
@@ -438,15 +478,18 @@ export class DynamoDbGrantStore implements GrantStore {
     if (filters.since) filter('createdAt', '>=', filters.since.toISOString());
     if (filters.agentId) filter('agentId', '=', filters.agentId);
     const grants: Grant[] = [];
-    const input = {
+    const input: ScanCommandInput = {
       TableName: this.tableName,
       FilterExpression: conditions.join(' AND '),
       ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+      ExpressionAttributeValues: toAttributes(values),
     };
-    for await (const page of paginateScan({ client: this.client }, input)) {
-      for (const item of page.Items ?? []) grants.push(withoutStoreAttributes(item) as Grant);
-    }
+    let startKey: Attributes | undefined;
+    do {
+      const page = await this.client.send(new ScanCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
+      for (const item of page.Items ?? []) grants.push(withoutStoreAttributes(fromAttributes(item)) as Grant);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
     return grants;
   }
 
@@ -458,31 +501,36 @@ export class DynamoDbGrantStore implements GrantStore {
         IndexName: CREDENTIAL_INDEX.name,
         KeyConditionExpression: '#credentialId = :credentialId',
         ExpressionAttributeNames: { '#credentialId': CREDENTIAL_INDEX.partitionKey },
-        ExpressionAttributeValues: { ':credentialId': credentialId },
+        ExpressionAttributeValues: toAttributes({ ':credentialId': credentialId }),
         Limit: 1,
       }),
     );
     const keys = Items?.[0];
     if (!keys) return undefined;
+    const partition = keys[GRANT_TABLE.partitionKey];
+    const sort = keys[GRANT_TABLE.sortKey];
+    if (!partition || !sort) return undefined;
     const { Item } = await this.client.send(
-      new GetCommand({
+      new GetItemCommand({
         TableName: this.tableName,
-        Key: { [GRANT_TABLE.partitionKey]: keys[GRANT_TABLE.partitionKey], [GRANT_TABLE.sortKey]: keys[GRANT_TABLE.sortKey] },
+        Key: { [GRANT_TABLE.partitionKey]: partition, [GRANT_TABLE.sortKey]: sort },
         ConsistentRead: true,
       }),
     );
-    return Item && (withoutStoreAttributes(Item) as Grant);
+    return Item && (withoutStoreAttributes(fromAttributes(Item)) as Grant);
   }
 
   /** Strongly consistent: a suspension just written must stop the very next issue. */
   async getAgent(agentId: string): Promise<AgentRecord> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(agentId), ConsistentRead: true }));
-    return Item ? (withoutStoreAttributes(Item) as AgentRecord) : { agentId, suspended: false };
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: toAttributes(agentKey(agentId)), ConsistentRead: true }),
+    );
+    return Item ? (withoutStoreAttributes(fromAttributes(Item)) as AgentRecord) : { agentId, suspended: false };
   }
 
   async putAgent(agent: AgentRecord): Promise<void> {
     const item = { ...plain(agent), ...agentKey(agent.agentId) };
-    await this.write(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item })));
+    await this.write(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toAttributes(item) })));
   }
 
   /** Unconditional: a redelivered event with the same id overwrites its own entry. */
@@ -493,7 +541,7 @@ export class DynamoDbGrantStore implements GrantStore {
       [GRANT_TABLE.sortKey]: `${entry.at}#${entry.eventId ?? randomUUID()}`,
       [GRANT_TABLE.ttlAttribute]: epochSeconds(entry.at) + SHORT_RETENTION_DAYS * DAY_SECONDS,
     };
-    await this.write(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item })));
+    await this.write(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toAttributes(item) })));
   }
 
   /** The grant's fields as attributes, plus its keys and the index attributes derived from it. */
@@ -529,15 +577,15 @@ export class DynamoDbGrantStore implements GrantStore {
    * (ALL_OLD), so no second call; engines that do not (dynalite) cost one GetItem more.
    */
   private async storedAfterConflict(error: ConditionalCheckFailedException, grantId: string): Promise<Grant | undefined> {
-    return error.Item ? (withoutStoreAttributes(unmarshall(error.Item)) as Grant) : this.get(grantId);
+    return error.Item ? (withoutStoreAttributes(fromAttributes(error.Item)) as Grant) : this.get(grantId);
   }
 
   /** The same for a transaction: the item comes with the cancellation reason when asked for (ALL_OLD). */
   private async storedAfterCancellation(reason: CancellationReason | undefined, grantId: string): Promise<Grant | undefined> {
-    return reason?.Item ? (withoutStoreAttributes(unmarshall(reason.Item)) as Grant) : this.get(grantId);
+    return reason?.Item ? (withoutStoreAttributes(fromAttributes(reason.Item)) as Grant) : this.get(grantId);
   }
 
-  private agentQuery(agentId: string): Omit<QueryCommandInput, 'TableName'> {
+  private agentQuery(agentId: string): Query {
     return {
       IndexName: AGENT_INDEX.name,
       KeyConditionExpression: '#agentId = :agentId',
@@ -546,21 +594,25 @@ export class DynamoDbGrantStore implements GrantStore {
     };
   }
 
-  /** Pages through a Query until done or `max` items are in hand. */
-  private async query(input: Omit<QueryCommandInput, 'TableName'>, max = Number.POSITIVE_INFINITY) {
+  /** Pages through a Query until done or `max` items are in hand (each page asks for at most `max`). */
+  private async query({ ExpressionAttributeValues, ...input }: Query, max = Number.POSITIVE_INFINITY) {
     const items: Item[] = [];
     let count = 0;
     let scanned = 0;
-    const pageSize = Number.isFinite(max) ? max : undefined;
-    for await (const page of paginateQuery(
-      { client: this.client, ...(pageSize ? { pageSize } : {}) },
-      { ...input, TableName: this.tableName },
-    )) {
-      items.push(...(page.Items ?? []));
+    const request: QueryCommandInput = {
+      ...input,
+      TableName: this.tableName,
+      ...(ExpressionAttributeValues ? { ExpressionAttributeValues: toAttributes(ExpressionAttributeValues) } : {}),
+      ...(Number.isFinite(max) ? { Limit: max } : {}),
+    };
+    let startKey: Attributes | undefined;
+    do {
+      const page = await this.client.send(new QueryCommand({ ...request, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
+      items.push(...(page.Items ?? []).map(fromAttributes));
       count += page.Count ?? 0;
       scanned += page.ScannedCount ?? 0;
-      if (items.length >= max) break;
-    }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && items.length < max);
     return { items, count, scanned };
   }
 }

@@ -1,13 +1,11 @@
 // Adapter (AWS STS): proves whether an access key still works by calling GetCallerIdentity
 // with exactly that credential, against AWS or the local engine's STS endpoint. Sessions are
 // probed with the canary (canary-probe.ts): STS answers them even under a deny.
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { PROBE_USER_AGENT } from '../../domain/use-after-revocation';
 import type { CredentialMaterial, ProbeVerdict } from '../../ports';
 import { realSleep } from '../sleep';
 import { notYet, retry, settled } from '../retry';
+import { keptProbeClient, withCredential, type ProbeClientOptions } from './probe-client';
 
 /** Error codes by which AWS says the credential itself is no good (or, for a session, denied). */
 export const REJECTION_CODES = new Set([
@@ -25,15 +23,10 @@ export const REJECTION_CODES = new Set([
 /** A SignatureDoesNotMatch about the clock says nothing about the credential. */
 const CLOCK_SKEW = /Signature (expired|not yet current)/;
 
-export interface StsCredentialProbeOptions {
-  readonly region: string;
-  /** The local engine's URL, or a VPC endpoint; AWS's regional endpoint when absent. */
-  readonly endpoint?: string;
-  /** SDK attempts per probe (throttling and network errors are retried within one probe). */
-  readonly maxAttempts?: number;
+export interface StsCredentialProbeOptions extends ProbeClientOptions {
   /** Waits between probes; injected so tests do not wait for real. */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Sees each probe's client (the local engine counts SDK calls with it). */
+  /** Sees the probe's client once, before its first call (the local engine counts SDK calls with it). */
   readonly track?: (client: STSClient) => void;
 }
 
@@ -65,87 +58,6 @@ export function verdictOf(error: unknown, service = 'STS'): ProbeVerdict {
   return { verdict: 'unknown', why: `${service} answered ${status} ${code}` };
 }
 
-/** What every probe client shares: the credential alone, the probe's user agent, a kept-alive pool. */
-function probeClientConfig(options: Omit<StsCredentialProbeOptions, 'sleep' | 'track'>, material: CredentialMaterial, agents: ProbeAgents) {
-  return {
-    region: options.region,
-    requestHandler: agents,
-    // CloudTrail records it: how the use-after-revocation check tells the engine's probes apart.
-    customUserAgent: PROBE_USER_AGENT,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
-    credentials: {
-      accessKeyId: material.accessKeyId,
-      secretAccessKey: material.secretAccessKey,
-      ...(material.sessionToken ? { sessionToken: material.sessionToken } : {}),
-    },
-  };
-}
-
-/**
- * What a new SDK client would otherwise look up in the environment and the shared config files
- * before its first call (FIPS, dual-stack, retry mode, app id, auth scheme preference): every
- * probe has a client of its own, and each lookup that finds nothing throws and catches an error
- * (about 0.4 ms of CPU per probe, measured in a kill switch's profile). Read once per prober
- * from a client that looked them up, so the environment and profile still decide them.
- */
-export interface ProbeEnvironment {
-  readonly useFipsEndpoint?: boolean;
-  readonly useDualstackEndpoint?: boolean;
-  readonly retryMode?: string;
-  readonly userAgentAppId?: string;
-  readonly authSchemePreference?: string[];
-}
-
-const PROBE_ENVIRONMENT_KEYS = ['useFipsEndpoint', 'useDualstackEndpoint', 'retryMode', 'userAgentAppId', 'authSchemePreference'] as const;
-
-/** The looked-up settings of `config` (a client's resolved config), as literal values for the next clients. */
-export async function probeEnvironmentOf(config: object): Promise<ProbeEnvironment> {
-  const settings = config as Record<string, unknown>;
-  const entries = await Promise.all(
-    PROBE_ENVIRONMENT_KEYS.map(async (key) => {
-      const value = settings[key];
-      return [key, typeof value === 'function' ? await (value as () => Promise<unknown>)() : value] as const;
-    }),
-  );
-  // Only what was found: an absent setting is left to the client's own default.
-  return Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as ProbeEnvironment;
-}
-
-type ProbeClientConfig = ReturnType<typeof probeClientConfig> & ProbeEnvironment;
-
-/**
- * Each probe's client, built by `make` for its credential over one kept-alive connection pool. The
- * first is built as the SDK would build it; the settings it looked up (probeEnvironmentOf) are given
- * to every later one as values.
- */
-export function probeClients<C extends { readonly config: object }>(
-  make: (config: ProbeClientConfig) => C,
-  options: Omit<StsCredentialProbeOptions, 'sleep' | 'track'>,
-): (material: CredentialMaterial) => Promise<C> {
-  const agents = keptAliveAgents();
-  let environment: Promise<ProbeEnvironment> | undefined;
-  return async (material) => {
-    const config = probeClientConfig(options, material, agents);
-    if (environment) return make({ ...config, ...(await environment) });
-    const first = make(config);
-    environment = probeEnvironmentOf(first.config);
-    await environment;
-    return first;
-  };
-}
-
-interface ProbeAgents {
-  readonly httpAgent: HttpAgent;
-  readonly httpsAgent: HttpsAgent;
-}
-
-/** One keep-alive pool per probe: a new TCP (and TLS) connection per probe costs more than the probe. */
-const keptAliveAgents = (): ProbeAgents => ({
-  httpAgent: new HttpAgent({ keepAlive: true }),
-  httpsAgent: new HttpsAgent({ keepAlive: true }),
-});
-
 /**
  * Probes until the credential is rejected or the attempts run out, backing off between
  * probes (doubling from `delayMs`). Returns the last verdict.
@@ -170,21 +82,23 @@ export async function repeatUntilRejected(
 /** Probes a credential with STS GetCallerIdentity, signed by that credential alone. */
 export class StsCredentialProbe {
   private readonly sleep: (ms: number) => Promise<void>;
-  /** Each probe needs its own client (the credential is the client's), not its own connection. */
-  private readonly clientFor: (material: CredentialMaterial) => Promise<STSClient>;
+  /** One client for every probe: each command carries its own credential (probe-client.ts). */
+  private readonly client: STSClient;
+  private tracked = false;
 
   constructor(private readonly options: StsCredentialProbeOptions) {
     this.sleep = options.sleep ?? realSleep;
-    this.clientFor = probeClients((config) => new STSClient(config), options);
+    this.client = keptProbeClient((config) => new STSClient(config), options);
   }
 
   /** One probe: `accepted`, `rejected` with AWS's code, or `unknown` when STS gave no answer about it. */
   async probe(material: CredentialMaterial): Promise<ProbeVerdict> {
-    const client = await this.clientFor(material);
-    this.options.track?.(client);
-    // The client is not destroyed: that would close the shared connection pool.
+    if (!this.tracked) {
+      this.tracked = true;
+      this.options.track?.(this.client);
+    }
     try {
-      await client.send(new GetCallerIdentityCommand({}));
+      await this.client.send(withCredential(new GetCallerIdentityCommand({}), material));
       return { verdict: 'accepted' };
     } catch (error) {
       return verdictOf(error);

@@ -3,8 +3,14 @@
 // is the truth: memory holds the live credentials and those revoked moments ago; an older dead one
 // is read back from the store when it is presented (credential-cold-reads.ts).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CredentialKind } from '../../domain/policy';
 import type { Clock, IssueRequest, IssuedCredential, RevokeOutcome } from '../../ports';
 import { LOCAL_ACCOUNT_ID } from '../../constants';
@@ -87,7 +93,8 @@ export function coveredByAgentDeny(
 export type GrantCredentialStatus = { readonly verdict: 'accepted' } | { readonly verdict: 'rejected'; readonly code: RejectionCode };
 
 export interface LocalCredentialAuthorityOptions {
-  readonly client: DynamoDBDocumentClient;
+  /** DynamoDB's own client (items converted here, so it may cache its middleware chains: the document client refuses). */
+  readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly clock: Clock;
   /**
@@ -104,7 +111,7 @@ export interface LocalCredentialAuthorityOptions {
    * The client of the emulated IAM's own reads of credentials no longer in memory: the store's, not
    * the engine's (on AWS those lookups are IAM's, not calls the engine makes). `client` when absent.
    */
-  readonly coldReads?: DynamoDBDocumentClient;
+  readonly coldReads?: DynamoDBClient;
   /** How long a revoked credential stays in memory once its revocation is in force (COLD_AFTER_MS by default). */
   readonly coldAfterMs?: number;
 }
@@ -247,7 +254,11 @@ export class LocalCredentialAuthority {
       ...(sessionToken ? { sessionTokenSha256: sha256Hex(sessionToken) } : {}),
     };
     await this.options.client.send(
-      new PutCommand({ TableName: this.options.tableName, Item: credential, ConditionExpression: 'attribute_not_exists(accessKeyId)' }),
+      new PutItemCommand({
+        TableName: this.options.tableName,
+        Item: marshall(credential, { removeUndefinedValues: true }),
+        ConditionExpression: 'attribute_not_exists(accessKeyId)',
+      }),
     );
     this.remember(credential);
     this.pruneDead();
@@ -287,11 +298,11 @@ export class LocalCredentialAuthority {
     };
     try {
       await this.options.client.send(
-        new PutCommand({
+        new PutItemCommand({
           TableName: this.options.tableName,
-          Item: { accessKeyId: `${AGENT_DENY_KEY_PREFIX}${agentId}`, ...deny },
+          Item: marshall({ accessKeyId: `${AGENT_DENY_KEY_PREFIX}${agentId}`, ...deny }),
           ConditionExpression: 'attribute_not_exists(accessKeyId) OR issuedBefore < :issuedBefore',
-          ExpressionAttributeValues: { ':issuedBefore': deny.issuedBefore },
+          ExpressionAttributeValues: { ':issuedBefore': { S: deny.issuedBefore } },
         }),
       );
     } catch (error) {
@@ -396,12 +407,12 @@ export class LocalCredentialAuthority {
     this.refusing.set(credential.accessKeyId, revokedAt);
     try {
       await this.options.client.send(
-        new UpdateCommand({
+        new UpdateItemCommand({
           TableName: this.options.tableName,
-          Key: { accessKeyId: credential.accessKeyId },
+          Key: { accessKeyId: { S: credential.accessKeyId } },
           UpdateExpression: 'SET revokedAt = :revokedAt',
           ConditionExpression: 'attribute_exists(accessKeyId) AND attribute_not_exists(revokedAt)',
-          ExpressionAttributeValues: { ':revokedAt': revokedAt },
+          ExpressionAttributeValues: { ':revokedAt': { S: revokedAt } },
         }),
       );
       this.remember({ ...credential, revokedAt });
@@ -410,9 +421,13 @@ export class LocalCredentialAuthority {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const stored = await this.options.client.send(
-        new GetCommand({ TableName: this.options.tableName, Key: { accessKeyId: credential.accessKeyId }, ConsistentRead: true }),
+        new GetItemCommand({
+          TableName: this.options.tableName,
+          Key: { accessKeyId: { S: credential.accessKeyId } },
+          ConsistentRead: true,
+        }),
       );
-      if (stored.Item) this.remember(fromItem(stored.Item));
+      if (stored.Item) this.remember(fromItem(unmarshall(stored.Item)));
       this.refusing.delete(credential.accessKeyId);
       return false;
     }

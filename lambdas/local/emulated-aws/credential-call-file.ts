@@ -3,7 +3,7 @@
 // record costs no memory per credential (a soak's thousands of credentials grew the heap ~1 KiB each)
 // and survives a restart. Bounded on disk: past `maxBytes` the file becomes `.1`, replacing the older one.
 import { createReadStream } from 'node:fs';
-import { appendFile, rename, stat } from 'node:fs/promises';
+import { open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 
 /** A call as kept: its time as a number. */
@@ -51,6 +51,8 @@ export class CredentialCallFile implements CallStore {
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private bytes: number | undefined;
+  /** The file, kept open for appending: opening and closing it for each write cost more than the write. */
+  private file: FileHandle | undefined;
   /** The last write failed: the next one waits longer than a batch would. */
   private failing = false;
   private readonly maxBytes: number;
@@ -93,7 +95,17 @@ export class CredentialCallFile implements CallStore {
   async close(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.flushNow();
+    try {
+      await this.flushNow();
+    } finally {
+      await this.closeFile();
+    }
+  }
+
+  private async closeFile(): Promise<void> {
+    const file = this.file;
+    this.file = undefined;
+    await file?.close();
   }
 
   private schedule(): void {
@@ -139,10 +151,18 @@ export class CredentialCallFile implements CallStore {
       () => 0,
     );
     if (this.bytes > 0 && this.bytes + Buffer.byteLength(text) > this.maxBytes) {
+      await this.closeFile();
       await rename(path, `${path}.1`);
       this.bytes = 0;
     }
-    await appendFile(path, text, { mode: 0o600 });
+    try {
+      this.file ??= await open(path, 'a', 0o600);
+      await this.file.appendFile(text);
+    } catch (error) {
+      // Opened again by the next write: the file may have been moved or its disk remounted.
+      await this.closeFile().catch(() => undefined);
+      throw error;
+    }
     this.bytes += Buffer.byteLength(text);
   }
 }

@@ -2,7 +2,8 @@
 // (credential-authority.ts keeps the live ones and those revoked moments ago). A dead key presented later
 // is read back from the store, so it answers as revoked, never as unknown; the last few answers are kept,
 // so a caller retrying with one dead key costs one read, not one per request.
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 /** Every access key id the authority mints has this shape (`newAccessKeyPair`): any other was never issued, and needs no read. */
 const ISSUED_KEY_ID = /^A[KS]IA[A-Z2-7]{16}$/;
@@ -10,7 +11,7 @@ const ISSUED_KEY_ID = /^A[KS]IA[A-Z2-7]{16}$/;
 export const KEPT_COLD_ANSWERS = 128;
 
 export interface ColdCredentialReadsOptions<C> {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly parse: (item: Record<string, unknown>) => C;
   /** Whether an answer can be kept: it must never change (a revocation in force does not; a live credential would). */
@@ -58,8 +59,10 @@ export class ColdCredentialReads<C> {
 
   private async fetch(accessKeyId: string): Promise<C | undefined> {
     const { client, tableName, parse, settled } = this.options;
-    const stored = await client.send(new GetCommand({ TableName: tableName, Key: { accessKeyId }, ConsistentRead: true }));
-    const credential = stored.Item ? parse(stored.Item) : undefined;
+    const stored = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { accessKeyId: { S: accessKeyId } }, ConsistentRead: true }),
+    );
+    const credential = stored.Item ? parse(unmarshall(stored.Item)) : undefined;
     if (credential === undefined || settled(credential)) this.keep(accessKeyId, credential ?? null);
     return credential;
   }

@@ -3,8 +3,7 @@
 // whose pattern matches, with retries and a dead letter (`taskbound-local-dead-letters`), like
 // EventBridge; events not yet delivered when the process died are delivered again at the next start.
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { EventPattern } from '../../routes';
 import { LOCAL_ACCOUNT_ID } from '../../constants';
 import { notYet, retry, settled } from '../../adapters/retry';
@@ -93,12 +92,12 @@ class BusTables {
     const { client, tableName } = this.tables.events;
     try {
       await client.send(
-        new UpdateCommand({
+        new UpdateItemCommand({
           TableName: tableName,
-          Key: { id },
+          Key: { id: { S: id } },
           UpdateExpression: 'ADD done :rule',
           ConditionExpression: 'attribute_exists(id)',
-          ExpressionAttributeValues: { ':rule': new Set([rule]) },
+          ExpressionAttributeValues: { ':rule': { SS: [rule] } },
         }),
       );
     } catch (error) {
@@ -109,7 +108,7 @@ class BusTables {
   async deadLettered(deadLetter: DeadLetter): Promise<void> {
     const { client, tableName } = this.tables.deadLetters;
     const id = `${deadLetter.envelope.id}/${deadLetter.rule}`;
-    await client.send(new PutCommand({ TableName: tableName, Item: { id, deadLetter: JSON.stringify(deadLetter) } }));
+    await client.send(new PutItemCommand({ TableName: tableName, Item: { id: { S: id }, deadLetter: { S: JSON.stringify(deadLetter) } } }));
     await this.done(deadLetter.envelope.id, deadLetter.rule);
   }
 

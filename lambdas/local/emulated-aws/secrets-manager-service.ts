@@ -1,14 +1,16 @@
 // Local engine, emulated AWS: a stateful Secrets Manager on the JSON protocol (`secretsmanager.*`),
 // where the engine's delivery vault writes credentials and agent runtimes read them. Each secret is
 // one item of the `taskbound-local-secrets` table in the embedded store (state-tables.ts), written
-// before the call answers. The store is the truth: memory keeps the secrets in use, and one unused for
+// before the call answers (the changes made in one turn of the event loop in one BatchWriteItem). The store is the truth: memory keeps the secrets in use, and one unused for
 // 10 s (a denied delivery waiting its hour) is read back from the store when asked for. Every input is
 // checked against the API's constraints (zod). Resource
 // policies are stored, not enforced: locally there are no IAM principals; only the credentials the
 // engine issued are judged (a revoked session is denied). Secret values never reach a log, an error
 // or an event.
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
+import { BatchedWrites } from './batched-writes';
 import { ColdSecretNames } from './cold-secret-names';
 import type { RequestGate } from './issued-credential-gate';
 import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
@@ -220,6 +222,12 @@ class LocalSecretsManager implements SecretsManagerService {
   private readonly writes = new Map<string, Promise<void>>();
   /** Per secret name, the write not yet started, if any: a newer change joins it. */
   private readonly waitingWrites = new Map<string, { state: SecretItem | 'deleted'; done: Promise<void> }>();
+  /**
+   * The table's writes, group-committed: the changes of different secrets made in one turn of the event loop go to
+   * the store as one BatchWriteItem, not a request each (each change still answers only once it is stored, and one
+   * secret's writes stay in order: `inOrder`).
+   */
+  private readonly stored: BatchedWrites | undefined;
   private readonly operations: Operations;
 
   constructor(
@@ -230,6 +238,7 @@ class LocalSecretsManager implements SecretsManagerService {
     this.region = options.region ?? 'us-east-1';
     this.now = options.now ?? (() => new Date());
     this.coldAfterMs = options.coldAfterMs ?? SECRET_COLD_AFTER_MS;
+    this.stored = options.table && new BatchedWrites(options.table, 'name');
     this.operations = {
       CreateSecret: (input) => this.createSecret(input),
       PutSecretValue: (input) => this.putSecretValue(input),
@@ -365,10 +374,12 @@ class LocalSecretsManager implements SecretsManagerService {
   private async readCold(name: string): Promise<void> {
     const table = this.options.table;
     if (!table) return;
-    const { Item: item } = await table.client.send(new GetCommand({ TableName: table.tableName, Key: { name }, ConsistentRead: true }));
+    const { Item: item } = await table.client.send(
+      new GetItemCommand({ TableName: table.tableName, Key: { name: { S: name } }, ConsistentRead: true }),
+    );
     // Absent: another cold name shares the filter's bucket. Not in memory, no write under way, yet stored: a cold secret.
     if (!item || this.secrets.has(name)) return;
-    const secret = parseSecretItem(item);
+    const secret = parseSecretItem(unmarshall(item));
     this.cold.remove(name);
     this.keep(secret);
   }
@@ -379,8 +390,8 @@ class LocalSecretsManager implements SecretsManagerService {
    * write land as one (each caller still resolves only once its change is stored).
    */
   private write(name: string, state: SecretItem | 'deleted'): Promise<void> {
-    const table = this.options.table;
-    if (!table) return Promise.resolve();
+    const stored = this.stored;
+    if (!stored) return Promise.resolve();
     const waiting = this.waitingWrites.get(name);
     if (waiting) {
       waiting.state = state;
@@ -391,8 +402,8 @@ class LocalSecretsManager implements SecretsManagerService {
     next.done = this.inOrder(name, async () => {
       this.waitingWrites.delete(name);
       const latest = next.state;
-      if (latest === 'deleted') await table.writes.delete({ name });
-      else await table.writes.put(latest);
+      if (latest === 'deleted') await stored.delete(name);
+      else await stored.put(latest);
     });
     return next.done;
   }

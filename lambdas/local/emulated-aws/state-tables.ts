@@ -8,8 +8,10 @@ import {
   DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  ScanCommand,
+  type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { realSleep } from '../../adapters/sleep';
 import { STORE_AUTHORIZATION, StoreConnection, type StoreWrites } from './store-writes';
 
@@ -29,13 +31,16 @@ export type StateTableName = keyof typeof STATE_TABLES;
 const TABLE_READY_POLLS = 200;
 const TABLE_READY_POLL_MS = 50;
 
-/** A table of the embedded store and a document client to it. */
+/**
+ * A table of the embedded store and DynamoDB's own client to it (items converted with @aws-sdk/util-dynamodb:
+ * the client caches its middleware chains, which the document client refuses).
+ */
 export interface TableRef {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DynamoDBClient;
   readonly tableName: string;
 }
 
-/** One emulated service's table: the document client for what is rare (reads at start, a dead letter), `writes` for the hot path. */
+/** One emulated service's table: the client for what is rare (reads at start, a dead letter), `writes` for the hot path. */
 export interface StateTable extends TableRef {
   readonly writes: StoreWrites;
 }
@@ -60,14 +65,14 @@ const staticAuthorization = {
  * the engine's), and creates any of the tables that is missing.
  */
 export async function openStateTables(endpoint: string): Promise<StateTables> {
-  const dynamo = new DynamoDBClient({
+  const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIALOCALSTATE000000', secretAccessKey: 'local-state-not-a-secret' },
     maxAttempts: 3,
     signer: staticAuthorization,
+    cacheMiddleware: true,
   });
-  const client = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   await Promise.all(Object.values(STATE_TABLES).map(({ name, key }) => ensureStateTable({ client, tableName: name }, key)));
   const connection = new StoreConnection(endpoint);
   const tables = new Map(
@@ -77,7 +82,7 @@ export async function openStateTables(endpoint: string): Promise<StateTables> {
     table: (name) => tables.get(name) as StateTable,
     close: () => {
       connection.close();
-      dynamo.destroy();
+      client.destroy();
     },
   };
 }
@@ -85,12 +90,12 @@ export async function openStateTables(endpoint: string): Promise<StateTables> {
 /** Every item of a table, read consistently (a restart's recovery). */
 export async function scanAll(table: TableRef): Promise<Array<Record<string, unknown>>> {
   const items: Array<Record<string, unknown>> = [];
-  let startKey: Record<string, unknown> | undefined;
+  let startKey: Record<string, AttributeValue> | undefined;
   do {
     const page = await table.client.send(
       new ScanCommand({ TableName: table.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
     );
-    items.push(...(page.Items ?? []));
+    items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return items;

@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { connect } from '../../../cli/clients';
 import { runCli } from '../../../cli/program';
@@ -178,7 +177,7 @@ describe('taskbound reading the grant table', () => {
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
     });
     await ensureGrantTable(client, 'ops-grants');
-    await new DynamoDbGrantStore({ client: DynamoDBDocumentClient.from(client), tableName: 'ops-grants' }).create(grant);
+    await new DynamoDbGrantStore({ client, tableName: 'ops-grants' }).create(grant);
   });
 
   afterAll(async () => {

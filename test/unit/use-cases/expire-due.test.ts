@@ -18,7 +18,7 @@ describe('expireDueShard', () => {
   async function engineWithGrants(ttls: Readonly<Record<string, number>>) {
     const tableName = db.freshTableName();
     await ensureGrantTable(db.client, tableName);
-    const engine = { ...fakeEngine(), store: new DynamoDbGrantStore({ client: db.documents, tableName, dueShards: SHARDS }) };
+    const engine = { ...fakeEngine(), store: new DynamoDbGrantStore({ client: db.client, tableName, dueShards: SHARDS }) };
     for (const [taskId, ttlSeconds] of Object.entries(ttls)) await startTask(engine, taskStarted({ taskId, ttlSeconds }));
     return engine;
   }

@@ -19,7 +19,7 @@ const ENGINE_KEY = { accessKeyId: 'AKIALOCALENGINE00000', secretAccessKey: 'engi
 /** The local engine's Secrets Manager behind its issued-credential gate, with the canary created. */
 async function localSecretsManager(options: { sessionDenyLagMs?: number; accessKeyRevocationLagMs?: number } = {}) {
   const clock = new SteppingClock();
-  const authority = new LocalCredentialAuthority({ client: store.documents, tableName: store.freshTableName(), clock, ...options });
+  const authority = new LocalCredentialAuthority({ client: store.client, tableName: store.freshTableName(), clock, ...options });
   await authority.start();
   const seen: AwsRequest[] = [];
   const secrets = await createSecretsManagerService({ now: () => clock.now(), gate: issuedCredentialGate(authority, clock) });
@@ -100,6 +100,24 @@ describe('SecretsManagerCanaryProbe against the local engine', () => {
     const key = await authority.issue(issueRequest('aws-iam-access-key', clock, { grantId: 'g-bbbbbbbbbbbbbbbbbbbbbbbbbb' }));
     await authority.revokeGrant('g-bbbbbbbbbbbbbbbbbbbbbbbbbb');
     expect(await probe.probe(key)).toEqual({ verdict: 'rejected', code: 'UnrecognizedClientException', observed: true });
+  });
+
+  it('judges many concurrent sessions each by its own credential, over one kept client', async () => {
+    const { authority, clock, probe, seen } = await localSecretsManager();
+    const grants = Array.from({ length: 20 }, (_, index) => `g-${'abcdefghijklmnopqrstuvwxyz'[index]!.repeat(26)}`);
+    const sessions = await Promise.all(grants.map((grantId) => authority.issue(issueRequest('aws-sts-session', clock, { grantId }))));
+    const revoked = new Set(grants.filter((_, index) => index % 2 === 1));
+    for (const grantId of revoked) await authority.revokeGrant(grantId);
+    seen.length = 0;
+
+    const verdicts = await Promise.all(sessions.map((session) => probe.probe(session)));
+
+    expect(verdicts).toEqual(
+      grants.map((grantId) =>
+        revoked.has(grantId) ? { verdict: 'rejected', code: 'AccessDeniedException', observed: true } : { verdict: 'accepted' },
+      ),
+    );
+    expect(seen.map((call) => call.accessKeyId).sort()).toEqual(sessions.map((session) => session.accessKeyId).sort());
   });
 
   it('does not take a wrong session token for a revocation', async () => {

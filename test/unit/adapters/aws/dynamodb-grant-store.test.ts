@@ -1,11 +1,14 @@
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
   ResourceNotFoundException,
   TransactionCanceledException,
   TransactionConflictException,
+  TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -40,6 +43,7 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'test' },
   });
   documents = DynamoDBDocumentClient.from(base);
+  // The document client shares the base client's stack: this sees the store's calls and the tests' own reads.
   documents.middlewareStack.add(
     (next, context) => async (args) => {
       sent.push(context.commandName ?? 'unknown');
@@ -57,7 +61,7 @@ afterAll(async () => {
 beforeEach(async () => {
   tableName = `grants-${++tables}`;
   await ensureGrantTable(base, tableName);
-  store = new DynamoDbGrantStore({ client: documents, tableName });
+  store = new DynamoDbGrantStore({ client: base, tableName });
   sent = [];
 });
 
@@ -90,8 +94,8 @@ describe('DynamoDbGrantStore.create', () => {
 
   it('takes the existing grant from the failed condition when DynamoDB returns it, without a second read', async () => {
     const existing = requestedGrant();
-    const mocked = mockClient(DynamoDBDocumentClient);
-    mocked.on(PutCommand).rejects(
+    const mocked = mockClient(DynamoDBClient);
+    mocked.on(PutItemCommand).rejects(
       new ConditionalCheckFailedException({
         message: 'The conditional request failed',
         $metadata: {},
@@ -99,21 +103,49 @@ describe('DynamoDbGrantStore.create', () => {
       }),
     );
     try {
-      const mockedStore = new DynamoDbGrantStore({
-        client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-        tableName: 'grants',
-      });
+      const mockedStore = new DynamoDbGrantStore({ client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 'grants' });
       expect(await mockedStore.create({ ...existing, purpose: 'other' })).toEqual({ created: false, existing });
-      expect(mocked.commandCalls(GetCommand)).toHaveLength(0);
-      expect(mocked.commandCalls(PutCommand)[0]?.args[0].input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+      expect(mocked.commandCalls(GetItemCommand)).toHaveLength(0);
+      expect(mocked.commandCalls(PutItemCommand)[0]?.args[0].input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
     } finally {
       mocked.restore();
     }
   });
 
   it('rethrows errors other than a failed condition', async () => {
-    const missingTable = new DynamoDbGrantStore({ client: documents, tableName: 'no-such-table' });
+    const missingTable = new DynamoDbGrantStore({ client: base, tableName: 'no-such-table' });
     await expect(missingTable.create(requestedGrant())).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+});
+
+describe('DynamoDbGrantStore over a client that caches its middleware chains (as the engines build it)', () => {
+  it('stores and reads back many grants at once as the document client did: numbers as numbers, records nested, nothing mixed up', async () => {
+    const cached = new DynamoDBClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'test' },
+      cacheMiddleware: true,
+    });
+    const cachedStore = new DynamoDbGrantStore({ client: cached, tableName });
+    const grants = Array.from({ length: 40 }, (_, index) =>
+      index % 2 ? activeGrant({ taskId: `cached-${index}`, agentId: `bot-${index % 3}` }) : requestedGrant({ taskId: `cached-${index}` }),
+    );
+
+    const created = await Promise.all(grants.map((grant) => cachedStore.create(grant)));
+    const read = await Promise.all(grants.map((grant) => cachedStore.get(grant.grantId)));
+
+    expect(created).toEqual(grants.map((grant) => ({ created: true, grant })));
+    expect(read).toEqual(grants);
+    const raw = await rawItem(grants[1]!.grantId);
+    expect(typeof raw?.version).toBe('number');
+    expect(raw?.credential).toEqual(grants[1]!.credential);
+    expect((await cachedStore.grantsOfAgent('bot-1', { liveOnly: true })).map((grant) => grant.grantId).sort()).toEqual(
+      grants
+        .filter((grant) => grant.agentId === 'bot-1' && grant.state === 'active')
+        .map((grant) => grant.grantId)
+        .sort(),
+    );
+    cached.destroy();
   });
 });
 
@@ -222,7 +254,7 @@ describe('DynamoDbGrantStore due index', () => {
 
   it('uses the configured timing to decide when a grant is due', async () => {
     const patient = new DynamoDbGrantStore({
-      client: documents,
+      client: base,
       tableName,
       dueTiming: { stuckAfterMs: 3_600_000, retryAfterMs: 60_000, deniedRetentionMs: 0 },
     });
@@ -347,7 +379,7 @@ describe('DynamoDbGrantStore retention', () => {
   });
 
   it('takes the retention from its options', async () => {
-    const shortLived = new DynamoDbGrantStore({ client: documents, tableName, retentionDays: 7 });
+    const shortLived = new DynamoDbGrantStore({ client: base, tableName, retentionDays: 7 });
     const verified = verifiedGrant();
     await shortLived.create(verified);
     expect((await rawItem(verified.grantId))?.ttl).toBe(Date.parse(verified.updatedAt) / 1000 + 7 * DAY);
@@ -419,8 +451,8 @@ describe('DynamoDbGrantStore transactions, when another write conflicts (AWS can
   const conflicting = (conflicts: number) =>
     ({
       send: (command: unknown) =>
-        command instanceof TransactWriteCommand && conflicts-- > 0 ? Promise.reject(conflict()) : documents.send(command as never),
-    }) as unknown as DynamoDBDocumentClient;
+        command instanceof TransactWriteItemsCommand && conflicts-- > 0 ? Promise.reject(conflict()) : base.send(command as never),
+    }) as unknown as DynamoDBClient;
   const grant = () => requestedGrant({ agentId: 'release-bot', taskId: `conflict-${++tables}` });
   const waits: number[] = [];
   const waiting = { sleep: async (ms: number) => void waits.push(ms), random: () => 0.5 };
@@ -459,8 +491,8 @@ describe('DynamoDbGrantStore single writes, while a transaction holds the item (
   const conflicting = (conflicts: number) =>
     ({
       send: (command: unknown) =>
-        command instanceof PutCommand && conflicts-- > 0 ? Promise.reject(refusal()) : documents.send(command as never),
-    }) as unknown as DynamoDBDocumentClient;
+        command instanceof PutItemCommand && conflicts-- > 0 ? Promise.reject(refusal()) : base.send(command as never),
+    }) as unknown as DynamoDBClient;
   const waits: number[] = [];
   const waiting = { sleep: async (ms: number) => void waits.push(ms), random: () => 0.5 };
 

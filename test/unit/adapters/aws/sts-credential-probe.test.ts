@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { STSClient } from '@aws-sdk/client-sts';
-import { probeEnvironmentOf, StsCredentialProbe } from '../../../../lambdas/adapters/aws/sts-credential-probe';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { keptProbeClient, withCredential } from '../../../../lambdas/adapters/aws/probe-client';
+import { StsCredentialProbe, verdictOf } from '../../../../lambdas/adapters/aws/sts-credential-probe';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import type { AwsResponse, AwsService } from '../../../../lambdas/local/emulated-aws/protocol';
-import { stsError } from '../../../../lambdas/local/emulated-aws/sts-service';
+import { createStsService, stsError } from '../../../../lambdas/local/emulated-aws/sts-service';
 import type { IssueRequest } from '../../../../lambdas/ports';
 import { useEmbeddedStore } from '../../../helpers/embedded-store-fixture';
 import { issueRequest, LOCAL_STS_GRANT as GRANT, startLocalSts } from '../../../helpers/local-sts';
@@ -173,35 +174,125 @@ describe('StsCredentialProbe', () => {
     });
   });
 
-  describe('the settings each probe client would look up in the environment', () => {
-    it('are read once from a client that looked them up, so the environment still decides them', async () => {
-      const saved = { fips: process.env.AWS_USE_FIPS_ENDPOINT, retry: process.env.AWS_RETRY_MODE };
-      process.env.AWS_USE_FIPS_ENDPOINT = 'true';
-      process.env.AWS_RETRY_MODE = 'adaptive';
-      try {
-        const environment = await probeEnvironmentOf(new STSClient({ region: 'us-east-1' }).config);
-        expect(environment).toMatchObject({ useFipsEndpoint: true, useDualstackEndpoint: false, retryMode: 'adaptive' });
-        const client = new STSClient({ region: 'us-east-1', ...environment });
-        expect(await client.config.useFipsEndpoint()).toBe(true);
-        client.destroy();
-      } finally {
-        for (const [name, value] of [
-          ['AWS_USE_FIPS_ENDPOINT', saved.fips],
-          ['AWS_RETRY_MODE', saved.retry],
-        ] as const)
-          if (value === undefined) delete process.env[name];
-          else process.env[name] = value;
-      }
+  describe('one kept client for every probe', () => {
+    /** The local STS, recording which access key signed each request it answered. */
+    async function recordingLocalSts() {
+      const clock = new SteppingClock();
+      const { authority } = await startLocalSts(store, { clock });
+      const sts = createStsService({ authority, clock });
+      const signedBy: string[] = [];
+      const server = await startAwsProtocolServer({
+        services: [
+          {
+            ...sts,
+            matches: (request) => sts.matches(request),
+            handle: (request) => (signedBy.push(request.accessKeyId ?? ''), sts.handle(request)),
+          },
+        ],
+      });
+      store.servers.push(server);
+      return { clock, authority, server, signedBy };
+    }
+
+    it('judges many concurrent probes each by its own credential: revoked ones rejected, live ones accepted', async () => {
+      const { clock, authority, server, signedBy } = await recordingLocalSts();
+      const grants = Array.from({ length: 24 }, (_, index) => `g-${'abcdefghijklmnopqrstuvwxyz'[index]!.repeat(26)}`);
+      const issued = await Promise.all(
+        grants.map((grantId, index) =>
+          authority.issue(issueRequest(index % 2 ? 'aws-sts-session' : 'aws-iam-access-key', clock, { grantId })),
+        ),
+      );
+      const revoked = new Set(grants.filter((_, index) => index % 3 === 0));
+      for (const grantId of revoked) await authority.revokeGrant(grantId);
+      const probe = new StsCredentialProbe({ region: 'us-east-1', endpoint: server.url, maxAttempts: 1 });
+
+      const verdicts = await Promise.all(issued.map((material) => probe.probe(material)));
+
+      expect(verdicts).toEqual(
+        grants.map((grantId) =>
+          revoked.has(grantId) ? { verdict: 'rejected', code: 'InvalidClientTokenId', observed: true } : { verdict: 'accepted' },
+        ),
+      );
+      expect([...signedBy].sort()).toEqual(issued.map((material) => material.accessKeyId).sort());
     });
 
-    it('serve every later probe of the same prober: each signs with its own credential', async () => {
-      const { authority, server, issue } = await localEngine();
+    it("signs with the probed secret, not a neighbour's: a wrong secret among live ones is refused alone", async () => {
+      const { clock, authority, server } = await recordingLocalSts();
+      const live = await authority.issue(issueRequest('aws-iam-access-key', clock, { grantId: `g-${'b'.repeat(26)}` }));
+      const other = await authority.issue(issueRequest('aws-iam-access-key', clock, { grantId: `g-${'c'.repeat(26)}` }));
       const probe = new StsCredentialProbe({ region: 'us-east-1', endpoint: server.url, maxAttempts: 1 });
-      const key = await issue('aws-iam-access-key');
-      expect(await probe.probe(key)).toEqual({ verdict: 'accepted' });
-      await authority.revokeGrant(GRANT);
-      expect(await probe.probe(key)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
-      expect(await probe.probe({ ...key, secretAccessKey: 'not-the-secret' })).toMatchObject({ verdict: 'rejected' });
+
+      const verdicts = await Promise.all([
+        probe.probe(live),
+        probe.probe({ ...other, secretAccessKey: live.secretAccessKey }),
+        probe.probe(other),
+        probe.probe({ ...live, secretAccessKey: 'not-the-secret' }),
+      ]);
+
+      expect(verdicts.map((verdict) => verdict.verdict)).toEqual(['accepted', 'rejected', 'accepted', 'rejected']);
+    });
+
+    it('sends nothing for a command that carries no credential of its own', async () => {
+      const { server, signedBy } = await recordingLocalSts();
+      const client = keptProbeClient((config) => new STSClient(config), { region: 'us-east-1', endpoint: server.url, maxAttempts: 1 });
+
+      await expect(client.send(new GetCallerIdentityCommand({}))).rejects.toThrow(/no credential of its own/);
+      expect(signedBy).toEqual([]);
+      expect(verdictOf(await client.send(new GetCallerIdentityCommand({})).catch((error: unknown) => error))).toMatchObject({
+        verdict: 'unknown',
+      });
+    });
+
+    it("still corrects the client's clock from a skew refusal, and signs the retry with the probed credential", async () => {
+      const hourAhead = new Date(Date.now() + 3_600_000);
+      const seen: Array<{ readonly accessKeyId?: string; readonly amzDate?: string }> = [];
+      const answers: AwsResponse[] = [
+        {
+          ...stsError('SignatureDoesNotMatch', 'Signature expired: now earlier than the server time'),
+          headers: { date: hourAhead.toUTCString() },
+        },
+        { ...stsError('InvalidClientTokenId', 'gone'), headers: { date: hourAhead.toUTCString() } },
+      ];
+      const server = await startAwsProtocolServer({
+        services: [
+          {
+            name: 'skewed-sts',
+            matches: (request) => request.signingService === 'sts',
+            handle: async (request) => {
+              seen.push({ accessKeyId: request.accessKeyId, amzDate: request.headers['x-amz-date'] });
+              return answers.shift() ?? stsError('InternalFailure', 'script ran out');
+            },
+          },
+        ],
+      });
+      store.servers.push(server);
+      const client = keptProbeClient((config) => new STSClient(config), { region: 'us-east-1', endpoint: server.url, maxAttempts: 2 });
+
+      const outcome = await client.send(withCredential(new GetCallerIdentityCommand({}), SOME_KEY)).catch((error: unknown) => error);
+
+      expect(verdictOf(outcome)).toEqual({ verdict: 'rejected', code: 'InvalidClientTokenId', observed: true });
+      expect(Math.abs((client.config.systemClockOffset ?? 0) - 3_600_000)).toBeLessThan(60_000);
+      expect(seen.map((request) => request.accessKeyId)).toEqual([SOME_KEY.accessKeyId, SOME_KEY.accessKeyId]);
+      const signedAt = seen.map((request) =>
+        Date.parse(String(request.amzDate).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z')),
+      );
+      expect(signedAt[1]! - signedAt[0]!).toBeGreaterThan(3_000_000);
+    });
+
+    it('shows its one client to the call counter once, however many probes it makes', async () => {
+      const { clock, authority, server } = await recordingLocalSts();
+      const key = await authority.issue(issueRequest('aws-iam-access-key', clock));
+      const seen: STSClient[] = [];
+      const probe = new StsCredentialProbe({
+        region: 'us-east-1',
+        endpoint: server.url,
+        maxAttempts: 1,
+        track: (client) => void seen.push(client),
+      });
+
+      await Promise.all([probe.probe(key), probe.probe(key), probe.probe(key)]);
+
+      expect(seen).toHaveLength(1);
     });
   });
 });

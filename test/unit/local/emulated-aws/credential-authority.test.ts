@@ -1,4 +1,4 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { COLD_AFTER_MS } from '../../../../lambdas/local/emulated-aws/credential-authority';
 import { KEPT_COLD_ANSWERS } from '../../../../lambdas/local/emulated-aws/credential-cold-reads';
@@ -64,7 +64,7 @@ describe('local credential authority, while a revocation is being written', () =
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     const authority = await openAuthority(async (command, next) => {
-      if (command instanceof UpdateCommand) await held;
+      if (command instanceof UpdateItemCommand) await held;
       return next(command);
     });
     const key = await issue(authority, 'aws-iam-access-key', 'g-key');
@@ -84,7 +84,7 @@ describe('local credential authority, while a revocation is being written', () =
   it('keeps refusing when the write fails, reports the failure, and writes it when the engine revokes again', async () => {
     let failures = 1;
     const authority = await openAuthority(async (command, next) => {
-      if (command instanceof UpdateCommand && failures-- > 0)
+      if (command instanceof UpdateItemCommand && failures-- > 0)
         throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
       return next(command);
     });
@@ -122,7 +122,7 @@ describe('local credential authority, memory bounded by the live credentials', (
   it('answers a credential that left memory from the store: a dead key is revoked, a revoked session denied until it expires', async () => {
     const reads: string[] = [];
     const authority = await openAuthority(async (command, next) => {
-      if (command instanceof GetCommand) reads.push(String(command.input.Key?.accessKeyId));
+      if (command instanceof GetItemCommand) reads.push(String(command.input.Key?.accessKeyId?.S));
       return next(command);
     });
     const key = await issue(authority, 'aws-iam-access-key', 'g-key');
@@ -156,7 +156,7 @@ describe('local credential authority, memory bounded by the live credentials', (
   it('never reads the store for a key of another shape, and keeps a bounded number of answers for keys it never issued', async () => {
     let reads = 0;
     const authority = await openAuthority(async (command, next) => {
-      if (command instanceof GetCommand) reads++;
+      if (command instanceof GetItemCommand) reads++;
       return next(command);
     });
 
@@ -176,7 +176,7 @@ describe('local credential authority, memory bounded by the live credentials', (
   it('keeps in memory a credential whose revocation was asked for but not written, however long ago', async () => {
     let failing = true;
     const authority = await openAuthority(async (command, next) => {
-      if (command instanceof UpdateCommand && failing) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      if (command instanceof UpdateItemCommand && failing) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
       return next(command);
     });
     const key = await issue(authority, 'aws-iam-access-key', 'g-key');

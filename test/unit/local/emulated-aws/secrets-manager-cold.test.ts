@@ -7,7 +7,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import {
@@ -33,7 +33,7 @@ describe('secrets manager service, memory bounded by the secrets in use', () => 
     const table = state.table('secrets');
     const counted = {
       send: (command: unknown) => {
-        if (command instanceof GetCommand) reads.push(String(command.input.Key?.name));
+        if (command instanceof GetItemCommand) reads.push(String(command.input.Key?.name?.S));
         return table.client.send(command as never);
       },
     } as unknown as typeof table.client;
@@ -129,5 +129,43 @@ describe('secrets manager service, memory bounded by the secrets in use', () => 
     await expect(client.send(new DescribeSecretCommand({ SecretId: 'scheduled' }))).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
     });
+  });
+});
+
+describe('secrets manager service, writes to its table', () => {
+  it('stores its changes as batch writes, the changes made at once sharing one, each answered only once it is stored', async () => {
+    const state = await startStateStore();
+    const table = state.table('secrets');
+    const requests: string[] = [];
+    const counted = {
+      put: async () => void requests.push('put'),
+      delete: async () => void requests.push('delete'),
+      batch: (writes: Parameters<typeof table.writes.batch>[0]) => (requests.push(`batch of ${writes.length}`), table.writes.batch(writes)),
+    };
+    const service = await createSecretsManagerService({ table: { ...table, writes: counted } });
+    const server = await startAwsProtocolServer({ services: [service] });
+    const client = new SecretsManagerClient(localClientConfig(server.url));
+    try {
+      const names = Array.from({ length: 40 }, (_, index) => `taskbound/bot/batched-${index}`);
+
+      await Promise.all(names.map((name) => client.send(new CreateSecretCommand({ Name: name, SecretString: `value of ${name}` }))));
+      const storedAfterCreates = (await state.items('secrets')).length;
+      await Promise.all(
+        names.slice(0, 20).map((name) => client.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }))),
+      );
+
+      expect(storedAfterCreates).toBe(40);
+      expect((await state.items('secrets')).map((item) => item.name).sort()).toEqual(names.slice(20).sort());
+      expect(requests.filter((request) => request === 'put' || request === 'delete')).toEqual([]);
+      // All 60 changes went as batch writes: those made in one turn of the event loop share one (the 20 deletes, here).
+      const batched = requests.map((request) => Number(request.replace('batch of ', '')));
+      expect(batched.reduce((sum, writes) => sum + writes, 0)).toBe(60);
+      expect(batched.length).toBeLessThan(60);
+    } finally {
+      client.destroy();
+      await server.close();
+      await service.close();
+      state.close();
+    }
   });
 });
