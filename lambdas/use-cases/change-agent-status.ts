@@ -10,6 +10,7 @@ import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { revokeGrant, revokeTargetOf, type RevokeResult } from './revoke-grant';
 import { inBatches } from './in-batches';
 import { batchedEvents } from './batched-events';
+import { agentEvent } from './outbound';
 
 export type SuspendResult =
   | { readonly outcome: 'suspended'; readonly revoked: readonly RevokeResult[] }
@@ -102,17 +103,10 @@ function suspensionCompleted(change: AgentStatusChange, noticeAt: string, doneAt
     closedOtherwise: count('already-revoked', 'denied-before-issue', 'not-found'),
     elapsedMs: Math.max(0, doneAt.getTime() - Date.parse(noticeAt)),
   };
-  return {
-    detailType: 'Agent Suspension Completed',
-    detail: {
-      grantId: '',
-      taskId: '',
-      agentId: change.agentId,
-      at: doneAt.toISOString(),
-      reason: `suspended by ${change.by}: ${change.reason}`,
-      revocations,
-    },
-  };
+  return agentEvent('Agent Suspension Completed', change.agentId, doneAt.toISOString(), {
+    reason: `suspended by ${change.by}: ${change.reason}`,
+    revocations,
+  });
 }
 
 /**

@@ -7,6 +7,7 @@ import { operatorRequestSchema, type OperatorAnswer, type OperatorRequest } from
 import type { Identification } from '../domain/people';
 import { resumeAgent } from './change-agent-status';
 import { decideGrant } from './decide-grant';
+import { agentEvent } from './outbound';
 import type { EngineDeps } from './engine-deps';
 import { refuseUnknownGrant } from './refuse-unknown-grant';
 
@@ -76,8 +77,7 @@ async function resume(
   if (ownerRefusal) {
     await record(deps, caller, JSON.stringify(request), ownerRefusal);
     const at = deps.clock.now().toISOString();
-    const detail = { grantId: '', taskId: '', agentId: agent, at, reason: ownerRefusal, claimedBy: person };
-    await deps.events.publish([{ detailType: 'Agent Resume Refused', detail }]);
+    await deps.events.publish([agentEvent('Agent Resume Refused', agent, at, { reason: ownerRefusal, claimedBy: person })]);
     return { status: 403, body: { outcome: 'refused', reason: ownerRefusal, agentId: agent, person } };
   }
   if (!standing.suspended)

@@ -24,3 +24,11 @@ export function outbound(detailType: OutboundType, grant: Grant, at: string, ext
   };
   return { detailType, detail };
 }
+
+/**
+ * An event about an agent rather than one grant (`Agent Resume Refused`, `Agent Suspension Completed`):
+ * its `grantId` and `taskId` are empty, as docs/contract.md §2 says.
+ */
+export function agentEvent(detailType: OutboundType, agentId: string, at: string, extra: Partial<OutboundDetail> = {}): OutboundEvent {
+  return { detailType, detail: { grantId: '', taskId: '', agentId, at, ...extra } };
+}

@@ -4,7 +4,7 @@
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, TASK_ID_PATTERN, grantIdFor } from '../domain/ids';
 import type { OutboundEvent } from '../domain/events';
 import type { RefusalDeps } from './engine-deps';
-import { outbound } from './outbound';
+import { agentEvent, outbound } from './outbound';
 import { excerptOf } from './reject-event';
 
 /** Where decisions are made instead: said in every refusal, so the sender learns the way. */
@@ -63,10 +63,7 @@ async function answerFor(
   const refusedSource = { refusedSource: source };
   if (event['detail-type'] !== 'Grant Decision') {
     if (!agentId) return undefined;
-    return {
-      detailType: 'Agent Resume Refused',
-      detail: { grantId: '', taskId: '', agentId, at, reason, claimedBy: claimed(event.detail, 'by'), ...refusedSource },
-    };
+    return agentEvent('Agent Resume Refused', agentId, at, { reason, claimedBy: claimed(event.detail, 'by'), ...refusedSource });
   }
   const taskId = field(event.detail, 'taskId', TASK_ID_PATTERN);
   const grantId = field(event.detail, 'grantId', GRANT_ID_PATTERN) ?? (agentId && taskId ? grantIdFor(agentId, taskId) : undefined);

@@ -33,6 +33,15 @@ async function verifyingServer(signedBy: string[]): Promise<{ server: Server; ur
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
+/** A client at `url` holding one of KEYS for good. */
+const fixedKeyClient = (url: string, accessKeyId: string, extra: { maxAttempts?: number } = {}) =>
+  new SecretsManagerClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId, secretAccessKey: KEYS[accessKeyId]! },
+    ...extra,
+  });
+
 let running: Server | undefined;
 afterEach(() => new Promise<void>((closed) => (running ? running.close(() => closed()) : closed())));
 
@@ -42,11 +51,7 @@ describe('reuseSigner', () => {
     const { server, url } = await verifyingServer(signedBy);
     running = server;
     const accessKeyId = 'AKIAFIRSTKEY00000000';
-    const client = new SecretsManagerClient({
-      endpoint: url,
-      region: 'us-east-1',
-      credentials: { accessKeyId, secretAccessKey: KEYS[accessKeyId]! },
-    });
+    const client = fixedKeyClient(url, accessKeyId);
     const build = client.config.signer;
     let built = 0;
     client.config.signer = (authScheme) => {
@@ -84,12 +89,7 @@ describe('reuseSigner', () => {
     const { server, url } = await verifyingServer(signedBy);
     running = server;
     const accessKeyId = 'AKIAFIRSTKEY00000000';
-    const client = new SecretsManagerClient({
-      endpoint: url,
-      region: 'us-east-1',
-      credentials: { accessKeyId, secretAccessKey: KEYS[accessKeyId]! },
-      maxAttempts: 1,
-    });
+    const client = fixedKeyClient(url, accessKeyId, { maxAttempts: 1 });
     const build = client.config.signer;
     let attempts = 0;
     client.config.signer = (authScheme) => (++attempts === 1 ? Promise.reject(new Error('region not resolved yet')) : build(authScheme));

@@ -9,13 +9,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
-import {
-  createSecretsManagerService,
-  SECRET_COLD_AFTER_MS,
-  type SecretsManagerService,
-} from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
-import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { SECRET_COLD_AFTER_MS, type SecretsManagerService } from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
+import { serveSecretsManager, type ServedSecretsManager } from './secrets-manager-fixture';
 import { startStateStore, type StateStore } from './state-store';
 
 const DENIED = 200;
@@ -24,7 +19,7 @@ describe('secrets manager service, memory bounded by the secrets in use', () => 
   let state: StateStore;
   let nowMs: number;
   let service: SecretsManagerService;
-  let server: RunningServer;
+  let served: ServedSecretsManager;
   let client: SecretsManagerClient;
   /** The names the service read from its table, one by one (a cold secret asked for). */
   let reads: string[];
@@ -37,16 +32,11 @@ describe('secrets manager service, memory bounded by the secrets in use', () => 
         return table.client.send(command as never);
       },
     } as unknown as typeof table.client;
-    service = await createSecretsManagerService({ table: { ...table, client: counted }, now: () => new Date(nowMs) });
-    server = await startAwsProtocolServer({ services: [service] });
-    client = new SecretsManagerClient(localClientConfig(server.url));
+    served = await serveSecretsManager({ table: { ...table, client: counted }, now: () => new Date(nowMs) });
+    ({ service, client } = served);
   }
 
-  async function stop(): Promise<void> {
-    client.destroy();
-    await server.close();
-    await service.close();
-  }
+  const stop = () => served.stop();
 
   /** A denied delivery: written, read once by its runtime, then left for its hour. */
   async function denied(n: number): Promise<string> {
@@ -142,9 +132,8 @@ describe('secrets manager service, writes to its table', () => {
       delete: async () => void requests.push('delete'),
       batch: (writes: Parameters<typeof table.writes.batch>[0]) => (requests.push(`batch of ${writes.length}`), table.writes.batch(writes)),
     };
-    const service = await createSecretsManagerService({ table: { ...table, writes: counted } });
-    const server = await startAwsProtocolServer({ services: [service] });
-    const client = new SecretsManagerClient(localClientConfig(server.url));
+    const served = await serveSecretsManager({ table: { ...table, writes: counted } });
+    const { client } = served;
     try {
       const names = Array.from({ length: 40 }, (_, index) => `taskbound/bot/batched-${index}`);
 
@@ -162,9 +151,7 @@ describe('secrets manager service, writes to its table', () => {
       expect(batched.reduce((sum, writes) => sum + writes, 0)).toBe(60);
       expect(batched.length).toBeLessThan(60);
     } finally {
-      client.destroy();
-      await server.close();
-      await service.close();
+      await served.stop();
       state.close();
     }
   });

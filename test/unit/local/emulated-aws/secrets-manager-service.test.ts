@@ -17,35 +17,24 @@ import {
   type BatchGetSecretValueCommandInput,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
-import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { serveSecretsManager, type ServedSecretsManager } from './secrets-manager-fixture';
 import { startStateStore, type StateStore } from './state-store';
-import {
-  createSecretsManagerService,
-  type SecretsManagerServiceOptions,
-  type SecretsManagerService,
-} from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
+import type { SecretsManagerServiceOptions } from '../../../../lambdas/local/emulated-aws/secrets-manager-service';
 
 const DAY_MS = 86_400_000;
 
 describe('secrets manager service', () => {
   let state: StateStore;
   let clock: Date;
-  let service: SecretsManagerService;
-  let server: RunningServer;
+  let served: ServedSecretsManager;
   let client: SecretsManagerClient;
 
   async function start(options: Omit<SecretsManagerServiceOptions, 'table' | 'now'> = {}): Promise<void> {
-    service = await createSecretsManagerService({ table: state.table('secrets'), now: () => clock, ...options });
-    server = await startAwsProtocolServer({ services: [service] });
-    client = new SecretsManagerClient(localClientConfig(server.url));
+    served = await serveSecretsManager({ table: state.table('secrets'), now: () => clock, ...options });
+    ({ client } = served);
   }
 
-  async function stop(): Promise<void> {
-    client.destroy();
-    await server.close();
-    await service.close();
-  }
+  const stop = () => served.stop();
 
   beforeEach(async () => {
     state = await startStateStore();
