@@ -19,19 +19,25 @@ describe('a request no local service handles', () => {
   it('reaches an XML-protocol SDK client (the query protocol, as IAM; boto3 reads it for S3 the same document in test/runtimes) as a named error saying what the engine emulates', async () => {
     const iam = new IAMClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
 
-    const error = await iam.send(new ListUsersCommand({})).catch((caught: unknown) => caught as Error & { $metadata: { httpStatusCode: number } });
+    const error = await iam.send(new ListUsersCommand({})).then(
+      () => undefined,
+      (caught: unknown) => caught as Error & { $metadata: { httpStatusCode: number } },
+    );
 
-    expect(error.name).toBe('UnknownOperationException');
-    expect(error.message).toMatch(/^No local service handles iam POST \/\. The local engine emulates EventBridge PutEvents, Secrets Manager, STS/);
-    expect(error.$metadata.httpStatusCode).toBe(400);
+    expect(error?.name).toBe('UnknownOperationException');
+    expect(error?.message).toMatch(/^No local service handles iam POST \/\. The local engine emulates EventBridge PutEvents, Secrets Manager, STS/);
+    expect(error?.$metadata.httpStatusCode).toBe(400);
   });
 
   it('reaches a JSON-protocol SDK client as a named error with the operation', async () => {
     const secrets = new SecretsManagerClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
 
-    const error = await secrets.send(new ListSecretsCommand({})).catch((caught: unknown) => caught as Error);
+    const error = await secrets.send(new ListSecretsCommand({})).then(
+      () => undefined,
+      (caught: unknown) => caught as Error,
+    );
 
-    expect(error.name).toBe('UnknownOperationException');
-    expect(error.message).toMatch(/^No local service handles secretsmanager\.ListSecrets\. The local engine emulates/);
+    expect(error?.name).toBe('UnknownOperationException');
+    expect(error?.message).toMatch(/^No local service handles secretsmanager\.ListSecrets\. The local engine emulates/);
   });
 });
