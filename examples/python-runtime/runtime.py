@@ -17,6 +17,7 @@ import os
 import uuid
 
 import boto3
+from botocore.exceptions import ClientError
 
 AGENT_ID = "release-bot"
 BUS = os.environ.get("TASKBOUND_BUS", "taskbound")
@@ -39,6 +40,10 @@ def main() -> None:
         task = boto3.Session(profile_name=os.environ.get("TASKBOUND_PROFILE", "taskbound-task"))
         arn = task.client("sts").get_caller_identity()["Arn"]
         print(f"task {task_id} working as {arn}", flush=True)
+        try:  # outside the task's scopes (repo-read): refused, on AWS and locally alike
+            task.client("secretsmanager").list_secrets()
+        except ClientError as error:
+            print(f"task {task_id} refused {error.operation_name}: {error.response['Error']['Code']}", flush=True)
         outcome = "succeeded"
     finally:
         announce(events, "Task Ended", {"agentId": AGENT_ID, "taskId": task_id, "outcome": outcome})
