@@ -53,7 +53,9 @@ describe("local engine: an issued credential may do only what its task's scopes 
   it('refuses a session what its scopes do not allow with AWS AccessDeniedException, and lets it describe the canary', async () => {
     const delivery = await issued(h, 'release-bot', 'scoped-1', ['repo-read']);
 
-    expect(await callAs(h, delivery, (client) => client.send(new DescribeSecretCommand({ SecretId: LOCAL_CANARY_SECRET_NAME })))).toBe('ok');
+    expect(await callAs(h, delivery, (client) => client.send(new DescribeSecretCommand({ SecretId: LOCAL_CANARY_SECRET_NAME })))).toBe(
+      'ok',
+    );
     expect(await callAs(h, delivery, (client) => client.send(new ListSecretsCommand({})))).toMatch(
       /^AccessDeniedException: User: arn:aws:sts::000000000000:assumed-role\/taskbound-agent-release-bot\/g-\w+ is not authorized to perform: secretsmanager:ListSecrets on resource: \* because no session policy allows the secretsmanager:ListSecrets action$/,
     );
@@ -61,9 +63,11 @@ describe("local engine: an issued credential may do only what its task's scopes 
     expect(await callAs(h, delivery, (client) => client.send(new GetSecretValueCommand({ SecretId: 'stripe-key' })))).toMatch(
       /^AccessDeniedException: .* secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:stripe-key-\w{6} because/,
     );
-    expect(await callAs(h, delivery, (client) => client.send(new GetSecretValueCommand({ SecretId: deliverySecretName('release-bot', 'scoped-1') })))).toMatch(
-      /^AccessDeniedException: /,
-    );
+    expect(
+      await callAs(h, delivery, (client) =>
+        client.send(new GetSecretValueCommand({ SecretId: deliverySecretName('release-bot', 'scoped-1') })),
+      ),
+    ).toMatch(/^AccessDeniedException: /);
   });
 
   it("refuses an access key what its user's policy does not allow, in the words IAM uses for an identity-based policy", async () => {
@@ -75,13 +79,21 @@ describe("local engine: an issued credential may do only what its task's scopes 
   });
 
   it('lets a task read the brokered secret its scope names (the policy file names another account: locally there is one)', async () => {
-    await h.runtime.startTask({ agentId: 'finance-bot', taskId: 'scoped-3', purpose: 'refund', requestedBy: 'dev@example.com', scopes: ['refund'] });
+    await h.runtime.startTask({
+      agentId: 'finance-bot',
+      taskId: 'scoped-3',
+      purpose: 'refund',
+      requestedBy: 'dev@example.com',
+      scopes: ['refund'],
+    });
     const pending = await h.waitForGrant('finance-bot', 'scoped-3', ['pending_approval']);
     for (const person of ['sre@example.com', 'lead@example.com'])
       await h.operator(person, { action: 'approve', grantId: pending.grantId, reason: 'ticket 42' });
     const delivery = await h.runtime.waitForDelivery('finance-bot', 'scoped-3', ['issued']);
 
     expect(await callAs(h, delivery, (client) => client.send(new GetSecretValueCommand({ SecretId: 'stripe-key' })))).toBe('ok');
-    expect(await callAs(h, delivery, (client) => client.send(new DescribeSecretCommand({ SecretId: 'stripe-key' })))).toMatch(/^AccessDeniedException: /);
+    expect(await callAs(h, delivery, (client) => client.send(new DescribeSecretCommand({ SecretId: 'stripe-key' })))).toMatch(
+      /^AccessDeniedException: /,
+    );
   });
 });

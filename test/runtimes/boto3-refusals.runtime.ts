@@ -41,7 +41,9 @@ describe('what a boto3 runtime sees of each refusal', () => {
     expect(seen.get('not allowed')).toMatchObject({
       code: 'AccessDeniedException',
       status: 400,
-      message: expect.stringMatching(/is not authorized to perform: secretsmanager:ListSecrets on resource: \* because no session policy allows/),
+      message: expect.stringMatching(
+        /is not authorized to perform: secretsmanager:ListSecrets on resource: \* because no session policy allows/,
+      ),
     });
   });
 
@@ -49,7 +51,9 @@ describe('what a boto3 runtime sees of each refusal', () => {
     expect(seen.get('not emulated')).toMatchObject({
       code: 'UnknownOperationException',
       status: 400,
-      message: expect.stringMatching(/^No local service handles s3 GET \/\. The local engine emulates EventBridge PutEvents, Secrets Manager, STS/),
+      message: expect.stringMatching(
+        /^No local service handles s3 GET \/\. The local engine emulates EventBridge PutEvents, Secrets Manager, STS/,
+      ),
     });
   });
 

@@ -76,7 +76,8 @@ export function isLoopbackHost(host: string | undefined, port: number): boolean 
 }
 
 /** What the local engine is, for a runtime that called a service it does not emulate. */
-const EMULATED = 'The local engine emulates EventBridge PutEvents, Secrets Manager, STS and DynamoDB (docs/contract.md §6); call other services on AWS.';
+const EMULATED =
+  'The local engine emulates EventBridge PutEvents, Secrets Manager, STS and DynamoDB (docs/contract.md §6); call other services on AWS.';
 
 /**
  * A request no local service handles, answered in the protocol it came in, so an SDK shows the
@@ -87,7 +88,11 @@ function unhandled(request: AwsRequest): AwsResponse {
   const what = request.target ?? `${request.signingService ?? 'an unsigned service'} ${request.method} ${request.path}`;
   const message = `No local service handles ${what}. ${EMULATED}`;
   if (request.target || /json/i.test(request.headers['content-type'] ?? '')) return jsonError(400, 'UnknownOperationException', message);
-  const error = new XmlNode('Error', [XmlNode.of('Type', 'Sender'), XmlNode.of('Code', 'UnknownOperationException'), XmlNode.of('Message', message)]);
+  const error = new XmlNode('Error', [
+    XmlNode.of('Type', 'Sender'),
+    XmlNode.of('Code', 'UnknownOperationException'),
+    XmlNode.of('Message', message),
+  ]);
   return {
     status: 400,
     headers: { 'content-type': 'text/xml' },

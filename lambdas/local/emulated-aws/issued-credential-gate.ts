@@ -33,7 +33,11 @@ async function resourceOf(request: AwsRequest, context: GateContext): Promise<st
 }
 
 /** The credential's own policy, as IAM applies it: AccessDeniedException in AWS's words, or undefined. */
-async function policyRefusal(credential: LocalCredential, request: AwsRequest, context: GateContext | undefined): Promise<AwsResponse | undefined> {
+async function policyRefusal(
+  credential: LocalCredential,
+  request: AwsRequest,
+  context: GateContext | undefined,
+): Promise<AwsResponse | undefined> {
   if (credential.policy === undefined || !context) return undefined;
   const action = `secretsmanager:${(request.target ?? '').replace(/^secretsmanager\./, '')}`;
   const resource = await resourceOf(request, context);
@@ -41,7 +45,11 @@ async function policyRefusal(credential: LocalCredential, request: AwsRequest, c
   if (decision === 'allowed') return undefined;
   const holder = credential.kind === 'aws-sts-session' ? 'session policy' : 'identity-based policy';
   const why = decision === 'explicit-deny' ? `with an explicit deny in a ${holder}` : `because no ${holder} allows the ${action} action`;
-  return jsonError(400, 'AccessDeniedException', `User: ${credential.principalArn} is not authorized to perform: ${action} on resource: ${resource} ${why}`);
+  return jsonError(
+    400,
+    'AccessDeniedException',
+    `User: ${credential.principalArn} is not authorized to perform: ${action} on resource: ${resource} ${why}`,
+  );
 }
 
 /**

@@ -25,7 +25,9 @@ describe('a request no local service handles', () => {
     );
 
     expect(error?.name).toBe('UnknownOperationException');
-    expect(error?.message).toMatch(/^No local service handles iam POST \/\. The local engine emulates EventBridge PutEvents, Secrets Manager, STS/);
+    expect(error?.message).toMatch(
+      /^No local service handles iam POST \/\. The local engine emulates EventBridge PutEvents, Secrets Manager, STS/,
+    );
     expect(error?.$metadata.httpStatusCode).toBe(400);
   });
 
