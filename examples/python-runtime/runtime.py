@@ -10,6 +10,11 @@ task, and the engine revokes the credential.
     credential_process = taskbound credentials --agent release-bot
 
     AWS_ENDPOINT_URL=http://127.0.0.1:4010 AWS_DEFAULT_REGION=us-east-1 python3 examples/python-runtime/runtime.py
+
+The profile is one line and needs nothing in Python, but botocore re-runs a credential process
+before every call once the credential expires within 15 minutes (a default task's does from the
+start): each boto3 call then starts a `taskbound credentials` process (about 1 s from a clone).
+A runtime making many calls uses `taskbound_task.task_session` instead (one GetSecretValue every 30 s).
 """
 
 import json
