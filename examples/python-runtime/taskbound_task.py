@@ -93,6 +93,9 @@ def task_session(agent_id: str, task_id: str, *, runtime_session: boto3.Session 
     def refresh() -> dict:
         payload = _read(secrets, name)
         if not payload or payload["status"] != "issued":
+            # The engine revokes at the task's deadline too: past it, the delivery is gone because the task's time ran out.
+            if datetime.fromisoformat(first["expiration"].replace("Z", "+00:00")) <= datetime.now(timezone.utc):
+                raise CredentialRevoked(f"expired: the task {agent_id}/{task_id} reached its deadline {first['expiration']}")
             raise CredentialRevoked(f"revoked: the credential of {agent_id}/{task_id} was revoked (its delivery is gone)")
         return metadata(payload)
 
