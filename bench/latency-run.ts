@@ -25,6 +25,10 @@ const { values } = parseArgs({
     lockstep: { type: 'boolean', default: false },
     wait: { type: 'string', default: 'default' },
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'latency.json') },
+    // Each lifecycle's timeline and the engine's timestamped GC pauses, stalls and calls, to FILE (JSON).
+    detail: { type: 'string' },
+    // A V8 or Node flag for the engine process only (repeatable), e.g. --engine-node-flag=--max-semi-space-size=32.
+    'engine-node-flag': { type: 'string', multiple: true, default: [] },
   },
   strict: true,
 });
@@ -41,9 +45,17 @@ const machine = describeMachine();
 
 const probeLines: string[] = [];
 let waiting: ((line: string) => void) | undefined;
+// The engine's other stdout lines (e.g. V8's --trace-opt with --engine-node-flag), timestamped, written with --detail.
+const traceOut: string[] | undefined = values.detail ? [] : undefined;
+const eventsFile = values.detail ? `${values.detail}.events.jsonl` : undefined;
+if (eventsFile) {
+  await writeFile(eventsFile, '');
+  process.env.LATENCY_PROBE_EVENTS = eventsFile;
+}
 const engine = await startEngineProcess(join(import.meta.dirname, 'bench.policy.yaml'), 3600, {
-  nodeFlags: ['--import', './bench/latency-probe.mjs'],
+  nodeFlags: [...(values['engine-node-flag'] ?? []), '--import', './bench/latency-probe.mjs'],
   onLine: (line) => {
+    if (traceOut && !line.startsWith('latency-probe ')) traceOut.push(`${Date.now()} ${line}`);
     if (!line.startsWith('latency-probe ')) return;
     probeLines.push(line);
     waiting?.(line);
@@ -98,9 +110,18 @@ try {
     machine,
     loadAverage1mAtEnd: round2((await import('node:os')).loadavg()[0] ?? 0),
   };
+  if (values.detail) await writeDetail(values.detail, run.lifecycleDetail, eventsFile);
+  if (values.detail && traceOut?.length) await writeFile(`${values.detail}.stdout.txt`, `${traceOut.join('\n')}\n`);
   await mkdir(dirname(values.out), { recursive: true });
   await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await engine.stop();
+}
+
+/** The lifecycles and the engine's events (the probe's JSON lines), in one file. */
+async function writeDetail(file: string, lifecycles: readonly unknown[], eventsFrom: string | undefined) {
+  const { readFile } = await import('node:fs/promises');
+  const lines = eventsFrom ? (await readFile(eventsFrom, 'utf8')).split('\n').filter(Boolean) : [];
+  await writeFile(file, JSON.stringify({ lifecycles, engineEvents: lines.map((line) => JSON.parse(line) as unknown) }));
 }
