@@ -48,12 +48,18 @@ function schedAt(samples: readonly EngineEvent[], at: number, key: SchedKey): nu
 const auditAt = (lifecycle: LifecycleDetail, action: string) => lifecycle.audit.find((entry) => entry.action === action)?.atMs;
 
 /** One lifecycle's figures, each over its window: Task Started answered → the delivery's date. */
-function figuresOf(lifecycle: LifecycleDetail, events: readonly EngineEvent[], sched: readonly EngineEvent[], all: readonly LifecycleDetail[]) {
+function figuresOf(
+  lifecycle: LifecycleDetail,
+  events: readonly EngineEvent[],
+  sched: readonly EngineEvent[],
+  all: readonly LifecycleDetail[],
+) {
   const from = lifecycle.startAnsweredMs;
   const to = lifecycle.deliveredAtMs!;
   const inside = (event: EngineEvent) => event.at >= from && event.at <= to;
   const windowed = events.filter(inside);
-  const sum = (kind: EngineEvent['kind']) => windowed.filter((event) => event.kind === kind).reduce((total, event) => total + (event.ms ?? 0), 0);
+  const sum = (kind: EngineEvent['kind']) =>
+    windowed.filter((event) => event.kind === kind).reduce((total, event) => total + (event.ms ?? 0), 0);
   const sched_ = (key: SchedKey) => schedAt(sched, to, key) - schedAt(sched, from, key);
   const decided = auditAt(lifecycle, 'requested') ?? from;
   const issued = auditAt(lifecycle, 'issued') ?? to;

@@ -104,7 +104,14 @@ if (eventsFile) {
   setInterval(() => {
     const main = schedstat();
     const others = otherThreads();
-    record({ kind: 'sched', at: epoch(performance.now()), mainRun: main.run / 1e6, mainWait: main.wait / 1e6, otherRun: others.run / 1e6, otherWait: others.wait / 1e6 });
+    record({
+      kind: 'sched',
+      at: epoch(performance.now()),
+      mainRun: main.run / 1e6,
+      mainWait: main.wait / 1e6,
+      otherRun: others.run / 1e6,
+      otherWait: others.wait / 1e6,
+    });
   }, 20).unref();
 }
 
@@ -168,7 +175,11 @@ function threadsDelta() {
   const out = [];
   for (const [tid, times] of now) {
     const before = threadsSince.get(tid) ?? { run: 0, wait: 0 };
-    out.push({ thread: tid === String(process.pid) ? 'main' : tid, runMs: round(times.run - before.run), runQueueMs: round(times.wait - before.wait) });
+    out.push({
+      thread: tid === String(process.pid) ? 'main' : tid,
+      runMs: round(times.run - before.run),
+      runQueueMs: round(times.wait - before.wait),
+    });
   }
   threadsSince = now;
   return out.filter((thread) => thread.runMs > 0).sort((a, b) => b.runMs - a.runMs);
