@@ -69,6 +69,7 @@ const askProbe = () =>
   });
 try {
   let engineProcess: Record<string, unknown> = {};
+  const machineCpu: Partial<Record<'start' | 'end', { machine: { busyMs: number; idleMs: number }; loadGenerator: NodeJS.CpuUsage }>> = {};
   const run = await runLifecycles(engine, {
     concurrency: runtimes,
     warmupLifecycles: runtimes,
@@ -80,6 +81,7 @@ try {
     onMeasured: async (moment) => {
       const seen = await askProbe();
       if (moment === 'end') engineProcess = seen;
+      machineCpu[moment] = { machine: await machineCpuMs(), loadGenerator: process.cpuUsage() };
     },
   });
   const p = (samples: readonly number[]) => {
@@ -108,6 +110,7 @@ try {
     engineProcess,
     issuanceSamplesMs: run.issuanceSamplesMs,
     machine,
+    cpuDuringMeasuredRun: cpuShares(machineCpu, engineProcess),
     loadAverage1mAtEnd: round2((await import('node:os')).loadavg()[0] ?? 0),
   };
   if (values.detail) await writeDetail(values.detail, run.lifecycleDetail, eventsFile);
@@ -124,4 +127,41 @@ async function writeDetail(file: string, lifecycles: readonly unknown[], eventsF
   const { readFile } = await import('node:fs/promises');
   const lines = eventsFrom ? (await readFile(eventsFrom, 'utf8')).split('\n').filter(Boolean) : [];
   await writeFile(file, JSON.stringify({ lifecycles, engineEvents: lines.map((line) => JSON.parse(line) as unknown) }));
+}
+
+/** The machine's CPU time so far, all cores (Linux /proc/stat; zeros elsewhere). */
+async function machineCpuMs(): Promise<{ busyMs: number; idleMs: number }> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const fields = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const tick = 10; // USER_HZ is 100 on Linux
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    const busy = fields.slice(0, 8).reduce((sum, value) => sum + value, 0) - idle;
+    return { busyMs: busy * tick, idleMs: idle * tick };
+  } catch {
+    return { busyMs: 0, idleMs: 0 };
+  }
+}
+
+/**
+ * Whose CPU the measured run's time went to: the machine's busy time, the engine's threads (the probe's
+ * schedstat), this load generator's, and the rest: other processes on the shared machine.
+ */
+function cpuShares(
+  cpu: Partial<Record<'start' | 'end', { machine: { busyMs: number; idleMs: number }; loadGenerator: NodeJS.CpuUsage }>>,
+  engineProcess: Record<string, unknown>,
+) {
+  if (!cpu.start || !cpu.end) return undefined;
+  const machineBusyMs = cpu.end.machine.busyMs - cpu.start.machine.busyMs;
+  const machineIdleMs = cpu.end.machine.idleMs - cpu.start.machine.idleMs;
+  const threads = (engineProcess.threadsMs ?? []) as { runMs: number }[];
+  const engineMs = threads.reduce((sum, thread) => sum + thread.runMs, 0);
+  const generator = (cpu.end.loadGenerator.user + cpu.end.loadGenerator.system - cpu.start.loadGenerator.user - cpu.start.loadGenerator.system) / 1000;
+  return {
+    machineBusyMs,
+    machineIdleMs,
+    engineMs: Math.round(engineMs),
+    loadGeneratorMs: Math.round(generator),
+    otherProcessesMs: Math.round(machineBusyMs - engineMs - generator),
+  };
 }
