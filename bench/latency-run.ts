@@ -156,7 +156,8 @@ function cpuShares(
   const machineIdleMs = cpu.end.machine.idleMs - cpu.start.machine.idleMs;
   const threads = (engineProcess.threadsMs ?? []) as { runMs: number }[];
   const engineMs = threads.reduce((sum, thread) => sum + thread.runMs, 0);
-  const generator = (cpu.end.loadGenerator.user + cpu.end.loadGenerator.system - cpu.start.loadGenerator.user - cpu.start.loadGenerator.system) / 1000;
+  const generator =
+    (cpu.end.loadGenerator.user + cpu.end.loadGenerator.system - cpu.start.loadGenerator.user - cpu.start.loadGenerator.system) / 1000;
   return {
     machineBusyMs,
     machineIdleMs,
