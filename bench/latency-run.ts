@@ -21,10 +21,16 @@ const { values } = parseArgs({
     runtimes: { type: 'string', default: '20' },
     'task-ms': { type: 'string', default: '1000' },
     lifecycles: { type: 'string', default: '200' },
+    // Lifecycles before the measured ones (default: one per runtime): a longer warm-up lets V8 finish optimising.
+    warmup: { type: 'string' },
     'max-seconds': { type: 'string', default: '30' },
     lockstep: { type: 'boolean', default: false },
     wait: { type: 'string', default: 'default' },
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'latency.json') },
+    // Each lifecycle's timeline and the engine's timestamped GC pauses, stalls and calls, to FILE (JSON).
+    detail: { type: 'string' },
+    // A V8 or Node flag for the engine process only (repeatable), e.g. --engine-node-flag=--max-semi-space-size=32.
+    'engine-node-flag': { type: 'string', multiple: true, default: [] },
   },
   strict: true,
 });
@@ -41,9 +47,17 @@ const machine = describeMachine();
 
 const probeLines: string[] = [];
 let waiting: ((line: string) => void) | undefined;
+// The engine's other stdout lines (e.g. V8's --trace-opt with --engine-node-flag), timestamped, written with --detail.
+const traceOut: string[] | undefined = values.detail ? [] : undefined;
+const eventsFile = values.detail ? `${values.detail}.events.jsonl` : undefined;
+if (eventsFile) {
+  await writeFile(eventsFile, '');
+  process.env.LATENCY_PROBE_EVENTS = eventsFile;
+}
 const engine = await startEngineProcess(join(import.meta.dirname, 'bench.policy.yaml'), 3600, {
-  nodeFlags: ['--import', './bench/latency-probe.mjs'],
+  nodeFlags: [...(values['engine-node-flag'] ?? []), '--import', './bench/latency-probe.mjs'],
   onLine: (line) => {
+    if (traceOut && !line.startsWith('latency-probe ')) traceOut.push(`${Date.now()} ${line}`);
     if (!line.startsWith('latency-probe ')) return;
     probeLines.push(line);
     waiting?.(line);
@@ -57,9 +71,10 @@ const askProbe = () =>
   });
 try {
   let engineProcess: Record<string, unknown> = {};
+  const machineCpu: Partial<Record<'start' | 'end', { machine: { busyMs: number; idleMs: number }; loadGenerator: NodeJS.CpuUsage }>> = {};
   const run = await runLifecycles(engine, {
     concurrency: runtimes,
-    warmupLifecycles: runtimes,
+    warmupLifecycles: values.warmup === undefined ? runtimes : positive('warmup', 0),
     lifecycles: positive('lifecycles'),
     maxDurationMs: positive('max-seconds') * 1000,
     taskMs,
@@ -68,6 +83,7 @@ try {
     onMeasured: async (moment) => {
       const seen = await askProbe();
       if (moment === 'end') engineProcess = seen;
+      machineCpu[moment] = { machine: await machineCpuMs(), loadGenerator: process.cpuUsage() };
     },
   });
   const p = (samples: readonly number[]) => {
@@ -96,11 +112,59 @@ try {
     engineProcess,
     issuanceSamplesMs: run.issuanceSamplesMs,
     machine,
+    cpuDuringMeasuredRun: cpuShares(machineCpu, engineProcess),
     loadAverage1mAtEnd: round2((await import('node:os')).loadavg()[0] ?? 0),
   };
+  if (values.detail) await writeDetail(values.detail, run.lifecycleDetail, eventsFile);
+  if (values.detail && traceOut?.length) await writeFile(`${values.detail}.stdout.txt`, `${traceOut.join('\n')}\n`);
   await mkdir(dirname(values.out), { recursive: true });
   await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await engine.stop();
+}
+
+/** The lifecycles and the engine's events (the probe's JSON lines), in one file. */
+async function writeDetail(file: string, lifecycles: readonly unknown[], eventsFrom: string | undefined) {
+  const { readFile } = await import('node:fs/promises');
+  const lines = eventsFrom ? (await readFile(eventsFrom, 'utf8')).split('\n').filter(Boolean) : [];
+  await writeFile(file, JSON.stringify({ lifecycles, engineEvents: lines.map((line) => JSON.parse(line) as unknown) }));
+}
+
+/** The machine's CPU time so far, all cores (Linux /proc/stat; zeros elsewhere). */
+async function machineCpuMs(): Promise<{ busyMs: number; idleMs: number }> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const fields = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const tick = 10; // USER_HZ is 100 on Linux
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    const busy = fields.slice(0, 8).reduce((sum, value) => sum + value, 0) - idle;
+    return { busyMs: busy * tick, idleMs: idle * tick };
+  } catch {
+    return { busyMs: 0, idleMs: 0 };
+  }
+}
+
+/**
+ * Whose CPU the measured run's time went to: the machine's busy time, the engine's threads (the probe's
+ * schedstat), this load generator's, and the rest: other processes on the shared machine.
+ */
+function cpuShares(
+  cpu: Partial<Record<'start' | 'end', { machine: { busyMs: number; idleMs: number }; loadGenerator: NodeJS.CpuUsage }>>,
+  engineProcess: Record<string, unknown>,
+) {
+  if (!cpu.start || !cpu.end) return undefined;
+  const machineBusyMs = cpu.end.machine.busyMs - cpu.start.machine.busyMs;
+  const machineIdleMs = cpu.end.machine.idleMs - cpu.start.machine.idleMs;
+  const threads = (engineProcess.threadsMs ?? []) as { runMs: number }[];
+  const engineMs = threads.reduce((sum, thread) => sum + thread.runMs, 0);
+  const generator =
+    (cpu.end.loadGenerator.user + cpu.end.loadGenerator.system - cpu.start.loadGenerator.user - cpu.start.loadGenerator.system) / 1000;
+  return {
+    machineBusyMs,
+    machineIdleMs,
+    engineMs: Math.round(engineMs),
+    loadGeneratorMs: Math.round(generator),
+    otherProcessesMs: Math.round(machineBusyMs - engineMs - generator),
+  };
 }

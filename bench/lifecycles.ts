@@ -61,6 +61,13 @@ export interface LifecycleRun {
   readonly spans: ReturnType<typeof summariseSpans>;
   /** Each lifecycle's issuance time (PutEvents answered → the delivery's version date), in the order the tasks started. */
   readonly issuanceSamplesMs: readonly number[];
+  /** Each measured lifecycle as the runtime saw it, with its grant's audit times: to match late ones with the engine's events. */
+  readonly lifecycleDetail: readonly LifecycleDetail[];
+}
+
+/** One lifecycle's runtime timeline and its grant's audit entries (action, epoch ms). */
+export interface LifecycleDetail extends RuntimeTimeline {
+  readonly audit: readonly { readonly action: string; readonly atMs: number }[];
 }
 
 type Phase = 'startTask' | 'untilIssued' | 'use' | 'endTask' | 'untilRejected';
@@ -211,6 +218,10 @@ export async function runLifecycles(engine: EngineProcess, options: LifecycleRun
         ),
       ),
       issuanceSamplesMs: issuanceSamplesOf(batch.results.map((result) => result.timeline)),
+      lifecycleDetail: batch.results.map(({ timeline }) => ({
+        ...timeline,
+        audit: (grants.get(timeline.taskId)?.audit ?? []).map((entry) => ({ action: entry.action, atMs: Date.parse(entry.at) })),
+      })),
     };
   } finally {
     driver.close();
