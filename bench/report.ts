@@ -33,8 +33,10 @@ export interface Measurements {
   readonly machine: Machine;
   readonly ceilings: readonly CeilingRun[];
   readonly lifecycles: LifecycleRun;
-  /** The same lifecycles with 20 runtimes: time-to-credential and time-to-dead. */
+  /** The same lifecycles with 20 runtimes, on the warm engine: time-to-credential and time-to-dead. */
   readonly latencyRun: LifecycleRun;
+  /** The same 20 runtimes on the engine just started, while V8 still compiles its code. */
+  readonly latencyFreshEngine: LifecycleRun;
   /** The same 20 runtimes with no work between use and Task Ended: a closed loop at 100% CPU. */
   readonly latencyClosedLoop: LifecycleRun;
   /** The 20 runtimes in step (every Task Started of a round at once), as the latencies were measured before. */
@@ -162,6 +164,13 @@ export function buildResult(m: Measurements) {
           timeToDeadMs: p50p99(m.latencyLockstep.revocationLatenciesMs),
           deliveryReadsPerLifecycle: perLifecycle(m.latencyLockstep.deliveryPolls, m.latencyLockstep.lifecycles),
         },
+        latencyFreshEngine: {
+          runtimes: 'as latencyRun, as the first lifecycles of the engine just started (after one per runtime)',
+          timeToCredentialMs: p50p99(m.latencyFreshEngine.phaseSamplesMs.untilIssued),
+          timeToDeadMs: p50p99(m.latencyFreshEngine.revocationLatenciesMs),
+          engineCpuMsPerLifecycle: perLifecycle(m.latencyFreshEngine.engineCpuMs, m.latencyFreshEngine.lifecycles),
+          deliveryReadsPerLifecycle: perLifecycle(m.latencyFreshEngine.deliveryPolls, m.latencyFreshEngine.lifecycles),
+        },
         latencyClosedLoop: closedLoopFigures(m.latencyClosedLoop),
         latencyUnderSaturationAt100: {
           timeToCredentialMs: p50p99(life.phaseSamplesMs.untilIssued),
@@ -288,6 +297,14 @@ export function formatTable(result: BenchResult): string {
       `p50 ${result.timeToCredentialMs.p50} · p99 ${result.timeToCredentialMs.p99}`,
     ),
     row(`time to a dead credential, same run`, `p50 ${result.timeToDeadMs.p50} · p99 ${result.timeToDeadMs.p99}`),
+    row(
+      `  the engine just started: to a credential`,
+      `p50 ${life.latencyFreshEngine.timeToCredentialMs.p50} · p99 ${life.latencyFreshEngine.timeToCredentialMs.p99}`,
+    ),
+    row(
+      `  just started: to a dead credential`,
+      `p50 ${life.latencyFreshEngine.timeToDeadMs.p50} · p99 ${life.latencyFreshEngine.timeToDeadMs.p99}`,
+    ),
     row(
       `  the same runtimes in step: to a credential`,
       `p50 ${life.latencyLockstep.timeToCredentialMs.p50} · p99 ${life.latencyLockstep.timeToCredentialMs.p99}`,
