@@ -9,7 +9,7 @@ import {
   type Policy,
   type PolicyStatement,
 } from './policy';
-import type { BrokeredSecret } from './grant';
+import type { BrokeredSecret, Grant } from './grant';
 import { accountOf } from './accounts';
 
 export interface TaskRequest {
@@ -48,6 +48,18 @@ export type RequestDecision =
   | ({ readonly outcome: 'auto-approved' | 'needs-approval' } & Entitlement);
 
 const deny = (reason: string, agent?: Agent): RequestDecision => ({ outcome: 'denied', reason, ...(agent ? { agent } : {}) });
+
+/** The request a grant holds, as its `Task Started` made it: to judge it again under the policy in force. */
+export function requestHeldBy(grant: Grant): TaskRequest {
+  return {
+    agentId: grant.agentId,
+    taskId: grant.taskId,
+    purpose: grant.purpose ?? '',
+    requestedBy: grant.requestedBy ?? '',
+    scopes: grant.scopes,
+    ...(grant.ttlSeconds ? { ttlSeconds: grant.ttlSeconds } : {}),
+  };
+}
 
 /** Decides a `Task Started` request: who may have what, for how long, approved by whom. */
 export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standing: AgentStanding): RequestDecision {

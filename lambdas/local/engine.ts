@@ -18,6 +18,7 @@ import type { EngineDeps, EngineLogger } from '../use-cases/engine-deps';
 import type { Clock, ExpiryScheduler } from '../ports';
 import { sweepDueGrants, type SweepReport } from '../use-cases/sweep';
 import { reconcileOrphans } from '../use-cases/reconcile-orphans';
+import { revokeUnentitledGrants } from '../use-cases/revoke-unentitled';
 import { recoverInterruptedIssuance } from '../use-cases/recover-interrupted-issuance';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -372,13 +373,20 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   // The sweep function's one slot: a periodic sweep never overlaps a requested one, as on AWS.
   const sweep = () => concurrency.run('sweep', () => inLane(() => sweepDueGrants(deps)));
   await sweep();
-  await reconcileOrphans(deps);
+  // The policy may have changed since the last process stopped: what it no longer allows is revoked at
+  // start, as a new container's first sweep does on AWS.
+  const reconcile = async () => {
+    await reconcileOrphans(deps);
+    const unentitled = await revokeUnentitledGrants(deps);
+    if (unentitled.revoked > 0) logger.warn('revoked live grants the policy no longer allows', { ...unentitled });
+  };
+  await reconcile();
   const sweepEvery = options.sweepIntervalMs ?? 30_000;
   let sweeps = 0;
   const periodicSweep = async () => {
     await sweep();
-    // Reconciliation lists every delivery and credential, so it runs every tenth sweep.
-    if (++sweeps % 10 === 0) await reconcileOrphans(deps);
+    // Reconciliation lists every delivery, credential and live grant, so it runs every tenth sweep.
+    if (++sweeps % 10 === 0) await reconcile();
   };
   const sweepTimer =
     sweepEvery > 0

@@ -114,6 +114,13 @@ export class CancelExpiry extends Capability {
   }
 }
 
+/** Scan the sparse index of live grants: the sweep judges each by the policy in force. */
+export class ScanLiveGrants extends Capability {
+  constructor(scope: Construct, props: CapabilityProps) {
+    super(scope, 'ScanLiveGrants', props.grantee, can.scanLiveGrants(props.context));
+  }
+}
+
 /** CloudTrail event history by access key id: use after revocation. */
 export class LookUpCredentialUse extends Capability {
   constructor(scope: Construct, props: Pick<CapabilityProps, 'grantee'>) {

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { grantTableCreateInput } from '../../lambdas/adapters/aws/grant-table-definition';
+import { AGENT_INDEX } from '../../lambdas/adapters/aws/grant-table';
 import { secretArnPatterns } from '../../lambdas/domain/privilege';
 import type { Policy } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
@@ -49,6 +50,14 @@ const boundaryCondition = (ctx: PermissionContext) => ({ StringEquals: { 'iam:Pe
 
 /** The partition of an agent's items: its standing and its concurrency slots (grant-table.ts `agentKey`, `slotKey`). */
 const AGENT_PARTITIONS = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AGENT#*'] } };
+
+/**
+ * The sweep's one scan: the sparse index of live grants (nothing else is in it), read when the
+ * engine judges every live grant by the policy in force (use-cases/revoke-unentitled.ts).
+ */
+export function scanLiveGrants(ctx: PermissionContext): iam.PolicyStatement[] {
+  return [statement({ sid: 'ScanLiveGrants', actions: ['dynamodb:Scan'], resources: [`${ctx.table.tableArn}/index/${AGENT_INDEX.name}`] })];
+}
 
 /**
  * Grants: items of the table and each named index, no scans. The only deletes are of an agent's

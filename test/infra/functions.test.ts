@@ -171,7 +171,7 @@ describe('each function’s capabilities', () => {
     expect(capabilitiesOf('grant-decision')).toEqual(['PublishGrantEvents', 'UseGrantStore']);
   });
 
-  it('let the revoking functions revoke and cancel expiry, the expiry functions re-arm it, and the sweep read CloudTrail', () => {
+  it('let the revoking functions revoke and cancel expiry, the expiry functions re-arm it, and the sweep read CloudTrail and scan the live grants', () => {
     const revoking = ['DeliverCredentials', 'PublishGrantEvents', 'RevokeCredentials', 'RevokeDeliveries', 'UseGrantStore'];
     for (const handler of ['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested'] as const) {
       expect(capabilitiesOf(handler), handler).toEqual([...revoking, 'CancelExpiry'].sort());
@@ -179,7 +179,7 @@ describe('each function’s capabilities', () => {
     // An expiry that fired early is armed again (use-cases/expire-grant.ts): CreateSchedule and the scheduler role.
     for (const handler of ['expire-grant', 'ttl-expiry-stream'] as const)
       expect(capabilitiesOf(handler), handler).toEqual([...revoking, 'ScheduleExpiry'].sort());
-    expect(capabilitiesOf('sweep')).toEqual([...revoking, 'CancelExpiry', 'LookUpCredentialUse'].sort());
+    expect(capabilitiesOf('sweep')).toEqual([...revoking, 'CancelExpiry', 'LookUpCredentialUse', 'ScanLiveGrants'].sort());
   });
 
   it('deliver as delivery items and schedule nothing in the scale modes; revokers delete both secrets and items', () => {
@@ -207,7 +207,7 @@ describe('each function’s capabilities', () => {
     ] as const) {
       expect(capabilitiesOf(handler, scaled), handler).toEqual(revoking);
     }
-    expect(capabilitiesOf('sweep', scaled)).toEqual([...revoking, 'LookUpCredentialUse'].sort());
+    expect(capabilitiesOf('sweep', scaled)).toEqual([...revoking, 'LookUpCredentialUse', 'ScanLiveGrants'].sort());
   });
 
   it('have the due-index readers invoke the expire-grant function, and no engine role may touch Scheduler or pass it a role', () => {

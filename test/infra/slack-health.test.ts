@@ -20,7 +20,7 @@ describe('SlackHealth', () => {
     });
   });
 
-  it('posts the digest on a schedule, with a dead-letter queue, and lets only the digest scan the grant table', () => {
+  it('posts the digest on a schedule, with a dead-letter queue, and lets only the digest scan the grant table (the sweep: its live index)', () => {
     const digest = synth.engine.getLogicalId(synth.engine.functions.digest.node.defaultChild as never);
     synth.engineTemplate.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 day)',
@@ -32,7 +32,13 @@ describe('SlackHealth', () => {
     const scanning = policies.filter((policy) =>
       policy.Properties.PolicyDocument.Statement.some((statement) => JSON.stringify(statement.Action).includes('dynamodb:Scan')),
     );
-    expect(scanning).toHaveLength(1);
-    expect(JSON.stringify(scanning[0]?.Properties.Roles)).toContain('Digest');
+    // The digest scans the table; the sweep only the sparse index of live grants (engine-permissions.ts scanLiveGrants).
+    expect(scanning).toHaveLength(2);
+    const scanners = scanning.map((policy) => JSON.stringify(policy.Properties.Roles));
+    expect(scanners.filter((roles) => roles.includes('Digest'))).toHaveLength(1);
+    const sweepScan = scanning
+      .find((policy) => JSON.stringify(policy.Properties.Roles).includes('Sweep'))
+      ?.Properties.PolicyDocument.Statement.find((statement) => JSON.stringify(statement.Action).includes('dynamodb:Scan'));
+    expect(JSON.stringify(sweepScan)).toContain('/index/liveByAgent');
   });
 });

@@ -1,5 +1,6 @@
 // CDK construct: sweep, every few minutes and on request: revokes what is due, proves
-// revocations, looks up use after revocation in CloudTrail, and hourly reconciles orphans.
+// revocations, looks up use after revocation in CloudTrail, and hourly reconciles orphans and
+// revokes live grants the policy no longer allows.
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -11,6 +12,7 @@ import {
   LookUpCredentialUse,
   PublishGrantEvents,
   RevokeCredentials,
+  ScanLiveGrants,
   UseGrantStore,
 } from '../capabilities';
 import { TaskboundFunction } from '../taskbound-function';
@@ -36,6 +38,7 @@ export class SweepFunction extends TaskboundFunction {
     grantDelivering(this, grants);
     grantCancelling(this, grants);
     new LookUpCredentialUse(this, grants);
+    new ScanLiveGrants(this, grants);
 
     const { config, deadLetterQueues } = wiring;
     new events.Rule(scope, 'SweepSchedule', {

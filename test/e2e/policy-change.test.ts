@@ -1,0 +1,69 @@
+// E2E test (local engine as a child process): a scope taken from an agent in the policy file takes
+// the credentials it was issued with it. The engine restarted on the changed file revokes the live
+// grant the file no longer allows, and STS refuses its credential; another agent's keeps working.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentRuntime, type Delivery } from '../helpers/agent-runtime';
+import { freeLoopbackPort, startEngineProcess, type EngineProcess } from './engine-process';
+import { readGrantTable, type GrantTableReader } from './grant-table-reader';
+import { EXAMPLE_POLICY } from './local-engine';
+
+const WITHDRAWN = { agentId: 'release-bot', taskId: 'push-after-withdrawal', scopes: ['repo-write'] };
+const KEPT = { agentId: 'deploy-bot', taskId: 'still-allowed', scopes: ['repo-read'] };
+
+describe('local engine: a policy change revokes what the new policy no longer allows', () => {
+  let dir: string;
+  let policyFile: string;
+  let engine: EngineProcess | undefined;
+  let runtime: AgentRuntime | undefined;
+  let grants: GrantTableReader | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'taskbound-policy-change-'));
+    policyFile = join(dir, 'taskbound.policy.yaml');
+    await writeFile(policyFile, await readFile(EXAMPLE_POLICY, 'utf8'));
+  });
+
+  afterAll(async () => {
+    runtime?.close();
+    grants?.close();
+    await engine?.kill();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const issue = async (task: typeof WITHDRAWN): Promise<Delivery> => {
+    await runtime!.startTask({ ...task, purpose: 'policy change test', requestedBy: 'dev@example.com' });
+    const delivery = await runtime!.waitForDelivery(task.agentId, task.taskId, ['issued', 'denied']);
+    expect(delivery, `${task.taskId}: ${delivery.reason ?? ''}`).toMatchObject({ status: 'issued' });
+    await grants!.waitFor(task.agentId, task.taskId, ['active']);
+    return delivery;
+  };
+
+  it('revokes, at the restart, a live grant whose scope the agent no longer holds', async () => {
+    const port = await freeLoopbackPort();
+    const dataDir = join(dir, 'state');
+    engine = await startEngineProcess({ dataDir, port, policyFile });
+    runtime = new AgentRuntime({ endpoint: engine.url });
+    grants = readGrantTable(engine.url);
+    const [withdrawn, kept] = [await issue(WITHDRAWN), await issue(KEPT)];
+    await engine.kill();
+    grants.close();
+    runtime.close();
+
+    const text = await readFile(policyFile, 'utf8');
+    const narrowed = text.replace('scopes: [repo-read, repo-write]', 'scopes: [repo-read]');
+    expect(narrowed, 'the example policy gives release-bot repo-read and repo-write').not.toBe(text);
+    await writeFile(policyFile, narrowed);
+    engine = await startEngineProcess({ dataDir, port, policyFile });
+    runtime = new AgentRuntime({ endpoint: engine.url });
+    grants = readGrantTable(engine.url);
+
+    const revoked = await grants.waitFor(WITHDRAWN.agentId, WITHDRAWN.taskId, ['verified'], 20_000);
+    expect(revoked.revocation?.reason).toContain('scope "repo-write" is not allowed for agent "release-bot"');
+    expect(await runtime.whoAmI(withdrawn)).toMatchObject({ ok: false });
+    expect(await runtime.whoAmI(kept)).toMatchObject({ ok: true });
+    expect((await grants.waitFor(KEPT.agentId, KEPT.taskId, ['active'])).state).toBe('active');
+  }, 90_000);
+});
