@@ -47,6 +47,8 @@ export interface GrantStore {
   grantsOfAgent(agentId: string, options?: { readonly liveOnly?: boolean }): Promise<readonly Grant[]>;
   /** All grants, optionally in one state, newest first (CLI listing and reports). */
   listGrants(options?: { readonly state?: GrantState; readonly since?: Date; readonly limit?: number }): Promise<readonly Grant[]>;
+  /** Every live grant of every agent, newest first: a Scan of the sparse live index (CLI inventory, never the engine's path). */
+  liveGrants(): Promise<readonly Grant[]>;
   findByCredentialId(credentialId: string): Promise<Grant | undefined>;
   countLiveGrants(agentId: string): Promise<number>;
   /**

@@ -149,8 +149,10 @@ const statusText = (status: AgentInventory['status'], now: Date) =>
 /** Every agent in the policy, and any agent the store knows that the policy no longer names. */
 export async function listAgents(deps: CliDeps, options: InventoryOptions): Promise<ExitCode> {
   const policy = await deps.policy();
-  const known = Object.keys(policy.agents);
-  const progress = deps.progress(`reading ${known.length} agents`);
+  const progress = deps.progress(`reading ${Object.keys(policy.agents).length} agents`);
+  // An agent dropped from the policy can still hold credentials issued before: it stays an identity to account for.
+  const retired = (await deps.store.liveGrants()).map((grant) => grant.agentId).filter((agentId) => !(agentId in policy.agents));
+  const known = [...new Set([...Object.keys(policy.agents), ...retired.sort()])];
   const inventory = await Promise.all(known.map((agentId) => inventoryOf(deps, policy, agentId)));
   progress.succeed(`${inventory.length} agents`);
   if (options.json) {
@@ -160,7 +162,7 @@ export async function listAgents(deps: CliDeps, options: InventoryOptions): Prom
   const now = deps.clock.now();
   const rows = inventory.map((agent) => [
     agent.agentId,
-    agent.owner ?? NONE,
+    agent.inPolicy ? (agent.owner ?? NONE) : bad('not in policy'),
     agent.riskTier ?? NONE,
     statusText(agent.status, now),
     String(agent.liveGrants.length),

@@ -76,6 +76,17 @@ export function grantStoreContract(name: string, makeStore: () => Promise<GrantS
       expect(await store.countLiveGrants('nobody-bot')).toBe(0);
     });
 
+    it("lists every agent's live grants, newest first, and none that can no longer hold a credential", async () => {
+      await store.create(activeGrant({ agentId: 'deploy-bot', taskId: 'contract-live', at: '2026-11-28T10:00:00.000Z' }));
+      await store.create(verifiedGrant({ agentId: 'deploy-bot', taskId: 'contract-dead', at: '2026-11-28T11:00:00.000Z' }));
+      await store.create(deniedGrant({ taskId: 'contract-denied', at: '2026-11-28T11:30:00.000Z' }));
+      await store.create(activeGrant({ agentId: 'retired-bot', taskId: 'contract-other', at: '2026-11-28T12:00:00.000Z' }));
+      expect((await store.liveGrants()).map((grant) => `${grant.agentId}/${grant.taskId}`)).toEqual([
+        'retired-bot/contract-other',
+        'deploy-bot/contract-live',
+      ]);
+    });
+
     it('finds a grant by the access key id it issued', async () => {
       await store.create(activeGrant({ taskId: 'contract-key', accessKeyId: 'ASIACONTRACT00000001' }));
       expect((await store.findByCredentialId('ASIACONTRACT00000001'))?.taskId).toBe('contract-key');

@@ -114,6 +114,13 @@ export class InMemoryGrantStore implements GrantStore {
       .map(copy);
   }
 
+  async liveGrants(): Promise<readonly Grant[]> {
+    return [...this.grants.values()]
+      .filter((grant) => LIVE_STATES.includes(grant.state))
+      .sort(newestFirst)
+      .map(copy);
+  }
+
   async listGrants(
     options: { readonly state?: GrantState; readonly since?: Date; readonly limit?: number } = {},
   ): Promise<readonly Grant[]> {

@@ -493,6 +493,20 @@ export class DynamoDbGrantStore implements GrantStore {
     return grants;
   }
 
+  /** A Scan of the sparse live-agent index: it holds only live grants, so it reads nothing else. */
+  async liveGrants(): Promise<readonly Grant[]> {
+    const grants: Grant[] = [];
+    let startKey: Attributes | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({ TableName: this.tableName, IndexName: AGENT_INDEX.name, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
+      );
+      for (const item of page.Items ?? []) grants.push(withoutStoreAttributes(fromAttributes(item)) as Grant);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return grants.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+  }
+
   /** Two round trips: the keys-only credential index, then the grant itself. */
   async findByCredentialId(credentialId: string): Promise<Grant | undefined> {
     const { Items } = await this.client.send(
