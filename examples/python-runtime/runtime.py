@@ -10,6 +10,11 @@ task, and the engine revokes the credential.
     credential_process = taskbound credentials --agent release-bot
 
     AWS_ENDPOINT_URL=http://127.0.0.1:4010 AWS_DEFAULT_REGION=us-east-1 python3 examples/python-runtime/runtime.py
+
+The profile is one line and needs nothing in Python, but botocore re-runs a credential process
+before every call once the credential expires within 15 minutes (a default task's does from the
+start): each boto3 call then starts a `taskbound credentials` process (about 1 s from a clone).
+A runtime making many calls uses `taskbound_task.task_session` instead (one GetSecretValue every 30 s).
 """
 
 import json
@@ -17,6 +22,7 @@ import os
 import uuid
 
 import boto3
+from botocore.exceptions import ClientError
 
 AGENT_ID = "release-bot"
 BUS = os.environ.get("TASKBOUND_BUS", "taskbound")
@@ -39,6 +45,10 @@ def main() -> None:
         task = boto3.Session(profile_name=os.environ.get("TASKBOUND_PROFILE", "taskbound-task"))
         arn = task.client("sts").get_caller_identity()["Arn"]
         print(f"task {task_id} working as {arn}", flush=True)
+        try:  # outside the task's scopes (repo-read): refused, on AWS and locally alike
+            task.client("secretsmanager").list_secrets()
+        except ClientError as error:
+            print(f"task {task_id} refused {error.operation_name}: {error.response['Error']['Code']}", flush=True)
         outcome = "succeeded"
     finally:
         announce(events, "Task Ended", {"agentId": AGENT_ID, "taskId": task_id, "outcome": outcome})

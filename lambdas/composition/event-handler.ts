@@ -58,6 +58,8 @@ export function eventHandler<S extends z.ZodType, D extends RefusalDeps = Engine
   detailSchema: S,
   getDeps: DepsProvider<D>,
   run: (deps: D, event: EventEnvelope<z.infer<S>>) => Promise<Outcome>,
+  /** What an event that fails validation gets: recorded and answered on the bus (`rejectEvent`) unless the handler says more. */
+  refuse: (deps: D, raw: RawEvent, reason: string) => Promise<Outcome> = rejectEvent,
 ) {
   const schema = EventBridgeSchema.extend({ detail: detailSchema });
   return handlerChain()
@@ -71,7 +73,8 @@ export function eventHandler<S extends z.ZodType, D extends RefusalDeps = Engine
         if (!parsed.success) {
           const reason = describeIssues(parsed.error);
           logger.warn('event rejected', { handler: name, reason });
-          return rejectEvent(deps, (parsed.originalEvent ?? {}) as RawEvent, reason);
+          const refused = await refuse(deps, (parsed.originalEvent ?? {}) as RawEvent, reason);
+          return { outcome: refused.outcome, ...(refused.reason ? { reason: refused.reason } : {}) };
         }
         const event = parsed.data as EventEnvelope<z.infer<S>>;
         const result = await run(deps, event);

@@ -331,6 +331,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
         probe,
         probeSchedule,
         canary,
+        canaryArnPattern: `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:secret:${LOCAL_CANARY_SECRET_NAME}-??????`,
         nowMs: () => clock.now().getTime(),
       }),
       'aws-iam-access-key': new LocalCredentialIssuer({ kind: 'aws-iam-access-key', authority, probe, probeSchedule }),

@@ -23,24 +23,38 @@ export function excerptOf(detail: unknown, maxChars = MAX_EXCERPT): string {
   }
 }
 
-export async function rejectEvent(
-  deps: RefusalDeps,
-  raw: RawEvent,
-  reason: string,
-): Promise<{ readonly outcome: 'rejected'; readonly reason: string }> {
-  const now = deps.clock.now().toISOString();
+/** The agent and task an invalid event names, when both are well formed (else it names none). */
+export function namedTask(raw: RawEvent): { readonly agentId: string; readonly taskId: string } | undefined {
   const detail = (raw.detail && typeof raw.detail === 'object' ? raw.detail : {}) as Record<string, unknown>;
-  const detailType = text(raw['detail-type'], '(missing detail-type)');
+  const { agentId, taskId } = detail;
+  const named = typeof agentId === 'string' && typeof taskId === 'string' && AGENT_ID_PATTERN.test(agentId) && TASK_ID_PATTERN.test(taskId);
+  return named ? { agentId, taskId } : undefined;
+}
+
+/** Records an invalid event with its reason (a `REJECTED#<day>` item); returns when it was. */
+export async function recordRejection(deps: RefusalDeps, raw: RawEvent, reason: string): Promise<string> {
+  const now = deps.clock.now().toISOString();
   await deps.store.recordRejectedEvent({
     at: now,
-    detailType,
+    detailType: text(raw['detail-type'], '(missing detail-type)'),
     source: text(raw.source, '(missing source)'),
     reason,
     ...(typeof raw.id === 'string' ? { eventId: raw.id.slice(0, 128) } : {}),
     excerpt: excerptOf(raw.detail),
   });
-  const { agentId, taskId } = detail;
-  if (typeof agentId === 'string' && typeof taskId === 'string' && AGENT_ID_PATTERN.test(agentId) && TASK_ID_PATTERN.test(taskId)) {
+  return now;
+}
+
+export async function rejectEvent(
+  deps: RefusalDeps,
+  raw: RawEvent,
+  reason: string,
+): Promise<{ readonly outcome: 'rejected'; readonly reason: string }> {
+  const detailType = text(raw['detail-type'], '(missing detail-type)');
+  const now = await recordRejection(deps, raw, reason);
+  const named = namedTask(raw);
+  if (named) {
+    const { agentId, taskId } = named;
     await deps.events.publish([
       {
         detailType: 'Grant Denied',

@@ -121,7 +121,7 @@ describe('local engine: a task lifecycle over the AWS protocols', () => {
     expect(grant.approvals.map((approval) => approval.approver)).toEqual(['lead@example.com']);
   });
 
-  it('answers a malformed event with the reason, and issues nothing', async () => {
+  it('answers a malformed event with the reason, on the bus and where the runtime polls, and issues nothing', async () => {
     const seen: { type: string; detail: Record<string, unknown> }[] = [];
     const unsubscribe = h.engine.bus.subscribe(
       (event) => void seen.push({ type: event['detail-type'], detail: event.detail as Record<string, unknown> }),
@@ -139,6 +139,9 @@ describe('local engine: a task lifecycle over the AWS protocols', () => {
       ['Task Started', undefined],
       ['Grant Denied', expect.stringMatching(/^invalid Task Started event: detail\.purpose: /)],
     ]);
-    expect(await h.runtime.readDelivery('release-bot', 'bad-purpose')).toBeUndefined();
+    expect(await h.runtime.readDelivery('release-bot', 'bad-purpose')).toMatchObject({
+      status: 'denied',
+      reason: expect.stringMatching(/^invalid Task Started event: detail\.purpose: /),
+    });
   });
 });

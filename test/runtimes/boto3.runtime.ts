@@ -30,7 +30,7 @@ describe('boto3 through credential_process', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('works as the task while it runs, and after Task Ended the profile refuses with the reason', async () => {
+  it('works as the task while it runs, is refused what its scopes do not allow, and after Task Ended the profile refuses with the reason', async () => {
     const example = await run('python3', [resolve(REPO, 'examples/python-runtime/runtime.py')], { env });
 
     expect(example.stderr).toBe('');
@@ -38,6 +38,7 @@ describe('boto3 through credential_process', () => {
     const [, taskId, arn] = /task (py-[0-9a-f-]+) working as (\S+)/.exec(example.stdout) ?? [];
     const grant = await h.waitForGrant('release-bot', taskId ?? 'missing', ['verified']);
     expect(arn).toContain(grant.grantId);
+    expect(example.stdout).toContain(`task ${taskId} refused ListSecrets: AccessDeniedException`);
     expect(grant.revocation).toMatchObject({ trigger: 'task_ended', reason: 'task succeeded' });
 
     const after = await run(

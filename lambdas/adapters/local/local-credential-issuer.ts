@@ -15,6 +15,8 @@ import type {
 } from '../../ports';
 import type { ProbeSchedule, StsCredentialProbe } from '../aws/sts-credential-probe';
 import { CanaryProofs, type SecretsManagerCanaryProbe } from '../aws/canary-probe';
+import { compileTaskPolicy } from '../aws/session-policy';
+import { canaryStatement } from '../../domain/canary';
 
 export interface LocalCredentialIssuerOptions {
   readonly kind: CredentialKind;
@@ -25,6 +27,11 @@ export interface LocalCredentialIssuerOptions {
   readonly probeSchedule?: ProbeSchedule;
   /** Sessions are probed as on AWS: DescribeSecret on the canary until AccessDenied. */
   readonly canary?: Pick<SecretsManagerCanaryProbe, 'probe' | 'probeUntilRejected'>;
+  /**
+   * The canary's ARN pattern: every session policy allows describing it, as on AWS (sts-session-issuer.ts).
+   * Give it with `canary`: the emulated Secrets Manager judges each call by the credential's policy.
+   */
+  readonly canaryArnPattern?: string;
   /** The engine's clock, for how long a role's canary proof holds. Default: the system's. */
   readonly nowMs?: () => number;
 }
@@ -49,7 +56,12 @@ export class LocalCredentialIssuer implements CredentialIssuer {
     if (request.kind !== this.options.kind) {
       throw new TaskboundError(`the ${this.options.kind} issuer was asked for a ${request.kind} credential`);
     }
-    const issued = await this.options.authority.issue(request);
+    // The policy AWS would attach (a session policy with the canary's permission, or the user's inline policy),
+    // compiled by the same code and refused at the same limits; the emulated Secrets Manager judges calls by it.
+    const pattern = request.kind === 'aws-sts-session' ? this.options.canaryArnPattern : undefined;
+    const statements = pattern ? [...request.statements, canaryStatement(pattern)] : request.statements;
+    const policy = compileTaskPolicy({ ...request, statements }, request.kind);
+    const issued = await this.options.authority.issue(request, policy.document);
     const canary = this.sessionCanary();
     // As on AWS (sts-session-issuer.ts): a refusal throws, and the issue use case revokes what it left.
     if (canary) await this.canaryProofs.assertAnswers(request.agentId, issued, canary);

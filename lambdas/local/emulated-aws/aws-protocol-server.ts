@@ -2,6 +2,7 @@
 // uses. It parses each request once and hands it to the first service that claims it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { XmlNode } from '@aws-sdk/xml-builder';
 import { jsonError, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
 import { CREDENTIAL_SCOPE } from '../../constants';
 
@@ -74,6 +75,31 @@ export function isLoopbackHost(host: string | undefined, port: number): boolean 
   return match !== null && Number(match[2]) === port && LOOPBACK_HOST.test(match[1]!);
 }
 
+/** What the local engine is, for a runtime that called a service it does not emulate. */
+const EMULATED =
+  'The local engine emulates EventBridge PutEvents, Secrets Manager, STS and DynamoDB (docs/contract.md §6); call other services on AWS.';
+
+/**
+ * A request no local service handles, answered in the protocol it came in, so an SDK shows the
+ * message: JSON for JSON protocols (`X-Amz-Target`, or a JSON body), else the XML `ErrorResponse`
+ * that botocore and the JS SDK parse for both the query and the REST-XML protocols (S3, IAM, SQS).
+ */
+function unhandled(request: AwsRequest): AwsResponse {
+  const what = request.target ?? `${request.signingService ?? 'an unsigned service'} ${request.method} ${request.path}`;
+  const message = `No local service handles ${what}. ${EMULATED}`;
+  if (request.target || /json/i.test(request.headers['content-type'] ?? '')) return jsonError(400, 'UnknownOperationException', message);
+  const error = new XmlNode('Error', [
+    XmlNode.of('Type', 'Sender'),
+    XmlNode.of('Code', 'UnknownOperationException'),
+    XmlNode.of('Message', message),
+  ]);
+  return {
+    status: 400,
+    headers: { 'content-type': 'text/xml' },
+    body: new XmlNode('ErrorResponse', [error, XmlNode.of('RequestId', crypto.randomUUID())]).toString(),
+  };
+}
+
 async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, port: number): Promise<AwsResponse> {
   if (!isLoopbackHost(req.headers.host, port)) {
     return jsonError(
@@ -97,7 +123,7 @@ async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, p
     return jsonError(403, 'MissingAuthenticationTokenException', 'Request is missing a SigV4 Authorization header.');
   }
   const service = options.services.find((candidate) => candidate.matches(request));
-  if (!service) return jsonError(400, 'UnknownOperationException', `No local service handles ${request.target ?? request.path}.`);
+  if (!service) return unhandled(request);
   const response = await service.handle(request);
   options.onCall?.(request, response);
   return response;

@@ -41,6 +41,8 @@ export interface LocalCredential {
   readonly issuedAt: string;
   readonly expiresAt: string;
   readonly revokedAt?: string;
+  /** The policy it carries (an STS session policy, an IAM user's inline policy), as a JSON document; absent: not judged. */
+  readonly policy?: string;
 }
 
 export type RejectionCode = 'InvalidClientTokenId' | 'ExpiredToken';
@@ -237,7 +239,8 @@ export class LocalCredentialAuthority {
   }
 
   /** Issues a new credential of the request's kind for its grant. */
-  async issue(request: IssueRequest): Promise<IssuedCredential> {
+  /** Issues a credential for the grant; `policy` (a JSON policy document) is what the credential may do, as on AWS. */
+  async issue(request: IssueRequest, policy?: string): Promise<IssuedCredential> {
     const session = request.kind === 'aws-sts-session';
     const { accessKeyId, secretAccessKey } = newAccessKeyPair(session ? 'ASIA' : 'AKIA');
     const sessionToken = session ? randomBytes(96).toString('base64') : undefined;
@@ -252,6 +255,7 @@ export class LocalCredentialAuthority {
       issuedAt: this.options.clock.now().toISOString(),
       expiresAt: request.expiresAt.toISOString(),
       ...(sessionToken ? { sessionTokenSha256: sha256Hex(sessionToken) } : {}),
+      ...(policy !== undefined ? { policy } : {}),
     };
     await this.options.client.send(
       new PutItemCommand({

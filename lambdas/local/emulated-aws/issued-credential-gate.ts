@@ -1,13 +1,56 @@
 // Local engine, emulated AWS: what stands in for IAM in front of the local Secrets Manager, for the
 // credentials Taskbound issued. A revoked session is denied (AccessDeniedException, as the
-// role's deny makes it in AWS), a dead key or expired session refused; others pass as before.
+// role's deny makes it in AWS), a dead key or expired session refused, and a live one may do only
+// what its policy allows (its scopes); requests signed by anyone else pass as before.
 import type { Clock } from '../../ports';
-import type { LocalCredentialAuthority } from './credential-authority';
+import type { PolicyStatement } from '../../domain/policy';
+import { LOCAL_ACCOUNT_ID } from '../../constants';
+import type { LocalCredential, LocalCredentialAuthority } from './credential-authority';
+import { evaluateLocally } from './local-policy-evaluation';
 import { jsonError, type AwsRequest, type AwsResponse } from './protocol';
 import { parseSigV4, verifyParsedSigV4 } from './sigv4';
 
+/** What the service tells the gate: the ARN a request's `SecretId` names (a name not found: undefined). */
+export interface GateContext {
+  secretArn(secretId: string): Promise<string | undefined>;
+  readonly region: string;
+}
+
 /** Decides a request before the service runs it: a refusal, or undefined to let it through. */
-export type RequestGate = (request: AwsRequest) => Promise<AwsResponse | undefined>;
+export type RequestGate = (request: AwsRequest, context?: GateContext) => Promise<AwsResponse | undefined>;
+
+/** The resource IAM authorises a Secrets Manager call on: the secret named, or `*` for calls that name none. */
+async function resourceOf(request: AwsRequest, context: GateContext): Promise<string> {
+  let secretId: unknown;
+  try {
+    secretId = (JSON.parse(request.body.toString('utf8')) as { SecretId?: unknown } | null)?.SecretId;
+  } catch {
+    secretId = undefined;
+  }
+  if (typeof secretId !== 'string') return '*';
+  if (secretId.startsWith('arn:')) return secretId;
+  return (await context.secretArn(secretId)) ?? `arn:aws:secretsmanager:${context.region}:${LOCAL_ACCOUNT_ID}:secret:${secretId}`;
+}
+
+/** The credential's own policy, as IAM applies it: AccessDeniedException in AWS's words, or undefined. */
+async function policyRefusal(
+  credential: LocalCredential,
+  request: AwsRequest,
+  context: GateContext | undefined,
+): Promise<AwsResponse | undefined> {
+  if (credential.policy === undefined || !context) return undefined;
+  const action = `secretsmanager:${(request.target ?? '').replace(/^secretsmanager\./, '')}`;
+  const resource = await resourceOf(request, context);
+  const decision = evaluateLocally((JSON.parse(credential.policy) as { Statement: PolicyStatement[] }).Statement, action, resource);
+  if (decision === 'allowed') return undefined;
+  const holder = credential.kind === 'aws-sts-session' ? 'session policy' : 'identity-based policy';
+  const why = decision === 'explicit-deny' ? `with an explicit deny in a ${holder}` : `because no ${holder} allows the ${action} action`;
+  return jsonError(
+    400,
+    'AccessDeniedException',
+    `User: ${credential.principalArn} is not authorized to perform: ${action} on resource: ${resource} ${why}`,
+  );
+}
 
 /**
  * Requests signed by a credential the authority never issued pass untouched: locally there
@@ -15,7 +58,7 @@ export type RequestGate = (request: AwsRequest) => Promise<AwsResponse | undefin
  * credential must sign correctly, and is then judged as IAM would judge it.
  */
 export function issuedCredentialGate(authority: LocalCredentialAuthority, clock: Clock): RequestGate {
-  return async (request) => {
+  return async (request, context) => {
     const parsed = parseSigV4(request);
     if (!parsed.ok) return undefined;
     const standing = await authority.standing(parsed.auth.accessKeyId, parsed.auth.sessionToken);
@@ -38,6 +81,6 @@ export function issuedCredentialGate(authority: LocalCredentialAuthority, clock:
         `User: ${standing.credential.principalArn} is not authorized to perform: ${action} with an explicit deny in an identity-based policy`,
       );
     }
-    return undefined;
+    return policyRefusal(standing.credential, request, context);
   };
 }

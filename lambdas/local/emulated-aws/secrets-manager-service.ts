@@ -12,7 +12,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { BatchedWrites } from './batched-writes';
 import { ColdSecretNames } from './cold-secret-names';
-import type { RequestGate } from './issued-credential-gate';
+import type { GateContext, RequestGate } from './issued-credential-gate';
 import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
 import {
   CURRENT,
@@ -236,6 +236,7 @@ class LocalSecretsManager implements SecretsManagerService {
     private readonly options: SecretsManagerServiceOptions,
   ) {
     this.region = options.region ?? 'us-east-1';
+    this.gateContext = { region: this.region, secretArn: async (secretId) => (await this.lookup(secretId))?.arn };
     this.now = options.now ?? (() => new Date());
     this.coldAfterMs = options.coldAfterMs ?? SECRET_COLD_AFTER_MS;
     this.stored = options.table && new BatchedWrites(options.table, 'name');
@@ -261,11 +262,14 @@ class LocalSecretsManager implements SecretsManagerService {
     return request.target?.startsWith('secretsmanager.') ?? false;
   }
 
+  /** What the gate asks of the service: which secret a request names (IAM authorises on its ARN). */
+  private readonly gateContext: GateContext;
+
   async handle(request: AwsRequest): Promise<AwsResponse> {
     const name = (request.target ?? '').slice('secretsmanager.'.length);
     if (!Object.hasOwn(schemas, name))
       return jsonError(400, 'UnknownOperationException', `The local Secrets Manager does not implement ${request.target}.`);
-    const refusal = await this.options.gate?.(request);
+    const refusal = await this.options.gate?.(request, this.gateContext);
     if (refusal) return refusal;
     let body: unknown;
     try {

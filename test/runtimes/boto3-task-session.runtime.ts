@@ -1,0 +1,42 @@
+// examples/python-runtime/taskbound_task.py: a boto3 Session whose credentials re-read the delivery
+// every so often (not before every call, as botocore does with a credential_process near its expiry),
+// and refuse once the task has ended.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import { startHarness, type Harness } from '../e2e/local-engine';
+import { REPO, run, runtimeEnv } from './processes';
+
+describe('a boto3 task session read from the delivery', () => {
+  let h: Harness;
+  let seen: Map<string, Record<string, unknown>>;
+  beforeAll(async () => {
+    h = await startHarness();
+    const finished = await run('python3', [resolve(REPO, 'test/runtimes/python/task_session.py')], { env: runtimeEnv(h.engine.url) });
+    expect(finished.stderr).toBe('');
+    expect(finished.code).toBe(0);
+    seen = new Map(
+      finished.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .map((entry) => [String(entry.case), entry]),
+    );
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  it('raises TaskDenied with the engine reason when the task is refused', () => {
+    expect(seen.get('denied')).toMatchObject({ raised: 'TaskDenied', reason: expect.stringContaining('deploy-web') });
+  });
+
+  it('works as the task, re-reading the delivery at most once a second rather than before every call', () => {
+    const working = seen.get('working')!;
+    expect(working.arns).toEqual([expect.stringMatching(/^arn:aws:sts::000000000000:assumed-role\/taskbound-agent-release-bot\/g-/)]);
+    expect(working.rereads).toBeLessThanOrEqual(1 + Math.floor(Number(working.seconds)));
+  });
+
+  it('raises CredentialRevoked at the first call after the next re-read once the task has ended', () => {
+    expect(seen.get('ended')).toMatchObject({ raised: 'CredentialRevoked', message: expect.stringMatching(/^revoked: /) });
+  });
+});
