@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     reservedConcurrency?: { issuing: number; revoking: number } | false;
     testClockOffsetMs: number;
   }>();
-  const { startLocalEngine } = await import('../lambdas/local/engine');
+  const { startLocalEngine, retiredAgentWarnings } = await import('../lambdas/local/engine');
   const { scaledQuotas } = await import('../lambdas/adapters/aws/documented-quotas');
   const engine = await startLocalEngine({
     dataDir: resolve(options.dataDir),
@@ -134,6 +134,7 @@ async function main(): Promise<void> {
       `  decide as one of them: taskbound --endpoint ${engine.url} approve <grantId> --as ${people[0]} --data-dir ${options.dataDir} --reason …`,
     );
   }
+  for (const warning of await retiredAgentWarnings(engine.policy, engine.deps.store)) console.log(`  warning: ${warning}`);
   const stop = async (signal: string) => {
     console.log(`\n${signal}: stopping (state is kept; outstanding grants are revoked on time after a restart)`);
     await engine.stop();

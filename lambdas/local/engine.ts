@@ -120,6 +120,8 @@ export interface LocalEngineOptions {
   readonly reservedConcurrency?: ConcurrencyShares | false;
 }
 
+export { retiredAgentWarnings } from './host/retired-agent-grants';
+
 export interface LocalEngine {
   readonly url: string;
   readonly port: number;

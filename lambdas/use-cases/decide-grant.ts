@@ -4,7 +4,7 @@
 import { decideApproval } from '../domain/approval';
 import { ENGINE_ACTOR, note, transition, type Grant } from '../domain/grant';
 import { grantIdFor } from '../domain/ids';
-import { evaluateTaskRequest } from '../domain/evaluate';
+import { evaluateTaskRequest, type RequestDecision } from '../domain/evaluate';
 import type { GrantDecision } from '../domain/events';
 import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
@@ -32,12 +32,16 @@ export async function decideGrant(deps: EngineDeps, decision: GrantDecision): Pr
 
 async function applyDecision(deps: EngineDeps, grant: Grant, decision: GrantDecision): Promise<DecideResult | 'lost-race'> {
   const now = deps.clock.now().toISOString();
+  const today = await todaysVerdict(deps, grant);
   const verdict = decideApproval(
-    grant,
+    asTodaysPolicySeesIt(grant, today),
     { decision: decision.decision, approver: decision.approver, reason: decision.reason, at: now },
     deps.policy.people,
   );
   const actor = decision.approver;
+  // The agent may have been suspended, removed or its scopes withdrawn while the request waited.
+  if (verdict.outcome === 'counted' && today.outcome === 'denied')
+    return deny(deps, grant, `no longer allowed: ${today.reason}`, ENGINE_ACTOR, now);
   switch (verdict.outcome) {
     case 'refused': {
       // Recorded in the audit unless the grant is settled (then a replay must not grow it).
@@ -74,26 +78,17 @@ async function applyDecision(deps: EngineDeps, grant: Grant, decision: GrantDeci
       return { outcome: 'counted', remaining: verdict.remaining, grant: written.grant };
     }
     case 'approved':
-      return approve(deps, grant, decision, now);
+      return approve(deps, grant, decision, today, now);
   }
 }
 
-async function approve(deps: EngineDeps, grant: Grant, decision: GrantDecision, now: string): Promise<DecideResult | 'lost-race'> {
-  // Re-check against today's policy and standing: the agent may have been suspended or
-  // its scopes withdrawn while the request waited.
-  const standing = await deps.store.getAgent(grant.agentId);
-  const entitlement = evaluateTaskRequest(
-    deps.policy,
-    {
-      agentId: grant.agentId,
-      taskId: grant.taskId,
-      purpose: grant.purpose ?? '',
-      requestedBy: grant.requestedBy ?? '',
-      scopes: grant.scopes,
-      ...(grant.ttlSeconds ? { ttlSeconds: grant.ttlSeconds } : {}),
-    },
-    { suspended: standing.suspended, liveGrants: 0 },
-  );
+async function approve(
+  deps: EngineDeps,
+  grant: Grant,
+  decision: GrantDecision,
+  entitlement: RequestDecision,
+  now: string,
+): Promise<DecideResult | 'lost-race'> {
   if (entitlement.outcome === 'denied') return deny(deps, grant, `no longer allowed: ${entitlement.reason}`, ENGINE_ACTOR, now);
   const approvals = [...grant.approvals, { approver: decision.approver, at: now, reason: decision.reason }];
   const issuing = transition(grant, {
@@ -109,6 +104,40 @@ async function approve(deps: EngineDeps, grant: Grant, decision: GrantDecision, 
   if (!written.ok) return 'lost-race';
   const issued = await issueGrant(deps, written.grant, { ...entitlement, ttlSeconds: grant.ttlSeconds ?? entitlement.ttlSeconds });
   return { outcome: issued.outcome, grant: issued.grant };
+}
+
+/** Today's policy and the agent's standing applied to the request the grant holds. */
+async function todaysVerdict(deps: EngineDeps, grant: Grant): Promise<RequestDecision> {
+  const standing = await deps.store.getAgent(grant.agentId);
+  return evaluateTaskRequest(
+    deps.policy,
+    {
+      agentId: grant.agentId,
+      taskId: grant.taskId,
+      purpose: grant.purpose ?? '',
+      requestedBy: grant.requestedBy ?? '',
+      scopes: grant.scopes,
+      ...(grant.ttlSeconds ? { ttlSeconds: grant.ttlSeconds } : {}),
+    },
+    { suspended: standing.suspended, liveGrants: 0 },
+  );
+}
+
+/**
+ * A decision is judged by the policy in force when it is made, never more loosely than the one the
+ * request was held under: only today's eligible approvers may decide (a person taken out of the
+ * group, or who now owns the agent, no longer can), approvals they gave earlier stop counting, and
+ * the larger of the two approval counts is needed.
+ */
+function asTodaysPolicySeesIt(grant: Grant, today: RequestDecision): Grant {
+  if (today.outcome !== 'needs-approval') return grant;
+  const eligible = today.eligibleApprovers;
+  return {
+    ...grant,
+    eligibleApprovers: eligible,
+    requiredApprovals: Math.max(grant.requiredApprovals, today.requiredApprovals),
+    approvals: grant.approvals.filter((approval) => eligible.includes(approval.approver)),
+  };
 }
 
 async function deny(deps: EngineDeps, grant: Grant, reason: string, actor: string, now: string): Promise<DecideResult | 'lost-race'> {

@@ -3,7 +3,19 @@ import { startTask } from '../../../lambdas/use-cases/start-task';
 import { decideGrant } from '../../../lambdas/use-cases/decide-grant';
 import { sweepDueGrants } from '../../../lambdas/use-cases/sweep';
 import { grantIdFor } from '../../../lambdas/domain/ids';
+import { parsePolicy } from '../../../lambdas/domain/policy-file';
 import { fakeEngine, refundDecision as decision, refundStarted as transact, taskStarted } from '../../helpers/fake-engine';
+import { TEST_POLICY_YAML } from '../../helpers/test-policy';
+
+/** The test policy after an operator edited it and restarted the engine (a deploy, on AWS). */
+const editedPolicy = (edit: (yaml: string) => string) => parsePolicy(edit(TEST_POLICY_YAML), 'edited.policy.yaml');
+const deployStarted = { agentId: 'deploy-bot', taskId: 'ship-1', scopes: ['deploy-web'], requestedBy: 'dev@example.com' };
+const deployDecision = (approver: string, decision: 'approve' | 'deny' = 'approve') => ({
+  grantId: grantIdFor('deploy-bot', 'ship-1'),
+  decision,
+  approver,
+  reason: 'checked',
+});
 
 describe('decideGrant', () => {
   it('needs two different eligible approvers; the owner and a repeat do not count', async () => {
@@ -29,5 +41,83 @@ describe('decideGrant', () => {
     expect(await sweepDueGrants(engine)).toMatchObject({ closed: 2 });
     expect((await engine.store.get(grantIdFor('deploy-bot', 'refund-2')))?.state).toBe('denied');
     expect(engine.vault.secrets.has('taskbound/deploy-bot/refund-1')).toBe(false);
+  });
+
+  describe('when the policy changed while the request waited', () => {
+    it('an approver taken out of the group can no longer approve, and the refusal is recorded', async () => {
+      const engine = fakeEngine();
+      await startTask(engine, taskStarted(deployStarted));
+      const edited = {
+        ...engine,
+        policy: editedPolicy((yaml) =>
+          yaml.replace('approverGroup: [lead@example.com, sre@example.com]', 'approverGroup: [cfo@example.com]'),
+        ),
+      };
+
+      const result = await decideGrant(edited, deployDecision('lead@example.com'));
+
+      expect(result).toMatchObject({ outcome: 'refused', reason: 'lead@example.com is not in the approver group for this grant' });
+      expect(engine.sessions.issued.size).toBe(0);
+      expect((await engine.store.get(grantIdFor('deploy-bot', 'ship-1')))?.audit.at(-1)?.action).toBe('decision-refused');
+      expect((await decideGrant(edited, deployDecision('cfo@example.com'))).outcome).toBe('issued');
+    });
+
+    it("the agent's new owner may not approve a request made before they owned it", async () => {
+      const engine = fakeEngine();
+      await startTask(engine, taskStarted(deployStarted));
+      const edited = { ...engine, policy: editedPolicy((yaml) => yaml.replace('owner: sre@example.com', 'owner: lead@example.com')) };
+
+      const result = await decideGrant(edited, deployDecision('lead@example.com'));
+
+      expect(result).toMatchObject({ outcome: 'refused' });
+      expect(engine.sessions.issued.size).toBe(0);
+    });
+
+    it('an approval given by someone since taken out of the group no longer counts', async () => {
+      const engine = fakeEngine();
+      await startTask(engine, taskStarted(transact));
+      expect((await decideGrant(engine, decision('cfo@example.com'))).outcome).toBe('counted');
+      const edited = {
+        ...engine,
+        policy: editedPolicy((yaml) =>
+          yaml
+            .replace('[cfo@example.com, sre@example.com, lead@example.com]', '[ciso@example.com, sre@example.com, lead@example.com]')
+            .replace('people:\n', 'people:\n  ciso@example.com: { awsPrincipals: ["arn:aws:iam::111122223333:role/ciso"] }\n'),
+        ),
+      };
+
+      expect(await decideGrant(edited, decision('lead@example.com'))).toMatchObject({ outcome: 'counted', remaining: 1 });
+      expect(engine.keys.issued.size).toBe(0);
+      expect((await decideGrant(edited, decision('ciso@example.com'))).outcome).toBe('issued');
+    });
+
+    it('a request needing more approvals under the new policy waits for them', async () => {
+      const engine = fakeEngine();
+      await startTask(engine, taskStarted(deployStarted));
+      const edited = {
+        ...engine,
+        policy: editedPolicy((yaml) =>
+          yaml.replace(
+            'deploy:   { mode: manual, approvers: 1, approverGroup: [lead@example.com, sre@example.com] }',
+            'deploy:   { mode: manual, approvers: 2, approverGroup: [lead@example.com, cfo@example.com] }',
+          ),
+        ),
+      };
+
+      expect(await decideGrant(edited, deployDecision('lead@example.com'))).toMatchObject({ outcome: 'counted', remaining: 1 });
+      expect(engine.sessions.issued.size).toBe(0);
+    });
+
+    it('a request of an agent the policy no longer lists is denied at the next decision, issuing nothing', async () => {
+      const engine = fakeEngine();
+      await startTask(engine, taskStarted(transact));
+      const edited = { ...engine, policy: editedPolicy((yaml) => yaml.replace('refund, bucket-read-key]', 'bucket-read-key]')) };
+
+      const result = await decideGrant(edited, decision('cfo@example.com'));
+
+      expect(result.outcome).toBe('denied');
+      expect(engine.keys.issued.size).toBe(0);
+      expect(engine.events.of('Grant Denied').at(-1)?.detail).toMatchObject({ reason: expect.stringContaining('no longer allowed') });
+    });
   });
 });
