@@ -4,7 +4,7 @@
 import { decideApproval } from '../domain/approval';
 import { ENGINE_ACTOR, note, transition, type Grant } from '../domain/grant';
 import { grantIdFor } from '../domain/ids';
-import { evaluateTaskRequest, type RequestDecision } from '../domain/evaluate';
+import { evaluateTaskRequest, requestHeldBy, type RequestDecision } from '../domain/evaluate';
 import type { GrantDecision } from '../domain/events';
 import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
@@ -109,18 +109,7 @@ async function approve(
 /** Today's policy and the agent's standing applied to the request the grant holds. */
 async function todaysVerdict(deps: EngineDeps, grant: Grant): Promise<RequestDecision> {
   const standing = await deps.store.getAgent(grant.agentId);
-  return evaluateTaskRequest(
-    deps.policy,
-    {
-      agentId: grant.agentId,
-      taskId: grant.taskId,
-      purpose: grant.purpose ?? '',
-      requestedBy: grant.requestedBy ?? '',
-      scopes: grant.scopes,
-      ...(grant.ttlSeconds ? { ttlSeconds: grant.ttlSeconds } : {}),
-    },
-    { suspended: standing.suspended, liveGrants: 0 },
-  );
+  return evaluateTaskRequest(deps.policy, requestHeldBy(grant), { suspended: standing.suspended, liveGrants: 0 });
 }
 
 /**

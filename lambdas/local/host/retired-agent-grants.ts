@@ -1,5 +1,6 @@
-// Local engine start: live grants the loaded policy no longer accounts for. Removing an agent from
-// the policy stops new grants, not the credentials already issued, so the operator is told at start.
+// Local engine start: live grants of agents the loaded policy no longer lists that are still live once
+// the engine has revoked what the policy no longer allows (use-cases/revoke-unentitled.ts): a
+// revocation that failed, or one under way. The operator is told at start.
 import type { Policy } from '../../domain/policy';
 import type { GrantStore } from '../../ports';
 
@@ -13,6 +14,6 @@ export async function retiredAgentWarnings(policy: Policy, store: Pick<GrantStor
   return [...held.entries()].map(
     ([agentId, grantIds]) =>
       `agent "${agentId}" is not in the policy but holds ${grantIds.length} live grant(s) (${grantIds.join(', ')}): ` +
-      `they keep their credentials until they end or expire; \`taskbound suspend ${agentId} --reason …\` revokes them now`,
+      `the engine revokes them (it tried at start, and tries again every tenth sweep); \`taskbound suspend ${agentId} --reason …\` revokes them now`,
   );
 }

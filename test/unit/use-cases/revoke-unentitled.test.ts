@@ -34,7 +34,7 @@ describe('revokeUnentitledGrants', () => {
   it('revokes a grant whose scope was withdrawn from its agent, and denies a request waiting for approval on one', async () => {
     const engine = fakeEngine();
     await startTask(engine, taskStarted({ scopes: ['repo-write'] }));
-    await startTask(engine, refundStarted);
+    await startTask(engine, { ...refundStarted, purpose: 'refund' });
     expect((await engine.store.get(grantIdFor('deploy-bot', 'refund-1')))?.state).toBe('pending_approval');
     const changed = under(engine, (policy) => ({
       agents: {
