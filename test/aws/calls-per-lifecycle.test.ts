@@ -82,6 +82,9 @@ async function measure(world: MotoWorld, lifecycle: Lifecycle): Promise<Measured
     eventBridgeEvent('Task Started', { ...warm, purpose: 'warm', requestedBy: 'dev@example.com', scopes: [lifecycle.scope] }),
   );
   await world.invoke('task-ended', eventBridgeEvent('Task Ended', { ...warm, outcome: 'succeeded' }));
+  // A warm sweep container too: its first sweep judges every live grant by the policy it was deployed
+  // with (one Scan of the live index, per container, not per lifecycle).
+  await world.invoke('sweep', eventBridgeEvent('Scheduled Event', {}, 'aws.events'));
   const callsBefore = world.calls.length;
   const batchesBefore = world.putEventsBatches().length;
 
@@ -198,7 +201,7 @@ afterAll(() => {
       'the periodic sweep and orphan reconciliation are fixed costs per run, not per lifecycle, and are not included',
       'the delivery secret lives one billed hour; no Scheduler invocation (the schedule is deleted before it fires)',
       'the session canary calls (DescribeSecret, signed by the session) are Secrets Manager API calls and priced as such; the one at issue is made once per role every 5 minutes per container, so a warm container makes only the one after revocation',
-      'counted on a warm container: one lifecycle of the same agent ran before the one counted',
+      'counted on a warm container: one lifecycle of the same agent ran before the one counted, and one sweep (a sweep container judges every live grant by its policy on its first sweep: one Scan of the live index)',
       'CloudTrail LookupEvents (event history, management events) is free; moto does not implement it, so its answer is AWS’s empty one',
     ],
     kinds: results,
