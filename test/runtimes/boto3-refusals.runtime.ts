@@ -1,9 +1,8 @@
 // A boto3 runtime written from the docs alone (test/runtimes/python/refusals.py), against the local
 // engine: every refusal it meets is one it can act on, in botocore's own parsing, with no secret in it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolve } from 'node:path';
 import { startHarness, type Harness } from '../e2e/local-engine';
-import { REPO, run, runtimeEnv } from './processes';
+import { runPythonCases } from './processes';
 
 describe('what a boto3 runtime sees of each refusal', () => {
   let h: Harness;
@@ -11,17 +10,10 @@ describe('what a boto3 runtime sees of each refusal', () => {
   let output: string;
   beforeAll(async () => {
     h = await startHarness();
-    const finished = await run('python3', [resolve(REPO, 'test/runtimes/python/refusals.py')], { env: runtimeEnv(h.engine.url) });
-    expect(finished.stderr).toBe('');
-    expect(finished.code).toBe(0);
-    output = finished.stdout;
-    seen = new Map(
-      output
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
-        .map((entry) => [String(entry.case), entry]),
-    );
+    const cases = await runPythonCases('refusals.py', h.engine.url);
+    expect(cases.finished.stderr).toBe('');
+    expect(cases.finished.code).toBe(0);
+    ({ output, seen } = cases);
   });
   afterAll(async () => {
     await h.stop();

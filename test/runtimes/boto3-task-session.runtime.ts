@@ -2,25 +2,18 @@
 // every so often (not before every call, as botocore does with a credential_process near its expiry),
 // and refuse once the task has ended.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolve } from 'node:path';
 import { startHarness, type Harness } from '../e2e/local-engine';
-import { REPO, run, runtimeEnv } from './processes';
+import { runPythonCases } from './processes';
 
 describe('a boto3 task session read from the delivery', () => {
   let h: Harness;
   let seen: Map<string, Record<string, unknown>>;
   beforeAll(async () => {
     h = await startHarness();
-    const finished = await run('python3', [resolve(REPO, 'test/runtimes/python/task_session.py')], { env: runtimeEnv(h.engine.url) });
-    expect(finished.stderr).toBe('');
-    expect(finished.code).toBe(0);
-    seen = new Map(
-      finished.stdout
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
-        .map((entry) => [String(entry.case), entry]),
-    );
+    const cases = await runPythonCases('task_session.py', h.engine.url);
+    expect(cases.finished.stderr).toBe('');
+    expect(cases.finished.code).toBe(0);
+    seen = cases.seen;
   });
   afterAll(async () => {
     await h.stop();

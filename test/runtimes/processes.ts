@@ -44,3 +44,17 @@ export function runtimeEnv(engineUrl: string, extra: NodeJS.ProcessEnv = {}): No
     ...extra,
   };
 }
+
+/** What a Python runtime script printed: one JSON line per case it tried, by its `case`. */
+export interface PythonCases {
+  readonly output: string;
+  readonly seen: Map<string, Record<string, unknown>>;
+}
+
+/** Runs one of test/runtimes/python's scripts against the engine; it must exit 0 with nothing on stderr. */
+export async function runPythonCases(script: string, engineUrl: string): Promise<PythonCases & { readonly finished: Finished }> {
+  const finished = await run('python3', [resolve(REPO, 'test/runtimes/python', script)], { env: runtimeEnv(engineUrl) });
+  const lines = finished.code === 0 && finished.stderr === '' ? finished.stdout.trim().split('\n') : [];
+  const seen = new Map(lines.map((line) => JSON.parse(line) as Record<string, unknown>).map((entry) => [String(entry.case), entry]));
+  return { output: finished.stdout, seen, finished };
+}

@@ -81,4 +81,10 @@ after = refusal(sts.get_caller_identity)
 while after["code"] == "ok" and time.monotonic() < deadline:
     time.sleep(0.02)
     after = refusal(sts.get_caller_identity)
-say("ended", **after, delivery=refusal(lambda: secrets.get_secret_value(SecretId=f"taskbound/{AGENT}/{task}"))["code"])
+# The engine deletes the delivery once it has proven the credential dead, just after STS refuses it.
+read_delivery = lambda: refusal(lambda: secrets.get_secret_value(SecretId=f"taskbound/{AGENT}/{task}"))["code"]
+gone = read_delivery()
+while gone == "ok" and time.monotonic() < deadline:
+    time.sleep(0.02)
+    gone = read_delivery()
+say("ended", **after, delivery=gone)
