@@ -37,13 +37,18 @@ export interface StatementShape {
 export const listOf = (value: string | readonly string[] | undefined): readonly string[] =>
   value === undefined ? [] : typeof value === 'string' ? [value] : value;
 
-/** IAM's action wildcards (`*` any run, `?` one character), case-insensitive like IAM. */
-export function actionPattern(pattern: string): RegExp {
+/** IAM's wildcards (`*` any run, `?` one character) as a whole-string pattern; resources match case-sensitively. */
+export function wildcardPattern(pattern: string, flags = ''): RegExp {
   const body = pattern
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*/g, '.*')
     .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'i');
+  return new RegExp(`^${body}$`, flags);
+}
+
+/** IAM's action wildcards, case-insensitive like IAM. */
+export function actionPattern(pattern: string): RegExp {
+  return wildcardPattern(pattern, 'i');
 }
 
 /**

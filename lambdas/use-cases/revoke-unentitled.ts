@@ -21,7 +21,7 @@ const JUDGED = new Set<Grant['state']>(['requested', 'pending_approval', 'active
 const PARALLEL = 8;
 
 /** Why the policy in force no longer allows the grant, or undefined. Suspension is the kill switch's, not this. */
-export function lostEntitlement(deps: Pick<EngineDeps, 'policy'>, grant: Grant): string | undefined {
+function lostEntitlement(deps: Pick<EngineDeps, 'policy'>, grant: Grant): string | undefined {
   const today = evaluateTaskRequest(deps.policy, requestHeldBy(grant), { suspended: false, liveGrants: 0 });
   return today.outcome === 'denied' ? `the policy in force (${deps.policy.policyVersion}) no longer allows it: ${today.reason}` : undefined;
 }

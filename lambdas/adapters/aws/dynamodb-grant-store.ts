@@ -76,6 +76,9 @@ const toAttributes = (values: Item): Attributes => marshall(values, { removeUnde
 /** Attributes as native values; numbers as JavaScript numbers (the document client's default). */
 const fromAttributes = (attributes: Attributes): Item => unmarshall(attributes);
 
+/** Listings read newest first. */
+const newestFirst = (a: Grant, b: Grant) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
+
 /** A condition's names and values, in DynamoDB's wire form. */
 interface Condition {
   readonly ConditionExpression: string;
@@ -442,7 +445,7 @@ export class DynamoDbGrantStore implements GrantStore {
    * for the CLI only (an agent's history is not on any engine path).
    */
   async grantsOfAgent(agentId: string, options: { readonly liveOnly?: boolean } = {}): Promise<readonly Grant[]> {
-    if (!options.liveOnly) return (await this.scanGrants({ agentId })).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    if (!options.liveOnly) return (await this.scanGrants({ agentId })).sort(newestFirst);
     const { items } = await this.query({ ...this.agentQuery(agentId), ScanIndexForward: false });
     return items.map((item) => withoutStoreAttributes(item) as Grant);
   }
@@ -461,7 +464,7 @@ export class DynamoDbGrantStore implements GrantStore {
     options: { readonly state?: GrantState; readonly since?: Date; readonly limit?: number } = {},
   ): Promise<readonly Grant[]> {
     const grants = await this.scanGrants(options);
-    grants.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+    grants.sort(newestFirst);
     return options.limit === undefined ? grants : grants.slice(0, options.limit);
   }
 
@@ -477,13 +480,17 @@ export class DynamoDbGrantStore implements GrantStore {
     if (filters.state) filter('state', '=', filters.state);
     if (filters.since) filter('createdAt', '>=', filters.since.toISOString());
     if (filters.agentId) filter('agentId', '=', filters.agentId);
-    const grants: Grant[] = [];
-    const input: ScanCommandInput = {
+    return this.scan({
       TableName: this.tableName,
       FilterExpression: conditions.join(' AND '),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: toAttributes(values),
-    };
+    });
+  }
+
+  /** Every grant a Scan reads, page by page. */
+  private async scan(input: ScanCommandInput): Promise<Grant[]> {
+    const grants: Grant[] = [];
     let startKey: Attributes | undefined;
     do {
       const page = await this.client.send(new ScanCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
@@ -495,16 +502,7 @@ export class DynamoDbGrantStore implements GrantStore {
 
   /** A Scan of the sparse live-agent index: it holds only live grants, so it reads nothing else. */
   async liveGrants(): Promise<readonly Grant[]> {
-    const grants: Grant[] = [];
-    let startKey: Attributes | undefined;
-    do {
-      const page = await this.client.send(
-        new ScanCommand({ TableName: this.tableName, IndexName: AGENT_INDEX.name, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
-      );
-      for (const item of page.Items ?? []) grants.push(withoutStoreAttributes(fromAttributes(item)) as Grant);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return grants.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+    return (await this.scan({ TableName: this.tableName, IndexName: AGENT_INDEX.name })).sort(newestFirst);
   }
 
   /** Two round trips: the keys-only credential index, then the grant itself. */

@@ -3,6 +3,7 @@
 import { UnissuableRequestError } from '../../domain/errors';
 import type { CredentialKind, PolicyStatement } from '../../domain/policy';
 import { secretArnPatterns } from '../../domain/privilege';
+import { canaryStatement } from '../../domain/canary';
 
 /**
  * Where the compiled policy goes and how many characters AWS lets it have:
@@ -81,4 +82,14 @@ export function compileTaskPolicy(input: TaskPolicyInput, kind: CredentialKind):
     );
   }
   return { document, chars: document.length };
+}
+
+/**
+ * The policy an issued credential carries: its task's, and for a session with a canary, the canary's one
+ * permission (a refused canary call then proves the session dead). The STS issuer attaches it; the
+ * local engine judges the credential's calls by it.
+ */
+export function compileIssuedPolicy(input: TaskPolicyInput, kind: CredentialKind, canaryArnPattern?: string): CompiledPolicy {
+  const statements = canaryArnPattern ? [...input.statements, canaryStatement(canaryArnPattern)] : input.statements;
+  return compileTaskPolicy({ ...input, statements }, kind);
 }

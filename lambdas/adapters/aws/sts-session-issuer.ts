@@ -15,7 +15,6 @@ import type {
   RevokeOutcome,
   RevokeTarget,
 } from '../../ports';
-import { canaryStatement } from '../../domain/canary';
 import { CanaryProofs, DEFAULT_CANARY_SCHEDULE, type SecretsManagerCanaryProbe } from './canary-probe';
 import type { ProbeSchedule } from './sts-credential-probe';
 import {
@@ -37,7 +36,7 @@ import {
   REVOKED_BEFORE_POLICY_NAME,
   REVOKED_BEFORE_RESERVED_CHARS,
 } from './revoked-before-policy';
-import { compileTaskPolicy } from './session-policy';
+import { compileIssuedPolicy } from './session-policy';
 import { realSleep } from '../sleep';
 import { notYet, retry, settled } from '../retry';
 
@@ -121,9 +120,7 @@ export class StsSessionIssuer implements CredentialIssuer {
   async issue(request: IssueRequest): Promise<IssuedCredential> {
     if (request.kind !== 'aws-sts-session')
       throw new TaskboundError(`the aws-sts-session issuer was asked for a ${request.kind} credential`);
-    const canary = this.options.canary;
-    const statements = canary ? [...request.statements, canaryStatement(canary.secretArnPattern)] : request.statements;
-    const policy = compileTaskPolicy({ ...request, statements }, 'aws-sts-session');
+    const policy = compileIssuedPolicy(request, 'aws-sts-session', this.options.canary?.secretArnPattern);
     const durationSeconds = Math.min(Math.max(request.ttlSeconds, STS_MIN_SESSION_SECONDS), this.options.roleMaxSessionSeconds);
     let response;
     try {

@@ -15,8 +15,7 @@ import type {
 } from '../../ports';
 import type { ProbeSchedule, StsCredentialProbe } from '../aws/sts-credential-probe';
 import { CanaryProofs, type SecretsManagerCanaryProbe } from '../aws/canary-probe';
-import { compileTaskPolicy } from '../aws/session-policy';
-import { canaryStatement } from '../../domain/canary';
+import { compileIssuedPolicy } from '../aws/session-policy';
 
 export interface LocalCredentialIssuerOptions {
   readonly kind: CredentialKind;
@@ -59,8 +58,7 @@ export class LocalCredentialIssuer implements CredentialIssuer {
     // The policy AWS would attach (a session policy with the canary's permission, or the user's inline policy),
     // compiled by the same code and refused at the same limits; the emulated Secrets Manager judges calls by it.
     const pattern = request.kind === 'aws-sts-session' ? this.options.canaryArnPattern : undefined;
-    const statements = pattern ? [...request.statements, canaryStatement(pattern)] : request.statements;
-    const policy = compileTaskPolicy({ ...request, statements }, request.kind);
+    const policy = compileIssuedPolicy(request, request.kind, pattern);
     const issued = await this.options.authority.issue(request, policy.document);
     const canary = this.sessionCanary();
     // As on AWS (sts-session-issuer.ts): a refusal throws, and the issue use case revokes what it left.

@@ -4,33 +4,18 @@
 // what its policy allows (its scopes); requests signed by anyone else pass as before.
 import type { Clock } from '../../ports';
 import type { PolicyStatement } from '../../domain/policy';
-import { LOCAL_ACCOUNT_ID } from '../../constants';
 import type { LocalCredential, LocalCredentialAuthority } from './credential-authority';
 import { evaluateLocally } from './local-policy-evaluation';
 import { jsonError, type AwsRequest, type AwsResponse } from './protocol';
 import { parseSigV4, verifyParsedSigV4 } from './sigv4';
 
-/** What the service tells the gate: the ARN a request's `SecretId` names (a name not found: undefined). */
+/** What the service tells the gate: the resource IAM authorises the call on (read only when needed). */
 export interface GateContext {
-  secretArn(secretId: string): Promise<string | undefined>;
-  readonly region: string;
+  resource(): Promise<string>;
 }
 
 /** Decides a request before the service runs it: a refusal, or undefined to let it through. */
 export type RequestGate = (request: AwsRequest, context?: GateContext) => Promise<AwsResponse | undefined>;
-
-/** The resource IAM authorises a Secrets Manager call on: the secret named, or `*` for calls that name none. */
-async function resourceOf(request: AwsRequest, context: GateContext): Promise<string> {
-  let secretId: unknown;
-  try {
-    secretId = (JSON.parse(request.body.toString('utf8')) as { SecretId?: unknown } | null)?.SecretId;
-  } catch {
-    secretId = undefined;
-  }
-  if (typeof secretId !== 'string') return '*';
-  if (secretId.startsWith('arn:')) return secretId;
-  return (await context.secretArn(secretId)) ?? `arn:aws:secretsmanager:${context.region}:${LOCAL_ACCOUNT_ID}:secret:${secretId}`;
-}
 
 /** The credential's own policy, as IAM applies it: AccessDeniedException in AWS's words, or undefined. */
 async function policyRefusal(
@@ -40,7 +25,7 @@ async function policyRefusal(
 ): Promise<AwsResponse | undefined> {
   if (credential.policy === undefined || !context) return undefined;
   const action = `secretsmanager:${(request.target ?? '').replace(/^secretsmanager\./, '')}`;
-  const resource = await resourceOf(request, context);
+  const resource = await context.resource();
   const decision = evaluateLocally((JSON.parse(credential.policy) as { Statement: PolicyStatement[] }).Statement, action, resource);
   if (decision === 'allowed') return undefined;
   const holder = credential.kind === 'aws-sts-session' ? 'session policy' : 'identity-based policy';

@@ -2,7 +2,7 @@
 // policy the credential carries on AWS (its session policy, or its IAM user's inline policy),
 // so a runtime rehearses locally the AccessDenied it would get on AWS. Used by the gate in front of
 // the local Secrets Manager (issued-credential-gate.ts).
-import { actionPattern, listOf } from '../../domain/privilege';
+import { actionPattern, listOf, wildcardPattern } from '../../domain/privilege';
 import type { PolicyStatement } from '../../domain/policy';
 
 export type LocalDecision = 'allowed' | 'explicit-deny' | 'implicit-deny';
@@ -15,11 +15,7 @@ export type LocalDecision = 'allowed' | 'explicit-deny' | 'implicit-deny';
 function resourcePattern(pattern: string): RegExp {
   const fields = pattern.split(':');
   const anyAccount = fields.length >= 6 && fields[0] === 'arn' ? [...fields.slice(0, 4), '*', ...fields.slice(5)].join(':') : pattern;
-  const body = anyAccount
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
+  return wildcardPattern(anyAccount);
 }
 
 function matches(statement: PolicyStatement, action: string, resource: string): boolean {

@@ -12,7 +12,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { BatchedWrites } from './batched-writes';
 import { ColdSecretNames } from './cold-secret-names';
-import type { GateContext, RequestGate } from './issued-credential-gate';
+import type { RequestGate } from './issued-credential-gate';
+import { LOCAL_ACCOUNT_ID } from '../../constants';
 import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
 import {
   CURRENT,
@@ -236,7 +237,6 @@ class LocalSecretsManager implements SecretsManagerService {
     private readonly options: SecretsManagerServiceOptions,
   ) {
     this.region = options.region ?? 'us-east-1';
-    this.gateContext = { region: this.region, secretArn: async (secretId) => (await this.lookup(secretId))?.arn };
     this.now = options.now ?? (() => new Date());
     this.coldAfterMs = options.coldAfterMs ?? SECRET_COLD_AFTER_MS;
     this.stored = options.table && new BatchedWrites(options.table, 'name');
@@ -262,21 +262,28 @@ class LocalSecretsManager implements SecretsManagerService {
     return request.target?.startsWith('secretsmanager.') ?? false;
   }
 
-  /** What the gate asks of the service: which secret a request names (IAM authorises on its ARN). */
-  private readonly gateContext: GateContext;
+  /** The resource IAM authorises a call on: the ARN of the secret its `SecretId` names, or `*` for calls that name none. */
+  private async resourceOf(body: unknown): Promise<string> {
+    const secretId = typeof body === 'object' && body !== null ? (body as { SecretId?: unknown }).SecretId : undefined;
+    if (typeof secretId !== 'string') return '*';
+    if (secretId.startsWith('arn:')) return secretId;
+    return (await this.lookup(secretId))?.arn ?? `arn:aws:secretsmanager:${this.region}:${LOCAL_ACCOUNT_ID}:secret:${secretId}`;
+  }
 
   async handle(request: AwsRequest): Promise<AwsResponse> {
     const name = (request.target ?? '').slice('secretsmanager.'.length);
     if (!Object.hasOwn(schemas, name))
       return jsonError(400, 'UnknownOperationException', `The local Secrets Manager does not implement ${request.target}.`);
-    const refusal = await this.options.gate?.(request, this.gateContext);
-    if (refusal) return refusal;
     let body: unknown;
     try {
       body = JSON.parse(request.body.toString('utf8') || '{}');
     } catch {
-      return jsonError(400, 'SerializationException', 'The request body is not valid JSON.');
+      body = undefined;
     }
+    // Authorisation first, as on AWS; the gate asks for the resource only when it judges the caller's policy.
+    const refusal = await this.options.gate?.(request, { resource: () => this.resourceOf(body) });
+    if (refusal) return refusal;
+    if (body === undefined) return jsonError(400, 'SerializationException', 'The request body is not valid JSON.');
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return jsonError(400, 'SerializationException', 'The request body must be a JSON object.');
     }
