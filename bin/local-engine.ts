@@ -121,7 +121,11 @@ async function main(): Promise<void> {
   console.log(
     `  policy ${options.policy} (${engine.policy.policyVersion.slice(0, 19)}…), agents: ${Object.keys(engine.policy.agents).join(', ')}`,
   );
-  console.log(`  state in ${resolve(options.dataDir)}`);
+  const origin = engine.stateDirectory?.origin;
+  // A moved, renamed or mistyped --data-dir starts empty: say so, since the grants of the old one are not served from here.
+  const fresh =
+    origin === 'new' ? ' (new and empty: no grants from an earlier run; if you moved the old one, pass it with --data-dir)' : '';
+  console.log(`  state in ${resolve(options.dataDir)}${fresh}`);
   console.log(`  point an agent runtime at it: AWS_ENDPOINT_URL=${engine.url}`);
   if (engine.deliveryTable)
     console.log(`  deliveries are KMS-encrypted DynamoDB items: also set TASKBOUND_DELIVERY_TABLE=${engine.deliveryTable}`);

@@ -54,6 +54,7 @@ import { ReservedConcurrency, type FunctionLoad } from './host/reserved-concurre
 import { LocalBrokeredSecretRotator } from '../adapters/local/local-brokered-secret-rotator';
 import { loadOperatorKeyring, recordEndpoint } from './host/operator-credentials';
 import { createOperatorService } from './host/operator-service';
+import { inspectStateDirectory, markStateFormat, type StateDirectory } from './host/state-directory';
 import { OPERATOR_PATH, type OperatorCredentials } from '../domain/operator-api';
 import { DEFAULT_ROUTING } from '../domain/alert-routing';
 import type { AlertDeps } from '../use-cases/send-alert';
@@ -142,6 +143,8 @@ export interface LocalEngine {
   readonly operatorCredentials: OperatorCredentials;
   /** Where those are kept (mode 0600); undefined for an in-memory engine. */
   readonly operatorCredentialsFile?: string;
+  /** What the data directory held at start (new, or written by which engine); undefined for an in-memory engine. */
+  readonly stateDirectory?: StateDirectory;
   sweep(): Promise<SweepReport>;
   stop(): Promise<void>;
 }
@@ -182,11 +185,15 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const counter = new SdkCallCounter();
   const dueTiming = { ...LOCAL_DUE_TIMING, ...options.dueTiming };
 
+  // Refused before anything starts: a directory the engine cannot write, or one a newer engine wrote.
+  const stateDirectory = options.dataDir ? await inspectStateDirectory(options.dataDir) : undefined;
+  for (const warning of stateDirectory?.warnings ?? []) logger.warn('data directory', { warning });
   // The store gets a thread of its own (its share of every store call then runs on another core); a failure of it stops the engine.
   const store = await startEmbeddedStore({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ownThread: options.storeThread !== 'shared',
   });
+  if (options.dataDir) await markStateFormat(options.dataDir);
   // Under quotas: paced to them (revocations first), and the SDK's adaptive retry (issuance only) for what pacing misses.
   // Calls in flight stay under the SDK's 50 sockets, so waiting happens in the queue that serves revocations first.
   const quotas = options.quotas;
@@ -431,6 +438,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     operatorUrl: `${server.url}${OPERATOR_PATH}`,
     operatorCredentials,
     ...(keyring.file ? { operatorCredentialsFile: keyring.file } : {}),
+    ...(stateDirectory ? { stateDirectory } : {}),
     sweep,
     async stop() {
       ready = false;

@@ -18,6 +18,8 @@ export interface EngineProcessOptions {
   readonly readyTimeoutMs?: number;
   /** Runs the engine's clock this far ahead of real time (the engine's test-only flag). */
   readonly clockOffsetMs?: number;
+  /** Runs the engine as this user (root only may): how a test as root meets a directory it may not write. */
+  readonly uid?: number;
 }
 
 export interface EngineProcess {
@@ -89,7 +91,12 @@ function spawnEngine(options: EngineProcessOptions) {
       ...['--sweep-interval', String(options.sweepIntervalSeconds ?? 3600)],
       ...(options.clockOffsetMs ? ['--test-clock-offset-ms', String(options.clockOffsetMs)] : []),
     ],
-    { cwd: REPO_ROOT, env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: REPO_ROOT,
+      env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
+    },
   );
 }
 
