@@ -1,0 +1,104 @@
+// Tests (e2e, the local engine as a child process): `kill -9` in the middle of one operation, then
+// a restart on the same data directory, as a user runs it (CLI, runtime SDK calls). Mid-approval:
+// the approval is applied whole or not at all, the grant is issued at most once, and no credential
+// lives that no grant records. Kill points are found by watching the grant table from outside and
+// killing at the first sign of the operation, so each run lands inside it, not before or after.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { settleAndCheck, taskbound, type CliAnswer } from '../../bench/soak-checks';
+import type { HeldCredential, RuntimeLedger } from '../../bench/soak-runtimes';
+import { grantIdFor } from '../../lambdas/domain/ids';
+import { INTERRUPTED_ISSUANCE_REASON } from '../../lambdas/use-cases/recover-interrupted-issuance';
+import { AgentRuntime } from '../helpers/agent-runtime';
+import { freeLoopbackPort, startEngineProcess, type EngineProcess } from './engine-process';
+import { readGrantTable, type GrantTableReader } from './grant-table-reader';
+
+function emptyLedger(): RuntimeLedger {
+  return {
+    accepted: new Set(),
+    credentials: [],
+    undelivered: [],
+    counts: { started: 0, issued: 0, denied: 0, undelivered: 0, leaked: 0, ended: 0, suspensions: 0, retries: 0 },
+  };
+}
+
+describe('local engine: kill -9 mid-approval, then restart', () => {
+  let dataDir: string;
+  let port: number;
+  let engine: EngineProcess | undefined;
+  let runtime: AgentRuntime;
+  let grants: GrantTableReader;
+  const ledger = emptyLedger();
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-kill-approval-'));
+    port = await freeLoopbackPort();
+    engine = await startEngineProcess({ dataDir, port });
+    runtime = new AgentRuntime({ endpoint: engine.url });
+    grants = readGrantTable(engine.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    runtime?.close();
+    grants?.close();
+    await engine?.kill();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const approve = (grantId: string): Promise<CliAnswer> =>
+    taskbound(engine!.url, 'approve', grantId, '--as', 'lead@example.com', '--data-dir', dataDir, '--reason', 'kill test');
+
+  it('applies the approval whole or not at all, issues at most once, and leaves nothing alive', async () => {
+    const outcomes: string[] = [];
+    for (const [index, extraDelayMs] of [0, 0, 20, 60].entries()) {
+      const task = { agentId: 'deploy-bot', taskId: `approval-${index}`, scopes: ['deploy-web'] };
+      const grantId = grantIdFor(task.agentId, task.taskId);
+      await runtime.startTask({ ...task, purpose: 'kill mid-approval', requestedBy: 'dev@example.com' });
+      ledger.accepted.add(`${task.agentId}/${task.taskId}`);
+      await grants.waitFor(task.agentId, task.taskId, ['pending_approval'], 15_000);
+
+      const answer = approve(grantId);
+      // Killed at the first sight of the approval's first write (or a little after it).
+      for (;;) {
+        const grant = await grants.get(task.agentId, task.taskId);
+        if (grant?.state !== 'pending_approval') break;
+        await new Promise((done) => setTimeout(done, 2));
+      }
+      if (extraDelayMs) await new Promise((done) => setTimeout(done, extraDelayMs));
+      await engine!.kill();
+      const cli = await answer;
+      engine = await startEngineProcess({ dataDir, port });
+
+      const after = await grants.get(task.agentId, task.taskId);
+      const issuedEntries = after?.audit.filter((entry) => entry.action === 'issued').length ?? 0;
+      const delivery = await runtime.readDelivery(task.agentId, task.taskId);
+      outcomes.push(`${index}+${extraDelayMs} ms: approve exited ${cli.code} ${cli.stderr.trim().slice(0, 200)}, grant ${after?.state} ${after?.reason ?? ''}, delivery ${delivery?.status}`);
+      expect(after, outcomes.join('\n')).toBeDefined();
+      expect(['pending_approval', 'active', 'failed'], outcomes.join('\n')).toContain(after!.state);
+      expect(issuedEntries, outcomes.join('\n')).toBeLessThanOrEqual(1);
+      if (after!.state === 'active') {
+        expect(delivery?.status).toBe('issued');
+        const { accessKeyId, secretAccessKey, sessionToken } = delivery!;
+        const credential: HeldCredential = { ...task, accessKeyId: accessKeyId ?? '', secretAccessKey: secretAccessKey ?? '', sessionToken };
+        ledger.credentials.push(credential);
+        expect(await runtime.whoAmI(credential)).toMatchObject({ ok: true });
+      }
+      if (after!.state === 'pending_approval') expect(after!.approvals).toEqual([]);
+      // Interrupted: the approval is recorded, nothing issued is alive, and the waiting runtime is told why.
+      if (after!.state === 'failed') {
+        expect(after!.audit.filter((entry) => entry.action === 'approved').map((entry) => entry.actor)).toEqual(['lead@example.com']);
+        expect(delivery).toMatchObject({ status: 'denied', reason: INTERRUPTED_ISSUANCE_REASON });
+      }
+    }
+    console.log(`kill mid-approval:\n${outcomes.join('\n')}`);
+
+    for (const index of [0, 1, 2, 3]) await runtime.endTask({ agentId: 'deploy-bot', taskId: `approval-${index}`, outcome: 'succeeded' });
+    const check = await settleAndCheck({ endpoint: engine!.url, dataDir, ledger, settleTimeoutMs: 30_000 });
+    expect(check.liveCredentials, JSON.stringify(check)).toEqual([]);
+    expect(check.deliveriesHoldingCredentials).toEqual([]);
+    expect(check.lostGrants).toEqual([]);
+    expect(check.auditVerified, check.auditSummary).toBe(true);
+  }, 180_000);
+});
