@@ -5,7 +5,7 @@
 // killing at the first sign of the operation, so each run lands inside it, not before or after.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settleAndCheck, taskbound, type CliAnswer } from '../../bench/soak-checks';
 import type { HeldCredential, RuntimeLedger } from '../../bench/soak-runtimes';
@@ -74,14 +74,21 @@ describe('local engine: kill -9 mid-approval, then restart', () => {
       const after = await grants.get(task.agentId, task.taskId);
       const issuedEntries = after?.audit.filter((entry) => entry.action === 'issued').length ?? 0;
       const delivery = await runtime.readDelivery(task.agentId, task.taskId);
-      outcomes.push(`${index}+${extraDelayMs} ms: approve exited ${cli.code} ${cli.stderr.trim().slice(0, 200)}, grant ${after?.state} ${after?.reason ?? ''}, delivery ${delivery?.status}`);
+      outcomes.push(
+        `${index}+${extraDelayMs} ms: approve exited ${cli.code} ${cli.stderr.trim().slice(0, 200)}, grant ${after?.state} ${after?.reason ?? ''}, delivery ${delivery?.status}`,
+      );
       expect(after, outcomes.join('\n')).toBeDefined();
       expect(['pending_approval', 'active', 'failed'], outcomes.join('\n')).toContain(after!.state);
       expect(issuedEntries, outcomes.join('\n')).toBeLessThanOrEqual(1);
       if (after!.state === 'active') {
         expect(delivery?.status).toBe('issued');
         const { accessKeyId, secretAccessKey, sessionToken } = delivery!;
-        const credential: HeldCredential = { ...task, accessKeyId: accessKeyId ?? '', secretAccessKey: secretAccessKey ?? '', sessionToken };
+        const credential: HeldCredential = {
+          ...task,
+          accessKeyId: accessKeyId ?? '',
+          secretAccessKey: secretAccessKey ?? '',
+          sessionToken,
+        };
         ledger.credentials.push(credential);
         expect(await runtime.whoAmI(credential)).toMatchObject({ ok: true });
       }
@@ -100,5 +107,92 @@ describe('local engine: kill -9 mid-approval, then restart', () => {
     expect(check.deliveriesHoldingCredentials).toEqual([]);
     expect(check.lostGrants).toEqual([]);
     expect(check.auditVerified, check.auditSummary).toBe(true);
+  }, 180_000);
+});
+
+const SOAK_POLICY_FILE = resolve(import.meta.dirname, '../../bench/soak.policy.yaml');
+/** Live grants the kill switch must end: enough that a kill lands while it is still revoking them. */
+const LIVE_GRANTS = 40;
+
+// The kill switch writes the suspension first, then revokes every live grant. Killed while it runs,
+// the restarted engine must finish it (the bus replays the accepted `Agent Suspended`; the sweep
+// retries any grant left mid-revocation) and go on refusing the agent.
+describe('local engine: kill -9 mid-suspension, then restart', () => {
+  let dataDir: string;
+  let port: number;
+  let engine: EngineProcess | undefined;
+  let runtime: AgentRuntime;
+  let grants: GrantTableReader;
+  const ledger = emptyLedger();
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-kill-suspension-'));
+    port = await freeLoopbackPort();
+    engine = await startEngineProcess({ dataDir, port, policyFile: SOAK_POLICY_FILE });
+    runtime = new AgentRuntime({ endpoint: engine.url });
+    grants = readGrantTable(engine.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    runtime?.close();
+    grants?.close();
+    await engine?.kill();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('revokes and verifies every grant of the agent after the restart, and refuses its new starts', async () => {
+    const agentId = 'switch-bot';
+    const tasks = Array.from({ length: LIVE_GRANTS }, (_, index) => ({
+      agentId,
+      taskId: `live-${index}`,
+      scopes: [index % 2 === 0 ? 'soak-read' : 'soak-upload-key'],
+    }));
+    await Promise.all(tasks.map((task) => runtime.startTask({ ...task, purpose: 'kill mid-suspension', requestedBy: 'dev@example.com' })));
+    for (const task of tasks) {
+      ledger.accepted.add(`${agentId}/${task.taskId}`);
+      const delivery = await runtime.waitForDelivery(agentId, task.taskId, ['issued'], 20_000);
+      const credential: HeldCredential = {
+        ...task,
+        accessKeyId: delivery.accessKeyId ?? '',
+        secretAccessKey: delivery.secretAccessKey ?? '',
+        sessionToken: delivery.sessionToken,
+      };
+      ledger.credentials.push(credential);
+    }
+
+    await runtime.emit('Agent Suspended', { agentId, by: 'secops@example.com', reason: 'kill test' }, 'taskbound.cli');
+    // Killed at the first sign of the kill switch's revocations, while most grants are still live.
+    for (;;) {
+      const states = await Promise.all(tasks.slice(0, 8).map((task) => grants.get(agentId, task.taskId)));
+      if (states.some((grant) => grant?.state !== 'active')) break;
+      await new Promise((done) => setTimeout(done, 2));
+    }
+    await engine!.kill();
+    const atKill = await Promise.all(tasks.map((task) => runtime.whoAmI(ledger.credentials.find((held) => held.taskId === task.taskId)!)));
+    engine = await startEngineProcess({ dataDir, port, policyFile: SOAK_POLICY_FILE });
+
+    const check = await settleAndCheck({ endpoint: engine.url, dataDir, ledger, settleTimeoutMs: 30_000 });
+    const summary = JSON.stringify({ atKill: atKill.length, ...check });
+    expect(check.grantsByState, summary).toEqual({ verified: LIVE_GRANTS });
+    expect(check.liveCredentials, summary).toEqual([]);
+    expect(check.deliveriesHoldingCredentials, summary).toEqual([]);
+    expect(check.auditVerified, check.auditSummary).toBe(true);
+    for (const task of tasks) {
+      const grant = await grants.get(agentId, task.taskId);
+      expect(
+        grant?.revocation,
+        `${task.taskId} ${JSON.stringify(grant?.audit.map((entry) => [entry.at.slice(17), entry.action, entry.reason]))}`,
+      ).toMatchObject({ trigger: 'suspended' });
+    }
+
+    await runtime.startTask({
+      agentId,
+      taskId: 'after-restart',
+      scopes: ['soak-read'],
+      purpose: 'kill mid-suspension',
+      requestedBy: 'dev@example.com',
+    });
+    const refused = await runtime.waitForDelivery(agentId, 'after-restart', ['issued', 'denied'], 15_000);
+    expect(refused).toMatchObject({ status: 'denied', reason: expect.stringMatching(/suspended/) });
   }, 180_000);
 });
