@@ -63,8 +63,9 @@ async function closeInterrupted(deps: EngineDeps, grant: Grant): Promise<boolean
 
 /**
  * An `active` grant's revocation deletes its delivery before it writes the grant's end (one write,
- * not two): killed in between, the grant looks undelivered. When its agent is suspended, that
- * was the kill switch (whose event the bus replays too late to name the cause): it says so.
+ * not two): killed in between, the grant looks undelivered. When its agent is suspended (the kill
+ * switch, whose event the bus replays too late to name the cause) or it is past its expiry, it says so.
+ * A Task Ended or a leak report caught there is still called an interruption (the reason says it may be).
  */
 async function causeOf(deps: EngineDeps, grant: Grant, standings: Map<string, Promise<AgentRecord>>): Promise<RevocationCause> {
   let standing = standings.get(grant.agentId);
@@ -78,6 +79,9 @@ async function causeOf(deps: EngineDeps, grant: Grant, standings: Map<string, Pr
       reason: `agent suspended: ${agent.reason ?? 'no reason given'}`,
       noticeAt: agent.at ?? now,
     };
+  // Due: its expiry (the timer or the sweep) was revoking it; said as expire-grant.ts says it.
+  if (grant.expiresAt && Date.parse(grant.expiresAt) <= Date.parse(now))
+    return { trigger: 'expired', by: ENGINE_ACTOR, reason: `TTL of ${grant.ttlSeconds ?? '?'} s elapsed`, noticeAt: grant.expiresAt };
   return { trigger: 'manual', by: ENGINE_ACTOR, reason: INTERRUPTED_DELIVERY_REASON, noticeAt: now };
 }
 

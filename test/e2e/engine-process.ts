@@ -50,6 +50,16 @@ export async function freeLoopbackPort(): Promise<number> {
  * `GET /healthz` answers 200.
  */
 export async function startEngineProcess(options: EngineProcessOptions): Promise<EngineProcess> {
+  const { engine, ready } = spawnEngineProcess(options);
+  await ready;
+  return engine;
+}
+
+/**
+ * Starts the engine without waiting for it: `engine` can be killed while it starts (its recovery,
+ * its first sweep); `ready` resolves once `GET /healthz` answers 200 (and kills it if it never does).
+ */
+export function spawnEngineProcess(options: EngineProcessOptions): { engine: EngineProcess; ready: Promise<void> } {
   const child = spawnEngine(options);
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -68,13 +78,11 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
       await exited;
     },
   };
-  try {
-    await waitUntilHealthy(engine.url, exited, options.readyTimeoutMs ?? 45_000);
-  } catch (error) {
+  const ready = waitUntilHealthy(engine.url, exited, options.readyTimeoutMs ?? 45_000).catch(async (error: unknown) => {
     await engine.kill();
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- engine output ---\n${output}`, { cause: error });
-  }
-  return engine;
+  });
+  return { engine, ready };
 }
 
 function spawnEngine(options: EngineProcessOptions) {

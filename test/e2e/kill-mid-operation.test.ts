@@ -12,7 +12,7 @@ import type { HeldCredential, RuntimeLedger } from '../../bench/soak-runtimes';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import { INTERRUPTED_ISSUANCE_REASON } from '../../lambdas/use-cases/recover-interrupted-issuance';
 import { AgentRuntime } from '../helpers/agent-runtime';
-import { freeLoopbackPort, startEngineProcess, type EngineProcess } from './engine-process';
+import { freeLoopbackPort, spawnEngineProcess, startEngineProcess, type EngineProcess } from './engine-process';
 import { readGrantTable, type GrantTableReader } from './grant-table-reader';
 
 function emptyLedger(): RuntimeLedger {
@@ -194,5 +194,89 @@ describe('local engine: kill -9 mid-suspension, then restart', () => {
     });
     const refused = await runtime.waitForDelivery(agentId, 'after-restart', ['issued', 'denied'], 15_000);
     expect(refused).toMatchObject({ status: 'denied', reason: expect.stringMatching(/suspended/) });
+  }, 180_000);
+});
+
+/** Far enough past every grant's expiry that all are due at once when the engine starts again. */
+const CLOCK_JUMP_MS = 5 * 60_000;
+
+// Many grants due at once: the engine was stopped and its clock moved past their expiries (a laptop
+// asleep, a clock corrected forward), so the restarted engine's re-armed timers and first sweep
+// expire all of them. Killed in the middle of that, the next start must finish it, and by the time
+// it serves, every credential is dead. The jump is the engine's test-only clock offset
+// (--test-clock-offset-ms), which moves every part of it (STS, the gate, timers, the sweep) together.
+describe('local engine: clock jumped past expiries, kill -9 mid-sweep, then restart', () => {
+  let dataDir: string;
+  let port: number;
+  let engine: EngineProcess | undefined;
+  let runtime: AgentRuntime;
+  let grants: GrantTableReader;
+  const ledger = emptyLedger();
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-kill-sweep-'));
+    port = await freeLoopbackPort();
+    engine = await startEngineProcess({ dataDir, port, policyFile: SOAK_POLICY_FILE });
+    runtime = new AgentRuntime({ endpoint: engine.url });
+    grants = readGrantTable(engine.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    runtime?.close();
+    grants?.close();
+    await engine?.kill();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('expires and verifies every due grant, none alive once it serves', async () => {
+    const agentId = 'busy-bot';
+    const tasks = Array.from({ length: LIVE_GRANTS }, (_, index) => ({
+      agentId,
+      taskId: `due-${index}`,
+      scopes: [index % 4 === 0 ? 'soak-read' : 'soak-upload-key'],
+      ttlSeconds: 60,
+    }));
+    await Promise.all(tasks.map((task) => runtime.startTask({ ...task, purpose: 'kill mid-sweep', requestedBy: 'dev@example.com' })));
+    for (const task of tasks) {
+      ledger.accepted.add(`${agentId}/${task.taskId}`);
+      const delivery = await runtime.waitForDelivery(agentId, task.taskId, ['issued'], 20_000);
+      const { accessKeyId, secretAccessKey, sessionToken } = delivery;
+      ledger.credentials.push({
+        agentId,
+        taskId: task.taskId,
+        accessKeyId: accessKeyId ?? '',
+        secretAccessKey: secretAccessKey ?? '',
+        sessionToken,
+      });
+    }
+    await engine!.kill();
+
+    const jumped = { dataDir, port, policyFile: SOAK_POLICY_FILE, clockOffsetMs: CLOCK_JUMP_MS };
+    const starting = spawnEngineProcess(jumped);
+    starting.ready.catch(() => undefined);
+    // Killed at the first grant the restarted engine expires, while the rest are still due.
+    let atKill: string[] = [];
+    for (;;) {
+      const states = await Promise.all(tasks.slice(0, 8).map((task) => grants.get(agentId, task.taskId).catch(() => undefined)));
+      atKill = states.map((grant) => grant?.state ?? 'unread');
+      if (states.some((grant) => grant !== undefined && grant.state !== 'active')) break;
+      await new Promise((done) => setTimeout(done, 2));
+    }
+    await starting.engine.kill();
+    console.log(`kill mid-sweep: the first 8 grants at the kill: ${atKill.join(' ')}`);
+
+    engine = await startEngineProcess(jumped);
+    // Ready means its first sweep has run: nothing due may still work.
+    const working = [];
+    for (const credential of ledger.credentials) if ((await runtime.whoAmI(credential)).ok) working.push(credential.taskId);
+    expect(working, `first 8 at the kill: ${atKill.join(' ')}`).toEqual([]);
+
+    const check = await settleAndCheck({ endpoint: engine.url, dataDir, ledger, settleTimeoutMs: 30_000 });
+    const summary = JSON.stringify({ atKill, ...check });
+    expect(check.grantsByState, summary).toEqual({ verified: LIVE_GRANTS });
+    expect(check.liveCredentials, summary).toEqual([]);
+    expect(check.auditVerified, check.auditSummary).toBe(true);
+    for (const task of tasks)
+      expect((await grants.get(agentId, task.taskId))?.revocation, task.taskId).toMatchObject({ trigger: 'expired' });
   }, 180_000);
 });
