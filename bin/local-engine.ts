@@ -101,6 +101,7 @@ async function main(): Promise<void> {
   }>();
   const { startLocalEngine, retiredAgentWarnings } = await import('../lambdas/local/engine');
   const { scaledQuotas } = await import('../lambdas/adapters/aws/documented-quotas');
+  const { steadyClock } = await import('../lambdas/adapters/local/steady-clock');
   const engine = await startLocalEngine({
     dataDir: resolve(options.dataDir),
     policyFile: resolve(options.policy),
@@ -114,7 +115,9 @@ async function main(): Promise<void> {
     storeThread: options.storeThread,
     ...(options.reservedConcurrency !== undefined ? { reservedConcurrency: options.reservedConcurrency } : {}),
     ...(options.quotaScale ? { quotas: scaledQuotas(options.quotaScale) } : {}),
-    ...(options.testClockOffsetMs ? { clock: { now: () => new Date(Date.now() + options.testClockOffsetMs) } } : {}),
+    ...(options.testClockOffsetMs
+      ? { clock: steadyClock({ wallMs: () => Date.now() + options.testClockOffsetMs, monotonicMs: () => performance.now() }) }
+      : {}),
     ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
   });
   console.log(`Taskbound local engine ready on ${engine.url}`);

@@ -34,7 +34,7 @@ import { LOCAL_CANARY_SECRET_NAME, SecretsManagerCanaryProbe } from '../adapters
 import { issuedCredentialGate } from './emulated-aws/issued-credential-gate';
 import { LocalCredentialIssuer } from '../adapters/local/local-credential-issuer';
 import { TimerExpiryScheduler } from '../adapters/local/timer-expiry';
-import { systemClock } from '../adapters/system-clock';
+import { steadyClock } from '../adapters/local/steady-clock';
 import { LocalCredentialAuthority } from './emulated-aws/credential-authority';
 import { startEmbeddedStore } from './emulated-aws/embedded-store';
 import { openStateTables } from './emulated-aws/state-tables';
@@ -177,7 +177,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     );
   }
   const policy = parsePolicy(await readFile(options.policyFile, 'utf8'), options.policyFile);
-  const clock = options.clock ?? systemClock;
+  // A machine's clock may be stepped back (by hand, by NTP): the engine's never is (steady-clock.ts).
+  const clock = options.clock ?? steadyClock();
   const logger = options.logger ?? consoleLogger();
   // The scope lint (Service Authorization Reference) runs here, at synth and in `policy check`; Lambdas get a linted policy.
   for (const warning of await assertPolicyLints(policy))
