@@ -255,7 +255,7 @@ describe('local engine: clock jumped past expiries, kill -9 mid-sweep, then rest
     const starting = spawnEngineProcess(jumped);
     starting.ready.catch(() => undefined);
     // Killed at the first grant the restarted engine expires, while the rest are still due.
-    let atKill: string[] = [];
+    let atKill: string[];
     for (;;) {
       const states = await Promise.all(tasks.slice(0, 8).map((task) => grants.get(agentId, task.taskId).catch(() => undefined)));
       atKill = states.map((grant) => grant?.state ?? 'unread');
