@@ -34,7 +34,7 @@ import { LOCAL_CANARY_SECRET_NAME, SecretsManagerCanaryProbe } from '../adapters
 import { issuedCredentialGate } from './emulated-aws/issued-credential-gate';
 import { LocalCredentialIssuer } from '../adapters/local/local-credential-issuer';
 import { TimerExpiryScheduler } from '../adapters/local/timer-expiry';
-import { steadyClock } from '../adapters/local/steady-clock';
+import { steadyClock, type SteadyClock } from '../adapters/local/steady-clock';
 import { LocalCredentialAuthority } from './emulated-aws/credential-authority';
 import { startEmbeddedStore } from './emulated-aws/embedded-store';
 import { openStateTables } from './emulated-aws/state-tables';
@@ -475,8 +475,25 @@ async function ensureCanarySecret(client: SecretsManagerClient): Promise<void> {
 async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler | undefined): Promise<readonly Grant[]> {
   const horizon = new Date(deps.clock.now().getTime() + 24 * 3600_000);
   const due = await deps.store.dueGrants(horizon, 100_000);
+  catchUpWithLastRun(deps, due.grants);
   if (expiry) for (const grant of due.grants) await rearm(expiry, grant);
   return due.grants;
+}
+
+/**
+ * The machine's clock may have been stepped back while the engine was stopped: then grants were
+ * written later than now, and every expiry re-armed from now would come late by the step, in real
+ * time. The clock moves on to the last write it finds instead (an engine's own steady clock only).
+ */
+function catchUpWithLastRun(deps: EngineDeps, grants: readonly Grant[]): void {
+  if (!('catchUp' in deps.clock) || grants.length === 0) return;
+  const lastWriteMs = Math.max(...grants.map((grant) => Date.parse(grant.updatedAt)).filter(Number.isFinite));
+  const movedMs = (deps.clock as SteadyClock).catchUp(lastWriteMs);
+  if (movedMs > 0)
+    deps.logger?.warn("this machine's clock is behind the engine's last write: the engine's clock runs on from that write", {
+      behindMs: movedMs,
+      lastWrite: new Date(lastWriteMs).toISOString(),
+    });
 }
 
 async function rearm(expiry: TimerExpiryScheduler, grant: Grant): Promise<void> {

@@ -2,8 +2,11 @@
 // engine's clock is the one `npm start` uses (steadyClock), fed a wall clock this test steps, so
 // the steps reach every part of the engine that reads the time (STS, the gate, timers, the sweep)
 // as a real step would, without changing this machine's clock. Forward: what is due dies at once.
-// Back: nothing lives longer than its TTL in real time.
-import { afterEach, describe, expect, it } from 'vitest';
+// Back: nothing lives longer than its TTL in real time, also when the step came while it was stopped.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { steadyClock } from '../../lambdas/adapters/local/steady-clock';
 import { silentLogger } from '../../lambdas/use-cases/engine-deps';
 import { startHarness, type Harness } from './local-engine';
@@ -66,4 +69,39 @@ describe('local engine: the machine clock stepped while it runs', () => {
     expect(performance.now() - steppedAt).toBeLessThan(realMsToExpiry + BOUND_MS + SWEEP_MS);
     expect((await harness!.waitForGrant(task.agentId, task.taskId, ['verified'])).revocation).toMatchObject({ trigger: 'expired' });
   }, 30_000);
+});
+
+describe('local engine: the machine clock stepped back while it was stopped', () => {
+  let dataDir: string;
+  let harness: Harness | undefined;
+  const warnings: string[] = [];
+  const logger = { info: () => undefined, error: () => undefined, warn: (message: string) => void warnings.push(message) };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-clock-back-'));
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("runs its clock on from the last run's writes, instead of re-arming every expiry late by the step", async () => {
+    const wall = { offsetMs: 0 };
+    const clockOver = () => steadyClock({ wallMs: () => Date.now() + wall.offsetMs, monotonicMs: () => performance.now() });
+    harness = await startHarness({ dataDir, clock: clockOver(), logger });
+    const task = { agentId: 'ops-bot', taskId: 'stopped-then-back', scopes: ['reports-upload-key'], ttlSeconds: TTL_SECONDS };
+    await harness.runtime.startTask({ ...task, purpose: 'clock steps', requestedBy: 'dev@example.com' });
+    const delivery = await harness.runtime.waitForDelivery(task.agentId, task.taskId, ['issued']);
+    const issued = await harness.waitForGrant(task.agentId, task.taskId, ['active']);
+    await harness.stop();
+    harness = undefined;
+
+    wall.offsetMs = -STEP_MS;
+    harness = await startHarness({ dataDir, clock: clockOver(), logger });
+
+    expect(harness.engine.deps.clock.now().getTime()).toBeGreaterThanOrEqual(Date.parse(issued.updatedAt));
+    expect(warnings).toContain("this machine's clock is behind the engine's last write: the engine's clock runs on from that write");
+    expect(await harness.runtime.whoAmI(delivery)).toMatchObject({ ok: true });
+  }, 60_000);
 });

@@ -14,19 +14,35 @@ export interface TimeSources {
 
 const SYSTEM_TIME: TimeSources = { wallMs: () => Date.now(), monotonicMs: () => performance.now() };
 
+/** A clock that never goes back, and can be told a time it has already reached (an earlier run's). */
+export interface SteadyClock extends Clock {
+  /**
+   * Moves the clock on to `ms` if it reads earlier (the machine's clock was stepped back while the
+   * engine was stopped: its last writes are later than now). Returns how far it moved, 0 if not at all.
+   */
+  catchUp(ms: number): number;
+}
+
 /**
  * A clock that never goes back: each reading is the later of the wall clock and the previous
  * reading plus the monotonic time elapsed since it.
  */
-export function steadyClock(sources: TimeSources = SYSTEM_TIME): Clock {
+export function steadyClock(sources: TimeSources = SYSTEM_TIME): SteadyClock {
   let lastMs = sources.wallMs();
   let lastMonotonicMs = sources.monotonicMs();
+  const now = () => {
+    const monotonicMs = sources.monotonicMs();
+    lastMs = Math.max(sources.wallMs(), lastMs + (monotonicMs - lastMonotonicMs));
+    lastMonotonicMs = monotonicMs;
+    return lastMs;
+  };
   return {
-    now() {
-      const monotonicMs = sources.monotonicMs();
-      lastMs = Math.max(sources.wallMs(), lastMs + (monotonicMs - lastMonotonicMs));
-      lastMonotonicMs = monotonicMs;
-      return new Date(lastMs);
+    now: () => new Date(now()),
+    catchUp(ms) {
+      const behindMs = ms - now();
+      if (behindMs <= 0) return 0;
+      lastMs = ms;
+      return behindMs;
     },
   };
 }

@@ -37,4 +37,14 @@ describe('steadyClock', () => {
     time.monotonicMs += 500;
     expect(clock.now().getTime()).toBe(1_001_700);
   });
+
+  it('catches up with a later time it is told (an earlier run wrote it before the clock stepped back), and never back', () => {
+    const { time, clock } = sources();
+
+    expect(clock.catchUp(1_600_000)).toBe(600_000);
+    time.monotonicMs += 100;
+    expect(clock.now().getTime()).toBe(1_600_100);
+    expect(clock.catchUp(1_000_000)).toBe(0);
+    expect(clock.now().getTime()).toBe(1_600_100);
+  });
 });
