@@ -99,9 +99,8 @@ async function main(): Promise<void> {
     reservedConcurrency?: { issuing: number; revoking: number } | false;
     testClockOffsetMs: number;
   }>();
-  const { startLocalEngine, retiredAgentWarnings } = await import('../lambdas/local/engine');
+  const { startLocalEngine, retiredAgentWarnings, steadyClock } = await import('../lambdas/local/engine');
   const { scaledQuotas } = await import('../lambdas/adapters/aws/documented-quotas');
-  const { steadyClock } = await import('../lambdas/adapters/local/steady-clock');
   const engine = await startLocalEngine({
     dataDir: resolve(options.dataDir),
     policyFile: resolve(options.policy),

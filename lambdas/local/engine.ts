@@ -122,6 +122,7 @@ export interface LocalEngineOptions {
 }
 
 export { retiredAgentWarnings } from './host/retired-agent-grants';
+export { steadyClock } from '../adapters/local/steady-clock';
 
 export interface LocalEngine {
   readonly url: string;
