@@ -1,8 +1,9 @@
 // Tests (e2e, the local engine as a child process): `kill -9` in the middle of one operation, then
 // a restart on the same data directory, as a user runs it (CLI, runtime SDK calls). Mid-approval:
-// the approval is applied whole or not at all, the grant is issued at most once, and no credential
-// lives that no grant records. Kill points are found by watching the grant table from outside and
-// killing at the first sign of the operation, so each run lands inside it, not before or after.
+// the approval is applied whole or not at all, the grant is issued at most once (or its credential,
+// recorded but not yet delivered, is revoked at start), and no credential lives that no grant
+// records. Kill points are found by watching the grant table from outside and killing at the first
+// sign of the operation, so each run lands inside it, not before or after (timing still varies).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settleAndCheck, taskbound, type CliAnswer } from '../../bench/soak-checks';
 import type { HeldCredential, RuntimeLedger } from '../../bench/soak-runtimes';
 import { grantIdFor } from '../../lambdas/domain/ids';
-import { INTERRUPTED_ISSUANCE_REASON } from '../../lambdas/use-cases/recover-interrupted-issuance';
+import { INTERRUPTED_DELIVERY_REASON, INTERRUPTED_ISSUANCE_REASON } from '../../lambdas/use-cases/recover-interrupted-issuance';
 import { AgentRuntime } from '../helpers/agent-runtime';
 import { freeLoopbackPort, spawnEngineProcess, startEngineProcess, type EngineProcess } from './engine-process';
 import { readGrantTable, type GrantTableReader } from './grant-table-reader';
@@ -78,7 +79,12 @@ describe('local engine: kill -9 mid-approval, then restart', () => {
         `${index}+${extraDelayMs} ms: approve exited ${cli.code} ${cli.stderr.trim().slice(0, 200)}, grant ${after?.state} ${after?.reason ?? ''}, delivery ${delivery?.status}`,
       );
       expect(after, outcomes.join('\n')).toBeDefined();
-      expect(['pending_approval', 'active', 'failed'], outcomes.join('\n')).toContain(after!.state);
+      // Killed after the credential was recorded but before it was delivered: revoked at start, proven dead.
+      expect(['pending_approval', 'active', 'failed', 'verified'], outcomes.join('\n')).toContain(after!.state);
+      if (after!.state === 'verified') {
+        expect(after!.revocation).toMatchObject({ trigger: 'manual', reason: INTERRUPTED_DELIVERY_REASON });
+        expect(delivery?.status).not.toBe('issued');
+      }
       expect(issuedEntries, outcomes.join('\n')).toBeLessThanOrEqual(1);
       if (after!.state === 'active') {
         expect(delivery?.status).toBe('issued');
