@@ -76,7 +76,8 @@ describe('local engine: kill -9 mid-approval, then restart', () => {
       const issuedEntries = after?.audit.filter((entry) => entry.action === 'issued').length ?? 0;
       const delivery = await runtime.readDelivery(task.agentId, task.taskId);
       outcomes.push(
-        `${index}+${extraDelayMs} ms: approve exited ${cli.code} ${cli.stderr.trim().slice(0, 200)}, grant ${after?.state} ${after?.reason ?? ''}, delivery ${delivery?.status}`,
+        `${index}+${extraDelayMs} ms: approve exited ${cli.code} ${cli.stderr.trim().slice(0, 200)}, ` +
+          `grant ${after?.state} ${after?.reason ?? ''}, delivery ${delivery?.status}`,
       );
       expect(after, outcomes.join('\n')).toBeDefined();
       // Killed after the credential was recorded but before it was delivered: revoked at start, proven dead.
