@@ -81,7 +81,9 @@ describe('the local STS endpoint', () => {
     const key = await authority.issue({ ...issueRequest('aws-iam-access-key', clock, { grantId: 'g-bbbbbbbbbbbbbbbbbbbbbbbbbb' }), account: '444455556666' });
     const hub = await authority.issue(issueRequest('aws-sts-session', clock, { grantId: 'g-cccccccccccccccccccccccccc' }));
 
-    const [sessionIdentity, keyIdentity, hubIdentity] = await Promise.all([session, key, hub].map((issued) => callerIdentity(server, issued)));
+    const sessionIdentity = await callerIdentity(server, session);
+    const keyIdentity = await callerIdentity(server, key);
+    const hubIdentity = await callerIdentity(server, hub);
 
     expect(sessionIdentity).toMatchObject({
       Account: '444455556666',
