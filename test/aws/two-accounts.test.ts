@@ -30,7 +30,7 @@ import { parsePolicy } from '../../lambdas/domain/policy-file';
 import type { DeliveryPayload } from '../../lambdas/ports';
 import { TEST_POLICY_YAML } from '../helpers/test-policy';
 import { ACCOUNT_ID, CANARY_SECRET, closeWorld, eventBridgeEvent, openWorld, type MotoWorld } from './moto-world';
-import { injectFaults, sdkClientsOf, throttling } from './sdk-middleware';
+import { awsServiceError, injectFaults, sdkClientsOf, throttling } from './sdk-middleware';
 import { spokeFromStack } from './two-accounts-spoke';
 
 const SPOKE = '444455556666';
@@ -359,5 +359,67 @@ describe('two accounts on moto: use after revocation in the spoke', () => {
       account: SPOKE,
       arn: expect.stringContaining(`arn:aws:sts::${SPOKE}:assumed-role/taskbound-spoke-engine/`),
     });
+  });
+});
+
+/** What STS answers when the spoke engine role does not exist, or does not trust the hub engine's role. */
+const assumeRoleRefused = () =>
+  awsServiceError(
+    'AccessDenied',
+    403,
+    `User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/taskbound-task-started/x is not authorized to perform: sts:AssumeRole on resource: ` +
+      `arn:aws:iam::${SPOKE}:role/taskbound-spoke-engine`,
+  );
+
+async function deliveryOf(world: MotoWorld, taskId: string): Promise<DeliveryPayload> {
+  const { SecretString } = await world.aws.secrets.send(new GetSecretValueCommand({ SecretId: `taskbound/ops-bot/${taskId}` }));
+  return JSON.parse(SecretString ?? '') as DeliveryPayload;
+}
+
+describe('two accounts on moto: a spoke the engine cannot reach', () => {
+  // moto assumes any role, trusting or not, existing or not: STS's refusal is injected as AWS answers it.
+  it('refuses the task with the account and the role to fix, issues nothing there, and tells the runtime', async () => {
+    const world = await twoAccounts();
+    const grantId = grantIdFor('ops-bot', 'unreachable');
+    world.fault('STS', { operation: 'AssumeRole', error: assumeRoleRefused });
+
+    const started = await startTask(world, 'unreachable', ['prod-key']);
+
+    const reason = `no credential in account ${SPOKE}: the engine could not assume the spoke engine role arn:aws:iam::${SPOKE}:role/taskbound-spoke-engine (AccessDenied)`;
+    expect(started).toMatchObject({ outcome: 'failed', grant: { grantId, state: 'failed' }, reason: expect.stringContaining(reason) });
+    expect(await deliveryOf(world, 'unreachable')).toMatchObject({ status: 'denied', reason: expect.stringContaining(reason) });
+    expect(eventOf(world, grantId, 'Grant Denied')?.detail).toMatchObject({ account: SPOKE, state: 'failed', reason: expect.stringContaining('hubEngineRoleArns') });
+    // Nothing was issued anywhere; STS's own message (it names the hub's session) is not repeated.
+    expect(await userExists(world.awsIn(SPOKE).iam, `taskbound-${grantId}`)).toBe(false);
+    expect(callsOf(world, 'IAM')).toEqual([]);
+    expect(JSON.stringify(world.accepted)).not.toContain('is not authorized to perform');
+  });
+
+  it('leaves a revocation failed and named while the spoke cannot be reached, and the sweep finishes it once it can', async () => {
+    const world = await twoAccounts();
+    const grantId = grantIdFor('ops-bot', 'cut-off');
+    await startTask(world, 'cut-off', ['prod-key'], 3600);
+    const credential = await issuedDelivery(world, 'cut-off');
+    // The engine's spoke session is renewed five minutes before its hour ends: by then the spoke refuses it.
+    world.advance(56 * MINUTE);
+    const refusal = { operation: 'AssumeRole', error: assumeRoleRefused };
+    world.fault('STS', refusal);
+
+    const ended = await endTask(world, 'cut-off');
+
+    expect(ended).toMatchObject({ outcome: 'revocation-failed', grant: { state: 'revoking' } });
+    expect(eventOf(world, grantId, 'Revocation Failed')?.detail).toMatchObject({
+      account: SPOKE,
+      reason: expect.stringContaining(`revocation failed in account ${SPOKE} (SpokeUnreachableError)`),
+    });
+    expect(await callerOf(world, credential)).toMatchObject({ account: SPOKE });
+
+    Object.assign(refusal, { when: () => false });
+    world.advance(MINUTE + 1000);
+    const swept = await sweep(world);
+
+    expect(swept).toMatchObject({ retried: 1, errors: 0 });
+    expect(await callerOf(world, credential)).toBeUndefined();
+    expect(world.eventsOf(grantId).slice(-2)).toEqual(['Grant Revoked', 'Revocation Verified']);
   });
 });
