@@ -45,7 +45,7 @@ class ListingIssuer extends FakeIssuer {
   }
 }
 
-function twoAccountEngine() {
+function twoAccountEngine(reach?: (account: string) => Promise<unknown>) {
   const engine = fakeEngine();
   const perAccount = new Map<string, { sessions: ListingIssuer; keys: FakeIssuer }>();
   const built: string[] = [];
@@ -58,7 +58,7 @@ function twoAccountEngine() {
     perAccount.set(account, issuers);
     return { 'aws-sts-session': issuers.sessions, 'aws-iam-access-key': issuers.keys };
   };
-  const issuers = accountIssuers({ hubAccount: HUB, spokeAccounts: [SPOKE], issuersIn });
+  const issuers = accountIssuers({ hubAccount: HUB, spokeAccounts: [SPOKE], issuersIn, ...(reach ? { reach } : {}) });
   const deps = { ...engine, policy: parsePolicy(POLICY, 'orgs.policy.yaml'), issuers };
   const inAccount = (account: string) => perAccount.get(account)!;
   return { deps, engine, inAccount, built };
@@ -94,6 +94,25 @@ describe('accountIssuers (hub and spoke)', () => {
     expect(result.grant).not.toHaveProperty('account');
     expect(inAccount(HUB).sessions.issued.has(result.grant!.grantId)).toBe(true);
     expect(engine.events.of('Grant Issued')[0]!.detail).not.toHaveProperty('account');
+  });
+
+  it('refuses a spoke task it cannot reach, saying why, with nothing issued or revoked there; the hub is not asked to be reached', async () => {
+    const reached: string[] = [];
+    const { deps, engine, inAccount } = twoAccountEngine(async (account) => {
+      reached.push(account);
+      throw new Error('the engine could not assume the spoke engine role (AccessDenied)');
+    });
+
+    const spoke = await startTask(deps, started('t-cut-off', ['prod-deploy']));
+    const hub = await startTask(deps, started('t-hub', ['hub-read']));
+
+    expect(spoke.grant).toMatchObject({ state: 'failed', account: SPOKE });
+    expect(spoke.grant?.reason).toBe(`no credential in account ${SPOKE}: the engine could not assume the spoke engine role (AccessDenied)`);
+    expect(inAccount(SPOKE).sessions.issued.size).toBe(0);
+    expect(inAccount(SPOKE).sessions.revokeCalls).toEqual([]);
+    expect(engine.events.of('Grant Denied')[0]!.detail).toMatchObject({ account: SPOKE, state: 'failed' });
+    expect(hub.grant).toMatchObject({ state: 'active' });
+    expect(reached).toEqual([SPOKE]);
   });
 
   it('reports a revocation that fails in a spoke with the account named', async () => {
