@@ -423,3 +423,39 @@ describe('two accounts on moto: a spoke the engine cannot reach', () => {
     expect(world.eventsOf(grantId).slice(-2)).toEqual(['Grant Revoked', 'Revocation Verified']);
   });
 });
+
+/** Calls per `service:operation` of one warm lifecycle (start, Task Ended, verified) of the agent's scope. */
+async function lifecycleCalls(world: MotoWorld, agentId: string, scope: string, taskId: string): Promise<Record<string, number>> {
+  const run = async (id: string) => {
+    await world.invoke(
+      'task-started',
+      eventBridgeEvent('Task Started', { taskId: id, agentId, purpose: 'count', requestedBy: 'dev@example.com', scopes: [scope] }),
+    );
+    return world.invoke('task-ended', eventBridgeEvent('Task Ended', { taskId: id, agentId, outcome: 'succeeded' }));
+  };
+  // Warm: the spoke engine role's session and the role's canary proof are per container, not per lifecycle.
+  await run(`${taskId}-warm`);
+  const before = world.calls.length;
+  const ended = await run(taskId);
+  expect(ended).toMatchObject({ outcome: 'verified' });
+  const counts: Record<string, number> = {};
+  for (const call of world.calls.slice(before)) counts[`${call.service}:${call.operation}`] = (counts[`${call.service}:${call.operation}`] ?? 0) + 1;
+  return counts;
+}
+
+describe('two accounts on moto: calls per lifecycle in the spoke', () => {
+  it('costs a warm container exactly the calls of the same lifecycle in the hub, kind by kind (the spoke session is cached)', async () => {
+    const world = await twoAccounts();
+
+    const spokeSession = await lifecycleCalls(world, 'ops-bot', 'prod-read', 'spoke-session');
+    const hubSession = await lifecycleCalls(world, 'release-bot', 'repo-read', 'hub-session');
+    const spokeKey = await lifecycleCalls(world, 'ops-bot', 'prod-key', 'spoke-key');
+    const hubKey = await lifecycleCalls(world, 'deploy-bot', 'bucket-read-key', 'hub-key');
+
+    const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, count) => sum + count, 0);
+    console.log(`engine calls per warm lifecycle in the spoke: session ${total(spokeSession)}, access key ${total(spokeKey)}`, { spokeSession, spokeKey });
+    expect(spokeSession).toEqual(hubSession);
+    expect(spokeKey).toEqual(hubKey);
+    expect(spokeSession['STS:AssumeRole']).toBe(1);
+  });
+});
