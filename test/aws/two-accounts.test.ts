@@ -2,7 +2,9 @@
 // takes a request's account from its access key, so the hub engine (an IAM user of account A)
 // reaches account B only by assuming the spoke engine role the spoke stack creates there. A task
 // whose scopes name account B is issued, revoked, proven dead and swept in B, an orphan in B is
-// found there, and account A holds nothing of it but its delivery (deliveries live in the hub).
+// found there, and account A holds nothing of it but its delivery (deliveries live in the hub). An agent
+// acting in both is killed in both; a spoke the engine cannot reach refuses cleanly; a spoke lifecycle
+// costs the calls of a hub one.
 import { randomUUID } from 'node:crypto';
 import {
   CreateAccessKeyCommand,
@@ -59,6 +61,15 @@ agents:
     riskTier: low
     runtimePrincipal: arn:aws:iam::${ACCOUNT_ID}:role/ops-runtime
     scopes: [prod-read, prod-key]
+    maxTtlSeconds: 3600
+    defaultTtlSeconds: 600
+    maxConcurrentGrants: 5
+  mixed-bot:
+    owner: lead@example.com
+    purpose: Reads in the hub and in production (one account per task)
+    riskTier: low
+    runtimePrincipal: arn:aws:iam::${ACCOUNT_ID}:role/mixed-runtime
+    scopes: [repo-read, prod-read, prod-key]
     maxTtlSeconds: 3600
     defaultTtlSeconds: 600
     maxConcurrentGrants: 5
@@ -457,5 +468,63 @@ describe('two accounts on moto: calls per lifecycle in the spoke', () => {
     expect(spokeSession).toEqual(hubSession);
     expect(spokeKey).toEqual(hubKey);
     expect(spokeSession['STS:AssumeRole']).toBe(1);
+  });
+});
+
+describe('two accounts on moto: the kill switch of an agent acting in both', () => {
+  it('revokes its grants in the hub and in the spoke, each where it lives, and proves every one dead', async () => {
+    const world = await twoAccounts();
+    const start = (taskId: string, scope: string) =>
+      world.invoke(
+        'task-started',
+        eventBridgeEvent('Task Started', { taskId, agentId: 'mixed-bot', purpose: 'both', requestedBy: 'dev@example.com', scopes: [scope] }),
+      );
+    for (const [taskId, scope] of [['hub-s', 'repo-read'], ['spoke-s', 'prod-read'], ['spoke-k', 'prod-key']] as const)
+      expect(await start(taskId, scope)).toMatchObject({ outcome: 'issued' });
+    const read = async (taskId: string) => {
+      const { SecretString } = await world.aws.secrets.send(new GetSecretValueCommand({ SecretId: `taskbound/mixed-bot/${taskId}` }));
+      return JSON.parse(SecretString ?? '') as Credential;
+    };
+    const credentials = { hub: await read('hub-s'), spokeSession: await read('spoke-s'), spokeKey: await read('spoke-k') };
+    expect(await callerOf(world, credentials.hub)).toMatchObject({ account: ACCOUNT_ID });
+    expect(await callerOf(world, credentials.spokeSession)).toMatchObject({ account: SPOKE });
+
+    const suspended = await world.invoke(
+      'agent-status',
+      eventBridgeEvent('Agent Suspended', { agentId: 'mixed-bot', by: 'sre@example.com', reason: 'drill' }, 'taskbound.cli'),
+    );
+
+    expect(suspended).toMatchObject({ outcome: 'suspended', reason: '3 live grant(s) revoked' });
+    const grant = (taskId: string) => grantIdFor('mixed-bot', taskId);
+    // Each account's agent role carries its own deny, naming only its own account's session.
+    expect(await revokedSessions(world.aws.iam, 'taskbound-agent-mixed-bot')).toEqual([grant('hub-s')]);
+    expect(await revokedSessions(world.awsIn(SPOKE).iam, 'taskbound-agent-mixed-bot')).toEqual([grant('spoke-s')]);
+    expect(await userExists(world.awsIn(SPOKE).iam, `taskbound-${grant('spoke-k')}`)).toBe(false);
+    expect(await canaryStatus(world, credentials.hub)).toBe(403);
+    expect(await canaryStatus(world, credentials.spokeSession)).toBe(403);
+    expect(await callerOf(world, credentials.spokeKey)).toBeUndefined();
+    for (const [taskId, account] of [['hub-s', undefined], ['spoke-s', SPOKE], ['spoke-k', SPOKE]] as const) {
+      expect(eventOf(world, grant(taskId), 'Grant Revoked')?.detail).toMatchObject({ trigger: 'suspended' });
+      expect(eventOf(world, grant(taskId), 'Revocation Verified')?.detail.account).toBe(account);
+    }
+  });
+});
+
+describe('two accounts on moto: a spoke key reported leaked', () => {
+  it('is found by its key id alone and deleted in the spoke', async () => {
+    const world = await twoAccounts();
+    const grantId = grantIdFor('ops-bot', 'leaky');
+    await startTask(world, 'leaky', ['prod-key']);
+    const credential = await issuedDelivery(world, 'leaky');
+
+    const reported = await world.invoke(
+      'credential-leaked',
+      eventBridgeEvent('Credential Leaked', { credentialId: credential.accessKeyId, reportedBy: 'secret-scanner' }, 'security.scanner'),
+    );
+
+    expect(reported).toMatchObject({ outcome: 'verified' });
+    expect(await userExists(world.awsIn(SPOKE).iam, `taskbound-${grantId}`)).toBe(false);
+    expect(await callerOf(world, credential)).toBeUndefined();
+    expect(eventOf(world, grantId, 'Grant Revoked')?.detail).toMatchObject({ trigger: 'leaked', account: SPOKE });
   });
 });
