@@ -2,7 +2,7 @@
 // kind's issuer here routes a request or target to the issuer of the account the grant records,
 // built on first use by a per-account factory, and lists issued credentials in every account.
 import { CREDENTIAL_KINDS, type CredentialKind } from '../domain/policy';
-import { UnissuableRequestError } from '../domain/errors';
+import { TaskboundError, UnissuableRequestError } from '../domain/errors';
 import type { AgentRevocation, CredentialIssuer, CredentialMaterial, IssueRequest, Issuers, RevokeTarget } from '../ports';
 
 export interface AccountIssuersOptions {
@@ -21,7 +21,7 @@ export interface AccountIssuersOptions {
 }
 
 /** Thrown for a grant naming an account the policy does not: the engine has no spoke role there. */
-export class UnknownAccountError extends Error {
+export class UnknownAccountError extends TaskboundError {
   override readonly name = 'UnknownAccountError';
 }
 
@@ -32,7 +32,10 @@ export function accountIssuers(options: AccountIssuersOptions): Issuers {
   const issuersOf = (account: string | undefined): Issuers => {
     const resolved = account ?? options.hubAccount;
     if (!known.has(resolved))
-      throw new UnknownAccountError(`account ${resolved} is not named by the policy: the engine has no spoke role there`);
+      throw new UnknownAccountError(
+        `account ${resolved} is not named by the policy: the engine may not assume its spoke role; ` +
+          'name it in the policy again until the grants there are dead (docs/deploy.md, Removing an account)',
+      );
     let issuers = built.get(resolved);
     if (!issuers) {
       issuers = options.issuersIn(resolved);

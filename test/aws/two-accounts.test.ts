@@ -421,7 +421,7 @@ describe('two accounts on moto: a spoke the engine cannot reach', () => {
     expect(ended).toMatchObject({ outcome: 'revocation-failed', grant: { state: 'revoking' } });
     expect(eventOf(world, grantId, 'Revocation Failed')?.detail).toMatchObject({
       account: SPOKE,
-      reason: expect.stringContaining(`revocation failed in account ${SPOKE} (SpokeUnreachableError)`),
+      reason: expect.stringContaining(`revocation failed in account ${SPOKE} (SpokeUnreachableError: the engine could not assume the spoke engine role`),
     });
     expect(await callerOf(world, credential)).toMatchObject({ account: SPOKE });
 

@@ -148,6 +148,23 @@ describe('accountIssuers (hub and spoke)', () => {
     });
   });
 
+  it('says so when a grant lives in an account the policy no longer names: its revocation fails, with the fix, and is retried', async () => {
+    const { deps, engine } = twoAccountEngine();
+    const result = await startTask(deps, started('t-orphaned', ['prod-deploy']));
+    // A new policy without the spoke account is deployed while the grant is live.
+    const withoutSpoke = { ...deps, issuers: accountIssuers({ hubAccount: HUB, spokeAccounts: [], issuersIn: () => deps.issuers }) };
+
+    const ended = await endTask(withoutSpoke, { agentId: 'ops-bot', taskId: 't-orphaned', outcome: 'succeeded' });
+
+    expect(ended).toMatchObject({ outcome: 'revocation-failed' });
+    expect(engine.events.of('Revocation Failed')[0]!.detail).toMatchObject({
+      grantId: result.grant!.grantId,
+      account: SPOKE,
+      reason: expect.stringContaining(`in account ${SPOKE} (UnknownAccountError: account ${SPOKE} is not named by the policy`),
+    });
+    expect(engine.events.of('Revocation Failed')[0]!.detail.reason).toContain('name it in the policy again until the grants there are dead');
+  });
+
   it('refuses to act in an account the policy does not name', async () => {
     const { deps, built } = twoAccountEngine();
     const target = {
