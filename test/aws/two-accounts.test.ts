@@ -399,7 +399,11 @@ describe('two accounts on moto: a spoke the engine cannot reach', () => {
     const reason = `no credential in account ${SPOKE}: the engine could not assume the spoke engine role arn:aws:iam::${SPOKE}:role/taskbound-spoke-engine (AccessDenied)`;
     expect(started).toMatchObject({ outcome: 'failed', grant: { grantId, state: 'failed' }, reason: expect.stringContaining(reason) });
     expect(await deliveryOf(world, 'unreachable')).toMatchObject({ status: 'denied', reason: expect.stringContaining(reason) });
-    expect(eventOf(world, grantId, 'Grant Denied')?.detail).toMatchObject({ account: SPOKE, state: 'failed', reason: expect.stringContaining('hubEngineRoleArns') });
+    expect(eventOf(world, grantId, 'Grant Denied')?.detail).toMatchObject({
+      account: SPOKE,
+      state: 'failed',
+      reason: expect.stringContaining('hubEngineRoleArns'),
+    });
     // Nothing was issued anywhere; STS's own message (it names the hub's session) is not repeated.
     expect(await userExists(world.awsIn(SPOKE).iam, `taskbound-${grantId}`)).toBe(false);
     expect(callsOf(world, 'IAM')).toEqual([]);
@@ -421,7 +425,9 @@ describe('two accounts on moto: a spoke the engine cannot reach', () => {
     expect(ended).toMatchObject({ outcome: 'revocation-failed', grant: { state: 'revoking' } });
     expect(eventOf(world, grantId, 'Revocation Failed')?.detail).toMatchObject({
       account: SPOKE,
-      reason: expect.stringContaining(`revocation failed in account ${SPOKE} (SpokeUnreachableError: the engine could not assume the spoke engine role`),
+      reason: expect.stringContaining(
+        `revocation failed in account ${SPOKE} (SpokeUnreachableError: the engine could not assume the spoke engine role`,
+      ),
     });
     expect(await callerOf(world, credential)).toMatchObject({ account: SPOKE });
 
@@ -450,7 +456,8 @@ async function lifecycleCalls(world: MotoWorld, agentId: string, scope: string, 
   const ended = await run(taskId);
   expect(ended).toMatchObject({ outcome: 'verified' });
   const counts: Record<string, number> = {};
-  for (const call of world.calls.slice(before)) counts[`${call.service}:${call.operation}`] = (counts[`${call.service}:${call.operation}`] ?? 0) + 1;
+  for (const call of world.calls.slice(before))
+    counts[`${call.service}:${call.operation}`] = (counts[`${call.service}:${call.operation}`] ?? 0) + 1;
   return counts;
 }
 
@@ -464,7 +471,10 @@ describe('two accounts on moto: calls per lifecycle in the spoke', () => {
     const hubKey = await lifecycleCalls(world, 'deploy-bot', 'bucket-read-key', 'hub-key');
 
     const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, count) => sum + count, 0);
-    console.log(`engine calls per warm lifecycle in the spoke: session ${total(spokeSession)}, access key ${total(spokeKey)}`, { spokeSession, spokeKey });
+    console.log(`engine calls per warm lifecycle in the spoke: session ${total(spokeSession)}, access key ${total(spokeKey)}`, {
+      spokeSession,
+      spokeKey,
+    });
     expect(spokeSession).toEqual(hubSession);
     expect(spokeKey).toEqual(hubKey);
     expect(spokeSession['STS:AssumeRole']).toBe(1);
@@ -477,9 +487,19 @@ describe('two accounts on moto: the kill switch of an agent acting in both', () 
     const start = (taskId: string, scope: string) =>
       world.invoke(
         'task-started',
-        eventBridgeEvent('Task Started', { taskId, agentId: 'mixed-bot', purpose: 'both', requestedBy: 'dev@example.com', scopes: [scope] }),
+        eventBridgeEvent('Task Started', {
+          taskId,
+          agentId: 'mixed-bot',
+          purpose: 'both',
+          requestedBy: 'dev@example.com',
+          scopes: [scope],
+        }),
       );
-    for (const [taskId, scope] of [['hub-s', 'repo-read'], ['spoke-s', 'prod-read'], ['spoke-k', 'prod-key']] as const)
+    for (const [taskId, scope] of [
+      ['hub-s', 'repo-read'],
+      ['spoke-s', 'prod-read'],
+      ['spoke-k', 'prod-key'],
+    ] as const)
       expect(await start(taskId, scope)).toMatchObject({ outcome: 'issued' });
     const read = async (taskId: string) => {
       const { SecretString } = await world.aws.secrets.send(new GetSecretValueCommand({ SecretId: `taskbound/mixed-bot/${taskId}` }));
@@ -503,7 +523,11 @@ describe('two accounts on moto: the kill switch of an agent acting in both', () 
     expect(await canaryStatus(world, credentials.hub)).toBe(403);
     expect(await canaryStatus(world, credentials.spokeSession)).toBe(403);
     expect(await callerOf(world, credentials.spokeKey)).toBeUndefined();
-    for (const [taskId, account] of [['hub-s', undefined], ['spoke-s', SPOKE], ['spoke-k', SPOKE]] as const) {
+    for (const [taskId, account] of [
+      ['hub-s', undefined],
+      ['spoke-s', SPOKE],
+      ['spoke-k', SPOKE],
+    ] as const) {
       expect(eventOf(world, grant(taskId), 'Grant Revoked')?.detail).toMatchObject({ trigger: 'suspended' });
       expect(eventOf(world, grant(taskId), 'Revocation Verified')?.detail.account).toBe(account);
     }

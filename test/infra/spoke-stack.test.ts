@@ -73,7 +73,9 @@ describe('spoke engine role', () => {
 
   it('refuses a policy that names no account, saying which file and how to give the hub’s (no stack would be deployed)', () => {
     const examplePolicy = { taskbound: { ...context.taskbound, policyFile: 'examples/taskbound.policy.yaml' } };
-    expect(() => buildSpokeApp({ app: new App({ context: { ...examplePolicy, taskboundSpoke: { hubEngineRoleArns: HUB_ROLES } } }) })).toThrow(
+    expect(() =>
+      buildSpokeApp({ app: new App({ context: { ...examplePolicy, taskboundSpoke: { hubEngineRoleArns: HUB_ROLES } } }) }),
+    ).toThrow(
       "examples/taskbound.policy.yaml names no account (a scope's or agent's `account:`), so there is no spoke to deploy: " +
         'synthesize with the policy file the hub was deployed with (-c taskbound:policyFile=FILE)',
     );

@@ -162,7 +162,9 @@ describe('accountIssuers (hub and spoke)', () => {
       account: SPOKE,
       reason: expect.stringContaining(`in account ${SPOKE} (UnknownAccountError: account ${SPOKE} is not named by the policy`),
     });
-    expect(engine.events.of('Revocation Failed')[0]!.detail.reason).toContain('name it in the policy again until the grants there are dead');
+    expect(engine.events.of('Revocation Failed')[0]!.detail.reason).toContain(
+      'name it in the policy again until the grants there are dead',
+    );
   });
 
   it('refuses to act in an account the policy does not name', async () => {
