@@ -396,7 +396,8 @@ describe('two accounts on moto: a spoke the engine cannot reach', () => {
 
     const started = await startTask(world, 'unreachable', ['prod-key']);
 
-    const reason = `no credential in account ${SPOKE}: the engine could not assume the spoke engine role arn:aws:iam::${SPOKE}:role/taskbound-spoke-engine (AccessDenied)`;
+    const role = `arn:aws:iam::${SPOKE}:role/taskbound-spoke-engine`;
+    const reason = `no credential in account ${SPOKE}: the engine could not assume the spoke engine role ${role} (AccessDenied)`;
     expect(started).toMatchObject({ outcome: 'failed', grant: { grantId, state: 'failed' }, reason: expect.stringContaining(reason) });
     expect(await deliveryOf(world, 'unreachable')).toMatchObject({ status: 'denied', reason: expect.stringContaining(reason) });
     expect(eventOf(world, grantId, 'Grant Denied')?.detail).toMatchObject({

@@ -43,7 +43,7 @@ describe('spokeCredentials', () => {
     expect(mock.commandCalls(AssumeRoleCommand)).toHaveLength(2);
   });
 
-  it('surfaces a refused AssumeRole as the spoke unreachable, naming the role and the code but not STS’s message, and tries again on the next call', async () => {
+  it('surfaces a refused AssumeRole as the spoke unreachable (the role and code, not STS’s message), and tries again on the next call', async () => {
     const { provider, refusals } = harness();
     refusals.left = 1;
     const refused = await provider().catch((error: unknown) => error);
