@@ -98,7 +98,17 @@ async function approve(
     action: 'approved',
     reason: decision.reason,
     detail: { approvers: approvals.map((approval) => approval.approver) },
-    changes: { approvals, policyVersion: deps.policy.policyVersion },
+    // What is issued is today's definition: the grant records it, so its revocation, the rotation of
+    // its secrets and the next policy change are judged by what it holds, not what it asked for.
+    changes: {
+      approvals,
+      policyVersion: deps.policy.policyVersion,
+      actionClasses: entitlement.actionClasses,
+      credentialKind: entitlement.credentialKind,
+      account: entitlement.account,
+      scopeDigests: entitlement.scopeDigests,
+      brokeredSecrets: entitlement.brokeredSecrets,
+    },
   });
   const written = await deps.store.update(grant, issuing);
   if (!written.ok) return 'lost-race';
