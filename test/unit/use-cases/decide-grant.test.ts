@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { startTask } from '../../../lambdas/use-cases/start-task';
 import { decideGrant } from '../../../lambdas/use-cases/decide-grant';
 import { sweepDueGrants } from '../../../lambdas/use-cases/sweep';
+import { endTask } from '../../../lambdas/use-cases/end-task';
+import { revokeUnentitledGrants } from '../../../lambdas/use-cases/revoke-unentitled';
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import { parsePolicy } from '../../../lambdas/domain/policy-file';
 import { fakeEngine, refundDecision as decision, refundStarted as transact, taskStarted } from '../../helpers/fake-engine';
@@ -118,6 +120,36 @@ describe('decideGrant', () => {
       expect(result.outcome).toBe('denied');
       expect(engine.keys.issued.size).toBe(0);
       expect(engine.events.of('Grant Denied').at(-1)?.detail).toMatchObject({ reason: expect.stringContaining('no longer allowed') });
+    });
+  });
+
+  describe('a scope changed under the same name while its request waits', () => {
+    const narrowedDeploy = (yaml: string) =>
+      yaml
+        .replace('Action: [codedeploy:CreateDeployment], Resource: "*"', 'Action: [codedeploy:GetDeployment], Resource: "*"')
+        .replace(
+          'deploy-web:\n    action: deploy\n    credential: aws-sts-session',
+          'deploy-web:\n    action: deploy\n    credential: aws-iam-access-key',
+        );
+
+    it('is issued, and recorded, under the definition in force at its decision', async () => {
+      const engine = fakeEngine();
+      await startTask(engine, taskStarted(deployStarted));
+      const edited = { ...engine, policy: editedPolicy(narrowedDeploy) };
+      const grantId = grantIdFor('deploy-bot', 'ship-1');
+
+      expect(await decideGrant(edited, deployDecision('lead@example.com'))).toMatchObject({ outcome: 'issued' });
+
+      expect(engine.sessions.issued.size).toBe(0);
+      expect(engine.keys.issued.get(grantId)?.request.statements).toEqual([
+        { Effect: 'Allow', Action: ['codedeploy:GetDeployment'], Resource: '*' },
+      ]);
+      const issued = await engine.store.get(grantId);
+      expect(issued?.credentialKind).toBe('aws-iam-access-key');
+      expect(await revokeUnentitledGrants(edited)).toMatchObject({ revoked: 0 });
+      // Its revocation goes to the kind it was issued: the key dies with its task.
+      await endTask(edited, { agentId: 'deploy-bot', taskId: 'ship-1', outcome: 'succeeded' });
+      expect(engine.keys.isLive(grantId)).toBe(false);
     });
   });
 });
