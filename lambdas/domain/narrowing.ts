@@ -27,3 +27,18 @@ export function narrowedSinceIssue(grant: Grant, today: Entitlement): string | u
   }
   return grant.scopeDigests ? narrowedStatements(grant.scopeDigests, today.scopeDigests) : undefined;
 }
+
+/**
+ * Why `today` gives a request waiting for approval more than the definition it recorded (the one its
+ * approvers saw), or undefined: approvals given to less than what would now be issued do not cover it.
+ * The same rule as narrowedSinceIssue, the other way round: whatever is not provably no wider counts as wider.
+ */
+export function widenedSinceRequest(grant: Grant, today: Entitlement): string | undefined {
+  if (grant.credentialKind !== undefined && grant.credentialKind !== today.credentialKind) return 'its credential kind changed';
+  if (grant.account !== today.account) return 'its account changed';
+  const recorded = new Set(grant.brokeredSecrets.map((secret) => secret.arn));
+  const added = today.brokeredSecrets.find((secret) => !recorded.has(secret.arn));
+  if (added) return `its scopes now broker the secret ${added.arn}`;
+  const widened = grant.scopeDigests ? narrowedStatements(today.scopeDigests, grant.scopeDigests) : undefined;
+  return widened === undefined ? undefined : 'its scopes now allow more than when the request was made';
+}

@@ -151,5 +151,38 @@ describe('decideGrant', () => {
       await endTask(edited, { agentId: 'deploy-bot', taskId: 'ship-1', outcome: 'succeeded' });
       expect(engine.keys.isLive(grantId)).toBe(false);
     });
+
+    const widenedRefund = (yaml: string) =>
+      yaml.replace('statements: []', 'statements: [{ Effect: Allow, Action: [s3:GetObject], Resource: "arn:aws:s3:::refunds/*" }]');
+
+    it('stops counting approvals given before its scope was widened: the approvers saw less than would be issued', async () => {
+      const engine = fakeEngine();
+      await startTask(engine, taskStarted(transact));
+      expect(await decideGrant(engine, decision('cfo@example.com'))).toMatchObject({ outcome: 'counted', remaining: 1 });
+      const widened = { ...engine, policy: editedPolicy(widenedRefund) };
+
+      expect(await decideGrant(widened, decision('lead@example.com'))).toMatchObject({ outcome: 'counted', remaining: 1 });
+      expect(engine.keys.issued.size).toBe(0);
+      const waiting = await engine.store.get(grantIdFor('deploy-bot', 'refund-1'));
+      expect(waiting?.approvals.map((approval) => approval.approver)).toEqual(['lead@example.com']);
+      expect(waiting?.audit.at(-1)?.detail).toMatchObject({
+        earlierApprovalsDropped: 'its scopes now allow more than when the request was made',
+      });
+
+      expect(await decideGrant(widened, decision('cfo@example.com'))).toMatchObject({ outcome: 'issued' });
+      expect(engine.keys.issued.get(grantIdFor('deploy-bot', 'refund-1'))?.request.statements).toHaveLength(1);
+    });
+
+    it('keeps counting approvals given before its scope was narrowed: they approved more than is issued', async () => {
+      const engine = fakeEngine();
+      await startTask(engine, taskStarted(transact));
+      await decideGrant(engine, decision('cfo@example.com'));
+      const secret = '\n      - { arn: "arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf", rotateAfterUse: true }';
+      const narrowed = { ...engine, policy: editedPolicy((yaml) => yaml.replace(`secrets:${secret}`, 'secrets: []')) };
+
+      expect(await decideGrant(narrowed, decision('lead@example.com'))).toMatchObject({ outcome: 'issued' });
+      expect(engine.keys.issued.get(grantIdFor('deploy-bot', 'refund-1'))?.request.brokeredSecretArns).toEqual([]);
+      expect((await engine.store.get(grantIdFor('deploy-bot', 'refund-1')))?.brokeredSecrets).toEqual([]);
+    });
   });
 });
