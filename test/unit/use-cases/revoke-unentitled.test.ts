@@ -149,6 +149,16 @@ describe('revokeUnentitledGrants', () => {
       );
     });
 
+    it("revokes a grant whose TTL is above its agent's lowered maximum", async () => {
+      const engine = await writing();
+      const shorter = under(engine, (policy) => ({
+        agents: { ...policy.agents, 'release-bot': { ...policy.agents['release-bot']!, maxTtlSeconds: 600 } },
+      }));
+
+      expect(await revokeUnentitledGrants(shorter)).toMatchObject({ revoked: 1 });
+      expect((await engine.store.get(grantId))?.revocation?.reason).toContain('ttlSeconds 900 is above agent "release-bot" maximum of 600');
+    });
+
     it.each<[string, (scope: Scope) => Partial<Scope>]>([
       ['an action added to its statement', () => ({ statements: [{ ...push, Action: ['codecommit:GitPush', 'codecommit:GitPull'] }] })],
       ['a statement added', (scope) => ({ statements: [...scope.statements, { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] })],
