@@ -9,7 +9,7 @@ import { measureBundles } from './bundles';
 import { measureCeiling, type CeilingRun } from './ceiling';
 import { BenchDriver } from './driver';
 import { startEngineProcess, type EngineProcess } from './engine-process';
-import { issueExpiringGrants, measureExpiryLateness, revocationLatenessOf } from './expiry';
+import { EXPIRING_STARTS_PER_SECOND, issueExpiringGrants, measureExpiryLateness, revocationLatenessOf } from './expiry';
 import { HttpCallCounter } from './http-calls';
 import { measurePacedRevocation, runLifecycles } from './lifecycles';
 import { buildResult, describeMachine, formatTable } from './report';
@@ -115,7 +115,7 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
   const { expiry, overlap, sweep } = await withEngineProcess(async (engine) => {
     const driver = new BenchDriver(engine.url);
     try {
-      log(`issuing ${settings.expiringGrants} grants with a 60 s TTL`);
+      log(`issuing ${settings.expiringGrants} grants with a 60 s TTL, ${EXPIRING_STARTS_PER_SECOND} a second`);
       const expiring = await issueExpiringGrants(driver, settings.expiringGrants);
       const firstExpiry = Math.min(...expiring.map((credential) => credential.delivery.expiresAtMs));
       log(`while they run down: seeding ${settings.sweepGrants} active grants (${settings.sweepDue} due) and sweeping`);
@@ -128,7 +128,7 @@ export async function runBenchmark(argv: readonly string[]): Promise<void> {
       log(`waiting for the expiries (${Math.round(overlap / 1000)} s to the first)`);
       const probed = await measureExpiryLateness(driver, expiring);
       await engine.settled();
-      const expiry = { ...probed, engineRevokedMs: await revocationLatenessOf(engine.url) };
+      const expiry = { ...probed, startedPerSecond: EXPIRING_STARTS_PER_SECOND, engineRevokedMs: await revocationLatenessOf(engine.url) };
       return { expiry, overlap, sweep };
     } finally {
       driver.close();

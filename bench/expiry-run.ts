@@ -14,7 +14,7 @@ const { dirname, join } = await import('node:path');
 const { startEngineProcess } = await import('./engine-process');
 const { startLocalEngine } = await import('../lambdas/local/engine');
 const { BenchDriver } = await import('./driver');
-const { issueExpiringGrants, measureExpiryLateness, revocationLatenessOf } = await import('./expiry');
+const { EXPIRING_STARTS_PER_SECOND, issueExpiringGrants, measureExpiryLateness, revocationLatenessOf } = await import('./expiry');
 const { describeMachine } = await import('./report');
 const { ascending, nearestRank, round2 } = await import('./percentiles');
 
@@ -23,12 +23,16 @@ const { values } = parseArgs({
     grants: { type: 'string', default: '20' },
     'in-process': { type: 'boolean', default: false },
     'probe-lead': { type: 'boolean', default: false },
+    // Expiring grants started a second (0: as fast as they issue, the burst that made the probes swamp the engine).
+    'per-second': { type: 'string' },
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'expiry.json') },
   },
   strict: true,
 });
 const grants = Number(values.grants);
 if (!Number.isInteger(grants) || grants < 2) throw new Error(`--grants must be an integer ≥ 2, not ${values.grants}`);
+const perSecond = values['per-second'] === undefined ? EXPIRING_STARTS_PER_SECOND : Number(values['per-second']);
+if (!Number.isInteger(perSecond) || perSecond < 0) throw new Error(`--per-second must be an integer ≥ 0, not ${values['per-second']}`);
 const policyFile = join(import.meta.dirname, 'bench.policy.yaml');
 const machine = describeMachine();
 
@@ -39,7 +43,7 @@ const process_ = local ? undefined : await startEngineProcess(policyFile);
 const url = local?.url ?? process_!.url;
 const driver = new BenchDriver(url);
 try {
-  const expiring = await issueExpiringGrants(driver, grants);
+  const expiring = await issueExpiringGrants(driver, grants, { perSecond });
   const probed = await measureExpiryLateness(driver, expiring, values['probe-lead'] === true);
   if (process_) await process_.settled();
   else await local!.bus.idle();
@@ -57,6 +61,7 @@ try {
   const result = {
     engine: local ? 'in this process' : 'its own process',
     probeLead: values['probe-lead'] === true,
+    startedPerSecond: perSecond,
     grants: probed.grants,
     aliveBeforeExpiry: probed.aliveBeforeExpiry,
     latenessMs: figures(probed.latenessMs),

@@ -193,6 +193,7 @@ export function buildResult(m: Measurements) {
       revocationLatencyUnderSaturationMs: { ...revocation, closedLoopWorkers: m.concurrency },
       expiry: {
         grants: expiry.grants,
+        startedPerSecond: expiry.startedPerSecond,
         aliveBeforeExpiry: expiry.aliveBeforeExpiry,
         byKind: Object.fromEntries(Object.entries(expiry.byKind).map(([kind, samples]) => [kind, latenessOf(samples)])),
         engineRevokedByKind: Object.fromEntries(
@@ -331,7 +332,7 @@ export function formatTable(result: BenchResult): string {
       `p50 ${result.sessionDenyPropagationMs.p50} · p99 ${result.sessionDenyPropagationMs.p99}`,
     ),
     row(
-      'expiry lateness (expiry → refused), all',
+      `expiry lateness (expiry → refused), all (${detail.expiry.grants} started ${detail.expiry.startedPerSecond ?? '?'} a second)`,
       `p50 ${result.expiryLatenessMs.p50} · p99 ${result.expiryLatenessMs.p99} · max ${result.expiryLatenessMs.max}`,
     ),
     ...Object.entries(detail.expiry.byKind).map(([kind, figures]) =>

@@ -17,6 +17,20 @@ export interface GateContext {
 /** Decides a request before the service runs it: a refusal, or undefined to let it through. */
 export type RequestGate = (request: AwsRequest, context?: GateContext) => Promise<AwsResponse | undefined>;
 
+/** Distinct policies are few (one per combination of scopes): parsed once each, not on every call. */
+const PARSED_POLICIES_KEPT = 256;
+const parsedPolicies = new Map<string, readonly PolicyStatement[]>();
+
+function statementsOf(policy: string): readonly PolicyStatement[] {
+  let statements = parsedPolicies.get(policy);
+  if (!statements) {
+    statements = (JSON.parse(policy) as { Statement: PolicyStatement[] }).Statement;
+    if (parsedPolicies.size >= PARSED_POLICIES_KEPT) parsedPolicies.delete(parsedPolicies.keys().next().value as string);
+    parsedPolicies.set(policy, statements);
+  }
+  return statements;
+}
+
 /** The credential's own policy, as IAM applies it: AccessDeniedException in AWS's words, or undefined. */
 async function policyRefusal(
   credential: LocalCredential,
@@ -26,7 +40,7 @@ async function policyRefusal(
   if (credential.policy === undefined || !context) return undefined;
   const action = `secretsmanager:${(request.target ?? '').replace(/^secretsmanager\./, '')}`;
   const resource = await context.resource();
-  const decision = evaluateLocally((JSON.parse(credential.policy) as { Statement: PolicyStatement[] }).Statement, action, resource);
+  const decision = evaluateLocally(statementsOf(credential.policy), action, resource);
   if (decision === 'allowed') return undefined;
   const holder = credential.kind === 'aws-sts-session' ? 'session policy' : 'identity-based policy';
   const why = decision === 'explicit-deny' ? `with an explicit deny in a ${holder}` : `because no ${holder} allows the ${action} action`;

@@ -17,19 +17,27 @@ const call = (atMs: number, extra: Partial<KeptCall> = {}): KeptCall => ({
 describe('the credential call log on disk', () => {
   let dataDir: string;
   const errors: unknown[] = [];
-  const open = (options: { maxBytes?: number; path?: string } = {}) =>
-    new CredentialCallFile({
+  // Every log a test opens is closed after it: a file handle left to the garbage collector is deprecated (DEP0137).
+  const opened: CredentialCallFile[] = [];
+  const open = (options: { maxBytes?: number; path?: string } = {}) => {
+    const calls = new CredentialCallFile({
       path: options.path ?? join(dataDir, CALL_FILE),
       onWriteError: (error) => errors.push(error),
       flushAfterMs: 10,
       ...options,
     });
+    opened.push(calls);
+    return calls;
+  };
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'taskbound-calls-'));
     errors.length = 0;
   });
-  afterEach(() => rm(dataDir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await Promise.allSettled(opened.splice(0).map((calls) => calls.close()));
+    await rm(dataDir, { recursive: true, force: true });
+  });
 
   it('reads back one credential’s calls, oldest first, including those not yet written', async () => {
     const calls = open();
