@@ -173,9 +173,11 @@ export class World {
   /**
    * The engine restarted (a deploy, on AWS) on another policy: from now on it decides by `policy`, and
    * its next sweep reconciles. Every credential alive now that holds a statement the new policy does
-   * not give its scopes (judged here by equality, independently of the engine's rule) must die from now.
+   * not give its scopes (judged here by equality, independently of the engine's rule) must die from now;
+   * one whose issuance a crash interrupted (its grant still `issuing`: nothing judges an issuance under
+   * way) from when the sweep calls that issuance stuck.
    */
-  changePolicy(policy: Policy): void {
+  async changePolicy(policy: Policy): Promise<void> {
     this.policy = policy;
     // A restart builds its dependencies on the new file: the same engine, another policy.
     (this.deps as { policy: Policy }).policy = policy;
@@ -191,7 +193,8 @@ export class World {
           .map((statement) => JSON.stringify(statement)),
       );
       if (!issued.statements.every((statement) => given.has(JSON.stringify(statement)))) {
-        this.notices.push({ grantId: credential.grantId, at: this.now });
+        const interrupted = (await this.options.store.get(credential.grantId))?.state === 'issuing';
+        this.notices.push({ grantId: credential.grantId, at: this.now + (interrupted ? FAULT_TIMING.stuckAfterMs : 0) });
       }
     }
   }
