@@ -11,7 +11,7 @@ import { CLI_SOURCE } from '../lambdas/routes';
 import { operatorGateway } from './operator';
 import { setTimeout as wait } from 'node:timers/promises';
 import type { Policy } from '../lambdas/domain/policy';
-import { loadPolicyFile, policyFileOf } from './policy-source';
+import { loadPolicyFile, policyFileFor } from './policy-source';
 import { stderrProgress } from './progress';
 import { cloudTrailCalls, localEngineCalls, LOOKUP_INTERVAL_MS, pacer, paceRequests } from './call-records';
 
@@ -133,7 +133,7 @@ export function connect(flags: ConnectionFlags, io: CliIo, env: NodeJS.ProcessEn
     operator: operatorGateway(env),
     identity: callerIdentity(connection, sts, env),
     clock: { now: () => new Date() },
-    policy: () => (policy ??= loadPolicyFile(policyFileOf(flags.policy, env))),
+    policy: () => (policy ??= policyFileFor(flags.policy, env, connection.endpoint).then(loadPolicyFile)),
     progress: stderrProgress,
     sleep,
     credentialCalls: connection.endpoint ? localEngineCalls(connection.endpoint) : cloudTrailReader(config, sleep),

@@ -18,9 +18,29 @@ export const EXAMPLE_POLICY_FILE =
     resolve(import.meta.dirname, '..', '..', 'examples', 'taskbound.policy.yaml'),
   ].find((file) => existsSync(file)) ?? resolve(import.meta.dirname, '..', 'examples', 'taskbound.policy.yaml');
 
-/** `--policy FILE`, else `TASKBOUND_POLICY_FILE`, else the example policy `npm start` loads. */
-export function policyFileOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag ?? env.TASKBOUND_POLICY_FILE ?? EXAMPLE_POLICY_FILE;
+/** How long the CLI waits for the local engine to say which policy file it loaded. */
+const HEALTH_TIMEOUT_MS = 2_000;
+
+/**
+ * `--policy FILE`, else `TASKBOUND_POLICY_FILE`, else (with `--endpoint`) the file the local engine
+ * says it loaded, else the example policy `npm start` loads. Without the engine's answer, an engine
+ * started with `--policy mine.yaml` was listed against the example's agents.
+ */
+export async function policyFileFor(flag: string | undefined, env: NodeJS.ProcessEnv, endpoint?: string): Promise<string> {
+  return flag ?? env.TASKBOUND_POLICY_FILE ?? (endpoint ? await localEnginePolicyFile(endpoint) : undefined) ?? EXAMPLE_POLICY_FILE;
+}
+
+/** The policy file the local engine at `endpoint` loaded (its `/healthz`); undefined when it does not say or cannot be reached. */
+async function localEnginePolicyFile(endpoint: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(new URL('/healthz', endpoint), { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    if (!response.ok) return undefined;
+    const { policyFile } = (await response.json()) as { policyFile?: unknown };
+    return typeof policyFile === 'string' && policyFile.length > 0 ? policyFile : undefined;
+  } catch {
+    // Not the local engine, or not up: the commands that need it say so themselves.
+    return undefined;
+  }
 }
 
 /** Reads and validates the policy file; a problem is a usage error that says what to pass. */

@@ -39,7 +39,10 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .option('--region <region>', 'AWS region (us-east-1 with --endpoint)')
     .option('--table <name>', 'grant table (env TASKBOUND_TABLE, default taskbound-grants)')
     .option('--bus <name>', 'event bus (env TASKBOUND_BUS, default taskbound)')
-    .option('--policy <file>', 'policy file for the inventory (env TASKBOUND_POLICY_FILE, default examples/taskbound.policy.yaml)');
+    .option(
+      '--policy <file>',
+      'policy file for the inventory (env TASKBOUND_POLICY_FILE; with --endpoint, the file the local engine loaded; else examples/taskbound.policy.yaml)',
+    );
 
   const deps = () => connect(program.opts<ConnectionFlags>(), io);
   const run = async (command: () => Promise<ExitCode>) => onExit(await command());

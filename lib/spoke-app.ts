@@ -37,6 +37,12 @@ export function buildSpokeApp(options: { readonly app?: App; readonly root?: str
     throw new Error(`taskboundSpoke: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   const { policy } = loadPolicyFile(config.policyFile, options.root ?? PROJECT_ROOT);
   const named = accountsNamed(policy);
+  // Without this, `cdk deploy TaskboundSpoke<account>` answers only that no stack matches.
+  if (named.length === 0)
+    throw new Error(
+      `${config.policyFile} names no account (a scope's or agent's \`account:\`), so there is no spoke to deploy: ` +
+        'synthesize with the policy file the hub was deployed with (-c taskbound:policyFile=FILE)',
+    );
   const unknown = (parsed.data.accounts ?? []).filter((account) => !named.includes(account));
   if (unknown.length > 0)
     throw new Error(`taskboundSpoke.accounts: ${unknown.join(', ')} not named by the policy; a spoke there would never be used`);

@@ -129,6 +129,8 @@ function printGrant(deps: CliDeps, grant: Grant, chain: ChainVerdict): void {
     ['requested by', grant.requestedBy],
     ['scopes', grant.scopes.join(', ')],
     ['credential', grant.credential ? `${grant.credential.kind} ${grant.credential.accessKeyId}` : undefined],
+    // Where to look for the credential in AWS (its IAM, its CloudTrail): `hub` is the engine's own account, as in `agents`.
+    ['account', grant.account ?? 'hub'],
     ['created', `${grant.createdAt} (${relative(grant.createdAt, deps.clock.now())})`],
     ['expires', grant.expiresAt ? `${grant.expiresAt} (${relative(grant.expiresAt, deps.clock.now())})` : undefined],
     ['revocation', grant.revocation ? `${grant.revocation.trigger} by ${grant.revocation.by}: ${grant.revocation.reason}` : undefined],

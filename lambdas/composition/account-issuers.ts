@@ -2,6 +2,7 @@
 // kind's issuer here routes a request or target to the issuer of the account the grant records,
 // built on first use by a per-account factory, and lists issued credentials in every account.
 import { CREDENTIAL_KINDS, type CredentialKind } from '../domain/policy';
+import { TaskboundError, UnissuableRequestError } from '../domain/errors';
 import type { AgentRevocation, CredentialIssuer, CredentialMaterial, IssueRequest, Issuers, RevokeTarget } from '../ports';
 
 export interface AccountIssuersOptions {
@@ -11,10 +12,16 @@ export interface AccountIssuersOptions {
   readonly spokeAccounts: readonly string[];
   /** Builds the issuers that act in one account; called once per account. */
   readonly issuersIn: (account: string) => Issuers;
+  /**
+   * Proves the engine can act in a spoke (assumes its engine role: cached, so no call once it
+   * has) before anything is issued there. A spoke it cannot reach then refuses the request
+   * cleanly: nothing was issued, so nothing is left to revoke there (which would fail the same way).
+   */
+  readonly reach?: (account: string) => Promise<unknown>;
 }
 
 /** Thrown for a grant naming an account the policy does not: the engine has no spoke role there. */
-export class UnknownAccountError extends Error {
+export class UnknownAccountError extends TaskboundError {
   override readonly name = 'UnknownAccountError';
 }
 
@@ -25,13 +32,27 @@ export function accountIssuers(options: AccountIssuersOptions): Issuers {
   const issuersOf = (account: string | undefined): Issuers => {
     const resolved = account ?? options.hubAccount;
     if (!known.has(resolved))
-      throw new UnknownAccountError(`account ${resolved} is not named by the policy: the engine has no spoke role there`);
+      throw new UnknownAccountError(
+        `account ${resolved} is not named by the policy: the engine may not assume its spoke role; ` +
+          'name it in the policy again until the grants there are dead (docs/deploy.md, Removing an account)',
+      );
     let issuers = built.get(resolved);
     if (!issuers) {
       issuers = options.issuersIn(resolved);
       built.set(resolved, issuers);
     }
     return issuers;
+  };
+  const reachable = async (account: string | undefined): Promise<void> => {
+    if (account === undefined || account === options.hubAccount || !options.reach) return;
+    issuersOf(account); // an account the policy does not name is refused before any AssumeRole
+    try {
+      await options.reach(account);
+    } catch (error) {
+      throw new UnissuableRequestError(`no credential in account ${account}: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    }
   };
   const routed = (kind: CredentialKind): CredentialIssuer => {
     const inAccount = (account: string | undefined) => issuersOf(account)[kind];
@@ -40,7 +61,10 @@ export function accountIssuers(options: AccountIssuersOptions): Issuers {
     // The same margin in every account (it allows for STS's clock): the hub's issuer says it.
     const admits = inAccount(options.hubAccount).admitsIssuesFrom?.bind(inAccount(options.hubAccount));
     return {
-      issue: async (request: IssueRequest) => inAccount(request.account).issue(request),
+      issue: async (request: IssueRequest) => {
+        await reachable(request.account);
+        return inAccount(request.account).issue(request);
+      },
       revoke: async (target: RevokeTarget) => inAccount(target.account).revoke(target),
       verify: async (target: RevokeTarget, material: CredentialMaterial | undefined) => inAccount(target.account).verify(target, material),
       ...(agentWide ? { revokeAgent: async (revocation: AgentRevocation) => inAccount(revocation.account).revokeAgent?.(revocation) } : {}),

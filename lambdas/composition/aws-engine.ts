@@ -217,6 +217,7 @@ function buildEngine(config: EngineConfiguration): EngineDeps {
       hubAccount: env.ACCOUNT_ID,
       spokeAccounts: accountsNamed(policy),
       issuersIn: (account) => issuersIn(config, account, clients),
+      reach: (account) => spokeCredentialsFor(env, account)(),
     }),
     vault: deliveryVault(env, clients),
     rotator: new SecretsManagerRotator(clients.secrets),

@@ -11,6 +11,7 @@ import {
 } from './policy';
 import type { BrokeredSecret, Grant } from './grant';
 import { accountOf } from './accounts';
+import { scopeStatementDigests, type ScopeDigests } from './scope-digests';
 
 export interface TaskRequest {
   readonly agentId: string;
@@ -38,6 +39,8 @@ export interface Entitlement {
   readonly account?: string;
   readonly ttlSeconds: number;
   readonly statements: readonly PolicyStatement[];
+  /** Each requested scope's statements, digested: what the grant records it was given. */
+  readonly scopeDigests: ScopeDigests;
   readonly brokeredSecrets: readonly BrokeredSecret[];
   readonly requiredApprovals: number;
   readonly eligibleApprovers: readonly string[];
@@ -71,6 +74,7 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
   const privilegedClasses = new Set<ActionClass>();
   const kinds = new Set<CredentialKind>();
   const statements: PolicyStatement[] = [];
+  const scopeDigests: Record<string, readonly string[]> = {};
   const secrets = new Map<string, BrokeredSecret>();
   for (const scopeName of new Set(request.scopes)) {
     const scope = policy.scopes[scopeName];
@@ -83,6 +87,7 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
     if (scope.privileged) privilegedClasses.add(scope.action);
     kinds.add(scope.credential);
     statements.push(...scope.statements);
+    scopeDigests[scopeName] = scopeStatementDigests(scope);
     for (const secret of scope.secrets) {
       const known = secrets.get(secret.arn);
       secrets.set(secret.arn, { arn: secret.arn, rotateAfterUse: secret.rotateAfterUse || (known?.rotateAfterUse ?? false) });
@@ -129,6 +134,7 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
     ...(account ? { account } : {}),
     ttlSeconds,
     statements,
+    scopeDigests,
     brokeredSecrets: [...secrets.values()],
     requiredApprovals: approval.required,
     eligibleApprovers: approval.eligible,

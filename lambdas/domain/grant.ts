@@ -3,6 +3,7 @@
 import { nextAuditEntry, type AuditEntry } from './audit';
 import { IllegalTransitionError } from './errors';
 import type { ActionClass, CredentialKind } from './policy';
+import type { ScopeDigests } from './scope-digests';
 
 export const GRANT_STATES = [
   'requested',
@@ -83,6 +84,12 @@ export interface Grant {
   readonly purpose?: string;
   readonly owner?: string;
   readonly scopes: readonly string[];
+  /**
+   * Each held scope's statements as the policy defined them when the grant was decided (held for
+   * approval, then again when approved and issued): a scope later narrowed under the same name
+   * revokes the grant. Absent on grants written before session 9: judged by scope name only.
+   */
+  readonly scopeDigests?: ScopeDigests;
   readonly actionClasses: readonly ActionClass[];
   readonly credentialKind?: CredentialKind;
   /** The account the credential comes from (the scope's, else the agent's); absent = the engine's own. */

@@ -2,7 +2,7 @@
 // adapters as in AWS, wired to an embedded store and to this process's own AWS-protocol
 // endpoints; only what has no local AWS (credential authority, timers) is local-only.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -296,6 +296,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
         ? {
             ready: true,
             policyVersion: policy.policyVersion,
+            // The CLI's inventory reads the same file (cli/policy-source.ts), not the example one.
+            policyFile: resolve(options.policyFile),
             agents: Object.keys(policy.agents).length,
             bus: LOCAL_BUS,
             table: LOCAL_TABLE,

@@ -6,6 +6,7 @@ import { ENGINE_ACTOR, note, transition, type Grant } from '../domain/grant';
 import { grantIdFor } from '../domain/ids';
 import { evaluateTaskRequest, requestHeldBy, type RequestDecision } from '../domain/evaluate';
 import type { GrantDecision } from '../domain/events';
+import { widenedSinceRequest } from '../domain/narrowing';
 import type { EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { announceDenial } from './deliver-status';
@@ -33,8 +34,9 @@ export async function decideGrant(deps: EngineDeps, decision: GrantDecision): Pr
 async function applyDecision(deps: EngineDeps, grant: Grant, decision: GrantDecision): Promise<DecideResult | 'lost-race'> {
   const now = deps.clock.now().toISOString();
   const today = await todaysVerdict(deps, grant);
+  const { held, widened } = heldUnderToday(grant, today);
   const verdict = decideApproval(
-    asTodaysPolicySeesIt(grant, today),
+    asTodaysPolicySeesIt(held, today),
     { decision: decision.decision, approver: decision.approver, reason: decision.reason, at: now },
     deps.policy.people,
   );
@@ -58,13 +60,13 @@ async function applyDecision(deps: EngineDeps, grant: Grant, decision: GrantDeci
     case 'denied':
       return deny(deps, grant, verdict.reason, actor, now);
     case 'counted': {
-      const counted = note(grant, {
+      const counted = note(held, {
         at: now,
         actor,
         action: 'approved',
         reason: decision.reason,
-        detail: { remaining: verdict.remaining },
-        changes: { approvals: [...grant.approvals, { approver: actor, at: now, reason: decision.reason }] },
+        detail: { remaining: verdict.remaining, ...(widened ? { earlierApprovalsDropped: widened } : {}) },
+        changes: { approvals: [...held.approvals, { approver: actor, at: now, reason: decision.reason }] },
       });
       const written = await deps.store.update(grant, counted);
       if (!written.ok) return 'lost-race';
@@ -78,7 +80,7 @@ async function applyDecision(deps: EngineDeps, grant: Grant, decision: GrantDeci
       return { outcome: 'counted', remaining: verdict.remaining, grant: written.grant };
     }
     case 'approved':
-      return approve(deps, grant, decision, today, now);
+      return approve(deps, held, decision, today, now);
   }
 }
 
@@ -98,12 +100,42 @@ async function approve(
     action: 'approved',
     reason: decision.reason,
     detail: { approvers: approvals.map((approval) => approval.approver) },
-    changes: { approvals, policyVersion: deps.policy.policyVersion },
+    // What is issued is today's definition: the grant records it, so its revocation, the rotation of
+    // its secrets and the next policy change are judged by what it holds, not what it asked for.
+    changes: {
+      approvals,
+      policyVersion: deps.policy.policyVersion,
+      actionClasses: entitlement.actionClasses,
+      credentialKind: entitlement.credentialKind,
+      account: entitlement.account,
+      scopeDigests: entitlement.scopeDigests,
+      brokeredSecrets: entitlement.brokeredSecrets,
+    },
   });
   const written = await deps.store.update(grant, issuing);
   if (!written.ok) return 'lost-race';
   const issued = await issueGrant(deps, written.grant, { ...entitlement, ttlSeconds: grant.ttlSeconds ?? entitlement.ttlSeconds });
   return { outcome: issued.outcome, grant: issued.grant };
+}
+
+/**
+ * Approvals given while the request's scopes were narrower than today's approved less than what
+ * would now be issued: they stop counting, and the request records today's definition, the one the
+ * next approvers see. A narrowing keeps them: they approved more than will be issued.
+ */
+function heldUnderToday(grant: Grant, today: RequestDecision): { readonly held: Grant; readonly widened?: string } {
+  const widened = today.outcome === 'denied' ? undefined : widenedSinceRequest(grant, today);
+  if (today.outcome === 'denied' || widened === undefined) return { held: grant };
+  const held: Grant = {
+    ...grant,
+    approvals: [],
+    actionClasses: today.actionClasses,
+    credentialKind: today.credentialKind,
+    account: today.account,
+    scopeDigests: today.scopeDigests,
+    brokeredSecrets: today.brokeredSecrets,
+  };
+  return { held, widened };
 }
 
 /** Today's policy and the agent's standing applied to the request the grant holds. */

@@ -3,6 +3,7 @@
 import { bump, ENGINE_ACTOR, transition, type Grant, type RevocationTrigger } from '../domain/grant';
 import type { DeliveryPayload, RevokeTarget } from '../ports';
 import { firstRevokedAt, firstUseCheckAt } from '../domain/use-after-revocation';
+import { TaskboundError } from '../domain/errors';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { announceDenial } from './deliver-status';
@@ -167,7 +168,7 @@ async function finishRevocation(
     const now = deps.clock.now().toISOString();
     await deps.events.publish([
       outbound('Revocation Failed', claimed, now, {
-        reason: `revocation failed${claimed.account ? ` in account ${claimed.account}` : ''} (${code}); the sweep retries`,
+        reason: `revocation failed${claimed.account ? ` in account ${claimed.account}` : ''} (${explained(error, code)}); the sweep retries`,
       }),
     ]);
     return { outcome: 'revocation-failed', grant: claimed };
@@ -279,4 +280,13 @@ async function rotateTouchedSecrets(deps: EngineDeps, grant: Grant): Promise<voi
       }
     }),
   );
+}
+
+/**
+ * The error's code, with its message when the engine wrote it (a TaskboundError says what to fix:
+ * a spoke it cannot reach, an account the policy no longer names); an AWS SDK error's message is
+ * left out, as it may name sessions and principals.
+ */
+function explained(error: unknown, code: string): string {
+  return error instanceof TaskboundError ? `${code}: ${error.message}` : code;
 }

@@ -1,10 +1,13 @@
 // Use case: live grants the policy in force no longer allows. An agent taken out of the policy, a
 // scope withdrawn from it or undefined, must not leave credentials working until their tasks end or
-// expire: they are revoked (fail closed), pending requests denied. Run when the engine reconciles
-// (a process's first sweep, then with orphan reconciliation), since a policy changes only on a
-// deploy or a restart. A scope whose statements were narrowed is not judged: its name still holds.
+// expire: they are revoked (fail closed), pending requests denied. An issued grant whose scope was
+// narrowed or changed under the same name is revoked too (lambdas/domain/narrowing.ts): its credential
+// cannot be narrowed in place. A pending request is judged again at its decision, and issued under
+// the definition then in force (decide-grant). Run when the engine reconciles (a process's first
+// sweep, then with orphan reconciliation), since a policy changes only on a deploy or a restart.
 import { ENGINE_ACTOR, type Grant } from '../domain/grant';
 import { evaluateTaskRequest, requestHeldBy } from '../domain/evaluate';
+import { narrowedSinceIssue } from '../domain/narrowing';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { inBatches } from './in-batches';
 import { revokeGrant } from './revoke-grant';
@@ -20,10 +23,16 @@ export interface UnentitledReport {
 const JUDGED = new Set<Grant['state']>(['requested', 'pending_approval', 'active']);
 const PARALLEL = 8;
 
-/** Why the policy in force no longer allows the grant, or undefined. Suspension is the kill switch's, not this. */
+/**
+ * Why the policy in force no longer allows the grant, or undefined. Suspension is the kill switch's, not this.
+ * Only an issued grant holds a credential to narrow: a request still waiting is judged by name here.
+ */
 function lostEntitlement(deps: Pick<EngineDeps, 'policy'>, grant: Grant): string | undefined {
   const today = evaluateTaskRequest(deps.policy, requestHeldBy(grant), { suspended: false, liveGrants: 0 });
-  return today.outcome === 'denied' ? `the policy in force (${deps.policy.policyVersion}) no longer allows it: ${today.reason}` : undefined;
+  const version = deps.policy.policyVersion;
+  if (today.outcome === 'denied') return `the policy in force (${version}) no longer allows it: ${today.reason}`;
+  const narrowed = grant.state === 'active' ? narrowedSinceIssue(grant, today) : undefined;
+  return narrowed ? `the policy in force (${version}) narrowed what it was issued: ${narrowed}` : undefined;
 }
 
 export async function revokeUnentitledGrants(deps: EngineDeps): Promise<UnentitledReport> {

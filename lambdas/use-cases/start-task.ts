@@ -126,6 +126,7 @@ function applyDecision(grant: Grant, decision: HeldDecision, now: string, approv
     credentialKind: decision.credentialKind,
     ...(decision.account ? { account: decision.account } : {}),
     ttlSeconds: decision.ttlSeconds,
+    scopeDigests: decision.scopeDigests,
     requiredApprovals: decision.requiredApprovals,
     eligibleApprovers: decision.eligibleApprovers,
     brokeredSecrets: decision.brokeredSecrets,

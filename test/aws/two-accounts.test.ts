@@ -2,7 +2,9 @@
 // takes a request's account from its access key, so the hub engine (an IAM user of account A)
 // reaches account B only by assuming the spoke engine role the spoke stack creates there. A task
 // whose scopes name account B is issued, revoked, proven dead and swept in B, an orphan in B is
-// found there, and account A holds nothing of it but its delivery (deliveries live in the hub).
+// found there, and account A holds nothing of it but its delivery (deliveries live in the hub). An agent
+// acting in both is killed in both; a spoke the engine cannot reach refuses cleanly; a spoke lifecycle
+// costs the calls of a hub one.
 import { randomUUID } from 'node:crypto';
 import {
   CreateAccessKeyCommand,
@@ -30,7 +32,7 @@ import { parsePolicy } from '../../lambdas/domain/policy-file';
 import type { DeliveryPayload } from '../../lambdas/ports';
 import { TEST_POLICY_YAML } from '../helpers/test-policy';
 import { ACCOUNT_ID, CANARY_SECRET, closeWorld, eventBridgeEvent, openWorld, type MotoWorld } from './moto-world';
-import { injectFaults, sdkClientsOf, throttling } from './sdk-middleware';
+import { awsServiceError, injectFaults, sdkClientsOf, throttling } from './sdk-middleware';
 import { spokeFromStack } from './two-accounts-spoke';
 
 const SPOKE = '444455556666';
@@ -59,6 +61,15 @@ agents:
     riskTier: low
     runtimePrincipal: arn:aws:iam::${ACCOUNT_ID}:role/ops-runtime
     scopes: [prod-read, prod-key]
+    maxTtlSeconds: 3600
+    defaultTtlSeconds: 600
+    maxConcurrentGrants: 5
+  mixed-bot:
+    owner: lead@example.com
+    purpose: Reads in the hub and in production (one account per task)
+    riskTier: low
+    runtimePrincipal: arn:aws:iam::${ACCOUNT_ID}:role/mixed-runtime
+    scopes: [repo-read, prod-read, prod-key]
     maxTtlSeconds: 3600
     defaultTtlSeconds: 600
     maxConcurrentGrants: 5
@@ -359,5 +370,186 @@ describe('two accounts on moto: use after revocation in the spoke', () => {
       account: SPOKE,
       arn: expect.stringContaining(`arn:aws:sts::${SPOKE}:assumed-role/taskbound-spoke-engine/`),
     });
+  });
+});
+
+/** What STS answers when the spoke engine role does not exist, or does not trust the hub engine's role. */
+const assumeRoleRefused = () =>
+  awsServiceError(
+    'AccessDenied',
+    403,
+    `User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/taskbound-task-started/x is not authorized to perform: sts:AssumeRole on resource: ` +
+      `arn:aws:iam::${SPOKE}:role/taskbound-spoke-engine`,
+  );
+
+async function deliveryOf(world: MotoWorld, taskId: string): Promise<DeliveryPayload> {
+  const { SecretString } = await world.aws.secrets.send(new GetSecretValueCommand({ SecretId: `taskbound/ops-bot/${taskId}` }));
+  return JSON.parse(SecretString ?? '') as DeliveryPayload;
+}
+
+describe('two accounts on moto: a spoke the engine cannot reach', () => {
+  // moto assumes any role, trusting or not, existing or not: STS's refusal is injected as AWS answers it.
+  it('refuses the task with the account and the role to fix, issues nothing there, and tells the runtime', async () => {
+    const world = await twoAccounts();
+    const grantId = grantIdFor('ops-bot', 'unreachable');
+    world.fault('STS', { operation: 'AssumeRole', error: assumeRoleRefused });
+
+    const started = await startTask(world, 'unreachable', ['prod-key']);
+
+    const role = `arn:aws:iam::${SPOKE}:role/taskbound-spoke-engine`;
+    const reason = `no credential in account ${SPOKE}: the engine could not assume the spoke engine role ${role} (AccessDenied)`;
+    expect(started).toMatchObject({ outcome: 'failed', grant: { grantId, state: 'failed' }, reason: expect.stringContaining(reason) });
+    expect(await deliveryOf(world, 'unreachable')).toMatchObject({ status: 'denied', reason: expect.stringContaining(reason) });
+    expect(eventOf(world, grantId, 'Grant Denied')?.detail).toMatchObject({
+      account: SPOKE,
+      state: 'failed',
+      reason: expect.stringContaining('hubEngineRoleArns'),
+    });
+    // Nothing was issued anywhere; STS's own message (it names the hub's session) is not repeated.
+    expect(await userExists(world.awsIn(SPOKE).iam, `taskbound-${grantId}`)).toBe(false);
+    expect(callsOf(world, 'IAM')).toEqual([]);
+    expect(JSON.stringify(world.accepted)).not.toContain('is not authorized to perform');
+  });
+
+  it('leaves a revocation failed and named while the spoke cannot be reached, and the sweep finishes it once it can', async () => {
+    const world = await twoAccounts();
+    const grantId = grantIdFor('ops-bot', 'cut-off');
+    await startTask(world, 'cut-off', ['prod-key'], 3600);
+    const credential = await issuedDelivery(world, 'cut-off');
+    // The engine's spoke session is renewed five minutes before its hour ends: by then the spoke refuses it.
+    world.advance(56 * MINUTE);
+    const refusal = { operation: 'AssumeRole', error: assumeRoleRefused };
+    world.fault('STS', refusal);
+
+    const ended = await endTask(world, 'cut-off');
+
+    expect(ended).toMatchObject({ outcome: 'revocation-failed', grant: { state: 'revoking' } });
+    expect(eventOf(world, grantId, 'Revocation Failed')?.detail).toMatchObject({
+      account: SPOKE,
+      reason: expect.stringContaining(
+        `revocation failed in account ${SPOKE} (SpokeUnreachableError: the engine could not assume the spoke engine role`,
+      ),
+    });
+    expect(await callerOf(world, credential)).toMatchObject({ account: SPOKE });
+
+    Object.assign(refusal, { when: () => false });
+    world.advance(MINUTE + 1000);
+    const swept = await sweep(world);
+
+    expect(swept).toMatchObject({ retried: 1, errors: 0 });
+    expect(await callerOf(world, credential)).toBeUndefined();
+    expect(world.eventsOf(grantId).slice(-2)).toEqual(['Grant Revoked', 'Revocation Verified']);
+  });
+});
+
+/** Calls per `service:operation` of one warm lifecycle (start, Task Ended, verified) of the agent's scope. */
+async function lifecycleCalls(world: MotoWorld, agentId: string, scope: string, taskId: string): Promise<Record<string, number>> {
+  const run = async (id: string) => {
+    await world.invoke(
+      'task-started',
+      eventBridgeEvent('Task Started', { taskId: id, agentId, purpose: 'count', requestedBy: 'dev@example.com', scopes: [scope] }),
+    );
+    return world.invoke('task-ended', eventBridgeEvent('Task Ended', { taskId: id, agentId, outcome: 'succeeded' }));
+  };
+  // Warm: the spoke engine role's session and the role's canary proof are per container, not per lifecycle.
+  await run(`${taskId}-warm`);
+  const before = world.calls.length;
+  const ended = await run(taskId);
+  expect(ended).toMatchObject({ outcome: 'verified' });
+  const counts: Record<string, number> = {};
+  for (const call of world.calls.slice(before))
+    counts[`${call.service}:${call.operation}`] = (counts[`${call.service}:${call.operation}`] ?? 0) + 1;
+  return counts;
+}
+
+describe('two accounts on moto: calls per lifecycle in the spoke', () => {
+  it('costs a warm container exactly the calls of the same lifecycle in the hub, kind by kind (the spoke session is cached)', async () => {
+    const world = await twoAccounts();
+
+    const spokeSession = await lifecycleCalls(world, 'ops-bot', 'prod-read', 'spoke-session');
+    const hubSession = await lifecycleCalls(world, 'release-bot', 'repo-read', 'hub-session');
+    const spokeKey = await lifecycleCalls(world, 'ops-bot', 'prod-key', 'spoke-key');
+    const hubKey = await lifecycleCalls(world, 'deploy-bot', 'bucket-read-key', 'hub-key');
+
+    const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, count) => sum + count, 0);
+    console.log(`engine calls per warm lifecycle in the spoke: session ${total(spokeSession)}, access key ${total(spokeKey)}`, {
+      spokeSession,
+      spokeKey,
+    });
+    expect(spokeSession).toEqual(hubSession);
+    expect(spokeKey).toEqual(hubKey);
+    expect(spokeSession['STS:AssumeRole']).toBe(1);
+  });
+});
+
+describe('two accounts on moto: the kill switch of an agent acting in both', () => {
+  it('revokes its grants in the hub and in the spoke, each where it lives, and proves every one dead', async () => {
+    const world = await twoAccounts();
+    const start = (taskId: string, scope: string) =>
+      world.invoke(
+        'task-started',
+        eventBridgeEvent('Task Started', {
+          taskId,
+          agentId: 'mixed-bot',
+          purpose: 'both',
+          requestedBy: 'dev@example.com',
+          scopes: [scope],
+        }),
+      );
+    for (const [taskId, scope] of [
+      ['hub-s', 'repo-read'],
+      ['spoke-s', 'prod-read'],
+      ['spoke-k', 'prod-key'],
+    ] as const)
+      expect(await start(taskId, scope)).toMatchObject({ outcome: 'issued' });
+    const read = async (taskId: string) => {
+      const { SecretString } = await world.aws.secrets.send(new GetSecretValueCommand({ SecretId: `taskbound/mixed-bot/${taskId}` }));
+      return JSON.parse(SecretString ?? '') as Credential;
+    };
+    const credentials = { hub: await read('hub-s'), spokeSession: await read('spoke-s'), spokeKey: await read('spoke-k') };
+    expect(await callerOf(world, credentials.hub)).toMatchObject({ account: ACCOUNT_ID });
+    expect(await callerOf(world, credentials.spokeSession)).toMatchObject({ account: SPOKE });
+
+    const suspended = await world.invoke(
+      'agent-status',
+      eventBridgeEvent('Agent Suspended', { agentId: 'mixed-bot', by: 'sre@example.com', reason: 'drill' }, 'taskbound.cli'),
+    );
+
+    expect(suspended).toMatchObject({ outcome: 'suspended', reason: '3 live grant(s) revoked' });
+    const grant = (taskId: string) => grantIdFor('mixed-bot', taskId);
+    // Each account's agent role carries its own deny, naming only its own account's session.
+    expect(await revokedSessions(world.aws.iam, 'taskbound-agent-mixed-bot')).toEqual([grant('hub-s')]);
+    expect(await revokedSessions(world.awsIn(SPOKE).iam, 'taskbound-agent-mixed-bot')).toEqual([grant('spoke-s')]);
+    expect(await userExists(world.awsIn(SPOKE).iam, `taskbound-${grant('spoke-k')}`)).toBe(false);
+    expect(await canaryStatus(world, credentials.hub)).toBe(403);
+    expect(await canaryStatus(world, credentials.spokeSession)).toBe(403);
+    expect(await callerOf(world, credentials.spokeKey)).toBeUndefined();
+    for (const [taskId, account] of [
+      ['hub-s', undefined],
+      ['spoke-s', SPOKE],
+      ['spoke-k', SPOKE],
+    ] as const) {
+      expect(eventOf(world, grant(taskId), 'Grant Revoked')?.detail).toMatchObject({ trigger: 'suspended' });
+      expect(eventOf(world, grant(taskId), 'Revocation Verified')?.detail.account).toBe(account);
+    }
+  });
+});
+
+describe('two accounts on moto: a spoke key reported leaked', () => {
+  it('is found by its key id alone and deleted in the spoke', async () => {
+    const world = await twoAccounts();
+    const grantId = grantIdFor('ops-bot', 'leaky');
+    await startTask(world, 'leaky', ['prod-key']);
+    const credential = await issuedDelivery(world, 'leaky');
+
+    const reported = await world.invoke(
+      'credential-leaked',
+      eventBridgeEvent('Credential Leaked', { credentialId: credential.accessKeyId, reportedBy: 'secret-scanner' }, 'security.scanner'),
+    );
+
+    expect(reported).toMatchObject({ outcome: 'verified' });
+    expect(await userExists(world.awsIn(SPOKE).iam, `taskbound-${grantId}`)).toBe(false);
+    expect(await callerOf(world, credential)).toBeUndefined();
+    expect(eventOf(world, grantId, 'Grant Revoked')?.detail).toMatchObject({ trigger: 'leaked', account: SPOKE });
   });
 });

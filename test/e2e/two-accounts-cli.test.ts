@@ -70,6 +70,15 @@ describe('the taskbound CLI across accounts (local engine, a policy naming two m
     ]);
   });
 
+  it('reads the policy file the engine loaded when given none, not the example policy', async () => {
+    const named = await json('agents', 'list');
+    const unnamed = await taskboundProcess(engine.url, 'agents', 'list', '--json');
+
+    expect(unnamed.code, unnamed.stderr).toBe(0);
+    expect(JSON.parse(unnamed.stdout)).toEqual(named);
+    expect(named.agents.map((agent: { agentId: string }) => agent.agentId)).toContain('ops-bot');
+  });
+
   it('shows each scope’s account and each live grant’s account', async () => {
     const [text, { agent }] = await Promise.all([taskbound('agents', 'show', 'ops-bot'), json('agents', 'show', 'ops-bot')]);
 

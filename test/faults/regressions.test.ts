@@ -113,6 +113,24 @@ describe('fault schedules that once broke a promise', () => {
 
     expect(await brokenBy(schedule)).toEqual([]);
   });
+
+  it('a restart on a policy that narrowed a scope under its name leaves no credential it withdrew alive until its TTL', async () => {
+    // Before session 9 a scope was judged by its name only: repo-write's session, issued for the
+    // old repository, lived its 400 s. The grant of repo-read, only widened, is kept.
+    const schedule: Schedule = {
+      ...calm,
+      steps: [
+        { op: 'start', agent: 0, task: 0, scopes: 3, ttl: 400, delay: 0 },
+        { op: 'start', agent: 1, task: 1, scopes: 0, ttl: 400, delay: 0 },
+        { op: 'wait', ms: 5_000 },
+        { op: 'policy' },
+        { op: 'start', agent: 0, task: 2, scopes: 3, ttl: 400, delay: 0 },
+        { op: 'wait', ms: 5_000 },
+      ],
+    };
+
+    expect(await brokenBy(schedule)).toEqual([]);
+  });
 });
 
 describe('fault schedules that once broke a promise on the DynamoDB store over dynalite', () => {

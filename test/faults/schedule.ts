@@ -14,13 +14,32 @@ import { SWEEP_INTERVAL_MS, World } from './world';
  * The test policy with a ten-minute approval window, so a schedule settles in simulated minutes,
  * and room for a burst of deploy-bot's grants (release-bot keeps its cap of 2).
  */
-export const FAULT_POLICY = parsePolicy(
-  TEST_POLICY_YAML.replace('approvalTimeoutSeconds: 3600', 'approvalTimeoutSeconds: 600').replace(
-    'maxConcurrentGrants: 5',
-    'maxConcurrentGrants: 12',
-  ),
-  'faults.policy.yaml',
+const FAULT_POLICY_TEXT = TEST_POLICY_YAML.replace('approvalTimeoutSeconds: 3600', 'approvalTimeoutSeconds: 600').replace(
+  'maxConcurrentGrants: 5',
+  'maxConcurrentGrants: 12',
 );
+export const FAULT_POLICY = parsePolicy(FAULT_POLICY_TEXT, 'faults.policy.yaml');
+
+/**
+ * The fault policy after an edit under the same scope names: repo-write narrowed (its statement now
+ * names another repository), repo-read widened (a statement added). A `policy` step restarts on it.
+ */
+export const FAULT_POLICY_EDITED = parsePolicy(editedFaultPolicyText(), 'faults-edited.policy.yaml');
+
+function editedFaultPolicyText(): string {
+  const text = FAULT_POLICY_TEXT;
+  const narrowed = text.replace(
+    'Action: [codecommit:GitPush], Resource: "arn:aws:codecommit:us-east-1:111122223333:web" }',
+    'Action: [codecommit:GitPush], Resource: "arn:aws:codecommit:us-east-1:111122223333:web-archive" }',
+  );
+  const widened = narrowed.replace(
+    '      - { Effect: Allow, Action: [codecommit:GitPull], Resource: "arn:aws:codecommit:us-east-1:111122223333:web" }\n',
+    '      - { Effect: Allow, Action: [codecommit:GitPull], Resource: "arn:aws:codecommit:us-east-1:111122223333:web" }\n' +
+      '      - { Effect: Allow, Action: [codecommit:GetBranch], Resource: "arn:aws:codecommit:us-east-1:111122223333:web" }\n',
+  );
+  if (narrowed === text || widened === narrowed) throw new Error('the test policy no longer has the statements the edit expects');
+  return widened;
+}
 
 export const AGENTS = ['release-bot', 'deploy-bot'] as const;
 export const PEOPLE = ['lead@example.com', 'sre@example.com', 'cfo@example.com', 'dev@example.com'] as const;
@@ -46,6 +65,8 @@ export type Step =
   /** Many tasks of one agent at once, each asking for an auto-approved scope (sessions and keys), then perhaps its kill switch. */
   | { readonly op: 'burst'; readonly agent: number; readonly count: number; readonly ttl: number; readonly suspendAfterMs?: number }
   | { readonly op: 'duplicate'; readonly of: number; readonly delay: number }
+  /** The engine restarted on FAULT_POLICY_EDITED (a deploy, on AWS). */
+  | { readonly op: 'policy' }
   | { readonly op: 'wait'; readonly ms: number };
 
 export interface Schedule {
@@ -112,6 +133,7 @@ export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
     ),
   },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('duplicate' as const), of: fc.nat({ max: 30 }), delay }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('policy' as const) }) },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -197,6 +219,8 @@ function play(world: World, step: Step, sent: { inbound: Parameters<World['send'
       if (original) world.send(original.inbound, step.delay);
       return;
     }
+    case 'policy':
+      return world.changePolicy(FAULT_POLICY_EDITED);
     case 'wait':
       return world.advance(step.ms);
   }

@@ -11,7 +11,7 @@ import type { DueTiming } from '../../lambdas/domain/due';
 import type { CredentialLeaked, GrantDecision, OutboundEvent, TaskEnded, TaskStarted } from '../../lambdas/domain/events';
 import type { Grant } from '../../lambdas/domain/grant';
 import { deliverySecretName, grantIdFor } from '../../lambdas/domain/ids';
-import type { Policy } from '../../lambdas/domain/policy';
+import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
 import type {
   Delivery,
   DeliveryAddress,
@@ -29,6 +29,7 @@ import { endTask } from '../../lambdas/use-cases/end-task';
 import type { EngineDeps, EngineLogger } from '../../lambdas/use-cases/engine-deps';
 import { expireGrant } from '../../lambdas/use-cases/expire-grant';
 import { reportLeak } from '../../lambdas/use-cases/report-leak';
+import { revokeUnentitledGrants } from '../../lambdas/use-cases/revoke-unentitled';
 import { startTask } from '../../lambdas/use-cases/start-task';
 import { sweepDueGrants } from '../../lambdas/use-cases/sweep';
 import { FakeClock } from '../helpers/fake-ports';
@@ -96,8 +97,15 @@ export class World {
   private readonly alertQueue: { event: OutboundEvent; due: number }[] = [];
   private readonly slack = { approvals: inMemoryApprovalMessages(), routing: routingConfigSchema.parse({}) };
   private nextSweepAt = START + SWEEP_INTERVAL_MS;
+  /** The policy in force: the options' until a restart on another file (changePolicy). */
+  private policy: Policy;
+  /** Per grant, what its credential was issued: its scopes and statements, as the issuer was asked. */
+  private readonly issued = new Map<string, { readonly scopes: readonly string[]; readonly statements: readonly PolicyStatement[] }>();
+  /** Set by a policy change; the sweep reconciles (revoke-unentitled) until a run revokes all it must. */
+  private reconcilePending = false;
 
   constructor(private readonly options: WorldOptions) {
+    this.policy = options.policy;
     this.gate = new FaultGate(options.faults);
     this.platform = new Platform(this.clock, options.consistency);
     const onIssue = (request: IssueRequest) => this.checkIssue(request);
@@ -157,8 +165,46 @@ export class World {
     if (this.nextSweepAt <= this.now) {
       this.nextSweepAt = this.now + SWEEP_INTERVAL_MS;
       await this.gate.run(() => sweepDueGrants(this.deps));
+      if (this.reconcilePending) await this.reconcile();
     }
     await this.deliverAlerts();
+  }
+
+  /**
+   * The engine restarted (a deploy, on AWS) on another policy: from now on it decides by `policy`, and
+   * its next sweep reconciles. Every credential alive now that holds a statement the new policy does
+   * not give its scopes (judged here by equality, independently of the engine's rule) must die from now;
+   * one whose issuance a crash interrupted (its grant still `issuing`: nothing judges an issuance under
+   * way) from when the sweep calls that issuance stuck.
+   */
+  async changePolicy(policy: Policy): Promise<void> {
+    this.policy = policy;
+    // A restart builds its dependencies on the new file: the same engine, another policy.
+    (this.deps as { policy: Policy }).policy = policy;
+    this.reconcilePending = true;
+    for (const credential of this.platform.credentials) {
+      const issued = this.issued.get(credential.grantId);
+      if (!issued || credential.revokedAt !== undefined || credential.expiresAt <= this.now) continue;
+      const agent = policy.agents[credential.agentId];
+      const given = new Set(
+        issued.scopes
+          .filter((scope) => agent?.scopes.includes(scope))
+          .flatMap((scope) => policy.scopes[scope]?.statements ?? [])
+          .map((statement) => JSON.stringify(statement)),
+      );
+      if (!issued.statements.every((statement) => given.has(JSON.stringify(statement)))) {
+        const interrupted = (await this.options.store.get(credential.grantId))?.state === 'issuing';
+        this.notices.push({ grantId: credential.grantId, at: this.now + (interrupted ? FAULT_TIMING.stuckAfterMs : 0) });
+      }
+    }
+  }
+
+  private async reconcile(): Promise<void> {
+    const { status } = await this.gate.run(async () => {
+      const report = await revokeUnentitledGrants(this.deps);
+      if (report.errors > 0) throw new Error(`${report.errors} unentitled grants not revoked yet`);
+    });
+    if (status === 'ok') this.reconcilePending = false;
   }
 
   private async deliver(item: Pending): Promise<void> {
@@ -239,10 +285,14 @@ export class World {
 
   /** The independent check at the moment a credential is about to exist: recorded first, entitled, approved. */
   private async checkIssue(request: IssueRequest): Promise<void> {
-    const policy = this.options.policy;
+    const policy = this.policy;
     const grant = await this.options.store.get(request.grantId);
     const say = (what: string) => void this.violations.push(`issue for ${request.grantId}: ${what}`);
     if (!grant) return say('no grant recorded before the credential');
+    this.issued.set(request.grantId, { scopes: grant.scopes, statements: request.statements });
+    const given = new Set(grant.scopes.flatMap((scope) => policy.scopes[scope]?.statements ?? []).map((one) => JSON.stringify(one)));
+    if (!request.statements.every((statement) => given.has(JSON.stringify(statement))))
+      say('a statement the policy in force does not give');
     if (grant.state !== 'issuing' && !claimedWhileIssuing(grant)) say(`grant is ${grant.state}, not issuing`);
     if (this.platform.credentials.some((credential) => credential.grantId === request.grantId)) say('a second credential for one grant');
     const agent = policy.agents[grant.agentId];

@@ -71,6 +71,16 @@ describe('spoke engine role', () => {
     }
   });
 
+  it('refuses a policy that names no account, saying which file and how to give the hub’s (no stack would be deployed)', () => {
+    const examplePolicy = { taskbound: { ...context.taskbound, policyFile: 'examples/taskbound.policy.yaml' } };
+    expect(() =>
+      buildSpokeApp({ app: new App({ context: { ...examplePolicy, taskboundSpoke: { hubEngineRoleArns: HUB_ROLES } } }) }),
+    ).toThrow(
+      "examples/taskbound.policy.yaml names no account (a scope's or agent's `account:`), so there is no spoke to deploy: " +
+        'synthesize with the policy file the hub was deployed with (-c taskbound:policyFile=FILE)',
+    );
+  });
+
   it('refuses a spoke without the hub engine role ARNs', () => {
     expect(() =>
       buildSpokeApp({ app: new App({ context: { ...context, taskboundSpoke: { hubEngineRoleArns: ['not-an-arn'] } } }) }),

@@ -5,6 +5,26 @@ import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { Clock } from '../../ports';
 import { ENGINE_SOURCE_IDENTITY } from '../../domain/accounts';
+import { TaskboundError } from '../../domain/errors';
+
+/**
+ * The spoke engine role could not be assumed (after the STS client's own retries): the spoke is not
+ * deployed, its engine role does not trust this engine's role, or STS failed. Says which, never STS's
+ * own message (it names the caller's session).
+ */
+export class SpokeUnreachableError extends TaskboundError {
+  constructor(
+    readonly roleArn: string,
+    cause: unknown,
+  ) {
+    const code = cause instanceof Error && cause.name !== 'Error' ? cause.name : 'UnknownError';
+    super(
+      `the engine could not assume the spoke engine role ${roleArn} (${code}): deploy the spoke stack in that account, ` +
+        `with this engine's roles in its hubEngineRoleArns (docs/deploy.md, Hub and spoke)`,
+      { cause },
+    );
+  }
+}
 
 /** Renew this long before the spoke session expires, so no call starts with a dying credential. */
 export const SPOKE_REFRESH_MARGIN_MS = 5 * 60_000;
@@ -25,14 +45,18 @@ export function spokeCredentials(options: SpokeCredentialsOptions): AwsCredentia
   const fresh = () =>
     cached?.expiration !== undefined && cached.expiration.getTime() - SPOKE_REFRESH_MARGIN_MS > options.clock.now().getTime();
   const assume = async (): Promise<AwsCredentialIdentity> => {
-    const { Credentials: session } = await options.sts.send(
-      new AssumeRoleCommand({
-        RoleArn: options.roleArn,
-        RoleSessionName: `${options.sourceIdentity ?? ENGINE_SOURCE_IDENTITY}-${options.clock.now().getTime()}`,
-        SourceIdentity: options.sourceIdentity ?? ENGINE_SOURCE_IDENTITY,
-        DurationSeconds: SPOKE_SESSION_SECONDS,
-      }),
-    );
+    const { Credentials: session } = await options.sts
+      .send(
+        new AssumeRoleCommand({
+          RoleArn: options.roleArn,
+          RoleSessionName: `${options.sourceIdentity ?? ENGINE_SOURCE_IDENTITY}-${options.clock.now().getTime()}`,
+          SourceIdentity: options.sourceIdentity ?? ENGINE_SOURCE_IDENTITY,
+          DurationSeconds: SPOKE_SESSION_SECONDS,
+        }),
+      )
+      .catch((error: unknown) => {
+        throw new SpokeUnreachableError(options.roleArn, error);
+      });
     if (!session?.AccessKeyId || !session.SecretAccessKey || !session.SessionToken || !session.Expiration) {
       throw new Error(`AssumeRole of ${options.roleArn} returned no credentials`);
     }

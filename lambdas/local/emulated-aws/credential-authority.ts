@@ -146,16 +146,28 @@ function tokenMatches(credential: LocalCredential, sessionToken: string | undefi
   return expected === undefined ? sessionToken === undefined : sessionToken !== undefined && sameHash(expected, sha256Hex(sessionToken));
 }
 
-function principalFor(kind: CredentialKind, agentId: string, grantId: string): { principalArn: string; userId: string } {
-  return kind === 'aws-sts-session'
+/**
+ * The identity AWS would give the credential, in the account the grant records (a spoke's, or
+ * the local one): the local engine emulates every account of a hub-and-spoke policy in one
+ * process, so a spoke grant's credential still says where it would live on AWS.
+ */
+function principalFor(request: IssueRequest): { principalArn: string; userId: string } {
+  const account = request.account ?? LOCAL_ACCOUNT_ID;
+  return request.kind === 'aws-sts-session'
     ? {
-        principalArn: `arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/taskbound-agent-${agentId}/${grantId}`,
-        userId: `AROA${stableId(`role\0${agentId}`)}:${grantId}`,
+        principalArn: `arn:aws:sts::${account}:assumed-role/taskbound-agent-${request.agentId}/${request.grantId}`,
+        // The same role in another account is another role, with its own unique id.
+        userId: `AROA${stableId(request.account ? `role\0${account}\0${request.agentId}` : `role\0${request.agentId}`)}:${request.grantId}`,
       }
     : {
-        principalArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/taskbound/taskbound-${grantId}`,
-        userId: `AIDA${stableId(`user\0${grantId}`)}`,
+        principalArn: `arn:aws:iam::${account}:user/taskbound/taskbound-${request.grantId}`,
+        userId: `AIDA${stableId(`user\0${request.grantId}`)}`,
       };
+}
+
+/** The account field of an ARN (`arn:partition:service:region:account:...`): where the credential lives. */
+export function accountOfArn(arn: string): string {
+  return arn.split(':')[4] || LOCAL_ACCOUNT_ID;
 }
 
 function fromItem(item: Record<string, unknown>): LocalCredential {
@@ -251,7 +263,7 @@ export class LocalCredentialAuthority {
       grantId: request.grantId,
       agentId: request.agentId,
       taskId: request.taskId,
-      ...principalFor(request.kind, request.agentId, request.grantId),
+      ...principalFor(request),
       issuedAt: this.options.clock.now().toISOString(),
       expiresAt: request.expiresAt.toISOString(),
       ...(sessionToken ? { sessionTokenSha256: sha256Hex(sessionToken) } : {}),

@@ -5,8 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { XmlNode } from '@aws-sdk/xml-builder';
 import { z } from 'zod';
 import type { Clock } from '../../ports';
-import type { LocalCredentialAuthority } from './credential-authority';
-import { LOCAL_ACCOUNT_ID } from '../../constants';
+import { accountOfArn, type LocalCredentialAuthority } from './credential-authority';
 import type { AwsRequest, AwsResponse, AwsService } from './protocol';
 import { parseSigV4, verifyParsedSigV4 } from './sigv4';
 
@@ -39,11 +38,12 @@ export function stsError(code: string, message: string): AwsResponse {
   return xmlDocument(STATUS_BY_CODE[code] ?? 403, 'ErrorResponse', [error, XmlNode.of('RequestId', randomUUID())]);
 }
 
+/** The caller's identity; its account is the one its ARN names (a spoke grant's credential names the spoke's). */
 function callerIdentity(arn: string, userId: string): AwsResponse {
   const result = new XmlNode('GetCallerIdentityResult', [
     XmlNode.of('Arn', arn),
     XmlNode.of('UserId', userId),
-    XmlNode.of('Account', LOCAL_ACCOUNT_ID),
+    XmlNode.of('Account', accountOfArn(arn)),
   ]);
   const metadata = new XmlNode('ResponseMetadata', [XmlNode.of('RequestId', randomUUID())]);
   return xmlDocument(200, 'GetCallerIdentityResponse', [result, metadata]);

@@ -106,6 +106,20 @@ describe('taskbound grants show', () => {
     expect(out).toContain('audit chain verifies (3 entries)');
   });
 
+  it('names the account the credential lives in: a spoke’s id, or hub for the engine’s own', async () => {
+    const cli = harness();
+    const hub = activeGrant('release-bot', 't-1');
+    const spoke = { ...activeGrant('release-bot', 't-2'), account: '444455556666' };
+    cli.store.seed(hub);
+    cli.store.seed(spoke);
+
+    const shownHub = await cli.run('grants', 'show', hub.grantId);
+    const shownSpoke = await cli.run('grants', 'show', spoke.grantId);
+
+    expect(shownHub.out).toContain('account:      hub\n');
+    expect(shownSpoke.out).toContain('account:      444455556666\n');
+  });
+
   it('prints the grant and the chain verdict with --json', async () => {
     const cli = harness();
     const grant = activeGrant('release-bot', 't-1');

@@ -45,7 +45,7 @@ class ListingIssuer extends FakeIssuer {
   }
 }
 
-function twoAccountEngine() {
+function twoAccountEngine(reach?: (account: string) => Promise<unknown>) {
   const engine = fakeEngine();
   const perAccount = new Map<string, { sessions: ListingIssuer; keys: FakeIssuer }>();
   const built: string[] = [];
@@ -58,7 +58,7 @@ function twoAccountEngine() {
     perAccount.set(account, issuers);
     return { 'aws-sts-session': issuers.sessions, 'aws-iam-access-key': issuers.keys };
   };
-  const issuers = accountIssuers({ hubAccount: HUB, spokeAccounts: [SPOKE], issuersIn });
+  const issuers = accountIssuers({ hubAccount: HUB, spokeAccounts: [SPOKE], issuersIn, ...(reach ? { reach } : {}) });
   const deps = { ...engine, policy: parsePolicy(POLICY, 'orgs.policy.yaml'), issuers };
   const inAccount = (account: string) => perAccount.get(account)!;
   return { deps, engine, inAccount, built };
@@ -96,6 +96,25 @@ describe('accountIssuers (hub and spoke)', () => {
     expect(engine.events.of('Grant Issued')[0]!.detail).not.toHaveProperty('account');
   });
 
+  it('refuses a spoke task it cannot reach, saying why, with nothing issued or revoked there; the hub is not asked to be reached', async () => {
+    const reached: string[] = [];
+    const { deps, engine, inAccount } = twoAccountEngine(async (account) => {
+      reached.push(account);
+      throw new Error('the engine could not assume the spoke engine role (AccessDenied)');
+    });
+
+    const spoke = await startTask(deps, started('t-cut-off', ['prod-deploy']));
+    const hub = await startTask(deps, started('t-hub', ['hub-read']));
+
+    expect(spoke.grant).toMatchObject({ state: 'failed', account: SPOKE });
+    expect(spoke.grant?.reason).toBe(`no credential in account ${SPOKE}: the engine could not assume the spoke engine role (AccessDenied)`);
+    expect(inAccount(SPOKE).sessions.issued.size).toBe(0);
+    expect(inAccount(SPOKE).sessions.revokeCalls).toEqual([]);
+    expect(engine.events.of('Grant Denied')[0]!.detail).toMatchObject({ account: SPOKE, state: 'failed' });
+    expect(hub.grant).toMatchObject({ state: 'active' });
+    expect(reached).toEqual([SPOKE]);
+  });
+
   it('reports a revocation that fails in a spoke with the account named', async () => {
     const { deps, engine, inAccount } = twoAccountEngine();
     const result = await startTask(deps, started('t-fail', ['prod-deploy']));
@@ -127,6 +146,25 @@ describe('accountIssuers (hub and spoke)', () => {
       account: SPOKE,
       reason: expect.stringContaining(`in account ${SPOKE}`),
     });
+  });
+
+  it('says so when a grant lives in an account the policy no longer names: its revocation fails, with the fix, and is retried', async () => {
+    const { deps, engine } = twoAccountEngine();
+    const result = await startTask(deps, started('t-orphaned', ['prod-deploy']));
+    // A new policy without the spoke account is deployed while the grant is live.
+    const withoutSpoke = { ...deps, issuers: accountIssuers({ hubAccount: HUB, spokeAccounts: [], issuersIn: () => deps.issuers }) };
+
+    const ended = await endTask(withoutSpoke, { agentId: 'ops-bot', taskId: 't-orphaned', outcome: 'succeeded' });
+
+    expect(ended).toMatchObject({ outcome: 'revocation-failed' });
+    expect(engine.events.of('Revocation Failed')[0]!.detail).toMatchObject({
+      grantId: result.grant!.grantId,
+      account: SPOKE,
+      reason: expect.stringContaining(`in account ${SPOKE} (UnknownAccountError: account ${SPOKE} is not named by the policy`),
+    });
+    expect(engine.events.of('Revocation Failed')[0]!.detail.reason).toContain(
+      'name it in the policy again until the grants there are dead',
+    );
   });
 
   it('refuses to act in an account the policy does not name', async () => {

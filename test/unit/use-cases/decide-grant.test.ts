@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { startTask } from '../../../lambdas/use-cases/start-task';
 import { decideGrant } from '../../../lambdas/use-cases/decide-grant';
 import { sweepDueGrants } from '../../../lambdas/use-cases/sweep';
+import { endTask } from '../../../lambdas/use-cases/end-task';
+import { revokeUnentitledGrants } from '../../../lambdas/use-cases/revoke-unentitled';
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import { parsePolicy } from '../../../lambdas/domain/policy-file';
 import { fakeEngine, refundDecision as decision, refundStarted as transact, taskStarted } from '../../helpers/fake-engine';
@@ -118,6 +120,69 @@ describe('decideGrant', () => {
       expect(result.outcome).toBe('denied');
       expect(engine.keys.issued.size).toBe(0);
       expect(engine.events.of('Grant Denied').at(-1)?.detail).toMatchObject({ reason: expect.stringContaining('no longer allowed') });
+    });
+  });
+
+  describe('a scope changed under the same name while its request waits', () => {
+    const narrowedDeploy = (yaml: string) =>
+      yaml
+        .replace('Action: [codedeploy:CreateDeployment], Resource: "*"', 'Action: [codedeploy:GetDeployment], Resource: "*"')
+        .replace(
+          'deploy-web:\n    action: deploy\n    credential: aws-sts-session',
+          'deploy-web:\n    action: deploy\n    credential: aws-iam-access-key',
+        );
+
+    it('is issued, and recorded, under the definition in force at its decision', async () => {
+      const engine = fakeEngine();
+      await startTask(engine, taskStarted(deployStarted));
+      const edited = { ...engine, policy: editedPolicy(narrowedDeploy) };
+      const grantId = grantIdFor('deploy-bot', 'ship-1');
+
+      expect(await decideGrant(edited, deployDecision('lead@example.com'))).toMatchObject({ outcome: 'issued' });
+
+      expect(engine.sessions.issued.size).toBe(0);
+      expect(engine.keys.issued.get(grantId)?.request.statements).toEqual([
+        { Effect: 'Allow', Action: ['codedeploy:GetDeployment'], Resource: '*' },
+      ]);
+      const issued = await engine.store.get(grantId);
+      expect(issued?.credentialKind).toBe('aws-iam-access-key');
+      expect(await revokeUnentitledGrants(edited)).toMatchObject({ revoked: 0 });
+      // Its revocation goes to the kind it was issued: the key dies with its task.
+      await endTask(edited, { agentId: 'deploy-bot', taskId: 'ship-1', outcome: 'succeeded' });
+      expect(engine.keys.isLive(grantId)).toBe(false);
+    });
+
+    const widenedRefund = (yaml: string) =>
+      yaml.replace('statements: []', 'statements: [{ Effect: Allow, Action: [s3:GetObject], Resource: "arn:aws:s3:::refunds/*" }]');
+
+    it('stops counting approvals given before its scope was widened: the approvers saw less than would be issued', async () => {
+      const engine = fakeEngine();
+      await startTask(engine, taskStarted(transact));
+      expect(await decideGrant(engine, decision('cfo@example.com'))).toMatchObject({ outcome: 'counted', remaining: 1 });
+      const widened = { ...engine, policy: editedPolicy(widenedRefund) };
+
+      expect(await decideGrant(widened, decision('lead@example.com'))).toMatchObject({ outcome: 'counted', remaining: 1 });
+      expect(engine.keys.issued.size).toBe(0);
+      const waiting = await engine.store.get(grantIdFor('deploy-bot', 'refund-1'));
+      expect(waiting?.approvals.map((approval) => approval.approver)).toEqual(['lead@example.com']);
+      expect(waiting?.audit.at(-1)?.detail).toMatchObject({
+        earlierApprovalsDropped: 'its scopes now allow more than when the request was made',
+      });
+
+      expect(await decideGrant(widened, decision('cfo@example.com'))).toMatchObject({ outcome: 'issued' });
+      expect(engine.keys.issued.get(grantIdFor('deploy-bot', 'refund-1'))?.request.statements).toHaveLength(1);
+    });
+
+    it('keeps counting approvals given before its scope was narrowed: they approved more than is issued', async () => {
+      const engine = fakeEngine();
+      await startTask(engine, taskStarted(transact));
+      await decideGrant(engine, decision('cfo@example.com'));
+      const secret = '\n      - { arn: "arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key-AbCdEf", rotateAfterUse: true }';
+      const narrowed = { ...engine, policy: editedPolicy((yaml) => yaml.replace(`secrets:${secret}`, 'secrets: []')) };
+
+      expect(await decideGrant(narrowed, decision('lead@example.com'))).toMatchObject({ outcome: 'issued' });
+      expect(engine.keys.issued.get(grantIdFor('deploy-bot', 'refund-1'))?.request.brokeredSecretArns).toEqual([]);
+      expect((await engine.store.get(grantIdFor('deploy-bot', 'refund-1')))?.brokeredSecrets).toEqual([]);
     });
   });
 });

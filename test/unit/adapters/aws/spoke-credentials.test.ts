@@ -1,7 +1,7 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { spokeCredentials } from '../../../../lambdas/adapters/aws/spoke-credentials';
+import { SpokeUnreachableError, spokeCredentials } from '../../../../lambdas/adapters/aws/spoke-credentials';
 import { ENGINE_SOURCE_IDENTITY, spokeEngineRoleArn } from '../../../../lambdas/domain/accounts';
 
 const ROLE = spokeEngineRoleArn('444455556666', 'taskbound');
@@ -43,10 +43,13 @@ describe('spokeCredentials', () => {
     expect(mock.commandCalls(AssumeRoleCommand)).toHaveLength(2);
   });
 
-  it('surfaces a refused AssumeRole and tries again on the next call', async () => {
+  it('surfaces a refused AssumeRole as the spoke unreachable (the role and code, not STS’s message), and tries again on the next call', async () => {
     const { provider, refusals } = harness();
     refusals.left = 1;
-    await expect(provider()).rejects.toThrow(/not authorized/);
+    const refused = await provider().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(SpokeUnreachableError);
+    expect((refused as Error).message).toContain(`the engine could not assume the spoke engine role ${ROLE} (AccessDenied)`);
+    expect((refused as Error).message).not.toContain('not authorized');
     await expect(provider()).resolves.toMatchObject({ accessKeyId: expect.stringMatching(/^ASIASPOKE/) });
   });
 });

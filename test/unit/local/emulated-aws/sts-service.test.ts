@@ -75,6 +75,32 @@ describe('the local STS endpoint', () => {
     });
   });
 
+  it('answers for a spoke grant’s session and access key with the spoke account the grant records, not the local one', async () => {
+    const { authority, server } = await startEngine();
+    const session = await authority.issue({ ...issueRequest('aws-sts-session', clock), account: '444455556666' });
+    const key = await authority.issue({
+      ...issueRequest('aws-iam-access-key', clock, { grantId: 'g-bbbbbbbbbbbbbbbbbbbbbbbbbb' }),
+      account: '444455556666',
+    });
+    const hub = await authority.issue(issueRequest('aws-sts-session', clock, { grantId: 'g-cccccccccccccccccccccccccc' }));
+
+    const sessionIdentity = await callerIdentity(server, session);
+    const keyIdentity = await callerIdentity(server, key);
+    const hubIdentity = await callerIdentity(server, hub);
+
+    expect(sessionIdentity).toMatchObject({
+      Account: '444455556666',
+      Arn: 'arn:aws:sts::444455556666:assumed-role/taskbound-agent-release-bot/g-aaaaaaaaaaaaaaaaaaaaaaaaaa',
+    });
+    expect(keyIdentity).toMatchObject({
+      Account: '444455556666',
+      Arn: 'arn:aws:iam::444455556666:user/taskbound/taskbound-g-bbbbbbbbbbbbbbbbbbbbbbbbbb',
+    });
+    expect(hubIdentity).toMatchObject({ Account: '000000000000' });
+    // The agent's role in the spoke is another role than its role in the hub: another unique id.
+    expect(sessionIdentity.UserId?.split(':')[0]).not.toBe(hubIdentity.UserId?.split(':')[0]);
+  });
+
   it('rejects a revoked session as an invalid client token', async () => {
     const { authority, server } = await startEngine();
     const issued = await authority.issue(issueRequest('aws-sts-session', clock));
