@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     reservedConcurrency?: { issuing: number; revoking: number } | false;
     testClockOffsetMs: number;
   }>();
-  const { startLocalEngine, retiredAgentWarnings } = await import('../lambdas/local/engine');
+  const { startLocalEngine, retiredAgentWarnings, steadyClock } = await import('../lambdas/local/engine');
   const { scaledQuotas } = await import('../lambdas/adapters/aws/documented-quotas');
   const engine = await startLocalEngine({
     dataDir: resolve(options.dataDir),
@@ -114,14 +114,20 @@ async function main(): Promise<void> {
     storeThread: options.storeThread,
     ...(options.reservedConcurrency !== undefined ? { reservedConcurrency: options.reservedConcurrency } : {}),
     ...(options.quotaScale ? { quotas: scaledQuotas(options.quotaScale) } : {}),
-    ...(options.testClockOffsetMs ? { clock: { now: () => new Date(Date.now() + options.testClockOffsetMs) } } : {}),
+    ...(options.testClockOffsetMs
+      ? { clock: steadyClock({ wallMs: () => Date.now() + options.testClockOffsetMs, monotonicMs: () => performance.now() }) }
+      : {}),
     ...(process.env.SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
   });
   console.log(`Taskbound local engine ready on ${engine.url}`);
   console.log(
     `  policy ${options.policy} (${engine.policy.policyVersion.slice(0, 19)}…), agents: ${Object.keys(engine.policy.agents).join(', ')}`,
   );
-  console.log(`  state in ${resolve(options.dataDir)}`);
+  const origin = engine.stateDirectory?.origin;
+  // A moved, renamed or mistyped --data-dir starts empty: say so, since the grants of the old one are not served from here.
+  const fresh =
+    origin === 'new' ? ' (new and empty: no grants from an earlier run; if you moved the old one, pass it with --data-dir)' : '';
+  console.log(`  state in ${resolve(options.dataDir)}${fresh}`);
   console.log(`  point an agent runtime at it: AWS_ENDPOINT_URL=${engine.url}`);
   if (engine.deliveryTable)
     console.log(`  deliveries are KMS-encrypted DynamoDB items: also set TASKBOUND_DELIVERY_TABLE=${engine.deliveryTable}`);

@@ -38,10 +38,11 @@ export function dueAtOf(grant: Grant, timing: DueTiming = DEFAULT_DUE_TIMING): s
     case 'revoking':
     case 'revoked':
       return plus(grant.updatedAt, timing.retryAfterMs);
+    // A failed grant's delivery says `denied` with the reason, as a denial's does, and is kept as long,
+    // so a runtime waiting on it learns why (an approval a restart interrupted) instead of finding it gone.
     case 'denied':
-      return grant.deliverySecret ? plus(grant.updatedAt, timing.deniedRetentionMs) : undefined;
     case 'failed':
-      return grant.deliverySecret ? grant.updatedAt : undefined;
+      return grant.deliverySecret ? plus(grant.updatedAt, timing.deniedRetentionMs) : undefined;
     case 'verified':
       return grant.misuseCheckAt;
   }

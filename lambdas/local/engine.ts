@@ -34,7 +34,7 @@ import { LOCAL_CANARY_SECRET_NAME, SecretsManagerCanaryProbe } from '../adapters
 import { issuedCredentialGate } from './emulated-aws/issued-credential-gate';
 import { LocalCredentialIssuer } from '../adapters/local/local-credential-issuer';
 import { TimerExpiryScheduler } from '../adapters/local/timer-expiry';
-import { systemClock } from '../adapters/system-clock';
+import { steadyClock, type SteadyClock } from '../adapters/local/steady-clock';
 import { LocalCredentialAuthority } from './emulated-aws/credential-authority';
 import { startEmbeddedStore } from './emulated-aws/embedded-store';
 import { openStateTables } from './emulated-aws/state-tables';
@@ -54,6 +54,7 @@ import { ReservedConcurrency, type FunctionLoad } from './host/reserved-concurre
 import { LocalBrokeredSecretRotator } from '../adapters/local/local-brokered-secret-rotator';
 import { loadOperatorKeyring, recordEndpoint } from './host/operator-credentials';
 import { createOperatorService } from './host/operator-service';
+import { inspectStateDirectory, markStateFormat, type StateDirectory } from './host/state-directory';
 import { OPERATOR_PATH, type OperatorCredentials } from '../domain/operator-api';
 import { DEFAULT_ROUTING } from '../domain/alert-routing';
 import type { AlertDeps } from '../use-cases/send-alert';
@@ -121,6 +122,7 @@ export interface LocalEngineOptions {
 }
 
 export { retiredAgentWarnings } from './host/retired-agent-grants';
+export { steadyClock } from '../adapters/local/steady-clock';
 
 export interface LocalEngine {
   readonly url: string;
@@ -142,6 +144,8 @@ export interface LocalEngine {
   readonly operatorCredentials: OperatorCredentials;
   /** Where those are kept (mode 0600); undefined for an in-memory engine. */
   readonly operatorCredentialsFile?: string;
+  /** What the data directory held at start (new, or written by which engine); undefined for an in-memory engine. */
+  readonly stateDirectory?: StateDirectory;
   sweep(): Promise<SweepReport>;
   stop(): Promise<void>;
 }
@@ -174,7 +178,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     );
   }
   const policy = parsePolicy(await readFile(options.policyFile, 'utf8'), options.policyFile);
-  const clock = options.clock ?? systemClock;
+  // A machine's clock may be stepped back (by hand, by NTP): the engine's never is (steady-clock.ts).
+  const clock = options.clock ?? steadyClock();
   const logger = options.logger ?? consoleLogger();
   // The scope lint (Service Authorization Reference) runs here, at synth and in `policy check`; Lambdas get a linted policy.
   for (const warning of await assertPolicyLints(policy))
@@ -182,11 +187,15 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const counter = new SdkCallCounter();
   const dueTiming = { ...LOCAL_DUE_TIMING, ...options.dueTiming };
 
+  // Refused before anything starts: a directory the engine cannot write, or one a newer engine wrote.
+  const stateDirectory = options.dataDir ? await inspectStateDirectory(options.dataDir) : undefined;
+  for (const warning of stateDirectory?.warnings ?? []) logger.warn('data directory', { warning });
   // The store gets a thread of its own (its share of every store call then runs on another core); a failure of it stops the engine.
   const store = await startEmbeddedStore({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ownThread: options.storeThread !== 'shared',
   });
+  if (options.dataDir) await markStateFormat(options.dataDir);
   // Under quotas: paced to them (revocations first), and the SDK's adaptive retry (issuance only) for what pacing misses.
   // Calls in flight stay under the SDK's 50 sockets, so waiting happens in the queue that serves revocations first.
   const quotas = options.quotas;
@@ -433,6 +442,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     operatorUrl: `${server.url}${OPERATOR_PATH}`,
     operatorCredentials,
     ...(keyring.file ? { operatorCredentialsFile: keyring.file } : {}),
+    ...(stateDirectory ? { stateDirectory } : {}),
     sweep,
     async stop() {
       ready = false;
@@ -468,8 +478,25 @@ async function ensureCanarySecret(client: SecretsManagerClient): Promise<void> {
 async function rearmExpiries(deps: EngineDeps, expiry: TimerExpiryScheduler | undefined): Promise<readonly Grant[]> {
   const horizon = new Date(deps.clock.now().getTime() + 24 * 3600_000);
   const due = await deps.store.dueGrants(horizon, 100_000);
+  catchUpWithLastRun(deps, due.grants);
   if (expiry) for (const grant of due.grants) await rearm(expiry, grant);
   return due.grants;
+}
+
+/**
+ * The machine's clock may have been stepped back while the engine was stopped: then grants were
+ * written later than now, and every expiry re-armed from now would come late by the step, in real
+ * time. The clock moves on to the last write it finds instead (an engine's own steady clock only).
+ */
+function catchUpWithLastRun(deps: EngineDeps, grants: readonly Grant[]): void {
+  if (!('catchUp' in deps.clock) || grants.length === 0) return;
+  const lastWriteMs = Math.max(...grants.map((grant) => Date.parse(grant.updatedAt)).filter(Number.isFinite));
+  const movedMs = (deps.clock as SteadyClock).catchUp(lastWriteMs);
+  if (movedMs > 0)
+    deps.logger?.warn("this machine's clock is behind the engine's last write: the engine's clock runs on from that write", {
+      behindMs: movedMs,
+      lastWrite: new Date(lastWriteMs).toISOString(),
+    });
 }
 
 async function rearm(expiry: TimerExpiryScheduler, grant: Grant): Promise<void> {

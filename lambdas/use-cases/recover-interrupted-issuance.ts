@@ -6,15 +6,16 @@
 // duplicate that issues nothing, so without this the credential lives on until the sweep calls
 // the grant stuck (minutes) or its TTL ends. Revoke it now and record why.
 import { ENGINE_ACTOR, type Grant } from '../domain/grant';
+import type { AgentRecord } from '../ports';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { closeAsFailed } from './issue-grant';
 import { inBatches } from './in-batches';
-import { revokeGrant, revokeTargetOf } from './revoke-grant';
+import { revokeGrant, revokeTargetOf, type RevocationCause } from './revoke-grant';
 
 export const INTERRUPTED_ISSUANCE_REASON =
   'issuance was interrupted by an engine restart; anything issued is revoked and nothing was delivered';
 export const INTERRUPTED_DELIVERY_REASON =
-  'the delivery was interrupted by an engine restart; the credential no runtime received is revoked';
+  'an engine restart interrupted the delivery or the revocation of this credential (its delivery no longer holds it); it is revoked';
 
 export interface RecoveryReport {
   /** `issuing` grants closed as failed, their credential (if any) revoked. */
@@ -28,12 +29,12 @@ export interface RecoveryReport {
 /** Call only when no issuance can be in flight (at the local engine's start). */
 export async function recoverInterruptedIssuance(deps: EngineDeps, grants: readonly Grant[]): Promise<RecoveryReport> {
   const logger = deps.logger ?? silentLogger;
+  const standings = new Map<string, Promise<AgentRecord>>();
   const outcomes = await inBatches(grants, 8, async (grant): Promise<keyof RecoveryReport | undefined> => {
     try {
       if (grant.state === 'issuing') return (await closeInterrupted(deps, grant)) ? 'closed' : undefined;
       if (grant.state === 'active' && !(await deliveryHoldsCredential(deps, grant))) {
-        const now = deps.clock.now().toISOString();
-        await revokeGrant(deps, grant.grantId, { trigger: 'manual', by: ENGINE_ACTOR, reason: INTERRUPTED_DELIVERY_REASON, noticeAt: now });
+        await revokeGrant(deps, grant.grantId, await causeOf(deps, grant, standings));
         return 'revoked';
       }
       return undefined;
@@ -58,6 +59,30 @@ async function closeInterrupted(deps: EngineDeps, grant: Grant): Promise<boolean
   const target = revokeTargetOf(grant);
   await deps.issuers[target.kind].revoke(target);
   return (await closeAsFailed(deps, grant, INTERRUPTED_ISSUANCE_REASON)) !== undefined;
+}
+
+/**
+ * An `active` grant's revocation deletes its delivery before it writes the grant's end (one write,
+ * not two): killed in between, the grant looks undelivered. When its agent is suspended (the kill
+ * switch, whose event the bus replays too late to name the cause) or it is past its expiry, it says so.
+ * A Task Ended or a leak report caught there is still called an interruption (the reason says it may be).
+ */
+async function causeOf(deps: EngineDeps, grant: Grant, standings: Map<string, Promise<AgentRecord>>): Promise<RevocationCause> {
+  let standing = standings.get(grant.agentId);
+  if (!standing) standings.set(grant.agentId, (standing = deps.store.getAgent(grant.agentId)));
+  const agent = await standing;
+  const now = deps.clock.now().toISOString();
+  if (agent.suspended)
+    return {
+      trigger: 'suspended',
+      by: agent.by ?? ENGINE_ACTOR,
+      reason: `agent suspended: ${agent.reason ?? 'no reason given'}`,
+      noticeAt: agent.at ?? now,
+    };
+  // Due: its expiry (the timer or the sweep) was revoking it; said as expire-grant.ts says it.
+  if (grant.expiresAt && Date.parse(grant.expiresAt) <= Date.parse(now))
+    return { trigger: 'expired', by: ENGINE_ACTOR, reason: `TTL of ${grant.ttlSeconds ?? '?'} s elapsed`, noticeAt: grant.expiresAt };
+  return { trigger: 'manual', by: ENGINE_ACTOR, reason: INTERRUPTED_DELIVERY_REASON, noticeAt: now };
 }
 
 async function deliveryHoldsCredential(deps: EngineDeps, grant: Grant): Promise<boolean> {

@@ -18,6 +18,8 @@ export interface EngineProcessOptions {
   readonly readyTimeoutMs?: number;
   /** Runs the engine's clock this far ahead of real time (the engine's test-only flag). */
   readonly clockOffsetMs?: number;
+  /** Runs the engine as this user (root only may): how a test as root meets a directory it may not write. */
+  readonly uid?: number;
 }
 
 export interface EngineProcess {
@@ -48,6 +50,16 @@ export async function freeLoopbackPort(): Promise<number> {
  * `GET /healthz` answers 200.
  */
 export async function startEngineProcess(options: EngineProcessOptions): Promise<EngineProcess> {
+  const { engine, ready } = spawnEngineProcess(options);
+  await ready;
+  return engine;
+}
+
+/**
+ * Starts the engine without waiting for it: `engine` can be killed while it starts (its recovery,
+ * its first sweep); `ready` resolves once `GET /healthz` answers 200 (and kills it if it never does).
+ */
+export function spawnEngineProcess(options: EngineProcessOptions): { engine: EngineProcess; ready: Promise<void> } {
   const child = spawnEngine(options);
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -66,13 +78,11 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
       await exited;
     },
   };
-  try {
-    await waitUntilHealthy(engine.url, exited, options.readyTimeoutMs ?? 45_000);
-  } catch (error) {
+  const ready = waitUntilHealthy(engine.url, exited, options.readyTimeoutMs ?? 45_000).catch(async (error: unknown) => {
     await engine.kill();
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- engine output ---\n${output}`, { cause: error });
-  }
-  return engine;
+  });
+  return { engine, ready };
 }
 
 function spawnEngine(options: EngineProcessOptions) {
@@ -89,7 +99,12 @@ function spawnEngine(options: EngineProcessOptions) {
       ...['--sweep-interval', String(options.sweepIntervalSeconds ?? 3600)],
       ...(options.clockOffsetMs ? ['--test-clock-offset-ms', String(options.clockOffsetMs)] : []),
     ],
-    { cwd: REPO_ROOT, env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: REPO_ROOT,
+      env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
+    },
   );
 }
 

@@ -116,8 +116,8 @@ describe('local engine: durability across kill -9 and restart', () => {
 // runtime holds it. The restarted engine knows no issuance is running (it is one process and
 // has just started), so it revokes that credential at once and closes the grant `failed`, with
 // the reason recorded, instead of leaving it alive until the sweep calls the grant stuck minutes
-// later (found by the crash-under-load test). Like every failed grant's, its delivery is cleared
-// by the next sweep, so the runtime's wait ends without a credential. A kill -9 cannot hit that window on purpose, so the death is
+// later (found by the crash-under-load test). Like every failed grant's, its delivery says `denied`
+// with the reason, kept as long as a denial's, so the runtime's wait ends knowing why. A kill -9 cannot hit that window on purpose, so the death is
 // staged in process, and sweeps are off.
 describe('local engine: a restart after a credential was issued but not yet recorded', () => {
   let dataDir: string;
@@ -165,7 +165,7 @@ describe('local engine: a restart after a credential was issued but not yet reco
     const grant = await grants!.waitFor(A.agentId, A.taskId, ['failed'], 5_000);
     expect(grant.reason).toBe(INTERRUPTED_ISSUANCE_REASON);
     expect(await runtime!.whoAmI(credential!)).toEqual({ ok: false, code: 'InvalidClientTokenId' });
-    expect(await runtime!.readDelivery(A.agentId, A.taskId)).toBeUndefined();
+    expect(await runtime!.readDelivery(A.agentId, A.taskId)).toMatchObject({ status: 'denied', reason: INTERRUPTED_ISSUANCE_REASON });
   });
 });
 

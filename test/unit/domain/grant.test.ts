@@ -60,6 +60,19 @@ describe('dueAtOf', () => {
   });
 });
 
+describe('dueAtOf a refusal', () => {
+  it("keeps a failed grant's delivery readable as long as a denial's, so its runtime can read why", () => {
+    const issuing = transition(opened(), { to: 'issuing', at: '2026-01-01T00:00:00.000Z', actor: 't', action: 'a' });
+    const at = '2026-01-01T00:01:00.000Z';
+    const failed = transition(issuing, { to: 'failed', at, actor: 't', action: 'a', changes: { deliverySecret: 'taskbound/a/t' } });
+    const denied = transition(opened(), { to: 'denied', at, actor: 't', action: 'a', changes: { deliverySecret: 'taskbound/a/t' } });
+
+    expect(dueAtOf(failed)).toBe('2026-01-01T01:01:00.000Z');
+    expect(dueAtOf(failed)).toBe(dueAtOf(denied));
+    expect(dueAtOf({ ...failed, deliverySecret: undefined })).toBeUndefined();
+  });
+});
+
 describe('grantIdFor', () => {
   it('is stable per agent and task and differs otherwise', () => {
     expect(grantIdFor('a', 't')).toBe(grantIdFor('a', 't'));
