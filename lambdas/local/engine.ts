@@ -34,7 +34,7 @@ import { LOCAL_CANARY_SECRET_NAME, SecretsManagerCanaryProbe } from '../adapters
 import { issuedCredentialGate } from './emulated-aws/issued-credential-gate';
 import { LocalCredentialIssuer } from '../adapters/local/local-credential-issuer';
 import { TimerExpiryScheduler } from '../adapters/local/timer-expiry';
-import { steadyClock, type SteadyClock } from '../adapters/local/steady-clock';
+import { signatureClockOf, steadyClock, type SteadyClock } from '../adapters/local/steady-clock';
 import { LocalCredentialAuthority } from './emulated-aws/credential-authority';
 import { startEmbeddedStore } from './emulated-aws/embedded-store';
 import { openStateTables } from './emulated-aws/state-tables';
@@ -180,6 +180,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const policy = parsePolicy(await readFile(options.policyFile, 'utf8'), options.policyFile);
   // A machine's clock may be stepped back (by hand, by NTP): the engine's never is (steady-clock.ts).
   const clock = options.clock ?? steadyClock();
+  const signatureClock = signatureClockOf(clock);
   const logger = options.logger ?? consoleLogger();
   // The scope lint (Service Authorization Reference) runs here, at synth and in `policy check`; Lambdas get a linted policy.
   for (const warning of await assertPolicyLints(policy))
@@ -234,7 +235,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     table: state.table('secrets'),
     region: LOCAL_REGION,
     onRotate: () => `rotated-${crypto.randomUUID()}`,
-    gate: issuedCredentialGate(authority, clock),
+    gate: issuedCredentialGate(authority, signatureClock),
   });
   const bus = await openEventBus({
     name: LOCAL_BUS,
@@ -252,7 +253,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     region: LOCAL_REGION,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   });
-  const operator = createOperatorService({ keyring, deps: () => (ready ? operatorDeps : undefined) });
+  const operator = createOperatorService({ keyring, signatureClock, deps: () => (ready ? operatorDeps : undefined) });
   const callFile = options.dataDir
     ? new CredentialCallFile({
         path: join(options.dataDir, CALL_FILE),
@@ -281,7 +282,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     port: options.port ?? 4010,
     services: [
       operator,
-      createStsService({ authority, clock }),
+      createStsService({ authority, clock, signatureClock }),
       throttledSecrets ?? secrets,
       events,
       createDynamoDbProxyService(store.endpoint),

@@ -4,9 +4,8 @@ import type { CredentialKind } from '../../lambdas/domain/policy';
 import { startAwsProtocolServer, type RunningServer } from '../../lambdas/local/emulated-aws/aws-protocol-server';
 import { LocalCredentialAuthority } from '../../lambdas/local/emulated-aws/credential-authority';
 import { createStsService } from '../../lambdas/local/emulated-aws/sts-service';
-import type { IssueRequest } from '../../lambdas/ports';
+import type { Clock, IssueRequest } from '../../lambdas/ports';
 import type { EmbeddedStoreFixture } from './embedded-store-fixture';
-import type { SteppingClock } from './stepping-clock';
 
 export interface LocalSts {
   readonly authority: LocalCredentialAuthority;
@@ -14,7 +13,9 @@ export interface LocalSts {
 }
 
 export interface LocalStsOptions {
-  readonly clock: SteppingClock;
+  readonly clock: Clock;
+  /** What signatures are judged by; `clock` when absent (as the engine's signatureClockOf gives a test's clock). */
+  readonly signatureClock?: Clock;
   /** A fresh table unless given (a second authority on the same table is a restart). */
   readonly tableName?: string;
   readonly accessKeyRevocationLagMs?: number;
@@ -30,7 +31,9 @@ export async function startLocalSts(store: EmbeddedStoreFixture, options: LocalS
     accessKeyRevocationLagMs: options.accessKeyRevocationLagMs ?? 0,
   });
   await authority.start();
-  const server = await startAwsProtocolServer({ services: [createStsService({ authority, clock })] });
+  const server = await startAwsProtocolServer({
+    services: [createStsService({ authority, clock, ...(options.signatureClock ? { signatureClock: options.signatureClock } : {}) })],
+  });
   store.servers.push(server);
   return { authority, server };
 }
@@ -38,11 +41,7 @@ export async function startLocalSts(store: EmbeddedStoreFixture, options: LocalS
 export const LOCAL_STS_GRANT = 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa';
 
 /** A request for a credential of `kind` that lives `ttlSeconds` from the clock's now. */
-export function issueRequest(
-  kind: CredentialKind,
-  clock: SteppingClock,
-  options: { grantId?: string; ttlSeconds?: number } = {},
-): IssueRequest {
+export function issueRequest(kind: CredentialKind, clock: Clock, options: { grantId?: string; ttlSeconds?: number } = {}): IssueRequest {
   const ttlSeconds = options.ttlSeconds ?? 900;
   return {
     grantId: options.grantId ?? LOCAL_STS_GRANT,

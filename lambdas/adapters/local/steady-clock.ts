@@ -21,6 +21,18 @@ export interface SteadyClock extends Clock {
    * engine was stopped: its last writes are later than now). Returns how far it moved, 0 if not at all.
    */
   catchUp(ms: number): number;
+  /** The machine's own clock as it reads now, steps included: what programs on this machine sign requests with. */
+  wall(): Date;
+}
+
+/**
+ * The clock a request's signature time is judged by. Signers on this machine read its wall clock, and
+ * a steady clock runs ahead of it after a step back (for as long as the step, even across restarts):
+ * judged by that, every signed request more than 15 minutes off would be refused until the wall clock
+ * caught up. Any other clock (a test's) is used as it is.
+ */
+export function signatureClockOf(clock: Clock): Clock {
+  return 'wall' in clock && typeof clock.wall === 'function' ? { now: () => (clock as SteadyClock).wall() } : clock;
 }
 
 /**
@@ -38,6 +50,7 @@ export function steadyClock(sources: TimeSources = SYSTEM_TIME): SteadyClock {
   };
   return {
     now: () => new Date(now()),
+    wall: () => new Date(sources.wallMs()),
     catchUp(ms) {
       const behindMs = ms - now();
       if (behindMs <= 0) return 0;

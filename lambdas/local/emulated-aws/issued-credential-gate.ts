@@ -56,7 +56,7 @@ async function policyRefusal(
  * are no IAM principals (the engine's own calls, a runtime's placeholder keys). An issued
  * credential must sign correctly, and is then judged as IAM would judge it.
  */
-export function issuedCredentialGate(authority: LocalCredentialAuthority, clock: Clock): RequestGate {
+export function issuedCredentialGate(authority: LocalCredentialAuthority, signatureClock: Clock): RequestGate {
   return async (request, context) => {
     const parsed = parseSigV4(request);
     if (!parsed.ok) return undefined;
@@ -68,7 +68,7 @@ export function issuedCredentialGate(authority: LocalCredentialAuthority, clock:
         : jsonError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
     }
     const verified = await verifyParsedSigV4(request, parsed.auth, {
-      now: clock.now(),
+      now: signatureClock.now(),
       secretFor: () => standing.credential.secretAccessKey,
     });
     if (!verified.ok) return jsonError(400, 'InvalidSignatureException', verified.message);

@@ -63,6 +63,8 @@ function parametersOf(request: AwsRequest): Record<string, string> {
 export interface StsServiceOptions {
   readonly authority: LocalCredentialAuthority;
   readonly clock: Clock;
+  /** What a signature's time is judged by (the machine's clock); `clock` when absent. */
+  readonly signatureClock?: Clock;
 }
 
 /**
@@ -72,6 +74,7 @@ export interface StsServiceOptions {
  */
 export function createStsService(options: StsServiceOptions): AwsService {
   const { authority, clock } = options;
+  const signatureClock = options.signatureClock ?? clock;
   return {
     name: 'sts',
     matches: (request) => request.signingService === 'sts',
@@ -81,7 +84,7 @@ export function createStsService(options: StsServiceOptions): AwsService {
       const check = authority.authenticate(parsed.auth.accessKeyId, parsed.auth.sessionToken);
       if (check.status === 'rejected') return stsError(check.code, REJECTION_MESSAGES[check.code]);
       const verified = await verifyParsedSigV4(request, parsed.auth, {
-        now: clock.now(),
+        now: signatureClock.now(),
         secretFor: () => check.credential.secretAccessKey,
       });
       if (!verified.ok) return stsError(verified.code, verified.message);

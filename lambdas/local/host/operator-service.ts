@@ -1,6 +1,7 @@
 // Local engine, host: the operator endpoint on the local protocol server (`POST /operator`), as the
 // Lambda function URL with AWS_IAM auth is on AWS: the request must be SigV4-signed for service
 // `lambda` with a key the local engine holds for a person of the policy; then the same use case runs.
+import type { Clock } from '../../ports';
 import type { EngineDeps } from '../../use-cases/engine-deps';
 import { OPERATOR_PATH, OPERATOR_SIGNING_SERVICE, type OperatorAnswer } from '../../domain/operator-api';
 import { handleOperatorRequest, OPERATOR_REQUEST, OPERATOR_SOURCE } from '../../use-cases/operator-request';
@@ -18,6 +19,8 @@ export interface OperatorServiceOptions {
   readonly keyring: OperatorKeyring;
   /** The engine, once it is wired; undefined while it starts. */
   readonly deps: () => EngineDeps | undefined;
+  /** What a signature's time is judged by (the machine's clock); the engine's clock when absent. */
+  readonly signatureClock?: Clock;
 }
 
 export function createOperatorService(options: OperatorServiceOptions): AwsService {
@@ -28,7 +31,7 @@ export function createOperatorService(options: OperatorServiceOptions): AwsServi
       const deps = options.deps();
       if (!deps) return answer({ status: 503, body: { outcome: 'refused', reason: 'the engine is starting' } });
       if (request.method !== 'POST') return answer({ status: 405, body: { outcome: 'refused', reason: 'use POST' } });
-      const authenticated = await authenticate(request, options.keyring, deps);
+      const authenticated = await authenticate(request, options.keyring, deps, options.signatureClock);
       if (!authenticated.ok) {
         await deps.store.recordRejectedEvent({
           at: deps.clock.now().toISOString(),
@@ -53,7 +56,12 @@ type Authenticated =
     }
   | { readonly ok: false; readonly reason: string };
 
-async function authenticate(request: AwsRequest, keyring: OperatorKeyring, deps: EngineDeps): Promise<Authenticated> {
+async function authenticate(
+  request: AwsRequest,
+  keyring: OperatorKeyring,
+  deps: EngineDeps,
+  signatureClock: Clock | undefined,
+): Promise<Authenticated> {
   const parsed = parseSigV4(request);
   if (!parsed.ok) return { ok: false, reason: `not authenticated: ${parsed.code}: ${parsed.message}` };
   if (parsed.auth.service !== OPERATOR_SIGNING_SERVICE)
@@ -62,7 +70,10 @@ async function authenticate(request: AwsRequest, keyring: OperatorKeyring, deps:
       reason: `not authenticated: sign for service "${OPERATOR_SIGNING_SERVICE}", not "${parsed.auth.service.slice(0, 32)}"`,
     };
   const holder = keyring.personOf(parsed.auth.accessKeyId);
-  const verified = await verifyParsedSigV4(request, parsed.auth, { now: deps.clock.now(), secretFor: () => holder?.secretAccessKey });
+  const verified = await verifyParsedSigV4(request, parsed.auth, {
+    now: (signatureClock ?? deps.clock).now(),
+    secretFor: () => holder?.secretAccessKey,
+  });
   if (!verified.ok) return { ok: false, reason: `not authenticated: ${verified.code}: ${verified.message}` };
   const person = (holder as { person: string }).person;
   // A key made for someone the policy has since dropped counts for no one.

@@ -8,6 +8,7 @@ import type { CredentialMaterial } from '../../../../lambdas/ports';
 import { useEmbeddedStore } from '../../../helpers/embedded-store-fixture';
 import { issueRequest, startLocalSts } from '../../../helpers/local-sts';
 import { SteppingClock } from '../../../helpers/stepping-clock';
+import { signatureClockOf, steadyClock } from '../../../../lambdas/adapters/local/steady-clock';
 
 const store = useEmbeddedStore();
 
@@ -43,6 +44,18 @@ describe('the local STS endpoint', () => {
   });
 
   const startEngine = (accessKeyRevocationLagMs = 0) => startLocalSts(store, { clock, tableName, accessKeyRevocationLagMs });
+
+  it("judges a signature by this machine's clock, not the engine's steady clock running on ahead of it after a step back", async () => {
+    // The last run wrote an hour ahead of the machine's clock (stepped back since): the engine's clock runs on from there.
+    const steady = steadyClock();
+    steady.catchUp(Date.now() + 3_600_000);
+    const { authority, server } = await startLocalSts(store, { clock: steady, signatureClock: signatureClockOf(steady), tableName });
+    const issued = await authority.issue(issueRequest('aws-sts-session', steady));
+
+    const identity = await callerIdentity(server, issued);
+
+    expect(identity.Arn).toContain('assumed-role/taskbound-agent-release-bot/');
+  });
 
   it('answers GetCallerIdentity for an issued session with its assumed-role identity', async () => {
     const { authority, server } = await startEngine();
