@@ -146,9 +146,26 @@ export function operatorGateway(env: Env = process.env): OperatorGateway {
 async function post(url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
   const { host: _host, ...rest } = headers;
   const answer = await fetch(url, { method: 'POST', headers: rest, body, signal: AbortSignal.timeout(60_000) }).catch((error: unknown) => {
-    throw error instanceof Error && error.name === 'TimeoutError' ? new Error('the operator endpoint did not answer within 60 s') : error;
+    // Refused before anything was sent: nothing was recorded, and the CLI's hint says to start the engine.
+    if (networkCause(error) === 'ECONNREFUSED') throw error;
+    // Sent but unanswered (the engine stopped, the connection dropped): the request may have been recorded or not.
+    const why =
+      error instanceof Error && error.name === 'TimeoutError' ? 'did not answer within 60 s' : `did not answer (${networkCause(error)})`;
+    throw new Error(
+      `the operator endpoint ${url.origin} ${why}: the request may or may not have been recorded; check with \`taskbound grants show\` or \`agents show\``,
+      {
+        cause: error,
+      },
+    );
   });
   return { status: answer.status, text: await answer.text() };
+}
+
+/** What undici's bare "fetch failed" hides: the socket's error code (ECONNREFUSED, ECONNRESET, …). */
+function networkCause(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  if (typeof cause?.code === 'string') return cause.code;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** AWS's own refusals (IAM: `{"Message":"Forbidden"}`) are not the engine's shape; keep their words. */

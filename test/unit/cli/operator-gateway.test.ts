@@ -48,6 +48,31 @@ describe('operatorGateway', () => {
     }
   });
 
+  it('says a request the endpoint took but never answered may have been recorded, and where to look', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', KEY.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', KEY.secretAccessKey);
+    // The engine dies mid-call: the request arrives whole, the connection drops without an answer.
+    const server: Server = createServer((request) => request.resume().on('end', () => request.socket.destroy()));
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      await expect(operatorGateway({}).send(REQUEST, { operatorUrl: url })).rejects.toThrow(
+        /did not answer \(\w+\): the request may or may not have been recorded; check with `taskbound grants show`/,
+      );
+    } finally {
+      await new Promise<void>((done) => server.close(() => done()));
+    }
+  });
+
+  it('leaves a refused connection (nothing listens, nothing was sent) to the CLI’s hint to start the engine', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', KEY.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', KEY.secretAccessKey);
+    const server = await endpoint({ status: 200, body: '{}' });
+    await server.close();
+
+    await expect(operatorGateway({}).send(REQUEST, { operatorUrl: server.url })).rejects.toThrow(/^fetch failed$/);
+  });
+
   it('turns AWS’s own refusal (IAM said no before the function ran) into a refusal with its words', async () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', KEY.accessKeyId);
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', KEY.secretAccessKey);
