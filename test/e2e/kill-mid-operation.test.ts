@@ -16,6 +16,64 @@ import { AgentRuntime } from '../helpers/agent-runtime';
 import { freeLoopbackPort, spawnEngineProcess, startEngineProcess, type EngineProcess } from './engine-process';
 import { readGrantTable, type GrantTableReader } from './grant-table-reader';
 
+/**
+ * One engine per describe, as a user runs it, on its own data directory and port (a restart reuses
+ * both), with a runtime and a reader of its grant table. Fields are read inside tests and hooks.
+ */
+function killTestEngine(prefix: string, policyFile?: string) {
+  const fixture = {
+    dataDir: '',
+    port: 0,
+    engine: undefined as EngineProcess | undefined,
+    runtime: undefined as unknown as AgentRuntime,
+    grants: undefined as unknown as GrantTableReader,
+    ledger: emptyLedger(),
+    /** Starts the engine again on the same directory and port (the next run after a kill). */
+    restart: async () =>
+      (fixture.engine = await startEngineProcess({ dataDir: fixture.dataDir, port: fixture.port, ...(policyFile ? { policyFile } : {}) })),
+  };
+  beforeAll(async () => {
+    fixture.dataDir = await mkdtemp(join(tmpdir(), prefix));
+    fixture.port = await freeLoopbackPort();
+    const engine = await fixture.restart();
+    fixture.runtime = new AgentRuntime({ endpoint: engine.url });
+    fixture.grants = readGrantTable(engine.url);
+  }, 60_000);
+  afterAll(async () => {
+    fixture.runtime?.close();
+    fixture.grants?.close();
+    await fixture.engine?.kill();
+    await rm(fixture.dataDir, { recursive: true, force: true });
+  });
+  return fixture;
+}
+
+/** Polls every 2 ms until `done` says so: a kill lands at the first sign of what it waits for. */
+async function until(done: () => Promise<boolean>): Promise<void> {
+  while (!(await done())) await new Promise((wake) => setTimeout(wake, 2));
+}
+
+/** Starts the tasks, waits for each credential, and enters it in the ledger the settle check reads. */
+async function openGrants(
+  fixture: ReturnType<typeof killTestEngine>,
+  tasks: readonly { agentId: string; taskId: string; scopes: string[]; ttlSeconds?: number }[],
+  purpose: string,
+): Promise<void> {
+  const { runtime, ledger } = fixture;
+  await Promise.all(tasks.map((task) => runtime.startTask({ ...task, purpose, requestedBy: 'dev@example.com' })));
+  for (const task of tasks) {
+    ledger.accepted.add(`${task.agentId}/${task.taskId}`);
+    const delivery = await runtime.waitForDelivery(task.agentId, task.taskId, ['issued'], 20_000);
+    ledger.credentials.push({
+      agentId: task.agentId,
+      taskId: task.taskId,
+      accessKeyId: delivery.accessKeyId ?? '',
+      secretAccessKey: delivery.secretAccessKey ?? '',
+      sessionToken: delivery.sessionToken,
+    });
+  }
+}
+
 function emptyLedger(): RuntimeLedger {
   return {
     accepted: new Set(),
@@ -26,32 +84,12 @@ function emptyLedger(): RuntimeLedger {
 }
 
 describe('local engine: kill -9 mid-approval, then restart', () => {
-  let dataDir: string;
-  let port: number;
-  let engine: EngineProcess | undefined;
-  let runtime: AgentRuntime;
-  let grants: GrantTableReader;
-  const ledger = emptyLedger();
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-kill-approval-'));
-    port = await freeLoopbackPort();
-    engine = await startEngineProcess({ dataDir, port });
-    runtime = new AgentRuntime({ endpoint: engine.url });
-    grants = readGrantTable(engine.url);
-  }, 60_000);
-
-  afterAll(async () => {
-    runtime?.close();
-    grants?.close();
-    await engine?.kill();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
+  const fixture = killTestEngine('taskbound-kill-approval-');
   const approve = (grantId: string): Promise<CliAnswer> =>
-    taskbound(engine!.url, 'approve', grantId, '--as', 'lead@example.com', '--data-dir', dataDir, '--reason', 'kill test');
+    taskbound(fixture.engine!.url, 'approve', grantId, '--as', 'lead@example.com', '--data-dir', fixture.dataDir, '--reason', 'kill test');
 
   it('applies the approval whole or not at all, issues at most once, and leaves nothing alive', async () => {
+    const { runtime, grants, ledger, dataDir } = fixture;
     const outcomes: string[] = [];
     for (const [index, extraDelayMs] of [0, 0, 20, 60].entries()) {
       const task = { agentId: 'deploy-bot', taskId: `approval-${index}`, scopes: ['deploy-web'] };
@@ -62,15 +100,11 @@ describe('local engine: kill -9 mid-approval, then restart', () => {
 
       const answer = approve(grantId);
       // Killed at the first sight of the approval's first write (or a little after it).
-      for (;;) {
-        const grant = await grants.get(task.agentId, task.taskId);
-        if (grant?.state !== 'pending_approval') break;
-        await new Promise((done) => setTimeout(done, 2));
-      }
+      await until(async () => (await grants.get(task.agentId, task.taskId))?.state !== 'pending_approval');
       if (extraDelayMs) await new Promise((done) => setTimeout(done, extraDelayMs));
-      await engine!.kill();
+      await fixture.engine!.kill();
       const cli = await answer;
-      engine = await startEngineProcess({ dataDir, port });
+      await fixture.restart();
 
       const after = await grants.get(task.agentId, task.taskId);
       const issuedEntries = after?.audit.filter((entry) => entry.action === 'issued').length ?? 0;
@@ -109,7 +143,7 @@ describe('local engine: kill -9 mid-approval, then restart', () => {
     console.log(`kill mid-approval:\n${outcomes.join('\n')}`);
 
     for (const index of [0, 1, 2, 3]) await runtime.endTask({ agentId: 'deploy-bot', taskId: `approval-${index}`, outcome: 'succeeded' });
-    const check = await settleAndCheck({ endpoint: engine!.url, dataDir, ledger, settleTimeoutMs: 30_000 });
+    const check = await settleAndCheck({ endpoint: fixture.engine!.url, dataDir, ledger, settleTimeoutMs: 30_000 });
     expect(check.liveCredentials, JSON.stringify(check)).toEqual([]);
     expect(check.deliveriesHoldingCredentials).toEqual([]);
     expect(check.lostGrants).toEqual([]);
@@ -125,58 +159,27 @@ const LIVE_GRANTS = 40;
 // the restarted engine must finish it (the bus replays the accepted `Agent Suspended`; the sweep
 // retries any grant left mid-revocation) and go on refusing the agent.
 describe('local engine: kill -9 mid-suspension, then restart', () => {
-  let dataDir: string;
-  let port: number;
-  let engine: EngineProcess | undefined;
-  let runtime: AgentRuntime;
-  let grants: GrantTableReader;
-  const ledger = emptyLedger();
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-kill-suspension-'));
-    port = await freeLoopbackPort();
-    engine = await startEngineProcess({ dataDir, port, policyFile: SOAK_POLICY_FILE });
-    runtime = new AgentRuntime({ endpoint: engine.url });
-    grants = readGrantTable(engine.url);
-  }, 60_000);
-
-  afterAll(async () => {
-    runtime?.close();
-    grants?.close();
-    await engine?.kill();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const fixture = killTestEngine('taskbound-kill-suspension-', SOAK_POLICY_FILE);
 
   it('revokes and verifies every grant of the agent after the restart, and refuses its new starts', async () => {
+    const { runtime, grants, ledger, dataDir } = fixture;
     const agentId = 'switch-bot';
     const tasks = Array.from({ length: LIVE_GRANTS }, (_, index) => ({
       agentId,
       taskId: `live-${index}`,
       scopes: [index % 2 === 0 ? 'soak-read' : 'soak-upload-key'],
     }));
-    await Promise.all(tasks.map((task) => runtime.startTask({ ...task, purpose: 'kill mid-suspension', requestedBy: 'dev@example.com' })));
-    for (const task of tasks) {
-      ledger.accepted.add(`${agentId}/${task.taskId}`);
-      const delivery = await runtime.waitForDelivery(agentId, task.taskId, ['issued'], 20_000);
-      const credential: HeldCredential = {
-        ...task,
-        accessKeyId: delivery.accessKeyId ?? '',
-        secretAccessKey: delivery.secretAccessKey ?? '',
-        sessionToken: delivery.sessionToken,
-      };
-      ledger.credentials.push(credential);
-    }
+    await openGrants(fixture, tasks, 'kill mid-suspension');
 
     await runtime.emit('Agent Suspended', { agentId, by: 'secops@example.com', reason: 'kill test' }, 'taskbound.cli');
     // Killed at the first sign of the kill switch's revocations, while most grants are still live.
-    for (;;) {
+    await until(async () => {
       const states = await Promise.all(tasks.slice(0, 8).map((task) => grants.get(agentId, task.taskId)));
-      if (states.some((grant) => grant?.state !== 'active')) break;
-      await new Promise((done) => setTimeout(done, 2));
-    }
-    await engine!.kill();
+      return states.some((grant) => grant?.state !== 'active');
+    });
+    await fixture.engine!.kill();
     const atKill = await Promise.all(tasks.map((task) => runtime.whoAmI(ledger.credentials.find((held) => held.taskId === task.taskId)!)));
-    engine = await startEngineProcess({ dataDir, port, policyFile: SOAK_POLICY_FILE });
+    const engine = await fixture.restart();
 
     const check = await settleAndCheck({ endpoint: engine.url, dataDir, ledger, settleTimeoutMs: 30_000 });
     const summary = JSON.stringify({ atKill: atKill.length, ...check });
@@ -213,29 +216,10 @@ const CLOCK_JUMP_MS = 5 * 60_000;
 // it serves, every credential is dead. The jump is the engine's test-only clock offset
 // (--test-clock-offset-ms), which moves every part of it (STS, the gate, timers, the sweep) together.
 describe('local engine: clock jumped past expiries, kill -9 mid-sweep, then restart', () => {
-  let dataDir: string;
-  let port: number;
-  let engine: EngineProcess | undefined;
-  let runtime: AgentRuntime;
-  let grants: GrantTableReader;
-  const ledger = emptyLedger();
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-kill-sweep-'));
-    port = await freeLoopbackPort();
-    engine = await startEngineProcess({ dataDir, port, policyFile: SOAK_POLICY_FILE });
-    runtime = new AgentRuntime({ endpoint: engine.url });
-    grants = readGrantTable(engine.url);
-  }, 60_000);
-
-  afterAll(async () => {
-    runtime?.close();
-    grants?.close();
-    await engine?.kill();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const fixture = killTestEngine('taskbound-kill-sweep-', SOAK_POLICY_FILE);
 
   it('expires and verifies every due grant, none alive once it serves', async () => {
+    const { runtime, grants, ledger, dataDir, port } = fixture;
     const agentId = 'busy-bot';
     const tasks = Array.from({ length: LIVE_GRANTS }, (_, index) => ({
       agentId,
@@ -243,36 +227,23 @@ describe('local engine: clock jumped past expiries, kill -9 mid-sweep, then rest
       scopes: [index % 4 === 0 ? 'soak-read' : 'soak-upload-key'],
       ttlSeconds: 60,
     }));
-    await Promise.all(tasks.map((task) => runtime.startTask({ ...task, purpose: 'kill mid-sweep', requestedBy: 'dev@example.com' })));
-    for (const task of tasks) {
-      ledger.accepted.add(`${agentId}/${task.taskId}`);
-      const delivery = await runtime.waitForDelivery(agentId, task.taskId, ['issued'], 20_000);
-      const { accessKeyId, secretAccessKey, sessionToken } = delivery;
-      ledger.credentials.push({
-        agentId,
-        taskId: task.taskId,
-        accessKeyId: accessKeyId ?? '',
-        secretAccessKey: secretAccessKey ?? '',
-        sessionToken,
-      });
-    }
-    await engine!.kill();
+    await openGrants(fixture, tasks, 'kill mid-sweep');
+    await fixture.engine!.kill();
 
     const jumped = { dataDir, port, policyFile: SOAK_POLICY_FILE, clockOffsetMs: CLOCK_JUMP_MS };
     const starting = spawnEngineProcess(jumped);
     starting.ready.catch(() => undefined);
     // Killed at the first grant the restarted engine expires, while the rest are still due.
-    let atKill: string[];
-    for (;;) {
+    let atKill: string[] = [];
+    await until(async () => {
       const states = await Promise.all(tasks.slice(0, 8).map((task) => grants.get(agentId, task.taskId).catch(() => undefined)));
       atKill = states.map((grant) => grant?.state ?? 'unread');
-      if (states.some((grant) => grant !== undefined && grant.state !== 'active')) break;
-      await new Promise((done) => setTimeout(done, 2));
-    }
+      return states.some((grant) => grant !== undefined && grant.state !== 'active');
+    });
     await starting.engine.kill();
     console.log(`kill mid-sweep: the first 8 grants at the kill: ${atKill.join(' ')}`);
 
-    engine = await startEngineProcess(jumped);
+    const engine = (fixture.engine = await startEngineProcess(jumped));
     // Ready means its first sweep has run: nothing due may still work.
     const working = [];
     for (const credential of ledger.credentials) if ((await runtime.whoAmI(credential)).ok) working.push(credential.taskId);
