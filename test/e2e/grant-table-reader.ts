@@ -6,6 +6,8 @@ import { LOCAL_TABLE } from '../../lambdas/local/engine';
 import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import type { Grant, GrantState } from '../../lambdas/domain/grant';
+import { expect } from 'vitest';
+import type { AgentRuntime, Delivery } from '../helpers/agent-runtime';
 
 export interface GrantTableReader {
   get(agentId: string, taskId: string): Promise<Grant | undefined>;
@@ -31,4 +33,18 @@ export function readGrantTable(engineUrl: string): GrantTableReader {
     },
     close: () => dynamo.destroy(),
   };
+}
+
+/** Starts a task, expects its credential issued (a denial fails the test with its reason), and waits for the grant's `active` record. */
+export async function issuedAndActive(
+  runtime: AgentRuntime,
+  grants: GrantTableReader,
+  task: { readonly agentId: string; readonly taskId: string; readonly scopes: string[] },
+  purpose: string,
+): Promise<Delivery> {
+  await runtime.startTask({ ...task, purpose, requestedBy: 'dev@example.com' });
+  const delivery = await runtime.waitForDelivery(task.agentId, task.taskId, ['issued', 'denied']);
+  expect(delivery, `${task.taskId}: ${delivery.reason ?? ''}`).toMatchObject({ status: 'issued' });
+  await grants.waitFor(task.agentId, task.taskId, ['active']);
+  return delivery;
 }

@@ -2,7 +2,7 @@
 // file takes back what it withdrew. The engine restarted on the edited file revokes the live grant
 // issued under the wider definition (its credential cannot be narrowed in place), a new task gets
 // the narrower policy, and a grant whose scope was only widened keeps working.
-import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyVersionOf } from '../../lambdas/domain/policy';
 import { AgentRuntime, type Delivery } from '../helpers/agent-runtime';
 import { freeLoopbackPort, startEngineProcess, type EngineProcess } from './engine-process';
-import { readGrantTable, type GrantTableReader } from './grant-table-reader';
+import { issuedAndActive, readGrantTable, type GrantTableReader } from './grant-table-reader';
 import { EXAMPLE_POLICY } from './local-engine';
 
 const REPO_WRITE = '[codecommit:GitPush, codecommit:CreateBranch], Resource: "arn:aws:codecommit:us-east-1:111122223333:web" }';
@@ -25,27 +25,6 @@ const NARROWED = { agentId: 'release-bot', taskId: 'issued-wide', scopes: ['repo
 const WIDENED = { agentId: 'deploy-bot', taskId: 'read-widened', scopes: ['repo-read'] };
 const AFTER_EDIT = { agentId: 'release-bot', taskId: 'issued-narrow', scopes: ['repo-write'] };
 
-/** `ok`, or the error's name: what a call with the task's credential gets from the local Secrets Manager. */
-async function callAs(url: string, delivery: Delivery, command: DescribeSecretCommand | GetSecretValueCommand): Promise<string> {
-  const client = new SecretsManagerClient({
-    region: 'us-east-1',
-    endpoint: url,
-    maxAttempts: 1,
-    credentials: {
-      accessKeyId: delivery.accessKeyId!,
-      secretAccessKey: delivery.secretAccessKey!,
-      ...(delivery.sessionToken ? { sessionToken: delivery.sessionToken } : {}),
-    },
-  });
-  try {
-    await client.send(command as DescribeSecretCommand);
-    return 'ok';
-  } catch (error) {
-    return (error as Error).name;
-  } finally {
-    client.destroy();
-  }
-}
 const describeKey = () => new DescribeSecretCommand({ SecretId: 'stripe-key' });
 const readKey = () => new GetSecretValueCommand({ SecretId: 'stripe-key' });
 
@@ -77,20 +56,17 @@ describe('local engine: a scope narrowed under the same name revokes what was is
     runtime = new AgentRuntime({ endpoint: engine.url });
     grants = readGrantTable(engine.url);
   };
-  const issue = async (task: typeof NARROWED): Promise<Delivery> => {
-    await runtime!.startTask({ ...task, purpose: 'narrowed scope test', requestedBy: 'dev@example.com' });
-    const delivery = await runtime!.waitForDelivery(task.agentId, task.taskId, ['issued', 'denied']);
-    expect(delivery, `${task.taskId}: ${delivery.reason ?? ''}`).toMatchObject({ status: 'issued' });
-    await grants!.waitFor(task.agentId, task.taskId, ['active']);
-    return delivery;
-  };
+  const issue = (task: typeof NARROWED): Promise<Delivery> => issuedAndActive(runtime!, grants!, task, 'narrowed scope test');
+  /** `ok`, or the refusal's name: what a call with the task's credential gets from the local Secrets Manager. */
+  const callAs = async (delivery: Delivery, command: DescribeSecretCommand | GetSecretValueCommand) =>
+    (await runtime!.secretsManagerAs(delivery, (client) => client.send(command as DescribeSecretCommand))).split(':')[0];
 
   it('revokes at the restart the grant whose scope lost an action, and issues the next task the narrower policy', async () => {
     const port = await freeLoopbackPort();
     const dataDir = join(dir, 'state');
     await start(dataDir, port);
     const [wide, widened] = [await issue(NARROWED), await issue(WIDENED)];
-    expect(await callAs(engine!.url, wide, describeKey())).toBe('ok');
+    expect(await callAs(wide, describeKey())).toBe('ok');
     await engine!.kill();
     grants!.close();
     runtime!.close();
@@ -111,13 +87,13 @@ describe('local engine: a scope narrowed under the same name revokes what was is
         'action-resource pairs the grant was issued (removed, or changed: an action, resource or condition)',
     );
     expect(await runtime!.whoAmI(wide)).toMatchObject({ ok: false });
-    expect(await callAs(engine!.url, wide, readKey())).not.toBe('ok');
+    expect(await callAs(wide, readKey())).not.toBe('ok');
     // Only widened: kept, and still works.
     expect(await runtime!.whoAmI(widened)).toMatchObject({ ok: true });
     expect((await grants!.waitFor(WIDENED.agentId, WIDENED.taskId, ['active'])).state).toBe('active');
 
     const narrow = await issue(AFTER_EDIT);
-    expect(await callAs(engine!.url, narrow, readKey())).toBe('ok');
-    expect(await callAs(engine!.url, narrow, describeKey())).toBe('AccessDeniedException');
+    expect(await callAs(narrow, readKey())).toBe('ok');
+    expect(await callAs(narrow, describeKey())).toBe('AccessDeniedException');
   }, 90_000);
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentRuntime, type Delivery } from '../helpers/agent-runtime';
 import { freeLoopbackPort, startEngineProcess, type EngineProcess } from './engine-process';
-import { readGrantTable, type GrantTableReader } from './grant-table-reader';
+import { issuedAndActive, readGrantTable, type GrantTableReader } from './grant-table-reader';
 import { EXAMPLE_POLICY } from './local-engine';
 
 const WITHDRAWN = { agentId: 'release-bot', taskId: 'push-after-withdrawal', scopes: ['repo-write'] };
@@ -33,13 +33,7 @@ describe('local engine: a policy change revokes what the new policy no longer al
     await rm(dir, { recursive: true, force: true });
   });
 
-  const issue = async (task: typeof WITHDRAWN): Promise<Delivery> => {
-    await runtime!.startTask({ ...task, purpose: 'policy change test', requestedBy: 'dev@example.com' });
-    const delivery = await runtime!.waitForDelivery(task.agentId, task.taskId, ['issued', 'denied']);
-    expect(delivery, `${task.taskId}: ${delivery.reason ?? ''}`).toMatchObject({ status: 'issued' });
-    await grants!.waitFor(task.agentId, task.taskId, ['active']);
-    return delivery;
-  };
+  const issue = (task: typeof WITHDRAWN): Promise<Delivery> => issuedAndActive(runtime!, grants!, task, 'policy change test');
 
   it('revokes, at the restart, a live grant whose scope the agent no longer holds', async () => {
     const port = await freeLoopbackPort();

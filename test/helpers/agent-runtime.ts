@@ -121,6 +121,34 @@ export class AgentRuntime {
     }
   }
 
+  /**
+   * Calls Secrets Manager with a delivered credential: `ok`, or the refusal's name and message (a
+   * local engine judges the call by the credential's policy, as IAM would).
+   */
+  async secretsManagerAs(
+    delivery: Pick<Delivery, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>,
+    call: (client: SecretsManagerClient) => Promise<unknown>,
+  ): Promise<string> {
+    const client = new SecretsManagerClient({
+      ...this.config,
+      requestHandler: this.agents,
+      maxAttempts: 1,
+      credentials: {
+        accessKeyId: delivery.accessKeyId ?? '',
+        secretAccessKey: delivery.secretAccessKey ?? '',
+        ...(delivery.sessionToken ? { sessionToken: delivery.sessionToken } : {}),
+      },
+    });
+    try {
+      await call(client);
+      return 'ok';
+    } catch (error) {
+      return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    } finally {
+      client.destroy();
+    }
+  }
+
   /** Probes with the credential until STS rejects it; returns the rejection code. */
   async waitUntilRejected(
     delivery: Pick<Delivery, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>,
