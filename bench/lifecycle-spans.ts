@@ -45,7 +45,8 @@ const SPAN_MEANING: Readonly<Record<SpanName, string>> = {
   decidedToIssued: 'the grant opened (slot, grant and standing in one transaction), issue and canary → the `issued` audit entry',
   issuedToDelivered: 'the grant `active`, the delivery created, locked and written → its version date',
   deliveredToRead: "the delivery holds the credential → the runtime's read that finds it answers (the wait strategy's share)",
-  acceptedToClaimed: 'PutEvents(Task Ended) answered → the revocation claimed (its audit entry, after reading the grant)',
+  acceptedToClaimed:
+    'PutEvents(Task Ended) answered → the revocation claimed (its audit entry; the engine reads nothing first, so it can be stamped before the answer reaches the runtime: ≤ 0)',
   claimedToRefused: "the revocation claimed → the runtime's refused probe answers (probes every 10 ms)",
   claimedToRevoked: 'the revocation claimed → the `revoked` audit entry (the authority has written it; not on the path to refused)',
   readsMissed: 'delivery reads that found nothing, per lifecycle',

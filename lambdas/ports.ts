@@ -29,6 +29,12 @@ export interface DueGrantsPage {
 /** Grants, agents and refused events, with every change a conditional write. */
 export interface GrantStore {
   get(grantId: string): Promise<Grant | undefined>;
+  /**
+   * The grant as this process last wrote or read it, without a call, if it still remembers it (the
+   * local engine, whose functions share one process). It may be stale, so it is only a first guess
+   * for a write conditioned on the stored version.
+   */
+  recent?(grantId: string): Grant | undefined;
   /** Creates the grant unless one with its id exists; then returns the existing one. */
   create(grant: Grant): Promise<{ readonly created: true; readonly grant: Grant } | { readonly created: false; readonly existing: Grant }>;
   /**

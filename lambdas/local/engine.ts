@@ -21,6 +21,9 @@ import { reconcileOrphans } from '../use-cases/reconcile-orphans';
 import { revokeUnentitledGrants } from '../use-cases/revoke-unentitled';
 import { recoverInterruptedIssuance } from '../use-cases/recover-interrupted-issuance';
 import { DynamoDbGrantStore } from '../adapters/aws/dynamodb-grant-store';
+import { RememberingGrantStore } from '../adapters/local/remembering-grant-store';
+import { RememberingDeliveryVault } from '../adapters/local/remembering-delivery-vault';
+import { CoalescingEventPublisher } from '../adapters/local/coalescing-event-publisher';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDbKmsDeliveryVault } from '../adapters/aws/dynamodb-kms-delivery-vault';
 import { ensureDeliveryTable } from '../adapters/aws/delivery-table-definition';
@@ -336,7 +339,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     clock,
     logger,
     dueTiming,
-    store: grantStore,
+    // One process runs every function here: what it wrote is not read back (remembering-*.ts).
+    store: new RememberingGrantStore(grantStore),
     issuers: {
       'aws-sts-session': new LocalCredentialIssuer({
         kind: 'aws-sts-session',
@@ -349,7 +353,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       }),
       'aws-iam-access-key': new LocalCredentialIssuer({ kind: 'aws-iam-access-key', authority, probe, probeSchedule }),
     },
-    vault:
+    vault: new RememberingDeliveryVault(
       delivery === 'dynamodb-kms'
         ? new DynamoDbKmsDeliveryVault(documents, counter.track(reuseSigner(new KMSClient(engineClients))), {
             tableName: LOCAL_DELIVERY_TABLE,
@@ -357,9 +361,12 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
             clock,
           })
         : new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
-    events: new EventBridgePublisher(paced(counter.track(reuseSigner(new EventBridgeClient(engineClients))), 'events'), {
-      eventBusName: LOCAL_BUS,
-    }),
+    ),
+    events: new CoalescingEventPublisher(
+      new EventBridgePublisher(paced(counter.track(reuseSigner(new EventBridgeClient(engineClients))), 'events'), {
+        eventBusName: LOCAL_BUS,
+      }),
+    ),
     rotator,
     expiry,
   };

@@ -63,7 +63,9 @@ export async function revokeGrant(
 ): Promise<RevokeResult> {
   let credentialRevoked = options.credentialRevoked === true;
   for (let attempt = 0; attempt < MAX_RACES; attempt++) {
-    const grant = attempt === 0 && options.listed ? options.listed : await deps.store.get(grantId);
+    // First the copy the caller listed or this process remembers (a stale one costs a refused write), then the store's.
+    const guess = attempt === 0 ? (options.listed ?? deps.store.recent?.(grantId)) : undefined;
+    const grant = guess ?? (await deps.store.get(grantId));
     if (!grant) return { outcome: 'not-found' };
     const claimed = await claim(deps, grant, cause);
     if (claimed === 'lost-race') continue;

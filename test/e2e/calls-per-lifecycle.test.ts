@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './local-engine';
 
 /**
- * The engine's 14 calls: 7 to issue and deliver, 7 to revoke, prove dead and clean up. The agent's
- * first session also takes its role's canary proof (one DescribeSecret more, every 5 minutes).
+ * The engine's 12 calls: 7 to issue and deliver, 5 to revoke, prove dead and clean up (the grant and
+ * the credential are not read back: the engine remembers what it wrote). The agent's first session
+ * also takes its role's canary proof (one DescribeSecret more, every 5 minutes).
  */
 const ONE_LIFECYCLE: Readonly<Record<string, number>> = {
   TransactWriteItemsCommand: 2,
@@ -15,9 +16,7 @@ const ONE_LIFECYCLE: Readonly<Record<string, number>> = {
   PutResourcePolicyCommand: 1,
   PutSecretValueCommand: 1,
   PutEventsCommand: 2,
-  GetItemCommand: 1,
   UpdateItemCommand: 1,
-  GetSecretValueCommand: 1,
   DeleteSecretCommand: 1,
 };
 
@@ -54,16 +53,16 @@ describe('local engine: SDK calls per lifecycle', () => {
     return made;
   }
 
-  it("makes 15 SDK calls for an agent's first session: the 14 of every lifecycle and its role's canary proof", async () => {
+  it("makes 13 SDK calls for an agent's first session: the 12 of every lifecycle and its role's canary proof", async () => {
     const made = await countedLifecycle('first');
 
     expect(made).toEqual({ ...ONE_LIFECYCLE, DescribeSecretCommand: 2 });
   });
 
-  it('makes 14 SDK calls for each session after it, from Task Started to verified dead', async () => {
+  it('makes 12 SDK calls for each session after it, from Task Started to verified dead', async () => {
     const made = await countedLifecycle('counted');
 
     expect(made).toEqual(ONE_LIFECYCLE);
-    expect(Object.values(made).reduce((sum, count) => sum + count, 0)).toBe(14);
+    expect(Object.values(made).reduce((sum, count) => sum + count, 0)).toBe(12);
   });
 });

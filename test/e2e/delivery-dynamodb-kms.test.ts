@@ -93,8 +93,9 @@ describe('the dynamodb-kms delivery mode against the local engine', () => {
         [...after].map(([operation, count]) => [operation, count - (before.get(operation) ?? 0)]).filter(([, count]) => Number(count) > 0),
       );
     const engine = delta(h.engine.sdkCalls.byOperation, engineBefore);
-    // Encrypt once (issued), decrypt once (the revocation reads the credential back to probe it), delete once.
-    expect(engine).toMatchObject({ EncryptCommand: 1, DecryptCommand: 1, DeleteItemCommand: expect.any(Number) });
+    // Encrypt once (issued) and delete once; no decrypt: the engine that wrote the credential probes it without reading it back.
+    expect(engine).toMatchObject({ EncryptCommand: 1, DeleteItemCommand: expect.any(Number) });
+    expect(engine.DecryptCommand).toBeUndefined();
     for (const operation of SECRETS_MANAGER_DELIVERY_CALLS) expect(engine[operation], operation).toBeUndefined();
     const runtime = delta(runtimeCalls.byOperation, runtimeBefore);
     expect(runtime).toMatchObject({ PutEventsCommand: 2, GetItemCommand: expect.any(Number), DecryptCommand: 1 });

@@ -5,7 +5,8 @@
 // none was issued without its scopes and approvals, no secret leaked and every chain verifies.
 //
 // Runs: FAULTS_RUNS schedules on the in-memory store (default 2000 here, 10000 in CI's
-// `npm run test:faults`), FAULTS_DYNALITE_RUNS on the DynamoDB store over dynalite, whose
+// `npm run test:faults`), FAULTS_LOCAL_RUNS on it composed as the local engine composes it
+// (default 1000, 5000 in CI), FAULTS_DYNALITE_RUNS on the DynamoDB store over dynalite, whose
 // conditional writes are the real ones (default 15). Which schedules: see `seedOf`.
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
@@ -59,6 +60,28 @@ describe('the engine under generated fault schedules, on the in-memory store', (
       { numRuns: runs('FAULTS_RUNS', 2000), ...replay },
     );
     console.info(`fault model (in-memory): ${schedules} schedules, ${credentials} credentials, ${Date.now() - started} ms`);
+  });
+});
+
+describe('the engine under generated fault schedules, composed as the local engine composes it', () => {
+  it('keeps the same promises when it remembers what it wrote and shares PutEvents calls', { timeout: 600_000 }, async () => {
+    const started = Date.now();
+    let schedules = 0;
+    await fc.assert(
+      fc.asyncProperty(scheduleArbitrary, async (schedule) => {
+        const store = new InMemoryGrantStore(FAULT_TIMING);
+        const run = await runSchedule(
+          schedule,
+          store,
+          async () => ({ grants: store.all(), rejectedExcerpts: store.rejected.map((entry) => JSON.stringify(entry)) }),
+          { asLocalEngine: true },
+        );
+        schedules++;
+        expect(run.broken).toEqual([]);
+      }),
+      { numRuns: runs('FAULTS_LOCAL_RUNS', 1000), ...replay },
+    );
+    console.info(`fault model (as the local engine): ${schedules} schedules, ${Date.now() - started} ms`);
   });
 });
 

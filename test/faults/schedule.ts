@@ -238,8 +238,10 @@ export async function runSchedule(
   schedule: Schedule,
   store: GrantStore,
   readAll: () => Promise<{ grants: Grant[]; rejectedExcerpts: string[] }>,
+  options: { readonly asLocalEngine?: boolean } = {},
 ): Promise<ScheduleRun> {
   const world = new World({
+    ...options,
     policy: FAULT_POLICY,
     store,
     faults: schedule.faults,

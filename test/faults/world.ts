@@ -2,6 +2,9 @@
 // modelled platform, every external call through the fault gate. Inbound events are delivered
 // at least once (a crashed or failed run is delivered again later), expiries fire from their
 // schedules, the sweep runs every minute and alerts go to a Slack that may be down.
+import { CoalescingEventPublisher } from '../../lambdas/adapters/local/coalescing-event-publisher';
+import { RememberingDeliveryVault } from '../../lambdas/adapters/local/remembering-delivery-vault';
+import { RememberingGrantStore } from '../../lambdas/adapters/local/remembering-grant-store';
 import { inMemoryApprovalMessages } from '../../lambdas/adapters/slack/in-memory-approval-messages';
 import type { SlackMessage } from '../../lambdas/adapters/slack/slack-message';
 import { SlackNotifier } from '../../lambdas/adapters/slack/slack-notifier';
@@ -66,6 +69,11 @@ export interface WorldOptions {
   readonly consistency: Consistency;
   /** Slack answers with errors until this many ms into the schedule. */
   readonly slackDownForMs: number;
+  /**
+   * Composed as the local engine composes it: the store and the vault remember what this process
+   * wrote (a restart forgets), and concurrent runs share PutEvents calls.
+   */
+  readonly asLocalEngine?: boolean;
 }
 
 export interface Notice {
@@ -111,13 +119,11 @@ export class World {
     const onIssue = (request: IssueRequest) => this.checkIssue(request);
     this.deps = {
       policy: options.policy,
-      store: gated(options.store, this.gate),
+      ...this.processMemory(),
       issuers: {
         'aws-sts-session': platformIssuer(this.platform, this.gate, 'aws-sts-session', onIssue),
         'aws-iam-access-key': platformIssuer(this.platform, this.gate, 'aws-iam-access-key', onIssue),
       },
-      vault: this.vault(),
-      events: this.publisher(),
       expiry: this.scheduler(),
       rotator: this.rotator(),
       clock: this.clock,
@@ -179,8 +185,8 @@ export class World {
    */
   async changePolicy(policy: Policy): Promise<void> {
     this.policy = policy;
-    // A restart builds its dependencies on the new file: the same engine, another policy.
-    (this.deps as { policy: Policy }).policy = policy;
+    // A restart builds its dependencies on the new file: the same engine, another policy, and nothing remembered.
+    Object.assign(this.deps, { policy, ...this.processMemory() });
     this.reconcilePending = true;
     for (const credential of this.platform.credentials) {
       const issued = this.issued.get(credential.grantId);
@@ -313,6 +319,17 @@ export class World {
     for (const approval of grant.approvals) {
       if (!this.approvalsGiven.has(`${grant.grantId} ${approval.approver}`)) say(`approval by ${approval.approver} was never given`);
     }
+  }
+
+  /** The store, vault and publisher of one engine process: the local engine's remember and share (see WorldOptions). */
+  private processMemory(): Pick<EngineDeps, 'store' | 'vault' | 'events'> {
+    const store = gated(this.options.store, this.gate);
+    if (!this.options.asLocalEngine) return { store, vault: this.vault(), events: this.publisher() };
+    return {
+      store: new RememberingGrantStore(store),
+      vault: new RememberingDeliveryVault(this.vault()),
+      events: new CoalescingEventPublisher(this.publisher()),
+    };
   }
 
   private vault(): DeliveryVault {

@@ -14,7 +14,7 @@ import { notYet, retry, settled } from '../retry';
 import { ENGINE_SOURCE } from '../../constants';
 
 /** PutEvents takes at most 10 entries per call. */
-const MAX_ENTRIES_PER_CALL = 10;
+export const MAX_ENTRIES_PER_CALL = 10;
 /** Our code for an entry the response did not answer for: treated as a transient failure. */
 const MISSING_RESULT = 'MissingResultEntry';
 /** Entry error codes EventBridge documents as worth retrying; others will fail again. */
@@ -146,6 +146,17 @@ function secretValuePath(value: unknown, path: string): { readonly path: string;
   return undefined;
 }
 
+/** Throws SecretInEventError, naming the field, if any event's detail holds what looks like secret material. */
+export function refuseSecrets(events: readonly OutboundEvent[]): void {
+  for (const event of events) {
+    const field = secretFieldPath(event.detail, 'detail');
+    if (field) throw new SecretInEventError(`refusing to publish ${event.detailType}: ${field} is named like secret material`);
+    const shaped = secretValuePath(event.detail, 'detail');
+    if (shaped)
+      throw new SecretInEventError(`refusing to publish ${event.detailType}: ${shaped.path} holds what looks like ${shaped.kind}`);
+  }
+}
+
 /** An entry's error code; undefined when EventBridge accepted it. */
 function entryErrorCode(result: PutEventsResultEntry | undefined): string | undefined {
   if (result === undefined) return MISSING_RESULT;
@@ -178,13 +189,7 @@ export class EventBridgePublisher implements EventPublisher {
    * any event still unpublished is reported by throwing.
    */
   async publish(events: readonly OutboundEvent[]): Promise<void> {
-    for (const event of events) {
-      const field = secretFieldPath(event.detail, 'detail');
-      if (field) throw new SecretInEventError(`refusing to publish ${event.detailType}: ${field} is named like secret material`);
-      const shaped = secretValuePath(event.detail, 'detail');
-      if (shaped)
-        throw new SecretInEventError(`refusing to publish ${event.detailType}: ${shaped.path} holds what looks like ${shaped.kind}`);
-    }
+    refuseSecrets(events);
     const failed: FailedEvent[] = [];
     let firstError: unknown;
     for (let start = 0; start < events.length; start += MAX_ENTRIES_PER_CALL) {
