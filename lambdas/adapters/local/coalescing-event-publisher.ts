@@ -5,7 +5,7 @@
 // fate of its own events only. On AWS each function is its own process: nothing to share.
 import type { OutboundEvent } from '../../domain/events';
 import type { EventPublisher } from '../../ports';
-import { EventPublishError, MAX_ENTRIES_PER_CALL, refuseSecrets } from '../aws/eventbridge-publisher';
+import { EventPublishError, MAX_ENTRIES_PER_CALL, SecretInEventError } from '../aws/eventbridge-publisher';
 
 interface Waiting {
   readonly events: readonly OutboundEvent[];
@@ -21,8 +21,6 @@ export class CoalescingEventPublisher implements EventPublisher {
   constructor(private readonly publisher: EventPublisher) {}
 
   async publish(events: readonly OutboundEvent[]): Promise<void> {
-    // Checked alone, so one publisher's mistake never fails the others' events it would have shared a call with.
-    refuseSecrets(events);
     if (events.length === 0) return;
     // More than a call holds: sent on its own, split as the publisher splits it.
     if (events.length > MAX_ENTRIES_PER_CALL) return this.publisher.publish(events);
@@ -59,10 +57,23 @@ export class CoalescingEventPublisher implements EventPublisher {
       await this.publisher.publish(publishes.flatMap((waiting) => waiting.events));
       for (const waiting of publishes) waiting.resolve();
     } catch (error) {
-      for (const waiting of publishes) settleFailed(waiting, error);
+      // Refused before anything was sent (an event holds what looks like a secret: a bug): each publish
+      // is sent alone, so only the one at fault fails, not those that happened to share its call.
+      if (error instanceof SecretInEventError && publishes.length > 1)
+        await Promise.all(publishes.map((waiting) => this.sendAlone(waiting)));
+      else for (const waiting of publishes) settleFailed(waiting, error);
     } finally {
       this.inFlight--;
       this.sendWhatIsReady();
+    }
+  }
+
+  private async sendAlone(waiting: Waiting): Promise<void> {
+    try {
+      await this.publisher.publish(waiting.events);
+      waiting.resolve();
+    } catch (error) {
+      waiting.reject(error);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CoalescingEventPublisher } from '../../../../lambdas/adapters/local/coalescing-event-publisher';
-import { EventPublishError, SecretInEventError } from '../../../../lambdas/adapters/aws/eventbridge-publisher';
+import { EventPublishError, refuseSecrets, SecretInEventError } from '../../../../lambdas/adapters/aws/eventbridge-publisher';
 import type { OutboundEvent } from '../../../../lambdas/domain/events';
 import type { EventPublisher } from '../../../../lambdas/ports';
 import { outbound } from '../../../../lambdas/use-cases/outbound';
@@ -12,10 +12,14 @@ const eventsOf = (taskId: string, count = 2): OutboundEvent[] =>
     outbound(index % 2 === 0 ? 'Grant Revoked' : 'Revocation Verified', activeGrant({ taskId }), AT),
   );
 
-/** A publisher whose calls finish only when the test says so, each call kept with what it carried. */
+/**
+ * A publisher whose calls finish only when the test says so, each call kept with what it carried. Like
+ * EventBridgePublisher, it refuses a call holding what looks like a secret before sending anything.
+ */
 class HeldPublisher implements EventPublisher {
   readonly calls: { readonly events: readonly OutboundEvent[]; finish: (error?: unknown) => void }[] = [];
-  publish(events: readonly OutboundEvent[]): Promise<void> {
+  async publish(events: readonly OutboundEvent[]): Promise<void> {
+    refuseSecrets(events);
     return new Promise((resolve, reject) => this.calls.push({ events, finish: (error) => (error ? reject(error) : resolve()) }));
   }
 }
@@ -102,13 +106,24 @@ describe('CoalescingEventPublisher', () => {
     expect(await first).toMatchObject({ message: 'socket hang up' });
   });
 
-  it("refuses an event holding secret material alone, before it can share a call with others' events", async () => {
+  it('fails only the publish holding what looks like a secret, not those that shared its call', async () => {
     const inner = new HeldPublisher();
     const publisher = new CoalescingEventPublisher(inner);
-    const leaky = outbound('Grant Revoked', activeGrant(), AT, { reason: 'x' });
+    const leaky = outbound('Grant Revoked', activeGrant({ taskId: 'leaky' }), AT);
     const withSecret = { ...leaky, detail: { ...leaky.detail, secretAccessKey: 'hidden' } } as OutboundEvent;
+    const first = publisher.publish(eventsOf('a'));
+    const good = settledOf(publisher.publish(eventsOf('b')));
+    const bad = settledOf(publisher.publish([withSecret]));
+    inner.calls[0]!.finish();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
 
-    await expect(publisher.publish([withSecret])).rejects.toThrow(SecretInEventError);
-    expect(inner.calls).toHaveLength(0);
+    expect(inner.calls.map((call) => call.events.map((event) => event.detail.taskId))).toEqual([
+      ['a', 'a'],
+      ['b', 'b'],
+    ]);
+    inner.calls[1]!.finish();
+    expect(await good).toBe('published');
+    expect(await bad).toBeInstanceOf(SecretInEventError);
   });
 });
