@@ -119,7 +119,7 @@ export class World {
     const onIssue = (request: IssueRequest) => this.checkIssue(request);
     this.deps = {
       policy: options.policy,
-      ...this.processMemory(),
+      ...this.processAdapters(),
       issuers: {
         'aws-sts-session': platformIssuer(this.platform, this.gate, 'aws-sts-session', onIssue),
         'aws-iam-access-key': platformIssuer(this.platform, this.gate, 'aws-iam-access-key', onIssue),
@@ -186,7 +186,7 @@ export class World {
   async changePolicy(policy: Policy): Promise<void> {
     this.policy = policy;
     // A restart builds its dependencies on the new file: the same engine, another policy, and nothing remembered.
-    Object.assign(this.deps, { policy, ...this.processMemory() });
+    Object.assign(this.deps, { policy, ...this.processAdapters() });
     this.reconcilePending = true;
     for (const credential of this.platform.credentials) {
       const issued = this.issued.get(credential.grantId);
@@ -322,7 +322,7 @@ export class World {
   }
 
   /** The store, vault and publisher of one engine process: the local engine's remember and share (see WorldOptions). */
-  private processMemory(): Pick<EngineDeps, 'store' | 'vault' | 'events'> {
+  private processAdapters(): Pick<EngineDeps, 'store' | 'vault' | 'events'> {
     const store = gated(this.options.store, this.gate);
     if (!this.options.asLocalEngine) return { store, vault: this.vault(), events: this.publisher() };
     return {

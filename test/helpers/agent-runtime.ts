@@ -103,16 +103,7 @@ export class AgentRuntime {
   /** Uses a delivered credential: STS GetCallerIdentity signed with it. */
   async whoAmI(delivery: Pick<Delivery, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>): Promise<Identity> {
     if (!delivery.accessKeyId || !delivery.secretAccessKey) return { ok: false, code: 'NoCredential' };
-    const sts = new STSClient({
-      ...this.config,
-      requestHandler: this.agents,
-      maxAttempts: 1,
-      credentials: {
-        accessKeyId: delivery.accessKeyId,
-        secretAccessKey: delivery.secretAccessKey,
-        ...(delivery.sessionToken ? { sessionToken: delivery.sessionToken } : {}),
-      },
-    });
+    const sts = new STSClient(this.signedWith(delivery));
     try {
       const answer = await sts.send(new GetCallerIdentityCommand({}));
       return { ok: true, arn: answer.Arn ?? '' };
@@ -129,16 +120,7 @@ export class AgentRuntime {
     delivery: Pick<Delivery, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>,
     call: (client: SecretsManagerClient) => Promise<unknown>,
   ): Promise<string> {
-    const client = new SecretsManagerClient({
-      ...this.config,
-      requestHandler: this.agents,
-      maxAttempts: 1,
-      credentials: {
-        accessKeyId: delivery.accessKeyId ?? '',
-        secretAccessKey: delivery.secretAccessKey ?? '',
-        ...(delivery.sessionToken ? { sessionToken: delivery.sessionToken } : {}),
-      },
-    });
+    const client = new SecretsManagerClient(this.signedWith(delivery));
     try {
       await call(client);
       return 'ok';
@@ -147,6 +129,20 @@ export class AgentRuntime {
     } finally {
       client.destroy();
     }
+  }
+
+  /** A client's settings for calls signed with a delivered credential, tried once. */
+  private signedWith(delivery: Pick<Delivery, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>) {
+    return {
+      ...this.config,
+      requestHandler: this.agents,
+      maxAttempts: 1,
+      credentials: {
+        accessKeyId: delivery.accessKeyId ?? '',
+        secretAccessKey: delivery.secretAccessKey ?? '',
+        ...(delivery.sessionToken ? { sessionToken: delivery.sessionToken } : {}),
+      },
+    };
   }
 
   /** Probes with the credential until STS rejects it; returns the rejection code. */

@@ -24,18 +24,23 @@ export class RememberingDeliveryVault implements DeliveryVault {
     const prepare = vault.prepare?.bind(vault);
     if (prepare) this.prepare = prepare;
     const readMany = vault.readMany?.bind(vault);
-    if (readMany) {
-      this.readMany = async (names) => {
-        const answered = new Map<string, DeliveryPayload | undefined>();
-        for (const name of names) {
-          const remembered = this.deliveries.recall(name);
-          if (remembered) answered.set(name, remembered);
-        }
-        const unknown = names.filter((name) => !answered.has(name));
-        if (unknown.length > 0) for (const [name, payload] of await readMany(unknown)) answered.set(name, payload);
-        return answered;
-      };
+    if (readMany) this.readMany = (names) => this.readManyThrough(readMany, names);
+  }
+
+  /** What is remembered, and the rest in one batch of the vault's. */
+  private async readManyThrough(
+    readMany: NonNullable<DeliveryVault['readMany']>,
+    names: readonly string[],
+  ): Promise<ReadonlyMap<string, DeliveryPayload | undefined>> {
+    const answered = new Map<string, DeliveryPayload | undefined>();
+    const unknown: string[] = [];
+    for (const name of names) {
+      const payload = this.deliveries.recall(name);
+      if (payload) answered.set(name, payload);
+      else unknown.push(name);
     }
+    if (unknown.length > 0) for (const [name, payload] of await readMany(unknown)) answered.set(name, payload);
+    return answered;
   }
 
   async deliver(delivery: Delivery, options?: { readonly prepared?: boolean }): Promise<void> {

@@ -114,4 +114,26 @@ describe('RememberingGrantStore and RememberingDeliveryVault', () => {
     expect(await vault.read(DELIVERY)).toEqual(delivery.payload);
     expect(reads).toHaveBeenCalledOnce();
   });
+
+  it('answer a batch read from memory for what it delivered, and ask the vault only for the rest', async () => {
+    const inner = Object.assign(new FakeVault(), {
+      readMany: vi.fn(async (names: readonly string[]) => new Map(names.map((name) => [name, undefined] as const))),
+    });
+    const vault = new RememberingDeliveryVault(inner);
+    const payload = { status: 'pending_approval' as const, grantId: GRANT_ID, scopes: ['repo-read'] };
+    await vault.deliver({
+      name: DELIVERY,
+      grantId: GRANT_ID,
+      agentId: 'release-bot',
+      taskId: 'task-1',
+      readerArn: 'arn:aws:iam::111122223333:role/r',
+      payload,
+    });
+
+    const answered = await vault.readMany!([DELIVERY, 'taskbound/release-bot/other']);
+
+    expect(answered.get(DELIVERY)).toEqual(payload);
+    expect(answered.has('taskbound/release-bot/other')).toBe(true);
+    expect(inner.readMany).toHaveBeenCalledExactlyOnceWith(['taskbound/release-bot/other']);
+  });
 });
