@@ -86,7 +86,7 @@ export function grantStoreAccess(ctx: PermissionContext): iam.PolicyStatement[] 
 
 /**
  * Opening a grant checks, in its transaction, that the agent is not suspended: a ConditionCheck
- * item, authorised as its own action, on the agent's standing only.
+ * item, authorised as its own action, on a copy of the agent's standing only.
  */
 export function openGrants(ctx: PermissionContext): iam.PolicyStatement[] {
   return [

@@ -6,7 +6,8 @@ import { startHarness, type Harness } from './local-engine';
 /**
  * The engine's 12 calls: 7 to issue and deliver, 5 to revoke, prove dead and clean up (the grant and
  * the credential are not read back: the engine remembers what it wrote). The agent's first session
- * also takes its role's canary proof (one DescribeSecret more, every 5 minutes).
+ * also takes its role's canary proof (one DescribeSecret more, every 5 minutes) and writes the copies
+ * of its standing that its starts check (the opening refused, the agent read, the copies written: 3).
  */
 const ONE_LIFECYCLE: Readonly<Record<string, number>> = {
   TransactWriteItemsCommand: 2,
@@ -53,10 +54,10 @@ describe('local engine: SDK calls per lifecycle', () => {
     return made;
   }
 
-  it("makes 13 SDK calls for an agent's first session: the 12 of every lifecycle and its role's canary proof", async () => {
+  it("makes 16 SDK calls for an agent's first session: the 12 of every lifecycle, its role's canary proof and its standing's copies", async () => {
     const made = await countedLifecycle('first');
 
-    expect(made).toEqual({ ...ONE_LIFECYCLE, DescribeSecretCommand: 2 });
+    expect(made).toEqual({ ...ONE_LIFECYCLE, DescribeSecretCommand: 2, TransactWriteItemsCommand: 4, GetItemCommand: 1 });
   });
 
   it('makes 12 SDK calls for each session after it, from Task Started to verified dead', async () => {

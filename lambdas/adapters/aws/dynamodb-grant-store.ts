@@ -25,7 +25,19 @@ import { FINAL_STATES, LIVE_STATES, type Grant, type GrantState } from '../../do
 import { shardOf } from '../../domain/ids';
 import { notYet, retry, settled, type Backoff, type Waiting } from '../retry';
 import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, SlotHolder, SlotOpening, WriteOutcome } from '../../ports';
-import { AGENT_INDEX, agentKey, CREDENTIAL_INDEX, DUE_INDEX, DUE_SHARDS, GRANT_TABLE, grantKey, SLOT_PREFIX, slotKey } from './grant-table';
+import {
+  AGENT_INDEX,
+  agentKey,
+  CREDENTIAL_INDEX,
+  DUE_INDEX,
+  DUE_SHARDS,
+  GRANT_TABLE,
+  grantKey,
+  SLOT_PREFIX,
+  slotKey,
+  STANDING_SHARDS,
+  standingCopyKey,
+} from './grant-table';
 
 type Item = Record<string, NativeAttributeValue>;
 type Attributes = Record<string, AttributeValue>;
@@ -53,6 +65,8 @@ const DEFAULT_RETENTION_DAYS = 400;
 const SHORT_RETENTION_DAYS = 30;
 const DEFAULT_DUE_LIMIT = 100;
 const GRANT_SORT_KEY = grantKey('').sk;
+/** The standing of an agent never suspended nor resumed: older than any decision. */
+const NEVER = new Date(0).toISOString();
 
 /** Attributes the store adds to a grant's fields; stripped again on read. */
 const STORE_ATTRIBUTES = [
@@ -251,11 +265,12 @@ export class DynamoDbGrantStore implements GrantStore {
   }
 
   /**
-   * One TransactWriteItems: the agent's standing (not suspended), a slot (free, or this grant's
-   * already) and the grant (new). The first try takes a random slot number without reading the
-   * agent's slots; only a slot lost to another grant costs a consistent Query of the taken ones,
-   * and a free one is tried next. Each loss means another grant took a slot, so with `max` slots
-   * at most `max` losses happen before the slots are seen full.
+   * One TransactWriteItems: the agent's standing (its copy on the slot's shard: not suspended), a
+   * slot (free, or this grant's already) and the grant (new). The first try takes a random slot
+   * number without reading the agent's slots; only a slot lost to another grant costs a consistent
+   * Query of the taken ones, and a free one is tried next. Each loss means another grant took a
+   * slot, so with `max` slots at most `max` losses happen before the slots are seen full. A copy
+   * that refuses is judged by the agent item: an agent's first start writes its copies.
    */
   async openHoldingSlot(agentId: string, max: number, open: (slot: number) => Grant, at: string): Promise<SlotOpening> {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`an agent's concurrency cap is a positive integer, not ${max}`);
@@ -270,9 +285,10 @@ export class DynamoDbGrantStore implements GrantStore {
         {
           ConditionCheck: {
             TableName: this.tableName,
-            Key: toAttributes(agentKey(agentId)),
+            // Absent (never written) refuses too: only the agent item may say an agent is not suspended.
+            Key: toAttributes(standingCopyKey(agentId, slot % STANDING_SHARDS)),
             ...onWire({
-              ConditionExpression: 'attribute_not_exists(#suspended) OR #suspended = :false',
+              ConditionExpression: '#suspended = :false',
               ExpressionAttributeNames: { '#suspended': 'suspended' },
               ExpressionAttributeValues: { ':false': false },
             }),
@@ -307,7 +323,12 @@ export class DynamoDbGrantStore implements GrantStore {
         if (!existing) throw new ConcurrentUpdateError(`grant ${grant.grantId} vanished while being created`);
         return { outcome: 'exists', existing };
       }
-      if (failedCondition(standingReason)) return { outcome: 'suspended' };
+      if (failedCondition(standingReason)) {
+        const agent = await this.getAgent(agentId);
+        if (agent.suspended) return { outcome: 'suspended' };
+        await this.writeStandingCopies(agent);
+        continue;
+      }
       if (!failedCondition(slotReason))
         throw new ConcurrentUpdateError(`grant ${grant.grantId}: its opening kept conflicting with other writes; the event is retried`);
       const holders = await this.slotHolders(agentId);
@@ -540,9 +561,46 @@ export class DynamoDbGrantStore implements GrantStore {
     return Item ? (withoutStoreAttributes(fromAttributes(Item)) as AgentRecord) : { agentId, suspended: false };
   }
 
+  /**
+   * The agent item and its standing copies, in one transaction: a start sees the suspension on
+   * whichever copy it checks, or is found by the listing that follows. A standing older than the
+   * one stored (two operators racing) changes nothing: the later decision stands everywhere.
+   */
   async putAgent(agent: AgentRecord): Promise<void> {
-    const item = { ...plain(agent), ...agentKey(agent.agentId) };
-    await this.write(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toAttributes(item) })));
+    const at = agent.at ?? NEVER;
+    const newerOnly = onWire({
+      ConditionExpression: 'attribute_not_exists(#pk) OR attribute_not_exists(#at) OR #at <= :at',
+      ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey, '#at': 'at' },
+      ExpressionAttributeValues: { ':at': at },
+    });
+    const reasons = await this.transact([
+      { Put: { TableName: this.tableName, Item: toAttributes({ ...plain(agent), ...agentKey(agent.agentId) }), ...newerOnly } },
+      ...this.standingCopies(agent.agentId, agent.suspended, at, newerOnly),
+    ]);
+    if (reasons && !reasons.some(failedCondition)) {
+      throw new ConcurrentUpdateError(`agent ${agent.agentId}: its standing kept conflicting with starts; the change is retried`);
+    }
+  }
+
+  /**
+   * An agent's first start (or one after an upgrade from a single standing item): the copies are
+   * written from the agent item, only where absent, so a suspension written meanwhile is never undone.
+   */
+  private async writeStandingCopies(agent: AgentRecord): Promise<void> {
+    await this.transact(
+      this.standingCopies(
+        agent.agentId,
+        agent.suspended,
+        agent.at ?? NEVER,
+        onWire({ ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey } }),
+      ),
+    );
+  }
+
+  private standingCopies(agentId: string, suspended: boolean, at: string, condition: ReturnType<typeof onWire>): TransactItems {
+    return Array.from({ length: STANDING_SHARDS }, (_, shard) => ({
+      Put: { TableName: this.tableName, Item: toAttributes({ ...standingCopyKey(agentId, shard), suspended, at }), ...condition },
+    }));
   }
 
   /** Unconditional: a redelivered event with the same id overwrites its own entry. */

@@ -6,6 +6,7 @@
 //   expiry marker  pk GRANT#<grantId>   sk EXPIRY   ttl = the grant's expiry (TTL-delete stream backstop)
 //   slack approval pk GRANT#<grantId>   sk SLACK#APPROVAL  (where its approval request was posted; 7-day ttl)
 //   agent          pk AGENT#<agentId>   sk AGENT    (suspension)
+//   standing copy  pk AGENT#<agentId>   sk STANDING#<n>  suspended, at: what a start checks (see STANDING_SHARDS)
 //   slot           pk AGENT#<agentId>   sk SLOT#<n> holder = the live grant holding it (the concurrency cap)
 //   refused event  pk REJECTED#<day>    sk <at>#<eventId>
 export const GRANT_TABLE = {
@@ -32,6 +33,15 @@ export const DUE_SHARDS = 16;
 export const grantKey = (grantId: string) => ({ pk: `GRANT#${grantId}`, sk: 'GRANT' });
 export const expiryMarkerKey = (grantId: string) => ({ pk: `GRANT#${grantId}`, sk: 'EXPIRY' });
 export const agentKey = (agentId: string) => ({ pk: `AGENT#${agentId}`, sk: 'AGENT' });
+/**
+ * Copies of an agent's standing, written with it in one transaction. A start checks the copy its slot
+ * falls on, not the agent item: DynamoDB cancels a transaction that meets another on any item, a
+ * ConditionCheck's included, so with one item every concurrent start of an agent conflicted with the
+ * others (0.9 retries per start with 100 runtimes of one agent). Sixteen copies cut that sixteenfold;
+ * a suspension writes seventeen items instead of one.
+ */
+export const STANDING_SHARDS = 16;
+export const standingCopyKey = (agentId: string, shard: number) => ({ pk: `AGENT#${agentId}`, sk: `STANDING#${shard}` });
 /** One of an agent's `maxConcurrentGrants` slots: a live grant holds one, taken by a conditional put. */
 export const slotKey = (agentId: string, slot: number) => ({ pk: `AGENT#${agentId}`, sk: `${SLOT_PREFIX}${slot}` });
 export const SLOT_PREFIX = 'SLOT#';

@@ -8,7 +8,7 @@ import {
   TransactionConflictException,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -16,7 +16,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbGrantStore } from '../../../../lambdas/adapters/aws/dynamodb-grant-store';
 import { ConcurrentUpdateError } from '../../../../lambdas/domain/errors';
 import { startEmbeddedStore, type EmbeddedStore } from '../../../../lambdas/local/emulated-aws/embedded-store';
-import { DUE_INDEX, DUE_SHARDS, grantKey } from '../../../../lambdas/adapters/aws/grant-table';
+import { DUE_INDEX, DUE_SHARDS, grantKey, STANDING_SHARDS } from '../../../../lambdas/adapters/aws/grant-table';
 import { ensureGrantTable } from '../../../../lambdas/adapters/aws/grant-table-definition';
 import { verifyChain } from '../../../../lambdas/domain/audit';
 import { dueAtOf } from '../../../../lambdas/domain/due';
@@ -66,6 +66,29 @@ beforeEach(async () => {
 });
 
 const rawItem = async (grantId: string) => (await documents.send(new GetCommand({ TableName: tableName, Key: grantKey(grantId) }))).Item;
+/** The agent's standing copies as stored (suspended and at), in shard order. */
+const standingCopies = async (agentId: string) =>
+  (
+    (
+      await documents.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :copy)',
+          ExpressionAttributeValues: { ':pk': `AGENT#${agentId}`, ':copy': 'STANDING#' },
+          ConsistentRead: true,
+        }),
+      )
+    ).Items ?? []
+  )
+    .sort((a, b) => Number(String(a.sk).split('#')[1]) - Number(String(b.sk).split('#')[1]))
+    .map((item) => ({ suspended: item.suspended as boolean, at: item.at as string }));
+/** Opens a new grant of the agent holding one of `max` slots. */
+let openings = 0;
+const openFor = (agentId: string, max: number) => {
+  const grant = requestedGrant({ agentId, taskId: `opening-${++openings}` });
+  return store.openHoldingSlot(agentId, max, (slot) => ({ ...grant, concurrencySlot: slot }), grant.createdAt);
+};
+const NEVER = new Date(0).toISOString();
 const dueIndexItems = async () => (await documents.send(new ScanCommand({ TableName: tableName, IndexName: DUE_INDEX.name }))).Items ?? [];
 
 async function createAll(grants: readonly Grant[]): Promise<void> {
@@ -328,6 +351,69 @@ describe('DynamoDbGrantStore agents', () => {
       at: after(FIXTURE_TIME, 60),
     });
   });
+
+  it('keeps the later of two standings written out of order: an older one changes neither the agent nor its copies', async () => {
+    const suspended = { agentId: 'bot-b', suspended: true, by: 'sre@example.com', reason: 'incident', at: after(FIXTURE_TIME, 60) };
+    await store.putAgent(suspended);
+    await store.putAgent({ agentId: 'bot-b', suspended: false, by: 'dev@example.com', at: FIXTURE_TIME });
+
+    expect(await store.getAgent('bot-b')).toEqual(suspended);
+    expect(await standingCopies('bot-b')).toEqual(Array.from({ length: STANDING_SHARDS }, () => ({ suspended: true, at: suspended.at })));
+  });
+
+  it('writes a suspension to every copy a start may check, so no start opens whichever slot it draws', async () => {
+    await store.putAgent({ agentId: 'bot-c', suspended: true, by: 'sre@example.com', reason: 'drill', at: FIXTURE_TIME });
+
+    const openings = await Promise.all(Array.from({ length: 40 }, () => openFor('bot-c', 1000)));
+
+    expect(new Set(openings.map((opening) => opening.outcome))).toEqual(new Set(['suspended']));
+    expect((await standingCopies('bot-c')).every((copy) => copy.suspended)).toBe(true);
+    expect(await store.slotHolders('bot-c')).toEqual([]);
+  });
+
+  it("writes the copies at an agent's first start (three calls more, once), then opens in one transaction", async () => {
+    const first = await openFor('bot-d', 1000);
+    const firstCalls = [...sent];
+    sent = [];
+    const second = await openFor('bot-d', 1000);
+
+    expect([first.outcome, second.outcome]).toEqual(['opened', 'opened']);
+    expect(firstCalls).toEqual(['TransactWriteItemsCommand', 'GetItemCommand', 'TransactWriteItemsCommand', 'TransactWriteItemsCommand']);
+    expect(sent).toEqual(['TransactWriteItemsCommand']);
+    expect(await standingCopies('bot-d')).toEqual(Array.from({ length: STANDING_SHARDS }, () => ({ suspended: false, at: NEVER })));
+  });
+
+  it('refuses a start of an agent suspended before its standing had copies (a table from before them), and writes none', async () => {
+    await documents.send(
+      new PutCommand({ TableName: tableName, Item: { pk: 'AGENT#bot-e', sk: 'AGENT', agentId: 'bot-e', suspended: true } }),
+    );
+
+    expect(await openFor('bot-e', 5)).toEqual({ outcome: 'suspended' });
+    expect(await standingCopies('bot-e')).toEqual([]);
+  });
+
+  it("never undoes a suspension written between a start's read of the agent and its writing of the copies", async () => {
+    const suspension = { agentId: 'bot-f', suspended: true, by: 'sre@example.com', reason: 'race', at: FIXTURE_TIME };
+    /** The real client, but the suspension lands right after the start has read the agent as not suspended. */
+    const racing = {
+      send: async (command: unknown) => {
+        const answer = await base.send(command as never);
+        if (command instanceof GetItemCommand && (await standingCopies('bot-f')).length === 0) await store.putAgent(suspension);
+        return answer;
+      },
+    } as unknown as DynamoDBClient;
+
+    const opening = await new DynamoDbGrantStore({ client: racing, tableName }).openHoldingSlot(
+      'bot-f',
+      5,
+      (slot) => ({ ...requestedGrant({ agentId: 'bot-f', taskId: 'raced' }), concurrencySlot: slot }),
+      FIXTURE_TIME,
+    );
+
+    expect(opening).toEqual({ outcome: 'suspended' });
+    expect(await store.getAgent('bot-f')).toEqual(suspension);
+    expect((await standingCopies('bot-f')).every((copy) => copy.suspended)).toBe(true);
+  });
 });
 
 describe('DynamoDbGrantStore.recordRejectedEvent', () => {
@@ -483,6 +569,24 @@ describe('DynamoDbGrantStore transactions, when another write conflicts (AWS can
     expect(await store.get(opened.grantId)).toBeUndefined();
     expect(await store.slotHolders('release-bot')).toEqual([]);
   });
+
+  it("writes a suspension again after a short wait, so the kill switch does not fail on a start's transaction", async () => {
+    const conflicted = new DynamoDbGrantStore({ client: conflicting(2), tableName, waiting });
+    const agentId = `conflict-agent-${++tables}`;
+
+    await conflicted.putAgent({ agentId, suspended: true, by: 'sec@example.com', reason: 'drill', at: FIXTURE_TIME });
+
+    expect(waits).toEqual([10, 20]);
+    expect(await store.getAgent(agentId)).toMatchObject({ suspended: true, by: 'sec@example.com' });
+  });
+
+  it('gives up on a suspension after five tries, writing nothing, so the change is retried', async () => {
+    const conflicted = new DynamoDbGrantStore({ client: conflicting(5), tableName, waiting });
+    const agentId = `conflict-agent-${++tables}`;
+
+    await expect(conflicted.putAgent({ agentId, suspended: true, at: FIXTURE_TIME })).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    expect(await store.getAgent(agentId)).toEqual({ agentId, suspended: false });
+  });
 });
 
 describe('DynamoDbGrantStore single writes, while a transaction holds the item (AWS refuses with TransactionConflictException)', () => {
@@ -498,16 +602,6 @@ describe('DynamoDbGrantStore single writes, while a transaction holds the item (
 
   beforeEach(() => {
     waits.length = 0;
-  });
-
-  it("writes a suspension again after a short wait, so the kill switch does not fail on a start's transaction", async () => {
-    const conflicted = new DynamoDbGrantStore({ client: conflicting(2), tableName, waiting });
-    const agentId = `conflict-agent-${++tables}`;
-
-    await conflicted.putAgent({ agentId, suspended: true, by: 'sec@example.com', reason: 'drill', at: FIXTURE_TIME });
-
-    expect(waits).toEqual([10, 20]);
-    expect(await store.getAgent(agentId)).toMatchObject({ suspended: true, by: 'sec@example.com' });
   });
 
   it("writes a grant's next state again the same way, and gives up after five tries with AWS's error", async () => {
