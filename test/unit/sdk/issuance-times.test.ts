@@ -1,5 +1,5 @@
 // Unit: what the SDK learns of issuance times, and how a wait uses it to time its first read.
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IssuanceTimes, issuanceMsOf } from '../../../sdk/issuance-times';
 import { waitForDelivery } from '../../../sdk/wait';
 import { WaitTimeoutError } from '../../../sdk/errors';
@@ -62,6 +62,14 @@ describe('IssuanceTimes', () => {
 });
 
 describe('waitForDelivery with learnt issuance times', () => {
+  // The first read's jitter (and the waiter's) at its middle: the learnt first read is the median itself.
+  beforeEach(() => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it('reads first when recent tasks were issued, and finds the credential in one read', async () => {
     const issuance = new IssuanceTimes();
     for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 30, deliveredAtMs: 30 });
@@ -112,16 +120,58 @@ describe('waitForDelivery with learnt issuance times', () => {
     expect(issuance.typicalMs()).toBe(30);
   });
 
-  it('keeps the fixed first step by default', async () => {
+  it('learns by default: reads first at the median of recent issuances, not after the fixed first step', async () => {
+    const issuance = new IssuanceTimes();
+    for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 30, deliveredAtMs: 30 });
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(0, startedMs);
+
+    await waitForDelivery(engine.read, {}, TASK, { strategy: { minDelayMs: 2_000 } }, { startedMs, issuance });
+
+    expect(engine.reads).toHaveLength(1);
+    expect(engine.reads[0]).toBeGreaterThanOrEqual(28);
+    expect(engine.reads[0]).toBeLessThan(1_000);
+  });
+
+  it('keeps the fixed first step when told not to learn', async () => {
     const issuance = new IssuanceTimes();
     for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 10, deliveredAtMs: 10 });
     const startedMs = Date.now();
     const engine = engineIssuingAfter(0, startedMs);
 
-    await waitForDelivery(engine.read, {}, TASK, { strategy: { minDelayMs: 120 } }, { startedMs, issuance });
+    await waitForDelivery(engine.read, {}, TASK, { strategy: { minDelayMs: 120, learnFirstRead: false } }, { startedMs, issuance });
 
     expect(engine.reads).toHaveLength(1);
     expect(engine.reads[0]).toBeGreaterThanOrEqual(115);
+  });
+
+  it.each([
+    [0, 'early', 400],
+    [0.999, 'late', 600],
+  ])('spreads the first read within 20 %% of the median (random %s: %s)', async (random, _side, expectedMs) => {
+    vi.spyOn(Math, 'random').mockReturnValue(random);
+    const issuance = new IssuanceTimes();
+    for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 500, deliveredAtMs: 500 });
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(0, startedMs);
+
+    await waitForDelivery(engine.read, {}, TASK, {}, { startedMs, issuance });
+
+    expect(engine.reads[0]).toBeGreaterThanOrEqual(expectedMs - 3);
+    expect(engine.reads[0]).toBeLessThan(expectedMs + 150);
+  });
+
+  it('never reads first later than the longest step, however slow the issuances it learnt from', async () => {
+    const issuance = new IssuanceTimes();
+    for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 16_000, deliveredAtMs: 16_000 });
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(0, startedMs);
+
+    await waitForDelivery(engine.read, {}, TASK, { strategy: { maxDelayMs: 200 } }, { startedMs, issuance });
+
+    expect(engine.reads).toHaveLength(1);
+    expect(engine.reads[0]).toBeGreaterThanOrEqual(197);
+    expect(engine.reads[0]).toBeLessThan(1_000);
   });
 
   it('gives up when no delivery appears within the delivery timeout', async () => {
