@@ -61,10 +61,10 @@ export class BenchDriver {
    */
   readonly deliveredAtMs = new Map<string, number>();
 
-  /** `default`: the SDK's default wait (its first read learnt from recent issuances); `fixed`: the fixed first step (`learnFirstRead: false`), for before/after pairs. */
+  /** `learnt`: the SDK's opt-in first read timed from recent issuances (`learnFirstRead`); `default`: the SDK's default wait. */
   constructor(
     private readonly endpoint: string,
-    wait: 'default' | 'fixed' = 'default',
+    wait: 'default' | 'learnt' = 'default',
   ) {
     this.events = this.calls.track(new EventBridgeClient(localClientConfig(endpoint)));
     this.secrets = this.calls.track(new SecretsManagerClient(localClientConfig(endpoint)));
@@ -92,7 +92,7 @@ export class BenchDriver {
       eventBridge: this.events,
       secretsManager: this.secrets,
       busName: LOCAL_BUS,
-      ...(wait === 'fixed' ? { wait: { learnFirstRead: false } } : {}),
+      ...(wait === 'learnt' ? { wait: { learnFirstRead: true } } : {}),
     });
   }
 

@@ -41,7 +41,7 @@ const positive = (name: keyof typeof values, min = 1) => {
 };
 const runtimes = positive('runtimes');
 const taskMs = positive('task-ms', 0);
-if (values.wait !== 'default' && values.wait !== 'fixed') throw new Error(`--wait is default or fixed, not ${values.wait}`);
+if (values.wait !== 'default' && values.wait !== 'learnt') throw new Error(`--wait is default or learnt, not ${values.wait}`);
 const wait = values.wait;
 const machine = describeMachine();
 

@@ -28,8 +28,8 @@ export interface LifecycleRunOptions {
    * 10 ms: for the throughput run, where the probes are not the figure and would eat the capacity being measured.
    */
   readonly probeBackoff?: boolean;
-  /** The SDK's wait: its default (the first read learnt from recent issuances), or the fixed first step (`fixed`). */
-  readonly wait?: 'default' | 'fixed';
+  /** The SDK's wait: its default, or its opt-in first read learnt from recent issuances (`learnt`). */
+  readonly wait?: 'default' | 'learnt';
   /** Told when the measured lifecycles (after the warm-up) begin, and when they are over and settled. */
   readonly onMeasured?: (moment: 'start' | 'end') => Promise<void>;
 }

@@ -1,6 +1,6 @@
 // SDK: waiting for a task's credential. Reads the delivery secret with the AWS SDK's own waiter
 // (exponential backoff with jitter), quickly until the engine has decided, slowly while people approve.
-// Once the client has seen a few of its tasks issued (learnFirstRead, the default), the first read is
+// Optionally (learnFirstRead), once the client has seen a few of its tasks issued, the first read is
 // timed from how long they took (issuance-times.ts) and the reads after it keep within a third of the time waited.
 import { createWaiter, WaiterState } from '@smithy/util-waiter';
 import { GrantDeniedError, CredentialRevokedError, TaskCancelledError, WaitTimeoutError } from './errors';
@@ -18,15 +18,18 @@ export interface WaitStrategy {
    * Backoff while the engine decides. Defaults 100 ms to 2 s: the first read comes after
    * `minDelayMs`, then the AWS SDK waiter's backoff. With `learnFirstRead`, once the client has
    * seen three of its tasks issued, the first read comes when the median of the client's last 16
-   * issuances says the credential is there (±20 %, at most `maxDelayMs`), and each step after a
+   * issuances says the credential is there (±50 %, at most `maxDelayMs`), and each step after a
    * miss is a third of the time since `Task Started` (at least 10 ms, at most `maxDelayMs`).
    */
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   /**
-   * Time the first read from the client's recent issuances (above). Default true: a quarter of
-   * the time to a credential with 20 runtimes on the local engine, and about 1.7 reads instead of
-   * 4.4 with 100 runtimes saturating it (bench/README.md, "The wait strategy, again").
+   * Time the first read from the client's recent issuances (above). Default false. On the local
+   * engine it reads a credential at a quarter of the time with 20 runtimes, and about 2 times
+   * instead of 4.4 with 100 runtimes saturating it; but when many tasks of one client start
+   * together they read, end and start again nearly together, and the engine's revocations of such a
+   * wave wait for each other (closed-loop revocation p99 0.35–0.6 s instead of 33–68 ms: bench/README.md,
+   * "Session 11: the wait strategy, again").
    */
   readonly learnFirstRead: boolean;
   /** Backoff while the grant waits for people. Defaults 1 s to 10 s. */
@@ -39,7 +42,7 @@ export const DEFAULT_WAIT_STRATEGY: WaitStrategy = {
   timeoutMs: 15 * 60_000,
   minDelayMs: 100,
   maxDelayMs: 2_000,
-  learnFirstRead: true,
+  learnFirstRead: false,
   pendingMinDelayMs: 1_000,
   pendingMaxDelayMs: 10_000,
 };
@@ -173,7 +176,7 @@ export async function waitForDelivery(
 /** The shortest step between reads after a learnt first read misses. */
 const MIN_STEP_MS = 10;
 /** A learnt first read comes within this share either side of the typical issuance time. */
-const FIRST_READ_JITTER = 0.2;
+const FIRST_READ_JITTER = 0.5;
 /** After a learnt first read misses, each step is this share of the time since `Task Started` (±10 % jitter). */
 const STEP_SHARE = 1 / 3;
 
@@ -190,10 +193,11 @@ interface LearntSchedule {
  * Phase 1 once the client has learnt its deployment's issuance times: the first read when the
  * typical task has been issued, then steps of a third of the time elapsed since `Task Started`
  * (so a read comes at most a third later than the credential landed, and a slow issuance costs
- * a few reads, not one per fixed step). The first read is jittered: runtimes that started
- * together (a fleet's first wave, a burst) would otherwise read, end and start again together,
- * and each wave meets the engine all at once. It never comes later than the longest step: a
- * median learnt during a passing overload must not keep the next tasks waiting for it.
+ * a few reads, not one per fixed step). The first read is jittered, half the median either side:
+ * without it, tasks of one client that started together (a fleet's first wave) read, end and start
+ * again together, and each wave meets the engine at once; the jitter spreads a wave, it does not
+ * undo it (bench/README.md). It never comes later than the longest step: a median learnt during a
+ * passing overload must not keep the next tasks waiting for it.
  */
 async function readOnSchedule(
   readOnce: () => Promise<DeliveryReading>,
