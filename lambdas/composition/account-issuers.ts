@@ -34,7 +34,7 @@ export function accountIssuers(options: AccountIssuersOptions): Issuers {
     if (!known.has(resolved))
       throw new UnknownAccountError(
         `account ${resolved} is not named by the policy: the engine may not assume its spoke role; ` +
-          'name it in the policy again until the grants there are dead (docs/deploy.md, Removing an account)',
+          'list it under retiredAccounts until the grants there are dead (docs/deploy.md, Removing an account)',
       );
     let issuers = built.get(resolved);
     if (!issuers) {

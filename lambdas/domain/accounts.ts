@@ -24,6 +24,8 @@ interface AccountPolicy {
     >
   >;
   readonly agents: Readonly<Record<string, { readonly account?: string; readonly scopes: readonly string[] }>>;
+  /** Accounts nothing is issued in any more, still reached to revoke what lives there. */
+  readonly retiredAccounts?: readonly string[];
 }
 
 /** The SourceIdentity the engine's spoke sessions carry: spoke trust requires exactly this. */
@@ -44,12 +46,15 @@ export function accountOf(policy: AccountPolicy, scopeName: string, agentId: str
   return policy.scopes[scopeName]?.account ?? policy.agents[agentId]?.account;
 }
 
-/** Every account the policy names: the accounts the engine must reach through a spoke. */
+/**
+ * Every account the policy names, retired ones included: the accounts the engine must reach through
+ * a spoke (to issue, or only to revoke, prove dead and reconcile what still lives there).
+ */
 export function accountsNamed(policy: AccountPolicy): readonly string[] {
   const named = [...Object.values(policy.scopes), ...Object.values(policy.agents)].flatMap((entry) =>
     entry.account ? [entry.account] : [],
   );
-  return [...new Set(named)].sort();
+  return [...new Set([...named, ...(policy.retiredAccounts ?? [])])].sort();
 }
 
 /**
@@ -58,6 +63,7 @@ export function accountsNamed(policy: AccountPolicy): readonly string[] {
  * account's resources unless that account trusts it (and then the scope belongs there).
  */
 export function refineAccounts(policy: AccountPolicy, ctx: z.RefinementCtx): void {
+  refineRetired(policy, ctx);
   for (const [scopeName, scope] of Object.entries(policy.scopes)) {
     const owners = scope.account
       ? [{ account: scope.account, by: `scope "${scopeName}"` }]
@@ -77,6 +83,37 @@ export function refineAccounts(policy: AccountPolicy, ctx: z.RefinementCtx): voi
           });
         }
       }
+    }
+  }
+}
+
+/** A retired account is named once, and by nothing that would issue in it. */
+function refineRetired(policy: AccountPolicy, ctx: z.RefinementCtx): void {
+  const retired = policy.retiredAccounts ?? [];
+  for (const [index, account] of retired.entries()) {
+    if (retired.indexOf(account) !== index) {
+      ctx.addIssue({ code: 'custom', path: ['retiredAccounts', index], message: `account ${account} is listed twice` });
+    }
+  }
+  const issuing = [
+    ...Object.entries(policy.scopes).map(([name, scope]) => ({
+      account: scope.account,
+      path: ['scopes', name, 'account'],
+      by: `scope "${name}"`,
+    })),
+    ...Object.entries(policy.agents).map(([id, agent]) => ({
+      account: agent.account,
+      path: ['agents', id, 'account'],
+      by: `agent "${id}"`,
+    })),
+  ];
+  for (const { account, path, by } of issuing) {
+    if (account && retired.includes(account)) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `account ${account} is retired (retiredAccounts), but ${by} still takes credentials from it: nothing is issued in a retired account`,
+      });
     }
   }
 }

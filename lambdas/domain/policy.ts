@@ -164,6 +164,11 @@ const policySchema = z
     agents: z.record(z.string().regex(AGENT_ID_PATTERN, 'agent ids are lower-case letters, digits and dashes'), agentSchema),
     /** Who may decide, and how the engine recognises them (operator endpoint, Slack). */
     people: z.record(z.string(), personSchema).default({}),
+    /**
+     * Accounts taken out of service: nothing is issued there any more (no scope or agent may name
+     * one), but the engine still reaches them to revoke, prove dead and reconcile what lives there.
+     */
+    retiredAccounts: z.array(z.string().regex(ACCOUNT_ID, 'an AWS account id is 12 digits')).max(100).optional(),
   })
   .superRefine((policy, ctx) => {
     checkPeople(policy, ctx);

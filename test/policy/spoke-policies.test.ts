@@ -167,7 +167,8 @@ describe('hub engine roles (evaluated)', () => {
       },
     ],
   });
-  const asSweep = (account: string) =>
+  /** The hub's sweep (of `engine`, this hub by default) assuming the spoke engine role in `account`. */
+  const asSweep = (account: string, engine = hub) =>
     decide(
       {
         principal: `arn:aws:sts::${ACCOUNT}:assumed-role/taskbound-sweep-us-east-1/fn`,
@@ -176,8 +177,8 @@ describe('hub engine roles (evaluated)', () => {
         resourceAccount: account,
         context: { 'sts:SourceIdentity': 'taskbound-engine' },
       },
-      { identity: hub.identityOf('sweep'), resource: spokeTrust(account) },
-      hub.roleArnOf('sweep'),
+      { identity: engine.identityOf('sweep'), resource: spokeTrust(account) },
+      engine.roleArnOf('sweep'),
     );
 
   it('reach the spoke engine role of every account the policy names', async () => {
@@ -187,5 +188,12 @@ describe('hub engine roles (evaluated)', () => {
 
   it('cannot reach an account the policy does not name, even if a spoke role exists there', async () => {
     expect(await asSweep('123456789012')).toBe('ImplicitlyDenied');
+    expect(await asSweep('121212121212')).toBe('ImplicitlyDenied');
+  });
+
+  it('still reach an account the policy retired, so what lives there can be revoked', async () => {
+    const retiring = synthesizedPolicies({ policyFile: 'test/infra/fixtures/orgs-retiring.policy.yaml' });
+    expect(await asSweep('121212121212', retiring)).toBe('Allowed');
+    expect(await asSweep(PROD, retiring)).toBe('Allowed');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accountIssuers, UnknownAccountError } from '../../../lambdas/composition/account-issuers';
+import { accountsNamed } from '../../../lambdas/domain/accounts';
 import { parsePolicy } from '../../../lambdas/domain/policy-file';
 import type { Issuers, RevokeTarget } from '../../../lambdas/ports';
 import { endTask } from '../../../lambdas/use-cases/end-task';
@@ -163,8 +164,37 @@ describe('accountIssuers (hub and spoke)', () => {
       reason: expect.stringContaining(`in account ${SPOKE} (UnknownAccountError: account ${SPOKE} is not named by the policy`),
     });
     expect(engine.events.of('Revocation Failed')[0]!.detail.reason).toContain(
-      'name it in the policy again until the grants there are dead',
+      'list it under retiredAccounts until the grants there are dead',
     );
+  });
+
+  it('still revokes, proves dead and lists credentials in an account the policy retired, and issues nothing there', async () => {
+    const { deps, inAccount } = twoAccountEngine();
+    const result = await startTask(deps, started('t-retiring', ['prod-deploy']));
+    // The next policy takes prod-deploy out and retires its account: the engine still reaches it.
+    const retiring = parsePolicy(
+      `${POLICY.replace('scopes: [hub-read, prod-deploy]', 'scopes: [hub-read]').replace(/ {2}prod-deploy:[\s\S]*?(?=agents:)/, '')}retiredAccounts: ["${SPOKE}"]\n`,
+      'orgs.policy.yaml',
+    );
+    const sameIssuersIn = (account: string): Issuers => ({
+      'aws-sts-session': inAccount(account).sessions,
+      'aws-iam-access-key': inAccount(account).keys,
+    });
+    const afterRetiring = {
+      ...deps,
+      policy: retiring,
+      issuers: accountIssuers({ hubAccount: HUB, spokeAccounts: accountsNamed(retiring), issuersIn: sameIssuersIn }),
+    };
+
+    const ended = await endTask(afterRetiring, { agentId: 'ops-bot', taskId: 't-retiring', outcome: 'succeeded' });
+    const refused = await startTask(afterRetiring, started('t-after', ['prod-deploy']));
+
+    expect(ended).toMatchObject({ outcome: 'verified', grant: { state: 'verified', account: SPOKE } });
+    expect(inAccount(SPOKE).sessions.revokeCalls).toEqual([result.grant!.grantId]);
+    expect(refused).toMatchObject({ outcome: 'denied' });
+    const listed = [];
+    for await (const credential of afterRetiring.issuers['aws-sts-session'].listIssued!()) listed.push(credential);
+    expect(listed).toContainEqual(expect.objectContaining({ grantId: result.grant!.grantId, account: SPOKE }));
   });
 
   it('refuses to act in an account the policy does not name', async () => {

@@ -120,6 +120,31 @@ describe('scope accounts in the policy', () => {
     );
   });
 
+  it('reaches a retired account (to revoke what lives there) without any scope issuing in it', () => {
+    const RETIRED = '121212121212';
+    const policy = parsePolicy(`${policyYaml()}retiredAccounts: ["${RETIRED}"]\n`, 'orgs.policy.yaml');
+
+    expect(accountsNamed(policy)).toEqual([RETIRED, PROD, LOGS]);
+    expect(accountWarnings(policy)).toHaveLength(1);
+  });
+
+  it('rejects a retired account that a scope or an agent still takes credentials from, or that is listed twice', () => {
+    expect(problemsOf(`${policyYaml()}retiredAccounts: ["${PROD}"]\n`)).toMatch(
+      new RegExp(
+        `scopes\\.prod-deploy\\.account: account ${PROD} is retired \\(retiredAccounts\\), but scope "prod-deploy" still takes credentials from it`,
+      ),
+    );
+    expect(problemsOf(`${policyYaml()}retiredAccounts: ["${LOGS}"]\n`)).toMatch(
+      new RegExp(
+        `agents\\.ops-bot\\.account: account ${LOGS} is retired \\(retiredAccounts\\), but agent "ops-bot" still takes credentials from it`,
+      ),
+    );
+    expect(problemsOf(`${policyYaml()}retiredAccounts: ["121212121212", "121212121212"]\n`)).toMatch(
+      /retiredAccounts\.1: account 121212121212 is listed twice/,
+    );
+    expect(problemsOf(`${policyYaml()}retiredAccounts: ["1212"]\n`)).toMatch(/retiredAccounts\.0: an AWS account id is 12 digits/);
+  });
+
   it('warns about an agent whose scopes span accounts, and not about one whose scopes share one', () => {
     const policy = parsePolicy(policyYaml(), 'orgs.policy.yaml');
     const warnings = accountWarnings(policy);
