@@ -563,23 +563,16 @@ export class DynamoDbGrantStore implements GrantStore {
 
   /**
    * The agent item and its standing copies, in one transaction: a start sees the suspension on
-   * whichever copy it checks, or is found by the listing that follows. A standing older than the
-   * one stored (two operators racing) changes nothing: the later decision stands everywhere.
+   * whichever copy it checks, or is found by the listing that follows, and two changes racing (a
+   * suspension, a resumption) leave every item as the one written last, never a mix.
    */
   async putAgent(agent: AgentRecord): Promise<void> {
-    const at = agent.at ?? NEVER;
-    const newerOnly = onWire({
-      ConditionExpression: 'attribute_not_exists(#pk) OR attribute_not_exists(#at) OR #at <= :at',
-      ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey, '#at': 'at' },
-      ExpressionAttributeValues: { ':at': at },
-    });
     const reasons = await this.transact([
-      { Put: { TableName: this.tableName, Item: toAttributes({ ...plain(agent), ...agentKey(agent.agentId) }), ...newerOnly } },
-      ...this.standingCopies(agent.agentId, agent.suspended, at, newerOnly),
+      { Put: { TableName: this.tableName, Item: toAttributes({ ...plain(agent), ...agentKey(agent.agentId) }) } },
+      ...this.standingCopies(agent.agentId, agent.suspended, agent.at ?? NEVER),
     ]);
-    if (reasons && !reasons.some(failedCondition)) {
+    if (reasons)
       throw new ConcurrentUpdateError(`agent ${agent.agentId}: its standing kept conflicting with starts; the change is retried`);
-    }
   }
 
   /**
@@ -597,9 +590,13 @@ export class DynamoDbGrantStore implements GrantStore {
     );
   }
 
-  private standingCopies(agentId: string, suspended: boolean, at: string, condition: ReturnType<typeof onWire>): TransactItems {
+  private standingCopies(agentId: string, suspended: boolean, at: string, condition?: ReturnType<typeof onWire>): TransactItems {
     return Array.from({ length: STANDING_SHARDS }, (_, shard) => ({
-      Put: { TableName: this.tableName, Item: toAttributes({ ...standingCopyKey(agentId, shard), suspended, at }), ...condition },
+      Put: {
+        TableName: this.tableName,
+        Item: toAttributes({ ...standingCopyKey(agentId, shard), suspended, at }),
+        ...(condition ?? {}),
+      },
     }));
   }
 

@@ -352,13 +352,14 @@ describe('DynamoDbGrantStore agents', () => {
     });
   });
 
-  it('keeps the later of two standings written out of order: an older one changes neither the agent nor its copies', async () => {
-    const suspended = { agentId: 'bot-b', suspended: true, by: 'sre@example.com', reason: 'incident', at: after(FIXTURE_TIME, 60) };
-    await store.putAgent(suspended);
-    await store.putAgent({ agentId: 'bot-b', suspended: false, by: 'dev@example.com', at: FIXTURE_TIME });
+  it('leaves the agent and every copy as the last change wrote them, whatever the times it carries', async () => {
+    await store.putAgent({ agentId: 'bot-b', suspended: true, by: 'sre@example.com', reason: 'incident', at: after(FIXTURE_TIME, 60) });
+    // A clock a minute behind must not lose a later change: a resumption here, a suspension just as well.
+    const resumed = { agentId: 'bot-b', suspended: false, by: 'dev@example.com', at: FIXTURE_TIME };
+    await store.putAgent(resumed);
 
-    expect(await store.getAgent('bot-b')).toEqual(suspended);
-    expect(await standingCopies('bot-b')).toEqual(Array.from({ length: STANDING_SHARDS }, () => ({ suspended: true, at: suspended.at })));
+    expect(await store.getAgent('bot-b')).toEqual(resumed);
+    expect(await standingCopies('bot-b')).toEqual(Array.from({ length: STANDING_SHARDS }, () => ({ suspended: false, at: FIXTURE_TIME })));
   });
 
   it('writes a suspension to every copy a start may check, so no start opens whichever slot it draws', async () => {
