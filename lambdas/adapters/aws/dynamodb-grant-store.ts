@@ -132,6 +132,13 @@ type TransactItems = TransactWriteItem[];
  */
 const CONFLICT_BACKOFF: Backoff = { attempts: 5, baseDelayMs: 20, maxDelayMs: 200, jitter: 'full' };
 /**
+ * A suspension (or resumption) meets every start in flight on any of the 16 copies, so under a storm
+ * of one agent's starts five tries can all lose. A kill switch must not give up that soon: up to
+ * twelve, waiting up to a second between them (about 6 s at worst), while the starts it races are
+ * found by the listing that follows it.
+ */
+const STANDING_CONFLICT_BACKOFF: Backoff = { attempts: 12, baseDelayMs: 20, maxDelayMs: 1000, jitter: 'full' };
+/**
  * A single write (PutItem, UpdateItem, DeleteItem) of an item that an in-flight transaction holds is
  * refused with `TransactionConflictException` (HTTP 400), which the SDK does not retry: a suspension's
  * write of the agent's standing meets every start that checks it. Tried again as a transaction is.
@@ -344,9 +351,9 @@ export class DynamoDbGrantStore implements GrantStore {
    * One TransactWriteItems (again, after a wait, while only conflicts with other writes cancel it);
    * its cancellation reasons, in item order, when it was cancelled.
    */
-  private async transact(items: TransactItems): Promise<readonly CancellationReason[] | undefined> {
+  private async transact(items: TransactItems, backoff: Backoff = CONFLICT_BACKOFF): Promise<readonly CancellationReason[] | undefined> {
     const outcome = await retry(
-      CONFLICT_BACKOFF,
+      backoff,
       async () => {
         const reasons = await this.transactOnce(items);
         return reasons && cancelledByConflictOnly(reasons) ? notYet(reasons) : settled(reasons);
@@ -567,10 +574,13 @@ export class DynamoDbGrantStore implements GrantStore {
    * suspension, a resumption) leave every item as the one written last, never a mix.
    */
   async putAgent(agent: AgentRecord): Promise<void> {
-    const reasons = await this.transact([
-      { Put: { TableName: this.tableName, Item: toAttributes({ ...plain(agent), ...agentKey(agent.agentId) }) } },
-      ...this.standingCopies(agent.agentId, agent.suspended, agent.at ?? NEVER),
-    ]);
+    const reasons = await this.transact(
+      [
+        { Put: { TableName: this.tableName, Item: toAttributes({ ...plain(agent), ...agentKey(agent.agentId) }) } },
+        ...this.standingCopies(agent.agentId, agent.suspended, agent.at ?? NEVER),
+      ],
+      STANDING_CONFLICT_BACKOFF,
+    );
     if (reasons)
       throw new ConcurrentUpdateError(`agent ${agent.agentId}: its standing kept conflicting with starts; the change is retried`);
   }

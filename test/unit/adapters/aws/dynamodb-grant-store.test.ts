@@ -393,6 +393,40 @@ describe('DynamoDbGrantStore agents', () => {
     expect(await standingCopies('bot-e')).toEqual([]);
   });
 
+  it('never lets a start slip past a suspension racing it: each start is refused, or its slot is there for the listing after it', async () => {
+    for (let round = 0; round < 5; round++) {
+      const agentId = `bot-race-${round}`;
+      // Half the rounds race the agent's first starts (no copies yet), half an agent already started.
+      if (round % 2 === 1) await openFor(agentId, 1000);
+      const starts = Array.from({ length: 40 }, (_, index) =>
+        (async () => {
+          await new Promise((resolve) => setTimeout(resolve, index % 10));
+          const grant = requestedGrant({ agentId, taskId: `race-${round}-${index}` });
+          try {
+            return {
+              grantId: grant.grantId,
+              opening: await store.openHoldingSlot(agentId, 1000, (slot) => ({ ...grant, concurrencySlot: slot }), grant.createdAt),
+            };
+          } catch (error) {
+            if (!(error instanceof ConcurrentUpdateError)) throw error;
+            return { grantId: grant.grantId, opening: undefined };
+          }
+        })(),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 4));
+      await store.putAgent({ agentId, suspended: true, by: 'sre@example.com', reason: 'race', at: FIXTURE_TIME });
+      const listed = new Set((await store.slotHolders(agentId)).map((holder) => holder.grantId));
+      const settled = await Promise.all(starts);
+
+      for (const { grantId, opening } of settled) {
+        if (opening?.outcome === 'opened') expect(listed.has(grantId)).toBe(true);
+        else if (opening === undefined) expect(await store.get(grantId)).toBeUndefined();
+        else expect(opening.outcome).toBe('suspended');
+      }
+      expect(await openFor(agentId, 1000)).toEqual({ outcome: 'suspended' });
+    }
+  });
+
   it("never undoes a suspension written between a start's read of the agent and its writing of the copies", async () => {
     const suspension = { agentId: 'bot-f', suspended: true, by: 'sre@example.com', reason: 'race', at: FIXTURE_TIME };
     /** The real client, but the suspension lands right after the start has read the agent as not suspended. */
@@ -581,12 +615,22 @@ describe('DynamoDbGrantStore transactions, when another write conflicts (AWS can
     expect(await store.getAgent(agentId)).toMatchObject({ suspended: true, by: 'sec@example.com' });
   });
 
-  it('gives up on a suspension after five tries, writing nothing, so the change is retried', async () => {
-    const conflicted = new DynamoDbGrantStore({ client: conflicting(5), tableName, waiting });
+  it('keeps trying a suspension through eleven conflicts (a kill switch amid a storm of starts), and gives up at twelve, writing nothing', async () => {
     const agentId = `conflict-agent-${++tables}`;
 
-    await expect(conflicted.putAgent({ agentId, suspended: true, at: FIXTURE_TIME })).rejects.toBeInstanceOf(ConcurrentUpdateError);
-    expect(await store.getAgent(agentId)).toEqual({ agentId, suspended: false });
+    await new DynamoDbGrantStore({ client: conflicting(11), tableName, waiting }).putAgent({ agentId, suspended: true, at: FIXTURE_TIME });
+    expect(waits).toEqual([10, 20, 40, 80, 160, 320, 500, 500, 500, 500, 500]);
+    expect(await store.getAgent(agentId)).toMatchObject({ suspended: true });
+
+    const other = `conflict-agent-${++tables}`;
+    await expect(
+      new DynamoDbGrantStore({ client: conflicting(12), tableName, waiting }).putAgent({
+        agentId: other,
+        suspended: true,
+        at: FIXTURE_TIME,
+      }),
+    ).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    expect(await store.getAgent(other)).toEqual({ agentId: other, suspended: false });
   });
 });
 
