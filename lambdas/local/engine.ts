@@ -54,6 +54,7 @@ import { reuseSigner } from '../composition/reused-signer';
 import { buildLocalHandlers } from './host/local-handlers';
 import { localInvoker, type InLane } from './host/function-invoker';
 import { ReservedConcurrency, type FunctionLoad } from './host/reserved-concurrency';
+import { revokedByBacklog } from './host/backlog-revocations';
 import { LocalBrokeredSecretRotator } from '../adapters/local/local-brokered-secret-rotator';
 import { loadOperatorKeyring, recordEndpoint } from './host/operator-credentials';
 import { createOperatorService } from './host/operator-service';
@@ -387,9 +388,10 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   // Re-arm before the bus replays anything, so a replayed event's own schedule wins.
   // In due-index mode there are no timers to re-arm: the readers find what is due.
   const outstanding = await rearmExpiries(deps, dueIndexExpiry ? undefined : timers);
-  // Nothing issues before the bus starts: what the last process was issuing when it died is settled now, not minutes later.
-  const recovered = await recoverInterruptedIssuance(deps, outstanding);
-  if (recovered.closed + recovered.revoked > 0) logger.warn('settled issuance a restart interrupted', { ...recovered });
+  // Nothing issues before the bus starts: what the last process was issuing when it died is settled now, not minutes later
+  // (a revocation it was in the middle of is left to the event that asked for it, delivered again below).
+  const recovered = await recoverInterruptedIssuance(deps, outstanding, revokedByBacklog(bus.backlog()));
+  if (recovered.closed + recovered.revoked + recovered.leftToBacklog > 0) logger.warn('settled issuance a restart interrupted', { ...recovered });
   bus.start();
   // The sweep function's one slot: a periodic sweep never overlaps a requested one, as on AWS.
   const sweep = () => concurrency.run('sweep', () => inLane(() => sweepDueGrants(deps)));

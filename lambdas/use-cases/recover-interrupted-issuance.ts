@@ -4,7 +4,9 @@
 // unrecorded), and an `active` grant whose delivery does not hold its credential was never
 // delivered. Neither credential can reach its runtime, and a redelivered Task Started is a
 // duplicate that issues nothing, so without this the credential lives on until the sweep calls
-// the grant stuck (minutes) or its TTL ends. Revoke it now and record why.
+// the grant stuck (minutes) or its TTL ends. Revoke it now and record why, unless an event the
+// bus accepted before the crash (a Task Ended, a leak report) will revoke it when it is delivered
+// again: that event names the real cause, and the audit chain should say it, not "a restart".
 import { ENGINE_ACTOR, type Grant } from '../domain/grant';
 import type { AgentRecord } from '../ports';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
@@ -22,18 +24,30 @@ export interface RecoveryReport {
   readonly closed: number;
   /** `active` grants whose credential never reached its delivery, revoked. */
   readonly revoked: number;
+  /** `active` grants like those, left to an accepted event that revokes them once the bus delivers it again. */
+  readonly leftToBacklog: number;
   /** Left to the sweep (an AWS call failed); still due. */
   readonly failed: number;
 }
 
-/** Call only when no issuance can be in flight (at the local engine's start). */
-export async function recoverInterruptedIssuance(deps: EngineDeps, grants: readonly Grant[]): Promise<RecoveryReport> {
+/**
+ * Call only when no issuance can be in flight (at the local engine's start), before the bus
+ * delivers anything. `revokedByBacklog` says which grants an event the bus holds will revoke.
+ */
+export async function recoverInterruptedIssuance(
+  deps: EngineDeps,
+  grants: readonly Grant[],
+  revokedByBacklog: (grant: Grant) => boolean = () => false,
+): Promise<RecoveryReport> {
   const logger = deps.logger ?? silentLogger;
   const standings = new Map<string, Promise<AgentRecord>>();
   const outcomes = await inBatches(grants, 8, async (grant): Promise<keyof RecoveryReport | undefined> => {
     try {
       if (grant.state === 'issuing') return (await closeInterrupted(deps, grant)) ? 'closed' : undefined;
       if (grant.state === 'active' && !(await deliveryHoldsCredential(deps, grant))) {
+        // Its delivery was deleted by a revocation the crash cut short: the credential cannot reach a runtime, and
+        // the event's own handler revokes it (idempotently) moments from now, recording who asked and why.
+        if (revokedByBacklog(grant)) return 'leftToBacklog';
         await revokeGrant(deps, grant.grantId, await causeOf(deps, grant, standings));
         return 'revoked';
       }
@@ -50,6 +64,7 @@ export async function recoverInterruptedIssuance(deps: EngineDeps, grants: reado
   return {
     closed: outcomes.filter((outcome) => outcome === 'closed').length,
     revoked: outcomes.filter((outcome) => outcome === 'revoked').length,
+    leftToBacklog: outcomes.filter((outcome) => outcome === 'leftToBacklog').length,
     failed: outcomes.filter((outcome) => outcome === 'failed').length,
   };
 }
@@ -65,7 +80,8 @@ async function closeInterrupted(deps: EngineDeps, grant: Grant): Promise<boolean
  * An `active` grant's revocation deletes its delivery before it writes the grant's end (one write,
  * not two): killed in between, the grant looks undelivered. When its agent is suspended (the kill
  * switch, whose event the bus replays too late to name the cause) or it is past its expiry, it says so.
- * A Task Ended or a leak report caught there is still called an interruption (the reason says it may be).
+ * A Task Ended or a leak report still on the bus is left to its event (above); any other cause (an
+ * operator's revocation, whose request died with the process) is called an interruption.
  */
 async function causeOf(deps: EngineDeps, grant: Grant, standings: Map<string, Promise<AgentRecord>>): Promise<RevocationCause> {
   let standing = standings.get(grant.agentId);

@@ -214,3 +214,63 @@ describe('local engine: a restart after a credential was recorded but not yet de
     expect(await runtime!.whoAmI(delivered!)).toEqual({ ok: false, code: 'InvalidClientTokenId' });
   });
 });
+
+// A revocation deletes the delivery, then writes the grant's end: killed in between, the grant is
+// `active` with no delivery, as if never delivered. When the event that asked for the revocation is
+// still on the bus (accepted, not yet handled to the end), the restart leaves the grant to it, so the
+// audit chain says who ended the task and why instead of "interrupted by a restart". Staged by
+// failing the grant's end write, then stopping the bus before it retries.
+describe('local engine: a restart in the middle of a Task Ended revocation', () => {
+  const TASK = { agentId: 'release-bot', taskId: 'ending-when-killed', scopes: ['repo-read'] };
+  let dataDir: string;
+  let restarted: LocalEngine | undefined;
+  let grants: GrantTableReader | undefined;
+  let runtime: AgentRuntime | undefined;
+  let delivered: Delivery | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-restart-ending-'));
+    const options = { dataDir, policyFile: EXAMPLE_POLICY, port: 0, sweepIntervalMs: 0, logger: silentLogger, print: () => undefined };
+    const first = await startLocalEngine(options);
+    try {
+      const before = new AgentRuntime({ endpoint: first.url });
+      await before.startTask({ ...TASK, purpose: 'restart test: died while revoking', requestedBy: 'dev@example.com' });
+      delivered = await before.waitForDelivery(TASK.agentId, TASK.taskId, ['issued']);
+      await first.bus.idle();
+      const store = first.deps.store;
+      const update = store.update.bind(store);
+      let died: () => void = () => undefined;
+      const dying = new Promise<void>((resolve) => (died = resolve));
+      store.update = async (current, next) => {
+        if (next.state !== 'verified') return update(current, next);
+        died();
+        throw new Error('the engine died here');
+      };
+      await before.endTask({ agentId: TASK.agentId, taskId: TASK.taskId, outcome: 'succeeded' });
+      await dying;
+      const delivery = await before.readDelivery(TASK.agentId, TASK.taskId);
+      before.close();
+      // The bus stops before its retry: the Task Ended stays accepted and undelivered, as after a kill -9.
+      await first.bus.close();
+      if (delivery !== undefined) throw new Error('staging failed: the delivery was not deleted before the end write');
+    } finally {
+      await first.stop();
+    }
+    restarted = await startLocalEngine(options);
+    grants = readGrantTable(restarted.url);
+    runtime = new AgentRuntime({ endpoint: restarted.url });
+  });
+
+  afterAll(async () => {
+    runtime?.close();
+    grants?.close();
+    await restarted?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("records the Task Ended as the trigger, by the agent, with its outcome, and the credential is dead", async () => {
+    const grant = await grants!.waitFor(TASK.agentId, TASK.taskId, ['verified'], 5_000);
+    expect(grant.revocation).toMatchObject({ trigger: 'task_ended', by: TASK.agentId, reason: 'task succeeded' });
+    expect(await runtime!.whoAmI(delivered!)).toEqual({ ok: false, code: 'InvalidClientTokenId' });
+  });
+});

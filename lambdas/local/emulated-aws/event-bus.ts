@@ -223,6 +223,11 @@ export class EventBus {
     return this.pending.size;
   }
 
+  /** The events accepted and not yet delivered to every rule that wants them, as their rules will get them. */
+  backlog(): readonly EventEnvelope[] {
+    return [...this.pending.values()].map((event) => event.envelope);
+  }
+
   /** Registers a rule; its target gets every matching event accepted from now on, and any left over. */
   addRule(name: string, pattern: EventPattern, target: RuleTarget): void {
     if (this.rules.has(name)) throw new Error(`rule ${name} already exists`);

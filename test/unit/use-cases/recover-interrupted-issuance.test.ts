@@ -21,7 +21,7 @@ describe('recoverInterruptedIssuance', () => {
 
     const report = await recoverInterruptedIssuance(engine, [interrupted]);
 
-    expect(report).toEqual({ closed: 1, revoked: 0, failed: 0 });
+    expect(report).toEqual({ closed: 1, revoked: 0, leftToBacklog: 0, failed: 0 });
     expect(await engine.store.get(interrupted.grantId)).toMatchObject({ state: 'failed', reason: INTERRUPTED_ISSUANCE_REASON });
     expect(await engine.vault.read('taskbound/release-bot/interrupted')).toMatchObject({
       status: 'denied',
@@ -78,12 +78,27 @@ describe('recoverInterruptedIssuance', () => {
 
     const report = await recoverInterruptedIssuance(engine, [undelivered, delivered]);
 
-    expect(report).toEqual({ closed: 0, revoked: 1, failed: 0 });
+    expect(report).toEqual({ closed: 0, revoked: 1, leftToBacklog: 0, failed: 0 });
     expect((await engine.store.get(undelivered.grantId))?.revocation).toMatchObject({
       trigger: 'manual',
       reason: INTERRUPTED_DELIVERY_REASON,
     });
     expect((await engine.store.get(delivered.grantId))?.state).toBe('active');
+  });
+
+  it('leaves an undelivered active grant to the event on the bus that will revoke it, so the trigger recorded is that event\'s', async () => {
+    const engine = fakeEngine();
+    const ending = activeGrant({ agentId: 'release-bot', taskId: 'ending', accessKeyId: 'ASIAENDING0000000001' });
+    const interrupted = activeGrant({ agentId: 'release-bot', taskId: 'interrupted', accessKeyId: 'ASIAINTERRUPTED00001' });
+    await engine.store.create(ending);
+    await engine.store.create(interrupted);
+
+    const report = await recoverInterruptedIssuance(engine, [ending, interrupted], (grant) => grant.grantId === ending.grantId);
+
+    expect(report).toEqual({ closed: 0, revoked: 1, leftToBacklog: 1, failed: 0 });
+    expect((await engine.store.get(ending.grantId))?.state).toBe('active');
+    expect(engine.sessions.revokeCalls).toEqual([interrupted.grantId]);
+    expect((await engine.store.get(interrupted.grantId))?.revocation).toMatchObject({ trigger: 'manual' });
   });
 
   it('leaves a grant it could not settle to the sweep, counted as failed, its state untouched', async () => {
@@ -95,7 +110,7 @@ describe('recoverInterruptedIssuance', () => {
 
     const report = await recoverInterruptedIssuance(engine, [interrupted]);
 
-    expect(report).toEqual({ closed: 0, revoked: 0, failed: 1 });
+    expect(report).toEqual({ closed: 0, revoked: 0, leftToBacklog: 0, failed: 1 });
     expect((await engine.store.get(interrupted.grantId))?.state).toBe('issuing');
   });
 });
