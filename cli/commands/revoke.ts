@@ -26,7 +26,11 @@ export function outcomeOf(grant: Grant): string {
     const took = notice && grant.verifiedAt ? ` ${formatMs(Date.parse(grant.verifiedAt) - Date.parse(notice))} after notice` : '';
     return `revoked and verified dead${took} (${grant.revocation?.trigger ?? 'revoked'})`;
   }
-  if (grant.state === 'denied') return `denied before any credential was issued: ${grant.reason ?? ''}`.trimEnd();
+  if (grant.state === 'denied') {
+    // A revocation that met a grant still waiting already says so in its reason ("suspended before a credential was issued: …").
+    const reason = grant.reason ?? '';
+    return (reason.includes('before a credential was issued') ? `denied: ${reason}` : `denied before any credential was issued: ${reason}`).trimEnd();
+  }
   if (grant.state === 'failed') return `failed: ${grant.reason ?? 'see grants show'}`;
   return `is ${grant.state}`;
 }

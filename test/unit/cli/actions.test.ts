@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { grantIdFor } from '../../../lambdas/domain/ids';
-import { activeGrant, CALLER, harness, revokedGrant } from './cli-harness';
+import { activeGrant, CALLER, harness, requestedGrant, revokedGrant } from './cli-harness';
+import { outcomeOf } from '../../../cli/commands/revoke';
 
 const GRANT = grantIdFor('release-bot', 't-1');
 const NOTICE = '2026-11-28T12:00:00.000Z';
@@ -318,5 +319,18 @@ describe('taskbound usage', () => {
     const { code, err } = await cli.run('grants', 'list');
     expect(code).toBe(1);
     expect(err.split('\n')[0]).toBe('taskbound: ResourceNotFoundException: Requested resource not found');
+  });
+});
+
+describe('what became of a credential, in one line', () => {
+  const denied = (reason: string) => ({ ...requestedGrant('release-bot', 't-2'), state: 'denied' as const, reason });
+
+  it('says a denied grant issued nothing, once', () => {
+    expect(outcomeOf(denied('scope deploy-web is not allowed for release-bot'))).toBe(
+      'denied before any credential was issued: scope deploy-web is not allowed for release-bot',
+    );
+    expect(outcomeOf(denied('suspended before a credential was issued: agent suspended: drill'))).toBe(
+      'denied: suspended before a credential was issued: agent suspended: drill',
+    );
   });
 });
