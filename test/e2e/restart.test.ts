@@ -111,61 +111,78 @@ describe('local engine: durability across kill -9 and restart', () => {
   );
 });
 
+/** The engine restarted on a data directory after `stage` ran against a first engine there (sweeps off). */
+interface StagedRestart {
+  readonly restarted: LocalEngine;
+  readonly grants: GrantTableReader;
+  readonly runtime: AgentRuntime;
+}
+
+/**
+ * Registers the hooks of a describe block whose test runs against an engine restarted after `stage`:
+ * a kill -9 cannot hit a window on purpose, so the death is staged in process (a write made to
+ * fail, a delivery deleted), the first engine stopped, and a second one started on its data.
+ */
+function restartedAfter(name: string, stage: (first: LocalEngine) => Promise<void>): () => StagedRestart {
+  let dataDir: string;
+  let staged: StagedRestart | undefined;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), `taskbound-restart-${name}-`));
+    const options = { dataDir, policyFile: EXAMPLE_POLICY, port: 0, sweepIntervalMs: 0, logger: silentLogger, print: () => undefined };
+    const first = await startLocalEngine(options);
+    try {
+      await stage(first);
+    } finally {
+      await first.stop();
+    }
+    const restarted = await startLocalEngine(options);
+    staged = { restarted, grants: readGrantTable(restarted.url), runtime: new AgentRuntime({ endpoint: restarted.url }) };
+  });
+  afterAll(async () => {
+    staged?.runtime.close();
+    staged?.grants.close();
+    await staged?.restarted.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!staged) throw new Error('the restart was not staged');
+    return staged;
+  };
+}
+
 // The credential is issued, then recorded `active`, then delivered. An engine that dies
 // between the first two restarts with an `issuing` grant whose credential exists though no
 // runtime holds it. The restarted engine knows no issuance is running (it is one process and
 // has just started), so it revokes that credential at once and closes the grant `failed`, with
 // the reason recorded, instead of leaving it alive until the sweep calls the grant stuck minutes
 // later (found by the crash-under-load test). Like every failed grant's, its delivery says `denied`
-// with the reason, kept as long as a denial's, so the runtime's wait ends knowing why. A kill -9 cannot hit that window on purpose, so the death is
-// staged in process, and sweeps are off.
+// with the reason, kept as long as a denial's, so the runtime's wait ends knowing why.
 describe('local engine: a restart after a credential was issued but not yet recorded', () => {
-  let dataDir: string;
-  let restarted: LocalEngine | undefined;
-  let grants: GrantTableReader | undefined;
-  let runtime: AgentRuntime | undefined;
   let credential: IssuedCredential | undefined;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-restart-issuing-'));
-    const options = { dataDir, policyFile: EXAMPLE_POLICY, port: 0, sweepIntervalMs: 0, logger: silentLogger, print: () => undefined };
-    const first = await startLocalEngine(options);
-    try {
-      const store = first.deps.store;
-      const update = store.update.bind(store);
-      store.update = async (current, next) => {
-        if (next.state === 'active') throw new Error('the engine died here');
-        return update(current, next);
-      };
-      const issuer = first.deps.issuers['aws-iam-access-key'];
-      const issue = issuer.issue.bind(issuer);
-      issuer.issue = async (request) => (credential = await issue(request));
-      const before = new AgentRuntime({ endpoint: first.url });
-      await before.startTask({ ...A, purpose: 'restart test: died while issuing', requestedBy: 'dev@example.com' });
-      before.close();
-      await first.bus.idle();
-      const stuck = await first.deps.store.get(grantIdFor(A.agentId, A.taskId));
-      if (stuck?.state !== 'issuing' || !credential) throw new Error(`staging failed: the grant is ${stuck?.state ?? 'absent'}`);
-    } finally {
-      await first.stop();
-    }
-    restarted = await startLocalEngine(options);
-    grants = readGrantTable(restarted.url);
-    runtime = new AgentRuntime({ endpoint: restarted.url });
-  });
-
-  afterAll(async () => {
-    runtime?.close();
-    grants?.close();
-    await restarted?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+  const engine = restartedAfter('issuing', async (first) => {
+    const store = first.deps.store;
+    const update = store.update.bind(store);
+    store.update = async (current, next) => {
+      if (next.state === 'active') throw new Error('the engine died here');
+      return update(current, next);
+    };
+    const issuer = first.deps.issuers['aws-iam-access-key'];
+    const issue = issuer.issue.bind(issuer);
+    issuer.issue = async (request) => (credential = await issue(request));
+    const before = new AgentRuntime({ endpoint: first.url });
+    await before.startTask({ ...A, purpose: 'restart test: died while issuing', requestedBy: 'dev@example.com' });
+    before.close();
+    await first.bus.idle();
+    const stuck = await first.deps.store.get(grantIdFor(A.agentId, A.taskId));
+    if (stuck?.state !== 'issuing' || !credential) throw new Error(`staging failed: the grant is ${stuck?.state ?? 'absent'}`);
   });
 
   it('revokes the undelivered credential at start and records why', async () => {
-    const grant = await grants!.waitFor(A.agentId, A.taskId, ['failed'], 5_000);
+    const { grants, runtime } = engine();
+    const grant = await grants.waitFor(A.agentId, A.taskId, ['failed'], 5_000);
     expect(grant.reason).toBe(INTERRUPTED_ISSUANCE_REASON);
-    expect(await runtime!.whoAmI(credential!)).toEqual({ ok: false, code: 'InvalidClientTokenId' });
-    expect(await runtime!.readDelivery(A.agentId, A.taskId)).toMatchObject({ status: 'denied', reason: INTERRUPTED_ISSUANCE_REASON });
+    expect(await runtime.whoAmI(credential!)).toEqual({ ok: false, code: 'InvalidClientTokenId' });
+    expect(await runtime.readDelivery(A.agentId, A.taskId)).toMatchObject({ status: 'denied', reason: INTERRUPTED_ISSUANCE_REASON });
   });
 });
 
@@ -174,44 +191,23 @@ describe('local engine: a restart after a credential was issued but not yet reco
 // it rather than leave it alive until its TTL. Staged by deleting the delivery before the restart.
 describe('local engine: a restart after a credential was recorded but not yet delivered', () => {
   const TASK = { agentId: 'release-bot', taskId: 'never-delivered', scopes: ['repo-read'] };
-  let dataDir: string;
-  let restarted: LocalEngine | undefined;
-  let grants: GrantTableReader | undefined;
-  let runtime: AgentRuntime | undefined;
   let delivered: Delivery | undefined;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-restart-undelivered-'));
-    const options = { dataDir, policyFile: EXAMPLE_POLICY, port: 0, sweepIntervalMs: 0, logger: silentLogger, print: () => undefined };
-    const first = await startLocalEngine(options);
-    try {
-      const before = new AgentRuntime({ endpoint: first.url });
-      await before.startTask({ ...TASK, purpose: 'restart test: died before delivering', requestedBy: 'dev@example.com' });
-      delivered = await before.waitForDelivery(TASK.agentId, TASK.taskId, ['issued']);
-      before.close();
-      await first.bus.idle();
-      const grant = await first.deps.store.get(grantIdFor(TASK.agentId, TASK.taskId));
-      if (grant?.state !== 'active' || !grant.deliverySecret) throw new Error(`staging failed: the grant is ${grant?.state ?? 'absent'}`);
-      await first.deps.vault.destroy(grant.deliverySecret);
-    } finally {
-      await first.stop();
-    }
-    restarted = await startLocalEngine(options);
-    grants = readGrantTable(restarted.url);
-    runtime = new AgentRuntime({ endpoint: restarted.url });
-  });
-
-  afterAll(async () => {
-    runtime?.close();
-    grants?.close();
-    await restarted?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+  const engine = restartedAfter('undelivered', async (first) => {
+    const before = new AgentRuntime({ endpoint: first.url });
+    await before.startTask({ ...TASK, purpose: 'restart test: died before delivering', requestedBy: 'dev@example.com' });
+    delivered = await before.waitForDelivery(TASK.agentId, TASK.taskId, ['issued']);
+    before.close();
+    await first.bus.idle();
+    const grant = await first.deps.store.get(grantIdFor(TASK.agentId, TASK.taskId));
+    if (grant?.state !== 'active' || !grant.deliverySecret) throw new Error(`staging failed: the grant is ${grant?.state ?? 'absent'}`);
+    await first.deps.vault.destroy(grant.deliverySecret);
   });
 
   it('revokes the recorded credential at start and proves it dead', async () => {
-    const grant = await grants!.waitFor(TASK.agentId, TASK.taskId, ['verified'], 5_000);
+    const { grants, runtime } = engine();
+    const grant = await grants.waitFor(TASK.agentId, TASK.taskId, ['verified'], 5_000);
     expect(grant.revocation).toMatchObject({ trigger: 'manual', reason: INTERRUPTED_DELIVERY_REASON });
-    expect(await runtime!.whoAmI(delivered!)).toEqual({ ok: false, code: 'InvalidClientTokenId' });
+    expect(await runtime.whoAmI(delivered!)).toEqual({ ok: false, code: 'InvalidClientTokenId' });
   });
 });
 
@@ -222,55 +218,34 @@ describe('local engine: a restart after a credential was recorded but not yet de
 // failing the grant's end write, then stopping the bus before it retries.
 describe('local engine: a restart in the middle of a Task Ended revocation', () => {
   const TASK = { agentId: 'release-bot', taskId: 'ending-when-killed', scopes: ['repo-read'] };
-  let dataDir: string;
-  let restarted: LocalEngine | undefined;
-  let grants: GrantTableReader | undefined;
-  let runtime: AgentRuntime | undefined;
   let delivered: Delivery | undefined;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'taskbound-restart-ending-'));
-    const options = { dataDir, policyFile: EXAMPLE_POLICY, port: 0, sweepIntervalMs: 0, logger: silentLogger, print: () => undefined };
-    const first = await startLocalEngine(options);
-    try {
-      const before = new AgentRuntime({ endpoint: first.url });
-      await before.startTask({ ...TASK, purpose: 'restart test: died while revoking', requestedBy: 'dev@example.com' });
-      delivered = await before.waitForDelivery(TASK.agentId, TASK.taskId, ['issued']);
-      await first.bus.idle();
-      const store = first.deps.store;
-      const update = store.update.bind(store);
-      let died: () => void = () => undefined;
-      const dying = new Promise<void>((resolve) => (died = resolve));
-      store.update = async (current, next) => {
-        if (next.state !== 'verified') return update(current, next);
-        died();
-        throw new Error('the engine died here');
-      };
-      await before.endTask({ agentId: TASK.agentId, taskId: TASK.taskId, outcome: 'succeeded' });
-      await dying;
-      const delivery = await before.readDelivery(TASK.agentId, TASK.taskId);
-      before.close();
-      // The bus stops before its retry: the Task Ended stays accepted and undelivered, as after a kill -9.
-      await first.bus.close();
-      if (delivery !== undefined) throw new Error('staging failed: the delivery was not deleted before the end write');
-    } finally {
-      await first.stop();
-    }
-    restarted = await startLocalEngine(options);
-    grants = readGrantTable(restarted.url);
-    runtime = new AgentRuntime({ endpoint: restarted.url });
+  const engine = restartedAfter('ending', async (first) => {
+    const before = new AgentRuntime({ endpoint: first.url });
+    await before.startTask({ ...TASK, purpose: 'restart test: died while revoking', requestedBy: 'dev@example.com' });
+    delivered = await before.waitForDelivery(TASK.agentId, TASK.taskId, ['issued']);
+    await first.bus.idle();
+    const store = first.deps.store;
+    const update = store.update.bind(store);
+    let died: () => void = () => undefined;
+    const dying = new Promise<void>((resolve) => (died = resolve));
+    store.update = async (current, next) => {
+      if (next.state !== 'verified') return update(current, next);
+      died();
+      throw new Error('the engine died here');
+    };
+    await before.endTask({ agentId: TASK.agentId, taskId: TASK.taskId, outcome: 'succeeded' });
+    await dying;
+    const delivery = await before.readDelivery(TASK.agentId, TASK.taskId);
+    before.close();
+    // The bus stops before its retry: the Task Ended stays accepted and undelivered, as after a kill -9.
+    await first.bus.close();
+    if (delivery !== undefined) throw new Error('staging failed: the delivery was not deleted before the end write');
   });
 
-  afterAll(async () => {
-    runtime?.close();
-    grants?.close();
-    await restarted?.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
-  it("records the Task Ended as the trigger, by the agent, with its outcome, and the credential is dead", async () => {
-    const grant = await grants!.waitFor(TASK.agentId, TASK.taskId, ['verified'], 5_000);
+  it('records the Task Ended as the trigger, by the agent, with its outcome, and the credential is dead', async () => {
+    const { grants, runtime } = engine();
+    const grant = await grants.waitFor(TASK.agentId, TASK.taskId, ['verified'], 5_000);
     expect(grant.revocation).toMatchObject({ trigger: 'task_ended', by: TASK.agentId, reason: 'task succeeded' });
-    expect(await runtime!.whoAmI(delivered!)).toEqual({ ok: false, code: 'InvalidClientTokenId' });
+    expect(await runtime.whoAmI(delivered!)).toEqual({ ok: false, code: 'InvalidClientTokenId' });
   });
 });
