@@ -28,6 +28,8 @@ const SWEEP_STILL_BUSY = /due grants? (was|were) not handled within/;
 export interface SettledCheck {
   readonly grants: number;
   readonly grantsByState: Readonly<Record<string, number>>;
+  /** Verified grants by what revoked them (`manual` includes a revocation a restart found interrupted). */
+  readonly verifiedByTrigger: Readonly<Record<string, number>>;
   /** Accepted `Task Started`s with no grant at all (neither issued nor a recorded refusal). */
   readonly lostGrants: readonly string[];
   /** Grants still short of an end state once the settle time ran out: `grantId state`. */
@@ -81,6 +83,7 @@ interface ListedGrant {
   readonly agentId: string;
   readonly taskId: string;
   readonly state: string;
+  readonly trigger?: string;
 }
 
 async function listGrants(endpoint: string): Promise<ListedGrant[]> {
@@ -120,6 +123,10 @@ export async function settleAndCheck(options: SettleOptions): Promise<SettledChe
   const unsettled = grants.filter((grant) => !SETTLED_STATES.has(grant.state)).map((grant) => `${grant.grantId} ${grant.state}`);
   const grantsByState: Record<string, number> = {};
   for (const grant of grants) grantsByState[grant.state] = (grantsByState[grant.state] ?? 0) + 1;
+  const verifiedByTrigger: Record<string, number> = {};
+  for (const grant of grants) {
+    if (grant.state === 'verified') verifiedByTrigger[grant.trigger ?? 'none'] = (verifiedByTrigger[grant.trigger ?? 'none'] ?? 0) + 1;
+  }
 
   const live = new Set<string>();
   let probed = 0;
@@ -143,6 +150,7 @@ export async function settleAndCheck(options: SettleOptions): Promise<SettledChe
   return {
     grants: grants.length,
     grantsByState,
+    verifiedByTrigger,
     lostGrants,
     unsettled,
     liveCredentials: [...live],
