@@ -29,7 +29,9 @@ export function outcomeOf(grant: Grant): string {
   if (grant.state === 'denied') {
     // A revocation that met a grant still waiting already says so in its reason ("suspended before a credential was issued: …").
     const reason = grant.reason ?? '';
-    return (reason.includes('before a credential was issued') ? `denied: ${reason}` : `denied before any credential was issued: ${reason}`).trimEnd();
+    return (
+      reason.includes('before a credential was issued') ? `denied: ${reason}` : `denied before any credential was issued: ${reason}`
+    ).trimEnd();
   }
   if (grant.state === 'failed') return `failed: ${grant.reason ?? 'see grants show'}`;
   return `is ${grant.state}`;

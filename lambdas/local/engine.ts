@@ -391,7 +391,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   // Nothing issues before the bus starts: what the last process was issuing when it died is settled now, not minutes later
   // (a revocation it was in the middle of is left to the event that asked for it, delivered again below).
   const recovered = await recoverInterruptedIssuance(deps, outstanding, revokedByBacklog(bus.backlog()));
-  if (recovered.closed + recovered.revoked + recovered.leftToBacklog > 0) logger.warn('settled issuance a restart interrupted', { ...recovered });
+  if (recovered.closed + recovered.revoked + recovered.leftToBacklog > 0)
+    logger.warn('settled issuance a restart interrupted', { ...recovered });
   bus.start();
   // The sweep function's one slot: a periodic sweep never overlaps a requested one, as on AWS.
   const sweep = () => concurrency.run('sweep', () => inLane(() => sweepDueGrants(deps)));

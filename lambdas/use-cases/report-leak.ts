@@ -12,17 +12,27 @@ const ACCESS_KEY_ID = /^(AKIA|ASIA)[A-Z0-9]{12,124}$/;
 /** `taskbound/<agent>/<task>`, bare or inside a Secrets Manager ARN (which appends `-XXXXXX`). */
 const DELIVERY_NAME = /(?:^|:secret:)taskbound\/([a-z0-9][a-z0-9-]{0,62})\/([A-Za-z0-9._:-]{1,128}?)(?:-[A-Za-z0-9]{6})?$/;
 
-async function findGrant(deps: EngineDeps, credentialId: string): Promise<Grant | undefined> {
-  if (ACCESS_KEY_ID.test(credentialId)) return deps.store.findByCredentialId(credentialId);
+/** What a leak report's credential id names: an access key id, or the grants a delivery's name or ARN may be (most likely first). */
+export function namedByLeak(credentialId: string): { readonly accessKeyId: string } | { readonly grantIds: readonly string[] } {
+  if (ACCESS_KEY_ID.test(credentialId)) return { accessKeyId: credentialId };
   const named = DELIVERY_NAME.exec(credentialId);
-  if (!named) return undefined;
+  if (!named) return { grantIds: [] };
   const [, agentId, taskId] = named as unknown as [string, string, string];
-  const exact = await deps.store.get(grantIdFor(agentId, taskId));
-  if (exact || !credentialId.includes(':secret:')) return exact;
-  // An ARN whose task id itself ends like a random suffix: try the name as written.
+  if (!credentialId.includes(':secret:')) return { grantIds: [grantIdFor(agentId, taskId)] };
+  // An ARN whose task id itself ends like a random suffix: the name as written is the second guess.
   const whole = credentialId.split(':secret:')[1] ?? '';
   const [, wholeAgent = '', wholeTask = ''] = whole.split('/');
-  return deps.store.get(grantIdFor(wholeAgent, wholeTask));
+  return { grantIds: [grantIdFor(agentId, taskId), grantIdFor(wholeAgent, wholeTask)] };
+}
+
+async function findGrant(deps: EngineDeps, credentialId: string): Promise<Grant | undefined> {
+  const named = namedByLeak(credentialId);
+  if ('accessKeyId' in named) return deps.store.findByCredentialId(named.accessKeyId);
+  for (const grantId of named.grantIds) {
+    const grant = await deps.store.get(grantId);
+    if (grant) return grant;
+  }
+  return undefined;
 }
 
 export async function reportLeak(deps: EngineDeps, report: CredentialLeaked): Promise<LeakResult> {

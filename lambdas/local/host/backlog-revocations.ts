@@ -6,26 +6,31 @@ import { credentialLeakedSchema, healthExposureSchema, taskEndedSchema } from '.
 import { grantIdFor } from '../../domain/ids';
 import type { Grant } from '../../domain/grant';
 import { ROUTES, type HandlerName } from '../../routes';
+import { namedByLeak } from '../../use-cases/report-leak';
 import { matchesPattern, type EventEnvelope } from '../emulated-aws/event-bus';
 
-/** The grants the backlog's revoking events name: a task's grant by its ids, a leak's by its access key id. */
+/** The grants the backlog's revoking events name: a task's grant by its ids, a leak's by its access key id or delivery. */
 export function revokedByBacklog(backlog: readonly EventEnvelope[]): (grant: Grant) => boolean {
-  const endedGrants = new Set<string>();
+  const namedGrants = new Set<string>();
   const leakedKeys = new Set<string>();
+  const leaked = (credentialId: string) => {
+    const named = namedByLeak(credentialId);
+    if ('accessKeyId' in named) leakedKeys.add(named.accessKeyId);
+    else for (const grantId of named.grantIds) namedGrants.add(grantId);
+  };
   for (const envelope of backlog) {
     // Only what a route delivers, as its handler's schema accepts it: a refused event revokes nothing.
     if (routedTo('task-ended', envelope)) {
       const ended = taskEndedSchema.safeParse(envelope.detail);
-      if (ended.success) endedGrants.add(grantIdFor(ended.data.agentId, ended.data.taskId));
+      if (ended.success) namedGrants.add(grantIdFor(ended.data.agentId, ended.data.taskId));
     } else if (routedTo('credential-leaked', envelope)) {
       const leak = credentialLeakedSchema.safeParse(envelope.detail);
-      if (leak.success) leakedKeys.add(leak.data.credentialId);
+      if (leak.success) leaked(leak.data.credentialId);
       const exposure = healthExposureSchema.safeParse(envelope.detail);
-      if (exposure.success) for (const entity of exposure.data.affectedEntities) leakedKeys.add(entity.entityValue);
+      if (exposure.success) for (const entity of exposure.data.affectedEntities) leaked(entity.entityValue.trim());
     }
   }
-  // A leak reported by a delivery's name or ARN is not matched here: its grant is revoked at start as interrupted.
-  return (grant) => endedGrants.has(grant.grantId) || (grant.credential !== undefined && leakedKeys.has(grant.credential.accessKeyId));
+  return (grant) => namedGrants.has(grant.grantId) || (grant.credential !== undefined && leakedKeys.has(grant.credential.accessKeyId));
 }
 
 function routedTo(handler: HandlerName, envelope: EventEnvelope): boolean {

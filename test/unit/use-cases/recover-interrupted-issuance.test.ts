@@ -86,7 +86,7 @@ describe('recoverInterruptedIssuance', () => {
     expect((await engine.store.get(delivered.grantId))?.state).toBe('active');
   });
 
-  it('leaves an undelivered active grant to the event on the bus that will revoke it, so the trigger recorded is that event\'s', async () => {
+  it("leaves an undelivered active grant to the event on the bus that will revoke it, so the trigger recorded is that event's", async () => {
     const engine = fakeEngine();
     const ending = activeGrant({ agentId: 'release-bot', taskId: 'ending', accessKeyId: 'ASIAENDING0000000001' });
     const interrupted = activeGrant({ agentId: 'release-bot', taskId: 'interrupted', accessKeyId: 'ASIAINTERRUPTED00001' });

@@ -30,7 +30,13 @@ describe('revokedByBacklog', () => {
         { eventTypeCode: 'AWS_RISK_CREDENTIALS_EXPOSED', affectedEntities: [{ entityValue: 'AKIAEXPOSED000000001' }] },
         'aws.health',
       ),
-      envelope('Task Started', { agentId: 'release-bot', taskId: 'untouched', purpose: 'p', requestedBy: 'dev@example.com', scopes: ['repo-read'] }),
+      envelope('Task Started', {
+        agentId: 'release-bot',
+        taskId: 'untouched',
+        purpose: 'p',
+        requestedBy: 'dev@example.com',
+        scopes: ['repo-read'],
+      }),
     ]);
 
     expect([ended, leaked, exposed, untouched].filter(willRevoke).map((grant) => grant.grantId)).toEqual([
@@ -40,12 +46,29 @@ describe('revokedByBacklog', () => {
     ]);
   });
 
+  it('names the grant of a leak reported by its delivery name or ARN, as the leak handler finds it', () => {
+    const byName = activeGrant({ agentId: 'release-bot', taskId: 'by-name' });
+    const byArn = activeGrant({ agentId: 'release-bot', taskId: 'by-arn' });
+    const willRevoke = revokedByBacklog([
+      envelope('Credential Leaked', { credentialId: 'taskbound/release-bot/by-name', reportedBy: 'scanner@example.com' }),
+      envelope('Credential Leaked', {
+        credentialId: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:taskbound/release-bot/by-arn-AbC123',
+        reportedBy: 'scanner@example.com',
+      }),
+    ]);
+
+    expect([byName, byArn, untouched].filter(willRevoke).map((grant) => grant.grantId)).toEqual([byName.grantId, byArn.grantId]);
+  });
+
   it('ignores events their handler would refuse, and exposures no route delivers', () => {
     const willRevoke = revokedByBacklog([
       envelope('Task Ended', { agentId: 'release-bot', taskId: 'ended', outcome: 'exploded' }),
       envelope('Task Ended', { agentId: '../release-bot', taskId: 'ended', outcome: 'succeeded' }),
       envelope('Credential Leaked', { credentialId: 'AKIALEAKED0000000001' }),
-      envelope('AWS Health Event', { eventTypeCode: 'AWS_RISK_CREDENTIALS_EXPOSED', affectedEntities: [{ entityValue: 'AKIAEXPOSED000000001' }] }),
+      envelope('AWS Health Event', {
+        eventTypeCode: 'AWS_RISK_CREDENTIALS_EXPOSED',
+        affectedEntities: [{ entityValue: 'AKIAEXPOSED000000001' }],
+      }),
     ]);
 
     expect([ended, leaked, exposed].some(willRevoke)).toBe(false);
