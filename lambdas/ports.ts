@@ -158,12 +158,19 @@ export type ProbeVerdict =
   | { readonly verdict: 'accepted' }
   | { readonly verdict: 'unknown'; readonly why: string };
 
+/** How long a verification may wait for the platform to stop honouring a revoked credential. */
+export type ProbePatience = 'until-refused' | 'one-probe';
+
 /** Issues, revokes and checks one kind of credential. */
 export interface CredentialIssuer {
   issue(request: IssueRequest): Promise<IssuedCredential>;
   revoke(target: RevokeTarget): Promise<RevokeOutcome>;
-  /** Probes whether the credential still works; `material` is the delivered credential when still at hand. */
-  verify(target: RevokeTarget, material: CredentialMaterial | undefined): Promise<ProbeVerdict>;
+  /**
+   * Probes whether the credential still works; `material` is the delivered credential when still at hand.
+   * `patience`: `until-refused` (the default) probes again while the platform forgets it (IAM takes seconds);
+   * `one-probe` answers after one call, for a revocation that hands its proof on (ProbePatience).
+   */
+  verify(target: RevokeTarget, material: CredentialMaterial | undefined, patience?: ProbePatience): Promise<ProbeVerdict>;
   /**
    * Revokes every credential `revocation` covers in one step (STS sessions: one deny on the
    * agent's role for sessions issued before then). Afterwards `revoke` and `verify` of a covered

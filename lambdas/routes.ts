@@ -1,6 +1,6 @@
 // Wiring: which inbound events reach which handler. The CDK rules and the local engine's
 // bus are both built from this one table, so the two can never disagree.
-import { INBOUND, OUTBOUND_TYPES } from './domain/events';
+import { INBOUND, OUTBOUND_TYPES, PROOF_PENDING } from './domain/events';
 import { ENGINE_SOURCE } from './constants';
 
 /** An EventBridge event pattern: exact-match value lists, nested for `detail`. */
@@ -17,6 +17,7 @@ export const HANDLERS = [
   'credential-leaked',
   'agent-status',
   'revoke-requested',
+  'prove-revocation',
   'expire-grant',
   'sweep',
   'alerts',
@@ -47,6 +48,7 @@ export const REVOKING = [
   'credential-leaked',
   'agent-status',
   'revoke-requested',
+  'prove-revocation',
   'sweep',
 ] as const satisfies readonly EntryPoint[];
 
@@ -109,6 +111,12 @@ export const ROUTES: readonly Route[] = [
   },
   { name: 'agent-status', handler: 'agent-status', pattern: { 'detail-type': [INBOUND.agentSuspended, INBOUND.agentResumed] } },
   { name: 'revoke-requested', handler: 'revoke-requested', pattern: { 'detail-type': [INBOUND.revokeRequested] } },
+  // The engine's own: a revocation that handed on the proof of its kill (use-cases/revoke-grant.ts).
+  {
+    name: 'prove-revocation',
+    handler: 'prove-revocation',
+    pattern: { source: [ENGINE_SOURCE], 'detail-type': ['Grant Revoked'], detail: { proof: [PROOF_PENDING] } },
+  },
   { name: 'sweep-requested', handler: 'sweep', pattern: { 'detail-type': [INBOUND.sweepRequested] } },
   { name: 'alerts', handler: 'alerts', pattern: { source: [ENGINE_SOURCE], 'detail-type': [...OUTBOUND_TYPES] } },
   { name: 'alerts-agent-suspended', handler: 'alerts', pattern: { 'detail-type': [INBOUND.agentSuspended] } },

@@ -3,7 +3,7 @@
 // built on first use by a per-account factory, and lists issued credentials in every account.
 import { CREDENTIAL_KINDS, type CredentialKind } from '../domain/policy';
 import { TaskboundError, UnissuableRequestError } from '../domain/errors';
-import type { AgentRevocation, CredentialIssuer, CredentialMaterial, IssueRequest, Issuers, RevokeTarget } from '../ports';
+import type { AgentRevocation, CredentialIssuer, CredentialMaterial, IssueRequest, Issuers, RevokeTarget, ProbePatience } from '../ports';
 
 export interface AccountIssuersOptions {
   /** The engine's own account: where a grant that names no account lives. */
@@ -66,7 +66,8 @@ export function accountIssuers(options: AccountIssuersOptions): Issuers {
         return inAccount(request.account).issue(request);
       },
       revoke: async (target: RevokeTarget) => inAccount(target.account).revoke(target),
-      verify: async (target: RevokeTarget, material: CredentialMaterial | undefined) => inAccount(target.account).verify(target, material),
+      verify: async (target: RevokeTarget, material: CredentialMaterial | undefined, patience?: ProbePatience) =>
+        inAccount(target.account).verify(target, material, patience),
       ...(agentWide ? { revokeAgent: async (revocation: AgentRevocation) => inAccount(revocation.account).revokeAgent?.(revocation) } : {}),
       ...(admits ? { admitsIssuesFrom: admits } : {}),
       ...(listable ? { listIssued: () => listEverywhere(kind, [...known], issuersOf, options.hubAccount) } : {}),

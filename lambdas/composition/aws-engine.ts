@@ -223,6 +223,8 @@ function buildEngine(config: EngineConfiguration): EngineDeps {
     rotator: new SecretsManagerRotator(clients.secrets),
     events: new EventBridgePublisher(clients.events, { eventBusName: env.EVENT_BUS_NAME }),
     expiry: expiryOf(config, clients),
+    // A kill probes once; a death IAM has not enforced yet is proven by prove-revocation, not while this slot waits.
+    handOffProofs: true,
   };
 }
 

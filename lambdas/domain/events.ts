@@ -82,6 +82,18 @@ export const healthExposureSchema = z.looseObject({
 export const agentStatusSchema = z.strictObject({ agentId, by: principal, reason });
 export type AgentStatusChange = z.infer<typeof agentStatusSchema>;
 
+/** `Grant Revoked`'s `proof` when the revoking function handed the proof of death on (use-cases/revoke-grant.ts). */
+export const PROOF_PENDING = 'pending';
+
+/**
+ * The engine's own `Grant Revoked` whose proof of death was handed on (`proof: pending`): only the
+ * grant id is read, and the grant itself decides (a forged or repeated one proves nothing new).
+ */
+export const proofPendingSchema = z.looseObject({
+  grantId: z.string().regex(GRANT_ID_PATTERN),
+  proof: z.literal(PROOF_PENDING),
+});
+
 export const manualRevokeSchema = z.strictObject({
   grantId: z.string().regex(GRANT_ID_PATTERN),
   by: principal,
@@ -147,6 +159,8 @@ export interface OutboundDetail {
   readonly stillValidAfterNoticeMs?: number;
   /** For `Agent Suspension Completed`: what became of the agent's live grants. */
   readonly revocations?: SuspensionTally;
+  /** For `Grant Revoked`: `pending` when the credential was killed and its proof of death handed to prove-revocation. */
+  readonly proof?: typeof PROOF_PENDING;
   readonly [extra: string]: unknown;
 }
 

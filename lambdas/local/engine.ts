@@ -340,6 +340,9 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     clock,
     logger,
     dueTiming,
+    // As on AWS: a kill probes once, and a death the emulated IAM has not enforced yet (--deny-lag,
+    // --iam-lag) is proven by prove-revocation while the revoking function's slot takes the next kill.
+    handOffProofs: true,
     // One process runs every function here: what it wrote is not read back (remembering-*.ts).
     store: new RememberingGrantStore(grantStore),
     issuers: {

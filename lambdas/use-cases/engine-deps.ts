@@ -31,6 +31,13 @@ export interface EngineDeps {
   readonly useLog?: CredentialUseLog;
   /** Waits (a resume waiting out its kill switch's margin); tests pass one that does not. Default: a timer. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * A revocation that kills a credential probes it once; if the platform still honours it (IAM takes
+   * seconds), its `Grant Revoked` says `proof: pending` and the prove-revocation function proves the
+   * death, so the revoking function's slot is not held while IAM propagates. Absent: it probes until
+   * refused in place (docs/scale.md §3, "Revocations per second on AWS").
+   */
+  readonly handOffProofs?: boolean;
 }
 
 /** What refusing an event needs (record it, answer it): the grant-decision function is configured with no more. */

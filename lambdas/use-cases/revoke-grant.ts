@@ -1,7 +1,8 @@
 // Use case: revoke a grant's credential for any trigger, then prove it dead. Every step
 // is a conditional write on the grant's current state, so duplicates and races are harmless.
 import { bump, ENGINE_ACTOR, transition, type Grant, type RevocationTrigger } from '../domain/grant';
-import type { DeliveryPayload, RevokeTarget } from '../ports';
+import type { DeliveryPayload, ProbePatience, RevokeTarget } from '../ports';
+import { PROOF_PENDING } from '../domain/events';
 import { firstRevokedAt, firstUseCheckAt } from '../domain/use-after-revocation';
 import { TaskboundError } from '../domain/errors';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
@@ -179,20 +180,22 @@ async function finishRevocation(
   const now = deps.clock.now().toISOString();
   await Promise.all([cancelExpiry(deps, grant), rotateTouchedSecrets(deps, grant)]);
   const revoked = transition(grant, { to: 'revoked', at: now, actor: ENGINE_ACTOR, action: 'revoked', changes: { revokedAt: now } });
-  return verifyRevocation(deps, revoked, stored, delivery);
+  return verifyRevocation(deps, revoked, stored, delivery, deps.handOffProofs ? 'one-probe' : 'until-refused');
 }
 
 /**
  * Probes the credential. Rejected: the delivery secret is deleted and the grant is
  * `verified`, with the propagation time when a call was seen refused. Still accepted (IAM
  * takes seconds to forget a key or to enforce a session's deny): the grant stays `revoked`
- * and the sweep probes again.
+ * and the sweep probes again; after a `one-probe` verification its `Grant Revoked` says
+ * `proof: pending`, which the prove-revocation function acts on at once.
  */
 export async function verifyRevocation(
   deps: EngineDeps,
   revoked: Grant,
   stored: Grant = revoked,
   delivery?: RevokeOptions['delivery'],
+  patience: ProbePatience = 'until-refused',
 ): Promise<RevokeResult> {
   const target = revokeTargetOf(revoked);
   // A delivery read before (in a batch) counts only if it holds this grant's credential; otherwise it is read now.
@@ -206,9 +209,11 @@ export async function verifyRevocation(
           ...(material.sessionToken ? { sessionToken: material.sessionToken } : {}),
         }
       : undefined;
-  const verdict = await deps.issuers[target.kind].verify(target, usable);
+  const verdict = await deps.issuers[target.kind].verify(target, usable, patience);
   const now = deps.clock.now().toISOString();
-  const events = stored.state === 'revoked' ? [] : [outbound('Grant Revoked', revoked, now)];
+  // The proof handed on (one probe, still honoured): the prove-revocation function's route matches `proof`.
+  const handedOn = patience === 'one-probe' && verdict.verdict !== 'rejected';
+  const events = stored.state === 'revoked' ? [] : [outbound('Grant Revoked', revoked, now, handedOn ? { proof: PROOF_PENDING } : {})];
   if (verdict.verdict !== 'rejected') {
     // Already `revoked` (the sweep probing again): only the due time moves on.
     const next = revoked === stored ? bump(revoked, now, { reason: `verification pending (probe: ${verdict.verdict})` }) : revoked;

@@ -26,6 +26,7 @@ import {
   AgentStatusFunction,
   CredentialLeakedFunction,
   RevokeRequestedFunction,
+  ProveRevocationFunction,
   TaskEndedFunction,
 } from '../constructs/functions/revoking-function';
 import { SlackInteractionsFunction } from '../constructs/functions/slack-interactions';
@@ -134,6 +135,7 @@ export class EngineStack extends Stack {
       'credential-leaked': new CredentialLeakedFunction(this, wiring),
       'agent-status': new AgentStatusFunction(this, wiring),
       'revoke-requested': new RevokeRequestedFunction(this, wiring),
+      'prove-revocation': new ProveRevocationFunction(this, wiring),
       'expire-grant': new ExpireGrantFunction(this, wiring),
       'ttl-expiry-stream': new TtlExpiryStreamFunction(this, wiring),
       sweep: new SweepFunction(this, wiring),

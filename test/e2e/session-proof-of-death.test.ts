@@ -103,4 +103,42 @@ describe('local engine: a revoked session is proven dead by a refused canary cal
     expect(grant.audit.at(-1)?.detail).toMatchObject({ observed: true, propagationMs: expect.any(Number) });
     expect(grant.audit.at(-1)!.detail!.propagationMs as number).toBeGreaterThanOrEqual(1_500);
   });
+
+  it("hands the proof on: with one task-ended slot, a second task's kill does not wait for the first one's proof", async () => {
+    await h.stop();
+    // One slot per revoking function, and a deny IAM takes 1.5 s to enforce: proven in place, the second
+    // Task Ended would wait for the first proof (≥ 1.5 s) before its kill.
+    h = await startHarness({
+      sessionDenyLagMs: 1_500,
+      probeSchedule: { attempts: 6, delayMs: 250 },
+      reservedConcurrency: { issuing: 2, revoking: 1 },
+    });
+    const tasks = ['handed-1', 'handed-2'];
+    for (const taskId of tasks) {
+      await h.runtime.startTask({
+        agentId: 'release-bot',
+        taskId,
+        purpose: 'hand the proof on',
+        requestedBy: 'dev@example.com',
+        scopes: ['repo-read'],
+      });
+    }
+    const deliveries = await Promise.all(tasks.map((taskId) => h.runtime.waitForDelivery('release-bot', taskId, ['issued'])));
+
+    const endedAt = Date.now();
+    for (const taskId of tasks) await h.runtime.endTask({ agentId: 'release-bot', taskId, outcome: 'succeeded' });
+    // Both killed (recorded `revoked`, their deny written) long before either deny is enforced.
+    for (const taskId of tasks) await h.waitForGrant('release-bot', taskId, ['revoked', 'verified']);
+    expect(Date.now() - endedAt).toBeLessThan(1_200);
+    for (const delivery of deliveries) expect(await describeCanaryAs(h.engine.url, delivery)).toBe('ok');
+
+    // prove-revocation proves both once the deny is enforced, without a sweep.
+    for (const [index, taskId] of tasks.entries()) {
+      const grant = await h.waitForGrant('release-bot', taskId, ['verified']);
+      expect(grant.revocation).toMatchObject({ trigger: 'task_ended' });
+      expect(grant.audit.at(-1)?.detail).toMatchObject({ probe: 'AccessDeniedException', observed: true });
+      expect(await describeCanaryAs(h.engine.url, deliveries[index]!)).toBe('AccessDeniedException');
+    }
+    expect(h.engine.functionLoad()['prove-revocation']?.invocations).toBe(2);
+  });
 });

@@ -11,7 +11,14 @@ import { SlackNotifier } from '../../lambdas/adapters/slack/slack-notifier';
 import type { AlertEvent } from '../../lambdas/domain/alert-event';
 import { routingConfigSchema } from '../../lambdas/domain/alert-routing';
 import type { DueTiming } from '../../lambdas/domain/due';
-import type { CredentialLeaked, GrantDecision, OutboundEvent, TaskEnded, TaskStarted } from '../../lambdas/domain/events';
+import {
+  PROOF_PENDING,
+  type CredentialLeaked,
+  type GrantDecision,
+  type OutboundEvent,
+  type TaskEnded,
+  type TaskStarted,
+} from '../../lambdas/domain/events';
 import type { Grant } from '../../lambdas/domain/grant';
 import { deliverySecretName, grantIdFor } from '../../lambdas/domain/ids';
 import type { Policy, PolicyStatement } from '../../lambdas/domain/policy';
@@ -35,6 +42,7 @@ import { reportLeak } from '../../lambdas/use-cases/report-leak';
 import { revokeUnentitledGrants } from '../../lambdas/use-cases/revoke-unentitled';
 import { startTask } from '../../lambdas/use-cases/start-task';
 import { sweepDueGrants } from '../../lambdas/use-cases/sweep';
+import { proveRevocation } from '../../lambdas/use-cases/prove-revocation';
 import { FakeClock } from '../helpers/fake-ports';
 import { FaultGate, type Fault } from './gate';
 import { Platform, platformIssuer, type Consistency } from './platform';
@@ -52,7 +60,9 @@ export type Inbound =
   | { readonly type: 'leak'; readonly report: CredentialLeaked; readonly grantId?: string }
   | { readonly type: 'suspend'; readonly agentId: string }
   | { readonly type: 'resume'; readonly agentId: string }
-  | { readonly type: 'expire'; readonly grantId: string };
+  | { readonly type: 'expire'; readonly grantId: string }
+  /** The engine's own `Grant Revoked` with `proof: pending`, routed to prove-revocation. */
+  | { readonly type: 'prove'; readonly grantId: string };
 
 interface Pending {
   readonly inbound: Inbound;
@@ -129,6 +139,8 @@ export class World {
       clock: this.clock,
       logger: this.logger(),
       dueTiming: FAULT_TIMING,
+      // As deployed and as the local engine runs: a kill probes once and hands a proof IAM's lag delays to prove-revocation.
+      handOffProofs: true,
     };
   }
 
@@ -269,6 +281,8 @@ export class World {
         return resumeAgent(this.deps, { agentId: inbound.agentId, by: 'secops@example.com', reason: 'drill over' });
       case 'expire':
         return expireGrant(this.deps, inbound.grantId);
+      case 'prove':
+        return proveRevocation(this.deps, inbound.grantId);
     }
   }
 
@@ -373,6 +387,11 @@ export class World {
           : this.gate.call('events.publish', async () => {
               this.published.push(...structuredClone(events));
               for (const event of events) this.alertQueue.push({ event, due: this.now });
+              // The prove-revocation route (routes.ts): the engine's own event, delivered at least once like any other.
+              for (const event of events) {
+                if (event.detailType === 'Grant Revoked' && event.detail.proof === PROOF_PENDING)
+                  this.send({ type: 'prove', grantId: event.detail.grantId });
+              }
             }),
     };
   }

@@ -13,6 +13,7 @@ import type {
   ExpiryScheduler,
   IssueRequest,
   IssuedCredential,
+  ProbePatience,
   ProbeVerdict,
   RevokeOutcome,
   RevokeTarget,
@@ -46,6 +47,8 @@ export class FakeIssuer implements CredentialIssuer {
   readonly issued = new Map<string, IssuedRecord>();
   /** Every grant `revoke` was called for, in order. */
   readonly revokeCalls: string[] = [];
+  /** The patience of every `verify` call, in order (a call is one probe here, whatever its patience). */
+  readonly verifyPatience: ProbePatience[] = [];
   /** Every agent-wide revocation, in order (sessions only). */
   readonly agentRevocations: AgentRevocation[] = [];
   failNextIssue?: Error;
@@ -104,7 +107,8 @@ export class FakeIssuer implements CredentialIssuer {
     return 'revoked';
   }
 
-  async verify(target: RevokeTarget, material: CredentialMaterial | undefined): Promise<ProbeVerdict> {
+  async verify(target: RevokeTarget, material: CredentialMaterial | undefined, patience?: ProbePatience): Promise<ProbeVerdict> {
+    this.verifyPatience.push(patience ?? 'until-refused');
     const record = this.issued.get(target.grantId);
     if (!record) return { verdict: 'rejected', code: 'InvalidClientTokenId' };
     if (!record.revokedAt && record.credential.expiresAt > this.clock.now()) return { verdict: 'accepted' };

@@ -86,7 +86,7 @@ const SCALED_REVOKING_ENV = [...ANY_ENGINE_FUNCTION, 'DELIVERY_TABLE_NAME'].sort
 const SCALED_ISSUING_ENV = [...SCALED_REVOKING_ENV, 'PERMISSIONS_BOUNDARY_ARN'].sort();
 const ISSUING_FUNCTIONS = ['task-started', 'operator-api'] as const;
 const EXPIRING_FUNCTIONS = ['expire-grant', 'ttl-expiry-stream'] as const;
-const REVOKING_FUNCTIONS = ['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'] as const;
+const REVOKING_FUNCTIONS = ['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested', 'prove-revocation', 'sweep'] as const;
 const ENGINE_FUNCTIONS: EngineHandler[] = [...ISSUING_FUNCTIONS, ...EXPIRING_FUNCTIONS, ...REVOKING_FUNCTIONS];
 const ALERTS = ['SLACK_SECRET_ARN', 'TABLE_NAME', ...POWERTOOLS].sort();
 /** The issuing-only variables a function that never issues nor arms must not receive. */
@@ -231,18 +231,18 @@ describe('each function’s capabilities', () => {
 });
 
 describe('reserved concurrency', () => {
-  it('adds up to 141 by default (10 per issuing function, 20 per revoking one, 1 for the sweep), so the quota must be at least 241', () => {
-    expect(reservedConcurrencyOf(loadConfig({}))).toMatchObject({ total: 141, requiredQuota: 241 });
+  it('adds up to 161 by default (10 per issuing function, 20 per revoking one, 1 for the sweep), so the quota must be at least 261', () => {
+    expect(reservedConcurrencyOf(loadConfig({}))).toMatchObject({ total: 161, requiredQuota: 261 });
     expect(
       reservedConcurrencyOf(loadConfig({ taskbound: { operatorPrincipalArns: ['arn:aws:iam::111122223333:role/ops'] } })),
-    ).toMatchObject({ total: 151, requiredQuota: 251 });
+    ).toMatchObject({ total: 171, requiredQuota: 271 });
     expect(reservedConcurrencyOf(loadConfig({ taskbound: { reservedConcurrency: false } }))).toMatchObject({
       total: 1,
       requiredQuota: 101,
     });
     expect(reservedConcurrencyOf(loadConfig({ taskbound: { reservedConcurrency: { issuing: 2, revoking: 3 } } }))).toMatchObject({
-      total: 23,
-      requiredQuota: 123,
+      total: 26,
+      requiredQuota: 126,
     });
   });
 
@@ -250,29 +250,29 @@ describe('reserved concurrency', () => {
     const reserved = Object.values(synth.engineTemplate.findResources('AWS::Lambda::Function'))
       .map((resource) => (resource.Properties.ReservedConcurrentExecutions as number | undefined) ?? 0)
       .reduce((sum, value) => sum + value, 0);
-    expect(reserved).toBe(151);
+    expect(reserved).toBe(171);
     Annotations.fromStack(synth.engine).hasWarning(
       '/TaskboundEngine',
-      Match.stringLikeRegexp('reserve 151 concurrent executions.*at least 251'),
+      Match.stringLikeRegexp('reserve 171 concurrent executions.*at least 271'),
     );
   });
 
   it("is the quota share each engine function paces itself by: its group's reservations, or the account concurrency without them", () => {
     const issuing: readonly string[] = ['task-started', 'slack-interactions', 'operator-api'];
     for (const handler of [...ENGINE_FUNCTIONS, 'slack-interactions'] as const) {
-      // With operators: three issuing functions of 10; six revoking functions of 20 and the sweep's 1.
-      expect(variablesOf(handler).QUOTA_SHARE, handler).toBe(issuing.includes(handler) ? '30' : '121');
+      // With operators: three issuing functions of 10; seven revoking functions of 20 and the sweep's 1.
+      expect(variablesOf(handler).QUOTA_SHARE, handler).toBe(issuing.includes(handler) ? '30' : '141');
     }
     expect(quotaShare(loadConfig({}), 'task-started')).toBe(20);
-    expect(quotaShare(loadConfig({}), 'task-ended')).toBe(121);
+    expect(quotaShare(loadConfig({}), 'task-ended')).toBe(141);
     expect(quotaShare(loadConfig({ taskbound: { reservedConcurrency: false, lambdaConcurrencyQuota: 200 } }), 'task-started')).toBe(200);
     expect(quotaShare(loadConfig({ 'taskbound:quotaShare': '20' }), 'task-ended')).toBe(20);
     expect(() => loadConfig({ taskbound: { quotaShare: 0 } })).toThrow(/quotaShare/);
   });
 
   it('is refused at synth, with the fix, when it exceeds the quota the deployer states', () => {
-    expect(() => loadConfig({ taskbound: { lambdaConcurrencyQuota: 240 } })).toThrow(/reservedConcurrency: .*at least 241.*Service Quotas/);
-    expect(() => loadConfig({ taskbound: { lambdaConcurrencyQuota: 241 } })).not.toThrow();
+    expect(() => loadConfig({ taskbound: { lambdaConcurrencyQuota: 260 } })).toThrow(/reservedConcurrency: .*at least 261.*Service Quotas/);
+    expect(() => loadConfig({ taskbound: { lambdaConcurrencyQuota: 261 } })).not.toThrow();
   });
 });
 

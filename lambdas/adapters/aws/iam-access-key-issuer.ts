@@ -27,9 +27,10 @@ import type {
   ProbeVerdict,
   RevokeOutcome,
   RevokeTarget,
+  ProbePatience,
 } from '../../ports';
 import { compileTaskPolicy } from './session-policy';
-import type { ProbeSchedule, StsCredentialProbe } from './sts-credential-probe';
+import { ONE_PROBE, type ProbeSchedule, type StsCredentialProbe } from './sts-credential-probe';
 import { realSleep } from '../sleep';
 import { notYet, retry, settled, type Backoff } from '../retry';
 
@@ -153,8 +154,8 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
    * With the delivered key: probe STS until it is rejected (deleted keys work for a few
    * seconds more). Without it: the user being gone proves the key gone.
    */
-  async verify(target: RevokeTarget, material: CredentialMaterial | undefined): Promise<ProbeVerdict> {
-    if (material) return this.options.probe.probeUntilRejected(material, this.schedule);
+  async verify(target: RevokeTarget, material: CredentialMaterial | undefined, patience?: ProbePatience): Promise<ProbeVerdict> {
+    if (material) return this.options.probe.probeUntilRejected(material, patience === 'one-probe' ? ONE_PROBE : this.schedule);
     const keys = await this.listKeys(userNameOf(target.grantId));
     if (keys === undefined) return { verdict: 'rejected', code: 'NoSuchEntity' };
     const live = target.accessKeyId ? keys.includes(target.accessKeyId) : keys.length > 0;

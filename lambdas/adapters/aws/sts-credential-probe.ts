@@ -37,6 +37,9 @@ export interface ProbeSchedule {
   readonly delayMs: number;
 }
 
+/** One probe, no wait: a verification with `one-probe` patience (ports.ts ProbePatience). */
+export const ONE_PROBE: ProbeSchedule = { attempts: 1, delayMs: 0 };
+
 interface SdkErrorShape {
   readonly name?: unknown;
   readonly message?: unknown;

@@ -14,9 +14,10 @@ import type {
   ProbeVerdict,
   RevokeOutcome,
   RevokeTarget,
+  ProbePatience,
 } from '../../ports';
 import { CanaryProofs, DEFAULT_CANARY_SCHEDULE, type SecretsManagerCanaryProbe } from './canary-probe';
-import type { ProbeSchedule } from './sts-credential-probe';
+import { ONE_PROBE, type ProbeSchedule } from './sts-credential-probe';
 import {
   CLOCK_SKEW_MARGIN_SECONDS,
   REVOKED_SESSIONS_POLICY_NAME,
@@ -247,7 +248,7 @@ export class StsSessionIssuer implements CredentialIssuer {
    * under an explicit deny of everything. Without the session at hand (or without a canary)
    * the deny being in place is all there is to go on: a rejection, but not an observed one.
    */
-  async verify(target: RevokeTarget, material?: CredentialMaterial): Promise<ProbeVerdict> {
+  async verify(target: RevokeTarget, material?: CredentialMaterial, patience?: ProbePatience): Promise<ProbeVerdict> {
     if (this.sessionEndsBy(target).getTime() < this.options.clock.now().getTime()) return { verdict: 'rejected', code: 'ExpiredToken' };
     const canary = this.options.canary;
     const probing = canary !== undefined && material?.sessionToken !== undefined;
@@ -259,7 +260,7 @@ export class StsSessionIssuer implements CredentialIssuer {
       (this.seenInDeny.delete(target.grantId) || coversIssuedAt(this.seenDeniedBefore.get(roleName), target.issuedAt)) && probing;
     if (!justSeen && !(await this.inEitherDeny(roleName, target))) return { verdict: 'accepted' };
     if (!canary || !material?.sessionToken) return { verdict: 'rejected', code: 'ExplicitDeny' };
-    return canary.probe.probeUntilRejected(material, canary.schedule ?? DEFAULT_CANARY_SCHEDULE);
+    return canary.probe.probeUntilRejected(material, patience === 'one-probe' ? ONE_PROBE : (canary.schedule ?? DEFAULT_CANARY_SCHEDULE));
   }
 
   /** The grant's own entry first (one read on the common path); the kill switch's deny only when that is missing. */

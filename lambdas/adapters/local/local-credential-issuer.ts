@@ -12,8 +12,9 @@ import type {
   ProbeVerdict,
   RevokeOutcome,
   RevokeTarget,
+  ProbePatience,
 } from '../../ports';
-import type { ProbeSchedule, StsCredentialProbe } from '../aws/sts-credential-probe';
+import { ONE_PROBE, type ProbeSchedule, type StsCredentialProbe } from '../aws/sts-credential-probe';
 import { CanaryProofs, type SecretsManagerCanaryProbe } from '../aws/canary-probe';
 import { compileIssuedPolicy } from '../aws/session-policy';
 
@@ -74,10 +75,11 @@ export class LocalCredentialIssuer implements CredentialIssuer {
    * With the credential at hand, proves it over the wire (a session with the canary, a key
    * with STS); without it, asks the authority about the whole grant.
    */
-  async verify(target: RevokeTarget, material: CredentialMaterial | undefined): Promise<ProbeVerdict> {
+  async verify(target: RevokeTarget, material: CredentialMaterial | undefined, patience?: ProbePatience): Promise<ProbeVerdict> {
     if (!material) return this.options.authority.grantStatus(target.grantId);
     const canary = this.sessionCanary();
-    return canary ? canary.probeUntilRejected(material, this.schedule) : this.options.probe.probeUntilRejected(material, this.schedule);
+    const schedule = patience === 'one-probe' ? ONE_PROBE : this.schedule;
+    return canary ? canary.probeUntilRejected(material, schedule) : this.options.probe.probeUntilRejected(material, schedule);
   }
 
   private sessionCanary() {

@@ -8,6 +8,7 @@ import { makeGrantDecisionHandler } from '../../handlers/grant-decision';
 import { makeCredentialLeakedHandler } from '../../handlers/credential-leaked';
 import { makeAgentStatusHandler } from '../../handlers/agent-status';
 import { makeRevokeRequestedHandler } from '../../handlers/revoke-requested';
+import { makeProveRevocationHandler } from '../../handlers/prove-revocation';
 import { makeExpireGrantHandler } from '../../handlers/expire-grant';
 import { makeSweepHandler } from '../../handlers/sweep';
 import { makeAlertsHandler } from '../../handlers/alerts';
@@ -25,6 +26,7 @@ export function buildLocalHandlers(deps: EngineDeps, alerts: AlertDeps): Readonl
     'credential-leaked': makeCredentialLeakedHandler(getDeps),
     'agent-status': makeAgentStatusHandler(getDeps),
     'revoke-requested': makeRevokeRequestedHandler(getDeps),
+    'prove-revocation': makeProveRevocationHandler(getDeps),
     'expire-grant': makeExpireGrantHandler(getDeps),
     sweep: makeSweepHandler(getDeps),
     alerts: makeAlertsHandler(() => Promise.resolve(alerts)),

@@ -57,7 +57,7 @@ export function issuingEnvironment(wiring: EngineWiring, handler: EntryPoint): E
  * How many containers a function's container paces itself as one of (each paces to quota ÷ this):
  * the summed reserved concurrency of its group, since issuing functions call the issuing operations
  * (CreateSecret, PutResourcePolicy, CreateSchedule) and revoking ones the revoking operations
- * (DeleteSecret, DeleteSchedule); 30 for an issuing function and 121 for a revoking one by default.
+ * (DeleteSecret, DeleteSchedule); 30 for an issuing function and 141 for a revoking one by default.
  * Without reservations, the account's whole Lambda concurrency; or the deployer's `quotaShare`.
  * The two groups share PutSecretValue and PutEvents: when both saturate them at once, the SDK's
  * retries absorb the excess (docs/scale.md §4).

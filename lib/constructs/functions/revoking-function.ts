@@ -1,5 +1,5 @@
 // CDK construct: the shape the revoking functions share (task-ended, credential-leaked,
-// agent-status, revoke-requested): revoke credentials and deliveries, deliver `denied` to a
+// agent-status, revoke-requested, prove-revocation): revoke credentials and deliveries, deliver `denied` to a
 // revoked pending grant, cancel its expiry. Each of them is its own subclass below.
 import { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -49,6 +49,18 @@ export class CredentialLeakedFunction extends RevokingFunction {
 export class AgentStatusFunction extends RevokingFunction {
   constructor(scope: Construct, wiring: EngineWiring) {
     super(scope, 'agent-status', wiring, { timeout: Duration.minutes(2) });
+  }
+}
+
+/**
+ * prove-revocation: the proof of a death IAM had not enforced when its revoking function probed once
+ * (the engine's `Grant Revoked` with `proof: pending`). It probes, deletes the delivery and records the
+ * grant `verified`; it revokes nothing itself, but shares the revoking functions' role shape, since a
+ * session's proof reads the deny on its agent's role.
+ */
+export class ProveRevocationFunction extends RevokingFunction {
+  constructor(scope: Construct, wiring: EngineWiring) {
+    super(scope, 'prove-revocation', wiring);
   }
 }
 

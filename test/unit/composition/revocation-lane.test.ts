@@ -31,6 +31,7 @@ const ENGINE_OF: Record<(typeof REVOKING)[number] | 'task-started', string> = {
   'credential-leaked': 'revoking',
   'agent-status': 'revoking',
   'revoke-requested': 'revoking',
+  'prove-revocation': 'revoking',
   sweep: 'sweep (revoking, with CloudTrail)',
 };
 
@@ -54,6 +55,7 @@ const EVENTS: Record<(typeof REVOKING)[number] | 'task-started', unknown> = {
   'credential-leaked': bus('Credential Leaked'),
   'agent-status': bus('Agent Suspended'),
   'revoke-requested': bus('Revoke Requested'),
+  'prove-revocation': bus('Grant Revoked'),
   sweep: {},
 };
 const context = { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 };

@@ -11,6 +11,7 @@ const EVENT_HANDLERS: ReadonlyArray<readonly [HandlerName, string]> = [
   ['credential-leaked', 'Credential Leaked'],
   ['agent-status', 'Agent Suspended'],
   ['revoke-requested', 'Grant Revocation Requested'],
+  ['prove-revocation', 'Grant Revoked'],
 ];
 
 /** A valid Task Started with one field broken: missing (if required), wrong type, out of range. */
@@ -95,6 +96,24 @@ describe('handlers under malformed input', () => {
       { numRuns: 500 },
     );
     expect(engine.sessions.issued.size).toBe(0);
+  });
+});
+
+describe('a proof request for a grant that is not revoked (forged, repeated or late)', () => {
+  it('proves nothing and touches nothing: the grant decides, not the event', async () => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+    await invoke(handlers, 'task-started', envelope('Task Started', taskStarted()));
+    const [live] = engine.store.all();
+    const result = await invoke(
+      handlers,
+      'prove-revocation',
+      envelope('Grant Revoked', { grantId: live!.grantId, proof: 'pending' }, 'taskbound'),
+    );
+    expect(result.outcome).toBe('nothing-to-prove');
+    expect(engine.store.all()).toEqual([live]);
+    expect(engine.sessions.revokeCalls).toEqual([]);
+    expect(engine.sessions.verifyPatience).toEqual([]);
   });
 });
 
