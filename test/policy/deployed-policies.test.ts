@@ -189,7 +189,7 @@ describe('engine roles (synthesized)', () => {
 
   // Exactly its own permissions (issue 13 item 5): a function that only revokes can create no user or
   // key and arm no schedule, whatever its code were made to call; it can still cancel one.
-  it.each(['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'] as const)(
+  it.each(['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested', 'prove-revocation', 'sweep'] as const)(
     '%s can neither issue (no user, key or user policy) nor arm an expiry (no CreateSchedule, no scheduler role to pass)',
     async (handler) => {
       await expectDecisions(defaults, handler, [
