@@ -1,6 +1,6 @@
 // Handler: the `alerts` rule → Slack. Parses the envelope, routes and posts; an alert that
 // cannot be delivered throws, so EventBridge retries it and the rule's DLQ finally keeps it.
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { EventBridgeSchema } from '../composition/lambda-event-schemas';
 import { parseAlertEvent } from '../domain/alert-event';
 import { sendAlert, type AlertDeps, type AlertOutcome } from '../use-cases/send-alert';
 import { awsAlerts } from '../composition/aws-engine';
