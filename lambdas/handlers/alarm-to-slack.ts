@@ -5,9 +5,8 @@ import { SnsSchema } from '../composition/lambda-event-schemas';
 import { parseEngineAlarm } from '../domain/engine-alarm';
 import { postEngineAlarm, type HealthDeps } from '../use-cases/post-health';
 import { awsAlerts } from '../composition/aws-engine';
-import { handlerChain } from '../composition/handler-chain';
+import { AlertNotDeliveredError, handlerChain } from '../composition/handler-chain';
 import { logger } from '../composition/logger';
-import { AlertNotDeliveredError } from './alerts';
 
 export const makeAlarmToSlackHandler = (getDeps: () => Promise<HealthDeps>) =>
   handlerChain().handler(async (event: unknown) => {
