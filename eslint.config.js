@@ -8,6 +8,12 @@ const CORE = ['lambdas/domain/**/*.ts', 'lambdas/use-cases/**/*.ts'];
 
 const IO_MODULES = ['fs', 'fs/promises', 'net', 'http', 'https', 'child_process', 'dgram', 'tls'].flatMap((name) => [name, `node:${name}`]);
 
+/** Lambda code takes zod as `import * as z` (below: why). */
+const ZOD_NAMED_Z = {
+  selector: "ImportDeclaration[source.value='zod'][importKind='value'] > ImportSpecifier[imported.name='z'][importKind='value']",
+  message: "Write `import * as z from 'zod'`: the re-exported `z` puts all of zod and its locales in each Lambda bundle.",
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.taskbound/', 'bench/results/', '**/*.d.ts'] },
   js.configs.recommended,
@@ -32,6 +38,27 @@ export default tseslint.config(
     },
   },
   {
+    // What a Lambda bundle is built from: esbuild cannot tree-shake a namespace a package
+    // re-exports, and zod's `z` is one, so `import { z } from 'zod'` (ours or Powertools'
+    // schemas') bundles all of zod with every locale (~285 KB a handler).
+    files: ['lambdas/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ZOD_NAMED_Z],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@aws-lambda-powertools/parser/schemas/*'],
+              message:
+                "Powertools' schemas import `{ z }` from zod (all of zod and its locales in the bundle): use composition/lambda-event-schemas.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: CORE,
     rules: {
       'no-restricted-properties': [
@@ -49,6 +76,7 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
+        ZOD_NAMED_Z,
         {
           selector: "NewExpression[callee.name='Date'][arguments.length=0]",
           message: 'The core never reads the clock: `new Date()` needs an argument (use the Clock port).',

@@ -3,7 +3,7 @@
 // for what the stack sets). Three kinds of engine function read three nested sets: the revoking
 // ones (revoke, cancel expiry, deliver `denied`), the expiring ones (also re-arm an early expiry),
 // the issuing ones (also create bounded users). lib/constructs/functions/environment.ts sets exactly these.
-import { z } from 'zod';
+import * as z from 'zod';
 import { policyFromDocument, type Policy } from '../domain/policy';
 import { DEFAULT_USE_CHECK_TIMING } from '../domain/use-after-revocation';
 import { DELIVERY_MODES } from '../domain/delivery-item';

@@ -2,7 +2,7 @@
 // detail with zod (Powertools Parser), reject what fails with a recorded reason, run the
 // use case, log the outcome. Secrets never reach a log line: only ids and outcomes are logged.
 import { parser } from '@aws-lambda-powertools/parser/middleware';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { EventBridgeSchema } from './lambda-event-schemas';
 import type { z } from 'zod';
 import type { Context } from 'aws-lambda';
 import type { EngineDeps, RefusalDeps } from '../use-cases/engine-deps';

@@ -19,3 +19,12 @@ export const handlerChain = <TEvent = unknown, TResult = unknown>() =>
   middy<TEvent, TResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishRecordedMetrics());
+
+/**
+ * An alert, alarm or digest that could not be delivered: thrown so the event is retried and, at
+ * last, dead-lettered, never dropped. It lives here, not in handlers/alerts.ts, so the handlers
+ * that throw it do not import (and build at cold start) the alerts handler.
+ */
+export class AlertNotDeliveredError extends Error {
+  override readonly name = 'AlertNotDeliveredError';
+}

@@ -1,7 +1,7 @@
 // Domain: what an alert is about. Outbound engine events and the inbound kill switch, parsed
 // field by field: unknown fields are dropped here, so nothing the message builders never
 // asked for (a secret included) can reach a message.
-import { z } from 'zod';
+import * as z from 'zod';
 import { agentStatusSchema, INBOUND, OUTBOUND_TYPES, type AgentStatusChange, type OutboundType } from './events';
 import { REVOCATION_TRIGGERS } from './grant';
 

@@ -1,7 +1,7 @@
 // Domain: who hears about which alert (routing policy, not transport). Each alert has a
 // severity; the routing config picks channels by severity and by the agent's owner (a channel
 // per team) and mutes routine noise.
-import { z } from 'zod';
+import * as z from 'zod';
 import { REVOCATION_TRIGGERS, type RevocationTrigger } from './grant';
 import { ALERT_TYPES, type AlertEvent, type AlertType } from './alert-event';
 

@@ -1,6 +1,6 @@
 // Domain: one call made with an issued credential, as the local engine records it
 // (lambdas/local/emulated-aws/credential-calls.ts) and the CLI reads it back (`taskbound grants show`).
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One API call made with a credential: names, time and outcome; no request parameters. */
 export const credentialCallSchema = z.object({

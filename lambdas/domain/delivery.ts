@@ -1,6 +1,6 @@
 // Domain: what a runtime reads from its delivery secret `taskbound/<agentId>/<taskId>`
 // (docs/contract.md §5). The engine writes this shape and the runtime SDK parses it with this schema.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CREDENTIAL_KINDS } from './policy';
 
 export const DELIVERY_STATUSES = ['pending_approval', 'issued', 'denied'] as const;

@@ -1,6 +1,6 @@
 // Domain: an alarm on the engine's own health (dead letters, failed revocations, credentials
 // still valid, orphans, sweep errors), as CloudWatch publishes it to the alarm topic.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The JSON CloudWatch publishes to an SNS topic when an alarm changes state; other keys are dropped. */
 const engineAlarmSchema = z.object({

@@ -1,6 +1,6 @@
 // Domain: the event contract (docs/contract.md §1-§2). Inbound schemas validate every field;
 // outbound events carry identifiers and reasons, never secret material.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, TASK_ID_PATTERN } from './ids';
 import { DECEPTIVE, UNSAFE_TEXT } from './text';
 import type { GrantState, RevocationTrigger } from './grant';

@@ -1,7 +1,7 @@
 // Domain: the operator endpoint's contract (docs/contract.md §7): what `taskbound approve|deny|resume`
 // sends, what the engine answers, how the call is signed, and the file in which the local engine
 // keeps each person's signing key. Shared by the engine, the local engine and the CLI.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN } from './ids';
 
 /** The local engine's route; on AWS the function URL itself is the endpoint. */

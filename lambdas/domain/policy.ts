@@ -1,7 +1,7 @@
 // Domain: the policy file (docs/contract.md §4), validated on load. Every error names the file,
 // the path inside it and what is wrong; the policy's version is the hash of its text.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PolicyError } from './errors';
 import { AGENT_ID_PATTERN } from './ids';
 import { IAM_PRINCIPAL_PATTERN, PERSON_ID_PATTERN, principalKey, SLACK_USER_PATTERN } from './people';

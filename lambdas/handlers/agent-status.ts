@@ -1,7 +1,7 @@
 // Handler: `Agent Suspended` / `Agent Resumed` on the bus. Anyone may pull the kill switch;
 // lifting it loosens control, so a bus `Agent Resumed` is refused (`Agent Resume Refused`):
 // resumes count only through the operator endpoint, which authenticates the person.
-import { z } from 'zod';
+import * as z from 'zod';
 import { agentStatusSchema, INBOUND } from '../domain/events';
 import { suspendAgent } from '../use-cases/change-agent-status';
 import { refuseBusDecision } from '../use-cases/refuse-bus-decision';

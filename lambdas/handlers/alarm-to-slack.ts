@@ -1,13 +1,12 @@
 // Handler: the engine's alarm topic (SNS) → Slack. CloudWatch alarms on dead letters, failed
 // revocations, still-valid credentials and sweep errors reach the alert channel, not only e-mail.
 // A message that cannot be delivered throws, so Lambda retries it and its DLQ finally keeps it.
-import { SnsSchema } from '@aws-lambda-powertools/parser/schemas/sns';
+import { SnsSchema } from '../composition/lambda-event-schemas';
 import { parseEngineAlarm } from '../domain/engine-alarm';
 import { postEngineAlarm, type HealthDeps } from '../use-cases/post-health';
 import { awsAlerts } from '../composition/aws-engine';
-import { handlerChain } from '../composition/handler-chain';
+import { AlertNotDeliveredError, handlerChain } from '../composition/handler-chain';
 import { logger } from '../composition/logger';
-import { AlertNotDeliveredError } from './alerts';
 
 export const makeAlarmToSlackHandler = (getDeps: () => Promise<HealthDeps>) =>
   handlerChain().handler(async (event: unknown) => {

@@ -1,16 +1,11 @@
 // Handler: the `alerts` rule → Slack. Parses the envelope, routes and posts; an alert that
 // cannot be delivered throws, so EventBridge retries it and the rule's DLQ finally keeps it.
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { EventBridgeSchema } from '../composition/lambda-event-schemas';
 import { parseAlertEvent } from '../domain/alert-event';
 import { sendAlert, type AlertDeps, type AlertOutcome } from '../use-cases/send-alert';
 import { awsAlerts } from '../composition/aws-engine';
 import { logger } from '../composition/logger';
-import { handlerChain } from '../composition/handler-chain';
-
-/** Thrown so the event is retried and, at last, dead-lettered: never dropped. */
-export class AlertNotDeliveredError extends Error {
-  override readonly name = 'AlertNotDeliveredError';
-}
+import { AlertNotDeliveredError, handlerChain } from '../composition/handler-chain';
 
 export const makeAlertsHandler = (getDeps: () => Promise<AlertDeps>) =>
   handlerChain().handler(async (event: unknown): Promise<AlertOutcome | { outcome: 'rejected'; reason: string }> => {

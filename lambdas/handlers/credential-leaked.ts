@@ -1,6 +1,6 @@
 // Handler: `Credential Leaked`, and AWS Health's AWS_RISK_CREDENTIALS_EXPOSED (one leak per
 // exposed key) → report-leak use case.
-import { z } from 'zod';
+import * as z from 'zod';
 import { credentialLeakedSchema, healthExposureSchema } from '../domain/events';
 import { reportLeak } from '../use-cases/report-leak';
 import { awsRevokingEngine } from '../composition/aws-engine';

@@ -4,9 +4,8 @@
 import { postDigest, type HealthDeps } from '../use-cases/post-health';
 import type { DigestDeps } from '../use-cases/build-digest';
 import { awsDigest } from '../composition/aws-engine';
-import { handlerChain } from '../composition/handler-chain';
+import { AlertNotDeliveredError, handlerChain } from '../composition/handler-chain';
 import { logger } from '../composition/logger';
-import { AlertNotDeliveredError } from './alerts';
 
 export const makeDigestHandler = (getDeps: () => Promise<HealthDeps & DigestDeps & { readonly hours: number }>) =>
   handlerChain().handler(async () => {

@@ -1,6 +1,6 @@
 // Handler: a grant's one-time expiry schedule fired (payload `{ "grantId": ... }`) → expire-grant;
 // or, in the `due-index` expiry mode, the per-minute rule's fan-out (`{ "dueShard": n }`) → expire-due.
-import { z } from 'zod';
+import * as z from 'zod';
 import { GRANT_ID_PATTERN } from '../domain/ids';
 import { expireGrant } from '../use-cases/expire-grant';
 import { expireDueShard } from '../use-cases/expire-due';

@@ -1,7 +1,7 @@
 // Handler: `Grant Decision` on the bus → refused, recorded and answered (`Grant Decision Refused`).
 // A bus event cannot say who decided; decisions count only through the operator endpoint
 // (handlers/operator-api.ts) and signed Slack clicks (handlers/slack-interactions.ts).
-import { z } from 'zod';
+import * as z from 'zod';
 import { refuseBusDecision } from '../use-cases/refuse-bus-decision';
 import { awsRefusals } from '../composition/aws-engine';
 import { eventHandler, type DepsProvider } from '../composition/event-handler';

@@ -1,6 +1,6 @@
 // Handler: the backstop for expiry. DynamoDB's TTL deletes a grant's expiry marker at (or
 // after) its expiry; the stream record, filtered to TTL deletes, expires the grant.
-import { z } from 'zod';
+import * as z from 'zod';
 import { expireGrant } from '../use-cases/expire-grant';
 import { awsExpiringEngine } from '../composition/aws-engine';
 import type { DepsProvider } from '../composition/event-handler';

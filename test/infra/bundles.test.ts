@@ -5,8 +5,11 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_HANDLERS, ESM_REQUIRE_BANNER, esbuildOptions, handlerEntry, PROJECT_ROOT } from '../../lib/bundling';
 
-/** Bytes of minified ESM per handler: the issue's starting budget of 1 MB (MiB). */
-const BUNDLE_BUDGET_BYTES = 1024 * 1024;
+/**
+ * Bytes of minified ESM per handler: the team's standard of at most 0.9 MB (the issue started at
+ * 1 MiB; they measure 0.54–0.76 MB since zod is imported as a namespace: bench/README.md).
+ */
+const BUNDLE_BUDGET_BYTES = 900_000;
 const policyYaml = readFileSync(`${PROJECT_ROOT}/examples/taskbound.policy.yaml`, 'utf8');
 
 describe('handler bundles', () => {
@@ -15,7 +18,7 @@ describe('handler bundles', () => {
   });
 
   it.each(ENGINE_HANDLERS.filter((handler) => existsSync(handlerEntry(handler))))(
-    '%s stays under 1 MiB with the policy compiled in',
+    "%s stays under 0.9 MB with the policy compiled in, and carries only zod's English locale",
     async (handler) => {
       const result = await build({
         ...esbuildOptions(policyYaml),
@@ -31,6 +34,12 @@ describe('handler bundles', () => {
       // The scope lint and the Service Authorization Reference belong to synth, the CLI and the local engine.
       expect(Object.keys(result.metafile.inputs).filter((input) => /policy-lint|@cloud-copilot/.test(input))).toEqual([]);
       expect(bundle?.text).not.toContain('Service Authorization Reference');
+      // An `import { z } from 'zod'` anywhere (ours or a dependency's) bundles every locale, ~190 KB.
+      const bundled = Object.entries(Object.values(result.metafile.outputs)[0]?.inputs ?? {}).filter(
+        ([, input]) => input.bytesInOutput > 0,
+      );
+      expect(bundled.map(([input]) => input).filter((input) => /zod\/v4\/locales\/(?!en\.js$)/.test(input))).toEqual([]);
+      expect(bundled.map(([input]) => input).filter((input) => /zod\/v4\/locales\/en\.js$/.test(input))).toHaveLength(1);
     },
   );
 });

@@ -1,7 +1,7 @@
 // Adapter (AWS CloudTrail): the calls made with one access key id (AKIA keys and ASIA
 // session keys alike), read from CloudTrail event history with LookupEvents, minutes late.
 import { paginateLookupEvents, type CloudTrailClient, type Event } from '@aws-sdk/client-cloudtrail';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RecordedCall } from '../../domain/use-after-revocation';
 import type { CredentialUseLog } from '../../ports';
 

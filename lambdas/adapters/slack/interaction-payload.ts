@@ -1,7 +1,7 @@
 // Adapter (Slack): a signature-verified interaction body → the click it describes (who, in
 // which workspace, approve or deny, which grant). Slack's wire format stops here; the use
 // case (use-cases/slack-decision.ts) decides what the click counts for.
-import { z } from 'zod';
+import * as z from 'zod';
 import { GRANT_ID_PATTERN } from '../../domain/ids';
 import type { ParsedClick } from '../../domain/slack-click';
 import { APPROVE_ACTION, DENY_ACTION } from './messages';

@@ -2,7 +2,7 @@
 // invocation loudly. Secrets come from Secrets Manager (SLACK_SECRET_ARN); routing is plain JSON
 // in the environment; who a Slack user is comes from the policy's `people`. No error quotes a value.
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { routingConfigSchema, DEFAULT_ROUTING, type RoutingConfig } from '../../domain/alert-routing';
 import { BotNotifier } from './bot-notifier';
 import { ConsoleNotifier } from './console-notifier';

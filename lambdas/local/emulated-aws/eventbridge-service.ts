@@ -8,7 +8,7 @@
 // bus, where no Taskbound rule would ever see it, so silently accepting it here would hide a
 // bug that shows only once deployed. Sources under `aws.` are accepted locally (AWS reserves
 // them) so a developer can play an AWS Health exposure event.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EventBus, BusEvent } from './event-bus';
 import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
 import { checkInput } from './validation';

@@ -9,7 +9,7 @@
 // or an event.
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BatchedWrites } from './batched-writes';
 import { ColdSecretNames } from './cold-secret-names';
 import type { RequestGate } from './issued-credential-gate';

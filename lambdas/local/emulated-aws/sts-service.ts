@@ -3,7 +3,7 @@
 // with a live local credential. Responses are built with the SDK's own XML builder.
 import { randomUUID } from 'node:crypto';
 import { XmlNode } from '@aws-sdk/xml-builder';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../../ports';
 import { accountOfArn, type LocalCredentialAuthority } from './credential-authority';
 import type { AwsRequest, AwsResponse, AwsService } from './protocol';

@@ -4,7 +4,7 @@
 // says when it starts on a new, empty directory (a moved or mistyped --data-dir looks like that).
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The data directory's format marker: which layout of the store and its files the directory holds. */
 export const STATE_FORMAT_FILE = 'state-format.json';

@@ -4,7 +4,8 @@ import { routingConfigSchema } from '../../../lambdas/domain/alert-routing';
 import { inMemoryApprovalMessages } from '../../../lambdas/adapters/slack/in-memory-approval-messages';
 import { SlackNotifier } from '../../../lambdas/adapters/slack/slack-notifier';
 import { WebhookNotifier } from '../../../lambdas/adapters/slack/webhook-notifier';
-import { AlertNotDeliveredError, makeAlertsHandler } from '../../../lambdas/handlers/alerts';
+import { AlertNotDeliveredError } from '../../../lambdas/composition/handler-chain';
+import { makeAlertsHandler } from '../../../lambdas/handlers/alerts';
 import { recordingSleep, startFakeSlack, type FakeSlack } from '../adapters/slack/fake-slack';
 
 const context = { functionName: 'alerts', awsRequestId: 'req-1' } as Context;

@@ -4,7 +4,7 @@ import { routingConfigSchema } from '../../../lambdas/domain/alert-routing';
 import { SlackNotifier } from '../../../lambdas/adapters/slack/slack-notifier';
 import { WebhookNotifier } from '../../../lambdas/adapters/slack/webhook-notifier';
 import { makeAlarmToSlackHandler } from '../../../lambdas/handlers/alarm-to-slack';
-import { AlertNotDeliveredError } from '../../../lambdas/handlers/alerts';
+import { AlertNotDeliveredError } from '../../../lambdas/composition/handler-chain';
 import { makeDigestHandler } from '../../../lambdas/handlers/digest';
 import { FakeClock } from '../../helpers/fake-ports';
 import { InMemoryGrantStore } from '../../helpers/in-memory-grant-store';
