@@ -71,7 +71,9 @@ export async function revokeGrant(
     const claimed = await claim(deps, grant, cause);
     if (claimed === 'lost-race') continue;
     if ('outcome' in claimed) return claimed;
-    if (claimed.state === 'revoked') return verifyRevocation(deps, claimed);
+    // Killed already, its proof pending (handed on, or due for the sweep): one probe here, never a wait in this slot.
+    if (claimed.state === 'revoked')
+      return verifyRevocation(deps, claimed, claimed, undefined, deps.handOffProofs ? 'one-probe' : 'until-refused');
     // An active grant's claim is not written first: the credential exists and is recorded, so
     // revoking at once is safe and the claim rides with the result (one write, and the
     // credential dies one round trip sooner). A crash before that write leaves the grant

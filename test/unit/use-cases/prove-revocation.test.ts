@@ -79,3 +79,18 @@ describe('a revocation that hands its proof on', () => {
     expect(engine.events.published.length).toBe(published);
   });
 });
+
+describe('a trigger that meets a grant already killed, its proof pending', () => {
+  it('probes it once and leaves the proof where it is, without a second proof request', async () => {
+    const engine = await handingOff();
+    engine.sessions.stillValidForProbes = 2;
+    await endTask(engine, ended);
+    const requests = engine.events.of('Grant Revoked').length;
+
+    const again = await endTask(engine, ended);
+
+    expect(again).toMatchObject({ outcome: 'revoked-unverified', grant: { state: 'revoked' } });
+    expect(engine.sessions.verifyPatience).toEqual(['one-probe', 'one-probe']);
+    expect(engine.events.of('Grant Revoked')).toHaveLength(requests);
+  });
+});
