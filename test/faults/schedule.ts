@@ -231,6 +231,8 @@ export interface ScheduleRun {
   readonly calls: number;
   readonly credentials: number;
   readonly faultsInjected: number;
+  /** Proofs of death handed on to prove-revocation during the run. */
+  readonly proofsHandedOn: number;
 }
 
 /** Plays the schedule, keeps an outage (if any) going long enough to check it is surfaced, heals, settles, checks. */
@@ -265,5 +267,11 @@ export async function runSchedule(
   await world.advance(30 * 60_000 + 5 * SWEEP_INTERVAL_MS);
   const settled = await readAll();
   broken.push(...brokenInvariants(world, settled));
-  return { broken, calls: world.gate.calls, credentials: world.platform.credentials.length, faultsInjected: world.gate.injected.length };
+  return {
+    broken,
+    calls: world.gate.calls,
+    credentials: world.platform.credentials.length,
+    faultsInjected: world.gate.injected.length,
+    proofsHandedOn: world.proofsHandedOn,
+  };
 }

@@ -96,6 +96,8 @@ export class World {
   readonly gate: FaultGate;
   readonly platform: Platform;
   readonly published: OutboundEvent[] = [];
+  /** Proofs of death handed on to prove-revocation (a kill's one probe found the credential still honoured). */
+  proofsHandedOn = 0;
   readonly logs: string[] = [];
   readonly alerts: SlackMessage[] = [];
   readonly vaultItems = new Map<string, Delivery>();
@@ -389,8 +391,9 @@ export class World {
               for (const event of events) this.alertQueue.push({ event, due: this.now });
               // The prove-revocation route (routes.ts): the engine's own event, delivered at least once like any other.
               for (const event of events) {
-                if (event.detailType === 'Grant Revoked' && event.detail.proof === PROOF_PENDING)
-                  this.send({ type: 'prove', grantId: event.detail.grantId });
+                if (event.detailType !== 'Grant Revoked' || event.detail.proof !== PROOF_PENDING) continue;
+                this.proofsHandedOn++;
+                this.send({ type: 'prove', grantId: event.detail.grantId });
               }
             }),
     };

@@ -30,7 +30,7 @@ import type {
   ProbePatience,
 } from '../../ports';
 import { compileTaskPolicy } from './session-policy';
-import { ONE_PROBE, type ProbeSchedule, type StsCredentialProbe } from './sts-credential-probe';
+import { scheduleFor, type ProbeSchedule, type StsCredentialProbe } from './sts-credential-probe';
 import { realSleep } from '../sleep';
 import { notYet, retry, settled, type Backoff } from '../retry';
 
@@ -155,7 +155,7 @@ export class IamAccessKeyIssuer implements CredentialIssuer {
    * seconds more). Without it: the user being gone proves the key gone.
    */
   async verify(target: RevokeTarget, material: CredentialMaterial | undefined, patience?: ProbePatience): Promise<ProbeVerdict> {
-    if (material) return this.options.probe.probeUntilRejected(material, patience === 'one-probe' ? ONE_PROBE : this.schedule);
+    if (material) return this.options.probe.probeUntilRejected(material, scheduleFor(patience, this.schedule));
     const keys = await this.listKeys(userNameOf(target.grantId));
     if (keys === undefined) return { verdict: 'rejected', code: 'NoSuchEntity' };
     const live = target.accessKeyId ? keys.includes(target.accessKeyId) : keys.length > 0;

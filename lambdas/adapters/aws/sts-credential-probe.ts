@@ -2,7 +2,7 @@
 // with exactly that credential, against AWS or the local engine's STS endpoint. Sessions are
 // probed with the canary (canary-probe.ts): STS answers them even under a deny.
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { CredentialMaterial, ProbeVerdict } from '../../ports';
+import type { CredentialMaterial, ProbePatience, ProbeVerdict } from '../../ports';
 import { realSleep } from '../sleep';
 import { notYet, retry, settled } from '../retry';
 import { keptProbeClient, withCredential, type ProbeClientOptions } from './probe-client';
@@ -38,7 +38,11 @@ export interface ProbeSchedule {
 }
 
 /** One probe, no wait: a verification with `one-probe` patience (ports.ts ProbePatience). */
-export const ONE_PROBE: ProbeSchedule = { attempts: 1, delayMs: 0 };
+const ONE_PROBE: ProbeSchedule = { attempts: 1, delayMs: 0 };
+
+/** The schedule a verification probes on: the issuer's own, or a single probe when the proof is handed on. */
+export const scheduleFor = (patience: ProbePatience | undefined, patient: ProbeSchedule): ProbeSchedule =>
+  patience === 'one-probe' ? ONE_PROBE : patient;
 
 interface SdkErrorShape {
   readonly name?: unknown;

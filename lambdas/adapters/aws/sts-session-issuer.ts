@@ -17,7 +17,7 @@ import type {
   ProbePatience,
 } from '../../ports';
 import { CanaryProofs, DEFAULT_CANARY_SCHEDULE, type SecretsManagerCanaryProbe } from './canary-probe';
-import { ONE_PROBE, type ProbeSchedule } from './sts-credential-probe';
+import { scheduleFor, type ProbeSchedule } from './sts-credential-probe';
 import {
   CLOCK_SKEW_MARGIN_SECONDS,
   REVOKED_SESSIONS_POLICY_NAME,
@@ -260,7 +260,7 @@ export class StsSessionIssuer implements CredentialIssuer {
       (this.seenInDeny.delete(target.grantId) || coversIssuedAt(this.seenDeniedBefore.get(roleName), target.issuedAt)) && probing;
     if (!justSeen && !(await this.inEitherDeny(roleName, target))) return { verdict: 'accepted' };
     if (!canary || !material?.sessionToken) return { verdict: 'rejected', code: 'ExplicitDeny' };
-    return canary.probe.probeUntilRejected(material, patience === 'one-probe' ? ONE_PROBE : (canary.schedule ?? DEFAULT_CANARY_SCHEDULE));
+    return canary.probe.probeUntilRejected(material, scheduleFor(patience, canary.schedule ?? DEFAULT_CANARY_SCHEDULE));
   }
 
   /** The grant's own entry first (one read on the common path); the kill switch's deny only when that is missing. */

@@ -14,7 +14,7 @@ import type {
   RevokeTarget,
   ProbePatience,
 } from '../../ports';
-import { ONE_PROBE, type ProbeSchedule, type StsCredentialProbe } from '../aws/sts-credential-probe';
+import { scheduleFor, type ProbeSchedule, type StsCredentialProbe } from '../aws/sts-credential-probe';
 import { CanaryProofs, type SecretsManagerCanaryProbe } from '../aws/canary-probe';
 import { compileIssuedPolicy } from '../aws/session-policy';
 
@@ -78,7 +78,7 @@ export class LocalCredentialIssuer implements CredentialIssuer {
   async verify(target: RevokeTarget, material: CredentialMaterial | undefined, patience?: ProbePatience): Promise<ProbeVerdict> {
     if (!material) return this.options.authority.grantStatus(target.grantId);
     const canary = this.sessionCanary();
-    const schedule = patience === 'one-probe' ? ONE_PROBE : this.schedule;
+    const schedule = scheduleFor(patience, this.schedule);
     return canary ? canary.probeUntilRejected(material, schedule) : this.options.probe.probeUntilRejected(material, schedule);
   }
 
