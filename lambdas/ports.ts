@@ -17,6 +17,12 @@ export interface Clock {
 /** Outcome of a conditional write: expected races are values, not exceptions. */
 export type WriteOutcome = { readonly ok: true; readonly grant: Grant } | { readonly ok: false; readonly current?: Grant };
 
+/** One grant's conditional write: `next` replaces `previous` if the store still holds `previous.version`. */
+export interface GrantWrite {
+  readonly previous: Grant;
+  readonly next: Grant;
+}
+
 /** An agent's standing as the store keeps it (the kill switch): the report's `AgentStanding`, one shape for both. */
 export type AgentRecord = AgentStanding;
 
@@ -42,6 +48,12 @@ export interface GrantStore {
    * it out of the live states gives its concurrency slot back in the same atomic write.
    */
   update(previous: Grant, next: Grant): Promise<WriteOutcome>;
+  /**
+   * Many grants' `update`s in as few calls as the store allows (the kill switch closes hundreds at
+   * once). Each write keeps its own condition and settles on its own, in order: one refused or
+   * failed write never costs another its write, nor hides its outcome.
+   */
+  updateAll(writes: readonly GrantWrite[]): Promise<readonly PromiseSettledResult<WriteOutcome>[]>;
   /**
    * Grants whose credential should be dead, or whose state is overdue, as of `now`. With `shard`,
    * only that shard of the due index (0 ≤ shard < `dueShards`): one reader of the expiry fan-out.

@@ -10,6 +10,7 @@ import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { revokeGrant, revokeTargetOf, type RevokeResult } from './revoke-grant';
 import { inBatches } from './in-batches';
 import { batchedEvents } from './batched-events';
+import { batchedGrantWrites } from './batched-grant-writes';
 import { agentEvent } from './outbound';
 
 export type SuspendResult =
@@ -70,9 +71,10 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
     readDeliveries(deps, live),
   ]);
   // Each grant's revocation still probes its credential and writes its state (reading its delivery itself
-  // only if the batch did not); only their events are pooled into full PutEvents calls.
+  // only if the batch did not); their events are pooled into full PutEvents calls, and the writes made
+  // while one is on the wire go together in the next (each still conditioned on its own grant's version).
   const events = batchedEvents(deps.events);
-  const revocations = { ...deps, events };
+  const revocations = { ...deps, events, store: batchedGrantWrites(deps.store) };
   const grantIds = [...listed.keys(), ...unlisted];
   const revoked = await inBatches(grantIds, PARALLEL_REVOCATIONS, (grantId) =>
     revokeGrant(revocations, grantId, cause, {

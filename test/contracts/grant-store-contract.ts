@@ -3,8 +3,12 @@
 // drift from the DynamoDB adapter. Expected values are written out, not computed by the code.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Grant } from '../../lambdas/domain/grant';
-import type { GrantStore } from '../../lambdas/ports';
+import type { GrantStore, WriteOutcome } from '../../lambdas/ports';
 import { activeGrant, advance, deniedGrant, requestedGrant, verifiedGrant } from '../helpers/grants';
+
+/** The outcomes of writes that must all have settled without an error. */
+const fulfilled = (outcomes: readonly PromiseSettledResult<WriteOutcome>[]) =>
+  outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : expect.unreachable(String(outcome.reason))));
 
 /** Registers the contract's tests; `makeStore` gives each test an empty store. */
 export function grantStoreContract(name: string, makeStore: () => Promise<GrantStore>): void {
@@ -210,6 +214,51 @@ export function grantStoreContract(name: string, makeStore: () => Promise<GrantS
 
       expect(stale).toEqual({ ok: false, current: issuing });
       expect(await holdersOf(grant.agentId)).toEqual([grant.grantId]);
+    });
+
+    it('writes many grants at once, each from its own stored version, and frees the slots of those that finish', async () => {
+      const opened: Grant[] = [];
+      for (let index = 0; index < 30; index++) {
+        const grant = requestedGrant({ taskId: `contract-many-${index}` });
+        const opening = await store.openHoldingSlot(grant.agentId, 40, holding(grant), grant.createdAt);
+        opened.push(opening.outcome === 'opened' ? opening.grant : expect.unreachable(`not opened: ${opening.outcome}`));
+      }
+      // One moved on meanwhile: its write must be refused alone.
+      const [moved, ...rest] = opened as [Grant, ...Grant[]];
+      const issuing = advance(moved, 'issuing');
+      await store.update(moved, issuing);
+      const writes = [
+        { previous: moved, next: advance(moved, 'denied') },
+        ...rest.map((grant, index) => ({ previous: grant, next: advance(grant, index % 2 === 0 ? 'denied' : 'issuing') })),
+      ];
+
+      const outcomes = fulfilled(await store.updateAll(writes));
+
+      expect(outcomes[0]).toEqual({ ok: false, current: issuing });
+      expect(outcomes.slice(1)).toEqual(writes.slice(1).map((write) => ({ ok: true, grant: write.next })));
+      for (const write of writes.slice(1)) expect(await store.get(write.next.grantId)).toEqual(write.next);
+      const stillHolding = [moved, ...rest.filter((_, index) => index % 2 === 1)].map((grant) => grant.grantId).sort();
+      expect(await holdersOf(moved.agentId)).toEqual(stillHolding);
+    });
+
+    it('answers two writes of one grant in one call as two racing writes: the first to land wins', async () => {
+      const grant = requestedGrant({ taskId: 'contract-twice' });
+      await store.create(grant);
+      const issuing = advance(grant, 'issuing');
+      const denied = advance(grant, 'denied');
+
+      const outcomes = fulfilled(
+        await store.updateAll([
+          { previous: grant, next: issuing },
+          { previous: grant, next: denied },
+        ]),
+      );
+
+      const won = outcomes.filter((outcome) => outcome.ok);
+      expect(won).toHaveLength(1);
+      const stored = await store.get(grant.grantId);
+      expect([issuing, denied]).toContainEqual(stored);
+      expect(outcomes.find((outcome) => !outcome.ok)).toEqual({ ok: false, current: stored });
     });
 
     it('records a refused event without failing', async () => {

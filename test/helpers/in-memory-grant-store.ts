@@ -3,7 +3,16 @@
 // newest-first listings, and copies in and out so no caller can mutate what is stored.
 import { dueAtOf, DEFAULT_DUE_TIMING, type DueTiming } from '../../lambdas/domain/due';
 import { LIVE_STATES, type Grant, type GrantState } from '../../lambdas/domain/grant';
-import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, SlotHolder, SlotOpening, WriteOutcome } from '../../lambdas/ports';
+import type {
+  AgentRecord,
+  DueGrantsPage,
+  GrantStore,
+  GrantWrite,
+  RejectedEvent,
+  SlotHolder,
+  SlotOpening,
+  WriteOutcome,
+} from '../../lambdas/ports';
 
 const copy = <T>(value: T): T => structuredClone(value);
 const newestFirst = (a: Grant, b: Grant) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
@@ -55,6 +64,19 @@ export class InMemoryGrantStore implements GrantStore {
     if (LIVE_STATES.includes(previous.state) && !LIVE_STATES.includes(next.state))
       await this.releaseSlot(next.agentId, next.grantId, next.concurrencySlot);
     return { ok: true, grant: copy(next) };
+  }
+
+  /** One by one: each write's outcome is its own, as the adapter's are. */
+  async updateAll(writes: readonly GrantWrite[]): Promise<readonly PromiseSettledResult<WriteOutcome>[]> {
+    const outcomes: PromiseSettledResult<WriteOutcome>[] = [];
+    for (const { previous, next } of writes) {
+      try {
+        outcomes.push({ status: 'fulfilled', value: await this.update(previous, next) });
+      } catch (reason) {
+        outcomes.push({ status: 'rejected', reason });
+      }
+    }
+    return outcomes;
   }
 
   /** All at once, with no await in between: as atomic as the adapter's transaction. */

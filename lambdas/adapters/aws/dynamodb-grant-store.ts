@@ -24,7 +24,8 @@ import { ConcurrentUpdateError } from '../../domain/errors';
 import { FINAL_STATES, LIVE_STATES, type Grant, type GrantState } from '../../domain/grant';
 import { shardOf } from '../../domain/ids';
 import { notYet, retry, settled, type Backoff, type Waiting } from '../retry';
-import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, SlotHolder, SlotOpening, WriteOutcome } from '../../ports';
+import type { AgentRecord, DueGrantsPage, GrantStore, GrantWrite, RejectedEvent, SlotHolder, SlotOpening, WriteOutcome } from '../../ports';
+import { packTransactions } from './transaction-packing';
 import {
   AGENT_INDEX,
   agentKey,
@@ -247,7 +248,20 @@ export class DynamoDbGrantStore implements GrantStore {
    * already; a slot since taken by another grant is left alone, and the grant written by itself.
    */
   private async closeFreeingSlot(previous: Grant, next: Grant, item: Item): Promise<WriteOutcome> {
-    const reasons = await this.transact([
+    const reasons = await this.transact(this.closingActions(previous, next, item));
+    if (!reasons) return { ok: true, grant: withoutStoreAttributes(item) as Grant };
+    const [grantReason, slotReason] = reasons;
+    if (failedCondition(grantReason)) {
+      const current = await this.storedAfterCancellation(grantReason, previous.grantId);
+      return current ? { ok: false, current } : { ok: false };
+    }
+    if (failedCondition(slotReason)) return this.putAtVersion(previous, item);
+    throw new ConcurrentUpdateError(`grant ${next.grantId}: its closing write kept conflicting with other writes; the event is retried`);
+  }
+
+  /** A closing write's actions: the grant at its version, and its slot deleted if still its own (or gone). */
+  private closingActions(previous: Grant, next: Grant, item: Item): TransactItems {
+    return [
       { Put: { TableName: this.tableName, Item: toAttributes(item), ...onWire(this.atVersion(previous)) } },
       {
         Delete: {
@@ -260,15 +274,77 @@ export class DynamoDbGrantStore implements GrantStore {
           }),
         },
       },
-    ]);
-    if (!reasons) return { ok: true, grant: withoutStoreAttributes(item) as Grant };
-    const [grantReason, slotReason] = reasons;
-    if (failedCondition(grantReason)) {
-      const current = await this.storedAfterCancellation(grantReason, previous.grantId);
-      return current ? { ok: false, current } : { ok: false };
+    ];
+  }
+
+  /**
+   * The writes in as few TransactWriteItems as DynamoDB's limits allow (transaction-packing.ts): a
+   * transaction costs the same capacity as the writes alone, in one call instead of one each. A
+   * cancelled transaction writes nothing: a write whose own condition failed gets the grant it ran
+   * into, and the others are made one by one, as `update` makes them. So are writes `update` makes
+   * otherwise (a grant without a slot number leaving the live states), and a group of one.
+   */
+  async updateAll(writes: readonly GrantWrite[]): Promise<readonly PromiseSettledResult<WriteOutcome>[]> {
+    const packable = writes.map((write) => this.packable(write));
+    const outcomes = new Map<(typeof packable)[number], Promise<WriteOutcome>>();
+    const alone = (write: (typeof packable)[number]) => this.update(write.previous, write.next);
+    for (const write of packable) if (write.actions === 0) outcomes.set(write, alone(write));
+    for (const group of packTransactions(packable.filter((write) => write.actions > 0))) {
+      const written = group.length === 1 ? Promise.resolve([undefined]) : this.transactGroup(group);
+      group.forEach((write, position) =>
+        outcomes.set(
+          write,
+          written.then((settled) => settled[position] ?? alone(write)),
+        ),
+      );
     }
-    if (failedCondition(slotReason)) return this.putAtVersion(previous, item);
-    throw new ConcurrentUpdateError(`grant ${next.grantId}: its closing write kept conflicting with other writes; the event is retried`);
+    return Promise.allSettled(packable.map((write) => outcomes.get(write) as Promise<WriteOutcome>));
+  }
+
+  /** A write as the packing sees it; `actions: 0` for one that goes through `update` alone. */
+  private packable({ previous, next }: GrantWrite) {
+    const item = this.grantItem(next);
+    const closes = LIVE_STATES.includes(previous.state) && !LIVE_STATES.includes(next.state);
+    const key = (attributes: { pk: string; sk: string }) => `${attributes.pk}\u0000${attributes.sk}`;
+    const write = { previous, next, item, actions: 0, items: [] as string[], bytes: 0, transactItems: [] as TransactItems };
+    if (next.grantId !== previous.grantId || (closes && next.concurrencySlot === undefined)) return write;
+    const transactItems = closes
+      ? this.closingActions(previous, next, item)
+      : [{ Put: { TableName: this.tableName, Item: toAttributes(item), ...onWire(this.atVersion(previous)) } }];
+    return {
+      ...write,
+      transactItems,
+      actions: transactItems.length,
+      items: [key(grantKey(next.grantId)), ...(closes ? [key(slotKey(next.agentId, next.concurrencySlot as number))] : [])],
+      bytes: JSON.stringify(transactItems).length,
+    };
+  }
+
+  /**
+   * One transaction of the group's writes, retried while only conflicts cancel it. The outcome of
+   * each write it settled: all of them when it went through; when cancelled, only those whose grant
+   * had moved on (the rest are left undefined, to be made alone).
+   */
+  private async transactGroup(group: readonly ReturnType<DynamoDbGrantStore['packable']>[]): Promise<(WriteOutcome | undefined)[]> {
+    let reasons: readonly CancellationReason[] | undefined;
+    try {
+      reasons = await this.transact(group.flatMap((write) => write.transactItems));
+    } catch {
+      // Refused as a whole (a limit the estimate missed, throttling past the SDK's retries): each
+      // write is made alone, where its own error reaches its own caller.
+      return group.map(() => undefined);
+    }
+    if (!reasons) return group.map((write) => ({ ok: true, grant: withoutStoreAttributes(write.item) as Grant }));
+    let offset = 0;
+    return Promise.all(
+      group.map(async (write) => {
+        const grantReason = reasons[offset];
+        offset += write.actions;
+        if (!failedCondition(grantReason)) return undefined;
+        const current = await this.storedAfterCancellation(grantReason, write.previous.grantId);
+        return current ? { ok: false, current } : { ok: false };
+      }),
+    );
   }
 
   /**

@@ -5,7 +5,7 @@
 // write and a read, never a wrong one (revoke-grant.ts). On AWS each function is its own process,
 // so the deployed composition does not remember: a Task Ended would never find what a Task Started wrote.
 import { FINAL_STATES, type Grant, type GrantState } from '../../domain/grant';
-import type { AgentRecord, DueGrantsPage, GrantStore, RejectedEvent, SlotHolder, SlotOpening, WriteOutcome } from '../../ports';
+import type { AgentRecord, DueGrantsPage, GrantStore, GrantWrite, RejectedEvent, SlotHolder, SlotOpening, WriteOutcome } from '../../ports';
 import { LastWritten } from './last-written';
 
 /** Enough for every live grant of a busy local engine; past it, the oldest costs a read again. */
@@ -42,7 +42,20 @@ export class RememberingGrantStore implements GrantStore {
   }
 
   async update(previous: Grant, next: Grant): Promise<WriteOutcome> {
-    const outcome = await this.store.update(previous, next);
+    return this.noteOutcome(previous, await this.store.update(previous, next));
+  }
+
+  async updateAll(writes: readonly GrantWrite[]): Promise<readonly PromiseSettledResult<WriteOutcome>[]> {
+    const outcomes = await this.store.updateAll(writes);
+    return outcomes.map((outcome, index) => {
+      const { previous } = writes[index] as GrantWrite;
+      if (outcome.status === 'fulfilled') this.noteOutcome(previous, outcome.value);
+      else this.grants.forget(previous.grantId);
+      return outcome;
+    });
+  }
+
+  private noteOutcome(previous: Grant, outcome: WriteOutcome): WriteOutcome {
     if (outcome.ok) this.note(outcome.grant);
     else if (outcome.current) this.note(outcome.current);
     // Neither written nor read back: what this process holds may be stale, so it is read next time.
