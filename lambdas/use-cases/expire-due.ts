@@ -47,12 +47,13 @@ export async function expireDueShard(deps: EngineDeps, shard: number): Promise<D
     );
     const outcomes = await inBatches(expiring, PARALLEL, async (grant) => {
       try {
-        const result = await revokeGrant(deps, grant.grantId, {
-          trigger: 'expired',
-          by: ENGINE_ACTOR,
-          reason: `TTL of ${grant.ttlSeconds ?? '?'} s elapsed`,
-          noticeAt: grant.expiresAt!,
-        });
+        // The index holds the whole grant (projection ALL): no second read, and a stale copy only costs a refused write.
+        const result = await revokeGrant(
+          deps,
+          grant.grantId,
+          { trigger: 'expired', by: ENGINE_ACTOR, reason: `TTL of ${grant.ttlSeconds ?? '?'} s elapsed`, noticeAt: grant.expiresAt! },
+          { listed: grant },
+        );
         return result.outcome;
       } catch (error) {
         unsettled.add(grant.grantId);

@@ -59,10 +59,10 @@ describe('expireDueShard', () => {
     const engine = await engineWithGrants({ unsettled: 60 });
     engine.clock.advance(61_000);
     const shard = shardOfTask('unsettled');
-    const get = engine.store.get.bind(engine.store);
+    const update = engine.store.update.bind(engine.store);
     let failures = 1;
-    engine.store.get = async (grantId: string) =>
-      failures-- > 0 ? Promise.reject(new Error('ProvisionedThroughputExceededException')) : get(grantId);
+    engine.store.update = async (previous, next) =>
+      failures-- > 0 ? Promise.reject(new Error('ProvisionedThroughputExceededException')) : update(previous, next);
     expect(await expireDueShard(engine, shard)).toMatchObject({ expired: 0, errors: 1 });
     expect(await expireDueShard(engine, shard)).toMatchObject({ expired: 1, errors: 0 });
     expect((await engine.store.get(grantIdFor('release-bot', 'unsettled')))?.revocation?.trigger).toBe('expired');
