@@ -72,6 +72,27 @@ export class RevokeCredentials extends Capability {
   }
 }
 
+/**
+ * Prove killed credentials dead: read the sessions' deny and list issued keys, here and (through
+ * their engine roles) in spokes. Nothing that revokes.
+ */
+export class ProveCredentialsDead extends Capability {
+  constructor(scope: Construct, props: CapabilityProps) {
+    const { context } = props;
+    super(scope, 'ProveCredentialsDead', props.grantee, [
+      ...can.proveCredentialsDead(context),
+      ...assumeSpokeEngineRoles(context.config, context.policy),
+    ]);
+  }
+}
+
+/** Read a delivery secret (the credential to probe with) and delete it once its credential is proven dead. */
+export class DestroyDeliveries extends Capability {
+  constructor(scope: Construct, props: CapabilityProps) {
+    super(scope, 'DestroyDeliveries', props.grantee, can.destroyDeliveries(props.context));
+  }
+}
+
 /** Write delivery secrets `taskbound/*` encrypted with the delivery key (a revoked pending grant is delivered `denied`). */
 export class DeliverCredentials extends Capability {
   constructor(scope: Construct, props: CapabilityProps) {
@@ -162,6 +183,13 @@ export function grantRevokingDeliveries(scope: Construct, props: CapabilityProps
 /** Scheduling expiry only in the `schedule` expiry mode: with `due-index` no engine role may touch Scheduler. */
 export function grantScheduling(scope: Construct, props: CapabilityProps): void {
   if (props.context.config.expiry === 'schedule') new ScheduleExpiry(scope, props);
+}
+
+/** A proof's deliveries: secrets, or the delivery table's items in the `dynamodb-kms` mode. */
+export function grantDestroyingDeliveries(scope: Construct, props: CapabilityProps): void {
+  const table = props.context.deliveryTable;
+  if (table) new RevokeDeliveryItems(scope, props, table);
+  else new DestroyDeliveries(scope, props);
 }
 
 /** Cancelling expiry only in the `schedule` expiry mode (with `due-index` there is no schedule to cancel). */

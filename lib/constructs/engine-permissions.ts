@@ -283,6 +283,36 @@ export function denyRevokedSessions(ctx: PermissionContext): iam.PolicyStatement
   ];
 }
 
+/**
+ * Proving a killed credential dead (prove-revocation), and nothing that kills or revives one: read the
+ * revoked-sessions deny on agent roles (a session's proof checks it is there), list an issued user's
+ * keys (a key's proof when its delivery is gone). No PutRolePolicy: a proving function that could
+ * write the deny could also empty it and bring the sessions it names back.
+ */
+export function proveCredentialsDead(ctx: PermissionContext): iam.PolicyStatement[] {
+  return [
+    statement({ sid: 'ReadRevokedSessionsDeny', actions: ['iam:GetRolePolicy'], resources: [agentRoleArnPattern(ctx.config)] }),
+    statement({ sid: 'ListIssuedUserKeys', actions: ['iam:ListAccessKeys'], resources: [issuedUserArnPattern()] }),
+  ];
+}
+
+/** A proven death's delivery: read the credential to probe with, then delete it (restored first if scheduled for deletion). */
+export function destroyDeliveries(ctx: PermissionContext): iam.PolicyStatement[] {
+  return [
+    statement({
+      sid: 'ReadAndDeleteDeliverySecrets',
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:RestoreSecret'],
+      resources: [deliverySecretArnPattern(ctx.scope)],
+    }),
+    statement({
+      sid: 'DecryptDeliveriesViaSecretsManager',
+      actions: ['kms:Decrypt'],
+      resources: [ctx.deliveryKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+    }),
+  ];
+}
+
 /** Revoking deliveries: read, delete and list `taskbound/*`; rotate brokered secrets marked rotateAfterUse. */
 export function revokeDeliveries(ctx: PermissionContext): iam.PolicyStatement[] {
   const secrets = [deliverySecretArnPattern(ctx.scope)];

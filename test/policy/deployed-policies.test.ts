@@ -114,7 +114,10 @@ describe('engine roles (synthesized)', () => {
     ]);
   });
 
-  it.each(REVOKING)(
+  /** The functions that kill credentials: every revoking one but prove-revocation, which only proves them dead. */
+  const KILLING = REVOKING.filter((handler) => handler !== 'prove-revocation');
+
+  it.each(KILLING)(
     '%s revokes: /taskbound/ users, the session deny on bounded agent roles, deliveries (restoring one only to delete it)',
     async (handler) => {
       await expectDecisions(defaults, handler, [
@@ -130,7 +133,7 @@ describe('engine roles (synthesized)', () => {
   );
 
   // BatchGetSecretValue is wildcard-only (iam-data); AWS then requires GetSecretValue on each secret it reads.
-  it.each(REVOKING)(
+  it.each(KILLING)(
     '%s reads deliveries in batches (BatchGetSecretValue), and through it only what GetSecretValue allows',
     async (handler) => {
       await expectDecisions(defaults, handler, [
@@ -189,7 +192,36 @@ describe('engine roles (synthesized)', () => {
 
   // Exactly its own permissions (issue 13 item 5): a function that only revokes can create no user or
   // key and arm no schedule, whatever its code were made to call; it can still cancel one.
-  it.each(['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested', 'prove-revocation', 'sweep'] as const)(
+  it('prove-revocation proves a death and cannot kill or revive anyone: it reads the deny but cannot write (or empty) it', async () => {
+    await expectDecisions(defaults, 'prove-revocation', [
+      [{ action: 'iam:GetRolePolicy', resource: AGENT_ROLE }, 'Allowed'],
+      [{ action: 'iam:ListAccessKeys', resource: ISSUED_USER }, 'Allowed'],
+      [{ action: 'secretsmanager:GetSecretValue', resource: delivery('release-bot/t-1') }, 'Allowed'],
+      [{ action: 'secretsmanager:DeleteSecret', resource: delivery('release-bot/t-1') }, 'Allowed'],
+      [{ action: 'secretsmanager:RestoreSecret', resource: delivery('release-bot/t-1') }, 'Allowed'],
+      [
+        { action: 'iam:PutRolePolicy', resource: AGENT_ROLE, context: { 'iam:PermissionsBoundary': defaults.boundaryArn } },
+        'ImplicitlyDenied',
+      ],
+      [{ action: 'iam:DeleteRolePolicy', resource: AGENT_ROLE }, 'ImplicitlyDenied'],
+      [{ action: 'iam:DeleteAccessKey', resource: ISSUED_USER }, 'ImplicitlyDenied'],
+      [{ action: 'iam:DeleteUser', resource: ISSUED_USER }, 'ImplicitlyDenied'],
+      [{ action: 'iam:ListUsers', resource: '*' }, 'ImplicitlyDenied'],
+      [{ action: 'secretsmanager:PutSecretValue', resource: delivery('release-bot/t-1') }, 'ImplicitlyDenied'],
+      [{ action: 'secretsmanager:BatchGetSecretValue', resource: '*' }, 'ImplicitlyDenied'],
+      [{ action: 'secretsmanager:ListSecrets', resource: '*' }, 'ImplicitlyDenied'],
+      [{ action: 'scheduler:DeleteSchedule', resource: scheduleOfGrant() }, 'ImplicitlyDenied'],
+    ]);
+    // KMS asks the key policy too (its account statement hands the decision to the role's own policy).
+    const viaSecretsManager = { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` };
+    const withKey = (action: string) =>
+      asEngine(defaults, 'prove-revocation', { action, resource: defaults.keyArn, context: viaSecretsManager }, defaults.keyPolicy);
+    expect(await withKey('kms:Decrypt')).toBe('Allowed');
+    expect(await withKey('kms:Encrypt')).toBe('ImplicitlyDenied');
+    expect(await withKey('kms:GenerateDataKey')).toBe('ImplicitlyDenied');
+  });
+
+  it.each(['task-ended', 'credential-leaked', 'agent-status', 'revoke-requested', 'sweep'] as const)(
     '%s can neither issue (no user, key or user policy) nor arm an expiry (no CreateSchedule, no scheduler role to pass)',
     async (handler) => {
       await expectDecisions(defaults, handler, [

@@ -7,7 +7,9 @@ import type { EngineHandler } from '../../bundling';
 import {
   grantCancelling,
   grantDelivering,
+  grantDestroyingDeliveries,
   grantRevokingDeliveries,
+  ProveCredentialsDead,
   PublishGrantEvents,
   RevokeCredentials,
   UseGrantStore,
@@ -55,12 +57,18 @@ export class AgentStatusFunction extends RevokingFunction {
 /**
  * prove-revocation: the proof of a death IAM had not enforced when its revoking function probed once
  * (the engine's `Grant Revoked` with `proof: pending`). It probes, deletes the delivery and records the
- * grant `verified`; it revokes nothing itself, but shares the revoking functions' role shape, since a
- * session's proof reads the deny on its agent's role.
+ * grant `verified`. It revokes nothing, so its role can revoke nothing either: it reads the sessions'
+ * deny but cannot write it (nor empty it), deletes no key or user, and cancels no schedule.
  */
-export class ProveRevocationFunction extends RevokingFunction {
+export class ProveRevocationFunction extends TaskboundFunction {
   constructor(scope: Construct, wiring: EngineWiring) {
-    super(scope, 'prove-revocation', wiring);
+    const handler = 'prove-revocation';
+    super(scope, functionId(handler), engineFunctionProps(wiring, handler, { environment: revokingEnvironment(wiring, handler) }));
+    const grants = grantsTo(this.engineRole, wiring);
+    new UseGrantStore(this, grants);
+    new PublishGrantEvents(this, grants);
+    new ProveCredentialsDead(this, grants);
+    grantDestroyingDeliveries(this, grants);
   }
 }
 
