@@ -195,8 +195,11 @@ export async function runCli(argv: readonly string[], options: ProgramOptions): 
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has already printed its message (or the help) through configureOutput.
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+      // Commander has already printed its message (or the help) through configureOutput. Help asked for
+      // (`--help`, or the `help` command: 'commander.help' with exit code 0) is no usage error; the help
+      // shown for a command group given no subcommand is (exit code 1 there).
+      const askedForHelp = error.code === 'commander.helpDisplayed' || (error.code === 'commander.help' && error.exitCode === 0);
+      return askedForHelp || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof UsageError) {
       options.io.err(`taskbound: ${error.message}`);

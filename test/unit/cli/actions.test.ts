@@ -311,6 +311,22 @@ describe('taskbound usage', () => {
     expect(out).toContain('Usage: taskbound');
   });
 
+  it('exits 0 when asked for help with the help command, for the program or a command', async () => {
+    const program = await harness().run('help');
+    const grants = await harness().run('help', 'grants');
+    expect(program.code).toBe(0);
+    expect(program.out).toContain('Usage: taskbound');
+    expect(grants.code).toBe(0);
+    expect(grants.out).toContain('Usage: taskbound grants');
+  });
+
+  it('exits 2 with the help on stderr for a command group without its subcommand', async () => {
+    const { code, out, err } = await harness().run('grants');
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain('Usage: taskbound grants');
+  });
+
   it('exits 1 when the store cannot be read', async () => {
     const cli = harness();
     cli.store.listGrants = async () => {
