@@ -150,7 +150,8 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .description('the policy file')
     .command('check <file>')
     .description('validate a policy file; print its version hash and agents')
-    .action((file: string) => run(() => checkPolicy(io, file)));
+    .option('--json', 'print JSON: { file, valid, version, agents, problems } (exit codes as without)')
+    .action((file: string, options: { json?: boolean }) => run(() => checkPolicy(io, file, options)));
 
   const emit = program.command('emit').description('send the events an agent runtime sends');
   emit
