@@ -44,9 +44,12 @@ function reservedConcurrency(value: string): { issuing: number; revoking: number
   return { issuing: issuing!, revoking: revoking! };
 }
 
+/** The CLI's default too (`--data-dir` of approve, deny, resume), so the hint printed at start leaves it out. */
+const DEFAULT_DATA_DIR = '.taskbound';
+
 const program = new Command('taskbound-local')
   .description('Run the Taskbound engine locally: EventBridge, Secrets Manager, STS and DynamoDB on one loopback port.')
-  .option('--data-dir <dir>', 'where state is kept (survives restarts, even kill -9)', '.taskbound')
+  .option('--data-dir <dir>', 'where state is kept (survives restarts, even kill -9)', DEFAULT_DATA_DIR)
   .option('--policy <file>', 'the policy file', 'examples/taskbound.policy.yaml')
   // PORT is read (and checked) by commander, so a bad one is a usage error like a bad --port.
   .addOption(new Option('--port <port>', 'listen port').env('PORT').argParser(port).default(4010))
@@ -174,8 +177,10 @@ async function main(): Promise<void> {
     console.log(
       `  operator endpoint ${engine.operatorUrl} (SigV4, service lambda); keys for ${people.join(', ')} in ${engine.operatorCredentialsFile}`,
     );
+    // The engine runs from a clone (`npm start`), where the CLI is an npm script, not a `taskbound` on the PATH.
+    const dataDirFlag = options.dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${resolve(options.dataDir)}`;
     console.log(
-      `  decide as one of them: taskbound --endpoint ${engine.url} approve <grantId> --as ${people[0]} --data-dir ${options.dataDir} --reason …`,
+      `  decide as one of them: npm run -s taskbound -- --endpoint ${engine.url} approve <grantId> --as ${people[0]}${dataDirFlag} --reason …`,
     );
   }
   for (const warning of await retiredAgentWarnings(engine.policy, engine.deps.store)) console.log(`  warning: ${warning}`);

@@ -174,6 +174,9 @@ describe('starting the local engine on a data directory it must not use', () => 
     await again.kill();
 
     expect(first.output()).toMatch(/state in .*nested \(new and empty: no grants from an earlier run/);
+    expect(first.output()).toContain(
+      `decide as one of them: npm run -s taskbound -- --endpoint http://127.0.0.1:${port} approve <grantId> --as lead@example.com --data-dir ${dataDir} --reason`,
+    );
     expect(again.output()).toMatch(/state in .*nested\n/);
     expect(JSON.parse(await readFile(join(dataDir, STATE_FORMAT_FILE), 'utf8'))).toEqual({ format: STATE_FORMAT });
   }, 90_000);
