@@ -68,6 +68,22 @@ describe('parsePolicy', () => {
     expect(issues[0]).toMatch(/^YAML: Map keys must be unique at line \d+, column 1 \(near "version: "1\?\[31m""\)$/);
   });
 
+  it('says a key left out is required, and names the key a misspelt one stands for', () => {
+    const issues = policyErrorOf(
+      TEST_POLICY_YAML.replace('    owner: lead@example.com\n', '').replace('maxTtlSeconds: 1800', 'maxTTLSeconds: 1800'),
+    ).issues;
+
+    expect(issues).toContain('agents.release-bot.owner: required, not given');
+    expect(issues).toContain('agents.release-bot.maxTtlSeconds: required, not given');
+    expect(issues).toContain('agents.release-bot: Unrecognized key: "maxTTLSeconds" (did you mean "maxTtlSeconds"?)');
+  });
+
+  it("keeps zod's words for a value of the wrong type", () => {
+    const issues = policyErrorOf(TEST_POLICY_YAML.replace('maxConcurrentGrants: 2', 'maxConcurrentGrants: two')).issues;
+
+    expect(issues).toEqual(['agents.release-bot.maxConcurrentGrants: Invalid input: expected number, received string']);
+  });
+
   it('refuses defaultTtlSeconds above maxTtlSeconds', () => {
     const error = policyErrorOf(TEST_POLICY_YAML.replace('defaultTtlSeconds: 900', 'defaultTtlSeconds: 2000'));
     expect(error.issues.join()).toMatch(/agents\.release-bot\.defaultTtlSeconds/);
