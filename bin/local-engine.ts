@@ -202,5 +202,8 @@ main().catch((error: unknown) => {
         ? error.message
         : String(error),
   );
+  // The engine names the path in the file; the CLI's check also names the line of each problem.
+  if (error instanceof Error && error.name === 'PolicyError')
+    console.error(`(run \`npm run -s taskbound -- policy check ${program.opts<{ policy: string }>().policy}\` for the line of each)`);
   process.exit(error instanceof Error && (error.name === 'PolicyError' || error instanceof UnreadablePolicyError) ? 2 : 1);
 });

@@ -102,6 +102,20 @@ describe('starting the local engine with bad flags or a policy file it cannot re
     expect(help.output).toMatch(/--due-interval <seconds> .*\(default: 60\)/);
   }, 60_000);
 
+  it('refuses an invalid policy file naming the path of each problem, and says how to see their lines (exit 2)', async () => {
+    const file = join(dataDir, 'typo.policy.yaml');
+    await writeFile(
+      file,
+      (await readFile(resolve(__dirname, '../../examples/taskbound.policy.yaml'), 'utf8')).replace('version: 1', 'version: 2'),
+    );
+
+    const refusal = await engineStartRefusal(['--data-dir', dataDir, '--policy', file]);
+
+    expect(refusal.code).toBe(2);
+    expect(refusal.output).toContain(`${file}: invalid policy\n  - version: Invalid input: expected 1`);
+    expect(refusal.output).toContain(`(run \`npm run -s taskbound -- policy check ${file}\` for the line of each)`);
+  }, 60_000);
+
   it('says which policy file it cannot read and how to name another (exit 2)', async () => {
     const missing = await engineStartRefusal(['--data-dir', dataDir, '--policy', join(dataDir, 'nope.yaml')]);
     const directory = await engineStartRefusal(['--data-dir', dataDir, '--policy', dataDir]);
