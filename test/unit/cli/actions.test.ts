@@ -172,6 +172,17 @@ describe('taskbound suspend and resume', () => {
     expect(cli.events.sent).toEqual([]);
   });
 
+  it('refuses an agent the policy does not know whose only grants were denied (exit 2), instead of waiting for a refusal', async () => {
+    const cli = harness();
+    cli.store.seed({ ...requestedGrant('no-such-bot', 't-1'), state: 'denied' as const, reason: 'agent "no-such-bot" is not registered' });
+
+    const { code, err } = await cli.run('suspend', 'no-such-bot', '--reason', 'r');
+
+    expect(code).toBe(2);
+    expect(err).toContain('agent "no-such-bot" is not in the policy');
+    expect(cli.events.sent).toEqual([]);
+  });
+
   it('resumes through the operator endpoint, never the bus, and prints the answer', async () => {
     const cli = harness();
     cli.operator.answer = { status: 200, body: { outcome: 'resumed', agentId: 'release-bot', person: 'sre@example.com' } };
