@@ -24,12 +24,14 @@ export type Connect = (flags: ConnectionFlags, io: CliIo) => CliDeps;
 export interface ProgramOptions {
   readonly io: CliIo;
   readonly connect: Connect;
+  /** What `--version` prints (the package's version); without it there is no `--version`. */
+  readonly version?: string;
 }
 
 const withoutTrailingNewline = (text: string) => text.replace(/\n$/, '');
 
 /** The commander program; `onExit` receives the exit code of the command that ran. */
-export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: ExitCode) => void): Command {
+export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (code: ExitCode) => void): Command {
   const program = new Command('taskbound')
     .description('Task-scoped AWS credentials for AI agents: inspect grants and ask the engine to act.')
     .exitOverride()
@@ -43,6 +45,8 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
       '--policy <file>',
       'policy file for the inventory (env TASKBOUND_POLICY_FILE; with --endpoint, the file the local engine loaded; else examples/taskbound.policy.yaml)',
     );
+
+  if (version) program.version(version, '-V, --version', 'print the version');
 
   const deps = () => connect(program.opts<ConnectionFlags>(), io);
   const run = async (command: () => Promise<ExitCode>) => onExit(await command());

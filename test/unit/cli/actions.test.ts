@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import { activeGrant, CALLER, harness, requestedGrant, revokedGrant } from './cli-harness';
 import { outcomeOf } from '../../../cli/commands/revoke';
+import { runCli } from '../../../cli/program';
 
 const GRANT = grantIdFor('release-bot', 't-1');
 const NOTICE = '2026-11-28T12:00:00.000Z';
@@ -329,6 +330,18 @@ describe('taskbound usage', () => {
     expect(program.out).toContain('Usage: taskbound');
     expect(grants.code).toBe(0);
     expect(grants.out).toContain('Usage: taskbound grants');
+  });
+
+  it('prints the version it is given with --version and -V (exit 0)', async () => {
+    const out: string[] = [];
+    const io = { out: (line: string) => void out.push(line), err: (line: string) => void out.push(line) };
+    const connect = () => {
+      throw new Error('--version needs no connection');
+    };
+
+    expect(await runCli(['--version'], { io, connect, version: '1.2.3' })).toBe(0);
+    expect(await runCli(['-V'], { io, connect, version: '1.2.3' })).toBe(0);
+    expect(out).toEqual(['1.2.3', '1.2.3']);
   });
 
   it('exits 2 with the help on stderr for a command group without its subcommand', async () => {
