@@ -1,5 +1,7 @@
 // Entry point of `npm start`: runs the Taskbound engine on this machine, no AWS account needed.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -9,6 +11,20 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 function port(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new InvalidArgumentError('a port is 0-65535');
+  return parsed;
+}
+
+/** Seconds as the flag's name says, handed on in milliseconds. */
+function seconds(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError('a number of seconds, 0 or more');
+  return Math.round(parsed * 1000);
+}
+
+function milliseconds(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isInteger(parsed) || parsed < 0)
+    throw new InvalidArgumentError('a whole number of milliseconds, 0 or more');
   return parsed;
 }
 
@@ -28,13 +44,21 @@ function reservedConcurrency(value: string): { issuing: number; revoking: number
   return { issuing: issuing!, revoking: revoking! };
 }
 
+/** The CLI's default too (`--data-dir` of approve, deny, resume), so the hint printed at start leaves it out. */
+const DEFAULT_DATA_DIR = '.taskbound';
+
 const program = new Command('taskbound-local')
   .description('Run the Taskbound engine locally: EventBridge, Secrets Manager, STS and DynamoDB on one loopback port.')
-  .option('--data-dir <dir>', 'where state is kept (survives restarts, even kill -9)', '.taskbound')
+  .option('--data-dir <dir>', 'where state is kept (survives restarts, even kill -9)', DEFAULT_DATA_DIR)
   .option('--policy <file>', 'the policy file', 'examples/taskbound.policy.yaml')
-  .option('--port <port>', 'listen port (or PORT)', port, port(process.env.PORT ?? '4010'))
-  .option('--sweep-interval <seconds>', 'seconds between sweeps', (value) => Number(value) * 1000, 30_000)
-  .option('--iam-lag <ms>', 'emulate IAM eventual consistency: a deleted access key keeps working this long', Number, 0)
+  // PORT is read (and checked) by commander, so a bad one is a usage error like a bad --port.
+  .addOption(new Option('--port <port>', 'listen port').env('PORT').argParser(port).default(4010))
+  .addOption(new Option('--sweep-interval <seconds>', 'seconds between sweeps (0: none)').argParser(seconds).default(30_000, '30'))
+  .addOption(
+    new Option('--iam-lag <ms>', 'emulate IAM eventual consistency: a deleted access key keeps working this long')
+      .argParser(milliseconds)
+      .default(0),
+  )
   .addOption(
     new Option(
       '--delivery <mode>',
@@ -51,13 +75,16 @@ const program = new Command('taskbound-local')
       .choices(['timer', 'due-index'])
       .default('timer'),
   )
-  .option(
-    '--due-interval <seconds>',
-    'with --expiry due-index: seconds between due-index reads (AWS: 60)',
-    (value) => Number(value) * 1000,
-    60_000,
+  .addOption(
+    new Option('--due-interval <seconds>', 'with --expiry due-index: seconds between due-index reads (AWS: 60)')
+      .argParser(seconds)
+      .default(60_000, '60'),
   )
-  .option('--deny-lag <ms>', "emulate IAM's deny propagation: a revoked session keeps working this long", Number, 0)
+  .addOption(
+    new Option('--deny-lag <ms>', "emulate IAM's deny propagation: a revoked session keeps working this long")
+      .argParser(milliseconds)
+      .default(0),
+  )
   .addOption(
     new Option(
       '--reserved-concurrency <issuing,revoking>',
@@ -82,6 +109,19 @@ const program = new Command('taskbound-local')
   .addOption(new Option('--test-clock-offset-ms <ms>', 'TESTS ONLY: shift the engine clock').argParser(Number).default(0).hideHelp())
   .showHelpAfterError();
 
+/** The policy file cannot be read at all (missing, a directory, not readable): bad input, as an invalid one is. */
+class UnreadablePolicyError extends Error {}
+
+async function assertReadableFile(file: string): Promise<void> {
+  try {
+    if (!(await stat(file)).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    await access(file, constants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new UnreadablePolicyError(`${file}: cannot read the policy file (${code}); pass one with --policy FILE`);
+  }
+}
+
 async function main(): Promise<void> {
   program.parse();
   const options = program.opts<{
@@ -99,6 +139,7 @@ async function main(): Promise<void> {
     reservedConcurrency?: { issuing: number; revoking: number } | false;
     testClockOffsetMs: number;
   }>();
+  await assertReadableFile(resolve(options.policy));
   const { startLocalEngine, retiredAgentWarnings, steadyClock } = await import('../lambdas/local/engine');
   const { scaledQuotas } = await import('../lambdas/adapters/aws/documented-quotas');
   const engine = await startLocalEngine({
@@ -136,8 +177,10 @@ async function main(): Promise<void> {
     console.log(
       `  operator endpoint ${engine.operatorUrl} (SigV4, service lambda); keys for ${people.join(', ')} in ${engine.operatorCredentialsFile}`,
     );
+    // The engine runs from a clone (`npm start`), where the CLI is an npm script, not a `taskbound` on the PATH.
+    const dataDirFlag = options.dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${resolve(options.dataDir)}`;
     console.log(
-      `  decide as one of them: taskbound --endpoint ${engine.url} approve <grantId> --as ${people[0]} --data-dir ${options.dataDir} --reason …`,
+      `  decide as one of them: npm run -s taskbound -- --endpoint ${engine.url} approve <grantId> --as ${people[0]}${dataDirFlag} --reason …`,
     );
   }
   for (const warning of await retiredAgentWarnings(engine.policy, engine.deps.store)) console.log(`  warning: ${warning}`);
@@ -159,5 +202,8 @@ main().catch((error: unknown) => {
         ? error.message
         : String(error),
   );
-  process.exit(error instanceof Error && error.name === 'PolicyError' ? 2 : 1);
+  // The engine names the path in the file; the CLI's check also names the line of each problem.
+  if (error instanceof Error && error.name === 'PolicyError')
+    console.error(`(run \`npm run -s taskbound -- policy check ${program.opts<{ policy: string }>().policy}\` for the line of each)`);
+  process.exit(error instanceof Error && (error.name === 'PolicyError' || error instanceof UnreadablePolicyError) ? 2 : 1);
 });

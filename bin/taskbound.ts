@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // CLI entry: `taskbound` (docs/contract.md §7). Builds the program over real AWS clients and exits with its code.
 // The SDK's Node-version notice would print on every command; it is silenced before the SDK loads.
-export {};
+import { readFileSync } from 'node:fs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -14,9 +14,23 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(0);
 });
 
+/** The package's version: package.json is one level up from bin/ in a clone, two from dist/bin/ once built. */
+function packageVersion(): string | undefined {
+  for (const candidate of ['../package.json', '../../package.json']) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'taskbound') return manifest.version;
+    } catch {
+      // Not there: the other layout.
+    }
+  }
+  return undefined;
+}
+
 const io = {
   out: (line: string) => process.stdout.write(`${line}\n`),
   err: (line: string) => process.stderr.write(`${line}\n`),
 };
 
-process.exitCode = await runCli(process.argv.slice(2), { io, connect });
+const version = packageVersion();
+process.exitCode = await runCli(process.argv.slice(2), { io, connect, ...(version ? { version } : {}) });

@@ -24,12 +24,14 @@ export type Connect = (flags: ConnectionFlags, io: CliIo) => CliDeps;
 export interface ProgramOptions {
   readonly io: CliIo;
   readonly connect: Connect;
+  /** What `--version` prints (the package's version); without it there is no `--version`. */
+  readonly version?: string;
 }
 
 const withoutTrailingNewline = (text: string) => text.replace(/\n$/, '');
 
 /** The commander program; `onExit` receives the exit code of the command that ran. */
-export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: ExitCode) => void): Command {
+export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (code: ExitCode) => void): Command {
   const program = new Command('taskbound')
     .description('Task-scoped AWS credentials for AI agents: inspect grants and ask the engine to act.')
     .exitOverride()
@@ -43,6 +45,8 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
       '--policy <file>',
       'policy file for the inventory (env TASKBOUND_POLICY_FILE; with --endpoint, the file the local engine loaded; else examples/taskbound.policy.yaml)',
     );
+
+  if (version) program.version(version, '-V, --version', 'print the version');
 
   const deps = () => connect(program.opts<ConnectionFlags>(), io);
   const run = async (command: () => Promise<ExitCode>) => onExit(await command());
@@ -150,7 +154,8 @@ export function buildProgram({ io, connect }: ProgramOptions, onExit: (code: Exi
     .description('the policy file')
     .command('check <file>')
     .description('validate a policy file; print its version hash and agents')
-    .action((file: string) => run(() => checkPolicy(io, file)));
+    .option('--json', 'print JSON: { file, valid, version, agents, problems } (exit codes as without)')
+    .action((file: string, options: { json?: boolean }) => run(() => checkPolicy(io, file, options)));
 
   const emit = program.command('emit').description('send the events an agent runtime sends');
   emit
@@ -195,8 +200,11 @@ export async function runCli(argv: readonly string[], options: ProgramOptions): 
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has already printed its message (or the help) through configureOutput.
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+      // Commander has already printed its message (or the help) through configureOutput. Help asked for
+      // (`--help`, or the `help` command: 'commander.help' with exit code 0) is no usage error; the help
+      // shown for a command group given no subcommand is (exit code 1 there).
+      const askedForHelp = error.code === 'commander.helpDisplayed' || (error.code === 'commander.help' && error.exitCode === 0);
+      return askedForHelp || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof UsageError) {
       options.io.err(`taskbound: ${error.message}`);

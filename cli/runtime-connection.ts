@@ -39,8 +39,8 @@ const taskRefSchema = z.strictObject({
  */
 export function taskOf(flags: TaskFlags, env: NodeJS.ProcessEnv = process.env) {
   return validated(taskRefSchema, { agentId: flags.agent ?? env.TASKBOUND_AGENT_ID, taskId: flags.task ?? env.TASKBOUND_TASK_ID }, 'task', {
-    agentId: '--agent',
-    taskId: '--task',
+    agentId: '--agent (or TASKBOUND_AGENT_ID)',
+    taskId: '--task (or TASKBOUND_TASK_ID)',
   });
 }
 

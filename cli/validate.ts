@@ -14,9 +14,20 @@ export function validated<T>(schema: z.ZodType<T>, value: unknown, what: string,
     const field = issue.path.map(String).join('.');
     const head = issue.path[0] === undefined ? undefined : String(issue.path[0]);
     const name = head !== undefined && flags[head] ? `${flags[head]}${field.slice(head.length)}` : field || '(input)';
-    return `  ${name}: ${issue.message}`;
+    // zod says "expected string, received undefined" of a flag not given at all: that one is missing.
+    const missing = issue.code === 'invalid_type' && issue.path.length > 0 && valueAt(value, issue.path) === undefined;
+    return `  ${name}: ${missing ? 'required, not given' : issue.message}`;
   });
   throw new UsageError(`invalid ${what}:\n${problems.join('\n')}`);
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let node = value;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
 }
 
 /** `a,b , c` → `['a', 'b', 'c']`; empty items are dropped so `a,` is not a blank scope. */

@@ -9,7 +9,7 @@ import { accountWarnings } from '../../lambdas/domain/accounts';
 import { lineLocator } from '../../lambdas/policy-lint/locate';
 import { lintPolicy } from '../../lambdas/policy-lint/scope-lint';
 import { EXIT, UsageError, type CliIo, type ExitCode } from '../context';
-import { table } from '../output';
+import { json, table } from '../output';
 
 async function readPolicyText(file: string): Promise<string> {
   try {
@@ -29,27 +29,70 @@ function parsedOrError(text: string, file: string): Policy | PolicyError {
   }
 }
 
+/** One problem of a policy file, as `--json` prints it. */
+interface PolicyProblem {
+  readonly severity: 'error' | 'warning';
+  readonly line?: number;
+  readonly path: string;
+  readonly message: string;
+  readonly rule?: string;
+}
+
 /**
  * Validates a policy file. Prints each problem as `FILE:LINE: PATH: what is wrong` (exit 2
- * on any error), each warning likewise, then the version hash and the agents.
+ * on any error), each warning likewise, then the version hash and the agents; with `--json`,
+ * one document `{ file, valid, version?, agents?, problems }` on stdout (same exit codes).
  */
-export async function checkPolicy(io: CliIo, file: string): Promise<ExitCode> {
+export async function checkPolicy(io: CliIo, file: string, options: { json?: boolean } = {}): Promise<ExitCode> {
   const text = await readPolicyText(file);
   const lineOf = lineLocator(text);
   const at = (path: string) => {
     const line = lineOf(path);
     return line === undefined ? file : `${file}:${line}`;
   };
+  const problem = (severity: PolicyProblem['severity'], path: string, message: string, rule?: string): PolicyProblem => {
+    const line = lineOf(path);
+    return { severity, ...(line !== undefined ? { line } : {}), path, message, ...(rule ? { rule } : {}) };
+  };
   const policy = parsedOrError(text, file);
   if (policy instanceof PolicyError) {
+    if (options.json) {
+      const problems = policy.issues.map((issue) => {
+        const split = issue.indexOf(': ');
+        return split < 0 ? problem('error', '(file)', issue) : problem('error', issue.slice(0, split), issue.slice(split + 2));
+      });
+      io.out(json({ file, valid: false, problems }));
+      return EXIT.usage;
+    }
     io.err(`${file}: invalid policy`);
     for (const issue of policy.issues) io.err(`  - ${at(issue.slice(0, issue.indexOf(':')))}: ${issue}`);
     return EXIT.usage;
   }
   const findings = await lintPolicy(policy);
   const errors = findings.filter((finding) => finding.severity === 'error');
+  const ordered = [...errors, ...findings.filter((candidate) => candidate.severity === 'warning')];
+  if (options.json) {
+    const problems = [
+      ...ordered.map((finding) => problem(finding.severity, finding.path.join('.'), finding.message, finding.rule)),
+      ...(errors.length > 0 ? [] : accountWarnings(policy).map((warning) => problem('warning', '(file)', warning))),
+    ];
+    if (errors.length > 0) {
+      io.out(json({ file, valid: false, problems }));
+      return EXIT.usage;
+    }
+    const agents = Object.entries(policy.agents).map(([agentId, agent]) => ({
+      agentId,
+      owner: agent.owner,
+      riskTier: agent.riskTier,
+      defaultTtlSeconds: agent.defaultTtlSeconds,
+      maxTtlSeconds: agent.maxTtlSeconds,
+      scopes: agent.scopes,
+    }));
+    io.out(json({ file, valid: true, version: policy.policyVersion, agents, problems }));
+    return EXIT.ok;
+  }
   if (errors.length > 0) io.err(`${file}: invalid policy`);
-  for (const finding of [...errors, ...findings.filter((candidate) => candidate.severity === 'warning')]) {
+  for (const finding of ordered) {
     const path = finding.path.join('.');
     io.err(`  - ${at(path)}: ${finding.severity === 'warning' ? 'warning: ' : ''}${path}: ${finding.message} [${finding.rule}]`);
   }

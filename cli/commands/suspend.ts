@@ -25,14 +25,18 @@ interface Suspension {
   readonly grants: readonly Grant[];
 }
 
-/** Registered in the policy file, or known to the store: anything else is most likely a typo. */
+/**
+ * Registered in the policy file, or holding a grant that may still hold a credential: anything else is
+ * most likely a typo (the engine refuses it, and the CLI would wait its whole --wait for nothing). Only
+ * denied or ended grants, e.g. of a runtime that named an agent the policy does not have, do not count.
+ */
 async function knownAgent(deps: CliDeps, agentId: string, grants: readonly Grant[]): Promise<void> {
-  if (grants.length > 0) return;
+  if (grants.some((grant) => !FINAL_STATES.includes(grant.state))) return;
   // The kill switch must not depend on the CLI having the policy file: an unreadable one is no verdict.
   const policy = await deps.policy().catch(() => undefined);
   if (policy && !policy.agents[agentId]) {
     throw new UsageError(
-      `agent "${agentId}" is not in the policy (${policy.source}) and has no grants; \`taskbound agents list\` shows the agents`,
+      `agent "${agentId}" is not in the policy (${policy.source}) and has no live grants; \`taskbound agents list\` shows the agents`,
     );
   }
 }

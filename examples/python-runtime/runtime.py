@@ -11,6 +11,12 @@ task, and the engine revokes the credential.
 
     AWS_ENDPOINT_URL=http://127.0.0.1:4010 AWS_DEFAULT_REGION=us-east-1 python3 examples/python-runtime/runtime.py
 
+Against the local engine from a clone: the profile line names the CLI and the engine,
+`credential_process = node /path/to/taskbound/dist/bin/taskbound.js credentials --agent release-bot
+--endpoint http://127.0.0.1:4010` (after `npm run build`), and the runtime's own identity (which sends
+the events) is any key pair: `AWS_ACCESS_KEY_ID=AKIALOCALRUNTIME0000 AWS_SECRET_ACCESS_KEY=anything`
+(without one, boto3 stops at `NoCredentialsError` before it announces the task).
+
 The profile is one line and needs nothing in Python, but botocore re-runs a credential process
 before every call once the credential expires within 15 minutes (a default task's does from the
 start): each boto3 call then starts a `taskbound credentials` process (about 1 s from a clone).

@@ -4,8 +4,13 @@
 # task's credential; the trap ends the task however the work ends.
 #
 #   AWS_ENDPOINT_URL=http://127.0.0.1:4010 AWS_DEFAULT_REGION=us-east-1 examples/shell-runtime/runtime.sh
+#
+# From a clone, where no `taskbound` is on the PATH (and `npx taskbound` would look for a package
+# of that name on the registry), name the CLI and the local engine:
+#
+#   TASKBOUND="npm run -s taskbound -- --endpoint http://127.0.0.1:4010" AWS_ENDPOINT_URL=… examples/shell-runtime/runtime.sh
 set -euo pipefail
-TASKBOUND=${TASKBOUND:-taskbound}        # e.g. "npx taskbound --endpoint http://127.0.0.1:4010"
+TASKBOUND=${TASKBOUND:-taskbound}        # e.g. "node /path/to/taskbound/dist/bin/taskbound.js --endpoint http://127.0.0.1:4010"
 AGENT=release-bot
 TASK="sh-$(date +%s)-$$"
 

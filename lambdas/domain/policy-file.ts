@@ -24,7 +24,7 @@ export function parsePolicy(text: string, file: string): Policy {
   if (document.errors.length > 0) {
     throw new PolicyError(
       file,
-      document.errors.map((error) => `YAML: ${error.message.split('\n')[0]}`),
+      document.errors.map((error) => yamlProblem(error.message)),
     );
   }
   let plain: unknown;
@@ -39,6 +39,18 @@ export function parsePolicy(text: string, file: string): Policy {
   const unsafe = unsafeText(tree, []);
   if (unsafe.length > 0) throw new PolicyError(file, unsafe.slice(0, 10));
   return policyFromDocument(plain, file, policyVersionOf(text));
+}
+
+/** The parser's code frame is cut to one line; the source line it points at says which key or item is meant. */
+const SHOWN_SOURCE_CHARS = 80;
+
+/** `YAML: <what> at line L, column C (near "<the line>")`, from the parser's pretty error and its code frame. */
+function yamlProblem(message: string): string {
+  const [first = '', ...frame] = message.split('\n');
+  const caret = frame.findIndex((line) => /^\s*\^+\s*$/.test(line));
+  // Shown to a terminal and logged: no control or invisible characters from the file itself.
+  const source = caret > 0 ? frame[caret - 1]!.trim().replace(/\p{C}/gu, '?').slice(0, SHOWN_SOURCE_CHARS) : '';
+  return `YAML: ${first.replace(/:\s*$/, '')}${source ? ` (near "${source}")` : ''}`;
 }
 
 /** The deepest nesting of `[` and `{` (quotes not considered: a policy has no need for either in depth). */

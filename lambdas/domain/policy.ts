@@ -256,6 +256,35 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(top level)' : path.map(String).join('.');
 }
 
+function valueAt(document: unknown, path: readonly PropertyKey[]): unknown {
+  let node = document;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+const samePath = (a: readonly PropertyKey[], b: readonly PropertyKey[]) => a.length === b.length && a.every((key, i) => key === b[i]);
+
+/**
+ * zod's words, except where a person editing YAML needs others: a key left out is "required, not
+ * given" (not "expected number, received undefined"), and an unknown key spelled like a required one
+ * that is missing beside it (`maxTTLSeconds` for `maxTtlSeconds`) names it.
+ */
+function issueText(issue: z.core.$ZodIssue, document: unknown, issues: readonly z.core.$ZodIssue[]): string {
+  if (issue.code === 'invalid_type' && issue.path.length > 0 && valueAt(document, issue.path) === undefined) return 'required, not given';
+  if (issue.code !== 'unrecognized_keys') return issue.message;
+  const missing = issues
+    .filter(
+      (other) =>
+        other.code === 'invalid_type' && samePath(other.path.slice(0, -1), issue.path) && valueAt(document, other.path) === undefined,
+    )
+    .map((other) => String(other.path[other.path.length - 1]));
+  const meant = issue.keys.flatMap((key) => missing.filter((candidate) => candidate.toLowerCase() === key.toLowerCase()));
+  return meant.length > 0 ? `${issue.message} (did you mean ${meant.map((key) => `"${key}"`).join(' and ')}?)` : issue.message;
+}
+
 /** The version every grant records: the SHA-256 of the policy file's exact text. */
 export function policyVersionOf(text: string): string {
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;
@@ -270,7 +299,7 @@ export function policyFromDocument(document: unknown, file: string, policyVersio
   if (!result.success) {
     throw new PolicyError(
       file,
-      result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`),
+      result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issueText(issue, document, result.error.issues)}`),
     );
   }
   return { ...result.data, policyVersion, source: file };

@@ -132,3 +132,13 @@ describe('what credentials did, end to end: the local engine and the CLI, each i
     expect(await readFile(file, 'utf8')).toMatch(/<table id="unused-permissions">[\s\S]*<code>secretsmanager:DescribeSecret<\/code>/);
   });
 });
+
+describe('taskbound --version, as a user runs it', () => {
+  it("prints the package's version without reaching any engine", async () => {
+    const manifest = JSON.parse(await readFile(resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+
+    const result = await taskboundProcess('http://127.0.0.1:1', '--version');
+
+    expect(result).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: '' });
+  });
+});

@@ -133,7 +133,11 @@ function grantStory(
       return {
         title: `Decision not counted: ${d.agentId}`,
         summary: `${mrkdwnText(d.approver ?? 'someone', 256)}’s ${mrkdwnText(d.decision ?? 'decision', 16)} on ${grant} was not counted${reason}.`,
-        next: 'Owners and requesters may not decide; each approver counts once. Ask another approver from the policy’s group.',
+        // From the bus (a field anyone can write: a mistake, or a forgery) or from the operator endpoint or Slack.
+        next:
+          d.refusedSource === undefined
+            ? 'Owners and requesters may not decide; each approver counts once. Ask another approver from the policy’s group.'
+            : `A decision on the bus carries no authority, whoever it names: decide through the operator endpoint (\`taskbound approve|deny ${code(d.grantId, 80)} --reason …\`) or Slack. If no one meant to send it, find out who can put events on the bus.`,
       };
     case 'Agent Resume Refused':
       // From the bus (a field anyone can write) or from the operator endpoint (the agent's owner).

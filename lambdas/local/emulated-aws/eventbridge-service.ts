@@ -61,6 +61,24 @@ function entrySize(entry: Record<string, unknown>): number {
   return (entry.Time === undefined ? 0 : 14) + bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail) + resources;
 }
 
+/** Each level of nesting takes two characters: a Detail this short is too shallow to overflow the stack when stored. */
+const SHALLOW_DETAIL_CHARS = 2_000;
+
+/**
+ * An accepted event is stored as JSON; one nested deeper than JSON.stringify's stack (a few thousand
+ * levels) cannot be, and would fail the whole request with a 500 the SDK retries. Refused on its own
+ * instead; only a Detail long enough to nest that deep pays for the check.
+ */
+function storable(text: string, detail: unknown): boolean {
+  if (text.length <= SHALLOW_DETAIL_CHARS) return true;
+  try {
+    JSON.stringify(detail);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Creates the service for `bus`. */
 export function createEventBridgeService(bus: EventBus): AwsService {
   const isThisBus = (name: unknown) => name === bus.name || (typeof name === 'string' && EVENT_BUS_ARN.exec(name)?.[1] === bus.name);
@@ -83,7 +101,8 @@ export function createEventBridgeService(bus: EventBus): AwsService {
     } catch {
       detail = undefined;
     }
-    if (!isRecord(detail)) return { error: { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' } };
+    if (!isRecord(detail) || !storable(entry.Detail, detail))
+      return { error: { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' } };
     return {
       event: {
         source: entry.Source,

@@ -68,7 +68,14 @@ export function newSecretArn(region: string, name: string): string {
   return `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT_ID}:secret:${name}-${suffix}`;
 }
 
-/** Finds a secret by name, full ARN, or partial ARN (without the random suffix). */
+/** An ARN with its account left out: every account a policy names is emulated by the one local service. */
+const anyAccount = (arn: string) => arn.replace(/^(arn:[^:]+:secretsmanager:[^:]*:)[^:]*(:secret:)/, '$1$2');
+
+/**
+ * Finds a secret by name, full ARN, or partial ARN (without the random suffix). A partial ARN may name
+ * any account (the policy's brokered secrets are named by their accounts' ARNs, and minted locally in
+ * 000000000000); a full ARN carries the local random suffix, so it can only be one the service minted.
+ */
 export function findSecret(byName: ReadonlyMap<string, SecretRecord>, secretId: string): SecretRecord | undefined {
   if (!secretId.startsWith('arn:')) return byName.get(secretId);
   const marker = secretId.indexOf(':secret:');
@@ -77,7 +84,7 @@ export function findSecret(byName: ReadonlyMap<string, SecretRecord>, secretId: 
   const full = byName.get(rest.slice(0, -7));
   if (full?.arn === secretId) return full;
   const partial = byName.get(rest);
-  return partial?.arn.startsWith(`${secretId}-`) ? partial : undefined;
+  return partial && anyAccount(partial.arn).startsWith(`${anyAccount(secretId)}-`) ? partial : undefined;
 }
 
 export function sameValue(a: SecretValue, b: SecretValue): boolean {

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { grantIdFor } from '../../../lambdas/domain/ids';
 import { activeGrant, CALLER, harness, requestedGrant, revokedGrant } from './cli-harness';
 import { outcomeOf } from '../../../cli/commands/revoke';
+import { runCli } from '../../../cli/program';
 
 const GRANT = grantIdFor('release-bot', 't-1');
 const NOTICE = '2026-11-28T12:00:00.000Z';
@@ -172,6 +173,17 @@ describe('taskbound suspend and resume', () => {
     expect(cli.events.sent).toEqual([]);
   });
 
+  it('refuses an agent the policy does not know whose only grants were denied (exit 2), instead of waiting for a refusal', async () => {
+    const cli = harness();
+    cli.store.seed({ ...requestedGrant('no-such-bot', 't-1'), state: 'denied' as const, reason: 'agent "no-such-bot" is not registered' });
+
+    const { code, err } = await cli.run('suspend', 'no-such-bot', '--reason', 'r');
+
+    expect(code).toBe(2);
+    expect(err).toContain('agent "no-such-bot" is not in the policy');
+    expect(cli.events.sent).toEqual([]);
+  });
+
   it('resumes through the operator endpoint, never the bus, and prints the answer', async () => {
     const cli = harness();
     cli.operator.answer = { status: 200, body: { outcome: 'resumed', agentId: 'release-bot', person: 'sre@example.com' } };
@@ -309,6 +321,34 @@ describe('taskbound usage', () => {
     const { code, out } = await harness().run('--help');
     expect(code).toBe(0);
     expect(out).toContain('Usage: taskbound');
+  });
+
+  it('exits 0 when asked for help with the help command, for the program or a command', async () => {
+    const program = await harness().run('help');
+    const grants = await harness().run('help', 'grants');
+    expect(program.code).toBe(0);
+    expect(program.out).toContain('Usage: taskbound');
+    expect(grants.code).toBe(0);
+    expect(grants.out).toContain('Usage: taskbound grants');
+  });
+
+  it('prints the version it is given with --version and -V (exit 0)', async () => {
+    const out: string[] = [];
+    const io = { out: (line: string) => void out.push(line), err: (line: string) => void out.push(line) };
+    const connect = () => {
+      throw new Error('--version needs no connection');
+    };
+
+    expect(await runCli(['--version'], { io, connect, version: '1.2.3' })).toBe(0);
+    expect(await runCli(['-V'], { io, connect, version: '1.2.3' })).toBe(0);
+    expect(out).toEqual(['1.2.3', '1.2.3']);
+  });
+
+  it('exits 2 with the help on stderr for a command group without its subcommand', async () => {
+    const { code, out, err } = await harness().run('grants');
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain('Usage: taskbound grants');
   });
 
   it('exits 1 when the store cannot be read', async () => {

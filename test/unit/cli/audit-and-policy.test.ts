@@ -80,6 +80,38 @@ describe('taskbound policy check', () => {
     expect(err).toContain('agents.release-bot.scopes.1: scope "repo-write" is a write scope, above risk tier low');
   });
 
+  it('prints a valid policy as one JSON document with --json', async () => {
+    const file = join(dir, 'valid-json.yaml');
+    await writeFile(file, TEST_POLICY_YAML);
+
+    const { code, out } = await harness().run('policy', 'check', file, '--json');
+
+    expect(code).toBe(0);
+    const answer = JSON.parse(out);
+    expect(answer).toMatchObject({ file, valid: true, version: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    expect(answer.agents).toContainEqual(
+      expect.objectContaining({ agentId: 'release-bot', owner: 'lead@example.com', riskTier: 'medium', maxTtlSeconds: 1800 }),
+    );
+  });
+
+  it('prints the problems of an invalid policy as JSON with --json, each with its line and path (exit 2)', async () => {
+    const file = join(dir, 'invalid-json.yaml');
+    await writeFile(file, TEST_POLICY_YAML.replace('riskTier: medium', 'riskTier: low'));
+
+    const { code, out, err } = await harness().run('policy', 'check', file, '--json');
+
+    expect(code).toBe(2);
+    expect(err).toBe('');
+    const answer = JSON.parse(out);
+    expect(answer).toMatchObject({ file, valid: false });
+    expect(answer.problems).toContainEqual({
+      severity: 'error',
+      line: expect.any(Number),
+      path: 'agents.release-bot.scopes.1',
+      message: 'scope "repo-write" is a write scope, above risk tier low (allows read)',
+    });
+  });
+
   it('reports a file it cannot read (exit 2)', async () => {
     const file = join(dir, 'missing.yaml');
     const { code, err } = await harness().run('policy', 'check', file);

@@ -53,6 +53,37 @@ describe('parsePolicy', () => {
     expect(policyErrorOf('version: 1\napprovals: [\n').issues.join()).toMatch(/^YAML/);
   });
 
+  it('names the line a YAML error is on and what is written there, e.g. an agent declared twice', () => {
+    const twice = TEST_POLICY_YAML.replace('agents:\n', 'agents:\n  release-bot:\n    owner: sre@example.com\n');
+    const lines = twice.split('\n');
+    const second = lines.indexOf('  release-bot:', lines.indexOf('  release-bot:') + 1) + 1;
+
+    expect(policyErrorOf(twice).issues).toEqual([`YAML: Map keys must be unique at line ${second}, column 3 (near "release-bot:")`]);
+  });
+
+  it('keeps control characters of the file out of a YAML error', () => {
+    const issues = policyErrorOf(`${TEST_POLICY_YAML}\nversion: "1\u001b[31m"\n`).issues;
+
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(/^YAML: Map keys must be unique at line \d+, column 1 \(near "version: "1\?\[31m""\)$/);
+  });
+
+  it('says a key left out is required, and names the key a misspelt one stands for', () => {
+    const issues = policyErrorOf(
+      TEST_POLICY_YAML.replace('    owner: lead@example.com\n', '').replace('maxTtlSeconds: 1800', 'maxTTLSeconds: 1800'),
+    ).issues;
+
+    expect(issues).toContain('agents.release-bot.owner: required, not given');
+    expect(issues).toContain('agents.release-bot.maxTtlSeconds: required, not given');
+    expect(issues).toContain('agents.release-bot: Unrecognized key: "maxTTLSeconds" (did you mean "maxTtlSeconds"?)');
+  });
+
+  it("keeps zod's words for a value of the wrong type", () => {
+    const issues = policyErrorOf(TEST_POLICY_YAML.replace('maxConcurrentGrants: 2', 'maxConcurrentGrants: two')).issues;
+
+    expect(issues).toEqual(['agents.release-bot.maxConcurrentGrants: Invalid input: expected number, received string']);
+  });
+
   it('refuses defaultTtlSeconds above maxTtlSeconds', () => {
     const error = policyErrorOf(TEST_POLICY_YAML.replace('defaultTtlSeconds: 900', 'defaultTtlSeconds: 2000'));
     expect(error.issues.join()).toMatch(/agents\.release-bot\.defaultTtlSeconds/);

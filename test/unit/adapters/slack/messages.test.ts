@@ -62,6 +62,17 @@ describe('Slack alert messages', () => {
     expect(byOwner.text).not.toContain('Agent Resumed event');
   });
 
+  it('tell a decision put on the bus from one refused to a person, and what to do for each', () => {
+    const decided = { approver: 'lead@example.com', decision: 'approve' };
+    const fromBus = alertMessage(eventOf('Grant Decision Refused', { ...decided, reason: 'carries no authority', refusedSource: 'x' }));
+    const byOwner = alertMessage(eventOf('Grant Decision Refused', { ...decided, reason: 'lead@example.com owns agent "release-bot"' }));
+
+    expect(fromBus.text).toContain('Decision not counted: release-bot');
+    expect(fromBus.text).toContain('decide through the operator endpoint');
+    expect(fromBus.text).not.toContain('Ask another approver');
+    expect(byOwner.text).toContain('Ask another approver from the policy’s group');
+  });
+
   it('say who, what, why, when and what to do next for a leaked credential revocation', () => {
     const message = alertMessage(eventOf('Grant Revoked', { trigger: 'leaked', reason: 'found on a public gist' }));
     const text = allText(message);

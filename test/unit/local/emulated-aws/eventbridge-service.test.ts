@@ -96,6 +96,17 @@ describe('eventbridge service', () => {
     expect(received).toHaveLength(1);
   });
 
+  it('refuses a Detail nested 20,000 levels deep as malformed, on its own, and still accepts the valid entries beside it', async () => {
+    const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+
+    const result = await client.send(new PutEventsCommand({ Entries: [valid({ Detail: deep }), valid()] }));
+    await bus.idle();
+
+    expect(result.FailedEntryCount).toBe(1);
+    expect(result.Entries?.[0]).toEqual({ ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' });
+    expect(received.map((envelope) => envelope.id)).toEqual([result.Entries?.[1]?.EventId]);
+  });
+
   it('refuses an entry beyond the API constraints on its own: a Source over 256 characters, a DetailType over 128', async () => {
     const result = await client.send(
       new PutEventsCommand({ Entries: [valid({ Source: 's'.repeat(257) }), valid({ DetailType: 'd'.repeat(129) }), valid()] }),

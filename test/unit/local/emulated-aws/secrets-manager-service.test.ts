@@ -47,6 +47,19 @@ describe('secrets manager service', () => {
   });
 
   describe('CreateSecret and GetSecretValue', () => {
+    it('reads a secret by the partial ARN of any account, as a policy names a brokered secret, but not of another region', async () => {
+      const created = await client.send(new CreateSecretCommand({ Name: 'stripe-key', SecretString: 'sk_local' }));
+
+      const value = await client.send(
+        new GetSecretValueCommand({ SecretId: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:stripe-key' }),
+      );
+
+      expect(value).toMatchObject({ ARN: created.ARN, Name: 'stripe-key', SecretString: 'sk_local' });
+      await expect(
+        client.send(new GetSecretValueCommand({ SecretId: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:stripe-key' })),
+      ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    });
+
     it('creates a secret with an AWS-shaped ARN and reads its value by name, ARN and partial ARN', async () => {
       const created = await client.send(
         new CreateSecretCommand({
