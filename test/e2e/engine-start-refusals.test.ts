@@ -182,9 +182,12 @@ describe('starting the local engine on a data directory it must not use', () => 
     const dataDir = join(root, 'fresh', 'nested');
     const port = await freeLoopbackPort();
 
+    // /healthz can answer before the banner reaches this process: each is killed once its banner is in.
     const first = await startEngineProcess({ dataDir, port });
+    await expect.poll(first.output, { timeout: 20_000 }).toMatch(/decide as one of them/);
     await first.kill();
     const again = await startEngineProcess({ dataDir, port });
+    await expect.poll(again.output, { timeout: 20_000 }).toMatch(/state in .*nested\n/);
     await again.kill();
 
     expect(first.output()).toMatch(/state in .*nested \(new and empty: no grants from an earlier run/);

@@ -178,7 +178,7 @@ function usedAfterRevocationStory(d: GrantAlertDetail, credential: string, grant
 }
 
 function suspendedMessage(d: AgentSuspendedDetail): SlackMessage {
-  const summary = `${mrkdwnText(d.by, 256)} suspended agent ${code(d.agentId, 70)}: ${mrkdwnText(d.reason, 1024)}. Every live grant is being revoked and new ones are denied.`;
+  const summary = `${mrkdwnText(d.by, 256)} suspended agent ${code(d.agentId, 70)}: ${mrkdwnText(d.reason, 1024)}. The engine denies it new grants and revokes every live one; _Agent Suspension Completed_ follows with how that ended (an agent the policy does not know that holds no live grant is not suspended: the engine records the refusal).`;
   const next = `Once it is safe, a person other than its owner resumes it: \`taskbound resume ${mrkdwnText(d.agentId, 64)}\`.`;
   const blocks = [
     header(`${ICON.warning} Agent suspended: ${d.agentId}`),

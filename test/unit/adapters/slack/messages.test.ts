@@ -112,6 +112,9 @@ describe('Slack alert messages', () => {
     expect(allText(message)).toContain('sec@example.com');
     expect(allText(message)).toContain('odd API calls');
     expect(allText(message)).toContain('taskbound resume release-bot');
+    // Posted from the request, before the engine decides: it promises the outcome event, not that revocation is under way.
+    expect(allText(message)).toContain('Agent Suspension Completed');
+    expect(allText(message)).not.toMatch(/is being revoked/);
   });
 
   it('builds an approval request with Approve and a confirmed Deny that carry only the grant id', () => {
