@@ -79,10 +79,12 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
   for (const scopeName of new Set(request.scopes)) {
     const scope = policy.scopes[scopeName];
     if (!scope) return deny(`scope "${scopeName}" is not defined`, agent);
+    // Not the agent's first: that is the reason to give for a scope it does not hold, whatever its tier.
+    if (!agent.scopes.includes(scopeName)) return deny(`scope "${scopeName}" is not allowed for agent "${request.agentId}"`, agent);
+    // The policy loader refuses an agent holding a scope above its tier; kept here as a second lock.
     if (!TIER_ALLOWS[agent.riskTier].includes(scope.action)) {
       return deny(`scope "${scopeName}" is a ${scope.action} scope, above agent risk tier ${agent.riskTier}`, agent);
     }
-    if (!agent.scopes.includes(scopeName)) return deny(`scope "${scopeName}" is not allowed for agent "${request.agentId}"`, agent);
     actionClasses.add(scope.action);
     if (scope.privileged) privilegedClasses.add(scope.action);
     kinds.add(scope.credential);

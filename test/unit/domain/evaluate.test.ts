@@ -27,7 +27,8 @@ describe('evaluateTaskRequest', () => {
   it.each([
     [{ agentId: 'ghost-bot' }, standing, /not registered/],
     [{ scopes: ['nope'] }, standing, /scope "nope" is not defined/],
-    [{ scopes: ['deploy-web'] }, standing, /above agent risk tier medium/],
+    // A scope the agent does not hold is refused as such, even one above its tier.
+    [{ scopes: ['deploy-web'] }, standing, /scope "deploy-web" is not allowed for agent "release-bot"/],
     [{ scopes: ['bucket-read-key'] }, standing, /not allowed for agent/],
     [{ ttlSeconds: 1801 }, standing, /above agent "release-bot" maximum of 1800/],
     [{}, { suspended: true, liveGrants: 0 }, /suspended/],
@@ -36,6 +37,13 @@ describe('evaluateTaskRequest', () => {
     const decision = evaluateTaskRequest(policy, request(overrides), agentStanding);
     expect(decision.outcome).toBe('denied');
     expect(decision.outcome === 'denied' && decision.reason).toMatch(reason);
+  });
+
+  it('denies a scope above the risk tier of an agent that holds it (a policy the loader would refuse, built by hand)', () => {
+    const agent = policy.agents['release-bot']!;
+    const loosened = { ...policy, agents: { ...policy.agents, 'release-bot': { ...agent, scopes: [...agent.scopes, 'deploy-web'] } } };
+    const decision = evaluateTaskRequest(loosened, request({ scopes: ['deploy-web'] }), standing);
+    expect(decision).toMatchObject({ outcome: 'denied', reason: expect.stringMatching(/above agent risk tier medium/) });
   });
 
   it('denies mixing credential kinds in one task', () => {
