@@ -84,7 +84,9 @@ export function printGrantCalls(deps: CliDeps, view: GrantCallsView): void {
       ? '(recorded by the local engine in its data directory)'
       : `from CloudTrail event history in ${view.region ?? 'this region'} by access key id ` +
         '(management events only: data events such as S3 object reads need a trail)';
-  deps.out(`${view.calls.length}${view.truncated ? '+' : ''} calls made with the credential ${where}:`);
+  deps.out(
+    `${view.calls.length}${view.truncated ? '+' : ''} ${view.calls.length === 1 && !view.truncated ? 'call' : 'calls'} made with the credential ${where}:`,
+  );
   const now = deps.clock.now();
   const rows = view.calls.map((call) => [
     relative(call.at, now),

@@ -46,7 +46,7 @@ export async function verifyAudit(deps: CliDeps, options: VerifyOptions = {}): P
     deps.out(`${broken.length} of ${grants.length} audit chains do not verify; \`taskbound grants show ID\` shows a chain entry by entry`);
     return EXIT.failure;
   }
-  deps.out(good(`${grants.length} audit chains verify (${links} links)`));
+  deps.out(good(grants.length === 1 ? `1 audit chain verifies (${links} links)` : `${grants.length} audit chains verify (${links} links)`));
   return EXIT.ok;
 }
 

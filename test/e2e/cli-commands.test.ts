@@ -122,7 +122,7 @@ describe('the taskbound CLI against the local engine, each command its own proce
       source: 'local-engine',
       calls: expect.arrayContaining([expect.objectContaining({ service: 'sts', operation: 'GetCallerIdentity', status: 200 })]),
     });
-    expect(text.stdout).toMatch(/\d+ calls made with the credential[\s\S]*sts\s+GetCallerIdentity\s+allowed/);
+    expect(text.stdout).toMatch(/\d+ calls? made with the credential[\s\S]*sts\s+GetCallerIdentity\s+allowed/);
   });
 
   it("revokes a grant and prints the engine's outcome once the credential is proven dead", async () => {
