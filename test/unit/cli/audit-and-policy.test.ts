@@ -16,6 +16,12 @@ describe('taskbound audit verify', () => {
     expect(out).toBe('2 audit chains verify (4 links)');
   });
 
+  it('says one chain in the singular', async () => {
+    const cli = harness();
+    cli.store.seed(activeGrant('release-bot', 't-1'));
+    expect((await cli.run('audit', 'verify')).out).toMatch(/^1 audit chain verifies \(\d+ links\)$/);
+  });
+
   it('fails with exit 1 naming each grant whose chain was tampered with', async () => {
     const cli = harness();
     const honest = activeGrant('release-bot', 't-1');
