@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { callerPath } from '../cli/caller-path';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // Handlers log JSON through Powertools; locally only warnings and errors are worth a line.
@@ -139,12 +140,16 @@ async function main(): Promise<void> {
     reservedConcurrency?: { issuing: number; revoking: number } | false;
     testClockOffsetMs: number;
   }>();
-  await assertReadableFile(resolve(options.policy));
+  // A path the user typed is theirs (`npm start -- --policy mine.yaml` from any directory); a default is the clone's.
+  const typed = (name: 'dataDir' | 'policy') => program.getOptionValueSource(name) !== 'default';
+  const dataDir = typed('dataDir') ? callerPath(options.dataDir) : resolve(options.dataDir);
+  const policyFile = typed('policy') ? callerPath(options.policy) : resolve(options.policy);
+  await assertReadableFile(policyFile);
   const { startLocalEngine, retiredAgentWarnings, steadyClock } = await import('../lambdas/local/engine');
   const { scaledQuotas } = await import('../lambdas/adapters/aws/documented-quotas');
   const engine = await startLocalEngine({
-    dataDir: resolve(options.dataDir),
-    policyFile: resolve(options.policy),
+    dataDir,
+    policyFile,
     port: options.port,
     sweepIntervalMs: options.sweepInterval,
     accessKeyRevocationLagMs: options.iamLag,
@@ -168,7 +173,7 @@ async function main(): Promise<void> {
   // A moved, renamed or mistyped --data-dir starts empty: say so, since the grants of the old one are not served from here.
   const fresh =
     origin === 'new' ? ' (new and empty: no grants from an earlier run; if you moved the old one, pass it with --data-dir)' : '';
-  console.log(`  state in ${resolve(options.dataDir)}${fresh}`);
+  console.log(`  state in ${dataDir}${fresh}`);
   console.log(`  point an agent runtime at it: AWS_ENDPOINT_URL=${engine.url}`);
   if (engine.deliveryTable)
     console.log(`  deliveries are KMS-encrypted DynamoDB items: also set TASKBOUND_DELIVERY_TABLE=${engine.deliveryTable}`);
@@ -178,7 +183,7 @@ async function main(): Promise<void> {
       `  operator endpoint ${engine.operatorUrl} (SigV4, service lambda); keys for ${people.join(', ')} in ${engine.operatorCredentialsFile}`,
     );
     // The engine runs from a clone (`npm start`), where the CLI is an npm script, not a `taskbound` on the PATH.
-    const dataDirFlag = options.dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${resolve(options.dataDir)}`;
+    const dataDirFlag = typed('dataDir') ? ` --data-dir ${dataDir}` : '';
     console.log(
       `  decide as one of them: npm run -s taskbound -- --endpoint ${engine.url} approve <grantId> --as ${people[0]}${dataDirFlag} --reason …`,
     );

@@ -1,6 +1,7 @@
 // CLI: calls to the operator endpoint (approve, deny, resume), signed with AWS SigV4 for service
 // `lambda`. On AWS the key is the operator's own (the default provider chain) and IAM says who
 // they are; locally `--as PERSON` signs with the key the local engine holds for that person.
+import { callerPath } from './caller-path';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
@@ -69,7 +70,8 @@ async function resolveTarget(flags: OperatorFlags, env: Env): Promise<Target> {
 /** The local engine's key for `--as PERSON`, from `<data dir>/operator-credentials.json`. */
 async function localTarget(flags: OperatorFlags, env: Env): Promise<Target> {
   const person = flags.as ?? '';
-  const dir = resolve(flags.dataDir ?? env.TASKBOUND_DATA_DIR ?? '.taskbound');
+  const given = flags.dataDir ?? env.TASKBOUND_DATA_DIR;
+  const dir = given !== undefined ? callerPath(given, env) : resolve('.taskbound');
   const file = join(dir, OPERATOR_CREDENTIALS_FILE);
   let text: string;
   try {

@@ -1,5 +1,6 @@
 // CLI: where the inventory's policy comes from. The store knows grants and agents' standing,
 // not owners, purposes or limits: those live in the policy file, which the CLI reads itself.
+import { callerPath } from './caller-path';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -27,7 +28,9 @@ const HEALTH_TIMEOUT_MS = 2_000;
  * started with `--policy mine.yaml` was listed against the example's agents.
  */
 export async function policyFileFor(flag: string | undefined, env: NodeJS.ProcessEnv, endpoint?: string): Promise<string> {
-  return flag ?? env.TASKBOUND_POLICY_FILE ?? (endpoint ? await localEnginePolicyFile(endpoint) : undefined) ?? EXAMPLE_POLICY_FILE;
+  const given = flag ?? env.TASKBOUND_POLICY_FILE;
+  if (given !== undefined) return callerPath(given, env);
+  return (endpoint ? await localEnginePolicyFile(endpoint) : undefined) ?? EXAMPLE_POLICY_FILE;
 }
 
 /** The policy file the local engine at `endpoint` loaded (its `/healthz`); undefined when it does not say or cannot be reached. */

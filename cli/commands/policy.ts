@@ -1,6 +1,7 @@
 // CLI command: `policy check FILE`: the same validation the engine and `cdk synth` run
 // (schema, then the scope lint against AWS's Service Authorization Reference), so a policy
 // change can be checked in CI before it is deployed. Each finding names its line and path.
+import { callerPath } from '../caller-path';
 import { readFile } from 'node:fs/promises';
 import { PolicyError } from '../../lambdas/domain/errors';
 import { parsePolicy } from '../../lambdas/domain/policy-file';
@@ -13,7 +14,7 @@ import { json, table } from '../output';
 
 async function readPolicyText(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(callerPath(file), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new UsageError(`${file}: cannot read the policy file (${code})`);

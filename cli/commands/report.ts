@@ -1,6 +1,7 @@
 // CLI command: `report [--since 7d] [--json] [--html FILE]`: the governance report of issue 11,
 // computed by the pure lambdas/domain/report.ts from the store's grants and agents' standing, plus the
 // permissions granted but unused (cli/permission-usage.ts).
+import { callerPath } from '../caller-path';
 import { writeFile } from 'node:fs/promises';
 import { buildGovernanceReport, type Figures, type GovernanceReport, type Stats } from '../../lambdas/domain/report';
 import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
@@ -66,7 +67,7 @@ export async function report(deps: CliDeps, options: ReportOptions): Promise<Exi
   const result = await collectReport(deps, periodMs, byAccount, options.usage ?? false);
   if (options.html !== undefined) {
     try {
-      await writeFile(options.html, reportHtml(result), 'utf8');
+      await writeFile(callerPath(options.html), reportHtml(result), 'utf8');
     } catch (error) {
       deps.err(
         `taskbound: cannot write ${options.html} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the directory exists and is writable`,
