@@ -85,7 +85,9 @@ async function ensureDirectory(dataDir: string): Promise<void> {
   try {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new StateDirectoryError(`the data directory ${dataDir} cannot be created (${codeOf(error)}): choose another with --data-dir`, {
+    // mkdir says EEXIST for a file (or a file on the way) where the directory should be: say that.
+    const why = codeOf(error) === 'EEXIST' ? 'a file is in the way' : codeOf(error);
+    throw new StateDirectoryError(`the data directory ${dataDir} cannot be created (${why}): choose another with --data-dir`, {
       cause: error,
     });
   }

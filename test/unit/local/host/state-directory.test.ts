@@ -80,7 +80,7 @@ describe('the local engine data directory check', () => {
     const file = join(root, 'a-file');
     await writeFile(file, '');
 
-    await expect(inspectStateDirectory(file)).rejects.toThrow(/cannot be created \(EEXIST\).*--data-dir/);
+    await expect(inspectStateDirectory(file)).rejects.toThrow(/cannot be created \(a file is in the way\).*--data-dir/);
   });
 
   it('leaves no probe file behind', async () => {
