@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { PolicyError } from './errors';
+import { isLeftOut, LEFT_OUT } from './left-out';
 import { AGENT_ID_PATTERN } from './ids';
 import { IAM_PRINCIPAL_PATTERN, PERSON_ID_PATTERN, principalKey, SLACK_USER_PATTERN } from './people';
 import { privilegeReasons } from './privilege';
@@ -256,15 +257,6 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(top level)' : path.map(String).join('.');
 }
 
-function valueAt(document: unknown, path: readonly PropertyKey[]): unknown {
-  let node = document;
-  for (const key of path) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node;
-}
-
 const samePath = (a: readonly PropertyKey[], b: readonly PropertyKey[]) => a.length === b.length && a.every((key, i) => key === b[i]);
 
 /**
@@ -273,13 +265,10 @@ const samePath = (a: readonly PropertyKey[], b: readonly PropertyKey[]) => a.len
  * that is missing beside it (`maxTTLSeconds` for `maxTtlSeconds`) names it.
  */
 function issueText(issue: z.core.$ZodIssue, document: unknown, issues: readonly z.core.$ZodIssue[]): string {
-  if (issue.code === 'invalid_type' && issue.path.length > 0 && valueAt(document, issue.path) === undefined) return 'required, not given';
+  if (isLeftOut(issue, document)) return LEFT_OUT;
   if (issue.code !== 'unrecognized_keys') return issue.message;
   const missing = issues
-    .filter(
-      (other) =>
-        other.code === 'invalid_type' && samePath(other.path.slice(0, -1), issue.path) && valueAt(document, other.path) === undefined,
-    )
+    .filter((other) => samePath(other.path.slice(0, -1), issue.path) && isLeftOut(other, document))
     .map((other) => String(other.path[other.path.length - 1]));
   const meant = issue.keys.flatMap((key) => missing.filter((candidate) => candidate.toLowerCase() === key.toLowerCase()));
   return meant.length > 0 ? `${issue.message} (did you mean ${meant.map((key) => `"${key}"`).join(' and ')}?)` : issue.message;
