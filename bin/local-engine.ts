@@ -123,6 +123,9 @@ async function assertReadableFile(file: string): Promise<void> {
   }
 }
 
+/** The policy file as resolved, for the hint on an invalid one: the path typed may be relative to another directory. */
+let policyFileInUse: string | undefined;
+
 async function main(): Promise<void> {
   program.parse();
   const options = program.opts<{
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
   const typed = (name: 'dataDir' | 'policy') => program.getOptionValueSource(name) !== 'default';
   const dataDir = typed('dataDir') ? callerPath(options.dataDir) : resolve(options.dataDir);
   const policyFile = typed('policy') ? callerPath(options.policy) : resolve(options.policy);
+  policyFileInUse = policyFile;
   await assertReadableFile(policyFile);
   const { startLocalEngine, retiredAgentWarnings, steadyClock } = await import('../lambdas/local/engine');
   const { scaledQuotas } = await import('../lambdas/adapters/aws/documented-quotas');
@@ -209,6 +213,8 @@ main().catch((error: unknown) => {
   );
   // The engine names the path in the file; the CLI's check also names the line of each problem.
   if (error instanceof Error && error.name === 'PolicyError')
-    console.error(`(run \`npm run -s taskbound -- policy check ${program.opts<{ policy: string }>().policy}\` for the line of each)`);
+    console.error(
+      `(run \`npm run -s taskbound -- policy check ${policyFileInUse ?? program.opts<{ policy: string }>().policy}\` for the line of each)`,
+    );
   process.exit(error instanceof Error && (error.name === 'PolicyError' || error instanceof UnreadablePolicyError) ? 2 : 1);
 });

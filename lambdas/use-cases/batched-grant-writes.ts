@@ -1,7 +1,7 @@
 // Use case helper: the grant writes of many revocations at once (the kill switch) sent together,
 // in the store's `updateAll`, rather than one call per write. While one call is on the wire, the
 // writes made meanwhile wait for it and then go in one call (Nagle's algorithm, as the local
-// engine's events do): a lone write goes at once, as `update`, and a busy run writes by the batch.
+// engine's events do): a lone write goes at once, and a busy run writes by the batch.
 // Each write keeps its own condition and learns only its own outcome.
 import type { Grant } from '../domain/grant';
 import type { GrantStore, GrantWrite, WriteOutcome } from '../ports';
@@ -25,11 +25,8 @@ export function batchedGrantWrites(store: GrantStore): GrantStore {
   const send = async (batch: readonly Waiting[]) => {
     inFlight++;
     try {
-      const [first] = batch;
-      const outcomes =
-        batch.length === 1 && first
-          ? await Promise.allSettled([store.update(first.write.previous, first.write.next)])
-          : await store.updateAll(batch.map((held) => held.write));
+      // A lone write is the store's to make as `update` makes it (updateAll does).
+      const outcomes = await store.updateAll(batch.map((held) => held.write));
       batch.forEach((held, index) => {
         const outcome = outcomes[index];
         if (outcome?.status === 'fulfilled') held.resolve(outcome.value);

@@ -25,7 +25,7 @@ import { FINAL_STATES, LIVE_STATES, type Grant, type GrantState } from '../../do
 import { shardOf } from '../../domain/ids';
 import { notYet, retry, settled, type Backoff, type Waiting } from '../retry';
 import type { AgentRecord, DueGrantsPage, GrantStore, GrantWrite, RejectedEvent, SlotHolder, SlotOpening, WriteOutcome } from '../../ports';
-import { packTransactions } from './transaction-packing';
+import { packTransactions, type Packable } from './transaction-packing';
 import {
   AGENT_INDEX,
   agentKey,
@@ -126,6 +126,13 @@ const failedCondition = (reason: CancellationReason | undefined) => reason?.Code
 
 type TransactItems = TransactWriteItem[];
 
+/** One write of `updateAll`, ready for a transaction: its place in the call, its item, its actions and what packing weighs. */
+interface Packed extends GrantWrite, Packable {
+  readonly index: number;
+  readonly item: Item;
+  readonly transactItems: TransactItems;
+}
+
 /**
  * On AWS, a transaction that meets another one (or a single write) on one of its items is
  * cancelled with `TransactionConflict`: concurrent starts of one agent all check its standing
@@ -222,15 +229,18 @@ export class DynamoDbGrantStore implements GrantStore {
   /** One PutItem conditioned on the stored version; a lost race hands back the stored grant. */
   private async putAtVersion(previous: Grant, item: Item): Promise<WriteOutcome> {
     try {
-      await this.write(() =>
-        this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toAttributes(item), ...onWire(this.atVersion(previous)) })),
-      );
+      await this.write(() => this.client.send(new PutItemCommand(this.versionedPut(previous, item))));
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const current = await this.storedAfterConflict(error, previous.grantId);
       return current ? { ok: false, current } : { ok: false };
     }
     return { ok: true, grant: withoutStoreAttributes(item) as Grant };
+  }
+
+  /** The whole item, put only if the stored grant is still at `previous.version` (a PutItem, or a transaction's Put). */
+  private versionedPut(previous: Grant, item: Item) {
+    return { TableName: this.tableName, Item: toAttributes(item), ...onWire(this.atVersion(previous)) };
   }
 
   private atVersion(previous: Grant): Condition {
@@ -262,7 +272,7 @@ export class DynamoDbGrantStore implements GrantStore {
   /** A closing write's actions: the grant at its version, and its slot deleted if still its own (or gone). */
   private closingActions(previous: Grant, next: Grant, item: Item): TransactItems {
     return [
-      { Put: { TableName: this.tableName, Item: toAttributes(item), ...onWire(this.atVersion(previous)) } },
+      { Put: this.versionedPut(previous, item) },
       {
         Delete: {
           TableName: this.tableName,
@@ -285,37 +295,36 @@ export class DynamoDbGrantStore implements GrantStore {
    * otherwise (a grant without a slot number leaving the live states), and a group of one.
    */
   async updateAll(writes: readonly GrantWrite[]): Promise<readonly PromiseSettledResult<WriteOutcome>[]> {
-    const packable = writes.map((write) => this.packable(write));
-    const outcomes = new Map<(typeof packable)[number], Promise<WriteOutcome>>();
-    const alone = (write: (typeof packable)[number]) => this.update(write.previous, write.next);
-    for (const write of packable) if (write.actions === 0) outcomes.set(write, alone(write));
-    for (const group of packTransactions(packable.filter((write) => write.actions > 0))) {
+    const outcomes: Promise<WriteOutcome>[] = [];
+    const alone = ({ previous, next }: GrantWrite) => this.update(previous, next);
+    const packable: Packed[] = [];
+    writes.forEach((write, index) => {
+      const packed = this.packed(write, index);
+      if (packed) packable.push(packed);
+      else outcomes[index] = alone(write);
+    });
+    for (const group of packTransactions(packable)) {
       const written = group.length === 1 ? Promise.resolve([undefined]) : this.transactGroup(group);
-      group.forEach((write, position) =>
-        outcomes.set(
-          write,
-          written.then((settled) => settled[position] ?? alone(write)),
-        ),
-      );
+      group.forEach((write, position) => (outcomes[write.index] = written.then((settled) => settled[position] ?? alone(write))));
     }
-    return Promise.allSettled(packable.map((write) => outcomes.get(write) as Promise<WriteOutcome>));
+    return Promise.allSettled(outcomes);
   }
 
-  /** A write as the packing sees it; `actions: 0` for one that goes through `update` alone. */
-  private packable({ previous, next }: GrantWrite) {
-    const item = this.grantItem(next);
+  /** A write as a transaction takes it, or undefined for one only `update` makes (a new grant id, a slot found by a Query). */
+  private packed(write: GrantWrite, index: number): Packed | undefined {
+    const { previous, next } = write;
     const closes = LIVE_STATES.includes(previous.state) && !LIVE_STATES.includes(next.state);
-    const key = (attributes: { pk: string; sk: string }) => `${attributes.pk}\u0000${attributes.sk}`;
-    const write = { previous, next, item, actions: 0, items: [] as string[], bytes: 0, transactItems: [] as TransactItems };
-    if (next.grantId !== previous.grantId || (closes && next.concurrencySlot === undefined)) return write;
-    const transactItems = closes
-      ? this.closingActions(previous, next, item)
-      : [{ Put: { TableName: this.tableName, Item: toAttributes(item), ...onWire(this.atVersion(previous)) } }];
+    if (next.grantId !== previous.grantId || (closes && next.concurrencySlot === undefined)) return undefined;
+    const item = this.grantItem(next);
+    const transactItems = closes ? this.closingActions(previous, next, item) : [{ Put: this.versionedPut(previous, item) }];
+    const keyOf = ({ pk, sk }: { pk: string; sk: string }) => `${pk}\u0000${sk}`;
     return {
       ...write,
+      index,
+      item,
       transactItems,
       actions: transactItems.length,
-      items: [key(grantKey(next.grantId)), ...(closes ? [key(slotKey(next.agentId, next.concurrencySlot as number))] : [])],
+      items: [keyOf(grantKey(next.grantId)), ...(closes ? [keyOf(slotKey(next.agentId, next.concurrencySlot as number))] : [])],
       bytes: JSON.stringify(transactItems).length,
     };
   }
@@ -325,7 +334,7 @@ export class DynamoDbGrantStore implements GrantStore {
    * each write it settled: all of them when it went through; when cancelled, only those whose grant
    * had moved on (the rest are left undefined, to be made alone).
    */
-  private async transactGroup(group: readonly ReturnType<DynamoDbGrantStore['packable']>[]): Promise<(WriteOutcome | undefined)[]> {
+  private async transactGroup(group: readonly Packed[]): Promise<(WriteOutcome | undefined)[]> {
     let reasons: readonly CancellationReason[] | undefined;
     try {
       reasons = await this.transact(group.flatMap((write) => write.transactItems));

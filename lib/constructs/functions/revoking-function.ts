@@ -1,6 +1,7 @@
 // CDK construct: the shape the revoking functions share (task-ended, credential-leaked,
-// agent-status, revoke-requested, prove-revocation): revoke credentials and deliveries, deliver `denied` to a
-// revoked pending grant, cancel its expiry. Each of them is its own subclass below.
+// agent-status, revoke-requested): revoke credentials and deliveries, deliver `denied` to a revoked
+// pending grant, cancel its expiry. Each of them is its own subclass below; prove-revocation, which
+// revokes nothing, has a narrower role of its own beside them.
 import { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EngineHandler } from '../../bundling';
