@@ -168,6 +168,7 @@ export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (
     .requiredOption('--scopes <a,b>', 'scope names, comma separated')
     .option('--ttl <seconds>', 'credential lifetime (default: the agent default)')
     .option('--context <json>', 'a JSON object recorded with the grant (at most 4 KB)')
+    .option('--wait <seconds>', "wait this long for the engine's answer: issued, waiting for approval or denied (0: send only)", '30')
     .option('--json', 'print JSON')
     .action((options) => run(() => emitTaskStarted(deps(), options)));
   emit
@@ -177,6 +178,7 @@ export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (
     .requiredOption('--task <taskId>', 'the task that ended')
     .requiredOption('--outcome <outcome>', 'succeeded, failed or cancelled')
     .option('--systems-touched <x,y>', 'systems the task touched, comma separated')
+    .option('--wait <seconds>', 'wait this long for the credential to be revoked and proven dead (0: send only)', '30')
     .option('--json', 'print JSON')
     .action((options) => run(() => emitTaskEnded(deps(), options)));
   addCredentialsCommand(program, io, run);

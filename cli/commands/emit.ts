@@ -1,8 +1,14 @@
 // CLI commands: `emit task-started` and `emit task-ended`, the events an agent runtime sends,
-// for trying the engine by hand and for scripts that run tasks without an SDK.
+// for trying the engine by hand and for scripts that run tasks without an SDK. Each waits for the
+// engine's answer (`--wait 0`: send and return), so a denial says why instead of "sent".
+import type { Grant } from '../../lambdas/domain/grant';
 import { INBOUND, taskEndedSchema, taskStartedSchema } from '../../lambdas/domain/events';
-import { UsageError, type CliDeps, type ExitCode } from '../context';
-import { send } from '../send';
+import { grantIdFor } from '../../lambdas/domain/ids';
+import { awaitEngine, waitSeconds } from '../await-engine';
+import { EXIT, UsageError, type BusEvent, type CliDeps, type ExitCode } from '../context';
+import { json } from '../output';
+import { dispatch, send } from '../send';
+import { answersStart, endOutcome, refused, settlesEnd, startOutcome } from '../task-outcome';
 import { commaList, validated } from '../validate';
 
 export interface TaskStartedOptions {
@@ -13,6 +19,7 @@ export interface TaskStartedOptions {
   readonly scopes: string;
   readonly ttl?: string;
   readonly context?: string;
+  readonly wait?: string;
   readonly json?: boolean;
 }
 
@@ -21,6 +28,7 @@ export interface TaskEndedOptions {
   readonly task: string;
   readonly outcome: string;
   readonly systemsTouched?: string;
+  readonly wait?: string;
   readonly json?: boolean;
 }
 
@@ -68,7 +76,10 @@ export async function emitTaskStarted(deps: CliDeps, options: TaskStartedOptions
     'Task Started',
     FLAGS,
   );
-  return send(deps, { detailType: INBOUND.taskStarted, detail }, `Task Started sent for ${detail.agentId}/${detail.taskId}`, options.json);
+  return emitAndAwait(deps, { detailType: INBOUND.taskStarted, detail }, options, {
+    answered: answersStart,
+    say: (grant) => startOutcome(grant, deps.clock.now()),
+  });
 }
 
 /** Sends `Task Ended`: the engine revokes the task's credential. */
@@ -84,5 +95,55 @@ export async function emitTaskEnded(deps: CliDeps, options: TaskEndedOptions): P
     'Task Ended',
     FLAGS,
   );
-  return send(deps, { detailType: INBOUND.taskEnded, detail }, `Task Ended sent for ${detail.agentId}/${detail.taskId}`, options.json);
+  return emitAndAwait(deps, { detailType: INBOUND.taskEnded, detail }, options, { answered: settlesEnd, say: endOutcome });
+}
+
+interface Answer {
+  /** Whether the grant, as read, is the engine's answer to this event. */
+  readonly answered: (grant: Grant) => boolean;
+  readonly say: (grant: Grant) => string;
+}
+
+/**
+ * Sends a runtime's event and waits for the engine's answer in the task's grant. A `Task Started`
+ * of a task already started is a duplicate the engine ignores: the grant as it stands is the answer.
+ */
+async function emitAndAwait(
+  deps: CliDeps,
+  event: BusEvent & { readonly detail: { readonly agentId: string; readonly taskId: string } },
+  options: { readonly wait?: string; readonly json?: boolean },
+  answer: Answer,
+): Promise<ExitCode> {
+  const seconds = waitSeconds(options.wait);
+  const task = `${event.detail.agentId}/${event.detail.taskId}`;
+  if (seconds === 0) return send(deps, event, `${event.detailType} sent for ${task}`, options.json);
+
+  const grantId = grantIdFor(event.detail.agentId, event.detail.taskId);
+  const before = await deps.store.get(grantId);
+  const duplicate = before !== undefined && answer.answered(before);
+  const eventId = await dispatch(deps, event);
+  if (eventId === undefined) return EXIT.failure;
+  const waited = await awaitEngine(
+    deps,
+    `${event.detailType} sent for ${task}`,
+    seconds,
+    async () => {
+      const grant = await deps.store.get(grantId);
+      return { done: grant !== undefined && answer.answered(grant), value: grant };
+    },
+    (grant) => (grant ? `${task}: ${grant.state}` : `${event.detailType} sent for ${task}, no grant yet`),
+  );
+  const grant = waited.done ? waited.value : waited.last;
+  const outcome = waited.done
+    ? `${answer.say(waited.value)}${duplicate ? ' (a duplicate: the engine had answered this task before)' : ''}`
+    : undefined;
+  const sent = { sent: true, detailType: event.detailType, eventId, detail: event.detail, grantId };
+  if (options.json) deps.out(json({ ...sent, waited: true, answered: waited.done, duplicate, state: grant?.state, outcome, grant }));
+  else if (outcome !== undefined) deps.out(outcome);
+  if (!waited.done) {
+    deps.err(`taskbound: ${task} is ${grant ? `still ${grant.state}` : 'not recorded'} after ${seconds}s; the engine keeps working on it.`);
+    deps.err(`follow it with \`taskbound grants show ${grantId}\`, or wait longer with --wait SECONDS`);
+    return EXIT.failure;
+  }
+  return refused(waited.value) ? EXIT.failure : EXIT.ok;
 }

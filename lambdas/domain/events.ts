@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, TASK_ID_PATTERN } from './ids';
 import { DECEPTIVE, UNSAFE_TEXT } from './text';
+import { ttlSecondsSchema } from './ttl';
 import type { GrantState, RevocationTrigger } from './grant';
 
 const taskId = z.string().regex(TASK_ID_PATTERN, 'taskId is 1-128 of A-Za-z0-9._:-');
@@ -31,7 +32,7 @@ export const taskStartedSchema = z.strictObject({
   purpose: safeText(z.string().trim().min(1).max(1024)),
   requestedBy: principal,
   scopes: z.array(z.string().min(1).max(64)).min(1).max(10),
-  ttlSeconds: z.int().min(60).max(43_200).optional(),
+  ttlSeconds: ttlSecondsSchema("; the agent's maxTtlSeconds in the policy may allow less").optional(),
   context: z
     .record(z.string(), z.unknown())
     .refine((value) => jsonBytes(value) <= MAX_CONTEXT_BYTES, 'context must be at most 4 KB of JSON')

@@ -8,6 +8,7 @@ import { AGENT_ID_PATTERN } from './ids';
 import { IAM_PRINCIPAL_PATTERN, PERSON_ID_PATTERN, principalKey, SLACK_USER_PATTERN } from './people';
 import { privilegeReasons } from './privilege';
 import { ACCOUNT_ID, refineAccounts } from './accounts';
+import { MAX_TTL_SECONDS, ttlSecondsSchema } from './ttl';
 
 export const ACTION_CLASSES = ['read', 'write', 'deploy', 'transact'] as const;
 export type ActionClass = (typeof ACTION_CLASSES)[number];
@@ -136,8 +137,8 @@ const agentSchema = z
         'must be an IAM role or user ARN without wildcards (arn:aws:iam::<account>:role/<name>); an sts assumed-role ARN names one session, and aws:PrincipalArn never equals it',
       ),
     scopes: z.array(z.string().regex(SCOPE_NAME)).min(1).max(50),
-    maxTtlSeconds: z.int().min(60).max(43_200),
-    defaultTtlSeconds: z.int().min(60).max(43_200),
+    maxTtlSeconds: ttlSecondsSchema(),
+    defaultTtlSeconds: ttlSecondsSchema(),
     maxConcurrentGrants: z.int().min(1).max(1000),
   })
   .refine((agent) => agent.defaultTtlSeconds <= agent.maxTtlSeconds, {
@@ -296,7 +297,7 @@ export function policyFromDocument(document: unknown, file: string, policyVersio
 
 /** An agent role's MaxSessionDuration for an agent's longest task: IAM allows 3,600 to 43,200 s. */
 export function roleMaxSessionSeconds(maxTtlSeconds: number): number {
-  return Math.max(3600, Math.min(43_200, maxTtlSeconds));
+  return Math.max(3600, Math.min(MAX_TTL_SECONDS, maxTtlSeconds));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { harness } from './cli-harness';
+import { transition } from '../../../lambdas/domain/grant';
+import { activeGrant, harness, requestedGrant, revokedGrant } from './cli-harness';
 
 const START = [
   'emit',
@@ -18,7 +19,10 @@ describe('taskbound emit task-started', () => {
   it('sends a validated Task Started', async () => {
     const cli = harness();
 
-    const { code, out } = await cli.run(...START, '--scopes', 'repo-read, repo-write', '--ttl', '600', '--context', '{"pr":42}');
+    const { code, out } = await cli.run(
+      ...START,
+      ...['--scopes', 'repo-read, repo-write', '--ttl', '600', '--context', '{"pr":42}', '--wait', '0'],
+    );
 
     expect(code).toBe(0);
     expect(out).toContain('Task Started sent for release-bot/PR-42:deps');
@@ -63,6 +67,15 @@ describe('taskbound emit task-started', () => {
     const { code, err } = await harness().run(...START, '--scopes', 'repo-read', '--context', '[1,2]');
     expect(code).toBe(2);
     expect(err).toContain('--context: must be a JSON object');
+  });
+
+  it('refuses a --ttl past 12 hours, saying it is STS’s limit and that the agent’s may be lower (exit 2)', async () => {
+    const cli = harness();
+    const { code, err } = await cli.run(...START, '--scopes', 'repo-read', '--ttl', '50000');
+    expect(code).toBe(2);
+    expect(err).toContain('--ttl: at most 43,200 seconds (12 hours, the longest an STS role session lives)');
+    expect(err).toContain("the agent's maxTtlSeconds in the policy may allow less");
+    expect(cli.events.sent).toEqual([]);
   });
 
   it('refuses a --ttl that is not whole seconds, or below a minute (exit 2)', async () => {
@@ -114,6 +127,8 @@ describe('taskbound emit task-ended', () => {
       'succeeded',
       '--systems-touched',
       'codecommit,s3',
+      '--wait',
+      '0',
     );
     expect(code).toBe(0);
     expect(cli.events.sent).toEqual([
@@ -145,6 +160,8 @@ describe('taskbound emit --json', () => {
       't-1',
       '--outcome',
       'succeeded',
+      '--wait',
+      '0',
       '--json',
     );
     expect(code).toBe(0);
@@ -154,5 +171,99 @@ describe('taskbound emit --json', () => {
       eventId: 'event-0',
       detail: { taskId: 't-1', agentId: 'release-bot', outcome: 'succeeded' },
     });
+  });
+});
+
+describe("taskbound emit: the engine's answer", () => {
+  const NOW = '2026-11-28T11:59:00.000Z';
+  const TASK = 'PR-42:deps';
+
+  it('waits for Task Started to be answered and says where the credential is', async () => {
+    const cli = harness();
+    cli.events.engine = () => void cli.store.create(activeGrant('release-bot', TASK, NOW));
+
+    const { code, out } = await cli.run(...START, '--scopes', 'repo-read');
+
+    expect(code).toBe(0);
+    expect(out).toMatch(/^release-bot\/PR-42:deps: issued as g-[a-z2-7]{26} \(repo-read, expires in 14m\)/);
+    expect(out).toContain('the runtime reads it from taskbound/release-bot/PR-42@deps');
+  });
+
+  it('says why a Task Started was denied, and exits 1', async () => {
+    const cli = harness();
+    const reason = 'ttlSeconds 40000 is above agent "release-bot" maximum of 1800';
+    const denied = transition(requestedGrant('release-bot', TASK, NOW), {
+      to: 'denied',
+      at: NOW,
+      actor: 'taskbound',
+      action: 'denied',
+      reason,
+      changes: { reason },
+    });
+    cli.events.engine = () => void cli.store.create(denied);
+
+    const { code, out } = await cli.run(...START, '--scopes', 'repo-read', '--ttl', '40000');
+
+    expect(code).toBe(1);
+    expect(out).toContain('release-bot/PR-42:deps: denied before any credential was issued: ttlSeconds 40000 is above');
+  });
+
+  it('returns once a grant waits for approval, naming the command that decides it', async () => {
+    const cli = harness();
+    const pending = transition(requestedGrant('deploy-bot', TASK, NOW), {
+      to: 'pending_approval',
+      at: NOW,
+      actor: 'taskbound',
+      action: 'approval-requested',
+    });
+    cli.events.engine = () => void cli.store.create(pending);
+    const args = [...START];
+    args[args.indexOf('release-bot')] = 'deploy-bot';
+
+    const { code, out } = await cli.run(...args, '--scopes', 'deploy-web');
+
+    expect(code).toBe(0);
+    expect(out).toContain(`waiting for approval as ${pending.grantId}`);
+    expect(out).toContain(`taskbound approve ${pending.grantId} --reason`);
+  });
+
+  it('exits 1 when the engine has not answered within --wait, saying how to follow it', async () => {
+    const cli = harness();
+
+    const { code, out, err } = await cli.run(...START, '--scopes', 'repo-read', '--wait', '1');
+
+    expect(code).toBe(1);
+    expect(out).toBe('');
+    expect(err).toContain('release-bot/PR-42:deps is not recorded after 1s');
+    expect(err).toContain('taskbound grants show g-');
+  });
+
+  it('waits for Task Ended until the credential is proven dead', async () => {
+    const cli = harness();
+    const active = activeGrant('release-bot', TASK, NOW);
+    await cli.store.create(active);
+    cli.events.engine = () =>
+      void cli.store.update(
+        active,
+        revokedGrant(active, { noticeAt: '2026-11-28T12:00:00.000Z', revokedAfterMs: 20, verifiedAfterMs: 15 }),
+      );
+
+    const { code, out } = await cli.run('emit', 'task-ended', '--agent', 'release-bot', '--task', TASK, '--outcome', 'succeeded');
+
+    expect(code).toBe(0);
+    expect(out).toBe('release-bot/PR-42:deps: revoked and verified dead 35 ms after notice (task_ended)');
+  });
+
+  it('says when the engine had answered the task before: a duplicate it ignores', async () => {
+    const cli = harness();
+    await cli.store.create(activeGrant('release-bot', TASK, NOW));
+
+    const { code, out } = await cli.run(...START, '--scopes', 'repo-read', '--json');
+
+    expect(code).toBe(0);
+    const printed = JSON.parse(out);
+    expect(printed).toMatchObject({ sent: true, waited: true, answered: true, duplicate: true, state: 'active' });
+    expect(printed.outcome).toContain('(a duplicate: the engine had answered this task before)');
+    expect(cli.events.sent).toHaveLength(1);
   });
 });

@@ -1,0 +1,14 @@
+// Domain: a credential's lifetime in seconds, as `Task Started` asks for it and the policy file
+// bounds it. The ceiling is STS's: a role session lives at most 12 hours.
+import * as z from 'zod';
+
+export const MIN_TTL_SECONDS = 60;
+export const MAX_TTL_SECONDS = 43_200;
+
+/** Whole seconds within Taskbound's bounds; `beyond` adds what else limits it where it is asked for. */
+export function ttlSecondsSchema(beyond = '') {
+  return z
+    .int(`a whole number of seconds`)
+    .min(MIN_TTL_SECONDS, `at least ${MIN_TTL_SECONDS} seconds`)
+    .max(MAX_TTL_SECONDS, `at most 43,200 seconds (12 hours, the longest an STS role session lives)${beyond}`);
+}
