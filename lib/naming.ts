@@ -34,6 +34,12 @@ export const engineRoleArns = (config: TaskboundConfig) =>
   [...issuingHandlers(config), ...REVOKING].map((handler) => engineRoleArn(config, handler));
 /** The roles that may publish `source: taskbound`: those, and the function that answers refused bus decisions. */
 export const publisherRoleArns = (config: TaskboundConfig) => [...engineRoleArns(config), engineRoleArn(config, 'grant-decision')];
+/**
+ * Whether a hub engine role ARN (as the hub's EngineRoleArns output gives it, resolved) is
+ * prove-revocation's: a spoke trusts it with its read-only prover role, never its engine role.
+ */
+export const isProveRevocationRoleArn = (config: TaskboundConfig, arn: string) =>
+  arn.slice(arn.lastIndexOf('/') + 1).startsWith(`${config.instanceName}-prove-revocation-`);
 /** The roles an agent role's trust policy names: only the functions that assume agent roles. */
 export const issuingRoleArns = (config: TaskboundConfig) => issuingHandlers(config).map((handler) => engineRoleArn(config, handler));
 

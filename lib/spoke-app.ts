@@ -78,6 +78,16 @@ function acknowledgeSpokeWildcards(spoke: SpokeStack, config: TaskboundConfig, p
     'user/taskbound/*',
     'One IAM user per access-key grant, named at issue time; confined to path /taskbound/, and creation requires the spoke permissions boundary.',
   );
+  const prover = (resource: string, reason: string) =>
+    Validations.of(spoke.proverRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:${resource}]`,
+      reason,
+    });
+  prover(
+    `role/${config.agentRolePrefix}*`,
+    'Agent roles are named <agentRolePrefix><agentId>; the prover only reads their revoked-sessions deny (iam:GetRolePolicy).',
+  );
+  prover('user/taskbound/*', 'Issued users are named per grant under /taskbound/; the prover only lists their keys (iam:ListAccessKeys).');
   Validations.of(spoke.engineRole).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason: `${ANY_RESOURCE_REASONS.listUsers} ${ANY_RESOURCE_REASONS.lookupEvents}`,

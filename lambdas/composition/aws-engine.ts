@@ -23,7 +23,7 @@ import { REVOKED_SESSIONS_POLICY_NAME } from '../adapters/aws/revoked-sessions-p
 import { IamAccessKeyIssuer } from '../adapters/aws/iam-access-key-issuer';
 import { StsCredentialProbe } from '../adapters/aws/sts-credential-probe';
 import { spokeCredentials } from '../adapters/aws/spoke-credentials';
-import { accountsNamed, spokeBoundaryArn, spokeEngineRoleArn } from '../domain/accounts';
+import { accountsNamed, spokeBoundaryArn, spokeRoleArn, type SpokeRole } from '../domain/accounts';
 import { accountIssuers } from './account-issuers';
 import { SecretsManagerCanaryProbe } from '../adapters/aws/canary-probe';
 import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-delivery-vault';
@@ -92,7 +92,7 @@ interface ContainerClients {
   readonly scheduler: () => SchedulerClient;
   /** A probe signs with the credential it probes, whatever its account: one (and one connection pool) serves them all. */
   readonly probe: StsCredentialProbe;
-  readonly inAccount: (account: string) => AccountClients;
+  readonly inAccount: (account: string, spokeRole: SpokeRole) => AccountClients;
 }
 
 let hubStsClient: STSClient | undefined;
@@ -101,21 +101,24 @@ const hubSts = (region: string) => (hubStsClient ??= createStsClient({ region })
 const spokeSessions = new Map<string, AwsCredentialIdentityProvider>();
 
 /**
- * The hub engine's credentials in a spoke (its engine role, one cached session per account per
- * container), shared by the issuers and the sweep's CloudTrail reader so both cost one AssumeRole.
+ * The hub engine's credentials in a spoke (its engine role, or the read-only prover role for
+ * prove-revocation; one cached session per account and role per container), shared by the issuers
+ * and the sweep's CloudTrail reader so both cost one AssumeRole.
  */
 export function spokeCredentialsFor(
   env: Pick<EngineEnvironment, 'AWS_REGION' | 'INSTANCE_NAME'>,
   account: string,
+  spokeRole: SpokeRole = 'engine',
 ): AwsCredentialIdentityProvider {
-  let provider = spokeSessions.get(account);
+  const key = `${spokeRole}:${account}`;
+  let provider = spokeSessions.get(key);
   if (!provider) {
     provider = spokeCredentials({
       sts: hubSts(env.AWS_REGION),
-      roleArn: spokeEngineRoleArn(account, env.INSTANCE_NAME),
+      roleArn: spokeRoleArn(account, env.INSTANCE_NAME, spokeRole),
       clock: systemClock,
     });
-    spokeSessions.set(account, provider);
+    spokeSessions.set(key, provider);
   }
   return provider;
 }
@@ -140,11 +143,13 @@ function containerClients(env: EngineEnvironment): ContainerClients {
       scheduler: () =>
         (scheduler ??= paced(reuseSigner(new SchedulerClient({ region, cacheMiddleware: true, ...paced.retries })), 'scheduler')),
       probe: new StsCredentialProbe({ region }),
-      inAccount: (account) => {
-        let clients = accounts.get(account);
+      inAccount: (account, spokeRole) => {
+        // The engine's own account has one set whatever the role: only in a spoke does the role assumed differ.
+        const key = account === env.ACCOUNT_ID ? account : `${spokeRole}:${account}`;
+        let clients = accounts.get(key);
         if (!clients) {
-          clients = accountClients(env, account);
-          accounts.set(account, clients);
+          clients = accountClients(env, account, spokeRole);
+          accounts.set(key, clients);
         }
         return clients;
       },
@@ -153,11 +158,11 @@ function containerClients(env: EngineEnvironment): ContainerClients {
   return container;
 }
 
-/** IAM and STS in the engine's own account, or in a spoke through its engine role (cached session). */
-function accountClients(env: EngineEnvironment, account: string): AccountClients {
+/** IAM and STS in the engine's own account, or in a spoke through its engine or prover role (cached session). */
+function accountClients(env: EngineEnvironment, account: string, spokeRole: SpokeRole): AccountClients {
   const region = env.AWS_REGION;
   const hub = account === env.ACCOUNT_ID;
-  const credentials = hub ? {} : { credentials: spokeCredentialsFor(env, account) };
+  const credentials = hub ? {} : { credentials: spokeCredentialsFor(env, account, spokeRole) };
   const iam = createIamClient({ region, ...credentials });
   // The canary secret is CANARY_SECRET_NAME in each account, named by its partial ARN so the probe
   // reads that account's canary whatever the session's account.
@@ -174,9 +179,9 @@ function accountClients(env: EngineEnvironment, account: string): AccountClients
  * The issuers acting in one account. Only an issuing function gets a permissions boundary for the
  * users it creates: the others' access-key issuer revokes, verifies and lists, and refuses to issue.
  */
-function issuersIn(config: EngineConfiguration, account: string, clients: ContainerClients): EngineDeps['issuers'] {
+function issuersIn(config: EngineConfiguration, account: string, clients: ContainerClients, spokeRole: SpokeRole): EngineDeps['issuers'] {
   const { env } = config;
-  const { iam, sts, roleBudgets, canary } = clients.inAccount(account);
+  const { iam, sts, roleBudgets, canary } = clients.inAccount(account, spokeRole);
   const boundary = account === env.ACCOUNT_ID ? config.permissionsBoundaryArn : spokeBoundaryArn(account, env.INSTANCE_NAME);
   return {
     'aws-sts-session': new StsSessionIssuer({
@@ -198,7 +203,7 @@ function issuersIn(config: EngineConfiguration, account: string, clients: Contai
   };
 }
 
-function buildEngine(config: EngineConfiguration): EngineDeps {
+function buildEngine(config: EngineConfiguration, spokeRole: SpokeRole): EngineDeps {
   const { env } = config;
   const policy = bundledPolicy();
   const clients = containerClients(env);
@@ -216,8 +221,8 @@ function buildEngine(config: EngineConfiguration): EngineDeps {
     issuers: accountIssuers({
       hubAccount: env.ACCOUNT_ID,
       spokeAccounts: accountsNamed(policy),
-      issuersIn: (account) => issuersIn(config, account, clients),
-      reach: (account) => spokeCredentialsFor(env, account)(),
+      issuersIn: (account) => issuersIn(config, account, clients, spokeRole),
+      reach: (account) => spokeCredentialsFor(env, account, spokeRole)(),
     }),
     vault: deliveryVault(env, clients),
     rotator: new SecretsManagerRotator(clients.secrets),
@@ -279,14 +284,14 @@ function deliveryVault(env: EngineEnvironment, clients: ContainerClients): Deliv
   });
 }
 
-const engines = new Map<EngineRole, EngineDeps>();
+const engines = new Map<string, EngineDeps>();
 
 /** Built on first use, so importing a handler (tests, the local engine) has no side effect. */
-async function engineFor(role: EngineRole): Promise<EngineDeps> {
-  let engine = engines.get(role);
+async function engineFor(role: EngineRole, spokeRole: SpokeRole = 'engine'): Promise<EngineDeps> {
+  let engine = engines.get(`${role}:${spokeRole}`);
   if (!engine) {
-    engine = buildEngine(engineConfiguration(role));
-    engines.set(role, engine);
+    engine = buildEngine(engineConfiguration(role), spokeRole);
+    engines.set(`${role}:${spokeRole}`, engine);
   }
   return engine;
 }
@@ -297,6 +302,8 @@ export const awsIssuingEngine = (): Promise<EngineDeps> => engineFor('issuing');
 export const awsExpiringEngine = (): Promise<EngineDeps> => engineFor('expiring');
 /** The revoking functions' engine (task-ended, credential-leaked, agent-status, revoke-requested, sweep): revoke and cancel, never issue or arm. */
 export const awsRevokingEngine = (): Promise<EngineDeps> => engineFor('revoking');
+/** prove-revocation's engine: the revoking configuration, acting in spokes through their read-only prover roles. */
+export const awsProvingEngine = (): Promise<EngineDeps> => engineFor('revoking', 'prover');
 
 let refusals: RefusalDeps | undefined;
 

@@ -36,6 +36,23 @@ export function spokeEngineRoleArn(account: string, instanceName: string, partit
   return `arn:${partition}:iam::${account}:role/${instanceName}-spoke-engine`;
 }
 
+/**
+ * The read-only role every spoke stack creates for proofs of death (prove-revocation):
+ * `arn:<partition>:iam::<account>:role/<instanceName>-spoke-prover`. It reads the sessions' deny and
+ * lists issued keys, and can neither revoke nor revive: the spoke engine role could empty the deny.
+ */
+export function spokeProverRoleArn(account: string, instanceName: string, partition = 'aws'): string {
+  return `arn:${partition}:iam::${account}:role/${instanceName}-spoke-prover`;
+}
+
+/** Which spoke role a hub function acts through: the engine role (issue, revoke) or the prover (prove dead). */
+export type SpokeRole = 'engine' | 'prover';
+
+/** The spoke role of `account` a hub function acting as `role` assumes. */
+export function spokeRoleArn(account: string, instanceName: string, role: SpokeRole, partition = 'aws'): string {
+  return role === 'prover' ? spokeProverRoleArn(account, instanceName, partition) : spokeEngineRoleArn(account, instanceName, partition);
+}
+
 /** The spoke's permissions boundary for issued users: a fixed name, so the hub can name it in any account. */
 export function spokeBoundaryArn(account: string, instanceName: string, partition = 'aws'): string {
   return `arn:${partition}:iam::${account}:policy/taskbound/${instanceName}-issued-credential-boundary`;

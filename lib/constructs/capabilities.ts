@@ -7,7 +7,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { revokeDeliveryItems, writeDeliveryItems } from './delivery-table';
 import * as can from './engine-permissions';
-import { assumeSpokeEngineRoles } from './spoke-access';
+import { assumeSpokeEngineRoles, assumeSpokeProverRoles } from './spoke-access';
 
 /** What every capability reads: the engine's resources (engine-permissions.ts) and the role it is granted to. */
 export interface CapabilityProps {
@@ -74,14 +74,14 @@ export class RevokeCredentials extends Capability {
 
 /**
  * Prove killed credentials dead: read the sessions' deny and list issued keys, here and (through
- * their engine roles) in spokes. Nothing that revokes.
+ * their read-only prover roles, never their engine roles) in spokes. Nothing that revokes.
  */
 export class ProveCredentialsDead extends Capability {
   constructor(scope: Construct, props: CapabilityProps) {
     const { context } = props;
     super(scope, 'ProveCredentialsDead', props.grantee, [
       ...can.proveCredentialsDead(context),
-      ...assumeSpokeEngineRoles(context.config, context.policy),
+      ...assumeSpokeProverRoles(context.config, context.policy),
     ]);
   }
 }

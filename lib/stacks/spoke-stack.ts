@@ -1,7 +1,7 @@
 // CDK stack (member account): what one spoke account holds so the hub engine can issue, revoke,
 // probe and reconcile there: the agent roles, the boundary of issued users, the session canary,
-// and the spoke engine role the hub assumes (which also reads this account's CloudTrail for use
-// after revocation). Deploy with `cdk deploy` per account or export the template for a StackSet.
+// the spoke engine role the hub assumes (which also reads this account's CloudTrail for use
+// after revocation), and the read-only prover role the hub's prove-revocation assumes instead. Deploy with `cdk deploy` per account or export the template for a StackSet.
 import { Aws, CfnOutput, RemovalPolicy, SecretValue, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -12,7 +12,13 @@ import { roleMaxSessionSeconds, type Policy, type PolicyStatement } from '../../
 import type { TaskboundConfig } from '../config';
 import { assertBoundaryFits, boundaryStatements, SESSION_MINTING_ACTIONS } from '../constructs/issued-credential-boundary';
 import * as can from '../constructs/engine-permissions';
-import { agentRoleArnPattern, canarySecretArnPattern, canarySecretName, GRANT_SOURCE_IDENTITY_PATTERN } from '../naming';
+import {
+  agentRoleArnPattern,
+  canarySecretArnPattern,
+  canarySecretName,
+  GRANT_SOURCE_IDENTITY_PATTERN,
+  isProveRevocationRoleArn,
+} from '../naming';
 
 /** The policy as one spoke sees it: only the scopes whose credential comes from that account. */
 export function policyForAccount(policy: Policy, account: string): Policy {
@@ -40,9 +46,26 @@ export interface SpokeStackProps extends StackProps {
 
 const HUB_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
-/** The spoke: agent roles, issued-user boundary and the engine role, in one member account. */
+/** A spoke role's trust: exactly these hub roles, each only with the engine's SourceIdentity. */
+function trustedBy(hubRoleArns: readonly string[]) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: [...hubRoleArns] },
+        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        Condition: { StringEquals: { 'sts:SourceIdentity': ENGINE_SOURCE_IDENTITY } },
+      },
+    ],
+  };
+}
+
+/** The spoke: agent roles, issued-user boundary, the engine role and the prover role, in one member account. */
 export class SpokeStack extends Stack {
   readonly engineRole: iam.Role;
+  /** Read only: what a proof of death reads here (prove-revocation assumes it, never the engine role). */
+  readonly proverRole: iam.Role;
   readonly boundary: iam.ManagedPolicy;
   /** The boundary's statements: this account's scopes (their Allows also hold every agent role's). */
   readonly boundaryStatements: readonly PolicyStatement[];
@@ -92,19 +115,22 @@ export class SpokeStack extends Stack {
       description: 'Taskbound spoke: the hub engine issues and revokes here, only under the Taskbound paths',
       assumedBy: new iam.AccountRootPrincipal(),
     });
-    // Exact role ARNs, not the hub account: only the engine's own functions, with their SourceIdentity.
-    (this.engineRole.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { AWS: [...props.hubEngineRoleArns] },
-          Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
-          Condition: { StringEquals: { 'sts:SourceIdentity': ENGINE_SOURCE_IDENTITY } },
-        },
-      ],
-    };
+    // Exact role ARNs, not the hub account: only the engine's own functions, with their SourceIdentity;
+    // not prove-revocation's, which revokes nothing (its hub role may not assume this one either).
+    const revokers = props.hubEngineRoleArns.filter((arn) => !isProveRevocationRoleArn(config, arn));
+    if (revokers.length === 0)
+      throw new Error('hubEngineRoleArns: name the hub engine function roles that issue and revoke, not only prove-revocation’s');
+    (this.engineRole.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = trustedBy(revokers);
     const ctx = { config, boundaryArn: this.boundary.managedPolicyArn } as can.PermissionContext;
+
+    // Reading what a proof of death reads and nothing else: it could not empty the deny or revive a key.
+    this.proverRole = new iam.Role(this, 'SpokeProverRole', {
+      roleName: `${config.instanceName}-spoke-prover`,
+      description: 'Taskbound spoke: the hub proves revoked credentials dead here; reads only',
+      assumedBy: new iam.AccountRootPrincipal(),
+    });
+    (this.proverRole.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = trustedBy(props.hubEngineRoleArns);
+    for (const statement of can.proveCredentialsDead(ctx)) this.proverRole.addToPrincipalPolicy(statement);
     // Reading CloudTrail here: the calls a revoked credential of this account made after its revocation.
     const grants = [
       ...can.issueSessions(ctx),
@@ -132,6 +158,10 @@ export class SpokeStack extends Stack {
     new CfnOutput(this, 'SpokeEngineRoleArn', {
       value: this.engineRole.roleArn,
       description: 'The role the hub engine assumes in this account',
+    });
+    new CfnOutput(this, 'SpokeProverRoleArn', {
+      value: this.proverRole.roleArn,
+      description: 'The read-only role the hub engine proves revocations through in this account',
     });
     new CfnOutput(this, 'SpokeCanaryArn', { value: this.canary.secretArn, description: 'The session canary of this account' });
     new CfnOutput(this, 'SpokeBoundaryArn', {

@@ -84,6 +84,7 @@ const TIMEOUT_SECONDS = {
   'agent-status': 120,
   'expire-grant': 30,
   'ttl-expiry-stream': 120,
+  'prove-revocation': 30,
   sweep: 240,
 } as const;
 export type HandlerName = keyof typeof TIMEOUT_SECONDS;
@@ -528,6 +529,7 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
     'agent-status': (await import('../../lambdas/handlers/agent-status')).handler,
     'expire-grant': (await import('../../lambdas/handlers/expire-grant')).handler,
     'ttl-expiry-stream': (await import('../../lambdas/handlers/ttl-expiry-stream')).handler,
+    'prove-revocation': (await import('../../lambdas/handlers/prove-revocation')).handler,
     sweep: (await import('../../lambdas/handlers/sweep')).handler,
   } as Record<HandlerName, Handler>;
   // The issuing functions' engine; the revoking and expiring handlers build theirs on their first

@@ -60,6 +60,8 @@ export interface ApiCall {
   readonly itemBytes?: number;
   /** DynamoDB TransactWriteItems: each of its items, which AWS bills as two writes each. */
   readonly transactItems?: readonly TransactItemDetail[];
+  /** STS AssumeRole: the role assumed (which spoke role a function acts through). */
+  readonly roleArn?: string;
 }
 
 export interface TransactItemDetail {
@@ -94,7 +96,13 @@ export function countCalls(client: SdkClient, calls: ApiCall[], inFlight: { coun
   client.middlewareStack.addRelativeTo(
     ((next: (args: { input?: object }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: object }) => {
       const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-      calls.push({ service, operation, ...(service === 'DynamoDB' ? dynamoDetail(args.input as Parameters<typeof dynamoDetail>[0]) : {}) });
+      const roleArn = operation === 'AssumeRole' ? (args.input as { RoleArn?: string } | undefined)?.RoleArn : undefined;
+      calls.push({
+        service,
+        operation,
+        ...(service === 'DynamoDB' ? dynamoDetail(args.input as Parameters<typeof dynamoDetail>[0]) : {}),
+        ...(roleArn ? { roleArn } : {}),
+      });
       inFlight.count += 1;
       if (process.env.DEBUG_MOTO) console.log('→', service, operation);
       try {

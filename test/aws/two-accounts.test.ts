@@ -17,6 +17,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import {
+  DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
   ResourceNotFoundException,
@@ -26,7 +27,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REVOKED_SESSIONS_POLICY_NAME } from '../../lambdas/adapters/aws/revoked-sessions-policy';
 import type { AccountUseLogs } from '../../lambdas/composition/account-use-logs';
-import { spokeBoundaryArn } from '../../lambdas/domain/accounts';
+import { spokeBoundaryArn, spokeProverRoleArn } from '../../lambdas/domain/accounts';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import { parsePolicy } from '../../lambdas/domain/policy-file';
 import type { DeliveryPayload } from '../../lambdas/ports';
@@ -245,6 +246,30 @@ describe('two accounts on moto: an access key in the spoke', () => {
     expect(await userExists(spokeIam, `taskbound-${grantId}`)).toBe(false);
     expect(await callerOf(world, credential)).toBeUndefined();
     expect(eventOf(world, grantId, 'Grant Revoked')?.detail).toMatchObject({ account: SPOKE, trigger: 'task_ended' });
+  });
+
+  it('is proven dead through the spoke’s read-only prover role when its kill handed the proof on, never the engine role', async () => {
+    const world = await twoAccounts();
+    const grantId = grantIdFor('ops-bot', 'key-proof');
+    expect(await startTask(world, 'key-proof', ['prod-key'])).toMatchObject({ outcome: 'issued' });
+    // IAM has not enforced the deletion yet: the kill's one probe is answered, so the proof is handed on.
+    world.deletedKeysStillWork.on = true;
+    expect(await endTask(world, 'key-proof')).toMatchObject({ grant: { grantId, state: 'revoked' } });
+    const handedOn = eventOf(world, grantId, 'Grant Revoked');
+    expect(handedOn?.detail).toMatchObject({ proof: 'pending', account: SPOKE });
+    world.deletedKeysStillWork.on = false;
+    // The delivery gone (an operator cleaned up): the proof lists the user's keys in the spoke, which IAM (moto) authorizes.
+    await world.aws.secrets.send(new DeleteSecretCommand({ SecretId: 'taskbound/ops-bot/key-proof', ForceDeleteWithoutRecovery: true }));
+    const before = world.calls.length;
+
+    const proven = await world.invoke('prove-revocation', eventBridgeEvent('Grant Revoked', handedOn?.detail, 'taskbound'));
+
+    expect(proven).toMatchObject({ outcome: 'verified', grant: { grantId, state: 'verified' } });
+    const during = world.calls.slice(before);
+    expect(during.filter((call) => call.operation === 'AssumeRole').map((call) => call.roleArn)).toEqual([
+      spokeProverRoleArn(SPOKE, 'taskbound'),
+    ]);
+    expect(during.filter((call) => call.service === 'IAM').map((call) => call.operation)).toEqual(['ListAccessKeys']);
   });
 
   it('is swept in the spoke when its expiry passed unnoticed', async () => {

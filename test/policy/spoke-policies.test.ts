@@ -13,12 +13,16 @@ const LOGS = '777788889999';
 const HUB = '999900001111';
 const FIXTURE = 'test/infra/fixtures/orgs.policy.yaml';
 const GRANT = `g-${'a'.repeat(26)}`;
+/** The hub roles the spoke is deployed with (the hub's EngineRoleArns output, two of them). */
+const HUB_SWEEP_ROLE = `arn:aws:iam::${HUB}:role/taskbound-engine/taskbound-sweep-us-east-1`;
+const HUB_PROVE_ROLE = `arn:aws:iam::${HUB}:role/taskbound-engine/taskbound-prove-revocation-us-east-1`;
 
 type Document = Record<string, unknown>;
 
 /** The prod spoke's engine role policies, managed policies and role trust policies, with the template's account resolved to the spoke's. */
 function spokeDocuments(): {
-  readonly identity: Document[];
+  /** The inline policies of one spoke role (`taskbound-spoke-engine`, `taskbound-spoke-prover`). */
+  readonly identityOf: (roleName: string) => Document[];
   readonly boundary: Document;
   readonly agentPolicies: Document[];
   readonly trustOf: (roleName: string) => Document;
@@ -27,17 +31,19 @@ function spokeDocuments(): {
     app: new App({
       context: {
         taskbound: { policyFile: FIXTURE },
-        taskboundSpoke: { hubEngineRoleArns: [`arn:aws:iam::${HUB}:role/taskbound-engine/taskbound-sweep-us-east-1`], accounts: [PROD] },
+        taskboundSpoke: { hubEngineRoleArns: [HUB_SWEEP_ROLE, HUB_PROVE_ROLE], accounts: [PROD] },
       },
     }),
   });
   const assembly = spokes.app.synth();
   const template = assembly.getStackByName(spokes.spokes[0]!.stackName).template as CfnTemplate;
   const resolver = new CfnResolver([template]);
-  const documents = Object.values(template.Resources)
-    .filter((resource) => resource.Type === 'AWS::IAM::Policy')
-    .map((resource) => resolver.resolve(template, resource.Properties?.PolicyDocument));
   const asSpoke = <T>(value: T): T => JSON.parse(JSON.stringify(value).replaceAll(ACCOUNT, PROD)) as T;
+  const identityOf = (roleName: string) =>
+    Object.values(template.Resources)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .filter((resource) => (resolver.resolve(template, resource.Properties?.Roles) as string[]).includes(roleName))
+      .map((resource) => asSpoke(resolver.resolve(template, resource.Properties?.PolicyDocument)) as Document);
   const trustOf = (roleName: string) => {
     const role = Object.values(template.Resources).find(
       (resource) => resource.Type === 'AWS::IAM::Role' && resource.Properties?.RoleName === roleName,
@@ -51,11 +57,11 @@ function spokeDocuments(): {
   const boundary = managed.find((resource) => resource.Properties?.ManagedPolicyName === 'taskbound-issued-credential-boundary');
   if (!boundary) throw new Error('no issued-credential boundary in the spoke');
   const agentPolicies = managed.filter((resource) => resource !== boundary).map(managedDocument);
-  return { identity: asSpoke(documents) as Document[], boundary: managedDocument(boundary), agentPolicies, trustOf };
+  return { identityOf, boundary: managedDocument(boundary), agentPolicies, trustOf };
 }
 
 const spoke = spokeDocuments();
-const identity = spoke.identity;
+const identity = spoke.identityOf('taskbound-spoke-engine');
 const SPOKE_SESSION = `arn:aws:sts::${PROD}:assumed-role/taskbound-spoke-engine/taskbound-engine-1`;
 const asSpokeEngine = (action: string, resource: string, resourceAccount: string, context: Record<string, string> = {}, trust?: Document) =>
   decide({ principal: SPOKE_SESSION, action, resource, resourceAccount, context }, { identity, ...(trust ? { resource: trust } : {}) });
@@ -103,6 +109,67 @@ describe('spoke engine role (evaluated)', () => {
       'Allowed',
     );
     expect(await asSpokeEngine('sts:AssumeRole', `arn:aws:iam::${LOGS}:role/taskbound-agent-ops-bot`, LOGS, managed)).not.toBe('Allowed');
+  });
+});
+
+describe('spoke prover role (evaluated)', () => {
+  const prover = spoke.identityOf('taskbound-spoke-prover');
+  const PROVER_SESSION = `arn:aws:sts::${PROD}:assumed-role/taskbound-spoke-prover/taskbound-engine-1`;
+  const asProver = (action: string, resource: string, account = PROD) =>
+    decide({ principal: PROVER_SESSION, action, resource, resourceAccount: account }, { identity: prover });
+
+  it('may read an agent role’s revoked-sessions deny and list an issued user’s keys, in its own account', async () => {
+    expect(await asProver('iam:GetRolePolicy', `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`)).toBe('Allowed');
+    expect(await asProver('iam:ListAccessKeys', `arn:aws:iam::${PROD}:user/taskbound/taskbound-${GRANT}`)).toBe('Allowed');
+  });
+
+  it.each([
+    ['iam:PutRolePolicy', `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`],
+    ['iam:DeleteRolePolicy', `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`],
+    ['iam:DeleteAccessKey', `arn:aws:iam::${PROD}:user/taskbound/taskbound-${GRANT}`],
+    ['iam:CreateAccessKey', `arn:aws:iam::${PROD}:user/taskbound/taskbound-${GRANT}`],
+    ['iam:UpdateAccessKey', `arn:aws:iam::${PROD}:user/taskbound/taskbound-${GRANT}`],
+    ['iam:DeleteUser', `arn:aws:iam::${PROD}:user/taskbound/taskbound-${GRANT}`],
+    ['iam:ListUsers', '*'],
+    ['sts:AssumeRole', `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`],
+    ['iam:GetRolePolicy', `arn:aws:iam::${PROD}:role/OrganizationAccountAccessRole`],
+    ['cloudtrail:LookupEvents', '*'],
+  ])('may not %s on %s: it revokes and revives nothing', async (action, resource) => {
+    expect(await asProver(action, resource)).not.toBe('Allowed');
+  });
+
+  it('may not read another account’s agent roles', async () => {
+    expect(await asProver('iam:GetRolePolicy', `arn:aws:iam::${LOGS}:role/taskbound-agent-ops-bot`, LOGS)).not.toBe('Allowed');
+  });
+});
+
+describe('spoke role trust (evaluated)', () => {
+  /** A hub function's session assuming a spoke role: its identity allows it, so the spoke role's trust decides. */
+  const assumes = (hubRole: string, roleName: string, sourceIdentity = 'taskbound-engine') =>
+    decide(
+      {
+        principal: `arn:aws:sts::${HUB}:assumed-role/${hubRole.slice(hubRole.lastIndexOf('/') + 1)}/fn`,
+        action: 'sts:AssumeRole',
+        resource: `arn:aws:iam::${PROD}:role/${roleName}`,
+        resourceAccount: PROD,
+        context: { 'sts:SourceIdentity': sourceIdentity },
+      },
+      {
+        identity: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] }],
+        resource: spoke.trustOf(roleName),
+      },
+      hubRole,
+    );
+
+  it('lets prove-revocation assume the prover role but not the engine role, which can revoke', async () => {
+    expect(await assumes(HUB_PROVE_ROLE, 'taskbound-spoke-prover')).toBe('Allowed');
+    expect(await assumes(HUB_PROVE_ROLE, 'taskbound-spoke-engine')).not.toBe('Allowed');
+  });
+
+  it('lets the revoking functions assume the engine role, each spoke role only with the engine’s SourceIdentity', async () => {
+    expect(await assumes(HUB_SWEEP_ROLE, 'taskbound-spoke-engine')).toBe('Allowed');
+    expect(await assumes(HUB_SWEEP_ROLE, 'taskbound-spoke-engine', 'someone')).not.toBe('Allowed');
+    expect(await assumes(HUB_PROVE_ROLE, 'taskbound-spoke-prover', 'someone')).not.toBe('Allowed');
   });
 });
 
@@ -154,16 +221,16 @@ describe('a session in a spoke and its canary (evaluated)', () => {
 
 describe('hub engine roles (evaluated)', () => {
   const hub = synthesizedPolicies({ policyFile: FIXTURE });
-  // The spoke's trust as deployed with this hub's sweep role ARN (the EngineRoleArns output).
-  const spokeTrust = (account: string): Document => ({
+  // A spoke role's trust as deployed with this hub's role ARN (the EngineRoleArns output).
+  const spokeTrust = (account: string, roleName = 'taskbound-spoke-engine', hubRole = hub.roleArnOf('sweep')): Document => ({
     Version: '2012-10-17',
     Statement: [
       {
         Effect: 'Allow',
-        Principal: { AWS: hub.roleArnOf('sweep') },
+        Principal: { AWS: hubRole },
         Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
         Condition: { StringEquals: { 'sts:SourceIdentity': 'taskbound-engine' } },
-        Resource: `arn:aws:iam::${account}:role/taskbound-spoke-engine`,
+        Resource: `arn:aws:iam::${account}:role/${roleName}`,
       },
     ],
   });
@@ -180,6 +247,27 @@ describe('hub engine roles (evaluated)', () => {
       { identity: engine.identityOf('sweep'), resource: spokeTrust(account) },
       engine.roleArnOf('sweep'),
     );
+
+  /** The hub's prove-revocation assuming `roleName` in `account`, under a trust that would let it: its own policy decides. */
+  const asProveRevocation = (roleName: string, account = PROD) =>
+    decide(
+      {
+        principal: `arn:aws:sts::${ACCOUNT}:assumed-role/taskbound-prove-revocation-us-east-1/fn`,
+        action: 'sts:AssumeRole',
+        resource: `arn:aws:iam::${account}:role/${roleName}`,
+        resourceAccount: account,
+        context: { 'sts:SourceIdentity': 'taskbound-engine' },
+      },
+      { identity: hub.identityOf('prove-revocation'), resource: spokeTrust(account, roleName, hub.roleArnOf('prove-revocation')) },
+      hub.roleArnOf('prove-revocation'),
+    );
+
+  it('let prove-revocation reach each named spoke’s read-only prover role, and no spoke engine role even if one trusted it', async () => {
+    expect(await asProveRevocation('taskbound-spoke-prover')).toBe('Allowed');
+    expect(await asProveRevocation('taskbound-spoke-prover', LOGS)).toBe('Allowed');
+    expect(await asProveRevocation('taskbound-spoke-engine')).toBe('ImplicitlyDenied');
+    expect(await asProveRevocation('taskbound-spoke-prover', '123456789012')).toBe('ImplicitlyDenied');
+  });
 
   it('reach the spoke engine role of every account the policy names', async () => {
     expect(await asSweep(PROD)).toBe('Allowed');

@@ -18,6 +18,7 @@ vi.mock('../../../lambdas/composition/aws-engine', () => ({
   awsIssuingEngine: recordLane('issuing'),
   awsExpiringEngine: recordLane('expiring'),
   awsRevokingEngine: recordLane('revoking'),
+  awsProvingEngine: recordLane('revoking, through the spokes’ prover roles'),
   spokeCredentialsFor: () => undefined,
 }));
 vi.mock('../../../lambdas/composition/aws-sweep', () => ({ awsSweepEngine: recordLane('sweep (revoking, with CloudTrail)') }));
@@ -31,7 +32,7 @@ const ENGINE_OF: Record<(typeof REVOKING)[number] | 'task-started', string> = {
   'credential-leaked': 'revoking',
   'agent-status': 'revoking',
   'revoke-requested': 'revoking',
-  'prove-revocation': 'revoking',
+  'prove-revocation': 'revoking, through the spokes’ prover roles',
   sweep: 'sweep (revoking, with CloudTrail)',
 };
 
