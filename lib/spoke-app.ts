@@ -2,6 +2,7 @@
 // to its account, with cdk-nag's AwsSolutions checks. The hub's EngineRoleArns output is its input.
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { z } from 'zod';
 import { accountsNamed } from '../lambdas/domain/accounts';
 import { PROJECT_ROOT } from './bundling';
@@ -65,29 +66,31 @@ export function buildSpokeApp(options: { readonly app?: App; readonly root?: str
 
 /** Each wildcard a spoke holds, and why it is as narrow as IAM allows. Anything else fails synth. */
 function acknowledgeSpokeWildcards(spoke: SpokeStack, config: TaskboundConfig, policySource: string): void {
-  const engine = (resource: string, reason: string) =>
-    Validations.of(spoke.engineRole).acknowledge({
+  const iamWildcard = (role: IConstruct, resource: string, reason: string) =>
+    Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:${resource}]`,
       reason,
     });
-  engine(
+  iamWildcard(
+    spoke.engineRole,
     `role/${config.agentRolePrefix}*`,
     'Agent roles are named <agentRolePrefix><agentId>; assuming them also requires the taskbound:managed tag, and the revoked-sessions deny may go only on roles carrying the spoke boundary.',
   );
-  engine(
+  iamWildcard(
+    spoke.engineRole,
     'user/taskbound/*',
     'One IAM user per access-key grant, named at issue time; confined to path /taskbound/, and creation requires the spoke permissions boundary.',
   );
-  const prover = (resource: string, reason: string) =>
-    Validations.of(spoke.proverRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:${resource}]`,
-      reason,
-    });
-  prover(
+  iamWildcard(
+    spoke.proverRole,
     `role/${config.agentRolePrefix}*`,
     'Agent roles are named <agentRolePrefix><agentId>; the prover only reads their revoked-sessions deny (iam:GetRolePolicy).',
   );
-  prover('user/taskbound/*', 'Issued users are named per grant under /taskbound/; the prover only lists their keys (iam:ListAccessKeys).');
+  iamWildcard(
+    spoke.proverRole,
+    'user/taskbound/*',
+    'Issued users are named per grant under /taskbound/; the prover only lists their keys (iam:ListAccessKeys).',
+  );
   Validations.of(spoke.engineRole).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason: `${ANY_RESOURCE_REASONS.listUsers} ${ANY_RESOURCE_REASONS.lookupEvents}`,
