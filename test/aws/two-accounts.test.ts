@@ -422,7 +422,7 @@ describe('two accounts on moto: a spoke the engine cannot reach', () => {
     const started = await startTask(world, 'unreachable', ['prod-key']);
 
     const role = `arn:aws:iam::${SPOKE}:role/taskbound-spoke-engine`;
-    const reason = `no credential in account ${SPOKE}: the engine could not assume the spoke engine role ${role} (AccessDenied)`;
+    const reason = `no credential in account ${SPOKE}: the engine could not assume the spoke role ${role} (AccessDenied)`;
     expect(started).toMatchObject({ outcome: 'failed', grant: { grantId, state: 'failed' }, reason: expect.stringContaining(reason) });
     expect(await deliveryOf(world, 'unreachable')).toMatchObject({ status: 'denied', reason: expect.stringContaining(reason) });
     expect(eventOf(world, grantId, 'Grant Denied')?.detail).toMatchObject({
@@ -452,7 +452,7 @@ describe('two accounts on moto: a spoke the engine cannot reach', () => {
     expect(eventOf(world, grantId, 'Revocation Failed')?.detail).toMatchObject({
       account: SPOKE,
       reason: expect.stringContaining(
-        `revocation failed in account ${SPOKE} (SpokeUnreachableError: the engine could not assume the spoke engine role`,
+        `revocation failed in account ${SPOKE} (SpokeUnreachableError: the engine could not assume the spoke role`,
       ),
     });
     expect(await callerOf(world, credential)).toMatchObject({ account: SPOKE });

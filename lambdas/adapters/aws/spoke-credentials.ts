@@ -8,8 +8,8 @@ import { ENGINE_SOURCE_IDENTITY } from '../../domain/accounts';
 import { TaskboundError } from '../../domain/errors';
 
 /**
- * The spoke engine role could not be assumed (after the STS client's own retries): the spoke is not
- * deployed, its engine role does not trust this engine's role, or STS failed. Says which, never STS's
+ * A spoke role (its engine role, or its prover) could not be assumed (after the STS client's own retries):
+ * the spoke is not deployed, the role does not trust this engine's role, or STS failed. Says which, never STS's
  * own message (it names the caller's session).
  */
 export class SpokeUnreachableError extends TaskboundError {
@@ -19,7 +19,7 @@ export class SpokeUnreachableError extends TaskboundError {
   ) {
     const code = cause instanceof Error && cause.name !== 'Error' ? cause.name : 'UnknownError';
     super(
-      `the engine could not assume the spoke engine role ${roleArn} (${code}): deploy the spoke stack in that account, ` +
+      `the engine could not assume the spoke role ${roleArn} (${code}): deploy the spoke stack in that account, ` +
         `with this engine's roles in its hubEngineRoleArns (docs/deploy.md, Hub and spoke)`,
       { cause },
     );

@@ -101,14 +101,14 @@ describe('accountIssuers (hub and spoke)', () => {
     const reached: string[] = [];
     const { deps, engine, inAccount } = twoAccountEngine(async (account) => {
       reached.push(account);
-      throw new Error('the engine could not assume the spoke engine role (AccessDenied)');
+      throw new Error('the engine could not assume the spoke role (AccessDenied)');
     });
 
     const spoke = await startTask(deps, started('t-cut-off', ['prod-deploy']));
     const hub = await startTask(deps, started('t-hub', ['hub-read']));
 
     expect(spoke.grant).toMatchObject({ state: 'failed', account: SPOKE });
-    expect(spoke.grant?.reason).toBe(`no credential in account ${SPOKE}: the engine could not assume the spoke engine role (AccessDenied)`);
+    expect(spoke.grant?.reason).toBe(`no credential in account ${SPOKE}: the engine could not assume the spoke role (AccessDenied)`);
     expect(inAccount(SPOKE).sessions.issued.size).toBe(0);
     expect(inAccount(SPOKE).sessions.revokeCalls).toEqual([]);
     expect(engine.events.of('Grant Denied')[0]!.detail).toMatchObject({ account: SPOKE, state: 'failed' });

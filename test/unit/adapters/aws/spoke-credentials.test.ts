@@ -48,7 +48,7 @@ describe('spokeCredentials', () => {
     refusals.left = 1;
     const refused = await provider().catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(SpokeUnreachableError);
-    expect((refused as Error).message).toContain(`the engine could not assume the spoke engine role ${ROLE} (AccessDenied)`);
+    expect((refused as Error).message).toContain(`the engine could not assume the spoke role ${ROLE} (AccessDenied)`);
     expect((refused as Error).message).not.toContain('not authorized');
     await expect(provider()).resolves.toMatchObject({ accessKeyId: expect.stringMatching(/^ASIASPOKE/) });
   });
