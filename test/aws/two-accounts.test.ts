@@ -12,9 +12,13 @@ import {
   GetPolicyCommand,
   GetRolePolicyCommand,
   GetUserCommand,
+  IAMClient,
+  ListAccessKeysCommand,
   ListUsersCommand,
+  PutRolePolicyCommand,
+  DeleteAccessKeyCommand,
+  DeleteUserCommand,
   NoSuchEntityException,
-  type IAMClient,
 } from '@aws-sdk/client-iam';
 import {
   DeleteSecretCommand,
@@ -23,7 +27,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REVOKED_SESSIONS_POLICY_NAME } from '../../lambdas/adapters/aws/revoked-sessions-policy';
 import type { AccountUseLogs } from '../../lambdas/composition/account-use-logs';
@@ -217,6 +221,55 @@ describe('two accounts on moto: a session in the spoke', () => {
       ),
     ).toBe(false);
     expect(await revokedSessions(world.aws.iam, 'taskbound-agent-release-bot')).toEqual([]);
+  });
+});
+
+describe('two accounts on moto: the spoke prover role', () => {
+  it('may read an agent role’s deny and an issued user’s keys, and IAM refuses it what would revoke or revive', async () => {
+    const world = await twoAccounts();
+    const userName = `taskbound-g-${'b'.repeat(26)}`;
+    const spokeIam = world.awsIn(SPOKE).iam;
+    await spokeIam.send(new CreateUserCommand({ UserName: userName, Path: '/taskbound/' }));
+    const { AccessKey: key } = await spokeIam.send(new CreateAccessKeyCommand({ UserName: userName }));
+    const { Credentials: session } = await world.aws.sts.send(
+      new AssumeRoleCommand({
+        RoleArn: spokeProverRoleArn(SPOKE, 'taskbound'),
+        RoleSessionName: 'prover-test',
+        SourceIdentity: 'taskbound-engine',
+      }),
+    );
+    const prover = new IAMClient(
+      clientConfig(world, {
+        accessKeyId: session!.AccessKeyId!,
+        secretAccessKey: session!.SecretAccessKey!,
+        sessionToken: session!.SessionToken!,
+      }),
+    );
+    try {
+      const listed = await prover.send(new ListAccessKeysCommand({ UserName: userName }));
+      expect(listed.AccessKeyMetadata?.map((metadata) => metadata.AccessKeyId)).toEqual([key?.AccessKeyId]);
+      await expect(
+        prover.send(new GetRolePolicyCommand({ RoleName: 'taskbound-agent-ops-bot', PolicyName: REVOKED_SESSIONS_POLICY_NAME })),
+      ).rejects.toBeInstanceOf(NoSuchEntityException);
+
+      const refused = [
+        () =>
+          prover.send(
+            new PutRolePolicyCommand({
+              RoleName: 'taskbound-agent-ops-bot',
+              PolicyName: REVOKED_SESSIONS_POLICY_NAME,
+              PolicyDocument: '{}',
+            }),
+          ),
+        () => prover.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: key!.AccessKeyId! })),
+        () => prover.send(new DeleteUserCommand({ UserName: userName })),
+        () => prover.send(new CreateAccessKeyCommand({ UserName: userName })),
+      ];
+      for (const call of refused) await expect(call()).rejects.toMatchObject({ name: 'AccessDenied' });
+      expect((await spokeIam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata).toHaveLength(1);
+    } finally {
+      prover.destroy();
+    }
   });
 });
 
