@@ -14,7 +14,7 @@ describe('an invalid Task Started (refuseInvalidStart, through the task-started 
     expect(result.outcome).toBe('rejected');
     const delivery = engine.vault.secrets.get(deliverySecretName('release-bot', 'long-1'));
     expect(delivery?.payload).toMatchObject({ status: 'denied', grantId: grantIdFor('release-bot', 'long-1') });
-    expect(delivery?.payload.reason).toMatch(/^invalid Task Started event: detail\.ttlSeconds: Too (big|small)/);
+    expect(delivery?.payload.reason).toMatch(/^invalid Task Started event: detail\.ttlSeconds: at (most 43,200|least 60) seconds/);
     expect(engine.store.rejected).toHaveLength(1);
     expect(engine.events.of('Grant Denied')).toHaveLength(1);
     const grant = await engine.store.get(grantIdFor('release-bot', 'long-1'));
@@ -47,6 +47,8 @@ describe('an invalid Task Started (refuseInvalidStart, through the task-started 
 
     expect(engine.vault.secrets.size).toBe(0);
     expect(engine.store.all()).toEqual([]);
-    expect(engine.events.of('Grant Denied')[0]?.detail.reason).toMatch(/^invalid Task Started event: detail\.ttlSeconds: Too (big|small)/);
+    expect(engine.events.of('Grant Denied')[0]?.detail.reason).toMatch(
+      /^invalid Task Started event: detail\.ttlSeconds: at (most 43,200|least 60) seconds/,
+    );
   });
 });
