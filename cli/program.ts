@@ -13,6 +13,7 @@ import { emitTaskEnded, emitTaskStarted } from './commands/emit';
 import { listGrants, showGrant } from './commands/grants';
 import { checkPolicy } from './commands/policy';
 import { report } from './commands/report';
+import { leak } from './commands/leak';
 import { revoke } from './commands/revoke';
 import { sweep } from './commands/sweep';
 import { addCredentialsCommand } from './commands/credentials';
@@ -94,6 +95,19 @@ export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (
     .option('--wait <seconds>', 'how long to wait for the engine (0: send and return)', '30')
     .option('--json', 'print JSON')
     .action((agentId: string, options) => run(() => suspend(deps(), agentId, options)));
+  program
+    .command('leak <credential>')
+    .description(
+      "report a credential leaked (its access key id, or its delivery's name): revoked at once, secrets rotated, waits until proven dead",
+    )
+    .option(
+      '--evidence <text>',
+      'where it was found (never recorded: the engine notes only that evidence was given; never paste the secret)',
+    )
+    .option('--as <who>', 'who is reporting (default: your AWS identity)')
+    .option('--wait <seconds>', 'how long to wait for the engine (0: send and return)', '30')
+    .option('--json', 'print JSON')
+    .action((credential: string, options) => run(() => leak(deps(), credential, options)));
   const operatorOptions = (command: Command) =>
     command
       .requiredOption('--reason <reason>', 'why, recorded in the audit chain')
