@@ -48,6 +48,20 @@ describe('parsePolicy', () => {
     expect(error.issues.join('\n')).toMatch(/approvals\.transact/);
   });
 
+  it("refuses a scope its agent's owner leaves too few approvers for, since every request would be denied at once", () => {
+    // deploy-bot's owner is sre@: of the three in the transact group, two remain, and three are asked for.
+    const error = policyErrorOf(
+      TEST_POLICY_YAML.replace('transact: { mode: manual, approvers: 2,', 'transact: { mode: manual, approvers: 3,'),
+    );
+    expect(error.issues).toContainEqual(
+      expect.stringMatching(
+        /^agents\.deploy-bot\.scopes\.2: scope "refund" \(transact\) needs 3 approval\(s\), but its approver group has 2 besides the agent's owner sre@example\.com, who may not decide: every request would be denied/,
+      ),
+    );
+    // Two of the three besides the owner: approvable, and loads.
+    expect(() => parsePolicy(TEST_POLICY_YAML, 'ok.policy.yaml')).not.toThrow();
+  });
+
   it('refuses unknown keys and YAML syntax errors', () => {
     expect(policyErrorOf(`${TEST_POLICY_YAML}\nsurprise: true\n`).issues.join()).toMatch(/surprise/);
     expect(policyErrorOf('version: 1\napprovals: [\n').issues.join()).toMatch(/^YAML/);
