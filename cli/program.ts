@@ -45,7 +45,9 @@ export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (
     .option(
       '--policy <file>',
       'policy file for the inventory (env TASKBOUND_POLICY_FILE; with --endpoint, the file the local engine loaded; else examples/taskbound.policy.yaml)',
-    );
+    )
+    // Also global, so one alias (`T="taskbound --endpoint … --data-dir …"`) serves approve, deny and resume too.
+    .option('--data-dir <dir>', "the local engine's data directory, for approve/deny/resume --as (env TASKBOUND_DATA_DIR)");
 
   if (version) program.version(version, '-V, --version', 'print the version');
 
@@ -115,12 +117,13 @@ export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (
       .option('--data-dir <dir>', "the local engine's data directory, for --as (env TASKBOUND_DATA_DIR, default .taskbound)")
       .option('--operator-url <url>', 'the operator endpoint (env TASKBOUND_OPERATOR_URL; the stack output OperatorUrl)')
       .option('--json', "print the engine's answer as JSON");
-  const withGlobals = <T extends object>(options: T) => {
-    const globals = program.opts<ConnectionFlags>();
+  const withGlobals = <T extends { readonly dataDir?: string }>(options: T) => {
+    const globals = program.opts<ConnectionFlags & { readonly dataDir?: string }>();
     return {
       ...options,
       ...(globals.endpoint ? { endpoint: globals.endpoint } : {}),
       ...(globals.region ? { region: globals.region } : {}),
+      ...(options.dataDir === undefined && globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
     };
   };
   operatorOptions(program.command('resume <agentId>').description('lift a suspension (through the operator endpoint)')).action(
