@@ -2,21 +2,16 @@
 // CDK entry point (`npx cdk synth`, `npm run deploy`): builds the Taskbound stacks from the
 // CDK context's config and the policy file. No AWS lookups, so synth works offline.
 import { App } from 'aws-cdk-lib';
-import { PolicyError } from '../lambdas/domain/errors';
 import { assertPolicyLints } from '../lambdas/policy-lint/scope-lint';
 import { PROJECT_ROOT } from '../lib/bundling';
-import { ConfigError, loadConfig } from '../lib/config';
+import { loadConfig } from '../lib/config';
+import { synthesizeOrExplain } from '../lib/synth-entry';
 import { buildTaskboundApp, loadPolicyFile } from '../lib/taskbound-app';
 
 // The scope lint reads the Service Authorization Reference (async), so it runs before the
 // stacks are built: a policy with an error fails `cdk synth` naming file, path and rule.
-try {
+await synthesizeOrExplain(async () => {
   const app = new App();
   await assertPolicyLints(loadPolicyFile(loadConfig(app.node.getAllContext()).policyFile, PROJECT_ROOT).policy);
   buildTaskboundApp({ app });
-} catch (error) {
-  if (!(error instanceof PolicyError || error instanceof ConfigError)) throw error;
-  // The message names the file (or setting), the path and what is wrong; a stack trace adds nothing.
-  console.error(error.message);
-  process.exit(1);
-}
+});

@@ -13,6 +13,7 @@ import { emitTaskEnded, emitTaskStarted } from './commands/emit';
 import { listGrants, showGrant } from './commands/grants';
 import { checkPolicy } from './commands/policy';
 import { report } from './commands/report';
+import { leak } from './commands/leak';
 import { revoke } from './commands/revoke';
 import { sweep } from './commands/sweep';
 import { addCredentialsCommand } from './commands/credentials';
@@ -44,7 +45,9 @@ export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (
     .option(
       '--policy <file>',
       'policy file for the inventory (env TASKBOUND_POLICY_FILE; with --endpoint, the file the local engine loaded; else examples/taskbound.policy.yaml)',
-    );
+    )
+    // Also global, so one alias (`T="taskbound --endpoint … --data-dir …"`) serves approve, deny and resume too.
+    .option('--data-dir <dir>', "the local engine's data directory, for approve/deny/resume --as (env TASKBOUND_DATA_DIR)");
 
   if (version) program.version(version, '-V, --version', 'print the version');
 
@@ -94,6 +97,19 @@ export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (
     .option('--wait <seconds>', 'how long to wait for the engine (0: send and return)', '30')
     .option('--json', 'print JSON')
     .action((agentId: string, options) => run(() => suspend(deps(), agentId, options)));
+  program
+    .command('leak <credential>')
+    .description(
+      "report a credential leaked (its access key id, or its delivery's name): revoked at once, secrets rotated, waits until proven dead",
+    )
+    .option(
+      '--evidence <text>',
+      'where it was found (never recorded: the engine notes only that evidence was given; never paste the secret)',
+    )
+    .option('--as <who>', 'who is reporting (default: your AWS identity)')
+    .option('--wait <seconds>', 'how long to wait for the engine (0: send and return)', '30')
+    .option('--json', 'print JSON')
+    .action((credential: string, options) => run(() => leak(deps(), credential, options)));
   const operatorOptions = (command: Command) =>
     command
       .requiredOption('--reason <reason>', 'why, recorded in the audit chain')
@@ -101,12 +117,13 @@ export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (
       .option('--data-dir <dir>', "the local engine's data directory, for --as (env TASKBOUND_DATA_DIR, default .taskbound)")
       .option('--operator-url <url>', 'the operator endpoint (env TASKBOUND_OPERATOR_URL; the stack output OperatorUrl)')
       .option('--json', "print the engine's answer as JSON");
-  const withGlobals = <T extends object>(options: T) => {
-    const globals = program.opts<ConnectionFlags>();
+  const withGlobals = <T extends { readonly dataDir?: string }>(options: T) => {
+    const globals = program.opts<ConnectionFlags & { readonly dataDir?: string }>();
     return {
       ...options,
       ...(globals.endpoint ? { endpoint: globals.endpoint } : {}),
       ...(globals.region ? { region: globals.region } : {}),
+      ...(options.dataDir === undefined && globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
     };
   };
   operatorOptions(program.command('resume <agentId>').description('lift a suspension (through the operator endpoint)')).action(

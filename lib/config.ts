@@ -86,7 +86,11 @@ const configSchema = z
      * Reserved concurrency per issuing and per revoking function, so a burst cannot exhaust IAM's
      * API rate; `false` on low-quota accounts (the sweep always reserves 1). See reservedConcurrencyOf.
      */
-    reservedConcurrency: z.union([concurrencySchema, z.literal(false)]).default({ ...DEFAULT_RESERVED_CONCURRENCY }),
+    reservedConcurrency: z
+      .union([concurrencySchema, z.literal(false)], {
+        error: 'an object {"issuing": N, "revoking": N} (1-1000 each), or false',
+      })
+      .default({ ...DEFAULT_RESERVED_CONCURRENCY }),
     /**
      * The account's Lambda concurrent executions quota (Service Quotas, `L-B99A9384`), as far as
      * the deployer knows it: synth fails when the reservations would leave less than AWS's 100 unreserved.
@@ -181,9 +185,30 @@ export function loadConfig(context: Readonly<Record<string, unknown>>): Taskboun
   const overrides = Object.entries(context)
     .filter(([key]) => key.startsWith('taskbound:'))
     .map(([key, value]) => [key.slice('taskbound:'.length), contextValue(value)] as const);
-  const result = configSchema.safeParse({ ...base, ...Object.fromEntries(overrides) });
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`));
-  }
+  const merged: Record<string, unknown> = { ...base, ...Object.fromEntries(overrides) };
+  const result = configSchema.safeParse(merged);
+  if (!result.success) throw new ConfigError(configProblems(result.error.issues, merged));
   return result.data;
+}
+
+/**
+ * One line per key. A list given on the command line as a bare value (`-c taskbound:producerAccounts=1111…`)
+ * gets one line saying how to write a list, not zod's "expected array" and a length check of the string.
+ */
+function configProblems(issues: readonly z.core.$ZodIssue[], given: Readonly<Record<string, unknown>>): string[] {
+  const listsAsText = new Set(
+    issues
+      .filter((issue) => issue.code === 'invalid_type' && issue.expected === 'array' && issue.path.length === 1)
+      .map((issue) => String(issue.path[0]))
+      .filter((key) => ['string', 'number'].includes(typeof given[key])),
+  );
+  const lines = issues
+    .filter((issue) => !listsAsText.has(String(issue.path[0])))
+    .map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`);
+  return [
+    ...[...listsAsText].map(
+      (key) => `${key}: a list; on the command line write it as JSON: -c 'taskbound:${key}=["${String(given[key]).slice(0, 80)}"]'`,
+    ),
+    ...lines,
+  ];
 }

@@ -6,7 +6,7 @@ import type { IConstruct } from 'constructs';
 import { z } from 'zod';
 import { accountsNamed } from '../lambdas/domain/accounts';
 import { PROJECT_ROOT } from './bundling';
-import { loadConfig, type TaskboundConfig } from './config';
+import { ConfigError, loadConfig, type TaskboundConfig } from './config';
 import { pascal } from './naming';
 import { acknowledgeCopiedWildcards, ANY_RESOURCE_REASONS } from './nag-suppressions';
 import { SpokeStack } from './stacks/spoke-stack';
@@ -35,18 +35,18 @@ export function buildSpokeApp(options: { readonly app?: App; readonly root?: str
   const raw: unknown = app.node.tryGetContext('taskboundSpoke');
   const parsed = spokeContextSchema.safeParse(typeof raw === 'string' ? JSON.parse(raw) : raw);
   if (!parsed.success)
-    throw new Error(`taskboundSpoke: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    throw new ConfigError(parsed.error.issues.map((issue) => `taskboundSpoke.${issue.path.join('.')}: ${issue.message}`));
   const { policy } = loadPolicyFile(config.policyFile, options.root ?? PROJECT_ROOT);
   const named = accountsNamed(policy);
   // Without this, `cdk deploy TaskboundSpoke<account>` answers only that no stack matches.
   if (named.length === 0)
-    throw new Error(
-      `${config.policyFile} names no account (a scope's or agent's \`account:\`), so there is no spoke to deploy: ` +
+    throw new ConfigError([
+      `policyFile: ${config.policyFile} names no account (a scope's or agent's \`account:\`), so there is no spoke to deploy: ` +
         'synthesize with the policy file the hub was deployed with (-c taskbound:policyFile=FILE)',
-    );
+    ]);
   const unknown = (parsed.data.accounts ?? []).filter((account) => !named.includes(account));
   if (unknown.length > 0)
-    throw new Error(`taskboundSpoke.accounts: ${unknown.join(', ')} not named by the policy; a spoke there would never be used`);
+    throw new ConfigError([`taskboundSpoke.accounts: ${unknown.join(', ')} not named by the policy; a spoke there would never be used`]);
   const spokes = (parsed.data.accounts ?? named).map(
     (account) =>
       new SpokeStack(app, `${pascal(config.instanceName)}Spoke${account}`, {

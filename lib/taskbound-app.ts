@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { parsePolicy } from '../lambdas/domain/policy-file';
 import type { Policy } from '../lambdas/domain/policy';
 import { PROJECT_ROOT, type EngineHandler } from './bundling';
-import { loadConfig, type TaskboundConfig } from './config';
+import { ConfigError, loadConfig, type TaskboundConfig } from './config';
 import { applyNagSuppressions } from './nag-suppressions';
 import { pascal } from './naming';
 import { EngineStack } from './stacks/engine-stack';
@@ -30,14 +30,19 @@ export interface TaskboundApp {
   readonly engine: EngineStack;
 }
 
-/** Reads and validates the policy file; a missing file is reported like any other policy error. */
+/**
+ * Reads and validates the policy file. A file that cannot be read is a setting to fix (a ConfigError
+ * naming `policyFile`, where it looked and from where relative paths resolve), not a stack trace.
+ */
 export function loadPolicyFile(file: string, root: string): { readonly text: string; readonly policy: Policy } {
   const absolute = path.resolve(root, file);
   let text: string;
   try {
     text = readFileSync(absolute, 'utf8');
   } catch (error) {
-    throw new Error(`${file}: cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const where = absolute === file ? file : `${file}, read as ${absolute}: a relative path is taken from ${root}`;
+    throw new ConfigError([`policyFile: cannot read the policy file (${code}): ${where}`]);
   }
   return { text, policy: parsePolicy(text, file) };
 }

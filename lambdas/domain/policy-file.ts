@@ -36,8 +36,17 @@ export function parsePolicy(text: string, file: string): Policy {
   } catch (error) {
     throw new PolicyError(file, [`YAML: ${error instanceof Error ? error.message : 'unreadable'}`]);
   }
+  // Said plainly: zod's "expected object, received null" does not tell you the file has nothing in it.
+  if (plain === null || plain === undefined)
+    throw new PolicyError(file, [
+      '(file): the file is empty (or only comments): a policy needs version, approvals, people, scopes and agents',
+    ]);
   const unsafe = unsafeText(tree, []);
   if (unsafe.length > 0) throw new PolicyError(file, unsafe.slice(0, 10));
+  // YAML 1.2 has no merge keys, so `<<` would be an unknown key and every key it meant to bring
+  // a "required, not given" of its own: one line saying so instead.
+  const merges = mergeKeys(tree, []);
+  if (merges.length > 0) throw new PolicyError(file, merges.slice(0, 10));
   return policyFromDocument(plain, file, policyVersionOf(text));
 }
 
@@ -62,6 +71,19 @@ function flowDepth(text: string): number {
     else if ((char === ']' || char === '}') && depth > 0) depth--;
   }
   return deepest;
+}
+
+/** Every `<<` key: a merge key, which this reader does not expand. */
+function mergeKeys(node: unknown, path: readonly string[]): string[] {
+  if (Array.isArray(node)) return node.flatMap((item, index) => mergeKeys(item, [...path, String(index)]));
+  if (!(node instanceof Map)) return [];
+  return [...node.entries()].flatMap(([key, value]) =>
+    String(key) === '<<'
+      ? [
+          `${[...path, '<<'].join('.')}: YAML merge keys (<<) are not supported; write the keys out (an alias of a whole value, such as scopes: *common, works)`,
+        ]
+      : mergeKeys(value, [...path, String(key)]),
+  );
 }
 
 /** Keys and strings no policy needs: `__proto__`, control, invisible or direction-changing characters. */

@@ -195,11 +195,28 @@ const policySchema = z
             path,
             message: `scope "${scopeName}" is a ${scope.action} scope, above risk tier ${agent.riskTier} (allows ${TIER_ALLOWS[agent.riskTier].join(', ')})`,
           });
+        } else {
+          const short = approversShort(policy.approvals[scope.action], agent.owner);
+          if (short) ctx.addIssue({ code: 'custom', path, message: `scope "${scopeName}" (${scope.action}) ${short}` });
         }
       }
     }
   })
   .superRefine(refineAccounts);
+
+/**
+ * The owner may never decide their agent's grants: a group that leaves too few besides them denies
+ * every request for the scope at once, which is a policy mistake to refuse at load, not at 3 a.m.
+ */
+function approversShort(rule: z.infer<typeof approvalRuleSchema>, owner: string): string | undefined {
+  if (rule.mode !== 'manual') return undefined;
+  const eligible = new Set(rule.approverGroup.filter((member) => member !== owner));
+  if (eligible.size >= rule.approvers) return undefined;
+  return (
+    `needs ${rule.approvers} approval(s), but its approver group has ${eligible.size} besides the agent's owner ${owner}, ` +
+    'who may not decide: every request would be denied. Add people to the group, lower approvers, or give the agent another owner'
+  );
+}
 
 type Checked = Pick<z.infer<typeof policySchema>, 'approvals' | 'people'>;
 

@@ -120,7 +120,16 @@ export async function issueGrant(
   }
   // Delivered but not scheduled: the run fails and is retried; the due index expires it meanwhile.
   if (scheduled.status === 'rejected') throw scheduled.reason;
-  await deps.events.publish([...earlier, outbound('Grant Issued', written.grant, now, { ttlSeconds: entitlement.ttlSeconds })]);
+  // The approval that completed a held request reaches no `Grant Pending Approval`: name its person
+  // here, so the request's message lists every approver, not all but the last.
+  const completedBy = written.grant.approvals.at(-1)?.approver;
+  await deps.events.publish([
+    ...earlier,
+    outbound('Grant Issued', written.grant, now, {
+      ttlSeconds: entitlement.ttlSeconds,
+      ...(completedBy === undefined ? {} : { approver: completedBy }),
+    }),
+  ]);
   return { outcome: 'issued', grant: written.grant };
 }
 

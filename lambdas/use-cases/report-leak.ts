@@ -1,29 +1,12 @@
 // Use case: `Credential Leaked` (or AWS Health's exposed-key event) → find the grant that
 // issued the credential and revoke it at once, then prove it dead.
-import { grantIdFor } from '../domain/ids';
+import { namedByLeak } from '../domain/leak-target';
 import type { Grant } from '../domain/grant';
 import type { CredentialLeaked } from '../domain/events';
 import type { EngineDeps } from './engine-deps';
 import { revokeGrant, type RevokeResult } from './revoke-grant';
 
 export type LeakResult = RevokeResult | { readonly outcome: 'unknown-credential'; readonly credentialId: string };
-
-const ACCESS_KEY_ID = /^(AKIA|ASIA)[A-Z0-9]{12,124}$/;
-/** `taskbound/<agent>/<task>`, bare or inside a Secrets Manager ARN (which appends `-XXXXXX`). */
-const DELIVERY_NAME = /(?:^|:secret:)taskbound\/([a-z0-9][a-z0-9-]{0,62})\/([A-Za-z0-9._:-]{1,128}?)(?:-[A-Za-z0-9]{6})?$/;
-
-/** What a leak report's credential id names: an access key id, or the grants a delivery's name or ARN may be (most likely first). */
-export function namedByLeak(credentialId: string): { readonly accessKeyId: string } | { readonly grantIds: readonly string[] } {
-  if (ACCESS_KEY_ID.test(credentialId)) return { accessKeyId: credentialId };
-  const named = DELIVERY_NAME.exec(credentialId);
-  if (!named) return { grantIds: [] };
-  const [, agentId, taskId] = named as unknown as [string, string, string];
-  if (!credentialId.includes(':secret:')) return { grantIds: [grantIdFor(agentId, taskId)] };
-  // An ARN whose task id itself ends like a random suffix: the name as written is the second guess.
-  const whole = credentialId.split(':secret:')[1] ?? '';
-  const [, wholeAgent = '', wholeTask = ''] = whole.split('/');
-  return { grantIds: [grantIdFor(agentId, taskId), grantIdFor(wholeAgent, wholeTask)] };
-}
 
 async function findGrant(deps: EngineDeps, credentialId: string): Promise<Grant | undefined> {
   const named = namedByLeak(credentialId);

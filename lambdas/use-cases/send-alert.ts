@@ -63,7 +63,7 @@ async function showOutcome(
   progress: ApprovalProgress,
 ): Promise<AlertOutcome> {
   const request = grantAlertDetailSchema.parse(thread.request);
-  const shown = progress.kind === 'issued' ? { ...progress, approvedBy: thread.approvedBy } : progress;
+  const shown = progress.kind === 'issued' ? { ...progress, approvedBy: withApprover(thread.approvedBy, event.detail.approver) } : progress;
   const message: AlertMessage = { kind: 'approval-request', request, progress: shown };
   const edit = thread.refs.length > 0 ? deps.notifier.update?.bind(deps.notifier) : undefined;
   const delivered = edit ? await edit(thread.refs, message) : await deps.notifier.notify(message, channelsFor(deps, event));
@@ -71,6 +71,11 @@ async function showOutcome(
   const approvedBy = progress.kind === 'waiting' ? progress.approvedBy : thread.approvedBy;
   await deps.approvals.put(request.grantId, { ...thread, approvedBy });
   return { outcome: edit ? 'updated' : 'posted' };
+}
+
+/** The people who approved, with the one an issue names (the last approval) once. */
+function withApprover(approvedBy: readonly string[], approver: string | undefined): readonly string[] {
+  return approver === undefined || approvedBy.includes(approver) ? approvedBy : [...approvedBy, approver];
 }
 
 /** An outcome is shown even when its detail-type is muted: someone clicked and waits for it. */

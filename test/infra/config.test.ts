@@ -38,6 +38,35 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig from the command line', () => {
+  const problems = (context: Record<string, unknown>) => {
+    try {
+      loadConfig(context);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.issues;
+      throw error;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('says how to write a list when one is given as a bare value, instead of "expected array" and a length check', () => {
+    expect(problems({ 'taskbound:operatorPrincipalArns': 'arn:aws:iam::111122223333:role/secops' })).toEqual([
+      `operatorPrincipalArns: a list; on the command line write it as JSON: -c 'taskbound:operatorPrincipalArns=["arn:aws:iam::111122223333:role/secops"]'`,
+    ]);
+    // A bare account id parses as a number first.
+    expect(problems({ 'taskbound:producerAccounts': '444455556666' })).toEqual([
+      `producerAccounts: a list; on the command line write it as JSON: -c 'taskbound:producerAccounts=["444455556666"]'`,
+    ]);
+    expect(loadConfig({ 'taskbound:producerAccounts': '["444455556666"]' }).producerAccounts).toEqual(['444455556666']);
+  });
+
+  it('says what reservedConcurrency may be', () => {
+    expect(problems({ 'taskbound:reservedConcurrency': 'lots' })).toEqual([
+      'reservedConcurrency: an object {"issuing": N, "revoking": N} (1-1000 each), or false',
+    ]);
+  });
+});
+
 describe('loadPolicyFile', () => {
   it('accepts the example policy', () => {
     expect(Object.keys(loadPolicyFile('examples/taskbound.policy.yaml', PROJECT_ROOT).policy.agents)).toEqual([
@@ -48,9 +77,12 @@ describe('loadPolicyFile', () => {
     ]);
   });
 
-  it('names the file when it cannot be read', () => {
-    expect(() => loadPolicyFile('missing.policy.yaml', PROJECT_ROOT)).toThrow(
-      /^missing\.policy\.yaml: cannot read the policy file \(ENOENT\)/,
+  it('names the setting, the file, where it looked and where relative paths start when it cannot be read', () => {
+    const attempt = () => loadPolicyFile('missing.policy.yaml', PROJECT_ROOT);
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(
+      `policyFile: cannot read the policy file (ENOENT): missing.policy.yaml, read as ${PROJECT_ROOT}/missing.policy.yaml: ` +
+        `a relative path is taken from ${PROJECT_ROOT}`,
     );
   });
 });

@@ -136,7 +136,7 @@ function grantStory(
         // From the bus (a field anyone can write: a mistake, or a forgery) or from the operator endpoint or Slack.
         next:
           d.refusedSource === undefined
-            ? 'Owners and requesters may not decide; each approver counts once. Ask another approver from the policy’s group.'
+            ? refusedDecisionNext(d)
             : `A decision on the bus carries no authority, whoever it names: decide through the operator endpoint (\`taskbound approve|deny ${code(d.grantId, 80)} --reason …\`) or Slack. If no one meant to send it, find out who can put events on the bus.`,
       };
     case 'Agent Resume Refused':
@@ -153,6 +153,14 @@ function grantStory(
             next: `Resume through the operator endpoint: \`taskbound resume ${mrkdwnText(d.agentId, 64)} --reason …\`.`,
           };
   }
+}
+
+/** What to do after a person's decision was not counted: a late one needs nothing, an ineligible one another approver. */
+function refusedDecisionNext(d: GrantAlertDetail): string {
+  // The grant's state as the refusal found it: no longer pending means the decision came too late to matter.
+  if (d.state !== undefined && d.state !== 'pending_approval')
+    return `Nothing to decide: the request was already settled (${mrkdwnText(d.state, 32)}). See \`taskbound grants show ${code(d.grantId, 80)}\`.`;
+  return 'Owners and requesters may not decide; each approver counts once. Ask another approver from the policy’s group.';
 }
 
 /** Each call CloudTrail recorded after revocation: what, when, from where (never parameters). */

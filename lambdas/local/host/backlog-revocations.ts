@@ -6,7 +6,7 @@ import { credentialLeakedSchema, healthExposureSchema, taskEndedSchema } from '.
 import { grantIdFor } from '../../domain/ids';
 import type { Grant } from '../../domain/grant';
 import { ROUTES, type HandlerName } from '../../routes';
-import { namedByLeak } from '../../use-cases/report-leak';
+import { namedByLeak } from '../../domain/leak-target';
 import { matchesPattern, type EventEnvelope } from '../emulated-aws/event-bus';
 
 /** The grants the backlog's revoking events name: a task's grant by its ids, a leak's by its access key id or delivery. */

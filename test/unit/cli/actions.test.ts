@@ -224,6 +224,8 @@ describe('taskbound approve and deny', () => {
       '/tmp/tb',
     );
     await cli.run('deny', GRANT, '--reason', 'not during the freeze', '--operator-url', 'https://x.lambda-url.eu-west-1.on.aws/');
+    // Before the command too, as the other global flags: one alias serves every command.
+    await cli.run('--data-dir', '/tmp/tb2', 'resume', 'release-bot', '--as', 'lead@example.com', '--reason', 'fixed');
     expect(cli.operator.sent).toEqual([
       {
         request: { action: 'approve', grantId: GRANT, reason: 'reviewed the diff' },
@@ -232,6 +234,10 @@ describe('taskbound approve and deny', () => {
       {
         request: { action: 'deny', grantId: GRANT, reason: 'not during the freeze' },
         flags: expect.objectContaining({ operatorUrl: 'https://x.lambda-url.eu-west-1.on.aws/' }),
+      },
+      {
+        request: { action: 'resume', agentId: 'release-bot', reason: 'fixed' },
+        flags: expect.objectContaining({ as: 'lead@example.com', dataDir: '/tmp/tb2' }),
       },
     ]);
     expect(cli.events.sent).toEqual([]);

@@ -48,6 +48,44 @@ describe('parsePolicy', () => {
     expect(error.issues.join('\n')).toMatch(/approvals\.transact/);
   });
 
+  it("refuses a scope its agent's owner leaves too few approvers for, since every request would be denied at once", () => {
+    // deploy-bot's owner is sre@: of the three in the transact group, two remain, and three are asked for.
+    const error = policyErrorOf(
+      TEST_POLICY_YAML.replace('transact: { mode: manual, approvers: 2,', 'transact: { mode: manual, approvers: 3,'),
+    );
+    expect(error.issues).toContainEqual(
+      expect.stringMatching(
+        /^agents\.deploy-bot\.scopes\.2: scope "refund" \(transact\) needs 3 approval\(s\), but its approver group has 2 besides the agent's owner sre@example\.com, who may not decide: every request would be denied/,
+      ),
+    );
+    // Two of the three besides the owner: approvable, and loads.
+    expect(() => parsePolicy(TEST_POLICY_YAML, 'ok.policy.yaml')).not.toThrow();
+  });
+
+  it('says an empty file is empty, rather than that null is not an object', () => {
+    for (const empty of ['', '# only a comment\n\n', '\uFEFF']) {
+      expect(policyErrorOf(empty).issues).toEqual([
+        '(file): the file is empty (or only comments): a policy needs version, approvals, people, scopes and agents',
+      ]);
+    }
+  });
+
+  it('names a YAML merge key as unsupported, once, instead of an unknown "<<" and every key it meant to bring', () => {
+    const merged = TEST_POLICY_YAML.replace(
+      '  deploy-bot:\n    owner: sre@example.com\n',
+      '  deploy-bot:\n    <<: &owned { owner: sre@example.com }\n',
+    );
+    expect(policyErrorOf(merged).issues).toEqual([
+      'agents.deploy-bot.<<: YAML merge keys (<<) are not supported; write the keys out (an alias of a whole value, such as scopes: *common, works)',
+    ]);
+    // An alias of a whole value is plain YAML 1.2, and loads.
+    const aliased = TEST_POLICY_YAML.replace('scopes: [repo-read, repo-write]', 'scopes: &common [repo-read, repo-write]').replace(
+      'scopes: [repo-read, deploy-web, refund, bucket-read-key]',
+      'scopes: *common',
+    );
+    expect(parsePolicy(aliased, 'aliased.policy.yaml').agents['deploy-bot']?.scopes).toEqual(['repo-read', 'repo-write']);
+  });
+
   it('refuses unknown keys and YAML syntax errors', () => {
     expect(policyErrorOf(`${TEST_POLICY_YAML}\nsurprise: true\n`).issues.join()).toMatch(/surprise/);
     expect(policyErrorOf('version: 1\napprovals: [\n').issues.join()).toMatch(/^YAML/);

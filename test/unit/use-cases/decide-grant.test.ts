@@ -30,6 +30,8 @@ describe('decideGrant', () => {
     expect((await decideGrant(engine, decision('lead@example.com'))).outcome).toBe('issued');
     expect(engine.keys.issued.size).toBe(1);
     expect(engine.events.of('Grant Decision Refused')).toHaveLength(2);
+    // The last approval reaches people only through the issue: it names that approver.
+    expect(engine.events.of('Grant Issued').at(-1)?.detail).toMatchObject({ approver: 'lead@example.com' });
   });
 
   it('an approval after the window is refused and the request denied; the sweep closes silent ones', async () => {

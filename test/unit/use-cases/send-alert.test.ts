@@ -57,13 +57,14 @@ describe('sendAlert', () => {
     expect(await sendAlert(deps, event('Grant Pending Approval', { approver: 'sre@example.com', remaining: 1 }))).toEqual({
       outcome: 'duplicate',
     });
-    expect(await sendAlert(deps, event('Grant Issued'))).toEqual({ outcome: 'updated' });
+    // The second approval completes the request: it is named by the issue, not by a Pending Approval.
+    expect(await sendAlert(deps, event('Grant Issued', { approver: 'cfo@example.com' }))).toEqual({ outcome: 'updated' });
     const [request] = postsTo('/chat.postMessage');
     const updates = postsTo('/chat.update');
     expect(request?.channel).toBe('C0SECUR1TY');
     expect(updates.map((update) => update.ts)).toEqual(['17000.1', '17000.1']);
     expect(JSON.stringify(updates[0])).toContain('1 of 2 approvals');
-    expect(JSON.stringify(updates[1])).toContain('approved by sre@example.com');
+    expect(JSON.stringify(updates[1])).toContain('approved by sre@example.com, cfo@example.com');
     expect(JSON.stringify(updates[1])).not.toContain('taskbound.approve');
   });
 

@@ -73,6 +73,29 @@ describe('Slack alert messages', () => {
     expect(byOwner.text).toContain('Ask another approver from the policy’s group');
   });
 
+  it('tell a decision that came after the request was settled that there is nothing left to decide', () => {
+    const late = alertMessage(
+      eventOf('Grant Decision Refused', {
+        approver: 'lead@example.com',
+        decision: 'deny',
+        state: 'active',
+        reason: 'grant is active, not pending approval',
+      }),
+    );
+    const ineligible = alertMessage(
+      eventOf('Grant Decision Refused', {
+        approver: 'x@example.com',
+        decision: 'approve',
+        state: 'pending_approval',
+        reason: 'not in group',
+      }),
+    );
+
+    expect(late.text).toContain('Nothing to decide: the request was already settled (active)');
+    expect(late.text).not.toContain('Ask another approver');
+    expect(ineligible.text).toContain('Ask another approver from the policy’s group');
+  });
+
   it('say who, what, why, when and what to do next for a leaked credential revocation', () => {
     const message = alertMessage(eventOf('Grant Revoked', { trigger: 'leaked', reason: 'found on a public gist' }));
     const text = allText(message);
