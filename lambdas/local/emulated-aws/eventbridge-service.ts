@@ -31,14 +31,21 @@ const requestSchema = z.object({
   EndpointId: z.string().max(50).optional(),
 });
 
-const required = (name: string) => z.string({ error: `${name} is a required argument.` }).min(1, `${name} is a required argument.`);
+/** A required string; one given as another type is told so, not called missing (a JSON-over-curl caller's Detail object). */
+const required = (name: string, notAString = `${name} must be a string.`) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? `${name} is a required argument.` : notAString) })
+    .min(1, `${name} is a required argument.`);
 
 /** One entry, as the PutEventsRequestEntry type constrains it. */
 const entrySchema = z.object({
   EventBusName: z.string().min(1).max(1600).optional(),
   Source: required('Source').max(256),
   DetailType: required('DetailType').max(128),
-  Detail: required('Detail'),
+  Detail: required(
+    'Detail',
+    "Detail must be a string: the event's JSON object, serialised (JSON.stringify, json.dumps), not the object itself.",
+  ),
   Resources: z
     .array(z.string({ error: 'Resources must be a list of ARNs.' }).max(2048), { error: 'Resources must be a list of ARNs.' })
     .optional(),
