@@ -151,6 +151,16 @@ describe('eventbridge service', () => {
     expect(received).toHaveLength(0);
   });
 
+  it("refuses a source under AWS's reserved aws. prefix as AWS does, except aws.health (to rehearse an exposure)", async () => {
+    const result = await client.send(
+      new PutEventsCommand({ Entries: [valid({ Source: 'aws.myapp' }), valid({ Source: 'aws.health', DetailType: 'AWS Health Event' })] }),
+    );
+
+    expect(result.FailedEntryCount).toBe(1);
+    expect(result.Entries?.[0]).toEqual({ ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' });
+    expect(result.Entries?.[1]?.EventId).toBeDefined();
+  });
+
   it('refuses a request of no entries or more than ten: ValidationException', async () => {
     await expect(client.send(new PutEventsCommand({ Entries: [] }))).rejects.toMatchObject({
       name: 'ValidationException',
