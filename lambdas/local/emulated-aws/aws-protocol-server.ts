@@ -79,8 +79,11 @@ export function isLoopbackHost(host: string | undefined, port: number): boolean 
 const EMULATED =
   'The local engine emulates EventBridge PutEvents, Secrets Manager, STS and DynamoDB (docs/contract.md §6); call other services on AWS.';
 
+/** Lower-cased request headers, as Node parses them (before the request is read) or as an `AwsRequest` holds them. */
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
 /** Whether the caller speaks a JSON protocol (`X-Amz-Target`, or a JSON body); else the XML ones (query, REST-XML). */
-const speaksJson = (request: AwsRequest) => Boolean(request.target) || /json/i.test(request.headers['content-type'] ?? '');
+const speaksJson = (headers: Headers) => Boolean(headers['x-amz-target']) || /json/i.test(String(headers['content-type'] ?? ''));
 
 /**
  * An error in the protocol the request came in, so an SDK parses it into a named error: JSON for
@@ -88,8 +91,8 @@ const speaksJson = (request: AwsRequest) => Boolean(request.target) || /json/i.t
  * and the REST-XML protocols (STS, S3, IAM, SQS). AWS names some codes differently in the two
  * (`MissingAuthenticationTokenException` in JSON, `MissingAuthenticationToken` in a query's XML).
  */
-function errorInProtocol(request: AwsRequest, status: number, code: string, message: string, xmlCode = code): AwsResponse {
-  if (speaksJson(request)) return jsonError(status, code, message);
+function errorInProtocol(headers: Headers, status: number, code: string, message: string, xmlCode = code): AwsResponse {
+  if (speaksJson(headers)) return jsonError(status, code, message);
   const error = new XmlNode('Error', [XmlNode.of('Type', 'Sender'), XmlNode.of('Code', xmlCode), XmlNode.of('Message', message)]);
   const requestId = crypto.randomUUID();
   return {
@@ -102,7 +105,7 @@ function errorInProtocol(request: AwsRequest, status: number, code: string, mess
 /** A request no local service handles: the SDK shows what the engine emulates instead of a bare "400 Bad Request". */
 function unhandled(request: AwsRequest): AwsResponse {
   const what = request.target ?? `${request.signingService ?? 'an unsigned service'} ${request.method} ${request.path}`;
-  return errorInProtocol(request, 400, 'UnknownOperationException', `No local service handles ${what}. ${EMULATED}`);
+  return errorInProtocol(request.headers, 400, 'UnknownOperationException', `No local service handles ${what}. ${EMULATED}`);
 }
 
 /** The SigV4 service each JSON-protocol target must be signed for, as AWS checks it. */
@@ -129,10 +132,10 @@ function wrongSigningService(request: AwsRequest): AwsResponse | undefined {
 function unauthenticated(request: AwsRequest): AwsResponse {
   if (!request.headers.authorization) {
     const message = 'Request is missing a SigV4 Authorization header.';
-    return errorInProtocol(request, 403, 'MissingAuthenticationTokenException', message, 'MissingAuthenticationToken');
+    return errorInProtocol(request.headers, 403, 'MissingAuthenticationTokenException', message, 'MissingAuthenticationToken');
   }
   return errorInProtocol(
-    request,
+    request.headers,
     400,
     'IncompleteSignatureException',
     'The Authorization header is not a SigV4 signature: expected AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, SignedHeaders=…, Signature=….',
@@ -142,11 +145,8 @@ function unauthenticated(request: AwsRequest): AwsResponse {
 
 async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, port: number): Promise<AwsResponse> {
   if (!isLoopbackHost(req.headers.host, port)) {
-    return jsonError(
-      403,
-      'AccessDeniedException',
-      `The local engine answers only requests to a loopback address with its port (127.0.0.1:${port} or localhost:${port}).`,
-    );
+    const message = `The local engine answers only requests to a loopback address with its port (127.0.0.1:${port} or localhost:${port}).`;
+    return errorInProtocol(req.headers, 403, 'AccessDeniedException', message, 'AccessDenied');
   }
   if (req.method === 'GET' && req.url === '/healthz') {
     const health = options.health?.();
@@ -157,7 +157,7 @@ async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, p
   const local = req.method === 'GET' ? await options.localRead?.(new URL(req.url ?? '/', 'http://localhost').pathname) : undefined;
   if (local) return local;
   const body = await readBody(req, options.maxBodyBytes ?? 2 * 1024 * 1024);
-  if (!body) return jsonError(413, 'RequestEntityTooLarge', 'request body too large');
+  if (!body) return errorInProtocol(req.headers, 413, 'RequestEntityTooLarge', 'request body too large');
   const request = toAwsRequest(req, body);
   if (!request.headers.authorization?.startsWith('AWS4-HMAC-SHA256 ') || !request.accessKeyId) return unauthenticated(request);
   const misdirected = wrongSigningService(request);
@@ -176,7 +176,7 @@ export function startAwsProtocolServer(options: AwsProtocolServerOptions): Promi
   const server: Server = createServer((req, res) => {
     answer(req, options, port).then(
       (response) => send(res, response),
-      () => send(res, jsonError(500, 'InternalFailure', 'The local engine failed to process the request.')),
+      () => send(res, errorInProtocol(req.headers, 500, 'InternalFailure', 'The local engine failed to process the request.')),
     );
   });
   server.keepAliveTimeout = 30_000;
