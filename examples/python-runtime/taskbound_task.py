@@ -16,6 +16,7 @@ GetSecretValue, and only every `reread_every_s`.
 
 import json
 import random
+import re
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -43,6 +44,24 @@ class WaitTimedOut(Exception):
 
 class CredentialRevoked(Exception):
     """The task's credential is dead: revoked (its delivery is gone) or expired."""
+
+
+class InvalidTaskIds(ValueError):
+    """An agent or task id the engine refuses without delivering anything (docs/contract.md §1): raised before any wait."""
+
+
+# The engine's own patterns (lambdas/domain/ids.ts). A Task Started naming other ids is refused with no
+# delivery to read, so a runtime polling for one would only learn it after its 60 s timeout.
+AGENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+TASK_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def check_ids(agent_id: str, task_id: str) -> None:
+    """Raises InvalidTaskIds unless the engine would accept both ids; call it before sending Task Started too."""
+    if not AGENT_ID.fullmatch(agent_id):
+        raise InvalidTaskIds(f"agentId {agent_id!r} must be lower-case letters, digits and dashes (1-63, not starting with a dash)")
+    if not TASK_ID.fullmatch(task_id):
+        raise InvalidTaskIds(f"taskId {task_id!r} must be 1-128 of A-Za-z0-9._:- (no spaces, slashes or other characters)")
 
 
 def delivery_name(agent_id: str, task_id: str) -> str:
@@ -76,7 +95,8 @@ def wait_for_delivery(secrets, agent_id: str, task_id: str, *, absent_timeout_s:
 
 
 def task_session(agent_id: str, task_id: str, *, runtime_session: boto3.Session = None, reread_every_s: float = 30.0, **wait) -> boto3.Session:
-    """A boto3 Session acting as the task, once its credential is issued (raises TaskDenied or WaitTimedOut)."""
+    """A boto3 Session acting as the task, once its credential is issued (raises InvalidTaskIds, TaskDenied or WaitTimedOut)."""
+    check_ids(agent_id, task_id)
     runtime = runtime_session or boto3.Session()
     secrets = runtime.client("secretsmanager")
     name = delivery_name(agent_id, task_id)

@@ -74,7 +74,13 @@ export function eventHandler<S extends z.ZodType, D extends RefusalDeps = Engine
           const reason = describeIssues(parsed.error);
           logger.warn('event rejected', { handler: name, reason });
           const refused = await refuse(deps, (parsed.originalEvent ?? {}) as RawEvent, reason);
-          return { outcome: refused.outcome, ...(refused.reason ? { reason: refused.reason } : {}) };
+          // A refusal may still act on a grant (an invalid Task Ended still ends its task): say which.
+          recordRevocationLatency(refused.grant);
+          return {
+            outcome: refused.outcome,
+            ...(refused.grant ? { grant: { grantId: refused.grant.grantId, state: refused.grant.state } } : {}),
+            ...(refused.reason ? { reason: refused.reason } : {}),
+          };
         }
         const event = parsed.data as EventEnvelope<z.infer<S>>;
         const result = await run(deps, event);

@@ -9,21 +9,34 @@ import { revokeGrant, type RevokeResult } from './revoke-grant';
 
 export type EndTaskResult = RevokeResult | { readonly outcome: 'ended-before-start'; readonly grant: Grant };
 
-export async function endTask(deps: EngineDeps, event: TaskEnded): Promise<EndTaskResult> {
-  const grantId = grantIdFor(event.agentId, event.taskId);
+/** The task to end and why: a valid `Task Ended` gives its outcome, an invalid one what was wrong with it. */
+export interface TaskToEnd {
+  readonly agentId: string;
+  readonly taskId: string;
+  readonly reason: string;
+  readonly systemsTouched?: readonly string[];
+}
+
+export function endTask(deps: EngineDeps, event: TaskEnded): Promise<EndTaskResult> {
+  return closeTask(deps, { ...event, reason: `task ${event.outcome}` });
+}
+
+/** Revokes the task's credential, or leaves a tombstone when it has none yet. */
+export async function closeTask(deps: EngineDeps, task: TaskToEnd): Promise<EndTaskResult> {
+  const grantId = grantIdFor(task.agentId, task.taskId);
   const now = deps.clock.now().toISOString();
   const result = await revokeGrant(deps, grantId, {
     trigger: 'task_ended',
-    by: event.agentId,
-    reason: `task ${event.outcome}`,
+    by: task.agentId,
+    reason: task.reason,
     noticeAt: now,
-    ...(event.systemsTouched ? { systemsTouched: event.systemsTouched } : {}),
+    ...(task.systemsTouched ? { systemsTouched: task.systemsTouched } : {}),
   });
   if (result.outcome !== 'not-found') return result;
-  return recordEndBeforeStart(deps, grantId, event, now);
+  return recordEndBeforeStart(deps, grantId, task, now);
 }
 
-async function recordEndBeforeStart(deps: EngineDeps, grantId: string, event: TaskEnded, now: string): Promise<EndTaskResult> {
+async function recordEndBeforeStart(deps: EngineDeps, grantId: string, event: TaskToEnd, now: string): Promise<EndTaskResult> {
   const reason = 'Task Ended arrived for a task never started; the task is closed and will issue nothing';
   const opened = openGrant({
     grantId,
@@ -46,7 +59,7 @@ async function recordEndBeforeStart(deps: EngineDeps, grantId: string, event: Ta
   const created = await deps.store.create(tombstone);
   if (!created.created) {
     // The Task Started landed between our read and our write: revoke what it issued.
-    return endTask(deps, event);
+    return closeTask(deps, event);
   }
   await deps.events.publish([outbound('Grant Denied', created.grant, now, { reason })]);
   return { outcome: 'ended-before-start', grant: created.grant };

@@ -53,6 +53,14 @@ describe('what a boto3 runtime sees of each refusal', () => {
     expect(seen.get('ended')).toMatchObject({ code: 'InvalidClientTokenId', status: 403, delivery: 'ResourceNotFoundException' });
   });
 
+  it('gets MissingAuthenticationToken from STS for an unsigned call, parsed by botocore rather than failing to parse', () => {
+    expect(seen.get('unsigned sts')).toMatchObject({ code: 'MissingAuthenticationToken', status: 403 });
+  });
+
+  it('sees its credential refused after a Task Ended whose outcome the contract does not name (it still ends the task)', () => {
+    expect(seen.get('ended with a bad outcome')).toMatchObject({ code: 'InvalidClientTokenId', status: 403 });
+  });
+
   it('never meets secret material in a refusal', () => {
     expect(output).not.toMatch(/[A-Za-z0-9/+]{40}/);
     expect(output).not.toMatch(/secretAccessKey|sessionToken/);

@@ -19,6 +19,14 @@ describe('a boto3 task session read from the delivery', () => {
     await h.stop();
   });
 
+  it('raises InvalidTaskIds at once for a task id the engine would refuse without a delivery, instead of waiting 60 s', () => {
+    expect(seen.get('invalid task id')).toMatchObject({
+      raised: 'InvalidTaskIds',
+      message: expect.stringContaining("taskId 'nightly audit/1' must be 1-128 of A-Za-z0-9._:-"),
+    });
+    expect(seen.get('invalid task id')?.seconds).toBeLessThan(1);
+  });
+
   it('raises TaskDenied with the engine reason when the task is refused', () => {
     expect(seen.get('denied')).toMatchObject({ raised: 'TaskDenied', reason: expect.stringContaining('deploy-web') });
   });

@@ -79,34 +79,74 @@ export function isLoopbackHost(host: string | undefined, port: number): boolean 
 const EMULATED =
   'The local engine emulates EventBridge PutEvents, Secrets Manager, STS and DynamoDB (docs/contract.md §6); call other services on AWS.';
 
+/** Lower-cased request headers, as Node parses them (before the request is read) or as an `AwsRequest` holds them. */
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+/** Whether the caller speaks a JSON protocol (`X-Amz-Target`, or a JSON body); else the XML ones (query, REST-XML). */
+const speaksJson = (headers: Headers) => Boolean(headers['x-amz-target']) || /json/i.test(String(headers['content-type'] ?? ''));
+
 /**
- * A request no local service handles, answered in the protocol it came in, so an SDK shows the
- * message: JSON for JSON protocols (`X-Amz-Target`, or a JSON body), else the XML `ErrorResponse`
- * that botocore and the JS SDK parse for both the query and the REST-XML protocols (S3, IAM, SQS).
+ * An error in the protocol the request came in, so an SDK parses it into a named error: JSON for
+ * JSON protocols, else the XML `ErrorResponse` that botocore and the JS SDK parse for both the query
+ * and the REST-XML protocols (STS, S3, IAM, SQS). AWS names some codes differently in the two
+ * (`MissingAuthenticationTokenException` in JSON, `MissingAuthenticationToken` in a query's XML).
  */
+function errorInProtocol(headers: Headers, status: number, code: string, message: string, xmlCode = code): AwsResponse {
+  if (speaksJson(headers)) return jsonError(status, code, message);
+  const error = new XmlNode('Error', [XmlNode.of('Type', 'Sender'), XmlNode.of('Code', xmlCode), XmlNode.of('Message', message)]);
+  const requestId = crypto.randomUUID();
+  return {
+    status,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body: new XmlNode('ErrorResponse', [error, XmlNode.of('RequestId', requestId)]).toString(),
+  };
+}
+
+/** A request no local service handles: the SDK shows what the engine emulates instead of a bare "400 Bad Request". */
 function unhandled(request: AwsRequest): AwsResponse {
   const what = request.target ?? `${request.signingService ?? 'an unsigned service'} ${request.method} ${request.path}`;
-  const message = `No local service handles ${what}. ${EMULATED}`;
-  if (request.target || /json/i.test(request.headers['content-type'] ?? '')) return jsonError(400, 'UnknownOperationException', message);
-  const error = new XmlNode('Error', [
-    XmlNode.of('Type', 'Sender'),
-    XmlNode.of('Code', 'UnknownOperationException'),
-    XmlNode.of('Message', message),
-  ]);
-  return {
-    status: 400,
-    headers: { 'content-type': 'text/xml' },
-    body: new XmlNode('ErrorResponse', [error, XmlNode.of('RequestId', crypto.randomUUID())]).toString(),
-  };
+  return errorInProtocol(request.headers, 400, 'UnknownOperationException', `No local service handles ${what}. ${EMULATED}`);
+}
+
+/** The SigV4 service each JSON-protocol target must be signed for, as AWS checks it. */
+const SIGNING_SERVICE_BY_TARGET: ReadonlyArray<readonly [string, string]> = [
+  ['AWSEvents.', 'events'],
+  ['secretsmanager.', 'secretsmanager'],
+  ['DynamoDB_20120810.', 'dynamodb'],
+  ['TrentService.', 'kms'],
+];
+
+/**
+ * Locally a signature's value is not checked (only STS's and the operator's), but its credential
+ * scope is plain text: a request signed for another service than its target's (a hand-rolled
+ * signer, `curl --aws-sigv4` with the wrong name) is refused here as AWS would refuse it, instead of
+ * working until it is deployed.
+ */
+function wrongSigningService(request: AwsRequest): AwsResponse | undefined {
+  const expected = SIGNING_SERVICE_BY_TARGET.find(([prefix]) => request.target?.startsWith(prefix))?.[1];
+  if (!expected || request.signingService === expected) return undefined;
+  return jsonError(400, 'InvalidSignatureException', `Credential should be scoped to correct service: '${expected}'. `);
+}
+
+/** An unsigned request, or one whose Authorization header is not a SigV4 signature with a credential scope. */
+function unauthenticated(request: AwsRequest): AwsResponse {
+  if (!request.headers.authorization) {
+    const message = 'Request is missing a SigV4 Authorization header.';
+    return errorInProtocol(request.headers, 403, 'MissingAuthenticationTokenException', message, 'MissingAuthenticationToken');
+  }
+  return errorInProtocol(
+    request.headers,
+    400,
+    'IncompleteSignatureException',
+    'The Authorization header is not a SigV4 signature: expected AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, SignedHeaders=…, Signature=….',
+    'IncompleteSignature',
+  );
 }
 
 async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, port: number): Promise<AwsResponse> {
   if (!isLoopbackHost(req.headers.host, port)) {
-    return jsonError(
-      403,
-      'AccessDeniedException',
-      `The local engine answers only requests to a loopback address with its port (127.0.0.1:${port} or localhost:${port}).`,
-    );
+    const message = `The local engine answers only requests to a loopback address with its port (127.0.0.1:${port} or localhost:${port}).`;
+    return errorInProtocol(req.headers, 403, 'AccessDeniedException', message, 'AccessDenied');
   }
   if (req.method === 'GET' && req.url === '/healthz') {
     const health = options.health?.();
@@ -117,11 +157,11 @@ async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, p
   const local = req.method === 'GET' ? await options.localRead?.(new URL(req.url ?? '/', 'http://localhost').pathname) : undefined;
   if (local) return local;
   const body = await readBody(req, options.maxBodyBytes ?? 2 * 1024 * 1024);
-  if (!body) return jsonError(413, 'RequestEntityTooLarge', 'request body too large');
+  if (!body) return errorInProtocol(req.headers, 413, 'RequestEntityTooLarge', 'request body too large');
   const request = toAwsRequest(req, body);
-  if (!request.headers.authorization?.startsWith('AWS4-HMAC-SHA256 ') || !request.accessKeyId) {
-    return jsonError(403, 'MissingAuthenticationTokenException', 'Request is missing a SigV4 Authorization header.');
-  }
+  if (!request.headers.authorization?.startsWith('AWS4-HMAC-SHA256 ') || !request.accessKeyId) return unauthenticated(request);
+  const misdirected = wrongSigningService(request);
+  if (misdirected) return misdirected;
   const service = options.services.find((candidate) => candidate.matches(request));
   if (!service) return unhandled(request);
   const response = await service.handle(request);
@@ -136,7 +176,7 @@ export function startAwsProtocolServer(options: AwsProtocolServerOptions): Promi
   const server: Server = createServer((req, res) => {
     answer(req, options, port).then(
       (response) => send(res, response),
-      () => send(res, jsonError(500, 'InternalFailure', 'The local engine failed to process the request.')),
+      () => send(res, errorInProtocol(req.headers, 500, 'InternalFailure', 'The local engine failed to process the request.')),
     );
   });
   server.keepAliveTimeout = 30_000;

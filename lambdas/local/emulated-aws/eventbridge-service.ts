@@ -6,8 +6,8 @@
 // Bus names: only the local bus (`taskbound` unless configured), by name or ARN. An absent
 // EventBusName or `default` is refused per entry: on AWS such an event lands on the default
 // bus, where no Taskbound rule would ever see it, so silently accepting it here would hide a
-// bug that shows only once deployed. Sources under `aws.` are accepted locally (AWS reserves
-// them) so a developer can play an AWS Health exposure event.
+// bug that shows only once deployed. Sources under `aws.` are AWS's own and refused as AWS refuses
+// them, except `aws.health`, so a developer can play an AWS Health exposure event locally.
 import * as z from 'zod';
 import type { EventBus, BusEvent } from './event-bus';
 import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
@@ -17,6 +17,8 @@ const TARGET = 'AWSEvents.PutEvents';
 const MAX_ENTRIES = 10;
 /** The sum of the entries' sizes, computed as EventBridge documents it. */
 const MAX_REQUEST_ENTRY_BYTES = 256 * 1024;
+/** The one AWS-reserved source accepted locally: AWS Health's exposure events, to rehearse a leaked key. */
+const REHEARSED_AWS_SOURCE = 'aws.health';
 const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/(.+)$/;
 
 type ResultEntry = { readonly EventId: string } | { readonly ErrorCode: string; readonly ErrorMessage: string };
@@ -31,14 +33,21 @@ const requestSchema = z.object({
   EndpointId: z.string().max(50).optional(),
 });
 
-const required = (name: string) => z.string({ error: `${name} is a required argument.` }).min(1, `${name} is a required argument.`);
+/** A required string; one given as another type is told so, not called missing (a JSON-over-curl caller's Detail object). */
+const required = (name: string, notAString = `${name} must be a string.`) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? `${name} is a required argument.` : notAString) })
+    .min(1, `${name} is a required argument.`);
 
 /** One entry, as the PutEventsRequestEntry type constrains it. */
 const entrySchema = z.object({
   EventBusName: z.string().min(1).max(1600).optional(),
   Source: required('Source').max(256),
   DetailType: required('DetailType').max(128),
-  Detail: required('Detail'),
+  Detail: required(
+    'Detail',
+    "Detail must be a string: the event's JSON object, serialised (JSON.stringify, json.dumps), not the object itself.",
+  ),
   Resources: z
     .array(z.string({ error: 'Resources must be a list of ARNs.' }).max(2048), { error: 'Resources must be a list of ARNs.' })
     .optional(),
@@ -94,6 +103,9 @@ export function createEventBridgeService(bus: EventBus): AwsService {
     if (!isThisBus(entry.EventBusName)) {
       const name = entry.EventBusName ?? 'default';
       return invalidArgument('EventBusName', `Event bus ${name} does not exist locally; the local engine serves only ${bus.name}.`);
+    }
+    if (entry.Source.startsWith('aws.') && entry.Source !== REHEARSED_AWS_SOURCE) {
+      return { error: { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' } };
     }
     let detail: unknown;
     try {

@@ -23,11 +23,11 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   MissingAction: 400,
 };
 
-/** An XML document with AWS's STS namespace on its root element. */
-function xmlDocument(status: number, root: string, children: readonly XmlNode[]): AwsResponse {
+/** An XML document with AWS's STS namespace on its root element; the request id in its body is the one in its header, as on AWS. */
+function xmlDocument(status: number, root: string, children: readonly XmlNode[], requestId: string): AwsResponse {
   return {
     status,
-    headers: { 'content-type': 'text/xml' },
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
     body: new XmlNode(root, [...children]).addAttribute('xmlns', XML_NAMESPACE).toString(),
   };
 }
@@ -35,7 +35,8 @@ function xmlDocument(status: number, root: string, children: readonly XmlNode[])
 /** AWS's query-protocol ErrorResponse, which the SDK parses into a named exception. */
 export function stsError(code: string, message: string): AwsResponse {
   const error = new XmlNode('Error', [XmlNode.of('Type', 'Sender'), XmlNode.of('Code', code), XmlNode.of('Message', message)]);
-  return xmlDocument(STATUS_BY_CODE[code] ?? 403, 'ErrorResponse', [error, XmlNode.of('RequestId', randomUUID())]);
+  const requestId = randomUUID();
+  return xmlDocument(STATUS_BY_CODE[code] ?? 403, 'ErrorResponse', [error, XmlNode.of('RequestId', requestId)], requestId);
 }
 
 /** The caller's identity; its account is the one its ARN names (a spoke grant's credential names the spoke's). */
@@ -45,8 +46,9 @@ function callerIdentity(arn: string, userId: string): AwsResponse {
     XmlNode.of('UserId', userId),
     XmlNode.of('Account', accountOfArn(arn)),
   ]);
-  const metadata = new XmlNode('ResponseMetadata', [XmlNode.of('RequestId', randomUUID())]);
-  return xmlDocument(200, 'GetCallerIdentityResponse', [result, metadata]);
+  const requestId = randomUUID();
+  const metadata = new XmlNode('ResponseMetadata', [XmlNode.of('RequestId', requestId)]);
+  return xmlDocument(200, 'GetCallerIdentityResponse', [result, metadata], requestId);
 }
 
 /** The query protocol's envelope: the action and the API version (GetCallerIdentity takes no parameters). */

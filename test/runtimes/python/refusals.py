@@ -9,6 +9,7 @@ import time
 import uuid
 
 import boto3
+from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -88,3 +89,21 @@ while gone == "ok" and time.monotonic() < deadline:
     time.sleep(0.02)
     gone = read_delivery()
 say("ended", **after, delivery=gone)
+
+# An unsigned STS call (botocore's UNSIGNED): a named error botocore parses, not an unparseable body.
+unsigned = boto3.client("sts", config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
+say("unsigned sts", **refusal(unsigned.get_caller_identity))
+
+# A Task Ended with an outcome the contract does not name still ends the task: the credential dies.
+sloppy = f"py-sloppy-{uuid.uuid4().hex[:8]}"
+start(sloppy)
+seen = delivery(sloppy)
+sloppy_sts = boto3.client("sts", aws_access_key_id=seen["accessKeyId"], aws_secret_access_key=seen["secretAccessKey"],
+                          aws_session_token=seen["sessionToken"], config=config)
+announce("Task Ended", {"agentId": AGENT, "taskId": sloppy, "outcome": "done"})
+deadline = time.monotonic() + 5
+after = refusal(sloppy_sts.get_caller_identity)
+while after["code"] == "ok" and time.monotonic() < deadline:
+    time.sleep(0.02)
+    after = refusal(sloppy_sts.get_caller_identity)
+say("ended with a bad outcome", **after)

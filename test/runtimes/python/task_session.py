@@ -10,7 +10,7 @@ import uuid
 import boto3
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../../examples/python-runtime"))
-from taskbound_task import CredentialRevoked, TaskDenied, task_session  # noqa: E402
+from taskbound_task import CredentialRevoked, InvalidTaskIds, TaskDenied, task_session  # noqa: E402
 
 AGENT = "release-bot"
 runtime = boto3.Session()
@@ -31,6 +31,13 @@ def announce(detail_type: str, detail: dict) -> None:
 def start(task_id: str, scopes: list) -> None:
     announce("Task Started", {"agentId": AGENT, "taskId": task_id, "purpose": "task session", "requestedBy": "dev@example.com", "scopes": scopes})
 
+
+began = time.monotonic()
+try:
+    task_session(AGENT, "nightly audit/1", runtime_session=runtime)
+    say("invalid task id", raised=None)
+except InvalidTaskIds as error:
+    say("invalid task id", raised="InvalidTaskIds", message=str(error), seconds=time.monotonic() - began)
 
 denied = f"py-denied-{uuid.uuid4().hex[:8]}"
 start(denied, ["deploy-web"])

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deliverySecretName, grantIdFor, TASK_ID_PATTERN } from '../../../lambdas/domain/ids';
+import { AGENT_ID_PATTERN, deliverySecretName, grantIdFor, TASK_ID_PATTERN } from '../../../lambdas/domain/ids';
 
 // Secrets Manager's CreateSecret: "The secret name can contain ASCII letters, numbers, and the following characters: /_+=.@-"
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -25,5 +27,15 @@ describe('grantIdFor', () => {
     expect(grantIdFor('bot', 't-1')).toBe(grantIdFor('bot', 't-1'));
     expect(grantIdFor('bot', 't-1')).not.toBe(grantIdFor('bot', 't-2'));
     expect(grantIdFor('bot', 't-1')).toMatch(/^g-[a-z2-7]{26}$/);
+  });
+});
+
+describe("the Python example's copy of the id patterns (examples/python-runtime/taskbound_task.py)", () => {
+  const python = readFileSync(resolve(__dirname, '../../../examples/python-runtime/taskbound_task.py'), 'utf8');
+  const pattern = (name: string) => new RegExp(`^${name} = re\\.compile\\(r"(.+)"\\)$`, 'm').exec(python)?.[1];
+
+  it('checks ids exactly as the engine does, so it refuses at once only what the engine would refuse', () => {
+    expect(`^${pattern('AGENT_ID')}$`).toBe(AGENT_ID_PATTERN.source);
+    expect(`^${pattern('TASK_ID')}$`).toBe(TASK_ID_PATTERN.source);
   });
 });

@@ -125,6 +125,42 @@ describe('eventbridge service', () => {
     expect(received).toHaveLength(1);
   });
 
+  it('tells a caller sending Detail as a JSON object (curl, hand-built JSON) that it must be a string, not that it is missing', async () => {
+    const entry = { ...valid(), Detail: { taskId: 't1', agentId: 'release-bot' } };
+    const response = await fetch(`${server.url}/`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'AWSEvents.PutEvents',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIALOCALRUNTIME0000/20261201/us-east-1/events/aws4_request, SignedHeaders=host, Signature=00',
+      },
+      body: JSON.stringify({ Entries: [entry] }),
+    });
+
+    expect(await response.json()).toEqual({
+      FailedEntryCount: 1,
+      Entries: [
+        {
+          ErrorCode: 'InvalidArgument',
+          ErrorMessage:
+            "Parameter Detail is not valid. Reason: Detail must be a string: the event's JSON object, serialised (JSON.stringify, json.dumps), not the object itself.",
+        },
+      ],
+    });
+    expect(received).toHaveLength(0);
+  });
+
+  it("refuses a source under AWS's reserved aws. prefix as AWS does, except aws.health (to rehearse an exposure)", async () => {
+    const result = await client.send(
+      new PutEventsCommand({ Entries: [valid({ Source: 'aws.myapp' }), valid({ Source: 'aws.health', DetailType: 'AWS Health Event' })] }),
+    );
+
+    expect(result.FailedEntryCount).toBe(1);
+    expect(result.Entries?.[0]).toEqual({ ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' });
+    expect(result.Entries?.[1]?.EventId).toBeDefined();
+  });
+
   it('refuses a request of no entries or more than ten: ValidationException', async () => {
     await expect(client.send(new PutEventsCommand({ Entries: [] }))).rejects.toMatchObject({
       name: 'ValidationException',

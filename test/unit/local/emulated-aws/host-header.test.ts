@@ -4,10 +4,16 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackHost, startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 
-/** A raw GET with the given Host header, over a real loopback socket. */
-function get(port: number, host: string, path = '/healthz'): Promise<{ status: number; body: string }> {
+/** A raw request with the given Host header, over a real loopback socket (a GET unless other headers say more). */
+function get(
+  port: number,
+  host: string,
+  path = '/healthz',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', headers: { host } }, (res) => {
+    const method = headers['content-type'] ? 'POST' : 'GET';
+    const req = request({ host: '127.0.0.1', port, path, method, headers: { ...headers, host } }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -40,6 +46,15 @@ describe('local engine Host header check', () => {
     const response = await get(server.port, `${name}:${server.port}`);
     expect(response.status).toBe(403);
     expect(response.body).toContain('loopback address with its port');
+  });
+
+  it('refuses an STS (query protocol) caller in XML, so botocore names the refusal instead of failing to parse JSON', async () => {
+    const response = await get(server.port, `evil.example:${server.port}`, '/', { 'content-type': 'application/x-www-form-urlencoded' });
+
+    expect(response.status).toBe(403);
+    expect(response.body).toMatch(
+      /^<ErrorResponse><Error><Type>Sender<\/Type><Code>AccessDenied<\/Code><Message>The local engine answers only/,
+    );
   });
 
   it('refuses a loopback name without the port or with another port', async () => {

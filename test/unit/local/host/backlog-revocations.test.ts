@@ -60,9 +60,14 @@ describe('revokedByBacklog', () => {
     expect([byName, byArn, untouched].filter(willRevoke).map((grant) => grant.grantId)).toEqual([byName.grantId, byArn.grantId]);
   });
 
+  it('names the grant of an invalid Task Ended that names its task, which its handler still ends', () => {
+    const willRevoke = revokedByBacklog([envelope('Task Ended', { agentId: 'release-bot', taskId: 'ended', outcome: 'exploded' })]);
+
+    expect(willRevoke(ended)).toBe(true);
+  });
+
   it('ignores events their handler would refuse, and exposures no route delivers', () => {
     const willRevoke = revokedByBacklog([
-      envelope('Task Ended', { agentId: 'release-bot', taskId: 'ended', outcome: 'exploded' }),
       envelope('Task Ended', { agentId: '../release-bot', taskId: 'ended', outcome: 'succeeded' }),
       envelope('Credential Leaked', { credentialId: 'AKIALEAKED0000000001' }),
       envelope('AWS Health Event', {
