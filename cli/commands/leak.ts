@@ -3,15 +3,14 @@
 // up first, as the engine will: a report the engine can match to no grant is only recorded, so
 // the person reporting must hear at once that nothing will be revoked and what to do instead.
 import type { Grant } from '../../lambdas/domain/grant';
-import { FINAL_STATES } from '../../lambdas/domain/grant';
 import { INBOUND, credentialLeakedSchema } from '../../lambdas/domain/events';
 import { namedByLeak } from '../../lambdas/domain/leak-target';
-import { awaitEngine, waitSeconds } from '../await-engine';
+import { waitSeconds } from '../await-engine';
 import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
 import { json } from '../output';
 import { actor, dispatch } from '../send';
 import { validated } from '../validate';
-import { revocationOutcome } from './revoke';
+import { awaitRevocation, isSettled, revocationOutcome } from './revoke';
 
 export interface LeakOptions {
   readonly evidence?: string;
@@ -19,8 +18,6 @@ export interface LeakOptions {
   readonly wait?: string;
   readonly json?: boolean;
 }
-
-const isSettled = (grant: Grant) => FINAL_STATES.includes(grant.state);
 
 /** The grant holding what the report names, looked up as the engine's report-leak does. */
 async function grantNamed(deps: CliDeps, credentialId: string): Promise<Grant | undefined> {
@@ -85,25 +82,5 @@ export async function leak(deps: CliDeps, credentialId: string, options: LeakOpt
     );
     return EXIT.ok;
   }
-  const waited = await awaitEngine(
-    deps,
-    `revoking ${grantId}`,
-    seconds,
-    async () => {
-      const now = await deps.store.get(grantId);
-      return { done: now !== undefined && isSettled(now), value: now };
-    },
-    (now) => (now ? `${grantId}: ${now.state}` : `revoking ${grantId}`),
-  );
-  const last = waited.done ? waited.value : waited.last;
-  if (options.json) deps.out(json({ grantId, sent: true, eventId, waited: true, settled: waited.done, state: last?.state, grant: last }));
-  if (!waited.done) {
-    deps.err(
-      `taskbound: ${grantId} is still ${last?.state ?? 'unknown'} after ${seconds}s; the engine keeps working on it (the sweep retries).`,
-    );
-    deps.err(`follow it with \`taskbound grants show ${grantId}\`, or wait longer with --wait SECONDS`);
-    return EXIT.failure;
-  }
-  if (!options.json) deps.out(revocationOutcome(waited.value));
-  return waited.value.state === 'failed' ? EXIT.failure : EXIT.ok;
+  return awaitRevocation(deps, grantId, eventId, seconds, options.json);
 }

@@ -17,7 +17,8 @@ export interface RevokeOptions {
   readonly json?: boolean;
 }
 
-const isSettled = (grant: Grant) => FINAL_STATES.includes(grant.state);
+/** The grant's story is over: its credential proven dead, or the grant refused or failed. */
+export const isSettled = (grant: Grant) => FINAL_STATES.includes(grant.state);
 
 /** What became of the credential, without naming the grant (for tables that already do). */
 export function outcomeOf(grant: Grant): string {
@@ -67,6 +68,20 @@ export async function revoke(deps: CliDeps, grantId: string, options: RevokeOpti
     );
     return EXIT.ok;
   }
+  return awaitRevocation(deps, grantId, eventId, seconds, options.json);
+}
+
+/**
+ * Waits until the engine has settled `grantId` (its credential revoked and proven dead, or the grant
+ * refused or failed) and prints that; a wait that runs out says how to follow it (exit 1).
+ */
+export async function awaitRevocation(
+  deps: CliDeps,
+  grantId: string,
+  eventId: string,
+  seconds: number,
+  asJson: boolean | undefined,
+): Promise<ExitCode> {
   const waited = await awaitEngine(
     deps,
     `revoking ${grantId}`,
@@ -78,7 +93,7 @@ export async function revoke(deps: CliDeps, grantId: string, options: RevokeOpti
     (grant) => (grant ? `${grantId}: ${grant.state}` : `revoking ${grantId}`),
   );
   const grant = waited.done ? waited.value : waited.last;
-  if (options.json) deps.out(json({ grantId, sent: true, eventId, waited: true, settled: waited.done, state: grant?.state, grant }));
+  if (asJson) deps.out(json({ grantId, sent: true, eventId, waited: true, settled: waited.done, state: grant?.state, grant }));
   if (!waited.done) {
     deps.err(
       `taskbound: ${grantId} is still ${grant?.state ?? 'unknown'} after ${seconds}s; the engine keeps working on it (the sweep retries).`,
@@ -86,6 +101,6 @@ export async function revoke(deps: CliDeps, grantId: string, options: RevokeOpti
     deps.err(`follow it with \`taskbound grants show ${grantId}\`, or wait longer with --wait SECONDS`);
     return EXIT.failure;
   }
-  if (!options.json) deps.out(revocationOutcome(waited.value));
+  if (!asJson) deps.out(revocationOutcome(waited.value));
   return waited.value.state === 'failed' ? EXIT.failure : EXIT.ok;
 }
