@@ -40,6 +40,9 @@ export async function awaitEngine<T>(
   return { done: false, last };
 }
 
+/** What to run when a wait for one grant ran out. */
+export const followUp = (grantId: string) => `follow it with \`taskbound grants show ${grantId}\`, or wait longer with --wait SECONDS`;
+
 /** `--wait SECONDS`: 0 sends and returns at once. */
 export function waitSeconds(value: string | undefined): number {
   if (value === undefined) return DEFAULT_WAIT_SECONDS;

@@ -4,7 +4,7 @@
 import type { Grant, GrantState } from '../lambdas/domain/grant';
 import { FINAL_STATES } from '../lambdas/domain/grant';
 import { deliverySecretName } from '../lambdas/domain/ids';
-import { isSettled, outcomeOf } from './commands/revoke';
+import { outcomeOf } from './commands/revoke';
 import { relative } from './output';
 
 /** States in which the engine has answered a `Task Started` (the grant may still go on: a person may approve it). */
@@ -12,9 +12,6 @@ const STARTED_ANSWERS: readonly GrantState[] = ['pending_approval', 'active', 'r
 
 /** What a `Task Started` waits for: the engine's first answer. */
 export const answersStart = (grant: Grant) => STARTED_ANSWERS.includes(grant.state);
-
-/** What a `Task Ended` waits for: the credential dead and proven so, or the grant refused or failed. */
-export const settlesEnd = isSettled;
 
 /** A refused or failed grant: the command that asked for it did not get what it asked for (exit 1). */
 export const refused = (grant: Grant) => grant.state === 'denied' || grant.state === 'failed';

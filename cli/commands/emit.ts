@@ -4,11 +4,12 @@
 import type { Grant } from '../../lambdas/domain/grant';
 import { INBOUND, taskEndedSchema, taskStartedSchema } from '../../lambdas/domain/events';
 import { grantIdFor } from '../../lambdas/domain/ids';
-import { awaitEngine, waitSeconds } from '../await-engine';
+import { awaitEngine, followUp, waitSeconds } from '../await-engine';
 import { EXIT, UsageError, type BusEvent, type CliDeps, type ExitCode } from '../context';
 import { json } from '../output';
 import { dispatch, send } from '../send';
-import { answersStart, endOutcome, refused, settlesEnd, startOutcome } from '../task-outcome';
+import { answersStart, endOutcome, refused, startOutcome } from '../task-outcome';
+import { isSettled } from './revoke';
 import { commaList, validated } from '../validate';
 
 export interface TaskStartedOptions {
@@ -95,7 +96,7 @@ export async function emitTaskEnded(deps: CliDeps, options: TaskEndedOptions): P
     'Task Ended',
     FLAGS,
   );
-  return emitAndAwait(deps, { detailType: INBOUND.taskEnded, detail }, options, { answered: settlesEnd, say: endOutcome });
+  return emitAndAwait(deps, { detailType: INBOUND.taskEnded, detail }, options, { answered: isSettled, say: endOutcome });
 }
 
 interface Answer {
@@ -142,7 +143,7 @@ async function emitAndAwait(
   else if (outcome !== undefined) deps.out(outcome);
   if (!waited.done) {
     deps.err(`taskbound: ${task} is ${grant ? `still ${grant.state}` : 'not recorded'} after ${seconds}s; the engine keeps working on it.`);
-    deps.err(`follow it with \`taskbound grants show ${grantId}\`, or wait longer with --wait SECONDS`);
+    deps.err(followUp(grantId));
     return EXIT.failure;
   }
   return refused(waited.value) ? EXIT.failure : EXIT.ok;

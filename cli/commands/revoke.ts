@@ -3,7 +3,7 @@
 import type { Grant } from '../../lambdas/domain/grant';
 import { FINAL_STATES } from '../../lambdas/domain/grant';
 import { INBOUND, manualRevokeSchema } from '../../lambdas/domain/events';
-import { awaitEngine, waitSeconds } from '../await-engine';
+import { awaitEngine, followUp, waitSeconds } from '../await-engine';
 import { EXIT, type CliDeps, type ExitCode } from '../context';
 import { formatMs, json } from '../output';
 import { actor, dispatch } from '../send';
@@ -98,7 +98,7 @@ export async function awaitRevocation(
     deps.err(
       `taskbound: ${grantId} is still ${grant?.state ?? 'unknown'} after ${seconds}s; the engine keeps working on it (the sweep retries).`,
     );
-    deps.err(`follow it with \`taskbound grants show ${grantId}\`, or wait longer with --wait SECONDS`);
+    deps.err(followUp(grantId));
     return EXIT.failure;
   }
   if (!asJson) deps.out(revocationOutcome(waited.value));

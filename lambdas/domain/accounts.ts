@@ -31,26 +31,19 @@ interface AccountPolicy {
 /** The SourceIdentity the engine's spoke sessions carry: spoke trust requires exactly this. */
 export const ENGINE_SOURCE_IDENTITY = 'taskbound-engine';
 
-/** The engine role every spoke stack creates: `arn:<partition>:iam::<account>:role/<instanceName>-spoke-engine`. */
-export function spokeEngineRoleArn(account: string, instanceName: string, partition = 'aws'): string {
-  return `arn:${partition}:iam::${account}:role/${instanceName}-spoke-engine`;
-}
-
 /**
- * The read-only role every spoke stack creates for proofs of death (prove-revocation):
- * `arn:<partition>:iam::<account>:role/<instanceName>-spoke-prover`. It reads the sessions' deny and
- * lists issued keys, and can neither revoke nor revive: the spoke engine role could empty the deny.
+ * Which spoke role a hub function acts through: the engine role (issue, revoke), or the read-only
+ * prover (prove-revocation: it reads the sessions' deny and lists issued keys, and can neither revoke
+ * nor revive, where the engine role could empty the deny).
  */
-export function spokeProverRoleArn(account: string, instanceName: string, partition = 'aws'): string {
-  return `arn:${partition}:iam::${account}:role/${instanceName}-spoke-prover`;
-}
-
-/** Which spoke role a hub function acts through: the engine role (issue, revoke) or the prover (prove dead). */
 export type SpokeRole = 'engine' | 'prover';
 
-/** The spoke role of `account` a hub function acting as `role` assumes. */
+/** The name every spoke stack gives the role: `<instanceName>-spoke-<role>`, fixed so the hub can name it in any account. */
+export const spokeRoleName = (instanceName: string, role: SpokeRole) => `${instanceName}-spoke-${role}`;
+
+/** A role every spoke stack creates: `arn:<partition>:iam::<account>:role/<instanceName>-spoke-<role>`. */
 export function spokeRoleArn(account: string, instanceName: string, role: SpokeRole, partition = 'aws'): string {
-  return role === 'prover' ? spokeProverRoleArn(account, instanceName, partition) : spokeEngineRoleArn(account, instanceName, partition);
+  return `arn:${partition}:iam::${account}:role/${spokeRoleName(instanceName, role)}`;
 }
 
 /** The spoke's permissions boundary for issued users: a fixed name, so the hub can name it in any account. */

@@ -10,5 +10,8 @@ export function ttlSecondsSchema(beyond = '') {
   return z
     .int(`a whole number of seconds`)
     .min(MIN_TTL_SECONDS, `at least ${MIN_TTL_SECONDS} seconds`)
-    .max(MAX_TTL_SECONDS, `at most 43,200 seconds (12 hours, the longest an STS role session lives)${beyond}`);
+    .max(
+      MAX_TTL_SECONDS,
+      `at most ${MAX_TTL_SECONDS.toLocaleString('en-US')} seconds (${MAX_TTL_SECONDS / 3600} hours, the longest an STS role session lives)${beyond}`,
+    );
 }

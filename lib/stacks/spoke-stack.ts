@@ -1,12 +1,13 @@
 // CDK stack (member account): what one spoke account holds so the hub engine can issue, revoke,
 // probe and reconcile there: the agent roles, the boundary of issued users, the session canary,
 // the spoke engine role the hub assumes (which also reads this account's CloudTrail for use
-// after revocation), and the read-only prover role the hub's prove-revocation assumes instead. Deploy with `cdk deploy` per account or export the template for a StackSet.
+// after revocation), and the read-only prover role the hub's prove-revocation assumes instead.
+// Deploy with `cdk deploy` per account or export the template for a StackSet.
 import { Aws, CfnOutput, RemovalPolicy, SecretValue, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { accountOf, ENGINE_SOURCE_IDENTITY } from '../../lambdas/domain/accounts';
+import { accountOf, ENGINE_SOURCE_IDENTITY, spokeRoleName } from '../../lambdas/domain/accounts';
 import { canaryStatement } from '../../lambdas/domain/canary';
 import { roleMaxSessionSeconds, type Policy, type PolicyStatement } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
@@ -111,7 +112,7 @@ export class SpokeStack extends Stack {
     });
 
     this.engineRole = new iam.Role(this, 'SpokeEngineRole', {
-      roleName: `${config.instanceName}-spoke-engine`,
+      roleName: spokeRoleName(config.instanceName, 'engine'),
       description: 'Taskbound spoke: the hub engine issues and revokes here, only under the Taskbound paths',
       assumedBy: new iam.AccountRootPrincipal(),
     });
@@ -125,7 +126,7 @@ export class SpokeStack extends Stack {
 
     // Reading what a proof of death reads and nothing else: it could not empty the deny or revive a key.
     this.proverRole = new iam.Role(this, 'SpokeProverRole', {
-      roleName: `${config.instanceName}-spoke-prover`,
+      roleName: spokeRoleName(config.instanceName, 'prover'),
       description: 'Taskbound spoke: the hub proves revoked credentials dead here; reads only',
       assumedBy: new iam.AccountRootPrincipal(),
     });
@@ -202,7 +203,7 @@ export class SpokeStack extends Stack {
       Statement: [
         {
           Effect: 'Allow',
-          Principal: { AWS: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${config.instanceName}-spoke-engine` },
+          Principal: { AWS: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${spokeRoleName(config.instanceName, 'engine')}` },
           Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
           // The session must be a grant's: its source identity is the grant id, which then sticks to every call.
           Condition: { StringLike: { 'sts:SourceIdentity': GRANT_SOURCE_IDENTITY_PATTERN } },

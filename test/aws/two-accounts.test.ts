@@ -31,7 +31,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { afterEach, describe, expect, it } from 'vitest';
 import { REVOKED_SESSIONS_POLICY_NAME } from '../../lambdas/adapters/aws/revoked-sessions-policy';
 import type { AccountUseLogs } from '../../lambdas/composition/account-use-logs';
-import { spokeBoundaryArn, spokeProverRoleArn } from '../../lambdas/domain/accounts';
+import { spokeBoundaryArn, spokeRoleArn } from '../../lambdas/domain/accounts';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import { parsePolicy } from '../../lambdas/domain/policy-file';
 import type { DeliveryPayload } from '../../lambdas/ports';
@@ -233,7 +233,7 @@ describe('two accounts on moto: the spoke prover role', () => {
     const { AccessKey: key } = await spokeIam.send(new CreateAccessKeyCommand({ UserName: userName }));
     const { Credentials: session } = await world.aws.sts.send(
       new AssumeRoleCommand({
-        RoleArn: spokeProverRoleArn(SPOKE, 'taskbound'),
+        RoleArn: spokeRoleArn(SPOKE, 'taskbound', 'prover'),
         RoleSessionName: 'prover-test',
         SourceIdentity: 'taskbound-engine',
       }),
@@ -320,7 +320,7 @@ describe('two accounts on moto: an access key in the spoke', () => {
     expect(proven).toMatchObject({ outcome: 'verified', grant: { grantId, state: 'verified' } });
     const during = world.calls.slice(before);
     expect(during.filter((call) => call.operation === 'AssumeRole').map((call) => call.roleArn)).toEqual([
-      spokeProverRoleArn(SPOKE, 'taskbound'),
+      spokeRoleArn(SPOKE, 'taskbound', 'prover'),
     ]);
     expect(during.filter((call) => call.service === 'IAM').map((call) => call.operation)).toEqual(['ListAccessKeys']);
   });

@@ -2,8 +2,7 @@
 // uses. It parses each request once and hands it to the first service that claims it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { XmlNode } from '@aws-sdk/xml-builder';
-import { jsonError, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
+import { jsonError, xmlError, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
 import { CREDENTIAL_SCOPE } from '../../constants';
 
 export interface AwsProtocolServerOptions {
@@ -92,14 +91,7 @@ const speaksJson = (headers: Headers) => Boolean(headers['x-amz-target']) || /js
  * (`MissingAuthenticationTokenException` in JSON, `MissingAuthenticationToken` in a query's XML).
  */
 function errorInProtocol(headers: Headers, status: number, code: string, message: string, xmlCode = code): AwsResponse {
-  if (speaksJson(headers)) return jsonError(status, code, message);
-  const error = new XmlNode('Error', [XmlNode.of('Type', 'Sender'), XmlNode.of('Code', xmlCode), XmlNode.of('Message', message)]);
-  const requestId = crypto.randomUUID();
-  return {
-    status,
-    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: new XmlNode('ErrorResponse', [error, XmlNode.of('RequestId', requestId)]).toString(),
-  };
+  return speaksJson(headers) ? jsonError(status, code, message) : xmlError(status, xmlCode, message);
 }
 
 /** A request no local service handles: the SDK shows what the engine emulates instead of a bare "400 Bad Request". */

@@ -1,5 +1,7 @@
 // Local engine, emulated AWS: the shape every AWS-protocol endpoint of the local engine implements.
 // The HTTP server parses a request once; the first service that matches answers it.
+import { randomUUID } from 'node:crypto';
+import { XmlNode } from '@aws-sdk/xml-builder';
 
 export interface AwsRequest {
   readonly method: string;
@@ -34,6 +36,21 @@ export function jsonError(status: number, code: string, message: string): AwsRes
     status,
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': code },
     body: JSON.stringify({ __type: code, message }),
+  };
+}
+
+/**
+ * A query- or REST-XML-protocol error (STS, IAM, S3, SQS): the `ErrorResponse` botocore and the JS SDK
+ * parse into a named error, its request id the same in the body and the header, as on AWS.
+ */
+export function xmlError(status: number, code: string, message: string, namespace?: string): AwsResponse {
+  const error = new XmlNode('Error', [XmlNode.of('Type', 'Sender'), XmlNode.of('Code', code), XmlNode.of('Message', message)]);
+  const requestId = randomUUID();
+  const root = new XmlNode('ErrorResponse', [error, XmlNode.of('RequestId', requestId)]);
+  return {
+    status,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body: (namespace ? root.addAttribute('xmlns', namespace) : root).toString(),
   };
 }
 

@@ -6,7 +6,7 @@ import { XmlNode } from '@aws-sdk/xml-builder';
 import * as z from 'zod';
 import type { Clock } from '../../ports';
 import { accountOfArn, type LocalCredentialAuthority } from './credential-authority';
-import type { AwsRequest, AwsResponse, AwsService } from './protocol';
+import { xmlError, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
 import { parseSigV4, verifyParsedSigV4 } from './sigv4';
 
 const XML_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -23,20 +23,9 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   MissingAction: 400,
 };
 
-/** An XML document with AWS's STS namespace on its root element; the request id in its body is the one in its header, as on AWS. */
-function xmlDocument(status: number, root: string, children: readonly XmlNode[], requestId: string): AwsResponse {
-  return {
-    status,
-    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: new XmlNode(root, [...children]).addAttribute('xmlns', XML_NAMESPACE).toString(),
-  };
-}
-
 /** AWS's query-protocol ErrorResponse, which the SDK parses into a named exception. */
 export function stsError(code: string, message: string): AwsResponse {
-  const error = new XmlNode('Error', [XmlNode.of('Type', 'Sender'), XmlNode.of('Code', code), XmlNode.of('Message', message)]);
-  const requestId = randomUUID();
-  return xmlDocument(STATUS_BY_CODE[code] ?? 403, 'ErrorResponse', [error, XmlNode.of('RequestId', requestId)], requestId);
+  return xmlError(STATUS_BY_CODE[code] ?? 403, code, message, XML_NAMESPACE);
 }
 
 /** The caller's identity; its account is the one its ARN names (a spoke grant's credential names the spoke's). */
@@ -46,9 +35,14 @@ function callerIdentity(arn: string, userId: string): AwsResponse {
     XmlNode.of('UserId', userId),
     XmlNode.of('Account', accountOfArn(arn)),
   ]);
+  // The request id in the body is the one in the header, as on AWS.
   const requestId = randomUUID();
   const metadata = new XmlNode('ResponseMetadata', [XmlNode.of('RequestId', requestId)]);
-  return xmlDocument(200, 'GetCallerIdentityResponse', [result, metadata], requestId);
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body: new XmlNode('GetCallerIdentityResponse', [result, metadata]).addAttribute('xmlns', XML_NAMESPACE).toString(),
+  };
 }
 
 /** The query protocol's envelope: the action and the API version (GetCallerIdentity takes no parameters). */

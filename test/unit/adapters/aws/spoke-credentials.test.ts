@@ -2,9 +2,9 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { SpokeUnreachableError, spokeCredentials } from '../../../../lambdas/adapters/aws/spoke-credentials';
-import { ENGINE_SOURCE_IDENTITY, spokeEngineRoleArn } from '../../../../lambdas/domain/accounts';
+import { ENGINE_SOURCE_IDENTITY, spokeRoleArn } from '../../../../lambdas/domain/accounts';
 
-const ROLE = spokeEngineRoleArn('444455556666', 'taskbound');
+const ROLE = spokeRoleArn('444455556666', 'taskbound', 'engine');
 
 function harness() {
   let now = Date.parse('2026-11-30T02:00:00Z');
