@@ -113,8 +113,58 @@ describe('SecretsManagerDeliveryVault on moto', () => {
       expect(JSON.parse((await value(NAME)) ?? '')).toEqual(issued('task-1').payload);
     });
 
+    describe('under a key whose policy locks the value (keyPolicyLocksValue, the stack key)', () => {
+      const locked = () => vault({ keyPolicyLocksValue: true });
+
+      it('prepares nothing: a new delivery is created with its value under the key, then locked to the runtime: two calls', async () => {
+        expect(locked().prepare).toBeUndefined();
+
+        await locked().deliver(issued('task-1'));
+
+        expect(operations()).toEqual(['CreateSecret', 'PutResourcePolicy']);
+        const [create] = inputsOf('CreateSecret');
+        expect(create).toMatchObject({ Name: NAME, KmsKeyId: moto.deliveryKeyArn });
+        expect(JSON.parse(String(create?.SecretString))).toEqual(issued('task-1').payload);
+        const { ResourcePolicy } = await moto.aws.secrets.send(new GetResourcePolicyCommand({ SecretId: NAME }));
+        expect(JSON.parse(ResourcePolicy ?? '').Statement[0]).toMatchObject({ Sid: 'RuntimeReadsItsDelivery', Principal: { AWS: READER } });
+        expect(inputsOf('PutResourcePolicy')[0]?.BlockPublicPolicy).toBe(true);
+        expect(JSON.parse((await value(NAME)) ?? '')).toEqual(issued('task-1').payload);
+      });
+
+      it('locks a secret that exists (a pending request approved) before writing its value: re-tagged, locked, written', async () => {
+        await locked().deliver(delivery('task-1', { status: 'pending_approval' }));
+        calls.length = 0;
+
+        await locked().deliver(issued('task-1'));
+
+        expect(operations()).toEqual(['CreateSecret', 'TagResource', 'PutResourcePolicy', 'PutSecretValue']);
+        expect(JSON.parse((await value(NAME)) ?? '')).toEqual(issued('task-1').payload);
+      });
+
+      it('a lock that failed after the value went in fails the delivery, and the retry locks it before writing again', async () => {
+        injectFaults(client as never, [{ operation: 'PutResourcePolicy', times: 1, error: throttling }]);
+
+        await expect(locked().deliver(issued('task-1'))).rejects.toThrow('Rate exceeded');
+        await expect(moto.aws.secrets.send(new GetResourcePolicyCommand({ SecretId: NAME }))).resolves.not.toHaveProperty(
+          'ResourcePolicy',
+          expect.stringContaining('RuntimeReadsItsDelivery'),
+        );
+        calls.length = 0;
+
+        await locked().deliver(issued('task-1'));
+
+        expect(operations()).toEqual(['CreateSecret', 'TagResource', 'PutResourcePolicy', 'PutSecretValue']);
+        const { ResourcePolicy } = await moto.aws.secrets.send(new GetResourcePolicyCommand({ SecretId: NAME }));
+        expect(JSON.parse(ResourcePolicy ?? '').Statement[0]).toMatchObject({ Principal: { AWS: READER } });
+      });
+
+      it('refuses to claim a lock without the key that holds it', () => {
+        expect(() => vault({ keyPolicyLocksValue: true, kmsKeyArn: undefined })).toThrow(/needs the kmsKeyArn/);
+      });
+    });
+
     it('prepares the secret empty and locked while the credential is issued (two calls), then writes only the value', async () => {
-      await vault().prepare(issued('task-1'));
+      await vault().prepare!(issued('task-1'));
 
       expect(operations()).toEqual(['CreateSecret', 'PutResourcePolicy']);
       expect(inputsOf('CreateSecret')[0]?.SecretString).toBeUndefined();
@@ -133,7 +183,7 @@ describe('SecretsManagerDeliveryVault on moto', () => {
       await vault().deliver(delivery('task-1', { status: 'pending_approval' }));
       calls.length = 0;
 
-      await vault().prepare(issued('task-1'));
+      await vault().prepare!(issued('task-1'));
 
       expect(operations()).toEqual(['CreateSecret', 'TagResource', 'PutResourcePolicy']);
       expect(await vault().read(NAME)).toEqual(delivery('task-1', { status: 'pending_approval' }).payload);

@@ -75,6 +75,15 @@ export interface SecretsManagerDeliveryVaultOptions {
   /** The stack's KMS key (ARN); Secrets Manager's AWS managed key when absent. */
   readonly kmsKeyArn?: string;
   /**
+   * The key's policy lets only each agent's runtime (its own agents' secrets) and the engine
+   * decrypt a delivery, and delegates no decryption to IAM (the stack's DeliveryKey; docs/deploy.md):
+   * a value in a secret with no resource policy yet is then still readable by nobody else, so a
+   * new delivery is created with its value and locked right after, one call fewer than creating
+   * it empty and locked ahead. Without such a key (Secrets Manager's AWS managed key lets anyone
+   * IAM allows decrypt) the vault prepares: created empty, locked, then the value.
+   */
+  readonly keyPolicyLocksValue?: boolean;
+  /**
    * The engine's own principals (role ARNs, `*` wildcards allowed, as `aws:PrincipalArn`
    * sees them): besides the runtime, the only principals the resource policy lets read a
    * delivery, and the only ones that may change it.
@@ -154,13 +163,6 @@ const markedForDeletion = (error: unknown) => error instanceof InvalidRequestExc
 
 /** Delivers through Secrets Manager; the client is injected (AWS, or the local engine's endpoint). */
 export class SecretsManagerDeliveryVault implements DeliveryVault {
-  constructor(
-    private readonly client: SecretsManagerClient,
-    private readonly options: SecretsManagerDeliveryVaultOptions,
-  ) {
-    if (options.enginePrincipalArns.length === 0) throw new RangeError('enginePrincipalArns needs at least the engine role');
-  }
-
   /**
    * Creates the secret empty and locks it to the runtime; the value comes later (`deliver` with
    * `prepared`), so a credential never sits in a secret without its resource policy, not even
@@ -168,16 +170,55 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
    * SDK calls: 2 for a new secret (CreateSecret, PutResourcePolicy); 3 when it exists, e.g. a
    * pending request that got approved or a duplicate `Task Started` (+ TagResource: the expiry
    * is known only once the credential is about to be issued). An empty secret reads as absent.
+   * Absent when `keyPolicyLocksValue`: there is nothing to gain by preparing.
    */
-  async prepare(address: DeliveryAddress): Promise<void> {
-    assertDeliveryName(address.name);
-    const tags = tagsOf(address);
-    try {
-      await this.createSecret(address, tags);
-    } catch (error) {
-      if (!(error instanceof ResourceExistsException)) throw error;
-      await this.client.send(new TagResourceCommand({ SecretId: address.name, Tags: tags }));
+  readonly prepare?: (address: DeliveryAddress) => Promise<void>;
+
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly options: SecretsManagerDeliveryVaultOptions,
+  ) {
+    if (options.enginePrincipalArns.length === 0) throw new RangeError('enginePrincipalArns needs at least the engine role');
+    if (options.keyPolicyLocksValue === true && options.kmsKeyArn === undefined)
+      throw new RangeError('keyPolicyLocksValue needs the kmsKeyArn whose policy locks the value');
+    if (options.keyPolicyLocksValue !== true) this.prepare = (address) => this.createLocked(address);
+  }
+
+  /**
+   * Writes the value. With the key's lock (`keyPolicyLocksValue`) a new delivery is created with its
+   * value and then locked: 2 SDK calls (CreateSecret, PutResourcePolicy). Otherwise 1 when
+   * `prepared`, else created and locked first: 3. One that exists already (a pending request that
+   * got approved, a duplicate `Task Started`, a retry after a crash) is re-tagged and locked before
+   * its value is written: 4. Every step is idempotent, so a retry after a crash anywhere completes
+   * the delivery.
+   */
+  async deliver(delivery: Delivery, options: { readonly prepared?: boolean } = {}): Promise<void> {
+    assertDeliveryName(delivery.name);
+    const value = JSON.stringify(delivery.payload);
+    if (options.prepared !== true) {
+      const withValue = this.options.keyPolicyLocksValue === true;
+      const created = await this.createSecret(delivery, withValue ? value : undefined);
+      if (!created) await this.retag(delivery);
+      await this.lock(delivery);
+      if (created && withValue) return;
     }
+    await this.client.send(new PutSecretValueCommand({ SecretId: delivery.name, SecretString: value }));
+  }
+
+  /** Created empty, or re-tagged where it exists; then locked to its reader. */
+  private async createLocked(address: DeliveryAddress): Promise<void> {
+    assertDeliveryName(address.name);
+    if (!(await this.createSecret(address))) await this.retag(address);
+    await this.lock(address);
+  }
+
+  /** An existing secret's tags are made this delivery's (the expiry is known only once the credential is about to be issued). */
+  private async retag(address: DeliveryAddress): Promise<void> {
+    await this.client.send(new TagResourceCommand({ SecretId: address.name, Tags: tagsOf(address) }));
+  }
+
+  /** The resource policy: the runtime reads, nobody else but the engine reads or changes the secret. */
+  private async lock(address: DeliveryAddress): Promise<void> {
     await this.client.send(
       new PutResourcePolicyCommand({
         SecretId: address.name,
@@ -185,17 +226,6 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
         BlockPublicPolicy: true,
       }),
     );
-  }
-
-  /**
-   * Writes the value: SDK calls 1 when `prepared`; otherwise `prepare` first (3 calls for a new
-   * delivery, 4 for an existing one). Every step is idempotent, so a retry after a crash anywhere
-   * completes the delivery.
-   */
-  async deliver(delivery: Delivery, options: { readonly prepared?: boolean } = {}): Promise<void> {
-    assertDeliveryName(delivery.name);
-    if (options.prepared !== true) await this.prepare(delivery);
-    await this.client.send(new PutSecretValueCommand({ SecretId: delivery.name, SecretString: JSON.stringify(delivery.payload) }));
   }
 
   /** SDK calls: 1. Absent, empty or scheduled for deletion reads as undefined. */
@@ -284,13 +314,18 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
     } while (nextToken);
   }
 
-  /** CreateSecret, backing off while the name is still scheduled for deletion (see CREATE_AFTER_DELETE_BACKOFF). */
-  private async createSecret(delivery: DeliveryAddress, tags: Tag[]): Promise<void> {
+  /**
+   * CreateSecret (with `value`, or empty), backing off while the name is still scheduled for
+   * deletion (see CREATE_AFTER_DELETE_BACKOFF). False when the secret exists already: it is left
+   * as it was, and no value was written.
+   */
+  private async createSecret(delivery: DeliveryAddress, value?: string): Promise<boolean> {
     const command = new CreateSecretCommand({
       Name: delivery.name,
       Description: `Taskbound delivery of grant ${delivery.grantId}`,
       ...(this.options.kmsKeyArn ? { KmsKeyId: this.options.kmsKeyArn } : {}),
-      Tags: tags,
+      ...(value !== undefined ? { SecretString: value } : {}),
+      Tags: tagsOf(delivery),
     });
     const created = await retry(
       CREATE_AFTER_DELETE_BACKOFF,
@@ -299,6 +334,7 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
           await this.client.send(command);
           return settled(true);
         } catch (error) {
+          if (error instanceof ResourceExistsException) return settled(false);
           if (!markedForDeletion(error)) throw error;
           return notYet(error);
         }
@@ -311,6 +347,7 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
         { cause: created.last },
       );
     }
+    return created.value;
   }
 
   private async forceDelete(name: string): Promise<void> {

@@ -58,7 +58,7 @@ describe('SecretsManagerDeliveryVault against the local engine', () => {
   });
 
   it('prepares the delivery empty and locked: it reads as absent, is listed for reconciliation, and takes its value in one write', async () => {
-    await vault.prepare(issued('task-1'));
+    await vault.prepare!(issued('task-1'));
 
     expect(await vault.read('taskbound/release-bot/task-1')).toBeUndefined();
     const policy = await client.send(new GetResourcePolicyCommand({ SecretId: 'taskbound/release-bot/task-1' }));
@@ -70,6 +70,33 @@ describe('SecretsManagerDeliveryVault against the local engine', () => {
     await vault.deliver(issued('task-1'), { prepared: true });
 
     expect(await vault.read('taskbound/release-bot/task-1')).toEqual(issued('task-1').payload);
+  });
+
+  it('with the key locking the value, creates a delivery with its value and locks it next; an existing one is locked before it is written', async () => {
+    const operations: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        operations.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const locked = new SecretsManagerDeliveryVault(client, { ...OPTIONS, keyPolicyLocksValue: true });
+    expect(locked.prepare).toBeUndefined();
+
+    await locked.deliver(delivery('task-1', { status: 'pending_approval' }));
+    expect(operations.splice(0)).toEqual(['CreateSecretCommand', 'PutResourcePolicyCommand']);
+    await locked.deliver(issued('task-1'));
+    expect(operations.splice(0)).toEqual([
+      'CreateSecretCommand',
+      'TagResourceCommand',
+      'PutResourcePolicyCommand',
+      'PutSecretValueCommand',
+    ]);
+
+    expect(await locked.read('taskbound/release-bot/task-1')).toEqual(issued('task-1').payload);
+    const policy = await client.send(new GetResourcePolicyCommand({ SecretId: 'taskbound/release-bot/task-1' }));
+    expect(JSON.parse(policy.ResourcePolicy ?? '').Statement[0].Principal).toEqual({ AWS: READER });
   });
 
   it('destroys a secret the local engine holds scheduled for deletion', async () => {
