@@ -278,9 +278,11 @@ function deliveryVault(env: EngineEnvironment, clients: ContainerClients): Deliv
       clock: systemClock,
     });
   }
+  // The stack's delivery key lets only the engine and each agent's runtime decrypt
+  // (lib/constructs/delivery-key.ts): a delivery can take its value before its resource policy.
   return new SecretsManagerDeliveryVault(clients.secrets, {
     enginePrincipalArns: env.ENGINE_ROLE_ARNS,
-    ...(env.DELIVERY_KMS_KEY_ARN ? { kmsKeyArn: env.DELIVERY_KMS_KEY_ARN } : {}),
+    ...(env.DELIVERY_KMS_KEY_ARN ? { kmsKeyArn: env.DELIVERY_KMS_KEY_ARN, keyPolicyLocksValue: true } : {}),
   });
 }
 

@@ -364,7 +364,13 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
             keyId: localKmsKeyArn(LOCAL_REGION),
             clock,
           })
-        : new SecretsManagerDeliveryVault(secretsClient, { enginePrincipalArns: [LOCAL_ENGINE_ROLE] }),
+        : // The deployed engine's calls: created with the value, then locked, as under the stack's
+          // delivery key. Locally no principal is refused a delivery either way (README: "any key reads any agent's delivery here").
+          new SecretsManagerDeliveryVault(secretsClient, {
+            enginePrincipalArns: [LOCAL_ENGINE_ROLE],
+            kmsKeyArn: localKmsKeyArn(LOCAL_REGION),
+            keyPolicyLocksValue: true,
+          }),
     ),
     events: new CoalescingEventPublisher(
       new EventBridgePublisher(paced(counter.track(reuseSigner(new EventBridgeClient(engineClients))), 'events'), {

@@ -1,6 +1,6 @@
 // CDK stack (stateful): what outlives a redeploy of the functions: the grants table, the
 // bus and its archive, the delivery key, the Slack secret and the issued-credential boundary.
-import { Aws, CfnOutput, RemovalPolicy, SecretValue, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, SecretValue, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,6 +12,7 @@ import type { TaskboundConfig } from '../config';
 import { EngineBus } from '../constructs/engine-bus';
 import { GrantTable } from '../constructs/grant-table';
 import { IssuedCredentialBoundary } from '../constructs/issued-credential-boundary';
+import { createDeliveryKey } from '../constructs/delivery-key';
 import { DeliveryTable, runtimesDecryptTheirItems } from '../constructs/delivery-table';
 import {
   agentRoleArnPattern,
@@ -56,7 +57,12 @@ export class StatefulStack extends Stack {
 
     const { table } = new GrantTable(this, 'Grants', { removalPolicy });
     const { bus } = new EngineBus(this, 'Events', { config });
-    const deliveryKey = this.deliveryKey(policy, removalPolicy);
+    const deliveryKey = createDeliveryKey(this, 'DeliveryKey', {
+      policy,
+      removalPolicy,
+      engineRoleArns: engineRoleArns(config),
+      deliverySecretArnPattern: deliverySecretArnPattern(this),
+    });
     const slackSecret = new secretsmanager.Secret(this, 'SlackSecret', {
       // Retained on delete (removalPolicy retain): a name of its own per stack, so the next deploy is not blocked.
       secretName: redeployableName(this, config.slackSecretName),
@@ -109,33 +115,5 @@ export class StatefulStack extends Stack {
       value: slackSecret.secretName,
       description: 'Fill in after deploy (docs/deploy.md): its name ends in a suffix unique to this stack',
     });
-  }
-
-  /** Encrypts delivery secrets; each agent runtime may decrypt only through Secrets Manager, only taskbound/ secrets. */
-  private deliveryKey(policy: Policy, removalPolicy: RemovalPolicy): kms.Key {
-    const key = new kms.Key(this, 'DeliveryKey', {
-      description: 'Taskbound: encrypts the delivery secrets taskbound/<agentId>/<taskId>',
-      enableKeyRotation: true,
-      removalPolicy,
-    });
-    const runtimes = [...new Set(Object.values(policy.agents).map((agent) => agent.runtimePrincipal))].sort();
-    if (runtimes.length > 0) {
-      // Principal * plus aws:PrincipalArn: a key policy naming a principal that does not exist
-      // yet fails to deploy, and runtimes are often created after the engine.
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'AgentRuntimesDecryptTheirDeliveries',
-          principals: [new iam.AnyPrincipal()],
-          actions: ['kms:Decrypt'],
-          resources: ['*'],
-          conditions: {
-            ArnLike: { 'aws:PrincipalArn': runtimes },
-            StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
-            StringLike: { 'kms:EncryptionContext:SecretARN': deliverySecretArnPattern(this) },
-          },
-        }),
-      );
-    }
-    return key;
   }
 }

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './local-engine';
 
 /**
- * The engine's 12 calls: 7 to issue and deliver, 5 to revoke, prove dead and clean up (the grant and
+ * The engine's 11 calls: 6 to issue and deliver (the delivery created with its value, then locked:
+ * the delivery key's policy locks the value until then), 5 to revoke, prove dead and clean up (the grant and
  * the credential are not read back: the engine remembers what it wrote). The agent's first session
  * also takes its role's canary proof (one DescribeSecret more, every 5 minutes) and writes the copies
  * of its standing that its starts check (the opening refused, the agent read, the copies written: 3).
@@ -15,7 +16,6 @@ const ONE_LIFECYCLE: Readonly<Record<string, number>> = {
   DescribeSecretCommand: 1,
   CreateSecretCommand: 1,
   PutResourcePolicyCommand: 1,
-  PutSecretValueCommand: 1,
   PutEventsCommand: 2,
   UpdateItemCommand: 1,
   DeleteSecretCommand: 1,
@@ -54,16 +54,16 @@ describe('local engine: SDK calls per lifecycle', () => {
     return made;
   }
 
-  it("makes 16 SDK calls for an agent's first session: the 12 of every lifecycle, its role's canary proof and its standing's copies", async () => {
+  it("makes 15 SDK calls for an agent's first session: the 11 of every lifecycle, its role's canary proof and its standing's copies", async () => {
     const made = await countedLifecycle('first');
 
     expect(made).toEqual({ ...ONE_LIFECYCLE, DescribeSecretCommand: 2, TransactWriteItemsCommand: 4, GetItemCommand: 1 });
   });
 
-  it('makes 12 SDK calls for each session after it, from Task Started to verified dead', async () => {
+  it('makes 11 SDK calls for each session after it, from Task Started to verified dead', async () => {
     const made = await countedLifecycle('counted');
 
     expect(made).toEqual(ONE_LIFECYCLE);
-    expect(Object.values(made).reduce((sum, count) => sum + count, 0)).toBe(12);
+    expect(Object.values(made).reduce((sum, count) => sum + count, 0)).toBe(11);
   });
 });

@@ -294,11 +294,9 @@ describe('outputs and keys', () => {
       KeyPolicy: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Sid: 'AgentRuntimesDecryptTheirDeliveries',
+            Sid: 'RuntimeDecryptsItsAgentsDeliveries0',
             Action: 'kms:Decrypt',
-            Condition: Match.objectLike({
-              ArnLike: { 'aws:PrincipalArn': Match.arrayWith(['arn:aws:iam::111122223333:role/agent-runtime']) },
-            }),
+            Condition: Match.objectLike({ ArnEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/agent-runtime' } }),
           }),
         ]),
       },

@@ -414,11 +414,73 @@ describe('delivery key policy (synthesized)', () => {
     expect(JSON.stringify(defaults.keyPolicy)).not.toContain(STAND_IN);
   });
 
-  it("has only the account statement besides the runtimes' (no other principal is named)", () => {
-    expect(statements.filter((statement) => !anyone.includes(statement))).toEqual([
-      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+  it('names the account (to administer it; its use only by the engine roles) and the runtimes, no one else', () => {
+    const account = statements.filter((statement) => !anyone.includes(statement));
+    expect(account.map((statement) => statement.Sid)).toEqual([
+      'AccountAdministersTheKeyNeverUsesIt',
+      'EngineRolesUseItAsTheirPoliciesAllow',
     ]);
-    expect(anyone).toHaveLength(1);
+    for (const statement of account) expect(statement.Principal).toEqual({ AWS: `arn:aws:iam::${ACCOUNT}:root` });
+    // One statement per runtime principal of the policy file.
+    expect(anyone.map((statement) => statement.Sid)).toEqual([0, 1, 2, 3].map((index) => `RuntimeDecryptsItsAgentsDeliveries${index}`));
+  });
+
+  // The key policy decides alone for a principal it names; for the account it hands the decision to IAM.
+  const withKey = (principal: string, action: string, context: Record<string, string> = {}, identity = [ALLOW_EVERYTHING]) => {
+    const renamed = Object.fromEntries(Object.entries(context).map(([key, value]) => [key === SECRET_CONTEXT ? STAND_IN : key, value]));
+    return decide(
+      { principal: sessionOf(principal), action, resource: defaults.keyArn, context: renamed },
+      { identity, resource: keyPolicy },
+    );
+  };
+  const ADMIN = `arn:aws:iam::${ACCOUNT}:role/administrator`;
+
+  it.each(['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt', 'kms:ReEncryptFrom', 'kms:CreateGrant'])(
+    'refuses %s to an administrator allowed everything by IAM, through Secrets Manager or not: the value is locked before any resource policy',
+    async (action) => {
+      // A grant is not made through Secrets Manager, nor under an encryption context.
+      if (action !== 'kms:CreateGrant') expect(await withKey(ADMIN, action, viaSecretsManager)).toBe('ImplicitlyDenied');
+      expect(await withKey(ADMIN, action)).toBe('ImplicitlyDenied');
+    },
+  );
+
+  it.each(['kms:PutKeyPolicy', 'kms:DescribeKey', 'kms:EnableKeyRotation', 'kms:ScheduleKeyDeletion', 'kms:TagResource'])(
+    'lets the account administer the key as its IAM policies allow (%s), so it can be managed and is never locked out',
+    async (action) => {
+      expect(await withKey(ADMIN, action)).toBe('Allowed');
+      expect(await withKey(ADMIN, action, {}, [])).toBe('ImplicitlyDenied');
+    },
+  );
+
+  it("lets a runtime decrypt its own agents' deliveries only, whatever its identity policy allows", async () => {
+    const releaseRuntime = `arn:aws:iam::${ACCOUNT}:role/agent-runtime`;
+    expect(await withKey(releaseRuntime, 'kms:Decrypt', viaSecretsManager, [])).toBe('Allowed');
+    const deployDelivery = { ...viaSecretsManager, [SECRET_CONTEXT]: delivery('deploy-bot/t-1') };
+    expect(await withKey(releaseRuntime, 'kms:Decrypt', deployDelivery)).toBe('ImplicitlyDenied');
+    expect(await withKey(`arn:aws:iam::${ACCOUNT}:role/deploy-runtime`, 'kms:Decrypt', deployDelivery, [])).toBe('Allowed');
+    // A prefix of another agent's id is not its id: `release-bot/` does not reach `release-bot-2/`.
+    expect(await withKey(releaseRuntime, 'kms:Decrypt', { ...viaSecretsManager, [SECRET_CONTEXT]: delivery('release-bot-2/t-1') })).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(await withKey(releaseRuntime, 'kms:GenerateDataKey', viaSecretsManager)).toBe('ImplicitlyDenied');
+  });
+
+  it('lets each engine role use the key exactly as its own policy allows: issuing encrypts, revoking decrypts', async () => {
+    const asRole = (handler: EngineHandler, action: string) =>
+      decide(
+        {
+          principal: sessionOf(defaults.roleArnOf(handler)),
+          action,
+          resource: defaults.keyArn,
+          context: { 'kms:ViaService': viaSecretsManager['kms:ViaService'] },
+        },
+        { identity: defaults.identityOf(handler), resource: keyPolicy },
+        defaults.roleArnOf(handler),
+      );
+    expect(await asRole('task-started', 'kms:GenerateDataKey')).toBe('Allowed');
+    expect(await asRole('prove-revocation', 'kms:Decrypt')).toBe('Allowed');
+    expect(await asRole('prove-revocation', 'kms:GenerateDataKey')).toBe('ImplicitlyDenied');
+    expect(await asRole('grant-decision', 'kms:Decrypt')).toBe('ImplicitlyDenied');
   });
 
   it('lets an agent runtime decrypt a delivery through Secrets Manager, and only so', async () => {
