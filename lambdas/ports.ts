@@ -236,6 +236,12 @@ export interface Delivery {
 /** Where a delivery goes and who may read it: known once the engine decides, before any value exists. */
 export type DeliveryAddress = Omit<Delivery, 'payload'>;
 
+/** What is done already of a delivery: its secret prepared (empty, locked), or staged (its value in, not yet locked). */
+export interface DeliverOptions {
+  readonly prepared?: boolean;
+  readonly staged?: boolean;
+}
+
 /** Delivers a task's status and credential to its runtime, readable by it alone. */
 export interface DeliveryVault {
   /**
@@ -244,8 +250,20 @@ export interface DeliveryVault {
    * write. Idempotent. Left out by a vault with nothing to set up before the value (dynamodb-kms).
    */
   prepare?(address: DeliveryAddress): Promise<void>;
-  /** Creates or overwrites the delivery secret; `prepared`: `prepare` resolved for this address, so only the value is written. */
-  deliver(delivery: Delivery, options?: { readonly prepared?: boolean }): Promise<void>;
+  /**
+   * Creates the delivery secret with its value where the platform's key already admits only its
+   * reader and the engine (the stack's delivery key), before anything else may read it: the
+   * engine stages a credential before it records the grant `active`, so a revoker that claims the
+   * grant later deletes what was staged. True when it created the secret; false when one existed,
+   * left as it was (no value written). Left out by a vault whose value needs its lock first.
+   */
+  stage?(delivery: Delivery): Promise<boolean>;
+  /**
+   * Creates or overwrites the delivery secret. `prepared`: `prepare` resolved for this address, so
+   * only the value is written; `staged`: `stage` created it with this very delivery, so only its
+   * lock is left to set.
+   */
+  deliver(delivery: Delivery, options?: DeliverOptions): Promise<void>;
   read(name: string): Promise<DeliveryPayload | undefined>;
   /**
    * Many deliveries in as few calls as the platform allows (the kill switch reads a thousand).

@@ -1,10 +1,12 @@
 // Use case step: writes what a runtime polls (docs/contract.md §5) to the task's delivery secret.
-// Issuance prepares the secret (created empty, locked to the runtime) while the credential is
-// made, so only the value is left to write once it exists.
+// Issuance does part of it ahead, so that the secret exists before the grant goes `active` (a
+// revoker that claims the grant then deletes it after, never before): a vault whose value needs
+// its lock first prepares it (created empty, locked) while the credential is made; one whose key
+// locks the value stages it (created with the credential) before the grant is recorded `active`.
 import { deliverySecretName } from '../domain/ids';
 import type { Grant } from '../domain/grant';
 import type { OutboundEvent } from '../domain/events';
-import type { DeliveryAddress, DeliveryPayload } from '../ports';
+import type { Delivery, DeliveryAddress, DeliveryPayload } from '../ports';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 
@@ -54,10 +56,46 @@ export function prepareDelivery(deps: EngineDeps, grant: Grant, readerArn: strin
   );
 }
 
+/** The delivery `payload` will be: its address, and the grant's id and scopes with the status. */
+function deliveryOf(grant: Grant, readerArn: string, payload: Omit<DeliveryPayload, 'grantId' | 'scopes'>, expiresAt?: string): Delivery {
+  return { ...addressOf(grant, readerArn, expiresAt), payload: { ...payload, grantId: grant.grantId, scopes: grant.scopes } };
+}
+
 /**
- * Writes the payload. With `prepared` (see `prepareDelivery`), only the value is written if the
- * preparation succeeded for this very address; otherwise the vault creates and locks it first.
- * Says which: a delivery that created its secret may have done so after a revoker deleted it.
+ * Stages the payload (see `DeliveryVault.stage`): true when the vault created the secret with it,
+ * so `deliverStatus` has only its lock left. False when the vault stages nothing, the secret
+ * existed, or the staging failed (logged; the write then does it all and surfaces a second failure).
+ */
+export async function stageDelivery(
+  deps: EngineDeps,
+  grant: Grant,
+  readerArn: string,
+  payload: Omit<DeliveryPayload, 'grantId' | 'scopes'>,
+  expiresAt?: string,
+): Promise<boolean> {
+  if (!deps.vault.stage) return false;
+  try {
+    return await deps.vault.stage(deliveryOf(grant, readerArn, payload, expiresAt));
+  } catch (error) {
+    (deps.logger ?? silentLogger).warn('could not stage the delivery ahead of the grant; the delivery will write it again', {
+      grantId: grant.grantId,
+      error: errorCode(error),
+    });
+    return false;
+  }
+}
+
+/** What issuance did ahead: a preparation under way, or the same payload staged. */
+export interface DoneAhead {
+  readonly prepared?: PreparedDelivery;
+  readonly staged?: boolean;
+}
+
+/**
+ * Writes the payload, finishing what was done ahead: only the value into a secret prepared for this
+ * very address, only the lock on one staged with it; otherwise the vault creates and locks it
+ * first. Says whether the secret was created ahead: one created here may have been created after a
+ * revoker deleted it.
  */
 export async function deliverStatus(
   deps: EngineDeps,
@@ -65,16 +103,14 @@ export async function deliverStatus(
   readerArn: string,
   payload: Omit<DeliveryPayload, 'grantId' | 'scopes'>,
   expiresAt?: string,
-  prepared?: PreparedDelivery,
-): Promise<{ readonly intoPrepared: boolean }> {
-  const address = addressOf(grant, readerArn, expiresAt);
-  const ready = prepared ? await prepared : undefined;
-  const intoPrepared = ready !== undefined && sameAddress(ready, address);
-  await deps.vault.deliver(
-    { ...address, payload: { ...payload, grantId: grant.grantId, scopes: grant.scopes } },
-    { prepared: intoPrepared },
-  );
-  return { intoPrepared };
+  ahead: DoneAhead = {},
+): Promise<{ readonly createdAhead: boolean }> {
+  const delivery = deliveryOf(grant, readerArn, payload, expiresAt);
+  const ready = ahead.prepared ? await ahead.prepared : undefined;
+  const prepared = ready !== undefined && sameAddress(ready, delivery);
+  const staged = ahead.staged === true;
+  await deps.vault.deliver(delivery, { prepared, staged });
+  return { createdAhead: prepared || staged };
 }
 
 /**

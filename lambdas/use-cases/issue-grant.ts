@@ -3,12 +3,13 @@
 import { ENGINE_ACTOR, FINAL_STATES, transition, type Grant } from '../domain/grant';
 import { UnissuableRequestError } from '../domain/errors';
 import type { Entitlement } from '../domain/evaluate';
-import type { IssuedCredential } from '../ports';
+import type { DeliveryPayload, IssuedCredential } from '../ports';
+import { deliverySecretName } from '../domain/ids';
 import type { OutboundEvent } from '../domain/events';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 import { revokeGrant, revokeTargetOf, type RevocationCause } from './revoke-grant';
-import { announceDenial, deliverStatus, prepareDelivery } from './deliver-status';
+import { announceDenial, deliverStatus, prepareDelivery, stageDelivery } from './deliver-status';
 
 export type IssueResult =
   | { readonly outcome: 'issued'; readonly grant: Grant }
@@ -70,9 +71,20 @@ export async function issueGrant(
       expiresAt: credential.expiresAt.toISOString(),
     },
   });
-  // The delivery's preparation settles before the grant goes `active`: a revoker claims an active
-  // grant only after that, so its delete comes after our create, and the value written below then
-  // fails instead of landing in a secret it already deleted (and recorded gone).
+  const issued: Omit<DeliveryPayload, 'grantId' | 'scopes'> = {
+    status: 'issued',
+    kind: credential.kind,
+    accessKeyId: credential.accessKeyId,
+    secretAccessKey: credential.secretAccessKey,
+    ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
+    expiration: credential.expiresAt.toISOString(),
+  };
+  const runtime = entitlement.agent.runtimePrincipal;
+  // The delivery's secret exists before the grant goes `active` (prepared, or staged with the
+  // credential where the delivery key locks the value): a revoker claims an active grant only after
+  // that, so its delete comes after our create, and the write below then fails instead of landing
+  // in a secret it already deleted (and recorded gone).
+  const staged = await stageDelivery(deps, grant, runtime, issued, credential.expiresAt.toISOString());
   const preparedAddress = await prepared;
   // Recorded before it is delivered: whatever the runtime can hold, the store knows of (a leak
   // report by its key id finds it; a crash from here on still expires it on time).
@@ -85,32 +97,19 @@ export async function issueGrant(
     // grant is not revoked again: revoke ours here, or it would live to its TTL. A failure fails the run.
     if (revoked && FINAL_STATES.includes(revoked.state))
       await issuer.revoke({ ...revokeTargetOf(grant), accessKeyId: credential.accessKeyId, expiresAt: credential.expiresAt });
-    // The revoker may have deleted the delivery before our preparation created it, and recorded it gone: delete it again.
-    if (preparedAddress && revoked && !revoked.deliverySecret) await deps.vault.destroy(preparedAddress.name);
+    // The revoker may have deleted the delivery before our preparation (or staging) created it, and recorded it gone: delete it again.
+    const createdAhead = preparedAddress?.name ?? (staged ? deliverySecretName(grant.agentId, grant.taskId) : undefined);
+    if (createdAhead && revoked && !revoked.deliverySecret) await deps.vault.destroy(createdAhead);
     return { outcome: 'revoked-during-issue', grant: revoked ?? grant };
   }
   // The expiry and the delivery do not depend on each other: both at once (the runtime is waiting).
   const [scheduled, delivered] = await Promise.allSettled([
     deps.expiry.scheduleExpiry(grant.grantId, credential.expiresAt),
-    deliverStatus(
-      deps,
-      written.grant,
-      entitlement.agent.runtimePrincipal,
-      {
-        status: 'issued',
-        kind: credential.kind,
-        accessKeyId: credential.accessKeyId,
-        secretAccessKey: credential.secretAccessKey,
-        ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
-        expiration: credential.expiresAt.toISOString(),
-      },
-      credential.expiresAt.toISOString(),
-      prepared,
-    ),
+    deliverStatus(deps, written.grant, runtime, issued, credential.expiresAt.toISOString(), { prepared, staged }),
   ]);
-  // Not prepared (its preparation failed, or the credential's expiry differs from the one tagged):
+  // Neither prepared nor staged (that failed, or the credential's expiry differs from the one tagged):
   // the delivery created the secret itself, perhaps after a revoker had deleted it. Look once.
-  if (delivered.status === 'fulfilled' && !delivered.value.intoPrepared) await removeIfRevoked(deps, written.grant);
+  if (delivered.status === 'fulfilled' && !delivered.value.createdAhead) await removeIfRevoked(deps, written.grant);
   if (delivered.status === 'rejected') {
     // A credential its runtime cannot receive serves no one: revoke it now rather than at its TTL.
     const reason = `delivery failed (${errorCode(delivered.reason)})`;

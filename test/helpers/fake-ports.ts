@@ -5,6 +5,7 @@ import type {
   Clock,
   CredentialIssuer,
   CredentialMaterial,
+  DeliverOptions,
   Delivery,
   DeliveryPayload,
   DeliveryAddress,
@@ -130,27 +131,56 @@ export class FakeIssuer implements CredentialIssuer {
   }
 }
 
+/**
+ * A vault that prepares (created empty and locked ahead, then the value), or with `keyLocked` one
+ * that stages instead (created with the value ahead, then locked), as the Secrets Manager vault is
+ * under a key whose policy locks the value.
+ */
 export class FakeVault implements DeliveryVault {
   readonly secrets = new Map<string, Delivery>();
   /** Secrets created empty and locked by `prepare`, no value written yet (they read as absent). */
   readonly empty = new Map<string, DeliveryAddress>();
+  /** Secrets `stage` created with their value, not locked yet. */
+  readonly unlocked = new Set<string>();
   readonly destroyed: string[] = [];
-  /** Each call in order: `prepare <name>`, `deliver <name>` (prepared first) or `write <name>` (value only). */
+  /**
+   * Each call in order: `prepare <name>`, `stage <name>`, `deliver <name>` (created and locked
+   * first), `write <name>` (value only) or `lock <name>` (a staged one).
+   */
   readonly calls: string[] = [];
+  prepare?: (address: DeliveryAddress) => Promise<void>;
+  stage?: (delivery: Delivery) => Promise<boolean>;
 
-  async prepare(address: DeliveryAddress): Promise<void> {
-    this.calls.push(`prepare ${address.name}`);
-    if (!this.secrets.has(address.name)) this.empty.set(address.name, address);
+  constructor(options: { readonly keyLocked?: boolean } = {}) {
+    if (options.keyLocked === true) {
+      this.stage = async (delivery) => {
+        this.calls.push(`stage ${delivery.name}`);
+        if (this.secrets.has(delivery.name)) return false;
+        this.secrets.set(delivery.name, delivery);
+        this.unlocked.add(delivery.name);
+        return true;
+      };
+    } else {
+      this.prepare = async (address) => {
+        this.calls.push(`prepare ${address.name}`);
+        if (!this.secrets.has(address.name)) this.empty.set(address.name, address);
+      };
+    }
   }
-  async deliver(delivery: Delivery, options: { readonly prepared?: boolean } = {}): Promise<void> {
-    this.calls.push(`${options.prepared ? 'write' : 'deliver'} ${delivery.name}`);
+
+  async deliver(delivery: Delivery, options: DeliverOptions = {}): Promise<void> {
+    this.calls.push(`${options.staged ? 'lock' : options.prepared ? 'write' : 'deliver'} ${delivery.name}`);
+    if (options.staged && !this.secrets.has(delivery.name))
+      throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' });
     this.empty.delete(delivery.name);
+    this.unlocked.delete(delivery.name);
     this.secrets.set(delivery.name, delivery);
   }
   async read(name: string): Promise<DeliveryPayload | undefined> {
     return this.secrets.get(name)?.payload;
   }
   async destroy(name: string): Promise<void> {
+    this.unlocked.delete(name);
     const existed = this.secrets.delete(name) || this.empty.delete(name);
     if (existed) this.destroyed.push(name);
   }

@@ -18,7 +18,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import { TaskboundError } from '../../domain/errors';
-import type { Delivery, DeliveryAddress, DeliveryPayload, DeliveryVault } from '../../ports';
+import type { DeliverOptions, Delivery, DeliveryAddress, DeliveryPayload, DeliveryVault } from '../../ports';
 import { notYet, retry, settled, type Backoff } from '../retry';
 import type { Sleep } from '../sleep';
 
@@ -173,6 +173,12 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
    * Absent when `keyPolicyLocksValue`: there is nothing to gain by preparing.
    */
   readonly prepare?: (address: DeliveryAddress) => Promise<void>;
+  /**
+   * CreateSecret with the value, under the key, with no resource policy yet (1 SDK call); `deliver`
+   * with `staged` then locks it. False, writing nothing, when the secret exists. Present only when
+   * `keyPolicyLocksValue`: the key is what keeps anyone else from reading it meanwhile.
+   */
+  readonly stage?: (delivery: Delivery) => Promise<boolean>;
 
   constructor(
     private readonly client: SecretsManagerClient,
@@ -181,19 +187,28 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
     if (options.enginePrincipalArns.length === 0) throw new RangeError('enginePrincipalArns needs at least the engine role');
     if (options.keyPolicyLocksValue === true && options.kmsKeyArn === undefined)
       throw new RangeError('keyPolicyLocksValue needs the kmsKeyArn whose policy locks the value');
-    if (options.keyPolicyLocksValue !== true) this.prepare = (address) => this.createLocked(address);
+    if (options.keyPolicyLocksValue === true) {
+      this.stage = (delivery) => {
+        assertDeliveryName(delivery.name);
+        return this.createSecret(delivery, JSON.stringify(delivery.payload));
+      };
+    } else {
+      this.prepare = (address) => this.createLocked(address);
+    }
   }
 
   /**
-   * Writes the value. With the key's lock (`keyPolicyLocksValue`) a new delivery is created with its
-   * value and then locked: 2 SDK calls (CreateSecret, PutResourcePolicy). Otherwise 1 when
-   * `prepared`, else created and locked first: 3. One that exists already (a pending request that
+   * Writes the value. `staged`: only the lock is left (PutResourcePolicy, 1 SDK call). With the
+   * key's lock (`keyPolicyLocksValue`) a new delivery is created with its value and then locked: 2
+   * SDK calls (CreateSecret, PutResourcePolicy). Otherwise 1 when `prepared`, else created and
+   * locked first: 3. One that exists already (a pending request that
    * got approved, a duplicate `Task Started`, a retry after a crash) is re-tagged and locked before
    * its value is written: 4. Every step is idempotent, so a retry after a crash anywhere completes
    * the delivery.
    */
-  async deliver(delivery: Delivery, options: { readonly prepared?: boolean } = {}): Promise<void> {
+  async deliver(delivery: Delivery, options: DeliverOptions = {}): Promise<void> {
     assertDeliveryName(delivery.name);
+    if (options.staged === true) return this.lock(delivery);
     const value = JSON.stringify(delivery.payload);
     if (options.prepared !== true) {
       const withValue = this.options.keyPolicyLocksValue === true;

@@ -5,7 +5,7 @@
 // secret holds. It is memory only: nothing is written to disk, a restart forgets it all (the probe
 // then reads the delivery), and it is forgotten when the delivery is destroyed. The credentials it
 // holds are ones this process minted and wrote out; holding them longer grants it nothing new.
-import type { Delivery, DeliveryAddress, DeliveryPayload, DeliveryVault } from '../../ports';
+import type { DeliverOptions, Delivery, DeliveryAddress, DeliveryPayload, DeliveryVault } from '../../ports';
 import { LastWritten } from './last-written';
 
 /** Enough for every live delivery of a busy local engine; past it, the oldest costs a read again. */
@@ -14,6 +14,7 @@ export const REMEMBERED_DELIVERIES = 10_000;
 export class RememberingDeliveryVault implements DeliveryVault {
   private readonly deliveries: LastWritten<DeliveryPayload>;
   readonly prepare?: (address: DeliveryAddress) => Promise<void>;
+  readonly stage?: (delivery: Delivery) => Promise<boolean>;
   readonly readMany?: (names: readonly string[]) => Promise<ReadonlyMap<string, DeliveryPayload | undefined>>;
 
   constructor(
@@ -23,6 +24,8 @@ export class RememberingDeliveryVault implements DeliveryVault {
     this.deliveries = new LastWritten(capacity);
     const prepare = vault.prepare?.bind(vault);
     if (prepare) this.prepare = prepare;
+    const stage = vault.stage?.bind(vault);
+    if (stage) this.stage = (delivery) => this.stageThrough(stage, delivery);
     const readMany = vault.readMany?.bind(vault);
     if (readMany) this.readMany = (names) => this.readManyThrough(readMany, names);
   }
@@ -43,7 +46,21 @@ export class RememberingDeliveryVault implements DeliveryVault {
     return answered;
   }
 
-  async deliver(delivery: Delivery, options?: { readonly prepared?: boolean }): Promise<void> {
+  /** Remembered once staged: a runtime may read it before its lock here (no principals locally), and end its task. */
+  private async stageThrough(stage: NonNullable<DeliveryVault['stage']>, delivery: Delivery): Promise<boolean> {
+    let created: boolean;
+    try {
+      created = await stage(delivery);
+    } catch (error) {
+      // The value may or may not have been written: the secret is the only one to say which.
+      this.deliveries.forget(delivery.name);
+      throw error;
+    }
+    if (created) this.deliveries.remember(delivery.name, delivery.payload);
+    return created;
+  }
+
+  async deliver(delivery: Delivery, options?: DeliverOptions): Promise<void> {
     try {
       await this.vault.deliver(delivery, options);
     } catch (error) {

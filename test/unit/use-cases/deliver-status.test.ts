@@ -36,7 +36,7 @@ describe('deliverStatus after prepareDelivery', () => {
     const grant = requestedGrant({ agentId: 'release-bot', taskId: 'bump-lodash' });
 
     const prepared = prepareDelivery(engine, grant, RUNTIME, ASKED);
-    await deliverStatus(engine, grant, RUNTIME, { status: 'issued' }, '2026-11-28T12:15:00.000Z', prepared);
+    await deliverStatus(engine, grant, RUNTIME, { status: 'issued' }, '2026-11-28T12:15:00.000Z', { prepared });
 
     expect(engine.vault.calls).toEqual([`prepare ${NAME}`, `write ${NAME}`]);
   });
@@ -46,7 +46,7 @@ describe('deliverStatus after prepareDelivery', () => {
     const grant = requestedGrant({ agentId: 'release-bot', taskId: 'bump-lodash' });
 
     const prepared = prepareDelivery(engine, grant, RUNTIME, ASKED);
-    await deliverStatus(engine, grant, RUNTIME, { status: 'issued' }, '2026-11-28T12:10:00.000Z', prepared);
+    await deliverStatus(engine, grant, RUNTIME, { status: 'issued' }, '2026-11-28T12:10:00.000Z', { prepared });
 
     expect(engine.vault.calls).toEqual([`prepare ${NAME}`, `deliver ${NAME}`]);
     expect(engine.vault.secrets.get(NAME)?.expiresAt).toBe('2026-11-28T12:10:00.000Z');

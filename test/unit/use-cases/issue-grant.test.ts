@@ -5,6 +5,7 @@ import { UnissuableRequestError } from '../../../lambdas/domain/errors';
 import { endTask } from '../../../lambdas/use-cases/end-task';
 import { decideGrant } from '../../../lambdas/use-cases/decide-grant';
 import { fakeEngine, refundDecision, refundStarted, taskStarted } from '../../helpers/fake-engine';
+import { FakeVault } from '../../helpers/fake-ports';
 
 describe('issueGrant (run by startTask)', () => {
   it('turns a session policy that cannot fit into a denial and cleans up', async () => {
@@ -90,7 +91,7 @@ describe('issueGrant: the delivery prepared while the credential is issued', () 
 
   it('revokes the credential and deletes the delivery it prepared when the task ended during the issue and its revocation finished first', async () => {
     const engine = fakeEngine();
-    const prepare = engine.vault.prepare.bind(engine.vault);
+    const prepare = engine.vault.prepare!.bind(engine.vault);
     let revokerDone: () => void = () => undefined;
     const revokerFinished = new Promise<void>((resolve) => (revokerDone = resolve));
     // The preparation lands only after the task's end was revoked, verified and its delivery deleted.
@@ -142,6 +143,93 @@ describe('issueGrant: the delivery prepared while the credential is issued', () 
 
     expect(decided.outcome).toBe('issued');
     expect(engine.vault.calls).toEqual([`deliver ${name}`, `prepare ${name}`, `write ${name}`]);
+    expect(engine.vault.secrets.get(name)?.payload.status).toBe('issued');
+  });
+});
+
+describe('issueGrant: the delivery staged with the credential, under a key that locks the value', () => {
+  const NAME = 'taskbound/release-bot/task-1';
+  const keyLockedEngine = () => ({ ...fakeEngine(), vault: new FakeVault({ keyLocked: true }) });
+
+  it('stages the credential before the grant goes active, then only locks it, and reads no grant back', async () => {
+    const engine = keyLockedEngine();
+    const update = engine.store.update.bind(engine.store);
+    let vaultCallsWhenActive: string[] = [];
+    engine.store.update = async (previous, next) => {
+      if (next.state === 'active') vaultCallsWhenActive = [...engine.vault.calls];
+      return update(previous, next);
+    };
+    const get = engine.store.get.bind(engine.store);
+    let reads = 0;
+    engine.store.get = async (grantId) => {
+      reads += 1;
+      return get(grantId);
+    };
+
+    const result = await startTask(engine, taskStarted());
+
+    expect(result.outcome).toBe('issued');
+    expect(vaultCallsWhenActive).toEqual([`stage ${NAME}`]);
+    expect(engine.vault.calls).toEqual([`stage ${NAME}`, `lock ${NAME}`]);
+    expect(engine.vault.unlocked.size).toBe(0);
+    expect(engine.vault.secrets.get(NAME)?.payload.status).toBe('issued');
+    expect(reads).toBe(0);
+  });
+
+  it('revokes the credential and deletes what it staged when the task ended during the issue and its revocation finished first', async () => {
+    const engine = keyLockedEngine();
+    const issue = engine.sessions.issue.bind(engine.sessions);
+    engine.sessions.issue = async (request) => {
+      const ended = await endTask(engine, { agentId: 'release-bot', taskId: 'task-1', outcome: 'succeeded' });
+      expect(ended.outcome).toBe('verified');
+      return issue(request);
+    };
+
+    const result = await startTask(engine, taskStarted());
+
+    expect(result.outcome).toBe('revoked-during-issue');
+    expect(engine.sessions.isLive(grantIdFor('release-bot', 'task-1'))).toBe(false);
+    expect([...engine.vault.secrets.keys()]).toEqual([]);
+    expect(engine.vault.destroyed).toContain(NAME);
+  });
+
+  it('fails the delivery and revokes when a revoker deleted the staged secret before its lock', async () => {
+    const engine = keyLockedEngine();
+    const deliver = engine.vault.deliver.bind(engine.vault);
+    // The task ends (revoked, verified, the staged delivery deleted) just before the lock lands.
+    engine.vault.deliver = async (delivery, options) => {
+      if (options?.staged) await endTask(engine, { agentId: 'release-bot', taskId: 'task-1', outcome: 'succeeded' });
+      return deliver(delivery, options);
+    };
+
+    await startTask(engine, taskStarted());
+
+    expect(engine.sessions.isLive(grantIdFor('release-bot', 'task-1'))).toBe(false);
+    expect(engine.vault.secrets.has(NAME)).toBe(false);
+  });
+
+  it('delivers in full, and looks once for a revoker, when staging failed', async () => {
+    const engine = keyLockedEngine();
+    engine.vault.stage = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+
+    const result = await startTask(engine, taskStarted());
+
+    expect(result.outcome).toBe('issued');
+    expect(engine.vault.calls).toEqual([`deliver ${NAME}`]);
+    expect(engine.vault.secrets.get(NAME)?.payload.status).toBe('issued');
+  });
+
+  it('writes over the pending delivery of an approved request in full: staging leaves an existing secret alone', async () => {
+    const engine = keyLockedEngine();
+    await startTask(engine, { ...refundStarted, purpose: 'refund' });
+    const name = 'taskbound/deploy-bot/refund-1';
+
+    await decideGrant(engine, refundDecision('lead@example.com'));
+    await decideGrant(engine, refundDecision('cfo@example.com'));
+
+    expect(engine.vault.calls.filter((call) => call.endsWith(name))).toEqual([`deliver ${name}`, `stage ${name}`, `deliver ${name}`]);
     expect(engine.vault.secrets.get(name)?.payload.status).toBe('issued');
   });
 });

@@ -29,7 +29,7 @@ describe('reconcileOrphans', () => {
     const { reconcileOrphans } = await import('../../../lambdas/use-cases/reconcile-orphans');
     const engine = fakeEngine();
     const grantId = grantIdFor('release-bot', 'crashed');
-    await engine.vault.prepare({
+    await engine.vault.prepare!({
       name: 'taskbound/release-bot/crashed',
       grantId,
       agentId: 'release-bot',

@@ -37,7 +37,7 @@ describe('recoverInterruptedIssuance', () => {
       deliverySecret: 'taskbound/release-bot/prepared',
     };
     await engine.store.create(interrupted);
-    await engine.vault.prepare({
+    await engine.vault.prepare!({
       ...interrupted,
       name: 'taskbound/release-bot/prepared',
       readerArn: 'arn:aws:iam::111122223333:role/runtime',
