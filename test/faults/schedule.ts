@@ -77,6 +77,8 @@ export interface Schedule {
   readonly slackDownForMs: number;
   /** Revocations of this kind fail for as long as the outage lasts (checked: surfaced and due), then heal. */
   readonly outage?: CredentialKind;
+  /** The vault stages a credential with its value (the stack's delivery key locks it) instead of preparing the secret empty. */
+  readonly keyLockedVault?: boolean;
 }
 
 /** At most this many tasks in a burst, each with its own task id. */
@@ -151,6 +153,7 @@ export const scheduleArbitrary: fc.Arbitrary<Schedule> = fc.record(
     invisibleMs: fc.integer({ min: 0, max: 8_000 }),
     slackDownForMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 600_000 })),
     outage: fc.constantFrom('aws-iam-access-key' as const, 'aws-sts-session' as const),
+    keyLockedVault: fc.boolean(),
   },
   { requiredKeys: ['steps', 'faults', 'keyLagMs', 'invisibleMs', 'slackDownForMs'] },
 );
@@ -249,6 +252,7 @@ export async function runSchedule(
     faults: schedule.faults,
     consistency: { keyLagMs: schedule.keyLagMs, invisibleMs: schedule.invisibleMs },
     slackDownForMs: schedule.slackDownForMs,
+    keyLockedVault: schedule.keyLockedVault === true,
   });
   const startedAt = world.now;
   if (schedule.outage) world.platform.outages.add(schedule.outage);

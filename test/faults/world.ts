@@ -84,6 +84,8 @@ export interface WorldOptions {
    * wrote (a restart forgets), and concurrent runs share PutEvents calls.
    */
   readonly asLocalEngine?: boolean;
+  /** The vault stages (created with the value, locked after) as under the stack's delivery key, instead of preparing. */
+  readonly keyLockedVault?: boolean;
 }
 
 export interface Notice {
@@ -352,16 +354,30 @@ export class World {
     const items = this.vaultItems;
     const empty = this.emptyVaultItems;
     const gate = this.gate;
+    const ahead: Pick<DeliveryVault, 'prepare' | 'stage'> = this.options.keyLockedVault
+      ? {
+          // Created with the credential before the grant is recorded active, locked after: a crash can leave it unlocked.
+          stage: (delivery) =>
+            gate.call('vault.stage', async () => {
+              if (items.has(delivery.name) || empty.has(delivery.name)) return false;
+              items.set(delivery.name, structuredClone(delivery));
+              return true;
+            }),
+        }
+      : {
+          // Created empty and locked while the credential is issued: a crash can leave it so, with no value.
+          prepare: (address) =>
+            gate.call('vault.prepare', async () => {
+              if (!items.has(address.name)) empty.set(address.name, structuredClone(address));
+            }),
+        };
     return {
-      // Created empty and locked while the credential is issued: a crash can leave it so, with no value.
-      prepare: (address) =>
-        gate.call('vault.prepare', async () => {
-          if (!items.has(address.name)) empty.set(address.name, structuredClone(address));
-        }),
+      ...ahead,
       deliver: (delivery, options) =>
         gate.call('vault.deliver', async () => {
-          // Prepared: the value alone is written (PutSecretValue), which fails once the secret is deleted.
-          if (options?.prepared && !items.has(delivery.name) && !empty.has(delivery.name))
+          // Prepared: the value alone is written (PutSecretValue); staged: the lock alone (PutResourcePolicy).
+          // Either fails once the secret is deleted.
+          if ((options?.prepared || options?.staged) && !items.has(delivery.name) && !empty.has(delivery.name))
             throw Object.assign(new Error(`secret ${delivery.name} not found`), { name: 'ResourceNotFoundException' });
           empty.delete(delivery.name);
           items.set(delivery.name, structuredClone(delivery));
