@@ -236,10 +236,14 @@ export interface Delivery {
 /** Where a delivery goes and who may read it: known once the engine decides, before any value exists. */
 export type DeliveryAddress = Omit<Delivery, 'payload'>;
 
-/** What is done already of a delivery: its secret prepared (empty, locked), or staged (its value in, not yet locked). */
+/**
+ * What is known already of a delivery: its secret prepared (empty, locked), staged (its value in,
+ * not yet locked), or found existing by `stage` (re-tagged, locked and written, not created).
+ */
 export interface DeliverOptions {
   readonly prepared?: boolean;
   readonly staged?: boolean;
+  readonly existing?: boolean;
 }
 
 /** Delivers a task's status and credential to its runtime, readable by it alone. */

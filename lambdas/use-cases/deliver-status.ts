@@ -62,9 +62,10 @@ function deliveryOf(grant: Grant, readerArn: string, payload: Omit<DeliveryPaylo
 }
 
 /**
- * Stages the payload (see `DeliveryVault.stage`): true when the vault created the secret with it,
- * so `deliverStatus` has only its lock left. False when the vault stages nothing, the secret
- * existed, or the staging failed (logged; the write then does it all and surfaces a second failure).
+ * Stages the payload (see `DeliveryVault.stage`): `created` when the vault created the secret with
+ * it, so `deliverStatus` has only its lock left; `existing` when the secret was there already (a
+ * pending request's). Undefined when the vault stages nothing or the staging failed (logged; the
+ * write then does it all and surfaces a second failure).
  */
 export async function stageDelivery(
   deps: EngineDeps,
@@ -72,23 +73,25 @@ export async function stageDelivery(
   readerArn: string,
   payload: Omit<DeliveryPayload, 'grantId' | 'scopes'>,
   expiresAt?: string,
-): Promise<boolean> {
-  if (!deps.vault.stage) return false;
+): Promise<StagedDelivery | undefined> {
+  if (!deps.vault.stage) return undefined;
   try {
-    return await deps.vault.stage(deliveryOf(grant, readerArn, payload, expiresAt));
+    return (await deps.vault.stage(deliveryOf(grant, readerArn, payload, expiresAt))) ? 'created' : 'existing';
   } catch (error) {
     (deps.logger ?? silentLogger).warn('could not stage the delivery ahead of the grant; the delivery will write it again', {
       grantId: grant.grantId,
       error: errorCode(error),
     });
-    return false;
+    return undefined;
   }
 }
+
+export type StagedDelivery = 'created' | 'existing';
 
 /** What issuance did ahead: a preparation under way, or the same payload staged. */
 export interface DoneAhead {
   readonly prepared?: PreparedDelivery;
-  readonly staged?: boolean;
+  readonly staged?: StagedDelivery;
 }
 
 /**
@@ -108,9 +111,11 @@ export async function deliverStatus(
   const delivery = deliveryOf(grant, readerArn, payload, expiresAt);
   const ready = ahead.prepared ? await ahead.prepared : undefined;
   const prepared = ready !== undefined && sameAddress(ready, delivery);
-  const staged = ahead.staged === true;
-  await deps.vault.deliver(delivery, { prepared, staged });
-  return { createdAhead: prepared || staged };
+  const staged = ahead.staged === 'created';
+  // A secret that existed before the grant went active, as a created one did.
+  const existing = ahead.staged === 'existing';
+  await deps.vault.deliver(delivery, { prepared, staged, existing });
+  return { createdAhead: prepared || staged || existing };
 }
 
 /**

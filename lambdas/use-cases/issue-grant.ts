@@ -98,7 +98,7 @@ export async function issueGrant(
     if (revoked && FINAL_STATES.includes(revoked.state))
       await issuer.revoke({ ...revokeTargetOf(grant), accessKeyId: credential.accessKeyId, expiresAt: credential.expiresAt });
     // The revoker may have deleted the delivery before our preparation (or staging) created it, and recorded it gone: delete it again.
-    const createdAhead = preparedAddress?.name ?? (staged ? deliverySecretName(grant.agentId, grant.taskId) : undefined);
+    const createdAhead = preparedAddress?.name ?? (staged === 'created' ? deliverySecretName(grant.agentId, grant.taskId) : undefined);
     if (createdAhead && revoked && !revoked.deliverySecret) await deps.vault.destroy(createdAhead);
     return { outcome: 'revoked-during-issue', grant: revoked ?? grant };
   }

@@ -154,7 +154,8 @@ function costPerMillion(measured: Measured) {
   const wru = dynamo.reduce((sum, units) => sum + units.wru, 0);
   const rru = dynamo.reduce((sum, units) => sum + units.rru, 0);
   const secretsCalls = [...all, ...measured.runtime].filter((call) => call.service === 'Secrets Manager');
-  const kmsRequests = secretsCalls.filter((call) => call.operation === 'PutSecretValue' || call.operation === 'GetSecretValue').length;
+  // Each call that writes or reads a value asks KMS once (a CreateSecret carries the value: the delivery key locks it).
+  const kmsRequests = secretsCalls.filter((call) => ['CreateSecret', 'PutSecretValue', 'GetSecretValue'].includes(call.operation)).length;
   const gbSeconds = measured.invocations.reduce((sum, invocation) => sum + (invocation.ms / 1000) * FUNCTION_GB, 0);
   const perLifecycle = {
     lambda: measured.invocations.length * PRICES.lambdaRequest.usd + gbSeconds * PRICES.lambdaGbSecond.usd,

@@ -511,8 +511,10 @@ describe('the engine on moto: approvals', () => {
     const approved = await decide(world, { grantId, decision: 'approve', approver: 'lead@example.com', reason: 'reviewed the change' });
 
     expect(approved).toMatchObject({ status: 200, outcome: 'issued', person: 'lead@example.com' });
+    // Created pending; the credential's staging finds it (refused: it exists), so it is re-tagged, locked and written.
     expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'CreateSecret')).toHaveLength(2);
     expect(callsOf(world, 'Secrets Manager')).toContain('TagResource');
+    expect(callsOf(world, 'Secrets Manager')).toContain('PutSecretValue');
     const { Tags } = await world.aws.secrets.send(new DescribeSecretCommand({ SecretId: 'taskbound/deploy-bot/deploy-1' }));
     expect(Tags).toContainEqual({ Key: 'taskbound:expires-at', Value: world.at(10 * MINUTE) });
     expect(await issuedDelivery(world, 'deploy-bot', 'deploy-1')).toMatchObject({ grantId, kind: 'aws-sts-session' });
@@ -567,12 +569,12 @@ describe('the engine on moto, fault by fault', () => {
 
   it('Secrets Manager answering 503 twice: the SDK retries the write and the delivery completes', async () => {
     const world = await openWorld();
-    world.fault('Secrets Manager', { operation: 'PutSecretValue', error: serviceUnavailable, times: 2 });
+    world.fault('Secrets Manager', { operation: 'CreateSecret', error: serviceUnavailable, times: 2 });
 
     const started = await startTask(world, 'release-bot', 'flaky', ['repo-read']);
 
     expect(started).toMatchObject({ outcome: 'issued' });
-    expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'PutSecretValue')).toHaveLength(3);
+    expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'CreateSecret')).toHaveLength(3);
     expect(await delivery(world, 'release-bot', 'flaky')).toMatchObject({ status: 'issued' });
   });
 
@@ -628,7 +630,9 @@ describe('the engine on moto, fault by fault', () => {
     expect(again).toMatchObject({ outcome: 'duplicate', grant: { grantId, state: 'active' } });
     expect(callsOf(world, 'STS').filter((name) => name === 'AssumeRole')).toHaveLength(1);
     expect(callsOf(world, 'Scheduler').filter((name) => name === 'CreateSchedule')).toHaveLength(1);
-    expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'PutSecretValue')).toHaveLength(1);
+    // The delivery is created with the credential once; the duplicate writes nothing into it.
+    expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'CreateSecret')).toHaveLength(1);
+    expect(callsOf(world, 'Secrets Manager').filter((name) => name === 'PutSecretValue')).toHaveLength(0);
     expect(world.eventsOf(grantId)).toEqual(['Grant Requested', 'Grant Issued', 'Grant Issued']);
   });
 

@@ -158,6 +158,22 @@ describe('SecretsManagerDeliveryVault on moto', () => {
         expect(JSON.parse(ResourcePolicy ?? '').Statement[0]).toMatchObject({ Principal: { AWS: READER } });
       });
 
+      it('stages a new delivery in one call and locks it in one more; one that exists is left alone, then written without creating it again', async () => {
+        const staging = locked();
+        expect(await staging.stage!(issued('task-1'))).toBe(true);
+        expect(await staging.read(NAME)).toEqual(issued('task-1').payload);
+        await staging.deliver(issued('task-1'), { staged: true });
+        expect(operations()).toEqual(['CreateSecret', 'GetSecretValue', 'PutResourcePolicy']);
+        calls.length = 0;
+
+        expect(await staging.stage!(delivery('task-1', { status: 'denied', reason: 'r' }))).toBe(false);
+        expect(await staging.read(NAME)).toEqual(issued('task-1').payload);
+        await staging.deliver(delivery('task-1', { status: 'denied', reason: 'r' }), { existing: true });
+
+        expect(operations()).toEqual(['CreateSecret', 'GetSecretValue', 'TagResource', 'PutResourcePolicy', 'PutSecretValue']);
+        expect(await staging.read(NAME)).toMatchObject({ status: 'denied' });
+      });
+
       it('refuses to claim a lock without the key that holds it', () => {
         expect(() => vault({ keyPolicyLocksValue: true, kmsKeyArn: undefined })).toThrow(/needs the kmsKeyArn/);
       });

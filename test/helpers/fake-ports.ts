@@ -170,7 +170,7 @@ export class FakeVault implements DeliveryVault {
 
   async deliver(delivery: Delivery, options: DeliverOptions = {}): Promise<void> {
     this.calls.push(`${options.staged ? 'lock' : options.prepared ? 'write' : 'deliver'} ${delivery.name}`);
-    if (options.staged && !this.secrets.has(delivery.name))
+    if ((options.staged || options.existing) && !this.secrets.has(delivery.name))
       throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' });
     this.empty.delete(delivery.name);
     this.unlocked.delete(delivery.name);

@@ -203,7 +203,7 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
    * SDK calls (CreateSecret, PutResourcePolicy). Otherwise 1 when `prepared`, else created and
    * locked first: 3. One that exists already (a pending request that
    * got approved, a duplicate `Task Started`, a retry after a crash) is re-tagged and locked before
-   * its value is written: 4. Every step is idempotent, so a retry after a crash anywhere completes
+   * its value is written: 4 (3 when `existing`: `stage` found it, so it is not tried again). Every step is idempotent, so a retry after a crash anywhere completes
    * the delivery.
    */
   async deliver(delivery: Delivery, options: DeliverOptions = {}): Promise<void> {
@@ -212,7 +212,7 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
     const value = JSON.stringify(delivery.payload);
     if (options.prepared !== true) {
       const withValue = this.options.keyPolicyLocksValue === true;
-      const created = await this.createSecret(delivery, withValue ? value : undefined);
+      const created = options.existing !== true && (await this.createSecret(delivery, withValue ? value : undefined));
       if (!created) await this.retag(delivery);
       await this.lock(delivery);
       if (created && withValue) return;
