@@ -118,10 +118,18 @@ describe('operator endpoint (function URL, AWS_IAM)', () => {
       outcome: 'refused',
       reason: 'sre@example.com owns agent "deploy-bot" and may not decide its grants',
     });
-    const requested = await withPending(engine, 'deploy-bot', 'ship-3', ['deploy-web'], session('lead', 'laptop'));
-    expect((await call(LEAD, { action: 'approve', grantId: requested, reason: 'mine' })).body).toMatchObject({
+    // lead@, requesting as a session of their role, is no approver of it: with the owner out, nobody is left.
+    const requested = await startTask(engine, {
+      agentId: 'deploy-bot',
+      taskId: 'ship-3',
+      purpose: 'p',
+      requestedBy: session('lead', 'laptop'),
+      scopes: ['deploy-web'],
+    });
+    expect(requested).toMatchObject({ outcome: 'denied', reason: expect.stringContaining('only 0 approvers remain') });
+    expect((await call(LEAD, { action: 'approve', grantId: requested.grant.grantId, reason: 'mine' })).body).toMatchObject({
       outcome: 'refused',
-      reason: expect.stringContaining('requested this task'),
+      reason: expect.stringContaining('not pending approval'),
     });
     expect(engine.events.of('Grant Decision Refused')).toHaveLength(2);
   });
