@@ -40,6 +40,20 @@ export interface OperatorAnswer {
   readonly body: OperatorAnswerBody;
 }
 
+const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+
+/**
+ * When a request was signed, from its `X-Amz-Date` header (part of what SigV4 signs, so a replay
+ * cannot change it); undefined when absent or malformed. A resume lifts no suspension made after it.
+ */
+export function signedAtOf(amzDate: string | undefined): Date | undefined {
+  const parts = amzDate === undefined ? undefined : AMZ_DATE.exec(amzDate);
+  if (!parts) return undefined;
+  const [, year, month, day, hour, minute, second] = parts.map(Number) as [number, number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
 export const OPERATOR_CREDENTIALS_FILE = 'operator-credentials.json';
 
 const keyPairSchema = z.strictObject({

@@ -148,6 +148,20 @@ describe('operator endpoint (function URL, AWS_IAM)', () => {
     });
   });
 
+  it('refuses a resume whose X-Amz-Date is older than the suspension (a captured request sent again)', async () => {
+    const { engine } = endpoint();
+    const handle = makeOperatorApiHandler(async () => engine);
+    engine.clock.advance(60_000);
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'secops', reason: 'leak' });
+    const event = urlEvent(CFO, { action: 'resume', agentId: 'release-bot', reason: 'all clear' });
+    // Signed a minute before the suspension, at the fake clock's start.
+    const replayed = await handle({ ...event, headers: { ...event.headers, 'x-amz-date': '20261128T120000Z' } }, context);
+
+    expect(replayed.statusCode).toBe(403);
+    expect(String(replayed.body)).toContain('a resume lifts no suspension made after it was signed');
+    expect((await engine.store.getAgent('release-bot')).suspended).toBe(true);
+  });
+
   it('resumes a suspended agent as the authenticated person, and only then', async () => {
     const { engine, call } = endpoint();
     await suspendAgent(engine, { agentId: 'release-bot', by: 'secops', reason: 'drill' });
