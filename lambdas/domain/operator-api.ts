@@ -3,13 +3,14 @@
 // keeps each person's signing key. Shared by the engine, the local engine and the CLI.
 import * as z from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN } from './ids';
+import { redactSecretShapes } from './secret-shapes';
 
 /** The local engine's route; on AWS the function URL itself is the endpoint. */
 export const OPERATOR_PATH = '/operator';
 /** Function URLs are signed for the `lambda` service; so is the local route. */
 export const OPERATOR_SIGNING_SERVICE = 'lambda';
 
-const reason = z.string().trim().min(1, 'reason must not be empty').max(1024);
+const reason = z.string().trim().min(1, 'reason must not be empty').max(1024).transform(redactSecretShapes);
 const grantId = z.string().regex(GRANT_ID_PATTERN, 'grantId looks like g-<26 letters or digits>');
 const agentId = z.string().regex(AGENT_ID_PATTERN, 'agentId is lower-case letters, digits and dashes');
 
