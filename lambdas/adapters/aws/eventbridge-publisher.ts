@@ -9,6 +9,7 @@ import {
 import { TaskboundError } from '../../domain/errors';
 import type { OutboundEvent } from '../../domain/events';
 import { secretShapeOf } from '../../domain/secret-shapes';
+import { TASK_ID_PATTERN } from '../../domain/ids';
 import type { EventPublisher } from '../../ports';
 import { realSleep } from '../sleep';
 import { notYet, retry, settled } from '../retry';
@@ -95,7 +96,14 @@ function secretFieldPath(value: unknown, path: string): string | undefined {
   return undefined;
 }
 
-/** The path and kind of the first string under `value` shaped like secret material. */
+/**
+ * A task id is an identifier the runtime chose and the schema checked (1-128 of `A-Za-z0-9._:-`), in
+ * every event of its grant: a random one may look like a key, and refusing it would silence the grant's
+ * whole story (issued, revoked, verified) on the bus and in Slack. It is not judged by its shape.
+ */
+const isTaskId = (key: string, value: string): boolean => key === 'taskId' && TASK_ID_PATTERN.test(value);
+
+/** The path and kind of the first string under `value` shaped like secret material (a task id aside). */
 function secretValuePath(value: unknown, path: string): { readonly path: string; readonly kind: string } | undefined {
   if (typeof value === 'string') {
     const kind = secretShapeOf(value);
@@ -105,6 +113,7 @@ function secretValuePath(value: unknown, path: string): { readonly path: string;
   const inList = Array.isArray(value);
   for (const [key, child] of Object.entries(value)) {
     if (typeof child === 'string') {
+      if (isTaskId(key, child)) continue;
       const kind = secretShapeOf(child);
       if (kind) return { path: childPath(path, key, inList), kind };
     } else if (typeof child === 'object' && child !== null) {
