@@ -83,6 +83,12 @@ export interface GrantStore {
   slotHolders(agentId: string): Promise<readonly SlotHolder[]>;
   getAgent(agentId: string): Promise<AgentRecord>;
   putAgent(agent: AgentRecord): Promise<void>;
+  /**
+   * Writes `agent` (a resumed standing) only if the agent is still suspended by the suspension made
+   * at `suspendedAt`: a suspension written since (a second kill switch) is never undone by a
+   * resume decided on the first. False when the standing changed.
+   */
+  liftSuspension(agent: AgentRecord, suspendedAt: string): Promise<boolean>;
   /** Keeps an event that named no agent and task: the dead-letter entry of docs/contract.md §1. */
   recordRejectedEvent(entry: RejectedEvent): Promise<void>;
 }

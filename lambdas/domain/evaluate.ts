@@ -11,6 +11,7 @@ import {
 } from './policy';
 import type { BrokeredSecret, Grant } from './grant';
 import { accountOf } from './accounts';
+import { designates } from './people';
 import { scopeStatementDigests, type ScopeDigests } from './scope-digests';
 
 export interface TaskRequest {
@@ -170,7 +171,10 @@ function approvalNeeded(
     required = Math.max(required, rule.approvers);
     eligible = eligible ? eligible.filter((person) => rule.approverGroup.includes(person)) : [...new Set(rule.approverGroup)];
   }
-  return { required, eligible: (eligible ?? []).filter((person) => !excluded.includes(person)) };
+  return {
+    required,
+    eligible: (eligible ?? []).filter((person) => !excluded.some((name) => designates(policy.people, person, name))),
+  };
 }
 
 /** Why a request is refused when its agent is suspended. */

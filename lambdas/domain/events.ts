@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, TASK_ID_PATTERN } from './ids';
 import { DECEPTIVE, UNSAFE_TEXT } from './text';
+import { redactSecretShapes } from './secret-shapes';
 import { ttlSecondsSchema } from './ttl';
 import type { GrantState, RevocationTrigger } from './grant';
 
@@ -10,11 +11,13 @@ const taskId = z.string().regex(TASK_ID_PATTERN, 'taskId is 1-128 of A-Za-z0-9._
 const agentId = z.string().min(1).max(64).regex(AGENT_ID_PATTERN, 'agentId is lower-case letters, digits and dashes');
 const safeText = <S extends z.ZodString>(schema: S) =>
   schema.refine((value) => !UNSAFE_TEXT.test(value), 'must not contain control characters or unpaired surrogates');
-const principal = safeText(z.string().trim().min(1).max(256)).refine(
-  (value) => !DECEPTIVE.test(value),
-  'must not contain invisible or direction-changing characters',
-);
-const reason = safeText(z.string().trim().min(1).max(1024));
+// Free text people write may hold a secret pasted in ("key wJalr… seen in a log"): it is redacted
+// on the way in, so the grant record, its audit chain, its events and Slack never hold it, and the
+// publisher's last check never has to refuse an event (and so hide a grant's whole story) for it.
+const principal = safeText(z.string().trim().min(1).max(256))
+  .refine((value) => !DECEPTIVE.test(value), 'must not contain invisible or direction-changing characters')
+  .transform(redactSecretShapes);
+const reason = safeText(z.string().trim().min(1).max(1024)).transform(redactSecretShapes);
 const MAX_CONTEXT_BYTES = 4096;
 
 /** The JSON size of a value, or Infinity when it cannot be serialised (nested deeper than the stack). */
@@ -29,7 +32,7 @@ function jsonBytes(value: unknown): number {
 export const taskStartedSchema = z.strictObject({
   taskId,
   agentId,
-  purpose: safeText(z.string().trim().min(1).max(1024)),
+  purpose: safeText(z.string().trim().min(1).max(1024)).transform(redactSecretShapes),
   requestedBy: principal,
   scopes: z.array(z.string().min(1).max(64)).min(1).max(10),
   ttlSeconds: ttlSecondsSchema("; the agent's maxTtlSeconds in the policy may allow less").optional(),

@@ -3,13 +3,14 @@
 // keeps each person's signing key. Shared by the engine, the local engine and the CLI.
 import * as z from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN } from './ids';
+import { redactSecretShapes } from './secret-shapes';
 
 /** The local engine's route; on AWS the function URL itself is the endpoint. */
 export const OPERATOR_PATH = '/operator';
 /** Function URLs are signed for the `lambda` service; so is the local route. */
 export const OPERATOR_SIGNING_SERVICE = 'lambda';
 
-const reason = z.string().trim().min(1, 'reason must not be empty').max(1024);
+const reason = z.string().trim().min(1, 'reason must not be empty').max(1024).transform(redactSecretShapes);
 const grantId = z.string().regex(GRANT_ID_PATTERN, 'grantId looks like g-<26 letters or digits>');
 const agentId = z.string().regex(AGENT_ID_PATTERN, 'agentId is lower-case letters, digits and dashes');
 
@@ -38,6 +39,20 @@ export interface OperatorAnswerBody {
 export interface OperatorAnswer {
   readonly status: number;
   readonly body: OperatorAnswerBody;
+}
+
+const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+
+/**
+ * When a request was signed, from its `X-Amz-Date` header (part of what SigV4 signs, so a replay
+ * cannot change it); undefined when absent or malformed. A resume lifts no suspension made after it.
+ */
+export function signedAtOf(amzDate: string | undefined): Date | undefined {
+  const parts = amzDate === undefined ? undefined : AMZ_DATE.exec(amzDate);
+  if (!parts) return undefined;
+  const [, year, month, day, hour, minute, second] = parts.map(Number) as [number, number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 export const OPERATOR_CREDENTIALS_FILE = 'operator-credentials.json';

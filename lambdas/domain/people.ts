@@ -19,17 +19,18 @@ export const SLACK_USER_PATTERN = /^[UW][A-Z0-9]{2,30}$/;
 const ASSUMED_ROLE_PATTERN = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/[\w+=,.@-]{1,64}$/;
 
 /**
- * The identity an ARN stands for, independent of IAM paths: role and user names are unique
- * in an account whatever their path, and an assumed-role session ARN carries no path at all.
- * `arn:aws:sts::1:assumed-role/ops/s` and `arn:aws:iam::1:role/team/ops` have the same key.
+ * The identity an ARN stands for, independent of IAM paths and of case: role and user names are
+ * unique in an account whatever their path and whatever their case (IAM refuses `Ops` beside
+ * `ops`), and an assumed-role session ARN carries no path at all.
+ * `arn:aws:sts::1:assumed-role/ops/s` and `arn:aws:iam::1:role/team/Ops` have the same key.
  */
 export function principalKey(arn: string): string | undefined {
   const session = ASSUMED_ROLE_PATTERN.exec(arn);
-  if (session) return `${session[1]}|${session[2]}|role|${session[3]}`;
+  if (session) return `${session[1]}|${session[2]}|role|${(session[3] ?? '').toLowerCase()}`;
   const principal = IAM_PRINCIPAL_PATTERN.exec(arn);
   if (!principal) return undefined;
   const name = (principal[4] ?? '').split('/').at(-1) ?? '';
-  return name ? `${principal[1]}|${principal[2]}|${principal[3]}|${name}` : undefined;
+  return name ? `${principal[1]}|${principal[2]}|${principal[3]}|${name.toLowerCase()}` : undefined;
 }
 
 /** Who a caller turned out to be, or why they count for no one. */
@@ -70,15 +71,16 @@ export function personForSlackUser(people: People, slackUserId: string): Identif
 
 /**
  * Whether `name` (an owner or a task's `requestedBy`, as the event wrote it) designates
- * `person`: their id, one of their AWS principals (or a session of one), or a Slack id.
- * Separation of duties holds however the requester was spelled.
+ * `person`: their id in any case (`Lead@Example.com` is `lead@example.com`, as mail treats it),
+ * one of their AWS principals (or a session of one, the name in any case, as IAM treats it), or a
+ * Slack id. Separation of duties holds however the requester was spelled.
  */
 export function designates(people: People, person: string, name: string | undefined): boolean {
   if (name === undefined) return false;
-  if (name === person) return true;
+  if (name.trim().toLowerCase() === person.toLowerCase()) return true;
   const declared = people[person];
   if (!declared || !Object.hasOwn(people, person)) return false;
-  if (declared.slackUserIds.includes(name)) return true;
+  if (declared.slackUserIds.includes(name.trim().toUpperCase())) return true;
   const key = principalKey(name);
   return key !== undefined && declared.awsPrincipals.some((arn) => principalKey(arn) === key);
 }

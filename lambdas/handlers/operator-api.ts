@@ -3,7 +3,7 @@
 // principal to one person of the policy and runs approve/deny/resume as that person.
 import type { APIGatewayProxyStructuredResultV2 as UrlResponse, LambdaFunctionURLEvent } from 'aws-lambda';
 import { personForPrincipal } from '../domain/people';
-import type { OperatorAnswer } from '../domain/operator-api';
+import { signedAtOf, type OperatorAnswer } from '../domain/operator-api';
 import { handleOperatorRequest } from '../use-cases/operator-request';
 import { awsIssuingEngine } from '../composition/aws-engine';
 import type { DepsProvider } from '../composition/event-handler';
@@ -37,7 +37,10 @@ export const makeOperatorApiHandler = (getDeps: DepsProvider) =>
       ? personForPrincipal(deps.policy.people, principal)
       : { ok: false as const, reason: 'the request carries no IAM caller: the URL must use AuthType AWS_IAM' };
     const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
-    const answer = await handleOperatorRequest(deps, { identification, principal: principal ?? '(none)' }, rawBody);
+    // Lambda verified the signature, X-Amz-Date included: when the request was signed is known.
+    const signedAt = signedAtOf(event.headers?.['x-amz-date']);
+    const caller = { identification, principal: principal ?? '(none)', ...(signedAt ? { signedAt } : {}) };
+    const answer = await handleOperatorRequest(deps, caller, rawBody);
     logger.info('operator request handled', { status: answer.status, ...answer.body, principal });
     return json(answer);
   });

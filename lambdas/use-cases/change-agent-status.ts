@@ -243,7 +243,8 @@ function groupByIssuer(
 }
 
 export interface ResumeResult {
-  readonly outcome: 'resumed';
+  /** `superseded`: the agent was suspended again (or resumed by someone else) while this resume waited; nothing changed. */
+  readonly outcome: 'resumed' | 'superseded';
   /** How long the resume waited for its kill switch's agent-wide step to stop reaching new credentials. */
   readonly waitedMs: number;
 }
@@ -252,12 +253,18 @@ export interface ResumeResult {
  * Lifts a suspension. `suspendedAt` is the suspension's notice: a resume within the agent-wide
  * step's margin (STS sessions: the deny reaches 5 s past the notice, allowing for STS's clock)
  * waits it out first, so no task started after the resume is handed a session the deny refuses.
+ * It lifts that suspension only: one written since (another kill switch, during the wait or
+ * between the caller's read and this write) stands, and the answer is `superseded`.
  */
 export async function resumeAgent(deps: EngineDeps, change: AgentStatusChange, suspendedAt?: string): Promise<ResumeResult> {
   const waitedMs = suspendedAt === undefined ? 0 : await waitForAdmission(deps, new Date(suspendedAt));
   const now = deps.clock.now().toISOString();
-  await deps.store.putAgent({ agentId: change.agentId, suspended: false, by: change.by, reason: change.reason, at: now });
-  return { outcome: 'resumed', waitedMs };
+  const resumed = { agentId: change.agentId, suspended: false, by: change.by, reason: change.reason, at: now };
+  if (suspendedAt === undefined) {
+    await deps.store.putAgent(resumed);
+    return { outcome: 'resumed', waitedMs };
+  }
+  return { outcome: (await deps.store.liftSuspension(resumed, suspendedAt)) ? 'resumed' : 'superseded', waitedMs };
 }
 
 async function waitForAdmission(deps: EngineDeps, suspendedAt: Date): Promise<number> {

@@ -16,7 +16,12 @@ export interface OperatorCaller {
   readonly identification: Identification;
   /** The principal ARN or local access key id the request was signed with. */
   readonly principal: string;
+  /** When the request was signed (its `X-Amz-Date`, to the second), when known: a resume lifts no suspension made after it. */
+  readonly signedAt?: Date;
 }
+
+/** X-Amz-Date has whole seconds: a request signed in the second a suspension was made may still lift it. */
+const SIGNED_AT_RESOLUTION_MS = 1000;
 
 /** The detail-type and source refusals are recorded under (REJECTED#<day> items). */
 export const OPERATOR_REQUEST = 'Operator Request';
@@ -85,7 +90,18 @@ async function resume(
       status: 200,
       body: { outcome: 'resumed', reason: `agent "${agent}" was not suspended; nothing changed`, agentId: agent, person },
     };
+  if (caller.signedAt && standing.at && caller.signedAt.getTime() + SIGNED_AT_RESOLUTION_MS <= Date.parse(standing.at)) {
+    // A resume signed for an earlier suspension (a captured request sent again) never lifts a newer one.
+    const reason = `this request was signed at ${caller.signedAt.toISOString()}, before agent "${agent}" was suspended at ${standing.at}: a resume lifts no suspension made after it was signed; sign a new request`;
+    await record(deps, caller, JSON.stringify(request), reason);
+    return { status: 403, body: { outcome: 'refused', reason, agentId: agent, person } };
+  }
   const resumed = await resumeAgent(deps, { agentId: agent, by: person, reason: request.reason }, standing.at);
+  if (resumed.outcome === 'superseded') {
+    const reason = `agent "${agent}" was suspended again (or its standing changed) after ${standing.at ?? 'the suspension this resume read'}; that suspension stands: resume again to lift it`;
+    await record(deps, caller, JSON.stringify(request), reason);
+    return { status: 409, body: { outcome: 'refused', reason, agentId: agent, person } };
+  }
   const waited =
     resumed.waitedMs > 0
       ? { reason: `resumed after waiting ${(resumed.waitedMs / 1000).toFixed(1)} s: until then its kill switch still refused new sessions` }

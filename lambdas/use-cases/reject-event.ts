@@ -14,10 +14,22 @@ const MAX_EXCERPT = 2048;
 
 const text = (value: unknown, fallback: string) => (typeof value === 'string' && value.length <= 256 ? value : fallback);
 
-/** The detail as received, cut short; a detail nested too deeply to serialise is named, not kept. */
+/**
+ * Fields whose value is kept out of a refused event's record, at any depth: a leak report's
+ * `evidence` is often the leaked secret itself, and a runtime that pastes its delivery into an
+ * event sends `secretAccessKey` and `sessionToken`. Only their size is recorded.
+ */
+const UNRECORDED_FIELD = /secret|token|password|evidence/i;
+
+const withoutSecrets = (key: string, value: unknown): unknown =>
+  key !== '' && UNRECORDED_FIELD.test(key) && value !== undefined
+    ? `(not recorded: ${typeof value === 'string' ? `${value.length} characters` : typeof value})`
+    : value;
+
+/** The detail as received, cut short and without secret-bearing fields; a detail nested too deeply to serialise is named, not kept. */
 export function excerptOf(detail: unknown, maxChars = MAX_EXCERPT): string {
   try {
-    return JSON.stringify(detail ?? null).slice(0, maxChars);
+    return JSON.stringify(detail ?? null, withoutSecrets).slice(0, maxChars);
   } catch {
     return '(not serialisable: nested too deeply)';
   }

@@ -1,9 +1,10 @@
 // Use case: `Credential Leaked` (or AWS Health's exposed-key event) → find the grant that
 // issued the credential and revoke it at once, then prove it dead.
 import { namedByLeak } from '../domain/leak-target';
-import type { Grant } from '../domain/grant';
+import { ENGINE_ACTOR, type Grant } from '../domain/grant';
 import type { CredentialLeaked } from '../domain/events';
 import type { EngineDeps } from './engine-deps';
+import { recordRejection, type RawEvent } from './reject-event';
 import { revokeGrant, type RevokeResult } from './revoke-grant';
 
 export type LeakResult = RevokeResult | { readonly outcome: 'unknown-credential'; readonly credentialId: string };
@@ -18,6 +19,18 @@ async function findGrant(deps: EngineDeps, credentialId: string): Promise<Grant 
   return undefined;
 }
 
+/**
+ * A reported id as it may be recorded: an access key id or a delivery's name or ARN is an
+ * identifier; anything else may be the secret itself, pasted into the wrong field, so only its size is kept.
+ */
+function recordable(credentialId: string): string {
+  const named = namedByLeak(credentialId.trim());
+  const identifier = 'accessKeyId' in named || named.grantIds.length > 0;
+  return identifier
+    ? credentialId.slice(0, 128)
+    : `(not recorded: ${credentialId.length} characters, not an access key id or delivery name)`;
+}
+
 export async function reportLeak(deps: EngineDeps, report: CredentialLeaked): Promise<LeakResult> {
   const grant = await findGrant(deps, report.credentialId.trim());
   if (!grant) {
@@ -27,7 +40,7 @@ export async function reportLeak(deps: EngineDeps, report: CredentialLeaked): Pr
       detailType: 'Credential Leaked',
       source: report.reportedBy.slice(0, 256),
       reason: 'the reported credential was not issued by Taskbound (no grant holds it)',
-      excerpt: JSON.stringify({ credentialId: report.credentialId.slice(0, 128), reportedBy: report.reportedBy }),
+      excerpt: JSON.stringify({ credentialId: recordable(report.credentialId), reportedBy: report.reportedBy }),
     });
     return { outcome: 'unknown-credential', credentialId: report.credentialId };
   }
@@ -42,4 +55,31 @@ export async function reportLeak(deps: EngineDeps, report: CredentialLeaked): Pr
       : `reported leaked by ${report.reportedBy.slice(0, 128)}`,
     noticeAt: now,
   });
+}
+
+/**
+ * A `Credential Leaked` that failed validation (evidence over 4 KB, a field the schema does not
+ * know, no `reportedBy`): recorded like any invalid event, without its secret-bearing fields, and
+ * when its `credentialId` names a credential Taskbound issued, that credential is revoked anyway.
+ * Revoking only takes access away, and whoever may put this event on the bus may send a valid
+ * one; refusing it would leave a credential someone saw leaked alive until its deadline.
+ */
+export async function reportInvalidLeak(
+  deps: EngineDeps,
+  raw: RawEvent,
+  reason: string,
+): Promise<{ readonly outcome: 'rejected'; readonly reason: string; readonly grant?: Grant }> {
+  const detail = (raw.detail && typeof raw.detail === 'object' ? raw.detail : {}) as Record<string, unknown>;
+  const { credentialId } = detail;
+  const recorded = typeof credentialId === 'string' ? { ...raw, detail: { ...detail, credentialId: recordable(credentialId) } } : raw;
+  const at = await recordRejection(deps, recorded, reason);
+  const grant = typeof credentialId === 'string' && credentialId.length <= 2048 ? await findGrant(deps, credentialId.trim()) : undefined;
+  if (!grant) return { outcome: 'rejected', reason };
+  const revoked = await revokeGrant(deps, grant.grantId, {
+    trigger: 'leaked',
+    by: ENGINE_ACTOR,
+    reason: `reported leaked by an invalid Credential Leaked event (${reason})`,
+    noticeAt: at,
+  });
+  return { outcome: 'rejected', reason, ...(revoked.grant ? { grant: revoked.grant } : {}) };
 }

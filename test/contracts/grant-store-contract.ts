@@ -118,6 +118,28 @@ export function grantStoreContract(name: string, makeStore: () => Promise<GrantS
       expect((await store.getAgent('deploy-bot')).suspended).toBe(false);
     });
 
+    it('lifts only the suspension a resume names: one written since stands, and so does a start after it', async () => {
+      const first = { agentId: 'ops-bot', suspended: true, by: 'secops@example.com', reason: 'leak', at: '2026-11-28T12:00:00.000Z' };
+      const second = { ...first, reason: 'leaked again', at: '2026-11-28T12:00:05.000Z' };
+      const resumed = { agentId: 'ops-bot', suspended: false, by: 'cfo@example.com', reason: 'fixed', at: '2026-11-28T12:00:11.000Z' };
+      await store.putAgent(first);
+      await store.putAgent(second);
+
+      expect(await store.liftSuspension(resumed, first.at)).toBe(false);
+      expect(await store.getAgent('ops-bot')).toEqual(second);
+      const refused = await store.openHoldingSlot(
+        'ops-bot',
+        3,
+        () => requestedGrant({ agentId: 'ops-bot', taskId: 'contract-lift' }),
+        first.at,
+      );
+      expect(refused.outcome).toBe('suspended');
+
+      expect(await store.liftSuspension(resumed, second.at)).toBe(true);
+      expect(await store.getAgent('ops-bot')).toEqual(resumed);
+      expect(await store.liftSuspension({ ...resumed, at: '2026-11-28T12:01:00.000Z' }, second.at)).toBe(false);
+    });
+
     it('hands out copies: changing a grant it returned does not change what it keeps', async () => {
       const grant = requestedGrant({ taskId: 'contract-copy' });
       await store.create(grant);

@@ -12,6 +12,8 @@ import { LOCAL_TABLE } from '../../lambdas/local/engine';
 import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
 import { startHarness, type Harness } from './local-engine';
 import { signedOperatorPost } from '../helpers/signed-operator-post';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../../lambdas/adapters/aws/node-sha256';
 
 describe('local engine: decisions count only from authenticated people', () => {
   let h: Harness;
@@ -206,6 +208,57 @@ describe('local engine: decisions count only from authenticated people', () => {
       code: 0,
       out: expect.stringContaining('denied'),
     });
+  });
+
+  it('never lets a captured resume request, sent again, lift a later suspension', async () => {
+    const cfo = h.engine.operatorCredentials.people['cfo@example.com'] ?? { accessKeyId: '', secretAccessKey: '' };
+    const url = new URL(h.engine.operatorUrl);
+    const body = JSON.stringify({ action: 'resume', agentId: 'ops-bot', reason: 'all clear' });
+    const signer = new SignatureV4({ credentials: cfo, region: 'us-east-1', service: 'lambda', sha256: NodeSha256 });
+    await h.runtime.emit('Agent Suspended', { agentId: 'ops-bot', by: 'secops@example.com', reason: 'first leak' });
+    await h.engine.bus.idle();
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      headers: { host: url.host, 'content-type': 'application/json' },
+      body,
+    });
+    const { host: _host, ...headers } = signed.headers;
+    const send = async () => {
+      const response = await fetch(url, { method: 'POST', headers, body });
+      return { status: response.status, body: (await response.json()) as { outcome: string; reason?: string } };
+    };
+    expect((await send()).body.outcome).toBe('resumed');
+
+    // X-Amz-Date has whole seconds: the second suspension comes a second after the signature.
+    await new Promise((done) => setTimeout(done, 1_100));
+    await h.runtime.emit('Agent Suspended', { agentId: 'ops-bot', by: 'secops@example.com', reason: 'second leak' });
+    await h.engine.bus.idle();
+    const replayed = await send();
+
+    expect(replayed).toEqual({
+      status: 403,
+      body: expect.objectContaining({
+        outcome: 'refused',
+        reason: expect.stringContaining('a resume lifts no suspension made after it was signed'),
+      }),
+    });
+    expect(await cli('agents', 'show', 'ops-bot', '--json')).toMatchObject({ code: 0, out: expect.stringContaining('second leak') });
+    await h.runtime.startTask({
+      agentId: 'ops-bot',
+      taskId: 'after-replay',
+      purpose: 'e2e',
+      requestedBy: 'dev@example.com',
+      scopes: ['reports-upload-key'],
+    });
+    expect(await h.runtime.waitForDelivery('ops-bot', 'after-replay', ['issued', 'denied'])).toMatchObject({
+      status: 'denied',
+      reason: expect.stringContaining('suspended'),
+    });
+    expect((await rejectedToday('Operator Request')).map((item) => item.reason)).toContain(replayed.body.reason);
   });
 
   /** A POST to the operator route signed by hand, as any SigV4 client would sign it. */

@@ -144,4 +144,36 @@ describe('local engine: a task lifecycle over the AWS protocols', () => {
       reason: expect.stringMatching(/^invalid Task Started event: detail\.purpose: /),
     });
   });
+
+  it('redacts a secret pasted into a purpose or a suspension reason, and still tells the whole story on the bus', async () => {
+    const pasted = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const seen: { type: string; detail: Record<string, unknown> }[] = [];
+    const unsubscribe = h.engine.bus.subscribe(
+      (event) => void seen.push({ type: event['detail-type'], detail: event.detail as Record<string, unknown> }),
+    );
+    await h.runtime.startTask({
+      agentId: 'ops-bot',
+      taskId: 'pasted-1',
+      purpose: `rotate ${pasted} for the reports bucket`,
+      requestedBy: 'dev@example.com',
+      scopes: ['reports-upload-key'],
+    });
+    const delivery = await h.runtime.waitForDelivery('ops-bot', 'pasted-1', ['issued', 'denied']);
+    await h.runtime.emit('Agent Suspended', { agentId: 'ops-bot', by: 'secops@example.com', reason: `key ${pasted} seen in a log` });
+    expect(await h.runtime.waitUntilRejected(delivery)).toBe('InvalidClientTokenId');
+    const grant = await h.waitForGrant('ops-bot', 'pasted-1', ['verified']);
+    await h.engine.bus.idle();
+    unsubscribe();
+
+    expect(grant.purpose).toBe('rotate [redacted: an AWS secret access key] for the reports bucket');
+    expect(grant.revocation?.reason).toBe('agent suspended: key [redacted: an AWS secret access key] seen in a log');
+    const published = seen.filter(
+      (event) => event.detail.agentId === 'ops-bot' && event.type !== 'Task Started' && event.type !== 'Agent Suspended',
+    );
+    expect(published.map((event) => event.type)).toEqual(
+      expect.arrayContaining(['Grant Issued', 'Grant Revoked', 'Revocation Verified', 'Agent Suspension Completed']),
+    );
+    expect(JSON.stringify([grant, published])).not.toContain(pasted);
+    await h.operator('cfo@example.com', { action: 'resume', agentId: 'ops-bot', reason: 'rotated' });
+  });
 });

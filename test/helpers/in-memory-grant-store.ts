@@ -171,6 +171,13 @@ export class InMemoryGrantStore implements GrantStore {
     this.agents.set(agent.agentId, copy(agent));
   }
 
+  async liftSuspension(agent: AgentRecord, suspendedAt: string): Promise<boolean> {
+    const current = this.agents.get(agent.agentId);
+    if (!current?.suspended || current.at !== suspendedAt) return false;
+    this.agents.set(agent.agentId, copy(agent));
+    return true;
+  }
+
   async recordRejectedEvent(entry: RejectedEvent): Promise<void> {
     this.rejected.push(copy(entry));
   }

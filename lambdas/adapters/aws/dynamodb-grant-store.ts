@@ -670,6 +670,29 @@ export class DynamoDbGrantStore implements GrantStore {
       throw new ConcurrentUpdateError(`agent ${agent.agentId}: its standing kept conflicting with starts; the change is retried`);
   }
 
+  async liftSuspension(agent: AgentRecord, suspendedAt: string): Promise<boolean> {
+    const reasons = await this.transact(
+      [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: toAttributes({ ...plain(agent), ...agentKey(agent.agentId) }),
+            ...onWire({
+              ConditionExpression: '#suspended = :true AND #at = :at',
+              ExpressionAttributeNames: { '#suspended': 'suspended', '#at': 'at' },
+              ExpressionAttributeValues: { ':true': true, ':at': suspendedAt },
+            }),
+          },
+        },
+        ...this.standingCopies(agent.agentId, agent.suspended, agent.at ?? NEVER),
+      ],
+      STANDING_CONFLICT_BACKOFF,
+    );
+    if (!reasons) return true;
+    if (failedCondition(reasons[0])) return false;
+    throw new ConcurrentUpdateError(`agent ${agent.agentId}: its standing kept conflicting with starts; the change is retried`);
+  }
+
   /**
    * An agent's first start (or one after an upgrade from a single standing item): the copies are
    * written from the agent item, only where absent, so a suspension written meanwhile is never undone.

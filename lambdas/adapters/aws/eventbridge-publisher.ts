@@ -8,6 +8,8 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { TaskboundError } from '../../domain/errors';
 import type { OutboundEvent } from '../../domain/events';
+import { secretShapeOf } from '../../domain/secret-shapes';
+import { TASK_ID_PATTERN } from '../../domain/ids';
 import type { EventPublisher } from '../../ports';
 import { realSleep } from '../sleep';
 import { notYet, retry, settled } from '../retry';
@@ -36,34 +38,8 @@ const SECRET_FIELD_MARKERS = [
   'clientsecret',
   'authorization',
 ];
-/**
- * Values shaped like secret material, whatever the field is called. Access key ids (AKIA…,
- * ASIA…) are identifiers and pass; what they unlock does not. Each is named, never quoted.
- */
-const SECRET_VALUE_SHAPES: readonly { readonly name: string; readonly pattern: RegExp }[] = [
-  // An AWS secret access key: exactly 40 base64 characters, mixed case and digits (a hex digest has no capitals).
-  {
-    name: 'an AWS secret access key',
-    pattern:
-      /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/,
-  },
-  // Session tokens and other long encoded blobs.
-  { name: 'a session token or other long encoded secret', pattern: /[A-Za-z0-9/+_-]{100,}={0,2}/ },
-  { name: 'a private key', pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/ },
-  { name: 'a Slack token', pattern: /\bxox[a-z]-[A-Za-z0-9-]{8,}/ },
-  { name: 'a Slack webhook URL', pattern: /hooks\.slack\.com\/(services|workflows)\// },
-  { name: 'a bearer token', pattern: /\bbearer\s+[A-Za-z0-9._~+/=-]{16,}/i },
-  { name: 'a GitHub token', pattern: /\bgh[pousr]_[A-Za-z0-9]{30,}/ },
-];
-
 /** Every marker in one test: each event's every field name is checked (two events per publish, thousands a minute). */
 const SECRET_FIELD_MARKER = new RegExp(SECRET_FIELD_MARKERS.join('|'));
-/**
- * The fewest characters any of SECRET_VALUE_SHAPES matches (a Slack token: `xoxb-` and 8 more; the
- * others need 23 or more): a shorter string cannot hold one, so its shapes are not tried.
- */
-const SHORTEST_SECRET_SHAPE = 13;
-
 const childPath = (path: string, key: string, inList: boolean): string => (inList ? `${path}[${key}]` : `${path}.${key}`);
 
 export interface EntryRetry {
@@ -120,13 +96,14 @@ function secretFieldPath(value: unknown, path: string): string | undefined {
   return undefined;
 }
 
-/** What secret material `text` looks like, if any. */
-function secretShapeOf(text: string): string | undefined {
-  if (text.length < SHORTEST_SECRET_SHAPE) return undefined;
-  return SECRET_VALUE_SHAPES.find((candidate) => candidate.pattern.test(text))?.name;
-}
+/**
+ * A task id is an identifier the runtime chose and the schema checked (1-128 of `A-Za-z0-9._:-`), in
+ * every event of its grant: a random one may look like a key, and refusing it would silence the grant's
+ * whole story (issued, revoked, verified) on the bus and in Slack. It is not judged by its shape.
+ */
+const isTaskId = (key: string, value: string): boolean => key === 'taskId' && TASK_ID_PATTERN.test(value);
 
-/** The path and kind of the first string under `value` shaped like secret material. */
+/** The path and kind of the first string under `value` shaped like secret material (a task id aside). */
 function secretValuePath(value: unknown, path: string): { readonly path: string; readonly kind: string } | undefined {
   if (typeof value === 'string') {
     const kind = secretShapeOf(value);
@@ -136,6 +113,7 @@ function secretValuePath(value: unknown, path: string): { readonly path: string;
   const inList = Array.isArray(value);
   for (const [key, child] of Object.entries(value)) {
     if (typeof child === 'string') {
+      if (isTaskId(key, child)) continue;
       const kind = secretShapeOf(child);
       if (kind) return { path: childPath(path, key, inList), kind };
     } else if (typeof child === 'object' && child !== null) {

@@ -110,6 +110,10 @@ export class RememberingGrantStore implements GrantStore {
     return this.store.putAgent(agent);
   }
 
+  liftSuspension(agent: AgentRecord, suspendedAt: string): Promise<boolean> {
+    return this.store.liftSuspension(agent, suspendedAt);
+  }
+
   recordRejectedEvent(entry: RejectedEvent): Promise<void> {
     return this.store.recordRejectedEvent(entry);
   }

@@ -3,7 +3,7 @@
 // `lambda` with a key the local engine holds for a person of the policy; then the same use case runs.
 import type { Clock } from '../../ports';
 import type { EngineDeps } from '../../use-cases/engine-deps';
-import { OPERATOR_PATH, OPERATOR_SIGNING_SERVICE, type OperatorAnswer } from '../../domain/operator-api';
+import { OPERATOR_PATH, OPERATOR_SIGNING_SERVICE, signedAtOf, type OperatorAnswer } from '../../domain/operator-api';
 import { handleOperatorRequest, OPERATOR_REQUEST, OPERATOR_SOURCE } from '../../use-cases/operator-request';
 import type { OperatorKeyring } from './operator-credentials';
 import type { AwsRequest, AwsResponse, AwsService } from '../emulated-aws/protocol';
@@ -42,7 +42,11 @@ export function createOperatorService(options: OperatorServiceOptions): AwsServi
         });
         return answer({ status: 403, body: { outcome: 'refused', reason: authenticated.reason } });
       }
-      const caller = { identification: authenticated.identification, principal: `local key ${authenticated.accessKeyId}` };
+      const caller = {
+        identification: authenticated.identification,
+        principal: `local key ${authenticated.accessKeyId}`,
+        ...(authenticated.signedAt ? { signedAt: authenticated.signedAt } : {}),
+      };
       return answer(await handleOperatorRequest(deps, caller, request.body.toString('utf8')));
     },
   };
@@ -52,6 +56,7 @@ type Authenticated =
   | {
       readonly ok: true;
       readonly accessKeyId: string;
+      readonly signedAt: Date | undefined;
       readonly identification: { readonly ok: true; readonly person: string } | { readonly ok: false; readonly reason: string };
     }
   | { readonly ok: false; readonly reason: string };
@@ -80,5 +85,5 @@ async function authenticate(
   const identification = Object.hasOwn(deps.policy.people, person)
     ? { ok: true as const, person }
     : { ok: false as const, reason: `${person} is no longer declared under people in the policy` };
-  return { ok: true, accessKeyId: parsed.auth.accessKeyId, identification };
+  return { ok: true, accessKeyId: parsed.auth.accessKeyId, signedAt: signedAtOf(parsed.auth.amzDate), identification };
 }

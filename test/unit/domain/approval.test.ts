@@ -36,6 +36,19 @@ describe('decideApproval', () => {
     }
   });
 
+  it('refuses an approver who requested the task under another spelling of their id or role', () => {
+    const people = {
+      'lead@example.com': { awsPrincipals: ['arn:aws:iam::111122223333:role/lead'], slackUserIds: ['U0LEAD0001'] },
+    };
+    for (const requestedBy of ['Lead@Example.com', 'arn:aws:iam::111122223333:role/Lead']) {
+      const grant = { ...pending(1), requestedBy };
+      expect(decideApproval(grant, { decision: 'approve', approver: 'lead@example.com', reason: 'mine', at }, people)).toEqual({
+        outcome: 'refused',
+        reason: 'lead@example.com requested this task and may not decide it',
+      });
+    }
+  });
+
   it('approves with one eligible approver when one is required', () => {
     expect(decideApproval(pending(1), { decision: 'approve', approver: 'lead@example.com', reason: 'ok', at })).toEqual({
       outcome: 'approved',

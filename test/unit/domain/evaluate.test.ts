@@ -66,6 +66,15 @@ describe('evaluateTaskRequest', () => {
     expect(decision).toMatchObject({ outcome: 'denied', reason: expect.stringMatching(/needs 2 approvals but only 1/) });
   });
 
+  it.each(['LEAD@Example.com', 'arn:aws:iam::111122223333:role/LEAD', 'arn:aws:sts::111122223333:assumed-role/Lead/laptop', 'u0lead0001'])(
+    'excludes the requester written as %s, another spelling of an approver',
+    (requestedBy) => {
+      // Owner sre@ is out, and the requester is lead@ however spelled: nobody is left to approve deploy-web.
+      const decision = evaluateTaskRequest(policy, request({ agentId: 'deploy-bot', scopes: ['deploy-web'], requestedBy }), standing);
+      expect(decision).toMatchObject({ outcome: 'denied', reason: expect.stringMatching(/needs 1 approvals but only 0/) });
+    },
+  );
+
   it('collects brokered secrets of the requested scopes', () => {
     const decision = evaluateTaskRequest(policy, request({ agentId: 'deploy-bot', scopes: ['refund'] }), standing);
     expect(decision).toMatchObject({

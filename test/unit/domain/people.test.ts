@@ -106,4 +106,13 @@ describe('personForSlackUser and designates', () => {
     expect(designates(people, 'sre@example.com', 'lead@example.com')).toBe(false);
     expect(designates(people, 'sre@example.com', undefined)).toBe(false);
   });
+
+  it('recognises a person however the case of their id, role name or Slack id is written', () => {
+    // Mail treats the id's case as one address, IAM refuses two roles differing only in case, Slack ids are upper case.
+    expect(designates(people, 'lead@example.com', 'Lead@Example.COM')).toBe(true);
+    expect(designates(people, 'lead@example.com', 'arn:aws:iam::111122223333:role/LEAD')).toBe(true);
+    expect(designates(people, 'sre@example.com', 'arn:aws:sts::111122223333:assumed-role/Sre/laptop')).toBe(true);
+    expect(designates(people, 'lead@example.com', 'u0lead0001')).toBe(true);
+    expect(designates(people, 'lead@example.com', 'lead@example.co')).toBe(false);
+  });
 });

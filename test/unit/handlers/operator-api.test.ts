@@ -118,10 +118,18 @@ describe('operator endpoint (function URL, AWS_IAM)', () => {
       outcome: 'refused',
       reason: 'sre@example.com owns agent "deploy-bot" and may not decide its grants',
     });
-    const requested = await withPending(engine, 'deploy-bot', 'ship-3', ['deploy-web'], session('lead', 'laptop'));
-    expect((await call(LEAD, { action: 'approve', grantId: requested, reason: 'mine' })).body).toMatchObject({
+    // lead@, requesting as a session of their role, is no approver of it: with the owner out, nobody is left.
+    const requested = await startTask(engine, {
+      agentId: 'deploy-bot',
+      taskId: 'ship-3',
+      purpose: 'p',
+      requestedBy: session('lead', 'laptop'),
+      scopes: ['deploy-web'],
+    });
+    expect(requested).toMatchObject({ outcome: 'denied', reason: expect.stringContaining('only 0 approvers remain') });
+    expect((await call(LEAD, { action: 'approve', grantId: requested.grant.grantId, reason: 'mine' })).body).toMatchObject({
       outcome: 'refused',
-      reason: expect.stringContaining('requested this task'),
+      reason: expect.stringContaining('not pending approval'),
     });
     expect(engine.events.of('Grant Decision Refused')).toHaveLength(2);
   });
@@ -138,6 +146,20 @@ describe('operator endpoint (function URL, AWS_IAM)', () => {
       status: 404,
       body: { outcome: 'not-found', grantId: ghost },
     });
+  });
+
+  it('refuses a resume whose X-Amz-Date is older than the suspension (a captured request sent again)', async () => {
+    const { engine } = endpoint();
+    const handle = makeOperatorApiHandler(async () => engine);
+    engine.clock.advance(60_000);
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'secops', reason: 'leak' });
+    const event = urlEvent(CFO, { action: 'resume', agentId: 'release-bot', reason: 'all clear' });
+    // Signed a minute before the suspension, at the fake clock's start.
+    const replayed = await handle({ ...event, headers: { ...event.headers, 'x-amz-date': '20261128T120000Z' } }, context);
+
+    expect(replayed.statusCode).toBe(403);
+    expect(String(replayed.body)).toContain('a resume lifts no suspension made after it was signed');
+    expect((await engine.store.getAgent('release-bot')).suspended).toBe(true);
   });
 
   it('resumes a suspended agent as the authenticated person, and only then', async () => {

@@ -168,4 +168,50 @@ describe('handleOperatorRequest', () => {
     expect(waits).toEqual([8_000]);
     expect(later.body).toEqual({ outcome: 'resumed', agentId: 'release-bot', person: 'cfo@example.com' });
   });
+
+  it('never undoes a suspension made while a resume waited out the first one: the agent stays suspended and the caller is told', async () => {
+    const engine = fakeEngine();
+    const admitting = Object.assign(engine.sessions, { admitsIssuesFrom: (at: Date) => new Date(at.getTime() + 11_000) });
+    const deps = {
+      ...engine,
+      issuers: { ...engine.issuers, 'aws-sts-session': admitting },
+      // A second kill switch lands while the resume waits.
+      sleep: async (ms: number) => {
+        engine.clock.advance(ms / 2);
+        await suspendAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'it leaked again' });
+        engine.clock.advance(ms / 2);
+      },
+    };
+    await suspendAgent(deps, { agentId: 'release-bot', by: 'sre@example.com', reason: 'leak' });
+
+    const answer = await handleOperatorRequest(deps, CFO, JSON.stringify({ action: 'resume', agentId: 'release-bot', reason: 'fixed' }));
+
+    expect(answer).toMatchObject({ status: 409, body: { outcome: 'refused', reason: expect.stringContaining('suspended again') } });
+    expect(await engine.store.getAgent('release-bot')).toMatchObject({ suspended: true, reason: 'it leaked again' });
+    expect(engine.store.rejected.map((rejected) => rejected.reason)).toEqual([answer.body.reason]);
+  });
+
+  it('refuses a resume signed before the suspension it would lift (a captured request sent again), and records why', async () => {
+    const engine = fakeEngine();
+    const signedAt = engine.clock.now();
+    engine.clock.advance(60_000);
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'leak' });
+    const body = JSON.stringify({ action: 'resume', agentId: 'release-bot', reason: 'fixed' });
+
+    const replayed = await handleOperatorRequest(engine, { ...CFO, signedAt }, body);
+
+    expect(replayed).toMatchObject({
+      status: 403,
+      body: { outcome: 'refused', reason: expect.stringContaining('a resume lifts no suspension made after it was signed') },
+    });
+    expect((await engine.store.getAgent('release-bot')).suspended).toBe(true);
+    expect(engine.store.rejected.map((rejected) => rejected.reason)).toEqual([replayed.body.reason]);
+    // Signed after the suspension (in the same second, X-Amz-Date's resolution, too): it lifts it.
+    const fresh = await handleOperatorRequest(
+      engine,
+      { ...CFO, signedAt: new Date(Math.floor(engine.clock.now().getTime() / 1000) * 1000) },
+      body,
+    );
+    expect(fresh.body).toEqual({ outcome: 'resumed', agentId: 'release-bot', person: 'cfo@example.com' });
+  });
 });

@@ -99,6 +99,18 @@ describe('EventBridgePublisher', () => {
     expect(sends).toBe(1);
   });
 
+  it('does not judge a task id by its shape (a random one may look like a key), but still judges every other field', async () => {
+    const randomTaskId = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCd';
+    await publisher.publish([event('Grant Revoked', randomTaskId)]).catch(() => undefined);
+    expect(sends).toBe(1);
+    await expect(publisher.publish([event('Grant Revoked', 'task-1', { note: randomTaskId })])).rejects.toThrow(
+      'detail.note holds what looks like an AWS secret access key',
+    );
+    await expect(
+      publisher.publish([event('Grant Revoked', 'task-1', { taskId: `${SECRET_ACCESS_KEY} is not a task id` })]),
+    ).rejects.toThrow('detail.taskId holds what looks like an AWS secret access key');
+  });
+
   it('finds a secret value inside a list', async () => {
     const leaky = event('Orphan Credential Found', 'task-1', { found: ['fine', { note: `ghp_${'a1B2'.repeat(9)}` }] });
     await expect(publisher.publish([leaky])).rejects.toThrow('detail.found[1].note holds what looks like a GitHub token');
