@@ -1,12 +1,12 @@
 // CLI commands: `audit verify` recomputes every grant's hash-linked audit chain and names the
 // grant and the link of any break; `audit export` writes the trail as JSON lines for a SIEM,
 // as recorded or mapped to OCSF classes (cli/ocsf.ts).
-import { verifyChain } from '../../lambdas/domain/audit';
-import type { Grant } from '../../lambdas/domain/grant';
+import { verifyGrantAudit, type Grant } from '../../lambdas/domain/grant';
 import type { AgentRecord } from '../../lambdas/ports';
 import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
 import { agentRecordToOcsf, auditRecordToOcsf, type AuditRecord } from '../ocsf';
 import { bad, good, json } from '../output';
+import { storedGrants } from '../stored-grants';
 import { parsePeriod } from './report';
 
 export interface VerifyOptions {
@@ -25,13 +25,13 @@ export interface BrokenLink {
 /** Verifies all chains; exit 1 naming each grant whose chain is broken, and the link. */
 export async function verifyAudit(deps: CliDeps, options: VerifyOptions = {}): Promise<ExitCode> {
   const progress = deps.progress('reading every grant');
-  const grants = await deps.store.listGrants();
+  const grants = await storedGrants(deps.store);
   progress.update(`verifying ${grants.length} audit chains`);
   const broken: BrokenLink[] = [];
   let links = 0;
   for (const grant of grants) {
     links += grant.audit.length;
-    const verdict = verifyChain(grant.grantId, grant.audit);
+    const verdict = verifyGrantAudit(grant);
     if (!verdict.ok)
       broken.push({ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, link: verdict.brokenAt, why: verdict.why });
   }
@@ -92,7 +92,7 @@ export async function exportAudit(deps: CliDeps, options: ExportOptions): Promis
   const format = checkedFormat(options.format);
   const since = new Date(deps.clock.now().getTime() - parsePeriod(options.since)).toISOString();
   const progress = deps.progress('reading the audit trail');
-  const grants = await deps.store.listGrants();
+  const grants = await storedGrants(deps.store);
   const records = auditRecords(grants, since);
   const agents = await agentChanges(deps, grants, since);
   for (const record of records)

@@ -53,6 +53,9 @@ export type ChainVerdict = { readonly ok: true } | { readonly ok: false; readonl
 export function verifyChain(grantId: string, chain: readonly AuditEntry[]): ChainVerdict {
   let prevHash = GENESIS_HASH;
   for (const [index, entry] of chain.entries()) {
+    // The chain is read from a store anyone with write access can edit: check its shape before its hashes.
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      return { ok: false, brokenAt: index, why: `entry ${index} is not an audit entry` };
     if (entry.seq !== index) return { ok: false, brokenAt: index, why: `entry ${index} has seq ${entry.seq}` };
     if (entry.prevHash !== prevHash) return { ok: false, brokenAt: index, why: `entry ${index} does not link to entry ${index - 1}` };
     const { hash, ...unsigned } = entry;

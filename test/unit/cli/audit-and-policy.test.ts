@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_POLICY_YAML } from '../../helpers/test-policy';
-import { activeGrant, harness, requestedGrant } from './cli-harness';
+import type { Grant } from '../../../lambdas/domain/grant';
+import { activeGrant, harness, requestedGrant, revokedGrant } from './cli-harness';
 
 describe('taskbound audit verify', () => {
   it('passes when every chain verifies', async () => {
@@ -50,6 +51,51 @@ describe('taskbound audit verify', () => {
       links: 3,
       broken: [{ grantId: grant.grantId, agentId: 'release-bot', taskId: 't-1', link: 2, why: 'entry 2 was altered' }],
     });
+  });
+});
+
+describe('taskbound audit verify, on a store edited by hand', () => {
+  const deadGrant = () =>
+    revokedGrant(activeGrant('release-bot', 't-1'), { noticeAt: '2026-11-28T10:05:00.000Z', revokedAfterMs: 40, verifiedAfterMs: 20 });
+
+  it('names a grant whose last entries were cut off, though every remaining hash verifies', async () => {
+    const cli = harness();
+    const grant = deadGrant();
+    cli.store.seed({ ...grant, audit: grant.audit.slice(0, 3) });
+
+    const { code, out } = await cli.run('audit', 'verify');
+
+    expect(code).toBe(1);
+    expect(out).toContain(
+      `BROKEN ${grant.grantId} (release-bot/t-1) at link 3: the chain ends in active but the grant is verified: entries after entry 2 were deleted, or the state was edited`,
+    );
+  });
+
+  it('names a grant whose chain was removed, and still reports, exports and shows the others', async () => {
+    const cli = harness();
+    const honest = activeGrant('deploy-bot', 't-2', '2026-11-28T11:00:00.000Z');
+    const stripped = { ...deadGrant(), audit: undefined } as unknown as Grant;
+    cli.store.seed(honest, stripped);
+
+    const verify = await cli.run('audit', 'verify');
+    const exported = await cli.run('audit', 'export', '--since', '7d');
+    const report = await cli.run('report', '--since', '7d', '--json');
+    const shown = await cli.run('grants', 'show', stripped.grantId);
+
+    expect(verify).toMatchObject({ code: 1 });
+    expect(verify.out).toContain(
+      `BROKEN ${stripped.grantId} (release-bot/t-1) at link 0: the grant has no audit entries: its chain was deleted`,
+    );
+    expect(exported.code).toBe(0);
+    expect(exported.out.split('\n').map((line) => (JSON.parse(line) as { grantId: string }).grantId)).toEqual(
+      honest.audit.map(() => honest.grantId),
+    );
+    expect(report.code).toBe(0);
+    expect((JSON.parse(report.out) as { overall: { brokenChains: { grantId: string }[] } }).overall.brokenChains).toEqual([
+      expect.objectContaining({ grantId: stripped.grantId, brokenAt: 0 }),
+    ]);
+    expect(shown.code).toBe(1);
+    expect(shown.out).toContain('AUDIT CHAIN BROKEN at entry 0: the grant has no audit entries');
   });
 });
 
