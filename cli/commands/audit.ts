@@ -1,9 +1,12 @@
 // CLI commands: `audit verify` recomputes every grant's hash-linked audit chain and names the
 // grant and the link of any break; `audit export` writes the trail as JSON lines for a SIEM,
 // as recorded or mapped to OCSF classes (cli/ocsf.ts).
+import { readFile } from 'node:fs/promises';
 import { verifyGrantAudit, type Grant } from '../../lambdas/domain/grant';
 import type { AgentRecord } from '../../lambdas/ports';
+import { callerPath } from '../caller-path';
 import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
+import { differencesFromExport, parseExportedLinks, type ExportedLink } from '../exported-links';
 import { agentRecordToOcsf, auditRecordToOcsf, type AuditRecord } from '../ocsf';
 import { bad, good, json } from '../output';
 import { storedGrants } from '../stored-grants';
@@ -11,6 +14,8 @@ import { parsePeriod } from './report';
 
 export interface VerifyOptions {
   readonly json?: boolean;
+  /** An earlier `audit export` to compare the store with. */
+  readonly against?: string;
 }
 
 export interface BrokenLink {
@@ -22,8 +27,19 @@ export interface BrokenLink {
   readonly why: string;
 }
 
-/** Verifies all chains; exit 1 naming each grant whose chain is broken, and the link. */
+async function exportedLinks(file: string): Promise<ExportedLink[]> {
+  let text: string;
+  try {
+    text = await readFile(callerPath(file), 'utf8');
+  } catch (error) {
+    throw new UsageError(`--against ${file}: cannot read the export (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  return parseExportedLinks(text, file);
+}
+
+/** Verifies all chains (and, with `against`, that the store still holds every exported link); exit 1 naming each broken grant and the link. */
 export async function verifyAudit(deps: CliDeps, options: VerifyOptions = {}): Promise<ExitCode> {
+  const exported = options.against === undefined ? undefined : await exportedLinks(options.against);
   const progress = deps.progress('reading every grant');
   const grants = await storedGrants(deps.store);
   progress.update(`verifying ${grants.length} audit chains`);
@@ -35,18 +51,33 @@ export async function verifyAudit(deps: CliDeps, options: VerifyOptions = {}): P
     if (!verdict.ok)
       broken.push({ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, link: verdict.brokenAt, why: verdict.why });
   }
-  if (broken.length > 0) progress.fail(`${broken.length} of ${grants.length} audit chains do not verify`);
+  // A chain that verifies on its own may still have been rewritten, cut or deleted: the export kept outside says.
+  const brokenIds = new Set(broken.map((link) => link.grantId));
+  if (exported) broken.push(...differencesFromExport(grants, exported).filter((difference) => !brokenIds.has(difference.grantId)));
+  // A grant the export holds and the store does not counts among the chains checked.
+  const stored = new Set(grants.map((grant) => grant.grantId));
+  const chains = grants.length + broken.filter((link) => !stored.has(link.grantId)).length;
+  if (broken.length > 0) progress.fail(`${broken.length} of ${chains} audit chains do not verify`);
   else progress.succeed(`${grants.length} audit chains verified`);
   if (options.json) {
-    deps.out(json({ ok: broken.length === 0, grants: grants.length, links, broken }));
+    deps.out(
+      json({
+        ok: broken.length === 0,
+        grants: grants.length,
+        links,
+        ...(exported && options.against ? { against: { file: options.against, links: exported.length } } : {}),
+        broken,
+      }),
+    );
     return broken.length > 0 ? EXIT.failure : EXIT.ok;
   }
   for (const link of broken) deps.out(bad(`BROKEN ${link.grantId} (${link.agentId}/${link.taskId}) at link ${link.link}: ${link.why}`));
   if (broken.length > 0) {
-    deps.out(`${broken.length} of ${grants.length} audit chains do not verify; \`taskbound grants show ID\` shows a chain entry by entry`);
+    deps.out(`${broken.length} of ${chains} audit chains do not verify; \`taskbound grants show ID\` shows a chain entry by entry`);
     return EXIT.failure;
   }
   deps.out(good(grants.length === 1 ? `1 audit chain verifies (${links} links)` : `${grants.length} audit chains verify (${links} links)`));
+  if (exported) deps.out(good(`the store holds all ${exported.length} links of ${options.against ?? ''} as exported`));
   return EXIT.ok;
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_POLICY_YAML } from '../../helpers/test-policy';
+import { nextAuditEntry, type AuditEntry } from '../../../lambdas/domain/audit';
 import type { Grant } from '../../../lambdas/domain/grant';
 import { activeGrant, harness, requestedGrant, revokedGrant } from './cli-harness';
 
@@ -96,6 +97,88 @@ describe('taskbound audit verify, on a store edited by hand', () => {
     ]);
     expect(shown.code).toBe(1);
     expect(shown.out).toContain('AUDIT CHAIN BROKEN at entry 0: the grant has no audit entries');
+  });
+});
+
+describe('taskbound audit verify --against an earlier export', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'taskbound-against-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const dead = (taskId: string) =>
+    revokedGrant(activeGrant('release-bot', taskId), { noticeAt: '2026-11-28T10:05:00.000Z', revokedAfterMs: 40, verifiedAfterMs: 20 });
+  /** The chain rewritten from `index` on with valid hashes, as anyone who can write the table can. */
+  const rehashed = (grant: Grant, index: number, change: Partial<AuditEntry>): Grant => {
+    const chain: AuditEntry[] = [];
+    for (const { seq: _seq, prevHash: _prev, hash: _hash, ...facts } of grant.audit)
+      chain.push(nextAuditEntry(grant.grantId, chain.at(-1), chain.length === index ? { ...facts, ...change } : facts));
+    return { ...grant, audit: chain };
+  };
+
+  async function exported(format: string, ...grants: Grant[]): Promise<string> {
+    const source = harness();
+    source.store.seed(...grants);
+    const { code, out } = await source.run('audit', 'export', '--since', '7d', '--format', format);
+    expect(code).toBe(0);
+    const file = join(dir, `export-${format}-${grants.length}.jsonl`);
+    await writeFile(file, `${out}\n`);
+    return file;
+  }
+
+  it.each(['json', 'ocsf'])(
+    'names a chain rewritten with valid hashes, one cut with its state set back, and a grant deleted (%s export)',
+    async (format) => {
+      const [rewritten, cut, deleted, kept] = [dead('t-1'), dead('t-2'), dead('t-3'), dead('t-4')];
+      const file = await exported(format, rewritten, cut, deleted, kept);
+      const cli = harness();
+      cli.store.seed(
+        rehashed(rewritten, 0, { actor: 'mallory@example.com' }),
+        { ...cut, state: 'active', audit: cut.audit.slice(0, 3) },
+        kept,
+      );
+      expect((await cli.run('audit', 'verify')).code).toBe(0);
+
+      const { code, out } = await cli.run('audit', 'verify', '--against', file);
+
+      expect(code).toBe(1);
+      const [summary, ...lines] = out.split('\n').reverse();
+      expect(summary).toBe('3 of 4 audit chains do not verify; `taskbound grants show ID` shows a chain entry by entry');
+      expect(lines.sort()).toEqual(
+        [
+          `BROKEN ${rewritten.grantId} (release-bot/t-1) at link 0: link 0 differs from the export: the stored chain was rewritten from there`,
+          `BROKEN ${cut.grantId} (release-bot/t-2) at link 3: link 3 of the export is not in the store: the chain was cut after entry 2`,
+          `BROKEN ${deleted.grantId} (release-bot/t-3) at link 0: the grant is not in the store, though the export holds its link 0 (deleted, or expired by the table's retention)`,
+        ].sort(),
+      );
+    },
+  );
+
+  it('says the store holds every exported link when nothing changed, and counts them under --json', async () => {
+    const grants = [dead('t-1'), activeGrant('deploy-bot', 't-2')];
+    const file = await exported('json', ...grants);
+    const cli = harness();
+    cli.store.seed(...grants);
+
+    const text = await cli.run('audit', 'verify', '--against', file);
+    const asJson = await cli.run('audit', 'verify', '--against', file, '--json');
+
+    expect(text).toMatchObject({ code: 0 });
+    expect(text.out).toContain(`the store holds all 9 links of ${file} as exported`);
+    expect(JSON.parse(asJson.out)).toEqual({ ok: true, grants: 2, links: 9, against: { file, links: 9 }, broken: [] });
+  });
+
+  it('refuses a file that is not an export, naming the line (exit 2)', async () => {
+    const file = join(dir, 'not-an-export.jsonl');
+    await writeFile(file, `${JSON.stringify({ kind: 'audit-entry', grantId: 'g-x', seq: 0, hash: 'h' })}\n{"hello":1}\n`);
+
+    const { code, err } = await harness().run('audit', 'verify', '--against', file);
+
+    expect(code).toBe(2);
+    expect(err).toContain(`--against ${file}: line 2 is not an audit entry of \`audit export\``);
   });
 });
 
