@@ -12,7 +12,7 @@ export interface ExportedLink {
   readonly hash: string;
 }
 
-export interface LinkDifference {
+interface LinkDifference {
   readonly grantId: string;
   readonly agentId: string;
   readonly taskId: string;
