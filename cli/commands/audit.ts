@@ -2,6 +2,7 @@
 // grant and the link of any break; `audit export` writes the trail as JSON lines for a SIEM,
 // as recorded or mapped to OCSF classes (cli/ocsf.ts).
 import { readFile } from 'node:fs/promises';
+import { verifyChain } from '../../lambdas/domain/audit';
 import { verifyGrantAudit, type Grant } from '../../lambdas/domain/grant';
 import type { AgentRecord } from '../../lambdas/ports';
 import { callerPath } from '../caller-path';
@@ -37,6 +38,15 @@ async function exportedLinks(file: string): Promise<ExportedLink[]> {
   return parseExportedLinks(text, file);
 }
 
+/** Why a chain broken at its first entry fails: often it verifies as another grant's chain, swapped or copied. */
+function whyBroken(grant: Grant, verdict: { readonly brokenAt: number; readonly why: string }, grants: readonly Grant[]): string {
+  if (verdict.brokenAt !== 0 || grant.audit.length === 0) return verdict.why;
+  const owner = grants.find((other) => other.grantId !== grant.grantId && verifyChain(other.grantId, grant.audit).ok);
+  return owner
+    ? `${verdict.why}: the chain is grant ${owner.grantId}'s (${owner.agentId}/${owner.taskId}), swapped or copied here`
+    : verdict.why;
+}
+
 /** Verifies all chains (and, with `against`, that the store still holds every exported link); exit 1 naming each broken grant and the link. */
 export async function verifyAudit(deps: CliDeps, options: VerifyOptions = {}): Promise<ExitCode> {
   const exported = options.against === undefined ? undefined : await exportedLinks(options.against);
@@ -49,7 +59,13 @@ export async function verifyAudit(deps: CliDeps, options: VerifyOptions = {}): P
     links += grant.audit.length;
     const verdict = verifyGrantAudit(grant);
     if (!verdict.ok)
-      broken.push({ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, link: verdict.brokenAt, why: verdict.why });
+      broken.push({
+        grantId: grant.grantId,
+        agentId: grant.agentId,
+        taskId: grant.taskId,
+        link: verdict.brokenAt,
+        why: whyBroken(grant, verdict, grants),
+      });
   }
   // A chain that verifies on its own may still have been rewritten, cut or deleted: the export kept outside says.
   const brokenIds = new Set(broken.map((link) => link.grantId));

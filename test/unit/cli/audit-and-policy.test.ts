@@ -33,7 +33,7 @@ describe('taskbound audit verify', () => {
     const { code, out } = await cli.run('audit', 'verify');
 
     expect(code).toBe(1);
-    expect(out).toContain(`BROKEN ${tampered.grantId} (deploy-bot/t-2) at link 1: entry 1 has seq 2`);
+    expect(out).toContain(`BROKEN ${tampered.grantId} (deploy-bot/t-2) at link 1: entry 1 has seq 2: entry 1 was deleted`);
     expect(out).not.toContain(honest.grantId);
     expect(out).toContain('1 of 2 audit chains do not verify');
   });
@@ -70,6 +70,24 @@ describe('taskbound audit verify, on a store edited by hand', () => {
     expect(out).toContain(
       `BROKEN ${grant.grantId} (release-bot/t-1) at link 3: the chain ends in active but the grant is verified: entries after entry 2 were deleted, or the state was edited`,
     );
+  });
+
+  it('says entries were reordered, and whose chain a swapped one is', async () => {
+    const cli = harness();
+    const [first, second, reordered] = [deadGrant(), activeGrant('deploy-bot', 't-2'), activeGrant('ops-bot', 't-3')];
+    const [a, b, c] = reordered.audit;
+    cli.store.seed({ ...first, audit: second.audit }, { ...second, audit: first.audit }, { ...reordered, audit: [a!, c!, b!] });
+
+    const { code, out } = await cli.run('audit', 'verify');
+
+    expect(code).toBe(1);
+    expect(out).toContain(
+      `BROKEN ${first.grantId} (release-bot/t-1) at link 0: entry 0 was altered: the chain is grant ${second.grantId}'s (deploy-bot/t-2), swapped or copied here`,
+    );
+    expect(out).toContain(
+      `BROKEN ${second.grantId} (deploy-bot/t-2) at link 0: entry 0 was altered: the chain is grant ${first.grantId}'s (release-bot/t-1), swapped or copied here`,
+    );
+    expect(out).toContain(`BROKEN ${reordered.grantId} (ops-bot/t-3) at link 1: entry 1 has seq 2: entries were reordered or copied`);
   });
 
   it('names a grant whose chain was removed, and still reports, exports and shows the others', async () => {
