@@ -251,5 +251,14 @@ export function verifyGrantAudit(grant: Grant): ChainVerdict {
       brokenAt: grant.audit.length,
       why: `the chain ends in ${reached} but the grant is ${grant.state}: entries after entry ${grant.audit.length - 1} were deleted, or the state was edited`,
     };
+  // Who asked and who approved are shown from the record; the chain is what the hashes cover.
+  const edited = (why: string): ChainVerdict => ({ ok: false, brokenAt: grant.audit.length, why: `${why}: the grant's record was edited` });
+  if (grant.requestedBy !== undefined && !grant.audit.some((entry) => entry.actor === grant.requestedBy))
+    return edited(`the grant names ${grant.requestedBy} as requester, and no entry does`);
+  const unrecorded = grant.approvals.find(
+    (approval) =>
+      !grant.audit.some((entry) => entry.action === 'approved' && entry.actor === approval.approver && entry.at === approval.at),
+  );
+  if (unrecorded) return edited(`the grant lists an approval by ${unrecorded.approver} at ${unrecorded.at}, and no entry does`);
   return { ok: true };
 }

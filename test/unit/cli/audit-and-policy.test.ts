@@ -154,7 +154,7 @@ describe('taskbound audit verify --against an earlier export', () => {
       const file = await exported(format, rewritten, cut, deleted, kept);
       const cli = harness();
       cli.store.seed(
-        rehashed(rewritten, 0, { actor: 'mallory@example.com' }),
+        rehashed(rewritten, 1, { reason: 'approved by the CFO' }),
         { ...cut, state: 'active', audit: cut.audit.slice(0, 3) },
         kept,
       );
@@ -167,7 +167,7 @@ describe('taskbound audit verify --against an earlier export', () => {
       expect(summary).toBe('3 of 4 audit chains do not verify; `taskbound grants show ID` shows a chain entry by entry');
       expect(lines.sort()).toEqual(
         [
-          `BROKEN ${rewritten.grantId} (release-bot/t-1) at link 0: link 0 differs from the export: the stored chain was rewritten from there`,
+          `BROKEN ${rewritten.grantId} (release-bot/t-1) at link 1: link 1 differs from the export: the stored chain was rewritten from there`,
           `BROKEN ${cut.grantId} (release-bot/t-2) at link 3: link 3 of the export is not in the store: the chain was cut after entry 2`,
           `BROKEN ${deleted.grantId} (release-bot/t-3) at link 0: the grant is not in the store, though the export holds its link 0 (deleted, or expired by the table's retention)`,
         ].sort(),

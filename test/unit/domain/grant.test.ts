@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   canTransition,
   GRANT_STATES,
+  note,
   openGrant,
   transition,
   verifyGrantAudit,
@@ -14,16 +15,16 @@ import { IllegalTransitionError } from '../../../lambdas/domain/errors';
 import { dueAtOf } from '../../../lambdas/domain/due';
 import { grantIdFor } from '../../../lambdas/domain/ids';
 
-const opened = () =>
-  openGrant({
-    grantId: 'g-1',
-    taskId: 't',
-    agentId: 'a',
-    at: '2026-01-01T00:00:00.000Z',
-    actor: 'dev',
-    policyVersion: 'v1',
-    scopes: ['repo-read'],
-  });
+const openingOf = () => ({
+  grantId: 'g-1',
+  taskId: 't',
+  agentId: 'a',
+  at: '2026-01-01T00:00:00.000Z',
+  actor: 'dev',
+  policyVersion: 'v1',
+  scopes: ['repo-read'],
+});
+const opened = () => openGrant(openingOf());
 
 describe('grant state machine', () => {
   it('walks the happy path with a verifiable audit chain', () => {
@@ -156,6 +157,30 @@ describe('verifyGrantAudit', () => {
       ok: false,
       brokenAt: 0,
       why: expect.stringContaining("entry 0 is not the grant's opening"),
+    });
+  });
+
+  it('detects a requester or an approval in the record that no entry records', () => {
+    const at = '2026-01-01T00:01:00.000Z';
+    const held = transition(openGrant({ ...openingOf(), requestedBy: 'dev' }), {
+      to: 'pending_approval',
+      at,
+      actor: 'taskbound',
+      action: 'held',
+    });
+    const approval = { approver: 'lead', at, reason: 'ok' };
+    const counted = note(held, { at, actor: 'lead', action: 'approved', changes: { approvals: [approval] } });
+    expect(verifyGrantAudit(counted)).toEqual({ ok: true });
+
+    expect(verifyGrantAudit({ ...counted, requestedBy: 'someone-else' })).toEqual({
+      ok: false,
+      brokenAt: 3,
+      why: "the grant names someone-else as requester, and no entry does: the grant's record was edited",
+    });
+    expect(verifyGrantAudit({ ...counted, approvals: [{ ...approval, approver: 'cfo' }] })).toEqual({
+      ok: false,
+      brokenAt: 3,
+      why: `the grant lists an approval by cfo at ${at}, and no entry does: the grant's record was edited`,
     });
   });
 
