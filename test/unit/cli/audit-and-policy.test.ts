@@ -118,6 +118,28 @@ describe('taskbound audit verify, on a store edited by hand', () => {
   });
 });
 
+describe('taskbound audit export', () => {
+  it('warns on stderr when chains it exports do not verify, so the copy is not taken for clean evidence', async () => {
+    const cli = harness();
+    const grant = activeGrant('release-bot', 't-1');
+    cli.store.seed(activeGrant('deploy-bot', 't-2'), { ...grant, audit: grant.audit.slice(0, 2) });
+
+    const { code, out, err } = await cli.run('audit', 'export', '--since', '7d');
+
+    expect(code).toBe(0);
+    expect(out.split('\n')).toHaveLength(5);
+    expect(err).toBe(
+      'taskbound: 1 of 2 audit chains do not verify (`taskbound audit verify` names them); their entries are exported as stored',
+    );
+  });
+
+  it('says nothing on stderr when every chain verifies', async () => {
+    const cli = harness();
+    cli.store.seed(activeGrant('release-bot', 't-1'));
+    expect((await cli.run('audit', 'export', '--since', '7d')).err).toBe('');
+  });
+});
+
 describe('taskbound audit verify --against an earlier export', () => {
   let dir: string;
   beforeAll(async () => {
