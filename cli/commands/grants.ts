@@ -1,12 +1,11 @@
 // CLI commands: `grants list` and `grants show`, read straight from the GrantStore port (and, for
 // `show`, what the credential did: cli/grant-calls.ts).
 import type { ChainVerdict } from '../../lambdas/domain/audit';
-import { FINAL_STATES, GRANT_STATES, verifyGrantAudit, type Grant, type GrantState } from '../../lambdas/domain/grant';
+import { FINAL_STATES, GRANT_STATES, verifyGrantAudit, withReadableAudit, type Grant, type GrantState } from '../../lambdas/domain/grant';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN } from '../../lambdas/domain/ids';
 import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
 import { grantCalls, printGrantCalls } from '../grant-calls';
 import { json, NONE, relative, stateLabel, table } from '../output';
-import { withReadableAudit } from '../stored-grants';
 
 export interface ListOptions {
   readonly agent?: string;

@@ -221,6 +221,16 @@ export function openGrant(opening: GrantOpening): Grant {
   });
 }
 
+/**
+ * A grant as read from a store anyone with write access can edit: one whose audit chain was
+ * removed reads as one with no entries, which verifyGrantAudit reports, instead of crashing
+ * every reader of `audit` (the report, the digest, the CLI's evidence commands).
+ */
+export function withReadableAudit(grant: Grant): Grant {
+  const audit: unknown = grant.audit;
+  return Array.isArray(audit) ? grant : { ...grant, audit: [] };
+}
+
 /** The state a chain's entries lead to: the last move recorded, else the state every grant opens in. */
 function stateOfChain(chain: readonly AuditEntry[]): string {
   return chain.findLast((entry) => entry.to !== undefined)?.to ?? 'requested';

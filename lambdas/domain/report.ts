@@ -2,7 +2,7 @@
 // computed from the grants' own records and audit chains. Pure: the period and `until` are
 // parameters, so a scenario with known answers checks every figure. The CLI prints it as text,
 // JSON or HTML; the digest posts a summary of it to Slack.
-import { ENGINE_ACTOR, verifyGrantAudit, type Grant, type GrantState } from './grant';
+import { ENGINE_ACTOR, verifyGrantAudit, withReadableAudit, type Grant, type GrantState } from './grant';
 import type { ActionClass } from './policy';
 
 /** An agent's current standing, as the store keeps it (the kill switch). */
@@ -346,7 +346,8 @@ function figuresOf(
 }
 
 /** The report of grants created in [since, until], overall and per agent. */
-export function buildGovernanceReport(input: ReportInput): GovernanceReport {
+export function buildGovernanceReport(report: ReportInput): GovernanceReport {
+  const input = { ...report, grants: report.grants.map(withReadableAudit) };
   const since = input.since.toISOString();
   const until = input.until.toISOString();
   const inPeriod = input.grants.filter((grant) => grant.createdAt >= since && grant.createdAt <= until);
