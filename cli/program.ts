@@ -157,6 +157,7 @@ export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (
   audit
     .command('verify')
     .description('verify the audit chain of every grant (exit 1 naming each broken grant and link)')
+    .option('--against <file>', 'an earlier `audit export` (json or ocsf): also check the store still holds each of its links unchanged')
     .option('--json', 'print JSON')
     .action((options) => run(() => verifyAudit(deps(), options)));
   audit

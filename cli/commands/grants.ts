@@ -1,7 +1,7 @@
 // CLI commands: `grants list` and `grants show`, read straight from the GrantStore port (and, for
 // `show`, what the credential did: cli/grant-calls.ts).
-import { verifyChain, type ChainVerdict } from '../../lambdas/domain/audit';
-import { FINAL_STATES, GRANT_STATES, type Grant, type GrantState } from '../../lambdas/domain/grant';
+import type { ChainVerdict } from '../../lambdas/domain/audit';
+import { FINAL_STATES, GRANT_STATES, verifyGrantAudit, withReadableAudit, type Grant, type GrantState } from '../../lambdas/domain/grant';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN } from '../../lambdas/domain/ids';
 import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
 import { grantCalls, printGrantCalls } from '../grant-calls';
@@ -104,12 +104,13 @@ export interface ShowOptions {
 
 /** Shows one grant, its audit chain and its credential's calls; a chain that does not verify makes it a failure. */
 export async function showGrant(deps: CliDeps, grantId: string, options: ShowOptions): Promise<ExitCode> {
-  const grant = await deps.store.get(checkedGrantId(grantId));
-  if (!grant) {
+  const stored = await deps.store.get(checkedGrantId(grantId));
+  if (!stored) {
     deps.err(`taskbound: no grant ${grantId}`);
     return EXIT.failure;
   }
-  const chain = verifyChain(grant.grantId, grant.audit);
+  const grant = withReadableAudit(stored);
+  const chain = verifyGrantAudit(grant);
   const calls = await grantCalls(deps, grant);
   if (options.json) deps.out(json({ grant, chain, ...(calls ? { calls } : {}) }));
   else {

@@ -8,6 +8,7 @@ import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
 import { bad, formatMs, good, json, NONE, relative, table } from '../output';
 import { reportHtml } from '../report-html';
 import { collectUsage, type UsageSection } from '../permission-usage';
+import { storedGrants } from '../stored-grants';
 
 const UNIT_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -47,7 +48,7 @@ export async function collectReport(deps: CliDeps, periodMs: number, byAccount =
   const until = deps.clock.now();
   const since = new Date(until.getTime() - periodMs);
   const progress = deps.progress('reading grants');
-  const grants = await deps.store.listGrants();
+  const grants = await storedGrants(deps.store);
   progress.update(`reading the standing of agents (${grants.length} grants read)`);
   const policy = await deps.policy().catch(() => undefined);
   const agentIds = [...new Set([...Object.keys(policy?.agents ?? {}), ...grants.map((grant) => grant.agentId)])];

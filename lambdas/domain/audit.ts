@@ -53,7 +53,14 @@ export type ChainVerdict = { readonly ok: true } | { readonly ok: false; readonl
 export function verifyChain(grantId: string, chain: readonly AuditEntry[]): ChainVerdict {
   let prevHash = GENESIS_HASH;
   for (const [index, entry] of chain.entries()) {
-    if (entry.seq !== index) return { ok: false, brokenAt: index, why: `entry ${index} has seq ${entry.seq}` };
+    // The chain is read from a store anyone with write access can edit: check its shape before its hashes.
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      return { ok: false, brokenAt: index, why: `entry ${index} is not an audit entry` };
+    if (entry.seq !== index) {
+      const movedLater = chain.slice(index + 1).some((later) => (later as AuditEntry | null)?.seq === index);
+      const what = movedLater || !(entry.seq > index) ? 'entries were reordered or copied' : `entry ${index} was deleted`;
+      return { ok: false, brokenAt: index, why: `entry ${index} has seq ${String(entry.seq)}: ${what}` };
+    }
     if (entry.prevHash !== prevHash) return { ok: false, brokenAt: index, why: `entry ${index} does not link to entry ${index - 1}` };
     const { hash, ...unsigned } = entry;
     if (hashEntry(grantId, unsigned) !== hash) return { ok: false, brokenAt: index, why: `entry ${index} was altered` };

@@ -1,6 +1,6 @@
 // Domain: the grant and its state machine (docs/contract.md §3). Every change goes through
 // `transition`, which checks the move is allowed and appends to the hash-linked audit chain.
-import { nextAuditEntry, type AuditEntry } from './audit';
+import { nextAuditEntry, verifyChain, type AuditEntry, type ChainVerdict } from './audit';
 import { IllegalTransitionError } from './errors';
 import type { ActionClass, CredentialKind } from './policy';
 import type { ScopeDigests } from './scope-digests';
@@ -219,4 +219,56 @@ export function openGrant(opening: GrantOpening): Grant {
       ...(opening.ttlSeconds ? { ttlSeconds: opening.ttlSeconds } : {}),
     },
   });
+}
+
+/**
+ * A grant as read from a store anyone with write access can edit: one whose audit chain was
+ * removed reads as one with no entries, which verifyGrantAudit reports, instead of crashing
+ * every reader of `audit` (the report, the digest, the CLI's evidence commands).
+ */
+export function withReadableAudit(grant: Grant): Grant {
+  const audit: unknown = grant.audit;
+  return Array.isArray(audit) ? grant : { ...grant, audit: [] };
+}
+
+/** The state a chain's entries lead to: the last move recorded, else the state every grant opens in. */
+function stateOfChain(chain: readonly AuditEntry[]): string {
+  return chain.findLast((entry) => entry.to !== undefined)?.to ?? 'requested';
+}
+
+/**
+ * Verifies a grant's audit chain and that it is the whole story of the grant: hashes alone
+ * cannot show entries cut from the end (or all of them), so the chain must open with the
+ * grant's request and lead to the state the grant is in.
+ */
+export function verifyGrantAudit(grant: Grant): ChainVerdict {
+  const chain: unknown = grant.audit;
+  if (!Array.isArray(chain) || chain.length === 0)
+    return { ok: false, brokenAt: 0, why: 'the grant has no audit entries: its chain was deleted' };
+  const hashes = verifyChain(grant.grantId, grant.audit);
+  if (!hashes.ok) return hashes;
+  const opening = grant.audit[0];
+  if (opening?.from !== undefined)
+    return {
+      ok: false,
+      brokenAt: 0,
+      why: `entry 0 is not the grant's opening (it records a move from ${opening.from}): earlier entries were deleted`,
+    };
+  const reached = stateOfChain(grant.audit);
+  if (reached !== grant.state)
+    return {
+      ok: false,
+      brokenAt: grant.audit.length,
+      why: `the chain ends in ${reached} but the grant is ${grant.state}: entries after entry ${grant.audit.length - 1} were deleted, or the state was edited`,
+    };
+  // Who asked and who approved are shown from the record; the chain is what the hashes cover.
+  const edited = (why: string): ChainVerdict => ({ ok: false, brokenAt: grant.audit.length, why: `${why}: the grant's record was edited` });
+  if (grant.requestedBy !== undefined && !grant.audit.some((entry) => entry.actor === grant.requestedBy))
+    return edited(`the grant names ${grant.requestedBy} as requester, and no entry does`);
+  const unrecorded = grant.approvals.find(
+    (approval) =>
+      !grant.audit.some((entry) => entry.action === 'approved' && entry.actor === approval.approver && entry.at === approval.at),
+  );
+  if (unrecorded) return edited(`the grant lists an approval by ${unrecorded.approver} at ${unrecorded.at}, and no entry does`);
+  return { ok: true };
 }

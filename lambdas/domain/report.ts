@@ -2,8 +2,7 @@
 // computed from the grants' own records and audit chains. Pure: the period and `until` are
 // parameters, so a scenario with known answers checks every figure. The CLI prints it as text,
 // JSON or HTML; the digest posts a summary of it to Slack.
-import { verifyChain } from './audit';
-import { ENGINE_ACTOR, type Grant, type GrantState } from './grant';
+import { ENGINE_ACTOR, verifyGrantAudit, withReadableAudit, type Grant, type GrantState } from './grant';
 import type { ActionClass } from './policy';
 
 /** An agent's current standing, as the store keeps it (the kill switch). */
@@ -288,7 +287,7 @@ function approvalFigures(grants: readonly Grant[]) {
 /** Every grant whose audit chain does not verify: hashed once per report, then shared out per agent. */
 function brokenChainsOf(grants: readonly Grant[]): BrokenChain[] {
   return grants.flatMap((grant) => {
-    const verdict = verifyChain(grant.grantId, grant.audit);
+    const verdict = verifyGrantAudit(grant);
     return verdict.ok
       ? []
       : [{ grantId: grant.grantId, agentId: grant.agentId, taskId: grant.taskId, brokenAt: verdict.brokenAt, why: verdict.why }];
@@ -347,7 +346,8 @@ function figuresOf(
 }
 
 /** The report of grants created in [since, until], overall and per agent. */
-export function buildGovernanceReport(input: ReportInput): GovernanceReport {
+export function buildGovernanceReport(report: ReportInput): GovernanceReport {
+  const input = { ...report, grants: report.grants.map(withReadableAudit) };
   const since = input.since.toISOString();
   const until = input.until.toISOString();
   const inPeriod = input.grants.filter((grant) => grant.createdAt >= since && grant.createdAt <= until);

@@ -1,12 +1,13 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantKey } from '../../lambdas/adapters/aws/grant-table';
+import { nextAuditEntry, type AuditEntry } from '../../lambdas/domain/audit';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import { LOCAL_TABLE } from '../../lambdas/local/engine';
 import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
@@ -205,6 +206,37 @@ describe('the taskbound CLI against the local engine, each command its own proce
     expect(text.stdout).toContain(`BROKEN ${RELEASE} (release-bot/cli-1) at link 1: entry 1 was altered`);
     expect(tampered.code).toBe(1);
     expect(JSON.parse(tampered.stdout)).toMatchObject({ ok: false, broken: [{ grantId: RELEASE, link: 1, why: 'entry 1 was altered' }] });
+  });
+
+  it('names, against an earlier export, a chain rewritten in the store with valid hashes', async () => {
+    const exported = await taskbound('audit', 'export', '--since', '1d', '--format', 'ocsf');
+    expect(exported.code, exported.stderr).toBe(0);
+    const file = join(dir, 'siem-copy.ocsf.jsonl');
+    await writeFile(file, exported.stdout);
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(engine.url)));
+    const { Item } = await documents.send(new GetCommand({ TableName: LOCAL_TABLE, Key: grantKey(DEPLOY) }));
+    const rewritten: AuditEntry[] = [];
+    for (const { seq: _seq, prevHash: _prevHash, hash: _hash, ...facts } of (Item as { audit: AuditEntry[] }).audit)
+      rewritten.push(
+        nextAuditEntry(DEPLOY, rewritten.at(-1), rewritten.length === 1 ? { ...facts, reason: 'approved by the CFO' } : facts),
+      );
+    await documents.send(
+      new UpdateCommand({
+        TableName: LOCAL_TABLE,
+        Key: grantKey(DEPLOY),
+        UpdateExpression: 'SET audit = :chain',
+        ExpressionAttributeValues: { ':chain': rewritten },
+      }),
+    );
+    documents.destroy();
+
+    const [alone, against] = await Promise.all([taskbound('audit', 'verify'), taskbound('audit', 'verify', '--against', file)]);
+
+    expect(alone.stdout).not.toContain(DEPLOY);
+    expect(against.code).toBe(1);
+    expect(against.stdout).toContain(
+      `BROKEN ${DEPLOY} (deploy-bot/cli-ship) at link 1: link 1 differs from the export: the stored chain was rewritten from there`,
+    );
   });
 
   it('exits 2 with a message on wrong usage, and 1 with what to do next when something is not found', async () => {

@@ -1,6 +1,5 @@
 // Fault test: what must hold once the world has settled, whatever the schedule and its faults.
-import { verifyChain } from '../../lambdas/domain/audit';
-import { FINAL_STATES } from '../../lambdas/domain/grant';
+import { FINAL_STATES, verifyGrantAudit } from '../../lambdas/domain/grant';
 import { dueAtOf } from '../../lambdas/domain/due';
 import type { Grant } from '../../lambdas/domain/grant';
 import type { PlatformCredential } from './platform';
@@ -49,7 +48,7 @@ export function brokenInvariants(world: World, settled: Settled): string[] {
   for (const grant of settled.grants) {
     if (!FINAL_STATES.includes(grant.state))
       broken.push(`grant ${grant.grantId} is still ${grant.state} (due ${dueAtOf(grant, FAULT_TIMING) ?? 'never'})`);
-    const chain = verifyChain(grant.grantId, grant.audit);
+    const chain = verifyGrantAudit(grant);
     if (!chain.ok) broken.push(`audit chain of ${grant.grantId} broken: ${chain.why}`);
   }
   for (const [name, delivery] of world.vaultItems) {

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_POLICY_YAML } from '../../helpers/test-policy';
-import { activeGrant, harness, requestedGrant } from './cli-harness';
+import { nextAuditEntry, type AuditEntry } from '../../../lambdas/domain/audit';
+import type { Grant } from '../../../lambdas/domain/grant';
+import { activeGrant, harness, requestedGrant, revokedGrant } from './cli-harness';
 
 describe('taskbound audit verify', () => {
   it('passes when every chain verifies', async () => {
@@ -31,7 +33,7 @@ describe('taskbound audit verify', () => {
     const { code, out } = await cli.run('audit', 'verify');
 
     expect(code).toBe(1);
-    expect(out).toContain(`BROKEN ${tampered.grantId} (deploy-bot/t-2) at link 1: entry 1 has seq 2`);
+    expect(out).toContain(`BROKEN ${tampered.grantId} (deploy-bot/t-2) at link 1: entry 1 has seq 2: entry 1 was deleted`);
     expect(out).not.toContain(honest.grantId);
     expect(out).toContain('1 of 2 audit chains do not verify');
   });
@@ -50,6 +52,173 @@ describe('taskbound audit verify', () => {
       links: 3,
       broken: [{ grantId: grant.grantId, agentId: 'release-bot', taskId: 't-1', link: 2, why: 'entry 2 was altered' }],
     });
+  });
+});
+
+describe('taskbound audit verify, on a store edited by hand', () => {
+  const deadGrant = () =>
+    revokedGrant(activeGrant('release-bot', 't-1'), { noticeAt: '2026-11-28T10:05:00.000Z', revokedAfterMs: 40, verifiedAfterMs: 20 });
+
+  it('names a grant whose last entries were cut off, though every remaining hash verifies', async () => {
+    const cli = harness();
+    const grant = deadGrant();
+    cli.store.seed({ ...grant, audit: grant.audit.slice(0, 3) });
+
+    const { code, out } = await cli.run('audit', 'verify');
+
+    expect(code).toBe(1);
+    expect(out).toContain(
+      `BROKEN ${grant.grantId} (release-bot/t-1) at link 3: the chain ends in active but the grant is verified: entries after entry 2 were deleted, or the state was edited`,
+    );
+  });
+
+  it('says entries were reordered, and whose chain a swapped one is', async () => {
+    const cli = harness();
+    const [first, second, reordered] = [deadGrant(), activeGrant('deploy-bot', 't-2'), activeGrant('ops-bot', 't-3')];
+    const [a, b, c] = reordered.audit;
+    cli.store.seed({ ...first, audit: second.audit }, { ...second, audit: first.audit }, { ...reordered, audit: [a!, c!, b!] });
+
+    const { code, out } = await cli.run('audit', 'verify');
+
+    expect(code).toBe(1);
+    expect(out).toContain(
+      `BROKEN ${first.grantId} (release-bot/t-1) at link 0: entry 0 was altered: the chain is grant ${second.grantId}'s (deploy-bot/t-2), swapped or copied here`,
+    );
+    expect(out).toContain(
+      `BROKEN ${second.grantId} (deploy-bot/t-2) at link 0: entry 0 was altered: the chain is grant ${first.grantId}'s (release-bot/t-1), swapped or copied here`,
+    );
+    expect(out).toContain(`BROKEN ${reordered.grantId} (ops-bot/t-3) at link 1: entry 1 has seq 2: entries were reordered or copied`);
+  });
+
+  it('names a grant whose chain was removed, and still reports, exports and shows the others', async () => {
+    const cli = harness();
+    const honest = activeGrant('deploy-bot', 't-2', '2026-11-28T11:00:00.000Z');
+    const stripped = { ...deadGrant(), audit: undefined } as unknown as Grant;
+    cli.store.seed(honest, stripped);
+
+    const verify = await cli.run('audit', 'verify');
+    const exported = await cli.run('audit', 'export', '--since', '7d');
+    const report = await cli.run('report', '--since', '7d', '--json');
+    const shown = await cli.run('grants', 'show', stripped.grantId);
+
+    expect(verify).toMatchObject({ code: 1 });
+    expect(verify.out).toContain(
+      `BROKEN ${stripped.grantId} (release-bot/t-1) at link 0: the grant has no audit entries: its chain was deleted`,
+    );
+    expect(exported.code).toBe(0);
+    expect(exported.out.split('\n').map((line) => (JSON.parse(line) as { grantId: string }).grantId)).toEqual(
+      honest.audit.map(() => honest.grantId),
+    );
+    expect(report.code).toBe(0);
+    expect((JSON.parse(report.out) as { overall: { brokenChains: { grantId: string }[] } }).overall.brokenChains).toEqual([
+      expect.objectContaining({ grantId: stripped.grantId, brokenAt: 0 }),
+    ]);
+    expect(shown.code).toBe(1);
+    expect(shown.out).toContain('AUDIT CHAIN BROKEN at entry 0: the grant has no audit entries');
+  });
+});
+
+describe('taskbound audit export', () => {
+  it('warns on stderr when chains it exports do not verify, so the copy is not taken for clean evidence', async () => {
+    const cli = harness();
+    const grant = activeGrant('release-bot', 't-1');
+    cli.store.seed(activeGrant('deploy-bot', 't-2'), { ...grant, audit: grant.audit.slice(0, 2) });
+
+    const { code, out, err } = await cli.run('audit', 'export', '--since', '7d');
+
+    expect(code).toBe(0);
+    expect(out.split('\n')).toHaveLength(5);
+    expect(err).toBe(
+      'taskbound: 1 of 2 audit chains do not verify (`taskbound audit verify` names them); their entries are exported as stored',
+    );
+  });
+
+  it('says nothing on stderr when every chain verifies', async () => {
+    const cli = harness();
+    cli.store.seed(activeGrant('release-bot', 't-1'));
+    expect((await cli.run('audit', 'export', '--since', '7d')).err).toBe('');
+  });
+});
+
+describe('taskbound audit verify --against an earlier export', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'taskbound-against-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const dead = (taskId: string) =>
+    revokedGrant(activeGrant('release-bot', taskId), { noticeAt: '2026-11-28T10:05:00.000Z', revokedAfterMs: 40, verifiedAfterMs: 20 });
+  /** The chain rewritten from `index` on with valid hashes, as anyone who can write the table can. */
+  const rehashed = (grant: Grant, index: number, change: Partial<AuditEntry>): Grant => {
+    const chain: AuditEntry[] = [];
+    for (const { seq: _seq, prevHash: _prev, hash: _hash, ...facts } of grant.audit)
+      chain.push(nextAuditEntry(grant.grantId, chain.at(-1), chain.length === index ? { ...facts, ...change } : facts));
+    return { ...grant, audit: chain };
+  };
+
+  async function exported(format: string, ...grants: Grant[]): Promise<string> {
+    const source = harness();
+    source.store.seed(...grants);
+    const { code, out } = await source.run('audit', 'export', '--since', '7d', '--format', format);
+    expect(code).toBe(0);
+    const file = join(dir, `export-${format}-${grants.length}.jsonl`);
+    await writeFile(file, `${out}\n`);
+    return file;
+  }
+
+  it.each(['json', 'ocsf'])(
+    'names a chain rewritten with valid hashes, one cut with its state set back, and a grant deleted (%s export)',
+    async (format) => {
+      const [rewritten, cut, deleted, kept] = [dead('t-1'), dead('t-2'), dead('t-3'), dead('t-4')];
+      const file = await exported(format, rewritten, cut, deleted, kept);
+      const cli = harness();
+      cli.store.seed(
+        rehashed(rewritten, 1, { reason: 'approved by the CFO' }),
+        { ...cut, state: 'active', audit: cut.audit.slice(0, 3) },
+        kept,
+      );
+      expect((await cli.run('audit', 'verify')).code).toBe(0);
+
+      const { code, out } = await cli.run('audit', 'verify', '--against', file);
+
+      expect(code).toBe(1);
+      const [summary, ...lines] = out.split('\n').reverse();
+      expect(summary).toBe('3 of 4 audit chains do not verify; `taskbound grants show ID` shows a chain entry by entry');
+      expect(lines.sort()).toEqual(
+        [
+          `BROKEN ${rewritten.grantId} (release-bot/t-1) at link 1: link 1 differs from the export: the stored chain was rewritten from there`,
+          `BROKEN ${cut.grantId} (release-bot/t-2) at link 3: link 3 of the export is not in the store: the chain was cut after entry 2`,
+          `BROKEN ${deleted.grantId} (release-bot/t-3) at link 0: the grant is not in the store, though the export holds its link 0 (deleted, or expired by the table's retention)`,
+        ].sort(),
+      );
+    },
+  );
+
+  it('says the store holds every exported link when nothing changed, and counts them under --json', async () => {
+    const grants = [dead('t-1'), activeGrant('deploy-bot', 't-2')];
+    const file = await exported('json', ...grants);
+    const cli = harness();
+    cli.store.seed(...grants);
+
+    const text = await cli.run('audit', 'verify', '--against', file);
+    const asJson = await cli.run('audit', 'verify', '--against', file, '--json');
+
+    expect(text).toMatchObject({ code: 0 });
+    expect(text.out).toContain(`the store holds all 9 links of ${file} as exported`);
+    expect(JSON.parse(asJson.out)).toEqual({ ok: true, grants: 2, links: 9, against: { file, links: 9 }, broken: [] });
+  });
+
+  it('refuses a file that is not an export, naming the line (exit 2)', async () => {
+    const file = join(dir, 'not-an-export.jsonl');
+    await writeFile(file, `${JSON.stringify({ kind: 'audit-entry', grantId: 'g-x', seq: 0, hash: 'h' })}\n{"hello":1}\n`);
+
+    const { code, err } = await harness().run('audit', 'verify', '--against', file);
+
+    expect(code).toBe(2);
+    expect(err).toContain(`--against ${file}: line 2 is not an audit entry of \`audit export\``);
   });
 });
 
