@@ -1,6 +1,6 @@
 // CDK app assembly (member accounts): one spoke stack per account the policy names, each pinned
 // to its account, with cdk-nag's AwsSolutions checks. The hub's EngineRoleArns output is its input.
-import { App, Tags, Validations } from 'aws-cdk-lib';
+import { App, DefaultStackSynthesizer, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
@@ -51,6 +51,10 @@ export function buildSpokeApp(options: { readonly app?: App; readonly root?: str
     (account) =>
       new SpokeStack(app, `${pascal(config.instanceName)}Spoke${account}`, {
         env: { account },
+        // A StackSet instance runs in accounts never CDK-bootstrapped: the default rule would read the
+        // bootstrap's SSM parameter there and fail. The spoke has no assets, and `cdk deploy` checks
+        // the bootstrap version itself, so nothing needs the rule.
+        synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
         config,
         policy,
         spokeAccount: account,

@@ -36,6 +36,19 @@ const statementsOfType = (template: Template, type: string): Statement[] =>
     (resource) => (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
   );
 
+describe('spoke template as a StackSet deploys it', () => {
+  // A StackSet creates the stack in member accounts that were never CDK-bootstrapped: a parameter
+  // read from the bootstrap's SSM parameter (/cdk-bootstrap/.../version) fails every such instance.
+  it.each([
+    ['the production', () => prod],
+    ['the logging', () => logs],
+  ])('%s spoke asks nothing of a CDK bootstrap (no BootstrapVersion parameter, no rule checking it)', (_account, template) => {
+    const { Parameters, Rules } = template().toJSON() as { Parameters?: object; Rules?: object };
+    expect(JSON.stringify({ Parameters, Rules })).not.toContain('cdk-bootstrap');
+    expect(Parameters ?? {}).not.toHaveProperty('BootstrapVersion');
+  });
+});
+
 describe('spoke engine role', () => {
   it('is named <instanceName>-spoke-engine and trusts only the hub engine role ARNs, with the engine’s SourceIdentity', () => {
     prod.hasResourceProperties('AWS::IAM::Role', {
