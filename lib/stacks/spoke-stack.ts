@@ -120,7 +120,7 @@ export class SpokeStack extends Stack {
       description: 'Taskbound spoke: the hub engine issues and revokes here, only under the Taskbound paths',
       assumedBy: new iam.AccountRootPrincipal(),
     });
-    // Exact role ARNs, not the hub account: only the engine's own functions, with their SourceIdentity;
+    // Exact role ARNs, not the hub account: only the engine's own functions, in sessions named for the engine;
     // not prove-revocation's, which revokes nothing (its hub role may not assume this one either).
     const revokers = props.hubEngineRoleArns.filter((arn) => !isProveRevocationRoleArn(config, arn));
     if (revokers.length === 0)
