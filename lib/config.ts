@@ -2,6 +2,7 @@
 // context (`taskbound` object in cdk.json, or `-c taskbound:<key>=<value>`); fails fast with
 // the key that is wrong.
 import { z } from 'zod';
+import { routingConfigSchema } from '../lambdas/domain/alert-routing';
 import { DELIVERY_MODES } from '../lambdas/domain/delivery-item';
 import { DEFAULT_RESERVED_CONCURRENCY, reservedConcurrencyPerFunction, type EntryPoint } from '../lambdas/routes';
 
@@ -52,7 +53,10 @@ const configSchema = z
     alarmEmail: z.email().optional(),
     /** Hours between Slack digests (routine events summarised), and the period each covers. */
     digestHours: z.int().min(1).max(168).default(24),
-    /** Which alerts go to which Slack channel (SLACK_ROUTING; the handler validates its shape). */
+    /**
+     * Which alerts go to which Slack channel (SLACK_ROUTING), as given: checked here against the schema the
+     * alert functions read it with (routingConfigSchema), whose defaults they fill in.
+     */
     slackRouting: z.record(z.string(), z.unknown()).optional(),
     /** Only interactions from this Slack workspace are accepted (SLACK_TEAM_ID). */
     slackTeamId: z
@@ -118,6 +122,10 @@ const configSchema = z
     expiry: z.enum(['schedule', 'due-index']).default('schedule'),
   })
   .superRefine((config, ctx) => {
+    if (config.slackRouting) {
+      for (const issue of routingConfigSchema.safeParse(config.slackRouting).error?.issues ?? [])
+        ctx.addIssue({ code: 'custom', path: ['slackRouting', ...issue.path], message: issue.message });
+    }
     if (config.producerAccounts.length !== new Set(config.producerAccounts).size) {
       ctx.addIssue({ code: 'custom', path: ['producerAccounts'], message: 'lists an account twice' });
     }

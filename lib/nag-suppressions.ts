@@ -45,16 +45,18 @@ function engineWildcards(
 }
 
 /** Why each action that takes no resource holds `*` (the spoke engine role lists users too). */
-export const ANY_RESOURCE_REASONS: Readonly<Record<'tracing' | 'listSecrets' | 'listStreams' | 'lookupEvents' | 'listUsers', string>> = {
-  lookupEvents:
-    'cloudtrail:LookupEvents supports no resource-level permissions; the sweep looks up only the access key ids of revoked grants.',
-  tracing: 'xray:PutTraceSegments and xray:PutTelemetryRecords (added by Lambda active tracing) support no resource-level permissions.',
-  listSecrets:
-    'secretsmanager:ListSecrets supports no resource-level permissions; the sweep lists only the taskbound/ prefix to find orphaned deliveries.',
-  listUsers: 'iam:ListUsers takes no resource (the Service Authorization Reference lists none); the sweep lists only the /taskbound/ path.',
-  listStreams:
-    "dynamodb:ListStreams (added by the DynamoDB event source) supports no resource-level permissions; reads are confined to the table's stream.",
-};
+export const ANY_RESOURCE_REASONS: Readonly<Record<'tracing' | 'listSecrets' | 'batchReadSecrets' | 'lookupEvents' | 'listUsers', string>> =
+  {
+    lookupEvents:
+      'cloudtrail:LookupEvents supports no resource-level permissions; the sweep looks up only the access key ids of revoked grants.',
+    tracing: 'xray:PutTraceSegments and xray:PutTelemetryRecords (added by Lambda active tracing) support no resource-level permissions.',
+    listSecrets:
+      'secretsmanager:ListSecrets supports no resource-level permissions; the sweep lists only the taskbound/ prefix to find orphaned deliveries.',
+    batchReadSecrets:
+      'secretsmanager:BatchGetSecretValue supports no resource-level permissions; it returns only the secrets GetSecretValue is allowed on (taskbound/* alone), for the kill switch reading deliveries 20 at a time.',
+    listUsers:
+      'iam:ListUsers takes no resource (the Service Authorization Reference lists none); the sweep lists only the /taskbound/ path.',
+  };
 
 function acknowledge(scope: IConstruct, finding: string, reason: string): void {
   Validations.of(scope).acknowledge({ id: `${IAM5}[${finding}]`, reason });
@@ -77,8 +79,9 @@ export function applyNagSuppressions(props: {
       for (const key of ['secrets', 'schedules', 'users', 'roles'] as const)
         acknowledge(role, `Resource::${wildcards[key].resource}`, wildcards[key].reason);
     }
-    if (isOneOf(REVOKING, handler)) anyResource.push(ANY_RESOURCE_REASONS.listSecrets, ANY_RESOURCE_REASONS.listUsers);
-    if (handler === 'ttl-expiry-stream') anyResource.push(ANY_RESOURCE_REASONS.listStreams);
+    // prove-revocation lists nothing and reads deliveries one at a time (engine-permissions.ts, destroyDeliveries).
+    if (isOneOf(REVOKING, handler) && handler !== 'prove-revocation')
+      anyResource.push(ANY_RESOURCE_REASONS.listSecrets, ANY_RESOURCE_REASONS.batchReadSecrets, ANY_RESOURCE_REASONS.listUsers);
     if (handler === 'sweep') anyResource.push(ANY_RESOURCE_REASONS.lookupEvents);
     acknowledge(role, 'Resource::*', anyResource.join(' '));
   }

@@ -1,6 +1,6 @@
 // CDK app assembly (member accounts): one spoke stack per account the policy names, each pinned
 // to its account, with cdk-nag's AwsSolutions checks. The hub's EngineRoleArns output is its input.
-import { App, Tags, Validations } from 'aws-cdk-lib';
+import { App, DefaultStackSynthesizer, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
@@ -25,6 +25,22 @@ const spokeContextSchema = z.strictObject({
   accounts: z.array(z.string().regex(/^\d{12}$/)).optional(),
 });
 
+const SPOKE_CONTEXT_EXAMPLE = `-c 'taskboundSpoke={"hubEngineRoleArns":"<the hub's EngineRoleArns output>"}'`;
+
+/** The `taskboundSpoke` context: an object (cdk.json) or its JSON (`-c`); absent or not JSON, a ConfigError saying what to type. */
+function spokeContext(raw: unknown): unknown {
+  if (raw === undefined)
+    throw new ConfigError([
+      `taskboundSpoke: not given; name the hub's engine roles: ${SPOKE_CONTEXT_EXAMPLE} (or a taskboundSpoke object in cdk.json)`,
+    ]);
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new ConfigError([`taskboundSpoke: not JSON (${(error as Error).message}); write it as ${SPOKE_CONTEXT_EXAMPLE}`]);
+  }
+}
+
 /** Builds a spoke stack for each account the policy names; `cdk deploy <Stack>` with that account's credentials. */
 export function buildSpokeApp(options: { readonly app?: App; readonly root?: string } = {}): {
   readonly app: App;
@@ -32,10 +48,11 @@ export function buildSpokeApp(options: { readonly app?: App; readonly root?: str
 } {
   const app = options.app ?? new App();
   const config = loadConfig(app.node.getAllContext());
-  const raw: unknown = app.node.tryGetContext('taskboundSpoke');
-  const parsed = spokeContextSchema.safeParse(typeof raw === 'string' ? JSON.parse(raw) : raw);
+  const parsed = spokeContextSchema.safeParse(spokeContext(app.node.tryGetContext('taskboundSpoke')));
   if (!parsed.success)
-    throw new ConfigError(parsed.error.issues.map((issue) => `taskboundSpoke.${issue.path.join('.')}: ${issue.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${['taskboundSpoke', ...issue.path.map(String)].join('.')}: ${issue.message}`),
+    );
   const { policy } = loadPolicyFile(config.policyFile, options.root ?? PROJECT_ROOT);
   const named = accountsNamed(policy);
   // Without this, `cdk deploy TaskboundSpoke<account>` answers only that no stack matches.
@@ -51,6 +68,10 @@ export function buildSpokeApp(options: { readonly app?: App; readonly root?: str
     (account) =>
       new SpokeStack(app, `${pascal(config.instanceName)}Spoke${account}`, {
         env: { account },
+        // A StackSet instance runs in accounts never CDK-bootstrapped: the default rule would read the
+        // bootstrap's SSM parameter there and fail. The spoke has no assets, and `cdk deploy` checks
+        // the bootstrap version itself, so nothing needs the rule.
+        synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
         config,
         policy,
         spokeAccount: account,

@@ -28,8 +28,15 @@ interface AccountPolicy {
   readonly retiredAccounts?: readonly string[];
 }
 
-/** The SourceIdentity the engine's spoke sessions carry: spoke trust requires exactly this. */
-export const ENGINE_SOURCE_IDENTITY = 'taskbound-engine';
+/**
+ * The engine's sessions in a spoke are named `taskbound-engine-<ms>`, and spoke trust requires that name.
+ * They set no source identity: AWS keeps the first one set along a chain of role sessions and refuses to
+ * change it, and an agent session the spoke engine role starts must carry its grant id as its own (the
+ * agent role's trust requires it, and the revoked-sessions deny finds the session by it).
+ */
+export const ENGINE_SESSION_PREFIX = 'taskbound-engine';
+/** `sts:RoleSessionName` of the engine's spoke sessions, as an IAM `StringLike` pattern. */
+export const ENGINE_SESSION_NAME_PATTERN = `${ENGINE_SESSION_PREFIX}-*`;
 
 /**
  * Which spoke role a hub function acts through: the engine role (issue, revoke), or the read-only

@@ -13,6 +13,7 @@ import type { BrokeredSecret, Grant } from './grant';
 import { accountOf } from './accounts';
 import { designates } from './people';
 import { scopeStatementDigests, type ScopeDigests } from './scope-digests';
+import { CHAINED_SESSION_MAX_SECONDS } from './ttl';
 
 export interface TaskRequest {
   readonly agentId: string;
@@ -116,6 +117,14 @@ export function evaluateTaskRequest(policy: Policy, request: TaskRequest, standi
   if (ttlSeconds < 60) return deny(`ttlSeconds ${ttlSeconds} is below the minimum of 60`, agent);
   if (ttlSeconds > agent.maxTtlSeconds) {
     return deny(`ttlSeconds ${ttlSeconds} is above agent "${request.agentId}" maximum of ${agent.maxTtlSeconds}`, agent);
+  }
+  if (kinds.has('aws-sts-session') && ttlSeconds > CHAINED_SESSION_MAX_SECONDS) {
+    return deny(
+      `ttlSeconds ${ttlSeconds} is above ${CHAINED_SESSION_MAX_SECONDS} for an aws-sts-session credential: the engine starts sessions ` +
+        'from its own role session, and STS gives a session started that way (role chaining) at most one hour; ' +
+        'split the task, or use an aws-iam-access-key scope',
+      agent,
+    );
   }
   if (standing.liveGrants !== undefined && standing.liveGrants >= agent.maxConcurrentGrants) {
     return deny(concurrencyCapReason(request.agentId, standing.liveGrants, agent.maxConcurrentGrants), agent);

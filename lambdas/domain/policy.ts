@@ -8,7 +8,7 @@ import { AGENT_ID_PATTERN } from './ids';
 import { IAM_PRINCIPAL_PATTERN, PERSON_ID_PATTERN, principalKey, SLACK_USER_PATTERN } from './people';
 import { privilegeReasons } from './privilege';
 import { ACCOUNT_ID, refineAccounts } from './accounts';
-import { MAX_TTL_SECONDS, ttlSecondsSchema } from './ttl';
+import { CHAINED_SESSION_MAX_SECONDS, MAX_TTL_SECONDS, ttlSecondsSchema } from './ttl';
 
 export const ACTION_CLASSES = ['read', 'write', 'deploy', 'transact'] as const;
 export type ActionClass = (typeof ACTION_CLASSES)[number];
@@ -199,6 +199,17 @@ const policySchema = z
           const short = approversShort(policy.approvals[scope.action], agent.owner);
           if (short) ctx.addIssue({ code: 'custom', path, message: `scope "${scopeName}" (${scope.action}) ${short}` });
         }
+      }
+      // Only sessions, so a task past an hour could never be issued (evaluate.ts denies it): say so at load.
+      const sessionsOnly = agent.scopes.every((scopeName) => policy.scopes[scopeName]?.credential === 'aws-sts-session');
+      if (sessionsOnly && agent.maxTtlSeconds > CHAINED_SESSION_MAX_SECONDS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['agents', agentId, 'maxTtlSeconds'],
+          message:
+            `at most ${CHAINED_SESSION_MAX_SECONDS} for an agent whose scopes are all aws-sts-session: the engine starts sessions from ` +
+            'its own role session, and STS gives a session started that way (role chaining) at most one hour',
+        });
       }
     }
   })

@@ -4,6 +4,12 @@ import * as z from 'zod';
 
 export const MIN_TTL_SECONDS = 60;
 export const MAX_TTL_SECONDS = 43_200;
+/**
+ * The longest `aws-sts-session` credential: the engine assumes agent roles from its own role's session
+ * (a Lambda function's, or a spoke role's), and STS refuses a session started from another (role
+ * chaining) longer than one hour, whatever the role's MaxSessionDuration.
+ */
+export const CHAINED_SESSION_MAX_SECONDS = 3600;
 
 /** Whole seconds within Taskbound's bounds; `beyond` adds what else limits it where it is asked for. */
 export function ttlSecondsSchema(beyond = '') {

@@ -313,7 +313,10 @@ export function destroyDeliveries(ctx: PermissionContext): iam.PolicyStatement[]
   ];
 }
 
-/** Revoking deliveries: read, delete and list `taskbound/*`; rotate brokered secrets marked rotateAfterUse. */
+/**
+ * Revoking deliveries: read, delete and list `taskbound/*`; rotate brokered secrets marked rotateAfterUse.
+ * A delivery is never rotated nor described (what the orphan check needs, ListSecrets gives).
+ */
 export function revokeDeliveries(ctx: PermissionContext): iam.PolicyStatement[] {
   const secrets = [deliverySecretArnPattern(ctx.scope)];
   const rotated = [
@@ -322,12 +325,7 @@ export function revokeDeliveries(ctx: PermissionContext): iam.PolicyStatement[] 
   return [
     statement({
       sid: 'RevokeDeliverySecrets',
-      actions: [
-        'secretsmanager:GetSecretValue',
-        'secretsmanager:DeleteSecret',
-        'secretsmanager:DescribeSecret',
-        'secretsmanager:RotateSecret',
-      ],
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
       resources: secrets,
     }),
     // ListSecrets has no resource-level permission; the sweep filters by the taskbound/ prefix.

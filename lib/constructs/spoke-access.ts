@@ -4,11 +4,15 @@
 // exist there.
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { accountsNamed, ENGINE_SOURCE_IDENTITY, spokeRoleArn, type SpokeRole } from '../../lambdas/domain/accounts';
+import { accountsNamed, ENGINE_SESSION_NAME_PATTERN, spokeRoleArn, type SpokeRole } from '../../lambdas/domain/accounts';
 import type { Policy } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
 
-/** `sts:AssumeRole` on exactly the spoke engine roles, only with the engine's SourceIdentity; none if the policy names no account. */
+/**
+ * `sts:AssumeRole` on exactly the spoke engine roles, only in a session named as the engine names its
+ * own, and never setting a source identity (it would persist into the agent sessions started there);
+ * none if the policy names no account.
+ */
 export const assumeSpokeEngineRoles = (config: TaskboundConfig, policy: Policy) => assumeSpokeRoles(config, policy, 'engine');
 
 /** `sts:AssumeRole` on exactly the spokes' prover roles (read only), as {@link assumeSpokeEngineRoles}. */
@@ -20,9 +24,9 @@ function assumeSpokeRoles(config: TaskboundConfig, policy: Policy, role: SpokeRo
   return [
     new iam.PolicyStatement({
       sid: role === 'prover' ? 'AssumeSpokeProverRoles' : 'AssumeSpokeEngineRoles',
-      actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+      actions: ['sts:AssumeRole'],
       resources: roles,
-      conditions: { StringEquals: { 'sts:SourceIdentity': ENGINE_SOURCE_IDENTITY } },
+      conditions: { StringLike: { 'sts:RoleSessionName': ENGINE_SESSION_NAME_PATTERN } },
     }),
   ];
 }

@@ -7,7 +7,7 @@ import { Aws, CfnOutput, RemovalPolicy, SecretValue, Stack, Tags, Validations, t
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { accountOf, ENGINE_SOURCE_IDENTITY, spokeRoleName } from '../../lambdas/domain/accounts';
+import { accountOf, ENGINE_SESSION_NAME_PATTERN, spokeRoleName } from '../../lambdas/domain/accounts';
 import { canaryStatement } from '../../lambdas/domain/canary';
 import { roleMaxSessionSeconds, type Policy, type PolicyStatement } from '../../lambdas/domain/policy';
 import type { TaskboundConfig } from '../config';
@@ -47,7 +47,11 @@ export interface SpokeStackProps extends StackProps {
 
 const HUB_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
-/** A spoke role's trust: exactly these hub roles, each only with the engine's SourceIdentity. */
+/**
+ * A spoke role's trust: exactly these hub roles, each only in a session named as the engine names its
+ * own. No sts:SetSourceIdentity: a source identity set on this session would persist into every agent
+ * session it starts (AWS never changes one once set), which then could not carry its grant id.
+ */
 function trustedBy(hubRoleArns: readonly string[]) {
   return {
     Version: '2012-10-17',
@@ -55,8 +59,8 @@ function trustedBy(hubRoleArns: readonly string[]) {
       {
         Effect: 'Allow',
         Principal: { AWS: [...hubRoleArns] },
-        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
-        Condition: { StringEquals: { 'sts:SourceIdentity': ENGINE_SOURCE_IDENTITY } },
+        Action: 'sts:AssumeRole',
+        Condition: { StringLike: { 'sts:RoleSessionName': ENGINE_SESSION_NAME_PATTERN } },
       },
     ],
   };
@@ -116,7 +120,7 @@ export class SpokeStack extends Stack {
       description: 'Taskbound spoke: the hub engine issues and revokes here, only under the Taskbound paths',
       assumedBy: new iam.AccountRootPrincipal(),
     });
-    // Exact role ARNs, not the hub account: only the engine's own functions, with their SourceIdentity;
+    // Exact role ARNs, not the hub account: only the engine's own functions, in sessions named for the engine;
     // not prove-revocation's, which revokes nothing (its hub role may not assume this one either).
     const revokers = props.hubEngineRoleArns.filter((arn) => !isProveRevocationRoleArn(config, arn));
     if (revokers.length === 0)

@@ -234,8 +234,7 @@ describe('two accounts on moto: the spoke prover role', () => {
     const { Credentials: session } = await world.aws.sts.send(
       new AssumeRoleCommand({
         RoleArn: spokeRoleArn(SPOKE, 'taskbound', 'prover'),
-        RoleSessionName: 'prover-test',
-        SourceIdentity: 'taskbound-engine',
+        RoleSessionName: 'taskbound-engine-prover-test',
       }),
     );
     const prover = new IAMClient(

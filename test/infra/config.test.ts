@@ -60,6 +60,17 @@ describe('loadConfig from the command line', () => {
     expect(loadConfig({ 'taskbound:producerAccounts': '["444455556666"]' }).producerAccounts).toEqual(['444455556666']);
   });
 
+  // The alert functions read SLACK_ROUTING with this schema at cold start: a routing synth let through
+  // would fail every alert of the deployed engine instead of the synth.
+  it('checks slackRouting against the schema the alert functions read it with, naming the key in it', () => {
+    expect(problems({ 'taskbound:slackRouting': '{"default":"#alerts"}' })).toEqual([expect.stringMatching(/^slackRouting: .*default/)]);
+    expect(problems({ taskbound: { slackRouting: { severityChannels: { critical: 'sec oncall' } } } })).toEqual([
+      expect.stringMatching(/^slackRouting\.severityChannels\.critical: a channel id like C0123ABCD or a name like #security/),
+    ]);
+    const routing = { defaultChannel: '#security', severityChannels: { critical: '#sec-oncall' } };
+    expect(loadConfig({ 'taskbound:slackRouting': JSON.stringify(routing) }).slackRouting).toEqual(routing);
+  });
+
   it('says what reservedConcurrency may be', () => {
     expect(problems({ 'taskbound:reservedConcurrency': 'lots' })).toEqual([
       'reservedConcurrency: an object {"issuing": N, "revoking": N} (1-1000 each), or false',

@@ -31,4 +31,17 @@ describe('the CDK entry points', () => {
       expect(stderr).not.toMatch(/^\s+at /m);
     },
   );
+
+  // The hub's EngineRoleArns output goes in taskboundSpoke: forgotten or mistyped on the command line,
+  // synth must say what to type, not print zod's "expected object" or a JSON.parse stack trace.
+  it.each([
+    ['is not given', {}],
+    ['is not JSON', { taskboundSpoke: '{hubEngineRoleArns:arn:aws:iam::111122223333:role/x}' }],
+  ])('bin/spoke.ts: a taskboundSpoke that %s says how to write it, no stack trace (exit 1)', (_case, spoke) => {
+    const { code, stderr } = synth('bin/spoke.ts', { 'taskbound:policyFile': 'test/infra/fixtures/orgs.policy.yaml', ...spoke });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`taskboundSpoke: `);
+    expect(stderr).toContain(`-c 'taskboundSpoke={"hubEngineRoleArns":"<the hub's EngineRoleArns output>"}'`);
+    expect(stderr).not.toMatch(/^\s+at /m);
+  });
 });

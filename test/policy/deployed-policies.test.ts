@@ -265,6 +265,15 @@ describe('engine roles (synthesized)', () => {
     ).toBe('ImplicitlyDenied');
   });
 
+  // The engine rotates only brokered secrets (rotateAfterUse) and never describes a delivery: a revoker
+  // that could rotate one could also attach a rotation function of its choosing to it.
+  it.each(REVOKING)('%s may neither rotate nor describe a delivery secret', async (handler) => {
+    await expectDecisions(defaults, handler, [
+      [{ action: 'secretsmanager:RotateSecret', resource: delivery('release-bot/t-1') }, 'ImplicitlyDenied'],
+      [{ action: 'secretsmanager:DescribeSecret', resource: delivery('release-bot/t-1') }, 'ImplicitlyDenied'],
+    ]);
+  });
+
   it("gives the scheduler's role nothing but invoking expire-grant and its dead-letter queue: every escalation attempt fails", async () => {
     const scheduler = defaults.roleNamed(`taskbound-scheduler-${REGION}`);
     const attempts = escalationAttempts({ ...targets, ownRoleArn: scheduler.arn });

@@ -1,8 +1,12 @@
 // Policy tier (hub and spoke): the spoke engine role's and the hub engine roles' synthesized
 // policies, judged by the independent IAM evaluator. The spoke template is resolved with the
 // tier's fixed account, then read as the spoke's (no other account's ARN appears in it).
+import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { App } from 'aws-cdk-lib';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { spokeCredentials } from '../../lambdas/adapters/aws/spoke-credentials';
+import { spokeRoleArn } from '../../lambdas/domain/accounts';
 import { buildSpokeApp } from '../../lib/spoke-app';
 import { ACCOUNT, CfnResolver, type CfnTemplate } from './cfn';
 import { decide } from './simulate';
@@ -18,6 +22,23 @@ const HUB_SWEEP_ROLE = `arn:aws:iam::${HUB}:role/taskbound-engine/taskbound-swee
 const HUB_PROVE_ROLE = `arn:aws:iam::${HUB}:role/taskbound-engine/taskbound-prove-revocation-us-east-1`;
 
 type Document = Record<string, unknown>;
+
+/** What the hub's spoke adapter (lambdas/adapters/aws/spoke-credentials.ts) asks STS for when it enters a spoke. */
+async function hubHopRequest(): Promise<AssumeRoleCommandInput> {
+  const sts = new STSClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIAHUB', secretAccessKey: 'hub' } });
+  const mock = mockClient(sts);
+  mock.on(AssumeRoleCommand).resolves({
+    Credentials: { AccessKeyId: 'ASIASPOKE', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(Date.now() + 3_600_000) },
+  });
+  await spokeCredentials({ sts, roleArn: spokeRoleArn(PROD, 'taskbound', 'engine'), clock: { now: () => new Date() } })();
+  return mock.commandCalls(AssumeRoleCommand)[0]!.args[0].input;
+}
+const HUB_HOP = await hubHopRequest();
+/** The hop's request context as STS evaluates it: its session name, and its source identity if it sets one. */
+const HUB_HOP_CONTEXT: Record<string, string> = {
+  'sts:RoleSessionName': HUB_HOP.RoleSessionName ?? '',
+  ...(HUB_HOP.SourceIdentity === undefined ? {} : { 'sts:SourceIdentity': HUB_HOP.SourceIdentity }),
+};
 
 /** The prod spoke's engine role policies, managed policies and role trust policies, with the template's account resolved to the spoke's. */
 function spokeDocuments(): {
@@ -145,17 +166,17 @@ describe('spoke prover role (evaluated)', () => {
 
 describe('spoke role trust (evaluated)', () => {
   /** A hub function's session assuming a spoke role: its identity allows it, so the spoke role's trust decides. */
-  const assumes = (hubRole: string, roleName: string, sourceIdentity = 'taskbound-engine') =>
+  const assumes = (hubRole: string, roleName: string, context = HUB_HOP_CONTEXT, action = 'sts:AssumeRole') =>
     decide(
       {
         principal: `arn:aws:sts::${HUB}:assumed-role/${hubRole.slice(hubRole.lastIndexOf('/') + 1)}/fn`,
-        action: 'sts:AssumeRole',
+        action,
         resource: `arn:aws:iam::${PROD}:role/${roleName}`,
         resourceAccount: PROD,
-        context: { 'sts:SourceIdentity': sourceIdentity },
+        context,
       },
       {
-        identity: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] }],
+        identity: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] }],
         resource: spoke.trustOf(roleName),
       },
       hubRole,
@@ -166,10 +187,49 @@ describe('spoke role trust (evaluated)', () => {
     expect(await assumes(HUB_PROVE_ROLE, 'taskbound-spoke-engine')).not.toBe('Allowed');
   });
 
-  it('lets the revoking functions assume the engine role, each spoke role only with the engine’s SourceIdentity', async () => {
+  it('lets the revoking functions assume the engine role, each spoke role only in a session named as the engine names its own', async () => {
     expect(await assumes(HUB_SWEEP_ROLE, 'taskbound-spoke-engine')).toBe('Allowed');
-    expect(await assumes(HUB_SWEEP_ROLE, 'taskbound-spoke-engine', 'someone')).not.toBe('Allowed');
-    expect(await assumes(HUB_PROVE_ROLE, 'taskbound-spoke-prover', 'someone')).not.toBe('Allowed');
+    expect(await assumes(HUB_SWEEP_ROLE, 'taskbound-spoke-engine', { 'sts:RoleSessionName': 'someone' })).not.toBe('Allowed');
+    expect(await assumes(HUB_PROVE_ROLE, 'taskbound-spoke-prover', { 'sts:RoleSessionName': 'someone' })).not.toBe('Allowed');
+  });
+
+  it('lets nobody set a source identity on a spoke role session: the agent sessions it starts must carry their grant’s', async () => {
+    for (const [hubRole, roleName] of [
+      [HUB_SWEEP_ROLE, 'taskbound-spoke-engine'],
+      [HUB_PROVE_ROLE, 'taskbound-spoke-prover'],
+    ] as const) {
+      const context = { 'sts:SourceIdentity': 'taskbound-engine' };
+      expect(await assumes(hubRole, roleName, context, 'sts:SetSourceIdentity'), roleName).not.toBe('Allowed');
+    }
+  });
+});
+
+describe('a spoke session’s chain of roles: hub function → spoke engine role → agent role (evaluated)', () => {
+  // AWS keeps the first source identity set along a chain of role sessions and refuses to change it
+  // (IAM User Guide, "Monitor and control actions taken with assumed roles"): had the hub's hop set
+  // one, the agent session would carry it instead of its grant id, which the agent role's trust
+  // requires and by which the revoked-sessions deny finds the session.
+  it('lets the hub enter the spoke without a source identity, so the agent session carries its grant id', async () => {
+    expect(HUB_HOP.SourceIdentity).toBeUndefined();
+    const sweepSession = `arn:aws:sts::${HUB}:assumed-role/taskbound-sweep-us-east-1/fn`;
+    const enters = await decide(
+      {
+        principal: sweepSession,
+        action: 'sts:AssumeRole',
+        resource: `arn:aws:iam::${PROD}:role/taskbound-spoke-engine`,
+        resourceAccount: PROD,
+        context: HUB_HOP_CONTEXT,
+      },
+      {
+        identity: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] }],
+        resource: spoke.trustOf('taskbound-spoke-engine'),
+      },
+      HUB_SWEEP_ROLE,
+    );
+    expect(enters).toBe('Allowed');
+    const agentSession = { 'aws:ResourceTag/taskbound:managed': 'true', 'sts:SourceIdentity': HUB_HOP.SourceIdentity ?? GRANT };
+    const agentRole = `arn:aws:iam::${PROD}:role/taskbound-agent-ops-bot`;
+    expect(await asSpokeEngine('sts:AssumeRole', agentRole, PROD, agentSession, spoke.trustOf('taskbound-agent-ops-bot'))).toBe('Allowed');
   });
 });
 
@@ -228,8 +288,8 @@ describe('hub engine roles (evaluated)', () => {
       {
         Effect: 'Allow',
         Principal: { AWS: hubRole },
-        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
-        Condition: { StringEquals: { 'sts:SourceIdentity': 'taskbound-engine' } },
+        Action: 'sts:AssumeRole',
+        Condition: { StringLike: { 'sts:RoleSessionName': 'taskbound-engine-*' } },
         Resource: `arn:aws:iam::${account}:role/${roleName}`,
       },
     ],
@@ -242,7 +302,7 @@ describe('hub engine roles (evaluated)', () => {
         action: 'sts:AssumeRole',
         resource: `arn:aws:iam::${account}:role/taskbound-spoke-engine`,
         resourceAccount: account,
-        context: { 'sts:SourceIdentity': 'taskbound-engine' },
+        context: HUB_HOP_CONTEXT,
       },
       { identity: engine.identityOf('sweep'), resource: spokeTrust(account) },
       engine.roleArnOf('sweep'),
@@ -256,7 +316,7 @@ describe('hub engine roles (evaluated)', () => {
         action: 'sts:AssumeRole',
         resource: `arn:aws:iam::${account}:role/${roleName}`,
         resourceAccount: account,
-        context: { 'sts:SourceIdentity': 'taskbound-engine' },
+        context: HUB_HOP_CONTEXT,
       },
       { identity: hub.identityOf('prove-revocation'), resource: spokeTrust(account, roleName, hub.roleArnOf('prove-revocation')) },
       hub.roleArnOf('prove-revocation'),

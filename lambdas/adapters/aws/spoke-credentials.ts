@@ -1,10 +1,11 @@
 // Adapter (AWS STS): the hub engine's credentials in a spoke account. The engine assumes the
-// spoke's engine role with its own SourceIdentity, and keeps the session until shortly before
-// it expires, so one invocation's many IAM calls (and a warm container's) cost one AssumeRole.
+// spoke's engine role in a session named for the engine (no source identity: it would stick to
+// the agent sessions the spoke role starts), and keeps the session until shortly before it
+// expires, so one invocation's many IAM calls (and a warm container's) cost one AssumeRole.
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { Clock } from '../../ports';
-import { ENGINE_SOURCE_IDENTITY } from '../../domain/accounts';
+import { ENGINE_SESSION_PREFIX } from '../../domain/accounts';
 import { TaskboundError } from '../../domain/errors';
 
 /**
@@ -35,7 +36,6 @@ export interface SpokeCredentialsOptions {
   readonly sts: STSClient;
   readonly roleArn: string;
   readonly clock: Clock;
-  readonly sourceIdentity?: string;
 }
 
 /** A credential provider for AWS SDK clients acting in a spoke; concurrent callers share one AssumeRole. */
@@ -49,8 +49,9 @@ export function spokeCredentials(options: SpokeCredentialsOptions): AwsCredentia
       .send(
         new AssumeRoleCommand({
           RoleArn: options.roleArn,
-          RoleSessionName: `${options.sourceIdentity ?? ENGINE_SOURCE_IDENTITY}-${options.clock.now().getTime()}`,
-          SourceIdentity: options.sourceIdentity ?? ENGINE_SOURCE_IDENTITY,
+          // No SourceIdentity: set here, it would persist into every agent session this spoke role
+          // starts, which could then never carry its grant id (AWS refuses to change one once set).
+          RoleSessionName: `${ENGINE_SESSION_PREFIX}-${options.clock.now().getTime()}`,
           DurationSeconds: SPOKE_SESSION_SECONDS,
         }),
       )

@@ -46,6 +46,23 @@ describe('evaluateTaskRequest', () => {
     expect(decision).toMatchObject({ outcome: 'denied', reason: expect.stringMatching(/above agent risk tier medium/) });
   });
 
+  // The engine assumes agent roles from its Lambda role's session: AWS refuses a session started from
+  // another (role chaining) longer than one hour, so such a grant would fail at AssumeRole on AWS.
+  it('denies an aws-sts-session task longer than an hour, which STS refuses to a role-chained session, and not an access key', () => {
+    const agent = policy.agents['deploy-bot']!;
+    const longer = { ...policy, agents: { ...policy.agents, 'deploy-bot': { ...agent, maxTtlSeconds: 7200 } } };
+    const session = evaluateTaskRequest(longer, request({ agentId: 'deploy-bot', scopes: ['repo-read'], ttlSeconds: 3601 }), standing);
+    expect(session).toMatchObject({
+      outcome: 'denied',
+      reason: expect.stringMatching(/ttlSeconds 3601 is above 3600 for an aws-sts-session/),
+    });
+    expect(evaluateTaskRequest(longer, request({ agentId: 'deploy-bot', scopes: ['repo-read'], ttlSeconds: 3600 }), standing).outcome).toBe(
+      'auto-approved',
+    );
+    const key = evaluateTaskRequest(longer, request({ agentId: 'deploy-bot', scopes: ['bucket-read-key'], ttlSeconds: 7200 }), standing);
+    expect(key).toMatchObject({ outcome: 'auto-approved', ttlSeconds: 7200, credentialKind: 'aws-iam-access-key' });
+  });
+
   it('denies mixing credential kinds in one task', () => {
     const decision = evaluateTaskRequest(policy, request({ agentId: 'deploy-bot', scopes: ['repo-read', 'refund'] }), standing);
     expect(decision).toMatchObject({ outcome: 'denied', reason: expect.stringMatching(/different credential kinds/) });

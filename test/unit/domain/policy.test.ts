@@ -122,6 +122,15 @@ describe('parsePolicy', () => {
     expect(issues).toEqual(['agents.release-bot.maxConcurrentGrants: Invalid input: expected number, received string']);
   });
 
+  it('refuses maxTtlSeconds above an hour for an agent with only aws-sts-session scopes (STS caps a role-chained session at one)', () => {
+    const error = policyErrorOf(TEST_POLICY_YAML.replace('maxTtlSeconds: 1800', 'maxTtlSeconds: 7200'));
+    expect(error.issues).toEqual([
+      expect.stringMatching(/^agents\.release-bot\.maxTtlSeconds: at most 3600 for an agent whose scopes are all aws-sts-session/),
+    ]);
+    // deploy-bot also holds access-key scopes, which may run longer.
+    expect(() => parsePolicy(TEST_POLICY_YAML.replace('maxTtlSeconds: 3600', 'maxTtlSeconds: 7200'), 'x')).not.toThrow();
+  });
+
   it('refuses defaultTtlSeconds above maxTtlSeconds', () => {
     const error = policyErrorOf(TEST_POLICY_YAML.replace('defaultTtlSeconds: 900', 'defaultTtlSeconds: 2000'));
     expect(error.issues.join()).toMatch(/agents\.release-bot\.defaultTtlSeconds/);

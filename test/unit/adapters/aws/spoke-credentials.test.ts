@@ -2,7 +2,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { SpokeUnreachableError, spokeCredentials } from '../../../../lambdas/adapters/aws/spoke-credentials';
-import { ENGINE_SOURCE_IDENTITY, spokeRoleArn } from '../../../../lambdas/domain/accounts';
+import { spokeRoleArn } from '../../../../lambdas/domain/accounts';
 
 const ROLE = spokeRoleArn('444455556666', 'taskbound', 'engine');
 
@@ -24,12 +24,15 @@ function harness() {
 }
 
 describe('spokeCredentials', () => {
-  it('assumes the spoke engine role with the engine’s own SourceIdentity', async () => {
+  it('assumes the spoke engine role in a session named for the engine, setting no source identity', async () => {
     const { provider, mock } = harness();
     const credentials = await provider();
     expect(credentials.accessKeyId).toBe('ASIASPOKE1');
     expect(ROLE).toBe('arn:aws:iam::444455556666:role/taskbound-spoke-engine');
-    expect(mock.commandCalls(AssumeRoleCommand)[0]!.args[0].input).toMatchObject({ RoleArn: ROLE, SourceIdentity: ENGINE_SOURCE_IDENTITY });
+    const input = mock.commandCalls(AssumeRoleCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({ RoleArn: ROLE, RoleSessionName: `taskbound-engine-${Date.parse('2026-11-30T02:00:00Z')}` });
+    // Set here, it would persist into every agent session the spoke role starts, which must carry its grant id.
+    expect(input).not.toHaveProperty('SourceIdentity');
   });
 
   it('reuses the session, concurrent callers included, until five minutes before it expires', async () => {
