@@ -24,15 +24,37 @@ const ABSENT: TimedReading = { reading: { status: 'absent' } };
 /** Secrets Manager's answers for a secret that does not exist, or is being deleted. */
 const ABSENT_ERRORS = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
 
-/** One GetSecretValue; absent or being deleted reads as absent. */
-export function secretsManagerReader(client: SecretsManagerClient): DeliveryReader {
+/**
+ * For a few milliseconds a delivery exists before its resource policy names the runtime (the
+ * engine creates it, then locks it: docs/contract.md §5). A runtime that holds no
+ * `secretsmanager:GetSecretValue` of its own is refused AccessDenied then, as it would be for
+ * good without permission. Within this much of its first refusal for a task, a refusal reads as
+ * not delivered yet; after it, it is the runtime's permissions, and it is thrown.
+ */
+export const NOT_YET_LOCKED_GRACE_MS = 5_000;
+
+/** One GetSecretValue; absent, being deleted, or not yet locked to this runtime reads as absent. */
+export function secretsManagerReader(client: SecretsManagerClient, nowMs: () => number = Date.now): DeliveryReader {
+  const refusedSince = new Map<string, number>();
   return async (task) => {
+    const key = `${task.agentId}/${task.taskId}`;
     try {
       const answer = await client.send(new GetSecretValueCommand({ SecretId: deliverySecretName(task.agentId, task.taskId) }));
+      refusedSince.delete(key);
       const reading = parseDelivery(task, answer.SecretString);
       return answer.CreatedDate instanceof Date ? { reading, deliveredAtMs: answer.CreatedDate.getTime() } : { reading };
     } catch (error) {
-      if (error instanceof Error && ABSENT_ERRORS.has(error.name)) return ABSENT;
+      if (!(error instanceof Error)) throw error;
+      if (ABSENT_ERRORS.has(error.name)) {
+        refusedSince.delete(key);
+        return ABSENT;
+      }
+      if (error.name === 'AccessDeniedException') {
+        const since = refusedSince.get(key) ?? nowMs();
+        refusedSince.set(key, since);
+        if (nowMs() - since < NOT_YET_LOCKED_GRACE_MS) return ABSENT;
+        refusedSince.delete(key);
+      }
       throw error;
     }
   };

@@ -15,7 +15,7 @@ import { inBatches } from './in-batches';
 import { revokeGrant, revokeTargetOf, type RevocationCause } from './revoke-grant';
 
 export const INTERRUPTED_ISSUANCE_REASON =
-  'issuance was interrupted by an engine restart; anything issued is revoked and nothing was delivered';
+  'issuance was interrupted by an engine restart; anything issued is revoked, and the delivery holds this denial in its place';
 export const INTERRUPTED_DELIVERY_REASON =
   'an engine restart interrupted the delivery or the revocation of this credential (its delivery no longer holds it); it is revoked';
 

@@ -198,13 +198,13 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
   }
 
   /**
-   * Writes the value. `staged`: only the lock is left (PutResourcePolicy, 1 SDK call). With the
-   * key's lock (`keyPolicyLocksValue`) a new delivery is created with its value and then locked: 2
-   * SDK calls (CreateSecret, PutResourcePolicy). Otherwise 1 when `prepared`, else created and
-   * locked first: 3. One that exists already (a pending request that
-   * got approved, a duplicate `Task Started`, a retry after a crash) is re-tagged and locked before
-   * its value is written: 4 (3 when `existing`: `stage` found it, so it is not tried again). Every step is idempotent, so a retry after a crash anywhere completes
-   * the delivery.
+   * Writes the delivery. SDK calls: 1 when `staged` (PutResourcePolicy: the value is in) or
+   * `prepared` (PutSecretValue: the lock is on). Otherwise a new secret is created and locked: with
+   * the key's lock (`keyPolicyLocksValue`) created with its value, 2 calls (CreateSecret,
+   * PutResourcePolicy), else created empty, locked, then written, 3. One that exists already (a
+   * pending request approved, a duplicate `Task Started`, a retry after a crash) is re-tagged and
+   * locked before its value is written: 4, or 3 when `existing` (`stage` found it: not tried again).
+   * Every step is idempotent, so a retry after a crash anywhere completes the delivery.
    */
   async deliver(delivery: Delivery, options: DeliverOptions = {}): Promise<void> {
     assertDeliveryName(delivery.name);
