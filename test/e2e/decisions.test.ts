@@ -11,9 +11,7 @@ import { GRANT_TABLE } from '../../lambdas/adapters/aws/grant-table';
 import { LOCAL_TABLE } from '../../lambdas/local/engine';
 import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
 import { startHarness, type Harness } from './local-engine';
-import { signedOperatorPost } from '../helpers/signed-operator-post';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { NodeSha256 } from '../../lambdas/adapters/aws/node-sha256';
+import { signOperatorPost, signedOperatorPost } from '../helpers/signed-operator-post';
 
 describe('local engine: decisions count only from authenticated people', () => {
   let h: Harness;
@@ -212,25 +210,9 @@ describe('local engine: decisions count only from authenticated people', () => {
 
   it('never lets a captured resume request, sent again, lift a later suspension', async () => {
     const cfo = h.engine.operatorCredentials.people['cfo@example.com'] ?? { accessKeyId: '', secretAccessKey: '' };
-    const url = new URL(h.engine.operatorUrl);
-    const body = JSON.stringify({ action: 'resume', agentId: 'ops-bot', reason: 'all clear' });
-    const signer = new SignatureV4({ credentials: cfo, region: 'us-east-1', service: 'lambda', sha256: NodeSha256 });
     await h.runtime.emit('Agent Suspended', { agentId: 'ops-bot', by: 'secops@example.com', reason: 'first leak' });
     await h.engine.bus.idle();
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: 'http:',
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: url.pathname,
-      headers: { host: url.host, 'content-type': 'application/json' },
-      body,
-    });
-    const { host: _host, ...headers } = signed.headers;
-    const send = async () => {
-      const response = await fetch(url, { method: 'POST', headers, body });
-      return { status: response.status, body: (await response.json()) as { outcome: string; reason?: string } };
-    };
+    const { send } = await signOperatorPost(h.engine.operatorUrl, cfo, { action: 'resume', agentId: 'ops-bot', reason: 'all clear' });
     expect((await send()).body.outcome).toBe('resumed');
 
     // X-Amz-Date has whole seconds: the second suspension comes a second after the signature.

@@ -8,12 +8,13 @@ export interface OperatorAnswer {
   readonly body: { readonly outcome: string; readonly reason?: string; readonly remaining?: number };
 }
 
-export async function signedOperatorPost(
+/** A POST signed once; `send` sends those very bytes, as often as called (a captured request, replayed). */
+export async function signOperatorPost(
   operatorUrl: string,
   credentials: { readonly accessKeyId: string; readonly secretAccessKey: string },
   payload: unknown,
   options: { readonly region?: string; readonly service?: string } = {},
-): Promise<OperatorAnswer> {
+): Promise<{ readonly send: () => Promise<OperatorAnswer> }> {
   const url = new URL(operatorUrl);
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const signer = new SignatureV4({
@@ -32,6 +33,19 @@ export async function signedOperatorPost(
     body,
   });
   const { host: _host, ...headers } = signed.headers;
-  const response = await fetch(url, { method: 'POST', headers, body });
-  return { status: response.status, body: (await response.json()) as OperatorAnswer['body'] };
+  return {
+    send: async () => {
+      const response = await fetch(url, { method: 'POST', headers, body });
+      return { status: response.status, body: (await response.json()) as OperatorAnswer['body'] };
+    },
+  };
+}
+
+export async function signedOperatorPost(
+  operatorUrl: string,
+  credentials: { readonly accessKeyId: string; readonly secretAccessKey: string },
+  payload: unknown,
+  options: { readonly region?: string; readonly service?: string } = {},
+): Promise<OperatorAnswer> {
+  return (await signOperatorPost(operatorUrl, credentials, payload, options)).send();
 }
