@@ -40,4 +40,9 @@ describe('a boto3 task session read from the delivery', () => {
   it('raises CredentialRevoked at the first call after the next re-read once the task has ended', () => {
     expect(seen.get('ended')).toMatchObject({ raised: 'CredentialRevoked', message: expect.stringMatching(/^revoked: /) });
   });
+
+  it('reads a delivery refused for a moment (created, not yet locked to it) as not delivered yet, and raises a refusal past the grace', () => {
+    expect(seen.get('refused, then locked')).toMatchObject({ status: 'issued', left: 0 });
+    expect(seen.get('refused for good')).toMatchObject({ raised: 'AccessDeniedException' });
+  });
 });

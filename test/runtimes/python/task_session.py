@@ -62,3 +62,28 @@ try:
     say("ended", raised=None)
 except CredentialRevoked as error:
     say("ended", raised="CredentialRevoked", message=str(error))
+
+# A delivery refused for a moment (created, not yet locked to this runtime: contract §5), through
+# botocore's own Stubber: read as not delivered yet, then read; refused past the grace, raised.
+import taskbound_task  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+from botocore.stub import Stubber  # noqa: E402
+
+stubbed = boto3.Session(region_name="us-east-1").client("secretsmanager")
+with Stubber(stubbed) as stubber:
+    for _ in range(2):
+        stubber.add_client_error("get_secret_value", service_error_code="AccessDeniedException", http_status_code=400)
+    issued = {"status": "issued", "grantId": "g-1", "scopes": ["repo-read"], "accessKeyId": "ASIAEXAMPLE", "secretAccessKey": "x"}
+    stubber.add_response("get_secret_value", {"Name": "taskbound/release-bot/locked", "SecretString": json.dumps(issued)})
+    payload = taskbound_task.wait_for_delivery(stubbed, AGENT, "locked")
+    say("refused, then locked", status=payload["status"], left=len(stubber._queue))
+
+taskbound_task.NOT_YET_LOCKED_GRACE_S = 0.3
+with Stubber(stubbed) as stubber:
+    for _ in range(10):
+        stubber.add_client_error("get_secret_value", service_error_code="AccessDeniedException", http_status_code=400)
+    try:
+        taskbound_task.wait_for_delivery(stubbed, AGENT, "never")
+        say("refused for good", raised=None)
+    except ClientError as error:
+        say("refused for good", raised=error.response["Error"]["Code"])
