@@ -1,5 +1,6 @@
 // Domain: a credential's lifetime in seconds, as `Task Started` asks for it and the policy file
-// bounds it. The ceiling is STS's: a role session lives at most 12 hours.
+// bounds it. The ceiling is 12 hours (a role session's own maximum); a session scope is held to one
+// hour by STS's limit on a session started from another (below).
 import * as z from 'zod';
 
 export const MIN_TTL_SECONDS = 60;
@@ -18,6 +19,6 @@ export function ttlSecondsSchema(beyond = '') {
     .min(MIN_TTL_SECONDS, `at least ${MIN_TTL_SECONDS} seconds`)
     .max(
       MAX_TTL_SECONDS,
-      `at most ${MAX_TTL_SECONDS.toLocaleString('en-US')} seconds (${MAX_TTL_SECONDS / 3600} hours, the longest an STS role session lives)${beyond}`,
+      `at most ${MAX_TTL_SECONDS.toLocaleString('en-US')} seconds (${MAX_TTL_SECONDS / 3600} hours; an aws-sts-session scope at most ${CHAINED_SESSION_MAX_SECONDS.toLocaleString('en-US')}, STS's limit for a chained role session)${beyond}`,
     );
 }

@@ -22,7 +22,7 @@ describe('what a boto3 runtime sees of each refusal', () => {
   it('reads why an invalid Task Started was refused from its delivery, at once, instead of waiting for one that never comes', () => {
     expect(seen.get('invalid start')).toMatchObject({
       status: 'denied',
-      reason: `invalid Task Started event: detail.ttlSeconds: at most 43,200 seconds (12 hours, the longest an STS role session lives); the agent's maxTtlSeconds in the policy may allow less`,
+      reason: `invalid Task Started event: detail.ttlSeconds: at most 43,200 seconds (12 hours; an aws-sts-session scope at most 3,600, STS's limit for a chained role session); the agent's maxTtlSeconds in the policy may allow less`,
     });
     expect(seen.get('invalid start')?.waited).toBeLessThan(2);
   });

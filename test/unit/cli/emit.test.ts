@@ -73,7 +73,9 @@ describe('taskbound emit task-started', () => {
     const cli = harness();
     const { code, err } = await cli.run(...START, '--scopes', 'repo-read', '--ttl', '50000');
     expect(code).toBe(2);
-    expect(err).toContain('--ttl: at most 43,200 seconds (12 hours, the longest an STS role session lives)');
+    expect(err).toContain(
+      "--ttl: at most 43,200 seconds (12 hours; an aws-sts-session scope at most 3,600, STS's limit for a chained role session)",
+    );
     expect(err).toContain("the agent's maxTtlSeconds in the policy may allow less");
     expect(cli.events.sent).toEqual([]);
   });
