@@ -59,7 +59,7 @@ async function openGrants(
   tasks: readonly { agentId: string; taskId: string; scopes: string[]; ttlSeconds?: number }[],
   purpose: string,
 ): Promise<void> {
-  const { runtime, ledger } = fixture;
+  const { runtime, ledger, grants } = fixture;
   await Promise.all(tasks.map((task) => runtime.startTask({ ...task, purpose, requestedBy: 'dev@example.com' })));
   for (const task of tasks) {
     ledger.accepted.add(`${task.agentId}/${task.taskId}`);
@@ -72,6 +72,12 @@ async function openGrants(
       sessionToken: delivery.sessionToken,
     });
   }
+  // Open means recorded `active` too: a delivery is staged with its credential a moment before the
+  // grant is (docs/contract.md §5), and a kill in that moment is the interrupted issuance tested elsewhere.
+  await until(async () => {
+    const states = await Promise.all(tasks.map((task) => grants.get(task.agentId, task.taskId).catch(() => undefined)));
+    return states.every((grant) => grant?.state === 'active');
+  });
 }
 
 function emptyLedger(): RuntimeLedger {
