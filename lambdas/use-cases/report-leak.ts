@@ -31,8 +31,24 @@ function recordable(credentialId: string): string {
     : `(not recorded: ${credentialId.length} characters, not an access key id or delivery name)`;
 }
 
+/**
+ * How long before a reported access key id is looked up once more. The grant records its key id
+ * only once the credential exists, a moment after its delivery is readable (it is staged first:
+ * docs/contract.md §5), and the index it is found by is eventually consistent on AWS: a report made
+ * right after the issue would otherwise be taken for a key Taskbound never issued, and revoke nothing.
+ */
+export const LEAK_LOOKUP_AGAIN_MS = 2_000;
+
+/** The grant, or after `LEAK_LOOKUP_AGAIN_MS` a second look for an access key id (a delivery's name is read consistently). */
+async function findGrantPatiently(deps: EngineDeps, credentialId: string): Promise<Grant | undefined> {
+  const found = await findGrant(deps, credentialId);
+  if (found || !('accessKeyId' in namedByLeak(credentialId))) return found;
+  await (deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(LEAK_LOOKUP_AGAIN_MS);
+  return findGrant(deps, credentialId);
+}
+
 export async function reportLeak(deps: EngineDeps, report: CredentialLeaked): Promise<LeakResult> {
-  const grant = await findGrant(deps, report.credentialId.trim());
+  const grant = await findGrantPatiently(deps, report.credentialId.trim());
   if (!grant) {
     // Not ours (or not any more): kept as a refused event so someone looks at it.
     await deps.store.recordRejectedEvent({

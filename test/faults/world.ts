@@ -145,6 +145,8 @@ export class World {
       dueTiming: FAULT_TIMING,
       // As deployed and as the local engine runs: a kill probes once and hands a proof IAM's lag delays to prove-revocation.
       handOffProofs: true,
+      // A use case's wait (a leak's second look) passes no model time: the schedule moves the clock.
+      sleep: async () => undefined,
     };
   }
 

@@ -25,6 +25,8 @@ export function fakeEngine(): FakeEngine {
     store: new InMemoryGrantStore(),
     clock,
     vault: new FakeVault(),
+    // Waits (a leak's second look, a resume's admission) take no time here.
+    sleep: async () => undefined,
     events: new FakeEvents(),
     expiry: new FakeExpiry(),
     rotator: new FakeRotator(),
