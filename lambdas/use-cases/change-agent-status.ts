@@ -6,7 +6,7 @@ import type { Grant } from '../domain/grant';
 import { accountOf } from '../domain/accounts';
 import type { CredentialKind } from '../domain/policy';
 import type { DeliveryPayload, RevokeTarget } from '../ports';
-import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
+import { errorCode, pause, silentLogger, type EngineDeps } from './engine-deps';
 import { revokeGrant, revokeTargetOf, type RevokeResult } from './revoke-grant';
 import { inBatches } from './in-batches';
 import { batchedEvents } from './batched-events';
@@ -274,6 +274,6 @@ async function waitForAdmission(deps: EngineDeps, suspendedAt: Date): Promise<nu
   );
   const waitMs = admittedFrom - deps.clock.now().getTime();
   if (waitMs <= 0) return 0;
-  await (deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(waitMs);
+  await pause(deps, waitMs);
   return waitMs;
 }

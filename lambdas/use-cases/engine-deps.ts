@@ -29,7 +29,7 @@ export interface EngineDeps {
   readonly useCheckTiming?: UseCheckTiming;
   /** The record itself; only the sweep reads it, so only the sweep's composition builds it. */
   readonly useLog?: CredentialUseLog;
-  /** Waits (a resume waiting out its kill switch's margin); tests pass one that does not. Default: a timer. */
+  /** Waits (a resume waiting out its kill switch's margin, a leak's second look); tests pass one that does not. Default: a timer (`pause`). */
   readonly sleep?: (ms: number) => Promise<void>;
   /**
    * A revocation that kills a credential probes it once; if the platform still honours it (IAM takes
@@ -42,6 +42,10 @@ export interface EngineDeps {
 
 /** What refusing an event needs (record it, answer it): the grant-decision function is configured with no more. */
 export type RefusalDeps = Pick<EngineDeps, 'store' | 'events' | 'clock'>;
+
+/** Waits `ms` with the deps' sleep, or a timer. */
+export const pause = (deps: Pick<EngineDeps, 'sleep'>, ms: number): Promise<void> =>
+  (deps.sleep ?? ((wait: number) => new Promise<void>((resolve) => setTimeout(resolve, wait))))(ms);
 
 export const silentLogger: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 

@@ -3,7 +3,7 @@
 import { namedByLeak } from '../domain/leak-target';
 import { ENGINE_ACTOR, type Grant } from '../domain/grant';
 import type { CredentialLeaked } from '../domain/events';
-import type { EngineDeps } from './engine-deps';
+import { pause, type EngineDeps } from './engine-deps';
 import { recordRejection, type RawEvent } from './reject-event';
 import { revokeGrant, type RevokeResult } from './revoke-grant';
 
@@ -43,7 +43,7 @@ export const LEAK_LOOKUP_AGAIN_MS = 2_000;
 async function findGrantPatiently(deps: EngineDeps, credentialId: string): Promise<Grant | undefined> {
   const found = await findGrant(deps, credentialId);
   if (found || !('accessKeyId' in namedByLeak(credentialId))) return found;
-  await (deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(LEAK_LOOKUP_AGAIN_MS);
+  await pause(deps, LEAK_LOOKUP_AGAIN_MS);
   return findGrant(deps, credentialId);
 }
 

@@ -659,37 +659,32 @@ export class DynamoDbGrantStore implements GrantStore {
    * suspension, a resumption) leave every item as the one written last, never a mix.
    */
   async putAgent(agent: AgentRecord): Promise<void> {
-    const reasons = await this.transact(
-      [
-        { Put: { TableName: this.tableName, Item: toAttributes({ ...plain(agent), ...agentKey(agent.agentId) }) } },
-        ...this.standingCopies(agent.agentId, agent.suspended, agent.at ?? NEVER),
-      ],
-      STANDING_CONFLICT_BACKOFF,
-    );
-    if (reasons)
-      throw new ConcurrentUpdateError(`agent ${agent.agentId}: its standing kept conflicting with starts; the change is retried`);
+    await this.writeAgent(agent);
   }
 
-  async liftSuspension(agent: AgentRecord, suspendedAt: string): Promise<boolean> {
+  /** As putAgent, only while the agent item still records the suspension made at `suspendedAt`. */
+  liftSuspension(agent: AgentRecord, suspendedAt: string): Promise<boolean> {
+    return this.writeAgent(
+      agent,
+      onWire({
+        ConditionExpression: '#suspended = :true AND #at = :at',
+        ExpressionAttributeNames: { '#suspended': 'suspended', '#at': 'at' },
+        ExpressionAttributeValues: { ':true': true, ':at': suspendedAt },
+      }),
+    );
+  }
+
+  /** The agent item (under `condition`, if any) and its copies; false when the condition refused it. */
+  private async writeAgent(agent: AgentRecord, condition?: ReturnType<typeof onWire>): Promise<boolean> {
     const reasons = await this.transact(
       [
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: toAttributes({ ...plain(agent), ...agentKey(agent.agentId) }),
-            ...onWire({
-              ConditionExpression: '#suspended = :true AND #at = :at',
-              ExpressionAttributeNames: { '#suspended': 'suspended', '#at': 'at' },
-              ExpressionAttributeValues: { ':true': true, ':at': suspendedAt },
-            }),
-          },
-        },
+        { Put: { TableName: this.tableName, Item: toAttributes({ ...plain(agent), ...agentKey(agent.agentId) }), ...(condition ?? {}) } },
         ...this.standingCopies(agent.agentId, agent.suspended, agent.at ?? NEVER),
       ],
       STANDING_CONFLICT_BACKOFF,
     );
     if (!reasons) return true;
-    if (failedCondition(reasons[0])) return false;
+    if (condition && failedCondition(reasons[0])) return false;
     throw new ConcurrentUpdateError(`agent ${agent.agentId}: its standing kept conflicting with starts; the change is retried`);
   }
 
