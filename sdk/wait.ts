@@ -1,7 +1,8 @@
 // SDK: waiting for a task's credential. Reads the delivery secret with the AWS SDK's own waiter
 // (exponential backoff with jitter), quickly until the engine has decided, slowly while people approve.
-// Optionally (learnFirstRead), once the client has seen a few of its tasks issued, the first read is
-// timed from how long they took (issuance-times.ts) and the reads after it keep within a third of the time waited.
+// Once the client has seen a few of its tasks issued and they took long (a deployment that issues in
+// about a second, as on AWS, or one whose queue is long), the first read is timed from how long they
+// took (issuance-times.ts) and the reads after it keep within a third of the time waited.
 import { createWaiter, WaiterState } from '@smithy/util-waiter';
 import { GrantDeniedError, CredentialRevokedError, TaskCancelledError, WaitTimeoutError } from './errors';
 import type { TimedReading } from './delivery-readers';
@@ -16,21 +17,23 @@ export interface WaitStrategy {
   readonly timeoutMs: number;
   /**
    * Backoff while the engine decides. Defaults 100 ms to 2 s: the first read comes after
-   * `minDelayMs`, then the AWS SDK waiter's backoff. With `learnFirstRead`, once the client has
-   * seen three of its tasks issued, the first read comes when the median of the client's last 16
-   * issuances says the credential is there (±50 %, at most `maxDelayMs`), and each step after a
-   * miss is a third of the time since `Task Started` (at least 10 ms, at most `maxDelayMs`).
+   * `minDelayMs`, then the AWS SDK waiter's backoff. On the learnt schedule (below), once the
+   * client has seen three of its tasks issued, the first read comes when the median of the client's
+   * last 16 issuances says the credential is there (±50 %, at most `maxDelayMs`), and each step after
+   * a miss is a third of the time since `Task Started` (at least 10 ms, at most `maxDelayMs`).
    */
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   /**
-   * Time the first read from the client's recent issuances (above). Default false. On the local
-   * engine it reads a credential at a quarter of the time with 20 runtimes, and about 2 times
-   * instead of 4.4 with 100 runtimes saturating it; but when many tasks of one client start
-   * together they read, end and start again nearly together, and the engine's revocations of such a
-   * wave wait for each other (closed-loop revocation p99 0.35–0.6 s instead of 33–68 ms: bench/README.md,
-   * "Session 11: the wait strategy, again").
+   * Read on the learnt schedule once the median of recent issuances is at least this. Default
+   * 500 ms: a wait that long costs the backoff four reads or more, the learnt schedule about two.
+   * Below it the backoff reads once or twice, and learning would save little but herd: tasks of one
+   * client that start together would read, end and start again nearly together, and the engine's
+   * revocations of such a wave wait for each other (bench/README.md, "Session 11: the wait
+   * strategy, again"). `Infinity` keeps the backoff always.
    */
+  readonly learnFirstReadFromMs: number;
+  /** Read on the learnt schedule however quick the issuances (as soon as three are known). Default false. */
   readonly learnFirstRead: boolean;
   /** Backoff while the grant waits for people. Defaults 1 s to 10 s. */
   readonly pendingMinDelayMs: number;
@@ -42,6 +45,7 @@ export const DEFAULT_WAIT_STRATEGY: WaitStrategy = {
   timeoutMs: 15 * 60_000,
   minDelayMs: 100,
   maxDelayMs: 2_000,
+  learnFirstReadFromMs: 500,
   learnFirstRead: false,
   pendingMinDelayMs: 1_000,
   pendingMaxDelayMs: 10_000,
@@ -82,7 +86,7 @@ export async function waitForDelivery(
   const strategy = { ...DEFAULT_WAIT_STRATEGY, ...options.strategy };
   const started = Date.now();
   let seen: DeliveryPayload | undefined;
-  const typical = options.readFirst || !strategy.learnFirstRead ? undefined : context.issuance?.typicalMs();
+  const typical = learntIssuanceMs(strategy, options, context);
   // Not learnt yet: the waiter's first step only waits (the engine has rarely decided at once).
   let skipNextRead = !options.readFirst;
   let lastMissSentMs: number | undefined;
@@ -171,6 +175,14 @@ export async function waitForDelivery(
   if (delivery.status === 'denied')
     throw new GrantDeniedError(task.agentId, task.taskId, delivery.grantId, delivery.reason ?? 'no reason given');
   return issuedCredentialOf(task, delivery);
+}
+
+/** The median issuance time to read by, when the wait should read on the learnt schedule. */
+function learntIssuanceMs(strategy: WaitStrategy, options: WaitOptions, context: WaitContext): number | undefined {
+  if (options.readFirst) return undefined;
+  const typical = context.issuance?.typicalMs();
+  if (typical === undefined) return undefined;
+  return strategy.learnFirstRead || typical >= strategy.learnFirstReadFromMs ? typical : undefined;
 }
 
 /** The shortest step between reads after a learnt first read misses. */

@@ -199,3 +199,45 @@ describe('waitForDelivery with learnt issuance times', () => {
     expect(engine.reads).toHaveLength(0);
   });
 });
+
+describe('the default wait and learnt issuance times', () => {
+  beforeEach(() => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** Three issuances of `ms` learnt, a delivery there after `issueAfterMs`: the reads of one wait with the default strategy (and `strategy`). */
+  async function readsAfterLearning(ms: number, issueAfterMs: number, strategy = {}) {
+    const issuance = new IssuanceTimes();
+    for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: ms, deliveredAtMs: ms });
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(issueAfterMs, startedMs);
+    await waitForDelivery(engine.read, {}, TASK, { strategy }, { startedMs, issuance });
+    return engine.reads;
+  }
+
+  it('reads on the learnt schedule once recent issuances took 500 ms or more: one read where the backoff makes four', async () => {
+    const reads = await readsAfterLearning(700, 650);
+
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toBeGreaterThanOrEqual(697);
+    expect(reads[0]).toBeLessThan(1_500);
+  });
+
+  it('keeps the backoff while issuances are quick: the first read after 100 ms, not at the learnt median', async () => {
+    const reads = await readsAfterLearning(40, 20);
+
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toBeGreaterThanOrEqual(97);
+  });
+
+  it('keeps the backoff at any issuance time with learnFirstReadFromMs Infinity', async () => {
+    const reads = await readsAfterLearning(700, 650, { learnFirstReadFromMs: Number.POSITIVE_INFINITY });
+
+    // The backoff from 100 ms: reads at about 100, 200 and 400 ms miss before one finds it.
+    expect(reads.length).toBeGreaterThanOrEqual(3);
+    expect(reads[0]).toBeLessThan(400);
+  });
+});
