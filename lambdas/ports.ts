@@ -243,20 +243,16 @@ export interface Delivery {
 export type DeliveryAddress = Omit<Delivery, 'payload'>;
 
 /**
- * What is known already of a delivery: its secret prepared (empty, locked), staged (its value in,
- * not yet locked), or found existing by `stage` (re-tagged, locked and written, not created).
+ * What was done already for a delivery's secret: prepared (empty, locked), staged (its value in,
+ * not yet locked), or found existing by `stage` (to be re-tagged, locked and written, not created).
  */
-export interface DeliverOptions {
-  readonly prepared?: boolean;
-  readonly staged?: boolean;
-  readonly existing?: boolean;
-}
+export type DoneAheadOfDelivery = 'prepared' | 'staged' | 'existing';
 
 /** Delivers a task's status and credential to its runtime, readable by it alone. */
 export interface DeliveryVault {
   /**
    * Creates the delivery secret without a value (or adopts the one already there) and locks it to
-   * its reader, so that a later `deliver(..., { prepared: true })` has only the value left to
+   * its reader, so that a later `deliver(..., 'prepared')` has only the value left to
    * write. Idempotent. Left out by a vault with nothing to set up before the value (dynamodb-kms).
    */
   prepare?(address: DeliveryAddress): Promise<void>;
@@ -271,9 +267,9 @@ export interface DeliveryVault {
   /**
    * Creates or overwrites the delivery secret. `prepared`: `prepare` resolved for this address, so
    * only the value is written; `staged`: `stage` created it with this very delivery, so only its
-   * lock is left to set.
+   * lock is left to set; `existing`: `stage` found it there, so it is not created again.
    */
-  deliver(delivery: Delivery, options?: DeliverOptions): Promise<void>;
+  deliver(delivery: Delivery, ahead?: DoneAheadOfDelivery): Promise<void>;
   read(name: string): Promise<DeliveryPayload | undefined>;
   /**
    * Many deliveries in as few calls as the platform allows (the kill switch reads a thousand).

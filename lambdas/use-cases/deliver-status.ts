@@ -6,7 +6,7 @@
 import { deliverySecretName } from '../domain/ids';
 import type { Grant } from '../domain/grant';
 import type { OutboundEvent } from '../domain/events';
-import type { Delivery, DeliveryAddress, DeliveryPayload } from '../ports';
+import type { Delivery, DoneAheadOfDelivery, DeliveryAddress, DeliveryPayload } from '../ports';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
 
@@ -110,12 +110,11 @@ export async function deliverStatus(
 ): Promise<{ readonly createdAhead: boolean }> {
   const delivery = deliveryOf(grant, readerArn, payload, expiresAt);
   const ready = ahead.prepared ? await ahead.prepared : undefined;
-  const prepared = ready !== undefined && sameAddress(ready, delivery);
-  const staged = ahead.staged === 'created';
-  // A secret that existed before the grant went active, as a created one did.
-  const existing = ahead.staged === 'existing';
-  await deps.vault.deliver(delivery, { prepared, staged, existing });
-  return { createdAhead: prepared || staged || existing };
+  // A secret that existed before the grant went active counts as created ahead, as a staged one does.
+  const done: DoneAheadOfDelivery | undefined =
+    ready !== undefined && sameAddress(ready, delivery) ? 'prepared' : ahead.staged === 'created' ? 'staged' : ahead.staged;
+  await deps.vault.deliver(delivery, done);
+  return { createdAhead: done !== undefined };
 }
 
 /**

@@ -162,13 +162,13 @@ describe('SecretsManagerDeliveryVault on moto', () => {
         const staging = locked();
         expect(await staging.stage!(issued('task-1'))).toBe(true);
         expect(await staging.read(NAME)).toEqual(issued('task-1').payload);
-        await staging.deliver(issued('task-1'), { staged: true });
+        await staging.deliver(issued('task-1'), 'staged');
         expect(operations()).toEqual(['CreateSecret', 'GetSecretValue', 'PutResourcePolicy']);
         calls.length = 0;
 
         expect(await staging.stage!(delivery('task-1', { status: 'denied', reason: 'r' }))).toBe(false);
         expect(await staging.read(NAME)).toEqual(issued('task-1').payload);
-        await staging.deliver(delivery('task-1', { status: 'denied', reason: 'r' }), { existing: true });
+        await staging.deliver(delivery('task-1', { status: 'denied', reason: 'r' }), 'existing');
 
         expect(operations()).toEqual(['CreateSecret', 'GetSecretValue', 'TagResource', 'PutResourcePolicy', 'PutSecretValue']);
         expect(await staging.read(NAME)).toMatchObject({ status: 'denied' });
@@ -189,7 +189,7 @@ describe('SecretsManagerDeliveryVault on moto', () => {
       expect(JSON.parse(ResourcePolicy ?? '').Statement[0]).toMatchObject({ Sid: 'RuntimeReadsItsDelivery', Principal: { AWS: READER } });
       calls.length = 0;
 
-      await vault().deliver(issued('task-1'), { prepared: true });
+      await vault().deliver(issued('task-1'), 'prepared');
 
       expect(operations()).toEqual(['PutSecretValue']);
       expect(JSON.parse((await value(NAME)) ?? '')).toEqual(issued('task-1').payload);

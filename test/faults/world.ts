@@ -375,11 +375,11 @@ export class World {
         };
     return {
       ...ahead,
-      deliver: (delivery, options) =>
+      deliver: (delivery, ahead) =>
         gate.call('vault.deliver', async () => {
           // Prepared: the value alone is written (PutSecretValue); staged: the lock alone (PutResourcePolicy).
           // Either fails once the secret is deleted.
-          if ((options?.prepared || options?.staged || options?.existing) && !items.has(delivery.name) && !empty.has(delivery.name))
+          if (ahead !== undefined && !items.has(delivery.name) && !empty.has(delivery.name))
             throw Object.assign(new Error(`secret ${delivery.name} not found`), { name: 'ResourceNotFoundException' });
           empty.delete(delivery.name);
           items.set(delivery.name, structuredClone(delivery));

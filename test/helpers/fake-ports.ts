@@ -5,7 +5,7 @@ import type {
   Clock,
   CredentialIssuer,
   CredentialMaterial,
-  DeliverOptions,
+  DoneAheadOfDelivery,
   Delivery,
   DeliveryPayload,
   DeliveryAddress,
@@ -168,9 +168,9 @@ export class FakeVault implements DeliveryVault {
     }
   }
 
-  async deliver(delivery: Delivery, options: DeliverOptions = {}): Promise<void> {
-    this.calls.push(`${options.staged ? 'lock' : options.prepared ? 'write' : 'deliver'} ${delivery.name}`);
-    if ((options.staged || options.existing) && !this.secrets.has(delivery.name))
+  async deliver(delivery: Delivery, ahead?: DoneAheadOfDelivery): Promise<void> {
+    this.calls.push(`${ahead === 'staged' ? 'lock' : ahead === 'prepared' ? 'write' : 'deliver'} ${delivery.name}`);
+    if ((ahead === 'staged' || ahead === 'existing') && !this.secrets.has(delivery.name))
       throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' });
     this.empty.delete(delivery.name);
     this.unlocked.delete(delivery.name);

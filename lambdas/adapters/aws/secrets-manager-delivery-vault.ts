@@ -18,7 +18,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import { TaskboundError } from '../../domain/errors';
-import type { DeliverOptions, Delivery, DeliveryAddress, DeliveryPayload, DeliveryVault } from '../../ports';
+import type { Delivery, DoneAheadOfDelivery, DeliveryAddress, DeliveryPayload, DeliveryVault } from '../../ports';
 import { notYet, retry, settled, type Backoff } from '../retry';
 import type { Sleep } from '../sleep';
 
@@ -206,13 +206,13 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
    * locked before its value is written: 4, or 3 when `existing` (`stage` found it: not tried again).
    * Every step is idempotent, so a retry after a crash anywhere completes the delivery.
    */
-  async deliver(delivery: Delivery, options: DeliverOptions = {}): Promise<void> {
+  async deliver(delivery: Delivery, ahead?: DoneAheadOfDelivery): Promise<void> {
     assertDeliveryName(delivery.name);
-    if (options.staged === true) return this.lock(delivery);
+    if (ahead === 'staged') return this.lock(delivery);
     const value = JSON.stringify(delivery.payload);
-    if (options.prepared !== true) {
+    if (ahead !== 'prepared') {
       const withValue = this.options.keyPolicyLocksValue === true;
-      const created = options.existing !== true && (await this.createSecret(delivery, withValue ? value : undefined));
+      const created = ahead !== 'existing' && (await this.createSecret(delivery, withValue ? value : undefined));
       if (!created) await this.retag(delivery);
       await this.lock(delivery);
       if (created && withValue) return;

@@ -5,7 +5,7 @@
 // secret holds. It is memory only: nothing is written to disk, a restart forgets it all (the probe
 // then reads the delivery), and it is forgotten when the delivery is destroyed. The credentials it
 // holds are ones this process minted and wrote out; holding them longer grants it nothing new.
-import type { DeliverOptions, Delivery, DeliveryAddress, DeliveryPayload, DeliveryVault } from '../../ports';
+import type { Delivery, DoneAheadOfDelivery, DeliveryAddress, DeliveryPayload, DeliveryVault } from '../../ports';
 import { LastWritten } from './last-written';
 
 /** Enough for every live delivery of a busy local engine; past it, the oldest costs a read again. */
@@ -60,9 +60,9 @@ export class RememberingDeliveryVault implements DeliveryVault {
     return created;
   }
 
-  async deliver(delivery: Delivery, options?: DeliverOptions): Promise<void> {
+  async deliver(delivery: Delivery, ahead?: DoneAheadOfDelivery): Promise<void> {
     try {
-      await this.vault.deliver(delivery, options);
+      await this.vault.deliver(delivery, ahead);
     } catch (error) {
       // The value may or may not have been written: the secret is the only one to say which.
       this.deliveries.forget(delivery.name);

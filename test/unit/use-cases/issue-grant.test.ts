@@ -197,9 +197,9 @@ describe('issueGrant: the delivery staged with the credential, under a key that 
     const engine = keyLockedEngine();
     const deliver = engine.vault.deliver.bind(engine.vault);
     // The task ends (revoked, verified, the staged delivery deleted) just before the lock lands.
-    engine.vault.deliver = async (delivery, options) => {
-      if (options?.staged) await endTask(engine, { agentId: 'release-bot', taskId: 'task-1', outcome: 'succeeded' });
-      return deliver(delivery, options);
+    engine.vault.deliver = async (delivery, ahead) => {
+      if (ahead === 'staged') await endTask(engine, { agentId: 'release-bot', taskId: 'task-1', outcome: 'succeeded' });
+      return deliver(delivery, ahead);
     };
 
     await startTask(engine, taskStarted());

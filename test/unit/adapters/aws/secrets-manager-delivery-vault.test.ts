@@ -67,7 +67,7 @@ describe('SecretsManagerDeliveryVault against the local engine', () => {
       { name: 'taskbound/release-bot/task-1', grantId: grantIdFor('release-bot', 'task-1') },
     ]);
 
-    await vault.deliver(issued('task-1'), { prepared: true });
+    await vault.deliver(issued('task-1'), 'prepared');
 
     expect(await vault.read('taskbound/release-bot/task-1')).toEqual(issued('task-1').payload);
   });
