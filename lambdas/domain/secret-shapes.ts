@@ -16,9 +16,11 @@ export const SECRET_VALUE_SHAPES: readonly { readonly name: string; readonly pat
   },
   // Session tokens and other long encoded blobs.
   { name: 'a session token or other long encoded secret', pattern: /[A-Za-z0-9/+_-]{100,}={0,2}/ },
-  { name: 'a private key', pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/ },
+  // Each pattern spans the whole secret, not only what gives it away, so that redaction leaves none of it:
+  // a private key through its END line (or to the end of the text), a webhook URL through its path.
+  { name: 'a private key', pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----|[\s\S]*)/ },
   { name: 'a Slack token', pattern: /\bxox[a-z]-[A-Za-z0-9-]{8,}/ },
-  { name: 'a Slack webhook URL', pattern: /hooks\.slack\.com\/(services|workflows)\// },
+  { name: 'a Slack webhook URL', pattern: /hooks\.slack\.com\/(services|workflows)\/[^\s"'<>]*/ },
   { name: 'a bearer token', pattern: /\bbearer\s+[A-Za-z0-9._~+/=-]{16,}/i },
   { name: 'a GitHub token', pattern: /\bgh[pousr]_[A-Za-z0-9]{30,}/ },
 ];
@@ -37,8 +39,18 @@ export function secretShapeOf(text: string): string | undefined {
 
 const GLOBAL_SHAPES = SECRET_VALUE_SHAPES.map(({ name, pattern }) => ({ name, pattern: new RegExp(pattern.source, `${pattern.flags}g`) }));
 
-/** `text` with anything shaped like secret material replaced by `[redacted: <what it looked like>]`. */
+/** What replaces a secret too short for its named marker; shorter than SHORTEST_SECRET_SHAPE. */
+const SHORT_MARKER = '[redacted]';
+
+/**
+ * `text` with anything shaped like secret material replaced by `[redacted: <what it looked like>]`,
+ * or by `[redacted]` where the named marker is longer than the secret: redacted text is never
+ * longer than the text, so it still fits the limit its field was validated against.
+ */
 export function redactSecretShapes(text: string): string {
   if (!secretShapeOf(text)) return text;
-  return GLOBAL_SHAPES.reduce((redacted, { name, pattern }) => redacted.replace(pattern, `[redacted: ${name}]`), text);
+  return GLOBAL_SHAPES.reduce((redacted, { name, pattern }) => {
+    const named = `[redacted: ${name}]`;
+    return redacted.replace(pattern, (secret) => (named.length <= secret.length ? named : SHORT_MARKER));
+  }, text);
 }
