@@ -9,7 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryResourcePolicy } from '../../lambdas/adapters/aws/secrets-manager-delivery-vault';
 import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
-import { LOCAL_ENGINE_CREDENTIALS } from '../../sdk/taskbound';
+import { LOCAL_RUNTIME_CREDENTIALS } from '../../sdk/taskbound';
 import { startHarness, type Harness } from './local-engine';
 
 // The staging step of an issuance (CreateSecret with the credential, PutResourcePolicy a call later) is
@@ -22,7 +22,7 @@ describe('local engine: a delivery staged but not locked yet is the engine’s a
   beforeAll(async () => {
     h = await startHarness();
     engine = new SecretsManagerClient(localClientConfig(h.engine.url));
-    runtime = new SecretsManagerClient({ ...localClientConfig(h.engine.url), credentials: LOCAL_ENGINE_CREDENTIALS, maxAttempts: 1 });
+    runtime = new SecretsManagerClient({ ...localClientConfig(h.engine.url), credentials: LOCAL_RUNTIME_CREDENTIALS, maxAttempts: 1 });
   });
   afterAll(async () => {
     runtime.destroy();
