@@ -242,7 +242,14 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     onRotate: () => `rotated-${crypto.randomUUID()}`,
     gate: issuedCredentialGate(authority, signatureClock),
     // As on AWS for a runtime relying on the delivery's resource policy: nobody but the engine reads it before it is locked.
-    deliveryLock: createDeliveryLock({ engineKey: LOCAL_CREDENTIALS, signatureClock }),
+    deliveryLock: createDeliveryLock({
+      engineKey: LOCAL_CREDENTIALS,
+      signatureClock,
+      principalOf: async (accessKeyId, sessionToken) => {
+        const standing = await authority.standing(accessKeyId, sessionToken);
+        return standing.status === 'valid' ? standing.credential.principalArn : undefined;
+      },
+    }),
   });
   const bus = await openEventBus({
     name: LOCAL_BUS,

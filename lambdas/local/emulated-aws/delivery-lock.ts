@@ -32,9 +32,14 @@ export interface DeliveryLockOptions {
   readonly engineKey: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** The clock a signature's date is checked against (15 minutes either way, as on AWS). */
   readonly signatureClock: Clock;
+  /** The principal of a credential the engine issued (an assumed role's session, an IAM user); undefined for any other key. */
+  readonly principalOf?: (accessKeyId: string, sessionToken: string | undefined) => Promise<string | undefined>;
 }
 
-/** Who signed a request: the engine, or someone named by the access key id they claim (locally no key but an issued one has a principal). */
+/**
+ * Who signed a request: the engine, or whom the refusal names: an issued credential's principal, else (locally a
+ * runtime's key stands for no principal) an IAM user named after the access key id.
+ */
 type Caller = { readonly engine: true } | { readonly engine: false; readonly principal: string };
 
 /** A delivery with no resource policy yet, which on AWS a runtime relying on that policy cannot read. */
@@ -50,7 +55,10 @@ export function createDeliveryLock(options: DeliveryLockOptions): DeliveryLock {
     if (!parsed.ok) return { engine: false, principal: 'anonymous' };
     const { accessKeyId } = parsed.auth;
     const principal = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/${accessKeyId}`;
-    if (accessKeyId !== options.engineKey.accessKeyId) return { engine: false, principal };
+    if (accessKeyId !== options.engineKey.accessKeyId) {
+      const issued = await options.principalOf?.(accessKeyId, parsed.auth.sessionToken);
+      return { engine: false, principal: issued ?? principal };
+    }
     // Claiming the engine's key id is not enough: the request must be signed with its secret.
     const verified = await verifyParsedSigV4(request, parsed.auth, {
       now: options.signatureClock.now(),

@@ -26,7 +26,7 @@ describe('the local Secrets Manager, a delivery staged but not locked yet', () =
   let engine: SecretsManagerClient;
   /** Signs as an agent runtime does locally: a key of its own. */
   let runtime: SecretsManagerClient;
-  const clientAs = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
+  const clientAs = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
     new SecretsManagerClient({ ...localClientConfig(served.server.url), credentials, maxAttempts: 1 });
 
   beforeEach(async () => {
@@ -92,6 +92,32 @@ describe('the local Secrets Manager, a delivery staged but not locked yet', () =
     });
     await engine.send(new PutResourcePolicyCommand({ SecretId: DELIVERY, ResourcePolicy: LOCK }));
     expect(await runtime.send(new DescribeSecretCommand({ SecretId: DELIVERY }))).toMatchObject({ Name: DELIVERY });
+  });
+
+  it('names a credential the engine issued by its own principal', async () => {
+    await served.stop();
+    const session = { accessKeyId: 'ASIAISSUEDSESSION000', secretAccessKey: 'issued-secret', sessionToken: 'issued-token' };
+    served = await serveSecretsManager({
+      deliveryLock: createDeliveryLock({
+        engineKey: LOCAL_CREDENTIALS,
+        signatureClock: { now: () => new Date() },
+        principalOf: async (accessKeyId, sessionToken) =>
+          accessKeyId === session.accessKeyId && sessionToken === session.sessionToken
+            ? 'arn:aws:sts::000000000000:assumed-role/taskbound-agent-release-bot/g-1'
+            : undefined,
+      }),
+    });
+    engine = served.client;
+    await engine.send(new CreateSecretCommand({ Name: DELIVERY, SecretString: VALUE }));
+    const asSession = clientAs(session);
+    try {
+      await expect(asSession.send(new GetSecretValueCommand({ SecretId: DELIVERY }))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+        message: expect.stringMatching(/^User: arn:aws:sts::000000000000:assumed-role\/taskbound-agent-release-bot\/g-1 is not authorized/),
+      });
+    } finally {
+      asSession.destroy();
+    }
   });
 
   it('refuses a caller claiming the engine’s key id without its secret key', async () => {
