@@ -61,6 +61,25 @@ describe('local engine: a delivery staged but not locked yet is the engine’s a
     }
   });
 
+  it('lets a runtime waiting through the SDK read through a refusal of a second, as not delivered yet', async () => {
+    const taskId = 'locked-late';
+    const name = `taskbound/release-bot/${taskId}`;
+    const value = JSON.stringify({ status: 'denied', grantId: 'g-late', reason: 'locked a second late', scopes: [] });
+    await engine.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+    try {
+      const waited = h.runtime.waitForDelivery('release-bot', taskId, ['denied']);
+      await new Promise((done) => setTimeout(done, 1000));
+      await expect(runtime.send(new GetSecretValueCommand({ SecretId: name }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      const lock = deliveryResourcePolicy('arn:aws:iam::000000000000:role/release-bot-runtime', [
+        'arn:aws:iam::000000000000:role/taskbound-local-engine',
+      ]);
+      await engine.send(new PutResourcePolicyCommand({ SecretId: name, ResourcePolicy: lock }));
+      expect(await waited).toMatchObject({ status: 'denied', reason: 'locked a second late' });
+    } finally {
+      await engine.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
+    }
+  });
+
   it('still delivers each issuance to a runtime reading through the SDK', async () => {
     for (let index = 0; index < 5; index++) {
       const taskId = `locked-${index}`;
