@@ -8,6 +8,7 @@ import { localClientConfig, LOCAL_REGION, SdkCallCounter } from '../lambdas/loca
 import { LOCAL_BUS } from '../lambdas/local/engine';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import { Taskbound } from '../sdk';
+import { LOCAL_RUNTIME_CREDENTIALS } from '../sdk/taskbound';
 import { deliverySecretName } from '../lambdas/domain/ids';
 
 export const BENCH_AGENT = 'bench-bot';
@@ -66,8 +67,10 @@ export class BenchDriver {
     private readonly endpoint: string,
     wait: 'default' | 'learnt' = 'default',
   ) {
-    this.events = this.calls.track(new EventBridgeClient(localClientConfig(endpoint)));
-    this.secrets = this.calls.track(new SecretsManagerClient(localClientConfig(endpoint)));
+    // Signed as a runtime, not as the engine: a delivery not locked yet is refused to it, as on AWS.
+    const runtime = { ...localClientConfig(endpoint), credentials: LOCAL_RUNTIME_CREDENTIALS };
+    this.events = this.calls.track(new EventBridgeClient(runtime));
+    this.secrets = this.calls.track(new SecretsManagerClient(runtime));
     this.secrets.middlewareStack.add(
       (next, context) => async (args) => {
         const secretId = (args.input as { SecretId?: unknown }).SecretId;

@@ -16,6 +16,7 @@ import { startLocalEngine, type LocalEngine, type LocalEngineOptions } from '../
 import { localClientConfig, SdkCallCounter } from '../lambdas/local/host/sdk-clients';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import { Taskbound } from '../sdk';
+import { LOCAL_RUNTIME_CREDENTIALS } from '../sdk/taskbound';
 import { ACCESS_KEY_SCOPE, BENCH_AGENT, SESSION_SCOPE } from './driver';
 import { MIN_TTL_SECONDS } from './expiry';
 import { ascending, nearestRank, round2 } from './percentiles';
@@ -38,7 +39,8 @@ async function withEngine<T>(options: Partial<LocalEngineOptions>, use: (engine:
 }
 
 function runtimeFor(engine: LocalEngine, calls: SdkCallCounter): Taskbound {
-  const config = localClientConfig(engine.url);
+  // Signed as a runtime, not as the engine: a delivery not locked yet is refused to it, as on AWS.
+  const config = { ...localClientConfig(engine.url), credentials: LOCAL_RUNTIME_CREDENTIALS };
   return new Taskbound({
     ...config,
     eventBridge: calls.track(new EventBridgeClient(config)),

@@ -11,6 +11,7 @@ import { localClientConfig, LOCAL_REGION } from '../lambdas/local/host/sdk-clien
 import { LOCAL_BUS } from '../lambdas/local/engine';
 import { realSleep as sleep } from '../lambdas/adapters/sleep';
 import { Taskbound } from '../sdk';
+import { LOCAL_RUNTIME_CREDENTIALS } from '../sdk/taskbound';
 
 /** The agents and scopes of `bench/soak.policy.yaml`. */
 export const SOAK_POLICY = {
@@ -93,7 +94,12 @@ export class BusyRuntimes {
   private readonly taskbound: Taskbound;
 
   constructor(private readonly options: BusyRuntimesOptions) {
-    const config = { ...localClientConfig(options.endpoint), requestHandler: { httpAgent: this.connections } };
+    // Signed as runtimes, not as the engine: a delivery not locked yet is refused to them, as on AWS.
+    const config = {
+      ...localClientConfig(options.endpoint),
+      credentials: LOCAL_RUNTIME_CREDENTIALS,
+      requestHandler: { httpAgent: this.connections },
+    };
     this.events = new EventBridgeClient(config);
     this.secrets = new SecretsManagerClient(config);
     this.taskbound = new Taskbound({ eventBridge: this.events, secretsManager: this.secrets, busName: LOCAL_BUS });

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { AGENT_ID_PATTERN, TASK_ID_PATTERN } from '../lambdas/domain/ids';
 import { Taskbound } from '../sdk';
-import { LOCAL_ENGINE_CREDENTIALS } from '../sdk/taskbound';
+import { LOCAL_RUNTIME_CREDENTIALS } from '../sdk/taskbound';
 import { resolveConnection, type ConnectionFlags } from './clients';
 import { UsageError } from './context';
 import { validated } from './validate';
@@ -15,7 +15,7 @@ export function runtimeClient(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
     ...(deliveryTable ? { deliveryTable } : {}),
     ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
     ...(connection.region ? { region: connection.region } : {}),
-    ...(connection.localCredentials ? { credentials: LOCAL_ENGINE_CREDENTIALS } : {}),
+    ...(connection.localCredentials ? { credentials: LOCAL_RUNTIME_CREDENTIALS } : {}),
     busName: connection.bus,
     source: 'taskbound.cli.runtime',
   });

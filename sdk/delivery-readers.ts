@@ -27,7 +27,8 @@ const ABSENT_ERRORS = new Set(['ResourceNotFoundException', 'InvalidRequestExcep
 /**
  * For a few milliseconds a delivery exists before its resource policy names the runtime (the
  * engine creates it, then locks it: docs/contract.md §5). A runtime that holds no
- * `secretsmanager:GetSecretValue` of its own is refused AccessDenied then, as it would be for
+ * `secretsmanager:GetSecretValue` of its own is refused AccessDenied then (locally, every key but the
+ * engine's is: lambdas/local/emulated-aws/delivery-lock.ts), as it would be for
  * good without permission. Within this much of its first refusal for a task, a refusal reads as
  * not delivered yet; after it, it is the runtime's permissions, and it is thrown.
  */

@@ -52,8 +52,11 @@ const REMEMBERED_STARTS = 1_000;
 const LOCAL_DEFAULT_REGION = 'us-east-1';
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
-/** The local engine checks SigV4 framing, not who signed: any fixed pair will do. */
-export const LOCAL_ENGINE_CREDENTIALS = { accessKeyId: 'AKIALOCALRUNTIME0000', secretAccessKey: 'taskbound-local-engine' };
+/**
+ * A runtime's key against the local engine, which checks SigV4 framing, not who signed: any fixed pair but the
+ * engine's own will do (a delivery not locked yet is the engine's alone, as on AWS: docs/contract.md §5).
+ */
+export const LOCAL_RUNTIME_CREDENTIALS = { accessKeyId: 'AKIALOCALRUNTIME0000', secretAccessKey: 'taskbound-local-engine' };
 
 const startKey = (task: TaskRef) => `${task.agentId}/${task.taskId}`;
 
@@ -69,7 +72,7 @@ function isLoopback(url: string | undefined): boolean {
 /** Against the local engine, a laptop without AWS credentials of its own still signs its requests. */
 function defaultCredentials(endpoint: string | undefined, env: NodeJS.ProcessEnv) {
   const local = isLoopback(endpoint ?? env.AWS_ENDPOINT_URL);
-  return local && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE ? LOCAL_ENGINE_CREDENTIALS : undefined;
+  return local && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE ? LOCAL_RUNTIME_CREDENTIALS : undefined;
 }
 
 function defaultRegion(env: NodeJS.ProcessEnv): string | undefined {

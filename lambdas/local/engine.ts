@@ -34,6 +34,7 @@ import { SecretsManagerDeliveryVault } from '../adapters/aws/secrets-manager-del
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher';
 import { StsCredentialProbe, type ProbeSchedule } from '../adapters/aws/sts-credential-probe';
 import { LOCAL_CANARY_SECRET_NAME, SecretsManagerCanaryProbe } from '../adapters/aws/canary-probe';
+import { createDeliveryLock } from './emulated-aws/delivery-lock';
 import { issuedCredentialGate } from './emulated-aws/issued-credential-gate';
 import { LocalCredentialIssuer } from '../adapters/local/local-credential-issuer';
 import { TimerExpiryScheduler } from '../adapters/local/timer-expiry';
@@ -49,7 +50,7 @@ import { createDynamoDbProxyService } from './emulated-aws/dynamodb-proxy-servic
 import { startAwsProtocolServer } from './emulated-aws/aws-protocol-server';
 import { CredentialCallLog } from './emulated-aws/credential-calls';
 import { CALL_FILE, CredentialCallFile } from './emulated-aws/credential-call-file';
-import { localClientConfig, LOCAL_REGION, SdkCallCounter } from './host/sdk-clients';
+import { localClientConfig, LOCAL_CREDENTIALS, LOCAL_REGION, SdkCallCounter } from './host/sdk-clients';
 import { reuseSigner } from '../composition/reused-signer';
 import { buildLocalHandlers } from './host/local-handlers';
 import { localInvoker, type InLane } from './host/function-invoker';
@@ -240,6 +241,15 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     region: LOCAL_REGION,
     onRotate: () => `rotated-${crypto.randomUUID()}`,
     gate: issuedCredentialGate(authority, signatureClock),
+    // As on AWS for a runtime relying on the delivery's resource policy: nobody but the engine reads it before it is locked.
+    deliveryLock: createDeliveryLock({
+      engineKey: LOCAL_CREDENTIALS,
+      signatureClock,
+      principalOf: async (accessKeyId, sessionToken) => {
+        const standing = await authority.standing(accessKeyId, sessionToken);
+        return standing.status === 'valid' ? standing.credential.principalArn : undefined;
+      },
+    }),
   });
   const bus = await openEventBus({
     name: LOCAL_BUS,
@@ -365,7 +375,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
             clock,
           })
         : // The deployed engine's calls: created with the value, then locked, as under the stack's
-          // delivery key. Locally no principal is refused a delivery either way (README: "any key reads any agent's delivery here").
+          // delivery key. Locally the delivery lock refuses everyone but the engine until it is locked; once locked, any
+          // key reads it (README: resource policies are stored, not enforced).
           new SecretsManagerDeliveryVault(secretsClient, {
             enginePrincipalArns: [LOCAL_ENGINE_ROLE],
             kmsKeyArn: localKmsKeyArn(LOCAL_REGION),

@@ -18,6 +18,7 @@ function readmeExports(port: number): string {
 
 const BOTO3_RUNTIME = `
 import json, time, uuid, boto3
+from botocore.exceptions import ClientError
 task = "readme-" + uuid.uuid4().hex[:8]
 answer = boto3.client("events").put_events(Entries=[{"EventBusName": "taskbound", "Source": "readme", "DetailType": "Task Started",
     "Detail": json.dumps({"agentId": "release-bot", "taskId": task, "purpose": "follow the README", "requestedBy": "dev@example.com", "scopes": ["repo-read"]})}])
@@ -26,7 +27,10 @@ for _ in range(50):
     try:
         print(json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=f"taskbound/release-bot/{task}")["SecretString"])["status"])
         break
-    except boto3.client("secretsmanager").exceptions.ResourceNotFoundException:
+    except ClientError as error:
+        # Absent yet, or for a moment refused: created, not yet locked to this runtime (docs/contract.md §5).
+        if error.response["Error"]["Code"] not in ("ResourceNotFoundException", "AccessDeniedException"):
+            raise
         time.sleep(0.1)
 `;
 

@@ -5,13 +5,15 @@
 // 10 s (a denied delivery waiting its hour) is read back from the store when asked for. Every input is
 // checked against the API's constraints (zod). Resource
 // policies are stored, not enforced: locally there are no IAM principals; only the credentials the
-// engine issued are judged (a revoked session is denied). Secret values never reach a log, an error
+// engine issued are judged (a revoked session is denied), and a delivery the engine has not locked
+// yet is read by the engine alone (delivery-lock.ts). Secret values never reach a log, an error
 // or an event.
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { BatchedWrites } from './batched-writes';
 import { ColdSecretNames } from './cold-secret-names';
+import type { DeliveryLock, LockedSecret } from './delivery-lock';
 import type { RequestGate } from './issued-credential-gate';
 import { LOCAL_ACCOUNT_ID } from '../../constants';
 import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
@@ -49,6 +51,11 @@ export interface SecretsManagerServiceOptions {
   readonly onRotate?: RotationHook;
   /** Stands in for IAM: may refuse a request before it runs (issued-credential-gate.ts). */
   readonly gate?: RequestGate;
+  /**
+   * Refuses anyone but the engine a delivery with no resource policy yet, as AWS refuses a runtime that relies on
+   * it (delivery-lock.ts). Absent (tests of the API alone): every secret reads as if its policy allowed it.
+   */
+  readonly deliveryLock?: DeliveryLock;
   /** How long a secret stays in memory unused before only the store keeps it (SECRET_COLD_AFTER_MS by default; never without a table). */
   readonly coldAfterMs?: number;
 }
@@ -166,7 +173,8 @@ const schemas = {
 
 type OperationName = keyof typeof schemas;
 type InputOf<N extends OperationName> = z.output<(typeof schemas)[N]>;
-type Operations = { readonly [N in OperationName]: (input: InputOf<N>) => Promise<object> };
+/** An operation runs on its checked input; the reads also see the request, to tell the engine from a runtime (`deliveryLock`). */
+type Operations = { readonly [N in OperationName]: (input: InputOf<N>, request: AwsRequest) => Promise<object> };
 
 function readValue(input: { readonly SecretString?: string | undefined; readonly SecretBinary?: string | undefined }): SecretValue {
   const { SecretString: secretString, SecretBinary: secretBinary } = input;
@@ -243,9 +251,9 @@ class LocalSecretsManager implements SecretsManagerService {
     this.operations = {
       CreateSecret: (input) => this.createSecret(input),
       PutSecretValue: (input) => this.putSecretValue(input),
-      GetSecretValue: (input) => this.getSecretValue(input),
-      BatchGetSecretValue: (input) => this.batchGetSecretValue(input),
-      DescribeSecret: (input) => this.describeSecret(input),
+      GetSecretValue: (input, request) => this.getSecretValue(input, request),
+      BatchGetSecretValue: (input, request) => this.batchGetSecretValue(input, request),
+      DescribeSecret: (input, request) => this.describeSecret(input, request),
       DeleteSecret: (input) => this.deleteSecret(input),
       RestoreSecret: (input) => this.restoreSecret(input),
       ListSecrets: (input) => this.listSecrets(input),
@@ -292,7 +300,7 @@ class LocalSecretsManager implements SecretsManagerService {
     if (!checked.ok) return jsonError(400, 'ValidationException', checked.message);
     this.coolDown();
     try {
-      return jsonOk(await (this.operations[operation] as (input: unknown) => Promise<object>)(checked.input));
+      return jsonOk(await (this.operations[operation] as (input: unknown, request: AwsRequest) => Promise<object>)(checked.input, request));
     } catch (error) {
       if (error instanceof SecretsManagerError) return jsonError(400, error.code, error.message);
       throw error;
@@ -496,8 +504,15 @@ class LocalSecretsManager implements SecretsManagerService {
     return { ARN: secret.arn, Name: secret.name, VersionId: version.versionId, VersionStages: [...version.stages] };
   }
 
-  private async getSecretValue(input: InputOf<'GetSecretValue'>): Promise<object> {
+  /** AccessDeniedException where the delivery lock refuses this caller `action` on the secret. */
+  private async checkLock(request: AwsRequest, action: string, secret: LockedSecret): Promise<void> {
+    const refusal = await this.options.deliveryLock?.refusal(request, action, secret);
+    if (refusal !== undefined) throw new SecretsManagerError('AccessDeniedException', refusal);
+  }
+
+  private async getSecretValue(input: InputOf<'GetSecretValue'>, request: AwsRequest): Promise<object> {
     const secret = await this.existing(input.SecretId);
+    await this.checkLock(request, 'secretsmanager:GetSecretValue', secret);
     const { VersionId: versionId, VersionStage: stage } = input;
     const version =
       versionId !== undefined
@@ -523,30 +538,36 @@ class LocalSecretsManager implements SecretsManagerService {
    * (paged by `MaxResults`, `NextToken`). A secret that cannot be read is no failure of the call:
    * it is listed in `Errors` with the code GetSecretValue would have answered, as AWS does.
    */
-  private async batchGetSecretValue(input: InputOf<'BatchGetSecretValue'>): Promise<object> {
+  private async batchGetSecretValue(input: InputOf<'BatchGetSecretValue'>, request: AwsRequest): Promise<object> {
     const { SecretIdList: ids, Filters: filters } = input;
     if (ids !== undefined && filters !== undefined)
       throw invalidParameter("Either 'SecretIdList' or 'Filters' must be provided, but not both.");
     if (ids === undefined && filters === undefined) throw invalidParameter("Either 'SecretIdList' or 'Filters' must be provided.");
     if (input.MaxResults !== undefined && filters === undefined)
       throw invalidParameter("'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided.");
-    if (ids !== undefined) return this.valuesOf(ids);
+    if (ids !== undefined) return this.valuesOf(ids, request);
     const found = (await this.listSecrets({ Filters: filters, MaxResults: input.MaxResults ?? BATCH_MAX, NextToken: input.NextToken })) as {
       SecretList: { Name: string }[];
       NextToken?: string;
     };
     // A listed secret created without a value has none to give: it is one of the errors.
-    const read = await this.valuesOf(found.SecretList.map((secret) => secret.Name));
+    const read = await this.valuesOf(
+      found.SecretList.map((secret) => secret.Name),
+      request,
+    );
     return { ...read, ...(found.NextToken !== undefined ? { NextToken: found.NextToken } : {}) };
   }
 
-  /** Each secret's current value as GetSecretValue answers it, or the error it would have answered. */
-  private async valuesOf(secretIds: readonly string[]): Promise<{ SecretValues: object[]; Errors: object[] }> {
+  /**
+   * Each secret's current value as GetSecretValue answers it, or the error it would have answered (a delivery
+   * the lock refuses this caller is listed with AccessDeniedException, as AWS lists a secret the caller may not read).
+   */
+  private async valuesOf(secretIds: readonly string[], request: AwsRequest): Promise<{ SecretValues: object[]; Errors: object[] }> {
     const values: object[] = [];
     const errors: object[] = [];
     for (const id of secretIds) {
       try {
-        values.push(await this.getSecretValue({ SecretId: id }));
+        values.push(await this.getSecretValue({ SecretId: id }, request));
       } catch (error) {
         if (!(error instanceof SecretsManagerError)) throw error;
         errors.push({ SecretId: id, ErrorCode: error.code, Message: error.message });
@@ -555,8 +576,10 @@ class LocalSecretsManager implements SecretsManagerService {
     return { SecretValues: values, Errors: errors };
   }
 
-  private async describeSecret(input: InputOf<'DescribeSecret'>): Promise<object> {
+  /** Refused on a delivery not locked yet as GetSecretValue is: the runtime's DescribeSecret comes from the same resource policy. */
+  private async describeSecret(input: InputOf<'DescribeSecret'>, request: AwsRequest): Promise<object> {
     const secret = await this.existing(input.SecretId, { allowDeleted: true });
+    await this.checkLock(request, 'secretsmanager:DescribeSecret', secret);
     return {
       ...this.summary(secret),
       VersionIdsToStages: versionsToStages(secret),

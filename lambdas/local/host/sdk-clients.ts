@@ -8,7 +8,10 @@ interface WithMiddleware {
   };
 }
 
-/** The local engine accepts any SigV4-signed request (there are no IAM principals locally). */
+/**
+ * The engine's own key. Locally there are no IAM principals, but a delivery not locked yet is read with this key
+ * alone, correctly signed (emulated-aws/delivery-lock.ts): a runtime signs with a key of its own.
+ */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'AKIALOCALENGINE00000', secretAccessKey: 'local-engine-not-a-secret' } as const;
 export const LOCAL_REGION = 'us-east-1';
 

@@ -27,16 +27,25 @@ def announce(detail_type: str, detail: dict) -> None:
     assert answer["FailedEntryCount"] == 0, answer
 
 
+NOT_YET_LOCKED_GRACE_S = 5.0  # a delivery is locked to its runtime a call after it is created (contract §5)
+
+
 def delivery(task_id: str, within_s: float = 5.0) -> dict:
     """Polls taskbound/<agent>/<task> as §5 says, until it is decided; elapsed seconds in `_waited`."""
-    started = time.monotonic()
+    started, refused_since = time.monotonic(), None
     while True:
         try:
             value = json.loads(secrets.get_secret_value(SecretId=f"taskbound/{AGENT}/{task_id}")["SecretString"])
             if value["status"] != "pending_approval":
                 return {**value, "_waited": time.monotonic() - started}
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            code = error.response["Error"]["Code"]
+            # Refused for a moment before its lock names this runtime; for longer, it is our permissions.
+            if code == "AccessDeniedException":
+                refused_since = refused_since if refused_since is not None else time.monotonic()
+                if time.monotonic() - refused_since >= NOT_YET_LOCKED_GRACE_S:
+                    raise
+            elif code != "ResourceNotFoundException":
                 raise
         if time.monotonic() - started > within_s:
             return {"status": "absent", "_waited": time.monotonic() - started}
