@@ -15,6 +15,8 @@ import type { DeliveryReading, TaskRef } from './types';
 export interface TimedReading {
   readonly reading: DeliveryReading;
   readonly deliveredAtMs?: number;
+  /** The service refused this runtime the read (AccessDeniedException): read as `absent`, for the reasons below. */
+  readonly refused?: Error;
 }
 
 export type DeliveryReader = (task: TaskRef) => Promise<TimedReading>;
@@ -25,37 +27,24 @@ const ABSENT: TimedReading = { reading: { status: 'absent' } };
 const ABSENT_ERRORS = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
 
 /**
- * For a few milliseconds a delivery exists before its resource policy names the runtime (the
- * engine creates it, then locks it: docs/contract.md §5). A runtime that holds no
- * `secretsmanager:GetSecretValue` of its own is refused AccessDenied then (locally, every key but the
- * engine's is: lambdas/local/emulated-aws/delivery-lock.ts), as it would be for
- * good without permission. Within this much of its first refusal for a task, a refusal reads as
- * not delivered yet; after it, it is the runtime's permissions, and it is thrown.
+ * One GetSecretValue; absent, being deleted, or refused reads as absent. A runtime that holds no
+ * `secretsmanager:GetSecretValue` of its own (the resource policy names it) is refused
+ * AccessDeniedException until the delivery exists and is locked to it (docs/contract.md §5): with
+ * nothing to allow it, IAM refuses before it looks for the secret, so on AWS that is from its first
+ * read until the engine's `PutResourcePolicy`, however long the issue takes (locally, the delivery
+ * lock refuses every key but the engine's in the moment between: delivery-lock.ts). A runtime that
+ * may never read is told at the end of its wait (`WaitTimeoutError` names the refusal).
  */
-export const NOT_YET_LOCKED_GRACE_MS = 5_000;
-
-/** One GetSecretValue; absent, being deleted, or not yet locked to this runtime reads as absent. */
-export function secretsManagerReader(client: SecretsManagerClient, nowMs: () => number = Date.now): DeliveryReader {
-  const refusedSince = new Map<string, number>();
+export function secretsManagerReader(client: SecretsManagerClient): DeliveryReader {
   return async (task) => {
-    const key = `${task.agentId}/${task.taskId}`;
     try {
       const answer = await client.send(new GetSecretValueCommand({ SecretId: deliverySecretName(task.agentId, task.taskId) }));
-      refusedSince.delete(key);
       const reading = parseDelivery(task, answer.SecretString);
       return answer.CreatedDate instanceof Date ? { reading, deliveredAtMs: answer.CreatedDate.getTime() } : { reading };
     } catch (error) {
       if (!(error instanceof Error)) throw error;
-      if (ABSENT_ERRORS.has(error.name)) {
-        refusedSince.delete(key);
-        return ABSENT;
-      }
-      if (error.name === 'AccessDeniedException') {
-        const since = refusedSince.get(key) ?? nowMs();
-        refusedSince.set(key, since);
-        if (nowMs() - since < NOT_YET_LOCKED_GRACE_MS) return ABSENT;
-        refusedSince.delete(key);
-      }
+      if (ABSENT_ERRORS.has(error.name)) return ABSENT;
+      if (error.name === 'AccessDeniedException') return { ...ABSENT, refused: error };
       throw error;
     }
   };

@@ -41,18 +41,26 @@ export class GrantDeniedError extends TaskboundError {
   }
 }
 
-/** No credential arrived in time. `lastStatus` is what the delivery said last (`absent`: nothing yet). */
+/**
+ * No credential arrived in time. `lastStatus` is what the delivery said last (`absent`: nothing
+ * yet); `refusal`, the service's AccessDeniedException when the last read was refused.
+ */
 export class WaitTimeoutError extends TaskboundError {
   constructor(
     readonly agentId: string,
     readonly taskId: string,
     readonly waitedMs: number,
     readonly lastStatus: 'absent' | 'pending_approval',
+    readonly refusal?: Error,
   ) {
     super(
       lastStatus === 'pending_approval'
         ? `the credential for ${agentId}/${taskId} was still waiting for approval after ${waitedMs} ms`
-        : `no delivery for ${agentId}/${taskId} after ${waitedMs} ms: the task was not started, has already ended, ` +
+        : refusal
+          ? `no delivery for ${agentId}/${taskId} readable by this runtime after ${waitedMs} ms: its reads were refused ` +
+            `(${refusal.name}: ${refusal.message}). Run it as the agent's runtimePrincipal in the policy, whose deliveries ` +
+            'name it (docs/contract.md §5)'
+          : `no delivery for ${agentId}/${taskId} after ${waitedMs} ms: the task was not started, has already ended, ` +
             'or the agent is not registered in the policy (an unknown agent gets no delivery)',
     );
   }

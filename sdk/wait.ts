@@ -91,12 +91,14 @@ export async function waitForDelivery(
   let skipNextRead = !options.readFirst;
   let lastMissSentMs: number | undefined;
   let deliveredAtMs: number | undefined;
+  let refusal: Error | undefined;
   const readOnce = async (): Promise<DeliveryReading> => {
     const sentMs = Date.now();
     const timed = await read(task);
     if (timed.reading.status !== 'absent') seen = timed.reading;
     else lastMissSentMs = sentMs;
     deliveredAtMs = timed.deliveredAtMs;
+    refusal = timed.refused;
     return timed.reading;
   };
   const poll = async (until: (reading: DeliveryReading) => boolean, minMs: number, maxMs: number, budgetMs: number): Promise<Phase> => {
@@ -145,7 +147,7 @@ export async function waitForDelivery(
           task,
           options.signal,
         );
-  if (!first.done) throw new WaitTimeoutError(task.agentId, task.taskId, Date.now() - started, 'absent');
+  if (!first.done) throw new WaitTimeoutError(task.agentId, task.taskId, Date.now() - started, 'absent', refusal);
   let delivery = first.delivery;
   // Issued without waiting for people: how long this deployment takes to issue, for the next wait.
   if (delivery.status === 'issued' && context.startedMs !== undefined && !options.readFirst) {

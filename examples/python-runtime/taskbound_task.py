@@ -68,33 +68,31 @@ def delivery_name(agent_id: str, task_id: str) -> str:
     return f"taskbound/{agent_id}/{task_id.replace(':', '@')}"  # a task id's ':' is written '@' (contract §5)
 
 
-NOT_YET_LOCKED_GRACE_S = 5.0  # a delivery is locked to its runtime a call after it is created (contract §5)
-
-
-def _read(secrets, name: str, refused_since: list = None):
+def _read(secrets, name: str, refusals: list = None):
+    """The delivery, or None. With `refusals`, AccessDenied reads as None too and is kept there (contract §5)."""
     try:
         payload = json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])
     except ClientError as error:
         code = error.response["Error"]["Code"]
         if code == "ResourceNotFoundException":
             return None
-        # Refused for a moment before its lock names this runtime; for longer, it is our permissions.
-        if code == "AccessDeniedException" and refused_since is not None:
-            refused_since[:1] = refused_since[:1] or [time.monotonic()]
-            if time.monotonic() - refused_since[0] < NOT_YET_LOCKED_GRACE_S:
-                return None
+        # A runtime the resource policy alone admits is refused until the delivery exists and is
+        # locked to it, however long the issue takes; for the whole wait, it is our permissions.
+        if code == "AccessDeniedException" and refusals is not None:
+            refusals[:] = [error]
+            return None
         raise
-    if refused_since:
-        refused_since.clear()
+    if refusals:
+        refusals.clear()
     return payload
 
 
 def wait_for_delivery(secrets, agent_id: str, task_id: str, *, absent_timeout_s: float = 60.0, total_timeout_s: float = 900.0) -> dict:
     """The issued delivery; first read after 0.1 s, then backing off (with jitter) to 2 s apart, 10 s while people approve."""
-    name, started, delay, status, refused_since = delivery_name(agent_id, task_id), time.monotonic(), 0.1, "absent", []
+    name, started, delay, status, refusals = delivery_name(agent_id, task_id), time.monotonic(), 0.1, "absent", []
     while True:
         time.sleep(delay * random.uniform(0.8, 1.2))
-        payload = _read(secrets, name, refused_since)
+        payload = _read(secrets, name, refusals)
         status = payload["status"] if payload else "absent"
         if status == "issued":
             return payload
@@ -102,6 +100,8 @@ def wait_for_delivery(secrets, agent_id: str, task_id: str, *, absent_timeout_s:
             raise TaskDenied(payload.get("reason", "no reason given"))
         waited = time.monotonic() - started
         if waited > (absent_timeout_s if status == "absent" else total_timeout_s):
+            if refusals:  # refused to the end: this runtime is not the agent's runtimePrincipal
+                raise refusals[0]
             raise WaitTimedOut(status, waited)
         delay = min(delay * 2, 10.0 if status == "pending_approval" else 2.0)
 

@@ -27,12 +27,9 @@ def announce(detail_type: str, detail: dict) -> None:
     assert answer["FailedEntryCount"] == 0, answer
 
 
-NOT_YET_LOCKED_GRACE_S = 5.0  # a delivery is locked to its runtime a call after it is created (contract §5)
-
-
 def delivery(task_id: str, within_s: float = 5.0) -> dict:
     """Polls taskbound/<agent>/<task> as §5 says, until it is decided; elapsed seconds in `_waited`."""
-    started, refused_since = time.monotonic(), None
+    started = time.monotonic()
     while True:
         try:
             value = json.loads(secrets.get_secret_value(SecretId=f"taskbound/{AGENT}/{task_id}")["SecretString"])
@@ -40,14 +37,15 @@ def delivery(task_id: str, within_s: float = 5.0) -> dict:
                 return {**value, "_waited": time.monotonic() - started}
         except ClientError as error:
             code = error.response["Error"]["Code"]
-            # Refused for a moment before its lock names this runtime; for longer, it is our permissions.
-            if code == "AccessDeniedException":
-                refused_since = refused_since if refused_since is not None else time.monotonic()
-                if time.monotonic() - refused_since >= NOT_YET_LOCKED_GRACE_S:
-                    raise
-            elif code != "ResourceNotFoundException":
+            # Refused until the delivery is locked to this runtime (contract §5); refused to the end, it is our permissions.
+            refused = error if code == "AccessDeniedException" else None
+            if refused is None and code != "ResourceNotFoundException":
                 raise
+        else:
+            refused = None
         if time.monotonic() - started > within_s:
+            if refused is not None:
+                raise refused
             return {"status": "absent", "_waited": time.monotonic() - started}
         time.sleep(0.1)
 

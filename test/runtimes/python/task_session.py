@@ -78,12 +78,11 @@ with Stubber(stubbed) as stubber:
     payload = taskbound_task.wait_for_delivery(stubbed, AGENT, "locked")
     say("refused, then locked", status=payload["status"], left=len(stubber._queue))
 
-taskbound_task.NOT_YET_LOCKED_GRACE_S = 0.3
 with Stubber(stubbed) as stubber:
     for _ in range(10):
         stubber.add_client_error("get_secret_value", service_error_code="AccessDeniedException", http_status_code=400)
     try:
-        taskbound_task.wait_for_delivery(stubbed, AGENT, "never")
+        taskbound_task.wait_for_delivery(stubbed, AGENT, "never", absent_timeout_s=0.3)
         say("refused for good", raised=None)
     except ClientError as error:
         say("refused for good", raised=error.response["Error"]["Code"])

@@ -4,8 +4,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NOT_YET_LOCKED_GRACE_MS, secretsManagerReader } from '../../../sdk/delivery-readers';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { secretsManagerReader } from '../../../sdk/delivery-readers';
+import { WaitTimeoutError } from '../../../sdk/errors';
+import { waitForDelivery } from '../../../sdk/wait';
 
 const TASK = { agentId: 'release-bot', taskId: 'task-1' };
 const ISSUED = {
@@ -22,14 +24,16 @@ describe('secretsManagerReader', () => {
   let client: SecretsManagerClient;
   /** What the endpoint answers next: refused, or the delivery. */
   let answer: 'refused' | 'delivered';
-  let now: number;
+  /** Reads refused before the endpoint answers with the delivery (when `answer` is 'refused'). */
+  let refusalsLeft: number;
 
   beforeEach(async () => {
     answer = 'refused';
-    now = 0;
+    refusalsLeft = Number.POSITIVE_INFINITY;
     server = createServer((request, response) => {
       request.resume();
       request.on('end', () => {
+        if (answer === 'refused' && --refusalsLeft < 0) answer = 'delivered';
         response.setHeader('content-type', 'application/x-amz-json-1.1');
         if (answer === 'refused') {
           response.statusCode = 400;
@@ -58,30 +62,39 @@ describe('secretsManagerReader', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it('reads a refusal as not delivered yet while the delivery may still be on its way to its lock, then reads the delivery', async () => {
-    const read = secretsManagerReader(client, () => now);
+  it('reads a refusal as not delivered yet, said to be a refusal, then reads the delivery once it is locked', async () => {
+    const read = secretsManagerReader(client);
 
-    expect((await read(TASK)).reading).toEqual({ status: 'absent' });
-    now = NOT_YET_LOCKED_GRACE_MS - 1;
-    expect((await read(TASK)).reading).toEqual({ status: 'absent' });
+    const refused = await read(TASK);
+    expect(refused.reading).toEqual({ status: 'absent' });
+    expect(refused.refused).toMatchObject({ name: 'AccessDeniedException' });
+    // Ten minutes of refusals later (an issue queued behind a quota), still not delivered yet, not an error.
+    const later = Date.now() + 600_000;
+    vi.spyOn(Date, 'now').mockReturnValue(later);
+    expect((await read(TASK)).refused).toMatchObject({ name: 'AccessDeniedException' });
+    vi.restoreAllMocks();
     answer = 'delivered';
-    expect((await read(TASK)).reading).toMatchObject({ status: 'issued', grantId: 'g-1' });
+    const found = await read(TASK);
+    expect(found.reading).toMatchObject({ status: 'issued', grantId: 'g-1' });
+    expect(found.refused).toBeUndefined();
   });
 
-  it('throws the refusal once it has lasted longer than a lock takes: the runtime lacks the permission', async () => {
-    const read = secretsManagerReader(client, () => now);
+  it('waits through refusals for as long as the issue takes (on AWS, from the first read until the lock), then has the credential', async () => {
+    // A runtime the resource policy alone admits is refused until the delivery exists and is locked.
+    refusalsLeft = 4;
 
-    expect((await read(TASK)).reading).toEqual({ status: 'absent' });
-    now = NOT_YET_LOCKED_GRACE_MS;
-    await expect(read(TASK)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    const credential = await waitForDelivery(secretsManagerReader(client), client, TASK);
+
+    expect(credential.accessKeyId).toBe('ASIAEXAMPLE');
+    expect(refusalsLeft).toBeLessThan(0);
   });
 
-  it('times each task from its own first refusal', async () => {
-    const read = secretsManagerReader(client, () => now);
-    await read(TASK);
-    now = NOT_YET_LOCKED_GRACE_MS + 1;
+  it('says at the end of its wait that every read was refused, and what to check, when the runtime may never read', async () => {
+    const waiting = waitForDelivery(secretsManagerReader(client), client, TASK, { strategy: { deliveryTimeoutMs: 400 } });
 
-    expect((await read({ ...TASK, taskId: 'task-2' })).reading).toEqual({ status: 'absent' });
-    await expect(read(TASK)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    const error = await waiting.catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(WaitTimeoutError);
+    expect((error as WaitTimeoutError).refusal).toMatchObject({ name: 'AccessDeniedException' });
+    expect((error as Error).message).toMatch(/refused \(AccessDeniedException: User: arn:aws:sts::111122223333.*runtimePrincipal/);
   });
 });
