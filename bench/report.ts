@@ -162,6 +162,11 @@ export function buildResult(m: Measurements) {
       openMs: m.suspension.openMs,
       probeRounds: m.suspension.probeRounds,
       rejectionCodes: m.suspension.rejectionCodes,
+      // What the engine spent and whose CPU the window was: to tell the engine from the machine in one run.
+      states: m.suspension.states,
+      loadAverage1mAtSuspension: m.suspension.loadAverage1mAtSuspension,
+      engine: m.suspension.engine,
+      cpuShares: m.suspension.cpuShares,
     },
     bundles: Object.fromEntries(
       Object.entries(m.bundles).map(([name, figure]) => [name, { bytes: figure.bytes, initMs: round2(figure.initMs) }]),
