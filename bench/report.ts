@@ -279,6 +279,7 @@ interface BenchTarget {
 }
 
 const row = (label: string, value: string | number) => `  ${label.padEnd(58)} ${value}`;
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 /** The table a person reads after `npm run bench`. */
 export function formatTable(result: BenchResult): string {
@@ -373,6 +374,12 @@ export function formatTable(result: BenchResult): string {
     ),
     row('  … → every grant verified', `${result.suspension1000.allVerifiedMs} ms`),
     row('  opening them (Task Started → issued, 50 at once)', `${result.suspension1000.openMs} ms`),
+    row(
+      '  the machine in its window (CPU s: engine / load generator / other processes; load)',
+      `${seconds(result.suspension1000.cpuShares.engineMs)} / ${seconds(result.suspension1000.cpuShares.loadGeneratorMs)} / ${seconds(
+        result.suspension1000.cpuShares.otherProcessesMs,
+      )}; ${result.suspension1000.loadAverage1mAtSuspension}; ${result.suspension1000.engine.sdkCalls} engine SDK calls`,
+    ),
     '',
     'Lambda bundles (esbuild as deployed; init = import in a fresh node, median of 5, excludes the Lambda runtime)',
     ...Object.entries(result.bundles).map(([name, figure]) =>
