@@ -14,6 +14,7 @@ const { dirname, join } = await import('node:path');
 const { startEngineProcess } = await import('./engine-process');
 const { runLifecycles } = await import('./lifecycles');
 const { describeMachine } = await import('./report');
+const { machineCpuMs } = await import('./machine-cpu');
 const { ascending, nearestRank, round2 } = await import('./percentiles');
 
 const { values } = parseArgs({
@@ -129,20 +130,6 @@ async function writeDetail(file: string, lifecycles: readonly unknown[], eventsF
   const { readFile } = await import('node:fs/promises');
   const lines = eventsFrom ? (await readFile(eventsFrom, 'utf8')).split('\n').filter(Boolean) : [];
   await writeFile(file, JSON.stringify({ lifecycles, engineEvents: lines.map((line) => JSON.parse(line) as unknown) }));
-}
-
-/** The machine's CPU time so far, all cores (Linux /proc/stat; zeros elsewhere). */
-async function machineCpuMs(): Promise<{ busyMs: number; idleMs: number }> {
-  try {
-    const { readFile } = await import('node:fs/promises');
-    const fields = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const tick = 10; // USER_HZ is 100 on Linux
-    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-    const busy = fields.slice(0, 8).reduce((sum, value) => sum + value, 0) - idle;
-    return { busyMs: busy * tick, idleMs: idle * tick };
-  } catch {
-    return { busyMs: 0, idleMs: 0 };
-  }
 }
 
 /**

@@ -162,6 +162,11 @@ export function buildResult(m: Measurements) {
       openMs: m.suspension.openMs,
       probeRounds: m.suspension.probeRounds,
       rejectionCodes: m.suspension.rejectionCodes,
+      // What the engine spent and whose CPU the window was: to tell the engine from the machine in one run.
+      states: m.suspension.states,
+      loadAverage1mAtSuspension: m.suspension.loadAverage1mAtSuspension,
+      engine: m.suspension.engine,
+      cpuShares: m.suspension.cpuShares,
     },
     bundles: Object.fromEntries(
       Object.entries(m.bundles).map(([name, figure]) => [name, { bytes: figure.bytes, initMs: round2(figure.initMs) }]),
@@ -274,6 +279,7 @@ interface BenchTarget {
 }
 
 const row = (label: string, value: string | number) => `  ${label.padEnd(58)} ${value}`;
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 /** The table a person reads after `npm run bench`. */
 export function formatTable(result: BenchResult): string {
@@ -368,6 +374,12 @@ export function formatTable(result: BenchResult): string {
     ),
     row('  … → every grant verified', `${result.suspension1000.allVerifiedMs} ms`),
     row('  opening them (Task Started → issued, 50 at once)', `${result.suspension1000.openMs} ms`),
+    row(
+      '  the machine in its window (CPU s: engine / load generator / other processes; load)',
+      `${seconds(result.suspension1000.cpuShares.engineMs)} / ${seconds(result.suspension1000.cpuShares.loadGeneratorMs)} / ${seconds(
+        result.suspension1000.cpuShares.otherProcessesMs,
+      )}; ${result.suspension1000.loadAverage1mAtSuspension}; ${result.suspension1000.engine.sdkCalls} engine SDK calls`,
+    ),
     '',
     'Lambda bundles (esbuild as deployed; init = import in a fresh node, median of 5, excludes the Lambda runtime)',
     ...Object.entries(result.bundles).map(([name, figure]) =>

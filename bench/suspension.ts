@@ -14,6 +14,7 @@ import { localClientConfig } from '../lambdas/local/host/sdk-clients';
 import { ACCESS_KEY_SCOPE, BENCH_AGENT, BenchDriver, SESSION_SCOPE } from './driver';
 import { usageBetween, type EngineProcess } from './engine-process';
 import { ascending, nearestRank } from './percentiles';
+import { machineCpuMs } from './machine-cpu';
 
 /** Runtimes opening the grants at once: enough to open 1,000 in well under a minute, few enough not to time out. */
 const OPENING_CONCURRENCY = 50;
@@ -25,6 +26,8 @@ const OPENING_CONCURRENCY = 50;
 const PROBE_CONCURRENCY = 16;
 const PROBE_ROUND_PAUSE_MS = 200;
 const DEADLINE_MS = 600_000;
+/** The opened grants' task ids begin with it: the agent may hold grants closed before (`bench:suspension --preload`). */
+const SUSPENDED_TASK_PREFIX = 'suspend-';
 
 export interface SuspensionRun {
   readonly grants: number;
@@ -45,6 +48,17 @@ export interface SuspensionRun {
   /** The machine's 1-minute load average when `Agent Suspended` was sent (the machine is shared). */
   readonly loadAverage1mAtSuspension: number;
   readonly engine: { readonly cpuMs: number; readonly sdkCalls: number; readonly sdkCallsByOperation: Readonly<Record<string, number>> };
+  /**
+   * The machine's CPU time from PutEvents to quiet (Linux /proc/stat, all cores) and whose it was: the engine's,
+   * this load generator's (its probes, and whatever else this process still does), and other processes' on the shared machine.
+   */
+  readonly cpuShares: {
+    readonly machineBusyMs: number;
+    readonly machineIdleMs: number;
+    readonly engineMs: number;
+    readonly loadGeneratorMs: number;
+    readonly otherProcessesMs: number;
+  };
 }
 
 /** Issue 12 item 5, read strictly: every credential refused, and every grant recorded `verified`, within 5 s of 1,000. */
@@ -71,7 +85,7 @@ export async function measureSuspension(engine: EngineProcess, grants: number, w
       Array.from({ length: OPENING_CONCURRENCY }, async () => {
         while (next < grants) {
           const index = next++;
-          const taskId = `suspend-${index}`;
+          const taskId = `${SUSPENDED_TASK_PREFIX}${index}`;
           await driver.startTask(taskId, index % 2 === 0 ? SESSION_SCOPE : ACCESS_KEY_SCOPE);
           const { delivery } = await driver.waitForIssued(taskId, 60_000);
           const sts = driver.clientFor(delivery);
@@ -86,6 +100,8 @@ export async function measureSuspension(engine: EngineProcess, grants: number, w
     const before = await engine.usage();
     const loadAverage1mAtSuspension = Math.round((loadavg()[0] ?? 0) * 100) / 100;
     window.opened?.();
+    const machineBefore = await machineCpuMs();
+    const generatorBefore = process.cpuUsage();
 
     const answer = await events.send(
       new PutEventsCommand({
@@ -134,8 +150,12 @@ export async function measureSuspension(engine: EngineProcess, grants: number, w
     const sorted = ascending(deadAfterMs);
     const after = await engine.settled(500);
     const spent = usageBetween(before, after);
+    const machineAfter = await machineCpuMs();
+    const generator = process.cpuUsage(generatorBefore);
+    const machineBusyMs = machineAfter.busyMs - machineBefore.busyMs;
+    const loadGeneratorMs = Math.round((generator.user + generator.system) / 1000);
     window.closed?.();
-    const grantsNow = await agentGrants(engine.url);
+    const grantsNow = await suspendedGrants(engine.url);
     const states: Record<string, number> = {};
     for (const grant of grantsNow) states[grant.state] = (states[grant.state] ?? 0) + 1;
     const verifiedAt = grantsNow.flatMap((grant) =>
@@ -152,6 +172,13 @@ export async function measureSuspension(engine: EngineProcess, grants: number, w
       states,
       loadAverage1mAtSuspension,
       engine: { cpuMs: Math.round(spent.cpuMs), sdkCalls: spent.sdkCalls, sdkCallsByOperation: spent.sdkCallsByOperation },
+      cpuShares: {
+        machineBusyMs,
+        machineIdleMs: machineAfter.idleMs - machineBefore.idleMs,
+        engineMs: Math.round(spent.cpuMs),
+        loadGeneratorMs,
+        otherProcessesMs: Math.round(machineBusyMs - spent.cpuMs - loadGeneratorMs),
+      },
     };
   } finally {
     events.destroy();
@@ -159,15 +186,16 @@ export async function measureSuspension(engine: EngineProcess, grants: number, w
   }
 }
 
-/** The bench agent's grants, read from the engine's table through its DynamoDB endpoint. */
-async function agentGrants(engineUrl: string): Promise<Grant[]> {
+/** The grants the bench agent opened to be suspended, read from the engine's table through its DynamoDB endpoint. */
+async function suspendedGrants(engineUrl: string): Promise<Grant[]> {
   const dynamo = new DynamoDBClient(localClientConfig(engineUrl));
   const documents = DynamoDBDocumentClient.from(dynamo);
   const grants: Grant[] = [];
   try {
     for await (const page of paginateScan({ client: documents }, { TableName: LOCAL_TABLE })) {
       for (const item of (page.Items ?? []) as Partial<Grant>[])
-        if (item.agentId === BENCH_AGENT && item.grantId && item.audit) grants.push(item as Grant);
+        if (item.agentId === BENCH_AGENT && item.taskId?.startsWith(SUSPENDED_TASK_PREFIX) && item.grantId && item.audit)
+          grants.push(item as Grant);
     }
   } finally {
     dynamo.destroy();
