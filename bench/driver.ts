@@ -26,6 +26,19 @@ export interface IssuedDelivery {
   readonly expiresAtMs: number;
 }
 
+/** STS's answers that refuse a credential (deleted, revoked, expired): only these count as dead. */
+const STS_REFUSALS = new Set([
+  'InvalidClientTokenId',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+]);
+/** Probes that end in no answer from STS before the probe gives up. */
+const PROBE_ATTEMPTS = 3;
+
 export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly code: string };
 
 /** The probe loop's interval (a measuring instrument, not a runtime's behaviour). */
@@ -162,11 +175,18 @@ export class BenchDriver {
 
   /** GetCallerIdentity with the credential: does it still work? */
   async probe(sts: STSClient): Promise<ProbeResult> {
-    try {
-      await sts.send(new GetCallerIdentityCommand({}));
-      return { ok: true };
-    } catch (error) {
-      return { ok: false, code: error instanceof Error ? error.name : 'UnknownError' };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sts.send(new GetCallerIdentityCommand({}));
+        return { ok: true };
+      } catch (error) {
+        const code = error instanceof Error ? error.name : 'UnknownError';
+        if (STS_REFUSALS.has(code)) return { ok: false, code };
+        // A timeout or a dropped connection says nothing of the credential: counted dead, it would
+        // make a kill switch look faster than it was. Asked again; past the attempts, the run fails.
+        if (attempt >= PROBE_ATTEMPTS)
+          throw new Error(`GetCallerIdentity failed ${attempt} times without an answer from STS (${code})`, { cause: error });
+      }
     }
   }
 
