@@ -165,6 +165,20 @@ describe('the CLI under hostile arguments', () => {
     expect(cli.events.sent).toEqual([]);
   });
 
+  it.each([
+    ['approve', 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa'],
+    ['deny', 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa'],
+    ['resume', 'release-bot'],
+  ])('refuses %s with a control character in --reason with exit 2, naming the flag, sending nothing', async (command, subject) => {
+    const cli = harness();
+
+    const { code, err } = await cli.run(command, subject, '--reason', 'ok\u001b[31m');
+
+    expect(code).toBe(2);
+    expect(err).toContain('--reason: must not contain control characters');
+    expect(cli.operator.sent).toEqual([]);
+  });
+
   it('refuses a --context nested too deep to serialise, and one that is not an object', async () => {
     const cli = harness();
     const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
