@@ -25,6 +25,11 @@ const HOSTILE_POLICIES: ReadonlyArray<readonly [string, string, RegExp]> = [
     /approvals\.deploy\.approverGroup\.0: contains control/,
   ],
   [
+    'a C1 control (an 8-bit escape sequence introducer) inside an owner',
+    TEST_POLICY_YAML.replace('owner: lead@example.com', 'owner: "lead\\u009b@example.com"'),
+    /agents\.release-bot\.owner: contains control/,
+  ],
+  [
     'a zero-width space inside an owner',
     TEST_POLICY_YAML.replace('owner: lead@example.com', 'owner: "lead\\u200b@example.com"'),
     /agents\.release-bot\.owner: contains control, invisible/,

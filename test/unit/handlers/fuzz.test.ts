@@ -145,7 +145,16 @@ const HOSTILE_IDS = [
   '\ud800',
   'x'.repeat(300_000),
 ];
-const HOSTILE_TEXT = ['\u0000', 'ok\u0000hidden', 'half \ud800 pair', '\udc00 reversed', 'x'.repeat(300_000)];
+/** C1 controls too: `\u009b` is the 8-bit form of a terminal's escape sequence introducer, `\u0085` a line break. */
+const HOSTILE_TEXT = [
+  '\u0000',
+  'ok\u0000hidden',
+  'csi \u009b31m red',
+  'next\u0085line',
+  'half \ud800 pair',
+  '\udc00 reversed',
+  'x'.repeat(300_000),
+];
 /** Principals also must not hide or reorder characters: `lead\u200b@` is not `lead@`, but looks it. */
 const HOSTILE_PRINCIPALS = [...HOSTILE_TEXT, 'lead\u200b@example.com', 'dev\u202e@example.com', 'sre\u2066@example.com'];
 

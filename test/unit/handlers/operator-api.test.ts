@@ -108,6 +108,7 @@ describe('operator endpoint (function URL, AWS_IAM)', () => {
   it.each([
     ['a terminal escape', 'no\u001b[31m ok'],
     ['a NUL', 'ok\u0000hidden'],
+    ['an 8-bit escape (a C1 control)', 'no\u009b31m ok'],
     ['an unpaired surrogate', 'half \ud800 pair'],
   ])('refuses a reason holding %s, as an event’s reason is refused, and decides nothing', async (_name, reason) => {
     const { engine, call } = endpoint();
