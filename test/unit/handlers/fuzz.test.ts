@@ -280,6 +280,27 @@ describe('handlers under hostile values', () => {
     expect((await invoke(handlers, 'task-started', envelope('Task Started', taskStarted()))).outcome).toBe('issued');
   });
 
+  it.each([
+    ['affectedEntities', { affectedEntities: 'AKIAEXAMPLE000000001' }],
+    ['affectedEntities.0.entityValue', { affectedEntities: [{ entityValue: { nested: ['AKIAEXAMPLE000000001'] } }] }],
+    ['affectedEntities', { affectedEntities: [] }],
+  ])('refuse an AWS Health exposure whose %s is malformed, naming it, and revoke nothing', async (field, broken) => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+    await invoke(handlers, 'task-started', envelope('Task Started', taskStarted()));
+
+    const result = await invoke(
+      handlers,
+      'credential-leaked',
+      envelope('AWS Health Event', { eventTypeCode: 'AWS_RISK_CREDENTIALS_EXPOSED', ...broken }, 'aws.health'),
+    );
+
+    expect(result.outcome).toBe('rejected');
+    expect(result.reason).toMatch(new RegExp(`^detail\\.${field.replaceAll('.', '\\.')}: `));
+    expect(engine.store.rejected.at(-1)?.reason).toBe(result.reason);
+    expect(engine.sessions.isLive(engine.store.all()[0]!.grantId)).toBe(true);
+  });
+
   it('treat ids shaped like injections in a leak report as unknown credentials: recorded, nothing revoked', async () => {
     const engine = fakeEngine();
     const handlers = handlersOver(engine);
