@@ -35,6 +35,11 @@ const HOSTILE_POLICIES: ReadonlyArray<readonly [string, string, RegExp]> = [
     /agents\.release-bot\.owner: contains control, invisible/,
   ],
   [
+    'a soft hyphen (invisible) inside an approver',
+    TEST_POLICY_YAML.replace('[lead@example.com, sre@example.com]', '["lead\\u00ad@example.com", sre@example.com]'),
+    /approvals\.deploy\.approverGroup\.0: contains control, invisible/,
+  ],
+  [
     'an unpaired surrogate in a purpose',
     TEST_POLICY_YAML.replace('Deploys the web app', '"Deploys \\ud800"'),
     /agents\.deploy-bot\.purpose: contains control/,

@@ -156,7 +156,15 @@ const HOSTILE_TEXT = [
   'x'.repeat(300_000),
 ];
 /** Principals also must not hide or reorder characters: `lead\u200b@` is not `lead@`, but looks it. */
-const HOSTILE_PRINCIPALS = [...HOSTILE_TEXT, 'lead\u200b@example.com', 'dev\u202e@example.com', 'sre\u2066@example.com'];
+const HOSTILE_PRINCIPALS = [
+  ...HOSTILE_TEXT,
+  'lead\u200b@example.com',
+  'dev\u202e@example.com',
+  'sre\u2066@example.com',
+  // A soft hyphen is as invisible as a zero-width space; the Arabic letter mark changes direction as U+202E does.
+  'lead\u00ad@example.com',
+  'dev\u061c@example.com',
+];
 
 const VALID: ReadonlyArray<{
   readonly handler: HandlerName;
