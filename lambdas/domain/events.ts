@@ -1,7 +1,7 @@
 // Domain: the event contract (docs/contract.md §1-§2). Inbound schemas validate every field;
 // outbound events carry identifiers and reasons, never secret material.
 import * as z from 'zod';
-import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, TASK_ID_PATTERN } from './ids';
+import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, SCOPE_NAME_PATTERN, TASK_ID_PATTERN } from './ids';
 import { DECEPTIVE, UNSAFE_TEXT } from './text';
 import { redactSecretShapes } from './secret-shapes';
 import { ttlSecondsSchema } from './ttl';
@@ -35,7 +35,7 @@ export const taskStartedSchema = z.strictObject({
   agentId,
   purpose: safeText(z.string().trim().min(1).max(1024)).transform(redactSecretShapes),
   requestedBy: principal,
-  scopes: z.array(z.string().min(1).max(64)).min(1).max(10),
+  scopes: z.array(z.string().regex(SCOPE_NAME_PATTERN, 'scope names are lower-case letters, digits and dashes')).min(1).max(10),
   ttlSeconds: ttlSecondsSchema("; the agent's maxTtlSeconds in the policy may allow less").optional(),
   context: z
     .record(z.string(), z.unknown())

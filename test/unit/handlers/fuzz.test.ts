@@ -265,6 +265,20 @@ describe('handlers under hostile values', () => {
     expect(engine.sessions.issued.size).toBe(0);
   });
 
+  it.each(['repo\u001b[31m', 'repo-read\u202e', '../repo-read', '*', 'Repo-Read'])(
+    'refuse a scope named %j, which no policy can define, naming scopes, and issue nothing',
+    async (scope) => {
+      const engine = fakeEngine();
+      const handlers = handlersOver(engine);
+
+      const result = await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ scopes: ['repo-read', scope] })));
+
+      expect(result.outcome).toBe('rejected');
+      expect(result.reason).toMatch(/^detail\.scopes\.1: scope names are lower-case letters, digits and dashes/);
+      expect(engine.sessions.issued.size + engine.keys.issued.size).toBe(0);
+    },
+  );
+
   it('refuse oversized lists, and still serve a valid request afterwards', async () => {
     const engine = fakeEngine();
     const handlers = handlersOver(engine);
