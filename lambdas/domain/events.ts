@@ -48,7 +48,10 @@ export const taskEndedSchema = z.strictObject({
   taskId,
   agentId,
   outcome: z.enum(['succeeded', 'failed', 'cancelled']),
-  systemsTouched: z.array(z.string().min(1).max(512)).max(100).optional(),
+  systemsTouched: z
+    .array(safeText(z.string().min(1).max(512)))
+    .max(100)
+    .optional(),
 });
 export type TaskEnded = z.infer<typeof taskEndedSchema>;
 

@@ -279,6 +279,25 @@ describe('handlers under hostile values', () => {
     },
   );
 
+  it.each(HOSTILE_TEXT.filter((text) => text.length < 512))(
+    'refuse a Task Ended whose systemsTouched holds %j, naming it, and still end the task',
+    async (system) => {
+      const engine = fakeEngine();
+      const handlers = handlersOver(engine);
+      await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ taskId: 'hostile' })));
+
+      const result = await invoke(
+        handlers,
+        'task-ended',
+        envelope('Task Ended', { agentId: 'release-bot', taskId: 'hostile', outcome: 'succeeded', systemsTouched: ['s3', system] }),
+      );
+
+      expect(result.outcome).toBe('rejected');
+      expect(result.reason).toMatch(/^detail\.systemsTouched\.1: must not contain control characters/);
+      expect(engine.sessions.isLive(engine.store.all()[0]!.grantId)).toBe(false);
+    },
+  );
+
   it('refuse oversized lists, and still serve a valid request afterwards', async () => {
     const engine = fakeEngine();
     const handlers = handlersOver(engine);
