@@ -29,8 +29,8 @@ export interface TaskFlags {
 }
 
 const taskRefSchema = z.strictObject({
-  agentId: z.string().regex(AGENT_ID_PATTERN, 'lower-case letters, digits and dashes (--agent or TASKBOUND_AGENT_ID)'),
-  taskId: z.string().regex(TASK_ID_PATTERN, '1-128 of A-Za-z0-9._:- (--task or TASKBOUND_TASK_ID)'),
+  agentId: z.string().regex(AGENT_ID_PATTERN, 'lower-case letters, digits and dashes'),
+  taskId: z.string().regex(TASK_ID_PATTERN, '1-128 of A-Za-z0-9._:-'),
 });
 
 /**

@@ -36,7 +36,13 @@ export interface HandlerResult {
   readonly reason?: string;
 }
 
-type Issue = { readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> };
+type IssuePath = ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>;
+type Issue = {
+  readonly message: string;
+  readonly path?: IssuePath;
+  /** zod's `invalid_union`: each alternative's own issues. */
+  readonly errors?: readonly (readonly Issue[])[];
+};
 
 /** Readable reasons from schema issues: paths and messages only, never the offending values. */
 export function describeIssues(error: unknown): string {
@@ -45,12 +51,23 @@ export function describeIssues(error: unknown): string {
   const issues = (Array.isArray(cause) ? cause : (cause as { issues?: unknown })?.issues) as Issue[] | undefined;
   if (!issues?.length) return 'malformed event';
   return issues
+    .flatMap((issue) => closestAlternative(issue))
     .slice(0, 5)
     .map((issue) => {
       const path = (issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part)).join('.');
       return `${path || '(event)'}: ${issue.message}`;
     })
     .join('; ');
+}
+
+/**
+ * A detail matching none of a union's shapes (a leak report or an AWS Health exposure) is told what is
+ * wrong with the shape it came closest to (the fewest issues), not only "Invalid input", so the reason names the field.
+ */
+function closestAlternative(issue: Issue): readonly Issue[] {
+  const closest = [...(issue.errors ?? [])].sort((a, b) => a.length - b.length)[0];
+  if (!closest?.length) return [issue];
+  return closest.map((inner) => ({ ...inner, path: [...(issue.path ?? []), ...(inner.path ?? [])] }));
 }
 
 export function eventHandler<S extends z.ZodType, D extends RefusalDeps = EngineDeps>(

@@ -1,7 +1,7 @@
 // Domain: the event contract (docs/contract.md §1-§2). Inbound schemas validate every field;
 // outbound events carry identifiers and reasons, never secret material.
 import * as z from 'zod';
-import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, TASK_ID_PATTERN } from './ids';
+import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, SCOPE_NAME_PATTERN, TASK_ID_PATTERN } from './ids';
 import { DECEPTIVE, UNSAFE_TEXT } from './text';
 import { redactSecretShapes } from './secret-shapes';
 import { ttlSecondsSchema } from './ttl';
@@ -9,7 +9,8 @@ import type { GrantState, RevocationTrigger } from './grant';
 
 const taskId = z.string().regex(TASK_ID_PATTERN, 'taskId is 1-128 of A-Za-z0-9._:-');
 const agentId = z.string().min(1).max(64).regex(AGENT_ID_PATTERN, 'agentId is lower-case letters, digits and dashes');
-const safeText = <S extends z.ZodString>(schema: S) =>
+/** Free text anyone sends (an event's fields, an operator's reason): no control characters, no lone surrogates. */
+export const safeText = <S extends z.ZodString>(schema: S) =>
   schema.refine((value) => !UNSAFE_TEXT.test(value), 'must not contain control characters or unpaired surrogates');
 // Free text people write may hold a secret pasted in ("key wJalr… seen in a log"): it is redacted
 // on the way in, so the grant record, its audit chain, its events and Slack never hold it, and the
@@ -34,7 +35,7 @@ export const taskStartedSchema = z.strictObject({
   agentId,
   purpose: safeText(z.string().trim().min(1).max(1024)).transform(redactSecretShapes),
   requestedBy: principal,
-  scopes: z.array(z.string().min(1).max(64)).min(1).max(10),
+  scopes: z.array(z.string().regex(SCOPE_NAME_PATTERN, 'scope names are lower-case letters, digits and dashes')).min(1).max(10),
   ttlSeconds: ttlSecondsSchema("; the agent's maxTtlSeconds in the policy may allow less").optional(),
   context: z
     .record(z.string(), z.unknown())
@@ -47,7 +48,10 @@ export const taskEndedSchema = z.strictObject({
   taskId,
   agentId,
   outcome: z.enum(['succeeded', 'failed', 'cancelled']),
-  systemsTouched: z.array(z.string().min(1).max(512)).max(100).optional(),
+  systemsTouched: z
+    .array(safeText(z.string().min(1).max(512)))
+    .max(100)
+    .optional(),
 });
 export type TaskEnded = z.infer<typeof taskEndedSchema>;
 

@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 export const TASK_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export const AGENT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const GRANT_ID_PATTERN = /^g-[a-z2-7]{26}$/;
+/** A scope's name in the policy, so an event naming any other is refused before the policy is read. */
+export const SCOPE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 

@@ -2,6 +2,7 @@
 // sends, what the engine answers, how the call is signed, and the file in which the local engine
 // keeps each person's signing key. Shared by the engine, the local engine and the CLI.
 import * as z from 'zod';
+import { safeText } from './events';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN } from './ids';
 import { redactSecretShapes } from './secret-shapes';
 
@@ -10,7 +11,7 @@ export const OPERATOR_PATH = '/operator';
 /** Function URLs are signed for the `lambda` service; so is the local route. */
 export const OPERATOR_SIGNING_SERVICE = 'lambda';
 
-const reason = z.string().trim().min(1, 'reason must not be empty').max(1024).transform(redactSecretShapes);
+const reason = safeText(z.string().trim().min(1, 'reason must not be empty').max(1024)).transform(redactSecretShapes);
 const grantId = z.string().regex(GRANT_ID_PATTERN, 'grantId looks like g-<26 letters or digits>');
 const agentId = z.string().regex(AGENT_ID_PATTERN, 'agentId is lower-case letters, digits and dashes');
 

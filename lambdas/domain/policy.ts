@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { PolicyError } from './errors';
 import { isLeftOut, LEFT_OUT } from './left-out';
-import { AGENT_ID_PATTERN } from './ids';
+import { AGENT_ID_PATTERN, SCOPE_NAME_PATTERN } from './ids';
 import { IAM_PRINCIPAL_PATTERN, PERSON_ID_PATTERN, principalKey, SLACK_USER_PATTERN } from './people';
 import { privilegeReasons } from './privilege';
 import { ACCOUNT_ID, refineAccounts } from './accounts';
@@ -24,7 +24,6 @@ export const TIER_ALLOWS: Readonly<Record<RiskTier, readonly ActionClass[]>> = {
   high: ['read', 'write', 'deploy', 'transact'],
 };
 
-const SCOPE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const PRINCIPAL = z.string().min(3).max(256);
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 /**
@@ -136,7 +135,7 @@ const agentSchema = z
         RUNTIME_PRINCIPAL,
         'must be an IAM role or user ARN without wildcards (arn:aws:iam::<account>:role/<name>); an sts assumed-role ARN names one session, and aws:PrincipalArn never equals it',
       ),
-    scopes: z.array(z.string().regex(SCOPE_NAME)).min(1).max(50),
+    scopes: z.array(z.string().regex(SCOPE_NAME_PATTERN)).min(1).max(50),
     maxTtlSeconds: ttlSecondsSchema(),
     defaultTtlSeconds: ttlSecondsSchema(),
     maxConcurrentGrants: z.int().min(1).max(1000),
@@ -162,7 +161,7 @@ const policySchema = z
       deploy: approvalRuleSchema,
       transact: approvalRuleSchema,
     }),
-    scopes: z.record(z.string().regex(SCOPE_NAME, 'scope names are lower-case letters, digits and dashes'), scopeSchema),
+    scopes: z.record(z.string().regex(SCOPE_NAME_PATTERN, 'scope names are lower-case letters, digits and dashes'), scopeSchema),
     agents: z.record(z.string().regex(AGENT_ID_PATTERN, 'agent ids are lower-case letters, digits and dashes'), agentSchema),
     /** Who may decide, and how the engine recognises them (operator endpoint, Slack). */
     people: z.record(z.string(), personSchema).default({}),

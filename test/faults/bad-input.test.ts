@@ -25,9 +25,19 @@ const HOSTILE_POLICIES: ReadonlyArray<readonly [string, string, RegExp]> = [
     /approvals\.deploy\.approverGroup\.0: contains control/,
   ],
   [
+    'a C1 control (an 8-bit escape sequence introducer) inside an owner',
+    TEST_POLICY_YAML.replace('owner: lead@example.com', 'owner: "lead\\u009b@example.com"'),
+    /agents\.release-bot\.owner: contains control/,
+  ],
+  [
     'a zero-width space inside an owner',
     TEST_POLICY_YAML.replace('owner: lead@example.com', 'owner: "lead\\u200b@example.com"'),
     /agents\.release-bot\.owner: contains control, invisible/,
+  ],
+  [
+    'a soft hyphen (invisible) inside an approver',
+    TEST_POLICY_YAML.replace('[lead@example.com, sre@example.com]', '["lead\\u00ad@example.com", sre@example.com]'),
+    /approvals\.deploy\.approverGroup\.0: contains control, invisible/,
   ],
   [
     'an unpaired surrogate in a purpose',
@@ -163,6 +173,20 @@ describe('the CLI under hostile arguments', () => {
     expect(code).toBe(2);
     expect(err).toContain('--requested-by');
     expect(cli.events.sent).toEqual([]);
+  });
+
+  it.each([
+    ['approve', 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa'],
+    ['deny', 'g-aaaaaaaaaaaaaaaaaaaaaaaaaa'],
+    ['resume', 'release-bot'],
+  ])('refuses %s with a control character in --reason with exit 2, naming the flag, sending nothing', async (command, subject) => {
+    const cli = harness();
+
+    const { code, err } = await cli.run(command, subject, '--reason', 'ok\u001b[31m');
+
+    expect(code).toBe(2);
+    expect(err).toContain('--reason: must not contain control characters');
+    expect(cli.operator.sent).toEqual([]);
   });
 
   it('refuses a --context nested too deep to serialise, and one that is not an object', async () => {

@@ -145,9 +145,26 @@ const HOSTILE_IDS = [
   '\ud800',
   'x'.repeat(300_000),
 ];
-const HOSTILE_TEXT = ['\u0000', 'ok\u0000hidden', 'half \ud800 pair', '\udc00 reversed', 'x'.repeat(300_000)];
+/** C1 controls too: `\u009b` is the 8-bit form of a terminal's escape sequence introducer, `\u0085` a line break. */
+const HOSTILE_TEXT = [
+  '\u0000',
+  'ok\u0000hidden',
+  'csi \u009b31m red',
+  'next\u0085line',
+  'half \ud800 pair',
+  '\udc00 reversed',
+  'x'.repeat(300_000),
+];
 /** Principals also must not hide or reorder characters: `lead\u200b@` is not `lead@`, but looks it. */
-const HOSTILE_PRINCIPALS = [...HOSTILE_TEXT, 'lead\u200b@example.com', 'dev\u202e@example.com', 'sre\u2066@example.com'];
+const HOSTILE_PRINCIPALS = [
+  ...HOSTILE_TEXT,
+  'lead\u200b@example.com',
+  'dev\u202e@example.com',
+  'sre\u2066@example.com',
+  // A soft hyphen is as invisible as a zero-width space; the Arabic letter mark changes direction as U+202E does.
+  'lead\u00ad@example.com',
+  'dev\u061c@example.com',
+];
 
 const VALID: ReadonlyArray<{
   readonly handler: HandlerName;
@@ -248,6 +265,39 @@ describe('handlers under hostile values', () => {
     expect(engine.sessions.issued.size).toBe(0);
   });
 
+  it.each(['repo\u001b[31m', 'repo-read\u202e', '../repo-read', '*', 'Repo-Read'])(
+    'refuse a scope named %j, which no policy can define, naming scopes, and issue nothing',
+    async (scope) => {
+      const engine = fakeEngine();
+      const handlers = handlersOver(engine);
+
+      const result = await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ scopes: ['repo-read', scope] })));
+
+      expect(result.outcome).toBe('rejected');
+      expect(result.reason).toMatch(/^detail\.scopes\.1: scope names are lower-case letters, digits and dashes/);
+      expect(engine.sessions.issued.size + engine.keys.issued.size).toBe(0);
+    },
+  );
+
+  it.each(HOSTILE_TEXT.filter((text) => text.length < 512))(
+    'refuse a Task Ended whose systemsTouched holds %j, naming it, and still end the task',
+    async (system) => {
+      const engine = fakeEngine();
+      const handlers = handlersOver(engine);
+      await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ taskId: 'hostile' })));
+
+      const result = await invoke(
+        handlers,
+        'task-ended',
+        envelope('Task Ended', { agentId: 'release-bot', taskId: 'hostile', outcome: 'succeeded', systemsTouched: ['s3', system] }),
+      );
+
+      expect(result.outcome).toBe('rejected');
+      expect(result.reason).toMatch(/^detail\.systemsTouched\.1: must not contain control characters/);
+      expect(engine.sessions.isLive(engine.store.all()[0]!.grantId)).toBe(false);
+    },
+  );
+
   it('refuse oversized lists, and still serve a valid request afterwards', async () => {
     const engine = fakeEngine();
     const handlers = handlersOver(engine);
@@ -269,6 +319,27 @@ describe('handlers under hostile values', () => {
 
     expect([manyScopes.outcome, manySystems.outcome]).toEqual(['rejected', 'rejected']);
     expect((await invoke(handlers, 'task-started', envelope('Task Started', taskStarted()))).outcome).toBe('issued');
+  });
+
+  it.each([
+    ['affectedEntities', { affectedEntities: 'AKIAEXAMPLE000000001' }],
+    ['affectedEntities.0.entityValue', { affectedEntities: [{ entityValue: { nested: ['AKIAEXAMPLE000000001'] } }] }],
+    ['affectedEntities', { affectedEntities: [] }],
+  ])('refuse an AWS Health exposure whose %s is malformed, naming it, and revoke nothing', async (field, broken) => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+    await invoke(handlers, 'task-started', envelope('Task Started', taskStarted()));
+
+    const result = await invoke(
+      handlers,
+      'credential-leaked',
+      envelope('AWS Health Event', { eventTypeCode: 'AWS_RISK_CREDENTIALS_EXPOSED', ...broken }, 'aws.health'),
+    );
+
+    expect(result.outcome).toBe('rejected');
+    expect(result.reason).toMatch(new RegExp(`^detail\\.${field.replaceAll('.', '\\.')}: `));
+    expect(engine.store.rejected.at(-1)?.reason).toBe(result.reason);
+    expect(engine.sessions.isLive(engine.store.all()[0]!.grantId)).toBe(true);
   });
 
   it('treat ids shaped like injections in a leak report as unknown credentials: recorded, nothing revoked', async () => {

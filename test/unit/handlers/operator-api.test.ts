@@ -105,6 +105,29 @@ describe('operator endpoint (function URL, AWS_IAM)', () => {
     expect((await engine.store.get(grantId))?.state).toBe('pending_approval');
   });
 
+  it.each([
+    ['a terminal escape', 'no\u001b[31m ok'],
+    ['a NUL', 'ok\u0000hidden'],
+    ['an 8-bit escape (a C1 control)', 'no\u009b31m ok'],
+    ['an unpaired surrogate', 'half \ud800 pair'],
+  ])('refuses a reason holding %s, as an event’s reason is refused, and decides nothing', async (_name, reason) => {
+    const { engine, call } = endpoint();
+    const grantId = await withPending(engine, 'deploy-bot', 'ship-1', ['deploy-web']);
+
+    const answer = await call(LEAD, { action: 'deny', grantId, reason });
+
+    expect(answer).toEqual({
+      status: 400,
+      body: {
+        outcome: 'refused',
+        reason: 'invalid request: reason: must not contain control characters or unpaired surrogates',
+        person: 'lead@example.com',
+      },
+    });
+    expect(engine.store.rejected.at(-1)).toMatchObject({ source: 'operator-endpoint', reason: answer.body.reason });
+    expect((await engine.store.get(grantId))?.state).toBe('pending_approval');
+  });
+
   it('refuses a request without an IAM caller (a URL not using AWS_IAM) and anything but POST', async () => {
     const { call } = endpoint();
     expect((await call(undefined, { action: 'resume', agentId: 'release-bot', reason: 'x' })).status).toBe(403);
