@@ -7,9 +7,9 @@ import { AgentRuntime } from '../helpers/agent-runtime';
 import { startHarness, type Harness } from './local-engine';
 
 /** A `Grant Revoked` the alerts rule prints and, with `proof: "pending"`, the prove-revocation rule takes. */
-const revoked = (grantId: string, extra: Record<string, unknown> = {}) => ({
+const revoked = (grantId: string, taskId: string, extra: Record<string, unknown> = {}) => ({
   grantId,
-  taskId: 'forged-task',
+  taskId,
   agentId: 'deploy-bot',
   at: new Date().toISOString(),
   trigger: 'leaked',
@@ -36,19 +36,21 @@ describe('local engine: only the engine speaks as the engine on the bus', () => 
   });
 
   it('refuses a runtime-signed taskbound event with AccessDeniedException: nothing reaches the bus, an alert or a rule', async () => {
-    const grantId = 'g-forgedbyaruntime0000000000';
-    await expect(h.runtime.emit('Grant Revoked', revoked(grantId, { proof: 'pending' }), 'taskbound')).rejects.toMatchObject({
-      name: 'AccessDeniedException',
-      message: expect.stringMatching(
-        /^User: arn:aws:iam::000000000000:user\/AKIAEXAMPLERUNTIME00 is not authorized to perform: events:PutEvents/,
-      ),
-    });
+    const grantId = 'g-forgedbyaruntimeaaaaaaaaaa';
+    await expect(h.runtime.emit('Grant Revoked', revoked(grantId, 'forged-task', { proof: 'pending' }), 'taskbound')).rejects.toMatchObject(
+      {
+        name: 'AccessDeniedException',
+        message: expect.stringMatching(
+          /^User: arn:aws:iam::000000000000:user\/AKIAEXAMPLERUNTIME00 is not authorized to perform: events:PutEvents/,
+        ),
+      },
+    );
     await expect(h.runtime.emit('Grant Decision', { grantId, decision: 'approve' }, 'taskbound.slack')).rejects.toMatchObject({
       name: 'AccessDeniedException',
     });
     await h.engine.bus.idle();
 
-    expect(seen.filter((envelope) => JSON.stringify(envelope).includes(grantId))).toEqual([]);
+    expect(seen.filter((envelope) => JSON.stringify(envelope).includes('forged-task'))).toEqual([]);
     expect(h.alerts.join('\n')).not.toContain('AKIAFORGEDCREDENTIAL');
     expect(warnings).toContainEqual({
       message: 'PutEvents refused: only the engine may send these sources',
@@ -57,8 +59,8 @@ describe('local engine: only the engine speaks as the engine on the bus', () => 
   });
 
   it("passes the same event signed with the engine's key: the alerts rule prints it", async () => {
-    const grantId = 'g-signedbytheengine000000000';
-    const eventId = await engineSigned.emit('Grant Revoked', revoked(grantId), 'taskbound');
+    const grantId = 'g-signedbytheengineaaaaaaaaa';
+    const eventId = await engineSigned.emit('Grant Revoked', revoked(grantId, 'engine-task'), 'taskbound');
     await h.engine.bus.idle();
 
     expect(seen.find((envelope) => envelope.id === eventId)).toMatchObject({ source: 'taskbound', detail: { grantId } });
