@@ -44,6 +44,7 @@ import { startEmbeddedStore } from './emulated-aws/embedded-store';
 import { openStateTables } from './emulated-aws/state-tables';
 import { openEventBus, type EventBus } from './emulated-aws/event-bus';
 import { createEventBridgeService } from './emulated-aws/eventbridge-service';
+import { requestCaller } from './emulated-aws/request-caller';
 import { createSecretsManagerService } from './emulated-aws/secrets-manager-service';
 import { createStsService } from './emulated-aws/sts-service';
 import { createDynamoDbProxyService } from './emulated-aws/dynamodb-proxy-service';
@@ -236,20 +237,22 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     coldReads: state.table('credentials').client,
   });
   await authority.start();
+  // The engine is its own key, correctly signed; anyone else is named as AWS names them in a refusal.
+  const callers = {
+    engineKey: LOCAL_CREDENTIALS,
+    signatureClock,
+    principalOf: async (accessKeyId: string, sessionToken: string | undefined) => {
+      const standing = await authority.standing(accessKeyId, sessionToken);
+      return standing.status === 'valid' ? standing.credential.principalArn : undefined;
+    },
+  };
   const secrets = await createSecretsManagerService({
     table: state.table('secrets'),
     region: LOCAL_REGION,
     onRotate: () => `rotated-${crypto.randomUUID()}`,
     gate: issuedCredentialGate(authority, signatureClock),
     // As on AWS for a runtime relying on the delivery's resource policy: nobody but the engine reads it before it is locked.
-    deliveryLock: createDeliveryLock({
-      engineKey: LOCAL_CREDENTIALS,
-      signatureClock,
-      principalOf: async (accessKeyId, sessionToken) => {
-        const standing = await authority.standing(accessKeyId, sessionToken);
-        return standing.status === 'valid' ? standing.credential.principalArn : undefined;
-      },
-    }),
+    deliveryLock: createDeliveryLock(callers),
   });
   const bus = await openEventBus({
     name: LOCAL_BUS,
@@ -260,7 +263,12 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
 
   let ready = false;
   const throttledSecrets = quotas ? throttledService(secrets, 'secretsmanager', quotas) : undefined;
-  const events = quotas ? throttledService(createEventBridgeService(bus), 'events', quotas) : createEventBridgeService(bus);
+  // As the stack's bus policy: only the engine speaks as the engine; a forgery is refused whole and logged.
+  const eventBridge = createEventBridgeService(bus, {
+    callerOf: requestCaller(callers),
+    onRefused: (refusal) => logger.warn('PutEvents refused: only the engine may send these sources', { ...refusal }),
+  });
+  const events = quotas ? throttledService(eventBridge, 'events', quotas) : eventBridge;
   let operatorDeps: EngineDeps | undefined;
   const keyring = await loadOperatorKeyring({
     people: policy.people,

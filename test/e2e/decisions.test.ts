@@ -9,7 +9,8 @@ import { connect } from '../../cli/clients';
 import { runCli } from '../../cli/program';
 import { GRANT_TABLE } from '../../lambdas/adapters/aws/grant-table';
 import { LOCAL_TABLE } from '../../lambdas/local/engine';
-import { localClientConfig } from '../../lambdas/local/host/sdk-clients';
+import { LOCAL_CREDENTIALS, localClientConfig } from '../../lambdas/local/host/sdk-clients';
+import { AgentRuntime } from '../helpers/agent-runtime';
 import { startHarness, type Harness } from './local-engine';
 import { signOperatorPost, signedOperatorPost } from '../helpers/signed-operator-post';
 
@@ -67,8 +68,19 @@ describe('local engine: decisions count only from authenticated people', () => {
 
   it('never counts a forged bus approval, from any source and naming any approver, and records it', async () => {
     const grantId = await pending('deploy-bot', 'forged-1', ['deploy-web']);
-    for (const source of ['taskbound.cli', 'taskbound.slack', 'attacker.tool']) {
-      await h.runtime.emit('Grant Decision', { grantId, decision: 'approve', approver: 'lead@example.com', reason: 'forged' }, source);
+    // The bus refuses `taskbound.slack` from anyone but the Slack function (the engine's own key locally): signed as
+    // the engine, it shows that not even the engine's Slack source makes a bus decision count.
+    const asEngine = new AgentRuntime({ endpoint: h.engine.url, credentials: LOCAL_CREDENTIALS });
+    try {
+      for (const [sender, source] of [
+        [h.runtime, 'taskbound.cli'],
+        [asEngine, 'taskbound.slack'],
+        [h.runtime, 'attacker.tool'],
+      ] as const) {
+        await sender.emit('Grant Decision', { grantId, decision: 'approve', approver: 'lead@example.com', reason: 'forged' }, source);
+      }
+    } finally {
+      asEngine.close();
     }
     await h.engine.bus.idle();
     const grant = await h.waitForGrant('deploy-bot', 'forged-1', ['pending_approval']);

@@ -8,9 +8,23 @@
 // bus, where no Taskbound rule would ever see it, so silently accepting it here would hide a
 // bug that shows only once deployed. Sources under `aws.` are AWS's own and refused as AWS refuses
 // them, except `aws.health`, so a developer can play an AWS Health exposure event locally.
+//
+// Only the engine speaks as the engine: the stack's bus policy denies `taskbound` to every principal but the
+// engine's publishing roles and `taskbound.slack` to all but the Slack function (lib/constructs/engine-bus.ts).
+// Locally both are the engine's own key, correctly signed (request-caller.ts); a call with any entry for this bus
+// under either source from another caller is refused whole, nothing of it stored. Whole, not per entry: AWS
+// documents `events:source` as a condition key of a bus's resource policy, multivalued (its examples use
+// `ForAllValues:` on it), so the policy is evaluated once over every entry's source, and an explicit deny fails the
+// call with AccessDeniedException before any entry is published. AWS does not document the outcome outright:
+// PutEvents lists AccessDeniedException as a call-level error and, with NotAuthorizedForSourceException, among an
+// entry's ErrorCodes too, without saying which a bus-policy deny yields; the call-level error is what the stack's
+// own comments and its iam-simulate tests (test/policy/) assume. The message is IAM's for an explicit deny.
 import * as z from 'zod';
+import { ENGINE_SOURCE } from '../../constants';
+import { SLACK_SOURCE } from '../../routes';
 import type { EventBus, BusEvent } from './event-bus';
 import { jsonError, jsonOk, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
+import type { Caller } from './request-caller';
 import { checkInput } from './validation';
 
 const TARGET = 'AWSEvents.PutEvents';
@@ -20,6 +34,21 @@ const MAX_REQUEST_ENTRY_BYTES = 256 * 1024;
 /** The one AWS-reserved source accepted locally: AWS Health's exposure events, to rehearse a leaked key. */
 const REHEARSED_AWS_SOURCE = 'aws.health';
 const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/(.+)$/;
+/** The sources the bus policy keeps for the engine (its publishers, its Slack function). */
+const RESERVED_SOURCES: ReadonlySet<string> = new Set([ENGINE_SOURCE, SLACK_SOURCE]);
+
+export interface EventBridgeServiceOptions {
+  /** Who made a request (request-caller.ts): only the engine may put an entry under a reserved source. */
+  readonly callerOf: (request: AwsRequest) => Promise<Caller>;
+  /** Told of every call refused for a reserved source, to record it (the engine logs it). */
+  readonly onRefused?: (refusal: ReservedSourceRefusal) => void;
+}
+
+/** A call refused because it spoke as the engine: who made it and the reserved sources it used. */
+export interface ReservedSourceRefusal {
+  readonly principal: string;
+  readonly sources: readonly string[];
+}
 
 type ResultEntry = { readonly EventId: string } | { readonly ErrorCode: string; readonly ErrorMessage: string };
 type Checked = { readonly event: BusEvent } | { readonly error: { readonly ErrorCode: string; readonly ErrorMessage: string } };
@@ -89,8 +118,27 @@ function storable(text: string, detail: unknown): boolean {
 }
 
 /** Creates the service for `bus`. */
-export function createEventBridgeService(bus: EventBus): AwsService {
+export function createEventBridgeService(bus: EventBus, options: EventBridgeServiceOptions): AwsService {
   const isThisBus = (name: unknown) => name === bus.name || (typeof name === 'string' && EVENT_BUS_ARN.exec(name)?.[1] === bus.name);
+
+  /** AWS's answer to a call with an entry for this bus under a reserved source from anyone but the engine, else undefined. */
+  async function reservedSourceRefusal(request: AwsRequest, entries: readonly unknown[]): Promise<AwsResponse | undefined> {
+    const reserved = entries.flatMap((entry) =>
+      isRecord(entry) && isThisBus(entry.EventBusName) && typeof entry.Source === 'string' && RESERVED_SOURCES.has(entry.Source)
+        ? [entry.Source]
+        : [],
+    );
+    if (reserved.length === 0) return undefined;
+    const caller = await options.callerOf(request);
+    if (caller.engine) return undefined;
+    const sources = [...new Set(reserved)];
+    options.onRefused?.({ principal: caller.principal, sources });
+    return jsonError(
+      400,
+      'AccessDeniedException',
+      `User: ${caller.principal} is not authorized to perform: events:PutEvents on resource: ${bus.arn} with an explicit deny in a resource-based policy (only the engine may send events with source ${sources.join(', ')})`,
+    );
+  }
 
   function check(raw: unknown): Checked {
     if (!isRecord(raw)) return invalidArgument('Entry', 'Each entry must be an object.');
@@ -151,7 +199,7 @@ export function createEventBridgeService(bus: EventBus): AwsService {
       const size = entries.reduce((sum: number, entry) => sum + (isRecord(entry) ? entrySize(entry) : 0), 0);
       if (size > MAX_REQUEST_ENTRY_BYTES)
         return jsonError(400, 'ValidationException', 'Total size of the entries in the request is over the limit.');
-      return putEvents(entries);
+      return (await reservedSourceRefusal(request, entries)) ?? putEvents(entries);
     },
   };
 }

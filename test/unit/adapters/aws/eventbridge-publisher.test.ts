@@ -6,7 +6,8 @@ import { grantIdFor } from '../../../../lambdas/domain/ids';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import { openEventBus, type EventBus, type EventEnvelope } from '../../../../lambdas/local/emulated-aws/event-bus';
 import { createEventBridgeService } from '../../../../lambdas/local/emulated-aws/eventbridge-service';
-import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { requestCaller } from '../../../../lambdas/local/emulated-aws/request-caller';
+import { LOCAL_CREDENTIALS, localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
 
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
@@ -134,7 +135,9 @@ describe('EventBridgePublisher against the local engine', () => {
     bus = await openEventBus({ name: 'taskbound' });
     received = [];
     bus.subscribe((envelope) => received.push(envelope));
-    server = await startAwsProtocolServer({ services: [createEventBridgeService(bus)] });
+    // The publisher signs as the engine (localClientConfig), the one caller the local bus lets speak as `taskbound`.
+    const callerOf = requestCaller({ engineKey: LOCAL_CREDENTIALS, signatureClock: { now: () => new Date() } });
+    server = await startAwsProtocolServer({ services: [createEventBridgeService(bus, { callerOf })] });
     client = new EventBridgeClient(localClientConfig(server.url));
   });
   afterEach(async () => {

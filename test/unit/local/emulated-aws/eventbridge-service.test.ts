@@ -2,8 +2,9 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsProtocolServer, type RunningServer } from '../../../../lambdas/local/emulated-aws/aws-protocol-server';
 import { openEventBus, type EventBus, type EventEnvelope } from '../../../../lambdas/local/emulated-aws/event-bus';
-import { createEventBridgeService } from '../../../../lambdas/local/emulated-aws/eventbridge-service';
-import { localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
+import { createEventBridgeService, type ReservedSourceRefusal } from '../../../../lambdas/local/emulated-aws/eventbridge-service';
+import { requestCaller } from '../../../../lambdas/local/emulated-aws/request-caller';
+import { LOCAL_CREDENTIALS, localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
 import { startStateStore, type StateStore } from './state-store';
 
 const valid = (overrides: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry => ({
@@ -20,13 +21,22 @@ describe('eventbridge service', () => {
   let server: RunningServer;
   let client: EventBridgeClient;
   let received: EventEnvelope[];
+  let refused: ReservedSourceRefusal[];
 
   const tables = () => ({ events: state.table('events'), deadLetters: state.table('deadLetters') });
 
   async function serve(target: EventBus): Promise<void> {
-    server = await startAwsProtocolServer({ services: [createEventBridgeService(target)] });
+    refused = [];
+    const callerOf = requestCaller({ engineKey: LOCAL_CREDENTIALS, signatureClock: { now: () => new Date() } });
+    server = await startAwsProtocolServer({
+      services: [createEventBridgeService(target, { callerOf, onRefused: (refusal) => refused.push(refusal) })],
+    });
     client = new EventBridgeClient(localClientConfig(server.url));
   }
+
+  /** A client signing with a key of its own, as a runtime does. */
+  const clientAs = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
+    new EventBridgeClient({ ...localClientConfig(server.url), credentials, maxAttempts: 1 });
 
   beforeEach(async () => {
     state = await startStateStore();
@@ -159,6 +169,80 @@ describe('eventbridge service', () => {
     expect(result.FailedEntryCount).toBe(1);
     expect(result.Entries?.[0]).toEqual({ ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' });
     expect(result.Entries?.[1]?.EventId).toBeDefined();
+  });
+
+  describe('sources only the engine may send', () => {
+    beforeEach(() => {
+      bus.addRule('engine-events', { source: ['taskbound', 'taskbound.slack'] }, async (envelope) => {
+        received.push(envelope);
+      });
+    });
+
+    it('refuses a whole call with any taskbound or taskbound.slack entry from another key: AccessDeniedException', async () => {
+      const runtime = clientAs({ accessKeyId: 'AKIAEXAMPLERUNTIME00', secretAccessKey: 'runtime-secret' });
+      try {
+        for (const source of ['taskbound', 'taskbound.slack']) {
+          await expect(
+            runtime.send(new PutEventsCommand({ Entries: [valid(), valid({ Source: source, DetailType: 'Grant Issued' })] })),
+          ).rejects.toMatchObject({
+            name: 'AccessDeniedException',
+            $metadata: { httpStatusCode: 400 },
+            message: `User: arn:aws:iam::000000000000:user/AKIAEXAMPLERUNTIME00 is not authorized to perform: events:PutEvents on resource: ${bus.arn} with an explicit deny in a resource-based policy (only the engine may send events with source ${source})`,
+          });
+        }
+      } finally {
+        runtime.destroy();
+      }
+      await bus.idle();
+
+      expect(received).toEqual([]);
+      expect(refused).toEqual([
+        { principal: 'arn:aws:iam::000000000000:user/AKIAEXAMPLERUNTIME00', sources: ['taskbound'] },
+        { principal: 'arn:aws:iam::000000000000:user/AKIAEXAMPLERUNTIME00', sources: ['taskbound.slack'] },
+      ]);
+    });
+
+    it("refuses a caller claiming the engine's key id without its secret key", async () => {
+      const forger = clientAs({ accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: 'guessed' });
+      try {
+        await expect(forger.send(new PutEventsCommand({ Entries: [valid({ Source: 'taskbound' })] }))).rejects.toMatchObject({
+          name: 'AccessDeniedException',
+        });
+      } finally {
+        forger.destroy();
+      }
+      expect(received).toEqual([]);
+    });
+
+    it("accepts them signed with the engine's key, and any other source from anyone (taskbound.cli included)", async () => {
+      const engine = await client.send(
+        new PutEventsCommand({
+          Entries: [
+            valid({ Source: 'taskbound', DetailType: 'Grant Issued' }),
+            valid({ Source: 'taskbound.slack', DetailType: 'Grant Issued' }),
+          ],
+        }),
+      );
+      const runtime = clientAs({ accessKeyId: 'AKIAEXAMPLERUNTIME00', secretAccessKey: 'runtime-secret' });
+      const cli = await runtime
+        .send(new PutEventsCommand({ Entries: [valid({ Source: 'taskbound.cli' })] }))
+        .finally(() => runtime.destroy());
+      await bus.idle();
+
+      expect([engine.FailedEntryCount, cli.FailedEntryCount]).toEqual([0, 0]);
+      expect(received.map((envelope) => envelope.source).sort()).toEqual(['taskbound', 'taskbound.cli', 'taskbound.slack']);
+      expect(refused).toEqual([]);
+    });
+
+    it('leaves an entry for another bus to its own per-entry refusal, as that bus has no such policy', async () => {
+      const runtime = clientAs({ accessKeyId: 'AKIAEXAMPLERUNTIME00', secretAccessKey: 'runtime-secret' });
+      const result = await runtime
+        .send(new PutEventsCommand({ Entries: [valid({ Source: 'taskbound', EventBusName: 'default' })] }))
+        .finally(() => runtime.destroy());
+
+      expect(result.Entries?.[0]?.ErrorCode).toBe('InvalidArgument');
+      expect(refused).toEqual([]);
+    });
   });
 
   it('refuses a request of no entries or more than ten: ValidationException', async () => {
