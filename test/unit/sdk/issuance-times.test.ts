@@ -148,7 +148,26 @@ describe('waitForDelivery with learnt issuance times', () => {
     expect(engine.reads[0]).toBeLessThan(expectedMs + 150);
   });
 
-  it('never reads first later than the longest step, however slow the issuances it learnt from', async () => {
+  it('spreads first reads around the longest step when the median is past it, instead of piling them at it', async () => {
+    const issuance = new IssuanceTimes();
+    for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 16_000, deliveredAtMs: 16_000 });
+    const firstReads: number[] = [];
+    for (const random of [0.001, 0.999]) {
+      vi.spyOn(Math, 'random').mockReturnValue(random);
+      const startedMs = Date.now();
+      const engine = engineIssuingAfter(0, startedMs);
+      await waitForDelivery(engine.read, {}, TASK, { strategy: { learnFirstRead: true, maxDelayMs: 200 } }, { startedMs, issuance });
+      firstReads.push(engine.reads[0]!);
+    }
+
+    // Half the longest step early, half of it late: capped after the jitter, both would come at 200 ms.
+    expect(firstReads[0]).toBeGreaterThanOrEqual(97);
+    expect(firstReads[0]).toBeLessThan(180);
+    expect(firstReads[1]).toBeGreaterThanOrEqual(297);
+    expect(firstReads[1]).toBeLessThan(1_000);
+  });
+
+  it('reads first at the longest step (its jitter at the middle), however slow the issuances it learnt from', async () => {
     const issuance = new IssuanceTimes();
     for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 16_000, deliveredAtMs: 16_000 });
     const startedMs = Date.now();
