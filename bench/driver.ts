@@ -39,6 +39,9 @@ const STS_REFUSALS = new Set([
 /** Probes that end in no answer from STS before the probe gives up. */
 const PROBE_ATTEMPTS = 3;
 
+/** The SDK's wait: its default, its learnt first read always (`learnt`), or once issuances take 500 ms (`when-slow`). */
+export type BenchWait = 'default' | 'learnt' | 'when-slow';
+
 export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly code: string };
 
 /** The probe loop's interval (a measuring instrument, not a runtime's behaviour). */
@@ -78,7 +81,7 @@ export class BenchDriver {
   /** `learnt`: the SDK's opt-in first read timed from recent issuances (`learnFirstRead`); `default`: the SDK's default wait. */
   constructor(
     private readonly endpoint: string,
-    wait: 'default' | 'learnt' = 'default',
+    wait: BenchWait = 'default',
   ) {
     // Signed as a runtime, not as the engine: a delivery not locked yet is refused to it, as on AWS.
     const runtime = { ...localClientConfig(endpoint), credentials: LOCAL_RUNTIME_CREDENTIALS };
@@ -109,6 +112,7 @@ export class BenchDriver {
       secretsManager: this.secrets,
       busName: LOCAL_BUS,
       ...(wait === 'learnt' ? { wait: { learnFirstRead: true } } : {}),
+      ...(wait === 'when-slow' ? { wait: { learnFirstReadFromMs: 500 } } : {}),
     });
   }
 

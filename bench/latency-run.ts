@@ -42,8 +42,9 @@ const positive = (name: keyof typeof values, min = 1) => {
 };
 const runtimes = positive('runtimes');
 const taskMs = positive('task-ms', 0);
-if (values.wait !== 'default' && values.wait !== 'learnt') throw new Error(`--wait is default or learnt, not ${values.wait}`);
-const wait = values.wait;
+const waits = ['default', 'learnt', 'when-slow'] as const;
+const wait = waits.find((known) => known === values.wait);
+if (wait === undefined) throw new Error(`--wait is ${waits.join(', ')}, not ${values.wait}`);
 const machine = describeMachine();
 
 const probeLines: string[] = [];

@@ -1,6 +1,6 @@
 // Bench: full task lifecycles against the local engine over loopback HTTP, N at a time:
 // Task Started → poll the delivery → use the credential → Task Ended → probe until refused.
-import { BenchDriver, epochMs, SESSION_SCOPE } from './driver';
+import { BenchDriver, epochMs, SESSION_SCOPE, type BenchWait } from './driver';
 import { round2 } from './percentiles';
 import { grantsOf, spanSamples, summariseSpans, type RuntimeTimeline } from './lifecycle-spans';
 import { usageBetween, type EngineProcess } from './engine-process';
@@ -28,8 +28,8 @@ export interface LifecycleRunOptions {
    * 10 ms: for the throughput run, where the probes are not the figure and would eat the capacity being measured.
    */
   readonly probeBackoff?: boolean;
-  /** The SDK's wait: its default, or its opt-in first read learnt from recent issuances (`learnt`). */
-  readonly wait?: 'default' | 'learnt';
+  /** The SDK's wait (driver.ts `BenchWait`). */
+  readonly wait?: BenchWait;
   /** Told when the measured lifecycles (after the warm-up) begin, and when they are over and settled. */
   readonly onMeasured?: (moment: 'start' | 'end') => Promise<void>;
 }

@@ -219,7 +219,7 @@ describe('waitForDelivery with learnt issuance times', () => {
   });
 });
 
-describe('the default wait and learnt issuance times', () => {
+describe('learnFirstReadFromMs: the learnt schedule only once issuances are slow', () => {
   beforeEach(() => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
   });
@@ -237,23 +237,23 @@ describe('the default wait and learnt issuance times', () => {
     return engine.reads;
   }
 
-  it('reads on the learnt schedule once recent issuances took 500 ms or more: one read where the backoff makes four', async () => {
-    const reads = await readsAfterLearning(700, 650);
+  it('reads on the learnt schedule once recent issuances took as long: one read where the backoff makes four', async () => {
+    const reads = await readsAfterLearning(700, 650, { learnFirstReadFromMs: 500 });
 
     expect(reads).toHaveLength(1);
     expect(reads[0]).toBeGreaterThanOrEqual(697);
     expect(reads[0]).toBeLessThan(1_500);
   });
 
-  it('keeps the backoff while issuances are quick: the first read after 100 ms, not at the learnt median', async () => {
-    const reads = await readsAfterLearning(40, 20);
+  it('keeps the backoff while issuances are quicker: the first read after 100 ms, not at the learnt median', async () => {
+    const reads = await readsAfterLearning(40, 20, { learnFirstReadFromMs: 500 });
 
     expect(reads).toHaveLength(1);
     expect(reads[0]).toBeGreaterThanOrEqual(97);
   });
 
-  it('keeps the backoff at any issuance time with learnFirstReadFromMs Infinity', async () => {
-    const reads = await readsAfterLearning(700, 650, { learnFirstReadFromMs: Number.POSITIVE_INFINITY });
+  it('keeps the backoff at any issuance time by default', async () => {
+    const reads = await readsAfterLearning(700, 650);
 
     // The backoff from 100 ms: reads at about 100, 200 and 400 ms miss before one finds it.
     expect(reads.length).toBeGreaterThanOrEqual(3);
