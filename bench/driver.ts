@@ -78,7 +78,7 @@ export class BenchDriver {
    */
   readonly deliveredAtMs = new Map<string, number>();
 
-  /** `learnt`: the SDK's opt-in first read timed from recent issuances (`learnFirstRead`); `default`: the SDK's default wait. */
+  /** `wait`: the SDK's wait the runtimes use (`BenchWait`). */
   constructor(
     private readonly endpoint: string,
     wait: BenchWait = 'default',

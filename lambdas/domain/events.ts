@@ -2,16 +2,13 @@
 // outbound events carry identifiers and reasons, never secret material.
 import * as z from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, SCOPE_NAME_PATTERN, TASK_ID_PATTERN } from './ids';
-import { DECEPTIVE, UNSAFE_TEXT } from './text';
+import { DECEPTIVE, safeText } from './text';
 import { redactSecretShapes } from './secret-shapes';
 import { ttlSecondsSchema } from './ttl';
 import type { GrantState, RevocationTrigger } from './grant';
 
 const taskId = z.string().regex(TASK_ID_PATTERN, 'taskId is 1-128 of A-Za-z0-9._:-');
 const agentId = z.string().min(1).max(64).regex(AGENT_ID_PATTERN, 'agentId is lower-case letters, digits and dashes');
-/** Free text anyone sends (an event's fields, an operator's reason): no control characters, no lone surrogates. */
-export const safeText = <S extends z.ZodString>(schema: S) =>
-  schema.refine((value) => !UNSAFE_TEXT.test(value), 'must not contain control characters or unpaired surrogates');
 // Free text people write may hold a secret pasted in ("key wJalr… seen in a log"): it is redacted
 // on the way in, so the grant record, its audit chain, its events and Slack never hold it, and the
 // publisher's last check never has to refuse an event (and so hide a grant's whole story) for it.

@@ -31,13 +31,16 @@ export function grantIdFor(agentId: string, taskId: string): string {
   return `g-${base32(digest, 26)}`;
 }
 
+/** Every delivery secret's name starts with this (docs/contract.md §5). */
+export const DELIVERY_SECRET_PREFIX = 'taskbound/';
+
 /**
  * Where a task's credential is delivered: `taskbound/<agentId>/<taskId>`. A task id may hold `:`
  * (`jira:OPS-12`), which Secrets Manager names may not (letters, digits and `/_+=.@-` only), so
  * each `:` becomes `@`, a character task ids never hold: two task ids never share a secret.
  */
 export function deliverySecretName(agentId: string, taskId: string): string {
-  return `taskbound/${agentId}/${taskId.replaceAll(':', '@')}`;
+  return `${DELIVERY_SECRET_PREFIX}${agentId}/${taskId.replaceAll(':', '@')}`;
 }
 
 /** Stable shard of a grant for write-sharded indexes. */

@@ -2,9 +2,9 @@
 // sends, what the engine answers, how the call is signed, and the file in which the local engine
 // keeps each person's signing key. Shared by the engine, the local engine and the CLI.
 import * as z from 'zod';
-import { safeText } from './events';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN } from './ids';
 import { redactSecretShapes } from './secret-shapes';
+import { safeText } from './text';
 
 /** The local engine's route; on AWS the function URL itself is the endpoint. */
 export const OPERATOR_PATH = '/operator';

@@ -1,5 +1,6 @@
-// Domain: which characters no name, id or reason may hold. Shared by the event schemas and the
-// policy loader, so an event and the policy refuse the same things.
+// Domain: which characters no name, id or reason may hold. Shared by the event schemas, the
+// operator API and the policy loader, so an event, a person's request and the policy refuse the same things.
+import type * as z from 'zod';
 
 /**
  * Control characters (NUL among them; C1 too, whose U+009B opens a terminal escape sequence as ESC [
@@ -15,3 +16,7 @@ export const UNSAFE_TEXT =
  * ones, every bidirectional mark and override, the soft hyphen, fillers and tags.
  */
 export const DECEPTIVE = /\p{Default_Ignorable_Code_Point}/u;
+
+/** Free text anyone sends (an event's fields, an operator's reason): no control characters, no lone surrogates. */
+export const safeText = <S extends z.ZodString>(schema: S) =>
+  schema.refine((value) => !UNSAFE_TEXT.test(value), 'must not contain control characters or unpaired surrogates');

@@ -238,21 +238,21 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   });
   await authority.start();
   // The engine is its own key, correctly signed; anyone else is named as AWS names them in a refusal.
-  const callers = {
+  const callerOf = requestCaller({
     engineKey: LOCAL_CREDENTIALS,
     signatureClock,
     principalOf: async (accessKeyId: string, sessionToken: string | undefined) => {
       const standing = await authority.standing(accessKeyId, sessionToken);
       return standing.status === 'valid' ? standing.credential.principalArn : undefined;
     },
-  };
+  });
   const secrets = await createSecretsManagerService({
     table: state.table('secrets'),
     region: LOCAL_REGION,
     onRotate: () => `rotated-${crypto.randomUUID()}`,
     gate: issuedCredentialGate(authority, signatureClock),
     // As on AWS for a runtime relying on the delivery's resource policy: nobody but the engine reads it before it is locked.
-    deliveryLock: createDeliveryLock(callers),
+    deliveryLock: createDeliveryLock(callerOf),
   });
   const bus = await openEventBus({
     name: LOCAL_BUS,
@@ -265,7 +265,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const throttledSecrets = quotas ? throttledService(secrets, 'secretsmanager', quotas) : undefined;
   // As the stack's bus policy: only the engine speaks as the engine; a forgery is refused whole and logged.
   const eventBridge = createEventBridgeService(bus, {
-    callerOf: requestCaller(callers),
+    callerOf,
     onRefused: (refusal) => logger.warn('PutEvents refused: only the engine may send these sources', { ...refusal }),
   });
   const events = quotas ? throttledService(eventBridge, 'events', quotas) : eventBridge;

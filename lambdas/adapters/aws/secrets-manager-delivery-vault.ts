@@ -18,12 +18,10 @@ import {
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import { TaskboundError } from '../../domain/errors';
+import { DELIVERY_SECRET_PREFIX } from '../../domain/ids';
 import type { Delivery, DoneAheadOfDelivery, DeliveryAddress, DeliveryPayload, DeliveryVault } from '../../ports';
 import { notYet, retry, settled, type Backoff } from '../retry';
 import type { Sleep } from '../sleep';
-
-/** Every delivery secret's name starts with this (docs/contract.md §5). */
-export const DELIVERY_PREFIX = 'taskbound/';
 
 /** Tags on every delivery secret: orphan reconciliation reads the grant id back from them. */
 export const DELIVERY_TAGS = {
@@ -156,7 +154,8 @@ function parsePayload(name: string, text: string | undefined): DeliveryPayload {
 }
 
 function assertDeliveryName(name: string): void {
-  if (!name.startsWith(DELIVERY_PREFIX)) throw new DeliveryVaultError(`delivery secret ${name} is not under ${DELIVERY_PREFIX}`);
+  if (!name.startsWith(DELIVERY_SECRET_PREFIX))
+    throw new DeliveryVaultError(`delivery secret ${name} is not under ${DELIVERY_SECRET_PREFIX}`);
 }
 
 const markedForDeletion = (error: unknown) => error instanceof InvalidRequestException && MARKED_FOR_DELETION.test(error.message);
@@ -315,13 +314,13 @@ export class SecretsManagerDeliveryVault implements DeliveryVault {
     do {
       const page = await this.client.send(
         new ListSecretsCommand({
-          Filters: [{ Key: 'name', Values: [DELIVERY_PREFIX] }],
+          Filters: [{ Key: 'name', Values: [DELIVERY_SECRET_PREFIX] }],
           MaxResults: LIST_PAGE_SIZE,
           ...(nextToken ? { NextToken: nextToken } : {}),
         }),
       );
       for (const secret of page.SecretList ?? []) {
-        if (!secret.Name?.startsWith(DELIVERY_PREFIX)) continue;
+        if (!secret.Name?.startsWith(DELIVERY_SECRET_PREFIX)) continue;
         const grantId = secret.Tags?.find((tag) => tag.Key === DELIVERY_TAGS.grantId)?.Value;
         yield { name: secret.Name, ...(grantId ? { grantId } : {}) };
       }

@@ -4,11 +4,9 @@
 // answered AccessDeniedException (docs/contract.md §5). Locally there are no IAM principals and
 // resource policies are not enforced, so this keeps that one rule: until a delivery has a resource
 // policy, only the engine's own key, correctly signed, may read or describe it.
+import { DELIVERY_SECRET_PREFIX } from '../../domain/ids';
 import type { AwsRequest } from './protocol';
-import { requestCaller, type CallerOptions } from './request-caller';
-
-/** Every delivery secret's name starts with this (docs/contract.md §5). */
-export const DELIVERY_SECRET_PREFIX = 'taskbound/';
+import type { Caller } from './request-caller';
 
 /** What the lock needs of a secret. */
 export interface LockedSecret {
@@ -25,16 +23,13 @@ export interface DeliveryLock {
   refusal(request: AwsRequest, action: string, secret: LockedSecret): Promise<string | undefined>;
 }
 
-/** Who may read a delivery before its lock: the engine's own key, correctly signed (request-caller.ts). */
-export type DeliveryLockOptions = CallerOptions;
-
 /** A delivery with no resource policy yet, which on AWS a runtime relying on that policy cannot read. */
 export function isUnlockedDelivery(secret: LockedSecret): boolean {
   return secret.name.startsWith(DELIVERY_SECRET_PREFIX) && secret.resourcePolicy === undefined;
 }
 
-export function createDeliveryLock(options: DeliveryLockOptions): DeliveryLock {
-  const callerOf = requestCaller(options);
+/** The lock, telling the engine (its own key, correctly signed) from anyone else by `callerOf` (request-caller.ts). */
+export function createDeliveryLock(callerOf: (request: AwsRequest) => Promise<Caller>): DeliveryLock {
   return {
     async refusal(request, action, secret) {
       if (!isUnlockedDelivery(secret)) return undefined;

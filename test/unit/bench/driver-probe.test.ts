@@ -1,53 +1,43 @@
 // The bench's probe counts a credential dead only on STS's refusal: a timeout or a dropped
 // connection is asked again, then fails the run, instead of making a kill switch look faster.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loopbackEndpoint, type LoopbackEndpoint } from '../../helpers/loopback-endpoint';
 import { BenchDriver } from '../../../bench/driver';
 
 describe('BenchDriver.probe', () => {
-  let server: Server;
+  let endpoint: LoopbackEndpoint;
   let sts: STSClient;
   let answer: 'refused' | 'dropped' | 'valid';
   let requests: number;
 
   beforeEach(async () => {
     requests = 0;
-    server = createServer((request, response) => {
+    endpoint = await loopbackEndpoint((request, response) => {
       requests++;
-      request.resume();
-      request.on('end', () => {
-        if (answer === 'dropped') {
-          request.socket.destroy();
-          return;
-        }
-        response.setHeader('content-type', 'text/xml');
-        if (answer === 'refused') {
-          response.statusCode = 403;
-          response.end(
-            '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>' +
-              '<Message>The security token included in the request is invalid.</Message></Error><RequestId>r</RequestId></ErrorResponse>',
-          );
-          return;
-        }
+      if (answer === 'dropped') {
+        request.socket.destroy();
+        return;
+      }
+      response.setHeader('content-type', 'text/xml');
+      if (answer === 'refused') {
+        response.statusCode = 403;
         response.end(
-          '<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::000000000000:user/u</Arn>' +
-            '<UserId>AIDA</UserId><Account>000000000000</Account></GetCallerIdentityResult></GetCallerIdentityResponse>',
+          '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>' +
+            '<Message>The security token included in the request is invalid.</Message></Error><RequestId>r</RequestId></ErrorResponse>',
         );
-      });
+        return;
+      }
+      response.end(
+        '<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::000000000000:user/u</Arn>' +
+          '<UserId>AIDA</UserId><Account>000000000000</Account></GetCallerIdentityResult></GetCallerIdentityResponse>',
+      );
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    sts = new STSClient({
-      region: 'us-east-1',
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'example' },
-      maxAttempts: 1,
-    });
+    sts = new STSClient(endpoint.clientConfig);
   });
   afterEach(async () => {
     sts.destroy();
-    await new Promise((resolve) => server.close(resolve));
+    await endpoint.close();
   });
 
   const driver = () => new BenchDriver('http://127.0.0.1:1');

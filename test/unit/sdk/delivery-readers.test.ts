@@ -1,10 +1,9 @@
 // The SDK's Secrets Manager reader against a loopback endpoint answering as Secrets Manager does
 // for a runtime a delivery's resource policy does not name yet (AccessDeniedException), through
 // the AWS SDK's real client and error parsing.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loopbackEndpoint, type LoopbackEndpoint } from '../../helpers/loopback-endpoint';
 import { secretsManagerReader } from '../../../sdk/delivery-readers';
 import { WaitTimeoutError } from '../../../sdk/errors';
 import { waitForDelivery } from '../../../sdk/wait';
@@ -20,7 +19,7 @@ const ISSUED = {
 };
 
 describe('secretsManagerReader', () => {
-  let server: Server;
+  let endpoint: LoopbackEndpoint;
   let client: SecretsManagerClient;
   /** What the endpoint answers next: refused, or the delivery. */
   let answer: 'refused' | 'delivered';
@@ -30,36 +29,27 @@ describe('secretsManagerReader', () => {
   beforeEach(async () => {
     answer = 'refused';
     refusalsLeft = Number.POSITIVE_INFINITY;
-    server = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        if (answer === 'refused' && --refusalsLeft < 0) answer = 'delivered';
-        response.setHeader('content-type', 'application/x-amz-json-1.1');
-        if (answer === 'refused') {
-          response.statusCode = 400;
-          response.end(
-            JSON.stringify({
-              __type: 'AccessDeniedException',
-              Message:
-                'User: arn:aws:sts::111122223333:assumed-role/agent-runtime/r is not authorized to perform: secretsmanager:GetSecretValue',
-            }),
-          );
-          return;
-        }
-        response.end(JSON.stringify({ Name: 'taskbound/release-bot/task-1', SecretString: JSON.stringify(ISSUED) }));
-      });
+    endpoint = await loopbackEndpoint((_request, response) => {
+      if (answer === 'refused' && --refusalsLeft < 0) answer = 'delivered';
+      response.setHeader('content-type', 'application/x-amz-json-1.1');
+      if (answer === 'refused') {
+        response.statusCode = 400;
+        response.end(
+          JSON.stringify({
+            __type: 'AccessDeniedException',
+            Message:
+              'User: arn:aws:sts::111122223333:assumed-role/agent-runtime/r is not authorized to perform: secretsmanager:GetSecretValue',
+          }),
+        );
+        return;
+      }
+      response.end(JSON.stringify({ Name: 'taskbound/release-bot/task-1', SecretString: JSON.stringify(ISSUED) }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    client = new SecretsManagerClient({
-      region: 'us-east-1',
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'example' },
-      maxAttempts: 1,
-    });
+    client = new SecretsManagerClient(endpoint.clientConfig);
   });
   afterEach(async () => {
     client.destroy();
-    await new Promise((resolve) => server.close(resolve));
+    await endpoint.close();
   });
 
   it('reads a refusal as not delivered yet, said to be a refusal, then reads the delivery once it is locked', async () => {

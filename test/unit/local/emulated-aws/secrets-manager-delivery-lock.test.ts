@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeliveryLock } from '../../../../lambdas/local/emulated-aws/delivery-lock';
+import { requestCaller } from '../../../../lambdas/local/emulated-aws/request-caller';
 import { LOCAL_CREDENTIALS, localClientConfig } from '../../../../lambdas/local/host/sdk-clients';
 import { deliveryResourcePolicy } from '../../../../lambdas/adapters/aws/secrets-manager-delivery-vault';
 import { serveSecretsManager, type ServedSecretsManager } from './secrets-manager-fixture';
@@ -31,7 +32,7 @@ describe('the local Secrets Manager, a delivery staged but not locked yet', () =
 
   beforeEach(async () => {
     served = await serveSecretsManager({
-      deliveryLock: createDeliveryLock({ engineKey: LOCAL_CREDENTIALS, signatureClock: { now: () => new Date() } }),
+      deliveryLock: createDeliveryLock(requestCaller({ engineKey: LOCAL_CREDENTIALS, signatureClock: { now: () => new Date() } })),
     });
     engine = served.client;
     runtime = clientAs(RUNTIME_KEY);
@@ -98,14 +99,16 @@ describe('the local Secrets Manager, a delivery staged but not locked yet', () =
     await served.stop();
     const session = { accessKeyId: 'ASIAISSUEDSESSION000', secretAccessKey: 'issued-secret', sessionToken: 'issued-token' };
     served = await serveSecretsManager({
-      deliveryLock: createDeliveryLock({
-        engineKey: LOCAL_CREDENTIALS,
-        signatureClock: { now: () => new Date() },
-        principalOf: async (accessKeyId, sessionToken) =>
-          accessKeyId === session.accessKeyId && sessionToken === session.sessionToken
-            ? 'arn:aws:sts::000000000000:assumed-role/taskbound-agent-release-bot/g-1'
-            : undefined,
-      }),
+      deliveryLock: createDeliveryLock(
+        requestCaller({
+          engineKey: LOCAL_CREDENTIALS,
+          signatureClock: { now: () => new Date() },
+          principalOf: async (accessKeyId, sessionToken) =>
+            accessKeyId === session.accessKeyId && sessionToken === session.sessionToken
+              ? 'arn:aws:sts::000000000000:assumed-role/taskbound-agent-release-bot/g-1'
+              : undefined,
+        }),
+      ),
     });
     engine = served.client;
     await engine.send(new CreateSecretCommand({ Name: DELIVERY, SecretString: VALUE }));
