@@ -43,7 +43,12 @@ export function dueAtOf(grant: Grant, timing: DueTiming = DEFAULT_DUE_TIMING): s
     case 'denied':
     case 'failed':
       return grant.deliverySecret ? plus(grant.updatedAt, timing.deniedRetentionMs) : undefined;
-    case 'verified':
-      return grant.misuseCheckAt;
+    // A delivery the kill switch has not deleted yet (revoke-grant.ts, deferDeliveryDeletion) is due
+    // for the sweep a retry interval on, or at the use check if that comes first.
+    case 'verified': {
+      if (!grant.deliverySecret) return grant.misuseCheckAt;
+      const cleanup = plus(grant.updatedAt, timing.retryAfterMs);
+      return grant.misuseCheckAt !== undefined && grant.misuseCheckAt < cleanup ? grant.misuseCheckAt : cleanup;
+    }
   }
 }

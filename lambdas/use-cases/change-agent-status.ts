@@ -2,7 +2,7 @@
 // live grant's credential is killed (agent-wide where the platform can), then each grant is
 // revoked and verified dead, many at once; resuming only lifts the block.
 import type { AgentStatusChange, OutboundEvent, SuspensionTally } from '../domain/events';
-import type { Grant } from '../domain/grant';
+import { bump, type Grant } from '../domain/grant';
 import { accountOf } from '../domain/accounts';
 import type { CredentialKind } from '../domain/policy';
 import type { DeliveryPayload, RevokeTarget } from '../ports';
@@ -81,6 +81,7 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
       listed: listed.get(grantId),
       credentialRevoked: dead.has(grantId),
       delivery: deliveries.get(grantId),
+      deferDeliveryDeletion: true,
     }),
   );
   // A slot whose grant is not written yet (its start will see the suspension) or no longer live revoked nothing.
@@ -90,8 +91,29 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
   // One summary for people instead of a post per grant (a suspension's `Grant Revoked` is muted by default:
   // docs/slack.md), sent with the last revocations' events.
   await events.publish([suspensionCompleted(change, now, deps.clock.now(), outcomes)]);
-  await events.flush();
+  await Promise.all([events.flush(), deleteDeliveries(revocations, outcomes)]);
   return { outcome: 'suspended', revoked: outcomes };
+}
+
+/**
+ * Proven first, cleaned after: the deliveries of the grants just verified (each holds a dead
+ * credential) are deleted once all are proven, and each grant recorded without it. One not deleted
+ * here (a failure, a crash) keeps the grant due, and the sweep deletes it (sweep.ts).
+ */
+async function deleteDeliveries(deps: EngineDeps, outcomes: readonly RevokeResult[]): Promise<void> {
+  const logger = deps.logger ?? silentLogger;
+  const left = outcomes.flatMap((result) => (result.outcome === 'verified' && result.grant.deliverySecret ? [result.grant] : []));
+  await inBatches(left, PARALLEL_REVOCATIONS, async (grant) => {
+    try {
+      await deps.vault.destroy(grant.deliverySecret as string);
+      await deps.store.update(grant, bump(grant, deps.clock.now().toISOString(), { deliverySecret: undefined }));
+    } catch (error) {
+      logger.warn("could not delete a verified grant's delivery; the sweep deletes it", {
+        grantId: grant.grantId,
+        error: errorCode(error),
+      });
+    }
+  });
 }
 
 /** `Agent Suspension Completed`: the kill switch's grants by how their revocation ended. */

@@ -39,6 +39,23 @@ export interface RevokeOptions {
    * when the listed copy is the one revoked (and it holds that grant's credential).
    */
   readonly delivery?: DeliveryPayload;
+  /**
+   * The kill switch: a grant proven dead is recorded `verified` still naming its delivery, which the
+   * caller deletes once every grant is verified (and the sweep, should it not). The proof waits for no
+   * deletion, so 1,000 grants are not held behind Secrets Manager's 50 `DeleteSecret` a second.
+   */
+  readonly deferDeliveryDeletion?: boolean;
+}
+
+/** How a revocation is proven (verifyRevocation). */
+export interface VerifyOptions {
+  /** What the store holds: the grant itself (the default), or its `active` version when the claim rides with the result. */
+  readonly stored?: Grant;
+  /** The grant's delivery, read before in a batch. */
+  readonly delivery?: DeliveryPayload;
+  readonly patience?: ProbePatience;
+  /** Leave the delivery to the caller (RevokeOptions.deferDeliveryDeletion). */
+  readonly deferDeliveryDeletion?: boolean;
 }
 
 export function revokeTargetOf(grant: Grant): RevokeTarget {
@@ -73,14 +90,18 @@ export async function revokeGrant(
     if ('outcome' in claimed) return claimed;
     // Killed already, its proof pending (handed on, or due for the sweep): one probe here, never a wait in this slot.
     if (claimed.state === 'revoked')
-      return verifyRevocation(deps, claimed, claimed, undefined, deps.handOffProofs ? 'one-probe' : 'until-refused');
+      return verifyRevocation(deps, claimed, { patience: patienceOf(deps), deferDeliveryDeletion: options.deferDeliveryDeletion });
     // An active grant's claim is not written first: the credential exists and is recorded, so
     // revoking at once is safe and the claim rides with the result (one write, and the
     // credential dies one round trip sooner). A crash before that write leaves the grant
     // `active`: the trigger's redelivery (or the expiry) revokes again, which is idempotent.
     const written = claimed.state === 'revoking' && grant.state === 'active' ? grant : claimed;
     const delivery = grant === options.listed ? options.delivery : undefined;
-    const finished = await finishRevocation(deps, claimed, written, credentialRevoked, delivery);
+    const finished = await finishRevocation(deps, claimed, credentialRevoked, {
+      stored: written,
+      delivery,
+      deferDeliveryDeletion: options.deferDeliveryDeletion,
+    });
     if (finished === 'lost-race') continue;
     // The write was refused and the grant is still `active` (a stale listing, or another change
     // to it meanwhile): its credential is dead, but its record must say so too. Read it again.
@@ -145,18 +166,18 @@ async function claim(deps: EngineDeps, grant: Grant, cause: RevocationCause): Pr
 }
 
 /**
- * Revokes the credential of `grant` (in `revoking`; `stored` is what the store holds, the same
+ * Revokes the credential of `grant` (in `revoking`; `proof.stored` is what the store holds, the same
  * grant or its `active` version when the claim was not written yet), unless the caller revoked it
  * already. On failure the claim is written, `Revocation Failed` is said, and the sweep retries.
  */
 async function finishRevocation(
   deps: EngineDeps,
   grant: Grant,
-  stored: Grant,
   credentialRevoked: boolean,
-  delivery?: RevokeOptions['delivery'],
+  proof: VerifyOptions & { readonly stored: Grant },
 ): Promise<RevokeResult | 'lost-race'> {
   const logger = deps.logger ?? silentLogger;
+  const stored = proof.stored;
   const target = revokeTargetOf(grant);
   try {
     if (!credentialRevoked) await deps.issuers[target.kind].revoke(target);
@@ -182,8 +203,11 @@ async function finishRevocation(
   const now = deps.clock.now().toISOString();
   await Promise.all([cancelExpiry(deps, grant), rotateTouchedSecrets(deps, grant)]);
   const revoked = transition(grant, { to: 'revoked', at: now, actor: ENGINE_ACTOR, action: 'revoked', changes: { revokedAt: now } });
-  return verifyRevocation(deps, revoked, stored, delivery, deps.handOffProofs ? 'one-probe' : 'until-refused');
+  return verifyRevocation(deps, revoked, { ...proof, patience: patienceOf(deps) });
 }
+
+/** One probe where a function of its own proves what that probe could not (the proof handed on), else until refused. */
+const patienceOf = (deps: EngineDeps): ProbePatience => (deps.handOffProofs ? 'one-probe' : 'until-refused');
 
 /**
  * Probes the credential. Rejected: the delivery secret is deleted and the grant is
@@ -192,13 +216,8 @@ async function finishRevocation(
  * and the sweep probes again; after a `one-probe` verification its `Grant Revoked` says
  * `proof: pending`, which the prove-revocation function acts on at once.
  */
-export async function verifyRevocation(
-  deps: EngineDeps,
-  revoked: Grant,
-  stored: Grant = revoked,
-  delivery?: RevokeOptions['delivery'],
-  patience: ProbePatience = 'until-refused',
-): Promise<RevokeResult> {
+export async function verifyRevocation(deps: EngineDeps, revoked: Grant, options: VerifyOptions = {}): Promise<RevokeResult> {
+  const { stored = revoked, delivery, patience = 'until-refused', deferDeliveryDeletion = false } = options;
   const target = revokeTargetOf(revoked);
   // A delivery read before (in a batch) counts only if it holds this grant's credential; otherwise it is read now.
   const prefetched = delivery && sameCredential(delivery, revoked) ? delivery : undefined;
@@ -224,7 +243,7 @@ export async function verifyRevocation(
     await deps.events.publish(events);
     return { outcome: 'revoked-unverified', grant: written.grant, probe: verdict.verdict };
   }
-  if (revoked.deliverySecret) await deps.vault.destroy(revoked.deliverySecret);
+  if (revoked.deliverySecret && !deferDeliveryDeletion) await deps.vault.destroy(revoked.deliverySecret);
   const useCheck =
     deps.useCheckTiming && revoked.credential
       ? { misuseCheckAt: firstUseCheckAt({ ...revoked, verifiedAt: now }, deps.useCheckTiming) }
@@ -241,7 +260,8 @@ export async function verifyRevocation(
       ? `a call with the credential was refused (${verdict.code})`
       : `the platform shows the credential dead (${verdict.code}); not probed`,
     detail: { probe: verdict.code, observed: verdict.observed === true, ...(propagationMs !== undefined ? { propagationMs } : {}) },
-    changes: { verifiedAt: now, deliverySecret: undefined, ...useCheck },
+    // A deferred deletion keeps the delivery's name on the record: the grant stays due until it is gone (due.ts).
+    changes: { verifiedAt: now, ...(deferDeliveryDeletion ? {} : { deliverySecret: undefined }), ...useCheck },
   });
   const written = await deps.store.update(stored, verified);
   if (!written.ok) return { outcome: 'already-revoked', grant: written.current ?? verified };

@@ -90,9 +90,15 @@ async function settle(deps: EngineDeps, grant: Grant): Promise<Action> {
       return closeStuck(deps, grant, now);
     case 'denied':
     case 'failed':
-      return clearDelivery(deps, grant, now);
-    case 'verified':
-      return (await checkUseAfterRevocation(deps, grant, new Date(now))) === 'used' ? 'usedAfterRevocation' : 'none';
+      return (await withoutDelivery(deps, grant, now)) ? 'closed' : 'none';
+    case 'verified': {
+      // A delivery a kill switch left (revoke-grant.ts, deferDeliveryDeletion) goes first; the use check when it is due.
+      const current = grant.deliverySecret ? await withoutDelivery(deps, grant, now) : grant;
+      const checkDue = current?.misuseCheckAt !== undefined && current.misuseCheckAt <= now;
+      if (current && checkDue)
+        return (await checkUseAfterRevocation(deps, current, new Date(now))) === 'used' ? 'usedAfterRevocation' : 'none';
+      return grant.deliverySecret && current ? 'closed' : 'none';
+    }
   }
 }
 
@@ -149,10 +155,14 @@ async function closeStuck(deps: EngineDeps, grant: Grant, now: string): Promise<
   return (await closeAsFailed(deps, grant, reason)) ? 'closed' : 'none';
 }
 
-/** A denial's delivery secret has been readable for its hour (docs/contract.md §5): delete it. */
-async function clearDelivery(deps: EngineDeps, grant: Grant, now: string): Promise<Action> {
-  if (!grant.deliverySecret) return 'none';
+/**
+ * Deletes a settled grant's delivery and records it gone: a denial's, once readable for its hour
+ * (docs/contract.md §5), or a verified grant's that its kill switch did not delete. The grant as
+ * written, or undefined when it had changed meanwhile (it stays due).
+ */
+async function withoutDelivery(deps: EngineDeps, grant: Grant, now: string): Promise<Grant | undefined> {
+  if (!grant.deliverySecret) return undefined;
   await deps.vault.destroy(grant.deliverySecret);
   const written = await deps.store.update(grant, bump(grant, now, { deliverySecret: undefined }));
-  return written.ok ? 'closed' : 'none';
+  return written.ok ? written.grant : undefined;
 }

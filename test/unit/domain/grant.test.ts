@@ -67,6 +67,24 @@ describe('dueAtOf', () => {
     expect(dueAtOf(revoked)).toBe('2026-01-01T00:06:00.000Z');
     expect(dueAtOf(transition(revoked, { to: 'verified', at: 'x', actor: 't', action: 'a' }))).toBeUndefined();
   });
+
+  it('keeps a verified grant due while it still names a delivery (a kill switch deletes them after the proofs)', () => {
+    const at = '2026-01-01T00:05:00.000Z';
+    const issuing = transition(opened(), { to: 'issuing', at, actor: 't', action: 'a' });
+    const active = transition(issuing, { to: 'active', at, actor: 't', action: 'a', changes: { deliverySecret: 'taskbound/a/t' } });
+    const revoked = transition(transition(active, { to: 'revoking', at, actor: 't', action: 'a' }), {
+      to: 'revoked',
+      at,
+      actor: 't',
+      action: 'a',
+    });
+    const verified = transition(revoked, { to: 'verified', at, actor: 't', action: 'a' });
+
+    expect(dueAtOf(verified)).toBe('2026-01-01T00:06:00.000Z');
+    expect(dueAtOf({ ...verified, misuseCheckAt: '2026-01-01T00:05:30.000Z' })).toBe('2026-01-01T00:05:30.000Z');
+    expect(dueAtOf({ ...verified, misuseCheckAt: '2026-01-01T00:20:00.000Z' })).toBe('2026-01-01T00:06:00.000Z');
+    expect(dueAtOf({ ...verified, deliverySecret: undefined, misuseCheckAt: '2026-01-01T00:20:00.000Z' })).toBe('2026-01-01T00:20:00.000Z');
+  });
 });
 
 describe('dueAtOf a refusal', () => {

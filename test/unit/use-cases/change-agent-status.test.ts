@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startTask } from '../../../lambdas/use-cases/start-task';
 import { suspendAgent, resumeAgent } from '../../../lambdas/use-cases/change-agent-status';
+import { sweepDueGrants } from '../../../lambdas/use-cases/sweep';
 import { fakeEngine, taskStarted } from '../../helpers/fake-engine';
 import type { AgentRecord, DeliveryPayload, EventPublisher } from '../../../lambdas/ports';
 import { bump } from '../../../lambdas/domain/grant';
@@ -168,6 +169,58 @@ describe('suspendAgent and resumeAgent', () => {
     expect(engine.sessions.agentRevocations).toEqual([{ agentId: 'release-bot', issuedBefore: engine.clock.now() }]);
     expect(engine.sessions.revokeCalls).toEqual([]);
     expect(suspended.revoked.map((result) => result.outcome)).toEqual(started.map(() => 'verified'));
+  });
+
+  describe('deleting the deliveries once every grant is proven dead', () => {
+    async function threeSessions() {
+      const engine = fakeEngine();
+      const started = [];
+      for (const index of [0, 1, 2])
+        started.push(await startTask(engine, taskStarted({ agentId: 'deploy-bot', taskId: `t-${index}`, scopes: ['repo-read'] })));
+      engine.clock.advance(1000);
+      return { engine, grantIds: started.map(({ grant }) => grant.grantId) };
+    }
+    const suspend = (engine: ReturnType<typeof fakeEngine>) =>
+      suspendAgent(engine, { agentId: 'deploy-bot', by: 'secops@example.com', reason: 'odd behaviour' });
+
+    it('records every grant verified before it deletes any delivery, then records each delivery gone', async () => {
+      const { engine, grantIds } = await threeSessions();
+      let statesAtFirstDeletion: Promise<string[]> | undefined;
+      const destroy = engine.vault.destroy.bind(engine.vault);
+      engine.vault.destroy = async (name: string) => {
+        statesAtFirstDeletion ??= Promise.all(grantIds.map(async (grantId) => (await engine.store.get(grantId))?.state ?? 'missing'));
+        await statesAtFirstDeletion;
+        return destroy(name);
+      };
+
+      const suspended = await suspend(engine);
+
+      expect(await statesAtFirstDeletion).toEqual(['verified', 'verified', 'verified']);
+      expect(suspended.revoked.map((result) => result.outcome)).toEqual(Array(3).fill('verified'));
+      expect(engine.vault.secrets.size).toBe(0);
+      for (const grantId of grantIds) expect((await engine.store.get(grantId))?.deliverySecret).toBeUndefined();
+    });
+
+    it('leaves a delivery it could not delete to the sweep, which deletes it a retry interval later', async () => {
+      const { engine, grantIds } = await threeSessions();
+      const destroy = engine.vault.destroy.bind(engine.vault);
+      engine.vault.destroy = async () => Promise.reject(new Error('ThrottlingException'));
+
+      await suspend(engine);
+
+      const kept = await Promise.all(grantIds.map(async (grantId) => engine.store.get(grantId)));
+      expect(kept.map((grant) => grant?.state)).toEqual(Array(3).fill('verified'));
+      expect(kept.every((grant) => grant?.deliverySecret !== undefined)).toBe(true);
+      expect(engine.vault.secrets.size).toBe(3);
+
+      engine.vault.destroy = destroy;
+      expect(await sweepDueGrants(engine)).toMatchObject({ dueGrants: 0 });
+      engine.clock.advance(60_000);
+      expect(await sweepDueGrants(engine)).toMatchObject({ dueGrants: 3, closed: 3, errors: 0 });
+      expect(engine.vault.secrets.size).toBe(0);
+      for (const grantId of grantIds) expect((await engine.store.get(grantId))?.deliverySecret).toBeUndefined();
+      expect(await sweepDueGrants(engine)).toMatchObject({ dueGrants: 0 });
+    });
   });
 
   describe('reading the deliveries the proofs need', () => {
