@@ -45,6 +45,7 @@ import type { AlertDeps } from '../use-cases/send-alert';
 import type { DigestDeps } from '../use-cases/build-digest';
 import type { HealthDeps } from '../use-cases/post-health';
 import { engineLogger } from './logger';
+import { RoleDenyLock } from '../adapters/aws/role-deny-lock';
 import { laneAwareRetryStrategy, QuotaThrottle } from '../adapters/aws/quota-throttle';
 import { scaledQuotas } from '../adapters/aws/documented-quotas';
 import { CONTROL_PLANE_MAX_ATTEMPTS } from '../adapters/aws/aws-clients';
@@ -92,6 +93,8 @@ interface ContainerClients {
   readonly scheduler: () => SchedulerClient;
   /** A probe signs with the credential it probes, whatever its account: one (and one connection pool) serves them all. */
   readonly probe: StsCredentialProbe;
+  /** One revoker at a time on an agent role's deny, whatever the account; one per container, so its revocations queue in memory first. */
+  readonly denyLock: RoleDenyLock;
   readonly inAccount: (account: string, spokeRole: SpokeRole) => AccountClients;
 }
 
@@ -131,8 +134,9 @@ function containerClients(env: EngineEnvironment): ContainerClients {
     const paced = pacedClients(env);
     let scheduler: SchedulerClient | undefined;
     const accounts = new Map<string, AccountClients>();
+    const grants = reuseSigner(new DynamoDBClient({ region, cacheMiddleware: true }));
     return {
-      grants: reuseSigner(new DynamoDBClient({ region, cacheMiddleware: true })),
+      grants,
       documents: DynamoDBDocumentClient.from(reuseSigner(new DynamoDBClient({ region })), {
         marshallOptions: { removeUndefinedValues: true },
       }),
@@ -143,6 +147,7 @@ function containerClients(env: EngineEnvironment): ContainerClients {
       scheduler: () =>
         (scheduler ??= paced(reuseSigner(new SchedulerClient({ region, cacheMiddleware: true, ...paced.retries })), 'scheduler')),
       probe: new StsCredentialProbe({ region }),
+      denyLock: new RoleDenyLock({ client: grants, tableName: env.TABLE_NAME, clock: systemClock, logger: engineLogger }),
       inAccount: (account, spokeRole) => {
         // The engine's own account has one set whatever the role: only in a spoke does the role assumed differ.
         const key = account === env.ACCOUNT_ID ? account : `${spokeRole}:${account}`;
@@ -192,6 +197,7 @@ function issuersIn(config: EngineConfiguration, account: string, clients: Contai
       rolePrefix: env.AGENT_ROLE_PREFIX,
       roleMaxSessionSeconds: env.AGENT_ROLE_MAX_SESSION_SECONDS,
       canary,
+      denyLock: clients.denyLock,
       revocationPolicyMaxChars: env.AGENT_ROLE_DENY_BUDGET_CHARS ?? ((roleName) => roleBudgets.of(roleName)),
     }),
     'aws-iam-access-key': new IamAccessKeyIssuer({

@@ -3,6 +3,7 @@
 // conditions and session policies; whether one session is denied and another allowed is
 // judged by the independent IAM evaluator (test/policy/simulate.ts) on the documents moto
 // holds. STS's packed size limit and IAM's delay in enforcing a new deny are SDK middleware.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PackedPolicyTooLargeException, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,13 +13,15 @@ import { REVOKED_SESSIONS_POLICY_NAME } from '../../lambdas/adapters/aws/revoked
 import { denyTimeFor, REVOKED_BEFORE_POLICY_NAME, REVOKED_BEFORE_RESERVED_CHARS } from '../../lambdas/adapters/aws/revoked-before-policy';
 import { StsCredentialProbe } from '../../lambdas/adapters/aws/sts-credential-probe';
 import { StsSessionIssuer, type SessionCanary, type StsSessionIssuerOptions } from '../../lambdas/adapters/aws/sts-session-issuer';
+import { RoleDenyLock } from '../../lambdas/adapters/aws/role-deny-lock';
+import { systemClock } from '../../lambdas/adapters/system-clock';
 import { TaskboundError, UnissuableRequestError } from '../../lambdas/domain/errors';
 import { grantIdFor } from '../../lambdas/domain/ids';
 import type { PolicyStatement } from '../../lambdas/domain/policy';
 import type { IssueRequest, IssuedCredential, RevokeTarget } from '../../lambdas/ports';
 import { FakeClock } from '../helpers/fake-ports';
 import { ALLOW_EVERYTHING, decide, type Decision } from '../policy/simulate';
-import { ACCOUNT_ID, CANARY_SECRET, freshMoto, REGION, ROLE_PREFIX, type FreshMoto } from './moto-world';
+import { ACCOUNT_ID, CANARY_SECRET, freshMoto, REGION, ROLE_PREFIX, TABLE_NAME, type FreshMoto } from './moto-world';
 import { awsServiceError, beforeCall, countCalls, injectFaults, jsonAccessDenied, throttling, type ApiCall } from './sdk-middleware';
 
 const AGENT = 'release-bot';
@@ -327,6 +330,28 @@ describe('StsSessionIssuer on moto', () => {
     }
     expect((await deniedIds()).sort()).toEqual(requests.map((req) => req.grantId).sort());
     for (const req of requests) expect(await judge(req.grantId)).toBe('ExplicitlyDenied');
+  });
+
+  it('with the deny lock, loses no grant when revocations race on the same role from two containers: every one is in the deny at once', async () => {
+    const dynamo = new DynamoDBClient({ ...moto.engineConfig, maxAttempts: 2 });
+    try {
+      // Two containers: each its own issuer and lock, sharing only moto's IAM and the grant table.
+      const containers = [0, 1].map(() =>
+        issuer({ denyLock: new RoleDenyLock({ client: dynamo, tableName: TABLE_NAME, clock: systemClock }) }),
+      );
+      const requests = ['t-a', 't-b', 't-c', 't-d', 't-e', 't-f'].map((taskId) => request(taskId));
+      for (const req of requests) await containers[0]!.issue(req);
+
+      const outcomes = await Promise.all(requests.map((req, index) => containers[index % 2]!.revoke(targetOf(req))));
+
+      expect(outcomes).toEqual(Array(6).fill('revoked'));
+      expect((await deniedIds()).sort()).toEqual(requests.map((req) => req.grantId).sort());
+      // One write per revocation: none had to write again after another's stale write.
+      expect(sent('PutRolePolicy')).toHaveLength(6);
+      for (const req of requests) expect(await judge(req.grantId)).toBe('ExplicitlyDenied');
+    } finally {
+      dynamo.destroy();
+    }
   });
 
   it('refuses a scope set too large for a session policy before calling STS', async () => {

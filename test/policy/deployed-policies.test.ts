@@ -177,6 +177,16 @@ describe('engine roles (synthesized)', () => {
     },
   );
 
+  it.each([...appFunctionsUsingTheStore()])(
+    "%s may take and give back an agent role's deny lease (a PutItem and a DeleteItem of an item in the agent's partition)",
+    async (handler) => {
+      await expectDecisions(appFor(handler), handler, [
+        [tableItem('dynamodb:PutItem', AGENT_PARTITION), 'Allowed'],
+        [tableItem('dynamodb:DeleteItem', AGENT_PARTITION), 'Allowed'],
+      ]);
+    },
+  );
+
   /** A grant's expiry schedule in the engine's group, as the issuing role's own statement names the group. */
   const scheduleOfGrant = () => {
     const statements = defaults

@@ -8,6 +8,7 @@
 //   agent          pk AGENT#<agentId>   sk AGENT    (suspension)
 //   standing copy  pk AGENT#<agentId>   sk STANDING#<n>  suspended, at: what a start checks (see STANDING_SHARDS)
 //   slot           pk AGENT#<agentId>   sk SLOT#<n> holder = the live grant holding it (the concurrency cap)
+//   deny lock      pk AGENT#<agentId>   sk DENY-LOCK#<account>  holder, leaseEndsMs: one revoker at a time on the agent's role (role-deny-lock.ts)
 //   refused event  pk REJECTED#<day>    sk <at>#<eventId>
 export const GRANT_TABLE = {
   partitionKey: 'pk',
@@ -45,3 +46,4 @@ export const standingCopyKey = (agentId: string, shard: number) => ({ pk: `AGENT
 /** One of an agent's `maxConcurrentGrants` slots: a live grant holds one, taken by a conditional put. */
 export const slotKey = (agentId: string, slot: number) => ({ pk: `AGENT#${agentId}`, sk: `${SLOT_PREFIX}${slot}` });
 export const SLOT_PREFIX = 'SLOT#';
+export const roleDenyLockKey = (agentId: string, account: string) => ({ pk: `AGENT#${agentId}`, sk: `DENY-LOCK#${account}` });

@@ -39,6 +39,7 @@ import {
 } from './revoked-before-policy';
 import { compileIssuedPolicy } from './session-policy';
 import { realSleep } from '../sleep';
+import type { RoleDenyLock } from './role-deny-lock';
 import { notYet, retry, settled } from '../retry';
 
 /** STS's floor for AssumeRole `DurationSeconds`. */
@@ -71,6 +72,12 @@ export interface StsSessionIssuerOptions {
    * Without it a session counts as dead once its grant is in the deny (inferred, not observed).
    */
   readonly canary?: SessionCanary;
+  /**
+   * One revoker at a time on a role's revoked-sessions deny, across containers. Without it two
+   * revocations racing on one role can drop each other's entry (IAM has no conditional write): the
+   * read-back catches most, `verify` and the sweep the rest, minutes later.
+   */
+  readonly denyLock?: Pick<RoleDenyLock, 'hold'>;
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
@@ -177,15 +184,21 @@ export class StsSessionIssuer implements CredentialIssuer {
 
   /**
    * Names the grant in the role's deny, leaving the agent's other sessions alone. Read,
-   * modify, write, then read again: a concurrent revocation that wrote from a stale read
-   * drops our id, so we write again until we see it. A writer that drops it after our
-   * last read is caught by `verify`, which then reports the session still accepted and
-   * the sweep revokes it again.
+   * modify, write, then read again, holding the role's deny lock when there is one (the
+   * engine's composition gives it): no other revoker writes meanwhile. Without it (or past a
+   * lease that ran out), a concurrent revocation that wrote from a stale read drops our id, so
+   * we write again until we see it; a writer that drops it after our last read is caught by
+   * `verify`, which then reports the session still accepted, and the sweep revokes it again.
    */
   async revoke(target: RevokeTarget): Promise<RevokeOutcome> {
+    if (this.sessionEndsBy(target).getTime() < this.options.clock.now().getTime()) return 'already-revoked';
+    const lock = this.options.denyLock;
+    return lock ? lock.hold(target.agentId, this.options.accountId, () => this.addToDeny(target)) : this.addToDeny(target);
+  }
+
+  private async addToDeny(target: RevokeTarget): Promise<RevokeOutcome> {
     const now = this.options.clock.now();
     const sessionEndsBy = this.sessionEndsBy(target);
-    if (sessionEndsBy.getTime() < now.getTime()) return 'already-revoked';
     const roleName = this.roleNameOf(target.agentId);
     let sessions = await this.readRevoked(roleName);
     if (isRevoked(sessions, target.grantId)) return this.sawInDeny(target.grantId, 'already-revoked');
