@@ -3,17 +3,29 @@
 // conditions and session policies; whether one session is denied and another allowed is
 // judged by the independent IAM evaluator (test/policy/simulate.ts) on the documents moto
 // holds. STS's packed size limit and IAM's delay in enforcing a new deny are SDK middleware.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PackedPolicyTooLargeException, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CanaryMisconfiguredError, SecretsManagerCanaryProbe } from '../../lambdas/adapters/aws/canary-probe';
 import { probeCredentialOf } from '../../lambdas/adapters/aws/probe-client';
-import { REVOKED_SESSIONS_POLICY_NAME } from '../../lambdas/adapters/aws/revoked-sessions-policy';
+import {
+  CLOCK_SKEW_MARGIN_SECONDS,
+  parseRevokedSessions,
+  renderRevokedSessions,
+  REVOKED_SESSIONS_POLICY_NAME,
+  withRevoked,
+} from '../../lambdas/adapters/aws/revoked-sessions-policy';
 import { denyTimeFor, REVOKED_BEFORE_POLICY_NAME, REVOKED_BEFORE_RESERVED_CHARS } from '../../lambdas/adapters/aws/revoked-before-policy';
 import { StsCredentialProbe } from '../../lambdas/adapters/aws/sts-credential-probe';
-import { StsSessionIssuer, type SessionCanary, type StsSessionIssuerOptions } from '../../lambdas/adapters/aws/sts-session-issuer';
+import {
+  StsSessionIssuer,
+  STS_MIN_SESSION_SECONDS,
+  type SessionCanary,
+  type StsSessionIssuerOptions,
+} from '../../lambdas/adapters/aws/sts-session-issuer';
 import { RoleDenyLock } from '../../lambdas/adapters/aws/role-deny-lock';
+import { roleDenyLockKey } from '../../lambdas/adapters/aws/grant-table';
 import { systemClock } from '../../lambdas/adapters/system-clock';
 import { TaskboundError, UnissuableRequestError } from '../../lambdas/domain/errors';
 import { grantIdFor } from '../../lambdas/domain/ids';
@@ -346,9 +358,64 @@ describe('StsSessionIssuer on moto', () => {
 
       expect(outcomes).toEqual(Array(6).fill('revoked'));
       expect((await deniedIds()).sort()).toEqual(requests.map((req) => req.grantId).sort());
-      // One write per revocation: none had to write again after another's stale write.
-      expect(sent('PutRolePolicy')).toHaveLength(6);
+      // One write per container: its three revocations queued for the lease and went in one write (group commit),
+      // and none had to write again after another's stale write.
+      expect(sent('PutRolePolicy')).toHaveLength(2);
       for (const req of requests) expect(await judge(req.grantId)).toBe('ExplicitlyDenied');
+    } finally {
+      dynamo.destroy();
+    }
+  });
+
+  it('with the deny lock, writes grants that do not fit together one by one, and fails only the one with no room', async () => {
+    const dynamo = new DynamoDBClient({ ...moto.engineConfig, maxAttempts: 2 });
+    try {
+      const requests = ['t-a', 't-b', 't-c'].map((taskId) => request(taskId));
+      // Room for two grants' entries in the deny, not three (REVOKED_BEFORE_RESERVED_CHARS is kept back for the kill switch).
+      const endsBy = (req: IssueRequest) =>
+        new Date(req.expiresAt.getTime() + (STS_MIN_SESSION_SECONDS + CLOCK_SKEW_MARGIN_SECONDS) * 1000);
+      const named = (reqs: IssueRequest[]) =>
+        renderRevokedSessions(reqs.reduce((deny, req) => withRevoked(deny, req.grantId, endsBy(req)), parseRevokedSessions(undefined)));
+      const two = named(requests.slice(0, 2)).length;
+      expect(named(requests).length).toBeGreaterThan(two);
+      const sessions = issuer({
+        revocationPolicyMaxChars: REVOKED_BEFORE_RESERVED_CHARS + two,
+        denyLock: new RoleDenyLock({ client: dynamo, tableName: TABLE_NAME, clock: systemClock }),
+      });
+      for (const req of requests) await sessions.issue(req);
+
+      const outcomes = await Promise.allSettled(requests.map((req) => sessions.revoke(targetOf(req))));
+
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled').map((outcome) => outcome.value)).toEqual(['revoked', 'revoked']);
+      const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+      expect(refused).toHaveLength(1);
+      expect(String(refused[0]?.reason)).toMatch(/too many revoked sessions of this agent are still unexpired/);
+      expect(await deniedIds()).toHaveLength(2);
+    } finally {
+      dynamo.destroy();
+    }
+  });
+
+  it('with the deny lock held by a container that died, fails every waiting revocation with the reason and writes nothing', async () => {
+    const dynamo = new DynamoDBClient({ ...moto.engineConfig, maxAttempts: 2 });
+    try {
+      const key = roleDenyLockKey(AGENT, ACCOUNT_ID);
+      await dynamo.send(
+        new PutItemCommand({
+          TableName: TABLE_NAME,
+          Item: { pk: { S: key.pk }, sk: { S: key.sk }, holder: { S: 'dead' }, leaseEndsMs: { N: String(Date.now() + 60_000) } },
+        }),
+      );
+      const sessions = issuer({ denyLock: new RoleDenyLock({ client: dynamo, tableName: TABLE_NAME, clock: systemClock, waitMs: 300 }) });
+      const requests = ['t-a', 't-b'].map((taskId) => request(taskId));
+      for (const req of requests) await sessions.issue(req);
+
+      const outcomes = await Promise.allSettled(requests.map((req) => sessions.revoke(targetOf(req))));
+
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+      for (const outcome of outcomes)
+        expect(String((outcome as PromiseRejectedResult).reason)).toMatch(/held the deny of agent release-bot's role/);
+      expect(sent('PutRolePolicy')).toHaveLength(0);
     } finally {
       dynamo.destroy();
     }

@@ -89,6 +89,12 @@ export interface SessionCanary {
   readonly schedule?: ProbeSchedule;
 }
 
+interface WaitingRevocation {
+  readonly target: RevokeTarget;
+  readonly resolve: (outcome: RevokeOutcome) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /** Grants remembered between a revoke and its verify; past this the memory starts over (a verify then reads). */
 const SEEN_IN_DENY_MAX = 1000;
 
@@ -105,6 +111,8 @@ export class StsSessionIssuer implements CredentialIssuer {
   private readonly seenDeniedBefore = new Map<string, Date>();
   /** Per role, when a fresh session of it answered the canary (canary-probe.ts: once per role every few minutes). */
   private readonly canaryProofs: CanaryProofs;
+  /** Per agent, the revocations waiting for its role's deny lease (group commit, below). */
+  private readonly waitingForDeny = new Map<string, WaitingRevocation[]>();
 
   constructor(private readonly options: StsSessionIssuerOptions) {
     if (options.roleMaxSessionSeconds < STS_MIN_SESSION_SECONDS || options.roleMaxSessionSeconds > 43_200) {
@@ -193,7 +201,76 @@ export class StsSessionIssuer implements CredentialIssuer {
   async revoke(target: RevokeTarget): Promise<RevokeOutcome> {
     if (this.sessionEndsBy(target).getTime() < this.options.clock.now().getTime()) return 'already-revoked';
     const lock = this.options.denyLock;
-    return lock ? lock.hold(target.agentId, this.options.accountId, () => this.addToDeny(target)) : this.addToDeny(target);
+    if (!lock) return this.addToDeny(target);
+    return new Promise<RevokeOutcome>((resolve, reject) => {
+      const waiting = this.waitingForDeny.get(target.agentId);
+      if (waiting) return void waiting.push({ target, resolve, reject });
+      this.waitingForDeny.set(target.agentId, [{ target, resolve, reject }]);
+      void this.commitWaiting(target.agentId, lock);
+    });
+  }
+
+  /**
+   * Group commit: the role's revocations that queued while its lease was taken or held are written
+   * by the next holder in one read-modify-write, so a burst of one agent's revocations costs a few
+   * IAM writes, not one lease in turn each. Runs until none is left waiting.
+   */
+  private async commitWaiting(agentId: string, lock: Pick<RoleDenyLock, 'hold'>): Promise<void> {
+    for (;;) {
+      let batch: WaitingRevocation[] = [];
+      try {
+        await lock.hold(agentId, this.options.accountId, async () => {
+          batch = this.waitingForDeny.get(agentId) ?? [];
+          this.waitingForDeny.set(agentId, []);
+          const outcomes = await this.addAllToDeny(batch.map((waiting) => waiting.target));
+          batch.forEach((waiting, index) => {
+            const outcome = outcomes[index];
+            if (outcome instanceof Error || outcome === undefined) waiting.reject(outcome ?? new Error('no outcome'));
+            else waiting.resolve(outcome);
+          });
+        });
+      } catch (error) {
+        // No lease (waited too long), or the deny could not be read or written: this round's revocations fail with it.
+        const failed = batch.length > 0 ? batch : (this.waitingForDeny.get(agentId) ?? []);
+        if (batch.length === 0) this.waitingForDeny.set(agentId, []);
+        for (const waiting of failed) waiting.reject(error);
+      }
+      if ((this.waitingForDeny.get(agentId)?.length ?? 0) === 0) return void this.waitingForDeny.delete(agentId);
+    }
+  }
+
+  /** Several grants named in one write (each alone when together they do not fit), in the order given. */
+  private async addAllToDeny(targets: readonly RevokeTarget[]): Promise<(RevokeOutcome | Error)[]> {
+    const alone = (target: RevokeTarget) =>
+      this.addToDeny(target).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    if (targets.length === 1) return [await alone(targets[0]!)];
+    const now = this.options.clock.now();
+    const roleName = this.roleNameOf(targets[0]!.agentId);
+    let sessions = await this.readRevoked(roleName);
+    const outcomes = new Map<string, RevokeOutcome | Error>();
+    for (const target of targets)
+      if (isRevoked(sessions, target.grantId)) outcomes.set(target.grantId, this.sawInDeny(target.grantId, 'already-revoked'));
+    let todo = targets.filter((target) => !outcomes.has(target.grantId));
+    await retry(
+      WRITE_RETRY,
+      async () => {
+        if (todo.length === 0) return settled(undefined);
+        const named = todo.reduce(
+          (next, target) => withRevoked(next, target.grantId, this.sessionEndsBy(target)),
+          withoutExpired(sessions, now),
+        );
+        // Together over the budget: each alone below, where one the kill switch's deny covers still counts.
+        if (!(await this.writeRevoked(roleName, named)).written) return settled(undefined);
+        sessions = await this.readRevoked(roleName);
+        for (const target of todo)
+          if (isRevoked(sessions, target.grantId)) outcomes.set(target.grantId, this.sawInDeny(target.grantId, 'revoked'));
+        todo = todo.filter((target) => !outcomes.has(target.grantId));
+        return todo.length === 0 ? settled(undefined) : notYet(undefined);
+      },
+      { sleep: this.sleep },
+    );
+    for (const target of todo) if (!outcomes.has(target.grantId)) outcomes.set(target.grantId, await alone(target));
+    return targets.map((target) => outcomes.get(target.grantId) as RevokeOutcome | Error);
   }
 
   private async addToDeny(target: RevokeTarget): Promise<RevokeOutcome> {
