@@ -17,6 +17,24 @@ export const UNSAFE_TEXT =
  */
 export const DECEPTIVE = /\p{Default_Ignorable_Code_Point}/u;
 
+/**
+ * Alphabets whose letters pass for each other: Latin `a`, Cyrillic `а`, Greek `α`; Armenian `օ` and
+ * Cherokee `Ꭺ` too. A word (a run of letters) that mixes two of them is a look-alike of another
+ * name (`аlice@example.com` with a Cyrillic а poses as Alice); separate words may differ (`Иван Petrov`).
+ */
+const LOOKALIKE_SCRIPTS = [
+  /\p{Script=Latin}/u,
+  /\p{Script=Cyrillic}/u,
+  /\p{Script=Greek}/u,
+  /\p{Script=Armenian}/u,
+  /\p{Script=Cherokee}/u,
+];
+
+/** Whether one word of `value` mixes letters of two look-alike alphabets (Unicode's mixed-script test, UTS #39, for these). */
+export function mixesLookalikeScripts(value: string): boolean {
+  return (value.match(/\p{L}+/gu) ?? []).some((word) => LOOKALIKE_SCRIPTS.filter((script) => script.test(word)).length > 1);
+}
+
 /** Free text anyone sends (an event's fields, an operator's reason): no control characters, no lone surrogates. */
 export const safeText = <S extends z.ZodString>(schema: S) =>
   schema.refine((value) => !UNSAFE_TEXT.test(value), 'must not contain control characters or unpaired surrogates');

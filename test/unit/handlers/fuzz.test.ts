@@ -164,6 +164,9 @@ const HOSTILE_PRINCIPALS = [
   // A soft hyphen is as invisible as a zero-width space; the Arabic letter mark changes direction as U+202E does.
   'lead\u00ad@example.com',
   'dev\u061c@example.com',
+  // Look-alikes: a Cyrillic а, a Greek ο in a Latin word.
+  '\u0430lice@example.com',
+  'sec\u03bfps@example.com',
 ];
 
 const VALID: ReadonlyArray<{
