@@ -319,6 +319,16 @@ describe('taskbound usage', () => {
     expect(err).toContain("unknown command 'revokee'");
   });
 
+  it("prefixes commander's usage errors with taskbound:, as every other error", async () => {
+    const unknownCommand = await harness().run('revokee', GRANT);
+    const missingOption = await harness().run('revoke', GRANT);
+    const unknownOption = await harness().run('grants', 'list', '--agnet', 'release-bot');
+
+    expect(unknownCommand.err).toMatch(/^taskbound: unknown command 'revokee'/);
+    expect(missingOption.err).toMatch(/^taskbound: required option '--reason <reason>' not specified/);
+    expect(unknownOption.err).toMatch(/^taskbound: unknown option '--agnet'/);
+  });
+
   it('exits 2 with no command at all', async () => {
     expect((await harness().run()).code).toBe(2);
   });
