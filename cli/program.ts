@@ -211,6 +211,8 @@ export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (
 
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
+  // undici's bare "fetch failed" (the operator endpoint's request) says what failed in its cause.
+  if (error.message === 'fetch failed' && error.cause instanceof Error) return describeError(error.cause);
   return error.name === 'Error' ? error.message : `${error.name}: ${error.message}`;
 }
 

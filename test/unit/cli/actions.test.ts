@@ -319,6 +319,22 @@ describe('taskbound usage', () => {
     expect(err).toContain("unknown command 'revokee'");
   });
 
+  it('names why the operator endpoint could not be reached, not fetch\'s bare "fetch failed"', async () => {
+    const cli = harness();
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4010'), { code: 'ECONNREFUSED' });
+    cli.operator.send = async () => {
+      throw new TypeError('fetch failed', { cause: refused });
+    };
+
+    const { code, err } = await cli.run('approve', GRANT, '--as', 'lead@example.com', '--reason', 'ok');
+
+    expect(code).toBe(1);
+    expect(err.split('\n')).toEqual([
+      'taskbound: connect ECONNREFUSED 127.0.0.1:4010',
+      '  nothing answers at the endpoint: start the local engine with `npm start`, or check --endpoint',
+    ]);
+  });
+
   it("prefixes commander's usage errors with taskbound:, as every other error", async () => {
     const unknownCommand = await harness().run('revokee', GRANT);
     const missingOption = await harness().run('revoke', GRANT);
