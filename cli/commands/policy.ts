@@ -45,7 +45,16 @@ interface PolicyProblem {
  * one document `{ file, valid, version?, agents?, problems }` on stdout (same exit codes).
  */
 export async function checkPolicy(io: CliIo, file: string, options: { json?: boolean } = {}): Promise<ExitCode> {
-  const text = await readPolicyText(file);
+  let text: string;
+  try {
+    text = await readPolicyText(file);
+  } catch (error) {
+    // Under --json a file that cannot be read is one document too, so CI reads the answer where it reads every other.
+    if (!options.json || !(error instanceof UsageError)) throw error;
+    const problem: PolicyProblem = { severity: 'error', path: '(file)', message: error.message };
+    io.out(json({ file, valid: false, problems: [problem] }));
+    return EXIT.usage;
+  }
   const lineOf = lineLocator(text);
   const at = (path: string) => {
     const line = lineOf(path);

@@ -313,4 +313,15 @@ describe('taskbound policy check', () => {
     expect(code).toBe(2);
     expect(err).toContain(`${file}: cannot read the policy file (ENOENT)`);
   });
+
+  it('reports a file it cannot read as one JSON document under --json (exit 2)', async () => {
+    const file = join(dir, 'missing.yaml');
+    const { code, out } = await harness().run('policy', 'check', file, '--json');
+    expect(code).toBe(2);
+    expect(JSON.parse(out)).toEqual({
+      file,
+      valid: false,
+      problems: [{ severity: 'error', path: '(file)', message: `${file}: cannot read the policy file (ENOENT)` }],
+    });
+  });
 });
