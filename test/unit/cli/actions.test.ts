@@ -335,6 +335,17 @@ describe('taskbound usage', () => {
     ]);
   });
 
+  it('says in --help that credentials and serve-credentials stop after 60 s when there is no delivery at all', async () => {
+    // credentialForTask caps the wait for a first delivery at 60 s (the SDK's deliveryTimeoutMs), whatever --timeout says.
+    for (const command of ['credentials', 'serve-credentials']) {
+      const { code, out } = await harness().run(command, '--help');
+      expect(code).toBe(0);
+      expect(out.replace(/\s+/g, ' ')).toContain(
+        '(default 900); with no delivery at all (task not started or ended, agent unknown) after 60 at most',
+      );
+    }
+  });
+
   it("prefixes commander's usage errors with taskbound:, as every other error", async () => {
     const unknownCommand = await harness().run('revokee', GRANT);
     const missingOption = await harness().run('revoke', GRANT);
