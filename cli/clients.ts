@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDbGrantStore } from '../lambdas/adapters/aws/dynamodb-grant-store';
-import type { BusEvent, CliDeps, CliIo, EventSink, PutOutcome } from './context';
+import { UsageError, type BusEvent, type CliDeps, type CliIo, type EventSink, type PutOutcome } from './context';
 import { CLI_SOURCE } from '../lambdas/routes';
 import { operatorGateway } from './operator';
 import { setTimeout as wait } from 'node:timers/promises';
@@ -40,9 +40,21 @@ export interface Connection {
   readonly localCredentials: boolean;
 }
 
+/** `127.0.0.1:4010` parses as a URL of scheme `127.0.0.1:`, so the scheme is checked too. */
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /** Flags first, then TASKBOUND_* variables, then defaults; the local engine implies us-east-1. */
 export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Connection {
   const endpoint = flags.endpoint;
+  if (endpoint !== undefined && !isHttpUrl(endpoint)) {
+    throw new UsageError(`--endpoint: "${endpoint}" is not an http(s) URL; the local engine's is http://127.0.0.1:4010`);
+  }
   const region = flags.region ?? (endpoint ? LOCAL_REGION : undefined);
   return {
     ...(endpoint ? { endpoint } : {}),

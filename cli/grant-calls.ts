@@ -1,7 +1,7 @@
 // CLI: the "what the credential did" part of `grants show`: read the grant's calls (local engine or
 // CloudTrail), place each against the revocation and tie it to the grant (lambdas/domain/credential-usage.ts),
 // and print it: relative times for people, ISO times under --json, and CloudTrail's delivery lag when it matters.
-import { placeCalls, recentForDelivery, type PlacedCall } from '../lambdas/domain/credential-usage';
+import { placeCalls, recentForDelivery, RECORD_KEEPS, type PlacedCall } from '../lambdas/domain/credential-usage';
 import type { Grant } from '../lambdas/domain/grant';
 import { CLOCK_SKEW_MS, DEFAULT_USE_CHECK_TIMING, firstRevokedAt, usableUntil } from '../lambdas/domain/use-after-revocation';
 import type { CliDeps } from './context';
@@ -44,7 +44,7 @@ export async function grantCalls(deps: CliDeps, grant: Grant): Promise<GrantCall
     return answer;
   }
   progress?.succeed(`${answer.calls.length} events read`);
-  const calls = placeCalls(grant, answer.calls, { userAgents: answer.source === 'cloudtrail' });
+  const calls = placeCalls(grant, answer.calls, RECORD_KEEPS[answer.source]);
   if (answer.source === 'local-engine') return { source: answer.source, calls };
   const lagMs = DEFAULT_USE_CHECK_TIMING.deliveryLagMs;
   // Until when it could be used: revoked, as the use-after-revocation check reckons it; else its expiry.

@@ -2,7 +2,14 @@
 // period (local engine: its record; AWS: CloudTrail, only under `report --usage`, since LookupEvents
 // is paced to 2 requests a second), then lets lambdas/domain/credential-usage.ts compare them with
 // the scopes' expanded actions (cli/scope-actions.ts).
-import { actionsUsed, permissionUsage, placeCalls, type GrantUse, type PermissionUsage } from '../lambdas/domain/credential-usage';
+import {
+  actionsUsed,
+  permissionUsage,
+  placeCalls,
+  RECORD_KEEPS,
+  type GrantUse,
+  type PermissionUsage,
+} from '../lambdas/domain/credential-usage';
 import type { Grant } from '../lambdas/domain/grant';
 import type { Policy } from '../lambdas/domain/policy';
 import { CLOCK_SKEW_MS } from '../lambdas/domain/use-after-revocation';
@@ -37,7 +44,7 @@ async function readUse(deps: CliDeps, grant: Grant, until: Date): Promise<GrantU
   if (!grant.credential) return base;
   const answer = await deps.credentialCalls(grant.credential.accessKeyId, new Date(Date.parse(grant.createdAt) - CLOCK_SKEW_MS), until);
   if (answer.source === 'unavailable') return base;
-  return { ...base, used: actionsUsed(placeCalls(grant, answer.calls, { userAgents: answer.source === 'cloudtrail' })) };
+  return { ...base, used: actionsUsed(placeCalls(grant, answer.calls, RECORD_KEEPS[answer.source])) };
 }
 
 /**

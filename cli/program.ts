@@ -36,7 +36,12 @@ export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (
   const program = new Command('taskbound')
     .description('Task-scoped AWS credentials for AI agents: inspect grants and ask the engine to act.')
     .exitOverride()
-    .configureOutput({ writeOut: (text) => io.out(withoutTrailingNewline(text)), writeErr: (text) => io.err(withoutTrailingNewline(text)) })
+    .configureOutput({
+      writeOut: (text) => io.out(withoutTrailingNewline(text)),
+      writeErr: (text) => io.err(withoutTrailingNewline(text)),
+      // Commander's own usage errors carry the prefix every other error of the CLI does (docs/cli.md, Output).
+      outputError: (text, write) => write(text.replace(/^error: /, 'taskbound: ')),
+    })
     .showHelpAfterError('(run with --help for usage)')
     .option('--endpoint <url>', 'the local engine (e.g. http://127.0.0.1:4010) instead of AWS')
     .option('--region <region>', 'AWS region (us-east-1 with --endpoint)')
@@ -206,6 +211,8 @@ export function buildProgram({ io, connect, version }: ProgramOptions, onExit: (
 
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
+  // undici's bare "fetch failed" (the operator endpoint's request) says what failed in its cause.
+  if (error.message === 'fetch failed' && error.cause instanceof Error) return describeError(error.cause);
   return error.name === 'Error' ? error.message : `${error.name}: ${error.message}`;
 }
 

@@ -16,14 +16,20 @@ export const answersStart = (grant: Grant) => STARTED_ANSWERS.includes(grant.sta
 /** A refused or failed grant: the command that asked for it did not get what it asked for (exit 1). */
 export const refused = (grant: Grant) => grant.state === 'denied' || grant.state === 'failed';
 
-/** The engine's answer to a `Task Started`, for people: what the runtime does next. */
-export function startOutcome(grant: Grant, now: Date): string {
+/**
+ * The engine's answer to a `Task Started`, for people: what the runtime does next. `local`: against the
+ * local engine, where a decision is signed with `--as PERSON` (docs/cli.md), so the hint names it.
+ */
+export function startOutcome(grant: Grant, now: Date, local: boolean): string {
   const task = `${grant.agentId}/${grant.taskId}`;
   if (grant.state === 'active') {
     const expires = grant.expiresAt ? `, expires ${relative(grant.expiresAt, now)}` : '';
     return `${task}: issued as ${grant.grantId} (${grant.scopes.join(', ')}${expires}); the runtime reads it from ${deliverySecretName(grant.agentId, grant.taskId)}`;
   }
   if (grant.state === 'pending_approval') {
+    if (local && grant.eligibleApprovers.length > 0) {
+      return `${task}: waiting for approval as ${grant.grantId}; one of ${grant.eligibleApprovers.join(', ')} decides with \`taskbound approve ${grant.grantId} --as PERSON --reason …\` (or deny)`;
+    }
     return `${task}: waiting for approval as ${grant.grantId}; a person the policy names decides with \`taskbound approve ${grant.grantId} --reason …\` (or deny)`;
   }
   return `${task}: ${outcomeOf(grant)}`;

@@ -108,7 +108,10 @@ export function addCredentialsCommand(program: Command, io: CliIo, run: (command
       '--delivery-table <name>',
       'the deployment delivers by KMS-encrypted DynamoDB items in this table (env TASKBOUND_DELIVERY_TABLE)',
     )
-    .option('--timeout <seconds>', 'give up after this long (default 900)')
+    .option(
+      '--timeout <seconds>',
+      'give up after this long (default 900); with no delivery at all (task not started or ended, agent unknown) after 60 at most',
+    )
     .option('--json', 'accepted for symmetry: the output is always JSON')
     .action((options: CredentialsOptions) =>
       run(() =>

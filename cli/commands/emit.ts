@@ -79,7 +79,7 @@ export async function emitTaskStarted(deps: CliDeps, options: TaskStartedOptions
   );
   return emitAndAwait(deps, { detailType: INBOUND.taskStarted, detail }, options, {
     answered: answersStart,
-    say: (grant) => startOutcome(grant, deps.clock.now()),
+    say: (grant) => startOutcome(grant, deps.clock.now(), deps.callRecord === 'local-engine'),
   });
 }
 

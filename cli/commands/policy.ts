@@ -45,7 +45,16 @@ interface PolicyProblem {
  * one document `{ file, valid, version?, agents?, problems }` on stdout (same exit codes).
  */
 export async function checkPolicy(io: CliIo, file: string, options: { json?: boolean } = {}): Promise<ExitCode> {
-  const text = await readPolicyText(file);
+  let text: string;
+  try {
+    text = await readPolicyText(file);
+  } catch (error) {
+    // Under --json a file that cannot be read is one document too, so CI reads the answer where it reads every other.
+    if (!options.json || !(error instanceof UsageError)) throw error;
+    const problem: PolicyProblem = { severity: 'error', path: '(file)', message: error.message };
+    io.out(json({ file, valid: false, problems: [problem] }));
+    return EXIT.usage;
+  }
   const lineOf = lineLocator(text);
   const at = (path: string) => {
     const line = lineOf(path);
@@ -55,18 +64,32 @@ export async function checkPolicy(io: CliIo, file: string, options: { json?: boo
     const line = lineOf(path);
     return { severity, ...(line !== undefined ? { line } : {}), path, message, ...(rule ? { rule } : {}) };
   };
+  // A schema issue is `path: message`; its line is the path's, or an unknown key's own; a YAML one names its line.
+  const located = (issue: string): { path: string; message: string; line?: number } => {
+    const split = issue.indexOf(': ');
+    if (split < 0) return { path: '(file)', message: issue };
+    const path = issue.slice(0, split);
+    const message = issue.slice(split + 2);
+    const yamlLine = path === 'YAML' ? /\bat line (\d+), column \d+/.exec(message)?.[1] : undefined;
+    const unknownKey = /^Unrecognized keys?: "([^"]+)"/.exec(message)?.[1];
+    const line = yamlLine !== undefined ? Number(yamlLine) : lineOf(unknownKey === undefined ? path : `${path}.${unknownKey}`);
+    return { path, message, ...(line !== undefined ? { line } : {}) };
+  };
   const policy = parsedOrError(text, file);
   if (policy instanceof PolicyError) {
     if (options.json) {
       const problems = policy.issues.map((issue) => {
-        const split = issue.indexOf(': ');
-        return split < 0 ? problem('error', '(file)', issue) : problem('error', issue.slice(0, split), issue.slice(split + 2));
+        const { path, message, line } = located(issue);
+        return { severity: 'error', ...(line !== undefined ? { line } : {}), path, message } satisfies PolicyProblem;
       });
       io.out(json({ file, valid: false, problems }));
       return EXIT.usage;
     }
     io.err(`${file}: invalid policy`);
-    for (const issue of policy.issues) io.err(`  - ${at(issue.slice(0, issue.indexOf(':')))}: ${issue}`);
+    for (const issue of policy.issues) {
+      const { line } = located(issue);
+      io.err(`  - ${line === undefined ? file : `${file}:${line}`}: ${issue}`);
+    }
     return EXIT.usage;
   }
   const findings = await lintPolicy(policy);

@@ -185,7 +185,10 @@ export function addServeCredentialsCommand(program: Command, io: CliIo, run: (co
       '--delivery-table <name>',
       'the deployment delivers by KMS-encrypted DynamoDB items in this table (env TASKBOUND_DELIVERY_TABLE)',
     )
-    .option('--timeout <seconds>', 'give up waiting for the credential after this long (default 900)')
+    .option(
+      '--timeout <seconds>',
+      'give up waiting for the credential after this long (default 900); with no delivery at all (task not started or ended, agent unknown) after 60 at most',
+    )
     .option('--json', 'without a command: print the endpoint as JSON')
     .action((command: string[], options: ServeOptions) =>
       run(() =>

@@ -69,7 +69,19 @@ export interface PlaceOptions {
    * Without it a probe-shaped call inside the probe window counts as the engine's probe.
    */
   readonly userAgents: boolean;
+  /**
+   * Whether the record keeps times in whole seconds (CloudTrail does; the local engine's keeps
+   * milliseconds). Only then is a call in the second of the revocation counted after it, since
+   * its recorded time may be the second before the call.
+   */
+  readonly wholeSeconds: boolean;
 }
+
+/** What each record keeps: CloudTrail user agents and whole-second times; the local engine's neither user agents nor rounding. */
+export const RECORD_KEEPS: Readonly<Record<'cloudtrail' | 'local-engine', PlaceOptions>> = {
+  cloudtrail: { userAgents: true, wholeSeconds: true },
+  'local-engine': { userAgents: false, wholeSeconds: false },
+};
 
 interface Window {
   readonly from: number;
@@ -99,7 +111,8 @@ function isProbe(window: Window | undefined, call: ObservedCall, options: PlaceO
 
 function phaseOf(grant: Grant, call: ObservedCall, options: PlaceOptions): CallPhase {
   const revokedAt = firstRevokedAt(grant);
-  if (revokedAt === undefined || Date.parse(call.at) < wholeSecond(Date.parse(revokedAt))) {
+  const revokedFrom = revokedAt === undefined ? undefined : Date.parse(revokedAt);
+  if (revokedFrom === undefined || Date.parse(call.at) < (options.wholeSeconds ? wholeSecond(revokedFrom) : revokedFrom)) {
     return isProbe(issueWindow(grant), call, options) ? 'engine-probe' : 'before-revocation';
   }
   return isProbe(probeWindow(grant), call, options) ? 'engine-probe' : 'after-revocation';

@@ -319,6 +319,43 @@ describe('taskbound usage', () => {
     expect(err).toContain("unknown command 'revokee'");
   });
 
+  it('names why the operator endpoint could not be reached, not fetch\'s bare "fetch failed"', async () => {
+    const cli = harness();
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4010'), { code: 'ECONNREFUSED' });
+    cli.operator.send = async () => {
+      throw new TypeError('fetch failed', { cause: refused });
+    };
+
+    const { code, err } = await cli.run('approve', GRANT, '--as', 'lead@example.com', '--reason', 'ok');
+
+    expect(code).toBe(1);
+    expect(err.split('\n')).toEqual([
+      'taskbound: connect ECONNREFUSED 127.0.0.1:4010',
+      '  nothing answers at the endpoint: start the local engine with `npm start`, or check --endpoint',
+    ]);
+  });
+
+  it('says in --help that credentials and serve-credentials stop after 60 s when there is no delivery at all', async () => {
+    // credentialForTask caps the wait for a first delivery at 60 s (the SDK's deliveryTimeoutMs), whatever --timeout says.
+    for (const command of ['credentials', 'serve-credentials']) {
+      const { code, out } = await harness().run(command, '--help');
+      expect(code).toBe(0);
+      expect(out.replace(/\s+/g, ' ')).toContain(
+        '(default 900); with no delivery at all (task not started or ended, agent unknown) after 60 at most',
+      );
+    }
+  });
+
+  it("prefixes commander's usage errors with taskbound:, as every other error", async () => {
+    const unknownCommand = await harness().run('revokee', GRANT);
+    const missingOption = await harness().run('revoke', GRANT);
+    const unknownOption = await harness().run('grants', 'list', '--agnet', 'release-bot');
+
+    expect(unknownCommand.err).toMatch(/^taskbound: unknown command 'revokee'/);
+    expect(missingOption.err).toMatch(/^taskbound: required option '--reason <reason>' not specified/);
+    expect(unknownOption.err).toMatch(/^taskbound: unknown option '--agnet'/);
+  });
+
   it('exits 2 with no command at all', async () => {
     expect((await harness().run()).code).toBe(2);
   });

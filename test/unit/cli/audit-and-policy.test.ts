@@ -287,10 +287,41 @@ describe('taskbound policy check', () => {
     });
   });
 
+  it("gives a YAML syntax error its line, and a mistyped key the key's own line (text and --json)", async () => {
+    const yamlError = join(dir, 'yaml-error.yaml');
+    await writeFile(yamlError, TEST_POLICY_YAML.replace(/^(\s+)purpose: (.*)$/m, '$1purpose: one: $2'));
+    const yamlLine = TEST_POLICY_YAML.split('\n').findIndex((line) => /^\s+purpose: /.test(line)) + 1;
+    const typo = join(dir, 'typo.yaml');
+    await writeFile(typo, TEST_POLICY_YAML.replace(/^(\s+)maxTtlSeconds:/m, '$1maxTtlSecond:'));
+    const typoLine = TEST_POLICY_YAML.split('\n').findIndex((line) => /^\s+maxTtlSeconds:/.test(line)) + 1;
+
+    const yamlText = await harness().run('policy', 'check', yamlError);
+    const yamlJson = JSON.parse((await harness().run('policy', 'check', yamlError, '--json')).out);
+    const typoText = await harness().run('policy', 'check', typo);
+    const typoJson = JSON.parse((await harness().run('policy', 'check', typo, '--json')).out);
+
+    expect(yamlText.code).toBe(2);
+    expect(yamlText.err).toContain(`${yamlError}:${yamlLine}: YAML: `);
+    expect(yamlJson.problems).toEqual([expect.objectContaining({ line: yamlLine, path: 'YAML' })]);
+    expect(typoText.err).toMatch(new RegExp(`${typo}:${typoLine}: agents\\.[a-z-]+: Unrecognized key: "maxTtlSecond"`));
+    expect(typoJson.problems).toContainEqual(expect.objectContaining({ line: typoLine, message: 'Unrecognized key: "maxTtlSecond"' }));
+  });
+
   it('reports a file it cannot read (exit 2)', async () => {
     const file = join(dir, 'missing.yaml');
     const { code, err } = await harness().run('policy', 'check', file);
     expect(code).toBe(2);
     expect(err).toContain(`${file}: cannot read the policy file (ENOENT)`);
+  });
+
+  it('reports a file it cannot read as one JSON document under --json (exit 2)', async () => {
+    const file = join(dir, 'missing.yaml');
+    const { code, out } = await harness().run('policy', 'check', file, '--json');
+    expect(code).toBe(2);
+    expect(JSON.parse(out)).toEqual({
+      file,
+      valid: false,
+      problems: [{ severity: 'error', path: '(file)', message: `${file}: cannot read the policy file (ENOENT)` }],
+    });
   });
 });

@@ -210,14 +210,16 @@ describe("taskbound emit: the engine's answer", () => {
     expect(out).toContain('release-bot/PR-42:deps: denied before any credential was issued: ttlSeconds 40000 is above');
   });
 
-  it('returns once a grant waits for approval, naming the command that decides it', async () => {
+  it.each([
+    ['the local engine', 'local-engine', '--as PERSON --reason'],
+    ['AWS', 'cloudtrail', '--reason'],
+  ] as const)('returns once a grant waits for approval, naming the command that decides it on %s', async (_, record, flags) => {
     const cli = harness();
-    const pending = transition(requestedGrant('deploy-bot', TASK, NOW), {
-      to: 'pending_approval',
-      at: NOW,
-      actor: 'taskbound',
-      action: 'approval-requested',
-    });
+    cli.calls.record = record;
+    const pending = transition(
+      { ...requestedGrant('deploy-bot', TASK, NOW), eligibleApprovers: ['lead@example.com'] },
+      { to: 'pending_approval', at: NOW, actor: 'taskbound', action: 'approval-requested' },
+    );
     cli.events.engine = () => void cli.store.create(pending);
     const args = [...START];
     args[args.indexOf('release-bot')] = 'deploy-bot';
@@ -226,7 +228,9 @@ describe("taskbound emit: the engine's answer", () => {
 
     expect(code).toBe(0);
     expect(out).toContain(`waiting for approval as ${pending.grantId}`);
-    expect(out).toContain(`taskbound approve ${pending.grantId} --reason`);
+    expect(out).toContain(`taskbound approve ${pending.grantId} ${flags} …`);
+    // Locally a decision is signed as a person of the policy (--as): the hint says which may decide.
+    expect(out.includes('one of lead@example.com decides')).toBe(record === 'local-engine');
   });
 
   it('exits 1 when the engine has not answered within --wait, saying how to follow it', async () => {

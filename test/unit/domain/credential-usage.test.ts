@@ -4,10 +4,12 @@ import {
   iamActionOf,
   permissionUsage,
   placeCalls,
+  RECORD_KEEPS,
   recentForDelivery,
   type GrantUse,
   type ObservedCall,
 } from '../../../lambdas/domain/credential-usage';
+import { firstRevokedAt } from '../../../lambdas/domain/use-after-revocation';
 import { activeGrant, after, FIXTURE_TIME, verifiedGrant } from '../../helpers/grants';
 
 const call = (seconds: number, service: string, operation: string, extra: Partial<ObservedCall> = {}): ObservedCall => ({
@@ -36,7 +38,7 @@ describe('placeCalls', () => {
         { at: new Date(revokedAt + 60_000).toISOString(), service: 's3', operation: 'ListBuckets' },
         { at: new Date(revokedAt - 30_000).toISOString(), service: 'secretsmanager', operation: 'GetSecretValue' },
       ],
-      { userAgents: true },
+      RECORD_KEEPS.cloudtrail,
     );
 
     expect(placed.map((p) => [p.action, p.phase])).toEqual([
@@ -45,13 +47,28 @@ describe('placeCalls', () => {
     ]);
   });
 
+  it("counts a call in the revocation's second as after it only where the record keeps whole seconds (CloudTrail)", () => {
+    const grant = verifiedGrant({ at: '2026-11-28T11:59:00.400Z' });
+    expect(firstRevokedAt(grant)).toBe('2026-11-28T11:59:00.400Z');
+    // The task's last call, 70 ms before the revocation, in the same second (the refund example met it).
+    const lastCall = { at: '2026-11-28T11:59:00.330Z', service: 'secretsmanager', operation: 'GetSecretValue' };
+    const atWholeSecond = { ...lastCall, at: '2026-11-28T11:59:00.000Z' };
+
+    const [local] = placeCalls(grant, [lastCall], RECORD_KEEPS['local-engine']);
+    const [cloudTrail] = placeCalls(grant, [atWholeSecond], RECORD_KEEPS.cloudtrail);
+
+    expect(local?.phase).toBe('before-revocation');
+    expect(actionsUsed(placeCalls(grant, [lastCall], RECORD_KEEPS['local-engine']))).toEqual(['secretsmanager:GetSecretValue']);
+    expect(cloudTrail?.phase).toBe('after-revocation');
+  });
+
   it("counts the engine's probe only with the probe's user agent where the record keeps user agents", () => {
     const grant = verifiedGrant({ at: after(FIXTURE_TIME, -60) });
     const probe = { at: grant.revokedAt ?? '', service: 'secretsmanager', operation: 'DescribeSecret' };
 
-    const [withAgent] = placeCalls(grant, [{ ...probe, userAgent: 'aws-sdk-js/3 taskbound-probe' }], { userAgents: true });
-    const [forged] = placeCalls(grant, [{ ...probe, userAgent: 'aws-cli/2' }], { userAgents: true });
-    const [local] = placeCalls(grant, [probe], { userAgents: false });
+    const [withAgent] = placeCalls(grant, [{ ...probe, userAgent: 'aws-sdk-js/3 taskbound-probe' }], RECORD_KEEPS.cloudtrail);
+    const [forged] = placeCalls(grant, [{ ...probe, userAgent: 'aws-cli/2' }], RECORD_KEEPS.cloudtrail);
+    const [local] = placeCalls(grant, [probe], RECORD_KEEPS['local-engine']);
 
     expect([withAgent?.phase, forged?.phase, local?.phase]).toEqual(['engine-probe', 'after-revocation', 'engine-probe']);
   });
@@ -68,7 +85,7 @@ describe('placeCalls', () => {
         { ...canary, at: at(0) },
         { ...canary, at: at(60_000) },
       ],
-      { userAgents: true },
+      RECORD_KEEPS.cloudtrail,
     );
 
     expect(placed.map((p) => p.phase)).toEqual(['engine-probe', 'before-revocation']);
@@ -85,7 +102,7 @@ describe('placeCalls', () => {
         call(2, 's3', 'PutObject'),
         call(3, 's3', 'DeleteObject', { sourceIdentity: 'g-OTHER' }),
       ],
-      { userAgents: true },
+      RECORD_KEEPS.cloudtrail,
     );
 
     expect(placed.map((p) => p.tie)).toEqual(['source-identity', 'access-key', 'other-source-identity']);
@@ -105,7 +122,7 @@ describe('placeCalls', () => {
           { at: at(-4000), service: 's3', operation: 'GetObject' },
           { at: at(2000), service: 'secretsmanager', operation: 'DescribeSecret' },
         ],
-        { userAgents: false },
+        RECORD_KEEPS['local-engine'],
       ),
     );
 
