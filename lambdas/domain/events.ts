@@ -41,6 +41,25 @@ export const taskStartedSchema = z.strictObject({
 });
 export type TaskStarted = z.infer<typeof taskStartedSchema>;
 
+/**
+ * How a refused `Task Started` named its requester: `unverified` when its `requestedBy` met the
+ * rule every requester meets (and is carried, redacted like any), since the event around it was
+ * refused; `not given` or `invalid in the event` when it did not, and then no text of it is kept.
+ */
+export const REQUESTER_STATUSES = ['unverified', 'not given', 'invalid in the event'] as const;
+export type RequesterStatus = (typeof REQUESTER_STATUSES)[number];
+
+/** What a refused `Task Started`'s detail says of its requester, as `Grant Denied` carries it. */
+export function requesterOfRefusedStart(detail: unknown): {
+  readonly requestedBy?: string;
+  readonly requestedByStatus: RequesterStatus;
+} {
+  const claimed = detail && typeof detail === 'object' ? (detail as Record<string, unknown>).requestedBy : undefined;
+  if (claimed === undefined) return { requestedByStatus: 'not given' };
+  const parsed = principal.safeParse(claimed);
+  return parsed.success ? { requestedBy: parsed.data, requestedByStatus: 'unverified' } : { requestedByStatus: 'invalid in the event' };
+}
+
 export const taskEndedSchema = z.strictObject({
   taskId,
   agentId,
@@ -150,6 +169,8 @@ export interface OutboundDetail {
   readonly scopes?: readonly string[];
   readonly owner?: string;
   readonly requestedBy?: string;
+  /** On `Grant Denied` answering an invalid `Task Started`: how far its `requestedBy` can be told (REQUESTER_STATUSES). */
+  readonly requestedByStatus?: RequesterStatus;
   readonly purpose?: string;
   readonly credentialKind?: string;
   /** The account the credential lives in (hub and spoke); absent = the engine's own. */

@@ -1,6 +1,7 @@
 // Use case: an inbound event that failed validation. It issues nothing; it is recorded
 // with the reason, and answered with `Grant Denied` when it names an agent and a task.
 import { AGENT_ID_PATTERN, TASK_ID_PATTERN, grantIdFor } from '../domain/ids';
+import type { OutboundDetail } from '../domain/events';
 import type { RefusalDeps } from './engine-deps';
 
 export interface RawEvent {
@@ -57,10 +58,12 @@ export async function recordRejection(deps: RefusalDeps, raw: RawEvent, reason: 
   return now;
 }
 
+/** Records the invalid event; one that names an agent and a task is answered with `Grant Denied`, saying `extra` too. */
 export async function rejectEvent(
   deps: RefusalDeps,
   raw: RawEvent,
   reason: string,
+  extra: Partial<OutboundDetail> = {},
 ): Promise<{ readonly outcome: 'rejected'; readonly reason: string }> {
   const detailType = text(raw['detail-type'], '(missing detail-type)');
   const now = await recordRejection(deps, raw, reason);
@@ -71,6 +74,7 @@ export async function rejectEvent(
       {
         detailType: 'Grant Denied',
         detail: {
+          ...extra,
           grantId: grantIdFor(agentId, taskId),
           agentId,
           taskId,

@@ -51,4 +51,45 @@ describe('an invalid Task Started (refuseInvalidStart, through the task-started 
       /^invalid Task Started event: detail\.ttlSeconds: at (most 43,200|least 60) seconds/,
     );
   });
+
+  it("says who the refused event named as requester, marked unverified, and redacts a secret in it as any requester's", async () => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+    const key = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+    await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ taskId: 'who-1', ttlSeconds: 5 })));
+    await invoke(
+      handlers,
+      'task-started',
+      envelope('Task Started', taskStarted({ taskId: 'who-2', ttlSeconds: 5, requestedBy: `dev@example.com ${key}` })),
+    );
+
+    const [first, second] = engine.events.of('Grant Denied').map((event) => event.detail);
+    expect(first).toMatchObject({ requestedBy: 'dev@example.com', requestedByStatus: 'unverified' });
+    expect(second).toMatchObject({ requestedBy: 'dev@example.com [redacted: an AWS secret access key]', requestedByStatus: 'unverified' });
+    expect(JSON.stringify(engine.events.of('Grant Denied'))).not.toContain(key);
+  });
+
+  it('says plainly when the requester was missing or invalid, and never copies the invalid text', async () => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+    const { requestedBy: _dropped, ...withoutRequester } = taskStarted({ taskId: 'who-3' });
+    const forged = 'dev@example.com\u001b[2Jxoxb-1234567890-abcdefgh';
+
+    await invoke(handlers, 'task-started', envelope('Task Started', withoutRequester));
+    await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ taskId: 'who-4', requestedBy: forged })));
+    await invoke(
+      handlers,
+      'task-started',
+      envelope('Task Started', taskStarted({ agentId: 'nobody-bot', taskId: 'who-5', requestedBy: 42 })),
+    );
+
+    const denials = engine.events.of('Grant Denied').map((event) => event.detail);
+    expect(denials.map((detail) => [detail.taskId, detail.requestedByStatus, detail.requestedBy])).toEqual([
+      ['who-3', 'not given', undefined],
+      ['who-4', 'invalid in the event', undefined],
+      ['who-5', 'invalid in the event', undefined],
+    ]);
+    expect(JSON.stringify(denials)).not.toMatch(/xoxb|\\u001b/);
+  });
 });
