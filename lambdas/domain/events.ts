@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, SCOPE_NAME_PATTERN, TASK_ID_PATTERN } from './ids';
 import { DECEPTIVE, safeText } from './text';
 import { redactSecretShapes } from './secret-shapes';
+import { taskContextSchema } from './task-context';
 import { ttlSecondsSchema } from './ttl';
 import type { GrantState, RevocationTrigger } from './grant';
 
@@ -16,16 +17,6 @@ const principal = safeText(z.string().trim().min(1).max(256))
   .refine((value) => !DECEPTIVE.test(value), 'must not contain invisible or direction-changing characters')
   .transform(redactSecretShapes);
 const reason = safeText(z.string().trim().min(1).max(1024)).transform(redactSecretShapes);
-const MAX_CONTEXT_BYTES = 4096;
-
-/** The JSON size of a value, or Infinity when it cannot be serialised (nested deeper than the stack). */
-function jsonBytes(value: unknown): number {
-  try {
-    return Buffer.byteLength(JSON.stringify(value));
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
-}
 
 export const taskStartedSchema = z.strictObject({
   taskId,
@@ -34,10 +25,7 @@ export const taskStartedSchema = z.strictObject({
   requestedBy: principal,
   scopes: z.array(z.string().regex(SCOPE_NAME_PATTERN, 'scope names are lower-case letters, digits and dashes')).min(1).max(10),
   ttlSeconds: ttlSecondsSchema("; the agent's maxTtlSeconds in the policy may allow less").optional(),
-  context: z
-    .record(z.string(), z.unknown())
-    .refine((value) => jsonBytes(value) <= MAX_CONTEXT_BYTES, 'context must be at most 4 KB of JSON')
-    .optional(),
+  context: taskContextSchema.optional(),
 });
 export type TaskStarted = z.infer<typeof taskStartedSchema>;
 

@@ -1,6 +1,7 @@
 // Use case: an inbound event that failed validation. It issues nothing; it is recorded
 // with the reason, and answered with `Grant Denied` when it names an agent and a task.
 import { AGENT_ID_PATTERN, TASK_ID_PATTERN, grantIdFor } from '../domain/ids';
+import { redactSecretShapes } from '../domain/secret-shapes';
 import type { OutboundDetail } from '../domain/events';
 import type { RefusalDeps } from './engine-deps';
 
@@ -27,10 +28,14 @@ const withoutSecrets = (key: string, value: unknown): unknown =>
     ? `(not recorded: ${typeof value === 'string' ? `${value.length} characters` : typeof value})`
     : value;
 
-/** The detail as received, cut short and without secret-bearing fields; a detail nested too deeply to serialise is named, not kept. */
+/**
+ * The detail as received, cut short, without secret-bearing fields and with secret shapes redacted
+ * wherever they are (a token pasted into a `context`), before the cut so none is kept in part; JSON
+ * escapes its control characters. A detail nested too deeply to serialise is named, not kept.
+ */
 export function excerptOf(detail: unknown, maxChars = MAX_EXCERPT): string {
   try {
-    return JSON.stringify(detail ?? null, withoutSecrets).slice(0, maxChars);
+    return redactSecretShapes(JSON.stringify(detail ?? null, withoutSecrets)).slice(0, maxChars);
   } catch {
     return '(not serialisable: nested too deeply)';
   }

@@ -93,3 +93,53 @@ describe('an invalid Task Started (refuseInvalidStart, through the task-started 
     expect(JSON.stringify(denials)).not.toMatch(/xoxb|\\u001b/);
   });
 });
+
+describe("a Task Started's context, through the task-started handler", () => {
+  it('is stored as validated: a token pasted into it is redacted in the grant record and its events', async () => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+    const token = `ghp_${'a1'.repeat(18)}`;
+
+    const result = await invoke(
+      handlers,
+      'task-started',
+      envelope('Task Started', taskStarted({ taskId: 'ctx-1', context: { ticket: 'OPS-1', note: `use ${token}` } })),
+    );
+
+    expect(result.outcome).toBe('issued');
+    const grant = await engine.store.get(grantIdFor('release-bot', 'ctx-1'));
+    expect(grant?.context).toEqual({ ticket: 'OPS-1', note: 'use [redacted: a GitHub token]' });
+    expect(JSON.stringify([grant, engine.events.published])).not.toContain(token);
+  });
+
+  it('with a control character in a value is refused, the reason naming its path, and nothing is issued', async () => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+
+    const result = await invoke(
+      handlers,
+      'task-started',
+      envelope('Task Started', taskStarted({ taskId: 'ctx-2', context: { ticket: 'OPS-1\u001b]8;;https://evil.example\u0007' } })),
+    );
+
+    expect(result).toMatchObject({
+      outcome: 'rejected',
+      reason: 'detail.context.ticket: must not contain control characters or unpaired surrogates',
+    });
+    expect(engine.vault.secrets.get(deliverySecretName('release-bot', 'ctx-2'))?.payload).toMatchObject({ status: 'denied' });
+    expect(engine.store.rejected).toHaveLength(1);
+    expect(engine.sessions.issued.size + engine.keys.issued.size).toBe(0);
+  });
+
+  it('refused, leaves no secret it held in the record of the refusal', async () => {
+    const engine = fakeEngine();
+    const handlers = handlersOver(engine);
+    const token = `ghp_${'a1'.repeat(18)}`;
+
+    await invoke(handlers, 'task-started', envelope('Task Started', taskStarted({ taskId: 'ctx-3', context: { note: `${token}\u0007` } })));
+
+    expect(engine.store.rejected[0]?.reason).toBe('detail.context.note: must not contain control characters or unpaired surrogates');
+    expect(engine.store.rejected[0]?.excerpt).toContain('[redacted: a GitHub token]');
+    expect(JSON.stringify([engine.store.rejected, engine.events.published])).not.toContain(token);
+  });
+});
