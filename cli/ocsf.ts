@@ -145,7 +145,11 @@ export function agentRecordToOcsf(agent: AgentRecord & { readonly at: string }):
     ...base(
       mapping,
       agent.at,
-      `${agent.agentId} ${agent.suspended ? 'suspended' : 'resumed'} by ${agent.by ?? 'unknown'}${agent.reason ? `: ${agent.reason}` : ''}`,
+      `${agent.agentId} ${agent.suspended ? 'suspended' : 'resumed'} by ${agent.by ?? 'unknown'}${agent.reason ? `: ${agent.reason}` : ''}${
+        agent.suspended && agent.repeatCount
+          ? `; thrown again ${agent.repeatCount}x, last by ${agent.lastRepeatedBy ?? 'unknown'} at ${agent.lastRepeatedAt ?? '?'}${agent.lastRepeatedReason ? `: ${agent.lastRepeatedReason}` : ''}`
+          : ''
+      }`,
       `agent:${agent.agentId}@${agent.at}`,
     ),
     ...(agent.by ? { actor: { user: person(agent.by) } } : {}),

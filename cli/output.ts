@@ -3,6 +3,7 @@
 import Table from 'cli-table3';
 import formatDuration from 'ms';
 import { createColors } from 'picocolors';
+import type { AgentStanding } from '../lambdas/domain/report';
 
 /**
  * Colour only on a terminal (or with FORCE_COLOR), never with NO_COLOR. picocolors alone also
@@ -55,6 +56,18 @@ export function relative(iso: string, now: Date): string {
   if (Math.abs(delta) < 1000) return 'now';
   const span = formatDuration(Math.abs(delta));
   return delta > 0 ? `in ${span}` : `${span} ago`;
+}
+
+/**
+ * What a suspension's repeats add to its line: `; thrown again 2 times, last by sec@example.com 3m ago:
+ * still odd`, or nothing when the kill switch was thrown once (the line names the suspension in force).
+ */
+export function repeatText(standing: AgentStanding, now: Date): string {
+  if (!standing.suspended || !standing.repeatCount) return '';
+  const times = standing.repeatCount === 1 ? 'once' : `${standing.repeatCount} times`;
+  const when = standing.lastRepeatedAt ? ` ${relative(standing.lastRepeatedAt, now)}` : '';
+  const why = standing.lastRepeatedReason ? `: ${standing.lastRepeatedReason}` : '';
+  return `; thrown again ${times}, last by ${standing.lastRepeatedBy ?? '?'}${when}${why}`;
 }
 
 /** A grant state, coloured by what it means for the credential: live (yellow), dead (green), refused (red). */

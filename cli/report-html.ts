@@ -95,7 +95,10 @@ function findings(f: Figures): string {
       (x) => `use after revocation: ${x.grantId} (${x.agentId}/${x.taskId})${inAccount(x)} at ${x.at}: ${x.detail}`,
     ),
     ...f.brokenChains.map((b) => `audit chain broken: ${b.grantId} (${b.agentId}/${b.taskId}) at link ${b.brokenAt}: ${b.why}`),
-    ...f.suspensions.suspendedNow.map((a) => `suspended: ${a.agentId} by ${a.by ?? '?'} at ${a.at ?? '?'}: ${a.reason ?? ''}`),
+    ...f.suspensions.suspendedNow.map(
+      (a) =>
+        `suspended: ${a.agentId} by ${a.by ?? '?'} at ${a.at ?? '?'}: ${a.reason ?? ''}${a.repeatCount ? `; thrown again ${a.repeatCount}x, last by ${a.lastRepeatedBy ?? '?'} at ${a.lastRepeatedAt ?? '?'}: ${a.lastRepeatedReason ?? ''}` : ''}`,
+    ),
   ];
   if (items.length === 0)
     return '<p class="good">No findings: no standing privilege, no credential outlived its notice, every audit chain verifies.</p>';

@@ -7,7 +7,7 @@ import type { RecordedCall } from './domain/use-after-revocation';
 import type { DeliveryPayload } from './domain/delivery';
 import type { AlertEvent, GrantAlertDetail } from './domain/alert-event';
 import type { EngineAlarm } from './domain/engine-alarm';
-import type { AgentStanding, GovernanceReport } from './domain/report';
+import type { AgentStanding, GovernanceReport, Suspension } from './domain/report';
 
 /** The time, as a parameter: the domain never reads a clock. */
 export interface Clock {
@@ -25,6 +25,9 @@ export interface GrantWrite {
 
 /** An agent's standing as the store keeps it (the kill switch): the report's `AgentStanding`, one shape for both. */
 export type AgentRecord = AgentStanding;
+
+/** What `recordSuspension` did: suspended the agent, or recorded a repeat of the suspension in force since `inForceSince`. */
+export type SuspensionRecorded = { readonly outcome: 'suspended' } | { readonly outcome: 'repeated'; readonly inForceSince?: string };
 
 export interface DueGrantsPage {
   readonly grants: readonly Grant[];
@@ -84,11 +87,17 @@ export interface GrantStore {
   getAgent(agentId: string): Promise<AgentRecord>;
   putAgent(agent: AgentRecord): Promise<void>;
   /**
-   * Writes `agent` (a resumed standing) only if the agent is still suspended by the suspension made
-   * at `suspendedAt`: a suspension written since (a second kill switch) is never undone by a
-   * resume decided on the first. False when the standing changed.
+   * Records a kill switch, conditionally: an agent not suspended is suspended by it (`suspended`);
+   * one already suspended keeps the suspension in force (its by, reason and at) and has this one
+   * recorded as its latest repeat, its repeat count one more (`repeated`). Never a mix of the two.
    */
-  liftSuspension(agent: AgentRecord, suspendedAt: string): Promise<boolean>;
+  recordSuspension(suspension: Suspension): Promise<SuspensionRecorded>;
+  /**
+   * Writes `agent` (a resumed standing) only if the agent is still suspended by the suspension made
+   * at `suspendedAt`, repeated `repeatsSeen` times: a suspension written since, or a repeat of it
+   * (a second kill switch), is never undone by a resume decided before it. False when the standing changed.
+   */
+  liftSuspension(agent: AgentRecord, suspendedAt: string, repeatsSeen?: number): Promise<boolean>;
   /** Keeps an event that named no agent and task: the dead-letter entry of docs/contract.md §1. */
   recordRejectedEvent(entry: RejectedEvent): Promise<void>;
 }

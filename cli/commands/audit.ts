@@ -131,7 +131,11 @@ async function agentChanges(deps: CliDeps, grants: readonly Grant[], since: stri
   });
   const agentIds = [...new Set([...Object.keys(policy?.agents ?? {}), ...grants.map((grant) => grant.agentId)])];
   const records = await Promise.all(agentIds.map((agentId) => deps.store.getAgent(agentId)));
-  return records.filter((record): record is AgentRecord & { at: string } => record.at !== undefined && record.at >= since);
+  // A suspension made before the period but thrown again within it is a change within it.
+  return records.filter(
+    (record): record is AgentRecord & { at: string } =>
+      record.at !== undefined && (record.at >= since || (record.lastRepeatedAt !== undefined && record.lastRepeatedAt >= since)),
+  );
 }
 
 /** Writes one JSON line per audit entry (and per agent suspension or resumption) since the period's start. */

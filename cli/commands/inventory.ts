@@ -8,7 +8,7 @@ import type { Grant } from '../../lambdas/domain/grant';
 import type { Policy } from '../../lambdas/domain/policy';
 import type { AgentRecord } from '../../lambdas/ports';
 import { EXIT, type CliDeps, type ExitCode } from '../context';
-import { bad, dim, good, json, NONE, relative, stateLabel, table } from '../output';
+import { bad, dim, good, json, NONE, relative, repeatText, stateLabel, table } from '../output';
 import { checkedAgentId } from './grants';
 
 export interface InventoryOptions {
@@ -51,7 +51,13 @@ export interface AgentInventory {
   readonly runtimePrincipal?: string;
   readonly limits?: { readonly defaultTtlSeconds: number; readonly maxTtlSeconds: number; readonly maxConcurrentGrants: number };
   readonly scopes: readonly ScopeEntry[];
-  readonly status: { readonly state: 'active' | 'suspended'; readonly by?: string; readonly at?: string; readonly reason?: string };
+  /** While suspended: the suspension in force, and its latest repeat when it was thrown again. */
+  readonly status: Pick<
+    AgentRecord,
+    'by' | 'at' | 'reason' | 'repeatCount' | 'lastRepeatedBy' | 'lastRepeatedAt' | 'lastRepeatedReason'
+  > & {
+    readonly state: 'active' | 'suspended';
+  };
   readonly liveGrants: readonly LiveGrant[];
 }
 
@@ -98,6 +104,14 @@ function statusOf(record: AgentRecord): AgentInventory['status'] {
     ...(record.by ? { by: record.by } : {}),
     ...(record.at ? { at: record.at } : {}),
     ...(record.reason ? { reason: record.reason } : {}),
+    ...(record.repeatCount
+      ? {
+          repeatCount: record.repeatCount,
+          ...(record.lastRepeatedBy ? { lastRepeatedBy: record.lastRepeatedBy } : {}),
+          ...(record.lastRepeatedAt ? { lastRepeatedAt: record.lastRepeatedAt } : {}),
+          ...(record.lastRepeatedReason ? { lastRepeatedReason: record.lastRepeatedReason } : {}),
+        }
+      : {}),
   };
 }
 
@@ -143,7 +157,9 @@ async function inventoryOf(deps: CliDeps, policy: Policy, agentId: string): Prom
 
 const statusText = (status: AgentInventory['status'], now: Date) =>
   status.state === 'suspended'
-    ? bad(`suspended${status.by ? ` by ${status.by}` : ''}${status.at ? ` ${relative(status.at, now)}` : ''}`)
+    ? bad(
+        `suspended${status.by ? ` by ${status.by}` : ''}${status.at ? ` ${relative(status.at, now)}` : ''}${status.repeatCount ? ` (thrown again ${status.repeatCount}x)` : ''}`,
+      )
     : good('active');
 
 /** Every agent in the policy, and any agent the store knows that the policy no longer names. */
@@ -201,7 +217,12 @@ export async function showAgent(deps: CliDeps, agentId: string, options: Invento
         ? `ttl ${agent.limits.defaultTtlSeconds}s default, ${agent.limits.maxTtlSeconds}s max; ${agent.limits.maxConcurrentGrants} grants at once`
         : undefined,
     ],
-    ['status', statusText(agent.status, now) + (agent.status.reason ? `: ${agent.status.reason}` : '')],
+    [
+      'status',
+      statusText(agent.status, now) +
+        (agent.status.reason ? `: ${agent.status.reason}` : '') +
+        repeatText({ ...agent.status, agentId: agent.agentId, suspended: agent.status.state === 'suspended' }, now),
+    ],
     ['policy', agent.inPolicy ? `${policy.source}` : bad(`not in ${policy.source}`)],
   ];
   for (const [label, value] of facts) if (value) deps.out(`${`${label}:`.padEnd(11)}${value}`);

@@ -5,7 +5,7 @@ import { callerPath } from '../caller-path';
 import { writeFile } from 'node:fs/promises';
 import { buildGovernanceReport, type Figures, type GovernanceReport, type Stats } from '../../lambdas/domain/report';
 import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
-import { bad, formatMs, good, json, NONE, relative, table } from '../output';
+import { bad, formatMs, good, json, NONE, relative, repeatText, table } from '../output';
 import { reportHtml } from '../report-html';
 import { collectUsage, type UsageSection } from '../permission-usage';
 import { storedGrants } from '../stored-grants';
@@ -139,7 +139,9 @@ function printFigures(deps: CliDeps, figures: Figures, now: Date): void {
   }
   deps.out(`leaks reported: ${figures.leaks.count}; grants revoked by suspension: ${figures.suspensions.grantsRevoked}`);
   for (const agent of figures.suspensions.suspendedNow)
-    deps.out(`  ${agent.agentId} suspended by ${agent.by ?? '?'}${agent.at ? ` ${relative(agent.at, now)}` : ''}: ${agent.reason ?? ''}`);
+    deps.out(
+      `  ${agent.agentId} suspended by ${agent.by ?? '?'}${agent.at ? ` ${relative(agent.at, now)}` : ''}: ${agent.reason ?? ''}${repeatText(agent, now)}`,
+    );
   deps.out(`audit chains that do not verify: ${figures.brokenChains.length === 0 ? good('0') : bad(String(figures.brokenChains.length))}`);
   for (const broken of figures.brokenChains)
     deps.out(`  ${broken.grantId} ${broken.agentId}/${broken.taskId} at link ${broken.brokenAt}: ${broken.why}`);

@@ -6,7 +6,7 @@ import { FINAL_STATES, LIVE_STATES, type Grant } from '../../lambdas/domain/gran
 import type { AgentRecord } from '../../lambdas/ports';
 import { awaitEngine, waitSeconds } from '../await-engine';
 import { EXIT, UsageError, type CliDeps, type ExitCode } from '../context';
-import { json, relative, stateLabel, table } from '../output';
+import { json, relative, repeatText, stateLabel, table } from '../output';
 import { actor, dispatch } from '../send';
 import { validated } from '../validate';
 import { outcomeOf } from './revoke';
@@ -63,7 +63,9 @@ export async function suspend(deps: CliDeps, agentId: string, options: SuspendOp
     seconds,
     async () => {
       const agent = await deps.store.getAgent(agentId);
-      const recorded = agent.suspended && agent.at !== undefined && agent.at !== before.at;
+      // A new suspension has its own time; one thrown again while the agent is suspended is recorded as a repeat of it.
+      const recorded =
+        agent.suspended && agent.at !== undefined && (agent.at !== before.at || (agent.repeatCount ?? 0) > (before.repeatCount ?? 0));
       // One consistent GetItem per live grant, not a Scan of the whole table every poll.
       const now = (await Promise.all(live.map((grantId) => deps.store.get(grantId)))).filter((grant) => grant !== undefined);
       return { done: recorded && now.every((grant) => FINAL_STATES.includes(grant.state)), value: { agent, grants: now } };
@@ -90,7 +92,7 @@ export async function suspend(deps: CliDeps, agentId: string, options: SuspendOp
     const agent = result.agent;
     deps.out(
       agent.suspended
-        ? `${agentId} suspended by ${agent.by ?? '?'} ${agent.at ? relative(agent.at, deps.clock.now()) : ''}: ${agent.reason ?? ''}`
+        ? `${agentId} suspended by ${agent.by ?? '?'} ${agent.at ? relative(agent.at, deps.clock.now()) : ''}: ${agent.reason ?? ''}${repeatText(agent, deps.clock.now())}`
         : `${agentId} not suspended yet`,
     );
     if (result.grants.length === 0) deps.out('it held no live grants');

@@ -2,7 +2,7 @@
 // field by field: unknown fields are dropped here, so nothing the message builders never
 // asked for (a secret included) can reach a message.
 import * as z from 'zod';
-import { agentStatusSchema, INBOUND, OUTBOUND_TYPES, type AgentStatusChange, type OutboundType } from './events';
+import { agentStatusSchema, INBOUND, OUTBOUND_TYPES, REQUESTER_STATUSES, type AgentStatusChange, type OutboundType } from './events';
 import { REVOCATION_TRIGGERS } from './grant';
 
 export const ALERT_TYPES = [...OUTBOUND_TYPES, INBOUND.agentSuspended] as const;
@@ -24,6 +24,8 @@ export const grantAlertDetailSchema = z.object({
   scopes: names.optional(),
   owner: text.optional(),
   requestedBy: text.optional(),
+  /** `Grant Denied` answering an invalid `Task Started`: how far its `requestedBy` can be told. */
+  requestedByStatus: z.enum(REQUESTER_STATUSES).optional(),
   purpose: text.optional(),
   credentialKind: text.optional(),
   /** The account the credential lives in (hub and spoke); absent = the engine's own. */

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, SCOPE_NAME_PATTERN, TASK_ID_PATTERN } from './ids';
 import { DECEPTIVE, mixesLookalikeScripts, safeText } from './text';
 import { redactSecretShapes } from './secret-shapes';
+import { taskContextSchema } from './task-context';
 import { ttlSecondsSchema } from './ttl';
 import type { GrantState, RevocationTrigger } from './grant';
 
@@ -17,16 +18,6 @@ const principal = safeText(z.string().trim().min(1).max(256))
   .refine((value) => !mixesLookalikeScripts(value), 'must not mix look-alike alphabets (Latin, Cyrillic, Greek…) in one word')
   .transform(redactSecretShapes);
 const reason = safeText(z.string().trim().min(1).max(1024)).transform(redactSecretShapes);
-const MAX_CONTEXT_BYTES = 4096;
-
-/** The JSON size of a value, or Infinity when it cannot be serialised (nested deeper than the stack). */
-function jsonBytes(value: unknown): number {
-  try {
-    return Buffer.byteLength(JSON.stringify(value));
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
-}
 
 export const taskStartedSchema = z.strictObject({
   taskId,
@@ -35,12 +26,28 @@ export const taskStartedSchema = z.strictObject({
   requestedBy: principal,
   scopes: z.array(z.string().regex(SCOPE_NAME_PATTERN, 'scope names are lower-case letters, digits and dashes')).min(1).max(10),
   ttlSeconds: ttlSecondsSchema("; the agent's maxTtlSeconds in the policy may allow less").optional(),
-  context: z
-    .record(z.string(), z.unknown())
-    .refine((value) => jsonBytes(value) <= MAX_CONTEXT_BYTES, 'context must be at most 4 KB of JSON')
-    .optional(),
+  context: taskContextSchema.optional(),
 });
 export type TaskStarted = z.infer<typeof taskStartedSchema>;
+
+/**
+ * How a refused `Task Started` named its requester: `unverified` when its `requestedBy` met the
+ * rule every requester meets (and is carried, redacted like any), since the event around it was
+ * refused; `not given` or `invalid in the event` when it did not, and then no text of it is kept.
+ */
+export const REQUESTER_STATUSES = ['unverified', 'not given', 'invalid in the event'] as const;
+export type RequesterStatus = (typeof REQUESTER_STATUSES)[number];
+
+/** What a refused `Task Started`'s detail says of its requester, as `Grant Denied` carries it. */
+export function requesterOfRefusedStart(detail: unknown): {
+  readonly requestedBy?: string;
+  readonly requestedByStatus: RequesterStatus;
+} {
+  const claimed = detail && typeof detail === 'object' ? (detail as Record<string, unknown>).requestedBy : undefined;
+  if (claimed === undefined) return { requestedByStatus: 'not given' };
+  const parsed = principal.safeParse(claimed);
+  return parsed.success ? { requestedBy: parsed.data, requestedByStatus: 'unverified' } : { requestedByStatus: 'invalid in the event' };
+}
 
 export const taskEndedSchema = z.strictObject({
   taskId,
@@ -151,6 +158,8 @@ export interface OutboundDetail {
   readonly scopes?: readonly string[];
   readonly owner?: string;
   readonly requestedBy?: string;
+  /** On `Grant Denied` answering an invalid `Task Started`: how far its `requestedBy` can be told (REQUESTER_STATUSES). */
+  readonly requestedByStatus?: RequesterStatus;
   readonly purpose?: string;
   readonly credentialKind?: string;
   /** The account the credential lives in (hub and spoke); absent = the engine's own. */

@@ -5,13 +5,40 @@
 import { ENGINE_ACTOR, verifyGrantAudit, withReadableAudit, type Grant, type GrantState } from './grant';
 import type { ActionClass } from './policy';
 
-/** An agent's current standing, as the store keeps it (the kill switch). */
+/**
+ * An agent's current standing, as the store keeps it (the kill switch). While it is suspended,
+ * `by`, `reason` and `at` are the suspension in force (the first one); a kill switch thrown again
+ * before a resume leaves them and is recorded as the latest repeat, with how many there were.
+ */
 export interface AgentStanding {
   readonly agentId: string;
   readonly suspended: boolean;
   readonly by?: string;
   readonly reason?: string;
   readonly at?: string;
+  /** How many times the suspension in force was thrown again; absent when never. */
+  readonly repeatCount?: number;
+  readonly lastRepeatedBy?: string;
+  readonly lastRepeatedReason?: string;
+  readonly lastRepeatedAt?: string;
+}
+
+/** A kill switch as the store records it: who threw it, why and when. */
+export interface Suspension {
+  readonly agentId: string;
+  readonly by: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+/**
+ * The latest notice of a suspension: its own, or its latest repeat's (a repeat revokes agent-wide
+ * again from its own time). Undefined when the agent is not suspended or the time is not recorded.
+ */
+export function latestNoticeOf(standing: AgentStanding): string | undefined {
+  if (!standing.suspended) return undefined;
+  const notices = [standing.at, standing.lastRepeatedAt].filter((at): at is string => at !== undefined);
+  return notices.sort().at(-1);
 }
 
 /** Count, median, p95 and max of a set of durations (milliseconds); absent when there is no sample. */

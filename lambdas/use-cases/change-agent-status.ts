@@ -5,7 +5,8 @@ import type { AgentStatusChange, OutboundEvent, SuspensionTally } from '../domai
 import { bump, type Grant } from '../domain/grant';
 import { accountOf } from '../domain/accounts';
 import type { CredentialKind } from '../domain/policy';
-import type { DeliveryPayload, RevokeTarget } from '../ports';
+import { latestNoticeOf } from '../domain/report';
+import type { AgentRecord, DeliveryPayload, RevokeTarget } from '../ports';
 import { errorCode, pause, silentLogger, type EngineDeps } from './engine-deps';
 import { revokeGrant, revokeTargetOf, type RevokeResult } from './revoke-grant';
 import { inBatches } from './in-batches';
@@ -51,7 +52,9 @@ export async function suspendAgent(deps: EngineDeps, change: AgentStatusChange):
     });
     return { outcome: 'unknown-agent', revoked: [], reason };
   }
-  await deps.store.putAgent({ agentId: change.agentId, suspended: true, by: change.by, reason: change.reason, at: now });
+  // A kill switch thrown again keeps the suspension in force (who, why, when) and is recorded as its
+  // latest repeat; it still revokes whatever is live, as the first did.
+  await deps.store.recordSuspension({ agentId: change.agentId, by: change.by, reason: change.reason, at: now });
   const issuedBefore = new Date(now);
   // The agent-wide step needs no listing: it runs while the grants are listed, in every account the policy gives the agent sessions in.
   const agentWide = revokeAgentWide(deps, change.agentId, issuedBefore, issuerAccountsOf(deps, change.agentId));
@@ -272,21 +275,23 @@ export interface ResumeResult {
 }
 
 /**
- * Lifts a suspension. `suspendedAt` is the suspension's notice: a resume within the agent-wide
- * step's margin (STS sessions: the deny reaches 5 s past the notice, allowing for STS's clock)
- * waits it out first, so no task started after the resume is handed a session the deny refuses.
- * It lifts that suspension only: one written since (another kill switch, during the wait or
- * between the caller's read and this write) stands, and the answer is `superseded`.
+ * Lifts a suspension. `seen` is the standing the caller read: its latest notice (the suspension's,
+ * or its latest repeat's) starts the agent-wide step's margin (STS sessions: the deny reaches 5 s
+ * past the notice, allowing for STS's clock), which a resume within it waits out first, so no task
+ * started after the resume is handed a session the deny refuses. It lifts that suspension only,
+ * as repeated as it was seen: another written since, or another repeat of it (a kill switch thrown
+ * during the wait or between the caller's read and this write), stands, and the answer is `superseded`.
  */
-export async function resumeAgent(deps: EngineDeps, change: AgentStatusChange, suspendedAt?: string): Promise<ResumeResult> {
-  const waitedMs = suspendedAt === undefined ? 0 : await waitForAdmission(deps, new Date(suspendedAt));
+export async function resumeAgent(deps: EngineDeps, change: AgentStatusChange, seen?: AgentRecord): Promise<ResumeResult> {
+  const notice = seen && latestNoticeOf(seen);
+  const waitedMs = notice === undefined ? 0 : await waitForAdmission(deps, new Date(notice));
   const now = deps.clock.now().toISOString();
   const resumed = { agentId: change.agentId, suspended: false, by: change.by, reason: change.reason, at: now };
-  if (suspendedAt === undefined) {
+  if (seen?.at === undefined) {
     await deps.store.putAgent(resumed);
     return { outcome: 'resumed', waitedMs };
   }
-  return { outcome: (await deps.store.liftSuspension(resumed, suspendedAt)) ? 'resumed' : 'superseded', waitedMs };
+  return { outcome: (await deps.store.liftSuspension(resumed, seen.at, seen.repeatCount ?? 0)) ? 'resumed' : 'superseded', waitedMs };
 }
 
 async function waitForAdmission(deps: EngineDeps, suspendedAt: Date): Promise<number> {

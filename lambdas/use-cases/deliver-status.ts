@@ -5,7 +5,7 @@
 // locks the value stages it (created with the credential) before the grant is recorded `active`.
 import { deliverySecretName } from '../domain/ids';
 import type { Grant } from '../domain/grant';
-import type { OutboundEvent } from '../domain/events';
+import type { OutboundDetail, OutboundEvent } from '../domain/events';
 import type { Delivery, DoneAheadOfDelivery, DeliveryAddress, DeliveryPayload } from '../ports';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
@@ -119,7 +119,8 @@ export async function deliverStatus(
 
 /**
  * A denial, told to the runtime (where the grant has a delivery secret, i.e. its agent is
- * registered) and said on the bus with any events still to publish.
+ * registered) and said on the bus with any events still to publish; `extra` adds to what the
+ * grant says (what an invalid start said of its requester).
  */
 export async function announceDenial(
   deps: EngineDeps,
@@ -127,8 +128,9 @@ export async function announceDenial(
   reason: string,
   now: string,
   earlier: readonly OutboundEvent[] = [],
+  extra: Partial<OutboundDetail> = {},
 ): Promise<void> {
   const agent = deps.policy.agents[grant.agentId];
   if (agent && grant.deliverySecret) await deliverStatus(deps, grant, agent.runtimePrincipal, { status: 'denied', reason });
-  await deps.events.publish([...earlier, outbound('Grant Denied', grant, now, { reason })]);
+  await deps.events.publish([...earlier, outbound('Grant Denied', grant, now, { ...extra, reason })]);
 }

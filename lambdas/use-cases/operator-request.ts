@@ -5,6 +5,7 @@
 import { resumeRefusal } from '../domain/approval';
 import { operatorRequestSchema, type OperatorAnswer, type OperatorRequest } from '../domain/operator-api';
 import type { Identification } from '../domain/people';
+import { latestNoticeOf } from '../domain/report';
 import { resumeAgent } from './change-agent-status';
 import { decideGrant } from './decide-grant';
 import { agentEvent } from './outbound';
@@ -90,15 +91,17 @@ async function resume(
       status: 200,
       body: { outcome: 'resumed', reason: `agent "${agent}" was not suspended; nothing changed`, agentId: agent, person },
     };
-  if (caller.signedAt && standing.at && caller.signedAt.getTime() + SIGNED_AT_RESOLUTION_MS <= Date.parse(standing.at)) {
-    // A resume signed for an earlier suspension (a captured request sent again) never lifts a newer one.
-    const reason = `this request was signed at ${caller.signedAt.toISOString()}, before agent "${agent}" was suspended at ${standing.at}: a resume lifts no suspension made after it was signed; sign a new request`;
+  const notice = latestNoticeOf(standing);
+  if (caller.signedAt && notice && caller.signedAt.getTime() + SIGNED_AT_RESOLUTION_MS <= Date.parse(notice)) {
+    // A resume signed for an earlier suspension (a captured request sent again) never lifts a newer one, nor one thrown again since.
+    const suspended = notice === standing.at ? 'suspended' : 'suspended again';
+    const reason = `this request was signed at ${caller.signedAt.toISOString()}, before agent "${agent}" was ${suspended} at ${notice}: a resume lifts no suspension made after it was signed; sign a new request`;
     await record(deps, caller, JSON.stringify(request), reason);
     return { status: 403, body: { outcome: 'refused', reason, agentId: agent, person } };
   }
-  const resumed = await resumeAgent(deps, { agentId: agent, by: person, reason: request.reason }, standing.at);
+  const resumed = await resumeAgent(deps, { agentId: agent, by: person, reason: request.reason }, standing);
   if (resumed.outcome === 'superseded') {
-    const reason = `agent "${agent}" was suspended again (or its standing changed) after ${standing.at ?? 'the suspension this resume read'}; that suspension stands: resume again to lift it`;
+    const reason = `agent "${agent}" was suspended again (or its standing changed) after ${notice ?? 'the suspension this resume read'}; that suspension stands: resume again to lift it`;
     await record(deps, caller, JSON.stringify(request), reason);
     return { status: 409, body: { outcome: 'refused', reason, agentId: agent, person } };
   }

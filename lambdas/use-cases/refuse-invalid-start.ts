@@ -1,8 +1,11 @@
 // Use case: a `Task Started` that failed validation (a TTL out of range, an empty purpose, ...).
 // Recorded like any invalid event; when it names a registered agent and a well-formed task id, the
 // refusal is also delivered where that agent's runtime polls (docs/contract.md §5), so a runtime in
-// any language reads why at once instead of waiting for a delivery that would never come.
+// any language reads why at once instead of waiting for a delivery that would never come. Its
+// `Grant Denied` says what the event said of its requester: the name, unverified, when it met the
+// requester rule, else that it was not given or invalid (never the invalid text itself).
 import { ENGINE_ACTOR, openGrant, transition, type Grant } from '../domain/grant';
+import { requesterOfRefusedStart } from '../domain/events';
 import { deliverySecretName, grantIdFor } from '../domain/ids';
 import { announceDenial } from './deliver-status';
 import type { EngineDeps } from './engine-deps';
@@ -22,7 +25,8 @@ export async function refuseInvalidStart(
 ): Promise<{ readonly outcome: 'rejected'; readonly reason: string; readonly grant?: Grant }> {
   const named = namedTask(raw);
   const agent = named ? deps.policy.agents[named.agentId] : undefined;
-  if (!named || !agent) return rejectEvent(deps, raw, reason);
+  const requester = requesterOfRefusedStart(raw.detail);
+  if (!named || !agent) return rejectEvent(deps, raw, reason, requester);
 
   const now = await recordRejection(deps, raw, reason);
   const denial = `invalid Task Started event: ${reason}`;
@@ -47,6 +51,6 @@ export async function refuseInvalidStart(
   });
   const created = await deps.store.create(denied);
   if (!created.created) return { outcome: 'rejected', reason };
-  await announceDenial(deps, created.grant, denial, now);
+  await announceDenial(deps, created.grant, denial, now, [], requester);
   return { outcome: 'rejected', reason, grant: created.grant };
 }

@@ -1,6 +1,8 @@
 // Use case: an inbound event that failed validation. It issues nothing; it is recorded
 // with the reason, and answered with `Grant Denied` when it names an agent and a task.
 import { AGENT_ID_PATTERN, TASK_ID_PATTERN, grantIdFor } from '../domain/ids';
+import { redactSecretShapes } from '../domain/secret-shapes';
+import type { OutboundDetail } from '../domain/events';
 import type { RefusalDeps } from './engine-deps';
 
 export interface RawEvent {
@@ -26,10 +28,14 @@ const withoutSecrets = (key: string, value: unknown): unknown =>
     ? `(not recorded: ${typeof value === 'string' ? `${value.length} characters` : typeof value})`
     : value;
 
-/** The detail as received, cut short and without secret-bearing fields; a detail nested too deeply to serialise is named, not kept. */
+/**
+ * The detail as received, cut short, without secret-bearing fields and with secret shapes redacted
+ * wherever they are (a token pasted into a `context`), before the cut so none is kept in part; JSON
+ * escapes its control characters. A detail nested too deeply to serialise is named, not kept.
+ */
 export function excerptOf(detail: unknown, maxChars = MAX_EXCERPT): string {
   try {
-    return JSON.stringify(detail ?? null, withoutSecrets).slice(0, maxChars);
+    return redactSecretShapes(JSON.stringify(detail ?? null, withoutSecrets)).slice(0, maxChars);
   } catch {
     return '(not serialisable: nested too deeply)';
   }
@@ -57,10 +63,12 @@ export async function recordRejection(deps: RefusalDeps, raw: RawEvent, reason: 
   return now;
 }
 
+/** Records the invalid event; one that names an agent and a task is answered with `Grant Denied`, saying `extra` too. */
 export async function rejectEvent(
   deps: RefusalDeps,
   raw: RawEvent,
   reason: string,
+  extra: Partial<OutboundDetail> = {},
 ): Promise<{ readonly outcome: 'rejected'; readonly reason: string }> {
   const detailType = text(raw['detail-type'], '(missing detail-type)');
   const now = await recordRejection(deps, raw, reason);
@@ -71,6 +79,7 @@ export async function rejectEvent(
       {
         detailType: 'Grant Denied',
         detail: {
+          ...extra,
           grantId: grantIdFor(agentId, taskId),
           agentId,
           taskId,

@@ -140,6 +140,61 @@ export function grantStoreContract(name: string, makeStore: () => Promise<GrantS
       expect(await store.liftSuspension({ ...resumed, at: '2026-11-28T12:01:00.000Z' }, second.at)).toBe(false);
     });
 
+    it('keeps the suspension in force when the kill switch is thrown again, records the latest repeat, and lifts it only as last seen', async () => {
+      const first = { agentId: 'ops-bot', by: 'secops@example.com', reason: 'leak', at: '2026-11-28T12:00:00.000Z' };
+      const second = { agentId: 'ops-bot', by: 'oncall@example.com', reason: 'still odd', at: '2026-11-28T12:00:05.000Z' };
+      const third = { agentId: 'ops-bot', by: 'cto@example.com', reason: 'again', at: '2026-11-28T12:00:09.000Z' };
+      const resumed = { agentId: 'ops-bot', suspended: false, by: 'cfo@example.com', reason: 'fixed', at: '2026-11-28T12:01:00.000Z' };
+
+      expect(await store.recordSuspension(first)).toEqual({ outcome: 'suspended' });
+      expect(await store.recordSuspension(second)).toEqual({ outcome: 'repeated', inForceSince: first.at });
+      expect(await store.getAgent('ops-bot')).toEqual({
+        ...first,
+        suspended: true,
+        repeatCount: 1,
+        lastRepeatedBy: 'oncall@example.com',
+        lastRepeatedReason: 'still odd',
+        lastRepeatedAt: '2026-11-28T12:00:05.000Z',
+      });
+      expect(await store.recordSuspension(third)).toEqual({ outcome: 'repeated', inForceSince: first.at });
+      expect(await store.getAgent('ops-bot')).toMatchObject({ ...first, repeatCount: 2, lastRepeatedBy: 'cto@example.com' });
+      const refused = await store.openHoldingSlot(
+        'ops-bot',
+        3,
+        () => requestedGrant({ agentId: 'ops-bot', taskId: 'contract-repeat' }),
+        third.at,
+      );
+      expect(refused.outcome).toBe('suspended');
+
+      // A resume decided before a repeat lifts nothing: the kill switch thrown since stands.
+      expect(await store.liftSuspension(resumed, first.at)).toBe(false);
+      expect(await store.liftSuspension(resumed, first.at, 1)).toBe(false);
+      expect((await store.getAgent('ops-bot')).suspended).toBe(true);
+      expect(await store.liftSuspension(resumed, first.at, 2)).toBe(true);
+      expect(await store.getAgent('ops-bot')).toEqual(resumed);
+
+      const after = { agentId: 'ops-bot', by: 'secops@example.com', reason: 'new incident', at: '2026-11-28T13:00:00.000Z' };
+      expect(await store.recordSuspension(after)).toEqual({ outcome: 'suspended' });
+      expect(await store.getAgent('ops-bot')).toEqual({ ...after, suspended: true });
+    });
+
+    it('records kill switches thrown at once as one suspension and a repeat for each of the others', async () => {
+      const throws = Array.from({ length: 8 }, (_, index) => ({
+        agentId: 'race-bot',
+        by: `person-${index}@example.com`,
+        reason: `throw ${index}`,
+        at: `2026-11-28T12:00:0${index}.000Z`,
+      }));
+
+      const outcomes = await Promise.all(throws.map((suspension) => store.recordSuspension(suspension)));
+
+      expect(outcomes.filter((outcome) => outcome.outcome === 'suspended')).toHaveLength(1);
+      const standing = await store.getAgent('race-bot');
+      const winner = throws[outcomes.findIndex((outcome) => outcome.outcome === 'suspended')];
+      expect(standing).toMatchObject({ suspended: true, by: winner?.by, reason: winner?.reason, at: winner?.at, repeatCount: 7 });
+      for (const outcome of outcomes) if (outcome.outcome === 'repeated') expect(outcome.inForceSince).toBe(winner?.at);
+    });
+
     it('hands out copies: changing a grant it returned does not change what it keeps', async () => {
       const grant = requestedGrant({ taskId: 'contract-copy' });
       await store.create(grant);

@@ -220,6 +220,26 @@ describe('local engine: decisions count only from authenticated people', () => {
     });
   });
 
+  it('records a body over the local size limit as a refusal, with its size and never the body', async () => {
+    const lead = h.engine.operatorCredentials.people['lead@example.com'] ?? { accessKeyId: '', secretAccessKey: '' };
+    const marker = 'OVERSIZED-BODY-MARKER';
+
+    const answer = await signedPost(lead, { action: 'approve', grantId: 'g-abcdefghijklmnopqrstuvwxyz', reason: marker.repeat(110_000) });
+
+    expect(answer).toEqual({
+      status: 413,
+      body: {
+        outcome: 'refused',
+        reason: expect.stringMatching(/^request body is \d+ bytes, over the local operator endpoint's limit of 2097152 bytes/),
+      },
+    });
+    const recorded = (await rejectedToday('Operator Request')).filter((item) => item.reason === answer.body.reason);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]?.excerpt).toContain(`${lead.accessKeyId} (claimed, not verified)`);
+    expect(recorded[0]?.excerpt).not.toContain(marker);
+    expect((await fetch(`${h.engine.url}/healthz`)).status).toBe(200);
+  });
+
   it('never lets a captured resume request, sent again, lift a later suspension', async () => {
     const cfo = h.engine.operatorCredentials.people['cfo@example.com'] ?? { accessKeyId: '', secretAccessKey: '' };
     await h.runtime.emit('Agent Suspended', { agentId: 'ops-bot', by: 'secops@example.com', reason: 'first leak' });

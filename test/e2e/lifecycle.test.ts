@@ -139,6 +139,10 @@ describe('local engine: a task lifecycle over the AWS protocols', () => {
       ['Task Started', undefined],
       ['Grant Denied', expect.stringMatching(/^invalid Task Started event: detail\.purpose: /)],
     ]);
+    expect(seen.find((event) => event.type === 'Grant Denied')?.detail).toMatchObject({
+      requestedBy: 'dev',
+      requestedByStatus: 'unverified',
+    });
     expect(await h.runtime.readDelivery('release-bot', 'bad-purpose')).toMatchObject({
       status: 'denied',
       reason: expect.stringMatching(/^invalid Task Started event: detail\.purpose: /),

@@ -11,8 +11,10 @@ import type {
   RejectedEvent,
   SlotHolder,
   SlotOpening,
+  SuspensionRecorded,
   WriteOutcome,
 } from '../../lambdas/ports';
+import type { Suspension } from '../../lambdas/domain/report';
 
 const copy = <T>(value: T): T => structuredClone(value);
 const newestFirst = (a: Grant, b: Grant) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
@@ -171,9 +173,25 @@ export class InMemoryGrantStore implements GrantStore {
     this.agents.set(agent.agentId, copy(agent));
   }
 
-  async liftSuspension(agent: AgentRecord, suspendedAt: string): Promise<boolean> {
+  async recordSuspension(suspension: Suspension): Promise<SuspensionRecorded> {
+    const current = this.agents.get(suspension.agentId);
+    if (!current?.suspended) {
+      this.agents.set(suspension.agentId, { ...copy(suspension), suspended: true });
+      return { outcome: 'suspended' };
+    }
+    this.agents.set(suspension.agentId, {
+      ...current,
+      repeatCount: (current.repeatCount ?? 0) + 1,
+      lastRepeatedBy: suspension.by,
+      lastRepeatedReason: suspension.reason,
+      lastRepeatedAt: suspension.at,
+    });
+    return { outcome: 'repeated', ...(current.at ? { inForceSince: current.at } : {}) };
+  }
+
+  async liftSuspension(agent: AgentRecord, suspendedAt: string, repeatsSeen = 0): Promise<boolean> {
     const current = this.agents.get(agent.agentId);
-    if (!current?.suspended || current.at !== suspendedAt) return false;
+    if (!current?.suspended || current.at !== suspendedAt || (current.repeatCount ?? 0) !== repeatsSeen) return false;
     this.agents.set(agent.agentId, copy(agent));
     return true;
   }

@@ -24,7 +24,18 @@ import { ConcurrentUpdateError } from '../../domain/errors';
 import { FINAL_STATES, LIVE_STATES, type Grant, type GrantState } from '../../domain/grant';
 import { shardOf } from '../../domain/ids';
 import { notYet, retry, settled, type Backoff, type Waiting } from '../retry';
-import type { AgentRecord, DueGrantsPage, GrantStore, GrantWrite, RejectedEvent, SlotHolder, SlotOpening, WriteOutcome } from '../../ports';
+import type { Suspension } from '../../domain/report';
+import type {
+  AgentRecord,
+  DueGrantsPage,
+  GrantStore,
+  GrantWrite,
+  RejectedEvent,
+  SlotHolder,
+  SlotOpening,
+  SuspensionRecorded,
+  WriteOutcome,
+} from '../../ports';
 import { packTransactions, type Packable } from './transaction-packing';
 import {
   AGENT_INDEX,
@@ -145,6 +156,11 @@ const CONFLICT_BACKOFF: Backoff = { attempts: 5, baseDelayMs: 20, maxDelayMs: 20
  * twelve, waiting up to a second between them (about 6 s at worst), while the starts it races are
  * found by the listing that follows it.
  */
+/**
+ * Tries at recording a kill switch: a fresh suspension, else a repeat of the one in force. Each lost
+ * try means a resume (or another suspension) landed between the two; more than a few is a storm of them.
+ */
+const SUSPENSION_ATTEMPTS = 5;
 const STANDING_CONFLICT_BACKOFF: Backoff = { attempts: 12, baseDelayMs: 20, maxDelayMs: 1000, jitter: 'full' };
 /**
  * A single write (PutItem, UpdateItem, DeleteItem) of an item that an in-flight transaction holds is
@@ -662,30 +678,110 @@ export class DynamoDbGrantStore implements GrantStore {
     await this.writeAgent(agent);
   }
 
-  /** As putAgent, only while the agent item still records the suspension made at `suspendedAt`. */
-  liftSuspension(agent: AgentRecord, suspendedAt: string): Promise<boolean> {
+  /**
+   * A suspension, when the agent is not suspended: the agent item and its copies, as putAgent. When
+   * it is (the refusal hands back the item), a repeat instead: the item keeps the suspension in
+   * force and takes this one as its latest repeat, conditioned on that suspension still being in
+   * force. Each refusal means a resume or a suspension landed in between, so the other is tried next.
+   */
+  async recordSuspension(suspension: Suspension): Promise<SuspensionRecorded> {
+    for (let attempt = 0; attempt < SUSPENSION_ATTEMPTS; attempt++) {
+      const refused = await this.writeStanding(
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: toAttributes({ ...plain(suspension), suspended: true, ...agentKey(suspension.agentId) }),
+            ...onWire({
+              ConditionExpression: 'attribute_not_exists(#pk) OR #suspended = :false',
+              ExpressionAttributeNames: { '#pk': GRANT_TABLE.partitionKey, '#suspended': 'suspended' },
+              ExpressionAttributeValues: { ':false': false },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          },
+        },
+        suspension.agentId,
+        true,
+        suspension.at,
+      );
+      if (!refused) return { outcome: 'suspended' };
+      const inForce = refused.Item
+        ? (withoutStoreAttributes(fromAttributes(refused.Item)) as AgentRecord)
+        : await this.getAgent(suspension.agentId);
+      if (!inForce.suspended) continue;
+      if (!(await this.writeStanding(this.repeatOf(suspension, inForce.at), suspension.agentId, true, inForce.at ?? NEVER)))
+        return { outcome: 'repeated', ...(inForce.at ? { inForceSince: inForce.at } : {}) };
+    }
+    throw new ConcurrentUpdateError(`agent ${suspension.agentId}: its suspension kept racing resumes; the change is retried`);
+  }
+
+  /** The agent item's update that records `suspension` as the latest repeat of the one made at `inForceAt`, if still in force. */
+  private repeatOf(suspension: Suspension, inForceAt: string | undefined): TransactWriteItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: toAttributes(agentKey(suspension.agentId)),
+        UpdateExpression: 'SET #lastBy = :by, #lastReason = :reason, #lastAt = :at ADD #count :one',
+        ...onWire({
+          ConditionExpression: `#suspended = :true AND ${inForceAt === undefined ? 'attribute_not_exists(#inForceAt)' : '#inForceAt = :inForceAt'}`,
+          ExpressionAttributeNames: {
+            '#suspended': 'suspended',
+            '#inForceAt': 'at',
+            '#lastBy': 'lastRepeatedBy',
+            '#lastReason': 'lastRepeatedReason',
+            '#lastAt': 'lastRepeatedAt',
+            '#count': 'repeatCount',
+          },
+          ExpressionAttributeValues: {
+            ':true': true,
+            ':by': suspension.by,
+            ':reason': suspension.reason,
+            ':at': suspension.at,
+            ':one': 1,
+            ...(inForceAt === undefined ? {} : { ':inForceAt': inForceAt }),
+          },
+        }),
+      },
+    };
+  }
+
+  /**
+   * As putAgent, only while the agent item still records the suspension made at `suspendedAt`,
+   * repeated `repeatsSeen` times (a repeat since is a kill switch thrown after the resume was decided).
+   */
+  liftSuspension(agent: AgentRecord, suspendedAt: string, repeatsSeen = 0): Promise<boolean> {
     return this.writeAgent(
       agent,
       onWire({
-        ConditionExpression: '#suspended = :true AND #at = :at',
-        ExpressionAttributeNames: { '#suspended': 'suspended', '#at': 'at' },
-        ExpressionAttributeValues: { ':true': true, ':at': suspendedAt },
+        ConditionExpression: `#suspended = :true AND #at = :at AND ${repeatsSeen === 0 ? 'attribute_not_exists(#count)' : '#count = :count'}`,
+        ExpressionAttributeNames: { '#suspended': 'suspended', '#at': 'at', '#count': 'repeatCount' },
+        ExpressionAttributeValues: { ':true': true, ':at': suspendedAt, ...(repeatsSeen === 0 ? {} : { ':count': repeatsSeen }) },
       }),
     );
   }
 
   /** The agent item (under `condition`, if any) and its copies; false when the condition refused it. */
   private async writeAgent(agent: AgentRecord, condition?: ReturnType<typeof onWire>): Promise<boolean> {
-    const reasons = await this.transact(
-      [
-        { Put: { TableName: this.tableName, Item: toAttributes({ ...plain(agent), ...agentKey(agent.agentId) }), ...(condition ?? {}) } },
-        ...this.standingCopies(agent.agentId, agent.suspended, agent.at ?? NEVER),
-      ],
-      STANDING_CONFLICT_BACKOFF,
-    );
-    if (!reasons) return true;
-    if (condition && failedCondition(reasons[0])) return false;
-    throw new ConcurrentUpdateError(`agent ${agent.agentId}: its standing kept conflicting with starts; the change is retried`);
+    const item = {
+      Put: { TableName: this.tableName, Item: toAttributes({ ...plain(agent), ...agentKey(agent.agentId) }), ...(condition ?? {}) },
+    };
+    return (await this.writeStanding(item, agent.agentId, agent.suspended, agent.at ?? NEVER)) === undefined;
+  }
+
+  /**
+   * One write of the agent item and, in the same transaction, its copies as `suspended` at `at`;
+   * the agent item's cancellation reason when its condition refused the write.
+   */
+  private async writeStanding(
+    agentItem: TransactWriteItem,
+    agentId: string,
+    suspended: boolean,
+    at: string,
+  ): Promise<CancellationReason | undefined> {
+    const reasons = await this.transact([agentItem, ...this.standingCopies(agentId, suspended, at)], STANDING_CONFLICT_BACKOFF);
+    if (!reasons) return undefined;
+    const [agentReason] = reasons;
+    if (agentReason && failedCondition(agentReason)) return agentReason;
+    throw new ConcurrentUpdateError(`agent ${agentId}: its standing kept conflicting with starts; the change is retried`);
   }
 
   /**

@@ -5,7 +5,18 @@
 // write and a read, never a wrong one (revoke-grant.ts). On AWS each function is its own process,
 // so the deployed composition does not remember: a Task Ended would never find what a Task Started wrote.
 import { FINAL_STATES, type Grant, type GrantState } from '../../domain/grant';
-import type { AgentRecord, DueGrantsPage, GrantStore, GrantWrite, RejectedEvent, SlotHolder, SlotOpening, WriteOutcome } from '../../ports';
+import type { Suspension } from '../../domain/report';
+import type {
+  AgentRecord,
+  DueGrantsPage,
+  GrantStore,
+  GrantWrite,
+  RejectedEvent,
+  SlotHolder,
+  SlotOpening,
+  SuspensionRecorded,
+  WriteOutcome,
+} from '../../ports';
 import { LastWritten } from './last-written';
 
 /** Enough for every live grant of a busy local engine; past it, the oldest costs a read again. */
@@ -110,8 +121,12 @@ export class RememberingGrantStore implements GrantStore {
     return this.store.putAgent(agent);
   }
 
-  liftSuspension(agent: AgentRecord, suspendedAt: string): Promise<boolean> {
-    return this.store.liftSuspension(agent, suspendedAt);
+  recordSuspension(suspension: Suspension): Promise<SuspensionRecorded> {
+    return this.store.recordSuspension(suspension);
+  }
+
+  liftSuspension(agent: AgentRecord, suspendedAt: string, repeatsSeen?: number): Promise<boolean> {
+    return this.store.liftSuspension(agent, suspendedAt, repeatsSeen);
   }
 
   recordRejectedEvent(entry: RejectedEvent): Promise<void> {

@@ -261,7 +261,7 @@ export function approvalRequestMessage(
   const facts: (readonly [string, string])[] = [
     ['Agent', code(d.agentId, 70)],
     ['Owner', mrkdwnText(d.owner ?? 'unknown', 256)],
-    ['Requested by', mrkdwnText(d.requestedBy ?? 'unknown', 256)],
+    ['Requested by', requesterText(d)],
     ['Task', code(d.taskId, 140)],
     ['Scopes', scopesInAccount(d)],
     ['TTL', d.ttlSeconds !== undefined ? humanDuration(d.ttlSeconds * 1000) : 'agent default'],
@@ -351,7 +351,7 @@ function compose(severity: Severity, story: Story, d: GrantAlertDetail): SlackMe
   const facts: (readonly [string, string])[] = [
     ['Agent', code(d.agentId, 70)],
     ['Owner', mrkdwnText(d.owner ?? 'unknown', 256)],
-    ['Requested by', mrkdwnText(d.requestedBy ?? 'unknown', 256)],
+    ['Requested by', requesterText(d)],
     ['Scopes', scopesInAccount(d)],
     [
       'Credential',
@@ -368,6 +368,23 @@ function compose(severity: Severity, story: Story, d: GrantAlertDetail): SlackMe
     context([`*Next:* ${story.next}`]),
   ];
   return { text: fallback(story.title, stripMarkup(story.summary), stripMarkup(story.next)), blocks };
+}
+
+/**
+ * Who asked, as far as it can be told: a refused `Task Started`'s requester is marked unverified,
+ * or said to be missing or invalid (its text is then not in the event at all).
+ */
+function requesterText(d: GrantAlertDetail): string {
+  switch (d.requestedByStatus) {
+    case 'unverified':
+      return d.requestedBy ? `${mrkdwnText(d.requestedBy, 256)} (unverified: named by an event that was refused)` : 'not given';
+    case 'not given':
+      return 'not given in the event';
+    case 'invalid in the event':
+      return 'invalid in the event (not shown)';
+    case undefined:
+      return mrkdwnText(d.requestedBy ?? 'unknown', 256);
+  }
 }
 
 /** The scopes, and the account their credential lives in when it is not the engine's own. */

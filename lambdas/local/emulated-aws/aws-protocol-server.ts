@@ -2,7 +2,7 @@
 // uses. It parses each request once and hands it to the first service that claims it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { jsonError, xmlError, type AwsRequest, type AwsResponse, type AwsService } from './protocol';
+import { jsonError, xmlError, type AwsRequest, type AwsResponse, type AwsService, type OversizedBody } from './protocol';
 import { CREDENTIAL_SCOPE } from '../../constants';
 
 export interface AwsProtocolServerOptions {
@@ -25,7 +25,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+/** The largest request body accepted when the options name none. */
+const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/** The body, or only its size when it is over `limit` (it is read to the end, but not kept). */
+function readBody(req: IncomingMessage, limit: number): Promise<{ readonly body?: Buffer; readonly bytes: number }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -33,9 +37,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
     });
-    req.on('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
+    req.on('end', () => resolve(size > limit ? { bytes: size } : { body: Buffer.concat(chunks), bytes: size }));
     req.on('error', reject);
   });
+}
+
+/** A body over the limit: refused by the service it was for when that service records its refusals, else 413 here. */
+function tooLarge(req: IncomingMessage, options: AwsProtocolServerOptions, body: OversizedBody): Promise<AwsResponse> | AwsResponse {
+  const request = toAwsRequest(req, Buffer.alloc(0));
+  const service = options.services.find((candidate) => candidate.refuseTooLarge !== undefined && candidate.matches(request));
+  return service?.refuseTooLarge
+    ? service.refuseTooLarge(request, body)
+    : errorInProtocol(req.headers, 413, 'RequestEntityTooLarge', 'request body too large');
 }
 
 function toAwsRequest(req: IncomingMessage, body: Buffer): AwsRequest {
@@ -148,8 +161,9 @@ async function answer(req: IncomingMessage, options: AwsProtocolServerOptions, p
   }
   const local = req.method === 'GET' ? await options.localRead?.(new URL(req.url ?? '/', 'http://localhost').pathname) : undefined;
   if (local) return local;
-  const body = await readBody(req, options.maxBodyBytes ?? 2 * 1024 * 1024);
-  if (!body) return errorInProtocol(req.headers, 413, 'RequestEntityTooLarge', 'request body too large');
+  const limitBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const { body, bytes } = await readBody(req, limitBytes);
+  if (!body) return tooLarge(req, options, { bytes, limitBytes });
   const request = toAwsRequest(req, body);
   if (!request.headers.authorization?.startsWith('AWS4-HMAC-SHA256 ') || !request.accessKeyId) return unauthenticated(request);
   const misdirected = wrongSigningService(request);

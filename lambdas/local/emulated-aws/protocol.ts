@@ -28,6 +28,17 @@ export interface AwsService {
   readonly name: string;
   matches(request: AwsRequest): boolean;
   handle(request: AwsRequest): Promise<AwsResponse>;
+  /**
+   * Answers a request whose body was over the server's limit (`request` holds its method, path and
+   * headers, and no body), for a service whose refusals are recorded; the server answers 413 itself otherwise.
+   */
+  refuseTooLarge?(request: AwsRequest, body: OversizedBody): Promise<AwsResponse>;
+}
+
+/** A request body the server did not keep: how large it was, and the limit it went over. */
+export interface OversizedBody {
+  readonly bytes: number;
+  readonly limitBytes: number;
 }
 
 /** A JSON-protocol (awsJson1.0/1.1) error, as the SDK parses it. */

@@ -49,6 +49,23 @@ export function createOperatorService(options: OperatorServiceOptions): AwsServi
       };
       return answer(await handleOperatorRequest(deps, caller, request.body.toString('utf8')));
     },
+    // Before any signature is checked (that needs the body): recorded with the key id it claims, and its size only.
+    async refuseTooLarge(request, body) {
+      const deps = options.deps();
+      if (!deps) return answer({ status: 503, body: { outcome: 'refused', reason: 'the engine is starting' } });
+      const reason = `request body is ${body.bytes} bytes, over the local operator endpoint's limit of ${body.limitBytes} bytes; nothing was read from it`;
+      await deps.store.recordRejectedEvent({
+        at: deps.clock.now().toISOString(),
+        detailType: OPERATOR_REQUEST,
+        source: OPERATOR_SOURCE,
+        reason,
+        excerpt: JSON.stringify({
+          principal: request.accessKeyId ? `${request.accessKeyId.slice(0, 128)} (claimed, not verified)` : '(unsigned)',
+          bodyBytes: body.bytes,
+        }),
+      });
+      return answer({ status: 413, body: { outcome: 'refused', reason } });
+    },
   };
 }
 

@@ -165,6 +165,29 @@ describe('taskbound suspend and resume', () => {
     expect(reads.mock.calls.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('sees a suspension thrown again at an agent already suspended once the engine records the repeat, and says so', async () => {
+    const cli = withActiveGrant(false);
+    await cli.store.recordSuspension({ agentId: 'release-bot', by: 'sre@example.com', reason: 'leak', at: NOTICE });
+    cli.events.engine = (event) => {
+      if (event.detailType === 'Agent Suspended')
+        void cli.store.recordSuspension({ agentId: 'release-bot', by: CALLER, reason: 'still odd', at: '2026-11-28T12:00:30.000Z' });
+      cli.store.seed(
+        revokedGrant(activeGrant('release-bot', 't-1'), {
+          trigger: 'suspended',
+          noticeAt: NOTICE,
+          revokedAfterMs: 40,
+          verifiedAfterMs: 60,
+        }),
+      );
+    };
+
+    const { code, out } = await cli.run('suspend', 'release-bot', '--reason', 'still odd', '--wait', '2');
+
+    expect(code).toBe(0);
+    expect(out).toContain(`release-bot suspended by sre@example.com`);
+    expect(out).toContain(`: leak; thrown again once, last by ${CALLER}`);
+  });
+
   it('refuses an agent neither the policy nor the store knows (exit 2), sending nothing', async () => {
     const cli = harness();
     const { code, err } = await cli.run('suspend', 'no-such-bot', '--reason', 'r');

@@ -26,3 +26,38 @@ describe('taskbound agents list', () => {
     ]);
   });
 });
+
+describe('taskbound agents show', () => {
+  it('shows the suspension in force and, when the kill switch was thrown again, its latest repeat', async () => {
+    const cli = harness();
+    await cli.store.recordSuspension({ agentId: 'release-bot', by: 'sre@example.com', reason: 'leak', at: '2026-11-28T11:00:00.000Z' });
+    await cli.store.recordSuspension({
+      agentId: 'release-bot',
+      by: 'oncall@example.com',
+      reason: 'still odd',
+      at: '2026-11-28T11:30:00.000Z',
+    });
+
+    const [text, asJson, list] = await Promise.all([
+      cli.run('agents', 'show', 'release-bot'),
+      cli.run('agents', 'show', 'release-bot', '--json'),
+      cli.run('agents', 'list'),
+    ]);
+
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(
+      /status:\s+suspended by sre@example\.com .*: leak; thrown again once, last by oncall@example\.com .*: still odd/,
+    );
+    expect(JSON.parse(asJson.out).agent.status).toEqual({
+      state: 'suspended',
+      by: 'sre@example.com',
+      at: '2026-11-28T11:00:00.000Z',
+      reason: 'leak',
+      repeatCount: 1,
+      lastRepeatedBy: 'oncall@example.com',
+      lastRepeatedAt: '2026-11-28T11:30:00.000Z',
+      lastRepeatedReason: 'still odd',
+    });
+    expect(list.out.split('\n').find((line) => line.startsWith('release-bot'))).toContain('(thrown again 1x)');
+  });
+});

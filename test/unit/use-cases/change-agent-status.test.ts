@@ -3,7 +3,8 @@ import { startTask } from '../../../lambdas/use-cases/start-task';
 import { suspendAgent, resumeAgent } from '../../../lambdas/use-cases/change-agent-status';
 import { sweepDueGrants } from '../../../lambdas/use-cases/sweep';
 import { fakeEngine, taskStarted } from '../../helpers/fake-engine';
-import type { AgentRecord, DeliveryPayload, EventPublisher } from '../../../lambdas/ports';
+import type { DeliveryPayload, EventPublisher } from '../../../lambdas/ports';
+import type { Suspension } from '../../../lambdas/domain/report';
 import { bump } from '../../../lambdas/domain/grant';
 
 describe('suspendAgent and resumeAgent', () => {
@@ -16,6 +17,43 @@ describe('suspendAgent and resumeAgent', () => {
     expect((await startTask(engine, taskStarted({ taskId: 'c' }))).outcome).toBe('denied');
     await resumeAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'fixed' });
     expect((await startTask(engine, taskStarted({ taskId: 'd' }))).outcome).toBe('issued');
+  });
+
+  it("a second kill switch keeps the first one's who, why and when, records itself as the latest repeat, and still revokes", async () => {
+    const engine = fakeEngine();
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'odd behaviour' });
+    const first = await engine.store.getAgent('release-bot');
+    engine.clock.advance(30_000);
+
+    const again = await suspendAgent(engine, { agentId: 'release-bot', by: 'oncall@example.com', reason: 'still odd' });
+
+    expect(again.outcome).toBe('suspended');
+    expect(await engine.store.getAgent('release-bot')).toEqual({
+      ...first,
+      repeatCount: 1,
+      lastRepeatedBy: 'oncall@example.com',
+      lastRepeatedReason: 'still odd',
+      lastRepeatedAt: engine.clock.now().toISOString(),
+    });
+    expect(engine.events.of('Agent Suspension Completed')).toHaveLength(2);
+  });
+
+  it('a resume that read the suspension before it was thrown again lifts nothing; one that read the repeat lifts it', async () => {
+    const engine = fakeEngine();
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'odd behaviour' });
+    const seenBefore = await engine.store.getAgent('release-bot');
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'oncall@example.com', reason: 'still odd' });
+
+    const stale = await resumeAgent(engine, { agentId: 'release-bot', by: 'cfo@example.com', reason: 'fixed' }, seenBefore);
+    const current = await resumeAgent(
+      engine,
+      { agentId: 'release-bot', by: 'cfo@example.com', reason: 'fixed' },
+      await engine.store.getAgent('release-bot'),
+    );
+
+    expect([stale.outcome, current.outcome]).toEqual(['superseded', 'resumed']);
+    expect(await engine.store.getAgent('release-bot')).toMatchObject({ suspended: false, by: 'cfo@example.com' });
+    expect(await engine.store.getAgent('release-bot')).not.toHaveProperty('repeatCount');
   });
 
   it('a suspension of an unregistered agent with no grants is refused and recorded, not applied', async () => {
@@ -31,10 +69,10 @@ describe('suspendAgent and resumeAgent', () => {
     // The suspension's write waits until a start has created its grant and re-read the agent.
     let writeSuspension!: () => void;
     const startHasRun = new Promise<void>((resolve) => (writeSuspension = resolve));
-    const putAgent = engine.store.putAgent.bind(engine.store);
-    engine.store.putAgent = async (agent: AgentRecord) => {
+    const recordSuspension = engine.store.recordSuspension.bind(engine.store);
+    engine.store.recordSuspension = async (suspension: Suspension) => {
       await startHasRun;
-      return putAgent(agent);
+      return recordSuspension(suspension);
     };
     const suspending = suspendAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'odd behaviour' });
     const started = await startTask(engine, taskStarted({ taskId: 'racing' }));

@@ -187,7 +187,12 @@ describe('handleOperatorRequest', () => {
     const answer = await handleOperatorRequest(deps, CFO, JSON.stringify({ action: 'resume', agentId: 'release-bot', reason: 'fixed' }));
 
     expect(answer).toMatchObject({ status: 409, body: { outcome: 'refused', reason: expect.stringContaining('suspended again') } });
-    expect(await engine.store.getAgent('release-bot')).toMatchObject({ suspended: true, reason: 'it leaked again' });
+    expect(await engine.store.getAgent('release-bot')).toMatchObject({
+      suspended: true,
+      reason: 'leak',
+      repeatCount: 1,
+      lastRepeatedReason: 'it leaked again',
+    });
     expect(engine.store.rejected.map((rejected) => rejected.reason)).toEqual([answer.body.reason]);
   });
 
@@ -213,5 +218,23 @@ describe('handleOperatorRequest', () => {
       body,
     );
     expect(fresh.body).toEqual({ outcome: 'resumed', agentId: 'release-bot', person: 'cfo@example.com' });
+  });
+
+  it('refuses a resume signed before the kill switch was thrown again, though after the suspension in force', async () => {
+    const engine = fakeEngine();
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'secops@example.com', reason: 'leak' });
+    engine.clock.advance(60_000);
+    const signedAt = engine.clock.now();
+    engine.clock.advance(60_000);
+    await suspendAgent(engine, { agentId: 'release-bot', by: 'oncall@example.com', reason: 'it leaked again' });
+
+    const answer = await handleOperatorRequest(
+      engine,
+      { ...CFO, signedAt },
+      JSON.stringify({ action: 'resume', agentId: 'release-bot', reason: 'fixed' }),
+    );
+
+    expect(answer).toMatchObject({ status: 403, body: { outcome: 'refused', reason: expect.stringContaining('was suspended again at') } });
+    expect((await engine.store.getAgent('release-bot')).suspended).toBe(true);
   });
 });

@@ -427,6 +427,62 @@ describe('DynamoDbGrantStore agents', () => {
     }
   });
 
+  it('records a kill switch thrown again as a repeat of the one in force, in the agent item and every copy alike', async () => {
+    const first = { agentId: 'bot-g', by: 'sre@example.com', reason: 'incident', at: FIXTURE_TIME };
+    await store.recordSuspension(first);
+    sent = [];
+
+    const again = await store.recordSuspension({
+      agentId: 'bot-g',
+      by: 'oncall@example.com',
+      reason: 'still odd',
+      at: after(FIXTURE_TIME, 30),
+    });
+
+    expect(again).toEqual({ outcome: 'repeated', inForceSince: FIXTURE_TIME });
+    // The refused suspension hands back the agent item: no read between it and the conditional repeat.
+    expect(sent).toEqual(['TransactWriteItemsCommand', 'TransactWriteItemsCommand']);
+    expect(await store.getAgent('bot-g')).toEqual({
+      ...first,
+      suspended: true,
+      repeatCount: 1,
+      lastRepeatedBy: 'oncall@example.com',
+      lastRepeatedReason: 'still odd',
+      lastRepeatedAt: after(FIXTURE_TIME, 30),
+    });
+    expect(await standingCopies('bot-g')).toEqual(Array.from({ length: STANDING_SHARDS }, () => ({ suspended: true, at: FIXTURE_TIME })));
+  });
+
+  it('suspends afresh when a resume lands between the refused suspension and its repeat, never leaving the agent resumed', async () => {
+    const first = { agentId: 'bot-h', by: 'sre@example.com', reason: 'incident', at: FIXTURE_TIME };
+    const second = { agentId: 'bot-h', by: 'oncall@example.com', reason: 'again', at: after(FIXTURE_TIME, 30) };
+    await store.recordSuspension(first);
+    let resumed = false;
+    /** The real client, but the resume lands right after the kill switch's first write was refused. */
+    const racing = {
+      send: async (command: unknown) => {
+        try {
+          return await base.send(command as never);
+        } catch (error) {
+          if (!resumed && command instanceof TransactWriteItemsCommand) {
+            resumed = await store.liftSuspension(
+              { agentId: 'bot-h', suspended: false, by: 'cfo@example.com', at: after(FIXTURE_TIME, 20) },
+              FIXTURE_TIME,
+            );
+          }
+          throw error;
+        }
+      },
+    } as unknown as DynamoDBClient;
+
+    const outcome = await new DynamoDbGrantStore({ client: racing, tableName }).recordSuspension(second);
+
+    expect(resumed).toBe(true);
+    expect(outcome).toEqual({ outcome: 'suspended' });
+    expect(await store.getAgent('bot-h')).toEqual({ ...second, suspended: true });
+    expect(await standingCopies('bot-h')).toEqual(Array.from({ length: STANDING_SHARDS }, () => ({ suspended: true, at: second.at })));
+  });
+
   it("never undoes a suspension written between a start's read of the agent and its writing of the copies", async () => {
     const suspension = { agentId: 'bot-f', suspended: true, by: 'sre@example.com', reason: 'race', at: FIXTURE_TIME };
     /** The real client, but the suspension lands right after the start has read the agent as not suspended. */

@@ -171,6 +171,21 @@ describe('Slack alert messages', () => {
     expect(denied.text).toContain('denied: approval window closed');
   });
 
+  it("say what a refused Task Started told of its requester instead of 'unknown'", () => {
+    const { requestedBy: _named, ...withoutRequester } = base;
+    const denied = (detail: Record<string, unknown>) =>
+      alertMessage({ detailType: 'Grant Denied', detail: { ...withoutRequester, ...detail } as GrantAlertDetail });
+
+    const unverified = allText(denied({ requestedBy: 'dev@example.com', requestedByStatus: 'unverified' }));
+    const missing = allText(denied({ requestedByStatus: 'not given' }));
+    const invalid = allText(denied({ requestedByStatus: 'invalid in the event' }));
+
+    expect(unverified).toContain('dev@example.com (unverified: named by an event that was refused)');
+    expect(missing).toContain('not given in the event');
+    expect(invalid).toContain('invalid in the event (not shown)');
+    for (const text of [unverified, missing, invalid]) expect(text).not.toContain('unknown');
+  });
+
   it('escapes user text so it cannot ping a channel or hide a link', () => {
     const message = alertMessage(eventOf('Grant Denied', { reason: '<!channel> see <https://evil.example|docs> & more' }));
     expect(allText(message)).not.toContain('<!channel>');
