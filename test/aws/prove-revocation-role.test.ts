@@ -115,10 +115,12 @@ describe('prove-revocation under its own role (moto)', () => {
     const liveUser = `taskbound-${grantIdFor('deploy-bot', 'live')}`;
     const [liveKey] = (await world.aws.iam.send(new ListAccessKeysCommand({ UserName: liveUser }))).AccessKeyMetadata ?? [];
     const deny = { RoleName: 'taskbound-agent-release-bot', PolicyName: REVOKED_SESSIONS_POLICY_NAME };
+    // A valid policy in the deny's place: the sessions it named would work again.
+    const emptied = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: '*' }] };
     const { PolicyDocument: denyBefore } = await world.aws.iam.send(new GetRolePolicyCommand(deny));
     try {
       const refused = {
-        PutRolePolicy: () => prover.send(new PutRolePolicyCommand({ ...deny, PolicyDocument: '{"Version":"2012-10-17","Statement":[]}' })),
+        PutRolePolicy: () => prover.send(new PutRolePolicyCommand({ ...deny, PolicyDocument: JSON.stringify(emptied) })),
         DeleteRolePolicy: () => prover.send(new DeleteRolePolicyCommand(deny)),
         DeleteAccessKey: () => prover.send(new DeleteAccessKeyCommand({ UserName: liveUser, AccessKeyId: liveKey?.AccessKeyId })),
         CreateAccessKey: () => prover.send(new CreateAccessKeyCommand({ UserName: liveUser })),
