@@ -30,6 +30,7 @@ import type { Issuers } from '../../lambdas/ports';
 import { compiledPolicy } from '../../lib/bundling';
 import { loadConfig } from '../../lib/config';
 import { canaryStatement } from '../../lambdas/domain/canary';
+import { PROBE_USER_AGENT } from '../../lambdas/domain/use-after-revocation';
 import { boundaryStatements } from '../../lib/constructs/issued-credential-boundary';
 import { MANAGED_ROLE_TAG } from '../../lib/constructs/engine-permissions';
 import { canarySecretName, schedulerGroupName } from '../../lib/naming';
@@ -136,7 +137,18 @@ export interface MotoWorld {
    * answered as accepted (a deleted key keeps working for a while on AWS; moto refuses at once).
    */
   readonly deletedKeysStillWork: { on: boolean };
+  /**
+   * IAM's eventual consistency for a new deny: while on, the engine's canary probes are answered
+   * as accepted (a denied session keeps working for a few seconds on AWS; moto refuses at once).
+   */
+  readonly deniedSessionsStillWork: { on: boolean };
   invoke(handler: HandlerName, event: unknown): Promise<HandlerResult>;
+  /**
+   * prove-revocation as deployed (its handler and composition root) in a container of its own, whose
+   * clients sign with `credentials` (its role's key) instead of the engine key. Its calls are counted
+   * in `calls` and run in fake time as the engine's are; the rest of the world keeps the engine key.
+   */
+  proverSignedBy(credentials: AccessKey): Promise<(event: unknown) => Promise<HandlerResult>>;
   /** Runs engine work (a use case called in process) in fake time. */
   run<T>(work: () => Promise<T>): Promise<T>;
   /** Faults answered by one service's client instead of moto (SDK middleware). */
@@ -196,12 +208,43 @@ function operatorClients(credentials: { accessKeyId: string; secretAccessKey: st
   return clients;
 }
 
-async function userWithKey(iam: IAMClient, userName: string, document: object) {
+export interface AccessKey {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** An IAM user with `document` as its one inline policy, and an access key of it. */
+export async function userWithKey(iam: IAMClient, userName: string, document: object): Promise<AccessKey> {
   await iam.send(new CreateUserCommand({ UserName: userName }));
   await iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: 'access', PolicyDocument: JSON.stringify(document) }));
   const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
   if (!AccessKey?.AccessKeyId || !AccessKey.SecretAccessKey) throw new Error(`moto created no key for ${userName}`);
   return { accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey };
+}
+
+interface PolicyStatement {
+  readonly Effect: string;
+  readonly Action?: string | string[];
+  readonly Resource?: string | string[];
+  readonly Condition?: unknown;
+}
+
+/**
+ * moto checks an identity policy's actions against the resource `*` and cannot evaluate most
+ * conditions (every ARN-scoped statement would read as not matching), so a policy is created
+ * there as its actions on `*`: moto still refuses any action the policy did not grant. Its
+ * resources and conditions are proven by the IAM-evaluator tier (test/policy).
+ */
+export function asMotoEvaluates(document: { readonly Statement: readonly PolicyStatement[] }): object {
+  const asList = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat());
+  const allowed = [
+    ...new Set(document.Statement.filter((statement) => statement.Effect === 'Allow').flatMap((statement) => asList(statement.Action))),
+  ];
+  const denies = document.Statement.filter((statement) => statement.Effect === 'Deny').map(({ Condition: _condition, ...statement }) => ({
+    ...statement,
+    Resource: '*',
+  }));
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: allowed, Resource: '*' }, ...denies] };
 }
 
 /** The delivery key (KMS's JSON protocol by hand: the engine never calls KMS, so the SDK has no KMS client here). */
@@ -562,6 +605,16 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
   const eventBridge = clients.filter((client) => serviceOf(client) === 'EventBridge');
   for (const client of eventBridge) recordAcceptedEvents(client, accepted, batches);
   const deletedKeysStillWork = { on: false };
+  const deniedSessionsStillWork = { on: false };
+  const canaryAnswers: Fault = {
+    operation: 'DescribeSecret',
+    error: () => new Error('unused'),
+    answer: (input) => ({
+      output: { ARN: String(input.SecretId), Name: CANARY_SECRET, $metadata: { httpStatusCode: 200 } },
+      response: { statusCode: 200, headers: {} },
+    }),
+    when: () => deniedSessionsStillWork.on,
+  };
   const staleAccept: Fault = {
     operation: 'GetCallerIdentity',
     error: () => new Error('unused'),
@@ -595,20 +648,57 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
           withoutSkewCorrection(client);
           countCalls(client, calls, inFlight);
           jsonAccessDenied(client);
+          injectFaults(client, [canaryAnswers]);
         };
       }
     }
   };
   trackProbes(hubIssuers);
-  // A spoke's issuers, built on its first grant: their own clients (signed by the spoke engine role) join the world's.
-  instrument = (issuers) => {
+  /** The clients reachable from `root` that are not the world's yet join it (counted, faultable); returns them. */
+  const join = (root: unknown) => {
     const stacks = new Set(clients.map((client) => client.middlewareStack));
-    for (const client of sdkClientsOf(issuers).filter((candidate) => !stacks.has(candidate.middlewareStack))) {
+    const joining = sdkClientsOf(root).filter((candidate) => !stacks.has(candidate.middlewareStack));
+    for (const client of joining) {
       withoutSkewCorrection(client);
       countCalls(client, calls, inFlight);
       clients.push(client);
+      if (serviceOf(client) !== 'EventBridge') continue;
+      recordAcceptedEvents(client, accepted, batches);
+      eventBridge.push(client);
     }
+    isolateDynamoDbTransactions(joining);
+    return joining;
+  };
+  // A spoke's issuers, built on its first grant: their own clients (signed by the spoke engine role) join the world's.
+  instrument = (issuers) => {
+    join(issuers);
     trackProbes(issuers);
+  };
+
+  /** A container of its own: the composition modules imported afresh while the environment names `credentials`. */
+  const proverSignedBy = async (credentials: AccessKey) => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', credentials.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey);
+    try {
+      vi.resetModules();
+      const { handler } = await import('../../lambdas/handlers/prove-revocation');
+      // The handler builds this engine on its first event; built here (the same module instance) so its clients join first.
+      const engineIssuers = issuersByAccount.get(ACCOUNT_ID);
+      const proving = await (await import('../../lambdas/composition/aws-engine')).awsProvingEngine();
+      const ownIssuers = issuersByAccount.get(ACCOUNT_ID);
+      if (ownIssuers === engineIssuers) throw new Error('the proving engine built no issuers of its own');
+      const own = [...join(proving), ...sdkClientsOf(ownIssuers)];
+      // An SDK client reads the environment's key once, on its first call, and keeps it: read now, while it names this key.
+      // (A probe's client has no key: it signs each call with the credential it probes.)
+      for (const client of own) {
+        const config = client.config as { credentials?: () => Promise<unknown>; customUserAgent?: unknown };
+        if (!JSON.stringify(config.customUserAgent ?? '').includes(PROBE_USER_AGENT)) await config.credentials?.();
+      }
+      return (event: unknown) => inTime(handler(event as never, lambdaContext('prove-revocation')) as Promise<HandlerResult>);
+    } finally {
+      vi.stubEnv('AWS_ACCESS_KEY_ID', engineKey.accessKeyId);
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', engineKey.secretAccessKey);
+    }
   };
 
   const start = startOfThisMinute();
@@ -636,7 +726,9 @@ export async function openWorld(options: WorldOptions = {}): Promise<MotoWorld> 
       for (const client of eventBridge) failPutEventsEntries(client, (entry) => entry.DetailType === detailType, errorCode, times);
     },
     deletedKeysStillWork,
+    deniedSessionsStillWork,
     invoke: (name, event) => inTime(handlers[name](event, lambdaContext(name)) as Promise<HandlerResult>),
+    proverSignedBy,
     run: (work) => inTime(work()),
     fault: (service, ...faults) => {
       const matching = clients.filter((client) => serviceOf(client) === service);

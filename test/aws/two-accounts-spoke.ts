@@ -11,7 +11,7 @@ import type { Policy } from '../../lambdas/domain/policy';
 import { loadConfig } from '../../lib/config';
 import { SpokeStack } from '../../lib/stacks/spoke-stack';
 import { CfnResolver, type CfnTemplate } from '../policy/cfn';
-import type { SpokeSetup } from './moto-world';
+import { asMotoEvaluates, type SpokeSetup } from './moto-world';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -39,23 +39,6 @@ export function spokeTemplate(policy: Policy, account: string): CfnTemplate {
 }
 
 const asList = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat());
-
-/**
- * moto checks an identity policy's actions against the resource `*` and cannot evaluate most
- * conditions (every ARN-scoped statement would read as not matching), so a policy is created
- * there as its actions on `*`: moto still refuses any action the spoke did not grant. Its
- * resources and conditions are proven by the IAM-evaluator tier (test/policy/spoke-policies.test.ts).
- */
-function asMotoEvaluates(document: { Statement: Statement[] }): object {
-  const allowed = [
-    ...new Set(document.Statement.filter((statement) => statement.Effect === 'Allow').flatMap((statement) => asList(statement.Action))),
-  ];
-  const denies = document.Statement.filter((statement) => statement.Effect === 'Deny').map(({ Condition: _condition, ...statement }) => ({
-    ...statement,
-    Resource: '*',
-  }));
-  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: allowed, Resource: '*' }, ...denies] };
-}
 
 /**
  * moto checks a role's trust on AssumeRole but matches the principal literally: a role ARN
