@@ -1,34 +1,22 @@
 // The role deny lock against the embedded store (dynalite, which speaks the DynamoDB API): two
 // "containers" (two locks on one table) never hold one role's lease at once, a dead holder's lease
 // is taken over once it runs out, and a lease held too long fails the revocation with its reason.
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { RoleDenyLock } from '../../../../lambdas/adapters/aws/role-deny-lock';
 import { ensureGrantTable } from '../../../../lambdas/adapters/aws/grant-table-definition';
 import { roleDenyLockKey } from '../../../../lambdas/adapters/aws/grant-table';
 import { TaskboundError } from '../../../../lambdas/domain/errors';
-import { startEmbeddedStore, type EmbeddedStore } from '../../../../lambdas/local/emulated-aws/embedded-store';
+import { useEmbeddedStore } from '../../../helpers/embedded-store-fixture';
 import { FakeClock } from '../../../helpers/fake-ports';
 
-let server: EmbeddedStore;
+const embedded = useEmbeddedStore();
 let client: DynamoDBClient;
 let tableName: string;
-let tables = 0;
 
-beforeAll(async () => {
-  server = await startEmbeddedStore();
-  client = new DynamoDBClient({
-    endpoint: server.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'test' },
-  });
-});
-afterAll(async () => {
-  client.destroy();
-  await server.close();
-});
 beforeEach(async () => {
-  tableName = `locks-${++tables}`;
+  client = embedded.client;
+  tableName = embedded.freshTableName();
   await ensureGrantTable(client, tableName);
 });
 
