@@ -104,6 +104,7 @@ export async function waitForDelivery(
     return timed.reading;
   };
   const poll = async (until: (reading: DeliveryReading) => boolean, minMs: number, maxMs: number, budgetMs: number): Promise<Phase> => {
+    const deadlineMs = Date.now() + budgetMs;
     let last: DeliveryReading = seen ?? { status: 'absent' };
     if (until(last)) return last.status === 'absent' ? { done: false, last: 'absent' } : { done: true, delivery: last };
     const result = await createWaiter(
@@ -127,6 +128,14 @@ export async function waitForDelivery(
       },
     );
     if (result.state === WaiterState.ABORTED) throw new TaskCancelledError(task.agentId, task.taskId, options.signal?.reason);
+    if (result.state === WaiterState.TIMEOUT && Date.now() < deadlineMs) {
+      // The waiter gives up as soon as its next step would pass the deadline (a 3 s timeout could end
+      // at 2.1 s): one last read at the deadline, so a wait lasts as long as it was given.
+      await sleepUnlessAborted(deadlineMs - Date.now(), options.signal);
+      if (options.signal?.aborted) throw new TaskCancelledError(task.agentId, task.taskId, options.signal.reason);
+      last = await readOnce();
+      if (until(last)) return last.status === 'absent' ? { done: false, last: 'absent' } : { done: true, delivery: last };
+    }
     if (result.state === WaiterState.SUCCESS && last.status !== 'absent') return { done: true, delivery: last };
     if (result.state === WaiterState.SUCCESS) return { done: false, last: 'absent' };
     return { done: false, last: last.status === 'pending_approval' ? 'pending_approval' : 'absent' };
@@ -236,8 +245,9 @@ async function readOnSchedule(
       schedule.maxStepMs,
       Math.max(MIN_STEP_MS, (now - schedule.startedMs) * STEP_SHARE * (0.9 + 0.2 * Math.random())),
     );
-    if (now + stepMs > schedule.deadlineMs) return { done: false, last: 'absent' };
-    nextMs = now + stepMs;
+    // The last read comes at the deadline rather than a step before it.
+    if (now >= schedule.deadlineMs) return { done: false, last: 'absent' };
+    nextMs = Math.min(now + stepMs, schedule.deadlineMs);
   }
 }
 

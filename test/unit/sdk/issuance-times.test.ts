@@ -260,3 +260,46 @@ describe('learnFirstReadFromMs: the learnt schedule only once issuances are slow
     expect(reads[0]).toBeLessThan(400);
   });
 });
+
+describe("waitForDelivery's deadline", () => {
+  // The backoff's jitter at its middle: reads at about 100, 250, 500, 950 and 1,800 ms, and the next step (1,650 ms) would pass 3 s.
+  beforeEach(() => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('reads once more at the deadline instead of giving up when its next step would pass it', async () => {
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(2_400, startedMs);
+
+    const credential = await waitForDelivery(engine.read, {}, TASK, { strategy: { deliveryTimeoutMs: 3_000 } });
+
+    expect(credential.accessKeyId).toBe('ASIAEXAMPLE');
+    // Before, the wait ended at its read of about 1.8 s with a WaitTimeoutError, 1.2 s early.
+    expect(engine.reads.at(-2)).toBeLessThan(2_400);
+    expect(engine.reads.at(-1)).toBeGreaterThanOrEqual(2_900);
+  });
+
+  it('still gives up at the deadline when nothing came, having waited all of it', async () => {
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(60_000, startedMs);
+
+    await expect(waitForDelivery(engine.read, {}, TASK, { strategy: { deliveryTimeoutMs: 1_500 } })).rejects.toThrow(WaitTimeoutError);
+    expect(Date.now() - startedMs).toBeGreaterThanOrEqual(1_450);
+    expect(engine.reads.at(-1)).toBeGreaterThanOrEqual(1_450);
+  });
+
+  it('on the learnt schedule too, its last read comes at the deadline', async () => {
+    const issuance = new IssuanceTimes();
+    for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: 400, deliveredAtMs: 400 });
+    const startedMs = Date.now();
+    const engine = engineIssuingAfter(60_000, startedMs);
+
+    await expect(
+      waitForDelivery(engine.read, {}, TASK, { strategy: { learnFirstRead: true, deliveryTimeoutMs: 1_000 } }, { startedMs, issuance }),
+    ).rejects.toThrow(WaitTimeoutError);
+    expect(engine.reads.at(-1)).toBeGreaterThanOrEqual(990);
+  });
+});
