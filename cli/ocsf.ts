@@ -8,6 +8,7 @@
 //   - the kill switch on an agent (suspended, resumed): Account Change (3001), Disable / Enable.
 import type { AuditEntry } from '../lambdas/domain/audit';
 import type { AgentRecord } from '../lambdas/ports';
+import { repeatText } from './output';
 
 export const OCSF_VERSION = '1.8.0';
 const IAM_CATEGORY = 3;
@@ -145,11 +146,7 @@ export function agentRecordToOcsf(agent: AgentRecord & { readonly at: string }):
     ...base(
       mapping,
       agent.at,
-      `${agent.agentId} ${agent.suspended ? 'suspended' : 'resumed'} by ${agent.by ?? 'unknown'}${agent.reason ? `: ${agent.reason}` : ''}${
-        agent.suspended && agent.repeatCount
-          ? `; thrown again ${agent.repeatCount}x, last by ${agent.lastRepeatedBy ?? 'unknown'} at ${agent.lastRepeatedAt ?? '?'}${agent.lastRepeatedReason ? `: ${agent.lastRepeatedReason}` : ''}`
-          : ''
-      }`,
+      `${agent.agentId} ${agent.suspended ? 'suspended' : 'resumed'} by ${agent.by ?? 'unknown'}${agent.reason ? `: ${agent.reason}` : ''}${repeatText(agent)}`,
       `agent:${agent.agentId}@${agent.at}`,
     ),
     ...(agent.by ? { actor: { user: person(agent.by) } } : {}),

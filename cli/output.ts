@@ -60,12 +60,14 @@ export function relative(iso: string, now: Date): string {
 
 /**
  * What a suspension's repeats add to its line: `; thrown again 2 times, last by sec@example.com 3m ago:
- * still odd`, or nothing when the kill switch was thrown once (the line names the suspension in force).
+ * still odd` (or `at <time>` without `now`, for exports), or nothing when the kill switch was thrown
+ * once (the line names the suspension in force).
  */
-export function repeatText(standing: AgentStanding, now: Date): string {
+export function repeatText(standing: AgentStanding, now?: Date): string {
   if (!standing.suspended || !standing.repeatCount) return '';
   const times = standing.repeatCount === 1 ? 'once' : `${standing.repeatCount} times`;
-  const when = standing.lastRepeatedAt ? ` ${relative(standing.lastRepeatedAt, now)}` : '';
+  const at = standing.lastRepeatedAt;
+  const when = at ? ` ${now ? relative(at, now) : `at ${at}`}` : '';
   const why = standing.lastRepeatedReason ? `: ${standing.lastRepeatedReason}` : '';
   return `; thrown again ${times}, last by ${standing.lastRepeatedBy ?? '?'}${when}${why}`;
 }

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Figures, GovernanceReport, Stats } from '../lambdas/domain/report';
 import type { UsageSection } from './permission-usage';
+import { repeatText } from './output';
 
 const require = createRequire(import.meta.url);
 
@@ -96,8 +97,7 @@ function findings(f: Figures): string {
     ),
     ...f.brokenChains.map((b) => `audit chain broken: ${b.grantId} (${b.agentId}/${b.taskId}) at link ${b.brokenAt}: ${b.why}`),
     ...f.suspensions.suspendedNow.map(
-      (a) =>
-        `suspended: ${a.agentId} by ${a.by ?? '?'} at ${a.at ?? '?'}: ${a.reason ?? ''}${a.repeatCount ? `; thrown again ${a.repeatCount}x, last by ${a.lastRepeatedBy ?? '?'} at ${a.lastRepeatedAt ?? '?'}: ${a.lastRepeatedReason ?? ''}` : ''}`,
+      (a) => `suspended: ${a.agentId} by ${a.by ?? '?'} at ${a.at ?? '?'}: ${a.reason ?? ''}${repeatText(a)}`,
     ),
   ];
   if (items.length === 0)

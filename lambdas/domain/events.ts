@@ -2,7 +2,7 @@
 // outbound events carry identifiers and reasons, never secret material.
 import * as z from 'zod';
 import { AGENT_ID_PATTERN, GRANT_ID_PATTERN, SCOPE_NAME_PATTERN, TASK_ID_PATTERN } from './ids';
-import { DECEPTIVE, mixesLookalikeScripts, safeText } from './text';
+import { DECEPTIVE, DECEPTIVE_REASON, mixesLookalikeScripts, safeText } from './text';
 import { redactSecretShapes } from './secret-shapes';
 import { taskContextSchema } from './task-context';
 import { ttlSecondsSchema } from './ttl';
@@ -14,7 +14,7 @@ const agentId = z.string().min(1).max(64).regex(AGENT_ID_PATTERN, 'agentId is lo
 // on the way in, so the grant record, its audit chain, its events and Slack never hold it, and the
 // publisher's last check never has to refuse an event (and so hide a grant's whole story) for it.
 const principal = safeText(z.string().trim().min(1).max(256))
-  .refine((value) => !DECEPTIVE.test(value), 'must not contain invisible or direction-changing characters')
+  .refine((value) => !DECEPTIVE.test(value), DECEPTIVE_REASON)
   .refine((value) => !mixesLookalikeScripts(value), 'must not mix look-alike alphabets (Latin, Cyrillic, Greek…) in one word')
   .transform(redactSecretShapes);
 const reason = safeText(z.string().trim().min(1).max(1024)).transform(redactSecretShapes);

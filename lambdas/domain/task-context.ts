@@ -4,7 +4,7 @@
 // strings, and a bound on its size and its nesting. A refusal names the path, never the text.
 import * as z from 'zod';
 import { redactSecretShapes, secretShapeOf } from './secret-shapes';
-import { DECEPTIVE, UNSAFE_TEXT } from './text';
+import { DECEPTIVE, DECEPTIVE_REASON, UNSAFE_TEXT, UNSAFE_TEXT_REASON } from './text';
 
 const MAX_CONTEXT_BYTES = 4096;
 /** Objects and arrays nested in each other, `context` itself included. */
@@ -21,8 +21,8 @@ interface ContextIssue {
 
 /** What is wrong with a key: it is a name, so it may hold no control, invisible or secret-shaped text. */
 function keyProblem(key: string): string | undefined {
-  if (UNSAFE_TEXT.test(key)) return 'must not contain control characters or unpaired surrogates';
-  if (DECEPTIVE.test(key)) return 'must not contain invisible or direction-changing characters';
+  if (UNSAFE_TEXT.test(key)) return UNSAFE_TEXT_REASON;
+  if (DECEPTIVE.test(key)) return DECEPTIVE_REASON;
   const shape = secretShapeOf(key);
   return shape ? `looks like ${shape}: a key is a name, not a place for a secret` : undefined;
 }
@@ -31,7 +31,7 @@ function keyProblem(key: string): string | undefined {
 function collectIssues(value: unknown, path: readonly (string | number)[], depth: number, issues: ContextIssue[]): void {
   if (issues.length >= MAX_ISSUES) return;
   if (typeof value === 'string') {
-    if (UNSAFE_TEXT.test(value)) issues.push({ path, message: 'must not contain control characters or unpaired surrogates' });
+    if (UNSAFE_TEXT.test(value)) issues.push({ path, message: UNSAFE_TEXT_REASON });
     return;
   }
   if (value === null || typeof value !== 'object') return;

@@ -17,6 +17,10 @@ export const UNSAFE_TEXT =
  */
 export const DECEPTIVE = /\p{Default_Ignorable_Code_Point}/u;
 
+/** Why text holding UNSAFE_TEXT, or a name holding DECEPTIVE, is refused: one wording wherever it is checked. */
+export const UNSAFE_TEXT_REASON = 'must not contain control characters or unpaired surrogates';
+export const DECEPTIVE_REASON = 'must not contain invisible or direction-changing characters';
+
 /**
  * Alphabets whose letters pass for each other: Latin `a`, Cyrillic `а`, Greek `α`; Armenian `օ` and
  * Cherokee `Ꭺ` too. A word (a run of letters) that mixes two of them is a look-alike of another
@@ -36,5 +40,4 @@ export function mixesLookalikeScripts(value: string): boolean {
 }
 
 /** Free text anyone sends (an event's fields, an operator's reason): no control characters, no lone surrogates. */
-export const safeText = <S extends z.ZodString>(schema: S) =>
-  schema.refine((value) => !UNSAFE_TEXT.test(value), 'must not contain control characters or unpaired surrogates');
+export const safeText = <S extends z.ZodString>(schema: S) => schema.refine((value) => !UNSAFE_TEXT.test(value), UNSAFE_TEXT_REASON);

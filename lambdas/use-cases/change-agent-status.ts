@@ -2,13 +2,13 @@
 // live grant's credential is killed (agent-wide where the platform can), then each grant is
 // revoked and verified dead, many at once; resuming only lifts the block.
 import type { AgentStatusChange, OutboundEvent, SuspensionTally } from '../domain/events';
-import { bump, type Grant } from '../domain/grant';
+import type { Grant } from '../domain/grant';
 import { accountOf } from '../domain/accounts';
 import type { CredentialKind } from '../domain/policy';
 import { latestNoticeOf } from '../domain/report';
 import type { AgentRecord, DeliveryPayload, RevokeTarget } from '../ports';
 import { errorCode, pause, silentLogger, type EngineDeps } from './engine-deps';
-import { revokeGrant, revokeTargetOf, type RevokeResult } from './revoke-grant';
+import { revokeGrant, revokeTargetOf, withoutDelivery, type RevokeResult } from './revoke-grant';
 import { inBatches } from './in-batches';
 import { batchedEvents } from './batched-events';
 import { batchedGrantWrites } from './batched-grant-writes';
@@ -108,8 +108,7 @@ async function deleteDeliveries(deps: EngineDeps, outcomes: readonly RevokeResul
   const left = outcomes.flatMap((result) => (result.outcome === 'verified' && result.grant.deliverySecret ? [result.grant] : []));
   await inBatches(left, PARALLEL_REVOCATIONS, async (grant) => {
     try {
-      await deps.vault.destroy(grant.deliverySecret as string);
-      await deps.store.update(grant, bump(grant, deps.clock.now().toISOString(), { deliverySecret: undefined }));
+      await withoutDelivery(deps, grant, deps.clock.now().toISOString());
     } catch (error) {
       logger.warn("could not delete a verified grant's delivery; the sweep deletes it", {
         grantId: grant.grantId,

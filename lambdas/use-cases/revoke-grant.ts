@@ -319,3 +319,15 @@ async function rotateTouchedSecrets(deps: EngineDeps, grant: Grant): Promise<voi
 function explained(error: unknown, code: string): string {
   return error instanceof TaskboundError ? `${code}: ${error.message}` : code;
 }
+
+/**
+ * Deletes a settled grant's delivery and records it gone: a denial's, once readable for its hour
+ * (docs/contract.md §5), or a verified grant's once its kill switch's proofs are done (by it, else by the sweep). The grant as
+ * written, or undefined when it had changed meanwhile (it stays due).
+ */
+export async function withoutDelivery(deps: EngineDeps, grant: Grant, now: string): Promise<Grant | undefined> {
+  if (!grant.deliverySecret) return undefined;
+  await deps.vault.destroy(grant.deliverySecret);
+  const written = await deps.store.update(grant, bump(grant, now, { deliverySecret: undefined }));
+  return written.ok ? written.grant : undefined;
+}

@@ -1,10 +1,10 @@
 // Use case: the sweep. Reads only grants that are due, and for each one makes the record
 // true: expired credentials revoked, revocations retried, dead credentials proved dead,
 // still-working ones re-revoked and reported, use after revocation read, stuck requests closed.
-import { bump, ENGINE_ACTOR, transition, type Grant } from '../domain/grant';
+import { ENGINE_ACTOR, transition, type Grant } from '../domain/grant';
 import { errorCode, silentLogger, type EngineDeps } from './engine-deps';
 import { outbound } from './outbound';
-import { revokeGrant, revokeTargetOf, verifyRevocation } from './revoke-grant';
+import { revokeGrant, revokeTargetOf, verifyRevocation, withoutDelivery } from './revoke-grant';
 import { closeAsFailed } from './issue-grant';
 import { checkUseAfterRevocation } from './check-use-after-revocation';
 import { releaseStaleSlots } from './release-stale-slots';
@@ -94,10 +94,10 @@ async function settle(deps: EngineDeps, grant: Grant): Promise<Action> {
     case 'verified': {
       // A delivery a kill switch left (revoke-grant.ts, deferDeliveryDeletion) goes first; the use check when it is due.
       const current = grant.deliverySecret ? await withoutDelivery(deps, grant, now) : grant;
-      const checkDue = current?.misuseCheckAt !== undefined && current.misuseCheckAt <= now;
-      if (current && checkDue)
+      if (!current) return 'none';
+      if (current.misuseCheckAt !== undefined && current.misuseCheckAt <= now)
         return (await checkUseAfterRevocation(deps, current, new Date(now))) === 'used' ? 'usedAfterRevocation' : 'none';
-      return grant.deliverySecret && current ? 'closed' : 'none';
+      return grant.deliverySecret ? 'closed' : 'none';
     }
   }
 }
@@ -153,16 +153,4 @@ async function closeStuck(deps: EngineDeps, grant: Grant, now: string): Promise<
     return 'retried';
   }
   return (await closeAsFailed(deps, grant, reason)) ? 'closed' : 'none';
-}
-
-/**
- * Deletes a settled grant's delivery and records it gone: a denial's, once readable for its hour
- * (docs/contract.md §5), or a verified grant's that its kill switch did not delete. The grant as
- * written, or undefined when it had changed meanwhile (it stays due).
- */
-async function withoutDelivery(deps: EngineDeps, grant: Grant, now: string): Promise<Grant | undefined> {
-  if (!grant.deliverySecret) return undefined;
-  await deps.vault.destroy(grant.deliverySecret);
-  const written = await deps.store.update(grant, bump(grant, now, { deliverySecret: undefined }));
-  return written.ok ? written.grant : undefined;
 }

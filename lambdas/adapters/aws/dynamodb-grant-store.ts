@@ -156,12 +156,12 @@ const CONFLICT_BACKOFF: Backoff = { attempts: 5, baseDelayMs: 20, maxDelayMs: 20
  * twelve, waiting up to a second between them (about 6 s at worst), while the starts it races are
  * found by the listing that follows it.
  */
+const STANDING_CONFLICT_BACKOFF: Backoff = { attempts: 12, baseDelayMs: 20, maxDelayMs: 1000, jitter: 'full' };
 /**
  * Tries at recording a kill switch: a fresh suspension, else a repeat of the one in force. Each lost
  * try means a resume (or another suspension) landed between the two; more than a few is a storm of them.
  */
 const SUSPENSION_ATTEMPTS = 5;
-const STANDING_CONFLICT_BACKOFF: Backoff = { attempts: 12, baseDelayMs: 20, maxDelayMs: 1000, jitter: 'full' };
 /**
  * A single write (PutItem, UpdateItem, DeleteItem) of an item that an in-flight transaction holds is
  * refused with `TransactionConflictException` (HTTP 400), which the SDK does not retry: a suspension's

@@ -89,6 +89,13 @@ export interface SessionCanary {
   readonly schedule?: ProbeSchedule;
 }
 
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+/** A grant's outcome from addAllToDeny, its error thrown. */
+const outcomeOf = (outcome: RevokeOutcome | Error): RevokeOutcome => {
+  if (outcome instanceof Error) throw outcome;
+  return outcome;
+};
+
 interface WaitingRevocation {
   readonly target: RevokeTarget;
   readonly resolve: (outcome: RevokeOutcome) => void;
@@ -201,7 +208,7 @@ export class StsSessionIssuer implements CredentialIssuer {
   async revoke(target: RevokeTarget): Promise<RevokeOutcome> {
     if (this.sessionEndsBy(target).getTime() < this.options.clock.now().getTime()) return 'already-revoked';
     const lock = this.options.denyLock;
-    if (!lock) return this.addToDeny(target);
+    if (!lock) return outcomeOf((await this.addAllToDeny([target]))[0]!);
     return new Promise<RevokeOutcome>((resolve, reject) => {
       const waiting = this.waitingForDeny.get(target.agentId);
       if (waiting) return void waiting.push({ target, resolve, reject });
@@ -224,8 +231,8 @@ export class StsSessionIssuer implements CredentialIssuer {
           this.waitingForDeny.set(agentId, []);
           const outcomes = await this.addAllToDeny(batch.map((waiting) => waiting.target));
           batch.forEach((waiting, index) => {
-            const outcome = outcomes[index];
-            if (outcome instanceof Error || outcome === undefined) waiting.reject(outcome ?? new Error('no outcome'));
+            const outcome = outcomes[index]!;
+            if (outcome instanceof Error) waiting.reject(outcome);
             else waiting.resolve(outcome);
           });
         });
@@ -239,11 +246,13 @@ export class StsSessionIssuer implements CredentialIssuer {
     }
   }
 
-  /** Several grants named in one write (each alone when together they do not fit), in the order given. */
+  /**
+   * Names the grants in the role's deny in one read-modify-write, read back until each is seen (a
+   * stale writer can drop one); each grant's outcome, or the error that is its own, in the order
+   * given. Several that do not fit together, or that keep being dropped, are written one by one;
+   * for one alone a full deny is no failure when the kill switch's deny covers its session.
+   */
   private async addAllToDeny(targets: readonly RevokeTarget[]): Promise<(RevokeOutcome | Error)[]> {
-    const alone = (target: RevokeTarget) =>
-      this.addToDeny(target).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-    if (targets.length === 1) return [await alone(targets[0]!)];
     const now = this.options.clock.now();
     const roleName = this.roleNameOf(targets[0]!.agentId);
     let sessions = await this.readRevoked(roleName);
@@ -251,6 +260,7 @@ export class StsSessionIssuer implements CredentialIssuer {
     for (const target of targets)
       if (isRevoked(sessions, target.grantId)) outcomes.set(target.grantId, this.sawInDeny(target.grantId, 'already-revoked'));
     let todo = targets.filter((target) => !outcomes.has(target.grantId));
+    let overBudget: string | undefined;
     await retry(
       WRITE_RETRY,
       async () => {
@@ -259,8 +269,11 @@ export class StsSessionIssuer implements CredentialIssuer {
           (next, target) => withRevoked(next, target.grantId, this.sessionEndsBy(target)),
           withoutExpired(sessions, now),
         );
-        // Together over the budget: each alone below, where one the kill switch's deny covers still counts.
-        if (!(await this.writeRevoked(roleName, named)).written) return settled(undefined);
+        const fits = await this.writeRevoked(roleName, named);
+        if (!fits.written) {
+          overBudget = fits.why;
+          return settled(undefined);
+        }
         sessions = await this.readRevoked(roleName);
         for (const target of todo)
           if (isRevoked(sessions, target.grantId)) outcomes.set(target.grantId, this.sawInDeny(target.grantId, 'revoked'));
@@ -269,32 +282,15 @@ export class StsSessionIssuer implements CredentialIssuer {
       },
       { sleep: this.sleep },
     );
-    for (const target of todo) if (!outcomes.has(target.grantId)) outcomes.set(target.grantId, await alone(target));
+    if (todo.length > 1) {
+      for (const target of todo) outcomes.set(target.grantId, (await this.addAllToDeny([target]).catch((error) => [asError(error)]))[0]!);
+    } else if (todo.length === 1) {
+      const target = todo[0]!;
+      const covered = overBudget !== undefined && coversIssuedAt(await this.readRevokedBefore(roleName), target.issuedAt);
+      const failure = overBudget ?? `concurrent revocations on role ${roleName} kept overwriting the deny for ${target.grantId}`;
+      outcomes.set(target.grantId, covered ? 'already-revoked' : new TaskboundError(failure));
+    }
     return targets.map((target) => outcomes.get(target.grantId) as RevokeOutcome | Error);
-  }
-
-  private async addToDeny(target: RevokeTarget): Promise<RevokeOutcome> {
-    const now = this.options.clock.now();
-    const sessionEndsBy = this.sessionEndsBy(target);
-    const roleName = this.roleNameOf(target.agentId);
-    let sessions = await this.readRevoked(roleName);
-    if (isRevoked(sessions, target.grantId)) return this.sawInDeny(target.grantId, 'already-revoked');
-    const written = await retry(
-      WRITE_RETRY,
-      async () => {
-        const fits = await this.writeRevoked(roleName, withRevoked(withoutExpired(sessions, now), target.grantId, sessionEndsBy));
-        if (!fits.written) {
-          // A full deny is no failure for a session the kill switch's deny already covers.
-          if (coversIssuedAt(await this.readRevokedBefore(roleName), target.issuedAt)) return settled('already-revoked' as const);
-          throw new TaskboundError(fits.why);
-        }
-        sessions = await this.readRevoked(roleName);
-        return isRevoked(sessions, target.grantId) ? settled(this.sawInDeny(target.grantId, 'revoked' as const)) : notYet(undefined);
-      },
-      { sleep: this.sleep },
-    );
-    if (written.settled) return written.value;
-    throw new TaskboundError(`concurrent revocations on role ${roleName} kept overwriting the deny for ${target.grantId}`);
   }
 
   /** A resume waits for this: until then, a new session of the agent could still fall under its kill switch's deny. */

@@ -7,6 +7,10 @@ import { runCli } from '../../../cli/program';
 const GRANT = grantIdFor('release-bot', 't-1');
 const NOTICE = '2026-11-28T12:00:00.000Z';
 
+/** release-bot's grant t-1 as the engine leaves it once `trigger` revoked it and it was proven dead. */
+const revokedT1 = (trigger: 'suspended' | 'manual') =>
+  revokedGrant(activeGrant('release-bot', 't-1'), { trigger, noticeAt: NOTICE, revokedAfterMs: 40, verifiedAfterMs: 60 });
+
 /** A harness holding one active grant of release-bot; `engineActs` makes the "engine" revoke it when asked. */
 function withActiveGrant(engineActs = true) {
   const cli = harness();
@@ -15,9 +19,7 @@ function withActiveGrant(engineActs = true) {
     cli.events.engine = (event) => {
       if (event.detailType === 'Grant Revocation Requested' || event.detailType === 'Agent Suspended') {
         const trigger = event.detailType === 'Agent Suspended' ? 'suspended' : 'manual';
-        cli.store.seed(
-          revokedGrant(activeGrant('release-bot', 't-1'), { trigger, noticeAt: NOTICE, revokedAfterMs: 40, verifiedAfterMs: 60 }),
-        );
+        cli.store.seed(revokedT1(trigger));
       }
       if (event.detailType === 'Agent Suspended')
         void cli.store.putAgent({ agentId: 'release-bot', suspended: true, by: CALLER, reason: 'prompt injection', at: NOTICE });
@@ -146,15 +148,7 @@ describe('taskbound suspend and resume', () => {
     const read = cli.store.get.bind(cli.store);
     // The "engine" revokes the grant only after the CLI has polled three times.
     const reads = vi.spyOn(cli.store, 'get').mockImplementation(async (grantId: string) => {
-      if (reads.mock.calls.length === 3)
-        cli.store.seed(
-          revokedGrant(activeGrant('release-bot', 't-1'), {
-            trigger: 'suspended',
-            noticeAt: NOTICE,
-            revokedAfterMs: 40,
-            verifiedAfterMs: 60,
-          }),
-        );
+      if (reads.mock.calls.length === 3) cli.store.seed(revokedT1('suspended'));
       return read(grantId);
     });
 
@@ -171,14 +165,7 @@ describe('taskbound suspend and resume', () => {
     cli.events.engine = (event) => {
       if (event.detailType === 'Agent Suspended')
         void cli.store.recordSuspension({ agentId: 'release-bot', by: CALLER, reason: 'still odd', at: '2026-11-28T12:00:30.000Z' });
-      cli.store.seed(
-        revokedGrant(activeGrant('release-bot', 't-1'), {
-          trigger: 'suspended',
-          noticeAt: NOTICE,
-          revokedAfterMs: 40,
-          verifiedAfterMs: 60,
-        }),
-      );
+      cli.store.seed(revokedT1('suspended'));
     };
 
     const { code, out } = await cli.run('suspend', 'release-bot', '--reason', 'still odd', '--wait', '2');

@@ -28,6 +28,16 @@ function engineIssuingAfter(issueAfterMs: number, startedMs: number) {
   return { reads, read };
 }
 
+/** Every random draw of the suite's tests at 0.5: the waits' jitter at its middle. */
+function jitterAtItsMiddle(): void {
+  beforeEach(() => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+}
+
 describe('issuanceMsOf', () => {
   it('takes the delivery date when it lies between the last miss and the find', () => {
     expect(issuanceMsOf({ startedMs: 1000, lastMissSentMs: 1050, foundMs: 1200, deliveredAtMs: 1080 })).toBe(80);
@@ -63,12 +73,7 @@ describe('IssuanceTimes', () => {
 
 describe('waitForDelivery with learnt issuance times', () => {
   // The first read's jitter (and the waiter's) at its middle: the learnt first read is the median itself.
-  beforeEach(() => {
-    vi.spyOn(Math, 'random').mockReturnValue(0.5);
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
+  jitterAtItsMiddle();
 
   it('reads first when recent tasks were issued, and finds the credential in one read', async () => {
     const issuance = new IssuanceTimes();
@@ -220,12 +225,7 @@ describe('waitForDelivery with learnt issuance times', () => {
 });
 
 describe('learnFirstReadFromMs: the learnt schedule only once issuances are slow', () => {
-  beforeEach(() => {
-    vi.spyOn(Math, 'random').mockReturnValue(0.5);
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
+  jitterAtItsMiddle();
 
   /** Three issuances of `ms` learnt, a delivery there after `issueAfterMs`: the reads of one wait with the default strategy (and `strategy`). */
   async function readsAfterLearning(ms: number, issueAfterMs: number, strategy = {}) {
@@ -263,12 +263,7 @@ describe('learnFirstReadFromMs: the learnt schedule only once issuances are slow
 
 describe("waitForDelivery's deadline", () => {
   // The backoff's jitter at its middle: reads at about 100, 250, 500, 950 and 1,800 ms, and the next step (1,650 ms) would pass 3 s.
-  beforeEach(() => {
-    vi.spyOn(Math, 'random').mockReturnValue(0.5);
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
+  jitterAtItsMiddle();
 
   it('reads once more at the deadline instead of giving up when its next step would pass it', async () => {
     const startedMs = Date.now();
