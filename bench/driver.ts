@@ -89,19 +89,34 @@ export class BenchDriver {
     this.secrets = this.calls.track(new SecretsManagerClient(runtime));
     this.secrets.middlewareStack.add(
       (next, context) => async (args) => {
-        const secretId = (args.input as { SecretId?: unknown }).SecretId;
-        if (context.commandName !== 'GetSecretValueCommand' || typeof secretId !== 'string') return next(args);
+        // Each delivery read, alone (GetSecretValue) or in a batch the SDK made of concurrent waits (BatchGetSecretValue).
+        const input = args.input as { SecretId?: unknown; SecretIdList?: unknown };
+        const secretIds =
+          context.commandName === 'GetSecretValueCommand' && typeof input.SecretId === 'string'
+            ? [input.SecretId]
+            : context.commandName === 'BatchGetSecretValueCommand' && Array.isArray(input.SecretIdList)
+              ? input.SecretIdList.filter((id): id is string => typeof id === 'string')
+              : [];
+        if (secretIds.length === 0) return next(args);
         const sentMs = epochMs();
-        const log = (found: boolean) =>
+        const log = (secretId: string, found: boolean) =>
           this.reads.set(secretId, [...(this.reads.get(secretId) ?? []), { sentMs, answeredMs: epochMs(), found }]);
         try {
           const result = await next(args);
-          log(true);
-          const created = (result.output as { CreatedDate?: unknown }).CreatedDate;
-          if (created instanceof Date) this.deliveredAtMs.set(secretId, created.getTime());
+          const output = result.output as {
+            CreatedDate?: unknown;
+            Name?: unknown;
+            SecretValues?: readonly { Name?: unknown; CreatedDate?: unknown }[];
+          };
+          // GetSecretValue answers its one secret; a batch names each secret it found (the rest are in its Errors).
+          for (const secretId of secretIds) {
+            const value = output.SecretValues ? output.SecretValues.find((candidate) => candidate.Name === secretId) : output;
+            log(secretId, value !== undefined);
+            if (value?.CreatedDate instanceof Date) this.deliveredAtMs.set(secretId, value.CreatedDate.getTime());
+          }
           return result;
         } catch (error) {
-          log(false);
+          for (const secretId of secretIds) log(secretId, false);
           throw error;
         }
       },

@@ -137,8 +137,9 @@ export function buildResult(m: Measurements) {
     { target: 'engine SDK calls per lifecycle ≤ 11', measured: engineCallsPerLifecycle, met: engineCallsPerLifecycle <= 11 },
     {
       target: "runtime SDK calls per lifecycle ≤ 6 with the SDK's default wait (the bench's own rejection probes not counted)",
-      measured: perLifecycle(runtimeFixed + life.deliveryPolls, life.lifecycles),
-      met: perLifecycle(runtimeFixed + life.deliveryPolls, life.lifecycles) <= 6,
+      // Calls, not reads: the SDK reads the deliveries of tasks waited for at once in one call (sdk/batched-delivery-reads.ts).
+      measured: runtimeCallsPerLifecycle,
+      met: runtimeCallsPerLifecycle <= 6,
     },
   ];
   return {
@@ -233,6 +234,7 @@ export function buildResult(m: Measurements) {
           engineCountedByItsOwnCounter: perLifecycle(life.engineTrackedCalls, life.lifecycles),
           runtimeFixed: perLifecycle(runtimeFixed, life.lifecycles),
           runtimeDeliveryPolls: perLifecycle(life.deliveryPolls, life.lifecycles),
+          runtimeDeliveryReadCalls: perLifecycle(life.driverCalls - life.rejectionProbes - runtimeFixed, life.lifecycles),
           runtimeRejectionProbes: perLifecycle(life.rejectionProbes, life.lifecycles),
         },
         efficiencyEngineCallsOnly: round2(
@@ -301,7 +303,10 @@ export function formatTable(result: BenchResult): string {
     row('SDK calls per lifecycle (engine + runtime)', result.sdkCallsPerLifecycle),
     row('  engine', life.perLifecycle.engine),
     row('  runtime: PutEvents ×2 + first use', life.perLifecycle.runtimeFixed),
-    row('  runtime: delivery reads (SDK default backoff)', life.perLifecycle.runtimeDeliveryPolls),
+    row(
+      '  runtime: delivery reads (SDK default backoff), in calls',
+      `${life.perLifecycle.runtimeDeliveryPolls} in ${life.perLifecycle.runtimeDeliveryReadCalls} (concurrent waits read together)`,
+    ),
     row('  the bench: probes until refused (every 10 ms; not a runtime cost)', life.perLifecycle.runtimeRejectionProbes),
     row('efficiency (lifecycles/s × calls / ceiling)', `${result.efficiency} (engine calls only: ${life.efficiencyEngineCallsOnly})`),
     row(

@@ -21,10 +21,10 @@ export interface TimedReading {
 
 export type DeliveryReader = (task: TaskRef) => Promise<TimedReading>;
 
-const ABSENT: TimedReading = { reading: { status: 'absent' } };
+export const ABSENT: TimedReading = { reading: { status: 'absent' } };
 
 /** Secrets Manager's answers for a secret that does not exist, or is being deleted. */
-const ABSENT_ERRORS = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
+export const ABSENT_ERRORS: ReadonlySet<string> = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
 
 /**
  * One GetSecretValue; absent, being deleted, or refused reads as absent. A runtime that holds no
@@ -81,7 +81,7 @@ export function dynamoDbKmsReader(dynamoDb: DynamoDBClient, kms: KMSClient, tabl
 }
 
 /** Parses a delivery's JSON; issues name fields, never values (a malformed delivery may still hold a secret). */
-function parseDelivery(task: TaskRef, text: string | undefined): DeliveryReading {
+export function parseDelivery(task: TaskRef, text: string | undefined): DeliveryReading {
   let value: unknown;
   try {
     value = JSON.parse(text ?? '');

@@ -1,5 +1,6 @@
 // SDK: the Taskbound client a runtime holds. Sends `Task Started`/`Task Ended` with EventBridge
-// PutEvents and reads the delivery with Secrets Manager GetSecretValue, or, in a `dynamodb-kms`
+// PutEvents and reads the delivery with Secrets Manager GetSecretValue (the deliveries of tasks
+// waited for at once together, with BatchGetSecretValue), or, in a `dynamodb-kms`
 // deployment (TASKBOUND_DELIVERY_TABLE), DynamoDB GetItem and KMS Decrypt: the same calls against
 // AWS and against the local engine (`AWS_ENDPOINT_URL`), nothing else.
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -10,6 +11,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-
 import { randomUUID } from 'node:crypto';
 import { EventRejectedError } from './errors';
 import { dynamoDbKmsReader, secretsManagerReader, type DeliveryReader } from './delivery-readers';
+import { batchedSecretsManagerReader } from './batched-delivery-reads';
 import { parseTaskEnded, parseTaskStarted } from './validate';
 import { taskCredentialProvider, type TaskCredentialProvider, type ProviderOptions } from './provider';
 import type { DeliveryReading, IssuedCredential, TaskEndedDetail, TaskRef, TaskRequest, TaskStartedDetail } from './types';
@@ -44,6 +46,14 @@ export interface TaskboundConfig {
   readonly kms?: KMSClient;
   /** The default wait strategy of this client's waits. */
   readonly wait?: Partial<WaitStrategy>;
+  /**
+   * Read the deliveries of tasks waited for at once together, up to 20 in one BatchGetSecretValue
+   * (sdk/batched-delivery-reads.ts). Default true. Needs `secretsmanager:BatchGetSecretValue` on `*`
+   * in the runtime's own IAM policy (it grants no secret: AWS still requires GetSecretValue on each);
+   * without it, the first concurrent reads are refused once (one AccessDenied in CloudTrail per
+   * client) and the client reads each alone from then on. False: every read is a GetSecretValue.
+   */
+  readonly batchReads?: boolean;
 }
 
 const DEFAULT_SOURCE = 'taskbound.sdk';
@@ -116,7 +126,8 @@ export class Taskbound {
       this.reader = dynamoDbKmsReader(dynamoDb, config.kms ?? this.own(new KMSClient(shared)), deliveryTable);
       this.readingClient = dynamoDb;
     } else {
-      this.reader = secretsManagerReader(this.secretsManager);
+      this.reader =
+        config.batchReads === false ? secretsManagerReader(this.secretsManager) : batchedSecretsManagerReader(this.secretsManager);
       this.readingClient = this.secretsManager;
     }
     this.busName = config.busName ?? process.env.TASKBOUND_BUS ?? 'taskbound';

@@ -14,11 +14,14 @@ export interface LoopbackEndpoint {
   close(): Promise<void>;
 }
 
-/** Serves `answer` for each request once its body is read. */
-export async function loopbackEndpoint(answer: (request: IncomingMessage, response: ServerResponse) => void): Promise<LoopbackEndpoint> {
+/** Serves `answer` for each request once its body is read (given as text). */
+export async function loopbackEndpoint(
+  answer: (request: IncomingMessage, response: ServerResponse, body: string) => void,
+): Promise<LoopbackEndpoint> {
   const server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => answer(request, response));
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => answer(request, response, Buffer.concat(chunks).toString('utf8')));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

