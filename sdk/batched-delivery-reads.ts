@@ -15,6 +15,12 @@ import type { TaskRef } from './types';
 
 /** BatchGetSecretValue reads at most 20 secrets a call. */
 const BATCH_MAX = 20;
+/**
+ * The longest a read waits for the call on the wire before it goes anyway: a call that hangs (a
+ * slow connection, a socket timeout) must not hold every other wait of the client. Well under the
+ * wait's shortest step (100 ms); an answering engine or AWS is back long before it.
+ */
+const HOLD_MAX_MS = 20;
 
 interface Waiting {
   readonly task: TaskRef;
@@ -58,16 +64,27 @@ export function batchedSecretsManagerReader(client: SecretsManagerClient): Deliv
     }
   };
 
-  // A full call goes at once; a partial one only when nothing is on the wire (else it waits for company).
+  let holding: NodeJS.Timeout | undefined;
+  const send = (taken: readonly Waiting[]) => {
+    onTheWire += 1;
+    void readTogether(taken).finally(() => {
+      onTheWire -= 1;
+      sendWhatIsReady();
+    });
+  };
+  // A full call goes at once; a partial one when nothing is on the wire, or once it has waited HOLD_MAX_MS for it.
   const sendWhatIsReady = () => {
-    while (waiting.length > 0 && (onTheWire === 0 || waiting.length >= BATCH_MAX)) {
-      const taken = waiting.splice(0, BATCH_MAX);
-      onTheWire += 1;
-      void readTogether(taken).finally(() => {
-        onTheWire -= 1;
-        sendWhatIsReady();
-      });
+    while (waiting.length > 0 && (onTheWire === 0 || waiting.length >= BATCH_MAX)) send(waiting.splice(0, BATCH_MAX));
+    if (waiting.length === 0) {
+      clearTimeout(holding);
+      holding = undefined;
     }
+    if (waiting.length === 0 || holding) return;
+    holding = setTimeout(() => {
+      holding = undefined;
+      if (waiting.length > 0) send(waiting.splice(0, BATCH_MAX));
+    }, HOLD_MAX_MS);
+    holding.unref();
   };
 
   return (task) => {

@@ -106,6 +106,8 @@ export class Taskbound {
   private readonly starts = new Map<string, number>();
   /** How long this client's tasks took to issue: when the next wait reads first. */
   private readonly issuance = new IssuanceTimes();
+  /** Waits in flight: a wait with no other reads on the learnt schedule once issuance is slow (`learnAloneFromMs`). */
+  private waits = 0;
 
   constructor(private readonly config: TaskboundConfig = {}) {
     const region = config.region ?? defaultRegion(process.env);
@@ -159,17 +161,23 @@ export class Taskbound {
    * Waits (backoff with jitter) until the task's credential is issued, the first read timed from
    * this client's recent issuances when it sent the task's `Task Started` itself. See `waitForDelivery` for how it ends.
    */
-  waitForCredentials(task: TaskRef, options: WaitOptions = {}): Promise<IssuedCredential> {
+  async waitForCredentials(task: TaskRef, options: WaitOptions = {}): Promise<IssuedCredential> {
     const key = startKey(task);
     const startedMs = this.starts.get(key);
     this.starts.delete(key);
-    return waitForDelivery(
-      (ref) => this.reader(ref),
-      this.readingClient,
-      task,
-      { ...options, strategy: { ...this.config.wait, ...options.strategy } },
-      { issuance: this.issuance, ...(startedMs !== undefined ? { startedMs } : {}) },
-    );
+    const alone = this.waits === 0;
+    this.waits += 1;
+    try {
+      return await waitForDelivery(
+        (ref) => this.reader(ref),
+        this.readingClient,
+        task,
+        { ...options, strategy: { ...this.config.wait, ...options.strategy } },
+        { issuance: this.issuance, alone, ...(startedMs !== undefined ? { startedMs } : {}) },
+      );
+    } finally {
+      this.waits -= 1;
+    }
   }
 
   /** An AWS credential provider over an issued credential: refreshes from the delivery, refuses once revoked. */

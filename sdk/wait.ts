@@ -1,8 +1,9 @@
 // SDK: waiting for a task's credential. Reads the delivery secret with the AWS SDK's own waiter
 // (exponential backoff with jitter), quickly until the engine has decided, slowly while people approve.
-// Optionally (learnFirstRead, or learnFirstReadFromMs once issuances take that long), once the client
-// has seen a few of its tasks issued, the first read is timed from how long they took
-// (issuance-times.ts) and the reads after it keep within a third of the time waited.
+// Once the client has seen a few of its tasks issued, the first read can be timed from how long
+// they took (issuance-times.ts) and the reads after it keep within a third of the time waited: by
+// default for a wait that is its client's only one once issuances take 500 ms (learnAloneFromMs),
+// optionally for every wait (learnFirstRead, or learnFirstReadFromMs once issuances take that long).
 import { createWaiter, WaiterState } from '@smithy/util-waiter';
 import { GrantDeniedError, CredentialRevokedError, TaskCancelledError, WaitTimeoutError } from './errors';
 import type { TimedReading } from './delivery-readers';
@@ -35,6 +36,16 @@ export interface WaitStrategy {
    * of 0.07–0.12 s (bench/README.md, "Session 16: learning only when issuance is slow").
    */
   readonly learnFirstReadFromMs: number;
+  /**
+   * Read on the learnt schedule once the median of recent issuances is at least this, when the
+   * wait is its client's only one in flight. Default 500 ms. The herd the learnt read can make
+   * (above) needs several tasks of one client waiting together; a runtime that runs one task at a
+   * time cannot make one, and on AWS, where issuing takes about a second, the backoff costs it four
+   * or five reads a task where the learnt schedule costs it about two. Waits of one client that
+   * overlap keep the backoff, and their reads share calls instead (batched-delivery-reads.ts).
+   * `Infinity`: the backoff always.
+   */
+  readonly learnAloneFromMs: number;
   /** Read on the learnt schedule however quick the issuances (as soon as three are known). Default false. */
   readonly learnFirstRead: boolean;
   /** Backoff while the grant waits for people. Defaults 1 s to 10 s. */
@@ -48,6 +59,7 @@ export const DEFAULT_WAIT_STRATEGY: WaitStrategy = {
   minDelayMs: 100,
   maxDelayMs: 2_000,
   learnFirstReadFromMs: Number.POSITIVE_INFINITY,
+  learnAloneFromMs: 500,
   learnFirstRead: false,
   pendingMinDelayMs: 1_000,
   pendingMaxDelayMs: 10_000,
@@ -67,6 +79,8 @@ export interface WaitContext {
   /** Epoch ms at which PutEvents(`Task Started`) answered, when this client sent it. */
   readonly startedMs?: number;
   readonly issuance?: IssuanceTimes;
+  /** No other wait of the same client is in flight (`learnAloneFromMs`). */
+  readonly alone?: boolean;
 }
 
 type Reader = (task: TaskRef) => Promise<TimedReading>;
@@ -195,7 +209,8 @@ function learntIssuanceMs(strategy: WaitStrategy, options: WaitOptions, context:
   if (options.readFirst) return undefined;
   const typical = context.issuance?.typicalMs();
   if (typical === undefined) return undefined;
-  return strategy.learnFirstRead || typical >= strategy.learnFirstReadFromMs ? typical : undefined;
+  const slowEnough = typical >= strategy.learnFirstReadFromMs || (context.alone === true && typical >= strategy.learnAloneFromMs);
+  return strategy.learnFirstRead || slowEnough ? typical : undefined;
 }
 
 /** The shortest step between reads after a learnt first read misses. */

@@ -35,6 +35,8 @@ describe('batchedSecretsManagerReader', () => {
   let calls: { operation: string; secretIds: string[] }[];
   /** What BatchGetSecretValue answers as a whole, when it does not read. */
   let batchFails: { status: number; type: string } | undefined;
+  /** Secrets whose GetSecretValue answers only after this long (a hung call), by name. */
+  let slowMs: Map<string, number>;
 
   const fail = (response: ServerResponse, status: number, type: string, message: string) => {
     response.statusCode = status;
@@ -45,33 +47,37 @@ describe('batchedSecretsManagerReader', () => {
     secrets = new Map();
     calls = [];
     batchFails = undefined;
+    slowMs = new Map();
     endpoint = await loopbackEndpoint((request, response, body) => {
       const operation = String(request.headers['x-amz-target']).replace('secretsmanager.', '');
       const input = JSON.parse(body) as { SecretId?: string; SecretIdList?: string[] };
       const secretIds = input.SecretIdList ?? [input.SecretId ?? ''];
       calls.push({ operation, secretIds });
       response.setHeader('content-type', 'application/x-amz-json-1.1');
-      setTimeout(() => {
-        if (operation === 'GetSecretValue') {
-          const held = secrets.get(secretIds[0] ?? '');
-          if (!held) return fail(response, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-          if ('error' in held) return fail(response, 400, held.error, held.message);
-          return response.end(JSON.stringify({ Name: secretIds[0], SecretString: held.value, CreatedDate: 1_800_000_000 }));
-        }
-        if (batchFails)
-          return fail(response, batchFails.status, batchFails.type, 'not authorized to perform: secretsmanager:BatchGetSecretValue');
-        const values = [];
-        const errors = [];
-        for (const secretId of secretIds) {
-          const held = secrets.get(secretId) ?? {
-            error: 'ResourceNotFoundException',
-            message: "Secrets Manager can't find the specified secret.",
-          };
-          if ('error' in held) errors.push({ SecretId: secretId, ErrorCode: held.error, Message: held.message });
-          else values.push({ Name: secretId, SecretString: held.value, CreatedDate: 1_800_000_000 });
-        }
-        response.end(JSON.stringify({ SecretValues: values, Errors: errors }));
-      }, ANSWER_AFTER_MS);
+      setTimeout(
+        () => {
+          if (operation === 'GetSecretValue') {
+            const held = secrets.get(secretIds[0] ?? '');
+            if (!held) return fail(response, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+            if ('error' in held) return fail(response, 400, held.error, held.message);
+            return response.end(JSON.stringify({ Name: secretIds[0], SecretString: held.value, CreatedDate: 1_800_000_000 }));
+          }
+          if (batchFails)
+            return fail(response, batchFails.status, batchFails.type, 'not authorized to perform: secretsmanager:BatchGetSecretValue');
+          const values = [];
+          const errors = [];
+          for (const secretId of secretIds) {
+            const held = secrets.get(secretId) ?? {
+              error: 'ResourceNotFoundException',
+              message: "Secrets Manager can't find the specified secret.",
+            };
+            if ('error' in held) errors.push({ SecretId: secretId, ErrorCode: held.error, Message: held.message });
+            else values.push({ Name: secretId, SecretString: held.value, CreatedDate: 1_800_000_000 });
+          }
+          response.end(JSON.stringify({ SecretValues: values, Errors: errors }));
+        },
+        slowMs.get(secretIds[0] ?? '') ?? ANSWER_AFTER_MS,
+      );
     });
     client = new SecretsManagerClient(endpoint.clientConfig);
   });
@@ -148,6 +154,21 @@ describe('batchedSecretsManagerReader', () => {
     expect(outcomes[1]).toMatchObject({ reason: { name: 'InternalServiceError' } });
     batchFails = undefined;
     expect((await read(task('t1'))).reading).toMatchObject({ status: 'issued' });
+  });
+
+  it('does not hold the other waits behind a call that hangs: they go together after a few milliseconds', async () => {
+    for (const taskId of ['t1', 't2', 't3']) hold(taskId, { value: issued(`g-${taskId}`) });
+    slowMs.set(deliverySecretName(AGENT, 't1'), 2_000);
+    const read = batchedSecretsManagerReader(client);
+    const started = Date.now();
+
+    const hung = read(task('t1'));
+    const others = await Promise.all([read(task('t2')), read(task('t3'))]);
+
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(others.map((timed) => timed.reading.status)).toEqual(['issued', 'issued']);
+    expect(operations()).toEqual(['GetSecretValue×1', 'BatchGetSecretValue×2']);
+    expect((await hung).reading).toMatchObject({ status: 'issued', grantId: 'g-t1' });
   });
 
   it('fails only the read whose delivery is malformed, naming no value', async () => {

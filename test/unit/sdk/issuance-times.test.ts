@@ -227,13 +227,16 @@ describe('waitForDelivery with learnt issuance times', () => {
 describe('learnFirstReadFromMs: the learnt schedule only once issuances are slow', () => {
   jitterAtItsMiddle();
 
-  /** Three issuances of `ms` learnt, a delivery there after `issueAfterMs`: the reads of one wait with the default strategy (and `strategy`). */
-  async function readsAfterLearning(ms: number, issueAfterMs: number, strategy = {}) {
+  /**
+   * Three issuances of `ms` learnt, a delivery there after `issueAfterMs`: the reads of one wait with the default
+   * strategy (and `strategy`), alongside other waits of its client unless `alone`.
+   */
+  async function readsAfterLearning(ms: number, issueAfterMs: number, strategy = {}, alone = false) {
     const issuance = new IssuanceTimes();
     for (let i = 0; i < 3; i++) issuance.record({ startedMs: 0, foundMs: ms, deliveredAtMs: ms });
     const startedMs = Date.now();
     const engine = engineIssuingAfter(issueAfterMs, startedMs);
-    await waitForDelivery(engine.read, {}, TASK, { strategy }, { startedMs, issuance });
+    await waitForDelivery(engine.read, {}, TASK, { strategy }, { startedMs, issuance, alone });
     return engine.reads;
   }
 
@@ -252,7 +255,20 @@ describe('learnFirstReadFromMs: the learnt schedule only once issuances are slow
     expect(reads[0]).toBeGreaterThanOrEqual(97);
   });
 
-  it('keeps the backoff at any issuance time by default', async () => {
+  it("reads on the learnt schedule by default when the wait is its client's only one and issuances take 500 ms: one read where the backoff makes four", async () => {
+    const reads = await readsAfterLearning(700, 650, {}, true);
+
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toBeGreaterThanOrEqual(697);
+    expect(reads[0]).toBeLessThan(1_500);
+  });
+
+  it("keeps the backoff for a client's only wait while issuances are quicker than 500 ms, and when told to", async () => {
+    expect((await readsAfterLearning(300, 250, {}, true))[0]).toBeLessThan(150);
+    expect((await readsAfterLearning(700, 650, { learnAloneFromMs: Number.POSITIVE_INFINITY }, true)).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('keeps the backoff at any issuance time by default for a wait alongside others of its client', async () => {
     const reads = await readsAfterLearning(700, 650);
 
     // The backoff from 100 ms: reads at about 100, 200 and 400 ms miss before one finds it.
