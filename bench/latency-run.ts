@@ -108,8 +108,7 @@ try {
     timeToCredentialMs: p(run.phaseSamplesMs.untilIssued),
     timeToDeadMs: p(run.revocationLatenciesMs),
     deliveryReadsPerLifecycle: round2(run.deliveryPolls / Math.max(1, run.lifecycles)),
-    // The runtime's own calls (reads alone or batched, both PutEvents, the use), not the bench's refusal probes.
-    runtimeCallsPerLifecycle: round2((run.driverCalls - run.rejectionProbes) / Math.max(1, run.lifecycles)),
+    runtimeCallsPerLifecycle: round2(run.runtimeCalls / Math.max(1, run.lifecycles)),
     engineCpuMsPerLifecycle: round2(run.engineCpuMs / Math.max(1, run.lifecycles)),
     engineCallsPerLifecycle: round2(run.engineTrackedCalls / Math.max(1, run.lifecycles)),
     spans: run.spans,

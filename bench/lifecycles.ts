@@ -50,6 +50,8 @@ export interface LifecycleRun {
   readonly engineCpuMs: number;
   readonly deliveryPolls: number;
   readonly rejectionProbes: number;
+  /** The runtime's own calls (both PutEvents, the reads alone or batched, the use): the driver's without the bench's refusal probes. */
+  readonly runtimeCalls: number;
   /** ms from PutEvents(Task Ended) answering to the first refused GetCallerIdentity answering. */
   readonly revocationLatenciesMs: readonly number[];
   readonly rejectionCodes: Readonly<Record<string, number>>;
@@ -188,6 +190,7 @@ export async function runLifecycles(engine: EngineProcess, options: LifecycleRun
     const rejectionCodes: Record<string, number> = {};
     for (const result of batch.results) rejectionCodes[result.code] = (rejectionCodes[result.code] ?? 0) + 1;
     const phase = (name: Phase) => batch.results.map((result) => result.phases[name]);
+    const rejectionProbes = batch.results.reduce((sum, result) => sum + result.probes, 0);
     return {
       lifecycles,
       failures: batch.errors.length,
@@ -200,7 +203,8 @@ export async function runLifecycles(engine: EngineProcess, options: LifecycleRun
       // The settling wait is idle time: the engine's CPU counts only what it did.
       engineCpuMs: used.cpuMs,
       deliveryPolls: batch.results.reduce((sum, result) => sum + result.polls, 0),
-      rejectionProbes: batch.results.reduce((sum, result) => sum + result.probes, 0),
+      rejectionProbes,
+      runtimeCalls: driverCalls - rejectionProbes,
       revocationLatenciesMs: batch.results.map((result) => result.revocationMs),
       rejectionCodes,
       sessionDenyPropagationsMs,

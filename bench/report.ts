@@ -90,7 +90,7 @@ export function buildResult(m: Measurements) {
   const runtimeFixed = 3 * life.lifecycles; // two PutEvents and the first use of the credential
   const engineCallsPerLifecycle = perLifecycle(life.engineTrackedCalls, life.lifecycles);
   // A runtime's own calls: the bench's probes after Task Ended are its instrument (reported apart).
-  const runtimeCallsPerLifecycle = perLifecycle(life.driverCalls - life.rejectionProbes, life.lifecycles);
+  const runtimeCallsPerLifecycle = perLifecycle(life.runtimeCalls, life.lifecycles);
   const usefulShareOfCeiling = (life.lifecyclesPerSecond * (engineCallsPerLifecycle + runtimeCallsPerLifecycle)) / ceiling;
   const latency = m.latencyRun;
   const timeToCredential = latency.phaseSamplesMs.untilIssued;
@@ -205,7 +205,7 @@ export function buildResult(m: Measurements) {
           failures: latency.failures,
           lifecyclesPerSecond: round2(latency.lifecyclesPerSecond),
           engineCallsPerLifecycle: perLifecycle(latency.engineTrackedCalls, latency.lifecycles),
-          runtimeCallsPerLifecycle: perLifecycle(latency.driverCalls - latency.rejectionProbes, latency.lifecycles),
+          runtimeCallsPerLifecycle: perLifecycle(latency.runtimeCalls, latency.lifecycles),
           deliveryReadsPerLifecycle: perLifecycle(latency.deliveryPolls, latency.lifecycles),
           rejectionProbesPerLifecycle: perLifecycle(latency.rejectionProbes, latency.lifecycles),
           runtimes: 'independent: started over one task time, each task 0.5–1.5 × taskMs',
@@ -234,7 +234,7 @@ export function buildResult(m: Measurements) {
           engineCountedByItsOwnCounter: perLifecycle(life.engineTrackedCalls, life.lifecycles),
           runtimeFixed: perLifecycle(runtimeFixed, life.lifecycles),
           runtimeDeliveryPolls: perLifecycle(life.deliveryPolls, life.lifecycles),
-          runtimeDeliveryReadCalls: perLifecycle(life.driverCalls - life.rejectionProbes - runtimeFixed, life.lifecycles),
+          runtimeDeliveryReadCalls: perLifecycle(life.runtimeCalls - runtimeFixed, life.lifecycles),
           runtimeRejectionProbes: perLifecycle(life.rejectionProbes, life.lifecycles),
         },
         efficiencyEngineCallsOnly: round2(

@@ -2,15 +2,15 @@
 // while one is on the wire wait for it and then go in one call, up to 20 as one
 // BatchGetSecretValue (Nagle's algorithm, as the local engine shares its PutEvents calls): a
 // runtime waiting for one task reads with GetSecretValue as before, an orchestrator waiting for a
-// hundred makes a fraction of the calls, each read at the time its wait asked for it or one round
-// trip later. BatchGetSecretValue has no resource type, so only the runtime's own IAM policy can
+// hundred makes a fraction of the calls, each read at the time its wait asked for it or at most
+// 20 ms later. BatchGetSecretValue has no resource type, so only the runtime's own IAM policy can
 // allow it: a runtime refused the call as a whole is told so once, and its client reads each
 // delivery alone from then on. Each secret in the batch is still authorised as GetSecretValue
 // (the delivery's resource policy), and one refused or missing secret is no failure of the others.
-import { BatchGetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { BatchGetSecretValueCommand, SecretsManagerServiceException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { deliverySecretName } from '../lambdas/domain/ids';
 import { TaskboundError } from './errors';
-import { ABSENT, ABSENT_ERRORS, parseDelivery, secretsManagerReader, type DeliveryReader, type TimedReading } from './delivery-readers';
+import { readingOfError, readingOfSecret, secretsManagerReader, type DeliveryReader, type TimedReading } from './delivery-readers';
 import type { TaskRef } from './types';
 
 /** BatchGetSecretValue reads at most 20 secrets a call. */
@@ -78,13 +78,12 @@ export function batchedSecretsManagerReader(client: SecretsManagerClient): Deliv
     if (waiting.length === 0) {
       clearTimeout(holding);
       holding = undefined;
+      return;
     }
-    if (waiting.length === 0 || holding) return;
-    holding = setTimeout(() => {
+    holding ??= setTimeout(() => {
       holding = undefined;
       if (waiting.length > 0) send(waiting.splice(0, BATCH_MAX));
-    }, HOLD_MAX_MS);
-    holding.unref();
+    }, HOLD_MAX_MS).unref();
   };
 
   return (task) => {
@@ -96,25 +95,21 @@ export function batchedSecretsManagerReader(client: SecretsManagerClient): Deliv
   };
 }
 
-type BatchValue = { readonly SecretString?: string; readonly CreatedDate?: Date };
 type BatchError = { readonly ErrorCode?: string; readonly Message?: string };
 
-/** One secret of a batch as GetSecretValue would have answered it: found, absent, refused, or the error it names. */
-function readingOf(each: Waiting, value: BatchValue | undefined, error: BatchError | undefined): TimedReading {
-  if (value) {
-    const reading = parseDelivery(each.task, value.SecretString);
-    return value.CreatedDate instanceof Date ? { reading, deliveredAtMs: value.CreatedDate.getTime() } : { reading };
-  }
-  const code = error?.ErrorCode ?? '';
-  if (ABSENT_ERRORS.has(code)) return ABSENT;
-  if (code === 'AccessDeniedException') return { ...ABSENT, refused: serviceError(code, error?.Message) };
-  if (error) throw serviceError(code || 'UnknownError', error.Message);
+/** One secret of a batch as GetSecretValue would have answered it: found, or the error the batch lists for it. */
+function readingOf(
+  each: Waiting,
+  value: { readonly SecretString?: string; readonly CreatedDate?: Date } | undefined,
+  error: BatchError | undefined,
+): TimedReading {
+  if (value) return readingOfSecret(each.task, value);
+  if (error) return readingOfError(serviceError(error));
   throw new TaskboundError(`BatchGetSecretValue answered nothing for the delivery of ${each.task.agentId}/${each.task.taskId}`);
 }
 
-/** A secret's error in a batch, named as GetSecretValue's exception would be. */
-function serviceError(code: string, message: string | undefined): Error {
-  const error = new Error(message ?? code);
-  error.name = code;
-  return error;
+/** A secret's error in a batch as the exception GetSecretValue would have thrown: the SDK's class, named by its code. */
+function serviceError(error: BatchError): SecretsManagerServiceException {
+  const name = error.ErrorCode || 'UnknownError';
+  return new SecretsManagerServiceException({ name, $fault: 'client', message: error.Message ?? name, $metadata: {} });
 }

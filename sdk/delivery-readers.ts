@@ -21,10 +21,10 @@ export interface TimedReading {
 
 export type DeliveryReader = (task: TaskRef) => Promise<TimedReading>;
 
-export const ABSENT: TimedReading = { reading: { status: 'absent' } };
+const ABSENT: TimedReading = { reading: { status: 'absent' } };
 
 /** Secrets Manager's answers for a secret that does not exist, or is being deleted. */
-export const ABSENT_ERRORS: ReadonlySet<string> = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
+const ABSENT_ERRORS: ReadonlySet<string> = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
 
 /**
  * One GetSecretValue; absent, being deleted, or refused reads as absent. A runtime that holds no
@@ -38,16 +38,28 @@ export const ABSENT_ERRORS: ReadonlySet<string> = new Set(['ResourceNotFoundExce
 export function secretsManagerReader(client: SecretsManagerClient): DeliveryReader {
   return async (task) => {
     try {
-      const answer = await client.send(new GetSecretValueCommand({ SecretId: deliverySecretName(task.agentId, task.taskId) }));
-      const reading = parseDelivery(task, answer.SecretString);
-      return answer.CreatedDate instanceof Date ? { reading, deliveredAtMs: answer.CreatedDate.getTime() } : { reading };
+      return readingOfSecret(
+        task,
+        await client.send(new GetSecretValueCommand({ SecretId: deliverySecretName(task.agentId, task.taskId) })),
+      );
     } catch (error) {
-      if (!(error instanceof Error)) throw error;
-      if (ABSENT_ERRORS.has(error.name)) return ABSENT;
-      if (error.name === 'AccessDeniedException') return { ...ABSENT, refused: error };
-      throw error;
+      return readingOfError(error);
     }
   };
+}
+
+/** A delivery secret's value as read (GetSecretValue, or one of BatchGetSecretValue's), with its version date. */
+export function readingOfSecret(task: TaskRef, secret: { readonly SecretString?: string; readonly CreatedDate?: Date }): TimedReading {
+  const reading = parseDelivery(task, secret.SecretString);
+  return secret.CreatedDate instanceof Date ? { reading, deliveredAtMs: secret.CreatedDate.getTime() } : { reading };
+}
+
+/** Secrets Manager's refusal to read a delivery: absent or being deleted is absent, refused is not yet; anything else is thrown. */
+export function readingOfError(error: unknown): TimedReading {
+  if (!(error instanceof Error)) throw error;
+  if (ABSENT_ERRORS.has(error.name)) return ABSENT;
+  if (error.name === 'AccessDeniedException') return { ...ABSENT, refused: error };
+  throw error;
 }
 
 /**
@@ -81,7 +93,7 @@ export function dynamoDbKmsReader(dynamoDb: DynamoDBClient, kms: KMSClient, tabl
 }
 
 /** Parses a delivery's JSON; issues name fields, never values (a malformed delivery may still hold a secret). */
-export function parseDelivery(task: TaskRef, text: string | undefined): DeliveryReading {
+function parseDelivery(task: TaskRef, text: string | undefined): DeliveryReading {
   let value: unknown;
   try {
     value = JSON.parse(text ?? '');

@@ -1,7 +1,7 @@
 // The SDK's batched delivery reads against a loopback endpoint answering as Secrets Manager does
 // (GetSecretValue alone, BatchGetSecretValue with per-secret Errors), through the AWS SDK's real
 // client, serialization and error parsing. What a batch's answers mean is checked against moto
-// in test/aws/secrets-manager-delivery-vault.test.ts.
+// in test/aws/sdk-batched-reads.test.ts.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServerResponse } from 'node:http';
